@@ -1,0 +1,372 @@
+// The rules language grammar (Boost.Spirit X3). Included only by grammar.cpp.
+//
+// Rule names are the phrases that follow "expected" in syntax errors, so they read as
+// English ("a date", "a name"). After a keyword, `>` (expectation) is used: the input
+// cannot be anything else, and the error should point there rather than backtrack.
+#pragma once
+
+#include <boost/spirit/home/x3.hpp>
+#include <type_traits>
+
+#include "dsl/ast.hpp"
+#include "dsl/ast_adapted.hpp"
+#include "dsl/config.hpp"
+#include "dsl/grammar.hpp"
+
+namespace tiendo::dsl::parser {
+
+using x3::attr;
+using x3::char_;
+using x3::lexeme;
+using x3::lit;
+using x3::omit;
+using x3::raw;
+
+// Stores each node's file and byte range (after leading whitespace) on success.
+struct annotate_position {
+  template <typename T, typename Iterator, typename Context>
+  void on_success(Iterator const& first, Iterator const& last, T& node,
+                  Context const& context) const {
+    if constexpr (std::is_base_of_v<ast::Node, T>) {
+      ParseState& state = x3::get<parse_state_tag>(context).get();
+      node.file = state.file;
+      node.begin = static_cast<std::uint32_t>(first - state.begin);
+      node.end = static_cast<std::uint32_t>(last - state.begin);
+    }
+  }
+};
+
+// Runs its subject one nesting level deeper and throws NestingTooDeep past the limit, so
+// that hostile input cannot exhaust the stack.
+template <typename Subject>
+struct depth_limited_directive : x3::unary_parser<Subject, depth_limited_directive<Subject>> {
+  using base_type = x3::unary_parser<Subject, depth_limited_directive<Subject>>;
+  static bool const is_pass_through_unary = true;
+  static bool const handles_container = Subject::handles_container;
+
+  constexpr explicit depth_limited_directive(Subject const& subject) : base_type(subject) {}
+
+  template <typename Iterator, typename Context, typename RContext, typename Attribute>
+  bool parse(Iterator& first, Iterator const& last, Context const& context, RContext& rcontext,
+             Attribute& attribute) const {
+    ParseState& state = x3::get<parse_state_tag>(context).get();
+    if (state.depth >= kMaxNesting) throw NestingTooDeep{first};
+    ++state.depth;
+    struct Leave {
+      int& depth;
+      ~Leave() { --depth; }
+    } leave{state.depth};
+    return this->subject.parse(first, last, context, rcontext, attribute);
+  }
+};
+
+struct depth_limited_gen {
+  template <typename Subject>
+  constexpr depth_limited_directive<typename x3::extension::as_parser<Subject>::value_type>
+  operator[](Subject const& subject) const {
+    return depth_limited_directive<typename x3::extension::as_parser<Subject>::value_type>(
+        x3::as_parser(subject));
+  }
+};
+inline constexpr depth_limited_gen depth_limited{};
+
+// ---------------------------------------------------------------------------------------
+// Lexical pieces.
+
+inline const auto idstart = char_("a-zA-Z_");
+inline const auto idchar = char_("a-zA-Z0-9_");
+inline const auto digit = char_('0', '9');
+
+// A whole word: `kw("by")` does not match the start of `bytes`.
+inline auto kw(char const* word) { return lexeme[lit(word) >> !idchar]; }
+// The same, exposing the word as the attribute.
+inline auto kws(char const* word) { return lexeme[x3::string(word) >> !idchar]; }
+
+struct identifier_class;
+const x3::rule<identifier_class, std::string> identifier = "a name";
+const auto identifier_def = lexeme[idstart >> *idchar];
+
+// Words that begin a declaration; a clause never starts with one, so a missing `}` is
+// reported where the next declaration starts.
+inline const auto declaration_keyword = kw("indicator") | kw("plan") | kw("task") |
+                                        kw("channel") | kw("rule") | kw("test") |
+                                        kw("levels") | kw("include");
+
+inline const auto test_keyword =
+    kw("unit") | kw("at") | kw("observe") | kw("status") | kw("expect");
+
+struct escape_symbols : x3::symbols<char> {
+  escape_symbols() { add("\"", '"')("\\", '\\')("n", '\n'); }
+};
+inline const escape_symbols escapes;
+
+struct comparison_symbols : x3::symbols<std::string> {
+  comparison_symbols() {
+    add(">=", ">=")("<=", "<=")("\xE2\x89\xA5", ">=")("\xE2\x89\xA4", "<=")("==", "==")(
+        "!=", "!=")(">", ">")("<", "<");
+  }
+};
+inline const comparison_symbols comparison_ops;
+
+// ---------------------------------------------------------------------------------------
+// Rule IDs. Each annotates its node's position; name and string also enforce lengths.
+
+struct name_class : annotate_position {
+  template <typename Iterator, typename Context>
+  void on_success(Iterator const& first, Iterator const& last, ast::Name& node,
+                  Context const& context) const {
+    annotate_position::on_success(first, last, node, context);
+    if (node.text.size() > kMaxNameLength) {
+      ParseState& state = x3::get<parse_state_tag>(context).get();
+      state.violations.push_back({0, node.begin, node.text.size()});
+    }
+  }
+};
+struct string_class : annotate_position {
+  template <typename Iterator, typename Context>
+  void on_success(Iterator const& first, Iterator const& last, ast::StringLit& node,
+                  Context const& context) const {
+    annotate_position::on_success(first, last, node, context);
+    if (node.value.size() > kMaxStringLength) {
+      ParseState& state = x3::get<parse_state_tag>(context).get();
+      state.violations.push_back({1, node.begin, node.value.size()});
+    }
+  }
+};
+struct string_body_class;
+struct escape_class;
+struct string_end_class;
+struct number_class : annotate_position {};
+struct signed_number_class : annotate_position {};
+struct date_class : annotate_position {};
+struct duration_class : annotate_position {};
+struct expr_class : annotate_position {};
+struct term_class : annotate_position {};
+struct term_operation_class : annotate_position {};
+struct operation_class : annotate_position {};
+struct operand_class : annotate_position {};
+struct primary_class : annotate_position {};
+struct unary_class : annotate_position {};
+struct paren_class : annotate_position {};
+struct call_class : annotate_position {};
+struct comparison_class : annotate_position {};
+struct condition_class : annotate_position {};
+struct timing_class : annotate_position {};
+struct require_class : annotate_position {};
+struct label_class : annotate_position {};
+struct strings_class : annotate_position {};
+struct names_class : annotate_position {};
+struct unknown_rest_class : annotate_position {};
+struct clause_class : annotate_position {};
+struct string_clause_class : annotate_position {};
+struct name_clause_class : annotate_position {};
+struct date_clause_class : annotate_position {};
+struct duration_clause_class : annotate_position {};
+struct require_clause_class : annotate_position {};
+struct label_clause_class : annotate_position {};
+struct unknown_clause_class : annotate_position {};
+struct block_class : annotate_position {};
+struct levels_class : annotate_position {};
+struct include_class : annotate_position {};
+struct test_name_class : annotate_position {};
+struct test_unit_class : annotate_position {};
+struct test_at_class : annotate_position {};
+struct test_observe_class : annotate_position {};
+struct test_status_class : annotate_position {};
+struct test_expect_class : annotate_position {};
+struct test_unknown_class : annotate_position {};
+struct test_item_class : annotate_position {};
+struct test_block_class : annotate_position {};
+struct declaration_class : annotate_position {};
+struct and_keyword_class;
+struct level_names_class;
+struct observe_names_class;
+struct expect_names_class;
+
+const x3::rule<name_class, ast::Name> name = "a name";
+const x3::rule<string_body_class, std::string> string_body = "a string";
+const x3::rule<escape_class, char> escape = "an escape (\\\", \\\\ or \\n)";
+const x3::rule<string_end_class> string_end = "a closing quote";
+const x3::rule<string_class, ast::StringLit> string_lit = "a string";
+const x3::rule<number_class, ast::NumberLit> number = "a number";
+const x3::rule<signed_number_class, ast::NumberLit> signed_number = "a number";
+const x3::rule<date_class, ast::DateLit> date = "a date";
+const x3::rule<duration_class, ast::DurationLit> duration = "a duration (such as 30d)";
+const x3::rule<expr_class, ast::Expr> expr = "an expression";
+const x3::rule<term_class, ast::Term> term = "an expression";
+const x3::rule<term_operation_class, ast::TermOperation> term_operation = "an operation";
+const x3::rule<operation_class, ast::Operation> operation = "an operation";
+const x3::rule<operand_class, ast::Operand> operand = "a value";
+const x3::rule<primary_class, ast::Operand> primary = "a value";
+const x3::rule<unary_class, ast::Unary> unary = "a value";
+const x3::rule<paren_class, ast::Paren> paren = "a parenthesised expression";
+const x3::rule<call_class, ast::Call> call = "a function call";
+const x3::rule<comparison_class, ast::Comparison> comparison = "a comparison";
+const x3::rule<condition_class, ast::Condition> condition = "a condition";
+const x3::rule<timing_class, ast::Timing> timing = "'by' or 'from'";
+const x3::rule<require_class, ast::Require> require = "a condition";
+const x3::rule<label_class, ast::Label> label = "a label (NAME = \"value\")";
+const x3::rule<strings_class, ast::Strings> strings = "a string";
+const x3::rule<names_class, ast::Names> names = "a name";
+const x3::rule<unknown_rest_class, ast::UnknownClause> unknown_rest = "the rest of the line";
+const x3::rule<string_clause_class, ast::Clause> string_clause = "a clause";
+const x3::rule<name_clause_class, ast::Clause> name_clause = "a clause";
+const x3::rule<date_clause_class, ast::Clause> date_clause = "a clause";
+const x3::rule<duration_clause_class, ast::Clause> duration_clause = "a clause";
+const x3::rule<require_clause_class, ast::Clause> require_clause = "a clause";
+const x3::rule<label_clause_class, ast::Clause> label_clause = "a clause";
+const x3::rule<unknown_clause_class, ast::Clause> unknown_clause = "a clause";
+const x3::rule<clause_class, ast::Clause> clause = "a clause";
+const x3::rule<block_class, ast::Block> block = "a block";
+const x3::rule<levels_class, ast::Levels> levels = "levels";
+const x3::rule<include_class, ast::Include> include = "an include";
+const x3::rule<test_name_class, ast::Name> test_name = "a name";
+const x3::rule<test_unit_class, ast::TestUnit> test_unit = "a unit line";
+const x3::rule<test_at_class, ast::TestAt> test_at = "an at line";
+const x3::rule<test_observe_class, ast::TestObserve> test_observe = "an observe line";
+const x3::rule<test_status_class, ast::TestStatus> test_status = "a status line";
+const x3::rule<test_expect_class, ast::TestExpect> test_expect = "an expect line";
+const x3::rule<test_unknown_class, ast::TestUnknown> test_unknown = "a test line";
+const x3::rule<test_item_class, ast::TestItem> test_item = "a test line";
+const x3::rule<test_block_class, ast::TestBlock> test_block = "a test";
+const declaration_type declaration = "a declaration";
+const x3::rule<and_keyword_class> and_keyword = "'and'";
+const x3::rule<level_names_class, ast::Names> level_names = "a level name";
+const x3::rule<observe_names_class, ast::Names> observe_names = "an indicator name";
+const x3::rule<expect_names_class, ast::Names> expect_names = "a rule name and a state";
+
+// ---------------------------------------------------------------------------------------
+// Semantic actions for nodes with a single field (not fusion-adapted).
+
+inline const auto set_text = [](auto& ctx) { x3::_val(ctx).text = std::move(x3::_attr(ctx)); };
+inline const auto set_value = [](auto& ctx) { x3::_val(ctx).value = std::move(x3::_attr(ctx)); };
+inline const auto set_text_from_range = [](auto& ctx) {
+  x3::_val(ctx).text.assign(x3::_attr(ctx).begin(), x3::_attr(ctx).end());
+};
+
+// ---------------------------------------------------------------------------------------
+// Literals.
+
+const auto name_def = identifier[set_text];
+
+const auto escape_def = escapes;
+const auto string_end_def = lit('"');
+const auto string_body_def = lexeme['"' > *(('\\' > escape) | ~char_("\"\\\n")) > string_end];
+const auto string_lit_def = string_body[set_value];
+
+const auto digits = +digit;
+const auto number_def = lexeme[raw[digits >> -('.' >> digits)] >> x3::matches['%']];
+const auto signed_number_def =
+    lexeme[raw[-lit('-') >> digits >> -('.' >> digits)] >> x3::matches['%']];
+
+// Liberal shapes here; the checker validates ranges and says what is wrong.
+const auto date_def =
+    lexeme[raw[(lit('Q') >> digits >> '/' >> digits) |
+               (digits >> '/' >> digits >> -('/' >> digits)) |
+               (digits >> '-' >> ((lit('Q') >> digits) | (digits >> -('-' >> digits)))) |
+               digits] >>
+           !idchar][set_text_from_range];
+
+const auto duration_def = lexeme[raw[digits >> +char_("a-zA-Z")] >> !idchar][set_text_from_range];
+
+// ---------------------------------------------------------------------------------------
+// Expressions: condition > additive > multiplicative > unary > primary.
+
+const auto expr_def = term >> *term_operation;
+const auto term_operation_def = (char_('+') | char_('-')) > term;
+const auto term_def = operand >> *operation;
+const auto operation_def = (char_('*') | char_('/')) > operand;
+const auto operand_def = unary | primary;
+const auto unary_def = depth_limited[char_('-') > operand];
+const auto primary_def = duration | number | call | name | paren;
+const auto call_def = depth_limited[name >> '(' > -(condition % ',') > ')'];
+const auto paren_def =
+    depth_limited['(' > expr > ')'][([](auto& ctx) { x3::_val(ctx).inner = std::move(x3::_attr(ctx)); })];
+
+const auto comparison_def = (comparison_ops > expr >> attr(std::optional<ast::Expr>())) |
+                            (kws("between") > expr > and_keyword > expr);
+const auto condition_def = expr >> -comparison;
+
+const auto timing_def = (kws("by") | kws("from")) > date;
+const auto require_def = condition >> -timing >> -(kw("for") >> kw("each") > name);
+const auto label_def = name > '=' > string_lit;
+const auto and_keyword_def = kw("and");
+
+// ---------------------------------------------------------------------------------------
+// Clauses. One grammar for every block; the checker says which clause belongs where.
+
+const auto strings_def = string_lit % ',';
+const auto names_def = name % ',';
+const auto unknown_rest_def =
+    x3::no_skip[raw[*~char_("\n}")]][([](auto& ctx) {
+      x3::_val(ctx).text.assign(x3::_attr(ctx).begin(), x3::_attr(ctx).end());
+    })];
+
+const auto string_keyword = kws("title") | kws("owner") | kws("code") | kws("message") |
+                            kws("email") | kws("webhook") | kws("alertmanager") |
+                            (omit[kw("secret") >> kw("env")] >> attr(std::string("secret env")));
+const auto name_keyword = kws("unit") | kws("implements") | kws("part_of") | kws("after") |
+                          kws("needs") | kws("notify") | kws("severity") | kws("format") |
+                          kws("send_resolved");
+const auto date_keyword = kws("issued") | kws("due");
+const auto duration_keyword =
+    (omit[kw("stale") >> kw("after")] >> attr(std::string("stale after"))) |
+    (omit[kw("warn") >> kw("within")] >> attr(std::string("warn within"))) |
+    (omit[kw("repeat") >> kw("every")] >> attr(std::string("repeat every"))) | kws("duration") |
+    kws("for");
+
+const auto string_clause_def = string_keyword > strings;
+const auto name_clause_def = name_keyword > names;
+const auto date_clause_def = date_keyword > date;
+const auto duration_clause_def = duration_keyword > duration;
+const auto require_clause_def = kws("require") > require;
+const auto label_clause_def = kws("label") > label;
+const auto unknown_clause_def = !declaration_keyword >> identifier >> unknown_rest;
+const auto clause_def = string_clause | name_clause | date_clause | duration_clause |
+                        require_clause | label_clause | unknown_clause;
+
+const auto block_kind =
+    kws("indicator") | kws("plan") | kws("task") | kws("channel") | kws("rule");
+const auto block_def = block_kind > name > '{' > *clause > '}';
+
+const auto level_names_def = name % '>';
+const auto levels_def = (kw("levels") > level_names)[([](auto& ctx) {
+  x3::_val(ctx).names = std::move(x3::_attr(ctx));
+})];
+const auto include_def = (kw("include") > string_lit)[([](auto& ctx) {
+  x3::_val(ctx).path = std::move(x3::_attr(ctx));
+})];
+
+// ---------------------------------------------------------------------------------------
+// Tests.
+
+const auto test_name_def = !test_keyword >> name;
+const auto test_unit_def = kw("unit") > name > name > string_lit > -(kw("in") > name);
+const auto test_at_def = (kw("at") > date)[([](auto& ctx) {
+  x3::_val(ctx).date = std::move(x3::_attr(ctx));
+})];
+const auto observe_names_def = x3::repeat(1, 2)[test_name];
+const auto expect_names_def = x3::repeat(2, 3)[test_name];
+const auto test_observe_def = kw("observe") > observe_names > date > '=' > signed_number;
+const auto test_status_def = kw("status") > name > name > date > -number;
+const auto test_expect_def = (kw("expect") > expect_names)[([](auto& ctx) {
+  x3::_val(ctx).names = std::move(x3::_attr(ctx));
+})];
+const auto test_unknown_def = !declaration_keyword >> identifier >>
+                              x3::no_skip[raw[*~char_("\n}")]];
+const auto test_item_def =
+    test_unit | test_at | test_observe | test_status | test_expect | test_unknown;
+const auto test_block_def = kw("test") > string_lit > '{' > *test_item > '}';
+
+const auto declaration_def = include | levels | block | test_block;
+
+BOOST_SPIRIT_DEFINE(identifier, name, escape, string_end, string_body, string_lit, number, signed_number, date,
+                    duration, expr, term, term_operation, operation, operand, primary, unary,
+                    paren, call, comparison, condition, timing, require, label, strings, names,
+                    unknown_rest, string_clause, name_clause, date_clause, duration_clause,
+                    require_clause, label_clause, unknown_clause, clause, block, levels, include,
+                    test_name, test_unit, test_at, test_observe, test_status, test_expect,
+                    test_unknown, test_item, test_block, declaration, and_keyword, level_names,
+                    observe_names, expect_names)
+
+}  // namespace tiendo::dsl::parser

@@ -1,0 +1,159 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/*. Source this file; don't execute it.
+#
+#   source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+#
+# Provides:
+#   ROOT                                    repository root (absolute path)
+#   tiendo_install_deps [extra packages...]  install missing Debian packages
+#   tiendo_configure BUILD_DIR [cmake args...]
+#   tiendo_build BUILD_DIR [targets...]
+#   tiendo_configure_build BUILD_DIR [cmake args...]
+
+set -euo pipefail
+
+if [[ "${BASH_SOURCE[0]}" == "${0}" ]]; then
+  echo "scripts/lib.sh is meant to be sourced by the other scripts, not run" >&2
+  exit 2
+fi
+
+# Debian packages the project needs to build, test, fuzz and run. Later work
+# adds to this list; it is the single place a new machine learns what to install.
+TIENDO_DEBIAN_PACKAGES=(
+  build-essential
+  cmake
+  ninja-build
+  ccache
+  pkg-config
+  libboost-dev
+  libboost-graph-dev
+  libsqlite3-dev
+  sqlite3
+  libspdlog-dev
+  libfmt-dev
+  libcli11-dev
+  nlohmann-json3-dev
+  libgtest-dev
+  libgmock-dev
+  libbenchmark-dev
+  libhowardhinnant-date-dev
+  libtomlplusplus-dev
+  libcpp-httplib-dev
+  libcurl4-openssl-dev
+  libssl-dev
+  clang
+  libclang-rt-14-dev
+  python3
+)
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+
+# Installs whichever of TIENDO_DEBIAN_PACKAGES (plus any extra arguments) are
+# missing. Silent when everything is already there, so it is cheap to call
+# at the start of every script.
+# shellcheck disable=SC2120  # extra packages are optional
+tiendo_install_deps() {
+  local pkg
+  local -a missing=()
+  for pkg in "${TIENDO_DEBIAN_PACKAGES[@]}" "$@"; do
+    if ! dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null | grep -q "install ok installed"; then
+      # Skip duplicates (an extra package may already be in the list).
+      if [[ " ${missing[*]-} " != *" ${pkg} "* ]]; then
+        missing+=("${pkg}")
+      fi
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    return 0
+  fi
+
+  if [[ "${EUID}" -ne 0 ]]; then
+    echo "error: missing Debian packages: ${missing[*]}" >&2
+    echo "       install them as root with:" >&2
+    echo "       apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+
+  echo "installing: ${missing[*]}" >&2
+  # apt's own chatter goes to a log that is only shown when something fails,
+  # so a normal run stays readable.
+  local log
+  log="$(mktemp "${TMPDIR:-/tmp}/tiendo-apt.XXXXXX")"
+  if ! {
+    apt-get -q -o DPkg::Lock::Timeout=300 update &&
+      DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 \
+        install --no-install-recommends "${missing[@]}"
+  } </dev/null >"${log}" 2>&1; then
+    echo "error: apt-get failed installing: ${missing[*]} (last lines of ${log}):" >&2
+    tail -n 30 "${log}" >&2
+    exit 1
+  fi
+  rm -f "${log}"
+}
+
+# Sets up ccache in the repository (unless the caller chose otherwise).
+tiendo__ccache_env() {
+  # Outside the work tree, so that every clone on this machine (CI's too) shares it.
+  export CCACHE_DIR="${CCACHE_DIR:-${HOME:-/root}/.cache/tiendo-ccache}"
+  export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-2G}"
+  # Paths relative to the checkout, and the build directory not hashed, so a fresh
+  # clone elsewhere hits the cache that an earlier build filled.
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-${ROOT}}"
+  export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
+  mkdir -p "${CCACHE_DIR}"
+}
+
+# Configures BUILD_DIR with Ninja. Re-running cmake on an existing tree is cheap
+# and picks up changed arguments, so it always runs.
+tiendo_configure() {
+  if (($# < 1)); then
+    echo "usage: tiendo_configure BUILD_DIR [cmake args...]" >&2
+    return 2
+  fi
+  local build_dir="$1"
+  shift
+  tiendo__ccache_env
+
+  # A tree made by another generator or from another checkout makes cmake
+  # refuse to configure; start such a tree afresh rather than fail.
+  local cache="${build_dir}/CMakeCache.txt"
+  if [[ -f "${cache}" ]]; then
+    if ! grep -qxF 'CMAKE_GENERATOR:INTERNAL=Ninja' "${cache}" ||
+      ! grep -qxF "CMAKE_HOME_DIRECTORY:INTERNAL=${ROOT}" "${cache}"; then
+      echo "note: ${build_dir} was configured differently; reconfiguring from scratch" >&2
+      rm -rf "${cache}" "${build_dir}/CMakeFiles"
+    fi
+  fi
+
+  cmake -S "${ROOT}" -B "${build_dir}" -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+    -DCMAKE_C_COMPILER_LAUNCHER=ccache \
+    "$@"
+}
+
+# Builds BUILD_DIR (all targets, or just the ones named).
+tiendo_build() {
+  if (($# < 1)); then
+    echo "usage: tiendo_build BUILD_DIR [targets...]" >&2
+    return 2
+  fi
+  local build_dir="$1"
+  shift
+  tiendo__ccache_env
+  local -a targets=()
+  if (($# > 0)); then
+    targets=(--target "$@")
+  fi
+  cmake --build "${build_dir}" -j"$(nproc)" "${targets[@]}"
+}
+
+tiendo_configure_build() {
+  if (($# < 1)); then
+    echo "usage: tiendo_configure_build BUILD_DIR [cmake args...]" >&2
+    return 2
+  fi
+  local build_dir="$1"
+  tiendo_configure "$@"
+  tiendo_build "${build_dir}"
+}
