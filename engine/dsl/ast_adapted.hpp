@@ -1,6 +1,10 @@
-// Fusion adaptations of the AST, so that X3 can fill the nodes from sequences. Nodes
-// whose only field is filled by a semantic action (Name, StringLit, ...) are not
-// adapted: single-element fusion sequences confuse X3's attribute collapsing.
+// Fusion adaptations of the AST, so that X3 can fill the nodes from sequences.
+//
+// Nodes with a single field (Name, StringLit, Paren, ...) are not adapted: X3 splits a
+// one-element fusion sequence across a parser sequence and fails to compile. They are
+// filled through `into<&Node::field>[...]` in grammar_def.hpp instead. No rule uses a
+// semantic action either: X3 calls no on_success handler (which records positions) for
+// a rule whose right-hand side has one.
 #pragma once
 
 #include <boost/fusion/include/adapt_struct.hpp>

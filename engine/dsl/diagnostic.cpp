@@ -43,7 +43,7 @@ constexpr std::array kCodes = {
     CodeInfo{Code::unknown_function, "unknown-function"},
     CodeInfo{Code::too_many_errors, "too-many-errors"},
     CodeInfo{Code::after_due_later, "after-due-later"},
-    CodeInfo{Code::duplicate_include, "duplicate-include"},
+    CodeInfo{Code::unused_clause, "unused-clause"},
 };
 
 std::string_view severity_word(Severity severity) {

@@ -43,7 +43,7 @@ enum class Code : std::uint16_t {
   unknown_function = 24,     // E024
   too_many_errors = 25,      // E025
   after_due_later = 101,     // W101 a task comes after a task that is due later
-  duplicate_include = 102,   // W102 a file included twice
+  unused_clause = 103,       // W103 a clause that has no effect where it stands
 };
 
 // "E011", or "W101" for warnings.

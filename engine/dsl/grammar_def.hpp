@@ -44,7 +44,7 @@ struct depth_limited_directive : x3::unary_parser<Subject, depth_limited_directi
   static bool const is_pass_through_unary = true;
   static bool const handles_container = Subject::handles_container;
 
-  constexpr explicit depth_limited_directive(Subject const& subject) : base_type(subject) {}
+  constexpr explicit depth_limited_directive(Subject const& inner) : base_type(inner) {}
 
   template <typename Iterator, typename Context, typename RContext, typename Attribute>
   bool parse(Iterator& first, Iterator const& last, Context const& context, RContext& rcontext,
@@ -69,6 +69,42 @@ struct depth_limited_gen {
   }
 };
 inline constexpr depth_limited_gen depth_limited{};
+
+template <typename MemberPointer>
+struct member_pointer_traits;
+template <typename Class, typename Member>
+struct member_pointer_traits<Member Class::*> {
+  using class_type = Class;
+};
+
+// Parses its subject into one field of a node: `into<&ast::Name::text>[identifier]`
+// exposes an ast::Name. This replaces fusion adaptation for single-field nodes.
+template <auto Field, typename Subject>
+struct into_directive : x3::unary_parser<Subject, into_directive<Field, Subject>> {
+  using base_type = x3::unary_parser<Subject, into_directive<Field, Subject>>;
+  using attribute_type = typename member_pointer_traits<decltype(Field)>::class_type;
+  static bool const has_attribute = true;
+
+  constexpr explicit into_directive(Subject const& inner) : base_type(inner) {}
+
+  template <typename Iterator, typename Context, typename RContext>
+  bool parse(Iterator& first, Iterator const& last, Context const& context, RContext& rcontext,
+             attribute_type& attribute) const {
+    return this->subject.parse(first, last, context, rcontext, attribute.*Field);
+  }
+};
+
+template <auto Field>
+struct into_gen {
+  template <typename Subject>
+  constexpr into_directive<Field, typename x3::extension::as_parser<Subject>::value_type>
+  operator[](Subject const& subject) const {
+    return into_directive<Field, typename x3::extension::as_parser<Subject>::value_type>(
+        x3::as_parser(subject));
+  }
+};
+template <auto Field>
+inline constexpr into_gen<Field> into{};
 
 // ---------------------------------------------------------------------------------------
 // Lexical pieces.
@@ -117,8 +153,8 @@ struct name_class : annotate_position {
                   Context const& context) const {
     annotate_position::on_success(first, last, node, context);
     if (node.text.size() > kMaxNameLength) {
-      ParseState& state = x3::get<parse_state_tag>(context).get();
-      state.violations.push_back({0, node.begin, node.text.size()});
+      x3::get<parse_state_tag>(context).get().violations.push_back(
+          {0, node.begin, node.text.size()});
     }
   }
 };
@@ -128,8 +164,8 @@ struct string_class : annotate_position {
                   Context const& context) const {
     annotate_position::on_success(first, last, node, context);
     if (node.value.size() > kMaxStringLength) {
-      ParseState& state = x3::get<parse_state_tag>(context).get();
-      state.violations.push_back({1, node.begin, node.value.size()});
+      x3::get<parse_state_tag>(context).get().violations.push_back(
+          {1, node.begin, node.value.size()});
     }
   }
 };
@@ -236,23 +272,14 @@ const x3::rule<observe_names_class, ast::Names> observe_names = "an indicator na
 const x3::rule<expect_names_class, ast::Names> expect_names = "a rule name and a state";
 
 // ---------------------------------------------------------------------------------------
-// Semantic actions for nodes with a single field (not fusion-adapted).
-
-inline const auto set_text = [](auto& ctx) { x3::_val(ctx).text = std::move(x3::_attr(ctx)); };
-inline const auto set_value = [](auto& ctx) { x3::_val(ctx).value = std::move(x3::_attr(ctx)); };
-inline const auto set_text_from_range = [](auto& ctx) {
-  x3::_val(ctx).text.assign(x3::_attr(ctx).begin(), x3::_attr(ctx).end());
-};
-
-// ---------------------------------------------------------------------------------------
 // Literals.
 
-const auto name_def = identifier[set_text];
+const auto name_def = into<&ast::Name::text>[identifier];
 
 const auto escape_def = escapes;
 const auto string_end_def = lit('"');
 const auto string_body_def = lexeme['"' > *(('\\' > escape) | ~char_("\"\\\n")) > string_end];
-const auto string_lit_def = string_body[set_value];
+const auto string_lit_def = into<&ast::StringLit::value>[string_body];
 
 const auto digits = +digit;
 const auto number_def = lexeme[raw[digits >> -('.' >> digits)] >> x3::matches['%']];
@@ -260,14 +287,15 @@ const auto signed_number_def =
     lexeme[raw[-lit('-') >> digits >> -('.' >> digits)] >> x3::matches['%']];
 
 // Liberal shapes here; the checker validates ranges and says what is wrong.
-const auto date_def =
-    lexeme[raw[(lit('Q') >> digits >> '/' >> digits) |
+const auto date_def = into<&ast::DateLit::text>[
+    lexeme[raw[((lit('Q') >> digits >> '/' >> digits) |
                (digits >> '/' >> digits >> -('/' >> digits)) |
                (digits >> '-' >> ((lit('Q') >> digits) | (digits >> -('-' >> digits)))) |
-               digits] >>
-           !idchar][set_text_from_range];
+               digits) >>
+           !idchar]]];
 
-const auto duration_def = lexeme[raw[digits >> +char_("a-zA-Z")] >> !idchar][set_text_from_range];
+const auto duration_def =
+    into<&ast::DurationLit::text>[lexeme[raw[digits >> +char_("a-zA-Z") >> !idchar]]];
 
 // ---------------------------------------------------------------------------------------
 // Expressions: condition > additive > multiplicative > unary > primary.
@@ -281,7 +309,7 @@ const auto unary_def = depth_limited[char_('-') > operand];
 const auto primary_def = duration | number | call | name | paren;
 const auto call_def = depth_limited[name >> '(' > -(condition % ',') > ')'];
 const auto paren_def =
-    depth_limited['(' > expr > ')'][([](auto& ctx) { x3::_val(ctx).inner = std::move(x3::_attr(ctx)); })];
+    depth_limited[into<&ast::Paren::inner>['(' > expr > ')']];
 
 const auto comparison_def = (comparison_ops > expr >> attr(std::optional<ast::Expr>())) |
                             (kws("between") > expr > and_keyword > expr);
@@ -297,10 +325,7 @@ const auto and_keyword_def = kw("and");
 
 const auto strings_def = string_lit % ',';
 const auto names_def = name % ',';
-const auto unknown_rest_def =
-    x3::no_skip[raw[*~char_("\n}")]][([](auto& ctx) {
-      x3::_val(ctx).text.assign(x3::_attr(ctx).begin(), x3::_attr(ctx).end());
-    })];
+const auto unknown_rest_def = into<&ast::UnknownClause::text>[x3::no_skip[raw[*~char_("\n}")]]];
 
 const auto string_keyword = kws("title") | kws("owner") | kws("code") | kws("message") |
                             kws("email") | kws("webhook") | kws("alertmanager") |
@@ -330,28 +355,20 @@ const auto block_kind =
 const auto block_def = block_kind > name > '{' > *clause > '}';
 
 const auto level_names_def = name % '>';
-const auto levels_def = (kw("levels") > level_names)[([](auto& ctx) {
-  x3::_val(ctx).names = std::move(x3::_attr(ctx));
-})];
-const auto include_def = (kw("include") > string_lit)[([](auto& ctx) {
-  x3::_val(ctx).path = std::move(x3::_attr(ctx));
-})];
+const auto levels_def = into<&ast::Levels::names>[kw("levels") > level_names];
+const auto include_def = into<&ast::Include::path>[kw("include") > string_lit];
 
 // ---------------------------------------------------------------------------------------
 // Tests.
 
 const auto test_name_def = !test_keyword >> name;
 const auto test_unit_def = kw("unit") > name > name > string_lit > -(kw("in") > name);
-const auto test_at_def = (kw("at") > date)[([](auto& ctx) {
-  x3::_val(ctx).date = std::move(x3::_attr(ctx));
-})];
+const auto test_at_def = into<&ast::TestAt::date>[kw("at") > date];
 const auto observe_names_def = x3::repeat(1, 2)[test_name];
 const auto expect_names_def = x3::repeat(2, 3)[test_name];
 const auto test_observe_def = kw("observe") > observe_names > date > '=' > signed_number;
 const auto test_status_def = kw("status") > name > name > date > -number;
-const auto test_expect_def = (kw("expect") > expect_names)[([](auto& ctx) {
-  x3::_val(ctx).names = std::move(x3::_attr(ctx));
-})];
+const auto test_expect_def = into<&ast::TestExpect::names>[kw("expect") > expect_names];
 const auto test_unknown_def = !declaration_keyword >> identifier >>
                               x3::no_skip[raw[*~char_("\n}")]];
 const auto test_item_def =

@@ -1,0 +1,226 @@
+#include "model/calendar.hpp"
+
+#include <charconv>
+#include <fmt/format.h>
+#include <vector>
+
+namespace tiendo::model {
+
+namespace {
+
+using namespace std::chrono;
+
+constexpr int kMinYear = 1900;
+constexpr int kMaxYear = 2200;
+
+constexpr const char* kMonthNames[] = {"January", "February", "March",     "April",
+                                       "May",     "June",     "July",      "August",
+                                       "September", "October", "November", "December"};
+
+// Splits `text` at `separator` into parts that must all be non-empty digit runs (a
+// leading `Q` is kept). Returns false if a part is not of that shape.
+bool split(std::string_view text, char separator, std::vector<std::string_view>& parts) {
+  parts.clear();
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t stop = text.find(separator, start);
+    parts.push_back(text.substr(start, stop == std::string_view::npos ? stop : stop - start));
+    if (stop == std::string_view::npos) break;
+    start = stop + 1;
+  }
+  for (std::string_view part : parts) {
+    if (part.empty()) return false;
+  }
+  return true;
+}
+
+std::optional<int> to_int(std::string_view digits) {
+  int value = 0;
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || ptr != digits.data() + digits.size()) return std::nullopt;
+  return value;
+}
+
+bool check_year(int y, std::string_view text, std::string& error) {
+  if (y < kMinYear || y > kMaxYear) {
+    error = fmt::format("'{}': the year {} is outside {}..{}", text, y, kMinYear, kMaxYear);
+    return false;
+  }
+  return true;
+}
+
+std::optional<Period> day_period(int y, int m, int d, std::string_view text, std::string& error) {
+  if (!check_year(y, text, error)) return std::nullopt;
+  if (m < 1 || m > 12) {
+    error = fmt::format("'{}' is not a date: there is no month {}", text, m);
+    return std::nullopt;
+  }
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(m)},
+                           day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) {
+    const unsigned days = static_cast<unsigned>(
+        year_month_day_last{year{y}, month_day_last{month{static_cast<unsigned>(m)}}}.day());
+    error = fmt::format("'{}' is not a date: {} {} has {} days", text, kMonthNames[m - 1], y,
+                        days);
+    return std::nullopt;
+  }
+  const Date date{ymd};
+  return Period{Period::Kind::day, date, date};
+}
+
+std::optional<Period> month_period(int y, int m, std::string_view text, std::string& error) {
+  if (!check_year(y, text, error)) return std::nullopt;
+  if (m < 1 || m > 12) {
+    error = fmt::format("'{}' is not a month: there is no month {}", text, m);
+    return std::nullopt;
+  }
+  const month mo{static_cast<unsigned>(m)};
+  return Period{Period::Kind::month, Date{year{y} / mo / 1},
+                Date{year_month_day_last{year{y}, month_day_last{mo}}}};
+}
+
+std::optional<Period> quarter_period(int y, int q, std::string_view text, std::string& error) {
+  if (!check_year(y, text, error)) return std::nullopt;
+  if (q < 1 || q > 4) {
+    error = fmt::format("'{}' is not a quarter: quarters are Q1 to Q4", text);
+    return std::nullopt;
+  }
+  const month first{static_cast<unsigned>(3 * q - 2)};
+  const month last{static_cast<unsigned>(3 * q)};
+  return Period{Period::Kind::quarter, Date{year{y} / first / 1},
+                Date{year_month_day_last{year{y}, month_day_last{last}}}};
+}
+
+}  // namespace
+
+std::optional<Period> parse_period(std::string_view text, std::string& error) {
+  std::vector<std::string_view> parts;
+  const auto malformed = [&] {
+    error = fmt::format(
+        "'{}' is not a date; write 2022-12-31, 31/12/2022, 2022-09, 2022-Q3, Q3/2022 or 2022",
+        text);
+    return std::nullopt;
+  };
+  if (text.find('/') != std::string_view::npos) {
+    if (!split(text, '/', parts)) return malformed();
+    if (parts.size() == 2 && parts[0].starts_with('Q')) {  // Q3/2022
+      const auto q = to_int(parts[0].substr(1));
+      const auto y = to_int(parts[1]);
+      if (!q || !y) return malformed();
+      return quarter_period(*y, *q, text, error);
+    }
+    std::vector<int> numbers;
+    for (std::string_view part : parts) {
+      const auto n = to_int(part);
+      if (!n) return malformed();
+      numbers.push_back(*n);
+    }
+    if (parts.size() == 3 && parts[0].size() <= 2 && parts[1].size() <= 2) {
+      return day_period(numbers[2], numbers[1], numbers[0], text, error);  // 31/12/2022
+    }
+    if (parts.size() == 2 && parts[0].size() <= 2) {
+      return month_period(numbers[1], numbers[0], text, error);  // 9/2022
+    }
+    return malformed();
+  }
+  if (!split(text, '-', parts)) return malformed();
+  if (parts[0].size() != 4) return malformed();
+  const auto y = to_int(parts[0]);
+  if (!y) return malformed();
+  if (parts.size() == 1) {
+    if (!check_year(*y, text, error)) return std::nullopt;
+    return Period{Period::Kind::year, Date{year{*y} / January / 1},
+                  Date{year{*y} / December / 31}};
+  }
+  if (parts.size() == 2 && parts[1].starts_with('Q')) {
+    const auto q = to_int(parts[1].substr(1));
+    if (!q) return malformed();
+    return quarter_period(*y, *q, text, error);
+  }
+  if (parts[1].size() != 2) return malformed();
+  const auto m = to_int(parts[1]);
+  if (!m) return malformed();
+  if (parts.size() == 2) return month_period(*y, *m, text, error);
+  if (parts.size() != 3 || parts[2].size() != 2) return malformed();
+  const auto d = to_int(parts[2]);
+  if (!d) return malformed();
+  return day_period(*y, *m, *d, text, error);
+}
+
+std::optional<Duration> parse_duration(std::string_view text, std::string& error) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const std::string_view suffix = text.substr(digits);
+  Duration duration;
+  if (suffix == "d") {
+    duration.unit = Duration::Unit::day;
+  } else if (suffix == "w") {
+    duration.unit = Duration::Unit::week;
+  } else if (suffix == "m") {
+    duration.unit = Duration::Unit::month;
+  } else if (suffix == "y") {
+    duration.unit = Duration::Unit::year;
+  } else {
+    error = fmt::format("'{}': unknown duration unit '{}'; use d (days), w (weeks), m (months) "
+                        "or y (years)",
+                        text, suffix);
+    return std::nullopt;
+  }
+  const auto count = digits <= 6 ? to_int(text.substr(0, digits)) : std::nullopt;
+  if (!count || *count < 1) {
+    error = fmt::format("'{}': a duration is at least 1{}", text, suffix);
+    return std::nullopt;
+  }
+  duration.count = *count;
+  if (approximate_days(duration) > 100 * 366) {
+    error = fmt::format("'{}': a duration is at most 100 years", text);
+    return std::nullopt;
+  }
+  return duration;
+}
+
+namespace {
+Date shift(Date date, Duration duration, int sign) {
+  switch (duration.unit) {
+    case Duration::Unit::day:
+      return date + days{sign * duration.count};
+    case Duration::Unit::week:
+      return date + days{sign * 7 * duration.count};
+    case Duration::Unit::month:
+    case Duration::Unit::year: {
+      const int n = duration.unit == Duration::Unit::month ? duration.count : 12 * duration.count;
+      const year_month_day ymd{date};
+      const year_month ym = year_month{ymd.year(), ymd.month()} + months{sign * n};
+      const day last = year_month_day_last{ym.year(), month_day_last{ym.month()}}.day();
+      return Date{ym / (ymd.day() > last ? last : ymd.day())};
+    }
+  }
+  return date;
+}
+}  // namespace
+
+Date add(Date date, Duration duration) { return shift(date, duration, 1); }
+Date subtract(Date date, Duration duration) { return shift(date, duration, -1); }
+
+double approximate_days(Duration duration) {
+  switch (duration.unit) {
+    case Duration::Unit::day: return duration.count;
+    case Duration::Unit::week: return 7.0 * duration.count;
+    case Duration::Unit::month: return 30.4375 * duration.count;
+    case Duration::Unit::year: return 365.25 * duration.count;
+  }
+  return duration.count;
+}
+
+std::string to_string(Date date) {
+  const year_month_day ymd{date};
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+}
+
+std::string to_string(Duration duration) {
+  static constexpr char kSuffix[] = {'d', 'w', 'm', 'y'};
+  return fmt::format("{}{}", duration.count, kSuffix[static_cast<int>(duration.unit)]);
+}
+
+}  // namespace tiendo::model

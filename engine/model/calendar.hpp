@@ -1,0 +1,53 @@
+// Calendar dates, periods and durations as the rules language writes them. Dates are
+// civil days (no time of day, no time zone): the evaluation date is chosen outside.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tiendo::model {
+
+using Date = std::chrono::sys_days;
+
+// A span of days, both ends included: a day, a month, a quarter or a year.
+struct Period {
+  enum class Kind { day, month, quarter, year };
+  Kind kind = Kind::day;
+  Date first;
+  Date last;
+  bool operator==(const Period&) const = default;
+};
+
+// Parses a date literal of the language: `2022-12-31`, `31/12/2022`, `5/8/2022`,
+// `2022-09`, `9/2022`, `2022-Q3`, `Q3/2022`, `2022`. On failure returns nullopt and sets
+// `error` to a sentence saying what is wrong ("2022-02-30 is not a date: February 2022
+// has 28 days"). Years outside 1900..2200 are refused as typos.
+std::optional<Period> parse_period(std::string_view text, std::string& error);
+
+struct Duration {
+  enum class Unit { day, week, month, year };
+  int count = 0;
+  Unit unit = Unit::day;
+  bool operator==(const Duration&) const = default;
+};
+
+// Parses `30d`, `2w`, `3m` (calendar months), `1y`. On failure returns nullopt and sets
+// `error`. A duration is at least 1 and at most 100 years.
+std::optional<Duration> parse_duration(std::string_view text, std::string& error);
+
+// `date` moved by `duration`; months and years clamp to the month's last day
+// (31/1 + 1m = 28/2 or 29/2).
+Date add(Date date, Duration duration);
+Date subtract(Date date, Duration duration);
+
+// Approximate length in days (a month counts 30.4375 days), for comparisons.
+double approximate_days(Duration duration);
+
+// "2022-12-31"
+std::string to_string(Date date);
+// "30d"
+std::string to_string(Duration duration);
+
+}  // namespace tiendo::model

@@ -1,0 +1,228 @@
+// The checked, immutable rule set that `dsl::check` produces and every later stage
+// consumes. Every reference is an index into one of RuleSet's vectors: evaluation never
+// looks a name up by string.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/calendar.hpp"
+#include "model/plan_graph.hpp"
+
+namespace tiendo::model {
+
+using Index = std::int32_t;
+inline constexpr Index kNone = -1;
+
+// Where a declaration or clause was written, for explanations ("rules/x.rules:12").
+struct SourceRef {
+  std::string file;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+};
+
+enum class ValueUnit { percent, count, number };
+enum class Severity { none, info, warning, critical };
+
+struct Level {
+  std::string name;
+};
+
+struct Indicator {
+  std::string name;
+  std::string title;
+  std::string owner;
+  ValueUnit unit = ValueUnit::number;
+  std::optional<Duration> stale_after;
+  SourceRef source;
+};
+
+struct Plan {
+  std::string name;
+  std::string title;
+  std::string code;  // "177/KH-UBND"
+  std::string owner;
+  std::optional<Date> issued;
+  std::vector<Index> implements;  // plans
+  SourceRef source;
+};
+
+struct Task {
+  std::string name;
+  std::string title;
+  std::string owner;
+  Index part_of = kNone;  // plan
+  std::optional<Date> due;
+  std::optional<Duration> duration;
+  std::vector<Index> after;  // tasks that must finish first
+  SourceRef source;
+};
+
+struct Channel {
+  enum class Kind { email, webhook, alertmanager };
+  enum class Format { native, alertmanager };
+  std::string name;
+  Kind kind = Kind::email;
+  std::vector<std::string> emails;
+  std::string url;                 // webhook or Alertmanager
+  std::string secret_env;          // environment variable holding the webhook secret
+  Format format = Format::native;  // webhook payload
+  bool send_resolved = true;
+  SourceRef source;
+};
+
+// ---------------------------------------------------------------------------------------
+// Expressions, stored in one arena per rule set; ExprId indexes RuleSet::expressions.
+
+using ExprId = std::int32_t;
+
+enum class ExprKind {
+  literal,  // value
+  latest,   // indicator at the evaluated unit
+  sum,      // indicator over units of level
+  avg,
+  min,
+  max,
+  count,    // units of level with a value of indicator
+  share,    // fraction of units of level for which `condition` holds
+  ratio,    // latest(indicator) / latest(indicator2), or sums over level
+  change,   // latest(indicator) - value as of (date - duration)
+  done,     // task
+  negate,   // -operands[0]
+  chain,    // operands[0] op[1] operands[1] op[2] ... (one precedence level)
+};
+
+enum class Comparator { ge, le, gt, lt, eq, ne, between };
+
+struct Condition {
+  ExprId lhs = -1;
+  Comparator op = Comparator::ge;
+  ExprId rhs = -1;
+  ExprId upper = -1;  // for `between`
+};
+
+struct ExprNode {
+  ExprKind kind = ExprKind::literal;
+  ValueUnit unit = ValueUnit::number;
+  double value = 0;  // literal (a percent literal is the fraction)
+  Index indicator = kNone;
+  Index indicator2 = kNone;
+  Index level = kNone;
+  Index task = kNone;
+  Duration duration;
+  std::int32_t condition = -1;        // share: index into RuleSet::conditions
+  std::vector<ExprId> operands;       // negate, chain
+  std::vector<char> ops;              // chain: ops[i] applies operands[i] (ops[0] unused)
+};
+
+enum class Timing { none, by, from };
+
+struct Rule {
+  std::string name;
+  std::string title;
+  std::string owner;
+  std::string message;  // template with {placeholders}; empty for the default
+  std::int32_t condition = -1;  // index into RuleSet::conditions
+  std::string condition_text;   // the require clause as written, for explanations
+  Timing timing = Timing::none;
+  Date date;                    // deadline (by: last day) or start (from: first day)
+  Index for_each = kNone;       // level, or kNone for the root unit(s)
+  std::vector<Index> needs;     // tasks
+  std::vector<Index> indicators;  // every indicator the condition reads
+  Severity severity = Severity::critical;
+  std::optional<Duration> warn_within;
+  std::optional<Duration> for_duration;
+  Duration repeat_every{7, Duration::Unit::day};
+  std::vector<Index> notify;    // channels; the `default` channel when none was named
+  std::vector<std::pair<std::string, std::string>> labels;
+  SourceRef source;
+};
+
+// ---------------------------------------------------------------------------------------
+// Rule tests (`test "..." { ... }`).
+
+enum class TaskStatus { not_started, in_progress, done, blocked, cancelled };
+
+struct TestUnit {
+  std::string id;
+  Index level = kNone;
+  std::string title;
+  std::string parent;  // empty for a root
+};
+
+struct TestObservation {
+  std::string unit;  // test unit id
+  Index indicator = kNone;
+  Period period;
+  double value = 0;
+};
+
+struct TestStatus {
+  Index task = kNone;
+  TaskStatus status = TaskStatus::not_started;
+  Date date;
+  std::optional<double> progress;  // fraction
+};
+
+struct TestExpectation {
+  std::string unit;   // test unit id
+  Index rule = kNone;  // exactly one of rule and task is set
+  Index task = kNone;
+  std::string state;  // a rule state or task state name
+  SourceRef source;
+};
+
+struct TestCase {
+  std::string name;
+  Date at;
+  std::vector<TestUnit> units;
+  std::vector<TestObservation> observations;
+  std::vector<TestStatus> statuses;
+  std::vector<TestExpectation> expectations;
+  SourceRef source;
+};
+
+// ---------------------------------------------------------------------------------------
+
+struct RuleSet {
+  std::vector<Level> levels;  // top first
+  std::vector<Indicator> indicators;
+  std::vector<Plan> plans;
+  std::vector<Task> tasks;
+  std::vector<Channel> channels;
+  std::vector<Rule> rules;
+  std::vector<ExprNode> expressions;
+  std::vector<Condition> conditions;
+  std::vector<TestCase> tests;
+  PlanGraph graph;  // plans and tasks with their links, acyclic
+
+  // Lookups by name for the edges of the system (command line, ingest, API); kNone
+  // when absent.
+  Index find_indicator(std::string_view name) const;
+  Index find_task(std::string_view name) const;
+  Index find_rule(std::string_view name) const;
+  Index find_level(std::string_view name) const;
+  Index find_plan(std::string_view name) const;
+  Index find_channel(std::string_view name) const;
+
+  // Hash indexes behind find_indicator and find_task, which ingest calls per row.
+  std::map<std::string, Index, std::less<>> indicator_index;
+  std::map<std::string, Index, std::less<>> task_index;
+};
+
+std::string_view to_string(ValueUnit unit);
+std::string_view to_string(Severity severity);
+std::string_view to_string(TaskStatus status);
+std::string_view to_string(Comparator op);
+std::optional<TaskStatus> parse_task_status(std::string_view text);
+
+// The states a rule (× unit) can be in, and a task; used to validate `expect` lines.
+const std::vector<std::string>& rule_state_names();
+const std::vector<std::string>& task_state_names();
+
+}  // namespace tiendo::model

@@ -1,0 +1,17 @@
+// The `tiendo` subcommands. Each registers itself on the CLI11 app and returns the
+// process exit code through the callback's result: 0 success, 1 a finding (errors in
+// the input, a check that failed), 2 a usage error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace tiendo::cli {
+
+// What main runs once CLI11 has parsed the arguments.
+using Action = std::function<int()>;
+
+Action add_check_command(CLI::App& app);
+Action add_fmt_command(CLI::App& app);
+
+}  // namespace tiendo::cli
