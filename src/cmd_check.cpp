@@ -11,6 +11,10 @@ namespace tiendo::cli {
 
 namespace {
 
+std::string count_of(std::size_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 struct CheckOptions {
   std::vector<std::string> paths;
   std::string format = "text";
@@ -46,18 +50,17 @@ int run_check(const CheckOptions& options) {
     for (const dsl::Diagnostic& d : diagnostics.all()) {
       std::fputs(dsl::render(d, loaded.program.sources, {color}).c_str(), stdout);
     }
-    std::string summary = fmt::format("{} file{}", loaded.program.sources.size(),
-                                      loaded.program.sources.size() == 1 ? "" : "s");
+    std::string summary = count_of(loaded.program.sources.size(), "file");
     if (loaded.rule_set) {
       const model::RuleSet& rules = *loaded.rule_set;
-      summary += fmt::format(": {} indicators, {} rules, {} plans, {} tasks, {} channels, {} tests",
-                             rules.indicators.size(), rules.rules.size(), rules.plans.size(),
-                             rules.tasks.size(), rules.channels.size(), rules.tests.size());
+      summary += fmt::format(": {}, {}, {}, {}, {}, {}", count_of(rules.indicators.size(), "indicator"),
+                             count_of(rules.rules.size(), "rule"), count_of(rules.plans.size(), "plan"),
+                             count_of(rules.tasks.size(), "task"),
+                             count_of(rules.channels.size(), "channel"),
+                             count_of(rules.tests.size(), "test"));
     }
-    summary += fmt::format("; {} error{}, {} warning{}\n", diagnostics.error_count(),
-                           diagnostics.error_count() == 1 ? "" : "s",
-                           diagnostics.warning_count(),
-                           diagnostics.warning_count() == 1 ? "" : "s");
+    summary += fmt::format("; {}, {}\n", count_of(diagnostics.error_count(), "error"),
+                           count_of(diagnostics.warning_count(), "warning"));
     std::fputs(summary.c_str(), stdout);
   }
   return diagnostics.has_errors() ? 1 : 0;

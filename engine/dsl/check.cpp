@@ -114,13 +114,13 @@ class Checker {
   Checker(Program& program) : program_(program), diagnostics_(program.diagnostics) {}
 
   std::optional<model::RuleSet> run() {
-    const std::size_t errors_before = diagnostics_.error_count();
     declare_all();
     for (const auto& [block, index] : blocks_) fill(*block, index);
     check_graph();
     for (const ast::TestBlock* test : tests_) check_test(*test);
     build_indexes();
-    if (diagnostics_.error_count() > errors_before) return std::nullopt;
+    // Parse errors count too: a rule set read from a broken file is not a rule set.
+    if (diagnostics_.has_errors()) return std::nullopt;
     return std::move(rules_);
   }
 
@@ -1285,23 +1285,6 @@ class Checker {
 };
 
 }  // namespace
-
-const std::vector<std::string>& reserved_words() {
-  static const std::vector<std::string> words = {
-      // declarations
-      "levels", "indicator", "plan", "task", "channel", "rule", "test", "include",
-      // clauses
-      "title", "unit", "owner", "stale", "after", "code", "issued", "implements", "part_of",
-      "due", "duration", "email", "webhook", "secret", "env", "format", "alertmanager",
-      "send_resolved", "require", "needs", "severity", "warn", "within", "for", "repeat",
-      "every", "notify", "message", "label",
-      // expressions and tests
-      "by", "from", "each", "between", "and", "in", "at", "observe", "status", "expect",
-      "true", "false",
-      // functions
-      "latest", "sum", "avg", "min", "max", "count", "share", "ratio", "change", "done"};
-  return words;
-}
 
 std::optional<model::RuleSet> check(Program& program) {
   Checker checker(program);

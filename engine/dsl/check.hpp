@@ -7,13 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "dsl/keywords.hpp"
 #include "dsl/parse.hpp"
 #include "model/rule_set.hpp"
 
 namespace tiendo::dsl {
-
-// Words that cannot be declared as names: the language's keywords and functions.
-const std::vector<std::string>& reserved_words();
 
 // Checks every file of `program` together (a rule set may span files). Appends errors
 // and warnings to `program.diagnostics`. Returns the rule set if there is no error —

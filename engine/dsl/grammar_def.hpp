@@ -12,6 +12,7 @@
 #include "dsl/ast_adapted.hpp"
 #include "dsl/config.hpp"
 #include "dsl/grammar.hpp"
+#include "dsl/keywords.hpp"
 
 namespace tiendo::dsl::parser {
 
@@ -128,8 +129,15 @@ inline const auto declaration_keyword = kw("indicator") | kw("plan") | kw("task"
                                         kw("channel") | kw("rule") | kw("test") |
                                         kw("levels") | kw("include");
 
-inline const auto test_keyword =
-    kw("unit") | kw("at") | kw("observe") | kw("status") | kw("expect");
+struct reserved_symbols : x3::symbols<x3::unused_type> {
+  reserved_symbols() {
+    for (const std::string& word : reserved_words()) add(word);
+  }
+};
+inline const reserved_symbols reserved_symbol_table;
+// A reserved word standing alone, so that `rate >= by 2022` says an expression is
+// missing instead of reading `by` as an indicator.
+inline const auto reserved_word = lexeme[reserved_symbol_table >> !idchar];
 
 struct escape_symbols : x3::symbols<char> {
   escape_symbols() { add("\"", '"')("\\", '\\')("n", '\n'); }
@@ -306,12 +314,12 @@ const auto term_def = operand >> *operation;
 const auto operation_def = (char_('*') | char_('/')) > operand;
 const auto operand_def = unary | primary;
 const auto unary_def = depth_limited[char_('-') > operand];
-const auto primary_def = duration | number | call | name | paren;
+const auto primary_def = duration | number | call | (!reserved_word >> name) | paren;
 const auto call_def = depth_limited[name >> '(' > -(condition % ',') > ')'];
 const auto paren_def =
     depth_limited[into<&ast::Paren::inner>['(' > expr > ')']];
 
-const auto comparison_def = (comparison_ops > expr >> attr(std::optional<ast::Expr>())) |
+const auto comparison_def = ((comparison_ops > expr) >> attr(std::optional<ast::Expr>())) |
                             (kws("between") > expr > and_keyword > expr);
 const auto condition_def = expr >> -comparison;
 
@@ -361,7 +369,7 @@ const auto include_def = into<&ast::Include::path>[kw("include") > string_lit];
 // ---------------------------------------------------------------------------------------
 // Tests.
 
-const auto test_name_def = !test_keyword >> name;
+const auto test_name_def = !reserved_word >> name;
 const auto test_unit_def = kw("unit") > name > name > string_lit > -(kw("in") > name);
 const auto test_at_def = into<&ast::TestAt::date>[kw("at") > date];
 const auto observe_names_def = x3::repeat(1, 2)[test_name];

@@ -60,12 +60,15 @@ bool starts_declaration(const char* pos, const char* end) {
          kDeclarationKeywords.end();
 }
 
-// The start of the first line after `pos` whose first token begins a declaration.
+// The start of the first line after `pos` that begins a declaration: its first token
+// is a declaration keyword, or it starts unindented with a word (a misspelt keyword, as
+// declarations are written flush left and clauses indented).
 const char* recover(const char* pos, const char* end) {
   while (pos != end) {
     pos = std::find(pos, end, '\n');
     if (pos == end) return end;
     ++pos;
+    if (pos != end && ((*pos >= 'a' && *pos <= 'z') || (*pos >= 'A' && *pos <= 'Z'))) return pos;
     const char* token = pos;
     while (token != end && (*token == ' ' || *token == '\t' || *token == '\r')) ++token;
     if (starts_declaration(token, end)) return token;
@@ -152,8 +155,13 @@ ast::File parse(const SourceSet& sources, std::uint32_t file, Diagnostics& diagn
                           "line");
       } else {
         where = skip_blank(where, end);
+        // Every expectation point is a named rule or a literal; a compound parser's
+        // which() is a mangled type name, never shown to a person.
+        const std::string expected =
+            failure.which().find("boost") == std::string::npos ? failure.which()
+                                                                : std::string("something else");
         diagnostics.error(Code::syntax, location(where),
-                          fmt::format("expected {}, found {}", failure.which(),
+                          fmt::format("expected {}, found {}", expected,
                                       describe_token(where, end)));
       }
     } catch (const parser::NestingTooDeep& failure) {

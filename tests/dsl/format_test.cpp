@@ -1,3 +1,5 @@
+#include <iostream>
+#include <cstdlib>
 #include "dsl/format.hpp"
 
 #include <gtest/gtest.h>
@@ -86,6 +88,7 @@ void expect_format_properties(const std::string& label, const std::string& text)
   const Parsed original = parse_text(text);
   ASSERT_FALSE(original.diagnostics.has_errors()) << errors_of(original) << "\n" << text;
   const std::string formatted = format(original.sources, original.file);
+  if (getenv("FMT_DEBUG")) std::cerr << "=====IN " << label << "\n" << text << "\n=====OUT\n" << formatted << "\n=====DUMP\n" << dump(original.file);
 
   const Parsed reparsed = parse_text(formatted);
   ASSERT_FALSE(reparsed.diagnostics.has_errors())

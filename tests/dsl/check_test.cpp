@@ -1,0 +1,312 @@
+// Table-driven tests of the checker: each rejected input names the code, the place and
+// the gist of the message; accepted inputs check cleanly into the expected model.
+#include "dsl/check.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+namespace tiendo::dsl {
+namespace {
+
+// A small valid rule set every case builds on.
+constexpr const char* kPrelude = R"(levels province > district > commune
+indicator rate { title "Tỷ lệ" unit percent }
+indicator teams { unit count }
+indicator revenue { unit number }
+indicator retail { unit number }
+plan P { code "1/KH" }
+task t1 { part_of P due 2022-12-31 }
+task t2 { after t1 due 2022-12-31 }
+channel default { email "a@b.vn" }
+)";
+
+struct Checked {
+  Program program;
+  std::optional<model::RuleSet> rules;
+};
+
+Checked check_text(const std::string& text) {
+  Checked checked{load_text("case.rules", text), std::nullopt};
+  checked.rules = check(checked.program);
+  return checked;
+}
+
+std::string describe(const Checked& checked) {
+  std::string out;
+  for (const Diagnostic& d : checked.program.diagnostics.all()) {
+    out += render(d, checked.program.sources);
+  }
+  return out;
+}
+
+struct Rejected {
+  const char* name;
+  std::string body;      // appended to the prelude
+  Code code;
+  const char* message;   // a substring of the message
+  std::uint32_t line;    // line in the body (1-based)
+  std::uint32_t column;
+};
+
+class RejectedTest : public testing::TestWithParam<Rejected> {};
+
+TEST_P(RejectedTest, ReportsTheMistakeWhereItIs) {
+  const Rejected& c = GetParam();
+  const Checked checked = check_text(std::string(kPrelude) + c.body);
+  EXPECT_FALSE(checked.rules.has_value());
+  const auto& all = checked.program.diagnostics.all();
+  const auto found = std::find_if(all.begin(), all.end(), [&](const Diagnostic& d) {
+    return d.code == c.code && d.message.find(c.message) != std::string::npos;
+  });
+  ASSERT_NE(found, all.end()) << "expected " << code_id(c.code) << " '" << c.message
+                              << "', got:\n" << describe(checked);
+  const std::uint32_t prelude_lines = 9;
+  const LineColumn lc = checked.program.sources.line_column(found->location.file,
+                                                            found->location.offset);
+  EXPECT_EQ(lc.line, prelude_lines + c.line) << describe(checked);
+  EXPECT_EQ(lc.column, c.column) << describe(checked);
+}
+
+const Rejected kRejected[] = {
+    {"UndefinedIndicator", "rule r { require rat >= 50% }\n", Code::undefined_name,
+     "undefined indicator 'rat'; did you mean 'rate'?", 1, 18},
+    {"UndefinedTaskInNeeds", "rule r { require rate >= 50% needs t3x }\n", Code::undefined_name,
+     "undefined task 't3x'", 1, 36},
+    {"WrongKindOfName", "rule r { require t1 >= 1 }\n", Code::undefined_name,
+     "'t1' is a task, not an indicator; use done(t1)", 1, 18},
+    {"UndefinedChannel", "rule r { require rate >= 5% notify defualt }\n", Code::undefined_name,
+     "did you mean 'default'?", 1, 36},
+    {"UndefinedLevel", "rule r { require rate >= 5% for each distrct }\n", Code::undefined_name,
+     "undefined level 'distrct'; did you mean 'district'?", 1, 38},
+    {"UndefinedPlan", "plan Q { implements PP }\n", Code::undefined_name, "undefined plan 'PP'", 1,
+     21},
+    {"DuplicateDeclaration", "indicator rate { unit percent }\n", Code::duplicate_declaration,
+     "'rate' is declared twice", 1, 11},
+    {"DuplicateAcrossKinds", "task rate { due 2022 }\n", Code::duplicate_declaration,
+     "first as an indicator", 1, 6},
+    {"ReservedWordAsName", "indicator count { unit count }\n", Code::reserved_name,
+     "'count' is a reserved word", 1, 11},
+    {"PercentAgainstBareNumber", "rule r { require rate >= 50 }\n", Code::unit_mismatch,
+     "write 50%", 1, 26},
+    {"CountAgainstPercent", "rule r { require teams >= 50% }\n", Code::unit_mismatch,
+     "cannot compare 'teams' (a count) with '50%' (a percent)", 1, 18},
+    {"DivisionSuggestsRatio", "rule r { require revenue / retail >= 7% }\n", Code::unit_mismatch,
+     "ratio(a, b) gives a percent", 1, 18},
+    {"AddPercentAndCount", "rule r { require rate + teams >= 1% }\n", Code::unit_mismatch,
+     "cannot add a percent and a count", 1, 23},
+    {"ImpossibleDate", "rule r { require rate >= 5% by 2022-02-30 }\n", Code::invalid_date,
+     "February 2022 has 28 days", 1, 32},
+    {"ImpossibleDayFirstDate", "task t3 { due 31/4/2022 }\n", Code::invalid_date,
+     "April 2022 has 30 days", 1, 15},
+    {"ImpossibleQuarter", "rule r { require rate >= 5% by Q5/2022 }\n", Code::invalid_date,
+     "quarters are Q1 to Q4", 1, 32},
+    {"ImpossibleMonth", "task t3 { due 2022-13 }\n", Code::invalid_date, "no month 13", 1, 15},
+    {"UnknownDurationUnit", "task t3 { duration 30x }\n", Code::invalid_duration,
+     "unknown duration unit 'x'", 1, 20},
+    {"ZeroDuration", "indicator z { unit count stale after 0d }\n", Code::invalid_duration,
+     "at least 1", 1, 38},
+    {"RuleWithoutRequire", "rule r { title \"x\" }\n", Code::missing_clause,
+     "rule 'r' has no require clause", 1, 6},
+    {"RuleWithTwoRequires", "rule r { require rate >= 5%\n require rate <= 9% }\n",
+     Code::duplicate_clause, "second require clause", 2, 2},
+    {"UnknownClause", "rule r { require rate >= 5% severty critical }\n", Code::unknown_clause,
+     "unknown clause 'severty' in rule 'r'; did you mean 'severity'?", 1, 29},
+    {"ClauseOfAnotherBlock", "indicator z { unit count due 2022 }\n", Code::unknown_clause,
+     "'due' is not a clause of an indicator", 1, 26},
+    {"RequireWithoutComparison", "rule r { require rate by 2022 }\n", Code::invalid_value,
+     "needs a comparison", 1, 18},
+    {"UnknownSeverity", "rule r { require rate >= 5% severity high }\n", Code::invalid_value,
+     "unknown severity 'high'", 1, 38},
+    {"IndicatorWithoutUnit", "indicator z { title \"z\" }\n", Code::missing_clause,
+     "has no unit", 1, 11},
+    {"UnknownUnit", "indicator z { unit percentage }\n", Code::invalid_value,
+     "unknown unit 'percentage'", 1, 20},
+    {"ChannelWithoutDestination", "channel c { send_resolved false }\n", Code::missing_clause,
+     "has no destination", 1, 9},
+    {"ChannelWithTwoKinds", "channel c { email \"x@y.vn\" webhook \"http://h/x\" }\n",
+     Code::invalid_value, "more than one destination kind", 1, 9},
+    {"BadEmail", "channel c { email \"not-an-address\" }\n", Code::invalid_value,
+     "is not an email address", 1, 19},
+    {"BadWebhookUrl", "channel c { webhook \"ftp://h\" }\n", Code::invalid_value,
+     "is not an http:// or https:// URL", 1, 21},
+    {"SecretOnEmail", "channel c { email \"x@y.vn\" secret env \"S\" }\n", Code::invalid_value,
+     "only to a webhook", 1, 28},
+    {"UnknownFunction", "rule r { require summ(rate, district) >= 5% }\n",
+     Code::unknown_function, "did you mean 'sum'?", 1, 18},
+    {"WrongArity", "rule r { require ratio(revenue) >= 5% }\n", Code::wrong_arguments,
+     "ratio() takes two indicators", 1, 18},
+    {"ShareNeedsCondition", "rule r { require share(commune, teams) >= 5% }\n",
+     Code::wrong_arguments, "must be a condition", 1, 33},
+    {"ChangeNeedsDuration", "rule r { require change(rate, 5) >= 1% }\n", Code::wrong_arguments,
+     "must be a duration", 1, 31},
+    {"DurationOutsideChange", "rule r { require rate >= 30d }\n", Code::wrong_arguments,
+     "only be the second argument of change()", 1, 26},
+    {"AggregateAboveScope", "rule r { require sum(teams, province) >= 1 for each district }\n",
+     Code::level_order, "must be below", 1, 29},
+    {"UnknownPlaceholder", "rule r { require rate >= 5% message \"{title} {valeu}\" }\n",
+     Code::unknown_placeholder, "did you mean '{value}'?", 1, 37},
+    {"TaskCycle", "task a { after b }\ntask b { after c }\ntask c { after a }\n",
+     Code::graph_cycle, "a \u2192 b \u2192 c \u2192 a", 1, 6},
+    {"PlanCycle", "plan A { implements B }\nplan B { implements A }\n", Code::graph_cycle,
+     "A \u2192 B \u2192 A", 1, 6},
+    {"DuplicateLabel", "rule r { require rate >= 5% label g = \"a\"\n label g = \"b\" }\n",
+     Code::duplicate_clause, "label 'g' is given twice", 2, 8},
+    {"TestUnknownState", "rule r { require rate >= 5% }\ntest \"x\" { at 2022 expect r mett }\n",
+     Code::invalid_value, "did you mean 'met'?", 2, 29},
+    {"TestWithoutAt", "rule r { require rate >= 5% }\ntest \"x\" { expect r met }\n",
+     Code::missing_clause, "has no `at` date", 2, 6},
+    {"TestPercentValueWithoutPercent",
+     "test \"x\" { at 2022 observe rate 2022-Q3 = 9.23 }\n", Code::unit_mismatch, "write 9.23%",
+     1, 43},
+    {"TestUnknownUnit",
+     "test \"x\" { unit dn province \"ĐN\" at 2022 observe dx rate 2022 = 1% }\n",
+     Code::undefined_name, "undefined unit 'dx'", 1, 50},
+    {"SyntaxErrorNamesWhatWasExpected", "rule r { require rate >= }\n", Code::syntax,
+     "expected an expression, found '}'", 1, 26},
+    {"UnterminatedString", "indicator z { title \"abc\n unit count }\n", Code::syntax,
+     "unterminated string", 1, 25},
+    {"UnknownDeclaration", "indicatr z { unit count }\n", Code::syntax,
+     "did you mean 'indicator'?", 1, 1},
+    {"BadEscape", "indicator z { title \"a\\tb\" unit count }\n", Code::syntax,
+     "expected an escape", 1, 24},
+};
+
+INSTANTIATE_TEST_SUITE_P(Check, RejectedTest, testing::ValuesIn(kRejected),
+                         [](const testing::TestParamInfo<Rejected>& param) {
+                           return std::string(param.param.name);
+                         });
+
+TEST(Check, AcceptsThePrelude) {
+  const Checked checked = check_text(kPrelude);
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+  EXPECT_TRUE(checked.program.diagnostics.empty()) << describe(checked);
+  const model::RuleSet& rules = *checked.rules;
+  EXPECT_EQ(rules.levels.size(), 3u);
+  EXPECT_EQ(rules.find_task("t2"), 1);
+  EXPECT_EQ(rules.tasks[1].after, std::vector<model::Index>{0});
+  EXPECT_EQ(rules.graph.task_order, (std::vector<std::int32_t>{0, 1}));
+}
+
+TEST(Check, ResolvesARuleIntoTheModel) {
+  const Checked checked = check_text(std::string(kPrelude) + R"(
+rule r {
+  title "Tỷ lệ đạt 50%"
+  require rate >= 50% by Q3/2022 for each district
+  needs t2
+  severity warning
+  warn within 60d
+  repeat every 2w
+  label group = "Hạ tầng số"
+  message "{title}: {value}"
+}
+)");
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+  const model::Rule& rule = checked.rules->rules.at(0);
+  EXPECT_EQ(rule.title, "Tỷ lệ đạt 50%");
+  EXPECT_EQ(rule.timing, model::Timing::by);
+  EXPECT_EQ(model::to_string(rule.date), "2022-09-30");
+  EXPECT_EQ(rule.for_each, 1);
+  EXPECT_EQ(rule.needs, std::vector<model::Index>{1});
+  EXPECT_EQ(rule.severity, model::Severity::warning);
+  EXPECT_EQ(rule.repeat_every, (model::Duration{2, model::Duration::Unit::week}));
+  EXPECT_EQ(rule.notify, std::vector<model::Index>{0});  // the `default` channel
+  EXPECT_EQ(rule.labels.at(0).second, "Hạ tầng số");
+  EXPECT_EQ(rule.indicators, std::vector<model::Index>{0});
+  const model::Condition& condition = checked.rules->conditions.at(rule.condition);
+  EXPECT_EQ(condition.op, model::Comparator::ge);
+  EXPECT_DOUBLE_EQ(checked.rules->expressions.at(condition.rhs).value, 0.5);
+}
+
+TEST(Check, FromUsesThePeriodsFirstDayAndByItsLast) {
+  const Checked checked = check_text(std::string(kPrelude) +
+                                     "rule a { require rate >= 5% from 2022-Q3 }\n"
+                                     "rule b { require rate >= 5% by 2022 }\n");
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+  EXPECT_EQ(model::to_string(checked.rules->rules[0].date), "2022-07-01");
+  EXPECT_EQ(model::to_string(checked.rules->rules[1].date), "2022-12-31");
+}
+
+TEST(Check, WarnsWhenATaskComesAfterOneDueLater) {
+  const Checked checked = check_text(std::string(kPrelude) +
+                                     "task early { after late due 2022-03-01 }\n"
+                                     "task late { due 2022-06-30 }\n");
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);  // a warning is not an error
+  ASSERT_EQ(checked.program.diagnostics.warning_count(), 1u);
+  const Diagnostic& d = checked.program.diagnostics.all().front();
+  EXPECT_EQ(d.code, Code::after_due_later);
+  EXPECT_NE(d.message.find("due later (2022-06-30)"), std::string::npos);
+}
+
+TEST(Check, ReportsEveryErrorOfAFileNotOnlyTheFirst) {
+  const Checked checked = check_text(std::string(kPrelude) +
+                                     "rule a { require rat >= 5% }\n"
+                                     "rule b { require rate >= 5 }\n"
+                                     "rule c { require rate >= 5% by 2022-02-30 }\n");
+  EXPECT_EQ(checked.program.diagnostics.error_count(), 3u) << describe(checked);
+}
+
+TEST(Check, ParserRecoversAtTheNextDeclaration) {
+  const Checked checked = check_text(std::string(kPrelude) +
+                                     "rule a { require rate >= }\n"
+                                     "rule b { require rate >>= 5% }\n"
+                                     "rule c { require rate >= 5% }\n");
+  EXPECT_EQ(checked.program.diagnostics.error_count(), 2u) << describe(checked);
+}
+
+TEST(Check, EnforcesTheNestingLimit) {
+  const std::string deep = std::string(200, '(') + "rate" + std::string(200, ')');
+  const Checked checked = check_text(std::string(kPrelude) + "rule r { require " + deep +
+                                     " >= 5% }\n");
+  ASSERT_EQ(checked.program.diagnostics.error_count(), 1u) << describe(checked);
+  EXPECT_EQ(checked.program.diagnostics.all().front().code, Code::nesting_too_deep);
+  const std::string ok = std::string(100, '(') + "rate" + std::string(100, ')');
+  EXPECT_TRUE(check_text(std::string(kPrelude) + "rule r { require " + ok + " >= 5% }\n")
+                  .rules.has_value());
+}
+
+TEST(Check, EnforcesNameAndStringLengths) {
+  const std::string long_name(200, 'x');
+  const std::string long_string(70000, 'y');
+  const Checked checked =
+      check_text(fmt::format("indicator {} {{ unit count title \"{}\" }}\n", long_name, long_string));
+  const auto& all = checked.program.diagnostics.all();
+  EXPECT_TRUE(std::any_of(all.begin(), all.end(),
+                          [](const Diagnostic& d) { return d.code == Code::name_too_long; }));
+  EXPECT_TRUE(std::any_of(all.begin(), all.end(),
+                          [](const Diagnostic& d) { return d.code == Code::string_too_long; }));
+}
+
+TEST(Check, RefusesFilesOverTheSizeLimit) {
+  std::string big = "# " + std::string(kMaxFileSize, 'x') + "\n";
+  const Checked checked = check_text(big);
+  ASSERT_EQ(checked.program.diagnostics.error_count(), 1u);
+  EXPECT_EQ(checked.program.diagnostics.all().front().code, Code::file_too_large);
+}
+
+TEST(Check, ReportsInvalidUtf8) {
+  const Checked checked = check_text("indicator z { title \"a\xC3(b\" unit count }\n");
+  ASSERT_EQ(checked.program.diagnostics.error_count(), 1u) << describe(checked);
+  EXPECT_EQ(checked.program.diagnostics.all().front().code, Code::invalid_utf8);
+}
+
+TEST(Check, AcceptsEveryDateForm) {
+  for (const char* date : {"2022-12-31", "31/12/2022", "5/8/2022", "05/08/2022", "2022-Q3",
+                           "Q3/2022", "2022-09", "9/2022", "2022"}) {
+    const Checked checked =
+        check_text(std::string(kPrelude) + fmt::format("task d {{ due {} }}\n", date));
+    EXPECT_TRUE(checked.rules.has_value()) << date << "\n" << describe(checked);
+  }
+}
+
+TEST(Check, ComparisonSymbolsIncludeUnicode) {
+  const Checked checked = check_text(std::string(kPrelude) +
+                                     "rule a { require rate \u2265 5% }\n"
+                                     "rule b { require rate \u2264 5% }\n");
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+  EXPECT_EQ(checked.rules->conditions[0].op, model::Comparator::ge);
+  EXPECT_EQ(checked.rules->conditions[1].op, model::Comparator::le);
+}
+
+}  // namespace
+}  // namespace tiendo::dsl

@@ -1,0 +1,38 @@
+// Runs the built `tiendo` binary for end-to-end tests.
+#pragma once
+
+#include <string>
+
+namespace tiendo::testing {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // standard output
+  std::string err;  // standard error
+};
+
+// Runs `tiendo ARGS` (ARGS already shell-quoted) in `directory`, feeding `input` on
+// standard input.
+RunResult run_tiendo(const std::string& args, const std::string& directory = ".",
+                     const std::string& input = "");
+
+// Single-quotes a word for the shell.
+std::string shell_quote(const std::string& word);
+
+std::string read_text(const std::string& path);
+void write_text(const std::string& path, const std::string& text);
+
+// A fresh directory under the system temporary directory, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace tiendo::testing
