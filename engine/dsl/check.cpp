@@ -331,17 +331,29 @@ class Checker {
     return period->last;
   }
 
+  using Clauses = std::map<std::string, std::vector<const ast::Clause*>>;
+
   // Validates every clause of the block against its kind; returns the clauses grouped
   // by keyword (only the first of a non-repeatable one).
   std::map<std::string, std::vector<const ast::Clause*>> sort_clauses(const ast::Block& block) {
     const Specs& specs = specs_for(block.kind);
     std::map<std::string, std::vector<const ast::Clause*>> by_keyword;
+    std::map<std::string, const ast::Label*> labels;
     std::vector<std::string> allowed;
     for (const ClauseSpec& spec : specs) allowed.emplace_back(spec.keyword);
     for (const ast::Clause& clause : block.clauses) {
       const auto spec = std::find_if(specs.begin(), specs.end(), [&](const ClauseSpec& s) {
         return s.keyword == clause.keyword;
       });
+      if (const auto* label = boost::get<ast::Label>(&clause.value.get())) {
+        const auto [it, inserted] = labels.emplace(label->key.text, label);
+        if (!inserted) {
+          Diagnostic& d = error(Code::duplicate_clause, label->key,
+                                fmt::format("label '{}' is given twice", label->key.text));
+          note(d, at(*it->second), "first given here");
+          continue;
+        }
+      }
       if (spec == specs.end()) {
         std::string message =
             boost::get<ast::UnknownClause>(&clause.value.get())
@@ -405,6 +417,17 @@ class Checker {
     return strings_of(*clause)->front().value;
   }
 
+  static std::vector<std::pair<std::string, std::string>> labels_of(const Clauses& clauses) {
+    std::vector<std::pair<std::string, std::string>> labels;
+    const auto it = clauses.find("label");
+    if (it == clauses.end()) return labels;
+    for (const ast::Clause* clause : it->second) {
+      const auto& label = boost::get<ast::Label>(clause->value.get());
+      labels.emplace_back(label.key.text, label.value.value);
+    }
+    return labels;
+  }
+
   // -------------------------------------------------------------------------------------
   // Pass 2: blocks.
 
@@ -417,11 +440,10 @@ class Checker {
     if (block.kind == "rule") fill_rule(block, clauses, rules_.rules[index]);
   }
 
-  using Clauses = std::map<std::string, std::vector<const ast::Clause*>>;
-
   void fill_indicator(const ast::Block& block, const Clauses& clauses, model::Indicator& out) {
     out.title = string_clause(clauses, "title");
     out.owner = string_clause(clauses, "owner");
+    out.labels = labels_of(clauses);
     if (const ast::Clause* unit = first(clauses, "unit")) {
       const ast::Name& name = names_of(*unit)->front();
       if (name.text == "percent") {
@@ -450,6 +472,7 @@ class Checker {
     out.title = string_clause(clauses, "title");
     out.code = string_clause(clauses, "code");
     out.owner = string_clause(clauses, "owner");
+    out.labels = labels_of(clauses);
     if (const ast::Clause* issued = first(clauses, "issued")) out.issued = last_day(*issued);
     if (const ast::Clause* implements = first(clauses, "implements")) {
       for (const ast::Name& name : *names_of(*implements)) {
@@ -462,6 +485,7 @@ class Checker {
   void fill_task(const Clauses& clauses, model::Task& out) {
     out.title = string_clause(clauses, "title");
     out.owner = string_clause(clauses, "owner");
+    out.labels = labels_of(clauses);
     if (const ast::Clause* part_of = first(clauses, "part_of")) {
       out.part_of = resolve(names_of(*part_of)->front(), "plan");
     }
@@ -634,21 +658,7 @@ class Checker {
                it != declared_.end() && it->second.kind == "channel") {
       out.notify.push_back(it->second.index);
     }
-    const auto labels = clauses.find("label");
-    if (labels != clauses.end()) {
-      std::map<std::string, const ast::Label*> seen;
-      for (const ast::Clause* clause : labels->second) {
-        const auto& label = boost::get<ast::Label>(clause->value.get());
-        const auto [it, inserted] = seen.emplace(label.key.text, &label);
-        if (!inserted) {
-          Diagnostic& d = error(Code::duplicate_clause, label.key,
-                                fmt::format("label '{}' is given twice", label.key.text));
-          note(d, at(*it->second), "first given here");
-          continue;
-        }
-        out.labels.emplace_back(label.key.text, label.value.value);
-      }
-    }
+    out.labels = labels_of(clauses);
     if (const ast::Clause* message = first(clauses, "message")) {
       check_placeholders(strings_of(*message)->front());
     }
@@ -666,9 +676,14 @@ class Checker {
         continue;
       }
       if (text[i] != '{') continue;
+      // Point at the brace when the literal has no escapes (offsets then match).
+      ast::Node where = message;
+      if (source_text(message).size() == text.size() + 2) {
+        where.begin = message.begin + 1 + static_cast<std::uint32_t>(i);
+      }
       const std::size_t close = text.find('}', i);
       if (close == std::string::npos) {
-        error(Code::unknown_placeholder, message,
+        error(Code::unknown_placeholder, where,
               "unclosed '{' in the message; write {{ for a literal brace");
         return;
       }
@@ -678,7 +693,7 @@ class Checker {
         if (auto suggestion = util::closest_match(name, kPlaceholders)) {
           text_message += fmt::format("; did you mean '{{{}}}'?", *suggestion);
         }
-        error(Code::unknown_placeholder, message, std::move(text_message));
+        error(Code::unknown_placeholder, where, std::move(text_message));
       }
       i = close;
     }
@@ -935,7 +950,7 @@ class Checker {
       node.unit = rules_.indicators[node.indicator].unit;
     } else if (function == "sum" || function == "avg" || function == "min" || function == "max" ||
                function == "count") {
-      if (call.args.size() != 2) return arity_error(fmt::format("({}(x, LEVEL))", function));
+      if (call.args.size() != 2) return arity_error(fmt::format("an indicator and a level: {}(x, LEVEL)", function));
       node.kind = function == "sum"   ? model::ExprKind::sum
                   : function == "avg" ? model::ExprKind::avg
                   : function == "min" ? model::ExprKind::min
@@ -1125,8 +1140,31 @@ class Checker {
     }
     if (out.units.empty()) out.units.push_back({"root", kNone, "root", ""});
     std::vector<std::string> roots;
+    std::map<std::string, const model::TestUnit*> by_id;
     for (const model::TestUnit& unit : out.units) {
+      by_id[unit.id] = &unit;
       if (unit.parent.empty()) roots.push_back(unit.id);
+    }
+    // A unit stands below its parent: its level is lower. This also rules out cycles.
+    for (const model::TestUnit& unit : out.units) {
+      const auto parent = by_id.find(unit.parent);
+      if (parent == by_id.end() || unit.level == kNone || parent->second->level == kNone) continue;
+      if (parent->second->level >= unit.level) {
+        const ast::TestUnit* node = nullptr;
+        for (const ast::TestItem& item : test.items) {
+          const auto* candidate = boost::get<ast::TestUnit>(&item.get());
+          if (candidate && candidate->id.text == unit.id) node = candidate;
+        }
+        error(Code::level_order, *node->parent,
+              fmt::format("unit '{}' ({}) cannot be inside '{}' ({}): a parent's level is above "
+                          "its children's",
+                          unit.id, rules_.levels[unit.level].name, unit.parent,
+                          rules_.levels[parent->second->level].name));
+      }
+    }
+    if (roots.empty()) {
+      error(Code::invalid_value, test.name,
+            fmt::format("test \"{}\" has no root unit: every unit has a parent", out.name));
     }
 
     // Resolves an optional leading unit name of observe/expect.
@@ -1142,9 +1180,11 @@ class Checker {
         error(Code::undefined_name, *name, std::move(message));
         return {};
       }
-      if (roots.size() > 1) {
-        error(Code::invalid_value, line,
-              "the test declares several root units; name the unit on this line");
+      if (roots.size() != 1) {
+        if (roots.size() > 1) {
+          error(Code::invalid_value, line,
+                "the test declares several root units; name the unit on this line");
+        }
         return {};
       }
       return roots.front();
@@ -1206,8 +1246,17 @@ class Checker {
         const bool is_task = declared != declared_.end() && declared->second.kind == "task";
         if (is_task) {
           expectation.task = declared->second.index;
+        } else if (declared != declared_.end() && declared->second.kind == "rule") {
+          expectation.rule = declared->second.index;
         } else {
-          expectation.rule = resolve(target, "rule");
+          std::vector<std::string> candidates = names_by_kind_["rule"];
+          candidates.insert(candidates.end(), names_by_kind_["task"].begin(),
+                            names_by_kind_["task"].end());
+          std::string message = fmt::format("undefined rule or task '{}'", target.text);
+          if (auto suggestion = util::closest_match(target.text, candidates)) {
+            message += fmt::format("; did you mean '{}'?", *suggestion);
+          }
+          error(Code::undefined_name, target, std::move(message));
         }
         const auto& states = is_task ? model::task_state_names() : model::rule_state_names();
         if (std::find(states.begin(), states.end(), state.text) == states.end()) {

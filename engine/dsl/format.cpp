@@ -46,8 +46,7 @@ void write_operand(std::string& out, const ast::Operand& operand) {
         using T = std::decay_t<decltype(node)>;
         if constexpr (std::is_same_v<T, ast::NumberLit>) {
           write_number(out, node);
-        } else if constexpr (std::is_same_v<T, ast::DurationLit> ||
-                             std::is_same_v<T, ast::Name>) {
+        } else if constexpr (std::is_same_v<T, ast::DurationLit> || std::is_same_v<T, ast::Name>) {
           out += node.text;
         } else if constexpr (std::is_same_v<T, x3::forward_ast<ast::Unary>>) {
           out += node.get().op;
@@ -210,11 +209,6 @@ std::string item_text(const ast::TestItem& item) {
   return out;
 }
 
-const ast::Node& node_of(const ast::Declaration& declaration) {
-  return boost::apply_visitor([](const auto& node) -> const ast::Node& { return node; },
-                              declaration.get());
-}
-
 const ast::Node& node_of(const ast::TestItem& item) {
   return boost::apply_visitor([](const auto& node) -> const ast::Node& { return node; },
                               item.get());
@@ -369,10 +363,9 @@ class Formatter {
     if (code > 0 && source[code - 1] != '\n') {
       // After code: the line whose source holds that code gets it, if still free.
       const std::uint32_t at = static_cast<std::uint32_t>(code - 1);
-      auto it = std::upper_bound(lines_.begin(), lines_.end(), at,
-                                 [](std::uint32_t value, const Line& line) {
-                                   return value < line.begin;
-                                 });
+      auto it = std::upper_bound(
+          lines_.begin(), lines_.end(), at,
+          [](std::uint32_t value, const Line& line) { return value < line.begin; });
       if (it != lines_.begin()) {
         Line& line = *std::prev(it);
         if (at < line.end && !line.comment) {
@@ -393,7 +386,8 @@ class Formatter {
         std::upper_bound(starts.begin(), starts.end(), offset) - starts.begin() - 1);
     if (line == 0) return false;
     const std::string_view previous =
-        std::string_view(source_.text).substr(starts[line - 1], starts[line] - 1 - starts[line - 1]);
+        std::string_view(source_.text)
+            .substr(starts[line - 1], starts[line] - 1 - starts[line - 1]);
     return trim(previous).empty();
   }
 
@@ -421,9 +415,8 @@ class Formatter {
   bool grouped(std::size_t declaration) const {
     const auto& previous = file_.declarations[declaration - 1].get();
     const auto& current = file_.declarations[declaration].get();
-    return previous.which() == current.which() &&
-           (boost::get<ast::Include>(&current) != nullptr ||
-            boost::get<ast::Levels>(&current) != nullptr);
+    return previous.which() == current.which() && (boost::get<ast::Include>(&current) != nullptr ||
+                                                   boost::get<ast::Levels>(&current) != nullptr);
   }
 
   // Writes the comments kept for before `limit`; returns whether there were any.

@@ -139,6 +139,11 @@ inline const reserved_symbols reserved_symbol_table;
 // missing instead of reading `by` as an indicator.
 inline const auto reserved_word = lexeme[reserved_symbol_table >> !idchar];
 
+// Words that start a test line; a test's lists of names stop at them. (Not every
+// reserved word: `done` is a task state in `expect kho_du_lieu done`.)
+inline const auto test_keyword =
+    kw("unit") | kw("at") | kw("observe") | kw("status") | kw("expect");
+
 struct escape_symbols : x3::symbols<char> {
   escape_symbols() { add("\"", '"')("\\", '\\')("n", '\n'); }
 };
@@ -333,7 +338,7 @@ const auto and_keyword_def = kw("and");
 
 const auto strings_def = string_lit % ',';
 const auto names_def = name % ',';
-const auto unknown_rest_def = into<&ast::UnknownClause::text>[x3::no_skip[raw[*~char_("\n}")]]];
+const auto unknown_rest_def = into<&ast::UnknownClause::text>[x3::no_skip[raw[*~char_("\n}#")]]];
 
 const auto string_keyword = kws("title") | kws("owner") | kws("code") | kws("message") |
                             kws("email") | kws("webhook") | kws("alertmanager") |
@@ -369,16 +374,21 @@ const auto include_def = into<&ast::Include::path>[kw("include") > string_lit];
 // ---------------------------------------------------------------------------------------
 // Tests.
 
-const auto test_name_def = !reserved_word >> name;
+// `Q3/2022` starts like a name; a name followed by `/` is the period.
+const auto test_name_def = !test_keyword >> name >> !lit('/');
 const auto test_unit_def = kw("unit") > name > name > string_lit > -(kw("in") > name);
 const auto test_at_def = into<&ast::TestAt::date>[kw("at") > date];
 const auto observe_names_def = x3::repeat(1, 2)[test_name];
-const auto expect_names_def = x3::repeat(2, 3)[test_name];
+// The optional third name must be on the same line, so that a misspelt next line is not
+// read as part of this one.
+const auto expect_names_def =
+    test_name >> test_name >>
+    -(omit[x3::no_skip[+char_(" \t") >> !char_("\r\n#")]] >> test_name);
 const auto test_observe_def = kw("observe") > observe_names > date > '=' > signed_number;
 const auto test_status_def = kw("status") > name > name > date > -number;
 const auto test_expect_def = into<&ast::TestExpect::names>[kw("expect") > expect_names];
 const auto test_unknown_def = !declaration_keyword >> identifier >>
-                              x3::no_skip[raw[*~char_("\n}")]];
+                              x3::no_skip[raw[*~char_("\n}#")]];
 const auto test_item_def =
     test_unit | test_at | test_observe | test_status | test_expect | test_unknown;
 const auto test_block_def = kw("test") > string_lit > '{' > *test_item > '}';

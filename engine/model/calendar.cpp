@@ -166,7 +166,11 @@ std::optional<Duration> parse_duration(std::string_view text, std::string& error
                         text, suffix);
     return std::nullopt;
   }
-  const auto count = digits <= 6 ? to_int(text.substr(0, digits)) : std::nullopt;
+  if (digits > 6) {
+    error = fmt::format("'{}': a duration is at most 100 years", text);
+    return std::nullopt;
+  }
+  const auto count = to_int(text.substr(0, digits));
   if (!count || *count < 1) {
     error = fmt::format("'{}': a duration is at least 1{}", text, suffix);
     return std::nullopt;

@@ -39,6 +39,7 @@ struct Indicator {
   std::string owner;
   ValueUnit unit = ValueUnit::number;
   std::optional<Duration> stale_after;
+  std::vector<std::pair<std::string, std::string>> labels;
   SourceRef source;
 };
 
@@ -49,6 +50,7 @@ struct Plan {
   std::string owner;
   std::optional<Date> issued;
   std::vector<Index> implements;  // plans
+  std::vector<std::pair<std::string, std::string>> labels;
   SourceRef source;
 };
 
@@ -60,6 +62,7 @@ struct Task {
   std::optional<Date> due;
   std::optional<Duration> duration;
   std::vector<Index> after;  // tasks that must finish first
+  std::vector<std::pair<std::string, std::string>> labels;
   SourceRef source;
 };
 

@@ -145,7 +145,7 @@ const Rejected kRejected[] = {
     {"AggregateAboveScope", "rule r { require sum(teams, province) >= 1 for each district }\n",
      Code::level_order, "must be below", 1, 29},
     {"UnknownPlaceholder", "rule r { require rate >= 5% message \"{title} {valeu}\" }\n",
-     Code::unknown_placeholder, "did you mean '{value}'?", 1, 37},
+     Code::unknown_placeholder, "did you mean '{value}'?", 1, 46},
     {"TaskCycle", "task a { after b }\ntask b { after c }\ntask c { after a }\n",
      Code::graph_cycle, "a \u2192 b \u2192 c \u2192 a", 1, 6},
     {"PlanCycle", "plan A { implements B }\nplan B { implements A }\n", Code::graph_cycle,
