@@ -44,7 +44,8 @@ int run_check(const CheckOptions& options) {
                         {"plans", rules.plans.size()},           {"tasks", rules.tasks.size()},
                         {"channels", rules.channels.size()},     {"tests", rules.tests.size()}};
     }
-    std::fputs((out.dump(2) + "\n").c_str(), stdout);
+    std::fputs((out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n").c_str(),
+               stdout);
   } else {
     const bool color = use_color(color_mode, stdout);
     for (const dsl::Diagnostic& d : diagnostics.all()) {

@@ -188,7 +188,9 @@ std::string render(const Diagnostic& diagnostic, const SourceSet& sources,
 std::string to_json(const Diagnostics& diagnostics, const SourceSet& sources) {
   auto array = nlohmann::json::array();
   for (const Diagnostic& d : diagnostics.all()) array.push_back(to_json_object(d, sources));
-  return array.dump(2);
+  // Messages quote the input, which may hold invalid UTF-8 (itself reported): replace
+  // such bytes with U+FFFD rather than fail.
+  return array.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace tiendo::dsl

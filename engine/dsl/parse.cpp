@@ -42,7 +42,10 @@ std::string describe_token(const char* pos, const char* end) {
     while (stop != end && is_identifier_char(*stop) && stop - pos < 40) ++stop;
   } else {
     std::size_t length = 0;
-    util::decode_utf8(std::string_view(pos, static_cast<std::size_t>(end - pos)), length);
+    const std::string_view rest(pos, static_cast<std::size_t>(end - pos));
+    if (util::decode_utf8(rest, length) == 0xFFFD && length == 1) {
+      return fmt::format("the byte 0x{:02X}", static_cast<unsigned char>(*pos));
+    }
     stop = pos + length;
   }
   return fmt::format("'{}'", std::string_view(pos, static_cast<std::size_t>(stop - pos)));
