@@ -320,7 +320,7 @@ const auto operation_def = (char_('*') | char_('/')) > operand;
 const auto operand_def = unary | primary;
 const auto unary_def = depth_limited[char_('-') > operand];
 const auto primary_def = duration | number | call | (!reserved_word >> name) | paren;
-const auto call_def = depth_limited[name >> '(' > -(condition % ',') > ')'];
+const auto call_def = depth_limited[(name >> '(') > -(condition % ',') > ')'];
 const auto paren_def =
     depth_limited[into<&ast::Paren::inner>['(' > expr > ')']];
 
@@ -329,7 +329,7 @@ const auto comparison_def = ((comparison_ops > expr) >> attr(std::optional<ast::
 const auto condition_def = expr >> -comparison;
 
 const auto timing_def = (kws("by") | kws("from")) > date;
-const auto require_def = condition >> -timing >> -(kw("for") >> kw("each") > name);
+const auto require_def = condition >> -timing >> -((kw("for") >> kw("each")) > name);
 const auto label_def = name > '=' > string_lit;
 const auto and_keyword_def = kw("and");
 
