@@ -15,10 +15,13 @@ int main(int argc, char** argv) {
   const auto bind = [&](tiendo::cli::Action command) {
     return [&action, command] { action = command; };
   };
-  auto check = tiendo::cli::add_check_command(app);
-  auto fmt = tiendo::cli::add_fmt_command(app);
-  app.get_subcommand("check")->callback(bind(check));
-  app.get_subcommand("fmt")->callback(bind(fmt));
+  const std::pair<const char*, tiendo::cli::Action> commands[] = {
+      {"check", tiendo::cli::add_check_command(app)},
+      {"fmt", tiendo::cli::add_fmt_command(app)},
+      {"ingest", tiendo::cli::add_ingest_command(app)},
+      {"history", tiendo::cli::add_history_command(app)},
+  };
+  for (const auto& [name, command] : commands) app.get_subcommand(name)->callback(bind(command));
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,126 @@
+// The SQLite database: opening it with the pragmas every connection needs, versioned
+// migrations, prepared statements and transactions. Errors are values (DbError), never
+// exceptions across the library boundary.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace tiendo::store {
+
+// A failure of the database itself (cannot open, disk full, newer schema): the
+// operation did not happen.
+struct DbError {
+  std::string message;
+};
+
+template <typename T>
+using DbResult = std::variant<T, DbError>;
+
+// One prepared statement. Bind parameters are 1-based, as in SQLite. Not thread-safe.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, sqlite3_stmt* statement) : db_(db), statement_(statement) {}
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, double value);
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::optional<double> value);
+  Statement& bind_null(int index);
+
+  // Runs one step: true when a row is available, false when done. A failure sets
+  // error() and returns false.
+  bool step();
+  // Steps to completion; returns false (error() set) on failure.
+  bool run();
+  void reset();
+
+  std::string column_text(int index) const;
+  double column_double(int index) const;
+  std::int64_t column_int(int index) const;
+  bool column_is_null(int index) const;
+
+  const std::optional<DbError>& error() const { return error_; }
+
+ private:
+  friend class Database;
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* statement_ = nullptr;
+  std::optional<DbError> error_;
+};
+
+class Database {
+ public:
+  struct Options {
+    int busy_timeout_ms = 5000;
+  };
+
+  // Opens (creating if absent) the database at `path` (":memory:" for a private
+  // in-memory one), sets journal_mode=WAL, synchronous=FULL, foreign_keys=ON and the
+  // busy timeout, and migrates an older schema in one transaction. A database whose
+  // schema is newer than this program knows is refused.
+  static DbResult<Database> open(const std::string& path, const Options& options);
+  static DbResult<Database> open(const std::string& path) { return open(path, Options{}); }
+
+  Database(Database&&) noexcept = default;
+  Database& operator=(Database&&) noexcept = default;
+  ~Database();
+
+  // Prepares `sql`; on failure the returned statement's error() is set.
+  Statement prepare(std::string_view sql);
+  // Runs statements that return no rows.
+  std::optional<DbError> execute(std::string_view sql);
+
+  // The value of a pragma that returns one row (for tests and diagnostics).
+  std::string pragma(std::string_view name);
+
+  int schema_version();
+  static int latest_schema_version();
+
+  const std::string& path() const { return path_; }
+  sqlite3* handle() { return db_.get(); }
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const;
+  };
+  Database(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+  std::optional<DbError> migrate();
+
+  std::string path_;
+  std::unique_ptr<sqlite3, Closer> db_;
+};
+
+// A write transaction: BEGIN IMMEDIATE at construction (so a second writer waits for
+// the busy timeout instead of failing mid-way), ROLLBACK unless commit() succeeded.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction();
+
+  // Set when BEGIN failed; the transaction is then unusable.
+  const std::optional<DbError>& error() const { return error_; }
+  std::optional<DbError> commit();
+
+ private:
+  Database& db_;
+  bool open_ = false;
+  std::optional<DbError> error_;
+};
+
+}  // namespace tiendo::store

@@ -1,0 +1,616 @@
+#include "store/ingest.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <map>
+#include <sqlite3.h>
+#include <set>
+#include <unordered_set>
+
+#include "store/records.hpp"
+#include "util/text.hpp"
+
+namespace tiendo::store {
+
+namespace {
+
+enum class Kind { units, observations, statuses };
+
+struct KindSpec {
+  Kind kind;
+  std::vector<std::string> required;
+  std::vector<std::string> optional;
+};
+
+const std::vector<KindSpec>& kind_specs() {
+  static const std::vector<KindSpec> specs = {
+      {Kind::units, {"unit", "name", "level", "parent"}, {}},
+      {Kind::observations, {"indicator", "unit", "period", "value"}, {"source", "note"}},
+      {Kind::statuses, {"task", "status", "date"}, {"progress", "note"}},
+  };
+  return specs;
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// Which kind a header names, and where each column is; columns[i] is the header
+// position of the spec's i-th column (required then optional), -1 when absent.
+struct Layout {
+  Kind kind = Kind::units;
+  std::vector<int> columns;
+};
+
+std::variant<Layout, std::string> layout_of(const std::vector<std::string>& header) {
+  std::map<std::string, int> positions;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    positions.emplace(lower(std::string(trim(header[i]))), static_cast<int>(i));
+  }
+  for (const KindSpec& spec : kind_specs()) {
+    const bool complete = std::all_of(spec.required.begin(), spec.required.end(),
+                                      [&](const std::string& c) { return positions.contains(c); });
+    if (!complete) continue;
+    Layout layout{spec.kind, {}};
+    std::set<std::string> known;
+    for (const auto* list : {&spec.required, &spec.optional}) {
+      for (const std::string& column : *list) {
+        const auto it = positions.find(column);
+        layout.columns.push_back(it == positions.end() ? -1 : it->second);
+        known.insert(column);
+      }
+    }
+    for (const auto& [name, position] : positions) {
+      if (!known.contains(name)) {
+        std::vector<std::string> all(known.begin(), known.end());
+        std::string message = fmt::format("unknown column '{}'", name);
+        if (auto suggestion = util::closest_match(name, all)) {
+          message += fmt::format("; did you mean '{}'?", *suggestion);
+        }
+        return message;
+      }
+    }
+    return layout;
+  }
+  std::string names;
+  for (const std::string& column : header) names += (names.empty() ? "" : ",") + column;
+  return fmt::format(
+      "the header '{}' names no known kind of input; expected units (unit,name,level,parent), "
+      "observations (indicator,unit,period,value[,source,note]) or task statuses "
+      "(task,status,date[,progress,note])",
+      names);
+}
+
+std::string iso(model::Date date) { return model::to_string(date); }
+
+// ---------------------------------------------------------------------------------------
+
+class Ingest {
+ public:
+  Ingest(Database& db, const IngestOptions& options) : db_(db), options_(options) {}
+
+  DbResult<IngestSummary> run(const std::vector<IngestInput>& inputs) {
+    for (const auto& input : inputs) total_bytes_ += input.text.size();
+    Transaction transaction(db_);
+    if (transaction.error()) return *transaction.error();
+    if (auto error = prepare()) return *error;
+    if (auto error = load_known_units()) return *error;
+
+    // Units first, whichever input holds them, so that observations may name units
+    // that the same input set introduces.
+    for (const auto& input : inputs) read(input, Kind::units);
+    if (auto error = write_units()) return *error;
+    for (const auto& input : inputs) read(input, std::nullopt);
+    if (db_error_) return *db_error_;
+
+    if (summary_.error_count > 0 && !options_.skip_bad) return summary_;
+    if (auto error = write_staged()) return *error;
+    if (auto error = transaction.commit()) return *error;
+    summary_.committed = true;
+    return summary_;
+  }
+
+ private:
+  // -------------------------------------------------------------------------------------
+
+  std::optional<DbError> prepare() {
+    if (auto error = db_.execute(R"sql(
+CREATE TEMP TABLE IF NOT EXISTS staged_observations (
+  indicator TEXT NOT NULL, unit TEXT NOT NULL, period_start TEXT NOT NULL,
+  period_end TEXT NOT NULL, value REAL NOT NULL, numerator REAL, denominator REAL,
+  source TEXT, note TEXT, input TEXT NOT NULL, input_line INTEGER NOT NULL,
+  PRIMARY KEY (indicator, unit, period_start, period_end)) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS staged_statuses (
+  task TEXT NOT NULL, status TEXT NOT NULL, date TEXT NOT NULL, progress REAL, note TEXT,
+  input TEXT NOT NULL, input_line INTEGER NOT NULL);
+DELETE FROM staged_observations;
+DELETE FROM staged_statuses;
+)sql")) {
+      return error;
+    }
+    stage_observation_ = db_.prepare(
+        "INSERT INTO staged_observations VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+        "ON CONFLICT DO NOTHING");
+    find_staged_ = db_.prepare(
+        "SELECT value, numerator, denominator, input, input_line FROM staged_observations "
+        "WHERE indicator = ?1 AND unit = ?2 AND period_start = ?3 AND period_end = ?4");
+    stage_status_ = db_.prepare("INSERT INTO staged_statuses VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    for (const Statement* statement : {&stage_observation_, &find_staged_, &stage_status_}) {
+      if (statement->error()) return statement->error();
+    }
+    return std::nullopt;
+  }
+
+  std::optional<DbError> load_known_units() {
+    Statement statement = db_.prepare("SELECT id, level FROM units");
+    while (statement.step()) {
+      known_units_.emplace(statement.column_text(0), statement.column_text(1));
+    }
+    return statement.error();
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Reading.
+
+  class Sink : public RecordSink {
+   public:
+    Sink(Ingest& ingest, const IngestInput& input, std::optional<Kind> only)
+        : ingest_(ingest), input_(input), only_(only) {}
+
+    bool header(const std::vector<std::string>& names, std::uint32_t line) override {
+      auto layout = layout_of(names);
+      if (auto* message = std::get_if<std::string>(&layout)) {
+        // Reported once, on the pass that reads everything.
+        if (!only_) ingest_.report(input_.name, line, *message);
+        layout_.reset();
+        return true;
+      }
+      layout_ = std::get<Layout>(layout);
+      return true;
+    }
+
+    bool record(const std::vector<std::string_view>& fields, std::uint32_t line) override {
+      if (!layout_) return true;
+      const bool wanted = only_ ? layout_->kind == *only_ : layout_->kind != Kind::units;
+      if (!wanted) return true;
+      if (!only_ || *only_ != Kind::units) ingest_.count_row(input_, fields);
+      const auto field = [&](std::size_t i) -> std::string_view {
+        const int position = layout_->columns[i];
+        return position < 0 ? std::string_view{} : trim(fields[static_cast<std::size_t>(position)]);
+      };
+      switch (layout_->kind) {
+        case Kind::units: ingest_.unit_row(input_, line, field); break;
+        case Kind::observations: ingest_.observation_row(input_, line, field); break;
+        case Kind::statuses: ingest_.status_row(input_, line, field); break;
+      }
+      return !ingest_.db_error_;
+    }
+
+    void error(std::uint32_t line, std::string message) override {
+      if (!only_) ingest_.report(input_.name, line, std::move(message));
+    }
+
+   private:
+    Ingest& ingest_;
+    const IngestInput& input_;
+    std::optional<Kind> only_;
+    std::optional<Layout> layout_;
+  };
+
+  // Reads `input`; `only` = units for the first pass, nullopt for the rest.
+  void read(const IngestInput& input, std::optional<Kind> only) {
+    Sink sink(*this, input, only);
+    read_records(input.text, sink);
+    if (!only) bytes_done_ += input.text.size();
+  }
+
+  void count_row(const IngestInput& input, const std::vector<std::string_view>& fields) {
+    ++summary_.rows;
+    if (options_.progress && summary_.rows % 50000 == 0) {
+      const std::size_t in_input =
+          fields.empty() ? 0 : static_cast<std::size_t>(fields.front().data() - input.text.data());
+      options_.progress(summary_.rows, bytes_done_ + in_input, total_bytes_);
+    }
+  }
+
+  void report(const std::string& input, std::uint32_t line, std::string message) {
+    ++summary_.error_count;
+    if (summary_.errors.size() < options_.max_reported_errors) {
+      summary_.errors.push_back({input, line, std::move(message)});
+    }
+  }
+
+  // "undefined X 'name'; did you mean 'other'?"
+  static std::string undefined(std::string_view what, std::string_view name,
+                               const std::vector<std::string>& candidates) {
+    std::string message = fmt::format("unknown {} '{}'", what, name);
+    if (auto suggestion = util::closest_match(name, candidates)) {
+      message += fmt::format("; did you mean '{}'?", *suggestion);
+    }
+    return message;
+  }
+
+  std::vector<std::string> unit_names() const {
+    std::vector<std::string> names;
+    for (const auto& [id, level] : known_units_) names.push_back(id);
+    return names;
+  }
+
+  template <typename T>
+  static std::vector<std::string> names_of(const std::vector<T>& items) {
+    std::vector<std::string> names;
+    for (const T& item : items) names.push_back(item.name);
+    return names;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Units: collected, validated together (parents may come later), then written.
+
+  struct UnitRow {
+    std::string input;
+    std::uint32_t line = 0;
+    std::string id, name, level, parent;
+  };
+
+  template <typename Field>
+  void unit_row(const IngestInput& input, std::uint32_t line, const Field& field) {
+    ++summary_.rows;
+    UnitRow row{input.name, line, std::string(field(0)), std::string(field(1)),
+                std::string(field(2)), std::string(field(3))};
+    if (row.id.empty() || row.id.find_first_of(" \t\n") != std::string::npos) {
+      report(input.name, line, fmt::format("a unit id is one word without spaces, not '{}'", row.id));
+      return;
+    }
+    if (row.name.empty()) {
+      report(input.name, line, fmt::format("unit '{}' has no name", row.id));
+      return;
+    }
+    if (options_.rules && options_.rules->find_level(row.level) == model::kNone) {
+      report(input.name, line,
+             undefined("level", row.level, names_of(options_.rules->levels)) +
+                 " (levels are declared by the rule set's `levels` line)");
+      return;
+    }
+    if (row.level.empty()) {
+      report(input.name, line, fmt::format("unit '{}' has no level", row.id));
+      return;
+    }
+    const auto [it, inserted] = set_units_.emplace(row.id, units_.size());
+    if (!inserted) {
+      const UnitRow& first = units_[it->second];
+      if (first.name != row.name || first.level != row.level || first.parent != row.parent) {
+        report(input.name, line,
+               fmt::format("unit '{}' is given twice with different values (first at {}:{})",
+                           row.id, first.input, first.line));
+      }
+      return;
+    }
+    units_.push_back(std::move(row));
+  }
+
+  std::optional<DbError> write_units() {
+    std::map<std::string, std::string> levels = known_units_;
+    for (const UnitRow& row : units_) levels[row.id] = row.level;
+    Statement upsert = db_.prepare(R"sql(
+INSERT INTO units (id, name, level, parent, input, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, level = excluded.level,
+  parent = excluded.parent, input = excluded.input, updated_at = excluded.updated_at
+WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
+  OR units.parent IS NOT excluded.parent)sql");
+    if (upsert.error()) return upsert.error();
+    // Parents must exist before their children are written (foreign keys are checked
+    // per statement): write in order of depth.
+    std::vector<const UnitRow*> valid;
+    for (const UnitRow& row : units_) {
+      if (!row.parent.empty()) {
+        const auto parent = levels.find(row.parent);
+        if (parent == levels.end()) {
+          std::vector<std::string> candidates;
+          for (const auto& [id, level] : levels) candidates.push_back(id);
+          report(row.input, row.line, undefined("parent unit", row.parent, candidates));
+          continue;
+        }
+        if (row.parent == row.id) {
+          report(row.input, row.line, fmt::format("unit '{}' cannot be its own parent", row.id));
+          continue;
+        }
+        if (options_.rules) {
+          const model::Index parent_level = options_.rules->find_level(parent->second);
+          const model::Index level = options_.rules->find_level(row.level);
+          if (parent_level != model::kNone && parent_level >= level) {
+            report(row.input, row.line,
+                   fmt::format("unit '{}' ({}) cannot be inside '{}' ({}): a parent's level is "
+                               "above its children's",
+                               row.id, row.level, row.parent, parent->second));
+            continue;
+          }
+        }
+      }
+      valid.push_back(&row);
+    }
+    std::map<std::string, const UnitRow*> by_id;
+    for (const UnitRow* row : valid) by_id[row->id] = row;
+    std::set<std::string> written;
+    std::set<std::string> visiting;
+    std::function<bool(const UnitRow*)> write = [&](const UnitRow* row) -> bool {
+      if (written.contains(row->id)) return true;
+      if (!visiting.insert(row->id).second) {
+        report(row->input, row->line,
+               fmt::format("unit '{}' is its own ancestor through its parents", row->id));
+        return false;
+      }
+      const auto parent = by_id.find(row->parent);
+      if (parent != by_id.end() && !write(parent->second)) return false;
+      upsert.reset();
+      upsert.bind(1, row->id).bind(2, row->name).bind(3, row->level).bind(5, row->input).bind(
+          6, options_.now);
+      if (row->parent.empty()) {
+        upsert.bind_null(4);
+      } else {
+        upsert.bind(4, row->parent);
+      }
+      if (!upsert.run()) {
+        db_error_ = upsert.error();
+        return false;
+      }
+      if (sqlite3_changes_of(db_) > 0) {
+        ++summary_.units_written;
+      } else {
+        ++summary_.units_unchanged;
+      }
+      written.insert(row->id);
+      known_units_[row->id] = row->level;
+      return true;
+    };
+    for (const UnitRow* row : valid) {
+      if (!write(row) && db_error_) return db_error_;
+    }
+    return std::nullopt;
+  }
+
+  static int sqlite3_changes_of(Database& db) { return sqlite3_changes(db.handle()); }
+
+  // -------------------------------------------------------------------------------------
+  // Observations and statuses: validated row by row into staging tables.
+
+  template <typename Field>
+  void observation_row(const IngestInput& input, std::uint32_t line, const Field& field) {
+    const std::string_view indicator = field(0);
+    const std::string_view unit = field(1);
+    model::ValueUnit value_unit = model::ValueUnit::number;
+    if (options_.rules) {
+      const model::Index index = options_.rules->find_indicator(indicator);
+      if (index == model::kNone) {
+        report(input.name, line,
+               undefined("indicator", indicator, names_of(options_.rules->indicators)));
+        return;
+      }
+      value_unit = options_.rules->indicators[static_cast<std::size_t>(index)].unit;
+    } else {
+      if (indicator.empty()) {
+        report(input.name, line, "the indicator is empty");
+        return;
+      }
+      const std::string_view value = field(3);
+      if (value.find('%') != std::string_view::npos || value.find('/') != std::string_view::npos) {
+        value_unit = model::ValueUnit::percent;
+      }
+    }
+    if (!known_units_.contains(std::string(unit))) {
+      report(input.name, line, undefined("unit", unit, unit_names()) +
+                                   " (units come from a units input: unit,name,level,parent)");
+      return;
+    }
+    const auto period = parse_data_period(field(2));
+    if (const auto* message = std::get_if<std::string>(&period)) {
+      report(input.name, line, *message);
+      return;
+    }
+    const auto value = parse_value(field(3), value_unit, options_.numbers);
+    if (const auto* message = std::get_if<std::string>(&value)) {
+      report(input.name, line, fmt::format("{}: {}", indicator, *message));
+      return;
+    }
+    const model::Period& p = std::get<model::Period>(period);
+    const ParsedValue& v = std::get<ParsedValue>(value);
+    const std::string start = iso(p.first);
+    const std::string end = iso(p.last);
+    stage_observation_.reset();
+    stage_observation_.bind(1, indicator).bind(2, unit).bind(3, start).bind(4, end);
+    stage_observation_.bind(5, v.value).bind(6, v.numerator).bind(7, v.denominator);
+    bind_optional_text(stage_observation_, 8, field(4));
+    bind_optional_text(stage_observation_, 9, field(5));
+    stage_observation_.bind(10, input.name).bind(11, static_cast<std::int64_t>(line));
+    if (!stage_observation_.run()) {
+      db_error_ = stage_observation_.error();
+      return;
+    }
+    if (sqlite3_changes_of(db_) == 0) {
+      // The same indicator, unit and period earlier in this input set.
+      find_staged_.reset();
+      find_staged_.bind(1, indicator).bind(2, unit).bind(3, start).bind(4, end);
+      if (find_staged_.step()) {
+        const auto optional_column = [&](int i) -> std::optional<double> {
+          if (find_staged_.column_is_null(i)) return std::nullopt;
+          return find_staged_.column_double(i);
+        };
+        const bool same = find_staged_.column_double(0) == v.value &&
+                          optional_column(1) == v.numerator && optional_column(2) == v.denominator;
+        if (!same) {
+          report(input.name, line,
+                 fmt::format("{} at {} for {} is also given at {}:{} with another value",
+                             indicator, unit, field(2), find_staged_.column_text(3),
+                             find_staged_.column_int(4)));
+        }
+      }
+      find_staged_.reset();
+    }
+  }
+
+  template <typename Field>
+  void status_row(const IngestInput& input, std::uint32_t line, const Field& field) {
+    const std::string_view task = field(0);
+    if (options_.rules && options_.rules->find_task(task) == model::kNone) {
+      report(input.name, line, undefined("task", task, names_of(options_.rules->tasks)));
+      return;
+    }
+    if (task.empty()) {
+      report(input.name, line, "the task is empty");
+      return;
+    }
+    const std::string_view status = field(1);
+    if (!model::parse_task_status(status)) {
+      const std::vector<std::string> statuses = {"not_started", "in_progress", "done", "blocked",
+                                                 "cancelled"};
+      report(input.name, line,
+             undefined("status", status, statuses) +
+                 " (a status is not_started, in_progress, done, blocked or cancelled)");
+      return;
+    }
+    const auto date = parse_data_period(field(2));
+    if (const auto* message = std::get_if<std::string>(&date)) {
+      report(input.name, line, *message);
+      return;
+    }
+    if (std::get<model::Period>(date).kind != model::Period::Kind::day) {
+      report(input.name, line,
+             fmt::format("a status date is a day, such as 2022-07-01 or 1/7/2022, not '{}'",
+                         field(2)));
+      return;
+    }
+    std::optional<double> progress;
+    if (!field(3).empty()) {
+      const auto parsed = parse_value(field(3), model::ValueUnit::percent, options_.numbers);
+      if (const auto* message = std::get_if<std::string>(&parsed)) {
+        report(input.name, line, fmt::format("progress: {}", *message));
+        return;
+      }
+      progress = std::get<ParsedValue>(parsed).value;
+      if (*progress < 0 || *progress > 1) {
+        report(input.name, line,
+               fmt::format("progress is between 0% and 100%, not '{}'", field(3)));
+        return;
+      }
+    }
+    stage_status_.reset();
+    stage_status_.bind(1, task).bind(2, status).bind(3, iso(std::get<model::Period>(date).first));
+    stage_status_.bind(4, progress);
+    bind_optional_text(stage_status_, 5, field(4));
+    stage_status_.bind(6, input.name).bind(7, static_cast<std::int64_t>(line));
+    if (!stage_status_.run()) db_error_ = stage_status_.error();
+  }
+
+  static void bind_optional_text(Statement& statement, int index, std::string_view text) {
+    if (text.empty()) {
+      statement.bind_null(index);
+    } else {
+      statement.bind(index, text);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // From staging to the real tables, set-based: one statement each.
+
+  std::optional<DbError> write_staged() {
+    Statement staged = db_.prepare("SELECT count(*) FROM staged_observations");
+    const std::int64_t observations = staged.step() ? staged.column_int(0) : 0;
+    // A staged value that equals the latest revision changes nothing; any other adds
+    // revision latest + 1 (or 1).
+    Statement insert = db_.prepare(R"sql(
+INSERT INTO observations (indicator, unit, period_start, period_end, value, numerator,
+  denominator, source, note, input, input_line, revision, ingested_at)
+SELECT s.indicator, s.unit, s.period_start, s.period_end, s.value, s.numerator,
+  s.denominator, s.source, s.note, s.input, s.input_line, ifnull(latest.revision, 0) + 1, ?1
+FROM staged_observations s
+LEFT JOIN observations latest
+  ON latest.indicator = s.indicator AND latest.unit = s.unit
+  AND latest.period_start = s.period_start AND latest.period_end = s.period_end
+  AND latest.revision = (SELECT max(o.revision) FROM observations o
+                         WHERE o.indicator = s.indicator AND o.unit = s.unit
+                           AND o.period_start = s.period_start AND o.period_end = s.period_end)
+WHERE latest.id IS NULL OR latest.value IS NOT s.value
+  OR latest.numerator IS NOT s.numerator OR latest.denominator IS NOT s.denominator
+  OR latest.source IS NOT s.source OR latest.note IS NOT s.note)sql");
+    insert.bind(1, options_.now);
+    if (!insert.run()) return insert.error();
+    summary_.observations_added = static_cast<std::size_t>(sqlite3_changes_of(db_));
+    summary_.observations_unchanged =
+        static_cast<std::size_t>(observations) - summary_.observations_added;
+
+    Statement statuses = db_.prepare("SELECT count(*) FROM staged_statuses");
+    const std::int64_t status_rows = statuses.step() ? statuses.column_int(0) : 0;
+    Statement insert_statuses = db_.prepare(R"sql(
+INSERT OR IGNORE INTO task_status (task, status, date, progress, note, input, input_line,
+  ingested_at)
+SELECT task, status, date, progress, note, input, input_line, ?1 FROM staged_statuses)sql");
+    insert_statuses.bind(1, options_.now);
+    if (!insert_statuses.run()) return insert_statuses.error();
+    summary_.statuses_added = static_cast<std::size_t>(sqlite3_changes_of(db_));
+    summary_.statuses_unchanged = static_cast<std::size_t>(status_rows) - summary_.statuses_added;
+    return db_.execute("DELETE FROM staged_observations; DELETE FROM staged_statuses;");
+  }
+
+  Database& db_;
+  const IngestOptions& options_;
+  IngestSummary summary_;
+  std::optional<DbError> db_error_;
+  std::size_t bytes_done_ = 0;
+  std::size_t total_bytes_ = 0;
+  std::map<std::string, std::string> known_units_;  // id -> level
+  std::vector<UnitRow> units_;
+  std::map<std::string, std::size_t> set_units_;
+  Statement stage_observation_;
+  Statement find_staged_;
+  Statement stage_status_;
+};
+
+}  // namespace
+
+DbResult<IngestSummary> ingest(Database& db, const std::vector<IngestInput>& inputs,
+                               const IngestOptions& options) {
+  Ingest run(db, options);
+  return run.run(inputs);
+}
+
+DbResult<std::vector<ObservationRevision>> history(Database& db, const std::string& indicator,
+                                                   const std::string& unit) {
+  Statement statement = db.prepare(R"sql(
+SELECT indicator, unit, period_start, period_end, value, numerator, denominator,
+  ifnull(source, ''), ifnull(note, ''), input, input_line, revision, ingested_at
+FROM observations WHERE indicator = ?1 AND (?2 = '' OR unit = ?2)
+ORDER BY unit, period_start, period_end, revision)sql");
+  statement.bind(1, indicator).bind(2, unit);
+  std::vector<ObservationRevision> revisions;
+  while (statement.step()) {
+    ObservationRevision r;
+    r.indicator = statement.column_text(0);
+    r.unit = statement.column_text(1);
+    r.period_start = statement.column_text(2);
+    r.period_end = statement.column_text(3);
+    r.value = statement.column_double(4);
+    if (!statement.column_is_null(5)) r.numerator = statement.column_double(5);
+    if (!statement.column_is_null(6)) r.denominator = statement.column_double(6);
+    r.source = statement.column_text(7);
+    r.note = statement.column_text(8);
+    r.input = statement.column_text(9);
+    r.input_line = statement.column_int(10);
+    r.revision = statement.column_int(11);
+    r.ingested_at = statement.column_text(12);
+    revisions.push_back(std::move(r));
+  }
+  if (statement.error()) return *statement.error();
+  return revisions;
+}
+
+}  // namespace tiendo::store

@@ -1,0 +1,682 @@
+#include "store/records.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+
+#include "util/text.hpp"
+
+namespace tiendo::store {
+
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+
+bool starts_with_utf16_bom(std::string_view text) {
+  return text.size() >= 2 &&
+         ((text[0] == '\xFF' && text[1] == '\xFE') || (text[0] == '\xFE' && text[1] == '\xFF'));
+}
+
+std::string_view trim(std::string_view text) {
+  const std::size_t first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+// A byte for a message: printable ASCII as itself, anything else by its value, so that a
+// message stays valid UTF-8 whatever the input holds.
+std::string describe_byte(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  if (byte > 0x20 && byte < 0x7F) return fmt::format("'{}'", c);
+  return fmt::format("byte 0x{:02X}", byte);
+}
+
+// Messages quoting the input (nlohmann's "last read: ...") may carry its invalid UTF-8.
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  while (!text.empty()) {
+    const auto bad = util::find_invalid_utf8(text);
+    if (!bad) {
+      out += text;
+      break;
+    }
+    out += text.substr(0, *bad);
+    out += fmt::format("\\x{:02X}", static_cast<unsigned char>(text[*bad]));
+    text.remove_prefix(*bad + 1);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// CSV
+
+class CsvReader {
+ public:
+  CsvReader(std::string_view text, RecordSink& sink) : text_(text), sink_(sink) {}
+
+  void run() {
+    if (starts_with_utf16_bom(text_)) {
+      sink_.error(0, "the input is UTF-16; save it as UTF-8");
+      return;
+    }
+    if (text_.starts_with(kBom)) pos_ = kBom.size();
+    if (!skip_blank_lines()) {
+      sink_.error(0, "the input has no header line");
+      return;
+    }
+    switch (detect_delimiter(text_.substr(pos_))) {
+      case Delimiter::comma:
+        delimiter_ = ',';
+        break;
+      case Delimiter::semicolon:
+        delimiter_ = ';';
+        break;
+      case Delimiter::tab:
+        delimiter_ = '\t';
+        break;
+    }
+    for (const char c : {delimiter_, '"', '\n', '\r'}) stops_[static_cast<unsigned char>(c)] = true;
+
+    std::size_t start = pos_;
+    std::uint32_t start_line = line_;
+    // Without a header nothing after it can be read, so a bad header ends the reading.
+    if (parse_record() != Parsed::record || report_invalid_utf8(start, start_line)) return;
+    apply_fixups();
+    std::vector<std::string> names;
+    names.reserve(fields_.size());
+    for (const std::string_view field : fields_) names.emplace_back(trim(field));
+    if (!sink_.header(names, start_line)) return;
+
+    while (skip_blank_lines()) {
+      start = pos_;
+      start_line = line_;
+      const Parsed parsed = parse_record();
+      if (parsed == Parsed::end) return;
+      if (parsed == Parsed::skipped || report_invalid_utf8(start, start_line)) continue;
+      if (fields_.size() != names.size()) {
+        sink_.error(start_line, fmt::format("{} field{}, the header has {}", fields_.size(),
+                                            fields_.size() == 1 ? "" : "s", names.size()));
+        continue;
+      }
+      apply_fixups();
+      if (!sink_.record(fields_, start_line)) return;
+    }
+  }
+
+ private:
+  enum class Parsed {
+    record,   // fields_ holds it
+    skipped,  // an error was reported; the reading goes on at the next line
+    end,      // an error was reported that ends the reading
+  };
+
+  // Consumes one line break (LF, CRLF or CR) at pos_, if there is one.
+  void end_line() {
+    if (pos_ >= text_.size()) return;
+    if (text_[pos_] == '\r') {
+      ++pos_;
+      if (pos_ < text_.size() && text_[pos_] == '\n') ++pos_;
+      ++line_;
+    } else if (text_[pos_] == '\n') {
+      ++pos_;
+      ++line_;
+    }
+  }
+
+  // After an error inside a record: resume at the next physical line. The text of the
+  // bad record is not trusted to say where its quotes end.
+  void skip_line() {
+    while (pos_ < text_.size() && text_[pos_] != '\n' && text_[pos_] != '\r') ++pos_;
+    end_line();
+  }
+
+  // Moves pos_ to the first non-blank line; false at the end of the text.
+  bool skip_blank_lines() {
+    const std::size_t n = text_.size();
+    while (pos_ < n) {
+      std::size_t p = pos_;
+      while (p < n && (text_[p] == ' ' || (text_[p] == '\t' && delimiter_ != '\t'))) ++p;
+      if (p == n) {
+        pos_ = n;
+        return false;
+      }
+      if (text_[p] != '\n' && text_[p] != '\r') return true;
+      pos_ = p;
+      end_line();
+    }
+    return false;
+  }
+
+  // Line breaks inside a quoted field, counted like end_line() counts them.
+  std::uint32_t count_line_breaks(std::size_t begin, std::size_t end) const {
+    const char* first = text_.data() + begin;
+    const char* last = text_.data() + end;
+    auto count = static_cast<std::uint32_t>(std::count(first, last, '\n'));
+    if (std::memchr(first, '\r', end - begin) != nullptr) {
+      for (const char* p = first; p != last; ++p) {
+        if (*p == '\r' && (p + 1 == text_.data() + text_.size() || p[1] != '\n')) ++count;
+      }
+    }
+    return count;
+  }
+
+  // Parses the record at pos_ into fields_ and moves past its line break.
+  Parsed parse_record() {
+    fields_.clear();
+    fixups_.clear();
+    unescaped_.clear();
+    const char* const d = text_.data();
+    const std::size_t n = text_.size();
+    for (;;) {
+      std::size_t p = pos_;
+      if (p < n && d[p] == '"') {
+        const std::uint32_t open_line = line_;
+        const std::size_t content = ++p;
+        bool escaped = false;
+        std::size_t close = 0;
+        for (;;) {
+          const void* quote = std::memchr(d + p, '"', n - p);
+          if (quote == nullptr) {
+            sink_.error(open_line,
+                        "unterminated quote: the quoted field that opens on this "
+                        "line never closes");
+            pos_ = n;
+            return Parsed::end;
+          }
+          close = static_cast<std::size_t>(static_cast<const char*>(quote) - d);
+          line_ += count_line_breaks(p, close);
+          if (close + 1 < n && d[close + 1] == '"') {
+            escaped = true;
+            p = close + 2;
+            continue;
+          }
+          break;
+        }
+        if (escaped) {
+          unescape(content, close);
+        } else {
+          fields_.emplace_back(d + content, close - content);
+        }
+        p = close + 1;
+        if (p < n && d[p] != delimiter_ && d[p] != '\n' && d[p] != '\r') {
+          sink_.error(line_, fmt::format("{} after a closing quote; a quoted field ends at "
+                                         "its closing quote (write \"\" for a quote inside)",
+                                         describe_byte(d[p])));
+          pos_ = p;
+          skip_line();
+          return Parsed::skipped;
+        }
+      } else {
+        while (p < n && !stops_[static_cast<unsigned char>(d[p])]) ++p;
+        if (p < n && d[p] == '"') {
+          sink_.error(line_,
+                      "a quote inside an unquoted field; quote the whole field and "
+                      "double the quotes in it (\"5\"\" screen\")");
+          pos_ = p;
+          skip_line();
+          return Parsed::skipped;
+        }
+        fields_.emplace_back(d + pos_, p - pos_);
+      }
+      if (p < n && d[p] == delimiter_) {
+        pos_ = p + 1;
+        continue;
+      }
+      pos_ = p;
+      end_line();
+      return Parsed::record;
+    }
+  }
+
+  // The content of a quoted field with "" in [begin, end): unescaped into unescaped_,
+  // which may still grow, so the field's view is made once the record is complete.
+  void unescape(std::size_t begin, std::size_t end) {
+    const std::size_t offset = unescaped_.size();
+    std::size_t p = begin;
+    while (p < end) {
+      const std::size_t quote = text_.find('"', p);  // always a "" pair before `end`
+      const std::size_t stop = std::min(quote, end);
+      unescaped_.append(text_.data() + p, stop - p);
+      if (stop == end) break;
+      unescaped_ += '"';
+      p = quote + 2;
+    }
+    fixups_.push_back({fields_.size(), offset, unescaped_.size() - offset});
+    fields_.emplace_back();
+  }
+
+  void apply_fixups() {
+    for (const Fixup& fixup : fixups_) {
+      fields_[fixup.field] = std::string_view(unescaped_).substr(fixup.offset, fixup.size);
+    }
+  }
+
+  // Reports the first ill-formed UTF-8 byte of the record just parsed, [start, pos_).
+  bool report_invalid_utf8(std::size_t start, std::uint32_t start_line) {
+    // One scan over the text in all: the next bad byte is remembered until passed.
+    if (!searched_ || (invalid_ != kNone && invalid_ < start)) {
+      const auto bad = util::find_invalid_utf8(text_.substr(start));
+      invalid_ = bad ? start + *bad : kNone;
+      searched_ = true;
+    }
+    if (invalid_ == kNone || invalid_ >= pos_) return false;
+    sink_.error(start_line + count_line_breaks(start, invalid_),
+                fmt::format("invalid UTF-8 ({}); is the file saved as UTF-8?",
+                            describe_byte(text_[invalid_])));
+    return true;
+  }
+
+  struct Fixup {
+    std::size_t field;
+    std::size_t offset;
+    std::size_t size;
+  };
+
+  std::string_view text_;
+  RecordSink& sink_;
+  char delimiter_ = ',';
+  std::array<bool, 256> stops_{};  // bytes that end an unquoted field
+  std::size_t pos_ = 0;
+  std::uint32_t line_ = 1;
+  bool searched_ = false;
+  std::size_t invalid_ = kNone;  // the next ill-formed UTF-8 byte after the last search
+  std::vector<std::string_view> fields_;
+  std::string unescaped_;
+  std::vector<Fixup> fixups_;
+};
+
+// ---------------------------------------------------------------------------------------
+// JSON
+
+// nlohmann reports no positions for values, so this walks the same text in step with the
+// SAX events: every event but parse_error consumes exactly one token (`,` and `:` give no
+// event and are skipped). It trusts the text up to the token nlohmann just accepted.
+class TokenScanner {
+ public:
+  struct Token {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    std::uint32_t line = 1;
+    bool has_escape = false;  // a string token with a backslash
+  };
+
+  explicit TokenScanner(std::string_view text) : text_(text) {}
+
+  Token next() {
+    const std::size_t n = text_.size();
+    while (pos_ < n) {
+      const char c = text_[pos_];
+      if (c == '\n') {
+        ++line_;
+      } else if (c != ' ' && c != '\t' && c != '\r' && c != ',' && c != ':') {
+        break;
+      }
+      ++pos_;
+    }
+    Token token{pos_, pos_, line_, false};
+    if (pos_ >= n) return token;
+    switch (text_[pos_]) {
+      case '{':
+      case '}':
+      case '[':
+      case ']':
+        ++pos_;
+        break;
+      case '"':
+        for (++pos_; pos_ < n && text_[pos_] != '"'; ++pos_) {
+          if (text_[pos_] == '\\') {
+            token.has_escape = true;
+            ++pos_;
+          }
+        }
+        ++pos_;
+        break;
+      case 't':
+      case 'n':
+        pos_ += 4;
+        break;
+      case 'f':
+        pos_ += 5;
+        break;
+      default:
+        while (pos_ < n && is_number_char(text_[pos_])) ++pos_;
+        break;
+    }
+    token.end = std::min(pos_, n);
+    return token;
+  }
+
+  static bool is_number_char(char c) {
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+  }
+
+  std::uint32_t line_of(std::size_t offset) const {
+    offset = std::min(offset, text_.size());
+    return 1 + static_cast<std::uint32_t>(
+                   std::count(text_.begin(), text_.begin() + static_cast<long>(offset), '\n'));
+  }
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  std::uint32_t line_ = 1;
+};
+
+// Collects the tables with nlohmann's SAX interface; the sink hears of them only once the
+// whole text has parsed (see read_json).
+class JsonCollector {
+ public:
+  using json = nlohmann::json;
+
+  explicit JsonCollector(std::string_view text) : text_(text), scanner_(text) {}
+
+  // Hands what was collected to the sink, or the syntax error alone.
+  void emit(RecordSink& sink) const {
+    if (syntax_error_) {
+      sink.error(syntax_error_->first, syntax_error_->second);
+      return;
+    }
+    const Table* table = nullptr;
+    std::vector<std::string_view> fields;
+    for (const Event& event : events_) {
+      switch (event.kind) {
+        case Event::Kind::header:
+          table = &tables_[event.index];
+          if (!sink.header(table->names, event.line)) return;
+          break;
+        case Event::Kind::record:
+          fields.assign(table->names.size(), std::string_view());
+          for (std::size_t i = event.index; i < event.index + event.count; ++i) {
+            fields[table->columns.at(entries_[i].key)] = entries_[i].value;
+          }
+          if (!sink.record(fields, event.line)) return;
+          break;
+        case Event::Kind::error:
+          sink.error(event.line, messages_[event.index]);
+          break;
+      }
+    }
+  }
+
+  // --- the SAX interface
+  bool null() { return scalar("null"); }
+  bool boolean(bool value) { return scalar(value ? "true" : "false"); }
+  bool number_integer(json::number_integer_t /*value*/) { return number(); }
+  bool number_unsigned(json::number_unsigned_t /*value*/) { return number(); }
+  bool number_float(json::number_float_t /*value*/, const json::string_t& /*text*/) {
+    return number();
+  }
+  bool binary(json::binary_t& /*value*/) { return scalar("binary"); }
+
+  bool string(json::string_t& value) {
+    const TokenScanner::Token token = scanner_.next();
+    if (skip_depth_ != 0) return true;
+    if (depth_ == record_depth()) {
+      add_value(token, keep(token, value));
+    } else {
+      misplaced(token, "a string");
+    }
+    return true;
+  }
+
+  bool key(json::string_t& name) {
+    const TokenScanner::Token token = scanner_.next();
+    if (skip_depth_ != 0) return true;
+    const std::string_view kept = keep(token, name);
+    if (depth_ == record_depth()) {
+      key_ = trim(kept);
+    } else {
+      member_ = kept;  // depth 1 of an object of tables
+    }
+    return true;
+  }
+
+  bool start_object(std::size_t /*size*/) {
+    const TokenScanner::Token token = scanner_.next();
+    if (skip_depth_ == 0) {
+      if (depth_ == 0) {
+        table_depth_ = 2;
+      } else if (table_open_ && depth_ == table_depth_) {
+        record_line_ = token.line;
+        record_first_ = entries_.size();
+        record_bad_ = false;
+      } else {
+        misplaced(token, "an object");
+        skip_depth_ = depth_ + 1;
+      }
+    }
+    ++depth_;
+    return true;
+  }
+
+  bool end_object() {
+    scanner_.next();
+    --depth_;
+    if (skip_depth_ != 0) {
+      if (depth_ < skip_depth_) skip_depth_ = 0;
+      return true;
+    }
+    if (table_open_ && depth_ == table_depth_) finish_record();
+    return true;
+  }
+
+  bool start_array(std::size_t /*size*/) {
+    const TokenScanner::Token token = scanner_.next();
+    if (skip_depth_ == 0) {
+      if (depth_ == 0 || (depth_ == 1 && table_depth_ == 2)) {
+        table_depth_ = depth_ + 1;
+        table_open_ = true;
+        events_.push_back({Event::Kind::header, token.line, tables_.size(), 0});
+        tables_.emplace_back();
+      } else {
+        misplaced(token, "an array");
+        skip_depth_ = depth_ + 1;
+      }
+    }
+    ++depth_;
+    return true;
+  }
+
+  bool end_array() {
+    scanner_.next();
+    --depth_;
+    if (skip_depth_ != 0) {
+      if (depth_ < skip_depth_) skip_depth_ = 0;
+      return true;
+    }
+    if (table_open_ && depth_ + 1 == table_depth_) table_open_ = false;
+    return true;
+  }
+
+  bool parse_error(std::size_t position, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& error) {
+    // nlohmann's position counts the offending character itself.
+    const std::size_t offset = position == 0 ? 0 : position - 1;
+    // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
+    // keeps the part after its own location, which this reader gives as the line.
+    std::string_view what = error.what();
+    if (const std::size_t column = what.find("column "); column != std::string_view::npos) {
+      if (const std::size_t colon = what.find(": ", column); colon != std::string_view::npos) {
+        what.remove_prefix(colon + 2);
+      }
+    }
+    syntax_error_.emplace(scanner_.line_of(offset), "invalid JSON: " + valid_utf8(what));
+    return false;
+  }
+
+ private:
+  struct Entry {
+    std::string_view key;
+    std::string_view value;
+  };
+  struct Table {
+    std::vector<std::string> names;
+    std::unordered_map<std::string_view, std::size_t> columns;  // name → index in names
+  };
+  struct Event {
+    enum class Kind { header, record, error };
+    Kind kind;
+    std::uint32_t line;
+    std::size_t index;  // header: tables_; record: first of entries_; error: messages_
+    std::size_t count;  // record: entries
+  };
+
+  // The depth of a record's values: inside the table's array and the record's object.
+  std::size_t record_depth() const { return table_open_ ? table_depth_ + 1 : kNone; }
+
+  // The string's text as a view that outlives the parse: the input itself unless
+  // escapes made nlohmann's unescaped copy differ from it.
+  std::string_view keep(const TokenScanner::Token& token, json::string_t& value) {
+    if (!token.has_escape) return text_.substr(token.begin + 1, token.end - token.begin - 2);
+    return owned_.emplace_back(std::move(value));
+  }
+
+  bool number() {
+    const TokenScanner::Token token = scanner_.next();
+    if (skip_depth_ != 0) return true;
+    if (depth_ == record_depth()) {
+      add_value(token, text_.substr(token.begin, token.end - token.begin));
+    } else {
+      misplaced(token, "a number");
+    }
+    return true;
+  }
+
+  bool scalar(const char* what) {
+    const TokenScanner::Token token = scanner_.next();
+    if (skip_depth_ != 0) return true;
+    misplaced(token, what);
+    return true;
+  }
+
+  void add_value(const TokenScanner::Token& /*token*/, std::string_view value) {
+    if (record_bad_) return;
+    for (std::size_t i = record_first_; i < entries_.size(); ++i) {
+      if (entries_[i].key == key_) {
+        reject_record(fmt::format("key \"{}\" appears twice in this object", key_));
+        return;
+      }
+    }
+    entries_.push_back({key_, value});
+  }
+
+  // Anything that is not a string or number value of a record, nor a table, an object of
+  // tables, or a record, is an error; `what` names it ("an array", "true").
+  void misplaced(const TokenScanner::Token& token, std::string_view what) {
+    if (depth_ == record_depth()) {
+      reject_record(fmt::format("\"{}\" is {}; a value must be a string or a number", key_, what));
+    } else if (depth_ == 0) {
+      add_error(token.line, fmt::format("the input is {}; expected an array of objects, or "
+                                        "an object whose members are arrays of objects",
+                                        what));
+    } else if (table_open_ && depth_ == table_depth_) {
+      add_error(token.line, fmt::format("an element of the array is {}; expected an object", what));
+    } else {
+      add_error(token.line,
+                fmt::format("member \"{}\" is {}; expected an array of objects", member_, what));
+    }
+  }
+
+  // One error per object, at its `{`; the object is then skipped.
+  void reject_record(std::string message) {
+    if (record_bad_) return;
+    record_bad_ = true;
+    add_error(record_line_, std::move(message));
+  }
+
+  void add_error(std::uint32_t line, std::string message) {
+    events_.push_back({Event::Kind::error, line, messages_.size(), 0});
+    messages_.push_back(std::move(message));
+  }
+
+  void finish_record() {
+    if (record_bad_) {
+      entries_.resize(record_first_);
+      return;
+    }
+    Table& table = tables_.back();
+    for (std::size_t i = record_first_; i < entries_.size(); ++i) {
+      if (table.columns.try_emplace(entries_[i].key, table.names.size()).second) {
+        table.names.emplace_back(entries_[i].key);
+      }
+    }
+    events_.push_back(
+        {Event::Kind::record, record_line_, record_first_, entries_.size() - record_first_});
+  }
+
+  std::string_view text_;
+  TokenScanner scanner_;
+  std::size_t depth_ = 0;        // containers open before the current token
+  std::size_t table_depth_ = 1;  // depth of a table's elements: 1, or 2 in an object of tables
+  bool table_open_ = false;
+  std::size_t skip_depth_ = 0;  // non-zero while inside a rejected container
+  std::string_view member_;     // the current member of an object of tables
+  std::string_view key_;        // the current key of a record
+  std::uint32_t record_line_ = 0;
+  std::size_t record_first_ = 0;
+  bool record_bad_ = false;
+  std::vector<Table> tables_;
+  std::vector<Entry> entries_;
+  std::vector<Event> events_;
+  std::vector<std::string> messages_;
+  std::deque<std::string> owned_;  // unescaped strings; a deque never moves its elements
+  std::optional<std::pair<std::uint32_t, std::string>> syntax_error_;
+};
+
+std::string_view skip_bom(std::string_view text) {
+  if (text.starts_with(kBom)) text.remove_prefix(kBom.size());
+  return text;
+}
+
+}  // namespace
+
+Delimiter detect_delimiter(std::string_view text) {
+  std::size_t commas = 0, semicolons = 0, tabs = 0;
+  bool quoted = false;
+  for (const char c : text) {
+    if (c == '"') {
+      quoted = !quoted;  // "" inside a quoted field toggles twice
+    } else if (!quoted) {
+      if (c == '\n' || c == '\r') break;
+      commas += c == ',';
+      semicolons += c == ';';
+      tabs += c == '\t';
+    }
+  }
+  if (commas >= semicolons && commas >= tabs) return Delimiter::comma;
+  return semicolons >= tabs ? Delimiter::semicolon : Delimiter::tab;
+}
+
+void read_csv(std::string_view text, RecordSink& sink) { CsvReader(text, sink).run(); }
+
+void read_json(std::string_view text, RecordSink& sink) {
+  if (starts_with_utf16_bom(text)) {
+    sink.error(0, "the input is UTF-16; save it as UTF-8");
+    return;
+  }
+  text = skip_bom(text);
+  JsonCollector collector(text);
+  nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &collector);
+  collector.emit(sink);
+}
+
+void read_records(std::string_view text, RecordSink& sink) {
+  const std::string_view content = skip_bom(text);
+  const std::size_t first = content.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && (content[first] == '[' || content[first] == '{')) {
+    read_json(text, sink);
+  } else {
+    read_csv(text, sink);
+  }
+}
+
+}  // namespace tiendo::store

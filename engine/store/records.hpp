@@ -1,0 +1,64 @@
+// Readers that turn an input text already in memory (CSV or JSON, as people already have
+// them) into header + records, each with the line where it starts, handed to a sink.
+// The readers never throw for bad input: every problem goes to RecordSink::error with its
+// line, and reading goes on with the next record when it can.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tiendo::store {
+
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  // The column names (trimmed, as written). Return false to stop reading.
+  virtual bool header(const std::vector<std::string>& names, std::uint32_t line) = 0;
+  // One record; fields.size() == header size (missing trailing optional fields are empty
+  // strings for JSON). The views are valid only during the call. Return false to stop.
+  virtual bool record(const std::vector<std::string_view>& fields, std::uint32_t line) = 0;
+  // A problem in the input at `line` (1-based; 0 when the whole input is concerned).
+  // Reading continues with the next record when it can.
+  virtual void error(std::uint32_t line, std::string message) = 0;
+};
+
+enum class Delimiter { comma, semicolon, tab };
+
+// The delimiter of the first line of `text` (up to its first line break outside quotes):
+// the one of `,` `;` TAB that occurs most outside quotes; ties prefer comma, then
+// semicolon. A line with none of them is comma-separated (a single column).
+Delimiter detect_delimiter(std::string_view text);
+
+// CSV (RFC 4180) in UTF-8, with or without BOM. The first non-blank line is the header
+// and decides the delimiter (detect_delimiter). Quoted fields may hold delimiters, line
+// breaks and "" for a quote. Line breaks are LF, CRLF or a lone CR; the last line needs
+// none. Blank lines (empty or spaces only) are skipped but counted. Fields are handed
+// over as written (not trimmed); header names are trimmed. A record with another number
+// of fields than the header, a quote inside an unquoted field, text after a closing quote
+// or invalid UTF-8 is an error at its line and the record is skipped; an unterminated
+// quote is an error at the line where it opens and ends the reading.
+void read_csv(std::string_view text, RecordSink& sink);
+
+// JSON in UTF-8, with or without BOM: either a top-level array of objects, or an object
+// whose members are arrays of objects (each member array is a table of its own: header()
+// comes again for each). A table's header is the union of the keys (trimmed) of its
+// accepted objects, in order of first appearance, and its line is the line of the `[`;
+// each record is the values of one object in header order ("" for a missing key) at the
+// line of its `{`. Strings are handed over unescaped, numbers as written (`1e3` stays
+// `1e3`). A value that is true, false, null, an array or an object, or a key that appears
+// twice, is an error at the object's line and the object is skipped; an array element
+// that is not an object, or a member of the top-level object that is not an array, is
+// an error at its line.
+//
+// A table's header needs all its objects, so the whole input is parsed before the sink
+// hears of it: a syntax error anywhere gives that one error (at its line) and nothing
+// else, rather than the records of a file that is cut short or corrupt.
+void read_json(std::string_view text, RecordSink& sink);
+
+// Decides by content: the first character that is not a BOM or white space is `[` or `{`
+// → read_json, else read_csv.
+void read_records(std::string_view text, RecordSink& sink);
+
+}  // namespace tiendo::store

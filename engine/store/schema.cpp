@@ -1,0 +1,119 @@
+#include "store/schema.hpp"
+
+namespace tiendo::store {
+
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> all = {
+      // 1: units, observations with revisions, task status events, and the tables the
+      // evaluation, alert and delivery stages fill.
+      R"sql(
+CREATE TABLE units (
+  id          TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  level       TEXT NOT NULL,
+  parent      TEXT REFERENCES units(id),
+  input       TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+) STRICT;
+CREATE INDEX units_parent ON units(parent);
+
+-- A re-ingest of the same (indicator, unit, period) with another value adds a revision;
+-- the highest revision counts. Dates are ISO 8601 days.
+CREATE TABLE observations (
+  id            INTEGER PRIMARY KEY,
+  indicator     TEXT NOT NULL,
+  unit          TEXT NOT NULL REFERENCES units(id),
+  period_start  TEXT NOT NULL,
+  period_end    TEXT NOT NULL,
+  value         REAL NOT NULL,
+  numerator     REAL,
+  denominator   REAL,
+  source        TEXT,
+  note          TEXT,
+  input         TEXT NOT NULL,
+  input_line    INTEGER NOT NULL,
+  revision      INTEGER NOT NULL CHECK (revision >= 1),
+  ingested_at   TEXT NOT NULL,
+  UNIQUE (indicator, unit, period_start, period_end, revision)
+) STRICT;
+CREATE INDEX observations_by_end ON observations(indicator, unit, period_end);
+
+CREATE TABLE task_status (
+  id           INTEGER PRIMARY KEY,
+  task         TEXT NOT NULL,
+  status       TEXT NOT NULL
+               CHECK (status IN ('not_started', 'in_progress', 'done', 'blocked', 'cancelled')),
+  date         TEXT NOT NULL,
+  progress     REAL CHECK (progress IS NULL OR (progress >= 0 AND progress <= 1)),
+  note         TEXT,
+  input        TEXT NOT NULL,
+  input_line   INTEGER NOT NULL,
+  ingested_at  TEXT NOT NULL
+) STRICT;
+-- The same event ingested twice is one event.
+CREATE UNIQUE INDEX task_status_event
+  ON task_status(task, date, status, ifnull(progress, -1), ifnull(note, ''));
+
+CREATE TABLE runs (
+  id           INTEGER PRIMARY KEY,
+  at_date      TEXT NOT NULL,
+  started_at   TEXT NOT NULL,
+  finished_at  TEXT,
+  status       TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+  error        TEXT
+) STRICT;
+
+CREATE TABLE results (
+  run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  subject    TEXT NOT NULL,   -- 'rule' or 'task'
+  name       TEXT NOT NULL,
+  unit       TEXT,
+  state      TEXT NOT NULL,
+  detail     TEXT NOT NULL,   -- JSON: value, target, deadline, projection, reason
+  PRIMARY KEY (run_id, subject, name, unit)
+) STRICT;
+
+CREATE TABLE alerts (
+  fingerprint    TEXT PRIMARY KEY,
+  subject        TEXT NOT NULL,
+  name           TEXT NOT NULL,
+  unit           TEXT,
+  state          TEXT NOT NULL,
+  severity       TEXT NOT NULL,
+  lifecycle      TEXT NOT NULL CHECK (lifecycle IN ('pending', 'firing', 'resolved')),
+  since          TEXT NOT NULL,
+  last_notified  TEXT,
+  updated_run    INTEGER REFERENCES runs(id)
+) STRICT;
+
+CREATE TABLE silences (
+  id          INTEGER PRIMARY KEY,
+  matchers    TEXT NOT NULL,   -- JSON
+  starts_at   TEXT NOT NULL,
+  ends_at     TEXT NOT NULL,
+  author      TEXT NOT NULL,
+  comment     TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  expired_at  TEXT
+) STRICT;
+
+CREATE TABLE outbox (
+  id               INTEGER PRIMARY KEY,
+  run_id           INTEGER REFERENCES runs(id),
+  channel          TEXT NOT NULL,
+  idempotency_key  TEXT NOT NULL UNIQUE,
+  payload          TEXT NOT NULL,
+  state            TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  TEXT NOT NULL,
+  last_error       TEXT,
+  created_at       TEXT NOT NULL,
+  delivered_at     TEXT
+) STRICT;
+CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+)sql",
+  };
+  return all;
+}
+
+}  // namespace tiendo::store

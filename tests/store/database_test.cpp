@@ -1,0 +1,102 @@
+#include "store/database.hpp"
+
+#include <gtest/gtest.h>
+
+#include "../e2e/run.hpp"
+
+namespace tiendo::store {
+namespace {
+
+Database open_ok(const std::string& path) {
+  auto db = Database::open(path);
+  if (auto* error = std::get_if<DbError>(&db)) {
+    ADD_FAILURE() << error->message;
+    std::abort();
+  }
+  return std::move(std::get<Database>(db));
+}
+
+TEST(Database, EveryConnectionSetsThePragmas) {
+  testing::TempDir dir;
+  Database db = open_ok(dir.path() + "/t.db");
+  EXPECT_EQ(db.pragma("journal_mode"), "wal");
+  EXPECT_EQ(db.pragma("synchronous"), "2");  // FULL
+  EXPECT_EQ(db.pragma("foreign_keys"), "1");
+  EXPECT_EQ(db.pragma("busy_timeout"), "5000");
+  EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
+}
+
+TEST(Database, ReopeningKeepsTheSchemaAndData) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/t.db";
+  {
+    Database db = open_ok(path);
+    EXPECT_FALSE(db.execute("INSERT INTO units VALUES ('dn', 'Đồng Nai', 'province', NULL, "
+                            "'x', '2022-01-01T00:00:00Z')"));
+  }
+  Database db = open_ok(path);
+  Statement count = db.prepare("SELECT count(*) FROM units");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.column_int(0), 1);
+}
+
+TEST(Database, MigratesAnOlderDatabase) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/old.db";
+  {
+    // An empty database of version 0, as a first release would have found it.
+    Database db = open_ok(path);
+    ASSERT_FALSE(db.execute("PRAGMA user_version = 0; DROP TABLE outbox; DROP TABLE silences;"
+                            "DROP TABLE alerts; DROP TABLE results; DROP TABLE runs;"
+                            "DROP TABLE task_status; DROP TABLE observations; DROP TABLE units;"));
+  }
+  Database db = open_ok(path);
+  EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
+  Statement tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+  ASSERT_TRUE(tables.step());
+  EXPECT_GE(tables.column_int(0), 8);
+}
+
+TEST(Database, RefusesANewerSchema) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/new.db";
+  {
+    Database db = open_ok(path);
+    ASSERT_FALSE(db.execute("PRAGMA user_version = 999"));
+  }
+  auto db = Database::open(path);
+  ASSERT_TRUE(std::holds_alternative<DbError>(db));
+  EXPECT_NE(std::get<DbError>(db).message.find("newer than this tiendo understands"),
+            std::string::npos)
+      << std::get<DbError>(db).message;
+}
+
+TEST(Database, RefusesAFileThatIsNotADatabase) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/notes.txt";
+  testing::write_text(path, std::string(4096, 'x'));
+  auto db = Database::open(path);
+  ASSERT_TRUE(std::holds_alternative<DbError>(db));
+  EXPECT_NE(std::get<DbError>(db).message.find("not a usable tiendo database"), std::string::npos)
+      << std::get<DbError>(db).message;
+}
+
+TEST(Database, TransactionsRollBackUnlessCommitted) {
+  Database db = open_ok(":memory:");
+  {
+    Transaction transaction(db);
+    ASSERT_FALSE(transaction.error());
+    ASSERT_FALSE(db.execute("INSERT INTO units VALUES ('a', 'A', 'province', NULL, 'x', 't')"));
+  }
+  Statement count = db.prepare("SELECT count(*) FROM units");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.column_int(0), 0);
+}
+
+TEST(Database, ForeignKeysAreEnforced) {
+  Database db = open_ok(":memory:");
+  EXPECT_TRUE(db.execute("INSERT INTO units VALUES ('a', 'A', 'district', 'nowhere', 'x', 't')"));
+}
+
+}  // namespace
+}  // namespace tiendo::store

@@ -1,0 +1,224 @@
+// Ingest through its public interface on a real SQLite database.
+#include "store/ingest.hpp"
+
+#include <gtest/gtest.h>
+
+#include "dsl/check.hpp"
+
+namespace tiendo::store {
+namespace {
+
+constexpr const char* kRules = R"(
+levels province > district > commune
+indicator online_dossier_rate { unit percent }
+indicator community_team_count { unit count }
+indicator retail_revenue { unit number }
+task kho_du_lieu { due 2022-12-31 }
+)";
+
+const char* kUnits =
+    "unit,name,level,parent\n"
+    "dong_nai,Tỉnh Đồng Nai,province,\n"
+    "long_thanh,Huyện Long Thành,district,dong_nai\n"
+    "long_phuoc,Xã Long Phước,commune,long_thanh\n";
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dsl::Program program = dsl::load_text("t.rules", kRules);
+    auto rules = dsl::check(program);
+    ASSERT_TRUE(rules.has_value());
+    rules_ = std::move(*rules);
+    auto db = Database::open(":memory:");
+    ASSERT_TRUE(std::holds_alternative<Database>(db));
+    db_.emplace(std::move(std::get<Database>(db)));
+  }
+
+  IngestSummary run(std::vector<IngestInput> inputs, bool skip_bad = false,
+                    std::string now = "2022-10-01T00:00:00Z") {
+    IngestOptions options;
+    options.rules = &rules_;
+    options.skip_bad = skip_bad;
+    options.now = std::move(now);
+    auto result = ingest(*db_, inputs, options);
+    if (auto* error = std::get_if<DbError>(&result)) {
+      ADD_FAILURE() << error->message;
+      return {};
+    }
+    return std::get<IngestSummary>(result);
+  }
+
+  std::int64_t count(const std::string& table) {
+    Statement statement = db_->prepare("SELECT count(*) FROM " + table);
+    return statement.step() ? statement.column_int(0) : -1;
+  }
+
+  static std::string messages(const IngestSummary& summary) {
+    std::string out;
+    for (const RowError& e : summary.errors) {
+      out += e.input + ":" + std::to_string(e.line) + ": " + e.message + "\n";
+    }
+    return out;
+  }
+
+  model::RuleSet rules_;
+  std::optional<Database> db_;
+};
+
+TEST_F(IngestTest, LoadsUnitsObservationsAndStatusesInOneGo) {
+  const IngestSummary summary = run({
+      {"obs.csv",
+       "indicator,unit,period,value,source\n"
+       "online_dossier_rate,dong_nai,Quý III/2022,\"9,23%\",BC 231\n"
+       "community_team_count,long_phuoc,Q3/2022,1,\n"},
+      {"units.csv", kUnits},  // after the observations that name them: units go first
+      {"status.json",
+       R"([{"task": "kho_du_lieu", "status": "in_progress", "date": "1/7/2022", "progress": "40%"}])"},
+  });
+  EXPECT_TRUE(summary.committed) << messages(summary);
+  EXPECT_EQ(summary.rows, 6u);
+  EXPECT_EQ(summary.units_written, 3u);
+  EXPECT_EQ(summary.observations_added, 2u);
+  EXPECT_EQ(summary.statuses_added, 1u);
+  auto revisions = std::get<std::vector<ObservationRevision>>(
+      history(*db_, "online_dossier_rate", "dong_nai"));
+  ASSERT_EQ(revisions.size(), 1u);
+  EXPECT_EQ(revisions[0].period_start, "2022-07-01");
+  EXPECT_EQ(revisions[0].period_end, "2022-09-30");
+  EXPECT_NEAR(revisions[0].value, 0.0923, 1e-12);
+  EXPECT_EQ(revisions[0].source, "BC 231");
+  EXPECT_EQ(revisions[0].input, "obs.csv");
+  EXPECT_EQ(revisions[0].input_line, 2);
+}
+
+TEST_F(IngestTest, OneBadRowMeansNothingIsWritten) {
+  const IngestSummary summary = run({
+      {"units.csv", kUnits},
+      {"obs.csv",
+       "indicator,unit,period,value\n"
+       "online_dossier_rate,dong_nai,2022-Q3,9%\n"
+       "onlin_dossier_rate,dong_nai,2022-Q3,9%\n"
+       "online_dossier_rate,dong_nia,2022-Q3,9%\n"
+       "online_dossier_rate,dong_nai,2022-Q5,9%\n"
+       "online_dossier_rate,dong_nai,2022-Q2,9\n"},
+  });
+  EXPECT_FALSE(summary.committed);
+  EXPECT_EQ(summary.error_count, 4u) << messages(summary);
+  const std::string text = messages(summary);
+  EXPECT_NE(text.find("obs.csv:3: unknown indicator 'onlin_dossier_rate'; did you mean "
+                      "'online_dossier_rate'?"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("obs.csv:4: unknown unit 'dong_nia'; did you mean 'dong_nai'?"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("obs.csv:5:"), std::string::npos) << text;
+  EXPECT_NE(text.find("obs.csv:6:"), std::string::npos) << text;
+  EXPECT_EQ(count("units"), 0);
+  EXPECT_EQ(count("observations"), 0);
+}
+
+TEST_F(IngestTest, SkipBadWritesTheGoodRows) {
+  const IngestSummary summary = run({{"units.csv", kUnits},
+                                     {"obs.csv",
+                                      "indicator,unit,period,value\n"
+                                      "online_dossier_rate,dong_nai,2022-Q3,9%\n"
+                                      "online_dossier_rate,nowhere,2022-Q3,9%\n"}},
+                                    /*skip_bad=*/true);
+  EXPECT_TRUE(summary.committed);
+  EXPECT_EQ(summary.error_count, 1u);
+  EXPECT_EQ(count("observations"), 1);
+}
+
+TEST_F(IngestTest, ReingestingChangesNothingAndAChangedValueAddsARevision) {
+  const std::vector<IngestInput> first = {
+      {"units.csv", kUnits},
+      {"obs.csv", "indicator,unit,period,value\nonline_dossier_rate,dong_nai,2022-Q3,9%\n"}};
+  EXPECT_EQ(run(first).observations_added, 1u);
+  const IngestSummary again = run(first, false, "2022-10-02T00:00:00Z");
+  EXPECT_EQ(again.observations_added, 0u);
+  EXPECT_EQ(again.observations_unchanged, 1u);
+  EXPECT_EQ(again.units_written, 0u);
+  EXPECT_EQ(again.units_unchanged, 3u);
+  const IngestSummary changed = run(
+      {{"fix.csv", "indicator,unit,period,value\nonline_dossier_rate,dong_nai,Q3/2022,\"9,23%\"\n"}},
+      false, "2022-10-03T00:00:00Z");
+  EXPECT_EQ(changed.observations_added, 1u);
+  auto revisions = std::get<std::vector<ObservationRevision>>(
+      history(*db_, "online_dossier_rate", ""));
+  ASSERT_EQ(revisions.size(), 2u);
+  EXPECT_EQ(revisions[1].revision, 2);
+  EXPECT_EQ(revisions[1].input, "fix.csv");
+  EXPECT_EQ(revisions[1].ingested_at, "2022-10-03T00:00:00Z");
+}
+
+TEST_F(IngestTest, KeepsFractionsAsNumeratorAndDenominator) {
+  ASSERT_TRUE(run({{"units.csv", kUnits},
+                   {"obs.csv", "indicator,unit,period,value\n"
+                               "online_dossier_rate,dong_nai,2022-Q3,392/505\n"}})
+                  .committed);
+  auto revisions = std::get<std::vector<ObservationRevision>>(
+      history(*db_, "online_dossier_rate", "dong_nai"));
+  ASSERT_EQ(revisions.size(), 1u);
+  EXPECT_EQ(revisions[0].numerator, 392);
+  EXPECT_EQ(revisions[0].denominator, 505);
+  EXPECT_NEAR(revisions[0].value, 392.0 / 505.0, 1e-12);
+}
+
+TEST_F(IngestTest, TheSameKeyTwiceWithAnotherValueIsAnError) {
+  const IngestSummary summary = run({{"units.csv", kUnits},
+                                     {"obs.csv",
+                                      "indicator,unit,period,value\n"
+                                      "online_dossier_rate,dong_nai,2022-Q3,9%\n"
+                                      "online_dossier_rate,dong_nai,Quý 3/2022,9%\n"
+                                      "online_dossier_rate,dong_nai,Q3/2022,10%\n"}});
+  EXPECT_FALSE(summary.committed);
+  ASSERT_EQ(summary.error_count, 1u) << messages(summary);
+  EXPECT_EQ(summary.errors[0].line, 4u);
+  EXPECT_NE(summary.errors[0].message.find("also given at obs.csv:2"), std::string::npos);
+}
+
+TEST_F(IngestTest, UnitLevelsAndParentsAreChecked) {
+  const IngestSummary summary = run({{"units.csv",
+                                      "unit,name,level,parent\n"
+                                      "dong_nai,Đồng Nai,province,\n"
+                                      "x1,X1,distric,dong_nai\n"
+                                      "x2,X2,district,nowhere\n"
+                                      "x3,X3,province,dong_nai\n"}});
+  EXPECT_FALSE(summary.committed);
+  const std::string text = messages(summary);
+  EXPECT_NE(text.find("units.csv:3: unknown level 'distric'; did you mean 'district'?"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("units.csv:4: unknown parent unit 'nowhere'"), std::string::npos) << text;
+  EXPECT_NE(text.find("units.csv:5: unit 'x3' (province) cannot be inside 'dong_nai'"),
+            std::string::npos)
+      << text;
+}
+
+TEST_F(IngestTest, TaskStatusesAreCheckedAndDeduplicated) {
+  const std::string statuses =
+      "task,status,date,progress,note\n"
+      "kho_du_lieu,in_progress,2022-07-01,40%,đang xây dựng\n";
+  EXPECT_EQ(run({{"s.csv", statuses}}).statuses_added, 1u);
+  const IngestSummary again = run({{"s.csv", statuses}});
+  EXPECT_EQ(again.statuses_added, 0u);
+  EXPECT_EQ(again.statuses_unchanged, 1u);
+  const IngestSummary bad = run({{"s.csv",
+                                  "task,status,date\n"
+                                  "kho_du_lieux,done,2022-07-01\n"
+                                  "kho_du_lieu,finished,2022-07-01\n"
+                                  "kho_du_lieu,done,2022-Q3\n"}});
+  EXPECT_EQ(bad.error_count, 3u) << messages(bad);
+  EXPECT_NE(messages(bad).find("did you mean 'kho_du_lieu'?"), std::string::npos);
+}
+
+TEST_F(IngestTest, AnUnknownHeaderNamesTheKindsItExpects) {
+  const IngestSummary summary = run({{"x.csv", "a,b,c\n1,2,3\n"}});
+  EXPECT_FALSE(summary.committed);
+  ASSERT_EQ(summary.error_count, 1u);
+  EXPECT_NE(summary.errors[0].message.find("names no known kind of input"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tiendo::store
