@@ -421,7 +421,7 @@ class JsonCollector {
     const TokenScanner::Token token = scanner_.next();
     if (skip_depth_ != 0) return true;
     if (depth_ == record_depth()) {
-      add_value(token, keep(token, value));
+      add_value(keep(token, value));
     } else {
       misplaced(token, "a string");
     }
@@ -544,7 +544,7 @@ class JsonCollector {
     const TokenScanner::Token token = scanner_.next();
     if (skip_depth_ != 0) return true;
     if (depth_ == record_depth()) {
-      add_value(token, text_.substr(token.begin, token.end - token.begin));
+      add_value(text_.substr(token.begin, token.end - token.begin));
     } else {
       misplaced(token, "a number");
     }
@@ -558,7 +558,7 @@ class JsonCollector {
     return true;
   }
 
-  void add_value(const TokenScanner::Token& /*token*/, std::string_view value) {
+  void add_value(std::string_view value) {
     if (record_bad_) return;
     for (std::size_t i = record_first_; i < entries_.size(); ++i) {
       if (entries_[i].key == key_) {
