@@ -184,7 +184,7 @@ DELETE FROM staged_statuses;
       if (!layout_) return true;
       const bool wanted = only_ ? layout_->kind == *only_ : layout_->kind != Kind::units;
       if (!wanted) return true;
-      if (!only_ || *only_ != Kind::units) ingest_.count_row(input_, fields);
+      if (!only_ || *only_ != Kind::units) ingest_.count_row(input_, line);
       const auto field = [&](std::size_t i) -> std::string_view {
         const int position = layout_->columns[i];
         return position < 0 ? std::string_view{} : trim(fields[static_cast<std::size_t>(position)]);
@@ -215,11 +215,16 @@ DELETE FROM staged_statuses;
     if (!only) bytes_done_ += input.text.size();
   }
 
-  void count_row(const IngestInput& input, const std::vector<std::string_view>& fields) {
+  // Progress is estimated from the line reached: record fields may point into a
+  // reader's own buffer, not into the input.
+  void count_row(const IngestInput& input, std::uint32_t line) {
     ++summary_.rows;
     if (options_.progress && summary_.rows % 50000 == 0) {
-      const std::size_t in_input =
-          fields.empty() ? 0 : static_cast<std::size_t>(fields.front().data() - input.text.data());
+      if (lines_of_ != &input) {
+        lines_of_ = &input;
+        lines_ = static_cast<std::size_t>(std::count(input.text.begin(), input.text.end(), '\n')) + 1;
+      }
+      const std::size_t in_input = input.text.size() * std::min<std::size_t>(line, lines_) / lines_;
       options_.progress(summary_.rows, bytes_done_ + in_input, total_bytes_);
     }
   }
@@ -566,6 +571,8 @@ SELECT task, status, date, progress, note, input, input_line, ?1 FROM staged_sta
   IngestSummary summary_;
   std::optional<DbError> db_error_;
   std::size_t bytes_done_ = 0;
+  const IngestInput* lines_of_ = nullptr;
+  std::size_t lines_ = 1;
   std::size_t total_bytes_ = 0;
   std::map<std::string, std::string> known_units_;  // id -> level
   std::vector<UnitRow> units_;

@@ -361,8 +361,8 @@ class TokenScanner {
 
   std::uint32_t line_of(std::size_t offset) const {
     offset = std::min(offset, text_.size());
-    return 1 + static_cast<std::uint32_t>(
-                   std::count(text_.begin(), text_.begin() + static_cast<long>(offset), '\n'));
+    return 1 + static_cast<std::uint32_t>(std::count(
+                   text_.begin(), text_.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
   }
 
  private:
