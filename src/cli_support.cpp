@@ -1,6 +1,8 @@
 #include "cli_support.hpp"
 
 #include <chrono>
+#include <ctime>
+#include <cstdlib>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -59,6 +61,33 @@ std::optional<std::string> read_input(const std::string& path, std::string& erro
 std::string now_utc() {
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", now);
+}
+
+std::optional<model::Date> today_in(const std::string& time_zone, std::string& error) {
+  // glibc falls back to UTC for an unknown zone without a word: check the file first.
+  const std::string file = "/usr/share/zoneinfo/" + time_zone;
+  std::FILE* probe = time_zone.empty() || time_zone.find("..") != std::string::npos
+                         ? nullptr
+                         : std::fopen(file.c_str(), "rb");
+  if (!probe) {
+    error = fmt::format("unknown time zone '{}' (no {})", time_zone, file);
+    return std::nullopt;
+  }
+  std::fclose(probe);
+  ::setenv("TZ", time_zone.c_str(), 1);
+  ::tzset();
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  ::localtime_r(&now, &local);
+  return model::Date{std::chrono::year{local.tm_year + 1900} /
+                     std::chrono::month{static_cast<unsigned>(local.tm_mon + 1)} /
+                     std::chrono::day{static_cast<unsigned>(local.tm_mday)}};
+}
+
+std::optional<model::Date> parse_date_option(const std::string& text, std::string& error) {
+  auto period = model::parse_period(text, error);
+  if (!period) return std::nullopt;
+  return period->last;
 }
 
 std::string format_table(const std::vector<std::vector<std::string>>& rows) {

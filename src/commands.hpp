@@ -15,5 +15,7 @@ Action add_check_command(CLI::App& app);
 Action add_fmt_command(CLI::App& app);
 Action add_ingest_command(CLI::App& app);
 Action add_history_command(CLI::App& app);
+Action add_eval_command(CLI::App& app);
+Action add_test_command(CLI::App& app);
 
 }  // namespace tiendo::cli

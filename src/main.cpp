@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
       {"fmt", tiendo::cli::add_fmt_command(app)},
       {"ingest", tiendo::cli::add_ingest_command(app)},
       {"history", tiendo::cli::add_history_command(app)},
+      {"eval", tiendo::cli::add_eval_command(app)},
+      {"test", tiendo::cli::add_test_command(app)},
   };
   for (const auto& [name, command] : commands) app.get_subcommand(name)->callback(bind(command));
 

@@ -1,0 +1,681 @@
+#include "eval/evaluate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <functional>
+#include <map>
+#include <numeric>
+#include <set>
+
+namespace tiendo::eval {
+
+namespace {
+
+using model::Date;
+using model::Index;
+using model::kNone;
+using store::UnitIndex;
+
+constexpr double kDaysPerMonth = 30.4375;
+
+// A value, or why there is none. An error (division by zero) beats missing data.
+struct Val {
+  enum class Kind { ok, no_data, error };
+  Kind kind = Kind::ok;
+  double v = 0;
+  std::string why;
+
+  static Val of(double value) { return {Kind::ok, value, {}}; }
+  static Val none(std::string why) { return {Kind::no_data, 0, std::move(why)}; }
+  static Val fail(std::string why) { return {Kind::error, 0, std::move(why)}; }
+  bool ok() const { return kind == Kind::ok; }
+};
+
+Val worse(Val a, Val b) {
+  if (a.kind == Val::Kind::error) return a;
+  if (b.kind == Val::Kind::error) return b;
+  return a.kind == Val::Kind::no_data ? a : b;
+}
+
+std::string percent_text(double fraction) { return fmt::format("{:.4g}%", fraction * 100); }
+
+class RuleEvaluator {
+ public:
+  RuleEvaluator(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                const std::vector<TaskResult>& tasks, Date at)
+      : rules_(rules), snapshot_(snapshot), tasks_(tasks), at_(at) {}
+
+  void evaluate_rule(Index rule_index, std::vector<RuleResult>& out) {
+    const model::Rule& rule = rules_.rules[static_cast<std::size_t>(rule_index)];
+    const std::vector<UnitIndex>& units =
+        rule.for_each == kNone ? snapshot_.roots() : snapshot_.units_at(rule.for_each);
+    if (units.empty()) {
+      RuleResult result;
+      result.rule = rule_index;
+      result.state = RuleState::no_data;
+      result.severity = lesser_severity(rule);
+      result.reason = rule.for_each == kNone
+                          ? std::string("there are no units to evaluate at")
+                          : fmt::format("there are no units of level {}",
+                                        rules_.levels[static_cast<std::size_t>(rule.for_each)].name);
+      out.push_back(std::move(result));
+      return;
+    }
+    for (UnitIndex unit : units) out.push_back(evaluate_at(rule_index, unit));
+  }
+
+ private:
+  static model::Severity lesser_severity(const model::Rule& rule) {
+    return rule.severity == model::Severity::info ? model::Severity::info
+                                                  : model::Severity::warning;
+  }
+
+  const std::string& unit_id(UnitIndex unit) const {
+    return snapshot_.units()[static_cast<std::size_t>(unit)].id;
+  }
+  const std::string& indicator_name(Index indicator) const {
+    return rules_.indicators[static_cast<std::size_t>(indicator)].name;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Expressions, as of a date, at a unit. `used` collects the observations read.
+
+  const store::Point* latest_point(Index indicator, UnitIndex unit, Date as_of) const {
+    const auto& series = snapshot_.series(indicator, unit);
+    const auto it = std::upper_bound(series.begin(), series.end(), as_of,
+                                     [](Date d, const store::Point& p) { return d < p.end; });
+    return it == series.begin() ? nullptr : &*std::prev(it);
+  }
+
+  Val latest(Index indicator, UnitIndex unit, Date as_of, std::vector<UsedPoint>* used) const {
+    const store::Point* point = latest_point(indicator, unit, as_of);
+    if (!point) {
+      return Val::none(fmt::format("no observation of {} at {}", indicator_name(indicator),
+                                   unit_id(unit)));
+    }
+    if (used) used->push_back({indicator, unit, point});
+    return Val::of(point->value);
+  }
+
+  // Values of `indicator` at the units of `level` inside `unit` that have one.
+  Val aggregate(const model::ExprNode& node, UnitIndex unit, Date as_of,
+                std::vector<UsedPoint>* used) const {
+    const auto& units = snapshot_.descendants(unit, node.level);
+    std::vector<double> values;
+    for (UnitIndex u : units) {
+      const store::Point* point = latest_point(node.indicator, u, as_of);
+      if (!point) continue;
+      if (used) used->push_back({node.indicator, u, point});
+      values.push_back(point->value);
+    }
+    if (node.kind == model::ExprKind::count) return Val::of(static_cast<double>(values.size()));
+    if (values.empty()) {
+      return Val::none(fmt::format(
+          "no {} inside {} has an observation of {}",
+          rules_.levels[static_cast<std::size_t>(node.level)].name, unit_id(unit),
+          indicator_name(node.indicator)));
+    }
+    switch (node.kind) {
+      case model::ExprKind::sum:
+        return Val::of(std::accumulate(values.begin(), values.end(), 0.0));
+      case model::ExprKind::avg:
+        return Val::of(std::accumulate(values.begin(), values.end(), 0.0) /
+                       static_cast<double>(values.size()));
+      case model::ExprKind::min:
+        return Val::of(*std::min_element(values.begin(), values.end()));
+      default:
+        return Val::of(*std::max_element(values.begin(), values.end()));
+    }
+  }
+
+  Val divide(Val a, Val b, std::string_view what, UnitIndex unit) const {
+    if (!a.ok() || !b.ok()) return worse(a, b);
+    if (b.v == 0) {
+      return Val::fail(fmt::format("division by zero: {} is 0 at {}", what, unit_id(unit)));
+    }
+    return Val::of(a.v / b.v);
+  }
+
+  Val expr(model::ExprId id, UnitIndex unit, Date as_of, std::vector<UsedPoint>* used) const {
+    const model::ExprNode& node = rules_.expressions[static_cast<std::size_t>(id)];
+    switch (node.kind) {
+      case model::ExprKind::literal:
+        return Val::of(node.value);
+      case model::ExprKind::latest:
+        return latest(node.indicator, unit, as_of, used);
+      case model::ExprKind::sum:
+      case model::ExprKind::avg:
+      case model::ExprKind::min:
+      case model::ExprKind::max:
+      case model::ExprKind::count:
+        return aggregate(node, unit, as_of, used);
+      case model::ExprKind::share: {
+        const auto& units = snapshot_.descendants(unit, node.level);
+        if (units.empty()) {
+          return Val::none(fmt::format(
+              "there is no {} inside {}",
+              rules_.levels[static_cast<std::size_t>(node.level)].name, unit_id(unit)));
+        }
+        std::size_t holding = 0;
+        for (UnitIndex u : units) {
+          const Val holds = condition(node.condition, u, as_of, used);
+          if (holds.kind == Val::Kind::error) return holds;
+          if (holds.ok() && holds.v != 0) ++holding;  // no data does not hold
+        }
+        return Val::of(static_cast<double>(holding) / static_cast<double>(units.size()));
+      }
+      case model::ExprKind::ratio: {
+        if (node.level == kNone) {
+          return divide(latest(node.indicator, unit, as_of, used),
+                        latest(node.indicator2, unit, as_of, used),
+                        indicator_name(node.indicator2), unit);
+        }
+        model::ExprNode sum_a = node;
+        sum_a.kind = model::ExprKind::sum;
+        model::ExprNode sum_b = sum_a;
+        sum_b.indicator = node.indicator2;
+        return divide(aggregate(sum_a, unit, as_of, used), aggregate(sum_b, unit, as_of, used),
+                      fmt::format("sum({}, {})", indicator_name(node.indicator2),
+                                  rules_.levels[static_cast<std::size_t>(node.level)].name),
+                      unit);
+      }
+      case model::ExprKind::change: {
+        const Val now = latest(node.indicator, unit, as_of, used);
+        const Date before = model::subtract(as_of, node.duration);
+        const Val then = latest(node.indicator, unit, before, used);
+        if (!now.ok() || !then.ok()) return worse(now, then);
+        return Val::of(now.v - then.v);
+      }
+      case model::ExprKind::done: {
+        const auto& events = snapshot_.statuses(node.task);
+        const store::StatusEvent* last = nullptr;
+        for (const auto& event : events) {
+          if (event.date <= as_of) last = &event;
+        }
+        return Val::of(last && last->status == model::TaskStatus::done ? 1.0 : 0.0);
+      }
+      case model::ExprKind::negate: {
+        Val inner = expr(node.operands[0], unit, as_of, used);
+        if (inner.ok()) inner.v = -inner.v;
+        return inner;
+      }
+      case model::ExprKind::chain: {
+        Val acc = expr(node.operands[0], unit, as_of, used);
+        for (std::size_t i = 1; i < node.operands.size(); ++i) {
+          const Val next = expr(node.operands[i], unit, as_of, used);
+          if (!acc.ok() || !next.ok()) {
+            acc = worse(acc, next);
+            continue;
+          }
+          switch (node.ops[i]) {
+            case '+': acc.v += next.v; break;
+            case '-': acc.v -= next.v; break;
+            case '*': acc.v *= next.v; break;
+            default:
+              acc = divide(acc, next, "the divisor", unit);
+              break;
+          }
+        }
+        return acc;
+      }
+    }
+    return Val::fail("unknown expression");
+  }
+
+  static bool compare(model::Comparator op, double lhs, double rhs, double upper) {
+    // A tolerance for values stored as binary fractions (0.5 written as 50%).
+    constexpr double kEpsilon = 1e-9;
+    switch (op) {
+      case model::Comparator::ge: return lhs >= rhs - kEpsilon;
+      case model::Comparator::le: return lhs <= rhs + kEpsilon;
+      case model::Comparator::gt: return lhs > rhs + kEpsilon;
+      case model::Comparator::lt: return lhs < rhs - kEpsilon;
+      case model::Comparator::eq: return std::fabs(lhs - rhs) <= kEpsilon;
+      case model::Comparator::ne: return std::fabs(lhs - rhs) > kEpsilon;
+      case model::Comparator::between: return lhs >= rhs - kEpsilon && lhs <= upper + kEpsilon;
+    }
+    return false;
+  }
+
+  // 1 when the condition holds, 0 when not, or why it cannot be told.
+  Val condition(std::int32_t index, UnitIndex unit, Date as_of, std::vector<UsedPoint>* used) const {
+    const model::Condition& c = rules_.conditions[static_cast<std::size_t>(index)];
+    const Val lhs = expr(c.lhs, unit, as_of, used);
+    const Val rhs = expr(c.rhs, unit, as_of, used);
+    Val upper = Val::of(0);
+    if (c.op == model::Comparator::between) upper = expr(c.upper, unit, as_of, used);
+    if (!lhs.ok() || !rhs.ok() || !upper.ok()) return worse(worse(lhs, rhs), upper);
+    return Val::of(compare(c.op, lhs.v, rhs.v, upper.v) ? 1.0 : 0.0);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // One rule at one unit.
+
+  // Distinct period ends of the series behind `used`, in (from, to].
+  std::vector<Date> observation_dates(const std::vector<UsedPoint>& used, Date from, Date to,
+                                      bool include_from) const {
+    std::set<std::pair<Index, UnitIndex>> series;
+    for (const UsedPoint& u : used) series.emplace(u.indicator, u.unit);
+    std::set<Date> dates;
+    for (const auto& [indicator, unit] : series) {
+      for (const store::Point& point : snapshot_.series(indicator, unit)) {
+        if ((point.end > from || (include_from && point.end == from)) && point.end <= to) {
+          dates.insert(point.end);
+        }
+      }
+    }
+    return {dates.begin(), dates.end()};
+  }
+
+  std::string format_value(double value, model::ExprId id) const {
+    const model::ValueUnit unit = rules_.expressions[static_cast<std::size_t>(id)].unit;
+    return unit == model::ValueUnit::percent ? percent_text(value) : fmt::format("{:.6g}", value);
+  }
+
+  RuleResult evaluate_at(Index rule_index, UnitIndex unit) {
+    const model::Rule& rule = rules_.rules[static_cast<std::size_t>(rule_index)];
+    const model::Condition& cond = rules_.conditions[static_cast<std::size_t>(rule.condition)];
+    RuleResult r;
+    r.rule = rule_index;
+    r.unit = unit;
+    if (rule.timing != model::Timing::none) r.deadline = rule.date;
+
+    const Val lhs = expr(cond.lhs, unit, at_, &r.used);
+    const Val rhs = expr(cond.rhs, unit, at_, &r.used);
+    Val upper = Val::of(0);
+    if (cond.op == model::Comparator::between) upper = expr(cond.upper, unit, at_, &r.used);
+    if (lhs.ok()) r.value = lhs.v;
+    if (rhs.ok()) r.target = rhs.v;
+    if (cond.op == model::Comparator::between && upper.ok()) r.upper = upper.v;
+
+    const Val all = worse(worse(lhs, rhs), upper);
+    const auto finish = [&](RuleState state, std::string reason) {
+      r.state = state;
+      r.reason = std::move(reason);
+      switch (state) {
+        case RuleState::missed:
+        case RuleState::violated:
+          r.severity = rule.severity;
+          break;
+        case RuleState::met:
+        case RuleState::on_track:
+        case RuleState::ok:
+        case RuleState::not_yet:
+          r.severity = model::Severity::none;
+          break;
+        default:
+          r.severity = lesser_severity(rule);
+      }
+      return std::move(r);
+    };
+
+    if (all.kind == Val::Kind::error) return finish(RuleState::error, all.why);
+    if (rule.timing == model::Timing::from && at_ < rule.date) {
+      return finish(RuleState::not_yet,
+                    fmt::format("the requirement applies from {}", model::to_string(rule.date)));
+    }
+
+    // Whether the requirement holds now, and on what data.
+    std::optional<bool> holds;
+    std::string no_data_why = all.why;
+    if (all.ok()) {
+      holds = compare(cond.op, lhs.v, rhs.v, upper.v);
+    }
+    if (rule.timing == model::Timing::from && holds) {
+      // Every observation since the start date must satisfy it.
+      const auto dates = observation_dates(r.used, rule.date, at_, /*include_from=*/true);
+      if (dates.empty()) {
+        holds.reset();
+        no_data_why = fmt::format("nothing observed since {}", model::to_string(rule.date));
+      }
+      for (Date d : dates) {
+        const Val at_date = condition(rule.condition, unit, d, nullptr);
+        if (at_date.kind == Val::Kind::error) return finish(RuleState::error, at_date.why);
+        if (at_date.ok() && at_date.v == 0) {
+          holds = false;
+          r.failed_on = d;
+          break;
+        }
+      }
+    }
+
+    const bool stale = is_stale(r);
+    const std::string now_text =
+        r.value ? format_value(*r.value, cond.lhs) : std::string("no value");
+    const std::string target_text = r.target ? format_value(*r.target, cond.rhs) : std::string("?");
+
+    if (holds == true && !stale) {
+      return finish(rule.timing == model::Timing::by ? RuleState::met : RuleState::ok,
+                    fmt::format("{} {} {}", now_text, model::to_string(cond.op), target_text));
+    }
+    if (auto blocked = blocking(rule, r)) return finish(RuleState::blocked, *blocked);
+    if (!holds) return finish(RuleState::no_data, no_data_why);
+    if (stale) {
+      return finish(RuleState::stale, stale_reason(r));
+    }
+    // Not holding, on data that is not stale.
+    switch (rule.timing) {
+      case model::Timing::from:
+        return finish(RuleState::violated,
+                      r.failed_on ? fmt::format("failed on {}: now {}, required {} {}",
+                                                model::to_string(*r.failed_on), now_text,
+                                                model::to_string(cond.op), target_text)
+                                  : fmt::format("{}, required {} {}", now_text,
+                                                model::to_string(cond.op), target_text));
+      case model::Timing::none:
+        return finish(RuleState::violated, fmt::format("{}, required {} {}", now_text,
+                                                       model::to_string(cond.op), target_text));
+      case model::Timing::by:
+        break;
+    }
+    if (at_ > rule.date) {
+      return finish(RuleState::missed,
+                    fmt::format("{} on {}, required {} {} by {}", now_text, model::to_string(at_),
+                                model::to_string(cond.op), target_text,
+                                model::to_string(rule.date)));
+    }
+    project(rule, cond, unit, r);
+    const bool projected_meets =
+        r.projected && compare(cond.op, *r.projected, *r.target, r.upper.value_or(0));
+    const bool in_window =
+        rule.warn_within && at_ >= model::subtract(rule.date, *rule.warn_within);
+    std::string reason = fmt::format("{} now, {} {} by {}", now_text, model::to_string(cond.op),
+                                     target_text, model::to_string(rule.date));
+    if (r.projected) reason += fmt::format("; projected {}", format_value(*r.projected, cond.lhs));
+    if (r.rate_needed && r.rate_observed) {
+      const bool points = rules_.expressions[static_cast<std::size_t>(cond.lhs)].unit ==
+                          model::ValueUnit::percent;
+      const double scale = points ? 100 : 1;
+      reason += fmt::format("; {:+.2g}{} per month needed, {:+.2g} observed",
+                            *r.rate_needed * scale, points ? " points" : "",
+                            *r.rate_observed * scale);
+    }
+    if (projected_meets && !in_window) return finish(RuleState::on_track, reason);
+    if (in_window) {
+      reason += fmt::format("; inside the {} warning window", model::to_string(*rule.warn_within));
+    }
+    return finish(RuleState::at_risk, reason);
+  }
+
+  // Least squares over the value at each observation date of the 12 months up to now,
+  // projected to the deadline; with fewer than two points the projection is the value.
+  void project(const model::Rule& rule, const model::Condition& cond, UnitIndex unit,
+               RuleResult& r) {
+    const Date from = model::subtract(at_, {12, model::Duration::Unit::month});
+    for (Date d : observation_dates(r.used, from, at_, /*include_from=*/false)) {
+      const Val v = expr(cond.lhs, unit, d, nullptr);
+      if (v.ok()) r.trend_points.emplace_back(d, v.v);
+    }
+    const double days_left = static_cast<double>((rule.date - at_).count());
+    if (r.trend_points.size() < 2) {
+      r.projected = r.value;
+    } else {
+      double mean_x = 0, mean_y = 0;
+      for (const auto& [d, v] : r.trend_points) {
+        mean_x += static_cast<double>(d.time_since_epoch().count());
+        mean_y += v;
+      }
+      const auto n = static_cast<double>(r.trend_points.size());
+      mean_x /= n;
+      mean_y /= n;
+      double sxx = 0, sxy = 0;
+      for (const auto& [d, v] : r.trend_points) {
+        const double dx = static_cast<double>(d.time_since_epoch().count()) - mean_x;
+        sxx += dx * dx;
+        sxy += dx * (v - mean_y);
+      }
+      const double slope = sxx > 0 ? sxy / sxx : 0;  // per day
+      const double x = static_cast<double>(rule.date.time_since_epoch().count());
+      r.projected = mean_y + slope * (x - mean_x);
+      r.rate_observed = slope * kDaysPerMonth;
+    }
+    if (r.value && r.target && days_left > 0) {
+      double goal = *r.target;
+      if (cond.op == model::Comparator::between && r.upper && *r.value > *r.upper) goal = *r.upper;
+      r.rate_needed = (goal - *r.value) / (days_left / kDaysPerMonth);
+    }
+  }
+
+  bool is_stale(const RuleResult& r) const {
+    return !stale_reason(r).empty();
+  }
+
+  // Stale when, for some indicator read, its newest observation used is older than the
+  // indicator's `stale after`.
+  std::string stale_reason(const RuleResult& r) const {
+    std::map<Index, Date> newest;
+    for (const UsedPoint& u : r.used) {
+      auto [it, inserted] = newest.emplace(u.indicator, u.point->end);
+      if (!inserted && u.point->end > it->second) it->second = u.point->end;
+    }
+    for (const auto& [indicator, end] : newest) {
+      const auto& stale_after = rules_.indicators[static_cast<std::size_t>(indicator)].stale_after;
+      if (stale_after && model::add(end, *stale_after) < at_) {
+        return fmt::format("the latest {} is from {}, older than {}", indicator_name(indicator),
+                           model::to_string(end), model::to_string(*stale_after));
+      }
+    }
+    return {};
+  }
+
+  // Why a task the rule needs holds it back, naming the root cause; nullopt if none.
+  std::optional<std::string> blocking(const model::Rule& rule, RuleResult& r) const {
+    for (Index needed : rule.needs) {
+      const TaskResult& task = tasks_[static_cast<std::size_t>(needed)];
+      const std::string& name = rules_.tasks[static_cast<std::size_t>(needed)].name;
+      std::vector<Index> chain;
+      std::string why;
+      if (task.state == TaskState::overdue) {
+        why = fmt::format("needs {}, overdue since {}", name, model::to_string(*task.due));
+      } else if (task.state == TaskState::blocked) {
+        chain = task.chain;
+        const Index root = task.root_cause == kNone ? needed : task.root_cause;
+        why = fmt::format("needs {}, blocked by {}", name,
+                          rules_.tasks[static_cast<std::size_t>(root)].name);
+      } else if (rule.timing == model::Timing::by && task.earliest_finish &&
+                 *task.earliest_finish > rule.date && task.state != TaskState::done &&
+                 task.state != TaskState::done_late && task.state != TaskState::cancelled) {
+        for (Index t = task.critical; t != kNone;
+             t = tasks_[static_cast<std::size_t>(t)].critical) {
+          chain.push_back(t);
+        }
+        why = fmt::format("needs {}, which cannot finish before {} (earliest {})", name,
+                          model::to_string(rule.date), model::to_string(*task.earliest_finish));
+      } else {
+        continue;
+      }
+      r.blocking_task = needed;
+      r.chain = std::move(chain);
+      if (!r.chain.empty()) {
+        std::string names = name;
+        for (Index t : r.chain) names += " \u2190 " + rules_.tasks[static_cast<std::size_t>(t)].name;
+        why += fmt::format(" (chain: {})", names);
+      }
+      return why;
+    }
+    return std::nullopt;
+  }
+
+  const model::RuleSet& rules_;
+  const store::Snapshot& snapshot_;
+  const std::vector<TaskResult>& tasks_;
+  Date at_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Tasks: a forward pass in topological order.
+
+std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules,
+                                       const store::Snapshot& snapshot, Date at) {
+  std::vector<TaskResult> results(rules.tasks.size());
+  for (Index t : rules.graph.task_order) {
+    const model::Task& task = rules.tasks[static_cast<std::size_t>(t)];
+    TaskResult& r = results[static_cast<std::size_t>(t)];
+    r.task = t;
+    r.due = task.due;
+    for (const store::StatusEvent& event : snapshot.statuses(t)) {
+      if (event.date > at) break;
+      r.reported = event.status;
+      r.reported_on = event.date;
+      if (event.progress) r.progress = *event.progress;
+    }
+    const auto finish = [&](TaskState state, std::string reason) {
+      r.state = state;
+      r.reason = std::move(reason);
+    };
+    if (r.reported == model::TaskStatus::done) {
+      r.progress = 1;
+      r.earliest_finish = r.reported_on;
+      if (task.due && *r.reported_on > *task.due) {
+        finish(TaskState::done_late, fmt::format("done on {}, due {}", model::to_string(*r.reported_on),
+                                                 model::to_string(*task.due)));
+      } else {
+        finish(TaskState::done, fmt::format("done on {}", model::to_string(*r.reported_on)));
+      }
+      continue;
+    }
+    if (r.reported == model::TaskStatus::cancelled) {
+      finish(TaskState::cancelled, fmt::format("cancelled on {}", model::to_string(*r.reported_on)));
+      continue;
+    }
+    // Earliest start: now, or when the last unfinished predecessor finishes.
+    Date start = at;
+    const TaskResult* blocking_predecessor = nullptr;
+    for (Index p : task.after) {
+      const TaskResult& pred = results[static_cast<std::size_t>(p)];
+      const bool finished = pred.state == TaskState::done || pred.state == TaskState::done_late ||
+                            pred.state == TaskState::cancelled;
+      if (!finished && pred.earliest_finish && *pred.earliest_finish > start) {
+        start = *pred.earliest_finish;
+        r.critical = p;
+      }
+      if (!blocking_predecessor &&
+          (pred.state == TaskState::overdue || pred.state == TaskState::blocked)) {
+        blocking_predecessor = &pred;
+      }
+    }
+    double remaining_days = 0;
+    if (task.duration) remaining_days = model::approximate_days(*task.duration) * (1 - r.progress);
+    r.earliest_finish = start + std::chrono::days{static_cast<int>(std::ceil(remaining_days))};
+
+    if (task.due && at > *task.due) {
+      r.root_cause = t;
+      finish(TaskState::overdue, fmt::format("due {}, not done", model::to_string(*task.due)));
+    } else if (r.reported == model::TaskStatus::blocked) {
+      r.root_cause = t;
+      finish(TaskState::blocked,
+             fmt::format("reported blocked on {}", model::to_string(*r.reported_on)));
+    } else if (blocking_predecessor) {
+      const Index p = blocking_predecessor->task;
+      r.root_cause = blocking_predecessor->root_cause == kNone ? p : blocking_predecessor->root_cause;
+      r.chain.push_back(p);
+      r.chain.insert(r.chain.end(), blocking_predecessor->chain.begin(),
+                     blocking_predecessor->chain.end());
+      finish(TaskState::blocked,
+             fmt::format("waits for {} ({})", rules.tasks[static_cast<std::size_t>(p)].name,
+                         to_string(blocking_predecessor->state)));
+    } else if (task.due && *r.earliest_finish > *task.due) {
+      for (Index c = r.critical; c != kNone; c = results[static_cast<std::size_t>(c)].critical) {
+        r.chain.push_back(c);
+      }
+      r.root_cause = r.chain.empty() ? t : r.chain.back();
+      finish(TaskState::at_risk, fmt::format("earliest finish {}, due {}",
+                                             model::to_string(*r.earliest_finish),
+                                             model::to_string(*task.due)));
+    } else {
+      finish(TaskState::on_track,
+             task.due ? fmt::format("earliest finish {}, due {}",
+                                    model::to_string(*r.earliest_finish),
+                                    model::to_string(*task.due))
+                      : std::string("no due date"));
+    }
+  }
+  return results;
+}
+
+std::vector<PlanResult> evaluate_plans(const model::RuleSet& rules,
+                                       const std::vector<TaskResult>& tasks) {
+  std::vector<std::optional<TaskState>> own(rules.plans.size());
+  const auto worst = [](std::optional<TaskState> a, std::optional<TaskState> b) {
+    if (!a) return b;
+    if (!b) return a;
+    return badness(*a) >= badness(*b) ? a : b;
+  };
+  for (const TaskResult& task : tasks) {
+    const Index plan = rules.tasks[static_cast<std::size_t>(task.task)].part_of;
+    if (plan != kNone) own[static_cast<std::size_t>(plan)] = worst(own[static_cast<std::size_t>(plan)], task.state);
+  }
+  // A plan also takes the state of the plans that implement it (acyclic, so memoised
+  // recursion terminates; depth is bounded by the number of plans).
+  std::vector<std::vector<Index>> implementers(rules.plans.size());
+  for (std::size_t p = 0; p < rules.plans.size(); ++p) {
+    for (Index target : rules.plans[p].implements) {
+      implementers[static_cast<std::size_t>(target)].push_back(static_cast<Index>(p));
+    }
+  }
+  std::vector<PlanResult> results(rules.plans.size());
+  std::vector<bool> done(rules.plans.size(), false);
+  std::function<std::optional<TaskState>(Index)> state_of = [&](Index p) {
+    auto& result = results[static_cast<std::size_t>(p)];
+    if (done[static_cast<std::size_t>(p)]) return result.state;
+    done[static_cast<std::size_t>(p)] = true;
+    result.plan = p;
+    result.state = own[static_cast<std::size_t>(p)];
+    for (Index child : implementers[static_cast<std::size_t>(p)]) {
+      result.state = worst(result.state, state_of(child));
+    }
+    return result.state;
+  };
+  for (std::size_t p = 0; p < rules.plans.size(); ++p) state_of(static_cast<Index>(p));
+  return results;
+}
+
+}  // namespace
+
+std::string_view to_string(RuleState state) {
+  static constexpr std::string_view kNames[] = {"met",     "on_track", "at_risk", "missed",
+                                                "not_yet", "ok",       "violated", "no_data",
+                                                "stale",   "blocked",  "error"};
+  return kNames[static_cast<int>(state)];
+}
+
+std::string_view to_string(TaskState state) {
+  static constexpr std::string_view kNames[] = {"done",    "done_late", "cancelled", "overdue",
+                                                "blocked", "at_risk",   "on_track"};
+  return kNames[static_cast<int>(state)];
+}
+
+std::optional<RuleState> parse_rule_state(std::string_view text) {
+  for (int i = 0; i <= static_cast<int>(RuleState::error); ++i) {
+    if (to_string(static_cast<RuleState>(i)) == text) return static_cast<RuleState>(i);
+  }
+  return std::nullopt;
+}
+
+int badness(TaskState state) {
+  switch (state) {
+    case TaskState::cancelled: return 0;
+    case TaskState::done: return 1;
+    case TaskState::done_late: return 2;
+    case TaskState::on_track: return 3;
+    case TaskState::at_risk: return 4;
+    case TaskState::blocked: return 5;
+    case TaskState::overdue: return 6;
+  }
+  return 0;
+}
+
+Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, model::Date at) {
+  Results results;
+  results.at = at;
+  results.tasks = evaluate_tasks(rules, snapshot, at);
+  results.plans = evaluate_plans(rules, results.tasks);
+  RuleEvaluator evaluator(rules, snapshot, results.tasks, at);
+  for (std::size_t i = 0; i < rules.rules.size(); ++i) {
+    evaluator.evaluate_rule(static_cast<Index>(i), results.rules);
+  }
+  return results;
+}
+
+}  // namespace tiendo::eval

@@ -1,0 +1,87 @@
+// The evaluator: for a date, the state of every rule at every unit it applies to, of
+// every task and of every plan, each with the figures that explain it. Pure: it reads a
+// rule set and a snapshot and returns values; no I/O, no clock (the date is an input).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/calendar.hpp"
+#include "model/rule_set.hpp"
+#include "store/snapshot.hpp"
+
+namespace tiendo::eval {
+
+enum class RuleState {
+  met, on_track, at_risk, missed, not_yet, ok, violated, no_data, stale, blocked, error
+};
+
+enum class TaskState { done, done_late, cancelled, overdue, blocked, at_risk, on_track };
+
+std::string_view to_string(RuleState state);
+std::string_view to_string(TaskState state);
+std::optional<RuleState> parse_rule_state(std::string_view text);
+
+// An observation the value was computed from.
+struct UsedPoint {
+  model::Index indicator = model::kNone;
+  store::UnitIndex unit = -1;
+  const store::Point* point = nullptr;  // points into the snapshot
+};
+
+struct RuleResult {
+  model::Index rule = model::kNone;
+  store::UnitIndex unit = -1;  // -1 when the snapshot has no unit to evaluate at
+  RuleState state = RuleState::no_data;
+  model::Severity severity = model::Severity::none;
+  std::optional<double> value;   // the left-hand side now
+  std::optional<double> target;  // the right-hand side now (the lower bound of `between`)
+  std::optional<double> upper;   // `between`'s upper bound
+  std::optional<model::Date> deadline;  // `by` date, or `from` start
+  std::optional<double> projected;      // the trend's value at the deadline
+  std::optional<double> rate_needed;    // per month, to reach the target by the deadline
+  std::optional<double> rate_observed;  // per month, the trend's slope
+  std::vector<std::pair<model::Date, double>> trend_points;  // what the trend was fitted to
+  std::optional<model::Date> failed_on;  // `from`: the first observation date that failed
+  std::vector<UsedPoint> used;           // the observations behind `value`
+  model::Index blocking_task = model::kNone;  // the task in `needs` that blocks
+  std::vector<model::Index> chain;            // from blocking_task to the root cause
+  std::string reason;                         // one sentence, for tables
+};
+
+struct TaskResult {
+  model::Index task = model::kNone;
+  TaskState state = TaskState::on_track;
+  std::optional<model::TaskStatus> reported;  // the last status reported on or before the date
+  std::optional<model::Date> reported_on;
+  double progress = 0;                // fraction, from the last report that gave one
+  std::optional<model::Date> due;
+  std::optional<model::Date> earliest_finish;  // none for cancelled tasks
+  model::Index critical = model::kNone;   // the predecessor that sets the earliest start
+  model::Index root_cause = model::kNone; // for blocked (and late) tasks
+  std::vector<model::Index> chain;        // from the first predecessor to the root cause
+  std::string reason;
+};
+
+struct PlanResult {
+  model::Index plan = model::kNone;
+  std::optional<TaskState> state;  // the worst of its tasks and implementing plans
+};
+
+struct Results {
+  model::Date at;
+  std::vector<RuleResult> rules;  // by rule, then unit id
+  std::vector<TaskResult> tasks;  // by task index
+  std::vector<PlanResult> plans;  // by plan index
+};
+
+// Evaluates everything at date `at`. Thread-safe; the results point into `snapshot`
+// (UsedPoint), which must outlive them.
+Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, model::Date at);
+
+// How bad a task state is for a plan roll-up: cancelled 0 … overdue 6.
+int badness(TaskState state);
+
+}  // namespace tiendo::eval

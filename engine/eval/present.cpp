@@ -1,0 +1,211 @@
+#include "eval/present.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "util/text.hpp"
+
+namespace tiendo::eval {
+
+namespace {
+
+std::string_view colour(RuleState state) {
+  switch (state) {
+    case RuleState::met:
+    case RuleState::ok:
+    case RuleState::on_track:
+      return "\x1b[32m";
+    case RuleState::at_risk:
+    case RuleState::stale:
+    case RuleState::no_data:
+    case RuleState::blocked:
+      return "\x1b[33m";
+    case RuleState::missed:
+    case RuleState::violated:
+    case RuleState::error:
+      return "\x1b[31m";
+    case RuleState::not_yet:
+      return "\x1b[2m";
+  }
+  return "";
+}
+
+std::string_view colour(TaskState state) {
+  switch (state) {
+    case TaskState::done:
+    case TaskState::on_track:
+      return "\x1b[32m";
+    case TaskState::at_risk:
+    case TaskState::blocked:
+    case TaskState::done_late:
+      return "\x1b[33m";
+    case TaskState::overdue:
+      return "\x1b[31m";
+    case TaskState::cancelled:
+      return "\x1b[2m";
+  }
+  return "";
+}
+
+std::string pad(const std::string& text, std::size_t width) {
+  const std::size_t length = util::count_code_points(text);
+  return text + std::string(width > length ? width - length : 0, ' ');
+}
+
+// Rows of cells; the cell `colours[row]` (if set) wraps column `coloured_column`.
+std::string table(const std::vector<std::vector<std::string>>& rows,
+                  const std::vector<std::string_view>& colours, std::size_t coloured_column,
+                  bool color) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], util::count_code_points(row[i]));
+    }
+  }
+  std::string out;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    std::string line;
+    for (std::size_t i = 0; i < rows[r].size(); ++i) {
+      const bool last = i + 1 == rows[r].size();
+      const std::string cell = last ? rows[r][i] : pad(rows[r][i], widths[i]);
+      if (color && i == coloured_column && r < colours.size() && !colours[r].empty()) {
+        line += std::string(colours[r]) + cell + "\x1b[0m";
+      } else {
+        line += cell;
+      }
+      if (!last) line += "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string date_text(const std::optional<model::Date>& date) {
+  return date ? model::to_string(*date) : std::string("-");
+}
+
+nlohmann::json optional_number(const std::optional<double>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json();
+}
+
+}  // namespace
+
+bool selected(const model::RuleSet& rules, const store::Snapshot& snapshot, const RuleResult& r,
+              const Filter& filter) {
+  if (!filter.rule.empty() && rules.rules[static_cast<std::size_t>(r.rule)].name != filter.rule) {
+    return false;
+  }
+  if (!filter.unit.empty() &&
+      (r.unit < 0 || snapshot.units()[static_cast<std::size_t>(r.unit)].id != filter.unit)) {
+    return false;
+  }
+  return true;
+}
+
+std::string format_value(const model::RuleSet& rules, const RuleResult& r, double value) {
+  const model::Rule& rule = rules.rules[static_cast<std::size_t>(r.rule)];
+  const model::Condition& c = rules.conditions[static_cast<std::size_t>(rule.condition)];
+  if (rules.expressions[static_cast<std::size_t>(c.lhs)].unit == model::ValueUnit::percent) {
+    return fmt::format("{:.4g}%", value * 100);
+  }
+  return fmt::format("{:.6g}", value);
+}
+
+std::string to_table(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                     const Results& results, const Filter& filter, bool color) {
+  std::vector<std::vector<std::string>> rows = {
+      {"RULE", "UNIT", "STATE", "VALUE", "TARGET", "DEADLINE", "PROJECTED", "REASON"}};
+  std::vector<std::string_view> colours = {""};
+  for (const RuleResult& r : results.rules) {
+    if (!selected(rules, snapshot, r, filter)) continue;
+    const auto number = [&](const std::optional<double>& v) {
+      return v ? format_value(rules, r, *v) : std::string("-");
+    };
+    std::string target = number(r.target);
+    if (r.upper) target += ".." + number(r.upper);
+    rows.push_back({rules.rules[static_cast<std::size_t>(r.rule)].name,
+                    r.unit < 0 ? "-" : snapshot.units()[static_cast<std::size_t>(r.unit)].id,
+                    std::string(to_string(r.state)), number(r.value), target,
+                    date_text(r.deadline), number(r.projected), r.reason});
+    colours.push_back(colour(r.state));
+  }
+  std::string out = table(rows, colours, 2, color);
+  if (!filter.rule.empty() || !filter.unit.empty()) return out;
+
+  std::vector<std::vector<std::string>> task_rows = {
+      {"TASK", "STATE", "DUE", "EARLIEST FINISH", "OWNER", "REASON"}};
+  std::vector<std::string_view> task_colours = {""};
+  for (const TaskResult& t : results.tasks) {
+    const model::Task& task = rules.tasks[static_cast<std::size_t>(t.task)];
+    task_rows.push_back({task.name, std::string(to_string(t.state)), date_text(t.due),
+                         date_text(t.earliest_finish), task.owner.empty() ? "-" : task.owner,
+                         t.reason});
+    task_colours.push_back(colour(t.state));
+  }
+  if (task_rows.size() > 1) out += "\n" + table(task_rows, task_colours, 1, color);
+  return out;
+}
+
+std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                    const Results& results, const Filter& filter) {
+  nlohmann::json out;
+  out["at"] = model::to_string(results.at);
+  out["rules"] = nlohmann::json::array();
+  for (const RuleResult& r : results.rules) {
+    if (!selected(rules, snapshot, r, filter)) continue;
+    const model::Rule& rule = rules.rules[static_cast<std::size_t>(r.rule)];
+    nlohmann::json row = {
+        {"rule", rule.name},
+        {"unit", r.unit < 0 ? nlohmann::json() : nlohmann::json(snapshot.units()[static_cast<std::size_t>(r.unit)].id)},
+        {"state", to_string(r.state)},
+        {"severity", model::to_string(r.severity)},
+        {"value", optional_number(r.value)},
+        {"target", optional_number(r.target)},
+        {"upper", optional_number(r.upper)},
+        {"deadline", r.deadline ? nlohmann::json(model::to_string(*r.deadline)) : nlohmann::json()},
+        {"projected", optional_number(r.projected)},
+        {"rate_needed_per_month", optional_number(r.rate_needed)},
+        {"rate_observed_per_month", optional_number(r.rate_observed)},
+        {"reason", r.reason},
+        {"source", fmt::format("{}:{}", rule.source.file, rule.source.line)},
+    };
+    if (r.blocking_task != model::kNone) {
+      row["blocking_task"] = rules.tasks[static_cast<std::size_t>(r.blocking_task)].name;
+      nlohmann::json chain = nlohmann::json::array();
+      for (model::Index t : r.chain) chain.push_back(rules.tasks[static_cast<std::size_t>(t)].name);
+      row["chain"] = chain;
+    }
+    out["rules"].push_back(std::move(row));
+  }
+  out["tasks"] = nlohmann::json::array();
+  for (const TaskResult& t : results.tasks) {
+    const model::Task& task = rules.tasks[static_cast<std::size_t>(t.task)];
+    nlohmann::json chain = nlohmann::json::array();
+    for (model::Index c : t.chain) chain.push_back(rules.tasks[static_cast<std::size_t>(c)].name);
+    out["tasks"].push_back({
+        {"task", task.name},
+        {"state", to_string(t.state)},
+        {"due", t.due ? nlohmann::json(model::to_string(*t.due)) : nlohmann::json()},
+        {"earliest_finish",
+         t.earliest_finish ? nlohmann::json(model::to_string(*t.earliest_finish)) : nlohmann::json()},
+        {"reported", t.reported ? nlohmann::json(model::to_string(*t.reported)) : nlohmann::json()},
+        {"progress", t.progress},
+        {"root_cause", t.root_cause == model::kNone
+                           ? nlohmann::json()
+                           : nlohmann::json(rules.tasks[static_cast<std::size_t>(t.root_cause)].name)},
+        {"chain", chain},
+        {"reason", t.reason},
+    });
+  }
+  out["plans"] = nlohmann::json::array();
+  for (const PlanResult& p : results.plans) {
+    out["plans"].push_back({{"plan", rules.plans[static_cast<std::size_t>(p.plan)].name},
+                            {"code", rules.plans[static_cast<std::size_t>(p.plan)].code},
+                            {"state", p.state ? nlohmann::json(to_string(*p.state)) : nlohmann::json()}});
+  }
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace tiendo::eval

@@ -1,0 +1,135 @@
+// `tiendo eval --db FILE --rules PATH [--at DATE]`: the state of every rule at every
+// unit, and of every task, on a date.
+#include <cstdio>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "cli_support.hpp"
+#include "commands.hpp"
+#include "eval/evaluate.hpp"
+#include "eval/present.hpp"
+#include "store/snapshot.hpp"
+#include "terminal.hpp"
+
+namespace tiendo::cli {
+
+namespace {
+
+struct EvalOptions {
+  std::string db;
+  std::vector<std::string> rules;
+  std::string at;
+  std::string time_zone = "Asia/Ho_Chi_Minh";
+  std::string unit;
+  std::string rule;
+  std::string format = "table";
+  std::string fail_on;
+  std::string color = "auto";
+};
+
+std::set<std::string> split_states(const std::string& text) {
+  std::set<std::string> states;
+  std::stringstream in(text);
+  std::string state;
+  while (std::getline(in, state, ',')) {
+    if (!state.empty()) states.insert(state);
+  }
+  return states;
+}
+
+int run_eval(const EvalOptions& options) {
+  std::string error;
+  std::optional<model::Date> at =
+      options.at.empty() ? today_in(options.time_zone, error) : parse_date_option(options.at, error);
+  if (!at) {
+    std::fprintf(stderr, "tiendo eval: --at: %s\n", error.c_str());
+    return 2;
+  }
+  const std::set<std::string> fail_on = split_states(options.fail_on);
+  for (const std::string& state : fail_on) {
+    const bool known = eval::parse_rule_state(state) ||
+                       std::find(model::task_state_names().begin(),
+                                 model::task_state_names().end(),
+                                 state) != model::task_state_names().end();
+    if (!known) {
+      std::fprintf(stderr, "tiendo eval: --fail-on: unknown state '%s'\n", state.c_str());
+      return 2;
+    }
+  }
+  std::optional<model::RuleSet> rules = load_rules_reporting(options.rules);
+  if (!rules) return 1;
+  if (!options.rule.empty() && rules->find_rule(options.rule) == model::kNone) {
+    std::fprintf(stderr, "tiendo eval: --rule: the rule set has no rule '%s'\n",
+                 options.rule.c_str());
+    return 2;
+  }
+  auto db = store::Database::open(options.db);
+  if (auto* failure = std::get_if<store::DbError>(&db)) {
+    std::fprintf(stderr, "tiendo eval: %s\n", failure->message.c_str());
+    return 1;
+  }
+  auto snapshot = store::load_snapshot(std::get<store::Database>(db), *rules);
+  if (auto* failure = std::get_if<store::DbError>(&snapshot)) {
+    std::fprintf(stderr, "tiendo eval: %s\n", failure->message.c_str());
+    return 1;
+  }
+  const store::Snapshot& data = std::get<store::Snapshot>(snapshot);
+  if (!options.unit.empty() && data.find_unit(options.unit) < 0) {
+    std::fprintf(stderr, "tiendo eval: --unit: the database has no unit '%s'\n",
+                 options.unit.c_str());
+    return 2;
+  }
+  const eval::Results results = eval::evaluate(*rules, data, *at);
+
+  eval::Filter filter;
+  filter.rule = options.rule;
+  filter.unit = options.unit;
+  ColorMode color_mode = ColorMode::automatic;
+  parse_color_mode(options.color, color_mode);
+  if (options.format == "json") {
+    std::puts(eval::to_json(*rules, data, results, filter).c_str());
+  } else {
+    std::fputs(eval::to_table(*rules, data, results, filter, use_color(color_mode, stdout)).c_str(),
+               stdout);
+  }
+  for (const eval::RuleResult& r : results.rules) {
+    if (eval::selected(*rules, data, r, filter) && fail_on.contains(std::string(to_string(r.state)))) {
+      return 1;
+    }
+  }
+  if (options.rule.empty() && options.unit.empty()) {
+    for (const eval::TaskResult& t : results.tasks) {
+      if (fail_on.contains(std::string(to_string(t.state)))) return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+Action add_eval_command(CLI::App& app) {
+  auto options = std::make_shared<EvalOptions>();
+  CLI::App* command =
+      app.add_subcommand("eval", "Evaluate every rule at every unit, and every task, on a date");
+  command->add_option("--db", options->db, "SQLite database file")->required();
+  command
+      ->add_option("--rules", options->rules, "A rule file or directory (repeatable)")
+      ->required()
+      ->allow_extra_args(false);
+  command->add_option("--at", options->at, "The evaluation date (default: today)");
+  command->add_option("--time-zone", options->time_zone,
+                      "Time zone that decides today's date (default Asia/Ho_Chi_Minh)");
+  command->add_option("--unit", options->unit, "Only rows at this unit");
+  command->add_option("--rule", options->rule, "Only this rule");
+  command->add_option("--format", options->format, "Output format")
+      ->check(CLI::IsMember({"table", "json"}));
+  command->add_option("--fail-on", options->fail_on,
+                      "Comma-separated states; exit 1 if any row is in one (e.g. missed,violated)");
+  command->add_option("--color", options->color, "Colour: auto, always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  return [options] { return run_eval(*options); };
+}
+
+}  // namespace tiendo::cli

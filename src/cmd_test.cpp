@@ -1,0 +1,67 @@
+// `tiendo test RULES... TESTS...`: run the rule set's tests and say which pass.
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "cli_support.hpp"
+#include "commands.hpp"
+#include "eval/rule_tests.hpp"
+#include "terminal.hpp"
+
+namespace tiendo::cli {
+
+namespace {
+
+struct TestOptions {
+  std::vector<std::string> paths;
+};
+
+int run_tests(const TestOptions& options) {
+  std::optional<model::RuleSet> rules = load_rules_reporting(options.paths);
+  if (!rules) return 1;
+  if (rules->tests.empty()) {
+    std::fprintf(stderr, "tiendo test: no `test` blocks in the given files\n");
+    return 1;
+  }
+  const bool color = use_color(ColorMode::automatic, stdout);
+  const char* green = color ? "\x1b[32m" : "";
+  const char* red = color ? "\x1b[31m" : "";
+  const char* reset = color ? "\x1b[0m" : "";
+  std::size_t passed = 0;
+  std::size_t failed = 0;
+  for (const model::TestCase& test : rules->tests) {
+    const eval::TestOutcome outcome = eval::run_test(*rules, test);
+    if (outcome.passed()) {
+      ++passed;
+      std::printf("%sPASS%s  %s\n", green, reset, test.name.c_str());
+      continue;
+    }
+    ++failed;
+    std::printf("%sFAIL%s  %s  (%s:%u)\n", red, reset, test.name.c_str(), test.source.file.c_str(),
+                test.source.line);
+    for (const eval::ExpectationOutcome& e : outcome.expectations) {
+      if (e.passed) continue;
+      const model::TestExpectation& x = *e.expectation;
+      const std::string subject =
+          x.task != model::kNone ? rules->tasks[static_cast<std::size_t>(x.task)].name
+                                 : rules->rules[static_cast<std::size_t>(x.rule)].name;
+      std::printf("      %s:%u: expect %s%s %s, got %s: %s\n", x.source.file.c_str(),
+                  x.source.line, x.unit.empty() || x.task != model::kNone ? "" : (x.unit + " ").c_str(),
+                  subject.c_str(), x.state.c_str(), e.actual.c_str(), e.explanation.c_str());
+    }
+  }
+  std::printf("%zu passed, %zu failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+Action add_test_command(CLI::App& app) {
+  auto options = std::make_shared<TestOptions>();
+  CLI::App* command = app.add_subcommand(
+      "test", "Run the rule tests (test blocks) of the given rule and test files");
+  command->add_option("paths", options->paths, "Rule files, test files or directories")
+      ->required();
+  return [options] { return run_tests(*options); };
+}
+
+}  // namespace tiendo::cli
