@@ -1,0 +1,122 @@
+// End-to-end: the examples loaded into a real database and evaluated on the report's
+// date through the binary, against our own table of the state of every rule; the rule
+// tests of rules/ through `tiendo test`.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "run.hpp"
+
+namespace tiendo::testing {
+namespace {
+
+const std::string kSource = TIENDO_SOURCE_DIR;
+
+class CliEval : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.path() + "/examples.db";
+    const RunResult ingest = run_tiendo(
+        "ingest --db " + shell_quote(db_) + " --rules rules examples/units.csv "
+        "examples/observations-2022.csv examples/community-teams.csv examples/task-status.json",
+        kSource);
+    ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  }
+
+  RunResult eval(const std::string& args) {
+    return run_tiendo("eval --db " + shell_quote(db_) + " --rules rules " + args, kSource);
+  }
+
+  TempDir dir_;
+  std::string db_;
+};
+
+TEST_F(CliEval, EveryRuleOnTheReportsDateHasTheExpectedState) {
+  const RunResult run = eval("--at 2022-09-30 --format json");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto json = nlohmann::json::parse(run.out);
+  EXPECT_EQ(json["at"], "2022-09-30");
+  // Worked out by hand from examples/ and rules/ (see examples/README.md).
+  const std::map<std::string, std::string> expected = {
+      {"smartphone_2022@dong_nai", "on_track"},        // 80.1, 81.9, 83.5: 85.2% projected
+      {"fiber_2022@dong_nai", "met"},                  // 99% >= 75%
+      {"online_service_2022@dong_nai", "on_track"},    // 392/505 rising fast enough
+      {"online_dossier_2022@dong_nai", "at_risk"},     // 9.23% of 50%
+      {"digitization_province@dong_nai", "no_data"},   // no figure in the report
+      {"online_report_2022@dong_nai", "at_risk"},      // 30% of 50%
+      {"open_data_2022@dong_nai", "blocked"},          // the portal waits for the warehouse
+      {"sme_platform_2022@dong_nai", "met"},
+      {"e_invoice_2022@dong_nai", "met"},
+      {"e_contract_2022@dong_nai", "no_data"},
+      {"ecommerce_share_2022@dong_nai", "no_data"},
+      {"bank_account_2022@dong_nai", "met"},
+      {"community_teams_q3@dong_nai", "at_risk"},      // 33 of 36 communes
+  };
+  std::map<std::string, std::string> actual;
+  std::size_t districts = 0;
+  for (const auto& row : json["rules"]) {
+    if (row["rule"] == "digitization_district") {
+      ++districts;
+      EXPECT_EQ(row["state"], "not_yet") << row.dump();  // from 2022-12-01
+      continue;
+    }
+    actual[row["rule"].get<std::string>() + "@" + row["unit"].get<std::string>()] = row["state"];
+  }
+  EXPECT_EQ(actual, expected);
+  EXPECT_EQ(districts, 11u);
+
+  for (const auto& row : json["rules"]) {
+    if (row["rule"] == "open_data_2022") {
+      EXPECT_EQ(row["blocking_task"], "cong_du_lieu_mo");
+      EXPECT_EQ(row["chain"], nlohmann::json::array({"kho_csdl_dung_chung"}));
+    }
+    if (row["rule"] == "community_teams_q3") {
+      EXPECT_NEAR(row["value"].get<double>(), 33.0 / 36.0, 1e-9);
+    }
+  }
+}
+
+TEST_F(CliEval, FailOnTurnsStatesIntoAnExitCode) {
+  EXPECT_EQ(eval("--at 2022-09-30 --fail-on missed,violated").exit_code, 0);
+  EXPECT_EQ(eval("--at 2022-09-30 --fail-on at_risk").exit_code, 1);
+  EXPECT_EQ(eval("--at 2023-01-15 --fail-on missed").exit_code, 1);  // Q3 data not yet stale
+  EXPECT_EQ(eval("--at 2023-01-31 --fail-on stale").exit_code, 1);   // 120 days after Q3
+  EXPECT_EQ(eval("--at 2022-09-30 --fail-on bogus").exit_code, 2);
+}
+
+TEST_F(CliEval, FiltersByRuleAndUnitAndPrintsATable) {
+  const RunResult run =
+      eval("--at 2022-09-30 --rule digitization_district --unit bien_hoa --color never");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("digitization_district  bien_hoa  not_yet"), std::string::npos)
+      << run.out;
+  EXPECT_EQ(run.out.find("cam_my"), std::string::npos) << run.out;
+  EXPECT_EQ(eval("--rule nope").exit_code, 2);
+  EXPECT_EQ(eval("--unit nowhere").exit_code, 2);
+  EXPECT_EQ(eval("--at 2022-02-30").exit_code, 2);
+}
+
+TEST(CliTest, TheRepositoryRuleTestsPass) {
+  const RunResult run =
+      run_tiendo("test rules/dong-nai-2022.rules rules/dong-nai-2022.tests", kSource);
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("8 passed, 0 failed"), std::string::npos) << run.out;
+}
+
+TEST(CliTest, AFailedExpectationShowsExpectedActualAndWhy) {
+  TempDir dir;
+  write_text(dir.path() + "/r.rules",
+             "indicator rate { unit percent }\n"
+             "rule r { require rate >= 50% by 2022-12-31 }\n"
+             "test \"wrong\" {\n  at 2022-09-30\n  observe rate 2022-Q3 = 9%\n  expect r met\n}\n");
+  const RunResult run = run_tiendo("test r.rules", dir.path());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.out.find("FAIL  wrong"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("r.rules:6: expect root r met, got at_risk: 9% now"), std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("0 passed, 1 failed"), std::string::npos) << run.out;
+}
+
+}  // namespace
+}  // namespace tiendo::testing

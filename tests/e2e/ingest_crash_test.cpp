@@ -1,0 +1,294 @@
+// Crash safety of `tiendo ingest`: the process is killed with SIGKILL at random moments
+// of a large ingest, and every time the database must pass `PRAGMA integrity_check` and
+// hold either none of the input set or all of it, never part of it (the ingest is one
+// transaction; SQLite's WAL must drop the frames of a transaction that never committed).
+//
+// The kill times are spread uniformly over 0..1.2x one uncrashed run, measured first on a
+// separate database, so that they land before the first write, while the transaction
+// writes (uncommitted frames in the WAL) and after the commit. The random generator is
+// seeded, but where a kill lands still depends on the machine's speed: the printed
+// tally says how the kills fell on this run.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "run.hpp"
+#include "store/database.hpp"
+
+extern "C" char** environ;
+
+namespace tiendo::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kAttempts = 20;
+constexpr int kDistricts = 10;
+constexpr int kCommunesPerDistrict = 99;
+constexpr std::int64_t kUnits = 1 + kDistricts + kDistricts * kCommunesPerDistrict;  // 1001
+// About 1.5 s for one uncrashed run in a RelWithDebInfo build on a 2-core machine; a
+// slower build (sanitizers) gets fewer rows, see TheDatabaseHoldsAllOrNone.
+constexpr std::size_t kRows = 300000;
+constexpr double kLongestRunSeconds = 2.5;
+
+std::string district_id(int d) { return "huyen_" + std::to_string(d); }
+std::string commune_id(int d, int c) { return "xa_" + std::to_string(d) + "_" + std::to_string(c); }
+
+std::string units_csv() {
+  std::string text = "unit,name,level,parent\ntinh,Tỉnh Đồng Nai,province,\n";
+  for (int d = 0; d < kDistricts; ++d) {
+    text += district_id(d) + ",Huyện " + std::to_string(d) + ",district,tinh\n";
+    for (int c = 0; c < kCommunesPerDistrict; ++c) {
+      text += commune_id(d, c) + ",Xã " + std::to_string(d) + "." + std::to_string(c) +
+              ",commune," + district_id(d) + "\n";
+    }
+  }
+  return text;
+}
+
+// `rows` observations, as a province's monthly reports list them: month by month, every
+// unit, a few indicators each. Distinct keys, so every row is an observation of its own.
+std::string observations_csv(std::size_t rows) {
+  static const char* const kIndicators[] = {"online_dossier_rate", "on_time_rate",
+                                            "digital_signature_rate", "cashless_rate",
+                                            "satisfaction_rate"};
+  std::vector<std::string> units = {"tinh"};
+  for (int d = 0; d < kDistricts; ++d) {
+    units.push_back(district_id(d));
+    for (int c = 0; c < kCommunesPerDistrict; ++c) units.push_back(commune_id(d, c));
+  }
+  std::mt19937 random(7);
+  std::string text = "indicator,unit,period,value\n";
+  text.reserve(rows * 45);
+  std::size_t written = 0;
+  for (int month = 0; written < rows; ++month) {
+    const std::string period =
+        std::to_string(month % 12 + 1) + "/" + std::to_string(2000 + month / 12);
+    for (const std::string& unit : units) {
+      for (const char* indicator : kIndicators) {
+        if (written == rows) break;
+        const unsigned value = random() % 1000;
+        text += std::string(indicator) + "," + unit + "," + period + ",\"" +
+                std::to_string(value / 10) + "," + std::to_string(value % 10) + "%\"\n";
+        ++written;
+      }
+    }
+  }
+  return text;
+}
+
+struct Child {
+  pid_t pid = -1;
+  Clock::time_point started;
+};
+
+// Starts `tiendo ingest --db DB INPUTS...` with its output in `log`.
+Child start_ingest(const std::string& db, const std::vector<std::string>& inputs,
+                   const std::string& log) {
+  std::vector<std::string> args = {TIENDO_BINARY, "ingest", "--db", db};
+  args.insert(args.end(), inputs.begin(), inputs.end());
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  Child child;
+  child.started = Clock::now();
+  const int rc = posix_spawn(&child.pid, TIENDO_BINARY, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    ADD_FAILURE() << "posix_spawn " << TIENDO_BINARY << ": " << std::strerror(rc);
+    child.pid = -1;
+  }
+  return child;
+}
+
+int wait_for(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+std::string describe(int status) {
+  if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+struct Counts {
+  std::int64_t units = -1;
+  std::int64_t observations = -1;
+  bool operator==(const Counts&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& out, const Counts& counts) {
+  return out << counts.units << " units, " << counts.observations << " observations";
+}
+
+// Opens the database as the next tiendo would (WAL recovery included), checks its
+// integrity and counts its rows; nullopt (with a test failure) when it is damaged.
+std::optional<Counts> inspect(const std::string& path) {
+  auto opened = store::Database::open(path);
+  if (auto* error = std::get_if<store::DbError>(&opened)) {
+    ADD_FAILURE() << "cannot open " << path << ": " << error->message;
+    return std::nullopt;
+  }
+  store::Database& db = std::get<store::Database>(opened);
+  std::string integrity;
+  store::Statement check = db.prepare("PRAGMA integrity_check");
+  while (check.step()) integrity += check.column_text(0) + "\n";
+  if (integrity != "ok\n") {
+    ADD_FAILURE() << "integrity_check of " << path << ":\n" << integrity;
+    return std::nullopt;
+  }
+  store::Statement foreign_keys = db.prepare("PRAGMA foreign_key_check");
+  if (foreign_keys.step()) {
+    ADD_FAILURE() << "foreign_key_check of " << path << " finds a row of "
+                  << foreign_keys.column_text(0);
+    return std::nullopt;
+  }
+  Counts counts;
+  store::Statement units = db.prepare("SELECT count(*) FROM units");
+  if (units.step()) counts.units = units.column_int(0);
+  store::Statement observations = db.prepare("SELECT count(*) FROM observations");
+  if (observations.step()) counts.observations = observations.column_int(0);
+  return counts;
+}
+
+std::int64_t file_size(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 ? static_cast<std::int64_t>(info.st_size) : -1;
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+TEST(IngestCrash, TheDatabaseHoldsAllOrNoneOfAnInputSetAfterSigkill) {
+  const auto test_started = Clock::now();
+  TempDir dir;
+  const std::string units = dir.path() + "/units.csv";
+  const std::string big = dir.path() + "/big.csv";
+  const std::string log = dir.path() + "/ingest.log";
+  write_text(units, units_csv());
+
+  // One uncrashed run on a database of its own, to know how long a run takes.
+  std::size_t rows = kRows;
+  double full_run = 0;
+  for (int calibration = 0; calibration < 2; ++calibration) {
+    write_text(big, observations_csv(rows));
+    const std::string measured = dir.path() + "/measured-" + std::to_string(calibration) + ".db";
+    const Child child = start_ingest(measured, {units, big}, log);
+    ASSERT_GT(child.pid, 0);
+    const int status = wait_for(child.pid);
+    full_run = seconds_since(child.started);
+    ASSERT_EQ(describe(status), "exit 0") << read_text(log);
+    const std::optional<Counts> counts = inspect(measured);
+    ASSERT_TRUE(counts.has_value());
+    ASSERT_EQ(*counts, (Counts{kUnits, static_cast<std::int64_t>(rows)}));
+    // A slow build (sanitizers) would take minutes: fewer rows keep the test short.
+    if (full_run <= kLongestRunSeconds) break;
+    rows = std::max<std::size_t>(
+        20000, static_cast<std::size_t>(static_cast<double>(rows) * 1.5 / full_run));
+  }
+  std::printf("one uncrashed ingest of %zu observations and %lld units: %.2f s\n", rows,
+              static_cast<long long>(kUnits), full_run);
+
+  // The database under test starts with a small input set of its own: some of the same
+  // units and other observations.
+  const std::string db = dir.path() + "/crash.db";
+  write_text(dir.path() + "/small-units.csv",
+             "unit,name,level,parent\ntinh,Tỉnh Đồng Nai,province,\nhuyen_0,Huyện 0,district,"
+             "tinh\nxa_0_0,Xã 0.0,commune,huyen_0\n");
+  write_text(dir.path() + "/small.csv",
+             "indicator,unit,period,value\nbudget_rate,tinh,Quý I/2022,\"12,5%\"\n"
+             "budget_rate,huyen_0,Quý I/2022,\"40%\"\nbudget_rate,xa_0_0,Quý II/2022,392/505\n");
+  const RunResult first = run_tiendo("ingest --db crash.db small-units.csv small.csv", dir.path());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  std::optional<Counts> before = inspect(db);
+  ASSERT_TRUE(before.has_value());
+  ASSERT_EQ(*before, (Counts{3, 3}));
+  const Counts all{kUnits, before->observations + static_cast<std::int64_t>(rows)};
+
+  std::mt19937 random(20221128);
+  std::uniform_real_distribution<double> delay(0, 1.2 * full_run);
+  int before_write = 0;
+  int during_write = 0;
+  int after_commit = 0;
+  int finished = 0;
+  int reingests = 0;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    const double sleep = delay(random);
+    const Child child = start_ingest(db, {units, big}, log);
+    ASSERT_GT(child.pid, 0);
+    std::this_thread::sleep_until(child.started + std::chrono::duration<double>(sleep));
+    ::kill(child.pid, SIGKILL);
+    const int status = wait_for(child.pid);
+    const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+    ASSERT_TRUE(killed || describe(status) == "exit 0")
+        << "attempt " << attempt << ": " << describe(status) << "\n"
+        << read_text(log);
+    // Before anyone opens the database again: did the killed process write pages of the
+    // main database (into the WAL)? The last connection to close removes the WAL, so
+    // there is none at the start of an attempt.
+    const std::int64_t wal = file_size(db + "-wal");
+
+    const std::optional<Counts> after = inspect(db);
+    ASSERT_TRUE(after.has_value()) << "attempt " << attempt << ", killed after " << sleep << " s";
+    ASSERT_TRUE(*after == *before || *after == all)
+        << "attempt " << attempt << ", killed after " << sleep << " s: before " << *before
+        << "; now " << *after << "; all of the input would be " << all;
+
+    const char* landed = nullptr;
+    if (*before == all) {
+      // The input is in already: the run changes nothing whenever it is killed.
+      landed = killed ? "re-ingest, killed" : "re-ingest, finished before the kill";
+      ++reingests;
+    } else if (!killed) {
+      landed = "finished before the kill";
+      ++finished;
+    } else if (*after != *before) {
+      landed = "after the commit";
+      ++after_commit;
+    } else if (wal > 0) {
+      landed = "during the write";
+      ++during_write;
+    } else {
+      landed = "before the write";
+      ++before_write;
+    }
+    std::printf("attempt %2d: kill at %.3f s, %s (WAL %lld bytes): %lld units, %lld observations\n",
+                attempt, sleep, landed, static_cast<long long>(wal),
+                static_cast<long long>(after->units), static_cast<long long>(after->observations));
+    before = after;
+  }
+  std::printf(
+      "%d kills: %d before the write, %d during it (uncommitted WAL frames), %d after the "
+      "commit, %d after the process had finished, %d re-ingests of an input already in; "
+      "%.1f s in all\n",
+      kAttempts, before_write, during_write, after_commit, finished, reingests,
+      seconds_since(test_started));
+}
+
+}  // namespace
+}  // namespace tiendo::testing
