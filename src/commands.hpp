@@ -17,5 +17,7 @@ Action add_ingest_command(CLI::App& app);
 Action add_history_command(CLI::App& app);
 Action add_eval_command(CLI::App& app);
 Action add_test_command(CLI::App& app);
+Action add_explain_command(CLI::App& app);
+Action add_backtest_command(CLI::App& app);
 
 }  // namespace tiendo::cli

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
       {"history", tiendo::cli::add_history_command(app)},
       {"eval", tiendo::cli::add_eval_command(app)},
       {"test", tiendo::cli::add_test_command(app)},
+      {"explain", tiendo::cli::add_explain_command(app)},
+      {"backtest", tiendo::cli::add_backtest_command(app)},
   };
   for (const auto& [name, command] : commands) app.get_subcommand(name)->callback(bind(command));
 

@@ -97,6 +97,61 @@ TEST_F(CliEval, FiltersByRuleAndUnitAndPrintsATable) {
   EXPECT_EQ(eval("--at 2022-02-30").exit_code, 2);
 }
 
+TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
+  RunResult run = run_tiendo("explain online_dossier_2022 --db " + shell_quote(db_) +
+                                 " --rules rules --at 2022-09-30",
+                             kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("rules/dong-nai-2022.rules:"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("require online_dossier_rate >= 50% by 2022-12-31"), std::string::npos);
+  EXPECT_NE(run.out.find("at dong_nai on 2022-09-30: at_risk"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("examples/observations-2022.csv:5"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("trend: least squares over 4 points"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("projected on 2022-12-31: 11.07%"), std::string::npos) << run.out;
+
+  run = run_tiendo("explain open_data_2022 --db " + shell_quote(db_) +
+                       " --rules rules --at 2022-09-30",
+                   kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("blocked by:"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("cong_du_lieu_mo (Xây dựng Cổng dữ liệu mở): at_risk; due 2022-12-31, "
+                         "earliest finish 2023-02-12"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("\u2190 kho_csdl_dung_chung"), std::string::npos) << run.out;
+  EXPECT_EQ(run_tiendo("explain nope --db " + shell_quote(db_) + " --rules rules", kSource)
+                .exit_code,
+            2);
+}
+
+TEST_F(CliEval, BacktestListsStateChangesWithTheirDates) {
+  const RunResult run = run_tiendo("backtest --db " + shell_quote(db_) +
+                                       " --rules rules --from 2022-01-31 --to 2023-03-31 "
+                                       "--format json",
+                                   kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto json = nlohmann::json::parse(run.out);
+  bool seen = false;
+  for (const auto& row : json) {
+    if (row["name"] == "smartphone_2022") {
+      seen = true;
+      EXPECT_EQ(row["unit"], "dong_nai");
+      ASSERT_EQ(row["changes"].size(), 3u) << row.dump();
+      EXPECT_EQ(row["changes"][0]["state"], "at_risk");   // one observation, 80.1%
+      EXPECT_EQ(row["changes"][1]["state"], "on_track");  // Q1 and 2021: trending to 85%
+      EXPECT_EQ(row["changes"][1]["since"], "2022-03-31");
+      EXPECT_EQ(row["changes"][2]["state"], "stale");     // 120 days after the Q3 figure
+      EXPECT_EQ(row["changes"][2]["since"], "2023-01-31");
+    }
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_EQ(run_tiendo("backtest --db " + shell_quote(db_) +
+                           " --rules rules --from 2023-01-01 --to 2022-01-01",
+                       kSource)
+                .exit_code,
+            2);
+}
+
 TEST(CliTest, TheRepositoryRuleTestsPass) {
   const RunResult run =
       run_tiendo("test rules/dong-nai-2022.rules rules/dong-nai-2022.tests", kSource);

@@ -1,0 +1,156 @@
+// `tiendo backtest --from D1 --to D2 [--step 1m]`: evaluate at every step and print
+// each (rule, unit)'s and each task's state changes with their dates.
+#include <cstdio>
+#include <fmt/format.h>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+#include "commands.hpp"
+#include "eval/evaluate.hpp"
+#include "store/snapshot.hpp"
+
+namespace tiendo::cli {
+
+namespace {
+
+struct BacktestOptions {
+  std::string db;
+  std::vector<std::string> rules;
+  std::string from;
+  std::string to;
+  std::string step = "1m";
+  std::string format = "table";
+};
+
+struct Change {
+  model::Date date;
+  std::string state;
+};
+
+int run_backtest(const BacktestOptions& options) {
+  std::string error;
+  const auto from = parse_date_option(options.from, error);
+  if (!from) {
+    std::fprintf(stderr, "tiendo backtest: --from: %s\n", error.c_str());
+    return 2;
+  }
+  const auto to = parse_date_option(options.to, error);
+  if (!to) {
+    std::fprintf(stderr, "tiendo backtest: --to: %s\n", error.c_str());
+    return 2;
+  }
+  if (*to < *from) {
+    std::fprintf(stderr, "tiendo backtest: --to is before --from\n");
+    return 2;
+  }
+  const auto step = model::parse_duration(options.step, error);
+  if (!step) {
+    std::fprintf(stderr, "tiendo backtest: --step: %s\n", error.c_str());
+    return 2;
+  }
+  std::optional<model::RuleSet> rules = load_rules_reporting(options.rules);
+  if (!rules) return 1;
+  auto db = store::Database::open(options.db);
+  if (auto* failure = std::get_if<store::DbError>(&db)) {
+    std::fprintf(stderr, "tiendo backtest: %s\n", failure->message.c_str());
+    return 1;
+  }
+  auto loaded = store::load_snapshot(std::get<store::Database>(db), *rules);
+  if (auto* failure = std::get_if<store::DbError>(&loaded)) {
+    std::fprintf(stderr, "tiendo backtest: %s\n", failure->message.c_str());
+    return 1;
+  }
+  const store::Snapshot& snapshot = std::get<store::Snapshot>(loaded);
+
+  // Steps are counted from the start so that month ends stay month ends (31/1, 28/2 …
+  // would drift if each date were the previous plus one month).
+  std::vector<model::Date> dates;
+  for (int i = 0;; ++i) {
+    model::Duration n = *step;
+    n.count *= i;
+    const model::Date d = i == 0 ? *from : model::add(*from, n);
+    if (d > *to || dates.size() > 10000) break;
+    dates.push_back(d);
+  }
+  if (dates.back() != *to) dates.push_back(*to);
+
+  // Key: "rule unit" or "task name"; value: the changes in date order.
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<Change>> changes;
+  const auto record = [&](const std::string& key, model::Date date, std::string_view state) {
+    auto [it, inserted] = changes.try_emplace(key);
+    if (inserted) order.push_back(key);
+    if (it->second.empty() || it->second.back().state != state) {
+      it->second.push_back({date, std::string(state)});
+    }
+  };
+  for (model::Date date : dates) {
+    const eval::Results results = eval::evaluate(*rules, snapshot, date);
+    for (const eval::RuleResult& r : results.rules) {
+      record(fmt::format("rule\t{}\t{}", rules->rules[static_cast<std::size_t>(r.rule)].name,
+                         r.unit < 0 ? "-" : snapshot.units()[static_cast<std::size_t>(r.unit)].id),
+             date, to_string(r.state));
+    }
+    for (const eval::TaskResult& t : results.tasks) {
+      record(fmt::format("task\t{}\t-", rules->tasks[static_cast<std::size_t>(t.task)].name), date,
+             to_string(t.state));
+    }
+  }
+
+  if (options.format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const std::string& key : order) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const Change& c : changes[key]) {
+        list.push_back({{"since", model::to_string(c.date)}, {"state", c.state}});
+      }
+      const auto first = key.find('\t');
+      const auto second = key.find('\t', first + 1);
+      const std::string unit = key.substr(second + 1);
+      out.push_back({{"kind", key.substr(0, first)},
+                     {"name", key.substr(first + 1, second - first - 1)},
+                     {"unit", unit == "-" ? nlohmann::json() : nlohmann::json(unit)},
+                     {"changes", list}});
+    }
+    std::puts(out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%zu evaluations from %s to %s, every %s\n", dates.size(),
+              model::to_string(*from).c_str(), model::to_string(*to).c_str(),
+              model::to_string(*step).c_str());
+  std::vector<std::vector<std::string>> rows = {{"KIND", "NAME", "UNIT", "STATES"}};
+  for (const std::string& key : order) {
+    std::string history;
+    for (const Change& c : changes[key]) {
+      history += fmt::format("{}{} since {}", history.empty() ? "" : "; ", c.state,
+                             model::to_string(c.date));
+    }
+    const auto first = key.find('\t');
+    const auto second = key.find('\t', first + 1);
+    rows.push_back({key.substr(0, first), key.substr(first + 1, second - first - 1),
+                    key.substr(second + 1), history});
+  }
+  std::fputs(format_table(rows).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+Action add_backtest_command(CLI::App& app) {
+  auto options = std::make_shared<BacktestOptions>();
+  CLI::App* command = app.add_subcommand(
+      "backtest", "Evaluate at every step between two dates and show when states changed");
+  command->add_option("--db", options->db, "SQLite database file")->required();
+  command->add_option("--rules", options->rules, "A rule file or directory (repeatable)")
+      ->required()
+      ->allow_extra_args(false);
+  command->add_option("--from", options->from, "First date")->required();
+  command->add_option("--to", options->to, "Last date")->required();
+  command->add_option("--step", options->step, "Step: 1d, 2w, 1m (default), 1y");
+  command->add_option("--format", options->format, "Output format")
+      ->check(CLI::IsMember({"table", "json"}));
+  return [options] { return run_backtest(*options); };
+}
+
+}  // namespace tiendo::cli

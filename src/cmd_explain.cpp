@@ -1,0 +1,206 @@
+// `tiendo explain RULE [--unit U] [--at DATE]`: why a rule is in its state — its
+// source, every observation used, the value, the trend and projection, the comparison,
+// and for `blocked` the chain of tasks with their dates.
+#include <cstdio>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+#include "cli_support.hpp"
+#include "commands.hpp"
+#include "eval/evaluate.hpp"
+#include "eval/present.hpp"
+#include "store/snapshot.hpp"
+
+namespace tiendo::cli {
+
+namespace {
+
+struct ExplainOptions {
+  std::string db;
+  std::vector<std::string> rules;
+  std::string rule;
+  std::string unit;
+  std::string at;
+  std::string time_zone = "Asia/Ho_Chi_Minh";
+};
+
+// The rule's block as written: from its line to the brace that closes it.
+std::string rule_source(const model::SourceRef& source) {
+  std::ifstream in(source.file);
+  std::string line;
+  std::string out;
+  int depth = 0;
+  bool started = false;
+  for (std::uint32_t n = 1; std::getline(in, line); ++n) {
+    if (n < source.line) continue;
+    out += fmt::format("  {:>4} | {}\n", n, line);
+    bool in_string = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (in_string) {
+        if (c == '\\') ++i;
+        else if (c == '"') in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '#') {
+        break;
+      } else if (c == '{') {
+        ++depth;
+        started = true;
+      } else if (c == '}') {
+        --depth;
+      }
+    }
+    if (started && depth <= 0) break;
+    if (n > source.line + 200) break;  // a runaway block: enough to see it
+  }
+  return out;
+}
+
+std::string task_line(const model::RuleSet& rules, const eval::Results& results, model::Index t) {
+  const model::Task& task = rules.tasks[static_cast<std::size_t>(t)];
+  const eval::TaskResult& r = results.tasks[static_cast<std::size_t>(t)];
+  return fmt::format("{} ({}): {}; due {}, earliest finish {}{}; {}", task.name,
+                     task.title.empty() ? "-" : task.title, to_string(r.state),
+                     task.due ? model::to_string(*task.due) : "-",
+                     r.earliest_finish ? model::to_string(*r.earliest_finish) : "-",
+                     r.reported ? fmt::format(", reported {} on {}", model::to_string(*r.reported),
+                                              model::to_string(*r.reported_on))
+                                : std::string(", no status reported"),
+                     r.reason);
+}
+
+int run_explain(const ExplainOptions& options) {
+  std::string error;
+  std::optional<model::Date> at =
+      options.at.empty() ? today_in(options.time_zone, error) : parse_date_option(options.at, error);
+  if (!at) {
+    std::fprintf(stderr, "tiendo explain: --at: %s\n", error.c_str());
+    return 2;
+  }
+  std::optional<model::RuleSet> rules = load_rules_reporting(options.rules);
+  if (!rules) return 1;
+  const model::Index rule_index = rules->find_rule(options.rule);
+  if (rule_index == model::kNone) {
+    std::vector<std::string> names;
+    for (const auto& r : rules->rules) names.push_back(r.name);
+    std::fprintf(stderr, "tiendo explain: the rule set has no rule '%s'\n", options.rule.c_str());
+    return 2;
+  }
+  auto db = store::Database::open(options.db);
+  if (auto* failure = std::get_if<store::DbError>(&db)) {
+    std::fprintf(stderr, "tiendo explain: %s\n", failure->message.c_str());
+    return 1;
+  }
+  auto loaded = store::load_snapshot(std::get<store::Database>(db), *rules);
+  if (auto* failure = std::get_if<store::DbError>(&loaded)) {
+    std::fprintf(stderr, "tiendo explain: %s\n", failure->message.c_str());
+    return 1;
+  }
+  const store::Snapshot& snapshot = std::get<store::Snapshot>(loaded);
+  const eval::Results results = eval::evaluate(*rules, snapshot, *at);
+  const model::Rule& rule = rules->rules[static_cast<std::size_t>(rule_index)];
+
+  std::string out = fmt::format("rule {} ({}:{})\n", rule.name, rule.source.file, rule.source.line);
+  out += rule_source(rule.source);
+  bool any = false;
+  for (const eval::RuleResult& r : results.rules) {
+    if (r.rule != rule_index) continue;
+    const std::string unit =
+        r.unit < 0 ? std::string("-") : snapshot.units()[static_cast<std::size_t>(r.unit)].id;
+    if (!options.unit.empty() && unit != options.unit) continue;
+    any = true;
+    const auto value = [&](const std::optional<double>& v) {
+      return v ? eval::format_value(*rules, r, *v) : std::string("-");
+    };
+    out += fmt::format("\nat {} on {}: {} (severity {})\n", unit, model::to_string(*at),
+                       to_string(r.state), model::to_string(r.severity));
+    out += fmt::format("  {}\n", r.reason);
+    if (!r.used.empty()) {
+      out += "  observations used:\n";
+      std::vector<std::vector<std::string>> rows = {
+          {"    INDICATOR", "UNIT", "PERIOD", "VALUE", "REV", "SOURCE", "FROM"}};
+      for (const eval::UsedPoint& u : r.used) {
+        const store::Point& p = *u.point;
+        const model::Indicator& indicator = rules->indicators[static_cast<std::size_t>(u.indicator)];
+        std::string shown = indicator.unit == model::ValueUnit::percent
+                                ? fmt::format("{:.4g}%", p.value * 100)
+                                : fmt::format("{:.6g}", p.value);
+        if (p.numerator && p.denominator) {
+          shown += fmt::format(" ({:g}/{:g})", *p.numerator, *p.denominator);
+        }
+        rows.push_back({"    " + indicator.name,
+                        snapshot.units()[static_cast<std::size_t>(u.unit)].id,
+                        model::to_string(p.start) + ".." + model::to_string(p.end), shown,
+                        std::to_string(p.revision), snapshot.text(p.source),
+                        fmt::format("{}:{}", snapshot.text(p.input), p.input_line)});
+      }
+      out += format_table(rows);
+    } else {
+      out += "  observations used: none\n";
+    }
+    out += fmt::format("  value: {}\n", value(r.value));
+    const model::Condition& c = rules->conditions[static_cast<std::size_t>(rule.condition)];
+    std::string requirement = fmt::format("{} {}", model::to_string(c.op), value(r.target));
+    if (r.upper) requirement += " and " + value(r.upper);
+    if (rule.timing == model::Timing::by) requirement += " by " + model::to_string(rule.date);
+    if (rule.timing == model::Timing::from) requirement += " from " + model::to_string(rule.date);
+    out += fmt::format("  requirement: {} ({})\n", requirement, rule.condition_text);
+    if (!r.trend_points.empty()) {
+      std::string points;
+      for (const auto& [d, v] : r.trend_points) {
+        points += fmt::format("{}{} {}", points.empty() ? "" : ", ", model::to_string(d),
+                              eval::format_value(*rules, r, v));
+      }
+      out += fmt::format("  trend: least squares over {} point{} ({})\n", r.trend_points.size(),
+                         r.trend_points.size() == 1 ? "" : "s", points);
+    }
+    if (r.projected && r.deadline) {
+      out += fmt::format("  projected on {}: {}\n", model::to_string(*r.deadline), value(r.projected));
+    }
+    if (r.rate_needed || r.rate_observed) {
+      const bool percent = rules->expressions[static_cast<std::size_t>(c.lhs)].unit ==
+                           model::ValueUnit::percent;
+      const double scale = percent ? 100 : 1;
+      const auto rate = [&](const std::optional<double>& v) {
+        return v ? fmt::format("{:+.3g}{}", *v * scale, percent ? " points" : "") : std::string("-");
+      };
+      out += fmt::format("  per month: needed {}, observed {}\n", rate(r.rate_needed),
+                         rate(r.rate_observed));
+    }
+    if (r.failed_on) out += fmt::format("  failed on: {}\n", model::to_string(*r.failed_on));
+    if (r.blocking_task != model::kNone) {
+      out += "  blocked by:\n";
+      out += "    " + task_line(*rules, results, r.blocking_task) + "\n";
+      for (model::Index t : r.chain) out += "    \u2190 " + task_line(*rules, results, t) + "\n";
+    }
+  }
+  if (!any) {
+    std::fprintf(stderr, "tiendo explain: rule '%s' has no result at unit '%s'\n",
+                 options.rule.c_str(), options.unit.c_str());
+    return 2;
+  }
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+Action add_explain_command(CLI::App& app) {
+  auto options = std::make_shared<ExplainOptions>();
+  CLI::App* command =
+      app.add_subcommand("explain", "Show why a rule is in its state, with the data behind it");
+  command->add_option("rule", options->rule, "The rule's name")->required();
+  command->add_option("--db", options->db, "SQLite database file")->required();
+  command->add_option("--rules", options->rules, "A rule file or directory (repeatable)")
+      ->required()
+      ->allow_extra_args(false);
+  command->add_option("--unit", options->unit, "Only this unit");
+  command->add_option("--at", options->at, "The evaluation date (default: today)");
+  command->add_option("--time-zone", options->time_zone,
+                      "Time zone that decides today's date (default Asia/Ho_Chi_Minh)");
+  return [options] { return run_explain(*options); };
+}
+
+}  // namespace tiendo::cli
