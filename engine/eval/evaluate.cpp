@@ -130,10 +130,11 @@ class RuleEvaluator {
   }
 
   Val divide(Val a, Val b, std::string_view what, UnitIndex unit) const {
-    if (!a.ok() || !b.ok()) return worse(a, b);
-    if (b.v == 0) {
+    // A zero divisor is an error even when the dividend is missing: error beats no data.
+    if (b.ok() && b.v == 0) {
       return Val::fail(fmt::format("division by zero: {} is 0 at {}", what, unit_id(unit)));
     }
+    if (!a.ok() || !b.ok()) return worse(a, b);
     return Val::of(a.v / b.v);
   }
 
@@ -282,6 +283,8 @@ class RuleEvaluator {
     if (rule.timing != model::Timing::none) r.deadline = rule.date;
 
     const Val lhs = expr(cond.lhs, unit, at_, &r.used);
+    // The trend follows the left-hand side's own observation dates, not the target's.
+    const std::vector<UsedPoint> lhs_used = r.used;
     const Val rhs = expr(cond.rhs, unit, at_, &r.used);
     Val upper = Val::of(0);
     if (cond.op == model::Comparator::between) upper = expr(cond.upper, unit, at_, &r.used);
@@ -375,7 +378,7 @@ class RuleEvaluator {
                                 model::to_string(cond.op), target_text,
                                 model::to_string(rule.date)));
     }
-    project(rule, cond, unit, r);
+    project(rule, cond, unit, lhs_used, r);
     const bool projected_meets =
         r.projected && compare(cond.op, *r.projected, *r.target, r.upper.value_or(0));
     const bool in_window =
@@ -401,9 +404,9 @@ class RuleEvaluator {
   // Least squares over the value at each observation date of the 12 months up to now,
   // projected to the deadline; with fewer than two points the projection is the value.
   void project(const model::Rule& rule, const model::Condition& cond, UnitIndex unit,
-               RuleResult& r) {
+               const std::vector<UsedPoint>& lhs_used, RuleResult& r) {
     const Date from = model::subtract(at_, {12, model::Duration::Unit::month});
-    for (Date d : observation_dates(r.used, from, at_, /*include_from=*/false)) {
+    for (Date d : observation_dates(lhs_used, from, at_, /*include_from=*/false)) {
       const Val v = expr(cond.lhs, unit, d, nullptr);
       if (v.ok()) r.trend_points.emplace_back(d, v.v);
     }
@@ -557,7 +560,9 @@ std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules,
     }
     double remaining_days = 0;
     if (task.duration) remaining_days = model::approximate_days(*task.duration) * (1 - r.progress);
-    r.earliest_finish = start + std::chrono::days{static_cast<int>(std::ceil(remaining_days))};
+    // Whole days, rounded up; the slack keeps 100 × (1 − 0.7) = 30.000000000000004 at 30.
+    r.earliest_finish =
+        start + std::chrono::days{static_cast<int>(std::ceil(remaining_days - 1e-9))};
 
     if (task.due && at > *task.due) {
       r.root_cause = t;
