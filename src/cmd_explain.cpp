@@ -99,7 +99,9 @@ int run_explain(const ExplainOptions& options) {
     return 1;
   }
   const store::Snapshot& snapshot = std::get<store::Snapshot>(loaded);
-  const eval::Results results = eval::evaluate(*rules, snapshot, *at);
+  eval::EvaluateOptions evaluate_options;
+  evaluate_options.keep_trend_points = true;
+  const eval::Results results = eval::evaluate(*rules, snapshot, *at, evaluate_options);
   const model::Rule& rule = rules->rules[static_cast<std::size_t>(rule_index)];
 
   std::string out = fmt::format("rule {} ({}:{})\n", rule.name, rule.source.file, rule.source.line);
@@ -127,8 +129,8 @@ int run_explain(const ExplainOptions& options) {
         std::string shown = indicator.unit == model::ValueUnit::percent
                                 ? fmt::format("{:.4g}%", p.value * 100)
                                 : fmt::format("{:.6g}", p.value);
-        if (p.numerator && p.denominator) {
-          shown += fmt::format(" ({:g}/{:g})", *p.numerator, *p.denominator);
+        if (p.numerator() && p.denominator()) {
+          shown += fmt::format(" ({:g}/{:g})", *p.numerator(), *p.denominator());
         }
         rows.push_back({"    " + indicator.name,
                         snapshot.units()[static_cast<std::size_t>(u.unit)].id,

@@ -6,7 +6,6 @@
 #include <functional>
 #include <map>
 #include <numeric>
-#include <set>
 
 namespace tiendo::eval {
 
@@ -43,8 +42,8 @@ std::string percent_text(double fraction) { return fmt::format("{:.4g}%", fracti
 class RuleEvaluator {
  public:
   RuleEvaluator(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                const std::vector<TaskResult>& tasks, Date at)
-      : rules_(rules), snapshot_(snapshot), tasks_(tasks), at_(at) {}
+                const std::vector<TaskResult>& tasks, Date at, const EvaluateOptions& options)
+      : rules_(rules), snapshot_(snapshot), tasks_(tasks), at_(at), options_(options) {}
 
   void evaluate_rule(Index rule_index, std::vector<RuleResult>& out) {
     const model::Rule& rule = rules_.rules[static_cast<std::size_t>(rule_index)];
@@ -253,20 +252,27 @@ class RuleEvaluator {
   // ---------------------------------------------------------------------------------------
   // One rule at one unit.
 
-  // Distinct period ends of the series behind `used`, in (from, to].
+  // Distinct period ends of the series behind `used`, in (from, to] (or [from, to]).
   std::vector<Date> observation_dates(const std::vector<UsedPoint>& used, Date from, Date to,
                                       bool include_from) const {
-    std::set<std::pair<Index, UnitIndex>> series;
-    for (const UsedPoint& u : used) series.emplace(u.indicator, u.unit);
-    std::set<Date> dates;
+    std::vector<std::pair<Index, UnitIndex>> series;
+    series.reserve(used.size());
+    for (const UsedPoint& u : used) series.emplace_back(u.indicator, u.unit);
+    std::sort(series.begin(), series.end());
+    series.erase(std::unique(series.begin(), series.end()), series.end());
+    std::vector<Date> dates;
     for (const auto& [indicator, unit] : series) {
-      for (const store::Point& point : snapshot_.series(indicator, unit)) {
-        if ((point.end > from || (include_from && point.end == from)) && point.end <= to) {
-          dates.insert(point.end);
-        }
+      const auto& points = snapshot_.series(indicator, unit);
+      // Points are ordered by end: start at the first one inside the window.
+      auto it = std::lower_bound(points.begin(), points.end(), from,
+                                 [](const store::Point& p, Date d) { return p.end < d; });
+      for (; it != points.end() && it->end <= to; ++it) {
+        if (it->end > from || include_from) dates.push_back(it->end);
       }
     }
-    return {dates.begin(), dates.end()};
+    std::sort(dates.begin(), dates.end());
+    dates.erase(std::unique(dates.begin(), dates.end()), dates.end());
+    return dates;
   }
 
   std::string format_value(double value, model::ExprId id) const {
@@ -343,7 +349,8 @@ class RuleEvaluator {
       }
     }
 
-    const bool stale = is_stale(r);
+    const std::string stale_why = stale_reason(r);
+    const bool stale = !stale_why.empty();
     const std::string now_text =
         r.value ? format_value(*r.value, cond.lhs) : std::string("no value");
     const std::string target_text = r.target ? format_value(*r.target, cond.rhs) : std::string("?");
@@ -355,7 +362,7 @@ class RuleEvaluator {
     if (auto blocked = blocking(rule, r)) return finish(RuleState::blocked, *blocked);
     if (!holds) return finish(RuleState::no_data, no_data_why);
     if (stale) {
-      return finish(RuleState::stale, stale_reason(r));
+      return finish(RuleState::stale, stale_why);
     }
     // Not holding, on data that is not stale.
     switch (rule.timing) {
@@ -406,24 +413,25 @@ class RuleEvaluator {
   void project(const model::Rule& rule, const model::Condition& cond, UnitIndex unit,
                const std::vector<UsedPoint>& lhs_used, RuleResult& r) {
     const Date from = model::subtract(at_, {12, model::Duration::Unit::month});
+    std::vector<std::pair<Date, double>> points;
     for (Date d : observation_dates(lhs_used, from, at_, /*include_from=*/false)) {
       const Val v = expr(cond.lhs, unit, d, nullptr);
-      if (v.ok()) r.trend_points.emplace_back(d, v.v);
+      if (v.ok()) points.emplace_back(d, v.v);
     }
     const double days_left = static_cast<double>((rule.date - at_).count());
-    if (r.trend_points.size() < 2) {
+    if (points.size() < 2) {
       r.projected = r.value;
     } else {
       double mean_x = 0, mean_y = 0;
-      for (const auto& [d, v] : r.trend_points) {
+      for (const auto& [d, v] : points) {
         mean_x += static_cast<double>(d.time_since_epoch().count());
         mean_y += v;
       }
-      const auto n = static_cast<double>(r.trend_points.size());
+      const auto n = static_cast<double>(points.size());
       mean_x /= n;
       mean_y /= n;
       double sxx = 0, sxy = 0;
-      for (const auto& [d, v] : r.trend_points) {
+      for (const auto& [d, v] : points) {
         const double dx = static_cast<double>(d.time_since_epoch().count()) - mean_x;
         sxx += dx * dx;
         sxy += dx * (v - mean_y);
@@ -433,6 +441,7 @@ class RuleEvaluator {
       r.projected = mean_y + slope * (x - mean_x);
       r.rate_observed = slope * kDaysPerMonth;
     }
+    if (options_.keep_trend_points) r.trend_points = std::move(points);
     if (r.value && r.target && days_left > 0) {
       double goal = *r.target;
       if (cond.op == model::Comparator::between && r.upper && *r.value > *r.upper) goal = *r.upper;
@@ -440,17 +449,19 @@ class RuleEvaluator {
     }
   }
 
-  bool is_stale(const RuleResult& r) const {
-    return !stale_reason(r).empty();
-  }
-
   // Stale when, for some indicator read, its newest observation used is older than the
   // indicator's `stale after`.
   std::string stale_reason(const RuleResult& r) const {
-    std::map<Index, Date> newest;
+    // Newest point per indicator; rules read few indicators, so a flat list will do.
+    std::vector<std::pair<Index, Date>> newest;
     for (const UsedPoint& u : r.used) {
-      auto [it, inserted] = newest.emplace(u.indicator, u.point->end);
-      if (!inserted && u.point->end > it->second) it->second = u.point->end;
+      auto it = std::find_if(newest.begin(), newest.end(),
+                             [&](const auto& entry) { return entry.first == u.indicator; });
+      if (it == newest.end()) {
+        newest.emplace_back(u.indicator, u.point->end);
+      } else if (u.point->end > it->second) {
+        it->second = u.point->end;
+      }
     }
     for (const auto& [indicator, end] : newest) {
       const auto& stale_after = rules_.indicators[static_cast<std::size_t>(indicator)].stale_after;
@@ -504,6 +515,7 @@ class RuleEvaluator {
   const store::Snapshot& snapshot_;
   const std::vector<TaskResult>& tasks_;
   Date at_;
+  const EvaluateOptions& options_;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -671,12 +683,13 @@ int badness(TaskState state) {
   return 0;
 }
 
-Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, model::Date at) {
+Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, model::Date at,
+                 const EvaluateOptions& options) {
   Results results;
   results.at = at;
   results.tasks = evaluate_tasks(rules, snapshot, at);
   results.plans = evaluate_plans(rules, results.tasks);
-  RuleEvaluator evaluator(rules, snapshot, results.tasks, at);
+  RuleEvaluator evaluator(rules, snapshot, results.tasks, at, options);
   for (std::size_t i = 0; i < rules.rules.size(); ++i) {
     evaluator.evaluate_rule(static_cast<Index>(i), results.rules);
   }

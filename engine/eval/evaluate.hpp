@@ -43,7 +43,8 @@ struct RuleResult {
   std::optional<double> projected;      // the trend's value at the deadline
   std::optional<double> rate_needed;    // per month, to reach the target by the deadline
   std::optional<double> rate_observed;  // per month, the trend's slope
-  std::vector<std::pair<model::Date, double>> trend_points;  // what the trend was fitted to
+  // What the trend was fitted to; kept only with EvaluateOptions::keep_trend_points.
+  std::vector<std::pair<model::Date, double>> trend_points;
   std::optional<model::Date> failed_on;  // `from`: the first observation date that failed
   std::vector<UsedPoint> used;           // the observations behind `value`
   model::Index blocking_task = model::kNone;  // the task in `needs` that blocks
@@ -77,9 +78,16 @@ struct Results {
   std::vector<PlanResult> plans;  // by plan index
 };
 
+struct EvaluateOptions {
+  // Keep each result's trend points (for `explain`); off by default, as a large rule
+  // set has millions of results.
+  bool keep_trend_points = false;
+};
+
 // Evaluates everything at date `at`. Thread-safe; the results point into `snapshot`
 // (UsedPoint), which must outlive them.
-Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, model::Date at);
+Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, model::Date at,
+                 const EvaluateOptions& options = {});
 
 // How bad a task state is for a plan roll-up: cancelled 0 … overdue 6.
 int badness(TaskState state);

@@ -81,6 +81,12 @@ std::string Statement::column_text(int index) const {
   return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement_, index)))
               : std::string();
 }
+std::string_view Statement::column_view(int index) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, index));
+  return text ? std::string_view(text, static_cast<std::size_t>(sqlite3_column_bytes(statement_, index)))
+              : std::string_view();
+}
+
 double Statement::column_double(int index) const {
   return sqlite3_column_double(statement_, index);
 }

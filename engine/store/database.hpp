@@ -49,6 +49,8 @@ class Statement {
   void reset();
 
   std::string column_text(int index) const;
+  // The text without a copy; valid until the next step(), reset() or destruction.
+  std::string_view column_view(int index) const;
   double column_double(int index) const;
   std::int64_t column_int(int index) const;
   bool column_is_null(int index) const;

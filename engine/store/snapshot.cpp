@@ -43,7 +43,6 @@ UnitIndex Snapshot::add_unit(SnapshotUnit unit) {
 
 void Snapshot::add_point(model::Index indicator, UnitIndex unit, Point point) {
   series_[key(indicator, unit)].push_back(point);
-  ++point_count_;
 }
 
 void Snapshot::add_status(model::Index task, StatusEvent event) {
@@ -62,10 +61,23 @@ std::int32_t Snapshot::intern(const std::string& text) {
 
 void Snapshot::finish(std::size_t task_count) {
   if (statuses_.size() < task_count) statuses_.resize(task_count);
+  point_count_ = 0;
   for (auto& [k, points] : series_) {
-    std::stable_sort(points.begin(), points.end(), [](const Point& a, const Point& b) {
-      return a.end != b.end ? a.end < b.end : a.start < b.start;
+    std::sort(points.begin(), points.end(), [](const Point& a, const Point& b) {
+      if (a.end != b.end) return a.end < b.end;
+      if (a.start != b.start) return a.start < b.start;
+      return a.revision < b.revision;
     });
+    // Of each period keep the last, highest revision.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      const bool superseded = i + 1 < points.size() && points[i + 1].start == points[i].start &&
+                              points[i + 1].end == points[i].end;
+      if (!superseded) points[kept++] = points[i];
+    }
+    points.resize(kept);
+    points.shrink_to_fit();
+    point_count_ += kept;
   }
   for (auto& events : statuses_) {
     std::stable_sort(events.begin(), events.end(),
@@ -142,13 +154,12 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules) {
   if (units.error()) return *units.error();
   for (const auto& [unit, parent] : parents) snapshot.set_parent(unit, snapshot.find_unit(parent));
 
-  // One ordered scan of the unique index; of each (indicator, unit, period) the last row
-  // read is its latest revision.
+  // One scan in table order (the cheapest read); finish() sorts each series and keeps
+  // the latest revision of each period.
   Statement observations = db.prepare(R"sql(
 SELECT indicator, unit, period_start, period_end, value, numerator, denominator, revision,
-  ifnull(source, ''), input, input_line
-FROM observations
-ORDER BY indicator, unit, period_start, period_end, revision)sql");
+  source, input, input_line
+FROM observations)sql");
   std::string last_indicator;
   std::string last_unit_id;
   model::Index indicator = model::kNone;
@@ -157,57 +168,45 @@ ORDER BY indicator, unit, period_start, period_end, revision)sql");
   std::int32_t last_source_id = -1;
   std::string last_input;
   std::int32_t last_input_id = -1;
-  std::optional<Point> pending;
-  model::Index pending_indicator = model::kNone;
-  UnitIndex pending_unit = -1;
-  const auto flush = [&] {
-    if (pending) snapshot.add_point(pending_indicator, pending_unit, *pending);
-    pending.reset();
+  // The same few strings repeat on every row: compare before interning.
+  const auto intern_if_new = [&](std::string_view text, std::string& last, std::int32_t& id) {
+    if (text != last) {
+      last.assign(text);
+      id = text.empty() ? -1 : snapshot.intern(last);
+    }
+    return id;
   };
   while (observations.step()) {
-    const std::string name = observations.column_text(0);
+    const std::string_view name = observations.column_view(0);
     if (name != last_indicator) {
+      last_indicator.assign(name);
       indicator = rules.find_indicator(name);
-      last_indicator = name;
     }
-    std::string unit_id = observations.column_text(1);
+    const std::string_view unit_id = observations.column_view(1);
     if (unit_id != last_unit_id) {
-      unit = snapshot.find_unit(unit_id);
-      last_unit_id = std::move(unit_id);
+      last_unit_id.assign(unit_id);
+      unit = snapshot.find_unit(last_unit_id);
     }
     if (indicator == model::kNone || unit < 0) continue;
-    const auto start = parse_iso(observations.column_text(2));
-    const auto end = parse_iso(observations.column_text(3));
+    const auto start = parse_iso(observations.column_view(2));
+    const auto end = parse_iso(observations.column_view(3));
     if (!start || !end) continue;  // ingest writes only ISO days
-    if (pending && (pending_indicator != indicator || pending_unit != unit ||
-                    pending->start != *start || pending->end != *end)) {
-      flush();
-    }
     Point point;
     point.start = *start;
     point.end = *end;
     point.value = observations.column_double(4);
-    if (!observations.column_is_null(5)) point.numerator = observations.column_double(5);
-    if (!observations.column_is_null(6)) point.denominator = observations.column_double(6);
+    if (!observations.column_is_null(5)) {
+      point.numerator_f = observations.column_double(5);
+    }
+    if (!observations.column_is_null(6)) {
+      point.denominator_f = observations.column_double(6);
+    }
     point.revision = static_cast<std::int32_t>(observations.column_int(7));
-    std::string source = observations.column_text(8);
-    if (source != last_source) {
-      last_source_id = source.empty() ? -1 : snapshot.intern(source);
-      last_source = std::move(source);
-    }
-    point.source = last_source_id;
-    std::string input = observations.column_text(9);
-    if (input != last_input) {
-      last_input_id = snapshot.intern(input);
-      last_input = std::move(input);
-    }
-    point.input = last_input_id;
+    point.source = intern_if_new(observations.column_view(8), last_source, last_source_id);
+    point.input = intern_if_new(observations.column_view(9), last_input, last_input_id);
     point.input_line = static_cast<std::int32_t>(observations.column_int(10));
-    pending = point;
-    pending_indicator = indicator;
-    pending_unit = unit;
+    snapshot.add_point(indicator, unit, point);
   }
-  flush();
   if (observations.error()) return *observations.error();
 
   Statement statuses =

@@ -3,7 +3,9 @@
 // with one query per table (`load_snapshot`); rule tests fill it from their own lines.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -25,17 +27,24 @@ struct SnapshotUnit {
   UnitIndex parent = -1;
 };
 
-// One observation (its latest revision).
+// One observation (its latest revision). Kept small: a snapshot holds millions.
 struct Point {
   model::Date start;
   model::Date end;
   double value = 0;
-  std::optional<double> numerator;
-  std::optional<double> denominator;
   std::int32_t revision = 1;
   std::int32_t source = -1;  // index into Snapshot::strings, -1 for none
   std::int32_t input = -1;   // file the row came from, index into Snapshot::strings
   std::int32_t input_line = 0;
+  // "392/505" as ingested; NaN when the value was not given as a fraction.
+  double numerator_f = std::numeric_limits<double>::quiet_NaN();
+  double denominator_f = std::numeric_limits<double>::quiet_NaN();
+  std::optional<double> numerator() const {
+    return std::isnan(numerator_f) ? std::nullopt : std::optional<double>(numerator_f);
+  }
+  std::optional<double> denominator() const {
+    return std::isnan(denominator_f) ? std::nullopt : std::optional<double>(denominator_f);
+  }
 };
 
 struct StatusEvent {
@@ -54,7 +63,8 @@ class Snapshot {
   void add_point(model::Index indicator, UnitIndex unit, Point point);
   void add_status(model::Index task, StatusEvent event);
   std::int32_t intern(const std::string& text);
-  // Sorts the series and builds the level indexes. Call once, after adding everything.
+  // Sorts the series, keeps the highest revision of each period, and builds the level
+  // indexes. Call once, after adding everything.
   void finish(std::size_t task_count);
 
   const std::vector<SnapshotUnit>& units() const { return units_; }

@@ -94,7 +94,7 @@ class Evaluation {
     }
     rules_ = std::move(*checked);
     build_snapshot(world);
-    results_ = evaluate(rules_, snapshot_, day(at));
+    results_ = evaluate(rules_, snapshot_, day(at), EvaluateOptions{.keep_trend_points = true});
     ok_ = true;
   }
   Evaluation(const Evaluation&) = delete;

@@ -1,0 +1,275 @@
+// bench_eval: the full evaluation of a large rule set over a large store, against the
+// floor for any evaluator over this store: the sqlite3 shell's time for one query that
+// returns the latest observation of every (indicator, unit).
+//
+//   bench_eval [--units 1000] [--indicators 100] [--periods 40] [--rules 10000]
+//              [--tasks 2000] [--seed 1] [--db PATH] [--repeat 3]
+//
+// The generated database is kept at --db (default: a temporary file) and reused when it
+// already holds the same parameters, since writing 4,000,000 rows takes a while.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dsl/check.hpp"
+#include "eval/evaluate.hpp"
+#include "store/database.hpp"
+#include "store/snapshot.hpp"
+
+namespace {
+
+using namespace tiendo;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  int units = 1000;
+  int indicators = 100;
+  int periods = 40;
+  int rules = 10000;
+  int tasks = 2000;
+  unsigned seed = 1;
+  std::string db;
+  int repeat = 3;
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+// The rule set: levels, indicators (percent, count, number), plans, tasks in a random
+// DAG, and rules of every kind the issue names.
+std::string rules_text(const Options& o, std::mt19937& rng) {
+  std::string text = "levels province > district > commune\n";
+  for (int i = 0; i < o.indicators; ++i) {
+    const char* unit = i % 5 == 3 ? "count" : i % 5 == 4 ? "number" : "percent";
+    text += fmt::format("indicator ind{} {{ title \"Chỉ tiêu {}\" unit {} stale after 2y }}\n", i,
+                        i, unit);
+  }
+  for (int p = 0; p < 20; ++p) text += fmt::format("plan plan{} {{ code \"{}/KH-UBND\" }}\n", p, p);
+  std::uniform_int_distribution<int> duration(1, 60);
+  for (int t = 0; t < o.tasks; ++t) {
+    std::string after;
+    if (t > 0) {
+      std::uniform_int_distribution<int> earlier(std::max(0, t - 50), t - 1);
+      const int a = earlier(rng);
+      after = fmt::format(" after task{}", a);
+      if (t > 1 && rng() % 2) {
+        const int b = earlier(rng);
+        if (b != a) after += fmt::format(", task{}", b);
+      }
+    }
+    // Later tasks are due later, so `after` never points at a task due after its own.
+    text += fmt::format("task task{} {{ part_of plan{} due {} duration {}d{} }}\n", t, t % 20,
+                        2025 + t * 5 / o.tasks, duration(rng), after);
+  }
+  std::uniform_int_distribution<int> indicator(0, o.indicators - 1);
+  std::uniform_int_distribution<int> kind(0, 99);
+  for (int r = 0; r < o.rules; ++r) {
+    int i = indicator(rng);
+    while (i % 5 >= 3) i = indicator(rng);  // percent indicators for the simple kinds
+    const int k = kind(rng);
+    std::string require;
+    if (k < 40) {
+      require = fmt::format("ind{} >= {}% by 2025-12-31", i, 40 + r % 50);
+    } else if (k < 70) {
+      require = fmt::format("ind{} >= {}% by 2025-12-31 for each district", i, 40 + r % 50);
+    } else if (k < 80) {
+      require = fmt::format("ind{} >= {}% from 2024-01-01 for each commune", i, 10 + r % 30);
+    } else if (k < 88) {
+      require = fmt::format("avg(ind{}, commune) >= {}% by 2025-12-31", i, 40 + r % 50);
+    } else if (k < 94) {
+      int c = indicator(rng);
+      while (c % 5 != 3) c = indicator(rng);
+      require = fmt::format("share(commune, ind{} >= 1) >= 90% by 2025-12-31", c);
+    } else {
+      require = fmt::format("ind{} >= 50% by 2025-12-31", i);
+    }
+    std::string needs;
+    if (k >= 94) needs = fmt::format(" needs task{}", r % o.tasks);
+    text += fmt::format("rule rule{} {{ require {}{} }}\n", r, require, needs);
+  }
+  return text;
+}
+
+void write_database(const Options& o, const std::string& path, std::mt19937& rng) {
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+  auto opened = store::Database::open(path);
+  if (auto* error = std::get_if<store::DbError>(&opened)) {
+    std::fprintf(stderr, "bench_eval: %s\n", error->message.c_str());
+    std::exit(1);
+  }
+  store::Database& db = std::get<store::Database>(opened);
+  db.execute("PRAGMA synchronous = OFF");  // generation only; the benchmark reads
+  store::Transaction transaction(db);
+  store::Statement unit = db.prepare("INSERT INTO units VALUES (?1, ?2, ?3, ?4, 'bench', 'now')");
+  const int districts = std::max(1, static_cast<int>(o.units / 30));
+  std::vector<std::string> ids;
+  const auto add_unit = [&](const std::string& id, const char* level, const std::string& parent) {
+    unit.reset();
+    unit.bind(1, id).bind(2, id).bind(3, std::string_view(level));
+    if (parent.empty()) {
+      unit.bind_null(4);
+    } else {
+      unit.bind(4, parent);
+    }
+    unit.run();
+    ids.push_back(id);
+  };
+  add_unit("p0", "province", "");
+  for (int d = 0; d < districts; ++d) add_unit(fmt::format("d{:03}", d), "district", "p0");
+  for (int c = 0; static_cast<int>(ids.size()) < o.units; ++c) {
+    add_unit(fmt::format("c{:04}", c), "commune", fmt::format("d{:03}", c % districts));
+  }
+  store::Statement point = db.prepare(
+      "INSERT INTO observations (indicator, unit, period_start, period_end, value, input, "
+      "input_line, revision, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, 'bench.csv', 1, 1, 'now')");
+  std::uniform_real_distribution<double> noise(-0.02, 0.02);
+  std::vector<std::pair<std::string, std::string>> quarters;
+  for (int q = 0; q < o.periods; ++q) {
+    const int year = 2024 - (o.periods - 1 - q) / 4;
+    const int quarter = (q + 4 - o.periods % 4) % 4 + 1;
+    const char* ends[] = {"03-31", "06-30", "09-30", "12-31"};
+    const char* starts[] = {"01-01", "04-01", "07-01", "10-01"};
+    quarters.emplace_back(fmt::format("{}-{}", year, starts[quarter - 1]),
+                          fmt::format("{}-{}", year, ends[quarter - 1]));
+  }
+  for (int i = 0; i < o.indicators; ++i) {
+    const std::string indicator = fmt::format("ind{}", i);
+    for (const std::string& id : ids) {
+      double value = 0.2 + 0.4 * static_cast<double>(rng() % 100) / 100.0;
+      for (const auto& [start, end] : quarters) {
+        value += 0.005 + noise(rng);
+        point.reset();
+        point.bind(1, indicator).bind(2, id).bind(3, start).bind(4, end);
+        point.bind(5, i % 5 == 3 ? static_cast<double>(rng() % 3) : value);
+        point.run();
+      }
+    }
+  }
+  db.execute(fmt::format("CREATE TABLE bench_parameters AS SELECT '{}' AS key",
+                         fmt::format("{}-{}-{}-{}", o.units, o.indicators, o.periods, o.seed)));
+  transaction.commit();
+}
+
+bool database_matches(const Options& o, const std::string& path) {
+  if (!std::filesystem::exists(path)) return false;
+  auto opened = store::Database::open(path);
+  if (!std::holds_alternative<store::Database>(opened)) return false;
+  store::Statement key = std::get<store::Database>(opened).prepare("SELECT key FROM bench_parameters");
+  return key.step() &&
+         key.column_text(0) == fmt::format("{}-{}-{}-{}", o.units, o.indicators, o.periods, o.seed);
+}
+
+double time_sqlite_floor(const std::string& path) {
+  const std::string query =
+      "SELECT indicator, unit, value, max(period_end) FROM observations GROUP BY indicator, unit;";
+  std::fflush(stdout);  // or the child writes our buffered output a second time
+  const auto start = Clock::now();
+  const pid_t child = fork();
+  if (child == 0) {
+    std::freopen("/dev/null", "w", stdout);
+    execlp("sqlite3", "sqlite3", path.c_str(), query.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  const double elapsed = seconds_since(start);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "bench_eval: the sqlite3 shell failed (is it installed?)\n");
+    std::exit(1);
+  }
+  return elapsed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--units") o.units = std::stoi(value);
+    else if (flag == "--indicators") o.indicators = std::stoi(value);
+    else if (flag == "--periods") o.periods = std::stoi(value);
+    else if (flag == "--rules") o.rules = std::stoi(value);
+    else if (flag == "--tasks") o.tasks = std::stoi(value);
+    else if (flag == "--seed") o.seed = static_cast<unsigned>(std::stoul(value));
+    else if (flag == "--db") o.db = value;
+    else if (flag == "--repeat") o.repeat = std::stoi(value);
+    else {
+      std::fprintf(stderr, "bench_eval: unknown option %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  if (o.db.empty()) {
+    o.db = (std::filesystem::temp_directory_path() /
+            fmt::format("tiendo-bench-eval-{}-{}-{}-{}.db", o.units, o.indicators, o.periods, o.seed))
+               .string();
+  }
+  std::mt19937 rng(o.seed);
+  const std::string text = rules_text(o, rng);
+  dsl::Program program = dsl::load_text("bench.rules", text);
+  auto rules = dsl::check(program);
+  if (!rules) {
+    for (const auto& d : program.diagnostics.all()) {
+      std::fputs(dsl::render(d, program.sources).c_str(), stderr);
+      break;
+    }
+    return 1;
+  }
+  if (!database_matches(o, o.db)) {
+    const auto start = Clock::now();
+    write_database(o, o.db, rng);
+    std::printf("generated %s in %.1f s\n", o.db.c_str(), seconds_since(start));
+  }
+
+  double best_load = 1e9, best_eval = 1e9, best_total = 1e9;
+  std::size_t results = 0, points = 0;
+  for (int run = 0; run < o.repeat; ++run) {
+    const auto start = Clock::now();
+    auto opened = store::Database::open(o.db);
+    auto loaded = store::load_snapshot(std::get<store::Database>(opened), *rules);
+    const store::Snapshot& snapshot = std::get<store::Snapshot>(loaded);
+    const double load = seconds_since(start);
+    const auto evaluated = Clock::now();
+    const eval::Results r = eval::evaluate(*rules, snapshot, model::Date{std::chrono::year{2024} /
+                                                                        12 / 31});
+    const double evaluation = seconds_since(evaluated);
+    best_load = std::min(best_load, load);
+    best_eval = std::min(best_eval, evaluation);
+    best_total = std::min(best_total, load + evaluation);
+    results = r.rules.size() + r.tasks.size();
+    points = snapshot.point_count();
+  }
+  double floor = 1e9;
+  for (int run = 0; run < o.repeat; ++run) floor = std::min(floor, time_sqlite_floor(o.db));
+
+  std::printf("store: %d units, %d indicators, %d quarters: %zu observations\n", o.units,
+              o.indicators, o.periods, points);
+  std::printf("rule set: %zu rules, %zu tasks (%.1f MB of rules text)\n", rules->rules.size(),
+              rules->tasks.size(), static_cast<double>(text.size()) / 1e6);
+  std::printf("evaluation (best of %d): load %.2f s + evaluate %.2f s = %.2f s, %zu results\n",
+              o.repeat, best_load, best_eval, best_total, results);
+  std::printf("floor (sqlite3 shell, latest of every indicator x unit): %.2f s\n", floor);
+  std::printf("ratio: %.2fx the floor (goal: at most 2x)\n", best_total / floor);
+  std::printf("peak memory: %.0f MB (goal: under 500 MB)\n", peak_rss_mb());
+  return 0;
+}
