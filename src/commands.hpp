@@ -19,5 +19,6 @@ Action add_eval_command(CLI::App& app);
 Action add_test_command(CLI::App& app);
 Action add_explain_command(CLI::App& app);
 Action add_backtest_command(CLI::App& app);
+Action add_report_command(CLI::App& app);
 
 }  // namespace tiendo::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       {"test", tiendo::cli::add_test_command(app)},
       {"explain", tiendo::cli::add_explain_command(app)},
       {"backtest", tiendo::cli::add_backtest_command(app)},
+      {"report", tiendo::cli::add_report_command(app)},
   };
   for (const auto& [name, command] : commands) app.get_subcommand(name)->callback(bind(command));
 

@@ -1,0 +1,210 @@
+// End-to-end: the examples loaded into a real database and `tiendo report` on the
+// provincial report's date, in Markdown, HTML and CSV, through the binary.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "run.hpp"
+
+namespace tiendo::testing {
+namespace {
+
+const std::string kSource = TIENDO_SOURCE_DIR;
+
+// RFC 4180 records (quoted fields may hold commas, doubled quotes and line breaks);
+// nullopt when the text is not well-formed CSV.
+std::optional<std::vector<std::vector<std::string>>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> record;
+  std::string field;
+  bool quoted = false;
+  bool started = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c != '"') {
+        field += c;
+      } else if (i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else {
+        quoted = false;
+      }
+      continue;
+    }
+    if (c == '"' && !started) {
+      quoted = started = true;
+    } else if (c == ',') {
+      record.push_back(std::move(field));
+      field.clear();
+      started = false;
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      record.push_back(std::move(field));
+      records.push_back(std::move(record));
+      field.clear();
+      record.clear();
+      started = false;
+      ++i;
+    } else if (c == '"' || c == '\r' || c == '\n') {
+      return std::nullopt;
+    } else {
+      field += c;
+      started = true;
+    }
+  }
+  if (quoted) return std::nullopt;
+  if (started || !record.empty()) {
+    record.push_back(std::move(field));
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+class CliReport : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.path() + "/examples.db";
+    const RunResult ingest = run_tiendo(
+        "ingest --db " + shell_quote(db_) +
+            " --rules rules examples/units.csv "
+            "examples/observations-2022.csv examples/community-teams.csv examples/task-status.json",
+        kSource);
+    ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  }
+
+  RunResult report(const std::string& args) {
+    return run_tiendo("report --db " + shell_quote(db_) + " --rules rules " + args, kSource);
+  }
+
+  TempDir dir_;
+  std::string db_;
+};
+
+TEST_F(CliReport, MarkdownFollowsTheProvincialTable) {
+  const RunResult run = report("--at 2022-09-30");  // md is the default
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string& md = run.out;
+  EXPECT_EQ(md.rfind("# Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu\n", 0), 0u) << md;
+  EXPECT_NE(md.find("Tính đến ngày 30/9/2022"), std::string::npos);
+  EXPECT_NE(md.find("Tổng hợp 24 dòng kết quả: Đạt 4, Đúng tiến độ 2, Có nguy cơ không đạt 3, "
+                    "Bị chặn 1, Chưa có số liệu 3, Chưa đến hạn 11."),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| STT | Chỉ tiêu | Mục tiêu | Kết quả | Trạng thái |"), std::string::npos);
+
+  // The groups of section I.2.a, in its order.
+  const std::size_t infrastructure = md.find("| **I** | **Phát triển hạ tầng số** |");
+  const std::size_t government = md.find("| **II** | **Phát triển chính phủ số** |");
+  const std::size_t economy = md.find("| **III** | **Phát triển kinh tế số và xã hội số** |");
+  ASSERT_NE(infrastructure, std::string::npos) << md;
+  ASSERT_NE(government, std::string::npos) << md;
+  ASSERT_NE(economy, std::string::npos) << md;
+  EXPECT_LT(infrastructure, government);
+  EXPECT_LT(government, economy);
+
+  EXPECT_NE(md.find("| 1 | Tỷ lệ dân số có điện thoại thông minh đạt 85% | ≥ 85%, hạn 31/12/2022 "
+                    "| 83,5% | Đúng tiến độ"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| 77,62% (392/505) |"), std::string::npos);
+  EXPECT_NE(md.find("| 9,23% | Có nguy cơ không đạt: dự báo 11,07% vào 31/12/2022"),
+            std::string::npos);
+  EXPECT_NE(md.find("≥ 100%, từ 01/6/2022"), std::string::npos);
+  EXPECT_NE(md.find("| · Thành phố Biên Hòa |  | — | Chưa đến hạn |"), std::string::npos) << md;
+  EXPECT_NE(md.find("Bị chặn: chờ nhiệm vụ “Xây dựng Cổng dữ liệu mở”"), std::string::npos);
+  EXPECT_NE(md.find("“Đánh giá tỷ lệ doanh nghiệp sử dụng hợp đồng điện tử” (Cục Thuế"),
+            std::string::npos);
+
+  const std::size_t tasks = md.find("## Nhiệm vụ quá hạn, có nguy cơ trễ hạn hoặc bị chặn");
+  ASSERT_NE(tasks, std::string::npos);
+  const std::size_t portal = md.find(
+      "| Xây dựng Cổng dữ liệu mở | Sở Thông tin và Truyền thông | "
+      "31/12/2022 | 12/02/2023 | Có nguy cơ trễ hạn | "
+      "Nguyên nhân gốc: “Xây dựng Kho cơ sở dữ liệu dùng chung” |");
+  EXPECT_NE(portal, std::string::npos) << md;
+  EXPECT_LT(tasks, portal);
+}
+
+TEST_F(CliReport, HtmlIsOneSelfContainedPrintablePage) {
+  const RunResult run = report("--at 2022-09-30 --format html");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string& page = run.out;
+  EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(page.find("<html lang=\"vi\">"), std::string::npos);
+  EXPECT_NE(page.find("<meta charset=\"utf-8\">"), std::string::npos);
+  EXPECT_NE(page.find("@media print"), std::string::npos);
+  EXPECT_NE(page.find("<svg"), std::string::npos);
+  EXPECT_NE(page.find("Tỷ lệ dân số có điện thoại thông minh"), std::string::npos);
+  EXPECT_NE(page.find("83,5%"), std::string::npos);
+  EXPECT_NE(page.find("≥ 85%"), std::string::npos);
+  EXPECT_NE(page.find("Có nguy cơ không đạt"), std::string::npos);
+  EXPECT_NE(page.find("Phát triển hạ tầng số"), std::string::npos);
+  EXPECT_NE(page.find("Phát triển chính phủ số"), std::string::npos);
+  EXPECT_NE(page.find("Phát triển kinh tế số và xã hội số"), std::string::npos);
+  EXPECT_NE(page.find("Nhiệm vụ quá hạn, có nguy cơ trễ hạn hoặc bị chặn"), std::string::npos);
+  EXPECT_NE(page.find("<td>Xây dựng Cổng dữ liệu mở</td>"), std::string::npos);
+
+  // Nothing is fetched: no stylesheet, script, image, frame or font from elsewhere.
+  EXPECT_EQ(page.find("http://"), std::string::npos);
+  EXPECT_EQ(page.find("https://"), std::string::npos);
+  const std::regex external(R"(<(link|script|img|iframe|object|embed)\b|url\()", std::regex::icase);
+  EXPECT_FALSE(std::regex_search(page, external));
+}
+
+TEST_F(CliReport, CsvParsesBackWithNineColumnsOnEveryRow) {
+  const RunResult run = report("--at 2022-09-30 --format csv");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(run.out.rfind("\xEF\xBB\xBF", 0), 0u);
+  const auto rows = parse_csv(run.out.substr(3));
+  ASSERT_TRUE(rows.has_value()) << run.out;
+  ASSERT_EQ(rows->size(), 25u);  // the header and one row per rule result
+  EXPECT_EQ((*rows)[0], (std::vector<std::string>{"stt", "nhom", "chi_tieu", "don_vi", "muc_tieu",
+                                                  "ket_qua", "trang_thai", "ly_do", "han"}));
+  for (const auto& row : *rows) EXPECT_EQ(row.size(), 9u);
+  const auto& smartphone = (*rows)[1];
+  EXPECT_EQ(smartphone[0], "1");
+  EXPECT_EQ(smartphone[1], "Phát triển hạ tầng số");
+  EXPECT_EQ(smartphone[2], "Tỷ lệ dân số có điện thoại thông minh đạt 85%");
+  EXPECT_EQ(smartphone[3], "Tỉnh Đồng Nai");
+  EXPECT_EQ(smartphone[4], "≥ 85%");
+  EXPECT_EQ(smartphone[5], "83,5%");
+  EXPECT_EQ(smartphone[6], "Đúng tiến độ");
+  EXPECT_EQ(smartphone[8], "31/12/2022");
+  std::size_t districts = 0;
+  for (const auto& row : *rows) {
+    if (row[2].find("cấp huyện") != std::string::npos) {
+      ++districts;
+      EXPECT_EQ(row[6], "Chưa đến hạn");
+      EXPECT_EQ(row[8], "từ 01/12/2022");
+    }
+  }
+  EXPECT_EQ(districts, 11u);
+}
+
+TEST_F(CliReport, OutputIsWrittenAtomicallyAndNothingIsPrinted) {
+  const std::string path = dir_.path() + "/bao-cao.html";
+  write_text(path, "old report");
+  const RunResult run = report("--at 2022-09-30 --format html --output " + shell_quote(path));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(read_text(path), report("--at 2022-09-30 --format html").out);
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    (void)entry;
+    ++files;
+  }
+  EXPECT_EQ(files, 2u);  // the database and the report: no temporary file left behind
+
+  EXPECT_EQ(report("--at 2022-09-30 --output " + shell_quote(dir_.path() + "/no/such/dir/r.md"))
+                .exit_code,
+            1);
+  EXPECT_EQ(report("--at 2022-09-30 --format pdf").exit_code, 2);
+  EXPECT_EQ(report("--at 2022-02-30").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace tiendo::testing

@@ -1,0 +1,443 @@
+// The committee report: Vietnamese numbers and dates, the grouping and order of the
+// table, one row per unit, the task section, escaping in HTML and Markdown, and CSV
+// that parses back. Each test builds a rule set from rules text and a snapshot by hand,
+// evaluates it, and reads the three formats.
+#include "report/committee.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsl/check.hpp"
+#include "dsl/parse.hpp"
+
+namespace tiendo::report {
+namespace {
+
+model::Date day(std::string_view text) {
+  std::string error;
+  const auto period = model::parse_period(text, error);
+  EXPECT_TRUE(period.has_value()) << text << ": " << error;
+  return period ? period->last : model::Date{};
+}
+
+struct Unit {
+  std::string id;
+  std::string name;
+  std::string level;   // empty: none
+  std::string parent;  // empty: a root
+};
+
+struct Observation {
+  Observation(std::string indicator_name, std::string unit_id, std::string period_text,
+              double number, std::optional<double> top = std::nullopt,
+              std::optional<double> bottom = std::nullopt)
+      : indicator(std::move(indicator_name)),
+        unit(std::move(unit_id)),
+        period(std::move(period_text)),
+        value(number),
+        numerator(top),
+        denominator(bottom) {}
+  std::string indicator;
+  std::string unit;
+  std::string period;
+  double value = 0;
+  std::optional<double> numerator;
+  std::optional<double> denominator;
+};
+
+struct Status {
+  std::string task;
+  model::TaskStatus status = model::TaskStatus::not_started;
+  std::string date;
+};
+
+// A rule set, a snapshot and the results on a date, held together because the results
+// point into the snapshot.
+class World {
+ public:
+  World(const std::string& rules_text, const std::vector<Unit>& units,
+        const std::vector<Observation>& observations, const std::vector<Status>& statuses,
+        std::string_view at) {
+    dsl::Program program = dsl::load_text("committee_test.rules", rules_text);
+    auto checked = dsl::check(program);
+    if (!checked) {
+      std::string messages;
+      for (const dsl::Diagnostic& d : program.diagnostics.all()) {
+        messages += dsl::render(d, program.sources);
+      }
+      ADD_FAILURE() << "the rules do not check:\n" << messages;
+      return;
+    }
+    rules_ = std::move(*checked);
+    for (const Unit& u : units) {
+      store::SnapshotUnit unit;
+      unit.id = u.id;
+      unit.name = u.name;
+      unit.level_name = u.level;
+      unit.level = u.level.empty() ? model::kNone : rules_.find_level(u.level);
+      snapshot_.add_unit(std::move(unit));
+    }
+    for (const Unit& u : units) {
+      if (!u.parent.empty())
+        snapshot_.set_parent(snapshot_.find_unit(u.id), snapshot_.find_unit(u.parent));
+    }
+    for (const Observation& o : observations) {
+      std::string error;
+      const auto period = model::parse_period(o.period, error);
+      EXPECT_TRUE(period.has_value()) << error;
+      store::Point point;
+      point.start = period->first;
+      point.end = period->last;
+      point.value = o.value;
+      if (o.numerator) point.numerator_f = *o.numerator;
+      if (o.denominator) point.denominator_f = *o.denominator;
+      snapshot_.add_point(rules_.find_indicator(o.indicator), snapshot_.find_unit(o.unit), point);
+    }
+    for (const Status& s : statuses) {
+      snapshot_.add_status(rules_.find_task(s.task), {day(s.date), s.status, std::nullopt, -1});
+    }
+    snapshot_.finish(rules_.tasks.size());
+    results_ = eval::evaluate(rules_, snapshot_, day(at));
+    ok_ = true;
+  }
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  bool ok() const { return ok_; }
+  std::string md() const { return markdown(rules_, snapshot_, results_); }
+  std::string page() const { return html(rules_, snapshot_, results_); }
+  std::string table() const { return csv(rules_, snapshot_, results_); }
+
+ private:
+  model::RuleSet rules_;
+  store::Snapshot snapshot_;
+  eval::Results results_;
+  bool ok_ = false;
+};
+
+// RFC 4180: fields separated by commas, records by CRLF, quoted fields may hold commas,
+// doubled quotes and line breaks. Returns nullopt on malformed input.
+std::optional<std::vector<std::vector<std::string>>> parse_csv(std::string_view text) {
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> record;
+  std::string field;
+  std::size_t i = 0;
+  bool quoted = false;
+  bool field_started = false;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        ++i;
+        if (i < text.size() && text[i] != ',' && text[i] != '\r') return std::nullopt;
+        continue;
+      }
+      field += c;
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      if (field_started) return std::nullopt;
+      quoted = true;
+      field_started = true;
+      ++i;
+    } else if (c == ',') {
+      record.push_back(std::move(field));
+      field.clear();
+      field_started = false;
+      ++i;
+    } else if (c == '\r') {
+      if (i + 1 >= text.size() || text[i + 1] != '\n') return std::nullopt;
+      record.push_back(std::move(field));
+      field.clear();
+      field_started = false;
+      records.push_back(std::move(record));
+      record.clear();
+      i += 2;
+    } else if (c == '\n') {
+      return std::nullopt;  // a bare LF outside quotes
+    } else {
+      field += c;
+      field_started = true;
+      ++i;
+    }
+  }
+  if (quoted) return std::nullopt;
+  if (field_started || !record.empty()) {
+    record.push_back(std::move(field));
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+std::size_t position(const std::string& text, std::string_view needle) {
+  const std::size_t at = text.find(needle);
+  EXPECT_NE(at, std::string::npos) << "missing: " << needle << "\nin:\n" << text;
+  return at;
+}
+
+// ---------------------------------------------------------------------------------------
+
+TEST(CommitteeFormat, NumbersUseADecimalCommaAndDotsBetweenThousands) {
+  EXPECT_EQ(format_percent(0.835), "83,5%");
+  EXPECT_EQ(format_percent(0.7762), "77,62%");
+  EXPECT_EQ(format_percent(0.0923), "9,23%");
+  EXPECT_EQ(format_percent(1), "100%");
+  EXPECT_EQ(format_percent(33.0 / 36.0), "91,67%");
+  EXPECT_EQ(format_number(3103499), "3.103.499");
+  EXPECT_EQ(format_number(1234.5), "1.234,5");
+  EXPECT_EQ(format_number(999), "999");
+  EXPECT_EQ(format_number(1000), "1.000");
+  EXPECT_EQ(format_number(999.999), "1.000");  // two decimals round up into thousands
+  EXPECT_EQ(format_number(0.1), "0,1");
+  EXPECT_EQ(format_number(0), "0");
+  EXPECT_EQ(format_number(-0.001), "0");  // no "-0"
+  EXPECT_EQ(format_number(-1234567.891), "-1.234.567,89");
+}
+
+TEST(CommitteeFormat, DatesAreDayFirstLikeAdministrativeDocuments) {
+  EXPECT_EQ(format_date(day("2022-12-31")), "31/12/2022");
+  EXPECT_EQ(format_date(day("2022-09-30")), "30/9/2022");
+  EXPECT_EQ(format_date(day("2022-06-01")), "01/6/2022");
+  EXPECT_EQ(format_date(day("2022-02-11")), "11/02/2022");
+  EXPECT_EQ(format_date(day("2021-01-18")), "18/01/2021");
+}
+
+TEST(CommitteeFormat, RomanNumeralsAndStateNames) {
+  EXPECT_EQ(roman(1), "I");
+  EXPECT_EQ(roman(3), "III");
+  EXPECT_EQ(roman(4), "IV");
+  EXPECT_EQ(roman(9), "IX");
+  EXPECT_EQ(roman(14), "XIV");
+  EXPECT_EQ(roman(2022), "MMXXII");
+  EXPECT_EQ(roman(0), "0");
+  EXPECT_EQ(state_name(eval::RuleState::at_risk), "Có nguy cơ không đạt");
+  EXPECT_EQ(state_name(eval::RuleState::no_data), "Chưa có số liệu");
+  EXPECT_EQ(state_name(eval::RuleState::not_yet), "Chưa đến hạn");
+  EXPECT_EQ(state_name(eval::TaskState::overdue), "Quá hạn");
+  EXPECT_EQ(state_name(eval::TaskState::at_risk), "Có nguy cơ trễ hạn");
+  EXPECT_EQ(state_name(eval::TaskState::done_late), "Hoàn thành trễ hạn");
+}
+
+TEST(CommitteeFormat, EscapesHtmlAndQuotesCsvFields) {
+  EXPECT_EQ(html_escape("<a href=\"x\">Tom & 'Jerry'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
+  EXPECT_EQ(csv_field("Đạt"), "Đạt");
+  EXPECT_EQ(csv_field("83,5%"), "\"83,5%\"");
+  EXPECT_EQ(csv_field("nói \"có\""), "\"nói \"\"có\"\"\"");
+  EXPECT_EQ(csv_field("hai\ndòng"), "\"hai\ndòng\"");
+  EXPECT_EQ(csv_field(""), "");
+}
+
+// Declared out of order on purpose: groups keep their first appearance, rows follow
+// their stt as numbers (9 before 10), rules without stt continue the numbering, and
+// rules without a group come last under "Khác".
+constexpr const char* kGroupedRules = R"(
+indicator rate { title "Tỷ lệ chung" unit percent }
+rule b2 { title "Chỉ tiêu B2"  require rate >= 50% by 2022-12-31  label group = "Nhóm B"  label stt = "2" }
+rule a10 { title "Chỉ tiêu A10"  require rate >= 50% by 2022-12-31  label group = "Nhóm A"  label stt = "10" }
+rule loose { title "Chỉ tiêu lẻ"  require rate >= 50% by 2022-12-31 }
+rule b1 { title "Chỉ tiêu B1"  require rate >= 50% by 2022-12-31  label group = "Nhóm B"  label stt = "1" }
+rule bx { title "Chỉ tiêu BX"  require rate >= 50% by 2022-12-31  label group = "Nhóm B" }
+rule a9 { require rate >= 50% by 2022-12-31  label group = "Nhóm A"  label stt = "9" }
+)";
+
+TEST(CommitteeReport, GroupsInFirstAppearanceOrderAndRowsByNumericStt) {
+  World world(kGroupedRules, {{"tinh", "Tỉnh Thử", "", ""}}, {{"rate", "tinh", "2022-Q3", 0.6}}, {},
+              "2022-09-30");
+  ASSERT_TRUE(world.ok());
+  const std::string md = world.md();
+  const std::size_t b = position(md, "| **I** | **Nhóm B** |");
+  const std::size_t a = position(md, "| **II** | **Nhóm A** |");
+  const std::size_t other = position(md, "| **III** | **Khác** |");
+  EXPECT_LT(b, a);
+  EXPECT_LT(a, other);
+  EXPECT_LT(b, position(md, "| 1 | Chỉ tiêu B1 |"));
+  EXPECT_LT(position(md, "| 1 | Chỉ tiêu B1 |"), position(md, "| 2 | Chỉ tiêu B2 |"));
+  EXPECT_LT(position(md, "| 2 | Chỉ tiêu B2 |"), position(md, "| 3 | Chỉ tiêu BX |"));
+  EXPECT_LT(position(md, "| 3 | Chỉ tiêu BX |"), a);
+  // A rule without a title shows its indicator's title.
+  EXPECT_LT(a, position(md, "| 9 | Tỷ lệ chung |"));
+  EXPECT_LT(position(md, "| 9 | Tỷ lệ chung |"), position(md, "| 10 | Chỉ tiêu A10 |"));
+  EXPECT_LT(position(md, "| 10 | Chỉ tiêu A10 |"), other);
+  EXPECT_LT(other, position(md, "| 1 | Chỉ tiêu lẻ |"));
+
+  EXPECT_NE(md.find("Tính đến ngày 30/9/2022"), std::string::npos);
+  EXPECT_NE(md.find("Tổng hợp 6 dòng kết quả: Đạt 6."), std::string::npos) << md;
+  EXPECT_NE(md.find("| ≥ 50%, hạn 31/12/2022 | 60% | Đạt |"), std::string::npos) << md;
+
+  const auto rows = parse_csv(world.table().substr(3));
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 7u);
+  const std::vector<std::pair<std::string, std::string>> order = {
+      {"1", "Chỉ tiêu B1"}, {"2", "Chỉ tiêu B2"},   {"3", "Chỉ tiêu BX"},
+      {"9", "Tỷ lệ chung"}, {"10", "Chỉ tiêu A10"}, {"1", "Chỉ tiêu lẻ"}};
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    EXPECT_EQ((*rows)[i + 1][0], order[i].first) << i;
+    EXPECT_EQ((*rows)[i + 1][2], order[i].second) << i;
+  }
+  EXPECT_EQ((*rows)[1][1], "Nhóm B");
+  EXPECT_EQ((*rows)[6][1], "Khác");
+}
+
+constexpr const char* kUnitsAndTasks = R"(
+levels province > district
+indicator rate { title "Tỷ lệ số hóa" unit percent }
+indicator services { title "Số dịch vụ" unit count }
+task survey { title "Khảo sát hiện trạng" owner "Sở A" due 2022-08-31 }
+task warehouse { title "Xây dựng kho dữ liệu" owner "Sở B" due 2022-12-31 duration 30d }
+task portal { title "Xây dựng cổng dữ liệu" owner "Sở B" after warehouse due 2022-12-31 duration 30d }
+rule per_district {
+  title "Số hóa tại cấp huyện"
+  require rate >= 80% from 2022-06-01 for each district
+  label group = "Chính phủ số"  label stt = "1"
+}
+rule services_2022 {
+  title "Số dịch vụ công"
+  require services >= 5000 by 2022-12-31
+  label group = "Chính phủ số"  label stt = "2"
+}
+rule open_data {
+  title "Dữ liệu mở"
+  require rate >= 50% by 2022-12-31
+  needs portal
+  label group = "Chính phủ số"  label stt = "3"
+}
+)";
+
+TEST(CommitteeReport, ForEachRulesHaveOneRowPerUnitAndLateTasksAreListed) {
+  World world(kUnitsAndTasks,
+              {{"tinh", "Tỉnh Thử", "province", ""},
+               {"h1", "Huyện Một", "district", "tinh"},
+               {"h2", "Huyện Hai", "district", "tinh"}},
+              {{"rate", "h1", "2022-07", 0.9},
+               {"rate", "h2", "2022-07", 0.7},
+               {"rate", "tinh", "2022-Q3", 0.2},
+               {"services", "tinh", "2022-Q3", 3103499, 392, 505}},
+              {{"warehouse", model::TaskStatus::blocked, "2022-09-15"}}, "2022-09-30");
+  ASSERT_TRUE(world.ok());
+  const std::string md = world.md();
+  EXPECT_NE(md.find("| 1 | Số hóa tại cấp huyện | ≥ 80%, từ 01/6/2022 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("Đạt yêu cầu: 1/2; Vi phạm: 1/2 đơn vị"), std::string::npos) << md;
+  EXPECT_NE(md.find("| · Huyện Một |  | 90% | Đạt yêu cầu |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| · Huyện Hai |  | 70% | Vi phạm: không đạt từ ngày 31/7/2022 |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("3.103.499 (392/505)"), std::string::npos) << md;
+  EXPECT_NE(md.find("≥ 5.000"), std::string::npos) << md;
+
+  // The task section: overdue first, then blocked (with the root cause).
+  const std::size_t section = position(md, "## Nhiệm vụ quá hạn, có nguy cơ trễ hạn hoặc bị chặn");
+  const std::size_t overdue = position(md, "| 1 | Khảo sát hiện trạng | Sở A | 31/8/2022 |");
+  EXPECT_LT(section, overdue);
+  EXPECT_NE(md.find("| Quá hạn |"), std::string::npos);
+  const std::size_t warehouse = position(md, "| 2 | Xây dựng kho dữ liệu | Sở B |");
+  const std::size_t portal = position(md, "| 3 | Xây dựng cổng dữ liệu | Sở B |");
+  EXPECT_LT(overdue, warehouse);
+  EXPECT_LT(warehouse, portal);
+  EXPECT_NE(md.find("Bị chặn | Nguyên nhân gốc: “Xây dựng kho dữ liệu” |"), std::string::npos)
+      << md;
+  // The rule that needs the blocked portal names it and the root cause.
+  EXPECT_NE(md.find("Bị chặn: chờ nhiệm vụ “Xây dựng cổng dữ liệu” (bị chặn); nguyên nhân gốc: "
+                    "“Xây dựng kho dữ liệu”"),
+            std::string::npos)
+      << md;
+
+  const auto rows = parse_csv(world.table().substr(3));
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 5u);  // header, two districts, two province rules
+  EXPECT_EQ((*rows)[1][3], "Huyện Một");
+  EXPECT_EQ((*rows)[2][3], "Huyện Hai");
+  EXPECT_EQ((*rows)[2][6], "Vi phạm");
+  EXPECT_EQ((*rows)[2][8], "từ 01/6/2022");
+  EXPECT_EQ((*rows)[3][3], "Tỉnh Thử");
+  EXPECT_EQ((*rows)[3][5], "3.103.499 (392/505)");
+  EXPECT_EQ((*rows)[3][8], "31/12/2022");
+}
+
+TEST(CommitteeReport, SaysSoWhenNoTaskIsLate) {
+  World world(kGroupedRules, {{"tinh", "Tỉnh Thử", "", ""}}, {}, {}, "2022-09-30");
+  ASSERT_TRUE(world.ok());
+  const std::string text = "Không có nhiệm vụ nào quá hạn, có nguy cơ trễ hạn hoặc bị chặn.";
+  EXPECT_NE(world.md().find(text), std::string::npos);
+  EXPECT_NE(world.page().find(text), std::string::npos);
+  EXPECT_NE(world.md().find("| — | Chưa có số liệu |"), std::string::npos) << world.md();
+}
+
+constexpr const char* kHostileRules = R"(
+indicator rate { unit percent }
+task t { title "Việc <i>nghiêng</i> & \"gấp\"" owner "Sở <A>" due 2022-01-31 }
+rule r {
+  title "Tỷ lệ <script>alert('x')</script> | \"đạt\", 50%\ncó xuống dòng"
+  require rate >= 50% by 2022-12-31
+  label group = "Nhóm <b>đậm</b> & \"trích\""
+  label stt = "1"
+}
+)";
+
+TEST(CommitteeReport, HtmlEscapesEveryText) {
+  World world(kHostileRules, {{"tinh", "Tỉnh <Thử> & 'Con'", "", ""}},
+              {{"rate", "tinh", "2022-Q3", 0.3}}, {}, "2022-09-30");
+  ASSERT_TRUE(world.ok());
+  const std::string page = world.page();
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+  EXPECT_EQ(page.find("<i>"), std::string::npos);
+  EXPECT_EQ(page.find("<b>đậm"), std::string::npos);
+  EXPECT_EQ(page.find("<A>"), std::string::npos);
+  EXPECT_NE(page.find("Tỷ lệ &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; | &quot;đạt&quot;"),
+            std::string::npos);
+  EXPECT_NE(page.find("Nhóm &lt;b&gt;đậm&lt;/b&gt; &amp; &quot;trích&quot;"), std::string::npos);
+  EXPECT_NE(page.find("Việc &lt;i&gt;nghiêng&lt;/i&gt; &amp; &quot;gấp&quot;"), std::string::npos);
+  EXPECT_NE(page.find("Sở &lt;A&gt;"), std::string::npos);
+
+  EXPECT_NE(page.find("<html lang=\"vi\">"), std::string::npos);
+  EXPECT_NE(page.find("<meta charset=\"utf-8\">"), std::string::npos);
+  EXPECT_NE(page.find("@media print"), std::string::npos);
+  EXPECT_NE(page.find("<svg"), std::string::npos);  // 30% of 50%: a bar
+  EXPECT_EQ(page.find("http://"), std::string::npos);
+  EXPECT_EQ(page.find("https://"), std::string::npos);
+
+  // Markdown: the pipe cannot end the cell, the line break cannot end the row.
+  const std::string md = world.md();
+  EXPECT_NE(md.find("Tỷ lệ \\<script\\>alert('x')\\</script\\> \\| \"đạt\", 50% có xuống dòng"),
+            std::string::npos)
+      << md;
+}
+
+TEST(CommitteeReport, CsvHasABomCrlfAndQuotedFieldsThatParseBack) {
+  World world(kHostileRules, {{"tinh", "Tỉnh <Thử> & 'Con'", "", ""}},
+              {{"rate", "tinh", "2022-Q3", 0.3}}, {}, "2022-09-30");
+  ASSERT_TRUE(world.ok());
+  const std::string text = world.table();
+  ASSERT_EQ(text.substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_EQ(text.substr(3, text.find("\r\n") - 3),
+            "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han");
+  const auto rows = parse_csv(text.substr(3));
+  ASSERT_TRUE(rows.has_value()) << text;
+  ASSERT_EQ(rows->size(), 2u);
+  for (const auto& row : *rows) EXPECT_EQ(row.size(), 9u);
+  const auto& row = (*rows)[1];
+  EXPECT_EQ(row[0], "1");
+  EXPECT_EQ(row[1], "Nhóm <b>đậm</b> & \"trích\"");
+  EXPECT_EQ(row[2], "Tỷ lệ <script>alert('x')</script> | \"đạt\", 50%\ncó xuống dòng");
+  EXPECT_EQ(row[3], "Tỉnh <Thử> & 'Con'");
+  EXPECT_EQ(row[4], "≥ 50%");
+  EXPECT_EQ(row[5], "30%");
+  EXPECT_EQ(row[6], "Có nguy cơ không đạt");
+  EXPECT_EQ(row[8], "31/12/2022");
+  EXPECT_NE(text.find("\"Tỷ lệ <script>alert('x')</script> | \"\"đạt\"\", 50%\ncó xuống dòng\""),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace tiendo::report
