@@ -1,5 +1,7 @@
 #include "dsl/dump.hpp"
 
+#include "dsl/format.hpp"
+
 #include <boost/variant/apply_visitor.hpp>
 #include <string_view>
 
@@ -7,20 +9,8 @@ namespace tiendo::dsl {
 
 namespace {
 
-void write_quoted(std::string& out, std::string_view value) {
-  out += '"';
-  for (const char c : value) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
+// The dump quotes strings exactly as the formatter writes them.
+void write_quoted(std::string& out, std::string_view value) { out += quote(value); }
 
 // Clause keywords are words, or words joined by single spaces ("stale after").
 void write_keyword(std::string& out, std::string_view keyword) {
