@@ -44,6 +44,7 @@ TIENDO_DEBIAN_PACKAGES=(
   clang
   libclang-rt-14-dev
   python3
+  tzdata
 )
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"

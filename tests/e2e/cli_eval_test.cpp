@@ -95,6 +95,10 @@ TEST_F(CliEval, FiltersByRuleAndUnitAndPrintsATable) {
   EXPECT_EQ(eval("--rule nope").exit_code, 2);
   EXPECT_EQ(eval("--unit nowhere").exit_code, 2);
   EXPECT_EQ(eval("--at 2022-02-30").exit_code, 2);
+  EXPECT_EQ(eval("--time-zone Mars/Olympus_Mons").exit_code, 2);
+  const RunResult today = eval("--time-zone Asia/Ho_Chi_Minh --format json");  // no --at
+  ASSERT_EQ(today.exit_code, 0) << today.err;
+  EXPECT_EQ(nlohmann::json::parse(today.out)["at"].get<std::string>().size(), 10u);
 }
 
 TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
