@@ -1,6 +1,10 @@
 #include "cli_support.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <ctime>
 #include <cstdlib>
 #include <cerrno>
@@ -88,6 +92,78 @@ std::optional<model::Date> parse_date_option(const std::string& text, std::strin
   auto period = model::parse_period(text, error);
   if (!period) return std::nullopt;
   return period->last;
+}
+
+std::optional<model::Date> evaluation_date(std::string_view command, const std::string& at,
+                                           const std::string& time_zone) {
+  std::string error;
+  auto date = at.empty() ? today_in(time_zone, error) : parse_date_option(at, error);
+  if (!date) std::fprintf(stderr, "tiendo %.*s: --at: %s\n", static_cast<int>(command.size()),
+                          command.data(), error.c_str());
+  return date;
+}
+
+std::optional<EvaluationInputs> load_evaluation_inputs(std::string_view command,
+                                                       const std::vector<std::string>& rule_paths,
+                                                       const std::string& db_path) {
+  std::optional<model::RuleSet> rules = load_rules_reporting(rule_paths);
+  if (!rules) return std::nullopt;
+  const auto fail = [&](const store::DbError& error) {
+    std::fprintf(stderr, "tiendo %.*s: %s\n", static_cast<int>(command.size()), command.data(),
+                 error.message.c_str());
+    return std::nullopt;
+  };
+  auto db = store::Database::open(db_path);
+  if (auto* error = std::get_if<store::DbError>(&db)) return fail(*error);
+  auto snapshot = store::load_snapshot(std::get<store::Database>(db), *rules);
+  if (auto* error = std::get_if<store::DbError>(&snapshot)) return fail(*error);
+  return EvaluationInputs{std::move(*rules), std::move(std::get<store::Snapshot>(snapshot))};
+}
+
+bool write_atomically(const std::string& path, const std::string& text, std::string& error) {
+  const std::filesystem::path target(path);
+  const std::filesystem::path directory =
+      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  std::string temporary =
+      (directory / ("." + target.filename().string() + ".tiendo-XXXXXX")).string();
+  const int fd = ::mkstemp(temporary.data());
+  if (fd < 0) {
+    error = "cannot create a temporary file in " + directory.string() + ": " + std::strerror(errno);
+    return false;
+  }
+  // mkstemp makes the file private: keep the mode of the file replaced, or give a new one
+  // the mode any file the user creates would have.
+  struct stat existing {};
+  if (::stat(path.c_str(), &existing) == 0) {
+    ::fchmod(fd, existing.st_mode & 07777);
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::fchmod(fd, 0666 & ~mask);
+  }
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = "cannot write " + temporary + ": " + std::strerror(errno);
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return false;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    error = "cannot write " + temporary + ": " + std::strerror(errno);
+    ::unlink(temporary.c_str());
+    return false;
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    error = "cannot replace " + path + ": " + std::strerror(errno);
+    ::unlink(temporary.c_str());
+    return false;
+  }
+  return true;
 }
 
 std::string format_table(const std::vector<std::vector<std::string>>& rows) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/rule_set.hpp"
+#include "store/snapshot.hpp"
 
 namespace tiendo::cli {
 
@@ -28,6 +29,29 @@ std::optional<model::Date> today_in(const std::string& time_zone, std::string& e
 // A date given on the command line (any form of the rules language; a month, quarter
 // or year stands for its last day).
 std::optional<model::Date> parse_date_option(const std::string& text, std::string& error);
+
+// The evaluation date of `tiendo <command>`: `--at` when given, else today in
+// `time_zone`. On failure prints "tiendo <command>: --at: ..." and returns nullopt.
+std::optional<model::Date> evaluation_date(std::string_view command, const std::string& at,
+                                           const std::string& time_zone);
+
+// What every evaluating command reads: the checked rule set and the database's snapshot.
+struct EvaluationInputs {
+  model::RuleSet rules;
+  store::Snapshot snapshot;
+};
+
+// Loads the rule set (its diagnostics to stderr) and the snapshot of `db`. On failure
+// prints why, prefixed with "tiendo <command>: " for database errors, and returns nullopt
+// (exit 1).
+std::optional<EvaluationInputs> load_evaluation_inputs(std::string_view command,
+                                                       const std::vector<std::string>& rule_paths,
+                                                       const std::string& db);
+
+// Writes `text` to a temporary file next to `path`, synced, then renames it over `path`:
+// a reader (an editor, a web server, a mail job) sees the old file or the new one, never
+// half, and a crash leaves no partial file. Returns false and sets `error` on failure.
+bool write_atomically(const std::string& path, const std::string& text, std::string& error);
 
 // Left-aligned columns separated by two spaces; widths count characters, not bytes.
 std::string format_table(const std::vector<std::vector<std::string>>& rows);

@@ -49,19 +49,11 @@ int run_backtest(const BacktestOptions& options) {
     std::fprintf(stderr, "tiendo backtest: --step: %s\n", error.c_str());
     return 2;
   }
-  std::optional<model::RuleSet> rules = load_rules_reporting(options.rules);
-  if (!rules) return 1;
-  auto db = store::Database::open(options.db);
-  if (auto* failure = std::get_if<store::DbError>(&db)) {
-    std::fprintf(stderr, "tiendo backtest: %s\n", failure->message.c_str());
-    return 1;
-  }
-  auto loaded = store::load_snapshot(std::get<store::Database>(db), *rules);
-  if (auto* failure = std::get_if<store::DbError>(&loaded)) {
-    std::fprintf(stderr, "tiendo backtest: %s\n", failure->message.c_str());
-    return 1;
-  }
-  const store::Snapshot& snapshot = std::get<store::Snapshot>(loaded);
+  std::optional<EvaluationInputs> inputs =
+      load_evaluation_inputs("backtest", options.rules, options.db);
+  if (!inputs) return 1;
+  const model::RuleSet* rules = &inputs->rules;
+  const store::Snapshot& snapshot = inputs->snapshot;
 
   // Steps are counted from the start so that month ends stay month ends (31/1, 28/2 …
   // would drift if each date were the previous plus one month).

@@ -40,13 +40,8 @@ std::set<std::string> split_states(const std::string& text) {
 }
 
 int run_eval(const EvalOptions& options) {
-  std::string error;
-  std::optional<model::Date> at =
-      options.at.empty() ? today_in(options.time_zone, error) : parse_date_option(options.at, error);
-  if (!at) {
-    std::fprintf(stderr, "tiendo eval: --at: %s\n", error.c_str());
-    return 2;
-  }
+  const std::optional<model::Date> at = evaluation_date("eval", options.at, options.time_zone);
+  if (!at) return 2;
   const std::set<std::string> fail_on = split_states(options.fail_on);
   for (const std::string& state : fail_on) {
     const bool known = eval::parse_rule_state(state) ||
@@ -58,24 +53,15 @@ int run_eval(const EvalOptions& options) {
       return 2;
     }
   }
-  std::optional<model::RuleSet> rules = load_rules_reporting(options.rules);
-  if (!rules) return 1;
+  std::optional<EvaluationInputs> inputs = load_evaluation_inputs("eval", options.rules, options.db);
+  if (!inputs) return 1;
+  const model::RuleSet* rules = &inputs->rules;
   if (!options.rule.empty() && rules->find_rule(options.rule) == model::kNone) {
     std::fprintf(stderr, "tiendo eval: --rule: the rule set has no rule '%s'\n",
                  options.rule.c_str());
     return 2;
   }
-  auto db = store::Database::open(options.db);
-  if (auto* failure = std::get_if<store::DbError>(&db)) {
-    std::fprintf(stderr, "tiendo eval: %s\n", failure->message.c_str());
-    return 1;
-  }
-  auto snapshot = store::load_snapshot(std::get<store::Database>(db), *rules);
-  if (auto* failure = std::get_if<store::DbError>(&snapshot)) {
-    std::fprintf(stderr, "tiendo eval: %s\n", failure->message.c_str());
-    return 1;
-  }
-  const store::Snapshot& data = std::get<store::Snapshot>(snapshot);
+  const store::Snapshot& data = inputs->snapshot;
   if (!options.unit.empty() && data.find_unit(options.unit) < 0) {
     std::fprintf(stderr, "tiendo eval: --unit: the database has no unit '%s'\n",
                  options.unit.c_str());

@@ -11,6 +11,7 @@
 #include "eval/evaluate.hpp"
 #include "eval/present.hpp"
 #include "store/snapshot.hpp"
+#include "util/text.hpp"
 
 namespace tiendo::cli {
 
@@ -72,33 +73,22 @@ std::string task_line(const model::RuleSet& rules, const eval::Results& results,
 }
 
 int run_explain(const ExplainOptions& options) {
-  std::string error;
-  std::optional<model::Date> at =
-      options.at.empty() ? today_in(options.time_zone, error) : parse_date_option(options.at, error);
-  if (!at) {
-    std::fprintf(stderr, "tiendo explain: --at: %s\n", error.c_str());
-    return 2;
-  }
-  std::optional<model::RuleSet> rules = load_rules_reporting(options.rules);
-  if (!rules) return 1;
+  const std::optional<model::Date> at = evaluation_date("explain", options.at, options.time_zone);
+  if (!at) return 2;
+  std::optional<EvaluationInputs> inputs =
+      load_evaluation_inputs("explain", options.rules, options.db);
+  if (!inputs) return 1;
+  const model::RuleSet* rules = &inputs->rules;
+  const store::Snapshot& snapshot = inputs->snapshot;
   const model::Index rule_index = rules->find_rule(options.rule);
   if (rule_index == model::kNone) {
     std::vector<std::string> names;
     for (const auto& r : rules->rules) names.push_back(r.name);
-    std::fprintf(stderr, "tiendo explain: the rule set has no rule '%s'\n", options.rule.c_str());
+    const auto suggestion = util::closest_match(options.rule, names);
+    std::fprintf(stderr, "tiendo explain: the rule set has no rule '%s'%s\n", options.rule.c_str(),
+                 suggestion ? fmt::format("; did you mean '{}'?", *suggestion).c_str() : "");
     return 2;
   }
-  auto db = store::Database::open(options.db);
-  if (auto* failure = std::get_if<store::DbError>(&db)) {
-    std::fprintf(stderr, "tiendo explain: %s\n", failure->message.c_str());
-    return 1;
-  }
-  auto loaded = store::load_snapshot(std::get<store::Database>(db), *rules);
-  if (auto* failure = std::get_if<store::DbError>(&loaded)) {
-    std::fprintf(stderr, "tiendo explain: %s\n", failure->message.c_str());
-    return 1;
-  }
-  const store::Snapshot& snapshot = std::get<store::Snapshot>(loaded);
   eval::EvaluateOptions evaluate_options;
   evaluate_options.keep_trend_points = true;
   const eval::Results results = eval::evaluate(*rules, snapshot, *at, evaluate_options);

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "cli_support.hpp"
 #include "commands.hpp"
 #include "dsl/format.hpp"
 #include "dsl/parse.hpp"
@@ -22,30 +23,6 @@ struct FmtOptions {
   bool check = false;
 };
 
-// Replaces `path` with `text` through a temporary file and a rename, so that a crash
-// leaves either the old or the new file, never half of one.
-bool write_atomically(const std::string& path, const std::string& text, std::string& error) {
-  const std::string temporary = path + ".tiendo-fmt.tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      error = "cannot write " + temporary;
-      std::filesystem::remove(temporary);
-      return false;
-    }
-  }
-  std::error_code ec;
-  std::filesystem::permissions(temporary, std::filesystem::status(path, ec).permissions(), ec);
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) {
-    error = ec.message();
-    std::filesystem::remove(temporary);
-    return false;
-  }
-  return true;
-}
 
 int run_fmt(const FmtOptions& options) {
   const bool color = use_color(ColorMode::automatic, stderr);

@@ -123,9 +123,11 @@ TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
             std::string::npos)
       << run.out;
   EXPECT_NE(run.out.find("\u2190 kho_csdl_dung_chung"), std::string::npos) << run.out;
-  EXPECT_EQ(run_tiendo("explain nope --db " + shell_quote(db_) + " --rules rules", kSource)
-                .exit_code,
-            2);
+  const RunResult misspelt =
+      run_tiendo("explain online_dosier_2022 --db " + shell_quote(db_) + " --rules rules", kSource);
+  EXPECT_EQ(misspelt.exit_code, 2);
+  EXPECT_NE(misspelt.err.find("did you mean 'online_dossier_2022'?"), std::string::npos)
+      << misspelt.err;
 }
 
 TEST_F(CliEval, BacktestListsStateChangesWithTheirDates) {

@@ -269,7 +269,6 @@ struct StateCase {
   std::optional<double> projected;
   std::string blocking;  // the task in `needs` that blocks, for blocked
   std::vector<std::string> chain;
-  std::string bug;  // a known evaluator bug: the case is skipped until it is fixed
 
   StateCase with_value(double v) const { return with(&StateCase::value, v); }
   StateCase with_target(double v) const { return with(&StateCase::target, v); }
@@ -278,11 +277,6 @@ struct StateCase {
     StateCase c = *this;
     c.blocking = std::move(task);
     c.chain = std::move(tasks);
-    return c;
-  }
-  StateCase known_bug(std::string text) const {
-    StateCase c = *this;
-    c.bug = std::move(text);
     return c;
   }
 
@@ -312,7 +306,6 @@ class EvalState : public ::testing::TestWithParam<StateCase> {};
 
 TEST_P(EvalState, StateSeverityAndFigures) {
   const StateCase& c = GetParam();
-  if (!c.bug.empty()) GTEST_SKIP() << "BUG: " << c.bug;
   const Evaluation e(std::string(kPreamble) + c.rule, c.world, c.at);
   ASSERT_TRUE(e.ok());
   const RuleResult* r = e.rule("r");
@@ -1369,7 +1362,6 @@ struct TaskCase {
   std::optional<int> finish_in_days;  // earliest finish − t
   std::string root_cause;             // for blocked
   std::vector<std::string> chain;
-  std::string bug;
 
   TaskCase finishing_in(int days) const {
     TaskCase c = *this;
@@ -1380,11 +1372,6 @@ struct TaskCase {
     TaskCase c = *this;
     c.root_cause = std::move(root);
     c.chain = std::move(path);
-    return c;
-  }
-  TaskCase known_bug(std::string text) const {
-    TaskCase c = *this;
-    c.bug = std::move(text);
     return c;
   }
 };
@@ -1407,7 +1394,6 @@ class EvalTask : public ::testing::TestWithParam<TaskCase> {};
 
 TEST_P(EvalTask, StateAndEarliestFinish) {
   const TaskCase& c = GetParam();
-  if (!c.bug.empty()) GTEST_SKIP() << "BUG: " << c.bug;
   const Evaluation e(c.tasks, c.world, c.at);
   ASSERT_TRUE(e.ok());
   const TaskResult* r = e.task(c.task);
