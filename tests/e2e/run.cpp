@@ -1,5 +1,7 @@
 #include "run.hpp"
 
+#include "store/records.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +35,25 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::optional<std::vector<std::vector<std::string>>> csv_rows(std::string_view text) {
+  struct Collect : store::RecordSink {
+    std::vector<std::vector<std::string>> rows;
+    bool failed = false;
+    bool header(const std::vector<std::string>& names, std::uint32_t) override {
+      rows.push_back(names);
+      return true;
+    }
+    bool record(const std::vector<std::string_view>& fields, std::uint32_t) override {
+      rows.emplace_back(fields.begin(), fields.end());
+      return true;
+    }
+    void error(std::uint32_t, std::string) override { failed = true; }
+  } sink;
+  store::read_csv(text, sink);
+  if (sink.failed) return std::nullopt;
+  return std::move(sink.rows);
 }
 
 TempDir::TempDir() {

@@ -1,7 +1,10 @@
 // Runs the built `tiendo` binary for end-to-end tests.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace tiendo::testing {
 
@@ -20,6 +23,10 @@ RunResult run_tiendo(const std::string& args, const std::string& directory = "."
 std::string shell_quote(const std::string& word);
 
 std::string read_text(const std::string& path);
+
+// The header and records of a CSV text, read with the project's own RFC 4180 reader
+// (store::read_csv); nullopt when the reader reports any problem.
+std::optional<std::vector<std::vector<std::string>>> csv_rows(std::string_view text);
 void write_text(const std::string& path, const std::string& text);
 
 // A fresh directory under the system temporary directory, removed by the destructor.

@@ -13,6 +13,7 @@
 
 #include "dsl/check.hpp"
 #include "dsl/parse.hpp"
+#include "../e2e/run.hpp"
 
 namespace tiendo::report {
 namespace {
@@ -119,66 +120,6 @@ class World {
   bool ok_ = false;
 };
 
-// RFC 4180: fields separated by commas, records by CRLF, quoted fields may hold commas,
-// doubled quotes and line breaks. Returns nullopt on malformed input.
-std::optional<std::vector<std::vector<std::string>>> parse_csv(std::string_view text) {
-  std::vector<std::vector<std::string>> records;
-  std::vector<std::string> record;
-  std::string field;
-  std::size_t i = 0;
-  bool quoted = false;
-  bool field_started = false;
-  while (i < text.size()) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-        ++i;
-        if (i < text.size() && text[i] != ',' && text[i] != '\r') return std::nullopt;
-        continue;
-      }
-      field += c;
-      ++i;
-      continue;
-    }
-    if (c == '"') {
-      if (field_started) return std::nullopt;
-      quoted = true;
-      field_started = true;
-      ++i;
-    } else if (c == ',') {
-      record.push_back(std::move(field));
-      field.clear();
-      field_started = false;
-      ++i;
-    } else if (c == '\r') {
-      if (i + 1 >= text.size() || text[i + 1] != '\n') return std::nullopt;
-      record.push_back(std::move(field));
-      field.clear();
-      field_started = false;
-      records.push_back(std::move(record));
-      record.clear();
-      i += 2;
-    } else if (c == '\n') {
-      return std::nullopt;  // a bare LF outside quotes
-    } else {
-      field += c;
-      field_started = true;
-      ++i;
-    }
-  }
-  if (quoted) return std::nullopt;
-  if (field_started || !record.empty()) {
-    record.push_back(std::move(field));
-    records.push_back(std::move(record));
-  }
-  return records;
-}
 
 std::size_t position(const std::string& text, std::string_view needle) {
   const std::size_t at = text.find(needle);
@@ -276,7 +217,7 @@ TEST(CommitteeReport, GroupsInFirstAppearanceOrderAndRowsByNumericStt) {
   EXPECT_NE(md.find("Tổng hợp 6 dòng kết quả: Đạt 6."), std::string::npos) << md;
   EXPECT_NE(md.find("| ≥ 50%, hạn 31/12/2022 | 60% | Đạt |"), std::string::npos) << md;
 
-  const auto rows = parse_csv(world.table().substr(3));
+  const auto rows = tiendo::testing::csv_rows(world.table().substr(3));
   ASSERT_TRUE(rows.has_value());
   ASSERT_EQ(rows->size(), 7u);
   const std::vector<std::pair<std::string, std::string>> order = {
@@ -353,7 +294,7 @@ TEST(CommitteeReport, ForEachRulesHaveOneRowPerUnitAndLateTasksAreListed) {
             std::string::npos)
       << md;
 
-  const auto rows = parse_csv(world.table().substr(3));
+  const auto rows = tiendo::testing::csv_rows(world.table().substr(3));
   ASSERT_TRUE(rows.has_value());
   ASSERT_EQ(rows->size(), 5u);  // header, two districts, two province rules
   EXPECT_EQ((*rows)[1][3], "Huyện Một");
@@ -422,7 +363,7 @@ TEST(CommitteeReport, CsvHasABomCrlfAndQuotedFieldsThatParseBack) {
   ASSERT_EQ(text.substr(0, 3), "\xEF\xBB\xBF");
   EXPECT_EQ(text.substr(3, text.find("\r\n") - 3),
             "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han");
-  const auto rows = parse_csv(text.substr(3));
+  const auto rows = tiendo::testing::csv_rows(text.substr(3));
   ASSERT_TRUE(rows.has_value()) << text;
   ASSERT_EQ(rows->size(), 2u);
   for (const auto& row : *rows) EXPECT_EQ(row.size(), 9u);
