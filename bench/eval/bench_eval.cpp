@@ -7,7 +7,6 @@
 //
 // The generated database is kept at --db (default: a temporary file) and reused when it
 // already holds the same parameters, since writing 4,000,000 rows takes a while.
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +20,9 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
+#include "common.hpp"
 #include "dsl/check.hpp"
 #include "eval/evaluate.hpp"
 #include "store/database.hpp"
@@ -57,11 +59,6 @@ double current_rss_mb() {
   return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1048576.0;
 }
 
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
 
 // The rule set: levels, indicators (percent, count, number), plans, tasks in a random
 // DAG, and rules of every kind the issue names.
@@ -214,22 +211,16 @@ double time_sqlite_floor(const std::string& path) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
-    if (flag == "--units") o.units = std::stoi(value);
-    else if (flag == "--indicators") o.indicators = std::stoi(value);
-    else if (flag == "--periods") o.periods = std::stoi(value);
-    else if (flag == "--rules") o.rules = std::stoi(value);
-    else if (flag == "--tasks") o.tasks = std::stoi(value);
-    else if (flag == "--seed") o.seed = static_cast<unsigned>(std::stoul(value));
-    else if (flag == "--db") o.db = value;
-    else if (flag == "--repeat") o.repeat = std::stoi(value);
-    else {
-      std::fprintf(stderr, "bench_eval: unknown option %s\n", flag.c_str());
-      return 2;
-    }
-  }
+  CLI::App app{"bench_eval: full evaluation against the sqlite3 floor"};
+  app.add_option("--units", o.units, "Units in three levels")->check(CLI::Range(1, 1000000000));
+  app.add_option("--indicators", o.indicators, "Indicators")->check(CLI::Range(1, 1000000000));
+  app.add_option("--periods", o.periods, "Quarterly periods")->check(CLI::Range(1, 1000000000));
+  app.add_option("--rules", o.rules, "Rules")->check(CLI::Range(1, 1000000000));
+  app.add_option("--tasks", o.tasks, "Tasks")->check(CLI::Range(1, 1000000000));
+  app.add_option("--seed", o.seed, "Generator seed");
+  app.add_option("--db", o.db, "Database file to generate or reuse");
+  app.add_option("--repeat", o.repeat, "Timed runs")->check(CLI::Range(1, 1000000000));
+  CLI11_PARSE(app, argc, argv);
   if (o.db.empty()) {
     o.db = (std::filesystem::temp_directory_path() /
             fmt::format("tiendo-bench-eval-{}-{}-{}-{}.db", o.units, o.indicators, o.periods, o.seed))
@@ -286,6 +277,6 @@ int main(int argc, char** argv) {
   std::printf("ratio: %.2fx the floor (goal: at most 2x)\n", best_total / floor);
   std::printf("memory: %.0f MB with the snapshot loaded, %.0f MB with the results too\n",
               rss_loaded, rss_evaluated);
-  std::printf("peak memory: %.0f MB (goal: under 500 MB)\n", peak_rss_mb());
+  std::printf("peak memory: %.0f MB (goal: under 500 MB)\n", tiendo::bench::peak_rss_mb());
   return 0;
 }

@@ -43,7 +43,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -55,6 +54,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "store/schema.hpp"
 #include "store/values.hpp"
@@ -80,36 +81,19 @@ struct Options {
   bool keep = false;
 };
 
-bool parse_count(std::string_view text, std::size_t& value) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && end == text.data() + text.size() && value > 0;
-}
-
 std::optional<Options> parse_arguments(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    bool ok = false;
-    if (arg == "--keep") {
-      ok = options.keep = true;
-    } else if (arg == "--rows" && has_value) {
-      ok = parse_count(argv[++i], options.rows);
-    } else if (arg == "--repeat" && has_value) {
-      ok = parse_count(argv[++i], options.repeat);
-    } else if (arg == "--tiendo" && has_value) {
-      options.tiendo = argv[++i];
-      ok = true;
-    } else if (arg == "--sqlite3" && has_value) {
-      options.sqlite3 = argv[++i];
-      ok = true;
-    }
-    if (!ok) {
-      std::fprintf(stderr,
-                   "usage: bench_ingest [--rows N] [--repeat R] [--tiendo PATH] [--sqlite3 PATH] "
-                   "[--keep]\n");
-      return std::nullopt;
-    }
+  CLI::App app{"bench_ingest: tiendo ingest against the sqlite3 shell's .import"};
+  app.add_option("--rows", options.rows, "Observation rows")->check(CLI::Range(1, 1000000000));
+  app.add_option("--repeat", options.repeat, "Timed runs of each")->check(CLI::Range(1, 1000000000));
+  app.add_option("--tiendo", options.tiendo, "The tiendo binary");
+  app.add_option("--sqlite3", options.sqlite3, "The sqlite3 shell");
+  app.add_flag("--keep", options.keep, "Keep the generated files");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return std::nullopt;
   }
   return options;
 }

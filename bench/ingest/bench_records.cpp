@@ -10,13 +10,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "store/records.hpp"
 
@@ -65,24 +66,16 @@ std::string generate(std::size_t rows) {
   return text;
 }
 
-bool parse_count(std::string_view text, std::size_t& value) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && end == text.data() + text.size() && value > 0;
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::size_t rows = 1000000;
   std::size_t repeat = 5;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    std::size_t* target = arg == "--rows" ? &rows : arg == "--repeat" ? &repeat : nullptr;
-    if (target == nullptr || i + 1 == argc || !parse_count(argv[++i], *target)) {
-      std::fprintf(stderr, "usage: bench_records [--rows N] [--repeat R]\n");
-      return 2;
-    }
-  }
+  CLI::App app{"bench_records: CSV reading throughput"};
+  app.add_option("--rows", rows, "Rows to generate")->check(CLI::Range(1, 1000000000));
+  app.add_option("--repeat", repeat, "Timed runs")->check(CLI::Range(1, 1000000000));
+  CLI11_PARSE(app, argc, argv);
 
   const std::string text = generate(rows);
   std::vector<double> seconds;

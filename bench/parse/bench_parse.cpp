@@ -6,10 +6,8 @@
 // Prints the text's size, the best and median time of R runs on one thread, the
 // throughput in MB/s (1 MB = 10^6 bytes) and the process's peak RSS. Figures only: a
 // shared machine's timings are not pass/fail, so the only failure is a diagnostic.
-#include <sys/resource.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -17,9 +15,12 @@
 #include <string_view>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "dsl/check.hpp"
 #include "dsl/diagnostic.hpp"
 #include "dsl/parse.hpp"
+#include "common.hpp"
 #include "generate.hpp"
 
 namespace {
@@ -33,31 +34,18 @@ struct Options {
   bool emit = false;
 };
 
-template <typename T>
-bool parse_number(std::string_view text, T& value) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && end == text.data() + text.size();
-}
-
 std::optional<Options> parse_arguments(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    bool ok = false;
-    if (arg == "--emit") {
-      ok = options.emit = true;
-    } else if (arg == "--rules" && has_value) {
-      ok = parse_number(argv[++i], options.rules) && options.rules > 0;
-    } else if (arg == "--repeat" && has_value) {
-      ok = parse_number(argv[++i], options.repeat) && options.repeat > 0;
-    } else if (arg == "--seed" && has_value) {
-      ok = parse_number(argv[++i], options.seed);
-    }
-    if (!ok) {
-      std::fprintf(stderr, "usage: bench_parse [--emit] [--rules N] [--repeat R] [--seed S]\n");
-      return std::nullopt;
-    }
+  CLI::App app{"bench_parse: parse+check throughput on a generated rule set"};
+  app.add_flag("--emit", options.emit, "Print the generated rules text and stop");
+  app.add_option("--rules", options.rules, "Rules to generate")->check(CLI::Range(1, 1000000000));
+  app.add_option("--repeat", options.repeat, "Timed runs")->check(CLI::Range(1, 1000000000));
+  app.add_option("--seed", options.seed, "Generator seed");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return std::nullopt;
   }
   return options;
 }
@@ -70,11 +58,6 @@ double median(std::vector<double> values) {
   return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) * 1024.0 / 1e6;  // ru_maxrss is in KiB
-}
 
 }  // namespace
 
@@ -146,6 +129,6 @@ int main(int argc, char** argv) {
   std::printf("median:       %.4f s  (load_text %.4f s, check %.4f s)\n", middle, median(loads),
               median(checks));
   std::printf("throughput:   %.1f MB/s best, %.1f MB/s median\n", mb / best, mb / middle);
-  std::printf("peak RSS:     %.1f MB\n", peak_rss_mb());
+  std::printf("peak RSS:     %.1f MB\n", tiendo::bench::peak_rss_mb());
   return 0;
 }
