@@ -78,7 +78,7 @@ int run_backtest(const BacktestOptions& options) {
     }
   };
   for (model::Date date : dates) {
-    const eval::Results results = eval::evaluate(*rules, snapshot, date);
+    const eval::Results results = eval::evaluate(*rules, snapshot, date, {.keep_used = false});
     for (const eval::RuleResult& r : results.rules) {
       record(fmt::format("rule\t{}\t{}", rules->rules[static_cast<std::size_t>(r.rule)].name,
                          r.unit < 0 ? "-" : snapshot.units()[static_cast<std::size_t>(r.unit)].id),

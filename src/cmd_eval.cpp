@@ -67,7 +67,7 @@ int run_eval(const EvalOptions& options) {
                  options.unit.c_str());
     return 2;
   }
-  const eval::Results results = eval::evaluate(*rules, data, *at);
+  const eval::Results results = eval::evaluate(*rules, data, *at, {.keep_used = false});
 
   eval::Filter filter;
   filter.rule = options.rule;

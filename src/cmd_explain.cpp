@@ -89,6 +89,12 @@ int run_explain(const ExplainOptions& options) {
                  suggestion ? fmt::format("; did you mean '{}'?", *suggestion).c_str() : "");
     return 2;
   }
+  // Where each observation came from stays in the store; read it for the rows shown.
+  auto db = store::Database::open(options.db);
+  if (auto* error = std::get_if<store::DbError>(&db)) {
+    std::fprintf(stderr, "tiendo explain: %s\n", error->message.c_str());
+    return 1;
+  }
   eval::EvaluateOptions evaluate_options;
   evaluate_options.keep_trend_points = true;
   const eval::Results results = eval::evaluate(*rules, snapshot, *at, evaluate_options);
@@ -119,14 +125,20 @@ int run_explain(const ExplainOptions& options) {
         std::string shown = indicator.unit == model::ValueUnit::percent
                                 ? fmt::format("{:.4g}%", p.value * 100)
                                 : fmt::format("{:.6g}", p.value);
-        if (p.numerator() && p.denominator()) {
-          shown += fmt::format(" ({:g}/{:g})", *p.numerator(), *p.denominator());
+        if (snapshot.numerator(p) && snapshot.denominator(p)) {
+          shown += fmt::format(" ({:g}/{:g})", *snapshot.numerator(p), *snapshot.denominator(p));
         }
+        auto origin = store::provenance(std::get<store::Database>(db), p.row);
+        if (auto* error = std::get_if<store::DbError>(&origin)) {
+          std::fprintf(stderr, "tiendo explain: %s\n", error->message.c_str());
+          return 1;
+        }
+        const store::Provenance& from = std::get<store::Provenance>(origin);
         rows.push_back({"    " + indicator.name,
                         snapshot.units()[static_cast<std::size_t>(u.unit)].id,
-                        model::to_string(p.start) + ".." + model::to_string(p.end), shown,
-                        std::to_string(p.revision), snapshot.text(p.source),
-                        fmt::format("{}:{}", snapshot.text(p.input), p.input_line)});
+                        model::to_string(p.start()) + ".." + model::to_string(p.end()), shown,
+                        std::to_string(p.revision), from.source,
+                        fmt::format("{}:{}", from.input, from.input_line)});
       }
       out += format_table(rows);
     } else {

@@ -42,6 +42,7 @@ struct Options {
   unsigned seed = 1;
   std::string db;
   int repeat = 3;
+  unsigned threads = 0;
 };
 
 double seconds_since(Clock::time_point start) {
@@ -220,6 +221,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "Generator seed");
   app.add_option("--db", o.db, "Database file to generate or reuse");
   app.add_option("--repeat", o.repeat, "Timed runs")->check(CLI::Range(1, 1000000000));
+  app.add_option("--threads", o.threads, "Evaluation threads (0: one per core)");
   CLI11_PARSE(app, argc, argv);
   if (o.db.empty()) {
     o.db = (std::filesystem::temp_directory_path() /
@@ -254,8 +256,9 @@ int main(int argc, char** argv) {
     const double load = seconds_since(start);
     rss_loaded = current_rss_mb();
     const auto evaluated = Clock::now();
-    const eval::Results r = eval::evaluate(*rules, snapshot, model::Date{std::chrono::year{2024} /
-                                                                        12 / 31});
+    const eval::Results r = eval::evaluate(
+        *rules, snapshot, model::Date{std::chrono::year{2024} / 12 / 31},
+        {.keep_used = false, .threads = o.threads});
     const double evaluation = seconds_since(evaluated);
     rss_evaluated = current_rss_mb();
     best_load = std::min(best_load, load);

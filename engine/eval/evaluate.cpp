@@ -1,11 +1,14 @@
 #include "eval/evaluate.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <functional>
 #include <map>
 #include <numeric>
+#include <span>
+#include <thread>
 
 namespace tiendo::eval {
 
@@ -45,23 +48,34 @@ class RuleEvaluator {
                 const std::vector<TaskResult>& tasks, Date at, const EvaluateOptions& options)
       : rules_(rules), snapshot_(snapshot), tasks_(tasks), at_(at), options_(options) {}
 
-  void evaluate_rule(Index rule_index, std::vector<RuleResult>& out) {
+  const std::vector<UnitIndex>& units_of(const model::Rule& rule) const {
+    return rule.for_each == kNone ? snapshot_.roots() : snapshot_.units_at(rule.for_each);
+  }
+
+  // How many results evaluate_rule writes: one per unit, or one saying there is none.
+  std::size_t result_count(Index rule_index) const {
+    return std::max<std::size_t>(
+        1, units_of(rules_.rules[static_cast<std::size_t>(rule_index)]).size());
+  }
+
+  // Writes result_count(rule_index) results from `out` on.
+  void evaluate_rule(Index rule_index, RuleResult* out) {
     const model::Rule& rule = rules_.rules[static_cast<std::size_t>(rule_index)];
-    const std::vector<UnitIndex>& units =
-        rule.for_each == kNone ? snapshot_.roots() : snapshot_.units_at(rule.for_each);
+    const std::vector<UnitIndex>& units = units_of(rule);
     if (units.empty()) {
       RuleResult result;
       result.rule = rule_index;
       result.state = RuleState::no_data;
       result.severity = lesser_severity(rule);
-      result.reason = rule.for_each == kNone
-                          ? std::string("there are no units to evaluate at")
-                          : fmt::format("there are no units of level {}",
-                                        rules_.levels[static_cast<std::size_t>(rule.for_each)].name);
-      out.push_back(std::move(result));
+      result.reason =
+          rule.for_each == kNone
+              ? std::string("there are no units to evaluate at")
+              : fmt::format("there are no units of level {}",
+                            rules_.levels[static_cast<std::size_t>(rule.for_each)].name);
+      *out = std::move(result);
       return;
     }
-    for (UnitIndex unit : units) out.push_back(evaluate_at(rule_index, unit));
+    for (UnitIndex unit : units) *out++ = evaluate_at(rule_index, unit);
   }
 
  private:
@@ -81,17 +95,17 @@ class RuleEvaluator {
   // Expressions, as of a date, at a unit. `used` collects the observations read.
 
   const store::Point* latest_point(Index indicator, UnitIndex unit, Date as_of) const {
-    const auto& series = snapshot_.series(indicator, unit);
+    const auto series = snapshot_.series(indicator, unit);
     const auto it = std::upper_bound(series.begin(), series.end(), as_of,
-                                     [](Date d, const store::Point& p) { return d < p.end; });
+                                     [](Date d, const store::Point& p) { return d < p.end(); });
     return it == series.begin() ? nullptr : &*std::prev(it);
   }
 
   Val latest(Index indicator, UnitIndex unit, Date as_of, std::vector<UsedPoint>* used) const {
     const store::Point* point = latest_point(indicator, unit, as_of);
     if (!point) {
-      return Val::none(fmt::format("no observation of {} at {}", indicator_name(indicator),
-                                   unit_id(unit)));
+      return Val::none(
+          fmt::format("no observation of {} at {}", indicator_name(indicator), unit_id(unit)));
     }
     if (used) used->push_back({indicator, unit, point});
     return Val::of(point->value);
@@ -110,10 +124,9 @@ class RuleEvaluator {
     }
     if (node.kind == model::ExprKind::count) return Val::of(static_cast<double>(values.size()));
     if (values.empty()) {
-      return Val::none(fmt::format(
-          "no {} inside {} has an observation of {}",
-          rules_.levels[static_cast<std::size_t>(node.level)].name, unit_id(unit),
-          indicator_name(node.indicator)));
+      return Val::none(fmt::format("no {} inside {} has an observation of {}",
+                                   rules_.levels[static_cast<std::size_t>(node.level)].name,
+                                   unit_id(unit), indicator_name(node.indicator)));
     }
     switch (node.kind) {
       case model::ExprKind::sum:
@@ -153,9 +166,9 @@ class RuleEvaluator {
       case model::ExprKind::share: {
         const auto& units = snapshot_.descendants(unit, node.level);
         if (units.empty()) {
-          return Val::none(fmt::format(
-              "there is no {} inside {}",
-              rules_.levels[static_cast<std::size_t>(node.level)].name, unit_id(unit)));
+          return Val::none(fmt::format("there is no {} inside {}",
+                                       rules_.levels[static_cast<std::size_t>(node.level)].name,
+                                       unit_id(unit)));
         }
         std::size_t holding = 0;
         for (UnitIndex u : units) {
@@ -168,8 +181,8 @@ class RuleEvaluator {
       case model::ExprKind::ratio: {
         if (node.level == kNone) {
           return divide(latest(node.indicator, unit, as_of, used),
-                        latest(node.indicator2, unit, as_of, used),
-                        indicator_name(node.indicator2), unit);
+                        latest(node.indicator2, unit, as_of, used), indicator_name(node.indicator2),
+                        unit);
         }
         model::ExprNode sum_a = node;
         sum_a.kind = model::ExprKind::sum;
@@ -209,9 +222,15 @@ class RuleEvaluator {
             continue;
           }
           switch (node.ops[i]) {
-            case '+': acc.v += next.v; break;
-            case '-': acc.v -= next.v; break;
-            case '*': acc.v *= next.v; break;
+            case '+':
+              acc.v += next.v;
+              break;
+            case '-':
+              acc.v -= next.v;
+              break;
+            case '*':
+              acc.v *= next.v;
+              break;
             default:
               acc = divide(acc, next, "the divisor", unit);
               break;
@@ -227,19 +246,27 @@ class RuleEvaluator {
     // A tolerance for values stored as binary fractions (0.5 written as 50%).
     constexpr double kEpsilon = 1e-9;
     switch (op) {
-      case model::Comparator::ge: return lhs >= rhs - kEpsilon;
-      case model::Comparator::le: return lhs <= rhs + kEpsilon;
-      case model::Comparator::gt: return lhs > rhs + kEpsilon;
-      case model::Comparator::lt: return lhs < rhs - kEpsilon;
-      case model::Comparator::eq: return std::fabs(lhs - rhs) <= kEpsilon;
-      case model::Comparator::ne: return std::fabs(lhs - rhs) > kEpsilon;
-      case model::Comparator::between: return lhs >= rhs - kEpsilon && lhs <= upper + kEpsilon;
+      case model::Comparator::ge:
+        return lhs >= rhs - kEpsilon;
+      case model::Comparator::le:
+        return lhs <= rhs + kEpsilon;
+      case model::Comparator::gt:
+        return lhs > rhs + kEpsilon;
+      case model::Comparator::lt:
+        return lhs < rhs - kEpsilon;
+      case model::Comparator::eq:
+        return std::fabs(lhs - rhs) <= kEpsilon;
+      case model::Comparator::ne:
+        return std::fabs(lhs - rhs) > kEpsilon;
+      case model::Comparator::between:
+        return lhs >= rhs - kEpsilon && lhs <= upper + kEpsilon;
     }
     return false;
   }
 
   // 1 when the condition holds, 0 when not, or why it cannot be told.
-  Val condition(std::int32_t index, UnitIndex unit, Date as_of, std::vector<UsedPoint>* used) const {
+  Val condition(std::int32_t index, UnitIndex unit, Date as_of,
+                std::vector<UsedPoint>* used) const {
     const model::Condition& c = rules_.conditions[static_cast<std::size_t>(index)];
     const Val lhs = expr(c.lhs, unit, as_of, used);
     const Val rhs = expr(c.rhs, unit, as_of, used);
@@ -253,7 +280,7 @@ class RuleEvaluator {
   // One rule at one unit.
 
   // Distinct period ends of the series behind `used`, in (from, to] (or [from, to]).
-  std::vector<Date> observation_dates(const std::vector<UsedPoint>& used, Date from, Date to,
+  std::vector<Date> observation_dates(std::span<const UsedPoint> used, Date from, Date to,
                                       bool include_from) const {
     std::vector<std::pair<Index, UnitIndex>> series;
     series.reserve(used.size());
@@ -262,12 +289,12 @@ class RuleEvaluator {
     series.erase(std::unique(series.begin(), series.end()), series.end());
     std::vector<Date> dates;
     for (const auto& [indicator, unit] : series) {
-      const auto& points = snapshot_.series(indicator, unit);
+      const auto points = snapshot_.series(indicator, unit);
       // Points are ordered by end: start at the first one inside the window.
       auto it = std::lower_bound(points.begin(), points.end(), from,
-                                 [](const store::Point& p, Date d) { return p.end < d; });
-      for (; it != points.end() && it->end <= to; ++it) {
-        if (it->end > from || include_from) dates.push_back(it->end);
+                                 [](const store::Point& p, Date d) { return p.end() < d; });
+      for (; it != points.end() && it->end() <= to; ++it) {
+        if (it->end() > from || include_from) dates.push_back(it->end());
       }
     }
     std::sort(dates.begin(), dates.end());
@@ -288,12 +315,17 @@ class RuleEvaluator {
     r.unit = unit;
     if (rule.timing != model::Timing::none) r.deadline = rule.date;
 
-    const Val lhs = expr(cond.lhs, unit, at_, &r.used);
+    // The observations read, in a buffer reused from result to result; the result keeps
+    // a copy only when asked to.
+    std::vector<UsedPoint>& used = used_;
+    used.clear();
+    const Val lhs = expr(cond.lhs, unit, at_, &used);
     // The trend follows the left-hand side's own observation dates, not the target's.
-    const std::vector<UsedPoint> lhs_used = r.used;
-    const Val rhs = expr(cond.rhs, unit, at_, &r.used);
+    const std::size_t lhs_used_count = used.size();
+    const Val rhs = expr(cond.rhs, unit, at_, &used);
     Val upper = Val::of(0);
-    if (cond.op == model::Comparator::between) upper = expr(cond.upper, unit, at_, &r.used);
+    if (cond.op == model::Comparator::between) upper = expr(cond.upper, unit, at_, &used);
+    if (options_.keep_used) r.used = used;
     if (lhs.ok()) r.value = lhs.v;
     if (rhs.ok()) r.target = rhs.v;
     if (cond.op == model::Comparator::between && upper.ok()) r.upper = upper.v;
@@ -333,7 +365,7 @@ class RuleEvaluator {
     }
     if (rule.timing == model::Timing::from && holds) {
       // Every observation since the start date must satisfy it.
-      const auto dates = observation_dates(r.used, rule.date, at_, /*include_from=*/true);
+      const auto dates = observation_dates(used, rule.date, at_, /*include_from=*/true);
       if (dates.empty()) {
         holds.reset();
         no_data_why = fmt::format("nothing observed since {}", model::to_string(rule.date));
@@ -349,7 +381,7 @@ class RuleEvaluator {
       }
     }
 
-    const std::string stale_why = stale_reason(r);
+    const std::string stale_why = stale_reason(used);
     const bool stale = !stale_why.empty();
     const std::string now_text =
         r.value ? format_value(*r.value, cond.lhs) : std::string("no value");
@@ -380,26 +412,24 @@ class RuleEvaluator {
         break;
     }
     if (at_ > rule.date) {
-      return finish(RuleState::missed,
-                    fmt::format("{} on {}, required {} {} by {}", now_text, model::to_string(at_),
-                                model::to_string(cond.op), target_text,
-                                model::to_string(rule.date)));
+      return finish(RuleState::missed, fmt::format("{} on {}, required {} {} by {}", now_text,
+                                                   model::to_string(at_), model::to_string(cond.op),
+                                                   target_text, model::to_string(rule.date)));
     }
-    project(rule, cond, unit, lhs_used, r);
+    project(rule, cond, unit, std::span<const UsedPoint>(used.data(), lhs_used_count), r);
     const bool projected_meets =
         r.projected && compare(cond.op, *r.projected, *r.target, r.upper.value_or(0));
-    const bool in_window =
-        rule.warn_within && at_ >= model::subtract(rule.date, *rule.warn_within);
+    const bool in_window = rule.warn_within && at_ >= model::subtract(rule.date, *rule.warn_within);
     std::string reason = fmt::format("{} now, {} {} by {}", now_text, model::to_string(cond.op),
                                      target_text, model::to_string(rule.date));
     if (r.projected) reason += fmt::format("; projected {}", format_value(*r.projected, cond.lhs));
     if (r.rate_needed && r.rate_observed) {
-      const bool points = rules_.expressions[static_cast<std::size_t>(cond.lhs)].unit ==
-                          model::ValueUnit::percent;
+      const bool points =
+          rules_.expressions[static_cast<std::size_t>(cond.lhs)].unit == model::ValueUnit::percent;
       const double scale = points ? 100 : 1;
-      reason += fmt::format("; {:+.2g}{} per month needed, {:+.2g} observed",
-                            *r.rate_needed * scale, points ? " points" : "",
-                            *r.rate_observed * scale);
+      reason +=
+          fmt::format("; {:+.2g}{} per month needed, {:+.2g} observed", *r.rate_needed * scale,
+                      points ? " points" : "", *r.rate_observed * scale);
     }
     if (projected_meets && !in_window) return finish(RuleState::on_track, reason);
     if (in_window) {
@@ -411,7 +441,7 @@ class RuleEvaluator {
   // Least squares over the value at each observation date of the 12 months up to now,
   // projected to the deadline; with fewer than two points the projection is the value.
   void project(const model::Rule& rule, const model::Condition& cond, UnitIndex unit,
-               const std::vector<UsedPoint>& lhs_used, RuleResult& r) {
+               std::span<const UsedPoint> lhs_used, RuleResult& r) {
     const Date from = model::subtract(at_, {12, model::Duration::Unit::month});
     std::vector<std::pair<Date, double>> points;
     for (Date d : observation_dates(lhs_used, from, at_, /*include_from=*/false)) {
@@ -451,16 +481,16 @@ class RuleEvaluator {
 
   // Stale when, for some indicator read, its newest observation used is older than the
   // indicator's `stale after`.
-  std::string stale_reason(const RuleResult& r) const {
+  std::string stale_reason(std::span<const UsedPoint> used) const {
     // Newest point per indicator; rules read few indicators, so a flat list will do.
     std::vector<std::pair<Index, Date>> newest;
-    for (const UsedPoint& u : r.used) {
+    for (const UsedPoint& u : used) {
       auto it = std::find_if(newest.begin(), newest.end(),
                              [&](const auto& entry) { return entry.first == u.indicator; });
       if (it == newest.end()) {
-        newest.emplace_back(u.indicator, u.point->end);
-      } else if (u.point->end > it->second) {
-        it->second = u.point->end;
+        newest.emplace_back(u.indicator, u.point->end());
+      } else if (u.point->end() > it->second) {
+        it->second = u.point->end();
       }
     }
     for (const auto& [indicator, end] : newest) {
@@ -503,7 +533,8 @@ class RuleEvaluator {
       r.chain = std::move(chain);
       if (!r.chain.empty()) {
         std::string names = name;
-        for (Index t : r.chain) names += " \u2190 " + rules_.tasks[static_cast<std::size_t>(t)].name;
+        for (Index t : r.chain)
+          names += " \u2190 " + rules_.tasks[static_cast<std::size_t>(t)].name;
         why += fmt::format(" (chain: {})", names);
       }
       return why;
@@ -516,13 +547,14 @@ class RuleEvaluator {
   const std::vector<TaskResult>& tasks_;
   Date at_;
   const EvaluateOptions& options_;
+  std::vector<UsedPoint> used_;
 };
 
 // ---------------------------------------------------------------------------------------
 // Tasks: a forward pass in topological order.
 
-std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules,
-                                       const store::Snapshot& snapshot, Date at) {
+std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                                       Date at) {
   std::vector<TaskResult> results(rules.tasks.size());
   for (Index t : rules.graph.task_order) {
     const model::Task& task = rules.tasks[static_cast<std::size_t>(t)];
@@ -543,15 +575,17 @@ std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules,
       r.progress = 1;
       r.earliest_finish = r.reported_on;
       if (task.due && *r.reported_on > *task.due) {
-        finish(TaskState::done_late, fmt::format("done on {}, due {}", model::to_string(*r.reported_on),
-                                                 model::to_string(*task.due)));
+        finish(TaskState::done_late,
+               fmt::format("done on {}, due {}", model::to_string(*r.reported_on),
+                           model::to_string(*task.due)));
       } else {
         finish(TaskState::done, fmt::format("done on {}", model::to_string(*r.reported_on)));
       }
       continue;
     }
     if (r.reported == model::TaskStatus::cancelled) {
-      finish(TaskState::cancelled, fmt::format("cancelled on {}", model::to_string(*r.reported_on)));
+      finish(TaskState::cancelled,
+             fmt::format("cancelled on {}", model::to_string(*r.reported_on)));
       continue;
     }
     // Earliest start: now, or when the last unfinished predecessor finishes.
@@ -585,7 +619,8 @@ std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules,
              fmt::format("reported blocked on {}", model::to_string(*r.reported_on)));
     } else if (blocking_predecessor) {
       const Index p = blocking_predecessor->task;
-      r.root_cause = blocking_predecessor->root_cause == kNone ? p : blocking_predecessor->root_cause;
+      r.root_cause =
+          blocking_predecessor->root_cause == kNone ? p : blocking_predecessor->root_cause;
       r.chain.push_back(p);
       r.chain.insert(r.chain.end(), blocking_predecessor->chain.begin(),
                      blocking_predecessor->chain.end());
@@ -597,15 +632,14 @@ std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules,
         r.chain.push_back(c);
       }
       r.root_cause = r.chain.empty() ? t : r.chain.back();
-      finish(TaskState::at_risk, fmt::format("earliest finish {}, due {}",
-                                             model::to_string(*r.earliest_finish),
-                                             model::to_string(*task.due)));
+      finish(TaskState::at_risk,
+             fmt::format("earliest finish {}, due {}", model::to_string(*r.earliest_finish),
+                         model::to_string(*task.due)));
     } else {
-      finish(TaskState::on_track,
-             task.due ? fmt::format("earliest finish {}, due {}",
-                                    model::to_string(*r.earliest_finish),
-                                    model::to_string(*task.due))
-                      : std::string("no due date"));
+      finish(TaskState::on_track, task.due ? fmt::format("earliest finish {}, due {}",
+                                                         model::to_string(*r.earliest_finish),
+                                                         model::to_string(*task.due))
+                                           : std::string("no due date"));
     }
   }
   return results;
@@ -621,7 +655,8 @@ std::vector<PlanResult> evaluate_plans(const model::RuleSet& rules,
   };
   for (const TaskResult& task : tasks) {
     const Index plan = rules.tasks[static_cast<std::size_t>(task.task)].part_of;
-    if (plan != kNone) own[static_cast<std::size_t>(plan)] = worst(own[static_cast<std::size_t>(plan)], task.state);
+    if (plan != kNone)
+      own[static_cast<std::size_t>(plan)] = worst(own[static_cast<std::size_t>(plan)], task.state);
   }
   // A plan also takes the state of the plans that implement it (acyclic, so memoised
   // recursion terminates; depth is bounded by the number of plans).
@@ -651,7 +686,7 @@ std::vector<PlanResult> evaluate_plans(const model::RuleSet& rules,
 }  // namespace
 
 std::string_view to_string(RuleState state) {
-  static constexpr std::string_view kNames[] = {"met",     "on_track", "at_risk", "missed",
+  static constexpr std::string_view kNames[] = {"met",     "on_track", "at_risk",  "missed",
                                                 "not_yet", "ok",       "violated", "no_data",
                                                 "stale",   "blocked",  "error"};
   return kNames[static_cast<int>(state)];
@@ -672,13 +707,20 @@ std::optional<RuleState> parse_rule_state(std::string_view text) {
 
 int badness(TaskState state) {
   switch (state) {
-    case TaskState::cancelled: return 0;
-    case TaskState::done: return 1;
-    case TaskState::done_late: return 2;
-    case TaskState::on_track: return 3;
-    case TaskState::at_risk: return 4;
-    case TaskState::blocked: return 5;
-    case TaskState::overdue: return 6;
+    case TaskState::cancelled:
+      return 0;
+    case TaskState::done:
+      return 1;
+    case TaskState::done_late:
+      return 2;
+    case TaskState::on_track:
+      return 3;
+    case TaskState::at_risk:
+      return 4;
+    case TaskState::blocked:
+      return 5;
+    case TaskState::overdue:
+      return 6;
   }
   return 0;
 }
@@ -689,9 +731,48 @@ Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, m
   results.at = at;
   results.tasks = evaluate_tasks(rules, snapshot, at);
   results.plans = evaluate_plans(rules, results.tasks);
-  RuleEvaluator evaluator(rules, snapshot, results.tasks, at, options);
-  for (std::size_t i = 0; i < rules.rules.size(); ++i) {
-    evaluator.evaluate_rule(static_cast<Index>(i), results.rules);
+  // Every result's place is known up front, so the rules split into contiguous blocks
+  // that threads fill in place, with no locking and the same order as one thread.
+  const std::size_t rule_count = rules.rules.size();
+  std::vector<std::size_t> offset(rule_count + 1, 0);
+  {
+    RuleEvaluator counter(rules, snapshot, results.tasks, at, options);
+    for (std::size_t i = 0; i < rule_count; ++i) {
+      offset[i + 1] = offset[i] + counter.result_count(static_cast<Index>(i));
+    }
+  }
+  results.rules.resize(offset[rule_count]);
+  const auto evaluate_block = [&](std::size_t first, std::size_t last) {
+    RuleEvaluator evaluator(rules, snapshot, results.tasks, at, options);
+    for (std::size_t i = first; i < last; ++i) {
+      evaluator.evaluate_rule(static_cast<Index>(i), results.rules.data() + offset[i]);
+    }
+  };
+  // Blocks of about equal result counts. Left to itself it uses every core, but one
+  // thread per few thousand results at most: below that threads cost more than they save.
+  const std::size_t automatic = std::min<std::size_t>(
+      std::max(1u, std::thread::hardware_concurrency()), offset[rule_count] / 4096 + 1);
+  const auto threads = static_cast<unsigned>(std::clamp<std::size_t>(
+      options.threads != 0 ? options.threads : automatic, 1, std::max<std::size_t>(rule_count, 1)));
+  if (threads <= 1) {
+    evaluate_block(0, rule_count);
+    return results;
+  }
+  std::vector<std::size_t> bounds{0};
+  for (unsigned t = 1; t < threads; ++t) {
+    const std::size_t goal = offset[rule_count] * t / threads;
+    bounds.push_back(static_cast<std::size_t>(
+        std::lower_bound(offset.begin() + static_cast<std::ptrdiff_t>(bounds.back()),
+                         offset.end() - 1, goal) -
+        offset.begin()));
+  }
+  bounds.push_back(rule_count);
+  {
+    std::vector<std::jthread> workers;
+    for (unsigned t = 1; t < threads; ++t) {
+      workers.emplace_back(evaluate_block, bounds[t], bounds[t + 1]);
+    }
+    evaluate_block(bounds[0], bounds[1]);
   }
   return results;
 }

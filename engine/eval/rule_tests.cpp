@@ -17,15 +17,10 @@ store::Snapshot snapshot_of(const model::RuleSet& rules, const model::TestCase& 
       snapshot.set_parent(snapshot.find_unit(unit.id), snapshot.find_unit(unit.parent));
     }
   }
-  const std::int32_t source = snapshot.intern("test \"" + test.name + "\"");
   for (const model::TestObservation& observation : test.observations) {
     store::Point point;
-    point.start = observation.period.first;
-    point.end = observation.period.last;
+    point.set_period(observation.period.first, observation.period.last);
     point.value = observation.value;
-    point.source = source;
-    point.input = snapshot.intern(test.source.file);
-    point.input_line = static_cast<std::int32_t>(test.source.line);
     snapshot.add_point(observation.indicator, snapshot.find_unit(observation.unit), point);
   }
   for (const model::TestStatus& status : test.statuses) {

@@ -285,9 +285,9 @@ class Builder {
     std::string text = value_text(cond.lhs, *r.value);
     const model::ExprNode& lhs = item(rules_.expressions, cond.lhs);
     if (lhs.kind == model::ExprKind::latest && r.used.size() == 1 && r.used[0].point &&
-        r.used[0].point->numerator() && r.used[0].point->denominator()) {
-      text += fmt::format(" ({}/{})", format_number(*r.used[0].point->numerator()),
-                          format_number(*r.used[0].point->denominator()));
+        snapshot_.numerator(*r.used[0].point) && snapshot_.denominator(*r.used[0].point)) {
+      text += fmt::format(" ({}/{})", format_number(*snapshot_.numerator(*r.used[0].point)),
+                          format_number(*snapshot_.denominator(*r.used[0].point)));
     }
     return text;
   }
@@ -365,8 +365,8 @@ class Builder {
         std::map<Index, model::Date> newest;
         for (const eval::UsedPoint& u : r.used) {
           if (!u.point) continue;
-          auto [it, inserted] = newest.emplace(u.indicator, u.point->end);
-          if (!inserted && u.point->end > it->second) it->second = u.point->end;
+          auto [it, inserted] = newest.emplace(u.indicator, u.point->end());
+          if (!inserted && u.point->end() > it->second) it->second = u.point->end();
         }
         if (newest.empty()) return {};
         model::Date oldest = newest.begin()->second;

@@ -1,13 +1,19 @@
 #include "store/snapshot.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <string_view>
+#include <thread>
 
 namespace tiendo::store {
 
 namespace {
-const std::vector<Point> kNoPoints;
 const std::vector<StatusEvent> kNoEvents;
 const std::vector<UnitIndex> kNoUnits;
 const std::string kEmpty;
@@ -32,6 +38,33 @@ std::optional<model::Date> parse_iso(std::string_view text) {
   if (!ymd.ok()) return std::nullopt;
   return model::Date{ymd};
 }
+
+// A store has few distinct period dates and millions of rows: remember the last few
+// parsed, by their exact text.
+class DayCache {
+ public:
+  std::optional<model::Date> parse(std::string_view text) {
+    if (text.size() != 10) return parse_iso(text);
+    std::uint64_t head = 0;
+    std::uint16_t tail = 0;
+    std::memcpy(&head, text.data(), 8);
+    std::memcpy(&tail, text.data() + 8, 2);
+    Entry& entry = entries_[(head * 0x9E3779B97F4A7C15ull + tail) >> 58];
+    if (entry.valid && entry.head == head && entry.tail == tail) return entry.day;
+    const auto day = parse_iso(text);
+    if (day) entry = {head, tail, true, *day};
+    return day;
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t head = 0;
+    std::uint16_t tail = 0;
+    bool valid = false;
+    model::Date day;
+  };
+  std::array<Entry, 64> entries_{};
+};
 }  // namespace
 
 UnitIndex Snapshot::add_unit(SnapshotUnit unit) {
@@ -41,8 +74,44 @@ UnitIndex Snapshot::add_unit(SnapshotUnit unit) {
   return index;
 }
 
-void Snapshot::add_point(model::Index indicator, UnitIndex unit, Point point) {
-  series_[key(indicator, unit)].push_back(point);
+std::int32_t Snapshot::series_id(model::Index indicator, UnitIndex unit) {
+  const auto i = static_cast<std::size_t>(indicator);
+  if (series_of_.size() <= i) series_of_.resize(i + 1);
+  std::vector<std::int32_t>& by_unit = series_of_[i];
+  if (by_unit.size() <= static_cast<std::size_t>(unit)) {
+    by_unit.resize(std::max(units_.size(), static_cast<std::size_t>(unit) + 1), -1);
+  }
+  std::int32_t& id = by_unit[static_cast<std::size_t>(unit)];
+  if (id < 0) id = series_count_++;
+  return id;
+}
+
+void Snapshot::add_point(model::Index indicator, UnitIndex unit, Point point,
+                         std::optional<double> numerator, std::optional<double> denominator) {
+  if (numerator || denominator) {
+    constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+    point.fraction = static_cast<std::int32_t>(fractions_.size());
+    fractions_.emplace_back(numerator.value_or(kNaN), denominator.value_or(kNaN));
+  }
+  if (pending_.empty()) pending_.emplace_back();
+  pending_.back().series.push_back(series_id(indicator, unit));
+  pending_.back().points.push_back(point);
+}
+
+void Snapshot::add_batch(PointBatch batch) {
+  const auto fraction_base = static_cast<std::int32_t>(fractions_.size());
+  fractions_.insert(fractions_.end(), batch.fractions.begin(), batch.fractions.end());
+  Pending pending;
+  pending.series.reserve(batch.points.size());
+  for (std::size_t i = 0; i < batch.points.size(); ++i) {
+    Point& point = batch.points[i];
+    if (point.fraction >= 0) point.fraction += fraction_base;
+    pending.series.push_back(series_id(batch.series[i].first, batch.series[i].second));
+  }
+  pending.points = std::move(batch.points);
+  // add_point keeps appending to the last batch: give it a fresh one after this.
+  pending_.push_back(std::move(pending));
+  pending_.emplace_back();
 }
 
 void Snapshot::add_status(model::Index task, StatusEvent event) {
@@ -53,32 +122,54 @@ void Snapshot::add_status(model::Index task, StatusEvent event) {
 }
 
 std::int32_t Snapshot::intern(const std::string& text) {
-  const auto [it, inserted] =
-      string_ids_.emplace(text, static_cast<std::int32_t>(strings_.size()));
+  const auto [it, inserted] = string_ids_.emplace(text, static_cast<std::int32_t>(strings_.size()));
   if (inserted) strings_.push_back(text);
   return it->second;
 }
 
 void Snapshot::finish(std::size_t task_count) {
   if (statuses_.size() < task_count) statuses_.resize(task_count);
-  point_count_ = 0;
-  for (auto& [k, points] : series_) {
-    std::sort(points.begin(), points.end(), [](const Point& a, const Point& b) {
-      if (a.end != b.end) return a.end < b.end;
-      if (a.start != b.start) return a.start < b.start;
+  // Counting sort of the pending points by series, freeing each batch once moved.
+  series_begin_.assign(static_cast<std::size_t>(series_count_) + 1, 0);
+  std::size_t total = 0;
+  for (const Pending& batch : pending_) {
+    for (const std::int32_t s : batch.series) ++series_begin_[static_cast<std::size_t>(s) + 1];
+    total += batch.points.size();
+  }
+  for (std::size_t s = 1; s < series_begin_.size(); ++s) series_begin_[s] += series_begin_[s - 1];
+  {
+    std::vector<std::int32_t> next(series_begin_.begin(), series_begin_.end() - 1);
+    points_.resize(total);
+    for (Pending& batch : pending_) {
+      for (std::size_t i = 0; i < batch.points.size(); ++i) {
+        const auto s = static_cast<std::size_t>(batch.series[i]);
+        points_[static_cast<std::size_t>(next[s]++)] = batch.points[i];
+      }
+      batch = Pending{};
+    }
+    pending_.clear();
+  }
+  // Order each series by period and keep the last, highest revision of each period,
+  // closing the gaps as it goes.
+  std::size_t kept = 0;
+  for (std::size_t s = 0; s + 1 < series_begin_.size(); ++s) {
+    const auto begin = points_.begin() + series_begin_[s];
+    const auto end = points_.begin() + series_begin_[s + 1];
+    std::sort(begin, end, [](const Point& a, const Point& b) {
+      if (a.last_day != b.last_day) return a.last_day < b.last_day;
+      if (a.first_day != b.first_day) return a.first_day < b.first_day;
       return a.revision < b.revision;
     });
-    // Of each period keep the last, highest revision.
-    std::size_t kept = 0;
-    for (std::size_t i = 0; i < points.size(); ++i) {
-      const bool superseded = i + 1 < points.size() && points[i + 1].start == points[i].start &&
-                              points[i + 1].end == points[i].end;
-      if (!superseded) points[kept++] = points[i];
+    series_begin_[s] = static_cast<std::int32_t>(kept);
+    for (auto it = begin; it != end; ++it) {
+      const bool superseded = it + 1 != end && (it + 1)->first_day == it->first_day &&
+                              (it + 1)->last_day == it->last_day;
+      if (!superseded) points_[kept++] = *it;
     }
-    points.resize(kept);
-    points.shrink_to_fit();
-    point_count_ += kept;
   }
+  series_begin_.back() = static_cast<std::int32_t>(kept);
+  points_.resize(kept);
+  points_.shrink_to_fit();
   for (auto& events : statuses_) {
     std::stable_sort(events.begin(), events.end(),
                      [](const StatusEvent& a, const StatusEvent& b) { return a.date < b.date; });
@@ -122,9 +213,32 @@ const std::vector<UnitIndex>& Snapshot::units_at(model::Index level) const {
   return by_level_[static_cast<std::size_t>(level)];
 }
 
-const std::vector<Point>& Snapshot::series(model::Index indicator, UnitIndex unit) const {
-  const auto it = series_.find(key(indicator, unit));
-  return it == series_.end() ? kNoPoints : it->second;
+std::span<const Point> Snapshot::series(model::Index indicator, UnitIndex unit) const {
+  if (indicator < 0 || unit < 0 || static_cast<std::size_t>(indicator) >= series_of_.size()) {
+    return {};
+  }
+  const std::vector<std::int32_t>& by_unit = series_of_[static_cast<std::size_t>(indicator)];
+  if (static_cast<std::size_t>(unit) >= by_unit.size()) return {};
+  const std::int32_t s = by_unit[static_cast<std::size_t>(unit)];
+  if (s < 0 || static_cast<std::size_t>(s) + 1 >= series_begin_.size()) return {};
+  return std::span<const Point>(points_.data() + series_begin_[static_cast<std::size_t>(s)],
+                                points_.data() + series_begin_[static_cast<std::size_t>(s) + 1]);
+}
+
+std::optional<double> Snapshot::numerator(const Point& point) const {
+  if (point.fraction < 0 || static_cast<std::size_t>(point.fraction) >= fractions_.size()) {
+    return std::nullopt;
+  }
+  const double v = fractions_[static_cast<std::size_t>(point.fraction)].first;
+  return std::isnan(v) ? std::nullopt : std::optional<double>(v);
+}
+
+std::optional<double> Snapshot::denominator(const Point& point) const {
+  if (point.fraction < 0 || static_cast<std::size_t>(point.fraction) >= fractions_.size()) {
+    return std::nullopt;
+  }
+  const double v = fractions_[static_cast<std::size_t>(point.fraction)].second;
+  return std::isnan(v) ? std::nullopt : std::optional<double>(v);
 }
 
 const std::vector<StatusEvent>& Snapshot::statuses(model::Index task) const {
@@ -137,7 +251,82 @@ const std::string& Snapshot::text(std::int32_t index) const {
   return strings_[static_cast<std::size_t>(index)];
 }
 
-DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules) {
+// The observations with ids in [first, last] of indicators the rule set declares, at
+// units the snapshot has.
+DbResult<PointBatch> read_observations(Database& db, const model::RuleSet& rules,
+                                       const Snapshot& snapshot, std::int64_t first,
+                                       std::int64_t last) {
+  PointBatch batch;
+  // Pages reserved and never written cost no memory; ids are a close bound on rows.
+  const auto expected =
+      static_cast<std::size_t>(std::clamp<std::int64_t>(last - first + 1, 0, 1 << 27));
+  batch.points.reserve(expected);
+  batch.series.reserve(expected);
+  Statement observations = db.prepare(R"sql(
+SELECT indicator, unit, period_start, period_end, value, numerator, denominator, revision, id
+FROM observations WHERE id BETWEEN ? AND ?)sql");
+  observations.bind(1, first);
+  observations.bind(2, last);
+  std::string last_indicator;
+  std::string last_unit_id;
+  model::Index indicator = model::kNone;
+  UnitIndex unit = -1;
+  DayCache days;
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  while (observations.step()) {
+    const std::string_view name = observations.column_view(0);
+    if (name != last_indicator) {
+      last_indicator.assign(name);
+      indicator = rules.find_indicator(name);
+    }
+    const std::string_view unit_id = observations.column_view(1);
+    if (unit_id != last_unit_id) {
+      last_unit_id.assign(unit_id);
+      unit = snapshot.find_unit(last_unit_id);
+    }
+    if (indicator == model::kNone || unit < 0) continue;
+    const auto start = days.parse(observations.column_view(2));
+    const auto end = days.parse(observations.column_view(3));
+    if (!start || !end) continue;  // ingest writes only ISO days
+    Point point;
+    point.set_period(*start, *end);
+    point.value = observations.column_double(4);
+    const bool has_numerator = !observations.column_is_null(5);
+    const bool has_denominator = !observations.column_is_null(6);
+    if (has_numerator || has_denominator) {
+      point.fraction = static_cast<std::int32_t>(batch.fractions.size());
+      batch.fractions.emplace_back(has_numerator ? observations.column_double(5) : kNaN,
+                                   has_denominator ? observations.column_double(6) : kNaN);
+    }
+    point.revision = static_cast<std::int32_t>(observations.column_int(7));
+    point.row = observations.column_int(8);
+    batch.points.push_back(point);
+    batch.series.emplace_back(indicator, unit);
+  }
+  if (observations.error()) return *observations.error();
+  return batch;
+}
+
+DbResult<Provenance> provenance(Database& db, std::int64_t row) {
+  Statement query = db.prepare(
+      "SELECT ifnull(source, ''), input, input_line, ingested_at FROM observations WHERE id = ?");
+  query.bind(1, row);
+  Provenance p;
+  if (query.step()) {
+    p.source = query.column_text(0);
+    p.input = query.column_text(1);
+    p.input_line = query.column_int(2);
+    p.ingested_at = query.column_text(3);
+  } else if (query.error()) {
+    return *query.error();
+  } else {
+    return DbError{fmt::format("observation {} is not in the store", row)};
+  }
+  return p;
+}
+
+DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
+                                 const LoadOptions& options) {
   Snapshot snapshot;
   Statement units = db.prepare("SELECT id, name, level, ifnull(parent, '') FROM units");
   std::vector<std::pair<UnitIndex, std::string>> parents;
@@ -154,60 +343,48 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules) {
   if (units.error()) return *units.error();
   for (const auto& [unit, parent] : parents) snapshot.set_parent(unit, snapshot.find_unit(parent));
 
-  // One scan in table order (the cheapest read); finish() sorts each series and keeps
-  // the latest revision of each period.
-  Statement observations = db.prepare(R"sql(
-SELECT indicator, unit, period_start, period_end, value, numerator, denominator, revision,
-  source, input, input_line
-FROM observations)sql");
-  std::string last_indicator;
-  std::string last_unit_id;
-  model::Index indicator = model::kNone;
-  UnitIndex unit = -1;
-  std::string last_source;
-  std::int32_t last_source_id = -1;
-  std::string last_input;
-  std::int32_t last_input_id = -1;
-  // The same few strings repeat on every row: compare before interning.
-  const auto intern_if_new = [&](std::string_view text, std::string& last, std::int32_t& id) {
-    if (text != last) {
-      last.assign(text);
-      id = text.empty() ? -1 : snapshot.intern(last);
-    }
-    return id;
-  };
-  while (observations.step()) {
-    const std::string_view name = observations.column_view(0);
-    if (name != last_indicator) {
-      last_indicator.assign(name);
-      indicator = rules.find_indicator(name);
-    }
-    const std::string_view unit_id = observations.column_view(1);
-    if (unit_id != last_unit_id) {
-      last_unit_id.assign(unit_id);
-      unit = snapshot.find_unit(last_unit_id);
-    }
-    if (indicator == model::kNone || unit < 0) continue;
-    const auto start = parse_iso(observations.column_view(2));
-    const auto end = parse_iso(observations.column_view(3));
-    if (!start || !end) continue;  // ingest writes only ISO days
-    Point point;
-    point.start = *start;
-    point.end = *end;
-    point.value = observations.column_double(4);
-    if (!observations.column_is_null(5)) {
-      point.numerator_f = observations.column_double(5);
-    }
-    if (!observations.column_is_null(6)) {
-      point.denominator_f = observations.column_double(6);
-    }
-    point.revision = static_cast<std::int32_t>(observations.column_int(7));
-    point.source = intern_if_new(observations.column_view(8), last_source, last_source_id);
-    point.input = intern_if_new(observations.column_view(9), last_input, last_input_id);
-    point.input_line = static_cast<std::int32_t>(observations.column_int(10));
-    snapshot.add_point(indicator, unit, point);
+  // Reading the observations is most of loading, and on a file database it is split
+  // into id ranges that separate connections read in parallel. The table is append-only
+  // and has one writer at a time, so the rows up to the largest id seen here are exactly
+  // the ones committed now: later rows are left for the next load.
+  std::int64_t max_id = 0;
+  {
+    Statement rows = db.prepare("SELECT ifnull(max(id), 0) FROM observations");
+    if (rows.step()) max_id = rows.column_int(0);
+    if (rows.error()) return *rows.error();
   }
-  if (observations.error()) return *observations.error();
+  constexpr std::int64_t kRowsPerThread = 250000;
+  const bool in_memory = db.path().empty() || db.path() == ":memory:";
+  const auto automatic = std::clamp<std::int64_t>(
+      max_id / kRowsPerThread, 1, std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 4));
+  const std::int64_t threads =
+      in_memory ? 1
+                : std::clamp<std::int64_t>(options.threads == 0 ? automatic : options.threads, 1,
+                                           std::max<std::int64_t>(max_id, 1));
+  const auto first_id = [&](std::int64_t t) { return max_id * t / threads + 1; };
+  std::vector<std::optional<DbResult<PointBatch>>> batches(static_cast<std::size_t>(threads));
+  {
+    std::vector<std::jthread> workers;
+    for (std::int64_t t = 1; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        auto& out = batches[static_cast<std::size_t>(t)];
+        auto opened = Database::open(db.path());
+        if (auto* error = std::get_if<DbError>(&opened)) {
+          out = *error;
+          return;
+        }
+        out = read_observations(std::get<Database>(opened), rules, snapshot, first_id(t),
+                                first_id(t + 1) - 1);
+      });
+    }
+    // The calling thread reads the first range on its own connection.
+    batches[0] = read_observations(db, rules, snapshot, first_id(0), first_id(1) - 1);
+  }
+  for (auto& batch : batches) {
+    if (auto* error = std::get_if<DbError>(&*batch)) return *error;
+    snapshot.add_batch(std::move(std::get<PointBatch>(*batch)));
+    batch.reset();
+  }
 
   Statement statuses =
       db.prepare("SELECT task, status, date, progress, ifnull(note, '') FROM task_status");

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,24 +28,30 @@ struct SnapshotUnit {
   UnitIndex parent = -1;
 };
 
-// One observation (its latest revision). Kept small: a snapshot holds millions.
+// One observation (its latest revision). Kept small (32 bytes): a snapshot holds millions.
+// Where it came from (source, file and line) stays in the store, under `row`.
 struct Point {
-  model::Date start;
-  model::Date end;
+  std::int32_t first_day = 0;  // the period, as days since 1970-01-01
+  std::int32_t last_day = 0;
   double value = 0;
+  std::int64_t row = 0;  // the observation's id in the store; 0 when not from a store
   std::int32_t revision = 1;
-  std::int32_t source = -1;  // index into Snapshot::strings, -1 for none
-  std::int32_t input = -1;   // file the row came from, index into Snapshot::strings
-  std::int32_t input_line = 0;
-  // "392/505" as ingested; NaN when the value was not given as a fraction.
-  double numerator_f = std::numeric_limits<double>::quiet_NaN();
-  double denominator_f = std::numeric_limits<double>::quiet_NaN();
-  std::optional<double> numerator() const {
-    return std::isnan(numerator_f) ? std::nullopt : std::optional<double>(numerator_f);
+  std::int32_t fraction = -1;  // "392/505" as ingested: index into the snapshot's fractions
+
+  model::Date start() const { return model::Date{std::chrono::days{first_day}}; }
+  model::Date end() const { return model::Date{std::chrono::days{last_day}}; }
+  void set_period(model::Date start, model::Date end) {
+    first_day = static_cast<std::int32_t>(start.time_since_epoch().count());
+    last_day = static_cast<std::int32_t>(end.time_since_epoch().count());
   }
-  std::optional<double> denominator() const {
-    return std::isnan(denominator_f) ? std::nullopt : std::optional<double>(denominator_f);
-  }
+};
+
+// Points gathered apart (by a loading thread) and handed to a snapshot in one piece.
+struct PointBatch {
+  std::vector<Point> points;
+  std::vector<std::pair<model::Index, UnitIndex>> series;  // (indicator, unit) of each point
+  // The points' `fraction` fields index this; NaN for a half not given.
+  std::vector<std::pair<double, double>> fractions;
 };
 
 struct StatusEvent {
@@ -58,10 +65,17 @@ class Snapshot {
  public:
   // Adds a unit; parents must be added first (or set later with set_parent).
   UnitIndex add_unit(SnapshotUnit unit);
-  void set_parent(UnitIndex unit, UnitIndex parent) { units_[static_cast<std::size_t>(unit)].parent = parent; }
-  // Adds an observation of indicator `indicator` at `unit`; call finish() after the last.
-  void add_point(model::Index indicator, UnitIndex unit, Point point);
+  void set_parent(UnitIndex unit, UnitIndex parent) {
+    units_[static_cast<std::size_t>(unit)].parent = parent;
+  }
+  // Adds an observation of indicator `indicator` at `unit`, with the fraction it was given
+  // as if any; call finish() after the last.
+  void add_point(model::Index indicator, UnitIndex unit, Point point,
+                 std::optional<double> numerator = std::nullopt,
+                 std::optional<double> denominator = std::nullopt);
   void add_status(model::Index task, StatusEvent event);
+  // Adds many points at once; their fraction indexes refer to the batch's fractions.
+  void add_batch(PointBatch batch);
   std::int32_t intern(const std::string& text);
   // Sorts the series, keeps the highest revision of each period, and builds the level
   // indexes. Call once, after adding everything.
@@ -75,34 +89,59 @@ class Snapshot {
   // Every unit of `level`, in id order.
   const std::vector<UnitIndex>& units_at(model::Index level) const;
   // Observations of `indicator` at `unit`, by period end (empty if none).
-  const std::vector<Point>& series(model::Index indicator, UnitIndex unit) const;
+  std::span<const Point> series(model::Index indicator, UnitIndex unit) const;
+  // The fraction a point was ingested as ("392/505"), when it was.
+  std::optional<double> numerator(const Point& point) const;
+  std::optional<double> denominator(const Point& point) const;
   // Status events of `task`, by date (empty if none).
   const std::vector<StatusEvent>& statuses(model::Index task) const;
   const std::string& text(std::int32_t index) const;
-  std::size_t point_count() const { return point_count_; }
+  std::size_t point_count() const { return points_.size(); }
 
  private:
-  static std::uint64_t key(model::Index indicator, UnitIndex unit) {
-    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(indicator)) << 32) |
-           static_cast<std::uint32_t>(unit);
-  }
+  // Points arrive in any order (table order from the store); finish() groups them by
+  // series with a counting sort into one exactly sized array, so a snapshot of millions
+  // of points carries no per-series allocation or growth slack.
+  std::int32_t series_id(model::Index indicator, UnitIndex unit);
 
   std::vector<SnapshotUnit> units_;
   std::unordered_map<std::string, UnitIndex> unit_ids_;
   std::vector<UnitIndex> roots_;
-  std::unordered_map<std::uint64_t, std::vector<Point>> series_;
+  struct Pending {
+    std::vector<Point> points;         // added, not yet grouped
+    std::vector<std::int32_t> series;  // the series of each
+  };
+  std::vector<Pending> pending_;                      // the last one takes add_point's points
+  std::vector<Point> points_;                         // every series, one after another
+  std::vector<std::int32_t> series_begin_;            // series s is [begin[s], begin[s + 1])
+  std::vector<std::vector<std::int32_t>> series_of_;  // [indicator][unit] -> series, -1 if none
+  std::int32_t series_count_ = 0;
+  std::vector<std::pair<double, double>> fractions_;  // NaN for a missing half
   std::vector<std::vector<StatusEvent>> statuses_;
   std::vector<std::vector<std::vector<UnitIndex>>> descendants_;  // [unit][level]
   std::vector<std::vector<UnitIndex>> by_level_;
   std::vector<std::string> strings_;
   std::unordered_map<std::string, std::int32_t> string_ids_;
-  std::size_t point_count_ = 0;
   std::size_t level_count_ = 0;
 };
+
+// Where an observation came from, as the store keeps it.
+struct Provenance {
+  std::string source;  // empty when none was given
+  std::string input;   // the file it was ingested from
+  std::int64_t input_line = 0;
+  std::string ingested_at;
+};
+DbResult<Provenance> provenance(Database& db, std::int64_t row);
 
 // Reads the units, the latest revision of every observation of an indicator of
 // `rules`, and every status event of its tasks. Observations of indicators the rule set
 // does not declare are left out. Levels are matched by name.
-DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules);
+struct LoadOptions {
+  // Connections reading observations in parallel; 0 picks by table size and cores.
+  unsigned threads = 0;
+};
+DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
+                                 const LoadOptions& options = {});
 
 }  // namespace tiendo::store

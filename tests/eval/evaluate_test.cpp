@@ -4,6 +4,7 @@
 // builds its rule set from rules text and its snapshot by hand, then calls
 // eval::evaluate directly.
 #include "eval/evaluate.hpp"
+#include "eval/present.hpp"
 
 #include <gtest/gtest.h>
 
@@ -103,6 +104,7 @@ class Evaluation {
   bool ok() const { return ok_; }
   const model::RuleSet& rules() const { return rules_; }
   const Results& results() const { return results_; }
+  const store::Snapshot& snapshot() const { return snapshot_; }
 
   model::Index task_index(std::string_view name) const {
     const model::Index index = rules_.find_task(name);
@@ -197,8 +199,7 @@ class Evaluation {
       EXPECT_GE(unit, 0) << "no unit " << spec.unit;
       const model::Period p = period(spec.period);
       store::Point point;
-      point.start = p.first;
-      point.end = p.last;
+      point.set_period(p.first, p.last);
       point.value = spec.value;
       snapshot_.add_point(indicator, unit, point);
     }
@@ -1028,6 +1029,21 @@ TEST(EvalScope, AggregatesOverTheCommunesOfEachDistrict) {
   const RuleResult* avg = e.rule("district_avg", "d04");
   ASSERT_NE(avg, nullptr);
   expect_figure("d04 avg", avg->value, 41);
+}
+
+// Rules are split into blocks that threads evaluate in place: the results and their
+// order are the same whatever the number of threads.
+TEST(EvalThreads, SameResultsOnAnyNumberOfThreads) {
+  const Evaluation e(std::string(kPreamble) + kScopeRules, scope_world(), "2022-09-30");
+  ASSERT_TRUE(e.ok());
+  const auto json = [&](unsigned threads) {
+    const Results r = evaluate(e.rules(), e.snapshot(), day("2022-09-30"),
+                               EvaluateOptions{.keep_used = false, .threads = threads});
+    return to_json(e.rules(), e.snapshot(), r, {});
+  };
+  const std::string one = json(1);
+  EXPECT_GT(e.results().rules.size(), 40u);
+  for (unsigned threads : {2u, 3u, 16u, 0u}) EXPECT_EQ(json(threads), one) << threads;
 }
 
 constexpr const char* kShareRules = R"(

@@ -91,12 +91,10 @@ class World {
       const auto period = model::parse_period(o.period, error);
       EXPECT_TRUE(period.has_value()) << error;
       store::Point point;
-      point.start = period->first;
-      point.end = period->last;
+      point.set_period(period->first, period->last);
       point.value = o.value;
-      if (o.numerator) point.numerator_f = *o.numerator;
-      if (o.denominator) point.denominator_f = *o.denominator;
-      snapshot_.add_point(rules_.find_indicator(o.indicator), snapshot_.find_unit(o.unit), point);
+      snapshot_.add_point(rules_.find_indicator(o.indicator), snapshot_.find_unit(o.unit), point,
+                          o.numerator, o.denominator);
     }
     for (const Status& s : statuses) {
       snapshot_.add_status(rules_.find_task(s.task), {day(s.date), s.status, std::nullopt, -1});
