@@ -44,6 +44,9 @@ TIENDO_DEBIAN_PACKAGES=(
   clang
   libclang-rt-14-dev
   python3
+  python3-aiosmtpd
+  python3-jsonschema
+  prometheus-alertmanager
   tzdata
 )
 

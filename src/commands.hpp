@@ -20,5 +20,9 @@ Action add_test_command(CLI::App& app);
 Action add_explain_command(CLI::App& app);
 Action add_backtest_command(CLI::App& app);
 Action add_report_command(CLI::App& app);
+Action add_run_command(CLI::App& app);
+Action add_deliver_command(CLI::App& app);
+Action add_silence_command(CLI::App& app);
+Action add_outbox_command(CLI::App& app);
 
 }  // namespace tiendo::cli

@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
       {"explain", tiendo::cli::add_explain_command(app)},
       {"backtest", tiendo::cli::add_backtest_command(app)},
       {"report", tiendo::cli::add_report_command(app)},
+      {"run", tiendo::cli::add_run_command(app)},
+      {"deliver", tiendo::cli::add_deliver_command(app)},
+      {"silence", tiendo::cli::add_silence_command(app)},
+      {"outbox", tiendo::cli::add_outbox_command(app)},
   };
   for (const auto& [name, command] : commands) app.get_subcommand(name)->callback(bind(command));
 

@@ -1,7 +1,8 @@
 #include "model/calendar.hpp"
 
-#include <charconv>
 #include <fmt/format.h>
+
+#include <charconv>
 #include <vector>
 
 namespace tiendo::model {
@@ -13,9 +14,9 @@ using namespace std::chrono;
 constexpr int kMinYear = 1900;
 constexpr int kMaxYear = 2200;
 
-constexpr const char* kMonthNames[] = {"January", "February", "March",     "April",
-                                       "May",     "June",     "July",      "August",
-                                       "September", "October", "November", "December"};
+constexpr const char* kMonthNames[] = {"January",   "February", "March",    "April",
+                                       "May",       "June",     "July",     "August",
+                                       "September", "October",  "November", "December"};
 
 // Splits `text` at `separator` into parts that must all be non-empty digit runs (a
 // leading `Q` is kept). Returns false if a part is not of that shape.
@@ -55,13 +56,11 @@ std::optional<Period> day_period(int y, int m, int d, std::string_view text, std
     error = fmt::format("'{}' is not a date: there is no month {}", text, m);
     return std::nullopt;
   }
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(m)},
-                           day{static_cast<unsigned>(d)}};
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) {
     const unsigned days = static_cast<unsigned>(
         year_month_day_last{year{y}, month_day_last{month{static_cast<unsigned>(m)}}}.day());
-    error = fmt::format("'{}' is not a date: {} {} has {} days", text, kMonthNames[m - 1], y,
-                        days);
+    error = fmt::format("'{}' is not a date: {} {} has {} days", text, kMonthNames[m - 1], y, days);
     return std::nullopt;
   }
   const Date date{ymd};
@@ -129,8 +128,7 @@ std::optional<Period> parse_period(std::string_view text, std::string& error) {
   if (!y) return malformed();
   if (parts.size() == 1) {
     if (!check_year(*y, text, error)) return std::nullopt;
-    return Period{Period::Kind::year, Date{year{*y} / January / 1},
-                  Date{year{*y} / December / 31}};
+    return Period{Period::Kind::year, Date{year{*y} / January / 1}, Date{year{*y} / December / 31}};
   }
   if (parts.size() == 2 && parts[1].starts_with('Q')) {
     const auto q = to_int(parts[1].substr(1));
@@ -161,9 +159,10 @@ std::optional<Duration> parse_duration(std::string_view text, std::string& error
   } else if (suffix == "y") {
     duration.unit = Duration::Unit::year;
   } else {
-    error = fmt::format("'{}': unknown duration unit '{}'; use d (days), w (weeks), m (months) "
-                        "or y (years)",
-                        text, suffix);
+    error = fmt::format(
+        "'{}': unknown duration unit '{}'; use d (days), w (weeks), m (months) "
+        "or y (years)",
+        text, suffix);
     return std::nullopt;
   }
   if (digits > 6) {
@@ -208,10 +207,14 @@ Date subtract(Date date, Duration duration) { return shift(date, duration, -1); 
 
 double approximate_days(Duration duration) {
   switch (duration.unit) {
-    case Duration::Unit::day: return duration.count;
-    case Duration::Unit::week: return 7.0 * duration.count;
-    case Duration::Unit::month: return 30.4375 * duration.count;
-    case Duration::Unit::year: return 365.25 * duration.count;
+    case Duration::Unit::day:
+      return duration.count;
+    case Duration::Unit::week:
+      return 7.0 * duration.count;
+    case Duration::Unit::month:
+      return 30.4375 * duration.count;
+    case Duration::Unit::year:
+      return 365.25 * duration.count;
   }
   return duration.count;
 }
@@ -225,6 +228,25 @@ std::string to_string(Date date) {
 std::string to_string(Duration duration) {
   static constexpr char kSuffix[] = {'d', 'w', 'm', 'y'};
   return fmt::format("{}{}", duration.count, kSuffix[static_cast<int>(duration.unit)]);
+}
+
+std::optional<Date> parse_iso_date(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  int parts[3] = {0, 0, 0};
+  const std::size_t starts[3] = {0, 5, 8};
+  const std::size_t lengths[3] = {4, 2, 2};
+  for (int p = 0; p < 3; ++p) {
+    for (std::size_t i = 0; i < lengths[p]; ++i) {
+      const char c = text[starts[p] + i];
+      if (c < '0' || c > '9') return std::nullopt;
+      parts[p] = parts[p] * 10 + (c - '0');
+    }
+  }
+  const std::chrono::year_month_day ymd{std::chrono::year{parts[0]},
+                                        std::chrono::month{static_cast<unsigned>(parts[1])},
+                                        std::chrono::day{static_cast<unsigned>(parts[2])}};
+  if (!ymd.ok()) return std::nullopt;
+  return Date{ymd};
 }
 
 }  // namespace tiendo::model

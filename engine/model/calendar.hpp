@@ -47,6 +47,8 @@ double approximate_days(Duration duration);
 
 // "2022-12-31"
 std::string to_string(Date date);
+// The inverse of to_string(Date): exactly "YYYY-MM-DD" naming a real day, else nullopt.
+std::optional<Date> parse_iso_date(std::string_view text);
 // "30d"
 std::string to_string(Duration duration);
 

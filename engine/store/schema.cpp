@@ -112,6 +112,39 @@ CREATE TABLE outbox (
 ) STRICT;
 CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
 )sql",
+      // 2: the alert lifecycle's dates, each run's alert transitions and which outbox
+      // rows carry them, and what each outbox row is (its channel kind).
+      R"sql(
+ALTER TABLE alerts ADD COLUMN firing_since TEXT;
+ALTER TABLE alerts ADD COLUMN evaluated TEXT;
+CREATE INDEX alerts_open ON alerts(lifecycle);
+
+CREATE TABLE transitions (
+  id              INTEGER PRIMARY KEY,
+  run_id          INTEGER NOT NULL REFERENCES runs(id),
+  fingerprint     TEXT NOT NULL,
+  from_lifecycle  TEXT CHECK (from_lifecycle IN ('pending', 'firing', 'resolved')),
+  to_lifecycle    TEXT NOT NULL CHECK (to_lifecycle IN ('pending', 'firing', 'resolved')),
+  state           TEXT NOT NULL,
+  severity        TEXT NOT NULL,
+  notify          TEXT CHECK (notify IN ('fired', 'changed', 'repeated', 'resolved')),
+  silenced_by     INTEGER REFERENCES silences(id),
+  channels        TEXT NOT NULL   -- JSON array: the channels notified
+) STRICT;
+CREATE INDEX transitions_by_run ON transitions(run_id);
+
+CREATE TABLE outbox_transitions (
+  outbox_id      INTEGER NOT NULL REFERENCES outbox(id),
+  transition_id  INTEGER NOT NULL REFERENCES transitions(id),
+  PRIMARY KEY (outbox_id, transition_id)
+) STRICT;
+CREATE INDEX outbox_transitions_by_transition ON outbox_transitions(transition_id);
+
+ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook'
+  CHECK (kind IN ('email', 'webhook', 'alertmanager'));
+ALTER TABLE outbox ADD COLUMN last_status INTEGER;
+ALTER TABLE outbox ADD COLUMN last_attempt_at TEXT;
+)sql",
   };
   return all;
 }

@@ -18,26 +18,8 @@ const std::vector<StatusEvent> kNoEvents;
 const std::vector<UnitIndex> kNoUnits;
 const std::string kEmpty;
 
-// "2022-09-30" as stored by ingest; nullopt for anything else. Hand-rolled: the snapshot
-// parses two dates per observation, millions of times.
-std::optional<model::Date> parse_iso(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  int parts[3] = {0, 0, 0};
-  const std::size_t starts[3] = {0, 5, 8};
-  const std::size_t lengths[3] = {4, 2, 2};
-  for (int p = 0; p < 3; ++p) {
-    for (std::size_t i = 0; i < lengths[p]; ++i) {
-      const char c = text[starts[p] + i];
-      if (c < '0' || c > '9') return std::nullopt;
-      parts[p] = parts[p] * 10 + (c - '0');
-    }
-  }
-  const std::chrono::year_month_day ymd{std::chrono::year{parts[0]},
-                                        std::chrono::month{static_cast<unsigned>(parts[1])},
-                                        std::chrono::day{static_cast<unsigned>(parts[2])}};
-  if (!ymd.ok()) return std::nullopt;
-  return model::Date{ymd};
-}
+// "2022-09-30" as stored by ingest; nullopt for anything else.
+std::optional<model::Date> parse_iso(std::string_view text) { return model::parse_iso_date(text); }
 
 // A store has few distinct period dates and millions of rows: remember the last few
 // parsed, by their exact text.

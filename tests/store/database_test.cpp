@@ -1,8 +1,10 @@
 #include "store/database.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "../e2e/run.hpp"
+#include "store/schema.hpp"
 
 namespace tiendo::store {
 namespace {
@@ -31,8 +33,9 @@ TEST(Database, ReopeningKeepsTheSchemaAndData) {
   const std::string path = dir.path() + "/t.db";
   {
     Database db = open_ok(path);
-    EXPECT_FALSE(db.execute("INSERT INTO units VALUES ('dn', 'Đồng Nai', 'province', NULL, "
-                            "'x', '2022-01-01T00:00:00Z')"));
+    EXPECT_FALSE(
+        db.execute("INSERT INTO units VALUES ('dn', 'Đồng Nai', 'province', NULL, "
+                   "'x', '2022-01-01T00:00:00Z')"));
   }
   Database db = open_ok(path);
   Statement count = db.prepare("SELECT count(*) FROM units");
@@ -46,15 +49,46 @@ TEST(Database, MigratesAnOlderDatabase) {
   {
     // An empty database of version 0, as a first release would have found it.
     Database db = open_ok(path);
-    ASSERT_FALSE(db.execute("PRAGMA user_version = 0; DROP TABLE outbox; DROP TABLE silences;"
-                            "DROP TABLE alerts; DROP TABLE results; DROP TABLE runs;"
-                            "DROP TABLE task_status; DROP TABLE observations; DROP TABLE units;"));
+    std::vector<std::string> names;
+    Statement tables = db.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    while (tables.step()) names.push_back(tables.column_text(0));
+    ASSERT_FALSE(db.execute("PRAGMA foreign_keys = OFF; PRAGMA user_version = 0"));
+    for (const std::string& name : names) ASSERT_FALSE(db.execute("DROP TABLE " + name));
   }
   Database db = open_ok(path);
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
   Statement tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'");
   ASSERT_TRUE(tables.step());
   EXPECT_GE(tables.column_int(0), 8);
+}
+
+// A database written by the first release (schema 1) keeps its data when the alert
+// stage's tables and columns are added (schema 2).
+TEST(Database, MigratesSchemaOneKeepingItsData) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/v1.db";
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    const std::string v1 =
+        migrations()[0] +
+        "INSERT INTO alerts (fingerprint, subject, name, unit, state, severity,"
+        " lifecycle, since) VALUES ('f', 'rule', 'r', 'dn', 'at_risk', 'warning',"
+        " 'firing', '2022-09-30'); PRAGMA user_version = 1;";
+    EXPECT_EQ(sqlite3_exec(raw, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  Database db = open_ok(path);
+  EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
+  Statement alert = db.prepare("SELECT name, lifecycle, firing_since IS NULL FROM alerts");
+  ASSERT_TRUE(alert.step());
+  EXPECT_EQ(alert.column_text(0), "r");
+  EXPECT_EQ(alert.column_text(1), "firing");
+  EXPECT_EQ(alert.column_int(2), 1);
+  Statement transitions = db.prepare("SELECT count(*) FROM transitions");
+  ASSERT_TRUE(transitions.step());
+  EXPECT_EQ(transitions.column_int(0), 0);
 }
 
 TEST(Database, RefusesANewerSchema) {

@@ -1,0 +1,174 @@
+// Alerts: what the steering committee hears about. An alert exists per (rule, unit) and
+// per task whose evaluated state has a severity; it goes pending → firing → resolved,
+// and each run decides which alerts to notify (new, changed, repeated, resolved) and on
+// which channels. `reconcile` is pure: the previous alert state and the silences come in,
+// the next state and the notifications go out; the store keeps them between runs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "eval/evaluate.hpp"
+#include "model/calendar.hpp"
+#include "model/rule_set.hpp"
+#include "store/snapshot.hpp"
+
+namespace tiendo::alert {
+
+enum class Subject { rule, task };
+enum class Lifecycle { pending, firing, resolved };
+// Why a notification is sent: "new" (first firing), a change of state or severity, the
+// rule's `repeat every` elapsed, or the alert resolved.
+enum class NotifyKind { fired, changed, repeated, resolved };
+
+std::string_view to_string(Subject subject);
+std::string_view to_string(Lifecycle lifecycle);
+std::string_view to_string(NotifyKind kind);
+std::optional<Subject> parse_subject(std::string_view text);
+std::optional<Lifecycle> parse_lifecycle(std::string_view text);
+std::optional<NotifyKind> parse_notify_kind(std::string_view text);
+
+// "rule:online_dossier_2022:dong_nai" hashed: 16 hex digits of SHA-256. Stable across
+// runs, rule-set edits and machines; it changes only with the subject, name and unit.
+std::string fingerprint(Subject subject, std::string_view name, std::string_view unit);
+
+// An alert as kept between runs. Dates are evaluation dates (the run's `--at`), so that
+// `for` and `repeat every` count days of the data's calendar, not of the machine's.
+struct AlertRecord {
+  std::string fingerprint;
+  Subject subject = Subject::rule;
+  std::string name;   // rule or task
+  std::string unit;   // unit id; empty for a task
+  std::string state;  // the evaluator's state name
+  model::Severity severity = model::Severity::none;
+  Lifecycle lifecycle = Lifecycle::pending;
+  model::Date since;                         // first day of this episode
+  std::optional<model::Date> firing_since;   // when it started firing
+  std::optional<model::Date> last_notified;  // last day a notification was queued
+  model::Date evaluated;                     // the run that last updated it
+  bool operator==(const AlertRecord&) const = default;
+};
+
+// Label matchers of a silence; every matcher must match. Names: "rule", "unit", "owner",
+// "severity", "state", or any label of the rule. `op` is "=", "!=", "=~" or "!~"
+// (ECMAScript regular expressions matching the whole value).
+struct Matcher {
+  std::string name;
+  std::string op = "=";
+  std::string value;
+  bool operator==(const Matcher&) const = default;
+};
+
+struct Silence {
+  std::int64_t id = 0;
+  std::vector<Matcher> matchers;
+  std::string starts_at;  // UTC, "2026-11-28T10:00:00Z"
+  std::string ends_at;
+  std::string author;
+  std::string comment;
+  std::string created_at;
+  std::optional<std::string> expired_at;  // set by `silence expire`
+  bool active(std::string_view now) const;
+};
+
+// Parses "rule=online_dossier_2022", "unit!=dong_nai", "group=~\"Phát triển.*\"";
+// nullopt and `error` set when malformed (a bad regular expression included).
+std::optional<Matcher> parse_matcher(std::string_view text, std::string& error);
+std::string to_string(const Matcher& matcher);
+
+// The labels an alert is matched and routed by: rule, unit, owner, severity, state and
+// the rule's own labels (tasks: task, owner, plan, severity, state).
+using Labels = std::vector<std::pair<std::string, std::string>>;
+bool matches(const std::vector<Matcher>& matchers, const Labels& labels);
+
+// What a notification says about one alert: the figures of the result behind it.
+struct AlertFacts {
+  std::string fingerprint;
+  Subject subject = Subject::rule;
+  std::string name;       // rule or task name
+  std::string title;      // its title (may be empty)
+  std::string unit;       // unit id (rules)
+  std::string unit_name;  // "Đồng Nai"
+  std::string state;
+  model::Severity severity = model::Severity::none;
+  bool percent = false;  // value and target are fractions shown as percents
+  std::optional<double> value, target, upper, projected, rate_needed, rate_observed;
+  std::optional<model::Date> deadline;         // rule's by/from date, or the task's due date
+  std::optional<model::Date> earliest_finish;  // tasks
+  std::string condition;                       // "online_dossier_rate >= 50% by 2022-12-31"
+  std::string reason;                          // the evaluator's one sentence
+  std::string message;  // the rule's `message` with its placeholders filled, or empty
+  std::string source;   // "rules/dong-nai-2022.rules:42"
+  std::string owner;
+  std::string plan;       // the plan that sets the target: name, code and title
+  std::string plan_code;  // "177/KH-UBND"
+  std::string plan_title;
+  std::vector<std::string> chain;  // blocked: task names from the blocking task to the root cause
+  Labels labels;
+};
+
+struct Notification {
+  NotifyKind kind = NotifyKind::fired;
+  AlertFacts alert;
+  std::optional<model::Date> since;  // first day of the episode
+  bool silenced = false;             // a resolution sent although the alert was silenced
+  // For a task: the rule alerts it holds back (blocked, root cause first), sent inside
+  // this notification rather than on their own.
+  std::vector<Notification> held_back;
+};
+
+// One message per channel per run.
+struct Digest {
+  std::string channel;
+  model::Channel::Kind kind = model::Channel::Kind::email;
+  std::int64_t run_id = 0;
+  model::Date at;
+  std::vector<Notification> items;                         // most severe first, resolutions last
+  int fired = 0, changed = 0, repeated = 0, resolved = 0;  // counting held-back ones too
+};
+
+// A change of one alert in a run, as recorded with the run.
+struct Transition {
+  std::string fingerprint;
+  std::optional<Lifecycle> from;  // none for a new alert
+  Lifecycle to = Lifecycle::pending;
+  std::string state;
+  model::Severity severity = model::Severity::none;
+  std::optional<NotifyKind> notify;  // none: no notification (pending, silenced, unchanged)
+  std::optional<std::int64_t> silenced_by;
+  std::vector<std::string> channels;  // where the notification goes
+};
+
+struct ReconcileInput {
+  const model::RuleSet* rules = nullptr;
+  const store::Snapshot* snapshot = nullptr;
+  const eval::Results* results = nullptr;
+  std::vector<AlertRecord> previous;  // every alert not yet resolved
+  std::vector<Silence> silences;
+  std::string now;  // UTC timestamp the silences are compared with
+  std::int64_t run_id = 0;
+};
+
+struct ReconcileOutput {
+  std::vector<AlertRecord> alerts;  // the next state of every alert touched (resolved included)
+  std::vector<Transition> transitions;
+  std::vector<Digest> digests;  // one per channel with something to say
+};
+
+ReconcileOutput reconcile(const ReconcileInput& input);
+
+// The facts of a rule result or a task result, with the rule's message filled in.
+AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                    const eval::Results& results, const eval::RuleResult& r,
+                    std::optional<model::Date> since);
+AlertFacts facts_of(const model::RuleSet& rules, const eval::Results& results,
+                    const eval::TaskResult& r);
+
+// Default severities of task states: overdue critical; blocked and at_risk warning.
+model::Severity task_severity(eval::TaskState state);
+
+}  // namespace tiendo::alert

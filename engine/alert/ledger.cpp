@@ -1,0 +1,380 @@
+#include "alert/ledger.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "alert/message.hpp"
+
+namespace tiendo::alert {
+
+namespace {
+
+using store::Database;
+using store::DbError;
+using store::DbResult;
+using store::Statement;
+using Json = nlohmann::json;
+
+std::optional<model::Date> date_or_none(const Statement& s, int column) {
+  if (s.column_is_null(column)) return std::nullopt;
+  return model::parse_iso_date(s.column_text(column));
+}
+
+std::optional<model::Severity> parse_severity(std::string_view text) {
+  for (model::Severity s : {model::Severity::none, model::Severity::info, model::Severity::warning,
+                            model::Severity::critical}) {
+    if (model::to_string(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
+Json figure(const eval::Figure& f) { return f ? Json(*f) : Json(nullptr); }
+
+Json matchers_json(const std::vector<Matcher>& matchers) {
+  Json out = Json::array();
+  for (const Matcher& m : matchers)
+    out.push_back({{"name", m.name}, {"op", m.op}, {"value", m.value}});
+  return out;
+}
+
+std::string_view kind_name(model::Channel::Kind kind) {
+  switch (kind) {
+    case model::Channel::Kind::email:
+      return "email";
+    case model::Channel::Kind::webhook:
+      return "webhook";
+    case model::Channel::Kind::alertmanager:
+      return "alertmanager";
+  }
+  return "webhook";
+}
+
+// Runs `statement` to completion, turning a failure into the error to return.
+std::optional<DbError> run(Statement& statement) {
+  if (!statement.run()) return statement.error().value_or(DbError{"a statement failed"});
+  return std::nullopt;
+}
+
+}  // namespace
+
+DbResult<std::vector<AlertRecord>> load_alerts(Database& db, bool open_only) {
+  Statement q = db.prepare(std::string(R"sql(
+SELECT fingerprint, subject, name, ifnull(unit, ''), state, severity, lifecycle, since,
+  firing_since, last_notified, ifnull(evaluated, since)
+FROM alerts)sql") + (open_only ? " WHERE lifecycle != 'resolved'" : "") +
+                           " ORDER BY fingerprint");
+  std::vector<AlertRecord> out;
+  while (q.step()) {
+    AlertRecord a;
+    a.fingerprint = q.column_text(0);
+    const auto subject = parse_subject(q.column_view(1));
+    const auto severity = parse_severity(q.column_view(5));
+    const auto lifecycle = parse_lifecycle(q.column_view(6));
+    const auto since = model::parse_iso_date(q.column_text(7));
+    const auto evaluated = model::parse_iso_date(q.column_text(10));
+    if (!subject || !severity || !lifecycle || !since || !evaluated) {
+      return DbError{fmt::format("alert {} in the store is malformed", a.fingerprint)};
+    }
+    a.subject = *subject;
+    a.name = q.column_text(2);
+    a.unit = q.column_text(3);
+    a.state = q.column_text(4);
+    a.severity = *severity;
+    a.lifecycle = *lifecycle;
+    a.since = *since;
+    a.firing_since = date_or_none(q, 8);
+    a.last_notified = date_or_none(q, 9);
+    a.evaluated = *evaluated;
+    out.push_back(std::move(a));
+  }
+  if (q.error()) return *q.error();
+  return out;
+}
+
+DbResult<std::int64_t> add_silence(Database& db, const Silence& silence) {
+  store::Transaction tx(db);
+  if (tx.error()) return *tx.error();
+  Statement insert = db.prepare(R"sql(
+INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at)
+VALUES (?, ?, ?, ?, ?, ?))sql");
+  insert.bind(1, matchers_json(silence.matchers).dump())
+      .bind(2, silence.starts_at)
+      .bind(3, silence.ends_at)
+      .bind(4, silence.author)
+      .bind(5, silence.comment)
+      .bind(6, silence.created_at);
+  if (auto error = run(insert)) return *error;
+  const std::int64_t id = sqlite3_last_insert_rowid(db.handle());
+  if (auto error = tx.commit()) return *error;
+  return id;
+}
+
+DbResult<std::vector<Silence>> load_silences(Database& db, bool include_expired) {
+  Statement q = db.prepare(std::string(R"sql(
+SELECT id, matchers, starts_at, ends_at, author, comment, created_at, expired_at
+FROM silences)sql") + (include_expired ? "" : " WHERE expired_at IS NULL") +
+                           " ORDER BY id");
+  std::vector<Silence> out;
+  while (q.step()) {
+    Silence s;
+    s.id = q.column_int(0);
+    const Json matchers = Json::parse(q.column_view(1), nullptr, false);
+    if (!matchers.is_array())
+      return DbError{fmt::format("silence {} has malformed matchers", s.id)};
+    for (const Json& m : matchers) {
+      if (!m.is_object() || !m.contains("name") || !m.contains("op") || !m.contains("value")) {
+        return DbError{fmt::format("silence {} has malformed matchers", s.id)};
+      }
+      s.matchers.push_back({m["name"].get<std::string>(), m["op"].get<std::string>(),
+                            m["value"].get<std::string>()});
+    }
+    s.starts_at = q.column_text(2);
+    s.ends_at = q.column_text(3);
+    s.author = q.column_text(4);
+    s.comment = q.column_text(5);
+    s.created_at = q.column_text(6);
+    if (!q.column_is_null(7)) s.expired_at = q.column_text(7);
+    out.push_back(std::move(s));
+  }
+  if (q.error()) return *q.error();
+  return out;
+}
+
+DbResult<bool> expire_silence(Database& db, std::int64_t id, std::string_view now) {
+  store::Transaction tx(db);
+  if (tx.error()) return *tx.error();
+  Statement update = db.prepare(
+      "UPDATE silences SET expired_at = ? WHERE id = ? AND expired_at IS NULL AND ends_at > ?");
+  update.bind(1, now).bind(2, id).bind(3, now);
+  if (auto error = run(update)) return *error;
+  const bool changed = sqlite3_changes(db.handle()) > 0;
+  if (auto error = tx.commit()) return *error;
+  return changed;
+}
+
+std::vector<OutboxMessage> messages_of(const model::RuleSet& rules, const ReconcileOutput& output,
+                                       std::string_view now) {
+  std::vector<OutboxMessage> out;
+  for (const Digest& d : output.digests) {
+    const model::Index index = rules.find_channel(d.channel);
+    if (index == model::kNone) continue;
+    const model::Channel& channel = rules.channels[static_cast<std::size_t>(index)];
+    OutboxMessage m;
+    m.channel = d.channel;
+    m.kind = channel.kind;
+    m.idempotency_key = fmt::format("tiendo-run{}-{}", d.run_id, d.channel);
+    Json payload;
+    switch (channel.kind) {
+      case model::Channel::Kind::email: {
+        const EmailContent email = render_email(d);
+        payload = {{"to", channel.emails},
+                   {"subject", email.subject},
+                   {"text", email.text},
+                   {"html", email.html}};
+        break;
+      }
+      case model::Channel::Kind::webhook:
+        payload = {
+            {"url", channel.url},
+            {"secret_env", channel.secret_env},
+            {"format",
+             channel.format == model::Channel::Format::alertmanager ? "alertmanager" : "native"},
+            {"body", channel.format == model::Channel::Format::alertmanager
+                         ? render_alertmanager_webhook(d, now)
+                         : render_webhook(d)}};
+        break;
+      case model::Channel::Kind::alertmanager: {
+        std::string url = channel.url;
+        while (!url.empty() && url.back() == '/') url.pop_back();
+        payload = {{"url", url + "/api/v2/alerts"}, {"body", render_alertmanager_push(d, now)}};
+        break;
+      }
+    }
+    m.payload = payload.dump();
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+DbResult<RunRecord> record_run(Database& db, const model::RuleSet& rules,
+                               const store::Snapshot& snapshot, const eval::Results& results,
+                               const RecordOptions& options) {
+  store::Transaction tx(db);
+  if (tx.error()) return *tx.error();
+  const std::string at = model::to_string(results.at);
+
+  // Everything below reads and writes under the write lock taken by BEGIN IMMEDIATE, so
+  // two runs never reconcile against the same alert state.
+  auto previous = load_alerts(db, /*open_only=*/true);
+  if (auto* error = std::get_if<DbError>(&previous)) return *error;
+  for (const AlertRecord& a : std::get<std::vector<AlertRecord>>(previous)) {
+    if (a.evaluated > results.at) {
+      return DbError{fmt::format(
+          "the alerts were last evaluated at {}; a run at {} would rewind them (use `tiendo "
+          "eval` or `tiendo backtest` to look at earlier dates)",
+          model::to_string(a.evaluated), at)};
+    }
+  }
+  auto silences = load_silences(db, /*include_expired=*/false);
+  if (auto* error = std::get_if<DbError>(&silences)) return *error;
+
+  Statement insert_run = db.prepare(
+      "INSERT INTO runs (at_date, started_at, finished_at, status) VALUES (?, ?, ?, 'succeeded')");
+  insert_run.bind(1, at).bind(2, options.now).bind(3, options.now);
+  if (auto error = run(insert_run)) return *error;
+  RunRecord record;
+  record.run_id = sqlite3_last_insert_rowid(db.handle());
+
+  // Results.
+  Statement insert_result = db.prepare(
+      "INSERT INTO results (run_id, subject, name, unit, state, detail) VALUES (?, ?, ?, ?, ?, ?)");
+  for (const eval::RuleResult& r : results.rules) {
+    const model::Rule& rule = rules.rules[static_cast<std::size_t>(r.rule)];
+    Json detail = {{"severity", model::to_string(r.severity)},
+                   {"value", figure(r.value)},
+                   {"target", figure(r.target)},
+                   {"upper", figure(r.upper)},
+                   {"deadline", r.deadline ? Json(model::to_string(*r.deadline)) : Json(nullptr)},
+                   {"projected", figure(r.projected)},
+                   {"rate_needed", figure(r.rate_needed)},
+                   {"rate_observed", figure(r.rate_observed)},
+                   {"reason", r.reason}};
+    insert_result.reset();
+    insert_result.bind(1, record.run_id).bind(2, std::string_view("rule")).bind(3, rule.name);
+    if (r.unit >= 0) {
+      insert_result.bind(4, snapshot.units()[static_cast<std::size_t>(r.unit)].id);
+    } else {
+      insert_result.bind(4, std::string_view(""));
+    }
+    insert_result.bind(5, eval::to_string(r.state)).bind(6, detail.dump());
+    if (auto error = run(insert_result)) return *error;
+  }
+  for (const eval::TaskResult& t : results.tasks) {
+    Json detail = {{"due", t.due ? Json(model::to_string(*t.due)) : Json(nullptr)},
+                   {"earliest_finish",
+                    t.earliest_finish ? Json(model::to_string(*t.earliest_finish)) : Json(nullptr)},
+                   {"progress", t.progress},
+                   {"reason", t.reason}};
+    insert_result.reset();
+    insert_result.bind(1, record.run_id)
+        .bind(2, std::string_view("task"))
+        .bind(3, rules.tasks[static_cast<std::size_t>(t.task)].name)
+        .bind(4, std::string_view(""))
+        .bind(5, eval::to_string(t.state))
+        .bind(6, detail.dump());
+    if (auto error = run(insert_result)) return *error;
+  }
+  record.results = results.rules.size() + results.tasks.size();
+
+  // Reconcile, then write the alerts' next state, the transitions and the outbox rows.
+  ReconcileInput input;
+  input.rules = &rules;
+  input.snapshot = &snapshot;
+  input.results = &results;
+  input.previous = std::move(std::get<std::vector<AlertRecord>>(previous));
+  input.silences = std::move(std::get<std::vector<Silence>>(silences));
+  input.now = options.now;
+  input.run_id = record.run_id;
+  record.output = reconcile(input);
+
+  Statement upsert = db.prepare(R"sql(
+INSERT INTO alerts (fingerprint, subject, name, unit, state, severity, lifecycle, since,
+  last_notified, updated_run, firing_since, evaluated)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+ON CONFLICT (fingerprint) DO UPDATE SET subject = ?2, name = ?3, unit = ?4, state = ?5,
+  severity = ?6, lifecycle = ?7, since = ?8, last_notified = ?9, updated_run = ?10,
+  firing_since = ?11, evaluated = ?12)sql");
+  for (const AlertRecord& a : record.output.alerts) {
+    upsert.reset();
+    upsert.bind(1, a.fingerprint)
+        .bind(2, to_string(a.subject))
+        .bind(3, a.name)
+        .bind(4, a.unit)
+        .bind(5, a.state)
+        .bind(6, model::to_string(a.severity))
+        .bind(7, to_string(a.lifecycle))
+        .bind(8, model::to_string(a.since));
+    if (a.last_notified) {
+      upsert.bind(9, model::to_string(*a.last_notified));
+    } else {
+      upsert.bind_null(9);
+    }
+    upsert.bind(10, record.run_id);
+    if (a.firing_since) {
+      upsert.bind(11, model::to_string(*a.firing_since));
+    } else {
+      upsert.bind_null(11);
+    }
+    upsert.bind(12, model::to_string(a.evaluated));
+    if (auto error = run(upsert)) return *error;
+  }
+
+  record.messages = messages_of(rules, record.output, options.now);
+  std::map<std::string, std::int64_t> outbox_of_channel;
+  Statement insert_outbox = db.prepare(R"sql(
+INSERT INTO outbox (run_id, channel, idempotency_key, payload, state, attempts,
+  next_attempt_at, created_at, kind)
+VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?))sql");
+  for (const OutboxMessage& m : record.messages) {
+    insert_outbox.reset();
+    insert_outbox.bind(1, record.run_id)
+        .bind(2, m.channel)
+        .bind(3, m.idempotency_key)
+        .bind(4, m.payload)
+        .bind(5, options.now)
+        .bind(6, options.now)
+        .bind(7, kind_name(m.kind));
+    if (auto error = run(insert_outbox)) return *error;
+    outbox_of_channel[m.channel] = sqlite3_last_insert_rowid(db.handle());
+  }
+  Statement insert_transition = db.prepare(R"sql(
+INSERT INTO transitions (run_id, fingerprint, from_lifecycle, to_lifecycle, state, severity,
+  notify, silenced_by, channels)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
+  Statement link =
+      db.prepare("INSERT INTO outbox_transitions (outbox_id, transition_id) VALUES (?, ?)");
+  for (const Transition& t : record.output.transitions) {
+    insert_transition.reset();
+    insert_transition.bind(1, record.run_id).bind(2, t.fingerprint);
+    if (t.from) {
+      insert_transition.bind(3, to_string(*t.from));
+    } else {
+      insert_transition.bind_null(3);
+    }
+    insert_transition.bind(4, to_string(t.to))
+        .bind(5, t.state)
+        .bind(6, model::to_string(t.severity));
+    if (t.notify) {
+      insert_transition.bind(7, to_string(*t.notify));
+    } else {
+      insert_transition.bind_null(7);
+    }
+    if (t.silenced_by) {
+      insert_transition.bind(8, *t.silenced_by);
+    } else {
+      insert_transition.bind_null(8);
+    }
+    insert_transition.bind(9, Json(t.channels).dump());
+    if (auto error = run(insert_transition)) return *error;
+    const std::int64_t transition_id = sqlite3_last_insert_rowid(db.handle());
+    for (const std::string& channel : t.channels) {
+      const auto it = outbox_of_channel.find(channel);
+      if (it == outbox_of_channel.end()) {
+        return DbError{fmt::format("internal error: no message for channel {} of alert {}", channel,
+                                   t.fingerprint)};
+      }
+      link.reset();
+      link.bind(1, it->second).bind(2, transition_id);
+      if (auto error = run(link)) return *error;
+    }
+  }
+  if (options.commit) {
+    if (auto error = tx.commit()) return *error;
+  }
+  return record;
+}
+
+}  // namespace tiendo::alert

@@ -1,0 +1,56 @@
+// Where the alert stage keeps its state: open alerts, silences, and each run's results,
+// transitions and outbox rows, written in one transaction so that a crash leaves either
+// the whole run or none of it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "alert/alert.hpp"
+#include "store/database.hpp"
+
+namespace tiendo::alert {
+
+store::DbResult<std::vector<AlertRecord>> load_alerts(store::Database& db, bool open_only);
+
+store::DbResult<std::int64_t> add_silence(store::Database& db, const Silence& silence);
+store::DbResult<std::vector<Silence>> load_silences(store::Database& db, bool include_expired);
+// Ends a silence now; false when there is no such silence or it had already ended.
+store::DbResult<bool> expire_silence(store::Database& db, std::int64_t id, std::string_view now);
+
+// One message for one channel, as the outbox keeps it until delivered. The payload is
+// everything the sender needs (recipients or URL, and the rendered content), fixed when
+// the run is recorded so that retries send exactly the same bytes.
+struct OutboxMessage {
+  std::string channel;
+  model::Channel::Kind kind = model::Channel::Kind::email;
+  std::string idempotency_key;  // also the webhook-id: stable across retries
+  std::string payload;          // JSON, see docs/alerts.md
+};
+
+// The outbox messages of a reconciled run (one per digest).
+std::vector<OutboxMessage> messages_of(const model::RuleSet& rules, const ReconcileOutput& output,
+                                       std::string_view now);
+
+struct RunRecord {
+  std::int64_t run_id = 0;
+  std::size_t results = 0;
+  ReconcileOutput output;
+  std::vector<OutboxMessage> messages;
+};
+
+struct RecordOptions {
+  std::string now;     // UTC timestamp of the run
+  bool commit = true;  // false: do everything, then roll back (`--dry-run`)
+};
+
+// Evaluated results in, alerts reconciled against the stored state and silences, and the
+// run (results, alert states, transitions, outbox rows) written in one transaction. A run
+// at a date before the alerts' last evaluation is refused: it would rewind them.
+store::DbResult<RunRecord> record_run(store::Database& db, const model::RuleSet& rules,
+                                      const store::Snapshot& snapshot, const eval::Results& results,
+                                      const RecordOptions& options);
+
+}  // namespace tiendo::alert

@@ -1,0 +1,103 @@
+// The durable outbox: every (message, channel) of a run is a row, written with the run;
+// delivery takes the rows that are due, sends each, and records what happened in its own
+// transaction. A process killed mid-send leaves the row pending, so it is sent again
+// (at least once); retries back off exponentially with jitter until the row is too old,
+// when it becomes a dead letter.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "notify/email.hpp"
+#include "notify/outcome.hpp"
+#include "store/database.hpp"
+
+namespace tiendo::notify {
+
+using Clock = std::chrono::system_clock;
+
+// "2026-11-28T10:00:00Z", and back (nullopt for anything else).
+std::string format_utc(Clock::time_point time);
+std::optional<Clock::time_point> parse_utc(std::string_view text);
+
+struct OutboxRow {
+  std::int64_t id = 0;
+  std::int64_t run_id = 0;
+  std::string channel;
+  std::string kind;  // email | webhook | alertmanager
+  std::string idempotency_key;
+  std::string payload;
+  std::string state;  // pending | delivered | dead
+  std::int64_t attempts = 0;
+  std::string next_attempt_at;
+  std::string last_error;
+  std::optional<std::int64_t> last_status;
+  std::string created_at;
+  std::string last_attempt_at;
+  std::string delivered_at;
+};
+
+struct RetryPolicy {
+  std::chrono::seconds initial{30};         // the first retry's delay
+  std::chrono::seconds ceiling{3600};       // delays double up to this
+  std::chrono::seconds max_age{24 * 3600};  // a row older than this is given up
+};
+
+// The delay before retry number `attempts` (1 for the first retry): initial × 2^(n−1),
+// at most the ceiling, then "equal jitter" — half of it fixed, half random — so that
+// many failed messages do not come back at the same moment. `random` is in [0, 1).
+std::chrono::seconds backoff(const RetryPolicy& policy, std::int64_t attempts, double random);
+
+class Outbox {
+ public:
+  explicit Outbox(store::Database& db) : db_(db) {}
+
+  // Pending rows whose next attempt is due at `now`, oldest first.
+  store::DbResult<std::vector<OutboxRow>> due(Clock::time_point now, std::size_t limit);
+  // Rows in `state` (every state when empty), newest first.
+  store::DbResult<std::vector<OutboxRow>> list(const std::string& state, std::size_t limit);
+
+  struct Attempt {
+    Outcome outcome = Outcome::retry;
+    std::optional<std::int64_t> status;  // HTTP status or SMTP reply code
+    std::optional<std::chrono::seconds> retry_after;
+    std::string error;
+  };
+  // Records one attempt at `row`: delivered; or a retry scheduled by the policy (a
+  // Retry-After longer than the backoff is honoured); or dead when rejected or too old.
+  // Returns the row's new state.
+  store::DbResult<std::string> record(const OutboxRow& row, const Attempt& attempt,
+                                      Clock::time_point now, const RetryPolicy& policy,
+                                      double random);
+
+ private:
+  store::Database& db_;
+};
+
+struct DeliverySettings {
+  std::optional<SmtpSettings> smtp;  // none: e-mail rows wait (and say why)
+  std::string smtp_from = "tiendo <tiendo@localhost>";
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds total_timeout{15000};
+  RetryPolicy retry;
+  // Reads the webhook secrets' environment variables (std::getenv by default).
+  std::function<const char*(const char*)> getenv;
+};
+
+struct DeliveryReport {
+  std::size_t delivered = 0, retrying = 0, dead = 0;
+  std::vector<std::string> lines;  // one per attempt, for people
+};
+
+// Sends every row due now, one at a time, recording each attempt as it completes.
+store::DbResult<DeliveryReport> deliver_due(store::Database& db, const DeliverySettings& settings,
+                                            const std::function<Clock::time_point()>& clock);
+
+// One attempt at one row, without touching the store (deliver_due records it).
+Outbox::Attempt send(const OutboxRow& row, const DeliverySettings& settings, Clock::time_point now);
+
+}  // namespace tiendo::notify

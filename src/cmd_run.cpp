@@ -1,0 +1,186 @@
+// `tiendo run`: evaluate, reconcile the alerts and record the run in one transaction,
+// then deliver what is due (this run's messages and earlier runs' retries).
+// `tiendo deliver`: only the delivery.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "alert/ledger.hpp"
+#include "cli_support.hpp"
+#include "commands.hpp"
+#include "delivery_options.hpp"
+#include "eval/evaluate.hpp"
+
+namespace tiendo::cli {
+
+namespace {
+
+struct RunOptions {
+  std::string db;
+  std::vector<std::string> rules;
+  std::string at;
+  std::string time_zone = "Asia/Ho_Chi_Minh";
+  bool dry_run = false;
+  std::string format = "table";
+  DeliveryOptions delivery;
+};
+
+// What --dry-run shows of one message: the text people would read.
+std::string show_message(const alert::OutboxMessage& m) {
+  const nlohmann::json payload = nlohmann::json::parse(m.payload, nullptr, false);
+  std::string out;
+  switch (m.kind) {
+    case model::Channel::Kind::email:
+      out += fmt::format("== {} (e-mail to {})\nSubject: {}\n\n{}\n", m.channel,
+                         payload.value("to", nlohmann::json::array()).dump(),
+                         payload.value("subject", ""), payload.value("text", ""));
+      break;
+    case model::Channel::Kind::webhook:
+    case model::Channel::Kind::alertmanager: {
+      const nlohmann::json body =
+          nlohmann::json::parse(payload.value("body", std::string()), nullptr, false);
+      out += fmt::format("== {} (POST {}, webhook-id {})\n{}\n", m.channel,
+                         payload.value("url", ""), m.idempotency_key,
+                         body.is_discarded() ? payload.value("body", "") : body.dump(2));
+      break;
+    }
+  }
+  return out;
+}
+
+int run_run(const RunOptions& options) {
+  const std::optional<model::Date> at = evaluation_date("run", options.at, options.time_zone);
+  if (!at) return 2;
+  const auto settings = delivery_settings("run", options.delivery);
+  if (!settings) return 2;
+  std::optional<EvaluationInputs> inputs = load_evaluation_inputs("run", options.rules, options.db);
+  if (!inputs) return 1;
+  const eval::Results results =
+      eval::evaluate(inputs->rules, inputs->snapshot, *at, {.keep_used = false});
+
+  auto opened = store::Database::open(options.db);
+  if (auto* error = std::get_if<store::DbError>(&opened)) {
+    std::fprintf(stderr, "tiendo run: %s\n", error->message.c_str());
+    return 1;
+  }
+  store::Database& db = std::get<store::Database>(opened);
+  auto recorded = alert::record_run(db, inputs->rules, inputs->snapshot, results,
+                                    {.now = now_utc(), .commit = !options.dry_run});
+  if (auto* error = std::get_if<store::DbError>(&recorded)) {
+    std::fprintf(stderr, "tiendo run: %s\n", error->message.c_str());
+    return 1;
+  }
+  const alert::RunRecord& run = std::get<alert::RunRecord>(recorded);
+  int fired = 0, changed = 0, repeated = 0, resolved = 0;
+  for (const alert::Transition& t : run.output.transitions) {
+    if (!t.notify) continue;
+    switch (*t.notify) {
+      case alert::NotifyKind::fired:
+        ++fired;
+        break;
+      case alert::NotifyKind::changed:
+        ++changed;
+        break;
+      case alert::NotifyKind::repeated:
+        ++repeated;
+        break;
+      case alert::NotifyKind::resolved:
+        ++resolved;
+        break;
+    }
+  }
+  std::size_t firing = 0;
+  for (const alert::AlertRecord& a : run.output.alerts) {
+    if (a.lifecycle == alert::Lifecycle::firing) ++firing;
+  }
+  if (options.dry_run) {
+    for (const alert::OutboxMessage& m : run.messages) std::fputs(show_message(m).c_str(), stdout);
+    std::printf(
+        "dry run at %s: %zu results, %zu alerts firing; %d new, %d changed, %d repeated, "
+        "%d resolved; %zu messages not sent, nothing recorded\n",
+        model::to_string(*at).c_str(), run.results, firing, fired, changed, repeated, resolved,
+        run.messages.size());
+    return 0;
+  }
+  notify::DeliveryReport report;
+  if (!deliver_and_report("run", db, *settings, report)) return 1;
+  if (options.format == "json") {
+    nlohmann::json out = {
+        {"run_id", run.run_id},
+        {"at", model::to_string(*at)},
+        {"results", run.results},
+        {"firing", firing},
+        {"notifications",
+         {{"fired", fired}, {"changed", changed}, {"repeated", repeated}, {"resolved", resolved}}},
+        {"messages", run.messages.size()},
+        {"delivery",
+         {{"delivered", report.delivered}, {"retrying", report.retrying}, {"dead", report.dead}}}};
+    std::puts(out.dump(2).c_str());
+  } else {
+    std::printf(
+        "run %lld at %s: %zu results, %zu alerts firing; %d new, %d changed, %d repeated, "
+        "%d resolved; %zu messages queued\n",
+        static_cast<long long>(run.run_id), model::to_string(*at).c_str(), run.results, firing,
+        fired, changed, repeated, resolved, run.messages.size());
+    std::printf("delivery: %zu delivered, %zu to retry, %zu given up\n", report.delivered,
+                report.retrying, report.dead);
+  }
+  return 0;
+}
+
+struct DeliverOptions {
+  std::string db;
+  DeliveryOptions delivery;
+};
+
+int run_deliver(const DeliverOptions& options) {
+  const auto settings = delivery_settings("deliver", options.delivery);
+  if (!settings) return 2;
+  auto opened = store::Database::open(options.db);
+  if (auto* error = std::get_if<store::DbError>(&opened)) {
+    std::fprintf(stderr, "tiendo deliver: %s\n", error->message.c_str());
+    return 1;
+  }
+  notify::DeliveryReport report;
+  if (!deliver_and_report("deliver", std::get<store::Database>(opened), *settings, report)) {
+    return 1;
+  }
+  std::printf("delivery: %zu delivered, %zu to retry, %zu given up\n", report.delivered,
+              report.retrying, report.dead);
+  return 0;
+}
+
+}  // namespace
+
+Action add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* command = app.add_subcommand(
+      "run",
+      "Evaluate, update the alerts and queue their messages in one transaction, then "
+      "deliver what is due");
+  command->add_option("--db", options->db, "SQLite database file")->required();
+  command->add_option("--rules", options->rules, "A rule file or directory (repeatable)")
+      ->required()
+      ->allow_extra_args(false);
+  command->add_option("--at", options->at, "The evaluation date (default: today)");
+  command->add_option("--time-zone", options->time_zone,
+                      "Time zone that decides today's date (default Asia/Ho_Chi_Minh)");
+  command->add_flag("--dry-run", options->dry_run,
+                    "Print the messages instead of sending them; record nothing");
+  command->add_option("--format", options->format, "Output format")
+      ->check(CLI::IsMember({"table", "json"}));
+  add_delivery_options(*command, options->delivery);
+  return [options] { return run_run(*options); };
+}
+
+Action add_deliver_command(CLI::App& app) {
+  auto options = std::make_shared<DeliverOptions>();
+  CLI::App* command =
+      app.add_subcommand("deliver", "Send the outbox messages that are due (retries included)");
+  command->add_option("--db", options->db, "SQLite database file")->required();
+  add_delivery_options(*command, options->delivery);
+  return [options] { return run_deliver(*options); };
+}
+
+}  // namespace tiendo::cli

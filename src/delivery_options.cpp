@@ -1,0 +1,111 @@
+#include "delivery_options.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
+
+namespace tiendo::cli {
+
+void add_delivery_options(CLI::App& command, DeliveryOptions& options) {
+  command.add_option("--smtp", options.smtp, "SMTP server for e-mail channels (smtp://host:port)");
+  command.add_option("--smtp-from", options.smtp_from, "The From address of alert e-mail");
+  command
+      .add_option("--smtp-starttls", options.smtp_starttls,
+                  "smtp://: 'required' (default; never falls back to plain text) or 'none'")
+      ->check(CLI::IsMember({"required", "none"}));
+  command.add_option("--connect-timeout", options.connect_timeout,
+                     "Connection timeout of each delivery (default 5s)");
+  command.add_option("--timeout", options.timeout,
+                     "Total timeout of each webhook call (default 15s)");
+  command.add_option("--retry-initial", options.retry_initial,
+                     "First retry delay; delays double from it (default 30s)");
+  command.add_option("--retry-max", options.retry_max, "Longest retry delay (default 1h)");
+  command.add_option("--max-age", options.max_age,
+                     "Give a message up after this long, as a dead letter (default 24h)");
+}
+
+std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  long long count = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, count);
+  if (ec != std::errc() || end != text.data() + text.size() - 1 || count < 0 ||
+      count > 10LL * 365 * 24 * 3600) {
+    return std::nullopt;
+  }
+  switch (text.back()) {
+    case 's':
+      return std::chrono::seconds(count);
+    case 'm':
+      return std::chrono::seconds(count * 60);
+    case 'h':
+      return std::chrono::seconds(count * 3600);
+    case 'd':
+      return std::chrono::seconds(count * 86400);
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<notify::DeliverySettings> delivery_settings(std::string_view command,
+                                                          const DeliveryOptions& options) {
+  notify::DeliverySettings settings;
+  const auto duration = [&](const char* name, const std::string& text, std::chrono::seconds& out) {
+    const auto parsed = parse_clock_duration(text);
+    if (!parsed || parsed->count() == 0) {
+      std::fprintf(stderr,
+                   "tiendo %.*s: %s: '%s' is not a duration; write e.g. 30s, 5m, 2h or 1d\n",
+                   static_cast<int>(command.size()), command.data(), name, text.c_str());
+      return false;
+    }
+    out = *parsed;
+    return true;
+  };
+  std::chrono::seconds connect{}, total{};
+  if (!duration("--connect-timeout", options.connect_timeout, connect) ||
+      !duration("--timeout", options.timeout, total) ||
+      !duration("--retry-initial", options.retry_initial, settings.retry.initial) ||
+      !duration("--retry-max", options.retry_max, settings.retry.ceiling) ||
+      !duration("--max-age", options.max_age, settings.retry.max_age)) {
+    return std::nullopt;
+  }
+  if (settings.retry.ceiling < settings.retry.initial) {
+    std::fprintf(stderr, "tiendo %.*s: --retry-max is shorter than --retry-initial\n",
+                 static_cast<int>(command.size()), command.data());
+    return std::nullopt;
+  }
+  settings.connect_timeout = connect;
+  settings.total_timeout = total;
+  if (!options.smtp.empty()) {
+    if (options.smtp.rfind("smtp://", 0) != 0 && options.smtp.rfind("smtps://", 0) != 0) {
+      std::fprintf(stderr,
+                   "tiendo %.*s: --smtp: '%s' is not smtp://host:port or smtps://host:port\n",
+                   static_cast<int>(command.size()), command.data(), options.smtp.c_str());
+      return std::nullopt;
+    }
+    notify::SmtpSettings smtp;
+    smtp.url = options.smtp;
+    smtp.require_starttls = options.smtp_starttls == "required";
+    smtp.connect_timeout = connect;
+    settings.smtp = smtp;
+  }
+  settings.smtp_from = options.smtp_from;
+  return settings;
+}
+
+bool deliver_and_report(std::string_view command, store::Database& db,
+                        const notify::DeliverySettings& settings, notify::DeliveryReport& report) {
+  auto delivered = notify::deliver_due(db, settings, [] { return notify::Clock::now(); });
+  if (auto* error = std::get_if<store::DbError>(&delivered)) {
+    std::fprintf(stderr, "tiendo %.*s: %s\n", static_cast<int>(command.size()), command.data(),
+                 error->message.c_str());
+    return false;
+  }
+  report = std::move(std::get<notify::DeliveryReport>(delivered));
+  for (const std::string& line : report.lines) {
+    std::fprintf(stderr, "deliver: %s\n", line.c_str());
+  }
+  return true;
+}
+
+}  // namespace tiendo::cli

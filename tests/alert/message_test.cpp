@@ -1,0 +1,899 @@
+// The messages a digest becomes: the Vietnamese e-mail (subject, text, HTML), the native
+// webhook body checked against docs/webhook.schema.json, and the two Alertmanager forms.
+// Digests are built by hand so that every figure, kind and edge case is under control.
+#include "alert/message.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "../e2e/run.hpp"
+#include "notify/signature.hpp"
+
+namespace tiendo::alert {
+namespace {
+
+using model::Date;
+using model::Severity;
+using nlohmann::json;
+using testing::read_text;
+using testing::shell_quote;
+using testing::TempDir;
+using testing::write_text;
+
+Date day(int y, unsigned m, unsigned d) {
+  return Date{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}};
+}
+
+const std::string kSourceDir = TIENDO_SOURCE_DIR;
+
+AlertFacts rule_facts(const std::string& name, const std::string& title, const std::string& unit,
+                      const std::string& unit_name, const std::string& state, Severity severity) {
+  AlertFacts a;
+  a.fingerprint = fingerprint(Subject::rule, name, unit);
+  a.subject = Subject::rule;
+  a.name = name;
+  a.title = title;
+  a.unit = unit;
+  a.unit_name = unit_name;
+  a.state = state;
+  a.severity = severity;
+  a.source = "rules/dong-nai-2022.rules:" + std::to_string(10 + name.size());
+  a.owner = "Sở Thông tin và Truyền thông";
+  a.labels = {{"subject", "rule"},
+              {"rule", name},
+              {"unit", unit},
+              {"owner", a.owner},
+              {"severity", std::string(model::to_string(severity))},
+              {"state", state}};
+  return a;
+}
+
+AlertFacts task_facts(const std::string& name, const std::string& title, const std::string& state,
+                      Severity severity) {
+  AlertFacts a;
+  a.fingerprint = fingerprint(Subject::task, name, "");
+  a.subject = Subject::task;
+  a.name = name;
+  a.title = title;
+  a.state = state;
+  a.severity = severity;
+  a.source = "rules/dong-nai-2022.rules:" + std::to_string(100 + name.size());
+  a.owner = "Sở Kế hoạch và Đầu tư";
+  a.labels = {{"subject", "task"},
+              {"task", name},
+              {"unit", ""},
+              {"owner", a.owner},
+              {"severity", std::string(model::to_string(severity))},
+              {"state", state},
+              {"plan", "cds_2022"}};
+  return a;
+}
+
+Notification notification(NotifyKind kind, AlertFacts facts, std::optional<Date> since) {
+  Notification n;
+  n.kind = kind;
+  n.alert = std::move(facts);
+  n.since = since;
+  return n;
+}
+
+// Everything a digest can hold, in the order reconcile gives it: most severe first,
+// resolutions last.
+Digest full_digest() {
+  Digest d;
+  d.channel = "steering_committee";
+  d.kind = model::Channel::Kind::email;
+  d.run_id = 42;
+  d.at = day(2022, 9, 30);
+
+  // 1. A critical rule that fires, with every figure and a message.
+  AlertFacts online = rule_facts("online_dossier_2022", "Tỷ lệ hồ sơ trực tuyến toàn trình",
+                                 "dong_nai", "Đồng Nai", "at_risk", Severity::critical);
+  online.percent = true;
+  online.value = 0.7762;
+  online.target = 0.8;
+  online.deadline = day(2022, 12, 31);
+  online.projected = 0.781;
+  online.rate_needed = 0.034;
+  online.rate_observed = 0.012;
+  online.condition = "online_dossier_rate >= 80% by 2022-12-31";
+  online.reason = "77.62% now, >= 80% by 2022-12-31; projected 78.1%";
+  online.message = "Đồng Nai mới đạt 77,62%, cần 80% trước 31/12/2022";
+  online.plan = "cds_2022";
+  online.plan_code = "177/KH-UBND";
+  online.plan_title = "Kế hoạch chuyển đổi số tỉnh Đồng Nai năm 2022";
+  online.labels.emplace_back("nhóm", "Chính quyền số");
+  online.labels.emplace_back("2022-target", "yes");
+  d.items.push_back(notification(NotifyKind::fired, online, day(2022, 9, 1)));
+
+  // 2. An overdue task that holds back two blocked rules.
+  AlertFacts kho =
+      task_facts("kho", "Xây dựng kho dữ liệu dùng chung", "overdue", Severity::critical);
+  kho.deadline = day(2022, 8, 31);
+  kho.earliest_finish = day(2022, 11, 15);
+  kho.reason = "due 2022-08-31, not done";
+  kho.plan = "cds_2022";
+  kho.plan_code = "177/KH-UBND";
+  kho.plan_title = "Kế hoạch chuyển đổi số tỉnh Đồng Nai năm 2022";
+  Notification task = notification(NotifyKind::fired, kho, day(2022, 9, 1));
+  for (const auto& [name, title] : std::vector<std::pair<std::string, std::string>>{
+           {"open_data", "Dữ liệu mở"}, {"shared_data", "Chia sẻ dữ liệu"}}) {
+    AlertFacts blocked =
+        rule_facts(name, title, "dong_nai", "Đồng Nai", "blocked", Severity::warning);
+    blocked.chain = {"cong", "kho"};
+    blocked.reason = "blocked by task cong";
+    task.held_back.push_back(notification(NotifyKind::fired, blocked, day(2022, 9, 30)));
+  }
+  d.items.push_back(task);
+
+  // 3. A change, with plain numbers.
+  AlertFacts accounts = rule_facts("vneid_accounts", "Số tài khoản định danh điện tử", "dong_nai",
+                                   "Đồng Nai", "missed", Severity::warning);
+  accounts.value = 3103499;
+  accounts.target = 3500000;
+  accounts.deadline = day(2022, 9, 30);
+  accounts.rate_needed = 125000;
+  accounts.rate_observed = -1200.5;
+  accounts.reason = "3103499 now, >= 3500000 by 2022-09-30";
+  d.items.push_back(notification(NotifyKind::changed, accounts, day(2022, 8, 15)));
+
+  // 4. A reminder with a `between` target.
+  AlertFacts share = rule_facts("paper_share", "Tỷ lệ hồ sơ giấy", "bien_hoa", "Thành phố Biên Hòa",
+                                "violated", Severity::warning);
+  share.percent = true;
+  share.value = 0.655;
+  share.target = 0.4;
+  share.upper = 0.6;
+  share.reason = "65.5% not between 40% and 60%";
+  d.items.push_back(notification(NotifyKind::repeated, share, day(2022, 7, 1)));
+
+  // 5. A reminder without any figure.
+  AlertFacts nodata = rule_facts("dvc_reports", "Báo cáo dịch vụ công", "long_khanh",
+                                 "Thành phố Long Khánh", "no_data", Severity::info);
+  nodata.reason = "no observation of dvc_reports for long_khanh";
+  d.items.push_back(notification(NotifyKind::repeated, nodata, std::nullopt));
+
+  // 6. A resolution sent although a silence matches it now.
+  AlertFacts fixed = rule_facts("broadband", "Tỷ lệ hộ gia đình có cáp quang", "dong_nai",
+                                "Đồng Nai", "met", Severity::none);
+  fixed.percent = true;
+  fixed.value = 0.9;
+  fixed.target = 0.85;
+  fixed.reason = "90% now, >= 85%";
+  Notification silenced = notification(NotifyKind::resolved, fixed, day(2022, 6, 1));
+  silenced.silenced = true;
+  d.items.push_back(silenced);
+
+  // 7. A task that is done.
+  AlertFacts done = task_facts("cong", "Nâng cấp cổng dịch vụ công", "done", Severity::none);
+  done.deadline = day(2022, 9, 15);
+  d.items.push_back(notification(NotifyKind::resolved, done, day(2022, 9, 1)));
+
+  d.fired = 4;  // online, kho, and the two rules kho holds back
+  d.changed = 1;
+  d.repeated = 2;
+  d.resolved = 2;
+  return d;
+}
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+// Positions of the parts, in order; fails the test when one is missing.
+std::vector<std::size_t> positions(const std::string& text, const std::vector<std::string>& parts) {
+  std::vector<std::size_t> out;
+  for (const std::string& part : parts) {
+    const std::size_t at = text.find(part);
+    EXPECT_NE(at, std::string::npos) << "missing: " << part;
+    out.push_back(at);
+  }
+  return out;
+}
+
+// The block of the plain text that belongs to the n-th item (1-based).
+std::string text_item(const std::string& text, int n) {
+  const std::size_t begin = text.find("\n" + std::to_string(n) + ". ");
+  if (begin == std::string::npos) return {};
+  std::size_t end = text.find("\n" + std::to_string(n + 1) + ". ", begin + 1);
+  if (end == std::string::npos) end = text.find("\n-- \n", begin);
+  return text.substr(begin, end - begin);
+}
+
+void expect_no_missing_figure_words(const std::string& text) {
+  static const std::regex kMissing(R"(\b(nan|NaN|inf|nullopt|null|undefined)\b|∞)");
+  std::smatch match;
+  EXPECT_FALSE(std::regex_search(text, match, kMissing)) << "found '" << match.str() << "' in:\n"
+                                                         << text;
+}
+
+struct Validation {
+  int status = -1;
+  std::string output;
+};
+
+// Checks `instance` against the JSON Schema at `schema_path` with Python's jsonschema
+// (draft 2020-12), checking the schema itself first.
+Validation validate(const std::string& schema_path, const std::string& instance) {
+  TempDir dir;
+  const std::string instance_path = dir.path() + "/body.json";
+  const std::string output_path = dir.path() + "/output.txt";
+  write_text(instance_path, instance);
+  const std::string program =
+      "import json, sys\n"
+      "from jsonschema import Draft202012Validator\n"
+      "schema = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+      "Draft202012Validator.check_schema(schema)\n"
+      "Draft202012Validator(schema).validate(json.load(open(sys.argv[2], encoding='utf-8')))\n"
+      "print('valid')\n";
+  const std::string command = "/usr/bin/python3 -c " + shell_quote(program) + " " +
+                              shell_quote(schema_path) + " " + shell_quote(instance_path) + " >" +
+                              shell_quote(output_path) + " 2>&1";
+  Validation v;
+  v.status = std::system(command.c_str());
+  v.output = read_text(output_path);
+  return v;
+}
+
+const std::string kSchemaPath = kSourceDir + "/docs/webhook.schema.json";
+
+// ---------------------------------------------------------------------------------------
+// E-mail
+
+TEST(MessageEmail, SubjectNamesTheNonZeroCountsAndTheMostSevereFiringLevel) {
+  const EmailContent mail = render_email(full_digest());
+  EXPECT_EQ(mail.subject,
+            "[tiendo] NGHIÊM TRỌNG – 30/09/2022: 4 cảnh báo mới, 1 thay đổi, 2 nhắc lại, 2 đã "
+            "khắc phục");
+
+  Digest d;
+  d.channel = "mail";
+  d.at = day(2022, 10, 1);
+  AlertFacts a = rule_facts("r", "Chỉ tiêu", "dong_nai", "Đồng Nai", "at_risk", Severity::warning);
+  d.items.push_back(notification(NotifyKind::repeated, a, day(2022, 9, 1)));
+  // A critical alert that resolves does not make the message critical.
+  AlertFacts b = rule_facts("s", "Khác", "dong_nai", "Đồng Nai", "met", Severity::critical);
+  d.items.push_back(notification(NotifyKind::resolved, b, day(2022, 9, 1)));
+  d.repeated = 1;
+  d.resolved = 1;
+  EXPECT_EQ(render_email(d).subject, "[tiendo] CẢNH BÁO – 01/10/2022: 1 nhắc lại, 1 đã khắc phục");
+
+  d.items.erase(d.items.begin());
+  d.repeated = 0;
+  EXPECT_EQ(render_email(d).subject, "[tiendo] 01/10/2022: 1 đã khắc phục");
+}
+
+TEST(MessageEmail, AHeldBackCriticalAlertRaisesTheLevel) {
+  Digest d;
+  d.channel = "mail";
+  d.at = day(2022, 10, 1);
+  Notification task =
+      notification(NotifyKind::repeated, task_facts("t", "Nhiệm vụ", "blocked", Severity::warning),
+                   day(2022, 9, 1));
+  task.held_back.push_back(notification(
+      NotifyKind::fired, rule_facts("r", "Chỉ tiêu", "u", "U", "blocked", Severity::critical),
+      day(2022, 10, 1)));
+  d.items.push_back(task);
+  d.fired = 1;
+  d.repeated = 1;
+  EXPECT_EQ(render_email(d).subject,
+            "[tiendo] NGHIÊM TRỌNG – 01/10/2022: 1 cảnh báo mới, 1 nhắc lại");
+}
+
+TEST(MessageEmail, BodiesStartWithTheSummaryLine) {
+  const EmailContent mail = render_email(full_digest());
+  const std::string summary = "30/09/2022: 4 cảnh báo mới, 1 thay đổi, 2 nhắc lại, 2 đã khắc phục";
+  EXPECT_EQ(mail.text.rfind(summary + "\n", 0), 0u) << mail.text;
+  const std::size_t body = mail.html.find("<body");
+  ASSERT_NE(body, std::string::npos);
+  const std::size_t h1 = mail.html.find("<h1", body);
+  const std::size_t table = mail.html.find("<table", body);
+  ASSERT_NE(h1, std::string::npos);
+  EXPECT_LT(h1, table);
+  EXPECT_NE(mail.html.find(summary, h1), std::string::npos);
+  EXPECT_LT(mail.html.find(summary, h1), table);
+}
+
+TEST(MessageEmail, AnEmptyDigestSaysThereIsNothingNew) {
+  Digest d;
+  d.channel = "mail";
+  d.at = day(2022, 10, 1);
+  const EmailContent mail = render_email(d);
+  EXPECT_EQ(mail.subject, "[tiendo] 01/10/2022: không có gì mới");
+  EXPECT_EQ(mail.html.find("<table"), std::string::npos);
+}
+
+TEST(MessageEmail, FiguresAreWrittenTheVietnameseWay) {
+  const EmailContent mail = render_email(full_digest());
+  const std::string online = text_item(mail.text, 1);
+  EXPECT_NE(online.find("Giá trị: 77,62%; mục tiêu: 80%; hạn: 31/12/2022; dự báo: 78,1%"),
+            std::string::npos)
+      << online;
+  EXPECT_NE(online.find("Tốc độ cần: +3,4 điểm %/tháng; tốc độ hiện tại: +1,2 điểm %/tháng"),
+            std::string::npos)
+      << online;
+  EXPECT_NE(online.find("từ 01/09/2022"), std::string::npos) << online;
+
+  const std::string accounts = text_item(mail.text, 3);
+  EXPECT_NE(accounts.find("Giá trị: 3.103.499; mục tiêu: 3.500.000; hạn: 30/09/2022"),
+            std::string::npos)
+      << accounts;
+  EXPECT_NE(accounts.find("Tốc độ cần: +125.000/tháng; tốc độ hiện tại: -1.200,5/tháng"),
+            std::string::npos)
+      << accounts;
+
+  const std::string share = text_item(mail.text, 4);
+  EXPECT_NE(share.find("Giá trị: 65,5%; mục tiêu: từ 40% đến 60%"), std::string::npos) << share;
+
+  const std::string kho = text_item(mail.text, 2);
+  EXPECT_NE(kho.find("Hạn: 31/08/2022; sớm nhất xong: 15/11/2022"), std::string::npos) << kho;
+
+  for (const char* figure :
+       {"77,62%", "3.103.499", "+3,4 điểm %/tháng", "31/12/2022", "từ 40% đến 60%"}) {
+    EXPECT_NE(mail.html.find(figure), std::string::npos) << figure;
+  }
+}
+
+TEST(MessageEmail, KindsSeveritiesAndStatesAreInVietnamese) {
+  const std::string text = render_email(full_digest()).text;
+  EXPECT_NE(text_item(text, 1).find("Mới · nghiêm trọng · có nguy cơ · từ 01/09/2022"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text_item(text, 2).find("Mới · nghiêm trọng · quá hạn"), std::string::npos);
+  EXPECT_NE(text_item(text, 3).find("Thay đổi · cảnh báo · không đạt"), std::string::npos);
+  EXPECT_NE(text_item(text, 4).find("Nhắc lại · cảnh báo · vi phạm"), std::string::npos);
+  EXPECT_NE(text_item(text, 5).find("Nhắc lại · thông tin · chưa có số liệu"), std::string::npos);
+  EXPECT_NE(
+      text_item(text, 6).find("Đã khắc phục · đạt · phát sinh từ 01/06/2022 · đang tắt thông báo"),
+      std::string::npos);
+  EXPECT_NE(text_item(text, 7).find("Đã khắc phục · hoàn thành"), std::string::npos);
+  // The English state names never reach people.
+  for (const char* english : {"at_risk", "overdue", "missed", "violated", "no_data", "critical",
+                              "warning", "fired", "resolved"}) {
+    for (int i = 1; i <= 7; ++i) {
+      const std::string item = text_item(text, i);
+      const std::size_t status_end = item.find('\n', item.find('\n', 1) + 1);
+      EXPECT_EQ(item.substr(0, status_end).find(english), std::string::npos)
+          << english << " in item " << i;
+    }
+  }
+}
+
+TEST(MessageEmail, EveryItemSaysWhereItComesFrom) {
+  const std::string text = render_email(full_digest()).text;
+  const std::string online = text_item(text, 1);
+  EXPECT_NE(online.find("Đồng Nai mới đạt 77,62%, cần 80% trước 31/12/2022"), std::string::npos);
+  EXPECT_NE(online.find("Kế hoạch: 177/KH-UBND – Kế hoạch chuyển đổi số tỉnh Đồng Nai năm 2022"),
+            std::string::npos);
+  EXPECT_NE(online.find("Nguồn: quy tắc online_dossier_2022, rules/dong-nai-2022.rules:29"),
+            std::string::npos)
+      << online;
+  EXPECT_NE(online.find("Phụ trách: Sở Thông tin và Truyền thông"), std::string::npos);
+  // With a message, the evaluator's English reason stays out of the e-mail.
+  EXPECT_EQ(online.find("projected"), std::string::npos);
+  // Without one, the reason is all there is to say why.
+  EXPECT_NE(text_item(text, 5).find("Chi tiết: no observation of dvc_reports for long_khanh"),
+            std::string::npos);
+}
+
+TEST(MessageEmail, ItemsKeepTheDigestOrder) {
+  const Digest d = full_digest();
+  const EmailContent mail = render_email(d);
+  const std::vector<std::string> headings = {"1. Tỷ lệ hồ sơ trực tuyến toàn trình – Đồng Nai",
+                                             "2. Nhiệm vụ: Xây dựng kho dữ liệu dùng chung",
+                                             "3. Số tài khoản định danh điện tử – Đồng Nai",
+                                             "4. Tỷ lệ hồ sơ giấy – Thành phố Biên Hòa",
+                                             "5. Báo cáo dịch vụ công – Thành phố Long Khánh",
+                                             "6. Tỷ lệ hộ gia đình có cáp quang – Đồng Nai",
+                                             "7. Nhiệm vụ: Nâng cấp cổng dịch vụ công"};
+  const auto text_at = positions(mail.text, headings);
+  EXPECT_TRUE(std::is_sorted(text_at.begin(), text_at.end()));
+
+  std::vector<std::string> titles;
+  for (const Notification& n : d.items) titles.push_back(n.alert.title);
+  const auto html_at = positions(mail.html, titles);
+  EXPECT_TRUE(std::is_sorted(html_at.begin(), html_at.end()));
+}
+
+TEST(MessageEmail, HeldBackAlertsAppearUnderTheirTaskAndNotOnTheirOwn) {
+  const EmailContent mail = render_email(full_digest());
+  const std::string kho = text_item(mail.text, 2);
+  const auto at =
+      positions(kho, {"Nhiệm vụ: Xây dựng kho dữ liệu dùng chung",
+                      "Cảnh báo bị giữ lại vì nhiệm vụ này (2):", "- Dữ liệu mở – Đồng Nai",
+                      "- Chia sẻ dữ liệu – Đồng Nai"});
+  EXPECT_TRUE(std::is_sorted(at.begin(), at.end())) << kho;
+  EXPECT_NE(kho.find("Bị chặn theo chuỗi: cong ← kho"), std::string::npos) << kho;
+  EXPECT_NE(kho.find("Mới · cảnh báo · bị chặn"), std::string::npos) << kho;
+  // Once each in the whole text: under the task only.
+  EXPECT_EQ(count_of(mail.text, "Dữ liệu mở"), 1u);
+  EXPECT_EQ(count_of(mail.text, "Chia sẻ dữ liệu"), 1u);
+  // Seven numbered items, not nine.
+  EXPECT_NE(mail.text.find("\n7. "), std::string::npos);
+  EXPECT_EQ(mail.text.find("\n8. "), std::string::npos);
+
+  // In the HTML, inside the task's row.
+  const std::size_t task_row = mail.html.find("Xây dựng kho dữ liệu dùng chung");
+  const std::size_t next_row = mail.html.find("<tr>", task_row);
+  ASSERT_NE(task_row, std::string::npos);
+  const std::size_t held = mail.html.find("Dữ liệu mở");
+  EXPECT_GT(held, task_row);
+  EXPECT_LT(held, next_row);
+  EXPECT_EQ(count_of(mail.html, "Dữ liệu mở"), 1u);
+  EXPECT_EQ(count_of(mail.html, "<tr>"), 1u + 7u);  // the header and seven items
+}
+
+TEST(MessageEmail, MissingAndNonFiniteFiguresAreLeftOut) {
+  Digest d = full_digest();
+  // A figure that somehow is not a number is treated as missing.
+  d.items[2].alert.projected = std::numeric_limits<double>::quiet_NaN();
+  d.items[2].alert.rate_observed = std::numeric_limits<double>::infinity();
+  const EmailContent mail = render_email(d);
+  expect_no_missing_figure_words(mail.subject);
+  expect_no_missing_figure_words(mail.text);
+  expect_no_missing_figure_words(mail.html);
+  const std::string nodata = text_item(mail.text, 5);
+  EXPECT_EQ(nodata.find("Giá trị"), std::string::npos) << nodata;
+  EXPECT_EQ(nodata.find("Mục tiêu"), std::string::npos) << nodata;
+  EXPECT_EQ(nodata.find("Tốc độ"), std::string::npos) << nodata;
+  EXPECT_EQ(nodata.find("Kế hoạch"), std::string::npos) << nodata;
+  EXPECT_EQ(nodata.find(" từ "), std::string::npos) << "no since date: " << nodata;
+  const std::string accounts = text_item(mail.text, 3);
+  EXPECT_EQ(accounts.find("dự báo"), std::string::npos) << accounts;
+  EXPECT_EQ(accounts.find("tốc độ hiện tại"), std::string::npos) << accounts;
+  EXPECT_NE(accounts.find("Tốc độ cần: +125.000/tháng"), std::string::npos) << accounts;
+
+  const json body = json::parse(render_webhook(d));
+  EXPECT_TRUE(body["alerts"][2]["projected"].is_null());
+  EXPECT_TRUE(body["alerts"][2]["rate_observed"].is_null());
+}
+
+TEST(MessageEmail, HtmlIsEscapedAndSelfContained) {
+  Digest d;
+  d.channel = "mail";
+  d.at = day(2022, 10, 1);
+  AlertFacts a = rule_facts("hostile", "<script>alert(\"x\")</script> & \"quotes\" 'too'",
+                            "dong_nai", "Đồng <b>Nai</b>", "at_risk", Severity::critical);
+  a.message = "Giá trị <img src=x onerror=alert(1)>\ndòng hai & ba";
+  a.plan_title = "Kế hoạch \"A\" <i>B</i>";
+  a.source = "rules/<a>.rules:1";
+  d.items.push_back(notification(NotifyKind::fired, a, day(2022, 9, 1)));
+  d.fired = 1;
+  const EmailContent mail = render_email(d);
+
+  EXPECT_EQ(mail.html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(mail.html.find("<meta charset=\"utf-8\">"), std::string::npos);
+  EXPECT_NE(mail.html.find("</html>"), std::string::npos);
+  for (const char* raw : {"<script", "<img", "<b>Nai", "<i>B", "<a>", "\"x\"", "'too'"}) {
+    EXPECT_EQ(mail.html.find(raw), std::string::npos) << raw;
+  }
+  EXPECT_NE(mail.html.find("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; "
+                           "&quot;quotes&quot; &#39;too&#39;"),
+            std::string::npos);
+  EXPECT_NE(mail.html.find("Đồng &lt;b&gt;Nai&lt;/b&gt;"), std::string::npos);
+  EXPECT_NE(mail.html.find("&lt;img src=x onerror=alert(1)&gt;<br>dòng hai &amp; ba"),
+            std::string::npos);
+  EXPECT_NE(mail.html.find("<title>" + mail.subject + "</title>"), std::string::npos);
+
+  // Nothing to fetch: no links, images, style sheets or scripts.
+  EXPECT_EQ(mail.html.find("http"), std::string::npos);
+  EXPECT_EQ(mail.html.find("<link"), std::string::npos);
+  EXPECT_EQ(mail.html.find("<script"), std::string::npos);
+  EXPECT_EQ(mail.html.find("url("), std::string::npos);
+  EXPECT_EQ(mail.html.find("src="), mail.html.find("&lt;img src=") + 8);
+
+  // The plain text is not HTML and is not escaped.
+  EXPECT_NE(mail.text.find("<script>alert(\"x\")</script> & \"quotes\""), std::string::npos);
+  EXPECT_NE(mail.text.find("Giá trị <img src=x onerror=alert(1)>\n"), std::string::npos);
+  EXPECT_NE(mail.text.find("   dòng hai & ba\n"), std::string::npos) << mail.text;
+  EXPECT_EQ(render_email(full_digest()).html.find("http"), std::string::npos);
+}
+
+TEST(MessageEmail, StatesHaveTheirColoursInTheHtml) {
+  const std::string html = render_email(full_digest()).html;
+  // missed (bad), at_risk (warning), met (good): each badge has its own colours.
+  const auto badge = [&](const std::string& name) {
+    const std::size_t at = html.find(">" + name + "</span>");
+    EXPECT_NE(at, std::string::npos) << name;
+    const std::size_t style = html.rfind("style=\"", at);
+    return html.substr(style, at - style);
+  };
+  EXPECT_NE(badge("không đạt").find("#b71c1c"), std::string::npos);
+  EXPECT_NE(badge("có nguy cơ").find("#8a4b00"), std::string::npos);
+  EXPECT_NE(badge("đạt").find("#1b5e20"), std::string::npos);
+}
+
+TEST(MessageEmail, VietnameseTextPassesThroughInNfc) {
+  // NFC, as the rule files and the store keep it: "ệ" is one code point (U+1EC7).
+  const std::string title = "Tỷ l\u1EC7 h\u1ED3 s\u01A1 \u0111\u01B0\u1EE3c gi\u1EA3i quy\u1EBFt";
+  Digest d;
+  d.channel = "mail";
+  d.at = day(2022, 10, 1);
+  AlertFacts a = rule_facts("nfc", title, "ba_ria", "B\u00E0 R\u1ECBa \u2013 V\u0169ng T\u00E0u",
+                            "at_risk", Severity::warning);
+  d.items.push_back(notification(NotifyKind::fired, a, day(2022, 9, 1)));
+  d.fired = 1;
+  const EmailContent mail = render_email(d);
+  EXPECT_NE(mail.text.find(title), std::string::npos);
+  EXPECT_NE(mail.html.find(title), std::string::npos);
+  EXPECT_NE(mail.text.find("B\u00E0 R\u1ECBa \u2013 V\u0169ng T\u00E0u"), std::string::npos);
+  // JSON keeps the characters as UTF-8 rather than \u escapes.
+  const std::string body = render_webhook(d);
+  EXPECT_NE(body.find(title), std::string::npos);
+  EXPECT_EQ(json::parse(body)["alerts"][0]["title"], title);
+  EXPECT_NE(render_alertmanager_push(d, "2022-10-01T01:00:00Z").find(title), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------
+// The native webhook
+
+TEST(MessageWebhook, TheBodyHasTheDocumentedShape) {
+  const json body = json::parse(render_webhook(full_digest()));
+  EXPECT_EQ(body["schema"], "tiendo.alerts/v1");
+  EXPECT_EQ(body["run_id"], 42);
+  EXPECT_EQ(body["channel"], "steering_committee");
+  EXPECT_EQ(body["at"], "2022-09-30");
+  EXPECT_EQ(body["summary"],
+            (json{{"fired", 4}, {"changed", 1}, {"repeated", 2}, {"resolved", 2}}));
+  ASSERT_EQ(body["alerts"].size(), 7u);
+
+  const json& online = body["alerts"][0];
+  EXPECT_EQ(online["kind"], "fired");
+  EXPECT_EQ(online["fingerprint"], fingerprint(Subject::rule, "online_dossier_2022", "dong_nai"));
+  EXPECT_EQ(online["subject"], "rule");
+  EXPECT_EQ(online["unit_name"], "Đồng Nai");
+  EXPECT_EQ(online["state"], "at_risk");
+  EXPECT_EQ(online["severity"], "critical");
+  EXPECT_EQ(online["since"], "2022-09-01");
+  // Raw numbers: fractions for percents.
+  EXPECT_EQ(online["percent"], true);
+  EXPECT_DOUBLE_EQ(online["value"].get<double>(), 0.7762);
+  EXPECT_DOUBLE_EQ(online["target"].get<double>(), 0.8);
+  EXPECT_TRUE(online["upper"].is_null());
+  EXPECT_EQ(online["deadline"], "2022-12-31");
+  EXPECT_DOUBLE_EQ(online["rate_needed"].get<double>(), 0.034);
+  EXPECT_EQ(online["plan"], (json{{"name", "cds_2022"},
+                                  {"code", "177/KH-UBND"},
+                                  {"title", "Kế hoạch chuyển đổi số tỉnh Đồng Nai năm 2022"}}));
+  EXPECT_EQ(online["labels"]["nhóm"], "Chính quyền số");
+  EXPECT_EQ(online["chain"], json::array());
+  EXPECT_EQ(online["held_back"], json::array());
+  EXPECT_EQ(online["silenced"], false);
+
+  const json& kho = body["alerts"][1];
+  EXPECT_EQ(kho["subject"], "task");
+  ASSERT_EQ(kho["held_back"].size(), 2u);
+  EXPECT_EQ(kho["held_back"][0]["name"], "open_data");
+  EXPECT_EQ(kho["held_back"][0]["chain"], (json{"cong", "kho"}));
+  EXPECT_EQ(kho["held_back"][1]["name"], "shared_data");
+  EXPECT_EQ(kho["earliest_finish"], "2022-11-15");
+
+  const json& nodata = body["alerts"][4];
+  for (const char* figure : {"value", "target", "upper", "deadline", "projected", "rate_needed",
+                             "rate_observed", "since", "plan"}) {
+    EXPECT_TRUE(nodata[figure].is_null()) << figure;
+  }
+  EXPECT_EQ(body["alerts"][5]["silenced"], true);
+  EXPECT_EQ(body["alerts"][5]["kind"], "resolved");
+  EXPECT_DOUBLE_EQ(body["alerts"][2]["value"].get<double>(), 3103499);
+  EXPECT_DOUBLE_EQ(body["alerts"][3]["upper"].get<double>(), 0.6);
+}
+
+TEST(MessageWebhook, TheBodyValidatesAgainstTheSchema) {
+  const Validation full = validate(kSchemaPath, render_webhook(full_digest()));
+  EXPECT_EQ(full.status, 0) << full.output;
+  EXPECT_EQ(full.output, "valid\n");
+
+  Digest empty;
+  empty.channel = "hook";
+  empty.at = day(2022, 10, 1);
+  const Validation none = validate(kSchemaPath, render_webhook(empty));
+  EXPECT_EQ(none.status, 0) << none.output;
+}
+
+TEST(MessageWebhook, TheSchemaIsStrict) {
+  json body = json::parse(render_webhook(full_digest()));
+  body["alerts"][0]["extra"] = 1;
+  EXPECT_NE(validate(kSchemaPath, body.dump()).status, 0);
+
+  body = json::parse(render_webhook(full_digest()));
+  body["alerts"][1]["held_back"][0]["severity"] = "disaster";
+  EXPECT_NE(validate(kSchemaPath, body.dump()).status, 0);
+
+  body = json::parse(render_webhook(full_digest()));
+  body["alerts"][0].erase("value");
+  EXPECT_NE(validate(kSchemaPath, body.dump()).status, 0);
+}
+
+TEST(MessageWebhook, TheDocumentedExampleValidates) {
+  const std::string example = read_text(kSourceDir + "/docs/webhook-example.json");
+  ASSERT_FALSE(example.empty());
+  const Validation v = validate(kSchemaPath, example);
+  EXPECT_EQ(v.status, 0) << v.output;
+  EXPECT_EQ(json::parse(example)["schema"], "tiendo.alerts/v1");
+}
+
+TEST(MessageWebhook, MalformedUtf8DoesNotThrow) {
+  Digest d = full_digest();
+  d.items[0].alert.message = "bad \xC3\x28 byte";
+  std::string body;
+  ASSERT_NO_THROW(body = render_webhook(d));
+  json parsed;
+  EXPECT_NO_THROW(parsed = json::parse(body));
+  EXPECT_NE(parsed["alerts"][0]["message"].get<std::string>().find("\uFFFD"), std::string::npos);
+  EXPECT_NO_THROW((void)render_alertmanager_webhook(d, "2022-10-01T01:00:00Z"));
+  EXPECT_NO_THROW((void)render_alertmanager_push(d, "2022-10-01T01:00:00Z"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Alertmanager
+
+std::set<std::string> keys(const json& object) {
+  std::set<std::string> out;
+  for (const auto& [key, value] : object.items()) out.insert(key);
+  return out;
+}
+
+const std::regex kLabelName("[a-zA-Z_][a-zA-Z0-9_]*");
+
+TEST(MessageAlertmanager, TheWebhookPayloadHasExactlyTheVersion4Keys) {
+  const json body = json::parse(render_alertmanager_webhook(full_digest(), "2022-10-01T01:02:03Z"));
+  EXPECT_EQ(keys(body), (std::set<std::string>{"version", "groupKey", "truncatedAlerts", "status",
+                                               "receiver", "groupLabels", "commonLabels",
+                                               "commonAnnotations", "externalURL", "alerts"}));
+  EXPECT_EQ(body["version"], "4");
+  EXPECT_EQ(body["truncatedAlerts"], 0);
+  EXPECT_EQ(body["receiver"], "steering_committee");
+  EXPECT_TRUE(body["groupKey"].is_string());
+  EXPECT_TRUE(body["groupLabels"].is_object());
+  EXPECT_TRUE(body["externalURL"].is_string());
+  EXPECT_EQ(body["status"], "firing");
+  // Seven items, two of them holding nothing back but one holding two: nine alerts.
+  ASSERT_EQ(body["alerts"].size(), 9u);
+  for (const json& alert : body["alerts"]) {
+    EXPECT_EQ(keys(alert), (std::set<std::string>{"status", "labels", "annotations", "startsAt",
+                                                  "endsAt", "generatorURL", "fingerprint"}));
+    for (const auto& [name, value] : alert["labels"].items()) {
+      EXPECT_TRUE(std::regex_match(name, kLabelName)) << name;
+      EXPECT_TRUE(value.is_string());
+    }
+    for (const auto& [name, value] : alert["annotations"].items()) EXPECT_TRUE(value.is_string());
+    if (alert["status"] == "firing") {
+      EXPECT_EQ(alert["endsAt"], "0001-01-01T00:00:00Z");
+    } else {
+      EXPECT_EQ(alert["status"], "resolved");
+      EXPECT_EQ(alert["endsAt"], "2022-10-01T01:02:03Z");
+    }
+  }
+  const json& online = body["alerts"][0];
+  EXPECT_EQ(online["fingerprint"], fingerprint(Subject::rule, "online_dossier_2022", "dong_nai"));
+  EXPECT_EQ(online["startsAt"], "2022-09-01T00:00:00Z");
+  // Labels common to every alert; the owner differs between rules and tasks.
+  EXPECT_EQ(body["commonLabels"], json::object());
+  expect_no_missing_figure_words(body.dump());
+}
+
+TEST(MessageAlertmanager, TheStatusIsResolvedOnlyWhenEveryAlertIs) {
+  Digest d;
+  d.channel = "hook";
+  d.at = day(2022, 10, 1);
+  d.items.push_back(notification(NotifyKind::resolved,
+                                 rule_facts("a", "A", "u", "U", "met", Severity::none),
+                                 day(2022, 9, 1)));
+  d.items.push_back(notification(
+      NotifyKind::resolved, rule_facts("b", "B", "u", "U", "ok", Severity::none), day(2022, 9, 2)));
+  d.resolved = 2;
+  json body = json::parse(render_alertmanager_webhook(d, "2022-10-01T01:00:00Z"));
+  EXPECT_EQ(body["status"], "resolved");
+  EXPECT_EQ(body["commonLabels"]["unit"], "u");
+  EXPECT_EQ(body["commonLabels"]["subject"], "rule");
+  EXPECT_FALSE(body["commonLabels"].contains("alertname"));
+
+  // One firing alert, even one held back under a resolved-looking task, makes it firing.
+  Notification task = notification(NotifyKind::resolved,
+                                   task_facts("t", "T", "done", Severity::none), day(2022, 9, 1));
+  task.held_back.push_back(
+      notification(NotifyKind::repeated,
+                   rule_facts("c", "C", "u", "U", "blocked", Severity::warning), day(2022, 9, 1)));
+  d.items.push_back(task);
+  body = json::parse(render_alertmanager_webhook(d, "2022-10-01T01:00:00Z"));
+  EXPECT_EQ(body["status"], "firing");
+
+  d.items.back().held_back.clear();
+  d.items.push_back(notification(NotifyKind::changed,
+                                 rule_facts("e", "E", "u", "U", "missed", Severity::critical),
+                                 day(2022, 9, 1)));
+  body = json::parse(render_alertmanager_webhook(d, "2022-10-01T01:00:00Z"));
+  EXPECT_EQ(body["status"], "firing");
+}
+
+TEST(MessageAlertmanager, LabelsAndAnnotationsSayWhatTheAlertIs) {
+  const json body = json::parse(render_alertmanager_webhook(full_digest(), "2022-10-01T01:02:03Z"));
+  const json& labels = body["alerts"][0]["labels"];
+  EXPECT_EQ(labels["alertname"], "online_dossier_2022");
+  EXPECT_EQ(labels["unit"], "dong_nai");
+  EXPECT_EQ(labels["severity"], "critical");
+  EXPECT_EQ(labels["state"], "at_risk");
+  EXPECT_EQ(labels["subject"], "rule");
+  EXPECT_EQ(labels["owner"], "Sở Thông tin và Truyền thông");
+  // Invalid label names are repaired rather than dropped.
+  EXPECT_EQ(labels["nh__m"], "Chính quyền số");
+  EXPECT_EQ(labels["_022_target"], "yes");
+
+  const json& notes = body["alerts"][0]["annotations"];
+  EXPECT_EQ(notes["summary"], "Tỷ lệ hồ sơ trực tuyến toàn trình");
+  EXPECT_EQ(notes["description"], "77.62% now, >= 80% by 2022-12-31; projected 78.1%");
+  EXPECT_EQ(notes["message"], "Đồng Nai mới đạt 77,62%, cần 80% trước 31/12/2022");
+  EXPECT_EQ(notes["source"], "rules/dong-nai-2022.rules:29");
+  EXPECT_EQ(notes["plan_code"], "177/KH-UBND");
+  EXPECT_EQ(notes["value"], "77,62%");
+  EXPECT_EQ(notes["target"], "80%");
+  EXPECT_EQ(notes["deadline"], "31/12/2022");
+  EXPECT_EQ(notes["projected"], "78,1%");
+  EXPECT_FALSE(notes.contains("chain"));
+
+  // The task has no unit label; the reminder without figures has no figure annotations.
+  const json& task = body["alerts"][1];
+  EXPECT_EQ(task["labels"]["alertname"], "kho");
+  EXPECT_EQ(task["labels"]["subject"], "task");
+  EXPECT_FALSE(task["labels"].contains("unit"));
+  const json& nodata = body["alerts"][6]["annotations"];
+  EXPECT_EQ(body["alerts"][6]["labels"]["alertname"], "dvc_reports");
+  for (const char* figure : {"value", "target", "deadline", "projected", "message"}) {
+    EXPECT_FALSE(nodata.contains(figure)) << figure;
+  }
+  // No since date: the digest's date at midnight.
+  EXPECT_EQ(body["alerts"][6]["startsAt"], "2022-09-30T00:00:00Z");
+}
+
+TEST(MessageAlertmanager, HeldBackAlertsAreAlertsOfTheirOwnNamingTheRootCause) {
+  const Digest d = full_digest();
+  for (const json& alerts :
+       {json::parse(render_alertmanager_webhook(d, "2022-10-01T01:00:00Z"))["alerts"],
+        json::parse(render_alertmanager_push(d, "2022-10-01T01:00:00Z"))}) {
+    ASSERT_EQ(alerts.size(), 9u);
+    EXPECT_EQ(alerts[1]["labels"]["alertname"], "kho");
+    EXPECT_FALSE(alerts[1]["annotations"].contains("root_cause"));
+    for (int i : {2, 3}) {
+      const json& held = alerts[i];
+      EXPECT_EQ(held["labels"]["state"], "blocked");
+      EXPECT_EQ(held["annotations"]["root_cause"], "kho");
+      EXPECT_EQ(held["annotations"]["chain"], "cong ← kho");
+    }
+    EXPECT_EQ(alerts[2]["labels"]["alertname"], "open_data");
+    EXPECT_EQ(alerts[3]["labels"]["alertname"], "shared_data");
+    EXPECT_EQ(alerts[4]["labels"]["alertname"], "vneid_accounts");
+  }
+}
+
+TEST(MessageAlertmanager, PushedAlertsEndIn48HoursWhenFiringAndNowWhenResolved) {
+  const json body = json::parse(render_alertmanager_push(full_digest(), "2022-12-31T23:30:05Z"));
+  ASSERT_TRUE(body.is_array());
+  ASSERT_EQ(body.size(), 9u);
+  int firing = 0, resolved = 0;
+  for (const json& alert : body) {
+    EXPECT_EQ(keys(alert), (std::set<std::string>{"labels", "annotations", "startsAt", "endsAt",
+                                                  "generatorURL"}));
+    for (const auto& [name, value] : alert["labels"].items()) {
+      EXPECT_TRUE(std::regex_match(name, kLabelName)) << name;
+      EXPECT_FALSE(value.get<std::string>().empty()) << name;
+    }
+    const std::string name = alert["labels"]["alertname"];
+    if (name == "broadband" || name == "cong") {
+      EXPECT_EQ(alert["endsAt"], "2022-12-31T23:30:05Z") << name;
+      ++resolved;
+    } else {
+      EXPECT_EQ(alert["endsAt"], "2023-01-02T23:30:05Z") << name;
+      ++firing;
+    }
+  }
+  EXPECT_EQ(firing, 7);
+  EXPECT_EQ(resolved, 2);
+  EXPECT_EQ(body[0]["startsAt"], "2022-09-01T00:00:00Z");
+  EXPECT_EQ(body[2]["startsAt"], "2022-09-30T00:00:00Z");
+
+  // Across February of a leap year.
+  const json leap = json::parse(render_alertmanager_push(full_digest(), "2024-02-28T10:00:00Z"));
+  EXPECT_EQ(leap[0]["endsAt"], "2024-03-01T10:00:00Z");
+}
+
+TEST(MessageAlertmanager, AMalformedNowFallsBackToTheDigestDate) {
+  for (const char* bad :
+       {"", "2022-10-01", "2022-10-01 01:00:00", "2022-13-01T00:00:00Z", "2022-02-30T00:00:00Z",
+        "2022-10-01T24:00:00Z", "2022-10-01T01:00:00+07"}) {
+    const json body = json::parse(render_alertmanager_push(full_digest(), bad));
+    EXPECT_EQ(body[0]["endsAt"], "2022-10-02T00:00:00Z") << bad;
+    EXPECT_EQ(body[8]["endsAt"], "2022-09-30T00:00:00Z") << bad;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// docs/webhook.md
+
+// The fenced blocks of a Markdown file whose info string is `language`, in order.
+std::vector<std::string> fenced_blocks(const std::string& markdown, const std::string& language) {
+  std::vector<std::string> blocks;
+  const std::string open = "```" + language + "\n";
+  for (std::size_t at = markdown.find(open); at != std::string::npos;
+       at = markdown.find(open, at + 1)) {
+    const std::size_t begin = at + open.size();
+    const std::size_t end = markdown.find("\n```\n", begin - 1);
+    if (end == std::string::npos) break;
+    blocks.push_back(markdown.substr(begin, end + 1 - begin));
+  }
+  return blocks;
+}
+
+TEST(MessageWebhookDoc, TheJsonExamplesParseAndTheNativeOneValidates) {
+  const std::vector<std::string> blocks =
+      fenced_blocks(read_text(kSourceDir + "/docs/webhook.md"), "json");
+  ASSERT_EQ(blocks.size(), 2u);
+  for (const std::string& block : blocks) {
+    EXPECT_NO_THROW((void)json::parse(block).is_object()) << block;
+  }
+  const Validation v = validate(kSchemaPath, blocks[0]);
+  EXPECT_EQ(v.status, 0) << v.output;
+  const json am = json::parse(blocks[1]);
+  EXPECT_EQ(keys(am), keys(json::parse(render_alertmanager_webhook(full_digest(), ""))));
+}
+
+TEST(MessageWebhookDoc, TheReceiverExampleVerifiesWhatTiendoSigns) {
+  const std::vector<std::string> python =
+      fenced_blocks(read_text(kSourceDir + "/docs/webhook.md"), "python");
+  ASSERT_EQ(python.size(), 1u);
+  const std::string secret_text =
+      "whsec_" + notify::base64_encode("a 32-byte key for the webhook.");
+  const auto secret = notify::parse_webhook_secret(secret_text, nullptr);
+  ASSERT_TRUE(secret);
+  const std::string body = render_webhook(full_digest());
+  const std::string id = "tiendo-run42-steering_committee";
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const auto headers = [&](std::int64_t timestamp, const std::string& signature) {
+    return json{{"webhook-id", id},
+                {"webhook-timestamp", std::to_string(timestamp)},
+                {"webhook-signature", signature}};
+  };
+  const json cases = json::array({
+      headers(now, notify::sign_webhook(*secret, id, now, body)),
+      // Rotating secrets: several entries, one of them right.
+      headers(now, "v1,AAAA v1," + notify::sign_webhook(*secret, id, now, body).substr(3)),
+      headers(now - 240, notify::sign_webhook(*secret, id, now - 240, body)),
+      headers(now - 600, notify::sign_webhook(*secret, id, now - 600, body)),
+      headers(now, notify::sign_webhook(*secret, id, now, body + " ")),
+      headers(now, notify::sign_webhook(*secret, "another-id", now, body)),
+  });
+
+  TempDir dir;
+  write_text(dir.path() + "/receiver.py",
+             python[0] +
+                 "\nimport json, sys\n"
+                 "cases = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+                 "body = open(sys.argv[2], 'rb').read()\n"
+                 "print(' '.join(str(verify(sys.argv[3], h, body)) for h in cases))\n");
+  write_text(dir.path() + "/cases.json", cases.dump());
+  write_text(dir.path() + "/body.json", body);
+  const std::string command =
+      "/usr/bin/python3 " + shell_quote(dir.path() + "/receiver.py") + " " +
+      shell_quote(dir.path() + "/cases.json") + " " + shell_quote(dir.path() + "/body.json") + " " +
+      shell_quote(secret_text) + " >" + shell_quote(dir.path() + "/out.txt") + " 2>&1";
+  EXPECT_EQ(std::system(command.c_str()), 0) << read_text(dir.path() + "/out.txt");
+  EXPECT_EQ(read_text(dir.path() + "/out.txt"), "True True True False False False\n");
+}
+
+}  // namespace
+}  // namespace tiendo::alert
