@@ -1,0 +1,143 @@
+// End-to-end: `tiendo run` on the examples (dry run, recorded runs, a rewind refused),
+// and the silence and outbox commands, through the binary and a real database. The
+// examples' channels are e-mail; with no SMTP server given, their messages wait.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "run.hpp"
+
+namespace tiendo::testing {
+namespace {
+
+const std::string kSource = TIENDO_SOURCE_DIR;
+
+class CliRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.path() + "/examples.db";
+    const RunResult ingest = run_tiendo(
+        "ingest --db " + shell_quote(db_) +
+            " --rules rules examples/units.csv "
+            "examples/observations-2022.csv examples/community-teams.csv examples/task-status.json",
+        kSource);
+    ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  }
+
+  RunResult tiendo(const std::string& args) {
+    return run_tiendo(args + " --db " + shell_quote(db_), kSource);
+  }
+  RunResult run(const std::string& args) { return tiendo("run --rules rules " + args); }
+
+  nlohmann::json outbox(const std::string& state) {
+    const RunResult list = tiendo("outbox list --format json --state " + state);
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    return nlohmann::json::parse(list.out, nullptr, false);
+  }
+
+  TempDir dir_;
+  std::string db_;
+};
+
+TEST_F(CliRun, DryRunPrintsTheVietnameseDigestAndRecordsNothing) {
+  const RunResult dry = run("--at 2022-09-30 --dry-run");
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("== steering_committee (e-mail to [\"bcd.cds@dongnai.gov.vn\"])"),
+            std::string::npos)
+      << dry.out;
+  EXPECT_NE(dry.out.find("Subject: [tiendo]"), std::string::npos);
+  EXPECT_NE(dry.out.find("cảnh báo"), std::string::npos);
+  EXPECT_NE(dry.out.find("nothing recorded"), std::string::npos);
+  EXPECT_EQ(outbox("all").size(), 0u);
+}
+
+TEST_F(CliRun, ARunQueuesItsMessagesOnceAndTheNextRunHasNothingNew) {
+  const RunResult first = run("--at 2022-09-30 --format json");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto summary = nlohmann::json::parse(first.out);
+  EXPECT_EQ(summary["run_id"], 1);
+  EXPECT_GT(summary["notifications"]["fired"].get<int>(), 0);
+  // No SMTP server: the e-mail waits, saying why, and is not given up.
+  const auto pending = outbox("pending");
+  ASSERT_GE(pending.size(), 1u);
+  EXPECT_NE(pending[0]["last_error"].get<std::string>().find("--smtp"), std::string::npos);
+  EXPECT_EQ(pending[0]["idempotency_key"],
+            "tiendo-run1-" + pending[0]["channel"].get<std::string>());
+  EXPECT_NE(first.err.find("deliver: "), std::string::npos);
+
+  // The same date again: nothing has changed, so nothing is announced.
+  const RunResult second = run("--at 2022-09-30 --format json");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const auto next = nlohmann::json::parse(second.out);
+  EXPECT_EQ(next["notifications"]["fired"], 0);
+  EXPECT_EQ(next["messages"], 0);
+}
+
+TEST_F(CliRun, ARunBeforeTheLastOneIsRefused) {
+  ASSERT_EQ(run("--at 2022-09-30").exit_code, 0);
+  const RunResult back = run("--at 2022-06-30");
+  EXPECT_EQ(back.exit_code, 1);
+  EXPECT_NE(back.err.find("would rewind them"), std::string::npos) << back.err;
+}
+
+TEST_F(CliRun, SilencesAreAddedListedAppliedAndExpired) {
+  const RunResult bad =
+      tiendo("silence add --match 'rule=~(' --duration 1d --author a --comment c");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("regular expression"), std::string::npos) << bad.err;
+  const RunResult backwards = tiendo(
+      "silence add --match rule=x --starts 2026-12-02T00:00:00Z --ends "
+      "2026-12-01T00:00:00Z --author a --comment c");
+  EXPECT_EQ(backwards.exit_code, 2);
+  EXPECT_NE(backwards.err.find("ends"), std::string::npos) << backwards.err;
+  const RunResult no_end = tiendo("silence add --match rule=x --author a --comment c");
+  EXPECT_EQ(no_end.exit_code, 2);
+
+  // Silence every alert of the province: the run announces nothing.
+  const RunResult added = tiendo(
+      "silence add --match unit=dong_nai --match subject=rule --duration 30d --author 'Nguyễn Văn "
+      "A' "
+      "--comment 'chờ số liệu quý IV'");
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_NE(added.out.find("silence 1 until"), std::string::npos) << added.out;
+  const RunResult listed = tiendo("silence list --format json");
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const auto silences = nlohmann::json::parse(listed.out);
+  ASSERT_EQ(silences.size(), 1u);
+  EXPECT_EQ(silences[0]["author"], "Nguyễn Văn A");
+  EXPECT_EQ(silences[0]["status"], "active");
+  EXPECT_EQ(silences[0]["matchers"][0], "unit=\"dong_nai\"");
+
+  const RunResult silenced = run("--at 2022-09-30 --format json --dry-run");
+  ASSERT_EQ(silenced.exit_code, 0) << silenced.err;
+  EXPECT_EQ(silenced.out.find("Tỷ lệ hồ sơ thủ tục hành chính xử lý trực tuyến đạt 50%"),
+            std::string::npos)
+      << "a silenced rule was announced";
+
+  const RunResult expired = tiendo("silence expire 1");
+  EXPECT_EQ(expired.exit_code, 0) << expired.err;
+  EXPECT_EQ(tiendo("silence expire 1").exit_code, 1);
+  EXPECT_EQ(nlohmann::json::parse(tiendo("silence list --format json").out).size(), 0u);
+  const auto all = nlohmann::json::parse(tiendo("silence list --all --format json").out);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_NE(all[0]["status"].get<std::string>().find("expired"), std::string::npos);
+
+  const RunResult loud = run("--at 2022-09-30 --dry-run");
+  EXPECT_NE(loud.out.find("Tỷ lệ hồ sơ thủ tục hành chính xử lý trực tuyến đạt 50%"),
+            std::string::npos);
+}
+
+TEST_F(CliRun, BadDeliveryOptionsAreUsageErrors) {
+  const RunResult bad = run("--at 2022-09-30 --retry-initial soon");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--retry-initial: 'soon' is not a duration"), std::string::npos)
+      << bad.err;
+  const RunResult order = run("--at 2022-09-30 --retry-initial 1h --retry-max 1m");
+  EXPECT_EQ(order.exit_code, 2);
+  const RunResult smtp = run("--at 2022-09-30 --smtp http://mail");
+  EXPECT_EQ(smtp.exit_code, 2);
+  EXPECT_NE(smtp.err.find("--smtp"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tiendo::testing
