@@ -186,6 +186,13 @@ WHERE id = ? AND state = 'pending')sql");
   }
   update.bind(8, row.id);
   if (!update.run()) return update.error().value_or(DbError{"cannot update the outbox"});
+  if (sqlite3_changes(db_.handle()) == 0) {
+    // Another deliverer finished the row first: report what it is now.
+    Statement current = db_.prepare("SELECT state FROM outbox WHERE id = ?");
+    current.bind(1, row.id);
+    state = current.step() ? current.column_text(0) : "missing";
+    if (current.error()) return *current.error();
+  }
   if (auto e = tx.commit()) return *e;
   return state;
 }

@@ -31,7 +31,7 @@ class DayCache {
     std::uint16_t tail = 0;
     std::memcpy(&head, text.data(), 8);
     std::memcpy(&tail, text.data() + 8, 2);
-    Entry& entry = entries_[(head * 0x9E3779B97F4A7C15ull + tail) >> 58];
+    Entry& entry = entries_[(head * 0x9E3779B97F4A7C15ull + tail) >> 55];
     if (entry.valid && entry.head == head && entry.tail == tail) return entry.day;
     const auto day = parse_iso(text);
     if (day) entry = {head, tail, true, *day};
@@ -45,7 +45,7 @@ class DayCache {
     bool valid = false;
     model::Date day;
   };
-  std::array<Entry, 64> entries_{};
+  std::array<Entry, 512> entries_{};
 };
 }  // namespace
 
