@@ -349,6 +349,7 @@ AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot
   f.fingerprint = fingerprint(Subject::rule, f.name, f.unit);
   f.state = std::string(eval::to_string(r.state));
   f.severity = r.severity;
+  f.declared_severity = rule.severity;
   f.percent = item(rules.expressions, cond.lhs).unit == model::ValueUnit::percent;
   f.value = r.value;
   f.target = r.target;

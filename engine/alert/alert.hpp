@@ -95,6 +95,11 @@ struct AlertFacts {
   std::string unit_name;  // "Đồng Nai"
   std::string state;
   model::Severity severity = model::Severity::none;
+  // The worst severity the subject can reach (a rule's `severity`, critical for tasks):
+  // stable from state to state, so Alertmanager, which identifies an alert by its label
+  // set, can take it as a label where the current state and severity would split one
+  // alert into several.
+  model::Severity declared_severity = model::Severity::critical;
   bool percent = false;  // value and target are fractions shown as percents
   std::optional<double> value, target, upper, projected, rate_needed, rate_observed;
   std::optional<model::Date> deadline;         // rule's by/from date, or the task's due date

@@ -242,6 +242,7 @@ Parts parts_of(const Notification& n) {
   if (n.silenced) p.status.push_back("đang tắt thông báo");
 
   p.message = a.message;
+  while (p.message.ends_with('\n')) p.message.pop_back();
 
   if (const auto v = shown(a.value)) p.figures.push_back({"giá trị", value_text(a, *v)});
   if (std::string t = target_text(a); !t.empty()) p.figures.push_back({"mục tiêu", t});
@@ -629,17 +630,23 @@ AmAlert am_alert(const Digest& d, const Notification& n, const Notification* hol
     // Alertmanager treats an empty value as no label at all.
     if (!value.empty()) out.labels.emplace(label_name(name), value);
   };
+  // Alertmanager identifies an alert by its labels: only what stays the same while the
+  // alert lives is a label (the declared severity, for routing); the current state and
+  // severity are annotations, so a change or a resolution updates the same alert.
   label("alertname", a.name);
   label("unit", a.unit);
-  label("severity", std::string(model::to_string(a.severity)));
-  label("state", a.state);
+  label("severity", std::string(model::to_string(a.declared_severity)));
   label("subject", std::string(to_string(a.subject)));
-  for (const auto& [name, value] : a.labels) label(name, value);
+  for (const auto& [name, value] : a.labels) {
+    if (name != "state" && name != "severity") label(name, value);
+  }
 
   const auto note = [&](std::string_view name, const std::string& value) {
     if (!value.empty()) out.annotations.emplace(name, value);
   };
   note("summary", display_name(a));
+  note("state", a.state);
+  note("current_severity", std::string(model::to_string(a.severity)));
   note("unit_name", a.unit_name);
   note("description", a.reason);
   note("message", a.message);

@@ -681,8 +681,9 @@ TEST(MessageAlertmanager, TheWebhookPayloadHasExactlyTheVersion4Keys) {
   const json& online = body["alerts"][0];
   EXPECT_EQ(online["fingerprint"], fingerprint(Subject::rule, "online_dossier_2022", "dong_nai"));
   EXPECT_EQ(online["startsAt"], "2022-09-01T00:00:00Z");
-  // Labels common to every alert; the owner differs between rules and tasks.
-  EXPECT_EQ(body["commonLabels"], json::object());
+  // Labels common to every alert (the owner differs between rules and tasks); every
+  // alert of this digest is declared critical.
+  EXPECT_EQ(body["commonLabels"], json({{"severity", "critical"}}));
   expect_no_missing_figure_words(body.dump());
 }
 
@@ -725,8 +726,10 @@ TEST(MessageAlertmanager, LabelsAndAnnotationsSayWhatTheAlertIs) {
   const json& labels = body["alerts"][0]["labels"];
   EXPECT_EQ(labels["alertname"], "online_dossier_2022");
   EXPECT_EQ(labels["unit"], "dong_nai");
+  // Only what stays the same while the alert lives is a label: the declared severity;
+  // the current state and severity are annotations, so that Alertmanager keeps one alert.
   EXPECT_EQ(labels["severity"], "critical");
-  EXPECT_EQ(labels["state"], "at_risk");
+  EXPECT_FALSE(labels.contains("state"));
   EXPECT_EQ(labels["subject"], "rule");
   EXPECT_EQ(labels["owner"], "Sở Thông tin và Truyền thông");
   // Invalid label names are repaired rather than dropped.
@@ -734,6 +737,8 @@ TEST(MessageAlertmanager, LabelsAndAnnotationsSayWhatTheAlertIs) {
   EXPECT_EQ(labels["_022_target"], "yes");
 
   const json& notes = body["alerts"][0]["annotations"];
+  EXPECT_EQ(notes["state"], "at_risk");
+  EXPECT_EQ(notes["current_severity"], "critical");
   EXPECT_EQ(notes["summary"], "Tỷ lệ hồ sơ trực tuyến toàn trình");
   EXPECT_EQ(notes["description"], "77.62% now, >= 80% by 2022-12-31; projected 78.1%");
   EXPECT_EQ(notes["message"], "Đồng Nai mới đạt 77,62%, cần 80% trước 31/12/2022");
@@ -769,7 +774,7 @@ TEST(MessageAlertmanager, HeldBackAlertsAreAlertsOfTheirOwnNamingTheRootCause) {
     EXPECT_FALSE(alerts[1]["annotations"].contains("root_cause"));
     for (int i : {2, 3}) {
       const json& held = alerts[i];
-      EXPECT_EQ(held["labels"]["state"], "blocked");
+      EXPECT_EQ(held["annotations"]["state"], "blocked");
       EXPECT_EQ(held["annotations"]["root_cause"], "kho");
       EXPECT_EQ(held["annotations"]["chain"], "cong ← kho");
     }
