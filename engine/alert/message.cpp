@@ -37,11 +37,8 @@ constexpr std::string_view kZeroTime = "0001-01-01T00:00:00Z";
 // ---------------------------------------------------------------------------------------
 // Words and figures
 
-std::string vi_date(model::Date date) {
-  const std::chrono::year_month_day ymd{date};
-  return fmt::format("{:02}/{:02}/{:04}", static_cast<unsigned>(ymd.day()),
-                     static_cast<unsigned>(ymd.month()), static_cast<int>(ymd.year()));
-}
+// As the committee's report writes dates (administrative style: "30/9/2022").
+std::string vi_date(model::Date date) { return report::format_date(date); }
 
 // A figure that can be shown: present and finite (the evaluator never makes NaN, but a
 // message must not say "nan" if one ever comes).
