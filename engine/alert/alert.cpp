@@ -7,6 +7,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <type_traits>
 
 #include "report/committee.hpp"
 
@@ -572,11 +573,22 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
       const eval::RuleResult* now = nullptr;
       if (rule_index != kNone) {
         channels = item(rules.rules, rule_index).notify;
-        for (const eval::RuleResult& r : results.rules) {
-          if (r.rule != rule_index) continue;
-          const std::string unit =
-              r.unit >= 0 ? input.snapshot->units()[static_cast<std::size_t>(r.unit)].id : "";
-          if (unit == prev->unit) now = &r;
+        // Results come by rule, then unit: search the rule's own run of them.
+        const auto [first, last] = std::equal_range(
+            results.rules.begin(), results.rules.end(), rule_index,
+            [](const auto& a, const auto& b) {
+              if constexpr (std::is_same_v<std::decay_t<decltype(a)>, eval::RuleResult>) {
+                return a.rule < b;
+              } else {
+                return a < b.rule;
+              }
+            });
+        for (auto r = first; r != last; ++r) {
+          const std::string_view unit =
+              r->unit >= 0
+                  ? std::string_view(input.snapshot->units()[static_cast<std::size_t>(r->unit)].id)
+                  : std::string_view();
+          if (unit == prev->unit) now = &*r;
         }
       }
       if (now) {

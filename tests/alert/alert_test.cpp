@@ -186,6 +186,14 @@ TEST(AlertLifecycle, FiresAtOnceThenStaysQuietUntilRepeatEveryThenChangesAndReso
   EXPECT_EQ(runs.alert("online"), nullptr);
   EXPECT_EQ(runs.notified("mail", "online"), Kinds{NotifyKind::resolved});
   EXPECT_TRUE(runs.notified("hook", "online").empty());
+  for (const Digest& d : runs.output().digests) {
+    for (const Notification& n : d.items) {
+      if (n.alert.name != "online") continue;
+      EXPECT_EQ(n.alert.state, "met");  // what it is now, from this run's result
+      EXPECT_EQ(n.alert.value, 0.55);
+      EXPECT_EQ(n.since, day("2022-10-01"));
+    }
+  }
   ASSERT_NE(runs.transition("online"), nullptr);
   EXPECT_EQ(runs.transition("online")->to, Lifecycle::resolved);
   EXPECT_EQ(runs.transition("online")->channels, std::vector<std::string>{"mail"});
