@@ -418,6 +418,9 @@ SmtpResult send(const SmtpSettings& settings, const EmailMessage& message,
   set(CURLOPT_URL, settings.url.c_str());
   set(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   set(CURLOPT_NOSIGNAL, 1L);
+  // A proxy from the environment (all_proxy) can never reach a loopback mail server.
+  const std::string no_proxy = loopback_no_proxy();
+  set(CURLOPT_NOPROXY, no_proxy.c_str());
   set(CURLOPT_MAIL_FROM, mail_from.c_str());
   set(CURLOPT_MAIL_RCPT, recipients.get());
   set(CURLOPT_READFUNCTION, &read_upload);
