@@ -686,6 +686,7 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
         // The root cause has nothing new of its own: it is shown again to hold this one.
         Notification context;
         context.kind = NotifyKind::repeated;
+        context.context = true;
         context.alert =
             facts_of(rules, results, results.tasks[static_cast<std::size_t>(*p.root_task)]);
         d.items.push_back(std::move(context));
@@ -724,7 +725,7 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
       }
     };
     for (const Notification& n : d.items) {
-      count(n);
+      if (!n.context) count(n);
       for (const Notification& h : n.held_back) count(h);
     }
     out.digests.push_back(std::move(d));

@@ -121,6 +121,9 @@ struct Notification {
   AlertFacts alert;
   std::optional<model::Date> since;  // first day of the episode
   bool silenced = false;             // a resolution sent although the alert was silenced
+  // A task shown only to carry the rule alerts it holds back: it has nothing new of its
+  // own, so it is not counted, and says "nguyên nhân" (root cause) rather than a kind.
+  bool context = false;
   // For a task: the rule alerts it holds back (blocked, root cause first), sent inside
   // this notification rather than on their own.
   std::vector<Notification> held_back;

@@ -155,8 +155,15 @@ DbResult<bool> expire_silence(Database& db, std::int64_t id, std::string_view no
   return changed;
 }
 
+DbResult<std::string> store_identity(Database& db) {
+  Statement q = db.prepare("SELECT id FROM store_identity");
+  if (q.step()) return q.column_text(0);
+  if (q.error()) return *q.error();
+  return DbError{"the database has no store identity (store_identity is empty)"};
+}
+
 std::vector<OutboxMessage> messages_of(const model::RuleSet& rules, const ReconcileOutput& output,
-                                       std::string_view now) {
+                                       std::string_view now, std::string_view store) {
   std::vector<OutboxMessage> out;
   for (const Digest& d : output.digests) {
     const model::Index index = rules.find_channel(d.channel);
@@ -165,7 +172,9 @@ std::vector<OutboxMessage> messages_of(const model::RuleSet& rules, const Reconc
     OutboxMessage m;
     m.channel = d.channel;
     m.kind = channel.kind;
-    m.idempotency_key = fmt::format("tiendo-run{}-{}", d.run_id, d.channel);
+    m.idempotency_key = store.empty()
+                            ? fmt::format("tiendo-run{}-{}", d.run_id, d.channel)
+                            : fmt::format("tiendo-{}-run{}-{}", store, d.run_id, d.channel);
     Json payload;
     switch (channel.kind) {
       case model::Channel::Kind::email: {
@@ -312,7 +321,9 @@ ON CONFLICT (fingerprint) DO UPDATE SET subject = ?2, name = ?3, unit = ?4, stat
     if (auto error = run(upsert)) return *error;
   }
 
-  record.messages = messages_of(rules, record.output, options.now);
+  auto identity = store_identity(db);
+  if (auto* error = std::get_if<DbError>(&identity)) return *error;
+  record.messages = messages_of(rules, record.output, options.now, std::get<std::string>(identity));
   std::map<std::string, std::int64_t> outbox_of_channel;
   Statement insert_outbox = db.prepare(R"sql(
 INSERT INTO outbox (run_id, channel, idempotency_key, payload, state, attempts,

@@ -30,9 +30,14 @@ struct OutboxMessage {
   std::string payload;          // JSON, see docs/alerts.md
 };
 
-// The outbox messages of a reconciled run (one per digest).
+// The outbox messages of a reconciled run (one per digest). Their idempotency keys are
+// "tiendo-<store>-run<id>-<channel>", `store` naming the database (store_identity), so
+// that a restored backup or a second database never reuses a key a receiver has seen.
 std::vector<OutboxMessage> messages_of(const model::RuleSet& rules, const ReconcileOutput& output,
-                                       std::string_view now);
+                                       std::string_view now, std::string_view store = "");
+
+// The random name of this database (made by the migration that created the outbox).
+store::DbResult<std::string> store_identity(store::Database& db);
 
 struct RunRecord {
   std::int64_t run_id = 0;

@@ -61,6 +61,13 @@ std::string_view kind_name(NotifyKind kind) {
   return "mới";
 }
 
+// What an item is, for people: its kind, or for a task shown only to carry the alerts it
+// holds back, that it is their root cause.
+std::string kind_text(const Notification& n) {
+  return n.context ? std::string("nguyên nhân của các cảnh báo dưới đây")
+                   : std::string(kind_name(n.kind));
+}
+
 std::string_view severity_name(Severity severity) {
   switch (severity) {
     case Severity::critical:
@@ -232,7 +239,7 @@ Parts parts_of(const Notification& n) {
     p.heading += " – " + a.unit;
   }
 
-  p.status.push_back(std::string(kind_name(n.kind)));
+  p.status.push_back(kind_text(n));
   if (a.severity != Severity::none) p.status.push_back(std::string(severity_name(a.severity)));
   p.status.push_back(state_name(a.subject, a.state));
   if (n.since) p.status.push_back(since_text(n));
@@ -484,8 +491,8 @@ std::string html_body(const Digest& d, const std::string& subject) {
       out += fmt::format(
           "<tr><td style=\"{0}\">{1}</td><td style=\"{0}\">{2}</td><td style=\"{0}\">{3}</td>"
           "<td style=\"{0}\">{4}</td><td style=\"{0}\">{5}</td></tr>\n",
-          kCell, i + 1, html_escape(capitalized(std::string(kind_name(n.kind)))),
-          html_severity(n.alert.severity), html_badge(n.alert), html_details(n));
+          kCell, i + 1, html_escape(capitalized(kind_text(n))), html_severity(n.alert.severity),
+          html_badge(n.alert), html_details(n));
     }
     out += "</tbody>\n</table>\n";
   }
@@ -527,7 +534,7 @@ Json alert_json(const Notification& n) {
   }
   Json held_back = Json::array();
   for (const Notification& h : n.held_back) held_back.push_back(alert_json(h));
-  return Json{{"kind", to_string(n.kind)},
+  return Json{{"kind", n.context ? std::string("context") : std::string(to_string(n.kind))},
               {"fingerprint", a.fingerprint},
               {"subject", to_string(a.subject)},
               {"name", a.name},

@@ -652,7 +652,12 @@ class Checker {
     if (const ast::Clause* notify = first(clauses, "notify")) {
       for (const ast::Name& name : *names_of(*notify)) {
         const Index channel = resolve(name, "channel");
-        if (channel != kNone) out.notify.push_back(channel);
+        // A channel named twice is still one destination: one message per run, and one
+        // link from the alert's transition to it (a second link would fail the run).
+        if (channel != kNone &&
+            std::find(out.notify.begin(), out.notify.end(), channel) == out.notify.end()) {
+          out.notify.push_back(channel);
+        }
       }
     } else if (const auto it = declared_.find("default");
                it != declared_.end() && it->second.kind == "channel") {

@@ -144,6 +144,11 @@ ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook'
   CHECK (kind IN ('email', 'webhook', 'alertmanager'));
 ALTER TABLE outbox ADD COLUMN last_status INTEGER;
 ALTER TABLE outbox ADD COLUMN last_attempt_at TEXT;
+
+-- A random name for this database, so that the ids of its messages (webhook-id,
+-- Message-ID) never repeat another database's, or an older copy's, run numbers.
+CREATE TABLE store_identity (id TEXT NOT NULL);
+INSERT INTO store_identity VALUES (lower(hex(randomblob(6))));
 )sql",
   };
   return all;

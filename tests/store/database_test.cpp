@@ -89,6 +89,10 @@ TEST(Database, MigratesSchemaOneKeepingItsData) {
   Statement transitions = db.prepare("SELECT count(*) FROM transitions");
   ASSERT_TRUE(transitions.step());
   EXPECT_EQ(transitions.column_int(0), 0);
+  // The database got its random name (12 hex digits), used in its messages' ids.
+  Statement identity = db.prepare("SELECT id FROM store_identity");
+  ASSERT_TRUE(identity.step());
+  EXPECT_EQ(identity.column_text(0).size(), 12u);
 }
 
 TEST(Database, RefusesANewerSchema) {
