@@ -43,6 +43,7 @@ struct Options {
   std::string db;
   int repeat = 3;
   unsigned threads = 0;
+  unsigned load_threads = 0;
 };
 
 double seconds_since(Clock::time_point start) {
@@ -222,6 +223,8 @@ int main(int argc, char** argv) {
   app.add_option("--db", o.db, "Database file to generate or reuse");
   app.add_option("--repeat", o.repeat, "Timed runs")->check(CLI::Range(1, 1000000000));
   app.add_option("--threads", o.threads, "Evaluation threads (0: one per core)");
+  app.add_option("--load-threads", o.load_threads,
+                 "Connections reading the observations (0: by table size and cores)");
   CLI11_PARSE(app, argc, argv);
   if (o.db.empty()) {
     o.db = (std::filesystem::temp_directory_path() /
@@ -251,7 +254,8 @@ int main(int argc, char** argv) {
   for (int run = 0; run < o.repeat; ++run) {
     const auto start = Clock::now();
     auto opened = store::Database::open(o.db);
-    auto loaded = store::load_snapshot(std::get<store::Database>(opened), *rules);
+    auto loaded = store::load_snapshot(std::get<store::Database>(opened), *rules,
+                                       {.threads = o.load_threads});
     const store::Snapshot& snapshot = std::get<store::Snapshot>(loaded);
     const double load = seconds_since(start);
     rss_loaded = current_rss_mb();
