@@ -9,12 +9,9 @@
 //
 // Delivery is one message at a time with a committed (fsynced) outcome after each, so
 // the figures include the store's writes as well as the network round trips.
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <httplib.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -37,6 +34,7 @@
 #include "notify/outbox.hpp"
 #include "notify/signature.hpp"
 #include "store/database.hpp"
+#include "support/child_process.hpp"
 
 namespace {
 
@@ -291,90 +289,23 @@ class WebhookReceiver {
 // ---------------------------------------------------------------------------------------
 // (b) E-mail
 
-// tests/notify/smtp_sink.py as a child: its port from its first output line; it stops
-// when its standard input closes.
-class SmtpSink {
- public:
-  SmtpSink(const std::string& script, const std::string& out) : out_(out) {
-    std::filesystem::create_directories(out);
-    int in[2], port[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(port, O_CLOEXEC) != 0) fail("pipe2 failed");
-    const std::vector<std::string> argv = {"/usr/bin/python3", script, "--out", out,
-                                           "--timeout",        "3600"};
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(in[0], STDIN_FILENO);
-      ::dup2(port[1], STDOUT_FILENO);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    ::close(in[0]);
-    ::close(port[1]);
-    stdin_ = in[1];
-    if (pid_ < 0) fail("fork failed");
+// The Message-ID of every message the sink saved.
+std::vector<std::string> message_ids(const tiendo::testing::SmtpSink& sink) {
+  std::vector<std::string> ids;
+  for (const std::string& path : sink.files()) {
+    std::ifstream in(path, std::ios::binary);
     std::string line;
-    pollfd fd{port[0], POLLIN, 0};
-    const auto deadline = SteadyClock::now() + 30s;
-    while (line.find('\n') == std::string::npos && SteadyClock::now() < deadline) {
-      if (::poll(&fd, 1, 1000) <= 0) continue;
-      char chunk[64];
-      const ssize_t n = ::read(port[0], chunk, sizeof chunk);
-      if (n <= 0) break;
-      line.append(chunk, static_cast<std::size_t>(n));
-    }
-    ::close(port[0]);
-    port_ = std::atoi(line.c_str());
-    if (port_ <= 0) fail("smtp_sink.py did not start (" + script + ")");
-  }
-  ~SmtpSink() { stop(); }
-  SmtpSink(const SmtpSink&) = delete;
-  SmtpSink& operator=(const SmtpSink&) = delete;
-
-  std::string url() const { return fmt::format("smtp://127.0.0.1:{}", port_); }
-
-  // The Message-ID of every saved message.
-  std::vector<std::string> message_ids() const {
-    std::vector<std::string> ids;
-    for (const auto& entry : std::filesystem::directory_iterator(out_)) {
-      if (entry.path().filename().string().starts_with(".")) continue;
-      std::ifstream in(entry.path(), std::ios::binary);
-      std::string line;
-      std::string id;
-      while (std::getline(in, line) && line != "\r" && !line.empty()) {
-        if (line.starts_with("Message-ID: ")) {
-          id = line.substr(12);
-          if (id.ends_with('\r')) id.pop_back();
-        }
+    std::string id;
+    while (std::getline(in, line) && line != "\r" && !line.empty()) {
+      if (line.starts_with("Message-ID: ")) {
+        id = line.substr(12);
+        if (id.ends_with('\r')) id.pop_back();
       }
-      ids.push_back(id);
     }
-    return ids;
+    ids.push_back(id);
   }
-
-  void stop() {
-    if (stdin_ >= 0) ::close(stdin_);
-    stdin_ = -1;
-    if (pid_ <= 0) return;
-    int status = 0;
-    for (int i = 0; i < 1000 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(10ms);
-    }
-    if (::waitpid(pid_, &status, WNOHANG) == 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-    pid_ = -1;
-  }
-
- private:
-  std::string out_;
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  int port_ = 0;
-};
+  return ids;
+}
 
 void print(const char* what, int count, const Outbox& outbox, const Timed& timed) {
   std::printf(
@@ -430,7 +361,13 @@ int main(int argc, char** argv) {
   }
 
   if (o.emails > 0) {
-    SmtpSink sink(o.smtp_sink, o.dir + "/mail");
+    tiendo::testing::SmtpSinkOptions sink_options;
+    sink_options.directory = o.dir + "/mail";
+    // Longer than any delivery run, after which the server would stop by itself.
+    sink_options.lifetime = 3600s;
+    sink_options.script = o.smtp_sink;
+    tiendo::testing::SmtpSink sink(sink_options);
+    if (sink.port() <= 0) fail("smtp_sink.py did not start (" + o.smtp_sink + ")");
     notify::SmtpSettings smtp;
     smtp.url = sink.url();
     smtp.require_starttls = false;
@@ -444,7 +381,7 @@ int main(int argc, char** argv) {
     for (const std::string& key : outbox.keys) {
       expected.insert(fmt::format("<{}@{}>", key, kFromDomain));
     }
-    const std::vector<std::string> ids = sink.message_ids();
+    const std::vector<std::string> ids = message_ids(sink);
     const std::multiset<std::string> got(ids.begin(), ids.end());
     const bool all = got == expected && count_state(db, "delivered") == expected.size();
     std::printf("  server: %zu messages saved: %s\n", ids.size(),

@@ -3,27 +3,20 @@
 // saved message is read back by Python's email package (tests/notify/read_emails.py) and
 // compared with the outbox row; and pushes alerts to a real Alertmanager, whose own
 // client, amtool, lists them (and stops listing the one that resolved).
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -32,6 +25,7 @@
 #include "notify/outbox.hpp"
 #include "run.hpp"
 #include "store/database.hpp"
+#include "support/child_process.hpp"
 
 namespace tiendo::testing {
 namespace {
@@ -45,153 +39,6 @@ constexpr const char* kPython = "/usr/bin/python3";
 constexpr const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
 constexpr const char* kAmtool = "/usr/bin/amtool";
 
-// ---------------------------------------------------------------------------------------
-// A child process with a pipe on its standard input and, optionally, on its standard
-// output; standard error (and standard output when not piped) goes to a file, or is
-// inherited when the file name is empty. Every wait is bounded.
-
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, bool pipe_stdout, const std::string& log) {
-    int in[2];
-    int out[2] = {-1, -1};
-    if (::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    if (pipe_stdout && ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    int log_fd = -1;
-    if (!log.empty()) {
-      log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (log_fd < 0) throw std::runtime_error("cannot open " + log);
-    }
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // A test that crashes runs no destructor: its children must not outlive it.
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      ::dup2(in[0], STDIN_FILENO);
-      if (pipe_stdout) {
-        ::dup2(out[1], STDOUT_FILENO);
-      } else if (log_fd >= 0) {
-        ::dup2(log_fd, STDOUT_FILENO);
-      }
-      if (log_fd >= 0) ::dup2(log_fd, STDERR_FILENO);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    ::close(in[0]);
-    if (pipe_stdout) ::close(out[1]);
-    if (log_fd >= 0) ::close(log_fd);
-    stdin_ = in[1];
-    stdout_ = out[0];
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    terminate(5s);
-    if (stdin_ >= 0) ::close(stdin_);
-    if (stdout_ >= 0) ::close(stdout_);
-  }
-
-  // The next line of standard output without its newline; nullopt at its end or when
-  // the timeout passes first.
-  std::optional<std::string> read_line(std::chrono::milliseconds timeout) {
-    const auto deadline = SteadyClock::now() + timeout;
-    while (true) {
-      if (const std::size_t newline = buffer_.find('\n'); newline != std::string::npos) {
-        std::string line = buffer_.substr(0, newline);
-        buffer_.erase(0, newline + 1);
-        return line;
-      }
-      if (!fill(deadline)) return std::nullopt;
-    }
-  }
-
-  // Standard output up to its end; nullopt when the timeout passes first.
-  std::optional<std::string> read_all(std::chrono::milliseconds timeout) {
-    const auto deadline = SteadyClock::now() + timeout;
-    while (!eof_) {
-      if (!fill(deadline) && !eof_) return std::nullopt;
-    }
-    return std::exchange(buffer_, {});
-  }
-
-  bool running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
-    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    pid_ = -1;
-    return false;
-  }
-
-  // Closes standard input (which tells smtp_sink.py to stop) and waits for the exit;
-  // kills the process when the timeout passes. The exit status, or -1.
-  int finish(std::chrono::milliseconds timeout) {
-    if (stdin_ >= 0) {
-      ::close(stdin_);
-      stdin_ = -1;
-    }
-    return wait(timeout);
-  }
-
-  // SIGTERM, then the wait; SIGKILL when the timeout passes. The exit status, or -1
-  // when it had to be killed or died of a signal.
-  int terminate(std::chrono::milliseconds timeout) {
-    if (pid_ > 0) ::kill(pid_, SIGTERM);
-    return wait(timeout);
-  }
-
- private:
-  int wait(std::chrono::milliseconds timeout) {
-    if (pid_ <= 0) return status_;
-    const auto deadline = SteadyClock::now() + timeout;
-    int status = 0;
-    while (true) {
-      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        break;
-      }
-      if (done < 0 || SteadyClock::now() >= deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        status_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    pid_ = -1;
-    return status_;
-  }
-
-  // Reads what is available before the deadline; false when nothing came.
-  bool fill(SteadyClock::time_point deadline) {
-    if (eof_ || stdout_ < 0) return false;
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-    if (left <= 0ms) return false;
-    pollfd poll_fd{stdout_, POLLIN, 0};
-    if (::poll(&poll_fd, 1, static_cast<int>(left.count())) <= 0) return false;
-    char chunk[65536];
-    const ssize_t n = ::read(stdout_, chunk, sizeof chunk);
-    if (n <= 0) {
-      eof_ = true;
-      return false;
-    }
-    buffer_.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  int stdout_ = -1;
-  int status_ = -1;
-  bool eof_ = false;
-  std::string buffer_;
-};
-
 struct Output {
   int status = -1;
   std::string out;
@@ -202,7 +49,7 @@ struct Output {
 Output run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   TempDir scratch;
   const std::string err = scratch.path() + "/err";
-  Child child(argv, /*pipe_stdout=*/true, err);
+  ChildProcess child(argv, {.pipe_stdout = true, .log = err});
   Output result;
   result.out = child.read_all(timeout).value_or("");
   result.status = child.finish(5s);
@@ -228,34 +75,23 @@ std::string notify_script(const std::string& name) { return kSource + "/tests/no
 // ---------------------------------------------------------------------------------------
 // The receivers.
 
-// tests/notify/smtp_sink.py on a free port, saving into a fresh directory.
-class SmtpSink {
- public:
-  SmtpSink()
-      : child_({kPython, notify_script("smtp_sink.py"), "--out", directory_.path(), "--timeout",
-                "120"},
-               /*pipe_stdout=*/true, /*log=*/"") {
-    if (const auto line = child_.read_line(20s)) port_ = std::atoi(line->c_str());
-  }
-  int port() const { return port_; }
-  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
-  int stop() { return child_.finish(10s); }
+// smtp_sink.py exits by itself after its --timeout (60 s unless told); these tests also
+// wait for retries.
+SmtpSinkOptions sink_options() {
+  SmtpSinkOptions options;
+  options.lifetime = 120s;
+  return options;
+}
 
-  // Every saved message parsed by tests/notify/read_emails.py, in the order received.
-  Json messages() const {
-    const Output read =
-        run_program({kPython, notify_script("read_emails.py"), directory_.path()}, 60s);
-    EXPECT_EQ(read.status, 0) << read.err;
-    const Json parsed = Json::parse(read.out, nullptr, false);
-    EXPECT_TRUE(parsed.is_array()) << read.out;
-    return parsed.is_array() ? parsed : Json::array();
-  }
-
- private:
-  TempDir directory_;
-  Child child_;
-  int port_ = 0;
-};
+// Every message `sink` saved, parsed by tests/notify/read_emails.py, in the order received.
+Json received_messages(const SmtpSink& sink) {
+  const Output read =
+      run_program({kPython, notify_script("read_emails.py"), sink.directory()}, 60s);
+  EXPECT_EQ(read.status, 0) << read.err;
+  const Json parsed = Json::parse(read.out, nullptr, false);
+  EXPECT_TRUE(parsed.is_array()) << read.out;
+  return parsed.is_array() ? parsed : Json::array();
+}
 
 // A real Alertmanager on 127.0.0.1, clustering off, with one receiver that sends nothing.
 class Alertmanager {
@@ -266,13 +102,13 @@ class Alertmanager {
     // Another process may take the free port before Alertmanager binds it: try again.
     for (int attempt = 0; attempt < 3 && port_ == 0; ++attempt) {
       const int port = free_port();
-      child_ = std::make_unique<Child>(
+      child_ = std::make_unique<ChildProcess>(
           std::vector<std::string>{kAlertmanager,
                                    "--config.file=" + directory_.path() + "/alertmanager.yml",
                                    "--storage.path=" + directory_.path() + "/data",
                                    "--web.listen-address=127.0.0.1:" + std::to_string(port),
                                    "--cluster.listen-address=", "--log.level=warn"},
-          /*pipe_stdout=*/false, log_path());
+          ChildProcessOptions{.pipe_stdout = false, .log = log_path()});
       if (wait_until_ready(port, 30s)) {
         port_ = port;
       } else {
@@ -317,7 +153,7 @@ class Alertmanager {
   }
 
   TempDir directory_;
-  std::unique_ptr<Child> child_;
+  std::unique_ptr<ChildProcess> child_;
   int port_ = 0;
 };
 
@@ -429,7 +265,7 @@ class RunSmtp : public ::testing::Test {
 };
 
 TEST_F(RunSmtp, TheDigestArrivesAsTheVietnameseEmailTheOutboxHolds) {
-  SmtpSink sink;
+  SmtpSink sink(sink_options());
   ASSERT_GT(sink.port(), 0);
   const RunResult run = tiendo("run --rules rules/ --at 2022-09-30 --format json" + smtp(sink));
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -443,7 +279,7 @@ TEST_F(RunSmtp, TheDigestArrivesAsTheVietnameseEmailTheOutboxHolds) {
 
   const std::vector<notify::OutboxRow> rows = outbox_rows(db_);
   ASSERT_EQ(rows.size(), static_cast<std::size_t>(messages));
-  const Json received = sink.messages();
+  const Json received = received_messages(sink);
   EXPECT_EQ(sink.stop(), 0);
   ASSERT_EQ(received.size(), rows.size()) << received.dump(1);
   for (const notify::OutboxRow& row : rows) {
@@ -486,7 +322,7 @@ TEST_F(RunSmtp, WithoutSmtpTheEmailWaitsAndALaterDeliverSendsIt) {
       << rows[0].idempotency_key;
 
   // Once the retry is due, `tiendo deliver` sends it.
-  SmtpSink sink;
+  SmtpSink sink(sink_options());
   ASSERT_GT(sink.port(), 0);
   wait_until_due(db_);
   const RunResult deliver = tiendo("deliver" + smtp(sink) + kRetry);
@@ -498,17 +334,17 @@ TEST_F(RunSmtp, WithoutSmtpTheEmailWaitsAndALaterDeliverSendsIt) {
   EXPECT_EQ(rows[0].state, "delivered") << rows[0].last_error;
   EXPECT_EQ(rows[0].attempts, 2);
   EXPECT_EQ(rows[0].last_error, "");
-  const Json received = sink.messages();
+  const Json received = received_messages(sink);
   EXPECT_EQ(sink.stop(), 0);
   ASSERT_EQ(received.size(), 1u);
   expect_received(received, rows[0]);
 
   // Delivered is final: a further delivery sends nothing again.
-  SmtpSink second;
+  SmtpSink second(sink_options());
   ASSERT_GT(second.port(), 0);
   const RunResult again = tiendo("deliver" + smtp(second));
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(second.messages().size(), 0u);
+  EXPECT_EQ(received_messages(second).size(), 0u);
 }
 
 TEST_F(RunSmtp, ALaterRunDeliversAnEarlierRunsRetryWithItsOwn) {
@@ -518,7 +354,7 @@ TEST_F(RunSmtp, ALaterRunDeliversAnEarlierRunsRetryWithItsOwn) {
   ASSERT_EQ(queued.size(), 1u);
   wait_until_due(db_);
 
-  SmtpSink sink;
+  SmtpSink sink(sink_options());
   ASSERT_GT(sink.port(), 0);
   // A month later the alerts still fire, and `repeat every` (7 days) has passed.
   const RunResult second =
@@ -535,7 +371,7 @@ TEST_F(RunSmtp, ALaterRunDeliversAnEarlierRunsRetryWithItsOwn) {
               rows[0].idempotency_key.ends_with("-run1-steering_committee"))
       << rows[0].idempotency_key;
   EXPECT_EQ(rows[1].run_id, 2);
-  const Json received = sink.messages();
+  const Json received = received_messages(sink);
   EXPECT_EQ(sink.stop(), 0);
   ASSERT_EQ(received.size(), rows.size());
   for (const notify::OutboxRow& row : rows) {

@@ -3,7 +3,6 @@
 #include "store/records.hpp"
 
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -54,18 +53,6 @@ std::optional<std::vector<std::vector<std::string>>> csv_rows(std::string_view t
   store::read_csv(text, sink);
   if (sink.failed) return std::nullopt;
   return std::move(sink.rows);
-}
-
-TempDir::TempDir() {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "tiendo-test-XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
 }
 
 RunResult run_tiendo(const std::string& args, const std::string& directory,

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "support/temp_dir.hpp"  // TempDir, which every end-to-end test uses
+
 namespace tiendo::testing {
 
 struct RunResult {
@@ -28,18 +30,5 @@ std::string read_text(const std::string& path);
 // (store::read_csv); nullopt when the reader reports any problem.
 std::optional<std::vector<std::vector<std::string>>> csv_rows(std::string_view text);
 void write_text(const std::string& path, const std::string& text);
-
-// A fresh directory under the system temporary directory, removed by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace tiendo::testing

@@ -4,31 +4,25 @@
 // independent parser.
 #include "notify/email.hpp"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "../e2e/run.hpp"
+#include "support/child_process.hpp"
 #include "util/text.hpp"
 
 namespace tiendo::notify {
@@ -36,6 +30,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using tiendo::testing::ChildProcess;
+using tiendo::testing::SmtpSink;
+using tiendo::testing::SmtpSinkOptions;
 
 constexpr std::string_view kWordStart = "=?UTF-8?B?";
 constexpr std::string_view kWordEnd = "?=";
@@ -232,161 +229,22 @@ class VietnameseText {
 };
 
 // ---------------------------------------------------------------------------------------
-// A child process with pipes on its standard input and output; every wait is bounded.
-
-class Child {
- public:
-  explicit Child(const std::vector<std::string>& argv) {
-    int in[2];
-    int out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(in[0], STDIN_FILENO);
-      ::dup2(out[1], STDOUT_FILENO);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    ::close(in[0]);
-    ::close(out[1]);
-    stdin_ = in[1];
-    stdout_ = out[0];
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    finish(5s);
-    if (stdout_ >= 0) ::close(stdout_);
-  }
-
-  // The next line of standard output without its newline; nullopt at end of output or
-  // when the timeout passes first.
-  std::optional<std::string> read_line(std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (true) {
-      if (const std::size_t newline = buffer_.find('\n'); newline != std::string::npos) {
-        std::string line = buffer_.substr(0, newline);
-        buffer_.erase(0, newline + 1);
-        return line;
-      }
-      if (!fill(deadline)) return std::nullopt;
-    }
-  }
-
-  // Standard output up to its end; nullopt when the timeout passes first.
-  std::optional<std::string> read_all(std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (!eof_) {
-      if (!fill(deadline) && !eof_) return std::nullopt;
-    }
-    return std::exchange(buffer_, {});
-  }
-
-  // Closes standard input (which tells smtp_sink.py to stop) and waits for the exit;
-  // kills the process when the timeout passes. The exit status, or -1.
-  int finish(std::chrono::milliseconds timeout) {
-    if (stdin_ >= 0) {
-      ::close(stdin_);
-      stdin_ = -1;
-    }
-    if (pid_ <= 0) return status_;
-    const auto deadline = Clock::now() + timeout;
-    int status = 0;
-    while (true) {
-      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        break;
-      }
-      if (done < 0 || Clock::now() >= deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        status_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    pid_ = -1;
-    return status_;
-  }
-
- private:
-  // Reads what is available before the deadline; false when nothing came.
-  bool fill(Clock::time_point deadline) {
-    if (eof_) return false;
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left <= 0ms) return false;
-    pollfd poll_fd{stdout_, POLLIN, 0};
-    const int ready = ::poll(&poll_fd, 1, static_cast<int>(left.count()));
-    if (ready <= 0) return false;
-    char chunk[65536];
-    const ssize_t n = ::read(stdout_, chunk, sizeof chunk);
-    if (n <= 0) {
-      eof_ = true;
-      return false;
-    }
-    buffer_.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  int stdout_ = -1;
-  int status_ = -1;
-  bool eof_ = false;
-  std::string buffer_;
-};
+// The SMTP sink and the reader of what it saved.
 
 std::string script(std::string_view name) {
   return std::string(TIENDO_SOURCE_DIR) + "/tests/notify/" + std::string(name);
 }
 
-// tests/notify/smtp_sink.py on a free port, saving into a fresh directory.
-class SmtpSink {
- public:
-  explicit SmtpSink(const std::vector<std::string>& options = {})
-      : child_(arguments(directory_.path(), options)) {
-    if (const auto line = child_.read_line(20s)) port_ = std::atoi(line->c_str());
-  }
-
-  int port() const { return port_; }
-  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
-  const std::string& directory() const { return directory_.path(); }
-  // The saved messages, in order.
-  std::vector<std::string> files() const {
-    std::vector<std::string> names;
-    for (const auto& entry : std::filesystem::directory_iterator(directory_.path())) {
-      const std::string name = entry.path().filename().string();
-      if (!name.starts_with(".")) names.push_back(entry.path().string());
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-  int stop() { return child_.finish(10s); }
-
- private:
-  static std::vector<std::string> arguments(const std::string& out,
-                                            const std::vector<std::string>& options) {
-    std::vector<std::string> argv = {
-        "/usr/bin/python3", script("smtp_sink.py"), "--out", out, "--timeout", "60"};
-    argv.insert(argv.end(), options.begin(), options.end());
-    return argv;
-  }
-
-  tiendo::testing::TempDir directory_;
-  Child child_;
-  int port_ = 0;
-};
+// A sink that refuses RCPT TO for `address`: --reject-rcpt (550) or --defer-rcpt (451).
+SmtpSinkOptions answering(const std::string& option, const std::string& address) {
+  SmtpSinkOptions options;
+  options.extra_args = {option, address};
+  return options;
+}
 
 // tests/notify/read_emails.py on a directory.
 nlohmann::json read_emails(const std::string& directory) {
-  Child child({"/usr/bin/python3", script("read_emails.py"), directory});
+  ChildProcess child({"/usr/bin/python3", script("read_emails.py"), directory});
   const auto out = child.read_all(60s);
   const int status = child.finish(5s);
   EXPECT_EQ(status, 0);
@@ -784,7 +642,7 @@ TEST(SmtpSend, RequiredStarttlsOnAPlainServerIsRetryAndSendsNothing) {
 }
 
 TEST(SmtpSend, RejectedRecipientIsReject) {
-  SmtpSink sink({"--reject-rcpt", "khong-ton-tai@example.org"});
+  SmtpSink sink(answering("--reject-rcpt", "khong-ton-tai@example.org"));
   ASSERT_GT(sink.port(), 0);
   EmailMessage message = sample_message();
   message.to = {"ubnd@example.org", "khong-ton-tai@example.org"};
@@ -800,7 +658,7 @@ TEST(SmtpSend, RejectedRecipientIsReject) {
 }
 
 TEST(SmtpSend, TemporaryFailureIsRetry) {
-  SmtpSink sink({"--defer-rcpt", "ubnd@example.org"});
+  SmtpSink sink(answering("--defer-rcpt", "ubnd@example.org"));
   ASSERT_GT(sink.port(), 0);
   const EmailMessage message = sample_message();
   const SmtpResult result = send_email(plain(sink.url()), message,
