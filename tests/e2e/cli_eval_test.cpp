@@ -17,10 +17,7 @@ class CliEval : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = dir_.path() + "/examples.db";
-    const RunResult ingest = run_tiendo(
-        "ingest --db " + shell_quote(db_) + " --rules rules examples/units.csv "
-        "examples/observations-2022.csv examples/community-teams.csv examples/task-status.json",
-        kSource);
+    const RunResult ingest = ingest_examples(db_);
     ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
   }
 

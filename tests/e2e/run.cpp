@@ -73,4 +73,11 @@ RunResult run_tiendo(const std::string& args, const std::string& directory,
   return result;
 }
 
+RunResult ingest_examples(const std::string& db) {
+  return run_tiendo("ingest --db " + shell_quote(db) +
+                        " --rules rules examples/units.csv examples/observations-2022.csv "
+                        "examples/community-teams.csv examples/task-status.json",
+                    TIENDO_SOURCE_DIR);
+}
+
 }  // namespace tiendo::testing

@@ -21,6 +21,10 @@ struct RunResult {
 RunResult run_tiendo(const std::string& args, const std::string& directory = ".",
                      const std::string& input = "");
 
+// `tiendo ingest` of every file in examples/ with rules/ into the database `db` (created
+// when absent), as scripts/run-example does.
+RunResult ingest_examples(const std::string& db);
+
 // Single-quotes a word for the shell.
 std::string shell_quote(const std::string& word);
 
