@@ -79,7 +79,7 @@ int silence_add(const SilenceOptions& o) {
     }
     s.ends_at = o.ends;
   } else {
-    const auto d = parse_clock_duration(o.duration);
+    const auto d = notify::parse_clock_duration(o.duration);
     if (!d || d->count() == 0) {
       std::fprintf(stderr,
                    "tiendo silence add: --duration: '%s' is not a duration; write e.g. "

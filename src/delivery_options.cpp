@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cstdio>
 
 namespace tiendo::cli {
@@ -25,33 +24,11 @@ void add_delivery_options(CLI::App& command, DeliveryOptions& options) {
                      "Give a message up after this long, as a dead letter (default 24h)");
 }
 
-std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text) {
-  if (text.size() < 2) return std::nullopt;
-  long long count = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, count);
-  if (ec != std::errc() || end != text.data() + text.size() - 1 || count < 0 ||
-      count > 10LL * 365 * 24 * 3600) {
-    return std::nullopt;
-  }
-  switch (text.back()) {
-    case 's':
-      return std::chrono::seconds(count);
-    case 'm':
-      return std::chrono::seconds(count * 60);
-    case 'h':
-      return std::chrono::seconds(count * 3600);
-    case 'd':
-      return std::chrono::seconds(count * 86400);
-    default:
-      return std::nullopt;
-  }
-}
-
 std::optional<notify::DeliverySettings> delivery_settings(std::string_view command,
                                                           const DeliveryOptions& options) {
   notify::DeliverySettings settings;
   const auto duration = [&](const char* name, const std::string& text, std::chrono::seconds& out) {
-    const auto parsed = parse_clock_duration(text);
+    const auto parsed = notify::parse_clock_duration(text);
     if (!parsed || parsed->count() == 0) {
       std::fprintf(stderr,
                    "tiendo %.*s: %s: '%s' is not a duration; write e.g. 30s, 5m, 2h or 1d\n",

@@ -24,9 +24,6 @@ struct DeliveryOptions {
 
 void add_delivery_options(CLI::App& command, DeliveryOptions& options);
 
-// "90s", "5m" (minutes), "2h", "1d": a span of clock time. Nullopt on anything else.
-std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text);
-
 // The settings, or nullopt after printing "tiendo <command>: --option: ..." to stderr.
 std::optional<notify::DeliverySettings> delivery_settings(std::string_view command,
                                                           const DeliveryOptions& options);

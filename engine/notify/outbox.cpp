@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -109,6 +110,28 @@ std::optional<Clock::time_point> parse_utc(std::string_view text) {
   if (!day || parts[0] > 23 || parts[1] > 59 || parts[2] > 60) return std::nullopt;
   return Clock::time_point(*day) + std::chrono::hours(parts[0]) + std::chrono::minutes(parts[1]) +
          std::chrono::seconds(parts[2]);
+}
+
+std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  long long count = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, count);
+  if (ec != std::errc() || end != text.data() + text.size() - 1 || count < 0 ||
+      count > 10LL * 365 * 24 * 3600) {
+    return std::nullopt;
+  }
+  switch (text.back()) {
+    case 's':
+      return std::chrono::seconds(count);
+    case 'm':
+      return std::chrono::seconds(count * 60);
+    case 'h':
+      return std::chrono::seconds(count * 3600);
+    case 'd':
+      return std::chrono::seconds(count * 86400);
+    default:
+      return std::nullopt;
+  }
 }
 
 std::chrono::seconds backoff(const RetryPolicy& policy, std::int64_t attempts, double random) {

@@ -24,6 +24,10 @@ using Clock = std::chrono::system_clock;
 std::string format_utc(Clock::time_point time);
 std::optional<Clock::time_point> parse_utc(std::string_view text);
 
+// "90s", "5m" (minutes), "2h", "1d": a span of clock time, as the command line and the
+// service configuration write retry delays and timeouts. Nullopt on anything else.
+std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text);
+
 struct OutboxRow {
   std::int64_t id = 0;
   std::int64_t run_id = 0;

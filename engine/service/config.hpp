@@ -1,0 +1,57 @@
+// The nightly service's configuration (`tiendo serve --config FILE`), a TOML file read
+// with toml++; see examples/tiendo.toml. Every mistake is reported with its place
+// (file:line:col) and nothing is guessed: an unknown key is an error, not ignored.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "notify/outbox.hpp"
+#include "service/cron.hpp"
+
+namespace tiendo::service {
+
+struct ListenAddress {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  bool loopback() const;
+};
+
+struct ServiceLimits {
+  std::size_t max_body_bytes = 1 << 20;  // 413 above it, chunked bodies included
+  std::chrono::seconds read_timeout{10};
+  std::chrono::seconds write_timeout{10};
+  std::size_t threads = 4;  // request handlers
+  std::size_t queue = 64;   // requests waiting for a handler
+};
+
+struct ServiceConfig {
+  std::string path;  // the file it was read from
+  ListenAddress listen;
+  std::string database;
+  std::vector<std::string> rules;  // files or directories
+  std::string tokens;              // the tokens file (hashes only); empty: no API access
+  std::string time_zone = "Asia/Ho_Chi_Minh";
+  CronSchedule schedule;  // default "0 2 * * *"
+  std::string schedule_time_zone = "Asia/Ho_Chi_Minh";
+  notify::DeliverySettings delivery;  // SMTP, timeouts, retries
+  ServiceLimits limits;
+};
+
+struct ConfigError {
+  std::string where;  // "tiendo.toml:12:7", or the file alone
+  std::string message;
+  std::string render() const { return where + ": error: " + message; }
+};
+
+// Reads and checks `path`. Relative paths in it are relative to the file's directory.
+// On failure returns nullopt with every error found (at least one).
+std::optional<ServiceConfig> load_config(const std::string& path, std::vector<ConfigError>& errors);
+// The same from text, for tests; `path` names it in errors and anchors relative paths.
+std::optional<ServiceConfig> parse_config(const std::string& text, const std::string& path,
+                                          std::vector<ConfigError>& errors);
+
+}  // namespace tiendo::service
