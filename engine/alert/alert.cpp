@@ -131,15 +131,14 @@ std::string fill_message(const model::RuleSet& rules, const model::Rule& rule, c
   return out;
 }
 
-Labels rule_labels(const model::RuleSet& rules, const model::Rule& rule, std::string_view unit,
-                   std::string_view state, model::Severity severity) {
+Labels rule_labels(const model::Rule& rule, std::string_view unit, std::string_view state,
+                   model::Severity severity) {
   Labels labels = {{"subject", "rule"},
                    {"rule", rule.name},
                    {"unit", std::string(unit)},
                    {"owner", rule.owner},
                    {"severity", std::string(model::to_string(severity))},
                    {"state", std::string(state)}};
-  (void)rules;
   for (const auto& l : rule.labels) {
     if (!label(labels, l.first)) labels.push_back(l);
   }
@@ -334,8 +333,7 @@ model::Severity task_severity(eval::TaskState state) {
 }
 
 AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                    const eval::Results& results, const eval::RuleResult& r,
-                    std::optional<model::Date> since) {
+                    const eval::RuleResult& r, std::optional<model::Date> since) {
   const model::Rule& rule = item(rules.rules, r.rule);
   const model::Condition& cond = item(rules.conditions, rule.condition);
   AlertFacts f;
@@ -368,14 +366,12 @@ AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot
     f.chain.push_back(item(rules.tasks, r.blocking_task).name);
     for (Index t : r.chain) f.chain.push_back(item(rules.tasks, t).name);
   }
-  f.labels = rule_labels(rules, rule, f.unit, f.state, f.severity);
+  f.labels = rule_labels(rule, f.unit, f.state, f.severity);
   if (!rule.message.empty()) f.message = fill_message(rules, rule, f, since);
-  (void)results;
   return f;
 }
 
-AlertFacts facts_of(const model::RuleSet& rules, const eval::Results& results,
-                    const eval::TaskResult& r) {
+AlertFacts facts_of(const model::RuleSet& rules, const eval::TaskResult& r) {
   const model::Task& task = item(rules.tasks, r.task);
   AlertFacts f;
   f.subject = Subject::task;
@@ -395,7 +391,6 @@ AlertFacts facts_of(const model::RuleSet& rules, const eval::Results& results,
     for (Index t : r.chain) f.chain.push_back(item(rules.tasks, t).name);
   }
   f.labels = task_labels(rules, task, f.state, f.severity);
-  (void)results;
   return f;
 }
 
@@ -416,7 +411,7 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
     const model::Severity severity = task_severity(r.state);
     if (severity == model::Severity::none) continue;
     Candidate c;
-    c.facts = facts_of(rules, results, r);
+    c.facts = facts_of(rules, r);
     c.labels = c.facts.labels;
     c.channels = channels_of_tasks[static_cast<std::size_t>(r.task)];
     c.record.subject = Subject::task;
@@ -437,7 +432,7 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
     const auto prev = previous.find(fp);
     const std::optional<model::Date> since =
         prev == previous.end() ? std::optional<model::Date>(at) : prev->second->since;
-    c.facts = facts_of(rules, *input.snapshot, results, r, since);
+    c.facts = facts_of(rules, *input.snapshot, r, since);
     c.labels = c.facts.labels;
     c.channels = rule.notify;
     c.record.subject = Subject::rule;
@@ -592,7 +587,7 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
         }
       }
       if (now) {
-        facts = facts_of(rules, *input.snapshot, results, *now, prev->since);
+        facts = facts_of(rules, *input.snapshot, *now, prev->since);
       } else {
         facts.subject = Subject::rule;
         facts.name = prev->name;
@@ -608,7 +603,7 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
     } else {
       const Index task = rules.find_task(prev->name);
       if (task != kNone) {
-        facts = facts_of(rules, results, results.tasks[static_cast<std::size_t>(task)]);
+        facts = facts_of(rules, results.tasks[static_cast<std::size_t>(task)]);
         channels = channels_of_tasks[static_cast<std::size_t>(task)];
       } else {
         facts.subject = Subject::task;
@@ -687,8 +682,7 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
         Notification context;
         context.kind = NotifyKind::repeated;
         context.context = true;
-        context.alert =
-            facts_of(rules, results, results.tasks[static_cast<std::size_t>(*p.root_task)]);
+        context.alert = facts_of(rules, results.tasks[static_cast<std::size_t>(*p.root_task)]);
         d.items.push_back(std::move(context));
         holder = d.items.end() - 1;
       }

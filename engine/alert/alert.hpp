@@ -171,10 +171,8 @@ ReconcileOutput reconcile(const ReconcileInput& input);
 
 // The facts of a rule result or a task result, with the rule's message filled in.
 AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                    const eval::Results& results, const eval::RuleResult& r,
-                    std::optional<model::Date> since);
-AlertFacts facts_of(const model::RuleSet& rules, const eval::Results& results,
-                    const eval::TaskResult& r);
+                    const eval::RuleResult& r, std::optional<model::Date> since);
+AlertFacts facts_of(const model::RuleSet& rules, const eval::TaskResult& r);
 
 // Default severities of task states: overdue critical; blocked and at_risk warning.
 model::Severity task_severity(eval::TaskState state);

@@ -18,22 +18,19 @@ const std::vector<StatusEvent> kNoEvents;
 const std::vector<UnitIndex> kNoUnits;
 const std::string kEmpty;
 
-// "2022-09-30" as stored by ingest; nullopt for anything else.
-std::optional<model::Date> parse_iso(std::string_view text) { return model::parse_iso_date(text); }
-
 // A store has few distinct period dates and millions of rows: remember the last few
 // parsed, by their exact text.
 class DayCache {
  public:
   std::optional<model::Date> parse(std::string_view text) {
-    if (text.size() != 10) return parse_iso(text);
+    if (text.size() != 10) return model::parse_iso_date(text);
     std::uint64_t head = 0;
     std::uint16_t tail = 0;
     std::memcpy(&head, text.data(), 8);
     std::memcpy(&tail, text.data() + 8, 2);
     Entry& entry = entries_[(head * 0x9E3779B97F4A7C15ull + tail) >> 55];
     if (entry.valid && entry.head == head && entry.tail == tail) return entry.day;
-    const auto day = parse_iso(text);
+    const auto day = model::parse_iso_date(text);
     if (day) entry = {head, tail, true, *day};
     return day;
   }
@@ -373,7 +370,7 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
   while (statuses.step()) {
     const model::Index task = rules.find_task(statuses.column_text(0));
     const auto status = model::parse_task_status(statuses.column_text(1));
-    const auto date = parse_iso(statuses.column_text(2));
+    const auto date = model::parse_iso_date(statuses.column_text(2));
     if (task == model::kNone || !status || !date) continue;
     StatusEvent event;
     event.date = *date;

@@ -192,19 +192,6 @@ void wait_until_due(const std::string& db_path) {
   std::this_thread::sleep_until(*latest + 1s);
 }
 
-// The MIME canonical form the renderer produces from any line breaks: CRLF.
-std::string crlf(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-    if (text[i] == '\n' || text[i] == '\r') {
-      out += "\r\n";
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------
 // E-mail

@@ -32,6 +32,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using tiendo::testing::ChildProcess;
 using tiendo::testing::SmtpSink;
+using tiendo::testing::crlf;
 using tiendo::testing::SmtpSinkOptions;
 
 constexpr std::string_view kWordStart = "=?UTF-8?B?";
@@ -79,19 +80,6 @@ std::vector<std::string> split(std::string_view text, std::string_view separator
   }
 }
 
-// The MIME canonical form the renderer is documented to produce from any line breaks.
-std::string crlf(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-    if (text[i] == '\n' || text[i] == '\r') {
-      out += "\r\n";
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
 
 std::string code_point(char32_t c) {
   std::string out;

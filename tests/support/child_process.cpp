@@ -208,4 +208,17 @@ std::vector<std::string> SmtpSink::files() const {
 
 int SmtpSink::stop() { return child_ ? child_->finish(10s) : -1; }
 
+std::string crlf(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
+    if (text[i] == '\n' || text[i] == '\r') {
+      out += "\r\n";
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace tiendo::testing

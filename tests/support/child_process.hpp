@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "support/temp_dir.hpp"
@@ -64,6 +65,10 @@ class ChildProcess {
   bool eof_ = false;
   std::string buffer_;
 };
+
+// `text` with every line break as CRLF: the form an e-mail's text has after the trip
+// (MIME text is canonically CRLF), to compare what was sent with what arrived.
+std::string crlf(std::string_view text);
 
 struct SmtpSinkOptions {
   // Where the messages are saved (created when missing); empty: a fresh temporary
