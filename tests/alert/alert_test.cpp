@@ -316,19 +316,26 @@ TEST(AlertMessages, DigestsPutTheMostSevereFirstAndFillTheRuleMessage) {
   runs.observe("teams", "2022-09-30", 3);
   runs.observe("rate", "2022-09-30", 0.0923);
   runs.report("kho", "2022-09-01", model::TaskStatus::in_progress);
-  runs.run("2023-01-05");  // online missed (critical), kho overdue (critical), ...
+  // kho overdue (critical); online at risk and cong blocked by kho (warnings).
+  runs.run("2022-11-05");
+  int online = 0;
+  bool mixed = false;  // a digest with more than one severity, so the order is tested
   for (const Digest& d : runs.output().digests) {
     for (std::size_t i = 1; i < d.items.size(); ++i) {
       EXPECT_GE(static_cast<int>(d.items[i - 1].alert.severity),
                 static_cast<int>(d.items[i].alert.severity));
+      mixed = mixed || d.items[i - 1].alert.severity != d.items[i].alert.severity;
     }
     for (const Notification& n : d.items) {
       if (n.alert.name != "online") continue;
+      ++online;
       EXPECT_EQ(n.alert.message, "Hồ sơ trực tuyến 50%: 9,23% (mục tiêu 50%, hạn 31/12/2022)");
       EXPECT_EQ(n.alert.source, "alerts.rules:10");
       EXPECT_TRUE(n.alert.percent);
     }
   }
+  EXPECT_EQ(online, 2);  // mail and hook
+  EXPECT_TRUE(mixed);
 }
 
 TEST(AlertAlertmanager, FiringAlertsArePushedAgainOnEveryRun) {
