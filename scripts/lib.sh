@@ -39,6 +39,7 @@ TIENDO_DEBIAN_PACKAGES=(
   libhowardhinnant-date-dev
   libtomlplusplus-dev
   libcpp-httplib-dev
+  prometheus-cpp-dev
   libcurl4-openssl-dev
   libssl-dev
   clang
@@ -47,6 +48,12 @@ TIENDO_DEBIAN_PACKAGES=(
   python3-aiosmtpd
   python3-jsonschema
   prometheus-alertmanager
+  prometheus
+  nginx
+  wrk
+  graphviz
+  chromium
+  fonts-dejavu-core
   tzdata
 )
 

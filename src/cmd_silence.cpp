@@ -39,63 +39,15 @@ std::optional<store::Database> open_db(std::string_view command, const std::stri
 }
 
 int silence_add(const SilenceOptions& o) {
-  alert::Silence s;
-  for (const std::string& text : o.matchers) {
-    std::string error;
-    auto m = alert::parse_matcher(text, error);
-    if (!m) {
-      std::fprintf(stderr, "tiendo silence add: --match: %s\n", error.c_str());
-      return 2;
-    }
-    s.matchers.push_back(*m);
-  }
-  if (s.matchers.empty()) {
-    std::fprintf(stderr,
-                 "tiendo silence add: give at least one --match (e.g. rule=smartphone_2022)"
-                 "; a silence of everything is not allowed\n");
+  std::string why;
+  const std::optional<alert::Silence> silence = alert::make_silence(
+      {o.matchers, o.starts, o.ends, o.duration, o.author, o.comment}, now_utc(), why);
+  if (!silence) {
+    // The request's field names are the options' names.
+    std::fprintf(stderr, "tiendo silence add: --%s\n", why.c_str());
     return 2;
   }
-  const std::string now = now_utc();
-  s.created_at = now;
-  s.starts_at = o.starts.empty() ? now : o.starts;
-  if (!notify::parse_utc(s.starts_at)) {
-    std::fprintf(stderr,
-                 "tiendo silence add: --starts: '%s' is not a UTC time such as "
-                 "2026-11-28T10:00:00Z\n",
-                 s.starts_at.c_str());
-    return 2;
-  }
-  if (!o.ends.empty() == !o.duration.empty()) {
-    std::fprintf(stderr, "tiendo silence add: give either --ends or --duration\n");
-    return 2;
-  }
-  if (!o.ends.empty()) {
-    if (!notify::parse_utc(o.ends)) {
-      std::fprintf(stderr,
-                   "tiendo silence add: --ends: '%s' is not a UTC time such as "
-                   "2026-11-28T10:00:00Z\n",
-                   o.ends.c_str());
-      return 2;
-    }
-    s.ends_at = o.ends;
-  } else {
-    const auto d = notify::parse_clock_duration(o.duration);
-    if (!d || d->count() == 0) {
-      std::fprintf(stderr,
-                   "tiendo silence add: --duration: '%s' is not a duration; write e.g. "
-                   "2h or 7d\n",
-                   o.duration.c_str());
-      return 2;
-    }
-    s.ends_at = notify::format_utc(*notify::parse_utc(s.starts_at) + *d);
-  }
-  if (s.ends_at <= s.starts_at) {
-    std::fprintf(stderr, "tiendo silence add: the silence ends (%s) before it starts (%s)\n",
-                 s.ends_at.c_str(), s.starts_at.c_str());
-    return 2;
-  }
-  s.author = o.author;
-  s.comment = o.comment;
+  const alert::Silence& s = *silence;
   auto db = open_db("silence add", o.db);
   if (!db) return 1;
   auto id = alert::add_silence(*db, s);
@@ -119,9 +71,7 @@ int silence_list(const SilenceOptions& o) {
   const std::string now = now_utc();
   const auto status = [&](const alert::Silence& s) -> std::string {
     if (s.expired_at) return "expired " + *s.expired_at;
-    if (s.ends_at <= now) return "ended";
-    if (s.starts_at > now) return "pending";
-    return "active";
+    return std::string(alert::silence_status(s, now));
   };
   const auto& list = std::get<std::vector<alert::Silence>>(silences);
   if (o.format == "json") {

@@ -24,5 +24,7 @@ Action add_run_command(CLI::App& app);
 Action add_deliver_command(CLI::App& app);
 Action add_silence_command(CLI::App& app);
 Action add_outbox_command(CLI::App& app);
+Action add_serve_command(CLI::App& app);
+Action add_token_command(CLI::App& app);
 
 }  // namespace tiendo::cli

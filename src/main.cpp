@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
       {"deliver", tiendo::cli::add_deliver_command(app)},
       {"silence", tiendo::cli::add_silence_command(app)},
       {"outbox", tiendo::cli::add_outbox_command(app)},
+      {"serve", tiendo::cli::add_serve_command(app)},
+      {"token", tiendo::cli::add_token_command(app)},
   };
   for (const auto& [name, command] : commands) app.get_subcommand(name)->callback(bind(command));
 

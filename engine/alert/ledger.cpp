@@ -94,6 +94,64 @@ FROM alerts)sql") + (open_only ? " WHERE lifecycle != 'resolved'" : "") +
   return out;
 }
 
+std::optional<Silence> make_silence(const SilenceRequest& request, std::string_view now,
+                                    std::string& error) {
+  Silence s;
+  for (const std::string& text : request.matchers) {
+    std::string why;
+    auto m = parse_matcher(text, why);
+    if (!m) {
+      error = "match: " + why;
+      return std::nullopt;
+    }
+    s.matchers.push_back(*m);
+  }
+  if (s.matchers.empty()) {
+    error = "match: give at least one matcher (e.g. rule=smartphone_2022); a silence of "
+            "everything is not allowed";
+    return std::nullopt;
+  }
+  s.created_at = std::string(now);
+  s.starts_at = request.starts.empty() ? std::string(now) : request.starts;
+  const auto starts = model::parse_utc(s.starts_at);
+  if (!starts) {
+    error = fmt::format("starts: '{}' is not a UTC time such as 2026-11-28T10:00:00Z", s.starts_at);
+    return std::nullopt;
+  }
+  if (request.ends.empty() == request.duration.empty()) {
+    error = "duration: give exactly one of ends and duration";
+    return std::nullopt;
+  }
+  if (!request.ends.empty()) {
+    if (!model::parse_utc(request.ends)) {
+      error = fmt::format("ends: '{}' is not a UTC time such as 2026-11-28T10:00:00Z", request.ends);
+      return std::nullopt;
+    }
+    s.ends_at = request.ends;
+  } else {
+    const auto d = model::parse_clock_duration(request.duration);
+    if (!d || d->count() == 0) {
+      error = fmt::format("duration: '{}' is not a duration; write e.g. 2h or 7d", request.duration);
+      return std::nullopt;
+    }
+    s.ends_at = model::format_utc(*starts + *d);
+  }
+  if (s.ends_at <= s.starts_at) {
+    error = fmt::format("ends: the silence ends ({}) before it starts ({})", s.ends_at, s.starts_at);
+    return std::nullopt;
+  }
+  s.author = request.author;
+  s.comment = request.comment;
+  return s;
+}
+
+std::string_view silence_status(const Silence& silence, std::string_view now) {
+  if (silence.expired_at) return "expired";
+  if (silence.ends_at <= now) return "ended";
+  if (silence.starts_at > now) return "pending";
+  return "active";
+}
+
 DbResult<std::int64_t> add_silence(Database& db, const Silence& silence) {
   store::Transaction tx(db);
   if (tx.error()) return *tx.error();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,22 @@
 namespace tiendo::alert {
 
 store::DbResult<std::vector<AlertRecord>> load_alerts(store::Database& db, bool open_only);
+
+// A silence as a person asks for it (the command line's options, the API's JSON).
+struct SilenceRequest {
+  std::vector<std::string> matchers;  // "rule=x", "unit!=y", …; at least one
+  std::string starts;                 // UTC time stamp; empty: now
+  std::string ends;                   // UTC time stamp; or
+  std::string duration;               // "2h", "7d" (exactly one of ends and duration)
+  std::string author;
+  std::string comment;
+};
+// The silence a request describes, checked, with created_at = `now`; nullopt and
+// `error` set (naming the field: match, starts, ends, duration) when it is wrong.
+std::optional<Silence> make_silence(const SilenceRequest& request, std::string_view now,
+                                    std::string& error);
+// active | pending | ended | expired, at `now`.
+std::string_view silence_status(const Silence& silence, std::string_view now);
 
 store::DbResult<std::int64_t> add_silence(store::Database& db, const Silence& silence);
 store::DbResult<std::vector<Silence>> load_silences(store::Database& db, bool include_expired);

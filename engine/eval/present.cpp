@@ -101,6 +101,7 @@ bool selected(const model::RuleSet& rules, const store::Snapshot& snapshot, cons
       (r.unit < 0 || snapshot.units()[static_cast<std::size_t>(r.unit)].id != filter.unit)) {
     return false;
   }
+  if (!filter.state.empty() && to_string(r.state) != filter.state) return false;
   return true;
 }
 
@@ -153,8 +154,11 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
   nlohmann::json out;
   out["at"] = model::to_string(results.at);
   out["rules"] = nlohmann::json::array();
+  std::size_t total = 0;
   for (const RuleResult& r : results.rules) {
     if (!selected(rules, snapshot, r, filter)) continue;
+    const std::size_t position = total++;
+    if (position < filter.offset || position - filter.offset >= filter.limit) continue;
     const model::Rule& rule = rules.rules[static_cast<std::size_t>(r.rule)];
     nlohmann::json row = {
         {"rule", rule.name},
@@ -179,8 +183,10 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
     }
     out["rules"].push_back(std::move(row));
   }
+  out["rules_total"] = total;
   out["tasks"] = nlohmann::json::array();
   for (const TaskResult& t : results.tasks) {
+    if (!filter.state.empty() && to_string(t.state) != filter.state) continue;
     const model::Task& task = rules.tasks[static_cast<std::size_t>(t.task)];
     nlohmann::json chain = nlohmann::json::array();
     for (model::Index c : t.chain) chain.push_back(rules.tasks[static_cast<std::size_t>(c)].name);

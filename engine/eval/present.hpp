@@ -9,8 +9,12 @@
 namespace tiendo::eval {
 
 struct Filter {
-  std::string rule;  // empty: every rule
-  std::string unit;  // empty: every unit
+  std::string rule;   // empty: every rule
+  std::string unit;   // empty: every unit
+  std::string state;  // empty: every state; else rule and task results in this state only
+  // A page of the selected rule results (the API's `offset` and `limit`).
+  std::size_t offset = 0;
+  std::size_t limit = static_cast<std::size_t>(-1);
 };
 
 bool selected(const model::RuleSet& rules, const store::Snapshot& snapshot, const RuleResult& r,
@@ -23,7 +27,8 @@ std::string format_value(const model::RuleSet& rules, const RuleResult& r, doubl
 std::string to_table(const model::RuleSet& rules, const store::Snapshot& snapshot,
                      const Results& results, const Filter& filter, bool color);
 
-// {"at", "rules": [...], "tasks": [...], "plans": [...]}; percents as fractions.
+// {"at", "rules": [...], "rules_total", "tasks": [...], "plans": [...]}; percents as
+// fractions. `rules_total` counts the selected rule results before the page is cut.
 std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot,
                     const Results& results, const Filter& filter);
 

@@ -1,5 +1,6 @@
 #include "model/calendar.hpp"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <charconv>
@@ -247,6 +248,52 @@ std::optional<Date> parse_iso_date(std::string_view text) {
                                         std::chrono::day{static_cast<unsigned>(parts[2])}};
   if (!ymd.ok()) return std::nullopt;
   return Date{ymd};
+}
+
+std::string format_utc(std::chrono::system_clock::time_point time) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(time));
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view text) {
+  // 2026-11-28T10:00:00Z
+  if (text.size() != 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
+      text[19] != 'Z') {
+    return std::nullopt;
+  }
+  const auto day = parse_iso_date(text.substr(0, 10));
+  int parts[3] = {0, 0, 0};
+  for (int p = 0; p < 3; ++p) {
+    for (int i = 0; i < 2; ++i) {
+      const char c = text[static_cast<std::size_t>(11 + p * 3 + i)];
+      if (c < '0' || c > '9') return std::nullopt;
+      parts[p] = parts[p] * 10 + (c - '0');
+    }
+  }
+  if (!day || parts[0] > 23 || parts[1] > 59 || parts[2] > 60) return std::nullopt;
+  return std::chrono::system_clock::time_point(*day) + std::chrono::hours(parts[0]) + std::chrono::minutes(parts[1]) +
+         std::chrono::seconds(parts[2]);
+}
+
+std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  long long count = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, count);
+  if (ec != std::errc() || end != text.data() + text.size() - 1 || count < 0 ||
+      count > 10LL * 365 * 24 * 3600) {
+    return std::nullopt;
+  }
+  switch (text.back()) {
+    case 's':
+      return std::chrono::seconds(count);
+    case 'm':
+      return std::chrono::seconds(count * 60);
+    case 'h':
+      return std::chrono::seconds(count * 3600);
+    case 'd':
+      return std::chrono::seconds(count * 86400);
+    default:
+      return std::nullopt;
+  }
 }
 
 }  // namespace tiendo::model

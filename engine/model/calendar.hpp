@@ -52,4 +52,13 @@ std::optional<Date> parse_iso_date(std::string_view text);
 // "30d"
 std::string to_string(Duration duration);
 
+// Time stamps: "2026-11-28T10:00:00Z" (UTC, whole seconds), and back (nullopt for
+// anything else).
+std::string format_utc(std::chrono::system_clock::time_point time);
+std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view text);
+
+// "90s", "5m" (minutes), "2h", "1d": a span of clock time, as the command line and the
+// service configuration write retry delays and timeouts. Nullopt on anything else.
+std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text);
+
 }  // namespace tiendo::model

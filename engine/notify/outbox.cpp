@@ -88,52 +88,6 @@ Outbox::Attempt post_json(std::string url, std::vector<std::pair<std::string, st
 
 }  // namespace
 
-std::string format_utc(Clock::time_point time) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(time));
-}
-
-std::optional<Clock::time_point> parse_utc(std::string_view text) {
-  // 2026-11-28T10:00:00Z
-  if (text.size() != 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
-      text[19] != 'Z') {
-    return std::nullopt;
-  }
-  const auto day = model::parse_iso_date(text.substr(0, 10));
-  int parts[3] = {0, 0, 0};
-  for (int p = 0; p < 3; ++p) {
-    for (int i = 0; i < 2; ++i) {
-      const char c = text[static_cast<std::size_t>(11 + p * 3 + i)];
-      if (c < '0' || c > '9') return std::nullopt;
-      parts[p] = parts[p] * 10 + (c - '0');
-    }
-  }
-  if (!day || parts[0] > 23 || parts[1] > 59 || parts[2] > 60) return std::nullopt;
-  return Clock::time_point(*day) + std::chrono::hours(parts[0]) + std::chrono::minutes(parts[1]) +
-         std::chrono::seconds(parts[2]);
-}
-
-std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text) {
-  if (text.size() < 2) return std::nullopt;
-  long long count = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, count);
-  if (ec != std::errc() || end != text.data() + text.size() - 1 || count < 0 ||
-      count > 10LL * 365 * 24 * 3600) {
-    return std::nullopt;
-  }
-  switch (text.back()) {
-    case 's':
-      return std::chrono::seconds(count);
-    case 'm':
-      return std::chrono::seconds(count * 60);
-    case 'h':
-      return std::chrono::seconds(count * 3600);
-    case 'd':
-      return std::chrono::seconds(count * 86400);
-    default:
-      return std::nullopt;
-  }
-}
-
 std::chrono::seconds backoff(const RetryPolicy& policy, std::int64_t attempts, double random) {
   const double initial = static_cast<double>(std::max<std::int64_t>(policy.initial.count(), 1));
   const double ceiling = static_cast<double>(std::max(policy.ceiling, policy.initial).count());
@@ -294,7 +248,8 @@ Outbox::Attempt send(const OutboxRow& row, const DeliverySettings& settings,
 }
 
 DbResult<DeliveryReport> deliver_due(store::Database& db, const DeliverySettings& settings,
-                                     const std::function<Clock::time_point()>& clock) {
+                                     const std::function<Clock::time_point()>& clock,
+                                     const DeliveryHooks& hooks) {
   Outbox outbox(db);
   DeliveryReport report;
   std::mt19937_64 rng(std::random_device{}());
@@ -312,12 +267,14 @@ DbResult<DeliveryReport> deliver_due(store::Database& db, const DeliverySettings
     });
     if (rows.empty()) break;
     for (const OutboxRow& row : rows) {
+      if (hooks.stop && hooks.stop()) return report;
       const Clock::time_point now = clock();
       const Outbox::Attempt attempt = send(row, settings, now);
       auto state = outbox.record(row, attempt, clock(), settings.retry, uniform(rng));
       if (auto* error = std::get_if<DbError>(&state)) return *error;
       tried.push_back(row.id);
       const std::string& s = std::get<std::string>(state);
+      if (hooks.attempted) hooks.attempted(row, s, attempt);
       if (s == "delivered") {
         ++report.delivered;
       } else if (s == "dead") {
@@ -332,6 +289,14 @@ DbResult<DeliveryReport> deliver_due(store::Database& db, const DeliverySettings
     }
   }
   return report;
+}
+
+DbResult<std::optional<Clock::time_point>> next_due(store::Database& db) {
+  Statement q = db.prepare("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'");
+  std::optional<Clock::time_point> due;
+  if (q.step() && !q.column_is_null(0)) due = parse_utc(q.column_view(0));
+  if (q.error()) return *q.error();
+  return due;
 }
 
 }  // namespace tiendo::notify

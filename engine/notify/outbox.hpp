@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "model/calendar.hpp"
 #include "notify/email.hpp"
 #include "notify/outcome.hpp"
 #include "store/database.hpp"
@@ -20,13 +21,11 @@ namespace tiendo::notify {
 
 using Clock = std::chrono::system_clock;
 
-// "2026-11-28T10:00:00Z", and back (nullopt for anything else).
-std::string format_utc(Clock::time_point time);
-std::optional<Clock::time_point> parse_utc(std::string_view text);
-
-// "90s", "5m" (minutes), "2h", "1d": a span of clock time, as the command line and the
-// service configuration write retry delays and timeouts. Nullopt on anything else.
-std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text);
+// The UTC time stamps and clock durations of model/calendar, under the names the
+// delivery code has always used.
+using model::format_utc;
+using model::parse_clock_duration;
+using model::parse_utc;
 
 struct OutboxRow {
   std::int64_t id = 0;
@@ -97,9 +96,22 @@ struct DeliveryReport {
   std::vector<std::string> lines;  // one per attempt, for people
 };
 
+// What a long-running caller (the service) needs from a delivery pass.
+struct DeliveryHooks {
+  // Asked before each attempt: true ends the pass there; the rest stay due.
+  std::function<bool()> stop;
+  // Told of each attempt once it is recorded, with the row's new state.
+  std::function<void(const OutboxRow& row, const std::string& state, const Outbox::Attempt& attempt)>
+      attempted;
+};
+
 // Sends every row due now, one at a time, recording each attempt as it completes.
 store::DbResult<DeliveryReport> deliver_due(store::Database& db, const DeliverySettings& settings,
-                                            const std::function<Clock::time_point()>& clock);
+                                            const std::function<Clock::time_point()>& clock,
+                                            const DeliveryHooks& hooks = {});
+
+// When the earliest pending row is due; nullopt when none is pending.
+store::DbResult<std::optional<Clock::time_point>> next_due(store::Database& db);
 
 // One attempt at one row, without touching the store (deliver_due records it).
 Outbox::Attempt send(const OutboxRow& row, const DeliverySettings& settings, Clock::time_point now);

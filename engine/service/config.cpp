@@ -116,7 +116,7 @@ std::optional<ListenAddress> parse_listen(std::string_view text) {
   }
   const std::string_view port = text.substr(colon + 1);
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
-  if (ec != std::errc() || end != port.data() + port.size() || a.port < 1 || a.port > 65535) {
+  if (ec != std::errc() || end != port.data() + port.size() || a.port < 0 || a.port > 65535) {
     return std::nullopt;
   }
   return a;
@@ -145,8 +145,8 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
   std::string error;
   c.schedule = *CronSchedule::parse("0 2 * * *", error);
   r.only(doc, "",
-         {"listen", "database", "rules", "tokens", "time_zone", "schedule", "smtp", "delivery",
-          "limits"});
+         {"listen", "database", "rules", "tokens", "time_zone", "dashboard_public", "schedule",
+          "smtp", "delivery", "limits"});
 
   if (const auto listen = r.text(doc, "listen", "listen")) {
     if (const auto parsed = parse_listen(*listen)) {
@@ -180,6 +180,13 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
     r.error(nullptr, "rules is required (a rule file or directory, or a list of them)");
   }
   if (const auto tokens = r.text(doc, "tokens", "tokens")) c.tokens = r.resolve(*tokens);
+  if (const toml::node* node = doc.get("dashboard_public")) {
+    if (const auto* b = node->as_boolean()) {
+      c.dashboard_public = b->get();
+    } else {
+      r.error(node, "dashboard_public is true or false");
+    }
+  }
   r.time_zone(doc, "time_zone", c.time_zone);
   c.schedule_time_zone = c.time_zone;
 

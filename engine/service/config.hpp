@@ -34,6 +34,9 @@ struct ServiceConfig {
   std::string database;
   std::vector<std::string> rules;  // files or directories
   std::string tokens;              // the tokens file (hashes only); empty: no API access
+  // The dashboard (`/`) without a token, for a proxy in front that authenticates people
+  // itself (see examples/nginx/). The API always needs a token.
+  bool dashboard_public = false;
   std::string time_zone = "Asia/Ho_Chi_Minh";
   CronSchedule schedule;  // default "0 2 * * *"
   std::string schedule_time_zone = "Asia/Ho_Chi_Minh";

@@ -177,6 +177,14 @@ DELETE FROM staged_statuses;
         return true;
       }
       layout_ = std::get<Layout>(layout);
+      if (const char* expected = ingest_.refused(layout_->kind)) {
+        if (!only_) {
+          ingest_.report(input_.name, line,
+                         fmt::format("this input holds {}; only {} are taken here",
+                                     kind_name(layout_->kind), expected));
+        }
+        layout_.reset();
+      }
       return true;
     }
 
@@ -207,6 +215,26 @@ DELETE FROM staged_statuses;
     std::optional<Kind> only_;
     std::optional<Layout> layout_;
   };
+
+  // What `accept` expects, when `kind` is not it; null when `kind` is taken.
+  const char* refused(Kind kind) const {
+    switch (options_.accept) {
+      case InputKinds::any: return nullptr;
+      case InputKinds::observations:
+        return kind == Kind::observations ? nullptr : "observations (indicator,unit,period,value)";
+      case InputKinds::statuses:
+        return kind == Kind::statuses ? nullptr : "task statuses (task,status,date)";
+    }
+    return nullptr;
+  }
+  static const char* kind_name(Kind kind) {
+    switch (kind) {
+      case Kind::units: return "units";
+      case Kind::observations: return "observations";
+      case Kind::statuses: return "task statuses";
+    }
+    return "";
+  }
 
   // Reads `input`; `only` = units for the first pass, nullopt for the rest.
   void read(const IngestInput& input, std::optional<Kind> only) {

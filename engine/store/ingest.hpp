@@ -19,8 +19,13 @@ struct IngestInput {
   std::string text;
 };
 
+// Which kinds of input an ingest takes; the API's endpoints each take one.
+enum class InputKinds { any, observations, statuses };
+
 struct IngestOptions {
   NumberOptions numbers;
+  // An input of another kind is an error (nothing is written), named with its header.
+  InputKinds accept = InputKinds::any;
   bool skip_bad = false;
   // With a rule set, indicator, task and level names are checked against it and each
   // indicator's unit decides how its values read; without one, any name goes and a

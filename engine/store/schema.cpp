@@ -150,6 +150,28 @@ ALTER TABLE outbox ADD COLUMN last_attempt_at TEXT;
 CREATE TABLE store_identity (id TEXT NOT NULL);
 INSERT INTO store_identity VALUES (lower(hex(randomblob(6))));
 )sql",
+      // 3: the evaluations `tiendo serve` was asked for (by its schedule, at start for a
+      // missed one, or through the API), kept so that a request has an id before it
+      // runs, a missed scheduled run is seen after a restart, and a queued request
+      // survives one.
+      R"sql(
+CREATE TABLE evaluations (
+  id             INTEGER PRIMARY KEY,
+  trigger        TEXT NOT NULL CHECK (trigger IN ('schedule', 'catch-up', 'api')),
+  scheduled_for  TEXT,            -- the cron tick (UTC) a scheduled or catch-up run stands for
+  at_date        TEXT,            -- the evaluation date asked for; NULL: today when it starts
+  requested_at   TEXT NOT NULL,
+  requested_by   TEXT,            -- the token id, for API requests
+  started_at     TEXT,
+  finished_at    TEXT,
+  state          TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+  run_id         INTEGER REFERENCES runs(id),
+  summary        TEXT,            -- JSON
+  error          TEXT
+) STRICT;
+CREATE INDEX evaluations_by_tick ON evaluations(scheduled_for) WHERE scheduled_for IS NOT NULL;
+CREATE INDEX evaluations_by_state ON evaluations(state);
+)sql",
   };
   return all;
 }

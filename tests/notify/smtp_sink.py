@@ -58,18 +58,20 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start(handler):
+def start(handler, port):
     # The controller needs a port number before it binds; another process may take the
-    # free port in between, so try a few.
+    # free port in between, so try a few (a port asked for is tried a few times too).
     error = None
     for _ in range(20):
-        controller = Controller(handler, hostname="127.0.0.1", port=free_port(),
+        controller = Controller(handler, hostname="127.0.0.1", port=port or free_port(),
                                 server_hostname="smtp-sink.test", ready_timeout=10.0)
         try:
             controller.start()
             return controller
         except OSError as e:
             error = e
+            if port:
+                time.sleep(0.25)
     raise error
 
 
@@ -93,12 +95,14 @@ def main():
                         help="answer 550 to RCPT TO for this address (repeatable)")
     parser.add_argument("--defer-rcpt", action="append", default=[], metavar="ADDRESS",
                         help="answer 451 to RCPT TO for this address (repeatable)")
+    parser.add_argument("--port", type=int, default=0,
+                        help="listen on this port of 127.0.0.1 (default: a free one)")
     args = parser.parse_args()
 
     # aiosmtpd logs every session; only real failures are worth a test's stderr.
     logging.getLogger("mail.log").setLevel(logging.ERROR)
     os.makedirs(args.out, exist_ok=True)
-    controller = start(SaveMessages(args.out, args.reject_rcpt, args.defer_rcpt))
+    controller = start(SaveMessages(args.out, args.reject_rcpt, args.defer_rcpt), args.port)
     try:
         print(controller.port, flush=True)
         wait_for_stdin_eof(args.timeout)

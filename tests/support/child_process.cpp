@@ -128,6 +128,20 @@ int ChildProcess::terminate(std::chrono::milliseconds timeout) {
   return wait(timeout);
 }
 
+bool ChildProcess::send(int signal) {
+  if (!running()) return false;
+  return ::kill(pid_, signal) == 0;
+}
+
+int ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
+  const auto deadline = SteadyClock::now() + timeout;
+  while (running()) {
+    if (SteadyClock::now() >= deadline) return -2;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return status_;
+}
+
 int ChildProcess::wait(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return status_;
   const auto deadline = SteadyClock::now() + timeout;

@@ -53,6 +53,12 @@ class ChildProcess {
   // SIGTERM, then the wait; SIGKILL when the timeout passes. The exit status, or -1
   // when it had to be killed or died of a signal.
   int terminate(std::chrono::milliseconds timeout);
+  // Sends `signal` (SIGHUP, …) without waiting; false when the child has exited.
+  bool send(int signal);
+  // Waits for the exit without closing standard input or signalling; -2 when the
+  // timeout passes first (the child is left running).
+  int wait_exit(std::chrono::milliseconds timeout);
+  pid_t pid() const { return pid_; }
 
  private:
   int wait(std::chrono::milliseconds timeout);

@@ -1,0 +1,36 @@
+// The dashboard at `/`: one self-contained HTML page in Vietnamese (inline CSS, no
+// script or font from elsewhere), rendered on the server.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "alert/alert.hpp"
+#include "eval/evaluate.hpp"
+#include "model/rule_set.hpp"
+#include "store/snapshot.hpp"
+
+namespace tiendo::service {
+
+struct DashboardData {
+  const model::RuleSet* rules = nullptr;
+  const store::Snapshot* snapshot = nullptr;  // the snapshot the results were evaluated on
+  const eval::Results* results = nullptr;     // null: no evaluation yet
+  std::vector<alert::AlertRecord> alerts;     // the firing ones
+  std::string generated_at;                   // UTC time stamp
+  std::optional<std::string> graph_svg;       // from render_svg; none: a nested list instead
+};
+
+// A complete HTML5 page (lang="vi", UTF-8, CSS in one <style>, no script and nothing
+// loaded from elsewhere): a summary of states, the targets (one row per rule result,
+// worst first, with a progress bar), the firing alerts (most severe first), the tasks by
+// due date, and the plan graph (`graph_svg` inlined when it is an <svg> element, else a
+// nested list of plans and tasks). Without results the targets and tasks say that there
+// has been no evaluation yet. Each table shows at most 500 rows and says how many it
+// left out, so that a rule set of 10 000 rules × 1 000 units still gives a page a
+// browser opens. Every text from the rules, the data and the alerts is HTML-escaped.
+// `rules` and `snapshot` may be null. Thread-safe; never throws.
+std::string render_dashboard(const DashboardData& data);
+
+}  // namespace tiendo::service

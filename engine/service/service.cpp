@@ -1,0 +1,610 @@
+#include "service/service.hpp"
+
+#include <date/tz.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "alert/ledger.hpp"
+#include "dsl/check.hpp"
+#include "dsl/diagnostic.hpp"
+#include "notify/outbox.hpp"
+
+namespace tiendo::service {
+
+namespace {
+
+std::string now_text() { return notify::format_utc(Clock::now()); }
+
+std::string optional_text(const store::Statement& q, int column) {
+  return q.column_is_null(column) ? std::string() : q.column_text(column);
+}
+
+// The rule set at `paths`, or its rendered diagnostics (errors first, then warnings).
+std::variant<model::RuleSet, std::vector<std::string>> load_rules(const std::vector<std::string>& paths) {
+  dsl::LoadedRuleSet loaded = dsl::load_rule_set(paths);
+  if (loaded.rule_set) return std::move(*loaded.rule_set);
+  std::vector<std::string> errors;
+  for (const dsl::Diagnostic& d : loaded.program.diagnostics.all()) {
+    if (d.severity != dsl::Severity::error) continue;
+    std::string text = dsl::render(d, loaded.program.sources);
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    errors.push_back(std::move(text));
+  }
+  if (errors.empty()) errors.push_back("the rule set could not be loaded");
+  return errors;
+}
+
+constexpr const char* kEvaluationColumns =
+    "id, trigger, scheduled_for, at_date, requested_at, requested_by, started_at, finished_at, "
+    "state, run_id, summary, error";
+
+EvaluationRecord evaluation_of(const store::Statement& q) {
+  EvaluationRecord r;
+  r.id = q.column_int(0);
+  r.trigger = q.column_text(1);
+  r.scheduled_for = optional_text(q, 2);
+  r.at_date = optional_text(q, 3);
+  r.requested_at = q.column_text(4);
+  r.requested_by = optional_text(q, 5);
+  r.started_at = optional_text(q, 6);
+  r.finished_at = optional_text(q, 7);
+  r.state = q.column_text(8);
+  if (!q.column_is_null(9)) r.run_id = q.column_int(9);
+  r.summary = optional_text(q, 10);
+  r.error = optional_text(q, 11);
+  return r;
+}
+
+store::DbResult<std::int64_t> insert_evaluation(store::Database& db, std::string_view trigger,
+                                                const std::string& scheduled_for,
+                                                const std::string& at_date,
+                                                std::string_view requested_by) {
+  store::Statement q = db.prepare(
+      "INSERT INTO evaluations (trigger, scheduled_for, at_date, requested_at, requested_by, state) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, 'queued') RETURNING id");
+  q.bind(1, trigger).bind(4, now_text());
+  if (scheduled_for.empty()) q.bind_null(2); else q.bind(2, scheduled_for);
+  if (at_date.empty()) q.bind_null(3); else q.bind(3, at_date);
+  if (requested_by.empty()) q.bind_null(5); else q.bind(5, requested_by);
+  if (!q.step()) return q.error() ? *q.error() : store::DbError{"the evaluation was not stored"};
+  const std::int64_t id = q.column_int(0);
+  q.reset();
+  return id;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+
+ConnectionPool::Lease::~Lease() {
+  if (!db_) return;
+  std::lock_guard lock(pool_->mutex_);
+  pool_->idle_.push_back(std::move(db_));
+}
+
+store::DbResult<ConnectionPool::Lease> ConnectionPool::acquire() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      std::unique_ptr<store::Database> db = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(*this, std::move(db));
+    }
+  }
+  auto opened = store::Database::open(path_);
+  if (auto* error = std::get_if<store::DbError>(&opened)) return *error;
+  return Lease(*this, std::make_unique<store::Database>(std::move(std::get<store::Database>(opened))));
+}
+
+// ---------------------------------------------------------------------------------------
+
+std::variant<std::unique_ptr<Service>, std::vector<std::string>> Service::open(
+    ServiceConfig config, std::shared_ptr<const Log> log) {
+  std::vector<std::string> problems;
+  // The lock lives beside the database and is held for the process's life; the kernel
+  // drops it when the process ends, however it ends, so a crash leaves no stale lock.
+  const std::string lock_path = config.database + ".serve.lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    problems.push_back(fmt::format("cannot open the lock file {}: {}", lock_path, std::strerror(errno)));
+    return problems;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char holder[32] = {};
+    const ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
+    std::string pid = n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : std::string();
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    problems.push_back(fmt::format(
+        "another tiendo serve is running on {} (it holds {}{}); stop it first", config.database,
+        lock_path, pid.empty() ? "" : ", process " + pid));
+    ::close(fd);
+    return problems;
+  }
+  const std::string pid = fmt::format("{}\n", ::getpid());
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The pid is only a courtesy for the message above; the lock is what counts.
+  }
+
+  std::unique_ptr<Service> service(new Service(std::move(config), std::move(log), fd));
+  {
+    auto lease = service->pool_.acquire();
+    if (auto* error = std::get_if<store::DbError>(&lease)) {
+      problems.push_back(fmt::format("database {}: {}", service->config_.database, error->message));
+      return problems;
+    }
+  }
+  auto rules = load_rules(service->config_.rules);
+  if (auto* errors = std::get_if<std::vector<std::string>>(&rules)) {
+    problems.push_back(fmt::format("the rule set has {} error{}:", errors->size(),
+                                   errors->size() == 1 ? "" : "s"));
+    problems.insert(problems.end(), errors->begin(), errors->end());
+    return problems;
+  }
+  std::shared_ptr<const TokenTable> tokens = std::make_shared<TokenTable>();
+  if (!service->config_.tokens.empty()) {
+    std::vector<ConfigError> errors;
+    auto table = TokenTable::load(service->config_.tokens, errors);
+    if (!table) {
+      for (const ConfigError& e : errors) problems.push_back(e.render());
+      return problems;
+    }
+    tokens = std::make_shared<TokenTable>(std::move(*table));
+  }
+  auto loaded = std::make_shared<LoadedRules>(
+      LoadedRules{std::move(std::get<model::RuleSet>(rules)), now_text()});
+  service->rules_status_ = {.ok = true,
+                            .attempted_at = loaded->loaded_at,
+                            .loaded_at = loaded->loaded_at,
+                            .errors = {},
+                            .rules = loaded->rules.rules.size(),
+                            .tasks = loaded->rules.tasks.size(),
+                            .plans = loaded->rules.plans.size()};
+  service->rules_ = std::move(loaded);
+  service->tokens_ = std::move(tokens);
+  service->metrics_.rules_loaded(true, 0);
+  return service;
+}
+
+Service::Service(ServiceConfig config, std::shared_ptr<const Log> log, int lock_fd)
+    : config_(std::move(config)),
+      log_(std::move(log)),
+      lock_fd_(lock_fd),
+      started_at_(now_text()),
+      pool_(config_.database) {}
+
+Service::~Service() {
+  if (runner_.joinable() || scheduler_.joinable() || delivery_.joinable()) {
+    stop(Clock::now() + std::chrono::hours(1));
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+// ---------------------------------------------------------------------------------------
+// State for the request handlers.
+
+std::shared_ptr<const LoadedRules> Service::rules() const {
+  std::lock_guard lock(state_mutex_);
+  return rules_;
+}
+
+std::shared_ptr<const Evaluation> Service::latest() const {
+  std::lock_guard lock(state_mutex_);
+  return latest_;
+}
+
+std::shared_ptr<const TokenTable> Service::tokens() const {
+  std::lock_guard lock(state_mutex_);
+  return tokens_;
+}
+
+RulesStatus Service::rules_status() const {
+  std::lock_guard lock(state_mutex_);
+  return rules_status_;
+}
+
+RulesStatus Service::reload(std::string_view requested_by) {
+  std::lock_guard one_at_a_time(reload_mutex_);
+  const std::string attempted = now_text();
+  auto rules = load_rules(config_.rules);
+  std::vector<std::string> errors;
+  if (auto* found = std::get_if<std::vector<std::string>>(&rules)) errors = std::move(*found);
+  std::optional<TokenTable> tokens;
+  if (errors.empty() && !config_.tokens.empty()) {
+    std::vector<ConfigError> token_errors;
+    tokens = TokenTable::load(config_.tokens, token_errors);
+    for (const ConfigError& e : token_errors) errors.push_back(e.render());
+  }
+  RulesStatus status;
+  {
+    std::lock_guard lock(state_mutex_);
+    rules_status_.attempted_at = attempted;
+    if (errors.empty()) {
+      auto loaded = std::make_shared<LoadedRules>(
+          LoadedRules{std::move(std::get<model::RuleSet>(rules)), attempted});
+      rules_status_ = {.ok = true,
+                       .attempted_at = attempted,
+                       .loaded_at = attempted,
+                       .errors = {},
+                       .rules = loaded->rules.rules.size(),
+                       .tasks = loaded->rules.tasks.size(),
+                       .plans = loaded->rules.plans.size()};
+      rules_ = std::move(loaded);
+      if (tokens) tokens_ = std::make_shared<TokenTable>(std::move(*tokens));
+    } else {
+      rules_status_.ok = false;
+      rules_status_.errors = errors;
+    }
+    status = rules_status_;
+  }
+  metrics_.rules_loaded(errors.empty(), errors.size());
+  if (errors.empty()) {
+    log_->info("rules reloaded", {{"by", requested_by}, {"rules", status.rules},
+                                  {"tasks", status.tasks}, {"plans", status.plans}});
+  } else {
+    log_->error("rules reload refused; the running rule set stays",
+                {{"by", requested_by}, {"errors", errors.size()}, {"first", errors.front()}});
+  }
+  return status;
+}
+
+void Service::data_changed() { ++data_generation_; }
+
+model::Date Service::today() const {
+  const date::time_zone* zone = date::locate_zone(config_.time_zone);
+  const auto local = zone->to_local(std::chrono::floor<std::chrono::seconds>(Clock::now()));
+  return model::Date(std::chrono::floor<std::chrono::days>(local).time_since_epoch());
+}
+
+std::optional<Clock::time_point> Service::next_scheduled() const {
+  const date::time_zone* zone = date::locate_zone(config_.schedule_time_zone);
+  auto next = config_.schedule.next(std::chrono::floor<std::chrono::seconds>(Clock::now()), zone);
+  if (!next) return std::nullopt;
+  return Clock::time_point(*next);
+}
+
+// ---------------------------------------------------------------------------------------
+// Evaluations.
+
+store::DbResult<std::int64_t> Service::request_evaluation(std::optional<model::Date> at,
+                                                          std::string_view requested_by) {
+  auto lease = pool_.acquire();
+  if (auto* error = std::get_if<store::DbError>(&lease)) return *error;
+  auto id = insert_evaluation(*std::get<ConnectionPool::Lease>(lease), "api", "",
+                              at ? model::to_string(*at) : std::string(), requested_by);
+  if (std::holds_alternative<std::int64_t>(id)) {
+    log_->info("evaluation queued", {{"id", std::get<std::int64_t>(id)}, {"by", requested_by}});
+    wake_runner();
+  }
+  return id;
+}
+
+store::DbResult<std::optional<EvaluationRecord>> Service::evaluation(std::int64_t id) {
+  auto lease = pool_.acquire();
+  if (auto* error = std::get_if<store::DbError>(&lease)) return *error;
+  store::Statement q = std::get<ConnectionPool::Lease>(lease)->prepare(
+      fmt::format("SELECT {} FROM evaluations WHERE id = ?1", kEvaluationColumns));
+  q.bind(1, id);
+  std::optional<EvaluationRecord> found;
+  if (q.step()) found = evaluation_of(q);
+  if (q.error()) return *q.error();
+  return found;
+}
+
+store::DbResult<std::vector<EvaluationRecord>> Service::evaluations(std::size_t limit) {
+  auto lease = pool_.acquire();
+  if (auto* error = std::get_if<store::DbError>(&lease)) return *error;
+  store::Statement q = std::get<ConnectionPool::Lease>(lease)->prepare(
+      fmt::format("SELECT {} FROM evaluations ORDER BY id DESC LIMIT ?1", kEvaluationColumns));
+  q.bind(1, static_cast<std::int64_t>(limit));
+  std::vector<EvaluationRecord> out;
+  while (q.step()) out.push_back(evaluation_of(q));
+  if (q.error()) return *q.error();
+  return out;
+}
+
+void Service::run_evaluation(store::Database& db, const EvaluationRecord& request) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::shared_ptr<const LoadedRules> rules = this->rules();
+  const auto finish = [&](std::string_view state, const std::string& summary,
+                          const std::string& error, std::optional<std::int64_t> run_id) {
+    store::Statement q = db.prepare(
+        "UPDATE evaluations SET state = ?2, finished_at = ?3, summary = ?4, error = ?5, "
+        "run_id = ?6 WHERE id = ?1");
+    q.bind(1, request.id).bind(2, state).bind(3, now_text());
+    if (summary.empty()) q.bind_null(4); else q.bind(4, summary);
+    if (error.empty()) q.bind_null(5); else q.bind(5, error);
+    if (run_id) q.bind(6, *run_id); else q.bind_null(6);
+    if (!q.run()) {
+      log_->error("cannot record the end of an evaluation",
+                  {{"id", request.id}, {"error", q.error()->message}});
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics_.run_finished(request.trigger, state, seconds, Clock::now());
+    if (state == "failed") {
+      log_->error("evaluation failed", {{"id", request.id}, {"trigger", request.trigger},
+                                        {"error", error}, {"seconds", seconds}});
+    } else {
+      log_->info("evaluation finished", {{"id", request.id}, {"trigger", request.trigger},
+                                         {"summary", summary}, {"seconds", seconds}});
+    }
+  };
+
+  {
+    store::Statement q = db.prepare(
+        "UPDATE evaluations SET state = 'running', started_at = ?2 WHERE id = ?1");
+    q.bind(1, request.id).bind(2, now_text());
+    if (!q.run()) {
+      log_->error("cannot start an evaluation", {{"id", request.id}, {"error", q.error()->message}});
+      return;
+    }
+  }
+  model::Date at = today();
+  if (!request.at_date.empty()) {
+    const auto parsed = model::parse_iso_date(request.at_date);
+    if (!parsed) return finish("failed", "", "bad evaluation date " + request.at_date, std::nullopt);
+    at = *parsed;
+  }
+  log_->info("evaluation started", {{"id", request.id}, {"trigger", request.trigger},
+                                    {"at", model::to_string(at)}});
+  auto snapshot = store::load_snapshot(db, rules->rules);
+  if (auto* error = std::get_if<store::DbError>(&snapshot)) {
+    return finish("failed", "", error->message, std::nullopt);
+  }
+  auto evaluation = std::make_shared<Evaluation>();
+  evaluation->rules = rules;
+  evaluation->snapshot = std::move(std::get<store::Snapshot>(snapshot));
+  evaluation->results =
+      eval::evaluate(rules->rules, evaluation->snapshot, at, {.keep_used = false});
+  auto recorded = alert::record_run(db, rules->rules, evaluation->snapshot, evaluation->results,
+                                    {.now = now_text(), .commit = true});
+  if (auto* error = std::get_if<store::DbError>(&recorded)) {
+    return finish("failed", "", error->message, std::nullopt);
+  }
+  const alert::RunRecord& run = std::get<alert::RunRecord>(recorded);
+  nlohmann::json counts = nlohmann::json::object();
+  for (const alert::Transition& t : run.output.transitions) {
+    if (!t.notify) continue;
+    const std::string kind(alert::to_string(*t.notify));
+    counts[kind] = counts.value(kind, 0) + 1;
+  }
+  std::size_t firing = 0;
+  for (const alert::AlertRecord& a : run.output.alerts) {
+    if (a.lifecycle == alert::Lifecycle::firing) ++firing;
+  }
+  const nlohmann::json summary = {{"at", model::to_string(at)},
+                                  {"results", run.results},
+                                  {"firing", firing},
+                                  {"notifications", counts},
+                                  {"messages", run.messages.size()}};
+  evaluation->id = request.id;
+  evaluation->run_id = run.run_id;
+  evaluation->finished_at = now_text();
+  metrics_.set_results(evaluation->results);
+  {
+    std::lock_guard lock(state_mutex_);
+    latest_ = evaluation;
+  }
+  finish("succeeded", summary.dump(), "", run.run_id);
+  wake_delivery();
+}
+
+// ---------------------------------------------------------------------------------------
+// Threads.
+
+void Service::wake_runner() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    runner_woken_ = true;
+  }
+  runner_cv_.notify_all();
+}
+
+void Service::wake_delivery() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    delivery_woken_ = true;
+  }
+  delivery_cv_.notify_all();
+}
+
+bool Service::sleep_until(std::condition_variable& cv, bool& flag, Clock::time_point until) {
+  std::unique_lock lock(wake_mutex_);
+  cv.wait_until(lock, until, [&] { return flag || stopping_.load(); });
+  flag = false;
+  return !stopping_.load();
+}
+
+void Service::start() {
+  // Runs interrupted by a stop or a crash are over: say so, rather than leave them
+  // "running" forever. Queued ones stay queued and run now.
+  {
+    auto lease = pool_.acquire();
+    if (auto* db = std::get_if<ConnectionPool::Lease>(&lease)) {
+      store::Statement q = (*db)->prepare(
+          "UPDATE evaluations SET state = 'failed', finished_at = ?1, "
+          "error = 'interrupted: the service stopped during the run' WHERE state = 'running'");
+      q.bind(1, now_text());
+      q.run();
+    }
+  }
+  running_threads_ = 3;
+  runner_ = std::thread([this] { runner_loop(); });
+  scheduler_ = std::thread([this] { scheduler_loop(); });
+  delivery_ = std::thread([this] { delivery_loop(); });
+}
+
+bool Service::stop(Clock::time_point deadline) {
+  stopping_ = true;
+  runner_cv_.notify_all();
+  scheduler_cv_.notify_all();
+  delivery_cv_.notify_all();
+  {
+    std::unique_lock lock(wake_mutex_);
+    // Each thread counts itself out and notifies every condition variable on the way.
+    runner_cv_.wait_until(lock, deadline, [&] { return running_threads_.load() == 0; });
+  }
+  if (running_threads_.load() != 0) {
+    for (std::thread* t : {&runner_, &scheduler_, &delivery_}) {
+      if (t->joinable()) t->detach();
+    }
+    return false;
+  }
+  for (std::thread* t : {&runner_, &scheduler_, &delivery_}) {
+    if (t->joinable()) t->join();
+  }
+  return true;
+}
+
+namespace {
+// Counts a thread out when it leaves its loop, however it leaves.
+struct ThreadExit {
+  std::atomic<int>& running;
+  std::mutex& mutex;
+  std::condition_variable& cv;
+  ~ThreadExit() {
+    {
+      std::lock_guard lock(mutex);
+      --running;
+    }
+    cv.notify_all();
+  }
+};
+}  // namespace
+
+void Service::runner_loop() {
+  ThreadExit exit{running_threads_, wake_mutex_, runner_cv_};
+  auto opened = store::Database::open(config_.database);
+  if (auto* error = std::get_if<store::DbError>(&opened)) {
+    log_->error("the runner cannot open the database", {{"error", error->message}});
+    return;
+  }
+  store::Database& db = std::get<store::Database>(opened);
+  while (!stopping_.load()) {
+    std::optional<EvaluationRecord> next;
+    {
+      store::Statement q = db.prepare(fmt::format(
+          "SELECT {} FROM evaluations WHERE state = 'queued' ORDER BY id LIMIT 1", kEvaluationColumns));
+      if (q.step()) next = evaluation_of(q);
+      if (q.error()) log_->error("cannot read the queued evaluations", {{"error", q.error()->message}});
+    }
+    if (next) {
+      run_evaluation(db, *next);
+      continue;
+    }
+    // Woken by a request; the minute's timeout only guards against a lost wake-up.
+    if (!sleep_until(runner_cv_, runner_woken_, Clock::now() + std::chrono::minutes(1))) break;
+  }
+}
+
+void Service::scheduler_loop() {
+  ThreadExit exit{running_threads_, wake_mutex_, runner_cv_};
+  const date::time_zone* zone = date::locate_zone(config_.schedule_time_zone);
+  const auto now_seconds = [] { return std::chrono::floor<std::chrono::seconds>(Clock::now()); };
+  std::unique_ptr<store::Database> db;
+  {
+    auto opened = store::Database::open(config_.database);
+    if (auto* error = std::get_if<store::DbError>(&opened)) {
+      log_->error("the scheduler cannot open the database", {{"error", error->message}});
+      return;
+    }
+    db = std::make_unique<store::Database>(std::move(std::get<store::Database>(opened)));
+  }
+  // A tick is covered once an evaluation stands for it (or for a later one), whatever
+  // its outcome (a failed run is reported, not repeated in a loop), unless a stop
+  // interrupted it.
+  const auto covered = [&](std::chrono::sys_seconds tick) -> bool {
+    store::Statement q = db->prepare(
+        "SELECT 1 FROM evaluations WHERE trigger IN ('schedule', 'catch-up') AND scheduled_for >= ?1 "
+        "AND NOT (state = 'failed' AND error LIKE 'interrupted:%') LIMIT 1");
+    q.bind(1, notify::format_utc(Clock::time_point(tick)));
+    const bool found = q.step();
+    if (q.error()) {
+      log_->error("cannot read the evaluations", {{"error", q.error()->message}});
+      return true;
+    }
+    return found;
+  };
+  const auto queue = [&](std::string_view trigger, std::chrono::sys_seconds tick) {
+    auto id = insert_evaluation(*db, trigger, notify::format_utc(Clock::time_point(tick)), "", "");
+    if (auto* error = std::get_if<store::DbError>(&id)) {
+      log_->error("cannot queue the scheduled evaluation", {{"error", error->message}});
+      return;
+    }
+    log_->info(trigger == "catch-up" ? "queued the run missed while the service was down"
+                                     : "scheduled evaluation queued",
+               {{"id", std::get<std::int64_t>(id)}, {"tick", notify::format_utc(Clock::time_point(tick))}});
+    wake_runner();
+  };
+
+  if (const auto missed = config_.schedule.previous(now_seconds(), zone)) {
+    if (!covered(*missed)) queue("catch-up", *missed);
+  }
+  std::chrono::sys_seconds from = now_seconds();
+  while (!stopping_.load()) {
+    const auto tick = config_.schedule.next(from, zone);
+    if (!tick) {
+      log_->warn("the schedule never fires again", {{"cron", config_.schedule.text()}});
+      sleep_until(scheduler_cv_, scheduler_woken_, Clock::now() + std::chrono::hours(24 * 365));
+      continue;
+    }
+    // Sleep in steps of at most a minute, so that a changed wall clock (NTP, a
+    // suspended virtual machine) is noticed soon.
+    while (!stopping_.load() && Clock::now() < Clock::time_point(*tick)) {
+      const auto until = std::min(Clock::time_point(*tick), Clock::now() + std::chrono::minutes(1));
+      sleep_until(scheduler_cv_, scheduler_woken_, until);
+    }
+    if (stopping_.load()) break;
+    if (!covered(*tick)) queue("schedule", *tick);
+    from = *tick;
+  }
+}
+
+void Service::delivery_loop() {
+  ThreadExit exit{running_threads_, wake_mutex_, runner_cv_};
+  auto opened = store::Database::open(config_.database);
+  if (auto* error = std::get_if<store::DbError>(&opened)) {
+    log_->error("the delivery loop cannot open the database", {{"error", error->message}});
+    return;
+  }
+  store::Database& db = std::get<store::Database>(opened);
+  notify::DeliveryHooks hooks;
+  hooks.stop = [this] { return stopping_.load(); };
+  hooks.attempted = [this](const notify::OutboxRow& row, const std::string& state,
+                           const notify::Outbox::Attempt& attempt) {
+    const std::string_view outcome = state == "pending" ? "retry" : std::string_view(state);
+    metrics_.delivery(row.kind, outcome);
+    const std::initializer_list<LogField> fields = {
+        {"outbox_id", row.id}, {"channel", row.channel}, {"kind", row.kind}, {"outcome", outcome},
+        {"attempt", row.attempts + 1}, {"status", attempt.status.value_or(0)},
+        {"error", attempt.error}};
+    if (state == "delivered") {
+      log_->info("message delivered", fields);
+    } else {
+      log_->warn(state == "dead" ? "message given up (dead letter)" : "delivery failed; will retry",
+                 fields);
+    }
+  };
+  while (!stopping_.load()) {
+    auto report = notify::deliver_due(db, config_.delivery, [] { return Clock::now(); }, hooks);
+    if (auto* error = std::get_if<store::DbError>(&report)) {
+      log_->error("delivery pass failed", {{"error", error->message}});
+    }
+    // Until the next row is due (a minute at most, so that rows written by another
+    // process, such as `tiendo run`, are seen), or until a run queues messages.
+    Clock::time_point until = Clock::now() + std::chrono::minutes(1);
+    auto next = notify::next_due(db);
+    if (auto* due = std::get_if<std::optional<Clock::time_point>>(&next); due && *due) {
+      until = std::min(until, std::max(**due, Clock::now() + std::chrono::seconds(1)));
+    }
+    if (!sleep_until(delivery_cv_, delivery_woken_, until)) break;
+  }
+}
+
+}  // namespace tiendo::service

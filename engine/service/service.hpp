@@ -1,0 +1,183 @@
+// `tiendo serve`'s state and background work: the rule set (replaced whole on reload),
+// the evaluations asked for (by the schedule, at start for a missed run, or through the
+// API; kept in the store's `evaluations` table), the thread that runs them one at a
+// time, the scheduler, and the delivery loop that keeps retrying between runs.
+//
+// Threads share only immutable values behind shared_ptr (the rule set, the latest
+// evaluation, the tokens) and the store, where each thread uses its own connection.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "eval/evaluate.hpp"
+#include "model/rule_set.hpp"
+#include "service/config.hpp"
+#include "service/log.hpp"
+#include "service/metrics.hpp"
+#include "service/tokens.hpp"
+#include "store/database.hpp"
+#include "store/snapshot.hpp"
+
+namespace tiendo::service {
+
+using Clock = std::chrono::system_clock;
+
+struct LoadedRules {
+  model::RuleSet rules;
+  std::string loaded_at;  // UTC time stamp
+};
+
+// The latest successful evaluation: what the results, the dashboard and the metrics show.
+struct Evaluation {
+  std::shared_ptr<const LoadedRules> rules;
+  store::Snapshot snapshot;
+  eval::Results results;
+  std::int64_t id = 0;      // the evaluations row
+  std::int64_t run_id = 0;  // the alert ledger's run
+  std::string finished_at;
+};
+
+// The last attempt to (re)load the rule set.
+struct RulesStatus {
+  bool ok = true;
+  std::string attempted_at;
+  std::string loaded_at;            // of the rule set in use
+  std::vector<std::string> errors;  // rendered diagnostics of a refused reload
+  std::size_t rules = 0, tasks = 0, plans = 0;
+};
+
+// One row of `evaluations`, as GET /api/v1/runs/{id} shows it.
+struct EvaluationRecord {
+  std::int64_t id = 0;
+  std::string trigger;  // schedule | catch-up | api
+  std::string scheduled_for, at_date, requested_at, requested_by, started_at, finished_at;
+  std::string state;  // queued | running | succeeded | failed
+  std::optional<std::int64_t> run_id;
+  std::string summary;  // JSON, empty until it ends
+  std::string error;
+};
+
+// Store connections for request handlers, opened on demand and reused.
+class ConnectionPool {
+ public:
+  explicit ConnectionPool(std::string path) : path_(std::move(path)) {}
+  class Lease {
+   public:
+    Lease(ConnectionPool& pool, std::unique_ptr<store::Database> db) : pool_(&pool), db_(std::move(db)) {}
+    Lease(Lease&&) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    store::Database& operator*() { return *db_; }
+    store::Database* operator->() { return db_.get(); }
+
+   private:
+    ConnectionPool* pool_;
+    std::unique_ptr<store::Database> db_;
+  };
+  store::DbResult<Lease> acquire();
+
+ private:
+  std::string path_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<store::Database>> idle_;
+};
+
+class Service {
+ public:
+  // Takes the database's lock (a second service on the same database is refused),
+  // opens and migrates the store, loads the rule set and the tokens. Nothing runs yet.
+  // Returns the reasons it cannot start.
+  static std::variant<std::unique_ptr<Service>, std::vector<std::string>> open(
+      ServiceConfig config, std::shared_ptr<const Log> log);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Starts the runner, the scheduler (queueing once a scheduled run missed while the
+  // service was down) and the delivery loop.
+  void start();
+  // Asks the threads to stop and waits for them up to `deadline`: a delivery stops
+  // after the attempt in hand, the scheduler at once; a run in hand finishes unless
+  // the deadline passes first (its transaction is then never committed). Returns false
+  // when something was still running at the deadline.
+  bool stop(Clock::time_point deadline);
+
+  std::shared_ptr<const LoadedRules> rules() const;
+  std::shared_ptr<const Evaluation> latest() const;
+  std::shared_ptr<const TokenTable> tokens() const;
+  RulesStatus rules_status() const;
+
+  // Re-reads the rule set and the tokens file. A rule set (or tokens file) with errors
+  // is refused and the running one stays; the errors show in rules_status().
+  RulesStatus reload(std::string_view requested_by);
+
+  // Queues an evaluation at `at` (today in the configured zone when empty) and returns
+  // its id; the runner takes it in turn.
+  store::DbResult<std::int64_t> request_evaluation(std::optional<model::Date> at,
+                                                   std::string_view requested_by);
+  store::DbResult<std::optional<EvaluationRecord>> evaluation(std::int64_t id);
+  // The last evaluations, newest first.
+  store::DbResult<std::vector<EvaluationRecord>> evaluations(std::size_t limit);
+
+  // The date "today" in the configured time zone.
+  model::Date today() const;
+  // When the schedule fires next (none when it never does).
+  std::optional<Clock::time_point> next_scheduled() const;
+
+  // Data came in: wakes nothing now, but counted for /api/v1/status.
+  void data_changed();
+  std::int64_t data_generation() const { return data_generation_.load(); }
+
+  ConnectionPool& pool() { return pool_; }
+  Metrics& metrics() { return metrics_; }
+  const Log& log() const { return *log_; }
+  const ServiceConfig& config() const { return config_; }
+  std::string started_at() const { return started_at_; }
+  bool stopping() const { return stopping_.load(); }
+
+ private:
+  Service(ServiceConfig config, std::shared_ptr<const Log> log, int lock_fd);
+  void runner_loop();
+  void scheduler_loop();
+  void delivery_loop();
+  void run_evaluation(store::Database& db, const EvaluationRecord& request);
+  void wake_runner();
+  void wake_delivery();
+  // Sleeps until `until` or until stop; returns false when stopping.
+  bool sleep_until(std::condition_variable& cv, bool& flag, Clock::time_point until);
+
+  ServiceConfig config_;
+  std::shared_ptr<const Log> log_;
+  int lock_fd_ = -1;
+  std::string started_at_;
+  ConnectionPool pool_;
+  Metrics metrics_;
+
+  mutable std::mutex state_mutex_;  // guards the shared_ptrs and rules_status_
+  std::shared_ptr<const LoadedRules> rules_;
+  std::shared_ptr<const Evaluation> latest_;
+  std::shared_ptr<const TokenTable> tokens_;
+  RulesStatus rules_status_;
+  std::mutex reload_mutex_;  // one reload at a time
+
+  std::mutex wake_mutex_;  // guards the three flags and the condition variables' waits
+  std::condition_variable runner_cv_, scheduler_cv_, delivery_cv_;
+  bool runner_woken_ = false, scheduler_woken_ = false, delivery_woken_ = false;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::int64_t> data_generation_{0};
+
+  std::thread runner_, scheduler_, delivery_;
+  std::atomic<int> running_threads_{0};
+};
+
+}  // namespace tiendo::service

@@ -1,0 +1,571 @@
+// `tiendo serve` end to end: the real binary on 127.0.0.1, a real SQLite file, real
+// HTTP requests (cpp-httplib's client, and a raw socket for what a client library will
+// not send), a real SMTP server (aiosmtpd) and promtool.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "e2e/run.hpp"
+#include "support/child_process.hpp"
+#include "support/serve_process.hpp"
+
+namespace tiendo::testing {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string bearer(std::string_view token) { return "Bearer " + std::string(token); }
+
+class Http {
+ public:
+  explicit Http(int port) : client_("127.0.0.1", port) {
+    client_.set_connection_timeout(5);
+    client_.set_read_timeout(30);
+    client_.set_write_timeout(10);
+  }
+  httplib::Result get(const std::string& path, std::string_view token = ServeProcess::kReadToken) {
+    return client_.Get(path.c_str(), headers(token));
+  }
+  httplib::Result post(const std::string& path, const std::string& body, const std::string& type,
+                       std::string_view token = ServeProcess::kWriteToken) {
+    return client_.Post(path.c_str(), headers(token), body, type.c_str());
+  }
+  httplib::Result del(const std::string& path, std::string_view token = ServeProcess::kWriteToken) {
+    return client_.Delete(path.c_str(), headers(token));
+  }
+
+ private:
+  static httplib::Headers headers(std::string_view token) {
+    httplib::Headers h;
+    if (!token.empty()) h.emplace("Authorization", bearer(token));
+    return h;
+  }
+  httplib::Client client_;
+};
+
+json body_of(const httplib::Result& r) {
+  if (!r) return json();
+  return json::parse(r->body, nullptr, false);
+}
+
+// Sends `request` as it is on a fresh connection and returns what comes back until the
+// server closes it (or 10 s pass). The request should say "Connection: close"; the
+// socket is not half-closed, as the server then drops its answer.
+std::string raw_exchange(int port, const std::string& request,
+                         std::chrono::milliseconds pause_after_headers = 0ms) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return "";
+  }
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  const std::size_t split = request.find("\r\n\r\n");
+  const std::string head = request.substr(0, split == std::string::npos ? request.size() : split + 4);
+  const std::string rest = split == std::string::npos ? "" : request.substr(split + 4);
+  (void)!::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+  if (pause_after_headers > 0ms) std::this_thread::sleep_for(pause_after_headers);
+  (void)!::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+  std::string reply;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) reply.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  return reply;
+}
+
+int status_of_raw(const std::string& reply) {
+  if (reply.rfind("HTTP/1.1 ", 0) != 0 || reply.size() < 12) return 0;
+  return std::stoi(reply.substr(9, 3));
+}
+
+std::string raw_body(const std::string& reply) {
+  const std::size_t split = reply.find("\r\n\r\n");
+  return split == std::string::npos ? "" : reply.substr(split + 4);
+}
+
+std::int64_t count_rows(const std::string& database, const std::string& table) {
+  // sqlite3's shell is a test dependency already (scripts/lib.sh).
+  const std::string command = "sqlite3 " + shell_quote(database) + " 'SELECT count(*) FROM " + table + "'";
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return -1;
+  char line[64] = {};
+  const bool read = std::fgets(line, sizeof line, pipe) != nullptr;
+  ::pclose(pipe);
+  return read ? std::stoll(line) : -1;
+}
+
+// Waits until run `id` has ended; its JSON.
+json wait_for_run(Http& http, std::int64_t id) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  json run;
+  while (std::chrono::steady_clock::now() < deadline) {
+    run = body_of(http.get("/api/v1/runs/" + std::to_string(id)));
+    if (run.is_object() && (run.value("state", "") == "succeeded" || run.value("state", "") == "failed")) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  return run;
+}
+
+class ServeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    database_ = dir_.path() + "/tiendo.db";
+    const RunResult ingested = ingest_examples(database_);
+    ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+  }
+  ServeSetup setup() const {
+    ServeSetup s;
+    s.binary = TIENDO_BINARY;
+    s.directory = dir_.path();
+    s.database = database_;
+    return s;
+  }
+  TempDir dir_;
+  std::string database_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Lifecycle.
+
+TEST_F(ServeTest, RunsTheMissedScheduledRunOnceAtStartAndNotAgain) {
+  {
+    ServeProcess serve(setup());
+    ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s)) << serve.log();
+    EXPECT_NE(serve.log().find("queued the run missed while the service was down"), std::string::npos);
+    Http http(serve.port());
+    const json runs = body_of(http.get("/api/v1/runs"));
+    ASSERT_EQ(runs["runs"].size(), 1u) << runs.dump();
+    EXPECT_EQ(runs["runs"][0]["trigger"], "catch-up");
+    EXPECT_EQ(runs["runs"][0]["state"], "succeeded");
+    EXPECT_GT(runs["runs"][0]["summary"]["results"].get<int>(), 0);
+    EXPECT_EQ(serve.process().terminate(15s), 0);
+  }
+  // The tick is covered now: a restart runs nothing.
+  ServeProcess again(setup());
+  Http http(again.port());
+  std::this_thread::sleep_for(1s);
+  const json runs = body_of(http.get("/api/v1/runs"));
+  EXPECT_EQ(runs["runs"].size(), 1u) << runs.dump();
+  EXPECT_EQ(again.log().find("queued the run missed"), std::string::npos) << again.log();
+}
+
+TEST_F(ServeTest, ASecondInstanceOnTheSameDatabaseRefusesToStart) {
+  ServeProcess first(setup());
+  const RunResult second = run_tiendo("serve --config " + shell_quote(first.config_path()));
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("another tiendo serve is running"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find(std::to_string(first.process().pid())), std::string::npos) << second.err;
+  // The first one is unharmed.
+  EXPECT_EQ(Http(first.port()).get("/healthz")->status, 200);
+}
+
+TEST_F(ServeTest, SigtermStopsWithinTenSecondsWhileRequestsAreInFlight) {
+  ServeProcess serve(setup());
+  ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s));
+  // Keep the service busy with requests while it is told to stop.
+  std::atomic<bool> done{false};
+  std::atomic<int> answered{0};
+  std::thread client([&] {
+    Http http(serve.port());
+    while (!done) {
+      if (auto r = http.get("/api/v1/results"); r && r->status == 200) ++answered;
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(serve.process().send(SIGTERM));
+  const int status = serve.process().wait_exit(12s);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  done = true;
+  client.join();
+  EXPECT_EQ(status, 0) << serve.log();
+  EXPECT_LT(seconds, 10.0);
+  EXPECT_GT(answered.load(), 0);
+  EXPECT_NE(serve.log().find("stopped"), std::string::npos) << serve.log();
+}
+
+TEST_F(ServeTest, ReloadRefusesABrokenRuleSetKeepsTheRunningOneAndShowsTheErrors) {
+  const std::string rules = dir_.path() + "/rules";
+  std::filesystem::copy(std::string(TIENDO_SOURCE_DIR) + "/rules", rules);
+  ServeSetup s = setup();
+  s.rules = {rules};
+  ServeProcess serve(s);
+  Http http(serve.port());
+  const std::string rule_file = rules + "/dong-nai-2022.rules";
+  const std::string original = read_text(rule_file);
+  write_text(rule_file, original + "\nrule broken {\n");
+
+  ASSERT_TRUE(serve.process().send(SIGHUP));
+  ASSERT_TRUE(serve.wait_for_log("rules reload refused", 10s)) << serve.log();
+  json status = body_of(http.get("/api/v1/status"));
+  EXPECT_FALSE(status["rules"]["ok"].get<bool>());
+  ASSERT_FALSE(status["rules"]["errors"].empty());
+  EXPECT_NE(status["rules"]["errors"][0].get<std::string>().find("dong-nai-2022.rules:"), std::string::npos);
+  EXPECT_EQ(status["rules"]["rules"], 14);
+  // The running rule set still answers.
+  EXPECT_EQ(http.get("/api/v1/results")->status, 200);
+
+  // Through the API: refused the same way (422), then accepted once fixed.
+  auto refused = http.post("/api/v1/reload", "", "application/json", ServeProcess::kAdminToken);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 422);
+  EXPECT_FALSE(body_of(refused)["errors"].empty());
+  EXPECT_EQ(http.post("/api/v1/reload", "", "application/json", ServeProcess::kWriteToken)->status, 403);
+  write_text(rule_file, original);
+  auto accepted = http.post("/api/v1/reload", "", "application/json", ServeProcess::kAdminToken);
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->status, 200) << accepted->body;
+  status = body_of(http.get("/api/v1/status"));
+  EXPECT_TRUE(status["rules"]["ok"].get<bool>());
+  EXPECT_TRUE(status["rules"]["errors"].empty());
+}
+
+TEST_F(ServeTest, DeliveryRetriesKeepRunningBetweenRuns) {
+  // Find a free port for the SMTP server, and start the service while nothing listens
+  // there: the catch-up run's e-mails fail and wait for a retry.
+  int port = 0;
+  {
+    SmtpSink probe;
+    port = probe.port();
+    ASSERT_GT(port, 0);
+    probe.stop();
+  }
+  ServeSetup s = setup();
+  s.tables = "[smtp]\nurl = \"smtp://127.0.0.1:" + std::to_string(port) +
+             "\"\nfrom = \"tiendo <tiendo@example.test>\"\nstarttls = \"none\"\n";
+  ServeProcess serve(s);
+  ASSERT_TRUE(serve.wait_for_log("delivery failed; will retry", 30s)) << serve.log();
+  const std::size_t runs_before = count_rows(database_, "evaluations");
+
+  // No new run: the delivery loop's retry finds the server once it is there.
+  SmtpSinkOptions options;
+  options.extra_args = {"--port", std::to_string(port)};
+  SmtpSink sink(options);
+  ASSERT_EQ(sink.port(), port);
+  ASSERT_TRUE(serve.wait_for_log("message delivered", 30s)) << serve.log();
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (sink.files().size() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(sink.files().size(), 2u);  // one digest per channel of the example rules
+  EXPECT_EQ(static_cast<std::size_t>(count_rows(database_, "evaluations")), runs_before);
+  const json status = body_of(Http(serve.port()).get("/api/v1/status"));
+  EXPECT_EQ(status["outbox"]["pending"], 0) << status.dump();
+}
+
+// ---------------------------------------------------------------------------------------
+// Security.
+
+TEST_F(ServeTest, TokensAreCheckedWithScopesAndNeverLogged) {
+  ServeSetup s = setup();
+  s.arguments = {"--log-format", "json"};
+  ServeProcess serve(s);
+  Http http(serve.port());
+
+  auto none = http.get("/api/v1/status", "");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(none->get_header_value("WWW-Authenticate").rfind("Bearer", 0), 0u);
+  EXPECT_EQ(body_of(none)["status"], 401);
+  auto wrong = http.get("/api/v1/status", "tdo_not-a-token");
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(body_of(wrong)["error"], "unauthorized");
+  // One character off.
+  std::string almost(ServeProcess::kReadToken);
+  almost.back() = '1';
+  EXPECT_EQ(http.get("/api/v1/status", almost)->status, 401);
+
+  const std::string csv = "indicator,unit,period,value\nsmartphone_rate,dong_nai,Quý IV/2022,85%\n";
+  auto read_only = http.post("/api/v1/observations", csv, "text/csv", ServeProcess::kReadToken);
+  EXPECT_EQ(read_only->status, 403);
+  EXPECT_NE(body_of(read_only)["message"].get<std::string>().find("write"), std::string::npos);
+  EXPECT_EQ(http.post("/api/v1/observations", csv, "text/csv", ServeProcess::kWriteToken)->status, 200);
+  EXPECT_EQ(http.get("/api/v1/status", ServeProcess::kAdminToken)->status, 200);
+  // The probes need no token.
+  EXPECT_EQ(http.get("/healthz", "")->status, 200);
+  EXPECT_EQ(http.get("/readyz", "")->status, 200);
+  // The dashboard does, unless the configuration makes it public.
+  EXPECT_EQ(http.get("/", "")->status, 401);
+
+  // Every request is a JSON line with method, path, status, duration and token id,
+  // written once the answer is sent.
+  ASSERT_TRUE(serve.wait_for_log("\"path\":\"/\",\"status\":401", 5s)) << serve.log();
+  std::string log = serve.log();
+  log.erase(log.rfind('\n') + 1);  // a line still being written is not read
+
+  EXPECT_EQ(log.find("tdo_test"), std::string::npos) << "a token reached the log";
+  EXPECT_EQ(log.find("tdo_not-a-token"), std::string::npos);
+  int requests = 0;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    const json entry = json::parse(line, nullptr, false);
+    ASSERT_TRUE(entry.is_object()) << "not a JSON line: " << line;
+    if (entry.value("msg", "") != "request") continue;
+    ++requests;
+    for (const char* key : {"method", "path", "status", "duration_ms", "token"}) {
+      EXPECT_TRUE(entry.contains(key)) << line;
+    }
+    if (entry["status"] == 403) {
+      EXPECT_EQ(entry["token"], "reader");
+    }
+    if (entry["status"] == 200 && entry["method"] == "POST") {
+      EXPECT_EQ(entry["token"], "writer");
+    }
+  }
+  EXPECT_GE(requests, 7);
+}
+
+TEST_F(ServeTest, ThePublicDashboardNeedsNoTokenButTheApiStillDoes) {
+  ServeSetup s = setup();
+  s.top_level = "dashboard_public = true\n";
+  ServeProcess serve(s);
+  ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s));
+  Http http(serve.port());
+  auto page = http.get("/", "");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->body.find("lang=\"vi\""), std::string::npos);
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(http.get("/api/v1/alerts", "")->status, 401);
+}
+
+// ---------------------------------------------------------------------------------------
+// Data in, results out.
+
+TEST_F(ServeTest, IngestsCsvAndJsonAsOneTransactionEach) {
+  ServeProcess serve(setup());
+  Http http(serve.port());
+  const std::int64_t before = count_rows(database_, "observations");
+
+  auto csv = http.post("/api/v1/observations",
+                       "indicator,unit,period,value\nsmartphone_rate,dong_nai,Quý IV/2022,\"86,5%\"\n",
+                       "text/csv; charset=utf-8");
+  ASSERT_TRUE(csv);
+  EXPECT_EQ(csv->status, 200) << csv->body;
+  EXPECT_EQ(body_of(csv)["added"], 1);
+  auto again = http.post("/api/v1/observations",
+                         "indicator,unit,period,value\nsmartphone_rate,dong_nai,Quý IV/2022,\"86,5%\"\n",
+                         "text/csv");
+  EXPECT_EQ(body_of(again)["unchanged"], 1);
+  EXPECT_EQ(count_rows(database_, "observations"), before + 1);
+
+  // One bad row: 422 with its line, and the good row beside it is not written either.
+  auto bad = http.post("/api/v1/observations",
+                       "indicator,unit,period,value\nfiber_household_rate,dong_nai,Quý IV/2022,99%\n"
+                       "no_such_indicator,dong_nai,Quý IV/2022,5\n",
+                       "text/csv");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 422);
+  const json errors = body_of(bad)["errors"];
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0]["line"], 3);
+  EXPECT_NE(errors[0]["message"].get<std::string>().find("no_such_indicator"), std::string::npos);
+  EXPECT_EQ(count_rows(database_, "observations"), before + 1);
+
+  // Task statuses as JSON; and each endpoint takes only its own kind.
+  const std::int64_t statuses = count_rows(database_, "task_status");
+  auto json_status = http.post("/api/v1/task-status",
+                               R"([{"task": "kho_du_lieu", "status": "in_progress", "date": "2022-10-15", "progress": "40%"}])",
+                               "application/json");
+  ASSERT_TRUE(json_status);
+  EXPECT_EQ(json_status->status, 200) << json_status->body;
+  EXPECT_EQ(count_rows(database_, "task_status"), statuses + 1);
+  auto wrong_kind = http.post("/api/v1/observations",
+                              R"([{"task": "kho_du_lieu", "status": "done", "date": "2022-11-15"}])",
+                              "application/json");
+  EXPECT_EQ(wrong_kind->status, 422);
+  EXPECT_NE(wrong_kind->body.find("only observations"), std::string::npos) << wrong_kind->body;
+  EXPECT_EQ(count_rows(database_, "task_status"), statuses + 1);
+}
+
+TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
+  ServeProcess serve(setup());
+  ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s));
+  Http http(serve.port());
+
+  // Results on demand at a date in the example data's year, filtered.
+  auto results = http.get("/api/v1/results?at=2022-09-30&state=missed&limit=3");
+  ASSERT_TRUE(results);
+  ASSERT_EQ(results->status, 200) << results->body;
+  json body = body_of(results);
+  EXPECT_EQ(body["at"], "2022-09-30");
+  EXPECT_TRUE(body["evaluation"].is_null());  // not a recorded run
+  EXPECT_LE(body["rules"].size(), 3u);
+  for (const json& r : body["rules"]) EXPECT_EQ(r["state"], "missed");
+  EXPECT_EQ(http.get("/api/v1/results?state=nonsense")->status, 400);
+  EXPECT_EQ(http.get("/api/v1/results?rule=no_such_rule")->status, 400);
+  EXPECT_EQ(http.get("/api/v1/results?at=30/09/2022")->status, 400);
+
+  // POST /evaluate queues a run; its id answers at /runs/{id}.
+  auto queued = http.post("/api/v1/evaluate", "{}", "application/json");
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->status, 202) << queued->body;
+  const std::int64_t id = body_of(queued)["id"];
+  EXPECT_EQ(queued->get_header_value("Location"), "/api/v1/runs/" + std::to_string(id));
+  const json run = wait_for_run(http, id);
+  EXPECT_EQ(run["state"], "succeeded") << run.dump();
+  EXPECT_EQ(run["trigger"], "api");
+  EXPECT_EQ(run["requested_by"], "writer");
+  EXPECT_EQ(http.get("/api/v1/runs/999999")->status, 404);
+  // A run before the alerts' last evaluation fails, saying why.
+  auto rewind = http.post("/api/v1/evaluate", R"({"at": "2022-01-01"})", "application/json");
+  const json rewound = wait_for_run(http, body_of(rewind)["id"]);
+  EXPECT_EQ(rewound["state"], "failed");
+  EXPECT_NE(rewound["error"].get<std::string>().find("rewind"), std::string::npos);
+
+  // Alerts: the open ones by default, paged.
+  json alerts = body_of(http.get("/api/v1/alerts?limit=5"));
+  ASSERT_GT(alerts["total"].get<int>(), 0) << alerts.dump();
+  EXPECT_LE(alerts["alerts"].size(), 5u);
+  for (const json& a : alerts["alerts"]) EXPECT_NE(a["lifecycle"], "resolved");
+  EXPECT_EQ(http.get("/api/v1/alerts?lifecycle=sleeping")->status, 400);
+
+  // Silences: add, list, end; a second end is a 404.
+  auto added = http.post("/api/v1/silences",
+                         R"({"matchers": ["rule=smartphone_2022"], "duration": "2h", "comment": "đang xử lý"})",
+                         "application/json");
+  ASSERT_TRUE(added);
+  ASSERT_EQ(added->status, 201) << added->body;
+  const json silence = body_of(added);
+  EXPECT_EQ(silence["author"], "writer");
+  EXPECT_EQ(silence["status"], "active");
+  const json listed = body_of(http.get("/api/v1/silences"));
+  ASSERT_EQ(listed["silences"].size(), 1u);
+  EXPECT_EQ(listed["silences"][0]["comment"], "đang xử lý");
+  const std::string path = "/api/v1/silences/" + std::to_string(silence["id"].get<int>());
+  EXPECT_EQ(http.del(path)->status, 200);
+  EXPECT_EQ(http.del(path)->status, 404);
+  EXPECT_EQ(body_of(http.get("/api/v1/silences"))["silences"].size(), 0u);
+  auto everything = http.post("/api/v1/silences", R"({"matchers": [], "duration": "2h"})", "application/json");
+  EXPECT_EQ(everything->status, 400);
+
+  // The plan graph as JSON and as DOT.
+  const json graph = body_of(http.get("/api/v1/graph"));
+  EXPECT_FALSE(graph["nodes"].empty());
+  EXPECT_FALSE(graph["edges"].empty());
+  auto dot = http.get("/api/v1/graph?format=dot");
+  EXPECT_EQ(dot->body.rfind("digraph", 0), 0u);
+  EXPECT_EQ(http.get("/api/v1/graph?format=svg")->status, 400);
+}
+
+TEST_F(ServeTest, MetricsPassPromtoolAndCountWhatHappened) {
+  if (!std::filesystem::exists("/usr/bin/promtool")) GTEST_SKIP() << "promtool (Debian's prometheus) is not installed";
+  ServeProcess serve(setup());
+  ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s));
+  Http http(serve.port());
+  http.get("/api/v1/alerts");
+  // A request is counted once its answer is sent: the next scrape may come first.
+  const std::string counted = "tiendo_http_requests_total{code=\"200\",method=\"GET\",route=\"/api/v1/alerts\"} 1";
+  httplib::Result metrics = http.get("/metrics");
+  for (int i = 0; i < 50 && metrics && metrics->body.find(counted) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);
+    metrics = http.get("/metrics");
+  }
+  ASSERT_TRUE(metrics);
+  ASSERT_EQ(metrics->status, 200);
+  EXPECT_EQ(metrics->get_header_value("Content-Type").rfind("text/plain; version=0.0.4", 0), 0u);
+  const std::string& text = metrics->body;
+  EXPECT_NE(text.find("tiendo_runs_total{outcome=\"succeeded\",trigger=\"catch-up\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("tiendo_last_successful_run_timestamp_seconds"), std::string::npos);
+  EXPECT_NE(text.find(counted), std::string::npos) << text;
+  const std::string file = dir_.path() + "/metrics.txt";
+  write_text(file, text);
+  ChildProcess promtool({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + shell_quote(file) + " 2>&1"});
+  const auto output = promtool.read_all(30s);
+  EXPECT_EQ(promtool.finish(5s), 0) << output.value_or("");
+  EXPECT_EQ(output.value_or("?"), "");
+}
+
+// ---------------------------------------------------------------------------------------
+// Bad requests: a 4xx JSON answer each, and nothing written.
+
+TEST_F(ServeTest, BadRequestsGetJsonErrorsAndWriteNothing) {
+  ServeSetup s = setup();
+  s.top_level = "";
+  s.tables = "[limits]\nmax_body_bytes = 4096\nread_timeout = \"1s\"\n";
+  ServeProcess serve(s);
+  ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s));
+  Http http(serve.port());
+  const std::int64_t observations = count_rows(database_, "observations");
+  const std::int64_t silences = count_rows(database_, "silences");
+  const auto expect_json_error = [](const httplib::Result& r, int status) {
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, status) << r->body;
+    const json body = json::parse(r->body, nullptr, false);
+    ASSERT_TRUE(body.is_object()) << r->body;
+    EXPECT_EQ(body["status"], status);
+    EXPECT_FALSE(body["message"].get<std::string>().empty());
+  };
+  expect_json_error(http.post("/api/v1/silences", "{\"matchers\": [", "application/json"), 400);
+  expect_json_error(http.post("/api/v1/silences", R"({"matchers": ["rule=x"], "duration": "1h", "colour": "red"})",
+                              "application/json"),
+                    400);
+  expect_json_error(http.post("/api/v1/silences", R"({"matchers": ["rule=x"], "duration": "1h"})", "text/plain"), 415);
+  expect_json_error(http.post("/api/v1/observations", "indicator,unit,period,value\n", "application/xml"), 415);
+  // A body that does not parse is reported like a bad row: 422 with its line.
+  expect_json_error(http.post("/api/v1/observations", "[{\"indicator\": ", "application/json"), 422);
+  expect_json_error(http.post("/api/v1/observations", "indicator,unit,period,value,colour\nsmartphone_rate,dong_nai,Quý IV/2022,1%,red\n",
+                              "text/csv"),
+                    422);
+  expect_json_error(http.post("/api/v1/observations", "[]", "text/csv"), 400);
+  expect_json_error(http.post("/api/v1/evaluate", R"({"at": "2022-13-01"})", "application/json"), 400);
+  expect_json_error(http.post("/api/v1/evaluate", R"({"when": "today"})", "application/json"), 400);
+  expect_json_error(http.get("/api/v1/nothing"), 404);
+  expect_json_error(http.get("/api/v1/alerts?colour=red"), 400);
+  expect_json_error(http.get("/api/v1/alerts?limit=0"), 400);
+  expect_json_error(http.get("/api/v1/runs/abc"), 404);
+  expect_json_error(http.del("/api/v1/alerts"), 405);
+  // Too large, with a Content-Length and chunked.
+  expect_json_error(http.post("/api/v1/observations", "indicator,unit,period,value\n" + std::string(8000, 'x'), "text/csv"), 413);
+  const std::string token = bearer(ServeProcess::kWriteToken);
+  std::string chunked = "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " + token +
+                        "\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 10; ++i) chunked += "400\r\n" + std::string(1024, 'y') + "\r\n";
+  chunked += "0\r\n\r\n";
+  const std::string chunked_reply = raw_exchange(serve.port(), chunked);
+  EXPECT_EQ(status_of_raw(chunked_reply), 413) << chunked_reply.substr(0, 300);
+  EXPECT_EQ(json::parse(raw_body(chunked_reply), nullptr, false).value("status", 0), 413);
+  // Path traversal, as sent by hand (a client library would normalise it).
+  for (const char* path : {"/api/v1/../../etc/passwd", "/%2e%2e/etc/passwd", "/api/v1/runs/..%2f..%2fetc"}) {
+    const std::string reply = raw_exchange(
+        serve.port(), std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " + token + "\r\n\r\n");
+    const int status = status_of_raw(reply);
+    EXPECT_TRUE(status == 400 || status == 404) << path << ": " << reply.substr(0, 200);
+    EXPECT_TRUE(json::parse(raw_body(reply), nullptr, false).is_object()) << path << ": " << reply;
+  }
+  // A slow body: the rest never comes within the read timeout.
+  const std::string slow = "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " + token +
+                           "\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nindicator,unit";
+  const auto started = std::chrono::steady_clock::now();
+  const std::string slow_reply = raw_exchange(serve.port(), slow);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 9s);
+  const int slow_status = status_of_raw(slow_reply);
+  EXPECT_TRUE(slow_status == 0 || slow_status == 400 || slow_status == 408) << slow_reply;
+  // Garbage instead of HTTP.
+  const std::string garbage = raw_exchange(serve.port(), "\x01\x02 not http at all\r\n\r\n");
+  EXPECT_EQ(status_of_raw(garbage), 400) << garbage;
+
+  EXPECT_EQ(count_rows(database_, "observations"), observations);
+  EXPECT_EQ(count_rows(database_, "silences"), silences);
+  // Still serving.
+  EXPECT_EQ(http.get("/healthz", "")->status, 200);
+}
+
+}  // namespace
+}  // namespace tiendo::testing
