@@ -3,10 +3,12 @@
 // returns the latest observation of every (indicator, unit).
 //
 //   bench_eval [--units 1000] [--indicators 100] [--periods 40] [--rules 10000]
-//              [--tasks 2000] [--seed 1] [--db PATH] [--repeat 3]
+//              [--tasks 2000] [--seed 1] [--db PATH] [--repeat 3] [--write-rules PATH]
 //
 // The generated database is kept at --db (default: a temporary file) and reused when it
 // already holds the same parameters, since writing 4,000,000 rows takes a while.
+// --write-rules also writes the generated rule set to PATH, so that `tiendo serve` can
+// load exactly the benchmark's rules over its database (bench/serve/run does).
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +46,7 @@ struct Options {
   int repeat = 3;
   unsigned threads = 0;
   unsigned load_threads = 0;
+  std::string write_rules;
 };
 
 double seconds_since(Clock::time_point start) {
@@ -225,6 +228,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "Evaluation threads (0: one per core)");
   app.add_option("--load-threads", o.load_threads,
                  "Connections reading the observations (0: by table size and cores)");
+  app.add_option("--write-rules", o.write_rules, "Also write the generated rule set to this file");
   CLI11_PARSE(app, argc, argv);
   if (o.db.empty()) {
     o.db = (std::filesystem::temp_directory_path() /
@@ -241,6 +245,15 @@ int main(int argc, char** argv) {
       break;
     }
     return 1;
+  }
+  if (!o.write_rules.empty()) {
+    std::FILE* out = std::fopen(o.write_rules.c_str(), "wb");
+    bool written = out && std::fwrite(text.data(), 1, text.size(), out) == text.size();
+    if (out && std::fclose(out) != 0) written = false;
+    if (!written) {
+      std::fprintf(stderr, "bench_eval: cannot write the rules to %s\n", o.write_rules.c_str());
+      return 1;
+    }
   }
   if (!database_matches(o, o.db)) {
     const auto start = Clock::now();

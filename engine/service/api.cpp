@@ -643,19 +643,20 @@ ApiResponse Api::graph(const ApiRequest& request) {
   return r;
 }
 
-std::optional<std::string> Api::graph_svg(const LoadedRules& rules, const Evaluation* evaluation) {
+std::optional<std::string> Api::graph_svg(const std::shared_ptr<const LoadedRules>& rules,
+                                          const Evaluation* evaluation) {
   const std::int64_t id = evaluation ? evaluation->id : 0;
   {
     std::lock_guard lock(cache_mutex_);
-    if (svg_rules_ == &rules && svg_evaluation_ == id) return svg_;
+    if (svg_rules_ == rules && svg_evaluation_ == id) return svg_;
   }
   std::string error;
   std::optional<std::string> svg = render_svg(
-      plan_graph_dot(rules.rules, evaluation ? &evaluation->results : nullptr),
+      plan_graph_dot(rules->rules, evaluation ? &evaluation->results : nullptr),
       std::chrono::milliseconds(5000), error);
   if (!svg) service_.log().warn("plan graph shown as a list", {{"reason", error}});
   std::lock_guard lock(cache_mutex_);
-  svg_rules_ = &rules;
+  svg_rules_ = rules;
   svg_evaluation_ = id;
   svg_ = svg;
   return svg;
@@ -678,7 +679,7 @@ ApiResponse Api::dashboard(const ApiRequest& request) {
     if (a.lifecycle == alert::Lifecycle::firing) data.alerts.push_back(std::move(a));
   }
   data.generated_at = now_text();
-  data.graph_svg = graph_svg(*rules, latest.get());
+  data.graph_svg = graph_svg(rules, latest.get());
   ApiResponse r;
   r.content_type = "text/html; charset=utf-8";
   r.body = render_dashboard(data);

@@ -84,12 +84,13 @@ class Api {
       std::optional<model::Date> at);
 
   // The plan graph's SVG for the dashboard, made once per rule set and evaluation.
-  std::optional<std::string> graph_svg(const LoadedRules& rules, const Evaluation* evaluation);
+  std::optional<std::string> graph_svg(const std::shared_ptr<const LoadedRules>& rules,
+                                       const Evaluation* evaluation);
 
   Service& service_;
   std::mutex cache_mutex_;
   OnDemand on_demand_;
-  const void* svg_rules_ = nullptr;
+  std::shared_ptr<const LoadedRules> svg_rules_;
   std::int64_t svg_evaluation_ = -1;
   std::optional<std::string> svg_;
 };

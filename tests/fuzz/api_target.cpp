@@ -50,13 +50,17 @@ constexpr std::string_view kReadToken = "tdo_fuzz-read-token";
 constexpr std::string_view kWriteToken = "tdo_fuzz-write-token";
 constexpr std::string_view kAdminToken = "tdo_fuzz-admin-token";
 
-constexpr std::string_view kMethods[] = {"GET", "POST", "DELETE", "PUT", "HEAD", "PATCH", "OPTIONS"};
+constexpr std::string_view kMethods[] = {"GET",  "POST",  "DELETE", "PUT",
+                                         "HEAD", "PATCH", "OPTIONS"};
 
-constexpr std::string_view kContentTypes[] = {
-    "application/json", "text/csv", "text/csv; charset=utf-8", "text/plain",
-    "",  // no Content-Type header
-    "",  // garbage from the input
-    "application/json; charset=utf-8", "TEXT/CSV; charset=latin1"};
+constexpr std::string_view kContentTypes[] = {"application/json",
+                                              "text/csv",
+                                              "text/csv; charset=utf-8",
+                                              "text/plain",
+                                              "",  // no Content-Type header
+                                              "",  // garbage from the input
+                                              "application/json; charset=utf-8",
+                                              "TEXT/CSV; charset=latin1"};
 constexpr std::size_t kNoContentType = 4;
 constexpr std::size_t kGarbageContentType = 5;
 
@@ -177,7 +181,8 @@ void fill_database(const std::string& path, const std::vector<std::string>& rule
       std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
   const tiendo::eval::Results results =
       tiendo::eval::evaluate(rules, data, today, {.keep_used = false});
-  auto recorded = tiendo::alert::record_run(db, rules, data, results, {.now = now_text(), .commit = true});
+  auto recorded =
+      tiendo::alert::record_run(db, rules, data, results, {.now = now_text(), .commit = true});
   if (auto* error = std::get_if<store::DbError>(&recorded)) {
     broken_promise("setup: cannot record a run: " + error->message);
   }
@@ -266,7 +271,8 @@ void housekeeping(Fixture& f) {
   store::Statement q = db.prepare(
       "SELECT (SELECT count(*) FROM silences), (SELECT count(*) FROM evaluations), "
       "(SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size())");
-  if (!q.step()) broken_promise("housekeeping: " + q.error().value_or(store::DbError{"no row"}).message);
+  if (!q.step())
+    broken_promise("housekeeping: " + q.error().value_or(store::DbError{"no row"}).message);
   const std::int64_t silences = q.column_int(0);
   const std::int64_t evaluations = q.column_int(1);
   const std::int64_t bytes = q.column_int(2);
@@ -284,10 +290,14 @@ void housekeeping(Fixture& f) {
   if (bytes > kMaxDatabaseBytes) {
     // The API names what it ingests "request.csv" or "request.json"; the examples keep
     // their paths.
-    execute("DELETE FROM observations WHERE input LIKE 'request.%'; "
-            "DELETE FROM task_status WHERE input LIKE 'request.%'; "
-            "DELETE FROM silences WHERE id <> " + std::to_string(f.setup_silence) + "; "
-            "DELETE FROM evaluations WHERE id <> " + std::to_string(f.setup_evaluation));
+    execute(
+        "DELETE FROM observations WHERE input LIKE 'request.%'; "
+        "DELETE FROM task_status WHERE input LIKE 'request.%'; "
+        "DELETE FROM silences WHERE id <> " +
+        std::to_string(f.setup_silence) +
+        "; "
+        "DELETE FROM evaluations WHERE id <> " +
+        std::to_string(f.setup_evaluation));
     f.service->data_changed();
   }
 }
@@ -319,15 +329,32 @@ service::ApiRequest decode(const std::uint8_t* data, std::size_t size) {
   const std::uint8_t route = in.byte();
   request.method = kMethods[method % std::size(kMethods)];
 
-  switch (token % 6) {
-    case 0: break;
-    case 1: request.headers.emplace_back("Authorization", "Bearer " + std::string(kReadToken)); break;
-    case 2: request.headers.emplace_back("Authorization", "Bearer " + std::string(kWriteToken)); break;
-    case 3: request.headers.emplace_back("Authorization", "Bearer " + std::string(kAdminToken)); break;
-    case 4:
-      request.headers.emplace_back("Authorization", "Bearer " + std::string(in.take((token >> 3) % 16)));
+  // The low three bits pick the header, the others the length of garbage taken.
+  const std::size_t garbage = (token >> 3) % 16;
+  switch (token % 8) {
+    case 0:
       break;
-    default: request.headers.emplace_back("Authorization", std::string(in.take((token >> 3) % 16))); break;
+    case 1:
+      request.headers.emplace_back("Authorization", "Bearer " + std::string(kReadToken));
+      break;
+    case 2:
+      request.headers.emplace_back("Authorization", "Bearer " + std::string(kWriteToken));
+      break;
+    case 3:
+      request.headers.emplace_back("Authorization", "Bearer " + std::string(kAdminToken));
+      break;
+    case 4:
+      request.headers.emplace_back("Authorization", "Bearer " + std::string(in.take(garbage)));
+      break;
+    case 5:
+      request.headers.emplace_back("Authorization", std::string(in.take(garbage)));
+      break;
+    case 6:
+      request.headers.emplace_back("Authorization", "Bearer ");
+      break;
+    default:
+      request.headers.emplace_back("Authorization", "bEARER  " + std::string(kAdminToken) + "\t");
+      break;
   }
 
   const std::size_t type_index = type % std::size(kContentTypes);
@@ -353,8 +380,9 @@ service::ApiRequest decode(const std::uint8_t* data, std::size_t size) {
       query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
       if (pair.empty()) continue;
       const std::size_t eq = pair.find('=');
-      request.query.emplace_back(std::string(pair.substr(0, eq)),
-                                 eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1)));
+      request.query.emplace_back(
+          std::string(pair.substr(0, eq)),
+          eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1)));
     }
   }
   return request;
@@ -369,8 +397,9 @@ std::string describe(const service::ApiRequest& request, const service::ApiRespo
 void check(const service::ApiRequest& request, const service::ApiResponse& response,
            const Fixture& f) {
   const auto fail = [&](const std::string& what) {
-    broken_promise(what + "\n  " + describe(request, response) +
-                   (f.sink->last_error().empty() ? "" : "\n  last logged error: " + f.sink->last_error()));
+    broken_promise(
+        what + "\n  " + describe(request, response) +
+        (f.sink->last_error().empty() ? "" : "\n  last logged error: " + f.sink->last_error()));
   };
   if (response.status < 200 || response.status > 599) fail("the status is not in 200..599");
   for (const auto& [name, value] : response.headers) {
@@ -401,7 +430,8 @@ void check(const service::ApiRequest& request, const service::ApiResponse& respo
     }
     // No database failure or escaped exception is expected on a private, healthy store.
     if (response.status == 500) fail("a 500: a handler threw, or the database failed");
-  } else if (response.status < 300 && response.content_type == "application/json" && body_expected) {
+  } else if (response.status < 300 && response.content_type == "application/json" &&
+             body_expected) {
     if (json::parse(response.body, nullptr, false).is_discarded()) fail("a 2xx body is not JSON");
   }
 }
@@ -413,6 +443,13 @@ int tiendo_fuzz_api(const std::uint8_t* data, std::size_t size) {
   const service::ApiRequest request = decode(data, size);
   service::RequestFacts facts;
   const service::ApiResponse response = f.api->handle(request, facts);
+  // TIENDO_FUZZ_API_VERBOSE=1 shows what each input became, for work on the corpus.
+  static const bool verbose = std::getenv("TIENDO_FUZZ_API_VERBOSE") != nullptr;
+  if (verbose) {
+    std::fprintf(stderr, "%s %s (%zu query, %zu body bytes) -> %d %s\n", request.method.c_str(),
+                 request.path.c_str(), request.query.size(), request.body.size(), response.status,
+                 response.body.substr(0, 160).c_str());
+  }
   check(request, response, f);
   if (++f.calls % kHousekeepingEvery == 0) housekeeping(f);
   return 0;

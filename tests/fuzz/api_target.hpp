@@ -9,8 +9,9 @@
 // cpp-httplib would after parsing a request:
 //
 //   byte 0  the method: GET POST DELETE PUT HEAD PATCH OPTIONS (modulo 7)
-//   byte 1  the Authorization header (modulo 6): none, a read, write or admin token,
-//           "Bearer " + garbage, or a bare garbage value; garbage is the next
+//   byte 1  the Authorization header (modulo 8): none; a read, write or admin token;
+//           "Bearer " + garbage; a bare garbage value; "Bearer " alone; the admin
+//           token with an odd-case scheme and blanks. Garbage is the next
 //           (byte 1 / 8) % 16 bytes of the input
 //   byte 2  the Content-Type header (modulo 8): application/json, text/csv,
 //           text/csv; charset=utf-8, text/plain, none, garbage (as above, length
@@ -27,5 +28,6 @@
 // a 4xx/5xx is a JSON object whose "status" is the status and whose "message" is a
 // non-empty string; a 2xx application/json body is JSON; no 500 at all, since a 500 is a
 // handler's exception or a database failure; no CR or LF in a header); otherwise
-// returns 0, as libFuzzer expects. Not thread-safe.
+// returns 0, as libFuzzer expects. Not thread-safe. With TIENDO_FUZZ_API_VERBOSE set in
+// the environment, prints each request and the start of its response to stderr.
 int tiendo_fuzz_api(const std::uint8_t* data, std::size_t size);

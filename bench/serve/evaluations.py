@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Evaluations for bench/serve/run, through `tiendo serve`'s API and its JSON log.
+
+  evaluations.py started   URL TOKEN [--timeout S]   wait until the runner has taken one
+  evaluations.py keep-busy URL TOKEN --until EPOCH   keep one evaluation queued until then
+  evaluations.py idle      URL TOKEN [--timeout S]   wait until none is queued or running
+  evaluations.py report    LOG --start EPOCH --end EPOCH
+      the evaluations the log shows, each one's overlap with the window [start, end],
+      how much of the window some evaluation covered, and the requests the service
+      logged in the window, by route and status, with their durations in the service.
+"""
+import argparse
+import datetime
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+
+def call(url, token, method="GET", body=None):
+    request = urllib.request.Request(url, method=method, data=body,
+                                     headers={"Authorization": "Bearer " + token})
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def runs(base, token):
+    return call(base + "/api/v1/runs?limit=1000", token)["runs"]
+
+
+def wait_for(condition, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return 0
+        time.sleep(0.1)
+    print(f"evaluations.py: no {what} after {timeout} s", file=sys.stderr)
+    return 1
+
+
+def keep_busy(base, token, until, interval):
+    """Queues an evaluation now, then again whenever none is waiting, until `until`; the
+    runner takes the queued one as soon as the running one ends, so evaluations run back
+    to back through the window."""
+    queued = 0
+    while time.time() < until:
+        try:
+            if queued == 0 or call(base + "/api/v1/status", token)["queued_runs"] == 0:
+                answer = call(base + "/api/v1/evaluate", token, "POST", b"{}")
+                queued += 1
+                print(f"queued evaluation {answer['id']} at {time.time():.3f}", flush=True)
+        except (urllib.error.URLError, OSError, KeyError, ValueError) as e:
+            print(f"evaluations.py: {e}", file=sys.stderr, flush=True)
+        time.sleep(interval)
+    return 0
+
+
+def epoch(text):
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def report(log, start, end):
+    evaluations, requests = {}, {}
+    with open(log, encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            message = entry.get("msg")
+            if message == "evaluation started":
+                evaluations[entry["id"]] = {"trigger": entry["trigger"], "start": epoch(entry["time"])}
+            elif message in ("evaluation finished", "evaluation failed"):
+                e = evaluations.setdefault(entry["id"], {"trigger": entry["trigger"]})
+                e["end"] = epoch(entry["time"])
+                e["seconds"] = entry.get("seconds")
+                e["outcome"] = "failed: " + entry.get("error", "") if message == "evaluation failed" else "ok"
+            elif message == "request" and start <= epoch(entry["time"]) <= end:
+                key = (entry["method"], entry["path"].split("?")[0])
+                r = requests.setdefault(key, {"statuses": {}, "ms": []})
+                r["statuses"][entry["status"]] = r["statuses"].get(entry["status"], 0) + 1
+                r["ms"].append(entry["duration_ms"])
+
+    window = end - start
+    print(f"evaluations (the measurement window is {window:.1f} s; times from its start):")
+    print(f"  {'id':>4} {'trigger':<9} {'started':>9} {'finished':>9} {'seconds':>8} "
+          f"{'in window':>9}  outcome")
+    covered = []
+    for id_, e in sorted(evaluations.items()):
+        began, ended = e.get("start"), e.get("end")
+        if began is None:
+            continue
+        stop = ended if ended is not None else float("inf")
+        overlap = max(0.0, min(stop, end) - max(began, start))
+        if overlap > 0:
+            covered.append((max(began, start), min(stop, end)))
+        seconds = f"{e['seconds']:.2f}" if e.get("seconds") is not None else "-"
+        finished = f"{ended - start:+.1f}" if ended is not None else "running"
+        print(f"  {id_:>4} {e['trigger']:<9} {began - start:>+9.1f} {finished:>9} {seconds:>8} "
+              f"{overlap:>8.1f}s  {e.get('outcome', 'unfinished')}")
+    union, reach = 0.0, start
+    for a, b in sorted(covered):
+        a = max(a, reach)
+        if b > a:
+            union += b - a
+            reach = b
+    share = 100 * union / window if window > 0 else 0
+    print(f"  an evaluation was running for {union:.1f} s of the {window:.1f} s window ({share:.0f}%)")
+
+    print("requests in the window, as the service logged them (duration inside the service):")
+    print(f"  {'method':<6} {'path':<22} {'count':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  statuses")
+    for (method, path), r in sorted(requests.items()):
+        statuses = ",".join(f"{k}:{v}" for k, v in sorted(r["statuses"].items()))
+        print(f"  {method:<6} {path:<22} {len(r['ms']):>7} {percentile(r['ms'], 50):>8.2f} "
+              f"{percentile(r['ms'], 99):>8.2f} {max(r['ms']):>8.2f}  {statuses}")
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("started", "keep-busy", "idle"):
+        c = commands.add_parser(name)
+        c.add_argument("url")
+        c.add_argument("token")
+        c.add_argument("--timeout", type=float, default=60)
+        c.add_argument("--until", type=float, default=0)
+        c.add_argument("--interval", type=float, default=0.25)
+    r = commands.add_parser("report")
+    r.add_argument("log")
+    r.add_argument("--start", type=float, required=True)
+    r.add_argument("--end", type=float, required=True)
+    args = parser.parse_args()
+
+    if args.command == "report":
+        return report(args.log, args.start, args.end)
+    if args.command == "keep-busy":
+        return keep_busy(args.url, args.token, args.until, args.interval)
+    if args.command == "started":
+        # A small data set's evaluation can be over before the first look.
+        return wait_for(lambda: any(r["state"] != "queued" for r in runs(args.url, args.token)),
+                        args.timeout, "evaluation started")
+    return wait_for(lambda: all(r["state"] not in ("queued", "running")
+                                for r in runs(args.url, args.token)),
+                    args.timeout, "end of the evaluations")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
