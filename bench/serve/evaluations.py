@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Evaluations for bench/serve/run, through `tiendo serve`'s API and its JSON log.
 
-  evaluations.py started   URL TOKEN [--timeout S]   wait until the runner has taken one
+  evaluations.py started   URL TOKEN [--after ID] [--timeout S]
+      wait until the runner has taken an evaluation numbered above ID
   evaluations.py keep-busy URL TOKEN --until EPOCH   keep one evaluation queued until then
   evaluations.py idle      URL TOKEN [--timeout S]   wait until none is queued or running
-  evaluations.py report    LOG --start EPOCH --end EPOCH
+  evaluations.py report    LOG (--start EPOCH --end EPOCH | --evaluations-only)
       the evaluations the log shows, each one's overlap with the window [start, end],
       how much of the window some evaluation covered, and the requests the service
       logged in the window, by route and status, with their durations in the service.
@@ -84,12 +85,17 @@ def report(log, start, end):
                 e["end"] = epoch(entry["time"])
                 e["seconds"] = entry.get("seconds")
                 e["outcome"] = "failed: " + entry.get("error", "") if message == "evaluation failed" else "ok"
-            elif message == "request" and start <= epoch(entry["time"]) <= end:
+            elif message == "request" and start is not None and start <= epoch(entry["time"]) <= end:
                 key = (entry["method"], entry["path"].split("?")[0])
                 r = requests.setdefault(key, {"statuses": {}, "ms": []})
                 r["statuses"][entry["status"]] = r["statuses"].get(entry["status"], 0) + 1
                 r["ms"].append(entry["duration_ms"])
 
+    if start is None:
+        for id_, e in sorted(evaluations.items()):
+            seconds = f"{e['seconds']:.2f} s" if e.get("seconds") is not None else "unfinished"
+            print(f"evaluation {id_} ({e['trigger']}): {seconds}, {e.get('outcome', 'unfinished')}")
+        return 0
     window = end - start
     print(f"evaluations (the measurement window is {window:.1f} s; times from its start):")
     print(f"  {'id':>4} {'trigger':<9} {'started':>9} {'finished':>9} {'seconds':>8} "
@@ -136,19 +142,26 @@ def main():
         c.add_argument("--timeout", type=float, default=60)
         c.add_argument("--until", type=float, default=0)
         c.add_argument("--interval", type=float, default=0.25)
+        c.add_argument("--after", type=int, default=0)
     r = commands.add_parser("report")
     r.add_argument("log")
-    r.add_argument("--start", type=float, required=True)
-    r.add_argument("--end", type=float, required=True)
+    r.add_argument("--start", type=float)
+    r.add_argument("--end", type=float)
+    r.add_argument("--evaluations-only", action="store_true")
     args = parser.parse_args()
 
     if args.command == "report":
+        if args.evaluations_only:
+            return report(args.log, None, None)
+        if args.start is None or args.end is None:
+            parser.error("report takes --start and --end, or --evaluations-only")
         return report(args.log, args.start, args.end)
     if args.command == "keep-busy":
         return keep_busy(args.url, args.token, args.until, args.interval)
     if args.command == "started":
-        # A small data set's evaluation can be over before the first look.
-        return wait_for(lambda: any(r["state"] != "queued" for r in runs(args.url, args.token)),
+        # Taken by the runner, or already over: a small data set's can be over at once.
+        return wait_for(lambda: any(r["id"] > args.after and r["state"] != "queued"
+                                    for r in runs(args.url, args.token)),
                         args.timeout, "evaluation started")
     return wait_for(lambda: all(r["state"] not in ("queued", "running")
                                 for r in runs(args.url, args.token)),

@@ -702,7 +702,8 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
           if (a.alert.name != b.alert.name) return a.alert.name < b.alert.name;
           return a.alert.unit < b.alert.unit;
         });
-    const auto count = [&](const Notification& n) {
+    // Clang 14 cannot capture a structured binding: name the digest by reference.
+    const auto count = [&, &d = d](const Notification& n) {
       switch (n.kind) {
         case NotifyKind::fired:
           ++d.fired;

@@ -387,15 +387,15 @@ ApiResponse Api::healthz(const ApiRequest& request) {
 
 ApiResponse Api::readyz(const ApiRequest& request) {
   if (Query q(request, {}); q.error()) return error_response(400, *q.error());
-  if (service_.stopping()) return json_response(503, {{"status", "stopping"}});
+  if (service_.stopping()) return error_response(503, "the service is stopping");
   auto lease = service_.pool().acquire();
   if (auto* error = std::get_if<store::DbError>(&lease)) {
-    return json_response(503, {{"status", "database unavailable"}, {"message", error->message}});
+    return error_response(503, "database unavailable: " + error->message);
   }
   store::Statement q = std::get<ConnectionPool::Lease>(lease)->prepare("SELECT count(*) FROM units");
   if (!q.step()) {
-    return json_response(503, {{"status", "database unavailable"},
-                               {"message", q.error() ? q.error()->message : "no answer"}});
+    return error_response(503, "database unavailable: " +
+                                   (q.error() ? q.error()->message : std::string("no answer")));
   }
   return json_response(200, {{"status", "ready"}});
 }

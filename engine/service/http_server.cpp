@@ -153,6 +153,12 @@ HttpServer::HttpServer(Service& service, Api& api) : impl_(std::make_unique<Impl
       res.set_header("Connection", "close");
       return;
     }
+    // Without Content-Length or chunked encoding a request has no body (RFC 9112 §6.3);
+    // httplib 0.11 would wait for one until the read timeout.
+    if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+      write_response(impl->api.handle(request, in_flight.facts), res);
+      return;
+    }
     const auto deadline = std::chrono::steady_clock::now() + 3 * limits.read_timeout;
     bool too_large = false, too_slow = false;
     const bool read = reader([&](const char* data, std::size_t length) {

@@ -526,6 +526,10 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndWriteNothing) {
   expect_json_error(http.post("/api/v1/observations", "[]", "text/csv"), 400);
   expect_json_error(http.post("/api/v1/evaluate", R"({"at": "2022-13-01"})", "application/json"), 400);
   expect_json_error(http.post("/api/v1/evaluate", R"({"when": "today"})", "application/json"), 400);
+  expect_json_error(http.post("/api/v1/silences",
+                              R"({"matchers": ["rule=x"], "starts_at": "1600-01-01T00:00:00Z", "duration": "1h"})",
+                              "application/json"),
+                    400);
   expect_json_error(http.get("/api/v1/nothing"), 404);
   expect_json_error(http.get("/api/v1/alerts?colour=red"), 400);
   expect_json_error(http.get("/api/v1/alerts?limit=0"), 400);
@@ -557,6 +561,13 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndWriteNothing) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 9s);
   const int slow_status = status_of_raw(slow_reply);
   EXPECT_TRUE(slow_status == 0 || slow_status == 400 || slow_status == 408) << slow_reply;
+  // A POST without Content-Length or chunked encoding has no body; it is answered at
+  // once, not after the read timeout.
+  const auto no_body_start = std::chrono::steady_clock::now();
+  const std::string no_body = raw_exchange(
+      serve.port(), "POST /api/v1/evaluate HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " + token + "\r\n\r\n");
+  EXPECT_EQ(status_of_raw(no_body), 202) << no_body;
+  EXPECT_LT(std::chrono::steady_clock::now() - no_body_start, 900ms);
   // Garbage instead of HTTP.
   const std::string garbage = raw_exchange(serve.port(), "\x01\x02 not http at all\r\n\r\n");
   EXPECT_EQ(status_of_raw(garbage), 400) << garbage;

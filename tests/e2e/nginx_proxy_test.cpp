@@ -4,6 +4,7 @@
 // `tiendo serve`; cpp-httplib's TLS client talks to it with a self-signed certificate it
 // verifies. Skipped when nginx or openssl is not installed.
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -43,9 +44,11 @@ std::string example(const std::string& name) {
 
 std::string bearer(std::string_view token) { return "Bearer " + std::string(token); }
 
+// The body as JSON; null when there is none or it is not JSON.
 json body_of(const httplib::Result& r) {
   if (!r) return json();
-  return json::parse(r->body, nullptr, false);
+  json body = json::parse(r->body, nullptr, false);
+  return body.is_discarded() ? json() : body;
 }
 
 // A port of 127.0.0.1 that was free a moment ago; 0 when none could be had.
@@ -91,22 +94,26 @@ std::pair<int, std::string> run_program(const std::vector<std::string>& argv,
 void substitute(std::string& text, std::string_view from, std::string_view to,
                 std::vector<std::string>& problems) {
   int count = 0;
-  for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+  for (std::size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size())) {
     text.replace(at, from.size(), to);
     ++count;
   }
-  if (count == 0) problems.push_back("examples/nginx/tiendo.conf no longer has: " + std::string(from));
+  if (count == 0)
+    problems.push_back("examples/nginx/tiendo.conf no longer has: " + std::string(from));
 }
 
 // Removes the comment mark from the lines of the commented-out block that starts with
 // the line `first` (after its indentation) and ends with `#}`.
-void uncomment_block(std::string& text, std::string_view first, std::vector<std::string>& problems) {
+void uncomment_block(std::string& text, std::string_view first,
+                     std::vector<std::string>& problems) {
   std::istringstream in(text);
   std::string out;
   bool inside = false, found = false;
   for (std::string line; std::getline(in, line);) {
     const std::size_t indent = line.find_first_not_of(' ');
-    const std::string_view rest = indent == std::string::npos ? "" : std::string_view(line).substr(indent);
+    const std::string_view rest =
+        indent == std::string::npos ? "" : std::string_view(line).substr(indent);
     if (!inside && rest == first) inside = found = true;
     if (inside && !rest.empty() && rest.front() == '#') {
       const bool last = rest == "#}";
@@ -196,7 +203,8 @@ std::vector<json> request_entries(const std::string& log) {
   std::istringstream lines(log);
   for (std::string line; std::getline(lines, line);) {
     json entry = json::parse(line, nullptr, false);
-    if (entry.is_object() && entry.value("msg", "") == "request") entries.push_back(std::move(entry));
+    if (entry.is_object() && entry.value("msg", "") == "request")
+      entries.push_back(std::move(entry));
   }
   return entries;
 }
@@ -204,8 +212,9 @@ std::vector<json> request_entries(const std::string& log) {
 bool has_entry(const std::vector<json>& entries, const std::string& method, const std::string& path,
                int status, const std::string& token) {
   for (const json& e : entries) {
-    if (e.value("method", "") == method && e.value("path", "") == path && e.value("status", 0) == status &&
-        e.value("token", "") == token && e.value("remote", "") == "127.0.0.1") {
+    if (e.value("method", "") == method && e.value("path", "") == path &&
+        e.value("status", 0) == status && e.value("token", "") == token &&
+        e.value("remote", "") == "127.0.0.1") {
       return true;
     }
   }
@@ -215,7 +224,8 @@ bool has_entry(const std::vector<json>& entries, const std::string& method, cons
 class NginxProxyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kNginx)) GTEST_SKIP() << kNginx << " is not installed (Debian's nginx)";
+    if (!std::filesystem::exists(kNginx))
+      GTEST_SKIP() << kNginx << " is not installed (Debian's nginx)";
     if (!std::filesystem::exists(kOpenssl)) GTEST_SKIP() << kOpenssl << " is not installed";
     nginx_dir_ = dir_.path() + "/nginx";
     const std::string serve_dir = dir_.path() + "/serve";
@@ -224,10 +234,12 @@ class NginxProxyTest : public ::testing::Test {
 
     certificate_ = nginx_dir_ + "/localhost.crt";
     key_ = nginx_dir_ + "/localhost.key";
-    const int made = run_program(
-        {kOpenssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key_, "-out", certificate_},
-        nginx_dir_ + "/openssl.log").first;
+    const int made = run_program({kOpenssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                                  "-days", "1", "-subj", "/CN=localhost", "-addext",
+                                  "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key_,
+                                  "-out", certificate_},
+                                 nginx_dir_ + "/openssl.log")
+                         .first;
     ASSERT_EQ(made, 0) << read_text(nginx_dir_ + "/openssl.log");
 
     const std::string database = serve_dir + "/tiendo.db";
@@ -247,13 +259,14 @@ class NginxProxyTest : public ::testing::Test {
   std::string site(const Ports& ports, std::vector<std::string>& problems,
                    const std::function<void(std::string&, std::vector<std::string>&)>& more) const {
     std::string text = read_text(example("tiendo.conf"));
-    substitute(text, "    listen 80;\n", "    listen 127.0.0.1:" + std::to_string(ports.http) + ";\n", problems);
+    substitute(text, "    listen 80;\n",
+               "    listen 127.0.0.1:" + std::to_string(ports.http) + ";\n", problems);
     substitute(text, "    listen [::]:80;\n", "", problems);
-    substitute(text, "    listen 443 ssl;\n", "    listen 127.0.0.1:" + std::to_string(ports.https) + " ssl;\n",
-               problems);
+    substitute(text, "    listen 443 ssl;\n",
+               "    listen 127.0.0.1:" + std::to_string(ports.https) + " ssl;\n", problems);
     substitute(text, "    listen [::]:443 ssl;\n", "", problems);
-    substitute(text, "server 127.0.0.1:8080;", "server 127.0.0.1:" + std::to_string(serve_->port()) + ";",
-               problems);
+    substitute(text, "server 127.0.0.1:8080;",
+               "server 127.0.0.1:" + std::to_string(serve_->port()) + ";", problems);
     substitute(text, "/etc/ssl/certs/tiendo.example.org.fullchain.pem", certificate_, problems);
     substitute(text, "/etc/ssl/private/tiendo.example.org.key", key_, problems);
     substitute(text, "/var/log/nginx/", nginx_dir_ + "/", problems);
@@ -264,7 +277,8 @@ class NginxProxyTest : public ::testing::Test {
       const std::size_t start = line.find_first_not_of(' ');
       if (start == std::string::npos || line[start] == '#') continue;
       for (const char* outside : {"/var/log", "/etc/ssl", "[::]", "listen 80", "listen 443"}) {
-        if (line.find(outside) != std::string::npos) problems.push_back("left in the test's site: " + line);
+        if (line.find(outside) != std::string::npos)
+          problems.push_back("left in the test's site: " + line);
       }
     }
     return text;
@@ -273,7 +287,6 @@ class NginxProxyTest : public ::testing::Test {
   // The main configuration: nginx as this user in the foreground, every file it writes
   // in the test directory, and the two example files in `http`.
   std::string main_conf() const {
-    const std::string& d = nginx_dir_;
     std::string user;
     // Workers of a root master would run as "nobody", who cannot enter the test
     // directory; any other user's nginx ignores `user` (with a warning).
@@ -282,22 +295,30 @@ class NginxProxyTest : public ::testing::Test {
       const group* gr = ::getgrgid(::getegid());
       if (pw && gr) user = "user " + std::string(pw->pw_name) + " " + gr->gr_name + ";\n";
     }
-    return "# Written by tests/e2e/nginx_proxy_test.cpp.\n"
-           "daemon off;\nmaster_process on;\nworker_processes 1;\n" +
-           user + "pid " + d + "/nginx.pid;\nlock_file " + d + "/nginx.lock;\nerror_log " + d +
-           "/error.log notice;\n"
-           "events {\n    worker_connections 64;\n}\n"
-           "http {\n"
-           "    default_type application/octet-stream;\n"
-           "    access_log " + d + "/access.log;\n"
-           "    client_body_temp_path " + d + "/client_body;\n"
-           "    proxy_temp_path " + d + "/proxy;\n"
-           "    fastcgi_temp_path " + d + "/fastcgi;\n"
-           "    uwsgi_temp_path " + d + "/uwsgi;\n"
-           "    scgi_temp_path " + d + "/scgi;\n"
-           "    include " + example("tiendo-http.conf") + ";\n"
-           "    include " + d + "/tiendo.conf;\n"
-           "}\n";
+    return fmt::format(R"(# Written by tests/e2e/nginx_proxy_test.cpp.
+daemon off;
+master_process on;
+worker_processes 1;
+{user}pid {dir}/nginx.pid;
+lock_file {dir}/nginx.lock;
+error_log {dir}/error.log notice;
+events {{
+    worker_connections 64;
+}}
+http {{
+    default_type application/octet-stream;
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    include {http_conf};
+    include {dir}/tiendo.conf;
+}}
+)",
+                       fmt::arg("user", user), fmt::arg("dir", nginx_dir_),
+                       fmt::arg("http_conf", example("tiendo-http.conf")));
   }
 
   // Writes the configuration and starts nginx, on other ports when the ones picked were
@@ -344,7 +365,7 @@ class NginxProxyTest : public ::testing::Test {
 };
 
 TEST_F(NginxProxyTest, TheExampleProxiesTheApiOverTls) {
-  start_nginx();
+  ASSERT_NO_FATAL_FAILURE(start_nginx());
   Https client = https();
 
   auto health = client.get("/healthz");
@@ -385,13 +406,17 @@ TEST_F(NginxProxyTest, TheExampleProxiesTheApiOverTls) {
 
   // The two body limits agree: exactly 1 MiB passes nginx and the service, one byte
   // more is a 413 with the API's JSON error body.
-  std::string largest = R"([{"indicator": "smartphone_rate", "unit": "dong_nai", "period": "Quý IV/2022", "value": "85%"}])";
+  std::string largest =
+      R"([{"indicator": "smartphone_rate", "unit": "dong_nai", "period": "Quý IV/2022", )"
+      R"("value": "85%"}])";
   largest.resize(kMaxBody, ' ');
-  auto accepted = client.post("/api/v1/observations", largest, "application/json", ServeProcess::kWriteToken);
+  auto accepted =
+      client.post("/api/v1/observations", largest, "application/json", ServeProcess::kWriteToken);
   ASSERT_TRUE(accepted) << httplib::to_string(accepted.error());
   EXPECT_EQ(accepted->status, 200) << accepted->body.substr(0, 300) << "\n" << nginx_->error_log();
   EXPECT_EQ(body_of(accepted)["unchanged"], 1) << accepted->body.substr(0, 300);
-  auto too_large = client.post("/api/v1/observations", largest + " ", "application/json", ServeProcess::kWriteToken);
+  auto too_large = client.post("/api/v1/observations", largest + " ", "application/json",
+                               ServeProcess::kWriteToken);
   ASSERT_TRUE(too_large) << httplib::to_string(too_large.error());
   EXPECT_EQ(too_large->status, 413);
   EXPECT_EQ(body_of(too_large)["status"], 413) << too_large->body;
@@ -428,11 +453,11 @@ TEST_F(NginxProxyTest, TheOptionalDashboardBlockAddsTheReadTokenAfterAPassword) 
       run_program({kOpenssl, "passwd", "-apr1", "correct horse"}, nginx_dir_ + "/passwd.log");
   ASSERT_EQ(hashed, 0) << read_text(nginx_dir_ + "/passwd.log");
   write_text(nginx_dir_ + "/htpasswd", "ana:" + hash);
-  start_nginx([&](std::string& text, std::vector<std::string>& problems) {
+  ASSERT_NO_FATAL_FAILURE(start_nginx([&](std::string& text, std::vector<std::string>& problems) {
     uncomment_block(text, "#location = / {", problems);
     substitute(text, "tdo_REPLACE-WITH-A-READ-TOKEN", ServeProcess::kReadToken, problems);
     substitute(text, "/etc/nginx/tiendo.htpasswd", nginx_dir_ + "/htpasswd", problems);
-  });
+  }));
   Https client = https();
 
   auto anonymous = client.get("/");
@@ -440,14 +465,17 @@ TEST_F(NginxProxyTest, TheOptionalDashboardBlockAddsTheReadTokenAfterAPassword) 
   EXPECT_EQ(anonymous->status, 401);
   EXPECT_EQ(anonymous->get_header_value("WWW-Authenticate").rfind("Basic", 0), 0u);
 
-  const httplib::Headers password = {httplib::make_basic_authentication_header("ana", "correct horse")};
+  const httplib::Headers password = {
+      httplib::make_basic_authentication_header("ana", "correct horse")};
   auto page = client.get("/", password);
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200) << page->body.substr(0, 300);
   EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
-  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'none'"), std::string::npos);
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'none'"),
+            std::string::npos);
   EXPECT_EQ(page->get_header_value("Strict-Transport-Security"), "max-age=63072000");
-  EXPECT_EQ(client.get("/", {httplib::make_basic_authentication_header("ana", "wrong")})->status, 401);
+  EXPECT_EQ(client.get("/", {httplib::make_basic_authentication_header("ana", "wrong")})->status,
+            401);
 
   // Only the dashboard gets the token: the API still wants the caller's own.
   auto api = client.get("/api/v1/status", password);
