@@ -118,60 +118,6 @@ std::string_view symbol(model::Comparator op) {
   return "";
 }
 
-enum class Tone { green, amber, red, grey };
-
-Tone tone(RuleState state) {
-  switch (state) {
-    case RuleState::met:
-    case RuleState::ok:
-    case RuleState::on_track:
-      return Tone::green;
-    case RuleState::at_risk:
-    case RuleState::no_data:
-    case RuleState::stale:
-    case RuleState::blocked:
-      return Tone::amber;
-    case RuleState::missed:
-    case RuleState::violated:
-    case RuleState::error:
-      return Tone::red;
-    case RuleState::not_yet:
-      return Tone::grey;
-  }
-  return Tone::grey;
-}
-
-Tone tone(TaskState state) {
-  switch (state) {
-    case TaskState::done:
-    case TaskState::on_track:
-      return Tone::green;
-    case TaskState::done_late:
-    case TaskState::at_risk:
-    case TaskState::blocked:
-      return Tone::amber;
-    case TaskState::overdue:
-      return Tone::red;
-    case TaskState::cancelled:
-      return Tone::grey;
-  }
-  return Tone::grey;
-}
-
-std::string_view tone_class(Tone t) {
-  switch (t) {
-    case Tone::green:
-      return "green";
-    case Tone::amber:
-      return "amber";
-    case Tone::red:
-      return "red";
-    case Tone::grey:
-      return "grey";
-  }
-  return "grey";
-}
-
 std::string_view tone_colour(Tone t) {
   switch (t) {
     case Tone::green:
@@ -182,6 +128,8 @@ std::string_view tone_colour(Tone t) {
       return "#c0262d";
     case Tone::grey:
       return "#8a929c";
+    case Tone::blue:
+      return "#1f4e79";
   }
   return "#8a929c";
 }
@@ -1037,6 +985,60 @@ std::string csv(const model::RuleSet& rules, const store::Snapshot& snapshot,
     }
   }
   return out;
+}
+
+Tone tone(eval::RuleState state) {
+  switch (state) {
+    case eval::RuleState::met:
+    case eval::RuleState::ok:
+    case eval::RuleState::on_track:
+      return Tone::green;
+    case eval::RuleState::at_risk:
+    case eval::RuleState::no_data:
+    case eval::RuleState::stale:
+    case eval::RuleState::blocked:
+      return Tone::amber;
+    case eval::RuleState::missed:
+    case eval::RuleState::violated:
+    case eval::RuleState::error:
+      return Tone::red;
+    case eval::RuleState::not_yet:
+      return Tone::grey;
+  }
+  return Tone::grey;
+}
+
+Tone tone(eval::TaskState state) {
+  switch (state) {
+    case eval::TaskState::done:
+    case eval::TaskState::on_track:
+      return Tone::green;
+    case eval::TaskState::done_late:
+    case eval::TaskState::at_risk:
+    case eval::TaskState::blocked:
+      return Tone::amber;
+    case eval::TaskState::overdue:
+      return Tone::red;
+    case eval::TaskState::cancelled:
+      return Tone::grey;
+  }
+  return Tone::grey;
+}
+
+std::string_view tone_class(Tone t) {
+  switch (t) {
+    case Tone::green:
+      return "green";
+    case Tone::amber:
+      return "amber";
+    case Tone::red:
+      return "red";
+    case Tone::grey:
+      return "grey";
+    case Tone::blue:
+      return "blue";
+  }
+  return "grey";
 }
 
 }  // namespace tiendo::report

@@ -36,6 +36,14 @@ std::string format_percent(double fraction);
 // always has two digits, the month only when it is 1 or 2: "01/6/2022", "11/02/2022".
 std::string format_date(model::Date date);
 
+// How a state reads at a glance — good, needs attention, bad, out of the picture — the
+// same in the report, the dashboard and the plan graph. Blue is for what only informs.
+enum class Tone { green, amber, red, grey, blue };
+Tone tone(eval::RuleState state);
+Tone tone(eval::TaskState state);
+// The CSS class of a tone: "green", "amber", …
+std::string_view tone_class(Tone tone);
+
 std::string_view state_name(eval::RuleState state);  // "Có nguy cơ không đạt"
 std::string_view state_name(eval::TaskState state);  // "Quá hạn"
 

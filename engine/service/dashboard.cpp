@@ -81,45 +81,9 @@ int rank(model::Severity severity) {
 // ---------------------------------------------------------------------------------------
 // Colours and labels
 
-enum class Tone { green, amber, red, grey, blue };
-
-Tone tone(RuleState state) {
-  switch (state) {
-    case RuleState::met:
-    case RuleState::ok:
-    case RuleState::on_track:
-      return Tone::green;
-    case RuleState::at_risk:
-    case RuleState::no_data:
-    case RuleState::stale:
-    case RuleState::blocked:
-      return Tone::amber;
-    case RuleState::missed:
-    case RuleState::violated:
-    case RuleState::error:
-      return Tone::red;
-    case RuleState::not_yet:
-      return Tone::grey;
-  }
-  return Tone::grey;
-}
-
-Tone tone(TaskState state) {
-  switch (state) {
-    case TaskState::done:
-    case TaskState::on_track:
-      return Tone::green;
-    case TaskState::done_late:
-    case TaskState::at_risk:
-    case TaskState::blocked:
-      return Tone::amber;
-    case TaskState::overdue:
-      return Tone::red;
-    case TaskState::cancelled:
-      return Tone::grey;
-  }
-  return Tone::grey;
-}
+using report::Tone;
+using report::tone;
+using report::tone_class;
 
 Tone tone(model::Severity severity) {
   switch (severity) {
@@ -133,22 +97,6 @@ Tone tone(model::Severity severity) {
       return Tone::grey;
   }
   return Tone::grey;
-}
-
-std::string_view tone_class(Tone t) {
-  switch (t) {
-    case Tone::green:
-      return "green";
-    case Tone::amber:
-      return "amber";
-    case Tone::red:
-      return "red";
-    case Tone::grey:
-      return "grey";
-    case Tone::blue:
-      return "blue";
-  }
-  return "grey";
 }
 
 std::string_view severity_name(model::Severity severity) {

@@ -177,22 +177,20 @@ std::string dot_lines(const std::vector<std::string>& lines) {
   return out;
 }
 
-// Fill and outline by how the state reads: done or on track, needing attention, late,
-// out of the picture; white when not evaluated.
+// Fill and outline by how the state reads (report::tone); white when not evaluated.
 std::pair<std::string_view, std::string_view> dot_colours(std::optional<TaskState> state) {
   if (!state) return {"#ffffff", "#5f6670"};
-  switch (*state) {
-    case TaskState::done:
-    case TaskState::on_track:
+  switch (report::tone(*state)) {
+    case report::Tone::green:
       return {"#d7eedc", "#1e7b34"};
-    case TaskState::done_late:
-    case TaskState::at_risk:
-    case TaskState::blocked:
+    case report::Tone::amber:
       return {"#fbe5bf", "#9a5b00"};
-    case TaskState::overdue:
+    case report::Tone::red:
       return {"#f6cfcb", "#b3261e"};
-    case TaskState::cancelled:
+    case report::Tone::grey:
       return {"#e4e7eb", "#5f6670"};
+    case report::Tone::blue:
+      return {"#dbe7f3", "#1f4e79"};
   }
   return {"#ffffff", "#5f6670"};
 }

@@ -22,6 +22,7 @@
 #include "store/database.hpp"
 #include "store/ingest.hpp"
 #include "store/snapshot.hpp"
+#include "support/example_data.hpp"
 
 namespace tiendo::service {
 namespace {
@@ -31,57 +32,7 @@ using namespace std::chrono_literals;
 const std::string kSourceDir = TIENDO_SOURCE_DIR;
 constexpr std::string_view kGeneratedAt = "2022-09-30T20:15:00Z";
 
-struct Example {
-  model::RuleSet rules;
-  store::Snapshot snapshot;
-  eval::Results results;
-};
-
-std::unique_ptr<Example> load_example(std::string& error) {
-  auto example = std::make_unique<Example>();
-  dsl::LoadedRuleSet loaded = dsl::load_rule_set({kSourceDir + "/rules"});
-  if (!loaded.rule_set) {
-    for (const dsl::Diagnostic& d : loaded.program.diagnostics.all()) {
-      error += dsl::render(d, loaded.program.sources);
-    }
-    return nullptr;
-  }
-  example->rules = std::move(*loaded.rule_set);
-  auto opened = store::Database::open(":memory:");
-  if (auto* e = std::get_if<store::DbError>(&opened)) {
-    error = e->message;
-    return nullptr;
-  }
-  store::Database db = std::move(std::get<store::Database>(opened));
-  std::vector<store::IngestInput> inputs;
-  for (const char* name :
-       {"units.csv", "observations-2022.csv", "community-teams.csv", "task-status.json"}) {
-    const std::string path = kSourceDir + "/examples/" + name;
-    inputs.push_back({path, testing::read_text(path)});
-  }
-  store::IngestOptions options;
-  options.rules = &example->rules;
-  options.now = "2022-10-01T00:00:00Z";
-  auto ingested = store::ingest(db, inputs, options);
-  if (auto* e = std::get_if<store::DbError>(&ingested)) {
-    error = e->message;
-    return nullptr;
-  }
-  const store::IngestSummary& summary = std::get<store::IngestSummary>(ingested);
-  if (!summary.committed) {
-    for (const store::RowError& e : summary.errors) error += e.input + ": " + e.message + "\n";
-    return nullptr;
-  }
-  auto snapshot = store::load_snapshot(db, example->rules);
-  if (auto* e = std::get_if<store::DbError>(&snapshot)) {
-    error = e->message;
-    return nullptr;
-  }
-  example->snapshot = std::move(std::get<store::Snapshot>(snapshot));
-  example->results =
-      eval::evaluate(example->rules, example->snapshot, *model::parse_iso_date("2022-09-30"));
-  return example;
-}
+using Example = testing::ExampleEvaluation;
 
 std::size_t count(std::string_view text, std::string_view part) {
   std::size_t n = 0;
@@ -112,7 +63,7 @@ class ExampleDashboard : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string error;
-    example_ = load_example(error).release();
+    example_ = testing::evaluate_example("2022-09-30", error).release();
     if (!example_) load_error_ = new std::string(error);
   }
   static void TearDownTestSuite() {

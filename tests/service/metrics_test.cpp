@@ -28,6 +28,7 @@
 #include "store/ingest.hpp"
 #include "store/snapshot.hpp"
 #include "support/child_process.hpp"
+#include "support/example_data.hpp"
 #include "support/temp_dir.hpp"
 
 namespace tiendo::service {
@@ -73,9 +74,6 @@ bool contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
 }
 
-std::string source_path(const std::string& relative) {
-  return std::string(TIENDO_SOURCE_DIR) + "/" + relative;
-}
 
 class MetricsTest : public ::testing::Test {
  protected:
@@ -114,50 +112,10 @@ class MetricsTest : public ::testing::Test {
 
 // The Đồng Nai rule set and the example data, ingested into the test's database and
 // evaluated at the end of Q3/2022, as `tiendo run --at 2022-09-30` does.
-struct Example {
-  model::RuleSet rules;
-  store::Snapshot snapshot;
-  eval::Results results;
-};
-
-std::optional<Example> evaluate_example(store::Database& db) {
-  dsl::LoadedRuleSet loaded = dsl::load_rule_set({source_path("rules/dong-nai-2022.rules")});
-  if (!loaded.rule_set) {
-    ADD_FAILURE() << "the example rules do not check";
-    return std::nullopt;
-  }
-  Example example{std::move(*loaded.rule_set), {}, {}};
-  std::vector<store::IngestInput> inputs;
-  for (const char* file : {"examples/units.csv", "examples/observations-2022.csv",
-                           "examples/community-teams.csv", "examples/task-status.json"}) {
-    std::string error;
-    const auto text = dsl::read_file(source_path(file), error);
-    if (!text) {
-      ADD_FAILURE() << file << ": " << error;
-      return std::nullopt;
-    }
-    inputs.push_back({file, *text});
-  }
-  store::IngestOptions options;
-  options.rules = &example.rules;
-  options.now = "2022-10-01T00:00:00Z";
-  const auto ingested = store::ingest(db, inputs, options);
-  if (const auto* error = std::get_if<store::DbError>(&ingested)) {
-    ADD_FAILURE() << error->message;
-    return std::nullopt;
-  }
-  if (!std::get<store::IngestSummary>(ingested).committed) {
-    ADD_FAILURE() << "the examples were not ingested";
-    return std::nullopt;
-  }
-  auto snapshot = store::load_snapshot(db, example.rules);
-  if (const auto* error = std::get_if<store::DbError>(&snapshot)) {
-    ADD_FAILURE() << error->message;
-    return std::nullopt;
-  }
-  example.snapshot = std::move(std::get<store::Snapshot>(snapshot));
-  example.results = eval::evaluate(example.rules, example.snapshot,
-                                   *model::parse_iso_date("2022-09-30"), {.keep_used = false});
+std::unique_ptr<testing::ExampleEvaluation> evaluate_example(store::Database& db) {
+  std::string error;
+  auto example = testing::evaluate_example("2022-09-30", error, &db);
+  if (!example) ADD_FAILURE() << "the example does not load: " << error;
   return example;
 }
 
@@ -246,7 +204,7 @@ TEST_F(MetricsTest, CountsTheExampleResultsByState) {
   EXPECT_EQ(value(all, R"(tiendo_results{state="on_track",subject="task"})"), 0);
 
   const auto example = evaluate_example(*db_);
-  ASSERT_TRUE(example.has_value());
+  ASSERT_NE(example, nullptr);
   ASSERT_FALSE(example->results.rules.empty());
   ASSERT_FALSE(example->results.tasks.empty());
   metrics_.set_results(example->results);
@@ -298,7 +256,7 @@ TEST_F(MetricsTest, CountsTheExampleResultsByState) {
 TEST_F(MetricsTest, StoreGaugesFollowTheAlertsAndOutboxRows) {
   const auto now = system_clock::now();
   const auto example = evaluate_example(*db_);
-  ASSERT_TRUE(example.has_value());
+  ASSERT_NE(example, nullptr);
   // The run's e-mail messages were made two hours ago.
   auto recorded = alert::record_run(*db_, example->rules, example->snapshot, example->results,
                                     {.now = notify::format_utc(now - hours(2))});
@@ -452,7 +410,7 @@ TEST_F(MetricsTest, PromtoolAcceptsTheExposition) {
     GTEST_SKIP() << promtool << " is not installed (Debian package prometheus)";
   }
   const auto example = evaluate_example(*db_);
-  ASSERT_TRUE(example.has_value());
+  ASSERT_NE(example, nullptr);
   auto recorded = alert::record_run(*db_, example->rules, example->snapshot, example->results,
                                     {.now = notify::format_utc(system_clock::now())});
   if (auto* error = std::get_if<store::DbError>(&recorded)) FAIL() << error->message;
