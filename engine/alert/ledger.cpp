@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <map>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 
 #include "alert/message.hpp"
@@ -266,15 +268,124 @@ std::vector<OutboxMessage> messages_of(const model::RuleSet& rules, const Reconc
   return out;
 }
 
-DbResult<RunRecord> record_run(Database& db, const model::RuleSet& rules,
-                               const store::Snapshot& snapshot, const eval::Results& results,
-                               const RecordOptions& options) {
-  store::Transaction tx(db);
-  if (tx.error()) return *tx.error();
-  const std::string at = model::to_string(results.at);
+namespace {
 
-  // Everything below reads and writes under the write lock taken by BEGIN IMMEDIATE, so
-  // two runs never reconcile against the same alert state.
+// A run at `at` would rewind the alerts when an open one was last evaluated later. The
+// cheap early check; load_and_reconcile checks the loaded alerts again.
+std::optional<DbError> rewind_error(Database& db, model::Date at) {
+  Statement q = db.prepare(
+      "SELECT max(ifnull(evaluated, since)) FROM alerts WHERE lifecycle != 'resolved'");
+  if (!q.step()) return q.error().value_or(DbError{"cannot read the alerts"});
+  if (q.column_is_null(0)) return std::nullopt;
+  const auto last = model::parse_iso_date(q.column_text(0));
+  if (!last) return DbError{"an alert in the store has a malformed evaluation date"};
+  if (*last <= at) return std::nullopt;
+  return DbError{fmt::format(
+      "the alerts were last evaluated at {}; a run at {} would rewind them (use `tiendo "
+      "eval` or `tiendo backtest` to look at earlier dates)",
+      model::to_string(*last), model::to_string(at))};
+}
+
+DbResult<std::int64_t> insert_run(Database& db, model::Date at, std::string_view now,
+                                  std::string_view status) {
+  Statement insert = db.prepare(
+      "INSERT INTO runs (at_date, started_at, finished_at, status) VALUES (?, ?, ?, ?)");
+  insert.bind(1, model::to_string(at)).bind(2, now);
+  if (status == "running") {
+    insert.bind_null(3);
+  } else {
+    insert.bind(3, now);
+  }
+  insert.bind(4, status);
+  if (auto error = run(insert)) return *error;
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db.handle()));
+}
+
+// Results [from, from + count) of the run, counting the rules' results first and then
+// the tasks'; returns how many were written.
+DbResult<std::size_t> insert_results(Database& db, std::int64_t run_id,
+                                     const model::RuleSet& rules, const store::Snapshot& snapshot,
+                                     const eval::Results& results, std::size_t from,
+                                     std::size_t count) {
+  const std::size_t total = results.rules.size() + results.tasks.size();
+  const std::size_t end = from >= total ? from : from + std::min(count, total - from);
+  Statement insert_result = db.prepare(
+      "INSERT INTO results (run_id, subject, name, unit, state, detail) VALUES (?, ?, ?, ?, ?, ?)");
+  for (std::size_t i = from; i < end; ++i) {
+    insert_result.reset();
+    insert_result.bind(1, run_id);
+    if (i < results.rules.size()) {
+      const eval::RuleResult& r = results.rules[i];
+      const model::Rule& rule = rules.rules[static_cast<std::size_t>(r.rule)];
+      Json detail = {{"severity", model::to_string(r.severity)},
+                     {"value", figure(r.value)},
+                     {"target", figure(r.target)},
+                     {"upper", figure(r.upper)},
+                     {"deadline", r.deadline ? Json(model::to_string(*r.deadline)) : Json(nullptr)},
+                     {"projected", figure(r.projected)},
+                     {"rate_needed", figure(r.rate_needed)},
+                     {"rate_observed", figure(r.rate_observed)},
+                     {"reason", r.reason}};
+      insert_result.bind(2, std::string_view("rule")).bind(3, rule.name);
+      if (r.unit >= 0) {
+        insert_result.bind(4, snapshot.units()[static_cast<std::size_t>(r.unit)].id);
+      } else {
+        insert_result.bind(4, std::string_view(""));
+      }
+      insert_result.bind(5, eval::to_string(r.state)).bind(6, detail.dump());
+    } else {
+      const eval::TaskResult& t = results.tasks[i - results.rules.size()];
+      Json detail = {{"due", t.due ? Json(model::to_string(*t.due)) : Json(nullptr)},
+                     {"earliest_finish", t.earliest_finish
+                                             ? Json(model::to_string(*t.earliest_finish))
+                                             : Json(nullptr)},
+                     {"progress", t.progress},
+                     {"reason", t.reason}};
+      insert_result.bind(2, std::string_view("task"))
+          .bind(3, rules.tasks[static_cast<std::size_t>(t.task)].name)
+          .bind(4, std::string_view(""))
+          .bind(5, eval::to_string(t.state))
+          .bind(6, detail.dump());
+    }
+    if (auto error = run(insert_result)) return *error;
+  }
+  return end - from;
+}
+
+// What alerts and silences a reconciliation read: the last successful run, and the
+// silences made and ended. Only a run and a silence's start or end change them, and each
+// moves one of these; equal tokens mean the same alerts and silences.
+struct StateToken {
+  std::int64_t last_run = 0, last_silence = 0, silences_ended = 0;
+  bool operator==(const StateToken&) const = default;
+};
+
+DbResult<StateToken> state_token(Database& db) {
+  Statement q = db.prepare(
+      "SELECT (SELECT ifnull(max(id), 0) FROM runs WHERE status = 'succeeded'), "
+      "(SELECT ifnull(max(id), 0) FROM silences), (SELECT count(expired_at) FROM silences)");
+  if (!q.step()) return q.error().value_or(DbError{"cannot read the runs and silences"});
+  return StateToken{q.column_int(0), q.column_int(1), q.column_int(2)};
+}
+
+// The results reconciled against the open alerts and the silences as the store holds
+// them, and the token of what was read (taken first, so that a change committed while
+// reading shows as a changed token).
+struct Reconciled {
+  StateToken token;
+  ReconcileInput input;
+  ReconcileOutput output;
+};
+
+DbResult<Reconciled> load_and_reconcile(Database& db, std::int64_t run_id,
+                                        const model::RuleSet& rules,
+                                        const store::Snapshot& snapshot,
+                                        const eval::Results& results,
+                                        const RecordOptions& options) {
+  Reconciled out;
+  auto token = state_token(db);
+  if (auto* error = std::get_if<DbError>(&token)) return *error;
+  out.token = std::get<StateToken>(token);
   auto previous = load_alerts(db, /*open_only=*/true);
   if (auto* error = std::get_if<DbError>(&previous)) return *error;
   for (const AlertRecord& a : std::get<std::vector<AlertRecord>>(previous)) {
@@ -282,70 +393,50 @@ DbResult<RunRecord> record_run(Database& db, const model::RuleSet& rules,
       return DbError{fmt::format(
           "the alerts were last evaluated at {}; a run at {} would rewind them (use `tiendo "
           "eval` or `tiendo backtest` to look at earlier dates)",
-          model::to_string(a.evaluated), at)};
+          model::to_string(a.evaluated), model::to_string(results.at))};
     }
   }
   auto silences = load_silences(db, /*include_expired=*/false);
   if (auto* error = std::get_if<DbError>(&silences)) return *error;
+  out.input.rules = &rules;
+  out.input.snapshot = &snapshot;
+  out.input.results = &results;
+  out.input.previous = std::move(std::get<std::vector<AlertRecord>>(previous));
+  out.input.silences = std::move(std::get<std::vector<Silence>>(silences));
+  out.input.now = options.now;
+  out.input.run_id = run_id;
+  out.output = reconcile(out.input);
+  return out;
+}
 
-  Statement insert_run = db.prepare(
-      "INSERT INTO runs (at_date, started_at, finished_at, status) VALUES (?, ?, ?, 'succeeded')");
-  insert_run.bind(1, at).bind(2, options.now).bind(3, options.now);
-  if (auto error = run(insert_run)) return *error;
+// Under the write lock: writes the alerts' next state, the outbox rows and the
+// transitions of a reconciliation.
+DbResult<RunRecord> write_reconciled(Database& db, Reconciled reconciled,
+                                     const model::RuleSet& rules, const eval::Results& results,
+                                     const RecordOptions& options) {
+  const ReconcileInput& input = reconciled.input;
   RunRecord record;
-  record.run_id = sqlite3_last_insert_rowid(db.handle());
-
-  // Results.
-  Statement insert_result = db.prepare(
-      "INSERT INTO results (run_id, subject, name, unit, state, detail) VALUES (?, ?, ?, ?, ?, ?)");
-  for (const eval::RuleResult& r : results.rules) {
-    const model::Rule& rule = rules.rules[static_cast<std::size_t>(r.rule)];
-    Json detail = {{"severity", model::to_string(r.severity)},
-                   {"value", figure(r.value)},
-                   {"target", figure(r.target)},
-                   {"upper", figure(r.upper)},
-                   {"deadline", r.deadline ? Json(model::to_string(*r.deadline)) : Json(nullptr)},
-                   {"projected", figure(r.projected)},
-                   {"rate_needed", figure(r.rate_needed)},
-                   {"rate_observed", figure(r.rate_observed)},
-                   {"reason", r.reason}};
-    insert_result.reset();
-    insert_result.bind(1, record.run_id).bind(2, std::string_view("rule")).bind(3, rule.name);
-    if (r.unit >= 0) {
-      insert_result.bind(4, snapshot.units()[static_cast<std::size_t>(r.unit)].id);
-    } else {
-      insert_result.bind(4, std::string_view(""));
-    }
-    insert_result.bind(5, eval::to_string(r.state)).bind(6, detail.dump());
-    if (auto error = run(insert_result)) return *error;
-  }
-  for (const eval::TaskResult& t : results.tasks) {
-    Json detail = {{"due", t.due ? Json(model::to_string(*t.due)) : Json(nullptr)},
-                   {"earliest_finish",
-                    t.earliest_finish ? Json(model::to_string(*t.earliest_finish)) : Json(nullptr)},
-                   {"progress", t.progress},
-                   {"reason", t.reason}};
-    insert_result.reset();
-    insert_result.bind(1, record.run_id)
-        .bind(2, std::string_view("task"))
-        .bind(3, rules.tasks[static_cast<std::size_t>(t.task)].name)
-        .bind(4, std::string_view(""))
-        .bind(5, eval::to_string(t.state))
-        .bind(6, detail.dump());
-    if (auto error = run(insert_result)) return *error;
-  }
+  record.run_id = input.run_id;
   record.results = results.rules.size() + results.tasks.size();
+  record.output = std::move(reconciled.output);
 
-  // Reconcile, then write the alerts' next state, the transitions and the outbox rows.
-  ReconcileInput input;
-  input.rules = &rules;
-  input.snapshot = &snapshot;
-  input.results = &results;
-  input.previous = std::move(std::get<std::vector<AlertRecord>>(previous));
-  input.silences = std::move(std::get<std::vector<Silence>>(silences));
-  input.now = options.now;
-  input.run_id = record.run_id;
-  record.output = reconcile(input);
+  // Every open alert of the previous run is in the output (still active, or resolving
+  // now) and was evaluated by this run: one statement says so for all of them, and only
+  // the alerts whose row changes otherwise are written one by one. (An unchanged alert
+  // is most of them on most nights; rewriting each would touch every index of alerts.)
+  Statement evaluated = db.prepare(
+      "UPDATE alerts SET evaluated = ?1, updated_run = ?2 WHERE lifecycle != 'resolved'");
+  evaluated.bind(1, model::to_string(results.at)).bind(2, record.run_id);
+  if (auto error = run(evaluated)) return *error;
+  std::unordered_map<std::string_view, const AlertRecord*> before;
+  for (const AlertRecord& a : input.previous) before.emplace(a.fingerprint, &a);
+  const auto unchanged = [&](const AlertRecord& a) {
+    const auto it = before.find(a.fingerprint);
+    if (it == before.end()) return false;
+    AlertRecord was = *it->second;
+    was.evaluated = a.evaluated;
+    return was == a;
+  };
 
   Statement upsert = db.prepare(R"sql(
 INSERT INTO alerts (fingerprint, subject, name, unit, state, severity, lifecycle, since,
@@ -355,6 +446,7 @@ ON CONFLICT (fingerprint) DO UPDATE SET subject = ?2, name = ?3, unit = ?4, stat
   severity = ?6, lifecycle = ?7, since = ?8, last_notified = ?9, updated_run = ?10,
   firing_since = ?11, evaluated = ?12)sql");
   for (const AlertRecord& a : record.output.alerts) {
+    if (unchanged(a)) continue;
     upsert.reset();
     upsert.bind(1, a.fingerprint)
         .bind(2, to_string(a.subject))
@@ -440,10 +532,103 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
       if (auto error = run(link)) return *error;
     }
   }
+  return record;
+}
+
+}  // namespace
+
+DbResult<RunRecord> record_run(Database& db, const model::RuleSet& rules,
+                               const store::Snapshot& snapshot, const eval::Results& results,
+                               const RecordOptions& options) {
+  store::Transaction tx(db);
+  if (tx.error()) return *tx.error();
+  // Everything below reads and writes under the write lock taken by BEGIN IMMEDIATE, so
+  // two runs never reconcile against the same alert state.
+  if (auto error = rewind_error(db, results.at)) return *error;
+  auto run_id = insert_run(db, results.at, options.now, "succeeded");
+  if (auto* error = std::get_if<DbError>(&run_id)) return *error;
+  const std::int64_t id = std::get<std::int64_t>(run_id);
+  auto written = insert_results(db, id, rules, snapshot, results, 0,
+                                results.rules.size() + results.tasks.size());
+  if (auto* error = std::get_if<DbError>(&written)) return *error;
+  auto reconciled = load_and_reconcile(db, id, rules, snapshot, results, options);
+  if (auto* error = std::get_if<DbError>(&reconciled)) return *error;
+  auto record =
+      write_reconciled(db, std::move(std::get<Reconciled>(reconciled)), rules, results, options);
+  if (auto* error = std::get_if<DbError>(&record)) return *error;
   if (options.commit) {
     if (auto error = tx.commit()) return *error;
   }
   return record;
+}
+
+DbResult<std::int64_t> begin_run(Database& db, model::Date at, std::string_view now) {
+  store::Transaction tx(db);
+  if (tx.error()) return *tx.error();
+  if (auto error = rewind_error(db, at)) return *error;
+  auto run_id = insert_run(db, at, now, "running");
+  if (auto* error = std::get_if<DbError>(&run_id)) return *error;
+  if (auto error = tx.commit()) return *error;
+  return run_id;
+}
+
+DbResult<std::size_t> write_results(Database& db, std::int64_t run_id,
+                                    const model::RuleSet& rules, const store::Snapshot& snapshot,
+                                    const eval::Results& results, std::size_t from,
+                                    std::size_t count) {
+  store::Transaction tx(db);
+  if (tx.error()) return *tx.error();
+  auto written = insert_results(db, run_id, rules, snapshot, results, from, count);
+  if (auto* error = std::get_if<DbError>(&written)) return *error;
+  if (auto error = tx.commit()) return *error;
+  return written;
+}
+
+DbResult<RunRecord> finish_run(Database& db, std::int64_t run_id, const model::RuleSet& rules,
+                               const store::Snapshot& snapshot, const eval::Results& results,
+                               const RecordOptions& options) {
+  // Reconciling is the long part (every result against the open alerts): done before
+  // taking the write lock, and done again under it only when a run or a silence was
+  // committed in between.
+  auto reconciled = load_and_reconcile(db, run_id, rules, snapshot, results, options);
+  if (auto* error = std::get_if<DbError>(&reconciled)) return *error;
+  store::Transaction tx(db);
+  if (tx.error()) return *tx.error();
+  auto token = state_token(db);
+  if (auto* error = std::get_if<DbError>(&token)) return *error;
+  if (std::get<StateToken>(token) != std::get<Reconciled>(reconciled).token) {
+    reconciled = load_and_reconcile(db, run_id, rules, snapshot, results, options);
+    if (auto* error = std::get_if<DbError>(&reconciled)) return *error;
+  }
+  Statement finish = db.prepare(
+      "UPDATE runs SET status = 'succeeded', finished_at = ?2 WHERE id = ?1 AND status = "
+      "'running'");
+  finish.bind(1, run_id).bind(2, options.now);
+  if (auto error = run(finish)) return *error;
+  if (sqlite3_changes(db.handle()) != 1) {
+    return DbError{fmt::format("run {} is not a run in progress", run_id)};
+  }
+  auto record =
+      write_reconciled(db, std::move(std::get<Reconciled>(reconciled)), rules, results, options);
+  if (auto* error = std::get_if<DbError>(&record)) return *error;
+  if (options.commit) {
+    if (auto error = tx.commit()) return *error;
+  }
+  return record;
+}
+
+std::optional<DbError> fail_runs(Database& db, std::optional<std::int64_t> run_id,
+                                 std::string_view error, std::string_view now) {
+  Statement update = db.prepare(
+      "UPDATE runs SET status = 'failed', finished_at = ?1, error = ?2 WHERE status = "
+      "'running' AND (?3 IS NULL OR id = ?3)");
+  update.bind(1, now).bind(2, error);
+  if (run_id) {
+    update.bind(3, *run_id);
+  } else {
+    update.bind_null(3);
+  }
+  return run(update);
 }
 
 }  // namespace tiendo::alert

@@ -1,6 +1,6 @@
 // Where the alert stage keeps its state: open alerts, silences, and each run's results,
-// transitions and outbox rows, written in one transaction so that a crash leaves either
-// the whole run or none of it.
+// transitions and outbox rows. A run's alert states, transitions and outbox rows are
+// written in one transaction, so that a crash leaves either all of them or none.
 #pragma once
 
 #include <cstdint>
@@ -74,5 +74,31 @@ struct RecordOptions {
 store::DbResult<RunRecord> record_run(store::Database& db, const model::RuleSet& rules,
                                       const store::Snapshot& snapshot, const eval::Results& results,
                                       const RecordOptions& options);
+
+// The same run written in steps, so that a large one holds SQLite's write lock one batch
+// at a time and other writers (the service's API requests) get in between:
+//   begin_run, then write_results over consecutive ranges, then finish_run.
+// Each step is one transaction. Until finish_run commits, the run's status is 'running'
+// and its results may be partial; finish_run reconciles and writes the alert states,
+// transitions and outbox rows in one transaction, as record_run does, and marks the run
+// succeeded. A run that fails on the way keeps the results it wrote, under status
+// 'failed' (fail_runs).
+//
+// A new run ('running'), refused like record_run when it would rewind the alerts.
+store::DbResult<std::int64_t> begin_run(store::Database& db, model::Date at, std::string_view now);
+// Writes results [from, from + count) of the run, the rules' results first, then the
+// tasks'; returns how many it wrote (0 past the end).
+store::DbResult<std::size_t> write_results(store::Database& db, std::int64_t run_id,
+                                           const model::RuleSet& rules,
+                                           const store::Snapshot& snapshot,
+                                           const eval::Results& results, std::size_t from,
+                                           std::size_t count);
+store::DbResult<RunRecord> finish_run(store::Database& db, std::int64_t run_id,
+                                      const model::RuleSet& rules, const store::Snapshot& snapshot,
+                                      const eval::Results& results, const RecordOptions& options);
+// Marks run `run_id` failed with `error`, or with nullopt every run still 'running' (at a
+// start, for the runs a stop or a crash cut short).
+std::optional<store::DbError> fail_runs(store::Database& db, std::optional<std::int64_t> run_id,
+                                        std::string_view error, std::string_view now);
 
 }  // namespace tiendo::alert

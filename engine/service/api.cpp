@@ -576,7 +576,9 @@ ApiResponse Api::alerts(const ApiRequest& request) {
   }
   std::string where = "WHERE 1";
   std::vector<std::string> binds;
-  if (lifecycle == "open") where += " AND lifecycle IN ('pending', 'firing')";
+  // `!= 'resolved'` (the same as pending or firing) as the open alerts' index says it,
+  // so that a page is read from it in order.
+  if (lifecycle == "open") where += " AND lifecycle != 'resolved'";
   else if (lifecycle != "all") where += " AND lifecycle = ?", binds.push_back(lifecycle);
   for (const char* field : {"severity", "rule", "unit"}) {
     const std::string value = q.get(field);
@@ -591,7 +593,7 @@ ApiResponse Api::alerts(const ApiRequest& request) {
   store::Statement rows = db.prepare(
       "SELECT fingerprint, subject, name, unit, state, severity, lifecycle, since, firing_since, "
       "last_notified, evaluated FROM alerts " + where +
-      " ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, since, "
+      " ORDER BY (CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END), since, "
       "fingerprint LIMIT ? OFFSET ?");
   for (std::size_t i = 0; i < binds.size(); ++i) {
     count.bind(static_cast<int>(i + 1), binds[i]);

@@ -267,7 +267,8 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
   if (const toml::node* node = doc.get("limits")) {
     if (const auto* table = node->as_table()) {
       r.only(*table, "limits.",
-             {"max_body_bytes", "read_timeout", "write_timeout", "threads", "queue"});
+             {"max_body_bytes", "read_timeout", "write_timeout", "threads", "queue",
+              "keep_alive_timeout"});
       if (auto v = r.integer(*table, "max_body_bytes", "limits.max_body_bytes", 1024,
                              std::int64_t{1} << 30)) {
         c.limits.max_body_bytes = static_cast<std::size_t>(*v);
@@ -283,6 +284,14 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
       }
       if (auto v = r.integer(*table, "queue", "limits.queue", 1, 100000)) {
         c.limits.queue = static_cast<std::size_t>(*v);
+      }
+      if (auto d = r.duration(*table, "keep_alive_timeout", "limits.keep_alive_timeout")) {
+        if (*d > std::chrono::minutes(10)) {
+          r.error(table->get("keep_alive_timeout"),
+                  "limits.keep_alive_timeout: at most 10m (an idle connection holds a handler)");
+        } else {
+          c.limits.keep_alive_timeout = *d;
+        }
       }
     } else {
       r.error(node, "limits is a table: [limits]");

@@ -26,6 +26,9 @@ struct ServiceLimits {
   std::chrono::seconds write_timeout{10};
   std::size_t threads = 4;  // request handlers
   std::size_t queue = 64;   // requests waiting for a handler
+  // How long an idle kept-alive connection (which holds a handler) stays open; a proxy
+  // that keeps upstream connections must close its own sooner.
+  std::chrono::seconds keep_alive_timeout{2};
 };
 
 struct ServiceConfig {

@@ -126,7 +126,7 @@ HttpServer::HttpServer(Service& service, Api& api) : impl_(std::make_unique<Impl
   server.set_read_timeout(limits.read_timeout);
   server.set_write_timeout(limits.write_timeout);
   // A kept-alive connection holds a handler thread: let idle ones go soon.
-  server.set_keep_alive_timeout(2);
+  server.set_keep_alive_timeout(static_cast<time_t>(limits.keep_alive_timeout.count()));
   server.set_keep_alive_max_count(1000);
   server.set_payload_max_length(limits.max_body_bytes);
   server.set_tcp_nodelay(true);

@@ -65,6 +65,10 @@ store::DbResult<std::int64_t> insert_evaluation(store::Database& db, std::string
                                                 const std::string& scheduled_for,
                                                 const std::string& at_date,
                                                 std::string_view requested_by) {
+  // A transaction, so that it takes its turn among the service's writers (an API request
+  // must not wait out a long run's batches).
+  store::Transaction tx(db);
+  if (tx.error()) return *tx.error();
   store::Statement q = db.prepare(
       "INSERT INTO evaluations (trigger, scheduled_for, at_date, requested_at, requested_by, state) "
       "VALUES (?1, ?2, ?3, ?4, ?5, 'queued') RETURNING id");
@@ -75,6 +79,7 @@ store::DbResult<std::int64_t> insert_evaluation(store::Database& db, std::string
   if (!q.step()) return q.error() ? *q.error() : store::DbError{"the evaluation was not stored"};
   const std::int64_t id = q.column_int(0);
   q.reset();
+  if (auto error = tx.commit()) return *error;
   return id;
 }
 
@@ -362,8 +367,7 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
   evaluation->snapshot = std::move(std::get<store::Snapshot>(snapshot));
   evaluation->results =
       eval::evaluate(rules->rules, evaluation->snapshot, at, {.keep_used = false});
-  auto recorded = alert::record_run(db, rules->rules, evaluation->snapshot, evaluation->results,
-                                    {.now = now_text(), .commit = true});
+  auto recorded = record(db, *evaluation);
   if (auto* error = std::get_if<store::DbError>(&recorded)) {
     return finish("failed", "", error->message, std::nullopt);
   }
@@ -393,6 +397,47 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
   }
   finish("succeeded", summary.dump(), "", run.run_id);
   wake_delivery();
+}
+
+store::DbResult<alert::RunRecord> Service::record(store::Database& db,
+                                                  const Evaluation& evaluation) {
+  // In steps, so that the API's writers get the write lock between batches of results
+  // (each step is a transaction, and the store's transactions take turns); the alert
+  // states, transitions and outbox rows are still written in one transaction.
+  const auto started = std::chrono::steady_clock::now();
+  auto begun = alert::begin_run(db, evaluation.results.at, now_text());
+  if (auto* error = std::get_if<store::DbError>(&begun)) return *error;
+  const std::int64_t run_id = std::get<std::int64_t>(begun);
+  const auto failed = [&](const store::DbError& error) -> store::DbResult<alert::RunRecord> {
+    if (auto also = alert::fail_runs(db, run_id, error.message, now_text())) {
+      log_->error("cannot mark a failed run", {{"run_id", run_id}, {"error", also->message}});
+    }
+    return error;
+  };
+  const std::size_t total = evaluation.results.rules.size() + evaluation.results.tasks.size();
+  std::size_t batches = 0;
+  for (std::size_t from = 0; from < total; from += kResultsPerBatch, ++batches) {
+    if (stopping_.load()) {
+      return failed(store::DbError{"interrupted: the service stopped during the run"});
+    }
+    auto written = alert::write_results(db, run_id, evaluation.rules->rules, evaluation.snapshot,
+                                        evaluation.results, from, kResultsPerBatch);
+    if (auto* error = std::get_if<store::DbError>(&written)) return failed(*error);
+  }
+  const auto results_written = std::chrono::steady_clock::now();
+  auto recorded = alert::finish_run(db, run_id, evaluation.rules->rules, evaluation.snapshot,
+                                    evaluation.results, {.now = now_text(), .commit = true});
+  if (auto* error = std::get_if<store::DbError>(&recorded)) return failed(*error);
+  const auto seconds = [](auto from, auto to) {
+    return std::chrono::duration<double>(to - from).count();
+  };
+  log_->info("run recorded", {{"run_id", run_id},
+                               {"results", total},
+                               {"batches", batches},
+                               {"results_seconds", seconds(started, results_written)},
+                               {"alerts_seconds", seconds(results_written,
+                                                          std::chrono::steady_clock::now())}});
+  return recorded;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -427,11 +472,19 @@ void Service::start() {
   {
     auto lease = pool_.acquire();
     if (auto* db = std::get_if<ConnectionPool::Lease>(&lease)) {
+      const std::string now = now_text();
       store::Statement q = (*db)->prepare(
           "UPDATE evaluations SET state = 'failed', finished_at = ?1, "
           "error = 'interrupted: the service stopped during the run' WHERE state = 'running'");
-      q.bind(1, now_text());
-      q.run();
+      q.bind(1, now);
+      if (!q.run()) {
+        log_->error("cannot close the interrupted evaluations", {{"error", q.error()->message}});
+      }
+      // The alert ledger's runs written in steps, cut short the same way.
+      if (auto error = alert::fail_runs(**db, std::nullopt,
+                                        "interrupted: the service stopped during the run", now)) {
+        log_->error("cannot close the interrupted runs", {{"error", error->message}});
+      }
     }
   }
   running_threads_ = 3;

@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "alert/ledger.hpp"
 #include "eval/evaluate.hpp"
 #include "model/rule_set.hpp"
 #include "service/config.hpp"
@@ -151,6 +152,10 @@ class Service {
   void scheduler_loop();
   void delivery_loop();
   void run_evaluation(store::Database& db, const EvaluationRecord& request);
+  // Writes the evaluation's run to the alert ledger, its results in batches.
+  store::DbResult<alert::RunRecord> record(store::Database& db, const Evaluation& evaluation);
+  // About 20-50 ms of writing each: the longest an API write waits for a run's batch.
+  static constexpr std::size_t kResultsPerBatch = 5000;
   void wake_runner();
   void wake_delivery();
   // Sleeps until `until` or until stop; returns false when stopping.

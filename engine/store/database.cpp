@@ -3,14 +3,83 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
 #include "store/schema.hpp"
 
 namespace tiendo::store {
 
+// The turns of one process's write transactions on one database file: first come,
+// first served (see Transaction).
+class WriteTurns {
+ public:
+  // Waits for the turn until `deadline`; false when the deadline came first.
+  bool take(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    if (!held_) {
+      held_ = true;
+      return true;
+    }
+    Waiter me;
+    waiting_.push_back(&me);
+    me.ready.wait_until(lock, deadline, [&] { return me.granted; });
+    if (me.granted) return true;
+    std::erase(waiting_, &me);
+    return false;
+  }
+
+  // Hands the turn to the longest waiting, if any.
+  void give_back() {
+    std::lock_guard lock(mutex_);
+    if (waiting_.empty()) {
+      held_ = false;
+      return;
+    }
+    Waiter* next = waiting_.front();
+    waiting_.pop_front();
+    next->granted = true;  // held_ stays true: the turn passes straight to it
+    next->ready.notify_one();
+  }
+
+ private:
+  struct Waiter {
+    std::condition_variable ready;
+    bool granted = false;
+  };
+  std::mutex mutex_;
+  bool held_ = false;
+  std::deque<Waiter*> waiting_;
+};
+
 namespace {
+
 DbError error_of(sqlite3* db, std::string_view doing) {
   return DbError{fmt::format("{}: {}", doing, db ? sqlite3_errmsg(db) : "out of memory")};
 }
+
+// The turns shared by this process's connections to the file at `path`.
+std::shared_ptr<WriteTurns> turns_of(const std::string& path) {
+  static std::mutex mutex;
+  // Never destroyed: connections may outlive static destruction in detached threads.
+  static auto* all = new std::map<std::string, std::weak_ptr<WriteTurns>>();
+  std::error_code error;
+  std::string key = std::filesystem::weakly_canonical(path, error).string();
+  if (error) key = path;
+  std::lock_guard lock(mutex);
+  std::erase_if(*all, [](const auto& entry) { return entry.second.expired(); });
+  std::weak_ptr<WriteTurns>& slot = (*all)[key];
+  std::shared_ptr<WriteTurns> turns = slot.lock();
+  if (!turns) {
+    turns = std::make_shared<WriteTurns>();
+    slot = turns;
+  }
+  return turns;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -96,6 +165,7 @@ std::int64_t Statement::column_int(int index) const {
 bool Statement::column_is_null(int index) const {
   return sqlite3_column_type(statement_, index) == SQLITE_NULL;
 }
+int Statement::column_count() const { return sqlite3_column_count(statement_); }
 
 // ---------------------------------------------------------------------------------------
 
@@ -112,6 +182,8 @@ DbResult<Database> Database::open(const std::string& path, const Options& option
   if (rc != SQLITE_OK) return error_of(raw, fmt::format("cannot open database '{}'", path));
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  db.busy_timeout_ = std::chrono::milliseconds(options.busy_timeout_ms);
+  if (path != ":memory:" && !path.empty()) db.turns_ = turns_of(path);
   // A file that is not a database fails on the first read: say so plainly.
   if (auto error = db.execute("SELECT count(*) FROM sqlite_master; PRAGMA foreign_keys = ON")) {
     return DbError{fmt::format("'{}' is not a usable tiendo database: {}", path, error->message)};
@@ -179,18 +251,39 @@ std::optional<DbError> Database::migrate() {
 // ---------------------------------------------------------------------------------------
 
 Transaction::Transaction(Database& db) : db_(db) {
+  if (db_.turns_) {
+    if (!db_.turns_->take(std::chrono::steady_clock::now() + db_.busy_timeout_)) {
+      error_ = DbError{fmt::format(
+          "database is locked: another write in this process held it for longer than the "
+          "busy timeout ({} ms)",
+          db_.busy_timeout_.count())};
+      return;
+    }
+    turn_ = true;
+  }
   error_ = db_.execute("BEGIN IMMEDIATE");
   open_ = !error_;
+  if (!open_) end_turn();
 }
 
 Transaction::~Transaction() {
   if (open_) db_.execute("ROLLBACK");
+  end_turn();
+}
+
+void Transaction::end_turn() {
+  if (!turn_) return;
+  turn_ = false;
+  db_.turns_->give_back();
 }
 
 std::optional<DbError> Transaction::commit() {
   if (!open_) return error_ ? error_ : DbError{"transaction is not open"};
   auto error = db_.execute("COMMIT");
-  if (!error) open_ = false;
+  if (!error) {
+    open_ = false;
+    end_turn();
+  }
   return error;
 }
 

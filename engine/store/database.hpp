@@ -3,6 +3,7 @@
 // exceptions across the library boundary.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -54,6 +55,7 @@ class Statement {
   double column_double(int index) const;
   std::int64_t column_int(int index) const;
   bool column_is_null(int index) const;
+  int column_count() const;
 
   const std::optional<DbError>& error() const { return error_; }
 
@@ -63,6 +65,8 @@ class Statement {
   sqlite3_stmt* statement_ = nullptr;
   std::optional<DbError> error_;
 };
+
+class WriteTurns;
 
 class Database {
  public:
@@ -96,6 +100,7 @@ class Database {
   sqlite3* handle() { return db_.get(); }
 
  private:
+  friend class Transaction;
   struct Closer {
     void operator()(sqlite3* db) const;
   };
@@ -104,10 +109,19 @@ class Database {
 
   std::string path_;
   std::unique_ptr<sqlite3, Closer> db_;
+  std::chrono::milliseconds busy_timeout_{5000};
+  std::shared_ptr<WriteTurns> turns_;  // this process's writers of the same file
 };
 
 // A write transaction: BEGIN IMMEDIATE at construction (so a second writer waits for
 // the busy timeout instead of failing mid-way), ROLLBACK unless commit() succeeded.
+//
+// Within one process, the write transactions on one database file take turns in the
+// order they asked (first come, first served) before BEGIN: SQLite's busy handler polls
+// at growing intervals, so a writer committing batch after batch (a large run) would
+// otherwise take the lock back before a waiting one polled, again and again, until that
+// one's busy timeout. Waiting for the turn counts against the same busy timeout. Writers
+// in other processes still meet through SQLite's lock and busy timeout alone.
 class Transaction {
  public:
   explicit Transaction(Database& db);
@@ -120,8 +134,11 @@ class Transaction {
   std::optional<DbError> commit();
 
  private:
+  void end_turn();
+
   Database& db_;
   bool open_ = false;
+  bool turn_ = false;
   std::optional<DbError> error_;
 };
 

@@ -172,6 +172,18 @@ CREATE TABLE evaluations (
 CREATE INDEX evaluations_by_tick ON evaluations(scheduled_for) WHERE scheduled_for IS NOT NULL;
 CREATE INDEX evaluations_by_state ON evaluations(state);
 )sql",
+      // 4: the order alerts are listed in (GET /api/v1/alerts: the most severe first,
+      // then the oldest), kept by indexes so that a page is read in order rather than
+      // sorted, however many alerts are open. The open alerts' own index also serves
+      // load_alerts; the one by lifecycle replaces alerts_open.
+      R"sql(
+CREATE INDEX alerts_open_in_order ON alerts(
+  (CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END), since, fingerprint)
+  WHERE lifecycle != 'resolved';
+CREATE INDEX alerts_by_lifecycle_in_order ON alerts(lifecycle,
+  (CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END), since, fingerprint);
+DROP INDEX alerts_open;
+)sql",
   };
   return all;
 }

@@ -42,6 +42,7 @@ TEST(ServiceConfig, TheExampleFileLoads) {
   EXPECT_EQ(c->delivery.retry.initial, std::chrono::seconds(30));
   EXPECT_EQ(c->delivery.retry.ceiling, std::chrono::seconds(3600));
   EXPECT_EQ(c->limits.max_body_bytes, 1048576u);
+  EXPECT_EQ(c->limits.keep_alive_timeout, std::chrono::seconds(2));
 }
 
 TEST(ServiceConfig, DefaultsFillWhatIsNotSaid) {
@@ -58,6 +59,7 @@ TEST(ServiceConfig, DefaultsFillWhatIsNotSaid) {
   EXPECT_FALSE(c->delivery.smtp.has_value());
   EXPECT_EQ(c->delivery.retry.max_age, std::chrono::hours(24));
   EXPECT_EQ(c->limits.queue, 64u);
+  EXPECT_EQ(c->limits.keep_alive_timeout, std::chrono::seconds(2));
 }
 
 TEST(ServiceConfig, MistakesAreNamedAtTheirPlace) {
@@ -86,6 +88,10 @@ TEST(ServiceConfig, MistakesAreNamedAtTheirPlace) {
   EXPECT_NE(first(base + "[limits]\nthreads = 0\n").find("limits.threads is a whole number"),
             std::string::npos);
   EXPECT_NE(first(base + "[limits]\nqueue = \"many\"\n").find("limits.queue"), std::string::npos);
+  EXPECT_NE(first(base + "[limits]\nkeep_alive_timeout = \"1h\"\n").find("at most 10m"),
+            std::string::npos);
+  EXPECT_NE(first(base + "[limits]\nkeep_alive_timeout = \"0s\"\n").find("not a duration"),
+            std::string::npos);
   EXPECT_NE(first(base + "[limits]\nbogus = 1\n").find("unknown key 'limits.bogus'"),
             std::string::npos);
   EXPECT_NE(first(base + "schedule = \"0 2 * * *\"\n").find("schedule is a table"),

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "../e2e/run.hpp"
 #include "store/schema.hpp"
 
@@ -134,6 +138,74 @@ TEST(Database, TransactionsRollBackUnlessCommitted) {
 TEST(Database, ForeignKeysAreEnforced) {
   Database db = open_ok(":memory:");
   EXPECT_TRUE(db.execute("INSERT INTO units VALUES ('a', 'A', 'district', 'nowhere', 'x', 't')"));
+}
+
+// A writer committing short transactions back to back (a run written in batches) must
+// not starve another writer of the same process: SQLite's busy handler alone polls at
+// growing intervals and nearly always finds the lock taken again.
+TEST(Database, WritersOfOneProcessTakeTurns) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/t.db";
+  Database batches = open_ok(path);
+  auto opened = Database::open(path, {.busy_timeout_ms = 400});
+  ASSERT_TRUE(std::holds_alternative<Database>(opened)) << std::get<DbError>(opened).message;
+  Database request = std::move(std::get<Database>(opened));
+  ASSERT_FALSE(batches.execute("INSERT INTO units VALUES ('p', 'P', 'province', NULL, 'x', 't')"));
+
+  std::atomic<bool> done{false};
+  std::atomic<int> committed{0};
+  std::thread writer([&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (!done.load() && std::chrono::steady_clock::now() < until) {
+      Transaction tx(batches);
+      if (tx.error()) continue;
+      // About 20 ms under the lock per batch, then straight into the next one.
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      batches.execute("UPDATE units SET updated_at = updated_at || 'x' WHERE id = 'p'");
+      if (!tx.commit()) ++committed;
+    }
+  });
+  while (committed.load() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 10; ++i) {
+    const auto asked = std::chrono::steady_clock::now();
+    Transaction tx(request);
+    ASSERT_FALSE(tx.error()) << "write " << i << ": " << tx.error()->message;
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::milliseconds(300))
+        << "write " << i << " waited for more than a batch or two";
+    EXPECT_FALSE(request.execute("INSERT INTO units VALUES ('d" + std::to_string(i) +
+                                 "', 'D', 'district', 'p', 'x', 't')"));
+    EXPECT_FALSE(tx.commit());
+  }
+  done = true;
+  writer.join();
+  Statement count = request.prepare("SELECT count(*) FROM units");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.column_int(0), 11);
+}
+
+// Waiting for the turn counts against the busy timeout, and a writer that gives up
+// leaves the turns in order for the next ones.
+TEST(Database, WaitingForTheTurnEndsAtTheBusyTimeout) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/t.db";
+  Database holder = open_ok(path);
+  auto opened = Database::open(path, {.busy_timeout_ms = 100});
+  ASSERT_TRUE(std::holds_alternative<Database>(opened));
+  Database late = std::move(std::get<Database>(opened));
+  {
+    Transaction held(holder);
+    ASSERT_FALSE(held.error());
+    const auto asked = std::chrono::steady_clock::now();
+    Transaction refused(late);
+    ASSERT_TRUE(refused.error());
+    EXPECT_NE(refused.error()->message.find("locked"), std::string::npos)
+        << refused.error()->message;
+    EXPECT_GE(std::chrono::steady_clock::now() - asked, std::chrono::milliseconds(100));
+    EXPECT_TRUE(refused.commit());
+  }
+  Transaction next(late);
+  EXPECT_FALSE(next.error());
+  EXPECT_FALSE(next.commit());
 }
 
 }  // namespace

@@ -1,0 +1,216 @@
+// The alert ledger's run written in steps (begin_run, write_results in batches,
+// finish_run), as `tiendo serve` writes it: the same rows as record_run's one
+// transaction, a run in progress that says so, the rewind refused before anything is
+// written, and a failed run marked failed with its partial results kept.
+#include "alert/ledger.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../e2e/run.hpp"
+#include "support/example_data.hpp"
+
+namespace tiendo::alert {
+namespace {
+
+using store::Database;
+using store::DbError;
+using store::DbResult;
+
+constexpr const char* kNow = "2022-10-01T01:00:00Z";
+
+Database open_memory() {
+  auto db = Database::open(":memory:");
+  if (auto* error = std::get_if<DbError>(&db)) {
+    ADD_FAILURE() << error->message;
+    std::abort();
+  }
+  return std::move(std::get<Database>(db));
+}
+
+// A table's rows as text, one line each, in a stable order.
+std::vector<std::string> rows(Database& db, const std::string& sql) {
+  store::Statement q = db.prepare(sql);
+  std::vector<std::string> out;
+  while (q.step()) {
+    std::string line;
+    for (int c = 0; c < q.column_count(); ++c) line += q.column_text(c) + "|";
+    out.push_back(line);
+  }
+  EXPECT_FALSE(q.error()) << sql << ": " << q.error()->message;
+  return out;
+}
+
+std::int64_t count(Database& db, const std::string& sql) {
+  store::Statement q = db.prepare(sql);
+  EXPECT_TRUE(q.step()) << sql;
+  return q.column_int(0);
+}
+
+class LedgerSteps : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    example_ = testing::evaluate_example("2022-09-30", error, &db_);
+    ASSERT_NE(example_, nullptr) << error;
+    total_ = example_->results.rules.size() + example_->results.tasks.size();
+    ASSERT_GT(total_, 20u);
+  }
+
+  DbResult<RunRecord> in_steps(Database& db, std::size_t batch) {
+    auto begun = begin_run(db, example_->results.at, kNow);
+    if (auto* error = std::get_if<DbError>(&begun)) return *error;
+    const std::int64_t id = std::get<std::int64_t>(begun);
+    for (std::size_t from = 0; from < total_; from += batch) {
+      auto written = write_results(db, id, example_->rules, example_->snapshot, example_->results,
+                                   from, batch);
+      if (auto* error = std::get_if<DbError>(&written)) return *error;
+      EXPECT_EQ(std::get<std::size_t>(written), std::min(batch, total_ - from));
+    }
+    return finish_run(db, id, example_->rules, example_->snapshot, example_->results,
+                      {.now = kNow, .commit = true});
+  }
+
+  Database db_ = open_memory();
+  std::unique_ptr<testing::ExampleEvaluation> example_;
+  std::size_t total_ = 0;
+};
+
+TEST_F(LedgerSteps, WriteTheSameRowsAsOneTransaction) {
+  Database whole = open_memory();
+  auto one = record_run(whole, example_->rules, example_->snapshot, example_->results,
+                        {.now = kNow, .commit = true});
+  ASSERT_TRUE(std::holds_alternative<RunRecord>(one)) << std::get<DbError>(one).message;
+  auto steps = in_steps(db_, 7);
+  ASSERT_TRUE(std::holds_alternative<RunRecord>(steps)) << std::get<DbError>(steps).message;
+  EXPECT_EQ(std::get<RunRecord>(steps).results, total_);
+  EXPECT_EQ(std::get<RunRecord>(steps).messages.size(), std::get<RunRecord>(one).messages.size());
+
+  for (const std::string sql :
+       {"SELECT * FROM runs ORDER BY id", "SELECT * FROM results ORDER BY subject, name, unit",
+        "SELECT * FROM alerts ORDER BY fingerprint", "SELECT * FROM transitions ORDER BY id",
+        "SELECT outbox_id, transition_id FROM outbox_transitions ORDER BY 1, 2",
+        // The payloads name each database's own identity; the rest is the same.
+        "SELECT id, run_id, channel, state, kind FROM outbox ORDER BY id"}) {
+    const auto expected = rows(whole, sql);
+    EXPECT_FALSE(expected.empty()) << sql;
+    EXPECT_EQ(rows(db_, sql), expected) << sql;
+  }
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM results"), static_cast<std::int64_t>(total_));
+  EXPECT_EQ(rows(db_, "SELECT status, finished_at FROM runs"),
+            std::vector<std::string>{std::string("succeeded|") + kNow + "|"});
+}
+
+TEST_F(LedgerSteps, ARunInProgressSaysSoAndAFailedOneKeepsWhatItWrote) {
+  auto begun = begin_run(db_, example_->results.at, kNow);
+  ASSERT_TRUE(std::holds_alternative<std::int64_t>(begun)) << std::get<DbError>(begun).message;
+  const std::int64_t id = std::get<std::int64_t>(begun);
+  auto written =
+      write_results(db_, id, example_->rules, example_->snapshot, example_->results, 0, 10);
+  ASSERT_TRUE(std::holds_alternative<std::size_t>(written));
+  EXPECT_EQ(std::get<std::size_t>(written), 10u);
+  // Past the end there is nothing to write.
+  written = write_results(db_, id, example_->rules, example_->snapshot, example_->results,
+                          total_, 10);
+  ASSERT_TRUE(std::holds_alternative<std::size_t>(written));
+  EXPECT_EQ(std::get<std::size_t>(written), 0u);
+
+  EXPECT_EQ(rows(db_, "SELECT status, ifnull(finished_at, '-') FROM runs"),
+            std::vector<std::string>{"running|-|"});
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM results"), 10);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM alerts"), 0);
+
+  EXPECT_FALSE(fail_runs(db_, std::nullopt, "interrupted: the service stopped", kNow));
+  EXPECT_EQ(rows(db_, "SELECT status, finished_at, error FROM runs"),
+            std::vector<std::string>{std::string("failed|") + kNow +
+                                     "|interrupted: the service stopped|"});
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM results"), 10);
+  // A failed run cannot be finished after all.
+  auto finished = finish_run(db_, id, example_->rules, example_->snapshot, example_->results,
+                             {.now = kNow, .commit = true});
+  ASSERT_TRUE(std::holds_alternative<DbError>(finished));
+  EXPECT_NE(std::get<DbError>(finished).message.find("not a run in progress"), std::string::npos);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM alerts"), 0);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM outbox"), 0);
+}
+
+TEST_F(LedgerSteps, ARewindIsRefusedBeforeAnythingIsWritten) {
+  auto first = in_steps(db_, 1000);
+  ASSERT_TRUE(std::holds_alternative<RunRecord>(first)) << std::get<DbError>(first).message;
+  const auto runs_before = count(db_, "SELECT count(*) FROM runs");
+  auto earlier = begin_run(db_, example_->results.at - std::chrono::days(1), kNow);
+  ASSERT_TRUE(std::holds_alternative<DbError>(earlier));
+  EXPECT_NE(std::get<DbError>(earlier).message.find("would rewind them"), std::string::npos)
+      << std::get<DbError>(earlier).message;
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM runs"), runs_before);
+  // The same date again is no rewind, and every open alert was evaluated by it, the
+  // unchanged ones (all of them here) included.
+  auto again = in_steps(db_, 1000);
+  ASSERT_TRUE(std::holds_alternative<RunRecord>(again)) << std::get<DbError>(again).message;
+  const std::int64_t id = std::get<RunRecord>(again).run_id;
+  EXPECT_GT(count(db_, "SELECT count(*) FROM alerts WHERE lifecycle != 'resolved'"), 0);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM alerts WHERE lifecycle != 'resolved' AND "
+                       "updated_run != " + std::to_string(id)),
+            0);
+  EXPECT_TRUE(std::get<RunRecord>(again).output.transitions.empty());
+}
+
+// finish_run reconciles before it takes the write lock; a silence committed meanwhile
+// (here by a writer holding the lock while finish_run waits for it) must still count.
+TEST(LedgerStepsRace, ASilenceCommittedWhileTheRunWaitsForTheLockCounts) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/t.db";
+  auto opened = Database::open(path);
+  ASSERT_TRUE(std::holds_alternative<Database>(opened));
+  Database db = std::move(std::get<Database>(opened));
+  std::string error;
+  const auto example = testing::evaluate_example("2022-09-30", error, &db);
+  ASSERT_NE(example, nullptr) << error;
+  {
+    // Without the silence, this run has messages to send.
+    Database reference = open_memory();
+    auto loud = record_run(reference, example->rules, example->snapshot, example->results,
+                           {.now = kNow, .commit = true});
+    ASSERT_TRUE(std::holds_alternative<RunRecord>(loud));
+    ASSERT_FALSE(std::get<RunRecord>(loud).messages.empty());
+  }
+  auto begun = begin_run(db, example->results.at, kNow);
+  ASSERT_TRUE(std::holds_alternative<std::int64_t>(begun));
+  const std::int64_t id = std::get<std::int64_t>(begun);
+
+  auto other = Database::open(path);
+  ASSERT_TRUE(std::holds_alternative<Database>(other));
+  Database silencer = std::move(std::get<Database>(other));
+  auto held = std::make_unique<store::Transaction>(silencer);
+  ASSERT_FALSE(held->error());
+  std::thread finisher([&] {
+    auto finished = finish_run(db, id, example->rules, example->snapshot, example->results,
+                               {.now = kNow, .commit = true});
+    ASSERT_TRUE(std::holds_alternative<RunRecord>(finished))
+        << std::get<DbError>(finished).message;
+    const RunRecord& run = std::get<RunRecord>(finished);
+    EXPECT_TRUE(run.messages.empty()) << run.messages.size() << " messages despite the silence";
+    for (const Transition& t : run.output.transitions) {
+      EXPECT_FALSE(t.notify) << t.fingerprint << " was announced despite the silence";
+    }
+  });
+  // Long enough for finish_run to have reconciled and to wait for the lock.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_FALSE(silencer.execute(
+      "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) VALUES "
+      "('[{\"name\":\"severity\",\"op\":\"=~\",\"value\":\".+\"}]', "
+      "'2022-10-01T00:00:00Z', '2022-10-02T00:00:00Z', 'test', 'everything', "
+      "'2022-10-01T00:00:00Z')"));
+  EXPECT_FALSE(held->commit());
+  held.reset();
+  finisher.join();
+  EXPECT_EQ(count(db, "SELECT count(*) FROM outbox"), 0);
+  EXPECT_GT(count(db, "SELECT count(*) FROM transitions WHERE silenced_by IS NOT NULL"), 0);
+}
+
+}  // namespace
+}  // namespace tiendo::alert
