@@ -752,6 +752,8 @@ ApiResponse Api::silences_post(const ApiRequest& request, const RequestFacts& fa
       error.insert(error.find(':'), "_at");
     } else if (error.rfind("match:", 0) == 0) {
       error.replace(0, 5, "matchers");
+    } else if (error.rfind("duration: give exactly one of ends and", 0) == 0) {
+      error.replace(error.find("ends"), 4, "ends_at");
     }
     return error_response(400, error);
   }

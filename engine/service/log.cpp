@@ -46,7 +46,8 @@ std::string Log::render(LogFormat format, std::string_view level, std::string_vi
     }
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  std::string out(message);
+  // The level as the JSON lines name it (spdlog's %l would say "warning").
+  std::string out = fmt::format("{} {}", level, message);
   for (const LogField& f : fields) {
     out += fmt::format(" {}=", f.key);
     std::visit(
@@ -90,7 +91,7 @@ std::shared_ptr<Log> make_stderr_log(LogFormat format) {
   if (format == LogFormat::json) {
     logger->set_pattern("%v");
   } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %v", spdlog::pattern_time_type::utc);
   }
   logger->flush_on(spdlog::level::info);
   return std::make_shared<Log>(std::move(logger), format);

@@ -36,15 +36,15 @@ struct LogField {
 
 class Log {
  public:
-  // Logs to `logger`; a text logger should carry a time and level in its pattern, a
-  // JSON one only "%v" (the line carries them). See make_stderr_log.
+  // Logs to `logger`; a text logger should carry the time in its pattern, a JSON one
+  // only "%v" (the line carries it); both lines carry the level. See make_stderr_log.
   Log(std::shared_ptr<spdlog::logger> logger, LogFormat format);
 
   void info(std::string_view message, std::initializer_list<LogField> fields = {}) const;
   void warn(std::string_view message, std::initializer_list<LogField> fields = {}) const;
   void error(std::string_view message, std::initializer_list<LogField> fields = {}) const;
 
-  // One line as it would be written, without the text format's time and level prefix.
+  // One line as it would be written, without the text format's time prefix.
   static std::string render(LogFormat format, std::string_view level, std::string_view message,
                             std::initializer_list<LogField> fields);
 

@@ -138,7 +138,8 @@ struct Metrics::State {
   Family<Histogram>& run_duration =
       prometheus::BuildHistogram()
           .Name("tiendo_run_duration_seconds")
-          .Help("How long an evaluation run took (evaluate, record, deliver), by trigger.")
+          .Help("How long an evaluation run took (read the store, evaluate, record the run; "
+                "delivery is apart), by trigger.")
           .Register(events);
   Gauge& last_success = prometheus::BuildGauge()
                             .Name("tiendo_last_successful_run_timestamp_seconds")
@@ -271,10 +272,12 @@ void Metrics::run_finished(std::string_view trigger, std::string_view outcome, d
                            std::chrono::system_clock::time_point finished) {
   state_->runs.Add({{"trigger", text(trigger)}, {"outcome", text(outcome)}}).Increment();
   state_->run_duration.Add({{"trigger", text(trigger)}}, run_buckets()).Observe(duration(seconds));
-  if (outcome == "succeeded") {
-    const std::chrono::duration<double> since_epoch = finished.time_since_epoch();
-    state_->last_success.Set(since_epoch.count());
-  }
+  if (outcome == "succeeded") set_last_success(finished);
+}
+
+void Metrics::set_last_success(std::chrono::system_clock::time_point finished) {
+  const std::chrono::duration<double> since_epoch = finished.time_since_epoch();
+  state_->last_success.Set(since_epoch.count());
 }
 
 void Metrics::set_results(const eval::Results& results) {

@@ -26,6 +26,9 @@ class Metrics {
   // succeeded | failed. A success also sets the last-success time.
   void run_finished(std::string_view trigger, std::string_view outcome, double seconds,
                     std::chrono::system_clock::time_point finished);
+  // When the last successful run finished, as the store says at start (the gauge
+  // would otherwise read 0 after a restart).
+  void set_last_success(std::chrono::system_clock::time_point finished);
   // The latest successful run's results, counted by subject (rule|task) and state.
   void set_results(const eval::Results& results);
   // One delivery attempt; `kind`: email | webhook | alertmanager; `outcome`: delivered |

@@ -480,6 +480,11 @@ void Service::start() {
       if (!q.run()) {
         log_->error("cannot close the interrupted evaluations", {{"error", q.error()->message}});
       }
+      store::Statement last = (*db)->prepare(
+          "SELECT max(finished_at) FROM evaluations WHERE state = 'succeeded'");
+      if (last.step() && !last.column_is_null(0)) {
+        if (const auto at = model::parse_utc(last.column_text(0))) metrics_.set_last_success(*at);
+      }
       // The alert ledger's runs written in steps, cut short the same way.
       if (auto error = alert::fail_runs(**db, std::nullopt,
                                         "interrupted: the service stopped during the run", now)) {

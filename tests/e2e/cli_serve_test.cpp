@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "e2e/run.hpp"
+#include "model/calendar.hpp"
 #include "support/child_process.hpp"
 #include "support/serve_process.hpp"
 
@@ -164,6 +165,17 @@ TEST_F(ServeTest, RunsTheMissedScheduledRunOnceAtStartAndNotAgain) {
   const json runs = body_of(http.get("/api/v1/runs"));
   EXPECT_EQ(runs["runs"].size(), 1u) << runs.dump();
   EXPECT_EQ(again.log().find("queued the run missed"), std::string::npos) << again.log();
+  // The last success is the store's, not forgotten with the process.
+  const httplib::Result scraped = http.get("/metrics");
+  ASSERT_TRUE(scraped);
+  const std::string& metrics = scraped->body;
+  const std::string name = "\ntiendo_last_successful_run_timestamp_seconds ";
+  const auto at = metrics.find(name);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  const double seconds = std::stod(metrics.substr(at + name.size()));
+  const auto finished = model::parse_utc(runs["runs"][0]["finished_at"].get<std::string>());
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_NEAR(seconds, std::chrono::duration<double>(finished->time_since_epoch()).count(), 1.0);
 }
 
 TEST_F(ServeTest, ASecondInstanceOnTheSameDatabaseRefusesToStart) {
@@ -530,6 +542,20 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndWriteNothing) {
                               R"({"matchers": ["rule=x"], "starts_at": "1600-01-01T00:00:00Z", "duration": "1h"})",
                               "application/json"),
                     400);
+  {
+    // The errors name the request's fields, not the command line's options.
+    const json both = body_of(http.post(
+        "/api/v1/silences",
+        R"({"matchers": ["rule=x"], "ends_at": "2030-01-01T00:00:00Z", "duration": "1h"})",
+        "application/json"));
+    EXPECT_EQ(both.value("message", ""), "duration: give exactly one of ends_at and duration")
+        << both.dump();
+    const json late = body_of(http.post(
+        "/api/v1/silences",
+        R"({"matchers": ["rule=x"], "starts_at": "2030-01-02T00:00:00Z", "ends_at": "2030-01-01T00:00:00Z"})",
+        "application/json"));
+    EXPECT_EQ(late.value("message", "").rfind("ends_at: ", 0), 0u) << late.dump();
+  }
   expect_json_error(http.get("/api/v1/nothing"), 404);
   expect_json_error(http.get("/api/v1/alerts?colour=red"), 400);
   expect_json_error(http.get("/api/v1/alerts?limit=0"), 400);
