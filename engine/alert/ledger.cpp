@@ -535,6 +535,19 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
   return record;
 }
 
+// The end of both ways of recording: the reconciliation written, then the commit
+// (unless it is a dry run).
+DbResult<RunRecord> write_and_commit(Database& db, store::Transaction& tx, Reconciled reconciled,
+                                     const model::RuleSet& rules, const eval::Results& results,
+                                     const RecordOptions& options) {
+  auto record = write_reconciled(db, std::move(reconciled), rules, results, options);
+  if (auto* error = std::get_if<DbError>(&record)) return *error;
+  if (options.commit) {
+    if (auto error = tx.commit()) return *error;
+  }
+  return record;
+}
+
 }  // namespace
 
 DbResult<RunRecord> record_run(Database& db, const model::RuleSet& rules,
@@ -553,13 +566,8 @@ DbResult<RunRecord> record_run(Database& db, const model::RuleSet& rules,
   if (auto* error = std::get_if<DbError>(&written)) return *error;
   auto reconciled = load_and_reconcile(db, id, rules, snapshot, results, options);
   if (auto* error = std::get_if<DbError>(&reconciled)) return *error;
-  auto record =
-      write_reconciled(db, std::move(std::get<Reconciled>(reconciled)), rules, results, options);
-  if (auto* error = std::get_if<DbError>(&record)) return *error;
-  if (options.commit) {
-    if (auto error = tx.commit()) return *error;
-  }
-  return record;
+  return write_and_commit(db, tx, std::move(std::get<Reconciled>(reconciled)), rules, results,
+                          options);
 }
 
 DbResult<std::int64_t> begin_run(Database& db, model::Date at, std::string_view now) {
@@ -608,13 +616,8 @@ DbResult<RunRecord> finish_run(Database& db, std::int64_t run_id, const model::R
   if (sqlite3_changes(db.handle()) != 1) {
     return DbError{fmt::format("run {} is not a run in progress", run_id)};
   }
-  auto record =
-      write_reconciled(db, std::move(std::get<Reconciled>(reconciled)), rules, results, options);
-  if (auto* error = std::get_if<DbError>(&record)) return *error;
-  if (options.commit) {
-    if (auto error = tx.commit()) return *error;
-  }
-  return record;
+  return write_and_commit(db, tx, std::move(std::get<Reconciled>(reconciled)), rules, results,
+                          options);
 }
 
 std::optional<DbError> fail_runs(Database& db, std::optional<std::int64_t> run_id,
