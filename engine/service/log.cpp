@@ -42,7 +42,19 @@ std::string Log::render(LogFormat format, std::string_view level, std::string_vi
     line["level"] = level;
     line["msg"] = message;
     for (const LogField& f : fields) {
-      std::visit([&](const auto& v) { line[std::string(f.key)] = v; }, f.value);
+      std::visit(
+          [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, JsonText>) {
+              // Nested when it parses; otherwise kept, as a string.
+              nlohmann::ordered_json nested = nlohmann::ordered_json::parse(v.text, nullptr, false);
+              if (nested.is_discarded()) nested = std::string(v.text);
+              line[std::string(f.key)] = std::move(nested);
+            } else {
+              line[std::string(f.key)] = v;
+            }
+          },
+          f.value);
     }
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
@@ -55,6 +67,8 @@ std::string Log::render(LogFormat format, std::string_view level, std::string_vi
           using T = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<T, std::string_view>) {
             out += text_value(v);
+          } else if constexpr (std::is_same_v<T, JsonText>) {
+            out += v.text;
           } else if constexpr (std::is_same_v<T, bool>) {
             out += v ? "true" : "false";
           } else if constexpr (std::is_same_v<T, double>) {

@@ -20,7 +20,12 @@ namespace tiendo::service {
 
 enum class LogFormat { text, json };
 
-using LogValue = std::variant<std::string_view, std::int64_t, double, bool>;
+// A value that is JSON text already (a run's summary): nested as it is in a JSON line,
+// written as it is in a text one.
+struct JsonText {
+  std::string_view text;
+};
+using LogValue = std::variant<std::string_view, std::int64_t, double, bool, JsonText>;
 struct LogField {
   std::string_view key;
   LogValue value;
@@ -32,6 +37,7 @@ struct LogField {
   LogField(std::string_view k, std::size_t v) : key(k), value(static_cast<std::int64_t>(v)) {}
   LogField(std::string_view k, double v) : key(k), value(v) {}
   LogField(std::string_view k, bool v) : key(k), value(v) {}
+  LogField(std::string_view k, JsonText v) : key(k), value(v) {}
 };
 
 class Log {

@@ -337,7 +337,7 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
                                         {"error", error}, {"seconds", seconds}});
     } else {
       log_->info("evaluation finished", {{"id", request.id}, {"trigger", request.trigger},
-                                         {"summary", summary}, {"seconds", seconds}});
+                                         {"summary", JsonText{summary}}, {"seconds", seconds}});
     }
   };
 

@@ -317,6 +317,7 @@ TEST_F(ServeTest, TokensAreCheckedWithScopesAndNeverLogged) {
   // Every request is a JSON line with method, path, status, duration and token id,
   // written once the answer is sent.
   ASSERT_TRUE(serve.wait_for_log("\"path\":\"/\",\"status\":401", 5s)) << serve.log();
+  ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s)) << serve.log();
   std::string log = serve.log();
   log.erase(log.rfind('\n') + 1);  // a line still being written is not read
 
@@ -327,6 +328,11 @@ TEST_F(ServeTest, TokensAreCheckedWithScopesAndNeverLogged) {
   for (std::string line; std::getline(lines, line);) {
     const json entry = json::parse(line, nullptr, false);
     ASSERT_TRUE(entry.is_object()) << "not a JSON line: " << line;
+    if (entry.value("msg", "") == "evaluation finished") {
+      // The run's summary is nested JSON, not a string holding JSON.
+      ASSERT_TRUE(entry["summary"].is_object()) << line;
+      EXPECT_GT(entry["summary"].value("results", 0), 0) << line;
+    }
     if (entry.value("msg", "") != "request") continue;
     ++requests;
     for (const char* key : {"method", "path", "status", "duration_ms", "token"}) {
