@@ -73,21 +73,14 @@ int silence_list(const SilenceOptions& o) {
     if (s.expired_at) return "expired " + *s.expired_at;
     return std::string(alert::silence_status(s, now));
   };
-  const auto& list = std::get<std::vector<alert::Silence>>(silences);
+  // Without --all, the silences in effect or still to come, in both formats.
+  std::vector<alert::Silence> list;
+  for (alert::Silence& s : std::get<std::vector<alert::Silence>>(silences)) {
+    if (o.all || s.ends_at > now) list.push_back(std::move(s));
+  }
   if (o.format == "json") {
     nlohmann::json out = nlohmann::json::array();
-    for (const alert::Silence& s : list) {
-      nlohmann::json matchers = nlohmann::json::array();
-      for (const auto& m : s.matchers) matchers.push_back(alert::to_string(m));
-      out.push_back({{"id", s.id},
-                     {"matchers", matchers},
-                     {"starts_at", s.starts_at},
-                     {"ends_at", s.ends_at},
-                     {"author", s.author},
-                     {"comment", s.comment},
-                     {"created_at", s.created_at},
-                     {"status", status(s)}});
-    }
+    for (const alert::Silence& s : list) out.push_back(alert::silence_json(s, now));
     std::puts(out.dump(2).c_str());
     return 0;
   }
@@ -97,7 +90,6 @@ int silence_list(const SilenceOptions& o) {
     std::string matchers;
     for (const auto& m : s.matchers)
       matchers += (matchers.empty() ? "" : ",") + alert::to_string(m);
-    if (!o.all && s.ends_at <= now) continue;
     rows.push_back(
         {std::to_string(s.id), status(s), matchers, s.starts_at, s.ends_at, s.author, s.comment});
   }

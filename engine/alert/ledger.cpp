@@ -154,6 +154,20 @@ std::string_view silence_status(const Silence& silence, std::string_view now) {
   return "active";
 }
 
+Json silence_json(const Silence& s, std::string_view now) {
+  Json matchers = Json::array();
+  for (const Matcher& m : s.matchers) matchers.push_back(to_string(m));
+  return {{"id", s.id},
+          {"matchers", matchers},
+          {"starts_at", s.starts_at},
+          {"ends_at", s.ends_at},
+          {"author", s.author},
+          {"comment", s.comment},
+          {"created_at", s.created_at},
+          {"expired_at", s.expired_at ? Json(*s.expired_at) : Json()},
+          {"status", silence_status(s, now)}};
+}
+
 DbResult<std::int64_t> add_silence(Database& db, const Silence& silence) {
   store::Transaction tx(db);
   if (tx.error()) return *tx.error();
@@ -270,6 +284,13 @@ std::vector<OutboxMessage> messages_of(const model::RuleSet& rules, const Reconc
 
 namespace {
 
+DbError rewind_refused(model::Date last, model::Date at) {
+  return DbError{fmt::format(
+      "the alerts were last evaluated at {}; a run at {} would rewind them (use `tiendo "
+      "eval` or `tiendo backtest` to look at earlier dates)",
+      model::to_string(last), model::to_string(at))};
+}
+
 // A run at `at` would rewind the alerts when an open one was last evaluated later. The
 // cheap early check; load_and_reconcile checks the loaded alerts again.
 std::optional<DbError> rewind_error(Database& db, model::Date at) {
@@ -280,10 +301,7 @@ std::optional<DbError> rewind_error(Database& db, model::Date at) {
   const auto last = model::parse_iso_date(q.column_text(0));
   if (!last) return DbError{"an alert in the store has a malformed evaluation date"};
   if (*last <= at) return std::nullopt;
-  return DbError{fmt::format(
-      "the alerts were last evaluated at {}; a run at {} would rewind them (use `tiendo "
-      "eval` or `tiendo backtest` to look at earlier dates)",
-      model::to_string(*last), model::to_string(at))};
+  return rewind_refused(*last, at);
 }
 
 DbResult<std::int64_t> insert_run(Database& db, model::Date at, std::string_view now,
@@ -390,10 +408,7 @@ DbResult<Reconciled> load_and_reconcile(Database& db, std::int64_t run_id,
   if (auto* error = std::get_if<DbError>(&previous)) return *error;
   for (const AlertRecord& a : std::get<std::vector<AlertRecord>>(previous)) {
     if (a.evaluated > results.at) {
-      return DbError{fmt::format(
-          "the alerts were last evaluated at {}; a run at {} would rewind them (use `tiendo "
-          "eval` or `tiendo backtest` to look at earlier dates)",
-          model::to_string(a.evaluated), model::to_string(results.at))};
+      return rewind_refused(a.evaluated, results.at);
     }
   }
   auto silences = load_silences(db, /*include_expired=*/false);

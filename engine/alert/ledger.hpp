@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,10 @@ std::optional<Silence> make_silence(const SilenceRequest& request, std::string_v
                                     std::string& error);
 // active | pending | ended | expired, at `now`.
 std::string_view silence_status(const Silence& silence, std::string_view now);
+// A silence as the API and `tiendo silence list --format json` show it: id, matchers (as
+// written), starts_at, ends_at, author, comment, created_at, expired_at (or null) and
+// its status at `now`.
+nlohmann::json silence_json(const Silence& silence, std::string_view now);
 
 store::DbResult<std::int64_t> add_silence(store::Database& db, const Silence& silence);
 store::DbResult<std::vector<Silence>> load_silences(store::Database& db, bool include_expired);

@@ -705,6 +705,13 @@ std::optional<RuleState> parse_rule_state(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<TaskState> parse_task_state(std::string_view text) {
+  for (int i = 0; i <= static_cast<int>(TaskState::on_track); ++i) {
+    if (to_string(static_cast<TaskState>(i)) == text) return static_cast<TaskState>(i);
+  }
+  return std::nullopt;
+}
+
 int badness(TaskState state) {
   switch (state) {
     case TaskState::cancelled:

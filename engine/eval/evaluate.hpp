@@ -35,6 +35,7 @@ enum class TaskState { done, done_late, cancelled, overdue, blocked, at_risk, on
 std::string_view to_string(RuleState state);
 std::string_view to_string(TaskState state);
 std::optional<RuleState> parse_rule_state(std::string_view text);
+std::optional<TaskState> parse_task_state(std::string_view text);
 
 // An observation the value was computed from.
 struct UsedPoint {

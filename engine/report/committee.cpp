@@ -648,10 +648,6 @@ std::string progress_bar(double fraction, Tone t) {
       kWidth, kTrack, filled, tone_colour(t), format_percent(fraction));
 }
 
-std::string html_badge(std::string_view name, Tone t) {
-  return fmt::format("<span class=\"badge {}\">{}</span>", tone_class(t), html_escape(name));
-}
-
 std::string html_state_cell(const Row& row) {
   std::string cell = html_badge(state_name(row.result->state), tone(row.result->state));
   if (!row.reason.empty()) {
@@ -774,6 +770,10 @@ std::string roman(int number) {
     }
   }
   return out;
+}
+
+std::string html_badge(std::string_view name, Tone t) {
+  return fmt::format("<span class=\"badge {}\">{}</span>", tone_class(t), html_escape(name));
 }
 
 std::string html_escape(std::string_view text) {

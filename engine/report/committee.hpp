@@ -52,6 +52,8 @@ std::string roman(int number);
 
 // & < > " ' as character references.
 std::string html_escape(std::string_view text);
+// `name` in a badge of its tone's colour: <span class="badge TONE">NAME</span>.
+std::string html_badge(std::string_view name, Tone tone);
 // One CSV field, quoted (RFC 4180) when it holds a comma, a quote, CR or LF.
 std::string csv_field(std::string_view text);
 

@@ -166,20 +166,6 @@ ApiResponse db_failure(const store::DbError& error) {
   return r;
 }
 
-json silence_json(const alert::Silence& s, std::string_view now) {
-  json matchers = json::array();
-  for (const auto& m : s.matchers) matchers.push_back(alert::to_string(m));
-  return {{"id", s.id},
-          {"matchers", matchers},
-          {"starts_at", s.starts_at},
-          {"ends_at", s.ends_at},
-          {"author", s.author},
-          {"comment", s.comment},
-          {"created_at", s.created_at},
-          {"expired_at", s.expired_at ? json(*s.expired_at) : json()},
-          {"status", alert::silence_status(s, now)}};
-}
-
 json evaluation_json(const EvaluationRecord& e) {
   const auto text_or_null = [](const std::string& s) { return s.empty() ? json() : json(s); };
   json summary = e.summary.empty() ? json() : json::parse(e.summary, nullptr, false);
@@ -525,15 +511,8 @@ ApiResponse Api::results(const ApiRequest& request) {
     return error_response(400, fmt::format("rule: no rule '{}' in the rule set", rule));
   }
   const std::string state = q.get("state");
-  if (!state.empty()) {
-    bool known = false;
-    for (int s = 0; s <= static_cast<int>(eval::RuleState::error) && !known; ++s) {
-      known = eval::to_string(static_cast<eval::RuleState>(s)) == state;
-    }
-    for (int s = 0; s <= static_cast<int>(eval::TaskState::on_track) && !known; ++s) {
-      known = eval::to_string(static_cast<eval::TaskState>(s)) == state;
-    }
-    if (!known) return error_response(400, fmt::format("state: '{}' is not a rule or task state", state));
+  if (!state.empty() && !eval::parse_rule_state(state) && !eval::parse_task_state(state)) {
+    return error_response(400, fmt::format("state: '{}' is not a rule or task state", state));
   }
   auto found = evaluation_at(at);
   if (auto* failure = std::get_if<ApiResponse>(&found)) return std::move(*failure);
@@ -710,7 +689,7 @@ ApiResponse Api::silences_get(const ApiRequest& request) {
   json list = json::array();
   for (const alert::Silence& s : std::get<std::vector<alert::Silence>>(silences)) {
     if (all != "true" && s.ends_at <= now) continue;
-    list.push_back(silence_json(s, now));
+    list.push_back(alert::silence_json(s, now));
   }
   return json_response(200, {{"silences", list}});
 }
@@ -764,7 +743,7 @@ ApiResponse Api::silences_post(const ApiRequest& request, const RequestFacts& fa
   alert::Silence stored = *silence;
   stored.id = std::get<std::int64_t>(id);
   service_.log().info("silence added", {{"id", stored.id}, {"token", facts.token_id}, {"ends_at", stored.ends_at}});
-  ApiResponse r = json_response(201, silence_json(stored, now));
+  ApiResponse r = json_response(201, alert::silence_json(stored, now));
   r.headers.emplace_back("Location", fmt::format("/api/v1/silences/{}", stored.id));
   return r;
 }

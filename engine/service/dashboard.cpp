@@ -113,28 +113,19 @@ std::string_view severity_name(model::Severity severity) {
   return "Không";
 }
 
-std::optional<TaskState> parse_task_state(std::string_view text) {
-  for (int i = 0; i < kTaskStates; ++i) {
-    if (eval::to_string(static_cast<TaskState>(i)) == text) return static_cast<TaskState>(i);
-  }
-  return std::nullopt;
-}
+using report::html_badge;
 
-std::string badge(std::string_view text, Tone t) {
-  return fmt::format("<span class=\"badge {}\">{}</span>", tone_class(t), html_escape(text));
-}
-
-std::string badge(RuleState state) { return badge(report::state_name(state), tone(state)); }
-std::string badge(TaskState state) { return badge(report::state_name(state), tone(state)); }
+std::string badge(RuleState state) { return html_badge(report::state_name(state), tone(state)); }
+std::string badge(TaskState state) { return html_badge(report::state_name(state), tone(state)); }
 
 // An alert's state is the evaluator's state name, of a rule or of a task.
 std::string alert_state_badge(const alert::AlertRecord& a) {
   if (a.subject == alert::Subject::task) {
-    if (const auto state = parse_task_state(a.state)) return badge(*state);
+    if (const auto state = eval::parse_task_state(a.state)) return badge(*state);
   } else if (const auto state = eval::parse_rule_state(a.state)) {
     return badge(*state);
   }
-  return badge(a.state, Tone::grey);
+  return html_badge(a.state, Tone::grey);
 }
 
 std::string or_dash(std::string_view text) {
@@ -491,7 +482,7 @@ class Page {
       const alert::AlertRecord& a = *rows[i];
       out_ += fmt::format(
           "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"date\">{}</td></tr>\n",
-          alert_title(a), alert_unit(a.unit), badge(severity_name(a.severity), tone(a.severity)),
+          alert_title(a), alert_unit(a.unit), html_badge(severity_name(a.severity), tone(a.severity)),
           alert_state_badge(a), format_date(a.since));
     }
     out_ += "</tbody>\n</table>\n</section>\n";

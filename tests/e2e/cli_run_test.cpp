@@ -120,7 +120,10 @@ TEST_F(CliRun, SilencesAreAddedListedAppliedAndExpired) {
   EXPECT_EQ(nlohmann::json::parse(tiendo("silence list --format json").out).size(), 0u);
   const auto all = nlohmann::json::parse(tiendo("silence list --all --format json").out);
   ASSERT_EQ(all.size(), 1u);
-  EXPECT_NE(all[0]["status"].get<std::string>().find("expired"), std::string::npos);
+  // The same fields as GET /api/v1/silences.
+  EXPECT_EQ(all[0]["status"], "expired");
+  EXPECT_TRUE(all[0]["expired_at"].is_string()) << all[0].dump();
+  EXPECT_EQ(all[0]["id"], 1);
 
   const RunResult loud = run("--at 2022-09-30 --dry-run");
   EXPECT_NE(loud.out.find("Tỷ lệ hồ sơ thủ tục hành chính xử lý trực tuyến đạt 50%"),

@@ -1659,5 +1659,22 @@ task q_late { part_of Q  due 2022-08-31 }
   EXPECT_EQ(*q->state, TaskState::overdue);
 }
 
+// State names read back as the states they name (the store and the API keep the names),
+// and nothing else reads as a state.
+TEST(EvalStateNames, ParseBackEveryState) {
+  for (int i = 0; i <= static_cast<int>(RuleState::error); ++i) {
+    const auto state = static_cast<RuleState>(i);
+    EXPECT_EQ(parse_rule_state(to_string(state)), state) << to_string(state);
+  }
+  for (int i = 0; i <= static_cast<int>(TaskState::on_track); ++i) {
+    const auto state = static_cast<TaskState>(i);
+    EXPECT_EQ(parse_task_state(to_string(state)), state) << to_string(state);
+  }
+  EXPECT_FALSE(parse_rule_state("overdue"));
+  EXPECT_FALSE(parse_task_state("missed"));
+  EXPECT_FALSE(parse_task_state(""));
+  EXPECT_FALSE(parse_task_state("Overdue"));
+}
+
 }  // namespace
 }  // namespace tiendo::eval

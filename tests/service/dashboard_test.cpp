@@ -22,7 +22,7 @@
 #include "store/database.hpp"
 #include "store/ingest.hpp"
 #include "store/snapshot.hpp"
-#include "support/example_data.hpp"
+#include "support/example_suite.hpp"
 
 namespace tiendo::service {
 namespace {
@@ -31,8 +31,6 @@ using namespace std::chrono_literals;
 
 const std::string kSourceDir = TIENDO_SOURCE_DIR;
 constexpr std::string_view kGeneratedAt = "2022-09-30T20:15:00Z";
-
-using Example = testing::ExampleEvaluation;
 
 std::size_t count(std::string_view text, std::string_view part) {
   std::size_t n = 0;
@@ -59,28 +57,8 @@ void expect_self_contained(const std::string& page) {
   }
 }
 
-class ExampleDashboard : public ::testing::Test {
+class ExampleDashboard : public testing::ExampleSuite {
  protected:
-  static void SetUpTestSuite() {
-    std::string error;
-    example_ = testing::evaluate_example("2022-09-30", error).release();
-    if (!example_) load_error_ = new std::string(error);
-  }
-  static void TearDownTestSuite() {
-    delete example_;
-    example_ = nullptr;
-    delete load_error_;
-    load_error_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(example_, nullptr) << "the example does not load: "
-                                 << (load_error_ ? *load_error_ : "");
-  }
-
-  const model::RuleSet& rules() const { return example_->rules; }
-  const store::Snapshot& snapshot() const { return example_->snapshot; }
-  const eval::Results& results() const { return example_->results; }
-
   DashboardData data() const {
     DashboardData d;
     d.rules = &rules();
@@ -111,12 +89,7 @@ class ExampleDashboard : public ::testing::Test {
     return alerts;
   }
 
-  static Example* example_;
-  static std::string* load_error_;
 };
-
-Example* ExampleDashboard::example_ = nullptr;
-std::string* ExampleDashboard::load_error_ = nullptr;
 
 TEST_F(ExampleDashboard, IsAVietnamesePageWithEverySection) {
   const std::string page = render_dashboard(data());

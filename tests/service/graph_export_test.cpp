@@ -27,7 +27,7 @@
 #include "store/database.hpp"
 #include "store/ingest.hpp"
 #include "store/snapshot.hpp"
-#include "support/example_data.hpp"
+#include "support/example_suite.hpp"
 #include "support/temp_dir.hpp"
 
 namespace tiendo::service {
@@ -39,29 +39,8 @@ const std::string kSourceDir = TIENDO_SOURCE_DIR;
 // Generous: the machines that run the tests are sometimes very busy.
 constexpr auto kDotTimeout = 60'000ms;
 
-// The example rule set, its data and its results, loaded once for the whole suite.
-using Example = testing::ExampleEvaluation;
-
-class ExampleGraph : public ::testing::Test {
+class ExampleGraph : public testing::ExampleSuite {
  protected:
-  static void SetUpTestSuite() {
-    std::string error;
-    example_ = testing::evaluate_example("2022-09-30", error).release();
-    if (!example_) load_error_ = new std::string(error);
-  }
-  static void TearDownTestSuite() {
-    delete example_;
-    example_ = nullptr;
-    delete load_error_;
-    load_error_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_NE(example_, nullptr) << "the example does not load: "
-                                 << (load_error_ ? *load_error_ : "");
-  }
-  const model::RuleSet& rules() const { return example_->rules; }
-  const eval::Results& results() const { return example_->results; }
-
   // Edges the model declares, by kind.
   std::map<std::string, std::size_t> declared_edges() const {
     std::map<std::string, std::size_t> counts;
@@ -73,12 +52,7 @@ class ExampleGraph : public ::testing::Test {
     return counts;
   }
 
-  static Example* example_;
-  static std::string* load_error_;
 };
-
-Example* ExampleGraph::example_ = nullptr;
-std::string* ExampleGraph::load_error_ = nullptr;
 
 bool dot_installed() { return std::filesystem::exists("/usr/bin/dot"); }
 
