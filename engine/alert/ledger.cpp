@@ -62,12 +62,14 @@ std::optional<DbError> run(Statement& statement) {
 
 }  // namespace
 
-DbResult<std::vector<AlertRecord>> load_alerts(Database& db, bool open_only) {
-  Statement q = db.prepare(std::string(R"sql(
-SELECT fingerprint, subject, name, ifnull(unit, ''), state, severity, lifecycle, since,
-  firing_since, last_notified, ifnull(evaluated, since)
-FROM alerts)sql") + (open_only ? " WHERE lifecycle != 'resolved'" : "") +
-                           " ORDER BY fingerprint");
+namespace {
+
+constexpr std::string_view kAlertColumns =
+    "fingerprint, subject, name, ifnull(unit, ''), state, severity, lifecycle, since, "
+    "firing_since, last_notified, ifnull(evaluated, since)";
+
+// The alerts a query on kAlertColumns gives.
+DbResult<std::vector<AlertRecord>> alerts_of(Statement& q) {
   std::vector<AlertRecord> out;
   while (q.step()) {
     AlertRecord a;
@@ -94,6 +96,64 @@ FROM alerts)sql") + (open_only ? " WHERE lifecycle != 'resolved'" : "") +
   }
   if (q.error()) return *q.error();
   return out;
+}
+
+}  // namespace
+
+DbResult<std::vector<AlertRecord>> load_alerts(Database& db, bool open_only) {
+  Statement q = db.prepare(fmt::format("SELECT {} FROM alerts{} ORDER BY fingerprint",
+                                       kAlertColumns,
+                                       open_only ? " WHERE lifecycle != 'resolved'" : ""));
+  return alerts_of(q);
+}
+
+DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query) {
+  // `!= 'resolved'` (pending or firing) as the open alerts' index says it, and the order
+  // as the indexes of migration 4 keep it, so that a page is read, not sorted.
+  std::string where = "WHERE 1";
+  std::vector<std::string> binds;
+  switch (query.set) {
+    case AlertQuery::Set::open:
+      where += " AND lifecycle != 'resolved'";
+      break;
+    case AlertQuery::Set::all:
+      break;
+    default:
+      where += " AND lifecycle = ?";
+      binds.emplace_back(query.set == AlertQuery::Set::pending  ? "pending"
+                         : query.set == AlertQuery::Set::firing ? "firing"
+                                                                : "resolved");
+  }
+  if (query.severity) {
+    where += " AND severity = ?";
+    binds.emplace_back(model::to_string(*query.severity));
+  }
+  if (!query.rule.empty()) {
+    where += " AND subject = 'rule' AND name = ?";
+    binds.push_back(query.rule);
+  }
+  if (!query.unit.empty()) {
+    where += " AND unit = ?";
+    binds.push_back(query.unit);
+  }
+  Statement count = db.prepare("SELECT count(*) FROM alerts " + where);
+  Statement rows = db.prepare(fmt::format(
+      "SELECT {} FROM alerts {} ORDER BY (CASE severity WHEN 'critical' THEN 0 WHEN 'warning' "
+      "THEN 1 ELSE 2 END), since, fingerprint LIMIT ? OFFSET ?",
+      kAlertColumns, where));
+  for (std::size_t i = 0; i < binds.size(); ++i) {
+    count.bind(static_cast<int>(i + 1), binds[i]);
+    rows.bind(static_cast<int>(i + 1), binds[i]);
+  }
+  rows.bind(static_cast<int>(binds.size() + 1), static_cast<std::int64_t>(query.limit));
+  rows.bind(static_cast<int>(binds.size() + 2), static_cast<std::int64_t>(query.offset));
+  AlertPage page;
+  if (!count.step()) return count.error().value_or(DbError{"cannot count the alerts"});
+  page.total = count.column_int(0);
+  auto alerts = alerts_of(rows);
+  if (auto* error = std::get_if<DbError>(&alerts)) return *error;
+  page.alerts = std::move(std::get<std::vector<AlertRecord>>(alerts));
+  return page;
 }
 
 std::optional<Silence> make_silence(const SilenceRequest& request, std::string_view now,

@@ -17,6 +17,23 @@ namespace tiendo::alert {
 
 store::DbResult<std::vector<AlertRecord>> load_alerts(store::Database& db, bool open_only);
 
+// A page of alerts in the order the committee reads them: the most severe first, then
+// the oldest (then by fingerprint), which the store keeps in indexes.
+struct AlertQuery {
+  enum class Set { open, pending, firing, resolved, all };
+  Set set = Set::open;  // open: pending and firing
+  std::optional<model::Severity> severity;
+  std::string rule;  // one rule's alerts; empty: every rule and task
+  std::string unit;  // one unit's alerts
+  std::size_t offset = 0;
+  std::size_t limit = 100;
+};
+struct AlertPage {
+  std::vector<AlertRecord> alerts;
+  std::int64_t total = 0;  // every alert of the query, the page aside
+};
+store::DbResult<AlertPage> list_alerts(store::Database& db, const AlertQuery& query);
+
 // A silence as a person asks for it (the command line's options, the API's JSON).
 struct SilenceRequest {
   std::vector<std::string> matchers;  // "rule=x", "unit!=y", …; at least one

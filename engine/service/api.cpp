@@ -541,67 +541,61 @@ ApiResponse Api::alerts(const ApiRequest& request) {
   const auto offset = q.number("offset", 0, 0, static_cast<std::size_t>(1) << 40, error);
   const auto limit = q.number("limit", 100, 1, 10000, error);
   if (!offset || !limit) return error_response(400, error);
+  alert::AlertQuery query;
+  query.offset = *offset;
+  query.limit = *limit;
   // By default the open alerts (pending and firing), as the committee wants them.
   const std::string lifecycle = q.has("lifecycle") ? q.get("lifecycle") : "open";
-  if (lifecycle != "open" && lifecycle != "pending" && lifecycle != "firing" &&
-      lifecycle != "resolved" && lifecycle != "all") {
+  using Set = alert::AlertQuery::Set;
+  static const std::pair<std::string_view, Set> kSets[] = {{"open", Set::open},
+                                                           {"pending", Set::pending},
+                                                           {"firing", Set::firing},
+                                                           {"resolved", Set::resolved},
+                                                           {"all", Set::all}};
+  const auto set = std::find_if(std::begin(kSets), std::end(kSets),
+                                [&](const auto& entry) { return entry.first == lifecycle; });
+  if (set == std::end(kSets)) {
     return error_response(400, fmt::format("lifecycle: '{}' is not open, pending, firing, resolved "
                                            "or all",
                                            lifecycle));
   }
-  const std::string severity = q.get("severity");
-  if (!severity.empty() && severity != "info" && severity != "warning" && severity != "critical") {
-    return error_response(400, fmt::format("severity: '{}' is not info, warning or critical", severity));
+  query.set = set->second;
+  if (const std::string severity = q.get("severity"); !severity.empty()) {
+    for (model::Severity s : {model::Severity::info, model::Severity::warning, model::Severity::critical}) {
+      if (model::to_string(s) == severity) query.severity = s;
+    }
+    if (!query.severity) {
+      return error_response(400, fmt::format("severity: '{}' is not info, warning or critical", severity));
+    }
   }
-  std::string where = "WHERE 1";
-  std::vector<std::string> binds;
-  // `!= 'resolved'` (the same as pending or firing) as the open alerts' index says it,
-  // so that a page is read from it in order.
-  if (lifecycle == "open") where += " AND lifecycle != 'resolved'";
-  else if (lifecycle != "all") where += " AND lifecycle = ?", binds.push_back(lifecycle);
-  for (const char* field : {"severity", "rule", "unit"}) {
-    const std::string value = q.get(field);
-    if (value.empty()) continue;
-    where += std::string(" AND ") + (std::string_view(field) == "rule" ? "subject = 'rule' AND name" : field) + " = ?";
-    binds.push_back(value);
-  }
+  query.rule = q.get("rule");
+  query.unit = q.get("unit");
   auto lease = service_.pool().acquire();
   if (auto* failure = std::get_if<store::DbError>(&lease)) return db_failure(*failure);
-  store::Database& db = *std::get<ConnectionPool::Lease>(lease);
-  store::Statement count = db.prepare("SELECT count(*) FROM alerts " + where);
-  store::Statement rows = db.prepare(
-      "SELECT fingerprint, subject, name, unit, state, severity, lifecycle, since, firing_since, "
-      "last_notified, evaluated FROM alerts " + where +
-      " ORDER BY (CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END), since, "
-      "fingerprint LIMIT ? OFFSET ?");
-  for (std::size_t i = 0; i < binds.size(); ++i) {
-    count.bind(static_cast<int>(i + 1), binds[i]);
-    rows.bind(static_cast<int>(i + 1), binds[i]);
-  }
-  rows.bind(static_cast<int>(binds.size() + 1), static_cast<std::int64_t>(*limit));
-  rows.bind(static_cast<int>(binds.size() + 2), static_cast<std::int64_t>(*offset));
-  const std::int64_t total = count.step() ? count.column_int(0) : 0;
-  if (count.error()) return db_failure(*count.error());
-  json list = json::array();
-  // Tasks have no unit; the store keeps '' there.
-  const auto nullable = [&](int column) {
-    return rows.column_is_null(column) || rows.column_view(column).empty() ? json() : json(rows.column_text(column));
+  auto page = alert::list_alerts(*std::get<ConnectionPool::Lease>(lease), query);
+  if (auto* failure = std::get_if<store::DbError>(&page)) return db_failure(*failure);
+  const auto date_or_null = [](const std::optional<model::Date>& d) {
+    return d ? json(model::to_string(*d)) : json();
   };
-  while (rows.step()) {
-    list.push_back({{"fingerprint", rows.column_text(0)},
-                    {"subject", rows.column_text(1)},
-                    {"name", rows.column_text(2)},
-                    {"unit", nullable(3)},
-                    {"state", rows.column_text(4)},
-                    {"severity", rows.column_text(5)},
-                    {"lifecycle", rows.column_text(6)},
-                    {"since", rows.column_text(7)},
-                    {"firing_since", nullable(8)},
-                    {"last_notified", nullable(9)},
-                    {"evaluated", nullable(10)}});
+  json list = json::array();
+  for (const alert::AlertRecord& a : std::get<alert::AlertPage>(page).alerts) {
+    list.push_back({{"fingerprint", a.fingerprint},
+                    {"subject", alert::to_string(a.subject)},
+                    {"name", a.name},
+                    // Tasks have no unit; the store keeps '' there.
+                    {"unit", a.unit.empty() ? json() : json(a.unit)},
+                    {"state", a.state},
+                    {"severity", model::to_string(a.severity)},
+                    {"lifecycle", alert::to_string(a.lifecycle)},
+                    {"since", model::to_string(a.since)},
+                    {"firing_since", date_or_null(a.firing_since)},
+                    {"last_notified", date_or_null(a.last_notified)},
+                    {"evaluated", model::to_string(a.evaluated)}});
   }
-  if (rows.error()) return db_failure(*rows.error());
-  return json_response(200, {{"alerts", list}, {"total", total}, {"offset", *offset}, {"limit", *limit}});
+  return json_response(200, {{"alerts", list},
+                             {"total", std::get<alert::AlertPage>(page).total},
+                             {"offset", *offset},
+                             {"limit", *limit}});
 }
 
 ApiResponse Api::graph(const ApiRequest& request) {
@@ -650,15 +644,17 @@ ApiResponse Api::dashboard(const ApiRequest& request) {
   if (latest && latest->rules != rules) latest.reset();
   auto lease = service_.pool().acquire();
   if (auto* error = std::get_if<store::DbError>(&lease)) return db_failure(*error);
-  auto alerts = alert::load_alerts(*std::get<ConnectionPool::Lease>(lease), /*open_only=*/true);
-  if (auto* error = std::get_if<store::DbError>(&alerts)) return db_failure(*error);
+  alert::AlertQuery query;
+  query.set = alert::AlertQuery::Set::firing;
+  query.limit = kDashboardAlerts;
+  auto firing = alert::list_alerts(*std::get<ConnectionPool::Lease>(lease), query);
+  if (auto* error = std::get_if<store::DbError>(&firing)) return db_failure(*error);
   DashboardData data;
   data.rules = &rules->rules;
   data.snapshot = latest ? &latest->snapshot : nullptr;
   data.results = latest ? &latest->results : nullptr;
-  for (alert::AlertRecord& a : std::get<std::vector<alert::AlertRecord>>(alerts)) {
-    if (a.lifecycle == alert::Lifecycle::firing) data.alerts.push_back(std::move(a));
-  }
+  data.alerts = std::move(std::get<alert::AlertPage>(firing).alerts);
+  data.alerts_total = static_cast<std::size_t>(std::get<alert::AlertPage>(firing).total);
   data.generated_at = now_text();
   data.graph_svg = graph_svg(rules, latest.get());
   ApiResponse r;

@@ -31,7 +31,6 @@ constexpr std::string_view kNoValue = "—";
 // A page with 10 000 rules × 1 000 units must still open in a browser: each table shows
 // this many rows at most, the most urgent first, and says how many it left out.
 constexpr std::size_t kMaxRuleRows = 500;
-constexpr std::size_t kMaxAlertRows = 500;
 constexpr std::size_t kMaxTaskRows = 500;
 // Items of the plan list (plans and tasks) before it stops.
 constexpr std::size_t kMaxListItems = 2000;
@@ -277,7 +276,7 @@ class Page {
     }
     out_ += "</ul>\n";
     out_ += fmt::format("<p class=\"muted\">Cảnh báo đang kích hoạt: <b>{}</b></p>\n",
-                        count_text(data_.alerts.size()));
+                        count_text(firing_total()));
     out_ += "</section>\n";
   }
 
@@ -458,28 +457,23 @@ class Page {
     return cell + "<code>" + html_escape(a.name) + "</code>";
   }
 
+  // Every firing alert, those not listed included.
+  std::size_t firing_total() const { return std::max(data_.alerts_total, data_.alerts.size()); }
+
   void alerts() {
     out_ += "<section id=\"canh-bao\">\n<h2>Cảnh báo đang kích hoạt</h2>\n";
     if (data_.alerts.empty()) {
       out_ += "<p class=\"empty\">Không có cảnh báo nào đang kích hoạt.</p>\n</section>\n";
       return;
     }
-    std::vector<const alert::AlertRecord*> rows;
-    rows.reserve(data_.alerts.size());
-    for (const alert::AlertRecord& a : data_.alerts) rows.push_back(&a);
-    const auto order = [](const alert::AlertRecord* a, const alert::AlertRecord* b) {
-      return std::tuple(rank(a->severity), a->since, a->name, a->unit) <
-             std::tuple(rank(b->severity), b->since, b->name, b->unit);
-    };
-    const std::size_t shown = std::min(rows.size(), kMaxAlertRows);
-    std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(shown), rows.end(),
-                      order);
-    out_ += left_out_note(shown, rows.size(), "nghiêm trọng nhất và lâu nhất trước");
+    // In the store's order (alert::list_alerts), which is the one the note names.
+    const std::size_t shown = std::min(data_.alerts.size(), kDashboardAlerts);
+    out_ += left_out_note(shown, firing_total(), "nghiêm trọng nhất và lâu nhất trước");
     out_ +=
         "<table class=\"alerts\">\n<thead><tr><th>Cảnh báo</th><th>Đơn vị</th><th>Mức độ</th>"
         "<th>Trạng thái</th><th>Từ ngày</th></tr></thead>\n<tbody>\n";
     for (std::size_t i = 0; i < shown; ++i) {
-      const alert::AlertRecord& a = *rows[i];
+      const alert::AlertRecord& a = data_.alerts[i];
       out_ += fmt::format(
           "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"date\">{}</td></tr>\n",
           alert_title(a), alert_unit(a.unit), html_badge(severity_name(a.severity), tone(a.severity)),

@@ -13,11 +13,17 @@
 
 namespace tiendo::service {
 
+// The firing alerts the page lists at most.
+constexpr std::size_t kDashboardAlerts = 500;
+
 struct DashboardData {
   const model::RuleSet* rules = nullptr;
   const store::Snapshot* snapshot = nullptr;  // the snapshot the results were evaluated on
   const eval::Results* results = nullptr;     // null: no evaluation yet
-  std::vector<alert::AlertRecord> alerts;     // the firing ones
+  // The firing alerts, most severe first as alert::list_alerts gives them, at most
+  // kDashboardAlerts of them; `alerts_total` counts them all.
+  std::vector<alert::AlertRecord> alerts;
+  std::size_t alerts_total = 0;
   std::string generated_at;                   // UTC time stamp
   std::optional<std::string> graph_svg;       // from render_svg; none: a nested list instead
 };

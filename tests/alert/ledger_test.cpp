@@ -6,9 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "../e2e/run.hpp"
@@ -157,6 +159,65 @@ TEST_F(LedgerSteps, ARewindIsRefusedBeforeAnythingIsWritten) {
                        "updated_run != " + std::to_string(id)),
             0);
   EXPECT_TRUE(std::get<RunRecord>(again).output.transitions.empty());
+}
+
+// The listing the API and the dashboard read: most severe first, then oldest, then by
+// fingerprint; filtered by lifecycle, severity, rule and unit; paged, with the total.
+TEST_F(LedgerSteps, AlertsAreListedMostSevereAndOldestFirstInPages) {
+  auto recorded = in_steps(db_, 1000);
+  ASSERT_TRUE(std::holds_alternative<RunRecord>(recorded));
+  // Spread the dates and severities, so that the order has something to show.
+  ASSERT_FALSE(db_.execute(
+      "UPDATE alerts SET since = date(since, '-' || (rowid % 5) || ' days'), severity = CASE "
+      "rowid % 3 WHEN 0 THEN 'critical' WHEN 1 THEN 'warning' ELSE 'info' END"));
+  const auto all_open = load_alerts(db_, /*open_only=*/true);
+  ASSERT_TRUE(std::holds_alternative<std::vector<AlertRecord>>(all_open));
+  std::vector<AlertRecord> expected = std::get<std::vector<AlertRecord>>(all_open);
+  ASSERT_GE(expected.size(), 4u);
+  const auto rank = [](model::Severity s) {
+    return s == model::Severity::critical ? 0 : s == model::Severity::warning ? 1 : 2;
+  };
+  std::sort(expected.begin(), expected.end(), [&](const AlertRecord& a, const AlertRecord& b) {
+    return std::tuple(rank(a.severity), a.since, a.fingerprint) <
+           std::tuple(rank(b.severity), b.since, b.fingerprint);
+  });
+
+  std::vector<std::string> listed;
+  AlertQuery query;
+  query.limit = 3;
+  for (query.offset = 0; query.offset < expected.size() + 3; query.offset += query.limit) {
+    auto page = list_alerts(db_, query);
+    ASSERT_TRUE(std::holds_alternative<AlertPage>(page)) << std::get<DbError>(page).message;
+    EXPECT_EQ(std::get<AlertPage>(page).total, static_cast<std::int64_t>(expected.size()));
+    for (const AlertRecord& a : std::get<AlertPage>(page).alerts) listed.push_back(a.fingerprint);
+  }
+  std::vector<std::string> wanted;
+  for (const AlertRecord& a : expected) wanted.push_back(a.fingerprint);
+  EXPECT_EQ(listed, wanted);
+
+  // Filters.
+  const AlertRecord& one = expected.front();
+  query = {};
+  query.severity = one.severity;
+  query.unit = one.unit;
+  query.limit = 1000;
+  auto filtered = list_alerts(db_, query);
+  ASSERT_TRUE(std::holds_alternative<AlertPage>(filtered));
+  ASSERT_FALSE(std::get<AlertPage>(filtered).alerts.empty());
+  for (const AlertRecord& a : std::get<AlertPage>(filtered).alerts) {
+    EXPECT_EQ(a.severity, one.severity);
+    EXPECT_EQ(a.unit, one.unit);
+  }
+  query = {};
+  query.set = AlertQuery::Set::resolved;
+  auto resolved = list_alerts(db_, query);
+  ASSERT_TRUE(std::holds_alternative<AlertPage>(resolved));
+  EXPECT_EQ(std::get<AlertPage>(resolved).total, 0);
+  query.set = AlertQuery::Set::all;
+  query.rule = "no_such_rule";
+  auto none = list_alerts(db_, query);
+  ASSERT_TRUE(std::holds_alternative<AlertPage>(none));
+  EXPECT_EQ(std::get<AlertPage>(none).total, 0);
 }
 
 // finish_run reconciles before it takes the write lock; a silence committed meanwhile
