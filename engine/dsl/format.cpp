@@ -8,6 +8,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "util/text.hpp"
+
 namespace tiendo::dsl {
 
 namespace {
@@ -18,11 +20,7 @@ constexpr std::string_view kSpace = " \t\r\f\v";
 
 bool is_space(char c) { return kSpace.find(c) != std::string_view::npos; }
 
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
-}
+std::string_view trim(std::string_view text) { return util::trim(text, kSpace); }
 
 std::string_view trim_right(std::string_view text) {
   const auto last = text.find_last_not_of(kSpace);

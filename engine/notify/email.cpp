@@ -106,11 +106,8 @@ std::string without_controls(std::string_view text) {
   return out;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  return text;
-}
+// Addresses are trimmed of spaces only.
+std::string_view trim(std::string_view text) { return util::trim(text, " "); }
 
 struct Mailbox {
   std::string display_name;

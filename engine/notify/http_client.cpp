@@ -56,13 +56,6 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
   });
 }
 
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const std::size_t first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
-}
-
 // Receivers put anything in an error body (HTML, JSON over several lines, stray bytes):
 // control characters become single spaces and the text stops before ill-formed UTF-8.
 std::string one_line(std::string_view text) {
@@ -146,7 +139,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
       response.location.clear();
     } else if (const std::size_t colon = line.find(':'); colon != std::string_view::npos) {
       const std::string_view name = line.substr(0, colon);
-      const std::string_view value = trim(line.substr(colon + 1));
+      const std::string_view value = util::trim(line.substr(colon + 1), " \t\r\n");
       if (equals_ignoring_case(name, "Retry-After")) response.retry_after = value;
       if (equals_ignoring_case(name, "Location")) response.location = value;
     }

@@ -11,6 +11,7 @@
 #include "service/dashboard.hpp"
 #include "service/graph_export.hpp"
 #include "store/ingest.hpp"
+#include "util/text.hpp"
 
 namespace tiendo::service {
 
@@ -53,17 +54,7 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
+using util::trim;
 
 // The query parameters a route takes: any other, or one given twice, is an error.
 class Query {
@@ -110,14 +101,33 @@ class Query {
   std::optional<std::string> error_;
 };
 
+// The media type of the request's Content-Type, lower-cased; 415 when the type declares a
+// charset other than UTF-8 (JSON is UTF-8, and so is the CSV the store reads).
+std::variant<std::string, ApiResponse> media_type(const ApiRequest& request) {
+  const std::string_view type = request.header("Content-Type").value_or("");
+  const std::size_t semicolon = type.find(';');
+  const std::string parameters = semicolon == std::string_view::npos
+                                     ? std::string()
+                                     : util::ascii_lower(trim(type.substr(semicolon + 1)));
+  if (!parameters.empty() && parameters != "charset=utf-8" && parameters != "charset=\"utf-8\"") {
+    return error_response(415, fmt::format("only UTF-8 is taken, not '{}'", parameters));
+  }
+  return util::ascii_lower(trim(type.substr(0, semicolon)));
+}
+
+std::string content_type_text(const ApiRequest& request) {
+  const std::string_view type = request.header("Content-Type").value_or("");
+  return type.empty() ? "(no Content-Type)" : std::string(type);
+}
+
 // The body as a JSON object, after checking the content type; an error response else.
 std::variant<json, ApiResponse> json_body(const ApiRequest& request, bool optional) {
-  const std::string_view type = request.header("Content-Type").value_or("");
   if (request.body.empty() && optional) return json::object();
-  const std::string media = lower(trim(type.substr(0, type.find(';'))));
-  if (media != "application/json") {
+  auto type = media_type(request);
+  if (auto* refused = std::get_if<ApiResponse>(&type)) return std::move(*refused);
+  if (std::get<std::string>(type) != "application/json") {
     return error_response(415, fmt::format("the body must be application/json, not '{}'",
-                                           type.empty() ? "(no Content-Type)" : std::string(type)));
+                                           content_type_text(request)));
   }
   json body = json::parse(request.body, nullptr, false);
   if (body.is_discarded()) {
@@ -403,17 +413,12 @@ ApiResponse Api::metrics(const ApiRequest& request) {
 
 ApiResponse Api::ingest(const ApiRequest& request, const RequestFacts& facts, bool observations) {
   if (Query q(request, {}); q.error()) return error_response(400, *q.error());
-  const std::string_view type = request.header("Content-Type").value_or("");
-  const std::string media = lower(trim(type.substr(0, type.find(';'))));
-  const std::string parameters = lower(type.find(';') == std::string_view::npos
-                                           ? std::string()
-                                           : std::string(trim(type.substr(type.find(';') + 1))));
+  auto type = media_type(request);
+  if (auto* refused = std::get_if<ApiResponse>(&type)) return std::move(*refused);
+  const std::string& media = std::get<std::string>(type);
   if (media != "text/csv" && media != "application/json") {
     return error_response(415, fmt::format("the body must be text/csv or application/json, not '{}'",
-                                           type.empty() ? "(no Content-Type)" : std::string(type)));
-  }
-  if (!parameters.empty() && parameters != "charset=utf-8" && parameters != "charset=\"utf-8\"") {
-    return error_response(415, fmt::format("only UTF-8 is taken, not '{}'", parameters));
+                                           content_type_text(request)));
   }
   if (request.body.empty()) return error_response(400, "the body is empty");
   // The store reads JSON or CSV by content; the declared type must agree with it.

@@ -8,6 +8,8 @@
 #include <charconv>
 #include <vector>
 
+#include "util/text.hpp"
+
 namespace tiendo::service {
 
 namespace {
@@ -47,8 +49,7 @@ std::optional<int> value_of(std::string_view text, const Field& field) {
   int value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec == std::errc() && end == text.data() + text.size()) return value;
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = util::ascii_lower(text);
   for (int i = 0; i < field.name_count; ++i) {
     if (field.names[i] == lower) return field.low + i;
   }

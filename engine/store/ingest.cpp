@@ -31,12 +31,6 @@ const std::vector<KindSpec>& kind_specs() {
   return specs;
 }
 
-std::string lower(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
-}
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -56,7 +50,7 @@ struct Layout {
 std::variant<Layout, std::string> layout_of(const std::vector<std::string>& header) {
   std::map<std::string, int> positions;
   for (std::size_t i = 0; i < header.size(); ++i) {
-    positions.emplace(lower(std::string(trim(header[i]))), static_cast<int>(i));
+    positions.emplace(util::ascii_lower(trim(header[i])), static_cast<int>(i));
   }
   for (const KindSpec& spec : kind_specs()) {
     const bool complete = std::all_of(spec.required.begin(), spec.required.end(),

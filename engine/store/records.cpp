@@ -26,11 +26,7 @@ bool starts_with_utf16_bom(std::string_view text) {
          ((text[0] == '\xFF' && text[1] == '\xFE') || (text[0] == '\xFE' && text[1] == '\xFF'));
 }
 
-std::string_view trim(std::string_view text) {
-  const std::size_t first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
+using util::trim;
 
 // A byte for a message: printable ASCII as itself, anything else by its value, so that a
 // message stays valid UTF-8 whatever the input holds.

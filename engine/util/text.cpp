@@ -37,6 +37,20 @@ std::size_t sequence_length(std::string_view text, std::size_t pos) {
 
 }  // namespace
 
+std::string_view trim(std::string_view text, std::string_view spaces) {
+  const std::size_t first = text.find_first_not_of(spaces);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(spaces) - first + 1);
+}
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::optional<std::size_t> find_invalid_utf8(std::string_view text) {
   std::size_t pos = 0;
   while (pos < text.size()) {

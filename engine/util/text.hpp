@@ -1,5 +1,5 @@
-// Text helpers shared by every stage: UTF-8 validation and counting, and the
-// "did you mean" suggestion used wherever a user can misspell a name.
+// Text helpers shared by every stage: UTF-8 validation and counting, trimming and ASCII
+// case, and the "did you mean" suggestion used wherever a user can misspell a name.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +24,12 @@ std::size_t count_code_points(std::string_view text);
 // True for combining marks, which take no column of their own in a terminal (Vietnamese
 // text in NFD puts its tone marks there).
 bool is_combining_mark(char32_t c);
+
+// `text` without the `spaces` bytes at either end.
+std::string_view trim(std::string_view text, std::string_view spaces = " \t");
+
+// ASCII letters in lower case; every other byte (UTF-8 included) as it is.
+std::string ascii_lower(std::string_view text);
 
 // Damerau-Levenshtein (optimal string alignment) distance over bytes.
 std::size_t edit_distance(std::string_view a, std::string_view b);

@@ -535,6 +535,11 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndWriteNothing) {
                               "application/json"),
                     400);
   expect_json_error(http.post("/api/v1/silences", R"({"matchers": ["rule=x"], "duration": "1h"})", "text/plain"), 415);
+  // JSON is UTF-8, for every endpoint that takes it.
+  expect_json_error(http.post("/api/v1/silences", R"({"matchers": ["rule=x"], "duration": "1h"})",
+                              "application/json; charset=iso-8859-1"),
+                    415);
+  expect_json_error(http.post("/api/v1/evaluate", "{}", "application/json; charset=latin1"), 415);
   expect_json_error(http.post("/api/v1/observations", "indicator,unit,period,value\n", "application/xml"), 415);
   // A body that does not parse is reported like a bad row: 422 with its line.
   expect_json_error(http.post("/api/v1/observations", "[{\"indicator\": ", "application/json"), 422);

@@ -45,5 +45,18 @@ TEST(Suggest, CountsATranspositionAsOneEdit) {
   EXPECT_EQ(edit_distance("", "abc"), 3u);
 }
 
+TEST(Trim, TakesTheGivenBytesOffBothEndsOnly) {
+  EXPECT_EQ(trim("  \tĐồng Nai \t"), "Đồng Nai");
+  EXPECT_EQ(trim(" \t "), "");
+  EXPECT_EQ(trim(""), "");
+  EXPECT_EQ(trim("\r\nx y\r\n"), "\r\nx y\r\n");  // not a space by default
+  EXPECT_EQ(trim("\r\nx y\r\n", " \r\n"), "x y");
+}
+
+TEST(AsciiLower, LowersAsciiLettersAndLeavesUtf8Alone) {
+  EXPECT_EQ(ascii_lower("Text/CSV; Charset=UTF-8"), "text/csv; charset=utf-8");
+  EXPECT_EQ(ascii_lower("ĐỒNG Nai"), "ĐỒng nai");  // multi-byte letters are bytes, kept
+}
+
 }  // namespace
 }  // namespace tiendo::util
