@@ -486,12 +486,9 @@ std::variant<std::shared_ptr<const Evaluation>, ApiResponse> Api::evaluation_at(
   }
   auto lease = service_.pool().acquire();
   if (auto* error = std::get_if<store::DbError>(&lease)) return db_failure(*error);
-  auto snapshot = store::load_snapshot(*std::get<ConnectionPool::Lease>(lease), rules->rules);
-  if (auto* error = std::get_if<store::DbError>(&snapshot)) return db_failure(*error);
-  auto evaluation = std::make_shared<Evaluation>();
-  evaluation->rules = rules;
-  evaluation->snapshot = std::move(std::get<store::Snapshot>(snapshot));
-  evaluation->results = eval::evaluate(rules->rules, evaluation->snapshot, *at, {.keep_used = false});
+  auto evaluated = service::evaluate(*std::get<ConnectionPool::Lease>(lease), rules, *at);
+  if (auto* error = std::get_if<store::DbError>(&evaluated)) return db_failure(*error);
+  const std::shared_ptr<Evaluation> evaluation = std::get<std::shared_ptr<Evaluation>>(evaluated);
   evaluation->finished_at = now_text();
   std::lock_guard lock(cache_mutex_);
   on_demand_ = {rules, generation, *at, evaluation};

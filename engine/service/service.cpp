@@ -313,6 +313,18 @@ store::DbResult<std::vector<EvaluationRecord>> Service::evaluations(std::size_t 
   return out;
 }
 
+store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
+                                                      std::shared_ptr<const LoadedRules> rules,
+                                                      model::Date at) {
+  auto snapshot = store::load_snapshot(db, rules->rules);
+  if (auto* error = std::get_if<store::DbError>(&snapshot)) return *error;
+  auto evaluation = std::make_shared<Evaluation>();
+  evaluation->snapshot = std::move(std::get<store::Snapshot>(snapshot));
+  evaluation->results = eval::evaluate(rules->rules, evaluation->snapshot, at, {.keep_used = false});
+  evaluation->rules = std::move(rules);
+  return evaluation;
+}
+
 void Service::run_evaluation(store::Database& db, const EvaluationRecord& request) {
   const auto started = std::chrono::steady_clock::now();
   const std::shared_ptr<const LoadedRules> rules = this->rules();
@@ -358,15 +370,11 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
   }
   log_->info("evaluation started", {{"id", request.id}, {"trigger", request.trigger},
                                     {"at", model::to_string(at)}});
-  auto snapshot = store::load_snapshot(db, rules->rules);
-  if (auto* error = std::get_if<store::DbError>(&snapshot)) {
+  auto evaluated = evaluate(db, rules, at);
+  if (auto* error = std::get_if<store::DbError>(&evaluated)) {
     return finish("failed", "", error->message, std::nullopt);
   }
-  auto evaluation = std::make_shared<Evaluation>();
-  evaluation->rules = rules;
-  evaluation->snapshot = std::move(std::get<store::Snapshot>(snapshot));
-  evaluation->results =
-      eval::evaluate(rules->rules, evaluation->snapshot, at, {.keep_used = false});
+  const std::shared_ptr<Evaluation> evaluation = std::move(std::get<std::shared_ptr<Evaluation>>(evaluated));
   auto recorded = record(db, *evaluation);
   if (auto* error = std::get_if<store::DbError>(&recorded)) {
     return finish("failed", "", error->message, std::nullopt);

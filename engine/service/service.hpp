@@ -48,6 +48,11 @@ struct Evaluation {
   std::string finished_at;
 };
 
+// The data in the store evaluated with `rules` at `at` (not yet a run: id and run_id 0).
+store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
+                                                      std::shared_ptr<const LoadedRules> rules,
+                                                      model::Date at);
+
 // The last attempt to (re)load the rule set.
 struct RulesStatus {
   bool ok = true;
