@@ -63,8 +63,7 @@ std::optional<std::string> read_input(const std::string& path, std::string& erro
 }
 
 std::string now_utc() {
-  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", now);
+  return model::format_utc(std::chrono::system_clock::now());
 }
 
 std::optional<model::Date> today_in(const std::string& time_zone, std::string& error) {
@@ -94,10 +93,20 @@ std::optional<model::Date> parse_date_option(const std::string& text, std::strin
   return period->last;
 }
 
-std::optional<model::Date> evaluation_date(std::string_view command, const std::string& at,
+std::optional<model::Date> evaluation_date(std::string_view command,
+                                           const std::optional<std::string>& at,
                                            const std::string& time_zone) {
   std::string error;
-  auto date = at.empty() ? today_in(time_zone, error) : parse_date_option(at, error);
+  std::optional<model::Date> date;
+  if (!at) {
+    date = today_in(time_zone, error);
+  } else if (util::trim(*at).empty()) {
+    // An empty --at is a script whose variable was never set: today would be a guess.
+    error = "an empty date; give a date (2022-09-30, 30/9/2022, Q3/2022) or leave --at out "
+            "for today";
+  } else {
+    date = parse_date_option(*at, error);
+  }
   if (!date) std::fprintf(stderr, "tiendo %.*s: --at: %s\n", static_cast<int>(command.size()),
                           command.data(), error.c_str());
   return date;
@@ -105,7 +114,8 @@ std::optional<model::Date> evaluation_date(std::string_view command, const std::
 
 std::optional<EvaluationInputs> load_evaluation_inputs(std::string_view command,
                                                        const std::vector<std::string>& rule_paths,
-                                                       const std::string& db_path) {
+                                                       const std::string& db_path,
+                                                       store::Database::Mode mode) {
   std::optional<model::RuleSet> rules = load_rules_reporting(rule_paths);
   if (!rules) return std::nullopt;
   const auto fail = [&](const store::DbError& error) {
@@ -113,7 +123,7 @@ std::optional<EvaluationInputs> load_evaluation_inputs(std::string_view command,
                  error.message.c_str());
     return std::nullopt;
   };
-  auto db = store::Database::open(db_path);
+  auto db = store::Database::open(db_path, mode);
   if (auto* error = std::get_if<store::DbError>(&db)) return fail(*error);
   auto snapshot = store::load_snapshot(std::get<store::Database>(db), *rules);
   if (auto* error = std::get_if<store::DbError>(&snapshot)) return fail(*error);

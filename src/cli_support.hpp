@@ -32,7 +32,8 @@ std::optional<model::Date> parse_date_option(const std::string& text, std::strin
 
 // The evaluation date of `tiendo <command>`: `--at` when given, else today in
 // `time_zone`. On failure prints "tiendo <command>: --at: ..." and returns nullopt.
-std::optional<model::Date> evaluation_date(std::string_view command, const std::string& at,
+std::optional<model::Date> evaluation_date(std::string_view command,
+                                           const std::optional<std::string>& at,
                                            const std::string& time_zone);
 
 // What every evaluating command reads: the checked rule set and the database's snapshot.
@@ -44,9 +45,10 @@ struct EvaluationInputs {
 // Loads the rule set (its diagnostics to stderr) and the snapshot of `db`. On failure
 // prints why, prefixed with "tiendo <command>: " for database errors, and returns nullopt
 // (exit 1).
-std::optional<EvaluationInputs> load_evaluation_inputs(std::string_view command,
-                                                       const std::vector<std::string>& rule_paths,
-                                                       const std::string& db);
+// The database is opened read-only (it must exist) unless `mode` says otherwise.
+std::optional<EvaluationInputs> load_evaluation_inputs(
+    std::string_view command, const std::vector<std::string>& rule_paths, const std::string& db,
+    store::Database::Mode mode = store::Database::Mode::read_only);
 
 // Writes `text` to a temporary file next to `path`, synced, then renames it over `path`:
 // a reader (an editor, a web server, a mail job) sees the old file or the new one, never

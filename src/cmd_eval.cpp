@@ -20,7 +20,7 @@ namespace {
 struct EvalOptions {
   std::string db;
   std::vector<std::string> rules;
-  std::string at;
+  std::optional<std::string> at;  // unset: today; set, even to "", it must be a date
   std::string time_zone = "Asia/Ho_Chi_Minh";
   std::string unit;
   std::string rule;

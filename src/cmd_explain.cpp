@@ -22,7 +22,7 @@ struct ExplainOptions {
   std::vector<std::string> rules;
   std::string rule;
   std::string unit;
-  std::string at;
+  std::optional<std::string> at;  // unset: today; set, even to "", it must be a date
   std::string time_zone = "Asia/Ho_Chi_Minh";
 };
 
@@ -90,7 +90,7 @@ int run_explain(const ExplainOptions& options) {
     return 2;
   }
   // Where each observation came from stays in the store; read it for the rows shown.
-  auto db = store::Database::open(options.db);
+  auto db = store::Database::open(options.db, store::Database::Mode::read_only);
   if (auto* error = std::get_if<store::DbError>(&db)) {
     std::fprintf(stderr, "tiendo explain: %s\n", error->message.c_str());
     return 1;

@@ -25,7 +25,7 @@ std::string show_value(const store::ObservationRevision& r) {
 }
 
 int run_history(const HistoryOptions& options) {
-  auto db = store::Database::open(options.db);
+  auto db = store::Database::open(options.db, store::Database::Mode::read_only);
   if (auto* error = std::get_if<store::DbError>(&db)) {
     std::fprintf(stderr, "tiendo history: %s\n", error->message.c_str());
     return 1;

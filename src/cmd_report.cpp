@@ -22,7 +22,7 @@ namespace {
 struct ReportOptions {
   std::string db;
   std::vector<std::string> rules;
-  std::string at;
+  std::optional<std::string> at;  // unset: today; set, even to "", it must be a date
   std::string time_zone = "Asia/Ho_Chi_Minh";
   std::string format = "md";
   std::string output;

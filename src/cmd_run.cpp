@@ -19,8 +19,9 @@ namespace {
 struct RunOptions {
   std::string db;
   std::vector<std::string> rules;
-  std::string at;
+  std::optional<std::string> at;  // unset: today; set, even to "", it must be a date
   std::string time_zone = "Asia/Ho_Chi_Minh";
+  int max_days_ahead = 1;
   bool dry_run = false;
   std::string format = "table";
   DeliveryOptions delivery;
@@ -52,21 +53,30 @@ std::string show_message(const alert::OutboxMessage& m) {
 int run_run(const RunOptions& options) {
   const std::optional<model::Date> at = evaluation_date("run", options.at, options.time_zone);
   if (!at) return 2;
+  std::string zone_error;
+  const std::optional<model::Date> today = today_in(options.time_zone, zone_error);
+  if (!today) {
+    std::fprintf(stderr, "tiendo run: --time-zone: %s\n", zone_error.c_str());
+    return 2;
+  }
+  std::optional<alert::RunDateLimit> limit;
+  if (!options.dry_run) limit = alert::RunDateLimit{*today, options.max_days_ahead};
   const auto settings = delivery_settings("run", options.delivery);
   if (!settings) return 2;
-  std::optional<EvaluationInputs> inputs = load_evaluation_inputs("run", options.rules, options.db);
+  std::optional<EvaluationInputs> inputs = load_evaluation_inputs("run", options.rules, options.db,
+                                                                  store::Database::Mode::existing);
   if (!inputs) return 1;
   const eval::Results results =
       eval::evaluate(inputs->rules, inputs->snapshot, *at, {.keep_used = false});
 
-  auto opened = store::Database::open(options.db);
+  auto opened = store::Database::open(options.db, store::Database::Mode::existing);
   if (auto* error = std::get_if<store::DbError>(&opened)) {
     std::fprintf(stderr, "tiendo run: %s\n", error->message.c_str());
     return 1;
   }
   store::Database& db = std::get<store::Database>(opened);
   auto recorded = alert::record_run(db, inputs->rules, inputs->snapshot, results,
-                                    {.now = now_utc(), .commit = !options.dry_run});
+                                    {.now = now_utc(), .commit = !options.dry_run, .limit = limit});
   if (auto* error = std::get_if<store::DbError>(&recorded)) {
     std::fprintf(stderr, "tiendo run: %s\n", error->message.c_str());
     return 1;
@@ -137,7 +147,7 @@ struct DeliverOptions {
 int run_deliver(const DeliverOptions& options) {
   const auto settings = delivery_settings("deliver", options.delivery);
   if (!settings) return 2;
-  auto opened = store::Database::open(options.db);
+  auto opened = store::Database::open(options.db, store::Database::Mode::existing);
   if (auto* error = std::get_if<store::DbError>(&opened)) {
     std::fprintf(stderr, "tiendo deliver: %s\n", error->message.c_str());
     return 1;
@@ -166,6 +176,9 @@ Action add_run_command(CLI::App& app) {
   command->add_option("--at", options->at, "The evaluation date (default: today)");
   command->add_option("--time-zone", options->time_zone,
                       "Time zone that decides today's date (default Asia/Ho_Chi_Minh)");
+  command->add_option("--max-days-ahead", options->max_days_ahead,
+                      "How many days past today a recorded run may be dated (default 1)")
+      ->check(CLI::Range(0, 366));
   command->add_flag("--dry-run", options->dry_run,
                     "Print the messages instead of sending them; record nothing");
   command->add_option("--format", options->format, "Output format")

@@ -28,8 +28,9 @@ struct SilenceOptions {
   std::string format = "table";
 };
 
-std::optional<store::Database> open_db(std::string_view command, const std::string& path) {
-  auto opened = store::Database::open(path);
+std::optional<store::Database> open_db(std::string_view command, const std::string& path,
+                                       store::Database::Mode mode) {
+  auto opened = store::Database::open(path, mode);
   if (auto* error = std::get_if<store::DbError>(&opened)) {
     std::fprintf(stderr, "tiendo %.*s: %s\n", static_cast<int>(command.size()), command.data(),
                  error->message.c_str());
@@ -48,7 +49,7 @@ int silence_add(const SilenceOptions& o) {
     return 2;
   }
   const alert::Silence& s = *silence;
-  auto db = open_db("silence add", o.db);
+  auto db = open_db("silence add", o.db, store::Database::Mode::existing);
   if (!db) return 1;
   auto id = alert::add_silence(*db, s);
   if (auto* error = std::get_if<store::DbError>(&id)) {
@@ -61,7 +62,7 @@ int silence_add(const SilenceOptions& o) {
 }
 
 int silence_list(const SilenceOptions& o) {
-  auto db = open_db("silence list", o.db);
+  auto db = open_db("silence list", o.db, store::Database::Mode::read_only);
   if (!db) return 1;
   auto silences = alert::load_silences(*db, o.all);
   if (auto* error = std::get_if<store::DbError>(&silences)) {
@@ -98,7 +99,7 @@ int silence_list(const SilenceOptions& o) {
 }
 
 int silence_expire(const SilenceOptions& o) {
-  auto db = open_db("silence expire", o.db);
+  auto db = open_db("silence expire", o.db, store::Database::Mode::existing);
   if (!db) return 1;
   auto expired = alert::expire_silence(*db, o.id, now_utc());
   if (auto* error = std::get_if<store::DbError>(&expired)) {
@@ -122,7 +123,7 @@ struct OutboxOptions {
 };
 
 int outbox_list(const OutboxOptions& o) {
-  auto db = open_db("outbox list", o.db);
+  auto db = open_db("outbox list", o.db, store::Database::Mode::read_only);
   if (!db) return 1;
   notify::Outbox outbox(*db);
   auto rows = outbox.list(o.state == "all" ? "" : o.state, o.limit);

@@ -26,5 +26,6 @@ Action add_silence_command(CLI::App& app);
 Action add_outbox_command(CLI::App& app);
 Action add_serve_command(CLI::App& app);
 Action add_token_command(CLI::App& app);
+Action add_ledger_command(CLI::App& app);
 
 }  // namespace tiendo::cli

@@ -342,6 +342,20 @@ std::vector<OutboxMessage> messages_of(const model::RuleSet& rules, const Reconc
   return out;
 }
 
+model::Date RunDateLimit::latest() const {
+  return model::Date(today.time_since_epoch() + std::chrono::days(std::max(max_days_ahead, 0)));
+}
+
+std::optional<DbError> run_date_error(model::Date at, const RunDateLimit& limit) {
+  if (at <= limit.latest()) return std::nullopt;
+  return DbError{fmt::format(
+      "a run at {} is refused: it is more than {} day{} past today ({}), and recording it "
+      "would make every later run at the right date a rewind; look at that date with "
+      "`tiendo eval` instead (the limit is max_days_ahead)",
+      model::to_string(at), std::max(limit.max_days_ahead, 0),
+      limit.max_days_ahead == 1 ? "" : "s", model::to_string(limit.today))};
+}
+
 namespace {
 
 DbError rewind_refused(model::Date last, model::Date at) {
@@ -367,7 +381,8 @@ std::optional<DbError> rewind_error(Database& db, model::Date at) {
 DbResult<std::int64_t> insert_run(Database& db, model::Date at, std::string_view now,
                                   std::string_view status) {
   Statement insert = db.prepare(
-      "INSERT INTO runs (at_date, started_at, finished_at, status) VALUES (?, ?, ?, ?)");
+      "INSERT INTO runs (at_date, started_at, finished_at, status, undo_log) VALUES (?, ?, ?, ?, "
+      "1)");
   insert.bind(1, model::to_string(at)).bind(2, now);
   if (status == "running") {
     insert.bind_null(3);
@@ -513,6 +528,13 @@ DbResult<RunRecord> write_reconciled(Database& db, Reconciled reconciled,
     return was == a;
   };
 
+  // The row as it stands before this run rewrites it (none for an alert the run creates),
+  // for `tiendo ledger rewind`.
+  Statement keep_prior = db.prepare(R"sql(
+INSERT INTO alert_prior (run_id, fingerprint, subject, name, unit, state, severity, lifecycle,
+  since, last_notified, updated_run, firing_since, evaluated)
+SELECT ?1, fingerprint, subject, name, unit, state, severity, lifecycle, since, last_notified,
+  updated_run, firing_since, evaluated FROM alerts WHERE fingerprint = ?2)sql");
   Statement upsert = db.prepare(R"sql(
 INSERT INTO alerts (fingerprint, subject, name, unit, state, severity, lifecycle, since,
   last_notified, updated_run, firing_since, evaluated)
@@ -522,6 +544,9 @@ ON CONFLICT (fingerprint) DO UPDATE SET subject = ?2, name = ?3, unit = ?4, stat
   firing_since = ?11, evaluated = ?12)sql");
   for (const AlertRecord& a : record.output.alerts) {
     if (unchanged(a)) continue;
+    keep_prior.reset();
+    keep_prior.bind(1, record.run_id).bind(2, a.fingerprint);
+    if (auto error = run(keep_prior)) return *error;
     upsert.reset();
     upsert.bind(1, a.fingerprint)
         .bind(2, to_string(a.subject))
@@ -628,6 +653,9 @@ DbResult<RunRecord> write_and_commit(Database& db, store::Transaction& tx, Recon
 DbResult<RunRecord> record_run(Database& db, const model::RuleSet& rules,
                                const store::Snapshot& snapshot, const eval::Results& results,
                                const RecordOptions& options) {
+  if (options.limit) {
+    if (auto error = run_date_error(results.at, *options.limit)) return *error;
+  }
   store::Transaction tx(db);
   if (tx.error()) return *tx.error();
   // Everything below reads and writes under the write lock taken by BEGIN IMMEDIATE, so
@@ -645,7 +673,11 @@ DbResult<RunRecord> record_run(Database& db, const model::RuleSet& rules,
                           options);
 }
 
-DbResult<std::int64_t> begin_run(Database& db, model::Date at, std::string_view now) {
+DbResult<std::int64_t> begin_run(Database& db, model::Date at, std::string_view now,
+                                 const std::optional<RunDateLimit>& limit) {
+  if (limit) {
+    if (auto error = run_date_error(at, *limit)) return *error;
+  }
   store::Transaction tx(db);
   if (tx.error()) return *tx.error();
   if (auto error = rewind_error(db, at)) return *error;

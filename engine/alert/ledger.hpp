@@ -85,14 +85,30 @@ struct RunRecord {
   std::vector<OutboxMessage> messages;
 };
 
+// How far past today a run may be dated. A run recorded at a later date would make
+// every later run at the right date a rewind (refused), switching alerting off until an
+// operator runs `tiendo ledger rewind`: such a date is refused before anything is written.
+struct RunDateLimit {
+  model::Date today;       // in the time zone that decides "today"
+  int max_days_ahead = 1;  // 0: no later than today
+  model::Date latest() const;
+};
+// The error for a run at `at` past `limit`; nullopt when `at` may be recorded.
+std::optional<store::DbError> run_date_error(model::Date at, const RunDateLimit& limit);
+
 struct RecordOptions {
   std::string now;     // UTC timestamp of the run
   bool commit = true;  // false: do everything, then roll back (`--dry-run`)
+  // Refuses a run dated past it. Every caller that records passes one; a dry run, which
+  // writes nothing, need not.
+  std::optional<RunDateLimit> limit;
 };
 
 // Evaluated results in, alerts reconciled against the stored state and silences, and the
 // run (results, alert states, transitions, outbox rows) written in one transaction. A run
-// at a date before the alerts' last evaluation is refused: it would rewind them.
+// at a date before the alerts' last evaluation is refused: it would rewind them; so is a
+// run dated past options.limit. What the run changes in each alert is kept (alert_prior)
+// for `tiendo ledger rewind`.
 store::DbResult<RunRecord> record_run(store::Database& db, const model::RuleSet& rules,
                                       const store::Snapshot& snapshot, const eval::Results& results,
                                       const RecordOptions& options);
@@ -106,8 +122,10 @@ store::DbResult<RunRecord> record_run(store::Database& db, const model::RuleSet&
 // succeeded. A run that fails on the way keeps the results it wrote, under status
 // 'failed' (fail_runs).
 //
-// A new run ('running'), refused like record_run when it would rewind the alerts.
-store::DbResult<std::int64_t> begin_run(store::Database& db, model::Date at, std::string_view now);
+// A new run ('running'), refused like record_run when it would rewind the alerts or is
+// dated past `limit`.
+store::DbResult<std::int64_t> begin_run(store::Database& db, model::Date at, std::string_view now,
+                                        const std::optional<RunDateLimit>& limit);
 // Writes results [from, from + count) of the run, the rules' results first, then the
 // tasks'; returns how many it wrote (0 past the end).
 store::DbResult<std::size_t> write_results(store::Database& db, std::int64_t run_id,

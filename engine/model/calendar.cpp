@@ -250,8 +250,23 @@ std::optional<Date> parse_iso_date(std::string_view text) {
   return Date{ymd};
 }
 
+bool supported_date(Date date) {
+  const int year = static_cast<int>(std::chrono::year_month_day(date).year());
+  return year >= kMinYear && year <= kMaxYear;
+}
+
+std::string supported_years() { return fmt::format("{}..{}", kMinYear, kMaxYear); }
+
 std::string format_utc(std::chrono::system_clock::time_point time) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(time));
+  // Not fmt's chrono formatting: fmt 9 formats a system_clock time point through
+  // localtime, so under TZ=Asia/Ho_Chi_Minh it wrote the local time with a Z.
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(time);
+  const auto day = std::chrono::floor<std::chrono::days>(seconds);
+  const std::chrono::year_month_day ymd{day};
+  const std::chrono::hh_mm_ss clock{seconds - day};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                     clock.hours().count(), clock.minutes().count(), clock.seconds().count());
 }
 
 std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view text) {

@@ -49,6 +49,11 @@ double approximate_days(Duration duration);
 std::string to_string(Date date);
 // The inverse of to_string(Date): exactly "YYYY-MM-DD" naming a real day, else nullopt.
 std::optional<Date> parse_iso_date(std::string_view text);
+// Whether `date` is in the years the rules language and the store take (1900..2200),
+// and those years as a person reads them ("1900..2200"). A date from a request or an
+// option outside them is refused; a stored one outside them is still read.
+bool supported_date(Date date);
+std::string supported_years();
 // "30d"
 std::string to_string(Duration duration);
 

@@ -42,6 +42,7 @@ std::string_view reason_of(int status) {
     case 413: return "payload_too_large";
     case 415: return "unsupported_media_type";
     case 422: return "unprocessable_entity";
+    case 429: return "too_many_requests";
     case 500: return "internal_error";
     case 503: return "unavailable";
     default: return status < 500 ? "client_error" : "server_error";
@@ -388,11 +389,14 @@ ApiResponse Api::readyz(const ApiRequest& request) {
   if (auto* error = std::get_if<store::DbError>(&lease)) {
     return error_response(503, "database unavailable: " + error->message);
   }
-  store::Statement q = std::get<ConnectionPool::Lease>(lease)->prepare("SELECT count(*) FROM units");
+  store::Database& db = *std::get<ConnectionPool::Lease>(lease);
+  store::Statement q = db.prepare("SELECT count(*) FROM units");
   if (!q.step()) {
     return error_response(503, "database unavailable: " +
                                    (q.error() ? q.error()->message : std::string("no answer")));
   }
+  // Reading is not enough: runs, ingests and deliveries must be able to write.
+  if (const auto problem = service_.storage_problem(db)) return error_response(503, *problem);
   return json_response(200, {{"status", "ready"}});
 }
 
@@ -501,7 +505,10 @@ ApiResponse Api::results(const ApiRequest& request) {
   std::optional<model::Date> at;
   if (q.has("at")) {
     at = model::parse_iso_date(q.get("at"));
-    if (!at) return error_response(400, fmt::format("at: '{}' is not a date YYYY-MM-DD", q.get("at")));
+    if (!at || !model::supported_date(*at)) {
+      return error_response(400, fmt::format("at: '{}' is not a date YYYY-MM-DD from {}",
+                                             q.get("at"), model::supported_years()));
+    }
   }
   std::string error;
   const auto offset = q.number("offset", 0, 0, static_cast<std::size_t>(1) << 40, error);
@@ -775,12 +782,29 @@ ApiResponse Api::evaluate(const ApiRequest& request, const RequestFacts& facts) 
   std::optional<model::Date> at;
   if (!at_text->empty()) {
     at = model::parse_iso_date(*at_text);
-    if (!at) return error_response(400, fmt::format("at: '{}' is not a date YYYY-MM-DD", *at_text));
+    if (!at || !model::supported_date(*at)) {
+      return error_response(
+          400, fmt::format("at: '{}' is not a date YYYY-MM-DD from {}", *at_text,
+                           model::supported_years()));
+    }
+    // Refused here rather than when the run starts, so that the client hears of it; the
+    // ledger refuses it again, whatever queued it.
+    if (auto refused = alert::run_date_error(*at, service_.run_date_limit())) {
+      return error_response(400, "at: " + refused->message);
+    }
   }
   if (service_.stopping()) return error_response(503, "the service is stopping");
   auto id = service_.request_evaluation(at, facts.token_id);
   if (auto* failure = std::get_if<store::DbError>(&id)) return db_failure(*failure);
-  const std::int64_t run_id = std::get<std::int64_t>(id);
+  if (!std::get<std::optional<std::int64_t>>(id)) {
+    ApiResponse full = error_response(
+        429, fmt::format("{} requested evaluations are waiting already; ask again when they have "
+                         "run (GET /api/v1/runs)",
+                         Service::kMaxQueuedRequests));
+    full.headers.emplace_back("Retry-After", "60");
+    return full;
+  }
+  const std::int64_t run_id = *std::get<std::optional<std::int64_t>>(id);
   ApiResponse r = json_response(202, {{"id", run_id}, {"state", "queued"},
                                       {"href", fmt::format("/api/v1/runs/{}", run_id)}});
   r.headers.emplace_back("Location", fmt::format("/api/v1/runs/{}", run_id));

@@ -145,8 +145,8 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
   std::string error;
   c.schedule = *CronSchedule::parse("0 2 * * *", error);
   r.only(doc, "",
-         {"listen", "database", "rules", "tokens", "time_zone", "dashboard_public", "schedule",
-          "smtp", "delivery", "limits"});
+         {"listen", "database", "rules", "tokens", "time_zone", "max_days_ahead", "min_free_disk_mb",
+          "dashboard_public", "schedule", "smtp", "delivery", "limits"});
 
   if (const auto listen = r.text(doc, "listen", "listen")) {
     if (const auto parsed = parse_listen(*listen)) {
@@ -189,6 +189,12 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
   }
   r.time_zone(doc, "time_zone", c.time_zone);
   c.schedule_time_zone = c.time_zone;
+  if (auto v = r.integer(doc, "max_days_ahead", "max_days_ahead", 0, 366)) {
+    c.max_days_ahead = static_cast<int>(*v);
+  }
+  if (auto v = r.integer(doc, "min_free_disk_mb", "min_free_disk_mb", 0, 1LL << 30)) {
+    c.min_free_disk_mb = *v;
+  }
 
   if (const toml::node* node = doc.get("schedule")) {
     if (const auto* table = node->as_table()) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,12 @@ struct ServiceConfig {
   // itself (see examples/nginx/). The API always needs a token.
   bool dashboard_public = false;
   std::string time_zone = "Asia/Ho_Chi_Minh";
+  // How many days past today (in time_zone) a recorded run may be dated: an API request
+  // or a queued evaluation at a later date is refused (see alert::RunDateLimit).
+  int max_days_ahead = 1;
+  // /readyz says not ready when the database's file system has less free space than this
+  // (a run writes hundreds of MB at a large province's size; SQLite needs room to commit).
+  std::int64_t min_free_disk_mb = 64;
   CronSchedule schedule;  // default "0 2 * * *"
   std::string schedule_time_zone = "Asia/Ho_Chi_Minh";
   notify::DeliverySettings delivery;  // SMTP, timeouts, retries

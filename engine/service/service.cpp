@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "alert/ledger.hpp"
@@ -61,14 +63,25 @@ EvaluationRecord evaluation_of(const store::Statement& q) {
   return r;
 }
 
+// The evaluation's id; 0 when `max_waiting` evaluations of `trigger` are queued already.
 store::DbResult<std::int64_t> insert_evaluation(store::Database& db, std::string_view trigger,
                                                 const std::string& scheduled_for,
                                                 const std::string& at_date,
-                                                std::string_view requested_by) {
+                                                std::string_view requested_by,
+                                                std::optional<std::int64_t> max_waiting = {}) {
   // A transaction, so that it takes its turn among the service's writers (an API request
   // must not wait out a long run's batches).
   store::Transaction tx(db);
   if (tx.error()) return *tx.error();
+  if (max_waiting) {
+    store::Statement waiting =
+        db.prepare("SELECT count(*) FROM evaluations WHERE state = 'queued' AND trigger = ?1");
+    waiting.bind(1, trigger);
+    if (!waiting.step()) {
+      return waiting.error() ? *waiting.error() : store::DbError{"cannot count the evaluations"};
+    }
+    if (waiting.column_int(0) >= *max_waiting) return std::int64_t{0};
+  }
   store::Statement q = db.prepare(
       "INSERT INTO evaluations (trigger, scheduled_for, at_date, requested_at, requested_by, state) "
       "VALUES (?1, ?2, ?3, ?4, ?5, 'queued') RETURNING id");
@@ -266,6 +279,32 @@ model::Date Service::today() const {
   return model::Date(std::chrono::floor<std::chrono::days>(local).time_since_epoch());
 }
 
+std::optional<std::string> Service::storage_problem(const store::Database& db) const {
+  if (const auto failure = db.storage_failure()) {
+    return fmt::format("the store cannot write since {}: {}", notify::format_utc(failure->at),
+                       failure->message);
+  }
+  struct statvfs fs {};
+  const std::filesystem::path file(config_.database);
+  const std::filesystem::path directory = file.has_parent_path() ? file.parent_path() : ".";
+  if (::statvfs(directory.c_str(), &fs) != 0) {
+    return fmt::format("cannot read the free space of {}: {}", directory.string(),
+                       std::strerror(errno));
+  }
+  const std::uint64_t free_mb =
+      static_cast<std::uint64_t>(fs.f_bavail) * static_cast<std::uint64_t>(fs.f_frsize) >> 20;
+  if (free_mb < static_cast<std::uint64_t>(config_.min_free_disk_mb)) {
+    return fmt::format(
+        "only {} MB free on the file system of {} (at least {} MB wanted: min_free_disk_mb)",
+        free_mb, directory.string(), config_.min_free_disk_mb);
+  }
+  return std::nullopt;
+}
+
+alert::RunDateLimit Service::run_date_limit() const {
+  return {.today = today(), .max_days_ahead = config_.max_days_ahead};
+}
+
 std::optional<Clock::time_point> Service::next_scheduled() const {
   const date::time_zone* zone = date::locate_zone(config_.schedule_time_zone);
   auto next = config_.schedule.next(std::chrono::floor<std::chrono::seconds>(Clock::now()), zone);
@@ -276,17 +315,22 @@ std::optional<Clock::time_point> Service::next_scheduled() const {
 // ---------------------------------------------------------------------------------------
 // Evaluations.
 
-store::DbResult<std::int64_t> Service::request_evaluation(std::optional<model::Date> at,
-                                                          std::string_view requested_by) {
+store::DbResult<std::optional<std::int64_t>> Service::request_evaluation(
+    std::optional<model::Date> at, std::string_view requested_by) {
   auto lease = pool_.acquire();
   if (auto* error = std::get_if<store::DbError>(&lease)) return *error;
   auto id = insert_evaluation(*std::get<ConnectionPool::Lease>(lease), "api", "",
-                              at ? model::to_string(*at) : std::string(), requested_by);
-  if (std::holds_alternative<std::int64_t>(id)) {
-    log_->info("evaluation queued", {{"id", std::get<std::int64_t>(id)}, {"by", requested_by}});
-    wake_runner();
+                              at ? model::to_string(*at) : std::string(), requested_by,
+                              kMaxQueuedRequests);
+  if (auto* error = std::get_if<store::DbError>(&id)) return *error;
+  if (std::get<std::int64_t>(id) == 0) {
+    log_->warn("evaluation refused: the queue is full",
+               {{"by", requested_by}, {"queued", kMaxQueuedRequests}});
+    return std::optional<std::int64_t>();
   }
-  return id;
+  log_->info("evaluation queued", {{"id", std::get<std::int64_t>(id)}, {"by", requested_by}});
+  wake_runner();
+  return std::optional<std::int64_t>(std::get<std::int64_t>(id));
 }
 
 store::DbResult<std::optional<EvaluationRecord>> Service::evaluation(std::int64_t id) {
@@ -413,7 +457,7 @@ store::DbResult<alert::RunRecord> Service::record(store::Database& db,
   // (each step is a transaction, and the store's transactions take turns); the alert
   // states, transitions and outbox rows are still written in one transaction.
   const auto started = std::chrono::steady_clock::now();
-  auto begun = alert::begin_run(db, evaluation.results.at, now_text());
+  auto begun = alert::begin_run(db, evaluation.results.at, now_text(), run_date_limit());
   if (auto* error = std::get_if<store::DbError>(&begun)) return *error;
   const std::int64_t run_id = std::get<std::int64_t>(begun);
   const auto failed = [&](const store::DbError& error) -> store::DbResult<alert::RunRecord> {
@@ -434,7 +478,7 @@ store::DbResult<alert::RunRecord> Service::record(store::Database& db,
   }
   const auto results_written = std::chrono::steady_clock::now();
   auto recorded = alert::finish_run(db, run_id, evaluation.rules->rules, evaluation.snapshot,
-                                    evaluation.results, {.now = now_text(), .commit = true});
+                                    evaluation.results, {.now = now_text(), .commit = true, .limit = run_date_limit()});
   if (auto* error = std::get_if<store::DbError>(&recorded)) return failed(*error);
   const auto seconds = [](auto from, auto to) {
     return std::chrono::duration<double>(to - from).count();
@@ -569,6 +613,18 @@ void Service::runner_loop() {
   }
 }
 
+void Service::probe_storage(store::Database& db) {
+  store::Transaction tx(db);
+  std::optional<store::DbError> error = tx.error();
+  if (!error) error = db.execute("UPDATE store_identity SET id = id");
+  if (!error) error = tx.commit();
+  if (error) {
+    log_->warn("the store still cannot write", {{"error", error->message}});
+  } else {
+    log_->info("the store writes again", {});
+  }
+}
+
 void Service::scheduler_loop() {
   ThreadExit exit{running_threads_, wake_mutex_, runner_cv_};
   const date::time_zone* zone = date::locate_zone(config_.schedule_time_zone);
@@ -597,12 +653,20 @@ void Service::scheduler_loop() {
     }
     return found;
   };
+  // A tick that could not be queued (a full disk) is tried again every half minute until
+  // it is, or a later tick covers it; /readyz says not ready meanwhile.
+  std::optional<std::pair<std::string, std::chrono::sys_seconds>> unqueued;
   const auto queue = [&](std::string_view trigger, std::chrono::sys_seconds tick) {
     auto id = insert_evaluation(*db, trigger, notify::format_utc(Clock::time_point(tick)), "", "");
     if (auto* error = std::get_if<store::DbError>(&id)) {
-      log_->error("cannot queue the scheduled evaluation", {{"error", error->message}});
+      log_->error("cannot queue the scheduled evaluation; trying again in 30 s",
+                  {{"trigger", trigger},
+                   {"tick", notify::format_utc(Clock::time_point(tick))},
+                   {"error", error->message}});
+      unqueued.emplace(std::string(trigger), tick);
       return;
     }
+    unqueued.reset();
     log_->info(trigger == "catch-up" ? "queued the run missed while the service was down"
                                      : "scheduled evaluation queued",
                {{"id", std::get<std::int64_t>(id)}, {"tick", notify::format_utc(Clock::time_point(tick))}});
@@ -621,10 +685,25 @@ void Service::scheduler_loop() {
       continue;
     }
     // Sleep in steps of at most a minute, so that a changed wall clock (NTP, a
-    // suspended virtual machine) is noticed soon.
+    // suspended virtual machine) is noticed soon; of half a minute while the store has
+    // a failure to retry.
     while (!stopping_.load() && Clock::now() < Clock::time_point(*tick)) {
-      const auto until = std::min(Clock::time_point(*tick), Clock::now() + std::chrono::minutes(1));
+      const bool retrying = unqueued || db->storage_failure();
+      const auto step = retrying ? std::chrono::seconds(30) : std::chrono::seconds(60);
+      const auto until = std::min(Clock::time_point(*tick), Clock::now() + step);
       sleep_until(scheduler_cv_, scheduler_woken_, until);
+      if (stopping_.load()) break;
+      if (unqueued) {
+        const auto [trigger, missed] = *unqueued;
+        if (!covered(missed)) {
+          queue(trigger, missed);
+        } else {
+          unqueued.reset();
+        }
+      } else if (db->storage_failure()) {
+        // Nothing else may write for hours: find out whether the store has come back.
+        probe_storage(*db);
+      }
     }
     if (stopping_.load()) break;
     if (!covered(*tick)) queue("schedule", *tick);

@@ -128,15 +128,24 @@ class Service {
   RulesStatus reload(std::string_view requested_by);
 
   // Queues an evaluation at `at` (today in the configured zone when empty) and returns
-  // its id; the runner takes it in turn.
-  store::DbResult<std::int64_t> request_evaluation(std::optional<model::Date> at,
-                                                   std::string_view requested_by);
+  // its id; the runner takes it in turn. Nullopt, with nothing queued, when
+  // kMaxQueuedRequests requested evaluations are waiting already: each takes a run's
+  // time, and a client that queued thousands would hold the scheduled runs behind them.
+  static constexpr std::int64_t kMaxQueuedRequests = 16;
+  store::DbResult<std::optional<std::int64_t>> request_evaluation(std::optional<model::Date> at,
+                                                                  std::string_view requested_by);
   store::DbResult<std::optional<EvaluationRecord>> evaluation(std::int64_t id);
   // The last evaluations, newest first.
   store::DbResult<std::vector<EvaluationRecord>> evaluations(std::size_t limit);
 
   // The date "today" in the configured time zone.
   model::Date today() const;
+  // Why the store cannot take writes now, if it cannot: a storage failure (disk full, I/O
+  // error, read-only) that no commit has cleared since, or less free space on the
+  // database's file system than min_free_disk_mb. /readyz answers 503 with it.
+  std::optional<std::string> storage_problem(const store::Database& db) const;
+  // The latest date a run may be recorded at: today plus the configured max_days_ahead.
+  alert::RunDateLimit run_date_limit() const;
   // When the schedule fires next (none when it never does).
   std::optional<Clock::time_point> next_scheduled() const;
 
@@ -159,6 +168,8 @@ class Service {
   void run_evaluation(store::Database& db, const EvaluationRecord& request);
   // Writes the evaluation's run to the alert ledger, its results in batches.
   store::DbResult<alert::RunRecord> record(store::Database& db, const Evaluation& evaluation);
+  // A small commit, to learn whether a store that failed to write takes writes again.
+  void probe_storage(store::Database& db);
   // About 20-50 ms of writing each: the longest an API write waits for a run's batch.
   static constexpr std::size_t kResultsPerBatch = 5000;
   void wake_runner();

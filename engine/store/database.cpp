@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <deque>
@@ -57,8 +58,58 @@ class WriteTurns {
 
 namespace {
 
+// The storage failures of this process, by file (SQLite's own name for it, so that every
+// connection to one file finds the same entry).
+struct StorageFailures {
+  std::mutex mutex;
+  std::map<std::string, StorageFailure, std::less<>> by_file;
+};
+StorageFailures& storage_failures() {
+  // Never destroyed: connections may outlive static destruction in detached threads.
+  static auto* all = new StorageFailures();
+  return *all;
+}
+
+std::string_view file_of(sqlite3* db) {
+  const char* name = db ? sqlite3_db_filename(db, "main") : nullptr;
+  return name ? std::string_view(name) : std::string_view();
+}
+
+// Failures of the storage under SQLite rather than of a statement or of the data.
+bool is_storage_failure(int code) {
+  switch (code & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void note_failure(sqlite3* db, int code, const std::string& message) {
+  const std::string_view file = file_of(db);
+  if (file.empty() || !is_storage_failure(code)) return;
+  StorageFailures& all = storage_failures();
+  std::lock_guard lock(all.mutex);
+  all.by_file[std::string(file)] = {std::chrono::system_clock::now(), message};
+}
+
+void note_commit(sqlite3* db) {
+  const std::string_view file = file_of(db);
+  if (file.empty()) return;
+  StorageFailures& all = storage_failures();
+  std::lock_guard lock(all.mutex);
+  if (const auto it = all.by_file.find(file); it != all.by_file.end()) all.by_file.erase(it);
+}
+
 DbError error_of(sqlite3* db, std::string_view doing) {
-  return DbError{fmt::format("{}: {}", doing, db ? sqlite3_errmsg(db) : "out of memory")};
+  DbError error{fmt::format("{}: {}", doing, db ? sqlite3_errmsg(db) : "out of memory")};
+  if (db) note_failure(db, sqlite3_extended_errcode(db), error.message);
+  return error;
 }
 
 // The turns shared by this process's connections to the file at `path`.
@@ -173,22 +224,89 @@ void Database::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 
 Database::~Database() = default;
 
+namespace {
+
+// sqlite3_open_v2's flags for a mode, and whether the file must already be there.
+int open_flags(Database::Mode mode) {
+  switch (mode) {
+    case Database::Mode::create:
+      return SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    case Database::Mode::existing:
+      return SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    case Database::Mode::read_only:
+      return SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+  }
+  return SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+}
+
+bool in_memory(const std::string& path) { return path.empty() || path == ":memory:"; }
+
+}  // namespace
+
 DbResult<Database> Database::open(const std::string& path, const Options& options) {
+  if (options.mode != Mode::create && !in_memory(path)) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+      return DbError{fmt::format(
+          "no database at '{}' (`tiendo ingest` or `tiendo serve` makes one; check the path)",
+          path)};
+    }
+  }
+  bool read_only = false;
+  Mode mode = options.mode;
+  if (mode == Mode::read_only) {
+    const std::filesystem::path file(path);
+    const std::string directory =
+        file.has_parent_path() ? file.parent_path().string() : std::string(".");
+    read_only = ::access(path.c_str(), W_OK) != 0 || ::access(directory.c_str(), W_OK) != 0;
+    if (!read_only) mode = Mode::existing;
+  }
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, open_flags(mode), nullptr);
   Database db(path, raw);
+  db.options_ = options;
   if (rc != SQLITE_OK) return error_of(raw, fmt::format("cannot open database '{}'", path));
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   db.busy_timeout_ = std::chrono::milliseconds(options.busy_timeout_ms);
-  if (path != ":memory:" && !path.empty()) db.turns_ = turns_of(path);
+  if (!in_memory(path) && !read_only) db.turns_ = turns_of(path);
   // A file that is not a database fails on the first read: say so plainly.
-  if (auto error = db.execute("SELECT count(*) FROM sqlite_master; PRAGMA foreign_keys = ON")) {
-    return DbError{fmt::format("'{}' is not a usable tiendo database: {}", path, error->message)};
+  auto readable = db.execute("SELECT count(*) FROM sqlite_master; PRAGMA foreign_keys = ON");
+  if (readable && read_only) {
+    // A WAL database whose -shm file is absent and cannot be made (a read-only directory,
+    // a backup on read-only media) opens only as immutable: nothing writes it meanwhile.
+    std::error_code ec;
+    const std::string uri =
+        "file:" + std::filesystem::absolute(path, ec).string() + "?immutable=1";
+    sqlite3* again = nullptr;
+    rc = sqlite3_open_v2(uri.c_str(), &again, open_flags(mode) | SQLITE_OPEN_URI, nullptr);
+    Database immutable(path, again);
+    immutable.options_ = options;
+    if (rc == SQLITE_OK &&
+        !immutable.execute("SELECT count(*) FROM sqlite_master; PRAGMA foreign_keys = ON")) {
+      sqlite3_extended_result_codes(again, 1);
+      db = std::move(immutable);
+      readable.reset();
+    }
   }
-  if (path != ":memory:" && db.pragma("journal_mode = WAL") != "wal") {
+  if (readable) {
+    return DbError{fmt::format("'{}' is not a usable tiendo database: {}", path, readable->message)};
+  }
+  if (read_only) {
+    const int current = db.schema_version();
+    if (current != latest_schema_version()) {
+      return DbError{fmt::format(
+          "database '{}' has schema version {}, and this tiendo reads version {}; it is open "
+          "read-only, so it cannot be migrated here: {}",
+          path, current, latest_schema_version(),
+          current > latest_schema_version()
+              ? "use a newer tiendo"
+              : "open it once with a command that writes (e.g. `tiendo ingest`), or read a "
+                "copy")};
+    }
+    return db;
+  }
+  if (!in_memory(path) && db.pragma("journal_mode = WAL") != "wal") {
     return DbError{fmt::format("cannot switch '{}' to WAL journal mode", path)};
   }
   if (auto error = db.execute("PRAGMA synchronous = FULL")) return *error;
@@ -208,12 +326,23 @@ Statement Database::prepare(std::string_view sql) {
 std::optional<DbError> Database::execute(std::string_view sql) {
   char* message = nullptr;
   const std::string text(sql);
-  if (sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+  if (const int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &message);
+      rc != SQLITE_OK) {
     DbError error{message ? message : sqlite3_errmsg(db_.get())};
     sqlite3_free(message);
+    note_failure(db_.get(), sqlite3_extended_errcode(db_.get()), error.message);
     return error;
   }
   return std::nullopt;
+}
+
+std::optional<StorageFailure> Database::storage_failure() const {
+  const std::string_view file = file_of(db_.get());
+  StorageFailures& all = storage_failures();
+  std::lock_guard lock(all.mutex);
+  const auto it = all.by_file.find(file);
+  if (it == all.by_file.end()) return std::nullopt;
+  return it->second;
 }
 
 std::string Database::pragma(std::string_view name) {
@@ -281,6 +410,7 @@ std::optional<DbError> Transaction::commit() {
   if (!open_) return error_ ? error_ : DbError{"transaction is not open"};
   auto error = db_.execute("COMMIT");
   if (!error) {
+    note_commit(db_.db_.get());
     open_ = false;
     end_turn();
   }

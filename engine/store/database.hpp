@@ -68,18 +68,43 @@ class Statement {
 
 class WriteTurns;
 
+// A failure to write the file (disk full, an I/O error, a file or mount gone read-only)
+// seen by a connection of this process.
+struct StorageFailure {
+  std::chrono::system_clock::time_point at;
+  std::string message;
+};
+
 class Database {
  public:
+  enum class Mode {
+    create,     // read and write; a missing file is made (ingest, serve)
+    existing,   // read and write; a missing file is an error (run, silence, deliver…)
+    read_only,  // for commands that only read; a missing file is an error (eval, report…)
+  };
   struct Options {
     int busy_timeout_ms = 5000;
+    Mode mode = Mode::create;
   };
 
-  // Opens (creating if absent) the database at `path` (":memory:" for a private
-  // in-memory one), sets journal_mode=WAL, synchronous=FULL, foreign_keys=ON and the
-  // busy timeout, and migrates an older schema in one transaction. A database whose
-  // schema is newer than this program knows is refused.
+  // Opens the database at `path` (":memory:" for a private in-memory one), sets
+  // journal_mode=WAL, synchronous=FULL, foreign_keys=ON and the busy timeout, and
+  // migrates an older schema in one transaction. A database whose schema is newer than
+  // this program knows is refused.
+  //
+  // Mode::read_only, for commands that only read: a file this process may write (and the
+  // directory its -wal and -shm files go in) opens as in Mode::existing, so that the last
+  // connection tidies those files away as ever; any other (a backup on read-only media,
+  // a replica, a file of another user) opens as SQLite's read-only connection, immutable
+  // when even its -shm file cannot be made. Such a connection switches and migrates
+  // nothing (an older schema is refused with what to do) and every write fails.
   static DbResult<Database> open(const std::string& path, const Options& options);
   static DbResult<Database> open(const std::string& path) { return open(path, Options{}); }
+  static DbResult<Database> open(const std::string& path, Mode mode) {
+    Options options;
+    options.mode = mode;
+    return open(path, options);
+  }
 
   Database(Database&&) noexcept = default;
   Database& operator=(Database&&) noexcept = default;
@@ -93,10 +118,17 @@ class Database {
   // The value of a pragma that returns one row (for tests and diagnostics).
   std::string pragma(std::string_view name);
 
+  // The last storage failure that any connection of this process to the same file met,
+  // unless a write transaction committed since (thread-safe). A service is not ready
+  // while it has one: its runs, ingests and deliveries cannot be written.
+  std::optional<StorageFailure> storage_failure() const;
+
   int schema_version();
   static int latest_schema_version();
 
   const std::string& path() const { return path_; }
+  // What it was opened with (so that helper connections open the same way).
+  const Options& options() const { return options_; }
   sqlite3* handle() { return db_.get(); }
 
  private:
@@ -110,6 +142,7 @@ class Database {
   std::string path_;
   std::unique_ptr<sqlite3, Closer> db_;
   std::chrono::milliseconds busy_timeout_{5000};
+  Options options_;
   std::shared_ptr<WriteTurns> turns_;  // this process's writers of the same file
 };
 

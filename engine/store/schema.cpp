@@ -184,6 +184,30 @@ CREATE INDEX alerts_by_lifecycle_in_order ON alerts(lifecycle,
   (CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END), since, fingerprint);
 DROP INDEX alerts_open;
 )sql",
+      // 5: what a run changed in the alerts, so that `tiendo ledger rewind` can void runs
+      // recorded at a wrong date (a clock off by years, a mistyped --at) and put every
+      // alert back as it was before them. A row holds an alert as it stood before the run
+      // rewrote it; an alert the run created has no row (its transition comes from no
+      // lifecycle). `undo_log` says which runs were recorded with this log.
+      R"sql(
+CREATE TABLE alert_prior (
+  run_id       INTEGER NOT NULL REFERENCES runs(id),
+  fingerprint  TEXT NOT NULL,
+  subject      TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  unit         TEXT,
+  state        TEXT NOT NULL,
+  severity     TEXT NOT NULL,
+  lifecycle    TEXT NOT NULL,
+  since        TEXT NOT NULL,
+  last_notified TEXT,
+  updated_run  INTEGER,
+  firing_since TEXT,
+  evaluated    TEXT,
+  PRIMARY KEY (run_id, fingerprint)
+) STRICT;
+ALTER TABLE runs ADD COLUMN undo_log INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return all;
 }

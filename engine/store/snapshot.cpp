@@ -347,7 +347,7 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
     for (std::int64_t t = 1; t < threads; ++t) {
       workers.emplace_back([&, t] {
         auto& out = batches[static_cast<std::size_t>(t)];
-        auto opened = Database::open(db.path());
+        auto opened = Database::open(db.path(), db.options());
         if (auto* error = std::get_if<DbError>(&opened)) {
           out = *error;
           return;

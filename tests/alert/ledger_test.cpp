@@ -64,7 +64,7 @@ class LedgerSteps : public ::testing::Test {
   }
 
   DbResult<RunRecord> in_steps(Database& db, std::size_t batch) {
-    auto begun = begin_run(db, example_->results.at, kNow);
+    auto begun = begin_run(db, example_->results.at, kNow, std::nullopt);
     if (auto* error = std::get_if<DbError>(&begun)) return *error;
     const std::int64_t id = std::get<std::int64_t>(begun);
     for (std::size_t from = 0; from < total_; from += batch) {
@@ -74,7 +74,7 @@ class LedgerSteps : public ::testing::Test {
       EXPECT_EQ(std::get<std::size_t>(written), std::min(batch, total_ - from));
     }
     return finish_run(db, id, example_->rules, example_->snapshot, example_->results,
-                      {.now = kNow, .commit = true});
+                      {.now = kNow, .commit = true, .limit = std::nullopt});
   }
 
   Database db_ = open_memory();
@@ -85,7 +85,7 @@ class LedgerSteps : public ::testing::Test {
 TEST_F(LedgerSteps, WriteTheSameRowsAsOneTransaction) {
   Database whole = open_memory();
   auto one = record_run(whole, example_->rules, example_->snapshot, example_->results,
-                        {.now = kNow, .commit = true});
+                        {.now = kNow, .commit = true, .limit = std::nullopt});
   ASSERT_TRUE(std::holds_alternative<RunRecord>(one)) << std::get<DbError>(one).message;
   auto steps = in_steps(db_, 7);
   ASSERT_TRUE(std::holds_alternative<RunRecord>(steps)) << std::get<DbError>(steps).message;
@@ -108,7 +108,7 @@ TEST_F(LedgerSteps, WriteTheSameRowsAsOneTransaction) {
 }
 
 TEST_F(LedgerSteps, ARunInProgressSaysSoAndAFailedOneKeepsWhatItWrote) {
-  auto begun = begin_run(db_, example_->results.at, kNow);
+  auto begun = begin_run(db_, example_->results.at, kNow, std::nullopt);
   ASSERT_TRUE(std::holds_alternative<std::int64_t>(begun)) << std::get<DbError>(begun).message;
   const std::int64_t id = std::get<std::int64_t>(begun);
   auto written =
@@ -133,7 +133,7 @@ TEST_F(LedgerSteps, ARunInProgressSaysSoAndAFailedOneKeepsWhatItWrote) {
   EXPECT_EQ(count(db_, "SELECT count(*) FROM results"), 10);
   // A failed run cannot be finished after all.
   auto finished = finish_run(db_, id, example_->rules, example_->snapshot, example_->results,
-                             {.now = kNow, .commit = true});
+                             {.now = kNow, .commit = true, .limit = std::nullopt});
   ASSERT_TRUE(std::holds_alternative<DbError>(finished));
   EXPECT_NE(std::get<DbError>(finished).message.find("not a run in progress"), std::string::npos);
   EXPECT_EQ(count(db_, "SELECT count(*) FROM alerts"), 0);
@@ -144,7 +144,7 @@ TEST_F(LedgerSteps, ARewindIsRefusedBeforeAnythingIsWritten) {
   auto first = in_steps(db_, 1000);
   ASSERT_TRUE(std::holds_alternative<RunRecord>(first)) << std::get<DbError>(first).message;
   const auto runs_before = count(db_, "SELECT count(*) FROM runs");
-  auto earlier = begin_run(db_, example_->results.at - std::chrono::days(1), kNow);
+  auto earlier = begin_run(db_, example_->results.at - std::chrono::days(1), kNow, std::nullopt);
   ASSERT_TRUE(std::holds_alternative<DbError>(earlier));
   EXPECT_NE(std::get<DbError>(earlier).message.find("would rewind them"), std::string::npos)
       << std::get<DbError>(earlier).message;
@@ -235,11 +235,11 @@ TEST(LedgerStepsRace, ASilenceCommittedWhileTheRunWaitsForTheLockCounts) {
     // Without the silence, this run has messages to send.
     Database reference = open_memory();
     auto loud = record_run(reference, example->rules, example->snapshot, example->results,
-                           {.now = kNow, .commit = true});
+                           {.now = kNow, .commit = true, .limit = std::nullopt});
     ASSERT_TRUE(std::holds_alternative<RunRecord>(loud));
     ASSERT_FALSE(std::get<RunRecord>(loud).messages.empty());
   }
-  auto begun = begin_run(db, example->results.at, kNow);
+  auto begun = begin_run(db, example->results.at, kNow, std::nullopt);
   ASSERT_TRUE(std::holds_alternative<std::int64_t>(begun));
   const std::int64_t id = std::get<std::int64_t>(begun);
 
@@ -250,7 +250,7 @@ TEST(LedgerStepsRace, ASilenceCommittedWhileTheRunWaitsForTheLockCounts) {
   ASSERT_FALSE(held->error());
   std::thread finisher([&] {
     auto finished = finish_run(db, id, example->rules, example->snapshot, example->results,
-                               {.now = kNow, .commit = true});
+                               {.now = kNow, .commit = true, .limit = std::nullopt});
     ASSERT_TRUE(std::holds_alternative<RunRecord>(finished))
         << std::get<DbError>(finished).message;
     const RunRecord& run = std::get<RunRecord>(finished);

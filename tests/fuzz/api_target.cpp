@@ -182,7 +182,7 @@ void fill_database(const std::string& path, const std::vector<std::string>& rule
   const tiendo::eval::Results results =
       tiendo::eval::evaluate(rules, data, today, {.keep_used = false});
   auto recorded =
-      tiendo::alert::record_run(db, rules, data, results, {.now = now_text(), .commit = true});
+      tiendo::alert::record_run(db, rules, data, results, {.now = now_text(), .commit = true, .limit = std::nullopt});
   if (auto* error = std::get_if<store::DbError>(&recorded)) {
     broken_promise("setup: cannot record a run: " + error->message);
   }

@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+
 #include "../e2e/run.hpp"
 
 namespace tiendo::notify {
@@ -46,6 +51,30 @@ TEST(OutboxTime, FormatsAndParsesUtc) {
   EXPECT_FALSE(parse_utc("1600-01-01T00:00:00Z").has_value());
   EXPECT_TRUE(parse_utc("2200-12-31T23:59:59Z").has_value());
   EXPECT_FALSE(parse_utc("2026-11-28T24:05:09Z").has_value());
+}
+
+// fmt 9 formats a system_clock time point through localtime: under a server's zone
+// (Vietnam's is UTC+7) "UTC" times came out seven hours ahead.
+TEST(OutboxTime, UtcIsUtcWhateverTheProcesssTimeZone) {
+  const char* was = std::getenv("TZ");
+  const std::string saved = was ? was : "";
+  for (const char* zone : {"Asia/Ho_Chi_Minh", "America/Los_Angeles", "UTC"}) {
+    ::setenv("TZ", zone, 1);
+    ::tzset();
+    EXPECT_EQ(format_utc(*parse_utc("2026-11-28T10:05:09Z")), "2026-11-28T10:05:09Z") << zone;
+    EXPECT_EQ(format_utc(*parse_utc("1969-12-31T23:59:59Z")), "1969-12-31T23:59:59Z") << zone;
+    EXPECT_EQ(format_utc(std::chrono::system_clock::time_point{}), "1970-01-01T00:00:00Z") << zone;
+    const auto now = std::chrono::system_clock::now();
+    const auto back = parse_utc(format_utc(now));
+    ASSERT_TRUE(back.has_value()) << zone;
+    EXPECT_LT(std::chrono::abs(*back - now), std::chrono::seconds(2)) << zone;
+  }
+  if (was) {
+    ::setenv("TZ", saved.c_str(), 1);
+  } else {
+    ::unsetenv("TZ");
+  }
+  ::tzset();
 }
 
 class OutboxStore : public ::testing::Test {

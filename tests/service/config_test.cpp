@@ -106,6 +106,30 @@ TEST(ServiceConfig, MistakesAreNamedAtTheirPlace) {
   EXPECT_EQ(errors_of(base + "a = 1\nb = 2\n").size(), 2u);
 }
 
+TEST(ServiceConfig, TheRunDateMarginAndTheFreeSpaceAreBounded) {
+  std::vector<ConfigError> errors;
+  const auto defaults =
+      parse_config("database = \"t.db\"\nrules = \"rules\"\n", "/srv/tiendo.toml", errors);
+  ASSERT_TRUE(defaults.has_value());
+  EXPECT_EQ(defaults->max_days_ahead, 1);
+  EXPECT_EQ(defaults->min_free_disk_mb, 64);
+  const auto set = parse_config(
+      "database = \"t.db\"\nrules = \"rules\"\nmax_days_ahead = 0\nmin_free_disk_mb = 1024\n",
+      "/srv/tiendo.toml", errors);
+  ASSERT_TRUE(set.has_value()) << (errors.empty() ? "" : errors.front().render());
+  EXPECT_EQ(set->max_days_ahead, 0);
+  EXPECT_EQ(set->min_free_disk_mb, 1024);
+  EXPECT_NE(first("database = \"t.db\"\nrules = \"r\"\nmax_days_ahead = 400\n")
+                .find("/etc/tiendo/tiendo.toml:3:"),
+            std::string::npos);
+  EXPECT_NE(first("database = \"t.db\"\nrules = \"r\"\nmax_days_ahead = -1\n")
+                .find("max_days_ahead"),
+            std::string::npos);
+  EXPECT_NE(first("database = \"t.db\"\nrules = \"r\"\nmin_free_disk_mb = \"64MB\"\n")
+                .find("min_free_disk_mb"),
+            std::string::npos);
+}
+
 TEST(ServiceConfig, AMissingFileIsAnError) {
   std::vector<ConfigError> errors;
   EXPECT_FALSE(load_config("/nonexistent/tiendo.toml", errors).has_value());

@@ -259,7 +259,7 @@ TEST_F(MetricsTest, StoreGaugesFollowTheAlertsAndOutboxRows) {
   ASSERT_NE(example, nullptr);
   // The run's e-mail messages were made two hours ago.
   auto recorded = alert::record_run(*db_, example->rules, example->snapshot, example->results,
-                                    {.now = notify::format_utc(now - hours(2))});
+                                    {.now = notify::format_utc(now - hours(2)), .commit = true, .limit = std::nullopt});
   if (auto* error = std::get_if<store::DbError>(&recorded)) FAIL() << error->message;
   const alert::RunRecord& run = std::get<alert::RunRecord>(recorded);
   ASSERT_FALSE(run.output.alerts.empty());
@@ -412,7 +412,7 @@ TEST_F(MetricsTest, PromtoolAcceptsTheExposition) {
   const auto example = evaluate_example(*db_);
   ASSERT_NE(example, nullptr);
   auto recorded = alert::record_run(*db_, example->rules, example->snapshot, example->results,
-                                    {.now = notify::format_utc(system_clock::now())});
+                                    {.now = notify::format_utc(system_clock::now()), .commit = true, .limit = std::nullopt});
   if (auto* error = std::get_if<store::DbError>(&recorded)) FAIL() << error->message;
   add_outbox("hook-1", "webhook", "dead", "2026-11-28T10:00:00Z");
   metrics_.run_finished("schedule", "succeeded", 3.5, system_clock::now());

@@ -147,7 +147,7 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/t.db";
   Database batches = open_ok(path);
-  auto opened = Database::open(path, {.busy_timeout_ms = 400});
+  auto opened = Database::open(path, {.busy_timeout_ms = 400, .mode = Database::Mode::create});
   ASSERT_TRUE(std::holds_alternative<Database>(opened)) << std::get<DbError>(opened).message;
   Database request = std::move(std::get<Database>(opened));
   ASSERT_FALSE(batches.execute("INSERT INTO units VALUES ('p', 'P', 'province', NULL, 'x', 't')"));
@@ -189,7 +189,7 @@ TEST(Database, WaitingForTheTurnEndsAtTheBusyTimeout) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/t.db";
   Database holder = open_ok(path);
-  auto opened = Database::open(path, {.busy_timeout_ms = 100});
+  auto opened = Database::open(path, {.busy_timeout_ms = 100, .mode = Database::Mode::create});
   ASSERT_TRUE(std::holds_alternative<Database>(opened));
   Database late = std::move(std::get<Database>(opened));
   {

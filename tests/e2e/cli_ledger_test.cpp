@@ -1,0 +1,182 @@
+// End-to-end: a run at a wrong date is refused by `tiendo run`; a ledger that one reached
+// anyway (recorded here through the engine, as an older tiendo or a clock off by years
+// did) is recovered with `tiendo ledger rewind`; the evaluating commands read a database
+// they cannot write, refuse one that does not exist, and refuse an empty --at.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "alert/ledger.hpp"
+#include "run.hpp"
+#include "support/example_data.hpp"
+
+namespace tiendo::testing {
+namespace {
+
+const std::string kSource = TIENDO_SOURCE_DIR;
+
+std::int64_t count(const std::string& path, const std::string& sql) {
+  auto opened = store::Database::open(path, store::Database::Mode::read_only);
+  if (auto* error = std::get_if<store::DbError>(&opened)) {
+    ADD_FAILURE() << error->message;
+    return -1;
+  }
+  store::Statement q = std::get<store::Database>(opened).prepare(sql);
+  EXPECT_TRUE(q.step()) << sql << ": " << (q.error() ? q.error()->message : "");
+  return q.column_int(0);
+}
+
+class CliLedger : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.path() + "/examples.db";
+    const RunResult ingest = ingest_examples(db_);
+    ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  }
+  RunResult tiendo(const std::string& args) {
+    return run_tiendo(args + " --db " + shell_quote(db_), kSource);
+  }
+  // Records a run at `at` through the engine, past any date limit (what the CLI and the
+  // service refuse now).
+  void poison(const char* at) {
+    auto opened = store::Database::open(db_);
+    ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
+    store::Database& db = std::get<store::Database>(opened);
+    std::string error;
+    auto example = evaluate_example("2022-09-30", error, nullptr);
+    ASSERT_NE(example, nullptr) << error;
+    auto snapshot = store::load_snapshot(db, example->rules);
+    ASSERT_TRUE(std::holds_alternative<store::Snapshot>(snapshot));
+    const eval::Results results = eval::evaluate(
+        example->rules, std::get<store::Snapshot>(snapshot), *model::parse_iso_date(at));
+    auto recorded = alert::record_run(db, example->rules, std::get<store::Snapshot>(snapshot),
+                                      results, {.now = "2026-12-05T00:00:00Z", .commit = true, .limit = std::nullopt});
+    ASSERT_TRUE(std::holds_alternative<alert::RunRecord>(recorded))
+        << std::get<store::DbError>(recorded).message;
+  }
+
+  TempDir dir_;
+  std::string db_;
+};
+
+TEST_F(CliLedger, ARunDatedPastTomorrowIsRefusedAndWritesNothing) {
+  const RunResult far = tiendo("run --rules rules --at 2200-12-31");
+  EXPECT_EQ(far.exit_code, 1);
+  EXPECT_NE(far.err.find("a run at 2200-12-31 is refused: it is more than 1 day past today"),
+            std::string::npos)
+      << far.err;
+  // Outside the years dates take at all: a usage error.
+  const RunResult absurd = tiendo("run --rules rules --at 9999-12-31");
+  EXPECT_EQ(absurd.exit_code, 2);
+  EXPECT_NE(absurd.err.find("9999"), std::string::npos) << absurd.err;
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM runs"), 0);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM outbox"), 0);
+  // A dry run records nothing, so it may look ahead.
+  const RunResult dry = tiendo("run --rules rules --at 2200-12-31 --dry-run");
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM runs"), 0);
+}
+
+TEST_F(CliLedger, RewindRecoversALedgerThatAWrongDateReached) {
+  ASSERT_EQ(tiendo("run --rules rules --at 2022-09-30").exit_code, 0);
+  poison("2200-12-31");
+  const RunResult refused = tiendo("run --rules rules --at 2022-12-31");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("would rewind them"), std::string::npos) << refused.err;
+
+  const RunResult dry = tiendo("ledger rewind --to 2022-12-31 --dry-run");
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("would void 1 run: run 2 at 2200-12-31"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("dry run: nothing was changed"), std::string::npos) << dry.out;
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM runs WHERE status = 'succeeded'"), 2);
+
+  const RunResult rewound = tiendo("ledger rewind --to 2022-12-31 --format json");
+  ASSERT_EQ(rewound.exit_code, 0) << rewound.err;
+  const auto report = nlohmann::json::parse(rewound.out);
+  ASSERT_EQ(report["voided_runs"].size(), 1u);
+  EXPECT_EQ(report["voided_runs"][0]["id"], 2);
+  EXPECT_EQ(report["voided_runs"][0]["at"], "2200-12-31");
+  EXPECT_EQ(report["kept_run"], 1);
+  EXPECT_GT(report["messages"]["cancelled"].get<int>(), 0);
+
+  const RunResult again = tiendo("run --rules rules --at 2022-12-31 --format json");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["run_id"], 3);
+  // The cancelled digests are listed with the dead letters and say why.
+  const RunResult dead = tiendo("outbox list --format json --state dead");
+  ASSERT_EQ(dead.exit_code, 0) << dead.err;
+  const auto letters = nlohmann::json::parse(dead.out);
+  ASSERT_EQ(letters.size(), report["messages"]["cancelled"].get<std::size_t>());
+  EXPECT_NE(letters[0].dump().find("voided by `tiendo ledger rewind --to 2022-12-31`"),
+            std::string::npos)
+      << letters[0].dump();
+
+  const RunResult nothing = tiendo("ledger rewind --to 2022-12-31");
+  ASSERT_EQ(nothing.exit_code, 0) << nothing.err;
+  EXPECT_NE(nothing.out.find("nothing to rewind"), std::string::npos) << nothing.out;
+}
+
+TEST_F(CliLedger, ReadingCommandsReadADatabaseTheyCannotWrite) {
+  // A backup on read-only media: the files and their directory cannot be written. As
+  // root (CI), permissions do not stop writes, so tiendo runs as nobody.
+  TempDir backup;
+  const std::string copy = backup.path() + "/backup.db";
+  std::filesystem::copy_file(db_, copy);
+  ASSERT_EQ(::chmod(copy.c_str(), 0444), 0);
+  ASSERT_EQ(::chmod(backup.path().c_str(), 0555), 0);
+  const std::string as_reader = ::geteuid() == 0
+                                    ? "setpriv --reuid=65534 --regid=65534 --clear-groups "
+                                    : "";
+  for (const std::string command :
+       {"eval --rules rules --at 2022-09-30 --format json", "report --rules rules --at 30/9/2022",
+        "explain online_dossier_2022 --rules rules --at 2022-09-30",
+        "history online_dossier_rate dong_nai", "outbox list", "silence list"}) {
+    const std::string out = dir_.path() + "/out", err = dir_.path() + "/err";
+    const std::string line = "cd " + shell_quote(kSource) + " && NO_COLOR=1 " + as_reader +
+                             shell_quote(TIENDO_BINARY) + " " + command + " --db " +
+                             shell_quote(copy) + " >" + shell_quote(out) + " 2>" +
+                             shell_quote(err) + " </dev/null";
+    const int status = std::system(line.c_str());
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << command << ": " << read_text(err);
+    EXPECT_EQ(read_text(err).find("readonly"), std::string::npos) << command;
+  }
+  ::chmod(backup.path().c_str(), 0755);
+  // Nothing was made beside it.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(backup.path()),
+                          std::filesystem::directory_iterator()),
+            1);
+}
+
+TEST_F(CliLedger, AMissingDatabaseIsAnErrorAndIsNotCreated) {
+  const std::string missing = dir_.path() + "/typo.db";
+  for (const std::string command :
+       {"eval --rules rules --at 2022-09-30", "report --rules rules --at 2022-09-30",
+        "explain online_dossier_2022 --rules rules --at 2022-09-30",
+        "history online_dossier_rate dong_nai", "run --rules rules --at 2022-09-30",
+        "deliver", "silence list", "outbox list", "ledger rewind --to 2022-09-30"}) {
+    const RunResult r = run_tiendo(command + " --db " + shell_quote(missing), kSource);
+    EXPECT_EQ(r.exit_code, 1) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("no database at '" + missing + "'"), std::string::npos)
+        << command << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(missing)) << command;
+  }
+}
+
+TEST_F(CliLedger, AnEmptyAtIsAnErrorNotToday) {
+  for (const std::string command : {"eval", "report", "run", "explain online_dossier_2022"}) {
+    const RunResult r = tiendo(command + " --rules rules --at ''");
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.out;
+    EXPECT_NE(r.err.find("--at: an empty date"), std::string::npos) << command << ": " << r.err;
+    const RunResult blank = tiendo(command + " --rules rules --at '  '");
+    EXPECT_EQ(blank.exit_code, 2) << command;
+  }
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM runs"), 0);
+}
+
+}  // namespace
+}  // namespace tiendo::testing
