@@ -131,13 +131,25 @@ TEST_F(CliLedger, ReadingCommandsReadADatabaseTheyCannotWrite) {
   const std::string as_reader = ::geteuid() == 0
                                     ? "setpriv --reuid=65534 --regid=65534 --clear-groups "
                                     : "";
+  // nobody may not reach the build tree (a checkout under /root): the binary and the
+  // rules it reads go to a directory anyone can read.
+  TempDir reachable;
+  ASSERT_EQ(::chmod(reachable.path().c_str(), 0755), 0);
+  const std::string binary = reachable.path() + "/tiendo";
+  std::filesystem::copy_file(TIENDO_BINARY, binary);
+  std::filesystem::permissions(binary, std::filesystem::perms(0755));
+  std::filesystem::copy(kSource + "/rules", reachable.path() + "/rules",
+                        std::filesystem::copy_options::recursive);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(reachable.path())) {
+    std::filesystem::permissions(entry.path(), std::filesystem::perms(0755));
+  }
   for (const std::string command :
        {"eval --rules rules --at 2022-09-30 --format json", "report --rules rules --at 30/9/2022",
         "explain online_dossier_2022 --rules rules --at 2022-09-30",
         "history online_dossier_rate dong_nai", "outbox list", "silence list"}) {
     const std::string out = dir_.path() + "/out", err = dir_.path() + "/err";
-    const std::string line = "cd " + shell_quote(kSource) + " && NO_COLOR=1 " + as_reader +
-                             shell_quote(TIENDO_BINARY) + " " + command + " --db " +
+    const std::string line = "cd " + shell_quote(reachable.path()) + " && NO_COLOR=1 " +
+                             as_reader + shell_quote(binary) + " " + command + " --db " +
                              shell_quote(copy) + " >" + shell_quote(out) + " 2>" +
                              shell_quote(err) + " </dev/null";
     const int status = std::system(line.c_str());
