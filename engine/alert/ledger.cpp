@@ -191,9 +191,11 @@ std::optional<Silence> make_silence(const SilenceRequest& request, std::string_v
     }
     s.ends_at = request.ends;
   } else {
-    const auto d = model::parse_clock_duration(request.duration);
-    if (!d || d->count() == 0) {
-      error = fmt::format("duration: '{}' is not a duration; write e.g. 2h or 7d", request.duration);
+    // At most ten years, so that starts (at most 2200) + duration fits the clock.
+    std::string why;
+    const auto d = model::parse_clock_duration(request.duration, why);
+    if (!d) {
+      error = "duration: " + why;
       return std::nullopt;
     }
     s.ends_at = model::format_utc(*starts + *d);
