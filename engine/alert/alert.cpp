@@ -49,10 +49,9 @@ bool matches_one(const Matcher& m, const Labels& labels) {
 }
 
 // The start of `text` for an error message: a 40 KB pattern is not repeated whole.
-std::string abridged(std::string_view text) {
-  constexpr std::size_t kShown = 40;
-  if (text.size() <= kShown) return std::string(text);
-  std::size_t cut = kShown;
+std::string abridged(std::string_view text, std::size_t shown = 40) {
+  if (text.size() <= shown) return std::string(text);
+  std::size_t cut = shown;
   // Cut on a UTF-8 character boundary.
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
   return std::string(text.substr(0, cut)) + "…";
@@ -83,8 +82,9 @@ std::shared_ptr<const re2::RE2> compile_matcher_regex(std::string_view name, std
     error = fmt::format("{}: the regular expression is too big once compiled (more than {} KiB)",
                         shown(name, op, pattern), kMaxMatcherRegexMemory / 1024);
   } else {
+    // RE2's message quotes the part of the pattern it stopped at, which may be all of it.
     error = fmt::format("{}: not a valid regular expression (RE2 syntax): {}",
-                        shown(name, op, pattern), regex->error());
+                        shown(name, op, pattern), abridged(regex->error(), 80));
   }
   return nullptr;
 }

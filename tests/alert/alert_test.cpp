@@ -451,6 +451,17 @@ TEST(AlertMatchers, SpeakRe2Syntax) {
   EXPECT_NE(error.find("rule=~"), std::string::npos) << error;
 }
 
+// Found by fuzz_matcher: RE2's message quotes the rest of the pattern from where it
+// stopped, so an invalid pattern of 1 KiB made a 1 KiB error.
+TEST(AlertMatchers, AnInvalidPatternsErrorIsShort) {
+  std::string error;
+  EXPECT_FALSE(parse_matcher("rule=~" + std::string(1000, '('), error).has_value());
+  EXPECT_NE(error.find("not a valid regular expression (RE2 syntax): missing ): "),
+            std::string::npos)
+      << error;
+  EXPECT_LT(error.size(), 250u) << error;
+}
+
 TEST(AlertMatchers, MakeMatcherChecksTheOperator) {
   std::string error;
   EXPECT_TRUE(make_matcher("rule", "!~", "x.*", error).has_value()) << error;
