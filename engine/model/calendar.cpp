@@ -274,11 +274,18 @@ std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view 
   }
   if (!day || parts[0] > 23 || parts[1] > 59 || parts[2] > 60) return std::nullopt;
   // system_clock counts nanoseconds in 64 bits (1677 to 2262): keep to the years the
-  // rules language knows, which leaves room for a ten-year duration on top.
+  // rules language knows, which leaves room for a ten-year duration on top. The year is
+  // the result's: a leap second at the end of 2200 is in 2201, which format_utc would
+  // write and parse_utc refuse.
   const int year = static_cast<int>(std::chrono::year_month_day(*day).year());
   if (year < kMinYear || year > kMaxYear) return std::nullopt;
-  return std::chrono::system_clock::time_point(*day) + std::chrono::hours(parts[0]) + std::chrono::minutes(parts[1]) +
-         std::chrono::seconds(parts[2]);
+  const auto time = std::chrono::system_clock::time_point(*day) + std::chrono::hours(parts[0]) +
+                    std::chrono::minutes(parts[1]) + std::chrono::seconds(parts[2]);
+  if (std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(time)).year() >
+      std::chrono::year(kMaxYear)) {
+    return std::nullopt;
+  }
+  return time;
 }
 
 namespace {

@@ -66,6 +66,16 @@ TEST(CalendarClockDuration, TheLongestDurationFitsOnTheLatestTimeStamp) {
   EXPECT_EQ(format_utc(*earliest - kMaxClockDuration), "1890-01-03T00:00:00Z");
 }
 
+// Found by fuzz_dates: a leap second at the end of 2200 read as a time in 2201, which
+// format_utc writes and parse_utc refused, so the two did not round-trip.
+TEST(CalendarUtc, ALeapSecondStaysInTheYearsParseUtcReads) {
+  const auto leap = parse_utc("2026-12-31T23:59:60Z");
+  ASSERT_TRUE(leap.has_value());
+  EXPECT_EQ(format_utc(*leap), "2027-01-01T00:00:00Z");
+  EXPECT_FALSE(parse_utc("2200-12-31T23:59:60Z").has_value());
+  EXPECT_TRUE(parse_utc("2200-12-31T23:59:59Z").has_value());
+}
+
 TEST(CalendarClockDuration, DescribesBounds) {
   EXPECT_EQ(describe_clock_duration(kMaxClockDuration), "3650d (10 years)");
   EXPECT_EQ(describe_clock_duration(std::chrono::hours(24 * 365)), "365d (1 year)");
