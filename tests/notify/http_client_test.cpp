@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "model/calendar.hpp"
+
 namespace tiendo::notify {
 namespace {
 
