@@ -39,6 +39,7 @@ TIENDO_DEBIAN_PACKAGES=(
   libhowardhinnant-date-dev
   libtomlplusplus-dev
   libcpp-httplib-dev
+  libre2-dev
   prometheus-cpp-dev
   libcurl4-openssl-dev
   libssl-dev

@@ -27,20 +27,21 @@ void add_delivery_options(CLI::App& command, DeliveryOptions& options) {
 std::optional<notify::DeliverySettings> delivery_settings(std::string_view command,
                                                           const DeliveryOptions& options) {
   notify::DeliverySettings settings;
-  const auto duration = [&](const char* name, const std::string& text, std::chrono::seconds& out) {
-    const auto parsed = notify::parse_clock_duration(text);
-    if (!parsed || parsed->count() == 0) {
-      std::fprintf(stderr,
-                   "tiendo %.*s: %s: '%s' is not a duration; write e.g. 30s, 5m, 2h or 1d\n",
-                   static_cast<int>(command.size()), command.data(), name, text.c_str());
+  const auto duration = [&](const char* name, const std::string& text, std::chrono::seconds& out,
+                            std::chrono::seconds max = model::kMaxClockDuration) {
+    std::string error;
+    const auto parsed = notify::parse_clock_duration(text, error, max);
+    if (!parsed) {
+      std::fprintf(stderr, "tiendo %.*s: %s: %s\n", static_cast<int>(command.size()),
+                   command.data(), name, error.c_str());
       return false;
     }
     out = *parsed;
     return true;
   };
   std::chrono::seconds connect{}, total{};
-  if (!duration("--connect-timeout", options.connect_timeout, connect) ||
-      !duration("--timeout", options.timeout, total) ||
+  if (!duration("--connect-timeout", options.connect_timeout, connect, notify::kMaxTimeout) ||
+      !duration("--timeout", options.timeout, total, notify::kMaxTimeout) ||
       !duration("--retry-initial", options.retry_initial, settings.retry.initial) ||
       !duration("--retry-max", options.retry_max, settings.retry.ceiling) ||
       !duration("--max-age", options.max_age, settings.retry.max_age)) {

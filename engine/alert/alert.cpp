@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 #include <openssl/sha.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <map>
-#include <regex>
 #include <set>
 #include <type_traits>
 
@@ -38,16 +38,55 @@ std::optional<std::string_view> label(const Labels& labels, std::string_view nam
 }
 
 bool matches_one(const Matcher& m, const Labels& labels) {
-  const std::string value(label(labels, m.name).value_or(""));
+  const std::string_view value = label(labels, m.name).value_or("");
   if (m.op == "=") return value == m.value;
   if (m.op == "!=") return value != m.value;
-  // Matchers were checked when parsed; a pattern that no longer compiles matches nothing.
-  try {
-    const bool hit = std::regex_match(value, std::regex(m.value, std::regex::ECMAScript));
-    return m.op == "=~" ? hit : !hit;
-  } catch (const std::regex_error&) {
-    return false;
+  // A stored pattern that no longer compiles (written for another syntax) matches
+  // nothing, either way: a silence that cannot be read silences no alert.
+  if (!m.regex) return false;
+  const bool hit = re2::RE2::FullMatch(value, *m.regex);
+  return m.op == "=~" ? hit : !hit;
+}
+
+// The start of `text` for an error message: a 40 KB pattern is not repeated whole.
+std::string abridged(std::string_view text, std::size_t shown = 40) {
+  if (text.size() <= shown) return std::string(text);
+  std::size_t cut = shown;
+  // Cut on a UTF-8 character boundary.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "…";
+}
+
+// A matcher as an error message shows it.
+std::string shown(std::string_view name, std::string_view op, std::string_view value) {
+  return fmt::format("{}{}'{}'", abridged(name), op, abridged(value));
+}
+
+// `pattern` compiled for a matcher, or null and `error` set. The length is checked
+// before RE2 sees the pattern, and RE2's memory is bounded, so a request cannot make
+// the compilation itself expensive.
+std::shared_ptr<const re2::RE2> compile_matcher_regex(std::string_view name, std::string_view op,
+                                                      const std::string& pattern,
+                                                      std::string& error) {
+  if (pattern.size() > kMaxMatcherRegexBytes) {
+    error = fmt::format("{}: the regular expression is {} bytes long; at most {}",
+                        shown(name, op, pattern), pattern.size(), kMaxMatcherRegexBytes);
+    return nullptr;
   }
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(kMaxMatcherRegexMemory);
+  auto regex = std::make_shared<const re2::RE2>(pattern, options);
+  if (regex->ok()) return regex;
+  if (regex->error_code() == re2::RE2::ErrorPatternTooLarge) {
+    error = fmt::format("{}: the regular expression is too big once compiled (more than {} KiB)",
+                        shown(name, op, pattern), kMaxMatcherRegexMemory / 1024);
+  } else {
+    // RE2's message quotes the part of the pattern it stopped at, which may be all of it.
+    error = fmt::format("{}: not a valid regular expression (RE2 syntax): {}",
+                        shown(name, op, pattern), abridged(regex->error(), 80));
+  }
+  return nullptr;
 }
 
 // The plan a rule's target comes from: its `plan` label (a plan's name or code), else the
@@ -283,7 +322,7 @@ std::optional<Matcher> parse_matcher(std::string_view text, std::string& error) 
     error = fmt::format(
         "'{}' is not a matcher: write NAME=VALUE, NAME!=VALUE, NAME=~REGEX or "
         "NAME!~REGEX",
-        text);
+        abridged(text));
     return std::nullopt;
   }
   const std::string_view rest = text.substr(pos);
@@ -294,21 +333,30 @@ std::optional<Matcher> parse_matcher(std::string_view text, std::string& error) 
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
       }
-      m.value = std::string(value);
-      if (m.op == "=~" || m.op == "!~") {
-        try {
-          std::regex check(m.value, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-          error = fmt::format("'{}' is not a valid regular expression: {}", m.value, e.what());
-          return std::nullopt;
-        }
-      }
-      return m;
+      return make_matcher(std::move(m.name), std::move(m.op), std::string(value), error);
     }
   }
+  const std::string name = abridged(m.name);
   error = fmt::format("'{}' has no operator: write {}=VALUE, {}!=VALUE, {}=~REGEX or {}!~REGEX",
-                      text, m.name, m.name, m.name, m.name);
+                      abridged(text), name, name, name, name);
   return std::nullopt;
+}
+
+std::optional<Matcher> make_matcher(std::string name, std::string op, std::string value,
+                                    std::string& error) {
+  Matcher m;
+  m.name = std::move(name);
+  m.op = std::move(op);
+  m.value = std::move(value);
+  if (m.op == "=~" || m.op == "!~") {
+    m.regex = compile_matcher_regex(m.name, m.op, m.value, error);
+    if (!m.regex) return std::nullopt;
+  } else if (m.op != "=" && m.op != "!=") {
+    error = fmt::format("{}: '{}' is not an operator: write =, !=, =~ or !~", abridged(m.name),
+                        abridged(m.op));
+    return std::nullopt;
+  }
+  return m;
 }
 
 std::string to_string(const Matcher& matcher) {

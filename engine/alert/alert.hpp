@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,10 @@
 #include "model/calendar.hpp"
 #include "model/rule_set.hpp"
 #include "store/snapshot.hpp"
+
+namespace re2 {
+class RE2;
+}
 
 namespace tiendo::alert {
 
@@ -55,13 +60,28 @@ struct AlertRecord {
 
 // Label matchers of a silence; every matcher must match. Names: "rule", "unit", "owner",
 // "severity", "state", or any label of the rule. `op` is "=", "!=", "=~" or "!~"
-// (ECMAScript regular expressions matching the whole value).
+// (RE2 regular expressions matching the whole value, as Prometheus and Alertmanager
+// matchers do: linear time in the value, whatever the pattern).
 struct Matcher {
   std::string name;
   std::string op = "=";
   std::string value;
-  bool operator==(const Matcher&) const = default;
+  // For =~ and !~: `value` compiled once, when the matcher was made (parse_matcher,
+  // make_matcher), and shared by its copies; null for = and !=, and for a stored
+  // pattern that no longer compiles, which then matches no alert.
+  std::shared_ptr<const re2::RE2> regex;
+  // The same name, operator and value; the compiled form follows from them.
+  bool operator==(const Matcher& other) const {
+    return name == other.name && op == other.op && value == other.value;
+  }
 };
+
+// The longest regular expression a matcher takes, in bytes: a silence names rules, units
+// and labels, and no such pattern needs more. Together with kMaxMatcherRegexMemory it
+// bounds the time and memory one matcher costs to compile and to match.
+inline constexpr std::size_t kMaxMatcherRegexBytes = 1024;
+// RE2's memory budget for one compiled matcher (its program and its DFA cache).
+inline constexpr std::int64_t kMaxMatcherRegexMemory = std::int64_t{1} << 20;
 
 struct Silence {
   std::int64_t id = 0;
@@ -76,8 +96,15 @@ struct Silence {
 };
 
 // Parses "rule=online_dossier_2022", "unit!=dong_nai", "group=~\"Phát triển.*\"";
-// nullopt and `error` set when malformed (a bad regular expression included).
+// nullopt and `error` set when malformed: a bad regular expression, or one longer than
+// kMaxMatcherRegexBytes or bigger compiled than kMaxMatcherRegexMemory, included (the
+// error names the matcher). The result carries its compiled regular expression.
 std::optional<Matcher> parse_matcher(std::string_view text, std::string& error);
+// A matcher from its parts, as a stored silence keeps them; the regular expression is
+// compiled and bounded as parse_matcher does. Nullopt and `error` set when `op` is not
+// one of the four or the regular expression is refused.
+std::optional<Matcher> make_matcher(std::string name, std::string op, std::string value,
+                                    std::string& error);
 std::string to_string(const Matcher& matcher);
 
 // The labels an alert is matched and routed by: rule, unit, owner, severity, state and

@@ -191,9 +191,11 @@ std::optional<Silence> make_silence(const SilenceRequest& request, std::string_v
     }
     s.ends_at = request.ends;
   } else {
-    const auto d = model::parse_clock_duration(request.duration);
-    if (!d || d->count() == 0) {
-      error = fmt::format("duration: '{}' is not a duration; write e.g. 2h or 7d", request.duration);
+    // At most ten years, so that starts (at most 2200) + duration fits the clock.
+    std::string why;
+    const auto d = model::parse_clock_duration(request.duration, why);
+    if (!d) {
+      error = "duration: " + why;
       return std::nullopt;
     }
     s.ends_at = model::format_utc(*starts + *d);
@@ -259,11 +261,23 @@ FROM silences)sql") + (include_expired ? "" : " WHERE expired_at IS NULL") +
     if (!matchers.is_array())
       return DbError{fmt::format("silence {} has malformed matchers", s.id)};
     for (const Json& m : matchers) {
-      if (!m.is_object() || !m.contains("name") || !m.contains("op") || !m.contains("value")) {
+      if (!m.is_object() || !m.contains("name") || !m.contains("op") || !m.contains("value") ||
+          !m["name"].is_string() || !m["op"].is_string() || !m["value"].is_string()) {
         return DbError{fmt::format("silence {} has malformed matchers", s.id)};
       }
-      s.matchers.push_back({m["name"].get<std::string>(), m["op"].get<std::string>(),
-                            m["value"].get<std::string>()});
+      // Compiled here, once per load, not once per alert matched. A pattern that RE2
+      // refuses (one stored for another syntax, or past today's limits) is kept without
+      // its compiled form: listed as it was, and matching no alert.
+      std::string why;
+      auto matcher = make_matcher(m["name"].get<std::string>(), m["op"].get<std::string>(),
+                                  m["value"].get<std::string>(), why);
+      if (!matcher) {
+        matcher.emplace();
+        matcher->name = m["name"].get<std::string>();
+        matcher->op = m["op"].get<std::string>();
+        matcher->value = m["value"].get<std::string>();
+      }
+      s.matchers.push_back(std::move(*matcher));
     }
     s.starts_at = q.column_text(2);
     s.ends_at = q.column_text(3);

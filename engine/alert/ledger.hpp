@@ -55,6 +55,10 @@ std::string_view silence_status(const Silence& silence, std::string_view now);
 nlohmann::json silence_json(const Silence& silence, std::string_view now);
 
 store::DbResult<std::int64_t> add_silence(store::Database& db, const Silence& silence);
+// The silences, oldest first (without the expired ones unless `include_expired`), their
+// regular expressions compiled once here for every alert they are matched against; a
+// stored pattern that no longer compiles matches no alert. A DbError when the database
+// fails or a row's matchers are not the JSON that add_silence writes.
 store::DbResult<std::vector<Silence>> load_silences(store::Database& db, bool include_expired);
 // Ends a silence now; false when there is no such silence or it had already ended.
 store::DbResult<bool> expire_silence(store::Database& db, std::int64_t id, std::string_view now);

@@ -3,7 +3,10 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
+#include <utility>
 #include <vector>
 
 namespace tiendo::model {
@@ -286,33 +289,90 @@ std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view 
   }
   if (!day || parts[0] > 23 || parts[1] > 59 || parts[2] > 60) return std::nullopt;
   // system_clock counts nanoseconds in 64 bits (1677 to 2262): keep to the years the
-  // rules language knows, which leaves room for a ten-year duration on top.
+  // rules language knows, which leaves room for a ten-year duration on top. The year is
+  // the result's: a leap second at the end of 2200 is in 2201, which format_utc would
+  // write and parse_utc refuse.
   const int year = static_cast<int>(std::chrono::year_month_day(*day).year());
   if (year < kMinYear || year > kMaxYear) return std::nullopt;
-  return std::chrono::system_clock::time_point(*day) + std::chrono::hours(parts[0]) + std::chrono::minutes(parts[1]) +
-         std::chrono::seconds(parts[2]);
-}
-
-std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text) {
-  if (text.size() < 2) return std::nullopt;
-  long long count = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, count);
-  if (ec != std::errc() || end != text.data() + text.size() - 1 || count < 0 ||
-      count > 10LL * 365 * 24 * 3600) {
+  const auto time = std::chrono::system_clock::time_point(*day) + std::chrono::hours(parts[0]) +
+                    std::chrono::minutes(parts[1]) + std::chrono::seconds(parts[2]);
+  if (std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(time)).year() >
+      std::chrono::year(kMaxYear)) {
     return std::nullopt;
   }
+  return time;
+}
+
+namespace {
+
+// The count and the unit's length in seconds, or nullopt when `text` is not a count and
+// one of s, m, h, d. The caller bounds count × unit by division, so nothing overflows.
+std::optional<std::pair<long long, long long>> clock_parts(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  long long count = 0;
+  const char* last = text.data() + text.size() - 1;
+  auto [end, ec] = std::from_chars(text.data(), last, count);
+  // More digits than a long long holds is a number, only out of any range.
+  if (ec == std::errc::result_out_of_range && end == last && text.front() != '-') {
+    count = std::numeric_limits<long long>::max();
+    ec = std::errc();
+  }
+  if (ec != std::errc() || end != last || count < 0) return std::nullopt;
+  long long unit = 0;
   switch (text.back()) {
     case 's':
-      return std::chrono::seconds(count);
+      unit = 1;
+      break;
     case 'm':
-      return std::chrono::seconds(count * 60);
+      unit = 60;
+      break;
     case 'h':
-      return std::chrono::seconds(count * 3600);
+      unit = 3600;
+      break;
     case 'd':
-      return std::chrono::seconds(count * 86400);
+      unit = 86400;
+      break;
     default:
       return std::nullopt;
   }
+  return std::pair{count, unit};
+}
+
+}  // namespace
+
+std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text) {
+  const auto parts = clock_parts(text);
+  // Compared by division, not multiplication: "106752d" in nanoseconds, or
+  // "9223372036854775807d" in seconds, would overflow before any check.
+  if (!parts || parts->first > kMaxClockDuration.count() / parts->second) return std::nullopt;
+  return std::chrono::seconds(parts->first * parts->second);
+}
+
+std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text, std::string& error,
+                                                         std::chrono::seconds max) {
+  max = std::min(max, kMaxClockDuration);
+  const auto parts = clock_parts(text);
+  if (!parts) {
+    error = fmt::format("'{}' is not a duration; write e.g. 30s, 5m, 2h or 1d", text);
+    return std::nullopt;
+  }
+  if (parts->first == 0 || parts->first > max.count() / parts->second) {
+    error = fmt::format("'{}' is out of range: from 1s to {}", text, describe_clock_duration(max));
+    return std::nullopt;
+  }
+  return std::chrono::seconds(parts->first * parts->second);
+}
+
+std::string describe_clock_duration(std::chrono::seconds span) {
+  const long long s = span.count();
+  if (s % 86400 == 0 && s / 86400 % 365 == 0 && s >= 365LL * 86400) {
+    const long long years = s / 86400 / 365;
+    return fmt::format("{}d ({} year{})", s / 86400, years, years == 1 ? "" : "s");
+  }
+  if (s % 86400 == 0 && s > 0) return fmt::format("{}d", s / 86400);
+  if (s % 3600 == 0 && s > 0) return fmt::format("{}h", s / 3600);
+  if (s % 60 == 0 && s > 0) return fmt::format("{}m", s / 60);
+  return fmt::format("{}s", s);
 }
 
 }  // namespace tiendo::model

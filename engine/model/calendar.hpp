@@ -62,8 +62,25 @@ std::string to_string(Duration duration);
 std::string format_utc(std::chrono::system_clock::time_point time);
 std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view text);
 
+// The longest span of clock time anything accepts: ten years (3650 days). Time stamps
+// stop at 2200 (parse_utc), so a time stamp plus this stays well inside system_clock's
+// 64-bit nanoseconds (which end in 2262); nobody silences an alert or retries a
+// message for longer.
+inline constexpr std::chrono::seconds kMaxClockDuration{3650LL * 24 * 3600};
+
 // "90s", "5m" (minutes), "2h", "1d": a span of clock time, as the command line and the
-// service configuration write retry delays and timeouts. Nullopt on anything else.
+// service configuration write retry delays and timeouts. Nullopt on anything else,
+// and on a span longer than kMaxClockDuration; "0s" is 0.
 std::optional<std::chrono::seconds> parse_clock_duration(std::string_view text);
+
+// The same for a setting that must be at least one second and at most `max` (at most
+// kMaxClockDuration). On failure returns nullopt and sets `error` to "'soon' is not a
+// duration; write e.g. 30s, 5m, 2h or 1d" or "'4000d' is out of range: from 1s to
+// 3650d (10 years)", for the caller to prefix with the setting's name.
+std::optional<std::chrono::seconds> parse_clock_duration(
+    std::string_view text, std::string& error, std::chrono::seconds max = kMaxClockDuration);
+
+// "3650d (10 years)", "1h", "90s": a bound of parse_clock_duration as errors show it.
+std::string describe_clock_duration(std::chrono::seconds span);
 
 }  // namespace tiendo::model

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <utility>
 
+#include "model/calendar.hpp"
 #include "util/text.hpp"
 
 namespace tiendo::notify {
@@ -152,17 +153,23 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
 std::optional<std::chrono::seconds> parse_retry_after(const std::string& value,
                                                       std::chrono::system_clock::time_point now) {
   if (value.empty()) return std::nullopt;
+  // Whatever the receiver says is taken as at most ten years (model::kMaxClockDuration):
+  // longer than any max_age, so the message is given up, and never an overflow of the
+  // clock when added to now (10^18 seconds would be, and 10^30 digits too many for an
+  // int64 is the same wish).
+  constexpr std::int64_t kMax = model::kMaxClockDuration.count();
   if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     std::int64_t seconds = 0;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec == std::errc::result_out_of_range) return model::kMaxClockDuration;
     if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
-    return std::chrono::seconds(seconds);
+    return std::chrono::seconds(std::min(seconds, kMax));
   }
   const std::int64_t date = curl_getdate(value.c_str(), nullptr);
   if (date == -1) return std::nullopt;
   const std::int64_t now_seconds =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  return std::chrono::seconds(date > now_seconds ? date - now_seconds : 0);
+  return std::chrono::seconds(date > now_seconds ? std::min(date - now_seconds, kMax) : 0);
 }
 
 // libcurl takes long milliseconds and reads 0 as "no timeout", which a request

@@ -129,8 +129,11 @@ DbResult<std::string> Outbox::record(const OutboxRow& row, const Attempt& attemp
   } else {
     std::chrono::seconds delay = backoff(policy, attempts, random);
     if (attempt.retry_after && *attempt.retry_after > delay) delay = *attempt.retry_after;
+    // A receiver may ask for any Retry-After; past ten years (longer than any max_age)
+    // the message is given up all the same, and now + delay stays inside the clock.
+    delay = std::min(delay, model::kMaxClockDuration);
     const auto created = parse_utc(row.created_at).value_or(now);
-    if (now + delay - created > policy.max_age) {
+    if (now - created + delay > policy.max_age) {
       state = "dead";
       error += fmt::format(" (given up: no delivery within {} s of {})", policy.max_age.count(),
                            row.created_at);

@@ -44,11 +44,17 @@ struct OutboxRow {
   std::string delivered_at;
 };
 
+// Each at most model::kMaxClockDuration (ten years), as parse_clock_duration reads them.
 struct RetryPolicy {
   std::chrono::seconds initial{30};         // the first retry's delay
   std::chrono::seconds ceiling{3600};       // delays double up to this
   std::chrono::seconds max_age{24 * 3600};  // a row older than this is given up
 };
+
+// The longest connect, total, read or write timeout the settings accept. A delivery
+// stuck for longer holds the one delivery thread; and cpp-httplib waits for a socket
+// with poll(), whose timeout is an int of milliseconds (24 days at most).
+inline constexpr std::chrono::seconds kMaxTimeout{3600};
 
 // The delay before retry number `attempts` (1 for the first retry): initial × 2^(n−1),
 // at most the ceiling, then "equal jitter" — half of it fixed, half random — so that
@@ -71,7 +77,9 @@ class Outbox {
     std::string error;
   };
   // Records one attempt at `row`: delivered; or a retry scheduled by the policy (a
-  // Retry-After longer than the backoff is honoured); or dead when rejected or too old.
+  // Retry-After longer than the backoff is honoured); or dead when rejected or too old
+  // (a retry that would come after created_at + max_age). Any Retry-After is taken as
+  // at most model::kMaxClockDuration, so no value from a receiver overflows the clock.
   // Returns the row's new state.
   store::DbResult<std::string> record(const OutboxRow& row, const Attempt& attempt,
                                       Clock::time_point now, const RetryPolicy& policy,

@@ -66,14 +66,16 @@ class Reader {
   }
 
   // "30s", "5m", "2h", "1d".
-  std::optional<std::chrono::seconds> duration(const toml::table& table, std::string_view key,
-                                               std::string_view name) {
+  // Between 1s and `max` (at most model::kMaxClockDuration).
+  std::optional<std::chrono::seconds> duration(
+      const toml::table& table, std::string_view key, std::string_view name,
+      std::chrono::seconds max = model::kMaxClockDuration) {
     const auto value = text(table, key, name);
     if (!value) return std::nullopt;
-    const auto parsed = notify::parse_clock_duration(*value);
-    if (!parsed || parsed->count() == 0) {
-      error(table.get(key),
-            fmt::format("{}: '{}' is not a duration; write e.g. 30s, 5m, 2h or 1d", name, *value));
+    std::string why;
+    const auto parsed = notify::parse_clock_duration(*value, why, max);
+    if (!parsed) {
+      error(table.get(key), fmt::format("{}: {}", name, why));
       return std::nullopt;
     }
     return parsed;
@@ -257,10 +259,13 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
         c.delivery.retry.ceiling = *d;
       }
       if (auto d = r.duration(*table, "max_age", "delivery.max_age")) c.delivery.retry.max_age = *d;
-      if (auto d = r.duration(*table, "connect_timeout", "delivery.connect_timeout")) {
+      if (auto d = r.duration(*table, "connect_timeout", "delivery.connect_timeout",
+                              notify::kMaxTimeout)) {
         c.delivery.connect_timeout = *d;
       }
-      if (auto d = r.duration(*table, "timeout", "delivery.timeout")) c.delivery.total_timeout = *d;
+      if (auto d = r.duration(*table, "timeout", "delivery.timeout", notify::kMaxTimeout)) {
+        c.delivery.total_timeout = *d;
+      }
       if (c.delivery.retry.ceiling < c.delivery.retry.initial) {
         r.error(node, "delivery.retry_max is shorter than delivery.retry_initial");
       }
@@ -279,10 +284,11 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
                              std::int64_t{1} << 30)) {
         c.limits.max_body_bytes = static_cast<std::size_t>(*v);
       }
-      if (auto d = r.duration(*table, "read_timeout", "limits.read_timeout")) {
+      if (auto d = r.duration(*table, "read_timeout", "limits.read_timeout", notify::kMaxTimeout)) {
         c.limits.read_timeout = *d;
       }
-      if (auto d = r.duration(*table, "write_timeout", "limits.write_timeout")) {
+      if (auto d =
+              r.duration(*table, "write_timeout", "limits.write_timeout", notify::kMaxTimeout)) {
         c.limits.write_timeout = *d;
       }
       if (auto v = r.integer(*table, "threads", "limits.threads", 1, 256)) {
@@ -291,13 +297,10 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
       if (auto v = r.integer(*table, "queue", "limits.queue", 1, 100000)) {
         c.limits.queue = static_cast<std::size_t>(*v);
       }
-      if (auto d = r.duration(*table, "keep_alive_timeout", "limits.keep_alive_timeout")) {
-        if (*d > std::chrono::minutes(10)) {
-          r.error(table->get("keep_alive_timeout"),
-                  "limits.keep_alive_timeout: at most 10m (an idle connection holds a handler)");
-        } else {
-          c.limits.keep_alive_timeout = *d;
-        }
+      // At most 10m: an idle connection holds a handler thread.
+      if (auto d = r.duration(*table, "keep_alive_timeout", "limits.keep_alive_timeout",
+                              std::chrono::minutes(10))) {
+        c.limits.keep_alive_timeout = *d;
       }
     } else {
       r.error(node, "limits is a table: [limits]");

@@ -381,5 +381,97 @@ TEST(AlertMatchers, ParseAndMatch) {
   EXPECT_NE(error.find("regular expression"), std::string::npos);
 }
 
+// Issue #13: std::regex compiled nested groups recursively, and 20,000 of them in one
+// 40 KB request overflowed the stack. The pattern's length is now bounded before any
+// compilation, and the error names the matcher without repeating all of it.
+TEST(AlertMatchers, TwentyThousandNestedGroupsAreRefusedNotACrash) {
+  std::string error;
+  const std::string pattern = std::string(20000, '(') + std::string(20000, ')');
+  EXPECT_FALSE(parse_matcher("rule=~" + pattern, error).has_value());
+  EXPECT_NE(error.find("rule=~'(((("), std::string::npos) << error;
+  EXPECT_NE(error.find("40000 bytes long; at most 1024"), std::string::npos) << error;
+  EXPECT_LT(error.size(), 200u) << error;
+  // At the limit, nesting compiles (RE2 parses without recursion).
+  const std::string nested = std::string(512, '(') + std::string(512, ')');
+  ASSERT_EQ(nested.size(), kMaxMatcherRegexBytes);
+  const auto m = parse_matcher("rule=~" + nested, error);
+  ASSERT_TRUE(m.has_value()) << error;
+  EXPECT_TRUE(matches({*m}, {{"rule", ""}}));
+  EXPECT_FALSE(matches({*m}, {{"rule", "x"}}));
+}
+
+// Issue #13: "(.|.|.|.)*X" made std::regex backtrack exponentially on every alert, and
+// a run stayed "running" for ever. RE2 matches in time linear in the value.
+TEST(AlertMatchers, AnExponentialBacktrackingPatternMatchesAtOnce) {
+  std::string error;
+  const auto m = parse_matcher("rule=~(.|.|.|.)*X", error);
+  ASSERT_TRUE(m.has_value()) << error;
+  const std::string value(10000, 'a');
+  EXPECT_FALSE(matches({*m}, {{"rule", value}}));
+  EXPECT_TRUE(matches({*m}, {{"rule", value + "X"}}));
+  const auto nested = parse_matcher("rule=~(a*)*(a*)*(a*)*b", error);
+  ASSERT_TRUE(nested.has_value()) << error;
+  EXPECT_FALSE(matches({*nested}, {{"rule", value}}));
+}
+
+TEST(AlertMatchers, AreCompiledOnceAndSharedByCopies) {
+  std::string error;
+  const auto m = parse_matcher("unit=~\"dong_.*\"", error);
+  ASSERT_TRUE(m.has_value()) << error;
+  ASSERT_NE(m->regex, nullptr);
+  const Matcher copy = *m;
+  EXPECT_EQ(copy.regex.get(), m->regex.get());
+  EXPECT_EQ(copy, *m);
+  // Equality is of what was written.
+  EXPECT_EQ(*m, (Matcher{"unit", "=~", "dong_.*", nullptr}));
+  EXPECT_EQ(parse_matcher("unit=dong_nai", error)->regex, nullptr);
+}
+
+TEST(AlertMatchers, SpeakRe2Syntax) {
+  std::string error;
+  const Labels labels = {{"rule", "Online_Dossier"}, {"unit", "Đồng Nai"}};
+  const auto match = [&](std::string text) {
+    auto m = parse_matcher(text, error);
+    EXPECT_TRUE(m.has_value()) << text << ": " << error;
+    return m && matches({*m}, labels);
+  };
+  EXPECT_TRUE(match("rule=~(?i)online_dossier"));  // flags, as Prometheus writes them
+  EXPECT_TRUE(match("unit=~\"Đồng .*\""));         // UTF-8 characters, not bytes
+  EXPECT_TRUE(match("unit=~\".{4} Nai\""));        // "Đồng" is 4 characters, 7 bytes
+  EXPECT_FALSE(match("unit=~\".{7} Nai\""));
+  EXPECT_TRUE(match("rule=~Offline|Online_Dossier"));  // the whole alternation is anchored
+  EXPECT_FALSE(match("rule=~Online|Offline"));
+  // What ECMAScript had and RE2 has not: look-around and back-references.
+  EXPECT_FALSE(parse_matcher("rule=~(?=Online).*", error).has_value());
+  EXPECT_NE(error.find("rule=~'(?=Online).*': not a valid regular expression (RE2 syntax)"),
+            std::string::npos)
+      << error;
+  EXPECT_FALSE(parse_matcher("rule=~(a)\\1", error).has_value());
+  // A pattern short enough that compiles too big.
+  EXPECT_FALSE(parse_matcher("rule=~((((a{100}){100}){100}){100})", error).has_value());
+  EXPECT_NE(error.find("rule=~"), std::string::npos) << error;
+}
+
+// Found by fuzz_matcher: RE2's message quotes the rest of the pattern from where it
+// stopped, so an invalid pattern of 1 KiB made a 1 KiB error.
+TEST(AlertMatchers, AnInvalidPatternsErrorIsShort) {
+  std::string error;
+  EXPECT_FALSE(parse_matcher("rule=~" + std::string(1000, '('), error).has_value());
+  EXPECT_NE(error.find("not a valid regular expression (RE2 syntax): missing ): "),
+            std::string::npos)
+      << error;
+  EXPECT_LT(error.size(), 250u) << error;
+}
+
+TEST(AlertMatchers, MakeMatcherChecksTheOperator) {
+  std::string error;
+  EXPECT_TRUE(make_matcher("rule", "!~", "x.*", error).has_value()) << error;
+  EXPECT_FALSE(make_matcher("rule", "~", "x", error).has_value());
+  EXPECT_NE(error.find("'~' is not an operator"), std::string::npos) << error;
+  // A matcher that cannot be compiled (say, read from an old store) matches nothing.
+  const Matcher broken{"rule", "!~", "(?=x)", nullptr};
+  EXPECT_FALSE(matches({broken}, {{"rule", "y"}}));
+}
+
 }  // namespace
 }  // namespace tiendo::alert

@@ -273,5 +273,56 @@ TEST(LedgerStepsRace, ASilenceCommittedWhileTheRunWaitsForTheLockCounts) {
   EXPECT_GT(count(db, "SELECT count(*) FROM transitions WHERE silenced_by IS NOT NULL"), 0);
 }
 
+// Issue #13: a silence's regular expressions are compiled when it is loaded, once for
+// every alert of the run, and the silence durations are bounded in seconds.
+TEST(LedgerSilences, AreCompiledOnceWhenLoaded) {
+  Database db = open_memory();
+  std::string error;
+  auto silence =
+      make_silence({{"rule=~(.|.|.|.)*X", "unit=dong_nai"}, "", "", "1h", "a", "c"}, kNow, error);
+  ASSERT_TRUE(silence.has_value()) << error;
+  ASSERT_TRUE(std::holds_alternative<std::int64_t>(add_silence(db, *silence)));
+  // One stored before RE2, with ECMAScript's look-ahead: kept, listed, matching nothing.
+  ASSERT_FALSE(db.execute(
+      "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) VALUES "
+      "('[{\"name\":\"rule\",\"op\":\"!~\",\"value\":\"(?=x)\"}]', "
+      "'2022-10-01T00:00:00Z', '2022-10-02T00:00:00Z', 'a', 'c', '2022-10-01T00:00:00Z')"));
+  auto loaded = load_silences(db, false);
+  ASSERT_TRUE(std::holds_alternative<std::vector<Silence>>(loaded));
+  const auto& silences = std::get<std::vector<Silence>>(loaded);
+  ASSERT_EQ(silences.size(), 2u);
+  ASSERT_EQ(silences[0].matchers.size(), 2u);
+  EXPECT_NE(silences[0].matchers[0].regex, nullptr);
+  EXPECT_EQ(silences[0].matchers[1].regex, nullptr);  // an equality needs none
+  EXPECT_TRUE(matches(silences[0].matchers,
+                      {{"rule", std::string(5000, 'a') + "X"}, {"unit", "dong_nai"}}));
+  EXPECT_FALSE(
+      matches(silences[0].matchers, {{"rule", std::string(5000, 'a')}, {"unit", "dong_nai"}}));
+  EXPECT_EQ(silences[1].matchers[0].value, "(?=x)");
+  EXPECT_EQ(silences[1].matchers[0].regex, nullptr);
+  EXPECT_FALSE(matches(silences[1].matchers, {{"rule", "y"}}));
+}
+
+TEST(LedgerSilences, ADurationIsAtMostTenYears) {
+  std::string error;
+  // "2562048d" ended five hours after it started: 2562048 days of nanoseconds overflow.
+  EXPECT_FALSE(make_silence({{"rule=x"}, "", "", "2562048d", "a", "c"}, kNow, error));
+  EXPECT_EQ(error, "duration: '2562048d' is out of range: from 1s to 3650d (10 years)");
+  EXPECT_FALSE(make_silence({{"rule=x"}, "", "", "0s", "a", "c"}, kNow, error));
+  const auto longest = make_silence({{"rule=x"}, "", "", "3650d", "a", "c"}, kNow, error);
+  ASSERT_TRUE(longest.has_value()) << error;
+  EXPECT_EQ(longest->ends_at, "2032-09-28T01:00:00Z");
+  // From the latest start there is, too.
+  const auto late =
+      make_silence({{"rule=x"}, "2200-12-31T00:00:00Z", "", "3650d", "a", "c"}, kNow, error);
+  ASSERT_TRUE(late.has_value()) << error;
+  EXPECT_EQ(late->ends_at, "2210-12-29T00:00:00Z");
+  // A matcher refused names itself after "match: ".
+  EXPECT_FALSE(make_silence(
+      {{"rule=~" + std::string(20000, '(') + std::string(20000, ')')}, "", "", "1h", "a", "c"},
+      kNow, error));
+  EXPECT_EQ(error.rfind("match: rule=~'((((", 0), 0u) << error;
+}
+
 }  // namespace
 }  // namespace tiendo::alert

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "run.hpp"
 
@@ -140,6 +143,60 @@ TEST_F(CliRun, BadDeliveryOptionsAreUsageErrors) {
   const RunResult smtp = run("--at 2022-09-30 --smtp http://mail");
   EXPECT_EQ(smtp.exit_code, 2);
   EXPECT_NE(smtp.err.find("--smtp"), std::string::npos);
+}
+
+// Issue #13, through the binary: a 40 KB matcher of nested groups crashed `silence add`
+// (std::regex recursed once per group), and a silence "(.|.|.|.)*X" made every run
+// backtrack for ever.
+TEST_F(CliRun, SilenceMatchersAreBoundedAndMatchInLinearTime) {
+  const std::string nested = "rule=~" + std::string(20000, '(') + std::string(20000, ')');
+  const RunResult deep =
+      tiendo("silence add --match '" + nested + "' --duration 1h --author a --comment c");
+  EXPECT_EQ(deep.exit_code, 2) << deep.err.substr(0, 300);
+  EXPECT_NE(deep.err.find("--match: rule=~'(((("), std::string::npos) << deep.err.substr(0, 300);
+  EXPECT_NE(deep.err.find("40000 bytes long; at most 1024"), std::string::npos)
+      << deep.err.substr(0, 300);
+
+  const RunResult slow =
+      tiendo("silence add --match 'rule=~(.|.|.|.)*X' --duration 1h --author a --comment c");
+  ASSERT_EQ(slow.exit_code, 0) << slow.err;
+  // Every alert's labels are matched against it; this run never ended with std::regex.
+  const RunResult evaluated = run("--at 2022-09-30 --dry-run");
+  EXPECT_EQ(evaluated.exit_code, 0) << evaluated.err;
+}
+
+// Issue #13: a duration bounded as a number but not in seconds overflowed nanoseconds:
+// `deliver --max-age 106752d` gave a message up on its first failure, and a silence of
+// 2562048d ended after five hours. Every duration option is now at most ten years (a
+// timeout at most one hour), and the error names the option and the range.
+TEST_F(CliRun, DurationsOutOfRangeAreRefusedNamingTheOption) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"deliver --max-age 106752d",
+       "--max-age: '106752d' is out of range: from 1s to 3650d (10 years)"},
+      {"deliver --retry-initial 9223372036854775807s",
+       "--retry-initial: '9223372036854775807s' is out of range: from 1s to 3650d (10 years)"},
+      {"deliver --retry-max 0s", "--retry-max: '0s' is out of range"},
+      {"deliver --timeout 2h", "--timeout: '2h' is out of range: from 1s to 1h"},
+      {"deliver --connect-timeout 61m", "--connect-timeout: '61m' is out of range: from 1s to 1h"},
+      {"silence add --match rule=x --duration 2562048d --author a --comment c",
+       "--duration: '2562048d' is out of range: from 1s to 3650d (10 years)"},
+  };
+  for (const auto& [args, message] : cases) {
+    const RunResult refused = tiendo(args);
+    EXPECT_EQ(refused.exit_code, 2) << args << ": " << refused.err;
+    EXPECT_NE(refused.err.find(message), std::string::npos) << args << ": " << refused.err;
+  }
+  // The longest of each is taken, and a failed delivery under the longest max-age waits.
+  ASSERT_EQ(run("--at 2022-09-30").exit_code, 0);
+  const RunResult longest = tiendo(
+      "deliver --smtp smtp://127.0.0.1:1 --max-age 3650d --retry-initial 1s --retry-max 3650d "
+      "--timeout 1h --connect-timeout 5s");
+  EXPECT_NE(longest.exit_code, 2) << longest.err;
+  EXPECT_EQ(outbox("dead").size(), 0u) << longest.err;
+  EXPECT_GE(outbox("pending").size(), 1u);
+  const RunResult silence =
+      tiendo("silence add --match rule=x --duration 3650d --author a --comment c");
+  EXPECT_EQ(silence.exit_code, 0) << silence.err;
 }
 
 }  // namespace

@@ -473,6 +473,40 @@ TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
   auto everything = http.post("/api/v1/silences", R"({"matchers": [], "duration": "2h"})", "application/json");
   EXPECT_EQ(everything->status, 400);
 
+  // Issue #13: a 40 KB matcher of nested groups crashed the service (std::regex recursed
+  // once per group); a duration of 2562048d overflowed into a silence of five hours.
+  auto nested = http.post("/api/v1/silences",
+                          R"({"matchers": ["rule=~)" + std::string(20000, '(') +
+                              std::string(20000, ')') + R"("], "duration": "1h"})",
+                          "application/json");
+  ASSERT_TRUE(nested);
+  EXPECT_EQ(nested->status, 400);
+  EXPECT_NE(body_of(nested)["message"].get<std::string>().find(
+                "matchers: rule=~'" + std::string(40, '(') +
+                "…': the regular expression is 40000 bytes long; at most 1024"),
+            std::string::npos)
+      << nested->body.substr(0, 300);
+  auto forever =
+      http.post("/api/v1/silences", R"({"matchers": ["rule=x"], "duration": "2562048d"})",
+                "application/json");
+  ASSERT_TRUE(forever);
+  EXPECT_EQ(forever->status, 400);
+  EXPECT_EQ(body_of(forever)["message"],
+            "duration: '2562048d' is out of range: from 1s to 3650d (10 years)");
+  // Issue #13: with a silence "(.|.|.|.)*X", every run stayed "running" at 100% CPU.
+  auto backtracking =
+      http.post("/api/v1/silences", R"({"matchers": ["rule=~(.|.|.|.)*X"], "duration": "1h"})",
+                "application/json");
+  ASSERT_TRUE(backtracking);
+  ASSERT_EQ(backtracking->status, 201) << backtracking->body;
+  auto again = http.post("/api/v1/evaluate", "{}", "application/json");
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 202) << again->body;
+  EXPECT_EQ(wait_for_run(http, body_of(again)["id"])["state"], "succeeded");
+  EXPECT_EQ(http.del("/api/v1/silences/" + std::to_string(body_of(backtracking)["id"].get<int>()))
+                ->status,
+            200);
+
   // The plan graph as JSON and as DOT.
   const json graph = body_of(http.get("/api/v1/graph"));
   EXPECT_FALSE(graph["nodes"].empty());

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "model/calendar.hpp"
+
 namespace tiendo::notify {
 namespace {
 
@@ -281,6 +283,32 @@ TEST(HttpClient, ReadsRetryAfterAsAnHttpDateRelativeToNow) {
   EXPECT_EQ(garbled.outcome, Outcome::retry);
   EXPECT_EQ(garbled.status, 503);
   EXPECT_EQ(garbled.retry_after, std::nullopt);
+}
+
+// Issue #13: a receiver's Retry-After of 10^18 seconds (or more digits than an int64
+// holds, or a date in the year 9999) is at most ten years, never an overflow of the
+// clock when the outbox adds it to now.
+TEST(HttpClient, AHugeRetryAfterIsAtMostTenYears) {
+  TestServer server([](httplib::Server& s) {
+    s.Post("/huge", [](const httplib::Request&, httplib::Response& response) {
+      response.status = 503;
+      response.set_header("Retry-After", "1000000000000000000");
+    });
+    s.Post("/digits", [](const httplib::Request&, httplib::Response& response) {
+      response.status = 503;
+      response.set_header("Retry-After", "1000000000000000000000000000000");
+    });
+    s.Post("/far", [](const httplib::Request&, httplib::Response& response) {
+      response.status = 503;
+      response.set_header("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT");
+    });
+  });
+  ASSERT_GT(server.port(), 0);
+  for (const char* path : {"/huge", "/digits", "/far"}) {
+    const HttpResult result = post(request_to(server.url(path)), kNow);
+    EXPECT_EQ(result.outcome, Outcome::retry) << path;
+    EXPECT_EQ(result.retry_after, model::kMaxClockDuration) << path;
+  }
 }
 
 TEST(HttpClient, RetriesA408) {

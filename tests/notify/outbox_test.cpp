@@ -164,5 +164,27 @@ TEST_F(OutboxStore, RejectsAndRowsPastTheMaximumAgeBecomeDeadLetters) {
   EXPECT_EQ(std::get<std::vector<OutboxRow>>(dead).size(), 2u);
 }
 
+// Issue #13: with the longest max_age, a Retry-After of 10^18 seconds (as a receiver may
+// send) gives the message up instead of overflowing now + delay into the past; and the
+// longest max_age a setting allows keeps a failed message (106752d made it dead).
+TEST_F(OutboxStore, AHugeRetryAfterGivesUpWithoutOverflow) {
+  Outbox outbox(*db_);
+  const RetryPolicy longest{seconds(30), seconds(3600), model::kMaxClockDuration};
+  auto state = outbox.record(row("k1"), {Outcome::retry, 503, std::nullopt, "HTTP 503"},
+                             at("2026-11-28T00:00:10Z"), longest, 1.0);
+  EXPECT_EQ(std::get<std::string>(state), "pending");
+  EXPECT_EQ(row("k1").next_attempt_at, "2026-11-28T00:00:40Z");
+  state = outbox.record(row("k2"),
+                        {Outcome::retry, 503, seconds(1'000'000'000'000'000'000LL), "HTTP 503"},
+                        at("2026-11-28T00:00:10Z"), longest, 1.0);
+  EXPECT_EQ(std::get<std::string>(state), "dead");
+  EXPECT_NE(row("k2").last_error.find("given up"), std::string::npos) << row("k2").last_error;
+  // The longest Retry-After that still fits the age is honoured.
+  state = outbox.record(row("k1"), {Outcome::retry, 503, seconds(3600LL * 24 * 3000), "HTTP 503"},
+                        at("2026-11-28T00:01:00Z"), longest, 1.0);
+  EXPECT_EQ(std::get<std::string>(state), "pending");
+  EXPECT_EQ(row("k1").next_attempt_at, "2035-02-14T00:01:00Z");
+}
+
 }  // namespace
 }  // namespace tiendo::notify

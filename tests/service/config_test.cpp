@@ -88,9 +88,10 @@ TEST(ServiceConfig, MistakesAreNamedAtTheirPlace) {
   EXPECT_NE(first(base + "[limits]\nthreads = 0\n").find("limits.threads is a whole number"),
             std::string::npos);
   EXPECT_NE(first(base + "[limits]\nqueue = \"many\"\n").find("limits.queue"), std::string::npos);
-  EXPECT_NE(first(base + "[limits]\nkeep_alive_timeout = \"1h\"\n").find("at most 10m"),
+  EXPECT_NE(first(base + "[limits]\nkeep_alive_timeout = \"1h\"\n")
+                .find("limits.keep_alive_timeout: '1h' is out of range: from 1s to 10m"),
             std::string::npos);
-  EXPECT_NE(first(base + "[limits]\nkeep_alive_timeout = \"0s\"\n").find("not a duration"),
+  EXPECT_NE(first(base + "[limits]\nkeep_alive_timeout = \"0s\"\n").find("out of range"),
             std::string::npos);
   EXPECT_NE(first(base + "[limits]\nbogus = 1\n").find("unknown key 'limits.bogus'"),
             std::string::npos);
@@ -128,6 +129,33 @@ TEST(ServiceConfig, TheRunDateMarginAndTheFreeSpaceAreBounded) {
   EXPECT_NE(first("database = \"t.db\"\nrules = \"r\"\nmin_free_disk_mb = \"64MB\"\n")
                 .find("min_free_disk_mb"),
             std::string::npos);
+}
+
+// Issue #13: durations were bounded as numbers, not in seconds, and overflowed the
+// clock's nanoseconds (a max_age of 106752d gave a message up on its first failure).
+TEST(ServiceConfig, DurationsAreBoundedInSecondsAndNameTheirRange) {
+  const std::string base = "database = \"t.db\"\nrules = \"rules\"\n";
+  EXPECT_EQ(first(base + "[delivery]\nmax_age = \"106752d\"\n"),
+            "/etc/tiendo/tiendo.toml:4:11: error: delivery.max_age: '106752d' is out of range: "
+            "from 1s to 3650d (10 years)");
+  EXPECT_NE(first(base + "[delivery]\nretry_max = \"9223372036854775807s\"\n")
+                .find("delivery.retry_max: '9223372036854775807s' is out of range"),
+            std::string::npos);
+  for (const char* key : {"delivery]\nconnect_timeout", "delivery]\ntimeout",
+                          "limits]\nread_timeout", "limits]\nwrite_timeout"}) {
+    const std::string text = base + "[" + key + " = \"2h\"\n";
+    EXPECT_NE(first(text).find("'2h' is out of range: from 1s to 1h"), std::string::npos) << text;
+  }
+  std::vector<ConfigError> errors;
+  const auto c = parse_config(base +
+                                  "[delivery]\nmax_age = \"3650d\"\nretry_max = \"87600h\"\n"
+                                  "timeout = \"1h\"\n[limits]\nread_timeout = \"60m\"\n",
+                              "/etc/tiendo/tiendo.toml", errors);
+  ASSERT_TRUE(c.has_value()) << (errors.empty() ? "" : errors.front().render());
+  EXPECT_EQ(c->delivery.retry.max_age, model::kMaxClockDuration);
+  EXPECT_EQ(c->delivery.retry.ceiling, model::kMaxClockDuration);
+  EXPECT_EQ(c->delivery.total_timeout, std::chrono::hours(1));
+  EXPECT_EQ(c->limits.read_timeout, std::chrono::hours(1));
 }
 
 TEST(ServiceConfig, AMissingFileIsAnError) {
