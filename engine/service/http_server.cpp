@@ -64,8 +64,6 @@ std::string_view http_error_message(int status) {
   switch (status) {
     case 400:
       return "malformed HTTP request";
-    case 413:
-      return "the body is larger than the service takes";
     case 414:
       return "the request line is too long";
     case 431:
@@ -769,6 +767,9 @@ void Core::accept() {
       }
       return accept();
     }
+    // Waiting for the next one first: nothing below can then stop the accepting (the
+    // strand runs this handler to its end before the next one).
+    accept();
     close_on_exec(socket.native_handle());
     std::shared_ptr<Connection> connection;
     {
@@ -783,7 +784,6 @@ void Core::accept() {
     } else {
       refuse(socket);
     }
-    accept();
   });
 }
 
