@@ -40,9 +40,11 @@ std::string_view reason_of(int status) {
     case 408: return "request_timeout";
     case 409: return "conflict";
     case 413: return "payload_too_large";
+    case 414: return "uri_too_long";
     case 415: return "unsupported_media_type";
     case 422: return "unprocessable_entity";
     case 429: return "too_many_requests";
+    case 431: return "header_fields_too_large";
     case 500: return "internal_error";
     case 503: return "unavailable";
     default: return status < 500 ? "client_error" : "server_error";

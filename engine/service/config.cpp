@@ -279,7 +279,7 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
     if (const auto* table = node->as_table()) {
       r.only(*table, "limits.",
              {"max_body_bytes", "read_timeout", "write_timeout", "threads", "queue",
-              "keep_alive_timeout"});
+              "keep_alive_timeout", "header_timeout", "max_connections"});
       if (auto v = r.integer(*table, "max_body_bytes", "limits.max_body_bytes", 1024,
                              std::int64_t{1} << 30)) {
         c.limits.max_body_bytes = static_cast<std::size_t>(*v);
@@ -297,10 +297,20 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
       if (auto v = r.integer(*table, "queue", "limits.queue", 1, 100000)) {
         c.limits.queue = static_cast<std::size_t>(*v);
       }
-      // At most 10m: an idle connection holds a handler thread.
+      // At most 10m: an idle connection holds a socket; at most 5m for a head, which holds
+      // a connection while it trickles in.
       if (auto d = r.duration(*table, "keep_alive_timeout", "limits.keep_alive_timeout",
                               std::chrono::minutes(10))) {
         c.limits.keep_alive_timeout = *d;
+      }
+      if (auto d = r.duration(*table, "header_timeout", "limits.header_timeout",
+                              std::chrono::minutes(5))) {
+        c.limits.header_timeout = *d;
+      }
+      // 16 at least: fewer, and a handful of idle kept-alive connections (a proxy's) would
+      // lock every other client out.
+      if (auto v = r.integer(*table, "max_connections", "limits.max_connections", 16, 1000000)) {
+        c.limits.max_connections = static_cast<std::size_t>(*v);
       }
     } else {
       r.error(node, "limits is a table: [limits]");

@@ -26,10 +26,16 @@ struct ServiceLimits {
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds write_timeout{10};
   std::size_t threads = 4;  // request handlers
-  std::size_t queue = 64;   // requests waiting for a handler
-  // How long an idle kept-alive connection (which holds a handler) stays open; a proxy
-  // that keeps upstream connections must close its own sooner.
+  std::size_t queue = 64;   // requests waiting for a handler; 503 beyond
+  // How long an idle kept-alive connection stays open; a proxy that keeps upstream
+  // connections must close its own sooner.
   std::chrono::seconds keep_alive_timeout{2};
+  // The whole request head (request line and header fields) must arrive within this, however
+  // steadily its bytes come: a client that trickles a head in holds a connection no longer.
+  std::chrono::seconds header_timeout{10};
+  // Open connections at most; past it a new one is refused at once (503) instead of
+  // waiting, so that a flood of connections cannot use up the process's file descriptors.
+  std::size_t max_connections = 1024;
 };
 
 struct ServiceConfig {

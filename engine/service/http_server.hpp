@@ -1,10 +1,12 @@
-// The HTTP side of `tiendo serve`: cpp-httplib with explicit limits (Debian's 0.11 has
-// unlimited defaults) in front of the Api handlers. Bodies are read here, against the
-// configured maximum (413, also for chunked bodies) and a deadline for the whole body
-// (408), so a huge or slow upload never reaches a handler. Requests wait in a bounded
-// queue for a handler thread; when it is full, new connections wait in the kernel's
-// backlog instead of taking memory. Every request is logged with its method, path,
-// status, duration and the token's id (never the token).
+// The HTTP side of `tiendo serve`: Boost.Beast on Boost.Asio in front of the Api
+// handlers. Two I/O threads accept, read, parse and write every connection without ever
+// blocking, so a slow or hostile client costs a socket, not a thread: the whole request
+// head must arrive within limits.header_timeout, the body within 3 × read_timeout and
+// under max_body_bytes (413 as soon as a Content-Length says more), and past
+// limits.max_connections a connection is refused at once. Whole requests go to a pool of
+// limits.threads handler threads with a queue of limits.queue (503 with Retry-After when
+// it is full), and are answered in order, pipelined ones included. Every request is
+// logged with its method, path, status, duration and the token's id (never the token).
 #pragma once
 
 #include <memory>
@@ -22,11 +24,14 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds the configured address (port 0: any free port). Returns why it cannot.
+  // Binds the configured address (port 0: any free port). Returns why it cannot. Raises
+  // the process's soft limit on open files towards limits.max_connections when it can.
   std::optional<std::string> bind();
   int port() const;
-  // Serves until stop(); a request in hand is answered before it returns.
+  // Serves until stop(), on the calling thread and one more; a request in hand is
+  // answered (and its connection closed) before it returns. Call once, after bind().
   void run();
+  // Stops accepting and closes the connections between requests; thread-safe.
   void stop();
 
  private:

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 // Decodes `data` into one HTTP API request and hands it to service::Api::handle, as
-// cpp-httplib would after parsing a request:
+// the HTTP server (http_server.cpp) does after parsing a request:
 //
 //   byte 0  the method: GET POST DELETE PUT HEAD PATCH OPTIONS (modulo 7)
 //   byte 1  the Authorization header (modulo 8): none; a read, write or admin token;

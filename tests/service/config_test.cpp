@@ -43,6 +43,8 @@ TEST(ServiceConfig, TheExampleFileLoads) {
   EXPECT_EQ(c->delivery.retry.ceiling, std::chrono::seconds(3600));
   EXPECT_EQ(c->limits.max_body_bytes, 1048576u);
   EXPECT_EQ(c->limits.keep_alive_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(c->limits.header_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(c->limits.max_connections, 1024u);
 }
 
 TEST(ServiceConfig, DefaultsFillWhatIsNotSaid) {
@@ -60,6 +62,37 @@ TEST(ServiceConfig, DefaultsFillWhatIsNotSaid) {
   EXPECT_EQ(c->delivery.retry.max_age, std::chrono::hours(24));
   EXPECT_EQ(c->limits.queue, 64u);
   EXPECT_EQ(c->limits.keep_alive_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(c->limits.header_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(c->limits.max_connections, 1024u);
+}
+
+TEST(ServiceConfig, TheHeadDeadlineAndTheConnectionBoundAreRead) {
+  std::vector<ConfigError> errors;
+  const auto c = parse_config(
+      "database = \"t.db\"\nrules = \"rules\"\n[limits]\nheader_timeout = \"3s\"\n"
+      "max_connections = 200\n",
+      "/srv/tiendo.toml", errors);
+  ASSERT_TRUE(c.has_value()) << (errors.empty() ? "" : errors.front().render());
+  EXPECT_EQ(c->limits.header_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(c->limits.max_connections, 200u);
+
+  const std::string base = "database = \"t.db\"\nrules = \"rules\"\n[limits]\n";
+  EXPECT_EQ(first(base + "header_timeout = \"soon\"\n"),
+            "/etc/tiendo/tiendo.toml:4:18: error: limits.header_timeout: 'soon' is not a "
+            "duration; write e.g. 30s, 5m, 2h or 1d");
+  EXPECT_NE(first(base + "header_timeout = \"0s\"\n").find("out of range"), std::string::npos);
+  EXPECT_EQ(first(base + "header_timeout = \"6m\"\n"),
+            "/etc/tiendo/tiendo.toml:4:18: error: limits.header_timeout: '6m' is out of range: "
+            "from 1s to 5m");
+  EXPECT_EQ(first(base + "max_connections = 8\n"),
+            "/etc/tiendo/tiendo.toml:4:19: error: limits.max_connections is a whole number from 16 "
+            "to 1000000");
+  EXPECT_NE(
+      first(base + "max_connections = \"many\"\n").find(":4:19: error: limits.max_connections"),
+      std::string::npos);
+  EXPECT_NE(first(base + "max_connection = 100\n")
+                .find(":4:1: error: unknown key 'limits.max_connection'"),
+            std::string::npos);
 }
 
 TEST(ServiceConfig, MistakesAreNamedAtTheirPlace) {
