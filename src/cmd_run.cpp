@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "delivery_options.hpp"
 #include "eval/evaluate.hpp"
+#include "notify/redact.hpp"
 
 namespace tiendo::cli {
 
@@ -27,7 +28,8 @@ struct RunOptions {
   DeliveryOptions delivery;
 };
 
-// What --dry-run shows of one message: the text people would read.
+// What --dry-run shows of one message: the text people would read, and the URL it
+// would go to as every other output shows it (redacted: it may be a credential).
 std::string show_message(const alert::OutboxMessage& m) {
   const nlohmann::json payload = nlohmann::json::parse(m.payload, nullptr, false);
   std::string out;
@@ -42,7 +44,7 @@ std::string show_message(const alert::OutboxMessage& m) {
       const nlohmann::json body =
           nlohmann::json::parse(payload.value("body", std::string()), nullptr, false);
       out += fmt::format("== {} (POST {}, webhook-id {})\n{}\n", m.channel,
-                         payload.value("url", ""), m.idempotency_key,
+                         notify::redact_url(payload.value("url", "")), m.idempotency_key,
                          body.is_discarded() ? payload.value("body", "") : body.dump(2));
       break;
     }

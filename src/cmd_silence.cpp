@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "delivery_options.hpp"
 #include "notify/outbox.hpp"
+#include "util/text.hpp"
 
 namespace tiendo::cli {
 
@@ -132,6 +133,7 @@ int outbox_list(const OutboxOptions& o) {
     return 1;
   }
   const auto& list = std::get<std::vector<notify::OutboxRow>>(rows);
+  // Delivery caps every error it records; a row written by an older tiendo is capped here.
   if (o.format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : list) {
@@ -143,7 +145,7 @@ int outbox_list(const OutboxOptions& o) {
                      {"state", r.state},
                      {"attempts", r.attempts},
                      {"next_attempt_at", r.next_attempt_at},
-                     {"last_error", r.last_error},
+                     {"last_error", util::cap_utf8(r.last_error, notify::kMaxErrorBytes)},
                      {"last_status", r.last_status ? nlohmann::json(*r.last_status) : nullptr},
                      {"created_at", r.created_at},
                      {"last_attempt_at", r.last_attempt_at},
@@ -155,10 +157,10 @@ int outbox_list(const OutboxOptions& o) {
   std::vector<std::vector<std::string>> rows_out = {
       {"ID", "RUN", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "CREATED", "NEXT", "LAST ERROR"}};
   for (const auto& r : list) {
-    rows_out.push_back({std::to_string(r.id), std::to_string(r.run_id), r.channel, r.kind, r.state,
-                        std::to_string(r.attempts), r.created_at,
-                        r.state == "pending" ? r.next_attempt_at : "-",
-                        r.last_error.empty() ? "-" : r.last_error});
+    rows_out.push_back(
+        {std::to_string(r.id), std::to_string(r.run_id), r.channel, r.kind, r.state,
+         std::to_string(r.attempts), r.created_at, r.state == "pending" ? r.next_attempt_at : "-",
+         r.last_error.empty() ? "-" : util::cap_for_display(r.last_error, notify::kMaxErrorBytes)});
   }
   std::fputs(format_table(rows_out).c_str(), stdout);
   return 0;

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "notify/redact.hpp"
+
 namespace tiendo::cli {
 
 void add_delivery_options(CLI::App& command, DeliveryOptions& options) {
@@ -58,7 +60,8 @@ std::optional<notify::DeliverySettings> delivery_settings(std::string_view comma
     if (options.smtp.rfind("smtp://", 0) != 0 && options.smtp.rfind("smtps://", 0) != 0) {
       std::fprintf(stderr,
                    "tiendo %.*s: --smtp: '%s' is not smtp://host:port or smtps://host:port\n",
-                   static_cast<int>(command.size()), command.data(), options.smtp.c_str());
+                   static_cast<int>(command.size()), command.data(),
+                   notify::redact_url(options.smtp).c_str());
       return std::nullopt;
     }
     notify::SmtpSettings smtp;

@@ -1,6 +1,7 @@
 #include "notify/email.hpp"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -29,6 +30,9 @@ constexpr std::string_view kWordEnd = "?=";
 constexpr std::string_view kFold = "\r\n ";
 // RFC 2045 section 6.8.
 constexpr std::size_t kBase64Line = 76;
+// Enough of a server's reply to say why ("550 5.1.1 <x@y>: Recipient address rejected:
+// User unknown in virtual mailbox table"), and no more of whatever else it says.
+constexpr std::size_t kShownReply = 200;
 
 std::string base64(std::string_view data) {
   static constexpr char kAlphabet[] =
@@ -308,7 +312,7 @@ int remember_reply(CURL*, curl_infotype type, char* data, std::size_t size, void
     text.remove_prefix(newline + 1);
   }
   if (!text.empty() && (text.front() == '4' || text.front() == '5')) {
-    *static_cast<std::string*>(user) = std::string(text.substr(0, 200));
+    *static_cast<std::string*>(user) = util::cap_for_display(text, kShownReply);
   }
   return 0;
 }
@@ -350,7 +354,7 @@ std::string url_password(std::string_view url) {
   return std::string(rest.substr(colon + 1, at - colon - 1));
 }
 
-// One line, without any secret.
+// One line, without any secret, escaped and capped.
 std::string for_people(std::string text, const std::vector<std::string>& secrets) {
   for (const std::string& secret : secrets) {
     if (secret.empty()) continue;
@@ -361,7 +365,7 @@ std::string for_people(std::string text, const std::vector<std::string>& secrets
   }
   std::replace_if(
       text.begin(), text.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
-  return text;
+  return util::cap_for_display(text, kMaxErrorBytes);
 }
 
 SmtpResult result(Outcome outcome, long reply_code, std::string error) {
@@ -457,11 +461,22 @@ SmtpResult send(const SmtpSettings& settings, const EmailMessage& message,
     error = reply_code >= 400 ? "the SMTP server refused STARTTLS (" + error + ")"
                               : "the SMTP server does not offer STARTTLS";
     error += "; nothing was sent in plain text";
-  } else if (code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL ||
-             code == CURLE_LOGIN_DENIED) {
+  } else if (code == CURLE_LOGIN_DENIED) {
+    // Names where the credentials came from, never what they are.
+    error = fmt::format("the SMTP server refused the login of {}: {}",
+                        username ? fmt::format("the user and password in {} and {}",
+                                               settings.username_env, settings.password_env)
+                                 : std::string("the user and password in the SMTP URL"),
+                        error);
+    outcome = reply_code >= 400 && reply_code < 500 ? Outcome::retry : Outcome::reject;
+  } else if (code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL) {
     outcome = Outcome::reject;
   } else if (reply_code >= 500 && reply_code <= 599) {
     outcome = Outcome::reject;
+  }
+  if (reply_code == 530 && !username && url_password(settings.url).empty()) {
+    error += fmt::format("; the server requires AUTH: set {} and {}", settings.username_env,
+                         settings.password_env);
   }
   return result(outcome, reply_code, for_people(std::move(error), secrets));
 }

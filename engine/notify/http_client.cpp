@@ -16,14 +16,18 @@
 #include <utility>
 
 #include "model/calendar.hpp"
+#include "notify/redact.hpp"
 #include "util/text.hpp"
 
 namespace tiendo::notify {
 
 namespace {
 
-// Enough of an error page to say what went wrong; the rest is never read.
+// Enough of an error page to say what went wrong (a JSON error object, the title of an
+// HTML page); the rest is never read, and it is all an outbox row keeps of it.
 constexpr std::size_t kKeptBody = 512;
+// Any other text quoted in an error: libcurl's message, a scheme, a header name.
+constexpr std::size_t kShownText = 256;
 
 struct EasyDeleter {
   void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
@@ -57,48 +61,22 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
   });
 }
 
-// Receivers put anything in an error body (HTML, JSON over several lines, stray bytes):
-// control characters become single spaces and the text stops before ill-formed UTF-8.
-std::string one_line(std::string_view text) {
-  if (const auto bad = util::find_invalid_utf8(text)) text = text.substr(0, *bad);
+// Text from elsewhere (a receiver's body, libcurl's message; never long: the body is
+// read up to kKeptBody) on one line: runs of spaces, tabs and line breaks become one
+// space, then the rest is escaped and capped; `unread` as for util::cap_for_display.
+std::string one_line(std::string_view text, std::size_t max_bytes = kShownText,
+                     std::size_t unread = 0) {
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {
-    const bool control = static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-    if (control || c == ' ') {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
       if (!out.empty() && out.back() != ' ') out += ' ';
     } else {
       out += c;
     }
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-// A URL for an error message, without the user:password part, which would put a
-// credential in logs.
-std::string displayable_url(std::string_view text) {
-  if (Url url{curl_url()}; url != nullptr && text.find('\0') == std::string_view::npos &&
-                           curl_url_set(url.get(), CURLUPART_URL, std::string(text).c_str(),
-                                        CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
-    curl_url_set(url.get(), CURLUPART_USER, nullptr, 0);
-    curl_url_set(url.get(), CURLUPART_PASSWORD, nullptr, 0);
-    curl_url_set(url.get(), CURLUPART_OPTIONS, nullptr, 0);
-    char* joined = nullptr;
-    if (curl_url_get(url.get(), CURLUPART_URL, &joined, 0) == CURLUE_OK) {
-      const CurlText owned{joined};
-      return one_line(joined);
-    }
-  }
-  // curl could not parse it, so neither can the authority be found reliably: drop
-  // everything before the last '@' ahead of the query, at the price of sometimes
-  // dropping the host too.
-  const std::size_t scheme_end = text.find("://");
-  const std::size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-  const std::size_t end = std::min(text.find_first_of("?#", start), text.size());
-  const std::size_t at = text.substr(start, end - start).rfind('@');
-  if (at == std::string_view::npos) return one_line(text);
-  return one_line(std::string(text.substr(0, start)).append(text.substr(start + at + 1)));
+  return util::cap_for_display(out, max_bytes, unread);
 }
 
 // RFC 9110 token characters, the only ones a header name may have.
@@ -111,7 +89,8 @@ bool is_header_name(std::string_view name) {
 }
 
 struct Response {
-  std::string body;  // at most kKeptBody bytes
+  std::string body;         // at most kKeptBody bytes
+  std::size_t offered = 0;  // bytes libcurl handed over, kept or not
   bool stopped_reading = false;
   std::string retry_after;
   std::string location;
@@ -120,6 +99,7 @@ struct Response {
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) noexcept {
   auto& response = *static_cast<Response*>(user);
   const std::size_t length = size * count;
+  response.offered += length;
   const std::size_t room = kKeptBody - response.body.size();
   response.body.append(data, std::min(length, room));  // within the reserved capacity
   if (length > room) {
@@ -195,7 +175,7 @@ HttpResult failure(Outcome outcome, std::string error) {
 
 HttpResult post_once(const HttpRequest& request, std::chrono::system_clock::time_point now) {
   const CURLcode init = init_curl_once();
-  const std::string target = displayable_url(request.url);
+  const std::string target = redact_url(request.url);
   if (init != CURLE_OK) {
     return failure(Outcome::retry, fmt::format("POST {}: libcurl could not be initialised: {}",
                                                target, curl_easy_strerror(init)));
@@ -310,9 +290,14 @@ HttpResult post_once(const HttpRequest& request, std::chrono::system_clock::time
     result.outcome = code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL
                          ? Outcome::reject
                          : Outcome::retry;
-    const std::string text = one_line(curl_error);
-    result.error = fmt::format("POST {}: {}", target,
-                               text.empty() ? std::string(curl_easy_strerror(code)) : text);
+    std::string text = one_line(curl_error);
+    if (text.empty()) text = curl_easy_strerror(code);
+    if (code == CURLE_OUT_OF_MEMORY && result.status != 0) {
+      // How libcurl reports a header line longer than it reads (CURL_MAX_HTTP_HEADER,
+      // 100 KB), which is what a status followed by this error almost always is.
+      text = fmt::format("HTTP {} with a header too long to read ({})", result.status, text);
+    }
+    result.error = fmt::format("POST {}: {}", target, text);
     return result;
   }
 
@@ -327,7 +312,7 @@ HttpResult post_once(const HttpRequest& request, std::chrono::system_clock::time
                        ? fmt::format("POST {}: HTTP {} redirect without a Location, not followed",
                                      target, result.status)
                        : fmt::format("POST {}: HTTP {} redirect to {} not followed", target,
-                                     result.status, displayable_url(location));
+                                     result.status, redact_url(location));
     return result;
   }
   if (result.status < 100 || result.status >= 600) {
@@ -338,7 +323,16 @@ HttpResult post_once(const HttpRequest& request, std::chrono::system_clock::time
   if (result.retry_after) {
     result.error += fmt::format(" (Retry-After {} s)", result.retry_after->count());
   }
-  if (const std::string body = one_line(response.body); !body.empty()) {
+  std::size_t unread = 0;
+  if (response.stopped_reading) {
+    // What the Content-Length announced beyond what was kept, or (chunked) at least
+    // what arrived and was dropped.
+    curl_off_t length = -1;
+    curl_easy_getinfo(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+    const std::size_t announced = length > 0 ? static_cast<std::size_t>(length) : 0;
+    unread = std::max(announced, response.offered) - response.body.size();
+  }
+  if (const std::string body = one_line(response.body, kKeptBody, unread); !body.empty()) {
     result.error += ": " + body;
   }
   return result;
@@ -353,7 +347,7 @@ HttpResult post(const HttpRequest& request, std::chrono::system_clock::time_poin
   } catch (const std::exception& e) {
     HttpResult result;
     try {
-      result.error = fmt::format("POST {}: {}", displayable_url(request.url), e.what());
+      result.error = fmt::format("POST {}: {}", redact_url(request.url), e.what());
     } catch (...) {
     }
     return result;

@@ -26,8 +26,9 @@ struct HttpResult {
   // From a Retry-After header (delta-seconds or HTTP-date, relative to `now`), whatever
   // the status; a date in the past gives zero.
   std::optional<std::chrono::seconds> retry_after;
-  // One line for people, empty when delivered; names the URL (without any user:password
-  // part) and, for an HTTP error, the start of the response body.
+  // One line for people, empty when delivered; names the URL redacted (redact_url) and,
+  // for an HTTP error, the start of the response body (at most 512 bytes of it, escaped
+  // and capped by util::cap_for_display), never a header but a redirect's Location.
   std::string error;
 };
 

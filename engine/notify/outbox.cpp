@@ -14,6 +14,7 @@
 #include "model/calendar.hpp"
 #include "notify/http_client.hpp"
 #include "notify/signature.hpp"
+#include "util/text.hpp"
 
 namespace tiendo::notify {
 
@@ -121,7 +122,7 @@ DbResult<std::string> Outbox::record(const OutboxRow& row, const Attempt& attemp
   const std::int64_t attempts = row.attempts + 1;
   std::string state = "pending";
   std::string next = row.next_attempt_at;
-  std::string error = attempt.error;
+  std::string given_up;
   if (attempt.outcome == Outcome::delivered) {
     state = "delivered";
   } else if (attempt.outcome == Outcome::reject) {
@@ -135,12 +136,15 @@ DbResult<std::string> Outbox::record(const OutboxRow& row, const Attempt& attemp
     const auto created = parse_utc(row.created_at).value_or(now);
     if (now - created + delay > policy.max_age) {
       state = "dead";
-      error += fmt::format(" (given up: no delivery within {} s of {})", policy.max_age.count(),
-                           row.created_at);
+      given_up = fmt::format(" (given up: no delivery within {} s of {})", policy.max_age.count(),
+                             row.created_at);
     } else {
       next = format_utc(now + delay);
     }
   }
+  // Capped here too, for an attempt that did not come from send().
+  const std::size_t room = kMaxErrorBytes > given_up.size() ? kMaxErrorBytes - given_up.size() : 0;
+  const std::string error = util::cap_for_display(attempt.error, room) + given_up;
   store::Transaction tx(db_);
   if (tx.error()) return *tx.error();
   Statement update = db_.prepare(R"sql(
@@ -177,8 +181,10 @@ WHERE id = ? AND state = 'pending')sql");
   return state;
 }
 
-Outbox::Attempt send(const OutboxRow& row, const DeliverySettings& settings,
-                     Clock::time_point now) {
+namespace {
+
+Outbox::Attempt send_row(const OutboxRow& row, const DeliverySettings& settings,
+                         Clock::time_point now) {
   const Json payload = Json::parse(row.payload, nullptr, false);
   if (!payload.is_object()) return reject("the outbox payload is not a JSON object");
   const auto text = [&](const char* key) -> std::string {
@@ -248,6 +254,15 @@ Outbox::Attempt send(const OutboxRow& row, const DeliverySettings& settings,
     return attempt;
   }
   return reject(fmt::format("unknown channel kind '{}'", row.kind));
+}
+
+}  // namespace
+
+Outbox::Attempt send(const OutboxRow& row, const DeliverySettings& settings,
+                     Clock::time_point now) {
+  Outbox::Attempt attempt = send_row(row, settings, now);
+  attempt.error = util::cap_for_display(attempt.error, kMaxErrorBytes);
+  return attempt;
 }
 
 DbResult<DeliveryReport> deliver_due(store::Database& db, const DeliverySettings& settings,

@@ -74,6 +74,8 @@ class Outbox {
     Outcome outcome = Outcome::retry;
     std::optional<std::int64_t> status;  // HTTP status or SMTP reply code
     std::optional<std::chrono::seconds> retry_after;
+    // One line, passed through util::cap_for_display at kMaxErrorBytes; never a
+    // credential (URLs are redacted, passwords left out).
     std::string error;
   };
   // Records one attempt at `row`: delivered; or a retry scheduled by the policy (a
@@ -121,7 +123,8 @@ store::DbResult<DeliveryReport> deliver_due(store::Database& db, const DeliveryS
 // When the earliest pending row is due; nullopt when none is pending.
 store::DbResult<std::optional<Clock::time_point>> next_due(store::Database& db);
 
-// One attempt at one row, without touching the store (deliver_due records it).
+// One attempt at one row, without touching the store (deliver_due records it). The
+// error is capped and escaped (Attempt::error).
 Outbox::Attempt send(const OutboxRow& row, const DeliverySettings& settings, Clock::time_point now);
 
 }  // namespace tiendo::notify

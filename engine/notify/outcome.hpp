@@ -1,10 +1,17 @@
 // What one delivery attempt came to, for every sender (webhook, email, Alertmanager).
 #pragma once
 
+#include <cstddef>
 #include <cstdlib>
 #include <string>
 
 namespace tiendo::notify {
+
+// The longest error an attempt reports and an outbox row keeps, in bytes (then "… (N
+// bytes more)"): a redacted URL (256), the start of a receiver's body (512) or an SMTP
+// reply (200) and the words around them fit, and `tiendo outbox list` stays one
+// readable line per row.
+constexpr std::size_t kMaxErrorBytes = 1024;
 
 enum class Outcome {
   delivered,  // the receiver accepted the message

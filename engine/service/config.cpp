@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "notify/redact.hpp"
+
 namespace tiendo::service {
 
 namespace {
@@ -222,7 +224,8 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
       if (const auto url = r.text(*table, "url", "smtp.url")) {
         if (url->rfind("smtp://", 0) != 0 && url->rfind("smtps://", 0) != 0) {
           r.error(table->get("url"),
-                  fmt::format("smtp.url: '{}' is not smtp://host:port or smtps://host:port", *url));
+                  fmt::format("smtp.url: '{}' is not smtp://host:port or smtps://host:port",
+                              notify::redact_url(*url)));
         }
         smtp.url = *url;
       } else {

@@ -8,17 +8,19 @@
 #include <nlohmann/json.hpp>
 
 #include "notify/outbox.hpp"
+#include "util/text.hpp"
 
 namespace tiendo::service {
 
 namespace {
 
-// Text values with spaces, quotes or '=' are quoted, so a line splits back into fields.
-std::string text_value(std::string_view v) {
-  const bool plain = !v.empty() && v.find_first_of(" \t\"=\n\r") == std::string_view::npos;
-  if (plain) return std::string(v);
-  return nlohmann::json(std::string(v)).dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace);
+// Text values are escaped and capped; those with spaces, quotes or '=' are then quoted,
+// so a line splits back into fields.
+std::string text_value(std::string_view raw) {
+  const std::string v = util::cap_for_display(raw, Log::kMaxFieldBytes);
+  const bool plain = !v.empty() && v.find_first_of(" \"=") == std::string::npos;
+  if (plain) return v;
+  return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string utc_now_millis() {
@@ -40,16 +42,20 @@ std::string Log::render(LogFormat format, std::string_view level, std::string_vi
     nlohmann::ordered_json line;
     line["time"] = utc_now_millis();
     line["level"] = level;
-    line["msg"] = message;
+    line["msg"] = util::cap_utf8(message, kMaxFieldBytes);
     for (const LogField& f : fields) {
       std::visit(
           [&](const auto& v) {
             using T = std::decay_t<decltype(v)>;
             if constexpr (std::is_same_v<T, JsonText>) {
-              // Nested when it parses; otherwise kept, as a string.
-              nlohmann::ordered_json nested = nlohmann::ordered_json::parse(v.text, nullptr, false);
-              if (nested.is_discarded()) nested = std::string(v.text);
+              // Nested when it parses (and is not too long to); otherwise kept, as a string.
+              const bool fits = v.text.size() <= kMaxFieldBytes;
+              nlohmann::ordered_json nested;
+              if (fits) nested = nlohmann::ordered_json::parse(v.text, nullptr, false);
+              if (!fits || nested.is_discarded()) nested = util::cap_utf8(v.text, kMaxFieldBytes);
               line[std::string(f.key)] = std::move(nested);
+            } else if constexpr (std::is_same_v<T, std::string_view>) {
+              line[std::string(f.key)] = util::cap_utf8(v, kMaxFieldBytes);
             } else {
               line[std::string(f.key)] = v;
             }
@@ -59,7 +65,7 @@ std::string Log::render(LogFormat format, std::string_view level, std::string_vi
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   // The level as the JSON lines name it (spdlog's %l would say "warning").
-  std::string out = fmt::format("{} {}", level, message);
+  std::string out = fmt::format("{} {}", level, util::cap_for_display(message, kMaxFieldBytes));
   for (const LogField& f : fields) {
     out += fmt::format(" {}=", f.key);
     std::visit(
@@ -68,7 +74,7 @@ std::string Log::render(LogFormat format, std::string_view level, std::string_vi
           if constexpr (std::is_same_v<T, std::string_view>) {
             out += text_value(v);
           } else if constexpr (std::is_same_v<T, JsonText>) {
-            out += v.text;
+            out += util::cap_for_display(v.text, kMaxFieldBytes);
           } else if constexpr (std::is_same_v<T, bool>) {
             out += v ? "true" : "false";
           } else if constexpr (std::is_same_v<T, double>) {

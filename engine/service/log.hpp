@@ -1,7 +1,9 @@
 // The service's log: one line per event, to the spdlog logger it is given, as text
 // ("2026-11-28T02:00:00.120Z info run finished id=3 results=42") or as JSON lines
 // ({"time":…,"level":"info","msg":"run finished","id":3,"results":42}) for collectors.
-// Fields are typed so that JSON keeps numbers as numbers.
+// Fields are typed so that JSON keeps numbers as numbers. Whatever a value holds (a
+// receiver's error, a request's path), a line is one line of bounded size: every text
+// value is capped at kMaxFieldBytes, and in text lines escaped (util::cap_for_display).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +44,10 @@ struct LogField {
 
 class Log {
  public:
+  // The longest text value, in bytes (then "… (N bytes more)"): a whole delivery error
+  // (notify::kMaxErrorBytes) fits.
+  static constexpr std::size_t kMaxFieldBytes = 1024;
+
   // Logs to `logger`; a text logger should carry the time in its pattern, a JSON one
   // only "%v" (the line carries it); both lines carry the level. See make_stderr_log.
   Log(std::shared_ptr<spdlog::logger> logger, LogFormat format);

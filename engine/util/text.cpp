@@ -51,6 +51,77 @@ std::string ascii_lower(std::string_view text) {
   return out;
 }
 
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = 0;
+  while (end < text.size()) {
+    const std::size_t length = std::max<std::size_t>(sequence_length(text, end), 1);
+    if (end + length > max_bytes) break;
+    end += length;
+  }
+  return text.substr(0, end);
+}
+
+namespace {
+
+void append_more(std::string& out, std::size_t more) {
+  if (more == 0) return;
+  out += "\u2026 (";
+  out += std::to_string(more);
+  out += more == 1 ? " byte more)" : " bytes more)";
+}
+
+}  // namespace
+
+std::string cap_utf8(std::string_view text, std::size_t max_bytes) {
+  const std::string_view kept = utf8_prefix(text, max_bytes);
+  std::string out(kept);
+  append_more(out, text.size() - kept.size());
+  return out;
+}
+
+std::string cap_for_display(std::string_view text, std::size_t max_bytes, std::size_t unread) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes) + 32);
+  std::string piece;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t length = sequence_length(text, pos);
+    piece.clear();
+    const auto escape_bytes = [&](std::size_t count) {
+      for (std::size_t i = 0; i < count; ++i) {
+        const auto byte = static_cast<unsigned char>(text[pos + i]);
+        piece += "\\x";
+        piece += kHex[byte >> 4];
+        piece += kHex[byte & 15];
+      }
+    };
+    if (length == 0) {
+      escape_bytes(1);
+    } else {
+      std::size_t next = pos;
+      const char32_t c = decode_utf8(text, next);
+      if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F)) {
+        escape_bytes(length);
+      } else if ((c >= 0x2028 && c <= 0x2029) || (c >= 0x202A && c <= 0x202E) ||
+                 (c >= 0x2066 && c <= 0x2069)) {
+        static constexpr char kUpperHex[] = "0123456789ABCDEF";
+        piece += "\\u{";
+        for (int shift = 12; shift >= 0; shift -= 4) piece += kUpperHex[(c >> shift) & 15];
+        piece += '}';
+      } else {
+        piece.assign(text.substr(pos, length));
+      }
+    }
+    if (out.size() + piece.size() > max_bytes) break;
+    out += piece;
+    pos += std::max<std::size_t>(length, 1);
+  }
+  append_more(out, text.size() - pos + unread);
+  return out;
+}
+
 std::optional<std::size_t> find_invalid_utf8(std::string_view text) {
   std::size_t pos = 0;
   while (pos < text.size()) {

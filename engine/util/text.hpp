@@ -31,6 +31,29 @@ std::string_view trim(std::string_view text, std::string_view spaces = " \t");
 // ASCII letters in lower case; every other byte (UTF-8 included) as it is.
 std::string ascii_lower(std::string_view text);
 
+// The longest prefix of `text` of at most `max_bytes` bytes that does not end inside a
+// well-formed UTF-8 sequence (an ill-formed byte may be cut anywhere).
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
+
+// `text` cut to at most `max_bytes` bytes at a code point boundary, then
+// "… (N bytes more)" as cap_for_display writes it, but nothing escaped: for output that
+// escapes by itself (JSON).
+std::string cap_utf8(std::string_view text, std::size_t max_bytes);
+
+// `text` fit to be shown on one line of a terminal or a text log, whatever it holds
+// (a receiver's answer, a URL from a rule file): the C0 controls (NUL, tab and line
+// breaks included), DEL, the C1 controls and every byte that is not part of well-formed
+// UTF-8 are written \xNN, byte by byte; the line and paragraph separators and the
+// bidirectional overrides and isolates (U+2028-2029, U+202A-202E, U+2066-2069), which
+// reorder or break what a terminal shows, are written \u{XXXX}. Everything else is kept.
+// When the result would pass `max_bytes`, it stops at the last whole character or
+// escape that fits and ends with "… (N bytes more)", N counting the bytes of `text` left
+// out plus `unread`: bytes that followed `text` where it came from but were never read
+// (a body read only in part), which also give the suffix when all of `text` fits.
+// Reads at most about `max_bytes` of `text`, so a huge input costs nothing more. Its own
+// output comes through unchanged when it fits.
+std::string cap_for_display(std::string_view text, std::size_t max_bytes, std::size_t unread = 0);
+
 // Damerau-Levenshtein (optimal string alignment) distance over bytes.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

@@ -13,6 +13,7 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -726,6 +727,124 @@ TEST(SmtpSend, ErrorsNeverContainThePassword) {
   EXPECT_EQ(result.outcome, Outcome::retry);
   EXPECT_EQ(result.error.find("m4t-kh4u-bi-m4t"), std::string::npos) << result.error;
   EXPECT_EQ(result.error.find("url-s3cret"), std::string::npos) << result.error;
+}
+
+// ---------------------------------------------------------------------------------------
+// SMTP AUTH against a server that requires it (smtp_sink.py --auth, issue #13)
+
+constexpr const char* kAuthUser = "bcd-cds";
+constexpr const char* kAuthPassword = "Mat-khau-DUNG-7391";
+constexpr const char* kWrongPassword = "Sai-mat-khau-4410";
+
+SmtpSinkOptions requiring_auth() {
+  SmtpSinkOptions options;
+  options.extra_args = {"--auth", std::string(kAuthUser) + ":" + kAuthPassword};
+  return options;
+}
+
+// What the sink recorded of each AUTH and under which user each message came.
+std::string auth_log(const SmtpSink& sink) {
+  const std::string path = sink.directory() + "/.auth-log";
+  return std::filesystem::exists(path) ? tiendo::testing::read_text(path) : std::string();
+}
+
+// A user and password in environment variables of this process's own, for as long as
+// the object lives.
+class Credentials {
+ public:
+  Credentials(const std::string& user, const std::string& password)
+      : user_variable_("TIENDO_EMAIL_TEST_AUTH_USER_" + std::to_string(::getpid())),
+        password_variable_("TIENDO_EMAIL_TEST_AUTH_PASSWORD_" + std::to_string(::getpid())) {
+    ::setenv(user_variable_.c_str(), user.c_str(), 1);
+    ::setenv(password_variable_.c_str(), password.c_str(), 1);
+  }
+  ~Credentials() {
+    ::unsetenv(user_variable_.c_str());
+    ::unsetenv(password_variable_.c_str());
+  }
+  Credentials(const Credentials&) = delete;
+  Credentials& operator=(const Credentials&) = delete;
+
+  SmtpSettings settings(const std::string& url) const {
+    SmtpSettings settings = plain(url);
+    settings.username_env = user_variable_;
+    settings.password_env = password_variable_;
+    return settings;
+  }
+  const std::string& user_variable() const { return user_variable_; }
+
+ private:
+  std::string user_variable_, password_variable_;
+};
+
+SmtpResult send_sample(const SmtpSettings& settings) {
+  const EmailMessage message = sample_message();
+  return send_email(settings, message, render_email(message, "<a@b>", utc(2025, 1, 1, 0, 0, 0)));
+}
+
+TEST(SmtpAuth, TheRightPasswordDeliversAsThatUser) {
+  SmtpSink sink(requiring_auth());
+  ASSERT_GT(sink.port(), 0);
+  const Credentials credentials(kAuthUser, kAuthPassword);
+  const SmtpResult result = send_sample(credentials.settings(sink.url()));
+  EXPECT_EQ(result.outcome, Outcome::delivered) << result.error;
+  EXPECT_EQ(result.reply_code, 250);
+  EXPECT_EQ(result.error, "");
+  EXPECT_EQ(sink.stop(), 0);
+  EXPECT_EQ(sink.files().size(), 1u);
+  EXPECT_EQ(auth_log(sink), "accepted bcd-cds\n000001.eml bcd-cds\n");
+}
+
+TEST(SmtpAuth, AWrongPasswordIsAClearRefusalThatNeverShowsIt) {
+  SmtpSink sink(requiring_auth());
+  ASSERT_GT(sink.port(), 0);
+  const Credentials credentials(kAuthUser, kWrongPassword);
+  const SmtpResult result = send_sample(credentials.settings(sink.url()));
+  // 535 is a permanent refusal: the outbox keeps the message as a dead letter (see
+  // RunSmtp.AuthFailuresKeepTheMessageAndNeverShowThePassword).
+  EXPECT_EQ(result.outcome, Outcome::reject) << result.error;
+  EXPECT_EQ(result.reply_code, 535);
+  EXPECT_NE(result.error.find("refused the login"), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find(credentials.user_variable()), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find("535 5.7.8"), std::string::npos) << result.error;
+  EXPECT_EQ(result.error.find(kWrongPassword), std::string::npos) << result.error;
+  EXPECT_EQ(result.error.find(kAuthPassword), std::string::npos) << result.error;
+  EXPECT_EQ(sink.stop(), 0);
+  EXPECT_TRUE(sink.files().empty());
+  EXPECT_EQ(auth_log(sink), "refused bcd-cds\n");
+}
+
+TEST(SmtpAuth, WithoutCredentialsTheErrorSaysWhatToSet) {
+  SmtpSink sink(requiring_auth());
+  ASSERT_GT(sink.port(), 0);
+  const SmtpSettings settings = plain(sink.url());
+  const SmtpResult result = send_sample(settings);
+  EXPECT_EQ(result.outcome, Outcome::reject) << result.error;
+  EXPECT_EQ(result.reply_code, 530);
+  EXPECT_NE(result.error.find("530"), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find(settings.username_env), std::string::npos) << result.error;
+  EXPECT_NE(result.error.find(settings.password_env), std::string::npos) << result.error;
+  EXPECT_EQ(sink.stop(), 0);
+  EXPECT_TRUE(sink.files().empty());
+}
+
+TEST(SmtpAuth, CredentialsInTheUrlAreUsedAndNeverShown) {
+  SmtpSink sink(requiring_auth());
+  ASSERT_GT(sink.port(), 0);
+  const std::string authority = "127.0.0.1:" + std::to_string(sink.port());
+  const SmtpResult right = send_sample(
+      plain("smtp://" + std::string(kAuthUser) + ":" + kAuthPassword + "@" + authority));
+  EXPECT_EQ(right.outcome, Outcome::delivered) << right.error;
+  const SmtpResult wrong = send_sample(
+      plain("smtp://" + std::string(kAuthUser) + ":" + kWrongPassword + "@" + authority));
+  EXPECT_EQ(wrong.outcome, Outcome::reject) << wrong.error;
+  EXPECT_EQ(wrong.reply_code, 535);
+  EXPECT_NE(wrong.error.find("refused the login"), std::string::npos) << wrong.error;
+  EXPECT_NE(wrong.error.find("SMTP URL"), std::string::npos) << wrong.error;
+  EXPECT_EQ(wrong.error.find(kWrongPassword), std::string::npos) << wrong.error;
+  EXPECT_EQ(sink.stop(), 0);
+  EXPECT_EQ(sink.files().size(), 1u);
+  EXPECT_EQ(auth_log(sink), "accepted bcd-cds\n000001.eml bcd-cds\nrefused bcd-cds\n");
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "model/calendar.hpp"
+#include "util/text.hpp"
 
 namespace tiendo::notify {
 namespace {
@@ -470,6 +471,114 @@ TEST(HttpClientTransport, NeverEchoesTheUserAndPasswordOfTheUrl) {
       << first.error;
   // The credentials still go to the server, as basic authentication.
   EXPECT_EQ(value_of(recorder.seen().headers, "Authorization"), "Basic YWxpY2U6czNjcmV0");
+}
+
+// ---------------------------------------------------------------------------------------
+// What an error shows of the answer and of the URL (issue #13).
+
+// An error is one line of bounded size, well-formed UTF-8, nothing raw for a terminal.
+void expect_displayable(const std::string& error, std::size_t max_bytes) {
+  EXPECT_LE(error.size(), max_bytes) << error.substr(0, 400);
+  EXPECT_EQ(util::find_invalid_utf8(error), std::nullopt) << error.substr(0, 400);
+  for (const char c : error) {
+    ASSERT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
+        << "control byte " << static_cast<int>(static_cast<unsigned char>(c)) << " in "
+        << error.substr(0, 400);
+  }
+}
+
+TEST(HttpClient, AHugeErrorAnswerIsQuotedCappedAndEscaped) {
+  using namespace std::string_literals;
+  const std::string start = "bad\0gateway \x1b[31mred \xC2\x9B\xFF end "s;
+  const std::string body = start + std::string(10u << 20, 'y');
+  TestServer server([&](httplib::Server& s) {
+    s.Post("/body", [&](const httplib::Request&, httplib::Response& response) {
+      response.status = 500;
+      response.set_header("X-Big", std::string(50000, 'b'));  // read by libcurl, never shown
+      response.set_content(body, "text/plain");
+    });
+    s.Post("/header", [](const httplib::Request&, httplib::Response& response) {
+      response.status = 500;
+      response.set_header("X-Huge", std::string(1u << 20, 'h'));
+      response.set_content("small", "text/plain");
+    });
+    s.Post("/moved", [](const httplib::Request&, httplib::Response& response) {
+      response.status = 302;
+      response.set_header("Location", "/new/" + std::string(50000, 'z') + "?token=LOCSECRET");
+    });
+  });
+  ASSERT_GT(server.port(), 0);
+
+  const HttpResult answered = post(request_to(server.url("/body")), kNow);
+  EXPECT_EQ(answered.outcome, Outcome::retry);
+  EXPECT_EQ(answered.status, 500);
+  expect_displayable(answered.error, 1024);
+  EXPECT_NE(answered.error.find("HTTP 500: bad\\x00gateway \\x1b[31mred \\xc2\\x9b\\xff end yyy"),
+            std::string::npos)
+      << answered.error;
+  // How much was left out: the first 512 bytes are read, and their five escapes take 15
+  // bytes more to show; the unread rest is counted from the Content-Length.
+  EXPECT_NE(answered.error.find(" (" + std::to_string(body.size() - 512 + 15) + " bytes more)"),
+            std::string::npos)
+      << answered.error;
+  EXPECT_EQ(answered.error.find("bbbb"), std::string::npos) << answered.error;
+
+  const HttpResult huge_header = post(request_to(server.url("/header")), kNow);
+  EXPECT_EQ(huge_header.outcome, Outcome::retry);
+  EXPECT_EQ(huge_header.status, 500);
+  expect_displayable(huge_header.error, 1024);
+  EXPECT_NE(huge_header.error.find("HTTP 500"), std::string::npos) << huge_header.error;
+  EXPECT_EQ(huge_header.error.find("hhhh"), std::string::npos) << huge_header.error;
+
+  const HttpResult moved = post(request_to(server.url("/moved")), kNow);
+  EXPECT_EQ(moved.outcome, Outcome::reject);
+  EXPECT_EQ(moved.status, 302);
+  expect_displayable(moved.error, 1024);
+  EXPECT_NE(moved.error.find("redirect to " + server.url("/new/***?token=***")), std::string::npos)
+      << moved.error;
+  EXPECT_EQ(moved.error.find("LOCSECRET"), std::string::npos) << moved.error;
+}
+
+TEST(HttpClientTransport, NeverEchoesTokensInThePathOrTheQuery) {
+  TestServer server([](httplib::Server& s) {
+    s.Post("/services/T000/B000/SECRETXYZ",
+           [](const httplib::Request&, httplib::Response& response) {
+             response.status = 500;
+             response.set_content("no such hook", "text/plain");
+           });
+    s.Post("/hooks/SECRETXYZ", [](const httplib::Request&, httplib::Response& response) {
+      response.set_redirect("/hooks/SECRETXYZ/v2?apikey=SECRET123", 307);
+    });
+  });
+  ASSERT_GT(server.port(), 0);
+  const std::string port = std::to_string(server.port());
+  const int closed = closed_port();
+  ASSERT_GT(closed, 0);
+
+  const std::string urls[] = {
+      server.url("/services/T000/B000/SECRETXYZ?apikey=SECRET123"),  // 500
+      server.url("/hooks/SECRETXYZ?token=SECRET123"),                // 307
+      "http://127.0.0.1:" + std::to_string(closed) +
+          "/services/SECRETXYZ?sig=SECRET123",                                // refused
+      "ftp://127.0.0.1:" + port + "/services/SECRETXYZ?apikey=SECRET123",     // rejected
+      "http://127.0.0.1:99999/services/SECRETXYZ?apikey=SECRET123",           // malformed
+      "http://127.0.0.1:" + port + "/services/SECRETXYZ?apikey=SECRET123\n",  // malformed
+  };
+  for (const std::string& url : urls) {
+    const HttpResult result = post(request_to(url), kNow);
+    EXPECT_NE(result.outcome, Outcome::delivered) << url;
+    expect_displayable(result.error, 1024);
+    EXPECT_EQ(result.error.find("SECRETXYZ"), std::string::npos) << result.error;
+    EXPECT_EQ(result.error.find("SECRET123"), std::string::npos) << result.error;
+    EXPECT_EQ(result.error.find("T000"), std::string::npos) << result.error;
+    // The host stays, for diagnosis.
+    EXPECT_NE(result.error.find("127.0.0.1:"), std::string::npos) << result.error;
+  }
+  const HttpResult first = post(request_to(urls[0]), kNow);
+  EXPECT_NE(first.error.find("POST " + server.url("/services/***/***/***?apikey=***") +
+                             ": HTTP 500: no such hook"),
+            std::string::npos)
+      << first.error;
 }
 
 }  // namespace

@@ -5,6 +5,12 @@ Saves the raw bytes of every message it accepts as a numbered file (000001.eml, 
 in --out, prints its port on standard output, and exits after --timeout seconds or
 when standard input closes, whichever comes first, so a test that dies cannot leave it
 running.
+
+With --auth USER:PASSWORD it requires SMTP AUTH (PLAIN or LOGIN, over plain TCP: the
+tests run on 127.0.0.1 without TLS) before MAIL FROM, answering 530 without it and 535
+to any other user or password. Every AUTH attempt is appended to .auth-log in --out
+("accepted USER" or "refused USER", never the password given), and each saved message
+as "NAME USER", where USER is the login it was sent under.
 """
 
 import argparse
@@ -14,8 +20,35 @@ import select
 import socket
 import sys
 import time
+import warnings
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+AUTH_LOG = ".auth-log"
+
+
+def append_auth_log(out, line):
+    with open(os.path.join(out, AUTH_LOG), "a", encoding="utf-8") as file:
+        file.write(line + "\n")
+
+
+class Authenticator:
+    """Accepts exactly one user and password."""
+
+    def __init__(self, out, user, password):
+        self.out = out
+        self.user = user.encode("utf-8")
+        self.password = password.encode("utf-8")
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        accepted = auth_data.login == self.user and auth_data.password == self.password
+        login = auth_data.login.decode("utf-8", "backslashreplace")
+        append_auth_log(self.out, ("accepted " if accepted else "refused ") + login)
+        return AuthResult(success=accepted, handled=False, auth_data=auth_data)
 
 
 class SaveMessages:
@@ -49,6 +82,9 @@ class SaveMessages:
         with open(temporary, "wb") as file:
             file.write(data)
         os.replace(temporary, os.path.join(self.out, name))
+        if session.auth_data is not None:
+            append_auth_log(self.out, name + " " +
+                            session.auth_data.login.decode("utf-8", "backslashreplace"))
         return "250 OK saved as " + name
 
 
@@ -58,13 +94,18 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start(handler, port):
+def start(handler, port, authenticator=None):
     # The controller needs a port number before it binds; another process may take the
     # free port in between, so try a few (a port asked for is tried a few times too).
     error = None
+    auth = {}
+    if authenticator is not None:
+        # Plain-text AUTH is what the tests mean to exercise, on the loopback interface.
+        warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+        auth = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
     for _ in range(20):
         controller = Controller(handler, hostname="127.0.0.1", port=port or free_port(),
-                                server_hostname="smtp-sink.test", ready_timeout=10.0)
+                                server_hostname="smtp-sink.test", ready_timeout=10.0, **auth)
         try:
             controller.start()
             return controller
@@ -97,12 +138,19 @@ def main():
                         help="answer 451 to RCPT TO for this address (repeatable)")
     parser.add_argument("--port", type=int, default=0,
                         help="listen on this port of 127.0.0.1 (default: a free one)")
+    parser.add_argument("--auth", metavar="USER:PASSWORD",
+                        help="require AUTH with this user and password")
     args = parser.parse_args()
 
     # aiosmtpd logs every session; only real failures are worth a test's stderr.
     logging.getLogger("mail.log").setLevel(logging.ERROR)
     os.makedirs(args.out, exist_ok=True)
-    controller = start(SaveMessages(args.out, args.reject_rcpt, args.defer_rcpt), args.port)
+    authenticator = None
+    if args.auth is not None:
+        user, _, password = args.auth.partition(":")
+        authenticator = Authenticator(args.out, user, password)
+    controller = start(SaveMessages(args.out, args.reject_rcpt, args.defer_rcpt), args.port,
+                       authenticator)
     try:
         print(controller.port, flush=True)
         wait_for_stdin_eof(args.timeout)

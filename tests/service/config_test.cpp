@@ -47,6 +47,15 @@ TEST(ServiceConfig, TheExampleFileLoads) {
   EXPECT_EQ(c->limits.max_connections, 1024u);
 }
 
+// Issue #13: an SMTP URL may carry user:password; an error names it without them.
+TEST(ServiceConfig, ABadSmtpUrlIsNamedWithoutItsPassword) {
+  const std::string error = first(
+      "database = \"t.db\"\nrules = \"rules\"\n[smtp]\n"
+      "url = \"smtpx://bcd:Mat-khau-9@mail.example.org:587\"\n");
+  EXPECT_NE(error.find("smtp.url: 'smtpx://mail.example.org:587'"), std::string::npos) << error;
+  EXPECT_EQ(error.find("Mat-khau-9"), std::string::npos) << error;
+}
+
 TEST(ServiceConfig, DefaultsFillWhatIsNotSaid) {
   std::vector<ConfigError> errors;
   const auto c =
