@@ -1,6 +1,8 @@
 // Ingest: CSV and JSON inputs (units, observations, task statuses) into the store, as
 // one transaction per input set. Every bad row is reported with its input and line;
-// then nothing is written, unless `skip_bad` asks to write the good rows.
+// then nothing is written, unless `skip_bad` asks to write the good rows. A row is bad
+// when a field holds a control character other than tab (and, in a note, line breaks),
+// as well as for what each kind requires (docs/ingest.md).
 #pragma once
 
 #include <cstdint>

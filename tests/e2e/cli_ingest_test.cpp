@@ -105,5 +105,34 @@ TEST(CliIngest, UsageAndDatabaseErrorsAreClear) {
   EXPECT_NE(bad_db.err.find("not a usable tiendo database"), std::string::npos) << bad_db.err;
 }
 
+// Regression (#13): a NUL byte in `source` was stored.
+TEST(CliIngest, ControlCharactersAreRefusedWithTheRowAndTheField) {
+  using namespace std::string_literals;
+  TempDir dir;
+  write_text(dir.path() + "/units.csv", "unit,name,level,parent\ndn,Đồng Nai,province,\n");
+  write_text(dir.path() + "/obs.csv",
+             "indicator,unit,period,value,source\n"
+             "online_dossier_rate,dn,2022-Q3,9%,BC\0"
+             "231\n"s);
+  write_text(dir.path() + "/obs.json",
+             R"([{"indicator": "online_dossier_rate", "unit": "dn", "period": "2022-Q2",
+  "value": "8%", "note": "ghi\u0000chú"}])");
+  const RunResult run = run_tiendo(
+      "ingest --db t.db --rules " + shell_quote(kSource + "/rules") + " units.csv obs.csv obs.json",
+      dir.path());
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_NE(run.err.find("obs.csv:2: source: a control character (0x00, NUL) at character 3; "
+                         "text fields may hold tabs but no other control characters\n"),
+            std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("obs.json:1: note: a control character (0x00, NUL) at character 4; a "
+                         "note may hold tabs and line breaks but no other control characters\n"),
+            std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("nothing was written: 2 bad rows"), std::string::npos) << run.err;
+  const RunResult history = run_tiendo("history --db t.db online_dossier_rate", dir.path());
+  EXPECT_NE(history.out.find("no observations"), std::string::npos) << history.out;
+}
+
 }  // namespace
 }  // namespace tiendo::testing

@@ -220,5 +220,80 @@ TEST_F(IngestTest, AnUnknownHeaderNamesTheKindsItExpects) {
   EXPECT_NE(summary.errors[0].message.find("names no known kind of input"), std::string::npos);
 }
 
+// Regression (#13): a NUL in `source` was stored, and `\u0000` in JSON too (nlohmann
+// decodes it into a real NUL). Every text field of every kind refuses C0 control
+// characters but tab; a note may also hold line breaks.
+TEST_F(IngestTest, ControlCharactersAreRefusedWithTheRowAndTheField) {
+  using namespace std::string_literals;
+  const IngestSummary summary = run({
+      {"units.csv",
+       "unit,name,level,parent\n"
+       "dong_nai,Tỉnh Đồng Nai,province,\n"
+       "long_thanh,Huyện\x01Long Thành,district,dong_nai\n"
+       "long\x1b_phuoc,Xã Long Phước,commune,dong_nai\n"s},
+      {"obs.csv",
+       "indicator,unit,period,value,source,note\n"
+       "online_dossier_rate,dong_nai,2022-Q3,9%,BC\0"
+       "231,\n"
+       "online_dossier_rate,dong_nai,2022-Q2,8%,\"BC\n231\",\n"
+       "online_dossier_rate,dong_nai,2022-Q1,7%,,\"ghi\fchú\"\n"
+       "online_dossier_rate,dong_nai,2021,6\0%,,\n"s},
+      {"obs.json", R"([
+  {"indicator": "online_dossier_rate", "unit": "dong_nai", "period": "2021-Q4",
+   "value": "5%", "note": "a\u0000b"},
+  {"indicator": "online_dossier_rate\u0000", "unit": "dong_nai", "period": "2021-Q3",
+   "value": "5%"}
+])"},
+  });
+  EXPECT_FALSE(summary.committed);
+  const std::string text = messages(summary);
+  EXPECT_EQ(summary.error_count, 8u) << text;
+  for (const char* expected : {
+           "units.csv:3: name: a control character (0x01) at character 6;",
+           "units.csv:4: unit: a control character (0x1B, escape) at character 5;",
+           "obs.csv:2: source: a control character (0x00, NUL) at character 3;",
+           "obs.csv:3: source: a line break (0x0A) at character 3; only a note may hold line "
+           "breaks",
+           "obs.csv:5: note: a control character (0x0C) at character 4; a note may hold tabs "
+           "and line breaks but no other control characters",
+           "obs.csv:6: value: a control character (0x00, NUL) at character 2; text fields may "
+           "hold tabs but no other control characters",
+           "obs.json:2: note: a control character (0x00, NUL) at character 2;",
+           "obs.json:4: indicator: a control character (0x00, NUL) at character 20;",
+       }) {
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  }
+  EXPECT_EQ(count("units"), 0);
+  EXPECT_EQ(count("observations"), 0);
+  EXPECT_EQ(count("task_status"), 0);
+}
+
+TEST_F(IngestTest, StatusFieldsRefuseControlCharactersToo) {
+  const IngestSummary summary = run({{"status.json",
+                                      R"([{"task": "kho_du_lieu", "status": "done",
+  "date": "1/7/2022", "note": "xong\u0007"}])"}});
+  EXPECT_FALSE(summary.committed);
+  ASSERT_EQ(summary.error_count, 1u) << messages(summary);
+  EXPECT_EQ(messages(summary),
+            "status.json:1: note: a control character (0x07) at character 5; a note may hold "
+            "tabs and line breaks but no other control characters\n");
+}
+
+TEST_F(IngestTest, TabsAndANotesLineBreaksAreText) {
+  const IngestSummary summary =
+      run({{"units.csv", kUnits},
+           {"obs.csv",
+            "indicator,unit,period,value,source,note\n"
+            "online_dossier_rate,dong_nai,2022-Q3,9%,BC\t231,\"dòng 1\r\ndòng 2\tcột\"\n"},
+           {"s.json", R"([{"task": "kho_du_lieu", "status": "done", "date": "1/7/2022",
+                          "note": "a\nb\r\nc\td"}])"}});
+  EXPECT_TRUE(summary.committed) << messages(summary);
+  auto revisions =
+      std::get<std::vector<ObservationRevision>>(history(*db_, "online_dossier_rate", "dong_nai"));
+  ASSERT_EQ(revisions.size(), 1u);
+  EXPECT_EQ(revisions[0].source, "BC\t231");
+  EXPECT_EQ(revisions[0].note, "dòng 1\r\ndòng 2\tcột");
+}
+
 }  // namespace
 }  // namespace tiendo::store
