@@ -1,6 +1,7 @@
 #include "store/ingest.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 #include <map>
 #include <sqlite3.h>
@@ -476,6 +477,7 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
     const std::string_view indicator = field(0);
     const std::string_view unit = field(1);
     model::ValueUnit value_unit = model::ValueUnit::number;
+    const model::Indicator* declared = nullptr;
     if (options_.rules) {
       const model::Index index = options_.rules->find_indicator(indicator);
       if (index == model::kNone) {
@@ -483,7 +485,8 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
                undefined("indicator", indicator, names_of(options_.rules->indicators)));
         return;
       }
-      value_unit = options_.rules->indicators[static_cast<std::size_t>(index)].unit;
+      declared = &options_.rules->indicators[static_cast<std::size_t>(index)];
+      value_unit = declared->unit;
     } else {
       if (indicator.empty()) {
         report(input.name, line, "the indicator is empty");
@@ -511,6 +514,10 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
     }
     const model::Period& p = std::get<model::Period>(period);
     const ParsedValue& v = std::get<ParsedValue>(value);
+    if (declared && !declared->range().contains(v.value)) {
+      report(input.name, line, outside_range(*declared, field(3), v));
+      return;
+    }
     const std::string start = iso(p.first);
     const std::string end = iso(p.last);
     stage_observation_.reset();
@@ -596,6 +603,34 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
     bind_optional_text(stage_status_, 5, field(4));
     stage_status_.bind(6, input.name).bind(7, static_cast<std::int64_t>(line));
     if (!stage_status_.run()) db_error_ = stage_status_.error();
+  }
+
+  // "online_dossier_rate: '-84,1%' is outside 0% .. 100%, ..." with what to do about it.
+  static std::string outside_range(const model::Indicator& indicator, std::string_view written,
+                                   const ParsedValue& value) {
+    const std::string declared_at =
+        fmt::format("{}:{}", indicator.source.file, indicator.source.line);
+    if (indicator.declared_range) {
+      const model::SourceRef& at = indicator.declared_range->source;
+      return fmt::format("{}: '{}' is outside the range {} declared for it at {}:{}",
+                         indicator.name, written, indicator.declared_range->text, at.file, at.line);
+    }
+    if (indicator.unit != model::ValueUnit::percent) {
+      return fmt::format("{}: '{}' is below 0, and a count is never negative", indicator.name,
+                         written);
+    }
+    // A suggestion that covers the value, in whole hundreds of percent.
+    const double low = std::min(0.0, std::floor(value.value)) * 100;
+    const double high = std::max(1.0, std::ceil(value.value)) * 100;
+    std::string message = fmt::format(
+        "{}: '{}' is outside 0% .. 100%, the range of a percent; if such values are right, "
+        "declare the indicator's range in its rule file ({}), such as `range {:.0f}% .. {:.0f}%`",
+        indicator.name, written, declared_at, low, high);
+    if (value.numerator && value.denominator && *value.numerator > *value.denominator) {
+      message += fmt::format("; or is the fraction upside down, for {:.0f}/{:.0f}?",
+                             *value.denominator, *value.numerator);
+    }
+    return message;
   }
 
   static void bind_optional_text(Statement& statement, int index, std::string_view text) {

@@ -134,5 +134,34 @@ TEST(CliIngest, ControlCharactersAreRefusedWithTheRowAndTheField) {
   EXPECT_NE(history.out.find("no observations"), std::string::npos) << history.out;
 }
 
+// Regression (#13): `-84,1%` was stored for a rate; a rule file may widen the range.
+TEST(CliIngest, AValueOutsideItsIndicatorsRangeIsRefusedUnlessTheRulesAllowIt) {
+  TempDir dir;
+  write_text(dir.path() + "/units.csv", "unit,name,level,parent\ndn,Đồng Nai,province,\n");
+  write_text(dir.path() + "/obs.csv",
+             "indicator,unit,period,value\n"
+             "online_dossier_rate,dn,2022-Q3,\"-84,1%\"\n");
+  const RunResult refused = run_tiendo(
+      "ingest --db t.db --rules " + shell_quote(kSource + "/rules") + " units.csv obs.csv",
+      dir.path());
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("obs.csv:2: online_dossier_rate: '-84,1%' is outside 0% .. 100%, "
+                             "the range of a percent; if such values are right, declare the "
+                             "indicator's range in its rule file ("),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("dong-nai-2022.rules:37), such as `range -100% .. 100%`"),
+            std::string::npos)
+      << refused.err;
+
+  write_text(dir.path() + "/growth.rules",
+             "levels province\n"
+             "indicator online_dossier_rate { unit percent range -100% .. 100% }\n");
+  const RunResult allowed =
+      run_tiendo("ingest --db t.db --rules growth.rules units.csv obs.csv", dir.path());
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+  EXPECT_NE(allowed.out.find("1 observation added"), std::string::npos) << allowed.out;
+}
+
 }  // namespace
 }  // namespace tiendo::testing
