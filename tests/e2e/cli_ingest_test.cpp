@@ -2,6 +2,7 @@
 // on real SQLite files.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "run.hpp"
@@ -161,6 +162,39 @@ TEST(CliIngest, AValueOutsideItsIndicatorsRangeIsRefusedUnlessTheRulesAllowIt) {
       run_tiendo("ingest --db t.db --rules growth.rules units.csv obs.csv", dir.path());
   EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
   EXPECT_NE(allowed.out.find("1 observation added"), std::string::npos) << allowed.out;
+}
+
+// Regression (#13): a 100 MB line was ingested with 600 MB of memory. A long row is refused
+// at its line and the rows after it are still read (and named when bad).
+TEST(CliIngest, ARowLongerThan64KiBIsRefusedAtItsLine) {
+  TempDir dir;
+  write_text(dir.path() + "/units.csv", "unit,name,level,parent\ndn,Đồng Nai,province,\n");
+  write_text(dir.path() + "/obs.csv",
+             "indicator,unit,period,value,note\n"
+             "online_dossier_rate,dn,2022-Q3,9%," +
+                 std::string(4 << 20, 'x') +
+                 "\n"
+                 "online_dossier_rate,dn,2022-Q2,8%,\n"
+                 "online_dossier_rate,dn,2022-Q5,8%,\n");
+  const RunResult run = run_tiendo(
+      "ingest --db t.db --rules " + shell_quote(kSource + "/rules") + " units.csv obs.csv",
+      dir.path());
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_NE(run.err.find("obs.csv:2: the row is longer than 64 KiB; a row is at most 64 KiB"),
+            std::string::npos)
+      << run.err.substr(0, 2000);
+  EXPECT_NE(run.err.find("obs.csv:4: "), std::string::npos) << run.err.substr(0, 2000);
+  EXPECT_EQ(run.err.find("obs.csv:3:"), std::string::npos) << run.err.substr(0, 2000);
+  EXPECT_LT(run.err.size(), 2000u);  // the row itself is not quoted back
+}
+
+TEST(CliIngest, AnInputOver1GiBIsRefusedBeforeItIsRead) {
+  TempDir dir;
+  write_text(dir.path() + "/huge.csv", "indicator,unit,period,value\n");
+  std::filesystem::resize_file(dir.path() + "/huge.csv", (std::uintmax_t{1} << 30) + 1);  // sparse
+  const RunResult run = run_tiendo("ingest --db t.db huge.csv", dir.path());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.err, "huge.csv: error: larger than 1 GiB, the most an input may be; split it\n");
 }
 
 }  // namespace
