@@ -92,8 +92,8 @@ std::string_view unit_phrase(ValueUnit unit) {
 }
 
 // A number literal's value as stored: a percent as its fraction. The digits are read with
-// an exponent (77.62% as 77.62e-2), rounding once, as ingest reads data: a range's end and
-// an observation written alike are then the same double, where 77.62 / 100 may not be.
+// an exponent (9.23% as 9.23e-2), rounding once, as ingest reads data: a target, a range's
+// end and an observation written alike are then the same double, where 9.23 / 100 is not.
 std::optional<double> literal_value(const ast::NumberLit& literal) {
   const std::string digits = literal.percent ? literal.text + "e-2" : literal.text;
   double value = 0;
@@ -954,18 +954,17 @@ class Checker {
   }
 
   Typed compile_number(const ast::NumberLit& number) {
-    double value = 0;
-    const auto [ptr, ec] =
-        std::from_chars(number.text.data(), number.text.data() + number.text.size(), value);
-    if (ec != std::errc() || ptr != number.text.data() + number.text.size() ||
-        !std::isfinite(value)) {
+    // As ingest reads the same text, so that a target and an observation written alike
+    // compare equal.
+    const auto value = literal_value(number);
+    if (!value) {
       error(Code::invalid_number, number, fmt::format("'{}' is not a usable number", number.text));
       return {};
     }
     model::ExprNode node;
     node.kind = model::ExprKind::literal;
     node.unit = number.percent ? ValueUnit::percent : ValueUnit::number;
-    node.value = number.percent ? value / 100.0 : value;
+    node.value = *value;
     const ValueUnit unit = node.unit;
     return {add_node(std::move(node)), unit, number.percent ? nullptr : &number, true};
   }
@@ -1384,11 +1383,8 @@ class Checker {
   // A test observation's value as stored: percents as fractions.
   std::optional<double> test_value(const ast::NumberLit& literal,
                                    const model::Indicator& indicator) {
-    double value = 0;
-    const char* begin = literal.text.data();
-    const char* end = begin + literal.text.size();
-    const auto [ptr, ec] = std::from_chars(begin, end, value);
-    if (ec != std::errc() || ptr != end || !std::isfinite(value)) {
+    const auto value = literal_value(literal);
+    if (!value) {
       error(Code::invalid_number, literal,
             fmt::format("'{}' is not a usable number", literal.text));
       return std::nullopt;
@@ -1404,7 +1400,7 @@ class Checker {
                         unit_phrase(indicator.unit), literal.text));
       return std::nullopt;
     }
-    return literal.percent ? value / 100.0 : value;
+    return value;
   }
 
   // A test observes only what ingest would take: a value inside the indicator's range.

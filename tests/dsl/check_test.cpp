@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <limits>
 
+#include "store/values.hpp"
+
 namespace tiendo::dsl {
 namespace {
 
@@ -281,6 +283,23 @@ TEST(Check, AnIndicatorHasItsDeclaredOrItsNaturalRange) {
   EXPECT_EQ(indicators.at(static_cast<std::size_t>(checked.rules->find_indicator("share_77")))
                 .declared_range->text,
             "0% .. 77.62%");
+}
+
+// Regression: `require rate >= 9.23%` was 9.23 / 100, one unit in the last place above
+// the 9.23e-2 that ingest stores for "9.23%", so the same figure did not meet its target.
+TEST(Check, APercentLiteralIsTheDoubleIngestReadsForTheSameText) {
+  for (const char* text : {"9.23", "12.3", "33.3", "99.9", "77.62", "50", "0.1", "100"}) {
+    const Checked checked = check_text(std::string(kPrelude) + "rule r { require rate >= " +
+                                       text + "% }\ntest \"t\" { at 2022 observe rate 2022 = " +
+                                       text + "% }\n");
+    ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+    const auto stored = store::parse_value(std::string(text) + "%", model::ValueUnit::percent, {});
+    ASSERT_TRUE(std::holds_alternative<store::ParsedValue>(stored));
+    const double ingested = std::get<store::ParsedValue>(stored).value;
+    const model::Condition& condition = checked.rules->conditions.at(0);
+    EXPECT_EQ(checked.rules->expressions.at(condition.rhs).value, ingested) << text;
+    EXPECT_EQ(checked.rules->tests.at(0).observations.at(0).value, ingested) << text;
+  }
 }
 
 TEST(Check, FromUsesThePeriodsFirstDayAndByItsLast) {
