@@ -576,6 +576,11 @@ class JsonCollector {
 
   void add_value(std::string_view value) {
     if (record_bad_) return;
+    if (entries_.size() - record_first_ >= kMaxJsonKeys) {
+      reject_record(fmt::format("the object has more than {0} keys; a row has at most {0}",
+                                kMaxJsonKeys));
+      return;
+    }
     for (std::size_t i = record_first_; i < entries_.size(); ++i) {
       if (entries_[i].key == key_) {
         reject_record(fmt::format("key \"{}\" appears twice in this object", key_));

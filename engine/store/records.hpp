@@ -34,6 +34,10 @@ class RecordSink {
 // line is skipped without being parsed.
 inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;
 inline constexpr std::size_t kMaxJsonTokenBytes = 64 * 1024;
+// The most keys a JSON object (a row) may have. Every kind of input has at most six
+// columns; the bound keeps the check for repeated keys, which compares each key with the
+// object's others, from taking quadratic time on an object of thousands of keys.
+inline constexpr std::size_t kMaxJsonKeys = 64;
 
 enum class Delimiter { comma, semicolon, tab };
 
@@ -59,10 +63,10 @@ void read_csv(std::string_view text, RecordSink& sink);
 // accepted objects, in order of first appearance, and its line is the line of the `[`;
 // each record is the values of one object in header order ("" for a missing key) at the
 // line of its `{`. Strings are handed over unescaped, numbers as written (`1e3` stays
-// `1e3`). A value that is true, false, null, an array or an object, or a key that appears
-// twice, is an error at the object's line and the object is skipped; an array element
-// that is not an object, or a member of the top-level object that is not an array, is
-// an error at its line.
+// `1e3`). A value that is true, false, null, an array or an object, a key that appears
+// twice, or more than kMaxJsonKeys keys, is an error at the object's line and the object
+// is skipped; an array element that is not an object, or a member of the top-level object
+// that is not an array, is an error at its line.
 //
 // A table's header needs all its objects, so the whole input is parsed before the sink
 // hears of it: a syntax error anywhere gives that one error (at its line) and nothing
