@@ -2,7 +2,9 @@
 // statuses from CSV or JSON into the store, all or nothing.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fmt/format.h>
+#include <system_error>
 #include <unistd.h>
 
 #include "cli_support.hpp"
@@ -24,6 +26,10 @@ struct IngestOptions {
 
 constexpr int kExitBadRowsSkipped = 3;
 constexpr std::size_t kProgressThreshold = 8 * 1024 * 1024;
+// An input is read whole before its rows are, which takes up to twice its size while
+// the text grows. A million rows is some 50 MB; a file past this bound is another file
+// than meant, or one to split, and is refused before any of it is read.
+constexpr std::uintmax_t kMaxInputBytes = std::uintmax_t{1} << 30;
 
 std::string plural(std::size_t n, std::string_view noun) {
   const bool sibilant = noun.ends_with('s') || noun.ends_with('x');
@@ -39,6 +45,13 @@ int run_ingest(const IngestOptions& options) {
   std::vector<store::IngestInput> inputs;
   std::size_t total_bytes = 0;
   for (const std::string& path : options.inputs) {
+    std::error_code size_error;
+    if (path != "-" && std::filesystem::is_regular_file(path, size_error) &&
+        std::filesystem::file_size(path, size_error) > kMaxInputBytes && !size_error) {
+      std::fprintf(stderr, "%s: error: larger than 1 GiB, the most an input may be; split it\n",
+                   path.c_str());
+      return 1;
+    }
     std::string error;
     auto text = read_input(path, error);
     if (!text) {

@@ -133,6 +133,13 @@ struct Label : Node {
   StringLit value;
 };
 
+// `range -100% .. 500%`: the values an indicator's observations may take, both ends
+// included.
+struct Range : Node {
+  NumberLit low;
+  NumberLit high;
+};
+
 // A clause whose keyword the grammar does not know; the checker reports it with a
 // suggestion instead of the parser stopping at it.
 struct UnknownClause : Node {
@@ -142,8 +149,8 @@ struct UnknownClause : Node {
 using Strings = std::vector<StringLit>;
 using Names = std::vector<Name>;
 
-struct ClauseValue : x3::variant<Strings, Names, DateLit, DurationLit, Require, Label,
-                                 UnknownClause> {
+struct ClauseValue
+    : x3::variant<Strings, Names, DateLit, DurationLit, Require, Label, Range, UnknownClause> {
   using base_type::base_type;
   using base_type::operator=;
 };

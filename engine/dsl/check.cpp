@@ -22,7 +22,7 @@ using model::ValueUnit;
 // ---------------------------------------------------------------------------------------
 // What each block may contain.
 
-enum class Shape { strings, one_string, names, one_name, date, duration, require, label };
+enum class Shape { strings, one_string, names, one_name, date, duration, require, label, range };
 
 struct ClauseSpec {
   std::string_view keyword;
@@ -33,11 +33,9 @@ struct ClauseSpec {
 using Specs = std::vector<ClauseSpec>;
 
 const Specs kIndicatorClauses = {
-    {"title", Shape::one_string, false},
-    {"unit", Shape::one_name, false},
-    {"owner", Shape::one_string, false},
-    {"stale after", Shape::duration, false},
-    {"label", Shape::label, true},
+    {"title", Shape::one_string, false}, {"unit", Shape::one_name, false},
+    {"owner", Shape::one_string, false}, {"stale after", Shape::duration, false},
+    {"range", Shape::range, false},      {"label", Shape::label, true},
 };
 const Specs kPlanClauses = {
     {"title", Shape::one_string, false},    {"code", Shape::one_string, false},
@@ -92,6 +90,22 @@ std::string_view unit_phrase(ValueUnit unit) {
   }
   return "a number";
 }
+
+// A number literal's value as stored: a percent as its fraction. The digits are read with
+// an exponent (9.23% as 9.23e-2), rounding once, as ingest reads data: a target, a range's
+// end and an observation written alike are then the same double, where 9.23 / 100 is not.
+std::optional<double> literal_value(const ast::NumberLit& literal) {
+  const std::string digits = literal.percent ? literal.text + "e-2" : literal.text;
+  double value = 0;
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || ptr != digits.data() + digits.size() || !std::isfinite(value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Ingest takes a percent beyond this for a typo, whatever the range (store/values.hpp).
+constexpr double kMaxPercentBound = 10;  // 1000%
 
 // ---------------------------------------------------------------------------------------
 
@@ -444,6 +458,7 @@ class Checker {
     out.title = string_clause(clauses, "title");
     out.owner = string_clause(clauses, "owner");
     out.labels = labels_of(clauses);
+    bool unit_known = true;
     if (const ast::Clause* unit = first(clauses, "unit")) {
       const ast::Name& name = names_of(*unit)->front();
       if (name.text == "percent") {
@@ -453,11 +468,13 @@ class Checker {
       } else if (name.text == "number") {
         out.unit = ValueUnit::number;
       } else {
+        unit_known = false;
         error(Code::invalid_value, name,
               fmt::format("unknown unit '{}'; an indicator's unit is percent, count or number",
                           name.text));
       }
     } else {
+      unit_known = false;
       error(Code::missing_clause, block.name,
             fmt::format("indicator '{}' has no unit; add `unit percent`, `unit count` or "
                         "`unit number`",
@@ -466,6 +483,76 @@ class Checker {
     if (const ast::Clause* stale = first(clauses, "stale after")) {
       out.stale_after = duration_of(*stale);
     }
+    // Without a valid unit the bounds cannot be judged, and that is already an error.
+    const ast::Clause* range = first(clauses, "range");
+    if (range && unit_known) {
+      const auto& written = boost::get<ast::Range>(range->value.get());
+      if (auto values = range_of(written, out)) {
+        out.declared_range = model::DeclaredRange{*values, range_text(written.low, written.high),
+                                                  source_ref(*range)};
+      }
+    }
+  }
+
+  // `range LOW .. HIGH` for `indicator`, whose unit is known; nullopt after an error.
+  std::optional<model::ValueRange> range_of(const ast::Range& range,
+                                            const model::Indicator& indicator) {
+    const auto low = range_bound(range.low, indicator);
+    const auto high = range_bound(range.high, indicator);
+    if (!low || !high) return std::nullopt;
+    if (*low > *high) {
+      error(Code::invalid_value, range,
+            fmt::format("the range {} is empty: its low end is above its high end; write "
+                        "range {}",
+                        range_text(range.low, range.high), range_text(range.high, range.low)));
+      return std::nullopt;
+    }
+    return model::ValueRange{*low, *high};
+  }
+
+  static std::string range_text(const ast::NumberLit& low, const ast::NumberLit& high) {
+    return fmt::format("{}{} .. {}{}", low.text, low.percent ? "%" : "", high.text,
+                       high.percent ? "%" : "");
+  }
+
+  std::optional<double> range_bound(const ast::NumberLit& bound,
+                                    const model::Indicator& indicator) {
+    const auto value = literal_value(bound);
+    if (!value) {
+      error(Code::invalid_number, bound, fmt::format("'{}' is not a usable number", bound.text));
+      return std::nullopt;
+    }
+    if (indicator.unit == ValueUnit::percent && !bound.percent) {
+      error(Code::unit_mismatch, bound,
+            fmt::format("'{}' is a percent indicator; write {}% (a percent literal is the "
+                        "fraction: 50% is 0.5)",
+                        indicator.name, bound.text));
+      return std::nullopt;
+    }
+    if (indicator.unit != ValueUnit::percent && bound.percent) {
+      error(Code::unit_mismatch, bound,
+            fmt::format("'{}' is {}, not a percent; write {}", indicator.name,
+                        unit_phrase(indicator.unit), bound.text));
+      return std::nullopt;
+    }
+    if (indicator.unit == ValueUnit::percent && std::abs(*value) > kMaxPercentBound) {
+      error(Code::invalid_value, bound,
+            fmt::format("{}% is beyond {}1000%, which ingest takes for a typo", bound.text,
+                        *value < 0 ? "-" : ""));
+      return std::nullopt;
+    }
+    if (indicator.unit == ValueUnit::count && *value < 0) {
+      error(Code::invalid_value, bound,
+            "a count is never negative, so its range starts at 0 or above; an indicator that "
+            "can fall below 0 is `unit number`");
+      return std::nullopt;
+    }
+    if (indicator.unit == ValueUnit::count && *value != std::floor(*value)) {
+      error(Code::invalid_value, bound,
+            fmt::format("{} is not a whole number, and a count's values are", bound.text));
+      return std::nullopt;
+    }
+    return value;
   }
 
   void fill_plan(const Clauses& clauses, model::Plan& out) {
@@ -867,18 +954,17 @@ class Checker {
   }
 
   Typed compile_number(const ast::NumberLit& number) {
-    double value = 0;
-    const auto [ptr, ec] =
-        std::from_chars(number.text.data(), number.text.data() + number.text.size(), value);
-    if (ec != std::errc() || ptr != number.text.data() + number.text.size() ||
-        !std::isfinite(value)) {
+    // As ingest reads the same text, so that a target and an observation written alike
+    // compare equal.
+    const auto value = literal_value(number);
+    if (!value) {
       error(Code::invalid_number, number, fmt::format("'{}' is not a usable number", number.text));
       return {};
     }
     model::ExprNode node;
     node.kind = model::ExprKind::literal;
     node.unit = number.percent ? ValueUnit::percent : ValueUnit::number;
-    node.value = number.percent ? value / 100.0 : value;
+    node.value = *value;
     const ValueUnit unit = node.unit;
     return {add_node(std::move(node)), unit, number.percent ? nullptr : &number, true};
   }
@@ -1212,8 +1298,10 @@ class Checker {
         observation.indicator = resolve(observe->names.back(), "indicator");
         if (auto period = period_of(observe->period)) observation.period = *period;
         if (observation.indicator != kNone) {
-          if (auto value = test_value(observe->value, rules_.indicators[observation.indicator])) {
+          const model::Indicator& indicator = rules_.indicators[observation.indicator];
+          if (auto value = test_value(observe->value, indicator)) {
             observation.value = *value;
+            check_in_range(observe->value, indicator);
           }
         }
         out.observations.push_back(std::move(observation));
@@ -1295,11 +1383,8 @@ class Checker {
   // A test observation's value as stored: percents as fractions.
   std::optional<double> test_value(const ast::NumberLit& literal,
                                    const model::Indicator& indicator) {
-    double value = 0;
-    const char* begin = literal.text.data();
-    const char* end = begin + literal.text.size();
-    const auto [ptr, ec] = std::from_chars(begin, end, value);
-    if (ec != std::errc() || ptr != end || !std::isfinite(value)) {
+    const auto value = literal_value(literal);
+    if (!value) {
       error(Code::invalid_number, literal,
             fmt::format("'{}' is not a usable number", literal.text));
       return std::nullopt;
@@ -1315,7 +1400,32 @@ class Checker {
                         unit_phrase(indicator.unit), literal.text));
       return std::nullopt;
     }
-    return literal.percent ? value / 100.0 : value;
+    return value;
+  }
+
+  // A test observes only what ingest would take: a value inside the indicator's range.
+  void check_in_range(const ast::NumberLit& literal, const model::Indicator& indicator) {
+    const auto value = literal_value(literal);
+    if (!value) return;
+    const std::string written = literal.text + (literal.percent ? "%" : "");
+    if (indicator.unit == ValueUnit::count && *value != std::floor(*value)) {
+      error(Code::invalid_value, literal,
+            fmt::format("{} is not a whole number, and '{}' is a count", written, indicator.name));
+      return;
+    }
+    if (indicator.range().contains(*value)) return;
+    if (indicator.declared_range) {
+      error(Code::invalid_value, literal,
+            fmt::format("{} is outside the range of '{}', {}; ingest would refuse it", written,
+                        indicator.name, indicator.declared_range->text));
+      return;
+    }
+    error(Code::invalid_value, literal,
+          fmt::format("{} is outside the range of '{}', {} as for every {}; ingest would refuse "
+                      "it (a `range` clause in the indicator allows others)",
+                      written, indicator.name,
+                      indicator.unit == ValueUnit::percent ? "0% .. 100%" : "0 or more",
+                      to_string(indicator.unit)));
   }
 
   void build_indexes() {

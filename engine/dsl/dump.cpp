@@ -111,6 +111,13 @@ class Dumper {
     write_quoted(out_, label.value.value);
     out_ += ')';
   }
+  void write_value(const ast::Range& range) {
+    out_ += " (range ";
+    write_node(range.low);
+    out_ += ' ';
+    write_node(range.high);
+    out_ += ')';
+  }
   void write_value(const ast::UnknownClause& unknown) {
     out_ += " (unknown ";
     write_quoted(out_, trimmed(unknown.text));

@@ -165,6 +165,11 @@ std::string clause_text(const ast::Clause& clause) {
           out += value.key.text;
           out += " = ";
           out += quote(value.value.value);
+        } else if constexpr (std::is_same_v<T, ast::Range>) {
+          out += ' ';
+          write_number(out, value.low);
+          out += " .. ";
+          write_number(out, value.high);
         } else {
           static_assert(std::is_same_v<T, ast::UnknownClause>);
           out = keyword_and_rest(clause.keyword, value.text);

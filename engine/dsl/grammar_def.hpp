@@ -203,6 +203,7 @@ struct condition_class : annotate_position {};
 struct timing_class : annotate_position {};
 struct require_class : annotate_position {};
 struct label_class : annotate_position {};
+struct range_class : annotate_position {};
 struct strings_class : annotate_position {};
 struct names_class : annotate_position {};
 struct unknown_rest_class : annotate_position {};
@@ -213,6 +214,7 @@ struct date_clause_class : annotate_position {};
 struct duration_clause_class : annotate_position {};
 struct require_clause_class : annotate_position {};
 struct label_clause_class : annotate_position {};
+struct range_clause_class : annotate_position {};
 struct unknown_clause_class : annotate_position {};
 struct block_class : annotate_position {};
 struct levels_class : annotate_position {};
@@ -228,6 +230,7 @@ struct test_item_class : annotate_position {};
 struct test_block_class : annotate_position {};
 struct declaration_class : annotate_position {};
 struct and_keyword_class;
+struct range_dots_class;
 struct level_names_class;
 struct observe_names_class;
 struct expect_names_class;
@@ -255,6 +258,7 @@ const x3::rule<condition_class, ast::Condition> condition = "a condition";
 const x3::rule<timing_class, ast::Timing> timing = "'by' or 'from'";
 const x3::rule<require_class, ast::Require> require = "a condition";
 const x3::rule<label_class, ast::Label> label = "a label (NAME = \"value\")";
+const x3::rule<range_class, ast::Range> range = "a range (such as 0% .. 100%)";
 const x3::rule<strings_class, ast::Strings> strings = "a string";
 const x3::rule<names_class, ast::Names> names = "a name";
 const x3::rule<unknown_rest_class, ast::UnknownClause> unknown_rest = "the rest of the line";
@@ -264,6 +268,7 @@ const x3::rule<date_clause_class, ast::Clause> date_clause = "a clause";
 const x3::rule<duration_clause_class, ast::Clause> duration_clause = "a clause";
 const x3::rule<require_clause_class, ast::Clause> require_clause = "a clause";
 const x3::rule<label_clause_class, ast::Clause> label_clause = "a clause";
+const x3::rule<range_clause_class, ast::Clause> range_clause = "a clause";
 const x3::rule<unknown_clause_class, ast::Clause> unknown_clause = "a clause";
 const x3::rule<clause_class, ast::Clause> clause = "a clause";
 const x3::rule<block_class, ast::Block> block = "a block";
@@ -280,6 +285,7 @@ const x3::rule<test_item_class, ast::TestItem> test_item = "a test line";
 const x3::rule<test_block_class, ast::TestBlock> test_block = "a test";
 const declaration_type declaration = "a declaration";
 const x3::rule<and_keyword_class> and_keyword = "'and'";
+const x3::rule<range_dots_class> range_dots = "'..'";
 const x3::rule<level_names_class, ast::Names> level_names = "a level name";
 const x3::rule<observe_names_class, ast::Names> observe_names = "an indicator name";
 const x3::rule<expect_names_class, ast::Names> expect_names = "a rule name and a state";
@@ -331,6 +337,8 @@ const auto condition_def = expr >> -comparison;
 const auto timing_def = (kws("by") | kws("from")) > date;
 const auto require_def = condition >> -timing >> -((kw("for") >> kw("each")) > name);
 const auto label_def = name > '=' > string_lit;
+const auto range_def = signed_number > range_dots > signed_number;
+const auto range_dots_def = lit("..");
 const auto and_keyword_def = kw("and");
 
 // ---------------------------------------------------------------------------------------
@@ -359,9 +367,10 @@ const auto date_clause_def = date_keyword > date;
 const auto duration_clause_def = duration_keyword > duration;
 const auto require_clause_def = kws("require") > require;
 const auto label_clause_def = kws("label") > label;
+const auto range_clause_def = kws("range") > range;
 const auto unknown_clause_def = !declaration_keyword >> identifier >> unknown_rest;
 const auto clause_def = string_clause | name_clause | date_clause | duration_clause |
-                        require_clause | label_clause | unknown_clause;
+                        require_clause | label_clause | range_clause | unknown_clause;
 
 const auto block_kind =
     kws("indicator") | kws("plan") | kws("task") | kws("channel") | kws("rule");
@@ -395,13 +404,13 @@ const auto test_block_def = kw("test") > string_lit > '{' > *test_item > '}';
 
 const auto declaration_def = include | levels | block | test_block;
 
-BOOST_SPIRIT_DEFINE(identifier, name, escape, string_end, string_body, string_lit, number, signed_number, date,
-                    duration, expr, term, term_operation, operation, operand, primary, unary,
-                    paren, call, comparison, condition, timing, require, label, strings, names,
-                    unknown_rest, string_clause, name_clause, date_clause, duration_clause,
-                    require_clause, label_clause, unknown_clause, clause, block, levels, include,
-                    test_name, test_unit, test_at, test_observe, test_status, test_expect,
-                    test_unknown, test_item, test_block, declaration, and_keyword, level_names,
-                    observe_names, expect_names)
+BOOST_SPIRIT_DEFINE(identifier, name, escape, string_end, string_body, string_lit, number,
+                    signed_number, date, duration, expr, term, term_operation, operation, operand,
+                    primary, unary, paren, call, comparison, condition, timing, require, label,
+                    range, strings, names, unknown_rest, string_clause, name_clause, date_clause,
+                    duration_clause, require_clause, label_clause, range_clause, unknown_clause,
+                    clause, block, levels, include, test_name, test_unit, test_at, test_observe,
+                    test_status, test_expect, test_unknown, test_item, test_block, declaration,
+                    and_keyword, range_dots, level_names, observe_names, expect_names)
 
 }  // namespace tiendo::dsl::parser

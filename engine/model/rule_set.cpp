@@ -26,6 +26,18 @@ Index RuleSet::find_level(std::string_view name) const { return find_by_name(lev
 Index RuleSet::find_plan(std::string_view name) const { return find_by_name(plans, name); }
 Index RuleSet::find_channel(std::string_view name) const { return find_by_name(channels, name); }
 
+ValueRange natural_range(ValueUnit unit) {
+  switch (unit) {
+    case ValueUnit::percent:
+      return {0, 1};
+    case ValueUnit::count:
+      return {0, std::numeric_limits<double>::infinity()};
+    case ValueUnit::number:
+      return {};
+  }
+  return {};
+}
+
 std::string_view to_string(ValueUnit unit) {
   switch (unit) {
     case ValueUnit::percent: return "percent";

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -33,14 +34,39 @@ struct Level {
   std::string name;
 };
 
+// The values an indicator's observations may take, both ends included, as stored (a
+// percent as its fraction: 0% .. 100% is 0 .. 1). An end may be infinite.
+struct ValueRange {
+  double low = -std::numeric_limits<double>::infinity();
+  double high = std::numeric_limits<double>::infinity();
+  bool contains(double value) const { return value >= low && value <= high; }
+  bool operator==(const ValueRange&) const = default;
+};
+
+// What an indicator of `unit` measures when its declaration says nothing else: a percent
+// is a share of a whole, 0% .. 100%; a count counts things, 0 or more; a number may be
+// anything (a revenue, a change, a balance).
+ValueRange natural_range(ValueUnit unit);
+
+// An indicator's `range LOW .. HIGH` clause.
+struct DeclaredRange {
+  ValueRange values;
+  std::string text;  // as written, for messages: "-100% .. 500%"
+  SourceRef source;  // the clause
+};
+
 struct Indicator {
   std::string name;
   std::string title;
   std::string owner;
   ValueUnit unit = ValueUnit::number;
   std::optional<Duration> stale_after;
+  std::optional<DeclaredRange> declared_range;
   std::vector<std::pair<std::string, std::string>> labels;
   SourceRef source;
+
+  // The declared range, else the unit's natural range: what ingest accepts.
+  ValueRange range() const { return declared_range ? declared_range->values : natural_range(unit); }
 };
 
 struct Plan {

@@ -1,6 +1,7 @@
 #include "store/ingest.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 #include <map>
 #include <sqlite3.h>
@@ -45,7 +46,54 @@ std::string_view trim(std::string_view text) {
 struct Layout {
   Kind kind = Kind::units;
   std::vector<int> columns;
+  std::vector<std::string_view> names;  // the spec's column names, in the same order
 };
+
+// Only a note may run over several lines: every other field is a name, a code or a
+// number shown on one line.
+bool may_hold_line_breaks(std::string_view column) { return column == "note"; }
+
+// A field's first control character, described for its row: tab is text everywhere and a
+// note may also hold line breaks; any other byte below 0x20 is refused. A NUL cuts text
+// short in C strings and in many tools that read the database, and the others are
+// invisible in a terminal, a report or a spreadsheet, so none of them is data.
+std::optional<std::string> control_character(std::string_view column, std::string_view text) {
+  const bool line_breaks = may_hold_line_breaks(column);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 || byte == '\t' || (line_breaks && (byte == '\n' || byte == '\r'))) {
+      continue;
+    }
+    const std::size_t character = util::count_code_points(text.substr(0, i)) + 1;
+    if (byte == '\n' || byte == '\r') {
+      return fmt::format(
+          "{}: a line break (0x{:02X}) at character {}; only a note may hold line "
+          "breaks",
+          column, byte, character);
+    }
+    const std::string_view name = byte == 0 ? ", NUL" : byte == 0x1B ? ", escape" : "";
+    return fmt::format("{}: a control character (0x{:02X}{}) at character {}; {}", column, byte,
+                       name, character,
+                       line_breaks ? "a note may hold tabs and line breaks but no other control "
+                                     "characters"
+                                   : "text fields may hold tabs but no other control characters");
+  }
+  return std::nullopt;
+}
+
+// A header name for a message: control characters as \xNN, so that the message stays
+// printable whatever the header holds.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\x{:02X}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 std::variant<Layout, std::string> layout_of(const std::vector<std::string>& header) {
   std::map<std::string, int> positions;
@@ -56,19 +104,20 @@ std::variant<Layout, std::string> layout_of(const std::vector<std::string>& head
     const bool complete = std::all_of(spec.required.begin(), spec.required.end(),
                                       [&](const std::string& c) { return positions.contains(c); });
     if (!complete) continue;
-    Layout layout{spec.kind, {}};
+    Layout layout{spec.kind, {}, {}};
     std::set<std::string> known;
     for (const auto* list : {&spec.required, &spec.optional}) {
       for (const std::string& column : *list) {
         const auto it = positions.find(column);
         layout.columns.push_back(it == positions.end() ? -1 : it->second);
+        layout.names.push_back(column);
         known.insert(column);
       }
     }
     for (const auto& [name, position] : positions) {
       if (!known.contains(name)) {
         std::vector<std::string> all(known.begin(), known.end());
-        std::string message = fmt::format("unknown column '{}'", name);
+        std::string message = fmt::format("unknown column '{}'", printable(name));
         if (auto suggestion = util::closest_match(name, all)) {
           message += fmt::format("; did you mean '{}'?", *suggestion);
         }
@@ -78,7 +127,9 @@ std::variant<Layout, std::string> layout_of(const std::vector<std::string>& head
     return layout;
   }
   std::string names;
-  for (const std::string& column : header) names += (names.empty() ? "" : ",") + column;
+  for (const std::string& column : header) {
+    names += (names.empty() ? "" : ",") + printable(column);
+  }
   return fmt::format(
       "the header '{}' names no known kind of input; expected units (unit,name,level,parent), "
       "observations (indicator,unit,period,value[,source,note]) or task statuses "
@@ -186,11 +237,22 @@ DELETE FROM staged_statuses;
       if (!layout_) return true;
       const bool wanted = only_ ? layout_->kind == *only_ : layout_->kind != Kind::units;
       if (!wanted) return true;
-      if (!only_ || *only_ != Kind::units) ingest_.count_row(input_, line);
+      if (only_ && *only_ == Kind::units) {
+        ++ingest_.summary_.rows;
+      } else {
+        ingest_.count_row(input_, line);
+      }
       const auto field = [&](std::size_t i) -> std::string_view {
         const int position = layout_->columns[i];
         return position < 0 ? std::string_view{} : trim(fields[static_cast<std::size_t>(position)]);
       };
+      // Before any other check, whose messages would quote the field.
+      for (std::size_t i = 0; i < layout_->columns.size(); ++i) {
+        if (auto problem = control_character(layout_->names[i], field(i))) {
+          ingest_.report(input_.name, line, std::move(*problem));
+          return true;
+        }
+      }
       switch (layout_->kind) {
         case Kind::units: ingest_.unit_row(input_, line, field); break;
         case Kind::observations: ingest_.observation_row(input_, line, field); break;
@@ -292,7 +354,6 @@ DELETE FROM staged_statuses;
 
   template <typename Field>
   void unit_row(const IngestInput& input, std::uint32_t line, const Field& field) {
-    ++summary_.rows;
     UnitRow row{input.name, line, std::string(field(0)), std::string(field(1)),
                 std::string(field(2)), std::string(field(3))};
     if (row.id.empty() || row.id.find_first_of(" \t\n") != std::string::npos) {
@@ -416,6 +477,7 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
     const std::string_view indicator = field(0);
     const std::string_view unit = field(1);
     model::ValueUnit value_unit = model::ValueUnit::number;
+    const model::Indicator* declared = nullptr;
     if (options_.rules) {
       const model::Index index = options_.rules->find_indicator(indicator);
       if (index == model::kNone) {
@@ -423,7 +485,8 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
                undefined("indicator", indicator, names_of(options_.rules->indicators)));
         return;
       }
-      value_unit = options_.rules->indicators[static_cast<std::size_t>(index)].unit;
+      declared = &options_.rules->indicators[static_cast<std::size_t>(index)];
+      value_unit = declared->unit;
     } else {
       if (indicator.empty()) {
         report(input.name, line, "the indicator is empty");
@@ -451,6 +514,10 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
     }
     const model::Period& p = std::get<model::Period>(period);
     const ParsedValue& v = std::get<ParsedValue>(value);
+    if (declared && !declared->range().contains(v.value)) {
+      report(input.name, line, outside_range(*declared, field(3), v));
+      return;
+    }
     const std::string start = iso(p.first);
     const std::string end = iso(p.last);
     stage_observation_.reset();
@@ -536,6 +603,34 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
     bind_optional_text(stage_status_, 5, field(4));
     stage_status_.bind(6, input.name).bind(7, static_cast<std::int64_t>(line));
     if (!stage_status_.run()) db_error_ = stage_status_.error();
+  }
+
+  // "online_dossier_rate: '-84,1%' is outside 0% .. 100%, ..." with what to do about it.
+  static std::string outside_range(const model::Indicator& indicator, std::string_view written,
+                                   const ParsedValue& value) {
+    const std::string declared_at =
+        fmt::format("{}:{}", indicator.source.file, indicator.source.line);
+    if (indicator.declared_range) {
+      const model::SourceRef& at = indicator.declared_range->source;
+      return fmt::format("{}: '{}' is outside the range {} declared for it at {}:{}",
+                         indicator.name, written, indicator.declared_range->text, at.file, at.line);
+    }
+    if (indicator.unit != model::ValueUnit::percent) {
+      return fmt::format("{}: '{}' is below 0, and a count is never negative", indicator.name,
+                         written);
+    }
+    // A suggestion that covers the value, in whole hundreds of percent.
+    const double low = std::min(0.0, std::floor(value.value)) * 100;
+    const double high = std::max(1.0, std::ceil(value.value)) * 100;
+    std::string message = fmt::format(
+        "{}: '{}' is outside 0% .. 100%, the range of a percent; if such values are right, "
+        "declare the indicator's range in its rule file ({}), such as `range {:.0f}% .. {:.0f}%`",
+        indicator.name, written, declared_at, low, high);
+    if (value.numerator && value.denominator && *value.numerator > *value.denominator) {
+      message += fmt::format("; or is the fraction upside down, for {:.0f}/{:.0f}?",
+                             *value.denominator, *value.numerator);
+    }
+    return message;
   }
 
   static void bind_optional_text(Statement& statement, int index, std::string_view text) {

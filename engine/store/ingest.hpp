@@ -1,6 +1,8 @@
 // Ingest: CSV and JSON inputs (units, observations, task statuses) into the store, as
 // one transaction per input set. Every bad row is reported with its input and line;
-// then nothing is written, unless `skip_bad` asks to write the good rows.
+// then nothing is written, unless `skip_bad` asks to write the good rows. A row is bad
+// when a field holds a control character other than tab (and, in a note, line breaks),
+// as well as for what each kind requires (docs/ingest.md).
 #pragma once
 
 #include <cstdint>
@@ -27,9 +29,10 @@ struct IngestOptions {
   // An input of another kind is an error (nothing is written), named with its header.
   InputKinds accept = InputKinds::any;
   bool skip_bad = false;
-  // With a rule set, indicator, task and level names are checked against it and each
-  // indicator's unit decides how its values read; without one, any name goes and a
-  // value is a percent when it carries % or is a fraction.
+  // With a rule set, indicator, task and level names are checked against it, each
+  // indicator's unit decides how its values read and its range (Indicator::range) which
+  // values are taken; without one, any name goes, a value is a percent when it carries %
+  // or is a fraction, and no range is checked.
   const model::RuleSet* rules = nullptr;
   std::string now;  // the ingestion time stamp, ISO 8601 (the caller's clock)
   std::size_t max_reported_errors = 100;

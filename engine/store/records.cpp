@@ -172,16 +172,35 @@ class CsvReader {
     unescaped_.clear();
     const char* const d = text_.data();
     const std::size_t n = text_.size();
+    const std::uint32_t start_line = line_;
+    // No byte of the record but its closing line break may lie at or beyond `limit`.
+    const std::size_t limit = std::min(n, pos_ + kMaxRecordBytes);
+    const auto too_long = [&](std::size_t at) {
+      sink_.error(start_line,
+                  fmt::format("the row is longer than {0} KiB; a row is at most {0} KiB (its "
+                              "fields, delimiters and quotes)",
+                              kMaxRecordBytes / 1024));
+      pos_ = at;
+      skip_line();
+      return Parsed::skipped;
+    };
+    const auto ends_record = [&](std::size_t p) { return p >= n || d[p] == '\n' || d[p] == '\r'; };
     for (;;) {
       std::size_t p = pos_;
+      // Past the bound, or at it with more than the line break to come.
+      if (p > limit || (p == limit && !ends_record(p))) return too_long(p);
       if (p < n && d[p] == '"') {
         const std::uint32_t open_line = line_;
         const std::size_t content = ++p;
         bool escaped = false;
         std::size_t close = 0;
         for (;;) {
-          const void* quote = std::memchr(d + p, '"', n - p);
+          const void* quote = p < limit ? std::memchr(d + p, '"', limit - p) : nullptr;
           if (quote == nullptr) {
+            if (limit < n) {
+              line_ += count_line_breaks(p, std::max(p, limit));
+              return too_long(limit);
+            }
             sink_.error(open_line,
                         "unterminated quote: the quoted field that opens on this "
                         "line never closes");
@@ -212,7 +231,8 @@ class CsvReader {
           return Parsed::skipped;
         }
       } else {
-        while (p < n && !stops_[static_cast<unsigned char>(d[p])]) ++p;
+        while (p < limit && !stops_[static_cast<unsigned char>(d[p])]) ++p;
+        if (p == limit && !ends_record(p)) return too_long(p);
         if (p < n && d[p] == '"') {
           sink_.error(line_,
                       "a quote inside an unquoted field; quote the whole field and "
@@ -556,6 +576,11 @@ class JsonCollector {
 
   void add_value(std::string_view value) {
     if (record_bad_) return;
+    if (entries_.size() - record_first_ >= kMaxJsonKeys) {
+      reject_record(fmt::format("the object has more than {0} keys; a row has at most {0}",
+                                kMaxJsonKeys));
+      return;
+    }
     for (std::size_t i = record_first_; i < entries_.size(); ++i) {
       if (entries_[i].key == key_) {
         reject_record(fmt::format("key \"{}\" appears twice in this object", key_));
@@ -628,6 +653,31 @@ class JsonCollector {
   std::optional<std::pair<std::uint32_t, std::string>> syntax_error_;
 };
 
+// The offset of the first string whose content, as written (escapes as they are), or the
+// first number longer than kMaxJsonTokenBytes, or nullopt. One pass over the bytes before
+// nlohmann parses, which would otherwise build the whole token in memory first.
+std::optional<std::size_t> find_long_token(std::string_view text) {
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const char c = text[i];
+    const std::size_t start = i;
+    if (c == '"') {
+      for (++i; i < n && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+        if (i - start > kMaxJsonTokenBytes) return start;
+      }
+      ++i;
+    } else if (TokenScanner::is_number_char(c)) {
+      while (i < n && TokenScanner::is_number_char(text[i])) ++i;
+      if (i - start > kMaxJsonTokenBytes) return start;
+    } else {
+      ++i;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string_view skip_bom(std::string_view text) {
   if (text.starts_with(kBom)) text.remove_prefix(kBom.size());
   return text;
@@ -660,6 +710,14 @@ void read_json(std::string_view text, RecordSink& sink) {
     return;
   }
   text = skip_bom(text);
+  if (const auto long_token = find_long_token(text)) {
+    const bool string = text[*long_token] == '"';
+    sink.error(TokenScanner(text).line_of(*long_token),
+               fmt::format("a {} longer than {} KiB; a {} is at most {} KiB",
+                           string ? "string" : "number", kMaxJsonTokenBytes / 1024,
+                           string ? "string" : "number", kMaxJsonTokenBytes / 1024));
+    return;
+  }
   JsonCollector collector(text);
   nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &collector);
   collector.emit(sink);

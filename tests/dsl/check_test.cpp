@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <limits>
+
+#include "store/values.hpp"
 
 namespace tiendo::dsl {
 namespace {
@@ -118,8 +121,8 @@ const Rejected kRejected[] = {
      "needs a comparison", 1, 18},
     {"UnknownSeverity", "rule r { require rate >= 5% severity high }\n", Code::invalid_value,
      "unknown severity 'high'", 1, 38},
-    {"IndicatorWithoutUnit", "indicator z { title \"z\" }\n", Code::missing_clause,
-     "has no unit", 1, 11},
+    {"IndicatorWithoutUnit", "indicator z { title \"z\" }\n", Code::missing_clause, "has no unit",
+     1, 11},
     {"UnknownUnit", "indicator z { unit percentage }\n", Code::invalid_value,
      "unknown unit 'percentage'", 1, 20},
     {"ChannelWithoutDestination", "channel c { send_resolved false }\n", Code::missing_clause,
@@ -132,8 +135,8 @@ const Rejected kRejected[] = {
      "is not an http:// or https:// URL", 1, 21},
     {"SecretOnEmail", "channel c { email \"x@y.vn\" secret env \"S\" }\n", Code::invalid_value,
      "only to a webhook", 1, 28},
-    {"UnknownFunction", "rule r { require summ(rate, district) >= 5% }\n",
-     Code::unknown_function, "did you mean 'sum'?", 1, 18},
+    {"UnknownFunction", "rule r { require summ(rate, district) >= 5% }\n", Code::unknown_function,
+     "did you mean 'sum'?", 1, 18},
     {"WrongArity", "rule r { require ratio(revenue) >= 5% }\n", Code::wrong_arguments,
      "ratio() takes two indicators", 1, 18},
     {"ShareNeedsCondition", "rule r { require share(commune, teams) >= 5% }\n",
@@ -146,8 +149,8 @@ const Rejected kRejected[] = {
      Code::level_order, "must be below", 1, 29},
     {"UnknownPlaceholder", "rule r { require rate >= 5% message \"{title} {valeu}\" }\n",
      Code::unknown_placeholder, "did you mean '{value}'?", 1, 46},
-    {"TaskCycle", "task a { after b }\ntask b { after c }\ntask c { after a }\n",
-     Code::graph_cycle, "a \u2192 b \u2192 c \u2192 a", 1, 6},
+    {"TaskCycle", "task a { after b }\ntask b { after c }\ntask c { after a }\n", Code::graph_cycle,
+     "a \u2192 b \u2192 c \u2192 a", 1, 6},
     {"PlanCycle", "plan A { implements B }\nplan B { implements A }\n", Code::graph_cycle,
      "A \u2192 B \u2192 A", 1, 6},
     {"DuplicateLabel", "rule r { require rate >= 5% label g = \"a\"\n label g = \"b\" }\n",
@@ -156,9 +159,8 @@ const Rejected kRejected[] = {
      Code::invalid_value, "did you mean 'met'?", 2, 29},
     {"TestWithoutAt", "rule r { require rate >= 5% }\ntest \"x\" { expect r met }\n",
      Code::missing_clause, "has no `at` date", 2, 6},
-    {"TestPercentValueWithoutPercent",
-     "test \"x\" { at 2022 observe rate 2022-Q3 = 9.23 }\n", Code::unit_mismatch, "write 9.23%",
-     1, 43},
+    {"TestPercentValueWithoutPercent", "test \"x\" { at 2022 observe rate 2022-Q3 = 9.23 }\n",
+     Code::unit_mismatch, "write 9.23%", 1, 43},
     {"TestUnknownUnit",
      "test \"x\" { unit dn province \"ĐN\" at 2022 observe dx rate 2022 = 1% }\n",
      Code::undefined_name, "undefined unit 'dx'", 1, 50},
@@ -166,10 +168,42 @@ const Rejected kRejected[] = {
      "expected an expression, found '}'", 1, 26},
     {"UnterminatedString", "indicator z { title \"abc\n unit count }\n", Code::syntax,
      "unterminated string", 1, 25},
-    {"UnknownDeclaration", "indicatr z { unit count }\n", Code::syntax,
-     "did you mean 'indicator'?", 1, 1},
+    {"UnknownDeclaration", "indicatr z { unit count }\n", Code::syntax, "did you mean 'indicator'?",
+     1, 1},
     {"BadEscape", "indicator z { title \"a\\tb\" unit count }\n", Code::syntax,
      "expected an escape", 1, 24},
+    {"RangeLowAboveHigh", "indicator z { unit percent range 100% .. 0% }\n", Code::invalid_value,
+     "the range 100% .. 0% is empty: its low end is above its high end; write range 0% .. "
+     "100%",
+     1, 34},
+    {"RangeBareNumberOnAPercent", "indicator z { unit percent range -100% .. 500 }\n",
+     Code::unit_mismatch, "'z' is a percent indicator; write 500%", 1, 43},
+    {"RangePercentOnACount", "indicator z { unit count range 0% .. 100% }\n", Code::unit_mismatch,
+     "'z' is a count, not a percent; write 0", 1, 32},
+    {"RangeNegativeCount", "indicator z { unit count range -5 .. 100 }\n", Code::invalid_value,
+     "a count is never negative", 1, 32},
+    {"RangeFractionalCount", "indicator z { unit count range 0 .. 99.5 }\n", Code::invalid_value,
+     "99.5 is not a whole number, and a count's values are", 1, 37},
+    {"RangeBeyondTheTypoLimit", "indicator z { unit percent range 0% .. 5000% }\n",
+     Code::invalid_value, "5000% is beyond 1000%, which ingest takes for a typo", 1, 40},
+    {"RangeOnARule", "rule r { require rate >= 5% range 0% .. 100% }\n", Code::unknown_clause,
+     "'range' is not a clause of a rule", 1, 29},
+    {"RangeTwice", "indicator z { unit count range 0 .. 9\n range 0 .. 10 }\n",
+     Code::duplicate_clause, "'range' is given twice in indicator 'z'", 2, 2},
+    {"RangeWithoutItsHighEnd", "indicator z { unit count range 0 }\n", Code::syntax,
+     "expected '..', found '}'", 1, 34},
+    {"RangeAsAName", "indicator range { unit count }\n", Code::reserved_name,
+     "'range' is a reserved word", 1, 11},
+    {"TestObservesOutsideTheNaturalRange", "test \"x\" { at 2022 observe rate 2022-Q3 = -9.23% }\n",
+     Code::invalid_value,
+     "-9.23% is outside the range of 'rate', 0% .. 100% as for every percent; ingest would "
+     "refuse it (a `range` clause in the indicator allows others)",
+     1, 43},
+    {"TestObservesOutsideTheDeclaredRange",
+     "indicator z { unit number range 0 .. 10 }\ntest \"x\" { at 2022 observe z 2022 = 11 }\n",
+     Code::invalid_value, "11 is outside the range of 'z', 0 .. 10; ingest would refuse it", 2, 37},
+    {"TestObservesAFractionalCount", "test \"x\" { at 2022 observe teams 2022 = 1.5 }\n",
+     Code::invalid_value, "1.5 is not a whole number, and 'teams' is a count", 1, 41},
 };
 
 INSTANTIATE_TEST_SUITE_P(Check, RejectedTest, testing::ValuesIn(kRejected),
@@ -216,6 +250,56 @@ rule r {
   const model::Condition& condition = checked.rules->conditions.at(rule.condition);
   EXPECT_EQ(condition.op, model::Comparator::ge);
   EXPECT_DOUBLE_EQ(checked.rules->expressions.at(condition.rhs).value, 0.5);
+}
+
+TEST(Check, AnIndicatorHasItsDeclaredOrItsNaturalRange) {
+  const Checked checked = check_text(
+      std::string(kPrelude) +
+      "indicator growth { unit percent range -100% .. 500% }\n"
+      "indicator share_77 { unit percent range 0%..77.62% }\n"
+      "indicator balance { unit number range -2.5 .. 1000000 }\n"
+      "indicator teams_max { unit count range 0 .. 170 }\n"
+      "test \"t\" { at 2022 observe growth 2022 = -84.1% observe balance 2022 = -2.5 }\n");
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+  const auto& indicators = checked.rules->indicators;
+  const auto range_of = [&](std::string_view name) {
+    return indicators.at(static_cast<std::size_t>(checked.rules->find_indicator(name))).range();
+  };
+  EXPECT_EQ(range_of("rate"), (model::ValueRange{0, 1}));
+  EXPECT_EQ(range_of("teams").low, 0);
+  EXPECT_EQ(range_of("teams").high, std::numeric_limits<double>::infinity());
+  EXPECT_EQ(range_of("revenue"), model::ValueRange{});
+  EXPECT_EQ(range_of("growth"), (model::ValueRange{-1, 5}));
+  // The end is read as ingest reads 77.62%, so that the same text is inside.
+  EXPECT_EQ(range_of("share_77").high, 77.62e-2);
+  EXPECT_EQ(range_of("balance"), (model::ValueRange{-2.5, 1000000}));
+  EXPECT_EQ(range_of("teams_max"), (model::ValueRange{0, 170}));
+  const model::Indicator& growth =
+      indicators.at(static_cast<std::size_t>(checked.rules->find_indicator("growth")));
+  ASSERT_TRUE(growth.declared_range.has_value());
+  EXPECT_EQ(growth.declared_range->text, "-100% .. 500%");
+  EXPECT_EQ(growth.declared_range->source.line, 10u);
+  EXPECT_EQ(growth.declared_range->source.column, 33u);
+  EXPECT_EQ(indicators.at(static_cast<std::size_t>(checked.rules->find_indicator("share_77")))
+                .declared_range->text,
+            "0% .. 77.62%");
+}
+
+// Regression: `require rate >= 9.23%` was 9.23 / 100, one unit in the last place above
+// the 9.23e-2 that ingest stores for "9.23%", so the same figure did not meet its target.
+TEST(Check, APercentLiteralIsTheDoubleIngestReadsForTheSameText) {
+  for (const char* text : {"9.23", "12.3", "33.3", "99.9", "77.62", "50", "0.1", "100"}) {
+    const Checked checked = check_text(std::string(kPrelude) + "rule r { require rate >= " +
+                                       text + "% }\ntest \"t\" { at 2022 observe rate 2022 = " +
+                                       text + "% }\n");
+    ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+    const auto stored = store::parse_value(std::string(text) + "%", model::ValueUnit::percent, {});
+    ASSERT_TRUE(std::holds_alternative<store::ParsedValue>(stored));
+    const double ingested = std::get<store::ParsedValue>(stored).value;
+    const model::Condition& condition = checked.rules->conditions.at(0);
+    EXPECT_EQ(checked.rules->expressions.at(condition.rhs).value, ingested) << text;
+    EXPECT_EQ(checked.rules->tests.at(0).observations.at(0).value, ingested) << text;
+  }
 }
 
 TEST(Check, FromUsesThePeriodsFirstDayAndByItsLast) {

@@ -52,6 +52,13 @@ TEST(Dump, EveryClauseValue) {
             "(expr (term (num 100 %))))) (from (date 2023)) (for_each district)))\n");
 }
 
+TEST(Dump, Range) {
+  EXPECT_EQ(dump_text("indicator g { unit percent range -100%..500% }\n"
+                      "indicator n { range 0 .. 2.5 }\n"),
+            "(indicator g (unit (names percent)) (range (range (num -100 %) (num 500 %))))\n"
+            "(indicator n (range (range (num 0) (num 2.5))))\n");
+}
+
 TEST(Dump, Expressions) {
   EXPECT_EQ(dump_text("rule r { require -(a + b) * f(x, y >= 2) / 3.5 - 2w < ratio() }"),
             "(rule r (require (cond (expr (term (unary - (paren (expr (term (name a)) (+ (term "

@@ -339,6 +339,23 @@ const Case kCases[] = {
      "  issued 05/8/2022\n"
      "  implements NQ05\n"
      "}\n"},
+    {"range",
+     "indicator g { unit percent range -100%..500% }\n"
+     "indicator c{range 0 ..  # why\n 1000000 unit count}\n"
+     "indicator n { range -2.5\n..\n0.75 }\n",
+     "indicator g {\n"
+     "  unit percent\n"
+     "  range -100% .. 500%\n"
+     "}\n"
+     "\n"
+     "indicator c {\n"
+     "  range 0 .. 1000000  # why\n"
+     "  unit count\n"
+     "}\n"
+     "\n"
+     "indicator n {\n"
+     "  range -2.5 .. 0.75\n"
+     "}\n"},
     {"strings_escapes_and_vietnamese",
      "plan p { title \"Nghị quyết \\\"05\\\" \\\\ dòng\\nhai\"  code \"05-NQ/TU\",\"x\" "
      "owner \"Sở Thông tin và Truyền thông\" }\ninclude \"thư mục/tệp \\\"1\\\".rules\"",
@@ -724,7 +741,7 @@ class Generator {
   }
 
   void clause() {
-    switch (between(0, 7)) {
+    switch (between(0, 8)) {
       case 0: {
         words(pick_of(kStringKeywords));
         const int count = between(1, 3);
@@ -765,6 +782,12 @@ class Generator {
         out_ += "\n";
         break;
       }
+      case 6:
+        token("range");
+        token((chance(30) ? "-" : "") + number());
+        token("..");
+        token((chance(30) ? "-" : "") + number());
+        break;
       default:
         token("require");
         condition(0, true);

@@ -2,6 +2,7 @@
 // on real SQLite files.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "run.hpp"
@@ -103,6 +104,97 @@ TEST(CliIngest, UsageAndDatabaseErrorsAreClear) {
   const RunResult bad_db = run_tiendo("ingest --db not.db u.csv", dir.path());
   EXPECT_EQ(bad_db.exit_code, 1);
   EXPECT_NE(bad_db.err.find("not a usable tiendo database"), std::string::npos) << bad_db.err;
+}
+
+// Regression (#13): a NUL byte in `source` was stored.
+TEST(CliIngest, ControlCharactersAreRefusedWithTheRowAndTheField) {
+  using namespace std::string_literals;
+  TempDir dir;
+  write_text(dir.path() + "/units.csv", "unit,name,level,parent\ndn,Đồng Nai,province,\n");
+  write_text(dir.path() + "/obs.csv",
+             "indicator,unit,period,value,source\n"
+             "online_dossier_rate,dn,2022-Q3,9%,BC\0"
+             "231\n"s);
+  write_text(dir.path() + "/obs.json",
+             R"([{"indicator": "online_dossier_rate", "unit": "dn", "period": "2022-Q2",
+  "value": "8%", "note": "ghi\u0000chú"}])");
+  const RunResult run = run_tiendo(
+      "ingest --db t.db --rules " + shell_quote(kSource + "/rules") + " units.csv obs.csv obs.json",
+      dir.path());
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_NE(run.err.find("obs.csv:2: source: a control character (0x00, NUL) at character 3; "
+                         "text fields may hold tabs but no other control characters\n"),
+            std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("obs.json:1: note: a control character (0x00, NUL) at character 4; a "
+                         "note may hold tabs and line breaks but no other control characters\n"),
+            std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("nothing was written: 2 bad rows"), std::string::npos) << run.err;
+  const RunResult history = run_tiendo("history --db t.db online_dossier_rate", dir.path());
+  EXPECT_NE(history.out.find("no observations"), std::string::npos) << history.out;
+}
+
+// Regression (#13): `-84,1%` was stored for a rate; a rule file may widen the range.
+TEST(CliIngest, AValueOutsideItsIndicatorsRangeIsRefusedUnlessTheRulesAllowIt) {
+  TempDir dir;
+  write_text(dir.path() + "/units.csv", "unit,name,level,parent\ndn,Đồng Nai,province,\n");
+  write_text(dir.path() + "/obs.csv",
+             "indicator,unit,period,value\n"
+             "online_dossier_rate,dn,2022-Q3,\"-84,1%\"\n");
+  const RunResult refused = run_tiendo(
+      "ingest --db t.db --rules " + shell_quote(kSource + "/rules") + " units.csv obs.csv",
+      dir.path());
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("obs.csv:2: online_dossier_rate: '-84,1%' is outside 0% .. 100%, "
+                             "the range of a percent; if such values are right, declare the "
+                             "indicator's range in its rule file ("),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("dong-nai-2022.rules:37), such as `range -100% .. 100%`"),
+            std::string::npos)
+      << refused.err;
+
+  write_text(dir.path() + "/growth.rules",
+             "levels province\n"
+             "indicator online_dossier_rate { unit percent range -100% .. 100% }\n");
+  const RunResult allowed =
+      run_tiendo("ingest --db t.db --rules growth.rules units.csv obs.csv", dir.path());
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+  EXPECT_NE(allowed.out.find("1 observation added"), std::string::npos) << allowed.out;
+}
+
+// Regression (#13): a 100 MB line was ingested with 600 MB of memory. A long row is refused
+// at its line and the rows after it are still read (and named when bad).
+TEST(CliIngest, ARowLongerThan64KiBIsRefusedAtItsLine) {
+  TempDir dir;
+  write_text(dir.path() + "/units.csv", "unit,name,level,parent\ndn,Đồng Nai,province,\n");
+  write_text(dir.path() + "/obs.csv",
+             "indicator,unit,period,value,note\n"
+             "online_dossier_rate,dn,2022-Q3,9%," +
+                 std::string(4 << 20, 'x') +
+                 "\n"
+                 "online_dossier_rate,dn,2022-Q2,8%,\n"
+                 "online_dossier_rate,dn,2022-Q5,8%,\n");
+  const RunResult run = run_tiendo(
+      "ingest --db t.db --rules " + shell_quote(kSource + "/rules") + " units.csv obs.csv",
+      dir.path());
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_NE(run.err.find("obs.csv:2: the row is longer than 64 KiB; a row is at most 64 KiB"),
+            std::string::npos)
+      << run.err.substr(0, 2000);
+  EXPECT_NE(run.err.find("obs.csv:4: "), std::string::npos) << run.err.substr(0, 2000);
+  EXPECT_EQ(run.err.find("obs.csv:3:"), std::string::npos) << run.err.substr(0, 2000);
+  EXPECT_LT(run.err.size(), 2000u);  // the row itself is not quoted back
+}
+
+TEST(CliIngest, AnInputOver1GiBIsRefusedBeforeItIsRead) {
+  TempDir dir;
+  write_text(dir.path() + "/huge.csv", "indicator,unit,period,value\n");
+  std::filesystem::resize_file(dir.path() + "/huge.csv", (std::uintmax_t{1} << 30) + 1);  // sparse
+  const RunResult run = run_tiendo("ingest --db t.db huge.csv", dir.path());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.err, "huge.csv: error: larger than 1 GiB, the most an input may be; split it\n");
 }
 
 }  // namespace

@@ -396,6 +396,28 @@ TEST_F(ServeTest, IngestsCsvAndJsonAsOneTransactionEach) {
   EXPECT_NE(errors[0]["message"].get<std::string>().find("no_such_indicator"), std::string::npos);
   EXPECT_EQ(count_rows(database_, "observations"), before + 1);
 
+  // #13: the API reads with the same checks as `tiendo ingest`: no control characters
+  // (nlohmann decodes \u0000 into a real NUL), values inside their indicator's range.
+  auto refused = http.post("/api/v1/observations",
+                           R"([{"indicator": "smartphone_rate", "unit": "dong_nai",
+  "period": "Quý IV/2022", "value": "86%", "note": "a\u0000b"},
+ {"indicator": "fiber_household_rate", "unit": "dong_nai", "period": "Quý IV/2022",
+  "value": "-84,1%"}])",
+                           "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 422) << refused->body;
+  const json refused_errors = body_of(refused)["errors"];
+  ASSERT_EQ(refused_errors.size(), 2u) << refused->body;
+  EXPECT_EQ(refused_errors[0]["line"], 1);
+  EXPECT_NE(refused_errors[0]["message"].get<std::string>().find("note: a control character (0x00"),
+            std::string::npos)
+      << refused->body;
+  EXPECT_EQ(refused_errors[1]["line"], 3);
+  EXPECT_NE(refused_errors[1]["message"].get<std::string>().find("'-84,1%' is outside 0% .. 100%"),
+            std::string::npos)
+      << refused->body;
+  EXPECT_EQ(count_rows(database_, "observations"), before + 1);
+
   // Task statuses as JSON; and each endpoint takes only its own kind.
   const std::int64_t statuses = count_rows(database_, "task_status");
   auto json_status = http.post("/api/v1/task-status",

@@ -193,6 +193,61 @@ TEST(CsvFields, ViewIntoTheTextWhenNothingIsUnescaped) {
   EXPECT_TRUE(sink.all_inside);
 }
 
+// Regression (#13): a 100 MB line was read whole, and copied on its way to an error.
+TEST(CsvBounds, ARowLongerThanTheBoundIsRefusedAndTheNextLineRead) {
+  const std::string fits(kMaxRecordBytes - 2, 'y');  // "x," and these: exactly the bound
+  const std::string text =
+      "a,b\n"
+      "x," +
+      fits +
+      "\n"
+      "x," +
+      fits +
+      "y\n"
+      "5,6\n";
+  const auto calls = read_with(read_csv, text);
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[0], "H1 [a][b]");
+  EXPECT_EQ(calls[1].size(), std::string("R2 [x][]").size() + fits.size());
+  EXPECT_EQ(calls[2],
+            "E3 the row is longer than 64 KiB; a row is at most 64 KiB (its fields, "
+            "delimiters and quotes)");
+  EXPECT_EQ(calls[3], "R4 [5][6]");
+}
+
+TEST(CsvBounds, TheBoundHoldsInsideQuotesAndKeepsTheLinesCounted) {
+  const std::string long_text(kMaxRecordBytes, 'z');
+  EXPECT_EQ(read_with(read_csv, "a,b\n1,\"a\nb\r\nc\n" + long_text + "\"\n7,8\n"),
+            (std::vector<std::string>{
+                "H1 [a][b]",
+                "E2 the row is longer than 64 KiB; a row is at most 64 KiB (its fields, "
+                "delimiters and quotes)",
+                "R6 [7][8]"}));
+  // Doubled quotes that straddle the bound.
+  std::string doubled(kMaxRecordBytes + 10, ' ');
+  for (std::size_t i = 0; i < doubled.size(); i += 2) doubled.replace(i, 2, "\"\"");
+  EXPECT_EQ(read_with(read_csv, "a\n\"" + doubled + "\"\n7\n"),
+            (std::vector<std::string>{
+                "H1 [a]",
+                "E2 the row is longer than 64 KiB; a row is at most 64 KiB (its fields, "
+                "delimiters and quotes)",
+                "R3 [7]"}));
+  // A delimiter just past the bound.
+  const std::string quoted_fits(kMaxRecordBytes - 2, 'q');
+  EXPECT_EQ(read_with(read_csv, "a,b\n\"" + quoted_fits + "\",\n7,8\n"),
+            (std::vector<std::string>{
+                "H1 [a][b]",
+                "E2 the row is longer than 64 KiB; a row is at most 64 KiB (its fields, "
+                "delimiters and quotes)",
+                "R3 [7][8]"}));
+}
+
+TEST(CsvBounds, AHeaderLongerThanTheBoundEndsTheReading) {
+  EXPECT_EQ(read_with(read_csv, std::string(kMaxRecordBytes + 1, 'h') + "\n1\n"),
+            (std::vector<std::string>{"E1 the row is longer than 64 KiB; a row is at most 64 "
+                                      "KiB (its fields, delimiters and quotes)"}));
+}
+
 // Random fields made of the characters that matter (delimiters, quotes, line breaks,
 // spaces, multi-byte text), written the way a spreadsheet writes them, read back intact
 // and at the right lines.
@@ -332,6 +387,41 @@ TEST(JsonSink, StopsWhenTheSinkSaysSo) {
   sink.headers_left = 2;
   read_json(R"({"a": [{"x": 1}], "b": [{"y": 2}], "c": [{"z": 3}]})", sink);
   EXPECT_EQ(sink.calls, (std::vector<std::string>{"H1 [x]", "R1 [1]", "H1 [y]"}));
+}
+
+// Regression (#13): found before nlohmann builds the token in memory.
+TEST(JsonBounds, AStringOrNumberLongerThanTheBoundIsAnError) {
+  const std::string fits(kMaxJsonTokenBytes, 'x');
+  const auto read_fits = read_with(read_json, "[{\"a\": \"" + fits + "\"}]");
+  ASSERT_EQ(read_fits.size(), 2u);
+  EXPECT_EQ(read_fits[1], "R1 [" + fits + "]");
+  EXPECT_EQ(read_with(read_json, "[\n{\"a\": \"x\"},\n{\"a\": \"" + fits + "y\"}]"),
+            (std::vector<std::string>{"E3 a string longer than 64 KiB; a string is at most 64 "
+                                      "KiB"}));
+  EXPECT_EQ(read_with(read_json, "[{\"" + fits + "\\\"\": 1}]"),
+            (std::vector<std::string>{"E1 a string longer than 64 KiB; a string is at most 64 "
+                                      "KiB"}));
+  EXPECT_EQ(read_with(read_json, "[{\"a\":\n " + std::string(kMaxJsonTokenBytes + 1, '7') + "}]"),
+            (std::vector<std::string>{"E2 a number longer than 64 KiB; a number is at most 64 "
+                                      "KiB"}));
+}
+
+// Regression: one object of 60,000 keys (700 KB, under the service's 1 MiB body limit)
+// took 41 s, every key being compared with the object's others.
+TEST(JsonBounds, AnObjectWithMoreKeysThanTheBoundIsAnError) {
+  const auto object = [](std::size_t keys) {
+    std::string text = "{";
+    for (std::size_t i = 0; i < keys; ++i) {
+      text += (i ? ", \"k" : "\"k") + std::to_string(i) + "\": \"v\"";
+    }
+    return text + "}";
+  };
+  const auto fits = read_with(read_json, "[" + object(kMaxJsonKeys) + "]");
+  ASSERT_EQ(fits.size(), 2u);
+  EXPECT_EQ(fits[1].substr(0, 8), "R1 [v][v");
+  EXPECT_EQ(read_with(read_json, "[" + object(1) + ",\n" + object(60000) + "]"),
+            (std::vector<std::string>{"H1 [k0]", "R1 [v]",
+                                      "E2 the object has more than 64 keys; a row has at most 64"}));
 }
 
 // Random objects written by nlohmann itself, pretty-printed, read back with the header as
