@@ -57,8 +57,15 @@ int silence_add(const SilenceOptions& o) {
     std::fprintf(stderr, "tiendo silence add: %s\n", error->message.c_str());
     return 1;
   }
-  std::printf("silence %lld until %s\n", static_cast<long long>(std::get<std::int64_t>(id)),
-              s.ends_at.c_str());
+  const std::optional<std::int64_t> added = std::get<std::optional<std::int64_t>>(id);
+  if (!added) {
+    std::fprintf(stderr,
+                 "tiendo silence add: %lld silences are in effect or still to come; expire one "
+                 "(tiendo silence expire ID) before adding another\n",
+                 static_cast<long long>(alert::kMaxLiveSilences));
+    return 1;
+  }
+  std::printf("silence %lld until %s\n", static_cast<long long>(*added), s.ends_at.c_str());
   return 0;
 }
 

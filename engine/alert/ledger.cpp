@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alert/message.hpp"
+#include "util/text.hpp"
 
 namespace tiendo::alert {
 
@@ -156,9 +157,36 @@ DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query) {
   return page;
 }
 
+namespace {
+// What is wrong with a silence's author or comment, if anything.
+std::optional<std::string> text_field_problem(std::string_view text, std::size_t max_bytes,
+                                              bool lines) {
+  if (text.size() > max_bytes) {
+    return fmt::format("{} bytes; at most {}", text.size(), max_bytes);
+  }
+  if (auto at = util::find_invalid_utf8(text)) {
+    return fmt::format("not UTF-8 (byte {})", *at + 1);
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if ((byte < 0x20 || byte == 0x7F) && !(lines && (byte == '\t' || byte == '\n' || byte == '\r'))) {
+      return fmt::format("a control character (0x{:02X}) at byte {}; {}", byte, i + 1,
+                         lines ? "a comment may hold tabs and line breaks but no other"
+                               : "an author holds none");
+    }
+  }
+  return std::nullopt;
+}
+}  // namespace
+
 std::optional<Silence> make_silence(const SilenceRequest& request, std::string_view now,
                                     std::string& error) {
   Silence s;
+  if (request.matchers.size() > kMaxSilenceMatchers) {
+    error = fmt::format("match: {} matchers; a silence has at most {}", request.matchers.size(),
+                        kMaxSilenceMatchers);
+    return std::nullopt;
+  }
   for (const std::string& text : request.matchers) {
     std::string why;
     auto m = parse_matcher(text, why);
@@ -204,6 +232,14 @@ std::optional<Silence> make_silence(const SilenceRequest& request, std::string_v
     error = fmt::format("ends: the silence ends ({}) before it starts ({})", s.ends_at, s.starts_at);
     return std::nullopt;
   }
+  if (auto why = text_field_problem(request.author, kMaxSilenceAuthorBytes, false)) {
+    error = "author: " + *why;
+    return std::nullopt;
+  }
+  if (auto why = text_field_problem(request.comment, kMaxSilenceCommentBytes, true)) {
+    error = "comment: " + *why;
+    return std::nullopt;
+  }
   s.author = request.author;
   s.comment = request.comment;
   return s;
@@ -230,9 +266,15 @@ Json silence_json(const Silence& s, std::string_view now) {
           {"status", silence_status(s, now)}};
 }
 
-DbResult<std::int64_t> add_silence(Database& db, const Silence& silence) {
+DbResult<std::optional<std::int64_t>> add_silence(Database& db, const Silence& silence) {
   store::Transaction tx(db);
   if (tx.error()) return *tx.error();
+  // Counted in the transaction that inserts, so that two writers cannot both pass.
+  Statement live = db.prepare(
+      "SELECT count(*) FROM silences WHERE expired_at IS NULL AND ends_at > ?");
+  live.bind(1, silence.created_at);
+  if (!live.step()) return live.error() ? *live.error() : DbError{"counting silences failed"};
+  if (live.column_int(0) >= kMaxLiveSilences) return std::optional<std::int64_t>();
   Statement insert = db.prepare(R"sql(
 INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at)
 VALUES (?, ?, ?, ?, ?, ?))sql");
@@ -245,7 +287,7 @@ VALUES (?, ?, ?, ?, ?, ?))sql");
   if (auto error = run(insert)) return *error;
   const std::int64_t id = sqlite3_last_insert_rowid(db.handle());
   if (auto error = tx.commit()) return *error;
-  return id;
+  return std::optional<std::int64_t>(id);
 }
 
 DbResult<std::vector<Silence>> load_silences(Database& db, bool include_expired) {

@@ -43,8 +43,20 @@ struct SilenceRequest {
   std::string author;
   std::string comment;
 };
+// What one silence may hold: a silence is matched against every alert of every run, and
+// anyone with a write token can add one.
+inline constexpr std::size_t kMaxSilenceMatchers = 32;
+inline constexpr std::size_t kMaxSilenceAuthorBytes = 256;
+inline constexpr std::size_t kMaxSilenceCommentBytes = 4096;
+// Silences in effect or still to come (neither ended nor expired) at most; past it a new
+// one is refused until one ends or is expired.
+inline constexpr std::int64_t kMaxLiveSilences = 1000;
+
 // The silence a request describes, checked, with created_at = `now`; nullopt and
-// `error` set (naming the field: match, starts, ends, duration) when it is wrong.
+// `error` set (naming the field: match, starts, ends, duration, author, comment) when it
+// is wrong: at most kMaxSilenceMatchers matchers, an author and a comment of well-formed
+// UTF-8 within their bounds, the comment's only control characters tabs and line breaks,
+// the author's none.
 std::optional<Silence> make_silence(const SilenceRequest& request, std::string_view now,
                                     std::string& error);
 // active | pending | ended | expired, at `now`.
@@ -54,7 +66,10 @@ std::string_view silence_status(const Silence& silence, std::string_view now);
 // its status at `now`.
 nlohmann::json silence_json(const Silence& silence, std::string_view now);
 
-store::DbResult<std::int64_t> add_silence(store::Database& db, const Silence& silence);
+// Stores a silence; its id, or nullopt, storing nothing, when kMaxLiveSilences silences
+// are in effect or still to come at its created_at already.
+store::DbResult<std::optional<std::int64_t>> add_silence(store::Database& db,
+                                                         const Silence& silence);
 // The silences, oldest first (without the expired ones unless `include_expired`), their
 // regular expressions compiled once here for every alert they are matched against; a
 // stored pattern that no longer compiles matches no alert. A DbError when the database

@@ -747,8 +747,14 @@ ApiResponse Api::silences_post(const ApiRequest& request, const RequestFacts& fa
   if (auto* failure = std::get_if<store::DbError>(&lease)) return db_failure(*failure);
   auto id = alert::add_silence(*std::get<ConnectionPool::Lease>(lease), *silence);
   if (auto* failure = std::get_if<store::DbError>(&id)) return db_failure(*failure);
+  const std::optional<std::int64_t> added = std::get<std::optional<std::int64_t>>(id);
+  if (!added) {
+    return error_response(409, fmt::format("{} silences are in effect or still to come; expire "
+                                           "one (DELETE /api/v1/silences/ID) before adding another",
+                                           alert::kMaxLiveSilences));
+  }
   alert::Silence stored = *silence;
-  stored.id = std::get<std::int64_t>(id);
+  stored.id = *added;
   service_.log().info("silence added", {{"id", stored.id}, {"token", facts.token_id}, {"ends_at", stored.ends_at}});
   ApiResponse r = json_response(201, alert::silence_json(stored, now));
   r.headers.emplace_back("Location", fmt::format("/api/v1/silences/{}", stored.id));

@@ -281,7 +281,7 @@ TEST(LedgerSilences, AreCompiledOnceWhenLoaded) {
   auto silence =
       make_silence({{"rule=~(.|.|.|.)*X", "unit=dong_nai"}, "", "", "1h", "a", "c"}, kNow, error);
   ASSERT_TRUE(silence.has_value()) << error;
-  ASSERT_TRUE(std::holds_alternative<std::int64_t>(add_silence(db, *silence)));
+  ASSERT_TRUE(std::holds_alternative<std::optional<std::int64_t>>(add_silence(db, *silence)));
   // One stored before RE2, with ECMAScript's look-ahead: kept, listed, matching nothing.
   ASSERT_FALSE(db.execute(
       "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) VALUES "
@@ -322,6 +322,64 @@ TEST(LedgerSilences, ADurationIsAtMostTenYears) {
       {{"rule=~" + std::string(20000, '(') + std::string(20000, ')')}, "", "", "1h", "a", "c"},
       kNow, error));
   EXPECT_EQ(error.rfind("match: rule=~'((((", 0), 0u) << error;
+}
+
+// Issue #13: anyone with a write token adds silences, and each is matched against every
+// alert of every run; what one holds and how many are live is bounded.
+TEST(LedgerSilences, WhatASilenceHoldsIsBounded) {
+  std::string error;
+  std::vector<std::string> many(kMaxSilenceMatchers + 1, "rule=x");
+  EXPECT_FALSE(make_silence({many, "", "", "1h", "a", "c"}, kNow, error));
+  EXPECT_EQ(error, "match: 33 matchers; a silence has at most 32");
+  many.pop_back();
+  EXPECT_TRUE(make_silence({many, "", "", "1h", "a", "c"}, kNow, error)) << error;
+
+  EXPECT_FALSE(make_silence({{"rule=x"}, "", "", "1h", std::string(257, 'a'), "c"}, kNow, error));
+  EXPECT_EQ(error, "author: 257 bytes; at most 256");
+  EXPECT_FALSE(make_silence({{"rule=x"}, "", "", "1h", "a", std::string(4097, 'c')}, kNow, error));
+  EXPECT_EQ(error, "comment: 4097 bytes; at most 4096");
+  EXPECT_FALSE(make_silence({{"rule=x"}, "", "", "1h", "a\nb", "c"}, kNow, error));
+  EXPECT_EQ(error, "author: a control character (0x0A) at byte 2; an author holds none");
+  EXPECT_FALSE(
+      make_silence({{"rule=x"}, "", "", "1h", "a", std::string("x\0y", 3)}, kNow, error));
+  EXPECT_EQ(error,
+            "comment: a control character (0x00) at byte 2; a comment may hold tabs and line "
+            "breaks but no other");
+  EXPECT_FALSE(make_silence({{"rule=x"}, "", "", "1h", "a", "caf\xC3"}, kNow, error));
+  EXPECT_EQ(error, "comment: not UTF-8 (byte 4)");
+  EXPECT_TRUE(make_silence({{"rule=x"}, "", "", "1h", "Nguyễn Văn A",
+                            "Báo cáo quý 3\n\tđang chờ số liệu"},
+                           kNow, error))
+      << error;
+}
+
+TEST(LedgerSilences, LiveSilencesAreBounded) {
+  Database db = open_memory();
+  std::string error;
+  const auto silence = make_silence({{"rule=x"}, "", "", "1h", "a", "c"}, kNow, error);
+  ASSERT_TRUE(silence.has_value()) << error;
+  // Ended and expired ones do not count.
+  ASSERT_FALSE(db.execute(
+      "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) VALUES "
+      "('[]', '2022-01-01T00:00:00Z', '2022-01-02T00:00:00Z', 'a', 'ended', '2022-01-01T00:00:00Z')"));
+  ASSERT_FALSE(db.execute(
+      "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at, "
+      "expired_at) VALUES ('[]', '2022-10-01T00:00:00Z', '2023-01-01T00:00:00Z', 'a', "
+      "'expired', '2022-10-01T00:00:00Z', '2022-10-01T00:30:00Z')"));
+  for (std::int64_t i = 0; i < kMaxLiveSilences; ++i) {
+    auto added = add_silence(db, *silence);
+    ASSERT_TRUE(std::holds_alternative<std::optional<std::int64_t>>(added));
+    ASSERT_TRUE(std::get<std::optional<std::int64_t>>(added).has_value()) << i;
+  }
+  auto refused = add_silence(db, *silence);
+  ASSERT_TRUE(std::holds_alternative<std::optional<std::int64_t>>(refused));
+  EXPECT_FALSE(std::get<std::optional<std::int64_t>>(refused).has_value());
+  EXPECT_EQ(count(db, "SELECT count(*) FROM silences"), kMaxLiveSilences + 2);
+  // One expired makes room for one.
+  ASSERT_TRUE(std::get<bool>(expire_silence(db, 3, kNow)));
+  auto again = add_silence(db, *silence);
+  ASSERT_TRUE(std::holds_alternative<std::optional<std::int64_t>>(again));
+  EXPECT_TRUE(std::get<std::optional<std::int64_t>>(again).has_value());
 }
 
 }  // namespace

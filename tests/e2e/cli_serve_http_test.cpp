@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/api_client.hpp"
 #include "e2e/run.hpp"
 #include "support/serve_process.hpp"
 
@@ -34,8 +35,6 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-std::string bearer(std::string_view token) { return "Bearer " + std::string(token); }
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "e2e/api_client.hpp"
 #include "e2e/run.hpp"
 #include "model/calendar.hpp"
 #include "support/child_process.hpp"
@@ -26,75 +27,6 @@ namespace {
 
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-
-std::string bearer(std::string_view token) { return "Bearer " + std::string(token); }
-
-class Http {
- public:
-  explicit Http(int port) : client_("127.0.0.1", port) {
-    client_.set_connection_timeout(5);
-    client_.set_read_timeout(30);
-    client_.set_write_timeout(10);
-  }
-  httplib::Result get(const std::string& path, std::string_view token = ServeProcess::kReadToken) {
-    return client_.Get(path.c_str(), headers(token));
-  }
-  httplib::Result post(const std::string& path, const std::string& body, const std::string& type,
-                       std::string_view token = ServeProcess::kWriteToken) {
-    return client_.Post(path.c_str(), headers(token), body, type.c_str());
-  }
-  httplib::Result del(const std::string& path, std::string_view token = ServeProcess::kWriteToken) {
-    return client_.Delete(path.c_str(), headers(token));
-  }
-
- private:
-  static httplib::Headers headers(std::string_view token) {
-    httplib::Headers h;
-    if (!token.empty()) h.emplace("Authorization", bearer(token));
-    return h;
-  }
-  httplib::Client client_;
-};
-
-json body_of(const httplib::Result& r) {
-  if (!r) return json();
-  return json::parse(r->body, nullptr, false);
-}
-
-// Sends `request` as it is on a fresh connection and returns what comes back until the
-// server closes it (or 10 s pass). The request should say "Connection: close"; the
-// socket is not half-closed, as the server then drops its answer.
-std::string raw_exchange(int port, const std::string& request,
-                         std::chrono::milliseconds pause_after_headers = 0ms) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return "";
-  }
-  timeval timeout{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  const std::size_t split = request.find("\r\n\r\n");
-  const std::string head = request.substr(0, split == std::string::npos ? request.size() : split + 4);
-  const std::string rest = split == std::string::npos ? "" : request.substr(split + 4);
-  (void)!::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
-  if (pause_after_headers > 0ms) std::this_thread::sleep_for(pause_after_headers);
-  (void)!::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
-  std::string reply;
-  char buffer[4096];
-  ssize_t n = 0;
-  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) reply.append(buffer, static_cast<std::size_t>(n));
-  ::close(fd);
-  return reply;
-}
-
-int status_of_raw(const std::string& reply) {
-  if (reply.rfind("HTTP/1.1 ", 0) != 0 || reply.size() < 12) return 0;
-  return std::stoi(reply.substr(9, 3));
-}
 
 std::string raw_body(const std::string& reply) {
   const std::size_t split = reply.find("\r\n\r\n");
@@ -113,7 +45,7 @@ std::int64_t count_rows(const std::string& database, const std::string& table) {
 }
 
 // Waits until run `id` has ended; its JSON.
-json wait_for_run(Http& http, std::int64_t id) {
+json wait_for_run(ApiClient& http, std::int64_t id) {
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   json run;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -150,7 +82,7 @@ TEST_F(ServeTest, RunsTheMissedScheduledRunOnceAtStartAndNotAgain) {
     ServeProcess serve(setup());
     ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s)) << serve.log();
     EXPECT_NE(serve.log().find("queued the run missed while the service was down"), std::string::npos);
-    Http http(serve.port());
+    ApiClient http(serve.port());
     const json runs = body_of(http.get("/api/v1/runs"));
     ASSERT_EQ(runs["runs"].size(), 1u) << runs.dump();
     EXPECT_EQ(runs["runs"][0]["trigger"], "catch-up");
@@ -160,7 +92,7 @@ TEST_F(ServeTest, RunsTheMissedScheduledRunOnceAtStartAndNotAgain) {
   }
   // The tick is covered now: a restart runs nothing.
   ServeProcess again(setup());
-  Http http(again.port());
+  ApiClient http(again.port());
   std::this_thread::sleep_for(1s);
   const json runs = body_of(http.get("/api/v1/runs"));
   EXPECT_EQ(runs["runs"].size(), 1u) << runs.dump();
@@ -185,7 +117,7 @@ TEST_F(ServeTest, ASecondInstanceOnTheSameDatabaseRefusesToStart) {
   EXPECT_NE(second.err.find("another tiendo serve is running"), std::string::npos) << second.err;
   EXPECT_NE(second.err.find(std::to_string(first.process().pid())), std::string::npos) << second.err;
   // The first one is unharmed.
-  EXPECT_EQ(Http(first.port()).get("/healthz")->status, 200);
+  EXPECT_EQ(ApiClient(first.port()).get("/healthz")->status, 200);
 }
 
 TEST_F(ServeTest, SigtermStopsWithinTenSecondsWhileRequestsAreInFlight) {
@@ -195,7 +127,7 @@ TEST_F(ServeTest, SigtermStopsWithinTenSecondsWhileRequestsAreInFlight) {
   std::atomic<bool> done{false};
   std::atomic<int> answered{0};
   std::thread client([&] {
-    Http http(serve.port());
+    ApiClient http(serve.port());
     while (!done) {
       if (auto r = http.get("/api/v1/results"); r && r->status == 200) ++answered;
     }
@@ -219,7 +151,7 @@ TEST_F(ServeTest, ReloadRefusesABrokenRuleSetKeepsTheRunningOneAndShowsTheErrors
   ServeSetup s = setup();
   s.rules = {rules};
   ServeProcess serve(s);
-  Http http(serve.port());
+  ApiClient http(serve.port());
   const std::string rule_file = rules + "/dong-nai-2022.rules";
   const std::string original = read_text(rule_file);
   write_text(rule_file, original + "\nrule broken {\n");
@@ -276,7 +208,7 @@ TEST_F(ServeTest, DeliveryRetriesKeepRunningBetweenRuns) {
   while (sink.files().size() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100ms);
   EXPECT_EQ(sink.files().size(), 2u);  // one digest per channel of the example rules
   EXPECT_EQ(static_cast<std::size_t>(count_rows(database_, "evaluations")), runs_before);
-  const json status = body_of(Http(serve.port()).get("/api/v1/status"));
+  const json status = body_of(ApiClient(serve.port()).get("/api/v1/status"));
   EXPECT_EQ(status["outbox"]["pending"], 0) << status.dump();
 }
 
@@ -287,7 +219,7 @@ TEST_F(ServeTest, TokensAreCheckedWithScopesAndNeverLogged) {
   ServeSetup s = setup();
   s.arguments = {"--log-format", "json"};
   ServeProcess serve(s);
-  Http http(serve.port());
+  ApiClient http(serve.port());
 
   auto none = http.get("/api/v1/status", "");
   ASSERT_TRUE(none);
@@ -353,7 +285,7 @@ TEST_F(ServeTest, ThePublicDashboardNeedsNoTokenButTheApiStillDoes) {
   s.top_level = "dashboard_public = true\n";
   ServeProcess serve(s);
   ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s));
-  Http http(serve.port());
+  ApiClient http(serve.port());
   auto page = http.get("/", "");
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);
@@ -368,7 +300,7 @@ TEST_F(ServeTest, ThePublicDashboardNeedsNoTokenButTheApiStillDoes) {
 
 TEST_F(ServeTest, IngestsCsvAndJsonAsOneTransactionEach) {
   ServeProcess serve(setup());
-  Http http(serve.port());
+  ApiClient http(serve.port());
   const std::int64_t before = count_rows(database_, "observations");
 
   auto csv = http.post("/api/v1/observations",
@@ -437,7 +369,7 @@ TEST_F(ServeTest, IngestsCsvAndJsonAsOneTransactionEach) {
 TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
   ServeProcess serve(setup());
   ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s));
-  Http http(serve.port());
+  ApiClient http(serve.port());
 
   // Results on demand at a date in the example data's year, filtered.
   auto results = http.get("/api/v1/results?at=2022-09-30&state=missed&limit=3");
@@ -542,7 +474,7 @@ TEST_F(ServeTest, MetricsPassPromtoolAndCountWhatHappened) {
   if (!std::filesystem::exists("/usr/bin/promtool")) GTEST_SKIP() << "promtool (Debian's prometheus) is not installed";
   ServeProcess serve(setup());
   ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s));
-  Http http(serve.port());
+  ApiClient http(serve.port());
   http.get("/api/v1/alerts");
   // A request is counted once its answer is sent: the next scrape may come first.
   const std::string counted = "tiendo_http_requests_total{code=\"200\",method=\"GET\",route=\"/api/v1/alerts\"} 1";
@@ -575,7 +507,7 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndWriteNothing) {
   s.tables = "[limits]\nmax_body_bytes = 4096\nread_timeout = \"1s\"\n";
   ServeProcess serve(s);
   ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s));
-  Http http(serve.port());
+  ApiClient http(serve.port());
   const std::int64_t observations = count_rows(database_, "observations");
   const std::int64_t silences = count_rows(database_, "silences");
   const auto expect_json_error = [](const httplib::Result& r, int status) {

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/api_client.hpp"
 #include "e2e/run.hpp"
 #include "store/database.hpp"
 #include "support/serve_process.hpp"
@@ -31,67 +32,6 @@ using Clock = std::chrono::steady_clock;
 
 // A schedule that never fires (there is no 30 February): no run starts by itself.
 constexpr const char* kNever = "0 0 30 2 *";
-
-std::string bearer(std::string_view token) { return "Bearer " + std::string(token); }
-
-class Http {
- public:
-  explicit Http(int port) : client_("127.0.0.1", port) {
-    client_.set_connection_timeout(5);
-    client_.set_read_timeout(30);
-    client_.set_write_timeout(10);
-  }
-  httplib::Result get(const std::string& path, std::string_view token = ServeProcess::kReadToken) {
-    return client_.Get(path.c_str(), headers(token));
-  }
-  httplib::Result post(const std::string& path, const std::string& body, const std::string& type,
-                       std::string_view token = ServeProcess::kWriteToken) {
-    return client_.Post(path.c_str(), headers(token), body, type.c_str());
-  }
-
- private:
-  static httplib::Headers headers(std::string_view token) {
-    httplib::Headers h;
-    if (!token.empty()) h.emplace("Authorization", bearer(token));
-    return h;
-  }
-  httplib::Client client_;
-};
-
-int status_of(const httplib::Result& r) { return r ? r->status : 0; }
-
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval timeout{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  return fd;
-}
-
-// Sends `request` in one write and reads until the server closes the connection, `until`
-// is seen, or 10 s pass.
-std::string exchange(int port, const std::string& request, std::string_view until = "") {
-  const int fd = connect_to(port);
-  if (fd < 0) return "";
-  (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string reply;
-  char buffer[4096];
-  ssize_t n = 0;
-  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) {
-    reply.append(buffer, static_cast<std::size_t>(n));
-    if (!until.empty() && reply.find(until) != std::string::npos) break;
-  }
-  ::close(fd);
-  return reply;
-}
 
 int count_of(const std::string& text, std::string_view needle) {
   int n = 0;
@@ -121,7 +61,7 @@ std::map<std::string, std::int64_t> table_counts(const std::string& path) {
   return counts;
 }
 
-json run_state(Http& http, std::int64_t id, std::chrono::seconds bound) {
+json run_state(ApiClient& http, std::int64_t id, std::chrono::seconds bound) {
   const auto deadline = Clock::now() + bound;
   json run;
   while (Clock::now() < deadline) {
@@ -152,7 +92,7 @@ class HostileClient : public ::testing::Test {
   // The service answers its probes, and the database is as it was.
   void still_whole(ServeProcess& serve, const std::map<std::string, std::int64_t>& before,
                    const std::string& after_what) {
-    Http http(serve.port());
+    ApiClient http(serve.port());
     EXPECT_EQ(status_of(http.get("/healthz", "")), 200) << after_what;
     EXPECT_TRUE(serve.process().running()) << after_what << "\n" << serve.log();
     EXPECT_EQ(table_counts(database_), before) << after_what;
@@ -164,7 +104,7 @@ class HostileClient : public ::testing::Test {
 
 TEST_F(HostileClient, RefusedRequestsChangeNothingAndTheServiceKeepsAnswering) {
   ServeProcess serve(setup());
-  Http http(serve.port());
+  ApiClient http(serve.port());
   const auto before = table_counts(database_);
 
   // 1. A matcher that overflowed std::regex's stack: refused, not a crash.
@@ -173,6 +113,16 @@ TEST_F(HostileClient, RefusedRequestsChangeNothingAndTheServiceKeepsAnswering) {
                      "application/json");
   EXPECT_EQ(status_of(r), 400) << (r ? r->body.substr(0, 300) : "no answer");
   still_whole(serve, before, "a 40 KB nested matcher");
+  r = http.post("/api/v1/silences",
+                json{{"matchers", std::vector<std::string>(33, "rule=x")}, {"duration", "1h"}}.dump(),
+                "application/json");
+  EXPECT_EQ(status_of(r), 400) << (r ? r->body.substr(0, 300) : "no answer");
+  r = http.post("/api/v1/silences",
+                json{{"matchers", {"rule=x"}}, {"duration", "1h"}, {"comment", std::string(5000, 'c')}}
+                    .dump(),
+                "application/json");
+  EXPECT_EQ(status_of(r), 400) << (r ? r->body.substr(0, 300) : "no answer");
+  still_whole(serve, before, "silences too big");
 
   // 3. A run far in the future, which would have switched alerting off.
   for (const char* at : {"9999-12-31", "2200-12-31", "2026-13-01"}) {
@@ -205,16 +155,44 @@ TEST_F(HostileClient, RefusedRequestsChangeNothingAndTheServiceKeepsAnswering) {
   still_whole(serve, before, "a \\u0000 in a JSON note");
 
   // A NUL in a request path reaches the log escaped, never raw.
-  const std::string reply = exchange(
+  const std::string reply = raw_exchange(
       serve.port(), std::string("GET /api/v1/x%00y HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
   EXPECT_NE(reply.find("HTTP/1.1 4"), std::string::npos) << reply;
   EXPECT_EQ(serve.log().find('\0'), std::string::npos);
   still_whole(serve, before, "a NUL in the path");
 }
 
+TEST_F(HostileClient, LiveSilencesAreBounded) {
+  {
+    auto opened = store::Database::open(database_, store::Database::Mode::existing);
+    ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
+    store::Database& db = std::get<store::Database>(opened);
+    ASSERT_FALSE(db.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+        "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) "
+        "SELECT '[{\"name\":\"rule\",\"op\":\"=\",\"value\":\"x\"}]', "
+        "'2026-01-01T00:00:00Z', '2200-01-01T00:00:00Z', 'probe', '', '2026-01-01T00:00:00Z' "
+        "FROM n"));
+  }
+  ServeProcess serve(setup());
+  ApiClient http(serve.port());
+  const auto before = table_counts(database_);
+  auto r = http.post("/api/v1/silences", json{{"matchers", {"rule=y"}}, {"duration", "1h"}}.dump(),
+                     "application/json");
+  EXPECT_EQ(status_of(r), 409) << (r ? r->body : "no answer");
+  EXPECT_NE(body_of(r).value("message", "").find("1000 silences"), std::string::npos)
+      << (r ? r->body : "");
+  still_whole(serve, before, "a silence past the bound");
+  // One expired makes room.
+  ASSERT_EQ(status_of(http.del("/api/v1/silences/1")), 200);
+  r = http.post("/api/v1/silences", json{{"matchers", {"rule=y"}}, {"duration", "1h"}}.dump(),
+                "application/json");
+  EXPECT_EQ(status_of(r), 201) << (r ? r->body : "no answer");
+}
+
 TEST_F(HostileClient, ABacktrackingMatcherDoesNotStallTheRuns) {
   ServeProcess serve(setup());
-  Http http(serve.port());
+  ApiClient http(serve.port());
   // 2. Exponential for a backtracking engine on every alert of every run.
   auto silence = http.post(
       "/api/v1/silences",
@@ -238,7 +216,7 @@ TEST_F(HostileClient, ABacktrackingMatcherDoesNotStallTheRuns) {
 
 TEST_F(HostileClient, RequestedEvaluationsWaitingAreBounded) {
   ServeProcess serve(setup());
-  Http http(serve.port());
+  ApiClient http(serve.port());
   // Faster than any run: the queue fills, and what does not fit is refused, not queued.
   int accepted = 0, refused = 0;
   for (int i = 0; i < 40; ++i) {
@@ -280,7 +258,7 @@ TEST_F(HostileClient, TwoHundredSlowConnectionsDoNotStopTheProbes) {
       for (int i = 0; i < 20 && !done; ++i) std::this_thread::sleep_for(100ms);
     }
   });
-  Http http(serve.port());
+  ApiClient http(serve.port());
   std::vector<double> seconds;
   const auto until = Clock::now() + 8s;
   while (Clock::now() < until) {
@@ -312,22 +290,22 @@ TEST_F(HostileClient, HttpFramingTricksAreAnsweredNotHeld) {
 
   // A Content-Length over the limit and no body: 413 at once, not after the read timeout.
   auto start = Clock::now();
-  std::string reply = exchange(serve.port(),
+  std::string reply = raw_exchange(serve.port(),
                                "POST /api/v1/observations HTTP/1.1\r\nHost: a\r\n" + auth +
                                    "Content-Type: text/csv\r\nContent-Length: 100000000\r\n\r\n",
-                               "\r\n\r\n");
+                               {}, "\r\n\r\n");
   EXPECT_NE(reply.find("HTTP/1.1 413"), std::string::npos) << reply;
   EXPECT_LT(Clock::now() - start, 3s);
 
   // Two Content-Length headers that disagree: 400, whichever a proxy would have believed.
-  reply = exchange(serve.port(),
+  reply = raw_exchange(serve.port(),
                    "POST /api/v1/observations HTTP/1.1\r\nHost: a\r\n" + auth +
                        "Content-Type: text/csv\r\nContent-Length: 5\r\nContent-Length: 50\r\n"
                        "Connection: close\r\n\r\nabcde");
   EXPECT_NE(reply.find("HTTP/1.1 400"), std::string::npos) << reply;
 
   // Two requests in one write: two answers, in order.
-  reply = exchange(serve.port(),
+  reply = raw_exchange(serve.port(),
                    "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
                    "GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(count_of(reply, "HTTP/1.1 200"), 2) << reply;
@@ -342,10 +320,10 @@ TEST_F(HostileClient, ReadinessSaysWhenTheStoreCannotWrite) {
     ServeSetup s = setup();
     s.top_level = "min_free_disk_mb = 1073741824";
     ServeProcess serve(s);
-    const auto r = Http(serve.port()).get("/readyz", "");
+    const auto r = ApiClient(serve.port()).get("/readyz", "");
     EXPECT_EQ(status_of(r), 503);
     EXPECT_NE(r ? r->body.find("min_free_disk_mb") : std::string::npos, std::string::npos);
-    EXPECT_EQ(status_of(Http(serve.port()).get("/healthz", "")), 200);
+    EXPECT_EQ(status_of(ApiClient(serve.port()).get("/healthz", "")), 200);
   }
   // A store that fails to write: the service may write its files only up to a size (as a
   // full disk would stop it), and SIGXFSZ is ignored so that the write fails instead.
@@ -358,7 +336,7 @@ TEST_F(HostileClient, ReadinessSaysWhenTheStoreCannotWrite) {
   ServeSetup s = setup();
   s.binary = wrapper;
   ServeProcess serve(s);
-  Http http(serve.port());
+  ApiClient http(serve.port());
   ASSERT_EQ(status_of(http.get("/readyz", "")), 200) << serve.log();
   // Enough rows to outgrow the limit in one transaction.
   std::string csv = "indicator,unit,period,value,source\n";

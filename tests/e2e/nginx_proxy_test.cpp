@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/api_client.hpp"
 #include "e2e/run.hpp"
 #include "support/child_process.hpp"
 #include "support/serve_process.hpp"
@@ -42,15 +43,7 @@ std::string example(const std::string& name) {
   return std::string(TIENDO_SOURCE_DIR) + "/examples/nginx/" + name;
 }
 
-std::string bearer(std::string_view token) { return "Bearer " + std::string(token); }
-
 // The body as JSON; null when there is none or it is not JSON.
-json body_of(const httplib::Result& r) {
-  if (!r) return json();
-  json body = json::parse(r->body, nullptr, false);
-  return body.is_discarded() ? json() : body;
-}
-
 // A port of 127.0.0.1 that was free a moment ago; 0 when none could be had.
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

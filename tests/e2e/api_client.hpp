@@ -1,0 +1,114 @@
+// What the end-to-end tests of `tiendo serve` use to talk to it on 127.0.0.1: an HTTP
+// client that sends a bearer token, and a raw exchange of bytes for what a well-behaved
+// client never sends. Every wait is bounded.
+#pragma once
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "support/serve_process.hpp"
+
+namespace tiendo::testing {
+
+inline std::string bearer(std::string_view token) { return "Bearer " + std::string(token); }
+
+// An HTTP client of the service; the token defaults to the read token for GET and the
+// write token for the others, and an empty token sends no Authorization.
+class ApiClient {
+ public:
+  explicit ApiClient(int port) : client_("127.0.0.1", port) {
+    client_.set_connection_timeout(5);
+    client_.set_read_timeout(30);
+    client_.set_write_timeout(10);
+  }
+  httplib::Result get(const std::string& path, std::string_view token = ServeProcess::kReadToken) {
+    return client_.Get(path.c_str(), headers(token));
+  }
+  httplib::Result post(const std::string& path, const std::string& body, const std::string& type,
+                       std::string_view token = ServeProcess::kWriteToken) {
+    return client_.Post(path.c_str(), headers(token), body, type.c_str());
+  }
+  httplib::Result del(const std::string& path, std::string_view token = ServeProcess::kWriteToken) {
+    return client_.Delete(path.c_str(), headers(token));
+  }
+
+ private:
+  static httplib::Headers headers(std::string_view token) {
+    httplib::Headers h;
+    if (!token.empty()) h.emplace("Authorization", bearer(token));
+    return h;
+  }
+  httplib::Client client_;
+};
+
+// The status of an answer; 0 when there was none.
+inline int status_of(const httplib::Result& r) { return r ? r->status : 0; }
+
+// The body of an answer as JSON; null when there was none or it is not JSON.
+inline nlohmann::json body_of(const httplib::Result& r) {
+  if (!r) return nlohmann::json();
+  nlohmann::json body = nlohmann::json::parse(r->body, nullptr, false);
+  return body.is_discarded() ? nlohmann::json() : body;
+}
+
+// A blocking connection to 127.0.0.1:port whose reads give up after 10 s; -1 on failure.
+inline int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  return fd;
+}
+
+// Sends `request` as it is on a fresh connection and returns what comes back until the
+// server closes it, `until` is seen, or 10 s pass without a byte. With a pause, the head
+// (up to the blank line) goes first and the rest after it. The socket is not half-closed,
+// as the server would then drop its answer: a request that should end the exchange says
+// "Connection: close" or gives `until`.
+inline std::string raw_exchange(int port, const std::string& request,
+                                std::chrono::milliseconds pause_after_head = {},
+                                std::string_view until = "") {
+  const int fd = connect_to(port);
+  if (fd < 0) return "";
+  const std::size_t split = request.find("\r\n\r\n");
+  const std::string head = request.substr(0, split == std::string::npos ? request.size() : split + 4);
+  const std::string rest = split == std::string::npos ? "" : request.substr(split + 4);
+  (void)!::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+  if (pause_after_head.count() > 0) std::this_thread::sleep_for(pause_after_head);
+  if (!rest.empty()) (void)!::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+  std::string reply;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) {
+    reply.append(buffer, static_cast<std::size_t>(n));
+    if (!until.empty() && reply.find(until) != std::string::npos) break;
+  }
+  ::close(fd);
+  return reply;
+}
+
+// The status of a raw reply; 0 when it is not an HTTP/1.1 answer.
+inline int status_of_raw(const std::string& reply) {
+  if (reply.rfind("HTTP/1.1 ", 0) != 0 || reply.size() < 12) return 0;
+  return std::stoi(reply.substr(9, 3));
+}
+
+}  // namespace tiendo::testing
