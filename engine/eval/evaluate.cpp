@@ -42,6 +42,25 @@ Val worse(Val a, Val b) {
 
 std::string percent_text(double fraction) { return fmt::format("{:.4g}%", fraction * 100); }
 
+// A point's period as the documents write it: Q3/2022, 9/2022, 2022, or its days.
+std::string period_text(const store::Point& point) {
+  const std::chrono::year_month_day first{point.start()};
+  const std::chrono::year_month_day last{point.end()};
+  const int year = static_cast<int>(first.year());
+  const unsigned month = static_cast<unsigned>(first.month());
+  const bool starts_month = first.day() == std::chrono::day{1};
+  const bool ends_month =
+      std::chrono::year_month_day{point.end() + std::chrono::days{1}}.day() == std::chrono::day{1};
+  if (starts_month && ends_month && first.year() == last.year()) {
+    const unsigned months = static_cast<unsigned>(last.month()) - month + 1;
+    if (months == 1) return fmt::format("{}/{}", month, year);
+    if (months == 3 && month % 3 == 1) return fmt::format("Q{}/{}", (month + 2) / 3, year);
+    if (months == 12) return fmt::format("{}", year);
+  }
+  if (point.start() == point.end()) return model::to_string(point.end());
+  return fmt::format("{}–{}", model::to_string(point.start()), model::to_string(point.end()));
+}
+
 class RuleEvaluator {
  public:
   RuleEvaluator(const model::RuleSet& rules, const store::Snapshot& snapshot,
@@ -357,27 +376,30 @@ class RuleEvaluator {
                     fmt::format("the requirement applies from {}", model::to_string(rule.date)));
     }
 
-    // Whether the requirement holds now, and on what data.
-    std::optional<bool> holds;
+    // Whether the requirement holds now: unknown without the data to tell.
+    enum class Holds { unknown, yes, no };
+    Holds holds = Holds::unknown;
     std::string no_data_why = all.why;
     if (all.ok()) {
-      holds = compare(cond.op, lhs.v, rhs.v, upper.v);
+      holds = compare(cond.op, lhs.v, rhs.v, upper.v) ? Holds::yes : Holds::no;
     }
-    if (rule.timing == model::Timing::from && holds) {
-      // Every observation since the start date must satisfy it.
+    if (rule.timing == model::Timing::from) {
+      // Every observation since the start date must satisfy it: the first that fails is
+      // a violation, however old; none since the start date is no data.
       const auto dates = observation_dates(used, rule.date, at_, /*include_from=*/true);
-      if (dates.empty()) {
-        holds.reset();
-        no_data_why = fmt::format("nothing observed since {}", model::to_string(rule.date));
-      }
       for (Date d : dates) {
         const Val at_date = condition(rule.condition, unit, d, nullptr);
         if (at_date.kind == Val::Kind::error) return finish(RuleState::error, at_date.why);
         if (at_date.ok() && at_date.v == 0) {
-          holds = false;
           r.failed_on = d;
           break;
         }
+      }
+      if (r.failed_on) {
+        holds = Holds::no;
+      } else if (dates.empty()) {
+        holds = Holds::unknown;
+        no_data_why = fmt::format("nothing observed since {}", model::to_string(rule.date));
       }
     }
 
@@ -386,35 +408,61 @@ class RuleEvaluator {
     const std::string now_text =
         r.value ? format_value(*r.value, cond.lhs) : std::string("no value");
     const std::string target_text = r.target ? format_value(*r.target, cond.rhs) : std::string("?");
+    const std::string required = fmt::format("{} {}", model::to_string(cond.op), target_text);
 
-    if (holds == true && !stale) {
+    if (holds == Holds::yes && !stale) {
       return finish(rule.timing == model::Timing::by ? RuleState::met : RuleState::ok,
-                    fmt::format("{} {} {}", now_text, model::to_string(cond.op), target_text));
+                    fmt::format("{} {}", now_text, required));
     }
+
+    // The verdicts, which stale or missing data and blocking tasks never hide: those go
+    // into the reason instead.
+    const auto with_context = [&](std::string reason, bool say_stale) {
+      if (say_stale && stale) reason += "; " + stale_why;
+      if (auto blocked = blocking(rule, r)) reason += "; " + *blocked;
+      return reason;
+    };
+    if (rule.timing == model::Timing::by && at_ > rule.date) {
+      const std::string by = fmt::format("by {}", model::to_string(rule.date));
+      if (holds == Holds::yes) {
+        return finish(RuleState::met, with_context(fmt::format("{} {}", now_text, required), true));
+      }
+      if (holds == Holds::unknown) {
+        return finish(RuleState::missed,
+                      with_context(fmt::format("no figure at all ({}); required {} {}",
+                                               no_data_why, required, by),
+                                   false));
+      }
+      // The figure judged is the latest known: say when it is not the deadline's own.
+      const std::optional<store::Point> last = latest_point(
+          std::span<const UsedPoint>(used.data(), lhs_used_count));
+      if (last && last->end() < rule.date) {
+        return finish(RuleState::missed,
+                      with_context(fmt::format("no figure for the deadline; the last, {} for {}, "
+                                               "fails: required {} {}",
+                                               now_text, period_text(*last), required, by),
+                                   false));
+      }
+      return finish(RuleState::missed,
+                    with_context(fmt::format("{} on {}, required {} {}", now_text,
+                                             model::to_string(at_), required, by),
+                                 true));
+    }
+    if (rule.timing == model::Timing::from && r.failed_on) {
+      return finish(RuleState::violated,
+                    with_context(fmt::format("failed on {}: now {}, required {}",
+                                             model::to_string(*r.failed_on), now_text, required),
+                                 true));
+    }
+
     if (auto blocked = blocking(rule, r)) return finish(RuleState::blocked, *blocked);
-    if (!holds) return finish(RuleState::no_data, no_data_why);
+    if (holds == Holds::unknown) return finish(RuleState::no_data, no_data_why);
     if (stale) {
       return finish(RuleState::stale, stale_why);
     }
-    // Not holding, on data that is not stale.
-    switch (rule.timing) {
-      case model::Timing::from:
-        return finish(RuleState::violated,
-                      r.failed_on ? fmt::format("failed on {}: now {}, required {} {}",
-                                                model::to_string(*r.failed_on), now_text,
-                                                model::to_string(cond.op), target_text)
-                                  : fmt::format("{}, required {} {}", now_text,
-                                                model::to_string(cond.op), target_text));
-      case model::Timing::none:
-        return finish(RuleState::violated, fmt::format("{}, required {} {}", now_text,
-                                                       model::to_string(cond.op), target_text));
-      case model::Timing::by:
-        break;
-    }
-    if (at_ > rule.date) {
-      return finish(RuleState::missed, fmt::format("{} on {}, required {} {} by {}", now_text,
-                                                   model::to_string(at_), model::to_string(cond.op),
-                                                   target_text, model::to_string(rule.date)));
+    // Not holding, on data that is not stale, and no verdict yet.
+    if (rule.timing != model::Timing::by) {
+      return finish(RuleState::violated, fmt::format("{}, required {}", now_text, required));
     }
     project(rule, cond, unit, std::span<const UsedPoint>(used.data(), lhs_used_count), r);
     const bool projected_meets =
@@ -501,6 +549,15 @@ class RuleEvaluator {
       }
     }
     return {};
+  }
+
+  // The newest of the points behind a value (by period end), if any.
+  static std::optional<store::Point> latest_point(std::span<const UsedPoint> used) {
+    std::optional<store::Point> latest;
+    for (const UsedPoint& u : used) {
+      if (!latest || u.point->end() > latest->end()) latest = *u.point;
+    }
+    return latest;
   }
 
   // Why a task the rule needs holds it back, naming the root cause; nullopt if none.

@@ -78,7 +78,10 @@ TEST_F(CliEval, FailOnTurnsStatesIntoAnExitCode) {
   EXPECT_EQ(eval("--at 2022-09-30 --fail-on missed,violated").exit_code, 0);
   EXPECT_EQ(eval("--at 2022-09-30 --fail-on at_risk").exit_code, 1);
   EXPECT_EQ(eval("--at 2023-01-15 --fail-on missed").exit_code, 1);  // Q3 data not yet stale
-  EXPECT_EQ(eval("--at 2023-01-31 --fail-on stale").exit_code, 1);   // 120 days after Q3
+  // 120 days after the Q3 figures they are stale, but past the deadline a verdict is
+  // never hidden by stale data: missed, and nothing is merely stale.
+  EXPECT_EQ(eval("--at 2023-01-31 --fail-on missed").exit_code, 1);
+  EXPECT_EQ(eval("--at 2023-01-31 --fail-on stale").exit_code, 0);
   EXPECT_EQ(eval("--at 2022-09-30 --fail-on bogus").exit_code, 2);
 }
 
@@ -143,7 +146,9 @@ TEST_F(CliEval, BacktestListsStateChangesWithTheirDates) {
       EXPECT_EQ(row["changes"][0]["state"], "at_risk");   // one observation, 80.1%
       EXPECT_EQ(row["changes"][1]["state"], "on_track");  // Q1 and 2021: trending to 85%
       EXPECT_EQ(row["changes"][1]["since"], "2022-03-31");
-      EXPECT_EQ(row["changes"][2]["state"], "stale");     // 120 days after the Q3 figure
+      // 83,5% at the deadline: missed at the first month's end after it, and its data
+      // growing stale does not hide that.
+      EXPECT_EQ(row["changes"][2]["state"], "missed");
       EXPECT_EQ(row["changes"][2]["since"], "2023-01-31");
     }
   }
@@ -159,7 +164,14 @@ TEST(CliTest, TheRepositoryRuleTestsPass) {
   const RunResult run =
       run_tiendo("test rules/dong-nai-2022.rules rules/dong-nai-2022.tests", kSource);
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-  EXPECT_NE(run.out.find("8 passed, 0 failed"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("9 passed, 0 failed"), std::string::npos) << run.out;
+}
+
+// Issue #12: a directory brings its *.tests as well as its *.rules (each file once).
+TEST(CliTest, ADirectoryBringsItsTestFiles) {
+  const RunResult run = run_tiendo("test rules/ rules/dong-nai-2022.tests", kSource);
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("9 passed, 0 failed"), std::string::npos) << run.out;
 }
 
 TEST(CliTest, AFailedExpectationShowsExpectedActualAndWhy) {

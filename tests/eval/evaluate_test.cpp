@@ -270,10 +270,16 @@ struct StateCase {
   std::optional<double> projected;
   std::string blocking;  // the task in `needs` that blocks, for blocked
   std::vector<std::string> chain;
+  std::vector<std::string> reason_has;  // what the reason must say (a verdict's context)
 
   StateCase with_value(double v) const { return with(&StateCase::value, v); }
   StateCase with_target(double v) const { return with(&StateCase::target, v); }
   StateCase with_projected(double v) const { return with(&StateCase::projected, v); }
+  StateCase saying(std::vector<std::string> parts) const {
+    StateCase c = *this;
+    c.reason_has = std::move(parts);
+    return c;
+  }
   StateCase blocked_by(std::string task, std::vector<std::string> tasks) const {
     StateCase c = *this;
     c.blocking = std::move(task);
@@ -320,6 +326,9 @@ TEST_P(EvalState, StateSeverityAndFigures) {
     EXPECT_EQ(e.task_name(r->blocking_task), c.blocking);
     EXPECT_EQ(e.task_names(r->chain), c.chain);
     EXPECT_FALSE(r->reason.empty());
+  }
+  for (const std::string& part : c.reason_has) {
+    EXPECT_NE(r->reason.find(part), std::string::npos) << "'" << part << "' not in: " << r->reason;
   }
 }
 
@@ -689,13 +698,45 @@ std::vector<StateCase> precedence_cases() {
           .with_value(0.3)
           .with_target(0.5)
           .blocked_by("t_wait", {"t_late"}),
-      state_case("blocked_beats_missed",
+      // The verdicts come before blocked, no_data and stale (LANGUAGE.md, "Meaning of
+      // `require`"), which go into the reason instead.
+      state_case("missed_beats_blocked",
                  "rule r { require rate >= 50% by 2022-12-31  needs t_late }",
-                 World({{"rate", "", "2022-Q4", 0.3}}), "2023-01-15", RuleState::blocked,
-                 Severity::warning)
+                 World({{"rate", "", "2022-Q4", 0.3}}), "2023-01-15", RuleState::missed,
+                 Severity::critical)
           .with_value(0.3)
           .with_target(0.5)
-          .blocked_by("t_late", {}),
+          .saying({"30% on 2023-01-15, required >= 50% by 2022-12-31",
+                   "needs t_late, overdue since 2022-08-31"}),
+      state_case("violated_beats_blocked",
+                 "rule r { require rate >= 50% from 2022-07-01  needs t_late }",
+                 World({{"rate", "", "2022-Q3", 0.3}}), "2022-09-30", RuleState::violated,
+                 Severity::critical)
+          .with_value(0.3)
+          .with_target(0.5)
+          .saying({"failed on 2022-09-30", "needs t_late, overdue since 2022-08-31"}),
+      state_case("missed_with_no_data_at_all", "rule r { require rate >= 50% by 2022-12-31 }",
+                 World(), "2023-01-15", RuleState::missed, Severity::critical)
+          .with_target(0.5)
+          .saying({"no figure at all", "required >= 50% by 2022-12-31"}),
+      state_case("missed_beats_blocked_and_no_data",
+                 "rule r { require rate >= 50% by 2022-12-31  needs t_late }", World(),
+                 "2023-01-15", RuleState::missed, Severity::critical)
+          .with_target(0.5)
+          .saying({"no figure at all", "needs t_late"}),
+      state_case("met_after_the_deadline_on_stale_data",
+                 "rule r { require fresh_rate >= 50% by 2022-12-31 }",
+                 World({{"fresh_rate", "", "2022-Q2", 0.6}}), "2023-01-15", RuleState::met,
+                 Severity::none)
+          .with_value(0.6)
+          .with_target(0.5)
+          .saying({"60% >= 50%", "older than 120d"}),
+      state_case("until_the_deadline_stale_still_beats_at_risk",
+                 "rule r { require fresh_rate >= 50% by 2022-12-31 }",
+                 World({{"fresh_rate", "", "2022-Q2", 0.3}}), "2022-12-31", RuleState::stale,
+                 Severity::warning)
+          .with_value(0.3)
+          .with_target(0.5),
       state_case("blocked_beats_violated", "rule r { require rate >= 50%  needs t_late }",
                  World({{"rate", "", "2022-Q3", 0.3}}), "2022-09-30", RuleState::blocked,
                  Severity::warning)
@@ -721,16 +762,26 @@ std::vector<StateCase> precedence_cases() {
                  Severity::warning)
           .with_value(0.3)
           .with_target(0.5),
-      state_case("stale_beats_missed", "rule r { require fresh_rate >= 50% by 2022-12-31 }",
-                 World({{"fresh_rate", "", "2022-Q2", 0.3}}), "2023-01-15", RuleState::stale,
+      state_case("missed_beats_stale", "rule r { require fresh_rate >= 50% by 2022-12-31 }",
+                 World({{"fresh_rate", "", "2022-Q3", 0.0923}}), "2023-01-31", RuleState::missed,
+                 Severity::critical)
+          .with_value(0.0923)
+          .with_target(0.5)
+          .saying({"no figure for the deadline; the last, 9.23% for Q3/2022, fails: required "
+                   ">= 50% by 2022-12-31"}),
+      state_case("violated_beats_stale", "rule r { require fresh_rate >= 50% from 2022-01-01 }",
+                 World({{"fresh_rate", "", "2022-Q1", 0.3}}), "2022-09-30", RuleState::violated,
+                 Severity::critical)
+          .with_value(0.3)
+          .with_target(0.5)
+          .saying({"failed on 2022-03-31", "older than 120d"}),
+      // A failure before the start date is no violation: nothing since it is no data.
+      state_case("before_the_start_date_is_no_data", "rule r { require rate >= 50% from 2022-07-01 }",
+                 World({{"rate", "", "2022-Q1", 0.3}}), "2022-09-30", RuleState::no_data,
                  Severity::warning)
           .with_value(0.3)
-          .with_target(0.5),
-      state_case("stale_beats_violated", "rule r { require fresh_rate >= 50% from 2022-01-01 }",
-                 World({{"fresh_rate", "", "2022-Q1", 0.3}}), "2022-09-30", RuleState::stale,
-                 Severity::warning)
-          .with_value(0.3)
-          .with_target(0.5),
+          .with_target(0.5)
+          .saying({"nothing observed since 2022-07-01"}),
   };
 }
 
