@@ -408,7 +408,11 @@ class RuleEvaluator {
     const std::string now_text =
         r.value ? format_value(*r.value, cond.lhs) : std::string("no value");
     const std::string target_text = r.target ? format_value(*r.target, cond.rhs) : std::string("?");
-    const std::string required = fmt::format("{} {}", model::to_string(cond.op), target_text);
+    // `between` shows both bounds: "between 65% and 70%".
+    std::string required = fmt::format("{} {}", model::to_string(cond.op), target_text);
+    if (cond.op == model::Comparator::between) {
+      required += " and " + (r.upper ? format_value(*r.upper, cond.upper) : std::string("?"));
+    }
 
     if (holds == Holds::yes && !stale) {
       return finish(rule.timing == model::Timing::by ? RuleState::met : RuleState::ok,
@@ -468,8 +472,8 @@ class RuleEvaluator {
     const bool projected_meets =
         r.projected && compare(cond.op, *r.projected, *r.target, r.upper.value_or(0));
     const bool in_window = rule.warn_within && at_ >= model::subtract(rule.date, *rule.warn_within);
-    std::string reason = fmt::format("{} now, {} {} by {}", now_text, model::to_string(cond.op),
-                                     target_text, model::to_string(rule.date));
+    std::string reason =
+        fmt::format("{} now, {} by {}", now_text, required, model::to_string(rule.date));
     if (r.projected) reason += fmt::format("; projected {}", format_value(*r.projected, cond.lhs));
     if (r.rate_needed && r.rate_observed) {
       const bool points =

@@ -775,6 +775,21 @@ std::vector<StateCase> precedence_cases() {
           .with_value(0.3)
           .with_target(0.5)
           .saying({"failed on 2022-03-31", "older than 120d"}),
+      // `between` names both bounds, above the band as below it.
+      state_case("between_above_the_band_names_both_bounds",
+                 "rule r { require rate between 65% and 70% }",
+                 World({{"rate", "", "2022-Q3", 0.75}}), "2022-09-30", RuleState::violated,
+                 Severity::critical)
+          .with_value(0.75)
+          .with_target(0.65)
+          .saying({"75%, required between 65% and 70%"}),
+      state_case("between_missed_names_both_bounds",
+                 "rule r { require rate between 65% and 70% by 2022-12-31 }",
+                 World({{"rate", "", "2022-Q4", 0.5}}), "2023-01-15", RuleState::missed,
+                 Severity::critical)
+          .with_value(0.5)
+          .with_target(0.65)
+          .saying({"required between 65% and 70% by 2022-12-31"}),
       // A failure before the start date is no violation: nothing since it is no data.
       state_case("before_the_start_date_is_no_data", "rule r { require rate >= 50% from 2022-07-01 }",
                  World({{"rate", "", "2022-Q1", 0.3}}), "2022-09-30", RuleState::no_data,
