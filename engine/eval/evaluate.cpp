@@ -1,5 +1,7 @@
 #include "eval/evaluate.hpp"
 
+#include "eval/present.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -40,7 +42,6 @@ Val worse(Val a, Val b) {
   return a.kind == Val::Kind::no_data ? a : b;
 }
 
-std::string percent_text(double fraction) { return fmt::format("{:.4g}%", fraction * 100); }
 
 // A point's period as the documents write it: Q3/2022, 9/2022, 2022, or its days.
 std::string period_text(const store::Point& point) {
@@ -323,7 +324,7 @@ class RuleEvaluator {
 
   std::string format_value(double value, model::ExprId id) const {
     const model::ValueUnit unit = rules_.expressions[static_cast<std::size_t>(id)].unit;
-    return unit == model::ValueUnit::percent ? percent_text(value) : fmt::format("{:.6g}", value);
+    return unit == model::ValueUnit::percent ? percent_text(value) : number_text(value);
   }
 
   RuleResult evaluate_at(Index rule_index, UnitIndex unit) {

@@ -1,5 +1,7 @@
 #include "eval/present.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -105,13 +107,32 @@ bool selected(const model::RuleSet& rules, const store::Snapshot& snapshot, cons
   return true;
 }
 
+std::string number_text(double value) {
+  if (!std::isfinite(value)) return fmt::format("{}", value);
+  // Whole numbers below 2^53 are exact in a double: every digit is shown.
+  if (std::fabs(value) < 9007199254740992.0 && value == std::nearbyint(value)) {
+    return fmt::format("{:.0f}", value == 0 ? 0.0 : value);
+  }
+  if (std::fabs(value) >= 1e6 || std::fabs(value) < 1e-4) {
+    // Six significant digits without an exponent, the trailing zeros dropped.
+    const int digits = std::fabs(value) >= 1e6 ? 2 : 10;
+    std::string text = fmt::format("{:.{}f}", value, digits);
+    while (text.back() == '0') text.pop_back();
+    if (text.back() == '.') text.pop_back();
+    return text;
+  }
+  return fmt::format("{:.6g}", value);
+}
+
+std::string percent_text(double fraction) { return fmt::format("{:.4g}%", fraction * 100); }
+
 std::string format_value(const model::RuleSet& rules, const RuleResult& r, double value) {
   const model::Rule& rule = rules.rules[static_cast<std::size_t>(r.rule)];
   const model::Condition& c = rules.conditions[static_cast<std::size_t>(rule.condition)];
   if (rules.expressions[static_cast<std::size_t>(c.lhs)].unit == model::ValueUnit::percent) {
-    return fmt::format("{:.4g}%", value * 100);
+    return percent_text(value);
   }
-  return fmt::format("{:.6g}", value);
+  return number_text(value);
 }
 
 std::string to_table(const model::RuleSet& rules, const store::Snapshot& snapshot,

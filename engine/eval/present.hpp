@@ -20,6 +20,12 @@ struct Filter {
 bool selected(const model::RuleSet& rules, const store::Snapshot& snapshot, const RuleResult& r,
               const Filter& filter);
 
+// A number as written for people, never in exponent notation: whole numbers in full
+// ("3103499"), others to six significant digits ("0.0923", "1234.57").
+std::string number_text(double value);
+// A fraction as a percent to four significant digits: "9.23%".
+std::string percent_text(double fraction);
+
 // A value of the rule's left-hand side as written for people: "9.23%" or "1200".
 std::string format_value(const model::RuleSet& rules, const RuleResult& r, double value);
 

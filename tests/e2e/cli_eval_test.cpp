@@ -101,6 +101,57 @@ TEST_F(CliEval, FiltersByRuleAndUnitAndPrintsATable) {
   EXPECT_EQ(nlohmann::json::parse(today.out)["at"].get<std::string>().size(), 10u);
 }
 
+// Issue #12: explain prints numbers as numbers (3103499/3118174, not 3.1035e+06), and
+// the same as JSON.
+TEST(CliExplain, NumbersAsNumbersAndJson) {
+  TempDir dir;
+  write_text(dir.path() + "/r.rules",
+             "levels province\n"
+             "indicator residents { unit number }\n"
+             "indicator resident_rate { unit percent }\n"
+             "rule residents_all { require residents >= 3118174 by 2022-12-31 }\n"
+             "rule resident_share { require resident_rate >= 99.9% by 2022-12-31 }\n");
+  write_text(dir.path() + "/units.csv", "unit,name,level,parent\ndn,Đồng Nai,province,\n");
+  write_text(dir.path() + "/obs.csv",
+             "indicator;unit;period;value\n"
+             "residents;dn;Q3/2022;3.103.499\n"
+             "resident_rate;dn;Q3/2022;3.103.499/3.118.174\n");
+  const RunResult ingested =
+      run_tiendo("ingest --db t.db --rules r.rules units.csv obs.csv", dir.path());
+  ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+  RunResult run = run_tiendo("explain residents_all --db t.db --rules r.rules --at 2022-09-30",
+                             dir.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("3103499 now, >= 3118174 by 2022-12-31"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("value: 3103499"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("e+06"), std::string::npos) << run.out;
+  run = run_tiendo("explain resident_share --db t.db --rules r.rules --at 2022-09-30", dir.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("99.53% (3103499/3118174)"), std::string::npos) << run.out;
+
+  run = run_tiendo(
+      "explain resident_share --db t.db --rules r.rules --at 2022-09-30 --format json", dir.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const nlohmann::json out = nlohmann::json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(out.is_object()) << run.out;
+  EXPECT_EQ(out["rule"], "resident_share");
+  EXPECT_EQ(out["at"], "2022-09-30");
+  EXPECT_EQ(out["source"]["file"], "r.rules");
+  ASSERT_EQ(out["results"].size(), 1u) << run.out;
+  const nlohmann::json& r = out["results"][0];
+  EXPECT_EQ(r["unit"], "dn");
+  EXPECT_EQ(r["state"], "at_risk");
+  EXPECT_NEAR(r["value"].get<double>(), 3103499.0 / 3118174.0, 1e-12);
+  EXPECT_NEAR(r["target"].get<double>(), 0.999, 1e-12);
+  EXPECT_EQ(r["deadline"], "2022-12-31");
+  ASSERT_EQ(r["observations"].size(), 1u);
+  EXPECT_EQ(r["observations"][0]["numerator"], 3103499);
+  EXPECT_EQ(r["observations"][0]["denominator"], 3118174);
+  EXPECT_EQ(r["observations"][0]["input"], "obs.csv");
+  EXPECT_EQ(r["observations"][0]["line"], 3);
+  EXPECT_TRUE(r["blocked_by"].is_null());
+}
+
 TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
   RunResult run = run_tiendo("explain online_dossier_2022 --db " + shell_quote(db_) +
                                  " --rules rules --at 2022-09-30",
@@ -123,6 +174,15 @@ TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
             std::string::npos)
       << run.out;
   EXPECT_NE(run.out.find("\u2190 kho_csdl_dung_chung"), std::string::npos) << run.out;
+  run = run_tiendo("explain open_data_2022 --db " + shell_quote(db_) +
+                       " --rules rules --at 2022-09-30 --format json",
+                   kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const nlohmann::json blocked = nlohmann::json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(blocked.is_object()) << run.out;
+  EXPECT_EQ(blocked["results"][0]["state"], "blocked");
+  EXPECT_EQ(blocked["results"][0]["blocked_by"]["task"], "cong_du_lieu_mo");
+  EXPECT_EQ(blocked["results"][0]["blocked_by"]["chain"].back()["task"], "kho_csdl_dung_chung");
   const RunResult misspelt =
       run_tiendo("explain online_dosier_2022 --db " + shell_quote(db_) + " --rules rules", kSource);
   EXPECT_EQ(misspelt.exit_code, 2);
