@@ -88,7 +88,7 @@ std::optional<model::Date> today_in(const std::string& time_zone, std::string& e
 }
 
 std::optional<model::Date> parse_date_option(const std::string& text, std::string& error) {
-  auto period = model::parse_period(text, error);
+  auto period = model::parse_period(util::trim(text), error);
   if (!period) return std::nullopt;
   return period->last;
 }
@@ -102,8 +102,8 @@ std::optional<model::Date> evaluation_date(std::string_view command,
     date = today_in(time_zone, error);
   } else if (util::trim(*at).empty()) {
     // An empty --at is a script whose variable was never set: today would be a guess.
-    error = "an empty date; give a date (2022-09-30, 30/9/2022, Q3/2022) or leave --at out "
-            "for today";
+    error = "an empty date; give a date (2022-09-30, 30/9/2022, Q3/2022, Quý III/2022, tháng "
+            "9/2022) or leave --at out for today";
   } else {
     date = parse_date_option(*at, error);
   }

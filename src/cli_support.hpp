@@ -26,8 +26,9 @@ std::string now_utc();
 // and sets `error` when the zone is unknown.
 std::optional<model::Date> today_in(const std::string& time_zone, std::string& error);
 
-// A date given on the command line (any form of the rules language; a month, quarter
-// or year stands for its last day).
+// A date given on the command line: any form of the rules language, as documents write
+// it too (`Quý III/2022`, `tháng 9/2022`), blanks around it ignored; a month, quarter or
+// year stands for its last day.
 std::optional<model::Date> parse_date_option(const std::string& text, std::string& error);
 
 // The evaluation date of `tiendo <command>`: `--at` when given, else today in

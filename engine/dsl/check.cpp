@@ -104,6 +104,56 @@ std::optional<double> literal_value(const ast::NumberLit& literal) {
   return value;
 }
 
+// How a rules file writes a number that `text` writes as documents do: `99,5` (a decimal
+// comma) is 99.5, `3.103.499` (thousands separated) is 3103499, `1.234,5` is 1234.5. The
+// second spelling, when there is one, reads the single comma as a thousands separator
+// instead (`1,000`: 1.000 or 1000). Nullopt when `text` is not a number of that kind.
+struct Respelled {
+  std::string spelling;
+  std::optional<std::string> thousands;
+  bool decimal_comma = false;
+};
+std::optional<Respelled> respell(std::string_view text) {
+  std::vector<std::string_view> groups;
+  std::string separators;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && text[i] != '.' && text[i] != ',') continue;
+    groups.push_back(text.substr(start, i - start));
+    if (i < text.size()) separators += text[i];
+    start = i + 1;
+  }
+  const auto joined = [&](std::size_t from, std::size_t to) {
+    std::string out;
+    for (std::size_t i = from; i < to; ++i) out += groups[i];
+    return out;
+  };
+  // Groups of three after the first, as thousands are written.
+  const auto thousands = [&](std::size_t count) {
+    if (groups[0].size() > 3 || groups[0].starts_with('0')) return false;
+    for (std::size_t i = 1; i < count; ++i) {
+      if (groups[i].size() != 3) return false;
+    }
+    return true;
+  };
+  if (separators == ",") {
+    Respelled out{std::string(groups[0]) + "." + std::string(groups[1]), std::nullopt, true};
+    if (groups[1].size() == 3 && thousands(2)) out.thousands = joined(0, 2);
+    return out;
+  }
+  const char first = separators[0];
+  const bool same = separators.find_first_not_of(first) == std::string::npos;
+  if (same && thousands(groups.size())) return Respelled{joined(0, groups.size()), {}, false};
+  const char last = separators.back();
+  const bool all_but_last_same =
+      separators.substr(0, separators.size() - 1).find_first_not_of(first) == std::string::npos;
+  if (last != first && all_but_last_same && thousands(groups.size() - 1)) {
+    return Respelled{joined(0, groups.size() - 1) + "." + std::string(groups.back()), {},
+                     last == ','};
+  }
+  return std::nullopt;
+}
+
 // Ingest takes a percent beyond this for a typo, whatever the range (store/values.hpp).
 constexpr double kMaxPercentBound = 10;  // 1000%
 
@@ -317,6 +367,47 @@ class Checker {
     return &names->front();
   }
 
+  // A number literal's value as stored (a percent as its fraction), or an error E022 that
+  // names the spelling a rules file uses when the literal is written as documents write
+  // numbers (`99,5%`: write 99.5%).
+  std::optional<double> number_value(const ast::NumberLit& literal) {
+    const std::string percent = literal.percent ? "%" : "";
+    const std::string written = literal.text + percent;
+    const bool plain = literal.text.find(',') == std::string::npos &&
+                       std::count(literal.text.begin(), literal.text.end(), '.') <= 1;
+    if (plain) {
+      if (auto value = literal_value(literal)) return value;
+      error(Code::invalid_number, literal, fmt::format("'{}' is not a usable number", written));
+      return std::nullopt;
+    }
+    const auto respelled = respell(literal.text);
+    if (!respelled) {
+      error(Code::invalid_number, literal,
+            fmt::format("'{}' is not a number; write digits with at most one decimal point, "
+                        "such as 77.62{}",
+                        written, percent));
+    } else if (respelled->thousands) {
+      error(Code::invalid_number, literal,
+            fmt::format("'{}' has a comma; write {}{} if it is a decimal comma, or {}{} if it "
+                        "separates thousands (rules files use a decimal point and no thousands "
+                        "separator)",
+                        written, respelled->spelling, percent, *respelled->thousands, percent));
+    } else if (respelled->decimal_comma) {
+      error(Code::invalid_number, literal,
+            fmt::format("'{}' has a decimal comma; write {}{} (rules files use a decimal "
+                        "point{})",
+                        written, respelled->spelling, percent,
+                        literal.text.find('.') != std::string::npos
+                            ? " and no thousands separator"
+                            : ""));
+    } else {
+      error(Code::invalid_number, literal,
+            fmt::format("'{}' has thousands separators; write {}{} (rules files use none)",
+                        written, respelled->spelling, percent));
+    }
+    return std::nullopt;
+  }
+
   std::optional<model::Period> period_of(const ast::DateLit& date) {
     std::string message;
     auto period = model::parse_period(date.text, message);
@@ -517,11 +608,8 @@ class Checker {
 
   std::optional<double> range_bound(const ast::NumberLit& bound,
                                     const model::Indicator& indicator) {
-    const auto value = literal_value(bound);
-    if (!value) {
-      error(Code::invalid_number, bound, fmt::format("'{}' is not a usable number", bound.text));
-      return std::nullopt;
-    }
+    const auto value = number_value(bound);
+    if (!value) return std::nullopt;
     if (indicator.unit == ValueUnit::percent && !bound.percent) {
       error(Code::unit_mismatch, bound,
             fmt::format("'{}' is a percent indicator; write {}% (a percent literal is the "
@@ -956,11 +1044,8 @@ class Checker {
   Typed compile_number(const ast::NumberLit& number) {
     // As ingest reads the same text, so that a target and an observation written alike
     // compare equal.
-    const auto value = literal_value(number);
-    if (!value) {
-      error(Code::invalid_number, number, fmt::format("'{}' is not a usable number", number.text));
-      return {};
-    }
+    const auto value = number_value(number);
+    if (!value) return {};
     model::ExprNode node;
     node.kind = model::ExprKind::literal;
     node.unit = number.percent ? ValueUnit::percent : ValueUnit::number;
@@ -1318,12 +1403,13 @@ class Checker {
         }
         if (auto period = period_of(status->date)) test_status.date = period->last;
         if (status->progress) {
-          const double progress = std::strtod(status->progress->text.c_str(), nullptr);
-          if (!status->progress->percent || progress > 100) {
-            error(Code::invalid_value, *status->progress,
-                  "progress is a percent from 0% to 100%");
-          } else {
-            test_status.progress = progress / 100.0;
+          if (const auto progress = number_value(*status->progress)) {
+            if (!status->progress->percent || *progress > 1) {
+              error(Code::invalid_value, *status->progress,
+                    "progress is a percent from 0% to 100%");
+            } else {
+              test_status.progress = *progress;
+            }
           }
         }
         out.statuses.push_back(test_status);
@@ -1383,12 +1469,8 @@ class Checker {
   // A test observation's value as stored: percents as fractions.
   std::optional<double> test_value(const ast::NumberLit& literal,
                                    const model::Indicator& indicator) {
-    const auto value = literal_value(literal);
-    if (!value) {
-      error(Code::invalid_number, literal,
-            fmt::format("'{}' is not a usable number", literal.text));
-      return std::nullopt;
-    }
+    const auto value = number_value(literal);
+    if (!value) return std::nullopt;
     if (indicator.unit == ValueUnit::percent && !literal.percent) {
       error(Code::unit_mismatch, literal,
             fmt::format("'{}' is a percent indicator; write {}%", indicator.name, literal.text));

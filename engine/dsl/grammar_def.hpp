@@ -123,11 +123,49 @@ struct identifier_class;
 const x3::rule<identifier_class, std::string> identifier = "a name";
 const auto identifier_def = lexeme[idstart >> *idchar];
 
+// The first word of a line the grammar does not know, whole: `tiêu_đề` and not `ti`, so
+// that a message quoting it never shows half a word.
+inline const auto unknown_word = x3::rule<struct unknown_word_class, std::string>{"a name"} =
+    lexeme[raw[idstart >> *(idchar | char_('\x80', '\xFF'))]];
+
 // Words that begin a declaration; a clause never starts with one, so a missing `}` is
 // reported where the next declaration starts.
 inline const auto declaration_keyword = kw("indicator") | kw("plan") | kw("task") |
                                         kw("channel") | kw("rule") | kw("test") |
                                         kw("levels") | kw("include");
+
+// The words of a period written as documents write it: `Quý` or `Quí` (a quarter) and
+// `tháng` (a month), in any letter case, the accent precomposed (NFC) or combining (NFD).
+// Unaccented `Quy` and `thang` are names, as any identifier.
+inline const auto combining_acute = lit("\xCC\x81");
+inline const auto period_word =
+    ((lit('Q') | 'q') >> (lit('u') | 'U') >>
+     (lit("\xC3\xBD") | "\xC3\x9D" | "\xC3\xAD" | "\xC3\x8D" |
+      ((lit('y') | 'Y' | 'i' | 'I') >> combining_acute))) |
+    ((lit('t') | 'T') >> (lit('h') | 'H') >>
+     (lit("\xC3\xA1") | "\xC3\x81" | ((lit('a') | 'A') >> combining_acute)) >>
+     (lit('n') | 'N') >> (lit('g') | 'G'));
+inline const auto blanks = *char_(" \t");
+// `Quý IV/2022`, `quý 4/2022`, `tháng 12/2022`. The number is taken liberally (Roman or
+// digits for either word); the checker says what is wrong with `tháng IX/2022`.
+inline const auto period_in_words =
+    period_word >> blanks >> +char_("0-9IVXivx") >> blanks >> '/' >> blanks >> +digit;
+
+// A date in words as the AST keeps it: no blanks around `/`, one space after the word.
+inline std::string regular_blanks(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != ' ' && text[i] != '\t') {
+      out += text[i];
+      continue;
+    }
+    while (i + 1 < text.size() && (text[i + 1] == ' ' || text[i + 1] == '\t')) ++i;
+    if (!out.empty() && out.back() != '/' && i + 1 < text.size() && text[i + 1] != '/') {
+      out += ' ';
+    }
+  }
+  return out;
+}
 
 struct reserved_symbols : x3::symbols<x3::unused_type> {
   reserved_symbols() {
@@ -187,7 +225,16 @@ struct escape_class;
 struct string_end_class;
 struct number_class : annotate_position {};
 struct signed_number_class : annotate_position {};
-struct date_class : annotate_position {};
+struct date_class : annotate_position {
+  // A date in words keeps its author's spelling (`Quý IV/2022`, `quý 4/2022`, NFC or
+  // NFD) with its blanks made regular, so that `tiendo fmt` writes it back stably.
+  template <typename Iterator, typename Context>
+  void on_success(Iterator const& first, Iterator const& last, ast::DateLit& node,
+                  Context const& context) const {
+    annotate_position::on_success(first, last, node, context);
+    node.text = regular_blanks(node.text);
+  }
+};
 struct duration_class : annotate_position {};
 struct expr_class : annotate_position {};
 struct term_class : annotate_position {};
@@ -301,17 +348,22 @@ const auto string_body_def = lexeme['"' > *(('\\' > escape) | ~char_("\"\\\n")) 
 const auto string_lit_def = into<&ast::StringLit::value>[string_body];
 
 const auto digits = +digit;
-const auto number_def = lexeme[raw[digits >> -('.' >> digits)] >> x3::matches['%']];
+// Digits with `.` or `,` between them: a number as the language writes it (`77.62`), or as
+// documents do (`99,5`, `3.103.499`), which the checker refuses with the spelling to use.
+// A comma before a duration separates arguments: `change(x,90d)`.
+const auto fraction_or_group = char_(".,") >> digits >> !char_("a-zA-Z_");
+const auto number_def = lexeme[raw[digits >> *fraction_or_group] >> x3::matches['%']];
 const auto signed_number_def =
-    lexeme[raw[-lit('-') >> digits >> -('.' >> digits)] >> x3::matches['%']];
+    lexeme[raw[-lit('-') >> digits >> *fraction_or_group] >> x3::matches['%']];
 
 // Liberal shapes here; the checker validates ranges and says what is wrong.
 const auto date_def = into<&ast::DateLit::text>[
-    lexeme[raw[((lit('Q') >> digits >> '/' >> digits) |
-               (digits >> '/' >> digits >> -('/' >> digits)) |
-               (digits >> '-' >> ((lit('Q') >> digits) | (digits >> -('-' >> digits)))) |
-               digits) >>
-           !idchar]]];
+    lexeme[raw[(period_in_words |
+                (lit('Q') >> digits >> '/' >> digits) |
+                (digits >> '/' >> digits >> -('/' >> digits)) |
+                (digits >> '-' >> ((lit('Q') >> digits) | (digits >> -('-' >> digits)))) |
+                digits) >>
+               !idchar]]];
 
 const auto duration_def =
     into<&ast::DurationLit::text>[lexeme[raw[digits >> +char_("a-zA-Z") >> !idchar]]];
@@ -368,7 +420,7 @@ const auto duration_clause_def = duration_keyword > duration;
 const auto require_clause_def = kws("require") > require;
 const auto label_clause_def = kws("label") > label;
 const auto range_clause_def = kws("range") > range;
-const auto unknown_clause_def = !declaration_keyword >> identifier >> unknown_rest;
+const auto unknown_clause_def = !declaration_keyword >> unknown_word >> unknown_rest;
 const auto clause_def = string_clause | name_clause | date_clause | duration_clause |
                         require_clause | label_clause | range_clause | unknown_clause;
 
@@ -383,8 +435,9 @@ const auto include_def = into<&ast::Include::path>[kw("include") > string_lit];
 // ---------------------------------------------------------------------------------------
 // Tests.
 
-// `Q3/2022` starts like a name; a name followed by `/` is the period.
-const auto test_name_def = !test_keyword >> name >> !lit('/');
+// `Q3/2022` starts like a name; a name followed by `/` is the period, and so is a
+// period's word (`Quý III/2022`, whose `Qu` would otherwise read as a name).
+const auto test_name_def = !test_keyword >> !lexeme[period_word] >> name >> !lit('/');
 const auto test_unit_def = kw("unit") > name > name > string_lit > -(kw("in") > name);
 const auto test_at_def = into<&ast::TestAt::date>[kw("at") > date];
 const auto observe_names_def = x3::repeat(1, 2)[test_name];
@@ -396,7 +449,7 @@ const auto expect_names_def =
 const auto test_observe_def = kw("observe") > observe_names > date > '=' > signed_number;
 const auto test_status_def = kw("status") > name > name > date > -number;
 const auto test_expect_def = into<&ast::TestExpect::names>[kw("expect") > expect_names];
-const auto test_unknown_def = !declaration_keyword >> identifier >>
+const auto test_unknown_def = !declaration_keyword >> unknown_word >>
                               x3::no_skip[raw[*~char_("\n}#")]];
 const auto test_item_def =
     test_unit | test_at | test_observe | test_status | test_expect | test_unknown;

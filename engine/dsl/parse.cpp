@@ -32,23 +32,43 @@ const char* skip_blank(const char* pos, const char* end) {
   return pos;
 }
 
-// What stands at `pos`, for "found ..." in a syntax error.
+// How many characters of a word a syntax error quotes; a longer word ends in "…".
+constexpr std::size_t kShownWordCharacters = 40;
+
+// A letter, digit or `_` of a word as a syntax error quotes it: ASCII name characters and
+// letters beyond ASCII (Vietnamese, with their combining marks), not punctuation such as
+// `≥` or `…`.
+bool is_word_character(char32_t c) {
+  if (c < 0x80) return is_identifier_char(static_cast<char>(c));
+  return c >= 0xC0 && c != 0xD7 && c != 0xF7 && c != 0xFFFD && !(c >= 0x2000 && c <= 0x2BFF);
+}
+
+// What stands at `pos`, for "found ..." in a syntax error: a whole word (`Quý`, not `Qu`),
+// a string, the end of a line, or one character; never part of a character.
 std::string describe_token(const char* pos, const char* end) {
   if (pos == end) return "end of file";
   if (*pos == '"') return "a string";
   if (*pos == '\n' || *pos == '\r') return "end of line";
-  const char* stop = pos;
-  if (is_identifier_char(*pos)) {
-    while (stop != end && is_identifier_char(*stop) && stop - pos < 40) ++stop;
-  } else {
-    std::size_t length = 0;
-    const std::string_view rest(pos, static_cast<std::size_t>(end - pos));
-    if (util::decode_utf8(rest, length) == 0xFFFD && length == 1) {
-      return fmt::format("the byte 0x{:02X}", static_cast<unsigned char>(*pos));
-    }
-    stop = pos + length;
+  const std::string_view rest(pos, static_cast<std::size_t>(end - pos));
+  std::size_t length = 0;
+  const char32_t first = util::decode_utf8(rest, length);
+  if (first == 0xFFFD && length == 1) {
+    return fmt::format("the byte 0x{:02X}", static_cast<unsigned char>(*pos));
   }
-  return fmt::format("'{}'", std::string_view(pos, static_cast<std::size_t>(stop - pos)));
+  if (!is_word_character(first)) return fmt::format("'{}'", rest.substr(0, length));
+  std::size_t stop = 0;
+  std::size_t characters = 0;
+  while (stop < rest.size()) {
+    std::size_t next = stop;
+    const char32_t c = util::decode_utf8(rest, next);
+    if (!is_word_character(c)) break;
+    if (characters == kShownWordCharacters && !util::is_combining_mark(c)) {
+      return fmt::format("'{}…'", rest.substr(0, stop));
+    }
+    if (!util::is_combining_mark(c)) ++characters;
+    stop = next;
+  }
+  return fmt::format("'{}'", rest.substr(0, stop));
 }
 
 std::string first_word(const char* pos, const char* end) {

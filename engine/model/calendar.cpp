@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/text.hpp"
+
 namespace tiendo::model {
 
 namespace {
@@ -94,16 +96,175 @@ std::optional<Period> quarter_period(int y, int q, std::string_view text, std::s
                 Date{year_month_day_last{year{y}, month_day_last{last}}}};
 }
 
+// ---------------------------------------------------------------------------------------
+// Periods in words, as documents write them: `Quý III/2022`, `tháng 9/2022`.
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// The NFC forms of the accented letters the period words use, lower and upper case.
+struct Accented {
+  char base;
+  std::string_view lower;
+  std::string_view upper;
+};
+constexpr Accented kAcute[] = {
+    {'a', "\xC3\xA1", "\xC3\x81"},  // á Á
+    {'i', "\xC3\xAD", "\xC3\x8D"},  // í Í
+    {'y', "\xC3\xBD", "\xC3\x9D"},  // ý Ý
+};
+constexpr std::string_view kCombiningAcute = "\xCC\x81";  // U+0301
+
+// Consumes the letter `base` at `pos` in either case; with `acute`, also the letter with an
+// acute accent, precomposed (NFC) or followed by U+0301 (NFD).
+bool take_letter(std::string_view text, std::size_t& pos, char base, bool acute) {
+  const std::string_view rest = text.substr(pos);
+  if (acute) {
+    for (const Accented& a : kAcute) {
+      if (a.base != base) continue;
+      for (std::string_view form : {a.lower, a.upper}) {
+        if (rest.starts_with(form)) {
+          pos += form.size();
+          return true;
+        }
+      }
+    }
+  }
+  if (rest.empty()) return false;
+  const char upper = static_cast<char>(base - 'a' + 'A');
+  if (rest[0] != base && rest[0] != upper) return false;
+  ++pos;
+  if (acute && text.substr(pos).starts_with(kCombiningAcute)) pos += kCombiningAcute.size();
+  return true;
+}
+
+bool is_roman(char c) { return std::string_view("IVXivx").find(c) != std::string_view::npos; }
+
+// Consumes `Quý`/`Quí` (or `Quy`/`Qui`).
+bool take_quarter_word(std::string_view text, std::size_t& pos) {
+  std::size_t at = pos;
+  if (!take_letter(text, at, 'q', false) || !take_letter(text, at, 'u', false)) return false;
+  if (!take_letter(text, at, 'y', true) && !take_letter(text, at, 'i', true)) return false;
+  // "Quyển" and other words that merely start alike are not the quarter.
+  if (at < text.size() && !is_digit(text[at]) && !is_roman(text[at]) && text[at] != '/' &&
+      util::space_at(text, at) == 0) {
+    return false;
+  }
+  pos = at;
+  return true;
+}
+
+// Consumes `tháng` (or `thang`).
+bool take_month_word(std::string_view text, std::size_t& pos) {
+  std::size_t at = pos;
+  if (!take_letter(text, at, 't', false) || !take_letter(text, at, 'h', false) ||
+      !take_letter(text, at, 'a', true) || !take_letter(text, at, 'n', false) ||
+      !take_letter(text, at, 'g', false)) {
+    return false;
+  }
+  pos = at;
+  return true;
+}
+
+void skip_spaces(std::string_view text, std::size_t& pos) {
+  while (const std::size_t n = util::space_at(text, pos)) pos += n;
+}
+
+std::string_view take_while(std::string_view text, std::size_t& pos, bool (*accept)(char)) {
+  const std::size_t start = pos;
+  while (pos < text.size() && accept(text[pos])) ++pos;
+  return text.substr(start, pos - start);
+}
+
+// After the word: ` III/2022` or `9 / 2022`. Returns the number before `/` as written and
+// the year, or nullopt if the rest is not of that shape.
+struct NumberAndYear {
+  std::string_view number;
+  std::string_view year;
+};
+std::optional<NumberAndYear> take_number_and_year(std::string_view text, std::size_t pos,
+                                                  bool roman) {
+  NumberAndYear out;
+  skip_spaces(text, pos);
+  out.number = take_while(text, pos, is_digit);
+  if (out.number.empty() && roman) out.number = take_while(text, pos, is_roman);
+  if (out.number.empty()) return std::nullopt;
+  skip_spaces(text, pos);
+  if (pos >= text.size() || text[pos] != '/') return std::nullopt;
+  ++pos;
+  skip_spaces(text, pos);
+  out.year = take_while(text, pos, is_digit);
+  if (out.year.empty() || pos != text.size()) return std::nullopt;
+  return out;
+}
+
+constexpr std::size_t kMaxYearDigits = 6;  // beyond is garbage, not a mistyped year
+
+// `Quý III/2022` from `pos`, just past the word.
+std::optional<Period> quarter_in_words(std::string_view text, std::size_t pos,
+                                       std::string& error) {
+  const auto parts = take_number_and_year(text, pos, true);
+  const auto year_number = parts && parts->year.size() <= kMaxYearDigits
+                               ? to_int(parts->year)
+                               : std::nullopt;
+  if (!year_number) {
+    error = fmt::format("'{}' is not a quarter; write Quý III/2022 or Quý 3/2022", text);
+    return std::nullopt;
+  }
+  static constexpr std::string_view kRoman[] = {"I", "II", "III", "IV"};
+  int quarter = 0;
+  if (is_digit(parts->number[0])) {
+    if (parts->number.size() == 1) quarter = parts->number[0] - '0';
+  } else {
+    std::string upper(parts->number);
+    for (char& c : upper) c = static_cast<char>(c >= 'a' ? c - 'a' + 'A' : c);
+    for (int q = 1; q <= 4; ++q) {
+      if (upper == kRoman[q - 1]) quarter = q;
+    }
+  }
+  if (quarter < 1 || quarter > 4) {
+    error = fmt::format(
+        "'{}' is not a quarter: quarters are I to IV (or 1 to 4), as in Quý III/2022", text);
+    return std::nullopt;
+  }
+  return quarter_period(*year_number, quarter, text, error);
+}
+
+// `tháng 9/2022` from `pos`, just past the word.
+std::optional<Period> month_in_words(std::string_view text, std::size_t pos, std::string& error) {
+  const auto parts = take_number_and_year(text, pos, false);
+  const auto year_number = parts && parts->number.size() <= 2 &&
+                                   parts->year.size() <= kMaxYearDigits
+                               ? to_int(parts->year)
+                               : std::nullopt;
+  if (!year_number) {
+    error = fmt::format("'{}' is not a month; write tháng 9/2022 or tháng 09/2022", text);
+    return std::nullopt;
+  }
+  return month_period(*year_number, *to_int(parts->number), text, error);
+}
+
 }  // namespace
+
+bool is_period_in_words(std::string_view text) {
+  std::size_t pos = 0;
+  if (take_quarter_word(text, pos)) return true;
+  pos = 0;
+  return take_month_word(text, pos);
+}
 
 std::optional<Period> parse_period(std::string_view text, std::string& error) {
   std::vector<std::string_view> parts;
   const auto malformed = [&] {
     error = fmt::format(
-        "'{}' is not a date; write 2022-12-31, 31/12/2022, 2022-09, 2022-Q3, Q3/2022 or 2022",
+        "'{}' is not a date; write 2022-12-31, 31/12/2022, 2022-09, 2022-Q3, Q3/2022, Quý "
+        "III/2022, tháng 9/2022 or 2022",
         text);
     return std::nullopt;
   };
+  std::size_t word_end = 0;
+  if (take_quarter_word(text, word_end)) return quarter_in_words(text, word_end, error);
+  word_end = 0;
+  if (take_month_word(text, word_end)) return month_in_words(text, word_end, error);
   if (text.find('/') != std::string_view::npos) {
     if (!split(text, '/', parts)) return malformed();
     if (parts.size() == 2 && parts[0].starts_with('Q')) {  // Q3/2022

@@ -21,10 +21,19 @@ struct Period {
 };
 
 // Parses a date literal of the language: `2022-12-31`, `31/12/2022`, `5/8/2022`,
-// `2022-09`, `9/2022`, `2022-Q3`, `Q3/2022`, `2022`. On failure returns nullopt and sets
-// `error` to a sentence saying what is wrong ("2022-02-30 is not a date: February 2022
-// has 28 days"). Years outside 1900..2200 are refused as typos.
+// `2022-09`, `9/2022`, `2022-Q3`, `Q3/2022`, `2022`, and the periods as documents write
+// them in words: `Quý III/2022`, `quý 3/2022`, `Quí IV/2022`, `QuýIII/2022` (Roman I to IV
+// or 1 to 4) and `tháng 9/2022`, `Tháng 09/2022`, the words in NFC or NFD, in any letter
+// case or typed without their accent (`Quy`, `thang`), spaces around the `/` allowed. On
+// failure returns nullopt and sets `error` to a sentence saying what is wrong
+// ("2022-02-30 is not a date: February 2022 has 28 days", "'Quý V/2022' is not a quarter:
+// quarters are I to IV"). Years outside 1900..2200 are refused as typos. The text is
+// taken as it is: spaces around it are the caller's to trim.
 std::optional<Period> parse_period(std::string_view text, std::string& error);
+
+// Whether `text` starts with the word of a period in words (`Quý`, `Quí`, `tháng`, as
+// parse_period reads them): its errors about such a text are then specific.
+bool is_period_in_words(std::string_view text);
 
 struct Duration {
   enum class Unit { day, week, month, year };

@@ -28,11 +28,17 @@ bool starts_with_utf16_bom(std::string_view text) {
 
 using util::trim;
 
-// A byte for a message: printable ASCII as itself, anything else by its value, so that a
-// message stays valid UTF-8 whatever the input holds.
-std::string describe_byte(char c) {
-  const auto byte = static_cast<unsigned char>(c);
-  if (byte > 0x20 && byte < 0x7F) return fmt::format("'{}'", c);
+// The character at `pos` for a message: printable ASCII and well-formed UTF-8 as
+// themselves (the whole character, never its first byte), anything else by the value of
+// its byte, so that a message stays valid UTF-8 whatever the input holds.
+std::string describe_character(std::string_view text, std::size_t pos) {
+  const auto byte = static_cast<unsigned char>(text[pos]);
+  if (byte > 0x20 && byte < 0x7F) return fmt::format("'{}'", text[pos]);
+  std::size_t next = pos;
+  const char32_t c = util::decode_utf8(text, next);
+  if (byte >= 0x80 && !(c == 0xFFFD && next == pos + 1) && c >= 0xA0) {
+    return fmt::format("'{}'", text.substr(pos, next - pos));
+  }
   return fmt::format("byte 0x{:02X}", byte);
 }
 
@@ -225,7 +231,7 @@ class CsvReader {
         if (p < n && d[p] != delimiter_ && d[p] != '\n' && d[p] != '\r') {
           sink_.error(line_, fmt::format("{} after a closing quote; a quoted field ends at "
                                          "its closing quote (write \"\" for a quote inside)",
-                                         describe_byte(d[p])));
+                                         describe_character(text_, p)));
           pos_ = p;
           skip_line();
           return Parsed::skipped;
@@ -287,7 +293,7 @@ class CsvReader {
     if (invalid_ == kNone || invalid_ >= pos_) return false;
     sink_.error(start_line + count_line_breaks(start, invalid_),
                 fmt::format("invalid UTF-8 ({}); is the file saved as UTF-8?",
-                            describe_byte(text_[invalid_])));
+                            describe_character(text_, invalid_)));
     return true;
   }
 

@@ -8,29 +8,15 @@
 #include <cmath>
 #include <vector>
 
+#include "util/text.hpp"
+
 namespace tiendo::store {
 
 namespace {
 
 using model::ValueUnit;
 
-// Spaces that spreadsheets and word processors put between thousands or around a value.
-constexpr std::array<std::string_view, 3> kWideSpaces = {
-    "\xC2\xA0",      // U+00A0 no-break space
-    "\xE2\x80\xAF",  // U+202F narrow no-break space
-    "\xE2\x80\x89",  // U+2009 thin space
-};
-
-// Bytes of the space at `pos` (0 if there is none there).
-std::size_t space_at(std::string_view text, std::size_t pos) {
-  if (pos >= text.size()) return 0;
-  const char c = text[pos];
-  if (c == ' ' || c == '\t' || c == '\r' || c == '\n') return 1;
-  for (std::string_view wide : kWideSpaces) {
-    if (text.substr(pos).starts_with(wide)) return wide.size();
-  }
-  return 0;
-}
+using util::space_at;
 
 std::string_view trim(std::string_view text) {
   while (const std::size_t n = space_at(text, 0)) text.remove_prefix(n);
@@ -430,103 +416,6 @@ constexpr const char* kPeriodForms =
     "2022, 2022-Q3, Q3/2022, Quý III/2022, Quý 3/2022, 2022-09, 09/2022, tháng 9/2022, "
     "2022-09-30 or 30/9/2022";
 
-constexpr std::string_view kCombiningAcute = "\xCC\x81";  // U+0301
-
-// The NFC forms of the accented letters the period words use, lower and upper case.
-struct Accented {
-  char base;
-  std::string_view lower;
-  std::string_view upper;
-};
-constexpr std::array<Accented, 3> kAcute = {{
-    {'a', "\xC3\xA1", "\xC3\x81"},  // á Á
-    {'i', "\xC3\xAD", "\xC3\x8D"},  // í Í
-    {'y', "\xC3\xBD", "\xC3\x9D"},  // ý Ý
-}};
-
-// Consumes the letter `base` at `pos` in either case; with `acute`, also the letter with an
-// acute accent, precomposed (NFC) or followed by U+0301 (NFD).
-bool take_letter(std::string_view text, std::size_t& pos, char base, bool acute) {
-  const std::string_view rest = text.substr(pos);
-  if (acute) {
-    for (const Accented& a : kAcute) {
-      if (a.base != base) continue;
-      for (std::string_view form : {a.lower, a.upper}) {
-        if (rest.starts_with(form)) {
-          pos += form.size();
-          return true;
-        }
-      }
-    }
-  }
-  if (rest.empty()) return false;
-  const char upper = static_cast<char>(base - 'a' + 'A');
-  if (rest[0] != base && rest[0] != upper) return false;
-  ++pos;
-  if (acute && text.substr(pos).starts_with(kCombiningAcute)) pos += kCombiningAcute.size();
-  return true;
-}
-
-bool is_roman(char c) { return std::string_view("IVXivx").find(c) != std::string_view::npos; }
-
-// Consumes `Quý`/`Quí` (or `Quy`/`Qui`).
-bool take_quarter_word(std::string_view text, std::size_t& pos) {
-  std::size_t at = pos;
-  if (!take_letter(text, at, 'q', false) || !take_letter(text, at, 'u', false)) return false;
-  if (!take_letter(text, at, 'y', true) && !take_letter(text, at, 'i', true)) return false;
-  // "Quyển" and other words that merely start alike are not the quarter.
-  if (at < text.size() && !is_digit(text[at]) && !is_roman(text[at]) && text[at] != '/' &&
-      space_at(text, at) == 0) {
-    return false;
-  }
-  pos = at;
-  return true;
-}
-
-// Consumes `tháng` (or `thang`).
-bool take_month_word(std::string_view text, std::size_t& pos) {
-  std::size_t at = pos;
-  if (!take_letter(text, at, 't', false) || !take_letter(text, at, 'h', false) ||
-      !take_letter(text, at, 'a', true) || !take_letter(text, at, 'n', false) ||
-      !take_letter(text, at, 'g', false)) {
-    return false;
-  }
-  pos = at;
-  return true;
-}
-
-void skip_spaces(std::string_view text, std::size_t& pos) {
-  while (const std::size_t n = space_at(text, pos)) pos += n;
-}
-
-std::string_view take_while(std::string_view text, std::size_t& pos, bool (*accept)(char)) {
-  const std::size_t start = pos;
-  while (pos < text.size() && accept(text[pos])) ++pos;
-  return text.substr(start, pos - start);
-}
-
-// After the word: ` III/2022` or `9 / 2022`. Returns the number before `/` as written and
-// the year, or nullopt if the rest is not of that shape.
-struct NumberAndYear {
-  std::string_view number;
-  std::string_view year;
-};
-std::optional<NumberAndYear> take_number_and_year(std::string_view text, std::size_t pos,
-                                                  bool roman) {
-  NumberAndYear out;
-  skip_spaces(text, pos);
-  out.number = take_while(text, pos, is_digit);
-  if (out.number.empty() && roman) out.number = take_while(text, pos, is_roman);
-  if (out.number.empty()) return std::nullopt;
-  skip_spaces(text, pos);
-  if (pos >= text.size() || text[pos] != '/') return std::nullopt;
-  ++pos;
-  skip_spaces(text, pos);
-  out.year = take_while(text, pos, is_digit);
-  if (out.year.empty() || pos != text.size()) return std::nullopt;
-  return out;
-}
-
 // Runs model::parse_period on `rewritten` and names `text` in its error instead.
 std::variant<model::Period, std::string> parse_rewritten(const std::string& rewritten,
                                                          std::string_view text) {
@@ -563,8 +452,6 @@ bool has_calendar_shape(std::string_view text) {
   return std::any_of(std::begin(kShapes), std::end(kShapes), matches);
 }
 
-constexpr std::size_t kMaxYearDigits = 6;  // beyond is garbage, not a mistyped year
-
 }  // namespace
 
 std::variant<ParsedValue, std::string> parse_value(std::string_view text, ValueUnit unit,
@@ -592,41 +479,11 @@ std::variant<model::Period, std::string> parse_data_period(std::string_view text
   text = trim(text);
   if (text.empty()) return fmt::format("the period is empty; write {}", kPeriodForms);
 
-  std::size_t pos = 0;
-  if (take_quarter_word(text, pos)) {
-    const auto parts = take_number_and_year(text, pos, true);
-    if (!parts || parts->year.size() > kMaxYearDigits) {
-      return fmt::format("'{}' is not a quarter; write Quý III/2022 or Quý 3/2022", text);
-    }
-    static constexpr std::string_view kRoman[] = {"I", "II", "III", "IV"};
-    int quarter = 0;
-    if (is_digit(parts->number[0])) {
-      if (parts->number.size() == 1) quarter = parts->number[0] - '0';
-    } else {
-      const std::string upper = [&] {
-        std::string u(parts->number);
-        for (char& c : u) c = static_cast<char>(c >= 'a' ? c - 'a' + 'A' : c);
-        return u;
-      }();
-      for (int q = 1; q <= 4; ++q) {
-        if (upper == kRoman[q - 1]) quarter = q;
-      }
-    }
-    if (quarter < 1 || quarter > 4) {
-      return fmt::format(
-          "'{}' is not a quarter: quarters are I to IV (or 1 to 4), as in "
-          "Quý III/2022",
-          text);
-    }
-    return parse_rewritten(fmt::format("Q{}/{}", quarter, parts->year), text);
-  }
-  pos = 0;
-  if (take_month_word(text, pos)) {
-    const auto parts = take_number_and_year(text, pos, false);
-    if (!parts || parts->number.size() > 2 || parts->year.size() > kMaxYearDigits) {
-      return fmt::format("'{}' is not a month; write tháng 9/2022 or tháng 09/2022", text);
-    }
-    return parse_rewritten(fmt::format("{}/{}", parts->number, parts->year), text);
+  // The forms in words (`Quý III/2022`, `tháng 9/2022`) are the rules language's too.
+  if (model::is_period_in_words(text)) {
+    std::string error;
+    if (auto period = model::parse_period(text, error)) return *period;
+    return error;
   }
 
   std::string calendar(text);

@@ -67,9 +67,10 @@ std::variant<ParsedValue, std::string> parse_value(std::string_view text, model:
 //   month    `2022-09`, `09/2022`, `9/2022`, `tháng 9/2022`, `Tháng 09/2022`
 //   day      `2022-09-30`, `30/9/2022`, `30/09/2022`
 // `Quý`, `Quí` and `tháng` may be in NFC or NFD, in any letter case, or typed without
-// their accent (`Quy`, `thang`); spaces around `/` after them are ignored. The numeric
-// forms are model::parse_period's (with `q` allowed for `Q`), so the years are
-// 1900..2200 as in the rules. Errors say what is wrong, or list the forms above.
+// their accent (`Quy`, `thang`); spaces around `/` after them are ignored. Every form is
+// model::parse_period's (the numeric ones with `q` allowed for `Q`), so a period reads the
+// same in data, in rules and in `--at`, and the years are 1900..2200 as in the rules.
+// Errors say what is wrong, or list the forms above.
 std::variant<model::Period, std::string> parse_data_period(std::string_view text);
 
 }  // namespace tiendo::store

@@ -43,6 +43,21 @@ std::string_view trim(std::string_view text, std::string_view spaces) {
   return text.substr(first, text.find_last_not_of(spaces) - first + 1);
 }
 
+std::size_t space_at(std::string_view text, std::size_t pos) {
+  static constexpr std::string_view kWideSpaces[] = {
+      "\xC2\xA0",      // U+00A0 no-break space
+      "\xE2\x80\xAF",  // U+202F narrow no-break space
+      "\xE2\x80\x89",  // U+2009 thin space
+  };
+  if (pos >= text.size()) return 0;
+  const char c = text[pos];
+  if (c == ' ' || c == '\t' || c == '\r' || c == '\n') return 1;
+  for (std::string_view wide : kWideSpaces) {
+    if (text.substr(pos).starts_with(wide)) return wide.size();
+  }
+  return 0;
+}
+
 std::string ascii_lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) {

@@ -28,6 +28,11 @@ bool is_combining_mark(char32_t c);
 // `text` without the `spaces` bytes at either end.
 std::string_view trim(std::string_view text, std::string_view spaces = " \t");
 
+// The bytes of the space at `pos`: a space, tab or line break, or one of the spaces that
+// spreadsheets and word processors put between thousands or around a value (U+00A0
+// no-break space, U+202F narrow no-break space, U+2009 thin space); 0 if there is none.
+std::size_t space_at(std::string_view text, std::size_t pos);
+
 // ASCII letters in lower case; every other byte (UTF-8 included) as it is.
 std::string ascii_lower(std::string_view text);
 

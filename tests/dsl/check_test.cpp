@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "store/values.hpp"
+#include "util/text.hpp"
 
 namespace tiendo::dsl {
 namespace {
@@ -204,6 +205,48 @@ const Rejected kRejected[] = {
      Code::invalid_value, "11 is outside the range of 'z', 0 .. 10; ingest would refuse it", 2, 37},
     {"TestObservesAFractionalCount", "test \"x\" { at 2022 observe teams 2022 = 1.5 }\n",
      Code::invalid_value, "1.5 is not a whole number, and 'teams' is a count", 1, 41},
+    // Numbers as documents write them: the spelling a rules file uses, at the literal.
+    {"DecimalCommaInATarget", "rule r { require rate >= 99,5% }\n", Code::invalid_number,
+     "'99,5%' has a decimal comma; write 99.5% (rules files use a decimal point)", 1, 26},
+    {"DecimalCommaInATestObservation", "test \"x\" { at 2022 observe rate 2022-Q3 = 9,23% }\n",
+     Code::invalid_number, "'9,23%' has a decimal comma; write 9.23%", 1, 43},
+    {"DecimalCommaInARange", "indicator z { unit percent range 0% .. 99,5% }\n",
+     Code::invalid_number, "write 99.5%", 1, 40},
+    {"DecimalCommaInAProgress",
+     "test \"x\" { at 2022 status t1 in_progress 2022-07-01 40,5% }\n", Code::invalid_number,
+     "write 40.5%", 1, 53},
+    {"ThousandsSeparatorsInATarget", "rule r { require teams >= 3.103.499 }\n",
+     Code::invalid_number, "'3.103.499' has thousands separators; write 3103499", 1, 27},
+    {"ThousandsAndADecimalComma", "rule r { require revenue >= 1.234,5 }\n",
+     Code::invalid_number,
+     "'1.234,5' has a decimal comma; write 1234.5 (rules files use a decimal point and no "
+     "thousands separator)",
+     1, 29},
+    {"ACommaThatMaySeparateThousands", "rule r { require teams >= 1,000 }\n",
+     Code::invalid_number,
+     "'1,000' has a comma; write 1.000 if it is a decimal comma, or 1000 if it separates "
+     "thousands",
+     1, 27},
+    {"SeveralDecimalPoints", "rule r { require revenue >= 1.2.3 }\n", Code::invalid_number,
+     "'1.2.3' is not a number; write digits with at most one decimal point", 1, 29},
+    // Dates as documents write them: what is wrong with one, where it stands.
+    {"QuarterInWordsBeyondIV", "task d { due Quý V/2022 }\n", Code::invalid_date,
+     "'Quý V/2022' is not a quarter: quarters are I to IV (or 1 to 4)", 1, 14},
+    {"MonthInWordsWithARomanNumber", "task d { due tháng IX/2022 }\n", Code::invalid_date,
+     "'tháng IX/2022' is not a month; write tháng 9/2022", 1, 14},
+    {"MonthInWordsThirteen", "rule r { require rate >= 5% by tháng 13/2022 }\n",
+     Code::invalid_date, "'tháng 13/2022' is not a month: there is no month 13", 1, 32},
+    {"QuarterInWordsYearOutOfRange", "test \"x\" { at Quý III/1800 }\n", Code::invalid_date,
+     "the year 1800 is outside 1900..2200", 1, 15},
+    // Unaccented, the words are names, and a name is not a date.
+    {"UnaccentedQuarterWordIsNotADate", "task d { due Quy IV/2022 }\n", Code::syntax,
+     "expected a date, found 'Quy'", 1, 14},
+    // Regression: the error quoted 'Qu', the word cut where its first non-ASCII letter
+    // begins.
+    {"SyntaxErrorQuotesTheWholeVietnameseWord", "task d { due Quý }\n", Code::syntax,
+     "expected a date, found 'Quý'", 1, 14},
+    {"UnknownClauseNamesTheWholeWord", "rule r { require rate >= 5% tiêu_đề \"x\" }\n",
+     Code::unknown_clause, "unknown clause 'tiêu_đề' in rule 'r'", 1, 29},
 };
 
 INSTANTIATE_TEST_SUITE_P(Check, RejectedTest, testing::ValuesIn(kRejected),
@@ -380,6 +423,44 @@ TEST(Check, AcceptsEveryDateForm) {
     const Checked checked =
         check_text(std::string(kPrelude) + fmt::format("task d {{ due {} }}\n", date));
     EXPECT_TRUE(checked.rules.has_value()) << date << "\n" << describe(checked);
+  }
+}
+
+// The documents' own spellings: every one names 31/12/2022 as a deadline.
+TEST(Check, AcceptsTheDocumentsOwnDates) {
+  for (const char* date :
+       {"Quý IV/2022", "quý 4/2022", "Quí IV/2022", "QUÝ IV/2022", "Quý iv/2022",
+        "Quy\u0301 IV/2022" /* NFD */, "QuýIV/2022", "Quý IV / 2022", "Quý\tIV/2022",
+        "tháng 12/2022", "Tháng 12/2022", "THÁNG 12/2022", "tha\u0301ng 12/2022" /* NFD */,
+        "tháng 12 /2022"}) {
+    const Checked checked =
+        check_text(std::string(kPrelude) + fmt::format("task d {{ due {} }}\n", date));
+    ASSERT_TRUE(checked.rules.has_value()) << date << "\n" << describe(checked);
+    EXPECT_EQ(model::to_string(*checked.rules->tasks.back().due), "2022-12-31") << date;
+  }
+}
+
+// A syntax error quotes at most 40 characters of a word, and never half of one: a cut at
+// a byte count would split `ệ` (three bytes) or part a letter from its combining mark.
+TEST(Check, ASyntaxErrorNeverCutsACharacterInHalf) {
+  std::string nfc;
+  for (int i = 0; i < 60; ++i) nfc += "\u1EC7";  // ệ
+  std::string nfd;
+  for (int i = 0; i < 60; ++i) nfd += "e\u0323\u0302";  // ệ as e + two combining marks
+  for (const std::string& word : {nfc, nfd}) {
+    const Checked checked = check_text(std::string(kPrelude) + "task d { due " + word + " }\n");
+    ASSERT_EQ(checked.program.diagnostics.error_count(), 1u) << describe(checked);
+    const std::string& message = checked.program.diagnostics.all().front().message;
+    EXPECT_FALSE(util::find_invalid_utf8(message).has_value()) << message;
+    const std::size_t quote = message.find("found '");
+    ASSERT_NE(quote, std::string::npos) << message;
+    const std::string shown = message.substr(quote + 7, message.size() - quote - 8);
+    ASSERT_TRUE(shown.ends_with("…")) << shown;
+    const std::string kept = shown.substr(0, shown.size() - std::string("…").size());
+    EXPECT_TRUE(word.starts_with(kept)) << shown;
+    const std::size_t unit = word == nfc ? std::string("\u1EC7").size()
+                                         : std::string("e\u0323\u0302").size();
+    EXPECT_EQ(kept.size(), 40 * unit) << shown;
   }
 }
 

@@ -397,6 +397,39 @@ const Case kCases[] = {
      "  bogus line here\n"
      "  # before the end\n"
      "}\n"},
+    // Issue #12: a date keeps its author's spelling; only the blanks of a date in words
+    // are made regular.
+    {"dates_keep_their_spelling",
+     "plan p { issued Quý  IV / 2022 }\ntask t { due tháng 12/2022 }\n"
+     "rule r { require x >= 50% by quý 4/2022 }\n"
+     "rule s { require x >= 50% from Tha\u0301ng\t9 /2022 }\n"
+     "test \"t\" { at Quý III/2022 observe x QuýIII/2022 = 5% status t done 31/12/2022 }\n",
+     "plan p {\n"
+     "  issued Quý IV/2022\n"
+     "}\n"
+     "\n"
+     "task t {\n"
+     "  due tháng 12/2022\n"
+     "}\n"
+     "\n"
+     "rule r {\n"
+     "  require x >= 50% by quý 4/2022\n"
+     "}\n"
+     "\n"
+     "rule s {\n"
+     "  require x >= 50% from Tha\u0301ng 9/2022\n"
+     "}\n"
+     "\n"
+     "test \"t\" {\n"
+     "  at Quý III/2022\n"
+     "  observe x QuýIII/2022 = 5%\n"
+     "  status t done 31/12/2022\n"
+     "}\n"},
+    {"numbers_keep_their_spelling_for_the_checker_to_refuse",
+     "rule r { require x >= 99,5% }\n",
+     "rule r {\n"
+     "  require x >= 99,5%\n"
+     "}\n"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Format, FormatLayout, ::testing::ValuesIn(kCases),

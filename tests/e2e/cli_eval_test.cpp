@@ -190,6 +190,46 @@ TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
       << misspelt.err;
 }
 
+// Issue #12: every command's --at takes the dates as the documents write them, as ingest
+// does: "Quý III/2022", "quý 3/2022", "tháng 9/2022" are all 30/9/2022, the report's date.
+// (--at "Quý III/2022" was refused: "'Quý III/2022' is not a date".)
+TEST_F(CliEval, AtTakesTheDocumentsOwnDates) {
+  const RunResult iso = eval("--at 2022-09-30 --format json");
+  ASSERT_EQ(iso.exit_code, 0) << iso.err;
+  const auto states = [](const std::string& out) {
+    std::map<std::string, std::string> by_row;
+    const auto json = nlohmann::json::parse(out);
+    for (const auto& row : json["rules"]) {
+      by_row[row["rule"].get<std::string>() + "@" + row["unit"].get<std::string>()] = row["state"];
+    }
+    for (const auto& row : json["tasks"]) by_row[row["task"].get<std::string>()] = row["state"];
+    return by_row;
+  };
+  for (const char* at : {"Quý III/2022", "quý 3/2022", "tháng 9/2022", "Tháng 09/2022",
+                         " Quý III/2022 "}) {
+    SCOPED_TRACE(at);
+    const RunResult run = eval("--at " + shell_quote(at) + " --format json");
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(nlohmann::json::parse(run.out)["at"], "2022-09-30");
+    EXPECT_EQ(states(run.out), states(iso.out));
+  }
+  // The other commands that take --at read them too.
+  const std::string db = " --db " + shell_quote(db_) + " --rules rules";
+  for (const std::string& command :
+       {"explain online_dossier_2022" + db + " --at 'Quý III/2022'",
+        "report" + db + " --at 'tháng 9/2022'",
+        "run" + db + " --at 'quý 3/2022' --dry-run"}) {
+    const RunResult run = run_tiendo(command, kSource);
+    EXPECT_EQ(run.exit_code, 0) << command << "\n" << run.err;
+  }
+  // A period in words that does not exist says why, as ingest does.
+  const RunResult bad = eval("--at 'Quý V/2022'");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("tiendo eval: --at: 'Quý V/2022' is not a quarter: quarters are I to IV"),
+            std::string::npos)
+      << bad.err;
+}
+
 TEST_F(CliEval, BacktestListsStateChangesWithTheirDates) {
   const RunResult run = run_tiendo("backtest --db " + shell_quote(db_) +
                                        " --rules rules --from 2022-01-31 --to 2023-03-31 "

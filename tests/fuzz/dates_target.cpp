@@ -78,7 +78,8 @@ void check_period_shape(const model::Period& p, std::string_view what, std::stri
   if (!ok) broken_promise(std::string(what) + ": not the shape of its kind", input);
 }
 
-// parse_period reads only numbers: the ones its period is made of must be in the text.
+// parse_period reads only numbers: the ones its period is made of must be in the text (a
+// quarter in words may be written in Roman numerals, `Quý IV/2022`: its year must be).
 void check_period_numbers(const model::Period& p, std::string_view input) {
   const std::set<long long> written = numbers_in(input);
   const year_month_day first{p.first};
@@ -88,7 +89,7 @@ void check_period_numbers(const model::Period& p, std::string_view input) {
     named.push_back(static_cast<unsigned>(first.month()));
   } else if (p.kind == model::Period::Kind::month) {
     named.push_back(static_cast<unsigned>(first.month()));
-  } else if (p.kind == model::Period::Kind::quarter) {
+  } else if (p.kind == model::Period::Kind::quarter && !model::is_period_in_words(input)) {
     named.push_back((static_cast<unsigned>(first.month()) + 2) / 3);
   }
   for (long long n : named) {

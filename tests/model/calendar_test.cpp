@@ -12,6 +12,62 @@ namespace {
 
 using std::chrono::seconds;
 
+// The periods as documents write them are the language's own: the rules, `--at` and
+// ingest read them alike (store::parse_data_period delegates here).
+TEST(CalendarPeriod, ReadsThePeriodsAsDocumentsWriteThem) {
+  struct Case {
+    const char* text;
+    Period::Kind kind;
+    const char* first;
+    const char* last;
+  };
+  const Case cases[] = {
+      {"Quý IV/2022", Period::Kind::quarter, "2022-10-01", "2022-12-31"},
+      {"quý 4/2022", Period::Kind::quarter, "2022-10-01", "2022-12-31"},
+      {"Quý III/2022", Period::Kind::quarter, "2022-07-01", "2022-09-30"},
+      {"Quí I/2023", Period::Kind::quarter, "2023-01-01", "2023-03-31"},
+      {"Quy\u0301 II/2022", Period::Kind::quarter, "2022-04-01", "2022-06-30"},
+      {"QuýIII/2022", Period::Kind::quarter, "2022-07-01", "2022-09-30"},
+      {"Quy III/2022", Period::Kind::quarter, "2022-07-01", "2022-09-30"},
+      {"tháng 12/2022", Period::Kind::month, "2022-12-01", "2022-12-31"},
+      {"Tháng 02/2024", Period::Kind::month, "2024-02-01", "2024-02-29"},
+      {"thang 9 / 2022", Period::Kind::month, "2022-09-01", "2022-09-30"},
+  };
+  for (const Case& c : cases) {
+    std::string error;
+    const auto period = parse_period(c.text, error);
+    ASSERT_TRUE(period.has_value()) << c.text << ": " << error;
+    EXPECT_EQ(period->kind, c.kind) << c.text;
+    EXPECT_EQ(to_string(period->first), c.first) << c.text;
+    EXPECT_EQ(to_string(period->last), c.last) << c.text;
+    EXPECT_TRUE(is_period_in_words(c.text)) << c.text;
+  }
+  EXPECT_FALSE(is_period_in_words("Q3/2022"));
+  EXPECT_FALSE(is_period_in_words("Quyển 3/2022"));
+  EXPECT_FALSE(is_period_in_words("2022-09"));
+}
+
+TEST(CalendarPeriod, SaysWhatIsWrongWithAPeriodInWords) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"Quý V/2022",
+       "'Quý V/2022' is not a quarter: quarters are I to IV (or 1 to 4), as in Quý III/2022"},
+      {"Quý III", "'Quý III' is not a quarter; write Quý III/2022 or Quý 3/2022"},
+      {"tháng 13/2022", "'tháng 13/2022' is not a month: there is no month 13"},
+      {"tháng IX/2022", "'tháng IX/2022' is not a month; write tháng 9/2022 or tháng 09/2022"},
+      {"Quý III/1800", "'Quý III/1800': the year 1800 is outside 1900..2200"},
+  };
+  for (const auto& [text, message] : cases) {
+    std::string error;
+    EXPECT_FALSE(parse_period(text, error).has_value()) << text;
+    EXPECT_EQ(error, message) << text;
+  }
+  std::string error;
+  EXPECT_FALSE(parse_period("hôm nay", error).has_value());
+  EXPECT_EQ(error,
+            "'hôm nay' is not a date; write 2022-12-31, 31/12/2022, 2022-09, 2022-Q3, Q3/2022, "
+            "Quý III/2022, tháng 9/2022 or 2022");
+}
+
 TEST(CalendarClockDuration, ReadsEachUnit) {
   EXPECT_EQ(parse_clock_duration("90s"), seconds(90));
   EXPECT_EQ(parse_clock_duration("5m"), seconds(300));

@@ -133,6 +133,14 @@ INSTANTIATE_TEST_SUITE_P(
               "E2 'y' after a closing quote; a quoted field ends at its closing quote (write "
               "\"\" for a quote inside)",
               "R3 [2][3]"}},
+        // Issue #12: the whole character, never its first byte ("byte 0xC3" for a Vietnamese
+        // letter).
+        Case{"VietnameseTextAfterClosingQuoteIsShownWhole",
+             "a,b\n\"Biên Hòa\"ý,1\n2,3\n",
+             {"H1 [a][b]",
+              "E2 'ý' after a closing quote; a quoted field ends at its closing quote (write "
+              "\"\" for a quote inside)",
+              "R3 [2][3]"}},
         Case{"InvalidUtf8",
              "a,b\n1,\xC3\x28\n2,3\n\"x\n\xFF\",4\n5,6\n",
              {"H1 [a][b]", "E2 invalid UTF-8 (byte 0xC3); is the file saved as UTF-8?", "R3 [2][3]",
