@@ -46,6 +46,7 @@ Json task_json(const model::RuleSet& rules, const eval::Results& results, model:
           {"earliest_finish", optional_date(r.earliest_finish)},
           {"reported", r.reported ? Json(std::string(model::to_string(*r.reported))) : Json()},
           {"reported_on", optional_date(r.reported_on)},
+          {"note", r.note},
           {"reason", r.reason}};
 }
 
@@ -85,14 +86,14 @@ std::string rule_source(const model::SourceRef& source) {
 std::string task_line(const model::RuleSet& rules, const eval::Results& results, model::Index t) {
   const model::Task& task = rules.tasks[static_cast<std::size_t>(t)];
   const eval::TaskResult& r = results.tasks[static_cast<std::size_t>(t)];
-  return fmt::format("{} ({}): {}; due {}, earliest finish {}{}; {}", task.name,
+  return fmt::format("{} ({}): {}; due {}, earliest finish {}{}; {}{}", task.name,
                      task.title.empty() ? "-" : task.title, to_string(r.state),
                      task.due ? model::to_string(*task.due) : "-",
                      r.earliest_finish ? model::to_string(*r.earliest_finish) : "-",
                      r.reported ? fmt::format(", reported {} on {}", model::to_string(*r.reported),
                                               model::to_string(*r.reported_on))
                                 : std::string(", no status reported"),
-                     r.reason);
+                     r.reason, r.note.empty() ? "" : "; note: " + r.note);
 }
 
 int run_explain(const ExplainOptions& options) {

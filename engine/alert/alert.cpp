@@ -373,6 +373,7 @@ model::Severity task_severity(eval::TaskState state) {
     case eval::TaskState::overdue:
       return model::Severity::critical;
     case eval::TaskState::blocked:
+    case eval::TaskState::no_report:
     case eval::TaskState::at_risk:
       return model::Severity::warning;
     default:
@@ -431,6 +432,7 @@ AlertFacts facts_of(const model::RuleSet& rules, const eval::TaskResult& r) {
   f.deadline = task.due;
   f.earliest_finish = r.earliest_finish;
   f.reason = r.reason;
+  f.note = r.note;
   f.source = source_of(task.source);
   f.owner = task.owner;
   set_plan(rules, task.part_of, f);

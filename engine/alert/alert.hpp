@@ -140,6 +140,7 @@ struct AlertFacts {
   std::string plan_code;  // "177/KH-UBND"
   std::string plan_title;
   std::vector<std::string> chain;  // blocked: task names from the blocking task to the root cause
+  std::string note;  // tasks: the note of the last status report ("vướng thủ tục đầu tư")
   Labels labels;
 };
 
@@ -201,7 +202,8 @@ AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot
                     const eval::RuleResult& r, std::optional<model::Date> since);
 AlertFacts facts_of(const model::RuleSet& rules, const eval::TaskResult& r);
 
-// Default severities of task states: overdue critical; blocked and at_risk warning.
+// Default severities of task states: overdue critical; blocked, no_report and at_risk
+// warning.
 model::Severity task_severity(eval::TaskState state);
 
 }  // namespace tiendo::alert

@@ -129,6 +129,7 @@ std::string state_name(Subject subject, std::string_view state) {
       {"blocked", "bị chặn", "bị chặn"},
       {"error", "lỗi", "lỗi"},
       {"overdue", "quá hạn", "quá hạn"},
+      {"no_report", "chưa báo cáo", "chưa báo cáo"},
       {"done", "hoàn thành", "hoàn thành"},
       {"done_late", "hoàn thành trễ hạn", "hoàn thành trễ hạn"},
       {"cancelled", "đã hủy", "đã hủy"},
@@ -148,7 +149,8 @@ Tone tone(std::string_view state) {
   if (state == "missed" || state == "violated" || state == "error" || state == "overdue") {
     return Tone::bad;
   }
-  if (state == "at_risk" || state == "blocked" || state == "stale" || state == "no_data") {
+  if (state == "at_risk" || state == "blocked" || state == "stale" || state == "no_data" ||
+      state == "no_report") {
     return Tone::warn;
   }
   if (state == "met" || state == "ok" || state == "on_track" || state == "done" ||
@@ -263,6 +265,7 @@ Parts parts_of(const Notification& n) {
   // The evaluator's reason is English; the rule's message, when it has one, says it for
   // people. Without one the reason is the only explanation there is.
   if (a.message.empty() && !a.reason.empty()) p.context.push_back({"chi tiết", a.reason});
+  if (!a.note.empty()) p.context.push_back({"ghi chú báo cáo", a.note});
   if (std::string plan = plan_text(a); !plan.empty()) p.context.push_back({"kế hoạch", plan});
   if (!a.owner.empty()) p.context.push_back({"phụ trách", a.owner});
   std::string source = (a.subject == Subject::rule ? "quy tắc " : "nhiệm vụ ") + a.name;
@@ -560,6 +563,7 @@ Json alert_json(const Notification& n) {
               {"owner", a.owner},
               {"plan", std::move(plan)},
               {"chain", a.chain},
+              {"note", a.note},
               {"labels", std::move(labels)},
               {"silenced", n.silenced},
               {"held_back", std::move(held_back)}};
@@ -663,6 +667,7 @@ AmAlert am_alert(const Digest& d, const Notification& n, const Notification* hol
   if (a.deadline) note("deadline", vi_date(*a.deadline));
   if (const auto v = shown(a.projected)) note("projected", value_text(a, *v));
   note("chain", chain_text(a));
+  note("note", a.note);
   if (holder) note("root_cause", holder->alert.name);
   return out;
 }

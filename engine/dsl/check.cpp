@@ -43,9 +43,10 @@ const Specs kPlanClauses = {
     {"owner", Shape::one_string, false},    {"label", Shape::label, true},
 };
 const Specs kTaskClauses = {
-    {"title", Shape::one_string, false}, {"part_of", Shape::one_name, false},
-    {"owner", Shape::one_string, false}, {"due", Shape::date, false},
-    {"duration", Shape::duration, false}, {"after", Shape::names, false},
+    {"title", Shape::one_string, false},     {"part_of", Shape::one_name, false},
+    {"owner", Shape::one_string, false},     {"starts", Shape::date, false},
+    {"due", Shape::date, false},             {"duration", Shape::duration, false},
+    {"warn within", Shape::duration, false}, {"after", Shape::names, false},
     {"label", Shape::label, true},
 };
 const Specs kChannelClauses = {
@@ -428,12 +429,18 @@ class Checker {
     return duration;
   }
 
-  std::optional<model::Date> last_day(const ast::Clause& clause) {
+  // The day a date clause names: the period's last day for a deadline (`due`, `issued`),
+  // its first for a start (`starts`, as `from`).
+  std::optional<model::Date> last_day(const ast::Clause& clause) { return day_of(clause, true); }
+  std::optional<model::Date> first_day(const ast::Clause& clause) {
+    return day_of(clause, false);
+  }
+  std::optional<model::Date> day_of(const ast::Clause& clause, bool last) {
     const auto* literal = boost::get<ast::DateLit>(&clause.value.get());
     if (!literal) return std::nullopt;
     auto period = period_of(*literal);
     if (!period) return std::nullopt;
-    return period->last;
+    return last ? period->last : period->first;
   }
 
   using Clauses = std::map<std::string, std::vector<const ast::Clause*>>;
@@ -665,8 +672,24 @@ class Checker {
       out.part_of = resolve(names_of(*part_of)->front(), "plan");
     }
     if (const ast::Clause* due = first(clauses, "due")) out.due = last_day(*due);
+    const ast::Clause* starts = first(clauses, "starts");
+    if (starts) out.starts = first_day(*starts);
+    if (starts && out.starts && out.due && *out.starts > *out.due) {
+      diagnostics_.warning(Code::starts_after_due, at(*starts),
+                           fmt::format("task '{}' starts on {}, after it is due ({}); one of "
+                                       "the dates is probably wrong",
+                                       out.name, model::to_string(*out.starts),
+                                       model::to_string(*out.due)));
+    }
     if (const ast::Clause* duration = first(clauses, "duration")) {
       out.duration = duration_of(*duration);
+    }
+    if (const ast::Clause* warn = first(clauses, "warn within")) {
+      out.warn_within = duration_of(*warn);
+      if (!first(clauses, "due")) {
+        diagnostics_.warning(Code::unused_clause, at(*warn),
+                             "`warn within` has no effect: the task has no `due` date");
+      }
     }
     if (const ast::Clause* after = first(clauses, "after")) {
       for (const ast::Name& name : *names_of(*after)) {

@@ -44,6 +44,7 @@ constexpr std::array kCodes = {
     CodeInfo{Code::too_many_errors, "too-many-errors"},
     CodeInfo{Code::after_due_later, "after-due-later"},
     CodeInfo{Code::unused_clause, "unused-clause"},
+    CodeInfo{Code::starts_after_due, "starts-after-due"},
 };
 
 std::string_view severity_word(Severity severity) {

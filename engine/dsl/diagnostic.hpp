@@ -44,6 +44,7 @@ enum class Code : std::uint16_t {
   too_many_errors = 25,      // E025
   after_due_later = 101,     // W101 a task comes after a task that is due later
   unused_clause = 103,       // W103 a clause that has no effect where it stands
+  starts_after_due = 104,    // W104 a task starts after its due date
 };
 
 // "E011", or "W101" for warnings.

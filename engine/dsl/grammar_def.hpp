@@ -406,7 +406,7 @@ const auto string_keyword = kws("title") | kws("owner") | kws("code") | kws("mes
 const auto name_keyword = kws("unit") | kws("implements") | kws("part_of") | kws("after") |
                           kws("needs") | kws("notify") | kws("severity") | kws("format") |
                           kws("send_resolved");
-const auto date_keyword = kws("issued") | kws("due");
+const auto date_keyword = kws("issued") | kws("due") | kws("starts");
 const auto duration_keyword =
     (omit[kw("stale") >> kw("after")] >> attr(std::string("stale after"))) |
     (omit[kw("warn") >> kw("within")] >> attr(std::string("warn within"))) |

@@ -8,7 +8,7 @@ const std::vector<std::string>& reserved_words() {
       "levels", "indicator", "plan", "task", "channel", "rule", "test", "include",
       // clauses
       "title", "unit", "owner", "stale", "after", "code", "issued", "implements", "part_of",
-      "due", "duration", "email", "webhook", "secret", "env", "format", "alertmanager",
+      "due", "starts", "duration", "email", "webhook", "secret", "env", "format", "alertmanager",
       "send_resolved", "require", "needs", "severity", "warn", "within", "for", "repeat",
       "every", "notify", "message", "label", "range",
       // expressions and tests

@@ -627,7 +627,13 @@ std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules, const store:
       if (event.date > at) break;
       r.reported = event.status;
       r.reported_on = event.date;
+      r.note = event.note >= 0 ? snapshot.text(event.note) : std::string();
       if (event.progress) r.progress = *event.progress;
+    }
+    if (task.starts) {
+      r.expected_from = task.starts;
+    } else if (task.due) {
+      r.expected_from = task.duration ? model::subtract(*task.due, *task.duration) : *task.due;
     }
     const auto finish = [&](TaskState state, std::string reason) {
       r.state = state;
@@ -689,6 +695,16 @@ std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules, const store:
       finish(TaskState::blocked,
              fmt::format("waits for {} ({})", rules.tasks[static_cast<std::size_t>(p)].name,
                          to_string(blocking_predecessor->state)));
+    } else if (!r.reported && r.expected_from && at >= *r.expected_from) {
+      r.root_cause = t;
+      const std::string expected = model::to_string(*r.expected_from);
+      finish(TaskState::no_report,
+             task.starts      ? fmt::format("no status reported; it starts {}", expected)
+             : task.duration ? fmt::format("no status reported; to finish by {} it had to start "
+                                           "by {} ({} of work)",
+                                           model::to_string(*task.due), expected,
+                                           model::to_string(*task.duration))
+                             : fmt::format("no status reported by its due date {}", expected));
     } else if (task.due && *r.earliest_finish > *task.due) {
       for (Index c = r.critical; c != kNone; c = results[static_cast<std::size_t>(c)].critical) {
         r.chain.push_back(c);
@@ -697,6 +713,10 @@ std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules, const store:
       finish(TaskState::at_risk,
              fmt::format("earliest finish {}, due {}", model::to_string(*r.earliest_finish),
                          model::to_string(*task.due)));
+    } else if (task.due && task.warn_within && at >= model::subtract(*task.due, *task.warn_within)) {
+      finish(TaskState::at_risk,
+             fmt::format("due {} and not done: inside the last {} (warn within)",
+                         model::to_string(*task.due), model::to_string(*task.warn_within)));
     } else {
       finish(TaskState::on_track, task.due ? fmt::format("earliest finish {}, due {}",
                                                          model::to_string(*r.earliest_finish),
@@ -755,8 +775,9 @@ std::string_view to_string(RuleState state) {
 }
 
 std::string_view to_string(TaskState state) {
-  static constexpr std::string_view kNames[] = {"done",    "done_late", "cancelled", "overdue",
-                                                "blocked", "at_risk",   "on_track"};
+  static constexpr std::string_view kNames[] = {"done",      "done_late", "cancelled",
+                                                "overdue",   "blocked",   "no_report",
+                                                "at_risk",   "on_track"};
   return kNames[static_cast<int>(state)];
 }
 
@@ -786,10 +807,12 @@ int badness(TaskState state) {
       return 3;
     case TaskState::at_risk:
       return 4;
-    case TaskState::blocked:
+    case TaskState::no_report:
       return 5;
-    case TaskState::overdue:
+    case TaskState::blocked:
       return 6;
+    case TaskState::overdue:
+      return 7;
   }
   return 0;
 }

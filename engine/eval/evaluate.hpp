@@ -30,7 +30,17 @@ enum class RuleState {
   error
 };
 
-enum class TaskState { done, done_late, cancelled, overdue, blocked, at_risk, on_track };
+// In the order of precedence: the first that applies is the task's state.
+enum class TaskState {
+  done,
+  done_late,
+  cancelled,
+  overdue,
+  blocked,
+  no_report,  // never reported, and work should have begun (`starts`, or due − duration)
+  at_risk,
+  on_track
+};
 
 std::string_view to_string(RuleState state);
 std::string_view to_string(TaskState state);
@@ -100,7 +110,10 @@ struct TaskResult {
   TaskState state = TaskState::on_track;
   std::optional<model::TaskStatus> reported;  // the last status reported on or before the date
   std::optional<model::Date> reported_on;
+  std::string note;     // the last report's note ("vướng thủ tục đầu tư"), or empty
   double progress = 0;  // fraction, from the last report that gave one
+  // From when a report is expected: `starts`, else due − duration; none without a due date.
+  std::optional<model::Date> expected_from;
   std::optional<model::Date> due;
   std::optional<model::Date> earliest_finish;  // none for cancelled tasks
   model::Index critical = model::kNone;        // the predecessor that sets the earliest start
@@ -136,7 +149,7 @@ struct EvaluateOptions {
 Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, model::Date at,
                  const EvaluateOptions& options = {});
 
-// How bad a task state is for a plan roll-up: cancelled 0 … overdue 6.
+// How bad a task state is for a plan roll-up: cancelled 0 … overdue 7.
 int badness(TaskState state);
 
 }  // namespace tiendo::eval

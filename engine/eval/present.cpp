@@ -38,6 +38,7 @@ std::string_view colour(TaskState state) {
     case TaskState::on_track:
       return "\x1b[32m";
     case TaskState::at_risk:
+    case TaskState::no_report:
     case TaskState::blocked:
     case TaskState::done_late:
       return "\x1b[33m";
@@ -218,6 +219,7 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
         {"earliest_finish",
          t.earliest_finish ? nlohmann::json(model::to_string(*t.earliest_finish)) : nlohmann::json()},
         {"reported", t.reported ? nlohmann::json(model::to_string(*t.reported)) : nlohmann::json()},
+        {"note", t.note},
         {"progress", t.progress},
         {"root_cause", t.root_cause == model::kNone
                            ? nlohmann::json()

@@ -97,8 +97,9 @@ const std::vector<std::string>& rule_state_names() {
 }
 
 const std::vector<std::string>& task_state_names() {
-  static const std::vector<std::string> names = {"done",    "done_late", "cancelled", "overdue",
-                                                 "blocked", "at_risk",   "on_track"};
+  static const std::vector<std::string> names = {"done",      "done_late", "cancelled",
+                                                 "overdue",   "blocked",   "no_report",
+                                                 "at_risk",   "on_track"};
   return names;
 }
 

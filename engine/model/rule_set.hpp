@@ -85,8 +85,13 @@ struct Task {
   std::string title;
   std::string owner;
   Index part_of = kNone;  // plan
+  // When work should have begun (the first day of the period written): from then on, a
+  // task nobody has reported on is no_report.
+  std::optional<Date> starts;
   std::optional<Date> due;
   std::optional<Duration> duration;
+  // Inside this window before `due`, a task that is not done is at_risk.
+  std::optional<Duration> warn_within;
   std::vector<Index> after;  // tasks that must finish first
   std::vector<std::pair<std::string, std::string>> labels;
   SourceRef source;

@@ -23,9 +23,10 @@ using model::Index;
 
 constexpr std::string_view kTitle = "Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu";
 constexpr std::string_view kTargetsHeading = "Tình hình thực hiện các mục tiêu, chỉ tiêu";
-constexpr std::string_view kTasksHeading = "Nhiệm vụ quá hạn, có nguy cơ trễ hạn hoặc bị chặn";
+constexpr std::string_view kTasksHeading =
+    "Nhiệm vụ quá hạn, bị chặn, chưa báo cáo hoặc có nguy cơ trễ hạn";
 constexpr std::string_view kNoTasks =
-    "Không có nhiệm vụ nào quá hạn, có nguy cơ trễ hạn hoặc bị chặn.";
+    "Không có nhiệm vụ nào quá hạn, bị chặn, chưa báo cáo hoặc có nguy cơ trễ hạn.";
 constexpr std::string_view kOtherGroup = "Khác";
 constexpr std::string_view kNoValue = "—";
 // Reasons in the tables are cut here; the CSV keeps them whole.
@@ -40,8 +41,8 @@ constexpr RuleState kRuleStateOrder[] = {
     RuleState::blocked,  RuleState::stale, RuleState::no_data,  RuleState::missed,
     RuleState::violated, RuleState::error, RuleState::not_yet};
 constexpr TaskState kTaskStateOrder[] = {
-    TaskState::done,    TaskState::done_late, TaskState::on_track, TaskState::at_risk,
-    TaskState::blocked, TaskState::overdue,   TaskState::cancelled};
+    TaskState::done,      TaskState::done_late, TaskState::on_track, TaskState::at_risk,
+    TaskState::no_report, TaskState::blocked,   TaskState::overdue,  TaskState::cancelled};
 static_assert(std::size(kRuleStateOrder) == kRuleStates);
 static_assert(std::size(kTaskStateOrder) == kTaskStates);
 
@@ -169,6 +170,7 @@ struct TaskRow {
   std::string earliest_finish;
   std::string root_cause;  // title; empty when the task is its own cause
   std::string chain;       // "A ← B ← C" from the task to the root cause; empty if none
+  std::string note;        // "Báo cáo ngày 19/09/2022: “vướng thủ tục đầu tư”"; empty if none
 };
 
 struct Report {
@@ -469,8 +471,9 @@ class Builder {
     for (const eval::TaskResult& t : results_.tasks) {
       ++report.task_counts[static_cast<std::size_t>(t.state)];
     }
-    // Overdue first, then blocked, then at risk; each in declaration order.
-    for (TaskState state : {TaskState::overdue, TaskState::blocked, TaskState::at_risk}) {
+    // Overdue first, then blocked, not reported and at risk; each in declaration order.
+    for (TaskState state :
+         {TaskState::overdue, TaskState::blocked, TaskState::no_report, TaskState::at_risk}) {
       for (const eval::TaskResult& t : results_.tasks) {
         if (t.state != state || t.task == model::kNone) continue;
         const model::Task& task = item(rules_.tasks, t.task);
@@ -487,6 +490,9 @@ class Builder {
         if (t.chain.size() > 1) {
           row.chain = row.title;
           for (Index c : t.chain) row.chain += " ← " + task_title(c);
+        }
+        if (!t.note.empty() && t.reported_on) {
+          row.note = "Báo cáo ngày " + format_date(*t.reported_on) + ": " + quoted(t.note);
         }
         report.tasks.push_back(std::move(row));
       }
@@ -522,14 +528,26 @@ std::string task_summary(const Report& report) {
   return text + ".";
 }
 
-// The cause of a listed task, in one sentence.
+// What a listed task's own state says when no other task is its cause: reported blocked,
+// or not reported at all though work should have begun.
+std::string own_cause(const TaskRow& t) {
+  const eval::TaskResult& r = *t.result;
+  if (r.state == TaskState::blocked && r.reported_on) {
+    return "Báo cáo bị chặn ngày " + format_date(*r.reported_on);
+  }
+  if (r.state == TaskState::no_report && r.expected_from) {
+    return "Chưa có báo cáo nào; lẽ ra đã bắt đầu từ " + format_date(*r.expected_from);
+  }
+  return {};
+}
+
+// The cause of a listed task, in one sentence, then the note of its last report.
 std::string task_cause(const TaskRow& t) {
   std::string text;
   if (!t.root_cause.empty()) text = "Nguyên nhân gốc: " + quoted(t.root_cause);
   if (!t.chain.empty()) text += (text.empty() ? "" : "; ") + std::string("chuỗi: ") + t.chain;
-  if (text.empty() && t.result->state == TaskState::blocked && t.result->reported_on) {
-    text = "Báo cáo bị chặn ngày " + format_date(*t.result->reported_on);
-  }
+  if (text.empty()) text = own_cause(t);
+  if (!t.note.empty()) text += (text.empty() ? "" : ". ") + t.note;
   return text;
 }
 
@@ -636,6 +654,7 @@ svg.bar { display: block; margin-top: 3px; }
 .badge { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 13px;
          font-weight: bold; white-space: nowrap; }
 .reason { font-size: 13px; color: #3c434b; margin-top: 2px; }
+.note { font-size: 13px; font-style: italic; color: #3c434b; margin-top: 2px; }
 .green { background: #e3f3e7; color: var(--green); }
 .amber { background: #fdf0d8; color: var(--amber); }
 .red { background: #fbe3e1; color: var(--red); }
@@ -777,6 +796,8 @@ std::string_view state_name(eval::TaskState state) {
       return "Quá hạn";
     case TaskState::blocked:
       return "Bị chặn";
+    case TaskState::no_report:
+      return "Chưa báo cáo";
     case TaskState::at_risk:
       return "Có nguy cơ trễ hạn";
     case TaskState::on_track:
@@ -971,7 +992,11 @@ std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
       if (!t.chain.empty()) {
         cause += "<div class=\"reason\">Chuỗi: " + html_escape(t.chain) + "</div>";
       }
-      if (cause.empty()) cause = html_escape(or_dash(task_cause(t)));
+      if (cause.empty() && !own_cause(t).empty()) {
+        cause = "<div>" + html_escape(own_cause(t)) + "</div>";
+      }
+      if (!t.note.empty()) cause += "<div class=\"note\">" + html_escape(t.note) + "</div>";
+      if (cause.empty()) cause = kNoValue;
       out += fmt::format(
           "<tr><td class=\"stt\">{}</td><td>{}</td><td>{}</td><td class=\"date\">{}</td>"
           "<td class=\"date\">{}</td><td>{}</td><td>{}</td></tr>\n",
@@ -1043,6 +1068,7 @@ Tone tone(eval::TaskState state) {
       return Tone::green;
     case eval::TaskState::done_late:
     case eval::TaskState::at_risk:
+    case eval::TaskState::no_report:
     case eval::TaskState::blocked:
       return Tone::amber;
     case eval::TaskState::overdue:

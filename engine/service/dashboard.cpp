@@ -44,8 +44,8 @@ constexpr RuleState kRuleStatesWorstFirst[] = {
     RuleState::blocked, RuleState::stale,    RuleState::no_data, RuleState::on_track,
     RuleState::not_yet, RuleState::ok,       RuleState::met};
 constexpr TaskState kTaskStatesWorstFirst[] = {
-    TaskState::overdue,   TaskState::blocked, TaskState::at_risk,  TaskState::on_track,
-    TaskState::done_late, TaskState::done,    TaskState::cancelled};
+    TaskState::overdue,  TaskState::blocked,   TaskState::no_report, TaskState::at_risk,
+    TaskState::on_track, TaskState::done_late, TaskState::done,      TaskState::cancelled};
 static_assert(std::size(kRuleStatesWorstFirst) == kRuleStates);
 static_assert(std::size(kTaskStatesWorstFirst) == kTaskStates);
 
@@ -572,6 +572,7 @@ class Page {
         if (t.reported_on) {
           reported += " <span class=\"muted\">(" + format_date(*t.reported_on) + ")</span>";
         }
+        if (!t.note.empty()) reported += "<div class=\"muted\">" + html_escape(t.note) + "</div>";
       }
       out_ += fmt::format(
           "<tr><td class=\"date\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"

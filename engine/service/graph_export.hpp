@@ -25,7 +25,8 @@ namespace tiendo::service {
 // `rules`. Thread-safe.
 std::string plan_graph_json(const model::RuleSet& rules, const eval::Results* results);
 // `digraph plans { ... }`: plans as boxes, tasks as ellipses, filled by state (green:
-// done or on track; amber: done late, at risk or blocked; red: overdue; grey: cancelled;
+// done or on track; amber: done late, not reported, at risk or blocked; red: overdue;
+// grey: cancelled;
 // white: not evaluated), with the state in Vietnamese as the last line of the label when
 // `results` is given. Edges are labelled and styled by kind: implements (bold), part_of
 // (dashed), after (thin, purple). Text is escaped for DOT strings. Thread-safe.

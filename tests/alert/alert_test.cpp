@@ -473,5 +473,30 @@ TEST(AlertMatchers, MakeMatcherChecksTheOperator) {
   EXPECT_FALSE(matches({broken}, {{"rule", "y"}}));
 }
 
+// Issue #12: a task nobody reports on is an alert (a warning), and a task's facts carry
+// the note of its last report.
+TEST(AlertTaskFacts, NoReportWarnsAndTheLastNoteComesAlong) {
+  dsl::Program program = dsl::load_text("tasks.rules",
+                                        "task silent { starts 2022-10-01 due 2022-12-31 }\n"
+                                        "task slow { due 2022-12-31 duration 90d }\n");
+  const auto rules = dsl::check(program);
+  ASSERT_TRUE(rules.has_value());
+  store::Snapshot snapshot;
+  snapshot.add_unit({"dn", "Đồng Nai", "", model::kNone, -1});
+  snapshot.add_status(rules->find_task("slow"),
+                      {day("2022-09-19"), model::TaskStatus::in_progress, std::nullopt,
+                       snapshot.intern("vướng thủ tục đầu tư")});
+  snapshot.finish(rules->tasks.size());
+  const eval::Results results = eval::evaluate(*rules, snapshot, day("2022-10-15"));
+  const AlertFacts silent = facts_of(*rules, results.tasks.at(0));
+  EXPECT_EQ(silent.state, "no_report");
+  EXPECT_EQ(silent.severity, model::Severity::warning);
+  EXPECT_EQ(silent.note, "");
+  const AlertFacts slow = facts_of(*rules, results.tasks.at(1));
+  EXPECT_EQ(slow.state, "at_risk");
+  EXPECT_EQ(slow.note, "vướng thủ tục đầu tư");
+  EXPECT_EQ(task_severity(eval::TaskState::no_report), model::Severity::warning);
+}
+
 }  // namespace
 }  // namespace tiendo::alert

@@ -372,6 +372,54 @@ TEST(MessageEmail, KindsSeveritiesAndStatesAreInVietnamese) {
   }
 }
 
+// Issue #12: a task nobody reports on fires as "chưa báo cáo", and a task's message says
+// what its last report noted, in every form the message takes.
+Digest silent_task_digest() {
+  Digest d;
+  d.channel = "steering_committee";
+  d.run_id = 7;
+  d.at = day(2022, 10, 15);
+  AlertFacts silent = task_facts("nhiem_vu_797", "Hoàn thành 22 nhiệm vụ, giải pháp",
+                                 "no_report", Severity::warning);
+  silent.deadline = day(2022, 12, 31);
+  silent.reason = "no status reported; it starts 2022-10-01";
+  d.items.push_back(notification(NotifyKind::fired, silent, day(2022, 10, 1)));
+  AlertFacts slow = task_facts("thu_tuc_dau_tu", "Thủ tục đầu tư kho dữ liệu", "at_risk",
+                               Severity::warning);
+  slow.deadline = day(2022, 12, 31);
+  slow.note = "vướng thủ tục đầu tư";
+  d.items.push_back(notification(NotifyKind::fired, slow, day(2022, 10, 15)));
+  d.fired = 2;
+  return d;
+}
+
+TEST(MessageTask, NoReportAndTheReportsNoteAreInEveryForm) {
+  const Digest d = silent_task_digest();
+  const EmailContent email = render_email(d);
+  EXPECT_NE(text_item(email.text, 1).find("Mới · cảnh báo · chưa báo cáo · từ 01/10/2022"),
+            std::string::npos)
+      << email.text;
+  EXPECT_EQ(text_item(email.text, 1).find("Ghi chú báo cáo"), std::string::npos) << email.text;
+  EXPECT_NE(text_item(email.text, 2).find("Ghi chú báo cáo: vướng thủ tục đầu tư"),
+            std::string::npos)
+      << email.text;
+  EXPECT_NE(email.html.find("vướng thủ tục đầu tư"), std::string::npos);
+  EXPECT_NE(email.html.find("chưa báo cáo"), std::string::npos);
+
+  const std::string webhook = render_webhook(d);
+  const json body = json::parse(webhook);
+  EXPECT_EQ(body["alerts"][0]["state"], "no_report");
+  EXPECT_EQ(body["alerts"][0]["note"], "");
+  EXPECT_EQ(body["alerts"][1]["note"], "vướng thủ tục đầu tư");
+  const Validation v = validate(kSchemaPath, webhook);
+  EXPECT_EQ(v.status, 0) << v.output;
+
+  const json am = json::parse(render_alertmanager_webhook(d, "2022-10-15T01:00:00Z"));
+  EXPECT_EQ(am["alerts"][0]["annotations"]["state"], "no_report");
+  EXPECT_FALSE(am["alerts"][0]["annotations"].contains("note"));
+  EXPECT_EQ(am["alerts"][1]["annotations"]["note"], "vướng thủ tục đầu tư");
+}
+
 TEST(MessageEmail, EveryItemSaysWhereItComesFrom) {
   const std::string text = render_email(full_digest()).text;
   const std::string online = text_item(text, 1);

@@ -247,6 +247,12 @@ const Rejected kRejected[] = {
      "expected a date, found 'Quý'", 1, 14},
     {"UnknownClauseNamesTheWholeWord", "rule r { require rate >= 5% tiêu_đề \"x\" }\n",
      Code::unknown_clause, "unknown clause 'tiêu_đề' in rule 'r'", 1, 29},
+    {"StartsIsReserved", "task starts { due 2022 }\n", Code::reserved_name,
+     "'starts' is a reserved word", 1, 6},
+    {"StartsTwice", "task d { starts 2022-10 starts 2022-11 due 2022 }\n",
+     Code::duplicate_clause, "'starts' is given twice in task 'd'", 1, 25},
+    {"StartsOnARule", "rule r { require rate >= 5% starts 2022 }\n", Code::unknown_clause,
+     "'starts' is not a clause of a rule", 1, 29},
 };
 
 INSTANTIATE_TEST_SUITE_P(Check, RejectedTest, testing::ValuesIn(kRejected),
@@ -438,6 +444,78 @@ TEST(Check, AcceptsTheDocumentsOwnDates) {
     ASSERT_TRUE(checked.rules.has_value()) << date << "\n" << describe(checked);
     EXPECT_EQ(model::to_string(*checked.rules->tasks.back().due), "2022-12-31") << date;
   }
+}
+
+TEST(Check, TheDocumentsOwnDatesStandEverywhereADateDoes) {
+  const Checked checked = check_text(std::string(kPrelude) + R"(
+plan KH { issued tháng 8/2022 }
+task danh_gia { part_of KH starts tháng 12/2022 due Quý IV/2022 duration 30d }
+rule by_quarter { require rate >= 50% by quý III/2022 }
+rule from_month { require rate >= 100% from tháng 9/2022 }
+test "Quý III/2022" {
+  unit dn province "Đồng Nai"
+  at Quý III/2022
+  observe rate Quý III/2022 = 9.23%
+  observe dn teams tháng 9/2022 = 1
+  status danh_gia not_started tháng 9/2022
+  expect by_quarter at_risk
+}
+)");
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+  const model::RuleSet& rules = *checked.rules;
+  EXPECT_EQ(model::to_string(*rules.plans.back().issued), "2022-08-31");
+  const model::Task& task = rules.tasks.back();
+  EXPECT_EQ(model::to_string(*task.starts), "2022-12-01");  // a start: the month's first day
+  EXPECT_EQ(model::to_string(*task.due), "2022-12-31");     // a deadline: the quarter's last
+  EXPECT_EQ(model::to_string(rules.rules[0].date), "2022-09-30");
+  EXPECT_EQ(model::to_string(rules.rules[1].date), "2022-09-01");
+  const model::TestCase& test = rules.tests.at(0);
+  EXPECT_EQ(model::to_string(test.at), "2022-09-30");
+  ASSERT_EQ(test.observations.size(), 2u);
+  EXPECT_EQ(test.observations[0].period.kind, model::Period::Kind::quarter);
+  EXPECT_EQ(test.observations[1].unit, "dn");
+  EXPECT_EQ(test.observations[1].period.kind, model::Period::Kind::month);
+  EXPECT_EQ(model::to_string(test.statuses.at(0).date), "2022-09-30");
+}
+
+TEST(Check, ATaskTakesStartsAndWarnWithin) {
+  const Checked checked = check_text(std::string(kPrelude) +
+                                     "task d { starts 01/12/2022 due 31/12/2022 warn within 14d }\n"
+                                     "task e { due 2022 }\n");
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+  EXPECT_TRUE(checked.program.diagnostics.empty()) << describe(checked);
+  const model::Task& d = checked.rules->tasks.at(2);
+  EXPECT_EQ(model::to_string(*d.starts), "2022-12-01");
+  EXPECT_EQ(d.warn_within, (model::Duration{14, model::Duration::Unit::day}));
+  const model::Task& e = checked.rules->tasks.at(3);
+  EXPECT_FALSE(e.starts.has_value());
+  EXPECT_FALSE(e.warn_within.has_value());
+}
+
+TEST(Check, WarnsWhenATaskStartsAfterItIsDue) {
+  const Checked checked =
+      check_text(std::string(kPrelude) + "task d { due 2022-10-31 starts Quý IV/2022 }\n");
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+  ASSERT_EQ(checked.program.diagnostics.warning_count(), 0u) << describe(checked);
+  const Checked late =
+      check_text(std::string(kPrelude) + "task d { due 2022-10-31 starts tháng 11/2022 }\n");
+  ASSERT_TRUE(late.rules.has_value()) << describe(late);
+  ASSERT_EQ(late.program.diagnostics.warning_count(), 1u) << describe(late);
+  const Diagnostic& d = late.program.diagnostics.all().front();
+  EXPECT_EQ(d.code, Code::starts_after_due);
+  EXPECT_NE(d.message.find("task 'd' starts on 2022-11-01, after it is due (2022-10-31)"),
+            std::string::npos)
+      << d.message;
+  EXPECT_EQ(late.program.sources.line_column(d.location.file, d.location.offset).column, 25u);
+}
+
+TEST(Check, WarnsThatWarnWithinOnATaskWithoutDueDoesNothing) {
+  const Checked checked = check_text(std::string(kPrelude) + "task d { warn within 14d }\n");
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+  ASSERT_EQ(checked.program.diagnostics.warning_count(), 1u) << describe(checked);
+  const Diagnostic& d = checked.program.diagnostics.all().front();
+  EXPECT_EQ(d.code, Code::unused_clause);
+  EXPECT_NE(d.message.find("the task has no `due` date"), std::string::npos) << d.message;
 }
 
 // A syntax error quotes at most 40 characters of a word, and never half of one: a cut at

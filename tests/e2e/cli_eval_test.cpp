@@ -230,6 +230,33 @@ TEST_F(CliEval, AtTakesTheDocumentsOwnDates) {
       << bad.err;
 }
 
+// Issue #12: explain shows a task's last status note where it shows the task.
+TEST_F(CliEval, ExplainShowsTheNoteOfATasksLastReport) {
+  RunResult run = run_tiendo("explain open_data_2022 --db " + shell_quote(db_) +
+                                 " --rules rules --at 'Quý III/2022'",
+                             kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("reported not_started on 2022-09-19; earliest finish 2023-02-12, due "
+                         "2022-12-31; note: BC 231 mục I.2.a, chỉ tiêu II.5: \"Chưa xây dựng Kho "
+                         "cơ sở dữ liệu dùng chung và Cổng dữ liệu mở\"\n"),
+            std::string::npos)
+      << run.out;
+  run = run_tiendo("explain open_data_2022 --db " + shell_quote(db_) +
+                       " --rules rules --at 'Quý III/2022' --format json",
+                   kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const nlohmann::json out = nlohmann::json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(out.is_object()) << run.out;
+  const nlohmann::json& blocked_by = out["results"][0]["blocked_by"];
+  EXPECT_EQ(blocked_by["task"], "cong_du_lieu_mo");
+  EXPECT_EQ(blocked_by["note"],
+            "BC 231 mục I.2.a, chỉ tiêu II.5: \"Chưa xây dựng Kho cơ sở dữ liệu dùng chung và "
+            "Cổng dữ liệu mở\"");
+  EXPECT_EQ(blocked_by["chain"].back()["task"], "kho_csdl_dung_chung");
+  EXPECT_NE(blocked_by["chain"].back()["note"].get<std::string>().find("Chưa xây dựng"),
+            std::string::npos);
+}
+
 TEST_F(CliEval, BacktestListsStateChangesWithTheirDates) {
   const RunResult run = run_tiendo("backtest --db " + shell_quote(db_) +
                                        " --rules rules --from 2022-01-31 --to 2023-03-31 "

@@ -67,12 +67,15 @@ TEST_F(CliReport, MarkdownFollowsTheProvincialTable) {
   EXPECT_NE(md.find("“Đánh giá tỷ lệ doanh nghiệp sử dụng hợp đồng điện tử” (Cục Thuế"),
             std::string::npos);
 
-  const std::size_t tasks = md.find("## Nhiệm vụ quá hạn, có nguy cơ trễ hạn hoặc bị chặn");
+  const std::size_t tasks =
+      md.find("## Nhiệm vụ quá hạn, bị chặn, chưa báo cáo hoặc có nguy cơ trễ hạn");
   ASSERT_NE(tasks, std::string::npos);
   const std::size_t portal = md.find(
       "| Xây dựng Cổng dữ liệu mở | Sở Thông tin và Truyền thông | "
       "31/12/2022 | 12/02/2023 | Có nguy cơ trễ hạn | "
-      "Nguyên nhân gốc: “Xây dựng Kho cơ sở dữ liệu dùng chung” |");
+      "Nguyên nhân gốc: “Xây dựng Kho cơ sở dữ liệu dùng chung”. Báo cáo ngày 19/9/2022: “BC "
+      "231 mục I.2.a, chỉ tiêu II.5: \"Chưa xây dựng Kho cơ sở dữ liệu dùng chung và Cổng dữ "
+      "liệu mở\"” |");
   EXPECT_NE(portal, std::string::npos) << md;
   EXPECT_LT(tasks, portal);
 }
@@ -110,7 +113,8 @@ TEST_F(CliReport, HtmlIsOneSelfContainedPrintablePage) {
   EXPECT_NE(page.find("Phát triển hạ tầng số"), std::string::npos);
   EXPECT_NE(page.find("Phát triển chính phủ số"), std::string::npos);
   EXPECT_NE(page.find("Phát triển kinh tế số và xã hội số"), std::string::npos);
-  EXPECT_NE(page.find("Nhiệm vụ quá hạn, có nguy cơ trễ hạn hoặc bị chặn"), std::string::npos);
+  EXPECT_NE(page.find("Nhiệm vụ quá hạn, bị chặn, chưa báo cáo hoặc có nguy cơ trễ hạn"),
+            std::string::npos);
   EXPECT_NE(page.find("<td>Xây dựng Cổng dữ liệu mở</td>"), std::string::npos);
 
   // Nothing is fetched: no stylesheet, script, image, frame or font from elsewhere.

@@ -1519,7 +1519,8 @@ task c { after b  due 2022-12-31 }
                 "2022-09-30", "a", TaskState::on_track)
           .finishing_in(14),
       // t = due is not past it.
-      task_case("not_overdue_on_the_due_date", kPair, World(), "2022-06-30", "a",
+      task_case("not_overdue_on_the_due_date", kPair,
+                World({}, {{"a", "in_progress", "2022-05-01", std::nullopt}}), "2022-06-30", "a",
                 TaskState::at_risk)
           .finishing_in(30),
       // Overdue comes before reported blocked.
@@ -1559,8 +1560,80 @@ task c { after b  due 2022-12-31 }
           .finishing_in(0),
       // Earliest finish after due: at_risk.
       task_case("at_risk_earliest_finish_after_due", "task a { due 2022-10-31  duration 60d }",
-                World(), "2022-09-30", "a", TaskState::at_risk)
+                World({}, {{"a", "not_started", "2022-09-01", std::nullopt}}), "2022-09-30", "a",
+                TaskState::at_risk)
           .finishing_in(60),
+      // Never reported: no_report once work should have begun, at `starts`...
+      task_case("no_report_from_starts", "task a { starts 2022-10-01  due 2022-12-31 }", World(),
+                "2022-10-01", "a", TaskState::no_report),
+      task_case("not_no_report_before_starts", "task a { starts 2022-10-01  due 2022-12-31 }",
+                World(), "2022-09-30", "a", TaskState::on_track),
+      // ... `starts` as documents write it: a month stands for its first day.
+      task_case("no_report_from_the_first_day_of_the_month_it_starts",
+                "task a { starts tháng 12/2022  due Quý IV/2022 }", World(), "2022-12-01", "a",
+                TaskState::no_report),
+      task_case("not_no_report_the_day_before_that_month",
+                "task a { starts tháng 12/2022  due Quý IV/2022 }", World(), "2022-11-30", "a",
+                TaskState::on_track),
+      // ... and without `starts`, at due − duration (2022-12-31 − 30d = 2022-12-01).
+      task_case("no_report_from_due_minus_duration", "task a { due 2022-12-31  duration 30d }",
+                World(), "2022-12-01", "a", TaskState::no_report),
+      task_case("not_no_report_before_due_minus_duration",
+                "task a { due 2022-12-31  duration 30d }", World(), "2022-11-30", "a",
+                TaskState::on_track),
+      // Without a duration, the work takes no time: no_report on the due date itself.
+      task_case("no_report_on_the_due_date_without_duration", "task a { due 2022-12-31 }",
+                World(), "2022-12-31", "a", TaskState::no_report),
+      // `starts` comes before due − duration.
+      task_case("starts_overrides_due_minus_duration",
+                "task a { starts 2022-12-15  due 2022-12-31  duration 60d }", World(),
+                "2022-12-01", "a", TaskState::at_risk),
+      // Reported once, whatever the status, it is not no_report.
+      task_case("reported_once_is_not_no_report", "task a { starts 2022-10-01  due 2022-12-31 }",
+                World({}, {{"a", "not_started", "2022-09-19", std::nullopt}}), "2022-11-30", "a",
+                TaskState::on_track),
+      // A report after the evaluation date is not a report yet.
+      task_case("a_report_after_t_does_not_count",
+                "task a { starts 2022-10-01  due 2022-12-31 }",
+                World({}, {{"a", "in_progress", "2022-12-01", std::nullopt}}), "2022-11-30", "a",
+                TaskState::no_report),
+      // A task without a due date has no date by which a report is due.
+      task_case("no_due_date_is_never_no_report", "task a { duration 30d }", World(), "2030-01-01",
+                "a", TaskState::on_track),
+      // Precedence: overdue, then blocked, then no_report, then at_risk.
+      task_case("overdue_beats_no_report", "task a { starts 2022-10-01  due 2022-12-31 }", World(),
+                "2023-01-01", "a", TaskState::overdue),
+      task_case("blocked_beats_no_report",
+                "task a { due 2022-08-31 }\ntask b { after a  starts 2022-09-01  due 2022-12-31 }",
+                World(), "2022-09-15", "b", TaskState::blocked)
+          .caused_by("a", {"a"}),
+      task_case("no_report_beats_at_risk", "task a { due 2022-10-31  duration 60d }", World(),
+                "2022-09-30", "a", TaskState::no_report)
+          .finishing_in(60),
+      task_case("done_is_not_no_report", "task a { starts 2022-10-01  due 2022-12-31 }",
+                World({}, {{"a", "done", "2022-10-15", std::nullopt}}), "2022-11-30", "a",
+                TaskState::done),
+      // `warn within`: at_risk inside the window before due when not done.
+      task_case("warn_within_makes_at_risk_inside_the_window",
+                "task a { due 2022-12-31  warn within 14d }",
+                World({}, {{"a", "in_progress", "2022-12-01", std::nullopt}}), "2022-12-17", "a",
+                TaskState::at_risk),
+      task_case("warn_within_on_track_before_the_window",
+                "task a { due 2022-12-31  warn within 14d }",
+                World({}, {{"a", "in_progress", "2022-12-01", std::nullopt}}), "2022-12-16", "a",
+                TaskState::on_track),
+      task_case("warn_within_on_the_due_date", "task a { due 2022-12-31  warn within 2w }",
+                World({}, {{"a", "in_progress", "2022-12-01", std::nullopt}}), "2022-12-31", "a",
+                TaskState::at_risk),
+      task_case("warn_within_done_is_done", "task a { due 2022-12-31  warn within 14d }",
+                World({}, {{"a", "done", "2022-12-20", std::nullopt}}), "2022-12-25", "a",
+                TaskState::done),
+      task_case("warn_within_past_due_is_overdue", "task a { due 2022-12-31  warn within 14d }",
+                World({}, {{"a", "in_progress", "2022-12-01", std::nullopt}}), "2023-01-01", "a",
+                TaskState::overdue),
+      task_case("no_report_beats_warn_within",
+                "task a { starts 2022-12-01  due 2022-12-31  warn within 14d }", World(),
+                "2022-12-20", "a", TaskState::no_report),
       // A reported-blocked task blocks its successors, naming it as the root cause.
       task_case("reported_blocked_task_is_its_own_root_cause", kThree,
                 World({}, {{"a", "blocked", "2022-07-01", std::nullopt}}), "2022-07-15", "a",
@@ -1655,6 +1728,7 @@ task kh2_done { part_of KH2  due 2022-12-31 }
 task kh3_late { part_of KH3  due 2022-08-31 }
 )",
                      World({}, {{"nq_done", "done", "2022-06-01", std::nullopt},
+                                {"kh1_risk", "in_progress", "2022-09-01", std::nullopt},
                                 {"kh2_done", "done", "2022-09-01", std::nullopt}}),
                      "2022-09-30");
   ASSERT_TRUE(e.ok());
@@ -1712,6 +1786,7 @@ task q_blocked { part_of Q  due 2022-12-31 }
 task q_late { part_of Q  due 2022-08-31 }
 )",
                      World({}, {{"p_blocked", "blocked", "2022-09-01", std::nullopt},
+                                {"p_risk", "in_progress", "2022-09-01", std::nullopt},
                                 {"q_blocked", "blocked", "2022-09-01", std::nullopt}}),
                      "2022-09-30");
   ASSERT_TRUE(e.ok());
@@ -1723,6 +1798,76 @@ task q_late { part_of Q  due 2022-08-31 }
   ASSERT_TRUE(q->state.has_value());
   EXPECT_EQ(*p->state, TaskState::blocked);
   EXPECT_EQ(*q->state, TaskState::overdue);
+}
+
+// Not reported sits between at_risk and blocked: a plan with a task nobody reports on is
+// worse than one that is merely late on its trend, and better than one that is stuck.
+TEST(EvalPlans, NoReportIsWorseThanAtRiskAndBetterThanBlocked) {
+  const Evaluation e(R"(
+plan P { title "P" }
+plan Q { title "Q" }
+task p_silent { part_of P  starts 2022-09-01  due 2022-12-31 }
+task p_risk { part_of P  due 2022-10-15  duration 30d }
+task q_silent { part_of Q  starts 2022-09-01  due 2022-12-31 }
+task q_blocked { part_of Q  due 2022-12-31 }
+)",
+                     World({}, {{"p_risk", "in_progress", "2022-09-01", std::nullopt},
+                                {"q_blocked", "blocked", "2022-09-01", std::nullopt}}),
+                     "2022-09-30");
+  ASSERT_TRUE(e.ok());
+  const PlanResult* p = e.plan("P");
+  const PlanResult* q = e.plan("Q");
+  ASSERT_TRUE(p && p->state && q && q->state);
+  EXPECT_EQ(*p->state, TaskState::no_report);
+  EXPECT_EQ(*q->state, TaskState::blocked);
+  EXPECT_LT(badness(TaskState::at_risk), badness(TaskState::no_report));
+  EXPECT_LT(badness(TaskState::no_report), badness(TaskState::blocked));
+}
+
+// The reason says from when a report was expected, and why from then.
+TEST(EvalTasks, NoReportSaysFromWhenAReportWasExpected) {
+  const Evaluation e(R"(
+task a { starts 2022-10-01  due 2022-12-31 }
+task b { due 2022-12-31  duration 30d }
+)",
+                     World(), "2022-12-15");
+  ASSERT_TRUE(e.ok());
+  const TaskResult* a = e.task("a");
+  const TaskResult* b = e.task("b");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->state, TaskState::no_report);
+  EXPECT_EQ(a->expected_from, day("2022-10-01"));
+  EXPECT_EQ(a->reason, "no status reported; it starts 2022-10-01");
+  EXPECT_EQ(b->state, TaskState::no_report);
+  EXPECT_EQ(b->expected_from, day("2022-12-01"));
+  EXPECT_EQ(b->reason,
+            "no status reported; to finish by 2022-12-31 it had to start by 2022-12-01 (30d of "
+            "work)");
+  EXPECT_FALSE(a->reported.has_value());
+}
+
+// The note of the last report on or before the date is the task's; a later report without
+// a note leaves none (what held the task back may be over).
+TEST(EvalTasks, TheNoteIsTheLastReportsNote) {
+  const std::string rules = "task a { due 2022-12-31 }\n";
+  store::Snapshot snapshot;
+  snapshot.add_unit({"root", "root", "", model::kNone, -1});
+  dsl::Program program = dsl::load_text("notes.rules", rules);
+  const auto checked = dsl::check(program);
+  ASSERT_TRUE(checked.has_value());
+  const std::int32_t first = snapshot.intern("vướng thủ tục đầu tư");
+  const std::int32_t second = snapshot.intern("đã tháo gỡ, đang triển khai");
+  snapshot.add_status(0, {day("2022-09-19"), model::TaskStatus::in_progress, std::nullopt, first});
+  snapshot.add_status(0, {day("2022-10-19"), model::TaskStatus::in_progress, 0.5, second});
+  snapshot.add_status(0, {day("2022-11-19"), model::TaskStatus::in_progress, 0.6, -1});
+  snapshot.finish(checked->tasks.size());
+  const auto note_at = [&](std::string_view at) {
+    return evaluate(*checked, snapshot, day(at)).tasks.at(0).note;
+  };
+  EXPECT_EQ(note_at("2022-09-01"), "");
+  EXPECT_EQ(note_at("2022-09-30"), "vướng thủ tục đầu tư");
+  EXPECT_EQ(note_at("2022-10-31"), "đã tháo gỡ, đang triển khai");
+  EXPECT_EQ(note_at("2022-11-30"), "");
 }
 
 // State names read back as the states they name (the store and the API keep the names),

@@ -54,6 +54,7 @@ struct Status {
   std::string task;
   model::TaskStatus status = model::TaskStatus::not_started;
   std::string date;
+  std::string note;  // empty: none
 };
 
 // A rule set, a snapshot and the results on a date, held together because the results
@@ -97,7 +98,9 @@ class World {
                           o.numerator, o.denominator);
     }
     for (const Status& s : statuses) {
-      snapshot_.add_status(rules_.find_task(s.task), {day(s.date), s.status, std::nullopt, -1});
+      snapshot_.add_status(rules_.find_task(s.task),
+                           {day(s.date), s.status, std::nullopt,
+                            s.note.empty() ? -1 : snapshot_.intern(s.note)});
     }
     snapshot_.finish(rules_.tasks.size());
     results_ = eval::evaluate(rules_, snapshot_, day(at));
@@ -165,6 +168,8 @@ TEST(CommitteeFormat, RomanNumeralsAndStateNames) {
   EXPECT_EQ(state_name(eval::RuleState::not_yet), "Chưa đến hạn");
   EXPECT_EQ(state_name(eval::TaskState::overdue), "Quá hạn");
   EXPECT_EQ(state_name(eval::TaskState::at_risk), "Có nguy cơ trễ hạn");
+  EXPECT_EQ(state_name(eval::TaskState::no_report), "Chưa báo cáo");
+  EXPECT_EQ(tone(eval::TaskState::no_report), Tone::amber);
   EXPECT_EQ(state_name(eval::TaskState::done_late), "Hoàn thành trễ hạn");
 }
 
@@ -263,7 +268,7 @@ TEST(CommitteeReport, ForEachRulesHaveOneRowPerUnitAndLateTasksAreListed) {
                {"rate", "h2", "2022-07", 0.7},
                {"rate", "tinh", "2022-Q3", 0.2},
                {"services", "tinh", "2022-Q3", 3103499, 392, 505}},
-              {{"warehouse", model::TaskStatus::blocked, "2022-09-15"}}, "2022-09-30");
+              {{"warehouse", model::TaskStatus::blocked, "2022-09-15", ""}}, "2022-09-30");
   ASSERT_TRUE(world.ok());
   const std::string md = world.md();
   EXPECT_NE(md.find("| 1 | Số hóa tại cấp huyện | ≥ 80%, từ 01/6/2022 |"), std::string::npos) << md;
@@ -276,7 +281,8 @@ TEST(CommitteeReport, ForEachRulesHaveOneRowPerUnitAndLateTasksAreListed) {
   EXPECT_NE(md.find("≥ 5.000"), std::string::npos) << md;
 
   // The task section: overdue first, then blocked (with the root cause).
-  const std::size_t section = position(md, "## Nhiệm vụ quá hạn, có nguy cơ trễ hạn hoặc bị chặn");
+  const std::size_t section =
+      position(md, "## Nhiệm vụ quá hạn, bị chặn, chưa báo cáo hoặc có nguy cơ trễ hạn");
   const std::size_t overdue = position(md, "| 1 | Khảo sát hiện trạng | Sở A | 31/8/2022 |");
   EXPECT_LT(section, overdue);
   EXPECT_NE(md.find("| Quá hạn |"), std::string::npos);
@@ -307,10 +313,48 @@ TEST(CommitteeReport, ForEachRulesHaveOneRowPerUnitAndLateTasksAreListed) {
 TEST(CommitteeReport, SaysSoWhenNoTaskIsLate) {
   World world(kGroupedRules, {{"tinh", "Tỉnh Thử", "", ""}}, {}, {}, "2022-09-30");
   ASSERT_TRUE(world.ok());
-  const std::string text = "Không có nhiệm vụ nào quá hạn, có nguy cơ trễ hạn hoặc bị chặn.";
+  const std::string text =
+      "Không có nhiệm vụ nào quá hạn, bị chặn, chưa báo cáo hoặc có nguy cơ trễ hạn.";
   EXPECT_NE(world.md().find(text), std::string::npos);
   EXPECT_NE(world.page().find(text), std::string::npos);
   EXPECT_NE(world.md().find("| — | Chưa có số liệu |"), std::string::npos) << world.md();
+}
+
+// Issue #12: a task nobody has reported on is listed as "Chưa báo cáo", after the blocked
+// ones and before those at risk, and a listed task shows its last report's note.
+TEST(CommitteeReport, TasksNotReportedAndTheNotesOfReportsAreListed) {
+  World world(R"(
+indicator rate { unit percent }
+task silent { title "Hoàn thành 22 nhiệm vụ" owner "Sở A" starts Quý IV/2022 due Quý IV/2022 }
+task slow { title "Thủ tục đầu tư" owner "Sở B" due 2022-12-31 duration 90d }
+task later { title "Việc năm sau" due 2023-12-31 }
+)",
+              {{"tinh", "Tỉnh Thử", "", ""}}, {},
+              {{"slow", model::TaskStatus::in_progress, "2022-09-19", "vướng thủ tục đầu tư"}},
+              "2022-10-15");
+  ASSERT_TRUE(world.ok());
+  const std::string md = world.md();
+  EXPECT_NE(md.find("Tổng số 3 nhiệm vụ: Đúng tiến độ 1, Có nguy cơ trễ hạn 1, Chưa báo cáo 1."),
+            std::string::npos)
+      << md;
+  const std::size_t silent = position(
+      md, "| 1 | Hoàn thành 22 nhiệm vụ | Sở A | 31/12/2022 | 15/10/2022 | Chưa báo cáo | "
+          "Chưa có báo cáo nào; lẽ ra đã bắt đầu từ 01/10/2022 |");
+  const std::size_t slow = position(
+      md, "| 2 | Thủ tục đầu tư | Sở B | 31/12/2022 | 13/01/2023 | Có nguy cơ trễ hạn | "
+          "Báo cáo ngày 19/9/2022: “vướng thủ tục đầu tư” |");
+  EXPECT_LT(silent, slow);
+  EXPECT_EQ(md.find("Việc năm sau"), std::string::npos) << md;
+
+  const std::string page = world.page();
+  EXPECT_NE(page.find("<span class=\"badge amber\">Chưa báo cáo</span>"), std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<div>Chưa có báo cáo nào; lẽ ra đã bắt đầu từ 01/10/2022</div>"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<div class=\"note\">Báo cáo ngày 19/9/2022: “vướng thủ tục đầu tư”</div>"),
+            std::string::npos)
+      << page;
 }
 
 constexpr const char* kHostileRules = R"(

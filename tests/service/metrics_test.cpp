@@ -228,7 +228,7 @@ TEST_F(MetricsTest, CountsTheExampleResultsByState) {
     EXPECT_EQ(number, it == expected.end() ? 0 : it->second) << key;
     (contains(key, "subject=\"rule\"") ? rules : tasks) += number;
   }
-  EXPECT_EQ(series, 11u + 7u);  // every RuleState and every TaskState
+  EXPECT_EQ(series, 11u + 8u);  // every RuleState and every TaskState (no_report too)
   EXPECT_EQ(rules, static_cast<double>(example->results.rules.size()));
   EXPECT_EQ(tasks, static_cast<double>(example->results.tasks.size()));
 
