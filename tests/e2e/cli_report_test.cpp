@@ -80,6 +80,41 @@ TEST_F(CliReport, MarkdownFollowsTheProvincialTable) {
   EXPECT_LT(tasks, portal);
 }
 
+// Issue #12: tasks nobody has reported on are listed as "Chưa báo cáo" once they should
+// have started (section IV's tasks with Quý IV/2022), and a listed task shows the note of
+// its last report, in Markdown and in HTML.
+TEST_F(CliReport, TasksNotReportedAndTheNotesOfReportsAreListed) {
+  const RunResult run = report("--at 'tháng 10/2022'");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string& md = run.out;
+  EXPECT_NE(md.find("Tính đến ngày 31/10/2022"), std::string::npos) << md;
+  const std::size_t tasks =
+      md.find("## Nhiệm vụ quá hạn, bị chặn, chưa báo cáo hoặc có nguy cơ trễ hạn");
+  ASSERT_NE(tasks, std::string::npos) << md;
+  EXPECT_NE(md.find("Chưa báo cáo 3"), std::string::npos) << md;
+  const std::size_t silent =
+      md.find("| Hoàn thành 22 nhiệm vụ, giải pháp theo hướng dẫn tại văn bản số 797/BTTTT-THH | "
+              "Sở Thông tin và Truyền thông | 31/12/2022 | 31/10/2022 | Chưa báo cáo | "
+              "Chưa có báo cáo nào; lẽ ra đã bắt đầu từ 01/10/2022 |");
+  EXPECT_NE(silent, std::string::npos) << md;
+  EXPECT_LT(tasks, silent);
+  const std::size_t noted = md.find(
+      "| Xây dựng Kho cơ sở dữ liệu dùng chung | Sở Thông tin và Truyền thông | 31/12/2022 | "
+      "29/01/2023 | Có nguy cơ trễ hạn | Báo cáo ngày 19/9/2022: “BC 231 mục I.2.a, chỉ tiêu "
+      "II.5: \"Chưa xây dựng Kho cơ sở dữ liệu dùng chung và Cổng dữ liệu mở\"” |");
+  EXPECT_NE(noted, std::string::npos) << md;
+  EXPECT_LT(silent, noted);  // not reported comes before at risk
+
+  const RunResult html = report("--at 'tháng 10/2022' --format html");
+  ASSERT_EQ(html.exit_code, 0) << html.err;
+  EXPECT_NE(html.out.find("<span class=\"badge amber\">Chưa báo cáo</span>"), std::string::npos);
+  EXPECT_NE(html.out.find("<div class=\"note\">Báo cáo ngày 19/9/2022: “BC 231 mục I.2.a, chỉ "
+                          "tiêu II.5: &quot;Chưa xây dựng Kho cơ sở dữ liệu dùng chung và Cổng "
+                          "dữ liệu mở&quot;”</div>"),
+            std::string::npos)
+      << html.out;
+}
+
 // Issue #12: past the deadlines the verdicts stand, and the table says what they rest on:
 // an old figure, or none.
 TEST_F(CliReport, AfterTheDeadlinesVerdictsSayWhatTheyRestOn) {
