@@ -1,0 +1,26 @@
+// A certificate authority made at test time with openssl, and a server certificate it
+// signed for 127.0.0.1: for the local TLS servers (SMTP STARTTLS, HTTPS receivers) whose
+// certificates the tests verify, with the authority trusted through the client's CA file
+// and not through the system's store.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace tiendo::testing {
+
+struct TestCertificates {
+  std::string ca;           // the authority's certificate (PEM): what a client trusts
+  std::string certificate;  // the server's certificate for 127.0.0.1 and localhost (PEM)
+  std::string key;          // the server certificate's private key (PEM)
+  std::string other_ca;     // an authority that signed nothing here (PEM)
+};
+
+inline constexpr const char* kOpenssl = "/usr/bin/openssl";
+
+// Makes the files in `directory` (which must exist), valid for two days. Nullopt when
+// openssl is missing or fails, with `error` saying which step and what it printed.
+std::optional<TestCertificates> make_test_certificates(const std::string& directory,
+                                                       std::string& error);
+
+}  // namespace tiendo::testing
