@@ -466,6 +466,7 @@ TEST_F(DeliverSmtpAuth, TheServiceLogsAWrongPasswordWithoutShowingIt) {
   setup.binary = TIENDO_BINARY;
   setup.directory = dir_.path();
   setup.database = db_;
+  setup.schedule = catch_up_schedule();  // the catch-up run queues the e-mail
   setup.tables = "[smtp]\nurl = \"" + sink.url() +
                  "\"\nstarttls = \"none\"\nusername_env = \"TIENDO_E2E_SMTP_USER\"\n"
                  "password_env = \"TIENDO_E2E_SMTP_PASSWORD\"\n";

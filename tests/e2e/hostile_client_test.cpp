@@ -30,35 +30,10 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// A schedule that never fires (there is no 30 February): no run starts by itself.
-constexpr const char* kNever = "0 0 30 2 *";
-
 int count_of(const std::string& text, std::string_view needle) {
   int n = 0;
   for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
   return n;
-}
-
-// Every table's row count, read through the project's own store (read-only).
-std::map<std::string, std::int64_t> table_counts(const std::string& path) {
-  std::map<std::string, std::int64_t> counts;
-  auto opened = store::Database::open(path, store::Database::Mode::read_only);
-  if (auto* error = std::get_if<store::DbError>(&opened)) {
-    ADD_FAILURE() << error->message;
-    return counts;
-  }
-  store::Database& db = std::get<store::Database>(opened);
-  store::Statement tables =
-      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-  std::vector<std::string> names;
-  while (tables.step()) names.push_back(tables.column_text(0));
-  for (const std::string& name : names) {
-    store::Statement q = db.prepare("SELECT count(*) FROM \"" + name + "\"");
-    EXPECT_TRUE(q.step()) << name;
-    counts[name] = q.column_int(0);
-  }
-  EXPECT_GT(counts.size(), 5u);
-  return counts;
 }
 
 json run_state(ApiClient& http, std::int64_t id, std::chrono::seconds bound) {
@@ -86,7 +61,6 @@ class HostileClient : public ::testing::Test {
     s.binary = TIENDO_BINARY;
     s.directory = dir_.path();
     s.database = database_;
-    s.schedule = kNever;
     return s;
   }
   // The service answers its probes, and the database is as it was.
