@@ -449,6 +449,11 @@ rule coverage_province {
 };
 
 TEST_F(RunAlertmanager, AmtoolListsThePushedAlertsAndNotTheOneThatResolved) {
+  // Both are in scripts/lib.sh's packages: missing, they fail the test, saying which.
+  for (const char* tool : {kAlertmanager, kAmtool}) {
+    ASSERT_EQ(::access(tool, X_OK), 0)
+        << tool << " is not installed (Debian package prometheus-alertmanager)";
+  }
   Alertmanager am;
   ASSERT_GT(am.port(), 0) << "Alertmanager did not become ready:\n" << am.log();
   write_rules(am.url());
