@@ -143,8 +143,9 @@ TEST(Database, ForeignKeysAreEnforced) {
 
 // A writer committing short transactions back to back (a run written in batches) must
 // not starve another writer of the same process: SQLite's busy handler alone polls at
-// growing intervals and nearly always finds the lock taken again. What is counted is how
-// many batches commit while the other writer waits, not how long that takes, so that a
+// growing intervals and nearly always finds the lock taken again. Each write asks while
+// a batch holds the lock (the batch says when it has begun), and what is counted is how
+// many batches commit before the write gets its turn, not how long that takes, so that a
 // loaded machine does not change the verdict; the busy timeout is only a generous bound.
 TEST(Database, WritersOfOneProcessTakeTurns) {
   testing::TempDir dir;
@@ -155,14 +156,10 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
   Database request = std::move(std::get<Database>(opened));
   ASSERT_FALSE(batches.execute("INSERT INTO units VALUES ('p', 'P', 'province', NULL, 'x', 't')"));
 
-  std::mutex mutex;
-  std::condition_variable batch_committed;
-  int committed = 0;  // batches, guarded by mutex
+  std::mutex mutex;  // guards the three below
+  std::condition_variable batch_begun;
+  int begun = 0, committed = 0;
   bool done = false;
-  const auto batches_so_far = [&] {
-    const std::lock_guard lock(mutex);
-    return committed;
-  };
   std::thread writer([&] {
     const auto bound = std::chrono::steady_clock::now() + std::chrono::minutes(2);
     for (;;) {
@@ -172,38 +169,46 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
       }
       Transaction tx(batches);
       if (tx.error()) continue;
+      {
+        const std::lock_guard lock(mutex);
+        ++begun;
+      }
+      batch_begun.notify_all();
       // A batch's work under the lock, then straight into the next one.
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       batches.execute("UPDATE units SET updated_at = updated_at || 'x' WHERE id = 'p'");
       if (!tx.commit()) {
         const std::lock_guard lock(mutex);
         ++committed;
-        batch_committed.notify_all();
       }
     }
   });
-  const auto stop_writer = [&] {
-    {
-      const std::lock_guard lock(mutex);
-      done = true;
-    }
-    writer.join();
-  };
-  {
+  // The number of batches committed once a batch begun after `after` holds the lock; -1
+  // when none begins within 60 s.
+  const auto in_a_batch = [&](int after) {
     std::unique_lock lock(mutex);
-    if (!batch_committed.wait_for(lock, std::chrono::seconds(60), [&] { return committed >= 2; })) {
-      lock.unlock();
-      stop_writer();
-      FAIL() << "the batch writer committed nothing within 60 s";
+    if (!batch_begun.wait_for(lock, std::chrono::seconds(60), [&] { return begun > after; })) {
+      return -1;
     }
-  }
+    return committed;
+  };
+  int last_begun = 0;
   for (int i = 0; i < 10; ++i) {
-    const int before = batches_so_far();
+    const int before = in_a_batch(last_begun);
+    if (before < 0) {
+      ADD_FAILURE() << "no batch began within 60 s";
+      break;
+    }
     Transaction tx(request);
     // Taking turns, a write waits for the batch in hand, and a few more only when this
-    // thread lost the processor between counting and asking; without turns it waits
-    // through hundreds, until the busy timeout.
-    const int waited = batches_so_far() - before;
+    // thread lost the processor between seeing it begin and asking; without turns it
+    // waits through hundreds, until the busy timeout.
+    int waited = 0;
+    {
+      const std::lock_guard lock(mutex);
+      waited = committed - before;
+      last_begun = begun;
+    }
     if (tx.error()) {
       ADD_FAILURE() << "write " << i << ": " << tx.error()->message;
       break;
@@ -213,7 +218,11 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
                                  "', 'D', 'district', 'p', 'x', 't')"));
     EXPECT_FALSE(tx.commit());
   }
-  stop_writer();
+  {
+    const std::lock_guard lock(mutex);
+    done = true;
+  }
+  writer.join();
   Statement count = request.prepare("SELECT count(*) FROM units");
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.column_int(0), 11);
