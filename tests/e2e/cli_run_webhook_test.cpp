@@ -44,6 +44,7 @@
 #include "notify/outbox.hpp"
 #include "notify/signature.hpp"
 #include "run.hpp"
+#include "support/latch.hpp"
 #include "support/test_certificates.hpp"
 
 extern "C" char** environ;
@@ -692,10 +693,9 @@ TEST(RunWebhook, AChannelNamedTwiceInNotifyIsOneMessageAndOneLink) {
 TEST(RunWebhook, HttpsDeliveryTrustsTheCaFileAndNothingElse) {
   const SigpipeIgnored sigpipe;
   const SecretsInEnvironment secrets;
+  const TestCa certificates;
+  ASSERT_TRUE(certificates.made()) << certificates.error();
   TempDir dir;
-  std::string error;
-  const auto certificates = make_test_certificates(dir.path(), error);
-  ASSERT_TRUE(certificates.has_value()) << error;
   Receiver receiver([](const httplib::Request&) { return Reply{}; },
                     ReceiverTls{certificates->certificate, certificates->key});
   ASSERT_TRUE(receiver.start()) << "the HTTPS receiver does not start";
@@ -840,31 +840,6 @@ TEST(RunWebhook, AFailingReceiverLosesNothing) {
 struct Child {
   pid_t pid = -1;
   SteadyClock::time_point started;
-};
-
-// Opened once, and waited for (bounded) until then; reset for the next use.
-class Latch {
- public:
-  void open() {
-    {
-      const std::lock_guard lock(mutex_);
-      open_ = true;
-    }
-    opened_.notify_all();
-  }
-  void reset() {
-    const std::lock_guard lock(mutex_);
-    open_ = false;
-  }
-  void wait(std::chrono::milliseconds bound) {
-    std::unique_lock lock(mutex_);
-    opened_.wait_for(lock, bound, [this] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable opened_;
-  bool open_ = false;
 };
 
 // Starts `tiendo ARGS...` with its output appended to `log`, SIGPIPE back to default.

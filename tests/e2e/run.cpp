@@ -23,19 +23,6 @@ std::string shell_quote(const std::string& word) {
   return out + "'";
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path);
-}
-
 std::optional<std::vector<std::vector<std::string>>> csv_rows(std::string_view text) {
   struct Collect : store::RecordSink {
     std::vector<std::vector<std::string>> rows;

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "support/temp_dir.hpp"  // TempDir, which every end-to-end test uses
+#include "support/temp_dir.hpp"  // TempDir, read_text and write_text, which every one uses
 
 namespace tiendo::testing {
 
@@ -28,11 +28,8 @@ RunResult ingest_examples(const std::string& db);
 // Single-quotes a word for the shell.
 std::string shell_quote(const std::string& word);
 
-std::string read_text(const std::string& path);
-
 // The header and records of a CSV text, read with the project's own RFC 4180 reader
 // (store::read_csv); nullopt when the reader reports any problem.
 std::optional<std::vector<std::vector<std::string>>> csv_rows(std::string_view text);
-void write_text(const std::string& path, const std::string& text);
 
 }  // namespace tiendo::testing

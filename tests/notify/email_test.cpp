@@ -637,10 +637,8 @@ TEST(SmtpSend, RequiredStarttlsOnAPlainServerIsRetryAndSendsNothing) {
 // the system's authorities, or another one, the same server is refused before anything
 // is sent: ca_file trusts, it never switches verification off.
 TEST(SmtpSend, StarttlsToAServerWhoseCertificateTheCaFileVouchesFor) {
-  testing::TempDir dir;
-  std::string error;
-  const auto certificates = testing::make_test_certificates(dir.path(), error);
-  ASSERT_TRUE(certificates.has_value()) << error;
+  const testing::TestCa certificates;
+  ASSERT_TRUE(certificates.made()) << certificates.error();
   SmtpSinkOptions options;
   options.extra_args = {"--tls-cert", certificates->certificate, "--tls-key", certificates->key};
   SmtpSink sink(options);

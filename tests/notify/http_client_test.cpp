@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "model/calendar.hpp"
+#include "support/latch.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_certificates.hpp"
 #include "util/text.hpp"
@@ -114,29 +115,6 @@ class Recorder {
  private:
   mutable std::mutex mutex_;
   Seen seen_;
-};
-
-// Holds a handler until the test is done with it, but never for more than `limit`, so
-// that the server always stops.
-class Gate {
- public:
-  void open() {
-    {
-      const std::lock_guard lock(mutex_);
-      open_ = true;
-    }
-    opened_.notify_all();
-  }
-
-  void wait(std::chrono::milliseconds limit) {
-    std::unique_lock lock(mutex_);
-    opened_.wait_for(lock, limit, [this] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable opened_;
-  bool open_ = false;
 };
 
 std::size_t count_of(const httplib::Headers& headers, const std::string& name) {
@@ -377,7 +355,7 @@ TEST(HttpClient, RejectsA302WithoutFollowingIt) {
 }
 
 TEST(HttpClientTransport, RetriesWhenTheTotalTimeoutRunsOut) {
-  Gate gate;  // declared before the server, so it outlives the handler waiting on it
+  testing::Latch gate;  // declared before the server, so it outlives the handler waiting on it
   TestServer server([&](httplib::Server& s) {
     s.Post("/slow", [&](const httplib::Request&, httplib::Response& response) {
       gate.wait(1s);
@@ -431,10 +409,8 @@ TEST(HttpClientTransport, RetriesAFailedTlsHandshake) {
 // trusts only the system's authorities, or another authority: ca_file trusts, it never
 // switches verification off.
 TEST(HttpClientTls, DeliversToAnHttpsReceiverWhoseCertificateTheCaFileVouchesFor) {
-  testing::TempDir dir;
-  std::string error;
-  const auto certificates = testing::make_test_certificates(dir.path(), error);
-  ASSERT_TRUE(certificates.has_value()) << error;
+  const testing::TestCa certificates;
+  ASSERT_TRUE(certificates.made()) << certificates.error();
   Recorder recorder;
   TestServer server(
       [&](httplib::Server& s) {

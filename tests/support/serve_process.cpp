@@ -3,30 +3,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "service/tokens.hpp"
+#include "support/temp_dir.hpp"
 
 namespace tiendo::testing {
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-void spill(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path);
-}
 
 std::string toml_string(const std::string& text) {
   std::string out = "\"";
@@ -52,20 +38,20 @@ ServeProcess::ServeProcess(ServeSetup setup, std::chrono::milliseconds timeout)
   if (setup_.database.empty()) setup_.database = setup_.directory + "/tiendo.db";
   if (setup_.rules.empty()) setup_.rules.push_back(std::string(TIENDO_SOURCE_DIR) + "/rules");
   const std::string tokens = setup_.directory + "/tokens";
-  spill(tokens, fmt::format("# id scope hash\nreader read {}\nwriter write {}\nops admin {}\n",
-                            service::token_hash_text(kReadToken),
-                            service::token_hash_text(kWriteToken),
-                            service::token_hash_text(kAdminToken)));
+  write_text(tokens, fmt::format("# id scope hash\nreader read {}\nwriter write {}\nops admin {}\n",
+                                 service::token_hash_text(kReadToken),
+                                 service::token_hash_text(kWriteToken),
+                                 service::token_hash_text(kAdminToken)));
   std::string rules;
   for (const std::string& r : setup_.rules) rules += (rules.empty() ? "" : ", ") + toml_string(r);
   config_ = setup_.directory + "/tiendo.toml";
-  spill(config_,
-        fmt::format("listen = \"127.0.0.1:0\"\ndatabase = {}\nrules = [{}]\ntokens = {}\n{}\n"
-                    "[schedule]\ncron = {}\ntime_zone = \"Asia/Ho_Chi_Minh\"\n\n"
-                    "[delivery]\nretry_initial = \"1s\"\nretry_max = \"2s\"\n"
-                    "connect_timeout = \"2s\"\ntimeout = \"5s\"\n{}\n{}\n",
-                    toml_string(setup_.database), rules, toml_string(tokens), setup_.top_level,
-                    toml_string(setup_.schedule), setup_.delivery, setup_.tables));
+  write_text(config_,
+             fmt::format("listen = \"127.0.0.1:0\"\ndatabase = {}\nrules = [{}]\ntokens = {}\n{}\n"
+                         "[schedule]\ncron = {}\ntime_zone = \"Asia/Ho_Chi_Minh\"\n\n"
+                         "[delivery]\nretry_initial = \"1s\"\nretry_max = \"2s\"\n"
+                         "connect_timeout = \"2s\"\ntimeout = \"5s\"\n{}\n{}\n",
+                         toml_string(setup_.database), rules, toml_string(tokens), setup_.top_level,
+                         toml_string(setup_.schedule), setup_.delivery, setup_.tables));
   log_path_ = setup_.directory + "/serve.log";
   std::vector<std::string> argv = {setup_.binary, "serve", "--config", config_};
   argv.insert(argv.end(), setup_.arguments.begin(), setup_.arguments.end());
@@ -91,7 +77,7 @@ ServeProcess::~ServeProcess() {
   if (process_) process_->terminate(std::chrono::seconds(15));
 }
 
-std::string ServeProcess::log() const { return slurp(log_path_); }
+std::string ServeProcess::log() const { return read_text(log_path_); }
 
 bool ServeProcess::wait_for_log(std::string_view needle, std::chrono::milliseconds timeout,
                                 std::size_t from) const {

@@ -3,22 +3,14 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace tiendo::testing {
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // Runs openssl with `arguments` to its end (at most 60 s); false with `error` on failure.
 bool openssl(const std::vector<std::string>& arguments, const std::string& log,
@@ -30,7 +22,7 @@ bool openssl(const std::vector<std::string>& arguments, const std::string& log,
   if (status == 0) return true;
   error = "openssl " + arguments.front() + " " + arguments.at(1) + " failed (" +
           (status == -2 ? std::string("timed out") : "exit " + std::to_string(status)) + "):\n" +
-          slurp(log);
+          read_text(log);
   if (status == -2) child.terminate(std::chrono::seconds(5));
   return false;
 }
@@ -59,13 +51,11 @@ std::optional<TestCertificates> make_test_certificates(const std::string& direct
   const std::string extensions = directory + "/server.ext";
   TestCertificates made{directory + "/ca.pem", directory + "/server.pem", directory + "/server.key",
                         directory + "/other-ca.pem"};
-  {
-    std::ofstream out(extensions, std::ios::binary);
-    out << "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-           "basicConstraints=critical,CA:FALSE\n"
-           "keyUsage=critical,digitalSignature\n"
-           "extendedKeyUsage=serverAuth\n";
-  }
+  write_text(extensions,
+             "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+             "basicConstraints=critical,CA:FALSE\n"
+             "keyUsage=critical,digitalSignature\n"
+             "extendedKeyUsage=serverAuth\n");
   if (!make_authority(ca_key, made.ca, "tiendo test CA", log, error) ||
       !make_authority(directory + "/other-ca.key", made.other_ca, "another test CA", log, error) ||
       !openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",

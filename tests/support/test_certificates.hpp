@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "support/temp_dir.hpp"
+
 namespace tiendo::testing {
 
 struct TestCertificates {
@@ -22,5 +24,22 @@ inline constexpr const char* kOpenssl = "/usr/bin/openssl";
 // openssl is missing or fails, with `error` saying which step and what it printed.
 std::optional<TestCertificates> make_test_certificates(const std::string& directory,
                                                        std::string& error);
+
+// make_test_certificates in a temporary directory of its own, removed with the object:
+//   const TestCa certificates;
+//   ASSERT_TRUE(certificates.made()) << certificates.error();
+//   settings.ca_file = certificates->ca;
+class TestCa {
+ public:
+  TestCa() : made_(make_test_certificates(dir_.path(), error_)) {}
+  bool made() const { return made_.has_value(); }
+  const std::string& error() const { return error_; }
+  const TestCertificates* operator->() const { return &made_.value(); }
+
+ private:
+  TempDir dir_;
+  std::string error_;
+  std::optional<TestCertificates> made_;
+};
 
 }  // namespace tiendo::testing
