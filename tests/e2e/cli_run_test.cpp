@@ -47,6 +47,10 @@ TEST_F(CliRun, DryRunPrintsTheVietnameseDigestAndRecordsNothing) {
   EXPECT_NE(dry.out.find("Subject: [tiendo]"), std::string::npos);
   EXPECT_NE(dry.out.find("cảnh báo"), std::string::npos);
   EXPECT_NE(dry.out.find("nothing recorded"), std::string::npos);
+  // The share's alert names the communes without a team (issue #12).
+  EXPECT_NE(dry.out.find("Đơn vị: 33/36 đơn vị; chưa đạt: Xã Gia Canh, Xã Sông Ray, Xã Tà Lài"),
+            std::string::npos)
+      << dry.out;
   EXPECT_EQ(outbox("all").size(), 0u);
 }
 
