@@ -2,6 +2,7 @@
 // unit, and of every task, on a date.
 #include <cstdio>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "eval/present.hpp"
 #include "store/snapshot.hpp"
 #include "terminal.hpp"
+#include "util/text.hpp"
 
 namespace tiendo::cli {
 
@@ -49,7 +51,12 @@ int run_eval(const EvalOptions& options) {
                                  model::task_state_names().end(),
                                  state) != model::task_state_names().end();
     if (!known) {
-      std::fprintf(stderr, "tiendo eval: --fail-on: unknown state '%s'\n", state.c_str());
+      std::vector<std::string> names = model::rule_state_names();
+      names.insert(names.end(), model::task_state_names().begin(), model::task_state_names().end());
+      const std::optional<std::string> close = util::closest_match(state, names);
+      std::fprintf(stderr, "tiendo eval: --fail-on: unknown state '%s'%s\n", state.c_str(),
+                   close ? fmt::format("; did you mean '{}'?", *close).c_str()
+                         : fmt::format("; the states are {}", fmt::join(names, ", ")).c_str());
       return 2;
     }
   }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli_support.hpp"
@@ -24,7 +25,29 @@ struct ExplainOptions {
   std::string unit;
   std::optional<std::string> at;  // unset: today; set, even to "", it must be a date
   std::string time_zone = "Asia/Ho_Chi_Minh";
+  std::string format = "text";
 };
+
+using Json = nlohmann::json;
+
+Json optional_number(const std::optional<double>& v) { return v ? Json(*v) : Json(); }
+Json optional_date(const std::optional<model::Date>& d) {
+  return d ? Json(model::to_string(*d)) : Json();
+}
+
+// A task as the JSON shows it in a blocking chain.
+Json task_json(const model::RuleSet& rules, const eval::Results& results, model::Index t) {
+  const model::Task& task = rules.tasks[static_cast<std::size_t>(t)];
+  const eval::TaskResult& r = results.tasks[static_cast<std::size_t>(t)];
+  return {{"task", task.name},
+          {"title", task.title},
+          {"state", std::string(to_string(r.state))},
+          {"due", optional_date(task.due)},
+          {"earliest_finish", optional_date(r.earliest_finish)},
+          {"reported", r.reported ? Json(std::string(model::to_string(*r.reported))) : Json()},
+          {"reported_on", optional_date(r.reported_on)},
+          {"reason", r.reason}};
+}
 
 // The rule's block as written: from its line to the brace that closes it.
 std::string rule_source(const model::SourceRef& source) {
@@ -102,6 +125,12 @@ int run_explain(const ExplainOptions& options) {
 
   std::string out = fmt::format("rule {} ({}:{})\n", rule.name, rule.source.file, rule.source.line);
   out += rule_source(rule.source);
+  Json json_out = {{"rule", rule.name},
+                   {"title", rule.title},
+                   {"source", {{"file", rule.source.file}, {"line", rule.source.line}}},
+                   {"condition", rule.condition_text},
+                   {"at", model::to_string(*at)},
+                   {"results", Json::array()}};
   bool any = false;
   for (const eval::RuleResult& r : results.rules) {
     if (r.rule != rule_index) continue;
@@ -115,6 +144,21 @@ int run_explain(const ExplainOptions& options) {
     out += fmt::format("\nat {} on {}: {} (severity {})\n", unit, model::to_string(*at),
                        to_string(r.state), model::to_string(r.severity));
     out += fmt::format("  {}\n", r.reason);
+    Json entry = {{"unit", r.unit < 0 ? Json() : Json(unit)},
+                  {"state", std::string(to_string(r.state))},
+                  {"severity", std::string(model::to_string(r.severity))},
+                  {"reason", r.reason},
+                  {"value", optional_number(r.value)},
+                  {"target", optional_number(r.target)},
+                  {"upper", optional_number(r.upper)},
+                  {"deadline", optional_date(r.deadline)},
+                  {"projected", optional_number(r.projected)},
+                  {"rate_needed", optional_number(r.rate_needed)},
+                  {"rate_observed", optional_number(r.rate_observed)},
+                  {"failed_on", optional_date(r.failed_on)},
+                  {"observations", Json::array()},
+                  {"trend", Json::array()},
+                  {"blocked_by", Json()}};
     if (!r.used.empty()) {
       out += "  observations used:\n";
       std::vector<std::vector<std::string>> rows = {
@@ -123,10 +167,11 @@ int run_explain(const ExplainOptions& options) {
         const store::Point& p = *u.point;
         const model::Indicator& indicator = rules->indicators[static_cast<std::size_t>(u.indicator)];
         std::string shown = indicator.unit == model::ValueUnit::percent
-                                ? fmt::format("{:.4g}%", p.value * 100)
-                                : fmt::format("{:.6g}", p.value);
+                                ? eval::percent_text(p.value)
+                                : eval::number_text(p.value);
         if (snapshot.numerator(p) && snapshot.denominator(p)) {
-          shown += fmt::format(" ({:g}/{:g})", *snapshot.numerator(p), *snapshot.denominator(p));
+          shown += fmt::format(" ({}/{})", eval::number_text(*snapshot.numerator(p)),
+                               eval::number_text(*snapshot.denominator(p)));
         }
         auto origin = store::provenance(std::get<store::Database>(db), p.row);
         if (auto* error = std::get_if<store::DbError>(&origin)) {
@@ -134,6 +179,18 @@ int run_explain(const ExplainOptions& options) {
           return 1;
         }
         const store::Provenance& from = std::get<store::Provenance>(origin);
+        entry["observations"].push_back(
+            {{"indicator", indicator.name},
+             {"unit", snapshot.units()[static_cast<std::size_t>(u.unit)].id},
+             {"period_start", model::to_string(p.start())},
+             {"period_end", model::to_string(p.end())},
+             {"value", p.value},
+             {"numerator", optional_number(snapshot.numerator(p))},
+             {"denominator", optional_number(snapshot.denominator(p))},
+             {"revision", p.revision},
+             {"source", from.source},
+             {"input", from.input},
+             {"line", from.input_line}});
         rows.push_back({"    " + indicator.name,
                         snapshot.units()[static_cast<std::size_t>(u.unit)].id,
                         model::to_string(p.start()) + ".." + model::to_string(p.end()), shown,
@@ -145,6 +202,22 @@ int run_explain(const ExplainOptions& options) {
       out += "  observations used: none\n";
     }
     out += fmt::format("  value: {}\n", value(r.value));
+    if (r.coverage) {
+      const eval::Coverage& c = *r.coverage;
+      const auto names = [&](const std::vector<store::UnitIndex>& units) {
+        std::string text;
+        for (store::UnitIndex u : units) {
+          const store::SnapshotUnit& su = snapshot.units()[static_cast<std::size_t>(u)];
+          text += fmt::format("{}{} ({})", text.empty() ? "" : ", ", su.name, su.id);
+        }
+        return text;
+      };
+      out += fmt::format("  units: {}/{} {}\n", c.counted, c.total,
+                         rules->levels[static_cast<std::size_t>(c.level)].name);
+      if (!c.failing.empty()) out += fmt::format("    failing: {}\n", names(c.failing));
+      if (!c.no_data.empty()) out += fmt::format("    no data: {}\n", names(c.no_data));
+      entry["coverage"] = eval::coverage_json(*rules, snapshot, c);
+    }
     const model::Condition& c = rules->conditions[static_cast<std::size_t>(rule.condition)];
     std::string requirement = fmt::format("{} {}", model::to_string(c.op), value(r.target));
     if (r.upper) requirement += " and " + value(r.upper);
@@ -156,6 +229,7 @@ int run_explain(const ExplainOptions& options) {
       for (const auto& [d, v] : r.trend_points) {
         points += fmt::format("{}{} {}", points.empty() ? "" : ", ", model::to_string(d),
                               eval::format_value(*rules, r, v));
+        entry["trend"].push_back({{"date", model::to_string(d)}, {"value", v}});
       }
       out += fmt::format("  trend: least squares over {} point{} ({})\n", r.trend_points.size(),
                          r.trend_points.size() == 1 ? "" : "s", points);
@@ -178,13 +252,19 @@ int run_explain(const ExplainOptions& options) {
       out += "  blocked by:\n";
       out += "    " + task_line(*rules, results, r.blocking_task) + "\n";
       for (model::Index t : r.chain) out += "    \u2190 " + task_line(*rules, results, t) + "\n";
+      Json chain = Json::array();
+      for (model::Index t : r.chain) chain.push_back(task_json(*rules, results, t));
+      entry["blocked_by"] = task_json(*rules, results, r.blocking_task);
+      entry["blocked_by"]["chain"] = std::move(chain);
     }
+    json_out["results"].push_back(std::move(entry));
   }
   if (!any) {
     std::fprintf(stderr, "tiendo explain: rule '%s' has no result at unit '%s'\n",
                  options.rule.c_str(), options.unit.c_str());
     return 2;
   }
+  if (options.format == "json") out = json_out.dump(2) + "\n";
   std::fputs(out.c_str(), stdout);
   return 0;
 }
@@ -204,6 +284,8 @@ Action add_explain_command(CLI::App& app) {
   command->add_option("--at", options->at, "The evaluation date (default: today)");
   command->add_option("--time-zone", options->time_zone,
                       "Time zone that decides today's date (default Asia/Ho_Chi_Minh)");
+  command->add_option("--format", options->format, "text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
   return [options] { return run_explain(*options); };
 }
 

@@ -5,6 +5,7 @@
 
 #include "cli_support.hpp"
 #include "commands.hpp"
+#include "eval/present.hpp"
 #include "store/ingest.hpp"
 
 namespace tiendo::cli {
@@ -19,8 +20,11 @@ struct HistoryOptions {
 };
 
 std::string show_value(const store::ObservationRevision& r) {
-  std::string text = fmt::format("{:.6g}", r.value);
-  if (r.numerator && r.denominator) text += fmt::format(" ({:g}/{:g})", *r.numerator, *r.denominator);
+  std::string text = eval::number_text(r.value);
+  if (r.numerator && r.denominator) {
+    text += fmt::format(" ({}/{})", eval::number_text(*r.numerator),
+                        eval::number_text(*r.denominator));
+  }
   return text;
 }
 

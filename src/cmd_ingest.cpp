@@ -22,6 +22,7 @@ struct IngestOptions {
   std::string decimal = "auto";
   std::string percent_as;
   bool skip_bad = false;
+  bool unchecked = false;
 };
 
 constexpr int kExitBadRowsSkipped = 3;
@@ -64,6 +65,9 @@ int run_ingest(const IngestOptions& options) {
 
   store::IngestOptions ingest_options;
   ingest_options.rules = rules ? &*rules : nullptr;
+  // Without a rule set, observations and statuses would be stored with any name, unit
+  // and value: only when asked to.
+  if (!rules && !options.unchecked) ingest_options.accept = store::InputKinds::units;
   ingest_options.skip_bad = options.skip_bad;
   ingest_options.now = now_utc();
   if (options.decimal == "comma") ingest_options.numbers.decimal = store::DecimalMark::comma;
@@ -137,8 +141,13 @@ Action add_ingest_command(CLI::App& app) {
       ->required();
   command
       ->add_option("--rules", options->rules,
-                   "A rule file or directory (repeatable): check indicator, task and level names")
+                   "A rule file or directory (repeatable): check indicator, task and level names; "
+                   "needed for observations and task statuses")
       ->allow_extra_args(false);
+  command->add_flag("--unchecked", options->unchecked,
+                    "Without --rules, store observations and task statuses anyway, their names, "
+                    "units and ranges unchecked")
+      ->excludes("--rules");
   command->add_option("inputs", options->inputs, "CSV or JSON files; - reads standard input")
       ->required();
   command->add_option("--decimal", options->decimal,

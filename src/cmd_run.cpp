@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alert/ledger.hpp"
+#include "alert/rewind.hpp"
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "delivery_options.hpp"
@@ -77,8 +78,22 @@ int run_run(const RunOptions& options) {
     return 1;
   }
   store::Database& db = std::get<store::Database>(opened);
-  auto recorded = alert::record_run(db, inputs->rules, inputs->snapshot, results,
-                                    {.now = now_utc(), .commit = !options.dry_run, .limit = limit});
+  // A dry run writes nothing, so it may look at any date, an earlier one than the
+  // ledger's included (as the run would have gone then).
+  std::optional<model::Date> rewound_from;
+  store::DbResult<alert::RunRecord> recorded = store::DbError{};
+  if (options.dry_run) {
+    auto previewed = alert::preview_run(db, inputs->rules, inputs->snapshot, results, now_utc());
+    if (auto* error = std::get_if<store::DbError>(&previewed)) {
+      recorded = *error;
+    } else {
+      rewound_from = std::get<alert::RunPreview>(previewed).rewound_from;
+      recorded = std::move(std::get<alert::RunPreview>(previewed).run);
+    }
+  } else {
+    recorded = alert::record_run(db, inputs->rules, inputs->snapshot, results,
+                                 {.now = now_utc(), .commit = true, .limit = limit});
+  }
   if (auto* error = std::get_if<store::DbError>(&recorded)) {
     std::fprintf(stderr, "tiendo run: %s\n", error->message.c_str());
     return 1;
@@ -113,6 +128,12 @@ int run_run(const RunOptions& options) {
         "%d resolved; %zu messages not sent, nothing recorded\n",
         model::to_string(*at).c_str(), run.results, firing, fired, changed, repeated, resolved,
         run.messages.size());
+    if (rewound_from) {
+      std::printf(
+          "(the alerts were last evaluated at %s: this is the run at %s as it would have gone "
+          "before the later runs; a real run there is refused)\n",
+          model::to_string(*rewound_from).c_str(), model::to_string(*at).c_str());
+    }
     return 0;
   }
   notify::DeliveryReport report;

@@ -1,5 +1,7 @@
 // `tiendo test RULES... TESTS...`: run the rule set's tests and say which pass.
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fmt/format.h>
 
 #include "cli_support.hpp"
@@ -15,8 +17,30 @@ struct TestOptions {
   std::vector<std::string> paths;
 };
 
+// The paths to load: each as given (a directory brings its *.rules), and a directory's
+// *.tests files after them, in name order.
+std::vector<std::string> with_test_files(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> all = paths;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) continue;
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(path, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file(ec) && it->path().extension() == ".tests") {
+        found.push_back(it->path().string());
+      }
+    }
+    // An unreadable directory is reported by the loader, which reads it for *.rules.
+    std::sort(found.begin(), found.end());
+    all.insert(all.end(), found.begin(), found.end());
+  }
+  return all;
+}
+
 int run_tests(const TestOptions& options) {
-  std::optional<model::RuleSet> rules = load_rules_reporting(options.paths);
+  std::optional<model::RuleSet> rules = load_rules_reporting(with_test_files(options.paths));
   if (!rules) return 1;
   if (rules->tests.empty()) {
     std::fprintf(stderr, "tiendo test: no `test` blocks in the given files\n");
@@ -58,7 +82,9 @@ int run_tests(const TestOptions& options) {
 Action add_test_command(CLI::App& app) {
   auto options = std::make_shared<TestOptions>();
   CLI::App* command = app.add_subcommand(
-      "test", "Run the rule tests (test blocks) of the given rule and test files");
+      "test",
+      "Run the rule tests (test blocks) of the given rule and test files (directories are "
+      "searched for *.rules and *.tests)");
   command->add_option("paths", options->paths, "Rule files, test files or directories")
       ->required();
   return [options] { return run_tests(*options); };

@@ -14,7 +14,7 @@
 //              converted beforehand with the engine's own parsers, so the shell only loads;
 //   floor-sorted.csv  the same again, in the order of the table's UNIQUE key.
 // Then, R times each, on a fresh database every time:
-//   tiendo     `tiendo ingest --db tiendo.db units.csv obs.csv`: start to exit, parsing,
+//   tiendo     `tiendo ingest --unchecked --db tiendo.db units.csv obs.csv`: start to exit, parsing,
 //              validation, staging and the write, as a user would run it;
 //   floor      `sqlite3 floor.db -cmd "PRAGMA journal_mode=WAL" -cmd "PRAGMA
 //              synchronous=FULL" -cmd "PRAGMA foreign_keys=ON" ".import --csv floor.csv
@@ -498,7 +498,8 @@ int run(const Options& options, const fs::path& dir) {
   for (std::size_t repeat = 0; repeat < options.repeat; ++repeat) {
     remove_database(tiendo_db);
     const auto tiendo_run = run_child(
-        {options.tiendo, "ingest", "--db", tiendo_db.string(), inputs->units, inputs->observations},
+        {options.tiendo, "ingest", "--unchecked", "--db", tiendo_db.string(), inputs->units,
+         inputs->observations},
         dir / "tiendo.log");
     if (!tiendo_run || !expect_rows(tiendo_db, "observations", options.rows) ||
         !expect_rows(tiendo_db, "units", units.size())) {

@@ -416,9 +416,11 @@ namespace {
 
 DbError rewind_refused(model::Date last, model::Date at) {
   return DbError{fmt::format(
-      "the alerts were last evaluated at {}; a run at {} would rewind them (use `tiendo "
-      "eval` or `tiendo backtest` to look at earlier dates)",
-      model::to_string(last), model::to_string(at))};
+      "the alerts were last evaluated at {}; a run at {} would rewind them. To look at "
+      "that date, use `tiendo eval --at {}`, `tiendo backtest` or `tiendo run --dry-run`, "
+      "which record nothing; to record it anyway, `tiendo ledger rewind --to {}` first "
+      "(it voids the later runs)",
+      model::to_string(last), model::to_string(at), model::to_string(at), model::to_string(at))};
 }
 
 // A run at `at` would rewind the alerts when an open one was last evaluated later. The

@@ -156,4 +156,47 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
   return report;
 }
 
+DbResult<std::optional<model::Date>> ledger_date(Database& db) {
+  Statement q = db.prepare(
+      "SELECT max(ifnull(evaluated, since)) FROM alerts WHERE lifecycle != 'resolved'");
+  if (!q.step()) return q.error().value_or(DbError{"cannot read the alerts"});
+  if (q.column_is_null(0)) return std::optional<model::Date>();
+  const auto date = model::parse_iso_date(q.column_text(0));
+  if (!date) return DbError{"an alert in the store has a malformed evaluation date"};
+  return std::optional<model::Date>(*date);
+}
+
+DbResult<RunPreview> preview_run(Database& db, const model::RuleSet& rules,
+                                 const store::Snapshot& snapshot, const eval::Results& results,
+                                 std::string_view now) {
+  RunPreview preview;
+  auto dated = ledger_date(db);
+  if (auto* error = std::get_if<DbError>(&dated)) return *error;
+  const std::optional<model::Date> latest = std::get<std::optional<model::Date>>(dated);
+  if (!latest || *latest <= results.at) {
+    auto run = record_run(db, rules, snapshot, results, {.now = std::string(now), .commit = false, .limit = std::nullopt});
+    if (auto* error = std::get_if<DbError>(&run)) return *error;
+    preview.run = std::move(std::get<RunRecord>(run));
+    return preview;
+  }
+  // A copy to rewind, in memory: the database itself is only read.
+  auto opened = Database::open(":memory:");
+  if (auto* error = std::get_if<DbError>(&opened)) return *error;
+  Database& copy = std::get<Database>(opened);
+  sqlite3_backup* backup = sqlite3_backup_init(copy.handle(), "main", db.handle(), "main");
+  if (!backup) return DbError{fmt::format("cannot copy the database: {}", sqlite3_errmsg(copy.handle()))};
+  const int stepped = sqlite3_backup_step(backup, -1);
+  const int finished = sqlite3_backup_finish(backup);
+  if (stepped != SQLITE_DONE || finished != SQLITE_OK) {
+    return DbError{fmt::format("cannot copy the database: {}", sqlite3_errstr(finished != SQLITE_OK ? finished : stepped))};
+  }
+  auto rewound = rewind_ledger(copy, results.at, now, /*commit=*/true);
+  if (auto* error = std::get_if<DbError>(&rewound)) return *error;
+  auto run = record_run(copy, rules, snapshot, results, {.now = std::string(now), .commit = false, .limit = std::nullopt});
+  if (auto* error = std::get_if<DbError>(&run)) return *error;
+  preview.run = std::move(std::get<RunRecord>(run));
+  preview.rewound_from = latest;
+  return preview;
+}
+
 }  // namespace tiendo::alert

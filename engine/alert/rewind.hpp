@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alert/ledger.hpp"
 #include "model/calendar.hpp"
 #include "store/database.hpp"
 
@@ -52,5 +53,23 @@ struct RewindReport {
 // it all and roll back, to show what it would do.
 store::DbResult<RewindReport> rewind_ledger(store::Database& db, model::Date to,
                                             std::string_view now, bool commit);
+
+// The date the open alerts were last evaluated at: a run must not be dated before it.
+// nullopt when no alert is open.
+store::DbResult<std::optional<model::Date>> ledger_date(store::Database& db);
+
+// What a run at results.at would do, written nowhere (`tiendo run --dry-run`). At or
+// after the ledger's latest date it is record_run without the commit. At an earlier date
+// (which a real run refuses: it would rewind the alerts) it is the run as it would have
+// gone had the later runs never happened: on a private in-memory copy of the database,
+// the ledger is rewound to that date (rewind_ledger) and the run recorded there; the
+// copy is then dropped. `as_of_rewind` says which.
+struct RunPreview {
+  RunRecord run;
+  std::optional<model::Date> rewound_from;  // the ledger's latest date, when it was rewound
+};
+store::DbResult<RunPreview> preview_run(store::Database& db, const model::RuleSet& rules,
+                                        const store::Snapshot& snapshot,
+                                        const eval::Results& results, std::string_view now);
 
 }  // namespace tiendo::alert

@@ -1,5 +1,7 @@
 #include "eval/evaluate.hpp"
 
+#include "eval/present.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -40,7 +42,25 @@ Val worse(Val a, Val b) {
   return a.kind == Val::Kind::no_data ? a : b;
 }
 
-std::string percent_text(double fraction) { return fmt::format("{:.4g}%", fraction * 100); }
+
+// A point's period as the documents write it: Q3/2022, 9/2022, 2022, or its days.
+std::string period_text(const store::Point& point) {
+  const std::chrono::year_month_day first{point.start()};
+  const std::chrono::year_month_day last{point.end()};
+  const int year = static_cast<int>(first.year());
+  const unsigned month = static_cast<unsigned>(first.month());
+  const bool starts_month = first.day() == std::chrono::day{1};
+  const bool ends_month =
+      std::chrono::year_month_day{point.end() + std::chrono::days{1}}.day() == std::chrono::day{1};
+  if (starts_month && ends_month && first.year() == last.year()) {
+    const unsigned months = static_cast<unsigned>(last.month()) - month + 1;
+    if (months == 1) return fmt::format("{}/{}", month, year);
+    if (months == 3 && month % 3 == 1) return fmt::format("Q{}/{}", (month + 2) / 3, year);
+    if (months == 12) return fmt::format("{}", year);
+  }
+  if (point.start() == point.end()) return model::to_string(point.end());
+  return fmt::format("{}–{}", model::to_string(point.start()), model::to_string(point.end()));
+}
 
 class RuleEvaluator {
  public:
@@ -122,7 +142,16 @@ class RuleEvaluator {
       if (used) used->push_back({node.indicator, u, point});
       values.push_back(point->value);
     }
-    if (node.kind == model::ExprKind::count) return Val::of(static_cast<double>(values.size()));
+    if (node.kind == model::ExprKind::count) {
+      if (Coverage* coverage = take_coverage(node.level)) {
+        coverage->total = units.size();
+        coverage->counted = values.size();
+        for (UnitIndex u : units) {
+          if (!latest_point(node.indicator, u, as_of)) coverage->no_data.push_back(u);
+        }
+      }
+      return Val::of(static_cast<double>(values.size()));
+    }
     if (values.empty()) {
       return Val::none(fmt::format("no {} inside {} has an observation of {}",
                                    rules_.levels[static_cast<std::size_t>(node.level)].name,
@@ -170,11 +199,22 @@ class RuleEvaluator {
                                        rules_.levels[static_cast<std::size_t>(node.level)].name,
                                        unit_id(unit)));
         }
+        // Taken before the units' conditions are, so that a share inside one does not.
+        Coverage* coverage = take_coverage(node.level);
         std::size_t holding = 0;
         for (UnitIndex u : units) {
           const Val holds = condition(node.condition, u, as_of, used);
           if (holds.kind == Val::Kind::error) return holds;
-          if (holds.ok() && holds.v != 0) ++holding;  // no data does not hold
+          if (holds.ok() && holds.v != 0) {
+            ++holding;
+          } else if (coverage) {
+            // No data does not hold either; it is told apart.
+            (holds.ok() ? coverage->failing : coverage->no_data).push_back(u);
+          }
+        }
+        if (coverage) {
+          coverage->total = units.size();
+          coverage->counted = holding;
         }
         return Val::of(static_cast<double>(holding) / static_cast<double>(units.size()));
       }
@@ -304,7 +344,7 @@ class RuleEvaluator {
 
   std::string format_value(double value, model::ExprId id) const {
     const model::ValueUnit unit = rules_.expressions[static_cast<std::size_t>(id)].unit;
-    return unit == model::ValueUnit::percent ? percent_text(value) : fmt::format("{:.6g}", value);
+    return unit == model::ValueUnit::percent ? percent_text(value) : number_text(value);
   }
 
   RuleResult evaluate_at(Index rule_index, UnitIndex unit) {
@@ -319,7 +359,13 @@ class RuleEvaluator {
     // a copy only when asked to.
     std::vector<UsedPoint>& used = used_;
     used.clear();
+    Coverage coverage;
+    coverage_ = &coverage;
     const Val lhs = expr(cond.lhs, unit, at_, &used);
+    coverage_ = nullptr;
+    if (coverage.level != kNone && lhs.kind != Val::Kind::error) {
+      r.coverage = std::make_shared<const Coverage>(std::move(coverage));
+    }
     // The trend follows the left-hand side's own observation dates, not the target's.
     const std::size_t lhs_used_count = used.size();
     const Val rhs = expr(cond.rhs, unit, at_, &used);
@@ -334,6 +380,7 @@ class RuleEvaluator {
     const auto finish = [&](RuleState state, std::string reason) {
       r.state = state;
       r.reason = std::move(reason);
+      if (r.coverage) r.reason += coverage_text(*r.coverage);
       switch (state) {
         case RuleState::missed:
         case RuleState::violated:
@@ -357,27 +404,30 @@ class RuleEvaluator {
                     fmt::format("the requirement applies from {}", model::to_string(rule.date)));
     }
 
-    // Whether the requirement holds now, and on what data.
-    std::optional<bool> holds;
+    // Whether the requirement holds now: unknown without the data to tell.
+    enum class Holds { unknown, yes, no };
+    Holds holds = Holds::unknown;
     std::string no_data_why = all.why;
     if (all.ok()) {
-      holds = compare(cond.op, lhs.v, rhs.v, upper.v);
+      holds = compare(cond.op, lhs.v, rhs.v, upper.v) ? Holds::yes : Holds::no;
     }
-    if (rule.timing == model::Timing::from && holds) {
-      // Every observation since the start date must satisfy it.
+    if (rule.timing == model::Timing::from) {
+      // Every observation since the start date must satisfy it: the first that fails is
+      // a violation, however old; none since the start date is no data.
       const auto dates = observation_dates(used, rule.date, at_, /*include_from=*/true);
-      if (dates.empty()) {
-        holds.reset();
-        no_data_why = fmt::format("nothing observed since {}", model::to_string(rule.date));
-      }
       for (Date d : dates) {
         const Val at_date = condition(rule.condition, unit, d, nullptr);
         if (at_date.kind == Val::Kind::error) return finish(RuleState::error, at_date.why);
         if (at_date.ok() && at_date.v == 0) {
-          holds = false;
           r.failed_on = d;
           break;
         }
+      }
+      if (r.failed_on) {
+        holds = Holds::no;
+      } else if (dates.empty()) {
+        holds = Holds::unknown;
+        no_data_why = fmt::format("nothing observed since {}", model::to_string(rule.date));
       }
     }
 
@@ -386,42 +436,72 @@ class RuleEvaluator {
     const std::string now_text =
         r.value ? format_value(*r.value, cond.lhs) : std::string("no value");
     const std::string target_text = r.target ? format_value(*r.target, cond.rhs) : std::string("?");
-
-    if (holds == true && !stale) {
-      return finish(rule.timing == model::Timing::by ? RuleState::met : RuleState::ok,
-                    fmt::format("{} {} {}", now_text, model::to_string(cond.op), target_text));
+    // `between` shows both bounds: "between 65% and 70%".
+    std::string required = fmt::format("{} {}", model::to_string(cond.op), target_text);
+    if (cond.op == model::Comparator::between) {
+      required += " and " + (r.upper ? format_value(*r.upper, cond.upper) : std::string("?"));
     }
+
+    if (holds == Holds::yes && !stale) {
+      return finish(rule.timing == model::Timing::by ? RuleState::met : RuleState::ok,
+                    fmt::format("{} {}", now_text, required));
+    }
+
+    // The verdicts, which stale or missing data and blocking tasks never hide: those go
+    // into the reason instead.
+    const auto with_context = [&](std::string reason, bool say_stale) {
+      if (say_stale && stale) reason += "; " + stale_why;
+      if (auto blocked = blocking(rule, r)) reason += "; " + *blocked;
+      return reason;
+    };
+    if (rule.timing == model::Timing::by && at_ > rule.date) {
+      const std::string by = fmt::format("by {}", model::to_string(rule.date));
+      if (holds == Holds::yes) {
+        return finish(RuleState::met, with_context(fmt::format("{} {}", now_text, required), true));
+      }
+      if (holds == Holds::unknown) {
+        return finish(RuleState::missed,
+                      with_context(fmt::format("no figure at all ({}); required {} {}",
+                                               no_data_why, required, by),
+                                   false));
+      }
+      // The figure judged is the latest known: say when it is not the deadline's own.
+      const std::optional<store::Point> last = latest_point(
+          std::span<const UsedPoint>(used.data(), lhs_used_count));
+      if (last && last->end() < rule.date) {
+        return finish(RuleState::missed,
+                      with_context(fmt::format("no figure for the deadline; the last, {} for {}, "
+                                               "fails: required {} {}",
+                                               now_text, period_text(*last), required, by),
+                                   false));
+      }
+      return finish(RuleState::missed,
+                    with_context(fmt::format("{} on {}, required {} {}", now_text,
+                                             model::to_string(at_), required, by),
+                                 true));
+    }
+    if (rule.timing == model::Timing::from && r.failed_on) {
+      return finish(RuleState::violated,
+                    with_context(fmt::format("failed on {}: now {}, required {}",
+                                             model::to_string(*r.failed_on), now_text, required),
+                                 true));
+    }
+
     if (auto blocked = blocking(rule, r)) return finish(RuleState::blocked, *blocked);
-    if (!holds) return finish(RuleState::no_data, no_data_why);
+    if (holds == Holds::unknown) return finish(RuleState::no_data, no_data_why);
     if (stale) {
       return finish(RuleState::stale, stale_why);
     }
-    // Not holding, on data that is not stale.
-    switch (rule.timing) {
-      case model::Timing::from:
-        return finish(RuleState::violated,
-                      r.failed_on ? fmt::format("failed on {}: now {}, required {} {}",
-                                                model::to_string(*r.failed_on), now_text,
-                                                model::to_string(cond.op), target_text)
-                                  : fmt::format("{}, required {} {}", now_text,
-                                                model::to_string(cond.op), target_text));
-      case model::Timing::none:
-        return finish(RuleState::violated, fmt::format("{}, required {} {}", now_text,
-                                                       model::to_string(cond.op), target_text));
-      case model::Timing::by:
-        break;
-    }
-    if (at_ > rule.date) {
-      return finish(RuleState::missed, fmt::format("{} on {}, required {} {} by {}", now_text,
-                                                   model::to_string(at_), model::to_string(cond.op),
-                                                   target_text, model::to_string(rule.date)));
+    // Not holding, on data that is not stale, and no verdict yet.
+    if (rule.timing != model::Timing::by) {
+      return finish(RuleState::violated, fmt::format("{}, required {}", now_text, required));
     }
     project(rule, cond, unit, std::span<const UsedPoint>(used.data(), lhs_used_count), r);
     const bool projected_meets =
         r.projected && compare(cond.op, *r.projected, *r.target, r.upper.value_or(0));
     const bool in_window = rule.warn_within && at_ >= model::subtract(rule.date, *rule.warn_within);
-    std::string reason = fmt::format("{} now, {} {} by {}", now_text, model::to_string(cond.op),
-                                     target_text, model::to_string(rule.date));
+    std::string reason =
+        fmt::format("{} now, {} by {}", now_text, required, model::to_string(rule.date));
     if (r.projected) reason += fmt::format("; projected {}", format_value(*r.projected, cond.lhs));
     if (r.rate_needed && r.rate_observed) {
       const bool points =
@@ -503,6 +583,15 @@ class RuleEvaluator {
     return {};
   }
 
+  // The newest of the points behind a value (by period end), if any.
+  static std::optional<store::Point> latest_point(std::span<const UsedPoint> used) {
+    std::optional<store::Point> latest;
+    for (const UsedPoint& u : used) {
+      if (!latest || u.point->end() > latest->end()) latest = *u.point;
+    }
+    return latest;
+  }
+
   // Why a task the rule needs holds it back, naming the root cause; nullopt if none.
   std::optional<std::string> blocking(const model::Rule& rule, RuleResult& r) const {
     for (Index needed : rule.needs) {
@@ -542,9 +631,40 @@ class RuleEvaluator {
     return std::nullopt;
   }
 
+  // "; 33/36 commune; failing: gia_canh, ta_lai; no data: song_ray", each list cut after
+  // kCoverageNamed names ("and 12 more").
+  std::string coverage_text(const Coverage& c) const {
+    const auto names = [&](const std::vector<UnitIndex>& units) {
+      std::string text;
+      for (std::size_t i = 0; i < units.size() && i < kCoverageNamed; ++i) {
+        text += (i ? ", " : "") + unit_id(units[i]);
+      }
+      if (units.size() > kCoverageNamed) {
+        text += fmt::format(" and {} more", units.size() - kCoverageNamed);
+      }
+      return text;
+    };
+    std::string text = fmt::format("; {}/{} {}", c.counted, c.total,
+                                   rules_.levels[static_cast<std::size_t>(c.level)].name);
+    if (!c.failing.empty()) text += "; failing: " + names(c.failing);
+    if (!c.no_data.empty()) text += "; no data: " + names(c.no_data);
+    return text;
+  }
+  static constexpr std::size_t kCoverageNamed = 10;
+
+  // The coverage to fill while a rule's value is computed, once: the first share or count
+  // met takes it (and no other does); null otherwise.
+  Coverage* take_coverage(Index level) const {
+    Coverage* coverage = coverage_;
+    coverage_ = nullptr;
+    if (coverage) coverage->level = level;
+    return coverage;
+  }
+
   const model::RuleSet& rules_;
   const store::Snapshot& snapshot_;
   const std::vector<TaskResult>& tasks_;
+  mutable Coverage* coverage_ = nullptr;
   Date at_;
   const EvaluateOptions& options_;
   std::vector<UsedPoint> used_;

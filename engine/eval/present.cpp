@@ -1,5 +1,7 @@
 #include "eval/present.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -105,13 +107,67 @@ bool selected(const model::RuleSet& rules, const store::Snapshot& snapshot, cons
   return true;
 }
 
+std::string number_text(double value) {
+  if (!std::isfinite(value)) return fmt::format("{}", value);
+  // Whole numbers below 2^53 are exact in a double: every digit is shown.
+  if (std::fabs(value) < 9007199254740992.0 && value == std::nearbyint(value)) {
+    return fmt::format("{:.0f}", value == 0 ? 0.0 : value);
+  }
+  if (std::fabs(value) >= 1e6 || std::fabs(value) < 1e-4) {
+    // Six significant digits without an exponent, the trailing zeros dropped.
+    const int digits = std::fabs(value) >= 1e6 ? 2 : 10;
+    std::string text = fmt::format("{:.{}f}", value, digits);
+    while (text.back() == '0') text.pop_back();
+    if (text.back() == '.') text.pop_back();
+    return text;
+  }
+  return fmt::format("{:.6g}", value);
+}
+
+nlohmann::json coverage_json(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                             const Coverage& coverage) {
+  const auto named = [&](const std::vector<store::UnitIndex>& units) {
+    nlohmann::json list = nlohmann::json::array();
+    for (store::UnitIndex u : units) {
+      const store::SnapshotUnit& unit = snapshot.units()[static_cast<std::size_t>(u)];
+      list.push_back({{"unit", unit.id}, {"name", unit.name}});
+    }
+    return list;
+  };
+  return {{"level", rules.levels[static_cast<std::size_t>(coverage.level)].name},
+          {"counted", coverage.counted},
+          {"total", coverage.total},
+          {"failing", named(coverage.failing)},
+          {"no_data", named(coverage.no_data)}};
+}
+
+std::string coverage_text_vi(const store::Snapshot& snapshot, const Coverage& coverage,
+                             std::size_t max_named) {
+  if (coverage.failing.empty() && coverage.no_data.empty()) return {};
+  const auto names = [&](const std::vector<store::UnitIndex>& units) {
+    std::string list;
+    for (std::size_t i = 0; i < units.size() && i < max_named; ++i) {
+      const store::SnapshotUnit& u = snapshot.units()[static_cast<std::size_t>(units[i])];
+      list += (i ? ", " : "") + (u.name.empty() ? u.id : u.name);
+    }
+    if (units.size() > max_named) list += fmt::format(" và {} đơn vị khác", units.size() - max_named);
+    return list;
+  };
+  std::string text = fmt::format("{}/{} đơn vị", coverage.counted, coverage.total);
+  if (!coverage.failing.empty()) text += "; chưa đạt: " + names(coverage.failing);
+  if (!coverage.no_data.empty()) text += "; chưa có số liệu: " + names(coverage.no_data);
+  return text;
+}
+
+std::string percent_text(double fraction) { return fmt::format("{:.4g}%", fraction * 100); }
+
 std::string format_value(const model::RuleSet& rules, const RuleResult& r, double value) {
   const model::Rule& rule = rules.rules[static_cast<std::size_t>(r.rule)];
   const model::Condition& c = rules.conditions[static_cast<std::size_t>(rule.condition)];
   if (rules.expressions[static_cast<std::size_t>(c.lhs)].unit == model::ValueUnit::percent) {
-    return fmt::format("{:.4g}%", value * 100);
+    return percent_text(value);
   }
-  return fmt::format("{:.6g}", value);
+  return number_text(value);
 }
 
 std::string to_table(const model::RuleSet& rules, const store::Snapshot& snapshot,
@@ -175,6 +231,7 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
         {"reason", r.reason},
         {"source", fmt::format("{}:{}", rule.source.file, rule.source.line)},
     };
+    if (r.coverage) row["coverage"] = coverage_json(rules, snapshot, *r.coverage);
     if (r.blocking_task != model::kNone) {
       row["blocking_task"] = rules.tasks[static_cast<std::size_t>(r.blocking_task)].name;
       nlohmann::json chain = nlohmann::json::array();

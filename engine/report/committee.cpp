@@ -1,5 +1,7 @@
 #include "report/committee.hpp"
 
+#include "eval/present.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -32,6 +34,8 @@ constexpr std::string_view kNoValue = "—";
 constexpr std::size_t kShortReason = 140;
 // Task titles inside a rule's reason are cut here, so that the reason stays one line.
 constexpr std::size_t kShortTitle = 70;
+// Units a coverage lists by name before "và N đơn vị khác".
+constexpr std::size_t kCoverageNamed = 10;
 constexpr int kRuleStates = static_cast<int>(RuleState::error) + 1;
 constexpr int kTaskStates = static_cast<int>(TaskState::on_track) + 1;
 // Summaries list states from good to bad, then the ones with nothing to judge yet.
@@ -243,6 +247,25 @@ class Builder {
   // Why, in Vietnamese and from the figures (the evaluator's own reason is English).
   std::string reason_text(const model::Rule& rule, const model::Condition& cond,
                           const eval::RuleResult& r) const {
+    std::string text = state_reason_text(rule, cond, r);
+    // Coverage names its units: "33/36 đơn vị; chưa đạt: Gia Canh, Tà Lài; chưa có số
+    // liệu: Sông Ray", each list cut after a few names ("và 12 đơn vị khác").
+    if (r.coverage) {
+      const std::string units = eval::coverage_text_vi(snapshot_, *r.coverage, kCoverageNamed);
+      if (!units.empty()) text = text.empty() ? units : text + "; " + units;
+    }
+    // A value outside a band is said to be: "ngoài khoảng 65–70%", whatever the state.
+    if (cond.op == model::Comparator::between && r.value && r.target && r.upper &&
+        (*r.value < *r.target || *r.value > *r.upper) && r.state != RuleState::met &&
+        r.state != RuleState::ok) {
+      text = "ngoài khoảng " + value_text(cond.rhs, *r.target) + "–" +
+             value_text(cond.upper, *r.upper) + (text.empty() ? "" : "; " + text);
+    }
+    return text;
+  }
+
+  std::string state_reason_text(const model::Rule& rule, const model::Condition& cond,
+                                const eval::RuleResult& r) const {
     const std::string deadline = r.deadline ? format_date(*r.deadline) : std::string();
     switch (r.state) {
       case RuleState::met:
@@ -274,8 +297,23 @@ class Builder {
         for (const std::string& part : parts) text += (text.empty() ? "" : "; ") + part;
         return text;
       }
-      case RuleState::missed:
-        return deadline.empty() ? std::string() : "đã hết hạn " + deadline;
+      case RuleState::missed: {
+        // A verdict past the deadline may rest on an old figure, or none: say so.
+        std::string text = deadline.empty() ? std::string() : "đã hết hạn " + deadline;
+        if (!r.value) {
+          text += (text.empty() ? "" : "; ") + std::string("không có số liệu");
+        } else if (r.deadline) {
+          model::Date latest{};
+          for (const eval::UsedPoint& u : r.used) {
+            if (u.point && u.point->end() > latest) latest = u.point->end();
+          }
+          if (!r.used.empty() && latest < *r.deadline) {
+            text += (text.empty() ? "" : "; ") + std::string("chưa có số liệu tại hạn, số liệu gần nhất đến ") +
+                    format_date(latest);
+          }
+        }
+        return text;
+      }
       case RuleState::not_yet:
         return {};  // the target column already says from when it applies
       case RuleState::violated:

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alert/ledger.hpp"
+#include "alert/rewind.hpp"
 #include "eval/present.hpp"
 #include "service/dashboard.hpp"
 #include "service/graph_export.hpp"
@@ -802,6 +803,24 @@ ApiResponse Api::evaluate(const ApiRequest& request, const RequestFacts& facts) 
     }
   }
   if (service_.stopping()) return error_response(503, "the service is stopping");
+  if (at) {
+    // A run before the ledger's date would fail when it starts: say so now, and how to
+    // look at that date instead. (Another request may still move the ledger on before the
+    // run starts; the ledger refuses the run then.)
+    auto lease = service_.pool().acquire();
+    if (auto* failure = std::get_if<store::DbError>(&lease)) return db_failure(*failure);
+    auto latest = alert::ledger_date(*std::get<ConnectionPool::Lease>(lease));
+    if (auto* failure = std::get_if<store::DbError>(&latest)) return db_failure(*failure);
+    if (const auto& date = std::get<std::optional<model::Date>>(latest); date && *date > *at) {
+      return error_response(
+          409, fmt::format("at: the alerts were last evaluated at {}; a run at {} would rewind "
+                           "them. Look at that date with GET /api/v1/results?at={}, which "
+                           "records nothing; to record it anyway, the operator runs `tiendo "
+                           "ledger rewind --to {}` first",
+                           model::to_string(*date), model::to_string(*at), model::to_string(*at),
+                           model::to_string(*at)));
+    }
+  }
   auto id = service_.request_evaluation(at, facts.token_id);
   if (auto* failure = std::get_if<store::DbError>(&id)) return db_failure(*failure);
   if (!std::get<std::optional<std::int64_t>>(id)) {

@@ -224,9 +224,15 @@ DELETE FROM staged_statuses;
       layout_ = std::get<Layout>(layout);
       if (const char* expected = ingest_.refused(layout_->kind)) {
         if (!only_) {
-          ingest_.report(input_.name, line,
-                         fmt::format("this input holds {}; only {} are taken here",
-                                     kind_name(layout_->kind), expected));
+          ingest_.report(
+              input_.name, line,
+              ingest_.options_.accept == InputKinds::units
+                  ? fmt::format("this input holds {}, whose names, units and ranges are checked "
+                                "against the rule set: give --rules (or --unchecked to store "
+                                "them unchecked)",
+                                kind_name(layout_->kind))
+                  : fmt::format("this input holds {}; only {} are taken here",
+                                kind_name(layout_->kind), expected));
         }
         layout_.reset();
       }
@@ -280,6 +286,8 @@ DELETE FROM staged_statuses;
         return kind == Kind::observations ? nullptr : "observations (indicator,unit,period,value)";
       case InputKinds::statuses:
         return kind == Kind::statuses ? nullptr : "task statuses (task,status,date)";
+      case InputKinds::units:
+        return kind == Kind::units ? nullptr : "units";
     }
     return nullptr;
   }

@@ -21,8 +21,9 @@ struct IngestInput {
   std::string text;
 };
 
-// Which kinds of input an ingest takes; the API's endpoints each take one.
-enum class InputKinds { any, observations, statuses };
+// Which kinds of input an ingest takes; the API's endpoints each take one, and the
+// command line takes only units without a rule set to check the rest against.
+enum class InputKinds { any, observations, statuses, units };
 
 struct IngestOptions {
   NumberOptions numbers;

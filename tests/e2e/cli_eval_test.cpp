@@ -70,6 +70,16 @@ TEST_F(CliEval, EveryRuleOnTheReportsDateHasTheExpectedState) {
     }
     if (row["rule"] == "community_teams_q3") {
       EXPECT_NEAR(row["value"].get<double>(), 33.0 / 36.0, 1e-9);
+      // The three communes without a team, by id and name (issue #12).
+      const nlohmann::json& coverage = row["coverage"];
+      EXPECT_EQ(coverage["level"], "commune") << row.dump();
+      EXPECT_EQ(coverage["counted"], 33);
+      EXPECT_EQ(coverage["total"], 36);
+      ASSERT_EQ(coverage["failing"].size(), 3u) << row.dump();
+      EXPECT_EQ(coverage["failing"][0], nlohmann::json({{"unit", "gia_canh"}, {"name", "Xã Gia Canh"}}));
+      EXPECT_TRUE(coverage["no_data"].empty());
+    } else {
+      EXPECT_FALSE(row.contains("coverage")) << row.dump();
     }
   }
 }
@@ -78,7 +88,10 @@ TEST_F(CliEval, FailOnTurnsStatesIntoAnExitCode) {
   EXPECT_EQ(eval("--at 2022-09-30 --fail-on missed,violated").exit_code, 0);
   EXPECT_EQ(eval("--at 2022-09-30 --fail-on at_risk").exit_code, 1);
   EXPECT_EQ(eval("--at 2023-01-15 --fail-on missed").exit_code, 1);  // Q3 data not yet stale
-  EXPECT_EQ(eval("--at 2023-01-31 --fail-on stale").exit_code, 1);   // 120 days after Q3
+  // 120 days after the Q3 figures they are stale, but past the deadline a verdict is
+  // never hidden by stale data: missed, and nothing is merely stale.
+  EXPECT_EQ(eval("--at 2023-01-31 --fail-on missed").exit_code, 1);
+  EXPECT_EQ(eval("--at 2023-01-31 --fail-on stale").exit_code, 0);
   EXPECT_EQ(eval("--at 2022-09-30 --fail-on bogus").exit_code, 2);
 }
 
@@ -98,6 +111,57 @@ TEST_F(CliEval, FiltersByRuleAndUnitAndPrintsATable) {
   EXPECT_EQ(nlohmann::json::parse(today.out)["at"].get<std::string>().size(), 10u);
 }
 
+// Issue #12: explain prints numbers as numbers (3103499/3118174, not 3.1035e+06), and
+// the same as JSON.
+TEST(CliExplain, NumbersAsNumbersAndJson) {
+  TempDir dir;
+  write_text(dir.path() + "/r.rules",
+             "levels province\n"
+             "indicator residents { unit number }\n"
+             "indicator resident_rate { unit percent }\n"
+             "rule residents_all { require residents >= 3118174 by 2022-12-31 }\n"
+             "rule resident_share { require resident_rate >= 99.9% by 2022-12-31 }\n");
+  write_text(dir.path() + "/units.csv", "unit,name,level,parent\ndn,Đồng Nai,province,\n");
+  write_text(dir.path() + "/obs.csv",
+             "indicator;unit;period;value\n"
+             "residents;dn;Q3/2022;3.103.499\n"
+             "resident_rate;dn;Q3/2022;3.103.499/3.118.174\n");
+  const RunResult ingested =
+      run_tiendo("ingest --db t.db --rules r.rules units.csv obs.csv", dir.path());
+  ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+  RunResult run = run_tiendo("explain residents_all --db t.db --rules r.rules --at 2022-09-30",
+                             dir.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("3103499 now, >= 3118174 by 2022-12-31"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("value: 3103499"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("e+06"), std::string::npos) << run.out;
+  run = run_tiendo("explain resident_share --db t.db --rules r.rules --at 2022-09-30", dir.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("99.53% (3103499/3118174)"), std::string::npos) << run.out;
+
+  run = run_tiendo(
+      "explain resident_share --db t.db --rules r.rules --at 2022-09-30 --format json", dir.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const nlohmann::json out = nlohmann::json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(out.is_object()) << run.out;
+  EXPECT_EQ(out["rule"], "resident_share");
+  EXPECT_EQ(out["at"], "2022-09-30");
+  EXPECT_EQ(out["source"]["file"], "r.rules");
+  ASSERT_EQ(out["results"].size(), 1u) << run.out;
+  const nlohmann::json& r = out["results"][0];
+  EXPECT_EQ(r["unit"], "dn");
+  EXPECT_EQ(r["state"], "at_risk");
+  EXPECT_NEAR(r["value"].get<double>(), 3103499.0 / 3118174.0, 1e-12);
+  EXPECT_NEAR(r["target"].get<double>(), 0.999, 1e-12);
+  EXPECT_EQ(r["deadline"], "2022-12-31");
+  ASSERT_EQ(r["observations"].size(), 1u);
+  EXPECT_EQ(r["observations"][0]["numerator"], 3103499);
+  EXPECT_EQ(r["observations"][0]["denominator"], 3118174);
+  EXPECT_EQ(r["observations"][0]["input"], "obs.csv");
+  EXPECT_EQ(r["observations"][0]["line"], 3);
+  EXPECT_TRUE(r["blocked_by"].is_null());
+}
+
 TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
   RunResult run = run_tiendo("explain online_dossier_2022 --db " + shell_quote(db_) +
                                  " --rules rules --at 2022-09-30",
@@ -110,6 +174,16 @@ TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
   EXPECT_NE(run.out.find("trend: least squares over 4 points"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("projected on 2022-12-31: 11.07%"), std::string::npos) << run.out;
 
+  // A share lists the units behind it, a commune with no data included (issue #12).
+  run = run_tiendo("explain community_teams_q3 --db " + shell_quote(db_) +
+                       " --rules rules --at 2022-09-30",
+                   kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("  units: 33/36 commune\n    failing: Xã Gia Canh (gia_canh), Xã Sông "
+                         "Ray (song_ray), Xã Tà Lài (ta_lai)\n"),
+            std::string::npos)
+      << run.out;
+
   run = run_tiendo("explain open_data_2022 --db " + shell_quote(db_) +
                        " --rules rules --at 2022-09-30",
                    kSource);
@@ -120,6 +194,15 @@ TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
             std::string::npos)
       << run.out;
   EXPECT_NE(run.out.find("\u2190 kho_csdl_dung_chung"), std::string::npos) << run.out;
+  run = run_tiendo("explain open_data_2022 --db " + shell_quote(db_) +
+                       " --rules rules --at 2022-09-30 --format json",
+                   kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const nlohmann::json blocked = nlohmann::json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(blocked.is_object()) << run.out;
+  EXPECT_EQ(blocked["results"][0]["state"], "blocked");
+  EXPECT_EQ(blocked["results"][0]["blocked_by"]["task"], "cong_du_lieu_mo");
+  EXPECT_EQ(blocked["results"][0]["blocked_by"]["chain"].back()["task"], "kho_csdl_dung_chung");
   const RunResult misspelt =
       run_tiendo("explain online_dosier_2022 --db " + shell_quote(db_) + " --rules rules", kSource);
   EXPECT_EQ(misspelt.exit_code, 2);
@@ -143,7 +226,9 @@ TEST_F(CliEval, BacktestListsStateChangesWithTheirDates) {
       EXPECT_EQ(row["changes"][0]["state"], "at_risk");   // one observation, 80.1%
       EXPECT_EQ(row["changes"][1]["state"], "on_track");  // Q1 and 2021: trending to 85%
       EXPECT_EQ(row["changes"][1]["since"], "2022-03-31");
-      EXPECT_EQ(row["changes"][2]["state"], "stale");     // 120 days after the Q3 figure
+      // 83,5% at the deadline: missed at the first month's end after it, and its data
+      // growing stale does not hide that.
+      EXPECT_EQ(row["changes"][2]["state"], "missed");
       EXPECT_EQ(row["changes"][2]["since"], "2023-01-31");
     }
   }
@@ -159,7 +244,14 @@ TEST(CliTest, TheRepositoryRuleTestsPass) {
   const RunResult run =
       run_tiendo("test rules/dong-nai-2022.rules rules/dong-nai-2022.tests", kSource);
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-  EXPECT_NE(run.out.find("8 passed, 0 failed"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("9 passed, 0 failed"), std::string::npos) << run.out;
+}
+
+// Issue #12: a directory brings its *.tests as well as its *.rules (each file once).
+TEST(CliTest, ADirectoryBringsItsTestFiles) {
+  const RunResult run = run_tiendo("test rules/ rules/dong-nai-2022.tests", kSource);
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("9 passed, 0 failed"), std::string::npos) << run.out;
 }
 
 TEST(CliTest, AFailedExpectationShowsExpectedActualAndWhy) {

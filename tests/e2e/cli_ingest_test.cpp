@@ -79,10 +79,21 @@ TEST(CliIngest, ReadsStandardInputAndRecordsRevisions) {
   TempDir dir;
   write_text(dir.path() + "/units.csv", "unit,name,level,parent\ndn,Đồng Nai,province,\n");
   ASSERT_EQ(run_tiendo("ingest --db t.db units.csv", dir.path()).exit_code, 0);
-  RunResult first = run_tiendo("ingest --db t.db -", dir.path(),
+  // Issue #12: without a rule set to check them against, observations are refused unless
+  // asked for (nothing is written), and stored unchecked with --unchecked.
+  const RunResult refused = run_tiendo("ingest --db t.db -", dir.path(),
+                                       "indicator,unit,period,value\nrate,dn,2022-Q3,9%\n");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("<stdin>:1: this input holds observations, whose names, units and "
+                             "ranges are checked against the rule set: give --rules (or "
+                             "--unchecked to store them unchecked)"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(run_tiendo("history --db t.db rate", dir.path()).out.find("<stdin>"), std::string::npos);
+  RunResult first = run_tiendo("ingest --db t.db --unchecked -", dir.path(),
                                "indicator,unit,period,value\nrate,dn,2022-Q3,9%\n");
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  RunResult second = run_tiendo("ingest --db t.db -", dir.path(),
+  RunResult second = run_tiendo("ingest --db t.db --unchecked -", dir.path(),
                                 "indicator,unit,period,value\nrate,dn,Q3/2022,\"9,23%\"\n");
   ASSERT_EQ(second.exit_code, 0) << second.err;
   const RunResult history = run_tiendo("history --db t.db rate", dir.path());

@@ -77,6 +77,26 @@ TEST_F(CliReport, MarkdownFollowsTheProvincialTable) {
   EXPECT_LT(tasks, portal);
 }
 
+// Issue #12: past the deadlines the verdicts stand, and the table says what they rest on:
+// an old figure, or none.
+TEST_F(CliReport, AfterTheDeadlinesVerdictsSayWhatTheyRestOn) {
+  const RunResult run = report("--at 2023-01-31");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("| 9,23% | Không đạt: đã hết hạn 31/12/2022; chưa có số liệu tại hạn, "
+                         "số liệu gần nhất đến 30/9/2022 |"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("| — | Không đạt: đã hết hạn 31/12/2022; không có số liệu |"),
+            std::string::npos)
+      << run.out;
+  // A share names the units behind it (issue #12, point 3).
+  EXPECT_NE(run.out.find("| 91,67% | Không đạt: đã hết hạn 30/9/2022; 33/36 đơn vị; chưa đạt: "
+                         "Xã Gia Canh, Xã Sông Ray, Xã Tà Lài |"),
+            std::string::npos)
+      << run.out;
+  EXPECT_EQ(run.out.find("Số liệu cũ"), std::string::npos) << run.out;
+}
+
 TEST_F(CliReport, HtmlIsOneSelfContainedPrintablePage) {
   const RunResult run = report("--at 2022-09-30 --format html");
   ASSERT_EQ(run.exit_code, 0) << run.err;

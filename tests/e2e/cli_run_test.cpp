@@ -47,6 +47,10 @@ TEST_F(CliRun, DryRunPrintsTheVietnameseDigestAndRecordsNothing) {
   EXPECT_NE(dry.out.find("Subject: [tiendo]"), std::string::npos);
   EXPECT_NE(dry.out.find("cảnh báo"), std::string::npos);
   EXPECT_NE(dry.out.find("nothing recorded"), std::string::npos);
+  // The share's alert names the communes without a team (issue #12).
+  EXPECT_NE(dry.out.find("Đơn vị: 33/36 đơn vị; chưa đạt: Xã Gia Canh, Xã Sông Ray, Xã Tà Lài"),
+            std::string::npos)
+      << dry.out;
   EXPECT_EQ(outbox("all").size(), 0u);
 }
 
@@ -81,6 +85,26 @@ TEST_F(CliRun, ARunBeforeTheLastOneIsRefused) {
   const RunResult back = run("--at 2022-06-30");
   EXPECT_EQ(back.exit_code, 1);
   EXPECT_NE(back.err.find("would rewind them"), std::string::npos) << back.err;
+  EXPECT_NE(back.err.find("tiendo ledger rewind --to 2022-06-30"), std::string::npos) << back.err;
+}
+
+// Issue #12: a dry run writes nothing, so it works at any date: at an earlier one it is
+// the run as it would have gone then, and the database file is untouched.
+TEST_F(CliRun, ADryRunBeforeTheLastRunWorksAndWritesNothing) {
+  ASSERT_EQ(run("--at 2022-09-30").exit_code, 0);
+  const auto files = [&] { return read_text(db_) + "|" + read_text(db_ + "-wal"); };
+  const std::string before = files();
+  const RunResult dry = run("--at 2022-06-30 --dry-run");
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("dry run at 2022-06-30:"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("the alerts were last evaluated at 2022-09-30"), std::string::npos)
+      << dry.out;
+  EXPECT_NE(dry.out.find("nothing recorded"), std::string::npos) << dry.out;
+  EXPECT_TRUE(files() == before) << "the dry run changed the database";
+  // The ledger still refuses the real run, and takes the next date as before.
+  EXPECT_EQ(run("--at 2022-06-30").exit_code, 1);
+  EXPECT_EQ(tiendo("eval --rules rules --at 2022-06-30").exit_code, 0);
+  EXPECT_EQ(run("--at 2022-10-31").exit_code, 0);
 }
 
 TEST_F(CliRun, SilencesAreAddedListedAppliedAndExpired) {

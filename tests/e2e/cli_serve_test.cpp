@@ -439,11 +439,21 @@ TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
   EXPECT_EQ(run["trigger"], "api");
   EXPECT_EQ(run["requested_by"], "writer");
   EXPECT_EQ(http.get("/api/v1/runs/999999")->status, 404);
-  // A run before the alerts' last evaluation fails, saying why.
+  // A run before the alerts' last evaluation is refused at once, saying why and how to
+  // look at that date; nothing is queued, and that look works.
+  const std::int64_t evaluations = count_rows(database_, "evaluations");
   auto rewind = http.post("/api/v1/evaluate", R"({"at": "2022-01-01"})", "application/json");
-  const json rewound = wait_for_run(http, body_of(rewind)["id"]);
-  EXPECT_EQ(rewound["state"], "failed");
-  EXPECT_NE(rewound["error"].get<std::string>().find("rewind"), std::string::npos);
+  ASSERT_TRUE(rewind);
+  EXPECT_EQ(rewind->status, 409) << rewind->body;
+  EXPECT_NE(body_of(rewind).value("message", "").find("would rewind them"), std::string::npos)
+      << rewind->body;
+  EXPECT_NE(body_of(rewind).value("message", "").find("GET /api/v1/results?at=2022-01-01"),
+            std::string::npos)
+      << rewind->body;
+  EXPECT_EQ(count_rows(database_, "evaluations"), evaluations);
+  const auto earlier = http.get("/api/v1/results?at=2022-01-01");
+  ASSERT_TRUE(earlier);
+  EXPECT_EQ(earlier->status, 200) << earlier->body.substr(0, 300);
 
   // Alerts: the open ones by default, paged.
   json alerts = body_of(http.get("/api/v1/alerts?limit=5"));

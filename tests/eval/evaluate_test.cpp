@@ -270,10 +270,16 @@ struct StateCase {
   std::optional<double> projected;
   std::string blocking;  // the task in `needs` that blocks, for blocked
   std::vector<std::string> chain;
+  std::vector<std::string> reason_has;  // what the reason must say (a verdict's context)
 
   StateCase with_value(double v) const { return with(&StateCase::value, v); }
   StateCase with_target(double v) const { return with(&StateCase::target, v); }
   StateCase with_projected(double v) const { return with(&StateCase::projected, v); }
+  StateCase saying(std::vector<std::string> parts) const {
+    StateCase c = *this;
+    c.reason_has = std::move(parts);
+    return c;
+  }
   StateCase blocked_by(std::string task, std::vector<std::string> tasks) const {
     StateCase c = *this;
     c.blocking = std::move(task);
@@ -320,6 +326,9 @@ TEST_P(EvalState, StateSeverityAndFigures) {
     EXPECT_EQ(e.task_name(r->blocking_task), c.blocking);
     EXPECT_EQ(e.task_names(r->chain), c.chain);
     EXPECT_FALSE(r->reason.empty());
+  }
+  for (const std::string& part : c.reason_has) {
+    EXPECT_NE(r->reason.find(part), std::string::npos) << "'" << part << "' not in: " << r->reason;
   }
 }
 
@@ -689,13 +698,45 @@ std::vector<StateCase> precedence_cases() {
           .with_value(0.3)
           .with_target(0.5)
           .blocked_by("t_wait", {"t_late"}),
-      state_case("blocked_beats_missed",
+      // The verdicts come before blocked, no_data and stale (LANGUAGE.md, "Meaning of
+      // `require`"), which go into the reason instead.
+      state_case("missed_beats_blocked",
                  "rule r { require rate >= 50% by 2022-12-31  needs t_late }",
-                 World({{"rate", "", "2022-Q4", 0.3}}), "2023-01-15", RuleState::blocked,
-                 Severity::warning)
+                 World({{"rate", "", "2022-Q4", 0.3}}), "2023-01-15", RuleState::missed,
+                 Severity::critical)
           .with_value(0.3)
           .with_target(0.5)
-          .blocked_by("t_late", {}),
+          .saying({"30% on 2023-01-15, required >= 50% by 2022-12-31",
+                   "needs t_late, overdue since 2022-08-31"}),
+      state_case("violated_beats_blocked",
+                 "rule r { require rate >= 50% from 2022-07-01  needs t_late }",
+                 World({{"rate", "", "2022-Q3", 0.3}}), "2022-09-30", RuleState::violated,
+                 Severity::critical)
+          .with_value(0.3)
+          .with_target(0.5)
+          .saying({"failed on 2022-09-30", "needs t_late, overdue since 2022-08-31"}),
+      state_case("missed_with_no_data_at_all", "rule r { require rate >= 50% by 2022-12-31 }",
+                 World(), "2023-01-15", RuleState::missed, Severity::critical)
+          .with_target(0.5)
+          .saying({"no figure at all", "required >= 50% by 2022-12-31"}),
+      state_case("missed_beats_blocked_and_no_data",
+                 "rule r { require rate >= 50% by 2022-12-31  needs t_late }", World(),
+                 "2023-01-15", RuleState::missed, Severity::critical)
+          .with_target(0.5)
+          .saying({"no figure at all", "needs t_late"}),
+      state_case("met_after_the_deadline_on_stale_data",
+                 "rule r { require fresh_rate >= 50% by 2022-12-31 }",
+                 World({{"fresh_rate", "", "2022-Q2", 0.6}}), "2023-01-15", RuleState::met,
+                 Severity::none)
+          .with_value(0.6)
+          .with_target(0.5)
+          .saying({"60% >= 50%", "older than 120d"}),
+      state_case("until_the_deadline_stale_still_beats_at_risk",
+                 "rule r { require fresh_rate >= 50% by 2022-12-31 }",
+                 World({{"fresh_rate", "", "2022-Q2", 0.3}}), "2022-12-31", RuleState::stale,
+                 Severity::warning)
+          .with_value(0.3)
+          .with_target(0.5),
       state_case("blocked_beats_violated", "rule r { require rate >= 50%  needs t_late }",
                  World({{"rate", "", "2022-Q3", 0.3}}), "2022-09-30", RuleState::blocked,
                  Severity::warning)
@@ -721,16 +762,41 @@ std::vector<StateCase> precedence_cases() {
                  Severity::warning)
           .with_value(0.3)
           .with_target(0.5),
-      state_case("stale_beats_missed", "rule r { require fresh_rate >= 50% by 2022-12-31 }",
-                 World({{"fresh_rate", "", "2022-Q2", 0.3}}), "2023-01-15", RuleState::stale,
+      state_case("missed_beats_stale", "rule r { require fresh_rate >= 50% by 2022-12-31 }",
+                 World({{"fresh_rate", "", "2022-Q3", 0.0923}}), "2023-01-31", RuleState::missed,
+                 Severity::critical)
+          .with_value(0.0923)
+          .with_target(0.5)
+          .saying({"no figure for the deadline; the last, 9.23% for Q3/2022, fails: required "
+                   ">= 50% by 2022-12-31"}),
+      state_case("violated_beats_stale", "rule r { require fresh_rate >= 50% from 2022-01-01 }",
+                 World({{"fresh_rate", "", "2022-Q1", 0.3}}), "2022-09-30", RuleState::violated,
+                 Severity::critical)
+          .with_value(0.3)
+          .with_target(0.5)
+          .saying({"failed on 2022-03-31", "older than 120d"}),
+      // `between` names both bounds, above the band as below it.
+      state_case("between_above_the_band_names_both_bounds",
+                 "rule r { require rate between 65% and 70% }",
+                 World({{"rate", "", "2022-Q3", 0.75}}), "2022-09-30", RuleState::violated,
+                 Severity::critical)
+          .with_value(0.75)
+          .with_target(0.65)
+          .saying({"75%, required between 65% and 70%"}),
+      state_case("between_missed_names_both_bounds",
+                 "rule r { require rate between 65% and 70% by 2022-12-31 }",
+                 World({{"rate", "", "2022-Q4", 0.5}}), "2023-01-15", RuleState::missed,
+                 Severity::critical)
+          .with_value(0.5)
+          .with_target(0.65)
+          .saying({"required between 65% and 70% by 2022-12-31"}),
+      // A failure before the start date is no violation: nothing since it is no data.
+      state_case("before_the_start_date_is_no_data", "rule r { require rate >= 50% from 2022-07-01 }",
+                 World({{"rate", "", "2022-Q1", 0.3}}), "2022-09-30", RuleState::no_data,
                  Severity::warning)
           .with_value(0.3)
-          .with_target(0.5),
-      state_case("stale_beats_violated", "rule r { require fresh_rate >= 50% from 2022-01-01 }",
-                 World({{"fresh_rate", "", "2022-Q1", 0.3}}), "2022-09-30", RuleState::stale,
-                 Severity::warning)
-          .with_value(0.3)
-          .with_target(0.5),
+          .with_target(0.5)
+          .saying({"nothing observed since 2022-07-01"}),
   };
 }
 
@@ -1088,6 +1154,27 @@ TEST(EvalScope, ShareCountsCommunesWithoutDataAsNotHolding) {
   // One observation date in the year: the projection is the value, short of 100%.
   EXPECT_EQ(province->state, RuleState::at_risk) << province->reason;
   EXPECT_EQ(e.unit_id(province->unit), "p");
+
+  // Issue #12: coverage names its units, those that fail apart from those without data.
+  const auto ids = [&](const std::vector<store::UnitIndex>& units) {
+    std::vector<std::string> out;
+    for (store::UnitIndex u : units) out.push_back(e.unit_id(u));
+    return out;
+  };
+  ASSERT_NE(province->coverage, nullptr);
+  EXPECT_EQ(province->coverage->counted, 4u);
+  EXPECT_EQ(province->coverage->total, 6u);
+  EXPECT_EQ(ids(province->coverage->failing), std::vector<std::string>({"c5"}));
+  EXPECT_EQ(ids(province->coverage->no_data), std::vector<std::string>({"c4"}));
+  EXPECT_NE(province->reason.find("; 4/6 commune; failing: c5; no data: c4"), std::string::npos)
+      << province->reason;
+  ASSERT_NE(d2->coverage, nullptr);
+  EXPECT_EQ(ids(d2->coverage->failing), std::vector<std::string>({"c5"}));
+  EXPECT_TRUE(d2->coverage->no_data.empty());
+  // A ratio is no coverage.
+  const RuleResult* ratio = e.rule("ecommerce", "d1");
+  ASSERT_NE(ratio, nullptr);
+  EXPECT_EQ(ratio->coverage, nullptr);
 }
 
 TEST(EvalScope, ShareOfEveryCommuneHoldingIsMet) {
