@@ -93,6 +93,14 @@ TEST_F(CliEval, FailOnTurnsStatesIntoAnExitCode) {
   EXPECT_EQ(eval("--at 2023-01-31 --fail-on missed").exit_code, 1);
   EXPECT_EQ(eval("--at 2023-01-31 --fail-on stale").exit_code, 0);
   EXPECT_EQ(eval("--at 2022-09-30 --fail-on bogus").exit_code, 2);
+  // A misspelt state is named with the one meant (issue #12).
+  const RunResult misspelt = eval("--at 2022-09-30 --fail-on mised");
+  EXPECT_EQ(misspelt.exit_code, 2);
+  EXPECT_NE(misspelt.err.find("--fail-on: unknown state 'mised'; did you mean 'missed'?"),
+            std::string::npos)
+      << misspelt.err;
+  EXPECT_NE(eval("--at 2022-09-30 --fail-on bogus").err.find("; the states are met, "),
+            std::string::npos);
 }
 
 TEST_F(CliEval, FiltersByRuleAndUnitAndPrintsATable) {
