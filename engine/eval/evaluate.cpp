@@ -466,7 +466,7 @@ class RuleEvaluator {
                                    false));
       }
       // The figure judged is the latest known: say when it is not the deadline's own.
-      const std::optional<store::Point> last = latest_point(
+      const std::optional<store::Point> last = newest_used(
           std::span<const UsedPoint>(used.data(), lhs_used_count));
       if (last && last->end() < rule.date) {
         return finish(RuleState::missed,
@@ -584,7 +584,7 @@ class RuleEvaluator {
   }
 
   // The newest of the points behind a value (by period end), if any.
-  static std::optional<store::Point> latest_point(std::span<const UsedPoint> used) {
+  static std::optional<store::Point> newest_used(std::span<const UsedPoint> used) {
     std::optional<store::Point> latest;
     for (const UsedPoint& u : used) {
       if (!latest || u.point->end() > latest->end()) latest = *u.point;
