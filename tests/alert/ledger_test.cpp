@@ -19,6 +19,7 @@
 
 #include "../e2e/run.hpp"
 #include "support/example_data.hpp"
+#include "support/store_rows.hpp"
 
 namespace tiendo::alert {
 namespace {
@@ -29,33 +30,9 @@ using store::DbResult;
 
 constexpr const char* kNow = "2022-10-01T01:00:00Z";
 
-Database open_memory() {
-  auto db = Database::open(":memory:");
-  if (auto* error = std::get_if<DbError>(&db)) {
-    ADD_FAILURE() << error->message;
-    std::abort();
-  }
-  return std::move(std::get<Database>(db));
-}
-
-// A table's rows as text, one line each, in a stable order.
-std::vector<std::string> rows(Database& db, const std::string& sql) {
-  store::Statement q = db.prepare(sql);
-  std::vector<std::string> out;
-  while (q.step()) {
-    std::string line;
-    for (int c = 0; c < q.column_count(); ++c) line += q.column_text(c) + "|";
-    out.push_back(line);
-  }
-  EXPECT_FALSE(q.error()) << sql << ": " << q.error()->message;
-  return out;
-}
-
-std::int64_t count(Database& db, const std::string& sql) {
-  store::Statement q = db.prepare(sql);
-  EXPECT_TRUE(q.step()) << sql;
-  return q.column_int(0);
-}
+using tiendo::testing::count;
+using tiendo::testing::open_memory;
+using tiendo::testing::rows;
 
 class LedgerSteps : public ::testing::Test {
  protected:

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "store/database.hpp"
+#include "e2e/run.hpp"
 #include "support/serve_process.hpp"
 
 namespace tiendo::testing {
@@ -149,6 +150,33 @@ inline std::int64_t count_rows(const std::string& path, const std::string& table
     return -1;
   }
   return found->second;
+}
+
+// The examples in a fresh database (ExamplesDatabaseTest) for a `tiendo serve` the test
+// starts on it with setup().
+class ServedExamplesTest : public ExamplesDatabaseTest {
+ protected:
+  ServeSetup setup() const {
+    ServeSetup s;
+    s.binary = TIENDO_BINARY;
+    s.directory = dir_.path();
+    s.database = db_;
+    return s;
+  }
+};
+
+// Waits at most `bound` until run `id` has ended; its JSON (the last seen).
+inline nlohmann::json wait_for_run(ApiClient& http, std::int64_t id,
+                                   std::chrono::seconds bound = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  nlohmann::json run;
+  while (std::chrono::steady_clock::now() < deadline) {
+    run = body_of(http.get("/api/v1/runs/" + std::to_string(id)));
+    const std::string state = run.is_object() ? run.value("state", "") : "";
+    if (state == "succeeded" || state == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return run;
 }
 
 }  // namespace tiendo::testing

@@ -44,6 +44,7 @@
 #include "notify/outbox.hpp"
 #include "notify/signature.hpp"
 #include "run.hpp"
+#include "support/child_process.hpp"
 #include "support/latch.hpp"
 #include "support/test_certificates.hpp"
 
@@ -83,23 +84,6 @@ std::int64_t unix_now() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// SIGPIPE ignored for as long as the object lives (see the top of the file).
-class SigpipeIgnored {
- public:
-  SigpipeIgnored() {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    ::sigaction(SIGPIPE, &ignore, &previous_);
-  }
-  ~SigpipeIgnored() { ::sigaction(SIGPIPE, &previous_, nullptr); }
-  SigpipeIgnored(const SigpipeIgnored&) = delete;
-  SigpipeIgnored& operator=(const SigpipeIgnored&) = delete;
-
- private:
-  struct sigaction previous_ {};
-};
 
 // The secrets set in the environment for as long as the object lives. Set before any
 // receiver thread starts, so no thread reads the environment while it changes.

@@ -36,35 +36,7 @@ std::string raw_body(const std::string& reply) {
   return split == std::string::npos ? "" : reply.substr(split + 4);
 }
 
-// Waits until run `id` has ended; its JSON.
-json wait_for_run(ApiClient& http, std::int64_t id) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  json run;
-  while (std::chrono::steady_clock::now() < deadline) {
-    run = body_of(http.get("/api/v1/runs/" + std::to_string(id)));
-    if (run.is_object() && (run.value("state", "") == "succeeded" || run.value("state", "") == "failed")) break;
-    std::this_thread::sleep_for(50ms);
-  }
-  return run;
-}
-
-class ServeTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    database_ = dir_.path() + "/tiendo.db";
-    const RunResult ingested = ingest_examples(database_);
-    ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
-  }
-  ServeSetup setup() const {
-    ServeSetup s;
-    s.binary = TIENDO_BINARY;
-    s.directory = dir_.path();
-    s.database = database_;
-    return s;
-  }
-  TempDir dir_;
-  std::string database_;
-};
+class ServeTest : public ServedExamplesTest {};
 
 // ---------------------------------------------------------------------------------------
 // Lifecycle.
@@ -98,7 +70,7 @@ TEST_F(ServeTest, RunsTheMissedScheduledRunOnceAtStartAndNotAgain) {
   EXPECT_EQ(again.process().terminate(15s), 0);
   EXPECT_NE(again.log().find("stopped"), std::string::npos) << again.log();
   EXPECT_EQ(again.log().find("queued the run missed"), std::string::npos) << again.log();
-  EXPECT_EQ(count_rows(database_, "evaluations"), 1);
+  EXPECT_EQ(count_rows(db_, "evaluations"), 1);
   const std::string& metrics = scraped->body;
   const std::string name = "\ntiendo_last_successful_run_timestamp_seconds ";
   const auto at = metrics.find(name);
@@ -209,7 +181,7 @@ TEST_F(ServeTest, DeliveryRetriesKeepRunningBetweenRuns) {
              "\"\nfrom = \"tiendo <tiendo@example.test>\"\nstarttls = \"none\"\n";
   ServeProcess serve(s);
   ASSERT_TRUE(serve.wait_for_log("delivery failed; will retry", 30s)) << serve.log();
-  const std::int64_t runs_before = count_rows(database_, "evaluations");
+  const std::int64_t runs_before = count_rows(db_, "evaluations");
   EXPECT_EQ(runs_before, 1);
 
   // No new run: the delivery loop's retry finds the server once it is there.
@@ -221,7 +193,7 @@ TEST_F(ServeTest, DeliveryRetriesKeepRunningBetweenRuns) {
   // server has taken (and saved) the message.
   ASSERT_TRUE(serve.wait_for_log_times("message delivered", 2, 30s)) << serve.log();
   EXPECT_EQ(sink.files().size(), 2u);
-  EXPECT_EQ(count_rows(database_, "evaluations"), runs_before);
+  EXPECT_EQ(count_rows(db_, "evaluations"), runs_before);
   const json status = body_of(ApiClient(serve.port()).get("/api/v1/status"));
   EXPECT_EQ(status["outbox"]["pending"], 0) << status.dump();
 }
@@ -343,7 +315,7 @@ TEST_F(ServeTest, ThePublicDashboardNeedsNoTokenButTheApiStillDoes) {
 TEST_F(ServeTest, IngestsCsvAndJsonAsOneTransactionEach) {
   ServeProcess serve(setup());
   ApiClient http(serve.port());
-  const std::int64_t before = count_rows(database_, "observations");
+  const std::int64_t before = count_rows(db_, "observations");
 
   auto csv = http.post("/api/v1/observations",
                        "indicator,unit,period,value\nsmartphone_rate,dong_nai,Quý IV/2022,\"86,5%\"\n",
@@ -355,7 +327,7 @@ TEST_F(ServeTest, IngestsCsvAndJsonAsOneTransactionEach) {
                          "indicator,unit,period,value\nsmartphone_rate,dong_nai,Quý IV/2022,\"86,5%\"\n",
                          "text/csv");
   EXPECT_EQ(body_of(again)["unchanged"], 1);
-  EXPECT_EQ(count_rows(database_, "observations"), before + 1);
+  EXPECT_EQ(count_rows(db_, "observations"), before + 1);
 
   // One bad row: 422 with its line, and the good row beside it is not written either.
   auto bad = http.post("/api/v1/observations",
@@ -368,7 +340,7 @@ TEST_F(ServeTest, IngestsCsvAndJsonAsOneTransactionEach) {
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0]["line"], 3);
   EXPECT_NE(errors[0]["message"].get<std::string>().find("no_such_indicator"), std::string::npos);
-  EXPECT_EQ(count_rows(database_, "observations"), before + 1);
+  EXPECT_EQ(count_rows(db_, "observations"), before + 1);
 
   // #13: the API reads with the same checks as `tiendo ingest`: no control characters
   // (nlohmann decodes \u0000 into a real NUL), values inside their indicator's range.
@@ -390,22 +362,22 @@ TEST_F(ServeTest, IngestsCsvAndJsonAsOneTransactionEach) {
   EXPECT_NE(refused_errors[1]["message"].get<std::string>().find("'-84,1%' is outside 0% .. 100%"),
             std::string::npos)
       << refused->body;
-  EXPECT_EQ(count_rows(database_, "observations"), before + 1);
+  EXPECT_EQ(count_rows(db_, "observations"), before + 1);
 
   // Task statuses as JSON; and each endpoint takes only its own kind.
-  const std::int64_t statuses = count_rows(database_, "task_status");
+  const std::int64_t statuses = count_rows(db_, "task_status");
   auto json_status = http.post("/api/v1/task-status",
                                R"([{"task": "kho_du_lieu", "status": "in_progress", "date": "2022-10-15", "progress": "40%"}])",
                                "application/json");
   ASSERT_TRUE(json_status);
   EXPECT_EQ(json_status->status, 200) << json_status->body;
-  EXPECT_EQ(count_rows(database_, "task_status"), statuses + 1);
+  EXPECT_EQ(count_rows(db_, "task_status"), statuses + 1);
   auto wrong_kind = http.post("/api/v1/observations",
                               R"([{"task": "kho_du_lieu", "status": "done", "date": "2022-11-15"}])",
                               "application/json");
   EXPECT_EQ(wrong_kind->status, 422);
   EXPECT_NE(wrong_kind->body.find("only observations"), std::string::npos) << wrong_kind->body;
-  EXPECT_EQ(count_rows(database_, "task_status"), statuses + 1);
+  EXPECT_EQ(count_rows(db_, "task_status"), statuses + 1);
 }
 
 TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
@@ -441,7 +413,7 @@ TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
   EXPECT_EQ(http.get("/api/v1/runs/999999")->status, 404);
   // A run before the alerts' last evaluation is refused at once, saying why and how to
   // look at that date; nothing is queued, and that look works.
-  const std::int64_t evaluations = count_rows(database_, "evaluations");
+  const std::int64_t evaluations = count_rows(db_, "evaluations");
   auto rewind = http.post("/api/v1/evaluate", R"({"at": "2022-01-01"})", "application/json");
   ASSERT_TRUE(rewind);
   EXPECT_EQ(rewind->status, 409) << rewind->body;
@@ -450,7 +422,7 @@ TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
   EXPECT_NE(body_of(rewind).value("message", "").find("GET /api/v1/results?at=2022-01-01"),
             std::string::npos)
       << rewind->body;
-  EXPECT_EQ(count_rows(database_, "evaluations"), evaluations);
+  EXPECT_EQ(count_rows(db_, "evaluations"), evaluations);
   const auto earlier = http.get("/api/v1/results?at=2022-01-01");
   ASSERT_TRUE(earlier);
   EXPECT_EQ(earlier->status, 200) << earlier->body.substr(0, 300);
@@ -561,8 +533,8 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndWriteNothing) {
   s.tables = "[limits]\nmax_body_bytes = 4096\nread_timeout = \"1s\"\n";
   ServeProcess serve(s);
   ApiClient http(serve.port());
-  const std::int64_t observations = count_rows(database_, "observations");
-  const std::int64_t silences = count_rows(database_, "silences");
+  const std::int64_t observations = count_rows(db_, "observations");
+  const std::int64_t silences = count_rows(db_, "silences");
   const auto expect_json_error = [](const httplib::Result& r, int status) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, status) << r->body;
@@ -643,8 +615,8 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndWriteNothing) {
   const std::string garbage = raw_exchange(serve.port(), "\x01\x02 not http at all\r\n\r\n");
   EXPECT_EQ(status_of_raw(garbage), 400) << garbage;
 
-  EXPECT_EQ(count_rows(database_, "observations"), observations);
-  EXPECT_EQ(count_rows(database_, "silences"), silences);
+  EXPECT_EQ(count_rows(db_, "observations"), observations);
+  EXPECT_EQ(count_rows(db_, "silences"), silences);
   // Still serving.
   EXPECT_EQ(http.get("/healthz", "")->status, 200);
 }

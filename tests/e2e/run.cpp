@@ -67,4 +67,14 @@ RunResult ingest_examples(const std::string& db) {
                     TIENDO_SOURCE_DIR);
 }
 
+void ExamplesDatabaseTest::SetUp() {
+  db_ = dir_.path() + "/examples.db";
+  const RunResult ingest = ingest_examples(db_);
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+}
+
+RunResult ExamplesDatabaseTest::tiendo(const std::string& args) const {
+  return run_tiendo(args + " --db " + shell_quote(db_), TIENDO_SOURCE_DIR);
+}
+
 }  // namespace tiendo::testing

@@ -1,6 +1,8 @@
 // Runs the built `tiendo` binary for end-to-end tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,5 +33,16 @@ std::string shell_quote(const std::string& word);
 // The header and records of a CSV text, read with the project's own RFC 4180 reader
 // (store::read_csv); nullopt when the reader reports any problem.
 std::optional<std::vector<std::vector<std::string>>> csv_rows(std::string_view text);
+
+// A test with the examples ingested into a fresh database `db_` in `dir_`; `tiendo(args)`
+// runs the binary on it from the repository's root.
+class ExamplesDatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  RunResult tiendo(const std::string& args) const;
+
+  TempDir dir_;
+  std::string db_;
+};
 
 }  // namespace tiendo::testing
