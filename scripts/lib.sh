@@ -51,6 +51,7 @@ TIENDO_DEBIAN_PACKAGES=(
   prometheus-alertmanager
   prometheus
   nginx
+  openssl
   wrk
   graphviz
   chromium

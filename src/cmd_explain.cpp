@@ -203,6 +203,22 @@ int run_explain(const ExplainOptions& options) {
       out += "  observations used: none\n";
     }
     out += fmt::format("  value: {}\n", value(r.value));
+    if (r.coverage) {
+      const eval::Coverage& c = *r.coverage;
+      const auto names = [&](const std::vector<store::UnitIndex>& units) {
+        std::string text;
+        for (store::UnitIndex u : units) {
+          const store::SnapshotUnit& su = snapshot.units()[static_cast<std::size_t>(u)];
+          text += fmt::format("{}{} ({})", text.empty() ? "" : ", ", su.name, su.id);
+        }
+        return text;
+      };
+      out += fmt::format("  units: {}/{} {}\n", c.counted, c.total,
+                         rules->levels[static_cast<std::size_t>(c.level)].name);
+      if (!c.failing.empty()) out += fmt::format("    failing: {}\n", names(c.failing));
+      if (!c.no_data.empty()) out += fmt::format("    no data: {}\n", names(c.no_data));
+      entry["coverage"] = eval::coverage_json(*rules, snapshot, c);
+    }
     const model::Condition& c = rules->conditions[static_cast<std::size_t>(rule.condition)];
     std::string requirement = fmt::format("{} {}", model::to_string(c.op), value(r.target));
     if (r.upper) requirement += " and " + value(r.upper);

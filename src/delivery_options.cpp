@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "notify/redact.hpp"
 
@@ -24,6 +26,9 @@ void add_delivery_options(CLI::App& command, DeliveryOptions& options) {
   command.add_option("--retry-max", options.retry_max, "Longest retry delay (default 1h)");
   command.add_option("--max-age", options.max_age,
                      "Give a message up after this long, as a dead letter (default 24h)");
+  command.add_option("--ca-file", options.ca_file,
+                     "PEM file of the certificate authorities to trust for https:// webhooks and "
+                     "SMTP TLS, instead of the system's (certificates are always verified)");
 }
 
 std::optional<notify::DeliverySettings> delivery_settings(std::string_view command,
@@ -56,6 +61,16 @@ std::optional<notify::DeliverySettings> delivery_settings(std::string_view comma
   }
   settings.connect_timeout = connect;
   settings.total_timeout = total;
+  if (!options.ca_file.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(options.ca_file, ec) ||
+        std::ifstream(options.ca_file).fail()) {
+      std::fprintf(stderr, "tiendo %.*s: --ca-file: cannot read '%s'\n",
+                   static_cast<int>(command.size()), command.data(), options.ca_file.c_str());
+      return std::nullopt;
+    }
+    settings.ca_file = options.ca_file;
+  }
   if (!options.smtp.empty()) {
     if (options.smtp.rfind("smtp://", 0) != 0 && options.smtp.rfind("smtps://", 0) != 0) {
       std::fprintf(stderr,

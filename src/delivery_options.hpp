@@ -20,6 +20,7 @@ struct DeliveryOptions {
   std::string retry_initial = "30s";
   std::string retry_max = "1h";
   std::string max_age = "24h";
+  std::string ca_file;  // empty: the system's certificate authorities
 };
 
 void add_delivery_options(CLI::App& command, DeliveryOptions& options);

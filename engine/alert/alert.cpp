@@ -9,11 +9,15 @@
 #include <set>
 #include <type_traits>
 
+#include "eval/present.hpp"
 #include "report/committee.hpp"
 
 namespace tiendo::alert {
 
 namespace {
+
+// Units an alert names of a coverage's failing ones (and of those without data).
+constexpr std::size_t kCoverageNamed = 5;
 
 using model::Index;
 using model::kNone;
@@ -408,6 +412,7 @@ AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot
   f.deadline = r.deadline;
   f.condition = rule.condition_text;
   f.reason = r.reason;
+  if (r.coverage) f.units = eval::coverage_text_vi(snapshot, *r.coverage, kCoverageNamed);
   f.source = source_of(rule.source);
   f.owner = rule.owner;
   set_plan(rules, plan_of(rules, rule), f);

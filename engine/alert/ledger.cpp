@@ -412,6 +412,16 @@ std::optional<DbError> run_date_error(model::Date at, const RunDateLimit& limit)
       limit.max_days_ahead == 1 ? "" : "s", model::to_string(limit.today))};
 }
 
+DbResult<std::optional<model::Date>> ledger_date(Database& db) {
+  Statement q = db.prepare(
+      "SELECT max(ifnull(evaluated, since)) FROM alerts WHERE lifecycle != 'resolved'");
+  if (!q.step()) return q.error().value_or(DbError{"cannot read the alerts"});
+  if (q.column_is_null(0)) return std::optional<model::Date>();
+  const auto date = model::parse_iso_date(q.column_text(0));
+  if (!date) return DbError{"an alert in the store has a malformed evaluation date"};
+  return std::optional<model::Date>(*date);
+}
+
 namespace {
 
 DbError rewind_refused(model::Date last, model::Date at) {
@@ -426,13 +436,10 @@ DbError rewind_refused(model::Date last, model::Date at) {
 // A run at `at` would rewind the alerts when an open one was last evaluated later. The
 // cheap early check; load_and_reconcile checks the loaded alerts again.
 std::optional<DbError> rewind_error(Database& db, model::Date at) {
-  Statement q = db.prepare(
-      "SELECT max(ifnull(evaluated, since)) FROM alerts WHERE lifecycle != 'resolved'");
-  if (!q.step()) return q.error().value_or(DbError{"cannot read the alerts"});
-  if (q.column_is_null(0)) return std::nullopt;
-  const auto last = model::parse_iso_date(q.column_text(0));
-  if (!last) return DbError{"an alert in the store has a malformed evaluation date"};
-  if (*last <= at) return std::nullopt;
+  auto latest = ledger_date(db);
+  if (auto* error = std::get_if<DbError>(&latest)) return *error;
+  const std::optional<model::Date>& last = std::get<std::optional<model::Date>>(latest);
+  if (!last || *last <= at) return std::nullopt;
   return rewind_refused(*last, at);
 }
 

@@ -123,6 +123,10 @@ struct RecordOptions {
   std::optional<RunDateLimit> limit;
 };
 
+// The date the open alerts were last evaluated at: a run must not be dated before it.
+// nullopt when no alert is open.
+store::DbResult<std::optional<model::Date>> ledger_date(store::Database& db);
+
 // Evaluated results in, alerts reconciled against the stored state and silences, and the
 // run (results, alert states, transitions, outbox rows) written in one transaction. A run
 // at a date before the alerts' last evaluation is refused: it would rewind them; so is a

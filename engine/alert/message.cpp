@@ -261,6 +261,7 @@ Parts parts_of(const Notification& n) {
     p.rates.push_back({"tốc độ hiện tại", rate_text(a, *r)});
   }
 
+  if (!a.units.empty()) p.context.push_back({"đơn vị", a.units});
   if (!a.chain.empty()) p.context.push_back({"bị chặn theo chuỗi", chain_text(a)});
   // The evaluator's reason is English; the rule's message, when it has one, says it for
   // people. Without one the reason is the only explanation there is.
@@ -558,6 +559,7 @@ Json alert_json(const Notification& n) {
               {"percent", a.percent},
               {"condition", a.condition},
               {"reason", a.reason},
+              {"units", a.units},
               {"message", a.message},
               {"source", a.source},
               {"owner", a.owner},
@@ -657,6 +659,7 @@ AmAlert am_alert(const Digest& d, const Notification& n, const Notification* hol
   note("current_severity", std::string(model::to_string(a.severity)));
   note("unit_name", a.unit_name);
   note("description", a.reason);
+  note("units", a.units);
   note("message", a.message);
   note("source", a.source);
   note("plan", a.plan);

@@ -156,16 +156,6 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
   return report;
 }
 
-DbResult<std::optional<model::Date>> ledger_date(Database& db) {
-  Statement q = db.prepare(
-      "SELECT max(ifnull(evaluated, since)) FROM alerts WHERE lifecycle != 'resolved'");
-  if (!q.step()) return q.error().value_or(DbError{"cannot read the alerts"});
-  if (q.column_is_null(0)) return std::optional<model::Date>();
-  const auto date = model::parse_iso_date(q.column_text(0));
-  if (!date) return DbError{"an alert in the store has a malformed evaluation date"};
-  return std::optional<model::Date>(*date);
-}
-
 DbResult<RunPreview> preview_run(Database& db, const model::RuleSet& rules,
                                  const store::Snapshot& snapshot, const eval::Results& results,
                                  std::string_view now) {

@@ -54,10 +54,6 @@ struct RewindReport {
 store::DbResult<RewindReport> rewind_ledger(store::Database& db, model::Date to,
                                             std::string_view now, bool commit);
 
-// The date the open alerts were last evaluated at: a run must not be dated before it.
-// nullopt when no alert is open.
-store::DbResult<std::optional<model::Date>> ledger_date(store::Database& db);
-
 // What a run at results.at would do, written nowhere (`tiendo run --dry-run`). At or
 // after the ledger's latest date it is record_run without the commit. At an earlier date
 // (which a real run refuses: it would rewind the alerts) it is the run as it would have

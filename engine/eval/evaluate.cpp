@@ -142,7 +142,16 @@ class RuleEvaluator {
       if (used) used->push_back({node.indicator, u, point});
       values.push_back(point->value);
     }
-    if (node.kind == model::ExprKind::count) return Val::of(static_cast<double>(values.size()));
+    if (node.kind == model::ExprKind::count) {
+      if (Coverage* coverage = take_coverage(node.level)) {
+        coverage->total = units.size();
+        coverage->counted = values.size();
+        for (UnitIndex u : units) {
+          if (!latest_point(node.indicator, u, as_of)) coverage->no_data.push_back(u);
+        }
+      }
+      return Val::of(static_cast<double>(values.size()));
+    }
     if (values.empty()) {
       return Val::none(fmt::format("no {} inside {} has an observation of {}",
                                    rules_.levels[static_cast<std::size_t>(node.level)].name,
@@ -190,11 +199,22 @@ class RuleEvaluator {
                                        rules_.levels[static_cast<std::size_t>(node.level)].name,
                                        unit_id(unit)));
         }
+        // Taken before the units' conditions are, so that a share inside one does not.
+        Coverage* coverage = take_coverage(node.level);
         std::size_t holding = 0;
         for (UnitIndex u : units) {
           const Val holds = condition(node.condition, u, as_of, used);
           if (holds.kind == Val::Kind::error) return holds;
-          if (holds.ok() && holds.v != 0) ++holding;  // no data does not hold
+          if (holds.ok() && holds.v != 0) {
+            ++holding;
+          } else if (coverage) {
+            // No data does not hold either; it is told apart.
+            (holds.ok() ? coverage->failing : coverage->no_data).push_back(u);
+          }
+        }
+        if (coverage) {
+          coverage->total = units.size();
+          coverage->counted = holding;
         }
         return Val::of(static_cast<double>(holding) / static_cast<double>(units.size()));
       }
@@ -339,7 +359,13 @@ class RuleEvaluator {
     // a copy only when asked to.
     std::vector<UsedPoint>& used = used_;
     used.clear();
+    Coverage coverage;
+    coverage_ = &coverage;
     const Val lhs = expr(cond.lhs, unit, at_, &used);
+    coverage_ = nullptr;
+    if (coverage.level != kNone && lhs.kind != Val::Kind::error) {
+      r.coverage = std::make_shared<const Coverage>(std::move(coverage));
+    }
     // The trend follows the left-hand side's own observation dates, not the target's.
     const std::size_t lhs_used_count = used.size();
     const Val rhs = expr(cond.rhs, unit, at_, &used);
@@ -354,6 +380,7 @@ class RuleEvaluator {
     const auto finish = [&](RuleState state, std::string reason) {
       r.state = state;
       r.reason = std::move(reason);
+      if (r.coverage) r.reason += coverage_text(*r.coverage);
       switch (state) {
         case RuleState::missed:
         case RuleState::violated:
@@ -439,7 +466,7 @@ class RuleEvaluator {
                                    false));
       }
       // The figure judged is the latest known: say when it is not the deadline's own.
-      const std::optional<store::Point> last = latest_point(
+      const std::optional<store::Point> last = newest_used(
           std::span<const UsedPoint>(used.data(), lhs_used_count));
       if (last && last->end() < rule.date) {
         return finish(RuleState::missed,
@@ -557,7 +584,7 @@ class RuleEvaluator {
   }
 
   // The newest of the points behind a value (by period end), if any.
-  static std::optional<store::Point> latest_point(std::span<const UsedPoint> used) {
+  static std::optional<store::Point> newest_used(std::span<const UsedPoint> used) {
     std::optional<store::Point> latest;
     for (const UsedPoint& u : used) {
       if (!latest || u.point->end() > latest->end()) latest = *u.point;
@@ -604,9 +631,40 @@ class RuleEvaluator {
     return std::nullopt;
   }
 
+  // "; 33/36 commune; failing: gia_canh, ta_lai; no data: song_ray", each list cut after
+  // kCoverageNamed names ("and 12 more").
+  std::string coverage_text(const Coverage& c) const {
+    const auto names = [&](const std::vector<UnitIndex>& units) {
+      std::string text;
+      for (std::size_t i = 0; i < units.size() && i < kCoverageNamed; ++i) {
+        text += (i ? ", " : "") + unit_id(units[i]);
+      }
+      if (units.size() > kCoverageNamed) {
+        text += fmt::format(" and {} more", units.size() - kCoverageNamed);
+      }
+      return text;
+    };
+    std::string text = fmt::format("; {}/{} {}", c.counted, c.total,
+                                   rules_.levels[static_cast<std::size_t>(c.level)].name);
+    if (!c.failing.empty()) text += "; failing: " + names(c.failing);
+    if (!c.no_data.empty()) text += "; no data: " + names(c.no_data);
+    return text;
+  }
+  static constexpr std::size_t kCoverageNamed = 10;
+
+  // The coverage to fill while a rule's value is computed, once: the first share or count
+  // met takes it (and no other does); null otherwise.
+  Coverage* take_coverage(Index level) const {
+    Coverage* coverage = coverage_;
+    coverage_ = nullptr;
+    if (coverage) coverage->level = level;
+    return coverage;
+  }
+
   const model::RuleSet& rules_;
   const store::Snapshot& snapshot_;
   const std::vector<TaskResult>& tasks_;
+  mutable Coverage* coverage_ = nullptr;
   Date at_;
   const EvaluateOptions& options_;
   std::vector<UsedPoint> used_;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,6 +84,17 @@ class Figure {
   double value_ = kNone;
 };
 
+// Which units a coverage function behind a rule's value counted: the first `share(LEVEL,
+// cond)` or `count(x, LEVEL)` of its left-hand side, at the evaluated unit and date. A
+// share's units fail its condition or have no data to tell; a count's lack a value.
+struct Coverage {
+  model::Index level = model::kNone;
+  std::size_t total = 0;                  // units of the level inside the evaluated unit
+  std::size_t counted = 0;                // holding (share) or with a value (count)
+  std::vector<store::UnitIndex> failing;  // share: with data, not holding
+  std::vector<store::UnitIndex> no_data;  // without the data to tell
+};
+
 struct RuleResult {
   model::Index rule = model::kNone;
   store::UnitIndex unit = -1;  // -1 when the snapshot has no unit to evaluate at
@@ -103,6 +115,8 @@ struct RuleResult {
   std::vector<UsedPoint> used;
   std::vector<model::Index> chain;  // from blocking_task to the root cause
   std::string reason;               // one sentence, for tables
+  // Set when the value is (or contains) a share or a count: the units behind it.
+  std::shared_ptr<const Coverage> coverage;
 };
 
 struct TaskResult {

@@ -125,6 +125,41 @@ std::string number_text(double value) {
   return fmt::format("{:.6g}", value);
 }
 
+nlohmann::json coverage_json(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                             const Coverage& coverage) {
+  const auto named = [&](const std::vector<store::UnitIndex>& units) {
+    nlohmann::json list = nlohmann::json::array();
+    for (store::UnitIndex u : units) {
+      const store::SnapshotUnit& unit = snapshot.units()[static_cast<std::size_t>(u)];
+      list.push_back({{"unit", unit.id}, {"name", unit.name}});
+    }
+    return list;
+  };
+  return {{"level", rules.levels[static_cast<std::size_t>(coverage.level)].name},
+          {"counted", coverage.counted},
+          {"total", coverage.total},
+          {"failing", named(coverage.failing)},
+          {"no_data", named(coverage.no_data)}};
+}
+
+std::string coverage_text_vi(const store::Snapshot& snapshot, const Coverage& coverage,
+                             std::size_t max_named) {
+  if (coverage.failing.empty() && coverage.no_data.empty()) return {};
+  const auto names = [&](const std::vector<store::UnitIndex>& units) {
+    std::string list;
+    for (std::size_t i = 0; i < units.size() && i < max_named; ++i) {
+      const store::SnapshotUnit& u = snapshot.units()[static_cast<std::size_t>(units[i])];
+      list += (i ? ", " : "") + (u.name.empty() ? u.id : u.name);
+    }
+    if (units.size() > max_named) list += fmt::format(" và {} đơn vị khác", units.size() - max_named);
+    return list;
+  };
+  std::string text = fmt::format("{}/{} đơn vị", coverage.counted, coverage.total);
+  if (!coverage.failing.empty()) text += "; chưa đạt: " + names(coverage.failing);
+  if (!coverage.no_data.empty()) text += "; chưa có số liệu: " + names(coverage.no_data);
+  return text;
+}
+
 std::string percent_text(double fraction) { return fmt::format("{:.4g}%", fraction * 100); }
 
 std::string format_value(const model::RuleSet& rules, const RuleResult& r, double value) {
@@ -197,6 +232,7 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
         {"reason", r.reason},
         {"source", fmt::format("{}:{}", rule.source.file, rule.source.line)},
     };
+    if (r.coverage) row["coverage"] = coverage_json(rules, snapshot, *r.coverage);
     if (r.blocking_task != model::kNone) {
       row["blocking_task"] = rules.tasks[static_cast<std::size_t>(r.blocking_task)].name;
       nlohmann::json chain = nlohmann::json::array();

@@ -2,6 +2,7 @@
 // Strings only; the command line decides where they go.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "eval/evaluate.hpp"
@@ -25,6 +26,17 @@ bool selected(const model::RuleSet& rules, const store::Snapshot& snapshot, cons
 std::string number_text(double value);
 // A fraction as a percent to four significant digits: "9.23%".
 std::string percent_text(double fraction);
+
+// The units behind a share or count: {"level", "counted", "total", "failing": [{"unit",
+// "name"}], "no_data": [...]}, every unit named.
+nlohmann::json coverage_json(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                             const Coverage& coverage);
+
+// The same for the committee, in Vietnamese, each list cut after `max_named` names:
+// "33/36 đơn vị; chưa đạt: Gia Canh, Tà Lài; chưa có số liệu: Sông Ray và 12 đơn vị khác".
+// Empty when no unit fails and none lacks data.
+std::string coverage_text_vi(const store::Snapshot& snapshot, const Coverage& coverage,
+                             std::size_t max_named);
 
 // A value of the rule's left-hand side as written for people: "9.23%" or "1200".
 std::string format_value(const model::RuleSet& rules, const RuleResult& r, double value);

@@ -432,6 +432,11 @@ SmtpResult send(const SmtpSettings& settings, const EmailMessage& message,
       static_cast<long>(settings.require_starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
   set(CURLOPT_SSL_VERIFYPEER, 1L);
   set(CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!settings.ca_file.empty()) {
+    // Exactly these authorities: the system's directory of them is not searched as well.
+    set(CURLOPT_CAINFO, settings.ca_file.c_str());
+    set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+  }
   set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(settings.connect_timeout.count()));
   set(CURLOPT_TIMEOUT_MS, static_cast<long>(settings.total_timeout.count()));
   // Verbose only feeds remember_reply; nothing is printed.

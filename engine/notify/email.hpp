@@ -53,6 +53,10 @@ struct SmtpSettings {
   std::string password_env = "TIENDO_SMTP_PASSWORD";
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds total_timeout{60000};
+  // A PEM file of the certificate authorities the server's certificate (STARTTLS or
+  // smtps://) must chain to, instead of the system's; empty: the system's. Certificates
+  // are verified either way.
+  std::string ca_file;
 };
 
 struct SmtpResult {

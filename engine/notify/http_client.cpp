@@ -261,6 +261,11 @@ HttpResult post_once(const HttpRequest& request, std::chrono::system_clock::time
   check(curl_easy_setopt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
   check(curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, 1L));
   check(curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, 2L));
+  if (!request.ca_file.empty()) {
+    // Exactly these authorities: the system's directory of them is not searched as well.
+    check(curl_easy_setopt(handle, CURLOPT_CAINFO, request.ca_file.c_str()));
+    check(curl_easy_setopt(handle, CURLOPT_CAPATH, static_cast<const char*>(nullptr)));
+  }
   check(curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms(request.connect_timeout)));
   check(curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, timeout_ms(request.total_timeout)));
   check(curl_easy_setopt(handle, CURLOPT_POST, 1L));

@@ -18,6 +18,10 @@ struct HttpRequest {
   std::string body;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{15000};
+  // A PEM file of the certificate authorities an https:// receiver's certificate must
+  // chain to, instead of the system's (a private CA); empty: the system's. Certificates
+  // are verified either way.
+  std::string ca_file;
 };
 
 struct HttpResult {

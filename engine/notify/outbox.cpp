@@ -78,6 +78,7 @@ Outbox::Attempt post_json(std::string url, std::vector<std::pair<std::string, st
   request.body = std::move(body);
   request.connect_timeout = settings.connect_timeout;
   request.total_timeout = settings.total_timeout;
+  request.ca_file = settings.ca_file;
   const HttpResult result = post(request, now);
   Outbox::Attempt attempt;
   attempt.outcome = result.outcome;
@@ -245,8 +246,9 @@ Outbox::Attempt send_row(const OutboxRow& row, const DeliverySettings& settings,
     // The same Message-ID on every attempt, so a receiver can drop a duplicate.
     const std::string message_id =
         fmt::format("<{}@{}>", row.idempotency_key, domain_of(settings.smtp_from));
-    const SmtpResult result =
-        send_email(*settings.smtp, message, render_email(message, message_id, now));
+    SmtpSettings smtp = *settings.smtp;
+    if (smtp.ca_file.empty()) smtp.ca_file = settings.ca_file;
+    const SmtpResult result = send_email(smtp, message, render_email(message, message_id, now));
     Outbox::Attempt attempt;
     attempt.outcome = result.outcome;
     if (result.reply_code != 0) attempt.status = result.reply_code;

@@ -96,6 +96,9 @@ struct DeliverySettings {
   std::string smtp_from = "tiendo <tiendo@localhost>";
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{15000};
+  // The certificate authorities trusted for https:// receivers and SMTP TLS instead of
+  // the system's (HttpRequest::ca_file, SmtpSettings::ca_file); empty: the system's.
+  std::string ca_file;
   RetryPolicy retry;
   // Reads the webhook secrets' environment variables (std::getenv by default).
   std::function<const char*(const char*)> getenv;

@@ -1,5 +1,7 @@
 #include "report/committee.hpp"
 
+#include "eval/present.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -33,6 +35,8 @@ constexpr std::string_view kNoValue = "—";
 constexpr std::size_t kShortReason = 140;
 // Task titles inside a rule's reason are cut here, so that the reason stays one line.
 constexpr std::size_t kShortTitle = 70;
+// Units a coverage lists by name before "và N đơn vị khác".
+constexpr std::size_t kCoverageNamed = 10;
 constexpr int kRuleStates = static_cast<int>(RuleState::error) + 1;
 constexpr int kTaskStates = static_cast<int>(TaskState::on_track) + 1;
 // Summaries list states from good to bad, then the ones with nothing to judge yet.
@@ -246,6 +250,12 @@ class Builder {
   std::string reason_text(const model::Rule& rule, const model::Condition& cond,
                           const eval::RuleResult& r) const {
     std::string text = state_reason_text(rule, cond, r);
+    // Coverage names its units: "33/36 đơn vị; chưa đạt: Gia Canh, Tà Lài; chưa có số
+    // liệu: Sông Ray", each list cut after a few names ("và 12 đơn vị khác").
+    if (r.coverage) {
+      const std::string units = eval::coverage_text_vi(snapshot_, *r.coverage, kCoverageNamed);
+      if (!units.empty()) text = text.empty() ? units : text + "; " + units;
+    }
     // A value outside a band is said to be: "ngoài khoảng 65–70%", whatever the state.
     if (cond.op == model::Comparator::between && r.value && r.target && r.upper &&
         (*r.value < *r.target || *r.value > *r.upper) && r.state != RuleState::met &&

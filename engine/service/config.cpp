@@ -254,7 +254,7 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
   if (const toml::node* node = doc.get("delivery")) {
     if (const auto* table = node->as_table()) {
       r.only(*table, "delivery.",
-             {"retry_initial", "retry_max", "max_age", "connect_timeout", "timeout"});
+             {"retry_initial", "retry_max", "max_age", "connect_timeout", "timeout", "ca_file"});
       if (auto d = r.duration(*table, "retry_initial", "delivery.retry_initial")) {
         c.delivery.retry.initial = *d;
       }
@@ -271,6 +271,16 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
       }
       if (c.delivery.retry.ceiling < c.delivery.retry.initial) {
         r.error(node, "delivery.retry_max is shorter than delivery.retry_initial");
+      }
+      if (const auto ca = r.text(*table, "ca_file", "delivery.ca_file"); ca && !ca->empty()) {
+        c.delivery.ca_file = r.resolve(*ca);
+        // Found out now rather than as a TLS failure at the first delivery.
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(c.delivery.ca_file, ec) ||
+            std::ifstream(c.delivery.ca_file).fail()) {
+          r.error(table->get("ca_file"),
+                  fmt::format("delivery.ca_file: cannot read '{}'", c.delivery.ca_file));
+        }
       }
     } else {
       r.error(node, "delivery is a table: [delivery]");

@@ -1,5 +1,7 @@
 #include "service/dashboard.hpp"
 
+#include "eval/present.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "eval/present.hpp"
 #include "report/committee.hpp"
 
 namespace tiendo::service {
@@ -364,6 +367,11 @@ class Page {
     if (r.blocking_task != model::kNone && at(rules_->tasks, r.blocking_task)) {
       title += "<div class=\"muted\">Chờ nhiệm vụ: " + html_escape(task_title(r.blocking_task)) +
                "</div>";
+    }
+    // A share names its failing units and those without data, a few of each.
+    if (r.coverage && data_.snapshot) {
+      const std::string units = eval::coverage_text_vi(*data_.snapshot, *r.coverage, 5);
+      if (!units.empty()) title += "<div class=\"muted\">" + html_escape(units) + "</div>";
     }
     std::string value(kNoValue);
     std::string target = html_escape(rule->condition_text);

@@ -5,16 +5,21 @@
 #include "alert/ledger.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <tuple>
 #include <vector>
 
 #include "../e2e/run.hpp"
 #include "support/example_data.hpp"
+#include "support/store_rows.hpp"
 
 namespace tiendo::alert {
 namespace {
@@ -25,33 +30,9 @@ using store::DbResult;
 
 constexpr const char* kNow = "2022-10-01T01:00:00Z";
 
-Database open_memory() {
-  auto db = Database::open(":memory:");
-  if (auto* error = std::get_if<DbError>(&db)) {
-    ADD_FAILURE() << error->message;
-    std::abort();
-  }
-  return std::move(std::get<Database>(db));
-}
-
-// A table's rows as text, one line each, in a stable order.
-std::vector<std::string> rows(Database& db, const std::string& sql) {
-  store::Statement q = db.prepare(sql);
-  std::vector<std::string> out;
-  while (q.step()) {
-    std::string line;
-    for (int c = 0; c < q.column_count(); ++c) line += q.column_text(c) + "|";
-    out.push_back(line);
-  }
-  EXPECT_FALSE(q.error()) << sql << ": " << q.error()->message;
-  return out;
-}
-
-std::int64_t count(Database& db, const std::string& sql) {
-  store::Statement q = db.prepare(sql);
-  EXPECT_TRUE(q.step()) << sql;
-  return q.column_int(0);
-}
+using tiendo::testing::count;
+using tiendo::testing::open_memory;
+using tiendo::testing::rows;
 
 class LedgerSteps : public ::testing::Test {
  protected:
@@ -220,12 +201,47 @@ TEST_F(LedgerSteps, AlertsAreListedMostSevereAndOldestFirstInPages) {
   EXPECT_EQ(std::get<AlertPage>(none).total, 0);
 }
 
+// Tells when a connection starts a BEGIN IMMEDIATE (SQLite's statement trace), which is
+// when a store::Transaction, its turn in this process taken, goes for SQLite's lock.
+class BeginWatch {
+ public:
+  explicit BeginWatch(sqlite3* db) : db_(db) {
+    sqlite3_trace_v2(db_, SQLITE_TRACE_STMT, &BeginWatch::on_statement, this);
+  }
+  ~BeginWatch() { sqlite3_trace_v2(db_, 0, nullptr, nullptr); }
+  BeginWatch(const BeginWatch&) = delete;
+  BeginWatch& operator=(const BeginWatch&) = delete;
+
+  bool wait(std::chrono::seconds bound) {
+    std::unique_lock lock(mutex_);
+    return begun_cv_.wait_for(lock, bound, [this] { return begun_; });
+  }
+
+ private:
+  static int on_statement(unsigned, void* self, void*, void* sql) {
+    auto* watch = static_cast<BeginWatch*>(self);
+    if (std::string_view(static_cast<const char*>(sql)).starts_with("BEGIN IMMEDIATE")) {
+      const std::lock_guard lock(watch->mutex_);
+      watch->begun_ = true;
+      watch->begun_cv_.notify_all();
+    }
+    return 0;
+  }
+  sqlite3* db_;
+  std::mutex mutex_;
+  std::condition_variable begun_cv_;
+  bool begun_ = false;
+};
+
 // finish_run reconciles before it takes the write lock; a silence committed meanwhile
 // (here by a writer holding the lock while finish_run waits for it) must still count.
+// The writer is another connection that holds SQLite's lock without a store::Transaction
+// (as another process would), so finish_run's BEGIN IMMEDIATE is the moment it waits.
 TEST(LedgerStepsRace, ASilenceCommittedWhileTheRunWaitsForTheLockCounts) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/t.db";
-  auto opened = Database::open(path);
+  // A busy timeout far longer than the test, which commits the other writer at once.
+  auto opened = Database::open(path, {.busy_timeout_ms = 120000, .mode = Database::Mode::create});
   ASSERT_TRUE(std::holds_alternative<Database>(opened));
   Database db = std::move(std::get<Database>(opened));
   std::string error;
@@ -246,8 +262,8 @@ TEST(LedgerStepsRace, ASilenceCommittedWhileTheRunWaitsForTheLockCounts) {
   auto other = Database::open(path);
   ASSERT_TRUE(std::holds_alternative<Database>(other));
   Database silencer = std::move(std::get<Database>(other));
-  auto held = std::make_unique<store::Transaction>(silencer);
-  ASSERT_FALSE(held->error());
+  ASSERT_FALSE(silencer.execute("BEGIN IMMEDIATE"));
+  BeginWatch begin(db.handle());
   std::thread finisher([&] {
     auto finished = finish_run(db, id, example->rules, example->snapshot, example->results,
                                {.now = kNow, .commit = true, .limit = std::nullopt});
@@ -259,15 +275,14 @@ TEST(LedgerStepsRace, ASilenceCommittedWhileTheRunWaitsForTheLockCounts) {
       EXPECT_FALSE(t.notify) << t.fingerprint << " was announced despite the silence";
     }
   });
-  // Long enough for finish_run to have reconciled and to wait for the lock.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // finish_run has reconciled once it asks SQLite for the lock.
+  EXPECT_TRUE(begin.wait(std::chrono::seconds(60))) << "finish_run never asked for the lock";
   EXPECT_FALSE(silencer.execute(
       "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) VALUES "
       "('[{\"name\":\"severity\",\"op\":\"=~\",\"value\":\".+\"}]', "
       "'2022-10-01T00:00:00Z', '2022-10-02T00:00:00Z', 'test', 'everything', "
       "'2022-10-01T00:00:00Z')"));
-  EXPECT_FALSE(held->commit());
-  held.reset();
+  EXPECT_FALSE(silencer.execute("COMMIT"));
   finisher.join();
   EXPECT_EQ(count(db, "SELECT count(*) FROM outbox"), 0);
   EXPECT_GT(count(db, "SELECT count(*) FROM transitions WHERE silenced_by IS NOT NULL"), 0);

@@ -4,6 +4,7 @@
 #include "alert/message.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <cmath>
@@ -220,13 +221,20 @@ void expect_no_missing_figure_words(const std::string& text) {
                                                          << text;
 }
 
+// What validate() found; `status` tells its kinds of outcome apart.
 struct Validation {
-  int status = -1;
+  static constexpr int kValid = 0;
+  static constexpr int kInvalid = 1;       // the instance breaks the schema
+  static constexpr int kBrokenSchema = 2;  // the schema itself is not a 2020-12 schema
+  static constexpr int kNoJsonschema = 3;  // Python's jsonschema cannot be imported
+  int status = -1;                         // the checker's exit status; -1: it did not exit
   std::string output;
 };
 
 // Checks `instance` against the JSON Schema at `schema_path` with Python's jsonschema
-// (draft 2020-12), checking the schema itself first.
+// (draft 2020-12), checking the schema itself first. The output is "valid", or one line
+// per error, sorted by place: "invalid at /alerts/0: VALIDATOR: MESSAGE" (the JSON
+// pointer of the offending value, the schema keyword it breaks, jsonschema's message).
 Validation validate(const std::string& schema_path, const std::string& instance) {
   TempDir dir;
   const std::string instance_path = dir.path() + "/body.json";
@@ -234,16 +242,32 @@ Validation validate(const std::string& schema_path, const std::string& instance)
   write_text(instance_path, instance);
   const std::string program =
       "import json, sys\n"
-      "from jsonschema import Draft202012Validator\n"
+      "try:\n"
+      "    from jsonschema import Draft202012Validator\n"
+      "except ImportError as e:\n"
+      "    print('cannot import jsonschema (Debian package python3-jsonschema):', e)\n"
+      "    sys.exit(3)\n"
       "schema = json.load(open(sys.argv[1], encoding='utf-8'))\n"
-      "Draft202012Validator.check_schema(schema)\n"
-      "Draft202012Validator(schema).validate(json.load(open(sys.argv[2], encoding='utf-8')))\n"
-      "print('valid')\n";
+      "try:\n"
+      "    Draft202012Validator.check_schema(schema)\n"
+      "except Exception as e:\n"
+      "    print('the schema is not valid:', getattr(e, 'message', e))\n"
+      "    sys.exit(2)\n"
+      "instance = json.load(open(sys.argv[2], encoding='utf-8'))\n"
+      "errors = sorted(Draft202012Validator(schema).iter_errors(instance),\n"
+      "                key=lambda e: [str(p) for p in e.absolute_path])\n"
+      "for e in errors:\n"
+      "    where = ''.join('/' + str(p) for p in e.absolute_path)\n"
+      "    print('invalid at %s: %s: %s' % (where or '/', e.validator, e.message))\n"
+      "if not errors:\n"
+      "    print('valid')\n"
+      "sys.exit(1 if errors else 0)\n";
   const std::string command = "/usr/bin/python3 -c " + shell_quote(program) + " " +
                               shell_quote(schema_path) + " " + shell_quote(instance_path) + " >" +
                               shell_quote(output_path) + " 2>&1";
+  const int status = std::system(command.c_str());
   Validation v;
-  v.status = std::system(command.c_str());
+  v.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   v.output = read_text(output_path);
   return v;
 }
@@ -652,18 +676,48 @@ TEST(MessageWebhook, TheBodyValidatesAgainstTheSchema) {
   EXPECT_EQ(none.status, 0) << none.output;
 }
 
+// Each change breaks the schema where it was made, and only there: the checker names the
+// offending value and the keyword it breaks. (A checker that fails for any other reason,
+// such as a schema that is not one or a missing jsonschema, has another status and says
+// so.)
 TEST(MessageWebhook, TheSchemaIsStrict) {
+  const auto expect_invalid = [](const json& body, const std::string& error) {
+    const Validation v = validate(kSchemaPath, body.dump());
+    EXPECT_EQ(v.status, Validation::kInvalid) << v.output;
+    EXPECT_EQ(v.output, error + "\n");
+  };
   json body = json::parse(render_webhook(full_digest()));
   body["alerts"][0]["extra"] = 1;
-  EXPECT_NE(validate(kSchemaPath, body.dump()).status, 0);
+  expect_invalid(body,
+                 "invalid at /alerts/0: additionalProperties: Additional properties are not "
+                 "allowed ('extra' was unexpected)");
 
   body = json::parse(render_webhook(full_digest()));
   body["alerts"][1]["held_back"][0]["severity"] = "disaster";
-  EXPECT_NE(validate(kSchemaPath, body.dump()).status, 0);
+  expect_invalid(body,
+                 "invalid at /alerts/1/held_back/0/severity: enum: 'disaster' is not one of "
+                 "['none', 'info', 'warning', 'critical']");
 
   body = json::parse(render_webhook(full_digest()));
   body["alerts"][0].erase("value");
-  EXPECT_NE(validate(kSchemaPath, body.dump()).status, 0);
+  expect_invalid(body, "invalid at /alerts/0: required: 'value' is a required property");
+
+  body = json::parse(render_webhook(full_digest()));
+  body["summary"]["fired"] = -1;
+  expect_invalid(body, "invalid at /summary/fired: minimum: -1 is less than the minimum of 0");
+}
+
+// The checker itself: a schema that is not one is told apart from an instance that breaks
+// a good schema.
+TEST(MessageWebhook, TheSchemaCheckerTellsABrokenSchemaFromAnInvalidBody) {
+  TempDir dir;
+  json schema = json::parse(read_text(kSchemaPath));
+  schema["properties"]["run_id"]["minimum"] = "zero";
+  write_text(dir.path() + "/broken.json", schema.dump());
+  const Validation v = validate(dir.path() + "/broken.json", render_webhook(full_digest()));
+  EXPECT_EQ(v.status, Validation::kBrokenSchema) << v.output;
+  EXPECT_EQ(v.output.rfind("the schema is not valid: 'zero' is not of type 'number'", 0), 0u)
+      << v.output;
 }
 
 TEST(MessageWebhook, TheDocumentedExampleValidates) {
@@ -674,16 +728,31 @@ TEST(MessageWebhook, TheDocumentedExampleValidates) {
   EXPECT_EQ(json::parse(example)["schema"], "tiendo.alerts/v1");
 }
 
-TEST(MessageWebhook, MalformedUtf8DoesNotThrow) {
+// A byte that is not UTF-8 (a rule file or a data source may hold one) becomes U+FFFD in
+// every JSON form; the text around it and everything else in the message stay as they were.
+TEST(MessageWebhook, MalformedUtf8IsReplacedAndNothingElseChanges) {
   Digest d = full_digest();
   d.items[0].alert.message = "bad \xC3\x28 byte";
-  std::string body;
-  ASSERT_NO_THROW(body = render_webhook(d));
-  json parsed;
-  EXPECT_NO_THROW(parsed = json::parse(body));
-  EXPECT_NE(parsed["alerts"][0]["message"].get<std::string>().find("\uFFFD"), std::string::npos);
-  EXPECT_NO_THROW((void)render_alertmanager_webhook(d, "2022-10-01T01:00:00Z"));
-  EXPECT_NO_THROW((void)render_alertmanager_push(d, "2022-10-01T01:00:00Z"));
+  const std::string replaced = "bad \uFFFD( byte";
+
+  const json native = json::parse(render_webhook(d));
+  json expected = json::parse(render_webhook(full_digest()));
+  expected["alerts"][0]["message"] = replaced;
+  EXPECT_EQ(native, expected);
+
+  const json webhook = json::parse(render_alertmanager_webhook(d, "2022-10-01T01:00:00Z"));
+  expected = json::parse(render_alertmanager_webhook(full_digest(), "2022-10-01T01:00:00Z"));
+  ASSERT_EQ(webhook["alerts"].size(), 9u);
+  EXPECT_EQ(webhook["alerts"][0]["annotations"]["message"], replaced);
+  expected["alerts"][0]["annotations"]["message"] = replaced;
+  EXPECT_EQ(webhook, expected);
+
+  const json pushed = json::parse(render_alertmanager_push(d, "2022-10-01T01:00:00Z"));
+  expected = json::parse(render_alertmanager_push(full_digest(), "2022-10-01T01:00:00Z"));
+  ASSERT_EQ(pushed.size(), 9u);
+  EXPECT_EQ(pushed[0]["annotations"]["message"], replaced);
+  expected[0]["annotations"]["message"] = replaced;
+  EXPECT_EQ(pushed, expected);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 
 #include "alert/ledger.hpp"
 #include "support/example_data.hpp"
+#include "support/store_rows.hpp"
 
 namespace tiendo::alert {
 namespace {
@@ -22,34 +23,9 @@ constexpr const char* kNow = "2023-01-01T01:00:00Z";
 
 model::Date day(const char* text) { return *model::parse_iso_date(text); }
 
-Database open_memory() {
-  auto db = Database::open(":memory:");
-  if (auto* error = std::get_if<DbError>(&db)) {
-    ADD_FAILURE() << error->message;
-    std::abort();
-  }
-  return std::move(std::get<Database>(db));
-}
-
-std::vector<std::string> rows(Database& db, const std::string& sql) {
-  store::Statement q = db.prepare(sql);
-  std::vector<std::string> out;
-  while (q.step()) {
-    std::string line;
-    for (int c = 0; c < q.column_count(); ++c) {
-      line += (q.column_is_null(c) ? std::string("NULL") : q.column_text(c)) + "|";
-    }
-    out.push_back(line);
-  }
-  EXPECT_FALSE(q.error()) << sql << ": " << q.error()->message;
-  return out;
-}
-
-std::int64_t count(Database& db, const std::string& sql) {
-  store::Statement q = db.prepare(sql);
-  EXPECT_TRUE(q.step()) << sql;
-  return q.column_int(0);
-}
+using tiendo::testing::count;
+using tiendo::testing::open_memory;
+using tiendo::testing::rows;
 
 // The alerts as a person would compare two ledgers: every column, with the run that last
 // touched each named by its date rather than its id (the ids differ between ledgers).

@@ -8,8 +8,6 @@
 // undocumented path is 404, and docs/api.md has one `### METHOD /path` heading for each
 // operation and none besides.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -28,9 +26,7 @@
 
 #include "service/api.hpp"
 #include "service/config.hpp"
-#include "service/log.hpp"
-#include "service/service.hpp"
-#include "service/tokens.hpp"
+#include "service/open_service.hpp"
 #include "support/temp_dir.hpp"
 
 namespace tiendo::service {
@@ -150,31 +146,11 @@ std::set<Route> code_route_table() {
 class ApiDocTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string tokens = dir_.path() + "/tokens";
-    {
-      std::ofstream out(tokens, std::ios::binary);
-      for (int i = 0; i < 3; ++i) {
-        out << "api-doc-" << kScopes[i] << " " << kScopes[i] << " " << token_hash_text(kTokens[i])
-            << "\n";
-      }
-    }
-    ServiceConfig config;
-    config.path = dir_.path() + "/tiendo.toml";
-    config.listen.port = 0;
-    config.database = dir_.path() + "/tiendo.db";
-    config.rules = {source("rules")};
-    config.tokens = tokens;
-    std::string error;
-    config.schedule = *CronSchedule::parse("0 2 * * *", error);
-    auto logger = std::make_shared<spdlog::logger>(
-        "api-doc-test", std::make_shared<spdlog::sinks::null_sink_mt>());
-    auto opened = Service::open(config, std::make_shared<Log>(logger, LogFormat::text));
-    if (auto* problems = std::get_if<std::vector<std::string>>(&opened)) {
-      std::string all;
-      for (const std::string& p : *problems) all += p + "\n";
-      FAIL() << "the service does not open:\n" << all;
-    }
-    service_ = std::move(std::get<std::unique_ptr<Service>>(opened));
+    std::vector<TestToken> tokens;
+    for (int i = 0; i < 3; ++i) tokens.push_back({"api-doc-" + kScopes[i], kScopes[i], kTokens[i]});
+    std::string problems;
+    service_ = open_test_service(dir_.path(), dir_.path() + "/tiendo.db", tokens, problems);
+    ASSERT_NE(service_, nullptr) << "the service does not open:\n" << problems;
     api_ = std::make_unique<Api>(*service_);
   }
 

@@ -1,9 +1,11 @@
 // What the end-to-end tests of `tiendo serve` use to talk to it on 127.0.0.1: an HTTP
 // client that sends a bearer token, and a raw exchange of bytes for what a well-behaved
-// client never sends. Every wait is bounded.
+// client never sends; and the database's row counts, read beside the running service.
+// Every wait is bounded.
 #pragma once
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,11 +13,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
+#include "store/database.hpp"
+#include "e2e/run.hpp"
 #include "support/serve_process.hpp"
 
 namespace tiendo::testing {
@@ -109,6 +115,68 @@ inline std::string raw_exchange(int port, const std::string& request,
 inline int status_of_raw(const std::string& reply) {
   if (reply.rfind("HTTP/1.1 ", 0) != 0 || reply.size() < 12) return 0;
   return std::stoi(reply.substr(9, 3));
+}
+
+// Every table's row count, read through the project's own store (read-only, as any reader
+// may while the service runs). A database that cannot be read fails the test.
+inline std::map<std::string, std::int64_t> table_counts(const std::string& path) {
+  std::map<std::string, std::int64_t> counts;
+  auto opened = store::Database::open(path, store::Database::Mode::read_only);
+  if (auto* error = std::get_if<store::DbError>(&opened)) {
+    ADD_FAILURE() << "cannot read " << path << ": " << error->message;
+    return counts;
+  }
+  store::Database& db = std::get<store::Database>(opened);
+  store::Statement tables =
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  std::vector<std::string> names;
+  while (tables.step()) names.push_back(tables.column_text(0));
+  EXPECT_FALSE(tables.error()) << tables.error().value_or(store::DbError{}).message;
+  for (const std::string& name : names) {
+    store::Statement q = db.prepare("SELECT count(*) FROM \"" + name + "\"");
+    EXPECT_TRUE(q.step()) << name << ": " << q.error().value_or(store::DbError{"no row"}).message;
+    counts[name] = q.column_int(0);
+  }
+  EXPECT_GT(counts.size(), 5u) << path << " does not hold tiendo's tables";
+  return counts;
+}
+
+// The row count of one table (table_counts); a table that is not there fails the test.
+inline std::int64_t count_rows(const std::string& path, const std::string& table) {
+  const auto counts = table_counts(path);
+  const auto found = counts.find(table);
+  if (found == counts.end()) {
+    ADD_FAILURE() << "no table " << table << " in " << path;
+    return -1;
+  }
+  return found->second;
+}
+
+// The examples in a fresh database (ExamplesDatabaseTest) for a `tiendo serve` the test
+// starts on it with setup().
+class ServedExamplesTest : public ExamplesDatabaseTest {
+ protected:
+  ServeSetup setup() const {
+    ServeSetup s;
+    s.binary = TIENDO_BINARY;
+    s.directory = dir_.path();
+    s.database = db_;
+    return s;
+  }
+};
+
+// Waits at most `bound` until run `id` has ended; its JSON (the last seen).
+inline nlohmann::json wait_for_run(ApiClient& http, std::int64_t id,
+                                   std::chrono::seconds bound = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  nlohmann::json run;
+  while (std::chrono::steady_clock::now() < deadline) {
+    run = body_of(http.get("/api/v1/runs/" + std::to_string(id)));
+    const std::string state = run.is_object() ? run.value("state", "") : "";
+    if (state == "succeeded" || state == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return run;
 }
 
 }  // namespace tiendo::testing

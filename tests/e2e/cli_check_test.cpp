@@ -1,9 +1,9 @@
 // End-to-end tests of `tiendo check` and `tiendo fmt` through the built binary, and the
-// golden diagnostics of tests/golden/*.rules (exact output in *.expected beside each;
-// run with TIENDO_UPDATE_GOLDEN=1 to rewrite them after an intended change).
+// golden diagnostics of tests/golden/*.rules (exact output in *.expected beside each).
+// The test only compares: after an intended change, ./scripts/update-golden rewrites the
+// expectations, for review in the diff.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -33,9 +33,10 @@ TEST_P(Golden, CheckPrintsExactlyTheExpectedDiagnostics) {
                                    kSource + "/tests/golden");
   const std::string expected_path = kSource + "/tests/golden/" + name + ".expected";
   const std::string actual = run.out + "exit " + std::to_string(run.exit_code) + "\n";
-  if (std::getenv("TIENDO_UPDATE_GOLDEN")) write_text(expected_path, actual);
-  ASSERT_TRUE(fs::exists(expected_path)) << "missing " << expected_path;
-  EXPECT_EQ(actual, read_text(expected_path));
+  ASSERT_TRUE(fs::exists(expected_path))
+      << "missing " << expected_path << " (./scripts/update-golden " << name << " writes it)";
+  EXPECT_EQ(actual, read_text(expected_path))
+      << "if the change is intended: ./scripts/update-golden " << name << ", and review the diff";
   EXPECT_EQ(run.err, "");
 }
 

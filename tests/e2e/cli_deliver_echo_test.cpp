@@ -42,23 +42,6 @@ const std::string kSource = TIENDO_SOURCE_DIR;
 // field gets from one (notify::kMaxErrorBytes), with room for the line's own words.
 constexpr std::size_t kMaxErrorLine = 1024 + 200;
 
-// SIGPIPE ignored for as long as the object lives.
-class SigpipeIgnored {
- public:
-  SigpipeIgnored() {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    ::sigaction(SIGPIPE, &ignore, &previous_);
-  }
-  ~SigpipeIgnored() { ::sigaction(SIGPIPE, &previous_, nullptr); }
-  SigpipeIgnored(const SigpipeIgnored&) = delete;
-  SigpipeIgnored& operator=(const SigpipeIgnored&) = delete;
-
- private:
-  struct sigaction previous_ {};
-};
-
 // Environment variables set for as long as the object lives (tiendo, started by the
 // test, inherits them).
 class Environment {
@@ -343,18 +326,8 @@ std::string auth_log(const SmtpSink& sink) {
   return std::filesystem::exists(path) ? read_text(path) : std::string();
 }
 
-class DeliverSmtpAuth : public ::testing::Test {
+class DeliverSmtpAuth : public ExamplesDatabaseTest {
  protected:
-  void SetUp() override {
-    db_ = dir_.path() + "/examples.db";
-    const RunResult ingest = ingest_examples(db_);
-    ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
-  }
-
-  RunResult tiendo(const std::string& args) {
-    return run_tiendo(args + " --db " + shell_quote(db_), kSource);
-  }
-
   // Every way of looking at the outbox, none of which may show a password.
   void expect_outbox_shows_no_password(const std::vector<std::string>& passwords) {
     expect_shown_safely("the outbox table", outbox_without_payload(db_), passwords,
@@ -372,8 +345,6 @@ class DeliverSmtpAuth : public ::testing::Test {
     }
   }
 
-  TempDir dir_;
-  std::string db_;
 };
 
 TEST_F(DeliverSmtpAuth, AWrongPasswordKeepsTheMessageAndTheRightOneDeliversAsTheUser) {
@@ -466,6 +437,7 @@ TEST_F(DeliverSmtpAuth, TheServiceLogsAWrongPasswordWithoutShowingIt) {
   setup.binary = TIENDO_BINARY;
   setup.directory = dir_.path();
   setup.database = db_;
+  setup.schedule = catch_up_schedule();  // the catch-up run queues the e-mail
   setup.tables = "[smtp]\nurl = \"" + sink.url() +
                  "\"\nstarttls = \"none\"\nusername_env = \"TIENDO_E2E_SMTP_USER\"\n"
                  "password_env = \"TIENDO_E2E_SMTP_PASSWORD\"\n";

@@ -70,6 +70,16 @@ TEST_F(CliEval, EveryRuleOnTheReportsDateHasTheExpectedState) {
     }
     if (row["rule"] == "community_teams_q3") {
       EXPECT_NEAR(row["value"].get<double>(), 33.0 / 36.0, 1e-9);
+      // The three communes without a team, by id and name (issue #12).
+      const nlohmann::json& coverage = row["coverage"];
+      EXPECT_EQ(coverage["level"], "commune") << row.dump();
+      EXPECT_EQ(coverage["counted"], 33);
+      EXPECT_EQ(coverage["total"], 36);
+      ASSERT_EQ(coverage["failing"].size(), 3u) << row.dump();
+      EXPECT_EQ(coverage["failing"][0], nlohmann::json({{"unit", "gia_canh"}, {"name", "Xã Gia Canh"}}));
+      EXPECT_TRUE(coverage["no_data"].empty());
+    } else {
+      EXPECT_FALSE(row.contains("coverage")) << row.dump();
     }
   }
 }
@@ -83,6 +93,14 @@ TEST_F(CliEval, FailOnTurnsStatesIntoAnExitCode) {
   EXPECT_EQ(eval("--at 2023-01-31 --fail-on missed").exit_code, 1);
   EXPECT_EQ(eval("--at 2023-01-31 --fail-on stale").exit_code, 0);
   EXPECT_EQ(eval("--at 2022-09-30 --fail-on bogus").exit_code, 2);
+  // A misspelt state is named with the one meant (issue #12).
+  const RunResult misspelt = eval("--at 2022-09-30 --fail-on mised");
+  EXPECT_EQ(misspelt.exit_code, 2);
+  EXPECT_NE(misspelt.err.find("--fail-on: unknown state 'mised'; did you mean 'missed'?"),
+            std::string::npos)
+      << misspelt.err;
+  EXPECT_NE(eval("--at 2022-09-30 --fail-on bogus").err.find("; the states are met, "),
+            std::string::npos);
 }
 
 TEST_F(CliEval, FiltersByRuleAndUnitAndPrintsATable) {
@@ -163,6 +181,16 @@ TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
   EXPECT_NE(run.out.find("examples/observations-2022.csv:5"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("trend: least squares over 4 points"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("projected on 2022-12-31: 11.07%"), std::string::npos) << run.out;
+
+  // A share lists the units behind it, a commune with no data included (issue #12).
+  run = run_tiendo("explain community_teams_q3 --db " + shell_quote(db_) +
+                       " --rules rules --at 2022-09-30",
+                   kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("  units: 33/36 commune\n    failing: Xã Gia Canh (gia_canh), Xã Sông "
+                         "Ray (song_ray), Xã Tà Lài (ta_lai)\n"),
+            std::string::npos)
+      << run.out;
 
   run = run_tiendo("explain open_data_2022 --db " + shell_quote(db_) +
                        " --rules rules --at 2022-09-30",

@@ -30,16 +30,8 @@ std::int64_t count(const std::string& path, const std::string& sql) {
   return q.column_int(0);
 }
 
-class CliLedger : public ::testing::Test {
+class CliLedger : public ExamplesDatabaseTest {
  protected:
-  void SetUp() override {
-    db_ = dir_.path() + "/examples.db";
-    const RunResult ingest = ingest_examples(db_);
-    ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
-  }
-  RunResult tiendo(const std::string& args) {
-    return run_tiendo(args + " --db " + shell_quote(db_), kSource);
-  }
   // Records a run at `at` through the engine, past any date limit (what the CLI and the
   // service refuse now).
   void poison(const char* at) {
@@ -59,8 +51,6 @@ class CliLedger : public ::testing::Test {
         << std::get<store::DbError>(recorded).message;
   }
 
-  TempDir dir_;
-  std::string db_;
 };
 
 TEST_F(CliLedger, ARunDatedPastTomorrowIsRefusedAndWritesNothing) {

@@ -31,20 +31,7 @@ std::chrono::seconds off_by(const std::string& stamp) {
       *parsed - std::chrono::system_clock::now()));
 }
 
-class CliUtc : public ::testing::Test {
- protected:
-  void SetUp() override {
-    db_ = dir_.path() + "/examples.db";
-    const RunResult ingest = ingest_examples(db_);
-    ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
-  }
-  RunResult tiendo(const std::string& args) {
-    return run_tiendo(args + " --db " + shell_quote(db_), kSource);
-  }
-
-  TempDir dir_;
-  std::string db_;
-};
+class CliUtc : public ExamplesDatabaseTest {};
 
 TEST_F(CliUtc, ATwoHourSilenceIsActiveAtOnce) {
   const RunResult added =

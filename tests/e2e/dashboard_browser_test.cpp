@@ -2,7 +2,8 @@
 // `tiendo serve` (the example data, dashboard_public = true) with every host but
 // 127.0.0.1 unresolvable. The DOM it builds must show the Vietnamese sections, every rule
 // of the example rule set and the plan graph; its screenshot is kept as a test artifact
-// (TIENDO_ARTIFACT_DIR/dashboard.png). Skipped when Chromium is not installed.
+// (TIENDO_ARTIFACT_DIR/dashboard.png), and the DOM of the run that took it must show the
+// same text. Skipped, saying so, when Chromium is not installed.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -172,6 +173,33 @@ std::string outside_addresses(const std::string& text, const std::string& own_or
   return found;
 }
 
+// The text of the dashboard in a DOM Chromium built: the Vietnamese sections, a run's
+// results (not the page shown before any evaluation, nor the error page), and each rule of
+// the example rule set by its title (its name when it has none) and its name, as
+// rule_row writes them.
+void expect_shows_the_example(const std::string& dom) {
+  ASSERT_NE(dom.find("</html>"), std::string::npos) << "DOM:\n" << dom;
+  for (std::string_view heading : {"<h1>Bảng theo dõi tiến độ</h1>", "<h2>Tổng quan</h2>",
+                                   "<h2>Chỉ tiêu</h2>", "<h2>Cảnh báo đang kích hoạt</h2>",
+                                   "<h2>Nhiệm vụ theo hạn</h2>", "<h2>Sơ đồ kế hoạch</h2>"}) {
+    EXPECT_NE(dom.find(heading), std::string::npos) << heading;
+  }
+  EXPECT_EQ(dom.find("Chưa có lần đánh giá nào"), std::string::npos);
+  EXPECT_EQ(dom.find("Không dựng được trang"), std::string::npos);
+  EXPECT_NE(dom.find("role=\"progressbar\""), std::string::npos);
+
+  dsl::LoadedRuleSet loaded = dsl::load_rule_set({std::string(TIENDO_SOURCE_DIR) + "/rules"});
+  ASSERT_TRUE(loaded.rule_set.has_value());
+  ASSERT_FALSE(loaded.rule_set->rules.empty());
+  for (const model::Rule& rule : loaded.rule_set->rules) {
+    const std::string& shown = rule.title.empty() ? rule.name : rule.title;
+    EXPECT_NE(
+        dom.find("<div>" + dom_text(shown) + "</div><code>" + dom_text(rule.name) + "</code>"),
+        std::string::npos)
+        << rule.name << " (" << shown << ")";
+  }
+}
+
 class DashboardBrowserTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -185,6 +213,7 @@ class DashboardBrowserTest : public ::testing::Test {
     setup.directory = dir_.path();
     setup.database = database;
     setup.top_level = "dashboard_public = true";
+    setup.schedule = catch_up_schedule();  // the page shows the catch-up run's results
     serve_.emplace(setup);
     ASSERT_TRUE(serve_->wait_for_log("evaluation finished", 30s)) << serve_->log();
   }
@@ -201,28 +230,7 @@ TEST_F(DashboardBrowserTest, ShowsTheExampleRuleSetAndLoadsNothingFromElsewhere)
   ASSERT_FALSE(run.timed_out) << run.describe();
   ASSERT_EQ(run.exit_code, 0) << run.describe();
   const std::string& dom = run.out;
-  ASSERT_NE(dom.find("</html>"), std::string::npos) << run.describe() << "\nDOM:\n" << dom;
-
-  for (std::string_view heading : {"<h1>Bảng theo dõi tiến độ</h1>", "<h2>Tổng quan</h2>",
-                                   "<h2>Chỉ tiêu</h2>", "<h2>Cảnh báo đang kích hoạt</h2>",
-                                   "<h2>Nhiệm vụ theo hạn</h2>", "<h2>Sơ đồ kế hoạch</h2>"}) {
-    EXPECT_NE(dom.find(heading), std::string::npos) << heading;
-  }
-  EXPECT_EQ(dom.find("Chưa có lần đánh giá nào"), std::string::npos);
-  EXPECT_EQ(dom.find("Không dựng được trang"), std::string::npos);
-  EXPECT_NE(dom.find("role=\"progressbar\""), std::string::npos);
-
-  // Each rule's title (its name when it has none) and its name, as rule_row writes them.
-  dsl::LoadedRuleSet loaded = dsl::load_rule_set({std::string(TIENDO_SOURCE_DIR) + "/rules"});
-  ASSERT_TRUE(loaded.rule_set.has_value());
-  ASSERT_FALSE(loaded.rule_set->rules.empty());
-  for (const model::Rule& rule : loaded.rule_set->rules) {
-    const std::string& shown = rule.title.empty() ? rule.name : rule.title;
-    EXPECT_NE(
-        dom.find("<div>" + dom_text(shown) + "</div><code>" + dom_text(rule.name) + "</code>"),
-        std::string::npos)
-        << rule.name << " (" << shown << ")";
-  }
+  ASSERT_NO_FATAL_FAILURE(expect_shows_the_example(dom)) << run.describe();
 
   // dot's drawing, inline, when Graphviz is there; the nested list otherwise.
   const std::size_t graph_section = dom.find("<section id=\"so-do\">");
@@ -249,6 +257,8 @@ TEST_F(DashboardBrowserTest, ShowsTheExampleRuleSetAndLoadsNothingFromElsewhere)
   EXPECT_EQ(outside_addresses(dom, own_origin), "") << "the DOM Chromium built";
 }
 
+// The screenshot is of the page, not of a blank or an error: the same Chromium run dumps
+// the DOM it drew, whose text must be the dashboard's.
 TEST_F(DashboardBrowserTest, ScreenshotIsKeptAsArtifact) {
   const std::filesystem::path artifacts = TIENDO_ARTIFACT_DIR;
   std::filesystem::create_directories(artifacts);
@@ -256,9 +266,9 @@ TEST_F(DashboardBrowserTest, ScreenshotIsKeptAsArtifact) {
   std::error_code ec;
   std::filesystem::remove(screenshot, ec);  // judge this run's file, not an older one
 
-  const BrowserRun run =
-      run_chromium(dir_.path(), "screenshot",
-                   {"--screenshot=" + screenshot.string(), "--window-size=1280,2400", url()});
+  const BrowserRun run = run_chromium(
+      dir_.path(), "screenshot",
+      {"--dump-dom", "--screenshot=" + screenshot.string(), "--window-size=1280,2400", url()});
   EXPECT_TRUE(run.left_behind.empty()) << run.left_behind.size() << " processes left behind";
   ASSERT_FALSE(run.timed_out) << run.describe();
   ASSERT_EQ(run.exit_code, 0) << run.describe();
@@ -276,6 +286,7 @@ TEST_F(DashboardBrowserTest, ScreenshotIsKeptAsArtifact) {
   EXPECT_EQ(be32(16), 1280u);
   EXPECT_EQ(be32(20), 2400u);
   RecordProperty("artifact", screenshot.string());
+  expect_shows_the_example(run.out);
 }
 
 }  // namespace

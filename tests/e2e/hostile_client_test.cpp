@@ -30,82 +30,28 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// A schedule that never fires (there is no 30 February): no run starts by itself.
-constexpr const char* kNever = "0 0 30 2 *";
-
 int count_of(const std::string& text, std::string_view needle) {
   int n = 0;
   for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
   return n;
 }
 
-// Every table's row count, read through the project's own store (read-only).
-std::map<std::string, std::int64_t> table_counts(const std::string& path) {
-  std::map<std::string, std::int64_t> counts;
-  auto opened = store::Database::open(path, store::Database::Mode::read_only);
-  if (auto* error = std::get_if<store::DbError>(&opened)) {
-    ADD_FAILURE() << error->message;
-    return counts;
-  }
-  store::Database& db = std::get<store::Database>(opened);
-  store::Statement tables =
-      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-  std::vector<std::string> names;
-  while (tables.step()) names.push_back(tables.column_text(0));
-  for (const std::string& name : names) {
-    store::Statement q = db.prepare("SELECT count(*) FROM \"" + name + "\"");
-    EXPECT_TRUE(q.step()) << name;
-    counts[name] = q.column_int(0);
-  }
-  EXPECT_GT(counts.size(), 5u);
-  return counts;
-}
-
-json run_state(ApiClient& http, std::int64_t id, std::chrono::seconds bound) {
-  const auto deadline = Clock::now() + bound;
-  json run;
-  while (Clock::now() < deadline) {
-    auto r = http.get("/api/v1/runs/" + std::to_string(id));
-    if (r) run = json::parse(r->body, nullptr, false);
-    const std::string state = run.is_object() ? run.value("state", "") : "";
-    if (state == "succeeded" || state == "failed") break;
-    std::this_thread::sleep_for(100ms);
-  }
-  return run;
-}
-
-class HostileClient : public ::testing::Test {
+class HostileClient : public ServedExamplesTest {
  protected:
-  void SetUp() override {
-    database_ = dir_.path() + "/tiendo.db";
-    const RunResult ingested = ingest_examples(database_);
-    ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
-  }
-  ServeSetup setup() const {
-    ServeSetup s;
-    s.binary = TIENDO_BINARY;
-    s.directory = dir_.path();
-    s.database = database_;
-    s.schedule = kNever;
-    return s;
-  }
   // The service answers its probes, and the database is as it was.
   void still_whole(ServeProcess& serve, const std::map<std::string, std::int64_t>& before,
                    const std::string& after_what) {
     ApiClient http(serve.port());
     EXPECT_EQ(status_of(http.get("/healthz", "")), 200) << after_what;
     EXPECT_TRUE(serve.process().running()) << after_what << "\n" << serve.log();
-    EXPECT_EQ(table_counts(database_), before) << after_what;
+    EXPECT_EQ(table_counts(db_), before) << after_what;
   }
-
-  TempDir dir_;
-  std::string database_;
 };
 
 TEST_F(HostileClient, RefusedRequestsChangeNothingAndTheServiceKeepsAnswering) {
   ServeProcess serve(setup());
   ApiClient http(serve.port());
-  const auto before = table_counts(database_);
+  const auto before = table_counts(db_);
 
   // 1. A matcher that overflowed std::regex's stack: refused, not a crash.
   const std::string deep = "rule=~" + std::string(20000, '(') + std::string(20000, ')');
@@ -164,7 +110,7 @@ TEST_F(HostileClient, RefusedRequestsChangeNothingAndTheServiceKeepsAnswering) {
 
 TEST_F(HostileClient, LiveSilencesAreBounded) {
   {
-    auto opened = store::Database::open(database_, store::Database::Mode::existing);
+    auto opened = store::Database::open(db_, store::Database::Mode::existing);
     ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
     store::Database& db = std::get<store::Database>(opened);
     ASSERT_FALSE(db.execute(
@@ -176,7 +122,7 @@ TEST_F(HostileClient, LiveSilencesAreBounded) {
   }
   ServeProcess serve(setup());
   ApiClient http(serve.port());
-  const auto before = table_counts(database_);
+  const auto before = table_counts(db_);
   auto r = http.post("/api/v1/silences", json{{"matchers", {"rule=y"}}, {"duration", "1h"}}.dump(),
                      "application/json");
   EXPECT_EQ(status_of(r), 409) << (r ? r->body : "no answer");
@@ -202,14 +148,14 @@ TEST_F(HostileClient, ABacktrackingMatcherDoesNotStallTheRuns) {
   const auto started = Clock::now();
   auto queued = http.post("/api/v1/evaluate", R"({"at":"2022-09-30"})", "application/json");
   ASSERT_EQ(status_of(queued), 202);
-  const json run = run_state(http, json::parse(queued->body)["id"].get<std::int64_t>(), 120s);
+  const json run = wait_for_run(http, json::parse(queued->body)["id"].get<std::int64_t>(), 120s);
   EXPECT_EQ(run.value("state", ""), "succeeded") << run.dump();
   // Seconds on this machine; the bound only catches a stall.
   EXPECT_LT(Clock::now() - started, 60s);
   // And the next run is not held behind it.
   queued = http.post("/api/v1/evaluate", R"({"at":"2022-09-30"})", "application/json");
   ASSERT_EQ(status_of(queued), 202);
-  EXPECT_EQ(run_state(http, json::parse(queued->body)["id"].get<std::int64_t>(), 120s)
+  EXPECT_EQ(wait_for_run(http, json::parse(queued->body)["id"].get<std::int64_t>(), 120s)
                 .value("state", ""),
             "succeeded");
 }
@@ -230,7 +176,7 @@ TEST_F(HostileClient, RequestedEvaluationsWaitingAreBounded) {
   EXPECT_EQ(accepted + refused, 40);
   EXPECT_GT(refused, 0);
   EXPECT_GE(accepted, 16);
-  auto opened = store::Database::open(database_, store::Database::Mode::read_only);
+  auto opened = store::Database::open(db_, store::Database::Mode::read_only);
   ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
   store::Statement q = std::get<store::Database>(opened).prepare(
       "SELECT count(*) FROM evaluations WHERE trigger = 'api'");
@@ -285,7 +231,7 @@ TEST_F(HostileClient, HttpFramingTricksAreAnsweredNotHeld) {
   ServeSetup s = setup();
   s.tables = "[limits]\nmax_body_bytes = 4096\n";
   ServeProcess serve(s);
-  const auto before = table_counts(database_);
+  const auto before = table_counts(db_);
   const std::string auth = "Authorization: " + bearer(ServeProcess::kWriteToken) + "\r\n";
 
   // A Content-Length over the limit and no body: 413 at once, not after the read timeout.
@@ -310,7 +256,7 @@ TEST_F(HostileClient, HttpFramingTricksAreAnsweredNotHeld) {
                    "GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(count_of(reply, "HTTP/1.1 200"), 2) << reply;
   EXPECT_LT(reply.find("\"ok\""), reply.find("\"ready\"")) << reply;
-  EXPECT_EQ(table_counts(database_), before);
+  EXPECT_EQ(table_counts(db_), before);
   EXPECT_TRUE(serve.process().running());
 }
 
@@ -327,7 +273,7 @@ TEST_F(HostileClient, ReadinessSaysWhenTheStoreCannotWrite) {
   }
   // A store that fails to write: the service may write its files only up to a size (as a
   // full disk would stop it), and SIGXFSZ is ignored so that the write fails instead.
-  const auto size = std::filesystem::file_size(database_);
+  const auto size = std::filesystem::file_size(db_);
   const std::string wrapper = dir_.path() + "/limited-tiendo";
   write_text(wrapper, "#!/bin/sh\ntrap '' XFSZ\nexec prlimit --fsize=" +
                           std::to_string(size + 65536) + ":unlimited -- " +
@@ -346,14 +292,14 @@ TEST_F(HostileClient, ReadinessSaysWhenTheStoreCannotWrite) {
              ",50%,a source long enough to fill the pages of the write-ahead log quickly\n";
     }
   }
-  const auto before = table_counts(database_);
+  const auto before = table_counts(db_);
   auto r = http.post("/api/v1/observations", csv, "text/csv");
   EXPECT_GE(status_of(r), 500) << (r ? r->body : "no answer");
   auto ready = http.get("/readyz", "");
   EXPECT_EQ(status_of(ready), 503);
   EXPECT_NE(ready ? ready->body.find("cannot write") : std::string::npos, std::string::npos)
       << (ready ? ready->body : "");
-  EXPECT_EQ(table_counts(database_), before);
+  EXPECT_EQ(table_counts(db_), before);
   // The disk has room again: the next write that commits makes it ready.
   ASSERT_EQ(std::system(("prlimit --pid " + std::to_string(serve.process().pid()) +
                          " --fsize=unlimited:unlimited")

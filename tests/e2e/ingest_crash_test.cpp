@@ -3,16 +3,23 @@
 // hold either none of the input set or all of it, never part of it (the ingest is one
 // transaction; SQLite's WAL must drop the frames of a transaction that never committed).
 //
-// The kill times are spread over 0..1.2x one uncrashed run, measured first on a separate
-// database in the same state, where the test also notes when the WAL starts to grow (the
-// first write of the main database). They are stratified, half of the attempts over the
-// time before that first write and half over the rest: attempt k of each half is killed at
-// a uniformly random time in the k-th part of its span. Purely uniform times would leave
-// it to chance whether any kill lands in the short window while the transaction writes
-// (uncommitted frames in the WAL) or late enough to find the input committed (and after
-// the first that does, every attempt is a re-ingest that changes nothing). The random
-// generator is seeded, but where a kill lands still depends on the machine's speed: the
-// printed tally says how the kills fell.
+// One uncrashed run is measured first, on a separate database in the same state: how long
+// it takes, when the WAL starts to grow (the first write of the main database) and how
+// large it grows. Then the kills:
+//
+// - Random ones, over 0..1.2x that run: stratified, half of them over the time before the
+//   first write and half over the rest, attempt k of each half killed at a uniformly
+//   random time in the k-th part of its span. Where they land depends on the machine's
+//   speed; the printed tally says how they fell. The early half comes first.
+// - Then kills on evidence, which do not depend on it: each waits for the WAL to hold a
+//   given number of bytes (a first frame after its header, then a quarter and half of the
+//   uncrashed run's largest WAL), that is for the transaction to be writing, and kills at
+//   once.
+// - Then the late random half. After the first kill that finds the input committed, every
+//   attempt is a re-ingest that changes nothing.
+//
+// The test requires at least one kill observed mid-write: the process dead, uncommitted
+// frames left in the WAL, and none of the input in the database once it is opened again.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -21,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -205,10 +213,15 @@ void ingest_small(const TempDir& dir, const std::string& db) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
 }
 
+// A WAL holds frames (pages written by a transaction) after its 32-byte header; a file of
+// the header alone holds none.
+constexpr std::int64_t kWalHeaderBytes = 32;
+
 struct Timing {
   int status = 0;
   double seconds = 0;
   std::optional<double> first_write;  // when the WAL was first seen to grow
+  std::int64_t largest_wal = 0;       // the largest WAL seen
 };
 
 Timing watch(const Child& child, const std::string& db) {
@@ -216,13 +229,39 @@ Timing watch(const Child& child, const std::string& db) {
   while (true) {
     const pid_t done = ::waitpid(child.pid, &timing.status, WNOHANG);
     if (done == child.pid || (done < 0 && errno != EINTR)) break;
-    if (!timing.first_write && file_size(db + "-wal") > 0) {
+    const std::int64_t wal = file_size(db + "-wal");
+    if (!timing.first_write && wal > kWalHeaderBytes) {
       timing.first_write = seconds_since(child.started);
     }
+    timing.largest_wal = std::max(timing.largest_wal, wal);
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   timing.seconds = seconds_since(child.started);
   return timing;
+}
+
+// Whether `pid` has exited, without reaping it (wait_for does that).
+bool exited(pid_t pid) {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
+}
+
+// Kills `child` as soon as the WAL of `db` holds `bytes` or more, that is while its
+// transaction writes; false when it exits first or `bound` seconds pass (it is killed then
+// all the same).
+bool kill_when_wal_holds(const Child& child, const std::string& db, std::int64_t bytes,
+                         double bound) {
+  bool triggered = false;
+  while (seconds_since(child.started) < bound && !exited(child.pid)) {
+    if (file_size(db + "-wal") >= bytes) {
+      triggered = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ::kill(child.pid, SIGKILL);
+  return triggered;
 }
 
 TEST(IngestCrash, TheDatabaseHoldsAllOrNoneOfAnInputSetAfterSigkill) {
@@ -259,9 +298,14 @@ TEST(IngestCrash, TheDatabaseHoldsAllOrNoneOfAnInputSetAfterSigkill) {
   const double first_write = measured.first_write.value_or(measured.seconds / 2);
   std::printf(
       "one uncrashed ingest of %zu observations and %lld units: %.2f s, the WAL growing from "
-      "%.2f s%s\n",
+      "%.2f s%s to %lld bytes\n",
       rows, static_cast<long long>(kUnits), measured.seconds, first_write,
-      measured.first_write ? "" : " (not seen: taken as half the run)");
+      measured.first_write ? "" : " (not seen: taken as half the run)",
+      static_cast<long long>(measured.largest_wal));
+  ASSERT_GT(measured.largest_wal, 0) << "the uncrashed ingest was never seen writing its WAL";
+  constexpr int kTriggered = 3;
+  const std::int64_t wal_triggers[kTriggered] = {kWalHeaderBytes + 1, measured.largest_wal / 4,
+                                                 measured.largest_wal / 2};
 
   const std::string db = dir.path() + "/crash.db";
   ASSERT_NO_FATAL_FAILURE(ingest_small(dir, db));
@@ -279,16 +323,27 @@ TEST(IngestCrash, TheDatabaseHoldsAllOrNoneOfAnInputSetAfterSigkill) {
   int after_commit = 0;
   int finished = 0;
   int reingests = 0;
-  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    const bool early = attempt <= kHalf;
-    const double from = early ? 0 : first_write;
-    const double to = early ? first_write : span;
-    const int part = (attempt - 1) % kHalf;
-    const double sleep = from + (to - from) * (part + within(random)) / kHalf;
+  for (int attempt = 1; attempt <= kAttempts + kTriggered; ++attempt) {
+    const bool triggered = attempt > kHalf && attempt <= kHalf + kTriggered;
+    const int n = attempt > kHalf + kTriggered ? attempt - kTriggered : attempt;  // random's
     const Child child = start_ingest(db, {units, big}, log);
     ASSERT_GT(child.pid, 0);
-    std::this_thread::sleep_until(child.started + std::chrono::duration<double>(sleep));
-    ::kill(child.pid, SIGKILL);
+    std::string when;
+    if (triggered) {
+      const std::int64_t bytes = wal_triggers[attempt - kHalf - 1];
+      const bool seen = kill_when_wal_holds(child, db, bytes, 2 * span + 10);
+      when = "once the WAL held " + std::to_string(bytes) + " bytes" + (seen ? "" : " (never)");
+    } else {
+      const bool early = n <= kHalf;
+      const double from = early ? 0 : first_write;
+      const double to = early ? first_write : span;
+      const int part = (n - 1) % kHalf;
+      const double sleep = from + (to - from) * (part + within(random)) / kHalf;
+      std::this_thread::sleep_until(child.started + std::chrono::duration<double>(sleep));
+      ::kill(child.pid, SIGKILL);
+      when = "at " + std::to_string(sleep).substr(0, 5) + " s";
+    }
+    const double killed_after = seconds_since(child.started);
     const int status = wait_for(child.pid);
     const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
     ASSERT_TRUE(killed || describe(status) == "exit 0")
@@ -300,10 +355,10 @@ TEST(IngestCrash, TheDatabaseHoldsAllOrNoneOfAnInputSetAfterSigkill) {
     const std::int64_t wal = file_size(db + "-wal");
 
     const std::optional<Counts> after = inspect(db);
-    ASSERT_TRUE(after.has_value()) << "attempt " << attempt << ", killed after " << sleep << " s";
+    ASSERT_TRUE(after.has_value()) << "attempt " << attempt << ", killed " << when;
     ASSERT_TRUE(*after == *before || *after == all)
-        << "attempt " << attempt << ", killed after " << sleep << " s: before " << *before
-        << "; now " << *after << "; all of the input would be " << all;
+        << "attempt " << attempt << ", killed " << when << ": before " << *before << "; now "
+        << *after << "; all of the input would be " << all;
 
     const char* landed = nullptr;
     if (*before == all) {
@@ -316,15 +371,15 @@ TEST(IngestCrash, TheDatabaseHoldsAllOrNoneOfAnInputSetAfterSigkill) {
     } else if (*after != *before) {
       landed = "after the commit";
       ++after_commit;
-    } else if (wal > 0) {
+    } else if (wal > kWalHeaderBytes) {
       landed = "during the write";
       ++during_write;
     } else {
       landed = "before the write";
       ++before_write;
     }
-    std::printf("attempt %2d: kill at %.3f s, %s (%s): %lld units, %lld observations\n", attempt,
-                sleep, landed,
+    std::printf("attempt %2d: killed %s (%.3f s), %s (%s): %lld units, %lld observations\n",
+                attempt, when.c_str(), killed_after, landed,
                 wal < 0 ? "no WAL left" : ("WAL of " + std::to_string(wal) + " bytes").c_str(),
                 static_cast<long long>(after->units), static_cast<long long>(after->observations));
     before = after;
@@ -333,8 +388,11 @@ TEST(IngestCrash, TheDatabaseHoldsAllOrNoneOfAnInputSetAfterSigkill) {
       "%d kills: %d before the write, %d during it (uncommitted WAL frames), %d after the "
       "commit, %d after the process had finished, %d re-ingests of an input already in; "
       "%.1f s in all\n",
-      kAttempts, before_write, during_write, after_commit, finished, reingests,
+      kAttempts + kTriggered, before_write, during_write, after_commit, finished, reingests,
       seconds_since(test_started));
+  // The case the test is for: a transaction cut off while it wrote, rolled back by the
+  // next opening.
+  EXPECT_GE(during_write, 1) << "no kill landed while the transaction was writing";
 }
 
 }  // namespace

@@ -23,19 +23,6 @@ std::string shell_quote(const std::string& word) {
   return out + "'";
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path);
-}
-
 std::optional<std::vector<std::vector<std::string>>> csv_rows(std::string_view text) {
   struct Collect : store::RecordSink {
     std::vector<std::vector<std::string>> rows;
@@ -78,6 +65,16 @@ RunResult ingest_examples(const std::string& db) {
                         " --rules rules examples/units.csv examples/observations-2022.csv "
                         "examples/community-teams.csv examples/task-status.json",
                     TIENDO_SOURCE_DIR);
+}
+
+void ExamplesDatabaseTest::SetUp() {
+  db_ = dir_.path() + "/examples.db";
+  const RunResult ingest = ingest_examples(db_);
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+}
+
+RunResult ExamplesDatabaseTest::tiendo(const std::string& args) const {
+  return run_tiendo(args + " --db " + shell_quote(db_), TIENDO_SOURCE_DIR);
 }
 
 }  // namespace tiendo::testing

@@ -1,12 +1,14 @@
 // Runs the built `tiendo` binary for end-to-end tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "support/temp_dir.hpp"  // TempDir, which every end-to-end test uses
+#include "support/temp_dir.hpp"  // TempDir, read_text and write_text, which every one uses
 
 namespace tiendo::testing {
 
@@ -28,11 +30,19 @@ RunResult ingest_examples(const std::string& db);
 // Single-quotes a word for the shell.
 std::string shell_quote(const std::string& word);
 
-std::string read_text(const std::string& path);
-
 // The header and records of a CSV text, read with the project's own RFC 4180 reader
 // (store::read_csv); nullopt when the reader reports any problem.
 std::optional<std::vector<std::vector<std::string>>> csv_rows(std::string_view text);
-void write_text(const std::string& path, const std::string& text);
+
+// A test with the examples ingested into a fresh database `db_` in `dir_`; `tiendo(args)`
+// runs the binary on it from the repository's root.
+class ExamplesDatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  RunResult tiendo(const std::string& args) const;
+
+  TempDir dir_;
+  std::string db_;
+};
 
 }  // namespace tiendo::testing

@@ -1154,6 +1154,27 @@ TEST(EvalScope, ShareCountsCommunesWithoutDataAsNotHolding) {
   // One observation date in the year: the projection is the value, short of 100%.
   EXPECT_EQ(province->state, RuleState::at_risk) << province->reason;
   EXPECT_EQ(e.unit_id(province->unit), "p");
+
+  // Issue #12: coverage names its units, those that fail apart from those without data.
+  const auto ids = [&](const std::vector<store::UnitIndex>& units) {
+    std::vector<std::string> out;
+    for (store::UnitIndex u : units) out.push_back(e.unit_id(u));
+    return out;
+  };
+  ASSERT_NE(province->coverage, nullptr);
+  EXPECT_EQ(province->coverage->counted, 4u);
+  EXPECT_EQ(province->coverage->total, 6u);
+  EXPECT_EQ(ids(province->coverage->failing), std::vector<std::string>({"c5"}));
+  EXPECT_EQ(ids(province->coverage->no_data), std::vector<std::string>({"c4"}));
+  EXPECT_NE(province->reason.find("; 4/6 commune; failing: c5; no data: c4"), std::string::npos)
+      << province->reason;
+  ASSERT_NE(d2->coverage, nullptr);
+  EXPECT_EQ(ids(d2->coverage->failing), std::vector<std::string>({"c5"}));
+  EXPECT_TRUE(d2->coverage->no_data.empty());
+  // A ratio is no coverage.
+  const RuleResult* ratio = e.rule("ecommerce", "d1");
+  ASSERT_NE(ratio, nullptr);
+  EXPECT_EQ(ratio->coverage, nullptr);
 }
 
 TEST(EvalScope, ShareOfEveryCommuneHoldingIsMet) {

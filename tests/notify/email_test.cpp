@@ -24,6 +24,7 @@
 
 #include "../e2e/run.hpp"
 #include "support/child_process.hpp"
+#include "support/test_certificates.hpp"
 #include "util/text.hpp"
 
 namespace tiendo::notify {
@@ -628,6 +629,44 @@ TEST(SmtpSend, RequiredStarttlsOnAPlainServerIsRetryAndSendsNothing) {
   EXPECT_NE(result.error.find("nothing was sent in plain text"), std::string::npos);
   EXPECT_EQ(sink.stop(), 0);
   EXPECT_TRUE(sink.files().empty());
+}
+
+// Success over TLS: a server that offers STARTTLS, and requires it, with a certificate
+// that chains to the authority in ca_file (made by openssl for this test, not in the
+// system's store). The message arrives whole, and the server saw it inside TLS. With only
+// the system's authorities, or another one, the same server is refused before anything
+// is sent: ca_file trusts, it never switches verification off.
+TEST(SmtpSend, StarttlsToAServerWhoseCertificateTheCaFileVouchesFor) {
+  const testing::TestCa certificates;
+  ASSERT_TRUE(certificates.made()) << certificates.error();
+  SmtpSinkOptions options;
+  options.extra_args = {"--tls-cert", certificates->certificate, "--tls-key", certificates->key};
+  SmtpSink sink(options);
+  ASSERT_GT(sink.port(), 0);
+  SmtpSettings settings = plain(sink.url());
+  settings.require_starttls = true;
+  const EmailMessage message = sample_message();
+  const std::string rendered = render_email(message, "<tls@b>", utc(2025, 1, 1, 0, 0, 0));
+
+  for (const std::string& trusted : {std::string(), certificates->other_ca}) {
+    SCOPED_TRACE(trusted.empty() ? "the system's authorities" : "another authority");
+    settings.ca_file = trusted;
+    const SmtpResult refused = send_email(settings, message, rendered);
+    EXPECT_EQ(refused.outcome, Outcome::retry);
+    EXPECT_NE(refused.error.find("certificate"), std::string::npos) << refused.error;
+  }
+  EXPECT_TRUE(sink.files().empty());
+
+  settings.ca_file = certificates->ca;
+  const SmtpResult result = send_email(settings, message, rendered);
+  EXPECT_EQ(result.outcome, Outcome::delivered) << result.error;
+  EXPECT_EQ(result.reply_code, 250);
+  EXPECT_EQ(sink.stop(), 0);
+  const auto files = sink.files();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(tiendo::testing::read_text(files[0]), rendered);
+  const std::string tls_log = tiendo::testing::read_text(sink.directory() + "/.tls-log");
+  EXPECT_EQ(tls_log, "000001.eml TLSv1.3\n");
 }
 
 TEST(SmtpSend, RejectedRecipientIsReject) {

@@ -10,13 +10,18 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "model/calendar.hpp"
+#include "support/latch.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_certificates.hpp"
 #include "util/text.hpp"
 
 namespace tiendo::notify {
@@ -24,18 +29,29 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A real HTTP server on 127.0.0.1 at a port the kernel picks, serving the routes the
-// test sets up, for as long as the object lives.
+// The certificate and key an HTTPS TestServer presents.
+struct ServerTls {
+  std::string certificate, key;
+};
+
+// A real HTTP server (HTTPS with `tls`) on 127.0.0.1 at a port the kernel picks, serving
+// the routes the test sets up, for as long as the object lives.
 class TestServer {
  public:
-  explicit TestServer(const std::function<void(httplib::Server&)>& routes) {
-    routes(server_);
+  explicit TestServer(const std::function<void(httplib::Server&)>& routes,
+                      const std::optional<ServerTls>& tls = std::nullopt)
+      : server_(
+            tls ? std::make_unique<httplib::SSLServer>(tls->certificate.c_str(), tls->key.c_str())
+                : std::make_unique<httplib::Server>()),
+        scheme_(tls ? "https" : "http") {
+    if (!server_->is_valid()) return;  // a certificate or key that does not load
+    routes(*server_);
     // One request per connection, so that no worker lingers in keep-alive at the end.
-    server_.set_keep_alive_max_count(1);
-    port_ = server_.bind_to_any_port("127.0.0.1");
+    server_->set_keep_alive_max_count(1);
+    port_ = server_->bind_to_any_port("127.0.0.1");
     if (port_ <= 0) return;
     thread_ = std::thread([this] {
-      server_.listen_after_bind();
+      server_->listen_after_bind();
       finished_ = true;
     });
     wait_until_running();
@@ -45,7 +61,7 @@ class TestServer {
     if (!thread_.joinable()) return;
     // stop() before listen_after_bind has started does nothing, and join would hang.
     wait_until_running();
-    server_.stop();
+    server_->stop();
     thread_.join();
   }
 
@@ -54,17 +70,18 @@ class TestServer {
 
   int port() const { return port_; }
   std::string url(std::string_view path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+    return scheme_ + "://127.0.0.1:" + std::to_string(port_) + std::string(path);
   }
 
  private:
   void wait_until_running() const {
-    for (int i = 0; i < 2000 && !server_.is_running() && !finished_; ++i) {
+    for (int i = 0; i < 2000 && !server_->is_running() && !finished_; ++i) {
       std::this_thread::sleep_for(1ms);
     }
   }
 
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> server_;
+  std::string scheme_;
   int port_ = -1;
   std::atomic<bool> finished_ = false;
   std::thread thread_;
@@ -98,29 +115,6 @@ class Recorder {
  private:
   mutable std::mutex mutex_;
   Seen seen_;
-};
-
-// Holds a handler until the test is done with it, but never for more than `limit`, so
-// that the server always stops.
-class Gate {
- public:
-  void open() {
-    {
-      const std::lock_guard lock(mutex_);
-      open_ = true;
-    }
-    opened_.notify_all();
-  }
-
-  void wait(std::chrono::milliseconds limit) {
-    std::unique_lock lock(mutex_);
-    opened_.wait_for(lock, limit, [this] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable opened_;
-  bool open_ = false;
 };
 
 std::size_t count_of(const httplib::Headers& headers, const std::string& name) {
@@ -361,7 +355,7 @@ TEST(HttpClient, RejectsA302WithoutFollowingIt) {
 }
 
 TEST(HttpClientTransport, RetriesWhenTheTotalTimeoutRunsOut) {
-  Gate gate;  // declared before the server, so it outlives the handler waiting on it
+  testing::Latch gate;  // declared before the server, so it outlives the handler waiting on it
   TestServer server([&](httplib::Server& s) {
     s.Post("/slow", [&](const httplib::Request&, httplib::Response& response) {
       gate.wait(1s);
@@ -407,6 +401,51 @@ TEST(HttpClientTransport, RetriesAFailedTlsHandshake) {
   EXPECT_EQ(result.outcome, Outcome::retry);
   EXPECT_EQ(result.status, 0);
   EXPECT_NE(result.error.find(url), std::string::npos) << result.error;
+}
+
+// Success over TLS: an HTTPS receiver whose certificate chains to the authority in
+// ca_file (made by openssl for this test, so not in the system's store) gets the POST,
+// certificate and host name verified. The same receiver is refused while the client
+// trusts only the system's authorities, or another authority: ca_file trusts, it never
+// switches verification off.
+TEST(HttpClientTls, DeliversToAnHttpsReceiverWhoseCertificateTheCaFileVouchesFor) {
+  const testing::TestCa certificates;
+  ASSERT_TRUE(certificates.made()) << certificates.error();
+  Recorder recorder;
+  TestServer server(
+      [&](httplib::Server& s) {
+        s.Post("/hook", [&](const httplib::Request& request, httplib::Response& response) {
+          recorder.record(request);
+          response.status = 200;
+        });
+      },
+      ServerTls{certificates->certificate, certificates->key});
+  ASSERT_GT(server.port(), 0) << "the HTTPS server does not start";
+  ASSERT_EQ(server.url("/hook").rfind("https://127.0.0.1:", 0), 0u);
+
+  HttpRequest request = request_to(server.url("/hook"));
+  request.body = R"({"schema":"tiendo.alerts/v1"})";
+  request.ca_file = certificates->ca;
+  const HttpResult delivered = post(request, kNow);
+  EXPECT_EQ(delivered.outcome, Outcome::delivered) << delivered.error;
+  EXPECT_EQ(delivered.status, 200);
+  EXPECT_EQ(delivered.error, "");
+  EXPECT_EQ(recorder.seen().count, 1);
+  EXPECT_EQ(recorder.seen().body, request.body);
+
+  // localhost is in the certificate too: the host name is checked, not only the chain.
+  request.url = "https://localhost:" + std::to_string(server.port()) + "/hook";
+  EXPECT_EQ(post(request, kNow).outcome, Outcome::delivered);
+
+  for (const std::string& trusted : {std::string(), certificates->other_ca}) {
+    SCOPED_TRACE(trusted.empty() ? "the system's authorities" : "another authority");
+    request.ca_file = trusted;
+    const HttpResult refused = post(request, kNow);
+    EXPECT_EQ(refused.outcome, Outcome::retry);
+    EXPECT_EQ(refused.status, 0);
+    EXPECT_NE(refused.error.find("certificate"), std::string::npos) << refused.error;
+  }
+  EXPECT_EQ(recorder.seen().count, 2);  // nothing reached the handler unverified
 }
 
 TEST(HttpClientTransport, RejectsOtherProtocolsAndMalformedUrls) {

@@ -11,6 +11,10 @@ tests run on 127.0.0.1 without TLS) before MAIL FROM, answering 530 without it a
 to any other user or password. Every AUTH attempt is appended to .auth-log in --out
 ("accepted USER" or "refused USER", never the password given), and each saved message
 as "NAME USER", where USER is the login it was sent under.
+
+With --tls-cert CERT --tls-key KEY it offers STARTTLS with that certificate and requires
+it before anything else (530 otherwise); each saved message is appended to .tls-log in
+--out as "NAME VERSION" (the TLS version the session used, such as TLSv1.3).
 """
 
 import argparse
@@ -18,6 +22,7 @@ import logging
 import os
 import select
 import socket
+import ssl
 import sys
 import time
 import warnings
@@ -27,10 +32,11 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 AUTH_LOG = ".auth-log"
+TLS_LOG = ".tls-log"
 
 
-def append_auth_log(out, line):
-    with open(os.path.join(out, AUTH_LOG), "a", encoding="utf-8") as file:
+def append_log(out, log, line):
+    with open(os.path.join(out, log), "a", encoding="utf-8") as file:
         file.write(line + "\n")
 
 
@@ -47,13 +53,22 @@ class Authenticator:
             return AuthResult(success=False, handled=False)
         accepted = auth_data.login == self.user and auth_data.password == self.password
         login = auth_data.login.decode("utf-8", "backslashreplace")
-        append_auth_log(self.out, ("accepted " if accepted else "refused ") + login)
+        append_log(self.out, AUTH_LOG, ("accepted " if accepted else "refused ") + login)
         return AuthResult(success=accepted, handled=False, auth_data=auth_data)
 
 
+class QuietTlsRefusals(logging.Filter):
+    """Drops the report of a client that refused the certificate: the tests do that on
+    purpose, and say so themselves."""
+
+    def filter(self, record):
+        return not (record.exc_info and record.exc_info[0].__name__ == "TLSSetupException")
+
+
 class SaveMessages:
-    def __init__(self, out, reject, defer):
+    def __init__(self, out, reject, defer, tls):
         self.out = out
+        self.tls = tls
         self.reject = {address.lower() for address in reject}
         self.defer = {address.lower() for address in defer}
         self.count = 0
@@ -82,8 +97,11 @@ class SaveMessages:
         with open(temporary, "wb") as file:
             file.write(data)
         os.replace(temporary, os.path.join(self.out, name))
+        if self.tls:
+            tls = session.ssl.get("ssl_object") if session.ssl is not None else None
+            append_log(self.out, TLS_LOG, name + " " + (tls.version() if tls else "plain"))
         if session.auth_data is not None:
-            append_auth_log(self.out, name + " " +
+            append_log(self.out, AUTH_LOG, name + " " +
                             session.auth_data.login.decode("utf-8", "backslashreplace"))
         return "250 OK saved as " + name
 
@@ -94,7 +112,7 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start(handler, port, authenticator=None):
+def start(handler, port, authenticator=None, tls_context=None):
     # The controller needs a port number before it binds; another process may take the
     # free port in between, so try a few (a port asked for is tried a few times too).
     error = None
@@ -103,6 +121,8 @@ def start(handler, port, authenticator=None):
         # Plain-text AUTH is what the tests mean to exercise, on the loopback interface.
         warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
         auth = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    if tls_context is not None:
+        auth.update(tls_context=tls_context, require_starttls=True)
     for _ in range(20):
         controller = Controller(handler, hostname="127.0.0.1", port=port or free_port(),
                                 server_hostname="smtp-sink.test", ready_timeout=10.0, **auth)
@@ -140,17 +160,26 @@ def main():
                         help="listen on this port of 127.0.0.1 (default: a free one)")
     parser.add_argument("--auth", metavar="USER:PASSWORD",
                         help="require AUTH with this user and password")
+    parser.add_argument("--tls-cert", metavar="PEM",
+                        help="offer and require STARTTLS with this certificate (chain)")
+    parser.add_argument("--tls-key", metavar="PEM", help="the --tls-cert certificate's key")
     args = parser.parse_args()
 
     # aiosmtpd logs every session; only real failures are worth a test's stderr.
     logging.getLogger("mail.log").setLevel(logging.ERROR)
+    logging.getLogger("mail.log").addFilter(QuietTlsRefusals())
     os.makedirs(args.out, exist_ok=True)
     authenticator = None
     if args.auth is not None:
         user, _, password = args.auth.partition(":")
         authenticator = Authenticator(args.out, user, password)
-    controller = start(SaveMessages(args.out, args.reject_rcpt, args.defer_rcpt), args.port,
-                       authenticator)
+    tls_context = None
+    if args.tls_cert is not None:
+        tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls_context.load_cert_chain(args.tls_cert, args.tls_key)
+    controller = start(SaveMessages(args.out, args.reject_rcpt, args.defer_rcpt,
+                                    tls_context is not None),
+                       args.port, authenticator, tls_context)
     try:
         print(controller.port, flush=True)
         wait_for_stdin_eof(args.timeout)

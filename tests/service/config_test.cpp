@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "../e2e/run.hpp"
+
 namespace tiendo::service {
 namespace {
 
@@ -198,6 +200,28 @@ TEST(ServiceConfig, DurationsAreBoundedInSecondsAndNameTheirRange) {
   EXPECT_EQ(c->delivery.retry.ceiling, model::kMaxClockDuration);
   EXPECT_EQ(c->delivery.total_timeout, std::chrono::hours(1));
   EXPECT_EQ(c->limits.read_timeout, std::chrono::hours(1));
+}
+
+// [delivery] ca_file: the authorities TLS receivers must chain to, relative to the file;
+// one that cannot be read is an error at its place, not a TLS failure at the first send.
+TEST(ServiceConfig, TheCaFileIsResolvedAndMustBeReadable) {
+  testing::TempDir dir;
+  testing::write_text(dir.path() + "/private-ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  const std::string base = "database = \"t.db\"\nrules = \"rules\"\n";
+  std::vector<ConfigError> errors;
+  auto c = parse_config(base + "[delivery]\nca_file = \"private-ca.pem\"\n",
+                        dir.path() + "/tiendo.toml", errors);
+  ASSERT_TRUE(c.has_value()) << (errors.empty() ? "" : errors.front().render());
+  EXPECT_EQ(c->delivery.ca_file, dir.path() + "/private-ca.pem");
+  c = parse_config(base, dir.path() + "/tiendo.toml", errors);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->delivery.ca_file, "");  // the system's authorities
+
+  EXPECT_EQ(first(base + "[delivery]\nca_file = \"missing.pem\"\n"),
+            "/etc/tiendo/tiendo.toml:4:11: error: delivery.ca_file: cannot read "
+            "'/etc/tiendo/missing.pem'");
+  EXPECT_NE(first(base + "[delivery]\nca_file = \"/\"\n").find("delivery.ca_file: cannot read '/'"),
+            std::string::npos);
 }
 
 TEST(ServiceConfig, AMissingFileIsAnError) {

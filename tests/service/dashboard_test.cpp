@@ -138,6 +138,10 @@ TEST_F(ExampleDashboard, ShowsFiguresTheVietnameseWayWithAProgressBar) {
   EXPECT_NE(targets.find("style=\"width: 100.0%\""), std::string::npos);
   // Rules measured from a date say so.
   EXPECT_NE(targets.find("từ 01/6/2022"), std::string::npos);
+  // A share names the communes that fail it (issue #12).
+  EXPECT_NE(targets.find("<div class=\"muted\">33/36 đơn vị; chưa đạt: Xã Gia Canh, Xã Sông "
+                         "Ray, Xã Tà Lài</div>"),
+            std::string::npos);
   // Every bar stays within 0..100%.
   for (std::size_t pos = targets.find("width: "); pos != std::string_view::npos;
        pos = targets.find("width: ", pos + 1)) {

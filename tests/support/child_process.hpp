@@ -2,6 +2,7 @@
 // (tests/notify/smtp_sink.py).
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -13,6 +14,24 @@
 #include "support/temp_dir.hpp"
 
 namespace tiendo::testing {
+
+// SIGPIPE ignored for as long as the object lives: a test that writes to a receiver or a
+// child that may have gone gets EPIPE instead of dying.
+class SigpipeIgnored {
+ public:
+  SigpipeIgnored() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    ::sigaction(SIGPIPE, &ignore, &previous_);
+  }
+  ~SigpipeIgnored() { ::sigaction(SIGPIPE, &previous_, nullptr); }
+  SigpipeIgnored(const SigpipeIgnored&) = delete;
+  SigpipeIgnored& operator=(const SigpipeIgnored&) = delete;
+
+ private:
+  struct sigaction previous_ {};
+};
 
 struct ChildProcessOptions {
   // Standard output comes back through read_line and read_all; otherwise it goes to

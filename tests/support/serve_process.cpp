@@ -2,30 +2,17 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
+#include <algorithm>
 #include <regex>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "service/tokens.hpp"
+#include "support/temp_dir.hpp"
 
 namespace tiendo::testing {
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-void spill(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path);
-}
 
 std::string toml_string(const std::string& text) {
   std::string out = "\"";
@@ -38,24 +25,33 @@ std::string toml_string(const std::string& text) {
 
 }  // namespace
 
+std::string catch_up_schedule() {
+  // Asia/Ho_Chi_Minh is UTC+7 all year round.
+  const auto now = std::chrono::system_clock::now();
+  const auto hour =
+      std::chrono::floor<std::chrono::hours>(now - std::chrono::floor<std::chrono::days>(now));
+  return fmt::format("0 {} * * *", (hour.count() + 7 + 12) % 24);
+}
+
 ServeProcess::ServeProcess(ServeSetup setup, std::chrono::milliseconds timeout)
     : setup_(std::move(setup)) {
   if (setup_.database.empty()) setup_.database = setup_.directory + "/tiendo.db";
   if (setup_.rules.empty()) setup_.rules.push_back(std::string(TIENDO_SOURCE_DIR) + "/rules");
   const std::string tokens = setup_.directory + "/tokens";
-  spill(tokens, fmt::format("# id scope hash\nreader read {}\nwriter write {}\nops admin {}\n",
-                            service::token_hash_text(kReadToken),
-                            service::token_hash_text(kWriteToken),
-                            service::token_hash_text(kAdminToken)));
+  write_text(tokens, fmt::format("# id scope hash\nreader read {}\nwriter write {}\nops admin {}\n",
+                                 service::token_hash_text(kReadToken),
+                                 service::token_hash_text(kWriteToken),
+                                 service::token_hash_text(kAdminToken)));
   std::string rules;
   for (const std::string& r : setup_.rules) rules += (rules.empty() ? "" : ", ") + toml_string(r);
   config_ = setup_.directory + "/tiendo.toml";
-  spill(config_, fmt::format("listen = \"127.0.0.1:0\"\ndatabase = {}\nrules = [{}]\ntokens = {}\n{}\n"
-                             "[schedule]\ncron = {}\ntime_zone = \"Asia/Ho_Chi_Minh\"\n\n"
-                             "[delivery]\nretry_initial = \"1s\"\nretry_max = \"2s\"\n"
-                             "connect_timeout = \"2s\"\ntimeout = \"5s\"\n\n{}\n",
-                             toml_string(setup_.database), rules, toml_string(tokens),
-                             setup_.top_level, toml_string(setup_.schedule), setup_.tables));
+  write_text(config_,
+             fmt::format("listen = \"127.0.0.1:0\"\ndatabase = {}\nrules = [{}]\ntokens = {}\n{}\n"
+                         "[schedule]\ncron = {}\ntime_zone = \"Asia/Ho_Chi_Minh\"\n\n"
+                         "[delivery]\nretry_initial = \"1s\"\nretry_max = \"2s\"\n"
+                         "connect_timeout = \"2s\"\ntimeout = \"5s\"\n{}\n{}\n",
+                         toml_string(setup_.database), rules, toml_string(tokens), setup_.top_level,
+                         toml_string(setup_.schedule), setup_.delivery, setup_.tables));
   log_path_ = setup_.directory + "/serve.log";
   std::vector<std::string> argv = {setup_.binary, "serve", "--config", config_};
   argv.insert(argv.end(), setup_.arguments.begin(), setup_.arguments.end());
@@ -81,7 +77,7 @@ ServeProcess::~ServeProcess() {
   if (process_) process_->terminate(std::chrono::seconds(15));
 }
 
-std::string ServeProcess::log() const { return slurp(log_path_); }
+std::string ServeProcess::log() const { return read_text(log_path_); }
 
 bool ServeProcess::wait_for_log(std::string_view needle, std::chrono::milliseconds timeout,
                                 std::size_t from) const {
@@ -92,6 +88,19 @@ bool ServeProcess::wait_for_log(std::string_view needle, std::chrono::millisecon
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   } while (std::chrono::steady_clock::now() < deadline);
   return false;
+}
+
+bool ServeProcess::wait_for_log_times(std::string_view needle, int times,
+                                      std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t from = 0;
+  for (int seen = 0; seen < times; ++seen) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (!wait_for_log(needle, std::max(left, std::chrono::milliseconds(0)), from)) return false;
+    from = log().find(needle, from) + needle.size();
+  }
+  return true;
 }
 
 }  // namespace tiendo::testing

@@ -13,6 +13,15 @@
 
 namespace tiendo::testing {
 
+// A schedule that never fires: there is no 30 February.
+inline constexpr std::string_view kNeverSchedule = "0 0 30 2 *";
+
+// A daily schedule (in Asia/Ho_Chi_Minh, the zone ServeProcess configures) whose last tick
+// was about twelve hours ago and whose next is about twelve hours ahead: a service started
+// with it queues the missed run at once ("catch-up"), and no scheduled run comes during a
+// test.
+std::string catch_up_schedule();
+
 struct ServeSetup {
   std::string binary;     // the tiendo binary
   std::string directory;  // configuration, tokens, log (and database unless given)
@@ -22,7 +31,11 @@ struct ServeSetup {
   // appended after the generated ones (e.g. an [smtp] table).
   std::string top_level;
   std::string tables;
-  std::string schedule = "0 2 * * *";
+  // More lines of the generated [delivery] table (e.g. `ca_file = "..."`).
+  std::string delivery;
+  // [schedule] cron. By default none fires, so that no run starts by itself during a test;
+  // a test that wants the run at start sets catch_up_schedule().
+  std::string schedule = std::string(kNeverSchedule);
   std::vector<std::string> arguments;  // more `tiendo serve` arguments (--log-format json)
 };
 
@@ -46,6 +59,9 @@ class ServeProcess {
   // Waits until the log contains `needle` (after `from` bytes); false on timeout.
   bool wait_for_log(std::string_view needle, std::chrono::milliseconds timeout,
                     std::size_t from = 0) const;
+  // Waits until the log contains `needle` `times` times; false on timeout.
+  bool wait_for_log_times(std::string_view needle, int times,
+                          std::chrono::milliseconds timeout) const;
   ChildProcess& process() { return *process_; }
 
  private:

@@ -1,4 +1,4 @@
-// A scratch directory for tests and benchmarks.
+// A scratch directory for tests and benchmarks, and the reading and writing of its files.
 #pragma once
 
 #include <string>
@@ -17,5 +17,10 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The whole file; empty when it cannot be read.
+std::string read_text(const std::string& path);
+// Writes `text` as the whole file; throws std::runtime_error when it cannot.
+void write_text(const std::string& path, const std::string& text);
 
 }  // namespace tiendo::testing
