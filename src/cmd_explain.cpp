@@ -213,8 +213,7 @@ int run_explain(const ExplainOptions& options) {
         }
         return text;
       };
-      out += fmt::format("  units: {}/{} {}\n", c.counted, c.total,
-                         rules->levels[static_cast<std::size_t>(c.level)].name);
+      out += fmt::format("  units: {}/{} {}\n", c.counted, c.total, rules->scope_name(c.level));
       if (!c.failing.empty()) out += fmt::format("    failing: {}\n", names(c.failing));
       if (!c.no_data.empty()) out += fmt::format("    no data: {}\n", names(c.no_data));
       entry["coverage"] = eval::coverage_json(*rules, snapshot, c);

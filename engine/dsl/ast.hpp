@@ -162,7 +162,7 @@ struct Clause : Node {
   ClauseValue value;
 };
 
-// `indicator|plan|task|channel|rule NAME { clauses }`
+// `indicator|plan|task|channel|rule|set NAME { clauses }`
 struct Block : Node {
   std::string kind;
   Name name;
@@ -180,11 +180,12 @@ struct Include : Node {
 };
 
 // Lines of a `test` block.
-struct TestUnit : Node {  // unit ID LEVEL "Title" [in PARENT]
+struct TestUnit : Node {  // unit ID LEVEL "Title" [in PARENT] [label "x", "y"]
   Name id;
   Name level;
   StringLit title;
   std::optional<Name> parent;
+  std::vector<StringLit> labels;
 };
 struct TestAt : Node {  // at DATE
   DateLit date;

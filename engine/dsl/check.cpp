@@ -54,6 +54,10 @@ const Specs kChannelClauses = {
     {"alertmanager", Shape::one_string, false}, {"secret env", Shape::one_string, false},
     {"format", Shape::one_name, false},        {"send_resolved", Shape::one_name, false},
 };
+const Specs kSetClauses = {
+    {"title", Shape::one_string, false}, {"units", Shape::names, false},
+    {"level", Shape::one_name, false},   {"label", Shape::one_string, false},
+};
 const Specs kRuleClauses = {
     {"title", Shape::one_string, false},    {"require", Shape::require, false},
     {"needs", Shape::names, false},         {"severity", Shape::one_name, false},
@@ -68,6 +72,7 @@ const Specs& specs_for(std::string_view kind) {
   if (kind == "plan") return kPlanClauses;
   if (kind == "task") return kTaskClauses;
   if (kind == "channel") return kChannelClauses;
+  if (kind == "set") return kSetClauses;
   return kRuleClauses;
 }
 
@@ -170,8 +175,9 @@ struct Typed {
 
 // What an expression is compiled against: the rule's scope and what it reads.
 struct Scope {
-  Index for_each = kNone;  // level of the evaluated unit, kNone for the root
+  model::Scope for_each;  // what the evaluated unit is: none for the root
   std::set<Index> indicators;
+  std::set<Index> sets;   // every set the expression ranges over
 };
 
 class Checker {
@@ -248,21 +254,18 @@ class Checker {
   }
 
   void declare_all() {
-    const ast::Levels* first_levels = nullptr;
+    std::int32_t chains = 0;
     for (const ast::File& file : program_.files) {
       for (const ast::Declaration& declaration : file.declarations) {
         if (const auto* levels = boost::get<ast::Levels>(&declaration.get())) {
-          if (first_levels) {
-            Diagnostic& d = error(Code::duplicate_declaration, *levels,
-                                  "the levels are declared twice; a rule set has one `levels` "
-                                  "line");
-            note(d, at(*first_levels), "first declared here");
-            continue;
-          }
-          first_levels = levels;
+          // Each `levels` line is a chain of its own (the territory, the agencies).
+          const std::int32_t chain = chains++;
+          std::int32_t depth = 0;
           for (const ast::Name& name : levels->names) {
             const auto index = static_cast<Index>(rules_.levels.size());
-            if (declare("level", name, index)) rules_.levels.push_back({name.text});
+            if (declare("level", name, index)) {
+              rules_.levels.push_back({name.text, chain, depth++});
+            }
           }
         } else if (const auto* block = boost::get<ast::Block>(&declaration.get())) {
           declare_block(*block);
@@ -300,6 +303,12 @@ class Checker {
       rules_.channels.push_back({});
       rules_.channels.back().name = block.name.text;
       rules_.channels.back().source = source;
+    } else if (block.kind == "set") {
+      index = static_cast<Index>(rules_.sets.size());
+      if (!declare(block.kind, block.name, index)) return;
+      rules_.sets.push_back({});
+      rules_.sets.back().name = block.name.text;
+      rules_.sets.back().source = source;
     } else {
       index = static_cast<Index>(rules_.rules.size());
       if (!declare(block.kind, block.name, index)) return;
@@ -336,6 +345,36 @@ class Checker {
     }
     error(Code::undefined_name, name, std::move(message));
     return kNone;
+  }
+
+  // A name that stands where a LEVEL does: a level or a set. Reports an undefined name
+  // with the closest level or set, or says what the name actually is.
+  model::Scope resolve_scope(const ast::Name& name) {
+    const auto it = declared_.find(name.text);
+    if (it != declared_.end() && it->second.kind == "level") {
+      return model::Scope::of_level(it->second.index);
+    }
+    if (it != declared_.end() && it->second.kind == "set") {
+      return model::Scope::of_set(it->second.index);
+    }
+    if (it != declared_.end()) {
+      Diagnostic& d = error(Code::undefined_name, name,
+                            fmt::format("'{}' is {}, not a level or a set", name.text,
+                                        article(it->second.kind)));
+      note(d, it->second.where, fmt::format("'{}' is declared here", name.text));
+      return {};
+    }
+    std::vector<std::string> candidates = names_by_kind_["level"];
+    const auto& sets = names_by_kind_["set"];
+    candidates.insert(candidates.end(), sets.begin(), sets.end());
+    std::string message = fmt::format("undefined level or set '{}'", name.text);
+    if (auto suggestion = util::closest_match(name.text, candidates)) {
+      message += fmt::format("; did you mean '{}'?", *suggestion);
+    } else if (candidates.empty()) {
+      message += "; the rule set declares no `levels` and no `set`";
+    }
+    error(Code::undefined_name, name, std::move(message));
+    return {};
   }
 
   // -------------------------------------------------------------------------------------
@@ -510,6 +549,14 @@ class Checker {
         return one_string(clause).has_value();
       case Shape::one_name:
         return one_name(clause) != nullptr;
+      case Shape::label:
+        if (!boost::get<ast::Label>(&clause.value.get())) {
+          error(Code::invalid_value, clause,
+                "a label here is `label NAME = \"value\"` (`label \"x\"` alone selects a "
+                "set's units)");
+          return false;
+        }
+        return true;
       default:
         return true;  // the grammar ties the other shapes to their keywords
     }
@@ -550,6 +597,55 @@ class Checker {
     if (block.kind == "task") fill_task(clauses, rules_.tasks[index]);
     if (block.kind == "channel") fill_channel(block, clauses, rules_.channels[index]);
     if (block.kind == "rule") fill_rule(block, clauses, rules_.rules[index]);
+    if (block.kind == "set") fill_set(block, clauses, rules_.sets[index]);
+  }
+
+  void fill_set(const ast::Block& block, const Clauses& clauses, model::UnitSet& out) {
+    out.title = string_clause(clauses, "title");
+    const ast::Clause* units = first(clauses, "units");
+    const ast::Clause* level = first(clauses, "level");
+    const ast::Clause* label = first(clauses, "label");
+    if (units && level) {
+      Diagnostic& d = error(Code::invalid_value, *level,
+                            fmt::format("set '{}' names its units by id and by level; give "
+                                        "`units` or `level`, not both",
+                                        block.name.text));
+      note(d, at(*units), "the units are named here");
+      return;
+    }
+    if (!units && !level) {
+      error(Code::invalid_value, block.name,
+            fmt::format("set '{}' has no members: give `units a, b, c` (unit ids) or `level L` "
+                        "with an optional `label \"x\"`",
+                        block.name.text));
+      return;
+    }
+    if (units) {
+      if (label) {
+        error(Code::invalid_value, *label,
+              fmt::format("`label` selects units of a level; set '{}' names its units by id",
+                          block.name.text));
+      }
+      std::set<std::string> seen;
+      for (const ast::Name& name : *names_of(*units)) {
+        if (!seen.insert(name.text).second) {
+          error(Code::duplicate_clause, name,
+                fmt::format("unit '{}' is named twice in set '{}'", name.text, block.name.text));
+          continue;
+        }
+        out.units.push_back(name.text);
+      }
+      return;
+    }
+    out.level = resolve(names_of(*level)->front(), "level");
+    if (label) {
+      out.label = strings_of(*label)->front().value;
+      if (out.label.empty() || out.label.find(';') != std::string::npos) {
+        error(Code::invalid_value, *label,
+              "a label is a non-empty word without ';' (units.csv separates a unit's labels "
+              "with ';')");
+      }
+    }
   }
 
   void fill_indicator(const ast::Block& block, const Clauses& clauses, model::Indicator& out) {
@@ -909,8 +1005,9 @@ class Checker {
     out.condition_text = std::string(source_text(require));
     Scope scope;
     if (require.for_each) {
-      scope.for_each = resolve(*require.for_each, "level");
+      scope.for_each = resolve_scope(*require.for_each);
       out.for_each = scope.for_each;
+      if (scope.for_each.is_set()) scope.sets.insert(scope.for_each.index);
     }
     if (require.timing) {
       if (auto period = period_of(require.timing->date)) {
@@ -925,6 +1022,7 @@ class Checker {
     }
     out.condition = compile_condition(require.condition, scope);
     out.indicators.assign(scope.indicators.begin(), scope.indicators.end());
+    out.sets.assign(scope.sets.begin(), scope.sets.end());
   }
 
   model::ExprId add_node(model::ExprNode node) {
@@ -1105,24 +1203,44 @@ class Checker {
     return name;
   }
 
-  // The level argument, which must be below the evaluated unit's level.
-  Index level_argument(const ast::Call& call, std::size_t position, const Scope& scope) {
-    const ast::Name* name = name_argument(call, position, "a level");
-    if (!name) return kNone;
-    const Index level = resolve(*name, "level");
-    if (level == kNone) return kNone;
-    const Index scope_level = scope.for_each == kNone ? 0 : scope.for_each;
-    if (level <= scope_level && !(scope.for_each == kNone && level > 0)) {
+  // The level a scope stands at: the level itself, a set's level, or kNone (a set by ids,
+  // the root).
+  Index level_of(model::Scope scope) const {
+    if (scope.is_level()) return scope.index;
+    if (scope.is_set()) return rules_.sets[static_cast<std::size_t>(scope.index)].level;
+    return kNone;
+  }
+
+  // The level or set argument. A level must be below the evaluated unit's level when both
+  // are of one chain; across chains "inside" follows the units' parents in the data. A
+  // set may be named at any scope: its units inside the evaluated unit count.
+  model::Scope scope_argument(const ast::Call& call, std::size_t position, Scope& scope) {
+    const ast::Name* name = name_argument(call, position, "a level or set");
+    if (!name) return {};
+    const model::Scope argument = resolve_scope(*name);
+    if (argument.none()) return {};
+    if (argument.is_set()) {
+      scope.sets.insert(argument.index);
+      return argument;
+    }
+    const model::Level& level = rules_.levels[static_cast<std::size_t>(argument.index)];
+    const Index at = level_of(scope.for_each);
+    const bool refused =
+        scope.for_each.none()
+            ? argument.index == 0  // the first chain's top level is the root's own
+            : at != kNone && rules_.levels[static_cast<std::size_t>(at)].chain == level.chain &&
+                  level.depth <= rules_.levels[static_cast<std::size_t>(at)].depth;
+    if (refused) {
       error(Code::level_order, *name,
             fmt::format("{}() over '{}' at {}: the level must be below the evaluated unit's "
                         "level",
                         call.function.text, name->text,
-                        scope.for_each == kNone
+                        scope.for_each.none()
                             ? fmt::format("the root unit ('{}')", rules_.levels[0].name)
-                            : fmt::format("each '{}'", rules_.levels[scope.for_each].name)));
-      return kNone;
+                            : fmt::format("each '{}'", rules_.scope_name(scope.for_each))));
+      return {};
     }
-    return level;
+    return argument;
   }
 
   Typed compile_call(const ast::Call& call, Scope& scope) {
@@ -1149,21 +1267,21 @@ class Checker {
       node.unit = rules_.indicators[node.indicator].unit;
     } else if (function == "sum" || function == "avg" || function == "min" || function == "max" ||
                function == "count") {
-      if (call.args.size() != 2) return arity_error(fmt::format("an indicator and a level: {}(x, LEVEL)", function));
+      if (call.args.size() != 2) return arity_error(fmt::format("an indicator and a level or set: {}(x, LEVEL)", function));
       node.kind = function == "sum"   ? model::ExprKind::sum
                   : function == "avg" ? model::ExprKind::avg
                   : function == "min" ? model::ExprKind::min
                   : function == "max" ? model::ExprKind::max
                                       : model::ExprKind::count;
       node.indicator = indicator_arg(0);
-      node.level = level_argument(call, 1, scope);
-      if (node.indicator == kNone || node.level == kNone) return {};
+      node.level = scope_argument(call, 1, scope);
+      if (node.indicator == kNone || node.level.none()) return {};
       node.unit = node.kind == model::ExprKind::count ? ValueUnit::count
                                                       : rules_.indicators[node.indicator].unit;
     } else if (function == "share") {
-      if (call.args.size() != 2) return arity_error("a level and a condition: share(LEVEL, x >= 1)");
+      if (call.args.size() != 2) return arity_error("a level or set and a condition: share(LEVEL, x >= 1)");
       node.kind = model::ExprKind::share;
-      node.level = level_argument(call, 0, scope);
+      node.level = scope_argument(call, 0, scope);
       const ast::Condition& condition = call.args[1];
       if (!condition.comparison) {
         error(Code::wrong_arguments, condition,
@@ -1171,10 +1289,11 @@ class Checker {
               "`community_team_count >= 1`");
         return {};
       }
-      Scope inner{node.level, {}};
+      Scope inner{node.level, {}, {}};
       node.condition = compile_condition(condition, inner);
       scope.indicators.insert(inner.indicators.begin(), inner.indicators.end());
-      if (node.level == kNone || node.condition < 0) return {};
+      scope.sets.insert(inner.sets.begin(), inner.sets.end());
+      if (node.level.none() || node.condition < 0) return {};
       node.unit = ValueUnit::percent;
     } else if (function == "ratio") {
       if (call.args.size() != 2 && call.args.size() != 3) {
@@ -1184,8 +1303,8 @@ class Checker {
       node.indicator = indicator_arg(0);
       node.indicator2 = indicator_arg(1);
       if (call.args.size() == 3) {
-        node.level = level_argument(call, 2, scope);
-        if (node.level == kNone) return {};
+        node.level = scope_argument(call, 2, scope);
+        if (node.level.none()) return {};
       }
       if (node.indicator == kNone || node.indicator2 == kNone) return {};
       node.unit = ValueUnit::percent;
@@ -1319,6 +1438,13 @@ class Checker {
       test_unit.title = unit->title.value;
       test_unit.level = resolve(unit->level, "level");
       if (unit->parent) test_unit.parent = unit->parent->text;
+      for (const ast::StringLit& label : unit->labels) {
+        if (label.value.empty() || label.value.find(';') != std::string::npos) {
+          error(Code::invalid_value, label, "a label is a non-empty word without ';'");
+          continue;
+        }
+        test_unit.labels.push_back(label.value);
+      }
       out.units.push_back(std::move(test_unit));
     }
     std::vector<std::string> unit_ids;
@@ -1337,23 +1463,44 @@ class Checker {
         error(Code::undefined_name, *node->parent, std::move(message));
       }
     }
-    if (out.units.empty()) out.units.push_back({"root", kNone, "root", ""});
+    if (out.units.empty()) out.units.push_back({"root", kNone, "root", "", {}});
     std::vector<std::string> roots;
     std::map<std::string, const model::TestUnit*> by_id;
     for (const model::TestUnit& unit : out.units) {
       by_id[unit.id] = &unit;
       if (unit.parent.empty()) roots.push_back(unit.id);
     }
-    // A unit stands below its parent: its level is lower. This also rules out cycles.
+    // A unit stands below its parent: in one chain its level is lower. Across chains (an
+    // agency inside a province) any parent will do, but no unit may be its own ancestor.
+    const auto node_of = [&](const std::string& id) {
+      const ast::TestUnit* node = nullptr;
+      for (const ast::TestItem& item : test.items) {
+        const auto* candidate = boost::get<ast::TestUnit>(&item.get());
+        if (candidate && candidate->id.text == id) node = candidate;
+      }
+      return node;
+    };
+    bool cyclic = false;
+    for (const model::TestUnit& unit : out.units) {
+      std::set<std::string> seen{unit.id};
+      for (auto p = by_id.find(unit.parent); p != by_id.end(); p = by_id.find(p->second->parent)) {
+        if (!seen.insert(p->second->id).second) {
+          if (!cyclic) {
+            error(Code::level_order, *node_of(unit.id)->parent,
+                  fmt::format("unit '{}' is its own ancestor through its parents", unit.id));
+          }
+          cyclic = true;
+          break;
+        }
+      }
+    }
     for (const model::TestUnit& unit : out.units) {
       const auto parent = by_id.find(unit.parent);
       if (parent == by_id.end() || unit.level == kNone || parent->second->level == kNone) continue;
-      if (parent->second->level >= unit.level) {
-        const ast::TestUnit* node = nullptr;
-        for (const ast::TestItem& item : test.items) {
-          const auto* candidate = boost::get<ast::TestUnit>(&item.get());
-          if (candidate && candidate->id.text == unit.id) node = candidate;
-        }
+      const model::Level& level = rules_.levels[unit.level];
+      const model::Level& above = rules_.levels[parent->second->level];
+      if (level.chain == above.chain && above.depth >= level.depth) {
+        const ast::TestUnit* node = node_of(unit.id);
         error(Code::level_order, *node->parent,
               fmt::format("unit '{}' ({}) cannot be inside '{}' ({}): a parent's level is above "
                           "its children's",

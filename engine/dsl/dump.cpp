@@ -135,6 +135,14 @@ class Dumper {
       space_then(unit.parent->text);
       out_ += ')';
     }
+    if (!unit.labels.empty()) {
+      out_ += " (label";
+      for (const ast::StringLit& label : unit.labels) {
+        out_ += ' ';
+        write_quoted(out_, label.value);
+      }
+      out_ += ')';
+    }
     out_ += ')';
   }
   void write_item(const ast::TestAt& at) {

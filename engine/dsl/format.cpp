@@ -187,6 +187,9 @@ std::string item_text(const ast::TestItem& item) {
         if constexpr (std::is_same_v<T, ast::TestUnit>) {
           out = "unit " + node.id.text + ' ' + node.level.text + ' ' + quote(node.title.value);
           if (node.parent) out += " in " + node.parent->text;
+          for (std::size_t i = 0; i < node.labels.size(); ++i) {
+            out += (i == 0 ? " label " : ", ") + quote(node.labels[i].value);
+          }
         } else if constexpr (std::is_same_v<T, ast::TestAt>) {
           out = "at " + node.date.text;
         } else if constexpr (std::is_same_v<T, ast::TestObserve>) {

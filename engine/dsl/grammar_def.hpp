@@ -131,7 +131,7 @@ inline const auto unknown_word = x3::rule<struct unknown_word_class, std::string
 // Words that begin a declaration; a clause never starts with one, so a missing `}` is
 // reported where the next declaration starts.
 inline const auto declaration_keyword = kw("indicator") | kw("plan") | kw("task") |
-                                        kw("channel") | kw("rule") | kw("test") |
+                                        kw("channel") | kw("rule") | kw("test") | kw("set") |
                                         kw("levels") | kw("include");
 
 // The words of a period written as documents write it: `Quý` or `Quí` (a quarter) and
@@ -403,9 +403,11 @@ const auto unknown_rest_def = into<&ast::UnknownClause::text>[x3::no_skip[raw[*~
 const auto string_keyword = kws("title") | kws("owner") | kws("code") | kws("message") |
                             kws("email") | kws("webhook") | kws("alertmanager") |
                             (omit[kw("secret") >> kw("env")] >> attr(std::string("secret env")));
-const auto name_keyword = kws("unit") | kws("implements") | kws("part_of") | kws("after") |
+// `units` before `unit`: a keyword that fails on the letter after it has already written
+// itself into the attribute, so no keyword may come before a longer one it begins.
+const auto name_keyword = kws("units") | kws("unit") | kws("implements") | kws("part_of") | kws("after") |
                           kws("needs") | kws("notify") | kws("severity") | kws("format") |
-                          kws("send_resolved");
+                          kws("send_resolved") | kws("level");
 const auto date_keyword = kws("issued") | kws("due") | kws("starts");
 const auto duration_keyword =
     (omit[kw("stale") >> kw("after")] >> attr(std::string("stale after"))) |
@@ -418,14 +420,15 @@ const auto name_clause_def = name_keyword > names;
 const auto date_clause_def = date_keyword > date;
 const auto duration_clause_def = duration_keyword > duration;
 const auto require_clause_def = kws("require") > require;
-const auto label_clause_def = kws("label") > label;
+// `label NAME = "value"` on rules, indicators, plans and tasks; `label "x"` in a set.
+const auto label_clause_def = kws("label") > (strings | label);
 const auto range_clause_def = kws("range") > range;
 const auto unknown_clause_def = !declaration_keyword >> unknown_word >> unknown_rest;
 const auto clause_def = string_clause | name_clause | date_clause | duration_clause |
                         require_clause | label_clause | range_clause | unknown_clause;
 
 const auto block_kind =
-    kws("indicator") | kws("plan") | kws("task") | kws("channel") | kws("rule");
+    kws("indicator") | kws("plan") | kws("task") | kws("channel") | kws("rule") | kws("set");
 const auto block_def = block_kind > name > '{' > *clause > '}';
 
 const auto level_names_def = name % '>';
@@ -438,7 +441,8 @@ const auto include_def = into<&ast::Include::path>[kw("include") > string_lit];
 // `Q3/2022` starts like a name; a name followed by `/` is the period, and so is a
 // period's word (`Quý III/2022`, whose `Qu` would otherwise read as a name).
 const auto test_name_def = !test_keyword >> !lexeme[period_word] >> name >> !lit('/');
-const auto test_unit_def = kw("unit") > name > name > string_lit > -(kw("in") > name);
+const auto test_unit_def = kw("unit") > name > name > string_lit > -(kw("in") > name) >
+                           -(kw("label") > strings);
 const auto test_at_def = into<&ast::TestAt::date>[kw("at") > date];
 const auto observe_names_def = x3::repeat(1, 2)[test_name];
 // The optional third name must be on the same line, so that a misspelt next line is not

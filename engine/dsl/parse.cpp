@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array kDeclarationKeywords = {"levels", "indicator", "plan",    "task",
-                                             "channel", "rule",     "test",    "include"};
+constexpr std::array kDeclarationKeywords = {"levels", "indicator", "plan", "task",   "channel",
+                                             "rule",   "set",       "test", "include"};
 
 bool is_identifier_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -159,8 +159,8 @@ ast::File parse(const SourceSet& sources, std::uint32_t file, Diagnostics& diagn
         continue;
       }
       std::string message = fmt::format(
-          "expected a declaration (levels, indicator, plan, task, channel, rule, test or "
-          "include), found {}",
+          "expected a declaration (levels, indicator, plan, task, channel, rule, set, test "
+          "or include), found {}",
           describe_token(start, end));
       const std::string word = first_word(start, end);
       if (!word.empty()) {

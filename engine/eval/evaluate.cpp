@@ -66,10 +66,35 @@ class RuleEvaluator {
  public:
   RuleEvaluator(const model::RuleSet& rules, const store::Snapshot& snapshot,
                 const std::vector<TaskResult>& tasks, Date at, const EvaluateOptions& options)
-      : rules_(rules), snapshot_(snapshot), tasks_(tasks), at_(at), options_(options) {}
+      : rules_(rules), snapshot_(snapshot), tasks_(tasks), at_(at), options_(options) {
+    // Each set's units, in id order, and the ids it names that the store lacks.
+    sets_.resize(rules_.sets.size());
+    for (std::size_t s = 0; s < rules_.sets.size(); ++s) {
+      const model::UnitSet& set = rules_.sets[s];
+      SetMembers& members = sets_[s];
+      if (set.level != kNone) {
+        for (UnitIndex u : snapshot_.units_at(set.level)) {
+          if (set.label.empty() || unit_at(u).has_label(set.label)) members.units.push_back(u);
+        }
+        continue;
+      }
+      for (const std::string& id : set.units) {
+        const UnitIndex u = snapshot_.find_unit(id);
+        if (u < 0) {
+          members.missing.push_back(id);
+        } else {
+          members.units.push_back(u);
+        }
+      }
+      std::sort(members.units.begin(), members.units.end(),
+                [&](UnitIndex a, UnitIndex b) { return unit_at(a).id < unit_at(b).id; });
+    }
+  }
 
-  const std::vector<UnitIndex>& units_of(const model::Rule& rule) const {
-    return rule.for_each == kNone ? snapshot_.roots() : snapshot_.units_at(rule.for_each);
+  std::span<const UnitIndex> units_of(const model::Rule& rule) const {
+    if (rule.for_each.is_level()) return snapshot_.units_at(rule.for_each.index);
+    if (rule.for_each.is_set()) return sets_[static_cast<std::size_t>(rule.for_each.index)].units;
+    return snapshot_.roots();
   }
 
   // How many results evaluate_rule writes: one per unit, or one saying there is none.
@@ -81,17 +106,23 @@ class RuleEvaluator {
   // Writes result_count(rule_index) results from `out` on.
   void evaluate_rule(Index rule_index, RuleResult* out) {
     const model::Rule& rule = rules_.rules[static_cast<std::size_t>(rule_index)];
-    const std::vector<UnitIndex>& units = units_of(rule);
+    const std::span<const UnitIndex> units = units_of(rule);
     if (units.empty()) {
       RuleResult result;
       result.rule = rule_index;
-      result.state = RuleState::no_data;
       result.severity = lesser_severity(rule);
-      result.reason =
-          rule.for_each == kNone
-              ? std::string("there are no units to evaluate at")
-              : fmt::format("there are no units of level {}",
-                            rules_.levels[static_cast<std::size_t>(rule.for_each)].name);
+      if (auto missing = missing_units(rule)) {
+        result.state = RuleState::error;
+        result.reason = std::move(*missing);
+      } else {
+        result.state = RuleState::no_data;
+        result.reason =
+            rule.for_each.none()    ? std::string("there are no units to evaluate at")
+            : rule.for_each.is_set() ? fmt::format("set {} has no units",
+                                                   rules_.scope_name(rule.for_each))
+                                     : fmt::format("there are no units of level {}",
+                                                   rules_.scope_name(rule.for_each));
+      }
       *out = std::move(result);
       return;
     }
@@ -104,8 +135,41 @@ class RuleEvaluator {
                                                   : model::Severity::warning;
   }
 
-  const std::string& unit_id(UnitIndex unit) const {
-    return snapshot_.units()[static_cast<std::size_t>(unit)].id;
+  const store::SnapshotUnit& unit_at(UnitIndex u) const {
+    return snapshot_.units()[static_cast<std::size_t>(u)];
+  }
+  const std::string& unit_id(UnitIndex u) const { return unit_at(u).id; }
+
+  // The units of `scope` inside `inside` (strictly below it), in id order; `scratch` holds
+  // them when they are a set's.
+  std::span<const UnitIndex> members(model::Scope scope, UnitIndex inside,
+                                     std::vector<UnitIndex>& scratch) const {
+    if (scope.is_level()) return snapshot_.descendants(inside, scope.index);
+    scratch.clear();
+    if (scope.is_set()) {
+      for (UnitIndex u : sets_[static_cast<std::size_t>(scope.index)].units) {
+        if (snapshot_.inside(u, inside)) scratch.push_back(u);
+      }
+    }
+    return scratch;
+  }
+
+  // Why the rule cannot be evaluated as written: a set it ranges over names units the
+  // store does not have. Nothing when every set is whole.
+  std::optional<std::string> missing_units(const model::Rule& rule) const {
+    std::string why;
+    for (Index s : rule.sets) {
+      const std::vector<std::string>& missing = sets_[static_cast<std::size_t>(s)].missing;
+      if (missing.empty()) continue;
+      std::string ids;
+      for (const std::string& id : missing) ids += (ids.empty() ? "'" : ", '") + id + "'";
+      why += fmt::format("{}set {} names {} {}, which the store does not have (units come from "
+                         "a units input: unit,name,level,parent)",
+                         why.empty() ? "" : "; ", rules_.sets[static_cast<std::size_t>(s)].name,
+                         missing.size() == 1 ? "unit" : "units", ids);
+    }
+    if (why.empty()) return std::nullopt;
+    return why;
   }
   const std::string& indicator_name(Index indicator) const {
     return rules_.indicators[static_cast<std::size_t>(indicator)].name;
@@ -134,7 +198,8 @@ class RuleEvaluator {
   // Values of `indicator` at the units of `level` inside `unit` that have one.
   Val aggregate(const model::ExprNode& node, UnitIndex unit, Date as_of,
                 std::vector<UsedPoint>* used) const {
-    const auto& units = snapshot_.descendants(unit, node.level);
+    std::vector<UnitIndex> scratch;
+    const std::span<const UnitIndex> units = members(node.level, unit, scratch);
     std::vector<double> values;
     for (UnitIndex u : units) {
       const store::Point* point = latest_point(node.indicator, u, as_of);
@@ -154,8 +219,8 @@ class RuleEvaluator {
     }
     if (values.empty()) {
       return Val::none(fmt::format("no {} inside {} has an observation of {}",
-                                   rules_.levels[static_cast<std::size_t>(node.level)].name,
-                                   unit_id(unit), indicator_name(node.indicator)));
+                                   rules_.scope_name(node.level), unit_id(unit),
+                                   indicator_name(node.indicator)));
     }
     switch (node.kind) {
       case model::ExprKind::sum:
@@ -193,10 +258,10 @@ class RuleEvaluator {
       case model::ExprKind::count:
         return aggregate(node, unit, as_of, used);
       case model::ExprKind::share: {
-        const auto& units = snapshot_.descendants(unit, node.level);
+        std::vector<UnitIndex> scratch;
+        const std::span<const UnitIndex> units = members(node.level, unit, scratch);
         if (units.empty()) {
-          return Val::none(fmt::format("there is no {} inside {}",
-                                       rules_.levels[static_cast<std::size_t>(node.level)].name,
+          return Val::none(fmt::format("there is no {} inside {}", rules_.scope_name(node.level),
                                        unit_id(unit)));
         }
         // Taken before the units' conditions are, so that a share inside one does not.
@@ -219,7 +284,7 @@ class RuleEvaluator {
         return Val::of(static_cast<double>(holding) / static_cast<double>(units.size()));
       }
       case model::ExprKind::ratio: {
-        if (node.level == kNone) {
+        if (node.level.none()) {
           return divide(latest(node.indicator, unit, as_of, used),
                         latest(node.indicator2, unit, as_of, used), indicator_name(node.indicator2),
                         unit);
@@ -230,7 +295,7 @@ class RuleEvaluator {
         sum_b.indicator = node.indicator2;
         return divide(aggregate(sum_a, unit, as_of, used), aggregate(sum_b, unit, as_of, used),
                       fmt::format("sum({}, {})", indicator_name(node.indicator2),
-                                  rules_.levels[static_cast<std::size_t>(node.level)].name),
+                                  rules_.scope_name(node.level)),
                       unit);
       }
       case model::ExprKind::change: {
@@ -354,6 +419,13 @@ class RuleEvaluator {
     r.rule = rule_index;
     r.unit = unit;
     if (rule.timing != model::Timing::none) r.deadline = rule.date;
+    // A set that names a unit the store lacks: no verdict can be given on part of it.
+    if (auto missing = missing_units(rule)) {
+      r.state = RuleState::error;
+      r.severity = lesser_severity(rule);
+      r.reason = std::move(*missing);
+      return r;
+    }
 
     // The observations read, in a buffer reused from result to result; the result keeps
     // a copy only when asked to.
@@ -363,7 +435,7 @@ class RuleEvaluator {
     coverage_ = &coverage;
     const Val lhs = expr(cond.lhs, unit, at_, &used);
     coverage_ = nullptr;
-    if (coverage.level != kNone && lhs.kind != Val::Kind::error) {
+    if (!coverage.level.none() && lhs.kind != Val::Kind::error) {
       r.coverage = std::make_shared<const Coverage>(std::move(coverage));
     }
     // The trend follows the left-hand side's own observation dates, not the target's.
@@ -644,8 +716,7 @@ class RuleEvaluator {
       }
       return text;
     };
-    std::string text = fmt::format("; {}/{} {}", c.counted, c.total,
-                                   rules_.levels[static_cast<std::size_t>(c.level)].name);
+    std::string text = fmt::format("; {}/{} {}", c.counted, c.total, rules_.scope_name(c.level));
     if (!c.failing.empty()) text += "; failing: " + names(c.failing);
     if (!c.no_data.empty()) text += "; no data: " + names(c.no_data);
     return text;
@@ -654,16 +725,22 @@ class RuleEvaluator {
 
   // The coverage to fill while a rule's value is computed, once: the first share or count
   // met takes it (and no other does); null otherwise.
-  Coverage* take_coverage(Index level) const {
+  Coverage* take_coverage(model::Scope level) const {
     Coverage* coverage = coverage_;
     coverage_ = nullptr;
     if (coverage) coverage->level = level;
     return coverage;
   }
 
+  struct SetMembers {
+    std::vector<UnitIndex> units;      // in the store, in id order
+    std::vector<std::string> missing;  // named by id, not in the store
+  };
+
   const model::RuleSet& rules_;
   const store::Snapshot& snapshot_;
   const std::vector<TaskResult>& tasks_;
+  std::vector<SetMembers> sets_;  // by set index
   mutable Coverage* coverage_ = nullptr;
   Date at_;
   const EvaluateOptions& options_;

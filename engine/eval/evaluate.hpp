@@ -88,7 +88,7 @@ class Figure {
 // cond)` or `count(x, LEVEL)` of its left-hand side, at the evaluated unit and date. A
 // share's units fail its condition or have no data to tell; a count's lack a value.
 struct Coverage {
-  model::Index level = model::kNone;
+  model::Scope level;                     // the level or set counted over
   std::size_t total = 0;                  // units of the level inside the evaluated unit
   std::size_t counted = 0;                // holding (share) or with a value (count)
   std::vector<store::UnitIndex> failing;  // share: with data, not holding

@@ -135,16 +135,25 @@ nlohmann::json coverage_json(const model::RuleSet& rules, const store::Snapshot&
     }
     return list;
   };
-  return {{"level", rules.levels[static_cast<std::size_t>(coverage.level)].name},
+  nlohmann::json out = {{"level", rules.scope_name(coverage.level)},
           {"counted", coverage.counted},
           {"total", coverage.total},
           {"failing", named(coverage.failing)},
           {"no_data", named(coverage.no_data)}};
+  // Counted over a set: "level" names it, and "set" says that it is one.
+  if (coverage.level.is_set()) out["set"] = true;
+  return out;
 }
 
 std::string coverage_text_vi(const store::Snapshot& snapshot, const Coverage& coverage,
                              std::size_t max_named) {
   if (coverage.failing.empty() && coverage.no_data.empty()) return {};
+  return fmt::format("{}/{} đơn vị; {}", coverage.counted, coverage.total,
+                     coverage_names_vi(snapshot, coverage, max_named));
+}
+
+std::string coverage_names_vi(const store::Snapshot& snapshot, const Coverage& coverage,
+                              std::size_t max_named) {
   const auto names = [&](const std::vector<store::UnitIndex>& units) {
     std::string list;
     for (std::size_t i = 0; i < units.size() && i < max_named; ++i) {
@@ -154,10 +163,42 @@ std::string coverage_text_vi(const store::Snapshot& snapshot, const Coverage& co
     if (units.size() > max_named) list += fmt::format(" và {} đơn vị khác", units.size() - max_named);
     return list;
   };
-  std::string text = fmt::format("{}/{} đơn vị", coverage.counted, coverage.total);
-  if (!coverage.failing.empty()) text += "; chưa đạt: " + names(coverage.failing);
-  if (!coverage.no_data.empty()) text += "; chưa có số liệu: " + names(coverage.no_data);
+  std::string text;
+  if (!coverage.failing.empty()) text += "chưa đạt: " + names(coverage.failing);
+  if (!coverage.no_data.empty()) {
+    text += (text.empty() ? "" : "; ") + std::string("chưa có số liệu: ") + names(coverage.no_data);
+  }
   return text;
+}
+
+std::optional<Coverage> for_each_summary(const model::RuleSet& rules,
+                                         const std::vector<const RuleResult*>& rows) {
+  if (rows.empty() || rows.front()->rule < 0) return std::nullopt;
+  const model::Rule& rule = rules.rules[static_cast<std::size_t>(rows.front()->rule)];
+  if (rule.for_each.none()) return std::nullopt;
+  Coverage summary;
+  summary.level = rule.for_each;
+  for (const RuleResult* r : rows) {
+    if (r->unit < 0) continue;
+    ++summary.total;
+    switch (r->state) {
+      case RuleState::met:
+      case RuleState::ok:
+        ++summary.counted;
+        break;
+      case RuleState::no_data:
+      case RuleState::stale:
+        summary.no_data.push_back(r->unit);
+        break;
+      case RuleState::on_track:
+      case RuleState::not_yet:
+        break;
+      default:
+        summary.failing.push_back(r->unit);
+    }
+  }
+  if (summary.total == 0) return std::nullopt;
+  return summary;
 }
 
 std::string percent_text(double fraction) { return fmt::format("{:.4g}%", fraction * 100); }
@@ -242,6 +283,23 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
     out["rules"].push_back(std::move(row));
   }
   out["rules_total"] = total;
+  // Each `for each` rule summed up over all its units, when any of its rows is selected.
+  std::vector<std::vector<const RuleResult*>> by_rule(rules.rules.size());
+  std::vector<bool> shown(rules.rules.size(), false);
+  for (const RuleResult& r : results.rules) {
+    if (r.rule < 0) continue;
+    by_rule[static_cast<std::size_t>(r.rule)].push_back(&r);
+    if (selected(rules, snapshot, r, filter)) shown[static_cast<std::size_t>(r.rule)] = true;
+  }
+  out["summaries"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < by_rule.size(); ++i) {
+    if (!shown[i]) continue;
+    if (auto summary = for_each_summary(rules, by_rule[i])) {
+      nlohmann::json entry = {{"rule", rules.rules[i].name}};
+      entry.update(coverage_json(rules, snapshot, *summary));
+      out["summaries"].push_back(std::move(entry));
+    }
+  }
   out["tasks"] = nlohmann::json::array();
   for (const TaskResult& t : results.tasks) {
     if (!filter.state.empty() && to_string(t.state) != filter.state) continue;

@@ -37,6 +37,18 @@ nlohmann::json coverage_json(const model::RuleSet& rules, const store::Snapshot&
 // Empty when no unit fails and none lacks data.
 std::string coverage_text_vi(const store::Snapshot& snapshot, const Coverage& coverage,
                              std::size_t max_named);
+// Only the names: "chưa đạt: Gia Canh, Tà Lài; chưa có số liệu: Sông Ray"; empty when none.
+std::string coverage_names_vi(const store::Snapshot& snapshot, const Coverage& coverage,
+                              std::size_t max_named);
+
+// A `for each` rule's rows summed up as a coverage: `counted` the units where it is met
+// (met, ok), `failing` those where it is not or cannot be told for another reason
+// (at_risk, missed, violated, blocked, error), `no_data` those without data or with only
+// stale data (no_data, stale); on_track and not_yet units are in the total only. `rows`
+// are the rule's results, one per unit. Nothing for a rule without `for each`, or when no
+// row has a unit.
+std::optional<Coverage> for_each_summary(const model::RuleSet& rules,
+                                         const std::vector<const RuleResult*>& rows);
 
 // A value of the rule's left-hand side as written for people: "9.23%" or "1200".
 std::string format_value(const model::RuleSet& rules, const RuleResult& r, double value);
@@ -45,8 +57,10 @@ std::string format_value(const model::RuleSet& rules, const RuleResult& r, doubl
 std::string to_table(const model::RuleSet& rules, const store::Snapshot& snapshot,
                      const Results& results, const Filter& filter, bool color);
 
-// {"at", "rules": [...], "rules_total", "tasks": [...], "plans": [...]}; percents as
-// fractions. `rules_total` counts the selected rule results before the page is cut.
+// {"at", "rules": [...], "rules_total", "summaries": [...], "tasks": [...], "plans":
+// [...]}; percents as fractions. `rules_total` counts the selected rule results before the
+// page is cut; `summaries` has one for_each_summary per `for each` rule with a selected
+// result, over all its units: {"rule"} and coverage_json's keys.
 std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot,
                     const Results& results, const Filter& filter);
 

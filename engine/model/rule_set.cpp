@@ -25,6 +25,14 @@ Index RuleSet::find_rule(std::string_view name) const { return find_by_name(rule
 Index RuleSet::find_level(std::string_view name) const { return find_by_name(levels, name); }
 Index RuleSet::find_plan(std::string_view name) const { return find_by_name(plans, name); }
 Index RuleSet::find_channel(std::string_view name) const { return find_by_name(channels, name); }
+Index RuleSet::find_set(std::string_view name) const { return find_by_name(sets, name); }
+
+const std::string& RuleSet::scope_name(Scope scope) const {
+  static const std::string kEmpty;
+  if (scope.is_level()) return levels[static_cast<std::size_t>(scope.index)].name;
+  if (scope.is_set()) return sets[static_cast<std::size_t>(scope.index)].name;
+  return kEmpty;
+}
 
 ValueRange natural_range(ValueUnit unit) {
   switch (unit) {

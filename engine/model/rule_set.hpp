@@ -30,8 +30,40 @@ struct SourceRef {
 enum class ValueUnit { percent, count, number };
 enum class Severity { none, info, warning, critical };
 
+// A level of one `levels` chain. A rule set may declare several chains (the territory:
+// province > district > commune; the agencies: agency); `chain` says which, `depth` where
+// in it (0 at the top). Levels are ordered only within a chain.
 struct Level {
   std::string name;
+  std::int32_t chain = 0;
+  std::int32_t depth = 0;
+};
+
+// `set NAME { units a, b }` or `set NAME { level L [label "x"] }`: units named by id, or
+// every unit of a level (that carries a label, when one is given).
+struct UnitSet {
+  std::string name;
+  std::string title;
+  std::vector<std::string> units;  // by id, in the order written; empty for a level's
+  Index level = -1;                // a level's set; -1 for a set by ids
+  std::string label;               // with `level`: only the units carrying this label
+  SourceRef source;
+};
+
+// What a rule is evaluated at (`for each X`) or a coverage function ranges over
+// (`share(X, ...)`, `sum(x, X)`): a level, a set, or none (the root unit; `ratio` of two
+// latest values).
+struct Scope {
+  enum class Kind : std::uint8_t { none, level, set };
+  Kind kind = Kind::none;
+  std::int32_t index = -1;
+
+  static Scope of_level(std::int32_t level) { return {Kind::level, level}; }
+  static Scope of_set(std::int32_t set) { return {Kind::set, set}; }
+  bool none() const { return kind == Kind::none; }
+  bool is_level() const { return kind == Kind::level; }
+  bool is_set() const { return kind == Kind::set; }
+  friend bool operator==(const Scope&, const Scope&) = default;
 };
 
 // The values an indicator's observations may take, both ends included, as stored (a
@@ -146,7 +178,7 @@ struct ExprNode {
   double value = 0;  // literal (a percent literal is the fraction)
   Index indicator = kNone;
   Index indicator2 = kNone;
-  Index level = kNone;
+  Scope level;  // sum .. share, and ratio over units; none for ratio of two latest values
   Index task = kNone;
   Duration duration;
   std::int32_t condition = -1;        // share: index into RuleSet::conditions
@@ -165,7 +197,8 @@ struct Rule {
   std::string condition_text;   // the require clause as written, for explanations
   Timing timing = Timing::none;
   Date date;                    // deadline (by: last day) or start (from: first day)
-  Index for_each = kNone;       // level, or kNone for the root unit(s)
+  Scope for_each;               // none: the root unit(s)
+  std::vector<Index> sets;      // every set the rule evaluates over (for each, functions)
   std::vector<Index> needs;     // tasks
   std::vector<Index> indicators;  // every indicator the condition reads
   Severity severity = Severity::critical;
@@ -187,6 +220,7 @@ struct TestUnit {
   Index level = kNone;
   std::string title;
   std::string parent;  // empty for a root
+  std::vector<std::string> labels;
 };
 
 struct TestObservation {
@@ -224,7 +258,8 @@ struct TestCase {
 // ---------------------------------------------------------------------------------------
 
 struct RuleSet {
-  std::vector<Level> levels;  // top first
+  std::vector<Level> levels;  // each chain top first, the chains in declaration order
+  std::vector<UnitSet> sets;
   std::vector<Indicator> indicators;
   std::vector<Plan> plans;
   std::vector<Task> tasks;
@@ -243,6 +278,10 @@ struct RuleSet {
   Index find_level(std::string_view name) const;
   Index find_plan(std::string_view name) const;
   Index find_channel(std::string_view name) const;
+  Index find_set(std::string_view name) const;
+
+  // The level's or set's name; "" for none.
+  const std::string& scope_name(Scope scope) const;
 
   // Hash indexes behind find_indicator and find_task, which ingest calls per row.
   std::map<std::string, Index, std::less<>> indicator_index;

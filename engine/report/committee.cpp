@@ -158,6 +158,8 @@ struct Item {
   std::string stt;
   std::string title;
   bool per_unit = false;  // a heading row, then one row per unit
+  // A per-unit rule's units by name: "chưa đạt: Gia Canh, Tà Lài; chưa có số liệu: Sông Ray".
+  std::string unit_names;
   std::vector<Row> rows;
 };
 
@@ -443,7 +445,10 @@ class Builder {
         ++report.rule_counts[static_cast<std::size_t>(r->state)];
       }
       entry.item.per_unit =
-          entry.item.rows.size() > 1 || (rule.for_each != model::kNone && by_rule[i][0]->unit >= 0);
+          entry.item.rows.size() > 1 || (!rule.for_each.none() && by_rule[i][0]->unit >= 0);
+      if (auto summary = eval::for_each_summary(rules_, by_rule[i])) {
+        entry.item.unit_names = eval::coverage_names_vi(snapshot_, *summary, kCoverageNamed);
+      }
       entries[group].push_back(std::move(entry));
     }
     // Rules without a group come last, whatever their place in the files.
@@ -572,7 +577,9 @@ std::string unit_counts(const Item& it) {
     text += fmt::format("{}{}: {}/{}", text.empty() ? "" : "; ", state_name(state), count,
                         it.rows.size());
   }
-  return text + " đơn vị";
+  text += " đơn vị";
+  if (!it.unit_names.empty()) text += "; " + it.unit_names;
+  return text;
 }
 
 // The target text every row of a per-unit rule shares, or empty when they differ.

@@ -238,6 +238,7 @@ constexpr std::pair<std::string_view, std::string_view> kRoutes[] = {
     {"POST", "/api/v1/observations"},
     {"POST", "/api/v1/task-status"},
     {"GET", "/api/v1/results"},
+    {"GET", "/api/v1/units"},
     {"GET", "/api/v1/alerts"},
     {"GET", "/api/v1/silences"},
     {"POST", "/api/v1/silences"},
@@ -363,6 +364,7 @@ ApiResponse Api::dispatch(const ApiRequest& request, RequestFacts& facts) {
   else if (*pattern == "/api/v1/observations") response = ingest(request, facts, true);
   else if (*pattern == "/api/v1/task-status") response = ingest(request, facts, false);
   else if (*pattern == "/api/v1/results") response = results(request);
+  else if (*pattern == "/api/v1/units") response = units(request);
   else if (*pattern == "/api/v1/alerts") response = alerts(request);
   else if (*pattern == "/api/v1/silences" && method == "GET") response = silences_get(request);
   else if (*pattern == "/api/v1/silences") response = silences_post(request, facts);
@@ -847,6 +849,38 @@ ApiResponse Api::run(const ApiRequest& request, std::string_view id_text) {
   const auto& record = std::get<std::optional<EvaluationRecord>>(found);
   if (!record) return error_response(404, fmt::format("no run {}", *id));
   return json_response(200, evaluation_json(*record));
+}
+
+ApiResponse Api::units(const ApiRequest& request) {
+  Query q(request, {"level", "label", "offset", "limit"});
+  if (q.error()) return error_response(400, *q.error());
+  std::string error;
+  const auto offset = q.number("offset", 0, 0, 1'000'000'000, error);
+  if (!offset) return error_response(400, error);
+  const auto limit = q.number("limit", 100, 1, 1000, error);
+  if (!limit) return error_response(400, error);
+  store::UnitQuery query;
+  query.level = q.get("level");
+  query.label = q.get("label");
+  query.offset = static_cast<std::int64_t>(*offset);
+  query.limit = static_cast<std::int64_t>(*limit);
+  auto lease = service_.pool().acquire();
+  if (auto* failure = std::get_if<store::DbError>(&lease)) return db_failure(*failure);
+  auto found = store::stored_units(*std::get<ConnectionPool::Lease>(lease), query);
+  if (auto* failure = std::get_if<store::DbError>(&found)) return db_failure(*failure);
+  const store::UnitPage& page = std::get<store::UnitPage>(found);
+  json list = json::array();
+  for (const store::StoredUnit& u : page.units) {
+    list.push_back({{"id", u.id},
+                    {"name", u.name},
+                    {"level", u.level},
+                    {"parent", u.parent.empty() ? json() : json(u.parent)},
+                    {"labels", u.labels}});
+  }
+  return json_response(200, {{"units", list},
+                             {"total", page.total},
+                             {"offset", *offset},
+                             {"limit", *limit}});
 }
 
 ApiResponse Api::runs(const ApiRequest& request) {

@@ -67,6 +67,7 @@ class Api {
   ApiResponse silences_delete(const ApiRequest& request, std::string_view id);
   ApiResponse evaluate(const ApiRequest& request, const RequestFacts& facts);
   ApiResponse run(const ApiRequest& request, std::string_view id);
+  ApiResponse units(const ApiRequest& request);
   ApiResponse runs(const ApiRequest& request);
   ApiResponse graph(const ApiRequest& request);
   ApiResponse status(const ApiRequest& request);

@@ -433,7 +433,35 @@ class Page {
         "<table class=\"targets\">\n<thead><tr><th>Chỉ tiêu</th><th>Đơn vị</th><th>Kết quả</th>"
         "<th>Mục tiêu</th><th>Hạn</th><th>Tiến độ</th><th>Trạng thái</th></tr></thead>\n<tbody>\n";
     for (const eval::RuleResult* r : rows) out_ += rule_row(*r);
-    out_ += "</tbody>\n</table>\n</section>\n";
+    out_ += "</tbody>\n</table>\n";
+    per_unit_summaries();
+    out_ += "</section>\n";
+  }
+
+  // Each `for each` rule over all its units, with the units that fail and those without
+  // data named (a few of each): the rows above may show only some of them.
+  void per_unit_summaries() {
+    if (!data_.snapshot) return;
+    std::vector<std::vector<const eval::RuleResult*>> by_rule(rules_->rules.size());
+    for (const eval::RuleResult& r : results_->rules) {
+      if (r.rule >= 0 && static_cast<std::size_t>(r.rule) < by_rule.size()) {
+        by_rule[static_cast<std::size_t>(r.rule)].push_back(&r);
+      }
+    }
+    std::string items;
+    for (std::size_t i = 0; i < by_rule.size(); ++i) {
+      const auto summary = eval::for_each_summary(*rules_, by_rule[i]);
+      if (!summary) continue;
+      const model::Rule& rule = rules_->rules[i];
+      std::string text = fmt::format("{}/{} đơn vị đạt", summary->counted, summary->total);
+      const std::string names = eval::coverage_names_vi(*data_.snapshot, *summary, 5);
+      if (!names.empty()) text += "; " + names;
+      items += fmt::format("<li><b>{}</b> <code>{}</code>: {}</li>\n",
+                           html_escape(rule.title.empty() ? rule.name : rule.title),
+                           html_escape(rule.name), html_escape(text));
+    }
+    if (items.empty()) return;
+    out_ += "<h3>Chỉ tiêu theo từng đơn vị</h3>\n<ul class=\"per-unit\">\n" + items + "</ul>\n";
   }
 
   // --- Alerts ------------------------------------------------------------------------

@@ -25,7 +25,7 @@ struct KindSpec {
 
 const std::vector<KindSpec>& kind_specs() {
   static const std::vector<KindSpec> specs = {
-      {Kind::units, {"unit", "name", "level", "parent"}, {}},
+      {Kind::units, {"unit", "name", "level", "parent"}, {"labels"}},
       {Kind::observations, {"indicator", "unit", "period", "value"}, {"source", "note"}},
       {Kind::statuses, {"task", "status", "date"}, {"progress", "note"}},
   };
@@ -198,9 +198,10 @@ DELETE FROM staged_statuses;
   }
 
   std::optional<DbError> load_known_units() {
-    Statement statement = db_.prepare("SELECT id, level FROM units");
+    Statement statement = db_.prepare("SELECT id, level, ifnull(parent, '') FROM units");
     while (statement.step()) {
       known_units_.emplace(statement.column_text(0), statement.column_text(1));
+      known_parents_.emplace(statement.column_text(0), statement.column_text(2));
     }
     return statement.error();
   }
@@ -358,12 +359,48 @@ DELETE FROM staged_statuses;
     std::string input;
     std::uint32_t line = 0;
     std::string id, name, level, parent;
+    std::string labels;  // as stored: sorted, ';'-separated, no repeats
   };
+
+  // A unit's `labels` field ("bien_gioi; thi_diem") as stored: sorted, ';'-separated, no
+  // repeats. An empty label between separators is an error (in `why`).
+  static std::optional<std::string> stored_labels(std::string_view text, std::string& why) {
+    std::vector<std::string> labels;
+    if (trim(text).empty()) return std::string();
+    std::size_t position = 0;
+    while (true) {
+      const auto end = text.find(';', position);
+      const std::string_view label =
+          trim(text.substr(position, end == std::string_view::npos ? end : end - position));
+      if (label.empty()) {
+        why = fmt::format(
+            "labels: an empty label at character {}; labels are separated by ';', as in "
+            "\"bien_gioi;thi_diem\"",
+            util::count_code_points(text.substr(0, position)) + 1);
+        return std::nullopt;
+      }
+      labels.emplace_back(label);
+      if (end == std::string_view::npos) break;
+      position = end + 1;
+    }
+    std::sort(labels.begin(), labels.end());
+    labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+    std::string stored;
+    for (const std::string& label : labels) stored += (stored.empty() ? "" : ";") + label;
+    return stored;
+  }
 
   template <typename Field>
   void unit_row(const IngestInput& input, std::uint32_t line, const Field& field) {
     UnitRow row{input.name, line, std::string(field(0)), std::string(field(1)),
-                std::string(field(2)), std::string(field(3))};
+                std::string(field(2)), std::string(field(3)), {}};
+    std::string why;
+    auto labels = stored_labels(field(4), why);
+    if (!labels) {
+      report(input.name, line, fmt::format("unit '{}': {}", row.id, why));
+      return;
+    }
+    row.labels = std::move(*labels);
     if (row.id.empty() || row.id.find_first_of(" \t\n") != std::string::npos) {
       report(input.name, line, fmt::format("a unit id is one word without spaces, not '{}'", row.id));
       return;
@@ -385,7 +422,8 @@ DELETE FROM staged_statuses;
     const auto [it, inserted] = set_units_.emplace(row.id, units_.size());
     if (!inserted) {
       const UnitRow& first = units_[it->second];
-      if (first.name != row.name || first.level != row.level || first.parent != row.parent) {
+      if (first.name != row.name || first.level != row.level || first.parent != row.parent ||
+          first.labels != row.labels) {
         report(input.name, line,
                fmt::format("unit '{}' is given twice with different values (first at {}:{})",
                            row.id, first.input, first.line));
@@ -399,11 +437,13 @@ DELETE FROM staged_statuses;
     std::map<std::string, std::string> levels = known_units_;
     for (const UnitRow& row : units_) levels[row.id] = row.level;
     Statement upsert = db_.prepare(R"sql(
-INSERT INTO units (id, name, level, parent, input, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+INSERT INTO units (id, name, level, parent, input, updated_at, labels)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, level = excluded.level,
-  parent = excluded.parent, input = excluded.input, updated_at = excluded.updated_at
+  parent = excluded.parent, input = excluded.input, updated_at = excluded.updated_at,
+  labels = excluded.labels
 WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
-  OR units.parent IS NOT excluded.parent)sql");
+  OR units.parent IS NOT excluded.parent OR units.labels IS NOT excluded.labels)sql");
     if (upsert.error()) return upsert.error();
     // Parents must exist before their children are written (foreign keys are checked
     // per statement): write in order of depth.
@@ -424,7 +464,14 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
         if (options_.rules) {
           const model::Index parent_level = options_.rules->find_level(parent->second);
           const model::Index level = options_.rules->find_level(row.level);
-          if (parent_level != model::kNone && parent_level >= level) {
+          // Levels are ordered within a chain; across chains (an agency inside a
+          // province) any parent will do, and a parent loop is refused below.
+          const auto& levels_of = options_.rules->levels;
+          if (parent_level != model::kNone && level != model::kNone &&
+              levels_of[static_cast<std::size_t>(parent_level)].chain ==
+                  levels_of[static_cast<std::size_t>(level)].chain &&
+              levels_of[static_cast<std::size_t>(parent_level)].depth >=
+                  levels_of[static_cast<std::size_t>(level)].depth) {
             report(row.input, row.line,
                    fmt::format("unit '{}' ({}) cannot be inside '{}' ({}): a parent's level is "
                                "above its children's",
@@ -434,6 +481,34 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
         }
       }
       valid.push_back(&row);
+    }
+    // Across chains a parent's level no longer rules out a loop: follow the parents, the
+    // stored ones as this input changes them, and refuse a unit that comes back to itself.
+    {
+      std::map<std::string, std::string> parents = known_parents_;
+      for (const UnitRow* row : valid) parents[row->id] = row->parent;
+      std::vector<const UnitRow*> acyclic;
+      for (const UnitRow* row : valid) {
+        std::string path = row->id;
+        bool loop = false;
+        std::size_t hops = 0;
+        for (auto it = parents.find(row->parent); it != parents.end() && hops <= parents.size();
+             it = parents.find(it->second), ++hops) {
+          path += " → " + it->first;
+          if (it->first == row->id) {
+            loop = true;
+            break;
+          }
+        }
+        if (loop) {
+          report(row->input, row->line,
+                 fmt::format("unit '{}' would be its own ancestor through its parents ({})",
+                             row->id, path));
+        } else {
+          acyclic.push_back(row);
+        }
+      }
+      valid = std::move(acyclic);
     }
     std::map<std::string, const UnitRow*> by_id;
     for (const UnitRow* row : valid) by_id[row->id] = row;
@@ -450,7 +525,7 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
       if (parent != by_id.end() && !write(parent->second)) return false;
       upsert.reset();
       upsert.bind(1, row->id).bind(2, row->name).bind(3, row->level).bind(5, row->input).bind(
-          6, options_.now);
+          6, options_.now).bind(7, row->labels);
       if (row->parent.empty()) {
         upsert.bind_null(4);
       } else {
@@ -467,6 +542,7 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
       }
       written.insert(row->id);
       known_units_[row->id] = row->level;
+      known_parents_[row->id] = row->parent;
       return true;
     };
     for (const UnitRow* row : valid) {
@@ -700,6 +776,7 @@ SELECT task, status, date, progress, note, input, input_line, ?1 FROM staged_sta
   std::size_t lines_ = 1;
   std::size_t total_bytes_ = 0;
   std::map<std::string, std::string> known_units_;  // id -> level
+  std::map<std::string, std::string> known_parents_;  // id -> parent id ("" for a root)
   std::vector<UnitRow> units_;
   std::map<std::string, std::size_t> set_units_;
   Statement stage_observation_;

@@ -208,6 +208,11 @@ CREATE TABLE alert_prior (
 ) STRICT;
 ALTER TABLE runs ADD COLUMN undo_log INTEGER NOT NULL DEFAULT 0;
 )sql",
+      // 6: the labels a unit carries (units.csv's `labels`: "bien_gioi;thi_diem"), which
+      // `set NAME { level L label "x" }` selects by; sorted, ';'-separated, no repeats.
+      R"sql(
+ALTER TABLE units ADD COLUMN labels TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return all;
 }

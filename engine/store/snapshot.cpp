@@ -46,7 +46,21 @@ class DayCache {
 };
 }  // namespace
 
+std::vector<std::string> split_labels(std::string_view stored) {
+  std::vector<std::string> labels;
+  while (!stored.empty()) {
+    const auto end = stored.find(';');
+    const std::string_view label = stored.substr(0, end);
+    if (!label.empty()) labels.emplace_back(label);
+    if (end == std::string_view::npos) break;
+    stored.remove_prefix(end + 1);
+  }
+  return labels;
+}
+
 UnitIndex Snapshot::add_unit(SnapshotUnit unit) {
+  std::sort(unit.labels.begin(), unit.labels.end());
+  unit.labels.erase(std::unique(unit.labels.begin(), unit.labels.end()), unit.labels.end());
   const auto index = static_cast<UnitIndex>(units_.size());
   unit_ids_.emplace(unit.id, index);
   units_.push_back(std::move(unit));
@@ -187,6 +201,16 @@ const std::vector<UnitIndex>& Snapshot::descendants(UnitIndex unit, model::Index
   return descendants_[static_cast<std::size_t>(unit)][static_cast<std::size_t>(level)];
 }
 
+bool Snapshot::inside(UnitIndex unit, UnitIndex ancestor) const {
+  if (unit < 0 || ancestor < 0) return false;
+  std::size_t hops = 0;
+  for (UnitIndex a = units_[static_cast<std::size_t>(unit)].parent; a >= 0 && hops <= units_.size();
+       a = units_[static_cast<std::size_t>(a)].parent, ++hops) {
+    if (a == ancestor) return true;
+  }
+  return false;
+}
+
 const std::vector<UnitIndex>& Snapshot::units_at(model::Index level) const {
   if (level < 0 || static_cast<std::size_t>(level) >= level_count_) return kNoUnits;
   return by_level_[static_cast<std::size_t>(level)];
@@ -286,6 +310,29 @@ FROM observations WHERE id BETWEEN ? AND ?)sql");
   return batch;
 }
 
+DbResult<UnitPage> stored_units(Database& db, const UnitQuery& query) {
+  // A label matches whole: ";a;b;" holds ";a;", never a label that only starts with "a".
+  constexpr std::string_view kWhere =
+      " WHERE (?1 = '' OR level = ?1) AND (?2 = '' OR instr(';' || labels || ';', ';' || ?2 || "
+      "';') > 0)";
+  UnitPage page;
+  Statement count = db.prepare(fmt::format("SELECT count(*) FROM units{}", kWhere));
+  count.bind(1, query.level).bind(2, query.label);
+  if (count.step()) page.total = count.column_int(0);
+  if (count.error()) return *count.error();
+  Statement units = db.prepare(fmt::format(
+      "SELECT id, name, level, ifnull(parent, ''), labels FROM units{} ORDER BY id LIMIT ?3 "
+      "OFFSET ?4",
+      kWhere));
+  units.bind(1, query.level).bind(2, query.label).bind(3, query.limit).bind(4, query.offset);
+  while (units.step()) {
+    page.units.push_back({units.column_text(0), units.column_text(1), units.column_text(2),
+                          units.column_text(3), split_labels(units.column_text(4))});
+  }
+  if (units.error()) return *units.error();
+  return page;
+}
+
 DbResult<Provenance> provenance(Database& db, std::int64_t row) {
   Statement query = db.prepare(
       "SELECT ifnull(source, ''), input, input_line, ingested_at FROM observations WHERE id = ?");
@@ -307,7 +354,7 @@ DbResult<Provenance> provenance(Database& db, std::int64_t row) {
 DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
                                  const LoadOptions& options) {
   Snapshot snapshot;
-  Statement units = db.prepare("SELECT id, name, level, ifnull(parent, '') FROM units");
+  Statement units = db.prepare("SELECT id, name, level, ifnull(parent, ''), labels FROM units");
   std::vector<std::pair<UnitIndex, std::string>> parents;
   while (units.step()) {
     SnapshotUnit unit;
@@ -315,6 +362,7 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
     unit.name = units.column_text(1);
     unit.level_name = units.column_text(2);
     unit.level = rules.find_level(unit.level_name);
+    unit.labels = split_labels(units.column_text(4));
     const UnitIndex index = snapshot.add_unit(std::move(unit));
     std::string parent = units.column_text(3);
     if (!parent.empty()) parents.emplace_back(index, std::move(parent));

@@ -3,12 +3,14 @@
 // with one query per table (`load_snapshot`); rule tests fill it from their own lines.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -26,6 +28,10 @@ struct SnapshotUnit {
   std::string level_name;
   model::Index level = model::kNone;  // index in the rule set's levels, kNone if undeclared
   UnitIndex parent = -1;
+  std::vector<std::string> labels;  // units.csv's `labels`, sorted
+  bool has_label(std::string_view label) const {
+    return std::binary_search(labels.begin(), labels.end(), label);
+  }
 };
 
 // One observation (its latest revision). Kept small (32 bytes): a snapshot holds millions.
@@ -88,6 +94,8 @@ class Snapshot {
   const std::vector<UnitIndex>& descendants(UnitIndex unit, model::Index level) const;
   // Every unit of `level`, in id order.
   const std::vector<UnitIndex>& units_at(model::Index level) const;
+  // Whether `unit` is strictly inside `ancestor` (following parents, across chains).
+  bool inside(UnitIndex unit, UnitIndex ancestor) const;
   // Observations of `indicator` at `unit`, by period end (empty if none).
   std::span<const Point> series(model::Index indicator, UnitIndex unit) const;
   // The fraction a point was ingested as ("392/505"), when it was.
@@ -124,6 +132,30 @@ class Snapshot {
   std::unordered_map<std::string, std::int32_t> string_ids_;
   std::size_t level_count_ = 0;
 };
+
+// A unit's labels as the store keeps them (units.labels): ';'-separated.
+std::vector<std::string> split_labels(std::string_view stored);
+
+// The units as stored, a page at a time, for the API: by id, optionally only those of a
+// level or carrying a label.
+struct StoredUnit {
+  std::string id;
+  std::string name;
+  std::string level;
+  std::string parent;  // empty for a root
+  std::vector<std::string> labels;
+};
+struct UnitQuery {
+  std::string level;  // empty: any
+  std::string label;  // empty: any
+  std::int64_t offset = 0;
+  std::int64_t limit = 100;
+};
+struct UnitPage {
+  std::vector<StoredUnit> units;
+  std::int64_t total = 0;  // the units selected, before the page is cut
+};
+DbResult<UnitPage> stored_units(Database& db, const UnitQuery& query);
 
 // Where an observation came from, as the store keeps it.
 struct Provenance {

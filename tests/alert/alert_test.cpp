@@ -62,7 +62,7 @@ class Runs {
   const ReconcileOutput& run(std::string_view at, std::vector<Silence> silences = {},
                              std::string now = "2026-11-28T00:00:00Z") {
     snapshot_ = std::make_unique<store::Snapshot>();
-    const store::UnitIndex p = snapshot_->add_unit({"dn", "Đồng Nai", "province", 0, -1});
+    const store::UnitIndex p = snapshot_->add_unit({"dn", "Đồng Nai", "province", 0, -1, {}});
     for (const auto& [indicator, when, value] : points_) {
       store::Point point;
       point.set_period(day(when), day(when));
@@ -487,7 +487,7 @@ TEST(AlertTaskFacts, NoReportWarnsAndTheLastNoteComesAlong) {
   const auto rules = dsl::check(program);
   ASSERT_TRUE(rules.has_value());
   store::Snapshot snapshot;
-  snapshot.add_unit({"dn", "Đồng Nai", "", model::kNone, -1});
+  snapshot.add_unit({"dn", "Đồng Nai", "", model::kNone, -1, {}});
   snapshot.add_status(rules->find_task("slow"),
                       {day("2022-09-19"), model::TaskStatus::in_progress, std::nullopt,
                        snapshot.intern("vướng thủ tục đầu tư")});

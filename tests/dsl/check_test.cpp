@@ -82,7 +82,7 @@ const Rejected kRejected[] = {
     {"UndefinedChannel", "rule r { require rate >= 5% notify defualt }\n", Code::undefined_name,
      "did you mean 'default'?", 1, 36},
     {"UndefinedLevel", "rule r { require rate >= 5% for each distrct }\n", Code::undefined_name,
-     "undefined level 'distrct'; did you mean 'district'?", 1, 38},
+     "undefined level or set 'distrct'; did you mean 'district'?", 1, 38},
     {"UndefinedPlan", "plan Q { implements PP }\n", Code::undefined_name, "undefined plan 'PP'", 1,
      21},
     {"DuplicateDeclaration", "indicator rate { unit percent }\n", Code::duplicate_declaration,
@@ -253,6 +253,41 @@ const Rejected kRejected[] = {
      Code::duplicate_clause, "'starts' is given twice in task 'd'", 1, 25},
     {"StartsOnARule", "rule r { require rate >= 5% starts 2022 }\n", Code::unknown_clause,
      "'starts' is not a clause of a rule", 1, 29},
+    // Sets (issue #12): by ids or by level and label, never both, never empty.
+    {"SetWithUnitsAndLevel", "set s { units a, b level commune }\n", Code::invalid_value,
+     "set 's' names its units by id and by level; give `units` or `level`, not both", 1, 20},
+    {"SetWithoutMembers", "set s { title \"x\" }\n", Code::invalid_value,
+     "set 's' has no members", 1, 5},
+    {"SetLabelWithUnits", "set s { units a label \"x\" }\n", Code::invalid_value,
+     "`label` selects units of a level; set 's' names its units by id", 1, 17},
+    {"SetUnitTwice", "set s { units a, a }\n", Code::duplicate_clause,
+     "unit 'a' is named twice in set 's'", 1, 18},
+    {"SetOfAnUndefinedLevel", "set s { level comune }\n", Code::undefined_name,
+     "undefined level 'comune'; did you mean 'commune'?", 1, 15},
+    {"SetLabelAsNameAndValue", "set s { level commune label k = \"x\" }\n", Code::invalid_value,
+     "'label' takes one string", 1, 23},
+    {"SetLabelWithASemicolon", "set s { level commune label \"a;b\" }\n", Code::invalid_value,
+     "a label is a non-empty word without ';'", 1, 23},
+    {"RuleLabelWithoutAName", "rule r { require rate >= 5% label \"x\" }\n", Code::invalid_value,
+     "a label here is `label NAME = \"value\"`", 1, 29},
+    {"ForEachNamesATask", "rule r { require rate >= 5% for each t1 }\n", Code::undefined_name,
+     "'t1' is a task, not a level or a set", 1, 38},
+    {"SetIsReserved", "indicator set { unit count }\n", Code::reserved_name,
+     "'set' is a reserved word", 1, 11},
+    // Several chains: levels are ordered within one.
+    {"LevelOrderWithinASecondChain",
+     "levels agency > office\nrule r { require sum(teams, agency) >= 1 for each office }\n",
+     Code::level_order, "sum() over 'agency' at each 'office'", 2, 29},
+    {"LevelDeclaredInTwoChains", "levels district\n", Code::duplicate_declaration,
+     "'district' is declared twice", 1, 8},
+    // A test's units may not loop through parents of another chain either.
+    {"TestUnitsInALoopAcrossChains",
+     "levels agency\ntest \"t\" {\n unit a agency \"A\" in p\n unit p province \"P\" in a\n at "
+     "2022\n}\n",
+     Code::level_order, "unit 'a' is its own ancestor through its parents", 3, 23},
+    {"TestUnitWithAnEmptyLabel",
+     "test \"t\" {\n unit p province \"P\" label \"\"\n at 2022\n}\n", Code::invalid_value,
+     "a label is a non-empty word without ';'", 2, 28},
 };
 
 INSTANTIATE_TEST_SUITE_P(Check, RejectedTest, testing::ValuesIn(kRejected),
@@ -289,7 +324,7 @@ rule r {
   EXPECT_EQ(rule.title, "Tỷ lệ đạt 50%");
   EXPECT_EQ(rule.timing, model::Timing::by);
   EXPECT_EQ(model::to_string(rule.date), "2022-09-30");
-  EXPECT_EQ(rule.for_each, 1);
+  EXPECT_EQ(rule.for_each, model::Scope::of_level(1));
   EXPECT_EQ(rule.needs, std::vector<model::Index>{1});
   EXPECT_EQ(rule.severity, model::Severity::warning);
   EXPECT_EQ(rule.repeat_every, (model::Duration{2, model::Duration::Unit::week}));
@@ -299,6 +334,53 @@ rule r {
   const model::Condition& condition = checked.rules->conditions.at(rule.condition);
   EXPECT_EQ(condition.op, model::Comparator::ge);
   EXPECT_DOUBLE_EQ(checked.rules->expressions.at(condition.rhs).value, 0.5);
+}
+
+// Issue #12: a second `levels` line is a chain of its own, and a set stands where a level
+// does, in `for each` and in every function that takes one.
+TEST(Check, SetsAndChainsResolveIntoTheModel) {
+  const Checked checked = check_text(std::string(kPrelude) + R"(levels agency
+set pilots { title "03 xã thí điểm"  units long_phuoc, binh_loi, bao_hoa }
+set border { level commune  label "bien_gioi" }
+rule pilot_teams { require teams >= 1 by 2022 for each pilots }
+rule border_share { require share(border, teams >= 1) >= 100% by 2022 }
+rule agencies { require count(teams, agency) >= 1 }
+rule pilot_share_by_district { require share(pilots, teams >= 1) >= 50% for each district }
+test "labels" {
+  unit p province "P"
+  unit c commune "C" in p label "bien_gioi", "thi_diem"
+  at 2022
+}
+)");
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+  const model::RuleSet& rules = *checked.rules;
+  ASSERT_EQ(rules.levels.size(), 4u);
+  EXPECT_EQ(rules.levels[2].name, "commune");
+  EXPECT_EQ(rules.levels[2].chain, 0);
+  EXPECT_EQ(rules.levels[2].depth, 2);
+  EXPECT_EQ(rules.levels[3].name, "agency");
+  EXPECT_EQ(rules.levels[3].chain, 1);
+  EXPECT_EQ(rules.levels[3].depth, 0);
+  ASSERT_EQ(rules.sets.size(), 2u);
+  EXPECT_EQ(rules.sets[0].title, "03 xã thí điểm");
+  EXPECT_EQ(rules.sets[0].units, (std::vector<std::string>{"long_phuoc", "binh_loi", "bao_hoa"}));
+  EXPECT_EQ(rules.sets[0].level, model::kNone);
+  EXPECT_EQ(rules.sets[1].level, 2);
+  EXPECT_EQ(rules.sets[1].label, "bien_gioi");
+  const model::Rule& pilot = rules.rules[rules.find_rule("pilot_teams")];
+  EXPECT_EQ(pilot.for_each, model::Scope::of_set(0));
+  EXPECT_EQ(pilot.sets, std::vector<model::Index>{0});
+  const model::Rule& border = rules.rules[rules.find_rule("border_share")];
+  EXPECT_TRUE(border.for_each.none());
+  EXPECT_EQ(border.sets, std::vector<model::Index>{1});
+  const model::ExprNode& share = rules.expressions[rules.conditions[border.condition].lhs];
+  EXPECT_EQ(share.level, model::Scope::of_set(1));
+  EXPECT_EQ(rules.scope_name(share.level), "border");
+  const model::Rule& by_district = rules.rules[rules.find_rule("pilot_share_by_district")];
+  EXPECT_EQ(by_district.for_each, model::Scope::of_level(1));
+  EXPECT_EQ(by_district.sets, std::vector<model::Index>{0});
+  ASSERT_EQ(rules.tests.size(), 1u);
+  EXPECT_EQ(rules.tests[0].units[1].labels, (std::vector<std::string>{"bien_gioi", "thi_diem"}));
 }
 
 TEST(Check, AnIndicatorHasItsDeclaredOrItsNaturalRange) {

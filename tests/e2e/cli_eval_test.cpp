@@ -49,6 +49,10 @@ TEST_F(CliEval, EveryRuleOnTheReportsDateHasTheExpectedState) {
       {"ecommerce_share_2022@dong_nai", "no_data"},
       {"bank_account_2022@dong_nai", "met"},
       {"community_teams_q3@dong_nai", "at_risk"},      // 33 of 36 communes
+      // The 03 pilot communes (set xa_thi_diem), each with its team (illustrative).
+      {"to_cnscd_xa_thi_diem@bao_hoa", "met"},
+      {"to_cnscd_xa_thi_diem@binh_loi", "met"},
+      {"to_cnscd_xa_thi_diem@long_phuoc", "met"},
   };
   std::map<std::string, std::string> actual;
   std::size_t districts = 0;
@@ -78,10 +82,26 @@ TEST_F(CliEval, EveryRuleOnTheReportsDateHasTheExpectedState) {
       ASSERT_EQ(coverage["failing"].size(), 3u) << row.dump();
       EXPECT_EQ(coverage["failing"][0], nlohmann::json({{"unit", "gia_canh"}, {"name", "Xã Gia Canh"}}));
       EXPECT_TRUE(coverage["no_data"].empty());
+    } else if (row["rule"] == "open_data_2022") {
+      // Row II.5 counts the agencies (the second `levels` chain); the report has no
+      // agency's figure, so all eight are without data.
+      const nlohmann::json& coverage = row["coverage"];
+      EXPECT_EQ(coverage["level"], "agency") << row.dump();
+      EXPECT_EQ(coverage["total"], 8);
+      EXPECT_EQ(coverage["no_data"].size(), 8u);
+      EXPECT_TRUE(coverage["failing"].empty());
     } else {
       EXPECT_FALSE(row.contains("coverage")) << row.dump();
     }
   }
+  // The `for each` rule over the pilot set is summed up, all three meeting it.
+  ASSERT_EQ(json["summaries"].size(), 2u) << json["summaries"].dump();
+  EXPECT_EQ(json["summaries"][0]["rule"], "digitization_district");
+  EXPECT_EQ(json["summaries"][0]["total"], 11);
+  EXPECT_EQ(json["summaries"][1]["rule"], "to_cnscd_xa_thi_diem");
+  EXPECT_EQ(json["summaries"][1]["set"], true);
+  EXPECT_EQ(json["summaries"][1]["counted"], 3);
+  EXPECT_EQ(json["summaries"][1]["total"], 3);
 }
 
 TEST_F(CliEval, FailOnTurnsStatesIntoAnExitCode) {
@@ -343,14 +363,14 @@ TEST(CliTest, TheRepositoryRuleTestsPass) {
   const RunResult run =
       run_tiendo("test rules/dong-nai-2022.rules rules/dong-nai-2022.tests", kSource);
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-  EXPECT_NE(run.out.find("14 passed, 0 failed"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("17 passed, 0 failed"), std::string::npos) << run.out;
 }
 
 // Issue #12: a directory brings its *.tests as well as its *.rules (each file once).
 TEST(CliTest, ADirectoryBringsItsTestFiles) {
   const RunResult run = run_tiendo("test rules/ rules/dong-nai-2022.tests", kSource);
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-  EXPECT_NE(run.out.find("14 passed, 0 failed"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("17 passed, 0 failed"), std::string::npos) << run.out;
 }
 
 TEST(CliTest, AFailedExpectationShowsExpectedActualAndWhy) {

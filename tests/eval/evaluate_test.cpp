@@ -1872,7 +1872,7 @@ task b { due 2022-12-31  duration 30d }
 TEST(EvalTasks, TheNoteIsTheLastReportsNote) {
   const std::string rules = "task a { due 2022-12-31 }\n";
   store::Snapshot snapshot;
-  snapshot.add_unit({"root", "root", "", model::kNone, -1});
+  snapshot.add_unit({"root", "root", "", model::kNone, -1, {}});
   dsl::Program program = dsl::load_text("notes.rules", rules);
   const auto checked = dsl::check(program);
   ASSERT_TRUE(checked.has_value());

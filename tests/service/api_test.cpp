@@ -394,6 +394,47 @@ TEST_F(ApiTest, ResultsArePagedWithinTheirBounds) {
   expect_error(get("/api/v1/results", {{"at", "30/09/2022"}}), 400, "bad_request");
 }
 
+// Issue #12: the units with their labels, selected by level and label and paged; and the
+// results sum up each `for each` rule, its units named.
+TEST_F(ApiTest, UnitsAreListedWithTheirLabels) {
+  const ApiResponse all = get("/api/v1/units", {{"limit", "1000"}});
+  ASSERT_EQ(all.status, 200) << all.body;
+  const json body = json::parse(all.body);
+  EXPECT_EQ(keys_of(body), (std::set<std::string>{"units", "total", "offset", "limit"}));
+  EXPECT_EQ(body["total"], 56);  // examples/units.csv: 48 of the territory, 8 agencies
+  ASSERT_EQ(body["units"].size(), 56u);
+  EXPECT_EQ(body["units"][0]["id"], "an_phuoc");  // by id
+
+  const json pilots = json::parse(
+      get("/api/v1/units", {{"level", "commune"}, {"label", "thi_diem"}}).body);
+  ASSERT_EQ(pilots["total"], 3) << pilots.dump();
+  EXPECT_EQ(pilots["units"][0],
+            (json{{"id", "bao_hoa"}, {"name", "Xã Bảo Hòa"}, {"level", "commune"},
+                  {"parent", "xuan_loc"}, {"labels", {"thi_diem"}}}));
+  const json province = json::parse(get("/api/v1/units", {{"level", "province"}}).body);
+  ASSERT_EQ(province["units"].size(), 1u);
+  EXPECT_EQ(province["units"][0]["parent"], nullptr);
+  EXPECT_EQ(province["units"][0]["labels"], json::array());
+  const json agencies =
+      json::parse(get("/api/v1/units", {{"level", "agency"}, {"offset", "7"}, {"limit", "5"}}).body);
+  EXPECT_EQ(agencies["total"], 8);
+  ASSERT_EQ(agencies["units"].size(), 1u);
+  EXPECT_EQ(agencies["offset"], 7);
+  EXPECT_EQ(json::parse(get("/api/v1/units", {{"label", "thi"}}).body)["total"], 0);
+  expect_error(get("/api/v1/units", {{"limit", "1001"}}), 400, "bad_request");
+  expect_error(get("/api/v1/units", {{"labels", "x"}}), 400, "bad_request");
+
+  const json results = json::parse(get("/api/v1/results", {{"at", "2022-09-30"}}).body);
+  json pilot_summary;
+  for (const json& s : results["summaries"]) {
+    if (s["rule"] == "to_cnscd_xa_thi_diem") pilot_summary = s;
+  }
+  ASSERT_TRUE(pilot_summary.is_object()) << results["summaries"].dump();
+  EXPECT_EQ(pilot_summary["level"], "xa_thi_diem");
+  EXPECT_EQ(pilot_summary["set"], true);
+  EXPECT_EQ(pilot_summary["total"], 3);
+}
+
 // ---------------------------------------------------------------------------------------
 // Limits.
 

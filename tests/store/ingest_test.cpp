@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "dsl/check.hpp"
+#include "store/snapshot.hpp"
 
 namespace tiendo::store {
 namespace {
@@ -16,6 +17,7 @@ indicator retail_revenue { unit number }
 indicator revenue_growth { unit percent range -100% .. 500% }
 indicator team_target { unit count range 0 .. 170 }
 task kho_du_lieu { due 2022-12-31 }
+levels agency
 )";
 
 const char* kUnits =
@@ -194,6 +196,80 @@ TEST_F(IngestTest, UnitLevelsAndParentsAreChecked) {
       << text;
   EXPECT_NE(text.find("units.csv:4: unknown parent unit 'nowhere'"), std::string::npos) << text;
   EXPECT_NE(text.find("units.csv:5: unit 'x3' (province) cannot be inside 'dong_nai'"),
+            std::string::npos)
+      << text;
+}
+
+// Issue #12: units carry labels (sets select by them), and an agency of the second
+// chain sits inside the province; a parent loop across chains is refused.
+TEST_F(IngestTest, UnitsCarryLabelsAndParentsAcrossChains) {
+  IngestSummary summary = run({{"units.csv",
+                                "unit,name,level,parent,labels\n"
+                                "dong_nai,Tỉnh Đồng Nai,province,,\n"
+                                "long_thanh,Huyện Long Thành,district,dong_nai,\n"
+                                "long_phuoc,Xã Long Phước,commune,long_thanh, thi_diem ; "
+                                "bien_gioi;thi_diem \n"
+                                "so_tt_tt,Sở Thông tin và Truyền thông,agency,dong_nai,so_nganh\n"}});
+  ASSERT_TRUE(summary.committed) << messages(summary);
+  EXPECT_EQ(summary.units_written, 4u);
+  auto page = stored_units(*db_, {});
+  ASSERT_TRUE(std::holds_alternative<UnitPage>(page));
+  const UnitPage& all = std::get<UnitPage>(page);
+  ASSERT_EQ(all.total, 4);
+  ASSERT_EQ(all.units.size(), 4u);
+  EXPECT_EQ(all.units[0].id, "dong_nai");  // by id
+  EXPECT_EQ(all.units[1].id, "long_phuoc");
+  EXPECT_EQ(all.units[1].labels, (std::vector<std::string>{"bien_gioi", "thi_diem"}));
+  EXPECT_EQ(all.units[3].id, "so_tt_tt");
+  EXPECT_EQ(all.units[3].level, "agency");
+  EXPECT_EQ(all.units[3].parent, "dong_nai");
+  // A label matches whole, never as a prefix.
+  UnitQuery by_label;
+  by_label.label = "thi_diem";
+  EXPECT_EQ(std::get<UnitPage>(stored_units(*db_, by_label)).total, 1);
+  by_label.label = "thi";
+  EXPECT_EQ(std::get<UnitPage>(stored_units(*db_, by_label)).total, 0);
+  UnitQuery agencies;
+  agencies.level = "agency";
+  EXPECT_EQ(std::get<UnitPage>(stored_units(*db_, agencies)).units.at(0).id, "so_tt_tt");
+  UnitQuery second_page;
+  second_page.offset = 3;
+  second_page.limit = 10;
+  const UnitPage last = std::get<UnitPage>(stored_units(*db_, second_page));
+  EXPECT_EQ(last.total, 4);
+  ASSERT_EQ(last.units.size(), 1u);
+  EXPECT_EQ(last.units[0].id, "so_tt_tt");
+
+  // The evaluator sees the labels.
+  auto snapshot = load_snapshot(*db_, rules_);
+  ASSERT_TRUE(std::holds_alternative<Snapshot>(snapshot));
+  const Snapshot& loaded = std::get<Snapshot>(snapshot);
+  const SnapshotUnit& pilot = loaded.units()[static_cast<std::size_t>(loaded.find_unit("long_phuoc"))];
+  EXPECT_TRUE(pilot.has_label("thi_diem"));
+  EXPECT_FALSE(pilot.has_label("thi"));
+  EXPECT_TRUE(loaded.inside(loaded.find_unit("so_tt_tt"), loaded.find_unit("dong_nai")));
+
+  // Labels are a unit's values: changing them updates it, the same again changes nothing.
+  summary = run({{"units.csv", "unit,name,level,parent,labels\n"
+                               "long_phuoc,Xã Long Phước,commune,long_thanh,thi_diem\n"}});
+  ASSERT_TRUE(summary.committed) << messages(summary);
+  EXPECT_EQ(summary.units_written, 1u);
+  summary = run({{"units.csv", "unit,name,level,parent,labels\n"
+                               "long_phuoc,Xã Long Phước,commune,long_thanh,thi_diem\n"}});
+  EXPECT_EQ(summary.units_written, 0u);
+  EXPECT_EQ(summary.units_unchanged, 1u);
+
+  // An empty label, and a province put inside its own agency, are refused by line.
+  summary = run({{"more.csv", "unit,name,level,parent,labels\n"
+                              "tam_an,Xã Tam An,commune,long_thanh,thi_diem;;bien_gioi\n"
+                              "dong_nai,Tỉnh Đồng Nai,province,so_tt_tt,\n"}});
+  EXPECT_FALSE(summary.committed);
+  const std::string text = messages(summary);
+  EXPECT_NE(text.find("more.csv:2: unit 'tam_an': labels: an empty label at character 10"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("more.csv:3: unit 'dong_nai' would be its own ancestor through its "
+                      "parents (dong_nai → so_tt_tt → dong_nai)"),
             std::string::npos)
       << text;
 }

@@ -136,8 +136,8 @@ indicator b { unit count }
 // with only the highest revision of each period, and fractions stay with their point.
 TEST(Snapshot, GroupsPointsAddedInAnyOrder) {
   Snapshot snapshot;
-  const UnitIndex a = snapshot.add_unit({"a", "A", "province", 0, -1});
-  const UnitIndex b = snapshot.add_unit({"b", "B", "province", 0, -1});
+  const UnitIndex a = snapshot.add_unit({"a", "A", "province", 0, -1, {}});
+  const UnitIndex b = snapshot.add_unit({"b", "B", "province", 0, -1, {}});
   const auto point = [](int first, int last, double value, int revision) {
     Point p;
     p.first_day = first;
