@@ -132,7 +132,9 @@ void write_database(const Options& o, const std::string& path, std::mt19937& rng
   store::Database& db = std::get<store::Database>(opened);
   db.execute("PRAGMA synchronous = OFF");  // generation only; the benchmark reads
   store::Transaction transaction(db);
-  store::Statement unit = db.prepare("INSERT INTO units VALUES (?1, ?2, ?3, ?4, 'bench', 'now')");
+  store::Statement unit = db.prepare(
+      "INSERT INTO units (id, name, level, parent, input, updated_at) "
+      "VALUES (?1, ?2, ?3, ?4, 'bench', 'now')");
   const int districts = std::max(1, static_cast<int>(o.units / 30));
   std::vector<std::string> ids;
   const auto add_unit = [&](const std::string& id, const char* level, const std::string& parent) {

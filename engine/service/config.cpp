@@ -202,7 +202,7 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
 
   if (const toml::node* node = doc.get("schedule")) {
     if (const auto* table = node->as_table()) {
-      r.only(*table, "schedule.", {"cron", "time_zone"});
+      r.only(*table, "schedule.", {"cron", "time_zone", "catch_up"});
       if (const auto cron = r.text(*table, "cron", "schedule.cron")) {
         std::string why;
         if (auto parsed = CronSchedule::parse(*cron, why)) {
@@ -212,6 +212,13 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
         }
       }
       r.time_zone(*table, "time_zone", c.schedule_time_zone);
+      if (const toml::node* catch_up = table->get("catch_up")) {
+        if (const auto* b = catch_up->as_boolean()) {
+          c.catch_up = b->get();
+        } else {
+          r.error(catch_up, "schedule.catch_up is true or false");
+        }
+      }
     } else {
       r.error(node, "schedule is a table: [schedule] with cron and time_zone");
     }

@@ -56,6 +56,10 @@ struct ServiceConfig {
   std::int64_t min_free_disk_mb = 64;
   CronSchedule schedule;  // default "0 2 * * *"
   std::string schedule_time_zone = "Asia/Ho_Chi_Minh";
+  // Whether a start runs the schedule's last tick when nothing ran for it (the service
+  // was down). Off, a first start records nothing until the schedule fires or the API
+  // asks: the example configuration, so that the 30/9/2022 examples stay reproducible.
+  bool catch_up = true;
   notify::DeliverySettings delivery;  // SMTP, timeouts, retries
   ServiceLimits limits;
 };

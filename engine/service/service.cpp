@@ -674,7 +674,12 @@ void Service::scheduler_loop() {
   };
 
   if (const auto missed = config_.schedule.previous(now_seconds(), zone)) {
-    if (!covered(*missed)) queue("catch-up", *missed);
+    if (!config_.catch_up) {
+      log_->info("no catch-up run at start (schedule.catch_up = false)",
+                 {{"missed_tick", notify::format_utc(Clock::time_point(*missed))}});
+    } else if (!covered(*missed)) {
+      queue("catch-up", *missed);
+    }
   }
   std::chrono::sys_seconds from = now_seconds();
   while (!stopping_.load()) {

@@ -25,7 +25,7 @@ TEST(CliIngest, LoadsTheExamplesAndAgainChangesNothing) {
   const std::string db = dir.path() + "/t.db";
   RunResult first = run_tiendo(examples_command(db));
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_NE(first.out.find("48 units written"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("56 units written"), std::string::npos) << first.out;
   EXPECT_NE(first.out.find("65 observations added"), std::string::npos) << first.out;
   EXPECT_NE(first.out.find("23 task statuses added"), std::string::npos) << first.out;
   EXPECT_NE(first.out.find("rows/s"), std::string::npos) << first.out;
@@ -162,7 +162,7 @@ TEST(CliIngest, AValueOutsideItsIndicatorsRangeIsRefusedUnlessTheRulesAllowIt) {
                              "indicator's range in its rule file ("),
             std::string::npos)
       << refused.err;
-  EXPECT_NE(refused.err.find("dong-nai-2022.rules:37), such as `range -100% .. 100%`"),
+  EXPECT_NE(refused.err.find("dong-nai-2022.rules:48), such as `range -100% .. 100%`"),
             std::string::npos)
       << refused.err;
 

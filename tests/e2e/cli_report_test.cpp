@@ -38,8 +38,13 @@ TEST_F(CliReport, MarkdownFollowsTheProvincialTable) {
   const std::string& md = run.out;
   EXPECT_EQ(md.rfind("# Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu\n", 0), 0u) << md;
   EXPECT_NE(md.find("Tính đến ngày 30/9/2022"), std::string::npos);
-  EXPECT_NE(md.find("Tổng hợp 24 dòng kết quả: Đạt 4, Đúng tiến độ 2, Có nguy cơ không đạt 3, "
+  EXPECT_NE(md.find("Tổng hợp 27 dòng kết quả: Đạt 7, Đúng tiến độ 2, Có nguy cơ không đạt 3, "
                     "Bị chặn 1, Chưa có số liệu 3, Chưa đến hạn 11."),
+            std::string::npos)
+      << md;
+  // A `for each` rule over a set: its heading row counts the three pilot communes.
+  EXPECT_NE(md.find("| 03 xã thí điểm có Tổ công nghệ số cộng đồng trong quý III/2022 | ≥ 1, hạn "
+                    "30/9/2022 |  | Đạt: 3/3 đơn vị |"),
             std::string::npos)
       << md;
   EXPECT_NE(md.find("| STT | Chỉ tiêu | Mục tiêu | Kết quả | Trạng thái |"), std::string::npos);
@@ -162,6 +167,19 @@ TEST_F(CliReport, HtmlIsOneSelfContainedPrintablePage) {
   EXPECT_FALSE(std::regex_search(page, external));
 }
 
+// Issue #12: a `for each` rule's heading row names the units that fail (ten, then how
+// many more), as a share's row does.
+TEST_F(CliReport, AForEachRuleNamesItsFailingUnits) {
+  const RunResult run = report("--at 2023-01-15");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("| Bị chặn: 11/11 đơn vị; chưa đạt: Thành phố Biên Hòa, Huyện Cẩm Mỹ, "
+                         "Huyện Định Quán, Thành phố Long Khánh, Huyện Long Thành, Huyện Nhơn "
+                         "Trạch, Huyện Tân Phú, Huyện Thống Nhất, Huyện Trảng Bom, Huyện Vĩnh Cửu "
+                         "và 1 đơn vị khác |"),
+            std::string::npos)
+      << run.out;
+}
+
 TEST_F(CliReport, CsvParsesBackWithNineColumnsOnEveryRow) {
   const RunResult run = report("--at 2022-09-30 --format csv");
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -169,7 +187,7 @@ TEST_F(CliReport, CsvParsesBackWithNineColumnsOnEveryRow) {
   EXPECT_NE(run.out.find("\r\n"), std::string::npos);  // CRLF records, as RFC 4180 says
   const auto rows = csv_rows(run.out.substr(3));
   ASSERT_TRUE(rows.has_value()) << run.out;
-  ASSERT_EQ(rows->size(), 25u);  // the header and one row per rule result
+  ASSERT_EQ(rows->size(), 28u);  // the header and one row per rule result
   EXPECT_EQ((*rows)[0], (std::vector<std::string>{"stt", "nhom", "chi_tieu", "don_vi", "muc_tieu",
                                                   "ket_qua", "trang_thai", "ly_do", "han"}));
   for (const auto& row : *rows) EXPECT_EQ(row.size(), 9u);

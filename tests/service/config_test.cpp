@@ -38,6 +38,7 @@ TEST(ServiceConfig, TheExampleFileLoads) {
   EXPECT_EQ(c->rules[0], kSource + "/rules");
   EXPECT_EQ(c->schedule.text(), "0 2 * * *");
   EXPECT_EQ(c->schedule_time_zone, "Asia/Ho_Chi_Minh");
+  EXPECT_FALSE(c->catch_up);  // the examples stay reproducible at 30/9/2022 (issue #12)
   ASSERT_TRUE(c->delivery.smtp.has_value());
   EXPECT_EQ(c->delivery.smtp->url, "smtp://127.0.0.1:2525");
   EXPECT_FALSE(c->delivery.smtp->require_starttls);
@@ -47,6 +48,17 @@ TEST(ServiceConfig, TheExampleFileLoads) {
   EXPECT_EQ(c->limits.keep_alive_timeout, std::chrono::seconds(2));
   EXPECT_EQ(c->limits.header_timeout, std::chrono::seconds(10));
   EXPECT_EQ(c->limits.max_connections, 1024u);
+}
+
+TEST(ServiceConfig, CatchUpIsTrueOrFalseAndOnByDefault) {
+  std::vector<ConfigError> errors;
+  const auto c =
+      parse_config("database = \"t.db\"\nrules = \"rules\"\n", "/etc/tiendo/tiendo.toml", errors);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->catch_up);
+  const std::string error =
+      first("database = \"t.db\"\nrules = \"rules\"\n[schedule]\ncatch_up = \"no\"\n");
+  EXPECT_NE(error.find("schedule.catch_up is true or false"), std::string::npos) << error;
 }
 
 // Issue #13: an SMTP URL may carry user:password; an error names it without them.

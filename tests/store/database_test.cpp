@@ -39,7 +39,8 @@ TEST(Database, ReopeningKeepsTheSchemaAndData) {
   {
     Database db = open_ok(path);
     EXPECT_FALSE(
-        db.execute("INSERT INTO units VALUES ('dn', 'Đồng Nai', 'province', NULL, "
+        db.execute("INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('dn', "
+                   "'Đồng Nai', 'province', NULL, "
                    "'x', '2022-01-01T00:00:00Z')"));
   }
   Database db = open_ok(path);
@@ -129,7 +130,9 @@ TEST(Database, TransactionsRollBackUnlessCommitted) {
   {
     Transaction transaction(db);
     ASSERT_FALSE(transaction.error());
-    ASSERT_FALSE(db.execute("INSERT INTO units VALUES ('a', 'A', 'province', NULL, 'x', 't')"));
+    ASSERT_FALSE(
+        db.execute("INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('a', "
+                   "'A', 'province', NULL, 'x', 't')"));
   }
   Statement count = db.prepare("SELECT count(*) FROM units");
   ASSERT_TRUE(count.step());
@@ -138,7 +141,9 @@ TEST(Database, TransactionsRollBackUnlessCommitted) {
 
 TEST(Database, ForeignKeysAreEnforced) {
   Database db = open_ok(":memory:");
-  EXPECT_TRUE(db.execute("INSERT INTO units VALUES ('a', 'A', 'district', 'nowhere', 'x', 't')"));
+  EXPECT_TRUE(
+      db.execute("INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('a', 'A', "
+                 "'district', 'nowhere', 'x', 't')"));
 }
 
 // A writer committing short transactions back to back (a run written in batches) must
@@ -154,7 +159,9 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
   auto opened = Database::open(path, {.busy_timeout_ms = 30000, .mode = Database::Mode::create});
   ASSERT_TRUE(std::holds_alternative<Database>(opened)) << std::get<DbError>(opened).message;
   Database request = std::move(std::get<Database>(opened));
-  ASSERT_FALSE(batches.execute("INSERT INTO units VALUES ('p', 'P', 'province', NULL, 'x', 't')"));
+  ASSERT_FALSE(
+      batches.execute("INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('p', "
+                      "'P', 'province', NULL, 'x', 't')"));
 
   std::mutex mutex;  // guards the three below
   std::condition_variable batch_begun;
@@ -214,8 +221,9 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
       break;
     }
     EXPECT_LE(waited, 5) << "write " << i << " waited while " << waited << " batches committed";
-    EXPECT_FALSE(request.execute("INSERT INTO units VALUES ('d" + std::to_string(i) +
-                                 "', 'D', 'district', 'p', 'x', 't')"));
+    EXPECT_FALSE(request.execute(
+        "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('d" +
+        std::to_string(i) + "', 'D', 'district', 'p', 'x', 't')"));
     EXPECT_FALSE(tx.commit());
   }
   {

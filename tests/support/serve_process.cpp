@@ -47,11 +47,12 @@ ServeProcess::ServeProcess(ServeSetup setup, std::chrono::milliseconds timeout)
   config_ = setup_.directory + "/tiendo.toml";
   write_text(config_,
              fmt::format("listen = \"127.0.0.1:0\"\ndatabase = {}\nrules = [{}]\ntokens = {}\n{}\n"
-                         "[schedule]\ncron = {}\ntime_zone = \"Asia/Ho_Chi_Minh\"\n\n"
+                         "[schedule]\ncron = {}\ntime_zone = \"Asia/Ho_Chi_Minh\"\n{}\n"
                          "[delivery]\nretry_initial = \"1s\"\nretry_max = \"2s\"\n"
                          "connect_timeout = \"2s\"\ntimeout = \"5s\"\n{}\n{}\n",
                          toml_string(setup_.database), rules, toml_string(tokens), setup_.top_level,
-                         toml_string(setup_.schedule), setup_.delivery, setup_.tables));
+                         toml_string(setup_.schedule), setup_.schedule_lines, setup_.delivery,
+                         setup_.tables));
   log_path_ = setup_.directory + "/serve.log";
   std::vector<std::string> argv = {setup_.binary, "serve", "--config", config_};
   argv.insert(argv.end(), setup_.arguments.begin(), setup_.arguments.end());

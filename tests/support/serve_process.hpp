@@ -36,6 +36,8 @@ struct ServeSetup {
   // [schedule] cron. By default none fires, so that no run starts by itself during a test;
   // a test that wants the run at start sets catch_up_schedule().
   std::string schedule = std::string(kNeverSchedule);
+  // More lines of the generated [schedule] table (e.g. `catch_up = false`).
+  std::string schedule_lines;
   std::vector<std::string> arguments;  // more `tiendo serve` arguments (--log-format json)
 };
 
