@@ -51,6 +51,23 @@ Json task_json(const model::RuleSet& rules, const eval::Results& results, model:
 }
 
 // The rule's block as written: from its line to the brace that closes it.
+// "failing: Xã Gia Canh (gia_canh), …" and "no data: …" lines, each unit named.
+std::string coverage_lists(const store::Snapshot& snapshot, const eval::Coverage& c,
+                           std::string_view indent) {
+  const auto names = [&](const std::vector<store::UnitIndex>& units) {
+    std::string text;
+    for (store::UnitIndex u : units) {
+      const store::SnapshotUnit& su = snapshot.units()[static_cast<std::size_t>(u)];
+      text += fmt::format("{}{} ({})", text.empty() ? "" : ", ", su.name, su.id);
+    }
+    return text;
+  };
+  std::string out;
+  if (!c.failing.empty()) out += fmt::format("{}failing: {}\n", indent, names(c.failing));
+  if (!c.no_data.empty()) out += fmt::format("{}no data: {}\n", indent, names(c.no_data));
+  return out;
+}
+
 std::string rule_source(const model::SourceRef& source) {
   std::ifstream in(source.file);
   std::string line;
@@ -205,17 +222,8 @@ int run_explain(const ExplainOptions& options) {
     out += fmt::format("  value: {}\n", value(r.value));
     if (r.coverage) {
       const eval::Coverage& c = *r.coverage;
-      const auto names = [&](const std::vector<store::UnitIndex>& units) {
-        std::string text;
-        for (store::UnitIndex u : units) {
-          const store::SnapshotUnit& su = snapshot.units()[static_cast<std::size_t>(u)];
-          text += fmt::format("{}{} ({})", text.empty() ? "" : ", ", su.name, su.id);
-        }
-        return text;
-      };
       out += fmt::format("  units: {}/{} {}\n", c.counted, c.total, rules->scope_name(c.level));
-      if (!c.failing.empty()) out += fmt::format("    failing: {}\n", names(c.failing));
-      if (!c.no_data.empty()) out += fmt::format("    no data: {}\n", names(c.no_data));
+      out += coverage_lists(snapshot, c, "    ");
       entry["coverage"] = eval::coverage_json(*rules, snapshot, c);
     }
     const model::Condition& c = rules->conditions[static_cast<std::size_t>(rule.condition)];
@@ -258,6 +266,17 @@ int run_explain(const ExplainOptions& options) {
       entry["blocked_by"]["chain"] = std::move(chain);
     }
     json_out["results"].push_back(std::move(entry));
+  }
+  // A `for each` rule summed up over all its units (unless one unit was asked for).
+  std::vector<const eval::RuleResult*> rows;
+  for (const eval::RuleResult& r : results.rules) {
+    if (r.rule == rule_index) rows.push_back(&r);
+  }
+  if (const auto summary = eval::for_each_summary(*rules, rows); summary && options.unit.empty()) {
+    out += fmt::format("\nover every {}: {}/{} meet it\n", rules->scope_name(summary->level),
+                       summary->counted, summary->total);
+    out += coverage_lists(snapshot, *summary, "  ");
+    json_out["summary"] = eval::coverage_json(*rules, snapshot, *summary);
   }
   if (!any) {
     std::fprintf(stderr, "tiendo explain: rule '%s' has no result at unit '%s'\n",

@@ -453,6 +453,25 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
   const model::RuleSet& rules = *input.rules;
   const eval::Results& results = *input.results;
   const model::Date at = results.at;
+  // Each `for each` rule summed up over all its units, for its alerts' `units`: an alert
+  // at one district names the others that fail too.
+  std::vector<std::string> summaries(rules.rules.size());
+  {
+    std::vector<std::vector<const eval::RuleResult*>> by_rule(rules.rules.size());
+    for (const eval::RuleResult& r : results.rules) {
+      if (r.rule >= 0) by_rule[static_cast<std::size_t>(r.rule)].push_back(&r);
+    }
+    for (std::size_t i = 0; i < by_rule.size(); ++i) {
+      if (const auto summary = eval::for_each_summary(rules, by_rule[i])) {
+        summaries[i] = eval::coverage_text_vi(*input.snapshot, *summary, kCoverageNamed);
+      }
+    }
+  }
+  const auto rule_facts = [&](const eval::RuleResult& r, std::optional<model::Date> since) {
+    AlertFacts f = facts_of(rules, *input.snapshot, r, since);
+    if (f.units.empty()) f.units = summaries[static_cast<std::size_t>(r.rule)];
+    return f;
+  };
   std::map<std::string, const AlertRecord*> previous;
   for (const AlertRecord& a : input.previous) {
     if (a.lifecycle != Lifecycle::resolved) previous.emplace(a.fingerprint, &a);
@@ -487,7 +506,7 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
     const auto prev = previous.find(fp);
     const std::optional<model::Date> since =
         prev == previous.end() ? std::optional<model::Date>(at) : prev->second->since;
-    c.facts = facts_of(rules, *input.snapshot, r, since);
+    c.facts = rule_facts(r, since);
     c.labels = c.facts.labels;
     c.channels = rule.notify;
     c.record.subject = Subject::rule;
@@ -642,7 +661,7 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
         }
       }
       if (now) {
-        facts = facts_of(rules, *input.snapshot, *now, prev->since);
+        facts = rule_facts(*now, prev->since);
       } else {
         facts.subject = Subject::rule;
         facts.name = prev->name;

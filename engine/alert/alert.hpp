@@ -134,7 +134,8 @@ struct AlertFacts {
   std::string condition;                       // "online_dossier_rate >= 50% by 2022-12-31"
   std::string reason;                          // the evaluator's one sentence
   // A share's or count's units that fail or lack data, by name, at most a few of each
-  // ("33/36 đơn vị; chưa đạt: Gia Canh, Tà Lài; chưa có số liệu: Sông Ray").
+  // ("33/36 đơn vị; chưa đạt: Gia Canh, Tà Lài; chưa có số liệu: Sông Ray"); for a
+  // `for each` rule, the same over all the rule's units (eval::for_each_summary).
   std::string units;
   std::string message;  // the rule's `message` with its placeholders filled, or empty
   std::string source;   // "rules/dong-nai-2022.rules:42"

@@ -277,45 +277,23 @@ class Checker {
   }
 
   void declare_block(const ast::Block& block) {
-    Index index = kNone;
-    const auto source = source_ref(block.name);
-    if (block.kind == "indicator") {
-      index = static_cast<Index>(rules_.indicators.size());
-      if (!declare(block.kind, block.name, index)) return;
-      rules_.indicators.push_back({});
-      rules_.indicators.back().name = block.name.text;
-      rules_.indicators.back().source = source;
-    } else if (block.kind == "plan") {
-      index = static_cast<Index>(rules_.plans.size());
-      if (!declare(block.kind, block.name, index)) return;
-      rules_.plans.push_back({});
-      rules_.plans.back().name = block.name.text;
-      rules_.plans.back().source = source;
-    } else if (block.kind == "task") {
-      index = static_cast<Index>(rules_.tasks.size());
-      if (!declare(block.kind, block.name, index)) return;
-      rules_.tasks.push_back({});
-      rules_.tasks.back().name = block.name.text;
-      rules_.tasks.back().source = source;
-    } else if (block.kind == "channel") {
-      index = static_cast<Index>(rules_.channels.size());
-      if (!declare(block.kind, block.name, index)) return;
-      rules_.channels.push_back({});
-      rules_.channels.back().name = block.name.text;
-      rules_.channels.back().source = source;
-    } else if (block.kind == "set") {
-      index = static_cast<Index>(rules_.sets.size());
-      if (!declare(block.kind, block.name, index)) return;
-      rules_.sets.push_back({});
-      rules_.sets.back().name = block.name.text;
-      rules_.sets.back().source = source;
-    } else {
-      index = static_cast<Index>(rules_.rules.size());
-      if (!declare(block.kind, block.name, index)) return;
-      rules_.rules.push_back({});
-      rules_.rules.back().name = block.name.text;
-      rules_.rules.back().source = source;
-    }
+    // Declares the block's name and adds an item named after it to `items`; its index,
+    // or kNone when the name is taken.
+    const auto add = [&](auto& items) -> Index {
+      const auto index = static_cast<Index>(items.size());
+      if (!declare(block.kind, block.name, index)) return kNone;
+      items.emplace_back();
+      items.back().name = block.name.text;
+      items.back().source = source_ref(block.name);
+      return index;
+    };
+    const Index index = block.kind == "indicator" ? add(rules_.indicators)
+                        : block.kind == "plan"    ? add(rules_.plans)
+                        : block.kind == "task"    ? add(rules_.tasks)
+                        : block.kind == "channel" ? add(rules_.channels)
+                        : block.kind == "set"     ? add(rules_.sets)
+                                                  : add(rules_.rules);
+    if (index == kNone) return;
     blocks_.emplace_back(&block, index);
   }
 

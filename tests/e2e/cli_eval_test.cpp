@@ -278,6 +278,35 @@ TEST_F(CliEval, AtTakesTheDocumentsOwnDates) {
       << bad.err;
 }
 
+// Issue #12: explain sums a `for each` rule up over all its units, every unit that fails
+// or lacks data named, as eval --format json does.
+TEST_F(CliEval, ExplainSumsUpAForEachRule) {
+  RunResult run = run_tiendo("explain digitization_district --db " + shell_quote(db_) +
+                                 " --rules rules --at 2023-01-15",
+                             kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("\nover every district: 0/11 meet it\n  failing: Thành phố Biên Hòa "
+                         "(bien_hoa), Huyện Cẩm Mỹ (cam_my), "),
+            std::string::npos)
+      << run.out;
+  run = run_tiendo("explain to_cnscd_xa_thi_diem --db " + shell_quote(db_) +
+                       " --rules rules --at 2022-09-30 --format json",
+                   kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const nlohmann::json out = nlohmann::json::parse(run.out, nullptr, false);
+  ASSERT_TRUE(out.is_object()) << run.out;
+  EXPECT_EQ(out["results"].size(), 3u);
+  EXPECT_EQ(out["summary"]["level"], "xa_thi_diem");
+  EXPECT_EQ(out["summary"]["set"], true);
+  EXPECT_EQ(out["summary"]["counted"], 3);
+  // One unit asked for: no summary.
+  run = run_tiendo("explain to_cnscd_xa_thi_diem --db " + shell_quote(db_) +
+                       " --rules rules --at 2022-09-30 --unit bao_hoa --format json",
+                   kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_FALSE(nlohmann::json::parse(run.out).contains("summary")) << run.out;
+}
+
 // Issue #12: explain shows a task's last status note where it shows the task.
 TEST_F(CliEval, ExplainShowsTheNoteOfATasksLastReport) {
   RunResult run = run_tiendo("explain open_data_2022 --db " + shell_quote(db_) +

@@ -43,6 +43,17 @@ TEST_F(CliRun, DryRunPrintsTheVietnameseDigestAndRecordsNothing) {
   EXPECT_EQ(outbox("all").size(), 0u);
 }
 
+// Issue #12: an alert of a `for each` rule names the rule's other failing units, five at
+// most and how many more.
+TEST_F(CliRun, AForEachRulesAlertNamesItsOtherFailingUnits) {
+  const RunResult dry = run("--at 2023-01-15 --dry-run");
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("Đơn vị: 0/11 đơn vị; chưa đạt: Thành phố Biên Hòa, Huyện Cẩm Mỹ, Huyện "
+                         "Định Quán, Thành phố Long Khánh, Huyện Long Thành và 6 đơn vị khác"),
+            std::string::npos)
+      << dry.out;
+}
+
 TEST_F(CliRun, ARunQueuesItsMessagesOnceAndTheNextRunHasNothingNew) {
   const RunResult first = run("--at 2022-09-30 --format json");
   ASSERT_EQ(first.exit_code, 0) << first.err;
