@@ -130,11 +130,20 @@ void write_database(const Options& o, const std::string& path, std::mt19937& rng
     std::exit(1);
   }
   store::Database& db = std::get<store::Database>(opened);
-  db.execute("PRAGMA synchronous = OFF");  // generation only; the benchmark reads
+  // Generation stops at the first failed statement, naming it: a database written in part
+  // would make the benchmark measure something else (or crash on what is missing).
+  const auto fail = [](const std::optional<store::DbError>& error) {
+    if (!error) return;
+    std::fprintf(stderr, "bench_eval: writing the database: %s\n", error->message.c_str());
+    std::exit(1);
+  };
+  fail(db.execute("PRAGMA synchronous = OFF"));  // generation only; the benchmark reads
   store::Transaction transaction(db);
+  fail(transaction.error());
   store::Statement unit = db.prepare(
       "INSERT INTO units (id, name, level, parent, input, updated_at) "
       "VALUES (?1, ?2, ?3, ?4, 'bench', 'now')");
+  fail(unit.error());
   const int districts = std::max(1, static_cast<int>(o.units / 30));
   std::vector<std::string> ids;
   const auto add_unit = [&](const std::string& id, const char* level, const std::string& parent) {
@@ -145,7 +154,7 @@ void write_database(const Options& o, const std::string& path, std::mt19937& rng
     } else {
       unit.bind(4, parent);
     }
-    unit.run();
+    if (!unit.run()) fail(unit.error());
     ids.push_back(id);
   };
   add_unit("p0", "province", "");
@@ -156,6 +165,7 @@ void write_database(const Options& o, const std::string& path, std::mt19937& rng
   store::Statement point = db.prepare(
       "INSERT INTO observations (indicator, unit, period_start, period_end, value, input, "
       "input_line, revision, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, 'bench.csv', 1, 1, 'now')");
+  fail(point.error());
   std::uniform_real_distribution<double> noise(-0.02, 0.02);
   std::vector<std::pair<std::string, std::string>> quarters;
   for (int q = 0; q < o.periods; ++q) {
@@ -175,13 +185,14 @@ void write_database(const Options& o, const std::string& path, std::mt19937& rng
         point.reset();
         point.bind(1, indicator).bind(2, id).bind(3, start).bind(4, end);
         point.bind(5, i % 5 == 3 ? static_cast<double>(rng() % 3) : value);
-        point.run();
+        if (!point.run()) fail(point.error());
       }
     }
   }
-  db.execute(fmt::format("CREATE TABLE bench_parameters AS SELECT '{}' AS key",
-                         fmt::format("{}-{}-{}-{}", o.units, o.indicators, o.periods, o.seed)));
-  transaction.commit();
+  fail(db.execute(fmt::format("CREATE TABLE bench_parameters AS SELECT '{}' AS key",
+                              fmt::format("{}-{}-{}-{}", o.units, o.indicators, o.periods,
+                                          o.seed))));
+  fail(transaction.commit());
 }
 
 bool database_matches(const Options& o, const std::string& path) {
