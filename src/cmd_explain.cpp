@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "eval/evaluate.hpp"
 #include "eval/present.hpp"
+#include "report/committee.hpp"
 #include "store/snapshot.hpp"
 #include "util/text.hpp"
 
@@ -143,10 +144,20 @@ int run_explain(const ExplainOptions& options) {
 
   std::string out = fmt::format("rule {} ({}:{})\n", rule.name, rule.source.file, rule.source.line);
   out += rule_source(rule.source);
+  Json basis = Json::array();
+  for (model::Index p : rule.basis) {
+    const model::Plan& plan = rules->plans[static_cast<std::size_t>(p)];
+    out += fmt::format("basis: {} ({})\n", report::cite_plan(plan), plan.name);
+    basis.push_back({{"plan", plan.name},
+                     {"code", plan.code},
+                     {"issued", plan.issued ? Json(model::to_string(*plan.issued)) : Json()},
+                     {"cited", report::cite_plan(plan)}});
+  }
   Json json_out = {{"rule", rule.name},
                    {"title", rule.title},
                    {"source", {{"file", rule.source.file}, {"line", rule.source.line}}},
                    {"condition", rule.condition_text},
+                   {"basis", std::move(basis)},
                    {"at", model::to_string(*at)},
                    {"results", Json::array()}};
   bool any = false;

@@ -415,6 +415,7 @@ AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot
   if (r.coverage) f.units = eval::coverage_text_vi(snapshot, *r.coverage, kCoverageNamed);
   f.source = source_of(rule.source);
   f.owner = rule.owner;
+  f.basis = report::basis_text(rules, rule);
   set_plan(rules, plan_of(rules, rule), f);
   if (r.blocking_task != kNone) {
     f.chain.push_back(item(rules.tasks, r.blocking_task).name);

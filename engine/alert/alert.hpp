@@ -137,6 +137,9 @@ struct AlertFacts {
   // ("33/36 đơn vị; chưa đạt: Gia Canh, Tà Lài; chưa có số liệu: Sông Ray"); for a
   // `for each` rule, the same over all the rule's units (eval::for_each_summary).
   std::string units;
+  // The documents the target rests on, cited ("Kế hoạch 177/KH-UBND ngày 05/8/2022"); empty
+  // for a task, or a rule without `basis`.
+  std::string basis;
   std::string message;  // the rule's `message` with its placeholders filled, or empty
   std::string source;   // "rules/dong-nai-2022.rules:42"
   std::string owner;

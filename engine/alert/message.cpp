@@ -262,6 +262,7 @@ Parts parts_of(const Notification& n) {
   }
 
   if (!a.units.empty()) p.context.push_back({"đơn vị", a.units});
+  if (!a.basis.empty()) p.context.push_back({"căn cứ", a.basis});
   if (!a.chain.empty()) p.context.push_back({"bị chặn theo chuỗi", chain_text(a)});
   // The evaluator's reason is English; the rule's message, when it has one, says it for
   // people. Without one the reason is the only explanation there is.
@@ -560,6 +561,7 @@ Json alert_json(const Notification& n) {
               {"condition", a.condition},
               {"reason", a.reason},
               {"units", a.units},
+              {"basis", a.basis},
               {"message", a.message},
               {"source", a.source},
               {"owner", a.owner},
@@ -660,6 +662,7 @@ AmAlert am_alert(const Digest& d, const Notification& n, const Notification* hol
   note("unit_name", a.unit_name);
   note("description", a.reason);
   note("units", a.units);
+  note("basis", a.basis);
   note("message", a.message);
   note("source", a.source);
   note("plan", a.plan);

@@ -61,6 +61,7 @@ const Specs kSetClauses = {
 const Specs kRuleClauses = {
     {"title", Shape::one_string, false},    {"require", Shape::require, false},
     {"needs", Shape::names, false},         {"severity", Shape::one_name, false},
+    {"basis", Shape::names, false},
     {"warn within", Shape::duration, false}, {"for", Shape::duration, false},
     {"repeat every", Shape::duration, false}, {"notify", Shape::names, false},
     {"message", Shape::one_string, false},  {"owner", Shape::one_string, false},
@@ -893,6 +894,15 @@ class Checker {
       for (const ast::Name& name : *names_of(*needs)) {
         const Index task = resolve(name, "task");
         if (task != kNone) out.needs.push_back(task);
+      }
+    }
+    if (const ast::Clause* basis = first(clauses, "basis")) {
+      for (const ast::Name& name : *names_of(*basis)) {
+        const Index plan = resolve(name, "plan");
+        if (plan != kNone &&
+            std::find(out.basis.begin(), out.basis.end(), plan) == out.basis.end()) {
+          out.basis.push_back(plan);
+        }
       }
     }
     if (const ast::Clause* severity = first(clauses, "severity")) {

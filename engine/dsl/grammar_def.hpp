@@ -405,7 +405,7 @@ const auto string_keyword = kws("title") | kws("owner") | kws("code") | kws("mes
                             (omit[kw("secret") >> kw("env")] >> attr(std::string("secret env")));
 // `units` before `unit`: a keyword that fails on the letter after it has already written
 // itself into the attribute, so no keyword may come before a longer one it begins.
-const auto name_keyword = kws("units") | kws("unit") | kws("implements") | kws("part_of") | kws("after") |
+const auto name_keyword = kws("units") | kws("unit") | kws("basis") | kws("implements") | kws("part_of") | kws("after") |
                           kws("needs") | kws("notify") | kws("severity") | kws("format") |
                           kws("send_resolved") | kws("level");
 const auto date_keyword = kws("issued") | kws("due") | kws("starts");

@@ -273,6 +273,11 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
         {"reason", r.reason},
         {"source", fmt::format("{}:{}", rule.source.file, rule.source.line)},
     };
+    if (!rule.basis.empty()) {
+      nlohmann::json basis = nlohmann::json::array();
+      for (model::Index p : rule.basis) basis.push_back(rules.plans[static_cast<std::size_t>(p)].name);
+      row["basis"] = std::move(basis);
+    }
     if (r.coverage) row["coverage"] = coverage_json(rules, snapshot, *r.coverage);
     if (r.blocking_task != model::kNone) {
       row["blocking_task"] = rules.tasks[static_cast<std::size_t>(r.blocking_task)].name;

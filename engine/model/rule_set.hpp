@@ -200,6 +200,7 @@ struct Rule {
   Scope for_each;               // none: the root unit(s)
   std::vector<Index> sets;      // every set the rule evaluates over (for each, functions)
   std::vector<Index> needs;     // tasks
+  std::vector<Index> basis;     // plans (documents) the target rests on, as written
   std::vector<Index> indicators;  // every indicator the condition reads
   Severity severity = Severity::critical;
   std::optional<Duration> warn_within;

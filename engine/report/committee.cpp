@@ -157,6 +157,7 @@ struct Item {
   Index rule = model::kNone;
   std::string stt;
   std::string title;
+  std::string basis;      // the documents it rests on, cited; empty without `basis`
   bool per_unit = false;  // a heading row, then one row per unit
   // A per-unit rule's units by name: "chưa đạt: Gia Canh, Tà Lài; chưa có số liệu: Sông Ray".
   std::string unit_names;
@@ -435,6 +436,7 @@ class Builder {
       entry.order = i;
       entry.item.rule = static_cast<Index>(i);
       entry.item.title = rule_title(rule);
+      entry.item.basis = basis_text(rules_, rule);
       if (const std::string* stt = find_label(rule.labels, "stt")) {
         entry.item.stt = *stt;
         entry.number = parse_number(*stt);
@@ -580,6 +582,18 @@ std::string unit_counts(const Item& it) {
   text += " đơn vị";
   if (!it.unit_names.empty()) text += "; " + it.unit_names;
   return text;
+}
+
+// A rule's title with its basis, for a Markdown cell: "… (Căn cứ: Kế hoạch 177/KH-UBND …)".
+std::string titled(const Item& it) {
+  return it.basis.empty() ? it.title : it.title + " (Căn cứ: " + it.basis + ")";
+}
+
+// The same for HTML: the basis on a line of its own, in grey.
+std::string html_title_cell(const Item& it) {
+  std::string cell = html_escape(it.title);
+  if (!it.basis.empty()) cell += "<div class=\"muted\">Căn cứ: " + html_escape(it.basis) + "</div>";
+  return cell;
 }
 
 // The target text every row of a per-unit rule shares, or empty when they differ.
@@ -766,6 +780,41 @@ std::string format_number(double value) {
 
 std::string format_percent(double fraction) { return format_number(fraction * 100) + "%"; }
 
+std::string cite_plan(const model::Plan& plan) {
+  if (plan.code.empty()) return plan.title.empty() ? plan.name : plan.title;
+  // The document's kind is one of the code's parts: 177/KH-UBND, 05-NQ/TU, 2345/QĐ-UBND.
+  static const std::vector<std::pair<std::string_view, std::string_view>> kKinds = {
+      {"NQ", "Nghị quyết"}, {"KH", "Kế hoạch"},  {"QĐ", "Quyết định"}, {"QD", "Quyết định"},
+      {"CT", "Chỉ thị"},    {"TB", "Thông báo"}, {"BC", "Báo cáo"},    {"CV", "Công văn"}};
+  std::string_view kind = "Văn bản";
+  std::string_view rest = plan.code;
+  bool found = false;
+  while (!rest.empty() && !found) {
+    const auto end = rest.find_first_of("/-");
+    const std::string_view part = rest.substr(0, end);
+    for (const auto& [abbreviation, name] : kKinds) {
+      if (part == abbreviation) {
+        kind = name;
+        found = true;
+        break;
+      }
+    }
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  std::string text = fmt::format("{} {}", kind, plan.code);
+  if (plan.issued) text += " ngày " + format_date(*plan.issued);
+  return text;
+}
+
+std::string basis_text(const model::RuleSet& rules, const model::Rule& rule) {
+  std::string text;
+  for (Index p : rule.basis) {
+    text += (text.empty() ? "" : "; ") + cite_plan(item(rules.plans, p));
+  }
+  return text;
+}
+
 std::string format_date(model::Date date) {
   const std::chrono::year_month_day ymd{date};
   const unsigned month = static_cast<unsigned>(ymd.month());
@@ -896,13 +945,13 @@ std::string markdown(const model::RuleSet& rules, const store::Snapshot& snapsho
     for (const Item& it : group.items) {
       if (!it.per_unit) {
         const Row& row = it.rows.front();
-        out += md_row({md_cell(it.stt), md_cell(it.title),
+        out += md_row({md_cell(it.stt), md_cell(titled(it)),
                        md_cell(join_target(row.target, row.timing)), md_cell(row.value),
                        md_cell(state_with_reason(state_name(row.result->state), row.reason))});
         continue;
       }
       const std::string common = common_target(it);
-      out += md_row({md_cell(it.stt), md_cell(it.title),
+      out += md_row({md_cell(it.stt), md_cell(titled(it)),
                      md_cell(join_target(common, it.rows.front().timing)), "",
                      md_cell(unit_counts(it))});
       for (const Row& row : it.rows) {
@@ -966,7 +1015,7 @@ std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
         out += fmt::format(
             "<tr><td class=\"stt\">{}</td><td class=\"title\">{}</td><td class=\"target\">{}</td>"
             "<td>{}</td><td>{}</td></tr>\n",
-            html_escape(it.stt), html_escape(it.title), html_target_cell(row.target, row.timing),
+            html_escape(it.stt), html_title_cell(it), html_target_cell(row.target, row.timing),
             html_value_cell(row), html_state_cell(row));
         continue;
       }
@@ -974,7 +1023,7 @@ std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
       out += fmt::format(
           "<tr class=\"rule\"><td class=\"stt\">{}</td><td class=\"title\">{}</td>"
           "<td class=\"target\">{}</td><td></td><td><span class=\"muted\">{}</span></td></tr>\n",
-          html_escape(it.stt), html_escape(it.title),
+          html_escape(it.stt), html_title_cell(it),
           html_target_cell(common, it.rows.front().timing), html_escape(unit_counts(it)));
       for (const Row& row : it.rows) {
         out += fmt::format(
@@ -1031,7 +1080,7 @@ std::string csv(const model::RuleSet& rules, const store::Snapshot& snapshot,
                 const eval::Results& results) {
   const Report report = Builder(rules, snapshot, results).build();
   std::string out = "\xEF\xBB\xBF";
-  out += "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han\r\n";
+  out += "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu\r\n";
   for (const Group& group : report.groups) {
     for (const Item& it : group.items) {
       for (const Row& row : it.rows) {
@@ -1045,7 +1094,8 @@ std::string csv(const model::RuleSet& rules, const store::Snapshot& snapshot,
             row.value,
             std::string(state_name(row.result->state)),
             row.reason,
-            from && !row.date.empty() ? "từ " + row.date : row.date};
+            from && !row.date.empty() ? "từ " + row.date : row.date,
+            it.basis};
         for (std::size_t i = 0; i < fields.size(); ++i) {
           if (i > 0) out += ',';
           out += csv_field(fields[i]);

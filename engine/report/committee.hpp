@@ -36,6 +36,13 @@ std::string format_percent(double fraction);
 // always has two digits, the month only when it is 1 or 2: "01/6/2022", "11/02/2022".
 std::string format_date(model::Date date);
 
+// A plan as a document is cited: its kind read from its code, the code and the date it
+// was issued ("Kế hoạch 177/KH-UBND ngày 05/8/2022", "Nghị quyết 05-NQ/TU ngày
+// 28/3/2022"); a plan without a code is cited by its title.
+std::string cite_plan(const model::Plan& plan);
+// A rule's basis, its plans cited and joined by "; "; empty without one.
+std::string basis_text(const model::RuleSet& rules, const model::Rule& rule);
+
 // How a state reads at a glance — good, needs attention, bad, out of the picture — the
 // same in the report, the dashboard and the plan graph. Blue is for what only informs.
 enum class Tone { green, amber, red, grey, blue };

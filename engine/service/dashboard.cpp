@@ -364,6 +364,9 @@ class Page {
     const model::Condition* cond = at(rules_->conditions, rule->condition);
     std::string title = "<div>" + html_escape(rule->title.empty() ? rule->name : rule->title) +
                         "</div><code>" + html_escape(rule->name) + "</code>";
+    if (const std::string basis = report::basis_text(*rules_, *rule); !basis.empty()) {
+      title += "<div class=\"muted\">Căn cứ: " + html_escape(basis) + "</div>";
+    }
     if (r.blocking_task != model::kNone && at(rules_->tasks, r.blocking_task)) {
       title += "<div class=\"muted\">Chờ nhiệm vụ: " + html_escape(task_title(r.blocking_task)) +
                "</div>";

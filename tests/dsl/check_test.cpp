@@ -253,6 +253,11 @@ const Rejected kRejected[] = {
      Code::duplicate_clause, "'starts' is given twice in task 'd'", 1, 25},
     {"StartsOnARule", "rule r { require rate >= 5% starts 2022 }\n", Code::unknown_clause,
      "'starts' is not a clause of a rule", 1, 29},
+    // Issue #16: a basis names declared plans.
+    {"BasisNamesAnUndeclaredPlan", "rule r { require rate >= 5% basis PP }\n",
+     Code::undefined_name, "undefined plan 'PP'", 1, 35},
+    {"BasisNamesATask", "rule r { require rate >= 5% basis t1 }\n", Code::undefined_name,
+     "'t1' is a task, not a plan", 1, 35},
     // Sets (issue #12): by ids or by level and label, never both, never empty.
     {"SetWithUnitsAndLevel", "set s { units a, b level commune }\n", Code::invalid_value,
      "set 's' names its units by id and by level; give `units` or `level`, not both", 1, 20},

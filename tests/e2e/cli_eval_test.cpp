@@ -94,6 +94,12 @@ TEST_F(CliEval, EveryRuleOnTheReportsDateHasTheExpectedState) {
       EXPECT_FALSE(row.contains("coverage")) << row.dump();
     }
   }
+  // Issue #16: a row names the plans its target rests on.
+  for (const auto& row : json["rules"]) {
+    if (row["rule"] == "community_teams_q3") {
+      EXPECT_EQ(row["basis"], nlohmann::json({"KH130"}));
+    }
+  }
   // The `for each` rule over the pilot set is summed up, all three meeting it.
   ASSERT_EQ(json["summaries"].size(), 2u) << json["summaries"].dump();
   EXPECT_EQ(json["summaries"][0]["rule"], "digitization_district");
@@ -295,6 +301,12 @@ TEST_F(CliEval, ExplainSumsUpAForEachRule) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const nlohmann::json out = nlohmann::json::parse(run.out, nullptr, false);
   ASSERT_TRUE(out.is_object()) << run.out;
+  // Issue #16: the documents the target rests on, each cited.
+  ASSERT_EQ(out["basis"].size(), 2u) << run.out;
+  EXPECT_EQ(out["basis"][0]["plan"], "KH130");
+  EXPECT_EQ(out["basis"][0]["cited"], "Kế hoạch 130/KH-UBND ngày 08/6/2022");
+  EXPECT_EQ(out["basis"][1]["cited"], "Văn bản 2588/UBND-KGVX ngày 15/3/2022");
+  EXPECT_EQ(out["basis"][1]["issued"], "2022-03-15");
   EXPECT_EQ(out["results"].size(), 3u);
   EXPECT_EQ(out["summary"]["level"], "xa_thi_diem");
   EXPECT_EQ(out["summary"]["set"], true);

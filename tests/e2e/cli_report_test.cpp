@@ -42,8 +42,15 @@ TEST_F(CliReport, MarkdownFollowsTheProvincialTable) {
                     "Bị chặn 1, Chưa có số liệu 3, Chưa đến hạn 11."),
             std::string::npos)
       << md;
+  // Issue #16: a target shows the documents it rests on.
+  EXPECT_NE(md.find("| Tỷ lệ dân số có điện thoại thông minh đạt 85% (Căn cứ: Quyết định "
+                    "27/QĐ-UBQGCS ngày 15/3/2022) |"),
+            std::string::npos)
+      << md;
   // A `for each` rule over a set: its heading row counts the three pilot communes.
-  EXPECT_NE(md.find("| 03 xã thí điểm có Tổ công nghệ số cộng đồng trong quý III/2022 | ≥ 1, hạn "
+  EXPECT_NE(md.find("| 03 xã thí điểm có Tổ công nghệ số cộng đồng trong quý III/2022 (Căn cứ: "
+                    "Kế hoạch 130/KH-UBND ngày 08/6/2022; Văn bản 2588/UBND-KGVX ngày "
+                    "15/3/2022) | ≥ 1, hạn "
                     "30/9/2022 |  | Đạt: 3/3 đơn vị |"),
             std::string::npos)
       << md;
@@ -59,8 +66,8 @@ TEST_F(CliReport, MarkdownFollowsTheProvincialTable) {
   EXPECT_LT(infrastructure, government);
   EXPECT_LT(government, economy);
 
-  EXPECT_NE(md.find("| 1 | Tỷ lệ dân số có điện thoại thông minh đạt 85% | ≥ 85%, hạn 31/12/2022 "
-                    "| 83,5% | Đúng tiến độ"),
+  EXPECT_NE(md.find("| 1 | Tỷ lệ dân số có điện thoại thông minh đạt 85% (Căn cứ: Quyết định "
+                    "27/QĐ-UBQGCS ngày 15/3/2022) | ≥ 85%, hạn 31/12/2022 | 83,5% | Đúng tiến độ"),
             std::string::npos)
       << md;
   EXPECT_NE(md.find("| 77,62% (392/505) |"), std::string::npos);
@@ -180,7 +187,7 @@ TEST_F(CliReport, AForEachRuleNamesItsFailingUnits) {
       << run.out;
 }
 
-TEST_F(CliReport, CsvParsesBackWithNineColumnsOnEveryRow) {
+TEST_F(CliReport, CsvParsesBackWithTenColumnsOnEveryRow) {
   const RunResult run = report("--at 2022-09-30 --format csv");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   ASSERT_EQ(run.out.rfind("\xEF\xBB\xBF", 0), 0u);
@@ -189,13 +196,15 @@ TEST_F(CliReport, CsvParsesBackWithNineColumnsOnEveryRow) {
   ASSERT_TRUE(rows.has_value()) << run.out;
   ASSERT_EQ(rows->size(), 28u);  // the header and one row per rule result
   EXPECT_EQ((*rows)[0], (std::vector<std::string>{"stt", "nhom", "chi_tieu", "don_vi", "muc_tieu",
-                                                  "ket_qua", "trang_thai", "ly_do", "han"}));
-  for (const auto& row : *rows) EXPECT_EQ(row.size(), 9u);
+                                                  "ket_qua", "trang_thai", "ly_do", "han",
+                                                  "can_cu"}));
+  for (const auto& row : *rows) EXPECT_EQ(row.size(), 10u);
   const auto& smartphone = (*rows)[1];
   EXPECT_EQ(smartphone[0], "1");
   EXPECT_EQ(smartphone[1], "Phát triển hạ tầng số");
   EXPECT_EQ(smartphone[2], "Tỷ lệ dân số có điện thoại thông minh đạt 85%");
   EXPECT_EQ(smartphone[3], "Tỉnh Đồng Nai");
+  EXPECT_EQ(smartphone[9], "Quyết định 27/QĐ-UBQGCS ngày 15/3/2022");  // issue #16: its basis
   EXPECT_EQ(smartphone[4], "≥ 85%");
   EXPECT_EQ(smartphone[5], "83,5%");
   EXPECT_EQ(smartphone[6], "Đúng tiến độ");

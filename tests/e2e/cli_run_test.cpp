@@ -36,6 +36,9 @@ TEST_F(CliRun, DryRunPrintsTheVietnameseDigestAndRecordsNothing) {
   EXPECT_NE(dry.out.find("Subject: [tiendo]"), std::string::npos);
   EXPECT_NE(dry.out.find("cảnh báo"), std::string::npos);
   EXPECT_NE(dry.out.find("nothing recorded"), std::string::npos);
+  // An alert says what its target rests on (issue #16).
+  EXPECT_NE(dry.out.find("Căn cứ: Kế hoạch 130/KH-UBND ngày 08/6/2022"), std::string::npos)
+      << dry.out;
   // The share's alert names the communes without a team (issue #12).
   EXPECT_NE(dry.out.find("Đơn vị: 33/36 đơn vị; chưa đạt: Xã Gia Canh, Xã Sông Ray, Xã Tà Lài"),
             std::string::npos)

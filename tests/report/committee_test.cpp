@@ -155,6 +155,26 @@ TEST(CommitteeFormat, DatesAreDayFirstLikeAdministrativeDocuments) {
   EXPECT_EQ(format_date(day("2021-01-18")), "18/01/2021");
 }
 
+// Issue #16: a plan is cited as a document is, its kind read from its code.
+TEST(CommitteeFormat, PlansAreCitedAsDocuments) {
+  model::Plan plan;
+  plan.name = "KH177";
+  plan.title = "Kế hoạch triển khai Nghị quyết số 05-NQ/TU";
+  plan.code = "177/KH-UBND";
+  plan.issued = day("2022-08-05");
+  EXPECT_EQ(cite_plan(plan), "Kế hoạch 177/KH-UBND ngày 05/8/2022");
+  plan.code = "05-NQ/TU";
+  plan.issued = day("2022-03-28");
+  EXPECT_EQ(cite_plan(plan), "Nghị quyết 05-NQ/TU ngày 28/3/2022");
+  plan.code = "2345/QĐ-UBND";
+  plan.issued.reset();
+  EXPECT_EQ(cite_plan(plan), "Quyết định 2345/QĐ-UBND");  // no date given, none written
+  plan.code = "2588/UBND-KGVX";
+  EXPECT_EQ(cite_plan(plan), "Văn bản 2588/UBND-KGVX");
+  plan.code.clear();
+  EXPECT_EQ(cite_plan(plan), "Kế hoạch triển khai Nghị quyết số 05-NQ/TU");  // by its title
+}
+
 TEST(CommitteeFormat, RomanNumeralsAndStateNames) {
   EXPECT_EQ(roman(1), "I");
   EXPECT_EQ(roman(3), "III");
@@ -404,11 +424,11 @@ TEST(CommitteeReport, CsvHasABomCrlfAndQuotedFieldsThatParseBack) {
   const std::string text = world.table();
   ASSERT_EQ(text.substr(0, 3), "\xEF\xBB\xBF");
   EXPECT_EQ(text.substr(3, text.find("\r\n") - 3),
-            "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han");
+            "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu");
   const auto rows = tiendo::testing::csv_rows(text.substr(3));
   ASSERT_TRUE(rows.has_value()) << text;
   ASSERT_EQ(rows->size(), 2u);
-  for (const auto& row : *rows) EXPECT_EQ(row.size(), 9u);
+  for (const auto& row : *rows) EXPECT_EQ(row.size(), 10u);
   const auto& row = (*rows)[1];
   EXPECT_EQ(row[0], "1");
   EXPECT_EQ(row[1], "Nhóm <b>đậm</b> & \"trích\"");

@@ -142,6 +142,10 @@ TEST_F(ExampleDashboard, ShowsFiguresTheVietnameseWayWithAProgressBar) {
   EXPECT_NE(targets.find("<div class=\"muted\">33/36 đơn vị; chưa đạt: Xã Gia Canh, Xã Sông "
                          "Ray, Xã Tà Lài</div>"),
             std::string::npos);
+  // A target's basis, cited (issue #16).
+  EXPECT_NE(targets.find("<div class=\"muted\">Căn cứ: Quyết định 27/QĐ-UBQGCS ngày "
+                         "15/3/2022</div>"),
+            std::string::npos);
   // Each `for each` rule summed up over all its units: the pilot communes' set meets it
   // everywhere, the districts' digitization has not started (issue #12).
   EXPECT_NE(targets.find("<h3>Chỉ tiêu theo từng đơn vị</h3>"), std::string::npos);
