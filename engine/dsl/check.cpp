@@ -879,6 +879,22 @@ class Checker {
     }
   }
 
+  // The names of a list clause resolved as `kind`, each kept once, in the order written;
+  // an undefined one is reported and left out. Empty without the clause.
+  std::vector<Index> resolve_each(const Clauses& clauses, const std::string& keyword,
+                                  const std::string& kind) {
+    std::vector<Index> out;
+    const ast::Clause* clause = first(clauses, keyword);
+    if (!clause) return out;
+    for (const ast::Name& name : *names_of(*clause)) {
+      const Index index = resolve(name, kind);
+      if (index != kNone && std::find(out.begin(), out.end(), index) == out.end()) {
+        out.push_back(index);
+      }
+    }
+    return out;
+  }
+
   void fill_rule(const ast::Block& block, const Clauses& clauses, model::Rule& out) {
     out.title = string_clause(clauses, "title");
     out.owner = string_clause(clauses, "owner");
@@ -890,21 +906,8 @@ class Checker {
     } else {
       compile_require(boost::get<ast::Require>(require->value.get()), out);
     }
-    if (const ast::Clause* needs = first(clauses, "needs")) {
-      for (const ast::Name& name : *names_of(*needs)) {
-        const Index task = resolve(name, "task");
-        if (task != kNone) out.needs.push_back(task);
-      }
-    }
-    if (const ast::Clause* basis = first(clauses, "basis")) {
-      for (const ast::Name& name : *names_of(*basis)) {
-        const Index plan = resolve(name, "plan");
-        if (plan != kNone &&
-            std::find(out.basis.begin(), out.basis.end(), plan) == out.basis.end()) {
-          out.basis.push_back(plan);
-        }
-      }
-    }
+    out.needs = resolve_each(clauses, "needs", "task");
+    out.basis = resolve_each(clauses, "basis", "plan");
     if (const ast::Clause* severity = first(clauses, "severity")) {
       const ast::Name& name = names_of(*severity)->front();
       if (name.text == "info") {
@@ -931,19 +934,14 @@ class Checker {
     if (const ast::Clause* repeat = first(clauses, "repeat every")) {
       if (auto duration = duration_of(*repeat)) out.repeat_every = *duration;
     }
-    if (const ast::Clause* notify = first(clauses, "notify")) {
-      for (const ast::Name& name : *names_of(*notify)) {
-        const Index channel = resolve(name, "channel");
-        // A channel named twice is still one destination: one message per run, and one
-        // link from the alert's transition to it (a second link would fail the run).
-        if (channel != kNone &&
-            std::find(out.notify.begin(), out.notify.end(), channel) == out.notify.end()) {
-          out.notify.push_back(channel);
-        }
+    // A channel named twice is still one destination: one message per run, and one link
+    // from the alert's transition to it (a second link would fail the run).
+    out.notify = resolve_each(clauses, "notify", "channel");
+    if (!first(clauses, "notify")) {
+      if (const auto it = declared_.find("default");
+          it != declared_.end() && it->second.kind == "channel") {
+        out.notify.push_back(it->second.index);
       }
-    } else if (const auto it = declared_.find("default");
-               it != declared_.end() && it->second.kind == "channel") {
-      out.notify.push_back(it->second.index);
     }
     out.labels = labels_of(clauses);
     if (const ast::Clause* message = first(clauses, "message")) {
