@@ -279,11 +279,8 @@ int run_explain(const ExplainOptions& options) {
     json_out["results"].push_back(std::move(entry));
   }
   // A `for each` rule summed up over all its units (unless one unit was asked for).
-  std::vector<const eval::RuleResult*> rows;
-  for (const eval::RuleResult& r : results.rules) {
-    if (r.rule == rule_index) rows.push_back(&r);
-  }
-  if (const auto summary = eval::for_each_summary(*rules, rows); summary && options.unit.empty()) {
+  const auto summary = eval::for_each_summary(*rules, eval::results_of(results, rule_index));
+  if (summary && options.unit.empty()) {
     out += fmt::format("\nover every {}: {}/{} meet it\n", rules->scope_name(summary->level),
                        summary->counted, summary->total);
     out += coverage_lists(snapshot, *summary, "  ");

@@ -457,15 +457,10 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
   // Each `for each` rule summed up over all its units, for its alerts' `units`: an alert
   // at one district names the others that fail too.
   std::vector<std::string> summaries(rules.rules.size());
-  {
-    std::vector<std::vector<const eval::RuleResult*>> by_rule(rules.rules.size());
-    for (const eval::RuleResult& r : results.rules) {
-      if (r.rule >= 0) by_rule[static_cast<std::size_t>(r.rule)].push_back(&r);
-    }
-    for (std::size_t i = 0; i < by_rule.size(); ++i) {
-      if (const auto summary = eval::for_each_summary(rules, by_rule[i])) {
-        summaries[i] = eval::coverage_text_vi(*input.snapshot, *summary, kCoverageNamed);
-      }
+  for (std::size_t i = 0; i < summaries.size(); ++i) {
+    if (const auto summary =
+            eval::for_each_summary(rules, eval::results_of(results, static_cast<Index>(i)))) {
+      summaries[i] = eval::coverage_text_vi(*input.snapshot, *summary, kCoverageNamed);
     }
   }
   const auto rule_facts = [&](const eval::RuleResult& r, std::optional<model::Date> since) {
@@ -643,22 +638,12 @@ ReconcileOutput reconcile(const ReconcileInput& input) {
       const eval::RuleResult* now = nullptr;
       if (rule_index != kNone) {
         channels = item(rules.rules, rule_index).notify;
-        // Results come by rule, then unit: search the rule's own run of them.
-        const auto [first, last] = std::equal_range(
-            results.rules.begin(), results.rules.end(), rule_index,
-            [](const auto& a, const auto& b) {
-              if constexpr (std::is_same_v<std::decay_t<decltype(a)>, eval::RuleResult>) {
-                return a.rule < b;
-              } else {
-                return a < b.rule;
-              }
-            });
-        for (auto r = first; r != last; ++r) {
+        for (const eval::RuleResult& r : eval::results_of(results, rule_index)) {
           const std::string_view unit =
-              r->unit >= 0
-                  ? std::string_view(input.snapshot->units()[static_cast<std::size_t>(r->unit)].id)
+              r.unit >= 0
+                  ? std::string_view(input.snapshot->units()[static_cast<std::size_t>(r.unit)].id)
                   : std::string_view();
-          if (unit == prev->unit) now = &*r;
+          if (unit == prev->unit) now = &r;
         }
       }
       if (now) {

@@ -1004,4 +1004,16 @@ Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, m
   return results;
 }
 
+std::span<const RuleResult> results_of(const Results& results, model::Index rule) {
+  const auto [first, last] = std::equal_range(
+      results.rules.begin(), results.rules.end(), rule, [](const auto& a, const auto& b) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(a)>, RuleResult>) {
+          return a.rule < b;
+        } else {
+          return a < b.rule;
+        }
+      });
+  return {first, last};
+}
+
 }  // namespace tiendo::eval

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <span>
 #include <vector>
 
 #include "model/calendar.hpp"
@@ -162,6 +163,9 @@ struct EvaluateOptions {
 // (UsedPoint), which must outlive them.
 Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, model::Date at,
                  const EvaluateOptions& options = {});
+
+// Rule `rule`'s results: Results::rules keeps each rule's together, in unit id order.
+std::span<const RuleResult> results_of(const Results& results, model::Index rule);
 
 // How bad a task state is for a plan roll-up: cancelled 0 … overdue 7.
 int badness(TaskState state);

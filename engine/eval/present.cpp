@@ -1,5 +1,6 @@
 #include "eval/present.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -172,29 +173,29 @@ std::string coverage_names_vi(const store::Snapshot& snapshot, const Coverage& c
 }
 
 std::optional<Coverage> for_each_summary(const model::RuleSet& rules,
-                                         const std::vector<const RuleResult*>& rows) {
-  if (rows.empty() || rows.front()->rule < 0) return std::nullopt;
-  const model::Rule& rule = rules.rules[static_cast<std::size_t>(rows.front()->rule)];
+                                         std::span<const RuleResult> rows) {
+  if (rows.empty() || rows.front().rule < 0) return std::nullopt;
+  const model::Rule& rule = rules.rules[static_cast<std::size_t>(rows.front().rule)];
   if (rule.for_each.none()) return std::nullopt;
   Coverage summary;
   summary.level = rule.for_each;
-  for (const RuleResult* r : rows) {
-    if (r->unit < 0) continue;
+  for (const RuleResult& r : rows) {
+    if (r.unit < 0) continue;
     ++summary.total;
-    switch (r->state) {
+    switch (r.state) {
       case RuleState::met:
       case RuleState::ok:
         ++summary.counted;
         break;
       case RuleState::no_data:
       case RuleState::stale:
-        summary.no_data.push_back(r->unit);
+        summary.no_data.push_back(r.unit);
         break;
       case RuleState::on_track:
       case RuleState::not_yet:
         break;
       default:
-        summary.failing.push_back(r->unit);
+        summary.failing.push_back(r.unit);
     }
   }
   if (summary.total == 0) return std::nullopt;
@@ -289,17 +290,14 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
   }
   out["rules_total"] = total;
   // Each `for each` rule summed up over all its units, when any of its rows is selected.
-  std::vector<std::vector<const RuleResult*>> by_rule(rules.rules.size());
-  std::vector<bool> shown(rules.rules.size(), false);
-  for (const RuleResult& r : results.rules) {
-    if (r.rule < 0) continue;
-    by_rule[static_cast<std::size_t>(r.rule)].push_back(&r);
-    if (selected(rules, snapshot, r, filter)) shown[static_cast<std::size_t>(r.rule)] = true;
-  }
   out["summaries"] = nlohmann::json::array();
-  for (std::size_t i = 0; i < by_rule.size(); ++i) {
-    if (!shown[i]) continue;
-    if (auto summary = for_each_summary(rules, by_rule[i])) {
+  for (std::size_t i = 0; i < rules.rules.size(); ++i) {
+    const std::span<const RuleResult> rows = results_of(results, static_cast<model::Index>(i));
+    if (std::none_of(rows.begin(), rows.end(),
+                     [&](const RuleResult& r) { return selected(rules, snapshot, r, filter); })) {
+      continue;
+    }
+    if (auto summary = for_each_summary(rules, rows)) {
       nlohmann::json entry = {{"rule", rules.rules[i].name}};
       entry.update(coverage_json(rules, snapshot, *summary));
       out["summaries"].push_back(std::move(entry));

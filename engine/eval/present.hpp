@@ -45,10 +45,10 @@ std::string coverage_names_vi(const store::Snapshot& snapshot, const Coverage& c
 // (met, ok), `failing` those where it is not or cannot be told for another reason
 // (at_risk, missed, violated, blocked, error), `no_data` those without data or with only
 // stale data (no_data, stale); on_track and not_yet units are in the total only. `rows`
-// are the rule's results, one per unit. Nothing for a rule without `for each`, or when no
-// row has a unit.
+// are the rule's results (results_of), one per unit. Nothing for a rule without `for
+// each`, or when no row has a unit.
 std::optional<Coverage> for_each_summary(const model::RuleSet& rules,
-                                         const std::vector<const RuleResult*>& rows);
+                                         std::span<const RuleResult> rows);
 
 // A value of the rule's left-hand side as written for people: "9.23%" or "1200".
 std::string format_value(const model::RuleSet& rules, const RuleResult& r, double value);

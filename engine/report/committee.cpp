@@ -412,12 +412,6 @@ class Builder {
   }
 
   void build_groups(Report& report) const {
-    std::vector<std::vector<const eval::RuleResult*>> by_rule(rules_.rules.size());
-    for (const eval::RuleResult& r : results_.rules) {
-      if (r.rule >= 0 && static_cast<std::size_t>(r.rule) < by_rule.size()) {
-        by_rule[static_cast<std::size_t>(r.rule)].push_back(&r);
-      }
-    }
     struct Entry {
       Item item;
       std::optional<double> number;  // the stt, when it is a number
@@ -426,7 +420,9 @@ class Builder {
     std::vector<std::string> group_order;
     std::map<std::string, std::vector<Entry>> entries;
     for (std::size_t i = 0; i < rules_.rules.size(); ++i) {
-      if (by_rule[i].empty()) continue;
+      const std::span<const eval::RuleResult> results =
+          eval::results_of(results_, static_cast<Index>(i));
+      if (results.empty()) continue;
       const model::Rule& rule = rules_.rules[i];
       const std::string* group_label = find_label(rule.labels, "group");
       const std::string group =
@@ -441,14 +437,14 @@ class Builder {
         entry.item.stt = *stt;
         entry.number = parse_number(*stt);
       }
-      for (const eval::RuleResult* r : by_rule[i]) {
-        entry.item.rows.push_back(make_row(rule, *r));
+      for (const eval::RuleResult& r : results) {
+        entry.item.rows.push_back(make_row(rule, r));
         ++report.rule_rows;
-        ++report.rule_counts[static_cast<std::size_t>(r->state)];
+        ++report.rule_counts[static_cast<std::size_t>(r.state)];
       }
       entry.item.per_unit =
-          entry.item.rows.size() > 1 || (!rule.for_each.none() && by_rule[i][0]->unit >= 0);
-      if (auto summary = eval::for_each_summary(rules_, by_rule[i])) {
+          entry.item.rows.size() > 1 || (!rule.for_each.none() && results.front().unit >= 0);
+      if (auto summary = eval::for_each_summary(rules_, results)) {
         entry.item.unit_names = eval::coverage_names_vi(snapshot_, *summary, kCoverageNamed);
       }
       entries[group].push_back(std::move(entry));

@@ -445,15 +445,10 @@ class Page {
   // data named (a few of each): the rows above may show only some of them.
   void per_unit_summaries() {
     if (!data_.snapshot) return;
-    std::vector<std::vector<const eval::RuleResult*>> by_rule(rules_->rules.size());
-    for (const eval::RuleResult& r : results_->rules) {
-      if (r.rule >= 0 && static_cast<std::size_t>(r.rule) < by_rule.size()) {
-        by_rule[static_cast<std::size_t>(r.rule)].push_back(&r);
-      }
-    }
     std::string items;
-    for (std::size_t i = 0; i < by_rule.size(); ++i) {
-      const auto summary = eval::for_each_summary(*rules_, by_rule[i]);
+    for (std::size_t i = 0; i < rules_->rules.size(); ++i) {
+      const auto summary =
+          eval::for_each_summary(*rules_, eval::results_of(*results_, static_cast<Index>(i)));
       if (!summary) continue;
       const model::Rule& rule = rules_->rules[i];
       std::string text = fmt::format("{}/{} đơn vị đạt", summary->counted, summary->total);

@@ -41,6 +41,9 @@ class Evaluated {
   const std::string& problems() const { return problems_; }
   const model::RuleSet& rules() const { return rules_; }
   const store::Snapshot& snapshot() const { return snapshot_; }
+  std::span<const RuleResult> results_of(std::string_view rule) const {
+    return eval::results_of(results_, rules_.find_rule(rule));
+  }
 
   std::vector<const RuleResult*> rows(std::string_view rule) const {
     std::vector<const RuleResult*> out;
@@ -114,14 +117,14 @@ TEST(Sets, ForEachSetEvaluatesItsUnitsInIdOrder) {
   EXPECT_EQ(rows[1]->state, RuleState::missed) << rows[1]->reason;   // never reported
   EXPECT_EQ(rows[2]->state, RuleState::met) << rows[2]->reason;
   // The summary names the failing units and those without data.
-  const auto summary = for_each_summary(e.rules(), rows);
+  const auto summary = for_each_summary(e.rules(), e.results_of("pilot_teams"));
   ASSERT_TRUE(summary.has_value());
   EXPECT_EQ(summary->counted, 1u);
   EXPECT_EQ(summary->total, 3u);
   EXPECT_EQ(e.ids(summary->failing), (std::vector<std::string>{"bao_hoa", "binh_loi"}));
   EXPECT_EQ(coverage_names_vi(e.snapshot(), *summary, 10), "chưa đạt: Xã Bảo Hòa, Xã Bình Lợi");
   // A rule without `for each` has no summary.
-  EXPECT_FALSE(for_each_summary(e.rules(), e.rows("border_share")).has_value());
+  EXPECT_FALSE(for_each_summary(e.rules(), e.results_of("border_share")).has_value());
 }
 
 TEST(Sets, ASetByLabelCountsTheLabelledUnitsOfItsLevel) {
