@@ -1,17 +1,18 @@
 #include "cli_support.hpp"
 
-#include <chrono>
-#include <filesystem>
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <ctime>
-#include <cstdlib>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <iterator>
 
@@ -62,9 +63,7 @@ std::optional<std::string> read_input(const std::string& path, std::string& erro
   return text;
 }
 
-std::string now_utc() {
-  return model::format_utc(std::chrono::system_clock::now());
-}
+std::string now_utc() { return model::format_utc(std::chrono::system_clock::now()); }
 
 std::optional<model::Date> today_in(const std::string& time_zone, std::string& error) {
   // glibc falls back to UTC for an unknown zone without a word: check the file first.
@@ -102,13 +101,15 @@ std::optional<model::Date> evaluation_date(std::string_view command,
     date = today_in(time_zone, error);
   } else if (util::trim(*at).empty()) {
     // An empty --at is a script whose variable was never set: today would be a guess.
-    error = "an empty date; give a date (2022-09-30, 30/9/2022, Q3/2022, Quý III/2022, tháng "
-            "9/2022) or leave --at out for today";
+    error =
+        "an empty date; give a date (2022-09-30, 30/9/2022, Q3/2022, Quý III/2022, tháng "
+        "9/2022) or leave --at out for today";
   } else {
     date = parse_date_option(*at, error);
   }
-  if (!date) std::fprintf(stderr, "tiendo %.*s: --at: %s\n", static_cast<int>(command.size()),
-                          command.data(), error.c_str());
+  if (!date)
+    std::fprintf(stderr, "tiendo %.*s: --at: %s\n", static_cast<int>(command.size()),
+                 command.data(), error.c_str());
   return date;
 }
 
@@ -174,28 +175,6 @@ bool write_atomically(const std::string& path, const std::string& text, std::str
     return false;
   }
   return true;
-}
-
-std::string format_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
-  for (const auto& row : rows) {
-    if (widths.size() < row.size()) widths.resize(row.size(), 0);
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      widths[i] = std::max(widths[i], util::count_code_points(row[i]));
-    }
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) {
-        line += std::string(widths[i] - util::count_code_points(row[i]) + 2, ' ');
-      }
-    }
-    out += line + "\n";
-  }
-  return out;
 }
 
 }  // namespace tiendo::cli

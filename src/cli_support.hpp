@@ -1,5 +1,5 @@
 // Helpers that several subcommands share: loading a rule set with its diagnostics
-// shown, reading inputs, the wall clock, aligned tables.
+// shown, reading inputs, the wall clock. Aligned tables are present::table.
 #pragma once
 
 #include <optional>
@@ -55,8 +55,5 @@ std::optional<EvaluationInputs> load_evaluation_inputs(
 // a reader (an editor, a web server, a mail job) sees the old file or the new one, never
 // half, and a crash leaves no partial file. Returns false and sets `error` on failure.
 bool write_atomically(const std::string& path, const std::string& text, std::string& error);
-
-// Left-aligned columns separated by two spaces; widths count characters, not bytes.
-std::string format_table(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace tiendo::cli

@@ -1,13 +1,15 @@
 // `tiendo backtest --from D1 --to D2 [--step 1m]`: evaluate at every step and print
 // each (rule, unit)'s and each task's state changes with their dates.
-#include <cstdio>
 #include <fmt/format.h>
+
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "eval/evaluate.hpp"
+#include "present/markup.hpp"
 #include "store/snapshot.hpp"
 
 namespace tiendo::cli {
@@ -123,7 +125,7 @@ int run_backtest(const BacktestOptions& options) {
     rows.push_back({key.substr(0, first), key.substr(first + 1, second - first - 1),
                     key.substr(second + 1), history});
   }
-  std::fputs(format_table(rows).c_str(), stdout);
+  std::fputs(present::table(rows).c_str(), stdout);
   return 0;
 }
 

@@ -1,8 +1,9 @@
 // `tiendo eval --db FILE --rules PATH [--at DATE]`: the state of every rule at every
 // unit, and of every task, on a date.
-#include <cstdio>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -10,7 +11,7 @@
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "eval/evaluate.hpp"
-#include "eval/present.hpp"
+#include "present/results.hpp"
 #include "store/snapshot.hpp"
 #include "terminal.hpp"
 #include "util/text.hpp"
@@ -47,8 +48,7 @@ int run_eval(const EvalOptions& options) {
   const std::set<std::string> fail_on = split_states(options.fail_on);
   for (const std::string& state : fail_on) {
     const bool known = eval::parse_rule_state(state) ||
-                       std::find(model::task_state_names().begin(),
-                                 model::task_state_names().end(),
+                       std::find(model::task_state_names().begin(), model::task_state_names().end(),
                                  state) != model::task_state_names().end();
     if (!known) {
       std::vector<std::string> names = model::rule_state_names();
@@ -60,7 +60,8 @@ int run_eval(const EvalOptions& options) {
       return 2;
     }
   }
-  std::optional<EvaluationInputs> inputs = load_evaluation_inputs("eval", options.rules, options.db);
+  std::optional<EvaluationInputs> inputs =
+      load_evaluation_inputs("eval", options.rules, options.db);
   if (!inputs) return 1;
   const model::RuleSet* rules = &inputs->rules;
   if (!options.rule.empty() && rules->find_rule(options.rule) == model::kNone) {
@@ -76,19 +77,21 @@ int run_eval(const EvalOptions& options) {
   }
   const eval::Results results = eval::evaluate(*rules, data, *at, {.keep_used = false});
 
-  eval::Filter filter;
+  present::Filter filter;
   filter.rule = options.rule;
   filter.unit = options.unit;
   ColorMode color_mode = ColorMode::automatic;
   parse_color_mode(options.color, color_mode);
   if (options.format == "json") {
-    std::puts(eval::to_json(*rules, data, results, filter).c_str());
+    std::puts(present::to_json(*rules, data, results, filter).c_str());
   } else {
-    std::fputs(eval::to_table(*rules, data, results, filter, use_color(color_mode, stdout)).c_str(),
-               stdout);
+    std::fputs(
+        present::to_table(*rules, data, results, filter, use_color(color_mode, stdout)).c_str(),
+        stdout);
   }
   for (const eval::RuleResult& r : results.rules) {
-    if (eval::selected(*rules, data, r, filter) && fail_on.contains(std::string(to_string(r.state)))) {
+    if (present::selected(*rules, data, r, filter) &&
+        fail_on.contains(std::string(to_string(r.state)))) {
       return 1;
     }
   }
@@ -107,8 +110,7 @@ Action add_eval_command(CLI::App& app) {
   CLI::App* command =
       app.add_subcommand("eval", "Evaluate every rule at every unit, and every task, on a date");
   command->add_option("--db", options->db, "SQLite database file")->required();
-  command
-      ->add_option("--rules", options->rules, "A rule file or directory (repeatable)")
+  command->add_option("--rules", options->rules, "A rule file or directory (repeatable)")
       ->required()
       ->allow_extra_args(false);
   command->add_option("--at", options->at, "The evaluation date (default: today)");

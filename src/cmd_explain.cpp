@@ -1,8 +1,9 @@
 // `tiendo explain RULE [--unit U] [--at DATE]`: why a rule is in its state — its
 // source, every observation used, the value, the trend and projection, the comparison,
 // and for `blocked` the chain of tasks with their dates.
-#include <cstdio>
 #include <fmt/format.h>
+
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -10,8 +11,10 @@
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "eval/evaluate.hpp"
-#include "eval/present.hpp"
-#include "report/committee.hpp"
+#include "eval/figures.hpp"
+#include "present/format.hpp"
+#include "present/markup.hpp"
+#include "present/results.hpp"
 #include "store/snapshot.hpp"
 #include "util/text.hpp"
 
@@ -82,8 +85,10 @@ std::string rule_source(const model::SourceRef& source) {
     for (std::size_t i = 0; i < line.size(); ++i) {
       const char c = line[i];
       if (in_string) {
-        if (c == '\\') ++i;
-        else if (c == '"') in_string = false;
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          in_string = false;
       } else if (c == '"') {
         in_string = true;
       } else if (c == '#') {
@@ -147,11 +152,11 @@ int run_explain(const ExplainOptions& options) {
   Json basis = Json::array();
   for (model::Index p : rule.basis) {
     const model::Plan& plan = rules->plans[static_cast<std::size_t>(p)];
-    out += fmt::format("basis: {} ({})\n", report::cite_plan(plan), plan.name);
+    out += fmt::format("basis: {} ({})\n", present::cite_plan(plan), plan.name);
     basis.push_back({{"plan", plan.name},
                      {"code", plan.code},
                      {"issued", plan.issued ? Json(model::to_string(*plan.issued)) : Json()},
-                     {"cited", report::cite_plan(plan)}});
+                     {"cited", present::cite_plan(plan)}});
   }
   Json json_out = {{"rule", rule.name},
                    {"title", rule.title},
@@ -168,7 +173,7 @@ int run_explain(const ExplainOptions& options) {
     if (!options.unit.empty() && unit != options.unit) continue;
     any = true;
     const auto value = [&](const std::optional<double>& v) {
-      return v ? eval::format_value(*rules, r, *v) : std::string("-");
+      return v ? present::format_value(*rules, r, *v) : std::string("-");
     };
     out += fmt::format("\nat {} on {}: {} (severity {})\n", unit, model::to_string(*at),
                        to_string(r.state), model::to_string(r.severity));
@@ -194,7 +199,8 @@ int run_explain(const ExplainOptions& options) {
           {"    INDICATOR", "UNIT", "PERIOD", "VALUE", "REV", "SOURCE", "FROM"}};
       for (const eval::UsedPoint& u : r.used) {
         const store::Point& p = *u.point;
-        const model::Indicator& indicator = rules->indicators[static_cast<std::size_t>(u.indicator)];
+        const model::Indicator& indicator =
+            rules->indicators[static_cast<std::size_t>(u.indicator)];
         std::string shown = indicator.unit == model::ValueUnit::percent
                                 ? eval::percent_text(p.value)
                                 : eval::number_text(p.value);
@@ -226,7 +232,7 @@ int run_explain(const ExplainOptions& options) {
                         std::to_string(p.revision), from.source,
                         fmt::format("{}:{}", from.input, from.input_line)});
       }
-      out += format_table(rows);
+      out += present::table(rows);
     } else {
       out += "  observations used: none\n";
     }
@@ -235,7 +241,7 @@ int run_explain(const ExplainOptions& options) {
       const eval::Coverage& c = *r.coverage;
       out += fmt::format("  units: {}/{} {}\n", c.counted, c.total, rules->scope_name(c.level));
       out += coverage_lists(snapshot, c, "    ");
-      entry["coverage"] = eval::coverage_json(*rules, snapshot, c);
+      entry["coverage"] = present::coverage_json(*rules, snapshot, c);
     }
     const model::Condition& c = rules->conditions[static_cast<std::size_t>(rule.condition)];
     std::string requirement = fmt::format("{} {}", model::to_string(c.op), value(r.target));
@@ -247,21 +253,23 @@ int run_explain(const ExplainOptions& options) {
       std::string points;
       for (const auto& [d, v] : r.trend_points) {
         points += fmt::format("{}{} {}", points.empty() ? "" : ", ", model::to_string(d),
-                              eval::format_value(*rules, r, v));
+                              present::format_value(*rules, r, v));
         entry["trend"].push_back({{"date", model::to_string(d)}, {"value", v}});
       }
       out += fmt::format("  trend: least squares over {} point{} ({})\n", r.trend_points.size(),
                          r.trend_points.size() == 1 ? "" : "s", points);
     }
     if (r.projected && r.deadline) {
-      out += fmt::format("  projected on {}: {}\n", model::to_string(*r.deadline), value(r.projected));
+      out +=
+          fmt::format("  projected on {}: {}\n", model::to_string(*r.deadline), value(r.projected));
     }
     if (r.rate_needed || r.rate_observed) {
-      const bool percent = rules->expressions[static_cast<std::size_t>(c.lhs)].unit ==
-                           model::ValueUnit::percent;
+      const bool percent =
+          rules->expressions[static_cast<std::size_t>(c.lhs)].unit == model::ValueUnit::percent;
       const double scale = percent ? 100 : 1;
       const auto rate = [&](const std::optional<double>& v) {
-        return v ? fmt::format("{:+.3g}{}", *v * scale, percent ? " points" : "") : std::string("-");
+        return v ? fmt::format("{:+.3g}{}", *v * scale, percent ? " points" : "")
+                 : std::string("-");
       };
       out += fmt::format("  per month: needed {}, observed {}\n", rate(r.rate_needed),
                          rate(r.rate_observed));
@@ -284,7 +292,7 @@ int run_explain(const ExplainOptions& options) {
     out += fmt::format("\nover every {}: {}/{} meet it\n", rules->scope_name(summary->level),
                        summary->counted, summary->total);
     out += coverage_lists(snapshot, *summary, "  ");
-    json_out["summary"] = eval::coverage_json(*rules, snapshot, *summary);
+    json_out["summary"] = present::coverage_json(*rules, snapshot, *summary);
   }
   if (!any) {
     std::fprintf(stderr, "tiendo explain: rule '%s' has no result at unit '%s'\n",

@@ -1,11 +1,13 @@
 // `tiendo history --db FILE INDICATOR [UNIT]`: every stored revision of an indicator.
-#include <cstdio>
 #include <fmt/format.h>
+
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
 #include "commands.hpp"
-#include "eval/present.hpp"
+#include "eval/figures.hpp"
+#include "present/markup.hpp"
 #include "store/ingest.hpp"
 
 namespace tiendo::cli {
@@ -22,8 +24,8 @@ struct HistoryOptions {
 std::string show_value(const store::ObservationRevision& r) {
   std::string text = eval::number_text(r.value);
   if (r.numerator && r.denominator) {
-    text += fmt::format(" ({}/{})", eval::number_text(*r.numerator),
-                        eval::number_text(*r.denominator));
+    text +=
+        fmt::format(" ({}/{})", eval::number_text(*r.numerator), eval::number_text(*r.denominator));
   }
   return text;
 }
@@ -43,13 +45,20 @@ int run_history(const HistoryOptions& options) {
   if (options.format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : revisions) {
-      out.push_back({{"indicator", r.indicator}, {"unit", r.unit}, {"period_start", r.period_start},
-                     {"period_end", r.period_end}, {"revision", r.revision}, {"value", r.value},
-                     {"numerator", r.numerator ? nlohmann::json(*r.numerator) : nlohmann::json()},
-                     {"denominator",
-                      r.denominator ? nlohmann::json(*r.denominator) : nlohmann::json()},
-                     {"source", r.source}, {"note", r.note}, {"input", r.input},
-                     {"input_line", r.input_line}, {"ingested_at", r.ingested_at}});
+      out.push_back(
+          {{"indicator", r.indicator},
+           {"unit", r.unit},
+           {"period_start", r.period_start},
+           {"period_end", r.period_end},
+           {"revision", r.revision},
+           {"value", r.value},
+           {"numerator", r.numerator ? nlohmann::json(*r.numerator) : nlohmann::json()},
+           {"denominator", r.denominator ? nlohmann::json(*r.denominator) : nlohmann::json()},
+           {"source", r.source},
+           {"note", r.note},
+           {"input", r.input},
+           {"input_line", r.input_line},
+           {"ingested_at", r.ingested_at}});
     }
     std::puts(out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
@@ -66,7 +75,7 @@ int run_history(const HistoryOptions& options) {
                     show_value(r), r.source, fmt::format("{}:{}", r.input, r.input_line),
                     r.ingested_at});
   }
-  std::fputs(format_table(rows).c_str(), stdout);
+  std::fputs(present::table(rows).c_str(), stdout);
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "delivery_options.hpp"
 #include "notify/outbox.hpp"
+#include "present/markup.hpp"
 #include "util/text.hpp"
 
 namespace tiendo::cli {
@@ -102,7 +103,7 @@ int silence_list(const SilenceOptions& o) {
     rows.push_back(
         {std::to_string(s.id), status(s), matchers, s.starts_at, s.ends_at, s.author, s.comment});
   }
-  std::fputs(format_table(rows).c_str(), stdout);
+  std::fputs(present::table(rows).c_str(), stdout);
   return 0;
 }
 
@@ -169,7 +170,7 @@ int outbox_list(const OutboxOptions& o) {
          std::to_string(r.attempts), r.created_at, r.state == "pending" ? r.next_attempt_at : "-",
          r.last_error.empty() ? "-" : util::cap_for_display(r.last_error, notify::kMaxErrorBytes)});
   }
-  std::fputs(format_table(rows_out).c_str(), stdout);
+  std::fputs(present::table(rows_out).c_str(), stdout);
   return 0;
 }
 

@@ -1,12 +1,14 @@
 // `tiendo test RULES... TESTS...`: run the rule set's tests and say which pass.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "eval/rule_tests.hpp"
+#include "present/markup.hpp"
 #include "terminal.hpp"
 
 namespace tiendo::cli {
@@ -47,8 +49,8 @@ int run_tests(const TestOptions& options) {
     return 1;
   }
   const bool color = use_color(ColorMode::automatic, stdout);
-  const char* green = color ? "\x1b[32m" : "";
-  const char* red = color ? "\x1b[31m" : "";
+  const std::string green(color ? present::ansi_colour(present::Tone::green) : "");
+  const std::string red(color ? present::ansi_colour(present::Tone::red) : "");
   const char* reset = color ? "\x1b[0m" : "";
   std::size_t passed = 0;
   std::size_t failed = 0;
@@ -56,20 +58,20 @@ int run_tests(const TestOptions& options) {
     const eval::TestOutcome outcome = eval::run_test(*rules, test);
     if (outcome.passed()) {
       ++passed;
-      std::printf("%sPASS%s  %s\n", green, reset, test.name.c_str());
+      std::printf("%sPASS%s  %s\n", green.c_str(), reset, test.name.c_str());
       continue;
     }
     ++failed;
-    std::printf("%sFAIL%s  %s  (%s:%u)\n", red, reset, test.name.c_str(), test.source.file.c_str(),
-                test.source.line);
+    std::printf("%sFAIL%s  %s  (%s:%u)\n", red.c_str(), reset, test.name.c_str(),
+                test.source.file.c_str(), test.source.line);
     for (const eval::ExpectationOutcome& e : outcome.expectations) {
       if (e.passed) continue;
       const model::TestExpectation& x = *e.expectation;
-      const std::string subject =
-          x.task != model::kNone ? rules->tasks[static_cast<std::size_t>(x.task)].name
-                                 : rules->rules[static_cast<std::size_t>(x.rule)].name;
-      std::printf("      %s:%u: expect %s%s %s, got %s: %s\n", x.source.file.c_str(),
-                  x.source.line, x.unit.empty() || x.task != model::kNone ? "" : (x.unit + " ").c_str(),
+      const std::string subject = x.task != model::kNone
+                                      ? rules->tasks[static_cast<std::size_t>(x.task)].name
+                                      : rules->rules[static_cast<std::size_t>(x.rule)].name;
+      std::printf("      %s:%u: expect %s%s %s, got %s: %s\n", x.source.file.c_str(), x.source.line,
+                  x.unit.empty() || x.task != model::kNone ? "" : (x.unit + " ").c_str(),
                   subject.c_str(), x.state.c_str(), e.actual.c_str(), e.explanation.c_str());
     }
   }
@@ -85,8 +87,7 @@ Action add_test_command(CLI::App& app) {
       "test",
       "Run the rule tests (test blocks) of the given rule and test files (directories are "
       "searched for *.rules and *.tests)");
-  command->add_option("paths", options->paths, "Rule files, test files or directories")
-      ->required();
+  command->add_option("paths", options->paths, "Rule files, test files or directories")->required();
   return [options] { return run_tests(*options); };
 }
 

@@ -8,8 +8,10 @@
 #include <type_traits>
 
 #include "alert/routing.hpp"
-#include "eval/present.hpp"
-#include "report/committee.hpp"
+#include "eval/figures.hpp"
+#include "present/format.hpp"
+#include "present/labels.hpp"
+#include "present/results.hpp"
 
 namespace tiendo::alert {
 
@@ -29,8 +31,6 @@ template <typename T>
 const T& item(const std::vector<T>& v, Index i) {
   return v[static_cast<std::size_t>(i)];
 }
-
-int rank(model::Severity severity) { return static_cast<int>(severity); }
 
 std::string source_of(const model::SourceRef& source) {
   return fmt::format("{}:{}", source.file, source.line);
@@ -62,13 +62,13 @@ void set_plan(const model::RuleSet& rules, Index plan, AlertFacts& facts) {
 
 std::string figure_text(std::optional<double> value, bool percent) {
   if (!value) return "?";
-  return percent ? report::format_percent(*value) : report::format_number(*value);
+  return percent ? present::format_percent(*value) : present::format_number(*value);
 }
 
 std::string rate_text(std::optional<double> rate, bool percent) {
   if (!rate) return "?";
   const double scaled = percent ? *rate * 100 : *rate;
-  return (scaled >= 0 ? "+" : "-") + report::format_number(std::abs(scaled)) +
+  return (scaled >= 0 ? "+" : "-") + present::format_number(std::abs(scaled)) +
          (percent ? " điểm %/tháng" : "/tháng");
 }
 
@@ -85,7 +85,7 @@ std::string fill_message(const model::RuleSet& rules, const model::Rule& rule, c
     if (name == "severity") return std::string(model::to_string(f.severity));
     if (name == "value") return figure_text(f.value, f.percent);
     if (name == "target") return figure_text(f.target, f.percent);
-    if (name == "deadline") return f.deadline ? report::format_date(*f.deadline) : "?";
+    if (name == "deadline") return f.deadline ? present::format_date(*f.deadline) : "?";
     if (name == "projected") return figure_text(f.projected, f.percent);
     if (name == "rate_needed") return rate_text(f.rate_needed, f.percent);
     if (name == "rate_observed") return rate_text(f.rate_observed, f.percent);
@@ -96,7 +96,7 @@ std::string fill_message(const model::RuleSet& rules, const model::Rule& rule, c
     if (name == "owner") return rule.owner;
     if (name == "plan") return f.plan_title.empty() ? f.plan : f.plan_title;
     if (name == "code") return f.plan_code;
-    if (name == "since") return since ? report::format_date(*since) : "?";
+    if (name == "since") return since ? present::format_date(*since) : "?";
     return "{" + std::string(name) + "}";
   };
   const std::string& text = rule.message;
@@ -176,10 +176,10 @@ AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot
   f.deadline = r.deadline;
   f.condition = rule.condition_text;
   f.reason = r.reason;
-  if (r.coverage) f.units = eval::coverage_text_vi(snapshot, *r.coverage, kCoverageNamed);
+  if (r.coverage) f.units = present::coverage_text(snapshot, *r.coverage, kCoverageNamed);
   f.source = source_of(rule.source);
   f.owner = rule.owner;
-  f.basis = report::basis_text(rules, rule);
+  f.basis = present::basis_text(rules, rule);
   set_plan(rules, plan_of(rules, rule), f);
   if (r.blocking_task != kNone) {
     f.chain.push_back(item(rules.tasks, r.blocking_task).name);
@@ -239,7 +239,7 @@ Run start_run(const ReconcileInput& input) {
   for (std::size_t i = 0; i < run.summaries.size(); ++i) {
     if (const auto summary = eval::for_each_summary(
             run.rules, eval::results_of(run.results, static_cast<Index>(i)))) {
-      run.summaries[i] = eval::coverage_text_vi(*input.snapshot, *summary, kCoverageNamed);
+      run.summaries[i] = present::coverage_text(*input.snapshot, *summary, kCoverageNamed);
     }
   }
   for (const AlertRecord& a : input.previous) {
@@ -584,7 +584,7 @@ void sort_digest(Digest& d) {
         const bool ra = a.kind == NotifyKind::resolved, rb = b.kind == NotifyKind::resolved;
         if (ra != rb) return rb;
         if (a.alert.severity != b.alert.severity)
-          return rank(a.alert.severity) > rank(b.alert.severity);
+          return present::rank(a.alert.severity) < present::rank(b.alert.severity);
         if (a.kind != b.kind) return static_cast<int>(a.kind) < static_cast<int>(b.kind);
         if (a.alert.name != b.alert.name) return a.alert.name < b.alert.name;
         return a.alert.unit < b.alert.unit;

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "eval/present.hpp"
+#include "eval/figures.hpp"
 #include "eval/rule_evaluator.hpp"
 
 namespace tiendo::eval::detail {

@@ -1,7 +1,5 @@
 #include "service/dashboard.hpp"
 
-#include "eval/present.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,8 +10,12 @@
 #include <string_view>
 #include <tuple>
 
-#include "eval/present.hpp"
-#include "report/committee.hpp"
+#include "eval/figures.hpp"
+#include "present/format.hpp"
+#include "present/labels.hpp"
+#include "present/markup.hpp"
+#include "present/results.hpp"
+#include "service/dashboard_parts.hpp"
 
 namespace tiendo::service {
 
@@ -22,112 +24,32 @@ namespace {
 using eval::RuleState;
 using eval::TaskState;
 using model::Index;
-using report::format_date;
-using report::format_number;
-using report::format_percent;
-using report::html_escape;
+using namespace detail;
+using present::format_date;
+using present::format_number;
+using present::format_percent;
+using present::html_badge;
+using present::html_escape;
+using present::tone;
+using present::Tone;
+using present::tone_class;
 
 constexpr std::string_view kTitle = "Bảng theo dõi tiến độ";
 constexpr std::string_view kNoEvaluation = "Chưa có lần đánh giá nào";
-constexpr std::string_view kNoValue = "—";
 
 // A page with 10 000 rules × 1 000 units must still open in a browser: each table shows
 // this many rows at most, the most urgent first, and says how many it left out.
 constexpr std::size_t kMaxRuleRows = 500;
 constexpr std::size_t kMaxTaskRows = 500;
-// Items of the plan list (plans and tasks) before it stops.
-constexpr std::size_t kMaxListItems = 2000;
-
-constexpr int kRuleStates = static_cast<int>(RuleState::error) + 1;
-constexpr int kTaskStates = static_cast<int>(TaskState::on_track) + 1;
-
-// Worst first: what needs action, then what cannot be judged, then what is fine.
-constexpr RuleState kRuleStatesWorstFirst[] = {
-    RuleState::missed,  RuleState::violated, RuleState::error,   RuleState::at_risk,
-    RuleState::blocked, RuleState::stale,    RuleState::no_data, RuleState::on_track,
-    RuleState::not_yet, RuleState::ok,       RuleState::met};
-constexpr TaskState kTaskStatesWorstFirst[] = {
-    TaskState::overdue,  TaskState::blocked,   TaskState::no_report, TaskState::at_risk,
-    TaskState::on_track, TaskState::done_late, TaskState::done,      TaskState::cancelled};
-static_assert(std::size(kRuleStatesWorstFirst) == kRuleStates);
-static_assert(std::size(kTaskStatesWorstFirst) == kTaskStates);
-
-template <class T>
-const T* at(const std::vector<T>& items, Index index) {
-  return index >= 0 && static_cast<std::size_t>(index) < items.size()
-             ? &items[static_cast<std::size_t>(index)]
-             : nullptr;
-}
-
-int rank(RuleState state) {
-  for (int i = 0; i < kRuleStates; ++i) {
-    if (kRuleStatesWorstFirst[i] == state) return i;
-  }
-  return kRuleStates;
-}
-
-int rank(model::Severity severity) {
-  switch (severity) {
-    case model::Severity::critical:
-      return 0;
-    case model::Severity::warning:
-      return 1;
-    case model::Severity::info:
-      return 2;
-    case model::Severity::none:
-      return 3;
-  }
-  return 3;
-}
 
 // ---------------------------------------------------------------------------------------
 // Colours and labels
 
-using report::Tone;
-using report::tone;
-using report::tone_class;
-
-Tone tone(model::Severity severity) {
-  switch (severity) {
-    case model::Severity::critical:
-      return Tone::red;
-    case model::Severity::warning:
-      return Tone::amber;
-    case model::Severity::info:
-      return Tone::blue;
-    case model::Severity::none:
-      return Tone::grey;
-  }
-  return Tone::grey;
-}
-
-std::string_view severity_name(model::Severity severity) {
-  switch (severity) {
-    case model::Severity::critical:
-      return "Nghiêm trọng";
-    case model::Severity::warning:
-      return "Cảnh báo";
-    case model::Severity::info:
-      return "Thông tin";
-    case model::Severity::none:
-      return "Không";
-  }
-  return "Không";
-}
-
-using report::html_badge;
-
-std::string badge(RuleState state) { return html_badge(report::state_name(state), tone(state)); }
-std::string badge(TaskState state) { return html_badge(report::state_name(state), tone(state)); }
-
 // An alert's state is the evaluator's state name, of a rule or of a task.
 std::string alert_state_badge(const alert::AlertRecord& a) {
-  if (a.subject == alert::Subject::task) {
-    if (const auto state = eval::parse_task_state(a.state)) return badge(*state);
-  } else if (const auto state = eval::parse_rule_state(a.state)) {
-    return badge(*state);
-  }
-  return html_badge(a.state, Tone::grey);
+  const bool task = a.subject == alert::Subject::task;
+  return html_badge(present::state_name_label(a.state, task),
+                    present::state_name_tone(a.state, task));
 }
 
 std::string or_dash(std::string_view text) {
@@ -138,8 +60,6 @@ std::string chip(std::string_view label, std::size_t count, Tone t) {
   return fmt::format("<li class=\"{}\">{} <b>{}</b></li>", tone_class(t), html_escape(label),
                      format_number(static_cast<double>(count)));
 }
-
-std::string count_text(std::size_t count) { return format_number(static_cast<double>(count)); }
 
 // "Hiển thị 500 trên 12.000 dòng …"
 std::string left_out_note(std::size_t shown, std::size_t total, std::string_view order) {
@@ -255,27 +175,27 @@ class Page {
   // Counts of rule results and tasks by state, worst first.
   void summary() {
     if (!results_) return;
-    std::array<std::size_t, kRuleStates> rule_counts{};
+    std::array<std::size_t, present::kRuleStateCount> rule_counts{};
     for (const eval::RuleResult& r : results_->rules) {
       ++rule_counts[static_cast<std::size_t>(r.state)];
     }
-    std::array<std::size_t, kTaskStates> task_counts{};
+    std::array<std::size_t, present::kTaskStateCount> task_counts{};
     for (const eval::TaskResult& t : results_->tasks) {
       ++task_counts[static_cast<std::size_t>(t.state)];
     }
     out_ += "<section class=\"summary\">\n<h2>Tổng quan</h2>\n";
     out_ += fmt::format("<h3>{} kết quả chỉ tiêu</h3>\n<ul class=\"chips\">",
                         count_text(results_->rules.size()));
-    for (RuleState state : kRuleStatesWorstFirst) {
+    for (RuleState state : present::rule_state_order()) {
       const std::size_t count = rule_counts[static_cast<std::size_t>(state)];
-      if (count > 0) out_ += chip(report::state_name(state), count, tone(state));
+      if (count > 0) out_ += chip(present::label(state), count, tone(state));
     }
     out_ += "</ul>\n";
     out_ += fmt::format("<h3>{} nhiệm vụ</h3>\n<ul class=\"chips\">",
                         count_text(results_->tasks.size()));
-    for (TaskState state : kTaskStatesWorstFirst) {
+    for (TaskState state : present::task_state_order()) {
       const std::size_t count = task_counts[static_cast<std::size_t>(state)];
-      if (count > 0) out_ += chip(report::state_name(state), count, tone(state));
+      if (count > 0) out_ += chip(present::label(state), count, tone(state));
     }
     out_ += "</ul>\n";
     out_ += fmt::format("<p class=\"muted\">Cảnh báo đang kích hoạt: <b>{}</b></p>\n",
@@ -298,26 +218,6 @@ class Page {
                                                            : format_number(value);
   }
 
-  static std::string_view symbol(model::Comparator op) {
-    switch (op) {
-      case model::Comparator::ge:
-        return "≥";
-      case model::Comparator::le:
-        return "≤";
-      case model::Comparator::gt:
-        return ">";
-      case model::Comparator::lt:
-        return "<";
-      case model::Comparator::eq:
-        return "=";
-      case model::Comparator::ne:
-        return "≠";
-      case model::Comparator::between:
-        return "";
-    }
-    return "";
-  }
-
   std::string target_text(const model::Rule& rule, const model::Condition& cond,
                           const eval::RuleResult& r) const {
     if (cond.op == model::Comparator::between) {
@@ -325,7 +225,8 @@ class Page {
         return value_text(cond.rhs, *r.target) + " – " + value_text(cond.upper, *r.upper);
       }
     } else if (r.target) {
-      return fmt::format("{} {}", symbol(cond.op), value_text(cond.rhs, *r.target));
+      return fmt::format("{} {}", present::comparator_symbol(cond.op),
+                         value_text(cond.rhs, *r.target));
     }
     return rule.condition_text;
   }
@@ -352,11 +253,7 @@ class Page {
         *fraction * 100, text, tone_class(t));
   }
 
-  std::string task_title(Index task) const {
-    const model::Task* t = at(rules_->tasks, task);
-    if (!t) return {};
-    return t->title.empty() ? t->name : t->title;
-  }
+  std::string task_title(Index task) const { return detail::task_title(*rules_, task); }
 
   std::string rule_row(const eval::RuleResult& r) const {
     const model::Rule* rule = at(rules_->rules, r.rule);
@@ -364,7 +261,7 @@ class Page {
     const model::Condition* cond = at(rules_->conditions, rule->condition);
     std::string title = "<div>" + html_escape(rule->title.empty() ? rule->name : rule->title) +
                         "</div><code>" + html_escape(rule->name) + "</code>";
-    if (const std::string basis = report::basis_text(*rules_, *rule); !basis.empty()) {
+    if (const std::string basis = present::basis_text(*rules_, *rule); !basis.empty()) {
       title += "<div class=\"muted\">Căn cứ: " + html_escape(basis) + "</div>";
     }
     if (r.blocking_task != model::kNone && at(rules_->tasks, r.blocking_task)) {
@@ -373,7 +270,7 @@ class Page {
     }
     // A share names its failing units and those without data, a few of each.
     if (r.coverage && data_.snapshot) {
-      const std::string units = eval::coverage_text_vi(*data_.snapshot, *r.coverage, 5);
+      const std::string units = present::coverage_text(*data_.snapshot, *r.coverage, 5);
       if (!units.empty()) title += "<div class=\"muted\">" + html_escape(units) + "</div>";
     }
     std::string value(kNoValue);
@@ -404,7 +301,7 @@ class Page {
     using Key = std::tuple<int, int, std::size_t>;
     std::priority_queue<Key> worst;  // the least bad of those kept on top
     for (std::size_t i = 0; i < all.size(); ++i) {
-      const Key key{rank(all[i].state), rank(all[i].severity), i};
+      const Key key{present::rank(all[i].state), present::rank(all[i].severity), i};
       if (worst.size() < kMaxRuleRows) {
         worst.push(key);
       } else if (key < worst.top()) {
@@ -452,7 +349,7 @@ class Page {
       if (!summary) continue;
       const model::Rule& rule = rules_->rules[i];
       std::string text = fmt::format("{}/{} đơn vị đạt", summary->counted, summary->total);
-      const std::string names = eval::coverage_names_vi(*data_.snapshot, *summary, 5);
+      const std::string names = present::coverage_names(*data_.snapshot, *summary, 5);
       if (!names.empty()) text += "; " + names;
       items += fmt::format("<li><b>{}</b> <code>{}</code>: {}</li>\n",
                            html_escape(rule.title.empty() ? rule.name : rule.title),
@@ -510,29 +407,14 @@ class Page {
       const alert::AlertRecord& a = data_.alerts[i];
       out_ += fmt::format(
           "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"date\">{}</td></tr>\n",
-          alert_title(a), alert_unit(a.unit), html_badge(severity_name(a.severity), tone(a.severity)),
-          alert_state_badge(a), format_date(a.since));
+          alert_title(a), alert_unit(a.unit),
+          html_badge(present::label(a.severity), tone(a.severity)), alert_state_badge(a),
+          format_date(a.since));
     }
     out_ += "</tbody>\n</table>\n</section>\n";
   }
 
   // --- Tasks -------------------------------------------------------------------------
-
-  static std::string_view reported_status_name(model::TaskStatus status) {
-    switch (status) {
-      case model::TaskStatus::not_started:
-        return "Chưa bắt đầu";
-      case model::TaskStatus::in_progress:
-        return "Đang thực hiện";
-      case model::TaskStatus::done:
-        return "Đã hoàn thành";
-      case model::TaskStatus::blocked:
-        return "Báo bị chặn";
-      case model::TaskStatus::cancelled:
-        return "Đã hủy";
-    }
-    return "";
-  }
 
   // TaskResult::progress is 0 both when a report said 0% and when no report gave a
   // figure; the snapshot's status events tell them apart.
@@ -544,11 +426,7 @@ class Page {
     return false;
   }
 
-  std::string plan_label(Index plan) const {
-    const model::Plan* p = at(rules_->plans, plan);
-    if (!p) return {};
-    return p->code.empty() ? p->name : p->code;
-  }
+  std::string plan_label(Index plan) const { return detail::plan_label(*rules_, plan); }
 
   void tasks() {
     out_ += "<section id=\"nhiem-vu\">\n<h2>Nhiệm vụ theo hạn</h2>\n";
@@ -601,7 +479,7 @@ class Page {
       }
       std::string reported(kNoValue);
       if (t.reported) {
-        reported = html_escape(reported_status_name(*t.reported));
+        reported = html_escape(present::label(*t.reported));
         if (progress_reported(t)) reported += ", " + format_percent(t.progress);
         if (t.reported_on) {
           reported += " <span class=\"muted\">(" + format_date(*t.reported_on) + ")</span>";
@@ -617,192 +495,11 @@ class Page {
     out_ += "</tbody>\n</table>\n</section>\n";
   }
 
-  // --- Plan graph --------------------------------------------------------------------
-
-  // dot's <svg> without its namespace declarations: the HTML parser puts inline SVG in
-  // its namespace by itself, and the page then names no outside address at all.
-  static std::string inline_svg(std::string_view svg) {
-    const std::size_t tag_end = svg.find('>');
-    std::string tag(svg.substr(0, tag_end));
-    for (std::string_view attribute : {" xmlns=\"", " xmlns:xlink=\""}) {
-      const std::size_t start = tag.find(attribute);
-      if (start == std::string::npos) continue;
-      const std::size_t end = tag.find('"', start + attribute.size());
-      if (end == std::string::npos) continue;
-      tag.erase(start, end + 1 - start);
-    }
-    return tag + std::string(svg.substr(tag_end));
-  }
-
-  std::string plan_state_badge(Index plan) const {
-    const eval::PlanResult* result =
-        plan >= 0 && static_cast<std::size_t>(plan) < plan_results_.size()
-            ? plan_results_[static_cast<std::size_t>(plan)]
-            : nullptr;
-    return result && result->state ? " " + badge(*result->state) : std::string();
-  }
-
-  std::string task_state_badge(Index task) const {
-    const eval::TaskResult* result =
-        task >= 0 && static_cast<std::size_t>(task) < task_results_.size()
-            ? task_results_[static_cast<std::size_t>(task)]
-            : nullptr;
-    return result ? " " + badge(result->state) : std::string();
-  }
-
-  std::string plan_item(Index plan) const {
-    const model::Plan& p = *at(rules_->plans, plan);
-    std::string text =
-        "<span class=\"kind\">Kế hoạch</span> <b>" + html_escape(plan_label(plan)) + "</b>";
-    if (!p.title.empty()) text += " " + html_escape(p.title);
-    return text + plan_state_badge(plan);
-  }
-
-  std::string task_item(Index task) const {
-    const model::Task& t = *at(rules_->tasks, task);
-    std::string text = "<span class=\"kind\">Nhiệm vụ</span> " + html_escape(task_title(task));
-    if (t.due) text += " <span class=\"muted\">(hạn " + format_date(*t.due) + ")</span>";
-    return text + task_state_badge(task);
-  }
-
-  // Plans from the ones that implement no other, each followed by the plans implementing
-  // it and its tasks. A plan implementing several plans is drawn in full under the first
-  // and named under the others, so the list stays as long as the graph. Built with an
-  // explicit stack: a chain of thousands of plans must not exhaust the call stack.
-  void plan_list() {
-    const std::size_t plan_count = rules_->plans.size();
-    std::vector<std::vector<Index>> child_plans(plan_count);
-    std::vector<std::vector<Index>> plan_tasks(plan_count);
-    std::vector<Index> roots;
-    for (std::size_t i = 0; i < plan_count; ++i) {
-      bool has_parent = false;
-      for (Index parent : rules_->plans[i].implements) {
-        if (!at(rules_->plans, parent)) continue;
-        child_plans[static_cast<std::size_t>(parent)].push_back(static_cast<Index>(i));
-        has_parent = true;
-      }
-      if (!has_parent) roots.push_back(static_cast<Index>(i));
-    }
-    std::vector<Index> loose_tasks;
-    for (std::size_t i = 0; i < rules_->tasks.size(); ++i) {
-      const Index plan = rules_->tasks[i].part_of;
-      if (at(rules_->plans, plan)) {
-        plan_tasks[static_cast<std::size_t>(plan)].push_back(static_cast<Index>(i));
-      } else {
-        loose_tasks.push_back(static_cast<Index>(i));
-      }
-    }
-    if (roots.empty() && loose_tasks.empty()) {
-      out_ += "<p class=\"empty\">Bộ quy tắc không có kế hoạch hay nhiệm vụ nào.</p>\n";
-      return;
-    }
-
-    std::size_t items = 0;
-    bool stopped = false;
-    std::vector<bool> listed(plan_count, false);
-    struct Frame {
-      Index plan;
-      std::size_t next_plan = 0;
-      std::size_t next_task = 0;
-    };
-    std::vector<Frame> stack;
-    // Opens the plan's item; true when its children follow.
-    const auto open_plan = [&](Index plan) {
-      ++items;
-      out_ += "<li>" + plan_item(plan);
-      const auto index = static_cast<std::size_t>(plan);
-      if (listed[index]) {
-        out_ += " <span class=\"muted\">(đã liệt kê ở trên)</span></li>\n";
-        return false;
-      }
-      listed[index] = true;
-      if (child_plans[index].empty() && plan_tasks[index].empty()) {
-        out_ += "</li>\n";
-        return false;
-      }
-      out_ += "\n<ul>\n";
-      return true;
-    };
-
-    out_ += "<ul class=\"plans\">\n";
-    for (Index root : roots) {
-      if (items >= kMaxListItems) {
-        stopped = true;
-        break;
-      }
-      if (open_plan(root)) stack.push_back({root});
-      while (!stack.empty()) {
-        Frame& top = stack.back();
-        const auto index = static_cast<std::size_t>(top.plan);
-        if (items >= kMaxListItems) {
-          stopped = true;
-          out_ += "</ul></li>\n";
-          stack.pop_back();
-        } else if (top.next_plan < child_plans[index].size()) {
-          const Index child = child_plans[index][top.next_plan++];
-          if (open_plan(child)) stack.push_back({child});
-        } else if (top.next_task < plan_tasks[index].size()) {
-          ++items;
-          out_ += "<li>" + task_item(plan_tasks[index][top.next_task++]) + "</li>\n";
-        } else {
-          out_ += "</ul></li>\n";
-          stack.pop_back();
-        }
-      }
-    }
-    if (!loose_tasks.empty() && !stopped) {
-      out_ +=
-          "<li><span class=\"kind\">Khác</span> <b>Nhiệm vụ không thuộc kế hoạch nào</b>\n<ul>\n";
-      for (Index task : loose_tasks) {
-        if (items >= kMaxListItems) {
-          stopped = true;
-          break;
-        }
-        ++items;
-        out_ += "<li>" + task_item(task) + "</li>\n";
-      }
-      out_ += "</ul></li>\n";
-    }
-    out_ += "</ul>\n";
-    if (stopped) {
-      out_ += fmt::format(
-          "<p class=\"note\">Danh sách dừng ở {} mục trên tổng số {} kế hoạch và nhiệm vụ.</p>\n",
-          count_text(items), count_text(plan_count + rules_->tasks.size()));
-    }
-  }
-
-  void plan_graph() {
-    out_ += "<section id=\"so-do\">\n<h2>Sơ đồ kế hoạch</h2>\n";
-    if (data_.graph_svg && data_.graph_svg->rfind("<svg", 0) == 0) {
-      out_ += "<div class=\"graph\">\n" + inline_svg(*data_.graph_svg) + "\n</div>\n";
-      out_ +=
-          "<ul class=\"legend\"><li>Hình chữ nhật: kế hoạch</li><li>Hình elip: nhiệm vụ</li>"
-          "<li>Nét đậm (implements): kế hoạch thực hiện kế hoạch</li>"
-          "<li>Nét đứt (part_of): nhiệm vụ thuộc kế hoạch</li>"
-          "<li>Nét mảnh (after): nhiệm vụ chờ nhiệm vụ</li></ul>\n";
-    } else if (!rules_) {
-      out_ += "<p class=\"empty\">Chưa nạp bộ quy tắc.</p>\n";
-    } else {
-      if (results_) {
-        plan_results_.assign(rules_->plans.size(), nullptr);
-        for (const eval::PlanResult& p : results_->plans) {
-          if (at(rules_->plans, p.plan)) plan_results_[static_cast<std::size_t>(p.plan)] = &p;
-        }
-        task_results_.assign(rules_->tasks.size(), nullptr);
-        for (const eval::TaskResult& t : results_->tasks) {
-          if (at(rules_->tasks, t.task)) task_results_[static_cast<std::size_t>(t.task)] = &t;
-        }
-      }
-      plan_list();
-    }
-    out_ += "</section>\n";
-  }
+  void plan_graph() { detail::plan_graph_section(data_, rules_, results_, out_); }
 
   const DashboardData& data_;
   const model::RuleSet* rules_;
   const eval::Results* results_;
-  std::vector<const eval::PlanResult*> plan_results_;
-  std::vector<const eval::TaskResult*> task_results_;
   std::string out_;
 };
 

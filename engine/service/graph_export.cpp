@@ -19,7 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "report/committee.hpp"
+#include "present/format.hpp"
+#include "present/labels.hpp"
 #include "util/text.hpp"
 
 extern char** environ;
@@ -177,19 +178,19 @@ std::string dot_lines(const std::vector<std::string>& lines) {
   return out;
 }
 
-// Fill and outline by how the state reads (report::tone); white when not evaluated.
+// Fill and outline by how the state reads (present::tone); white when not evaluated.
 std::pair<std::string_view, std::string_view> dot_colours(std::optional<TaskState> state) {
   if (!state) return {"#ffffff", "#5f6670"};
-  switch (report::tone(*state)) {
-    case report::Tone::green:
+  switch (present::tone(*state)) {
+    case present::Tone::green:
       return {"#d7eedc", "#1e7b34"};
-    case report::Tone::amber:
+    case present::Tone::amber:
       return {"#fbe5bf", "#9a5b00"};
-    case report::Tone::red:
+    case present::Tone::red:
       return {"#f6cfcb", "#b3261e"};
-    case report::Tone::grey:
+    case present::Tone::grey:
       return {"#e4e7eb", "#5f6670"};
-    case report::Tone::blue:
+    case present::Tone::blue:
       return {"#dbe7f3", "#1f4e79"};
   }
   return {"#ffffff", "#5f6670"};
@@ -616,7 +617,7 @@ std::string plan_graph_dot(const model::RuleSet& rules, const eval::Results* res
   out += "  edge [fontname=\"DejaVu Sans\", fontsize=8, arrowsize=0.7];\n";
 
   const auto state_line = [](const std::optional<TaskState>& state) {
-    return state ? std::vector<std::string>{"[" + std::string(report::state_name(*state)) + "]"}
+    return state ? std::vector<std::string>{"[" + std::string(present::label(*state)) + "]"}
                  : std::vector<std::string>{};
   };
   const auto node = [&](std::string_view id, std::string_view shape, std::vector<std::string> lines,
@@ -642,7 +643,7 @@ std::string plan_graph_dot(const model::RuleSet& rules, const eval::Results* res
   for (std::size_t i = 0; i < rules.tasks.size(); ++i) {
     const model::Task& task = rules.tasks[i];
     std::vector<std::string> lines = wrap(task_label(task), kLabelLine, kLabelChars);
-    if (task.due) lines.push_back("hạn " + report::format_date(*task.due));
+    if (task.due) lines.push_back("hạn " + present::format_date(*task.due));
     std::string tooltip = task.name;
     if (!task.title.empty()) tooltip += ": " + task.title;
     if (!task.owner.empty()) tooltip += " — " + task.owner;

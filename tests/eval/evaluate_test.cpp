@@ -4,7 +4,6 @@
 // builds its rule set from rules text and its snapshot by hand, then calls
 // eval::evaluate directly.
 #include "eval/evaluate.hpp"
-#include "eval/present.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,6 +17,8 @@
 
 #include "dsl/check.hpp"
 #include "dsl/parse.hpp"
+#include "eval/figures.hpp"
+#include "present/results.hpp"
 
 namespace tiendo::eval {
 namespace {
@@ -791,7 +792,8 @@ std::vector<StateCase> precedence_cases() {
           .with_target(0.65)
           .saying({"required between 65% and 70% by 2022-12-31"}),
       // A failure before the start date is no violation: nothing since it is no data.
-      state_case("before_the_start_date_is_no_data", "rule r { require rate >= 50% from 2022-07-01 }",
+      state_case("before_the_start_date_is_no_data",
+                 "rule r { require rate >= 50% from 2022-07-01 }",
                  World({{"rate", "", "2022-Q1", 0.3}}), "2022-09-30", RuleState::no_data,
                  Severity::warning)
           .with_value(0.3)
@@ -1105,7 +1107,7 @@ TEST(EvalThreads, SameResultsOnAnyNumberOfThreads) {
   const auto json = [&](unsigned threads) {
     const Results r = evaluate(e.rules(), e.snapshot(), day("2022-09-30"),
                                EvaluateOptions{.keep_used = false, .threads = threads});
-    return to_json(e.rules(), e.snapshot(), r, {});
+    return present::to_json(e.rules(), e.snapshot(), r, {});
   };
   const std::string one = json(1);
   EXPECT_GT(e.results().rules.size(), 40u);
@@ -1603,19 +1605,18 @@ task c { after b  due 2022-12-31 }
                 "task a { due 2022-12-31  duration 30d }", World(), "2022-11-30", "a",
                 TaskState::on_track),
       // Without a duration, the work takes no time: no_report on the due date itself.
-      task_case("no_report_on_the_due_date_without_duration", "task a { due 2022-12-31 }",
-                World(), "2022-12-31", "a", TaskState::no_report),
+      task_case("no_report_on_the_due_date_without_duration", "task a { due 2022-12-31 }", World(),
+                "2022-12-31", "a", TaskState::no_report),
       // `starts` comes before due − duration.
       task_case("starts_overrides_due_minus_duration",
-                "task a { starts 2022-12-15  due 2022-12-31  duration 60d }", World(),
-                "2022-12-01", "a", TaskState::at_risk),
+                "task a { starts 2022-12-15  due 2022-12-31  duration 60d }", World(), "2022-12-01",
+                "a", TaskState::at_risk),
       // Reported once, whatever the status, it is not no_report.
       task_case("reported_once_is_not_no_report", "task a { starts 2022-10-01  due 2022-12-31 }",
                 World({}, {{"a", "not_started", "2022-09-19", std::nullopt}}), "2022-11-30", "a",
                 TaskState::on_track),
       // A report after the evaluation date is not a report yet.
-      task_case("a_report_after_t_does_not_count",
-                "task a { starts 2022-10-01  due 2022-12-31 }",
+      task_case("a_report_after_t_does_not_count", "task a { starts 2022-10-01  due 2022-12-31 }",
                 World({}, {{"a", "in_progress", "2022-12-01", std::nullopt}}), "2022-11-30", "a",
                 TaskState::no_report),
       // A task without a due date has no date by which a report is due.

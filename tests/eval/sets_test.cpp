@@ -9,8 +9,9 @@
 #include "dsl/check.hpp"
 #include "dsl/parse.hpp"
 #include "eval/evaluate.hpp"
-#include "eval/present.hpp"
+#include "eval/figures.hpp"
 #include "eval/rule_tests.hpp"
+#include "present/results.hpp"
 
 namespace tiendo::eval {
 namespace {
@@ -67,7 +68,9 @@ class Evaluated {
     for (store::UnitIndex u : list) out.push_back(unit(u));
     return out;
   }
-  std::string json() const { return to_json(rules_, snapshot_, results_, Filter{}); }
+  std::string json() const {
+    return present::to_json(rules_, snapshot_, results_, present::Filter{});
+  }
 
  private:
   std::string problems_;
@@ -113,8 +116,8 @@ TEST(Sets, ForEachSetEvaluatesItsUnitsInIdOrder) {
   const auto rows = e.rows("pilot_teams");
   EXPECT_EQ(e.units(rows), (std::vector<std::string>{"bao_hoa", "binh_loi", "long_phuoc"}));
   ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0]->state, RuleState::missed) << rows[0]->reason;   // 0 teams
-  EXPECT_EQ(rows[1]->state, RuleState::missed) << rows[1]->reason;   // never reported
+  EXPECT_EQ(rows[0]->state, RuleState::missed) << rows[0]->reason;  // 0 teams
+  EXPECT_EQ(rows[1]->state, RuleState::missed) << rows[1]->reason;  // never reported
   EXPECT_EQ(rows[2]->state, RuleState::met) << rows[2]->reason;
   // The summary names the failing units and those without data.
   const auto summary = for_each_summary(e.rules(), e.results_of("pilot_teams"));
@@ -122,7 +125,8 @@ TEST(Sets, ForEachSetEvaluatesItsUnitsInIdOrder) {
   EXPECT_EQ(summary->counted, 1u);
   EXPECT_EQ(summary->total, 3u);
   EXPECT_EQ(e.ids(summary->failing), (std::vector<std::string>{"bao_hoa", "binh_loi"}));
-  EXPECT_EQ(coverage_names_vi(e.snapshot(), *summary, 10), "chưa đạt: Xã Bảo Hòa, Xã Bình Lợi");
+  EXPECT_EQ(present::coverage_names(e.snapshot(), *summary, 10),
+            "chưa đạt: Xã Bảo Hòa, Xã Bình Lợi");
   // A rule without `for each` has no summary.
   EXPECT_FALSE(for_each_summary(e.rules(), e.results_of("border_share")).has_value());
 }
@@ -138,9 +142,8 @@ TEST(Sets, ASetByLabelCountsTheLabelledUnitsOfItsLevel) {
   EXPECT_EQ(e.rules().scope_name(share->coverage->level), "border");
   EXPECT_EQ(share->coverage->total, 2u);
   EXPECT_EQ(e.ids(share->coverage->failing), std::vector<std::string>{"bao_hoa"});
-  EXPECT_NE(share->reason.find("1/2 border; failing: bao_hoa"), std::string::npos)
-      << share->reason;
-  EXPECT_EQ(coverage_json(e.rules(), e.snapshot(), *share->coverage)["set"], true);
+  EXPECT_NE(share->reason.find("1/2 border; failing: bao_hoa"), std::string::npos) << share->reason;
+  EXPECT_EQ(present::coverage_json(e.rules(), e.snapshot(), *share->coverage)["set"], true);
 
   const RuleResult* count = e.rows("border_count").at(0);
   ASSERT_TRUE(count->value.has_value());
@@ -258,8 +261,8 @@ test "chains" {
   // At the end of Q3, before the deadline: so_y_te (0) is at risk, so_gd_dt has no data.
   EXPECT_EQ(summary["failing"],
             nlohmann::json::parse(R"([{"unit": "so_y_te", "name": "Sở Y tế"}])"));
-  EXPECT_EQ(summary["no_data"], nlohmann::json::parse(
-                                    R"([{"unit": "so_gd_dt", "name": "Sở Giáo dục và Đào tạo"}])"));
+  EXPECT_EQ(summary["no_data"],
+            nlohmann::json::parse(R"([{"unit": "so_gd_dt", "name": "Sở Giáo dục và Đào tạo"}])"));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "service/dashboard.hpp"
 
 #include <gtest/gtest.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -15,7 +16,9 @@
 #include "../e2e/run.hpp"
 #include "dsl/check.hpp"
 #include "eval/evaluate.hpp"
-#include "report/committee.hpp"
+#include "present/format.hpp"
+#include "present/labels.hpp"
+#include "present/markup.hpp"
 #include "service/graph_export.hpp"
 #include "store/database.hpp"
 #include "store/ingest.hpp"
@@ -86,7 +89,6 @@ class ExampleDashboard : public testing::ExampleSuite {
     }
     return alerts;
   }
-
 };
 
 TEST_F(ExampleDashboard, IsAVietnamesePageWithEverySection) {
@@ -115,10 +117,10 @@ TEST_F(ExampleDashboard, HasOneRowPerRuleResultWithEveryRuleOfTheExample) {
   EXPECT_GT(results().rules.size(), rules().rules.size());        // per-district rules too
   for (const model::Rule& rule : rules().rules) {
     EXPECT_NE(targets.find("<code>" + rule.name + "</code>"), std::string::npos) << rule.name;
-    EXPECT_NE(targets.find(report::html_escape(rule.title)), std::string::npos) << rule.name;
+    EXPECT_NE(targets.find(present::html_escape(rule.title)), std::string::npos) << rule.name;
   }
   for (const eval::RuleResult& r : results().rules) {
-    EXPECT_NE(targets.find(std::string(report::state_name(r.state)) + "</span>"), std::string::npos)
+    EXPECT_NE(targets.find(std::string(present::label(r.state)) + "</span>"), std::string::npos)
         << eval::to_string(r.state);
   }
   EXPECT_EQ(targets.find("Hiển thị"), std::string::npos);  // nothing left out
@@ -174,7 +176,7 @@ TEST_F(ExampleDashboard, ListsFiringAlertsWithSeverityStateAndSince) {
   EXPECT_NE(alerts.find("Tỉnh Đồng Nai <code>dong_nai</code>"), std::string::npos);
   for (const alert::AlertRecord& a : d.alerts) {
     EXPECT_NE(
-        alerts.find(std::string(report::state_name(*eval::parse_rule_state(a.state))) + "</span>"),
+        alerts.find(std::string(present::label(*eval::parse_rule_state(a.state))) + "</span>"),
         std::string_view::npos)
         << a.state;
   }
@@ -196,7 +198,7 @@ TEST_F(ExampleDashboard, ListsFiringAlertsWithSeverityStateAndSince) {
   ASSERT_NE(first, std::string_view::npos);
   ASSERT_NE(last, std::string_view::npos);
   EXPECT_LT(first, last);
-  const std::string total = report::format_number(static_cast<double>(d.alerts_total));
+  const std::string total = present::format_number(static_cast<double>(d.alerts_total));
   EXPECT_NE(rows.find("trên " + total + " dòng"), std::string_view::npos) << rows.substr(0, 400);
   EXPECT_NE(rows.find("1.234 dòng không hiển thị"), std::string_view::npos);
   EXPECT_NE(more.find("Cảnh báo đang kích hoạt: <b>" + total + "</b>"), std::string::npos);
@@ -215,8 +217,7 @@ TEST_F(ExampleDashboard, ListsTasksByDueDateWithTheirRootCause) {
   };
   for (const eval::TaskResult& a : results().tasks) {
     ASSERT_NE(position(a.task), std::string_view::npos) << a.task;
-    EXPECT_NE(tasks.find(std::string(report::state_name(a.state)) + "</span>"),
-              std::string_view::npos);
+    EXPECT_NE(tasks.find(std::string(present::label(a.state)) + "</span>"), std::string_view::npos);
     for (const eval::TaskResult& b : results().tasks) {
       if (a.due && b.due && *a.due < *b.due) {
         EXPECT_LT(position(a.task), position(b.task))
@@ -226,7 +227,7 @@ TEST_F(ExampleDashboard, ListsTasksByDueDateWithTheirRootCause) {
     }
     if (a.root_cause != model::kNone && a.root_cause != a.task) {
       const model::Task& cause = rules().tasks[static_cast<std::size_t>(a.root_cause)];
-      EXPECT_NE(tasks.find("Nguyên nhân gốc: “" + report::html_escape(cause.title) + "”"),
+      EXPECT_NE(tasks.find("Nguyên nhân gốc: “" + present::html_escape(cause.title) + "”"),
                 std::string_view::npos)
           << cause.name;
     }
@@ -240,13 +241,13 @@ TEST_F(ExampleDashboard, FallsBackToANestedListOfPlansAndTasks) {
   ASSERT_NE(graph.find("<ul class=\"plans\">"), std::string_view::npos);
   EXPECT_EQ(graph.find("<svg"), std::string_view::npos);
   for (const model::Plan& plan : rules().plans) {
-    EXPECT_NE(
-        graph.find("<b>" + report::html_escape(plan.code.empty() ? plan.name : plan.code) + "</b>"),
-        std::string_view::npos)
+    EXPECT_NE(graph.find("<b>" + present::html_escape(plan.code.empty() ? plan.name : plan.code) +
+                         "</b>"),
+              std::string_view::npos)
         << plan.name;
   }
   for (const model::Task& task : rules().tasks) {
-    EXPECT_NE(graph.find(report::html_escape(task.title)), std::string_view::npos) << task.name;
+    EXPECT_NE(graph.find(present::html_escape(task.title)), std::string_view::npos) << task.name;
   }
   // KH177 implements NQ05: it sits in the list under NQ05, before NQ05's item closes.
   const std::size_t nq05 = graph.find("<b>05-NQ/TU</b>");
@@ -417,7 +418,7 @@ TEST_F(ExampleDashboard, ManyResultsShowTheWorstFiveHundredAndCountTheRest) {
   EXPECT_EQ(count(targets, ">Đạt</span>"), 0u);
   // The summary counts all of them.
   EXPECT_NE(
-      page.find(">Không đạt <b>" + report::format_number(static_cast<double>(missed)) + "</b>"),
+      page.find(">Không đạt <b>" + present::format_number(static_cast<double>(missed)) + "</b>"),
       std::string::npos);
   EXPECT_NE(page.find("<h3>100.000 kết quả chỉ tiêu</h3>"), std::string::npos);
 }

@@ -2,7 +2,7 @@
 #include <fmt/format.h>
 
 #include "alert/ledger.hpp"
-#include "eval/present.hpp"
+#include "present/results.hpp"
 #include "service/api/support.hpp"
 #include "service/dashboard.hpp"
 #include "service/graph_export.hpp"
@@ -71,9 +71,9 @@ ApiResponse Api::results(const ApiRequest& request, const RouteCall&) {
   if (!unit.empty() && evaluation->snapshot.find_unit(unit) < 0) {
     return error_response(400, fmt::format("unit: no unit '{}' in the store", unit));
   }
-  const eval::Filter filter{rule, unit, state, *offset, *limit};
+  const present::Filter filter{rule, unit, state, *offset, *limit};
   json body = json::parse(
-      eval::to_json(evaluation->rules->rules, evaluation->snapshot, evaluation->results, filter));
+      present::to_json(evaluation->rules->rules, evaluation->snapshot, evaluation->results, filter));
   body["evaluation"] = evaluation->id > 0 ? json{{"id", evaluation->id},
                                                  {"alert_run_id", evaluation->run_id},
                                                  {"finished_at", evaluation->finished_at}}

@@ -1,0 +1,48 @@
+// Numbers, percents, dates, periods, rates and the documents a rule rests on, as people
+// read them: Vietnamese by default (decimal comma, day first, as administrative
+// documents write them), English on request.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "model/calendar.hpp"
+#include "model/rule_set.hpp"
+#include "present/labels.hpp"
+
+namespace tiendo::present {
+
+// At most two decimals, no trailing zeros. Vietnamese: decimal comma, dot between
+// thousands (3103499 → "3.103.499", 9.2345 → "9,23", 1 → "1"); English: decimal point,
+// comma between thousands ("3,103,499", "9.23"). "NaN", "∞" and "-∞" as such.
+std::string format_number(double value, Language language = Language::vi);
+// A fraction as a percent: 0.835 → "83,5%", 0.7762 → "77,62%", 1 → "100%".
+std::string format_percent(double fraction, Language language = Language::vi);
+// Vietnamese: day first, as administrative documents write dates (Nghị định
+// 30/2020/NĐ-CP): the day always has two digits, the month only when it is 1 or 2:
+// "01/6/2022", "11/02/2022". English: "2022-06-01".
+std::string format_date(model::Date date, Language language = Language::vi);
+// A period by its name, as documents write it: "Tháng 9/2022", "Quý III/2022", "Năm 2022",
+// a day as format_date; "September 2022", "Q3 2022", "2022". A span of days that is none
+// of these by its first and last day: "01/6/2022 – 15/6/2022".
+std::string format_period(const model::Period& period, Language language = Language::vi);
+// The size of a monthly rate of change with its unit; percent figures change by percentage
+// points: 0.015 → "1,5 điểm %/tháng" (percent), 120 → "120/tháng". The sign is left to
+// the sentence ("cần tăng").
+std::string format_rate(double per_month, bool percent, Language language = Language::vi);
+// The same with its sign: "+1,5 điểm %/tháng", "-120/tháng"; none when it rounds to 0.
+std::string format_signed_rate(double per_month, bool percent, Language language = Language::vi);
+// "≥", "≤", ">", "<", "=", "≠"; empty for between, which is written as a range.
+std::string_view comparator_symbol(model::Comparator op);
+// "I", "II", … "MMXXII"; the number itself outside 1..3999.
+std::string roman(int number);
+
+// A plan as a document is cited: its kind read from its code, the code and the date it
+// was issued ("Kế hoạch 177/KH-UBND ngày 05/8/2022", "Nghị quyết 05-NQ/TU ngày
+// 28/3/2022"); a plan without a code is cited by its title.
+std::string cite_plan(const model::Plan& plan, Language language = Language::vi);
+// A rule's basis, its plans cited and joined by "; "; empty without one.
+std::string basis_text(const model::RuleSet& rules, const model::Rule& rule,
+                       Language language = Language::vi);
+
+}  // namespace tiendo::present

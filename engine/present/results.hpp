@@ -1,0 +1,56 @@
+// Results as people and programs read them: an aligned table for a terminal, JSON, and
+// the units behind a share named in a sentence. Strings only; the command line and the
+// service decide where they go.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "eval/evaluate.hpp"
+#include "present/labels.hpp"
+
+namespace tiendo::present {
+
+struct Filter {
+  std::string rule;   // empty: every rule
+  std::string unit;   // empty: every unit
+  std::string state;  // empty: every state; else rule and task results in this state only
+  // A page of the selected rule results (the API's `offset` and `limit`).
+  std::size_t offset = 0;
+  std::size_t limit = static_cast<std::size_t>(-1);
+};
+
+bool selected(const model::RuleSet& rules, const store::Snapshot& snapshot,
+              const eval::RuleResult& r, const Filter& filter);
+
+// A value of the rule's left-hand side as the evaluator writes it (eval::number_text,
+// eval::percent_text): "9.23%" or "1200".
+std::string format_value(const model::RuleSet& rules, const eval::RuleResult& r, double value);
+
+// The units behind a share or count: {"level", "counted", "total", "failing": [{"unit",
+// "name"}], "no_data": [...]}, every unit named.
+nlohmann::json coverage_json(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                             const eval::Coverage& coverage);
+
+// The same in a sentence, each list cut after `max_named` names: "33/36 đơn vị; chưa đạt:
+// Gia Canh, Tà Lài; chưa có số liệu: Sông Ray và 12 đơn vị khác". Empty when no unit
+// fails and none lacks data.
+std::string coverage_text(const store::Snapshot& snapshot, const eval::Coverage& coverage,
+                          std::size_t max_named, Language language = Language::vi);
+// Only the names: "chưa đạt: Gia Canh, Tà Lài; chưa có số liệu: Sông Ray"; empty when none.
+std::string coverage_names(const store::Snapshot& snapshot, const eval::Coverage& coverage,
+                           std::size_t max_named, Language language = Language::vi);
+
+// Rules then tasks, one row each, states by their names (eval::to_string). Colours
+// states by their tone when `color`.
+std::string to_table(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                     const eval::Results& results, const Filter& filter, bool color);
+
+// {"at", "rules": [...], "rules_total", "summaries": [...], "tasks": [...], "plans":
+// [...]}; percents as fractions. `rules_total` counts the selected rule results before the
+// page is cut; `summaries` has one eval::for_each_summary per `for each` rule with a
+// selected result, over all its units: {"rule"} and coverage_json's keys.
+std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                    const eval::Results& results, const Filter& filter);
+
+}  // namespace tiendo::present

@@ -1,0 +1,110 @@
+// The report in Markdown: one table of targets, one of late tasks.
+#include <fmt/format.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "present/format.hpp"
+#include "present/labels.hpp"
+#include "report/committee.hpp"
+#include "report/committee_data.hpp"
+
+namespace tiendo::report {
+
+namespace {
+
+using namespace detail;
+using present::format_date;
+using present::label;
+using present::roman;
+
+std::string md_cell(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '\\':
+      case '|':
+      case '*':
+      case '_':
+      case '`':
+      case '<':
+      case '>':
+      case '[':
+      case ']':
+        out += '\\';
+        out += c;
+        break;
+      case '\n':
+      case '\r':
+        out += ' ';
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out.empty() ? std::string(kNoValue) : out;
+}
+
+std::string md_row(const std::vector<std::string>& cells) {
+  std::string line = "|";
+  for (const std::string& cell : cells) line += " " + cell + " |";
+  return line + "\n";
+}
+
+std::string state_with_reason(std::string_view state, const std::string& reason) {
+  if (reason.empty()) return std::string(state);
+  return std::string(state) + ": " + shorten(reason, kShortReason);
+}
+// A rule's title with its basis, for a Markdown cell: "… (Căn cứ: Kế hoạch 177/KH-UBND …)".
+std::string titled(const Item& it) {
+  return it.basis.empty() ? it.title : it.title + " (Căn cứ: " + it.basis + ")";
+}
+
+}  // namespace
+
+std::string markdown(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                     const eval::Results& results) {
+  const Report report = build_report(rules, snapshot, results);
+  std::string out = fmt::format("# {}\n\nTính đến ngày {}\n\n{}\n\n## {}\n\n", kTitle,
+                                format_date(report.at), rule_summary(report), kTargetsHeading);
+  out += md_row({"STT", "Chỉ tiêu", "Mục tiêu", "Kết quả", "Trạng thái"});
+  out += md_row({"---:", "---", "---", "---", "---"});
+  for (std::size_t g = 0; g < report.groups.size(); ++g) {
+    const Group& group = report.groups[g];
+    out += md_row({"**" + roman(static_cast<int>(g + 1)) + "**", "**" + md_cell(group.name) + "**",
+                   "", "", ""});
+    for (const Item& it : group.items) {
+      if (!it.per_unit) {
+        const Row& row = it.rows.front();
+        out += md_row({md_cell(it.stt), md_cell(titled(it)),
+                       md_cell(join_target(row.target, row.timing)), md_cell(row.value),
+                       md_cell(state_with_reason(label(row.result->state), row.reason))});
+        continue;
+      }
+      const std::string common = common_target(it);
+      out += md_row({md_cell(it.stt), md_cell(titled(it)),
+                     md_cell(join_target(common, it.rows.front().timing)), "",
+                     md_cell(unit_counts(it))});
+      for (const Row& row : it.rows) {
+        out += md_row({"", "· " + md_cell(row.unit), common.empty() ? md_cell(row.target) : "",
+                       md_cell(row.value),
+                       md_cell(state_with_reason(label(row.result->state), row.reason))});
+      }
+    }
+  }
+  out += fmt::format("\n## {}\n\n{}\n\n", kTasksHeading, task_summary(report));
+  if (report.tasks.empty()) return out + std::string(kNoTasks) + "\n";
+  out += md_row({"STT", "Nhiệm vụ", "Đơn vị chủ trì", "Hạn", "Dự kiến hoàn thành sớm nhất",
+                 "Trạng thái", "Nguyên nhân"});
+  out += md_row({"---:", "---", "---", "---", "---", "---", "---"});
+  for (std::size_t i = 0; i < report.tasks.size(); ++i) {
+    const TaskRow& t = report.tasks[i];
+    out += md_row({std::to_string(i + 1), md_cell(t.title), md_cell(t.owner), md_cell(t.due),
+                   md_cell(t.earliest_finish), md_cell(label(t.result->state)),
+                   md_cell(task_cause(t))});
+  }
+  return out;
+}
+
+}  // namespace tiendo::report

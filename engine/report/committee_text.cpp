@@ -1,0 +1,112 @@
+#include <fmt/format.h>
+
+#include "present/format.hpp"
+#include "present/labels.hpp"
+#include "report/committee_data.hpp"
+#include "util/text.hpp"
+
+namespace tiendo::report::detail {
+
+using eval::RuleState;
+using eval::TaskState;
+
+std::string shorten(std::string_view text, std::size_t limit) {
+  std::size_t count = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t start = pos;
+    const char32_t c = util::decode_utf8(text, pos);
+    if (util::is_combining_mark(c)) continue;
+    if (++count > limit) {
+      std::string cut(text.substr(0, start));
+      while (!cut.empty() && (cut.back() == ' ' || cut.back() == ',' || cut.back() == ';')) {
+        cut.pop_back();
+      }
+      return cut + "…";
+    }
+  }
+  return std::string(text);
+}
+
+std::string quoted(std::string_view text) { return "“" + std::string(text) + "”"; }
+
+std::string or_dash(const std::string& text) { return text.empty() ? std::string(kNoValue) : text; }
+
+std::string rule_summary(const Report& report) {
+  std::string text = fmt::format("Tổng hợp {} dòng kết quả:", report.rule_rows);
+  bool first = true;
+  for (RuleState state : present::rule_state_order()) {
+    const int count = report.rule_counts[static_cast<std::size_t>(state)];
+    if (count == 0) continue;
+    text += fmt::format("{} {} {}", first ? "" : ",", present::label(state), count);
+    first = false;
+  }
+  return text + ".";
+}
+
+std::string task_summary(const Report& report) {
+  std::string text = fmt::format("Tổng số {} nhiệm vụ:", report.task_count);
+  bool first = true;
+  for (TaskState state : present::task_state_order()) {
+    const int count = report.task_counts[static_cast<std::size_t>(state)];
+    if (count == 0) continue;
+    text += fmt::format("{} {} {}", first ? "" : ",", present::label(state), count);
+    first = false;
+  }
+  return text + ".";
+}
+
+// What a listed task's own state says when no other task is its cause: reported blocked,
+// or not reported at all though work should have begun.
+std::string own_cause(const TaskRow& t) {
+  const eval::TaskResult& r = *t.result;
+  if (r.state == TaskState::blocked && r.reported_on) {
+    return "Báo cáo bị chặn ngày " + present::format_date(*r.reported_on);
+  }
+  if (r.state == TaskState::no_report && r.expected_from) {
+    return "Chưa có báo cáo nào; lẽ ra đã bắt đầu từ " + present::format_date(*r.expected_from);
+  }
+  return {};
+}
+
+// The cause of a listed task, in one sentence, then the note of its last report.
+std::string task_cause(const TaskRow& t) {
+  std::string text;
+  if (!t.root_cause.empty()) text = "Nguyên nhân gốc: " + quoted(t.root_cause);
+  if (!t.chain.empty()) text += (text.empty() ? "" : "; ") + std::string("chuỗi: ") + t.chain;
+  if (text.empty()) text = own_cause(t);
+  if (!t.note.empty()) text += (text.empty() ? "" : ". ") + t.note;
+  return text;
+}
+
+// Per-unit rows of one rule, counted by state: "Không đạt: 2/11; Đạt: 9/11 đơn vị".
+std::string unit_counts(const Item& it) {
+  std::array<int, kRuleStates> counts{};
+  for (const Row& row : it.rows) ++counts[static_cast<std::size_t>(row.result->state)];
+  std::string text;
+  for (RuleState state : present::rule_state_order()) {
+    const int count = counts[static_cast<std::size_t>(state)];
+    if (count == 0) continue;
+    text += fmt::format("{}{}: {}/{}", text.empty() ? "" : "; ", present::label(state), count,
+                        it.rows.size());
+  }
+  text += " đơn vị";
+  if (!it.unit_names.empty()) text += "; " + it.unit_names;
+  return text;
+}
+
+// The target text every row of a per-unit rule shares, or empty when they differ.
+std::string common_target(const Item& it) {
+  for (const Row& row : it.rows) {
+    if (row.target != it.rows.front().target) return {};
+  }
+  return it.rows.front().target;
+}
+
+std::string join_target(const std::string& target, const std::string& timing) {
+  if (target.empty()) return timing;
+  if (timing.empty()) return target;
+  return target + ", " + timing;
+}
+
+}  // namespace tiendo::report::detail
