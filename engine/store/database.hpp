@@ -146,6 +146,10 @@ class Database {
   std::shared_ptr<WriteTurns> turns_;  // this process's writers of the same file
 };
 
+// A private in-memory copy of the whole database, to try a change on and drop (what a
+// dry run at a rewound date does).
+DbResult<Database> copy_in_memory(Database& db);
+
 // A write transaction: BEGIN IMMEDIATE at construction (so a second writer waits for
 // the busy timeout instead of failing mid-way), ROLLBACK unless commit() succeeded.
 //
