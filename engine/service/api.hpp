@@ -1,5 +1,6 @@
 // The HTTP API's handlers, apart from any HTTP library: a request in, a response out.
-// http_server.cpp connects them to cpp-httplib; the fuzz target and the tests call them
+// One route table (api.cpp) names each route's handler (service/api/*.cpp by resource);
+// http_server.cpp connects them to Boost.Beast; the fuzz target and the tests call them
 // directly. Every error is a JSON body {"status", "error", "message"} with a 4xx/5xx
 // status, and a request that fails writes nothing. See docs/api.md.
 #pragma once
@@ -19,8 +20,8 @@
 namespace tiendo::service {
 
 struct ApiRequest {
-  std::string method;  // GET, POST, DELETE, …
-  std::string path;    // decoded, without the query
+  std::string method;                                        // GET, POST, DELETE, …
+  std::string path;                                          // decoded, without the query
   std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names in any case
   std::string body;
@@ -52,26 +53,45 @@ class Api {
   ApiResponse handle(const ApiRequest& request, RequestFacts& facts);
 
  private:
-  struct Route;
+  // What a route's handler is given besides the request.
+  struct RouteCall {
+    std::string_view id;  // the `{id}` segment, for the routes that have one
+    const RequestFacts& facts;
+  };
+  using Handler = ApiResponse (Api::*)(const ApiRequest&, const RouteCall&);
+  // One route: a method, a path pattern ("{id}" stands for one path segment) and the
+  // handler that answers it. A GET route answers HEAD too.
+  struct Route {
+    std::string_view method;
+    std::string_view pattern;
+    Handler handler;
+  };
+  // The routes, in the order they are tried (api.cpp).
+  static const Route kRoutes[];
+
   ApiResponse dispatch(const ApiRequest& request, RequestFacts& facts);
 
-  ApiResponse healthz(const ApiRequest& request);
-  ApiResponse readyz(const ApiRequest& request);
-  ApiResponse metrics(const ApiRequest& request);
-  ApiResponse dashboard(const ApiRequest& request);
+  // The handlers, by resource: service/api/probes.cpp, data.cpp, results.cpp, alerts.cpp,
+  // runs.cpp.
+  ApiResponse healthz(const ApiRequest& request, const RouteCall& call);
+  ApiResponse readyz(const ApiRequest& request, const RouteCall& call);
+  ApiResponse metrics(const ApiRequest& request, const RouteCall& call);
+  ApiResponse dashboard(const ApiRequest& request, const RouteCall& call);
+  ApiResponse observations(const ApiRequest& request, const RouteCall& call);
+  ApiResponse task_status(const ApiRequest& request, const RouteCall& call);
   ApiResponse ingest(const ApiRequest& request, const RequestFacts& facts, bool observations);
-  ApiResponse results(const ApiRequest& request);
-  ApiResponse alerts(const ApiRequest& request);
-  ApiResponse silences_get(const ApiRequest& request);
-  ApiResponse silences_post(const ApiRequest& request, const RequestFacts& facts);
-  ApiResponse silences_delete(const ApiRequest& request, std::string_view id);
-  ApiResponse evaluate(const ApiRequest& request, const RequestFacts& facts);
-  ApiResponse run(const ApiRequest& request, std::string_view id);
-  ApiResponse units(const ApiRequest& request);
-  ApiResponse runs(const ApiRequest& request);
-  ApiResponse graph(const ApiRequest& request);
-  ApiResponse status(const ApiRequest& request);
-  ApiResponse reload(const ApiRequest& request, const RequestFacts& facts);
+  ApiResponse units(const ApiRequest& request, const RouteCall& call);
+  ApiResponse results(const ApiRequest& request, const RouteCall& call);
+  ApiResponse graph(const ApiRequest& request, const RouteCall& call);
+  ApiResponse alerts(const ApiRequest& request, const RouteCall& call);
+  ApiResponse silences_get(const ApiRequest& request, const RouteCall& call);
+  ApiResponse silences_post(const ApiRequest& request, const RouteCall& call);
+  ApiResponse silences_delete(const ApiRequest& request, const RouteCall& call);
+  ApiResponse evaluate(const ApiRequest& request, const RouteCall& call);
+  ApiResponse run(const ApiRequest& request, const RouteCall& call);
+  ApiResponse runs(const ApiRequest& request, const RouteCall& call);
+  ApiResponse status(const ApiRequest& request, const RouteCall& call);
+  ApiResponse reload(const ApiRequest& request, const RouteCall& call);
 
   // An evaluation on demand (GET /results?at=, or before the first run), on the data
   // as it is now; the last one is kept while the rules and the data are unchanged.

@@ -122,7 +122,7 @@ std::multiset<Route> api_md_headings() {
 // The table of routes in engine/service/api.cpp (`kRoutes`), read from the source: a
 // route added there is a route to document.
 std::set<Route> code_route_table() {
-  static const std::regex entry(R"re(^\s*\{"([A-Z]+)", "([^"]+)"\},\s*$)re");
+  static const std::regex entry(R"re(^\s*\{"([A-Z]+)", "([^"]+)", &Api::\w+\},\s*$)re");
   std::set<Route> out;
   bool inside = false;
   for (const std::string& line : lines_of(source("engine/service/api.cpp"))) {
@@ -179,9 +179,9 @@ class ApiDocTest : public ::testing::Test {
     std::string id = "1";
     RequestFacts facts;
     if (path.rfind("/api/v1/silences/", 0) == 0) {
-      const ApiResponse r = call("POST", "/api/v1/silences", kTokens[1], facts,
-                                 R"({"matchers": ["rule=nothing_here"], "duration": "1h"})",
-                                 "application/json");
+      const ApiResponse r =
+          call("POST", "/api/v1/silences", kTokens[1], facts,
+               R"({"matchers": ["rule=nothing_here"], "duration": "1h"})", "application/json");
       EXPECT_EQ(r.status, 201) << r.body;
       id = std::to_string(json::parse(r.body).value("id", 0));
     } else if (path.rfind("/api/v1/runs/", 0) == 0) {
@@ -222,8 +222,9 @@ TEST_F(ApiDocTest, EveryDocumentedOperationReachesItsRouteWithItsScope) {
     {
       const ApiResponse anonymous = call(method, path, "");
       EXPECT_EQ(anonymous.status, 401) << anonymous.body;
-      const bool challenged = std::any_of(anonymous.headers.begin(), anonymous.headers.end(),
-                                          [](const auto& h) { return h.first == "WWW-Authenticate"; });
+      const bool challenged =
+          std::any_of(anonymous.headers.begin(), anonymous.headers.end(),
+                      [](const auto& h) { return h.first == "WWW-Authenticate"; });
       EXPECT_TRUE(challenged) << "a 401 without WWW-Authenticate";
     }
     if (needed > 0) {
@@ -282,7 +283,8 @@ TEST_F(ApiDocTest, EveryRouteOfTheCodeIsDocumented) {
   const std::set<Route> table = code_route_table();
   for (const Route& route : table) {
     EXPECT_EQ(documented.count(route), 1u)
-        << route.first << " " << route.second << " is in api.cpp's kRoutes but not in docs/openapi.yaml";
+        << route.first << " " << route.second
+        << " is in api.cpp's kRoutes but not in docs/openapi.yaml";
   }
   for (const Route& route : documented) {
     EXPECT_EQ(table.count(route), 1u)
@@ -313,11 +315,10 @@ TEST_F(ApiDocTest, ApiMdHasOneHeadingPerOperationAndNoOther) {
   const std::multiset<Route> headings = api_md_headings();
   ASSERT_FALSE(headings.empty()) << "docs/api.md has no `### METHOD /path` heading";
   for (const Route& heading : headings) {
-    EXPECT_EQ(headings.count(heading), 1u) << "twice in docs/api.md: ### " << heading.first << " "
-                                           << heading.second;
-    EXPECT_EQ(documented.count(heading), 1u)
-        << "docs/api.md's ### " << heading.first << " " << heading.second
-        << " is not in docs/openapi.yaml";
+    EXPECT_EQ(headings.count(heading), 1u)
+        << "twice in docs/api.md: ### " << heading.first << " " << heading.second;
+    EXPECT_EQ(documented.count(heading), 1u) << "docs/api.md's ### " << heading.first << " "
+                                             << heading.second << " is not in docs/openapi.yaml";
   }
   for (const Route& route : documented) {
     EXPECT_EQ(headings.count(route), 1u)

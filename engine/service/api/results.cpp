@@ -1,0 +1,155 @@
+// The evaluation's views: GET /api/v1/results, /api/v1/graph, and the dashboard (GET /).
+#include <fmt/format.h>
+
+#include "alert/ledger.hpp"
+#include "eval/present.hpp"
+#include "service/api/support.hpp"
+#include "service/dashboard.hpp"
+#include "service/graph_export.hpp"
+#include "util/result.hpp"
+
+namespace tiendo::service {
+
+using namespace api;
+
+// The latest run's evaluation when it is of the rules in force and no date is asked;
+// else one made now, on the data as it is, and kept while rules and data are unchanged.
+std::variant<std::shared_ptr<const Evaluation>, ApiResponse> Api::evaluation_at(
+    std::optional<model::Date> at) {
+  const std::shared_ptr<const LoadedRules> rules = service_.rules();
+  if (!at) {
+    std::shared_ptr<const Evaluation> latest = service_.latest();
+    if (latest && latest->rules == rules) return latest;
+    at = service_.today();
+  }
+  const std::int64_t generation = service_.data_generation();
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (on_demand_.evaluation && on_demand_.rules == rules &&
+        on_demand_.data_generation == generation && on_demand_.at == *at) {
+      return on_demand_.evaluation;
+    }
+  }
+  TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
+  TIENDO_ASSIGN_OR_ELSE(const std::shared_ptr<Evaluation> evaluation,
+                        service::evaluate(*lease, rules, *at), db_failure);
+  evaluation->finished_at = now_text();
+  std::lock_guard lock(cache_mutex_);
+  on_demand_ = {rules, generation, *at, evaluation};
+  return std::shared_ptr<const Evaluation>(evaluation);
+}
+
+// The results at a date (by default the latest run's), filtered and a page at a time.
+ApiResponse Api::results(const ApiRequest& request, const RouteCall&) {
+  Query q(request, {"at", "rule", "unit", "state", "offset", "limit"});
+  if (q.error()) return error_response(400, *q.error());
+  std::optional<model::Date> at;
+  if (q.has("at")) {
+    at = model::parse_iso_date(q.get("at"));
+    if (!at || !model::supported_date(*at)) {
+      return error_response(400, fmt::format("at: '{}' is not a date YYYY-MM-DD from {}",
+                                             q.get("at"), model::supported_years()));
+    }
+  }
+  std::string error;
+  const auto offset = q.number("offset", 0, 0, static_cast<std::size_t>(1) << 40, error);
+  const auto limit = q.number("limit", 1000, 1, 100000, error);
+  if (!offset || !limit) return error_response(400, error);
+  const std::shared_ptr<const LoadedRules> rules = service_.rules();
+  const std::string rule = q.get("rule");
+  if (!rule.empty() && rules->rules.find_rule(rule) == model::kNone) {
+    return error_response(400, fmt::format("rule: no rule '{}' in the rule set", rule));
+  }
+  const std::string state = q.get("state");
+  if (!state.empty() && !eval::parse_rule_state(state) && !eval::parse_task_state(state)) {
+    return error_response(400, fmt::format("state: '{}' is not a rule or task state", state));
+  }
+  auto found = evaluation_at(at);
+  if (auto* failure = std::get_if<ApiResponse>(&found)) return std::move(*failure);
+  const auto& evaluation = std::get<std::shared_ptr<const Evaluation>>(found);
+  const std::string unit = q.get("unit");
+  if (!unit.empty() && evaluation->snapshot.find_unit(unit) < 0) {
+    return error_response(400, fmt::format("unit: no unit '{}' in the store", unit));
+  }
+  const eval::Filter filter{rule, unit, state, *offset, *limit};
+  json body = json::parse(
+      eval::to_json(evaluation->rules->rules, evaluation->snapshot, evaluation->results, filter));
+  body["evaluation"] = evaluation->id > 0 ? json{{"id", evaluation->id},
+                                                 {"alert_run_id", evaluation->run_id},
+                                                 {"finished_at", evaluation->finished_at}}
+                                          : json();
+  body["offset"] = *offset;
+  body["limit"] = *limit;
+  return json_response(200, body);
+}
+
+// The plan graph as JSON or DOT, coloured by the latest run when it is of these rules.
+ApiResponse Api::graph(const ApiRequest& request, const RouteCall&) {
+  Query q(request, {"format"});
+  if (q.error()) return error_response(400, *q.error());
+  const std::string format = q.has("format") ? q.get("format") : "json";
+  if (format != "json" && format != "dot") {
+    return error_response(400, fmt::format("format: '{}' is not json or dot", format));
+  }
+  const std::shared_ptr<const LoadedRules> rules = service_.rules();
+  const std::shared_ptr<const Evaluation> latest = service_.latest();
+  const eval::Results* results = latest && latest->rules == rules ? &latest->results : nullptr;
+  ApiResponse r;
+  if (format == "dot") {
+    r.content_type = "text/vnd.graphviz; charset=utf-8";
+    r.body = plan_graph_dot(rules->rules, results);
+  } else {
+    r.body = plan_graph_json(rules->rules, results);
+  }
+  return r;
+}
+
+std::optional<std::string> Api::graph_svg(const std::shared_ptr<const LoadedRules>& rules,
+                                          const Evaluation* evaluation) {
+  const std::int64_t id = evaluation ? evaluation->id : 0;
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (svg_rules_ == rules && svg_evaluation_ == id) return svg_;
+  }
+  std::string error;
+  std::optional<std::string> svg =
+      render_svg(plan_graph_dot(rules->rules, evaluation ? &evaluation->results : nullptr),
+                 std::chrono::milliseconds(5000), error);
+  if (!svg) service_.log().warn("plan graph shown as a list", {{"reason", error}});
+  std::lock_guard lock(cache_mutex_);
+  svg_rules_ = rules;
+  svg_evaluation_ = id;
+  svg_ = svg;
+  return svg;
+}
+
+// The dashboard page: the latest run, the firing alerts, the plan graph.
+ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
+  if (Query q(request, {}); q.error()) return error_response(400, *q.error());
+  const std::shared_ptr<const LoadedRules> rules = service_.rules();
+  std::shared_ptr<const Evaluation> latest = service_.latest();
+  if (latest && latest->rules != rules) latest.reset();
+  TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
+  alert::AlertQuery query;
+  query.set = alert::AlertQuery::Set::firing;
+  query.limit = kDashboardAlerts;
+  TIENDO_ASSIGN_OR_ELSE(alert::AlertPage firing, alert::list_alerts(*lease, query), db_failure);
+  DashboardData data;
+  data.rules = &rules->rules;
+  data.snapshot = latest ? &latest->snapshot : nullptr;
+  data.results = latest ? &latest->results : nullptr;
+  data.alerts = std::move(firing.alerts);
+  data.alerts_total = static_cast<std::size_t>(firing.total);
+  data.generated_at = now_text();
+  data.graph_svg = graph_svg(rules, latest.get());
+  ApiResponse r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = render_dashboard(data);
+  // Self-contained: nothing from elsewhere may load, even if a rule name slipped through.
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace tiendo::service
