@@ -113,6 +113,20 @@ DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query) {
   return page;
 }
 
+DbResult<std::vector<AlertCount>> count_alerts(Database& db) {
+  Statement q =
+      db.prepare("SELECT lifecycle, severity, count(*) FROM alerts GROUP BY lifecycle, severity");
+  std::vector<AlertCount> out;
+  while (q.step()) {
+    const auto lifecycle = parse_lifecycle(q.column_view(0));
+    const auto severity = parse_severity(q.column_view(1));
+    if (!lifecycle || !severity) return DbError{"an alert in the store is malformed"};
+    out.push_back({*lifecycle, *severity, q.column_int(2)});
+  }
+  if (q.error()) return *q.error();
+  return out;
+}
+
 DbResult<std::optional<model::Date>> ledger_date(Database& db) {
   Statement q =
       db.prepare("SELECT max(ifnull(evaluated, since)) FROM alerts WHERE lifecycle != 'resolved'");

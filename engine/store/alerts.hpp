@@ -77,6 +77,14 @@ struct AlertPage {
 };
 DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query);
 
+// How many alerts there are per lifecycle and severity (the service's gauges).
+struct AlertCount {
+  Lifecycle lifecycle = Lifecycle::pending;
+  model::Severity severity = model::Severity::none;
+  std::int64_t count = 0;
+};
+DbResult<std::vector<AlertCount>> count_alerts(Database& db);
+
 // The date the open alerts were last evaluated at: a run must not be dated before it.
 // nullopt when no alert is open.
 DbResult<std::optional<model::Date>> ledger_date(Database& db);

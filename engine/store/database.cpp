@@ -424,6 +424,19 @@ std::optional<DbError> Transaction::commit() {
 
 namespace tiendo::store {
 
+std::optional<DbError> probe_read(Database& db) {
+  Statement q = db.prepare("SELECT count(*) FROM units");
+  if (!q.step()) return q.error().value_or(DbError{"no answer"});
+  return std::nullopt;
+}
+
+std::optional<DbError> probe_write(Database& db) {
+  Transaction tx(db);
+  if (tx.error()) return tx.error();
+  if (auto error = db.execute("UPDATE store_identity SET id = id")) return error;
+  return tx.commit();
+}
+
 DbResult<Database> copy_in_memory(Database& db) {
   auto opened = Database::open(":memory:");
   if (auto* error = std::get_if<DbError>(&opened)) return *error;
