@@ -31,26 +31,21 @@ struct RunOptions {
 
 // What --dry-run shows of one message: the text people would read, and the URL it
 // would go to as every other output shows it (redacted: it may be a credential).
-std::string show_message(const alert::OutboxMessage& m) {
-  const nlohmann::json payload = nlohmann::json::parse(m.payload, nullptr, false);
-  std::string out;
-  switch (m.kind) {
-    case model::Channel::Kind::email:
-      out += fmt::format("== {} (e-mail to {})\nSubject: {}\n\n{}\n", m.channel,
-                         payload.value("to", nlohmann::json::array()).dump(),
-                         payload.value("subject", ""), payload.value("text", ""));
-      break;
-    case model::Channel::Kind::webhook:
-    case model::Channel::Kind::alertmanager: {
-      const nlohmann::json body =
-          nlohmann::json::parse(payload.value("body", std::string()), nullptr, false);
-      out += fmt::format("== {} (POST {}, webhook-id {})\n{}\n", m.channel,
-                         notify::redact_url(payload.value("url", "")), m.idempotency_key,
-                         body.is_discarded() ? payload.value("body", "") : body.dump(2));
-      break;
-    }
+std::string show_message(const store::OutboxMessage& m) {
+  const auto post = [&](const std::string& url, const std::string& body) {
+    const nlohmann::json json = nlohmann::json::parse(body, nullptr, false);
+    return fmt::format("== {} (POST {}, webhook-id {})\n{}\n", m.channel, notify::redact_url(url),
+                       m.idempotency_key, json.is_discarded() ? body : json.dump(2));
+  };
+  if (const auto* email = std::get_if<store::EmailPayload>(&m.payload)) {
+    return fmt::format("== {} (e-mail to {})\nSubject: {}\n\n{}\n", m.channel,
+                       nlohmann::json(email->to).dump(), email->subject, email->text);
   }
-  return out;
+  if (const auto* webhook = std::get_if<store::WebhookPayload>(&m.payload)) {
+    return post(webhook->url, webhook->body);
+  }
+  const auto& alertmanager = std::get<store::AlertmanagerPayload>(m.payload);
+  return post(alertmanager.url, alertmanager.body);
 }
 
 int run_run(const RunOptions& options) {
@@ -122,7 +117,7 @@ int run_run(const RunOptions& options) {
     if (a.lifecycle == alert::Lifecycle::firing) ++firing;
   }
   if (options.dry_run) {
-    for (const alert::OutboxMessage& m : run.messages) std::fputs(show_message(m).c_str(), stdout);
+    for (const store::OutboxMessage& m : run.messages) std::fputs(show_message(m).c_str(), stdout);
     std::printf(
         "dry run at %s: %zu results, %zu alerts firing; %d new, %d changed, %d repeated, "
         "%d resolved; %zu messages not sent, nothing recorded\n",

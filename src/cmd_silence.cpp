@@ -150,7 +150,7 @@ int outbox_list(const OutboxOptions& o) {
                      {"channel", r.channel},
                      {"kind", r.kind},
                      {"idempotency_key", r.idempotency_key},
-                     {"state", r.state},
+                     {"state", store::to_string(r.state)},
                      {"attempts", r.attempts},
                      {"next_attempt_at", r.next_attempt_at},
                      {"last_error", util::cap_utf8(r.last_error, notify::kMaxErrorBytes)},
@@ -166,8 +166,9 @@ int outbox_list(const OutboxOptions& o) {
       {"ID", "RUN", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "CREATED", "NEXT", "LAST ERROR"}};
   for (const auto& r : list) {
     rows_out.push_back(
-        {std::to_string(r.id), std::to_string(r.run_id), r.channel, r.kind, r.state,
-         std::to_string(r.attempts), r.created_at, r.state == "pending" ? r.next_attempt_at : "-",
+        {std::to_string(r.id), std::to_string(r.run_id), r.channel, r.kind,
+         std::string(store::to_string(r.state)), std::to_string(r.attempts), r.created_at,
+         r.state == store::OutboxState::pending ? r.next_attempt_at : "-",
          r.last_error.empty() ? "-" : util::cap_for_display(r.last_error, notify::kMaxErrorBytes)});
   }
   std::fputs(present::table(rows_out).c_str(), stdout);

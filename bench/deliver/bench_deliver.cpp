@@ -34,6 +34,7 @@
 #include "notify/outbox.hpp"
 #include "notify/signature.hpp"
 #include "store/database.hpp"
+#include "store/runs.hpp"
 #include "support/child_process.hpp"
 
 namespace {
@@ -152,6 +153,15 @@ struct Outbox {
   double payload_mb = 0;
 };
 
+// The bytes of a payload's rendered content.
+std::size_t payload_bytes(const store::OutboxPayload& payload) {
+  if (const auto* email = std::get_if<store::EmailPayload>(&payload)) {
+    return email->subject.size() + email->text.size() + email->html.size();
+  }
+  if (const auto* webhook = std::get_if<store::WebhookPayload>(&payload)) return webhook->body.size();
+  return std::get<store::AlertmanagerPayload>(payload).body.size();
+}
+
 // `count` rows for `channel`, each its own run's digest, written in one transaction.
 Outbox build_outbox(store::Database& db, const model::RuleSet& rules, const std::string& channel,
                     int count) {
@@ -160,33 +170,23 @@ Outbox build_outbox(store::Database& db, const model::RuleSet& rules, const std:
   Outbox out;
   store::Transaction tx(db);
   if (tx.error()) fail(tx.error()->message);
-  store::Statement run = db.prepare(
-      "INSERT INTO runs (id, at_date, started_at, finished_at, status) "
-      "VALUES (?, '2022-09-30', ?, ?, 'succeeded')");
-  store::Statement row = db.prepare(R"sql(
-INSERT INTO outbox (run_id, channel, idempotency_key, payload, state, attempts,
-  next_attempt_at, created_at, kind)
-VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?))sql");
-  for (std::int64_t run_id = 1; run_id <= count; ++run_id) {
+  const model::Date at = *model::parse_iso_date("2022-09-30");
+  for (int i = 0; i < count; ++i) {
+    auto run = store::insert_run(db, at, now, store::RunStatus::succeeded);
+    if (auto* error = std::get_if<store::DbError>(&run)) fail(error->message);
+    const std::int64_t run_id = std::get<std::int64_t>(run);
     alert::ReconcileOutput output;
     output.digests.push_back(digest_of_one_alert(channel, ch.kind, run_id));
-    const std::vector<alert::OutboxMessage> messages = alert::messages_of(rules, output, now);
+    const std::vector<store::OutboxMessage> messages = alert::messages_of(rules, output, now);
     if (messages.size() != 1) fail("messages_of made no message");
-    const alert::OutboxMessage& m = messages[0];
-    run.reset();
-    run.bind(1, run_id).bind(2, now).bind(3, now);
-    if (!run.run()) fail(run.error()->message);
-    row.reset();
-    row.bind(1, run_id)
-        .bind(2, m.channel)
-        .bind(3, m.idempotency_key)
-        .bind(4, m.payload)
-        .bind(5, now)
-        .bind(6, now)
-        .bind(7, std::string_view(ch.kind == model::Channel::Kind::email ? "email" : "webhook"));
-    if (!row.run()) fail(row.error()->message);
-    out.keys.push_back(m.idempotency_key);
-    out.payload_mb += static_cast<double>(m.payload.size()) / 1e6;
+    store::RunOutcome outcome;
+    outcome.run_id = run_id;
+    outcome.at = at;
+    outcome.now = now;
+    outcome.messages = messages;
+    if (auto error = store::write_run_outcome(db, outcome)) fail(error->message);
+    out.keys.push_back(messages[0].idempotency_key);
+    out.payload_mb += static_cast<double>(payload_bytes(messages[0].payload)) / 1e6;
   }
   if (auto error = tx.commit()) fail(error->message);
   return out;
@@ -341,7 +341,7 @@ int main(int argc, char** argv) {
   WebhookReceiver receiver;
   const model::RuleSet rules = rule_set(receiver.url());
   notify::DeliverySettings settings;
-  settings.getenv = [](const char* name) -> const char* {
+  settings.transports.getenv = [](const char* name) -> const char* {
     return std::string_view(name) == kSecretEnv ? kSecret : nullptr;
   };
   settings.smtp_from = kFrom;

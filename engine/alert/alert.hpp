@@ -16,6 +16,7 @@
 #include "eval/evaluate.hpp"
 #include "model/calendar.hpp"
 #include "model/rule_set.hpp"
+#include "store/alerts.hpp"
 #include "store/snapshot.hpp"
 
 namespace re2 {
@@ -24,11 +25,11 @@ class RE2;
 
 namespace tiendo::alert {
 
-enum class Subject { rule, task };
-enum class Lifecycle { pending, firing, resolved };
-// Why a notification is sent: "new" (first firing), a change of state or severity, the
-// rule's `repeat every` elapsed, or the alert resolved.
-enum class NotifyKind { fired, changed, repeated, resolved };
+// The alert's subject, lifecycle and notification kinds, and its record between runs,
+// are the store's (store/alerts.hpp).
+using store::Lifecycle;
+using store::NotifyKind;
+using store::Subject;
 
 std::string_view to_string(Subject subject);
 std::string_view to_string(Lifecycle lifecycle);
@@ -41,22 +42,7 @@ std::optional<NotifyKind> parse_notify_kind(std::string_view text);
 // runs, rule-set edits and machines; it changes only with the subject, name and unit.
 std::string fingerprint(Subject subject, std::string_view name, std::string_view unit);
 
-// An alert as kept between runs. Dates are evaluation dates (the run's `--at`), so that
-// `for` and `repeat every` count days of the data's calendar, not of the machine's.
-struct AlertRecord {
-  std::string fingerprint;
-  Subject subject = Subject::rule;
-  std::string name;   // rule or task
-  std::string unit;   // unit id; empty for a task
-  std::string state;  // the evaluator's state name
-  model::Severity severity = model::Severity::none;
-  Lifecycle lifecycle = Lifecycle::pending;
-  model::Date since;                         // first day of this episode
-  std::optional<model::Date> firing_since;   // when it started firing
-  std::optional<model::Date> last_notified;  // last day a notification was queued
-  model::Date evaluated;                     // the run that last updated it
-  bool operator==(const AlertRecord&) const = default;
-};
+using store::AlertRecord;
 
 // Label matchers of a silence; every matcher must match. Names: "rule", "unit", "owner",
 // "severity", "state", or any label of the rule. `op` is "=", "!=", "=~" or "!~"
@@ -174,17 +160,7 @@ struct Digest {
   int fired = 0, changed = 0, repeated = 0, resolved = 0;  // counting held-back ones too
 };
 
-// A change of one alert in a run, as recorded with the run.
-struct Transition {
-  std::string fingerprint;
-  std::optional<Lifecycle> from;  // none for a new alert
-  Lifecycle to = Lifecycle::pending;
-  std::string state;
-  model::Severity severity = model::Severity::none;
-  std::optional<NotifyKind> notify;  // none: no notification (pending, silenced, unchanged)
-  std::optional<std::int64_t> silenced_by;
-  std::vector<std::string> channels;  // where the notification goes
-};
+using store::Transition;
 
 struct ReconcileInput {
   const model::RuleSet* rules = nullptr;

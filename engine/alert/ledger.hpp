@@ -11,28 +11,22 @@
 #include <vector>
 
 #include "alert/alert.hpp"
+#include "store/alerts.hpp"
 #include "store/database.hpp"
+#include "store/outbox.hpp"
+#include "store/runs.hpp"
 
 namespace tiendo::alert {
 
-store::DbResult<std::vector<AlertRecord>> load_alerts(store::Database& db, bool open_only);
-
-// A page of alerts in the order the committee reads them: the most severe first, then
-// the oldest (then by fingerprint), which the store keeps in indexes.
-struct AlertQuery {
-  enum class Set { open, pending, firing, resolved, all };
-  Set set = Set::open;  // open: pending and firing
-  std::optional<model::Severity> severity;
-  std::string rule;  // one rule's alerts; empty: every rule and task
-  std::string unit;  // one unit's alerts
-  std::size_t offset = 0;
-  std::size_t limit = 100;
-};
-struct AlertPage {
-  std::vector<AlertRecord> alerts;
-  std::int64_t total = 0;  // every alert of the query, the page aside
-};
-store::DbResult<AlertPage> list_alerts(store::Database& db, const AlertQuery& query);
+// Kept by the store (store/alerts.hpp, store/runs.hpp).
+using store::AlertPage;
+using store::AlertQuery;
+using store::fail_runs;
+using store::ledger_date;
+using store::list_alerts;
+using store::load_alerts;
+using store::OutboxMessage;
+using store::store_identity;
 
 // A silence as a person asks for it (the command line's options, the API's JSON).
 struct SilenceRequest {
@@ -75,27 +69,13 @@ store::DbResult<std::optional<std::int64_t>> add_silence(store::Database& db,
 // stored pattern that no longer compiles matches no alert. A DbError when the database
 // fails or a row's matchers are not the JSON that add_silence writes.
 store::DbResult<std::vector<Silence>> load_silences(store::Database& db, bool include_expired);
-// Ends a silence now; false when there is no such silence or it had already ended.
-store::DbResult<bool> expire_silence(store::Database& db, std::int64_t id, std::string_view now);
-
-// One message for one channel, as the outbox keeps it until delivered. The payload is
-// everything the sender needs (recipients or URL, and the rendered content), fixed when
-// the run is recorded so that retries send exactly the same bytes.
-struct OutboxMessage {
-  std::string channel;
-  model::Channel::Kind kind = model::Channel::Kind::email;
-  std::string idempotency_key;  // also the webhook-id: stable across retries
-  std::string payload;          // JSON, see docs/alerts.md
-};
+using store::expire_silence;  // ends a silence now; false when there is none or it had ended
 
 // The outbox messages of a reconciled run (one per digest). Their idempotency keys are
 // "tiendo-<store>-run<id>-<channel>", `store` naming the database (store_identity), so
 // that a restored backup or a second database never reuses a key a receiver has seen.
 std::vector<OutboxMessage> messages_of(const model::RuleSet& rules, const ReconcileOutput& output,
                                        std::string_view now, std::string_view store = "");
-
-// The random name of this database (made by the migration that created the outbox).
-store::DbResult<std::string> store_identity(store::Database& db);
 
 struct RunRecord {
   std::int64_t run_id = 0;
@@ -122,10 +102,6 @@ struct RecordOptions {
   // writes nothing, need not.
   std::optional<RunDateLimit> limit;
 };
-
-// The date the open alerts were last evaluated at: a run must not be dated before it.
-// nullopt when no alert is open.
-store::DbResult<std::optional<model::Date>> ledger_date(store::Database& db);
 
 // Evaluated results in, alerts reconciled against the stored state and silences, and the
 // run (results, alert states, transitions, outbox rows) written in one transaction. A run
@@ -159,9 +135,4 @@ store::DbResult<std::size_t> write_results(store::Database& db, std::int64_t run
 store::DbResult<RunRecord> finish_run(store::Database& db, std::int64_t run_id,
                                       const model::RuleSet& rules, const store::Snapshot& snapshot,
                                       const eval::Results& results, const RecordOptions& options);
-// Marks run `run_id` failed with `error`, or with nullopt every run still 'running' (at a
-// start, for the runs a stop or a crash cut short).
-std::optional<store::DbError> fail_runs(store::Database& db, std::optional<std::int64_t> run_id,
-                                        std::string_view error, std::string_view now);
-
 }  // namespace tiendo::alert

@@ -15,11 +15,11 @@
 #include "model/calendar.hpp"
 #include "notify/email.hpp"
 #include "notify/outcome.hpp"
+#include "notify/sender.hpp"
 #include "store/database.hpp"
+#include "store/outbox.hpp"
 
 namespace tiendo::notify {
-
-using Clock = std::chrono::system_clock;
 
 // The UTC time stamps and clock durations of model/calendar, under the names the
 // delivery code has always used.
@@ -27,22 +27,8 @@ using model::format_utc;
 using model::parse_clock_duration;
 using model::parse_utc;
 
-struct OutboxRow {
-  std::int64_t id = 0;
-  std::int64_t run_id = 0;
-  std::string channel;
-  std::string kind;  // email | webhook | alertmanager
-  std::string idempotency_key;
-  std::string payload;
-  std::string state;  // pending | delivered | dead
-  std::int64_t attempts = 0;
-  std::string next_attempt_at;
-  std::string last_error;
-  std::optional<std::int64_t> last_status;
-  std::string created_at;
-  std::string last_attempt_at;
-  std::string delivered_at;
-};
+// A message as the outbox holds it, its payload typed (store/outbox.hpp).
+using OutboxRow = store::OutboxEntry;
 
 // Each at most model::kMaxClockDuration (ten years), as parse_clock_duration reads them.
 struct RetryPolicy {
@@ -70,14 +56,7 @@ class Outbox {
   // Rows in `state` (every state when empty), newest first.
   store::DbResult<std::vector<OutboxRow>> list(const std::string& state, std::size_t limit);
 
-  struct Attempt {
-    Outcome outcome = Outcome::retry;
-    std::optional<std::int64_t> status;  // HTTP status or SMTP reply code
-    std::optional<std::chrono::seconds> retry_after;
-    // One line, passed through util::cap_for_display at kMaxErrorBytes; never a
-    // credential (URLs are redacted, passwords left out).
-    std::string error;
-  };
+  using Attempt = notify::Attempt;
   // Records one attempt at `row`: delivered; or a retry scheduled by the policy (a
   // Retry-After longer than the backoff is honoured); or dead when rejected or too old
   // (a retry that would come after created_at + max_age). Any Retry-After is taken as
@@ -100,8 +79,8 @@ struct DeliverySettings {
   // the system's (HttpRequest::ca_file, SmtpSettings::ca_file); empty: the system's.
   std::string ca_file;
   RetryPolicy retry;
-  // Reads the webhook secrets' environment variables (std::getenv by default).
-  std::function<const char*(const char*)> getenv;
+  // The ways out (HTTP, SMTP) and the environment the secrets are read from.
+  Transports transports;
 };
 
 struct DeliveryReport {
@@ -114,7 +93,8 @@ struct DeliveryHooks {
   // Asked before each attempt: true ends the pass there; the rest stay due.
   std::function<bool()> stop;
   // Told of each attempt once it is recorded, with the row's new state.
-  std::function<void(const OutboxRow& row, const std::string& state, const Outbox::Attempt& attempt)>
+  std::function<void(const OutboxRow& row, const std::string& state,
+                     const Outbox::Attempt& attempt)>
       attempted;
 };
 
@@ -126,8 +106,8 @@ store::DbResult<DeliveryReport> deliver_due(store::Database& db, const DeliveryS
 // When the earliest pending row is due; nullopt when none is pending.
 store::DbResult<std::optional<Clock::time_point>> next_due(store::Database& db);
 
-// One attempt at one row, without touching the store (deliver_due records it). The
-// error is capped and escaped (Attempt::error).
-Outbox::Attempt send(const OutboxRow& row, const DeliverySettings& settings, Clock::time_point now);
+// One attempt at one row, without touching the store (deliver_due records it), by the
+// sender of its kind (Senders). The error is capped and escaped (Attempt::error).
+Attempt send(const OutboxRow& row, const DeliverySettings& settings, Clock::time_point now);
 
 }  // namespace tiendo::notify

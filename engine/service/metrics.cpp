@@ -18,7 +18,11 @@
 #include <utility>
 #include <vector>
 
+#include "alert/alert.hpp"
 #include "notify/outbox.hpp"
+#include "store/alerts.hpp"
+#include "store/outbox.hpp"
+#include "util/result.hpp"
 
 namespace tiendo::service {
 
@@ -89,30 +93,26 @@ struct StoreFigures {
 
 store::DbResult<StoreFigures> read_store(store::Database& db) {
   StoreFigures figures;
-  {
-    store::Statement q =
-        db.prepare("SELECT lifecycle, severity, count(*) FROM alerts GROUP BY lifecycle, severity");
-    while (q.step()) {
-      figures.alerts.push_back(
-          {{q.column_text(0), q.column_text(1)}, static_cast<double>(q.column_int(2))});
-    }
-    if (q.error()) return *q.error();
+  TIENDO_ASSIGN_OR_RETURN(const std::vector<store::AlertCount> alerts, store::count_alerts(db));
+  for (const store::AlertCount& a : alerts) {
+    figures.alerts.push_back({{std::string(alert::to_string(a.lifecycle)),
+                               std::string(model::to_string(a.severity))},
+                              static_cast<double>(a.count)});
   }
+  TIENDO_ASSIGN_OR_RETURN(const std::vector<store::OutboxCount> outbox, store::count_messages(db));
   // created_at is always format_utc's fixed-width form, so the text's minimum is the
   // oldest time.
-  store::Statement q =
-      db.prepare("SELECT state, kind, count(*), min(created_at) FROM outbox GROUP BY state, kind");
   std::optional<std::string> oldest_pending;
-  while (q.step()) {
-    Count row{{q.column_text(0), q.column_text(1)}, static_cast<double>(q.column_int(2))};
-    if (row.labels.first == "dead") figures.dead += row.value;
-    if (row.labels.first == "pending" && !q.column_is_null(3)) {
-      std::string created = q.column_text(3);
-      if (!oldest_pending || created < *oldest_pending) oldest_pending = std::move(created);
+  for (const store::OutboxCount& c : outbox) {
+    Count row{{std::string(store::to_string(c.state)), c.kind}, static_cast<double>(c.count)};
+    if (c.state == store::OutboxState::dead) figures.dead += row.value;
+    if (c.state == store::OutboxState::pending && !c.oldest_created_at.empty()) {
+      if (!oldest_pending || c.oldest_created_at < *oldest_pending) {
+        oldest_pending = c.oldest_created_at;
+      }
     }
     figures.outbox.push_back(std::move(row));
   }
-  if (q.error()) return *q.error();
   if (oldest_pending) {
     if (const auto created = notify::parse_utc(*oldest_pending)) {
       const std::chrono::duration<double> age = notify::Clock::now() - *created;

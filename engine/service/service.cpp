@@ -16,6 +16,7 @@
 #include "dsl/check.hpp"
 #include "dsl/diagnostic.hpp"
 #include "notify/outbox.hpp"
+#include "store/evaluations.hpp"
 
 namespace tiendo::service {
 
@@ -23,9 +24,6 @@ namespace {
 
 std::string now_text() { return notify::format_utc(Clock::now()); }
 
-std::string optional_text(const store::Statement& q, int column) {
-  return q.column_is_null(column) ? std::string() : q.column_text(column);
-}
 
 // The rule set at `paths`, or its rendered diagnostics (errors first, then warnings).
 std::variant<model::RuleSet, std::vector<std::string>> load_rules(const std::vector<std::string>& paths) {
@@ -42,58 +40,16 @@ std::variant<model::RuleSet, std::vector<std::string>> load_rules(const std::vec
   return errors;
 }
 
-constexpr const char* kEvaluationColumns =
-    "id, trigger, scheduled_for, at_date, requested_at, requested_by, started_at, finished_at, "
-    "state, run_id, summary, error";
-
-EvaluationRecord evaluation_of(const store::Statement& q) {
-  EvaluationRecord r;
-  r.id = q.column_int(0);
-  r.trigger = q.column_text(1);
-  r.scheduled_for = optional_text(q, 2);
-  r.at_date = optional_text(q, 3);
-  r.requested_at = q.column_text(4);
-  r.requested_by = optional_text(q, 5);
-  r.started_at = optional_text(q, 6);
-  r.finished_at = optional_text(q, 7);
-  r.state = q.column_text(8);
-  if (!q.column_is_null(9)) r.run_id = q.column_int(9);
-  r.summary = optional_text(q, 10);
-  r.error = optional_text(q, 11);
-  return r;
-}
-
 // The evaluation's id; 0 when `max_waiting` evaluations of `trigger` are queued already.
 store::DbResult<std::int64_t> insert_evaluation(store::Database& db, std::string_view trigger,
                                                 const std::string& scheduled_for,
                                                 const std::string& at_date,
                                                 std::string_view requested_by,
                                                 std::optional<std::int64_t> max_waiting = {}) {
-  // A transaction, so that it takes its turn among the service's writers (an API request
-  // must not wait out a long run's batches).
-  store::Transaction tx(db);
-  if (tx.error()) return *tx.error();
-  if (max_waiting) {
-    store::Statement waiting =
-        db.prepare("SELECT count(*) FROM evaluations WHERE state = 'queued' AND trigger = ?1");
-    waiting.bind(1, trigger);
-    if (!waiting.step()) {
-      return waiting.error() ? *waiting.error() : store::DbError{"cannot count the evaluations"};
-    }
-    if (waiting.column_int(0) >= *max_waiting) return std::int64_t{0};
-  }
-  store::Statement q = db.prepare(
-      "INSERT INTO evaluations (trigger, scheduled_for, at_date, requested_at, requested_by, state) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, 'queued') RETURNING id");
-  q.bind(1, trigger).bind(4, now_text());
-  if (scheduled_for.empty()) q.bind_null(2); else q.bind(2, scheduled_for);
-  if (at_date.empty()) q.bind_null(3); else q.bind(3, at_date);
-  if (requested_by.empty()) q.bind_null(5); else q.bind(5, requested_by);
-  if (!q.step()) return q.error() ? *q.error() : store::DbError{"the evaluation was not stored"};
-  const std::int64_t id = q.column_int(0);
-  q.reset();
-  if (auto error = tx.commit()) return *error;
-  return id;
+  return store::enqueue_evaluation(
+      db,
+      {std::string(trigger), scheduled_for, at_date, now_text(), std::string(requested_by)},
+      max_waiting);
 }
 
 }  // namespace
@@ -336,25 +292,13 @@ store::DbResult<std::optional<std::int64_t>> Service::request_evaluation(
 store::DbResult<std::optional<EvaluationRecord>> Service::evaluation(std::int64_t id) {
   auto lease = pool_.acquire();
   if (auto* error = std::get_if<store::DbError>(&lease)) return *error;
-  store::Statement q = std::get<ConnectionPool::Lease>(lease)->prepare(
-      fmt::format("SELECT {} FROM evaluations WHERE id = ?1", kEvaluationColumns));
-  q.bind(1, id);
-  std::optional<EvaluationRecord> found;
-  if (q.step()) found = evaluation_of(q);
-  if (q.error()) return *q.error();
-  return found;
+  return store::find_evaluation(*std::get<ConnectionPool::Lease>(lease), id);
 }
 
 store::DbResult<std::vector<EvaluationRecord>> Service::evaluations(std::size_t limit) {
   auto lease = pool_.acquire();
   if (auto* error = std::get_if<store::DbError>(&lease)) return *error;
-  store::Statement q = std::get<ConnectionPool::Lease>(lease)->prepare(
-      fmt::format("SELECT {} FROM evaluations ORDER BY id DESC LIMIT ?1", kEvaluationColumns));
-  q.bind(1, static_cast<std::int64_t>(limit));
-  std::vector<EvaluationRecord> out;
-  while (q.step()) out.push_back(evaluation_of(q));
-  if (q.error()) return *q.error();
-  return out;
+  return store::list_evaluations(*std::get<ConnectionPool::Lease>(lease), limit);
 }
 
 store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
@@ -374,16 +318,10 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
   const std::shared_ptr<const LoadedRules> rules = this->rules();
   const auto finish = [&](std::string_view state, const std::string& summary,
                           const std::string& error, std::optional<std::int64_t> run_id) {
-    store::Statement q = db.prepare(
-        "UPDATE evaluations SET state = ?2, finished_at = ?3, summary = ?4, error = ?5, "
-        "run_id = ?6 WHERE id = ?1");
-    q.bind(1, request.id).bind(2, state).bind(3, now_text());
-    if (summary.empty()) q.bind_null(4); else q.bind(4, summary);
-    if (error.empty()) q.bind_null(5); else q.bind(5, error);
-    if (run_id) q.bind(6, *run_id); else q.bind_null(6);
-    if (!q.run()) {
+    if (auto failure =
+            store::finish_evaluation(db, request.id, state, now_text(), summary, error, run_id)) {
       log_->error("cannot record the end of an evaluation",
-                  {{"id", request.id}, {"error", q.error()->message}});
+                  {{"id", request.id}, {"error", failure->message}});
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -398,11 +336,8 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
   };
 
   {
-    store::Statement q = db.prepare(
-        "UPDATE evaluations SET state = 'running', started_at = ?2 WHERE id = ?1");
-    q.bind(1, request.id).bind(2, now_text());
-    if (!q.run()) {
-      log_->error("cannot start an evaluation", {{"id", request.id}, {"error", q.error()->message}});
+    if (auto failure = store::start_evaluation(db, request.id, now_text())) {
+      log_->error("cannot start an evaluation", {{"id", request.id}, {"error", failure->message}});
       return;
     }
   }
@@ -525,17 +460,13 @@ void Service::start() {
     auto lease = pool_.acquire();
     if (auto* db = std::get_if<ConnectionPool::Lease>(&lease)) {
       const std::string now = now_text();
-      store::Statement q = (*db)->prepare(
-          "UPDATE evaluations SET state = 'failed', finished_at = ?1, "
-          "error = 'interrupted: the service stopped during the run' WHERE state = 'running'");
-      q.bind(1, now);
-      if (!q.run()) {
-        log_->error("cannot close the interrupted evaluations", {{"error", q.error()->message}});
+      if (auto failure = store::fail_running_evaluations(
+              **db, now, "interrupted: the service stopped during the run")) {
+        log_->error("cannot close the interrupted evaluations", {{"error", failure->message}});
       }
-      store::Statement last = (*db)->prepare(
-          "SELECT max(finished_at) FROM evaluations WHERE state = 'succeeded'");
-      if (last.step() && !last.column_is_null(0)) {
-        if (const auto at = model::parse_utc(last.column_text(0))) metrics_.set_last_success(*at);
+      const auto last = store::last_success_at(**db);
+      if (const auto* finished = std::get_if<std::optional<std::string>>(&last); finished && *finished) {
+        if (const auto at = model::parse_utc(**finished)) metrics_.set_last_success(*at);
       }
       // The alert ledger's runs written in steps, cut short the same way.
       if (auto error = alert::fail_runs(**db, std::nullopt,
@@ -599,10 +530,12 @@ void Service::runner_loop() {
   while (!stopping_.load()) {
     std::optional<EvaluationRecord> next;
     {
-      store::Statement q = db.prepare(fmt::format(
-          "SELECT {} FROM evaluations WHERE state = 'queued' ORDER BY id LIMIT 1", kEvaluationColumns));
-      if (q.step()) next = evaluation_of(q);
-      if (q.error()) log_->error("cannot read the queued evaluations", {{"error", q.error()->message}});
+      auto queued = store::next_queued_evaluation(db);
+      if (auto* failure = std::get_if<store::DbError>(&queued)) {
+        log_->error("cannot read the queued evaluations", {{"error", failure->message}});
+      } else {
+        next = std::move(std::get<std::optional<EvaluationRecord>>(queued));
+      }
     }
     if (next) {
       run_evaluation(db, *next);
@@ -614,11 +547,7 @@ void Service::runner_loop() {
 }
 
 void Service::probe_storage(store::Database& db) {
-  store::Transaction tx(db);
-  std::optional<store::DbError> error = tx.error();
-  if (!error) error = db.execute("UPDATE store_identity SET id = id");
-  if (!error) error = tx.commit();
-  if (error) {
+  if (const std::optional<store::DbError> error = store::probe_write(db)) {
     log_->warn("the store still cannot write", {{"error", error->message}});
   } else {
     log_->info("the store writes again", {});
@@ -642,16 +571,12 @@ void Service::scheduler_loop() {
   // its outcome (a failed run is reported, not repeated in a loop), unless a stop
   // interrupted it.
   const auto covered = [&](std::chrono::sys_seconds tick) -> bool {
-    store::Statement q = db->prepare(
-        "SELECT 1 FROM evaluations WHERE trigger IN ('schedule', 'catch-up') AND scheduled_for >= ?1 "
-        "AND NOT (state = 'failed' AND error LIKE 'interrupted:%') LIMIT 1");
-    q.bind(1, notify::format_utc(Clock::time_point(tick)));
-    const bool found = q.step();
-    if (q.error()) {
-      log_->error("cannot read the evaluations", {{"error", q.error()->message}});
+    const auto found = store::tick_covered(*db, notify::format_utc(Clock::time_point(tick)));
+    if (const auto* failure = std::get_if<store::DbError>(&found)) {
+      log_->error("cannot read the evaluations", {{"error", failure->message}});
       return true;
     }
-    return found;
+    return std::get<bool>(found);
   };
   // A tick that could not be queued (a full disk) is tried again every half minute until
   // it is, or a later tick covers it; /readyz says not ready meanwhile.

@@ -27,6 +27,7 @@
 #include "service/metrics.hpp"
 #include "service/tokens.hpp"
 #include "store/database.hpp"
+#include "store/evaluations.hpp"
 #include "store/snapshot.hpp"
 
 namespace tiendo::service {
@@ -63,15 +64,7 @@ struct RulesStatus {
 };
 
 // One row of `evaluations`, as GET /api/v1/runs/{id} shows it.
-struct EvaluationRecord {
-  std::int64_t id = 0;
-  std::string trigger;  // schedule | catch-up | api
-  std::string scheduled_for, at_date, requested_at, requested_by, started_at, finished_at;
-  std::string state;  // queued | running | succeeded | failed
-  std::optional<std::int64_t> run_id;
-  std::string summary;  // JSON, empty until it ends
-  std::string error;
-};
+using store::EvaluationRecord;  // the queue of evaluations (store/evaluations.hpp)
 
 // Store connections for request handlers, opened on demand and reused.
 class ConnectionPool {

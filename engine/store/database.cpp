@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "store/schema.hpp"
+#include "store/sqlite/statements.hpp"
 
 namespace tiendo::store {
 
@@ -154,8 +155,10 @@ Statement& Statement::operator=(Statement&& other) noexcept {
 Statement::~Statement() { sqlite3_finalize(statement_); }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
-                    SQLITE_TRANSIENT);
+  // A default-constructed view has no data pointer, which SQLite would bind as NULL: an
+  // empty text is an empty text.
+  sqlite3_bind_text(statement_, index, text.data() ? text.data() : "",
+                    static_cast<int>(text.size()), SQLITE_TRANSIENT);
   return *this;
 }
 Statement& Statement::bind(int index, double value) {
@@ -418,3 +421,50 @@ std::optional<DbError> Transaction::commit() {
 }
 
 }  // namespace tiendo::store
+
+namespace tiendo::store {
+
+std::optional<DbError> probe_read(Database& db) {
+  Statement q = db.prepare("SELECT count(*) FROM units");
+  if (!q.step()) return q.error().value_or(DbError{"no answer"});
+  return std::nullopt;
+}
+
+std::optional<DbError> probe_write(Database& db) {
+  Transaction tx(db);
+  if (tx.error()) return tx.error();
+  if (auto error = db.execute("UPDATE store_identity SET id = id")) return error;
+  return tx.commit();
+}
+
+DbResult<Database> copy_in_memory(Database& db) {
+  auto opened = Database::open(":memory:");
+  if (auto* error = std::get_if<DbError>(&opened)) return *error;
+  Database& copy = std::get<Database>(opened);
+  sqlite3_backup* backup = sqlite3_backup_init(copy.handle(), "main", db.handle(), "main");
+  if (!backup) {
+    return DbError{fmt::format("cannot copy the database: {}", sqlite3_errmsg(copy.handle()))};
+  }
+  const int stepped = sqlite3_backup_step(backup, -1);
+  const int finished = sqlite3_backup_finish(backup);
+  if (stepped != SQLITE_DONE || finished != SQLITE_OK) {
+    return DbError{fmt::format("cannot copy the database: {}",
+                               sqlite3_errstr(finished != SQLITE_OK ? finished : stepped))};
+  }
+  return opened;
+}
+
+}  // namespace tiendo::store
+
+namespace tiendo::store::sqlite {
+
+std::optional<DbError> run(Statement& statement) {
+  if (!statement.run()) return statement.error().value_or(DbError{"a statement failed"});
+  return std::nullopt;
+}
+
+std::int64_t changes(Database& db) { return sqlite3_changes(db.handle()); }
+
+std::int64_t last_insert_id(Database& db) { return sqlite3_last_insert_rowid(db.handle()); }
+
+}  // namespace tiendo::store::sqlite

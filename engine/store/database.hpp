@@ -146,6 +146,15 @@ class Database {
   std::shared_ptr<WriteTurns> turns_;  // this process's writers of the same file
 };
 
+// Whether the store answers a read (its units are counted), and whether it can write (a
+// write transaction that changes nothing is committed): the service's readiness.
+std::optional<DbError> probe_read(Database& db);
+std::optional<DbError> probe_write(Database& db);
+
+// A private in-memory copy of the whole database, to try a change on and drop (what a
+// dry run at a rewound date does).
+DbResult<Database> copy_in_memory(Database& db);
+
 // A write transaction: BEGIN IMMEDIATE at construction (so a second writer waits for
 // the busy timeout instead of failing mid-way), ROLLBACK unless commit() succeeded.
 //

@@ -181,7 +181,7 @@ std::vector<notify::OutboxRow> outbox_rows(const std::string& db_path) {
 void wait_until_due(const std::string& db_path) {
   std::optional<notify::Clock::time_point> latest;
   for (const notify::OutboxRow& row : outbox_rows(db_path)) {
-    if (row.state != "pending") continue;
+    if (row.state != store::OutboxState::pending) continue;
     const auto next = notify::parse_utc(row.next_attempt_at);
     ASSERT_TRUE(next.has_value()) << row.next_attempt_at;
     if (!latest || *next > *latest) latest = next;
@@ -219,19 +219,19 @@ class RunSmtp : public ExamplesDatabaseTest {
     const Json& got = *it;
     // value() rather than [] on these constant objects: a missing key is a failure to
     // report, not undefined behaviour.
-    const Json payload = Json::parse(row.payload);
+    const auto& payload = std::get<store::EmailPayload>(row.payload);
     EXPECT_EQ(row.kind, "email");
     EXPECT_EQ(got.value("content_type", ""), "multipart/alternative");
     EXPECT_EQ(got.value("defects", Json()), Json::array());
     EXPECT_EQ(got.value("from", ""), kFrom);
     std::string to;
-    for (const Json& address : payload.value("to", Json::array())) {
-      to += (to.empty() ? "" : ", ") + address.get<std::string>();
+    for (const std::string& address : payload.to) {
+      to += (to.empty() ? "" : ", ") + address;
     }
     EXPECT_EQ(got.value("to", ""), to);
-    EXPECT_EQ(got.value("subject", ""), payload.value("subject", "?"));
-    EXPECT_EQ(got.value("text", ""), crlf(payload.value("text", "?")));
-    EXPECT_EQ(got.value("html", ""), crlf(payload.value("html", "?")));
+    EXPECT_EQ(got.value("subject", ""), payload.subject);
+    EXPECT_EQ(got.value("text", ""), crlf(payload.text));
+    EXPECT_EQ(got.value("html", ""), crlf(payload.html));
   }
 
 };
@@ -255,7 +255,7 @@ TEST_F(RunSmtp, TheDigestArrivesAsTheVietnameseEmailTheOutboxHolds) {
   EXPECT_EQ(sink.stop(), 0);
   ASSERT_EQ(received.size(), rows.size()) << received.dump(1);
   for (const notify::OutboxRow& row : rows) {
-    EXPECT_EQ(row.state, "delivered") << row.last_error;
+    EXPECT_EQ(row.state, store::OutboxState::delivered) << row.last_error;
     EXPECT_EQ(row.attempts, 1);
     EXPECT_EQ(row.last_error, "");
     EXPECT_EQ(row.last_status, 250);
@@ -286,7 +286,7 @@ TEST_F(RunSmtp, WithoutSmtpTheEmailWaitsAndALaterDeliverSendsIt) {
   EXPECT_NE(run.err.find("--smtp"), std::string::npos) << run.err;
   std::vector<notify::OutboxRow> rows = outbox_rows(db_);
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].state, "pending");
+  EXPECT_EQ(rows[0].state, store::OutboxState::pending);
   EXPECT_EQ(rows[0].attempts, 1);
   EXPECT_NE(rows[0].last_error.find("--smtp"), std::string::npos) << rows[0].last_error;
   EXPECT_TRUE(rows[0].idempotency_key.starts_with("tiendo-") &&
@@ -303,7 +303,7 @@ TEST_F(RunSmtp, WithoutSmtpTheEmailWaitsAndALaterDeliverSendsIt) {
       << deliver.out << deliver.err;
   rows = outbox_rows(db_);
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].state, "delivered") << rows[0].last_error;
+  EXPECT_EQ(rows[0].state, store::OutboxState::delivered) << rows[0].last_error;
   EXPECT_EQ(rows[0].attempts, 2);
   EXPECT_EQ(rows[0].last_error, "");
   const Json received = received_messages(sink);
@@ -347,12 +347,13 @@ TEST_F(RunSmtp, ALaterRunDeliversAnEarlierRunsRetryWithItsOwn) {
   EXPECT_EQ(sink.stop(), 0);
   ASSERT_EQ(received.size(), rows.size());
   for (const notify::OutboxRow& row : rows) {
-    EXPECT_EQ(row.state, "delivered") << row.last_error;
+    EXPECT_EQ(row.state, store::OutboxState::delivered) << row.last_error;
     expect_received(received, row);
   }
   // The earlier run's digest is sent late but unchanged: it still speaks of its own date.
   EXPECT_EQ(rows[0].payload, queued[0].payload);
-  EXPECT_NE(Json::parse(rows[0].payload)["subject"], Json::parse(rows[1].payload)["subject"]);
+  EXPECT_NE(std::get<store::EmailPayload>(rows[0].payload).subject,
+            std::get<store::EmailPayload>(rows[1].payload).subject);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -462,9 +463,9 @@ TEST_F(RunAlertmanager, AmtoolListsThePushedAlertsAndNotTheOneThatResolved) {
   std::vector<notify::OutboxRow> rows = outbox_rows(db_);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].kind, "alertmanager");
-  EXPECT_EQ(rows[0].state, "delivered") << rows[0].last_error;
+  EXPECT_EQ(rows[0].state, store::OutboxState::delivered) << rows[0].last_error;
   EXPECT_EQ(rows[0].last_status, 200);
-  EXPECT_EQ(Json::parse(rows[0].payload)["url"], am.url() + "/api/v2/alerts");
+  EXPECT_EQ(std::get<store::AlertmanagerPayload>(rows[0].payload).url, am.url() + "/api/v2/alerts");
 
   const std::set<std::pair<std::string, std::string>> three = {{"coverage_district", "huyen_a"},
                                                                {"coverage_district", "huyen_b"},
@@ -499,7 +500,7 @@ TEST_F(RunAlertmanager, AmtoolListsThePushedAlertsAndNotTheOneThatResolved) {
   EXPECT_EQ(next["delivery"]["delivered"], 1) << second.err;
   rows = outbox_rows(db_);
   ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[1].state, "delivered") << rows[1].last_error;
+  EXPECT_EQ(rows[1].state, store::OutboxState::delivered) << rows[1].last_error;
 
   const std::set<std::pair<std::string, std::string>> two = {{"coverage_district", "huyen_b"},
                                                              {"coverage_province", "tinh"}};

@@ -281,7 +281,10 @@ TEST_F(ServeTest, TokensAreCheckedWithScopesAndNeverLogged) {
 
   // Every request is a JSON line with method, path, status, duration and token id,
   // written once the answer is sent.
+  // The lines of a connection's requests are written by the threads that answered them,
+  // not necessarily in order: wait for all of them, not for the last one asked.
   ASSERT_TRUE(serve.wait_for_log("\"path\":\"/\",\"status\":401", 5s)) << serve.log();
+  ASSERT_TRUE(serve.wait_for_log_times("\"msg\":\"request\"", 7, 10s)) << serve.log();
   ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s)) << serve.log();
   std::string log = serve.log();
   log.erase(log.rfind('\n') + 1);  // a line still being written is not read

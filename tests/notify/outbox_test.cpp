@@ -145,7 +145,7 @@ TEST_F(OutboxStore, ARetryIsScheduledByTheBackoffOrALongerRetryAfter) {
   state = outbox.record(row("k1"), {Outcome::retry, 500, std::nullopt, "late"},
                         at("2026-11-28T00:12:00Z"), policy, 1.0);
   EXPECT_EQ(std::get<std::string>(state), "delivered");
-  EXPECT_EQ(row("k1").state, "delivered");
+  EXPECT_EQ(row("k1").state, store::OutboxState::delivered);
 }
 
 TEST_F(OutboxStore, RejectsAndRowsPastTheMaximumAgeBecomeDeadLetters) {

@@ -21,10 +21,8 @@ ApiResponse Api::readyz(const ApiRequest& request, const RouteCall&) {
   };
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), unavailable);
   store::Database& db = *lease;
-  store::Statement q = db.prepare("SELECT count(*) FROM units");
-  if (!q.step()) {
-    return error_response(503, "database unavailable: " +
-                                   (q.error() ? q.error()->message : std::string("no answer")));
+  if (const auto error = store::probe_read(db)) {
+    return error_response(503, "database unavailable: " + error->message);
   }
   // Reading is not enough: runs, ingests and deliveries must be able to write.
   if (const auto problem = service_.storage_problem(db)) return error_response(503, *problem);

@@ -5,6 +5,8 @@
 #include "alert/ledger.hpp"
 #include "alert/rewind.hpp"
 #include "service/api/support.hpp"
+#include "store/evaluations.hpp"
+#include "store/outbox.hpp"
 #include "util/result.hpp"
 
 namespace tiendo::service {
@@ -144,13 +146,17 @@ ApiResponse Api::status(const ApiRequest& request, const RouteCall&) {
                                               {"finished_at", latest->finished_at}}
                                        : json();
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
-  store::Statement q = lease->prepare(
-      "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'), "
-      "(SELECT count(*) FROM outbox WHERE state = 'dead'), "
-      "(SELECT count(*) FROM evaluations WHERE state = 'queued')");
-  if (!q.step()) return db_failure(q.error().value_or(store::DbError{"no answer"}));
-  body["outbox"] = {{"pending", q.column_int(0)}, {"dead", q.column_int(1)}};
-  body["queued_runs"] = q.column_int(2);
+  TIENDO_ASSIGN_OR_ELSE(const std::vector<store::OutboxCount> outbox,
+                        store::count_messages(*lease), db_failure);
+  TIENDO_ASSIGN_OR_ELSE(const std::int64_t queued, store::count_queued_evaluations(*lease),
+                        db_failure);
+  std::int64_t pending = 0, dead = 0;
+  for (const store::OutboxCount& c : outbox) {
+    if (c.state == store::OutboxState::pending) pending += c.count;
+    if (c.state == store::OutboxState::dead) dead += c.count;
+  }
+  body["outbox"] = {{"pending", pending}, {"dead", dead}};
+  body["queued_runs"] = queued;
   return json_response(200, body);
 }
 
