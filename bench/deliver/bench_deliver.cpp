@@ -35,6 +35,7 @@
 #include "notify/signature.hpp"
 #include "store/database.hpp"
 #include "store/runs.hpp"
+#include "store/sqlite/statements.hpp"
 #include "support/child_process.hpp"
 
 namespace {
@@ -158,7 +159,8 @@ std::size_t payload_bytes(const store::OutboxPayload& payload) {
   if (const auto* email = std::get_if<store::EmailPayload>(&payload)) {
     return email->subject.size() + email->text.size() + email->html.size();
   }
-  if (const auto* webhook = std::get_if<store::WebhookPayload>(&payload)) return webhook->body.size();
+  if (const auto* webhook = std::get_if<store::WebhookPayload>(&payload))
+    return webhook->body.size();
   return std::get<store::AlertmanagerPayload>(payload).body.size();
 }
 
@@ -215,7 +217,8 @@ Timed deliver(store::Database& db, const notify::DeliverySettings& settings) {
 }
 
 std::size_t count_state(store::Database& db, const char* state) {
-  store::Statement q = db.prepare("SELECT count(*) FROM outbox WHERE state = ?");
+  store::Statement q =
+      tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM outbox WHERE state = ?");
   q.bind(1, std::string_view(state));
   return q.step() ? static_cast<std::size_t>(q.column_int(0)) : 0;
 }

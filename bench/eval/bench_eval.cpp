@@ -9,26 +9,26 @@
 // already holds the same parameters, since writing 4,000,000 rows takes a while.
 // --write-rules also writes the generated rule set to PATH, so that `tiendo serve` can
 // load exactly the benchmark's rules over its database (bench/serve/run does).
+#include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fmt/format.h>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "common.hpp"
 #include "dsl/check.hpp"
 #include "eval/evaluate.hpp"
 #include "store/database.hpp"
 #include "store/snapshot.hpp"
+#include "store/sqlite/statements.hpp"
 
 namespace {
 
@@ -63,7 +63,6 @@ double current_rss_mb() {
   }
   return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1048576.0;
 }
-
 
 // The rule set: levels, indicators (percent, count, number), plans, tasks in a random
 // DAG, and rules of every kind the issue names.
@@ -137,10 +136,12 @@ void write_database(const Options& o, const std::string& path, std::mt19937& rng
     std::fprintf(stderr, "bench_eval: writing the database: %s\n", error->message.c_str());
     std::exit(1);
   };
-  fail(db.execute("PRAGMA synchronous = OFF"));  // generation only; the benchmark reads
+  fail(tiendo::store::sqlite::execute(
+      db, "PRAGMA synchronous = OFF"));  // generation only; the benchmark reads
   store::Transaction transaction(db);
   fail(transaction.error());
-  store::Statement unit = db.prepare(
+  store::Statement unit = tiendo::store::sqlite::prepare(
+      db,
       "INSERT INTO units (id, name, level, parent, input, updated_at) "
       "VALUES (?1, ?2, ?3, ?4, 'bench', 'now')");
   fail(unit.error());
@@ -162,7 +163,8 @@ void write_database(const Options& o, const std::string& path, std::mt19937& rng
   for (int c = 0; static_cast<int>(ids.size()) < o.units; ++c) {
     add_unit(fmt::format("c{:04}", c), "commune", fmt::format("d{:03}", c % districts));
   }
-  store::Statement point = db.prepare(
+  store::Statement point = tiendo::store::sqlite::prepare(
+      db,
       "INSERT INTO observations (indicator, unit, period_start, period_end, value, input, "
       "input_line, revision, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, 'bench.csv', 1, 1, 'now')");
   fail(point.error());
@@ -189,9 +191,9 @@ void write_database(const Options& o, const std::string& path, std::mt19937& rng
       }
     }
   }
-  fail(db.execute(fmt::format("CREATE TABLE bench_parameters AS SELECT '{}' AS key",
-                              fmt::format("{}-{}-{}-{}", o.units, o.indicators, o.periods,
-                                          o.seed))));
+  fail(tiendo::store::sqlite::execute(
+      db, fmt::format("CREATE TABLE bench_parameters AS SELECT '{}' AS key",
+                      fmt::format("{}-{}-{}-{}", o.units, o.indicators, o.periods, o.seed))));
   fail(transaction.commit());
 }
 
@@ -199,7 +201,8 @@ bool database_matches(const Options& o, const std::string& path) {
   if (!std::filesystem::exists(path)) return false;
   auto opened = store::Database::open(path);
   if (!std::holds_alternative<store::Database>(opened)) return false;
-  store::Statement key = std::get<store::Database>(opened).prepare("SELECT key FROM bench_parameters");
+  store::Statement key = tiendo::store::sqlite::prepare(std::get<store::Database>(opened),
+                                                        "SELECT key FROM bench_parameters");
   return key.step() &&
          key.column_text(0) == fmt::format("{}-{}-{}-{}", o.units, o.indicators, o.periods, o.seed);
 }
@@ -244,9 +247,10 @@ int main(int argc, char** argv) {
   app.add_option("--write-rules", o.write_rules, "Also write the generated rule set to this file");
   CLI11_PARSE(app, argc, argv);
   if (o.db.empty()) {
-    o.db = (std::filesystem::temp_directory_path() /
-            fmt::format("tiendo-bench-eval-{}-{}-{}-{}.db", o.units, o.indicators, o.periods, o.seed))
-               .string();
+    o.db =
+        (std::filesystem::temp_directory_path() /
+         fmt::format("tiendo-bench-eval-{}-{}-{}-{}.db", o.units, o.indicators, o.periods, o.seed))
+            .string();
   }
   std::mt19937 rng(o.seed);
   const std::string text = rules_text(o, rng);
@@ -286,9 +290,9 @@ int main(int argc, char** argv) {
     const double load = seconds_since(start);
     rss_loaded = current_rss_mb();
     const auto evaluated = Clock::now();
-    const eval::Results r = eval::evaluate(
-        *rules, snapshot, model::Date{std::chrono::year{2024} / 12 / 31},
-        {.keep_used = false, .threads = o.threads});
+    const eval::Results r =
+        eval::evaluate(*rules, snapshot, model::Date{std::chrono::year{2024} / 12 / 31},
+                       {.keep_used = false, .threads = o.threads});
     const double evaluation = seconds_since(evaluated);
     rss_evaluated = current_rss_mb();
     best_load = std::min(best_load, load);

@@ -61,8 +61,8 @@ Json matchers_json(const std::vector<StoredMatcher>& matchers) {
 
 DbResult<std::vector<AlertRecord>> load_alerts(Database& db, bool open_only) {
   Statement q =
-      db.prepare(fmt::format("SELECT {} FROM alerts{} ORDER BY fingerprint", kAlertColumns,
-                             open_only ? " WHERE lifecycle != 'resolved'" : ""));
+      sqlite::prepare(db, fmt::format("SELECT {} FROM alerts{} ORDER BY fingerprint", kAlertColumns,
+                                      open_only ? " WHERE lifecycle != 'resolved'" : ""));
   return alerts_of(q);
 }
 
@@ -95,11 +95,13 @@ DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query) {
     where += " AND unit = ?";
     binds.push_back(query.unit);
   }
-  Statement count = db.prepare("SELECT count(*) FROM alerts " + where);
-  Statement rows = db.prepare(fmt::format(
-      "SELECT {} FROM alerts {} ORDER BY (CASE severity WHEN 'critical' THEN 0 WHEN 'warning' "
-      "THEN 1 ELSE 2 END), since, fingerprint LIMIT ? OFFSET ?",
-      kAlertColumns, where));
+  Statement count = sqlite::prepare(db, "SELECT count(*) FROM alerts " + where);
+  Statement rows = sqlite::prepare(
+      db,
+      fmt::format(
+          "SELECT {} FROM alerts {} ORDER BY (CASE severity WHEN 'critical' THEN 0 WHEN 'warning' "
+          "THEN 1 ELSE 2 END), since, fingerprint LIMIT ? OFFSET ?",
+          kAlertColumns, where));
   for (std::size_t i = 0; i < binds.size(); ++i) {
     count.bind(static_cast<int>(i + 1), binds[i]);
     rows.bind(static_cast<int>(i + 1), binds[i]);
@@ -114,8 +116,8 @@ DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query) {
 }
 
 DbResult<std::vector<AlertCount>> count_alerts(Database& db) {
-  Statement q =
-      db.prepare("SELECT lifecycle, severity, count(*) FROM alerts GROUP BY lifecycle, severity");
+  Statement q = sqlite::prepare(
+      db, "SELECT lifecycle, severity, count(*) FROM alerts GROUP BY lifecycle, severity");
   std::vector<AlertCount> out;
   while (q.step()) {
     const auto lifecycle = parse_lifecycle(q.column_view(0));
@@ -128,8 +130,8 @@ DbResult<std::vector<AlertCount>> count_alerts(Database& db) {
 }
 
 DbResult<std::optional<model::Date>> ledger_date(Database& db) {
-  Statement q =
-      db.prepare("SELECT max(ifnull(evaluated, since)) FROM alerts WHERE lifecycle != 'resolved'");
+  Statement q = sqlite::prepare(
+      db, "SELECT max(ifnull(evaluated, since)) FROM alerts WHERE lifecycle != 'resolved'");
   if (!q.step()) return q.error().value_or(DbError{"cannot read the alerts"});
   if (q.column_is_null(0)) return std::optional<model::Date>();
   const auto date = model::parse_iso_date(q.column_text(0));
@@ -138,7 +140,8 @@ DbResult<std::optional<model::Date>> ledger_date(Database& db) {
 }
 
 DbResult<AlertStateToken> alert_state_token(Database& db) {
-  Statement q = db.prepare(
+  Statement q = sqlite::prepare(
+      db,
       "SELECT (SELECT ifnull(max(id), 0) FROM runs WHERE status = 'succeeded'), "
       "(SELECT ifnull(max(id), 0) FROM silences), (SELECT count(expired_at) FROM silences)");
   if (!q.step()) return q.error().value_or(DbError{"cannot read the runs and silences"});
@@ -151,11 +154,11 @@ DbResult<std::optional<std::int64_t>> add_silence(Database& db, const StoredSile
   if (tx.error()) return *tx.error();
   // Counted in the transaction that inserts, so that two writers cannot both pass.
   Statement live =
-      db.prepare("SELECT count(*) FROM silences WHERE expired_at IS NULL AND ends_at > ?");
+      sqlite::prepare(db, "SELECT count(*) FROM silences WHERE expired_at IS NULL AND ends_at > ?");
   live.bind(1, silence.created_at);
   if (!live.step()) return live.error().value_or(DbError{"counting silences failed"});
   if (live.column_int(0) >= max_live) return std::optional<std::int64_t>();
-  Statement insert = db.prepare(R"sql(
+  Statement insert = sqlite::prepare(db, R"sql(
 INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at)
 VALUES (?, ?, ?, ?, ?, ?))sql");
   insert.bind(1, matchers_json(silence.matchers).dump())
@@ -171,10 +174,10 @@ VALUES (?, ?, ?, ?, ?, ?))sql");
 }
 
 DbResult<std::vector<StoredSilence>> read_silences(Database& db, bool include_expired) {
-  Statement q = db.prepare(std::string(R"sql(
+  Statement q = sqlite::prepare(db, std::string(R"sql(
 SELECT id, matchers, starts_at, ends_at, author, comment, created_at, expired_at
 FROM silences)sql") + (include_expired ? "" : " WHERE expired_at IS NULL") +
-                           " ORDER BY id");
+                                        " ORDER BY id");
   std::vector<StoredSilence> out;
   while (q.step()) {
     StoredSilence s;
@@ -206,8 +209,8 @@ FROM silences)sql") + (include_expired ? "" : " WHERE expired_at IS NULL") +
 DbResult<bool> expire_silence(Database& db, std::int64_t id, std::string_view now) {
   Transaction tx(db);
   if (tx.error()) return *tx.error();
-  Statement update = db.prepare(
-      "UPDATE silences SET expired_at = ? WHERE id = ? AND expired_at IS NULL AND ends_at > ?");
+  Statement update = sqlite::prepare(
+      db, "UPDATE silences SET expired_at = ? WHERE id = ? AND expired_at IS NULL AND ends_at > ?");
   update.bind(1, now).bind(2, id).bind(3, now);
   TIENDO_RETURN_IF_ERROR(run(update));
   const bool changed = changes(db) > 0;

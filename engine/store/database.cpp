@@ -206,7 +206,8 @@ std::string Statement::column_text(int index) const {
 }
 std::string_view Statement::column_view(int index) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, index));
-  return text ? std::string_view(text, static_cast<std::size_t>(sqlite3_column_bytes(statement_, index)))
+  return text ? std::string_view(text,
+                                 static_cast<std::size_t>(sqlite3_column_bytes(statement_, index)))
               : std::string_view();
 }
 
@@ -279,8 +280,7 @@ DbResult<Database> Database::open(const std::string& path, const Options& option
     // A WAL database whose -shm file is absent and cannot be made (a read-only directory,
     // a backup on read-only media) opens only as immutable: nothing writes it meanwhile.
     std::error_code ec;
-    const std::string uri =
-        "file:" + std::filesystem::absolute(path, ec).string() + "?immutable=1";
+    const std::string uri = "file:" + std::filesystem::absolute(path, ec).string() + "?immutable=1";
     sqlite3* again = nullptr;
     rc = sqlite3_open_v2(uri.c_str(), &again, open_flags(mode) | SQLITE_OPEN_URI, nullptr);
     Database immutable(path, again);
@@ -293,7 +293,8 @@ DbResult<Database> Database::open(const std::string& path, const Options& option
     }
   }
   if (readable) {
-    return DbError{fmt::format("'{}' is not a usable tiendo database: {}", path, readable->message)};
+    return DbError{
+        fmt::format("'{}' is not a usable tiendo database: {}", path, readable->message)};
   }
   if (read_only) {
     const int current = db.schema_version();
@@ -319,8 +320,8 @@ DbResult<Database> Database::open(const std::string& path, const Options& option
 
 Statement Database::prepare(std::string_view sql) {
   sqlite3_stmt* statement = nullptr;
-  const int rc = sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()),
-                                    &statement, nullptr);
+  const int rc =
+      sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &statement, nullptr);
   Statement result(db_.get(), statement);
   if (rc != SQLITE_OK) result.error_ = error_of(db_.get(), "cannot prepare a statement");
   return result;
@@ -425,7 +426,7 @@ std::optional<DbError> Transaction::commit() {
 namespace tiendo::store {
 
 std::optional<DbError> probe_read(Database& db) {
-  Statement q = db.prepare("SELECT count(*) FROM units");
+  Statement q = sqlite::prepare(db, "SELECT count(*) FROM units");
   if (!q.step()) return q.error().value_or(DbError{"no answer"});
   return std::nullopt;
 }
@@ -433,7 +434,7 @@ std::optional<DbError> probe_read(Database& db) {
 std::optional<DbError> probe_write(Database& db) {
   Transaction tx(db);
   if (tx.error()) return tx.error();
-  if (auto error = db.execute("UPDATE store_identity SET id = id")) return error;
+  if (auto error = sqlite::execute(db, "UPDATE store_identity SET id = id")) return error;
   return tx.commit();
 }
 
@@ -441,9 +442,11 @@ DbResult<Database> copy_in_memory(Database& db) {
   auto opened = Database::open(":memory:");
   if (auto* error = std::get_if<DbError>(&opened)) return *error;
   Database& copy = std::get<Database>(opened);
-  sqlite3_backup* backup = sqlite3_backup_init(copy.handle(), "main", db.handle(), "main");
+  sqlite3_backup* backup =
+      sqlite3_backup_init(sqlite::handle(copy), "main", sqlite::handle(db), "main");
   if (!backup) {
-    return DbError{fmt::format("cannot copy the database: {}", sqlite3_errmsg(copy.handle()))};
+    return DbError{
+        fmt::format("cannot copy the database: {}", sqlite3_errmsg(sqlite::handle(copy)))};
   }
   const int stepped = sqlite3_backup_step(backup, -1);
   const int finished = sqlite3_backup_finish(backup);
@@ -463,8 +466,8 @@ std::optional<DbError> run(Statement& statement) {
   return std::nullopt;
 }
 
-std::int64_t changes(Database& db) { return sqlite3_changes(db.handle()); }
+std::int64_t changes(Database& db) { return sqlite3_changes(sqlite::handle(db)); }
 
-std::int64_t last_insert_id(Database& db) { return sqlite3_last_insert_rowid(db.handle()); }
+std::int64_t last_insert_id(Database& db) { return sqlite3_last_insert_rowid(sqlite::handle(db)); }
 
 }  // namespace tiendo::store::sqlite

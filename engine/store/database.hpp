@@ -25,46 +25,10 @@ struct DbError {
 template <typename T>
 using DbResult = std::variant<T, DbError>;
 
-// One prepared statement. Bind parameters are 1-based, as in SQLite. Not thread-safe.
-class Statement {
- public:
-  Statement() = default;
-  Statement(sqlite3* db, sqlite3_stmt* statement) : db_(db), statement_(statement) {}
-  Statement(Statement&& other) noexcept;
-  Statement& operator=(Statement&& other) noexcept;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement();
-
-  Statement& bind(int index, std::string_view text);
-  Statement& bind(int index, double value);
-  Statement& bind(int index, std::int64_t value);
-  Statement& bind(int index, std::optional<double> value);
-  Statement& bind_null(int index);
-
-  // Runs one step: true when a row is available, false when done. A failure sets
-  // error() and returns false.
-  bool step();
-  // Steps to completion; returns false (error() set) on failure.
-  bool run();
-  void reset();
-
-  std::string column_text(int index) const;
-  // The text without a copy; valid until the next step(), reset() or destruction.
-  std::string_view column_view(int index) const;
-  double column_double(int index) const;
-  std::int64_t column_int(int index) const;
-  bool column_is_null(int index) const;
-  int column_count() const;
-
-  const std::optional<DbError>& error() const { return error_; }
-
- private:
-  friend class Database;
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* statement_ = nullptr;
-  std::optional<DbError> error_;
-};
+class Statement;  // store/sqlite/statements.hpp: for the store's own implementation only
+namespace sqlite {
+struct Access;
+}
 
 class WriteTurns;
 
@@ -110,14 +74,6 @@ class Database {
   Database& operator=(Database&&) noexcept = default;
   ~Database();
 
-  // Prepares `sql`; on failure the returned statement's error() is set.
-  Statement prepare(std::string_view sql);
-  // Runs statements that return no rows.
-  std::optional<DbError> execute(std::string_view sql);
-
-  // The value of a pragma that returns one row (for tests and diagnostics).
-  std::string pragma(std::string_view name);
-
   // The last storage failure that any connection of this process to the same file met,
   // unless a write transaction committed since (thread-safe). A service is not ready
   // while it has one: its runs, ingests and deliveries cannot be written.
@@ -129,10 +85,16 @@ class Database {
   const std::string& path() const { return path_; }
   // What it was opened with (so that helper connections open the same way).
   const Options& options() const { return options_; }
-  sqlite3* handle() { return db_.get(); }
 
  private:
   friend class Transaction;
+  // The SQLite implementation of the store's interfaces reaches the connection through
+  // store/sqlite/statements.hpp; nothing above the store sees a statement or the handle.
+  friend struct sqlite::Access;
+  Statement prepare(std::string_view sql);
+  std::optional<DbError> execute(std::string_view sql);
+  std::string pragma(std::string_view name);
+  sqlite3* handle() { return db_.get(); }
   struct Closer {
     void operator()(sqlite3* db) const;
   };

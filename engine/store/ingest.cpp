@@ -1,14 +1,16 @@
 #include "store/ingest.hpp"
 
+#include <fmt/format.h>
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <map>
-#include <sqlite3.h>
 #include <set>
 #include <unordered_set>
 
 #include "store/records.hpp"
+#include "store/sqlite/statements.hpp"
 #include "util/text.hpp"
 
 namespace tiendo::store {
@@ -31,7 +33,6 @@ const std::vector<KindSpec>& kind_specs() {
   };
   return specs;
 }
-
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -170,7 +171,7 @@ class Ingest {
   // -------------------------------------------------------------------------------------
 
   std::optional<DbError> prepare() {
-    if (auto error = db_.execute(R"sql(
+    if (auto error = sqlite::execute(db_, R"sql(
 CREATE TEMP TABLE IF NOT EXISTS staged_observations (
   indicator TEXT NOT NULL, unit TEXT NOT NULL, period_start TEXT NOT NULL,
   period_end TEXT NOT NULL, value REAL NOT NULL, numerator REAL, denominator REAL,
@@ -184,13 +185,16 @@ DELETE FROM staged_statuses;
 )sql")) {
       return error;
     }
-    stage_observation_ = db_.prepare(
+    stage_observation_ = sqlite::prepare(
+        db_,
         "INSERT INTO staged_observations VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
         "ON CONFLICT DO NOTHING");
-    find_staged_ = db_.prepare(
+    find_staged_ = sqlite::prepare(
+        db_,
         "SELECT value, numerator, denominator, input, input_line FROM staged_observations "
         "WHERE indicator = ?1 AND unit = ?2 AND period_start = ?3 AND period_end = ?4");
-    stage_status_ = db_.prepare("INSERT INTO staged_statuses VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    stage_status_ =
+        sqlite::prepare(db_, "INSERT INTO staged_statuses VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     for (const Statement* statement : {&stage_observation_, &find_staged_, &stage_status_}) {
       if (statement->error()) return statement->error();
     }
@@ -198,7 +202,7 @@ DELETE FROM staged_statuses;
   }
 
   std::optional<DbError> load_known_units() {
-    Statement statement = db_.prepare("SELECT id, level, ifnull(parent, '') FROM units");
+    Statement statement = sqlite::prepare(db_, "SELECT id, level, ifnull(parent, '') FROM units");
     while (statement.step()) {
       known_units_.emplace(statement.column_text(0), statement.column_text(1));
       known_parents_.emplace(statement.column_text(0), statement.column_text(2));
@@ -261,9 +265,15 @@ DELETE FROM staged_statuses;
         }
       }
       switch (layout_->kind) {
-        case Kind::units: ingest_.unit_row(input_, line, field); break;
-        case Kind::observations: ingest_.observation_row(input_, line, field); break;
-        case Kind::statuses: ingest_.status_row(input_, line, field); break;
+        case Kind::units:
+          ingest_.unit_row(input_, line, field);
+          break;
+        case Kind::observations:
+          ingest_.observation_row(input_, line, field);
+          break;
+        case Kind::statuses:
+          ingest_.status_row(input_, line, field);
+          break;
       }
       return !ingest_.db_error_;
     }
@@ -282,7 +292,8 @@ DELETE FROM staged_statuses;
   // What `accept` expects, when `kind` is not it; null when `kind` is taken.
   const char* refused(Kind kind) const {
     switch (options_.accept) {
-      case InputKinds::any: return nullptr;
+      case InputKinds::any:
+        return nullptr;
       case InputKinds::observations:
         return kind == Kind::observations ? nullptr : "observations (indicator,unit,period,value)";
       case InputKinds::statuses:
@@ -294,9 +305,12 @@ DELETE FROM staged_statuses;
   }
   static const char* kind_name(Kind kind) {
     switch (kind) {
-      case Kind::units: return "units";
-      case Kind::observations: return "observations";
-      case Kind::statuses: return "task statuses";
+      case Kind::units:
+        return "units";
+      case Kind::observations:
+        return "observations";
+      case Kind::statuses:
+        return "task statuses";
     }
     return "";
   }
@@ -315,7 +329,8 @@ DELETE FROM staged_statuses;
     if (options_.progress && summary_.rows % 50000 == 0) {
       if (lines_of_ != &input) {
         lines_of_ = &input;
-        lines_ = static_cast<std::size_t>(std::count(input.text.begin(), input.text.end(), '\n')) + 1;
+        lines_ =
+            static_cast<std::size_t>(std::count(input.text.begin(), input.text.end(), '\n')) + 1;
       }
       const std::size_t in_input = input.text.size() * std::min<std::size_t>(line, lines_) / lines_;
       options_.progress(summary_.rows, bytes_done_ + in_input, total_bytes_);
@@ -392,8 +407,13 @@ DELETE FROM staged_statuses;
 
   template <typename Field>
   void unit_row(const IngestInput& input, std::uint32_t line, const Field& field) {
-    UnitRow row{input.name, line, std::string(field(0)), std::string(field(1)),
-                std::string(field(2)), std::string(field(3)), {}};
+    UnitRow row{input.name,
+                line,
+                std::string(field(0)),
+                std::string(field(1)),
+                std::string(field(2)),
+                std::string(field(3)),
+                {}};
     std::string why;
     auto labels = stored_labels(field(4), why);
     if (!labels) {
@@ -402,7 +422,8 @@ DELETE FROM staged_statuses;
     }
     row.labels = std::move(*labels);
     if (row.id.empty() || row.id.find_first_of(" \t\n") != std::string::npos) {
-      report(input.name, line, fmt::format("a unit id is one word without spaces, not '{}'", row.id));
+      report(input.name, line,
+             fmt::format("a unit id is one word without spaces, not '{}'", row.id));
       return;
     }
     if (row.name.empty()) {
@@ -436,7 +457,7 @@ DELETE FROM staged_statuses;
   std::optional<DbError> write_units() {
     std::map<std::string, std::string> levels = known_units_;
     for (const UnitRow& row : units_) levels[row.id] = row.level;
-    Statement upsert = db_.prepare(R"sql(
+    Statement upsert = sqlite::prepare(db_, R"sql(
 INSERT INTO units (id, name, level, parent, input, updated_at, labels)
   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, level = excluded.level,
@@ -524,8 +545,12 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
       const auto parent = by_id.find(row->parent);
       if (parent != by_id.end() && !write(parent->second)) return false;
       upsert.reset();
-      upsert.bind(1, row->id).bind(2, row->name).bind(3, row->level).bind(5, row->input).bind(
-          6, options_.now).bind(7, row->labels);
+      upsert.bind(1, row->id)
+          .bind(2, row->name)
+          .bind(3, row->level)
+          .bind(5, row->input)
+          .bind(6, options_.now)
+          .bind(7, row->labels);
       if (row->parent.empty()) {
         upsert.bind_null(4);
       } else {
@@ -551,7 +576,7 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
     return std::nullopt;
   }
 
-  static int sqlite3_changes_of(Database& db) { return sqlite3_changes(db.handle()); }
+  static int sqlite3_changes_of(Database& db) { return sqlite3_changes(sqlite::handle(db)); }
 
   // -------------------------------------------------------------------------------------
   // Observations and statuses: validated row by row into staging tables.
@@ -582,8 +607,9 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
       }
     }
     if (!known_units_.contains(std::string(unit))) {
-      report(input.name, line, undefined("unit", unit, unit_names()) +
-                                   " (units come from a units input: unit,name,level,parent)");
+      report(input.name, line,
+             undefined("unit", unit, unit_names()) +
+                 " (units come from a units input: unit,name,level,parent)");
       return;
     }
     const auto period = parse_data_period(field(2));
@@ -626,10 +652,10 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
         const bool same = find_staged_.column_double(0) == v.value &&
                           optional_column(1) == v.numerator && optional_column(2) == v.denominator;
         if (!same) {
-          report(input.name, line,
-                 fmt::format("{} at {} for {} is also given at {}:{} with another value",
-                             indicator, unit, field(2), find_staged_.column_text(3),
-                             find_staged_.column_int(4)));
+          report(
+              input.name, line,
+              fmt::format("{} at {} for {} is also given at {}:{} with another value", indicator,
+                          unit, field(2), find_staged_.column_text(3), find_staged_.column_int(4)));
         }
       }
       find_staged_.reset();
@@ -729,11 +755,11 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
   // From staging to the real tables, set-based: one statement each.
 
   std::optional<DbError> write_staged() {
-    Statement staged = db_.prepare("SELECT count(*) FROM staged_observations");
+    Statement staged = sqlite::prepare(db_, "SELECT count(*) FROM staged_observations");
     const std::int64_t observations = staged.step() ? staged.column_int(0) : 0;
     // A staged value that equals the latest revision changes nothing; any other adds
     // revision latest + 1 (or 1).
-    Statement insert = db_.prepare(R"sql(
+    Statement insert = sqlite::prepare(db_, R"sql(
 INSERT INTO observations (indicator, unit, period_start, period_end, value, numerator,
   denominator, source, note, input, input_line, revision, ingested_at)
 SELECT s.indicator, s.unit, s.period_start, s.period_end, s.value, s.numerator,
@@ -754,9 +780,9 @@ WHERE latest.id IS NULL OR latest.value IS NOT s.value
     summary_.observations_unchanged =
         static_cast<std::size_t>(observations) - summary_.observations_added;
 
-    Statement statuses = db_.prepare("SELECT count(*) FROM staged_statuses");
+    Statement statuses = sqlite::prepare(db_, "SELECT count(*) FROM staged_statuses");
     const std::int64_t status_rows = statuses.step() ? statuses.column_int(0) : 0;
-    Statement insert_statuses = db_.prepare(R"sql(
+    Statement insert_statuses = sqlite::prepare(db_, R"sql(
 INSERT OR IGNORE INTO task_status (task, status, date, progress, note, input, input_line,
   ingested_at)
 SELECT task, status, date, progress, note, input, input_line, ?1 FROM staged_statuses)sql");
@@ -764,7 +790,7 @@ SELECT task, status, date, progress, note, input, input_line, ?1 FROM staged_sta
     if (!insert_statuses.run()) return insert_statuses.error();
     summary_.statuses_added = static_cast<std::size_t>(sqlite3_changes_of(db_));
     summary_.statuses_unchanged = static_cast<std::size_t>(status_rows) - summary_.statuses_added;
-    return db_.execute("DELETE FROM staged_observations; DELETE FROM staged_statuses;");
+    return sqlite::execute(db_, "DELETE FROM staged_observations; DELETE FROM staged_statuses;");
   }
 
   Database& db_;
@@ -775,7 +801,7 @@ SELECT task, status, date, progress, note, input, input_line, ?1 FROM staged_sta
   const IngestInput* lines_of_ = nullptr;
   std::size_t lines_ = 1;
   std::size_t total_bytes_ = 0;
-  std::map<std::string, std::string> known_units_;  // id -> level
+  std::map<std::string, std::string> known_units_;    // id -> level
   std::map<std::string, std::string> known_parents_;  // id -> parent id ("" for a root)
   std::vector<UnitRow> units_;
   std::map<std::string, std::size_t> set_units_;
@@ -794,7 +820,7 @@ DbResult<IngestSummary> ingest(Database& db, const std::vector<IngestInput>& inp
 
 DbResult<std::vector<ObservationRevision>> history(Database& db, const std::string& indicator,
                                                    const std::string& unit) {
-  Statement statement = db.prepare(R"sql(
+  Statement statement = sqlite::prepare(db, R"sql(
 SELECT indicator, unit, period_start, period_end, value, numerator, denominator,
   ifnull(source, ''), ifnull(note, ''), input, input_line, revision, ingested_at
 FROM observations WHERE indicator = ?1 AND (?2 = '' OR unit = ?2)

@@ -142,7 +142,7 @@ namespace sqlite {
 
 DbResult<std::int64_t> insert_message(Database& db, std::int64_t run_id,
                                       std::string_view created_at, const OutboxMessage& message) {
-  Statement insert = db.prepare(R"sql(
+  Statement insert = sqlite::prepare(db, R"sql(
 INSERT INTO outbox (run_id, channel, idempotency_key, payload, state, attempts,
   next_attempt_at, created_at, kind)
 VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?))sql");
@@ -161,7 +161,8 @@ VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?))sql");
 
 DbResult<std::vector<OutboxEntry>> due_messages(Database& db, std::string_view now,
                                                 std::size_t limit) {
-  Statement q = db.prepare(
+  Statement q = sqlite::prepare(
+      db,
       fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY "
                   "next_attempt_at, id LIMIT ?",
                   kColumns));
@@ -171,8 +172,8 @@ DbResult<std::vector<OutboxEntry>> due_messages(Database& db, std::string_view n
 
 DbResult<std::vector<OutboxEntry>> list_messages(Database& db, std::optional<OutboxState> state,
                                                  std::size_t limit) {
-  Statement q = db.prepare(fmt::format("SELECT {} FROM outbox {} ORDER BY id DESC LIMIT ?",
-                                       kColumns, state ? "WHERE state = ?" : ""));
+  Statement q = sqlite::prepare(db, fmt::format("SELECT {} FROM outbox {} ORDER BY id DESC LIMIT ?",
+                                                kColumns, state ? "WHERE state = ?" : ""));
   int index = 1;
   if (state) q.bind(index++, to_string(*state));
   q.bind(index, static_cast<std::int64_t>(limit));
@@ -180,7 +181,8 @@ DbResult<std::vector<OutboxEntry>> list_messages(Database& db, std::optional<Out
 }
 
 DbResult<std::optional<std::string>> next_due_at(Database& db) {
-  Statement q = db.prepare("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'");
+  Statement q =
+      sqlite::prepare(db, "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'");
   std::optional<std::string> due;
   if (q.step() && !q.column_is_null(0)) due = q.column_text(0);
   if (q.error()) return *q.error();
@@ -190,7 +192,7 @@ DbResult<std::optional<std::string>> next_due_at(Database& db) {
 DbResult<OutboxState> record_attempt(Database& db, std::int64_t id, const AttemptRecord& attempt) {
   Transaction tx(db);
   if (tx.error()) return *tx.error();
-  Statement update = db.prepare(R"sql(
+  Statement update = sqlite::prepare(db, R"sql(
 UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?,
   last_status = ?, last_attempt_at = ?, delivered_at = ?
 WHERE id = ? AND state = 'pending')sql");
@@ -218,7 +220,7 @@ WHERE id = ? AND state = 'pending')sql");
   OutboxState state = attempt.state;
   if (sqlite::changes(db) == 0) {
     // Another deliverer settled the message first: report what it is now.
-    Statement current = db.prepare("SELECT state FROM outbox WHERE id = ?");
+    Statement current = sqlite::prepare(db, "SELECT state FROM outbox WHERE id = ?");
     current.bind(1, id);
     if (!current.step()) {
       return current.error().value_or(DbError{fmt::format("outbox message {} is gone", id)});
@@ -232,8 +234,8 @@ WHERE id = ? AND state = 'pending')sql");
 }
 
 DbResult<std::vector<OutboxCount>> count_messages(Database& db) {
-  Statement q =
-      db.prepare("SELECT state, kind, count(*), min(created_at) FROM outbox GROUP BY state, kind");
+  Statement q = sqlite::prepare(
+      db, "SELECT state, kind, count(*), min(created_at) FROM outbox GROUP BY state, kind");
   std::vector<OutboxCount> out;
   while (q.step()) {
     const auto state = parse_outbox_state(q.column_view(0));

@@ -25,7 +25,8 @@ Json date_json(const std::optional<model::Date>& d) {
 
 DbResult<std::int64_t> insert_run(Database& db, model::Date at, std::string_view now,
                                   RunStatus status) {
-  Statement insert = db.prepare(
+  Statement insert = sqlite::prepare(
+      db,
       "INSERT INTO runs (at_date, started_at, finished_at, status, undo_log) VALUES (?, ?, ?, ?, "
       "1)");
   insert.bind(1, model::to_string(at)).bind(2, now);
@@ -42,7 +43,8 @@ DbResult<std::int64_t> insert_run(Database& db, model::Date at, std::string_view
 
 std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
                                       std::span<const ResultRow> rows) {
-  Statement insert = db.prepare(
+  Statement insert = sqlite::prepare(
+      db,
       "INSERT INTO results (run_id, subject, name, unit, state, detail) VALUES (?, ?, ?, ?, ?, ?)");
   for (const ResultRow& r : rows) {
     insert.reset();
@@ -79,19 +81,19 @@ std::optional<DbError> write_run_outcome(Database& db, const RunOutcome& outcome
   // now) and was evaluated by this run: one statement says so for all of them, and only
   // the alerts whose row changes otherwise are written one by one. (An unchanged alert
   // is most of them on most nights; rewriting each would touch every index of alerts.)
-  Statement evaluated = db.prepare(
-      "UPDATE alerts SET evaluated = ?1, updated_run = ?2 WHERE lifecycle != 'resolved'");
+  Statement evaluated = sqlite::prepare(
+      db, "UPDATE alerts SET evaluated = ?1, updated_run = ?2 WHERE lifecycle != 'resolved'");
   evaluated.bind(1, model::to_string(outcome.at)).bind(2, outcome.run_id);
   TIENDO_RETURN_IF_ERROR(run(evaluated));
 
   // The row as it stands before this run rewrites it (none for an alert the run creates),
   // for rewind_ledger.
-  Statement keep_prior = db.prepare(R"sql(
+  Statement keep_prior = sqlite::prepare(db, R"sql(
 INSERT INTO alert_prior (run_id, fingerprint, subject, name, unit, state, severity, lifecycle,
   since, last_notified, updated_run, firing_since, evaluated)
 SELECT ?1, fingerprint, subject, name, unit, state, severity, lifecycle, since, last_notified,
   updated_run, firing_since, evaluated FROM alerts WHERE fingerprint = ?2)sql");
-  Statement upsert = db.prepare(R"sql(
+  Statement upsert = sqlite::prepare(db, R"sql(
 INSERT INTO alerts (fingerprint, subject, name, unit, state, severity, lifecycle, since,
   last_notified, updated_run, firing_since, evaluated)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
@@ -124,12 +126,12 @@ ON CONFLICT (fingerprint) DO UPDATE SET subject = ?2, name = ?3, unit = ?4, stat
     TIENDO_ASSIGN_OR_RETURN(message_of_channel[m.channel],
                             insert_message(db, outcome.run_id, outcome.now, m));
   }
-  Statement insert_transition = db.prepare(R"sql(
+  Statement insert_transition = sqlite::prepare(db, R"sql(
 INSERT INTO transitions (run_id, fingerprint, from_lifecycle, to_lifecycle, state, severity,
   notify, silenced_by, channels)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
-  Statement link =
-      db.prepare("INSERT INTO outbox_transitions (outbox_id, transition_id) VALUES (?, ?)");
+  Statement link = sqlite::prepare(
+      db, "INSERT INTO outbox_transitions (outbox_id, transition_id) VALUES (?, ?)");
   for (const Transition& t : outcome.transitions) {
     insert_transition.reset();
     insert_transition.bind(1, outcome.run_id).bind(2, t.fingerprint);
@@ -169,7 +171,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
 }
 
 std::optional<DbError> mark_run_succeeded(Database& db, std::int64_t run_id, std::string_view now) {
-  Statement finish = db.prepare(
+  Statement finish = sqlite::prepare(
+      db,
       "UPDATE runs SET status = 'succeeded', finished_at = ?2 WHERE id = ?1 AND status = "
       "'running'");
   finish.bind(1, run_id).bind(2, now);
@@ -180,7 +183,8 @@ std::optional<DbError> mark_run_succeeded(Database& db, std::int64_t run_id, std
 
 std::optional<DbError> fail_runs(Database& db, std::optional<std::int64_t> run_id,
                                  std::string_view error, std::string_view now) {
-  Statement update = db.prepare(
+  Statement update = sqlite::prepare(
+      db,
       "UPDATE runs SET status = 'failed', finished_at = ?1, error = ?2 WHERE status = "
       "'running' AND (?3 IS NULL OR id = ?3)");
   update.bind(1, now).bind(2, error);
@@ -193,7 +197,7 @@ std::optional<DbError> fail_runs(Database& db, std::optional<std::int64_t> run_i
 }
 
 DbResult<std::string> store_identity(Database& db) {
-  Statement q = db.prepare("SELECT id FROM store_identity");
+  Statement q = sqlite::prepare(db, "SELECT id FROM store_identity");
   if (q.step()) return q.column_text(0);
   if (q.error()) return *q.error();
   return DbError{"the database has no store identity (store_identity is empty)"};
@@ -209,7 +213,7 @@ DbResult<std::size_t> changed(Database& db, Statement& statement) {
 
 // The same for a statement bound to one run id at ?1.
 DbResult<std::size_t> changed_for(Database& db, std::string_view sql, std::int64_t run_id) {
-  Statement s = db.prepare(sql);
+  Statement s = sqlite::prepare(db, sql);
   s.bind(1, run_id);
   return changed(db, s);
 }
@@ -252,15 +256,15 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
 
   // Only a run that changed the alerts (or may yet) counts: a failed run, a voided one
   // included, changed nothing, and a run since it must not be voided for its sake.
-  Statement first_q = db.prepare(
-      "SELECT min(id) FROM runs WHERE at_date > ?1 AND status IN ('succeeded', 'running')");
+  Statement first_q = sqlite::prepare(
+      db, "SELECT min(id) FROM runs WHERE at_date > ?1 AND status IN ('succeeded', 'running')");
   first_q.bind(1, model::to_string(to));
   if (!first_q.step()) return first_q.error().value_or(DbError{"cannot read the runs"});
   if (first_q.column_is_null(0)) return report;
   const std::int64_t first = first_q.column_int(0);
 
-  Statement runs_q =
-      db.prepare("SELECT id, at_date, status, undo_log FROM runs WHERE id >= ?1 ORDER BY id");
+  Statement runs_q = sqlite::prepare(
+      db, "SELECT id, at_date, status, undo_log FROM runs WHERE id >= ?1 ORDER BY id");
   runs_q.bind(1, first);
   std::vector<std::int64_t> to_undo;
   while (runs_q.step()) {
@@ -290,7 +294,8 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
 
   // Every succeeded run evaluates every open alert: those last evaluated by a voided run
   // were last evaluated, before it, by the latest run that stays.
-  Statement kept_q = db.prepare(
+  Statement kept_q = sqlite::prepare(
+      db,
       "SELECT id, at_date FROM runs WHERE id < ?1 AND status = 'succeeded' ORDER BY id DESC "
       "LIMIT 1");
   kept_q.bind(1, first);
@@ -300,11 +305,11 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
   } else if (kept_q.error()) {
     return *kept_q.error();
   }
-  Statement redate = db.prepare(
-      report.kept_run
-          ? "UPDATE alerts SET evaluated = ?2, updated_run = ?3 WHERE updated_run >= ?1 AND "
-            "lifecycle != 'resolved'"
-          : "UPDATE alerts SET evaluated = since, updated_run = NULL WHERE updated_run >= ?1");
+  Statement redate = sqlite::prepare(
+      db, report.kept_run
+              ? "UPDATE alerts SET evaluated = ?2, updated_run = ?3 WHERE updated_run >= ?1 AND "
+                "lifecycle != 'resolved'"
+              : "UPDATE alerts SET evaluated = since, updated_run = NULL WHERE updated_run >= ?1");
   redate.bind(1, first);
   if (report.kept_run) redate.bind(2, report.kept_at).bind(3, *report.kept_run);
   auto redated = changed(db, redate);
@@ -313,7 +318,8 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
 
   const std::string reason =
       fmt::format("voided by `tiendo ledger rewind --to {}` at {}", model::to_string(to), now);
-  Statement cancel = db.prepare(
+  Statement cancel = sqlite::prepare(
+      db,
       "UPDATE outbox SET state = 'dead', last_error = ?2 WHERE run_id >= ?1 AND state = "
       "'pending'");
   cancel.bind(1, first).bind(2, "cancelled: its run was " + reason);
@@ -321,17 +327,19 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
   if (auto* error = std::get_if<DbError>(&cancelled)) return *error;
   report.messages_cancelled = std::get<std::size_t>(cancelled);
   Statement sent =
-      db.prepare("SELECT count(*) FROM outbox WHERE run_id >= ?1 AND state = 'delivered'");
+      sqlite::prepare(db, "SELECT count(*) FROM outbox WHERE run_id >= ?1 AND state = 'delivered'");
   sent.bind(1, first);
   if (!sent.step()) return sent.error().value_or(DbError{"cannot read the outbox"});
   report.messages_already_sent = static_cast<std::size_t>(sent.column_int(0));
 
-  Statement void_runs = db.prepare(
-      "UPDATE runs SET status = 'failed', finished_at = ifnull(finished_at, ?2), "
-      "error = ?3 || ifnull(' (' || error || ')', '') WHERE id >= ?1");
+  Statement void_runs =
+      sqlite::prepare(db,
+                      "UPDATE runs SET status = 'failed', finished_at = ifnull(finished_at, ?2), "
+                      "error = ?3 || ifnull(' (' || error || ')', '') WHERE id >= ?1");
   void_runs.bind(1, first).bind(2, now).bind(3, reason);
   if (!void_runs.run()) return void_runs.error().value_or(DbError{"cannot void the runs"});
-  Statement void_evaluations = db.prepare(
+  Statement void_evaluations = sqlite::prepare(
+      db,
       "UPDATE evaluations SET state = 'failed', error = ?2 WHERE run_id >= ?1 AND state = "
       "'succeeded'");
   void_evaluations.bind(1, first).bind(2, "its run was " + reason);

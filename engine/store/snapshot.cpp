@@ -11,6 +11,8 @@
 #include <string_view>
 #include <thread>
 
+#include "store/sqlite/statements.hpp"
+
 namespace tiendo::store {
 
 namespace {
@@ -265,7 +267,7 @@ DbResult<PointBatch> read_observations(Database& db, const model::RuleSet& rules
       static_cast<std::size_t>(std::clamp<std::int64_t>(last - first + 1, 0, 1 << 27));
   batch.points.reserve(expected);
   batch.series.reserve(expected);
-  Statement observations = db.prepare(R"sql(
+  Statement observations = sqlite::prepare(db, R"sql(
 SELECT indicator, unit, period_start, period_end, value, numerator, denominator, revision, id
 FROM observations WHERE id BETWEEN ? AND ?)sql");
   observations.bind(1, first);
@@ -316,14 +318,16 @@ DbResult<UnitPage> stored_units(Database& db, const UnitQuery& query) {
       " WHERE (?1 = '' OR level = ?1) AND (?2 = '' OR instr(';' || labels || ';', ';' || ?2 || "
       "';') > 0)";
   UnitPage page;
-  Statement count = db.prepare(fmt::format("SELECT count(*) FROM units{}", kWhere));
+  Statement count = sqlite::prepare(db, fmt::format("SELECT count(*) FROM units{}", kWhere));
   count.bind(1, query.level).bind(2, query.label);
   if (count.step()) page.total = count.column_int(0);
   if (count.error()) return *count.error();
-  Statement units = db.prepare(fmt::format(
-      "SELECT id, name, level, ifnull(parent, ''), labels FROM units{} ORDER BY id LIMIT ?3 "
-      "OFFSET ?4",
-      kWhere));
+  Statement units = sqlite::prepare(
+      db,
+      fmt::format(
+          "SELECT id, name, level, ifnull(parent, ''), labels FROM units{} ORDER BY id LIMIT ?3 "
+          "OFFSET ?4",
+          kWhere));
   units.bind(1, query.level).bind(2, query.label).bind(3, query.limit).bind(4, query.offset);
   while (units.step()) {
     page.units.push_back({units.column_text(0), units.column_text(1), units.column_text(2),
@@ -334,7 +338,8 @@ DbResult<UnitPage> stored_units(Database& db, const UnitQuery& query) {
 }
 
 DbResult<Provenance> provenance(Database& db, std::int64_t row) {
-  Statement query = db.prepare(
+  Statement query = sqlite::prepare(
+      db,
       "SELECT ifnull(source, ''), input, input_line, ingested_at FROM observations WHERE id = ?");
   query.bind(1, row);
   Provenance p;
@@ -354,7 +359,8 @@ DbResult<Provenance> provenance(Database& db, std::int64_t row) {
 DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
                                  const LoadOptions& options) {
   Snapshot snapshot;
-  Statement units = db.prepare("SELECT id, name, level, ifnull(parent, ''), labels FROM units");
+  Statement units =
+      sqlite::prepare(db, "SELECT id, name, level, ifnull(parent, ''), labels FROM units");
   std::vector<std::pair<UnitIndex, std::string>> parents;
   while (units.step()) {
     SnapshotUnit unit;
@@ -376,7 +382,7 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
   // the ones committed now: later rows are left for the next load.
   std::int64_t max_id = 0;
   {
-    Statement rows = db.prepare("SELECT ifnull(max(id), 0) FROM observations");
+    Statement rows = sqlite::prepare(db, "SELECT ifnull(max(id), 0) FROM observations");
     if (rows.step()) max_id = rows.column_int(0);
     if (rows.error()) return *rows.error();
   }
@@ -414,7 +420,7 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
   }
 
   Statement statuses =
-      db.prepare("SELECT task, status, date, progress, ifnull(note, '') FROM task_status");
+      sqlite::prepare(db, "SELECT task, status, date, progress, ifnull(note, '') FROM task_status");
   while (statuses.step()) {
     const model::Index task = rules.find_task(statuses.column_text(0));
     const auto status = model::parse_task_status(statuses.column_text(1));

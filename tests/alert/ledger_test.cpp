@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../e2e/run.hpp"
+#include "store/sqlite/statements.hpp"
 #include "support/example_data.hpp"
 #include "support/store_rows.hpp"
 
@@ -97,8 +98,8 @@ TEST_F(LedgerSteps, ARunInProgressSaysSoAndAFailedOneKeepsWhatItWrote) {
   ASSERT_TRUE(std::holds_alternative<std::size_t>(written));
   EXPECT_EQ(std::get<std::size_t>(written), 10u);
   // Past the end there is nothing to write.
-  written = write_results(db_, id, example_->rules, example_->snapshot, example_->results,
-                          total_, 10);
+  written =
+      write_results(db_, id, example_->rules, example_->snapshot, example_->results, total_, 10);
   ASSERT_TRUE(std::holds_alternative<std::size_t>(written));
   EXPECT_EQ(std::get<std::size_t>(written), 0u);
 
@@ -136,8 +137,10 @@ TEST_F(LedgerSteps, ARewindIsRefusedBeforeAnythingIsWritten) {
   ASSERT_TRUE(std::holds_alternative<RunRecord>(again)) << std::get<DbError>(again).message;
   const std::int64_t id = std::get<RunRecord>(again).run_id;
   EXPECT_GT(count(db_, "SELECT count(*) FROM alerts WHERE lifecycle != 'resolved'"), 0);
-  EXPECT_EQ(count(db_, "SELECT count(*) FROM alerts WHERE lifecycle != 'resolved' AND "
-                       "updated_run != " + std::to_string(id)),
+  EXPECT_EQ(count(db_,
+                  "SELECT count(*) FROM alerts WHERE lifecycle != 'resolved' AND "
+                  "updated_run != " +
+                      std::to_string(id)),
             0);
   EXPECT_TRUE(std::get<RunRecord>(again).output.transitions.empty());
 }
@@ -148,7 +151,8 @@ TEST_F(LedgerSteps, AlertsAreListedMostSevereAndOldestFirstInPages) {
   auto recorded = in_steps(db_, 1000);
   ASSERT_TRUE(std::holds_alternative<RunRecord>(recorded));
   // Spread the dates and severities, so that the order has something to show.
-  ASSERT_FALSE(db_.execute(
+  ASSERT_FALSE(tiendo::store::sqlite::execute(
+      db_,
       "UPDATE alerts SET since = date(since, '-' || (rowid % 5) || ' days'), severity = CASE "
       "rowid % 3 WHEN 0 THEN 'critical' WHEN 1 THEN 'warning' ELSE 'info' END"));
   const auto all_open = load_alerts(db_, /*open_only=*/true);
@@ -262,13 +266,12 @@ TEST(LedgerStepsRace, ASilenceCommittedWhileTheRunWaitsForTheLockCounts) {
   auto other = Database::open(path);
   ASSERT_TRUE(std::holds_alternative<Database>(other));
   Database silencer = std::move(std::get<Database>(other));
-  ASSERT_FALSE(silencer.execute("BEGIN IMMEDIATE"));
-  BeginWatch begin(db.handle());
+  ASSERT_FALSE(tiendo::store::sqlite::execute(silencer, "BEGIN IMMEDIATE"));
+  BeginWatch begin(tiendo::store::sqlite::handle(db));
   std::thread finisher([&] {
     auto finished = finish_run(db, id, example->rules, example->snapshot, example->results,
                                {.now = kNow, .commit = true, .limit = std::nullopt});
-    ASSERT_TRUE(std::holds_alternative<RunRecord>(finished))
-        << std::get<DbError>(finished).message;
+    ASSERT_TRUE(std::holds_alternative<RunRecord>(finished)) << std::get<DbError>(finished).message;
     const RunRecord& run = std::get<RunRecord>(finished);
     EXPECT_TRUE(run.messages.empty()) << run.messages.size() << " messages despite the silence";
     for (const Transition& t : run.output.transitions) {
@@ -277,12 +280,13 @@ TEST(LedgerStepsRace, ASilenceCommittedWhileTheRunWaitsForTheLockCounts) {
   });
   // finish_run has reconciled once it asks SQLite for the lock.
   EXPECT_TRUE(begin.wait(std::chrono::seconds(60))) << "finish_run never asked for the lock";
-  EXPECT_FALSE(silencer.execute(
+  EXPECT_FALSE(tiendo::store::sqlite::execute(
+      silencer,
       "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) VALUES "
       "('[{\"name\":\"severity\",\"op\":\"=~\",\"value\":\".+\"}]', "
       "'2022-10-01T00:00:00Z', '2022-10-02T00:00:00Z', 'test', 'everything', "
       "'2022-10-01T00:00:00Z')"));
-  EXPECT_FALSE(silencer.execute("COMMIT"));
+  EXPECT_FALSE(tiendo::store::sqlite::execute(silencer, "COMMIT"));
   finisher.join();
   EXPECT_EQ(count(db, "SELECT count(*) FROM outbox"), 0);
   EXPECT_GT(count(db, "SELECT count(*) FROM transitions WHERE silenced_by IS NOT NULL"), 0);
@@ -298,7 +302,8 @@ TEST(LedgerSilences, AreCompiledOnceWhenLoaded) {
   ASSERT_TRUE(silence.has_value()) << error;
   ASSERT_TRUE(std::holds_alternative<std::optional<std::int64_t>>(add_silence(db, *silence)));
   // One stored before RE2, with ECMAScript's look-ahead: kept, listed, matching nothing.
-  ASSERT_FALSE(db.execute(
+  ASSERT_FALSE(tiendo::store::sqlite::execute(
+      db,
       "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) VALUES "
       "('[{\"name\":\"rule\",\"op\":\"!~\",\"value\":\"(?=x)\"}]', "
       "'2022-10-01T00:00:00Z', '2022-10-02T00:00:00Z', 'a', 'c', '2022-10-01T00:00:00Z')"));
@@ -355,16 +360,14 @@ TEST(LedgerSilences, WhatASilenceHoldsIsBounded) {
   EXPECT_EQ(error, "comment: 4097 bytes; at most 4096");
   EXPECT_FALSE(make_silence({{"rule=x"}, "", "", "1h", "a\nb", "c"}, kNow, error));
   EXPECT_EQ(error, "author: a control character (0x0A) at byte 2; an author holds none");
-  EXPECT_FALSE(
-      make_silence({{"rule=x"}, "", "", "1h", "a", std::string("x\0y", 3)}, kNow, error));
+  EXPECT_FALSE(make_silence({{"rule=x"}, "", "", "1h", "a", std::string("x\0y", 3)}, kNow, error));
   EXPECT_EQ(error,
             "comment: a control character (0x00) at byte 2; a comment may hold tabs and line "
             "breaks but no other");
   EXPECT_FALSE(make_silence({{"rule=x"}, "", "", "1h", "a", "caf\xC3"}, kNow, error));
   EXPECT_EQ(error, "comment: not UTF-8 (byte 4)");
-  EXPECT_TRUE(make_silence({{"rule=x"}, "", "", "1h", "Nguyễn Văn A",
-                            "Báo cáo quý 3\n\tđang chờ số liệu"},
-                           kNow, error))
+  EXPECT_TRUE(make_silence(
+      {{"rule=x"}, "", "", "1h", "Nguyễn Văn A", "Báo cáo quý 3\n\tđang chờ số liệu"}, kNow, error))
       << error;
 }
 
@@ -374,10 +377,13 @@ TEST(LedgerSilences, LiveSilencesAreBounded) {
   const auto silence = make_silence({{"rule=x"}, "", "", "1h", "a", "c"}, kNow, error);
   ASSERT_TRUE(silence.has_value()) << error;
   // Ended and expired ones do not count.
-  ASSERT_FALSE(db.execute(
+  ASSERT_FALSE(tiendo::store::sqlite::execute(
+      db,
       "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) VALUES "
-      "('[]', '2022-01-01T00:00:00Z', '2022-01-02T00:00:00Z', 'a', 'ended', '2022-01-01T00:00:00Z')"));
-  ASSERT_FALSE(db.execute(
+      "('[]', '2022-01-01T00:00:00Z', '2022-01-02T00:00:00Z', 'a', 'ended', "
+      "'2022-01-01T00:00:00Z')"));
+  ASSERT_FALSE(tiendo::store::sqlite::execute(
+      db,
       "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at, "
       "expired_at) VALUES ('[]', '2022-10-01T00:00:00Z', '2023-01-01T00:00:00Z', 'a', "
       "'expired', '2022-10-01T00:00:00Z', '2022-10-01T00:30:00Z')"));

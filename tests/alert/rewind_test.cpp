@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "alert/ledger.hpp"
+#include "store/sqlite/statements.hpp"
 #include "support/example_data.hpp"
 #include "support/store_rows.hpp"
 
@@ -154,14 +155,17 @@ TEST(Rewind, PutsTheLedgerBackAsIfTheBadRunsHadNeverHappened) {
                   "`tiendo ledger rewind --to 2022-12-31` at 2023-01-01T01:00:00Z%'"),
             2);
   EXPECT_GT(count(poisoned.db, "SELECT count(*) FROM results WHERE run_id IN (2, 3)"), 0);
-  EXPECT_EQ(count(poisoned.db, "SELECT count(*) FROM outbox WHERE run_id IN (2, 3) AND state != "
-                               "'dead'"),
+  EXPECT_EQ(count(poisoned.db,
+                  "SELECT count(*) FROM outbox WHERE run_id IN (2, 3) AND state != "
+                  "'dead'"),
             0);
-  EXPECT_EQ(count(poisoned.db, "SELECT count(*) FROM outbox WHERE run_id IN (2, 3) AND "
-                               "last_error LIKE 'cancelled: its run was voided by%'"),
+  EXPECT_EQ(count(poisoned.db,
+                  "SELECT count(*) FROM outbox WHERE run_id IN (2, 3) AND "
+                  "last_error LIKE 'cancelled: its run was voided by%'"),
             static_cast<std::int64_t>(report.messages_cancelled));
-  EXPECT_EQ(count(poisoned.db, "SELECT count(*) FROM outbox WHERE run_id = 1 AND state = 'pending'"),
-            count(clean.db, "SELECT count(*) FROM outbox WHERE run_id = 1 AND state = 'pending'"));
+  EXPECT_EQ(
+      count(poisoned.db, "SELECT count(*) FROM outbox WHERE run_id = 1 AND state = 'pending'"),
+      count(clean.db, "SELECT count(*) FROM outbox WHERE run_id = 1 AND state = 'pending'"));
 }
 
 TEST(Rewind, ASecondRewindDoesNotUndoTheFirstOneAgain) {
@@ -226,11 +230,13 @@ TEST(Rewind, IsRefusedWhileARunIsInProgressOrWithoutAnUndoLog) {
   Ledger ledger;
   ledger.must_run("2022-09-30");
   ledger.must_run("2200-12-31");
-  ASSERT_FALSE(ledger.db.execute("UPDATE runs SET undo_log = 0 WHERE id = 2"));
+  ASSERT_FALSE(
+      tiendo::store::sqlite::execute(ledger.db, "UPDATE runs SET undo_log = 0 WHERE id = 2"));
   auto old = rewind_ledger(ledger.db, day("2022-12-31"), kNow, true);
   ASSERT_TRUE(std::holds_alternative<DbError>(old));
   EXPECT_NE(std::get<DbError>(old).message.find("restore a backup"), std::string::npos);
-  ASSERT_FALSE(ledger.db.execute("UPDATE runs SET undo_log = 1 WHERE id = 2"));
+  ASSERT_FALSE(
+      tiendo::store::sqlite::execute(ledger.db, "UPDATE runs SET undo_log = 1 WHERE id = 2"));
 
   auto begun = begin_run(ledger.db, day("2200-12-31"), kNow, std::nullopt);
   ASSERT_TRUE(std::holds_alternative<std::int64_t>(begun));

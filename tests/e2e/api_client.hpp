@@ -20,8 +20,9 @@
 #include <thread>
 #include <vector>
 
-#include "store/database.hpp"
 #include "e2e/run.hpp"
+#include "store/database.hpp"
+#include "store/sqlite/statements.hpp"
 #include "support/serve_process.hpp"
 
 namespace tiendo::testing {
@@ -95,7 +96,8 @@ inline std::string raw_exchange(int port, const std::string& request,
   const int fd = connect_to(port);
   if (fd < 0) return "";
   const std::size_t split = request.find("\r\n\r\n");
-  const std::string head = request.substr(0, split == std::string::npos ? request.size() : split + 4);
+  const std::string head =
+      request.substr(0, split == std::string::npos ? request.size() : split + 4);
   const std::string rest = split == std::string::npos ? "" : request.substr(split + 4);
   (void)!::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
   if (pause_after_head.count() > 0) std::this_thread::sleep_for(pause_after_head);
@@ -127,13 +129,14 @@ inline std::map<std::string, std::int64_t> table_counts(const std::string& path)
     return counts;
   }
   store::Database& db = std::get<store::Database>(opened);
-  store::Statement tables =
-      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  store::Statement tables = tiendo::store::sqlite::prepare(
+      db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
   std::vector<std::string> names;
   while (tables.step()) names.push_back(tables.column_text(0));
   EXPECT_FALSE(tables.error()) << tables.error().value_or(store::DbError{}).message;
   for (const std::string& name : names) {
-    store::Statement q = db.prepare("SELECT count(*) FROM \"" + name + "\"");
+    store::Statement q =
+        tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM \"" + name + "\"");
     EXPECT_TRUE(q.step()) << name << ": " << q.error().value_or(store::DbError{"no row"}).message;
     counts[name] = q.column_int(0);
   }

@@ -12,6 +12,7 @@
 
 #include "alert/ledger.hpp"
 #include "run.hpp"
+#include "store/sqlite/statements.hpp"
 #include "support/example_data.hpp"
 
 namespace tiendo::testing {
@@ -25,7 +26,7 @@ std::int64_t count(const std::string& path, const std::string& sql) {
     ADD_FAILURE() << error->message;
     return -1;
   }
-  store::Statement q = std::get<store::Database>(opened).prepare(sql);
+  store::Statement q = tiendo::store::sqlite::prepare(std::get<store::Database>(opened), sql);
   EXPECT_TRUE(q.step()) << sql << ": " << (q.error() ? q.error()->message : "");
   return q.column_int(0);
 }
@@ -45,12 +46,12 @@ class CliLedger : public ExamplesDatabaseTest {
     ASSERT_TRUE(std::holds_alternative<store::Snapshot>(snapshot));
     const eval::Results results = eval::evaluate(
         example->rules, std::get<store::Snapshot>(snapshot), *model::parse_iso_date(at));
-    auto recorded = alert::record_run(db, example->rules, std::get<store::Snapshot>(snapshot),
-                                      results, {.now = "2026-12-05T00:00:00Z", .commit = true, .limit = std::nullopt});
+    auto recorded =
+        alert::record_run(db, example->rules, std::get<store::Snapshot>(snapshot), results,
+                          {.now = "2026-12-05T00:00:00Z", .commit = true, .limit = std::nullopt});
     ASSERT_TRUE(std::holds_alternative<alert::RunRecord>(recorded))
         << std::get<store::DbError>(recorded).message;
   }
-
 };
 
 TEST_F(CliLedger, ARunDatedPastTomorrowIsRefusedAndWritesNothing) {
@@ -118,9 +119,8 @@ TEST_F(CliLedger, ReadingCommandsReadADatabaseTheyCannotWrite) {
   std::filesystem::copy_file(db_, copy);
   ASSERT_EQ(::chmod(copy.c_str(), 0444), 0);
   ASSERT_EQ(::chmod(backup.path().c_str(), 0555), 0);
-  const std::string as_reader = ::geteuid() == 0
-                                    ? "setpriv --reuid=65534 --regid=65534 --clear-groups "
-                                    : "";
+  const std::string as_reader =
+      ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
   // nobody may not reach the build tree (a checkout under /root): the binary and the
   // rules it reads go to a directory anyone can read.
   TempDir reachable;
@@ -138,13 +138,11 @@ TEST_F(CliLedger, ReadingCommandsReadADatabaseTheyCannotWrite) {
         "explain online_dossier_2022 --rules rules --at 2022-09-30",
         "history online_dossier_rate dong_nai", "outbox list", "silence list"}) {
     const std::string out = dir_.path() + "/out", err = dir_.path() + "/err";
-    const std::string line = "cd " + shell_quote(reachable.path()) + " && NO_COLOR=1 " +
-                             as_reader + shell_quote(binary) + " " + command + " --db " +
-                             shell_quote(copy) + " >" + shell_quote(out) + " 2>" +
-                             shell_quote(err) + " </dev/null";
+    const std::string line = "cd " + shell_quote(reachable.path()) + " && NO_COLOR=1 " + as_reader +
+                             shell_quote(binary) + " " + command + " --db " + shell_quote(copy) +
+                             " >" + shell_quote(out) + " 2>" + shell_quote(err) + " </dev/null";
     const int status = std::system(line.c_str());
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << command << ": " << read_text(err);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << command << ": " << read_text(err);
     EXPECT_EQ(read_text(err).find("readonly"), std::string::npos) << command;
   }
   ::chmod(backup.path().c_str(), 0755);
@@ -159,8 +157,8 @@ TEST_F(CliLedger, AMissingDatabaseIsAnErrorAndIsNotCreated) {
   for (const std::string command :
        {"eval --rules rules --at 2022-09-30", "report --rules rules --at 2022-09-30",
         "explain online_dossier_2022 --rules rules --at 2022-09-30",
-        "history online_dossier_rate dong_nai", "run --rules rules --at 2022-09-30",
-        "deliver", "silence list", "outbox list", "ledger rewind --to 2022-09-30"}) {
+        "history online_dossier_rate dong_nai", "run --rules rules --at 2022-09-30", "deliver",
+        "silence list", "outbox list", "ledger rewind --to 2022-09-30"}) {
     const RunResult r = run_tiendo(command + " --db " + shell_quote(missing), kSource);
     EXPECT_EQ(r.exit_code, 1) << command << ": " << r.err;
     EXPECT_NE(r.err.find("no database at '" + missing + "'"), std::string::npos)

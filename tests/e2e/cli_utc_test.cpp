@@ -3,10 +3,10 @@
 // runs, UTC+7) and TZ=America/Los_Angeles; fmt 9 formats a system_clock time through
 // localtime, which once put every stored time seven hours ahead there. Through the
 // binary and a real database.
+#include <date/tz.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <date/tz.h>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -14,6 +14,7 @@
 #include "model/calendar.hpp"
 #include "run.hpp"
 #include "store/database.hpp"
+#include "store/sqlite/statements.hpp"
 
 namespace tiendo::testing {
 namespace {
@@ -27,16 +28,16 @@ std::chrono::seconds off_by(const std::string& stamp) {
   const auto parsed = model::parse_utc(stamp);
   EXPECT_TRUE(parsed.has_value()) << "'" << stamp << "' is not a UTC time stamp";
   if (!parsed) return std::chrono::hours(24 * 365);
-  return std::chrono::abs(std::chrono::duration_cast<std::chrono::seconds>(
-      *parsed - std::chrono::system_clock::now()));
+  return std::chrono::abs(
+      std::chrono::duration_cast<std::chrono::seconds>(*parsed - std::chrono::system_clock::now()));
 }
 
 class CliUtc : public ExamplesDatabaseTest {};
 
 TEST_F(CliUtc, ATwoHourSilenceIsActiveAtOnce) {
-  const RunResult added =
-      tiendo("silence add --match rule=online_dossier_2022 --duration 2h --author test "
-             "--comment \"chờ số liệu\"");
+  const RunResult added = tiendo(
+      "silence add --match rule=online_dossier_2022 --duration 2h --author test "
+      "--comment \"chờ số liệu\"");
   ASSERT_EQ(added.exit_code, 0) << added.err;
   const RunResult listed = tiendo("silence list --format json");
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
@@ -60,7 +61,8 @@ TEST_F(CliUtc, ARunsTimesAreNowInUtcAndARetryDueInOneSecondIsRetriedWithinTwo) {
   const RunResult ran = tiendo("run --rules rules --at 2022-09-30" + delivery);
   ASSERT_EQ(ran.exit_code, 0) << ran.out << ran.err;
 
-  json outbox = json::parse(tiendo("outbox list --format json --state pending").out, nullptr, false);
+  json outbox =
+      json::parse(tiendo("outbox list --format json --state pending").out, nullptr, false);
   ASSERT_TRUE(outbox.is_array() && !outbox.empty()) << outbox.dump();
   for (const json& m : outbox) {
     EXPECT_EQ(m.value("attempts", 0), 1) << m.dump();
@@ -75,7 +77,8 @@ TEST_F(CliUtc, ARunsTimesAreNowInUtcAndARetryDueInOneSecondIsRetriedWithinTwo) {
     auto opened = store::Database::open(db_, store::Database::Mode::read_only);
     ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
     store::Database& db = std::get<store::Database>(opened);
-    store::Statement q = db.prepare("SELECT started_at, finished_at FROM runs");
+    store::Statement q =
+        tiendo::store::sqlite::prepare(db, "SELECT started_at, finished_at FROM runs");
     int runs = 0;
     while (q.step()) {
       ++runs;

@@ -21,6 +21,7 @@
 #include "e2e/api_client.hpp"
 #include "e2e/run.hpp"
 #include "store/database.hpp"
+#include "store/sqlite/statements.hpp"
 #include "support/serve_process.hpp"
 
 namespace tiendo::testing {
@@ -59,14 +60,16 @@ TEST_F(HostileClient, RefusedRequestsChangeNothingAndTheServiceKeepsAnswering) {
                      "application/json");
   EXPECT_EQ(status_of(r), 400) << (r ? r->body.substr(0, 300) : "no answer");
   still_whole(serve, before, "a 40 KB nested matcher");
-  r = http.post("/api/v1/silences",
-                json{{"matchers", std::vector<std::string>(33, "rule=x")}, {"duration", "1h"}}.dump(),
-                "application/json");
+  r = http.post(
+      "/api/v1/silences",
+      json{{"matchers", std::vector<std::string>(33, "rule=x")}, {"duration", "1h"}}.dump(),
+      "application/json");
   EXPECT_EQ(status_of(r), 400) << (r ? r->body.substr(0, 300) : "no answer");
-  r = http.post("/api/v1/silences",
-                json{{"matchers", {"rule=x"}}, {"duration", "1h"}, {"comment", std::string(5000, 'c')}}
-                    .dump(),
-                "application/json");
+  r = http.post(
+      "/api/v1/silences",
+      json{{"matchers", {"rule=x"}}, {"duration", "1h"}, {"comment", std::string(5000, 'c')}}
+          .dump(),
+      "application/json");
   EXPECT_EQ(status_of(r), 400) << (r ? r->body.substr(0, 300) : "no answer");
   still_whole(serve, before, "silences too big");
 
@@ -89,7 +92,8 @@ TEST_F(HostileClient, RefusedRequestsChangeNothingAndTheServiceKeepsAnswering) {
   // NUL in text fields: refused with the row named.
   const std::string csv =
       "indicator,unit,period,value,source\n"
-      "online_dossier_rate,dong_nai,Q3/2022,50%,bad" + std::string(1, '\0') + "source\n";
+      "online_dossier_rate,dong_nai,Q3/2022,50%,bad" +
+      std::string(1, '\0') + "source\n";
   r = http.post("/api/v1/observations", csv, "text/csv");
   EXPECT_EQ(status_of(r), 422) << (r ? r->body : "no answer");
   still_whole(serve, before, "a NUL in a CSV source");
@@ -102,7 +106,8 @@ TEST_F(HostileClient, RefusedRequestsChangeNothingAndTheServiceKeepsAnswering) {
 
   // A NUL in a request path reaches the log escaped, never raw.
   const std::string reply = raw_exchange(
-      serve.port(), std::string("GET /api/v1/x%00y HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+      serve.port(),
+      std::string("GET /api/v1/x%00y HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
   EXPECT_NE(reply.find("HTTP/1.1 4"), std::string::npos) << reply;
   EXPECT_EQ(serve.log().find('\0'), std::string::npos);
   still_whole(serve, before, "a NUL in the path");
@@ -113,7 +118,8 @@ TEST_F(HostileClient, LiveSilencesAreBounded) {
     auto opened = store::Database::open(db_, store::Database::Mode::existing);
     ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
     store::Database& db = std::get<store::Database>(opened);
-    ASSERT_FALSE(db.execute(
+    ASSERT_FALSE(tiendo::store::sqlite::execute(
+        db,
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
         "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) "
         "SELECT '[{\"name\":\"rule\",\"op\":\"=\",\"value\":\"x\"}]', "
@@ -178,8 +184,8 @@ TEST_F(HostileClient, RequestedEvaluationsWaitingAreBounded) {
   EXPECT_GE(accepted, 16);
   auto opened = store::Database::open(db_, store::Database::Mode::read_only);
   ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
-  store::Statement q = std::get<store::Database>(opened).prepare(
-      "SELECT count(*) FROM evaluations WHERE trigger = 'api'");
+  store::Statement q = tiendo::store::sqlite::prepare(
+      std::get<store::Database>(opened), "SELECT count(*) FROM evaluations WHERE trigger = 'api'");
   ASSERT_TRUE(q.step());
   EXPECT_EQ(q.column_int(0), accepted);
   EXPECT_EQ(status_of(http.get("/healthz", "")), 200);
@@ -236,24 +242,25 @@ TEST_F(HostileClient, HttpFramingTricksAreAnsweredNotHeld) {
 
   // A Content-Length over the limit and no body: 413 at once, not after the read timeout.
   auto start = Clock::now();
-  std::string reply = raw_exchange(serve.port(),
-                               "POST /api/v1/observations HTTP/1.1\r\nHost: a\r\n" + auth +
-                                   "Content-Type: text/csv\r\nContent-Length: 100000000\r\n\r\n",
-                               {}, "\r\n\r\n");
+  std::string reply =
+      raw_exchange(serve.port(),
+                   "POST /api/v1/observations HTTP/1.1\r\nHost: a\r\n" + auth +
+                       "Content-Type: text/csv\r\nContent-Length: 100000000\r\n\r\n",
+                   {}, "\r\n\r\n");
   EXPECT_NE(reply.find("HTTP/1.1 413"), std::string::npos) << reply;
   EXPECT_LT(Clock::now() - start, 3s);
 
   // Two Content-Length headers that disagree: 400, whichever a proxy would have believed.
   reply = raw_exchange(serve.port(),
-                   "POST /api/v1/observations HTTP/1.1\r\nHost: a\r\n" + auth +
-                       "Content-Type: text/csv\r\nContent-Length: 5\r\nContent-Length: 50\r\n"
-                       "Connection: close\r\n\r\nabcde");
+                       "POST /api/v1/observations HTTP/1.1\r\nHost: a\r\n" + auth +
+                           "Content-Type: text/csv\r\nContent-Length: 5\r\nContent-Length: 50\r\n"
+                           "Connection: close\r\n\r\nabcde");
   EXPECT_NE(reply.find("HTTP/1.1 400"), std::string::npos) << reply;
 
   // Two requests in one write: two answers, in order.
   reply = raw_exchange(serve.port(),
-                   "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
-                   "GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+                       "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
+                       "GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(count_of(reply, "HTTP/1.1 200"), 2) << reply;
   EXPECT_LT(reply.find("\"ok\""), reply.find("\"ready\"")) << reply;
   EXPECT_EQ(table_counts(db_), before);
@@ -275,9 +282,9 @@ TEST_F(HostileClient, ReadinessSaysWhenTheStoreCannotWrite) {
   // full disk would stop it), and SIGXFSZ is ignored so that the write fails instead.
   const auto size = std::filesystem::file_size(db_);
   const std::string wrapper = dir_.path() + "/limited-tiendo";
-  write_text(wrapper, "#!/bin/sh\ntrap '' XFSZ\nexec prlimit --fsize=" +
-                          std::to_string(size + 65536) + ":unlimited -- " +
-                          shell_quote(TIENDO_BINARY) + " \"$@\"\n");
+  write_text(wrapper,
+             "#!/bin/sh\ntrap '' XFSZ\nexec prlimit --fsize=" + std::to_string(size + 65536) +
+                 ":unlimited -- " + shell_quote(TIENDO_BINARY) + " \"$@\"\n");
   std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
   ServeSetup s = setup();
   s.binary = wrapper;

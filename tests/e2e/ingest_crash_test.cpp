@@ -42,6 +42,7 @@
 
 #include "run.hpp"
 #include "store/database.hpp"
+#include "store/sqlite/statements.hpp"
 
 extern "C" char** environ;
 
@@ -170,22 +171,23 @@ std::optional<Counts> inspect(const std::string& path) {
   }
   store::Database& db = std::get<store::Database>(opened);
   std::string integrity;
-  store::Statement check = db.prepare("PRAGMA integrity_check");
+  store::Statement check = tiendo::store::sqlite::prepare(db, "PRAGMA integrity_check");
   while (check.step()) integrity += check.column_text(0) + "\n";
   if (integrity != "ok\n") {
     ADD_FAILURE() << "integrity_check of " << path << ":\n" << integrity;
     return std::nullopt;
   }
-  store::Statement foreign_keys = db.prepare("PRAGMA foreign_key_check");
+  store::Statement foreign_keys = tiendo::store::sqlite::prepare(db, "PRAGMA foreign_key_check");
   if (foreign_keys.step()) {
     ADD_FAILURE() << "foreign_key_check of " << path << " finds a row of "
                   << foreign_keys.column_text(0);
     return std::nullopt;
   }
   Counts counts;
-  store::Statement units = db.prepare("SELECT count(*) FROM units");
+  store::Statement units = tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM units");
   if (units.step()) counts.units = units.column_int(0);
-  store::Statement observations = db.prepare("SELECT count(*) FROM observations");
+  store::Statement observations =
+      tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM observations");
   if (observations.step()) counts.observations = observations.column_int(0);
   return counts;
 }
@@ -208,8 +210,8 @@ void ingest_small(const TempDir& dir, const std::string& db) {
   write_text(dir.path() + "/small.csv",
              "indicator,unit,period,value\nbudget_rate,tinh,Quý I/2022,\"12,5%\"\n"
              "budget_rate,huyen_0,Quý I/2022,\"40%\"\nbudget_rate,xa_0_0,Quý II/2022,392/505\n");
-  const RunResult run =
-      run_tiendo("ingest --unchecked --db " + shell_quote(db) + " small-units.csv small.csv", dir.path());
+  const RunResult run = run_tiendo(
+      "ingest --unchecked --db " + shell_quote(db) + " small-units.csv small.csv", dir.path());
   ASSERT_EQ(run.exit_code, 0) << run.err;
 }
 

@@ -33,6 +33,7 @@
 #include "store/database.hpp"
 #include "store/ingest.hpp"
 #include "store/snapshot.hpp"
+#include "store/sqlite/statements.hpp"
 
 #ifndef TIENDO_SOURCE_DIR
 #error "TIENDO_SOURCE_DIR must name the repository (tests/fuzz/CMakeLists.txt sets it)"
@@ -181,8 +182,8 @@ void fill_database(const std::string& path, const std::vector<std::string>& rule
       std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
   const tiendo::eval::Results results =
       tiendo::eval::evaluate(rules, data, today, {.keep_used = false});
-  auto recorded =
-      tiendo::alert::record_run(db, rules, data, results, {.now = now_text(), .commit = true, .limit = std::nullopt});
+  auto recorded = tiendo::alert::record_run(
+      db, rules, data, results, {.now = now_text(), .commit = true, .limit = std::nullopt});
   if (auto* error = std::get_if<store::DbError>(&recorded)) {
     broken_promise("setup: cannot record a run: " + error->message);
   }
@@ -268,7 +269,8 @@ void housekeeping(Fixture& f) {
     broken_promise("housekeeping: " + error->message);
   }
   store::Database& db = *std::get<service::ConnectionPool::Lease>(lease);
-  store::Statement q = db.prepare(
+  store::Statement q = tiendo::store::sqlite::prepare(
+      db,
       "SELECT (SELECT count(*) FROM silences), (SELECT count(*) FROM evaluations), "
       "(SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size())");
   if (!q.step())
@@ -279,7 +281,8 @@ void housekeeping(Fixture& f) {
   q = store::Statement();
 
   const auto execute = [&](const std::string& sql) {
-    if (auto error = db.execute(sql)) broken_promise("housekeeping: " + error->message);
+    if (auto error = tiendo::store::sqlite::execute(db, sql))
+      broken_promise("housekeeping: " + error->message);
   };
   if (silences > kMaxRows) {
     execute("DELETE FROM silences WHERE id <> " + std::to_string(f.setup_silence));

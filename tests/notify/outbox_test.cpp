@@ -11,6 +11,7 @@
 #include <string>
 
 #include "../e2e/run.hpp"
+#include "store/sqlite/statements.hpp"
 
 namespace tiendo::notify {
 namespace {
@@ -83,7 +84,8 @@ class OutboxStore : public ::testing::Test {
     auto opened = store::Database::open(dir_.path() + "/t.db");
     ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
     db_.emplace(std::move(std::get<store::Database>(opened)));
-    ASSERT_FALSE(db_->execute(
+    ASSERT_FALSE(tiendo::store::sqlite::execute(
+        *db_,
         "INSERT INTO runs (id, at_date, started_at, status) VALUES (1, '2022-09-30', "
         "'2026-11-28T00:00:00Z', 'succeeded');"
         "INSERT INTO outbox (run_id, channel, idempotency_key, payload, state, attempts, "

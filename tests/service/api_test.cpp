@@ -23,6 +23,7 @@
 #include "model/calendar.hpp"
 #include "service/open_service.hpp"
 #include "store/database.hpp"
+#include "store/sqlite/statements.hpp"
 #include "support/example_data.hpp"
 #include "support/temp_dir.hpp"
 
@@ -118,8 +119,8 @@ class ApiTest : public ::testing::Test {
       ADD_FAILURE() << error->message;
       return -1;
     }
-    store::Statement q =
-        std::get<ConnectionPool::Lease>(lease)->prepare("SELECT count(*) FROM " + table);
+    store::Statement q = tiendo::store::sqlite::prepare(*std::get<ConnectionPool::Lease>(lease),
+                                                        "SELECT count(*) FROM " + table);
     EXPECT_TRUE(q.step()) << table;
     return q.column_int(0);
   }
@@ -405,18 +406,20 @@ TEST_F(ApiTest, UnitsAreListedWithTheirLabels) {
   ASSERT_EQ(body["units"].size(), 56u);
   EXPECT_EQ(body["units"][0]["id"], "an_phuoc");  // by id
 
-  const json pilots = json::parse(
-      get("/api/v1/units", {{"level", "commune"}, {"label", "thi_diem"}}).body);
+  const json pilots =
+      json::parse(get("/api/v1/units", {{"level", "commune"}, {"label", "thi_diem"}}).body);
   ASSERT_EQ(pilots["total"], 3) << pilots.dump();
-  EXPECT_EQ(pilots["units"][0],
-            (json{{"id", "bao_hoa"}, {"name", "Xã Bảo Hòa"}, {"level", "commune"},
-                  {"parent", "xuan_loc"}, {"labels", {"thi_diem"}}}));
+  EXPECT_EQ(pilots["units"][0], (json{{"id", "bao_hoa"},
+                                      {"name", "Xã Bảo Hòa"},
+                                      {"level", "commune"},
+                                      {"parent", "xuan_loc"},
+                                      {"labels", {"thi_diem"}}}));
   const json province = json::parse(get("/api/v1/units", {{"level", "province"}}).body);
   ASSERT_EQ(province["units"].size(), 1u);
   EXPECT_EQ(province["units"][0]["parent"], nullptr);
   EXPECT_EQ(province["units"][0]["labels"], json::array());
-  const json agencies =
-      json::parse(get("/api/v1/units", {{"level", "agency"}, {"offset", "7"}, {"limit", "5"}}).body);
+  const json agencies = json::parse(
+      get("/api/v1/units", {{"level", "agency"}, {"offset", "7"}, {"limit", "5"}}).body);
   EXPECT_EQ(agencies["total"], 8);
   ASSERT_EQ(agencies["units"].size(), 1u);
   EXPECT_EQ(agencies["offset"], 7);

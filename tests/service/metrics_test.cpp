@@ -27,6 +27,7 @@
 #include "notify/outbox.hpp"
 #include "store/ingest.hpp"
 #include "store/snapshot.hpp"
+#include "store/sqlite/statements.hpp"
 #include "support/child_process.hpp"
 #include "support/example_data.hpp"
 #include "support/temp_dir.hpp"
@@ -74,7 +75,6 @@ bool contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
 }
 
-
 class MetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -91,7 +91,7 @@ class MetricsTest : public ::testing::Test {
   }
 
   void execute(const std::string& sql) {
-    const auto error = db_->execute(sql);
+    const auto error = tiendo::store::sqlite::execute(*db_, sql);
     ASSERT_FALSE(error.has_value()) << error->message << "\n" << sql;
   }
 
@@ -258,8 +258,9 @@ TEST_F(MetricsTest, StoreGaugesFollowTheAlertsAndOutboxRows) {
   const auto example = evaluate_example(*db_);
   ASSERT_NE(example, nullptr);
   // The run's e-mail messages were made two hours ago.
-  auto recorded = alert::record_run(*db_, example->rules, example->snapshot, example->results,
-                                    {.now = notify::format_utc(now - hours(2)), .commit = true, .limit = std::nullopt});
+  auto recorded = alert::record_run(
+      *db_, example->rules, example->snapshot, example->results,
+      {.now = notify::format_utc(now - hours(2)), .commit = true, .limit = std::nullopt});
   if (auto* error = std::get_if<store::DbError>(&recorded)) FAIL() << error->message;
   const alert::RunRecord& run = std::get<alert::RunRecord>(recorded);
   ASSERT_FALSE(run.output.alerts.empty());
@@ -411,8 +412,9 @@ TEST_F(MetricsTest, PromtoolAcceptsTheExposition) {
   }
   const auto example = evaluate_example(*db_);
   ASSERT_NE(example, nullptr);
-  auto recorded = alert::record_run(*db_, example->rules, example->snapshot, example->results,
-                                    {.now = notify::format_utc(system_clock::now()), .commit = true, .limit = std::nullopt});
+  auto recorded = alert::record_run(
+      *db_, example->rules, example->snapshot, example->results,
+      {.now = notify::format_utc(system_clock::now()), .commit = true, .limit = std::nullopt});
   if (auto* error = std::get_if<store::DbError>(&recorded)) FAIL() << error->message;
   add_outbox("hook-1", "webhook", "dead", "2026-11-28T10:00:00Z");
   metrics_.run_finished("schedule", "succeeded", 3.5, system_clock::now());

@@ -10,6 +10,7 @@
 
 #include "../e2e/run.hpp"
 #include "store/schema.hpp"
+#include "store/sqlite/statements.hpp"
 
 namespace tiendo::store {
 namespace {
@@ -26,10 +27,10 @@ Database open_ok(const std::string& path) {
 TEST(Database, EveryConnectionSetsThePragmas) {
   testing::TempDir dir;
   Database db = open_ok(dir.path() + "/t.db");
-  EXPECT_EQ(db.pragma("journal_mode"), "wal");
-  EXPECT_EQ(db.pragma("synchronous"), "2");  // FULL
-  EXPECT_EQ(db.pragma("foreign_keys"), "1");
-  EXPECT_EQ(db.pragma("busy_timeout"), "5000");
+  EXPECT_EQ(tiendo::store::sqlite::pragma(db, "journal_mode"), "wal");
+  EXPECT_EQ(tiendo::store::sqlite::pragma(db, "synchronous"), "2");  // FULL
+  EXPECT_EQ(tiendo::store::sqlite::pragma(db, "foreign_keys"), "1");
+  EXPECT_EQ(tiendo::store::sqlite::pragma(db, "busy_timeout"), "5000");
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
 }
 
@@ -38,13 +39,14 @@ TEST(Database, ReopeningKeepsTheSchemaAndData) {
   const std::string path = dir.path() + "/t.db";
   {
     Database db = open_ok(path);
-    EXPECT_FALSE(
-        db.execute("INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('dn', "
-                   "'Đồng Nai', 'province', NULL, "
-                   "'x', '2022-01-01T00:00:00Z')"));
+    EXPECT_FALSE(tiendo::store::sqlite::execute(
+        db,
+        "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('dn', "
+        "'Đồng Nai', 'province', NULL, "
+        "'x', '2022-01-01T00:00:00Z')"));
   }
   Database db = open_ok(path);
-  Statement count = db.prepare("SELECT count(*) FROM units");
+  Statement count = tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM units");
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.column_int(0), 1);
 }
@@ -56,15 +58,18 @@ TEST(Database, MigratesAnOlderDatabase) {
     // An empty database of version 0, as a first release would have found it.
     Database db = open_ok(path);
     std::vector<std::string> names;
-    Statement tables = db.prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    Statement tables = tiendo::store::sqlite::prepare(
+        db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
     while (tables.step()) names.push_back(tables.column_text(0));
-    ASSERT_FALSE(db.execute("PRAGMA foreign_keys = OFF; PRAGMA user_version = 0"));
-    for (const std::string& name : names) ASSERT_FALSE(db.execute("DROP TABLE " + name));
+    ASSERT_FALSE(
+        tiendo::store::sqlite::execute(db, "PRAGMA foreign_keys = OFF; PRAGMA user_version = 0"));
+    for (const std::string& name : names)
+      ASSERT_FALSE(tiendo::store::sqlite::execute(db, "DROP TABLE " + name));
   }
   Database db = open_ok(path);
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
-  Statement tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+  Statement tables =
+      tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
   ASSERT_TRUE(tables.step());
   EXPECT_GE(tables.column_int(0), 8);
 }
@@ -87,16 +92,17 @@ TEST(Database, MigratesSchemaOneKeepingItsData) {
   }
   Database db = open_ok(path);
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
-  Statement alert = db.prepare("SELECT name, lifecycle, firing_since IS NULL FROM alerts");
+  Statement alert = tiendo::store::sqlite::prepare(
+      db, "SELECT name, lifecycle, firing_since IS NULL FROM alerts");
   ASSERT_TRUE(alert.step());
   EXPECT_EQ(alert.column_text(0), "r");
   EXPECT_EQ(alert.column_text(1), "firing");
   EXPECT_EQ(alert.column_int(2), 1);
-  Statement transitions = db.prepare("SELECT count(*) FROM transitions");
+  Statement transitions = tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM transitions");
   ASSERT_TRUE(transitions.step());
   EXPECT_EQ(transitions.column_int(0), 0);
   // The database got its random name (12 hex digits), used in its messages' ids.
-  Statement identity = db.prepare("SELECT id FROM store_identity");
+  Statement identity = tiendo::store::sqlite::prepare(db, "SELECT id FROM store_identity");
   ASSERT_TRUE(identity.step());
   EXPECT_EQ(identity.column_text(0).size(), 12u);
 }
@@ -106,7 +112,7 @@ TEST(Database, RefusesANewerSchema) {
   const std::string path = dir.path() + "/new.db";
   {
     Database db = open_ok(path);
-    ASSERT_FALSE(db.execute("PRAGMA user_version = 999"));
+    ASSERT_FALSE(tiendo::store::sqlite::execute(db, "PRAGMA user_version = 999"));
   }
   auto db = Database::open(path);
   ASSERT_TRUE(std::holds_alternative<DbError>(db));
@@ -130,20 +136,22 @@ TEST(Database, TransactionsRollBackUnlessCommitted) {
   {
     Transaction transaction(db);
     ASSERT_FALSE(transaction.error());
-    ASSERT_FALSE(
-        db.execute("INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('a', "
-                   "'A', 'province', NULL, 'x', 't')"));
+    ASSERT_FALSE(tiendo::store::sqlite::execute(
+        db,
+        "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('a', "
+        "'A', 'province', NULL, 'x', 't')"));
   }
-  Statement count = db.prepare("SELECT count(*) FROM units");
+  Statement count = tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM units");
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.column_int(0), 0);
 }
 
 TEST(Database, ForeignKeysAreEnforced) {
   Database db = open_ok(":memory:");
-  EXPECT_TRUE(
-      db.execute("INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('a', 'A', "
-                 "'district', 'nowhere', 'x', 't')"));
+  EXPECT_TRUE(tiendo::store::sqlite::execute(
+      db,
+      "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('a', 'A', "
+      "'district', 'nowhere', 'x', 't')"));
 }
 
 // A writer committing short transactions back to back (a run written in batches) must
@@ -159,9 +167,10 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
   auto opened = Database::open(path, {.busy_timeout_ms = 30000, .mode = Database::Mode::create});
   ASSERT_TRUE(std::holds_alternative<Database>(opened)) << std::get<DbError>(opened).message;
   Database request = std::move(std::get<Database>(opened));
-  ASSERT_FALSE(
-      batches.execute("INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('p', "
-                      "'P', 'province', NULL, 'x', 't')"));
+  ASSERT_FALSE(tiendo::store::sqlite::execute(
+      batches,
+      "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('p', "
+      "'P', 'province', NULL, 'x', 't')"));
 
   std::mutex mutex;  // guards the three below
   std::condition_variable batch_begun;
@@ -183,7 +192,8 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
       batch_begun.notify_all();
       // A batch's work under the lock, then straight into the next one.
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      batches.execute("UPDATE units SET updated_at = updated_at || 'x' WHERE id = 'p'");
+      tiendo::store::sqlite::execute(
+          batches, "UPDATE units SET updated_at = updated_at || 'x' WHERE id = 'p'");
       if (!tx.commit()) {
         const std::lock_guard lock(mutex);
         ++committed;
@@ -221,9 +231,9 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
       break;
     }
     EXPECT_LE(waited, 5) << "write " << i << " waited while " << waited << " batches committed";
-    EXPECT_FALSE(request.execute(
-        "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('d" +
-        std::to_string(i) + "', 'D', 'district', 'p', 'x', 't')"));
+    EXPECT_FALSE(tiendo::store::sqlite::execute(
+        request, "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('d" +
+                     std::to_string(i) + "', 'D', 'district', 'p', 'x', 't')"));
     EXPECT_FALSE(tx.commit());
   }
   {
@@ -231,7 +241,7 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
     done = true;
   }
   writer.join();
-  Statement count = request.prepare("SELECT count(*) FROM units");
+  Statement count = tiendo::store::sqlite::prepare(request, "SELECT count(*) FROM units");
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.column_int(0), 11);
 }

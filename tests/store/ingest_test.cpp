@@ -5,6 +5,7 @@
 
 #include "dsl/check.hpp"
 #include "store/snapshot.hpp"
+#include "store/sqlite/statements.hpp"
 
 namespace tiendo::store {
 namespace {
@@ -53,7 +54,7 @@ class IngestTest : public ::testing::Test {
   }
 
   std::int64_t count(const std::string& table) {
-    Statement statement = db_->prepare("SELECT count(*) FROM " + table);
+    Statement statement = tiendo::store::sqlite::prepare(*db_, "SELECT count(*) FROM " + table);
     return statement.step() ? statement.column_int(0) : -1;
   }
 
@@ -84,8 +85,8 @@ TEST_F(IngestTest, LoadsUnitsObservationsAndStatusesInOneGo) {
   EXPECT_EQ(summary.units_written, 3u);
   EXPECT_EQ(summary.observations_added, 2u);
   EXPECT_EQ(summary.statuses_added, 1u);
-  auto revisions = std::get<std::vector<ObservationRevision>>(
-      history(*db_, "online_dossier_rate", "dong_nai"));
+  auto revisions =
+      std::get<std::vector<ObservationRevision>>(history(*db_, "online_dossier_rate", "dong_nai"));
   ASSERT_EQ(revisions.size(), 1u);
   EXPECT_EQ(revisions[0].period_start, "2022-07-01");
   EXPECT_EQ(revisions[0].period_end, "2022-09-30");
@@ -144,12 +145,13 @@ TEST_F(IngestTest, ReingestingChangesNothingAndAChangedValueAddsARevision) {
   EXPECT_EQ(again.observations_unchanged, 1u);
   EXPECT_EQ(again.units_written, 0u);
   EXPECT_EQ(again.units_unchanged, 3u);
-  const IngestSummary changed = run(
-      {{"fix.csv", "indicator,unit,period,value\nonline_dossier_rate,dong_nai,Q3/2022,\"9,23%\"\n"}},
-      false, "2022-10-03T00:00:00Z");
+  const IngestSummary changed =
+      run({{"fix.csv",
+            "indicator,unit,period,value\nonline_dossier_rate,dong_nai,Q3/2022,\"9,23%\"\n"}},
+          false, "2022-10-03T00:00:00Z");
   EXPECT_EQ(changed.observations_added, 1u);
-  auto revisions = std::get<std::vector<ObservationRevision>>(
-      history(*db_, "online_dossier_rate", ""));
+  auto revisions =
+      std::get<std::vector<ObservationRevision>>(history(*db_, "online_dossier_rate", ""));
   ASSERT_EQ(revisions.size(), 2u);
   EXPECT_EQ(revisions[1].revision, 2);
   EXPECT_EQ(revisions[1].input, "fix.csv");
@@ -158,11 +160,12 @@ TEST_F(IngestTest, ReingestingChangesNothingAndAChangedValueAddsARevision) {
 
 TEST_F(IngestTest, KeepsFractionsAsNumeratorAndDenominator) {
   ASSERT_TRUE(run({{"units.csv", kUnits},
-                   {"obs.csv", "indicator,unit,period,value\n"
-                               "online_dossier_rate,dong_nai,2022-Q3,392/505\n"}})
+                   {"obs.csv",
+                    "indicator,unit,period,value\n"
+                    "online_dossier_rate,dong_nai,2022-Q3,392/505\n"}})
                   .committed);
-  auto revisions = std::get<std::vector<ObservationRevision>>(
-      history(*db_, "online_dossier_rate", "dong_nai"));
+  auto revisions =
+      std::get<std::vector<ObservationRevision>>(history(*db_, "online_dossier_rate", "dong_nai"));
   ASSERT_EQ(revisions.size(), 1u);
   EXPECT_EQ(revisions[0].numerator, 392);
   EXPECT_EQ(revisions[0].denominator, 505);
@@ -203,13 +206,14 @@ TEST_F(IngestTest, UnitLevelsAndParentsAreChecked) {
 // Issue #12: units carry labels (sets select by them), and an agency of the second
 // chain sits inside the province; a parent loop across chains is refused.
 TEST_F(IngestTest, UnitsCarryLabelsAndParentsAcrossChains) {
-  IngestSummary summary = run({{"units.csv",
-                                "unit,name,level,parent,labels\n"
-                                "dong_nai,Tỉnh Đồng Nai,province,,\n"
-                                "long_thanh,Huyện Long Thành,district,dong_nai,\n"
-                                "long_phuoc,Xã Long Phước,commune,long_thanh, thi_diem ; "
-                                "bien_gioi;thi_diem \n"
-                                "so_tt_tt,Sở Thông tin và Truyền thông,agency,dong_nai,so_nganh\n"}});
+  IngestSummary summary =
+      run({{"units.csv",
+            "unit,name,level,parent,labels\n"
+            "dong_nai,Tỉnh Đồng Nai,province,,\n"
+            "long_thanh,Huyện Long Thành,district,dong_nai,\n"
+            "long_phuoc,Xã Long Phước,commune,long_thanh, thi_diem ; "
+            "bien_gioi;thi_diem \n"
+            "so_tt_tt,Sở Thông tin và Truyền thông,agency,dong_nai,so_nganh\n"}});
   ASSERT_TRUE(summary.committed) << messages(summary);
   EXPECT_EQ(summary.units_written, 4u);
   auto page = stored_units(*db_, {});
@@ -244,25 +248,29 @@ TEST_F(IngestTest, UnitsCarryLabelsAndParentsAcrossChains) {
   auto snapshot = load_snapshot(*db_, rules_);
   ASSERT_TRUE(std::holds_alternative<Snapshot>(snapshot));
   const Snapshot& loaded = std::get<Snapshot>(snapshot);
-  const SnapshotUnit& pilot = loaded.units()[static_cast<std::size_t>(loaded.find_unit("long_phuoc"))];
+  const SnapshotUnit& pilot =
+      loaded.units()[static_cast<std::size_t>(loaded.find_unit("long_phuoc"))];
   EXPECT_TRUE(pilot.has_label("thi_diem"));
   EXPECT_FALSE(pilot.has_label("thi"));
   EXPECT_TRUE(loaded.inside(loaded.find_unit("so_tt_tt"), loaded.find_unit("dong_nai")));
 
   // Labels are a unit's values: changing them updates it, the same again changes nothing.
-  summary = run({{"units.csv", "unit,name,level,parent,labels\n"
-                               "long_phuoc,Xã Long Phước,commune,long_thanh,thi_diem\n"}});
+  summary = run({{"units.csv",
+                  "unit,name,level,parent,labels\n"
+                  "long_phuoc,Xã Long Phước,commune,long_thanh,thi_diem\n"}});
   ASSERT_TRUE(summary.committed) << messages(summary);
   EXPECT_EQ(summary.units_written, 1u);
-  summary = run({{"units.csv", "unit,name,level,parent,labels\n"
-                               "long_phuoc,Xã Long Phước,commune,long_thanh,thi_diem\n"}});
+  summary = run({{"units.csv",
+                  "unit,name,level,parent,labels\n"
+                  "long_phuoc,Xã Long Phước,commune,long_thanh,thi_diem\n"}});
   EXPECT_EQ(summary.units_written, 0u);
   EXPECT_EQ(summary.units_unchanged, 1u);
 
   // An empty label, and a province put inside its own agency, are refused by line.
-  summary = run({{"more.csv", "unit,name,level,parent,labels\n"
-                              "tam_an,Xã Tam An,commune,long_thanh,thi_diem;;bien_gioi\n"
-                              "dong_nai,Tỉnh Đồng Nai,province,so_tt_tt,\n"}});
+  summary = run({{"more.csv",
+                  "unit,name,level,parent,labels\n"
+                  "tam_an,Xã Tam An,commune,long_thanh,thi_diem;;bien_gioi\n"
+                  "dong_nai,Tỉnh Đồng Nai,province,so_tt_tt,\n"}});
   EXPECT_FALSE(summary.committed);
   const std::string text = messages(summary);
   EXPECT_NE(text.find("more.csv:2: unit 'tam_an': labels: an empty label at character 10"),

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/database.hpp"
+#include "store/sqlite/statements.hpp"
 
 namespace tiendo::testing {
 
@@ -27,7 +28,7 @@ inline store::Database open_memory() {
 
 // A query's rows as text, one line each ("a|b|"), NULL written as NULL.
 inline std::vector<std::string> rows(store::Database& db, const std::string& sql) {
-  store::Statement q = db.prepare(sql);
+  store::Statement q = tiendo::store::sqlite::prepare(db, sql);
   std::vector<std::string> out;
   while (q.step()) {
     std::string line;
@@ -42,7 +43,7 @@ inline std::vector<std::string> rows(store::Database& db, const std::string& sql
 
 // The first column of a query's first row, as a number (a count).
 inline std::int64_t count(store::Database& db, const std::string& sql) {
-  store::Statement q = db.prepare(sql);
+  store::Statement q = tiendo::store::sqlite::prepare(db, sql);
   EXPECT_TRUE(q.step()) << sql << ": " << (q.error() ? q.error()->message : "");
   return q.column_int(0);
 }

@@ -9,6 +9,7 @@
 #include "model/rule_set.hpp"
 #include "store/alerts.hpp"
 #include "store/database.hpp"
+#include "store/sqlite/statements.hpp"
 
 namespace tiendo::store::sqlite {
 

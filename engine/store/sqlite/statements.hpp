@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,7 +11,75 @@
 #include "store/database.hpp"
 #include "store/outbox.hpp"
 
+namespace tiendo::store {
+
+// One prepared statement. Bind parameters are 1-based, as in SQLite. Not thread-safe.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, sqlite3_stmt* statement) : db_(db), statement_(statement) {}
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, double value);
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::optional<double> value);
+  Statement& bind_null(int index);
+
+  // Runs one step: true when a row is available, false when done. A failure sets
+  // error() and returns false.
+  bool step();
+  // Steps to completion; returns false (error() set) on failure.
+  bool run();
+  void reset();
+
+  std::string column_text(int index) const;
+  // The text without a copy; valid until the next step(), reset() or destruction.
+  std::string_view column_view(int index) const;
+  double column_double(int index) const;
+  std::int64_t column_int(int index) const;
+  bool column_is_null(int index) const;
+  int column_count() const;
+
+  const std::optional<DbError>& error() const { return error_; }
+
+ private:
+  friend class Database;
+  friend struct sqlite::Access;
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* statement_ = nullptr;
+  std::optional<DbError> error_;
+};
+
+}  // namespace tiendo::store
+
 namespace tiendo::store::sqlite {
+
+// What Database keeps private for the store's implementation (and the tests that look
+// into a file).
+struct Access {
+  static Statement prepare(Database& db, std::string_view sql) { return db.prepare(sql); }
+  static std::optional<DbError> execute(Database& db, std::string_view sql) {
+    return db.execute(sql);
+  }
+  static std::string pragma(Database& db, std::string_view name) { return db.pragma(name); }
+  static sqlite3* handle(Database& db) { return db.handle(); }
+};
+
+// Prepares `sql`; on failure the returned statement's error() is set.
+inline Statement prepare(Database& db, std::string_view sql) { return Access::prepare(db, sql); }
+// Runs statements that return no rows.
+inline std::optional<DbError> execute(Database& db, std::string_view sql) {
+  return Access::execute(db, sql);
+}
+// The value of a pragma that returns one row.
+inline std::string pragma(Database& db, std::string_view name) { return Access::pragma(db, name); }
+// The connection itself (a backup, a hook).
+inline sqlite3* handle(Database& db) { return Access::handle(db); }
 
 // Runs `statement` to completion; the error to return when it failed.
 std::optional<DbError> run(Statement& statement);
