@@ -44,6 +44,7 @@ TIENDO_DEBIAN_PACKAGES=(
   libcurl4-openssl-dev
   libssl-dev
   clang
+  clang-format
   libclang-rt-14-dev
   python3
   python3-aiosmtpd

@@ -402,8 +402,8 @@ SmtpResult send(const SmtpSettings& settings, const EmailMessage& message,
     recipients.reset(appended);
   }
 
-  const char* username = std::getenv(settings.username_env.c_str());
-  const char* password = username ? std::getenv(settings.password_env.c_str()) : nullptr;
+  const char* username = settings.getenv(settings.username_env.c_str());
+  const char* password = username ? settings.getenv(settings.password_env.c_str()) : nullptr;
   const std::vector<std::string> secrets = {password ? password : "", url_password(settings.url)};
 
   char error_buffer[CURL_ERROR_SIZE] = {};
@@ -420,7 +420,7 @@ SmtpResult send(const SmtpSettings& settings, const EmailMessage& message,
   set(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   set(CURLOPT_NOSIGNAL, 1L);
   // A proxy from the environment (all_proxy) can never reach a loopback mail server.
-  const std::string no_proxy = loopback_no_proxy();
+  const std::string no_proxy = loopback_no_proxy(settings.getenv);
   set(CURLOPT_NOPROXY, no_proxy.c_str());
   set(CURLOPT_MAIL_FROM, mail_from.c_str());
   set(CURLOPT_MAIL_RCPT, recipients.get());

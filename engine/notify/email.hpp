@@ -51,6 +51,8 @@ struct SmtpSettings {
   // AUTH with the values of these environment variables, when the first one is set.
   std::string username_env = "TIENDO_SMTP_USER";
   std::string password_env = "TIENDO_SMTP_PASSWORD";
+  // Where those variables, and no_proxy, are read from.
+  Getenv getenv = std::getenv;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds total_timeout{60000};
   // A PEM file of the certificate authorities the server's certificate (STARTTLS or

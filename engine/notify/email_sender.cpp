@@ -42,6 +42,7 @@ class EmailSender final : public SenderFor<store::EmailPayload> {
         fmt::format("<{}@{}>", message.idempotency_key, domain_of(settings_.smtp_from));
     SmtpSettings smtp = *settings_.smtp;
     if (smtp.ca_file.empty()) smtp.ca_file = settings_.ca_file;
+    smtp.getenv = transports_.getenv;
     const SmtpResult result =
         transports_.send_email(smtp, email, render_email(email, message_id, now));
     Attempt attempt;

@@ -254,7 +254,7 @@ HttpResult post_once(const HttpRequest& request, std::chrono::system_clock::time
   check(curl_easy_setopt(handle, CURLOPT_CURLU, url.get()));
   check(curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L));
   // A proxy from the environment can never reach this machine's loopback receivers.
-  const std::string no_proxy = loopback_no_proxy();
+  const std::string no_proxy = loopback_no_proxy(request.getenv);
   check(curl_easy_setopt(handle, CURLOPT_NOPROXY, no_proxy.c_str()));
   check(curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L));
   check(curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https"));

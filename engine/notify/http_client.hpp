@@ -22,6 +22,8 @@ struct HttpRequest {
   // chain to, instead of the system's (a private CA); empty: the system's. Certificates
   // are verified either way.
   std::string ca_file;
+  // Where no_proxy is read from.
+  Getenv getenv = std::getenv;
 };
 
 struct HttpResult {

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <functional>
 #include <string>
 
 namespace tiendo::notify {
@@ -13,6 +14,9 @@ namespace tiendo::notify {
 // readable line per row.
 constexpr std::size_t kMaxErrorBytes = 1024;
 
+// Reads an environment variable (std::getenv, unless a caller gives another).
+using Getenv = std::function<const char*(const char*)>;
+
 enum class Outcome {
   delivered,  // the receiver accepted the message
   retry,      // a failure that may pass (5xx, 408, 429, timeouts, refused connections)
@@ -21,10 +25,10 @@ enum class Outcome {
 
 // The hosts libcurl must reach without a proxy: the loopback names, then whatever the
 // environment's no_proxy lists (setting CURLOPT_NOPROXY replaces the variable).
-inline std::string loopback_no_proxy() {
+inline std::string loopback_no_proxy(const Getenv& getenv) {
   std::string hosts = "localhost,127.0.0.1,::1";
-  const char* env = std::getenv("no_proxy");
-  if (!env || !*env) env = std::getenv("NO_PROXY");
+  const char* env = getenv("no_proxy");
+  if (!env || !*env) env = getenv("NO_PROXY");
   if (env && *env) hosts += std::string(",") + env;
   return hosts;
 }

@@ -41,7 +41,7 @@ struct Transports {
   std::function<HttpResult(const HttpRequest&, Clock::time_point)> post = notify::post;
   std::function<SmtpResult(const SmtpSettings&, const EmailMessage&, const std::string& rendered)>
       send_email = notify::send_email;
-  std::function<const char*(const char*)> getenv = std::getenv;
+  Getenv getenv = std::getenv;
 };
 
 struct DeliverySettings;

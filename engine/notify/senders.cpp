@@ -40,6 +40,7 @@ Attempt post_json(const Transports& transports, const DeliverySettings& settings
   request.connect_timeout = settings.connect_timeout;
   request.total_timeout = settings.total_timeout;
   request.ca_file = settings.ca_file;
+  request.getenv = transports.getenv;
   const HttpResult result = transports.post(request, now);
   Attempt attempt;
   attempt.outcome = result.outcome;

@@ -22,11 +22,9 @@ namespace tiendo::service {
 
 namespace {
 
-std::string now_text() { return notify::format_utc(Clock::now()); }
-
-
 // The rule set at `paths`, or its rendered diagnostics (errors first, then warnings).
-std::variant<model::RuleSet, std::vector<std::string>> load_rules(const std::vector<std::string>& paths) {
+std::variant<model::RuleSet, std::vector<std::string>> load_rules(
+    const std::vector<std::string>& paths) {
   dsl::LoadedRuleSet loaded = dsl::load_rule_set(paths);
   if (loaded.rule_set) return std::move(*loaded.rule_set);
   std::vector<std::string> errors;
@@ -45,10 +43,10 @@ store::DbResult<std::int64_t> insert_evaluation(store::Database& db, std::string
                                                 const std::string& scheduled_for,
                                                 const std::string& at_date,
                                                 std::string_view requested_by,
+                                                const std::string& requested_at,
                                                 std::optional<std::int64_t> max_waiting = {}) {
   return store::enqueue_evaluation(
-      db,
-      {std::string(trigger), scheduled_for, at_date, now_text(), std::string(requested_by)},
+      db, {std::string(trigger), scheduled_for, at_date, requested_at, std::string(requested_by)},
       max_waiting);
 }
 
@@ -73,20 +71,23 @@ store::DbResult<ConnectionPool::Lease> ConnectionPool::acquire() {
   }
   auto opened = store::Database::open(path_);
   if (auto* error = std::get_if<store::DbError>(&opened)) return *error;
-  return Lease(*this, std::make_unique<store::Database>(std::move(std::get<store::Database>(opened))));
+  return Lease(*this,
+               std::make_unique<store::Database>(std::move(std::get<store::Database>(opened))));
 }
 
 // ---------------------------------------------------------------------------------------
 
 std::variant<std::unique_ptr<Service>, std::vector<std::string>> Service::open(
-    ServiceConfig config, std::shared_ptr<const Log> log) {
+    ServiceConfig config, std::shared_ptr<const Log> log,
+    std::function<Clock::time_point()> clock) {
   std::vector<std::string> problems;
   // The lock lives beside the database and is held for the process's life; the kernel
   // drops it when the process ends, however it ends, so a crash leaves no stale lock.
   const std::string lock_path = config.database + ".serve.lock";
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
-    problems.push_back(fmt::format("cannot open the lock file {}: {}", lock_path, std::strerror(errno)));
+    problems.push_back(
+        fmt::format("cannot open the lock file {}: {}", lock_path, std::strerror(errno)));
     return problems;
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -94,9 +95,9 @@ std::variant<std::unique_ptr<Service>, std::vector<std::string>> Service::open(
     const ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
     std::string pid = n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : std::string();
     while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-    problems.push_back(fmt::format(
-        "another tiendo serve is running on {} (it holds {}{}); stop it first", config.database,
-        lock_path, pid.empty() ? "" : ", process " + pid));
+    problems.push_back(
+        fmt::format("another tiendo serve is running on {} (it holds {}{}); stop it first",
+                    config.database, lock_path, pid.empty() ? "" : ", process " + pid));
     ::close(fd);
     return problems;
   }
@@ -105,7 +106,8 @@ std::variant<std::unique_ptr<Service>, std::vector<std::string>> Service::open(
     // The pid is only a courtesy for the message above; the lock is what counts.
   }
 
-  std::unique_ptr<Service> service(new Service(std::move(config), std::move(log), fd));
+  std::unique_ptr<Service> service(
+      new Service(std::move(config), std::move(log), fd, std::move(clock)));
   {
     auto lease = service->pool_.acquire();
     if (auto* error = std::get_if<store::DbError>(&lease)) {
@@ -131,7 +133,7 @@ std::variant<std::unique_ptr<Service>, std::vector<std::string>> Service::open(
     tokens = std::make_shared<TokenTable>(std::move(*table));
   }
   auto loaded = std::make_shared<LoadedRules>(
-      LoadedRules{std::move(std::get<model::RuleSet>(rules)), now_text()});
+      LoadedRules{std::move(std::get<model::RuleSet>(rules)), service->now_text()});
   service->rules_status_ = {.ok = true,
                             .attempted_at = loaded->loaded_at,
                             .loaded_at = loaded->loaded_at,
@@ -145,16 +147,20 @@ std::variant<std::unique_ptr<Service>, std::vector<std::string>> Service::open(
   return service;
 }
 
-Service::Service(ServiceConfig config, std::shared_ptr<const Log> log, int lock_fd)
-    : config_(std::move(config)),
+Service::Service(ServiceConfig config, std::shared_ptr<const Log> log, int lock_fd,
+                 std::function<Clock::time_point()> clock)
+    : clock_(std::move(clock)),
+      config_(std::move(config)),
       log_(std::move(log)),
       lock_fd_(lock_fd),
       started_at_(now_text()),
       pool_(config_.database) {}
 
+std::string Service::now_text() const { return notify::format_utc(now()); }
+
 Service::~Service() {
   if (runner_.joinable() || scheduler_.joinable() || delivery_.joinable()) {
-    stop(Clock::now() + std::chrono::hours(1));
+    stop(Clock::now() + std::chrono::hours(1));  // stop() waits in real time
   }
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
@@ -218,8 +224,10 @@ RulesStatus Service::reload(std::string_view requested_by) {
   }
   metrics_.rules_loaded(errors.empty(), errors.size());
   if (errors.empty()) {
-    log_->info("rules reloaded", {{"by", requested_by}, {"rules", status.rules},
-                                  {"tasks", status.tasks}, {"plans", status.plans}});
+    log_->info("rules reloaded", {{"by", requested_by},
+                                  {"rules", status.rules},
+                                  {"tasks", status.tasks},
+                                  {"plans", status.plans}});
   } else {
     log_->error("rules reload refused; the running rule set stays",
                 {{"by", requested_by}, {"errors", errors.size()}, {"first", errors.front()}});
@@ -231,7 +239,7 @@ void Service::data_changed() { ++data_generation_; }
 
 model::Date Service::today() const {
   const date::time_zone* zone = date::locate_zone(config_.time_zone);
-  const auto local = zone->to_local(std::chrono::floor<std::chrono::seconds>(Clock::now()));
+  const auto local = zone->to_local(std::chrono::floor<std::chrono::seconds>(now()));
   return model::Date(std::chrono::floor<std::chrono::days>(local).time_since_epoch());
 }
 
@@ -263,7 +271,7 @@ alert::RunDateLimit Service::run_date_limit() const {
 
 std::optional<Clock::time_point> Service::next_scheduled() const {
   const date::time_zone* zone = date::locate_zone(config_.schedule_time_zone);
-  auto next = config_.schedule.next(std::chrono::floor<std::chrono::seconds>(Clock::now()), zone);
+  auto next = config_.schedule.next(std::chrono::floor<std::chrono::seconds>(now()), zone);
   if (!next) return std::nullopt;
   return Clock::time_point(*next);
 }
@@ -276,7 +284,7 @@ store::DbResult<std::optional<std::int64_t>> Service::request_evaluation(
   auto lease = pool_.acquire();
   if (auto* error = std::get_if<store::DbError>(&lease)) return *error;
   auto id = insert_evaluation(*std::get<ConnectionPool::Lease>(lease), "api", "",
-                              at ? model::to_string(*at) : std::string(), requested_by,
+                              at ? model::to_string(*at) : std::string(), requested_by, now_text(),
                               kMaxQueuedRequests);
   if (auto* error = std::get_if<store::DbError>(&id)) return *error;
   if (std::get<std::int64_t>(id) == 0) {
@@ -308,7 +316,8 @@ store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
   if (auto* error = std::get_if<store::DbError>(&snapshot)) return *error;
   auto evaluation = std::make_shared<Evaluation>();
   evaluation->snapshot = std::move(std::get<store::Snapshot>(snapshot));
-  evaluation->results = eval::evaluate(rules->rules, evaluation->snapshot, at, {.keep_used = false});
+  evaluation->results =
+      eval::evaluate(rules->rules, evaluation->snapshot, at, {.keep_used = false});
   evaluation->rules = std::move(rules);
   return evaluation;
 }
@@ -325,13 +334,17 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    metrics_.run_finished(request.trigger, state, seconds, Clock::now());
+    metrics_.run_finished(request.trigger, state, seconds, now());
     if (state == "failed") {
-      log_->error("evaluation failed", {{"id", request.id}, {"trigger", request.trigger},
-                                        {"error", error}, {"seconds", seconds}});
+      log_->error("evaluation failed", {{"id", request.id},
+                                        {"trigger", request.trigger},
+                                        {"error", error},
+                                        {"seconds", seconds}});
     } else {
-      log_->info("evaluation finished", {{"id", request.id}, {"trigger", request.trigger},
-                                         {"summary", JsonText{summary}}, {"seconds", seconds}});
+      log_->info("evaluation finished", {{"id", request.id},
+                                         {"trigger", request.trigger},
+                                         {"summary", JsonText{summary}},
+                                         {"seconds", seconds}});
     }
   };
 
@@ -344,16 +357,18 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
   model::Date at = today();
   if (!request.at_date.empty()) {
     const auto parsed = model::parse_iso_date(request.at_date);
-    if (!parsed) return finish("failed", "", "bad evaluation date " + request.at_date, std::nullopt);
+    if (!parsed)
+      return finish("failed", "", "bad evaluation date " + request.at_date, std::nullopt);
     at = *parsed;
   }
-  log_->info("evaluation started", {{"id", request.id}, {"trigger", request.trigger},
-                                    {"at", model::to_string(at)}});
+  log_->info("evaluation started",
+             {{"id", request.id}, {"trigger", request.trigger}, {"at", model::to_string(at)}});
   auto evaluated = evaluate(db, rules, at);
   if (auto* error = std::get_if<store::DbError>(&evaluated)) {
     return finish("failed", "", error->message, std::nullopt);
   }
-  const std::shared_ptr<Evaluation> evaluation = std::move(std::get<std::shared_ptr<Evaluation>>(evaluated));
+  const std::shared_ptr<Evaluation> evaluation =
+      std::move(std::get<std::shared_ptr<Evaluation>>(evaluated));
   auto recorded = record(db, *evaluation);
   if (auto* error = std::get_if<store::DbError>(&recorded)) {
     return finish("failed", "", error->message, std::nullopt);
@@ -413,17 +428,18 @@ store::DbResult<alert::RunRecord> Service::record(store::Database& db,
   }
   const auto results_written = std::chrono::steady_clock::now();
   auto recorded = alert::finish_run(db, run_id, evaluation.rules->rules, evaluation.snapshot,
-                                    evaluation.results, {.now = now_text(), .commit = true, .limit = run_date_limit()});
+                                    evaluation.results,
+                                    {.now = now_text(), .commit = true, .limit = run_date_limit()});
   if (auto* error = std::get_if<store::DbError>(&recorded)) return failed(*error);
   const auto seconds = [](auto from, auto to) {
     return std::chrono::duration<double>(to - from).count();
   };
-  log_->info("run recorded", {{"run_id", run_id},
-                               {"results", total},
-                               {"batches", batches},
-                               {"results_seconds", seconds(started, results_written)},
-                               {"alerts_seconds", seconds(results_written,
-                                                          std::chrono::steady_clock::now())}});
+  log_->info("run recorded",
+             {{"run_id", run_id},
+              {"results", total},
+              {"batches", batches},
+              {"results_seconds", seconds(started, results_written)},
+              {"alerts_seconds", seconds(results_written, std::chrono::steady_clock::now())}});
   return recorded;
 }
 
@@ -447,8 +463,10 @@ void Service::wake_delivery() {
 }
 
 bool Service::sleep_until(std::condition_variable& cv, bool& flag, Clock::time_point until) {
+  // `until` is on the service's clock; the wait lasts as long as that clock says is left.
+  const auto deadline = Clock::now() + (until - now());
   std::unique_lock lock(wake_mutex_);
-  cv.wait_until(lock, until, [&] { return flag || stopping_.load(); });
+  cv.wait_until(lock, deadline, [&] { return flag || stopping_.load(); });
   flag = false;
   return !stopping_.load();
 }
@@ -465,7 +483,8 @@ void Service::start() {
         log_->error("cannot close the interrupted evaluations", {{"error", failure->message}});
       }
       const auto last = store::last_success_at(**db);
-      if (const auto* finished = std::get_if<std::optional<std::string>>(&last); finished && *finished) {
+      if (const auto* finished = std::get_if<std::optional<std::string>>(&last);
+          finished && *finished) {
         if (const auto at = model::parse_utc(**finished)) metrics_.set_last_success(*at);
       }
       // The alert ledger's runs written in steps, cut short the same way.
@@ -542,7 +561,7 @@ void Service::runner_loop() {
       continue;
     }
     // Woken by a request; the minute's timeout only guards against a lost wake-up.
-    if (!sleep_until(runner_cv_, runner_woken_, Clock::now() + std::chrono::minutes(1))) break;
+    if (!sleep_until(runner_cv_, runner_woken_, now() + std::chrono::minutes(1))) break;
   }
 }
 
@@ -557,7 +576,7 @@ void Service::probe_storage(store::Database& db) {
 void Service::scheduler_loop() {
   ThreadExit exit{running_threads_, wake_mutex_, runner_cv_};
   const date::time_zone* zone = date::locate_zone(config_.schedule_time_zone);
-  const auto now_seconds = [] { return std::chrono::floor<std::chrono::seconds>(Clock::now()); };
+  const auto now_seconds = [this] { return std::chrono::floor<std::chrono::seconds>(now()); };
   std::unique_ptr<store::Database> db;
   {
     auto opened = store::Database::open(config_.database);
@@ -582,7 +601,8 @@ void Service::scheduler_loop() {
   // it is, or a later tick covers it; /readyz says not ready meanwhile.
   std::optional<std::pair<std::string, std::chrono::sys_seconds>> unqueued;
   const auto queue = [&](std::string_view trigger, std::chrono::sys_seconds tick) {
-    auto id = insert_evaluation(*db, trigger, notify::format_utc(Clock::time_point(tick)), "", "");
+    auto id = insert_evaluation(*db, trigger, notify::format_utc(Clock::time_point(tick)), "", "",
+                                now_text());
     if (auto* error = std::get_if<store::DbError>(&id)) {
       log_->error("cannot queue the scheduled evaluation; trying again in 30 s",
                   {{"trigger", trigger},
@@ -594,7 +614,8 @@ void Service::scheduler_loop() {
     unqueued.reset();
     log_->info(trigger == "catch-up" ? "queued the run missed while the service was down"
                                      : "scheduled evaluation queued",
-               {{"id", std::get<std::int64_t>(id)}, {"tick", notify::format_utc(Clock::time_point(tick))}});
+               {{"id", std::get<std::int64_t>(id)},
+                {"tick", notify::format_utc(Clock::time_point(tick))}});
     wake_runner();
   };
 
@@ -611,16 +632,16 @@ void Service::scheduler_loop() {
     const auto tick = config_.schedule.next(from, zone);
     if (!tick) {
       log_->warn("the schedule never fires again", {{"cron", config_.schedule.text()}});
-      sleep_until(scheduler_cv_, scheduler_woken_, Clock::now() + std::chrono::hours(24 * 365));
+      sleep_until(scheduler_cv_, scheduler_woken_, now() + std::chrono::hours(24 * 365));
       continue;
     }
     // Sleep in steps of at most a minute, so that a changed wall clock (NTP, a
     // suspended virtual machine) is noticed soon; of half a minute while the store has
     // a failure to retry.
-    while (!stopping_.load() && Clock::now() < Clock::time_point(*tick)) {
+    while (!stopping_.load() && now() < Clock::time_point(*tick)) {
       const bool retrying = unqueued || db->storage_failure();
       const auto step = retrying ? std::chrono::seconds(30) : std::chrono::seconds(60);
-      const auto until = std::min(Clock::time_point(*tick), Clock::now() + step);
+      const auto until = std::min(Clock::time_point(*tick), now() + step);
       sleep_until(scheduler_cv_, scheduler_woken_, until);
       if (stopping_.load()) break;
       if (unqueued) {
@@ -655,10 +676,13 @@ void Service::delivery_loop() {
                            const notify::Outbox::Attempt& attempt) {
     const std::string_view outcome = state == "pending" ? "retry" : std::string_view(state);
     metrics_.delivery(row.kind, outcome);
-    const std::initializer_list<LogField> fields = {
-        {"outbox_id", row.id}, {"channel", row.channel}, {"kind", row.kind}, {"outcome", outcome},
-        {"attempt", row.attempts + 1}, {"status", attempt.status.value_or(0)},
-        {"error", attempt.error}};
+    const std::initializer_list<LogField> fields = {{"outbox_id", row.id},
+                                                    {"channel", row.channel},
+                                                    {"kind", row.kind},
+                                                    {"outcome", outcome},
+                                                    {"attempt", row.attempts + 1},
+                                                    {"status", attempt.status.value_or(0)},
+                                                    {"error", attempt.error}};
     if (state == "delivered") {
       log_->info("message delivered", fields);
     } else {
@@ -667,16 +691,17 @@ void Service::delivery_loop() {
     }
   };
   while (!stopping_.load()) {
-    auto report = notify::deliver_due(db, config_.delivery, [] { return Clock::now(); }, hooks);
+    auto report = notify::deliver_due(
+        db, config_.delivery, [this] { return now(); }, hooks);
     if (auto* error = std::get_if<store::DbError>(&report)) {
       log_->error("delivery pass failed", {{"error", error->message}});
     }
     // Until the next row is due (a minute at most, so that rows written by another
     // process, such as `tiendo run`, are seen), or until a run queues messages.
-    Clock::time_point until = Clock::now() + std::chrono::minutes(1);
+    Clock::time_point until = now() + std::chrono::minutes(1);
     auto next = notify::next_due(db);
     if (auto* due = std::get_if<std::optional<Clock::time_point>>(&next); due && *due) {
-      until = std::min(until, std::max(**due, Clock::now() + std::chrono::seconds(1)));
+      until = std::min(until, std::max(**due, now() + std::chrono::seconds(1)));
     }
     if (!sleep_until(delivery_cv_, delivery_woken_, until)) break;
   }

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -72,7 +73,8 @@ class ConnectionPool {
   explicit ConnectionPool(std::string path) : path_(std::move(path)) {}
   class Lease {
    public:
-    Lease(ConnectionPool& pool, std::unique_ptr<store::Database> db) : pool_(&pool), db_(std::move(db)) {}
+    Lease(ConnectionPool& pool, std::unique_ptr<store::Database> db)
+        : pool_(&pool), db_(std::move(db)) {}
     Lease(Lease&&) noexcept = default;
     Lease& operator=(Lease&&) = delete;
     ~Lease();
@@ -96,8 +98,12 @@ class Service {
   // Takes the database's lock (a second service on the same database is refused),
   // opens and migrates the store, loads the rule set and the tokens. Nothing runs yet.
   // Returns the reasons it cannot start.
+  // `clock` says what time it is (the system's by default; a test's fixed or shifted
+  // one): the runs' dates and time stamps, the schedule's ticks and the delivery's due
+  // times all come from it, and waits last as long as its time says is left.
   static std::variant<std::unique_ptr<Service>, std::vector<std::string>> open(
-      ServiceConfig config, std::shared_ptr<const Log> log);
+      ServiceConfig config, std::shared_ptr<const Log> log,
+      std::function<Clock::time_point()> clock = [] { return Clock::now(); });
   ~Service();
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -110,6 +116,10 @@ class Service {
   // the deadline passes first (its transaction is then never committed). Returns false
   // when something was still running at the deadline.
   bool stop(Clock::time_point deadline);
+
+  // What time it is on the service's clock, and as a UTC time stamp.
+  Clock::time_point now() const { return clock_(); }
+  std::string now_text() const;
 
   std::shared_ptr<const LoadedRules> rules() const;
   std::shared_ptr<const Evaluation> latest() const;
@@ -154,7 +164,8 @@ class Service {
   bool stopping() const { return stopping_.load(); }
 
  private:
-  Service(ServiceConfig config, std::shared_ptr<const Log> log, int lock_fd);
+  Service(ServiceConfig config, std::shared_ptr<const Log> log, int lock_fd,
+          std::function<Clock::time_point()> clock);
   void runner_loop();
   void scheduler_loop();
   void delivery_loop();
@@ -170,6 +181,7 @@ class Service {
   // Sleeps until `until` or until stop; returns false when stopping.
   bool sleep_until(std::condition_variable& cv, bool& flag, Clock::time_point until);
 
+  std::function<Clock::time_point()> clock_;
   ServiceConfig config_;
   std::shared_ptr<const Log> log_;
   int lock_fd_ = -1;

@@ -1,7 +1,6 @@
 #include "store/ingest.hpp"
 
 #include <fmt/format.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
@@ -9,6 +8,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "store/ingest_layout.hpp"
 #include "store/records.hpp"
 #include "store/sqlite/statements.hpp"
 #include "util/text.hpp"
@@ -17,126 +17,7 @@ namespace tiendo::store {
 
 namespace {
 
-enum class Kind { units, observations, statuses };
-
-struct KindSpec {
-  Kind kind;
-  std::vector<std::string> required;
-  std::vector<std::string> optional;
-};
-
-const std::vector<KindSpec>& kind_specs() {
-  static const std::vector<KindSpec> specs = {
-      {Kind::units, {"unit", "name", "level", "parent"}, {"labels"}},
-      {Kind::observations, {"indicator", "unit", "period", "value"}, {"source", "note"}},
-      {Kind::statuses, {"task", "status", "date"}, {"progress", "note"}},
-  };
-  return specs;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-// Which kind a header names, and where each column is; columns[i] is the header
-// position of the spec's i-th column (required then optional), -1 when absent.
-struct Layout {
-  Kind kind = Kind::units;
-  std::vector<int> columns;
-  std::vector<std::string_view> names;  // the spec's column names, in the same order
-};
-
-// Only a note may run over several lines: every other field is a name, a code or a
-// number shown on one line.
-bool may_hold_line_breaks(std::string_view column) { return column == "note"; }
-
-// A field's first control character, described for its row: tab is text everywhere and a
-// note may also hold line breaks; any other byte below 0x20 is refused. A NUL cuts text
-// short in C strings and in many tools that read the database, and the others are
-// invisible in a terminal, a report or a spreadsheet, so none of them is data.
-std::optional<std::string> control_character(std::string_view column, std::string_view text) {
-  const bool line_breaks = may_hold_line_breaks(column);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte >= 0x20 || byte == '\t' || (line_breaks && (byte == '\n' || byte == '\r'))) {
-      continue;
-    }
-    const std::size_t character = util::count_code_points(text.substr(0, i)) + 1;
-    if (byte == '\n' || byte == '\r') {
-      return fmt::format(
-          "{}: a line break (0x{:02X}) at character {}; only a note may hold line "
-          "breaks",
-          column, byte, character);
-    }
-    const std::string_view name = byte == 0 ? ", NUL" : byte == 0x1B ? ", escape" : "";
-    return fmt::format("{}: a control character (0x{:02X}{}) at character {}; {}", column, byte,
-                       name, character,
-                       line_breaks ? "a note may hold tabs and line breaks but no other control "
-                                     "characters"
-                                   : "text fields may hold tabs but no other control characters");
-  }
-  return std::nullopt;
-}
-
-// A header name for a message: control characters as \xNN, so that the message stays
-// printable whatever the header holds.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\x{:02X}", static_cast<unsigned char>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::variant<Layout, std::string> layout_of(const std::vector<std::string>& header) {
-  std::map<std::string, int> positions;
-  for (std::size_t i = 0; i < header.size(); ++i) {
-    positions.emplace(util::ascii_lower(trim(header[i])), static_cast<int>(i));
-  }
-  for (const KindSpec& spec : kind_specs()) {
-    const bool complete = std::all_of(spec.required.begin(), spec.required.end(),
-                                      [&](const std::string& c) { return positions.contains(c); });
-    if (!complete) continue;
-    Layout layout{spec.kind, {}, {}};
-    std::set<std::string> known;
-    for (const auto* list : {&spec.required, &spec.optional}) {
-      for (const std::string& column : *list) {
-        const auto it = positions.find(column);
-        layout.columns.push_back(it == positions.end() ? -1 : it->second);
-        layout.names.push_back(column);
-        known.insert(column);
-      }
-    }
-    for (const auto& [name, position] : positions) {
-      if (!known.contains(name)) {
-        std::vector<std::string> all(known.begin(), known.end());
-        std::string message = fmt::format("unknown column '{}'", printable(name));
-        if (auto suggestion = util::closest_match(name, all)) {
-          message += fmt::format("; did you mean '{}'?", *suggestion);
-        }
-        return message;
-      }
-    }
-    return layout;
-  }
-  std::string names;
-  for (const std::string& column : header) {
-    names += (names.empty() ? "" : ",") + printable(column);
-  }
-  return fmt::format(
-      "the header '{}' names no known kind of input; expected units (unit,name,level,parent), "
-      "observations (indicator,unit,period,value[,source,note]) or task statuses "
-      "(task,status,date[,progress,note])",
-      names);
-}
+using namespace ingest_layout;
 
 std::string iso(model::Date date) { return model::to_string(date); }
 
@@ -560,7 +441,7 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
         db_error_ = upsert.error();
         return false;
       }
-      if (sqlite3_changes_of(db_) > 0) {
+      if (sqlite::changes(db_) > 0) {
         ++summary_.units_written;
       } else {
         ++summary_.units_unchanged;
@@ -575,8 +456,6 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
     }
     return std::nullopt;
   }
-
-  static int sqlite3_changes_of(Database& db) { return sqlite3_changes(sqlite::handle(db)); }
 
   // -------------------------------------------------------------------------------------
   // Observations and statuses: validated row by row into staging tables.
@@ -640,7 +519,7 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
       db_error_ = stage_observation_.error();
       return;
     }
-    if (sqlite3_changes_of(db_) == 0) {
+    if (sqlite::changes(db_) == 0) {
       // The same indicator, unit and period earlier in this input set.
       find_staged_.reset();
       find_staged_.bind(1, indicator).bind(2, unit).bind(3, start).bind(4, end);
@@ -776,7 +655,7 @@ WHERE latest.id IS NULL OR latest.value IS NOT s.value
   OR latest.source IS NOT s.source OR latest.note IS NOT s.note)sql");
     insert.bind(1, options_.now);
     if (!insert.run()) return insert.error();
-    summary_.observations_added = static_cast<std::size_t>(sqlite3_changes_of(db_));
+    summary_.observations_added = static_cast<std::size_t>(sqlite::changes(db_));
     summary_.observations_unchanged =
         static_cast<std::size_t>(observations) - summary_.observations_added;
 
@@ -788,7 +667,7 @@ INSERT OR IGNORE INTO task_status (task, status, date, progress, note, input, in
 SELECT task, status, date, progress, note, input, input_line, ?1 FROM staged_statuses)sql");
     insert_statuses.bind(1, options_.now);
     if (!insert_statuses.run()) return insert_statuses.error();
-    summary_.statuses_added = static_cast<std::size_t>(sqlite3_changes_of(db_));
+    summary_.statuses_added = static_cast<std::size_t>(sqlite::changes(db_));
     summary_.statuses_unchanged = static_cast<std::size_t>(status_rows) - summary_.statuses_added;
     return sqlite::execute(db_, "DELETE FROM staged_observations; DELETE FROM staged_statuses;");
   }
@@ -816,36 +695,6 @@ DbResult<IngestSummary> ingest(Database& db, const std::vector<IngestInput>& inp
                                const IngestOptions& options) {
   Ingest run(db, options);
   return run.run(inputs);
-}
-
-DbResult<std::vector<ObservationRevision>> history(Database& db, const std::string& indicator,
-                                                   const std::string& unit) {
-  Statement statement = sqlite::prepare(db, R"sql(
-SELECT indicator, unit, period_start, period_end, value, numerator, denominator,
-  ifnull(source, ''), ifnull(note, ''), input, input_line, revision, ingested_at
-FROM observations WHERE indicator = ?1 AND (?2 = '' OR unit = ?2)
-ORDER BY unit, period_start, period_end, revision)sql");
-  statement.bind(1, indicator).bind(2, unit);
-  std::vector<ObservationRevision> revisions;
-  while (statement.step()) {
-    ObservationRevision r;
-    r.indicator = statement.column_text(0);
-    r.unit = statement.column_text(1);
-    r.period_start = statement.column_text(2);
-    r.period_end = statement.column_text(3);
-    r.value = statement.column_double(4);
-    if (!statement.column_is_null(5)) r.numerator = statement.column_double(5);
-    if (!statement.column_is_null(6)) r.denominator = statement.column_double(6);
-    r.source = statement.column_text(7);
-    r.note = statement.column_text(8);
-    r.input = statement.column_text(9);
-    r.input_line = statement.column_int(10);
-    r.revision = statement.column_int(11);
-    r.ingested_at = statement.column_text(12);
-    revisions.push_back(std::move(r));
-  }
-  if (statement.error()) return *statement.error();
-  return revisions;
 }
 
 }  // namespace tiendo::store

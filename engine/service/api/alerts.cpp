@@ -146,7 +146,7 @@ ApiResponse Api::silences_get(const ApiRequest& request, const RouteCall&) {
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
   TIENDO_ASSIGN_OR_ELSE(const std::vector<alert::Silence> silences,
                         alert::load_silences(*lease, all == "true"), db_failure);
-  const std::string now = now_text();
+  const std::string now = service_.now_text();
   json list = json::array();
   for (const alert::Silence& s : silences) {
     if (all != "true" && s.ends_at <= now) continue;
@@ -163,7 +163,7 @@ ApiResponse Api::silences_post(const ApiRequest& request, const RouteCall& call)
   auto wanted = silence_request(std::get<json>(parsed), call.facts);
   if (auto* failure = std::get_if<ApiResponse>(&wanted)) return std::move(*failure);
   std::string error;
-  const std::string now = now_text();
+  const std::string now = service_.now_text();
   const std::optional<alert::Silence> silence =
       alert::make_silence(std::get<alert::SilenceRequest>(wanted), now, error);
   if (!silence) return error_response(400, in_request_terms(std::move(error)));
@@ -191,7 +191,7 @@ ApiResponse Api::silences_delete(const ApiRequest& request, const RouteCall& cal
   const auto id = parse_id(call.id);
   if (!id) return error_response(404, fmt::format("no silence '{}'", call.id));
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
-  TIENDO_ASSIGN_OR_ELSE(const bool expired, alert::expire_silence(*lease, *id, now_text()),
+  TIENDO_ASSIGN_OR_ELSE(const bool expired, alert::expire_silence(*lease, *id, service_.now_text()),
                         db_failure);
   if (!expired) {
     return error_response(404,

@@ -67,7 +67,7 @@ ApiResponse Api::ingest(const ApiRequest& request, const RequestFacts& facts, bo
   const std::shared_ptr<const LoadedRules> rules = service_.rules();
   store::IngestOptions options;
   options.rules = &rules->rules;
-  options.now = now_text();
+  options.now = service_.now_text();
   options.accept = observations ? store::InputKinds::observations : store::InputKinds::statuses;
   const std::string name = fmt::format("request.{}", media == "text/csv" ? "csv" : "json");
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);

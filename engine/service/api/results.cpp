@@ -1,8 +1,9 @@
 // The evaluation's views: GET /api/v1/results, /api/v1/graph, and the dashboard (GET /).
+#include "present/results.hpp"
+
 #include <fmt/format.h>
 
 #include "alert/ledger.hpp"
-#include "present/results.hpp"
 #include "service/api/support.hpp"
 #include "service/dashboard.hpp"
 #include "service/graph_export.hpp"
@@ -33,7 +34,7 @@ std::variant<std::shared_ptr<const Evaluation>, ApiResponse> Api::evaluation_at(
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
   TIENDO_ASSIGN_OR_ELSE(const std::shared_ptr<Evaluation> evaluation,
                         service::evaluate(*lease, rules, *at), db_failure);
-  evaluation->finished_at = now_text();
+  evaluation->finished_at = service_.now_text();
   std::lock_guard lock(cache_mutex_);
   on_demand_ = {rules, generation, *at, evaluation};
   return std::shared_ptr<const Evaluation>(evaluation);
@@ -72,8 +73,8 @@ ApiResponse Api::results(const ApiRequest& request, const RouteCall&) {
     return error_response(400, fmt::format("unit: no unit '{}' in the store", unit));
   }
   const present::Filter filter{rule, unit, state, *offset, *limit};
-  json body = json::parse(
-      present::to_json(evaluation->rules->rules, evaluation->snapshot, evaluation->results, filter));
+  json body = json::parse(present::to_json(evaluation->rules->rules, evaluation->snapshot,
+                                           evaluation->results, filter));
   body["evaluation"] = evaluation->id > 0 ? json{{"id", evaluation->id},
                                                  {"alert_run_id", evaluation->run_id},
                                                  {"finished_at", evaluation->finished_at}}
@@ -140,7 +141,7 @@ ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
   data.results = latest ? &latest->results : nullptr;
   data.alerts = std::move(firing.alerts);
   data.alerts_total = static_cast<std::size_t>(firing.total);
-  data.generated_at = now_text();
+  data.generated_at = service_.now_text();
   data.graph_svg = graph_svg(rules, latest.get());
   ApiResponse r;
   r.content_type = "text/html; charset=utf-8";

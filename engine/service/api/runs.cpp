@@ -128,7 +128,7 @@ ApiResponse Api::status(const ApiRequest& request, const RouteCall&) {
   const auto next = service_.next_scheduled();
   json body = {{"version", "0.1.0"},
                {"started_at", service_.started_at()},
-               {"now", now_text()},
+               {"now", service_.now_text()},
                {"today", model::to_string(service_.today())},
                {"time_zone", config.time_zone},
                {"rules", rules_status_json(service_.rules_status())},
@@ -146,8 +146,8 @@ ApiResponse Api::status(const ApiRequest& request, const RouteCall&) {
                                               {"finished_at", latest->finished_at}}
                                        : json();
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
-  TIENDO_ASSIGN_OR_ELSE(const std::vector<store::OutboxCount> outbox,
-                        store::count_messages(*lease), db_failure);
+  TIENDO_ASSIGN_OR_ELSE(const std::vector<store::OutboxCount> outbox, store::count_messages(*lease),
+                        db_failure);
   TIENDO_ASSIGN_OR_ELSE(const std::int64_t queued, store::count_queued_evaluations(*lease),
                         db_failure);
   std::int64_t pending = 0, dead = 0;

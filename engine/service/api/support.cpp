@@ -121,8 +121,6 @@ std::optional<std::string> string_field(const json& body, std::string_view key,
   return it->get<std::string>();
 }
 
-std::string now_text() { return model::format_utc(Clock::now()); }
-
 ApiResponse db_failure(const store::DbError& error) {
   // A busy database (a long run holding the write lock) is worth a retry; anything else
   // is the server's problem, not the client's.

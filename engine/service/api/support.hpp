@@ -54,8 +54,6 @@ std::optional<ApiResponse> only_fields(const json& body,
 // A string field: empty when absent or null; nullopt (and `error`) when not a string.
 std::optional<std::string> string_field(const json& body, std::string_view key, std::string& error);
 
-std::string now_text();
-
 // 503 with Retry-After for a busy database, 500 for anything else.
 ApiResponse db_failure(const store::DbError& error);
 
