@@ -1,6 +1,7 @@
 // `tiendo check PATH...`: parse and check rule files, print located diagnostics.
-#include <cstdio>
 #include <fmt/format.h>
+
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
@@ -54,11 +55,11 @@ int run_check(const CheckOptions& options) {
     std::string summary = count_of(loaded.program.sources.size(), "file");
     if (loaded.rule_set) {
       const model::RuleSet& rules = *loaded.rule_set;
-      summary += fmt::format(": {}, {}, {}, {}, {}, {}", count_of(rules.indicators.size(), "indicator"),
-                             count_of(rules.rules.size(), "rule"), count_of(rules.plans.size(), "plan"),
-                             count_of(rules.tasks.size(), "task"),
-                             count_of(rules.channels.size(), "channel"),
-                             count_of(rules.tests.size(), "test"));
+      summary += fmt::format(
+          ": {}, {}, {}, {}, {}, {}", count_of(rules.indicators.size(), "indicator"),
+          count_of(rules.rules.size(), "rule"), count_of(rules.plans.size(), "plan"),
+          count_of(rules.tasks.size(), "task"), count_of(rules.channels.size(), "channel"),
+          count_of(rules.tests.size(), "test"));
     }
     summary += fmt::format("; {}, {}\n", count_of(diagnostics.error_count(), "error"),
                            count_of(diagnostics.warning_count(), "warning"));

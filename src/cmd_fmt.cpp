@@ -1,12 +1,13 @@
 // `tiendo fmt [--check] FILE...`: rewrite rule files in the canonical layout.
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
-#include <unistd.h>
 
 #include "cli_support.hpp"
 #include "commands.hpp"
@@ -22,7 +23,6 @@ struct FmtOptions {
   std::vector<std::string> files;
   bool check = false;
 };
-
 
 int run_fmt(const FmtOptions& options) {
   const bool color = use_color(ColorMode::automatic, stderr);

@@ -1,11 +1,12 @@
 // `tiendo ingest --db FILE [--rules PATH] INPUT...`: load units, observations and task
 // statuses from CSV or JSON into the store, all or nothing.
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fmt/format.h>
 #include <system_error>
-#include <unistd.h>
 
 #include "cli_support.hpp"
 #include "commands.hpp"
@@ -110,7 +111,8 @@ int run_ingest(const IngestOptions& options) {
     }
   }
   if (summary.error_count > summary.errors.size()) {
-    std::fprintf(stderr, "... and %zu more bad rows\n", summary.error_count - summary.errors.size());
+    std::fprintf(stderr, "... and %zu more bad rows\n",
+                 summary.error_count - summary.errors.size());
   }
   if (!summary.committed) {
     std::fprintf(stderr,
@@ -126,8 +128,9 @@ int run_ingest(const IngestOptions& options) {
       plural(summary.units_written, "unit").c_str(), summary.units_unchanged,
       plural(summary.observations_added, "observation").c_str(), summary.observations_unchanged,
       plural(summary.statuses_added, "task status").c_str(), summary.statuses_unchanged,
-      summary.error_count ? fmt::format("; {} skipped", plural(summary.error_count, "bad row")).c_str()
-                          : "");
+      summary.error_count
+          ? fmt::format("; {} skipped", plural(summary.error_count, "bad row")).c_str()
+          : "");
   return summary.error_count ? kExitBadRowsSkipped : 0;
 }
 
@@ -137,25 +140,27 @@ Action add_ingest_command(CLI::App& app) {
   auto options = std::make_shared<IngestOptions>();
   CLI::App* command = app.add_subcommand(
       "ingest", "Load units, observations and task statuses from CSV or JSON (all or nothing)");
-  command->add_option("--db", options->db, "SQLite database file (created if absent)")
-      ->required();
+  command->add_option("--db", options->db, "SQLite database file (created if absent)")->required();
   command
       ->add_option("--rules", options->rules,
                    "A rule file or directory (repeatable): check indicator, task and level names; "
                    "needed for observations and task statuses")
       ->allow_extra_args(false);
-  command->add_flag("--unchecked", options->unchecked,
-                    "Without --rules, store observations and task statuses anyway, their names, "
-                    "units and ranges unchecked")
+  command
+      ->add_flag("--unchecked", options->unchecked,
+                 "Without --rules, store observations and task statuses anyway, their names, "
+                 "units and ranges unchecked")
       ->excludes("--rules");
   command->add_option("inputs", options->inputs, "CSV or JSON files; - reads standard input")
       ->required();
-  command->add_option("--decimal", options->decimal,
-                      "How to read a dot before three digits: comma (1.234 is 1234) or dot")
+  command
+      ->add_option("--decimal", options->decimal,
+                   "How to read a dot before three digits: comma (1.234 is 1234) or dot")
       ->check(CLI::IsMember({"auto", "comma", "dot"}));
-  command->add_option("--percent-as", options->percent_as,
-                      "How to read a bare number for a percent indicator: points (77.62) or "
-                      "fraction (0.7762)")
+  command
+      ->add_option("--percent-as", options->percent_as,
+                   "How to read a bare number for a percent indicator: points (77.62) or "
+                   "fraction (0.7762)")
       ->check(CLI::IsMember({"points", "fraction"}));
   command->add_flag("--skip-bad", options->skip_bad,
                     "Write the good rows, list the bad ones and exit 3");

@@ -31,7 +31,8 @@ int ledger_rewind(const LedgerOptions& o) {
     std::fprintf(stderr, "tiendo ledger rewind: %s\n", failed->message.c_str());
     return 1;
   }
-  auto rewound = alert::rewind_ledger(std::get<store::Database>(opened), *to, now_utc(), !o.dry_run);
+  auto rewound =
+      alert::rewind_ledger(std::get<store::Database>(opened), *to, now_utc(), !o.dry_run);
   if (auto* failed = std::get_if<store::DbError>(&rewound)) {
     std::fprintf(stderr, "tiendo ledger rewind: %s\n", failed->message.c_str());
     return 1;
@@ -48,9 +49,10 @@ int ledger_rewind(const LedgerOptions& o) {
         {"voided_runs", runs},
         {"kept_run", r.kept_run ? nlohmann::json(*r.kept_run) : nlohmann::json(nullptr)},
         {"kept_at", r.kept_run ? nlohmann::json(r.kept_at) : nlohmann::json(nullptr)},
-        {"alerts", {{"restored", r.alerts_restored},
-                    {"removed", r.alerts_removed},
-                    {"redated", r.alerts_redated}}},
+        {"alerts",
+         {{"restored", r.alerts_restored},
+          {"removed", r.alerts_removed},
+          {"redated", r.alerts_redated}}},
         {"messages",
          {{"cancelled", r.messages_cancelled}, {"already_sent", r.messages_already_sent}}}};
     std::puts(out.dump(2).c_str());

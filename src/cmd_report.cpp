@@ -28,7 +28,6 @@ struct ReportOptions {
   std::string output;
 };
 
-
 int run_report(const ReportOptions& options) {
   const std::optional<model::Date> at = evaluation_date("report", options.at, options.time_zone);
   if (!at) return 2;

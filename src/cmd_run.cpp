@@ -61,8 +61,8 @@ int run_run(const RunOptions& options) {
   if (!options.dry_run) limit = alert::RunDateLimit{*today, options.max_days_ahead};
   const auto settings = delivery_settings("run", options.delivery);
   if (!settings) return 2;
-  std::optional<EvaluationInputs> inputs = load_evaluation_inputs("run", options.rules, options.db,
-                                                                  store::Database::Mode::existing);
+  std::optional<EvaluationInputs> inputs =
+      load_evaluation_inputs("run", options.rules, options.db, store::Database::Mode::existing);
   if (!inputs) return 1;
   const eval::Results results =
       eval::evaluate(inputs->rules, inputs->snapshot, *at, {.keep_used = false});
@@ -194,8 +194,9 @@ Action add_run_command(CLI::App& app) {
   command->add_option("--at", options->at, "The evaluation date (default: today)");
   command->add_option("--time-zone", options->time_zone,
                       "Time zone that decides today's date (default Asia/Ho_Chi_Minh)");
-  command->add_option("--max-days-ahead", options->max_days_ahead,
-                      "How many days past today a recorded run may be dated (default 1)")
+  command
+      ->add_option("--max-days-ahead", options->max_days_ahead,
+                   "How many days past today a recorded run may be dated (default 1)")
       ->check(CLI::Range(0, 366));
   command->add_flag("--dry-run", options->dry_run,
                     "Print the messages instead of sending them; record nothing");

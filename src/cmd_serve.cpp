@@ -35,8 +35,8 @@ int run_serve(const ServeOptions& options) {
     for (const service::ConfigError& e : errors) std::fprintf(stderr, "%s\n", e.render().c_str());
     return 2;
   }
-  const auto log = service::make_stderr_log(options.log_format == "json" ? service::LogFormat::json
-                                                                         : service::LogFormat::text);
+  const auto log = service::make_stderr_log(
+      options.log_format == "json" ? service::LogFormat::json : service::LogFormat::text);
 
   // Block the signals before any thread starts, so that only sigwait below sees them.
   sigset_t signals;
@@ -51,7 +51,8 @@ int run_serve(const ServeOptions& options) {
     for (const std::string& p : *problems) std::fprintf(stderr, "tiendo serve: %s\n", p.c_str());
     return 1;
   }
-  std::unique_ptr<service::Service> service = std::move(std::get<std::unique_ptr<service::Service>>(opened));
+  std::unique_ptr<service::Service> service =
+      std::move(std::get<std::unique_ptr<service::Service>>(opened));
   service::Api api(*service);
   service::HttpServer server(*service, api);
   if (auto error = server.bind()) {
@@ -59,9 +60,10 @@ int run_serve(const ServeOptions& options) {
     return 1;
   }
   if (!config->listen.loopback()) {
-    log->warn("listening on an address other machines can reach; put the TLS proxy of "
-              "examples/nginx/ in front",
-              {{"host", config->listen.host}});
+    log->warn(
+        "listening on an address other machines can reach; put the TLS proxy of "
+        "examples/nginx/ in front",
+        {{"host", config->listen.host}});
   }
   if (service->tokens()->size() == 0) {
     log->warn("no tokens: every API request will be refused (401); see `tiendo token new`");
@@ -95,8 +97,9 @@ int run_serve(const ServeOptions& options) {
   });
   if (stopped.wait_until(deadline + std::chrono::milliseconds(500)) != std::future_status::ready ||
       !stopped.get()) {
-    log->warn("stopped with work still in hand; an unfinished run was not recorded and runs "
-              "again at the next start if it was scheduled");
+    log->warn(
+        "stopped with work still in hand; an unfinished run was not recorded and runs "
+        "again at the next start if it was scheduled");
     std::fflush(stderr);
     std::_Exit(0);
   }

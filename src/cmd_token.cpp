@@ -131,8 +131,7 @@ int token_check(const TokenOptions& o) {
     for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.render().c_str());
     return 1;
   }
-  std::printf("%s: %zu token%s\n", o.tokens.c_str(), table->size(),
-              table->size() == 1 ? "" : "s");
+  std::printf("%s: %zu token%s\n", o.tokens.c_str(), table->size(), table->size() == 1 ? "" : "s");
   return 0;
 }
 

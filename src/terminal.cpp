@@ -1,7 +1,8 @@
 #include "terminal.hpp"
 
-#include <cstdlib>
 #include <unistd.h>
+
+#include <cstdlib>
 
 namespace tiendo::cli {
 

@@ -14,7 +14,8 @@
 //              converted beforehand with the engine's own parsers, so the shell only loads;
 //   floor-sorted.csv  the same again, in the order of the table's UNIQUE key.
 // Then, R times each, on a fresh database every time:
-//   tiendo     `tiendo ingest --unchecked --db tiendo.db units.csv obs.csv`: start to exit, parsing,
+//   tiendo     `tiendo ingest --unchecked --db tiendo.db units.csv obs.csv`: start to exit,
+//   parsing,
 //              validation, staging and the write, as a user would run it;
 //   floor      `sqlite3 floor.db -cmd "PRAGMA journal_mode=WAL" -cmd "PRAGMA
 //              synchronous=FULL" -cmd "PRAGMA foreign_keys=ON" ".import --csv floor.csv
@@ -41,6 +42,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -54,8 +56,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "store/schema.hpp"
 #include "store/values.hpp"
@@ -85,7 +85,8 @@ std::optional<Options> parse_arguments(int argc, char** argv) {
   Options options;
   CLI::App app{"bench_ingest: tiendo ingest against the sqlite3 shell's .import"};
   app.add_option("--rows", options.rows, "Observation rows")->check(CLI::Range(1, 1000000000));
-  app.add_option("--repeat", options.repeat, "Timed runs of each")->check(CLI::Range(1, 1000000000));
+  app.add_option("--repeat", options.repeat, "Timed runs of each")
+      ->check(CLI::Range(1, 1000000000));
   app.add_option("--tiendo", options.tiendo, "The tiendo binary");
   app.add_option("--sqlite3", options.sqlite3, "The sqlite3 shell");
   app.add_flag("--keep", options.keep, "Keep the generated files");
@@ -497,10 +498,9 @@ int run(const Options& options, const fs::path& dir) {
   };
   for (std::size_t repeat = 0; repeat < options.repeat; ++repeat) {
     remove_database(tiendo_db);
-    const auto tiendo_run = run_child(
-        {options.tiendo, "ingest", "--unchecked", "--db", tiendo_db.string(), inputs->units,
-         inputs->observations},
-        dir / "tiendo.log");
+    const auto tiendo_run = run_child({options.tiendo, "ingest", "--unchecked", "--db",
+                                       tiendo_db.string(), inputs->units, inputs->observations},
+                                      dir / "tiendo.log");
     if (!tiendo_run || !expect_rows(tiendo_db, "observations", options.rows) ||
         !expect_rows(tiendo_db, "units", units.size())) {
       return 1;

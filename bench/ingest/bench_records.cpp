@@ -9,6 +9,7 @@
 // is a reader error or a wrong row count.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -16,8 +17,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "store/records.hpp"
 
@@ -65,7 +64,6 @@ std::string generate(std::size_t rows) {
   }
   return text;
 }
-
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 // throughput in MB/s (1 MB = 10^6 bytes) and the process's peak RSS. Figures only: a
 // shared machine's timings are not pass/fail, so the only failure is a diagnostic.
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,12 +16,10 @@
 #include <string_view>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
+#include "common.hpp"
 #include "dsl/check.hpp"
 #include "dsl/diagnostic.hpp"
 #include "dsl/parse.hpp"
-#include "common.hpp"
 #include "generate.hpp"
 
 namespace {
@@ -57,7 +56,6 @@ double median(std::vector<double> values) {
   const std::size_t n = values.size();
   return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
-
 
 }  // namespace
 

@@ -23,7 +23,6 @@ struct LoadedRuleSet {
   Program program;
   std::optional<model::RuleSet> rule_set;
 };
-LoadedRuleSet load_rule_set(const std::vector<std::string>& paths,
-                            const LoadOptions& options = {});
+LoadedRuleSet load_rule_set(const std::vector<std::string>& paths, const LoadOptions& options = {});
 
 }  // namespace tiendo::dsl

@@ -1,8 +1,9 @@
 #include "dsl/diagnostic.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "util/text.hpp"
@@ -49,18 +50,24 @@ constexpr std::array kCodes = {
 
 std::string_view severity_word(Severity severity) {
   switch (severity) {
-    case Severity::error: return "error";
-    case Severity::warning: return "warning";
-    case Severity::note: return "note";
+    case Severity::error:
+      return "error";
+    case Severity::warning:
+      return "warning";
+    case Severity::note:
+      return "note";
   }
   return "error";
 }
 
 std::string_view severity_colour(Severity severity) {
   switch (severity) {
-    case Severity::error: return "\x1b[1;31m";
-    case Severity::warning: return "\x1b[1;35m";
-    case Severity::note: return "\x1b[1;36m";
+    case Severity::error:
+      return "\x1b[1;31m";
+    case Severity::warning:
+      return "\x1b[1;35m";
+    case Severity::note:
+      return "\x1b[1;36m";
   }
   return "";
 }
@@ -91,13 +98,13 @@ void render_into(std::string& out, const Diagnostic& d, const SourceSet& sources
   if (!d.location.known) {
     const std::string path =
         d.location.file < sources.size() ? sources.file(d.location.file).path + ": " : "";
-    out += fmt::format("{}{}{}{}{}: {}{}{}\n", bold, path, reset, colour,
-                       severity_word(d.severity), reset, d.message, suffix);
+    out += fmt::format("{}{}{}{}{}: {}{}{}\n", bold, path, reset, colour, severity_word(d.severity),
+                       reset, d.message, suffix);
   } else {
     const SourceFile& file = sources.file(d.location.file);
     const LineColumn lc = sources.line_column(d.location.file, d.location.offset);
-    out += fmt::format("{}{}:{}:{}:{} {}{}:{} {}{}\n", bold, file.path, lc.line, lc.column,
-                       reset, colour, severity_word(d.severity), reset, d.message, suffix);
+    out += fmt::format("{}{}:{}:{}:{} {}{}:{} {}{}\n", bold, file.path, lc.line, lc.column, reset,
+                       colour, severity_word(d.severity), reset, d.message, suffix);
     const std::string_view line = sources.line_text(d.location.file, lc.line);
     const std::uint32_t line_start = file.line_starts[lc.line - 1];
     out += line;
@@ -179,8 +186,7 @@ void Diagnostics::sort() {
   });
 }
 
-std::string render(const Diagnostic& diagnostic, const SourceSet& sources,
-                   RenderOptions options) {
+std::string render(const Diagnostic& diagnostic, const SourceSet& sources, RenderOptions options) {
   std::string out;
   render_into(out, diagnostic, sources, options);
   return out;

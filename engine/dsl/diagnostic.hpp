@@ -17,34 +17,34 @@ enum class Severity { error, warning, note };
 // Stable diagnostic codes. Their numbers never change once released; docs/language.md
 // lists each with an example.
 enum class Code : std::uint16_t {
-  syntax = 1,                // E001 syntax: the grammar expected something else
-  invalid_utf8 = 2,          // E002
-  file_too_large = 3,        // E003
-  nesting_too_deep = 4,      // E004
-  name_too_long = 5,         // E005
-  string_too_long = 6,       // E006
-  unreadable_file = 7,       // E007
-  include_cycle = 8,         // E008
-  reserved_name = 9,         // E009
+  syntax = 1,                  // E001 syntax: the grammar expected something else
+  invalid_utf8 = 2,            // E002
+  file_too_large = 3,          // E003
+  nesting_too_deep = 4,        // E004
+  name_too_long = 5,           // E005
+  string_too_long = 6,         // E006
+  unreadable_file = 7,         // E007
+  include_cycle = 8,           // E008
+  reserved_name = 9,           // E009
   duplicate_declaration = 10,  // E010
-  undefined_name = 11,       // E011
-  unknown_clause = 12,       // E012
-  duplicate_clause = 13,     // E013
-  missing_clause = 14,       // E014
-  invalid_date = 15,         // E015
-  invalid_duration = 16,     // E016
-  unit_mismatch = 17,        // E017
-  wrong_arguments = 18,      // E018
-  invalid_value = 19,        // E019
-  graph_cycle = 20,          // E020
-  level_order = 21,          // E021
-  invalid_number = 22,       // E022
-  unknown_placeholder = 23,  // E023
-  unknown_function = 24,     // E024
-  too_many_errors = 25,      // E025
-  after_due_later = 101,     // W101 a task comes after a task that is due later
-  unused_clause = 103,       // W103 a clause that has no effect where it stands
-  starts_after_due = 104,    // W104 a task starts after its due date
+  undefined_name = 11,         // E011
+  unknown_clause = 12,         // E012
+  duplicate_clause = 13,       // E013
+  missing_clause = 14,         // E014
+  invalid_date = 15,           // E015
+  invalid_duration = 16,       // E016
+  unit_mismatch = 17,          // E017
+  wrong_arguments = 18,        // E018
+  invalid_value = 19,          // E019
+  graph_cycle = 20,            // E020
+  level_order = 21,            // E021
+  invalid_number = 22,         // E022
+  unknown_placeholder = 23,    // E023
+  unknown_function = 24,       // E024
+  too_many_errors = 25,        // E025
+  after_due_later = 101,       // W101 a task comes after a task that is due later
+  unused_clause = 103,         // W103 a clause that has no effect where it stands
+  starts_after_due = 104,      // W104 a task starts after its due date
 };
 
 // "E011", or "W101" for warnings.

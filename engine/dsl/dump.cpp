@@ -1,9 +1,9 @@
 #include "dsl/dump.hpp"
 
-#include "dsl/format.hpp"
-
 #include <boost/variant/apply_visitor.hpp>
 #include <string_view>
+
+#include "dsl/format.hpp"
 
 namespace tiendo::dsl {
 

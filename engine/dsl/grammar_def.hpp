@@ -130,9 +130,9 @@ inline const auto unknown_word = x3::rule<struct unknown_word_class, std::string
 
 // Words that begin a declaration; a clause never starts with one, so a missing `}` is
 // reported where the next declaration starts.
-inline const auto declaration_keyword = kw("indicator") | kw("plan") | kw("task") |
-                                        kw("channel") | kw("rule") | kw("test") | kw("set") |
-                                        kw("levels") | kw("include");
+inline const auto declaration_keyword = kw("indicator") | kw("plan") | kw("task") | kw("channel") |
+                                        kw("rule") | kw("test") | kw("set") | kw("levels") |
+                                        kw("include");
 
 // The words of a period written as documents write it: `Quý` or `Quí` (a quarter) and
 // `tháng` (a month), in any letter case, the accent precomposed (NFC) or combining (NFD).
@@ -143,13 +143,13 @@ inline const auto period_word =
      (lit("\xC3\xBD") | "\xC3\x9D" | "\xC3\xAD" | "\xC3\x8D" |
       ((lit('y') | 'Y' | 'i' | 'I') >> combining_acute))) |
     ((lit('t') | 'T') >> (lit('h') | 'H') >>
-     (lit("\xC3\xA1") | "\xC3\x81" | ((lit('a') | 'A') >> combining_acute)) >>
-     (lit('n') | 'N') >> (lit('g') | 'G'));
+     (lit("\xC3\xA1") | "\xC3\x81" | ((lit('a') | 'A') >> combining_acute)) >> (lit('n') | 'N') >>
+     (lit('g') | 'G'));
 inline const auto blanks = *char_(" \t");
 // `Quý IV/2022`, `quý 4/2022`, `tháng 12/2022`. The number is taken liberally (Roman or
 // digits for either word); the checker says what is wrong with `tháng IX/2022`.
-inline const auto period_in_words =
-    period_word >> blanks >> +char_("0-9IVXivx") >> blanks >> '/' >> blanks >> +digit;
+inline const auto period_in_words = period_word >> blanks >> +char_("0-9IVXivx") >> blanks >>
+                                    '/' >> blanks >> +digit;
 
 // A date in words as the AST keeps it: no blanks around `/`, one space after the word.
 inline std::string regular_blanks(const std::string& text) {
@@ -189,8 +189,8 @@ inline const escape_symbols escapes;
 
 struct comparison_symbols : x3::symbols<std::string> {
   comparison_symbols() {
-    add(">=", ">=")("<=", "<=")("\xE2\x89\xA5", ">=")("\xE2\x89\xA4", "<=")("==", "==")(
-        "!=", "!=")(">", ">")("<", "<");
+    add(">=", ">=")("<=", "<=")("\xE2\x89\xA5", ">=")("\xE2\x89\xA4", "<=")("==", "==")("!=", "!=")(
+        ">", ">")("<", "<");
   }
 };
 inline const comparison_symbols comparison_ops;
@@ -357,13 +357,13 @@ const auto signed_number_def =
     lexeme[raw[-lit('-') >> digits >> *fraction_or_group] >> x3::matches['%']];
 
 // Liberal shapes here; the checker validates ranges and says what is wrong.
-const auto date_def = into<&ast::DateLit::text>[
-    lexeme[raw[(period_in_words |
-                (lit('Q') >> digits >> '/' >> digits) |
-                (digits >> '/' >> digits >> -('/' >> digits)) |
-                (digits >> '-' >> ((lit('Q') >> digits) | (digits >> -('-' >> digits)))) |
-                digits) >>
-               !idchar]]];
+const auto date_def =
+    into<&ast::DateLit::text>[lexeme[raw[(period_in_words | (lit('Q') >> digits >> '/' >> digits) |
+                                          (digits >> '/' >> digits >> -('/' >> digits)) |
+                                          (digits >> '-' >>
+                                           ((lit('Q') >> digits) | (digits >> -('-' >> digits)))) |
+                                          digits) >>
+                                         !idchar]]];
 
 const auto duration_def =
     into<&ast::DurationLit::text>[lexeme[raw[digits >> +char_("a-zA-Z") >> !idchar]]];
@@ -379,8 +379,7 @@ const auto operand_def = unary | primary;
 const auto unary_def = depth_limited[char_('-') > operand];
 const auto primary_def = duration | number | call | (!reserved_word >> name) | paren;
 const auto call_def = depth_limited[(name >> '(') > -(condition % ',') > ')'];
-const auto paren_def =
-    depth_limited[into<&ast::Paren::inner>['(' > expr > ')']];
+const auto paren_def = depth_limited[into<&ast::Paren::inner>['(' > expr > ')']];
 
 const auto comparison_def = ((comparison_ops > expr) >> attr(std::optional<ast::Expr>())) |
                             (kws("between") > expr > and_keyword > expr);
@@ -405,9 +404,9 @@ const auto string_keyword = kws("title") | kws("owner") | kws("code") | kws("mes
                             (omit[kw("secret") >> kw("env")] >> attr(std::string("secret env")));
 // `units` before `unit`: a keyword that fails on the letter after it has already written
 // itself into the attribute, so no keyword may come before a longer one it begins.
-const auto name_keyword = kws("units") | kws("unit") | kws("basis") | kws("implements") | kws("part_of") | kws("after") |
-                          kws("needs") | kws("notify") | kws("severity") | kws("format") |
-                          kws("send_resolved") | kws("level");
+const auto name_keyword = kws("units") | kws("unit") | kws("basis") | kws("implements") |
+                          kws("part_of") | kws("after") | kws("needs") | kws("notify") |
+                          kws("severity") | kws("format") | kws("send_resolved") | kws("level");
 const auto date_keyword = kws("issued") | kws("due") | kws("starts");
 const auto duration_keyword =
     (omit[kw("stale") >> kw("after")] >> attr(std::string("stale after"))) |
@@ -447,14 +446,13 @@ const auto test_at_def = into<&ast::TestAt::date>[kw("at") > date];
 const auto observe_names_def = x3::repeat(1, 2)[test_name];
 // The optional third name must be on the same line, so that a misspelt next line is not
 // read as part of this one.
-const auto expect_names_def =
-    test_name >> test_name >>
-    -(omit[x3::no_skip[+char_(" \t") >> !char_("\r\n#")]] >> test_name);
+const auto expect_names_def = test_name >> test_name >>
+                              -(omit[x3::no_skip[+char_(" \t") >> !char_("\r\n#")]] >> test_name);
 const auto test_observe_def = kw("observe") > observe_names > date > '=' > signed_number;
 const auto test_status_def = kw("status") > name > name > date > -number;
 const auto test_expect_def = into<&ast::TestExpect::names>[kw("expect") > expect_names];
-const auto test_unknown_def = !declaration_keyword >> unknown_word >>
-                              x3::no_skip[raw[*~char_("\n}#")]];
+const auto test_unknown_def =
+    !declaration_keyword >> unknown_word >> x3::no_skip[raw[*~char_("\n}#")]];
 const auto test_item_def =
     test_unit | test_at | test_observe | test_status | test_expect | test_unknown;
 const auto test_block_def = kw("test") > string_lit > '{' > *test_item > '}';

@@ -1,9 +1,10 @@
 #include "dsl/parse.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <map>
 #include <set>
@@ -145,9 +146,9 @@ ast::File parse(const SourceSet& sources, std::uint32_t file, Diagnostics& diagn
   const char* pos = skip_blank(begin, end);
   while (pos != end) {
     if (errors >= kMaxErrorsPerFile) {
-      diagnostics.error(Code::too_many_errors, location(pos),
-                        fmt::format("too many errors ({}); the rest of the file was not read",
-                                    errors));
+      diagnostics.error(
+          Code::too_many_errors, location(pos),
+          fmt::format("too many errors ({}); the rest of the file was not read", errors));
       break;
     }
     const char* const start = pos;
@@ -180,17 +181,16 @@ ast::File parse(const SourceSet& sources, std::uint32_t file, Diagnostics& diagn
         where = skip_blank(where, end);
         // Every expectation point is a named rule or a literal; a compound parser's
         // which() is a mangled type name, never shown to a person.
-        const std::string expected =
-            failure.which().find("boost") == std::string::npos ? failure.which()
-                                                                : std::string("something else");
-        diagnostics.error(Code::syntax, location(where),
-                          fmt::format("expected {}, found {}", expected,
-                                      describe_token(where, end)));
+        const std::string expected = failure.which().find("boost") == std::string::npos
+                                         ? failure.which()
+                                         : std::string("something else");
+        diagnostics.error(
+            Code::syntax, location(where),
+            fmt::format("expected {}, found {}", expected, describe_token(where, end)));
       }
     } catch (const parser::NestingTooDeep& failure) {
       diagnostics.error(Code::nesting_too_deep, location(failure.where),
-                        fmt::format("expressions nest deeper than {} levels",
-                                    parser::kMaxNesting));
+                        fmt::format("expressions nest deeper than {} levels", parser::kMaxNesting));
     }
     ++errors;
     state.depth = 0;
@@ -204,8 +204,8 @@ ast::File parse(const SourceSet& sources, std::uint32_t file, Diagnostics& diagn
                                     violation.length, parser::kMaxNameLength));
     } else {
       diagnostics.error(Code::string_too_long, {file, violation.offset},
-                        fmt::format("a string is {} bytes long; the limit is {}",
-                                    violation.length, parser::kMaxStringLength));
+                        fmt::format("a string is {} bytes long; the limit is {}", violation.length,
+                                    parser::kMaxStringLength));
     }
   }
   return result;
@@ -271,8 +271,8 @@ class Loader {
       if (from) {
         program_.diagnostics.error(Code::unreadable_file, *from, message);
       } else {
-        program_.diagnostics.error(Code::unreadable_file, {0, 0, false}, message)
-            .location.file = static_cast<std::uint32_t>(-1);
+        program_.diagnostics.error(Code::unreadable_file, {0, 0, false}, message).location.file =
+            static_cast<std::uint32_t>(-1);
       }
       return;
     }
@@ -294,8 +294,7 @@ class Loader {
     for (const ast::Include& include : includes) {
       fs::path target(include.path.value);
       if (target.is_relative()) target = fs::path(path).parent_path() / target;
-      load_file(target.lexically_normal().string(),
-                Location{index, include.path.begin});
+      load_file(target.lexically_normal().string(), Location{index, include.path.begin});
     }
     stack_.pop_back();
   }
@@ -327,9 +326,9 @@ Program load(const std::vector<std::string>& paths, const LoadOptions& options) 
       }
       if (ec) {
         loader.program()
-            .diagnostics.error(Code::unreadable_file, {0, 0, false},
-                               fmt::format("cannot read the directory '{}': {}", path,
-                                           ec.message()))
+            .diagnostics
+            .error(Code::unreadable_file, {0, 0, false},
+                   fmt::format("cannot read the directory '{}': {}", path, ec.message()))
             .location.file = static_cast<std::uint32_t>(-1);
       }
       std::sort(found.begin(), found.end());

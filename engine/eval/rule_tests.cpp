@@ -9,7 +9,8 @@ store::Snapshot snapshot_of(const model::RuleSet& rules, const model::TestCase& 
     u.id = unit.id;
     u.name = unit.title;
     u.level = unit.level;
-    if (unit.level != model::kNone) u.level_name = rules.levels[static_cast<std::size_t>(unit.level)].name;
+    if (unit.level != model::kNone)
+      u.level_name = rules.levels[static_cast<std::size_t>(unit.level)].name;
     u.labels = unit.labels;
     snapshot.add_unit(std::move(u));
   }

@@ -200,12 +200,10 @@ std::optional<NumberAndYear> take_number_and_year(std::string_view text, std::si
 constexpr std::size_t kMaxYearDigits = 6;  // beyond is garbage, not a mistyped year
 
 // `Quý III/2022` from `pos`, just past the word.
-std::optional<Period> quarter_in_words(std::string_view text, std::size_t pos,
-                                       std::string& error) {
+std::optional<Period> quarter_in_words(std::string_view text, std::size_t pos, std::string& error) {
   const auto parts = take_number_and_year(text, pos, true);
-  const auto year_number = parts && parts->year.size() <= kMaxYearDigits
-                               ? to_int(parts->year)
-                               : std::nullopt;
+  const auto year_number =
+      parts && parts->year.size() <= kMaxYearDigits ? to_int(parts->year) : std::nullopt;
   if (!year_number) {
     error = fmt::format("'{}' is not a quarter; write Quý III/2022 or Quý 3/2022", text);
     return std::nullopt;
@@ -232,10 +230,10 @@ std::optional<Period> quarter_in_words(std::string_view text, std::size_t pos,
 // `tháng 9/2022` from `pos`, just past the word.
 std::optional<Period> month_in_words(std::string_view text, std::size_t pos, std::string& error) {
   const auto parts = take_number_and_year(text, pos, false);
-  const auto year_number = parts && parts->number.size() <= 2 &&
-                                   parts->year.size() <= kMaxYearDigits
-                               ? to_int(parts->year)
-                               : std::nullopt;
+  const auto year_number =
+      parts && parts->number.size() <= 2 && parts->year.size() <= kMaxYearDigits
+          ? to_int(parts->year)
+          : std::nullopt;
   if (!year_number) {
     error = fmt::format("'{}' is not a month; write tháng 9/2022 or tháng 09/2022", text);
     return std::nullopt;

@@ -48,43 +48,62 @@ ValueRange natural_range(ValueUnit unit) {
 
 std::string_view to_string(ValueUnit unit) {
   switch (unit) {
-    case ValueUnit::percent: return "percent";
-    case ValueUnit::count: return "count";
-    case ValueUnit::number: return "number";
+    case ValueUnit::percent:
+      return "percent";
+    case ValueUnit::count:
+      return "count";
+    case ValueUnit::number:
+      return "number";
   }
   return "number";
 }
 
 std::string_view to_string(Severity severity) {
   switch (severity) {
-    case Severity::none: return "none";
-    case Severity::info: return "info";
-    case Severity::warning: return "warning";
-    case Severity::critical: return "critical";
+    case Severity::none:
+      return "none";
+    case Severity::info:
+      return "info";
+    case Severity::warning:
+      return "warning";
+    case Severity::critical:
+      return "critical";
   }
   return "none";
 }
 
 std::string_view to_string(TaskStatus status) {
   switch (status) {
-    case TaskStatus::not_started: return "not_started";
-    case TaskStatus::in_progress: return "in_progress";
-    case TaskStatus::done: return "done";
-    case TaskStatus::blocked: return "blocked";
-    case TaskStatus::cancelled: return "cancelled";
+    case TaskStatus::not_started:
+      return "not_started";
+    case TaskStatus::in_progress:
+      return "in_progress";
+    case TaskStatus::done:
+      return "done";
+    case TaskStatus::blocked:
+      return "blocked";
+    case TaskStatus::cancelled:
+      return "cancelled";
   }
   return "not_started";
 }
 
 std::string_view to_string(Comparator op) {
   switch (op) {
-    case Comparator::ge: return ">=";
-    case Comparator::le: return "<=";
-    case Comparator::gt: return ">";
-    case Comparator::lt: return "<";
-    case Comparator::eq: return "==";
-    case Comparator::ne: return "!=";
-    case Comparator::between: return "between";
+    case Comparator::ge:
+      return ">=";
+    case Comparator::le:
+      return "<=";
+    case Comparator::gt:
+      return ">";
+    case Comparator::lt:
+      return "<";
+    case Comparator::eq:
+      return "==";
+    case Comparator::ne:
+      return "!=";
+    case Comparator::between:
+      return "between";
   }
   return ">=";
 }
@@ -98,16 +117,15 @@ std::optional<TaskStatus> parse_task_status(std::string_view text) {
 }
 
 const std::vector<std::string>& rule_state_names() {
-  static const std::vector<std::string> names = {"met",     "on_track", "at_risk", "missed",
+  static const std::vector<std::string> names = {"met",     "on_track", "at_risk",  "missed",
                                                  "not_yet", "ok",       "violated", "no_data",
                                                  "stale",   "blocked",  "error"};
   return names;
 }
 
 const std::vector<std::string>& task_state_names() {
-  static const std::vector<std::string> names = {"done",      "done_late", "cancelled",
-                                                 "overdue",   "blocked",   "no_report",
-                                                 "at_risk",   "on_track"};
+  static const std::vector<std::string> names = {"done",    "done_late", "cancelled", "overdue",
+                                                 "blocked", "no_report", "at_risk",   "on_track"};
   return names;
 }
 

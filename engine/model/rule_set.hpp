@@ -7,8 +7,8 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -154,13 +154,13 @@ enum class ExprKind {
   avg,
   min,
   max,
-  count,    // units of level with a value of indicator
-  share,    // fraction of units of level for which `condition` holds
-  ratio,    // latest(indicator) / latest(indicator2), or sums over level
-  change,   // latest(indicator) - value as of (date - duration)
-  done,     // task
-  negate,   // -operands[0]
-  chain,    // operands[0] op[1] operands[1] op[2] ... (one precedence level)
+  count,   // units of level with a value of indicator
+  share,   // fraction of units of level for which `condition` holds
+  ratio,   // latest(indicator) / latest(indicator2), or sums over level
+  change,  // latest(indicator) - value as of (date - duration)
+  done,    // task
+  negate,  // -operands[0]
+  chain,   // operands[0] op[1] operands[1] op[2] ... (one precedence level)
 };
 
 enum class Comparator { ge, le, gt, lt, eq, ne, between };
@@ -181,9 +181,9 @@ struct ExprNode {
   Scope level;  // sum .. share, and ratio over units; none for ratio of two latest values
   Index task = kNone;
   Duration duration;
-  std::int32_t condition = -1;        // share: index into RuleSet::conditions
-  std::vector<ExprId> operands;       // negate, chain
-  std::vector<char> ops;              // chain: ops[i] applies operands[i] (ops[0] unused)
+  std::int32_t condition = -1;   // share: index into RuleSet::conditions
+  std::vector<ExprId> operands;  // negate, chain
+  std::vector<char> ops;         // chain: ops[i] applies operands[i] (ops[0] unused)
 };
 
 enum class Timing { none, by, from };
@@ -192,21 +192,21 @@ struct Rule {
   std::string name;
   std::string title;
   std::string owner;
-  std::string message;  // template with {placeholders}; empty for the default
+  std::string message;          // template with {placeholders}; empty for the default
   std::int32_t condition = -1;  // index into RuleSet::conditions
   std::string condition_text;   // the require clause as written, for explanations
   Timing timing = Timing::none;
-  Date date;                    // deadline (by: last day) or start (from: first day)
-  Scope for_each;               // none: the root unit(s)
-  std::vector<Index> sets;      // every set the rule evaluates over (for each, functions)
-  std::vector<Index> needs;     // tasks
-  std::vector<Index> basis;     // plans (documents) the target rests on, as written
+  Date date;                      // deadline (by: last day) or start (from: first day)
+  Scope for_each;                 // none: the root unit(s)
+  std::vector<Index> sets;        // every set the rule evaluates over (for each, functions)
+  std::vector<Index> needs;       // tasks
+  std::vector<Index> basis;       // plans (documents) the target rests on, as written
   std::vector<Index> indicators;  // every indicator the condition reads
   Severity severity = Severity::critical;
   std::optional<Duration> warn_within;
   std::optional<Duration> for_duration;
   Duration repeat_every{7, Duration::Unit::day};
-  std::vector<Index> notify;    // channels; the `default` channel when none was named
+  std::vector<Index> notify;  // channels; the `default` channel when none was named
   std::vector<std::pair<std::string, std::string>> labels;
   SourceRef source;
 };
@@ -239,7 +239,7 @@ struct TestStatus {
 };
 
 struct TestExpectation {
-  std::string unit;   // test unit id
+  std::string unit;    // test unit id
   Index rule = kNone;  // exactly one of rule and task is set
   Index task = kNone;
   std::string state;  // a rule state or task state name

@@ -149,8 +149,8 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
   std::string error;
   c.schedule = *CronSchedule::parse("0 2 * * *", error);
   r.only(doc, "",
-         {"listen", "database", "rules", "tokens", "time_zone", "max_days_ahead", "min_free_disk_mb",
-          "dashboard_public", "schedule", "smtp", "delivery", "limits"});
+         {"listen", "database", "rules", "tokens", "time_zone", "max_days_ahead",
+          "min_free_disk_mb", "dashboard_public", "schedule", "smtp", "delivery", "limits"});
 
   if (const auto listen = r.text(doc, "listen", "listen")) {
     if (const auto parsed = parse_listen(*listen)) {

@@ -24,8 +24,8 @@ struct DashboardData {
   // kDashboardAlerts of them; `alerts_total` counts them all.
   std::vector<alert::AlertRecord> alerts;
   std::size_t alerts_total = 0;
-  std::string generated_at;                   // UTC time stamp
-  std::optional<std::string> graph_svg;       // from render_svg; none: a nested list instead
+  std::string generated_at;              // UTC time stamp
+  std::optional<std::string> graph_svg;  // from render_svg; none: a nested list instead
 };
 
 // A complete HTML5 page (lang="vi", UTF-8, CSS in one <style>, no script and nothing

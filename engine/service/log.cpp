@@ -25,7 +25,8 @@ std::string text_value(std::string_view raw) {
 
 std::string utc_now_millis() {
   const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
   std::string base = notify::format_utc(now);  // "…T02:00:00Z"
   base.pop_back();
   return fmt::format("{}.{:03d}Z", base, static_cast<int>(ms.count()));
@@ -106,8 +107,8 @@ void Log::error(std::string_view message, std::initializer_list<LogField> fields
 }
 
 std::shared_ptr<Log> make_stderr_log(LogFormat format) {
-  auto logger = std::make_shared<spdlog::logger>(
-      "tiendo", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger =
+      std::make_shared<spdlog::logger>("tiendo", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (format == LogFormat::json) {
     logger->set_pattern("%v");
   } else {

@@ -95,9 +95,9 @@ store::DbResult<StoreFigures> read_store(store::Database& db) {
   StoreFigures figures;
   TIENDO_ASSIGN_OR_RETURN(const std::vector<store::AlertCount> alerts, store::count_alerts(db));
   for (const store::AlertCount& a : alerts) {
-    figures.alerts.push_back({{std::string(alert::to_string(a.lifecycle)),
-                               std::string(model::to_string(a.severity))},
-                              static_cast<double>(a.count)});
+    figures.alerts.push_back(
+        {{std::string(alert::to_string(a.lifecycle)), std::string(model::to_string(a.severity))},
+         static_cast<double>(a.count)});
   }
   TIENDO_ASSIGN_OR_RETURN(const std::vector<store::OutboxCount> outbox, store::count_messages(db));
   // created_at is always format_utc's fixed-width form, so the text's minimum is the
@@ -138,8 +138,9 @@ struct Metrics::State {
   Family<Histogram>& run_duration =
       prometheus::BuildHistogram()
           .Name("tiendo_run_duration_seconds")
-          .Help("How long an evaluation run took (read the store, evaluate, record the run; "
-                "delivery is apart), by trigger.")
+          .Help(
+              "How long an evaluation run took (read the store, evaluate, record the run; "
+              "delivery is apart), by trigger.")
           .Register(events);
   Gauge& last_success = prometheus::BuildGauge()
                             .Name("tiendo_last_successful_run_timestamp_seconds")

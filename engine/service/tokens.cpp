@@ -48,8 +48,8 @@ std::vector<std::string_view> split_fields(std::string_view line) {
 }
 
 bool is_id_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
 }
 
 // Why `id` cannot name a token, or nullopt when it can. Never called on "tdo_..." ids:
@@ -60,8 +60,7 @@ std::optional<std::string> id_problem(std::string_view id) {
   }
   for (char c : id) {
     if (!is_id_char(c)) {
-      return fmt::format("the id '{}' may hold only letters A-Z a-z, digits, '.', '_' and '-'",
-                         id);
+      return fmt::format("the id '{}' may hold only letters A-Z a-z, digits, '.', '_' and '-'", id);
     }
   }
   return std::nullopt;
@@ -92,8 +91,8 @@ std::optional<Digest> parse_hash(std::string_view text, std::string& problem) {
     const int high = hex_value(hex[2 * i]);
     const int low = hex_value(hex[2 * i + 1]);
     if (high < 0 || low < 0) {
-      const bool upper = std::any_of(hex.begin(), hex.end(),
-                                     [](char c) { return c >= 'A' && c <= 'F'; });
+      const bool upper =
+          std::any_of(hex.begin(), hex.end(), [](char c) { return c >= 'A' && c <= 'F'; });
       problem = upper ? "the hash has uppercase hex digits; " + expected
                       : "the hash has a character that is not a hex digit; " + expected;
       return std::nullopt;

@@ -39,7 +39,9 @@ std::string_view to_string(Scope scope);
 // The scope named exactly (lowercase) by `text`, or nullopt.
 std::optional<Scope> parse_scope(std::string_view text);
 // True when a token of scope `held` may do what needs `needed`.
-inline bool grants(Scope held, Scope needed) { return static_cast<int>(held) >= static_cast<int>(needed); }
+inline bool grants(Scope held, Scope needed) {
+  return static_cast<int>(held) >= static_cast<int>(needed);
+}
 
 struct Token {
   std::string id;

@@ -2,9 +2,9 @@
 // the gist of the message; accepted inputs check cleanly into the expected model.
 #include "dsl/check.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <fmt/format.h>
 #include <limits>
 
 #include "store/values.hpp"
@@ -46,10 +46,10 @@ std::string describe(const Checked& checked) {
 
 struct Rejected {
   const char* name;
-  std::string body;      // appended to the prelude
+  std::string body;  // appended to the prelude
   Code code;
-  const char* message;   // a substring of the message
-  std::uint32_t line;    // line in the body (1-based)
+  const char* message;  // a substring of the message
+  std::uint32_t line;   // line in the body (1-based)
   std::uint32_t column;
 };
 
@@ -63,11 +63,11 @@ TEST_P(RejectedTest, ReportsTheMistakeWhereItIs) {
   const auto found = std::find_if(all.begin(), all.end(), [&](const Diagnostic& d) {
     return d.code == c.code && d.message.find(c.message) != std::string::npos;
   });
-  ASSERT_NE(found, all.end()) << "expected " << code_id(c.code) << " '" << c.message
-                              << "', got:\n" << describe(checked);
+  ASSERT_NE(found, all.end()) << "expected " << code_id(c.code) << " '" << c.message << "', got:\n"
+                              << describe(checked);
   const std::uint32_t prelude_lines = 9;
-  const LineColumn lc = checked.program.sources.line_column(found->location.file,
-                                                            found->location.offset);
+  const LineColumn lc =
+      checked.program.sources.line_column(found->location.file, found->location.offset);
   EXPECT_EQ(lc.line, prelude_lines + c.line) << describe(checked);
   EXPECT_EQ(lc.column, c.column) << describe(checked);
 }
@@ -212,18 +212,15 @@ const Rejected kRejected[] = {
      Code::invalid_number, "'9,23%' has a decimal comma; write 9.23%", 1, 43},
     {"DecimalCommaInARange", "indicator z { unit percent range 0% .. 99,5% }\n",
      Code::invalid_number, "write 99.5%", 1, 40},
-    {"DecimalCommaInAProgress",
-     "test \"x\" { at 2022 status t1 in_progress 2022-07-01 40,5% }\n", Code::invalid_number,
-     "write 40.5%", 1, 53},
+    {"DecimalCommaInAProgress", "test \"x\" { at 2022 status t1 in_progress 2022-07-01 40,5% }\n",
+     Code::invalid_number, "write 40.5%", 1, 53},
     {"ThousandsSeparatorsInATarget", "rule r { require teams >= 3.103.499 }\n",
      Code::invalid_number, "'3.103.499' has thousands separators; write 3103499", 1, 27},
-    {"ThousandsAndADecimalComma", "rule r { require revenue >= 1.234,5 }\n",
-     Code::invalid_number,
+    {"ThousandsAndADecimalComma", "rule r { require revenue >= 1.234,5 }\n", Code::invalid_number,
      "'1.234,5' has a decimal comma; write 1234.5 (rules files use a decimal point and no "
      "thousands separator)",
      1, 29},
-    {"ACommaThatMaySeparateThousands", "rule r { require teams >= 1,000 }\n",
-     Code::invalid_number,
+    {"ACommaThatMaySeparateThousands", "rule r { require teams >= 1,000 }\n", Code::invalid_number,
      "'1,000' has a comma; write 1.000 if it is a decimal comma, or 1000 if it separates "
      "thousands",
      1, 27},
@@ -234,8 +231,8 @@ const Rejected kRejected[] = {
      "'Quý V/2022' is not a quarter: quarters are I to IV (or 1 to 4)", 1, 14},
     {"MonthInWordsWithARomanNumber", "task d { due tháng IX/2022 }\n", Code::invalid_date,
      "'tháng IX/2022' is not a month; write tháng 9/2022", 1, 14},
-    {"MonthInWordsThirteen", "rule r { require rate >= 5% by tháng 13/2022 }\n",
-     Code::invalid_date, "'tháng 13/2022' is not a month: there is no month 13", 1, 32},
+    {"MonthInWordsThirteen", "rule r { require rate >= 5% by tháng 13/2022 }\n", Code::invalid_date,
+     "'tháng 13/2022' is not a month: there is no month 13", 1, 32},
     {"QuarterInWordsYearOutOfRange", "test \"x\" { at Quý III/1800 }\n", Code::invalid_date,
      "the year 1800 is outside 1900..2200", 1, 15},
     // Unaccented, the words are names, and a name is not a date.
@@ -249,20 +246,20 @@ const Rejected kRejected[] = {
      Code::unknown_clause, "unknown clause 'tiêu_đề' in rule 'r'", 1, 29},
     {"StartsIsReserved", "task starts { due 2022 }\n", Code::reserved_name,
      "'starts' is a reserved word", 1, 6},
-    {"StartsTwice", "task d { starts 2022-10 starts 2022-11 due 2022 }\n",
-     Code::duplicate_clause, "'starts' is given twice in task 'd'", 1, 25},
+    {"StartsTwice", "task d { starts 2022-10 starts 2022-11 due 2022 }\n", Code::duplicate_clause,
+     "'starts' is given twice in task 'd'", 1, 25},
     {"StartsOnARule", "rule r { require rate >= 5% starts 2022 }\n", Code::unknown_clause,
      "'starts' is not a clause of a rule", 1, 29},
     // Issue #16: a basis names declared plans.
-    {"BasisNamesAnUndeclaredPlan", "rule r { require rate >= 5% basis PP }\n",
-     Code::undefined_name, "undefined plan 'PP'", 1, 35},
+    {"BasisNamesAnUndeclaredPlan", "rule r { require rate >= 5% basis PP }\n", Code::undefined_name,
+     "undefined plan 'PP'", 1, 35},
     {"BasisNamesATask", "rule r { require rate >= 5% basis t1 }\n", Code::undefined_name,
      "'t1' is a task, not a plan", 1, 35},
     // Sets (issue #12): by ids or by level and label, never both, never empty.
     {"SetWithUnitsAndLevel", "set s { units a, b level commune }\n", Code::invalid_value,
      "set 's' names its units by id and by level; give `units` or `level`, not both", 1, 20},
-    {"SetWithoutMembers", "set s { title \"x\" }\n", Code::invalid_value,
-     "set 's' has no members", 1, 5},
+    {"SetWithoutMembers", "set s { title \"x\" }\n", Code::invalid_value, "set 's' has no members",
+     1, 5},
     {"SetLabelWithUnits", "set s { units a label \"x\" }\n", Code::invalid_value,
      "`label` selects units of a level; set 's' names its units by id", 1, 17},
     {"SetUnitTwice", "set s { units a, a }\n", Code::duplicate_clause,
@@ -290,9 +287,8 @@ const Rejected kRejected[] = {
      "levels agency\ntest \"t\" {\n unit a agency \"A\" in p\n unit p province \"P\" in a\n at "
      "2022\n}\n",
      Code::level_order, "unit 'a' is its own ancestor through its parents", 3, 23},
-    {"TestUnitWithAnEmptyLabel",
-     "test \"t\" {\n unit p province \"P\" label \"\"\n at 2022\n}\n", Code::invalid_value,
-     "a label is a non-empty word without ';'", 2, 28},
+    {"TestUnitWithAnEmptyLabel", "test \"t\" {\n unit p province \"P\" label \"\"\n at 2022\n}\n",
+     Code::invalid_value, "a label is a non-empty word without ';'", 2, 28},
 };
 
 INSTANTIATE_TEST_SUITE_P(Check, RejectedTest, testing::ValuesIn(kRejected),
@@ -425,9 +421,9 @@ TEST(Check, AnIndicatorHasItsDeclaredOrItsNaturalRange) {
 // the 9.23e-2 that ingest stores for "9.23%", so the same figure did not meet its target.
 TEST(Check, APercentLiteralIsTheDoubleIngestReadsForTheSameText) {
   for (const char* text : {"9.23", "12.3", "33.3", "99.9", "77.62", "50", "0.1", "100"}) {
-    const Checked checked = check_text(std::string(kPrelude) + "rule r { require rate >= " +
-                                       text + "% }\ntest \"t\" { at 2022 observe rate 2022 = " +
-                                       text + "% }\n");
+    const Checked checked =
+        check_text(std::string(kPrelude) + "rule r { require rate >= " + text +
+                   "% }\ntest \"t\" { at 2022 observe rate 2022 = " + text + "% }\n");
     ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
     const auto stored = store::parse_value(std::string(text) + "%", model::ValueUnit::percent, {});
     ASSERT_TRUE(std::holds_alternative<store::ParsedValue>(stored));
@@ -476,8 +472,8 @@ TEST(Check, ParserRecoversAtTheNextDeclaration) {
 
 TEST(Check, EnforcesTheNestingLimit) {
   const std::string deep = std::string(200, '(') + "rate" + std::string(200, ')');
-  const Checked checked = check_text(std::string(kPrelude) + "rule r { require " + deep +
-                                     " >= 5% }\n");
+  const Checked checked =
+      check_text(std::string(kPrelude) + "rule r { require " + deep + " >= 5% }\n");
   ASSERT_EQ(checked.program.diagnostics.error_count(), 1u) << describe(checked);
   EXPECT_EQ(checked.program.diagnostics.all().front().code, Code::nesting_too_deep);
   const std::string ok = std::string(100, '(') + "rate" + std::string(100, ')');
@@ -488,8 +484,8 @@ TEST(Check, EnforcesTheNestingLimit) {
 TEST(Check, EnforcesNameAndStringLengths) {
   const std::string long_name(200, 'x');
   const std::string long_string(70000, 'y');
-  const Checked checked =
-      check_text(fmt::format("indicator {} {{ unit count title \"{}\" }}\n", long_name, long_string));
+  const Checked checked = check_text(
+      fmt::format("indicator {} {{ unit count title \"{}\" }}\n", long_name, long_string));
   const auto& all = checked.program.diagnostics.all();
   EXPECT_TRUE(std::any_of(all.begin(), all.end(),
                           [](const Diagnostic& d) { return d.code == Code::name_too_long; }));
@@ -521,11 +517,10 @@ TEST(Check, AcceptsEveryDateForm) {
 
 // The documents' own spellings: every one names 31/12/2022 as a deadline.
 TEST(Check, AcceptsTheDocumentsOwnDates) {
-  for (const char* date :
-       {"Quý IV/2022", "quý 4/2022", "Quí IV/2022", "QUÝ IV/2022", "Quý iv/2022",
-        "Quy\u0301 IV/2022" /* NFD */, "QuýIV/2022", "Quý IV / 2022", "Quý\tIV/2022",
-        "tháng 12/2022", "Tháng 12/2022", "THÁNG 12/2022", "tha\u0301ng 12/2022" /* NFD */,
-        "tháng 12 /2022"}) {
+  for (const char* date : {"Quý IV/2022", "quý 4/2022", "Quí IV/2022", "QUÝ IV/2022", "Quý iv/2022",
+                           "Quy\u0301 IV/2022" /* NFD */, "QuýIV/2022", "Quý IV / 2022",
+                           "Quý\tIV/2022", "tháng 12/2022", "Tháng 12/2022", "THÁNG 12/2022",
+                           "tha\u0301ng 12/2022" /* NFD */, "tháng 12 /2022"}) {
     const Checked checked =
         check_text(std::string(kPrelude) + fmt::format("task d {{ due {} }}\n", date));
     ASSERT_TRUE(checked.rules.has_value()) << date << "\n" << describe(checked);
@@ -623,8 +618,8 @@ TEST(Check, ASyntaxErrorNeverCutsACharacterInHalf) {
     ASSERT_TRUE(shown.ends_with("…")) << shown;
     const std::string kept = shown.substr(0, shown.size() - std::string("…").size());
     EXPECT_TRUE(word.starts_with(kept)) << shown;
-    const std::size_t unit = word == nfc ? std::string("\u1EC7").size()
-                                         : std::string("e\u0323\u0302").size();
+    const std::size_t unit =
+        word == nfc ? std::string("\u1EC7").size() : std::string("e\u0323\u0302").size();
     EXPECT_EQ(kept.size(), 40 * unit) << shown;
   }
 }

@@ -48,7 +48,8 @@ TEST(Dump, EveryClauseValue) {
                       "}\n"),
             "(channel c (email (strings \"a@b\" \"c\\nd\")) (\"secret env\" (strings \"X\")) "
             "(notify (names a b)) (due (date 5/8/2022)) (\"stale after\" (duration 120d)) "
-            "(label (label team \"ops\\\\x\")) (colour (unknown \"red\")) (require (cond (expr (term (name x))) (between (expr (term (num 80 %))) "
+            "(label (label team \"ops\\\\x\")) (colour (unknown \"red\")) (require (cond (expr "
+            "(term (name x))) (between (expr (term (num 80 %))) "
             "(expr (term (num 100 %))))) (from (date 2023)) (for_each district)))\n");
 }
 

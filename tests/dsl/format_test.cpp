@@ -425,8 +425,7 @@ const Case kCases[] = {
      "  observe x QuýIII/2022 = 5%\n"
      "  status t done 31/12/2022\n"
      "}\n"},
-    {"numbers_keep_their_spelling_for_the_checker_to_refuse",
-     "rule r { require x >= 99,5% }\n",
+    {"numbers_keep_their_spelling_for_the_checker_to_refuse", "rule r { require x >= 99,5% }\n",
      "rule r {\n"
      "  require x >= 99,5%\n"
      "}\n"},

@@ -29,8 +29,8 @@ class Golden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Golden, CheckPrintsExactlyTheExpectedDiagnostics) {
   const std::string name = GetParam();
-  const RunResult run = run_tiendo("check --color never " + shell_quote(name + ".rules"),
-                                   kSource + "/tests/golden");
+  const RunResult run =
+      run_tiendo("check --color never " + shell_quote(name + ".rules"), kSource + "/tests/golden");
   const std::string expected_path = kSource + "/tests/golden/" + name + ".expected";
   const std::string actual = run.out + "exit " + std::to_string(run.exit_code) + "\n";
   ASSERT_TRUE(fs::exists(expected_path))

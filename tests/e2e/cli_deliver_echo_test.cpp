@@ -344,7 +344,6 @@ class DeliverSmtpAuth : public ExamplesDatabaseTest {
                           kMaxErrorLine + 200);
     }
   }
-
 };
 
 TEST_F(DeliverSmtpAuth, AWrongPasswordKeepsTheMessageAndTheRightOneDeliversAsTheUser) {

@@ -36,19 +36,19 @@ TEST_F(CliEval, EveryRuleOnTheReportsDateHasTheExpectedState) {
   EXPECT_EQ(json["at"], "2022-09-30");
   // Worked out by hand from examples/ and rules/ (see examples/README.md).
   const std::map<std::string, std::string> expected = {
-      {"smartphone_2022@dong_nai", "on_track"},        // 80.1, 81.9, 83.5: 85.2% projected
-      {"fiber_2022@dong_nai", "met"},                  // 99% >= 75%
-      {"online_service_2022@dong_nai", "on_track"},    // 392/505 rising fast enough
-      {"online_dossier_2022@dong_nai", "at_risk"},     // 9.23% of 50%
-      {"digitization_province@dong_nai", "no_data"},   // no figure in the report
-      {"online_report_2022@dong_nai", "at_risk"},      // 30% of 50%
-      {"open_data_2022@dong_nai", "blocked"},          // the portal waits for the warehouse
+      {"smartphone_2022@dong_nai", "on_track"},       // 80.1, 81.9, 83.5: 85.2% projected
+      {"fiber_2022@dong_nai", "met"},                 // 99% >= 75%
+      {"online_service_2022@dong_nai", "on_track"},   // 392/505 rising fast enough
+      {"online_dossier_2022@dong_nai", "at_risk"},    // 9.23% of 50%
+      {"digitization_province@dong_nai", "no_data"},  // no figure in the report
+      {"online_report_2022@dong_nai", "at_risk"},     // 30% of 50%
+      {"open_data_2022@dong_nai", "blocked"},         // the portal waits for the warehouse
       {"sme_platform_2022@dong_nai", "met"},
       {"e_invoice_2022@dong_nai", "met"},
       {"e_contract_2022@dong_nai", "no_data"},
       {"ecommerce_share_2022@dong_nai", "no_data"},
       {"bank_account_2022@dong_nai", "met"},
-      {"community_teams_q3@dong_nai", "at_risk"},      // 33 of 36 communes
+      {"community_teams_q3@dong_nai", "at_risk"},  // 33 of 36 communes
       // The 03 pilot communes (set xa_thi_diem), each with its team (illustrative).
       {"to_cnscd_xa_thi_diem@bao_hoa", "met"},
       {"to_cnscd_xa_thi_diem@binh_loi", "met"},
@@ -80,7 +80,8 @@ TEST_F(CliEval, EveryRuleOnTheReportsDateHasTheExpectedState) {
       EXPECT_EQ(coverage["counted"], 33);
       EXPECT_EQ(coverage["total"], 36);
       ASSERT_EQ(coverage["failing"].size(), 3u) << row.dump();
-      EXPECT_EQ(coverage["failing"][0], nlohmann::json({{"unit", "gia_canh"}, {"name", "Xã Gia Canh"}}));
+      EXPECT_EQ(coverage["failing"][0],
+                nlohmann::json({{"unit", "gia_canh"}, {"name", "Xã Gia Canh"}}));
       EXPECT_TRUE(coverage["no_data"].empty());
     } else if (row["rule"] == "open_data_2022") {
       // Row II.5 counts the agencies (the second `levels` chain); the report has no
@@ -133,8 +134,7 @@ TEST_F(CliEval, FiltersByRuleAndUnitAndPrintsATable) {
   const RunResult run =
       eval("--at 2022-09-30 --rule digitization_district --unit bien_hoa --color never");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_NE(run.out.find("digitization_district  bien_hoa  not_yet"), std::string::npos)
-      << run.out;
+  EXPECT_NE(run.out.find("digitization_district  bien_hoa  not_yet"), std::string::npos) << run.out;
   EXPECT_EQ(run.out.find("cam_my"), std::string::npos) << run.out;
   EXPECT_EQ(eval("--rule nope").exit_code, 2);
   EXPECT_EQ(eval("--unit nowhere").exit_code, 2);
@@ -163,8 +163,8 @@ TEST(CliExplain, NumbersAsNumbersAndJson) {
   const RunResult ingested =
       run_tiendo("ingest --db t.db --rules r.rules units.csv obs.csv", dir.path());
   ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
-  RunResult run = run_tiendo("explain residents_all --db t.db --rules r.rules --at 2022-09-30",
-                             dir.path());
+  RunResult run =
+      run_tiendo("explain residents_all --db t.db --rules r.rules --at 2022-09-30", dir.path());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("3103499 now, >= 3118174 by 2022-12-31"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("value: 3103499"), std::string::npos) << run.out;
@@ -173,8 +173,8 @@ TEST(CliExplain, NumbersAsNumbersAndJson) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("99.53% (3103499/3118174)"), std::string::npos) << run.out;
 
-  run = run_tiendo(
-      "explain resident_share --db t.db --rules r.rules --at 2022-09-30 --format json", dir.path());
+  run = run_tiendo("explain resident_share --db t.db --rules r.rules --at 2022-09-30 --format json",
+                   dir.path());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const nlohmann::json out = nlohmann::json::parse(run.out, nullptr, false);
   ASSERT_TRUE(out.is_object()) << run.out;
@@ -197,9 +197,9 @@ TEST(CliExplain, NumbersAsNumbersAndJson) {
 }
 
 TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
-  RunResult run = run_tiendo("explain online_dossier_2022 --db " + shell_quote(db_) +
-                                 " --rules rules --at 2022-09-30",
-                             kSource);
+  RunResult run = run_tiendo(
+      "explain online_dossier_2022 --db " + shell_quote(db_) + " --rules rules --at 2022-09-30",
+      kSource);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("rules/dong-nai-2022.rules:"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("require online_dossier_rate >= 50% by 2022-12-31"), std::string::npos);
@@ -209,18 +209,18 @@ TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
   EXPECT_NE(run.out.find("projected on 2022-12-31: 11.07%"), std::string::npos) << run.out;
 
   // A share lists the units behind it, a commune with no data included (issue #12).
-  run = run_tiendo("explain community_teams_q3 --db " + shell_quote(db_) +
-                       " --rules rules --at 2022-09-30",
-                   kSource);
+  run = run_tiendo(
+      "explain community_teams_q3 --db " + shell_quote(db_) + " --rules rules --at 2022-09-30",
+      kSource);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("  units: 33/36 commune\n    failing: Xã Gia Canh (gia_canh), Xã Sông "
                          "Ray (song_ray), Xã Tà Lài (ta_lai)\n"),
             std::string::npos)
       << run.out;
 
-  run = run_tiendo("explain open_data_2022 --db " + shell_quote(db_) +
-                       " --rules rules --at 2022-09-30",
-                   kSource);
+  run = run_tiendo(
+      "explain open_data_2022 --db " + shell_quote(db_) + " --rules rules --at 2022-09-30",
+      kSource);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("blocked by:"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("cong_du_lieu_mo (Xây dựng Cổng dữ liệu mở): at_risk; due 2022-12-31, "
@@ -259,8 +259,8 @@ TEST_F(CliEval, AtTakesTheDocumentsOwnDates) {
     for (const auto& row : json["tasks"]) by_row[row["task"].get<std::string>()] = row["state"];
     return by_row;
   };
-  for (const char* at : {"Quý III/2022", "quý 3/2022", "tháng 9/2022", "Tháng 09/2022",
-                         " Quý III/2022 "}) {
+  for (const char* at :
+       {"Quý III/2022", "quý 3/2022", "tháng 9/2022", "Tháng 09/2022", " Quý III/2022 "}) {
     SCOPED_TRACE(at);
     const RunResult run = eval("--at " + shell_quote(at) + " --format json");
     ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -271,8 +271,7 @@ TEST_F(CliEval, AtTakesTheDocumentsOwnDates) {
   const std::string db = " --db " + shell_quote(db_) + " --rules rules";
   for (const std::string& command :
        {"explain online_dossier_2022" + db + " --at 'Quý III/2022'",
-        "report" + db + " --at 'tháng 9/2022'",
-        "run" + db + " --at 'quý 3/2022' --dry-run"}) {
+        "report" + db + " --at 'tháng 9/2022'", "run" + db + " --at 'quý 3/2022' --dry-run"}) {
     const RunResult run = run_tiendo(command, kSource);
     EXPECT_EQ(run.exit_code, 0) << command << "\n" << run.err;
   }
@@ -287,9 +286,9 @@ TEST_F(CliEval, AtTakesTheDocumentsOwnDates) {
 // Issue #12: explain sums a `for each` rule up over all its units, every unit that fails
 // or lacks data named, as eval --format json does.
 TEST_F(CliEval, ExplainSumsUpAForEachRule) {
-  RunResult run = run_tiendo("explain digitization_district --db " + shell_quote(db_) +
-                                 " --rules rules --at 2023-01-15",
-                             kSource);
+  RunResult run = run_tiendo(
+      "explain digitization_district --db " + shell_quote(db_) + " --rules rules --at 2023-01-15",
+      kSource);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("\nover every district: 0/11 meet it\n  failing: Thành phố Biên Hòa "
                          "(bien_hoa), Huyện Cẩm Mỹ (cam_my), "),
@@ -321,9 +320,9 @@ TEST_F(CliEval, ExplainSumsUpAForEachRule) {
 
 // Issue #12: explain shows a task's last status note where it shows the task.
 TEST_F(CliEval, ExplainShowsTheNoteOfATasksLastReport) {
-  RunResult run = run_tiendo("explain open_data_2022 --db " + shell_quote(db_) +
-                                 " --rules rules --at 'Quý III/2022'",
-                             kSource);
+  RunResult run = run_tiendo(
+      "explain open_data_2022 --db " + shell_quote(db_) + " --rules rules --at 'Quý III/2022'",
+      kSource);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("reported not_started on 2022-09-19; earliest finish 2023-02-12, due "
                          "2022-12-31; note: BC 231 mục I.2.a, chỉ tiêu II.5: \"Chưa xây dựng Kho "

@@ -56,9 +56,9 @@ TEST(CliIngest, BadRowsAreListedWithTheirLinesAndNothingIsWritten) {
              "online_dossier_rate,dn,Quý III/2022,\"9,23%\",BC 231\n"
              "online_dossier_rate,dn,Quý V/2022,9%,BC 231\n"
              "smartphone_rate,dn,2022,83.5,BC 231\n");
-  const RunResult run = run_tiendo("ingest --db t.db --rules " + shell_quote(kSource + "/rules") +
-                                       " units.csv obs.csv",
-                                   dir.path());
+  const RunResult run = run_tiendo(
+      "ingest --db t.db --rules " + shell_quote(kSource + "/rules") + " units.csv obs.csv",
+      dir.path());
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.err.find("obs.csv:3: "), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("obs.csv:4: smartphone_rate: "), std::string::npos) << run.err;
@@ -89,7 +89,8 @@ TEST(CliIngest, ReadsStandardInputAndRecordsRevisions) {
                              "--unchecked to store them unchecked)"),
             std::string::npos)
       << refused.err;
-  EXPECT_EQ(run_tiendo("history --db t.db rate", dir.path()).out.find("<stdin>"), std::string::npos);
+  EXPECT_EQ(run_tiendo("history --db t.db rate", dir.path()).out.find("<stdin>"),
+            std::string::npos);
   RunResult first = run_tiendo("ingest --db t.db --unchecked -", dir.path(),
                                "indicator,unit,period,value\nrate,dn,2022-Q3,9%\n");
   ASSERT_EQ(first.exit_code, 0) << first.err;

@@ -192,7 +192,6 @@ void wait_until_due(const std::string& db_path) {
   std::this_thread::sleep_until(*latest + 1s);
 }
 
-
 // ---------------------------------------------------------------------------------------
 // E-mail
 
@@ -233,7 +232,6 @@ class RunSmtp : public ExamplesDatabaseTest {
     EXPECT_EQ(got.value("text", ""), crlf(payload.text));
     EXPECT_EQ(got.value("html", ""), crlf(payload.html));
   }
-
 };
 
 TEST_F(RunSmtp, TheDigestArrivesAsTheVietnameseEmailTheOutboxHolds) {

@@ -24,7 +24,6 @@ class CliRun : public ExamplesDatabaseTest {
     EXPECT_EQ(list.exit_code, 0) << list.err;
     return nlohmann::json::parse(list.out, nullptr, false);
   }
-
 };
 
 TEST_F(CliRun, DryRunPrintsTheVietnameseDigestAndRecordsNothing) {

@@ -68,7 +68,8 @@ TEST_F(ServeTest, RunsTheMissedScheduledRunOnceAtStartAndNotAgain) {
   {
     ServeProcess serve(s);
     ASSERT_TRUE(serve.wait_for_log("evaluation finished", 30s)) << serve.log();
-    EXPECT_NE(serve.log().find("queued the run missed while the service was down"), std::string::npos);
+    EXPECT_NE(serve.log().find("queued the run missed while the service was down"),
+              std::string::npos);
     ApiClient http(serve.port());
     const json runs = body_of(http.get("/api/v1/runs"));
     ASSERT_EQ(runs["runs"].size(), 1u) << runs.dump();
@@ -106,7 +107,8 @@ TEST_F(ServeTest, ASecondInstanceOnTheSameDatabaseRefusesToStart) {
   const RunResult second = run_tiendo("serve --config " + shell_quote(first.config_path()));
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("another tiendo serve is running"), std::string::npos) << second.err;
-  EXPECT_NE(second.err.find(std::to_string(first.process().pid())), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find(std::to_string(first.process().pid())), std::string::npos)
+      << second.err;
   // The first one is unharmed.
   EXPECT_EQ(ApiClient(first.port()).get("/healthz")->status, 200);
 }
@@ -141,7 +143,8 @@ TEST_F(ServeTest, SigtermStopsWithinTenSecondsWhileRequestsAreInFlight) {
   const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(serve.process().send(SIGTERM));
   const int status = serve.process().wait_exit(12s);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   done = true;
   client.join();
   EXPECT_EQ(status, 0) << serve.log();
@@ -165,7 +168,8 @@ TEST_F(ServeTest, ReloadRefusesABrokenRuleSetKeepsTheRunningOneAndShowsTheErrors
   json status = body_of(http.get("/api/v1/status"));
   EXPECT_FALSE(status["rules"]["ok"].get<bool>());
   ASSERT_FALSE(status["rules"]["errors"].empty());
-  EXPECT_NE(status["rules"]["errors"][0].get<std::string>().find("dong-nai-2022.rules:"), std::string::npos);
+  EXPECT_NE(status["rules"]["errors"][0].get<std::string>().find("dong-nai-2022.rules:"),
+            std::string::npos);
   EXPECT_EQ(status["rules"]["rules"], 15);
   // The running rule set still answers.
   EXPECT_EQ(http.get("/api/v1/results")->status, 200);
@@ -175,7 +179,8 @@ TEST_F(ServeTest, ReloadRefusesABrokenRuleSetKeepsTheRunningOneAndShowsTheErrors
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 422);
   EXPECT_FALSE(body_of(refused)["errors"].empty());
-  EXPECT_EQ(http.post("/api/v1/reload", "", "application/json", ServeProcess::kWriteToken)->status, 403);
+  EXPECT_EQ(http.post("/api/v1/reload", "", "application/json", ServeProcess::kWriteToken)->status,
+            403);
   write_text(rule_file, original);
   auto accepted = http.post("/api/v1/reload", "", "application/json", ServeProcess::kAdminToken);
   ASSERT_TRUE(accepted);
@@ -271,7 +276,8 @@ TEST_F(ServeTest, TokensAreCheckedWithScopesAndNeverLogged) {
   auto read_only = http.post("/api/v1/observations", csv, "text/csv", ServeProcess::kReadToken);
   EXPECT_EQ(read_only->status, 403);
   EXPECT_NE(body_of(read_only)["message"].get<std::string>().find("write"), std::string::npos);
-  EXPECT_EQ(http.post("/api/v1/observations", csv, "text/csv", ServeProcess::kWriteToken)->status, 200);
+  EXPECT_EQ(http.post("/api/v1/observations", csv, "text/csv", ServeProcess::kWriteToken)->status,
+            200);
   EXPECT_EQ(http.get("/api/v1/status", ServeProcess::kAdminToken)->status, 200);
   // The probes need no token.
   EXPECT_EQ(http.get("/healthz", "")->status, 200);
@@ -328,7 +334,8 @@ TEST_F(ServeTest, ThePublicDashboardNeedsNoTokenButTheApiStillDoes) {
   EXPECT_EQ(page->status, 200);
   EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
   EXPECT_NE(page->body.find("lang=\"vi\""), std::string::npos);
-  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'none'"), std::string::npos);
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'none'"),
+            std::string::npos);
   EXPECT_EQ(http.get("/api/v1/alerts", "")->status, 401);
 }
 
@@ -340,23 +347,25 @@ TEST_F(ServeTest, IngestsCsvAndJsonAsOneTransactionEach) {
   ApiClient http(serve.port());
   const std::int64_t before = count_rows(db_, "observations");
 
-  auto csv = http.post("/api/v1/observations",
-                       "indicator,unit,period,value\nsmartphone_rate,dong_nai,Quý IV/2022,\"86,5%\"\n",
-                       "text/csv; charset=utf-8");
+  auto csv =
+      http.post("/api/v1/observations",
+                "indicator,unit,period,value\nsmartphone_rate,dong_nai,Quý IV/2022,\"86,5%\"\n",
+                "text/csv; charset=utf-8");
   ASSERT_TRUE(csv);
   EXPECT_EQ(csv->status, 200) << csv->body;
   EXPECT_EQ(body_of(csv)["added"], 1);
-  auto again = http.post("/api/v1/observations",
-                         "indicator,unit,period,value\nsmartphone_rate,dong_nai,Quý IV/2022,\"86,5%\"\n",
-                         "text/csv");
+  auto again = http.post(
+      "/api/v1/observations",
+      "indicator,unit,period,value\nsmartphone_rate,dong_nai,Quý IV/2022,\"86,5%\"\n", "text/csv");
   EXPECT_EQ(body_of(again)["unchanged"], 1);
   EXPECT_EQ(count_rows(db_, "observations"), before + 1);
 
   // One bad row: 422 with its line, and the good row beside it is not written either.
-  auto bad = http.post("/api/v1/observations",
-                       "indicator,unit,period,value\nfiber_household_rate,dong_nai,Quý IV/2022,99%\n"
-                       "no_such_indicator,dong_nai,Quý IV/2022,5\n",
-                       "text/csv");
+  auto bad =
+      http.post("/api/v1/observations",
+                "indicator,unit,period,value\nfiber_household_rate,dong_nai,Quý IV/2022,99%\n"
+                "no_such_indicator,dong_nai,Quý IV/2022,5\n",
+                "text/csv");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 422);
   const json errors = body_of(bad)["errors"];
@@ -389,15 +398,16 @@ TEST_F(ServeTest, IngestsCsvAndJsonAsOneTransactionEach) {
 
   // Task statuses as JSON; and each endpoint takes only its own kind.
   const std::int64_t statuses = count_rows(db_, "task_status");
-  auto json_status = http.post("/api/v1/task-status",
-                               R"([{"task": "kho_du_lieu", "status": "in_progress", "date": "2022-10-15", "progress": "40%"}])",
-                               "application/json");
+  auto json_status = http.post(
+      "/api/v1/task-status",
+      R"([{"task": "kho_du_lieu", "status": "in_progress", "date": "2022-10-15", "progress": "40%"}])",
+      "application/json");
   ASSERT_TRUE(json_status);
   EXPECT_EQ(json_status->status, 200) << json_status->body;
   EXPECT_EQ(count_rows(db_, "task_status"), statuses + 1);
-  auto wrong_kind = http.post("/api/v1/observations",
-                              R"([{"task": "kho_du_lieu", "status": "done", "date": "2022-11-15"}])",
-                              "application/json");
+  auto wrong_kind = http.post(
+      "/api/v1/observations",
+      R"([{"task": "kho_du_lieu", "status": "done", "date": "2022-11-15"}])", "application/json");
   EXPECT_EQ(wrong_kind->status, 422);
   EXPECT_NE(wrong_kind->body.find("only observations"), std::string::npos) << wrong_kind->body;
   EXPECT_EQ(count_rows(db_, "task_status"), statuses + 1);
@@ -458,9 +468,10 @@ TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
   EXPECT_EQ(http.get("/api/v1/alerts?lifecycle=sleeping")->status, 400);
 
   // Silences: add, list, end; a second end is a 404.
-  auto added = http.post("/api/v1/silences",
-                         R"({"matchers": ["rule=smartphone_2022"], "duration": "2h", "comment": "đang xử lý"})",
-                         "application/json");
+  auto added = http.post(
+      "/api/v1/silences",
+      R"({"matchers": ["rule=smartphone_2022"], "duration": "2h", "comment": "đang xử lý"})",
+      "application/json");
   ASSERT_TRUE(added);
   ASSERT_EQ(added->status, 201) << added->body;
   const json silence = body_of(added);
@@ -473,7 +484,8 @@ TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
   EXPECT_EQ(http.del(path)->status, 200);
   EXPECT_EQ(http.del(path)->status, 404);
   EXPECT_EQ(body_of(http.get("/api/v1/silences"))["silences"].size(), 0u);
-  auto everything = http.post("/api/v1/silences", R"({"matchers": [], "duration": "2h"})", "application/json");
+  auto everything =
+      http.post("/api/v1/silences", R"({"matchers": [], "duration": "2h"})", "application/json");
   EXPECT_EQ(everything->status, 400);
 
   // Issue #13: a 40 KB matcher of nested groups crashed the service (std::regex recursed
@@ -520,7 +532,8 @@ TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
 }
 
 TEST_F(ServeTest, MetricsPassPromtoolAndCountWhatHappened) {
-  if (!std::filesystem::exists("/usr/bin/promtool")) GTEST_SKIP() << "promtool (Debian's prometheus) is not installed";
+  if (!std::filesystem::exists("/usr/bin/promtool"))
+    GTEST_SKIP() << "promtool (Debian's prometheus) is not installed";
   ServeSetup s = setup();
   s.schedule = catch_up_schedule();
   ServeProcess serve(s);
@@ -530,18 +543,22 @@ TEST_F(ServeTest, MetricsPassPromtoolAndCountWhatHappened) {
   // A request is counted once its answer is sent, just before its log line: the client
   // may hear the answer first.
   ASSERT_TRUE(serve.wait_for_log("path=/api/v1/alerts status=200", 30s)) << serve.log();
-  const std::string counted = "tiendo_http_requests_total{code=\"200\",method=\"GET\",route=\"/api/v1/alerts\"} 1";
+  const std::string counted =
+      "tiendo_http_requests_total{code=\"200\",method=\"GET\",route=\"/api/v1/alerts\"} 1";
   const httplib::Result metrics = http.get("/metrics");
   ASSERT_TRUE(metrics);
   ASSERT_EQ(metrics->status, 200);
   EXPECT_EQ(metrics->get_header_value("Content-Type").rfind("text/plain; version=0.0.4", 0), 0u);
   const std::string& text = metrics->body;
-  EXPECT_NE(text.find("tiendo_runs_total{outcome=\"succeeded\",trigger=\"catch-up\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("tiendo_runs_total{outcome=\"succeeded\",trigger=\"catch-up\"} 1"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("tiendo_last_successful_run_timestamp_seconds"), std::string::npos);
   EXPECT_NE(text.find(counted), std::string::npos) << text;
   const std::string file = dir_.path() + "/metrics.txt";
   write_text(file, text);
-  ChildProcess promtool({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + shell_quote(file) + " 2>&1"});
+  ChildProcess promtool(
+      {"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + shell_quote(file) + " 2>&1"});
   const auto output = promtool.read_all(30s);
   EXPECT_EQ(promtool.finish(5s), 0) << output.value_or("");
   EXPECT_EQ(output.value_or("?"), "");
@@ -567,28 +584,38 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndWriteNothing) {
     EXPECT_FALSE(body["message"].get<std::string>().empty());
   };
   expect_json_error(http.post("/api/v1/silences", "{\"matchers\": [", "application/json"), 400);
-  expect_json_error(http.post("/api/v1/silences", R"({"matchers": ["rule=x"], "duration": "1h", "colour": "red"})",
+  expect_json_error(http.post("/api/v1/silences",
+                              R"({"matchers": ["rule=x"], "duration": "1h", "colour": "red"})",
                               "application/json"),
                     400);
-  expect_json_error(http.post("/api/v1/silences", R"({"matchers": ["rule=x"], "duration": "1h"})", "text/plain"), 415);
+  expect_json_error(
+      http.post("/api/v1/silences", R"({"matchers": ["rule=x"], "duration": "1h"})", "text/plain"),
+      415);
   // JSON is UTF-8, for every endpoint that takes it.
   expect_json_error(http.post("/api/v1/silences", R"({"matchers": ["rule=x"], "duration": "1h"})",
                               "application/json; charset=iso-8859-1"),
                     415);
   expect_json_error(http.post("/api/v1/evaluate", "{}", "application/json; charset=latin1"), 415);
-  expect_json_error(http.post("/api/v1/observations", "indicator,unit,period,value\n", "application/xml"), 415);
+  expect_json_error(
+      http.post("/api/v1/observations", "indicator,unit,period,value\n", "application/xml"), 415);
   // A body that does not parse is reported like a bad row: 422 with its line.
-  expect_json_error(http.post("/api/v1/observations", "[{\"indicator\": ", "application/json"), 422);
-  expect_json_error(http.post("/api/v1/observations", "indicator,unit,period,value,colour\nsmartphone_rate,dong_nai,Quý IV/2022,1%,red\n",
-                              "text/csv"),
+  expect_json_error(http.post("/api/v1/observations", "[{\"indicator\": ", "application/json"),
                     422);
+  expect_json_error(
+      http.post("/api/v1/observations",
+                "indicator,unit,period,value,colour\nsmartphone_rate,dong_nai,Quý IV/2022,1%,red\n",
+                "text/csv"),
+      422);
   expect_json_error(http.post("/api/v1/observations", "[]", "text/csv"), 400);
-  expect_json_error(http.post("/api/v1/evaluate", R"({"at": "2022-13-01"})", "application/json"), 400);
-  expect_json_error(http.post("/api/v1/evaluate", R"({"when": "today"})", "application/json"), 400);
-  expect_json_error(http.post("/api/v1/silences",
-                              R"({"matchers": ["rule=x"], "starts_at": "1600-01-01T00:00:00Z", "duration": "1h"})",
-                              "application/json"),
+  expect_json_error(http.post("/api/v1/evaluate", R"({"at": "2022-13-01"})", "application/json"),
                     400);
+  expect_json_error(http.post("/api/v1/evaluate", R"({"when": "today"})", "application/json"), 400);
+  expect_json_error(
+      http.post(
+          "/api/v1/silences",
+          R"({"matchers": ["rule=x"], "starts_at": "1600-01-01T00:00:00Z", "duration": "1h"})",
+          "application/json"),
+      400);
   {
     // The errors name the request's fields, not the command line's options.
     const json both = body_of(http.post(
@@ -609,26 +636,33 @@ TEST_F(ServeTest, BadRequestsGetJsonErrorsAndWriteNothing) {
   expect_json_error(http.get("/api/v1/runs/abc"), 404);
   expect_json_error(http.del("/api/v1/alerts"), 405);
   // Too large, with a Content-Length and chunked.
-  expect_json_error(http.post("/api/v1/observations", "indicator,unit,period,value\n" + std::string(8000, 'x'), "text/csv"), 413);
+  expect_json_error(http.post("/api/v1/observations",
+                              "indicator,unit,period,value\n" + std::string(8000, 'x'), "text/csv"),
+                    413);
   const std::string token = bearer(ServeProcess::kWriteToken);
-  std::string chunked = "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " + token +
-                        "\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string chunked =
+      "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " +
+      token + "\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (int i = 0; i < 10; ++i) chunked += "400\r\n" + std::string(1024, 'y') + "\r\n";
   chunked += "0\r\n\r\n";
   const std::string chunked_reply = raw_exchange(serve.port(), chunked);
   EXPECT_EQ(status_of_raw(chunked_reply), 413) << chunked_reply.substr(0, 300);
   EXPECT_EQ(json::parse(raw_body(chunked_reply), nullptr, false).value("status", 0), 413);
   // Path traversal, as sent by hand (a client library would normalise it).
-  for (const char* path : {"/api/v1/../../etc/passwd", "/%2e%2e/etc/passwd", "/api/v1/runs/..%2f..%2fetc"}) {
+  for (const char* path :
+       {"/api/v1/../../etc/passwd", "/%2e%2e/etc/passwd", "/api/v1/runs/..%2f..%2fetc"}) {
     const std::string reply = raw_exchange(
-        serve.port(), std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " + token + "\r\n\r\n");
+        serve.port(), std::string("GET ") + path +
+                          " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " + token +
+                          "\r\n\r\n");
     const int status = status_of_raw(reply);
     EXPECT_TRUE(status == 400 || status == 404) << path << ": " << reply.substr(0, 200);
     EXPECT_TRUE(json::parse(raw_body(reply), nullptr, false).is_object()) << path << ": " << reply;
   }
   // A slow body: the rest never comes within the read timeout.
-  const std::string slow = "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " + token +
-                           "\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nindicator,unit";
+  const std::string slow =
+      "POST /api/v1/observations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: " +
+      token + "\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nindicator,unit";
   const auto started = std::chrono::steady_clock::now();
   const std::string slow_reply = raw_exchange(serve.port(), slow);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 9s);

@@ -102,12 +102,12 @@ TEST_F(CliToken, HashRefusesAnEmptyOrDoubtfulInput) {
 }
 
 TEST_F(CliToken, ABadIdOrScopeIsAUsageError) {
-  const std::vector<std::string> ids = {"'ci bot'", "ci/bot", "tdo_x", "''", "'#ci'",
-                                        std::string(65, 'a')};
+  const std::vector<std::string> ids = {"'ci bot'", "ci/bot", "tdo_x",
+                                        "''",       "'#ci'",  std::string(65, 'a')};
   for (const std::string& id : ids) {
     for (const char* command : {"new", "hash"}) {
-      const RunResult r =
-          run_tiendo(std::string("token ") + command + " --id " + id + " --scope read", ".", "tdo_x\n");
+      const RunResult r = run_tiendo(
+          std::string("token ") + command + " --id " + id + " --scope read", ".", "tdo_x\n");
       EXPECT_EQ(r.exit_code, 2) << command << " " << id;
       EXPECT_EQ(r.out, "") << command << " " << id;
       EXPECT_NE(r.err.find("--id"), std::string::npos) << r.err;
@@ -122,11 +122,17 @@ TEST_F(CliToken, ABadIdOrScopeIsAUsageError) {
 
 TEST_F(CliToken, CheckReportsEachBadLineAtItsPlace) {
   const std::string token = "tdo_pasted_by_mistake";
-  const std::string path = tokens_file("# clients\n"
-                                       "ci read " + service::token_hash_text("tdo_a") + "\n"
-                                       "\n"
-                                       "bot root " + service::token_hash_text("tdo_b") + "\n"
-                                       "ops admin " + token + "\n");
+  const std::string path = tokens_file(
+      "# clients\n"
+      "ci read " +
+      service::token_hash_text("tdo_a") +
+      "\n"
+      "\n"
+      "bot root " +
+      service::token_hash_text("tdo_b") +
+      "\n"
+      "ops admin " +
+      token + "\n");
   const RunResult check = run_tiendo("token check --tokens " + shell_quote(path));
   EXPECT_EQ(check.exit_code, 1);
   EXPECT_EQ(check.out, "");

@@ -105,7 +105,8 @@ TEST(Readme, TheUsingItCommandsRunInOrderAndSendNothingOffTheMachine) {
   ASSERT_FALSE(messages.empty());
   bool to_committee = false;
   for (const std::string& file : messages) {
-    to_committee = to_committee || read_text(file).find("bcd.cds@dongnai.gov.vn") != std::string::npos;
+    to_committee =
+        to_committee || read_text(file).find("bcd.cds@dongnai.gov.vn") != std::string::npos;
   }
   EXPECT_TRUE(to_committee);
 }

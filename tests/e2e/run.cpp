@@ -1,13 +1,14 @@
 #include "run.hpp"
 
-#include "store/records.hpp"
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "store/records.hpp"
 
 namespace tiendo::testing {
 

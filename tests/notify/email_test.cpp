@@ -33,8 +33,8 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using tiendo::testing::ChildProcess;
-using tiendo::testing::SmtpSink;
 using tiendo::testing::crlf;
+using tiendo::testing::SmtpSink;
 using tiendo::testing::SmtpSinkOptions;
 
 constexpr std::string_view kWordStart = "=?UTF-8?B?";
@@ -81,7 +81,6 @@ std::vector<std::string> split(std::string_view text, std::string_view separator
     start = at + separator.size();
   }
 }
-
 
 std::string code_point(char32_t c) {
   std::string out;

@@ -179,9 +179,9 @@ TEST(ServiceConfig, TheRunDateMarginAndTheFreeSpaceAreBounded) {
   EXPECT_NE(first("database = \"t.db\"\nrules = \"r\"\nmax_days_ahead = 400\n")
                 .find("/etc/tiendo/tiendo.toml:3:"),
             std::string::npos);
-  EXPECT_NE(first("database = \"t.db\"\nrules = \"r\"\nmax_days_ahead = -1\n")
-                .find("max_days_ahead"),
-            std::string::npos);
+  EXPECT_NE(
+      first("database = \"t.db\"\nrules = \"r\"\nmax_days_ahead = -1\n").find("max_days_ahead"),
+      std::string::npos);
   EXPECT_NE(first("database = \"t.db\"\nrules = \"r\"\nmin_free_disk_mb = \"64MB\"\n")
                 .find("min_free_disk_mb"),
             std::string::npos);

@@ -51,7 +51,6 @@ class ExampleGraph : public testing::ExampleSuite {
     }
     return counts;
   }
-
 };
 
 bool dot_installed() { return std::filesystem::exists("/usr/bin/dot"); }

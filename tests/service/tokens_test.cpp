@@ -102,9 +102,9 @@ TEST(TokenFile, CommentsBlankLinesTabsAndCrlfAreAccepted) {
       "\n"
       "   \t \n"
       "  # an indented comment\n"
-      "dashboard\tread\t" + token_hash_text("tdo_one") + "\n" +
-      "  ingest.bot   write \t " + token_hash_text("tdo_two") + "  \r\n" +
-      "Ops_Lead-2 admin " + token_hash_text("tdo_three"));  // no final newline
+      "dashboard\tread\t" +
+      token_hash_text("tdo_one") + "\n" + "  ingest.bot   write \t " + token_hash_text("tdo_two") +
+      "  \r\n" + "Ops_Lead-2 admin " + token_hash_text("tdo_three"));  // no final newline
   ASSERT_TRUE(table.has_value());
   EXPECT_EQ(table->size(), 3u);
   const Token* read = table->authenticate("tdo_one");
@@ -140,7 +140,10 @@ TEST(TokenFile, AnEmptyFileOrOnlyCommentsHoldsNoTokens) {
 }
 
 TEST(TokenFile, AByteOrderMarkIsIgnored) {
-  const auto table = parse_ok("\xEF\xBB\xBF" "ci read " + kAbcHash + "\n");
+  const auto table = parse_ok(
+      "\xEF\xBB\xBF"
+      "ci read " +
+      kAbcHash + "\n");
   ASSERT_TRUE(table.has_value());
   ASSERT_NE(table->authenticate("abc"), nullptr);
   EXPECT_EQ(table->authenticate("abc")->id, "ci");
@@ -216,8 +219,8 @@ TEST(TokenFile, ARawTokenIsRefusedWithoutRepeatingIt) {
        {token + "\n", "ci read " + token + "\n", token + " read " + kAbcHash + "\n"}) {
     const std::string error = error_of("# pasted\n" + text);
     EXPECT_TRUE(error.starts_with(kPath + ":2: error: ")) << error;
-    EXPECT_TRUE(contains(error,
-                         "the tokens file holds hashes, not tokens; use `tiendo token hash`"))
+    EXPECT_TRUE(
+        contains(error, "the tokens file holds hashes, not tokens; use `tiendo token hash`"))
         << error;
     EXPECT_FALSE(contains(error, token.substr(4))) << "the error repeats the token: " << error;
   }
@@ -226,10 +229,9 @@ TEST(TokenFile, ARawTokenIsRefusedWithoutRepeatingIt) {
 TEST(TokenFile, EveryBadLineIsReportedInOrder) {
   const std::string text = "ci read " + kAbcHash +
                            "\n"
-                           "bad scope " + token_hash_text("x") + "\n" +
-                           "ok write " + token_hash_text("y") + "\n" +
-                           "h read sha256:00\n" +
-                           "ci write " + token_hash_text("z") + "\n";
+                           "bad scope " +
+                           token_hash_text("x") + "\n" + "ok write " + token_hash_text("y") + "\n" +
+                           "h read sha256:00\n" + "ci write " + token_hash_text("z") + "\n";
   const auto errors = errors_of(text);
   ASSERT_EQ(errors.size(), 3u);
   EXPECT_EQ(errors[0].where, kPath + ":2");
@@ -290,9 +292,9 @@ class TokenAuthenticate : public ::testing::Test {
  protected:
   void SetUp() override {
     for (int i = 0; i < 3; ++i) tokens_.push_back(generate_token());
-    const auto table = parse_ok(line("reader", "read", tokens_[0]) +
-                                line("writer", "write", tokens_[1]) +
-                                line("root", "admin", tokens_[2]));
+    const auto table =
+        parse_ok(line("reader", "read", tokens_[0]) + line("writer", "write", tokens_[1]) +
+                 line("root", "admin", tokens_[2]));
     ASSERT_TRUE(table.has_value());
     table_ = *table;
   }

@@ -428,8 +428,8 @@ TEST(JsonBounds, AnObjectWithMoreKeysThanTheBoundIsAnError) {
   ASSERT_EQ(fits.size(), 2u);
   EXPECT_EQ(fits[1].substr(0, 8), "R1 [v][v");
   EXPECT_EQ(read_with(read_json, "[" + object(1) + ",\n" + object(60000) + "]"),
-            (std::vector<std::string>{"H1 [k0]", "R1 [v]",
-                                      "E2 the object has more than 64 keys; a row has at most 64"}));
+            (std::vector<std::string>{
+                "H1 [k0]", "R1 [v]", "E2 the object has more than 64 keys; a row has at most 64"}));
 }
 
 // Random objects written by nlohmann itself, pretty-printed, read back with the header as

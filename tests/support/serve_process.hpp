@@ -23,9 +23,9 @@ inline constexpr std::string_view kNeverSchedule = "0 0 30 2 *";
 std::string catch_up_schedule();
 
 struct ServeSetup {
-  std::string binary;     // the tiendo binary
-  std::string directory;  // configuration, tokens, log (and database unless given)
-  std::string database;   // default: <directory>/tiendo.db
+  std::string binary;              // the tiendo binary
+  std::string directory;           // configuration, tokens, log (and database unless given)
+  std::string database;            // default: <directory>/tiendo.db
   std::vector<std::string> rules;  // default: the repository's rules/
   // TOML lines placed before any table (e.g. `dashboard_public = true`), and tables
   // appended after the generated ones (e.g. an [smtp] table).
@@ -44,8 +44,10 @@ struct ServeSetup {
 class ServeProcess {
  public:
   static constexpr std::string_view kReadToken = "tdo_test-read-token-0000000000000000000000000000";
-  static constexpr std::string_view kWriteToken = "tdo_test-write-token-000000000000000000000000000";
-  static constexpr std::string_view kAdminToken = "tdo_test-admin-token-000000000000000000000000000";
+  static constexpr std::string_view kWriteToken =
+      "tdo_test-write-token-000000000000000000000000000";
+  static constexpr std::string_view kAdminToken =
+      "tdo_test-admin-token-000000000000000000000000000";
 
   // Starts the service; throws std::runtime_error, with the log, when it does not come
   // up within `timeout`.

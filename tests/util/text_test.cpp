@@ -10,16 +10,18 @@ TEST(Utf8, AcceptsVietnameseText) {
 }
 
 TEST(Utf8, FindsTheFirstIllFormedByte) {
-  EXPECT_EQ(find_invalid_utf8("ab\xC3"), 2u);           // truncated sequence
-  EXPECT_EQ(find_invalid_utf8("a\xC0\xAF"), 1u);        // overlong
-  EXPECT_EQ(find_invalid_utf8("\xED\xA0\x80"), 0u);     // surrogate
+  EXPECT_EQ(find_invalid_utf8("ab\xC3"), 2u);             // truncated sequence
+  EXPECT_EQ(find_invalid_utf8("a\xC0\xAF"), 1u);          // overlong
+  EXPECT_EQ(find_invalid_utf8("\xED\xA0\x80"), 0u);       // surrogate
   EXPECT_EQ(find_invalid_utf8("x\xF4\x90\x80\x80"), 1u);  // above U+10FFFF
-  EXPECT_EQ(find_invalid_utf8("\x80"), 0u);             // lone continuation
+  EXPECT_EQ(find_invalid_utf8("\x80"), 0u);               // lone continuation
 }
 
 TEST(Utf8, CountsCodePointsNotBytes) {
   EXPECT_EQ(count_code_points("Đồng Nai"), 8u);
-  EXPECT_EQ(count_code_points("\xFF" "a"), 2u);  // an invalid byte counts one
+  EXPECT_EQ(count_code_points("\xFF"
+                              "a"),
+            2u);  // an invalid byte counts one
 }
 
 TEST(Utf8, DecodesAndMarksCombiningMarks) {
