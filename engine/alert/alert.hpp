@@ -31,12 +31,10 @@ using store::Lifecycle;
 using store::NotifyKind;
 using store::Subject;
 
-std::string_view to_string(Subject subject);
-std::string_view to_string(Lifecycle lifecycle);
-std::string_view to_string(NotifyKind kind);
-std::optional<Subject> parse_subject(std::string_view text);
-std::optional<Lifecycle> parse_lifecycle(std::string_view text);
-std::optional<NotifyKind> parse_notify_kind(std::string_view text);
+using store::parse_lifecycle;
+using store::parse_notify_kind;
+using store::parse_subject;
+using store::to_string;
 
 // "rule:online_dossier_2022:dong_nai" hashed: 16 hex digits of SHA-256. Stable across
 // runs, rule-set edits and machines; it changes only with the subject, name and unit.

@@ -17,6 +17,7 @@
 #include "dsl/diagnostic.hpp"
 #include "notify/outbox.hpp"
 #include "store/evaluations.hpp"
+#include "util/result.hpp"
 
 namespace tiendo::service {
 
@@ -69,10 +70,8 @@ store::DbResult<ConnectionPool::Lease> ConnectionPool::acquire() {
       return Lease(*this, std::move(db));
     }
   }
-  auto opened = store::Database::open(path_);
-  if (auto* error = std::get_if<store::DbError>(&opened)) return *error;
-  return Lease(*this,
-               std::make_unique<store::Database>(std::move(std::get<store::Database>(opened))));
+  TIENDO_ASSIGN_OR_RETURN(store::Database opened, store::Database::open(path_));
+  return Lease(*this, std::make_unique<store::Database>(std::move(opened)));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -281,41 +280,36 @@ std::optional<Clock::time_point> Service::next_scheduled() const {
 
 store::DbResult<std::optional<std::int64_t>> Service::request_evaluation(
     std::optional<model::Date> at, std::string_view requested_by) {
-  auto lease = pool_.acquire();
-  if (auto* error = std::get_if<store::DbError>(&lease)) return *error;
-  auto id = insert_evaluation(*std::get<ConnectionPool::Lease>(lease), "api", "",
-                              at ? model::to_string(*at) : std::string(), requested_by, now_text(),
-                              kMaxQueuedRequests);
-  if (auto* error = std::get_if<store::DbError>(&id)) return *error;
-  if (std::get<std::int64_t>(id) == 0) {
+  TIENDO_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.acquire());
+  TIENDO_ASSIGN_OR_RETURN(
+      const std::int64_t id,
+      insert_evaluation(*lease, "api", "", at ? model::to_string(*at) : std::string(), requested_by,
+                        now_text(), kMaxQueuedRequests));
+  if (id == 0) {
     log_->warn("evaluation refused: the queue is full",
                {{"by", requested_by}, {"queued", kMaxQueuedRequests}});
     return std::optional<std::int64_t>();
   }
-  log_->info("evaluation queued", {{"id", std::get<std::int64_t>(id)}, {"by", requested_by}});
+  log_->info("evaluation queued", {{"id", id}, {"by", requested_by}});
   wake_runner();
-  return std::optional<std::int64_t>(std::get<std::int64_t>(id));
+  return std::optional<std::int64_t>(id);
 }
 
 store::DbResult<std::optional<EvaluationRecord>> Service::evaluation(std::int64_t id) {
-  auto lease = pool_.acquire();
-  if (auto* error = std::get_if<store::DbError>(&lease)) return *error;
-  return store::find_evaluation(*std::get<ConnectionPool::Lease>(lease), id);
+  TIENDO_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.acquire());
+  return store::find_evaluation(*lease, id);
 }
 
 store::DbResult<std::vector<EvaluationRecord>> Service::evaluations(std::size_t limit) {
-  auto lease = pool_.acquire();
-  if (auto* error = std::get_if<store::DbError>(&lease)) return *error;
-  return store::list_evaluations(*std::get<ConnectionPool::Lease>(lease), limit);
+  TIENDO_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.acquire());
+  return store::list_evaluations(*lease, limit);
 }
 
 store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
                                                       std::shared_ptr<const LoadedRules> rules,
                                                       model::Date at) {
-  auto snapshot = store::load_snapshot(db, rules->rules);
-  if (auto* error = std::get_if<store::DbError>(&snapshot)) return *error;
   auto evaluation = std::make_shared<Evaluation>();
-  evaluation->snapshot = std::move(std::get<store::Snapshot>(snapshot));
+  TIENDO_ASSIGN_OR_RETURN(evaluation->snapshot, store::load_snapshot(db, rules->rules));
   evaluation->results =
       eval::evaluate(rules->rules, evaluation->snapshot, at, {.keep_used = false});
   evaluation->rules = std::move(rules);
@@ -407,9 +401,9 @@ store::DbResult<alert::RunRecord> Service::record(store::Database& db,
   // (each step is a transaction, and the store's transactions take turns); the alert
   // states, transitions and outbox rows are still written in one transaction.
   const auto started = std::chrono::steady_clock::now();
-  auto begun = alert::begin_run(db, evaluation.results.at, now_text(), run_date_limit());
-  if (auto* error = std::get_if<store::DbError>(&begun)) return *error;
-  const std::int64_t run_id = std::get<std::int64_t>(begun);
+  TIENDO_ASSIGN_OR_RETURN(
+      const std::int64_t run_id,
+      alert::begin_run(db, evaluation.results.at, now_text(), run_date_limit()));
   const auto failed = [&](const store::DbError& error) -> store::DbResult<alert::RunRecord> {
     if (auto also = alert::fail_runs(db, run_id, error.message, now_text())) {
       log_->error("cannot mark a failed run", {{"run_id", run_id}, {"error", also->message}});
@@ -422,9 +416,11 @@ store::DbResult<alert::RunRecord> Service::record(store::Database& db,
     if (stopping_.load()) {
       return failed(store::DbError{"interrupted: the service stopped during the run"});
     }
-    auto written = alert::write_results(db, run_id, evaluation.rules->rules, evaluation.snapshot,
-                                        evaluation.results, from, kResultsPerBatch);
-    if (auto* error = std::get_if<store::DbError>(&written)) return failed(*error);
+    TIENDO_ASSIGN_OR_ELSE(
+        [[maybe_unused]] const std::size_t written,
+        alert::write_results(db, run_id, evaluation.rules->rules, evaluation.snapshot,
+                             evaluation.results, from, kResultsPerBatch),
+        failed);
   }
   const auto results_written = std::chrono::steady_clock::now();
   auto recorded = alert::finish_run(db, run_id, evaluation.rules->rules, evaluation.snapshot,

@@ -59,6 +59,55 @@ Json matchers_json(const std::vector<StoredMatcher>& matchers) {
 
 }  // namespace
 
+std::string_view to_string(Subject subject) { return subject == Subject::rule ? "rule" : "task"; }
+
+std::string_view to_string(Lifecycle lifecycle) {
+  switch (lifecycle) {
+    case Lifecycle::pending:
+      return "pending";
+    case Lifecycle::firing:
+      return "firing";
+    case Lifecycle::resolved:
+      return "resolved";
+  }
+  return "pending";
+}
+
+std::string_view to_string(NotifyKind kind) {
+  switch (kind) {
+    case NotifyKind::fired:
+      return "fired";
+    case NotifyKind::changed:
+      return "changed";
+    case NotifyKind::repeated:
+      return "repeated";
+    case NotifyKind::resolved:
+      return "resolved";
+  }
+  return "fired";
+}
+
+std::optional<Subject> parse_subject(std::string_view text) {
+  if (text == "rule") return Subject::rule;
+  if (text == "task") return Subject::task;
+  return std::nullopt;
+}
+
+std::optional<Lifecycle> parse_lifecycle(std::string_view text) {
+  for (Lifecycle l : {Lifecycle::pending, Lifecycle::firing, Lifecycle::resolved}) {
+    if (to_string(l) == text) return l;
+  }
+  return std::nullopt;
+}
+
+std::optional<NotifyKind> parse_notify_kind(std::string_view text) {
+  for (NotifyKind k :
+       {NotifyKind::fired, NotifyKind::changed, NotifyKind::repeated, NotifyKind::resolved}) {
+    if (to_string(k) == text) return k;
+  }
+  return std::nullopt;
+}
+
 DbResult<std::vector<AlertRecord>> load_alerts(Database& db, bool open_only) {
   Statement q =
       sqlite::prepare(db, fmt::format("SELECT {} FROM alerts{} ORDER BY fingerprint", kAlertColumns,

@@ -28,6 +28,14 @@ enum class Lifecycle { pending, firing, resolved };
 // rule's `repeat every` elapsed, or the alert resolved.
 enum class NotifyKind { fired, changed, repeated, resolved };
 
+// As people and the columns read them: "rule", "firing", "repeated"…
+std::string_view to_string(Subject subject);
+std::string_view to_string(Lifecycle lifecycle);
+std::string_view to_string(NotifyKind kind);
+std::optional<Subject> parse_subject(std::string_view text);
+std::optional<Lifecycle> parse_lifecycle(std::string_view text);
+std::optional<NotifyKind> parse_notify_kind(std::string_view text);
+
 // An alert as kept between runs. Dates are evaluation dates (the run's `--at`), so that
 // `for` and `repeat every` count days of the data's calendar, not of the machine's.
 struct AlertRecord {

@@ -66,7 +66,7 @@ std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
                 {"reason", r.reason}};
     }
     insert.bind(1, run_id)
-        .bind(2, column_text(r.subject))
+        .bind(2, to_string(r.subject))
         .bind(3, r.name)
         .bind(4, r.unit)
         .bind(5, r.state)
@@ -107,12 +107,12 @@ ON CONFLICT (fingerprint) DO UPDATE SET subject = ?2, name = ?3, unit = ?4, stat
     TIENDO_RETURN_IF_ERROR(run(keep_prior));
     upsert.reset();
     upsert.bind(1, a.fingerprint)
-        .bind(2, column_text(a.subject))
+        .bind(2, to_string(a.subject))
         .bind(3, a.name)
         .bind(4, a.unit)
         .bind(5, a.state)
         .bind(6, model::to_string(a.severity))
-        .bind(7, column_text(a.lifecycle))
+        .bind(7, to_string(a.lifecycle))
         .bind(8, model::to_string(a.since));
     bind_date(upsert, 9, a.last_notified);
     upsert.bind(10, outcome.run_id);
@@ -136,15 +136,15 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
     insert_transition.reset();
     insert_transition.bind(1, outcome.run_id).bind(2, t.fingerprint);
     if (t.from) {
-      insert_transition.bind(3, column_text(*t.from));
+      insert_transition.bind(3, to_string(*t.from));
     } else {
       insert_transition.bind_null(3);
     }
-    insert_transition.bind(4, column_text(t.to))
+    insert_transition.bind(4, to_string(t.to))
         .bind(5, t.state)
         .bind(6, model::to_string(t.severity));
     if (t.notify) {
-      insert_transition.bind(7, column_text(*t.notify));
+      insert_transition.bind(7, to_string(*t.notify));
     } else {
       insert_transition.bind_null(7);
     }

@@ -13,11 +13,7 @@
 
 namespace tiendo::store::sqlite {
 
-std::string_view column_text(Subject subject);
-std::string_view column_text(Lifecycle lifecycle);
-std::string_view column_text(NotifyKind kind);
-std::optional<Subject> parse_subject(std::string_view text);
-std::optional<Lifecycle> parse_lifecycle(std::string_view text);
+// Subject, Lifecycle and NotifyKind are kept as their to_string texts (store/alerts.hpp).
 std::optional<model::Severity> parse_severity(std::string_view text);
 
 // A nullable date column.
