@@ -2,14 +2,28 @@
 // shown, reading inputs, the wall clock. Aligned tables are present::table.
 #pragma once
 
+#include <cstdio>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/rule_set.hpp"
+#include "store/database.hpp"
 #include "store/snapshot.hpp"
+#include "util/result.hpp"
 
 namespace tiendo::cli {
+
+// For TIENDO_ASSIGN_OR_ELSE in a command: says "tiendo COMMAND: <what>message" on stderr
+// and gives the exit status 1.
+inline auto exit_on_error(std::string_view command, std::string_view what = "") {
+  return [command, what](const store::DbError& error) {
+    std::fprintf(stderr, "tiendo %.*s: %.*s%s\n", static_cast<int>(command.size()), command.data(),
+                 static_cast<int>(what.size()), what.data(), error.message.c_str());
+    return 1;
+  };
+}
 
 // Loads and checks `paths`; prints diagnostics (warnings too) to stderr. Returns the
 // rule set, or nullopt when it has errors.

@@ -9,6 +9,7 @@
 #include "eval/figures.hpp"
 #include "present/markup.hpp"
 #include "store/ingest.hpp"
+#include "util/result.hpp"
 
 namespace tiendo::cli {
 
@@ -31,17 +32,12 @@ std::string show_value(const store::ObservationRevision& r) {
 }
 
 int run_history(const HistoryOptions& options) {
-  auto db = store::Database::open(options.db, store::Database::Mode::read_only);
-  if (auto* error = std::get_if<store::DbError>(&db)) {
-    std::fprintf(stderr, "tiendo history: %s\n", error->message.c_str());
-    return 1;
-  }
-  auto result = store::history(std::get<store::Database>(db), options.indicator, options.unit);
-  if (auto* error = std::get_if<store::DbError>(&result)) {
-    std::fprintf(stderr, "tiendo history: %s\n", error->message.c_str());
-    return 1;
-  }
-  const auto& revisions = std::get<std::vector<store::ObservationRevision>>(result);
+  TIENDO_ASSIGN_OR_ELSE(store::Database db,
+                        store::Database::open(options.db, store::Database::Mode::read_only),
+                        exit_on_error("history"));
+  TIENDO_ASSIGN_OR_ELSE(const std::vector<store::ObservationRevision> revisions,
+                        store::history(db, options.indicator, options.unit),
+                        exit_on_error("history"));
   if (options.format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : revisions) {

@@ -11,6 +11,7 @@
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "store/ingest.hpp"
+#include "util/result.hpp"
 
 namespace tiendo::cli {
 
@@ -88,21 +89,15 @@ int run_ingest(const IngestOptions& options) {
     };
   }
 
-  auto db = store::Database::open(options.db);
-  if (auto* error = std::get_if<store::DbError>(&db)) {
-    std::fprintf(stderr, "tiendo ingest: %s\n", error->message.c_str());
-    return 1;
-  }
+  TIENDO_ASSIGN_OR_ELSE(store::Database db, store::Database::open(options.db),
+                        exit_on_error("ingest"));
   const auto started = std::chrono::steady_clock::now();
-  auto result = store::ingest(std::get<store::Database>(db), inputs, ingest_options);
+  auto result = store::ingest(db, inputs, ingest_options);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (show_progress) std::fputs("\r\x1b[K", stderr);
-  if (auto* error = std::get_if<store::DbError>(&result)) {
-    std::fprintf(stderr, "tiendo ingest: nothing was written: %s\n", error->message.c_str());
-    return 1;
-  }
-  const store::IngestSummary& summary = std::get<store::IngestSummary>(result);
+  TIENDO_ASSIGN_OR_ELSE(const store::IngestSummary summary, std::move(result),
+                        exit_on_error("ingest", "nothing was written: "));
   for (const store::RowError& error : summary.errors) {
     if (error.line > 0) {
       std::fprintf(stderr, "%s:%u: %s\n", error.input.c_str(), error.line, error.message.c_str());

@@ -7,6 +7,7 @@
 #include "alert/rewind.hpp"
 #include "cli_support.hpp"
 #include "commands.hpp"
+#include "util/result.hpp"
 
 namespace tiendo::cli {
 
@@ -26,18 +27,12 @@ int ledger_rewind(const LedgerOptions& o) {
     std::fprintf(stderr, "tiendo ledger rewind: --to: %s\n", error.c_str());
     return 2;
   }
-  auto opened = store::Database::open(o.db, store::Database::Mode::existing);
-  if (auto* failed = std::get_if<store::DbError>(&opened)) {
-    std::fprintf(stderr, "tiendo ledger rewind: %s\n", failed->message.c_str());
-    return 1;
-  }
-  auto rewound =
-      alert::rewind_ledger(std::get<store::Database>(opened), *to, now_utc(), !o.dry_run);
-  if (auto* failed = std::get_if<store::DbError>(&rewound)) {
-    std::fprintf(stderr, "tiendo ledger rewind: %s\n", failed->message.c_str());
-    return 1;
-  }
-  const alert::RewindReport& r = std::get<alert::RewindReport>(rewound);
+  TIENDO_ASSIGN_OR_ELSE(store::Database db,
+                        store::Database::open(o.db, store::Database::Mode::existing),
+                        exit_on_error("ledger rewind"));
+  TIENDO_ASSIGN_OR_ELSE(const alert::RewindReport r,
+                        alert::rewind_ledger(db, *to, now_utc(), !o.dry_run),
+                        exit_on_error("ledger rewind"));
   if (o.format == "json") {
     nlohmann::json runs = nlohmann::json::array();
     for (const alert::VoidedRun& v : r.runs) {

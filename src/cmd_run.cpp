@@ -13,6 +13,7 @@
 #include "delivery_options.hpp"
 #include "eval/evaluate.hpp"
 #include "notify/redact.hpp"
+#include "util/result.hpp"
 
 namespace tiendo::cli {
 
@@ -67,12 +68,9 @@ int run_run(const RunOptions& options) {
   const eval::Results results =
       eval::evaluate(inputs->rules, inputs->snapshot, *at, {.keep_used = false});
 
-  auto opened = store::Database::open(options.db, store::Database::Mode::existing);
-  if (auto* error = std::get_if<store::DbError>(&opened)) {
-    std::fprintf(stderr, "tiendo run: %s\n", error->message.c_str());
-    return 1;
-  }
-  store::Database& db = std::get<store::Database>(opened);
+  TIENDO_ASSIGN_OR_ELSE(store::Database db,
+                        store::Database::open(options.db, store::Database::Mode::existing),
+                        exit_on_error("run"));
   // A dry run writes nothing, so it may look at any date, an earlier one than the
   // ledger's included (as the run would have gone then).
   std::optional<model::Date> rewound_from;
@@ -89,11 +87,7 @@ int run_run(const RunOptions& options) {
     recorded = alert::record_run(db, inputs->rules, inputs->snapshot, results,
                                  {.now = now_utc(), .commit = true, .limit = limit});
   }
-  if (auto* error = std::get_if<store::DbError>(&recorded)) {
-    std::fprintf(stderr, "tiendo run: %s\n", error->message.c_str());
-    return 1;
-  }
-  const alert::RunRecord& run = std::get<alert::RunRecord>(recorded);
+  TIENDO_ASSIGN_OR_ELSE(const alert::RunRecord run, std::move(recorded), exit_on_error("run"));
   int fired = 0, changed = 0, repeated = 0, resolved = 0;
   for (const alert::Transition& t : run.output.transitions) {
     if (!t.notify) continue;
@@ -165,13 +159,11 @@ struct DeliverOptions {
 int run_deliver(const DeliverOptions& options) {
   const auto settings = delivery_settings("deliver", options.delivery);
   if (!settings) return 2;
-  auto opened = store::Database::open(options.db, store::Database::Mode::existing);
-  if (auto* error = std::get_if<store::DbError>(&opened)) {
-    std::fprintf(stderr, "tiendo deliver: %s\n", error->message.c_str());
-    return 1;
-  }
+  TIENDO_ASSIGN_OR_ELSE(store::Database db,
+                        store::Database::open(options.db, store::Database::Mode::existing),
+                        exit_on_error("deliver"));
   notify::DeliveryReport report;
-  if (!deliver_and_report("deliver", std::get<store::Database>(opened), *settings, report)) {
+  if (!deliver_and_report("deliver", db, *settings, report)) {
     return 1;
   }
   std::printf("delivery: %zu delivered, %zu to retry, %zu given up\n", report.delivered,

@@ -11,6 +11,7 @@
 #include "delivery_options.hpp"
 #include "notify/outbox.hpp"
 #include "present/markup.hpp"
+#include "util/result.hpp"
 #include "util/text.hpp"
 
 namespace tiendo::cli {
@@ -53,12 +54,8 @@ int silence_add(const SilenceOptions& o) {
   const alert::Silence& s = *silence;
   auto db = open_db("silence add", o.db, store::Database::Mode::existing);
   if (!db) return 1;
-  auto id = alert::add_silence(*db, s);
-  if (auto* error = std::get_if<store::DbError>(&id)) {
-    std::fprintf(stderr, "tiendo silence add: %s\n", error->message.c_str());
-    return 1;
-  }
-  const std::optional<std::int64_t> added = std::get<std::optional<std::int64_t>>(id);
+  TIENDO_ASSIGN_OR_ELSE(const std::optional<std::int64_t> added, alert::add_silence(*db, s),
+                        exit_on_error("silence add"));
   if (!added) {
     std::fprintf(stderr,
                  "tiendo silence add: %lld silences are in effect or still to come; expire one "
@@ -110,12 +107,9 @@ int silence_list(const SilenceOptions& o) {
 int silence_expire(const SilenceOptions& o) {
   auto db = open_db("silence expire", o.db, store::Database::Mode::existing);
   if (!db) return 1;
-  auto expired = alert::expire_silence(*db, o.id, now_utc());
-  if (auto* error = std::get_if<store::DbError>(&expired)) {
-    std::fprintf(stderr, "tiendo silence expire: %s\n", error->message.c_str());
-    return 1;
-  }
-  if (!std::get<bool>(expired)) {
+  TIENDO_ASSIGN_OR_ELSE(const bool expired, alert::expire_silence(*db, o.id, now_utc()),
+                        exit_on_error("silence expire"));
+  if (!expired) {
     std::fprintf(stderr, "tiendo silence expire: there is no active silence %lld\n",
                  static_cast<long long>(o.id));
     return 1;
@@ -135,12 +129,9 @@ int outbox_list(const OutboxOptions& o) {
   auto db = open_db("outbox list", o.db, store::Database::Mode::read_only);
   if (!db) return 1;
   notify::Outbox outbox(*db);
-  auto rows = outbox.list(o.state == "all" ? "" : o.state, o.limit);
-  if (auto* error = std::get_if<store::DbError>(&rows)) {
-    std::fprintf(stderr, "tiendo outbox list: %s\n", error->message.c_str());
-    return 1;
-  }
-  const auto& list = std::get<std::vector<notify::OutboxRow>>(rows);
+  TIENDO_ASSIGN_OR_ELSE(const std::vector<notify::OutboxRow> list,
+                        outbox.list(o.state == "all" ? "" : o.state, o.limit),
+                        exit_on_error("outbox list"));
   // Delivery caps every error it records; a row written by an older tiendo is capped here.
   if (o.format == "json") {
     nlohmann::json out = nlohmann::json::array();
