@@ -66,10 +66,7 @@ std::string figure_text(std::optional<double> value, bool percent) {
 }
 
 std::string rate_text(std::optional<double> rate, bool percent) {
-  if (!rate) return "?";
-  const double scaled = percent ? *rate * 100 : *rate;
-  return (scaled >= 0 ? "+" : "-") + present::format_number(std::abs(scaled)) +
-         (percent ? " điểm %/tháng" : "/tháng");
+  return rate ? present::format_signed_rate(*rate, percent) : "?";
 }
 
 // The rule's `message` with its placeholders filled (Vietnamese formats: the messages

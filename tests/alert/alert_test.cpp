@@ -35,7 +35,7 @@ channel hook { webhook "http://127.0.0.1:9/hook" send_resolved false }
 channel am { alertmanager "http://127.0.0.1:9093" }
 rule online { title "Hồ sơ trực tuyến 50%" require rate >= 50% by 2022-12-31
   notify mail, hook repeat every 14d label group = "CQS"
-  message "{title}: {value} (mục tiêu {target}, hạn {deadline})" }
+  message "{title}: {value} (mục tiêu {target}, hạn {deadline}; cần {rate_needed})" }
 rule teams_ok { require teams >= 10 for 14d notify mail }
 rule open_data { require rate >= 1% by 2023-06-30 needs cong notify mail }
 rule pushed { require teams >= 100 notify am }
@@ -329,7 +329,10 @@ TEST(AlertMessages, DigestsPutTheMostSevereFirstAndFillTheRuleMessage) {
     for (const Notification& n : d.items) {
       if (n.alert.name != "online") continue;
       ++online;
-      EXPECT_EQ(n.alert.message, "Hồ sơ trực tuyến 50%: 9,23% (mục tiêu 50%, hạn 31/12/2022)");
+      // 40,77 points in the 56 days (1,84 months) from 5/11 to 31/12/2022.
+      EXPECT_EQ(
+          n.alert.message,
+          "Hồ sơ trực tuyến 50%: 9,23% (mục tiêu 50%, hạn 31/12/2022; cần +22,16 điểm %/tháng)");
       EXPECT_EQ(n.alert.source, "alerts.rules:10");
       EXPECT_TRUE(n.alert.percent);
     }
