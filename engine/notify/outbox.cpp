@@ -42,17 +42,18 @@ DbResult<std::vector<OutboxRow>> Outbox::list(const std::string& state, std::siz
   return store::list_messages(db_, only, limit);
 }
 
-DbResult<std::string> Outbox::record(const OutboxRow& row, const Attempt& attempt,
-                                     Clock::time_point now, const RetryPolicy& policy,
-                                     double random) {
+DbResult<store::OutboxState> Outbox::record(const OutboxRow& row, const Attempt& attempt,
+                                            Clock::time_point now, const RetryPolicy& policy,
+                                            double random) {
+  using store::OutboxState;
   const std::int64_t attempts = row.attempts + 1;
-  std::string state = "pending";
+  OutboxState state = OutboxState::pending;
   std::string next = row.next_attempt_at;
   std::string given_up;
   if (attempt.outcome == Outcome::delivered) {
-    state = "delivered";
+    state = OutboxState::delivered;
   } else if (attempt.outcome == Outcome::reject) {
-    state = "dead";
+    state = OutboxState::dead;
   } else {
     std::chrono::seconds delay = backoff(policy, attempts, random);
     if (attempt.retry_after && *attempt.retry_after > delay) delay = *attempt.retry_after;
@@ -61,7 +62,7 @@ DbResult<std::string> Outbox::record(const OutboxRow& row, const Attempt& attemp
     delay = std::min(delay, model::kMaxClockDuration);
     const auto created = parse_utc(row.created_at).value_or(now);
     if (now - created + delay > policy.max_age) {
-      state = "dead";
+      state = OutboxState::dead;
       given_up = fmt::format(" (given up: no delivery within {} s of {})", policy.max_age.count(),
                              row.created_at);
     } else {
@@ -72,21 +73,13 @@ DbResult<std::string> Outbox::record(const OutboxRow& row, const Attempt& attemp
   const std::size_t room = kMaxErrorBytes > given_up.size() ? kMaxErrorBytes - given_up.size() : 0;
   const std::string error = util::cap_for_display(attempt.error, room) + given_up;
   store::AttemptRecord record;
-  record.state = state == "delivered" ? store::OutboxState::delivered
-                 : state == "dead"    ? store::OutboxState::dead
-                                      : store::OutboxState::pending;
+  record.state = state;
   record.attempts = attempts;
   record.next_attempt_at = next;
   record.error = error;
   record.status = attempt.status;
   record.attempted_at = format_utc(now);
-  TIENDO_ASSIGN_OR_RETURN(const store::OutboxState after,
-                          store::record_attempt(db_, row.id, record));
-  return std::string(store::to_string(after));
-}
-
-Attempt send(const OutboxRow& row, const DeliverySettings& settings, Clock::time_point now) {
-  return Senders(settings).send(row, now);
+  return store::record_attempt(db_, row.id, record);
 }
 
 DbResult<DeliveryReport> deliver_due(store::Database& db, const DeliverySettings& settings,
@@ -113,21 +106,24 @@ DbResult<DeliveryReport> deliver_due(store::Database& db, const DeliverySettings
       if (hooks.stop && hooks.stop()) return report;
       const Clock::time_point now = clock();
       const Attempt attempt = senders.send(row, now);
-      auto state = outbox.record(row, attempt, clock(), settings.retry, uniform(rng));
-      if (auto* error = std::get_if<DbError>(&state)) return *error;
+      TIENDO_ASSIGN_OR_RETURN(const store::OutboxState state,
+                              outbox.record(row, attempt, clock(), settings.retry, uniform(rng)));
       tried.push_back(row.id);
-      const std::string& s = std::get<std::string>(state);
-      if (hooks.attempted) hooks.attempted(row, s, attempt);
-      if (s == "delivered") {
-        ++report.delivered;
-      } else if (s == "dead") {
-        ++report.dead;
-      } else {
-        ++report.retrying;
+      if (hooks.attempted) hooks.attempted(row, state, attempt);
+      switch (state) {
+        case store::OutboxState::delivered:
+          ++report.delivered;
+          break;
+        case store::OutboxState::dead:
+          ++report.dead;
+          break;
+        case store::OutboxState::pending:
+          ++report.retrying;
+          break;
       }
       report.lines.push_back(
-          fmt::format("{} #{} {} ({}): {}{}", row.channel, row.id, s, row.kind,
-                      attempt.error.empty() ? "ok" : attempt.error,
+          fmt::format("{} #{} {} ({}): {}{}", row.channel, row.id, store::to_string(state),
+                      row.kind, attempt.error.empty() ? "ok" : attempt.error,
                       attempt.status ? fmt::format(" [{}]", *attempt.status) : std::string()));
     }
   }

@@ -56,15 +56,14 @@ class Outbox {
   // Rows in `state` (every state when empty), newest first.
   store::DbResult<std::vector<OutboxRow>> list(const std::string& state, std::size_t limit);
 
-  using Attempt = notify::Attempt;
   // Records one attempt at `row`: delivered; or a retry scheduled by the policy (a
   // Retry-After longer than the backoff is honoured); or dead when rejected or too old
   // (a retry that would come after created_at + max_age). Any Retry-After is taken as
   // at most model::kMaxClockDuration, so no value from a receiver overflows the clock.
-  // Returns the row's new state.
-  store::DbResult<std::string> record(const OutboxRow& row, const Attempt& attempt,
-                                      Clock::time_point now, const RetryPolicy& policy,
-                                      double random);
+  // Returns the row's new state (another deliverer's, when it settled the row first).
+  store::DbResult<store::OutboxState> record(const OutboxRow& row, const Attempt& attempt,
+                                             Clock::time_point now, const RetryPolicy& policy,
+                                             double random);
 
  private:
   store::Database& db_;
@@ -93,8 +92,7 @@ struct DeliveryHooks {
   // Asked before each attempt: true ends the pass there; the rest stay due.
   std::function<bool()> stop;
   // Told of each attempt once it is recorded, with the row's new state.
-  std::function<void(const OutboxRow& row, const std::string& state,
-                     const Outbox::Attempt& attempt)>
+  std::function<void(const OutboxRow& row, store::OutboxState state, const Attempt& attempt)>
       attempted;
 };
 
@@ -105,9 +103,5 @@ store::DbResult<DeliveryReport> deliver_due(store::Database& db, const DeliveryS
 
 // When the earliest pending row is due; nullopt when none is pending.
 store::DbResult<std::optional<Clock::time_point>> next_due(store::Database& db);
-
-// One attempt at one row, without touching the store (deliver_due records it), by the
-// sender of its kind (Senders). The error is capped and escaped (Attempt::error).
-Attempt send(const OutboxRow& row, const DeliverySettings& settings, Clock::time_point now);
 
 }  // namespace tiendo::notify

@@ -39,18 +39,6 @@ std::variant<model::RuleSet, std::vector<std::string>> load_rules(
   return errors;
 }
 
-// The evaluation's id; 0 when `max_waiting` evaluations of `trigger` are queued already.
-store::DbResult<std::int64_t> insert_evaluation(store::Database& db, std::string_view trigger,
-                                                const std::string& scheduled_for,
-                                                const std::string& at_date,
-                                                std::string_view requested_by,
-                                                const std::string& requested_at,
-                                                std::optional<std::int64_t> max_waiting = {}) {
-  return store::enqueue_evaluation(
-      db, {std::string(trigger), scheduled_for, at_date, requested_at, std::string(requested_by)},
-      max_waiting);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -283,8 +271,13 @@ store::DbResult<std::optional<std::int64_t>> Service::request_evaluation(
   TIENDO_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.acquire());
   TIENDO_ASSIGN_OR_RETURN(
       const std::int64_t id,
-      insert_evaluation(*lease, "api", "", at ? model::to_string(*at) : std::string(), requested_by,
-                        now_text(), kMaxQueuedRequests));
+      store::enqueue_evaluation(*lease,
+                                {.trigger = "api",
+                                 .scheduled_for = {},
+                                 .at_date = at ? model::to_string(*at) : std::string(),
+                                 .requested_at = now_text(),
+                                 .requested_by = std::string(requested_by)},
+                                kMaxQueuedRequests));
   if (id == 0) {
     log_->warn("evaluation refused: the queue is full",
                {{"by", requested_by}, {"queued", kMaxQueuedRequests}});
@@ -597,8 +590,14 @@ void Service::scheduler_loop() {
   // it is, or a later tick covers it; /readyz says not ready meanwhile.
   std::optional<std::pair<std::string, std::chrono::sys_seconds>> unqueued;
   const auto queue = [&](std::string_view trigger, std::chrono::sys_seconds tick) {
-    auto id = insert_evaluation(*db, trigger, notify::format_utc(Clock::time_point(tick)), "", "",
-                                now_text());
+    auto id =
+        store::enqueue_evaluation(*db,
+                                  {.trigger = std::string(trigger),
+                                   .scheduled_for = notify::format_utc(Clock::time_point(tick)),
+                                   .at_date = {},
+                                   .requested_at = now_text(),
+                                   .requested_by = {}},
+                                  std::nullopt);
     if (auto* error = std::get_if<store::DbError>(&id)) {
       log_->error("cannot queue the scheduled evaluation; trying again in 30 s",
                   {{"trigger", trigger},
@@ -668,9 +667,10 @@ void Service::delivery_loop() {
   store::Database& db = std::get<store::Database>(opened);
   notify::DeliveryHooks hooks;
   hooks.stop = [this] { return stopping_.load(); };
-  hooks.attempted = [this](const notify::OutboxRow& row, const std::string& state,
-                           const notify::Outbox::Attempt& attempt) {
-    const std::string_view outcome = state == "pending" ? "retry" : std::string_view(state);
+  hooks.attempted = [this](const notify::OutboxRow& row, store::OutboxState state,
+                           const notify::Attempt& attempt) {
+    const std::string_view outcome =
+        state == store::OutboxState::pending ? "retry" : store::to_string(state);
     metrics_.delivery(row.kind, outcome);
     const std::initializer_list<LogField> fields = {{"outbox_id", row.id},
                                                     {"channel", row.channel},
@@ -679,10 +679,11 @@ void Service::delivery_loop() {
                                                     {"attempt", row.attempts + 1},
                                                     {"status", attempt.status.value_or(0)},
                                                     {"error", attempt.error}};
-    if (state == "delivered") {
+    if (state == store::OutboxState::delivered) {
       log_->info("message delivered", fields);
     } else {
-      log_->warn(state == "dead" ? "message given up (dead letter)" : "delivery failed; will retry",
+      log_->warn(state == store::OutboxState::dead ? "message given up (dead letter)"
+                                                   : "delivery failed; will retry",
                  fields);
     }
   };

@@ -19,14 +19,6 @@ std::string optional_text(const Statement& q, int column) {
   return q.column_is_null(column) ? std::string() : q.column_text(column);
 }
 
-void bind_optional(Statement& q, int index, std::string_view text) {
-  if (text.empty()) {
-    q.bind_null(index);
-  } else {
-    q.bind(index, text);
-  }
-}
-
 EvaluationRecord evaluation_of(const Statement& q) {
   EvaluationRecord r;
   r.id = q.column_int(0);
@@ -69,9 +61,9 @@ DbResult<std::int64_t> enqueue_evaluation(Database& db, const EvaluationRequest&
                                 "requested_at, requested_by, state) "
                                 "VALUES (?1, ?2, ?3, ?4, ?5, 'queued')");
   q.bind(1, request.trigger).bind(4, request.requested_at);
-  bind_optional(q, 2, request.scheduled_for);
-  bind_optional(q, 3, request.at_date);
-  bind_optional(q, 5, request.requested_by);
+  q.bind_text_or_null(2, request.scheduled_for)
+      .bind_text_or_null(3, request.at_date)
+      .bind_text_or_null(5, request.requested_by);
   TIENDO_RETURN_IF_ERROR(run(q));
   const std::int64_t id = last_insert_id(db);
   TIENDO_RETURN_IF_ERROR(tx.commit());
@@ -124,13 +116,7 @@ std::optional<DbError> finish_evaluation(Database& db, std::int64_t id, std::str
       "UPDATE evaluations SET state = ?2, finished_at = ?3, summary = ?4, error = ?5, "
       "run_id = ?6 WHERE id = ?1");
   q.bind(1, id).bind(2, state).bind(3, now);
-  bind_optional(q, 4, summary);
-  bind_optional(q, 5, error);
-  if (run_id) {
-    q.bind(6, *run_id);
-  } else {
-    q.bind_null(6);
-  }
+  q.bind_text_or_null(4, summary).bind_text_or_null(5, error).bind(6, run_id);
   return run(q);
 }
 

@@ -512,8 +512,8 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
     stage_observation_.reset();
     stage_observation_.bind(1, indicator).bind(2, unit).bind(3, start).bind(4, end);
     stage_observation_.bind(5, v.value).bind(6, v.numerator).bind(7, v.denominator);
-    bind_optional_text(stage_observation_, 8, field(4));
-    bind_optional_text(stage_observation_, 9, field(5));
+    stage_observation_.bind_text_or_null(8, field(4));
+    stage_observation_.bind_text_or_null(9, field(5));
     stage_observation_.bind(10, input.name).bind(11, static_cast<std::int64_t>(line));
     if (!stage_observation_.run()) {
       db_error_ = stage_observation_.error();
@@ -589,7 +589,7 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
     stage_status_.reset();
     stage_status_.bind(1, task).bind(2, status).bind(3, iso(std::get<model::Period>(date).first));
     stage_status_.bind(4, progress);
-    bind_optional_text(stage_status_, 5, field(4));
+    stage_status_.bind_text_or_null(5, field(4));
     stage_status_.bind(6, input.name).bind(7, static_cast<std::int64_t>(line));
     if (!stage_status_.run()) db_error_ = stage_status_.error();
   }
@@ -620,14 +620,6 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
                              *value.denominator, *value.numerator);
     }
     return message;
-  }
-
-  static void bind_optional_text(Statement& statement, int index, std::string_view text) {
-    if (text.empty()) {
-      statement.bind_null(index);
-    } else {
-      statement.bind(index, text);
-    }
   }
 
   // -------------------------------------------------------------------------------------

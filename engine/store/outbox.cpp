@@ -196,25 +196,15 @@ DbResult<OutboxState> record_attempt(Database& db, std::int64_t id, const Attemp
 UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?,
   last_status = ?, last_attempt_at = ?, delivered_at = ?
 WHERE id = ? AND state = 'pending')sql");
+  const bool delivered = attempt.state == OutboxState::delivered;
   update.bind(1, to_string(attempt.state))
       .bind(2, attempt.attempts)
-      .bind(3, attempt.next_attempt_at);
-  if (attempt.error.empty()) {
-    update.bind_null(4);
-  } else {
-    update.bind(4, attempt.error);
-  }
-  if (attempt.status) {
-    update.bind(5, *attempt.status);
-  } else {
-    update.bind_null(5);
-  }
-  update.bind(6, attempt.attempted_at);
-  if (attempt.state == OutboxState::delivered) {
-    update.bind(7, attempt.attempted_at);
-  } else {
-    update.bind_null(7);
-  }
+      .bind(3, attempt.next_attempt_at)
+      .bind_text_or_null(4, attempt.error)
+      .bind(5, attempt.status)
+      .bind(6, attempt.attempted_at)
+      .bind_text_or_null(7,
+                         delivered ? std::string_view(attempt.attempted_at) : std::string_view());
   update.bind(8, id);
   TIENDO_RETURN_IF_ERROR(sqlite::run(update));
   OutboxState state = attempt.state;

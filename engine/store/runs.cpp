@@ -134,25 +134,14 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
       db, "INSERT INTO outbox_transitions (outbox_id, transition_id) VALUES (?, ?)");
   for (const Transition& t : outcome.transitions) {
     insert_transition.reset();
-    insert_transition.bind(1, outcome.run_id).bind(2, t.fingerprint);
-    if (t.from) {
-      insert_transition.bind(3, to_string(*t.from));
-    } else {
-      insert_transition.bind_null(3);
-    }
-    insert_transition.bind(4, to_string(t.to))
+    insert_transition.bind(1, outcome.run_id)
+        .bind(2, t.fingerprint)
+        .bind_text_or_null(3, t.from ? to_string(*t.from) : std::string_view())
+        .bind(4, to_string(t.to))
         .bind(5, t.state)
-        .bind(6, model::to_string(t.severity));
-    if (t.notify) {
-      insert_transition.bind(7, to_string(*t.notify));
-    } else {
-      insert_transition.bind_null(7);
-    }
-    if (t.silenced_by) {
-      insert_transition.bind(8, *t.silenced_by);
-    } else {
-      insert_transition.bind_null(8);
-    }
+        .bind(6, model::to_string(t.severity))
+        .bind_text_or_null(7, t.notify ? to_string(*t.notify) : std::string_view())
+        .bind(8, t.silenced_by);
     insert_transition.bind(9, Json(t.channels).dump());
     TIENDO_RETURN_IF_ERROR(run(insert_transition));
     const std::int64_t transition_id = last_insert_id(db);
@@ -187,12 +176,7 @@ std::optional<DbError> fail_runs(Database& db, std::optional<std::int64_t> run_i
       db,
       "UPDATE runs SET status = 'failed', finished_at = ?1, error = ?2 WHERE status = "
       "'running' AND (?3 IS NULL OR id = ?3)");
-  update.bind(1, now).bind(2, error);
-  if (run_id) {
-    update.bind(3, *run_id);
-  } else {
-    update.bind_null(3);
-  }
+  update.bind(1, now).bind(2, error).bind(3, run_id);
   return run(update);
 }
 

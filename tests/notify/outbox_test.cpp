@@ -121,12 +121,40 @@ TEST_F(OutboxStore, OnlyDueRowsAreTakenOldestFirst) {
   ASSERT_EQ(std::get<std::vector<OutboxRow>>(due).size(), 2u);
 }
 
+// The payloads the store hands back are the ones a run wrote, each of its kind; a stored
+// one that is not the shape its kind has comes back with the reason, for delivery to
+// give it up.
+TEST_F(OutboxStore, PayloadsComeBackTypedAndAnUnreadableOneSaysWhy) {
+  ASSERT_FALSE(tiendo::store::sqlite::execute(
+      *db_,
+      "INSERT INTO outbox (run_id, channel, idempotency_key, payload, state, attempts, "
+      "next_attempt_at, created_at, kind) VALUES "
+      "(1, 'm', 'k3', '{\"to\":[\"bcd@example.org\"],\"subject\":\"S\",\"text\":\"T\","
+      "\"html\":\"H\"}', 'pending', 0, '2026-11-28T00:00:00Z', '2026-11-28T00:00:00Z', "
+      "'email'),"
+      "(1, 'w', 'k4', '{\"url\":\"http://h/x\",\"secret_env\":\"S\",\"format\":"
+      "\"alertmanager\",\"body\":\"{}\"}', 'pending', 0, '2026-11-28T00:00:00Z', "
+      "'2026-11-28T00:00:00Z', 'webhook'),"
+      "(1, 'x', 'k5', 'not json', 'pending', 0, '2026-11-28T00:00:00Z', "
+      "'2026-11-28T00:00:00Z', 'webhook')"));
+  const OutboxRow email = row("k3");
+  ASSERT_TRUE(std::holds_alternative<store::EmailPayload>(email.payload));
+  EXPECT_EQ(std::get<store::EmailPayload>(email.payload),
+            (store::EmailPayload{{"bcd@example.org"}, "S", "T", "H"}));
+  EXPECT_EQ(email.payload_problem, "");
+  const OutboxRow webhook = row("k4");
+  EXPECT_EQ(std::get<store::WebhookPayload>(webhook.payload),
+            (store::WebhookPayload{"http://h/x", "S", store::WebhookPayload::Format::alertmanager,
+                                   "{}"}));
+  EXPECT_EQ(row("k5").payload_problem, "the outbox payload is not a JSON object");
+}
+
 TEST_F(OutboxStore, ARetryIsScheduledByTheBackoffOrALongerRetryAfter) {
   Outbox outbox(*db_);
   const RetryPolicy policy{seconds(30), seconds(3600), seconds(86400)};
   auto state = outbox.record(row("k1"), {Outcome::retry, 503, std::nullopt, "HTTP 503"},
                              at("2026-11-28T00:00:10Z"), policy, 1.0);
-  EXPECT_EQ(std::get<std::string>(state), "pending");
+  EXPECT_EQ(std::get<store::OutboxState>(state), store::OutboxState::pending);
   OutboxRow r = row("k1");
   EXPECT_EQ(r.attempts, 1);
   EXPECT_EQ(r.next_attempt_at, "2026-11-28T00:00:40Z");
@@ -140,13 +168,13 @@ TEST_F(OutboxStore, ARetryIsScheduledByTheBackoffOrALongerRetryAfter) {
   // Delivered: the error is cleared and the time kept.
   state = outbox.record(row("k1"), {Outcome::delivered, 200, std::nullopt, ""},
                         at("2026-11-28T00:11:01Z"), policy, 1.0);
-  EXPECT_EQ(std::get<std::string>(state), "delivered");
+  EXPECT_EQ(std::get<store::OutboxState>(state), store::OutboxState::delivered);
   EXPECT_EQ(row("k1").delivered_at, "2026-11-28T00:11:01Z");
   EXPECT_EQ(row("k1").last_error, "");
   // A delivered row is never changed again.
   state = outbox.record(row("k1"), {Outcome::retry, 500, std::nullopt, "late"},
                         at("2026-11-28T00:12:00Z"), policy, 1.0);
-  EXPECT_EQ(std::get<std::string>(state), "delivered");
+  EXPECT_EQ(std::get<store::OutboxState>(state), store::OutboxState::delivered);
   EXPECT_EQ(row("k1").state, store::OutboxState::delivered);
 }
 
@@ -155,12 +183,12 @@ TEST_F(OutboxStore, RejectsAndRowsPastTheMaximumAgeBecomeDeadLetters) {
   const RetryPolicy policy{seconds(30), seconds(3600), seconds(7200)};
   auto state = outbox.record(row("k1"), {Outcome::reject, 404, std::nullopt, "HTTP 404"},
                              at("2026-11-28T00:00:10Z"), policy, 1.0);
-  EXPECT_EQ(std::get<std::string>(state), "dead");
+  EXPECT_EQ(std::get<store::OutboxState>(state), store::OutboxState::dead);
   EXPECT_EQ(row("k1").attempts, 1);
   // k2 was created at 00:00; a retry that would land after 02:00 is given up.
   state = outbox.record(row("k2"), {Outcome::retry, std::nullopt, std::nullopt, "refused"},
                         at("2026-11-28T01:59:50Z"), policy, 1.0);
-  EXPECT_EQ(std::get<std::string>(state), "dead");
+  EXPECT_EQ(std::get<store::OutboxState>(state), store::OutboxState::dead);
   EXPECT_NE(row("k2").last_error.find("given up"), std::string::npos) << row("k2").last_error;
   auto dead = outbox.list("dead", 10);
   EXPECT_EQ(std::get<std::vector<OutboxRow>>(dead).size(), 2u);
@@ -174,17 +202,17 @@ TEST_F(OutboxStore, AHugeRetryAfterGivesUpWithoutOverflow) {
   const RetryPolicy longest{seconds(30), seconds(3600), model::kMaxClockDuration};
   auto state = outbox.record(row("k1"), {Outcome::retry, 503, std::nullopt, "HTTP 503"},
                              at("2026-11-28T00:00:10Z"), longest, 1.0);
-  EXPECT_EQ(std::get<std::string>(state), "pending");
+  EXPECT_EQ(std::get<store::OutboxState>(state), store::OutboxState::pending);
   EXPECT_EQ(row("k1").next_attempt_at, "2026-11-28T00:00:40Z");
   state = outbox.record(row("k2"),
                         {Outcome::retry, 503, seconds(1'000'000'000'000'000'000LL), "HTTP 503"},
                         at("2026-11-28T00:00:10Z"), longest, 1.0);
-  EXPECT_EQ(std::get<std::string>(state), "dead");
+  EXPECT_EQ(std::get<store::OutboxState>(state), store::OutboxState::dead);
   EXPECT_NE(row("k2").last_error.find("given up"), std::string::npos) << row("k2").last_error;
   // The longest Retry-After that still fits the age is honoured.
   state = outbox.record(row("k1"), {Outcome::retry, 503, seconds(3600LL * 24 * 3000), "HTTP 503"},
                         at("2026-11-28T00:01:00Z"), longest, 1.0);
-  EXPECT_EQ(std::get<std::string>(state), "pending");
+  EXPECT_EQ(std::get<store::OutboxState>(state), store::OutboxState::pending);
   EXPECT_EQ(row("k1").next_attempt_at, "2035-02-14T00:01:00Z");
 }
 

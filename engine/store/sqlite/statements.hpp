@@ -27,8 +27,12 @@ class Statement {
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, double value);
   Statement& bind(int index, std::int64_t value);
+  // nullopt binds NULL.
   Statement& bind(int index, std::optional<double> value);
+  Statement& bind(int index, std::optional<std::int64_t> value);
   Statement& bind_null(int index);
+  // An empty text binds NULL (an optional column given as text).
+  Statement& bind_text_or_null(int index, std::string_view text);
 
   // Runs one step: true when a row is available, false when done. A failure sets
   // error() and returns false.
