@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -26,11 +27,11 @@ struct TestToken {
 };
 
 // Opens the service on `database` (made when missing) with `tokens` written to a tokens
-// file in `directory`; null, with `problems` saying why, when it does not open.
-inline std::unique_ptr<Service> open_test_service(const std::string& directory,
-                                                  const std::string& database,
-                                                  const std::vector<TestToken>& tokens,
-                                                  std::string& problems) {
+// file in `directory`, on `clock` (the system's by default); null, with `problems` saying
+// why, when it does not open.
+inline std::unique_ptr<Service> open_test_service(
+    const std::string& directory, const std::string& database, const std::vector<TestToken>& tokens,
+    std::string& problems, std::function<Clock::time_point()> clock = [] { return Clock::now(); }) {
   ServiceConfig config;
   config.path = directory + "/tiendo.toml";
   config.listen.port = 0;
@@ -47,7 +48,8 @@ inline std::unique_ptr<Service> open_test_service(const std::string& directory,
   config.schedule = *CronSchedule::parse("0 2 * * *", error);
   auto logger = std::make_shared<spdlog::logger>("test-service",
                                                  std::make_shared<spdlog::sinks::null_sink_mt>());
-  auto opened = Service::open(config, std::make_shared<Log>(logger, LogFormat::text));
+  auto opened =
+      Service::open(config, std::make_shared<Log>(logger, LogFormat::text), std::move(clock));
   if (auto* failed = std::get_if<std::vector<std::string>>(&opened)) {
     for (const std::string& p : *failed) problems += p + "\n";
     return nullptr;
