@@ -9,6 +9,7 @@
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "eval/evaluate.hpp"
+#include "present/format.hpp"
 #include "present/markup.hpp"
 #include "store/snapshot.hpp"
 
@@ -28,6 +29,9 @@ struct BacktestOptions {
 struct Change {
   model::Date date;
   std::string state;
+  // The rule's target from here on, when an amendment came into force with this change
+  // (or on the first date of an amended rule): "30% (amend from 2022-10-15)".
+  std::string target;
 };
 
 int run_backtest(const BacktestOptions& options) {
@@ -72,23 +76,42 @@ int run_backtest(const BacktestOptions& options) {
   // Key: "rule unit" or "task name"; value: the changes in date order.
   std::vector<std::string> order;
   std::map<std::string, std::vector<Change>> changes;
-  const auto record = [&](const std::string& key, model::Date date, std::string_view state) {
+  // An amended rule's version at each key's last step: a change of version is a change
+  // to show even when the state stays.
+  std::map<std::string, std::int32_t> versions;
+  const auto record = [&](const std::string& key, model::Date date, std::string_view state,
+                          std::optional<std::pair<std::int32_t, std::string>> version) {
     auto [it, inserted] = changes.try_emplace(key);
     if (inserted) order.push_back(key);
-    if (it->second.empty() || it->second.back().state != state) {
-      it->second.push_back({date, std::string(state)});
+    bool new_version = false;
+    if (version) {
+      const auto [v, added] = versions.try_emplace(key, version->first);
+      new_version = added || v->second != version->first;
+      v->second = version->first;
+    }
+    if (it->second.empty() || it->second.back().state != state || new_version) {
+      it->second.push_back({date, std::string(state), new_version ? version->second : ""});
     }
   };
   for (model::Date date : dates) {
     const eval::Results results = eval::evaluate(*rules, snapshot, date, {.keep_used = false});
     for (const eval::RuleResult& r : results.rules) {
+      std::optional<std::pair<std::int32_t, std::string>> version;
+      if (!rules->rules[static_cast<std::size_t>(r.rule)].amendments.empty()) {
+        const std::optional<model::Date> in_force = rules->in_force_from(r.rule, r.version);
+        version.emplace(r.version,
+                        present::version_target(*rules, rules->version(r.rule, r.version),
+                                                model::Language::en) +
+                            (in_force ? " (amend from " + model::to_string(*in_force) + ")"
+                                      : std::string(" (as written)")));
+      }
       record(fmt::format("rule\t{}\t{}", rules->rules[static_cast<std::size_t>(r.rule)].name,
                          r.unit < 0 ? "-" : snapshot.units()[static_cast<std::size_t>(r.unit)].id),
-             date, to_string(r.state));
+             date, to_string(r.state), std::move(version));
     }
     for (const eval::TaskResult& t : results.tasks) {
       record(fmt::format("task\t{}\t-", rules->tasks[static_cast<std::size_t>(t.task)].name), date,
-             to_string(t.state));
+             to_string(t.state), std::nullopt);
     }
   }
 
@@ -97,7 +120,9 @@ int run_backtest(const BacktestOptions& options) {
     for (const std::string& key : order) {
       nlohmann::json list = nlohmann::json::array();
       for (const Change& c : changes[key]) {
-        list.push_back({{"since", model::to_string(c.date)}, {"state", c.state}});
+        nlohmann::json change = {{"since", model::to_string(c.date)}, {"state", c.state}};
+        if (!c.target.empty()) change["target"] = c.target;
+        list.push_back(std::move(change));
       }
       const auto first = key.find('\t');
       const auto second = key.find('\t', first + 1);
@@ -117,8 +142,9 @@ int run_backtest(const BacktestOptions& options) {
   for (const std::string& key : order) {
     std::string history;
     for (const Change& c : changes[key]) {
-      history += fmt::format("{}{} since {}", history.empty() ? "" : "; ", c.state,
-                             model::to_string(c.date));
+      history +=
+          fmt::format("{}{} since {}{}", history.empty() ? "" : "; ", c.state,
+                      model::to_string(c.date), c.target.empty() ? "" : ", target " + c.target);
     }
     const auto first = key.find('\t');
     const auto second = key.find('\t', first + 1);

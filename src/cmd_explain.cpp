@@ -145,10 +145,35 @@ int run_explain(const ExplainOptions& options) {
   eval::EvaluateOptions evaluate_options;
   evaluate_options.keep_trend_points = true;
   const eval::Results results = eval::evaluate(*rules, snapshot, *at, evaluate_options);
-  const model::Rule& rule = rules->rules[static_cast<std::size_t>(rule_index)];
+  const model::Rule& written = rules->rules[static_cast<std::size_t>(rule_index)];
+  // The version in force on the date: the rule's own require or its latest amendment.
+  const std::int32_t version_index = rules->version_at(rule_index, *at);
+  const model::Rule& rule = rules->version(rule_index, version_index);
 
-  std::string out = fmt::format("rule {} ({}:{})\n", rule.name, rule.source.file, rule.source.line);
-  out += rule_source(rule.source);
+  std::string out =
+      fmt::format("rule {} ({}:{})\n", rule.name, written.source.file, written.source.line);
+  out += rule_source(written.source);
+  Json version_json;
+  if (!written.amendments.empty()) {
+    const std::optional<model::Date> from = rules->in_force_from(rule_index, version_index);
+    const model::SourceRef& where =
+        from ? written.amendments[static_cast<std::size_t>(version_index - 1)].source
+             : written.source;
+    out += fmt::format("target history: {}\n",
+                       present::target_history(*rules, rule_index, model::Language::en));
+    out += from ? fmt::format("in force on {}: the amendment from {} ({}:{}): {}\n",
+                              model::to_string(*at), model::to_string(*from), where.file,
+                              where.line, rule.condition_text)
+                : fmt::format(
+                      "in force on {}: the rule's own require, before its first amendment "
+                      "(from {})\n",
+                      model::to_string(*at), model::to_string(written.amendments[0].from));
+    version_json = {{"index", version_index},
+                    {"in_force_from", from ? Json(model::to_string(*from)) : Json()},
+                    {"condition", rule.condition_text},
+                    {"source", {{"file", where.file}, {"line", where.line}}},
+                    {"history", present::target_history(*rules, rule_index, model::Language::en)}};
+  }
   Json basis = Json::array();
   for (model::Index p : rule.basis) {
     const model::Plan& plan = rules->plans[static_cast<std::size_t>(p)];
@@ -160,9 +185,10 @@ int run_explain(const ExplainOptions& options) {
   }
   Json json_out = {{"rule", rule.name},
                    {"title", rule.title},
-                   {"source", {{"file", rule.source.file}, {"line", rule.source.line}}},
+                   {"source", {{"file", written.source.file}, {"line", written.source.line}}},
                    {"condition", rule.condition_text},
                    {"basis", std::move(basis)},
+                   {"version", std::move(version_json)},
                    {"at", model::to_string(*at)},
                    {"results", Json::array()}};
   bool any = false;

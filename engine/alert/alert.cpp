@@ -148,7 +148,8 @@ model::Severity task_severity(eval::TaskState state) {
 
 AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot,
                     const eval::RuleResult& r, std::optional<model::Date> since) {
-  const model::Rule& rule = item(rules.rules, r.rule);
+  // The rule as in force on the date: its target, its basis (amendments keep the rest).
+  const model::Rule& rule = rules.version(r.rule, r.version);
   const model::Condition& cond = item(rules.conditions, rule.condition);
   AlertFacts f;
   f.subject = Subject::rule;
@@ -249,6 +250,16 @@ Run start_run(const ReconcileInput& input) {
 AlertFacts rule_facts(const Run& run, const eval::RuleResult& r, std::optional<model::Date> since) {
   AlertFacts f = facts_of(run.rules, *run.input.snapshot, r, since);
   if (f.units.empty()) f.units = run.summaries[static_cast<std::size_t>(r.rule)];
+  // The target itself changed since the alert was last evaluated: an amendment came into
+  // force (or, on a rewound ledger, went out of force). The message says so, as the state
+  // may have changed for that reason alone.
+  const auto it = run.previous.find(f.fingerprint);
+  if (it != run.previous.end()) {
+    const std::int32_t before = run.rules.version_at(r.rule, it->second->evaluated);
+    if (before != r.version) {
+      f.target_change = present::target_change(run.rules, r.rule, before, r.version);
+    }
+  }
   return f;
 }
 

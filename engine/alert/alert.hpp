@@ -124,6 +124,9 @@ struct AlertFacts {
   // The documents the target rests on, cited ("Kế hoạch 177/KH-UBND ngày 05/8/2022"); empty
   // for a task, or a rule without `basis`.
   std::string basis;
+  // Set when the rule's target changed since the alert was last evaluated: "50% → 30% từ
+  // 15/10/2022 theo 2345/QĐ-UBND" (present::target_change).
+  std::string target_change;
   std::string message;  // the rule's `message` with its placeholders filled, or empty
   std::string source;   // "rules/dong-nai-2022.rules:42"
   std::string owner;

@@ -126,6 +126,7 @@ Parts parts_of(const Notification& n) {
   }
 
   if (!a.units.empty()) p.context.push_back({"đơn vị", a.units});
+  if (!a.target_change.empty()) p.context.push_back({"chỉ tiêu điều chỉnh", a.target_change});
   if (!a.basis.empty()) p.context.push_back({"căn cứ", a.basis});
   if (!a.chain.empty()) p.context.push_back({"bị chặn theo chuỗi", chain_text(a)});
   // The evaluator's reason is English; the rule's message, when it has one, says it for

@@ -82,6 +82,7 @@ Json alert_json(const Notification& n) {
               {"reason", a.reason},
               {"units", a.units},
               {"basis", a.basis},
+              {"target_change", a.target_change},
               {"message", a.message},
               {"source", a.source},
               {"owner", a.owner},
@@ -182,6 +183,7 @@ AmAlert am_alert(const Digest& d, const Notification& n, const Notification* hol
   note("description", a.reason);
   note("units", a.units);
   note("basis", a.basis);
+  note("target_change", a.target_change);
   note("message", a.message);
   note("source", a.source);
   note("plan", a.plan);

@@ -149,8 +149,17 @@ struct UnknownClause : Node {
 using Strings = std::vector<StringLit>;
 using Names = std::vector<Name>;
 
-struct ClauseValue
-    : x3::variant<Strings, Names, DateLit, DurationLit, Require, Label, Range, UnknownClause> {
+struct Clause;
+
+// `amend from DATE { require ... basis ... }` in a rule: the target as a later document
+// set it, in force from DATE on.
+struct Amend : Node {
+  DateLit from;
+  std::vector<Clause> clauses;
+};
+
+struct ClauseValue : x3::variant<Strings, Names, DateLit, DurationLit, Require, Label, Range,
+                                 UnknownClause, x3::forward_ast<Amend>> {
   using base_type::base_type;
   using base_type::operator=;
 };

@@ -46,13 +46,17 @@ class Dumper {
     out_ += '(';
     out_ += block.kind;
     space_then(block.name.text);
-    for (const ast::Clause& clause : block.clauses) {
+    write_clauses(block.clauses);
+    out_ += ')';
+  }
+
+  void write_clauses(const std::vector<ast::Clause>& clauses) {
+    for (const ast::Clause& clause : clauses) {
       out_ += " (";
       write_keyword(out_, clause.keyword);
       boost::apply_visitor([this](const auto& value) { write_value(value); }, clause.value.get());
       out_ += ')';
     }
-    out_ += ')';
   }
 
   void write(const ast::TestBlock& test) {
@@ -117,6 +121,12 @@ class Dumper {
     out_ += ' ';
     write_node(range.high);
     out_ += ')';
+  }
+  void write_value(const ast::x3::forward_ast<ast::Amend>& amend) {
+    out_ += " (from";
+    space_then(amend.get().from.text);
+    out_ += ')';
+    write_clauses(amend.get().clauses);
   }
   void write_value(const ast::UnknownClause& unknown) {
     out_ += " (unknown ";

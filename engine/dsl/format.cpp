@@ -170,6 +170,10 @@ std::string clause_text(const ast::Clause& clause) {
           write_number(out, value.low);
           out += " .. ";
           write_number(out, value.high);
+        } else if constexpr (std::is_same_v<T, ast::x3::forward_ast<ast::Amend>>) {
+          out += " from ";
+          out += value.get().from.text;
+          out += " {";  // its clauses follow on lines of their own
         } else {
           static_assert(std::is_same_v<T, ast::UnknownClause>);
           out = keyword_and_rest(clause.keyword, value.text);
@@ -250,6 +254,7 @@ class Formatter {
     std::uint32_t begin = 0;
     std::uint32_t end = 0;
     std::optional<std::string> comment;
+    int depth = 1;  // of an inner line: 2 inside an `amend { }`
   };
 
   struct Comment {
@@ -281,13 +286,26 @@ class Formatter {
   void plan(std::size_t index, const ast::Block& block) {
     add_line(Role::header, index, block.kind + ' ' + block.name.text + " {", block.begin,
              open_brace_end(block.name.end));
-    for (const ast::Clause& clause : block.clauses) {
-      add_line(Role::inner, index, clause_text(clause), clause.begin, clause.end);
+    plan_clauses(index, block.clauses, 1);
+    add_line(Role::close, index, "}", block.end - 1, block.end);
+  }
+
+  void plan_clauses(std::size_t index, const std::vector<ast::Clause>& clauses, int depth) {
+    for (const ast::Clause& clause : clauses) {
+      const auto* amend = boost::get<ast::x3::forward_ast<ast::Amend>>(&clause.value.get());
+      if (amend) {
+        // `amend from D {`, its clauses one level deeper, and its `}` on lines of their own.
+        add_line(Role::inner, index, clause_text(clause), clause.begin,
+                 open_brace_end(amend->get().from.end), depth);
+        plan_clauses(index, amend->get().clauses, depth + 1);
+        add_line(Role::inner, index, "}", clause.end - 1, clause.end, depth);
+        continue;
+      }
+      add_line(Role::inner, index, clause_text(clause), clause.begin, clause.end, depth);
       if (boost::get<ast::UnknownClause>(&clause.value.get()) != nullptr) {
         verbatim_.emplace_back(clause.begin, clause.end);
       }
     }
-    add_line(Role::close, index, "}", block.end - 1, block.end);
   }
 
   void plan(std::size_t index, const ast::TestBlock& test) {
@@ -304,8 +322,8 @@ class Formatter {
   }
 
   void add_line(Role role, std::size_t declaration, std::string text, std::uint32_t begin,
-                std::uint32_t end) {
-    lines_.push_back({role, declaration, std::move(text), begin, end, std::nullopt});
+                std::uint32_t end, int depth = 1) {
+    lines_.push_back({role, declaration, std::move(text), begin, end, std::nullopt, depth});
   }
 
   // One past the `{` that follows a block's name (only blanks and comments come between).
@@ -406,13 +424,14 @@ class Formatter {
         if (flush_comments(line.begin, 0, false) && blank_line_before(line.begin)) blank();
         write_line(0, line.text, line.comment);
       } else if (line.role == Role::inner) {
-        flush_comments(line.begin, 2, true);
-        write_line(2, line.text, line.comment);
+        flush_comments(line.begin, 2 * line.depth, true);
+        write_line(2 * line.depth, line.text, line.comment);
       } else {
         flush_comments(line.begin, 2, true);
         write_line(0, line.text, line.comment);
       }
-      block_start_ = line.role == Role::header;
+      block_start_ =
+          line.role == Role::header || (line.role == Role::inner && line.text.ends_with("{"));
     }
     flush_comments(std::numeric_limits<std::uint32_t>::max(), 0, false);
   }

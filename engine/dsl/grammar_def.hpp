@@ -262,6 +262,8 @@ struct duration_clause_class : annotate_position {};
 struct require_clause_class : annotate_position {};
 struct label_clause_class : annotate_position {};
 struct range_clause_class : annotate_position {};
+struct amend_class : annotate_position {};
+struct amend_clause_class : annotate_position {};
 struct unknown_clause_class : annotate_position {};
 struct block_class : annotate_position {};
 struct levels_class : annotate_position {};
@@ -316,6 +318,8 @@ const x3::rule<duration_clause_class, ast::Clause> duration_clause = "a clause";
 const x3::rule<require_clause_class, ast::Clause> require_clause = "a clause";
 const x3::rule<label_clause_class, ast::Clause> label_clause = "a clause";
 const x3::rule<range_clause_class, ast::Clause> range_clause = "a clause";
+const x3::rule<amend_class, ast::Amend> amend = "'from' and a date";
+const x3::rule<amend_clause_class, ast::Clause> amend_clause = "a clause";
 const x3::rule<unknown_clause_class, ast::Clause> unknown_clause = "a clause";
 const x3::rule<clause_class, ast::Clause> clause = "a clause";
 const x3::rule<block_class, ast::Block> block = "a block";
@@ -406,7 +410,8 @@ const auto string_keyword = kws("title") | kws("owner") | kws("code") | kws("mes
 // itself into the attribute, so no keyword may come before a longer one it begins.
 const auto name_keyword = kws("units") | kws("unit") | kws("basis") | kws("implements") |
                           kws("part_of") | kws("after") | kws("needs") | kws("notify") |
-                          kws("severity") | kws("format") | kws("send_resolved") | kws("level");
+                          kws("severity") | kws("format") | kws("send_resolved") | kws("level") |
+                          kws("language");
 const auto date_keyword = kws("issued") | kws("due") | kws("starts");
 const auto duration_keyword =
     (omit[kw("stale") >> kw("after")] >> attr(std::string("stale after"))) |
@@ -422,9 +427,13 @@ const auto require_clause_def = kws("require") > require;
 // `label NAME = "value"` on rules, indicators, plans and tasks; `label "x"` in a set.
 const auto label_clause_def = kws("label") > (strings | label);
 const auto range_clause_def = kws("range") > range;
+// `amend from D { clauses }`: any clause parses inside; the checker says which belong.
+const auto amend_def = kw("from") > date > '{' > *clause > '}';
+const auto amend_clause_def = kws("amend") > amend;
 const auto unknown_clause_def = !declaration_keyword >> unknown_word >> unknown_rest;
 const auto clause_def = string_clause | name_clause | date_clause | duration_clause |
-                        require_clause | label_clause | range_clause | unknown_clause;
+                        require_clause | label_clause | range_clause | amend_clause |
+                        unknown_clause;
 
 const auto block_kind =
     kws("indicator") | kws("plan") | kws("task") | kws("channel") | kws("rule") | kws("set");
@@ -463,9 +472,10 @@ BOOST_SPIRIT_DEFINE(identifier, name, escape, string_end, string_body, string_li
                     signed_number, date, duration, expr, term, term_operation, operation, operand,
                     primary, unary, paren, call, comparison, condition, timing, require, label,
                     range, strings, names, unknown_rest, string_clause, name_clause, date_clause,
-                    duration_clause, require_clause, label_clause, range_clause, unknown_clause,
-                    clause, block, levels, include, test_name, test_unit, test_at, test_observe,
-                    test_status, test_expect, test_unknown, test_item, test_block, declaration,
-                    and_keyword, range_dots, level_names, observe_names, expect_names)
+                    duration_clause, require_clause, label_clause, range_clause, amend,
+                    amend_clause, unknown_clause, clause, block, levels, include, test_name,
+                    test_unit, test_at, test_observe, test_status, test_expect, test_unknown,
+                    test_item, test_block, declaration, and_keyword, range_dots, level_names,
+                    observe_names, expect_names)
 
 }  // namespace tiendo::dsl::parser

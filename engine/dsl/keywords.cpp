@@ -10,7 +10,7 @@ const std::vector<std::string>& reserved_words() {
       "title", "unit", "owner", "stale", "after", "code", "issued", "implements", "part_of", "due",
       "starts", "duration", "email", "webhook", "secret", "env", "format", "alertmanager",
       "send_resolved", "require", "needs", "severity", "warn", "within", "for", "repeat", "every",
-      "notify", "message", "label", "range", "units", "level", "basis",
+      "notify", "message", "label", "range", "units", "level", "basis", "amend", "language",
       // expressions and tests
       "by", "from", "each", "between", "and", "in", "at", "observe", "status", "expect", "true",
       "false",

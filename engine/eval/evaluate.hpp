@@ -101,6 +101,9 @@ struct RuleResult {
   store::UnitIndex unit = -1;  // -1 when the snapshot has no unit to evaluate at
   RuleState state = RuleState::no_data;
   model::Severity severity = model::Severity::none;
+  // The version of the rule that applied: 0 for its own require, i for its i-th `amend`
+  // (model::RuleSet::version gives that version's target, timing and basis).
+  std::int32_t version = 0;
   model::Index blocking_task = model::kNone;  // the task in `needs` that blocks
   Figure value;                               // the left-hand side now
   Figure target;                        // the right-hand side now (the lower bound of `between`)

@@ -45,17 +45,23 @@ std::span<const UnitIndex> RuleEvaluator::units_of(const model::Rule& rule) cons
 
 // How many results evaluate_rule writes: one per unit, or one saying there is none.
 std::size_t RuleEvaluator::result_count(Index rule_index) const {
-  return std::max<std::size_t>(1,
-                               units_of(rules_.rules[static_cast<std::size_t>(rule_index)]).size());
+  return std::max<std::size_t>(1, units_of(in_force(rule_index)).size());
+}
+
+// The rule as in force on the evaluation date: its own require, or its latest amendment
+// from that date or before. Every version has the rule's units.
+const model::Rule& RuleEvaluator::in_force(Index rule_index) const {
+  return rules_.version(rule_index, rules_.version_at(rule_index, at_));
 }
 
 // Writes result_count(rule_index) results from `out` on.
 void RuleEvaluator::evaluate_rule(Index rule_index, RuleResult* out) {
-  const model::Rule& rule = rules_.rules[static_cast<std::size_t>(rule_index)];
+  const model::Rule& rule = in_force(rule_index);
   const std::span<const UnitIndex> units = units_of(rule);
   if (units.empty()) {
     RuleResult result;
     result.rule = rule_index;
+    result.version = rule.version;
     result.severity = lesser_severity(rule);
     if (auto missing = missing_units(rule)) {
       result.state = RuleState::error;
@@ -99,10 +105,11 @@ std::string RuleEvaluator::format_value(double value, model::ExprId id) const {
 }
 
 RuleResult RuleEvaluator::evaluate_at(Index rule_index, UnitIndex unit) {
-  const model::Rule& rule = rules_.rules[static_cast<std::size_t>(rule_index)];
+  const model::Rule& rule = in_force(rule_index);
   const model::Condition& cond = rules_.conditions[static_cast<std::size_t>(rule.condition)];
   RuleResult r;
   r.rule = rule_index;
+  r.version = rule.version;
   r.unit = unit;
   if (rule.timing != model::Timing::none) r.deadline = rule.date;
   // A set that names a unit the store lacks: no verdict can be given on part of it.

@@ -75,6 +75,7 @@ class RuleEvaluator {
   }
 
   // One rule at one unit (rule_evaluation.cpp).
+  const model::Rule& in_force(Index rule_index) const;
   std::span<const UnitIndex> units_of(const model::Rule& rule) const;
   std::optional<std::string> missing_units(const model::Rule& rule) const;
   std::string format_value(double value, model::ExprId id) const;

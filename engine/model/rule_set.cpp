@@ -34,6 +34,30 @@ const std::string& RuleSet::scope_name(Scope scope) const {
   return kEmpty;
 }
 
+std::int32_t RuleSet::version_at(Index rule, Date at) const {
+  const std::vector<Amendment>& amendments = rules[static_cast<std::size_t>(rule)].amendments;
+  std::int32_t version = 0;
+  for (std::size_t i = 0; i < amendments.size() && amendments[i].from <= at; ++i) {
+    version = static_cast<std::int32_t>(i + 1);
+  }
+  return version;
+}
+
+const Rule& RuleSet::version(Index rule, std::int32_t version) const {
+  const Rule& written = rules[static_cast<std::size_t>(rule)];
+  if (version <= 0 || static_cast<std::size_t>(version) > written.amendments.size()) return written;
+  return versions[static_cast<std::size_t>(
+      written.amendments[static_cast<std::size_t>(version - 1)].version)];
+}
+
+std::optional<Date> RuleSet::in_force_from(Index rule, std::int32_t version) const {
+  const Rule& written = rules[static_cast<std::size_t>(rule)];
+  if (version <= 0 || static_cast<std::size_t>(version) > written.amendments.size()) {
+    return std::nullopt;
+  }
+  return written.amendments[static_cast<std::size_t>(version - 1)].from;
+}
+
 ValueRange natural_range(ValueUnit unit) {
   switch (unit) {
     case ValueUnit::percent:

@@ -28,6 +28,8 @@ struct SourceRef {
 };
 
 enum class ValueUnit { percent, count, number };
+// The language a reader gets: a channel's `language`, a command's `--lang`.
+enum class Language { vi, en };
 enum class Severity { none, info, warning, critical };
 
 // A level of one `levels` chain. A rule set may declare several chains (the territory:
@@ -139,6 +141,7 @@ struct Channel {
   std::string secret_env;          // environment variable holding the webhook secret
   Format format = Format::native;  // webhook payload
   bool send_resolved = true;
+  Language language = Language::vi;  // every word of its messages
   SourceRef source;
 };
 
@@ -188,6 +191,15 @@ struct ExprNode {
 
 enum class Timing { none, by, from };
 
+// `amend from D { require ... basis ... }`: from `from` on (until a later amendment), the
+// rule is RuleSet::versions[version], a copy of the rule with the amendment's requirement
+// and basis.
+struct Amendment {
+  Date from;
+  Index version = kNone;  // into RuleSet::versions
+  SourceRef source;       // the `amend` clause
+};
+
 struct Rule {
   std::string name;
   std::string title;
@@ -209,6 +221,11 @@ struct Rule {
   std::vector<Index> notify;  // channels; the `default` channel when none was named
   std::vector<std::pair<std::string, std::string>> labels;
   SourceRef source;
+  // The rule's amendments, by `from` ascending; empty on a version (RuleSet::versions).
+  std::vector<Amendment> amendments;
+  // Which version of its rule this is: 0 for the rule as written (the require before its
+  // first amendment), i for its i-th amendment.
+  std::int32_t version = 0;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -266,6 +283,7 @@ struct RuleSet {
   std::vector<Task> tasks;
   std::vector<Channel> channels;
   std::vector<Rule> rules;
+  std::vector<Rule> versions;  // the rules as amended; see Amendment
   std::vector<ExprNode> expressions;
   std::vector<Condition> conditions;
   std::vector<TestCase> tests;
@@ -280,6 +298,14 @@ struct RuleSet {
   Index find_plan(std::string_view name) const;
   Index find_channel(std::string_view name) const;
   Index find_set(std::string_view name) const;
+
+  // The version of rule `rule` in force at `at`: 0 before its first amendment (or
+  // without any), else i for the i-th amendment, the latest whose `from` is <= at.
+  std::int32_t version_at(Index rule, Date at) const;
+  // The rule as version `version` states it: rules[rule] for 0, else its amendment's copy.
+  const Rule& version(Index rule, std::int32_t version) const;
+  // The date version `version` of the rule is in force from; none for version 0.
+  std::optional<Date> in_force_from(Index rule, std::int32_t version) const;
 
   // The level's or set's name; "" for none.
   const std::string& scope_name(Scope scope) const;

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <utility>
 
 namespace tiendo::present {
@@ -171,6 +172,128 @@ std::string basis_text(const model::RuleSet& rules, const model::Rule& rule, Lan
     text +=
         (text.empty() ? "" : "; ") + cite_plan(rules.plans[static_cast<std::size_t>(p)], language);
   }
+  return text;
+}
+
+namespace {
+
+// A bound written as a number literal, as it is stored (a percent as its fraction).
+std::optional<double> literal_bound(const model::RuleSet& rules, model::ExprId id) {
+  if (id < 0) return std::nullopt;
+  const model::ExprNode& node = rules.expressions[static_cast<std::size_t>(id)];
+  if (node.kind != model::ExprKind::literal) return std::nullopt;
+  return node.value;
+}
+
+std::string bound_text(const model::RuleSet& rules, model::ExprId id, double value,
+                       Language language) {
+  return rules.expressions[static_cast<std::size_t>(id)].unit == model::ValueUnit::percent
+             ? format_percent(value, language)
+             : format_number(value, language);
+}
+
+// The documents of a version by their codes ("177/KH-UBND, 2345/QĐ-UBND"), a plan
+// without a code by its title.
+std::string document_codes(const model::RuleSet& rules, const model::Rule& version) {
+  std::string text;
+  for (model::Index p : version.basis) {
+    const model::Plan& plan = rules.plans[static_cast<std::size_t>(p)];
+    const std::string& name = !plan.code.empty()    ? plan.code
+                              : !plan.title.empty() ? plan.title
+                                                    : plan.name;
+    text += (text.empty() ? "" : ", ") + name;
+  }
+  return text;
+}
+
+// "hạn 31/12/2022" / "từ 01/12/2022"; empty without a timing.
+std::string timing_text(const model::Rule& version, Language language) {
+  const bool en = language == Language::en;
+  switch (version.timing) {
+    case model::Timing::by:
+      return (en ? "by " : "hạn ") + format_date(version.date, language);
+    case model::Timing::from:
+      return (en ? "from " : "từ ") + format_date(version.date, language);
+    case model::Timing::none:
+      break;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string version_target(const model::RuleSet& rules, const model::Rule& version,
+                           Language language) {
+  if (version.condition < 0) return version.condition_text;
+  const model::Condition& cond = rules.conditions[static_cast<std::size_t>(version.condition)];
+  const std::optional<double> low = literal_bound(rules, cond.rhs);
+  if (!low) return version.condition_text;
+  const std::string low_text = bound_text(rules, cond.rhs, *low, language);
+  if (cond.op == model::Comparator::between) {
+    const std::optional<double> high = literal_bound(rules, cond.upper);
+    if (!high) return version.condition_text;
+    return low_text + " – " + bound_text(rules, cond.upper, *high, language);
+  }
+  // A target is reached from below as a rule: "50%" says "at least 50%".
+  if (cond.op == model::Comparator::ge) return low_text;
+  return std::string(comparator_symbol(cond.op)) + " " + low_text;
+}
+
+std::string target_history(const model::RuleSet& rules, model::Index rule, Language language) {
+  const model::Rule& written = rules.rules[static_cast<std::size_t>(rule)];
+  if (written.amendments.empty()) return {};
+  const bool en = language == Language::en;
+  const auto under = [&](const model::Rule& version) {
+    const std::string codes = document_codes(rules, version);
+    return codes.empty() ? std::string() : (en ? " under " : " theo ") + codes;
+  };
+  std::string text = version_target(rules, written, language) + under(written);
+  const model::Rule* previous = &written;
+  for (std::size_t i = 0; i < written.amendments.size(); ++i) {
+    const model::Rule& version = rules.version(rule, static_cast<std::int32_t>(i + 1));
+    // Vietnamese says which way the target moved: "còn" (down to), "lên" (up to).
+    std::string verb = en ? "amended to" : "điều chỉnh thành";
+    const model::Condition* before =
+        previous->condition < 0 ? nullptr
+                                : &rules.conditions[static_cast<std::size_t>(previous->condition)];
+    const model::Condition* after =
+        version.condition < 0 ? nullptr
+                              : &rules.conditions[static_cast<std::size_t>(version.condition)];
+    if (!en && before && after && before->op == after->op &&
+        after->op != model::Comparator::between) {
+      const auto old_bound = literal_bound(rules, before->rhs);
+      const auto new_bound = literal_bound(rules, after->rhs);
+      if (old_bound && new_bound && *new_bound < *old_bound) verb = "điều chỉnh còn";
+      if (old_bound && new_bound && *new_bound > *old_bound) verb = "điều chỉnh lên";
+    }
+    text += "; " + verb + " " + version_target(rules, version, language);
+    if (version.timing != previous->timing || version.date != previous->date) {
+      const std::string timing = timing_text(version, language);
+      if (!timing.empty()) text += " (" + timing + ")";
+    }
+    text += (en ? " from " : " từ ") + format_date(written.amendments[i].from, language) +
+            under(version);
+    previous = &version;
+  }
+  return text;
+}
+
+std::string target_change(const model::RuleSet& rules, model::Index rule, std::int32_t from,
+                          std::int32_t to, Language language) {
+  const bool en = language == Language::en;
+  const model::Rule& before = rules.version(rule, from);
+  const model::Rule& after = rules.version(rule, to);
+  std::string text =
+      version_target(rules, before, language) + " → " + version_target(rules, after, language);
+  if (after.timing != before.timing || after.date != before.date) {
+    const std::string timing = timing_text(after, language);
+    if (!timing.empty()) text += " (" + timing + ")";
+  }
+  if (const std::optional<model::Date> in_force = rules.in_force_from(rule, to)) {
+    text += (en ? " from " : " từ ") + format_date(*in_force, language);
+  }
+  const std::string codes = document_codes(rules, after);
+  if (!codes.empty()) text += (en ? " under " : " theo ") + codes;
   return text;
 }
 

@@ -45,4 +45,20 @@ std::string cite_plan(const model::Plan& plan, Language language = Language::vi)
 std::string basis_text(const model::RuleSet& rules, const model::Rule& rule,
                        Language language = Language::vi);
 
+// A version of a rule's target as the documents state it: "50%" (at least), "≤ 5%",
+// "80% – 100%", or the condition as written when its bound is not a number.
+std::string version_target(const model::RuleSet& rules, const model::Rule& version,
+                           Language language = Language::vi);
+// A rule's target over time, from its own require through its amendments: "50% theo
+// 177/KH-UBND; điều chỉnh còn 30% từ 15/10/2022 theo 2345/QĐ-UBND" ("50% under
+// 177/KH-UBND; amended to 30% from 2022-10-15 under 2345/QĐ-UBND"). A deadline is named
+// where an amendment changes it. Empty for a rule never amended.
+std::string target_history(const model::RuleSet& rules, model::Index rule,
+                           Language language = Language::vi);
+// The change from one version of a rule's target to another: "50% → 30% từ 15/10/2022
+// theo 2345/QĐ-UBND" ("50% → 30% from 2022-10-15 under 2345/QĐ-UBND"); going back to an
+// earlier version (a rewound ledger) names the version's own date or the rule's document.
+std::string target_change(const model::RuleSet& rules, model::Index rule, std::int32_t from,
+                          std::int32_t to, Language language = Language::vi);
+
 }  // namespace tiendo::present

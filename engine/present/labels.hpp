@@ -14,7 +14,7 @@
 
 namespace tiendo::present {
 
-enum class Language { vi, en };
+using model::Language;
 
 // How many values each enumeration has, for arrays indexed by them.
 inline constexpr std::size_t kRuleStateCount = static_cast<std::size_t>(eval::RuleState::error) + 1;

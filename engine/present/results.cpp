@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/figures.hpp"
+#include "present/format.hpp"
 #include "present/markup.hpp"
 
 namespace tiendo::present {
@@ -169,11 +170,27 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
         {"reason", r.reason},
         {"source", fmt::format("{}:{}", rule.source.file, rule.source.line)},
     };
-    if (!rule.basis.empty()) {
+    // The version that applied: its basis, and for an amended rule which amendment and
+    // the target's history.
+    const model::Rule& version = rules.version(r.rule, r.version);
+    if (!version.basis.empty()) {
       nlohmann::json basis = nlohmann::json::array();
-      for (model::Index p : rule.basis)
+      for (model::Index p : version.basis)
         basis.push_back(rules.plans[static_cast<std::size_t>(p)].name);
       row["basis"] = std::move(basis);
+    }
+    if (!rule.amendments.empty()) {
+      const std::optional<model::Date> from = rules.in_force_from(r.rule, r.version);
+      const model::SourceRef& written_at =
+          r.version > 0 ? rule.amendments[static_cast<std::size_t>(r.version - 1)].source
+                        : rule.source;
+      row["version"] = {
+          {"index", r.version},
+          {"in_force_from", from ? nlohmann::json(model::to_string(*from)) : nlohmann::json()},
+          {"condition", version.condition_text},
+          {"source", fmt::format("{}:{}", written_at.file, written_at.line)},
+      };
+      row["history"] = target_history(rules, r.rule, Language::en);
     }
     if (r.coverage) row["coverage"] = coverage_json(rules, snapshot, *r.coverage);
     if (r.blocking_task != model::kNone) {

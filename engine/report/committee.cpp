@@ -287,7 +287,9 @@ class Builder {
       const std::span<const eval::RuleResult> results =
           eval::results_of(results_, static_cast<Index>(i));
       if (results.empty()) continue;
-      const model::Rule& rule = rules_.rules[i];
+      // Every result of a date comes from one version of the rule: its target, its
+      // deadline and the documents it rests on are that version's.
+      const model::Rule& rule = rules_.version(static_cast<Index>(i), results.front().version);
       const std::string* group_label = find_label(rule.labels, "group");
       const std::string group =
           group_label && !group_label->empty() ? *group_label : std::string(kOtherGroup);
@@ -297,6 +299,7 @@ class Builder {
       entry.item.rule = static_cast<Index>(i);
       entry.item.title = rule_title(rule);
       entry.item.basis = present::basis_text(rules_, rule);
+      entry.item.history = present::target_history(rules_, static_cast<Index>(i));
       if (const std::string* stt = find_label(rule.labels, "stt")) {
         entry.item.stt = *stt;
         entry.number = parse_number(*stt);

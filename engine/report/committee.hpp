@@ -18,8 +18,8 @@ std::string markdown(const model::RuleSet& rules, const store::Snapshot& snapsho
                      const eval::Results& results);
 std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
                  const eval::Results& results);
-// Header stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu; one row per
-// rule result; UTF-8 with a byte order mark and CRLF line ends, as Excel expects.
+// Header stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu,dieu_chinh; one row
+// per rule result; UTF-8 with a byte order mark and CRLF line ends, as Excel expects.
 std::string csv(const model::RuleSet& rules, const store::Snapshot& snapshot,
                 const eval::Results& results);
 

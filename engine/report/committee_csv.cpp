@@ -15,12 +15,11 @@ std::string csv(const model::RuleSet& rules, const store::Snapshot& snapshot,
                 const eval::Results& results) {
   const Report report = build_report(rules, snapshot, results);
   std::string out = "\xEF\xBB\xBF";
-  out += "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu\r\n";
+  out += "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu,dieu_chinh\r\n";
   for (const Group& group : report.groups) {
     for (const Item& it : group.items) {
       for (const Row& row : it.rows) {
-        const bool from =
-            rules.rules[static_cast<std::size_t>(it.rule)].timing == model::Timing::from;
+        const bool from = rules.version(it.rule, row.result->version).timing == model::Timing::from;
         const std::vector<std::string> fields = {
             it.stt,
             group.name,
@@ -31,7 +30,8 @@ std::string csv(const model::RuleSet& rules, const store::Snapshot& snapshot,
             std::string(present::label(row.result->state)),
             row.reason,
             from && !row.date.empty() ? "từ " + row.date : row.date,
-            it.basis};
+            it.basis,
+            it.history};
         for (std::size_t i = 0; i < fields.size(); ++i) {
           if (i > 0) out += ',';
           out += present::csv_field(fields[i]);

@@ -43,7 +43,10 @@ struct Item {
   model::Index rule = model::kNone;
   std::string stt;
   std::string title;
-  std::string basis;      // the documents it rests on, cited; empty without `basis`
+  std::string basis;  // the documents it rests on, cited; empty without `basis`
+  // The target over time, for an amended rule: "50% theo 177/KH-UBND; điều chỉnh còn 30%
+  // từ 15/10/2022 theo 2345/QĐ-UBND"; empty otherwise.
+  std::string history;
   bool per_unit = false;  // a heading row, then one row per unit
   // A per-unit rule's units by name: "chưa đạt: Gia Canh, Tà Lài; chưa có số liệu: Sông Ray".
   std::string unit_names;

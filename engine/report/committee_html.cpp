@@ -48,6 +48,9 @@ std::string_view tone_colour(Tone t) {
 std::string html_title_cell(const Item& it) {
   std::string cell = html_escape(it.title);
   if (!it.basis.empty()) cell += "<div class=\"muted\">Căn cứ: " + html_escape(it.basis) + "</div>";
+  if (!it.history.empty()) {
+    cell += "<div class=\"muted\">Chỉ tiêu: " + html_escape(it.history) + "</div>";
+  }
   return cell;
 }
 

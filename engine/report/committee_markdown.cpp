@@ -56,9 +56,13 @@ std::string state_with_reason(std::string_view state, const std::string& reason)
   if (reason.empty()) return std::string(state);
   return std::string(state) + ": " + shorten(reason, kShortReason);
 }
-// A rule's title with its basis, for a Markdown cell: "… (Căn cứ: Kế hoạch 177/KH-UBND …)".
+// A rule's title with its basis and, when amended, its target's history, for a Markdown
+// cell: "… (Căn cứ: Kế hoạch 177/KH-UBND …; chỉ tiêu: 50% theo 177/KH-UBND; điều chỉnh
+// còn 30% từ 15/10/2022 theo 2345/QĐ-UBND)".
 std::string titled(const Item& it) {
-  return it.basis.empty() ? it.title : it.title + " (Căn cứ: " + it.basis + ")";
+  std::string notes = it.basis.empty() ? std::string() : "Căn cứ: " + it.basis;
+  if (!it.history.empty()) notes += (notes.empty() ? "" : "; ") + ("chỉ tiêu: " + it.history);
+  return notes.empty() ? it.title : it.title + " (" + notes + ")";
 }
 
 }  // namespace

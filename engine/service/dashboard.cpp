@@ -256,13 +256,17 @@ class Page {
   std::string task_title(Index task) const { return detail::task_title(*rules_, task); }
 
   std::string rule_row(const eval::RuleResult& r) const {
-    const model::Rule* rule = at(rules_->rules, r.rule);
-    if (!rule) return {};
+    if (!at(rules_->rules, r.rule)) return {};
+    // The version in force on the results' date: its target and its documents.
+    const model::Rule* rule = &rules_->version(r.rule, r.version);
     const model::Condition* cond = at(rules_->conditions, rule->condition);
     std::string title = "<div>" + html_escape(rule->title.empty() ? rule->name : rule->title) +
                         "</div><code>" + html_escape(rule->name) + "</code>";
     if (const std::string basis = present::basis_text(*rules_, *rule); !basis.empty()) {
       title += "<div class=\"muted\">Căn cứ: " + html_escape(basis) + "</div>";
+    }
+    if (const std::string history = present::target_history(*rules_, r.rule); !history.empty()) {
+      title += "<div class=\"muted\">Chỉ tiêu: " + html_escape(history) + "</div>";
     }
     if (r.blocking_task != model::kNone && at(rules_->tasks, r.blocking_task)) {
       title += "<div class=\"muted\">Chờ nhiệm vụ: " + html_escape(task_title(r.blocking_task)) +

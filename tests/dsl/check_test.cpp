@@ -255,6 +255,49 @@ const Rejected kRejected[] = {
      "undefined plan 'PP'", 1, 35},
     {"BasisNamesATask", "rule r { require rate >= 5% basis t1 }\n", Code::undefined_name,
      "'t1' is a task, not a plan", 1, 35},
+    // Issue #16: `amend from D { require ... basis ... }` and a channel's language.
+    {"AmendWithoutRequire", "rule r { require rate >= 5% amend from 2022-10 { basis P } }\n",
+     Code::missing_clause, "this amend of rule 'r' has no require clause", 1, 29},
+    {"AmendTakesRequireAndBasis",
+     "rule r { require rate >= 5% amend from 2022-10 { require rate >= 4% title \"x\" } }\n",
+     Code::unknown_clause, "'title' is not a clause of an amend (an amend takes: require, basis)",
+     1, 69},
+    {"AmendTwiceOnOneDate",
+     "rule r { require rate >= 5% amend from 2022-10-01 { require rate >= 4% } amend from "
+     "01/10/2022 { require rate >= 3% } }\n",
+     Code::duplicate_clause, "rule 'r' is amended twice from 2022-10-01", 1, 74},
+    {"AmendKeepsWhereTheRuleApplies",
+     "rule r { require rate >= 5% for each district amend from 2022-10 { require rate >= 4% "
+     "for each commune } }\n",
+     Code::invalid_value,
+     "an amend changes the target, not where it applies: leave `for each` out, or write `for "
+     "each district` as the rule does",
+     1, 96},
+    {"AmendKeepsTheRootUnit",
+     "rule r { require rate >= 5% amend from 2022-10 { require rate >= 4% for each commune } }\n",
+     Code::invalid_value, "the rule applies at the root unit; leave `for each` out", 1, 78},
+    {"AmendBasisNamesAnUndeclaredPlan",
+     "rule r { require rate >= 5% amend from 2022-10 { require rate >= 4% basis PQ } }\n",
+     Code::undefined_name, "undefined plan 'PQ'; did you mean 'P'?", 1, 75},
+    {"AmendTwoRequires",
+     "rule r { require rate >= 5% amend from 2022-10 { require rate >= 4% require rate >= 3% } "
+     "}\n",
+     Code::duplicate_clause, "an amend of rule 'r' has a second require clause", 1, 69},
+    {"AmendInAnIndicator", "indicator i { unit count amend from 2022 { require rate >= 4% } }\n",
+     Code::unknown_clause, "'amend' is not a clause of an indicator", 1, 26},
+    {"AmendWithoutFrom", "rule r { require rate >= 5% amend 2022-10 { require rate >= 4% } }\n",
+     Code::syntax, "expected 'from' and a date", 1, 35},
+    {"AmendOfAnImpossibleDate",
+     "rule r { require rate >= 5% amend from 31/02/2022 { require rate >= 4% } }\n",
+     Code::invalid_date, "", 1, 40},
+    {"LanguageUnknown", "channel c { email \"a@b.vn\" language fr }\n", Code::invalid_value,
+     "unknown language 'fr'; use vi or en", 1, 37},
+    {"LanguageMisspelt", "channel c { email \"a@b.vn\" language vn }\n", Code::invalid_value,
+     "unknown language 'vn'; did you mean 'vi'? (vi or en)", 1, 37},
+    {"LanguageOnARule", "rule r { require rate >= 5% language en }\n", Code::unknown_clause,
+     "'language' is not a clause of a rule", 1, 29},
+    {"LanguageIsReserved", "indicator language { unit count }\n", Code::reserved_name,
+     "'language' is a reserved word", 1, 11},
     // Sets (issue #12): by ids or by level and label, never both, never empty.
     {"SetWithUnitsAndLevel", "set s { units a, b level commune }\n", Code::invalid_value,
      "set 's' names its units by id and by level; give `units` or `level`, not both", 1, 20},
@@ -335,6 +378,55 @@ rule r {
   const model::Condition& condition = checked.rules->conditions.at(rule.condition);
   EXPECT_EQ(condition.op, model::Comparator::ge);
   EXPECT_DOUBLE_EQ(checked.rules->expressions.at(condition.rhs).value, 0.5);
+}
+
+// Issue #16: amendments are versions of the rule in date order, whatever the order
+// written; one without its own basis keeps the rule's; everything else is the rule's.
+TEST(Check, ResolvesAmendmentsIntoVersions) {
+  const Checked checked = check_text(std::string(kPrelude) + R"(plan Q { code "2/QĐ" }
+rule r {
+  title "Tỷ lệ"
+  require rate >= 50% by 2022 for each district
+  basis P
+  severity warning
+  amend from 01/12/2022 {
+    require rate >= 20% by 2023
+  }
+  amend from Quý IV/2022 {  # the quarter's first day
+    require rate >= 30% by 2022 for each district
+    basis Q, P
+  }
+}
+)");
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+  EXPECT_TRUE(checked.program.diagnostics.empty()) << describe(checked);
+  const model::RuleSet& rules = *checked.rules;
+  const model::Rule& rule = rules.rules.at(0);
+  ASSERT_EQ(rule.amendments.size(), 2u);
+  EXPECT_EQ(model::to_string(rule.amendments[0].from), "2022-10-01");
+  EXPECT_EQ(model::to_string(rule.amendments[1].from), "2022-12-01");
+  EXPECT_EQ(rule.amendments[0].source.line, 19u);
+  ASSERT_EQ(rules.versions.size(), 2u);
+  const model::Rule& october = rules.version(0, 1);
+  const model::Rule& december = rules.version(0, 2);
+  EXPECT_EQ(october.version, 1);
+  EXPECT_EQ(december.version, 2);
+  EXPECT_EQ(october.condition_text, "rate >= 30% by 2022 for each district");
+  EXPECT_EQ(october.basis, (std::vector<model::Index>{1, 0}));
+  EXPECT_EQ(december.basis, std::vector<model::Index>{0});  // the rule's own
+  EXPECT_EQ(model::to_string(december.date), "2023-12-31");
+  EXPECT_EQ(december.severity, model::Severity::warning);
+  EXPECT_EQ(december.for_each, rule.for_each);  // no `for each`: where the rule applies
+  EXPECT_EQ(december.title, "Tỷ lệ");
+  EXPECT_TRUE(december.amendments.empty());
+  EXPECT_DOUBLE_EQ(rules.expressions.at(rules.conditions.at(december.condition).rhs).value, 0.2);
+  EXPECT_EQ(rules.version_at(0, *model::parse_iso_date("2022-09-30")), 0);
+  EXPECT_EQ(rules.version_at(0, *model::parse_iso_date("2022-10-01")), 1);
+  EXPECT_EQ(rules.version_at(0, *model::parse_iso_date("2022-11-30")), 1);
+  EXPECT_EQ(rules.version_at(0, *model::parse_iso_date("2023-01-01")), 2);
+  EXPECT_EQ(&rules.version(0, 0), &rule);
+  EXPECT_FALSE(rules.in_force_from(0, 0).has_value());
+  EXPECT_EQ(model::to_string(*rules.in_force_from(0, 2)), "2022-12-01");
 }
 
 // Issue #12: a second `levels` line is a chain of its own, and a set stands where a level

@@ -70,15 +70,13 @@ TEST(LanguageContract, EveryExampleChecksAsWritten) {
   EXPECT_EQ(model::to_string(teams.date), "2022-09-30");  // Q3/2022 as a deadline
 }
 
-// The section "Legal basis, amended targets, unit sets, languages" (set, a second levels
-// chain, basis, amend, starts, a channel's language, the documents' own dates) is the
-// work of issues #12 and #16, not done yet: this test says so by skipping, visibly, for
-// as long as the block does not check, and fails as soon as it does, so that whoever
-// implements it turns this into the real assertion.
-TEST(LanguageContract, TheSectionOnBasisSetsAndLanguagesIsNotImplementedYet) {
+// The section "Legal basis, amended targets, unit sets, languages": its block extends
+// the first, and the two together are one valid file (issues #12, #16).
+TEST(LanguageContract, TheSectionOnBasisSetsAndLanguagesChecksWithTheFirstBlock) {
   const auto blocks = code_blocks(read(std::string(TIENDO_SOURCE_DIR) + "/tests/data/LANGUAGE.md"));
   ASSERT_EQ(blocks.size(), 3u);
-  std::map<std::string, std::string> files = {{"contract.rules", blocks[0] + "\n" + blocks[1]}};
+  std::map<std::string, std::string> files = {{"contract.rules", blocks[0] + "\n" + blocks[1]},
+                                              {"contract.tests", blocks[2]}};
   LoadOptions options;
   options.reader = [&](const std::string& path, std::string& error) -> std::optional<std::string> {
     const auto it = files.find(path);
@@ -88,13 +86,61 @@ TEST(LanguageContract, TheSectionOnBasisSetsAndLanguagesIsNotImplementedYet) {
     }
     return it->second;
   };
-  LoadedRuleSet loaded = load_rule_set({"contract.rules"}, options);
-  ASSERT_FALSE(loaded.rule_set.has_value())
-      << "the new section checks now: replace this test by its real assertions (issues #12, #16)";
-  ASSERT_GT(loaded.program.diagnostics.error_count(), 0u);
-  GTEST_SKIP() << "not implemented yet (issues #12, #16); first of "
-               << loaded.program.diagnostics.error_count() << " errors: "
-               << render(loaded.program.diagnostics.all().front(), loaded.program.sources);
+  LoadedRuleSet loaded = load_rule_set({"contract.rules", "contract.tests"}, options);
+  for (const Diagnostic& d : loaded.program.diagnostics.all()) {
+    ADD_FAILURE() << render(d, loaded.program.sources);
+  }
+  ASSERT_TRUE(loaded.rule_set.has_value());
+  const model::RuleSet& rules = *loaded.rule_set;
+
+  // A second levels chain.
+  const model::Level& agency = rules.levels[static_cast<std::size_t>(rules.find_level("agency"))];
+  EXPECT_EQ(agency.chain, 1);
+  EXPECT_EQ(agency.depth, 0);
+
+  // Sets by ids and by a label.
+  const model::UnitSet& pilot =
+      rules.sets[static_cast<std::size_t>(rules.find_set("pilot_communes"))];
+  EXPECT_EQ(pilot.units, (std::vector<std::string>{"long_phuoc", "binh_loi", "bao_hoa"}));
+  const model::UnitSet& border =
+      rules.sets[static_cast<std::size_t>(rules.find_set("border_communes"))];
+  EXPECT_EQ(border.level, rules.find_level("commune"));
+  EXPECT_EQ(border.label, "bien_gioi");
+
+  // Basis and an amendment: the rule's own require before 15/10/2022, the amendment's from.
+  const model::Index amended_index = rules.find_rule("online_dossier_amended");
+  const model::Rule& amended = rules.rules[static_cast<std::size_t>(amended_index)];
+  ASSERT_EQ(amended.basis.size(), 1u);
+  EXPECT_EQ(rules.plans[static_cast<std::size_t>(amended.basis[0])].name, "KH177");
+  EXPECT_EQ(model::to_string(amended.date), "2022-12-31");  // Quý IV/2022
+  ASSERT_EQ(amended.amendments.size(), 1u);
+  EXPECT_EQ(model::to_string(amended.amendments[0].from), "2022-10-15");
+  const model::Rule& version = rules.version(amended_index, 1);
+  EXPECT_EQ(version.version, 1);
+  EXPECT_EQ(version.condition_text, "online_dossier_rate >= 30% by 31/12/2022");
+  ASSERT_EQ(version.basis.size(), 1u);
+  EXPECT_EQ(rules.plans[static_cast<std::size_t>(version.basis[0])].name, "QD2345");
+  EXPECT_EQ(version.title, amended.title);
+  EXPECT_EQ(rules.version_at(amended_index, *model::parse_iso_date("2022-10-14")), 0);
+  EXPECT_EQ(rules.version_at(amended_index, *model::parse_iso_date("2022-10-15")), 1);
+
+  // `for each SET`, `tháng 12/2022`, and a task that starts and warns.
+  const model::Rule& pilot_teams =
+      rules.rules[static_cast<std::size_t>(rules.find_rule("pilot_teams"))];
+  EXPECT_TRUE(pilot_teams.for_each.is_set());
+  EXPECT_EQ(model::to_string(pilot_teams.date), "2022-12-31");
+  const model::Task& review =
+      rules.tasks[static_cast<std::size_t>(rules.find_task("danh_gia_thi_diem"))];
+  EXPECT_EQ(model::to_string(review.starts.value()), "2022-12-01");
+  ASSERT_TRUE(review.warn_within.has_value());
+
+  // A channel's language.
+  const model::Channel& english =
+      rules.channels[static_cast<std::size_t>(rules.find_channel("committee_en"))];
+  EXPECT_EQ(english.language, model::Language::en);
+  EXPECT_EQ(
+      rules.channels[static_cast<std::size_t>(rules.find_channel("steering_committee"))].language,
+      model::Language::vi);
 }
 
 TEST(LanguageContract, TheVendoredCopyMatchesShared) {

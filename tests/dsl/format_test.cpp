@@ -477,12 +477,9 @@ TEST(Format, PropertiesOnLanguageContractBlocks) {
     ASSERT_NE(close, std::string::npos);
     const std::string text = md.substr(body + 1, close + 1 - (body + 1));
     at = close + 4;
-    // The section on basis, sets and languages does not parse yet (issues #12, #16; see
-    // LanguageContract.TheSectionOnBasisSetsAndLanguagesIsNotImplementedYet).
-    if (text.find("\nset pilot_communes {") != std::string::npos) continue;
     expect_format_properties("LANGUAGE.md block " + std::to_string(++blocks), text);
   }
-  EXPECT_GE(blocks, 2u);
+  EXPECT_EQ(blocks, 3u);
 }
 
 TEST(Format, LanguageContractTestBlockLayout) {
@@ -499,6 +496,30 @@ TEST(Format, LanguageContractTestBlockLayout) {
             "  observe online_dossier_rate 2022-Q3 = 9.23%\n"
             "  status kho_du_lieu in_progress 2022-07-01\n"
             "  expect dong_nai smartphone_2022 at_risk\n"
+            "}\n");
+}
+
+// An amendment's clauses sit one level deeper, its comments stay with their lines, and
+// its closing brace lines up with `amend`.
+TEST(Format, AmendBlockLayout) {
+  EXPECT_EQ(format_text("rule r {\n"
+                        "require x >= 50% by Quý IV/2022\n"
+                        "   basis KH177\n"
+                        "amend from 15/10/2022 {   # a later decision\n"
+                        "require x >= 30% by 31/12/2022\n"
+                        "\n"
+                        "      # its document\n"
+                        "basis QD2345 }\n"
+                        "}\n"),
+            "rule r {\n"
+            "  require x >= 50% by Quý IV/2022\n"
+            "  basis KH177\n"
+            "  amend from 15/10/2022 {  # a later decision\n"
+            "    require x >= 30% by 31/12/2022\n"
+            "\n"
+            "    # its document\n"
+            "    basis QD2345\n"
+            "  }\n"
             "}\n");
 }
 

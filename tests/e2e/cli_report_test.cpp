@@ -197,8 +197,8 @@ TEST_F(CliReport, CsvParsesBackWithTenColumnsOnEveryRow) {
   ASSERT_EQ(rows->size(), 28u);  // the header and one row per rule result
   EXPECT_EQ((*rows)[0],
             (std::vector<std::string>{"stt", "nhom", "chi_tieu", "don_vi", "muc_tieu", "ket_qua",
-                                      "trang_thai", "ly_do", "han", "can_cu"}));
-  for (const auto& row : *rows) EXPECT_EQ(row.size(), 10u);
+                                      "trang_thai", "ly_do", "han", "can_cu", "dieu_chinh"}));
+  for (const auto& row : *rows) EXPECT_EQ(row.size(), 11u);
   const auto& smartphone = (*rows)[1];
   EXPECT_EQ(smartphone[0], "1");
   EXPECT_EQ(smartphone[1], "Phát triển hạ tầng số");

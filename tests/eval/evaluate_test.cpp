@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -18,6 +19,7 @@
 #include "dsl/check.hpp"
 #include "dsl/parse.hpp"
 #include "eval/figures.hpp"
+#include "present/format.hpp"
 #include "present/results.hpp"
 
 namespace tiendo::eval {
@@ -1907,6 +1909,72 @@ TEST(EvalStateNames, ParseBackEveryState) {
   EXPECT_FALSE(parse_task_state("missed"));
   EXPECT_FALSE(parse_task_state(""));
   EXPECT_FALSE(parse_task_state("Overdue"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Amended targets (issue #16): the version in force on the date decides.
+
+constexpr const char* kAmendedRules = R"(
+indicator rate { unit percent }
+plan KH { code "177/KH-UBND"  issued 05/8/2022 }
+plan QD { code "2345/QĐ-UBND"  issued 10/10/2022 }
+rule r {
+  require rate >= 50% by 2022-12-31
+  basis KH
+  warn within 30d
+  amend from 15/10/2022 {
+    require rate >= 30% by 31/12/2022
+    basis QD
+  }
+  amend from 2023-01-01 {
+    require rate >= 40% from 2023-01-01
+  }
+}
+)";
+
+TEST(EvalAmend, TheVersionInForceOnTheDateDecides) {
+  const World world({{"rate", "", "2022-Q3", 0.35}, {"rate", "", "2023-01", 0.38}});
+  struct Case {
+    const char* at;
+    std::int32_t version;
+    RuleState state;
+    double target;
+  };
+  for (const Case& c :
+       {Case{"2022-10-14", 0, RuleState::at_risk, 0.5}, Case{"2022-10-15", 1, RuleState::met, 0.3},
+        Case{"2022-12-31", 1, RuleState::met, 0.3},
+        Case{"2023-02-01", 2, RuleState::violated, 0.4}}) {
+    SCOPED_TRACE(c.at);
+    const Evaluation e(kAmendedRules, world, c.at);
+    ASSERT_TRUE(e.ok());
+    const RuleResult* r = e.rule("r");
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->version, c.version);
+    EXPECT_EQ(to_string(r->state), to_string(c.state)) << r->reason;
+    expect_figure("target", r->target, c.target);
+    // The deadline is the version's: the last's is a start.
+    EXPECT_EQ(model::to_string(*r->deadline), c.version == 2 ? "2023-01-01" : "2022-12-31");
+  }
+}
+
+TEST(EvalAmend, TheTargetsHistoryIsWrittenAsTheDocumentsWriteIt) {
+  const Evaluation e(kAmendedRules, World({{"rate", "", "2022-Q3", 0.35}}), "2022-10-15");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(present::target_history(e.rules(), 0),
+            "50% theo 177/KH-UBND; điều chỉnh còn 30% từ 15/10/2022 theo 2345/QĐ-UBND; "
+            "điều chỉnh lên 40% (từ 01/01/2023) từ 01/01/2023 theo 177/KH-UBND");
+  EXPECT_EQ(present::target_history(e.rules(), 0, model::Language::en),
+            "50% under 177/KH-UBND; amended to 30% from 2022-10-15 under 2345/QĐ-UBND; "
+            "amended to 40% (from 2023-01-01) from 2023-01-01 under 177/KH-UBND");
+  EXPECT_EQ(present::target_change(e.rules(), 0, 0, 1),
+            "50% → 30% từ 15/10/2022 theo 2345/QĐ-UBND");
+  EXPECT_EQ(present::target_change(e.rules(), 0, 1, 0), "30% → 50% theo 177/KH-UBND");
+  // The JSON says which version applied.
+  const nlohmann::json row =
+      nlohmann::json::parse(present::to_json(e.rules(), e.snapshot(), e.results(), {}))["rules"][0];
+  EXPECT_EQ(row["version"]["index"], 1);
+  EXPECT_EQ(row["version"]["in_force_from"], "2022-10-15");
+  EXPECT_EQ(row["basis"], nlohmann::json({"QD"}));
 }
 
 }  // namespace

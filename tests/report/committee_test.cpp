@@ -352,11 +352,11 @@ TEST(CommitteeReport, CsvHasABomCrlfAndQuotedFieldsThatParseBack) {
   const std::string text = world.table();
   ASSERT_EQ(text.substr(0, 3), "\xEF\xBB\xBF");
   EXPECT_EQ(text.substr(3, text.find("\r\n") - 3),
-            "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu");
+            "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu,dieu_chinh");
   const auto rows = tiendo::testing::csv_rows(text.substr(3));
   ASSERT_TRUE(rows.has_value()) << text;
   ASSERT_EQ(rows->size(), 2u);
-  for (const auto& row : *rows) EXPECT_EQ(row.size(), 10u);
+  for (const auto& row : *rows) EXPECT_EQ(row.size(), 11u);
   const auto& row = (*rows)[1];
   EXPECT_EQ(row[0], "1");
   EXPECT_EQ(row[1], "Nhóm <b>đậm</b> & \"trích\"");

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "dsl/check/context.hpp"
+#include "util/text.hpp"
 
 namespace tiendo::dsl::checking {
 
@@ -350,6 +351,19 @@ void read_channel_options(Context& c, const Clauses& clauses, model::Channel& ou
     } else {
       c.error(Code::invalid_value, name,
               fmt::format("send_resolved is true or false, not '{}'", name.text));
+    }
+  }
+  if (const ast::Clause* language = first(clauses, "language")) {
+    const ast::Name& name = names_of(*language)->front();
+    if (name.text == "vi" || name.text == "en") {
+      out.language = name.text == "en" ? model::Language::en : model::Language::vi;
+    } else {
+      std::string message = fmt::format("unknown language '{}'; use vi or en", name.text);
+      if (auto suggestion = util::closest_match(name.text, {"vi", "en"})) {
+        message = fmt::format("unknown language '{}'; did you mean '{}'? (vi or en)", name.text,
+                              *suggestion);
+      }
+      c.error(Code::invalid_value, name, std::move(message));
     }
   }
 }

@@ -11,7 +11,18 @@ namespace tiendo::dsl::checking {
 
 namespace {
 
-enum class Shape { strings, one_string, names, one_name, date, duration, require, label, range };
+enum class Shape {
+  strings,
+  one_string,
+  names,
+  one_name,
+  date,
+  duration,
+  require,
+  label,
+  range,
+  amend
+};
 
 struct ClauseSpec {
   std::string_view keyword;
@@ -46,6 +57,7 @@ const Specs kChannelClauses = {
     {"email", Shape::strings, false},           {"webhook", Shape::one_string, false},
     {"alertmanager", Shape::one_string, false}, {"secret env", Shape::one_string, false},
     {"format", Shape::one_name, false},         {"send_resolved", Shape::one_name, false},
+    {"language", Shape::one_name, false},
 };
 const Specs kSetClauses = {
     {"title", Shape::one_string, false},
@@ -60,6 +72,12 @@ const Specs kRuleClauses = {
     {"for", Shape::duration, false},     {"repeat every", Shape::duration, false},
     {"notify", Shape::names, false},     {"message", Shape::one_string, false},
     {"owner", Shape::one_string, false}, {"label", Shape::label, true},
+    {"amend", Shape::amend, true},
+};
+// Inside `amend from D { ... }`: what a later document changes.
+const Specs kAmendClauses = {
+    {"require", Shape::require, false},
+    {"basis", Shape::names, false},
 };
 
 const Specs& specs_for(std::string_view kind) {
@@ -109,14 +127,24 @@ bool shape_matches(Context& c, const ast::Clause& clause, Shape shape) {
   }
 }
 
+// Whose clauses are sorted, for messages: a block ("rule 'x'"), or an amendment inside a
+// rule ("amend of rule 'x'").
+struct Owner {
+  std::string_view kind;  // indicator, plan, ..., amend
+  std::string_view name;  // the block's name; for an amend, its rule's
+  std::string what() const {
+    return kind == "amend" ? fmt::format("amend of rule '{}'", name)
+                           : fmt::format("{} '{}'", kind, name);
+  }
+};
+
 // A keyword the block's kind does not take: the closest one it does, or the list.
-void report_unknown_clause(Context& c, const ast::Block& block, const ast::Clause& clause,
+void report_unknown_clause(Context& c, const Owner& owner, const ast::Clause& clause,
                            const std::vector<std::string>& allowed) {
   std::string message =
       boost::get<ast::UnknownClause>(&clause.value.get())
-          ? fmt::format("unknown clause '{}' in {} '{}'", clause.keyword, block.kind,
-                        block.name.text)
-          : fmt::format("'{}' is not a clause of {}", clause.keyword, article(block.kind));
+          ? fmt::format("unknown clause '{}' in {}", clause.keyword, owner.what())
+          : fmt::format("'{}' is not a clause of {}", clause.keyword, article(owner.kind));
   if (auto suggestion = util::closest_match(clause.keyword, allowed)) {
     message += fmt::format("; did you mean '{}'?", *suggestion);
   } else {
@@ -124,21 +152,27 @@ void report_unknown_clause(Context& c, const ast::Block& block, const ast::Claus
     for (const std::string& keyword : allowed) {
       list += (list.empty() ? "" : ", ") + keyword;
     }
-    message += fmt::format(" ({} takes: {})", article(block.kind), list);
+    message += fmt::format(" ({} takes: {})", article(owner.kind), list);
   }
   c.error(Code::unknown_clause, clause, std::move(message));
 }
 
 // A non-repeatable clause given again.
-void report_second_clause(Context& c, const ast::Block& block, const ast::Clause& clause,
+void report_second_clause(Context& c, const Owner& owner, const ast::Clause& clause,
                           const ast::Clause& first_given) {
-  std::string message = clause.keyword == "require"
-                            ? fmt::format(
-                                  "rule '{}' has a second require clause; a rule states one "
-                                  "requirement (write a second rule)",
-                                  block.name.text)
-                            : fmt::format("'{}' is given twice in {} '{}'", clause.keyword,
-                                          block.kind, block.name.text);
+  std::string message =
+      clause.keyword != "require"
+          ? fmt::format("'{}' is given twice in {}", clause.keyword, owner.what())
+      : owner.kind == "amend"
+          ? fmt::format(
+                "an amend of rule '{}' has a second require clause; an amendment states one "
+                "requirement (a further change is a later `amend from`)",
+                owner.name)
+          : fmt::format(
+                "rule '{}' has a second require clause; a rule states one requirement (write "
+                "a second rule, or `amend from DATE {{ require ... }}` for a target a later "
+                "document changes)",
+                owner.name);
   Diagnostic& d = c.error(Code::duplicate_clause, clause, std::move(message));
   Context::note(d, Context::at(first_given), "first given here");
 }
@@ -153,13 +187,15 @@ std::optional<model::Date> day_of(Context& c, const ast::Clause& clause, bool la
 
 }  // namespace
 
-Clauses sort_clauses(Context& c, const ast::Block& block) {
-  const Specs& specs = specs_for(block.kind);
+namespace {
+
+Clauses sort_clause_list(Context& c, const Owner& owner, const std::vector<ast::Clause>& list,
+                         const Specs& specs) {
   Clauses by_keyword;
   std::map<std::string, const ast::Label*> labels;
   std::vector<std::string> allowed;
   for (const ClauseSpec& spec : specs) allowed.emplace_back(spec.keyword);
-  for (const ast::Clause& clause : block.clauses) {
+  for (const ast::Clause& clause : list) {
     const auto spec = std::find_if(specs.begin(), specs.end(), [&](const ClauseSpec& s) {
       return s.keyword == clause.keyword;
     });
@@ -173,18 +209,33 @@ Clauses sort_clauses(Context& c, const ast::Block& block) {
       }
     }
     if (spec == specs.end()) {
-      report_unknown_clause(c, block, clause, allowed);
+      report_unknown_clause(c, owner, clause, allowed);
       continue;
     }
     auto& seen = by_keyword[clause.keyword];
     if (!seen.empty() && !spec->repeatable) {
-      report_second_clause(c, block, clause, *seen.front());
+      report_second_clause(c, owner, clause, *seen.front());
       continue;
     }
     if (!shape_matches(c, clause, spec->shape)) continue;
     seen.push_back(&clause);
   }
   return by_keyword;
+}
+
+}  // namespace
+
+Clauses sort_clauses(Context& c, const ast::Block& block) {
+  return sort_clause_list(c, {block.kind, block.name.text}, block.clauses, specs_for(block.kind));
+}
+
+Clauses sort_amend_clauses(Context& c, const ast::Block& rule, const ast::Amend& amend) {
+  return sort_clause_list(c, {"amend", rule.name.text}, amend.clauses, kAmendClauses);
+}
+
+const ast::Amend* amend_of(const ast::Clause& clause) {
+  const auto* amend = boost::get<ast::x3::forward_ast<ast::Amend>>(&clause.value.get());
+  return amend ? &amend->get() : nullptr;
 }
 
 const ast::Strings* strings_of(const ast::Clause& clause) {

@@ -105,6 +105,9 @@ using Clauses = std::map<std::string, std::vector<const ast::Clause*>>;
 
 // Validates every clause of the block against its kind and sorts them by keyword.
 Clauses sort_clauses(Context& c, const ast::Block& block);
+// The same for the clauses inside one of the rule's `amend from D { ... }`.
+Clauses sort_amend_clauses(Context& c, const ast::Block& rule, const ast::Amend& amend);
+const ast::Amend* amend_of(const ast::Clause& clause);
 
 const ast::Clause* first(const Clauses& clauses, const std::string& keyword);
 const ast::Strings* strings_of(const ast::Clause& clause);

@@ -37,7 +37,11 @@ class ExpressionCompiler {
 
   void compile_require(const ast::Require& require, model::Rule& out) {
     out.condition_text = std::string(c_.source_text(require));
+    // Without `for each`, the scope `out` already has: none for a rule, the rule's own for
+    // an amendment.
     Scope scope;
+    scope.for_each = out.for_each;
+    if (scope.for_each.is_set()) scope.sets.insert(scope.for_each.index);
     if (require.for_each) {
       scope.for_each = resolve_scope(c_, *require.for_each);
       out.for_each = scope.for_each;

@@ -71,7 +71,8 @@ void declare_block(Context& c, const ast::Block& block) {
 }  // namespace
 
 std::string article(std::string_view kind) {
-  return (kind == "indicator") ? "an indicator" : fmt::format("a {}", kind);
+  return (kind == "indicator" || kind == "amend") ? fmt::format("an {}", kind)
+                                                  : fmt::format("a {}", kind);
 }
 
 bool is_reserved(const std::string& word) {

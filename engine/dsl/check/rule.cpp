@@ -112,6 +112,86 @@ void check_placeholders(Context& c, const ast::StringLit& message) {
   }
 }
 
+// One `amend from D { require ... basis ... }`: the rule as that document states it, from
+// D on. It keeps everything else of the rule (title, severity, channels, units).
+struct Amended {
+  model::Date from;
+  const ast::Clause* clause = nullptr;
+  model::Rule rule;
+};
+
+std::optional<Amended> read_amendment(Context& c, const ast::Block& block,
+                                      const ast::Clause& clause, const model::Rule& written) {
+  const ast::Amend* amend = amend_of(clause);
+  if (!amend) return std::nullopt;
+  const std::optional<model::Period> from = period_of(c, amend->from);
+  const Clauses clauses = sort_amend_clauses(c, block, *amend);
+  const ast::Clause* require = first(clauses, "require");
+  if (!require) {
+    c.error(Code::missing_clause, clause,
+            fmt::format("this amend of rule '{}' has no require clause; state the target in "
+                        "force from its date (`require ...`)",
+                        block.name.text));
+    return std::nullopt;
+  }
+  Amended out{.from = from ? from->first : model::Date{}, .clause = &clause, .rule = written};
+  // The amendment's require is compiled in the rule's scope: without `for each` it applies
+  // where the rule does.
+  out.rule.amendments.clear();
+  out.rule.indicators.clear();
+  out.rule.sets.clear();
+  out.rule.timing = model::Timing::none;
+  out.rule.date = {};
+  const std::size_t errors = c.diagnostics.error_count();
+  const auto& require_ast = boost::get<ast::Require>(require->value.get());
+  compile_require(c, require_ast, out.rule);
+  if (c.diagnostics.error_count() == errors && !(out.rule.for_each == written.for_each)) {
+    const std::string scope =
+        written.for_each.none()
+            ? std::string("the rule applies at the root unit; leave `for each` out")
+            : fmt::format("leave `for each` out, or write `for each {}` as the rule does",
+                          c.rules.scope_name(written.for_each));
+    c.error(Code::invalid_value, *require_ast.for_each,
+            fmt::format("an amend changes the target, not where it applies: {}", scope));
+  }
+  // Without its own basis an amendment rests on the rule's documents.
+  if (first(clauses, "basis")) out.rule.basis = resolve_each(c, clauses, "basis", "plan");
+  if (!from) return std::nullopt;
+  return out;
+}
+
+// The rule's amendments, by date, into the rule set's versions; two on one date are an
+// error.
+void read_amendments(Context& c, const ast::Block& block, const Clauses& clauses,
+                     model::Rule& out) {
+  const auto it = clauses.find("amend");
+  if (it == clauses.end()) return;
+  std::vector<Amended> amended;
+  for (const ast::Clause* clause : it->second) {
+    if (auto version = read_amendment(c, block, *clause, out)) {
+      amended.push_back(std::move(*version));
+    }
+  }
+  std::stable_sort(amended.begin(), amended.end(),
+                   [](const Amended& a, const Amended& b) { return a.from < b.from; });
+  for (std::size_t i = 0; i < amended.size(); ++i) {
+    if (i > 0 && amended[i].from == amended[i - 1].from) {
+      Diagnostic& d = c.error(
+          Code::duplicate_clause, *amended[i].clause,
+          fmt::format("rule '{}' is amended twice from {}; one target is in force at a time",
+                      out.name, model::to_string(amended[i].from)));
+      Context::note(d, Context::at(*amended[i - 1].clause), "first amended here");
+      continue;
+    }
+    model::Rule& version = amended[i].rule;
+    version.version = static_cast<std::int32_t>(out.amendments.size() + 1);
+    out.amendments.push_back({.from = amended[i].from,
+                              .version = static_cast<Index>(c.rules.versions.size()),
+                              .source = c.source_ref(*amended[i].clause)});
+    c.rules.versions.push_back(std::move(version));
+  }
+}
+
 }  // namespace
 
 void fill_rule(Context& c, const ast::Block& block, const Clauses& clauses, model::Rule& out) {
@@ -134,6 +214,7 @@ void fill_rule(Context& c, const ast::Block& block, const Clauses& clauses, mode
   if (const ast::Clause* message = first(clauses, "message")) {
     check_placeholders(c, strings_of(*message)->front());
   }
+  read_amendments(c, block, clauses, out);
 }
 
 }  // namespace tiendo::dsl::checking
