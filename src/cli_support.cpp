@@ -17,6 +17,7 @@
 #include <iterator>
 
 #include "dsl/check.hpp"
+#include "model/rfc3339.hpp"
 #include "terminal.hpp"
 #include "util/text.hpp"
 
@@ -65,19 +66,79 @@ std::optional<std::string> read_input(const std::string& path, std::string& erro
 
 std::string now_utc() { return model::format_utc(std::chrono::system_clock::now()); }
 
-std::optional<model::Date> today_in(const std::string& time_zone, std::string& error) {
-  // glibc falls back to UTC for an unknown zone without a word: check the file first.
+namespace {
+
+// Makes `time_zone` the process's local time zone (TZ); false with `error` set when
+// the zone is unknown, for which glibc would fall back to UTC without a word.
+bool use_time_zone(const std::string& time_zone, std::string& error) {
   const std::string file = "/usr/share/zoneinfo/" + time_zone;
   std::FILE* probe = time_zone.empty() || time_zone.find("..") != std::string::npos
                          ? nullptr
                          : std::fopen(file.c_str(), "rb");
   if (!probe) {
     error = fmt::format("unknown time zone '{}' (no {})", time_zone, file);
-    return std::nullopt;
+    return false;
   }
   std::fclose(probe);
   ::setenv("TZ", time_zone.c_str(), 1);
   ::tzset();
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> end_of_day_utc(model::Date date, const std::string& time_zone,
+                                          std::string& error) {
+  if (!use_time_zone(time_zone, error)) return std::nullopt;
+  // Midnight that starts the next day, local time, one second back.
+  const std::chrono::year_month_day next{date + std::chrono::days(1)};
+  std::tm local{};
+  local.tm_year = static_cast<int>(next.year()) - 1900;
+  local.tm_mon = static_cast<int>(static_cast<unsigned>(next.month())) - 1;
+  local.tm_mday = static_cast<int>(static_cast<unsigned>(next.day()));
+  local.tm_isdst = -1;
+  const std::time_t midnight = ::mktime(&local);
+  if (midnight == static_cast<std::time_t>(-1)) {
+    error = fmt::format("{} has no end of day in {}", model::to_string(date), time_zone);
+    return std::nullopt;
+  }
+  return model::format_utc(std::chrono::system_clock::from_time_t(midnight - 1));
+}
+
+std::optional<std::string> known_at_option(const std::string& text, const std::string& time_zone,
+                                           std::string& error) {
+  const std::string_view trimmed = util::trim(text);
+  if (trimmed.size() > 10 && (trimmed[10] == 'T' || trimmed[10] == 't' || trimmed[10] == ' ')) {
+    if (const auto time = model::parse_rfc3339(trimmed)) return model::format_utc(*time);
+    error = fmt::format(
+        "'{}' is not an RFC 3339 time such as 2022-10-01T08:30:00+07:00 or "
+        "2022-10-01T01:30:00Z (from {})",
+        trimmed, model::supported_years());
+    return std::nullopt;
+  }
+  const std::optional<model::Date> date = parse_date_option(text, error);
+  if (!date) {
+    error += "; or give a time, such as 2022-10-01T08:30:00+07:00";
+    return std::nullopt;
+  }
+  return end_of_day_utc(*date, time_zone, error);
+}
+
+std::optional<std::string> known_at_argument(std::string_view command,
+                                             const std::optional<std::string>& known_at,
+                                             const std::string& time_zone) {
+  if (!known_at) return std::string();
+  std::string error;
+  std::optional<std::string> stamp = known_at_option(*known_at, time_zone, error);
+  if (!stamp) {
+    std::fprintf(stderr, "tiendo %.*s: --known-at: %s\n", static_cast<int>(command.size()),
+                 command.data(), error.c_str());
+  }
+  return stamp;
+}
+
+std::optional<model::Date> today_in(const std::string& time_zone, std::string& error) {
+  if (!use_time_zone(time_zone, error)) return std::nullopt;
   const std::time_t now = std::time(nullptr);
   std::tm local{};
   ::localtime_r(&now, &local);
@@ -116,7 +177,8 @@ std::optional<model::Date> evaluation_date(std::string_view command,
 std::optional<EvaluationInputs> load_evaluation_inputs(std::string_view command,
                                                        const std::vector<std::string>& rule_paths,
                                                        const std::string& db_path,
-                                                       store::Database::Mode mode) {
+                                                       store::Database::Mode mode,
+                                                       const std::string& known_at) {
   std::optional<model::RuleSet> rules = load_rules_reporting(rule_paths);
   if (!rules) return std::nullopt;
   const auto fail = [&](const store::DbError& error) {
@@ -126,7 +188,8 @@ std::optional<EvaluationInputs> load_evaluation_inputs(std::string_view command,
   };
   auto db = store::Database::open(db_path, mode);
   if (auto* error = std::get_if<store::DbError>(&db)) return fail(*error);
-  auto snapshot = store::load_snapshot(std::get<store::Database>(db), *rules);
+  auto snapshot = store::load_snapshot(std::get<store::Database>(db), *rules,
+                                       {.threads = 0, .known_at = known_at});
   if (auto* error = std::get_if<store::DbError>(&snapshot)) return fail(*error);
   return EvaluationInputs{std::move(*rules), std::move(std::get<store::Snapshot>(snapshot))};
 }

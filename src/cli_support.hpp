@@ -45,6 +45,25 @@ std::optional<model::Date> today_in(const std::string& time_zone, std::string& e
 // year stands for its last day.
 std::optional<model::Date> parse_date_option(const std::string& text, std::string& error);
 
+// `--known-at TIME` as the store compares it, a UTC time stamp "YYYY-MM-DDTHH:MM:SSZ": an
+// RFC 3339 time with its offset ("2022-10-01T08:30:00+07:00"), or a date in any form
+// `--at` takes, which stands for the end of that day (23:59:59) in `time_zone`. Nullopt
+// with `error` set for anything else.
+std::optional<std::string> known_at_option(const std::string& text, const std::string& time_zone,
+                                           std::string& error);
+// The `--known-at` of `tiendo <command>`: "" when not given, else known_at_option's time
+// stamp. On failure prints "tiendo <command>: --known-at: ..." and returns nullopt.
+std::optional<std::string> known_at_argument(std::string_view command,
+                                             const std::optional<std::string>& known_at,
+                                             const std::string& time_zone);
+// What --known-at says in every command's help.
+inline constexpr const char* kKnownAtHelp =
+    "Only what was ingested by this time: a date (the end of that day in --time-zone) or an "
+    "RFC 3339 time (2022-10-01T08:30:00+07:00)";
+// The last second of `date` in `time_zone`, as a UTC time stamp.
+std::optional<std::string> end_of_day_utc(model::Date date, const std::string& time_zone,
+                                          std::string& error);
+
 // The evaluation date of `tiendo <command>`: `--at` when given, else today in
 // `time_zone`. On failure prints "tiendo <command>: --at: ..." and returns nullopt.
 std::optional<model::Date> evaluation_date(std::string_view command,
@@ -61,9 +80,12 @@ struct EvaluationInputs {
 // prints why, prefixed with "tiendo <command>: " for database errors, and returns nullopt
 // (exit 1).
 // The database is opened read-only (it must exist) unless `mode` says otherwise.
+// With `known_at` (a UTC time stamp, see known_at_option), the snapshot holds only what
+// was ingested by then.
 std::optional<EvaluationInputs> load_evaluation_inputs(
     std::string_view command, const std::vector<std::string>& rule_paths, const std::string& db,
-    store::Database::Mode mode = store::Database::Mode::read_only);
+    store::Database::Mode mode = store::Database::Mode::read_only,
+    const std::string& known_at = {});
 
 // Writes `text` to a temporary file next to `path`, synced, then renames it over `path`:
 // a reader (an editor, a web server, a mail job) sees the old file or the new one, never

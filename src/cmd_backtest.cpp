@@ -24,6 +24,9 @@ struct BacktestOptions {
   std::string to;
   std::string step = "1m";
   std::string format = "table";
+  std::optional<std::string> known_at;
+  bool as_known = false;  // each date with what was known at its end
+  std::string time_zone = "Asia/Ho_Chi_Minh";
 };
 
 struct Change {
@@ -55,11 +58,13 @@ int run_backtest(const BacktestOptions& options) {
     std::fprintf(stderr, "tiendo backtest: --step: %s\n", error.c_str());
     return 2;
   }
-  std::optional<EvaluationInputs> inputs =
-      load_evaluation_inputs("backtest", options.rules, options.db);
+  const std::optional<std::string> known_at =
+      known_at_argument("backtest", options.known_at, options.time_zone);
+  if (!known_at) return 2;
+  std::optional<EvaluationInputs> inputs = load_evaluation_inputs(
+      "backtest", options.rules, options.db, store::Database::Mode::read_only, *known_at);
   if (!inputs) return 1;
   const model::RuleSet* rules = &inputs->rules;
-  const store::Snapshot& snapshot = inputs->snapshot;
 
   // Steps are counted from the start so that month ends stay month ends (31/1, 28/2 …
   // would drift if each date were the previous plus one month).
@@ -93,7 +98,33 @@ int run_backtest(const BacktestOptions& options) {
       it->second.push_back({date, std::string(state), new_version ? version->second : ""});
     }
   };
+  // --as-known: each date evaluated on what had been ingested by the end of that day, the
+  // honest replay of what the committee could have been told then.
+  std::optional<store::Database> db;
+  if (options.as_known) {
+    auto opened = store::Database::open(options.db, store::Database::Mode::read_only);
+    if (auto* error = std::get_if<store::DbError>(&opened)) {
+      std::fprintf(stderr, "tiendo backtest: %s\n", error->message.c_str());
+      return 1;
+    }
+    db.emplace(std::move(std::get<store::Database>(opened)));
+  }
   for (model::Date date : dates) {
+    std::optional<store::Snapshot> known_then;
+    if (options.as_known) {
+      const std::optional<std::string> end = end_of_day_utc(date, options.time_zone, error);
+      if (!end) {
+        std::fprintf(stderr, "tiendo backtest: --time-zone: %s\n", error.c_str());
+        return 2;
+      }
+      auto loaded = store::load_snapshot(*db, *rules, {.threads = 0, .known_at = *end});
+      if (auto* failure = std::get_if<store::DbError>(&loaded)) {
+        std::fprintf(stderr, "tiendo backtest: %s\n", failure->message.c_str());
+        return 1;
+      }
+      known_then.emplace(std::move(std::get<store::Snapshot>(loaded)));
+    }
+    const store::Snapshot& snapshot = known_then ? *known_then : inputs->snapshot;
     const eval::Results results = eval::evaluate(*rules, snapshot, date, {.keep_used = false});
     for (const eval::RuleResult& r : results.rules) {
       std::optional<std::pair<std::int32_t, std::string>> version;
@@ -170,6 +201,15 @@ Action add_backtest_command(CLI::App& app) {
   command->add_option("--step", options->step, "Step: 1d, 2w, 1m (default), 1y");
   command->add_option("--format", options->format, "Output format")
       ->check(CLI::IsMember({"table", "json"}));
+  CLI::Option* known_at = command->add_option("--known-at", options->known_at, kKnownAtHelp);
+  command
+      ->add_flag("--as-known", options->as_known,
+                 "Evaluate each date with only what had been ingested by the end of that day "
+                 "(in --time-zone): the honest backtest")
+      ->excludes(known_at);
+  command->add_option("--time-zone", options->time_zone,
+                      "Time zone of --as-known's days and of a --known-at date (default "
+                      "Asia/Ho_Chi_Minh)");
   return [options] { return run_backtest(*options); };
 }
 

@@ -30,6 +30,7 @@ struct EvalOptions {
   std::string format = "table";
   std::string fail_on;
   std::string color = "auto";
+  std::optional<std::string> known_at;
 };
 
 std::set<std::string> split_states(const std::string& text) {
@@ -60,8 +61,11 @@ int run_eval(const EvalOptions& options) {
       return 2;
     }
   }
-  std::optional<EvaluationInputs> inputs =
-      load_evaluation_inputs("eval", options.rules, options.db);
+  const std::optional<std::string> known_at =
+      known_at_argument("eval", options.known_at, options.time_zone);
+  if (!known_at) return 2;
+  std::optional<EvaluationInputs> inputs = load_evaluation_inputs(
+      "eval", options.rules, options.db, store::Database::Mode::read_only, *known_at);
   if (!inputs) return 1;
   const model::RuleSet* rules = &inputs->rules;
   if (!options.rule.empty() && rules->find_rule(options.rule) == model::kNone) {
@@ -116,6 +120,7 @@ Action add_eval_command(CLI::App& app) {
   command->add_option("--at", options->at, "The evaluation date (default: today)");
   command->add_option("--time-zone", options->time_zone,
                       "Time zone that decides today's date (default Asia/Ho_Chi_Minh)");
+  command->add_option("--known-at", options->known_at, kKnownAtHelp);
   command->add_option("--unit", options->unit, "Only rows at this unit");
   command->add_option("--rule", options->rule, "Only this rule");
   command->add_option("--format", options->format, "Output format")

@@ -30,6 +30,7 @@ struct ExplainOptions {
   std::optional<std::string> at;  // unset: today; set, even to "", it must be a date
   std::string time_zone = "Asia/Ho_Chi_Minh";
   std::string format = "text";
+  std::optional<std::string> known_at;
 };
 
 using Json = nlohmann::json;
@@ -122,8 +123,11 @@ std::string task_line(const model::RuleSet& rules, const eval::Results& results,
 int run_explain(const ExplainOptions& options) {
   const std::optional<model::Date> at = evaluation_date("explain", options.at, options.time_zone);
   if (!at) return 2;
-  std::optional<EvaluationInputs> inputs =
-      load_evaluation_inputs("explain", options.rules, options.db);
+  const std::optional<std::string> known_at =
+      known_at_argument("explain", options.known_at, options.time_zone);
+  if (!known_at) return 2;
+  std::optional<EvaluationInputs> inputs = load_evaluation_inputs(
+      "explain", options.rules, options.db, store::Database::Mode::read_only, *known_at);
   if (!inputs) return 1;
   const model::RuleSet* rules = &inputs->rules;
   const store::Snapshot& snapshot = inputs->snapshot;
@@ -190,7 +194,11 @@ int run_explain(const ExplainOptions& options) {
                    {"basis", std::move(basis)},
                    {"version", std::move(version_json)},
                    {"at", model::to_string(*at)},
+                   {"known_at", known_at->empty() ? Json() : Json(*known_at)},
                    {"results", Json::array()}};
+  if (!known_at->empty()) {
+    out += fmt::format("known at: {} (only what was ingested by then counts)\n", *known_at);
+  }
   bool any = false;
   for (const eval::RuleResult& r : results.rules) {
     if (r.rule != rule_index) continue;
@@ -221,6 +229,7 @@ int run_explain(const ExplainOptions& options) {
                   {"blocked_by", Json()}};
     if (!r.used.empty()) {
       out += "  observations used:\n";
+      std::vector<std::string> later;
       std::vector<std::vector<std::string>> rows = {
           {"    INDICATOR", "UNIT", "PERIOD", "VALUE", "REV", "SOURCE", "FROM"}};
       for (const eval::UsedPoint& u : r.used) {
@@ -240,6 +249,14 @@ int run_explain(const ExplainOptions& options) {
           return 1;
         }
         const store::Provenance& from = std::get<store::Provenance>(origin);
+        // Read as known at an earlier time, a later revision may exist: say which.
+        if (from.latest_revision > p.revision) {
+          later.push_back(fmt::format(
+              "    {} {} {}: revision {} was used; revision {}, ingested {}, came later",
+              indicator.name, snapshot.units()[static_cast<std::size_t>(u.unit)].id,
+              model::to_string(p.start()) + ".." + model::to_string(p.end()), p.revision,
+              from.latest_revision, from.latest_ingested_at));
+        }
         entry["observations"].push_back(
             {{"indicator", indicator.name},
              {"unit", snapshot.units()[static_cast<std::size_t>(u.unit)].id},
@@ -249,6 +266,9 @@ int run_explain(const ExplainOptions& options) {
              {"numerator", optional_number(snapshot.numerator(p))},
              {"denominator", optional_number(snapshot.denominator(p))},
              {"revision", p.revision},
+             {"ingested_at", from.ingested_at},
+             {"latest_revision", from.latest_revision},
+             {"latest_ingested_at", from.latest_ingested_at},
              {"source", from.source},
              {"input", from.input},
              {"line", from.input_line}});
@@ -259,6 +279,10 @@ int run_explain(const ExplainOptions& options) {
                         fmt::format("{}:{}", from.input, from.input_line)});
       }
       out += present::table(rows);
+      if (!later.empty()) {
+        out += "  later revisions, not known then:\n";
+        for (const std::string& line : later) out += line + "\n";
+      }
     } else {
       out += "  observations used: none\n";
     }
@@ -345,6 +369,7 @@ Action add_explain_command(CLI::App& app) {
   command->add_option("--at", options->at, "The evaluation date (default: today)");
   command->add_option("--time-zone", options->time_zone,
                       "Time zone that decides today's date (default Asia/Ho_Chi_Minh)");
+  command->add_option("--known-at", options->known_at, kKnownAtHelp);
   command->add_option("--format", options->format, "text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   return [options] { return run_explain(*options); };

@@ -26,13 +26,17 @@ struct ReportOptions {
   std::string time_zone = "Asia/Ho_Chi_Minh";
   std::string format = "md";
   std::string output;
+  std::optional<std::string> known_at;
 };
 
 int run_report(const ReportOptions& options) {
   const std::optional<model::Date> at = evaluation_date("report", options.at, options.time_zone);
   if (!at) return 2;
-  std::optional<EvaluationInputs> inputs =
-      load_evaluation_inputs("report", options.rules, options.db);
+  const std::optional<std::string> known_at =
+      known_at_argument("report", options.known_at, options.time_zone);
+  if (!known_at) return 2;
+  std::optional<EvaluationInputs> inputs = load_evaluation_inputs(
+      "report", options.rules, options.db, store::Database::Mode::read_only, *known_at);
   if (!inputs) return 1;
   const model::RuleSet* rules = &inputs->rules;
   const store::Snapshot& data = inputs->snapshot;
@@ -71,6 +75,7 @@ Action add_report_command(CLI::App& app) {
   command->add_option("--at", options->at, "The report date (default: today)");
   command->add_option("--time-zone", options->time_zone,
                       "Time zone that decides today's date (default Asia/Ho_Chi_Minh)");
+  command->add_option("--known-at", options->known_at, kKnownAtHelp);
   command->add_option("--format", options->format, "md (default), html or csv")
       ->check(CLI::IsMember({"md", "html", "csv"}));
   command->add_option("--output", options->output,

@@ -60,19 +60,20 @@ void set_plan(const model::RuleSet& rules, Index plan, AlertFacts& facts) {
   facts.plan_title = p.title;
 }
 
-std::string figure_text(std::optional<double> value, bool percent) {
+std::string figure_text(std::optional<double> value, bool percent, model::Language language) {
   if (!value) return "?";
-  return percent ? present::format_percent(*value) : present::format_number(*value);
+  return percent ? present::format_percent(*value, language)
+                 : present::format_number(*value, language);
 }
 
-std::string rate_text(std::optional<double> rate, bool percent) {
-  return rate ? present::format_signed_rate(*rate, percent) : "?";
+std::string rate_text(std::optional<double> rate, bool percent, model::Language language) {
+  return rate ? present::format_signed_rate(*rate, percent, language) : "?";
 }
 
-// The rule's `message` with its placeholders filled (Vietnamese formats: the messages
-// are written in Vietnamese); `{{` and `}}` are literal braces.
+// The rule's `message` with its placeholders filled, figures and dates written as
+// `language` writes them; `{{` and `}}` are literal braces.
 std::string fill_message(const model::RuleSet& rules, const model::Rule& rule, const AlertFacts& f,
-                         std::optional<model::Date> since) {
+                         std::optional<model::Date> since, model::Language language) {
   const auto value_of = [&](std::string_view name) -> std::string {
     if (name == "title") return rule.title.empty() ? rule.name : rule.title;
     if (name == "rule") return rule.name;
@@ -80,12 +81,12 @@ std::string fill_message(const model::RuleSet& rules, const model::Rule& rule, c
     if (name == "unit_name") return f.unit_name.empty() ? f.unit : f.unit_name;
     if (name == "state") return std::string(f.state);
     if (name == "severity") return std::string(model::to_string(f.severity));
-    if (name == "value") return figure_text(f.value, f.percent);
-    if (name == "target") return figure_text(f.target, f.percent);
-    if (name == "deadline") return f.deadline ? present::format_date(*f.deadline) : "?";
-    if (name == "projected") return figure_text(f.projected, f.percent);
-    if (name == "rate_needed") return rate_text(f.rate_needed, f.percent);
-    if (name == "rate_observed") return rate_text(f.rate_observed, f.percent);
+    if (name == "value") return figure_text(f.value, f.percent, language);
+    if (name == "target") return figure_text(f.target, f.percent, language);
+    if (name == "deadline") return f.deadline ? present::format_date(*f.deadline, language) : "?";
+    if (name == "projected") return figure_text(f.projected, f.percent, language);
+    if (name == "rate_needed") return rate_text(f.rate_needed, f.percent, language);
+    if (name == "rate_observed") return rate_text(f.rate_observed, f.percent, language);
     if (name == "indicator") {
       return rule.indicators.empty() ? std::string()
                                      : item(rules.indicators, rule.indicators.front()).name;
@@ -93,7 +94,7 @@ std::string fill_message(const model::RuleSet& rules, const model::Rule& rule, c
     if (name == "owner") return rule.owner;
     if (name == "plan") return f.plan_title.empty() ? f.plan : f.plan_title;
     if (name == "code") return f.plan_code;
-    if (name == "since") return since ? present::format_date(*since) : "?";
+    if (name == "since") return since ? present::format_date(*since, language) : "?";
     return "{" + std::string(name) + "}";
   };
   const std::string& text = rule.message;
@@ -174,17 +175,24 @@ AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot
   f.deadline = r.deadline;
   f.condition = rule.condition_text;
   f.reason = r.reason;
-  if (r.coverage) f.units = present::coverage_text(snapshot, *r.coverage, kCoverageNamed);
+  if (r.coverage) {
+    f.units = {present::coverage_text(snapshot, *r.coverage, kCoverageNamed, model::Language::vi),
+               present::coverage_text(snapshot, *r.coverage, kCoverageNamed, model::Language::en)};
+  }
   f.source = source_of(rule.source);
   f.owner = rule.owner;
-  f.basis = present::basis_text(rules, rule);
+  f.basis = {present::basis_text(rules, rule, model::Language::vi),
+             present::basis_text(rules, rule, model::Language::en)};
   set_plan(rules, plan_of(rules, rule), f);
   if (r.blocking_task != kNone) {
     f.chain.push_back(item(rules.tasks, r.blocking_task).name);
     for (Index t : r.chain) f.chain.push_back(item(rules.tasks, t).name);
   }
   f.labels = rule_labels(rule, f.unit, f.state, f.severity);
-  if (!rule.message.empty()) f.message = fill_message(rules, rule, f, since);
+  if (!rule.message.empty()) {
+    f.message = {fill_message(rules, rule, f, since, model::Language::vi),
+                 fill_message(rules, rule, f, since, model::Language::en)};
+  }
   return f;
 }
 
@@ -226,7 +234,7 @@ struct Run {
   model::Date at;
   // Each `for each` rule summed up over all its units, for its alerts' `units`: an alert
   // at one district names the others that fail too.
-  std::vector<std::string> summaries;
+  std::vector<Worded> summaries;
   std::map<std::string, const AlertRecord*> previous;  // not resolved, by fingerprint
   std::vector<std::vector<Index>> task_channels;       // task_channels(rules)
 };
@@ -237,7 +245,9 @@ Run start_run(const ReconcileInput& input) {
   for (std::size_t i = 0; i < run.summaries.size(); ++i) {
     if (const auto summary = eval::for_each_summary(
             run.rules, eval::results_of(run.results, static_cast<Index>(i)))) {
-      run.summaries[i] = present::coverage_text(*input.snapshot, *summary, kCoverageNamed);
+      run.summaries[i] = {
+          present::coverage_text(*input.snapshot, *summary, kCoverageNamed, model::Language::vi),
+          present::coverage_text(*input.snapshot, *summary, kCoverageNamed, model::Language::en)};
     }
   }
   for (const AlertRecord& a : input.previous) {
@@ -257,7 +267,9 @@ AlertFacts rule_facts(const Run& run, const eval::RuleResult& r, std::optional<m
   if (it != run.previous.end()) {
     const std::int32_t before = run.rules.version_at(r.rule, it->second->evaluated);
     if (before != r.version) {
-      f.target_change = present::target_change(run.rules, r.rule, before, r.version);
+      f.target_change = {
+          present::target_change(run.rules, r.rule, before, r.version, model::Language::vi),
+          present::target_change(run.rules, r.rule, before, r.version, model::Language::en)};
     }
   }
   return f;
@@ -633,6 +645,7 @@ std::vector<Digest> digests(const Run& run, const std::vector<Pending>& notify) 
       Digest& d = by_channel[ch];
       d.channel = item(run.rules.channels, ch).name;
       d.kind = item(run.rules.channels, ch).kind;
+      d.language = item(run.rules.channels, ch).language;
       d.run_id = run.input.run_id;
       d.at = run.at;
       add_to_digest(run, p, d);

@@ -97,6 +97,16 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 bool matches(const std::vector<Matcher>& matchers, const Labels& labels);
 
 // What a notification says about one alert: the figures of the result behind it.
+// A text worded in each language a channel may speak (`language vi|en`).
+struct Worded {
+  std::string vi;
+  std::string en;
+  const std::string& in(model::Language language) const {
+    return language == model::Language::en ? en : vi;
+  }
+  bool empty() const { return vi.empty() && en.empty(); }
+};
+
 struct AlertFacts {
   std::string fingerprint;
   Subject subject = Subject::rule;
@@ -120,15 +130,17 @@ struct AlertFacts {
   // A share's or count's units that fail or lack data, by name, at most a few of each
   // ("33/36 đơn vị; chưa đạt: Gia Canh, Tà Lài; chưa có số liệu: Sông Ray"); for a
   // `for each` rule, the same over all the rule's units (eval::for_each_summary).
-  std::string units;
+  Worded units;
   // The documents the target rests on, cited ("Kế hoạch 177/KH-UBND ngày 05/8/2022"); empty
   // for a task, or a rule without `basis`.
-  std::string basis;
+  Worded basis;
   // Set when the rule's target changed since the alert was last evaluated: "50% → 30% từ
   // 15/10/2022 theo 2345/QĐ-UBND" (present::target_change).
-  std::string target_change;
-  std::string message;  // the rule's `message` with its placeholders filled, or empty
-  std::string source;   // "rules/dong-nai-2022.rules:42"
+  Worded target_change;
+  // The rule's `message` with its placeholders filled (its figures and dates written in
+  // each language; the text is the author's), or empty.
+  Worded message;
+  std::string source;  // "rules/dong-nai-2022.rules:42"
   std::string owner;
   std::string plan;       // the plan that sets the target: name, code and title
   std::string plan_code;  // "177/KH-UBND"
@@ -154,6 +166,7 @@ struct Notification {
 // One message per channel per run.
 struct Digest {
   std::string channel;
+  model::Language language = model::Language::vi;  // the channel's: every word of it
   model::Channel::Kind kind = model::Channel::Kind::email;
   std::int64_t run_id = 0;
   model::Date at;

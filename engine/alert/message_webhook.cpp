@@ -47,7 +47,7 @@ Json date_json(const std::optional<model::Date>& date) {
   return nullptr;
 }
 
-Json alert_json(const Notification& n) {
+Json alert_json(const Notification& n, Language language) {
   const AlertFacts& a = n.alert;
   Json plan = nullptr;
   if (!a.plan.empty() || !a.plan_code.empty() || !a.plan_title.empty()) {
@@ -58,7 +58,7 @@ Json alert_json(const Notification& n) {
     if (!labels.contains(name)) labels[name] = value;
   }
   Json held_back = Json::array();
-  for (const Notification& h : n.held_back) held_back.push_back(alert_json(h));
+  for (const Notification& h : n.held_back) held_back.push_back(alert_json(h, language));
   return Json{{"kind", n.context ? std::string("context") : std::string(to_string(n.kind))},
               {"fingerprint", a.fingerprint},
               {"subject", to_string(a.subject)},
@@ -80,10 +80,10 @@ Json alert_json(const Notification& n) {
               {"percent", a.percent},
               {"condition", a.condition},
               {"reason", a.reason},
-              {"units", a.units},
-              {"basis", a.basis},
-              {"target_change", a.target_change},
-              {"message", a.message},
+              {"units", a.units.in(language)},
+              {"basis", a.basis.in(language)},
+              {"target_change", a.target_change.in(language)},
+              {"message", a.message.in(language)},
               {"source", a.source},
               {"owner", a.owner},
               {"plan", std::move(plan)},
@@ -181,18 +181,18 @@ AmAlert am_alert(const Digest& d, const Notification& n, const Notification* hol
   note("current_severity", std::string(model::to_string(a.severity)));
   note("unit_name", a.unit_name);
   note("description", a.reason);
-  note("units", a.units);
-  note("basis", a.basis);
-  note("target_change", a.target_change);
-  note("message", a.message);
+  note("units", a.units.in(d.language));
+  note("basis", a.basis.in(d.language));
+  note("target_change", a.target_change.in(d.language));
+  note("message", a.message.in(d.language));
   note("source", a.source);
   note("plan", a.plan);
   note("plan_code", a.plan_code);
   note("plan_title", a.plan_title);
-  if (const auto v = shown(a.value)) note("value", value_text(a, *v));
-  note("target", target_text(a));
-  if (a.deadline) note("deadline", date_text(*a.deadline));
-  if (const auto v = shown(a.projected)) note("projected", value_text(a, *v));
+  if (const auto v = shown(a.value)) note("value", value_text(a, *v, d.language));
+  note("target", target_text(a, d.language));
+  if (a.deadline) note("deadline", date_text(*a.deadline, d.language));
+  if (const auto v = shown(a.projected)) note("projected", value_text(a, *v, d.language));
   note("chain", chain_text(a));
   note("note", a.note);
   if (holder) note("root_cause", holder->alert.name);
@@ -242,10 +242,11 @@ std::string quoted_label_value(std::string_view value) {
 
 std::string render_webhook(const Digest& digest) {
   Json alerts = Json::array();
-  for (const Notification& n : digest.items) alerts.push_back(alert_json(n));
+  for (const Notification& n : digest.items) alerts.push_back(alert_json(n, digest.language));
   const Json body{{"schema", kSchema},
                   {"run_id", digest.run_id},
                   {"channel", digest.channel},
+                  {"language", digest.language == Language::en ? "en" : "vi"},
                   {"at", model::to_string(digest.at)},
                   {"summary",
                    {{"fired", digest.fired},

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/rfc3339.hpp"
 #include "util/text.hpp"
 
 namespace tiendo::model {
@@ -459,6 +460,49 @@ std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view 
       std::chrono::year(kMaxYear)) {
     return std::nullopt;
   }
+  return time;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)
+  if (text.size() < 20 || (text[10] != 'T' && text[10] != 't' && text[10] != ' ')) {
+    return std::nullopt;
+  }
+  std::string utc(text.substr(0, 19));
+  utc[10] = 'T';
+  std::size_t at = 19;
+  if (text[at] == '.') {
+    ++at;
+    const std::size_t digits = at;
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9') ++at;
+    if (at == digits) return std::nullopt;
+  }
+  const std::string_view zone = text.substr(at);
+  std::chrono::seconds offset{0};
+  if (zone == "Z" || zone == "z") {
+    // UTC
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
+    int parts[2] = {0, 0};
+    for (int p = 0; p < 2; ++p) {
+      for (int i = 0; i < 2; ++i) {
+        const char c = zone[static_cast<std::size_t>(1 + p * 3 + i)];
+        if (c < '0' || c > '9') return std::nullopt;
+        parts[p] = parts[p] * 10 + (c - '0');
+      }
+    }
+    if (parts[0] > 23 || parts[1] > 59) return std::nullopt;
+    offset = std::chrono::hours(parts[0]) + std::chrono::minutes(parts[1]);
+    if (zone[0] == '-') offset = -offset;
+  } else {
+    return std::nullopt;
+  }
+  const auto local = parse_utc(utc + "Z");
+  if (!local) return std::nullopt;
+  // 08:30+07:00 is 01:30 UTC.
+  const auto time = *local - offset;
+  const int year = static_cast<int>(
+      std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(time)).year());
+  if (year < kMinYear || year > kMaxYear) return std::nullopt;
   return time;
 }
 

@@ -99,10 +99,11 @@ class Api {
     std::shared_ptr<const LoadedRules> rules;
     std::int64_t data_generation = -1;
     model::Date at;
+    std::string known_at;  // "" for everything stored
     std::shared_ptr<const Evaluation> evaluation;
   };
   std::variant<std::shared_ptr<const Evaluation>, ApiResponse> evaluation_at(
-      std::optional<model::Date> at);
+      std::optional<model::Date> at, const std::string& known_at = {});
 
   // The plan graph's SVG for the dashboard, made once per rule set and evaluation.
   std::optional<std::string> graph_svg(const std::shared_ptr<const LoadedRules>& rules,

@@ -300,9 +300,11 @@ store::DbResult<std::vector<EvaluationRecord>> Service::evaluations(std::size_t 
 
 store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
                                                       std::shared_ptr<const LoadedRules> rules,
-                                                      model::Date at) {
+                                                      model::Date at, const std::string& known_at) {
   auto evaluation = std::make_shared<Evaluation>();
-  TIENDO_ASSIGN_OR_RETURN(evaluation->snapshot, store::load_snapshot(db, rules->rules));
+  TIENDO_ASSIGN_OR_RETURN(
+      evaluation->snapshot,
+      store::load_snapshot(db, rules->rules, {.threads = 0, .known_at = known_at}));
   evaluation->results =
       eval::evaluate(rules->rules, evaluation->snapshot, at, {.keep_used = false});
   evaluation->rules = std::move(rules);

@@ -50,10 +50,12 @@ struct Evaluation {
   std::string finished_at;
 };
 
-// The data in the store evaluated with `rules` at `at` (not yet a run: id and run_id 0).
+// The data in the store evaluated with `rules` at `at` (not yet a run: id and run_id 0);
+// with `known_at` (a UTC time stamp), only what was ingested by then.
 store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
                                                       std::shared_ptr<const LoadedRules> rules,
-                                                      model::Date at);
+                                                      model::Date at,
+                                                      const std::string& known_at = {});
 
 // The last attempt to (re)load the rule set.
 struct RulesStatus {

@@ -260,7 +260,7 @@ const std::string& Snapshot::text(std::int32_t index) const {
 // units the snapshot has.
 DbResult<PointBatch> read_observations(Database& db, const model::RuleSet& rules,
                                        const Snapshot& snapshot, std::int64_t first,
-                                       std::int64_t last) {
+                                       std::int64_t last, const std::string& known_at) {
   PointBatch batch;
   // Pages reserved and never written cost no memory; ids are a close bound on rows.
   const auto expected =
@@ -269,9 +269,10 @@ DbResult<PointBatch> read_observations(Database& db, const model::RuleSet& rules
   batch.series.reserve(expected);
   Statement observations = sqlite::prepare(db, R"sql(
 SELECT indicator, unit, period_start, period_end, value, numerator, denominator, revision, id
-FROM observations WHERE id BETWEEN ? AND ?)sql");
+FROM observations WHERE id BETWEEN ?1 AND ?2 AND (?3 = '' OR ingested_at <= ?3))sql");
   observations.bind(1, first);
   observations.bind(2, last);
+  observations.bind(3, known_at);
   std::string last_indicator;
   std::string last_unit_id;
   model::Index indicator = model::kNone;
@@ -338,9 +339,14 @@ DbResult<UnitPage> stored_units(Database& db, const UnitQuery& query) {
 }
 
 DbResult<Provenance> provenance(Database& db, std::int64_t row) {
-  Statement query = sqlite::prepare(
-      db,
-      "SELECT ifnull(source, ''), input, input_line, ingested_at FROM observations WHERE id = ?");
+  Statement query = sqlite::prepare(db, R"sql(
+SELECT ifnull(o.source, ''), o.input, o.input_line, o.ingested_at, latest.revision,
+  latest.ingested_at
+FROM observations o
+JOIN observations latest ON latest.indicator = o.indicator AND latest.unit = o.unit
+  AND latest.period_start = o.period_start AND latest.period_end = o.period_end
+WHERE o.id = ?
+ORDER BY latest.revision DESC LIMIT 1)sql");
   query.bind(1, row);
   Provenance p;
   if (query.step()) {
@@ -348,6 +354,8 @@ DbResult<Provenance> provenance(Database& db, std::int64_t row) {
     p.input = query.column_text(1);
     p.input_line = query.column_int(2);
     p.ingested_at = query.column_text(3);
+    p.latest_revision = query.column_int(4);
+    p.latest_ingested_at = query.column_text(5);
   } else if (query.error()) {
     return *query.error();
   } else {
@@ -407,11 +415,12 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
           return;
         }
         out = read_observations(std::get<Database>(opened), rules, snapshot, first_id(t),
-                                first_id(t + 1) - 1);
+                                first_id(t + 1) - 1, options.known_at);
       });
     }
     // The calling thread reads the first range on its own connection.
-    batches[0] = read_observations(db, rules, snapshot, first_id(0), first_id(1) - 1);
+    batches[0] =
+        read_observations(db, rules, snapshot, first_id(0), first_id(1) - 1, options.known_at);
   }
   for (auto& batch : batches) {
     if (auto* error = std::get_if<DbError>(&*batch)) return *error;
@@ -419,8 +428,11 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
     batch.reset();
   }
 
-  Statement statuses =
-      sqlite::prepare(db, "SELECT task, status, date, progress, ifnull(note, '') FROM task_status");
+  Statement statuses = sqlite::prepare(
+      db,
+      "SELECT task, status, date, progress, ifnull(note, '') FROM task_status WHERE ?1 = '' OR "
+      "ingested_at <= ?1");
+  statuses.bind(1, options.known_at);
   while (statuses.step()) {
     const model::Index task = rules.find_task(statuses.column_text(0));
     const auto status = model::parse_task_status(statuses.column_text(1));

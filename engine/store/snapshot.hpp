@@ -163,6 +163,11 @@ struct Provenance {
   std::string input;   // the file it was ingested from
   std::int64_t input_line = 0;
   std::string ingested_at;
+  // The newest revision the store holds of the same observation (indicator, unit and
+  // period), and when it was ingested: later than this one's when the row was read as
+  // known at an earlier time.
+  std::int64_t latest_revision = 0;
+  std::string latest_ingested_at;
 };
 DbResult<Provenance> provenance(Database& db, std::int64_t row);
 
@@ -172,6 +177,11 @@ DbResult<Provenance> provenance(Database& db, std::int64_t row);
 struct LoadOptions {
   // Connections reading observations in parallel; 0 picks by table size and cores.
   unsigned threads = 0;
+  // "What did we know then": a UTC time stamp "YYYY-MM-DDTHH:MM:SSZ"; only observation
+  // revisions and task status reports ingested at or before it are read (the latest such
+  // revision of each observation). Empty: everything stored. Units are always read as
+  // they are now.
+  std::string known_at;
 };
 DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
                                  const LoadOptions& options = {});

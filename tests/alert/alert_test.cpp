@@ -331,7 +331,7 @@ TEST(AlertMessages, DigestsPutTheMostSevereFirstAndFillTheRuleMessage) {
       ++online;
       // 40,77 points in the 56 days (1,84 months) from 5/11 to 31/12/2022.
       EXPECT_EQ(
-          n.alert.message,
+          n.alert.message.vi,
           "Hồ sơ trực tuyến 50%: 9,23% (mục tiêu 50%, hạn 31/12/2022; cần +22,16 điểm %/tháng)");
       EXPECT_EQ(n.alert.source, "alerts.rules:10");
       EXPECT_TRUE(n.alert.percent);

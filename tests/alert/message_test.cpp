@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -108,7 +111,8 @@ Digest full_digest() {
   online.rate_observed = 0.012;
   online.condition = "online_dossier_rate >= 80% by 2022-12-31";
   online.reason = "77.62% now, >= 80% by 2022-12-31; projected 78.1%";
-  online.message = "Đồng Nai mới đạt 77,62%, cần 80% trước 31/12/2022";
+  online.message = {"Đồng Nai mới đạt 77,62%, cần 80% trước 31/12/2022",
+                    "Đồng Nai reached 77.62%, needs 80% by 2022-12-31"};
   online.plan = "cds_2022";
   online.plan_code = "177/KH-UBND";
   online.plan_title = "Kế hoạch chuyển đổi số tỉnh Đồng Nai năm 2022";
@@ -539,7 +543,7 @@ TEST(MessageEmail, HtmlIsEscapedAndSelfContained) {
   d.at = day(2022, 10, 1);
   AlertFacts a = rule_facts("hostile", "<script>alert(\"x\")</script> & \"quotes\" 'too'",
                             "dong_nai", "Đồng <b>Nai</b>", "at_risk", Severity::critical);
-  a.message = "Giá trị <img src=x onerror=alert(1)>\ndòng hai & ba";
+  a.message = {"Giá trị <img src=x onerror=alert(1)>\ndòng hai & ba", ""};
   a.plan_title = "Kế hoạch \"A\" <i>B</i>";
   a.source = "rules/<a>.rules:1";
   d.items.push_back(notification(NotifyKind::fired, a, day(2022, 9, 1)));
@@ -732,7 +736,7 @@ TEST(MessageWebhook, TheDocumentedExampleValidates) {
 // every JSON form; the text around it and everything else in the message stay as they were.
 TEST(MessageWebhook, MalformedUtf8IsReplacedAndNothingElseChanges) {
   Digest d = full_digest();
-  d.items[0].alert.message = "bad \xC3\x28 byte";
+  d.items[0].alert.message = {"bad \xC3\x28 byte", ""};
   const std::string replaced = "bad \uFFFD( byte";
 
   const json native = json::parse(render_webhook(d));
@@ -1015,6 +1019,189 @@ TEST(MessageWebhookDoc, TheReceiverExampleVerifiesWhatTiendoSigns) {
       shell_quote(secret_text) + " >" + shell_quote(dir.path() + "/out.txt") + " 2>&1";
   EXPECT_EQ(std::system(command.c_str()), 0) << read_text(dir.path() + "/out.txt");
   EXPECT_EQ(read_text(dir.path() + "/out.txt"), "True True True False False False\n");
+}
+
+// ---------------------------------------------------------------------------------------
+// One language per reader (issue #16): a channel's `language` decides every word.
+
+// Every kind of item with every part a message can have, its data (titles, names,
+// documents) in plain ASCII so that any Vietnamese or English word in the output is the
+// message's own.
+Digest every_part_digest(model::Language language) {
+  Digest d;
+  d.channel = "committee";
+  d.language = language;
+  d.run_id = 7;
+  d.at = day(2022, 10, 15);
+  const auto facts = [](const std::string& name, const std::string& state, Severity severity) {
+    AlertFacts a = rule_facts(name, "Dossier share " + name, "dn", "Dong Nai", state, severity);
+    a.owner = "STTTT";
+    a.percent = true;
+    a.value = 0.35;
+    a.target = 0.5;
+    a.deadline = day(2022, 12, 31);
+    a.projected = 0.4;
+    a.rate_needed = 0.05;
+    a.rate_observed = 0.01;
+    a.units = {"2/3 đơn vị; chưa đạt: Xa A", "2/3 units; failing: Xa A"};
+    a.basis = {"Kế hoạch 177/KH-UBND ngày 05/8/2022", "Plan 177/KH-UBND of 2022-08-05"};
+    a.target_change = {"50% → 30% từ 15/10/2022 theo 2345/QD-UBND",
+                       "50% → 30% from 2022-10-15 under 2345/QD-UBND"};
+    a.message = {"Ho so 35%", "Dossiers 35%"};
+    a.plan = "kh177";
+    a.plan_code = "177/KH-UBND";
+    a.plan_title = "KH 177";
+    a.note = "STTTT 12/10";
+    return a;
+  };
+  d.items.push_back(
+      notification(NotifyKind::fired, facts("a", "at_risk", Severity::critical), day(2022, 10, 1)));
+  d.items.push_back(
+      notification(NotifyKind::changed, facts("b", "missed", Severity::critical), day(2022, 9, 1)));
+  AlertFacts band = facts("c", "violated", Severity::warning);
+  band.upper = 0.7;
+  d.items.push_back(notification(NotifyKind::repeated, band, day(2022, 8, 1)));
+  // A task shown for the rule alerts it holds back.
+  AlertFacts warehouse = task_facts("kho", "Data warehouse", "overdue", Severity::critical);
+  warehouse.owner = "SKHDT";
+  warehouse.deadline = day(2022, 9, 30);
+  warehouse.earliest_finish = day(2023, 1, 31);
+  warehouse.chain = {"kho", "ha_tang"};
+  warehouse.labels.clear();
+  Notification holder = notification(NotifyKind::fired, warehouse, day(2022, 10, 1));
+  holder.context = true;
+  holder.held_back.push_back(
+      notification(NotifyKind::fired, facts("d", "blocked", Severity::warning), day(2022, 10, 1)));
+  d.items.push_back(holder);
+  Notification quiet =
+      notification(NotifyKind::resolved, facts("e", "met", Severity::none), day(2022, 7, 1));
+  quiet.silenced = true;
+  d.items.push_back(quiet);
+  d.fired = 2;
+  d.changed = 1;
+  d.repeated = 1;
+  d.resolved = 1;
+  return d;
+}
+
+// Every text a digest becomes for people: the e-mail's subject and plain text (and its
+// HTML, `with_html`), and the texts of the native body and of the Alertmanager forms'
+// annotations (not their identifiers: states, kinds, names, which are the same in every
+// language). `reason` and the `description` annotation are left out: they are the
+// evaluator's own sentence, in English whatever the channel.
+std::vector<std::string> rendered_texts(const Digest& d, bool with_html) {
+  std::vector<std::string> out;
+  const EmailContent email = render_email(d);
+  out.push_back(email.subject);
+  out.push_back(email.text);
+  if (with_html) out.push_back(email.html);
+  std::function<void(const json&)> alert_texts = [&](const json& alert) {
+    for (const char* key : {"units", "basis", "target_change", "message"}) {
+      out.push_back(alert[key].get<std::string>());
+    }
+    for (const json& held : alert["held_back"]) alert_texts(held);
+  };
+  for (const json& alert : json::parse(render_webhook(d))["alerts"]) alert_texts(alert);
+  const auto annotation_texts = [&](const json& annotations) {
+    for (const char* key : {"units", "basis", "target_change", "message", "value", "target",
+                            "deadline", "projected"}) {
+      if (annotations.contains(key)) out.push_back(annotations[key].get<std::string>());
+    }
+  };
+  for (const json& alert :
+       json::parse(render_alertmanager_webhook(d, "2022-10-15T01:00:00Z"))["alerts"]) {
+    annotation_texts(alert["annotations"]);
+  }
+  for (const json& alert : json::parse(render_alertmanager_push(d, "2022-10-15T01:00:00Z"))) {
+    annotation_texts(alert["annotations"]);
+  }
+  return out;
+}
+
+// A letter beyond ASCII as Vietnamese writes them (đ, ơ, ư, every vowel with a tone):
+// Latin-1 and Latin Extended letters, and Latin Extended Additional (ạ … ỹ).
+bool has_vietnamese_letter(const std::string& text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    std::uint32_t code = byte;
+    std::size_t length = 1;
+    if (byte >= 0xF0) {
+      length = 4;
+    } else if (byte >= 0xE0) {
+      code = byte & 0x0F;
+      length = 3;
+    } else if (byte >= 0xC0) {
+      code = byte & 0x1F;
+      length = 2;
+    }
+    for (std::size_t k = 1; k < length && i + k < text.size(); ++k) {
+      code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    if (length <= 3 && ((code >= 0xC0 && code <= 0x24F && code != 0xD7 && code != 0xF7) ||
+                        (code >= 0x1E00 && code <= 0x1EFF))) {
+      return true;
+    }
+    i += length;
+  }
+  return false;
+}
+
+// The words of plain ASCII letters in `text`, lower case; a run of letters that touches
+// a non-ASCII byte is part of a Vietnamese word ("tháng") and is not one.
+std::vector<std::string> ascii_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (!std::isalpha(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    const std::size_t start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    const bool before = start > 0 && (static_cast<unsigned char>(text[start - 1]) & 0x80) != 0;
+    const bool after = i < text.size() && (static_cast<unsigned char>(text[i]) & 0x80) != 0;
+    if (before || after) continue;
+    std::string word = text.substr(start, i - start);
+    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    words.push_back(std::move(word));
+  }
+  return words;
+}
+
+TEST(MessageLanguage, AnEnglishChannelGetsNoVietnameseWord) {
+  for (const std::string& text : rendered_texts(every_part_digest(model::Language::en), true)) {
+    EXPECT_FALSE(has_vietnamese_letter(text)) << text;
+  }
+  const EmailContent email = render_email(every_part_digest(model::Language::en));
+  EXPECT_EQ(email.subject,
+            "[tiendo] CRITICAL – 2022-10-15: 2 new alerts, 1 changed, 1 reminder, "
+            "1 resolved");
+  EXPECT_NE(email.text.find("Value: 35%; target: 50%; deadline: 2022-12-31; projected: 40%"),
+            std::string::npos)
+      << email.text;
+  EXPECT_NE(email.text.find("Target amended: 50% → 30% from 2022-10-15 under 2345/QD-UBND"),
+            std::string::npos)
+      << email.text;
+  EXPECT_NE(email.text.find("Alerts held back by this task (1):"), std::string::npos);
+  EXPECT_NE(email.html.find("<html lang=\"en\">"), std::string::npos);
+  EXPECT_EQ(json::parse(render_webhook(every_part_digest(model::Language::en)))["language"], "en");
+}
+
+TEST(MessageLanguage, AVietnameseChannelGetsNoEnglishWord) {
+  // The English words of the other rendering, and every English state and severity label.
+  std::set<std::string> english = {
+      "new",       "changed", "reminder", "resolved", "value",    "target",   "deadline",
+      "projected", "rate",    "units",    "basis",    "details",  "owner",    "source",
+      "since",     "channel", "run",      "task",     "kind",     "severity", "state",
+      "amended",   "alerts",  "held",     "silenced", "earliest", "finish",   "began",
+      "from",      "under",   "most",     "nothing",  "plan",     "note",     "critical",
+      "warning",   "risk",    "missed",   "violated", "blocked",  "overdue",  "met"};
+  for (const std::string& text : rendered_texts(every_part_digest(model::Language::vi), false)) {
+    for (const std::string& word : ascii_words(text)) {
+      EXPECT_FALSE(english.contains(word)) << word << " in: " << text;
+    }
+  }
+  EXPECT_EQ(json::parse(render_webhook(every_part_digest(model::Language::vi)))["language"], "vi");
 }
 
 }  // namespace

@@ -18,11 +18,13 @@ plan KH177 { title "Kế hoạch triển khai Nghị quyết số 05-NQ/TU"  cod
 plan QD2345 { title "Quyết định điều chỉnh chỉ tiêu"  code "2345/QĐ-UBND"  issued 10/10/2022 }
 
 channel default { email "bcd.cds@dongnai.gov.vn" }
+channel partner { email "partner@example.org"  language en }
 
 rule online_dossier {
   title "Tỷ lệ hồ sơ TTHC xử lý trực tuyến"
   require online_dossier_rate >= 50% by Quý IV/2022
   basis KH177
+  notify default, partner
   amend from 15/10/2022 {
     require online_dossier_rate >= 30% by 31/12/2022
     basis QD2345
@@ -76,7 +78,7 @@ TEST_F(CliAmend, EvalSaysWhichVersionApplied) {
   EXPECT_EQ(after["version"]["index"], 1);
   EXPECT_EQ(after["version"]["in_force_from"], "2022-10-15");
   EXPECT_EQ(after["version"]["condition"], "online_dossier_rate >= 30% by 31/12/2022");
-  EXPECT_EQ(after["version"]["source"], "amend.rules:13");
+  EXPECT_EQ(after["version"]["source"], "amend.rules:15");
   EXPECT_EQ(after["basis"], nlohmann::json({"QD2345"}));
   EXPECT_EQ(after["history"],
             "50% under 177/KH-UBND; amended to 30% from 2022-10-15 under 2345/QĐ-UBND");
@@ -89,7 +91,7 @@ TEST_F(CliAmend, ExplainShowsTheHistoryAndTheVersionInForce) {
                          "under 2345/QĐ-UBND\n"),
             std::string::npos)
       << run.out;
-  EXPECT_NE(run.out.find("in force on 2022-11-30: the amendment from 2022-10-15 (amend.rules:13): "
+  EXPECT_NE(run.out.find("in force on 2022-11-30: the amendment from 2022-10-15 (amend.rules:15): "
                          "online_dossier_rate >= 30% by 31/12/2022\n"),
             std::string::npos)
       << run.out;
@@ -171,6 +173,18 @@ TEST_F(CliAmend, AnAlertWhoseTargetChangedSaysSo) {
   EXPECT_NE(next.out.find("Chỉ tiêu điều chỉnh: 50% → 30% từ 15/10/2022 theo 2345/QĐ-UBND"),
             std::string::npos)
       << next.out;
+  // The English channel says it in English, every word (issue #16, one language per
+  // reader); the Vietnamese one in Vietnamese.
+  const std::size_t english = next.out.find("== partner");
+  ASSERT_NE(english, std::string::npos) << next.out;
+  const std::string partner = next.out.substr(english);
+  EXPECT_NE(partner.find("Subject: [tiendo] 2022-10-15: 1 resolved"), std::string::npos) << partner;
+  EXPECT_NE(partner.find("Target amended: 50% → 30% from 2022-10-15 under 2345/QĐ-UBND"),
+            std::string::npos)
+      << partner;
+  EXPECT_NE(partner.find("Basis: Decision 2345/QĐ-UBND of 2022-10-10"), std::string::npos)
+      << partner;
+  EXPECT_EQ(partner.find("Chỉ tiêu"), std::string::npos) << partner;
   // Without a change of target the message does not claim one.
   EXPECT_EQ(first.out.find("điều chỉnh"), std::string::npos);
   const RunResult same = with_rules("run --at 2022-10-14 --dry-run");

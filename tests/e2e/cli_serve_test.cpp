@@ -433,6 +433,33 @@ TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
   EXPECT_EQ(http.get("/api/v1/results?rule=no_such_rule")->status, 400);
   EXPECT_EQ(http.get("/api/v1/results?at=30/09/2022")->status, 400);
 
+  // What was known then (issue #16): before anything was ingested, nothing is known; a
+  // time after every ingest is everything stored.
+  auto before_ingest =
+      http.get("/api/v1/results?at=2022-09-30&known_at=2000-01-01T07:00:00%2B07:00");
+  ASSERT_TRUE(before_ingest);
+  ASSERT_EQ(before_ingest->status, 200) << before_ingest->body;
+  body = body_of(before_ingest);
+  EXPECT_EQ(body["known_at"], "2000-01-01T00:00:00Z");
+  EXPECT_TRUE(body["evaluation"].is_null());
+  ASSERT_FALSE(body["rules"].empty());
+  for (const json& r : body["rules"]) {
+    EXPECT_TRUE(r["value"].is_null()) << r.dump();  // no observation was known
+  }
+  auto everything =
+      body_of(http.get("/api/v1/results?at=2022-09-30&known_at=2199-01-01T00:00:00Z"));
+  auto now = body_of(http.get("/api/v1/results?at=2022-09-30"));
+  EXPECT_TRUE(now["known_at"].is_null());
+  everything.erase("known_at");
+  now.erase("known_at");
+  EXPECT_EQ(everything["rules"], now["rules"]);
+  auto bad_known = http.get("/api/v1/results?known_at=2022-10-01");
+  ASSERT_TRUE(bad_known);
+  EXPECT_EQ(bad_known->status, 400);
+  EXPECT_NE(bad_known->body.find("known_at: '2022-10-01' is not an RFC 3339 time"),
+            std::string::npos)
+      << bad_known->body;
+
   // POST /evaluate queues a run; its id answers at /runs/{id}.
   auto queued = http.post("/api/v1/evaluate", "{}", "application/json");
   ASSERT_TRUE(queued);

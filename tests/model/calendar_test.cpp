@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "model/rfc3339.hpp"
+
 namespace tiendo::model {
 namespace {
 
@@ -130,6 +132,28 @@ TEST(CalendarUtc, ALeapSecondStaysInTheYearsParseUtcReads) {
   EXPECT_EQ(format_utc(*leap), "2027-01-01T00:00:00Z");
   EXPECT_FALSE(parse_utc("2200-12-31T23:59:60Z").has_value());
   EXPECT_TRUE(parse_utc("2200-12-31T23:59:59Z").has_value());
+}
+
+// `--known-at` and the API's `known_at` (issue #16): RFC 3339 with any offset, to UTC.
+TEST(CalendarRfc3339, ReadsOffsetsFractionsAndRefusesTheRest) {
+  const auto utc = [](std::string_view text) {
+    const auto time = parse_rfc3339(text);
+    return time ? format_utc(*time) : std::string("none");
+  };
+  EXPECT_EQ(utc("2022-10-01T08:30:00+07:00"), "2022-10-01T01:30:00Z");
+  EXPECT_EQ(utc("2022-10-01T01:30:00Z"), "2022-10-01T01:30:00Z");
+  EXPECT_EQ(utc("2022-10-01t01:30:00z"), "2022-10-01T01:30:00Z");
+  EXPECT_EQ(utc("2022-10-01 01:30:00Z"), "2022-10-01T01:30:00Z");
+  EXPECT_EQ(utc("2022-10-01T01:30:00.999Z"), "2022-10-01T01:30:00Z");  // whole seconds
+  EXPECT_EQ(utc("2022-09-30T20:00:00-05:30"), "2022-10-01T01:30:00Z");
+  EXPECT_EQ(utc("2022-10-01T00:30:00+07:00"), "2022-09-30T17:30:00Z");  // the day before
+  for (const char* bad :
+       {"2022-10-01", "2022-10-01T01:30:00", "2022-10-01T01:30Z", "2022-10-01T25:00:00Z",
+        "2022-10-01T01:30:00+7", "2022-10-01T01:30:00+07:60", "2022-10-01T01:30:00.Z",
+        "2022-10-01T01:30:00 07:00", "2022-02-30T00:00:00Z", "1899-12-31T23:00:00Z",
+        "1900-01-01T06:00:00+07:00", "2022-10-01T01:30:00Zjunk", ""}) {
+    EXPECT_EQ(utc(bad), "none") << bad;
+  }
 }
 
 TEST(CalendarClockDuration, DescribesBounds) {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "alert/ledger.hpp"
+#include "model/rfc3339.hpp"
 #include "service/api/support.hpp"
 #include "service/dashboard.hpp"
 #include "service/graph_export.hpp"
@@ -16,33 +17,34 @@ using namespace api;
 // The latest run's evaluation when it is of the rules in force and no date is asked;
 // else one made now, on the data as it is, and kept while rules and data are unchanged.
 std::variant<std::shared_ptr<const Evaluation>, ApiResponse> Api::evaluation_at(
-    std::optional<model::Date> at) {
+    std::optional<model::Date> at, const std::string& known_at) {
   const std::shared_ptr<const LoadedRules> rules = service_.rules();
-  if (!at) {
+  if (!at && known_at.empty()) {
     std::shared_ptr<const Evaluation> latest = service_.latest();
     if (latest && latest->rules == rules) return latest;
-    at = service_.today();
   }
+  if (!at) at = service_.today();
   const std::int64_t generation = service_.data_generation();
   {
     std::lock_guard lock(cache_mutex_);
     if (on_demand_.evaluation && on_demand_.rules == rules &&
-        on_demand_.data_generation == generation && on_demand_.at == *at) {
+        on_demand_.data_generation == generation && on_demand_.at == *at &&
+        on_demand_.known_at == known_at) {
       return on_demand_.evaluation;
     }
   }
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
   TIENDO_ASSIGN_OR_ELSE(const std::shared_ptr<Evaluation> evaluation,
-                        service::evaluate(*lease, rules, *at), db_failure);
+                        service::evaluate(*lease, rules, *at, known_at), db_failure);
   evaluation->finished_at = service_.now_text();
   std::lock_guard lock(cache_mutex_);
-  on_demand_ = {rules, generation, *at, evaluation};
+  on_demand_ = {rules, generation, *at, known_at, evaluation};
   return std::shared_ptr<const Evaluation>(evaluation);
 }
 
 // The results at a date (by default the latest run's), filtered and a page at a time.
 ApiResponse Api::results(const ApiRequest& request, const RouteCall&) {
-  Query q(request, {"at", "rule", "unit", "state", "offset", "limit"});
+  Query q(request, {"at", "known_at", "rule", "unit", "state", "offset", "limit"});
   if (q.error()) return error_response(400, *q.error());
   std::optional<model::Date> at;
   if (q.has("at")) {
@@ -51,6 +53,18 @@ ApiResponse Api::results(const ApiRequest& request, const RouteCall&) {
       return error_response(400, fmt::format("at: '{}' is not a date YYYY-MM-DD from {}",
                                              q.get("at"), model::supported_years()));
     }
+  }
+  // What was known then: only what was ingested by this time counts.
+  std::string known_at;
+  if (q.has("known_at")) {
+    const auto time = model::parse_rfc3339(q.get("known_at"));
+    if (!time) {
+      return error_response(
+          400, fmt::format("known_at: '{}' is not an RFC 3339 time such as "
+                           "2022-10-01T08:30:00%2B07:00 or 2022-10-01T01:30:00Z (from {})",
+                           q.get("known_at"), model::supported_years()));
+    }
+    known_at = model::format_utc(*time);
   }
   std::string error;
   const auto offset = q.number("offset", 0, 0, static_cast<std::size_t>(1) << 40, error);
@@ -65,7 +79,7 @@ ApiResponse Api::results(const ApiRequest& request, const RouteCall&) {
   if (!state.empty() && !eval::parse_rule_state(state) && !eval::parse_task_state(state)) {
     return error_response(400, fmt::format("state: '{}' is not a rule or task state", state));
   }
-  auto found = evaluation_at(at);
+  auto found = evaluation_at(at, known_at);
   if (auto* failure = std::get_if<ApiResponse>(&found)) return std::move(*failure);
   const auto& evaluation = std::get<std::shared_ptr<const Evaluation>>(found);
   const std::string unit = q.get("unit");
@@ -79,6 +93,7 @@ ApiResponse Api::results(const ApiRequest& request, const RouteCall&) {
                                                  {"alert_run_id", evaluation->run_id},
                                                  {"finished_at", evaluation->finished_at}}
                                           : json();
+  body["known_at"] = known_at.empty() ? json() : json(known_at);
   body["offset"] = *offset;
   body["limit"] = *limit;
   return json_response(200, body);
