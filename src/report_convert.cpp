@@ -80,6 +80,24 @@ struct Converter {
   bool own_process_group{};  // it starts helper processes
 };
 
+// A file: URL of an absolute path, every byte but letters, digits and "-._~/" escaped as
+// %XX: $TMPDIR may hold a space, "#" or "%".
+std::string file_url(const fs::path& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string url = "file://";
+  for (const unsigned char c : path.string()) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (plain || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+      url += static_cast<char>(c);
+    } else {
+      url += '%';
+      url += kHex[c >> 4];
+      url += kHex[c & 0x0F];
+    }
+  }
+  return url;
+}
+
 Converter converter_for(DocumentFormat format) {
   if (format == DocumentFormat::pdf) return {"chromium", "chromium", "Chromium", "%PDF-", true};
   return {"pandoc", "pandoc", "pandoc", "PK\x03\x04", false};
@@ -106,7 +124,7 @@ std::vector<std::string> arguments(DocumentFormat format, const fs::path& dir, c
         "--user-data-dir=" + (dir / "profile").string(),
         "--no-pdf-header-footer",
         "--print-to-pdf=" + output.string(),
-        "file://" + html.string(),
+        file_url(html),
     };
   }
   return {
@@ -163,13 +181,20 @@ std::optional<std::string> convert_document(DocumentFormat format, const std::st
     default:
       break;
   }
+  // What a converter says last is why it failed; Debian's chromium launcher may print
+  // a complaint of its own first.
+  const std::string detail = util::last_line(run.err);
+  if (run.outcome == util::ProgramOutcome::exited && run.exit_status != 0) {
+    error = fmt::format("{} exited with status {}{}", converter.program, run.exit_status,
+                        detail.empty() ? "" : ": " + detail);
+    return std::nullopt;
+  }
   if (!run.ok()) {
     error = run.error;
     return std::nullopt;
   }
   std::optional<std::string> bytes = read_file(output);
   if (!bytes || !bytes->starts_with(converter.magic)) {
-    const std::string detail = util::first_line(run.err);
     error = fmt::format("{} wrote no {}{}", converter.program,
                         format == DocumentFormat::pdf ? "PDF" : "DOCX",
                         detail.empty() ? "" : ": " + detail);

@@ -21,7 +21,7 @@ std::string_view to_string(DocumentFormat format);
 // "--format pdf needs Chromium: apt-get install chromium" when `chromium` is not on PATH
 // ("--format docx needs pandoc: apt-get install pandoc" likewise), "chromium did not finish
 // within 120 s" (it is killed, with the helper processes it started), "chromium exited
-// with status 1: <first line of its standard error>", "chromium wrote no PDF". The
+// with status 1: <last line of its standard error>", "chromium wrote no PDF: <the same>". The
 // temporary directory (under $TMPDIR, else /tmp; mode 0700) and everything in it, the
 // browser's profile included, are removed before returning. Writes nothing else.
 std::optional<std::string> convert_document(DocumentFormat format, const std::string& html,

@@ -103,9 +103,12 @@ class Child {
     return done < 0 ? -1 : status;
   }
   // Whatever the program started and left in its group. The group's id cannot be given to
-  // a new process while a member lives, so this never reaches a stranger.
+  // a new process while a member lives; once the program is reaped, one SIGKILL reaches
+  // every member at once, and the id is not used again, as it could then be a stranger's.
   void kill_group() {
-    if (group_ > 0) ::kill(-group_, SIGKILL);
+    if (group_ <= 0) return;
+    ::kill(-group_, SIGKILL);
+    if (pid_ < 0) group_ = -1;
   }
 
  private:
@@ -376,6 +379,16 @@ std::string first_line(std::string_view text) {
   text.remove_prefix(start);
   std::string_view line = text.substr(0, text.find_first_of("\r\n"));
   while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+  return std::string(line);
+}
+
+std::string last_line(std::string_view text) {
+  const std::size_t end = text.find_last_not_of(" \t\r\n");
+  if (end == std::string_view::npos) return {};
+  text = text.substr(0, end + 1);
+  const std::size_t start = text.find_last_of("\r\n");
+  std::string_view line = start == std::string_view::npos ? text : text.substr(start + 1);
+  while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
   return std::string(line);
 }
 

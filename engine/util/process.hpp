@@ -60,5 +60,8 @@ ProgramRun run_program(const std::vector<std::string>& argv, const ProgramOption
 // The first non-blank line of `text`, without trailing blanks: what a message quotes of
 // a program's standard error.
 std::string first_line(std::string_view text);
+// The last non-blank line, likewise: for programs that say why they failed at the end,
+// after whatever their start-up printed (Chromium, behind Debian's launcher script).
+std::string last_line(std::string_view text);
 
 }  // namespace tiendo::util

@@ -132,7 +132,8 @@ class ReportAsDocument : public ::testing::Test {
     db_ = dir_.path() + "/examples.db";
     const RunResult ingest = ingest_examples(db_);
     ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
-    tmp_ = dir_.path() + "/tmp";
+    // A space, "#" and "%" in $TMPDIR, which the file: URL given to Chromium must escape.
+    tmp_ = dir_.path() + "/tmp #1 %20";
     fs::create_directories(tmp_);
   }
 
@@ -347,11 +348,13 @@ TEST_F(ReportAsDocument, AConverterThatHangsIsKilledWithWhatItStarted) {
 
 TEST_F(ReportAsDocument, AConverterThatFailsOrWritesNothingIsReported) {
   const std::string pdf = dir_.path() + "/bao-cao.pdf";
-  const std::string failing =
-      stand_in("chromium", "echo 'cannot open display' >&2\necho more >&2\nexit 3\n");
+  const std::string failing = stand_in("chromium",
+                                       "echo '/usr/bin/chromium: 9: [: unexpected operator' >&2\n"
+                                       "echo 'ERROR: cannot open display' >&2\nexit 3\n");
   const RunResult failed = report({"--format", "pdf", "--output", pdf}, failing + ":/usr/bin:/bin");
   EXPECT_EQ(failed.exit_code, 1);
-  EXPECT_EQ(failed.err, "tiendo report: chromium exited with status 3: cannot open display\n");
+  EXPECT_EQ(failed.err,
+            "tiendo report: chromium exited with status 3: ERROR: cannot open display\n");
   EXPECT_FALSE(fs::exists(pdf));
 
   const std::string silent = stand_in("pandoc", "exit 0\n");

@@ -146,5 +146,11 @@ TEST(FirstLine, SkipsBlankLinesAndTrailingBlanks) {
   EXPECT_EQ(first_line(" \n\t"), "");
 }
 
+TEST(LastLine, SkipsTrailingBlankLinesAndLeadingBlanks) {
+  EXPECT_EQ(last_line("launcher noise\n  ERROR: cannot print \n\n"), "ERROR: cannot print");
+  EXPECT_EQ(last_line("one line"), "one line");
+  EXPECT_EQ(last_line("\r\n \n"), "");
+}
+
 }  // namespace
 }  // namespace tiendo::util
