@@ -57,6 +57,13 @@ TIENDO_DEBIAN_PACKAGES=(
   graphviz
   chromium
   fonts-dejavu-core
+  # `tiendo report --format pdf|docx`: pandoc makes the DOCX; Liberation Serif stands in
+  # for Times New Roman (same metrics, Vietnamese included) in Chromium's PDF; the tests
+  # read both back with poppler-utils (pdftotext, pdfinfo, pdftoppm) and unzip.
+  pandoc
+  fonts-liberation2
+  poppler-utils
+  unzip
   tzdata
 )
 

@@ -1,23 +1,25 @@
-// `tiendo report --db FILE --rules PATH [--at DATE] --format md|html|csv [--output FILE]`:
-// the progress report for the people's committee, in Vietnamese.
-#include <fcntl.h>
-#include <sys/stat.h>
+// `tiendo report --db FILE --rules PATH [--at DATE] --format md|html|csv|pdf|docx
+// [--output FILE] [heading options]`: the progress report for the people's committee, in
+// Vietnamese; as pdf and docx (and html with --document or any heading option) the
+// administrative document the committee sends.
 #include <unistd.h>
 
-#include <cerrno>
+#include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
+#include <memory>
 
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "eval/evaluate.hpp"
 #include "report/committee.hpp"
+#include "report_convert.hpp"
 #include "store/snapshot.hpp"
 
 namespace tiendo::cli {
 
 namespace {
+
+constexpr int kDefaultConverterTimeout = 120;  // seconds; Chromium takes 2–8 s
 
 struct ReportOptions {
   std::string db;
@@ -26,12 +28,51 @@ struct ReportOptions {
   std::string time_zone = "Asia/Ho_Chi_Minh";
   std::string format = "md";
   std::string output;
+  bool document = false;
+  report::DocumentOptions heading;
+  std::optional<std::string> issued_on;
+  int converter_timeout = kDefaultConverterTimeout;
+  // The heading options and --converter-timeout, to tell which were given.
+  std::vector<CLI::Option*> heading_options;
+  CLI::Option* timeout_option = nullptr;
   std::optional<std::string> known_at;
 };
 
-int run_report(const ReportOptions& options) {
+int fail(const std::string& message, int status) {
+  std::fprintf(stderr, "tiendo report: %s\n", message.c_str());
+  return status;
+}
+
+int run_report(ReportOptions& options) {
+  const bool binary = options.format == "pdf" || options.format == "docx";
+  const CLI::Option* given_heading = nullptr;
+  for (const CLI::Option* option : options.heading_options) {
+    if (option->count() > 0) {
+      given_heading = option;
+      break;
+    }
+  }
+  if ((options.format == "md" || options.format == "csv") && (given_heading || options.document)) {
+    return fail((given_heading ? given_heading->get_name() : std::string("--document")) +
+                    " is for --format html, pdf or docx",
+                2);
+  }
+  if (!binary && options.timeout_option->count() > 0) {
+    return fail("--converter-timeout is for --format pdf or docx", 2);
+  }
+  // A PDF or a DOCX is no text for a terminal; a pipe or a file takes it as it is.
+  if (binary && options.output.empty() && ::isatty(STDOUT_FILENO) == 1) {
+    return fail("--format " + options.format +
+                    " writes a binary file: give --output FILE, or redirect standard output",
+                2);
+  }
   const std::optional<model::Date> at = evaluation_date("report", options.at, options.time_zone);
   if (!at) return 2;
+  if (options.issued_on) {
+    std::string error;
+    options.heading.issued_on = parse_date_option(*options.issued_on, error);
+    if (!options.heading.issued_on) return fail("--issued-on: " + error, 2);
+  }
   const std::optional<std::string> known_at =
       known_at_argument("report", options.known_at, options.time_zone);
   if (!known_at) return 2;
@@ -43,7 +84,18 @@ int run_report(const ReportOptions& options) {
   const eval::Results results = eval::evaluate(*rules, data, *at);
 
   std::string text;
-  if (options.format == "html") {
+  if (binary || (options.format == "html" && (options.document || given_heading))) {
+    const report::DocumentForm form = report::document_form(options.heading, data, *at);
+    text = report::document_html(*rules, data, results, form);
+    if (binary) {
+      std::string error;
+      std::optional<std::string> file =
+          convert_document(options.format == "pdf" ? DocumentFormat::pdf : DocumentFormat::docx,
+                           text, std::chrono::seconds(options.converter_timeout), error);
+      if (!file) return fail(error, 1);
+      text = std::move(*file);
+    }
+  } else if (options.format == "html") {
     text = report::html(*rules, data, results);
   } else if (options.format == "csv") {
     text = report::csv(*rules, data, results);
@@ -55,10 +107,7 @@ int run_report(const ReportOptions& options) {
     return std::fflush(stdout) == 0 ? 0 : 1;
   }
   std::string error;
-  if (!write_atomically(options.output, text, error)) {
-    std::fprintf(stderr, "tiendo report: --output: %s\n", error.c_str());
-    return 1;
-  }
+  if (!write_atomically(options.output, text, error)) return fail("--output: " + error, 1);
   return 0;
 }
 
@@ -76,10 +125,49 @@ Action add_report_command(CLI::App& app) {
   command->add_option("--time-zone", options->time_zone,
                       "Time zone that decides today's date (default Asia/Ho_Chi_Minh)");
   command->add_option("--known-at", options->known_at, kKnownAtHelp);
-  command->add_option("--format", options->format, "md (default), html or csv")
-      ->check(CLI::IsMember({"md", "html", "csv"}));
+  command
+      ->add_option("--format", options->format,
+                   "md (default), html, csv, or the document to send: pdf (Chromium) or docx "
+                   "(pandoc)")
+      ->check(CLI::IsMember({"md", "html", "csv", "pdf", "docx"}));
   command->add_option("--output", options->output,
                       "Write the report to this file (atomically) instead of standard output");
+  command->add_flag("--document", options->document,
+                    "With --format html: the document form of pdf and docx, heading and "
+                    "signature included");
+
+  report::DocumentOptions& h = options->heading;
+  std::vector<CLI::Option*>& given = options->heading_options;
+  given.push_back(command->add_option(
+      "--issuer", h.issuer,
+      "The issuing body, e.g. \"Ban Chỉ đạo chuyển đổi số\" (default: UBND of the root unit)"));
+  given.push_back(command->add_option(
+      "--parent-body", h.parent_body,
+      "The body above the issuer (default with --issuer: UBND of the root unit; \"\" for none)"));
+  given.push_back(command->add_option(
+      "--number", h.number, "What follows \"Số:\", e.g. 123/BC-BCĐ (default: left blank)"));
+  given.push_back(command->add_option(
+      "--place", h.place, "The place before the date (default: the root unit, e.g. Đồng Nai)"));
+  given.push_back(command->add_option("--issued-on", options->issued_on,
+                                      "The document's date (default: --at)"));
+  given.push_back(command->add_option("--subject", h.subject,
+                                      "The subject under BÁO CÁO (default: the report's date)"));
+  given.push_back(
+      command
+          ->add_option("--sign-as", h.sign_as,
+                       "A line above the signature, e.g. \"TM. BAN CHỈ ĐẠO\" (repeatable)")
+          ->allow_extra_args(false));
+  given.push_back(command->add_option("--signer", h.signer, "The name under the signature"));
+  given.push_back(
+      command
+          ->add_option("--recipient", h.recipients,
+                       "A line of \"Nơi nhận\", e.g. \"UBND tỉnh (b/c)\" (repeatable; default: "
+                       "Lưu: VT)")
+          ->allow_extra_args(false));
+  options->timeout_option = command
+                                ->add_option("--converter-timeout", options->converter_timeout,
+                                             "Seconds Chromium or pandoc may take (default 120)")
+                                ->check(CLI::Range(1, 3600));
   return [options] { return run_report(*options); };
 }
 

@@ -54,6 +54,13 @@ std::string format_date(model::Date date, Language language) {
                      static_cast<int>(ymd.year()));
 }
 
+std::string format_document_date(model::Date date) {
+  const std::chrono::year_month_day ymd{date};
+  const unsigned month = static_cast<unsigned>(ymd.month());
+  return fmt::format("ngày {:02} tháng {}{} năm {}", static_cast<unsigned>(ymd.day()),
+                     month < 3 ? "0" : "", month, static_cast<int>(ymd.year()));
+}
+
 std::string format_period(const model::Period& period, Language language) {
   using Kind = model::Period::Kind;
   const std::chrono::year_month_day first{period.first};

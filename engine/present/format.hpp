@@ -22,6 +22,10 @@ std::string format_percent(double fraction, Language language = Language::vi);
 // 30/2020/NĐ-CP): the day always has two digits, the month only when it is 1 or 2:
 // "01/6/2022", "11/02/2022". English: "2022-06-01".
 std::string format_date(model::Date date, Language language = Language::vi);
+// The date of an administrative document, after its place (Nghị định 30/2020/NĐ-CP), with
+// the same digits as format_date: "ngày 05 tháng 12 năm 2026", "ngày 30 tháng 9 năm 2022",
+// "ngày 11 tháng 02 năm 2022". Vietnamese only: the form is the decree's.
+std::string format_document_date(model::Date date);
 // A period by its name, as documents write it: "Tháng 9/2022", "Quý III/2022", "Năm 2022",
 // a day as format_date; "September 2022", "Q3 2022", "2022". A span of days that is none
 // of these by its first and last day: "01/6/2022 – 15/6/2022".

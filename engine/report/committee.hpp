@@ -6,7 +6,9 @@
 // come from present/, the same as in the e-mail and on the dashboard.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "eval/evaluate.hpp"
 #include "model/rule_set.hpp"
@@ -22,5 +24,58 @@ std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
 // per rule result; UTF-8 with a byte order mark and CRLF line ends, as Excel expects.
 std::string csv(const model::RuleSet& rules, const store::Snapshot& snapshot,
                 const eval::Results& results);
+
+// ---------------------------------------------------------------------------------------
+// The report as the committee sends it: an administrative document laid out as Nghị định
+// 30/2020/NĐ-CP lays out a báo cáo (committee_document.cpp)
+
+// What the person issuing the report says of it; whatever is left unset comes from the
+// data (document_form).
+struct DocumentOptions {
+  std::optional<std::string> issuer;       // "Ban Chỉ đạo chuyển đổi số"
+  std::optional<std::string> parent_body;  // the body it belongs to; "" for none
+  std::optional<std::string> number;       // "123/BC-BCĐ", what follows "Số: "
+  std::optional<std::string> place;        // "Đồng Nai"
+  std::optional<model::Date> issued_on;
+  std::optional<std::string> subject;  // the trích yếu under "BÁO CÁO"
+  std::vector<std::string> sign_as;   // "TM. BAN CHỈ ĐẠO", "TRƯỞNG BAN"; empty: the default
+  std::optional<std::string> signer;  // the name under the signature
+  std::vector<std::string> recipients;  // "UBND tỉnh (b/c)", "Lưu: VT"; empty: the default
+};
+
+// The document's own lines, every one decided.
+struct DocumentForm {
+  std::string parent_body;  // upper case; empty: none
+  std::string issuer;       // upper case
+  std::string number;       // "123/BC-BCĐ", or "/BC-UBND" for the office to number
+  std::string place;
+  model::Date issued_on;
+  std::string subject;
+  std::vector<std::string> sign_as;  // upper case
+  std::string signer;                // empty: left for the signer to write
+  std::vector<std::string> recipients;
+};
+
+// `options` completed from the data. The root unit (the first without a parent) names
+// the province: its name without a leading "Tỉnh " is the place ("Tỉnh Đồng Nai" →
+// "Đồng Nai"; "Thành phố Hồ Chí Minh" stays whole). Without --issuer the issuer is the
+// province's people's committee, "UBND TỈNH ĐỒNG NAI" ("UBND " + the root's name in upper
+// case), with no parent body, number "/BC-UBND" and the signature "TM. ỦY BAN NHÂN DÂN" /
+// "CHỦ TỊCH"; with an issuer, the parent body defaults to that committee, the number to
+// "/BC" and the signature to none but the signer's name. Issuer, parent body and
+// signature lines are put in upper case as the decree writes them. The date defaults to
+// `at`, the subject to "Tiến độ thực hiện mục tiêu, chỉ tiêu đến ngày 30/9/2022", the
+// recipients to "Lưu: VT". A snapshot without units leaves the issuer and place empty.
+DocumentForm document_form(const DocumentOptions& options, const store::Snapshot& snapshot,
+                           model::Date at);
+
+// One self-contained HTML file, A4 portrait at the decree's margins, Times New Roman
+// (Liberation Serif where it is not installed): the heading (the issuer left, the national
+// motto right, the number, the place and date), "BÁO CÁO" and its subject, the tables
+// of html() (the state in words, without badges or bars), and the recipients and
+// signature block. Printed by Chromium it is the PDF; read by pandoc, the DOCX. Nothing
+// in it is fetched or run: a Content-Security-Policy forbids both.
+std::string document_html(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                          const eval::Results& results, const DocumentForm& form);
 
 }  // namespace tiendo::report

@@ -104,4 +104,16 @@ std::string unit_counts(const Item& it);
 std::string common_target(const Item& it);
 std::string join_target(const std::string& target, const std::string& timing);
 
+// ---------------------------------------------------------------------------------------
+// The HTML tables (committee_html.cpp), shared by the page and the document form
+
+// page: the screen's and printer's page, styled by its stylesheet (coloured badges,
+// progress bars, column widths by class). document: the administrative document, which
+// pandoc also reads without a stylesheet: the state in bold, no bars, column widths inline,
+// a group's row in bold and a unit's row marked "· ".
+enum class HtmlLayout { page, document };
+std::string html_targets_table(const Report& report, HtmlLayout layout);
+// The tasks' table, or the sentence saying there is none to list.
+std::string html_tasks_table(const Report& report, HtmlLayout layout);
+
 }  // namespace tiendo::report::detail

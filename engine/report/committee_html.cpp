@@ -126,8 +126,10 @@ std::string progress_bar(double fraction, Tone t) {
       kWidth, kTrack, filled, tone_colour(t), format_percent(fraction));
 }
 
-std::string html_state_cell(const Row& row) {
-  std::string cell = html_badge(label(row.result->state), tone(row.result->state));
+std::string html_state_cell(const Row& row, HtmlLayout layout) {
+  std::string cell = layout == HtmlLayout::page
+                         ? html_badge(label(row.result->state), tone(row.result->state))
+                         : "<strong>" + html_escape(label(row.result->state)) + "</strong>";
   if (!row.reason.empty()) {
     cell += "<div class=\"reason\">" + html_escape(shorten(row.reason, kShortReason)) + "</div>";
   }
@@ -142,14 +144,135 @@ std::string html_target_cell(const std::string& target, const std::string& timin
   return cell;
 }
 
-std::string html_value_cell(const Row& row) {
+std::string html_value_cell(const Row& row, HtmlLayout layout) {
   if (row.value.empty()) return fmt::format("<span class=\"none\">{}</span>", kNoValue);
   std::string cell = "<div class=\"value\">" + html_escape(row.value) + "</div>";
-  if (row.progress) cell += progress_bar(*row.progress, tone(row.result->state));
+  if (row.progress && layout == HtmlLayout::page) {
+    cell += progress_bar(*row.progress, tone(row.result->state));
+  }
   return cell;
 }
 
+// The columns of a table: by class for the page's stylesheet, or with their widths inline
+// for the document, whose converter (pandoc) reads no stylesheet.
+struct Column {
+  std::string_view css_class;
+  std::string_view width;  // of the document's text width
+};
+
+std::string colgroup(std::initializer_list<Column> columns, HtmlLayout layout) {
+  std::string out = "<colgroup>";
+  for (const Column& c : columns) {
+    out += layout == HtmlLayout::page ? fmt::format("<col class=\"{}\">", c.css_class)
+                                      : fmt::format("<col style=\"width:{}\">", c.width);
+  }
+  return out + "</colgroup>\n";
+}
+
 }  // namespace
+
+namespace detail {
+
+std::string html_targets_table(const Report& report, HtmlLayout layout) {
+  const bool page = layout == HtmlLayout::page;
+  std::string out = "<table class=\"targets\">\n";
+  out += colgroup({{"c-stt", "7%"},
+                   {"c-title", "38%"},
+                   {"c-target", "16%"},
+                   {"c-value", "14%"},
+                   {"c-state", "25%"}},
+                  layout);
+  out +=
+      "<thead><tr><th class=\"stt\">STT</th><th>Chỉ tiêu</th><th>Mục tiêu</th>"
+      "<th>Kết quả</th><th>Trạng thái</th></tr></thead>\n";
+  for (std::size_t g = 0; g < report.groups.size(); ++g) {
+    const Group& group = report.groups[g];
+    const std::string number = roman(static_cast<int>(g + 1));
+    // A converter that reads no stylesheet still sees a group's row in bold.
+    out += page ? fmt::format(
+                      "<tbody>\n<tr class=\"group\"><th class=\"stt\">{}</th><th "
+                      "colspan=\"4\">{}</th></tr>\n",
+                      number, html_escape(group.name))
+                : fmt::format(
+                      "<tbody>\n<tr class=\"group\"><td class=\"stt\"><b>{}</b></td><td "
+                      "colspan=\"4\"><b>{}</b></td></tr>\n",
+                      number, html_escape(group.name));
+    for (const Item& it : group.items) {
+      if (!it.per_unit) {
+        const Row& row = it.rows.front();
+        out += fmt::format(
+            "<tr><td class=\"stt\">{}</td><td class=\"title\">{}</td><td class=\"target\">{}</td>"
+            "<td>{}</td><td>{}</td></tr>\n",
+            html_escape(it.stt), html_title_cell(it), html_target_cell(row.target, row.timing),
+            html_value_cell(row, layout), html_state_cell(row, layout));
+        continue;
+      }
+      const std::string common = common_target(it);
+      out += fmt::format(
+          "<tr class=\"rule\"><td class=\"stt\">{}</td><td class=\"title\">{}</td>"
+          "<td class=\"target\">{}</td><td></td><td><span class=\"muted\">{}</span></td></tr>\n",
+          html_escape(it.stt), html_title_cell(it),
+          html_target_cell(common, it.rows.front().timing), html_escape(unit_counts(it)));
+      for (const Row& row : it.rows) {
+        // The page indents a unit under its rule; without a stylesheet, a mark does.
+        out += fmt::format(
+            "<tr class=\"unit\"><td class=\"stt\"></td><td class=\"title\">{}{}</td>"
+            "<td class=\"target\">{}</td><td>{}</td><td>{}</td></tr>\n",
+            page ? "" : "· ", html_escape(row.unit), common.empty() ? html_escape(row.target) : "",
+            html_value_cell(row, layout), html_state_cell(row, layout));
+      }
+    }
+    out += "</tbody>\n";
+  }
+  out += "</table>\n";
+  return out;
+}
+
+std::string html_tasks_table(const Report& report, HtmlLayout layout) {
+  if (report.tasks.empty()) {
+    return fmt::format("<p class=\"none-left\">{}</p>\n", html_escape(kNoTasks));
+  }
+  std::string out = "<table class=\"tasks\">\n";
+  out += colgroup({{"c-stt", "5%"},
+                   {"c-title", "21%"},
+                   {"c-owner", "12%"},
+                   {"c-date", "11%"},
+                   {"c-finish", "11%"},
+                   {"c-state", "13%"},
+                   {"c-cause", "27%"}},
+                  layout);
+  out +=
+      "<thead><tr><th class=\"stt\">STT</th><th>Nhiệm vụ</th>"
+      "<th>Đơn vị chủ trì</th><th>Hạn</th><th>Dự kiến hoàn thành sớm nhất</th>"
+      "<th>Trạng thái</th><th>Nguyên nhân</th></tr></thead>\n<tbody>\n";
+  for (std::size_t i = 0; i < report.tasks.size(); ++i) {
+    const TaskRow& t = report.tasks[i];
+    std::string cause;
+    if (!t.root_cause.empty()) {
+      cause += "<div>Nguyên nhân gốc: " + html_escape(quoted(t.root_cause)) + "</div>";
+    }
+    if (!t.chain.empty()) {
+      cause += "<div class=\"reason\">Chuỗi: " + html_escape(t.chain) + "</div>";
+    }
+    if (cause.empty() && !own_cause(t).empty()) {
+      cause = "<div>" + html_escape(own_cause(t)) + "</div>";
+    }
+    if (!t.note.empty()) cause += "<div class=\"note\">" + html_escape(t.note) + "</div>";
+    if (cause.empty()) cause = kNoValue;
+    const std::string state = layout == HtmlLayout::page
+                                  ? html_badge(label(t.result->state), tone(t.result->state))
+                                  : "<strong>" + html_escape(label(t.result->state)) + "</strong>";
+    out += fmt::format(
+        "<tr><td class=\"stt\">{}</td><td>{}</td><td>{}</td><td class=\"date\">{}</td>"
+        "<td class=\"date\">{}</td><td>{}</td><td>{}</td></tr>\n",
+        i + 1, html_escape(t.title), html_escape(or_dash(t.owner)), html_escape(or_dash(t.due)),
+        html_escape(or_dash(t.earliest_finish)), state, cause);
+  }
+  out += "</tbody>\n</table>\n";
+  return out;
+}
+
+}  // namespace detail
 
 std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
                  const eval::Results& results) {
@@ -175,79 +298,10 @@ std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
   out += "</ul>\n</section>\n";
 
   out += fmt::format("<h2>{}</h2>\n", html_escape(kTargetsHeading));
-  out +=
-      "<table class=\"targets\">\n<colgroup><col class=\"c-stt\"><col class=\"c-title\">"
-      "<col class=\"c-target\"><col class=\"c-value\"><col class=\"c-state\"></colgroup>\n"
-      "<thead><tr><th class=\"stt\">STT</th><th>Chỉ tiêu</th><th>Mục tiêu</th>"
-      "<th>Kết quả</th><th>Trạng thái</th></tr></thead>\n";
-  for (std::size_t g = 0; g < report.groups.size(); ++g) {
-    const Group& group = report.groups[g];
-    out += fmt::format(
-        "<tbody>\n<tr class=\"group\"><th class=\"stt\">{}</th><th colspan=\"4\">{}</th></tr>\n",
-        roman(static_cast<int>(g + 1)), html_escape(group.name));
-    for (const Item& it : group.items) {
-      if (!it.per_unit) {
-        const Row& row = it.rows.front();
-        out += fmt::format(
-            "<tr><td class=\"stt\">{}</td><td class=\"title\">{}</td><td class=\"target\">{}</td>"
-            "<td>{}</td><td>{}</td></tr>\n",
-            html_escape(it.stt), html_title_cell(it), html_target_cell(row.target, row.timing),
-            html_value_cell(row), html_state_cell(row));
-        continue;
-      }
-      const std::string common = common_target(it);
-      out += fmt::format(
-          "<tr class=\"rule\"><td class=\"stt\">{}</td><td class=\"title\">{}</td>"
-          "<td class=\"target\">{}</td><td></td><td><span class=\"muted\">{}</span></td></tr>\n",
-          html_escape(it.stt), html_title_cell(it),
-          html_target_cell(common, it.rows.front().timing), html_escape(unit_counts(it)));
-      for (const Row& row : it.rows) {
-        out += fmt::format(
-            "<tr class=\"unit\"><td class=\"stt\"></td><td class=\"title\">{}</td>"
-            "<td class=\"target\">{}</td><td>{}</td><td>{}</td></tr>\n",
-            html_escape(row.unit), common.empty() ? html_escape(row.target) : "",
-            html_value_cell(row), html_state_cell(row));
-      }
-    }
-    out += "</tbody>\n";
-  }
-  out += "</table>\n";
-
+  out += html_targets_table(report, HtmlLayout::page);
   out += fmt::format("<h2>{}</h2>\n<p class=\"summary\">{}</p>\n", html_escape(kTasksHeading),
                      html_escape(task_summary(report)));
-  if (report.tasks.empty()) {
-    out += fmt::format("<p class=\"none-left\">{}</p>\n", html_escape(kNoTasks));
-  } else {
-    out +=
-        "<table class=\"tasks\">\n<colgroup><col class=\"c-stt\"><col class=\"c-title\">"
-        "<col class=\"c-owner\"><col class=\"c-date\"><col class=\"c-finish\">"
-        "<col class=\"c-state\"><col class=\"c-cause\"></colgroup>\n<thead><tr><th "
-        "class=\"stt\">STT</th><th>Nhiệm vụ</th>"
-        "<th>Đơn vị chủ trì</th><th>Hạn</th><th>Dự kiến hoàn thành sớm nhất</th>"
-        "<th>Trạng thái</th><th>Nguyên nhân</th></tr></thead>\n<tbody>\n";
-    for (std::size_t i = 0; i < report.tasks.size(); ++i) {
-      const TaskRow& t = report.tasks[i];
-      std::string cause;
-      if (!t.root_cause.empty()) {
-        cause += "<div>Nguyên nhân gốc: " + html_escape(quoted(t.root_cause)) + "</div>";
-      }
-      if (!t.chain.empty()) {
-        cause += "<div class=\"reason\">Chuỗi: " + html_escape(t.chain) + "</div>";
-      }
-      if (cause.empty() && !own_cause(t).empty()) {
-        cause = "<div>" + html_escape(own_cause(t)) + "</div>";
-      }
-      if (!t.note.empty()) cause += "<div class=\"note\">" + html_escape(t.note) + "</div>";
-      if (cause.empty()) cause = kNoValue;
-      out += fmt::format(
-          "<tr><td class=\"stt\">{}</td><td>{}</td><td>{}</td><td class=\"date\">{}</td>"
-          "<td class=\"date\">{}</td><td>{}</td><td>{}</td></tr>\n",
-          i + 1, html_escape(t.title), html_escape(or_dash(t.owner)), html_escape(or_dash(t.due)),
-          html_escape(or_dash(t.earliest_finish)),
-          html_badge(label(t.result->state), tone(t.result->state)), cause);
-    }
-    out += "</tbody>\n</table>\n";
-  }
+  out += html_tasks_table(report, HtmlLayout::page);
   out += "</main>\n</body>\n</html>\n";
   return out;
 }

@@ -1,36 +1,23 @@
 #include "service/graph_export.hpp"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <string_view>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "present/format.hpp"
 #include "present/labels.hpp"
+#include "util/process.hpp"
 #include "util/text.hpp"
-
-extern char** environ;
 
 namespace tiendo::service {
 
 namespace {
 
 using eval::TaskState;
-using SteadyClock = std::chrono::steady_clock;
 
 // Node labels in the drawing are cut here and wrapped at kLabelLine; the full title
 // goes to the tooltip.
@@ -211,304 +198,26 @@ std::string_view dot_edge_style(EdgeKind kind) {
 // ---------------------------------------------------------------------------------------
 // Running dot
 
-// A file descriptor closed when it goes out of scope.
-class Fd {
- public:
-  Fd() = default;
-  ~Fd() { close(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool open() const { return fd_ >= 0; }
-  void reset(int fd) {
-    close();
-    fd_ = fd;
-  }
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-std::string errno_text(int error) { return std::generic_category().message(error); }
-
-// A pipe whose ends are close-on-exec and above the standard descriptors, so that the
-// child's dup2 onto 0, 1 and 2 never meets one of them (in a process started with a
-// closed standard descriptor, pipe2 would hand that number out).
-bool make_pipe(Fd& read_end, Fd& write_end) {
-  int fds[2] = {-1, -1};
-  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-  read_end.reset(fds[0]);
-  write_end.reset(fds[1]);
-  for (Fd* end : {&read_end, &write_end}) {
-    if (end->get() > STDERR_FILENO) continue;
-    const int moved = ::fcntl(end->get(), F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-    end->reset(moved);
-    if (moved < 0) return false;
-  }
-  return true;
-}
-
-bool set_nonblocking(const Fd& fd) {
-  const int flags = ::fcntl(fd.get(), F_GETFL);
-  return flags >= 0 && ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) == 0;
-}
-
-// The dot process; killed and reaped when it goes out of scope before it was waited for,
-// so that no path (an early return, an exception) leaves a zombie or a runaway dot.
-class Child {
- public:
-  explicit Child(pid_t pid) : pid_(pid) {}
-  ~Child() {
-    if (pid_ > 0) kill_and_reap();
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  void kill_and_reap() {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-  }
-  // The exit status once the child has exited; nullopt while it runs.
-  std::optional<int> try_reap() {
-    int status = 0;
-    pid_t done = -1;
-    do {
-      done = ::waitpid(pid_, &status, WNOHANG);
-    } while (done < 0 && errno == EINTR);
-    if (done == 0) return std::nullopt;
-    pid_ = -1;
-    // done < 0 (ECHILD: reaped elsewhere, as when SIGCHLD is ignored): no status to read.
-    return done < 0 ? -1 : status;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-// Blocks SIGPIPE in the calling thread while dot's standard input is written, so that a
-// write to a pipe dot has closed fails with EPIPE instead of killing the process. The
-// process's signal dispositions are left as they are. A SIGPIPE our own write raised is
-// taken off the pending set before the old mask returns; one already pending stays.
-class SigpipeGuard {
- public:
-  SigpipeGuard() {
-    sigemptyset(&pipe_only_);
-    sigaddset(&pipe_only_, SIGPIPE);
-    sigset_t pending;
-    sigemptyset(&pending);
-    if (::sigpending(&pending) == 0) was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    active_ = ::pthread_sigmask(SIG_BLOCK, &pipe_only_, &old_) == 0;
-  }
-  ~SigpipeGuard() {
-    if (!active_) return;
-    if (raised_ && !was_pending_) {
-      const struct timespec no_wait = {0, 0};
-      while (::sigtimedwait(&pipe_only_, nullptr, &no_wait) < 0 && errno == EINTR) {
-      }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  SigpipeGuard(const SigpipeGuard&) = delete;
-  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
-  void raised() { raised_ = true; }
-
- private:
-  sigset_t pipe_only_{};
-  sigset_t old_{};
-  bool active_ = false;
-  bool was_pending_ = false;
-  bool raised_ = false;
-};
-
-class SpawnSettings {
- public:
-  SpawnSettings() {
-    have_actions_ = posix_spawn_file_actions_init(&actions_) == 0;
-    have_attributes_ = posix_spawnattr_init(&attributes_) == 0;
-  }
-  ~SpawnSettings() {
-    if (have_actions_) posix_spawn_file_actions_destroy(&actions_);
-    if (have_attributes_) posix_spawnattr_destroy(&attributes_);
-  }
-  SpawnSettings(const SpawnSettings&) = delete;
-  SpawnSettings& operator=(const SpawnSettings&) = delete;
-
-  // 0, or the error number.
-  int prepare(const Fd& in, const Fd& out, const Fd& err) {
-    if (!have_actions_ || !have_attributes_) return ENOMEM;
-    int rc = posix_spawn_file_actions_adddup2(&actions_, in.get(), STDIN_FILENO);
-    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions_, out.get(), STDOUT_FILENO);
-    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions_, err.get(), STDERR_FILENO);
-    // dot starts with no signal blocked and SIGPIPE at its default, whatever the calling
-    // thread blocks or the process ignores.
-    sigset_t none;
-    sigemptyset(&none);
-    sigset_t pipe_only;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    if (rc == 0) rc = posix_spawnattr_setsigmask(&attributes_, &none);
-    if (rc == 0) rc = posix_spawnattr_setsigdefault(&attributes_, &pipe_only);
-    if (rc == 0) {
-      rc = posix_spawnattr_setflags(&attributes_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    }
-    return rc;
-  }
-  const posix_spawn_file_actions_t* actions() const { return &actions_; }
-  const posix_spawnattr_t* attributes() const { return &attributes_; }
-
- private:
-  posix_spawn_file_actions_t actions_{};
-  posix_spawnattr_t attributes_{};
-  bool have_actions_ = false;
-  bool have_attributes_ = false;
-};
-
-std::string first_line(std::string_view text) {
-  const std::size_t start = text.find_first_not_of(" \t\r\n");
-  if (start == std::string_view::npos) return {};
-  text.remove_prefix(start);
-  std::string_view line = text.substr(0, text.find_first_of("\r\n"));
-  while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
-  return std::string(line);
-}
-
-std::string timeout_message(std::chrono::milliseconds timeout) {
-  return fmt::format("dot took longer than {} ms", timeout.count());
-}
-
 std::optional<std::string> run_dot(const std::string& dot_source, std::chrono::milliseconds timeout,
                                    std::string& error) {
-  const auto deadline = SteadyClock::now() + timeout;
-  Fd child_in, in;    // dot's standard input, our end
-  Fd out, child_out;  // dot's standard output
-  Fd err, child_err;  // dot's standard error
-  if (!make_pipe(child_in, in) || !make_pipe(out, child_out) || !make_pipe(err, child_err)) {
-    error = "cannot run dot: cannot create a pipe: " + errno_text(errno);
+  util::ProgramOptions options;
+  options.input = dot_source;
+  options.timeout = timeout;
+  options.max_error_bytes = kMaxStderr;
+  util::ProgramRun run = util::run_program({"dot", "-Tsvg"}, options);
+  if (run.outcome == util::ProgramOutcome::not_found) {
+    error = "dot not found (is Graphviz installed and on PATH?)";
     return std::nullopt;
   }
-
-  pid_t pid = -1;
-  {
-    SpawnSettings settings;
-    int rc = settings.prepare(child_in, child_out, child_err);
-    if (rc == 0) {
-      char program[] = "dot";
-      char format[] = "-Tsvg";
-      char* argv[] = {program, format, nullptr};
-      rc = posix_spawnp(&pid, program, settings.actions(), settings.attributes(), argv, environ);
-    }
-    if (rc != 0) {
-      error = rc == ENOENT ? std::string("dot not found (is Graphviz installed and on PATH?)")
-                           : "cannot run dot: " + errno_text(rc);
-      return std::nullopt;
-    }
-  }
-  Child child(pid);
-  child_in.close();
-  child_out.close();
-  child_err.close();
-  if (!set_nonblocking(in) || !set_nonblocking(out) || !set_nonblocking(err)) {
-    error = "cannot run dot: cannot make a pipe non-blocking: " + errno_text(errno);
+  if (!run.ok()) {
+    error = run.error;
     return std::nullopt;
   }
-
-  // Standard input, output and error are served together, each when poll says it is
-  // ready: dot may write a large drawing before it has read all its input, or fill its
-  // standard error, and neither side may then wait on the other.
-  std::string output;
-  std::string diagnostics;
-  std::size_t written = 0;
-  if (dot_source.empty()) in.close();
-  {
-    SigpipeGuard sigpipe;
-    std::vector<char> buffer(65536);
-    while (in.open() || out.open() || err.open()) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-      if (left.count() <= 0) {
-        error = timeout_message(timeout);
-        return std::nullopt;  // Child kills and reaps dot
-      }
-      std::array<pollfd, 3> fds{};
-      std::array<Fd*, 3> owners{};
-      nfds_t count = 0;
-      for (Fd* fd : {&in, &out, &err}) {
-        if (!fd->open()) continue;
-        fds[count] = {fd->get(), static_cast<short>(fd == &in ? POLLOUT : POLLIN), 0};
-        owners[count++] = fd;
-      }
-      // Rounded up, so that the loop does not spin in the last millisecond.
-      const int wait_ms = static_cast<int>(std::min<std::int64_t>(left.count() + 1, 60'000));
-      const int ready = ::poll(fds.data(), count, wait_ms);
-      if (ready < 0) {
-        if (errno == EINTR) continue;
-        error = "cannot run dot: poll failed: " + errno_text(errno);
-        return std::nullopt;
-      }
-      for (nfds_t i = 0; i < count; ++i) {
-        if (fds[i].revents == 0) continue;
-        Fd& fd = *owners[i];
-        if (&fd == &in) {
-          const std::size_t chunk = std::min<std::size_t>(dot_source.size() - written, 65536);
-          const ssize_t n = ::write(fd.get(), dot_source.data() + written, chunk);
-          if (n > 0) {
-            written += static_cast<std::size_t>(n);
-            if (written == dot_source.size()) fd.close();
-          } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            // EPIPE: dot stopped reading, having failed early. Its exit status and
-            // standard error say why, so the rest of the input is dropped.
-            if (errno == EPIPE) sigpipe.raised();
-            fd.close();
-          }
-          continue;
-        }
-        const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-        if (n > 0) {
-          std::string& sink = &fd == &out ? output : diagnostics;
-          if (&sink == &output || sink.size() < kMaxStderr) {
-            sink.append(buffer.data(), static_cast<std::size_t>(n));
-          }
-        } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-          fd.close();
-        }
-      }
-    }
-  }
-
-  // Both outputs are at their end, so dot is exiting; the wait is still bounded.
-  std::optional<int> status;
-  while (!(status = child.try_reap())) {
-    if (SteadyClock::now() >= deadline) {
-      error = timeout_message(timeout);
-      return std::nullopt;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-
-  const std::string detail = first_line(diagnostics);
-  const std::string suffix = detail.empty() ? "" : ": " + detail;
-  if (*status == -1) {
-    error = "cannot run dot: its exit status was lost" + suffix;
-    return std::nullopt;
-  }
-  if (WIFSIGNALED(*status)) {
-    error = fmt::format("dot was killed by signal {}{}", WTERMSIG(*status), suffix);
-    return std::nullopt;
-  }
-  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
-    error = fmt::format("dot exited with status {}{}", WEXITSTATUS(*status), suffix);
-    return std::nullopt;
-  }
+  std::string& output = run.out;
   const std::size_t start = output.find("<svg");
   if (start == std::string::npos) {
-    error = "dot produced no <svg> element" + suffix;
+    const std::string detail = util::first_line(run.err);
+    error = "dot produced no <svg> element" + (detail.empty() ? "" : ": " + detail);
     return std::nullopt;
   }
   output.erase(0, start);
@@ -516,7 +225,7 @@ std::optional<std::string> run_dot(const std::string& dot_source, std::chrono::m
          (output.back() == '\n' || output.back() == '\r' || output.back() == ' ')) {
     output.pop_back();
   }
-  return output;
+  return std::move(output);
 }
 
 }  // namespace

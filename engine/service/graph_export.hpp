@@ -36,10 +36,9 @@ std::string plan_graph_dot(const model::RuleSet& rules, const eval::Results* res
 // declaration and DOCTYPE removed), ready to inline in HTML. Nullopt, with `error` set,
 // when dot is not installed ("dot not found …"), fails ("dot exited with status 1:
 // <first line of its standard error>"), or takes longer than `timeout` ("dot took longer
-// than 5000 ms"; it is then killed). dot is found on PATH and run without a shell; the
-// child is always reaped before returning. A dot that stops reading its input does not
-// raise SIGPIPE in this process: SIGPIPE is blocked in the calling thread for the call
-// (the process's signal dispositions are untouched). Thread-safe; never throws.
+// than 5000 ms"; it is then killed). dot runs through util::run_program: found on PATH,
+// without a shell, always reaped before returning, and a dot that stops reading its input
+// does not raise SIGPIPE in this process. Thread-safe; never throws.
 std::optional<std::string> render_svg(const std::string& dot_source,
                                       std::chrono::milliseconds timeout, std::string& error);
 

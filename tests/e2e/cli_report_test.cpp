@@ -237,7 +237,7 @@ TEST_F(CliReport, OutputIsWrittenAtomicallyAndNothingIsPrinted) {
   EXPECT_EQ(report("--at 2022-09-30 --output " + shell_quote(dir_.path() + "/no/such/dir/r.md"))
                 .exit_code,
             1);
-  EXPECT_EQ(report("--at 2022-09-30 --format pdf").exit_code, 2);
+  EXPECT_EQ(report("--at 2022-09-30 --format odt").exit_code, 2);
   EXPECT_EQ(report("--at 2022-02-30").exit_code, 2);
 }
 

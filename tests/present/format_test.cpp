@@ -48,6 +48,14 @@ TEST(PresentFormat, DatesAreDayFirstLikeAdministrativeDocuments) {
   EXPECT_EQ(format_date(day("2021-01-18")), "18/01/2021");
 }
 
+// Issue #16: the date line of a document, as Nghị định 30/2020/NĐ-CP writes it.
+TEST(PresentFormat, DocumentDatesSpellDayMonthAndYear) {
+  EXPECT_EQ(format_document_date(day("2026-12-05")), "ngày 05 tháng 12 năm 2026");
+  EXPECT_EQ(format_document_date(day("2022-09-30")), "ngày 30 tháng 9 năm 2022");
+  EXPECT_EQ(format_document_date(day("2022-02-11")), "ngày 11 tháng 02 năm 2022");
+  EXPECT_EQ(format_document_date(day("2021-01-08")), "ngày 08 tháng 01 năm 2021");
+}
+
 // Issue #16: a plan is cited as a document is, its kind read from its code.
 TEST(PresentFormat, PlansAreCitedAsDocuments) {
   model::Plan plan;
