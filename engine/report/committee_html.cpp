@@ -143,6 +143,7 @@ std::string html_value_cell(const Row& row) {
   if (row.value.empty()) return fmt::format("<span class=\"none\">{}</span>", kNoValue);
   std::string cell = "<div class=\"value\">" + html_escape(row.value) + "</div>";
   if (row.progress) cell += progress_bar(*row.progress, tone(row.result->state));
+  if (!row.note.empty()) cell += "<div class=\"note\">" + html_escape(row.note) + "</div>";
   return cell;
 }
 
