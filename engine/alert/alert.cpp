@@ -80,7 +80,10 @@ std::string fill_message(const model::RuleSet& rules, const model::Rule& rule, c
     if (name == "unit_name") return f.unit_name.empty() ? f.unit : f.unit_name;
     if (name == "state") return std::string(f.state);
     if (name == "severity") return std::string(model::to_string(f.severity));
-    if (name == "value") return figure_text(f.value, f.percent);
+    if (name == "value") {
+      const std::string text = figure_text(f.value, f.percent);
+      return f.value && f.estimate ? present::format_estimate(text) : text;
+    }
     if (name == "target") return figure_text(f.target, f.percent);
     if (name == "deadline") return f.deadline ? present::format_date(*f.deadline) : "?";
     if (name == "projected") return figure_text(f.projected, f.percent);
@@ -174,6 +177,9 @@ AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot
   f.condition = rule.condition_text;
   f.reason = r.reason;
   if (r.coverage) f.units = present::coverage_text(snapshot, *r.coverage, kCoverageNamed);
+  const present::ValueRemarks remarks = present::value_remarks(snapshot, r);
+  f.estimate = remarks.estimate;
+  f.note = remarks.joined_notes();
   f.source = source_of(rule.source);
   f.owner = rule.owner;
   f.basis = present::basis_text(rules, rule);

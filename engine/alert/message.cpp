@@ -59,6 +59,11 @@ std::string value_text(const AlertFacts& a, double value) {
   return a.percent ? format_percent(value) : format_number(value);
 }
 
+std::string current_value_text(const AlertFacts& a, double value) {
+  const std::string text = value_text(a, value);
+  return a.estimate ? present::format_estimate(text) : text;
+}
+
 std::string rate_text(const AlertFacts& a, double rate) {
   return present::format_signed_rate(rate, a.percent);
 }
@@ -114,7 +119,7 @@ Parts parts_of(const Notification& n) {
   p.message = a.message;
   while (p.message.ends_with('\n')) p.message.pop_back();
 
-  if (const auto v = shown(a.value)) p.figures.push_back({"giá trị", value_text(a, *v)});
+  if (const auto v = shown(a.value)) p.figures.push_back({"giá trị", current_value_text(a, *v)});
   if (std::string t = target_text(a); !t.empty()) p.figures.push_back({"mục tiêu", t});
   if (a.deadline) p.figures.push_back({"hạn", date_text(*a.deadline)});
   if (a.earliest_finish) p.figures.push_back({"sớm nhất xong", date_text(*a.earliest_finish)});
@@ -131,7 +136,10 @@ Parts parts_of(const Notification& n) {
   // The evaluator's reason is English; the rule's message, when it has one, says it for
   // people. Without one the reason is the only explanation there is.
   if (a.message.empty() && !a.reason.empty()) p.context.push_back({"chi tiết", a.reason});
-  if (!a.note.empty()) p.context.push_back({"ghi chú báo cáo", a.note});
+  if (!a.note.empty()) {
+    p.context.push_back(
+        {a.subject == Subject::task ? "ghi chú báo cáo" : "ghi chú số liệu", a.note});
+  }
   if (std::string plan = plan_text(a); !plan.empty()) p.context.push_back({"kế hoạch", plan});
   if (!a.owner.empty()) p.context.push_back({"phụ trách", a.owner});
   std::string source = (a.subject == Subject::rule ? "quy tắc " : "nhiệm vụ ") + a.name;
