@@ -240,4 +240,11 @@ bool write_atomically(const std::string& path, const std::string& text, std::str
   return true;
 }
 
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
 }  // namespace tiendo::cli

@@ -92,4 +92,7 @@ std::optional<EvaluationInputs> load_evaluation_inputs(
 // half, and a crash leaves no partial file. Returns false and sets `error` on failure.
 bool write_atomically(const std::string& path, const std::string& text, std::string& error);
 
+// A note (which may hold line breaks) on one line of a table: its line breaks as spaces.
+std::string one_line(std::string text);
+
 }  // namespace tiendo::cli

@@ -224,6 +224,8 @@ int run_explain(const ExplainOptions& options) {
                   {"rate_needed", optional_number(r.rate_needed)},
                   {"rate_observed", optional_number(r.rate_observed)},
                   {"failed_on", optional_date(r.failed_on)},
+                  {"estimate", r.estimate},
+                  {"notes", present::value_remarks(snapshot, r).notes},
                   {"observations", Json::array()},
                   {"trend", Json::array()},
                   {"blocked_by", Json()}};
@@ -231,7 +233,7 @@ int run_explain(const ExplainOptions& options) {
       out += "  observations used:\n";
       std::vector<std::string> later;
       std::vector<std::vector<std::string>> rows = {
-          {"    INDICATOR", "UNIT", "PERIOD", "VALUE", "REV", "SOURCE", "FROM"}};
+          {"    INDICATOR", "UNIT", "PERIOD", "VALUE", "REV", "SOURCE", "FROM", "NOTE"}};
       for (const eval::UsedPoint& u : r.used) {
         const store::Point& p = *u.point;
         const model::Indicator& indicator =
@@ -243,6 +245,7 @@ int run_explain(const ExplainOptions& options) {
           shown += fmt::format(" ({}/{})", eval::number_text(*snapshot.numerator(p)),
                                eval::number_text(*snapshot.denominator(p)));
         }
+        if (snapshot.estimate(p)) shown += " (estimate)";
         auto origin = store::provenance(std::get<store::Database>(db), p.row);
         if (auto* error = std::get_if<store::DbError>(&origin)) {
           std::fprintf(stderr, "tiendo explain: %s\n", error->message.c_str());
@@ -269,14 +272,16 @@ int run_explain(const ExplainOptions& options) {
              {"ingested_at", from.ingested_at},
              {"latest_revision", from.latest_revision},
              {"latest_ingested_at", from.latest_ingested_at},
+             {"estimate", snapshot.estimate(p)},
+             {"note", snapshot.note(p)},
              {"source", from.source},
              {"input", from.input},
              {"line", from.input_line}});
-        rows.push_back({"    " + indicator.name,
-                        snapshot.units()[static_cast<std::size_t>(u.unit)].id,
-                        model::to_string(p.start()) + ".." + model::to_string(p.end()), shown,
-                        std::to_string(p.revision), from.source,
-                        fmt::format("{}:{}", from.input, from.input_line)});
+        rows.push_back(
+            {"    " + indicator.name, snapshot.units()[static_cast<std::size_t>(u.unit)].id,
+             model::to_string(p.start()) + ".." + model::to_string(p.end()), shown,
+             std::to_string(p.revision), from.source,
+             fmt::format("{}:{}", from.input, from.input_line), one_line(snapshot.note(p))});
       }
       out += present::table(rows);
       if (!later.empty()) {
@@ -286,7 +291,11 @@ int run_explain(const ExplainOptions& options) {
     } else {
       out += "  observations used: none\n";
     }
-    out += fmt::format("  value: {}\n", value(r.value));
+    const present::ValueRemarks remarks = present::value_remarks(snapshot, r);
+    out += fmt::format("  value: {}{}\n", value(r.value),
+                       r.value && remarks.estimate ? " (estimate)" : "");
+    for (const std::string& note : remarks.notes)
+      out += fmt::format("  note: {}\n", one_line(note));
     if (r.coverage) {
       const eval::Coverage& c = *r.coverage;
       out += fmt::format("  units: {}/{} {}\n", c.counted, c.total, rules->scope_name(c.level));

@@ -28,6 +28,7 @@ std::string show_value(const store::ObservationRevision& r) {
     text +=
         fmt::format(" ({}/{})", eval::number_text(*r.numerator), eval::number_text(*r.denominator));
   }
+  if (r.estimate) text += " (estimate)";
   return text;
 }
 
@@ -52,6 +53,7 @@ int run_history(const HistoryOptions& options) {
            {"denominator", r.denominator ? nlohmann::json(*r.denominator) : nlohmann::json()},
            {"source", r.source},
            {"note", r.note},
+           {"estimate", r.estimate},
            {"input", r.input},
            {"input_line", r.input_line},
            {"ingested_at", r.ingested_at}});
@@ -65,11 +67,11 @@ int run_history(const HistoryOptions& options) {
     return 0;
   }
   std::vector<std::vector<std::string>> rows = {
-      {"UNIT", "PERIOD", "REV", "VALUE", "SOURCE", "FROM", "INGESTED"}};
+      {"UNIT", "PERIOD", "REV", "VALUE", "SOURCE", "FROM", "INGESTED", "NOTE"}};
   for (const auto& r : revisions) {
     rows.push_back({r.unit, r.period_start + ".." + r.period_end, std::to_string(r.revision),
                     show_value(r), r.source, fmt::format("{}:{}", r.input, r.input_line),
-                    r.ingested_at});
+                    r.ingested_at, one_line(r.note)});
   }
   std::fputs(present::table(rows).c_str(), stdout);
   return 0;

@@ -81,7 +81,10 @@ std::string fill_message(const model::RuleSet& rules, const model::Rule& rule, c
     if (name == "unit_name") return f.unit_name.empty() ? f.unit : f.unit_name;
     if (name == "state") return std::string(f.state);
     if (name == "severity") return std::string(model::to_string(f.severity));
-    if (name == "value") return figure_text(f.value, f.percent, language);
+    if (name == "value") {
+      const std::string text = figure_text(f.value, f.percent, language);
+      return f.value && f.estimate ? present::format_estimate(text, language) : text;
+    }
     if (name == "target") return figure_text(f.target, f.percent, language);
     if (name == "deadline") return f.deadline ? present::format_date(*f.deadline, language) : "?";
     if (name == "projected") return figure_text(f.projected, f.percent, language);
@@ -179,6 +182,9 @@ AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot
     f.units = {present::coverage_text(snapshot, *r.coverage, kCoverageNamed, model::Language::vi),
                present::coverage_text(snapshot, *r.coverage, kCoverageNamed, model::Language::en)};
   }
+  const present::ValueRemarks remarks = present::value_remarks(snapshot, r);
+  f.estimate = remarks.estimate;
+  f.note = remarks.joined_notes();
   f.source = source_of(rule.source);
   f.owner = rule.owner;
   f.basis = {present::basis_text(rules, rule, model::Language::vi),

@@ -146,7 +146,10 @@ struct AlertFacts {
   std::string plan_code;  // "177/KH-UBND"
   std::string plan_title;
   std::vector<std::string> chain;  // blocked: task names from the blocking task to the root cause
-  std::string note;  // tasks: the note of the last status report ("vướng thủ tục đầu tư")
+  // Tasks: the note of the last status report ("vướng thủ tục đầu tư"); rules: the notes
+  // of the value's own observations ("số liệu ước tính"), as present::value_remarks finds them.
+  std::string note;
+  bool estimate = false;  // rules: the value rests on an estimate ("khoảng 83,5%")
   Labels labels;
 };
 

@@ -40,6 +40,7 @@ constexpr Words kVietnamese{
     .chain = "bị chặn theo chuỗi",
     .details = "chi tiết",
     .note = "ghi chú báo cáo",
+    .data_note = "ghi chú số liệu",
     .plan = "kế hoạch",
     .owner = "phụ trách",
     .source = "nguồn",
@@ -82,6 +83,7 @@ constexpr Words kEnglish{
     .chain = "blocked along",
     .details = "details",
     .note = "report note",
+    .data_note = "data note",
     .plan = "plan",
     .owner = "owner",
     .source = "source",
@@ -154,6 +156,11 @@ std::string value_text(const AlertFacts& a, double value, Language language) {
   return a.percent ? format_percent(value, language) : format_number(value, language);
 }
 
+std::string current_value_text(const AlertFacts& a, double value, Language language) {
+  const std::string text = value_text(a, value, language);
+  return a.estimate ? present::format_estimate(text, language) : text;
+}
+
 std::string rate_text(const AlertFacts& a, double rate, Language language) {
   return present::format_signed_rate(rate, a.percent, language);
 }
@@ -220,7 +227,7 @@ Parts parts_of(const Notification& n, Language language) {
   while (p.message.ends_with('\n')) p.message.pop_back();
 
   if (const auto v = shown(a.value))
-    p.figures.push_back(entry(w.value, value_text(a, *v, language)));
+    p.figures.push_back(entry(w.value, current_value_text(a, *v, language)));
   if (std::string t = target_text(a, language); !t.empty()) {
     p.figures.push_back(entry(w.target, t));
   }
@@ -248,7 +255,9 @@ Parts parts_of(const Notification& n, Language language) {
   // The evaluator's reason is English; the rule's message, when it has one, says it for
   // people. Without one the reason is the only explanation there is.
   if (a.message.empty() && !a.reason.empty()) p.context.push_back(entry(w.details, a.reason));
-  if (!a.note.empty()) p.context.push_back(entry(w.note, a.note));
+  if (!a.note.empty()) {
+    p.context.push_back(entry(a.subject == Subject::task ? w.note : w.data_note, a.note));
+  }
   if (std::string plan = plan_text(a); !plan.empty()) p.context.push_back(entry(w.plan, plan));
   if (!a.owner.empty()) p.context.push_back(entry(w.owner, a.owner));
   std::string source = std::string(a.subject == Subject::rule ? w.rule_word : w.task_word) + a.name;

@@ -78,6 +78,7 @@ Json alert_json(const Notification& n, Language language) {
               {"rate_needed", figure_json(a.rate_needed)},
               {"rate_observed", figure_json(a.rate_observed)},
               {"percent", a.percent},
+              {"estimate", a.estimate},
               {"condition", a.condition},
               {"reason", a.reason},
               {"units", a.units.in(language)},
@@ -189,7 +190,8 @@ AmAlert am_alert(const Digest& d, const Notification& n, const Notification* hol
   note("plan", a.plan);
   note("plan_code", a.plan_code);
   note("plan_title", a.plan_title);
-  if (const auto v = shown(a.value)) note("value", value_text(a, *v, d.language));
+  if (const auto v = shown(a.value)) note("value", current_value_text(a, *v, d.language));
+  if (a.estimate) note("estimate", "true");
   note("target", target_text(a, d.language));
   if (a.deadline) note("deadline", date_text(*a.deadline, d.language));
   if (const auto v = shown(a.projected)) note("projected", value_text(a, *v, d.language));

@@ -61,6 +61,9 @@ present::Tone state_tone(const AlertFacts& a);
 std::string display_name(const AlertFacts& a);
 std::string date_text(model::Date date, Language language);  // present::format_date
 std::string value_text(const AlertFacts& a, double value, Language language);
+// The alert's own value: value_text, with "khoảng" ("about") before it when it rests on
+// an estimate.
+std::string current_value_text(const AlertFacts& a, double value, Language language);
 // A rate of change per month, signed: "+1,5 điểm %/tháng"; percent rules change by
 // percentage points.
 std::string rate_text(const AlertFacts& a, double rate, Language language);

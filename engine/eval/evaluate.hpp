@@ -3,6 +3,7 @@
 // rule set and a snapshot and returns values; no I/O, no clock (the date is an input).
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -117,6 +118,11 @@ struct RuleResult {
   std::optional<model::Date> failed_on;  // `from`: the first observation date that failed
   // The observations behind `value`; kept only with EvaluateOptions::keep_used.
   std::vector<UsedPoint> used;
+  // What those observations say of `value`, kept whatever keep_used says: whether any was
+  // ingested as an estimate ("khoảng 83,5%"), and the figure's own that carry a note (the
+  // newest used of each indicator at this unit, the first two; present::value_remarks).
+  bool estimate = false;
+  std::array<const store::Point*, 2> noted{};
   std::vector<model::Index> chain;  // from blocking_task to the root cause
   std::string reason;               // one sentence, for tables
   // Set when the value is (or contains) a share or a count: the units behind it.

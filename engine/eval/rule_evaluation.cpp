@@ -9,6 +9,39 @@
 
 namespace tiendo::eval::detail {
 
+namespace {
+
+// What the observations behind a value say of it (RuleResult::estimate and noted): the
+// newest used of each indicator at the unit (of the first four indicators), then the
+// first two of those that carry a note.
+void remark_value(const store::Snapshot& snapshot, UnitIndex unit, std::span<const UsedPoint> used,
+                  RuleResult& r) {
+  std::array<const UsedPoint*, 4> own{};
+  for (const UsedPoint& u : used) {
+    if (!u.point) continue;
+    r.estimate = r.estimate || snapshot.estimate(*u.point);
+    if (u.unit != unit) continue;
+    for (const UsedPoint*& slot : own) {
+      if (!slot) {
+        slot = &u;
+        break;
+      }
+      if (slot->indicator == u.indicator) {
+        if (u.point->end() > slot->point->end()) slot = &u;
+        break;
+      }
+    }
+  }
+  std::size_t next = 0;
+  for (const UsedPoint* u : own) {
+    if (u && next < r.noted.size() && !snapshot.note(*u->point).empty()) {
+      r.noted[next++] = u->point;
+    }
+  }
+}
+
+}  // namespace
+
 RuleEvaluator::RuleEvaluator(const model::RuleSet& rules, const store::Snapshot& snapshot,
                              const std::vector<TaskResult>& tasks, Date at,
                              const EvaluateOptions& options)
@@ -133,6 +166,7 @@ RuleResult RuleEvaluator::evaluate_at(Index rule_index, UnitIndex unit) {
   }
   // The trend follows the left-hand side's own observation dates, not the target's.
   const std::size_t lhs_used_count = used.size();
+  remark_value(snapshot_, unit, used, r);
   const Val rhs = expr(cond.rhs, unit, at_, &used);
   Val upper = Val::of(0);
   if (cond.op == model::Comparator::between) upper = expr(cond.upper, unit, at_, &used);

@@ -46,6 +46,10 @@ std::string format_percent(double fraction, Language language) {
   return format_number(fraction * 100, language) + "%";
 }
 
+std::string format_estimate(std::string_view figure, Language language) {
+  return (language == Language::en ? "about " : "khoảng ") + std::string(figure);
+}
+
 std::string format_date(model::Date date, Language language) {
   if (language == Language::en) return model::to_string(date);
   const std::chrono::year_month_day ymd{date};

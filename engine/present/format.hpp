@@ -36,6 +36,9 @@ std::string format_period(const model::Period& period, Language language = Langu
 std::string format_rate(double per_month, bool percent, Language language = Language::vi);
 // The same with its sign: "+1,5 điểm %/tháng", "-120/tháng"; none when it rounds to 0.
 std::string format_signed_rate(double per_month, bool percent, Language language = Language::vi);
+// A figure that rests on an estimate, as the provincial report writes one: "khoảng
+// 83,5%"; "about 83.5%".
+std::string format_estimate(std::string_view figure, Language language = Language::vi);
 // "≥", "≤", ">", "<", "=", "≠"; empty for between, which is written as a range.
 std::string_view comparator_symbol(model::Comparator op);
 // "I", "II", … "MMXXII"; the number itself outside 1..3999.

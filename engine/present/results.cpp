@@ -98,6 +98,26 @@ std::string coverage_names(const store::Snapshot& snapshot, const Coverage& cove
   return text;
 }
 
+std::string ValueRemarks::joined_notes() const {
+  std::string text;
+  for (const std::string& note : notes) text += (text.empty() ? "" : "; ") + note;
+  return text;
+}
+
+ValueRemarks value_remarks(const store::Snapshot& snapshot, const RuleResult& r) {
+  ValueRemarks remarks;
+  remarks.estimate = r.estimate;
+  for (const store::Point* point : r.noted) {
+    if (!point) continue;
+    const std::string& note = snapshot.note(*point);
+    if (!note.empty() &&
+        std::find(remarks.notes.begin(), remarks.notes.end(), note) == remarks.notes.end()) {
+      remarks.notes.push_back(note);
+    }
+  }
+  return remarks;
+}
+
 std::string format_value(const model::RuleSet& rules, const RuleResult& r, double value) {
   const model::Rule& rule = rules.rules[static_cast<std::size_t>(r.rule)];
   const model::Condition& c = rules.conditions[static_cast<std::size_t>(rule.condition)];
@@ -170,6 +190,9 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
         {"reason", r.reason},
         {"source", fmt::format("{}:{}", rule.source.file, rule.source.line)},
     };
+    const ValueRemarks remarks = value_remarks(snapshot, r);
+    row["estimate"] = remarks.estimate;
+    row["notes"] = remarks.notes;
     // The version that applied: its basis, and for an amended rule which amendment and
     // the target's history.
     const model::Rule& version = rules.version(r.rule, r.version);

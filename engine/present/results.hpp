@@ -5,6 +5,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <vector>
 
 #include "eval/evaluate.hpp"
 #include "present/labels.hpp"
@@ -41,15 +42,30 @@ std::string coverage_text(const store::Snapshot& snapshot, const eval::Coverage&
 std::string coverage_names(const store::Snapshot& snapshot, const eval::Coverage& coverage,
                            std::size_t max_named, Language language = Language::vi);
 
+// What the observations behind a rule result's value say of it (RuleResult::estimate and
+// noted). A value is an estimate when any observation it was computed from was ingested as
+// one ("khoảng 83,5%"): a sum, a share or a ratio over an estimate is itself approximate.
+// Its notes are those of the observations that are the figure's own: the newest used of
+// each indicator at the result's unit (for `latest`, the one shown), distinct, at most two.
+// Observations of other units (summed, averaged, counted or shared over a level) lend no
+// note to the total; `explain` lists each observation with its own.
+struct ValueRemarks {
+  bool estimate = false;
+  std::vector<std::string> notes;
+  std::string joined_notes() const;  // "; " between them
+};
+ValueRemarks value_remarks(const store::Snapshot& snapshot, const eval::RuleResult& r);
+
 // Rules then tasks, one row each, states by their names (eval::to_string). Colours
 // states by their tone when `color`.
 std::string to_table(const model::RuleSet& rules, const store::Snapshot& snapshot,
                      const eval::Results& results, const Filter& filter, bool color);
 
 // {"at", "rules": [...], "rules_total", "summaries": [...], "tasks": [...], "plans":
-// [...]}; percents as fractions. `rules_total` counts the selected rule results before the
-// page is cut; `summaries` has one eval::for_each_summary per `for each` rule with a
-// selected result, over all its units: {"rule"} and coverage_json's keys.
+// [...]}; percents as fractions. A rule's row has its value's `estimate` (true or false)
+// and `notes` (an array), as value_remarks finds them. `rules_total` counts the selected rule
+// results before the page is cut; `summaries` has one eval::for_each_summary per `for each` rule
+// with a selected result, over all its units: {"rule"} and coverage_json's keys.
 std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot,
                     const eval::Results& results, const Filter& filter);
 

@@ -101,10 +101,12 @@ class Builder {
     return rule.condition_text;
   }
 
-  // "77,62% (392/505)" when the value is one observation given as a fraction.
+  // "77,62% (392/505)" when the value is one observation given as a fraction; "khoảng
+  // 83,5%" when it rests on an estimate.
   std::string result_value_text(const model::Condition& cond, const eval::RuleResult& r) const {
     if (!r.value) return {};
     std::string text = value_text(cond.lhs, *r.value);
+    if (r.estimate) text = present::format_estimate(text);
     const model::ExprNode& lhs = item(rules_.expressions, cond.lhs);
     if (lhs.kind == model::ExprKind::latest && r.used.size() == 1 && r.used[0].point &&
         snapshot_.numerator(*r.used[0].point) && snapshot_.denominator(*r.used[0].point)) {
@@ -266,6 +268,7 @@ class Builder {
       row.timing = (rule.timing == model::Timing::by ? "hạn " : "từ ") + row.date;
     }
     row.value = result_value_text(cond, r);
+    if (!row.value.empty()) row.note = present::value_remarks(snapshot_, r).joined_notes();
     row.reason = reason_text(rule, cond, r);
     const bool upward = cond.op == model::Comparator::ge || cond.op == model::Comparator::gt ||
                         cond.op == model::Comparator::between;

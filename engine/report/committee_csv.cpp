@@ -15,7 +15,9 @@ std::string csv(const model::RuleSet& rules, const store::Snapshot& snapshot,
                 const eval::Results& results) {
   const Report report = build_report(rules, snapshot, results);
   std::string out = "\xEF\xBB\xBF";
-  out += "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu,dieu_chinh\r\n";
+  out +=
+      "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu,ghi_chu,dieu_"
+      "chinh\r\n";
   for (const Group& group : report.groups) {
     for (const Item& it : group.items) {
       for (const Row& row : it.rows) {
@@ -31,6 +33,7 @@ std::string csv(const model::RuleSet& rules, const store::Snapshot& snapshot,
             row.reason,
             from && !row.date.empty() ? "từ " + row.date : row.date,
             it.basis,
+            row.note,
             it.history};
         for (std::size_t i = 0; i < fields.size(); ++i) {
           if (i > 0) out += ',';

@@ -30,12 +30,13 @@ constexpr std::size_t kTaskStates = present::kTaskStateCount;
 
 struct Row {
   const eval::RuleResult* result = nullptr;
-  std::string unit;                // the unit's name; empty when the rule was evaluated nowhere
-  std::string target;              // "≥ 85%"
-  std::string timing;              // "hạn 31/12/2022", "từ 01/6/2022" or empty
-  std::string date;                // "31/12/2022" (deadline or start) or empty
-  std::string value;               // "77,62% (392/505)"; empty when there is none
-  std::string reason;              // Vietnamese, whole
+  std::string unit;    // the unit's name; empty when the rule was evaluated nowhere
+  std::string target;  // "≥ 85%"
+  std::string timing;  // "hạn 31/12/2022", "từ 01/6/2022" or empty
+  std::string date;    // "31/12/2022" (deadline or start) or empty
+  std::string value;   // "77,62% (392/505)", "khoảng 83,5%"; empty when none
+  std::string note;    // the figure's notes ("số liệu ước tính"); empty when none
+  std::string reason;  // Vietnamese, whole
   std::optional<double> progress;  // value / target, for the bar
 };
 
@@ -94,6 +95,9 @@ std::string or_dash(const std::string& text);
 // states in present::rule_state_order and task_state_order.
 std::string rule_summary(const Report& report);
 std::string task_summary(const Report& report);
+// A figure with its notes beside it, as the provincial report writes them: "9,23% (số liệu
+// ước tính)"; the notes cut at kShortReason characters.
+std::string value_with_note(const Row& row);
 // What a listed task's own state says when no other task is its cause.
 std::string own_cause(const TaskRow& t);
 // The cause of a listed task, in one sentence, then the note of its last report.

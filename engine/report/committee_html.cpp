@@ -150,6 +150,7 @@ std::string html_value_cell(const Row& row, HtmlLayout layout) {
   if (row.progress && layout == HtmlLayout::page) {
     cell += progress_bar(*row.progress, tone(row.result->state));
   }
+  if (!row.note.empty()) cell += "<div class=\"note\">" + html_escape(row.note) + "</div>";
   return cell;
 }
 

@@ -82,7 +82,7 @@ std::string markdown(const model::RuleSet& rules, const store::Snapshot& snapsho
       if (!it.per_unit) {
         const Row& row = it.rows.front();
         out += md_row({md_cell(it.stt), md_cell(titled(it)),
-                       md_cell(join_target(row.target, row.timing)), md_cell(row.value),
+                       md_cell(join_target(row.target, row.timing)), md_cell(value_with_note(row)),
                        md_cell(state_with_reason(label(row.result->state), row.reason))});
         continue;
       }
@@ -92,7 +92,7 @@ std::string markdown(const model::RuleSet& rules, const store::Snapshot& snapsho
                      md_cell(unit_counts(it))});
       for (const Row& row : it.rows) {
         out += md_row({"", "· " + md_cell(row.unit), common.empty() ? md_cell(row.target) : "",
-                       md_cell(row.value),
+                       md_cell(value_with_note(row)),
                        md_cell(state_with_reason(label(row.result->state), row.reason))});
       }
     }

@@ -56,6 +56,11 @@ std::string task_summary(const Report& report) {
   return text + ".";
 }
 
+std::string value_with_note(const Row& row) {
+  if (row.value.empty() || row.note.empty()) return row.value;
+  return row.value + " (" + shorten(row.note, kShortReason) + ")";
+}
+
 // What a listed task's own state says when no other task is its cause: reported blocked,
 // or not reported at all though work should have begun.
 std::string own_cause(const TaskRow& t) {

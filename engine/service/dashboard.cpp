@@ -281,7 +281,15 @@ class Page {
     std::string target = html_escape(rule->condition_text);
     std::optional<double> fraction;
     if (cond) {
-      if (r.value) value = html_escape(value_text(cond->lhs, *r.value));
+      if (r.value) {
+        const std::string text = value_text(cond->lhs, *r.value);
+        value = html_escape(r.estimate ? present::format_estimate(text) : text);
+        // The figure's notes beside it, as the committee's report writes them.
+        if (data_.snapshot) {
+          const std::string note = present::value_remarks(*data_.snapshot, r).joined_notes();
+          if (!note.empty()) value += "<div class=\"note\">" + html_escape(note) + "</div>";
+        }
+      }
       target = html_escape(target_text(*rule, *cond, r));
       fraction = progress(*cond, r);
     }

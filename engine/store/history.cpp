@@ -8,7 +8,7 @@ DbResult<std::vector<ObservationRevision>> history(Database& db, const std::stri
                                                    const std::string& unit) {
   Statement statement = sqlite::prepare(db, R"sql(
 SELECT indicator, unit, period_start, period_end, value, numerator, denominator,
-  ifnull(source, ''), ifnull(note, ''), input, input_line, revision, ingested_at
+  ifnull(source, ''), ifnull(note, ''), input, input_line, revision, ingested_at, estimate
 FROM observations WHERE indicator = ?1 AND (?2 = '' OR unit = ?2)
 ORDER BY unit, period_start, period_end, revision)sql");
   statement.bind(1, indicator).bind(2, unit);
@@ -28,6 +28,7 @@ ORDER BY unit, period_start, period_end, revision)sql");
     r.input_line = statement.column_int(10);
     r.revision = statement.column_int(11);
     r.ingested_at = statement.column_text(12);
+    r.estimate = statement.column_int(13) != 0;
     revisions.push_back(std::move(r));
   }
   if (statement.error()) return *statement.error();

@@ -56,8 +56,8 @@ class Ingest {
 CREATE TEMP TABLE IF NOT EXISTS staged_observations (
   indicator TEXT NOT NULL, unit TEXT NOT NULL, period_start TEXT NOT NULL,
   period_end TEXT NOT NULL, value REAL NOT NULL, numerator REAL, denominator REAL,
-  source TEXT, note TEXT, input TEXT NOT NULL, input_line INTEGER NOT NULL,
-  PRIMARY KEY (indicator, unit, period_start, period_end)) WITHOUT ROWID;
+  source TEXT, note TEXT, estimate INTEGER NOT NULL, input TEXT NOT NULL,
+  input_line INTEGER NOT NULL, PRIMARY KEY (indicator, unit, period_start, period_end)) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS staged_statuses (
   task TEXT NOT NULL, status TEXT NOT NULL, date TEXT NOT NULL, progress REAL, note TEXT,
   input TEXT NOT NULL, input_line INTEGER NOT NULL);
@@ -68,12 +68,13 @@ DELETE FROM staged_statuses;
     }
     stage_observation_ = sqlite::prepare(
         db_,
-        "INSERT INTO staged_observations VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-        "ON CONFLICT DO NOTHING");
-    find_staged_ = sqlite::prepare(
-        db_,
-        "SELECT value, numerator, denominator, input, input_line FROM staged_observations "
-        "WHERE indicator = ?1 AND unit = ?2 AND period_start = ?3 AND period_end = ?4");
+        "INSERT INTO staged_observations VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+        "?12) ON CONFLICT DO NOTHING");
+    find_staged_ =
+        sqlite::prepare(db_,
+                        "SELECT value, numerator, denominator, estimate, input, input_line FROM "
+                        "staged_observations WHERE indicator = ?1 AND unit = ?2 AND period_start = "
+                        "?3 AND period_end = ?4");
     stage_status_ =
         sqlite::prepare(db_, "INSERT INTO staged_statuses VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     for (const Statement* statement : {&stage_observation_, &find_staged_, &stage_status_}) {
@@ -161,6 +162,11 @@ DELETE FROM staged_statuses;
 
     void error(std::uint32_t line, std::string message) override {
       if (!only_) ingest_.report(input_.name, line, std::move(message));
+    }
+
+    // `"estimate": true` in JSON; any other column refuses true and false.
+    bool takes_boolean(std::string_view key) const override {
+      return util::ascii_lower(key) == "estimate";
     }
 
    private:
@@ -257,34 +263,6 @@ DELETE FROM staged_statuses;
     std::string id, name, level, parent;
     std::string labels;  // as stored: sorted, ';'-separated, no repeats
   };
-
-  // A unit's `labels` field ("bien_gioi; thi_diem") as stored: sorted, ';'-separated, no
-  // repeats. An empty label between separators is an error (in `why`).
-  static std::optional<std::string> stored_labels(std::string_view text, std::string& why) {
-    std::vector<std::string> labels;
-    if (trim(text).empty()) return std::string();
-    std::size_t position = 0;
-    while (true) {
-      const auto end = text.find(';', position);
-      const std::string_view label =
-          trim(text.substr(position, end == std::string_view::npos ? end : end - position));
-      if (label.empty()) {
-        why = fmt::format(
-            "labels: an empty label at character {}; labels are separated by ';', as in "
-            "\"bien_gioi;thi_diem\"",
-            util::count_code_points(text.substr(0, position)) + 1);
-        return std::nullopt;
-      }
-      labels.emplace_back(label);
-      if (end == std::string_view::npos) break;
-      position = end + 1;
-    }
-    std::sort(labels.begin(), labels.end());
-    labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
-    std::string stored;
-    for (const std::string& label : labels) stored += (stored.empty() ? "" : ";") + label;
-    return stored;
-  }
 
   template <typename Field>
   void unit_row(const IngestInput& input, std::uint32_t line, const Field& field) {
@@ -507,6 +485,20 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
       report(input.name, line, outside_range(*declared, field(3), v));
       return;
     }
+    const auto flag = estimate_flag(field(6));
+    if (const auto* message = std::get_if<std::string>(&flag)) {
+      report(input.name, line, *message);
+      return;
+    }
+    const std::optional<bool> estimate_column = std::get<std::optional<bool>>(flag);
+    if (v.estimate && estimate_column == false) {
+      report(input.name, line,
+             fmt::format("estimate: false, but the value '{}' is written as an estimate; leave "
+                         "the estimate column empty, or write the value without its estimate word",
+                         field(3)));
+      return;
+    }
+    const bool estimate = v.estimate || estimate_column == true;
     const std::string start = iso(p.first);
     const std::string end = iso(p.last);
     stage_observation_.reset();
@@ -514,7 +506,8 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
     stage_observation_.bind(5, v.value).bind(6, v.numerator).bind(7, v.denominator);
     stage_observation_.bind_text_or_null(8, field(4));
     stage_observation_.bind_text_or_null(9, field(5));
-    stage_observation_.bind(10, input.name).bind(11, static_cast<std::int64_t>(line));
+    stage_observation_.bind(10, static_cast<std::int64_t>(estimate));
+    stage_observation_.bind(11, input.name).bind(12, static_cast<std::int64_t>(line));
     if (!stage_observation_.run()) {
       db_error_ = stage_observation_.error();
       return;
@@ -528,13 +521,14 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
           if (find_staged_.column_is_null(i)) return std::nullopt;
           return find_staged_.column_double(i);
         };
-        const bool same = find_staged_.column_double(0) == v.value &&
-                          optional_column(1) == v.numerator && optional_column(2) == v.denominator;
+        const bool same =
+            find_staged_.column_double(0) == v.value && optional_column(1) == v.numerator &&
+            optional_column(2) == v.denominator && (find_staged_.column_int(3) != 0) == estimate;
         if (!same) {
           report(
               input.name, line,
               fmt::format("{} at {} for {} is also given at {}:{} with another value", indicator,
-                          unit, field(2), find_staged_.column_text(3), find_staged_.column_int(4)));
+                          unit, field(2), find_staged_.column_text(4), find_staged_.column_int(5)));
         }
       }
       find_staged_.reset();
@@ -579,6 +573,13 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
         report(input.name, line, fmt::format("progress: {}", *message));
         return;
       }
+      if (std::get<ParsedValue>(parsed).estimate) {
+        report(input.name, line,
+               fmt::format("progress: '{}' is written as an estimate, which only an "
+                           "observation's value may be; write the progress itself, such as 40%",
+                           field(3)));
+        return;
+      }
       progress = std::get<ParsedValue>(parsed).value;
       if (*progress < 0 || *progress > 1) {
         report(input.name, line,
@@ -594,47 +595,20 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
     if (!stage_status_.run()) db_error_ = stage_status_.error();
   }
 
-  // "online_dossier_rate: '-84,1%' is outside 0% .. 100%, ..." with what to do about it.
-  static std::string outside_range(const model::Indicator& indicator, std::string_view written,
-                                   const ParsedValue& value) {
-    const std::string declared_at =
-        fmt::format("{}:{}", indicator.source.file, indicator.source.line);
-    if (indicator.declared_range) {
-      const model::SourceRef& at = indicator.declared_range->source;
-      return fmt::format("{}: '{}' is outside the range {} declared for it at {}:{}",
-                         indicator.name, written, indicator.declared_range->text, at.file, at.line);
-    }
-    if (indicator.unit != model::ValueUnit::percent) {
-      return fmt::format("{}: '{}' is below 0, and a count is never negative", indicator.name,
-                         written);
-    }
-    // A suggestion that covers the value, in whole hundreds of percent.
-    const double low = std::min(0.0, std::floor(value.value)) * 100;
-    const double high = std::max(1.0, std::ceil(value.value)) * 100;
-    std::string message = fmt::format(
-        "{}: '{}' is outside 0% .. 100%, the range of a percent; if such values are right, "
-        "declare the indicator's range in its rule file ({}), such as `range {:.0f}% .. {:.0f}%`",
-        indicator.name, written, declared_at, low, high);
-    if (value.numerator && value.denominator && *value.numerator > *value.denominator) {
-      message += fmt::format("; or is the fraction upside down, for {:.0f}/{:.0f}?",
-                             *value.denominator, *value.numerator);
-    }
-    return message;
-  }
-
   // -------------------------------------------------------------------------------------
   // From staging to the real tables, set-based: one statement each.
 
   std::optional<DbError> write_staged() {
     Statement staged = sqlite::prepare(db_, "SELECT count(*) FROM staged_observations");
     const std::int64_t observations = staged.step() ? staged.column_int(0) : 0;
-    // A staged value that equals the latest revision changes nothing; any other adds
-    // revision latest + 1 (or 1).
+    // A staged value that equals the latest revision (value, fraction, source, note and
+    // estimate flag) changes nothing; any other adds revision latest + 1 (or 1).
     Statement insert = sqlite::prepare(db_, R"sql(
 INSERT INTO observations (indicator, unit, period_start, period_end, value, numerator,
-  denominator, source, note, input, input_line, revision, ingested_at)
+  denominator, source, note, estimate, input, input_line, revision, ingested_at)
 SELECT s.indicator, s.unit, s.period_start, s.period_end, s.value, s.numerator,
-  s.denominator, s.source, s.note, s.input, s.input_line, ifnull(latest.revision, 0) + 1, ?1
+  s.denominator, s.source, s.note, s.estimate, s.input, s.input_line,
+  ifnull(latest.revision, 0) + 1, ?1
 FROM staged_observations s
 LEFT JOIN observations latest
   ON latest.indicator = s.indicator AND latest.unit = s.unit
@@ -644,7 +618,8 @@ LEFT JOIN observations latest
                            AND o.period_start = s.period_start AND o.period_end = s.period_end)
 WHERE latest.id IS NULL OR latest.value IS NOT s.value
   OR latest.numerator IS NOT s.numerator OR latest.denominator IS NOT s.denominator
-  OR latest.source IS NOT s.source OR latest.note IS NOT s.note)sql");
+  OR latest.source IS NOT s.source OR latest.note IS NOT s.note
+  OR latest.estimate IS NOT s.estimate)sql");
     insert.bind(1, options_.now);
     if (!insert.run()) return insert.error();
     summary_.observations_added = static_cast<std::size_t>(sqlite::changes(db_));

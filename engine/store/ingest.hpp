@@ -76,6 +76,7 @@ struct ObservationRevision {
   std::optional<double> denominator;
   std::string source;
   std::string note;
+  bool estimate = false;  // "khoảng 83,5%", or the estimate column
   std::string input;
   std::int64_t input_line = 0;
   std::int64_t revision = 0;

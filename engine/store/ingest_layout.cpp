@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -13,7 +14,9 @@ namespace tiendo::store::ingest_layout {
 const std::vector<KindSpec>& kind_specs() {
   static const std::vector<KindSpec> specs = {
       {Kind::units, {"unit", "name", "level", "parent"}, {"labels"}},
-      {Kind::observations, {"indicator", "unit", "period", "value"}, {"source", "note"}},
+      {Kind::observations,
+       {"indicator", "unit", "period", "value"},
+       {"source", "note", "estimate"}},
       {Kind::statuses, {"task", "status", "date"}, {"progress", "note"}},
   };
   return specs;
@@ -110,9 +113,78 @@ std::variant<Layout, std::string> layout_of(const std::vector<std::string>& head
   }
   return fmt::format(
       "the header '{}' names no known kind of input; expected units (unit,name,level,parent), "
-      "observations (indicator,unit,period,value[,source,note]) or task statuses "
+      "observations (indicator,unit,period,value[,source,note,estimate]) or task statuses "
       "(task,status,date[,progress,note])",
       names);
+}
+
+std::optional<std::string> stored_labels(std::string_view text, std::string& why) {
+  std::vector<std::string> labels;
+  if (trim(text).empty()) return std::string();
+  std::size_t position = 0;
+  while (true) {
+    const auto end = text.find(';', position);
+    const std::string_view label =
+        trim(text.substr(position, end == std::string_view::npos ? end : end - position));
+    if (label.empty()) {
+      why = fmt::format(
+          "labels: an empty label at character {}; labels are separated by ';', as in "
+          "\"bien_gioi;thi_diem\"",
+          util::count_code_points(text.substr(0, position)) + 1);
+      return std::nullopt;
+    }
+    labels.emplace_back(label);
+    if (end == std::string_view::npos) break;
+    position = end + 1;
+  }
+  std::sort(labels.begin(), labels.end());
+  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+  std::string stored;
+  for (const std::string& label : labels) stored += (stored.empty() ? "" : ";") + label;
+  return stored;
+}
+
+std::string outside_range(const model::Indicator& indicator, std::string_view written,
+                          const ParsedValue& value) {
+  const std::string declared_at =
+      fmt::format("{}:{}", indicator.source.file, indicator.source.line);
+  if (indicator.declared_range) {
+    const model::SourceRef& at = indicator.declared_range->source;
+    return fmt::format("{}: '{}' is outside the range {} declared for it at {}:{}", indicator.name,
+                       written, indicator.declared_range->text, at.file, at.line);
+  }
+  if (indicator.unit != model::ValueUnit::percent) {
+    return fmt::format("{}: '{}' is below 0, and a count is never negative", indicator.name,
+                       written);
+  }
+  // A suggestion that covers the value, in whole hundreds of percent.
+  const double low = std::min(0.0, std::floor(value.value)) * 100;
+  const double high = std::max(1.0, std::ceil(value.value)) * 100;
+  std::string message = fmt::format(
+      "{}: '{}' is outside 0% .. 100%, the range of a percent; if such values are right, "
+      "declare the indicator's range in its rule file ({}), such as `range {:.0f}% .. {:.0f}%`",
+      indicator.name, written, declared_at, low, high);
+  if (value.numerator && value.denominator && *value.numerator > *value.denominator) {
+    message += fmt::format("; or is the fraction upside down, for {:.0f}/{:.0f}?",
+                           *value.denominator, *value.numerator);
+  }
+  return message;
+}
+
+std::variant<std::optional<bool>, std::string> estimate_flag(std::string_view text) {
+  const std::string word = util::ascii_lower(trim(text));
+  if (word.empty()) return std::optional<bool>();
+  // "có" and "không" in NFC, their accented capitals included, or without accents.
+  for (const std::string_view yes : {"true", "1", "c\xC3\xB3", "c\xC3\x93", "co"}) {
+    if (word == yes) return std::optional<bool>(true);
+  }
+  for (const std::string_view no : {"false", "0", "kh\xC3\xB4ng", "kh\xC3\x94ng", "khong"}) {
+    if (word == no) return std::optional<bool>(false);
+  }
+  return fmt::format(
+      "estimate: '{}' is neither true nor false; write true, false, 1, 0, có or không, or "
+      "leave it empty (a value written khoảng 83,5% is an estimate by itself)",
+      printable(text));
 }
 
 }  // namespace tiendo::store::ingest_layout

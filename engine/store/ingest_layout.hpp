@@ -8,6 +8,9 @@
 #include <variant>
 #include <vector>
 
+#include "model/rule_set.hpp"
+#include "store/values.hpp"
+
 namespace tiendo::store::ingest_layout {
 
 enum class Kind { units, observations, statuses };
@@ -39,5 +42,18 @@ std::optional<std::string> control_character(std::string_view column, std::strin
 std::string printable(std::string_view text);
 // The layout a header names, or what is wrong with it.
 std::variant<Layout, std::string> layout_of(const std::vector<std::string>& header);
+
+// A unit's `labels` field ("bien_gioi; thi_diem") as stored: sorted, ';'-separated, no
+// repeats. An empty label between separators is an error (in `why`).
+std::optional<std::string> stored_labels(std::string_view text, std::string& why);
+
+// "online_dossier_rate: '-84,1%' is outside 0% .. 100%, ..." with what to do about it.
+std::string outside_range(const model::Indicator& indicator, std::string_view written,
+                          const ParsedValue& value);
+
+// An observation's `estimate` field: true for `true`, `1`, `có`; false for `false`, `0`,
+// `không` (any letter case; `co` and `khong` without accents too); nullopt when empty;
+// otherwise what is wrong with it, naming the field.
+std::variant<std::optional<bool>, std::string> estimate_flag(std::string_view text);
 
 }  // namespace tiendo::store::ingest_layout

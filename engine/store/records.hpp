@@ -23,18 +23,25 @@ class RecordSink {
   // A problem in the input at `line` (1-based; 0 when the whole input is concerned).
   // Reading continues with the next record when it can.
   virtual void error(std::uint32_t line, std::string message) = 0;
+  // Whether a JSON record's value of `key` (trimmed, as written) may be true or false,
+  // which is then handed over as the text `true` or `false`; for any other key it is an
+  // error, as in the default. CSV has no booleans: it hands over what is written.
+  virtual bool takes_boolean(std::string_view key) const {
+    static_cast<void>(key);
+    return false;
+  }
 };
 
 // The longest CSV row (its fields, delimiters, quotes and any line breaks inside quotes,
 // without the line break that ends it) and the longest JSON string or number as written.
-// A row of the widest kind (six fields, a note of a few paragraphs) is well under 4 KiB;
+// A row of the widest kind (seven fields, a note of a few paragraphs) is well under 4 KiB;
 // anything longer is not data but a mistake (a binary file, a whole document pasted into
 // a cell, a file with no line breaks) whose text would otherwise be copied several times
 // on its way to an error message. The readers stop at the bound: what follows it on the
 // line is skipped without being parsed.
 inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;
 inline constexpr std::size_t kMaxJsonTokenBytes = 64 * 1024;
-// The most keys a JSON object (a row) may have. Every kind of input has at most six
+// The most keys a JSON object (a row) may have. Every kind of input has at most seven
 // columns; the bound keeps the check for repeated keys, which compares each key with the
 // object's others, from taking quadratic time on an object of thousands of keys.
 inline constexpr std::size_t kMaxJsonKeys = 64;
@@ -63,10 +70,11 @@ void read_csv(std::string_view text, RecordSink& sink);
 // accepted objects, in order of first appearance, and its line is the line of the `[`;
 // each record is the values of one object in header order ("" for a missing key) at the
 // line of its `{`. Strings are handed over unescaped, numbers as written (`1e3` stays
-// `1e3`). A value that is true, false, null, an array or an object, a key that appears
-// twice, or more than kMaxJsonKeys keys, is an error at the object's line and the object
-// is skipped; an array element that is not an object, or a member of the top-level object
-// that is not an array, is an error at its line.
+// `1e3`), and true and false as written for a key the sink takes them for
+// (RecordSink::takes_boolean). A value that is null, an array or an object, true or false
+// for any other key, a key that appears twice, or more than kMaxJsonKeys keys, is an error
+// at the object's line and the object is skipped; an array element that is not an object, or a
+// member of the top-level object that is not an array, is an error at its line.
 //
 // A table's header needs all its objects, so the whole input is parsed before the sink
 // hears of it: a syntax error anywhere gives that one error (at its line) and nothing

@@ -117,7 +117,8 @@ class JsonCollector {
  public:
   using json = nlohmann::json;
 
-  explicit JsonCollector(std::string_view text) : text_(text), scanner_(text) {}
+  JsonCollector(std::string_view text, const RecordSink& sink)
+      : text_(text), sink_(sink), scanner_(text) {}
 
   // Hands what was collected to the sink, or the syntax error alone.
   void emit(RecordSink& sink) const {
@@ -149,7 +150,14 @@ class JsonCollector {
 
   // --- the SAX interface
   bool null() { return scalar("null"); }
-  bool boolean(bool value) { return scalar(value ? "true" : "false"); }
+  bool boolean(bool value) {
+    if (skip_depth_ == 0 && depth_ == record_depth() && sink_.takes_boolean(key_)) {
+      const TokenScanner::Token token = scanner_.next();
+      add_value(text_.substr(token.begin, token.end - token.begin));
+      return true;
+    }
+    return scalar(value ? "true" : "false");
+  }
   bool number_integer(json::number_integer_t /*value*/) { return number(); }
   bool number_unsigned(json::number_unsigned_t /*value*/) { return number(); }
   bool number_float(json::number_float_t /*value*/, const json::string_t& /*text*/) {
@@ -314,8 +322,9 @@ class JsonCollector {
     entries_.push_back({key_, value});
   }
 
-  // Anything that is not a string or number value of a record, nor a table, an object of
-  // tables, or a record, is an error; `what` names it ("an array", "true").
+  // Anything that is not a string or number value of a record (or true or false for a key
+  // that takes them), nor a table, an object of tables, or a record, is an error; `what`
+  // names it ("an array", "true").
   void misplaced(const TokenScanner::Token& token, std::string_view what) {
     if (depth_ == record_depth()) {
       reject_record(fmt::format("\"{}\" is {}; a value must be a string or a number", key_, what));
@@ -359,6 +368,7 @@ class JsonCollector {
   }
 
   std::string_view text_;
+  const RecordSink& sink_;
   TokenScanner scanner_;
   std::size_t depth_ = 0;        // containers open before the current token
   std::size_t table_depth_ = 1;  // depth of a table's elements: 1, or 2 in an object of tables
@@ -418,7 +428,7 @@ void read_json(std::string_view text, RecordSink& sink) {
                            string ? "string" : "number", kMaxJsonTokenBytes / 1024));
     return;
   }
-  JsonCollector collector(text);
+  JsonCollector collector(text, sink);
   nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &collector);
   collector.emit(sink);
 }

@@ -213,6 +213,13 @@ ALTER TABLE runs ADD COLUMN undo_log INTEGER NOT NULL DEFAULT 0;
       R"sql(
 ALTER TABLE units ADD COLUMN labels TEXT NOT NULL DEFAULT '';
 )sql",
+      // 7: whether an observation is an estimate ("khoảng 83,5%", or the `estimate` column),
+      // shown beside its figure ("khoảng"). Every earlier observation was given as it is;
+      // a changed flag adds a revision, as a changed note does.
+      R"sql(
+ALTER TABLE observations ADD COLUMN estimate INTEGER NOT NULL DEFAULT 0
+  CHECK (estimate IN (0, 1));
+)sql",
   };
   return all;
 }

@@ -81,26 +81,38 @@ std::int32_t Snapshot::series_id(model::Index indicator, UnitIndex unit) {
   return id;
 }
 
+std::int32_t Snapshot::add_detail(const PointDetail& detail) {
+  if (detail.empty()) return -1;
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  const auto index = static_cast<std::int32_t>(details_.size());
+  details_.push_back({detail.numerator.value_or(kNaN), detail.denominator.value_or(kNaN),
+                      detail.note.empty() ? -1 : intern(detail.note), detail.estimate});
+  return index;
+}
+
 void Snapshot::add_point(model::Index indicator, UnitIndex unit, Point point,
-                         std::optional<double> numerator, std::optional<double> denominator) {
-  if (numerator || denominator) {
-    constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-    point.fraction = static_cast<std::int32_t>(fractions_.size());
-    fractions_.emplace_back(numerator.value_or(kNaN), denominator.value_or(kNaN));
-  }
+                         const PointDetail& detail) {
+  point.detail = add_detail(detail);
   if (pending_.empty()) pending_.emplace_back();
   pending_.back().series.push_back(series_id(indicator, unit));
   pending_.back().points.push_back(point);
 }
 
+void Snapshot::add_point(model::Index indicator, UnitIndex unit, Point point,
+                         std::optional<double> numerator, std::optional<double> denominator) {
+  add_point(indicator, unit, point, PointDetail{numerator, denominator, {}, false});
+}
+
 void Snapshot::add_batch(PointBatch batch) {
-  const auto fraction_base = static_cast<std::int32_t>(fractions_.size());
-  fractions_.insert(fractions_.end(), batch.fractions.begin(), batch.fractions.end());
+  std::vector<std::int32_t> details(batch.details.size());
+  for (std::size_t i = 0; i < batch.details.size(); ++i) {
+    details[i] = add_detail(batch.details[i]);
+  }
   Pending pending;
   pending.series.reserve(batch.points.size());
   for (std::size_t i = 0; i < batch.points.size(); ++i) {
     Point& point = batch.points[i];
-    if (point.fraction >= 0) point.fraction += fraction_base;
+    if (point.detail >= 0) point.detail = details[static_cast<std::size_t>(point.detail)];
     pending.series.push_back(series_id(batch.series[i].first, batch.series[i].second));
   }
   pending.points = std::move(batch.points);
@@ -230,20 +242,33 @@ std::span<const Point> Snapshot::series(model::Index indicator, UnitIndex unit) 
                                 points_.data() + series_begin_[static_cast<std::size_t>(s) + 1]);
 }
 
-std::optional<double> Snapshot::numerator(const Point& point) const {
-  if (point.fraction < 0 || static_cast<std::size_t>(point.fraction) >= fractions_.size()) {
-    return std::nullopt;
+const Snapshot::Detail* Snapshot::detail_of(const Point& point) const {
+  if (point.detail < 0 || static_cast<std::size_t>(point.detail) >= details_.size()) {
+    return nullptr;
   }
-  const double v = fractions_[static_cast<std::size_t>(point.fraction)].first;
-  return std::isnan(v) ? std::nullopt : std::optional<double>(v);
+  return &details_[static_cast<std::size_t>(point.detail)];
+}
+
+std::optional<double> Snapshot::numerator(const Point& point) const {
+  const Detail* detail = detail_of(point);
+  if (!detail || std::isnan(detail->numerator)) return std::nullopt;
+  return detail->numerator;
 }
 
 std::optional<double> Snapshot::denominator(const Point& point) const {
-  if (point.fraction < 0 || static_cast<std::size_t>(point.fraction) >= fractions_.size()) {
-    return std::nullopt;
-  }
-  const double v = fractions_[static_cast<std::size_t>(point.fraction)].second;
-  return std::isnan(v) ? std::nullopt : std::optional<double>(v);
+  const Detail* detail = detail_of(point);
+  if (!detail || std::isnan(detail->denominator)) return std::nullopt;
+  return detail->denominator;
+}
+
+const std::string& Snapshot::note(const Point& point) const {
+  const Detail* detail = detail_of(point);
+  return detail ? text(detail->note) : kEmpty;
+}
+
+bool Snapshot::estimate(const Point& point) const {
+  const Detail* detail = detail_of(point);
+  return detail && detail->estimate;
 }
 
 const std::vector<StatusEvent>& Snapshot::statuses(model::Index task) const {
@@ -268,7 +293,8 @@ DbResult<PointBatch> read_observations(Database& db, const model::RuleSet& rules
   batch.points.reserve(expected);
   batch.series.reserve(expected);
   Statement observations = sqlite::prepare(db, R"sql(
-SELECT indicator, unit, period_start, period_end, value, numerator, denominator, revision, id
+SELECT indicator, unit, period_start, period_end, value, numerator, denominator, revision, id,
+  note, estimate
 FROM observations WHERE id BETWEEN ?1 AND ?2 AND (?3 = '' OR ingested_at <= ?3))sql");
   observations.bind(1, first);
   observations.bind(2, last);
@@ -278,7 +304,6 @@ FROM observations WHERE id BETWEEN ?1 AND ?2 AND (?3 = '' OR ingested_at <= ?3))
   model::Index indicator = model::kNone;
   UnitIndex unit = -1;
   DayCache days;
-  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   while (observations.step()) {
     const std::string_view name = observations.column_view(0);
     if (name != last_indicator) {
@@ -297,12 +322,14 @@ FROM observations WHERE id BETWEEN ?1 AND ?2 AND (?3 = '' OR ingested_at <= ?3))
     Point point;
     point.set_period(*start, *end);
     point.value = observations.column_double(4);
-    const bool has_numerator = !observations.column_is_null(5);
-    const bool has_denominator = !observations.column_is_null(6);
-    if (has_numerator || has_denominator) {
-      point.fraction = static_cast<std::int32_t>(batch.fractions.size());
-      batch.fractions.emplace_back(has_numerator ? observations.column_double(5) : kNaN,
-                                   has_denominator ? observations.column_double(6) : kNaN);
+    PointDetail detail;
+    if (!observations.column_is_null(5)) detail.numerator = observations.column_double(5);
+    if (!observations.column_is_null(6)) detail.denominator = observations.column_double(6);
+    if (!observations.column_is_null(9)) detail.note = observations.column_view(9);
+    detail.estimate = observations.column_int(10) != 0;
+    if (!detail.empty()) {
+      point.detail = static_cast<std::int32_t>(batch.details.size());
+      batch.details.push_back(std::move(detail));
     }
     point.revision = static_cast<std::int32_t>(observations.column_int(7));
     point.row = observations.column_int(8);

@@ -35,14 +35,16 @@ struct SnapshotUnit {
 };
 
 // One observation (its latest revision). Kept small (32 bytes): a snapshot holds millions.
-// Where it came from (source, file and line) stays in the store, under `row`.
+// Where it came from (source, file and line) stays in the store, under `row`; what few
+// observations carry besides their value (a fraction, a note, the estimate flag) is kept
+// apart, under `detail`.
 struct Point {
   std::int32_t first_day = 0;  // the period, as days since 1970-01-01
   std::int32_t last_day = 0;
   double value = 0;
   std::int64_t row = 0;  // the observation's id in the store; 0 when not from a store
   std::int32_t revision = 1;
-  std::int32_t fraction = -1;  // "392/505" as ingested: index into the snapshot's fractions
+  std::int32_t detail = -1;  // index into the snapshot's details; -1 when it has none
 
   model::Date start() const { return model::Date{std::chrono::days{first_day}}; }
   model::Date end() const { return model::Date{std::chrono::days{last_day}}; }
@@ -52,12 +54,20 @@ struct Point {
   }
 };
 
+// What an observation carries besides its value, as ingested.
+struct PointDetail {
+  std::optional<double> numerator;  // "392/505" keeps both
+  std::optional<double> denominator;
+  std::string note;       // "số liệu ước tính"; empty when none
+  bool estimate = false;  // "khoảng 83,5%"
+  bool empty() const { return !numerator && !denominator && note.empty() && !estimate; }
+};
+
 // Points gathered apart (by a loading thread) and handed to a snapshot in one piece.
 struct PointBatch {
   std::vector<Point> points;
   std::vector<std::pair<model::Index, UnitIndex>> series;  // (indicator, unit) of each point
-  // The points' `fraction` fields index this; NaN for a half not given.
-  std::vector<std::pair<double, double>> fractions;
+  std::vector<PointDetail> details;                        // the points' `detail` fields index this
 };
 
 struct StatusEvent {
@@ -74,13 +84,15 @@ class Snapshot {
   void set_parent(UnitIndex unit, UnitIndex parent) {
     units_[static_cast<std::size_t>(unit)].parent = parent;
   }
-  // Adds an observation of indicator `indicator` at `unit`, with the fraction it was given
-  // as if any; call finish() after the last.
+  // Adds an observation of indicator `indicator` at `unit`, with what it carries besides its
+  // value (its `detail` field is set here); call finish() after the last.
+  void add_point(model::Index indicator, UnitIndex unit, Point point, const PointDetail& detail);
+  // The same with the fraction it was given as if any, and no note.
   void add_point(model::Index indicator, UnitIndex unit, Point point,
                  std::optional<double> numerator = std::nullopt,
                  std::optional<double> denominator = std::nullopt);
   void add_status(model::Index task, StatusEvent event);
-  // Adds many points at once; their fraction indexes refer to the batch's fractions.
+  // Adds many points at once; their detail indexes refer to the batch's details.
   void add_batch(PointBatch batch);
   std::int32_t intern(const std::string& text);
   // Sorts the series, keeps the highest revision of each period, and builds the level
@@ -101,6 +113,10 @@ class Snapshot {
   // The fraction a point was ingested as ("392/505"), when it was.
   std::optional<double> numerator(const Point& point) const;
   std::optional<double> denominator(const Point& point) const;
+  // The note a point was ingested with ("số liệu ước tính"); empty when none.
+  const std::string& note(const Point& point) const;
+  // Whether a point was ingested as an estimate ("khoảng 83,5%").
+  bool estimate(const Point& point) const;
   // Status events of `task`, by date (empty if none).
   const std::vector<StatusEvent>& statuses(model::Index task) const;
   const std::string& text(std::int32_t index) const;
@@ -124,7 +140,16 @@ class Snapshot {
   std::vector<std::int32_t> series_begin_;            // series s is [begin[s], begin[s + 1])
   std::vector<std::vector<std::int32_t>> series_of_;  // [indicator][unit] -> series, -1 if none
   std::int32_t series_count_ = 0;
-  std::vector<std::pair<double, double>> fractions_;  // NaN for a missing half
+  // What a point carries besides its value, compactly: the note interned in strings_.
+  struct Detail {
+    double numerator = 0;  // NaN for a half not given
+    double denominator = 0;
+    std::int32_t note = -1;
+    bool estimate = false;
+  };
+  const Detail* detail_of(const Point& point) const;
+  std::int32_t add_detail(const PointDetail& detail);
+  std::vector<Detail> details_;
   std::vector<std::vector<StatusEvent>> statuses_;
   std::vector<std::vector<std::vector<UnitIndex>>> descendants_;  // [unit][level]
   std::vector<std::vector<UnitIndex>> by_level_;

@@ -311,7 +311,7 @@ std::variant<Read, Failure> read_fraction(std::string_view text, std::size_t sla
                     "the part over a whole that is not empty",
                     text)};
   }
-  Read read{{n.value / d.value, n.value, d.value}, fmt::format("{}/{}", n.plain, d.plain)};
+  Read read{{n.value / d.value, n.value, d.value, false}, fmt::format("{}/{}", n.plain, d.plain)};
   if (auto failure = check_percent_range(text, read.parsed.value)) return std::move(*failure);
   return read;
 }
@@ -410,6 +410,107 @@ std::string_view decimal_flag(DecimalMark mark) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Estimates: "khoảng 83,5%", "ước tính 83,5%", "~83,5%".
+
+constexpr std::string_view kHook = "\xCC\x89";   // U+0309 combining hook above
+constexpr std::string_view kHorn = "\xCC\x9B";   // U+031B combining horn
+constexpr std::string_view kAcute = "\xCC\x81";  // U+0301 combining acute accent
+
+// The precomposed (NFC) letters of the estimate words, either case, as their base letter
+// and combining marks in NFD order; nullopt for any other.
+std::optional<std::string> decomposed(char32_t c) {
+  switch (c) {
+    case 0x1EA3:  // ả
+    case 0x1EA2:
+      return "a" + std::string(kHook);
+    case 0x01B0:  // ư
+    case 0x01AF:
+      return "u" + std::string(kHorn);
+    case 0x01A1:  // ơ
+    case 0x01A0:
+      return "o" + std::string(kHorn);
+    case 0x1EDB:  // ớ
+    case 0x1EDA:
+      return "o" + std::string(kHorn) + std::string(kAcute);
+    case 0x00ED:  // í
+    case 0x00CD:
+      return "i" + std::string(kAcute);
+    default:
+      return std::nullopt;
+  }
+}
+
+// The word at `pos` folded so that its NFC and NFD spellings in either case compare
+// equal (ASCII letters in lower case, decomposed() letters decomposed, combining marks as
+// they come), and `pos` moved past it. Stops at anything else: a space, a digit, a sign.
+std::string take_word(std::string_view text, std::size_t& pos) {
+  std::string folded;
+  while (pos < text.size()) {
+    std::size_t next = pos;
+    const char32_t c = util::decode_utf8(text, next);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+      folded += static_cast<char>(c >= 'a' ? c : c - 'A' + 'a');
+    } else if (c >= 0x300 && c <= 0x36F) {
+      folded += text.substr(pos, next - pos);
+    } else if (const auto letter = decomposed(c)) {
+      folded += *letter;
+    } else {
+      break;
+    }
+    pos = next;
+  }
+  return folded;
+}
+
+bool is_word(const std::string& folded, std::string_view accented, std::string_view plain) {
+  return folded == accented || folded == plain;
+}
+
+// A value's estimate word or sign and what follows it; `word` is empty when the value is
+// not written as an estimate.
+struct EstimateSplit {
+  std::string_view word;
+  std::string_view rest;
+};
+
+EstimateSplit split_estimate(std::string_view text) {
+  for (const std::string_view sign : {std::string_view("~"), std::string_view("\xE2\x89\x88")}) {
+    if (text.starts_with(sign)) {
+      return {text.substr(0, sign.size()), trim(text.substr(sign.size()))};
+    }
+  }
+  static const std::string kKhoang = "khoa" + std::string(kHook) + "ng";
+  static const std::string kUoc =
+      "u" + std::string(kHorn) + "o" + std::string(kHorn) + std::string(kAcute) + "c";
+  static const std::string kTinh = "ti" + std::string(kAcute) + "nh";
+  std::size_t end = 0;
+  const std::string word = take_word(text, end);
+  if (is_word(word, kUoc, "uoc")) {
+    // "ước tính": the second word belongs to it.
+    std::size_t at = end;
+    while (const std::size_t n = space_at(text, at)) at += n;
+    if (at > end && is_word(take_word(text, at), kTinh, "tinh")) end = at;
+  } else if (!is_word(word, kKhoang, "khoang")) {
+    return {{}, text};
+  }
+  std::string_view rest = trim(text.substr(end));
+  if (rest.starts_with(':')) rest = trim(rest.substr(1));
+  return {text.substr(0, end), rest};
+}
+
+std::string estimate_example(ValueUnit unit) {
+  switch (unit) {
+    case ValueUnit::percent:
+      return "khoảng 83,5%";
+    case ValueUnit::count:
+      return "khoảng 3.500";
+    case ValueUnit::number:
+      return "khoảng 0,5";
+  }
+  return "khoảng 83,5%";
+}
+
+// ---------------------------------------------------------------------------------------
 // Periods.
 
 constexpr const char* kPeriodForms =
@@ -454,9 +555,11 @@ bool has_calendar_shape(std::string_view text) {
 
 }  // namespace
 
-std::variant<ParsedValue, std::string> parse_value(std::string_view text, ValueUnit unit,
-                                                   const NumberOptions& options) {
-  text = trim(text);
+namespace {
+
+// parse_value of a text without an estimate's word.
+std::variant<ParsedValue, std::string> parse_number_value(std::string_view text, ValueUnit unit,
+                                                          const NumberOptions& options) {
   auto read = read_value(text, unit, options);
   if (auto* ok = std::get_if<Read>(&read)) return ok->parsed;
   Failure& failure = std::get<Failure>(read);
@@ -473,6 +576,27 @@ std::variant<ParsedValue, std::string> parse_value(std::string_view text, ValueU
     failure.message += hints;
   }
   return std::move(failure.message);
+}
+
+}  // namespace
+
+std::variant<ParsedValue, std::string> parse_value(std::string_view text, ValueUnit unit,
+                                                   const NumberOptions& options) {
+  text = trim(text);
+  const EstimateSplit split = split_estimate(text);
+  if (split.word.empty()) return parse_number_value(text, unit, options);
+  if (split.rest.empty()) {
+    return fmt::format(
+        "'{}' says the value is an estimate, but no number follows it; write the estimate as "
+        "in {}",
+        split.word, estimate_example(unit));
+  }
+  auto parsed = parse_number_value(split.rest, unit, options);
+  if (auto* message = std::get_if<std::string>(&parsed)) {
+    return fmt::format("after '{}': {}", split.word, *message);
+  }
+  std::get<ParsedValue>(parsed).estimate = true;
+  return parsed;
 }
 
 std::variant<model::Period, std::string> parse_data_period(std::string_view text) {

@@ -37,6 +37,7 @@ struct ParsedValue {
       0;  // as stored: a percent as its fraction (77,62% -> 0.7762; 392/505 -> 392.0/505)
   std::optional<double> numerator;  // "392/505" keeps both
   std::optional<double> denominator;
+  bool estimate = false;  // written as an estimate: "khoảng 83,5%"
   bool operator==(const ParsedValue&) const = default;
 };
 
@@ -52,10 +53,16 @@ struct ParsedValue {
 // Thousands groups have exactly three digits and the first group does not start with 0.
 // In auto_detect mode a count's single comma followed by three digits (`1,000`) is an
 // error like `125.805` for other units: the writer may have meant thousands.
+// Any of these may be written as an estimate, with a word or sign before it: `khoảng
+// 83,5%`, `ước 83,5%`, `ước tính 83,5%`, `~83,5%`, `≈ 83,5%` (a colon may follow the word:
+// `khoảng: 83,5%`); the words in any letter case, in NFC or NFD, or without their accents
+// (`khoang`, `uoc`, `uoc tinh`). The value is then the number's, with `estimate` set.
 // Refused, each with a sentence a person can act on: empty text, words, `inf`, `nan`,
 // several decimal marks (`1,2,3`), `12%%`, trailing text, a zero denominator, a `%` or a
 // fraction on a count or number, a bare number on a percent (naming --percent-as), and
-// numbers that another --decimal would read (naming it and what it would read).
+// numbers that another --decimal would read (naming it and what it would read), and an
+// estimate's word without a number after it (`khoảng`) or before something else
+// (`khoảng abc`: the message starts "after 'khoảng': " and says what is wrong with the rest).
 std::variant<ParsedValue, std::string> parse_value(std::string_view text, model::ValueUnit unit,
                                                    const NumberOptions& options);
 

@@ -448,6 +448,64 @@ TEST(MessageTask, NoReportAndTheReportsNoteAreInEveryForm) {
   EXPECT_EQ(am["alerts"][1]["annotations"]["note"], "vướng thủ tục đầu tư");
 }
 
+// Issue #16: a rule's value that rests on an estimate is "khoảng 83,5%" wherever it is
+// written, and the notes of its observations travel with it ("Ghi chú số liệu").
+TEST(MessageRule, AnEstimatedValueAndItsNoteAreInEveryForm) {
+  Digest d;
+  d.channel = "bcd";
+  d.kind = model::Channel::Kind::email;
+  d.run_id = 7;
+  d.at = day(2022, 9, 30);
+  AlertFacts phones = rule_facts("smartphone_2022", "Tỷ lệ dân số có điện thoại thông minh",
+                                 "dong_nai", "Đồng Nai", "at_risk", Severity::warning);
+  phones.percent = true;
+  phones.value = 0.835;
+  phones.target = 0.9;
+  phones.deadline = day(2022, 12, 31);
+  phones.estimate = true;
+  phones.note = "mục I.5.a: đạt khoảng 83,5%";
+  d.items.push_back(notification(NotifyKind::fired, phones, day(2022, 9, 30)));
+  AlertFacts exact = rule_facts("online_dossier_2022", "Tỷ lệ hồ sơ xử lý trực tuyến", "dong_nai",
+                                "Đồng Nai", "at_risk", Severity::critical);
+  exact.percent = true;
+  exact.value = 0.0923;
+  d.items.push_back(notification(NotifyKind::fired, exact, day(2022, 9, 30)));
+  d.fired = 2;
+
+  const EmailContent email = render_email(d);
+  const std::string first = text_item(email.text, 1);
+  EXPECT_NE(first.find("Giá trị: khoảng 83,5%; mục tiêu: 90%"), std::string::npos) << first;
+  EXPECT_NE(first.find("Ghi chú số liệu: mục I.5.a: đạt khoảng 83,5%"), std::string::npos) << first;
+  EXPECT_EQ(first.find("Ghi chú báo cáo"), std::string::npos) << first;
+  const std::string second = text_item(email.text, 2);
+  EXPECT_NE(second.find("Giá trị: 9,23%"), std::string::npos) << second;
+  EXPECT_EQ(second.find("khoảng"), std::string::npos) << second;
+  EXPECT_EQ(second.find("Ghi chú"), std::string::npos) << second;
+  EXPECT_NE(email.html.find("khoảng 83,5%"), std::string::npos);
+  EXPECT_NE(email.html.find("mục I.5.a: đạt khoảng 83,5%"), std::string::npos);
+
+  const std::string webhook = render_webhook(d);
+  const json body = json::parse(webhook);
+  EXPECT_EQ(body["alerts"][0]["estimate"], true);
+  EXPECT_EQ(body["alerts"][0]["value"], 0.835);
+  EXPECT_EQ(body["alerts"][0]["note"], "mục I.5.a: đạt khoảng 83,5%");
+  EXPECT_EQ(body["alerts"][1]["estimate"], false);
+  const Validation v = validate(kSchemaPath, webhook);
+  EXPECT_EQ(v.status, 0) << v.output;
+
+  for (const json& alerts :
+       {json::parse(render_alertmanager_webhook(d, "2022-10-01T01:00:00Z"))["alerts"],
+        json::parse(render_alertmanager_push(d, "2022-10-01T01:00:00Z"))}) {
+    ASSERT_EQ(alerts.size(), 2u) << alerts.dump();
+    EXPECT_EQ(alerts[0]["annotations"]["value"], "khoảng 83,5%");
+    EXPECT_EQ(alerts[0]["annotations"]["estimate"], "true");
+    EXPECT_EQ(alerts[0]["annotations"]["note"], "mục I.5.a: đạt khoảng 83,5%");
+    EXPECT_EQ(alerts[1]["annotations"]["value"], "9,23%");
+    EXPECT_FALSE(alerts[1]["annotations"].contains("estimate"));
+    EXPECT_FALSE(alerts[1]["annotations"].contains("note"));
+  }
+}
+
 TEST(MessageEmail, EveryItemSaysWhereItComesFrom) {
   const std::string text = render_email(full_digest()).text;
   const std::string online = text_item(text, 1);

@@ -133,6 +133,13 @@ TEST(PresentFormat, RatesArePerMonthAndPercentRatesInPoints) {
   EXPECT_EQ(comparator_symbol(model::Comparator::between), "");
 }
 
+// Issue #16: an estimated figure, as BC 231 writes "khoảng 83,5%".
+TEST(PresentFormat, AnEstimateIsWrittenKhoang) {
+  EXPECT_EQ(format_estimate(format_percent(0.835)), "khoảng 83,5%");
+  EXPECT_EQ(format_estimate(format_number(3500)), "khoảng 3.500");
+  EXPECT_EQ(format_estimate(format_percent(0.835, Language::en), Language::en), "about 83.5%");
+}
+
 TEST(PresentMarkup, TablesAlignByCharactersAndColourOneColumn) {
   const std::vector<std::vector<std::string>> rows = {
       {"RULE", "STATE", "REASON"}, {"đạt_rule", "met", ""}, {"x", "missed", "why"}};

@@ -48,6 +48,8 @@ struct Observation {
   double value = 0;
   std::optional<double> numerator;
   std::optional<double> denominator;
+  std::string note;  // empty: none
+  bool estimate = false;
 };
 
 struct Status {
@@ -95,7 +97,7 @@ class World {
       point.set_period(period->first, period->last);
       point.value = o.value;
       snapshot_.add_point(rules_.find_indicator(o.indicator), snapshot_.find_unit(o.unit), point,
-                          o.numerator, o.denominator);
+                          store::PointDetail{o.numerator, o.denominator, o.note, o.estimate});
     }
     for (const Status& s : statuses) {
       snapshot_.add_status(
@@ -351,12 +353,13 @@ TEST(CommitteeReport, CsvHasABomCrlfAndQuotedFieldsThatParseBack) {
   ASSERT_TRUE(world.ok());
   const std::string text = world.table();
   ASSERT_EQ(text.substr(0, 3), "\xEF\xBB\xBF");
-  EXPECT_EQ(text.substr(3, text.find("\r\n") - 3),
-            "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu,dieu_chinh");
+  EXPECT_EQ(
+      text.substr(3, text.find("\r\n") - 3),
+      "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu,ghi_chu,dieu_chinh");
   const auto rows = tiendo::testing::csv_rows(text.substr(3));
   ASSERT_TRUE(rows.has_value()) << text;
   ASSERT_EQ(rows->size(), 2u);
-  for (const auto& row : *rows) EXPECT_EQ(row.size(), 11u);
+  for (const auto& row : *rows) EXPECT_EQ(row.size(), 12u);
   const auto& row = (*rows)[1];
   EXPECT_EQ(row[0], "1");
   EXPECT_EQ(row[1], "Nhóm <b>đậm</b> & \"trích\"");
@@ -368,6 +371,65 @@ TEST(CommitteeReport, CsvHasABomCrlfAndQuotedFieldsThatParseBack) {
   EXPECT_EQ(row[8], "31/12/2022");
   EXPECT_NE(text.find("\"Tỷ lệ <script>alert('x')</script> | \"\"đạt\"\", 50%\ncó xuống dòng\""),
             std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------
+// Notes and estimates (issue #16)
+
+// An observation with a note, or given as an estimate.
+Observation remarked(Observation o, std::string note, bool estimate) {
+  o.note = std::move(note);
+  o.estimate = estimate;
+  return o;
+}
+
+constexpr const char* kRemarkedRules = R"(
+levels province > commune
+indicator rate { title "Tỷ lệ" unit percent }
+indicator teams { title "Số tổ" unit count }
+rule rate_province { title "Tỷ lệ của tỉnh"  require rate >= 50% by 2022-12-31  label stt = "1" }
+rule teams_total { title "Tổng số tổ"  require sum(teams, commune) >= 10 by 2022-12-31  label stt = "2" }
+rule teams_each { title "Tổ ở mỗi xã"  require teams >= 1 by 2022-12-31  for each commune  label stt = "3" }
+)";
+
+// The shown figure's own note and estimate go beside it; an older observation's note does
+// not, nor do the notes of the units a total adds up, though their estimate makes the
+// total one; each unit's row of a `for each` rule has its own.
+TEST(CommitteeReport, AFiguresOwnNotesAndEstimateGoBesideIt) {
+  const World w(kRemarkedRules,
+                {{"dn", "Đồng Nai", "province", ""},
+                 {"a", "Xã A", "commune", "dn"},
+                 {"b", "Xã B", "commune", "dn"}},
+                {remarked({"rate", "dn", "Q2/2022", 0.07}, "số liệu quý II", false),
+                 remarked({"rate", "dn", "Q3/2022", 0.0923}, "số liệu ước tính", false),
+                 remarked({"teams", "a", "Q3/2022", 4}, "theo báo cáo của xã", true),
+                 remarked({"teams", "b", "Q3/2022", 3}, "", false)},
+                {}, "2022-09-30");
+  ASSERT_TRUE(w.ok());
+  const std::string md = w.md();
+  position(md, "| 9,23% (số liệu ước tính) |");
+  EXPECT_EQ(md.find("số liệu quý II"), std::string::npos) << md;
+  position(md, "| Tổng số tổ | ≥ 10, hạn 31/12/2022 | khoảng 7 |");
+  position(md, "| · Xã A |  | khoảng 4 (theo báo cáo của xã) |");
+  position(md, "| · Xã B |  | 3 |");
+
+  const std::string page = w.page();
+  position(page, "<div class=\"value\">9,23%</div>");
+  position(page, "<div class=\"note\">số liệu ước tính</div>");
+  position(page, "<div class=\"value\">khoảng 4</div>");
+
+  const auto rows = testing::csv_rows(w.table());
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->front()[10], "ghi_chu");
+  std::vector<std::vector<std::string>> shown;
+  for (std::size_t i = 1; i < rows->size(); ++i) {
+    shown.push_back({(*rows)[i][3], (*rows)[i][5], (*rows)[i][10]});
+  }
+  EXPECT_EQ(shown,
+            (std::vector<std::vector<std::string>>{{"Đồng Nai", "9,23%", "số liệu ước tính"},
+                                                   {"Đồng Nai", "khoảng 7", ""},
+                                                   {"Xã A", "khoảng 4", "theo báo cáo của xã"},
+                                                   {"Xã B", "3", ""}}));
 }
 
 }  // namespace

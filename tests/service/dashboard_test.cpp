@@ -316,6 +316,43 @@ TEST(Dashboard, RendersWithNothingAtAll) {
   EXPECT_EQ(page.substr(page.size() - 8), "</html>\n");
 }
 
+// Issue #16: a value that rests on an estimate is "khoảng 83,5%", and the figure's note
+// (escaped) is beside it; the service evaluates without keeping the observations used.
+TEST(Dashboard, AnEstimatedValueSaysKhoangAndShowsItsNote) {
+  dsl::Program program = dsl::load_text("notes.rules", R"(
+levels province
+indicator rate { title "Tỷ lệ" unit percent }
+rule r1 { title "Tỷ lệ đạt 90%" require rate >= 90% by 2022-12-31 }
+)");
+  auto rules = dsl::check(program);
+  ASSERT_TRUE(rules.has_value());
+  store::Snapshot snapshot;
+  store::SnapshotUnit unit;
+  unit.id = "dn";
+  unit.name = "Đồng Nai";
+  unit.level_name = "province";
+  unit.level = rules->find_level("province");
+  snapshot.add_unit(std::move(unit));
+  store::Point point;
+  point.set_period(*model::parse_iso_date("2022-07-01"), *model::parse_iso_date("2022-09-30"));
+  point.value = 0.835;
+  snapshot.add_point(rules->find_indicator("rate"), 0, point,
+                     store::PointDetail{std::nullopt, std::nullopt, "mục I.5.a <ước tính>", true});
+  snapshot.finish(rules->tasks.size());
+  const eval::Results results =
+      eval::evaluate(*rules, snapshot, *model::parse_iso_date("2022-09-30"),
+                     {.keep_trend_points = false, .keep_used = false, .threads = 0});
+  DashboardData d;
+  d.rules = &*rules;
+  d.snapshot = &snapshot;
+  d.results = &results;
+  const std::string page = render_dashboard(d);
+  const std::string_view targets = section(page, "chi-tieu");
+  EXPECT_NE(targets.find(">khoảng 83,5%<div class=\"note\">mục I.5.a &lt;ước tính&gt;</div>"),
+            std::string::npos)
+      << targets;
+}
+
 TEST(Dashboard, EscapesEveryTextFromRulesDataAndAlerts) {
   dsl::Program program = dsl::load_text("hostile.rules", R"(
 levels province

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "../e2e/run.hpp"
+#include "store/ingest.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite/statements.hpp"
 
@@ -105,6 +106,68 @@ TEST(Database, MigratesSchemaOneKeepingItsData) {
   Statement identity = tiendo::store::sqlite::prepare(db, "SELECT id FROM store_identity");
   ASSERT_TRUE(identity.step());
   EXPECT_EQ(identity.column_text(0).size(), 12u);
+}
+
+// A database written before estimates were kept (schema 6) keeps every observation when
+// the `estimate` column is added (schema 7): each is as it was given, no estimate, and
+// the latest revision still counts; an ingest then adds revisions on top of them.
+TEST(Database, MigratesSchemaSixKeepingItsObservations) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/v6.db";
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    std::string v6;
+    for (std::size_t i = 0; i < 6; ++i) v6 += migrations()[i];
+    v6 +=
+        "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('dn', "
+        "'Đồng Nai', 'province', NULL, 'units.csv', '2022-10-01T00:00:00Z');"
+        "INSERT INTO observations (indicator, unit, period_start, period_end, value, source, "
+        "note, input, input_line, revision, ingested_at) VALUES "
+        "('rate', 'dn', '2022-07-01', '2022-09-30', 0.0923, 'BC 231', 'số liệu ước tính', "
+        "'obs.csv', 2, 1, '2022-10-01T00:00:00Z'),"
+        "('rate', 'dn', '2022-07-01', '2022-09-30', 0.0925, NULL, NULL, 'fix.csv', 2, 2, "
+        "'2022-10-02T00:00:00Z');"
+        "PRAGMA user_version = 6;";
+    EXPECT_EQ(sqlite3_exec(raw, v6.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  Database db = open_ok(path);
+  EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
+  EXPECT_GE(db.schema_version(), 7);
+  Statement rows = tiendo::store::sqlite::prepare(
+      db,
+      "SELECT revision, value, ifnull(note, ''), estimate, input FROM observations ORDER BY "
+      "revision");
+  ASSERT_TRUE(rows.step());
+  EXPECT_EQ(rows.column_int(0), 1);
+  EXPECT_EQ(rows.column_double(1), 0.0923);
+  EXPECT_EQ(rows.column_text(2), "số liệu ước tính");
+  EXPECT_EQ(rows.column_int(3), 0);
+  EXPECT_EQ(rows.column_text(4), "obs.csv");
+  ASSERT_TRUE(rows.step());
+  EXPECT_EQ(rows.column_int(0), 2);
+  EXPECT_EQ(rows.column_int(3), 0);
+  EXPECT_FALSE(rows.step());
+  // The flag takes nothing but 0 and 1.
+  EXPECT_TRUE(tiendo::store::sqlite::execute(db, "UPDATE observations SET estimate = 2"));
+
+  // The same value written as an estimate is a new revision on top of the migrated ones.
+  IngestOptions options;
+  options.now = "2022-10-03T00:00:00Z";
+  auto ingested =
+      ingest(db, {{"est.csv", "indicator,unit,period,value\nrate,dn,Q3/2022,\"khoảng 9,25%\"\n"}},
+             options);
+  ASSERT_TRUE(std::holds_alternative<IngestSummary>(ingested));
+  EXPECT_EQ(std::get<IngestSummary>(ingested).observations_added, 1u);
+  auto revisions = history(db, "rate", "dn");
+  ASSERT_TRUE(std::holds_alternative<std::vector<ObservationRevision>>(revisions));
+  const auto& stored = std::get<std::vector<ObservationRevision>>(revisions);
+  ASSERT_EQ(stored.size(), 3u);
+  EXPECT_FALSE(stored[1].estimate);
+  EXPECT_EQ(stored[2].revision, 3);
+  EXPECT_EQ(stored[2].value, 0.0925);
+  EXPECT_TRUE(stored[2].estimate);
 }
 
 TEST(Database, RefusesANewerSchema) {

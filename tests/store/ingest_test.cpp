@@ -1,11 +1,13 @@
 // Ingest through its public interface on a real SQLite database.
 #include "store/ingest.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "dsl/check.hpp"
 #include "store/snapshot.hpp"
 #include "store/sqlite/statements.hpp"
+#include "support/temp_dir.hpp"
 
 namespace tiendo::store {
 namespace {
@@ -475,6 +477,182 @@ TEST_F(IngestTest, WithoutRulesNoRangeIsChecked) {
   ASSERT_TRUE(std::holds_alternative<IngestSummary>(result));
   EXPECT_TRUE(std::get<IngestSummary>(result).committed)
       << messages(std::get<IngestSummary>(result));
+}
+
+// ---------------------------------------------------------------------------------------
+// Notes and estimates (issue #16), on a database file as `tiendo ingest` writes one.
+
+class IngestEstimateTest : public IngestTest {
+ protected:
+  void SetUp() override {
+    IngestTest::SetUp();
+    auto db = Database::open(dir_.path() + "/t.db");
+    ASSERT_TRUE(std::holds_alternative<Database>(db)) << std::get<DbError>(db).message;
+    db_.emplace(std::move(std::get<Database>(db)));
+  }
+
+  std::vector<ObservationRevision> revisions(const std::string& indicator,
+                                             const std::string& unit = "") {
+    auto result = history(*db_, indicator, unit);
+    if (auto* error = std::get_if<DbError>(&result)) {
+      ADD_FAILURE() << error->message;
+      return {};
+    }
+    return std::get<std::vector<ObservationRevision>>(result);
+  }
+
+  tiendo::testing::TempDir dir_;
+};
+
+// Every accepted way to write an estimate, in CSV and in JSON: the value is the number's
+// (0.835), and the estimate flag and the note are stored with it.
+TEST_F(IngestEstimateTest, EveryFormOfAnEstimateIsStoredAsTheValueWithTheFlag) {
+  const std::vector<std::string> forms = {"khoảng 83,5%", "khoảng 83.5%",        "~83,5%",
+                                          "ước 83,5%",    "ước tính 83,5%",      "Khoảng: 83,5%",
+                                          "KHOẢNG 83,5%", "khoa\xCC\x89ng 83,5%"};
+  std::string csv = "indicator,unit,period,value,note\n";
+  std::string json = "[\n";
+  for (std::size_t i = 0; i < forms.size(); ++i) {
+    // One period per form: 2014 .. 2021 in CSV, the same years' first quarters in JSON.
+    csv += fmt::format("online_dossier_rate,dong_nai,{},\"{}\",số liệu ước tính\n", 2014 + i,
+                       forms[i]);
+    json += fmt::format(
+        "  {{\"indicator\": \"online_dossier_rate\", \"unit\": \"long_thanh\", \"period\": "
+        "\"Q1/{}\", \"value\": \"{}\", \"note\": \"ước tính của huyện\"}}{}\n",
+        2014 + i, forms[i], i + 1 < forms.size() ? "," : "");
+  }
+  json += "]\n";
+  const IngestSummary summary = run({{"units.csv", kUnits}, {"obs.csv", csv}, {"obs.json", json}});
+  ASSERT_TRUE(summary.committed) << messages(summary);
+  EXPECT_EQ(summary.observations_added, 2 * forms.size());
+  for (const char* unit : {"dong_nai", "long_thanh"}) {
+    const auto stored = revisions("online_dossier_rate", unit);
+    ASSERT_EQ(stored.size(), forms.size()) << unit;
+    for (const ObservationRevision& r : stored) {
+      EXPECT_EQ(r.value, 0.835) << unit << " " << r.period_start;
+      EXPECT_TRUE(r.estimate) << unit << " " << r.period_start;
+    }
+    EXPECT_EQ(stored[0].note,
+              std::string(unit) == "dong_nai" ? "số liệu ước tính" : "ước tính của huyện");
+  }
+}
+
+// The flag may also be a column: `estimate` in CSV (true, 1, có; false, 0, không; empty),
+// `"estimate": true` in JSON, where a value without a word is then an estimate too.
+TEST_F(IngestEstimateTest, TheEstimateColumnAndJsonTrueFlagAValue) {
+  const IngestSummary summary = run({
+      {"units.csv", kUnits},
+      {"obs.csv",
+       "indicator,unit,period,value,estimate\n"
+       "online_dossier_rate,dong_nai,2019,\"83,5%\",true\n"
+       "online_dossier_rate,dong_nai,2020,\"83,5%\",1\n"
+       "online_dossier_rate,dong_nai,2021,\"83,5%\",Có\n"
+       "online_dossier_rate,dong_nai,2022,\"83,5%\",false\n"
+       "online_dossier_rate,long_thanh,2019,\"83,5%\",0\n"
+       "online_dossier_rate,long_thanh,2020,\"83,5%\",không\n"
+       "online_dossier_rate,long_thanh,2021,\"khoảng 83,5%\",\n"
+       "online_dossier_rate,long_thanh,2022,\"83,5%\",\n"},
+      {"obs.json",
+       R"([{"indicator": "community_team_count", "unit": "long_phuoc", "period": "2021",
+            "value": 3, "estimate": true},
+           {"indicator": "community_team_count", "unit": "long_phuoc", "period": "2022",
+            "value": "khoảng 4", "estimate": true},
+           {"indicator": "community_team_count", "unit": "long_thanh", "period": "2022",
+            "value": "4", "estimate": false}])"},
+  });
+  ASSERT_TRUE(summary.committed) << messages(summary);
+  std::vector<bool> flags;
+  for (const auto& r : revisions("online_dossier_rate")) flags.push_back(r.estimate);
+  EXPECT_EQ(flags, (std::vector<bool>{true, true, true, false, false, false, true, false}));
+  flags.clear();
+  for (const auto& r : revisions("community_team_count")) flags.push_back(r.estimate);
+  EXPECT_EQ(flags, (std::vector<bool>{true, true, false}));
+}
+
+// Like a changed note, a changed estimate flag is a new revision; the same flag again
+// changes nothing. The latest revision's flag and note are what the snapshot carries.
+TEST_F(IngestEstimateTest, AChangedFlagAddsARevisionAndTheSnapshotCarriesTheLatest) {
+  const auto obs = [](const std::string& value, const std::string& note) {
+    return IngestInput{"obs.csv",
+                       "indicator,unit,period,value,note\n"
+                       "online_dossier_rate,dong_nai,2022-Q3,\"" +
+                           value + "\"," + note + "\n"};
+  };
+  ASSERT_TRUE(run({{"units.csv", kUnits}, obs("83,5%", "")}).committed);
+  EXPECT_EQ(run({obs("khoảng 83,5%", "")}).observations_added, 1u);
+  const IngestSummary same = run({obs("~83.5%", "")});
+  EXPECT_EQ(same.observations_added, 0u);
+  EXPECT_EQ(same.observations_unchanged, 1u);
+  EXPECT_EQ(run({obs("khoảng 83,5%", "số liệu ước tính")}).observations_added, 1u);
+  const auto stored = revisions("online_dossier_rate", "dong_nai");
+  ASSERT_EQ(stored.size(), 3u);
+  EXPECT_FALSE(stored[0].estimate);
+  EXPECT_TRUE(stored[1].estimate);
+  EXPECT_EQ(stored[1].note, "");
+  EXPECT_TRUE(stored[2].estimate);
+  EXPECT_EQ(stored[2].note, "số liệu ước tính");
+
+  auto loaded = load_snapshot(*db_, rules_);
+  ASSERT_TRUE(std::holds_alternative<Snapshot>(loaded));
+  const Snapshot& snapshot = std::get<Snapshot>(loaded);
+  const auto series =
+      snapshot.series(rules_.find_indicator("online_dossier_rate"), snapshot.find_unit("dong_nai"));
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_EQ(series[0].revision, 3);
+  EXPECT_TRUE(snapshot.estimate(series[0]));
+  EXPECT_EQ(snapshot.note(series[0]), "số liệu ước tính");
+  EXPECT_EQ(series[0].value, 0.835);
+}
+
+// Bad estimates are bad rows, each named with its input, line and field; nothing is written.
+TEST_F(IngestEstimateTest, ABadEstimateIsAnErrorAtItsLineNamingTheField) {
+  const IngestSummary summary = run({
+      {"units.csv", kUnits},
+      {"obs.csv",
+       "indicator,unit,period,value,estimate\n"
+       "online_dossier_rate,dong_nai,2019,khoảng,\n"
+       "online_dossier_rate,dong_nai,2020,khoảng abc,\n"
+       "online_dossier_rate,dong_nai,2021,\"83,5%\",maybe\n"
+       "online_dossier_rate,dong_nai,2022,\"khoảng 83,5%\",false\n"},
+      {"obs.json",
+       R"([{"indicator": "online_dossier_rate", "unit": "long_thanh", "period": "2022",
+            "value": "~", "note": "số liệu ước tính"},
+           {"indicator": "online_dossier_rate", "unit": "long_thanh", "period": "2021",
+            "value": "83,5%", "note": true}])"},
+      {"status.csv",
+       "task,status,date,progress\n"
+       "kho_du_lieu,in_progress,2022-07-01,khoảng 40%\n"},
+  });
+  EXPECT_FALSE(summary.committed);
+  EXPECT_EQ(count("observations"), 0);
+  const std::string text = messages(summary);
+  EXPECT_EQ(summary.error_count, 7u) << text;
+  for (const char* expected : {
+           "obs.csv:2: online_dossier_rate: 'khoảng' says the value is an estimate, but no "
+           "number follows it; write the estimate as in khoảng 83,5%\n",
+           "obs.csv:3: online_dossier_rate: after 'khoảng': 'abc' is not a number",
+           "obs.csv:4: estimate: 'maybe' is neither true nor false; write true, false, 1, 0, có "
+           "or không, or leave it empty",
+           "obs.csv:5: estimate: false, but the value 'khoảng 83,5%' is written as an estimate",
+           "obs.json:1: online_dossier_rate: '~' says the value is an estimate, but no number "
+           "follows it",
+           "obs.json:3: \"note\" is true; a value must be a string or a number\n",
+           "status.csv:2: progress: 'khoảng 40%' is written as an estimate, which only an "
+           "observation's value may be",
+       }) {
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\nnot in:\n" << text;
+  }
+}
+
+// A task status is no observation: `"estimate": true` there is an unknown column.
+TEST_F(IngestEstimateTest, OnlyObservationsHaveAnEstimateColumn) {
+  const IngestSummary summary = run(
+      {{"status.json",
+        R"([{"task": "kho_du_lieu", "status": "done", "date": "1/7/2022", "estimate": true}])"}});
+  EXPECT_FALSE(summary.committed);
+  ASSERT_EQ(summary.error_count, 1u) << messages(summary);
+  EXPECT_NE(summary.errors[0].message.find("unknown column 'estimate'"), std::string::npos)
+      << messages(summary);
 }
 
 }  // namespace

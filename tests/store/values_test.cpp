@@ -50,6 +50,7 @@ TEST_P(ValuesAccepted, ReadsTheExactValue) {
   EXPECT_DOUBLE_EQ(v.value, c.value);
   EXPECT_EQ(v.numerator, c.numerator);
   EXPECT_EQ(v.denominator, c.denominator);
+  EXPECT_FALSE(v.estimate);
 }
 
 const AcceptedValue kAcceptedValues[] = {
@@ -464,6 +465,47 @@ const RejectedValue kRejectedValues[] = {
      kPoints,
      {"'1500' is above 1000%"},
      {"--percent-as"}},
+    // Estimates: the word without a number, or before something that is not one.
+    {"EstimateWordOnly",
+     "khoảng",
+     ValueUnit::percent,
+     kDefault,
+     {"'khoảng' says the value is an estimate, but no number follows it", "khoảng 83,5%"}},
+    {"EstimateWordAndColonOnly",
+     "khoảng:",
+     ValueUnit::count,
+     kDefault,
+     {"'khoảng' says the value is an estimate, but no number follows it", "khoảng 3.500"}},
+    {"EstimateTildeOnly",
+     "~",
+     ValueUnit::percent,
+     kDefault,
+     {"'~' says the value is an estimate, but no number follows it"}},
+    {"EstimateOfAWord",
+     "khoảng abc",
+     ValueUnit::percent,
+     kDefault,
+     {"after 'khoảng': 'abc' is not a number", "77,62%"}},
+    {"EstimateOfAPercentOnACount",
+     "ước tính 83,5%",
+     ValueUnit::count,
+     kDefault,
+     {"after 'ước tính': '83,5%' is a percent, but this indicator is a count"}},
+    {"EstimateWithoutASign",
+     "khoảng 83,5",
+     ValueUnit::percent,
+     kDefault,
+     {"after 'khoảng': '83,5' has no % sign"}},
+    {"EstimateTwice",
+     "khoảng khoảng 83,5%",
+     ValueUnit::percent,
+     kDefault,
+     {"after 'khoảng': 'khoảng 83,5%' is not a number"}},
+    {"EstimateMisspelt",
+     "khoàng 83,5%",
+     ValueUnit::percent,
+     kDefault,
+     {"'khoàng 83,5%' is not a number"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Values, ValuesRejected, testing::ValuesIn(kRejectedValues),
@@ -486,6 +528,79 @@ TEST(ValuesPercent, RoundsOnceToTheNearestDouble) {
     const auto result = parse_value(text, ValueUnit::percent, options);
     ASSERT_TRUE(std::holds_alternative<ParsedValue>(result)) << describe(result);
     EXPECT_EQ(std::get<ParsedValue>(result).value, expected) << text;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Estimates (issue #16): "khoảng 83,5%" is the value 0.835, written as an estimate.
+
+struct AcceptedEstimate {
+  const char* name;
+  std::string text;
+  ValueUnit unit;
+  double value;
+  std::optional<double> numerator = std::nullopt;
+};
+
+void PrintTo(const AcceptedEstimate& c, std::ostream* os) {
+  *os << c.name << " '" << c.text << "'";
+}
+
+class ValuesEstimate : public testing::TestWithParam<AcceptedEstimate> {};
+
+TEST_P(ValuesEstimate, ReadsTheValueAndFlagsIt) {
+  const AcceptedEstimate& c = GetParam();
+  const auto result = parse_value(c.text, c.unit, kDefault);
+  ASSERT_TRUE(std::holds_alternative<ParsedValue>(result)) << describe(result);
+  const ParsedValue& v = std::get<ParsedValue>(result);
+  EXPECT_DOUBLE_EQ(v.value, c.value);
+  EXPECT_EQ(v.numerator, c.numerator);
+  EXPECT_TRUE(v.estimate);
+}
+
+const AcceptedEstimate kAcceptedEstimates[] = {
+    {"Khoang", "khoảng 83,5%", ValueUnit::percent, 0.835},
+    {"KhoangDecimalPoint", "khoảng 83.5%", ValueUnit::percent, 0.835},
+    {"KhoangCapitalized", "Khoảng 83,5%", ValueUnit::percent, 0.835},
+    {"KhoangUpperCase", "KHOẢNG 83,5%", ValueUnit::percent, 0.835},
+    // NFD: "a" and U+0309 COMBINING HOOK ABOVE.
+    {"KhoangNfd", "khoa\xCC\x89ng 83,5%", ValueUnit::percent, 0.835},
+    {"KhoangWithoutAccent", "khoang 83,5%", ValueUnit::percent, 0.835},
+    {"KhoangWithColon", "khoảng: 83,5%", ValueUnit::percent, 0.835},  // as BC 231 I.5.a
+    {"KhoangNoBreakSpace",
+     "khoảng\xC2\xA0"
+     "83,5%",
+     ValueUnit::percent, 0.835},
+    {"KhoangNoSpace", "khoảng83,5%", ValueUnit::percent, 0.835},
+    {"Tilde", "~83,5%", ValueUnit::percent, 0.835},
+    {"TildeSpace", "~ 83,5%", ValueUnit::percent, 0.835},
+    {"AlmostEqual", "≈83,5%", ValueUnit::percent, 0.835},
+    {"Uoc", "ước 83,5%", ValueUnit::percent, 0.835},
+    {"UocCapitalized", "Ước 83,5%", ValueUnit::percent, 0.835},
+    // NFD: "u" U+031B, "o" U+031B U+0301.
+    {"UocNfd",
+     "u\xCC\x9Bo\xCC\x9B\xCC\x81"
+     "c 83,5%",
+     ValueUnit::percent, 0.835},
+    {"UocTinh", "ước tính 83,5%", ValueUnit::percent, 0.835},
+    {"UocTinhUpperCase", "ƯỚC TÍNH 83,5%", ValueUnit::percent, 0.835},
+    {"UocTinhWithoutAccents", "uoc tinh 83,5%", ValueUnit::percent, 0.835},
+    {"SurroundingSpaces", "  khoảng  83,5%  ", ValueUnit::percent, 0.835},
+    {"Fraction", "khoảng 392/505", ValueUnit::percent, 392.0 / 505, 392.0},
+    {"Count", "khoảng 3.500", ValueUnit::count, 3500},  // BC 231: "khoảng 3.500 trạm"
+    {"Number", "ước tính 0,5", ValueUnit::number, 0.5},
+};
+
+INSTANTIATE_TEST_SUITE_P(Values, ValuesEstimate, testing::ValuesIn(kAcceptedEstimates),
+                         [](const testing::TestParamInfo<AcceptedEstimate>& param) {
+                           return std::string(param.param.name);
+                         });
+
+TEST(ValuesEstimate, AValueWithoutAnEstimateWordIsNoEstimate) {
+  for (const char* text : {"83,5%", "392/505", "0,835"}) {
+    const auto result = parse_value(text, ValueUnit::percent, kFraction);
+    ASSERT_TRUE(std::holds_alternative<ParsedValue>(result)) << describe(result);
+    EXPECT_FALSE(std::get<ParsedValue>(result).estimate) << text;
   }
 }
 
