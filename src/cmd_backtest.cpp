@@ -103,8 +103,8 @@ int run_backtest(const BacktestOptions& options) {
   std::optional<store::Database> db;
   if (options.as_known) {
     auto opened = store::Database::open(options.db, store::Database::Mode::read_only);
-    if (auto* error = std::get_if<store::DbError>(&opened)) {
-      std::fprintf(stderr, "tiendo backtest: %s\n", error->message.c_str());
+    if (auto* failure = std::get_if<store::DbError>(&opened)) {
+      std::fprintf(stderr, "tiendo backtest: %s\n", failure->message.c_str());
       return 1;
     }
     db.emplace(std::move(std::get<store::Database>(opened)));

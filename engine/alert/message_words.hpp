@@ -31,7 +31,7 @@ struct Words {
   std::string_view range_to;    // " đến "
   std::string_view at_most;     // "tối đa "
   std::string_view value, target, deadline, earliest_finish, projected, rate_needed, rate_observed,
-      units, target_change, basis, chain, details, note, plan, owner, source;
+      units, target_change, basis, chain, details, note, data_note, plan, owner, source;
   std::string_view rule_word, task_word;  // "quy tắc ", "nhiệm vụ "
   std::string_view held_back;  // "Cảnh báo bị giữ lại vì nhiệm vụ này ({}):"
   std::string_view nothing_new;
