@@ -285,7 +285,7 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     auto opened = store::Database::open(o.db);
     auto loaded = store::load_snapshot(std::get<store::Database>(opened), *rules,
-                                       {.threads = o.load_threads});
+                                       {.threads = o.load_threads, .known_at = ""});
     const store::Snapshot& snapshot = std::get<store::Snapshot>(loaded);
     const double load = seconds_since(start);
     rss_loaded = current_rss_mb();

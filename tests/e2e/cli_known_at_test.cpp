@@ -154,14 +154,18 @@ TEST_F(CliKnownAt, AnHonestBacktestKnowsEachDayOnlyWhatWasIngestedByItsEnd) {
   run = with_rules("backtest --from " + yesterday + " --to " + today + " --step 1d --format json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   for (const auto& entry : nlohmann::json::parse(run.out)) {
-    if (entry["name"] == "online_dossier_now") EXPECT_EQ(entry["changes"].size(), 1u) << run.out;
+    if (entry["name"] == "online_dossier_now") {
+      EXPECT_EQ(entry["changes"].size(), 1u) << run.out;
+    }
   }
   // --known-at fixes one time for every date.
   run = with_rules("backtest --from 2022-09-30 --to 2022-10-31 --known-at " + first_ingested_ +
                    " --format json");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   for (const auto& entry : nlohmann::json::parse(run.out)) {
-    if (entry["name"] == "online_dossier") EXPECT_EQ(entry["changes"][0]["state"], "at_risk");
+    if (entry["name"] == "online_dossier") {
+      EXPECT_EQ(entry["changes"][0]["state"], "at_risk");
+    }
   }
 }
 

@@ -119,14 +119,14 @@ indicator b { unit count }
     }
     return out;
   };
-  auto one = load_snapshot(db, *rules, {.threads = 1});
+  auto one = load_snapshot(db, *rules, {.threads = 1, .known_at = ""});
   ASSERT_TRUE(std::holds_alternative<Snapshot>(one));
   const std::string expected = describe(std::get<Snapshot>(one));
   EXPECT_EQ(std::get<Snapshot>(one).point_count(), 160u);
   EXPECT_NE(expected.find("/100"), std::string::npos);  // fractions kept
   EXPECT_NE(expected.find("r2"), std::string::npos);    // revisions kept
   for (unsigned threads : {2u, 3u, 7u, 1000u}) {
-    auto many = load_snapshot(db, *rules, {.threads = threads});
+    auto many = load_snapshot(db, *rules, {.threads = threads, .known_at = ""});
     ASSERT_TRUE(std::holds_alternative<Snapshot>(many)) << threads;
     EXPECT_EQ(describe(std::get<Snapshot>(many)), expected) << threads << " threads";
   }
