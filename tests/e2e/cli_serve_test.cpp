@@ -444,7 +444,15 @@ TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
   EXPECT_TRUE(body["evaluation"].is_null());
   ASSERT_FALSE(body["rules"].empty());
   for (const json& r : body["rules"]) {
-    EXPECT_TRUE(r["value"].is_null()) << r.dump();  // no observation was known
+    // No observation was known: no value, or a share or count over units of which none
+    // had data.
+    if (r.contains("coverage")) {
+      EXPECT_EQ(r["coverage"]["counted"], 0) << r.dump();
+      EXPECT_EQ(r["coverage"]["no_data"].size(), r["coverage"]["total"].get<std::size_t>());
+    } else {
+      EXPECT_TRUE(r["value"].is_null()) << r.dump();
+    }
+    EXPECT_NE(r["state"], "met") << r.dump();
   }
   auto known_always =
       body_of(http.get("/api/v1/results?at=2022-09-30&known_at=2199-01-01T00:00:00Z"));
