@@ -7,6 +7,7 @@
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "eval/figures.hpp"
+#include "present/format.hpp"
 #include "present/markup.hpp"
 #include "store/ingest.hpp"
 #include "util/result.hpp"
@@ -20,16 +21,70 @@ struct HistoryOptions {
   std::string indicator;
   std::string unit;
   std::string format = "table";
+  std::string lang = "en";
+  std::vector<std::string> rules;  // optional: says whether the indicator is a percent
 };
 
-std::string show_value(const store::ObservationRevision& r) {
-  std::string text = eval::number_text(r.value);
+std::string show_value(const store::ObservationRevision& r, bool percent) {
+  std::string text = percent ? eval::percent_text(r.value) : eval::number_text(r.value);
   if (r.numerator && r.denominator) {
     text +=
         fmt::format(" ({}/{})", eval::number_text(*r.numerator), eval::number_text(*r.denominator));
   }
   if (r.estimate) text += " (estimate)";
   return text;
+}
+
+// A number as Vietnamese documents write it, every stored digit kept (a value of unknown
+// unit may be a small fraction): dots between thousands, a decimal comma. 0.0923 →
+// "0,0923", 3103499 → "3.103.499".
+std::string vietnamese_number(double value) {
+  const std::string text = eval::number_text(value);
+  const std::size_t sign = !text.empty() && text[0] == '-' ? 1 : 0;
+  const std::size_t point = text.find('.');
+  const std::string whole =
+      text.substr(sign, point == std::string::npos ? std::string::npos : point - sign);
+  std::string out = text.substr(0, sign);
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    if (i > 0 && (whole.size() - i) % 3 == 0) out += '.';
+    out += whole[i];
+  }
+  if (point != std::string::npos) out += "," + text.substr(point + 1);
+  return out;
+}
+
+// The revision's value in Vietnamese: a percent indicator's as a percent ("9,23%"), an
+// estimate with "khoảng" before it.
+std::string vietnamese_value(const store::ObservationRevision& r, bool percent) {
+  std::string text = percent ? present::format_percent(r.value) : vietnamese_number(r.value);
+  if (r.numerator && r.denominator) {
+    text +=
+        fmt::format(" ({}/{})", vietnamese_number(*r.numerator), vietnamese_number(*r.denominator));
+  }
+  return r.estimate ? present::format_estimate(text) : text;
+}
+
+// A stored period by its name, as documents write it: "Quý III/2022", "Tháng 9/2022",
+// "Năm 2022", else its days.
+std::string vietnamese_period(const store::ObservationRevision& r) {
+  const auto first = model::parse_iso_date(r.period_start);
+  const auto last = model::parse_iso_date(r.period_end);
+  if (!first || !last) return r.period_start + ".." + r.period_end;
+  using namespace std::chrono;
+  const year_month_day from{*first};
+  const year_month_day to{*last};
+  const bool month_end =
+      to == year_month_day{year_month_day_last{to.year(), month_day_last{to.month()}}};
+  model::Period period{model::Period::Kind::day, *first, *last};
+  if (from.day() == day{1} && month_end && from.year() == to.year()) {
+    const unsigned months =
+        static_cast<unsigned>(to.month()) - static_cast<unsigned>(from.month()) + 1;
+    const unsigned start = static_cast<unsigned>(from.month());
+    if (months == 1) period.kind = model::Period::Kind::month;
+    if (months == 3 && start % 3 == 1) period.kind = model::Period::Kind::quarter;
+    if (months == 12) period.kind = model::Period::Kind::year;
+  }
+  return present::format_period(period);
 }
 
 int run_history(const HistoryOptions& options) {
@@ -39,6 +94,20 @@ int run_history(const HistoryOptions& options) {
   TIENDO_ASSIGN_OR_ELSE(const std::vector<store::ObservationRevision> revisions,
                         store::history(db, options.indicator, options.unit),
                         exit_on_error("history"));
+  // With the rule set, a percent indicator's values are shown as percents.
+  bool percent = false;
+  if (!options.rules.empty()) {
+    const std::optional<model::RuleSet> rules = load_rules_reporting(options.rules);
+    if (!rules) return 1;
+    const model::Index indicator = rules->find_indicator(options.indicator);
+    if (indicator == model::kNone) {
+      std::fprintf(stderr, "tiendo history: the rule set declares no indicator '%s'\n",
+                   options.indicator.c_str());
+      return 2;
+    }
+    percent =
+        rules->indicators[static_cast<std::size_t>(indicator)].unit == model::ValueUnit::percent;
+  }
   if (options.format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : revisions) {
@@ -66,12 +135,17 @@ int run_history(const HistoryOptions& options) {
                 options.unit.empty() ? "" : fmt::format(" at '{}'", options.unit).c_str());
     return 0;
   }
+  const bool vi = options.lang == "vi";
   std::vector<std::vector<std::string>> rows = {
-      {"UNIT", "PERIOD", "REV", "VALUE", "SOURCE", "FROM", "INGESTED", "NOTE"}};
+      vi ? std::vector<std::string>{"ĐƠN VỊ", "KỲ", "LẦN", "GIÁ TRỊ", "NGUỒN", "TỪ TỆP", "NHẬP LÚC",
+                                    "GHI CHÚ"}
+         : std::vector<std::string>{"UNIT", "PERIOD", "REV", "VALUE", "SOURCE", "FROM", "INGESTED",
+                                    "NOTE"}};
   for (const auto& r : revisions) {
-    rows.push_back({r.unit, r.period_start + ".." + r.period_end, std::to_string(r.revision),
-                    show_value(r), r.source, fmt::format("{}:{}", r.input, r.input_line),
-                    r.ingested_at, one_line(r.note)});
+    rows.push_back({r.unit, vi ? vietnamese_period(r) : r.period_start + ".." + r.period_end,
+                    std::to_string(r.revision),
+                    vi ? vietnamese_value(r, percent) : show_value(r, percent), r.source,
+                    fmt::format("{}:{}", r.input, r.input_line), r.ingested_at, one_line(r.note)});
   }
   std::fputs(present::table(rows).c_str(), stdout);
   return 0;
@@ -88,6 +162,16 @@ Action add_history_command(CLI::App& app) {
   command->add_option("unit", options->unit, "Only this unit");
   command->add_option("--format", options->format, "Output format")
       ->check(CLI::IsMember({"table", "json"}));
+  command
+      ->add_option("--lang", options->lang,
+                   "en (default) or vi: the table's words, periods (Quý III/2022) and numbers "
+                   "(9,23%) as Vietnamese documents write them")
+      ->check(CLI::IsMember({"en", "vi"}));
+  command
+      ->add_option("--rules", options->rules,
+                   "A rule file or directory (repeatable): shows a percent indicator's values "
+                   "as percents")
+      ->allow_extra_args(false);
   return [options] { return run_history(*options); };
 }
 

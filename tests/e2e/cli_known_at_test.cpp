@@ -169,6 +169,35 @@ TEST_F(CliKnownAt, AnHonestBacktestKnowsEachDayOnlyWhatWasIngestedByItsEnd) {
   }
 }
 
+// Issue #16: `history --lang vi` writes periods and numbers as the documents do; with
+// the rule set, a percent indicator's values as percents.
+TEST_F(CliKnownAt, HistoryInVietnamese) {
+  RunResult run = tiendo("history --db k.db online_dossier_rate --lang vi --rules k.rules");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("ĐƠN VỊ"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("Quý III/2022"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("9,23%"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("60%"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("2022-07-01"), std::string::npos) << run.out;
+  // Without the rules the unit is unknown: every digit, with a decimal comma.
+  run = tiendo("history --db k.db online_dossier_rate --lang vi");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("0,0923"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("0,6"), std::string::npos) << run.out;
+  // English stays the technical view; with the rules a percent is a percent.
+  run = tiendo("history --db k.db online_dossier_rate");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("2022-07-01..2022-09-30"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("0.0923"), std::string::npos) << run.out;
+  run = tiendo("history --db k.db online_dossier_rate --rules k.rules");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("9.23%"), std::string::npos) << run.out;
+  run = tiendo("history --db k.db smartphone_rate --rules k.rules");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("the rule set declares no indicator 'smartphone_rate'"), std::string::npos)
+      << run.err;
+}
+
 TEST_F(CliKnownAt, ABadTimeIsAUsageErrorThatSaysWhy) {
   RunResult run = with_rules("eval --at 2022-09-30 --known-at soon");
   EXPECT_EQ(run.exit_code, 2);
