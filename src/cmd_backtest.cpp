@@ -32,7 +32,8 @@ struct BacktestOptions {
 struct Change {
   model::Date date;
   std::string state;
-  // The rule's target from here on, when an amendment came into force with this change
+  std::int32_t version = -1;  // an amended rule's version from here on; -1 for the rest
+  // The rule's target from here on, when another version came into force with this change
   // (or on the first date of an amended rule): "30% (amend from 2022-10-15)".
   std::string target;
 };
@@ -81,22 +82,25 @@ int run_backtest(const BacktestOptions& options) {
   // Key: "rule unit" or "task name"; value: the changes in date order.
   std::vector<std::string> order;
   std::map<std::string, std::vector<Change>> changes;
-  // An amended rule's version at each key's last step: a change of version is a change
-  // to show even when the state stays.
-  std::map<std::string, std::int32_t> versions;
+  // A change of state, or for an amended rule a change of the version in force even when
+  // the state stays.
   const auto record = [&](const std::string& key, model::Date date, std::string_view state,
-                          std::optional<std::pair<std::int32_t, std::string>> version) {
+                          const eval::RuleResult* r) {
     auto [it, inserted] = changes.try_emplace(key);
     if (inserted) order.push_back(key);
-    bool new_version = false;
-    if (version) {
-      const auto [v, added] = versions.try_emplace(key, version->first);
-      new_version = added || v->second != version->first;
-      v->second = version->first;
+    const bool amended = r && !rules->rules[static_cast<std::size_t>(r->rule)].amendments.empty();
+    const std::int32_t version = amended ? r->version : -1;
+    const bool new_version =
+        amended && (it->second.empty() || it->second.back().version != version);
+    if (!it->second.empty() && it->second.back().state == state && !new_version) return;
+    std::string target;
+    if (new_version) {
+      const std::optional<model::Date> in_force = rules->in_force_from(r->rule, version);
+      target =
+          present::version_target(*rules, rules->version(r->rule, version), model::Language::en) +
+          (in_force ? " (amend from " + model::to_string(*in_force) + ")" : " (as written)");
     }
-    if (it->second.empty() || it->second.back().state != state || new_version) {
-      it->second.push_back({date, std::string(state), new_version ? version->second : ""});
-    }
+    it->second.push_back({date, std::string(state), version, std::move(target)});
   };
   // --as-known: each date evaluated on what had been ingested by the end of that day, the
   // honest replay of what the committee could have been told then.
@@ -127,22 +131,13 @@ int run_backtest(const BacktestOptions& options) {
     const store::Snapshot& snapshot = known_then ? *known_then : inputs->snapshot;
     const eval::Results results = eval::evaluate(*rules, snapshot, date, {.keep_used = false});
     for (const eval::RuleResult& r : results.rules) {
-      std::optional<std::pair<std::int32_t, std::string>> version;
-      if (!rules->rules[static_cast<std::size_t>(r.rule)].amendments.empty()) {
-        const std::optional<model::Date> in_force = rules->in_force_from(r.rule, r.version);
-        version.emplace(r.version,
-                        present::version_target(*rules, rules->version(r.rule, r.version),
-                                                model::Language::en) +
-                            (in_force ? " (amend from " + model::to_string(*in_force) + ")"
-                                      : std::string(" (as written)")));
-      }
       record(fmt::format("rule\t{}\t{}", rules->rules[static_cast<std::size_t>(r.rule)].name,
                          r.unit < 0 ? "-" : snapshot.units()[static_cast<std::size_t>(r.unit)].id),
-             date, to_string(r.state), std::move(version));
+             date, to_string(r.state), &r);
     }
     for (const eval::TaskResult& t : results.tasks) {
       record(fmt::format("task\t{}\t-", rules->tasks[static_cast<std::size_t>(t.task)].name), date,
-             to_string(t.state), std::nullopt);
+             to_string(t.state), nullptr);
     }
   }
 

@@ -163,8 +163,8 @@ int run_explain(const ExplainOptions& options) {
     const model::SourceRef& where =
         from ? written.amendments[static_cast<std::size_t>(version_index - 1)].source
              : written.source;
-    out += fmt::format("target history: {}\n",
-                       present::target_history(*rules, rule_index, model::Language::en));
+    const std::string history = present::target_history(*rules, rule_index, model::Language::en);
+    out += fmt::format("target history: {}\n", history);
     out += from ? fmt::format("in force on {}: the amendment from {} ({}:{}): {}\n",
                               model::to_string(*at), model::to_string(*from), where.file,
                               where.line, rule.condition_text)
@@ -176,7 +176,7 @@ int run_explain(const ExplainOptions& options) {
                     {"in_force_from", from ? Json(model::to_string(*from)) : Json()},
                     {"condition", rule.condition_text},
                     {"source", {{"file", where.file}, {"line", where.line}}},
-                    {"history", present::target_history(*rules, rule_index, model::Language::en)}};
+                    {"history", history}};
   }
   Json basis = Json::array();
   for (model::Index p : rule.basis) {

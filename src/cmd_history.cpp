@@ -7,6 +7,7 @@
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "eval/figures.hpp"
+#include "model/periods.hpp"
 #include "present/format.hpp"
 #include "present/markup.hpp"
 #include "store/ingest.hpp"
@@ -35,31 +36,14 @@ std::string show_value(const store::ObservationRevision& r, bool percent) {
   return text;
 }
 
-// A number as Vietnamese documents write it, every stored digit kept (a value of unknown
-// unit may be a small fraction): dots between thousands, a decimal comma. 0.0923 →
-// "0,0923", 3103499 → "3.103.499".
-std::string vietnamese_number(double value) {
-  const std::string text = eval::number_text(value);
-  const std::size_t sign = !text.empty() && text[0] == '-' ? 1 : 0;
-  const std::size_t point = text.find('.');
-  const std::string whole =
-      text.substr(sign, point == std::string::npos ? std::string::npos : point - sign);
-  std::string out = text.substr(0, sign);
-  for (std::size_t i = 0; i < whole.size(); ++i) {
-    if (i > 0 && (whole.size() - i) % 3 == 0) out += '.';
-    out += whole[i];
-  }
-  if (point != std::string::npos) out += "," + text.substr(point + 1);
-  return out;
-}
-
 // The revision's value in Vietnamese: a percent indicator's as a percent ("9,23%"), an
 // estimate with "khoảng" before it.
 std::string vietnamese_value(const store::ObservationRevision& r, bool percent) {
-  std::string text = percent ? present::format_percent(r.value) : vietnamese_number(r.value);
+  std::string text =
+      percent ? present::format_percent(r.value) : present::format_exact_number(r.value);
   if (r.numerator && r.denominator) {
-    text +=
-        fmt::format(" ({}/{})", vietnamese_number(*r.numerator), vietnamese_number(*r.denominator));
+    text += fmt::format(" ({}/{})", present::format_exact_number(*r.numerator),
+                        present::format_exact_number(*r.denominator));
   }
   return r.estimate ? present::format_estimate(text) : text;
 }
@@ -70,21 +54,7 @@ std::string vietnamese_period(const store::ObservationRevision& r) {
   const auto first = model::parse_iso_date(r.period_start);
   const auto last = model::parse_iso_date(r.period_end);
   if (!first || !last) return r.period_start + ".." + r.period_end;
-  using namespace std::chrono;
-  const year_month_day from{*first};
-  const year_month_day to{*last};
-  const bool month_end =
-      to == year_month_day{year_month_day_last{to.year(), month_day_last{to.month()}}};
-  model::Period period{model::Period::Kind::day, *first, *last};
-  if (from.day() == day{1} && month_end && from.year() == to.year()) {
-    const unsigned months =
-        static_cast<unsigned>(to.month()) - static_cast<unsigned>(from.month()) + 1;
-    const unsigned start = static_cast<unsigned>(from.month());
-    if (months == 1) period.kind = model::Period::Kind::month;
-    if (months == 3 && start % 3 == 1) period.kind = model::Period::Kind::quarter;
-    if (months == 12) period.kind = model::Period::Kind::year;
-  }
-  return present::format_period(period);
+  return present::format_period(model::period_of_days(*first, *last));
 }
 
 int run_history(const HistoryOptions& options) {

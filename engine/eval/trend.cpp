@@ -5,23 +5,25 @@
 #include <algorithm>
 
 #include "eval/rule_evaluator.hpp"
+#include "model/periods.hpp"
 
 namespace tiendo::eval::detail {
 
 // A point's period as the documents write it: Q3/2022, 9/2022, 2022, or its days.
 std::string period_text(const store::Point& point) {
-  const std::chrono::year_month_day first{point.start()};
-  const std::chrono::year_month_day last{point.end()};
+  const model::Period period = model::period_of_days(point.start(), point.end());
+  const std::chrono::year_month_day first{period.first};
   const int year = static_cast<int>(first.year());
   const unsigned month = static_cast<unsigned>(first.month());
-  const bool starts_month = first.day() == std::chrono::day{1};
-  const bool ends_month =
-      std::chrono::year_month_day{point.end() + std::chrono::days{1}}.day() == std::chrono::day{1};
-  if (starts_month && ends_month && first.year() == last.year()) {
-    const unsigned months = static_cast<unsigned>(last.month()) - month + 1;
-    if (months == 1) return fmt::format("{}/{}", month, year);
-    if (months == 3 && month % 3 == 1) return fmt::format("Q{}/{}", (month + 2) / 3, year);
-    if (months == 12) return fmt::format("{}", year);
+  switch (period.kind) {
+    case model::Period::Kind::month:
+      return fmt::format("{}/{}", month, year);
+    case model::Period::Kind::quarter:
+      return fmt::format("Q{}/{}", (month + 2) / 3, year);
+    case model::Period::Kind::year:
+      return fmt::format("{}", year);
+    case model::Period::Kind::day:
+      break;
   }
   if (point.start() == point.end()) return model::to_string(point.end());
   return fmt::format("{}–{}", model::to_string(point.start()), model::to_string(point.end()));

@@ -463,6 +463,21 @@ std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view 
   return time;
 }
 
+Period period_of_days(Date first, Date last) {
+  using namespace std::chrono;
+  Period period{Period::Kind::day, first, last};
+  const year_month_day from{first};
+  const year_month_day to{last};
+  const bool ends_month = year_month_day{last + days{1}}.day() == day{1};
+  if (from.day() != day{1} || !ends_month || from.year() != to.year()) return period;
+  const unsigned start = static_cast<unsigned>(from.month());
+  const unsigned months = static_cast<unsigned>(to.month()) - start + 1;
+  if (months == 1) period.kind = Period::Kind::month;
+  if (months == 3 && start % 3 == 1) period.kind = Period::Kind::quarter;
+  if (months == 12) period.kind = Period::Kind::year;
+  return period;
+}
+
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
   // YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)
   if (text.size() < 20 || (text[10] != 'T' && text[10] != 't' && text[10] != ' ')) {

@@ -8,6 +8,8 @@
 #include <optional>
 #include <utility>
 
+#include "eval/figures.hpp"
+
 namespace tiendo::present {
 
 namespace {
@@ -16,30 +18,46 @@ constexpr std::array<std::string_view, 12> kMonthsEn = {
     "January", "February", "March",     "April",   "May",      "June",
     "July",    "August",   "September", "October", "November", "December"};
 
-}  // namespace
-
-std::string format_number(double value, Language language) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "∞" : "-∞";
+// A number written plainly ("-1234.5") with the language's separators: a thousands
+// separator in its whole part, its decimal point; "-0" is "0".
+std::string localized(std::string plain, Language language) {
   const char thousands = language == Language::en ? ',' : '.';
   const char decimal = language == Language::en ? '.' : ',';
-  std::string fixed = fmt::format("{:.2f}", value);
   bool negative = false;
-  if (!fixed.empty() && fixed.front() == '-') {
+  if (!plain.empty() && plain.front() == '-') {
     negative = true;
-    fixed.erase(0, 1);
+    plain.erase(0, 1);
   }
-  const std::size_t point = fixed.find('.');
-  std::string whole = fixed.substr(0, point);
-  std::string fraction = point == std::string::npos ? std::string() : fixed.substr(point + 1);
-  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  const std::size_t point = plain.find('.');
+  const std::string whole = plain.substr(0, point);
+  const std::string fraction = point == std::string::npos ? std::string() : plain.substr(point + 1);
   std::string grouped;
   for (std::size_t i = 0; i < whole.size(); ++i) {
     if (i > 0 && (whole.size() - i) % 3 == 0) grouped += thousands;
     grouped += whole[i];
   }
-  if (whole.find_first_not_of('0') == std::string::npos && fraction.empty()) negative = false;
+  if (whole.find_first_not_of('0') == std::string::npos &&
+      fraction.find_first_not_of('0') == std::string::npos) {
+    negative = false;
+  }
   return (negative ? "-" : "") + grouped + (fraction.empty() ? "" : decimal + fraction);
+}
+
+}  // namespace
+
+std::string format_number(double value, Language language) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "∞" : "-∞";
+  std::string fixed = fmt::format("{:.2f}", value);
+  while (fixed.back() == '0') fixed.pop_back();
+  if (fixed.back() == '.') fixed.pop_back();
+  return localized(std::move(fixed), language);
+}
+
+std::string format_exact_number(double value, Language language) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "∞" : "-∞";
+  return localized(eval::number_text(value), language);
 }
 
 std::string format_percent(double fraction, Language language) {

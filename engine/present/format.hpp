@@ -16,6 +16,10 @@ namespace tiendo::present {
 // thousands (3103499 → "3.103.499", 9.2345 → "9,23", 1 → "1"); English: decimal point,
 // comma between thousands ("3,103,499", "9.23"). "NaN", "∞" and "-∞" as such.
 std::string format_number(double value, Language language = Language::vi);
+// The same to six significant digits (whole numbers in full), as eval::number_text keeps
+// them, for a value whose unit is not known and may be a small fraction: 0.0923 →
+// "0,0923", 3103499 → "3.103.499".
+std::string format_exact_number(double value, Language language = Language::vi);
 // A fraction as a percent: 0.835 → "83,5%", 0.7762 → "77,62%", 1 → "100%".
 std::string format_percent(double fraction, Language language = Language::vi);
 // Vietnamese: day first, as administrative documents write dates (Nghị định

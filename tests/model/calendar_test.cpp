@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "model/periods.hpp"
 #include "model/rfc3339.hpp"
 
 namespace tiendo::model {
@@ -68,6 +69,22 @@ TEST(CalendarPeriod, SaysWhatIsWrongWithAPeriodInWords) {
   EXPECT_EQ(error,
             "'hôm nay' is not a date; write 2022-12-31, 31/12/2022, 2022-09, 2022-Q3, Q3/2022, "
             "Quý III/2022, tháng 9/2022 or 2022");
+}
+
+// A stored period named by its days: what the evaluator's reasons and history write.
+TEST(CalendarPeriod, NamesASpanOfDaysByWhatItIs) {
+  const auto kind = [](const char* first, const char* last) {
+    return period_of_days(*parse_iso_date(first), *parse_iso_date(last)).kind;
+  };
+  EXPECT_EQ(kind("2022-09-01", "2022-09-30"), Period::Kind::month);
+  EXPECT_EQ(kind("2022-02-01", "2022-02-28"), Period::Kind::month);
+  EXPECT_EQ(kind("2022-07-01", "2022-09-30"), Period::Kind::quarter);
+  EXPECT_EQ(kind("2022-01-01", "2022-12-31"), Period::Kind::year);
+  EXPECT_EQ(kind("2022-08-01", "2022-10-31"), Period::Kind::day);  // three months, no quarter
+  EXPECT_EQ(kind("2022-09-01", "2022-09-29"), Period::Kind::day);
+  EXPECT_EQ(kind("2022-09-02", "2022-09-30"), Period::Kind::day);
+  EXPECT_EQ(kind("2021-12-01", "2022-01-31"), Period::Kind::day);
+  EXPECT_EQ(kind("2022-09-30", "2022-09-30"), Period::Kind::day);
 }
 
 TEST(CalendarClockDuration, ReadsEachUnit) {

@@ -38,6 +38,12 @@ TEST(PresentFormat, NumbersUseADecimalCommaAndDotsBetweenThousands) {
   EXPECT_EQ(format_number(0), "0");
   EXPECT_EQ(format_number(-0.001), "0");  // no "-0"
   EXPECT_EQ(format_number(-1234567.891), "-1.234.567,89");
+  // Every digit kept, for a value of unknown unit (history --lang vi).
+  EXPECT_EQ(format_exact_number(0.0923), "0,0923");
+  EXPECT_EQ(format_exact_number(3103499), "3.103.499");
+  EXPECT_EQ(format_exact_number(-1234.5678), "-1.234,57");  // six significant digits
+  EXPECT_EQ(format_exact_number(0.000123), "0,000123");
+  EXPECT_EQ(format_exact_number(0.0923, Language::en), "0.0923");
 }
 
 TEST(PresentFormat, DatesAreDayFirstLikeAdministrativeDocuments) {

@@ -353,6 +353,59 @@ rule r1 { title "Tỷ lệ đạt 90%" require rate >= 90% by 2022-12-31 }
       << targets;
 }
 
+// Issue #16: an amended rule shows the target and the documents in force on the date, and
+// the target's history.
+TEST(Dashboard, AnAmendedRuleShowsTheTargetInForceAndItsHistory) {
+  dsl::Program program = dsl::load_text("amend.rules", R"(
+levels province
+indicator rate { title "Tỷ lệ" unit percent }
+plan KH { code "177/KH-UBND" issued 05/8/2022 }
+plan QD { code "2345/QĐ-UBND" issued 10/10/2022 }
+rule r1 {
+  title "Tỷ lệ hồ sơ trực tuyến"
+  require rate >= 50% by 2022-12-31
+  basis KH
+  amend from 15/10/2022 { require rate >= 30% by 2022-12-31 basis QD }
+}
+)");
+  auto rules = dsl::check(program);
+  ASSERT_TRUE(rules.has_value());
+  store::Snapshot snapshot;
+  store::SnapshotUnit unit;
+  unit.id = "dn";
+  unit.name = "Đồng Nai";
+  unit.level_name = "province";
+  unit.level = rules->find_level("province");
+  snapshot.add_unit(std::move(unit));
+  store::Point point;
+  point.set_period(*model::parse_iso_date("2022-07-01"), *model::parse_iso_date("2022-09-30"));
+  point.value = 0.35;
+  snapshot.add_point(rules->find_indicator("rate"), 0, point);
+  snapshot.finish(rules->tasks.size());
+  const auto targets_at = [&](const char* at) {
+    const eval::Results results =
+        eval::evaluate(*rules, snapshot, *model::parse_iso_date(at),
+                       {.keep_trend_points = false, .keep_used = false, .threads = 0});
+    DashboardData d;
+    d.rules = &*rules;
+    d.snapshot = &snapshot;
+    d.results = &results;
+    return std::string(section(render_dashboard(d), "chi-tieu"));
+  };
+  const std::string history =
+      "<div class=\"muted\">Chỉ tiêu: 50% theo 177/KH-UBND; điều chỉnh còn 30% từ 15/10/2022 "
+      "theo 2345/QĐ-UBND</div>";
+  const std::string after = targets_at("2022-10-15");
+  EXPECT_NE(after.find("≥ 30%"), std::string::npos) << after;
+  EXPECT_EQ(after.find("≥ 50%"), std::string::npos) << after;
+  EXPECT_NE(after.find("Căn cứ: Quyết định 2345/QĐ-UBND ngày 10/10/2022"), std::string::npos);
+  EXPECT_NE(after.find(history), std::string::npos) << after;
+  const std::string before = targets_at("2022-10-14");
+  EXPECT_NE(before.find("≥ 50%"), std::string::npos) << before;
+  EXPECT_NE(before.find("Căn cứ: Kế hoạch 177/KH-UBND ngày 05/8/2022"), std::string::npos);
+  EXPECT_NE(before.find(history), std::string::npos) << before;
+}
+
 TEST(Dashboard, EscapesEveryTextFromRulesDataAndAlerts) {
   dsl::Program program = dsl::load_text("hostile.rules", R"(
 levels province
