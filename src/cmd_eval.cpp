@@ -31,6 +31,7 @@ struct EvalOptions {
   std::string fail_on;
   std::string color = "auto";
   std::optional<std::string> known_at;
+  std::string lang = "en";
 };
 
 std::set<std::string> split_states(const std::string& text) {
@@ -86,11 +87,13 @@ int run_eval(const EvalOptions& options) {
   filter.unit = options.unit;
   ColorMode color_mode = ColorMode::automatic;
   parse_color_mode(options.color, color_mode);
+  const model::Language language = options.lang == "vi" ? model::Language::vi : model::Language::en;
   if (options.format == "json") {
-    std::puts(present::to_json(*rules, data, results, filter).c_str());
+    std::puts(present::to_json(*rules, data, results, filter, language).c_str());
   } else {
     std::fputs(
-        present::to_table(*rules, data, results, filter, use_color(color_mode, stdout)).c_str(),
+        present::to_table(*rules, data, results, filter, use_color(color_mode, stdout), language)
+            .c_str(),
         stdout);
   }
   for (const eval::RuleResult& r : results.rules) {
@@ -129,6 +132,11 @@ Action add_eval_command(CLI::App& app) {
                       "Comma-separated states; exit 1 if any row is in one (e.g. missed,violated)");
   command->add_option("--color", options->color, "Colour: auto, always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  command
+      ->add_option("--lang", options->lang,
+                   "en (default) or vi: the table's headings, states, figures, dates and "
+                   "reasons (and JSON's reasons) as Vietnamese documents write them")
+      ->check(CLI::IsMember({"en", "vi"}));
   return [options] { return run_eval(*options); };
 }
 

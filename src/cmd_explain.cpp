@@ -12,8 +12,10 @@
 #include "commands.hpp"
 #include "eval/evaluate.hpp"
 #include "eval/figures.hpp"
+#include "model/periods.hpp"
 #include "present/format.hpp"
 #include "present/markup.hpp"
+#include "present/reasons.hpp"
 #include "present/results.hpp"
 #include "store/snapshot.hpp"
 #include "util/text.hpp"
@@ -31,6 +33,37 @@ struct ExplainOptions {
   std::string time_zone = "Asia/Ho_Chi_Minh";
   std::string format = "text";
   std::optional<std::string> known_at;
+  std::string lang = "en";
+};
+
+// The words of the explanation in the reader's language: English (the default, as logs
+// and scripts read it) or Vietnamese, with dates, figures and periods as documents write
+// them.
+class Words {
+ public:
+  explicit Words(model::Language language) : vi_(language == model::Language::vi) {}
+  model::Language language() const { return vi_ ? model::Language::vi : model::Language::en; }
+  bool vi() const { return vi_; }
+  std::string_view operator()(std::string_view en, std::string_view vi) const {
+    return vi_ ? vi : en;
+  }
+  std::string date(model::Date d) const {
+    return vi_ ? present::format_date(d) : model::to_string(d);
+  }
+  std::string date(const std::optional<model::Date>& d) const { return d ? date(*d) : "-"; }
+  std::string period(const store::Point& p) const {
+    if (vi_) return present::format_period(model::period_of_days(p.start(), p.end()));
+    return model::to_string(p.start()) + ".." + model::to_string(p.end());
+  }
+  std::string number(double v) const {
+    return vi_ ? present::format_exact_number(v) : eval::number_text(v);
+  }
+  std::string percent(double v) const {
+    return vi_ ? present::format_percent(v) : eval::percent_text(v);
+  }
+
+ private:
+  bool vi_;
 };
 
 using Json = nlohmann::json;
@@ -41,7 +74,9 @@ Json optional_date(const std::optional<model::Date>& d) {
 }
 
 // A task as the JSON shows it in a blocking chain.
-Json task_json(const model::RuleSet& rules, const eval::Results& results, model::Index t) {
+Json task_json(const present::ReasonContext& context, const Words& w, model::Index t) {
+  const model::RuleSet& rules = context.rules;
+  const eval::Results& results = context.results;
   const model::Task& task = rules.tasks[static_cast<std::size_t>(t)];
   const eval::TaskResult& r = results.tasks[static_cast<std::size_t>(t)];
   return {{"task", task.name},
@@ -52,13 +87,13 @@ Json task_json(const model::RuleSet& rules, const eval::Results& results, model:
           {"reported", r.reported ? Json(std::string(model::to_string(*r.reported))) : Json()},
           {"reported_on", optional_date(r.reported_on)},
           {"note", r.note},
-          {"reason", r.reason}};
+          {"reason", present::reason_text(context, r, w.language())}};
 }
 
 // The rule's block as written: from its line to the brace that closes it.
 // "failing: Xã Gia Canh (gia_canh), …" and "no data: …" lines, each unit named.
 std::string coverage_lists(const store::Snapshot& snapshot, const eval::Coverage& c,
-                           std::string_view indent) {
+                           std::string_view indent, const Words& w) {
   const auto names = [&](const std::vector<store::UnitIndex>& units) {
     std::string text;
     for (store::UnitIndex u : units) {
@@ -68,8 +103,12 @@ std::string coverage_lists(const store::Snapshot& snapshot, const eval::Coverage
     return text;
   };
   std::string out;
-  if (!c.failing.empty()) out += fmt::format("{}failing: {}\n", indent, names(c.failing));
-  if (!c.no_data.empty()) out += fmt::format("{}no data: {}\n", indent, names(c.no_data));
+  if (!c.failing.empty()) {
+    out += fmt::format("{}{}: {}\n", indent, w("failing", "chưa đạt"), names(c.failing));
+  }
+  if (!c.no_data.empty()) {
+    out += fmt::format("{}{}: {}\n", indent, w("no data", "chưa có số liệu"), names(c.no_data));
+  }
   return out;
 }
 
@@ -107,17 +146,24 @@ std::string rule_source(const model::SourceRef& source) {
   return out;
 }
 
-std::string task_line(const model::RuleSet& rules, const eval::Results& results, model::Index t) {
-  const model::Task& task = rules.tasks[static_cast<std::size_t>(t)];
-  const eval::TaskResult& r = results.tasks[static_cast<std::size_t>(t)];
-  return fmt::format("{} ({}): {}; due {}, earliest finish {}{}; {}{}", task.name,
-                     task.title.empty() ? "-" : task.title, to_string(r.state),
-                     task.due ? model::to_string(*task.due) : "-",
-                     r.earliest_finish ? model::to_string(*r.earliest_finish) : "-",
-                     r.reported ? fmt::format(", reported {} on {}", model::to_string(*r.reported),
-                                              model::to_string(*r.reported_on))
-                                : std::string(", no status reported"),
-                     r.reason, r.note.empty() ? "" : "; note: " + r.note);
+std::string task_line(const present::ReasonContext& context, const Words& w, model::Index t) {
+  const model::Task& task = context.rules.tasks[static_cast<std::size_t>(t)];
+  const eval::TaskResult& r = context.results.tasks[static_cast<std::size_t>(t)];
+  const std::string state =
+      w.vi() ? std::string(present::label(r.state, w.language())) : std::string(to_string(r.state));
+  std::string reported = std::string(w(", no status reported", ", chưa báo cáo tình trạng"));
+  if (r.reported) {
+    reported = w.vi()
+                   ? fmt::format(", báo cáo “{}” ngày {}",
+                                 present::label(*r.reported, w.language()), w.date(r.reported_on))
+                   : fmt::format(", reported {} on {}", model::to_string(*r.reported),
+                                 model::to_string(*r.reported_on));
+  }
+  return fmt::format(
+      "{} ({}): {}; {} {}, {} {}{}; {}{}", task.name, task.title.empty() ? "-" : task.title, state,
+      w("due", "hạn"), w.date(task.due), w("earliest finish", "sớm nhất xong"),
+      w.date(r.earliest_finish), reported, present::reason_text(context, r, w.language()),
+      r.note.empty() ? "" : fmt::format("; {}: {}", w("note", "ghi chú"), r.note));
 }
 
 int run_explain(const ExplainOptions& options) {
@@ -149,13 +195,15 @@ int run_explain(const ExplainOptions& options) {
   eval::EvaluateOptions evaluate_options;
   evaluate_options.keep_trend_points = true;
   const eval::Results results = eval::evaluate(*rules, snapshot, *at, evaluate_options);
+  const present::ReasonContext context{*rules, snapshot, results};
+  const Words w(options.lang == "vi" ? model::Language::vi : model::Language::en);
   const model::Rule& written = rules->rules[static_cast<std::size_t>(rule_index)];
   // The version in force on the date: the rule's own require or its latest amendment.
   const std::int32_t version_index = rules->version_at(rule_index, *at);
   const model::Rule& rule = rules->version(rule_index, version_index);
 
-  std::string out =
-      fmt::format("rule {} ({}:{})\n", rule.name, written.source.file, written.source.line);
+  std::string out = fmt::format("{} {} ({}:{})\n", w("rule", "quy tắc"), rule.name,
+                                written.source.file, written.source.line);
   out += rule_source(written.source);
   Json version_json;
   if (!written.amendments.empty()) {
@@ -163,15 +211,15 @@ int run_explain(const ExplainOptions& options) {
     const model::SourceRef& where =
         from ? written.amendments[static_cast<std::size_t>(version_index - 1)].source
              : written.source;
-    const std::string history = present::target_history(*rules, rule_index, model::Language::en);
-    out += fmt::format("target history: {}\n", history);
-    out += from ? fmt::format("in force on {}: the amendment from {} ({}:{}): {}\n",
-                              model::to_string(*at), model::to_string(*from), where.file,
-                              where.line, rule.condition_text)
-                : fmt::format(
-                      "in force on {}: the rule's own require, before its first amendment "
-                      "(from {})\n",
-                      model::to_string(*at), model::to_string(written.amendments[0].from));
+    const std::string history = present::target_history(*rules, rule_index, w.language());
+    out += fmt::format("{}: {}\n", w("target history", "lịch sử chỉ tiêu"), history);
+    out += from ? fmt::format("{} {}: {} {} ({}:{}): {}\n", w("in force on", "áp dụng ngày"),
+                              w.date(*at), w("the amendment from", "điều chỉnh từ"), w.date(*from),
+                              where.file, where.line, rule.condition_text)
+                : fmt::format("{} {}: {} ({} {})\n", w("in force on", "áp dụng ngày"), w.date(*at),
+                              w("the rule's own require, before its first amendment",
+                                "yêu cầu gốc của quy tắc, trước lần điều chỉnh đầu tiên"),
+                              w("from", "từ"), w.date(written.amendments[0].from));
     version_json = {{"index", version_index},
                     {"in_force_from", from ? Json(model::to_string(*from)) : Json()},
                     {"condition", rule.condition_text},
@@ -181,7 +229,7 @@ int run_explain(const ExplainOptions& options) {
   Json basis = Json::array();
   for (model::Index p : rule.basis) {
     const model::Plan& plan = rules->plans[static_cast<std::size_t>(p)];
-    out += fmt::format("basis: {} ({})\n", present::cite_plan(plan), plan.name);
+    out += fmt::format("{}: {} ({})\n", w("basis", "căn cứ"), present::cite_plan(plan), plan.name);
     basis.push_back({{"plan", plan.name},
                      {"code", plan.code},
                      {"issued", plan.issued ? Json(model::to_string(*plan.issued)) : Json()},
@@ -197,7 +245,9 @@ int run_explain(const ExplainOptions& options) {
                    {"known_at", known_at->empty() ? Json() : Json(*known_at)},
                    {"results", Json::array()}};
   if (!known_at->empty()) {
-    out += fmt::format("known at: {} (only what was ingested by then counts)\n", *known_at);
+    out += fmt::format(
+        "{}: {} ({})\n", w("known at", "dữ liệu đã biết đến"), *known_at,
+        w("only what was ingested by then counts", "chỉ tính số liệu đã nạp đến lúc đó"));
   }
   bool any = false;
   for (const eval::RuleResult& r : results.rules) {
@@ -207,15 +257,23 @@ int run_explain(const ExplainOptions& options) {
     if (!options.unit.empty() && unit != options.unit) continue;
     any = true;
     const auto value = [&](const std::optional<double>& v) {
-      return v ? present::format_value(*rules, r, *v) : std::string("-");
+      return v ? present::format_value(*rules, r, *v, w.language()) : std::string("-");
     };
-    out += fmt::format("\nat {} on {}: {} (severity {})\n", unit, model::to_string(*at),
-                       to_string(r.state), model::to_string(r.severity));
-    out += fmt::format("  {}\n", r.reason);
+    const std::string reason = present::reason_text(context, r, w.language());
+    if (w.vi()) {
+      out += fmt::format("\ntại {} ngày {}: {} (mức độ: {})\n", unit, w.date(*at),
+                         present::label(r.state, w.language()),
+                         present::lower_first(present::label(r.severity, w.language())));
+    } else {
+      out += fmt::format("\nat {} on {}: {} (severity {})\n", unit, model::to_string(*at),
+                         to_string(r.state), model::to_string(r.severity));
+    }
+    out += fmt::format("  {}\n", reason);
     Json entry = {{"unit", r.unit < 0 ? Json() : Json(unit)},
                   {"state", std::string(to_string(r.state))},
                   {"severity", std::string(model::to_string(r.severity))},
-                  {"reason", r.reason},
+                  {"reason", reason},
+                  {"why", present::reason_json(context, r)},
                   {"value", optional_number(r.value)},
                   {"target", optional_number(r.target)},
                   {"upper", optional_number(r.upper)},
@@ -230,22 +288,24 @@ int run_explain(const ExplainOptions& options) {
                   {"trend", Json::array()},
                   {"blocked_by", Json()}};
     if (!r.used.empty()) {
-      out += "  observations used:\n";
+      out += fmt::format("  {}:\n", w("observations used", "số liệu đã dùng"));
       std::vector<std::string> later;
       std::vector<std::vector<std::string>> rows = {
-          {"    INDICATOR", "UNIT", "PERIOD", "VALUE", "REV", "SOURCE", "FROM", "NOTE"}};
+          w.vi() ? std::vector<std::string>{"    CHỈ TIÊU", "ĐƠN VỊ", "KỲ", "GIÁ TRỊ", "LẦN",
+                                            "NGUỒN", "TỪ", "GHI CHÚ"}
+                 : std::vector<std::string>{"    INDICATOR", "UNIT", "PERIOD", "VALUE", "REV",
+                                            "SOURCE", "FROM", "NOTE"}};
       for (const eval::UsedPoint& u : r.used) {
         const store::Point& p = *u.point;
         const model::Indicator& indicator =
             rules->indicators[static_cast<std::size_t>(u.indicator)];
-        std::string shown = indicator.unit == model::ValueUnit::percent
-                                ? eval::percent_text(p.value)
-                                : eval::number_text(p.value);
+        std::string shown =
+            indicator.unit == model::ValueUnit::percent ? w.percent(p.value) : w.number(p.value);
         if (snapshot.numerator(p) && snapshot.denominator(p)) {
-          shown += fmt::format(" ({}/{})", eval::number_text(*snapshot.numerator(p)),
-                               eval::number_text(*snapshot.denominator(p)));
+          shown += fmt::format(" ({}/{})", w.number(*snapshot.numerator(p)),
+                               w.number(*snapshot.denominator(p)));
         }
-        if (snapshot.estimate(p)) shown += " (estimate)";
+        if (snapshot.estimate(p)) shown += fmt::format(" ({})", w("estimate", "ước tính"));
         auto origin = store::provenance(std::get<store::Database>(db), p.row);
         if (auto* error = std::get_if<store::DbError>(&origin)) {
           std::fprintf(stderr, "tiendo explain: %s\n", error->message.c_str());
@@ -254,11 +314,17 @@ int run_explain(const ExplainOptions& options) {
         const store::Provenance& from = std::get<store::Provenance>(origin);
         // Read as known at an earlier time, a later revision may exist: say which.
         if (from.latest_revision > p.revision) {
-          later.push_back(fmt::format(
-              "    {} {} {}: revision {} was used; revision {}, ingested {}, came later",
-              indicator.name, snapshot.units()[static_cast<std::size_t>(u.unit)].id,
-              model::to_string(p.start()) + ".." + model::to_string(p.end()), p.revision,
-              from.latest_revision, from.latest_ingested_at));
+          later.push_back(
+              w.vi() ? fmt::format(
+                           "    {} {} {}: đã dùng lần sửa {}; lần sửa {}, nạp lúc {}, "
+                           "đến sau",
+                           indicator.name, snapshot.units()[static_cast<std::size_t>(u.unit)].id,
+                           w.period(p), p.revision, from.latest_revision, from.latest_ingested_at)
+                     : fmt::format(
+                           "    {} {} {}: revision {} was used; revision {}, ingested {}, "
+                           "came later",
+                           indicator.name, snapshot.units()[static_cast<std::size_t>(u.unit)].id,
+                           w.period(p), p.revision, from.latest_revision, from.latest_ingested_at));
         }
         entry["observations"].push_back(
             {{"indicator", indicator.name},
@@ -279,68 +345,91 @@ int run_explain(const ExplainOptions& options) {
              {"line", from.input_line}});
         rows.push_back(
             {"    " + indicator.name, snapshot.units()[static_cast<std::size_t>(u.unit)].id,
-             model::to_string(p.start()) + ".." + model::to_string(p.end()), shown,
-             std::to_string(p.revision), from.source,
+             w.period(p), shown, std::to_string(p.revision), from.source,
              fmt::format("{}:{}", from.input, from.input_line), one_line(snapshot.note(p))});
       }
       out += present::table(rows);
       if (!later.empty()) {
-        out += "  later revisions, not known then:\n";
+        out += fmt::format("  {}:\n",
+                           w("later revisions, not known then", "lần sửa sau, lúc đó chưa biết"));
         for (const std::string& line : later) out += line + "\n";
       }
     } else {
-      out += "  observations used: none\n";
+      out += fmt::format("  {}: {}\n", w("observations used", "số liệu đã dùng"),
+                         w("none", "không có"));
     }
     const present::ValueRemarks remarks = present::value_remarks(snapshot, r);
-    out += fmt::format("  value: {}{}\n", value(r.value),
-                       r.value && remarks.estimate ? " (estimate)" : "");
+    out += fmt::format("  {}: {}{}\n", w("value", "giá trị"), value(r.value),
+                       r.value && remarks.estimate ? w(" (estimate)", " (ước tính)") : "");
     for (const std::string& note : remarks.notes)
-      out += fmt::format("  note: {}\n", one_line(note));
+      out += fmt::format("  {}: {}\n", w("note", "ghi chú"), one_line(note));
     if (r.coverage) {
       const eval::Coverage& c = *r.coverage;
-      out += fmt::format("  units: {}/{} {}\n", c.counted, c.total, rules->scope_name(c.level));
-      out += coverage_lists(snapshot, c, "    ");
+      out += fmt::format("  {}: {}/{} {}\n", w("units", "đơn vị"), c.counted, c.total,
+                         rules->scope_name(c.level));
+      out += coverage_lists(snapshot, c, "    ", w);
       entry["coverage"] = present::coverage_json(*rules, snapshot, c);
     }
     const model::Condition& c = rules->conditions[static_cast<std::size_t>(rule.condition)];
-    std::string requirement = fmt::format("{} {}", model::to_string(c.op), value(r.target));
-    if (r.upper) requirement += " and " + value(r.upper);
-    if (rule.timing == model::Timing::by) requirement += " by " + model::to_string(rule.date);
-    if (rule.timing == model::Timing::from) requirement += " from " + model::to_string(rule.date);
-    out += fmt::format("  requirement: {} ({})\n", requirement, rule.condition_text);
+    std::string requirement =
+        fmt::format("{} {}", w.vi() ? present::comparator_symbol(c.op) : model::to_string(c.op),
+                    value(r.target));
+    if (c.op == model::Comparator::between && w.vi()) {
+      requirement = "trong khoảng " + value(r.target);
+    }
+    if (r.upper) requirement += std::string(w(" and ", " – ")) + value(r.upper);
+    if (rule.timing == model::Timing::by) {
+      requirement += fmt::format(" {} {}", w("by", "hạn"), w.date(rule.date));
+    }
+    if (rule.timing == model::Timing::from) {
+      requirement += fmt::format(" {} {}", w("from", "từ"), w.date(rule.date));
+    }
+    out += fmt::format("  {}: {} ({})\n", w("requirement", "yêu cầu"), requirement,
+                       rule.condition_text);
     if (!r.trend_points.empty()) {
       std::string points;
       for (const auto& [d, v] : r.trend_points) {
-        points += fmt::format("{}{} {}", points.empty() ? "" : ", ", model::to_string(d),
-                              present::format_value(*rules, r, v));
+        points += fmt::format("{}{} {}", points.empty() ? "" : ", ", w.date(d),
+                              present::format_value(*rules, r, v, w.language()));
         entry["trend"].push_back({{"date", model::to_string(d)}, {"value", v}});
       }
-      out += fmt::format("  trend: least squares over {} point{} ({})\n", r.trend_points.size(),
-                         r.trend_points.size() == 1 ? "" : "s", points);
+      out += w.vi() ? fmt::format("  xu hướng: bình phương tối thiểu trên {} điểm ({})\n",
+                                  r.trend_points.size(), points)
+                    : fmt::format("  trend: least squares over {} point{} ({})\n",
+                                  r.trend_points.size(), r.trend_points.size() == 1 ? "" : "s",
+                                  points);
     }
     if (r.projected && r.deadline) {
-      out +=
-          fmt::format("  projected on {}: {}\n", model::to_string(*r.deadline), value(r.projected));
+      out += fmt::format("  {} {}: {}\n", w("projected on", "dự báo ngày"), w.date(*r.deadline),
+                         value(r.projected));
     }
     if (r.rate_needed || r.rate_observed) {
       const bool percent =
           rules->expressions[static_cast<std::size_t>(c.lhs)].unit == model::ValueUnit::percent;
       const double scale = percent ? 100 : 1;
       const auto rate = [&](const std::optional<double>& v) {
-        return v ? fmt::format("{:+.3g}{}", *v * scale, percent ? " points" : "")
-                 : std::string("-");
+        if (!v) return std::string("-");
+        if (w.vi()) {
+          const std::string text = present::format_signed_rate(*v, percent, w.language());
+          return text.empty() ? std::string("0") : text;
+        }
+        return fmt::format("{:+.3g}{}", *v * scale, percent ? " points" : "");
       };
-      out += fmt::format("  per month: needed {}, observed {}\n", rate(r.rate_needed),
-                         rate(r.rate_observed));
+      out += w.vi() ? fmt::format("  mỗi tháng: cần {}, thực tế {}\n", rate(r.rate_needed),
+                                  rate(r.rate_observed))
+                    : fmt::format("  per month: needed {}, observed {}\n", rate(r.rate_needed),
+                                  rate(r.rate_observed));
     }
-    if (r.failed_on) out += fmt::format("  failed on: {}\n", model::to_string(*r.failed_on));
+    if (r.failed_on) {
+      out += fmt::format("  {}: {}\n", w("failed on", "không đạt từ ngày"), w.date(*r.failed_on));
+    }
     if (r.blocking_task != model::kNone) {
-      out += "  blocked by:\n";
-      out += "    " + task_line(*rules, results, r.blocking_task) + "\n";
-      for (model::Index t : r.chain) out += "    \u2190 " + task_line(*rules, results, t) + "\n";
+      out += fmt::format("  {}:\n", w("blocked by", "bị chặn bởi"));
+      out += "    " + task_line(context, w, r.blocking_task) + "\n";
+      for (model::Index t : r.chain) out += "    \u2190 " + task_line(context, w, t) + "\n";
       Json chain = Json::array();
-      for (model::Index t : r.chain) chain.push_back(task_json(*rules, results, t));
-      entry["blocked_by"] = task_json(*rules, results, r.blocking_task);
+      for (model::Index t : r.chain) chain.push_back(task_json(context, w, t));
+      entry["blocked_by"] = task_json(context, w, r.blocking_task);
       entry["blocked_by"]["chain"] = std::move(chain);
     }
     json_out["results"].push_back(std::move(entry));
@@ -348,9 +437,12 @@ int run_explain(const ExplainOptions& options) {
   // A `for each` rule summed up over all its units (unless one unit was asked for).
   const auto summary = eval::for_each_summary(*rules, eval::results_of(results, rule_index));
   if (summary && options.unit.empty()) {
-    out += fmt::format("\nover every {}: {}/{} meet it\n", rules->scope_name(summary->level),
-                       summary->counted, summary->total);
-    out += coverage_lists(snapshot, *summary, "  ");
+    out += w.vi()
+               ? fmt::format("\ntrên mọi {}: {}/{} đạt\n", rules->scope_name(summary->level),
+                             summary->counted, summary->total)
+               : fmt::format("\nover every {}: {}/{} meet it\n", rules->scope_name(summary->level),
+                             summary->counted, summary->total);
+    out += coverage_lists(snapshot, *summary, "  ", w);
     json_out["summary"] = present::coverage_json(*rules, snapshot, *summary);
   }
   if (!any) {
@@ -381,6 +473,11 @@ Action add_explain_command(CLI::App& app) {
   command->add_option("--known-at", options->known_at, kKnownAtHelp);
   command->add_option("--format", options->format, "text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
+  command
+      ->add_option("--lang", options->lang,
+                   "en (default) or vi: the explanation's words, states, reasons, dates, "
+                   "periods and figures as Vietnamese documents write them")
+      ->check(CLI::IsMember({"en", "vi"}));
   return [options] { return run_explain(*options); };
 }
 

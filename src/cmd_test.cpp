@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "eval/rule_tests.hpp"
 #include "present/markup.hpp"
+#include "present/reasons.hpp"
 #include "terminal.hpp"
 
 namespace tiendo::cli {
@@ -54,8 +55,18 @@ int run_tests(const TestOptions& options) {
   const char* reset = color ? "\x1b[0m" : "";
   std::size_t passed = 0;
   std::size_t failed = 0;
+  // A failed expectation says why the state came, as eval's table does.
+  const eval::Explain explain{
+      [&](const store::Snapshot& snapshot, const eval::Results& results,
+          const eval::RuleResult& r) {
+        return present::reason_text({*rules, snapshot, results}, r, model::Language::en);
+      },
+      [&](const store::Snapshot& snapshot, const eval::Results& results,
+          const eval::TaskResult& t) {
+        return present::reason_text({*rules, snapshot, results}, t, model::Language::en);
+      }};
   for (const model::TestCase& test : rules->tests) {
-    const eval::TestOutcome outcome = eval::run_test(*rules, test);
+    const eval::TestOutcome outcome = eval::run_test(*rules, test, explain);
     if (outcome.passed()) {
       ++passed;
       std::printf("%sPASS%s  %s\n", green.c_str(), reset, test.name.c_str());

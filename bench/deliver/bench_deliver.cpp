@@ -119,8 +119,10 @@ alert::Digest digest_of_one_alert(const std::string& channel, model::Channel::Ki
   a.rate_observed = 0.0061;
   a.deadline = model::Date{std::chrono::year{2022} / 12 / 31};
   a.condition = "online_dossier_rate >= 50% by 2022-12-31";
-  a.reason = fmt::format("{:.2f}% now, >= 50% by 2022-12-31; projected {:.2f}%", *a.value * 100,
-                         *a.projected * 100);
+  a.reason = {fmt::format("{:.2f}% hiện nay, yêu cầu ≥ 50% hạn 31/12/2022; dự báo {:.2f}%",
+                          *a.value * 100, *a.projected * 100),
+              fmt::format("{:.2f}% now, >= 50% by 2022-12-31; projected {:.2f}%", *a.value * 100,
+                          *a.projected * 100)};
   a.message = {fmt::format("{}: {:.2f}% (mục tiêu 50%, hạn 31/12/2022)", a.title, *a.value * 100),
                ""};
   a.source = "rules/dong-nai-2022.rules:641";

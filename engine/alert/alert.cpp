@@ -150,8 +150,10 @@ model::Severity task_severity(eval::TaskState state) {
   }
 }
 
-AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                    const eval::RuleResult& r, std::optional<model::Date> since) {
+AlertFacts facts_of(const present::ReasonContext& context, const eval::RuleResult& r,
+                    std::optional<model::Date> since) {
+  const model::RuleSet& rules = context.rules;
+  const store::Snapshot& snapshot = context.snapshot;
   // The rule as in force on the date: its target, its basis (amendments keep the rest).
   const model::Rule& rule = rules.version(r.rule, r.version);
   const model::Condition& cond = item(rules.conditions, rule.condition);
@@ -177,7 +179,9 @@ AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot
   f.rate_observed = r.rate_observed;
   f.deadline = r.deadline;
   f.condition = rule.condition_text;
-  f.reason = r.reason;
+  // The units are the alert's `units`, said once.
+  f.reason = {present::reason_text(context, r, model::Language::vi, /*with_units=*/false),
+              present::reason_text(context, r, model::Language::en, /*with_units=*/false)};
   if (r.coverage) {
     f.units = {present::coverage_text(snapshot, *r.coverage, kCoverageNamed, model::Language::vi),
                present::coverage_text(snapshot, *r.coverage, kCoverageNamed, model::Language::en)};
@@ -202,7 +206,8 @@ AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot
   return f;
 }
 
-AlertFacts facts_of(const model::RuleSet& rules, const eval::TaskResult& r) {
+AlertFacts facts_of(const present::ReasonContext& context, const eval::TaskResult& r) {
+  const model::RuleSet& rules = context.rules;
   const model::Task& task = item(rules.tasks, r.task);
   AlertFacts f;
   f.subject = Subject::task;
@@ -213,7 +218,8 @@ AlertFacts facts_of(const model::RuleSet& rules, const eval::TaskResult& r) {
   f.severity = task_severity(r.state);
   f.deadline = task.due;
   f.earliest_finish = r.earliest_finish;
-  f.reason = r.reason;
+  f.reason = {present::reason_text(context, r, model::Language::vi),
+              present::reason_text(context, r, model::Language::en)};
   f.note = r.note;
   f.source = source_of(task.source);
   f.owner = task.owner;
@@ -237,6 +243,7 @@ struct Run {
   const ReconcileInput& input;
   const model::RuleSet& rules;
   const eval::Results& results;
+  present::ReasonContext reasons;
   model::Date at;
   // Each `for each` rule summed up over all its units, for its alerts' `units`: an alert
   // at one district names the others that fail too.
@@ -246,7 +253,14 @@ struct Run {
 };
 
 Run start_run(const ReconcileInput& input) {
-  Run run{input, *input.rules, *input.results, input.results->at, {}, {}, {}};
+  Run run{input,
+          *input.rules,
+          *input.results,
+          {*input.rules, *input.snapshot, *input.results},
+          input.results->at,
+          {},
+          {},
+          {}};
   run.summaries.resize(run.rules.rules.size());
   for (std::size_t i = 0; i < run.summaries.size(); ++i) {
     if (const auto summary = eval::for_each_summary(
@@ -264,7 +278,7 @@ Run start_run(const ReconcileInput& input) {
 }
 
 AlertFacts rule_facts(const Run& run, const eval::RuleResult& r, std::optional<model::Date> since) {
-  AlertFacts f = facts_of(run.rules, *run.input.snapshot, r, since);
+  AlertFacts f = facts_of(run.reasons, r, since);
   if (f.units.empty()) f.units = run.summaries[static_cast<std::size_t>(r.rule)];
   // The target itself changed since the alert was last evaluated: an amendment came into
   // force (or, on a rewound ledger, went out of force). The message says so, as the state
@@ -325,7 +339,7 @@ struct Outcome {
 // channels of the rules that need it.
 Candidate task_candidate(const Run& run, const eval::TaskResult& r, model::Severity severity) {
   Candidate c;
-  c.facts = facts_of(run.rules, r);
+  c.facts = facts_of(run.reasons, r);
   c.labels = c.facts.labels;
   c.channels = run.task_channels[static_cast<std::size_t>(r.task)];
   c.record.subject = Subject::task;
@@ -505,8 +519,10 @@ Resolved resolved_rule(const Run& run, const AlertRecord& prev) {
   facts.name = prev.name;
   facts.unit = prev.unit;
   facts.state = "resolved";
-  facts.reason = rule_index == kNone ? "the rule is no longer in the rule set"
-                                     : "the unit is no longer in the store";
+  facts.reason =
+      rule_index == kNone
+          ? Worded{"quy tắc không còn trong bộ quy tắc", "the rule is no longer in the rule set"}
+          : Worded{"đơn vị không còn trong kho dữ liệu", "the unit is no longer in the store"};
   if (rule_index == kNone) {
     const Index fallback = run.rules.find_channel("default");
     if (fallback != kNone) resolved.channels.push_back(fallback);
@@ -520,14 +536,15 @@ Resolved resolved_task(const Run& run, const AlertRecord& prev) {
   Resolved resolved;
   const Index task = run.rules.find_task(prev.name);
   if (task != kNone) {
-    resolved.facts = facts_of(run.rules, run.results.tasks[static_cast<std::size_t>(task)]);
+    resolved.facts = facts_of(run.reasons, run.results.tasks[static_cast<std::size_t>(task)]);
     resolved.channels = run.task_channels[static_cast<std::size_t>(task)];
     return resolved;
   }
   resolved.facts.subject = Subject::task;
   resolved.facts.name = prev.name;
   resolved.facts.state = "resolved";
-  resolved.facts.reason = "the task is no longer in the rule set";
+  resolved.facts.reason = {"nhiệm vụ không còn trong bộ quy tắc",
+                           "the task is no longer in the rule set"};
   const Index fallback = run.rules.find_channel("default");
   if (fallback != kNone) resolved.channels.push_back(fallback);
   return resolved;
@@ -596,7 +613,8 @@ void add_to_digest(const Run& run, const Pending& p, Digest& d) {
     Notification context;
     context.kind = NotifyKind::repeated;
     context.context = true;
-    context.alert = facts_of(run.rules, run.results.tasks[static_cast<std::size_t>(*p.root_task)]);
+    context.alert =
+        facts_of(run.reasons, run.results.tasks[static_cast<std::size_t>(*p.root_task)]);
     d.items.push_back(std::move(context));
     holder = d.items.end() - 1;
   }

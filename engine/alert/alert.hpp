@@ -16,6 +16,7 @@
 #include "eval/evaluate.hpp"
 #include "model/calendar.hpp"
 #include "model/rule_set.hpp"
+#include "present/reasons.hpp"
 #include "store/alerts.hpp"
 #include "store/snapshot.hpp"
 
@@ -126,7 +127,8 @@ struct AlertFacts {
   std::optional<model::Date> deadline;         // rule's by/from date, or the task's due date
   std::optional<model::Date> earliest_finish;  // tasks
   std::string condition;                       // "online_dossier_rate >= 50% by 2022-12-31"
-  std::string reason;                          // the evaluator's one sentence
+  // Why, as present::reason_text says it (without the units, which `units` names).
+  Worded reason;
   // A share's or count's units that fail or lack data, by name, at most a few of each
   // ("33/36 đơn vị; chưa đạt: Gia Canh, Tà Lài; chưa có số liệu: Sông Ray"); for a
   // `for each` rule, the same over all the rule's units (eval::for_each_summary).
@@ -197,10 +199,11 @@ struct ReconcileOutput {
 
 ReconcileOutput reconcile(const ReconcileInput& input);
 
-// The facts of a rule result or a task result, with the rule's message filled in.
-AlertFacts facts_of(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                    const eval::RuleResult& r, std::optional<model::Date> since);
-AlertFacts facts_of(const model::RuleSet& rules, const eval::TaskResult& r);
+// The facts of a rule result or a task result of `context`'s evaluation, with the rule's
+// message filled in and the reason said in both languages.
+AlertFacts facts_of(const present::ReasonContext& context, const eval::RuleResult& r,
+                    std::optional<model::Date> since);
+AlertFacts facts_of(const present::ReasonContext& context, const eval::TaskResult& r);
 
 // Default severities of task states: overdue critical; blocked, no_report and at_risk
 // warning.

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "alert/message.hpp"
+#include "present/reasons.hpp"
 #include "util/result.hpp"
 #include "util/text.hpp"
 
@@ -260,6 +261,7 @@ std::vector<store::ResultRow> result_rows(const model::RuleSet& rules,
                                           std::size_t end) {
   std::vector<store::ResultRow> rows;
   rows.reserve(end - from);
+  const present::ReasonContext context{rules, snapshot, results};
   for (std::size_t i = from; i < end; ++i) {
     store::ResultRow row;
     if (i < results.rules.size()) {
@@ -268,7 +270,7 @@ std::vector<store::ResultRow> result_rows(const model::RuleSet& rules,
       row.name = rules.rules[static_cast<std::size_t>(r.rule)].name;
       if (r.unit >= 0) row.unit = snapshot.units()[static_cast<std::size_t>(r.unit)].id;
       row.state = eval::to_string(r.state);
-      row.reason = r.reason;
+      row.why = present::reason_json(context, r).dump();
       row.severity = r.severity;
       row.value = r.value;
       row.target = r.target;
@@ -282,7 +284,7 @@ std::vector<store::ResultRow> result_rows(const model::RuleSet& rules,
       row.subject = store::Subject::task;
       row.name = rules.tasks[static_cast<std::size_t>(t.task)].name;
       row.state = eval::to_string(t.state);
-      row.reason = t.reason;
+      row.why = present::reason_json(t).dump();
       row.due = t.due;
       row.earliest_finish = t.earliest_finish;
       row.progress = t.progress;

@@ -252,9 +252,11 @@ Parts parts_of(const Notification& n, Language language) {
   }
   if (!a.basis.empty()) p.context.push_back(entry(w.basis, a.basis.in(language)));
   if (!a.chain.empty()) p.context.push_back(entry(w.chain, chain_text(a)));
-  // The evaluator's reason is English; the rule's message, when it has one, says it for
-  // people. Without one the reason is the only explanation there is.
-  if (a.message.empty() && !a.reason.empty()) p.context.push_back(entry(w.details, a.reason));
+  // The rule's message, when it has one, says why in the author's words; without one the
+  // reason, in the channel's language, is the explanation.
+  if (a.message.empty() && !a.reason.empty()) {
+    p.context.push_back(entry(w.details, a.reason.in(language)));
+  }
   if (!a.note.empty()) {
     p.context.push_back(entry(a.subject == Subject::task ? w.note : w.data_note, a.note));
   }

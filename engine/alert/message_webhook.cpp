@@ -80,7 +80,7 @@ Json alert_json(const Notification& n, Language language) {
               {"percent", a.percent},
               {"estimate", a.estimate},
               {"condition", a.condition},
-              {"reason", a.reason},
+              {"reason", a.reason.in(language)},
               {"units", a.units.in(language)},
               {"basis", a.basis.in(language)},
               {"target_change", a.target_change.in(language)},
@@ -181,7 +181,7 @@ AmAlert am_alert(const Digest& d, const Notification& n, const Notification* hol
   note("state", a.state);
   note("current_severity", std::string(model::to_string(a.severity)));
   note("unit_name", a.unit_name);
-  note("description", a.reason);
+  note("description", a.reason.in(d.language));
   note("units", a.units.in(d.language));
   note("basis", a.basis.in(d.language));
   note("target_change", a.target_change.in(d.language));

@@ -97,6 +97,78 @@ struct Coverage {
   std::vector<store::UnitIndex> no_data;  // without the data to tell
 };
 
+// Why an expression has no value: the facts of its missing data or its error, for
+// present::reason_text to say in a language.
+struct Gap {
+  enum class Kind : std::uint8_t {
+    none,
+    no_observation,    // `indicator` has no observation at `unit`
+    none_inside,       // no unit of `level` inside `unit` has an observation of `indicator`
+    no_member,         // there is no unit of `level` inside `unit`
+    division_by_zero,  // the divisor is 0 at `unit`: `indicator` (level none), the sum of
+                       // `indicator` over `level`, or an expression (indicator kNone)
+    nothing_since,     // a `from` requirement: nothing observed since `since`
+  };
+  Kind kind = Kind::none;
+  model::Scope level;
+  model::Index indicator = model::kNone;
+  store::UnitIndex unit = -1;
+  model::Date since{};
+  friend bool operator==(const Gap&, const Gap&) = default;
+};
+
+// Why a rule result is what it is, as facts rather than a sentence: the kind of
+// explanation, and what it needs beyond the result's own figures (value, target, deadline,
+// projection, rates, failed_on, blocking_task and chain, coverage). present::reason_text
+// says it in a language; the store keeps it as data.
+enum class Because : std::uint8_t {
+  none,
+  holds,          // met / ok: the value satisfies the requirement
+  no_units,       // the rule has no unit to be evaluated at (state no_data)
+  missing_units,  // a set of the rule names units the store lacks (state error)
+  gap,            // no value to judge (no_data) or an error: Reason::gap says why
+  not_yet,        // a `from` requirement before its start
+  no_figure,      // missed: past the deadline without any figure (Reason::gap says why)
+  old_figure,     // missed: the last figure, for Reason::last before the deadline, fails
+  missed,         // missed: the figure on the evaluation date fails
+  failed_on,      // violated: an observation since the start failed (RuleResult::failed_on)
+  fails,          // violated: the value fails now
+  blocked,        // a task the rule needs holds it back (RuleResult::blocking_task)
+  stale,          // the data behind the value is older than its indicator's `stale after`
+  trend,          // on_track / at_risk: the value now, the projection and the rates
+};
+
+struct Reason {
+  Because kind = Because::none;
+  // Context a verdict carries: the data is stale (kind stale, or a verdict on stale data),
+  // and, for `trend`, the date is inside the rule's `warn within` window.
+  bool stale = false;
+  bool in_window = false;
+  Gap gap;
+  model::Index stale_indicator = model::kNone;  // with `stale`
+  model::Date stale_newest{};                   // that indicator's newest observation
+  model::Period last;                           // old_figure: the last figure's period
+  friend bool operator==(const Reason&, const Reason&) = default;
+};
+
+// Why a task is in its state; the figures are the TaskResult's (reported_on, due,
+// expected_from, earliest_finish, chain) and the task's (duration, warn within).
+enum class TaskBecause : std::uint8_t {
+  done,              // done on reported_on
+  done_late,         // done on reported_on, after due
+  cancelled,         // cancelled on reported_on
+  overdue,           // due, not done
+  reported_blocked,  // reported blocked on reported_on
+  waits_for,         // a predecessor (chain.front()) is overdue or blocked
+  no_report_starts,  // no status since its `starts` (expected_from)
+  no_report_work,    // no status, and to finish by due it had to start by expected_from
+  no_report_due,     // no status reported by its due date
+  late,              // the earliest finish is after due
+  warn_window,       // due soon and not done (`warn within`)
+  on_track,          // the earliest finish is by due
+  no_due,            // on track, with no due date
+};
+
 struct RuleResult {
   model::Index rule = model::kNone;
   store::UnitIndex unit = -1;  // -1 when the snapshot has no unit to evaluate at
@@ -124,7 +196,7 @@ struct RuleResult {
   bool estimate = false;
   std::array<const store::Point*, 2> noted{};
   std::vector<model::Index> chain;  // from blocking_task to the root cause
-  std::string reason;               // one sentence, for tables
+  Reason reason;                    // why, as facts (present::reason_text says it)
   // Set when the value is (or contains) a share or a count: the units behind it.
   std::shared_ptr<const Coverage> coverage;
 };
@@ -143,7 +215,7 @@ struct TaskResult {
   model::Index critical = model::kNone;        // the predecessor that sets the earliest start
   model::Index root_cause = model::kNone;      // for blocked (and late) tasks
   std::vector<model::Index> chain;             // from the first predecessor to the root cause
-  std::string reason;
+  TaskBecause reason = TaskBecause::on_track;  // why (present::reason_text says it)
 };
 
 struct PlanResult {

@@ -35,8 +35,11 @@ Val RuleEvaluator::latest(Index indicator, UnitIndex unit, Date as_of,
                           std::vector<UsedPoint>* used) const {
   const store::Point* point = latest_point(indicator, unit, as_of);
   if (!point) {
-    return Val::none(
-        fmt::format("no observation of {} at {}", indicator_name(indicator), unit_id(unit)));
+    return Val::none({.kind = Gap::Kind::no_observation,
+                      .level = {},
+                      .indicator = indicator,
+                      .unit = unit,
+                      .since = {}});
   }
   if (used) used->push_back({indicator, unit, point});
   return Val::of(point->value);
@@ -65,9 +68,11 @@ Val RuleEvaluator::aggregate(const model::ExprNode& node, UnitIndex unit, Date a
     return Val::of(static_cast<double>(values.size()));
   }
   if (values.empty()) {
-    return Val::none(fmt::format("no {} inside {} has an observation of {}",
-                                 rules_.scope_name(node.level), unit_id(unit),
-                                 indicator_name(node.indicator)));
+    return Val::none({.kind = Gap::Kind::none_inside,
+                      .level = node.level,
+                      .indicator = node.indicator,
+                      .unit = unit,
+                      .since = {}});
   }
   switch (node.kind) {
     case model::ExprKind::sum:
@@ -82,10 +87,12 @@ Val RuleEvaluator::aggregate(const model::ExprNode& node, UnitIndex unit, Date a
   }
 }
 
-Val RuleEvaluator::divide(Val a, Val b, std::string_view what, UnitIndex unit) const {
+Val RuleEvaluator::divide(Val a, Val b, Gap divisor, UnitIndex unit) const {
   // A zero divisor is an error even when the dividend is missing: error beats no data.
   if (b.ok() && b.v == 0) {
-    return Val::fail(fmt::format("division by zero: {} is 0 at {}", what, unit_id(unit)));
+    divisor.kind = Gap::Kind::division_by_zero;
+    divisor.unit = unit;
+    return Val::fail(divisor);
   }
   if (!a.ok() || !b.ok()) return worse(a, b);
   return Val::of(a.v / b.v);
@@ -109,8 +116,11 @@ Val RuleEvaluator::expr(model::ExprId id, UnitIndex unit, Date as_of,
       std::vector<UnitIndex> scratch;
       const std::span<const UnitIndex> units = members(node.level, unit, scratch);
       if (units.empty()) {
-        return Val::none(
-            fmt::format("there is no {} inside {}", rules_.scope_name(node.level), unit_id(unit)));
+        return Val::none({.kind = Gap::Kind::no_member,
+                          .level = node.level,
+                          .indicator = model::kNone,
+                          .unit = unit,
+                          .since = {}});
       }
       // Taken before the units' conditions are, so that a share inside one does not.
       Coverage* coverage = take_coverage(node.level);
@@ -134,7 +144,12 @@ Val RuleEvaluator::expr(model::ExprId id, UnitIndex unit, Date as_of,
     case model::ExprKind::ratio: {
       if (node.level.none()) {
         return divide(latest(node.indicator, unit, as_of, used),
-                      latest(node.indicator2, unit, as_of, used), indicator_name(node.indicator2),
+                      latest(node.indicator2, unit, as_of, used),
+                      {.kind = Gap::Kind::division_by_zero,
+                       .level = {},
+                       .indicator = node.indicator2,
+                       .unit = unit,
+                       .since = {}},
                       unit);
       }
       model::ExprNode sum_a = node;
@@ -142,8 +157,11 @@ Val RuleEvaluator::expr(model::ExprId id, UnitIndex unit, Date as_of,
       model::ExprNode sum_b = sum_a;
       sum_b.indicator = node.indicator2;
       return divide(aggregate(sum_a, unit, as_of, used), aggregate(sum_b, unit, as_of, used),
-                    fmt::format("sum({}, {})", indicator_name(node.indicator2),
-                                rules_.scope_name(node.level)),
+                    {.kind = Gap::Kind::division_by_zero,
+                     .level = node.level,
+                     .indicator = node.indicator2,
+                     .unit = unit,
+                     .since = {}},
                     unit);
     }
     case model::ExprKind::change: {
@@ -185,14 +203,14 @@ Val RuleEvaluator::expr(model::ExprId id, UnitIndex unit, Date as_of,
             acc.v *= next.v;
             break;
           default:
-            acc = divide(acc, next, "the divisor", unit);
+            acc = divide(acc, next, Gap{}, unit);
             break;
         }
       }
       return acc;
     }
   }
-  return Val::fail("unknown expression");
+  return Val::fail({});  // unreachable: every kind returns above
 }
 
 bool RuleEvaluator::compare(model::Comparator op, double lhs, double rhs, double upper) {

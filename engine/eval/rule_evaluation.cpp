@@ -6,6 +6,7 @@
 
 #include "eval/figures.hpp"
 #include "eval/rule_evaluator.hpp"
+#include "model/periods.hpp"
 
 namespace tiendo::eval::detail {
 
@@ -96,16 +97,12 @@ void RuleEvaluator::evaluate_rule(Index rule_index, RuleResult* out) {
     result.rule = rule_index;
     result.version = rule.version;
     result.severity = lesser_severity(rule);
-    if (auto missing = missing_units(rule)) {
+    if (missing_units(rule)) {
       result.state = RuleState::error;
-      result.reason = std::move(*missing);
+      result.reason.kind = Because::missing_units;
     } else {
       result.state = RuleState::no_data;
-      result.reason =
-          rule.for_each.none() ? std::string("there are no units to evaluate at")
-          : rule.for_each.is_set()
-              ? fmt::format("set {} has no units", rules_.scope_name(rule.for_each))
-              : fmt::format("there are no units of level {}", rules_.scope_name(rule.for_each));
+      result.reason.kind = Because::no_units;
     }
     *out = std::move(result);
     return;
@@ -113,28 +110,11 @@ void RuleEvaluator::evaluate_rule(Index rule_index, RuleResult* out) {
   for (UnitIndex unit : units) *out++ = evaluate_at(rule_index, unit);
 }
 
-// Why the rule cannot be evaluated as written: a set it ranges over names units the
-// store does not have. Nothing when every set is whole.
-std::optional<std::string> RuleEvaluator::missing_units(const model::Rule& rule) const {
-  std::string why;
-  for (Index s : rule.sets) {
-    const std::vector<std::string>& missing = sets_[static_cast<std::size_t>(s)].missing;
-    if (missing.empty()) continue;
-    std::string ids;
-    for (const std::string& id : missing) ids += (ids.empty() ? "'" : ", '") + id + "'";
-    why += fmt::format(
-        "{}set {} names {} {}, which the store does not have (units come from "
-        "a units input: unit,name,level,parent)",
-        why.empty() ? "" : "; ", rules_.sets[static_cast<std::size_t>(s)].name,
-        missing.size() == 1 ? "unit" : "units", ids);
-  }
-  if (why.empty()) return std::nullopt;
-  return why;
-}
-
-std::string RuleEvaluator::format_value(double value, model::ExprId id) const {
-  const model::ValueUnit unit = rules_.expressions[static_cast<std::size_t>(id)].unit;
-  return unit == model::ValueUnit::percent ? percent_text(value) : number_text(value);
+// Whether the rule cannot be evaluated as written: a set it ranges over names units the
+// store does not have (present::reason_text names them).
+bool RuleEvaluator::missing_units(const model::Rule& rule) const {
+  return std::any_of(rule.sets.begin(), rule.sets.end(),
+                     [&](Index s) { return !sets_[static_cast<std::size_t>(s)].missing.empty(); });
 }
 
 RuleResult RuleEvaluator::evaluate_at(Index rule_index, UnitIndex unit) {
@@ -146,10 +126,10 @@ RuleResult RuleEvaluator::evaluate_at(Index rule_index, UnitIndex unit) {
   r.unit = unit;
   if (rule.timing != model::Timing::none) r.deadline = rule.date;
   // A set that names a unit the store lacks: no verdict can be given on part of it.
-  if (auto missing = missing_units(rule)) {
+  if (missing_units(rule)) {
     r.state = RuleState::error;
     r.severity = lesser_severity(rule);
-    r.reason = std::move(*missing);
+    r.reason.kind = Because::missing_units;
     return r;
   }
 
@@ -176,10 +156,9 @@ RuleResult RuleEvaluator::evaluate_at(Index rule_index, UnitIndex unit) {
   if (cond.op == model::Comparator::between && upper.ok()) r.upper = upper.v;
 
   const Val all = worse(worse(lhs, rhs), upper);
-  const auto finish = [&](RuleState state, std::string reason) {
+  const auto finish = [&](RuleState state, Because because) {
     r.state = state;
-    r.reason = std::move(reason);
-    if (r.coverage) r.reason += coverage_text(*r.coverage);
+    r.reason.kind = because;
     switch (state) {
       case RuleState::missed:
       case RuleState::violated:
@@ -197,16 +176,18 @@ RuleResult RuleEvaluator::evaluate_at(Index rule_index, UnitIndex unit) {
     return std::move(r);
   };
 
-  if (all.kind == Val::Kind::error) return finish(RuleState::error, all.why);
+  if (all.kind == Val::Kind::error) {
+    r.reason.gap = all.why;
+    return finish(RuleState::error, Because::gap);
+  }
   if (rule.timing == model::Timing::from && at_ < rule.date) {
-    return finish(RuleState::not_yet,
-                  fmt::format("the requirement applies from {}", model::to_string(rule.date)));
+    return finish(RuleState::not_yet, Because::not_yet);
   }
 
   // Whether the requirement holds now: unknown without the data to tell.
   enum class Holds { unknown, yes, no };
   Holds holds = Holds::unknown;
-  std::string no_data_why = all.why;
+  Gap no_data_why = all.why;
   if (all.ok()) {
     holds = compare(cond.op, lhs.v, rhs.v, upper.v) ? Holds::yes : Holds::no;
   }
@@ -216,7 +197,10 @@ RuleResult RuleEvaluator::evaluate_at(Index rule_index, UnitIndex unit) {
     const auto dates = observation_dates(used, rule.date, at_, /*include_from=*/true);
     for (Date d : dates) {
       const Val at_date = condition(rule.condition, unit, d, nullptr);
-      if (at_date.kind == Val::Kind::error) return finish(RuleState::error, at_date.why);
+      if (at_date.kind == Val::Kind::error) {
+        r.reason.gap = at_date.why;
+        return finish(RuleState::error, Because::gap);
+      }
       if (at_date.ok() && at_date.v == 0) {
         r.failed_on = d;
         break;
@@ -226,148 +210,96 @@ RuleResult RuleEvaluator::evaluate_at(Index rule_index, UnitIndex unit) {
       holds = Holds::no;
     } else if (dates.empty()) {
       holds = Holds::unknown;
-      no_data_why = fmt::format("nothing observed since {}", model::to_string(rule.date));
+      no_data_why = {.kind = Gap::Kind::nothing_since,
+                     .level = {},
+                     .indicator = kNone,
+                     .unit = unit,
+                     .since = rule.date};
     }
   }
 
-  const std::string stale_why = stale_reason(used);
-  const bool stale = !stale_why.empty();
-  const std::string now_text = r.value ? format_value(*r.value, cond.lhs) : std::string("no value");
-  const std::string target_text = r.target ? format_value(*r.target, cond.rhs) : std::string("?");
-  // `between` shows both bounds: "between 65% and 70%".
-  std::string required = fmt::format("{} {}", model::to_string(cond.op), target_text);
-  if (cond.op == model::Comparator::between) {
-    required += " and " + (r.upper ? format_value(*r.upper, cond.upper) : std::string("?"));
-  }
+  find_stale(used, r.reason);
+  const bool stale = r.reason.stale;
 
   if (holds == Holds::yes && !stale) {
     return finish(rule.timing == model::Timing::by ? RuleState::met : RuleState::ok,
-                  fmt::format("{} {}", now_text, required));
+                  Because::holds);
   }
 
-  // The verdicts, which stale or missing data and blocking tasks never hide: those go
-  // into the reason instead.
-  const auto with_context = [&](std::string reason, bool say_stale) {
-    if (say_stale && stale) reason += "; " + stale_why;
-    if (auto blocked = blocking(rule, r)) reason += "; " + *blocked;
-    return reason;
-  };
+  // The verdicts, which stale or missing data and blocking tasks never hide: those are
+  // the reason's context instead (a blocking task is found by `blocking`).
   if (rule.timing == model::Timing::by && at_ > rule.date) {
-    const std::string by = fmt::format("by {}", model::to_string(rule.date));
     if (holds == Holds::yes) {
-      return finish(RuleState::met, with_context(fmt::format("{} {}", now_text, required), true));
+      blocking(rule, r);
+      return finish(RuleState::met, Because::holds);
     }
     if (holds == Holds::unknown) {
-      return finish(RuleState::missed,
-                    with_context(fmt::format("no figure at all ({}); required {} {}", no_data_why,
-                                             required, by),
-                                 false));
+      r.reason.stale = false;
+      r.reason.gap = no_data_why;
+      blocking(rule, r);
+      return finish(RuleState::missed, Because::no_figure);
     }
     // The figure judged is the latest known: say when it is not the deadline's own.
     const std::optional<store::Point> last =
         newest_used(std::span<const UsedPoint>(used.data(), lhs_used_count));
     if (last && last->end() < rule.date) {
-      return finish(RuleState::missed,
-                    with_context(fmt::format("no figure for the deadline; the last, {} for {}, "
-                                             "fails: required {} {}",
-                                             now_text, period_text(*last), required, by),
-                                 false));
+      r.reason.stale = false;
+      r.reason.last = model::period_of_days(last->start(), last->end());
+      blocking(rule, r);
+      return finish(RuleState::missed, Because::old_figure);
     }
-    return finish(RuleState::missed, with_context(fmt::format("{} on {}, required {} {}", now_text,
-                                                              model::to_string(at_), required, by),
-                                                  true));
+    blocking(rule, r);
+    return finish(RuleState::missed, Because::missed);
   }
   if (rule.timing == model::Timing::from && r.failed_on) {
-    return finish(RuleState::violated,
-                  with_context(fmt::format("failed on {}: now {}, required {}",
-                                           model::to_string(*r.failed_on), now_text, required),
-                               true));
+    blocking(rule, r);
+    return finish(RuleState::violated, Because::failed_on);
   }
 
-  if (auto blocked = blocking(rule, r)) return finish(RuleState::blocked, *blocked);
-  if (holds == Holds::unknown) return finish(RuleState::no_data, no_data_why);
-  if (stale) {
-    return finish(RuleState::stale, stale_why);
+  if (blocking(rule, r)) {
+    r.reason.stale = false;
+    return finish(RuleState::blocked, Because::blocked);
   }
+  if (holds == Holds::unknown) {
+    r.reason.stale = false;
+    r.reason.gap = no_data_why;
+    return finish(RuleState::no_data, Because::gap);
+  }
+  if (stale) return finish(RuleState::stale, Because::stale);
   // Not holding, on data that is not stale, and no verdict yet.
-  if (rule.timing != model::Timing::by) {
-    return finish(RuleState::violated, fmt::format("{}, required {}", now_text, required));
-  }
+  if (rule.timing != model::Timing::by) return finish(RuleState::violated, Because::fails);
   project(rule, cond, unit, std::span<const UsedPoint>(used.data(), lhs_used_count), r);
   const bool projected_meets =
       r.projected && compare(cond.op, *r.projected, *r.target, r.upper.value_or(0));
-  const bool in_window = rule.warn_within && at_ >= model::subtract(rule.date, *rule.warn_within);
-  std::string reason =
-      fmt::format("{} now, {} by {}", now_text, required, model::to_string(rule.date));
-  if (r.projected) reason += fmt::format("; projected {}", format_value(*r.projected, cond.lhs));
-  if (r.rate_needed && r.rate_observed) {
-    const bool points =
-        rules_.expressions[static_cast<std::size_t>(cond.lhs)].unit == model::ValueUnit::percent;
-    const double scale = points ? 100 : 1;
-    reason += fmt::format("; {:+.2g}{} per month needed, {:+.2g} observed", *r.rate_needed * scale,
-                          points ? " points" : "", *r.rate_observed * scale);
-  }
-  if (projected_meets && !in_window) return finish(RuleState::on_track, reason);
-  if (in_window) {
-    reason += fmt::format("; inside the {} warning window", model::to_string(*rule.warn_within));
-  }
-  return finish(RuleState::at_risk, reason);
+  r.reason.in_window = rule.warn_within && at_ >= model::subtract(rule.date, *rule.warn_within);
+  return finish(projected_meets && !r.reason.in_window ? RuleState::on_track : RuleState::at_risk,
+                Because::trend);
 }
 
-// Why a task the rule needs holds it back, naming the root cause; nullopt if none.
-std::optional<std::string> RuleEvaluator::blocking(const model::Rule& rule, RuleResult& r) const {
+// Whether a task the rule needs holds it back: sets blocking_task and the chain to the
+// root cause (present::reason_text says how it holds the rule back, from its state).
+bool RuleEvaluator::blocking(const model::Rule& rule, RuleResult& r) const {
   for (Index needed : rule.needs) {
     const TaskResult& task = tasks_[static_cast<std::size_t>(needed)];
-    const std::string& name = rules_.tasks[static_cast<std::size_t>(needed)].name;
     std::vector<Index> chain;
-    std::string why;
     if (task.state == TaskState::overdue) {
-      why = fmt::format("needs {}, overdue since {}", name, model::to_string(*task.due));
+      // The task itself is the cause.
     } else if (task.state == TaskState::blocked) {
       chain = task.chain;
-      const Index root = task.root_cause == kNone ? needed : task.root_cause;
-      why = fmt::format("needs {}, blocked by {}", name,
-                        rules_.tasks[static_cast<std::size_t>(root)].name);
     } else if (rule.timing == model::Timing::by && task.earliest_finish &&
                *task.earliest_finish > rule.date && task.state != TaskState::done &&
                task.state != TaskState::done_late && task.state != TaskState::cancelled) {
       for (Index t = task.critical; t != kNone; t = tasks_[static_cast<std::size_t>(t)].critical) {
         chain.push_back(t);
       }
-      why = fmt::format("needs {}, which cannot finish before {} (earliest {})", name,
-                        model::to_string(rule.date), model::to_string(*task.earliest_finish));
     } else {
       continue;
     }
     r.blocking_task = needed;
     r.chain = std::move(chain);
-    if (!r.chain.empty()) {
-      std::string names = name;
-      for (Index t : r.chain) names += " \u2190 " + rules_.tasks[static_cast<std::size_t>(t)].name;
-      why += fmt::format(" (chain: {})", names);
-    }
-    return why;
+    return true;
   }
-  return std::nullopt;
-}
-
-// "; 33/36 commune; failing: gia_canh, ta_lai; no data: song_ray", each list cut after
-// kCoverageNamed names ("and 12 more").
-std::string RuleEvaluator::coverage_text(const Coverage& c) const {
-  const auto names = [&](const std::vector<UnitIndex>& units) {
-    std::string text;
-    for (std::size_t i = 0; i < units.size() && i < kCoverageNamed; ++i) {
-      text += (i ? ", " : "") + unit_id(units[i]);
-    }
-    if (units.size() > kCoverageNamed) {
-      text += fmt::format(" and {} more", units.size() - kCoverageNamed);
-    }
-    return text;
-  };
-  std::string text = fmt::format("; {}/{} {}", c.counted, c.total, rules_.scope_name(c.level));
-  if (!c.failing.empty()) text += "; failing: " + names(c.failing);
-  if (!c.no_data.empty()) text += "; no data: " + names(c.no_data);
-  return text;
+  return false;
 }
 
 }  // namespace tiendo::eval::detail

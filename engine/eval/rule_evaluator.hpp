@@ -26,11 +26,11 @@ struct Val {
   enum class Kind { ok, no_data, error };
   Kind kind = Kind::ok;
   double v = 0;
-  std::string why;
+  Gap why;
 
   static Val of(double value) { return {Kind::ok, value, {}}; }
-  static Val none(std::string why) { return {Kind::no_data, 0, std::move(why)}; }
-  static Val fail(std::string why) { return {Kind::error, 0, std::move(why)}; }
+  static Val none(Gap why) { return {Kind::no_data, 0, why}; }
+  static Val fail(Gap why) { return {Kind::error, 0, why}; }
   bool ok() const { return kind == Kind::ok; }
 };
 
@@ -39,9 +39,6 @@ inline Val worse(Val a, Val b) {
   if (b.kind == Val::Kind::error) return b;
   return a.kind == Val::Kind::no_data ? a : b;
 }
-
-// A point's period as the documents write it: Q3/2022, 9/2022, 2022, or its days.
-std::string period_text(const store::Point& point);
 
 // Tasks: a forward pass in the graph's topological order (tasks.cpp).
 std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules, const store::Snapshot& snapshot,
@@ -77,11 +74,9 @@ class RuleEvaluator {
   // One rule at one unit (rule_evaluation.cpp).
   const model::Rule& in_force(Index rule_index) const;
   std::span<const UnitIndex> units_of(const model::Rule& rule) const;
-  std::optional<std::string> missing_units(const model::Rule& rule) const;
-  std::string format_value(double value, model::ExprId id) const;
+  bool missing_units(const model::Rule& rule) const;
   RuleResult evaluate_at(Index rule_index, UnitIndex unit);
-  std::optional<std::string> blocking(const model::Rule& rule, RuleResult& r) const;
-  std::string coverage_text(const Coverage& c) const;
+  bool blocking(const model::Rule& rule, RuleResult& r) const;
 
   // Expressions, as of a date, at a unit; `used` collects the observations read
   // (expressions.cpp).
@@ -91,7 +86,8 @@ class RuleEvaluator {
   Val latest(Index indicator, UnitIndex unit, Date as_of, std::vector<UsedPoint>* used) const;
   Val aggregate(const model::ExprNode& node, UnitIndex unit, Date as_of,
                 std::vector<UsedPoint>* used) const;
-  Val divide(Val a, Val b, std::string_view what, UnitIndex unit) const;
+  // `divisor` says what the divisor is (Gap::division_by_zero's level and indicator).
+  Val divide(Val a, Val b, Gap divisor, UnitIndex unit) const;
   Val expr(model::ExprId id, UnitIndex unit, Date as_of, std::vector<UsedPoint>* used) const;
   static bool compare(model::Comparator op, double lhs, double rhs, double upper);
   Val condition(std::int32_t index, UnitIndex unit, Date as_of, std::vector<UsedPoint>* used) const;
@@ -102,10 +98,9 @@ class RuleEvaluator {
                                       bool include_from) const;
   void project(const model::Rule& rule, const model::Condition& cond, UnitIndex unit,
                std::span<const UsedPoint> lhs_used, RuleResult& r);
-  std::string stale_reason(std::span<const UsedPoint> used) const;
+  // Sets reason.stale (and which indicator, how old) when the data behind `used` is stale.
+  void find_stale(std::span<const UsedPoint> used, Reason& reason) const;
   static std::optional<store::Point> newest_used(std::span<const UsedPoint> used);
-
-  static constexpr std::size_t kCoverageNamed = 10;
 
   struct SetMembers {
     std::vector<UnitIndex> units;      // in the store, in id order

@@ -32,7 +32,8 @@ store::Snapshot snapshot_of(const model::RuleSet& rules, const model::TestCase& 
   return snapshot;
 }
 
-TestOutcome run_test(const model::RuleSet& rules, const model::TestCase& test) {
+TestOutcome run_test(const model::RuleSet& rules, const model::TestCase& test,
+                     const Explain& explain) {
   const store::Snapshot snapshot = snapshot_of(rules, test);
   const Results results = evaluate(rules, snapshot, test.at);
   TestOutcome outcome;
@@ -44,13 +45,13 @@ TestOutcome run_test(const model::RuleSet& rules, const model::TestCase& test) {
     if (expectation.task != model::kNone) {
       const TaskResult& task = results.tasks[static_cast<std::size_t>(expectation.task)];
       e.actual = std::string(to_string(task.state));
-      e.explanation = task.reason;
+      if (explain.task) e.explanation = explain.task(snapshot, results, task);
     } else {
       const store::UnitIndex unit = snapshot.find_unit(expectation.unit);
       for (const RuleResult& result : results.rules) {
         if (result.rule == expectation.rule && result.unit == unit) {
           e.actual = std::string(to_string(result.state));
-          e.explanation = result.reason;
+          if (explain.rule) e.explanation = explain.rule(snapshot, results, result);
           break;
         }
       }

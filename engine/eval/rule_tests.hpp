@@ -2,6 +2,7 @@
 // that holds only what the test declares, evaluated at the test's date.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,15 @@ struct TestOutcome {
 // observations and its task statuses.
 store::Snapshot snapshot_of(const model::RuleSet& rules, const model::TestCase& test);
 
-TestOutcome run_test(const model::RuleSet& rules, const model::TestCase& test);
+// Says why a result is what it is (present::reason_text, in the reader's language), for
+// ExpectationOutcome::explanation; the evaluator itself keeps reasons as facts. Without
+// one, a result's explanation is empty.
+struct Explain {
+  std::function<std::string(const store::Snapshot&, const Results&, const RuleResult&)> rule;
+  std::function<std::string(const store::Snapshot&, const Results&, const TaskResult&)> task;
+};
+
+TestOutcome run_test(const model::RuleSet& rules, const model::TestCase& test,
+                     const Explain& explain = {});
 
 }  // namespace tiendo::eval

@@ -32,25 +32,22 @@ std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules, const store:
     } else if (task.due) {
       r.expected_from = task.duration ? model::subtract(*task.due, *task.duration) : *task.due;
     }
-    const auto finish = [&](TaskState state, std::string reason) {
+    const auto finish = [&](TaskState state, TaskBecause because) {
       r.state = state;
-      r.reason = std::move(reason);
+      r.reason = because;
     };
     if (r.reported == model::TaskStatus::done) {
       r.progress = 1;
       r.earliest_finish = r.reported_on;
       if (task.due && *r.reported_on > *task.due) {
-        finish(TaskState::done_late,
-               fmt::format("done on {}, due {}", model::to_string(*r.reported_on),
-                           model::to_string(*task.due)));
+        finish(TaskState::done_late, TaskBecause::done_late);
       } else {
-        finish(TaskState::done, fmt::format("done on {}", model::to_string(*r.reported_on)));
+        finish(TaskState::done, TaskBecause::done);
       }
       continue;
     }
     if (r.reported == model::TaskStatus::cancelled) {
-      finish(TaskState::cancelled,
-             fmt::format("cancelled on {}", model::to_string(*r.reported_on)));
+      finish(TaskState::cancelled, TaskBecause::cancelled);
       continue;
     }
     // Earliest start: now, or when the last unfinished predecessor finishes.
@@ -77,11 +74,10 @@ std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules, const store:
 
     if (task.due && at > *task.due) {
       r.root_cause = t;
-      finish(TaskState::overdue, fmt::format("due {}, not done", model::to_string(*task.due)));
+      finish(TaskState::overdue, TaskBecause::overdue);
     } else if (r.reported == model::TaskStatus::blocked) {
       r.root_cause = t;
-      finish(TaskState::blocked,
-             fmt::format("reported blocked on {}", model::to_string(*r.reported_on)));
+      finish(TaskState::blocked, TaskBecause::reported_blocked);
     } else if (blocking_predecessor) {
       const Index p = blocking_predecessor->task;
       r.root_cause =
@@ -89,37 +85,23 @@ std::vector<TaskResult> evaluate_tasks(const model::RuleSet& rules, const store:
       r.chain.push_back(p);
       r.chain.insert(r.chain.end(), blocking_predecessor->chain.begin(),
                      blocking_predecessor->chain.end());
-      finish(TaskState::blocked,
-             fmt::format("waits for {} ({})", rules.tasks[static_cast<std::size_t>(p)].name,
-                         to_string(blocking_predecessor->state)));
+      finish(TaskState::blocked, TaskBecause::waits_for);
     } else if (!r.reported && r.expected_from && at >= *r.expected_from) {
       r.root_cause = t;
-      const std::string expected = model::to_string(*r.expected_from);
-      finish(TaskState::no_report,
-             task.starts     ? fmt::format("no status reported; it starts {}", expected)
-             : task.duration ? fmt::format("no status reported; to finish by {} it had to start "
-                                           "by {} ({} of work)",
-                                           model::to_string(*task.due), expected,
-                                           model::to_string(*task.duration))
-                             : fmt::format("no status reported by its due date {}", expected));
+      finish(TaskState::no_report, task.starts     ? TaskBecause::no_report_starts
+                                   : task.duration ? TaskBecause::no_report_work
+                                                   : TaskBecause::no_report_due);
     } else if (task.due && *r.earliest_finish > *task.due) {
       for (Index c = r.critical; c != kNone; c = results[static_cast<std::size_t>(c)].critical) {
         r.chain.push_back(c);
       }
       r.root_cause = r.chain.empty() ? t : r.chain.back();
-      finish(TaskState::at_risk,
-             fmt::format("earliest finish {}, due {}", model::to_string(*r.earliest_finish),
-                         model::to_string(*task.due)));
+      finish(TaskState::at_risk, TaskBecause::late);
     } else if (task.due && task.warn_within &&
                at >= model::subtract(*task.due, *task.warn_within)) {
-      finish(TaskState::at_risk,
-             fmt::format("due {} and not done: inside the last {} (warn within)",
-                         model::to_string(*task.due), model::to_string(*task.warn_within)));
+      finish(TaskState::at_risk, TaskBecause::warn_window);
     } else {
-      finish(TaskState::on_track, task.due ? fmt::format("earliest finish {}, due {}",
-                                                         model::to_string(*r.earliest_finish),
-                                                         model::to_string(*task.due))
-                                           : std::string("no due date"));
+      finish(TaskState::on_track, task.due ? TaskBecause::on_track : TaskBecause::no_due);
     }
   }
   return results;

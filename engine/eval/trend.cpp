@@ -1,33 +1,11 @@
 // Over time: the observation dates behind a value, the least-squares projection to a
-// deadline, staleness, and how a point's period is written.
-#include <fmt/format.h>
+// deadline and staleness.
 
 #include <algorithm>
 
 #include "eval/rule_evaluator.hpp"
-#include "model/periods.hpp"
 
 namespace tiendo::eval::detail {
-
-// A point's period as the documents write it: Q3/2022, 9/2022, 2022, or its days.
-std::string period_text(const store::Point& point) {
-  const model::Period period = model::period_of_days(point.start(), point.end());
-  const std::chrono::year_month_day first{period.first};
-  const int year = static_cast<int>(first.year());
-  const unsigned month = static_cast<unsigned>(first.month());
-  switch (period.kind) {
-    case model::Period::Kind::month:
-      return fmt::format("{}/{}", month, year);
-    case model::Period::Kind::quarter:
-      return fmt::format("Q{}/{}", (month + 2) / 3, year);
-    case model::Period::Kind::year:
-      return fmt::format("{}", year);
-    case model::Period::Kind::day:
-      break;
-  }
-  if (point.start() == point.end()) return model::to_string(point.end());
-  return fmt::format("{}–{}", model::to_string(point.start()), model::to_string(point.end()));
-}
 
 // Distinct period ends of the series behind `used`, in (from, to] (or [from, to]).
 std::vector<Date> RuleEvaluator::observation_dates(std::span<const UsedPoint> used, Date from,
@@ -94,8 +72,8 @@ void RuleEvaluator::project(const model::Rule& rule, const model::Condition& con
 }
 
 // Stale when, for some indicator read, its newest observation used is older than the
-// indicator's `stale after`.
-std::string RuleEvaluator::stale_reason(std::span<const UsedPoint> used) const {
+// indicator's `stale after`: the first such indicator is the one the reason names.
+void RuleEvaluator::find_stale(std::span<const UsedPoint> used, Reason& reason) const {
   // Newest point per indicator; rules read few indicators, so a flat list will do.
   std::vector<std::pair<Index, Date>> newest;
   for (const UsedPoint& u : used) {
@@ -110,11 +88,12 @@ std::string RuleEvaluator::stale_reason(std::span<const UsedPoint> used) const {
   for (const auto& [indicator, end] : newest) {
     const auto& stale_after = rules_.indicators[static_cast<std::size_t>(indicator)].stale_after;
     if (stale_after && model::add(end, *stale_after) < at_) {
-      return fmt::format("the latest {} is from {}, older than {}", indicator_name(indicator),
-                         model::to_string(end), model::to_string(*stale_after));
+      reason.stale = true;
+      reason.stale_indicator = indicator;
+      reason.stale_newest = end;
+      return;
     }
   }
-  return {};
 }
 
 // The newest of the points behind a value (by period end), if any.

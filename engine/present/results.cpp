@@ -9,6 +9,7 @@
 #include "eval/figures.hpp"
 #include "present/format.hpp"
 #include "present/markup.hpp"
+#include "present/reasons.hpp"
 
 namespace tiendo::present {
 
@@ -20,8 +21,9 @@ using eval::TaskResult;
 
 namespace {
 
-std::string date_text(const std::optional<model::Date>& date) {
-  return date ? model::to_string(*date) : std::string("-");
+std::string date_text(const std::optional<model::Date>& date, Language language) {
+  if (!date) return "-";
+  return language == Language::vi ? format_date(*date) : model::to_string(*date);
 }
 
 nlohmann::json optional_number(const std::optional<double>& value) {
@@ -118,44 +120,55 @@ ValueRemarks value_remarks(const store::Snapshot& snapshot, const RuleResult& r)
   return remarks;
 }
 
-std::string format_value(const model::RuleSet& rules, const RuleResult& r, double value) {
-  const model::Rule& rule = rules.rules[static_cast<std::size_t>(r.rule)];
+std::string format_value(const model::RuleSet& rules, const RuleResult& r, double value,
+                         Language language) {
+  // The version in force: an amendment may compare another expression.
+  const model::Rule& rule = rules.version(r.rule, r.version);
   const model::Condition& c = rules.conditions[static_cast<std::size_t>(rule.condition)];
-  if (rules.expressions[static_cast<std::size_t>(c.lhs)].unit == model::ValueUnit::percent) {
-    return eval::percent_text(value);
-  }
-  return eval::number_text(value);
+  const bool percent =
+      rules.expressions[static_cast<std::size_t>(c.lhs)].unit == model::ValueUnit::percent;
+  if (language == Language::vi) return percent ? format_percent(value) : format_exact_number(value);
+  return percent ? eval::percent_text(value) : eval::number_text(value);
 }
 
 std::string to_table(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                     const Results& results, const Filter& filter, bool color) {
+                     const Results& results, const Filter& filter, bool color, Language language) {
+  const bool vi = language == Language::vi;
+  const ReasonContext context{rules, snapshot, results};
   std::vector<std::vector<std::string>> rows = {
-      {"RULE", "UNIT", "STATE", "VALUE", "TARGET", "DEADLINE", "PROJECTED", "REASON"}};
+      vi ? std::vector<std::string>{"QUY TẮC", "ĐƠN VỊ", "TRẠNG THÁI", "GIÁ TRỊ", "MỤC TIÊU", "HẠN",
+                                    "DỰ BÁO", "LÝ DO"}
+         : std::vector<std::string>{"RULE", "UNIT", "STATE", "VALUE", "TARGET", "DEADLINE",
+                                    "PROJECTED", "REASON"}};
   std::vector<std::optional<Tone>> tones = {std::nullopt};
   for (const RuleResult& r : results.rules) {
     if (!selected(rules, snapshot, r, filter)) continue;
     const auto number = [&](const std::optional<double>& v) {
-      return v ? format_value(rules, r, *v) : std::string("-");
+      return v ? format_value(rules, r, *v, language) : std::string("-");
     };
     std::string target = number(r.target);
-    if (r.upper) target += ".." + number(r.upper);
+    if (r.upper) target += (vi ? " – " : "..") + number(r.upper);
     rows.push_back({rules.rules[static_cast<std::size_t>(r.rule)].name,
                     r.unit < 0 ? "-" : snapshot.units()[static_cast<std::size_t>(r.unit)].id,
-                    std::string(to_string(r.state)), number(r.value), target, date_text(r.deadline),
-                    number(r.projected), r.reason});
+                    vi ? std::string(label(r.state, language)) : std::string(to_string(r.state)),
+                    number(r.value), target, date_text(r.deadline, language), number(r.projected),
+                    reason_text(context, r, language)});
     tones.push_back(tone(r.state));
   }
   std::string out = table(rows, tones, 2, color);
   if (!filter.rule.empty() || !filter.unit.empty()) return out;
 
   std::vector<std::vector<std::string>> task_rows = {
-      {"TASK", "STATE", "DUE", "EARLIEST FINISH", "OWNER", "REASON"}};
+      vi ? std::vector<std::string>{"NHIỆM VỤ", "TRẠNG THÁI", "HẠN", "SỚM NHẤT XONG", "CHỦ TRÌ",
+                                    "LÝ DO"}
+         : std::vector<std::string>{"TASK", "STATE", "DUE", "EARLIEST FINISH", "OWNER", "REASON"}};
   std::vector<std::optional<Tone>> task_tones = {std::nullopt};
   for (const TaskResult& t : results.tasks) {
     const model::Task& task = rules.tasks[static_cast<std::size_t>(t.task)];
-    task_rows.push_back({task.name, std::string(to_string(t.state)), date_text(t.due),
-                         date_text(t.earliest_finish), task.owner.empty() ? "-" : task.owner,
-                         t.reason});
+    task_rows.push_back(
+        {task.name, vi ? std::string(label(t.state, language)) : std::string(to_string(t.state)),
+         date_text(t.due, language), date_text(t.earliest_finish, language),
+         task.owner.empty() ? "-" : task.owner, reason_text(context, t, language)});
     task_tones.push_back(tone(t.state));
   }
   if (task_rows.size() > 1) out += "\n" + table(task_rows, task_tones, 1, color);
@@ -163,9 +176,11 @@ std::string to_table(const model::RuleSet& rules, const store::Snapshot& snapsho
 }
 
 std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                    const Results& results, const Filter& filter) {
+                    const Results& results, const Filter& filter, Language language) {
+  const ReasonContext context{rules, snapshot, results};
   nlohmann::json out;
   out["at"] = model::to_string(results.at);
+  out["language"] = language == Language::vi ? "vi" : "en";
   out["rules"] = nlohmann::json::array();
   std::size_t total = 0;
   for (const RuleResult& r : results.rules) {
@@ -187,7 +202,8 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
         {"projected", optional_number(r.projected)},
         {"rate_needed_per_month", optional_number(r.rate_needed)},
         {"rate_observed_per_month", optional_number(r.rate_observed)},
-        {"reason", r.reason},
+        {"reason", reason_text(context, r, language)},
+        {"why", reason_json(context, r)},
         {"source", fmt::format("{}:{}", rule.source.file, rule.source.line)},
     };
     const ValueRemarks remarks = value_remarks(snapshot, r);
@@ -213,7 +229,7 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
           {"condition", version.condition_text},
           {"source", fmt::format("{}:{}", written_at.file, written_at.line)},
       };
-      row["history"] = target_history(rules, r.rule, Language::en);
+      row["history"] = target_history(rules, r.rule, language);
     }
     if (r.coverage) row["coverage"] = coverage_json(rules, snapshot, *r.coverage);
     if (r.blocking_task != model::kNone) {
@@ -260,7 +276,8 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
              ? nlohmann::json()
              : nlohmann::json(rules.tasks[static_cast<std::size_t>(t.root_cause)].name)},
         {"chain", chain},
-        {"reason", t.reason},
+        {"reason", reason_text(context, t, language)},
+        {"why", reason_json(t)},
     });
   }
   out["plans"] = nlohmann::json::array();

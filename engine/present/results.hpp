@@ -24,9 +24,11 @@ struct Filter {
 bool selected(const model::RuleSet& rules, const store::Snapshot& snapshot,
               const eval::RuleResult& r, const Filter& filter);
 
-// A value of the rule's left-hand side as the evaluator writes it (eval::number_text,
-// eval::percent_text): "9.23%" or "1200".
-std::string format_value(const model::RuleSet& rules, const eval::RuleResult& r, double value);
+// A value of the left-hand side of the rule's version in force, as the evaluator writes it
+// (eval::number_text, eval::percent_text: "9.23%", "1200") or, in Vietnamese, as the
+// documents do ("9,23%", "1.200").
+std::string format_value(const model::RuleSet& rules, const eval::RuleResult& r, double value,
+                         Language language = Language::en);
 
 // The units behind a share or count: {"level", "counted", "total", "failing": [{"unit",
 // "name"}], "no_data": [...]}, every unit named.
@@ -56,17 +58,22 @@ struct ValueRemarks {
 };
 ValueRemarks value_remarks(const store::Snapshot& snapshot, const eval::RuleResult& r);
 
-// Rules then tasks, one row each, states by their names (eval::to_string). Colours
-// states by their tone when `color`.
+// Rules then tasks, one row each: in English, states by their names (eval::to_string) and
+// figures as the evaluator writes them; in Vietnamese, headings, states (label), figures,
+// dates and reasons as a committee reads them. Colours states by their tone when `color`.
 std::string to_table(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                     const eval::Results& results, const Filter& filter, bool color);
+                     const eval::Results& results, const Filter& filter, bool color,
+                     Language language = Language::en);
 
-// {"at", "rules": [...], "rules_total", "summaries": [...], "tasks": [...], "plans":
-// [...]}; percents as fractions. A rule's row has its value's `estimate` (true or false)
+// {"at", "language", "rules": [...], "rules_total", "summaries": [...], "tasks": [...],
+// "plans": [...]}; percents as fractions, states by their names. Each rule and task row has
+// its `reason` in `language` (present::reason_text) and as data, `why`
+// (present::reason_json). A rule's row has its value's `estimate` (true or false)
 // and `notes` (an array), as value_remarks finds them. `rules_total` counts the selected rule
 // results before the page is cut; `summaries` has one eval::for_each_summary per `for each` rule
 // with a selected result, over all its units: {"rule"} and coverage_json's keys.
 std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                    const eval::Results& results, const Filter& filter);
+                    const eval::Results& results, const Filter& filter,
+                    Language language = Language::en);
 
 }  // namespace tiendo::present

@@ -13,6 +13,7 @@
 #include "eval/figures.hpp"
 #include "present/format.hpp"
 #include "present/labels.hpp"
+#include "present/reasons.hpp"
 #include "present/results.hpp"
 #include "report/committee_data.hpp"
 
@@ -249,7 +250,8 @@ class Builder {
         return text;
       }
       case RuleState::error:
-        return "lỗi tính toán: " + r.reason;
+        return "lỗi tính toán: " +
+               present::reason_text({rules_, snapshot_, results_}, r, model::Language::vi);
     }
     return {};
   }

@@ -41,6 +41,20 @@ DbResult<std::int64_t> insert_run(Database& db, model::Date at, std::string_view
   return last_insert_id(db);
 }
 
+namespace {
+
+// The detail object with the reason's JSON, already written, as its "why" member.
+std::string with_why(std::string detail, std::string_view why) {
+  if (why.empty() || detail.size() < 2) return detail;
+  detail.pop_back();  // the closing brace
+  detail += R"(,"why":)";
+  detail += why;
+  detail += '}';
+  return detail;
+}
+
+}  // namespace
+
 std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
                                       std::span<const ResultRow> rows) {
   Statement insert = sqlite::prepare(
@@ -57,20 +71,18 @@ std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
                 {"deadline", date_json(r.deadline)},
                 {"projected", figure(r.projected)},
                 {"rate_needed", figure(r.rate_needed)},
-                {"rate_observed", figure(r.rate_observed)},
-                {"reason", r.reason}};
+                {"rate_observed", figure(r.rate_observed)}};
     } else {
       detail = {{"due", date_json(r.due)},
                 {"earliest_finish", date_json(r.earliest_finish)},
-                {"progress", r.progress},
-                {"reason", r.reason}};
+                {"progress", r.progress}};
     }
     insert.bind(1, run_id)
         .bind(2, to_string(r.subject))
         .bind(3, r.name)
         .bind(4, r.unit)
         .bind(5, r.state)
-        .bind(6, detail.dump());
+        .bind(6, with_why(detail.dump(), r.why));
     TIENDO_RETURN_IF_ERROR(run(insert));
   }
   return std::nullopt;

@@ -37,7 +37,7 @@ struct ResultRow {
   std::string_view name;
   std::string_view unit;  // empty for a task or a rule without a unit
   std::string_view state;
-  std::string_view reason;
+  std::string why;  // the reason as data: JSON (present::reason_json)
   // A rule's figures.
   model::Severity severity = model::Severity::none;
   std::optional<double> value, target, upper, projected, rate_needed, rate_observed;

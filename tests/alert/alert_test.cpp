@@ -496,11 +496,14 @@ TEST(AlertTaskFacts, NoReportWarnsAndTheLastNoteComesAlong) {
                        snapshot.intern("vướng thủ tục đầu tư")});
   snapshot.finish(rules->tasks.size());
   const eval::Results results = eval::evaluate(*rules, snapshot, day("2022-10-15"));
-  const AlertFacts silent = facts_of(*rules, results.tasks.at(0));
+  const present::ReasonContext context{*rules, snapshot, results};
+  const AlertFacts silent = facts_of(context, results.tasks.at(0));
   EXPECT_EQ(silent.state, "no_report");
   EXPECT_EQ(silent.severity, model::Severity::warning);
   EXPECT_EQ(silent.note, "");
-  const AlertFacts slow = facts_of(*rules, results.tasks.at(1));
+  EXPECT_EQ(silent.reason.en.rfind("no status reported", 0), 0u) << silent.reason.en;
+  EXPECT_EQ(silent.reason.vi.rfind("chưa báo cáo tình trạng", 0), 0u) << silent.reason.vi;
+  const AlertFacts slow = facts_of(context, results.tasks.at(1));
   EXPECT_EQ(slow.state, "at_risk");
   EXPECT_EQ(slow.note, "vướng thủ tục đầu tư");
   EXPECT_EQ(task_severity(eval::TaskState::no_report), model::Severity::warning);

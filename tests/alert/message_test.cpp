@@ -110,7 +110,8 @@ Digest full_digest() {
   online.rate_needed = 0.034;
   online.rate_observed = 0.012;
   online.condition = "online_dossier_rate >= 80% by 2022-12-31";
-  online.reason = "77.62% now, >= 80% by 2022-12-31; projected 78.1%";
+  online.reason = {"77,62% hiện nay, yêu cầu ≥ 80% hạn 31/12/2022; dự báo 78,1%",
+                   "77.62% now, >= 80% by 2022-12-31; projected 78.1%"};
   online.message = {"Đồng Nai mới đạt 77,62%, cần 80% trước 31/12/2022",
                     "Đồng Nai reached 77.62%, needs 80% by 2022-12-31"};
   online.plan = "cds_2022";
@@ -125,7 +126,7 @@ Digest full_digest() {
       task_facts("kho", "Xây dựng kho dữ liệu dùng chung", "overdue", Severity::critical);
   kho.deadline = day(2022, 8, 31);
   kho.earliest_finish = day(2022, 11, 15);
-  kho.reason = "due 2022-08-31, not done";
+  kho.reason = {"hạn 31/8/2022, chưa hoàn thành", "due 2022-08-31, not done"};
   kho.plan = "cds_2022";
   kho.plan_code = "177/KH-UBND";
   kho.plan_title = "Kế hoạch chuyển đổi số tỉnh Đồng Nai năm 2022";
@@ -135,7 +136,7 @@ Digest full_digest() {
     AlertFacts blocked =
         rule_facts(name, title, "dong_nai", "Đồng Nai", "blocked", Severity::warning);
     blocked.chain = {"cong", "kho"};
-    blocked.reason = "blocked by task cong";
+    blocked.reason = {"cần nhiệm vụ “Cổng dữ liệu mở”, bị chặn", "blocked by task cong"};
     task.held_back.push_back(notification(NotifyKind::fired, blocked, day(2022, 9, 30)));
   }
   d.items.push_back(task);
@@ -148,7 +149,8 @@ Digest full_digest() {
   accounts.deadline = day(2022, 9, 30);
   accounts.rate_needed = 125000;
   accounts.rate_observed = -1200.5;
-  accounts.reason = "3103499 now, >= 3500000 by 2022-09-30";
+  accounts.reason = {"3.103.499 hiện nay, yêu cầu ≥ 3.500.000 hạn 30/9/2022",
+                     "3103499 now, >= 3500000 by 2022-09-30"};
   d.items.push_back(notification(NotifyKind::changed, accounts, day(2022, 8, 15)));
 
   // 4. A reminder with a `between` target.
@@ -158,13 +160,14 @@ Digest full_digest() {
   share.value = 0.655;
   share.target = 0.4;
   share.upper = 0.6;
-  share.reason = "65.5% not between 40% and 60%";
+  share.reason = {"65,5%, yêu cầu trong khoảng 40% – 60%", "65.5% not between 40% and 60%"};
   d.items.push_back(notification(NotifyKind::repeated, share, day(2022, 7, 1)));
 
   // 5. A reminder without any figure.
   AlertFacts nodata = rule_facts("dvc_reports", "Báo cáo dịch vụ công", "long_khanh",
                                  "Thành phố Long Khánh", "no_data", Severity::info);
-  nodata.reason = "no observation of dvc_reports for long_khanh";
+  nodata.reason = {"chưa có số liệu dvc_reports tại Long Khánh",
+                   "no observation of dvc_reports for long_khanh"};
   d.items.push_back(notification(NotifyKind::repeated, nodata, std::nullopt));
 
   // 6. A resolution sent although a silence matches it now.
@@ -173,7 +176,7 @@ Digest full_digest() {
   fixed.percent = true;
   fixed.value = 0.9;
   fixed.target = 0.85;
-  fixed.reason = "90% now, >= 85%";
+  fixed.reason = {"90%, yêu cầu ≥ 85%", "90% now, >= 85%"};
   Notification silenced = notification(NotifyKind::resolved, fixed, day(2022, 6, 1));
   silenced.silenced = true;
   d.items.push_back(silenced);
@@ -410,7 +413,8 @@ Digest silent_task_digest() {
   AlertFacts silent = task_facts("nhiem_vu_797", "Hoàn thành 22 nhiệm vụ, giải pháp", "no_report",
                                  Severity::warning);
   silent.deadline = day(2022, 12, 31);
-  silent.reason = "no status reported; it starts 2022-10-01";
+  silent.reason = {"chưa báo cáo tình trạng; bắt đầu từ 01/10/2022",
+                   "no status reported; it starts 2022-10-01"};
   d.items.push_back(notification(NotifyKind::fired, silent, day(2022, 10, 1)));
   AlertFacts slow =
       task_facts("thu_tuc_dau_tu", "Thủ tục đầu tư kho dữ liệu", "at_risk", Severity::warning);
@@ -516,10 +520,11 @@ TEST(MessageEmail, EveryItemSaysWhereItComesFrom) {
             std::string::npos)
       << online;
   EXPECT_NE(online.find("Phụ trách: Sở Thông tin và Truyền thông"), std::string::npos);
-  // With a message, the evaluator's English reason stays out of the e-mail.
+  // With a message, the reason stays out of the e-mail: the author's words say why.
+  EXPECT_EQ(online.find("dự báo 78,1%"), std::string::npos);
   EXPECT_EQ(online.find("projected"), std::string::npos);
-  // Without one, the reason is all there is to say why.
-  EXPECT_NE(text_item(text, 5).find("Chi tiết: no observation of dvc_reports for long_khanh"),
+  // Without one, the reason, in the channel's language, is all there is to say why.
+  EXPECT_NE(text_item(text, 5).find("Chi tiết: chưa có số liệu dvc_reports tại Long Khánh"),
             std::string::npos);
 }
 
@@ -919,7 +924,8 @@ TEST(MessageAlertmanager, LabelsAndAnnotationsSayWhatTheAlertIs) {
   EXPECT_EQ(notes["state"], "at_risk");
   EXPECT_EQ(notes["current_severity"], "critical");
   EXPECT_EQ(notes["summary"], "Tỷ lệ hồ sơ trực tuyến toàn trình");
-  EXPECT_EQ(notes["description"], "77.62% now, >= 80% by 2022-12-31; projected 78.1%");
+  // The channel speaks Vietnamese (the default): so does the description.
+  EXPECT_EQ(notes["description"], "77,62% hiện nay, yêu cầu ≥ 80% hạn 31/12/2022; dự báo 78,1%");
   EXPECT_EQ(notes["message"], "Đồng Nai mới đạt 77,62%, cần 80% trước 31/12/2022");
   EXPECT_EQ(notes["source"], "rules/dong-nai-2022.rules:29");
   EXPECT_EQ(notes["plan_code"], "177/KH-UBND");

@@ -244,6 +244,72 @@ TEST_F(CliEval, ExplainShowsTheSourceTheDataTheTrendAndTheChain) {
       << misspelt.err;
 }
 
+// Issue #16: `--lang vi` says eval's table and reasons, and explain's whole explanation, as
+// a Vietnamese committee reads them; the JSON keeps its keys and state names, with the
+// reason in the language asked for and as data ("why").
+TEST_F(CliEval, LangViSaysTheTableAndTheExplanationInVietnamese) {
+  RunResult run = eval("--at 2022-09-30 --rule online_dossier_2022 --color never --lang vi");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("QUY TẮC"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("LÝ DO"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("Có nguy cơ không đạt"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("31/12/2022"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("hiện nay, yêu cầu ≥ 50% hạn 31/12/2022; dự báo 11,07%"),
+            std::string::npos)
+      << run.out;
+  EXPECT_EQ(run.out.find("projected"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("at_risk"), std::string::npos) << run.out;
+
+  run = eval("--at 2022-09-30 --rule online_dossier_2022 --format json --lang vi");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  nlohmann::json json = nlohmann::json::parse(run.out);
+  EXPECT_EQ(json["language"], "vi");
+  EXPECT_EQ(json["rules"][0]["state"], "at_risk");  // a state's name is data, in any language
+  EXPECT_NE(json["rules"][0]["reason"].get<std::string>().find("dự báo 11,07%"), std::string::npos)
+      << json["rules"][0]["reason"];
+  EXPECT_EQ(json["rules"][0]["why"]["kind"], "trend");
+  // English stays the default, word for word as before.
+  run = eval("--at 2022-09-30 --rule online_dossier_2022 --format json");
+  json = nlohmann::json::parse(run.out);
+  EXPECT_EQ(json["language"], "en");
+  EXPECT_NE(json["rules"][0]["reason"].get<std::string>().find("by 2022-12-31; projected 11.07%"),
+            std::string::npos)
+      << json["rules"][0]["reason"];
+  EXPECT_NE(eval("--lang vn").exit_code, 0);
+
+  run = run_tiendo("explain online_dossier_2022 --db " + shell_quote(db_) +
+                       " --rules rules --at 2022-09-30 --lang vi",
+                   kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("quy tắc online_dossier_2022 (rules/dong-nai-2022.rules:"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("tại dong_nai ngày 30/9/2022: Có nguy cơ không đạt (mức độ: "),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("  số liệu đã dùng:\n    CHỈ TIÊU"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("Quý III/2022"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("  xu hướng: bình phương tối thiểu trên 4 điểm"), std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("  dự báo ngày 31/12/2022: 11,07%"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("  yêu cầu: ≥ 50% hạn 31/12/2022 (online_dossier_rate >= 50% by "
+                         "2022-12-31)"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("  mỗi tháng: cần +"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("trend:"), std::string::npos) << run.out;
+
+  run = run_tiendo("explain open_data_2022 --db " + shell_quote(db_) +
+                       " --rules rules --at 2022-09-30 --lang vi",
+                   kSource);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("  bị chặn bởi:\n    cong_du_lieu_mo (Xây dựng Cổng dữ liệu mở): Có "
+                         "nguy cơ trễ hạn; hạn 31/12/2022, sớm nhất xong 12/02/2023"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("cần nhiệm vụ “Xây dựng Cổng dữ liệu mở”"), std::string::npos) << run.out;
+}
+
 // Issue #12: every command's --at takes the dates as the documents write them, as ingest
 // does: "Quý III/2022", "quý 3/2022", "tháng 9/2022" are all 30/9/2022, the report's date.
 // (--at "Quý III/2022" was refused: "'Quý III/2022' is not a date".)

@@ -432,6 +432,30 @@ TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
   EXPECT_EQ(http.get("/api/v1/results?state=nonsense")->status, 400);
   EXPECT_EQ(http.get("/api/v1/results?rule=no_such_rule")->status, 400);
   EXPECT_EQ(http.get("/api/v1/results?at=30/09/2022")->status, 400);
+  // The reasons in the reader's language (issue #16): English unless `lang=vi`; the keys,
+  // states and the reason as data (`why`) are the same in both.
+  const json en =
+      body_of(http.get("/api/v1/results?at=2022-09-30&rule=online_dossier_2022&lang=en"));
+  const json vi =
+      body_of(http.get("/api/v1/results?at=2022-09-30&rule=online_dossier_2022&lang=vi"));
+  EXPECT_EQ(vi["language"], "vi");
+  EXPECT_EQ(en["language"], "en");
+  EXPECT_EQ(body["language"], "en");
+  ASSERT_EQ(vi["rules"].size(), 1u) << vi.dump();
+  ASSERT_EQ(en["rules"].size(), 1u) << en.dump();
+  EXPECT_EQ(vi["rules"][0]["why"], en["rules"][0]["why"]);
+  EXPECT_EQ(vi["rules"][0]["state"], en["rules"][0]["state"]);
+  EXPECT_NE(vi["rules"][0]["reason"].get<std::string>().find("yêu cầu ≥ 50% hạn 31/12/2022"),
+            std::string::npos)
+      << vi["rules"][0]["reason"];
+  EXPECT_NE(en["rules"][0]["reason"].get<std::string>().find(">= 50% by 2022-12-31"),
+            std::string::npos)
+      << en["rules"][0]["reason"];
+  auto bad_lang = http.get("/api/v1/results?lang=fr");
+  ASSERT_TRUE(bad_lang);
+  EXPECT_EQ(bad_lang->status, 400);
+  EXPECT_NE(bad_lang->body.find("lang: 'fr' is not 'vi' or 'en'"), std::string::npos)
+      << bad_lang->body;
 
   // What was known then (issue #16): before anything was ingested, nothing is known; a
   // time after every ingest is everything stored.

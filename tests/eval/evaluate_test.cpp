@@ -20,6 +20,7 @@
 #include "dsl/parse.hpp"
 #include "eval/figures.hpp"
 #include "present/format.hpp"
+#include "present/reasons.hpp"
 #include "present/results.hpp"
 
 namespace tiendo::eval {
@@ -105,6 +106,13 @@ class Evaluation {
   Evaluation& operator=(const Evaluation&) = delete;
 
   bool ok() const { return ok_; }
+  // A result's reason as the evaluator's English has always said it.
+  std::string reason(const RuleResult& r) const {
+    return present::reason_text({rules_, snapshot_, results_}, r, model::Language::en);
+  }
+  std::string reason(const TaskResult& t) const {
+    return present::reason_text({rules_, snapshot_, results_}, t, model::Language::en);
+  }
   const model::RuleSet& rules() const { return rules_; }
   const Results& results() const { return results_; }
   const store::Snapshot& snapshot() const { return snapshot_; }
@@ -320,7 +328,7 @@ TEST_P(EvalState, StateSeverityAndFigures) {
   ASSERT_TRUE(e.ok());
   const RuleResult* r = e.rule("r");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(to_string(r->state), to_string(c.state)) << r->reason;
+  EXPECT_EQ(to_string(r->state), to_string(c.state)) << e.reason(*r);
   EXPECT_EQ(model::to_string(r->severity), model::to_string(c.severity));
   expect_figure("value", r->value, c.value);
   expect_figure("target", r->target, c.target);
@@ -328,10 +336,11 @@ TEST_P(EvalState, StateSeverityAndFigures) {
   if (c.state == RuleState::blocked) {
     EXPECT_EQ(e.task_name(r->blocking_task), c.blocking);
     EXPECT_EQ(e.task_names(r->chain), c.chain);
-    EXPECT_FALSE(r->reason.empty());
+    EXPECT_FALSE(e.reason(*r).empty());
   }
   for (const std::string& part : c.reason_has) {
-    EXPECT_NE(r->reason.find(part), std::string::npos) << "'" << part << "' not in: " << r->reason;
+    EXPECT_NE(e.reason(*r).find(part), std::string::npos)
+        << "'" << part << "' not in: " << e.reason(*r);
   }
 }
 
@@ -848,7 +857,7 @@ TEST_P(EvalProjection, ProjectsTheLeastSquaresLine) {
   ASSERT_TRUE(e.ok());
   const RuleResult* r = e.rule("r");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(to_string(r->state), to_string(c.state)) << r->reason;
+  EXPECT_EQ(to_string(r->state), to_string(c.state)) << e.reason(*r);
   const Date at = day(c.at);
   const Date deadline = day(c.deadline);
   const double value = line(last_end);
@@ -976,7 +985,7 @@ TEST(EvalProjectionTarget, TargetObservationsAreNotTrendPoints) {
   expect_figure("projected", r->projected, projected);
   expect_figure("rate_observed", r->rate_observed, slope * kDaysPerMonth);
   EXPECT_EQ(r->trend_points.size(), 2u);
-  EXPECT_EQ(to_string(r->state), to_string(RuleState::on_track)) << r->reason;
+  EXPECT_EQ(to_string(r->state), to_string(RuleState::on_track)) << e.reason(*r);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1035,7 +1044,7 @@ TEST(EvalScope, ForEachDistrictGivesOneResultPerDistrictInIdOrder) {
     const RuleResult& r = *results[static_cast<std::size_t>(i)];
     const RuleState expected =
         i == 10 ? RuleState::no_data : (i % 2 == 1 ? RuleState::met : RuleState::at_risk);
-    EXPECT_EQ(to_string(r.state), to_string(expected)) << district_id(i) << ": " << r.reason;
+    EXPECT_EQ(to_string(r.state), to_string(expected)) << district_id(i) << ": " << e.reason(r);
     if (i != 10) expect_figure("value", r.value, i % 2 == 1 ? 0.6 : 0.3);
   }
 }
@@ -1088,7 +1097,7 @@ TEST(EvalScope, AggregatesOverTheCommunesOfEachDistrict) {
       ASSERT_NE(r, nullptr);
       expect_figure("value", r->value, value);
       const double target = std::string_view(rule) == "district_count" ? 3 : 40;
-      EXPECT_EQ(r->state, value >= target ? RuleState::ok : RuleState::violated) << r->reason;
+      EXPECT_EQ(r->state, value >= target ? RuleState::ok : RuleState::violated) << e.reason(*r);
       EXPECT_EQ(r->severity, value >= target ? Severity::none : Severity::critical);
     }
   }
@@ -1150,13 +1159,13 @@ TEST(EvalScope, ShareCountsCommunesWithoutDataAsNotHolding) {
   ASSERT_NE(d2, nullptr);
   ASSERT_NE(province, nullptr);
   expect_figure("d1 share", d1->value, 0.75);
-  EXPECT_EQ(d1->state, RuleState::ok) << d1->reason;
+  EXPECT_EQ(d1->state, RuleState::ok) << e.reason(*d1);
   expect_figure("d2 share", d2->value, 0.5);
-  EXPECT_EQ(d2->state, RuleState::violated) << d2->reason;
+  EXPECT_EQ(d2->state, RuleState::violated) << e.reason(*d2);
   expect_figure("province share", province->value, 4.0 / 6.0);
   expect_figure("province target", province->target, 1.0);
   // One observation date in the year: the projection is the value, short of 100%.
-  EXPECT_EQ(province->state, RuleState::at_risk) << province->reason;
+  EXPECT_EQ(province->state, RuleState::at_risk) << e.reason(*province);
   EXPECT_EQ(e.unit_id(province->unit), "p");
 
   // Issue #12: coverage names its units, those that fail apart from those without data.
@@ -1170,8 +1179,8 @@ TEST(EvalScope, ShareCountsCommunesWithoutDataAsNotHolding) {
   EXPECT_EQ(province->coverage->total, 6u);
   EXPECT_EQ(ids(province->coverage->failing), std::vector<std::string>({"c5"}));
   EXPECT_EQ(ids(province->coverage->no_data), std::vector<std::string>({"c4"}));
-  EXPECT_NE(province->reason.find("; 4/6 commune; failing: c5; no data: c4"), std::string::npos)
-      << province->reason;
+  EXPECT_NE(e.reason(*province).find("; 4/6 commune; failing: c5; no data: c4"), std::string::npos)
+      << e.reason(*province);
   ASSERT_NE(d2->coverage, nullptr);
   EXPECT_EQ(ids(d2->coverage->failing), std::vector<std::string>({"c5"}));
   EXPECT_TRUE(d2->coverage->no_data.empty());
@@ -1190,7 +1199,7 @@ TEST(EvalScope, ShareOfEveryCommuneHoldingIsMet) {
   const RuleResult* province = e.rule("teams_everywhere");
   ASSERT_NE(province, nullptr);
   expect_figure("share", province->value, 1.0);
-  EXPECT_EQ(province->state, RuleState::met) << province->reason;
+  EXPECT_EQ(province->state, RuleState::met) << e.reason(*province);
 }
 
 TEST(EvalScope, RatioOverALevelDividesTheSums) {
@@ -1212,8 +1221,8 @@ TEST(EvalScope, RatioOverALevelDividesTheSums) {
   ASSERT_NE(d1, nullptr);
   ASSERT_NE(d2, nullptr);
   expect_figure("d1 ratio", d1->value, 35.0 / 300.0);
-  EXPECT_EQ(d1->state, RuleState::ok) << d1->reason;
-  EXPECT_EQ(d2->state, RuleState::error) << d2->reason;
+  EXPECT_EQ(d1->state, RuleState::ok) << e.reason(*d1);
+  EXPECT_EQ(d2->state, RuleState::error) << e.reason(*d2);
   EXPECT_EQ(d2->severity, Severity::warning);
   EXPECT_FALSE(d2->value.has_value());
 }
@@ -1286,7 +1295,7 @@ TEST_P(EvalFunction, ValueAndState) {
   ASSERT_TRUE(e.ok());
   const RuleResult* r = e.rule("r");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(to_string(r->state), to_string(c.state)) << r->reason;
+  EXPECT_EQ(to_string(r->state), to_string(c.state)) << e.reason(*r);
   expect_figure("value", r->value, c.value);
 }
 
@@ -1452,7 +1461,7 @@ TEST(EvalTasks, ThousandTaskChain) {
   EXPECT_EQ(e.task_name(last->critical), "t998");
   const RuleResult* r = e.rule("r");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->state, RuleState::blocked) << r->reason;
+  EXPECT_EQ(r->state, RuleState::blocked) << e.reason(*r);
   EXPECT_EQ(e.task_name(r->blocking_task), "t999");
   ASSERT_EQ(r->chain.size(), static_cast<std::size_t>(kTasks - 1));
   EXPECT_EQ(e.task_name(r->chain.front()), "t998");
@@ -1505,7 +1514,7 @@ TEST_P(EvalTask, StateAndEarliestFinish) {
   ASSERT_TRUE(e.ok());
   const TaskResult* r = e.task(c.task);
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(to_string(r->state), to_string(c.state)) << r->reason;
+  EXPECT_EQ(to_string(r->state), to_string(c.state)) << e.reason(*r);
   if (c.finish_in_days) {
     ASSERT_TRUE(r->earliest_finish.has_value());
     EXPECT_EQ((*r->earliest_finish - day(c.at)).count(), *c.finish_in_days);
@@ -1715,7 +1724,7 @@ rule r { require rate >= 50% by 2022-12-31  needs c }
   EXPECT_EQ(e.task_name(r->blocking_task), "c");
   EXPECT_EQ(e.task_names(r->chain), (std::vector<std::string>{"b", "a"}));
   // The explanation names the root cause.
-  EXPECT_NE(r->reason.find("blocked by a"), std::string::npos) << r->reason;
+  EXPECT_NE(e.reason(*r).find("blocked by a"), std::string::npos) << e.reason(*r);
 }
 
 TEST(EvalTasks, BlockedTransitivelyThroughAnOverduePredecessor) {
@@ -1730,7 +1739,7 @@ rule r { require rate >= 50% by 2022-12-31  needs c }
   ASSERT_TRUE(e.ok());
   const RuleResult* r = e.rule("r");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->state, RuleState::blocked) << r->reason;
+  EXPECT_EQ(r->state, RuleState::blocked) << e.reason(*r);
   EXPECT_EQ(e.task_name(r->blocking_task), "c");
   EXPECT_EQ(e.task_names(r->chain), (std::vector<std::string>{"b", "a"}));
   const TaskResult* c = e.task("c");
@@ -1861,10 +1870,10 @@ task b { due 2022-12-31  duration 30d }
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->state, TaskState::no_report);
   EXPECT_EQ(a->expected_from, day("2022-10-01"));
-  EXPECT_EQ(a->reason, "no status reported; it starts 2022-10-01");
+  EXPECT_EQ(e.reason(*a), "no status reported; it starts 2022-10-01");
   EXPECT_EQ(b->state, TaskState::no_report);
   EXPECT_EQ(b->expected_from, day("2022-12-01"));
-  EXPECT_EQ(b->reason,
+  EXPECT_EQ(e.reason(*b),
             "no status reported; to finish by 2022-12-31 it had to start by 2022-12-01 (30d of "
             "work)");
   EXPECT_FALSE(a->reported.has_value());
@@ -1950,7 +1959,7 @@ TEST(EvalAmend, TheVersionInForceOnTheDateDecides) {
     const RuleResult* r = e.rule("r");
     ASSERT_NE(r, nullptr);
     EXPECT_EQ(r->version, c.version);
-    EXPECT_EQ(to_string(r->state), to_string(c.state)) << r->reason;
+    EXPECT_EQ(to_string(r->state), to_string(c.state)) << e.reason(*r);
     expect_figure("target", r->target, c.target);
     // The deadline is the version's: the last's is a start.
     EXPECT_EQ(model::to_string(*r->deadline), c.version == 2 ? "2023-01-01" : "2022-12-31");

@@ -11,6 +11,7 @@
 #include "eval/evaluate.hpp"
 #include "eval/figures.hpp"
 #include "eval/rule_tests.hpp"
+#include "present/reasons.hpp"
 #include "present/results.hpp"
 
 namespace tiendo::eval {
@@ -71,6 +72,10 @@ class Evaluated {
   std::string json() const {
     return present::to_json(rules_, snapshot_, results_, present::Filter{});
   }
+  // A result's reason in English, as the evaluator's facts are said.
+  std::string reason(const RuleResult& r) const {
+    return present::reason_text({rules_, snapshot_, results_}, r, model::Language::en);
+  }
 
  private:
   std::string problems_;
@@ -116,9 +121,9 @@ TEST(Sets, ForEachSetEvaluatesItsUnitsInIdOrder) {
   const auto rows = e.rows("pilot_teams");
   EXPECT_EQ(e.units(rows), (std::vector<std::string>{"bao_hoa", "binh_loi", "long_phuoc"}));
   ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0]->state, RuleState::missed) << rows[0]->reason;  // 0 teams
-  EXPECT_EQ(rows[1]->state, RuleState::missed) << rows[1]->reason;  // never reported
-  EXPECT_EQ(rows[2]->state, RuleState::met) << rows[2]->reason;
+  EXPECT_EQ(rows[0]->state, RuleState::missed) << e.reason(*rows[0]);  // 0 teams
+  EXPECT_EQ(rows[1]->state, RuleState::missed) << e.reason(*rows[1]);  // never reported
+  EXPECT_EQ(rows[2]->state, RuleState::met) << e.reason(*rows[2]);
   // The summary names the failing units and those without data.
   const auto summary = for_each_summary(e.rules(), e.results_of("pilot_teams"));
   ASSERT_TRUE(summary.has_value());
@@ -142,7 +147,8 @@ TEST(Sets, ASetByLabelCountsTheLabelledUnitsOfItsLevel) {
   EXPECT_EQ(e.rules().scope_name(share->coverage->level), "border");
   EXPECT_EQ(share->coverage->total, 2u);
   EXPECT_EQ(e.ids(share->coverage->failing), std::vector<std::string>{"bao_hoa"});
-  EXPECT_NE(share->reason.find("1/2 border; failing: bao_hoa"), std::string::npos) << share->reason;
+  EXPECT_NE(e.reason(*share).find("1/2 border; failing: bao_hoa"), std::string::npos)
+      << e.reason(*share);
   EXPECT_EQ(present::coverage_json(e.rules(), e.snapshot(), *share->coverage)["set"], true);
 
   const RuleResult* count = e.rows("border_count").at(0);
@@ -164,13 +170,13 @@ TEST(Sets, ASetCountsOnlyItsUnitsInsideTheEvaluatedUnit) {
   EXPECT_EQ(e.unit(rows[0]->unit), "long_thanh");
   ASSERT_NE(rows[0]->coverage, nullptr);
   EXPECT_EQ(rows[0]->coverage->total, 1u);
-  EXPECT_EQ(rows[0]->state, RuleState::ok) << rows[0]->reason;
+  EXPECT_EQ(rows[0]->state, RuleState::ok) << e.reason(*rows[0]);
   EXPECT_EQ(e.unit(rows[1]->unit), "xuan_loc");
   ASSERT_NE(rows[1]->coverage, nullptr);
   EXPECT_EQ(rows[1]->coverage->total, 2u);
   EXPECT_EQ(e.ids(rows[1]->coverage->failing), std::vector<std::string>{"bao_hoa"});
   EXPECT_EQ(e.ids(rows[1]->coverage->no_data), std::vector<std::string>{"binh_loi"});
-  EXPECT_EQ(rows[1]->state, RuleState::violated) << rows[1]->reason;
+  EXPECT_EQ(rows[1]->state, RuleState::violated) << e.reason(*rows[1]);
 }
 
 // A set naming a unit the store lacks: every rule that ranges over it is in error, and
@@ -186,7 +192,7 @@ TEST(Sets, AUnitTheStoreLacksIsAnErrorThatNamesIt) {
   ASSERT_EQ(rows.size(), 3u);
   for (const RuleResult* r : rows) {
     EXPECT_EQ(r->state, RuleState::error) << e.unit(r->unit);
-    EXPECT_EQ(r->reason,
+    EXPECT_EQ(e.reason(*r),
               "set pilots names units 'bau_ham', 'song_ray', which the store does not have "
               "(units come from a units input: unit,name,level,parent)");
     EXPECT_EQ(r->severity, model::Severity::warning);
@@ -207,7 +213,7 @@ TEST(Sets, AUnitTheStoreLacksIsAnErrorThatNamesIt) {
   ASSERT_EQ(ghost_rows.size(), 1u);
   EXPECT_EQ(ghost_rows[0]->unit, -1);
   EXPECT_EQ(ghost_rows[0]->state, RuleState::error);
-  EXPECT_NE(ghost_rows[0]->reason.find("set pilots names unit 'ghost'"), std::string::npos);
+  EXPECT_NE(g.reason(*ghost_rows[0]).find("set pilots names unit 'ghost'"), std::string::npos);
 }
 
 // A second chain: agencies inside the province count in a share at the province, and

@@ -44,7 +44,7 @@ std::variant<std::shared_ptr<const Evaluation>, ApiResponse> Api::evaluation_at(
 
 // The results at a date (by default the latest run's), filtered and a page at a time.
 ApiResponse Api::results(const ApiRequest& request, const RouteCall&) {
-  Query q(request, {"at", "known_at", "rule", "unit", "state", "offset", "limit"});
+  Query q(request, {"at", "known_at", "lang", "rule", "unit", "state", "offset", "limit"});
   if (q.error()) return error_response(400, *q.error());
   std::optional<model::Date> at;
   if (q.has("at")) {
@@ -65,6 +65,11 @@ ApiResponse Api::results(const ApiRequest& request, const RouteCall&) {
                            q.get("known_at"), model::supported_years()));
     }
     known_at = model::format_utc(*time);
+  }
+  // The language of the reasons: English by default, as the API has always spoken.
+  const std::string lang = q.has("lang") ? q.get("lang") : std::string("en");
+  if (lang != "en" && lang != "vi") {
+    return error_response(400, fmt::format("lang: '{}' is not 'vi' or 'en'", lang));
   }
   std::string error;
   const auto offset = q.number("offset", 0, 0, static_cast<std::size_t>(1) << 40, error);
@@ -87,8 +92,9 @@ ApiResponse Api::results(const ApiRequest& request, const RouteCall&) {
     return error_response(400, fmt::format("unit: no unit '{}' in the store", unit));
   }
   const present::Filter filter{rule, unit, state, *offset, *limit};
-  json body = json::parse(present::to_json(evaluation->rules->rules, evaluation->snapshot,
-                                           evaluation->results, filter));
+  json body = json::parse(
+      present::to_json(evaluation->rules->rules, evaluation->snapshot, evaluation->results, filter,
+                       lang == "vi" ? model::Language::vi : model::Language::en));
   body["evaluation"] = evaluation->id > 0 ? json{{"id", evaluation->id},
                                                  {"alert_run_id", evaluation->run_id},
                                                  {"finished_at", evaluation->finished_at}}
