@@ -182,6 +182,30 @@ TEST(CommitteeReport, GroupsInFirstAppearanceOrderAndRowsByNumericStt) {
   EXPECT_EQ((*rows)[6][1], "Khác");
 }
 
+// Issue #16: row numbers as docs/language.md writes them, dotted ones compared part by
+// part (2.9 before 2.10, 3 after them), then a row number the report cannot order, as
+// written, and a rule without one, numbered on from the group's highest whole number.
+TEST(CommitteeReport, DottedRowNumbersComePartByPart) {
+  World world(R"(
+indicator rate { title "Tỷ lệ chung" unit percent }
+rule r210 { title "Hàng 2.10"  require rate >= 50% by 2022-12-31  label group = "Nhóm"  label stt = "2.10" }
+rule r3 { title "Hàng 3"  require rate >= 50% by 2022-12-31  label group = "Nhóm"  label stt = "3" }
+rule roman { title "Hàng II.4"  require rate >= 50% by 2022-12-31  label group = "Nhóm"  label stt = "II.4" }
+rule r29 { title "Hàng 2.9"  require rate >= 50% by 2022-12-31  label group = "Nhóm"  label stt = "2.9" }
+rule next { title "Hàng tiếp"  require rate >= 50% by 2022-12-31  label group = "Nhóm" }
+rule r2 { title "Hàng 2"  require rate >= 50% by 2022-12-31  label group = "Nhóm"  label stt = "2" }
+)",
+              {{"tinh", "Tỉnh Thử", "", ""}}, {{"rate", "tinh", "2022-Q3", 0.6}}, {}, "2022-09-30");
+  ASSERT_TRUE(world.ok());
+  const std::string md = world.md();
+  const std::vector<std::string> rows = {"| 2 | Hàng 2 |",       "| 2.9 | Hàng 2.9 |",
+                                         "| 2.10 | Hàng 2.10 |", "| 3 | Hàng 3 |",
+                                         "| II.4 | Hàng II.4 |", "| 4 | Hàng tiếp |"};
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_LT(position(md, rows[i - 1]), position(md, rows[i])) << rows[i];
+  }
+}
+
 constexpr const char* kUnitsAndTasks = R"(
 levels province > district
 indicator rate { title "Tỷ lệ số hóa" unit percent }
