@@ -35,7 +35,9 @@ TEST_F(CliReport, MarkdownFollowsTheProvincialTable) {
   const RunResult run = report("--at 2022-09-30");  // md is the default
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const std::string& md = run.out;
-  EXPECT_EQ(md.rfind("# Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu\n", 0), 0u) << md;
+  // Issue #16: the title names the province, the root unit of units.csv.
+  EXPECT_EQ(md.rfind("# Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu tỉnh Đồng Nai\n", 0), 0u)
+      << md;
   EXPECT_NE(md.find("Tính đến ngày 30/9/2022"), std::string::npos);
   // Worst first, as present::rule_state_order lists states everywhere.
   EXPECT_NE(md.find("Tổng hợp 27 dòng kết quả: Có nguy cơ không đạt 3, Bị chặn 1, "
@@ -154,6 +156,12 @@ TEST_F(CliReport, HtmlIsOneSelfContainedPrintablePage) {
   const std::string& page = run.out;
   EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_NE(page.find("<html lang=\"vi\">"), std::string::npos);
+  EXPECT_NE(page.find("<title>Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu tỉnh Đồng Nai – "
+                      "30/9/2022</title>"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<h1>Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu tỉnh Đồng Nai</h1>"),
+            std::string::npos);
   EXPECT_NE(page.find("<meta charset=\"utf-8\">"), std::string::npos);
   EXPECT_NE(page.find("@media print"), std::string::npos);
   EXPECT_NE(page.find("<svg"), std::string::npos);
