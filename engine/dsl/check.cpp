@@ -38,11 +38,13 @@ void build_indexes(model::RuleSet& rules) {
 }
 
 // The steps in order: names first (a block may name one declared further down), then
-// every block from its clauses, the graph its links make, the tests against it all.
+// every block from its clauses, the graph its links make, the report's labels across the
+// rules, the tests against it all.
 std::optional<model::RuleSet> run(Context& c) {
   declare_all(c);
   for (const auto& [block, index] : c.blocks) fill_block(c, *block, index);
   check_graph(c);
+  check_report_labels(c);
   for (const ast::TestBlock* test : c.tests) check_test(c, *test);
   build_indexes(c.rules);
   // Parse errors count too: a rule set read from a broken file is not a rule set.

@@ -46,6 +46,10 @@ constexpr std::array kCodes = {
     CodeInfo{Code::after_due_later, "after-due-later"},
     CodeInfo{Code::unused_clause, "unused-clause"},
     CodeInfo{Code::starts_after_due, "starts-after-due"},
+    CodeInfo{Code::invalid_row_number, "invalid-row-number"},
+    CodeInfo{Code::duplicate_row_number, "duplicate-row-number"},
+    CodeInfo{Code::missing_group, "missing-group"},
+    CodeInfo{Code::misspelt_label, "misspelt-label"},
 };
 
 std::string_view severity_word(Severity severity) {

@@ -45,6 +45,10 @@ enum class Code : std::uint16_t {
   after_due_later = 101,       // W101 a task comes after a task that is due later
   unused_clause = 103,         // W103 a clause that has no effect where it stands
   starts_after_due = 104,      // W104 a task starts after its due date
+  invalid_row_number = 105,    // W105 a rule's `label stt` is not a row number
+  duplicate_row_number = 106,  // W106 two rules of one report group with one `stt`
+  missing_group = 107,         // W107 a rule without `label group` where others have one
+  misspelt_label = 108,        // W108 a rule's label name one letter off `group` or `stt`
 };
 
 // "E011", or "W101" for warnings.

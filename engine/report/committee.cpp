@@ -3,14 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <map>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "eval/figures.hpp"
+#include "model/report_labels.hpp"
 #include "present/format.hpp"
 #include "present/labels.hpp"
 #include "present/reasons.hpp"
@@ -28,7 +27,7 @@ using present::format_date;
 using present::format_number;
 using present::format_percent;
 
-constexpr std::string_view kOtherGroup = "Khác";
+using model::kOtherGroup;
 // Task titles inside a rule's reason are cut here, so that the reason stays one line.
 constexpr std::size_t kShortTitle = 70;
 // Units a coverage lists by name before "và N đơn vị khác".
@@ -37,22 +36,6 @@ constexpr std::size_t kCoverageNamed = 10;
 template <class T>
 const T& item(const std::vector<T>& items, Index index) {
   return items[static_cast<std::size_t>(index)];
-}
-
-const std::string* find_label(const std::vector<std::pair<std::string, std::string>>& labels,
-                              std::string_view key) {
-  for (const auto& [name, value] : labels) {
-    if (name == key) return &value;
-  }
-  return nullptr;
-}
-
-std::optional<double> parse_number(const std::string& text) {
-  double value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
 }
 
 class Builder {
@@ -283,8 +266,8 @@ class Builder {
   void build_groups(Report& report) const {
     struct Entry {
       Item item;
-      std::optional<double> number;  // the stt, when it is a number
-      std::size_t order = 0;         // declaration order
+      std::optional<model::RowNumber> number;  // the stt, when it is a row number
+      std::size_t order = 0;                   // declaration order
     };
     std::vector<std::string> group_order;
     std::map<std::string, std::vector<Entry>> entries;
@@ -295,7 +278,7 @@ class Builder {
       // Every result of a date comes from one version of the rule: its target, its
       // deadline and the documents it rests on are that version's.
       const model::Rule& rule = rules_.version(static_cast<Index>(i), results.front().version);
-      const std::string* group_label = find_label(rule.labels, "group");
+      const std::string* group_label = model::find_label(rule.labels, model::kGroupLabel);
       const std::string group =
           group_label && !group_label->empty() ? *group_label : std::string(kOtherGroup);
       if (!entries.contains(group)) group_order.push_back(group);
@@ -305,9 +288,9 @@ class Builder {
       entry.item.title = rule_title(rule);
       entry.item.basis = present::basis_text(rules_, rule);
       entry.item.history = present::target_history(rules_, static_cast<Index>(i));
-      if (const std::string* stt = find_label(rule.labels, "stt")) {
+      if (const std::string* stt = model::find_label(rule.labels, model::kRowNumberLabel)) {
         entry.item.stt = *stt;
-        entry.number = parse_number(*stt);
+        entry.number = model::parse_row_number(*stt);
       }
       for (const eval::RuleResult& r : results) {
         entry.item.rows.push_back(make_row(rule, r));
@@ -336,7 +319,7 @@ class Builder {
       // table by hand would.
       double last = 0;
       for (const Entry& e : list) {
-        if (e.number) last = std::max(last, std::floor(*e.number));
+        if (e.number) last = std::max(last, static_cast<double>(e.number->front()));
       }
       Group group;
       group.name = name;

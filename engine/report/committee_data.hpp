@@ -86,6 +86,17 @@ Report build_report(const model::RuleSet& rules, const store::Snapshot& snapshot
 // ---------------------------------------------------------------------------------------
 // Texts the three formats share (committee_text.cpp)
 
+// The root unit (the first without a parent), which names the province; nullptr without
+// units.
+const store::SnapshotUnit* root_unit(const store::Snapshot& snapshot);
+// A unit's name, or its id when it has none.
+const std::string& unit_name(const store::SnapshotUnit& unit);
+// The title of the Markdown and HTML reports: kTitle and the root unit's name as running
+// text writes it, the administrative word in lower case ("Báo cáo tiến độ thực hiện mục
+// tiêu, chỉ tiêu tỉnh Đồng Nai"; "… thành phố Hồ Chí Minh"); kTitle alone when the snapshot
+// has no unit without a parent, or several.
+std::string report_title(const store::Snapshot& snapshot);
+
 // The start of `text`, up to `limit` characters (combining marks ride with their base),
 // with an ellipsis when something was cut.
 std::string shorten(std::string_view text, std::size_t limit);

@@ -71,22 +71,17 @@ td.signature .space { height: 26mm; }
 )css";
 
 std::string province_of(const store::Snapshot& snapshot) {
-  for (const store::SnapshotUnit& unit : snapshot.units()) {
-    if (unit.parent >= 0) continue;
-    const std::string& name = unit.name.empty() ? unit.id : unit.name;
-    if (name.starts_with(kProvincePrefix)) return name.substr(kProvincePrefix.size());
-    return name;
-  }
-  return {};
+  const store::SnapshotUnit* root = root_unit(snapshot);
+  if (!root) return {};
+  const std::string& name = unit_name(*root);
+  if (name.starts_with(kProvincePrefix)) return name.substr(kProvincePrefix.size());
+  return name;
 }
 
 // The committee of the root unit: "UBND TỈNH ĐỒNG NAI".
 std::string committee_of(const store::Snapshot& snapshot) {
-  for (const store::SnapshotUnit& unit : snapshot.units()) {
-    if (unit.parent >= 0) continue;
-    return "UBND " + present::upper(unit.name.empty() ? unit.id : unit.name);
-  }
-  return {};
+  const store::SnapshotUnit* root = root_unit(snapshot);
+  return root ? "UBND " + present::upper(unit_name(*root)) : std::string();
 }
 
 std::string heading(const DocumentForm& form) {

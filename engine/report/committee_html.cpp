@@ -282,10 +282,10 @@ std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
   std::string out;
   out += "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out += fmt::format("<title>{} – {}</title>\n<style>{}</style>\n</head>\n<body>\n<main>\n",
-                     html_escape(kTitle), date, kStyle);
-  out += fmt::format("<h1>{}</h1>\n<p class=\"as-of\">Tính đến ngày {}</p>\n", html_escape(kTitle),
-                     date);
+  const std::string title = html_escape(report_title(snapshot));
+  out += fmt::format("<title>{} – {}</title>\n<style>{}</style>\n</head>\n<body>\n<main>\n", title,
+                     date, kStyle);
+  out += fmt::format("<h1>{}</h1>\n<p class=\"as-of\">Tính đến ngày {}</p>\n", title, date);
 
   out += "<section>\n<p class=\"summary\">" +
          html_escape(fmt::format("Tổng hợp {} dòng kết quả:", report.rule_rows)) +

@@ -70,8 +70,9 @@ std::string titled(const Item& it) {
 std::string markdown(const model::RuleSet& rules, const store::Snapshot& snapshot,
                      const eval::Results& results) {
   const Report report = build_report(rules, snapshot, results);
-  std::string out = fmt::format("# {}\n\nTính đến ngày {}\n\n{}\n\n## {}\n\n", kTitle,
-                                format_date(report.at), rule_summary(report), kTargetsHeading);
+  std::string out =
+      fmt::format("# {}\n\nTính đến ngày {}\n\n{}\n\n## {}\n\n", md_cell(report_title(snapshot)),
+                  format_date(report.at), rule_summary(report), kTargetsHeading);
   out += md_row({"STT", "Chỉ tiêu", "Mục tiêu", "Kết quả", "Trạng thái"});
   out += md_row({"---:", "---", "---", "---", "---"});
   for (std::size_t g = 0; g < report.groups.size(); ++g) {

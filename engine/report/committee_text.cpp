@@ -1,5 +1,9 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+#include <utility>
+
 #include "present/format.hpp"
 #include "present/labels.hpp"
 #include "report/committee_data.hpp"
@@ -26,6 +30,43 @@ std::string shorten(std::string_view text, std::size_t limit) {
     }
   }
   return std::string(text);
+}
+
+const store::SnapshotUnit* root_unit(const store::Snapshot& snapshot) {
+  for (const store::SnapshotUnit& unit : snapshot.units()) {
+    if (unit.parent < 0) return &unit;
+  }
+  return nullptr;
+}
+
+const std::string& unit_name(const store::SnapshotUnit& unit) {
+  return unit.name.empty() ? unit.id : unit.name;
+}
+
+std::string report_title(const store::Snapshot& snapshot) {
+  // What a unit's name starts with, and how running text writes it.
+  constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kAdministrative = {{
+      {"Tỉnh ", "tỉnh "},
+      {"Thành phố ", "thành phố "},
+      {"Huyện ", "huyện "},
+      {"Quận ", "quận "},
+      {"Thị xã ", "thị xã "},
+      {"Thị trấn ", "thị trấn "},
+      {"Phường ", "phường "},
+      {"Xã ", "xã "},
+  }};
+  const store::SnapshotUnit* root = root_unit(snapshot);
+  const auto roots = std::count_if(snapshot.units().begin(), snapshot.units().end(),
+                                   [](const store::SnapshotUnit& unit) { return unit.parent < 0; });
+  if (!root || roots != 1) return std::string(kTitle);
+  std::string name = unit_name(*root);
+  for (const auto& [word, running] : kAdministrative) {
+    if (name.starts_with(word)) {
+      name = std::string(running) + name.substr(word.size());
+      break;
+    }
+  }
+  return fmt::format("{} {}", kTitle, name);
 }
 
 std::string quoted(std::string_view text) { return "“" + std::string(text) + "”"; }

@@ -1,6 +1,7 @@
 // Every code example of docs/language.md, run through the real `tiendo check`: a
-// ```tiendo block must check without errors on its own; a ```tiendo-error block must
-// fail, and the ```text block that follows it must be exactly what `tiendo check` prints.
+// ```tiendo block must check without errors or warnings on its own; a ```tiendo-error
+// block must fail, a ```tiendo-warning block must check with warnings, and the ```text
+// block that follows either must be exactly what `tiendo check` prints.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -105,12 +106,15 @@ class LanguageDoc : public ::testing::Test {
 TEST_F(LanguageDoc, HasEnoughExamples) {
   int valid = 0;
   int errors = 0;
+  int warnings = 0;
   for (const Block& block : doc_.blocks) {
     valid += block.info == "tiendo";
     errors += block.info == "tiendo-error";
+    warnings += block.info == "tiendo-warning";
   }
   EXPECT_GE(valid, 10) << "docs/language.md has too few ```tiendo examples";
   EXPECT_GE(errors, 4) << "docs/language.md has too few ```tiendo-error examples";
+  EXPECT_GE(warnings, 2) << "docs/language.md has too few ```tiendo-warning examples";
 }
 
 TEST_F(LanguageDoc, ValidExamplesCheckWithoutErrors) {
@@ -119,30 +123,53 @@ TEST_F(LanguageDoc, ValidExamplesCheckWithoutErrors) {
     SCOPED_TRACE(where(block));
     const tiendo::testing::RunResult run = check_example(block.text);
     EXPECT_EQ(run.exit_code, 0) << where(block) << ": the example does not check:\n" << run.out;
-    EXPECT_NE(run.out.find("; 0 errors"), std::string::npos)
-        << where(block) << ": expected \"0 errors\" in:\n"
+    EXPECT_NE(run.out.find("; 0 errors, 0 warnings\n"), std::string::npos)
+        << where(block)
+        << ": expected \"0 errors, 0 warnings\" (show warnings in a ```tiendo-warning "
+           "block) in:\n"
         << run.out;
   }
 }
 
-TEST_F(LanguageDoc, ErrorExamplesPrintTheDocumentedOutput) {
-  const fs::path path = doc_path();
-  for (std::size_t i = 0; i < doc_.blocks.size(); ++i) {
-    const Block& block = doc_.blocks[i];
-    if (block.info != "tiendo-error") continue;
+// Each block of `info` is followed directly by a ```text block that is exactly what
+// `tiendo check` prints for it, and tiendo check exits with `exit_code`.
+void expect_documented_output(const fs::path& path, const Document& doc, const std::string& info,
+                              int exit_code) {
+  for (std::size_t i = 0; i < doc.blocks.size(); ++i) {
+    const Block& block = doc.blocks[i];
+    if (block.info != info) continue;
     SCOPED_TRACE(where(block));
-    if (i + 1 == doc_.blocks.size() || doc_.blocks[i + 1].info != "text" ||
-        !follows_directly(path, block, doc_.blocks[i + 1])) {
-      ADD_FAILURE() << where(block)
-                    << ": a ```tiendo-error block must be followed directly by a ```text "
-                       "block with the output of tiendo check";
+    if (i + 1 == doc.blocks.size() || doc.blocks[i + 1].info != "text" ||
+        !follows_directly(path, block, doc.blocks[i + 1])) {
+      ADD_FAILURE() << where(block) << ": a ```" << info
+                    << " block must be followed directly by a ```text block with the output "
+                       "of tiendo check";
       continue;
     }
-    const Block& expected = doc_.blocks[i + 1];
+    const Block& expected = doc.blocks[i + 1];
     const tiendo::testing::RunResult run = check_example(block.text);
-    EXPECT_EQ(run.exit_code, 1) << where(block) << ": expected tiendo check to fail:\n" << run.out;
+    EXPECT_EQ(run.exit_code, exit_code)
+        << where(block) << ": expected tiendo check to exit " << exit_code << ":\n"
+        << run.out;
     EXPECT_EQ(run.out, expected.text)
         << where(block) << ": the output differs from the ```text block at " << where(expected);
+  }
+}
+
+TEST_F(LanguageDoc, ErrorExamplesPrintTheDocumentedOutput) {
+  expect_documented_output(doc_path(), doc_, "tiendo-error", 1);
+}
+
+// Warnings never fail the check (exit 0), and each example says which warnings it shows.
+TEST_F(LanguageDoc, WarningExamplesPrintTheDocumentedOutput) {
+  expect_documented_output(doc_path(), doc_, "tiendo-warning", 0);
+  for (const Block& block : doc_.blocks) {
+    if (block.info != "tiendo-warning") continue;
+    const tiendo::testing::RunResult run = check_example(block.text);
+    EXPECT_NE(run.out.find("; 0 errors, "), std::string::npos) << where(block) << run.out;
+    EXPECT_EQ(run.out.find(", 0 warnings\n"), std::string::npos)
+        << where(block) << ": a ```tiendo-warning example that warns of nothing:\n"
+        << run.out;
   }
 }
 

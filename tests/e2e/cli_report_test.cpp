@@ -35,7 +35,9 @@ TEST_F(CliReport, MarkdownFollowsTheProvincialTable) {
   const RunResult run = report("--at 2022-09-30");  // md is the default
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const std::string& md = run.out;
-  EXPECT_EQ(md.rfind("# Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu\n", 0), 0u) << md;
+  // Issue #16: the title names the province, the root unit of units.csv.
+  EXPECT_EQ(md.rfind("# Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu tỉnh Đồng Nai\n", 0), 0u)
+      << md;
   EXPECT_NE(md.find("Tính đến ngày 30/9/2022"), std::string::npos);
   // Worst first, as present::rule_state_order lists states everywhere.
   EXPECT_NE(md.find("Tổng hợp 27 dòng kết quả: Có nguy cơ không đạt 3, Bị chặn 1, "
@@ -154,6 +156,12 @@ TEST_F(CliReport, HtmlIsOneSelfContainedPrintablePage) {
   const std::string& page = run.out;
   EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_NE(page.find("<html lang=\"vi\">"), std::string::npos);
+  EXPECT_NE(page.find("<title>Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu tỉnh Đồng Nai – "
+                      "30/9/2022</title>"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("<h1>Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu tỉnh Đồng Nai</h1>"),
+            std::string::npos);
   EXPECT_NE(page.find("<meta charset=\"utf-8\">"), std::string::npos);
   EXPECT_NE(page.find("@media print"), std::string::npos);
   EXPECT_NE(page.find("<svg"), std::string::npos);
@@ -221,6 +229,42 @@ TEST_F(CliReport, CsvParsesBackWithElevenColumnsOnEveryRow) {
     }
   }
   EXPECT_EQ(districts, 11u);
+}
+
+// Issue #16: a rule added without `label group` lands under "IV Khác", after the groups
+// of section I.2.a, numbered 1 there; `tiendo check` and the report itself say so, where
+// the rule is written.
+TEST_F(CliReport, ANewRuleWithoutAGroupLandsUnderKhacAndIsWarnedOf) {
+  const std::string extra = dir_.path() + "/them.rules";
+  write_text(extra,
+             "rule smartphone_2023 {\n"
+             "  title \"Tỷ lệ dân số có điện thoại thông minh đạt 90%\"\n"
+             "  require smartphone_rate >= 90% by 2023-12-31\n"
+             "}\n");
+  const std::string warning =
+      "them.rules:1:6: warning: rule 'smartphone_2023' has no `label group`, which other rules "
+      "have; the report lists it under 'Khác', after every group (label group = \"…\" places "
+      "it) [W107]\n";
+
+  const RunResult check = run_tiendo("check --color never rules " + shell_quote(extra), kSource);
+  EXPECT_EQ(check.exit_code, 0) << check.out;  // a warning, not an error
+  EXPECT_NE(check.out.find(warning), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("0 errors, 1 warning"), std::string::npos) << check.out;
+
+  const RunResult run = report("--at 2022-09-30 --rules " + shell_quote(extra));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find(warning), std::string::npos) << run.err;
+  const std::string& md = run.out;
+  const std::size_t economy = md.find("| **III** | **Phát triển kinh tế số và xã hội số** |");
+  const std::size_t other = md.find("| **IV** | **Khác** |");
+  const std::size_t added = md.find("| 1 | Tỷ lệ dân số có điện thoại thông minh đạt 90% |");
+  ASSERT_NE(economy, std::string::npos) << md;
+  ASSERT_NE(other, std::string::npos) << md;
+  ASSERT_NE(added, std::string::npos) << md;
+  EXPECT_LT(economy, other);
+  EXPECT_LT(other, added);
+  EXPECT_LT(added, md.find("## Nhiệm vụ quá hạn"));
+  EXPECT_EQ(md.find("| **V** |"), std::string::npos);
 }
 
 TEST_F(CliReport, OutputIsWrittenAtomicallyAndNothingIsPrinted) {

@@ -182,6 +182,59 @@ TEST(CommitteeReport, GroupsInFirstAppearanceOrderAndRowsByNumericStt) {
   EXPECT_EQ((*rows)[6][1], "Khác");
 }
 
+// Issue #16: row numbers as docs/language.md writes them, dotted ones compared part by
+// part (2.9 before 2.10, 3 after them), then a row number the report cannot order, as
+// written, and a rule without one, numbered on from the group's highest whole number.
+TEST(CommitteeReport, DottedRowNumbersComePartByPart) {
+  World world(R"(
+indicator rate { title "Tỷ lệ chung" unit percent }
+rule r210 { title "Hàng 2.10"  require rate >= 50% by 2022-12-31  label group = "Nhóm"  label stt = "2.10" }
+rule r3 { title "Hàng 3"  require rate >= 50% by 2022-12-31  label group = "Nhóm"  label stt = "3" }
+rule roman { title "Hàng II.4"  require rate >= 50% by 2022-12-31  label group = "Nhóm"  label stt = "II.4" }
+rule r29 { title "Hàng 2.9"  require rate >= 50% by 2022-12-31  label group = "Nhóm"  label stt = "2.9" }
+rule next { title "Hàng tiếp"  require rate >= 50% by 2022-12-31  label group = "Nhóm" }
+rule r2 { title "Hàng 2"  require rate >= 50% by 2022-12-31  label group = "Nhóm"  label stt = "2" }
+)",
+              {{"tinh", "Tỉnh Thử", "", ""}}, {{"rate", "tinh", "2022-Q3", 0.6}}, {}, "2022-09-30");
+  ASSERT_TRUE(world.ok());
+  const std::string md = world.md();
+  const std::vector<std::string> rows = {"| 2 | Hàng 2 |",       "| 2.9 | Hàng 2.9 |",
+                                         "| 2.10 | Hàng 2.10 |", "| 3 | Hàng 3 |",
+                                         "| II.4 | Hàng II.4 |", "| 4 | Hàng tiếp |"};
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_LT(position(md, rows[i - 1]), position(md, rows[i])) << rows[i];
+  }
+}
+
+// Issue #16: the Markdown and HTML titles name the root unit, the administrative word in
+// lower case as running text writes it; with no root or several, the title names none.
+TEST(CommitteeReport, TheTitleNamesTheRootUnit) {
+  const std::string title = "Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu";
+  // The Markdown's first line, and the HTML's heading (the same as its <title>).
+  const auto titled = [&](const std::vector<Unit>& units) {
+    World world(kGroupedRules, units, {}, {}, "2022-09-30");
+    EXPECT_TRUE(world.ok());
+    const std::string md = world.md();
+    const std::string page = world.page();
+    const std::size_t h1 = page.find("<h1>") + 4;
+    const std::string heading = page.substr(h1, page.find("</h1>", h1) - h1);
+    EXPECT_NE(page.find("<title>" + heading + " – 30/9/2022</title>"), std::string::npos) << page;
+    return std::pair(md.substr(0, md.find('\n')), heading);
+  };
+  EXPECT_EQ(titled({{"tinh", "Tỉnh Thử", "", ""}}),
+            std::pair("# " + title + " tỉnh Thử", title + " tỉnh Thử"));
+  EXPECT_EQ(titled({{"hcm", "Thành phố Hồ Chí Minh", "", ""}}).second,
+            title + " thành phố Hồ Chí Minh");
+  EXPECT_EQ(titled({{"tinh", "Đồng Nai", "", ""}, {"huyen", "Huyện Một", "", "tinh"}}).second,
+            title + " Đồng Nai");
+  // A root without a name by its id, as the document's heading names it.
+  EXPECT_EQ(titled({{"dong_nai", "", "", ""}}),
+            std::pair("# " + title + " dong\\_nai", title + " dong_nai"));
+  EXPECT_EQ(titled({{"a", "Tỉnh A", "", ""}, {"b", "Tỉnh B", "", ""}}),
+            std::pair("# " + title, title));
+  EXPECT_EQ(titled({}), std::pair("# " + title, title));
+}
+
 constexpr const char* kUnitsAndTasks = R"(
 levels province > district
 indicator rate { title "Tỷ lệ số hóa" unit percent }

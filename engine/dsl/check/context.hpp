@@ -9,6 +9,7 @@
 //   expressions.cpp  `require` compiled into the expression arena, with unit typing
 //   graph.cpp        the plan graph: edges, cycles, the tasks' order
 //   tests.cpp        `test` blocks
+//   report_labels.cpp  the report's grouping and numbering (`label group`, `label stt`)
 #pragma once
 
 #include <map>
@@ -141,6 +142,15 @@ void compile_require(Context& c, const ast::Require& require, model::Rule& out);
 // Builds the plan graph from `implements`, `part_of` and `after`; reports its cycles and,
 // without any, orders the tasks.
 void check_graph(Context& c);
+
+// ---------------------------------------------------------------------------------------
+// report_labels.cpp
+
+// Warns where the committee report would group or number a rule otherwise than its
+// labels seem to mean: a `label stt` that is not a row number (W105), two rules of one
+// group with one number (W106), a rule without `label group` where others have one
+// (W107), a label name one letter off `group` or `stt` (W108).
+void check_report_labels(Context& c);
 
 // ---------------------------------------------------------------------------------------
 // tests.cpp
