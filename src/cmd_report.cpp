@@ -36,6 +36,7 @@ struct ReportOptions {
   std::vector<CLI::Option*> heading_options;
   CLI::Option* timeout_option = nullptr;
   std::optional<std::string> known_at;
+  std::string lang = "vi";
 };
 
 int fail(const std::string& message, int status) {
@@ -56,6 +57,16 @@ int run_report(ReportOptions& options) {
     return fail((given_heading ? given_heading->get_name() : std::string("--document")) +
                     " is for --format html, pdf or docx",
                 2);
+  }
+  // The document form is the decree's, in Vietnamese; an English one would be no such
+  // document.
+  const bool document_form =
+      binary || (options.format == "html" && (given_heading || options.document));
+  if (document_form && options.lang == "en") {
+    return fail(
+        "--lang en is for --format md, html or csv: the document (--document, pdf, "
+        "docx) is the administrative form of Nghị định 30/2020/NĐ-CP, in Vietnamese",
+        2);
   }
   if (!binary && options.timeout_option->count() > 0) {
     return fail("--converter-timeout is for --format pdf or docx", 2);
@@ -83,8 +94,9 @@ int run_report(ReportOptions& options) {
   const store::Snapshot& data = inputs->snapshot;
   const eval::Results results = eval::evaluate(*rules, data, *at);
 
+  const model::Language language = options.lang == "en" ? model::Language::en : model::Language::vi;
   std::string text;
-  if (binary || (options.format == "html" && (options.document || given_heading))) {
+  if (document_form) {
     const report::DocumentForm form = report::document_form(options.heading, data, *at);
     text = report::document_html(*rules, data, results, form);
     if (binary) {
@@ -96,11 +108,11 @@ int run_report(ReportOptions& options) {
       text = std::move(*file);
     }
   } else if (options.format == "html") {
-    text = report::html(*rules, data, results);
+    text = report::html(*rules, data, results, language);
   } else if (options.format == "csv") {
-    text = report::csv(*rules, data, results);
+    text = report::csv(*rules, data, results, language);
   } else {
-    text = report::markdown(*rules, data, results);
+    text = report::markdown(*rules, data, results, language);
   }
   if (options.output.empty()) {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -130,6 +142,11 @@ Action add_report_command(CLI::App& app) {
                    "md (default), html, csv, or the document to send: pdf (Chromium) or docx "
                    "(pandoc)")
       ->check(CLI::IsMember({"md", "html", "csv", "pdf", "docx"}));
+  command
+      ->add_option("--lang", options->lang,
+                   "vi (default) or en: every word of the report, its states, figures and dates "
+                   "(md, html, csv; the document form is Vietnamese)")
+      ->check(CLI::IsMember({"vi", "en"}));
   command->add_option("--output", options->output,
                       "Write the report to this file (atomically) instead of standard output");
   command->add_flag("--document", options->document,

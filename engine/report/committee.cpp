@@ -23,9 +23,6 @@ namespace {
 using eval::RuleState;
 using eval::TaskState;
 using model::Index;
-using present::format_date;
-using present::format_number;
-using present::format_percent;
 
 using model::kOtherGroup;
 // Task titles inside a rule's reason are cut here, so that the reason stays one line.
@@ -41,11 +38,16 @@ const T& item(const std::vector<T>& items, Index index) {
 class Builder {
  public:
   Builder(const model::RuleSet& rules, const store::Snapshot& snapshot,
-          const eval::Results& results)
-      : rules_(rules), snapshot_(snapshot), results_(results) {}
+          const eval::Results& results, model::Language language)
+      : rules_(rules),
+        snapshot_(snapshot),
+        results_(results),
+        language_(language),
+        w_(words(language)) {}
 
   Report build() {
     Report report;
+    report.language = language_;
     report.at = results_.at;
     build_groups(report);
     build_tasks(report);
@@ -54,9 +56,14 @@ class Builder {
 
  private:
   std::string value_text(model::ExprId id, double value) const {
-    return item(rules_.expressions, id).unit == model::ValueUnit::percent ? format_percent(value)
-                                                                          : format_number(value);
+    return item(rules_.expressions, id).unit == model::ValueUnit::percent
+               ? present::format_percent(value, language_)
+               : present::format_number(value, language_);
   }
+  std::string format_date(model::Date date) const { return present::format_date(date, language_); }
+  std::string format_number(double value) const { return present::format_number(value, language_); }
+  std::string label(RuleState state) const { return std::string(present::label(state, language_)); }
+  std::string label(TaskState state) const { return std::string(present::label(state, language_)); }
 
   std::string task_title(Index task) const {
     const model::Task& t = item(rules_.tasks, task);
@@ -90,7 +97,7 @@ class Builder {
   std::string result_value_text(const model::Condition& cond, const eval::RuleResult& r) const {
     if (!r.value) return {};
     std::string text = value_text(cond.lhs, *r.value);
-    if (r.estimate) text = present::format_estimate(text);
+    if (r.estimate) text = present::format_estimate(text, language_);
     const model::ExprNode& lhs = item(rules_.expressions, cond.lhs);
     if (lhs.kind == model::ExprKind::latest && r.used.size() == 1 && r.used[0].point &&
         snapshot_.numerator(*r.used[0].point) && snapshot_.denominator(*r.used[0].point)) {
@@ -100,21 +107,23 @@ class Builder {
     return text;
   }
 
-  // Why, in Vietnamese and from the figures (the evaluator's own reason is English).
+  // Why, briefly, as a committee's table says it: from the result's figures and facts, in
+  // the report's language (present::reason_text is the whole sentence, for eval and alerts).
   std::string reason_text(const model::Rule& rule, const model::Condition& cond,
                           const eval::RuleResult& r) const {
     std::string text = state_reason_text(rule, cond, r);
     // Coverage names its units: "33/36 đơn vị; chưa đạt: Gia Canh, Tà Lài; chưa có số
     // liệu: Sông Ray", each list cut after a few names ("và 12 đơn vị khác").
     if (r.coverage) {
-      const std::string units = present::coverage_text(snapshot_, *r.coverage, kCoverageNamed);
+      const std::string units =
+          present::coverage_text(snapshot_, *r.coverage, kCoverageNamed, language_);
       if (!units.empty()) text = text.empty() ? units : text + "; " + units;
     }
     // A value outside a band is said to be: "ngoài khoảng 65–70%", whatever the state.
     if (cond.op == model::Comparator::between && r.value && r.target && r.upper &&
         (*r.value < *r.target || *r.value > *r.upper) && r.state != RuleState::met &&
         r.state != RuleState::ok) {
-      text = "ngoài khoảng " + value_text(cond.rhs, *r.target) + "–" +
+      text = std::string(w_.outside) + value_text(cond.rhs, *r.target) + "–" +
              value_text(cond.upper, *r.upper) + (text.empty() ? "" : "; " + text);
     }
     return text;
@@ -131,20 +140,21 @@ class Builder {
       case RuleState::at_risk: {
         std::vector<std::string> parts;
         if (r.projected) {
-          parts.push_back("dự báo " + value_text(cond.lhs, *r.projected) +
-                          (deadline.empty() ? "" : " vào " + deadline));
+          parts.push_back(std::string(w_.projected) + value_text(cond.lhs, *r.projected) +
+                          (deadline.empty() ? "" : std::string(w_.projected_on) + deadline));
         }
         if (r.state == RuleState::at_risk && r.rate_needed && r.rate_observed) {
           const bool points = item(rules_.expressions, cond.lhs).unit == model::ValueUnit::percent;
           const auto change = [&](std::string_view up, std::string_view down, double rate) {
-            return std::string(rate >= 0 ? up : down) + " " + present::format_rate(rate, points);
+            return std::string(rate >= 0 ? up : down) + " " +
+                   present::format_rate(rate, points, language_);
           };
-          parts.push_back(change("cần tăng", "cần giảm", *r.rate_needed) + ", " +
-                          change("đang tăng", "đang giảm", *r.rate_observed));
+          parts.push_back(change(w_.must_rise, w_.must_fall, *r.rate_needed) + ", " +
+                          change(w_.rising, w_.falling, *r.rate_observed));
         }
         if (r.state == RuleState::at_risk && rule.warn_within && r.deadline &&
             results_.at >= model::subtract(*r.deadline, *rule.warn_within)) {
-          parts.push_back("sắp đến hạn");
+          parts.push_back(std::string(w_.deadline_near));
         }
         std::string text;
         for (const std::string& part : parts) text += (text.empty() ? "" : "; ") + part;
@@ -152,17 +162,17 @@ class Builder {
       }
       case RuleState::missed: {
         // A verdict past the deadline may rest on an old figure, or none: say so.
-        std::string text = deadline.empty() ? std::string() : "đã hết hạn " + deadline;
+        std::string text =
+            deadline.empty() ? std::string() : std::string(w_.past_deadline) + deadline;
         if (!r.value) {
-          text += (text.empty() ? "" : "; ") + std::string("không có số liệu");
+          text += (text.empty() ? "" : "; ") + std::string(w_.no_figure);
         } else if (r.deadline) {
           model::Date latest{};
           for (const eval::UsedPoint& u : r.used) {
             if (u.point && u.point->end() > latest) latest = u.point->end();
           }
           if (!r.used.empty() && latest < *r.deadline) {
-            text += (text.empty() ? "" : "; ") +
-                    std::string("chưa có số liệu tại hạn, số liệu gần nhất đến ") +
+            text += (text.empty() ? "" : "; ") + std::string(w_.no_figure_at_deadline) +
                     format_date(latest);
           }
         }
@@ -171,9 +181,10 @@ class Builder {
       case RuleState::not_yet:
         return {};  // the target column already says from when it applies
       case RuleState::violated:
-        return r.failed_on ? "không đạt từ ngày " + format_date(*r.failed_on) : std::string();
+        return r.failed_on ? std::string(w_.failing_since) + format_date(*r.failed_on)
+                           : std::string();
       case RuleState::no_data: {
-        if (r.unit < 0) return "không có đơn vị để đánh giá";
+        if (r.unit < 0) return std::string(w_.no_unit);
         // The figure usually waits for work the rule needs (a survey, a data warehouse):
         // name it, as the provincial report does in place of the missing figure.
         std::string text;
@@ -186,18 +197,17 @@ class Builder {
           const model::Task& t = item(rules_.tasks, needed);
           std::string details = t.owner;
           if (task.state != TaskState::on_track) {
-            details +=
-                (details.empty() ? "" : ", ") + present::lower_first(present::label(task.state));
+            details += (details.empty() ? "" : ", ") + present::lower_first(label(task.state));
           } else if (task.earliest_finish) {
-            details += (details.empty() ? "" : ", ") + std::string("dự kiến xong ") +
+            details += (details.empty() ? "" : ", ") + std::string(w_.expected_finish) +
                        format_date(*task.earliest_finish);
           }
-          text += (text.empty() ? "chờ nhiệm vụ " : "; ") +
+          text += (text.empty() ? std::string(w_.waits_for_task) : std::string("; ")) +
                   quoted(shorten(task_title(needed), kShortTitle)) +
                   (details.empty() ? "" : " (" + details + ")");
         }
         if (text.empty() && rule.timing == model::Timing::from && deadline.size() > 0) {
-          text = "chưa có số liệu kể từ " + deadline;
+          text = std::string(w_.no_figure_since) + deadline;
         }
         return text;
       }
@@ -212,29 +222,30 @@ class Builder {
         if (newest.empty()) return {};
         model::Date oldest = newest.begin()->second;
         for (const auto& entry : newest) oldest = std::min(oldest, entry.second);
-        return "số liệu mới nhất đến " + format_date(oldest);
+        return std::string(w_.latest_figure) + format_date(oldest);
       }
       case RuleState::blocked: {
         if (r.blocking_task == model::kNone) return {};
         const eval::TaskResult& task = item(results_.tasks, r.blocking_task);
-        std::string text =
-            "chờ nhiệm vụ " + quoted(shorten(task_title(r.blocking_task), kShortTitle));
+        std::string text = std::string(w_.waits_for_task) +
+                           quoted(shorten(task_title(r.blocking_task), kShortTitle));
         if (task.state == TaskState::overdue && task.due) {
-          text += " (quá hạn " + format_date(*task.due) + ")";
+          text += " (" + std::string(w_.overdue_since) + format_date(*task.due) + ")";
         } else if (task.state == TaskState::blocked) {
-          text += " (bị chặn)";
+          text += " (" + std::string(w_.blocked) + ")";
         } else if (task.earliest_finish) {
-          text += " (sớm nhất xong " + format_date(*task.earliest_finish) + ")";
+          text += " (" + std::string(w_.earliest_finish) + format_date(*task.earliest_finish) + ")";
         }
         Index root = r.chain.empty() ? task.root_cause : r.chain.back();
         if (root != model::kNone && root != r.blocking_task) {
-          text += "; nguyên nhân gốc: " + quoted(shorten(task_title(root), kShortTitle));
+          text += "; " + std::string(w_.root_cause_inline) +
+                  quoted(shorten(task_title(root), kShortTitle));
         }
         return text;
       }
       case RuleState::error:
-        return "lỗi tính toán: " +
-               present::reason_text({rules_, snapshot_, results_}, r, model::Language::vi);
+        return std::string(w_.error) +
+               present::reason_text({rules_, snapshot_, results_}, r, language_);
     }
     return {};
   }
@@ -250,7 +261,7 @@ class Builder {
     row.target = target_text(cond, r, rule);
     if (rule.timing != model::Timing::none) {
       row.date = format_date(rule.date);
-      row.timing = (rule.timing == model::Timing::by ? "hạn " : "từ ") + row.date;
+      row.timing = std::string(rule.timing == model::Timing::by ? w_.by : w_.from) + row.date;
     }
     row.value = result_value_text(cond, r);
     if (!row.value.empty()) row.note = present::value_remarks(snapshot_, r).joined_notes();
@@ -286,8 +297,8 @@ class Builder {
       entry.order = i;
       entry.item.rule = static_cast<Index>(i);
       entry.item.title = rule_title(rule);
-      entry.item.basis = present::basis_text(rules_, rule);
-      entry.item.history = present::target_history(rules_, static_cast<Index>(i));
+      entry.item.basis = present::basis_text(rules_, rule, language_);
+      entry.item.history = present::target_history(rules_, static_cast<Index>(i), language_);
       if (const std::string* stt = model::find_label(rule.labels, model::kRowNumberLabel)) {
         entry.item.stt = *stt;
         entry.number = model::parse_row_number(*stt);
@@ -300,7 +311,8 @@ class Builder {
       entry.item.per_unit =
           entry.item.rows.size() > 1 || (!rule.for_each.none() && results.front().unit >= 0);
       if (auto summary = eval::for_each_summary(rules_, results)) {
-        entry.item.unit_names = present::coverage_names(snapshot_, *summary, kCoverageNamed);
+        entry.item.unit_names =
+            present::coverage_names(snapshot_, *summary, kCoverageNamed, language_);
       }
       entries[group].push_back(std::move(entry));
     }
@@ -322,7 +334,8 @@ class Builder {
         if (e.number) last = std::max(last, static_cast<double>(e.number->front()));
       }
       Group group;
-      group.name = name;
+      // The group of rules without one is named in the report's language.
+      group.name = name == kOtherGroup ? std::string(w_.other_group) : name;
       for (Entry& e : list) {
         if (e.item.stt.empty()) {
           last += 1;
@@ -360,7 +373,8 @@ class Builder {
           for (Index c : t.chain) row.chain += " ← " + task_title(c);
         }
         if (!t.note.empty() && t.reported_on) {
-          row.note = "Báo cáo ngày " + format_date(*t.reported_on) + ": " + quoted(t.note);
+          row.note =
+              std::string(w_.report_of) + format_date(*t.reported_on) + ": " + quoted(t.note);
         }
         report.tasks.push_back(std::move(row));
       }
@@ -370,13 +384,15 @@ class Builder {
   const model::RuleSet& rules_;
   const store::Snapshot& snapshot_;
   const eval::Results& results_;
+  model::Language language_;
+  const Words& w_;
 };
 
 }  // namespace
 
 Report build_report(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                    const eval::Results& results) {
-  return Builder(rules, snapshot, results).build();
+                    const eval::Results& results, model::Language language) {
+  return Builder(rules, snapshot, results, language).build();
 }
 
 }  // namespace tiendo::report::detail

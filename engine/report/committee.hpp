@@ -16,14 +16,18 @@
 
 namespace tiendo::report {
 
+// In Vietnamese by default; in English (`language` en) every word the report writes is
+// English, and its figures and dates are written as English text writes them (9.23%,
+// 2022-09-30); what the data says (titles, names, notes, groups) is as written.
 std::string markdown(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                     const eval::Results& results);
+                     const eval::Results& results, model::Language language = model::Language::vi);
 std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                 const eval::Results& results);
+                 const eval::Results& results, model::Language language = model::Language::vi);
 // Header stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu,dieu_chinh; one row
 // per rule result; UTF-8 with a byte order mark and CRLF line ends, as Excel expects.
+// The header is the same in both languages (it names columns for programs).
 std::string csv(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                const eval::Results& results);
+                const eval::Results& results, model::Language language = model::Language::vi);
 
 // ---------------------------------------------------------------------------------------
 // The report as the committee sends it: an administrative document laid out as Nghị định

@@ -12,8 +12,9 @@ namespace tiendo::report {
 using namespace detail;
 
 std::string csv(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                const eval::Results& results) {
-  const Report report = build_report(rules, snapshot, results);
+                const eval::Results& results, model::Language language) {
+  const Report report = build_report(rules, snapshot, results, language);
+  const Words& w = report.words();
   std::string out = "\xEF\xBB\xBF";
   out +=
       "stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu,ghi_chu,dieu_"
@@ -29,9 +30,9 @@ std::string csv(const model::RuleSet& rules, const store::Snapshot& snapshot,
             row.unit,
             row.target,
             row.value,
-            std::string(present::label(row.result->state)),
+            std::string(present::label(row.result->state, language)),
             row.reason,
-            from && !row.date.empty() ? "từ " + row.date : row.date,
+            from && !row.date.empty() ? std::string(w.from) + row.date : row.date,
             it.basis,
             row.note,
             it.history};

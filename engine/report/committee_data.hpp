@@ -16,12 +16,46 @@
 
 namespace tiendo::report::detail {
 
-constexpr std::string_view kTitle = "Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu";
-constexpr std::string_view kTargetsHeading = "Tình hình thực hiện các mục tiêu, chỉ tiêu";
-constexpr std::string_view kTasksHeading =
-    "Nhiệm vụ quá hạn, bị chặn, chưa báo cáo hoặc có nguy cơ trễ hạn";
-constexpr std::string_view kNoTasks =
-    "Không có nhiệm vụ nào quá hạn, bị chặn, chưa báo cáo hoặc có nguy cơ trễ hạn.";
+// Every word the report writes, in one language: the headings, the columns, and the
+// phrases its reasons and causes are made of. The report is Vietnamese (the committee's
+// language, and the default); English on request (`report --lang en`).
+struct Words {
+  model::Language language;
+  std::string_view title;  // "Báo cáo tiến độ thực hiện mục tiêu, chỉ tiêu"
+  std::string_view targets_heading;  // "Tình hình thực hiện các mục tiêu, chỉ tiêu"
+  std::string_view tasks_heading;
+  std::string_view no_tasks;
+  std::string_view as_of;        // "Tính đến ngày" + the date
+  std::string_view other_group;  // the group of rules without `label group`, shown
+  // The targets' table.
+  std::string_view col_stt, col_target, col_goal, col_result, col_state;
+  // The tasks' table.
+  std::string_view col_task, col_owner, col_due, col_earliest, col_cause;
+  std::string_view basis;    // "Căn cứ: "
+  std::string_view history;  // "chỉ tiêu: " inside a cell ("Chỉ tiêu: " on a line of its own)
+  std::string_view history_line;
+  std::string_view of_target;  // a progress bar's label: "83% mục tiêu"
+  std::string_view rule_rows;  // "Tổng hợp {} dòng kết quả:" as a prefix and a suffix
+  std::string_view rule_rows_after;
+  std::string_view tasks_total, tasks_total_after;
+  std::string_view units;     // " đơn vị" after per-unit counts
+  std::string_view by, from;  // "hạn ", "từ " before a date
+  // Reasons.
+  std::string_view outside;  // "ngoài khoảng "
+  std::string_view projected, projected_on;
+  std::string_view must_rise, must_fall, rising, falling;
+  std::string_view deadline_near;
+  std::string_view past_deadline, no_figure, no_figure_at_deadline;
+  std::string_view no_unit;
+  std::string_view waits_for_task, expected_finish, no_figure_since, failing_since;
+  std::string_view latest_figure;
+  std::string_view overdue_since, blocked, earliest_finish, root_cause_inline, error;
+  // Tasks' causes.
+  std::string_view report_of;  // "Báo cáo ngày " + date + ": " + note
+  std::string_view reported_blocked, no_report_yet, root_cause, chain;
+};
+const Words& words(model::Language language);
+
 constexpr std::string_view kNoValue = "—";
 // Reasons in the tables are cut here; the CSV keeps them whole.
 constexpr std::size_t kShortReason = 140;
@@ -71,6 +105,8 @@ struct TaskRow {
 };
 
 struct Report {
+  model::Language language = model::Language::vi;
+  const Words& words() const { return report::detail::words(language); }
   model::Date at;
   std::vector<Group> groups;
   std::size_t rule_rows = 0;
@@ -81,7 +117,7 @@ struct Report {
 };
 
 Report build_report(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                    const eval::Results& results);
+                    const eval::Results& results, model::Language language = model::Language::vi);
 
 // ---------------------------------------------------------------------------------------
 // Texts the three formats share (committee_text.cpp)
@@ -95,7 +131,9 @@ const std::string& unit_name(const store::SnapshotUnit& unit);
 // text writes it, the administrative word in lower case ("Báo cáo tiến độ thực hiện mục
 // tiêu, chỉ tiêu tỉnh Đồng Nai"; "… thành phố Hồ Chí Minh"); kTitle alone when the snapshot
 // has no unit without a parent, or several.
-std::string report_title(const store::Snapshot& snapshot);
+// In English: "Progress on targets and indicators: Tỉnh Đồng Nai" (the unit's name as the
+// data writes it).
+std::string report_title(const store::Snapshot& snapshot, model::Language language);
 
 // The start of `text`, up to `limit` characters (combining marks ride with their base),
 // with an ellipsis when something was cut.
@@ -110,11 +148,11 @@ std::string task_summary(const Report& report);
 // ước tính)"; the notes cut at kShortReason characters.
 std::string value_with_note(const Row& row);
 // What a listed task's own state says when no other task is its cause.
-std::string own_cause(const TaskRow& t);
+std::string own_cause(const TaskRow& t, const Words& w);
 // The cause of a listed task, in one sentence, then the note of its last report.
-std::string task_cause(const TaskRow& t);
+std::string task_cause(const TaskRow& t, const Words& w);
 // Per-unit rows of one rule, counted by state: "Không đạt: 2/11; Đạt: 9/11 đơn vị".
-std::string unit_counts(const Item& it);
+std::string unit_counts(const Item& it, const Words& w);
 // The target text every row of a per-unit rule shares, or empty when they differ.
 std::string common_target(const Item& it);
 std::string join_target(const std::string& target, const std::string& timing);

@@ -164,13 +164,16 @@ std::string document_html(const model::RuleSet& rules, const store::Snapshot& sn
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
       "'unsafe-inline'\">\n";
   out += fmt::format("<title>{} – {}</title>\n<style>{}</style>\n</head>\n<body>\n<main>\n",
-                     html_escape(kTitle), present::format_date(report.at), kStyle);
+                     html_escape(words(model::Language::vi).title), present::format_date(report.at),
+                     kStyle);
   out += heading(form);
   out += fmt::format("<h1>{}<br>{}</h1>\n", kDocumentKind, html_escape(form.subject));
-  out += fmt::format("<h2>I. {}</h2>\n<p>{}</p>\n", html_escape(kTargetsHeading),
+  out += fmt::format("<h2>I. {}</h2>\n<p>{}</p>\n",
+                     html_escape(words(model::Language::vi).targets_heading),
                      html_escape(rule_summary(report)));
   out += html_targets_table(report, HtmlLayout::document);
-  out += fmt::format("<h2>II. {}</h2>\n<p>{}</p>\n", html_escape(kTasksHeading),
+  out += fmt::format("<h2>II. {}</h2>\n<p>{}</p>\n",
+                     html_escape(words(model::Language::vi).tasks_heading),
                      html_escape(task_summary(report)));
   out += html_tasks_table(report, HtmlLayout::document);
   out += closing(form);

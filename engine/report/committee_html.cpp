@@ -22,7 +22,6 @@ using present::format_date;
 using present::format_percent;
 using present::html_badge;
 using present::html_escape;
-using present::label;
 using present::roman;
 using present::tone;
 using present::Tone;
@@ -45,11 +44,14 @@ std::string_view tone_colour(Tone t) {
 }
 
 // The same for HTML: the basis on a line of its own, in grey.
-std::string html_title_cell(const Item& it) {
+std::string html_title_cell(const Item& it, const Words& w) {
   std::string cell = html_escape(it.title);
-  if (!it.basis.empty()) cell += "<div class=\"muted\">Căn cứ: " + html_escape(it.basis) + "</div>";
+  if (!it.basis.empty()) {
+    cell += "<div class=\"muted\">" + html_escape(std::string(w.basis) + it.basis) + "</div>";
+  }
   if (!it.history.empty()) {
-    cell += "<div class=\"muted\">Chỉ tiêu: " + html_escape(it.history) + "</div>";
+    cell +=
+        "<div class=\"muted\">" + html_escape(std::string(w.history_line) + it.history) + "</div>";
   }
   return cell;
 }
@@ -113,23 +115,24 @@ p.none-left { font-style: italic; }
 )css";
 
 // value / target as a bar, capped at the target, with a mark at the target.
-std::string progress_bar(double fraction, Tone t) {
+std::string progress_bar(double fraction, Tone t, const Words& w) {
   constexpr double kWidth = 120;
   constexpr double kTrack = 116;  // the target sits at the end of the track
   const double filled = std::round(fraction * kTrack * 10) / 10;
   return fmt::format(
       "<svg class=\"bar\" width=\"{0}\" height=\"12\" viewBox=\"0 0 {0} 12\" role=\"img\" "
-      "aria-label=\"{4} mục tiêu\"><title>{4} mục tiêu</title>"
+      "aria-label=\"{4}{5}\"><title>{4}{5}</title>"
       "<rect x=\"0\" y=\"3\" width=\"{1}\" height=\"6\" rx=\"1.5\" fill=\"#e3e6ea\"/>"
       "<rect x=\"0\" y=\"3\" width=\"{2}\" height=\"6\" rx=\"1.5\" fill=\"{3}\"/>"
       "<rect x=\"{1}\" y=\"0\" width=\"2\" height=\"12\" fill=\"#1b1f24\"/></svg>",
-      kWidth, kTrack, filled, tone_colour(t), format_percent(fraction));
+      kWidth, kTrack, filled, tone_colour(t), format_percent(fraction, w.language),
+      html_escape(w.of_target));
 }
 
-std::string html_state_cell(const Row& row, HtmlLayout layout) {
-  std::string cell = layout == HtmlLayout::page
-                         ? html_badge(label(row.result->state), tone(row.result->state))
-                         : "<strong>" + html_escape(label(row.result->state)) + "</strong>";
+std::string html_state_cell(const Row& row, HtmlLayout layout, const Words& w) {
+  const std::string_view label = present::label(row.result->state, w.language);
+  std::string cell = layout == HtmlLayout::page ? html_badge(label, tone(row.result->state))
+                                                : "<strong>" + html_escape(label) + "</strong>";
   if (!row.reason.empty()) {
     cell += "<div class=\"reason\">" + html_escape(shorten(row.reason, kShortReason)) + "</div>";
   }
@@ -144,11 +147,11 @@ std::string html_target_cell(const std::string& target, const std::string& timin
   return cell;
 }
 
-std::string html_value_cell(const Row& row, HtmlLayout layout) {
+std::string html_value_cell(const Row& row, HtmlLayout layout, const Words& w) {
   if (row.value.empty()) return fmt::format("<span class=\"none\">{}</span>", kNoValue);
   std::string cell = "<div class=\"value\">" + html_escape(row.value) + "</div>";
   if (row.progress && layout == HtmlLayout::page) {
-    cell += progress_bar(*row.progress, tone(row.result->state));
+    cell += progress_bar(*row.progress, tone(row.result->state), w);
   }
   if (!row.note.empty()) cell += "<div class=\"note\">" + html_escape(row.note) + "</div>";
   return cell;
@@ -175,6 +178,7 @@ std::string colgroup(std::initializer_list<Column> columns, HtmlLayout layout) {
 namespace detail {
 
 std::string html_targets_table(const Report& report, HtmlLayout layout) {
+  const Words& w = report.words();
   const bool page = layout == HtmlLayout::page;
   std::string out = "<table class=\"targets\">\n";
   out += colgroup({{"c-stt", "7%"},
@@ -183,9 +187,10 @@ std::string html_targets_table(const Report& report, HtmlLayout layout) {
                    {"c-value", "14%"},
                    {"c-state", "25%"}},
                   layout);
-  out +=
-      "<thead><tr><th class=\"stt\">STT</th><th>Chỉ tiêu</th><th>Mục tiêu</th>"
-      "<th>Kết quả</th><th>Trạng thái</th></tr></thead>\n";
+  out += fmt::format(
+      "<thead><tr><th class=\"stt\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+      "</thead>\n",
+      w.col_stt, w.col_target, w.col_goal, w.col_result, w.col_state);
   for (std::size_t g = 0; g < report.groups.size(); ++g) {
     const Group& group = report.groups[g];
     const std::string number = roman(static_cast<int>(g + 1));
@@ -204,23 +209,23 @@ std::string html_targets_table(const Report& report, HtmlLayout layout) {
         out += fmt::format(
             "<tr><td class=\"stt\">{}</td><td class=\"title\">{}</td><td class=\"target\">{}</td>"
             "<td>{}</td><td>{}</td></tr>\n",
-            html_escape(it.stt), html_title_cell(it), html_target_cell(row.target, row.timing),
-            html_value_cell(row, layout), html_state_cell(row, layout));
+            html_escape(it.stt), html_title_cell(it, w), html_target_cell(row.target, row.timing),
+            html_value_cell(row, layout, w), html_state_cell(row, layout, w));
         continue;
       }
       const std::string common = common_target(it);
       out += fmt::format(
           "<tr class=\"rule\"><td class=\"stt\">{}</td><td class=\"title\">{}</td>"
           "<td class=\"target\">{}</td><td></td><td><span class=\"muted\">{}</span></td></tr>\n",
-          html_escape(it.stt), html_title_cell(it),
-          html_target_cell(common, it.rows.front().timing), html_escape(unit_counts(it)));
+          html_escape(it.stt), html_title_cell(it, w),
+          html_target_cell(common, it.rows.front().timing), html_escape(unit_counts(it, w)));
       for (const Row& row : it.rows) {
         // The page indents a unit under its rule; without a stylesheet, a mark does.
         out += fmt::format(
             "<tr class=\"unit\"><td class=\"stt\"></td><td class=\"title\">{}{}</td>"
             "<td class=\"target\">{}</td><td>{}</td><td>{}</td></tr>\n",
             page ? "" : "· ", html_escape(row.unit), common.empty() ? html_escape(row.target) : "",
-            html_value_cell(row, layout), html_state_cell(row, layout));
+            html_value_cell(row, layout, w), html_state_cell(row, layout, w));
       }
     }
     out += "</tbody>\n";
@@ -230,8 +235,9 @@ std::string html_targets_table(const Report& report, HtmlLayout layout) {
 }
 
 std::string html_tasks_table(const Report& report, HtmlLayout layout) {
+  const Words& w = report.words();
   if (report.tasks.empty()) {
-    return fmt::format("<p class=\"none-left\">{}</p>\n", html_escape(kNoTasks));
+    return fmt::format("<p class=\"none-left\">{}</p>\n", html_escape(w.no_tasks));
   }
   std::string out = "<table class=\"tasks\">\n";
   out += colgroup({{"c-stt", "5%"},
@@ -242,27 +248,29 @@ std::string html_tasks_table(const Report& report, HtmlLayout layout) {
                    {"c-state", "13%"},
                    {"c-cause", "27%"}},
                   layout);
-  out +=
-      "<thead><tr><th class=\"stt\">STT</th><th>Nhiệm vụ</th>"
-      "<th>Đơn vị chủ trì</th><th>Hạn</th><th>Dự kiến hoàn thành sớm nhất</th>"
-      "<th>Trạng thái</th><th>Nguyên nhân</th></tr></thead>\n<tbody>\n";
+  out += fmt::format(
+      "<thead><tr><th class=\"stt\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+      "<th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+      w.col_stt, w.col_task, w.col_owner, w.col_due, w.col_earliest, w.col_state, w.col_cause);
   for (std::size_t i = 0; i < report.tasks.size(); ++i) {
     const TaskRow& t = report.tasks[i];
     std::string cause;
     if (!t.root_cause.empty()) {
-      cause += "<div>Nguyên nhân gốc: " + html_escape(quoted(t.root_cause)) + "</div>";
+      cause += "<div>" + html_escape(std::string(w.root_cause) + quoted(t.root_cause)) + "</div>";
     }
     if (!t.chain.empty()) {
-      cause += "<div class=\"reason\">Chuỗi: " + html_escape(t.chain) + "</div>";
+      cause += "<div class=\"reason\">" + html_escape(present::upper_first(w.chain) + t.chain) +
+               "</div>";
     }
-    if (cause.empty() && !own_cause(t).empty()) {
-      cause = "<div>" + html_escape(own_cause(t)) + "</div>";
+    if (cause.empty() && !own_cause(t, w).empty()) {
+      cause = "<div>" + html_escape(own_cause(t, w)) + "</div>";
     }
     if (!t.note.empty()) cause += "<div class=\"note\">" + html_escape(t.note) + "</div>";
     if (cause.empty()) cause = kNoValue;
+    const std::string_view label = present::label(t.result->state, w.language);
     const std::string state = layout == HtmlLayout::page
-                                  ? html_badge(label(t.result->state), tone(t.result->state))
-                                  : "<strong>" + html_escape(label(t.result->state)) + "</strong>";
+                                  ? html_badge(label, tone(t.result->state))
+                                  : "<strong>" + html_escape(label) + "</strong>";
     out += fmt::format(
         "<tr><td class=\"stt\">{}</td><td>{}</td><td>{}</td><td class=\"date\">{}</td>"
         "<td class=\"date\">{}</td><td>{}</td><td>{}</td></tr>\n",
@@ -276,31 +284,34 @@ std::string html_tasks_table(const Report& report, HtmlLayout layout) {
 }  // namespace detail
 
 std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                 const eval::Results& results) {
-  const Report report = build_report(rules, snapshot, results);
-  const std::string date = format_date(report.at);
+                 const eval::Results& results, model::Language language) {
+  const Report report = build_report(rules, snapshot, results, language);
+  const Words& w = report.words();
+  const std::string date = format_date(report.at, language);
   std::string out;
-  out += "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n";
+  out += fmt::format("<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n",
+                     language == model::Language::en ? "en" : "vi");
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  const std::string title = html_escape(report_title(snapshot));
+  const std::string title = html_escape(report_title(snapshot, language));
   out += fmt::format("<title>{} – {}</title>\n<style>{}</style>\n</head>\n<body>\n<main>\n", title,
                      date, kStyle);
-  out += fmt::format("<h1>{}</h1>\n<p class=\"as-of\">Tính đến ngày {}</p>\n", title, date);
+  out +=
+      fmt::format("<h1>{}</h1>\n<p class=\"as-of\">{}{}</p>\n", title, html_escape(w.as_of), date);
 
   out += "<section>\n<p class=\"summary\">" +
-         html_escape(fmt::format("Tổng hợp {} dòng kết quả:", report.rule_rows)) +
+         html_escape(fmt::format("{}{}{}", w.rule_rows, report.rule_rows, w.rule_rows_after)) +
          "</p>\n<ul class=\"chips\">";
   for (RuleState state : present::rule_state_order()) {
     const int count = report.rule_counts[static_cast<std::size_t>(state)];
     if (count == 0) continue;
     out += fmt::format("<li class=\"{}\">{} <b>{}</b></li>", tone_class(tone(state)),
-                       html_escape(label(state)), count);
+                       html_escape(present::label(state, language)), count);
   }
   out += "</ul>\n</section>\n";
 
-  out += fmt::format("<h2>{}</h2>\n", html_escape(kTargetsHeading));
+  out += fmt::format("<h2>{}</h2>\n", html_escape(w.targets_heading));
   out += html_targets_table(report, HtmlLayout::page);
-  out += fmt::format("<h2>{}</h2>\n<p class=\"summary\">{}</p>\n", html_escape(kTasksHeading),
+  out += fmt::format("<h2>{}</h2>\n<p class=\"summary\">{}</p>\n", html_escape(w.tasks_heading),
                      html_escape(task_summary(report)));
   out += html_tasks_table(report, HtmlLayout::page);
   out += "</main>\n</body>\n</html>\n";

@@ -16,7 +16,6 @@ namespace {
 
 using namespace detail;
 using present::format_date;
-using present::label;
 using present::roman;
 
 std::string md_cell(std::string_view text) {
@@ -59,21 +58,26 @@ std::string state_with_reason(std::string_view state, const std::string& reason)
 // A rule's title with its basis and, when amended, its target's history, for a Markdown
 // cell: "… (Căn cứ: Kế hoạch 177/KH-UBND …; chỉ tiêu: 50% theo 177/KH-UBND; điều chỉnh
 // còn 30% từ 15/10/2022 theo 2345/QĐ-UBND)".
-std::string titled(const Item& it) {
-  std::string notes = it.basis.empty() ? std::string() : "Căn cứ: " + it.basis;
-  if (!it.history.empty()) notes += (notes.empty() ? "" : "; ") + ("chỉ tiêu: " + it.history);
+std::string titled(const Item& it, const Words& w) {
+  std::string notes = it.basis.empty() ? std::string() : std::string(w.basis) + it.basis;
+  if (!it.history.empty()) {
+    notes += (notes.empty() ? "" : "; ") + std::string(w.history) + it.history;
+  }
   return notes.empty() ? it.title : it.title + " (" + notes + ")";
 }
 
 }  // namespace
 
 std::string markdown(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                     const eval::Results& results) {
-  const Report report = build_report(rules, snapshot, results);
-  std::string out =
-      fmt::format("# {}\n\nTính đến ngày {}\n\n{}\n\n## {}\n\n", md_cell(report_title(snapshot)),
-                  format_date(report.at), rule_summary(report), kTargetsHeading);
-  out += md_row({"STT", "Chỉ tiêu", "Mục tiêu", "Kết quả", "Trạng thái"});
+                     const eval::Results& results, model::Language language) {
+  const Report report = build_report(rules, snapshot, results, language);
+  const Words& w = report.words();
+  const auto label = [&](auto state) { return present::label(state, language); };
+  std::string out = fmt::format(
+      "# {}\n\n{}{}\n\n{}\n\n## {}\n\n", md_cell(report_title(snapshot, language)), w.as_of,
+      format_date(report.at, language), rule_summary(report), w.targets_heading);
+  out += md_row({std::string(w.col_stt), std::string(w.col_target), std::string(w.col_goal),
+                 std::string(w.col_result), std::string(w.col_state)});
   out += md_row({"---:", "---", "---", "---", "---"});
   for (std::size_t g = 0; g < report.groups.size(); ++g) {
     const Group& group = report.groups[g];
@@ -82,15 +86,15 @@ std::string markdown(const model::RuleSet& rules, const store::Snapshot& snapsho
     for (const Item& it : group.items) {
       if (!it.per_unit) {
         const Row& row = it.rows.front();
-        out += md_row({md_cell(it.stt), md_cell(titled(it)),
+        out += md_row({md_cell(it.stt), md_cell(titled(it, w)),
                        md_cell(join_target(row.target, row.timing)), md_cell(value_with_note(row)),
                        md_cell(state_with_reason(label(row.result->state), row.reason))});
         continue;
       }
       const std::string common = common_target(it);
-      out += md_row({md_cell(it.stt), md_cell(titled(it)),
+      out += md_row({md_cell(it.stt), md_cell(titled(it, w)),
                      md_cell(join_target(common, it.rows.front().timing)), "",
-                     md_cell(unit_counts(it))});
+                     md_cell(unit_counts(it, w))});
       for (const Row& row : it.rows) {
         out += md_row({"", "· " + md_cell(row.unit), common.empty() ? md_cell(row.target) : "",
                        md_cell(value_with_note(row)),
@@ -98,16 +102,17 @@ std::string markdown(const model::RuleSet& rules, const store::Snapshot& snapsho
       }
     }
   }
-  out += fmt::format("\n## {}\n\n{}\n\n", kTasksHeading, task_summary(report));
-  if (report.tasks.empty()) return out + std::string(kNoTasks) + "\n";
-  out += md_row({"STT", "Nhiệm vụ", "Đơn vị chủ trì", "Hạn", "Dự kiến hoàn thành sớm nhất",
-                 "Trạng thái", "Nguyên nhân"});
+  out += fmt::format("\n## {}\n\n{}\n\n", w.tasks_heading, task_summary(report));
+  if (report.tasks.empty()) return out + std::string(w.no_tasks) + "\n";
+  out += md_row({std::string(w.col_stt), std::string(w.col_task), std::string(w.col_owner),
+                 std::string(w.col_due), std::string(w.col_earliest), std::string(w.col_state),
+                 std::string(w.col_cause)});
   out += md_row({"---:", "---", "---", "---", "---", "---", "---"});
   for (std::size_t i = 0; i < report.tasks.size(); ++i) {
     const TaskRow& t = report.tasks[i];
     out += md_row({std::to_string(i + 1), md_cell(t.title), md_cell(t.owner), md_cell(t.due),
                    md_cell(t.earliest_finish), md_cell(label(t.result->state)),
-                   md_cell(task_cause(t))});
+                   md_cell(task_cause(t, w))});
   }
   return out;
 }

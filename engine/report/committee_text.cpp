@@ -43,7 +43,8 @@ const std::string& unit_name(const store::SnapshotUnit& unit) {
   return unit.name.empty() ? unit.id : unit.name;
 }
 
-std::string report_title(const store::Snapshot& snapshot) {
+std::string report_title(const store::Snapshot& snapshot, model::Language language) {
+  const Words& w = words(language);
   // What a unit's name starts with, and how running text writes it.
   constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kAdministrative = {{
       {"Tỉnh ", "tỉnh "},
@@ -58,15 +59,16 @@ std::string report_title(const store::Snapshot& snapshot) {
   const store::SnapshotUnit* root = root_unit(snapshot);
   const auto roots = std::count_if(snapshot.units().begin(), snapshot.units().end(),
                                    [](const store::SnapshotUnit& unit) { return unit.parent < 0; });
-  if (!root || roots != 1) return std::string(kTitle);
+  if (!root || roots != 1) return std::string(w.title);
   std::string name = unit_name(*root);
+  if (language == model::Language::en) return fmt::format("{}: {}", w.title, name);
   for (const auto& [word, running] : kAdministrative) {
     if (name.starts_with(word)) {
       name = std::string(running) + name.substr(word.size());
       break;
     }
   }
-  return fmt::format("{} {}", kTitle, name);
+  return fmt::format("{} {}", w.title, name);
 }
 
 std::string quoted(std::string_view text) { return "“" + std::string(text) + "”"; }
@@ -74,24 +76,26 @@ std::string quoted(std::string_view text) { return "“" + std::string(text) + "
 std::string or_dash(const std::string& text) { return text.empty() ? std::string(kNoValue) : text; }
 
 std::string rule_summary(const Report& report) {
-  std::string text = fmt::format("Tổng hợp {} dòng kết quả:", report.rule_rows);
+  const Words& w = report.words();
+  std::string text = fmt::format("{}{}{}", w.rule_rows, report.rule_rows, w.rule_rows_after);
   bool first = true;
   for (RuleState state : present::rule_state_order()) {
     const int count = report.rule_counts[static_cast<std::size_t>(state)];
     if (count == 0) continue;
-    text += fmt::format("{} {} {}", first ? "" : ",", present::label(state), count);
+    text += fmt::format("{} {} {}", first ? "" : ",", present::label(state, w.language), count);
     first = false;
   }
   return text + ".";
 }
 
 std::string task_summary(const Report& report) {
-  std::string text = fmt::format("Tổng số {} nhiệm vụ:", report.task_count);
+  const Words& w = report.words();
+  std::string text = fmt::format("{}{}{}", w.tasks_total, report.task_count, w.tasks_total_after);
   bool first = true;
   for (TaskState state : present::task_state_order()) {
     const int count = report.task_counts[static_cast<std::size_t>(state)];
     if (count == 0) continue;
-    text += fmt::format("{} {} {}", first ? "" : ",", present::label(state), count);
+    text += fmt::format("{} {} {}", first ? "" : ",", present::label(state, w.language), count);
     first = false;
   }
   return text + ".";
@@ -104,39 +108,39 @@ std::string value_with_note(const Row& row) {
 
 // What a listed task's own state says when no other task is its cause: reported blocked,
 // or not reported at all though work should have begun.
-std::string own_cause(const TaskRow& t) {
+std::string own_cause(const TaskRow& t, const Words& w) {
   const eval::TaskResult& r = *t.result;
   if (r.state == TaskState::blocked && r.reported_on) {
-    return "Báo cáo bị chặn ngày " + present::format_date(*r.reported_on);
+    return std::string(w.reported_blocked) + present::format_date(*r.reported_on, w.language);
   }
   if (r.state == TaskState::no_report && r.expected_from) {
-    return "Chưa có báo cáo nào; lẽ ra đã bắt đầu từ " + present::format_date(*r.expected_from);
+    return std::string(w.no_report_yet) + present::format_date(*r.expected_from, w.language);
   }
   return {};
 }
 
 // The cause of a listed task, in one sentence, then the note of its last report.
-std::string task_cause(const TaskRow& t) {
+std::string task_cause(const TaskRow& t, const Words& w) {
   std::string text;
-  if (!t.root_cause.empty()) text = "Nguyên nhân gốc: " + quoted(t.root_cause);
-  if (!t.chain.empty()) text += (text.empty() ? "" : "; ") + std::string("chuỗi: ") + t.chain;
-  if (text.empty()) text = own_cause(t);
+  if (!t.root_cause.empty()) text = std::string(w.root_cause) + quoted(t.root_cause);
+  if (!t.chain.empty()) text += (text.empty() ? "" : "; ") + std::string(w.chain) + t.chain;
+  if (text.empty()) text = own_cause(t, w);
   if (!t.note.empty()) text += (text.empty() ? "" : ". ") + t.note;
   return text;
 }
 
 // Per-unit rows of one rule, counted by state: "Không đạt: 2/11; Đạt: 9/11 đơn vị".
-std::string unit_counts(const Item& it) {
+std::string unit_counts(const Item& it, const Words& w) {
   std::array<int, kRuleStates> counts{};
   for (const Row& row : it.rows) ++counts[static_cast<std::size_t>(row.result->state)];
   std::string text;
   for (RuleState state : present::rule_state_order()) {
     const int count = counts[static_cast<std::size_t>(state)];
     if (count == 0) continue;
-    text += fmt::format("{}{}: {}/{}", text.empty() ? "" : "; ", present::label(state), count,
-                        it.rows.size());
+    text += fmt::format("{}{}: {}/{}", text.empty() ? "" : "; ", present::label(state, w.language),
+                        count, it.rows.size());
   }
-  text += " đơn vị";
+  text += w.units;
   if (!it.unit_names.empty()) text += "; " + it.unit_names;
   return text;
 }

@@ -329,8 +329,9 @@ TEST_F(ReportAsDocument, AMissingConverterIsNamedWithItsPackageAndNoFileIsWritte
 
 TEST_F(ReportAsDocument, AConverterThatHangsIsKilledWithWhatItStarted) {
   // The stand-in starts a helper and waits, as Chromium's browser process does; the
-  // helper's argument marks both.
-  const std::string marker = "4093.25";
+  // helper's argument marks both, and this process's id makes it this run's alone (another
+  // run of the suite, a sanitizer build, may be at the same test).
+  const std::string marker = std::to_string(100000 + ::getpid()) + ".25";
   const std::string bin =
       stand_in("chromium", "/bin/sleep " + marker + " &\n/bin/sleep " + marker + "\n");
   const std::string pdf = dir_.path() + "/bao-cao.pdf";

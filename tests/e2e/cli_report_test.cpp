@@ -267,6 +267,94 @@ TEST_F(CliReport, ANewRuleWithoutAGroupLandsUnderKhacAndIsWarnedOf) {
   EXPECT_EQ(md.find("| **V** |"), std::string::npos);
 }
 
+// Issue #16: the report defaults to Vietnamese and speaks English on request: every word
+// the report itself writes (headings, columns, states, summaries, reasons, causes, the
+// group of rules without one), its figures and dates; the data's own words (titles,
+// names, notes, group names) stay as written. The document form stays Vietnamese.
+TEST_F(CliReport, LangEnWritesEveryWordOfTheReportInEnglish) {
+  const std::string extra = dir_.path() + "/them.rules";
+  write_text(extra,
+             "rule smartphone_2023 {\n"
+             "  title \"Smartphone rate 90%\"\n"
+             "  require smartphone_rate >= 90% by 2023-12-31\n"
+             "}\n");
+  RunResult run = report("--at 2022-09-30 --lang en --rules " + shell_quote(extra));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string& md = run.out;
+  for (const std::string_view english :
+       {"# Progress on targets and indicators: Tỉnh Đồng Nai\n\nAs of 2022-09-30\n",
+        "result rows: At risk of missing 3,", "## Targets and indicators",
+        "| No. | Target | Goal | Result | State |",
+        "| 2 | Tỷ lệ hồ sơ thủ tục hành chính xử lý trực tuyến đạt 50% (Basis: Decision "
+        "27/QĐ-UBQGCS of 2022-03-15) | ≥ 50%, by 2022-12-31 | 9.23% | At risk of missing: "
+        "projected 11.07% on 2022-12-31; must rise ",
+        "Not yet due: 11/11 units", "33/36 units; failing: Xã Gia Canh", "| **IV** | **Other** |",
+        "| 1 | Smartphone rate 90% | ≥ 90%, by 2023-12-31 |",
+        "## Tasks overdue, blocked, not reported or at risk",
+        "| No. | Task | Owner | Due | Earliest finish | State | Cause |", "Root cause: “"}) {
+    EXPECT_NE(md.find(english), std::string::npos) << english << "\n" << md;
+  }
+  // None of the report's own Vietnamese words.
+  for (const std::string_view vietnamese : {"Tính đến ngày",
+                                        "Tổng hợp",
+                                        "dòng kết quả",
+                                        "Tình hình thực hiện",
+                                        "Trạng thái",
+                                        "Mục tiêu",
+                                        "Kết quả",
+                                        "Căn cứ",
+                                        "dự báo",
+                                        "cần tăng",
+                                        "đang tăng",
+                                        "hạn 31",
+                                        "Khác",
+                                        "Nhiệm vụ quá hạn",
+                                        "Đơn vị chủ trì",
+                                        "Nguyên nhân",
+                                        "chờ nhiệm vụ",
+                                        "Có nguy cơ",
+                                        "Đạt",
+                                        "Chưa đến hạn",
+                                        " đơn vị",
+                                        "Báo cáo ngày",
+                                        "Quyết định",
+                                        "ngày 15/3/2022"}) {
+    EXPECT_EQ(md.find(vietnamese), std::string::npos) << vietnamese << "\n" << md;
+  }
+
+  run = report("--at 2022-09-30 --lang en --format html");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("<html lang=\"en\">"), std::string::npos);
+  EXPECT_NE(run.out.find("<p class=\"as-of\">As of 2022-09-30</p>"), std::string::npos);
+  EXPECT_NE(run.out.find("<th>Target</th><th>Goal</th><th>Result</th><th>State</th>"),
+            std::string::npos);
+  EXPECT_NE(run.out.find(" of the goal</title>"), std::string::npos);
+  EXPECT_EQ(run.out.find("mục tiêu</title>"), std::string::npos);
+  EXPECT_EQ(run.out.find("Tính đến ngày"), std::string::npos);
+
+  run = report("--at 2022-09-30 --lang en --format csv");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // The same header for programs; the states and dates in English.
+  EXPECT_NE(run.out.find("stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,"),
+            std::string::npos);
+  EXPECT_NE(run.out.find(",At risk of missing,"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find(",from 2022-06-01,"), std::string::npos) << run.out;
+
+  // Vietnamese stays the default, and the document form is Vietnamese only.
+  run = report("--at 2022-09-30");
+  EXPECT_NE(run.out.find("Tính đến ngày 30/9/2022"), std::string::npos);
+  for (const std::string format : {"pdf", "docx"}) {
+    run = report("--at 2022-09-30 --lang en --format " + format + " --output " +
+                 shell_quote(dir_.path() + "/r." + format));
+    EXPECT_EQ(run.exit_code, 2) << format;
+    EXPECT_NE(run.err.find("--lang en is for --format md, html or csv"), std::string::npos)
+        << run.err;
+  }
+  run = report("--at 2022-09-30 --lang en --format html --document");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(report("--lang fr").exit_code, 0);
+}
+
 TEST_F(CliReport, OutputIsWrittenAtomicallyAndNothingIsPrinted) {
   const std::string path = dir_.path() + "/bao-cao.html";
   write_text(path, "old report");
