@@ -196,7 +196,7 @@ TEST_F(CliReport, AForEachRuleNamesItsFailingUnits) {
       << run.out;
 }
 
-TEST_F(CliReport, CsvParsesBackWithElevenColumnsOnEveryRow) {
+TEST_F(CliReport, CsvParsesBackWithTwelveColumnsOnEveryRow) {
   const RunResult run = report("--at 2022-09-30 --format csv");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   ASSERT_EQ(run.out.rfind("\xEF\xBB\xBF", 0), 0u);
