@@ -21,9 +21,13 @@
 
 #include "../e2e/run.hpp"
 #include "notify/signature.hpp"
+#include "support/languages.hpp"
 
 namespace tiendo::alert {
 namespace {
+
+using testing::ascii_words;
+using testing::has_vietnamese_letter;
 
 using model::Date;
 using model::Severity;
@@ -1180,56 +1184,6 @@ std::vector<std::string> rendered_texts(const Digest& d, bool with_html) {
     annotation_texts(alert["annotations"]);
   }
   return out;
-}
-
-// A letter beyond ASCII as Vietnamese writes them (đ, ơ, ư, every vowel with a tone):
-// Latin-1 and Latin Extended letters, and Latin Extended Additional (ạ … ỹ).
-bool has_vietnamese_letter(const std::string& text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    std::uint32_t code = byte;
-    std::size_t length = 1;
-    if (byte >= 0xF0) {
-      length = 4;
-    } else if (byte >= 0xE0) {
-      code = byte & 0x0F;
-      length = 3;
-    } else if (byte >= 0xC0) {
-      code = byte & 0x1F;
-      length = 2;
-    }
-    for (std::size_t k = 1; k < length && i + k < text.size(); ++k) {
-      code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    }
-    if (length <= 3 && ((code >= 0xC0 && code <= 0x24F && code != 0xD7 && code != 0xF7) ||
-                        (code >= 0x1E00 && code <= 0x1EFF))) {
-      return true;
-    }
-    i += length;
-  }
-  return false;
-}
-
-// The words of plain ASCII letters in `text`, lower case; a run of letters that touches
-// a non-ASCII byte is part of a Vietnamese word ("tháng") and is not one.
-std::vector<std::string> ascii_words(const std::string& text) {
-  std::vector<std::string> words;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (!std::isalpha(static_cast<unsigned char>(text[i]))) {
-      ++i;
-      continue;
-    }
-    const std::size_t start = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-    const bool before = start > 0 && (static_cast<unsigned char>(text[start - 1]) & 0x80) != 0;
-    const bool after = i < text.size() && (static_cast<unsigned char>(text[i]) & 0x80) != 0;
-    if (before || after) continue;
-    std::string word = text.substr(start, i - start);
-    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    words.push_back(std::move(word));
-  }
-  return words;
 }
 
 TEST(MessageLanguage, AnEnglishChannelGetsNoVietnameseWord) {

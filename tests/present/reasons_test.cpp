@@ -14,9 +14,13 @@
 #include "dsl/check.hpp"
 #include "dsl/parse.hpp"
 #include "eval/rule_tests.hpp"
+#include "support/languages.hpp"
 
 namespace tiendo::present {
 namespace {
+
+using testing::ascii_words;
+using testing::has_vietnamese_letter;
 
 using eval::Because;
 using eval::Gap;
@@ -220,59 +224,6 @@ class Reasons : public ::testing::Test {
   std::set<TaskBecause> task_kinds_;
   bool stale_in_verdict_ = false;
 };
-
-// Whether `text` has a letter only Vietnamese (and other Latin-script languages) use:
-// Latin-1 and Latin Extended letters, and Latin Extended Additional (ạ … ỹ).
-bool has_vietnamese_letter(const std::string& text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    std::uint32_t code = byte;
-    std::size_t length = 1;
-    if (byte >= 0xF0) {
-      length = 4;
-    } else if (byte >= 0xE0) {
-      code = byte & 0x0F;
-      length = 3;
-    } else if (byte >= 0xC0) {
-      code = byte & 0x1F;
-      length = 2;
-    }
-    for (std::size_t k = 1; k < length && i + k < text.size(); ++k) {
-      code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    }
-    if (length <= 3 && ((code >= 0xC0 && code <= 0x24F && code != 0xD7 && code != 0xF7) ||
-                        (code >= 0x1E00 && code <= 0x1EFF))) {
-      return true;
-    }
-    i += length;
-  }
-  return false;
-}
-
-// The words of plain ASCII letters in `text`, lower case; a run of letters that touches a
-// non-ASCII byte is part of a Vietnamese word ("tháng") and is not one.
-std::vector<std::string> ascii_words(const std::string& text) {
-  std::vector<std::string> words;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (!std::isalpha(static_cast<unsigned char>(text[i]))) {
-      ++i;
-      continue;
-    }
-    const std::size_t start = i;
-    while (i < text.size() &&
-           (std::isalpha(static_cast<unsigned char>(text[i])) || text[i] == '_')) {
-      ++i;
-    }
-    const bool before = start > 0 && (static_cast<unsigned char>(text[start - 1]) & 0x80) != 0;
-    const bool after = i < text.size() && (static_cast<unsigned char>(text[i]) & 0x80) != 0;
-    if (before || after) continue;
-    std::string word = text.substr(start, i - start);
-    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    words.push_back(std::move(word));
-  }
-  return words;
-}
 
 TEST_F(Reasons, EveryKindComesAboutAndIsSaidInBothLanguages) {
   const std::vector<Said> said = say_all();
