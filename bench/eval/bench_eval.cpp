@@ -9,7 +9,17 @@
 // already holds the same parameters, since writing 4,000,000 rows takes a while.
 // --write-rules also writes the generated rule set to PATH, so that `tiendo serve` can
 // load exactly the benchmark's rules over its database (bench/serve/run does).
+//
+// --run TIENDO also times what the nightly service does, `tiendo run` (evaluate, reconcile
+// the alert ledger, record the run, in one transaction), end to end on a copy of the
+// generated store, in the same invocation as the floor and the evaluation alone at the
+// same date (--run-at, default 2026-01-31: every `by` target is past its deadline): a
+// first run, a run the next day with nothing changed, and a run the day after once 1% of
+// the observations have a new revision. For each: wall time (and as a multiple of the
+// evaluation alone), the peak resident memory of the tiendo process, and how much the
+// database (with its write-ahead log) grew.
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +36,7 @@
 #include "common.hpp"
 #include "dsl/check.hpp"
 #include "eval/evaluate.hpp"
+#include "model/calendar.hpp"
 #include "store/database.hpp"
 #include "store/snapshot.hpp"
 #include "store/sqlite/statements.hpp"
@@ -47,6 +58,8 @@ struct Options {
   unsigned threads = 0;
   unsigned load_threads = 0;
   std::string write_rules;
+  std::string tiendo;  // --run: the tiendo binary
+  std::string run_at = "2026-01-31";
 };
 
 double seconds_since(Clock::time_point start) {
@@ -207,6 +220,123 @@ bool database_matches(const Options& o, const std::string& path) {
          key.column_text(0) == fmt::format("{}-{}-{}-{}", o.units, o.indicators, o.periods, o.seed);
 }
 
+// The database file and its write-ahead log, in bytes.
+std::uintmax_t store_bytes(const std::string& path) {
+  std::uintmax_t total = 0;
+  for (const std::string& file : {path, path + "-wal"}) {
+    std::error_code error;
+    const std::uintmax_t size = std::filesystem::file_size(file, error);
+    if (!error) total += size;
+  }
+  return total;
+}
+
+struct Measured {
+  double seconds = 0;
+  double peak_mb = 0;  // the child's peak resident memory
+  std::string output;  // its summary line (or the last line of its standard output)
+};
+
+// Runs `argv` to completion, its standard output into `log`; exits on failure.
+Measured run_measured(const std::vector<std::string>& argv, const std::string& log) {
+  std::fflush(stdout);
+  const auto start = Clock::now();
+  const pid_t child = fork();
+  if (child == 0) {
+    if (!std::freopen(log.c_str(), "w", stdout)) _exit(126);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  wait4(child, &status, 0, &usage);
+  Measured m;
+  m.seconds = seconds_since(start);
+  m.peak_mb = static_cast<double>(usage.ru_maxrss) * 1024.0 / 1e6;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "bench_eval: %s failed (status %d); its output is in %s\n",
+                 argv[0].c_str(), status, log.c_str());
+    std::exit(1);
+  }
+  std::FILE* in = std::fopen(log.c_str(), "r");
+  char line[4096];
+  while (in && std::fgets(line, sizeof line, in)) {
+    // The run's own summary ("run 1 at …: N results, N alerts firing; …"), else the last.
+    if (line[0] != '\n' && !m.output.starts_with("run ")) m.output = line;
+  }
+  if (in) std::fclose(in);
+  while (!m.output.empty() && (m.output.back() == '\n' || m.output.back() == '\r')) {
+    m.output.pop_back();
+  }
+  return m;
+}
+
+// The nightly service's cost: `tiendo run` three times on a copy of the store.
+void time_runs(const Options& o, const std::string& rules_text, double evaluation_alone) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(o.db).parent_path() / fmt::format("tiendo-bench-run-{}", getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string db = (dir / "run.db").string();
+  fs::copy_file(o.db, db);
+  if (fs::exists(o.db + "-wal")) fs::copy_file(o.db + "-wal", db + "-wal");
+  const std::string rules_file = (dir / "bench.rules").string();
+  {
+    std::FILE* out = std::fopen(rules_file.c_str(), "wb");
+    if (!out || std::fwrite(rules_text.data(), 1, rules_text.size(), out) != rules_text.size() ||
+        std::fclose(out) != 0) {
+      std::fprintf(stderr, "bench_eval: cannot write %s\n", rules_file.c_str());
+      std::exit(1);
+    }
+  }
+  const std::optional<model::Date> first_day = model::parse_iso_date(o.run_at);
+  if (!first_day) {
+    std::fprintf(stderr, "bench_eval: --run-at: '%s' is not a date YYYY-MM-DD\n", o.run_at.c_str());
+    std::exit(2);
+  }
+  const auto run_on = [&](int day, const std::string& what) {
+    const std::string at = model::to_string(*first_day + std::chrono::days{day});
+    const std::uintmax_t before = store_bytes(db);
+    const Measured m =
+        run_measured({o.tiendo, "run", "--db", db, "--rules", rules_file, "--at", at},
+                     (dir / fmt::format("run-{}.log", day)).string());
+    const double grown = static_cast<double>(store_bytes(db)) - static_cast<double>(before);
+    std::printf("  %-34s %7.2f s %6.1fx %8.0f MB %+9.1f MB   %s\n", what.c_str(), m.seconds,
+                m.seconds / evaluation_alone, m.peak_mb, grown / 1e6, m.output.c_str());
+  };
+  std::printf("tiendo run at %s on a copy of the store (%s):\n", o.run_at.c_str(), db.c_str());
+  std::printf("  %-34s %9s %7s %11s %13s   %s\n", "", "wall", "x eval", "peak RSS", "db growth",
+              "summary");
+  run_on(0, "first run");
+  run_on(1, "next day, nothing changed");
+  // 1% of the observations get a new revision, as a department's corrections would.
+  {
+    auto opened = store::Database::open(db);
+    if (auto* failed = std::get_if<store::DbError>(&opened)) {
+      std::fprintf(stderr, "bench_eval: %s\n", failed->message.c_str());
+      std::exit(1);
+    }
+    store::Database& handle = std::get<store::Database>(opened);
+    const auto changed = tiendo::store::sqlite::execute(handle, R"sql(
+INSERT INTO observations (indicator, unit, period_start, period_end, value, input, input_line,
+  revision, ingested_at)
+SELECT indicator, unit, period_start, period_end,
+  CASE WHEN value >= 0.5 THEN value - 0.03 ELSE value + 0.03 END,
+  'bench-corrections.csv', id, revision + 1, 'later'
+FROM observations WHERE id % 100 = 0)sql");
+    if (changed) {
+      std::fprintf(stderr, "bench_eval: changing 1%% of the observations: %s\n",
+                   changed->message.c_str());
+      std::exit(1);
+    }
+  }
+  run_on(2, "after 1% of observations changed");
+  fs::remove_all(dir);
+}
+
 double time_sqlite_floor(const std::string& path) {
   const std::string query =
       "SELECT indicator, unit, value, max(period_end) FROM observations GROUP BY indicator, unit;";
@@ -245,6 +375,9 @@ int main(int argc, char** argv) {
   app.add_option("--load-threads", o.load_threads,
                  "Connections reading the observations (0: by table size and cores)");
   app.add_option("--write-rules", o.write_rules, "Also write the generated rule set to this file");
+  app.add_option("--run", o.tiendo,
+                 "Also time `tiendo run` (this binary) three times on a copy of the store");
+  app.add_option("--run-at", o.run_at, "The date of the first timed run (default 2026-01-31)");
   CLI11_PARSE(app, argc, argv);
   if (o.db.empty()) {
     o.db =
@@ -315,5 +448,26 @@ int main(int argc, char** argv) {
   std::printf("memory: %.0f MB with the snapshot loaded, %.0f MB with the results too\n",
               rss_loaded, rss_evaluated);
   std::printf("peak memory: %.0f MB (goal: under 500 MB)\n", tiendo::bench::peak_rss_mb());
+  if (!o.tiendo.empty()) {
+    // The evaluation alone at the runs' date, in this invocation, as the yardstick.
+    const std::optional<model::Date> at = model::parse_iso_date(o.run_at);
+    if (!at) {
+      std::fprintf(stderr, "bench_eval: --run-at: '%s' is not a date YYYY-MM-DD\n",
+                   o.run_at.c_str());
+      return 2;
+    }
+    double alone = 1e9;
+    for (int run = 0; run < o.repeat; ++run) {
+      const auto start = Clock::now();
+      auto opened = store::Database::open(o.db);
+      auto loaded = store::load_snapshot(std::get<store::Database>(opened), *rules,
+                                         {.threads = o.load_threads, .known_at = ""});
+      const eval::Results r = eval::evaluate(*rules, std::get<store::Snapshot>(loaded), *at,
+                                             {.keep_used = false, .threads = o.threads});
+      alone = std::min(alone, seconds_since(start));
+    }
+    std::printf("evaluation alone at %s (best of %d): %.2f s\n", o.run_at.c_str(), o.repeat, alone);
+    time_runs(o, text, alone);
+  }
   return 0;
 }
