@@ -5,6 +5,7 @@
 // status, and a request that fails writes nothing. See docs/api.md.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -105,16 +106,20 @@ class Api {
   std::variant<std::shared_ptr<const Evaluation>, ApiResponse> evaluation_at(
       std::optional<model::Date> at, const std::string& known_at = {});
 
-  // The plan graph's SVG for the dashboard, made once per rule set and evaluation.
+  // The plan graph's SVG for the dashboard in `language`, made once per rule set,
+  // evaluation and language.
   std::optional<std::string> graph_svg(const std::shared_ptr<const LoadedRules>& rules,
-                                       const Evaluation* evaluation);
+                                       const Evaluation* evaluation, model::Language language);
+  struct SvgCache {
+    std::shared_ptr<const LoadedRules> rules;
+    std::int64_t evaluation = -1;
+    std::optional<std::string> svg;
+  };
 
   Service& service_;
   std::mutex cache_mutex_;
   OnDemand on_demand_;
-  std::shared_ptr<const LoadedRules> svg_rules_;
-  std::int64_t svg_evaluation_ = -1;
-  std::optional<std::string> svg_;
+  std::array<SvgCache, 2> svg_;  // by language: vi, en
 };
 
 }  // namespace tiendo::service

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <exception>
+#include <initializer_list>
 #include <queue>
 #include <string_view>
 #include <tuple>
@@ -24,6 +25,7 @@ namespace {
 using eval::RuleState;
 using eval::TaskState;
 using model::Index;
+using model::Language;
 using namespace detail;
 using present::format_date;
 using present::format_number;
@@ -34,9 +36,6 @@ using present::tone;
 using present::Tone;
 using present::tone_class;
 
-constexpr std::string_view kTitle = "Bảng theo dõi tiến độ";
-constexpr std::string_view kNoEvaluation = "Chưa có lần đánh giá nào";
-
 // A page with 10 000 rules × 1 000 units must still open in a browser: each table shows
 // this many rows at most, the most urgent first, and says how many it left out.
 constexpr std::size_t kMaxRuleRows = 500;
@@ -46,9 +45,9 @@ constexpr std::size_t kMaxTaskRows = 500;
 // Colours and labels
 
 // An alert's state is the evaluator's state name, of a rule or of a task.
-std::string alert_state_badge(const alert::AlertRecord& a) {
+std::string alert_state_badge(const alert::AlertRecord& a, Language language) {
   const bool task = a.subject == alert::Subject::task;
-  return html_badge(present::state_name_label(a.state, task),
+  return html_badge(present::state_name_label(a.state, task, language),
                     present::state_name_tone(a.state, task));
 }
 
@@ -56,17 +55,51 @@ std::string or_dash(std::string_view text) {
   return text.empty() ? std::string(kNoValue) : html_escape(text);
 }
 
-std::string chip(std::string_view label, std::size_t count, Tone t) {
+std::string chip(std::string_view label, std::size_t count, Tone t, Language language) {
   return fmt::format("<li class=\"{}\">{} <b>{}</b></li>", tone_class(t), html_escape(label),
-                     format_number(static_cast<double>(count)));
+                     count_text(count, language));
 }
 
-// "Hiển thị 500 trên 12.000 dòng …"
-std::string left_out_note(std::size_t shown, std::size_t total, std::string_view order) {
+// "Hiển thị 500 trên 12.000 dòng …", "Showing 500 of 12,000 rows …"
+std::string left_out_note(std::size_t shown, std::size_t total, std::string_view order,
+                          Language language) {
   if (shown >= total) return {};
-  return fmt::format(
-      "<p class=\"note\">Hiển thị {} trên {} dòng, {}; {} dòng không hiển thị.</p>\n",
-      count_text(shown), count_text(total), order, count_text(total - shown));
+  return "<p class=\"note\">" +
+         html_escape(fmt::format(fmt::runtime(words(language).left_out),
+                                 count_text(shown, language), count_text(total, language), order,
+                                 count_text(total - shown, language))) +
+         "</p>\n";
+}
+
+// A query string's name or value with every byte but the unreserved ones (RFC 3986)
+// percent-encoded.
+std::string query_encode(std::string_view text) {
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z') ||
+        (byte >= '0' && byte <= '9') || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0x0F];
+    }
+  }
+  return out;
+}
+
+// The same page in `language`: "?lang=en", after the page's other query parameters. A
+// relative reference of only a query, so that it keeps the path a proxy serves the page
+// under.
+std::string language_href(const DashboardData& data, Language language) {
+  std::string href = "?";
+  for (const auto& [name, value] : data.query) {
+    if (name == "lang") continue;
+    href += query_encode(name) + "=" + query_encode(value) + "&";
+  }
+  return href + "lang=" + std::string(words(language).html_lang);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -123,10 +156,13 @@ ul.plans { padding-left: 0; }
 ul.plans li { margin: 3px 0; }
 ul.plans ul { border-left: 2px solid var(--line); margin-left: 6px; }
 .kind { display: inline-block; min-width: 5.5em; font-size: 12px; color: var(--grey); }
+header a { color: #fff; }
+header .lang { float: right; margin: 2px 0 0 16px; font-size: 14px; }
 .legend { list-style: none; padding: 0; margin: 8px 0 0; display: flex; flex-wrap: wrap;
           gap: 14px; font-size: 13px; color: var(--grey); }
 @media print {
   body { background: #fff; }
+  header .lang { display: none; }
   section { box-shadow: none; border: 1px solid var(--line); break-inside: avoid-page; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
@@ -135,7 +171,11 @@ ul.plans ul { border-left: 2px solid var(--line); margin-left: 6px; }
 class Page {
  public:
   explicit Page(const DashboardData& data)
-      : data_(data), rules_(data.rules), results_(data.rules ? data.results : nullptr) {}
+      : data_(data),
+        rules_(data.rules),
+        results_(data.rules ? data.results : nullptr),
+        lang_(data.language),
+        w_(words(data.language)) {}
 
   std::string render() {
     out_.reserve(64 * 1024);
@@ -152,22 +192,30 @@ class Page {
 
  private:
   void head() {
-    const std::string date = results_ ? format_date(results_->at) : std::string();
-    out_ += "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n";
+    const std::string date = results_ ? format_date(results_->at, lang_) : std::string();
+    out_ += fmt::format("<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n",
+                        w_.html_lang);
     out_ += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-    out_ += fmt::format("<title>{}{}</title>\n", html_escape(kTitle),
+    out_ += fmt::format("<title>{}{}</title>\n", html_escape(w_.title),
                         date.empty() ? std::string() : " – " + date);
     out_ += fmt::format("<style>{}</style>\n</head>\n<body>\n", kStyle);
-    out_ += fmt::format("<header>\n<h1>{}</h1>\n<p>", html_escape(kTitle));
+    // The other language by its own name, in its own language.
+    const Language other = lang_ == Language::vi ? Language::en : Language::vi;
+    const Words& them = words(other);
+    out_ += fmt::format(
+        "<header>\n<p class=\"lang\"><a href=\"{0}\" hreflang=\"{2}\" lang=\"{2}\" "
+        "title=\"{3}\">{4}</a></p>\n<h1>{1}</h1>\n<p>",
+        html_escape(language_href(data_, other)), html_escape(w_.title), them.html_lang,
+        html_escape(w_.switch_title), html_escape(them.language_name));
     if (results_) {
-      out_ += fmt::format("Ngày đánh giá: <time datetime=\"{}\">{}</time>",
+      out_ += fmt::format("{}<time datetime=\"{}\">{}</time>", html_escape(w_.evaluated_on),
                           model::to_string(results_->at), date);
     } else {
-      out_ += html_escape(kNoEvaluation);
+      out_ += html_escape(w_.no_evaluation);
     }
     if (!data_.generated_at.empty()) {
-      out_ += fmt::format(" · Trang tạo lúc <time datetime=\"{0}\">{0}</time> (UTC)",
-                          html_escape(data_.generated_at));
+      out_ += fmt::format("{0}<time datetime=\"{1}\">{1}</time> (UTC)",
+                          html_escape(w_.generated_at), html_escape(data_.generated_at));
     }
     out_ += "</p>\n</header>\n";
   }
@@ -183,23 +231,25 @@ class Page {
     for (const eval::TaskResult& t : results_->tasks) {
       ++task_counts[static_cast<std::size_t>(t.state)];
     }
-    out_ += "<section class=\"summary\">\n<h2>Tổng quan</h2>\n";
-    out_ += fmt::format("<h3>{} kết quả chỉ tiêu</h3>\n<ul class=\"chips\">",
-                        count_text(results_->rules.size()));
+    out_ += fmt::format("<section class=\"summary\">\n<h2>{}</h2>\n", html_escape(w_.overview));
+    out_ += fmt::format(
+        "<h3>{}</h3>\n<ul class=\"chips\">",
+        html_escape(fmt::format(fmt::runtime(w_.rule_results), count(results_->rules.size()))));
     for (RuleState state : present::rule_state_order()) {
-      const std::size_t count = rule_counts[static_cast<std::size_t>(state)];
-      if (count > 0) out_ += chip(present::label(state), count, tone(state));
+      const std::size_t n = rule_counts[static_cast<std::size_t>(state)];
+      if (n > 0) out_ += chip(present::label(state, lang_), n, tone(state), lang_);
     }
     out_ += "</ul>\n";
-    out_ += fmt::format("<h3>{} nhiệm vụ</h3>\n<ul class=\"chips\">",
-                        count_text(results_->tasks.size()));
+    out_ += fmt::format(
+        "<h3>{}</h3>\n<ul class=\"chips\">",
+        html_escape(fmt::format(fmt::runtime(w_.task_results), count(results_->tasks.size()))));
     for (TaskState state : present::task_state_order()) {
-      const std::size_t count = task_counts[static_cast<std::size_t>(state)];
-      if (count > 0) out_ += chip(present::label(state), count, tone(state));
+      const std::size_t n = task_counts[static_cast<std::size_t>(state)];
+      if (n > 0) out_ += chip(present::label(state, lang_), n, tone(state), lang_);
     }
     out_ += "</ul>\n";
-    out_ += fmt::format("<p class=\"muted\">Cảnh báo đang kích hoạt: <b>{}</b></p>\n",
-                        count_text(firing_total()));
+    out_ += fmt::format("<p class=\"muted\">{}<b>{}</b></p>\n", html_escape(w_.firing),
+                        count(firing_total()));
     out_ += "</section>\n";
   }
 
@@ -214,9 +264,12 @@ class Page {
 
   std::string value_text(model::ExprId expr, double value) const {
     const model::ExprNode* node = at(rules_->expressions, expr);
-    return node && node->unit == model::ValueUnit::percent ? format_percent(value)
-                                                           : format_number(value);
+    return node && node->unit == model::ValueUnit::percent ? format_percent(value, lang_)
+                                                           : format_number(value, lang_);
   }
+
+  // A count as the page writes numbers.
+  std::string count(std::size_t n) const { return count_text(n, lang_); }
 
   std::string target_text(const model::Rule& rule, const model::Condition& cond,
                           const eval::RuleResult& r) const {
@@ -242,15 +295,15 @@ class Page {
     return std::clamp(ratio, 0.0, 1.0);
   }
 
-  static std::string progress_bar(std::optional<double> fraction, Tone t) {
+  std::string progress_bar(std::optional<double> fraction, Tone t) const {
     if (!fraction) return std::string(kNoValue);
-    const std::string text = format_percent(*fraction);
+    const std::string text = format_percent(*fraction, lang_);
     return fmt::format(
         "<div class=\"progress\"><div class=\"bar\" role=\"progressbar\" aria-valuemin=\"0\" "
-        "aria-valuemax=\"100\" aria-valuenow=\"{0:.1f}\" aria-label=\"Tiến độ so với mục tiêu: "
-        "{1}\"><div class=\"fill {2}\" style=\"width: {0:.1f}%\"></div></div>"
+        "aria-valuemax=\"100\" aria-valuenow=\"{0:.1f}\" aria-label=\"{3}{1}\">"
+        "<div class=\"fill {2}\" style=\"width: {0:.1f}%\"></div></div>"
         "<span class=\"pct\">{1}</span></div>",
-        *fraction * 100, text, tone_class(t));
+        *fraction * 100, text, tone_class(t), html_escape(w_.progress_label));
   }
 
   std::string task_title(Index task) const { return detail::task_title(*rules_, task); }
@@ -262,19 +315,21 @@ class Page {
     const model::Condition* cond = at(rules_->conditions, rule->condition);
     std::string title = "<div>" + html_escape(rule->title.empty() ? rule->name : rule->title) +
                         "</div><code>" + html_escape(rule->name) + "</code>";
-    if (const std::string basis = present::basis_text(*rules_, *rule); !basis.empty()) {
-      title += "<div class=\"muted\">Căn cứ: " + html_escape(basis) + "</div>";
+    if (const std::string basis = present::basis_text(*rules_, *rule, lang_); !basis.empty()) {
+      title += "<div class=\"muted\">" + html_escape(w_.basis) + html_escape(basis) + "</div>";
     }
-    if (const std::string history = present::target_history(*rules_, r.rule); !history.empty()) {
-      title += "<div class=\"muted\">Chỉ tiêu: " + html_escape(history) + "</div>";
+    if (const std::string history = present::target_history(*rules_, r.rule, lang_);
+        !history.empty()) {
+      title += "<div class=\"muted\">" + html_escape(w_.target_history) + html_escape(history) +
+               "</div>";
     }
     if (r.blocking_task != model::kNone && at(rules_->tasks, r.blocking_task)) {
-      title += "<div class=\"muted\">Chờ nhiệm vụ: " + html_escape(task_title(r.blocking_task)) +
-               "</div>";
+      title += "<div class=\"muted\">" + html_escape(w_.waiting_for) +
+               html_escape(task_title(r.blocking_task)) + "</div>";
     }
     // A share names its failing units and those without data, a few of each.
     if (r.coverage && data_.snapshot) {
-      const std::string units = present::coverage_text(*data_.snapshot, *r.coverage, 5);
+      const std::string units = present::coverage_text(*data_.snapshot, *r.coverage, 5, lang_);
       if (!units.empty()) title += "<div class=\"muted\">" + html_escape(units) + "</div>";
     }
     std::string value(kNoValue);
@@ -283,7 +338,7 @@ class Page {
     if (cond) {
       if (r.value) {
         const std::string text = value_text(cond->lhs, *r.value);
-        value = html_escape(r.estimate ? present::format_estimate(text) : text);
+        value = html_escape(r.estimate ? present::format_estimate(text, lang_) : text);
         // The figure's notes beside it, as the committee's report writes them.
         if (data_.snapshot) {
           const std::string note = present::value_remarks(*data_.snapshot, r).joined_notes();
@@ -295,14 +350,15 @@ class Page {
     }
     std::string deadline(kNoValue);
     if (r.deadline) {
-      deadline = (rule->timing == model::Timing::from ? "từ " : "") + format_date(*r.deadline);
+      deadline = (rule->timing == model::Timing::from ? html_escape(w_.deadline_from) : "") +
+                 format_date(*r.deadline, lang_);
     }
     return fmt::format(
         "<tr><td>{}</td><td class=\"unit\">{}</td><td class=\"num\">{}</td><td "
         "class=\"num\">{}</td>"
         "<td class=\"date\">{}</td><td>{}</td><td>{}</td></tr>\n",
         title, or_dash(unit_name(r.unit)), value, target, deadline,
-        progress_bar(fraction, tone(r.state)), badge(r.state));
+        progress_bar(fraction, tone(r.state)), badge(r.state, lang_));
   }
 
   // The rows to show: every result when they fit, else the kMaxRuleRows worst (by state,
@@ -330,20 +386,23 @@ class Page {
   }
 
   void targets() {
-    out_ += "<section id=\"chi-tieu\">\n<h2>Chỉ tiêu</h2>\n";
+    out_ += fmt::format("<section id=\"chi-tieu\">\n<h2>{}</h2>\n", html_escape(w_.targets));
     if (!results_) {
-      out_ += fmt::format("<p class=\"empty\">{}.</p>\n</section>\n", html_escape(kNoEvaluation));
+      out_ +=
+          fmt::format("<p class=\"empty\">{}.</p>\n</section>\n", html_escape(w_.no_evaluation));
       return;
     }
     if (results_->rules.empty()) {
-      out_ += "<p class=\"empty\">Không có kết quả chỉ tiêu nào.</p>\n</section>\n";
+      out_ +=
+          fmt::format("<p class=\"empty\">{}</p>\n</section>\n", html_escape(w_.no_rule_results));
       return;
     }
     const std::vector<const eval::RuleResult*> rows = rule_rows();
-    out_ += left_out_note(rows.size(), results_->rules.size(), "những dòng cần chú ý nhất trước");
-    out_ +=
-        "<table class=\"targets\">\n<thead><tr><th>Chỉ tiêu</th><th>Đơn vị</th><th>Kết quả</th>"
-        "<th>Mục tiêu</th><th>Hạn</th><th>Tiến độ</th><th>Trạng thái</th></tr></thead>\n<tbody>\n";
+    out_ += left_out_note(rows.size(), results_->rules.size(), w_.targets_order, lang_);
+    out_ += "<table class=\"targets\">\n<thead><tr>" +
+            header_cells({w_.target_column, w_.unit_column, w_.value_column, w_.goal_column,
+                          w_.deadline_column, w_.progress_column, w_.state_column}) +
+            "</tr></thead>\n<tbody>\n";
     for (const eval::RuleResult* r : rows) out_ += rule_row(*r);
     out_ += "</tbody>\n</table>\n";
     per_unit_summaries();
@@ -360,15 +419,17 @@ class Page {
           eval::for_each_summary(*rules_, eval::results_of(*results_, static_cast<Index>(i)));
       if (!summary) continue;
       const model::Rule& rule = rules_->rules[i];
-      std::string text = fmt::format("{}/{} đơn vị đạt", summary->counted, summary->total);
-      const std::string names = present::coverage_names(*data_.snapshot, *summary, 5);
+      std::string text =
+          fmt::format(fmt::runtime(w_.units_met), count(summary->counted), count(summary->total));
+      const std::string names = present::coverage_names(*data_.snapshot, *summary, 5, lang_);
       if (!names.empty()) text += "; " + names;
       items += fmt::format("<li><b>{}</b> <code>{}</code>: {}</li>\n",
                            html_escape(rule.title.empty() ? rule.name : rule.title),
                            html_escape(rule.name), html_escape(text));
     }
     if (items.empty()) return;
-    out_ += "<h3>Chỉ tiêu theo từng đơn vị</h3>\n<ul class=\"per-unit\">\n" + items + "</ul>\n";
+    out_ += fmt::format("<h3>{}</h3>\n<ul class=\"per-unit\">\n{}</ul>\n", html_escape(w_.per_unit),
+                        items);
   }
 
   // --- Alerts ------------------------------------------------------------------------
@@ -394,8 +455,9 @@ class Page {
         title = rule->title;
       }
     }
-    std::string cell =
-        a.subject == alert::Subject::task ? "<span class=\"kind\">Nhiệm vụ</span>" : std::string();
+    std::string cell = a.subject == alert::Subject::task
+                           ? "<span class=\"kind\">" + html_escape(w_.task_kind) + "</span>"
+                           : std::string();
     if (!title.empty() && title != a.name) cell += "<div>" + html_escape(title) + "</div>";
     return cell + "<code>" + html_escape(a.name) + "</code>";
   }
@@ -404,24 +466,25 @@ class Page {
   std::size_t firing_total() const { return std::max(data_.alerts_total, data_.alerts.size()); }
 
   void alerts() {
-    out_ += "<section id=\"canh-bao\">\n<h2>Cảnh báo đang kích hoạt</h2>\n";
+    out_ += fmt::format("<section id=\"canh-bao\">\n<h2>{}</h2>\n", html_escape(w_.alerts));
     if (data_.alerts.empty()) {
-      out_ += "<p class=\"empty\">Không có cảnh báo nào đang kích hoạt.</p>\n</section>\n";
+      out_ += fmt::format("<p class=\"empty\">{}</p>\n</section>\n", html_escape(w_.no_alerts));
       return;
     }
     // In the store's order (alert::list_alerts), which is the one the note names.
     const std::size_t shown = std::min(data_.alerts.size(), kDashboardAlerts);
-    out_ += left_out_note(shown, firing_total(), "nghiêm trọng nhất và lâu nhất trước");
-    out_ +=
-        "<table class=\"alerts\">\n<thead><tr><th>Cảnh báo</th><th>Đơn vị</th><th>Mức độ</th>"
-        "<th>Trạng thái</th><th>Từ ngày</th></tr></thead>\n<tbody>\n";
+    out_ += left_out_note(shown, firing_total(), w_.alerts_order, lang_);
+    out_ += "<table class=\"alerts\">\n<thead><tr>" +
+            header_cells({w_.alert_column, w_.unit_column, w_.severity_column, w_.state_column,
+                          w_.since_column}) +
+            "</tr></thead>\n<tbody>\n";
     for (std::size_t i = 0; i < shown; ++i) {
       const alert::AlertRecord& a = data_.alerts[i];
       out_ += fmt::format(
           "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"date\">{}</td></tr>\n",
           alert_title(a), alert_unit(a.unit),
-          html_badge(present::label(a.severity), tone(a.severity)), alert_state_badge(a),
-          format_date(a.since));
+          html_badge(present::label(a.severity, lang_), tone(a.severity)),
+          alert_state_badge(a, lang_), format_date(a.since, lang_));
     }
     out_ += "</tbody>\n</table>\n</section>\n";
   }
@@ -441,9 +504,10 @@ class Page {
   std::string plan_label(Index plan) const { return detail::plan_label(*rules_, plan); }
 
   void tasks() {
-    out_ += "<section id=\"nhiem-vu\">\n<h2>Nhiệm vụ theo hạn</h2>\n";
+    out_ += fmt::format("<section id=\"nhiem-vu\">\n<h2>{}</h2>\n", html_escape(w_.tasks));
     if (!results_) {
-      out_ += fmt::format("<p class=\"empty\">{}.</p>\n</section>\n", html_escape(kNoEvaluation));
+      out_ +=
+          fmt::format("<p class=\"empty\">{}.</p>\n</section>\n", html_escape(w_.no_evaluation));
       return;
     }
     std::vector<const eval::TaskResult*> rows;
@@ -452,7 +516,7 @@ class Page {
       if (at(rules_->tasks, t.task)) rows.push_back(&t);
     }
     if (rows.empty()) {
-      out_ += "<p class=\"empty\">Bộ quy tắc không có nhiệm vụ nào.</p>\n</section>\n";
+      out_ += fmt::format("<p class=\"empty\">{}</p>\n</section>\n", html_escape(w_.no_tasks));
       return;
     }
     // By due date, tasks without one last; the same date in declaration order.
@@ -464,11 +528,11 @@ class Page {
     const std::size_t shown = std::min(rows.size(), kMaxTaskRows);
     std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(shown), rows.end(),
                       order);
-    out_ += left_out_note(shown, rows.size(), "hạn sớm nhất trước");
-    out_ +=
-        "<table class=\"tasks\">\n<thead><tr><th>Hạn</th><th>Nhiệm vụ</th><th>Kế hoạch</th>"
-        "<th>Đơn vị chủ trì</th><th>Báo cáo gần nhất</th><th>Trạng thái</th><th>Nguyên nhân</th>"
-        "</tr></thead>\n<tbody>\n";
+    out_ += left_out_note(shown, rows.size(), w_.tasks_order, lang_);
+    out_ += "<table class=\"tasks\">\n<thead><tr>" +
+            header_cells({w_.due_column, w_.task_column, w_.plan_column, w_.owner_column,
+                          w_.reported_column, w_.state_column, w_.cause_column}) +
+            "</tr></thead>\n<tbody>\n";
     for (std::size_t i = 0; i < shown; ++i) {
       const eval::TaskResult& t = *rows[i];
       const model::Task& task = *at(rules_->tasks, t.task);
@@ -477,7 +541,7 @@ class Page {
       std::string cause(kNoValue);
       if (t.root_cause != model::kNone && t.root_cause != t.task &&
           at(rules_->tasks, t.root_cause)) {
-        cause = "Nguyên nhân gốc: “" + html_escape(task_title(t.root_cause)) + "”";
+        cause = html_escape(fmt::format(fmt::runtime(w_.root_cause), task_title(t.root_cause)));
         // Names rather than titles: a chain of titles would fill the row.
         if (t.chain.size() > 1) {
           std::string chain = "<code>" + html_escape(task.name) + "</code>";
@@ -486,32 +550,42 @@ class Page {
               chain += " ← <code>" + html_escape(link->name) + "</code>";
             }
           }
-          cause += "<div class=\"muted\">Chuỗi: " + chain + "</div>";
+          cause += "<div class=\"muted\">" + html_escape(w_.chain) + chain + "</div>";
         }
       }
       std::string reported(kNoValue);
       if (t.reported) {
-        reported = html_escape(present::label(*t.reported));
-        if (progress_reported(t)) reported += ", " + format_percent(t.progress);
+        reported = html_escape(present::label(*t.reported, lang_));
+        if (progress_reported(t)) reported += ", " + format_percent(t.progress, lang_);
         if (t.reported_on) {
-          reported += " <span class=\"muted\">(" + format_date(*t.reported_on) + ")</span>";
+          reported += " <span class=\"muted\">(" + format_date(*t.reported_on, lang_) + ")</span>";
         }
         if (!t.note.empty()) reported += "<div class=\"muted\">" + html_escape(t.note) + "</div>";
       }
       out_ += fmt::format(
           "<tr><td class=\"date\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
           "<td>{}</td><td>{}</td></tr>\n",
-          t.due ? format_date(*t.due) : std::string(kNoValue), title,
-          or_dash(plan_label(task.part_of)), or_dash(task.owner), reported, badge(t.state), cause);
+          t.due ? format_date(*t.due, lang_) : std::string(kNoValue), title,
+          or_dash(plan_label(task.part_of)), or_dash(task.owner), reported, badge(t.state, lang_),
+          cause);
     }
     out_ += "</tbody>\n</table>\n</section>\n";
   }
 
   void plan_graph() { detail::plan_graph_section(data_, rules_, results_, out_); }
 
+  // A table's header cells: <th>…</th> each.
+  static std::string header_cells(std::initializer_list<std::string_view> names) {
+    std::string cells;
+    for (std::string_view name : names) cells += "<th>" + html_escape(name) + "</th>";
+    return cells;
+  }
+
   const DashboardData& data_;
   const model::RuleSet* rules_;
   const eval::Results* results_;
+  const Language lang_;
+  const Words& w_;
   std::string out_;
 };
 
@@ -521,11 +595,12 @@ std::string render_dashboard(const DashboardData& data) {
   try {
     return Page(data).render();
   } catch (const std::exception& e) {
+    const detail::Words& w = detail::words(data.language);
     return fmt::format(
-        "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta "
-        "charset=\"utf-8\">\n<title>{0}</title>\n"
-        "</head>\n<body>\n<h1>{0}</h1>\n<p>Không dựng được trang: {1}</p>\n</body>\n</html>\n",
-        html_escape(kTitle), html_escape(e.what()));
+        "<!DOCTYPE html>\n<html lang=\"{0}\">\n<head>\n<meta "
+        "charset=\"utf-8\">\n<title>{1}</title>\n"
+        "</head>\n<body>\n<h1>{1}</h1>\n<p>{2}{3}</p>\n</body>\n</html>\n",
+        w.html_lang, html_escape(w.title), html_escape(w.render_failed), html_escape(e.what()));
   }
 }
 

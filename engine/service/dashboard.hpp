@@ -1,9 +1,10 @@
-// The dashboard at `/`: one self-contained HTML page in Vietnamese (inline CSS, no
-// script or font from elsewhere), rendered on the server.
+// The dashboard at `/`: one self-contained HTML page in Vietnamese or English (inline
+// CSS, no script or font from elsewhere), rendered on the server.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "alert/alert.hpp"
@@ -26,10 +27,17 @@ struct DashboardData {
   std::size_t alerts_total = 0;
   std::string generated_at;              // UTC time stamp
   std::optional<std::string> graph_svg;  // from render_svg; none: a nested list instead
+  // Every word of the page, and its numbers and dates, in this language (`?lang=`).
+  model::Language language = model::Language::vi;
+  // The page's query parameters other than `lang`, decoded, in order: the link to the
+  // other language keeps them.
+  std::vector<std::pair<std::string, std::string>> query;
 };
 
-// A complete HTML5 page (lang="vi", UTF-8, CSS in one <style>, no script and nothing
-// loaded from elsewhere): a summary of states, the targets (one row per rule result,
+// A complete HTML5 page (lang="vi" or "en" as `language`, UTF-8, CSS in one <style>, no
+// script and nothing loaded from elsewhere): a link to the same page in the other
+// language (`?lang=en`, `?lang=vi`, after `query`; the language's own name, "English",
+// "Tiếng Việt"), a summary of states, the targets (one row per rule result,
 // worst first, with a progress bar), the firing alerts (most severe first), the tasks by
 // due date, and the plan graph (`graph_svg` inlined when it is an <svg> element, else a
 // nested list of plans and tasks). Without results the targets and tasks say that there

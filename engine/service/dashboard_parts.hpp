@@ -1,5 +1,5 @@
-// Pieces the dashboard's sections share (dashboard.cpp, dashboard_plans.cpp). Internal to
-// service/.
+// Pieces the dashboard's sections share (dashboard.cpp, dashboard_plans.cpp, the words of
+// dashboard_words.cpp). Internal to service/.
 #pragma once
 
 #include <cstddef>
@@ -9,11 +9,54 @@
 
 #include "eval/evaluate.hpp"
 #include "model/rule_set.hpp"
+#include "present/labels.hpp"
 #include "service/dashboard.hpp"
 
 namespace tiendo::service::detail {
 
+using model::Language;
+
 constexpr std::string_view kNoValue = "—";
+
+// Every fixed word of the page, in each language it is shown in. What is not here comes
+// from present/ in the same language (states, severities, report statuses, numbers, dates,
+// documents cited, units named). A field with "{}" is a format string.
+struct Words {
+  std::string_view html_lang;      // "vi"
+  std::string_view language_name;  // "Tiếng Việt": what the link to this language says
+  std::string_view switch_title;   // the link's title, in the language of the page it is on
+  std::string_view title;          // the page's <title> and <h1>
+  std::string_view no_evaluation;  // "Chưa có lần đánh giá nào"
+  std::string_view evaluated_on;   // "Ngày đánh giá: "
+  std::string_view generated_at;   // " · Trang tạo lúc "
+  std::string_view render_failed;  // "Không dựng được trang: "
+  // The counts by state.
+  std::string_view overview, rule_results, task_results, firing;
+  // "Hiển thị {} trên {} dòng, {}; {} dòng không hiển thị.", and the orders it names.
+  std::string_view left_out, targets_order, alerts_order, tasks_order;
+  // The targets.
+  std::string_view targets, no_rule_results;
+  std::string_view target_column, unit_column, value_column, goal_column, deadline_column,
+      progress_column, state_column;
+  std::string_view basis, target_history, waiting_for, deadline_from, progress_label;
+  std::string_view per_unit, units_met;  // "Chỉ tiêu theo từng đơn vị", "{}/{} đơn vị đạt"
+  // The alerts.
+  std::string_view alerts, no_alerts;
+  std::string_view alert_column, severity_column, since_column;
+  std::string_view task_kind;  // "Nhiệm vụ", before a task's alert and a task in the plans
+  // The tasks.
+  std::string_view tasks, no_tasks;
+  std::string_view due_column, task_column, plan_column, owner_column, reported_column,
+      cause_column;
+  std::string_view root_cause, chain;  // "Nguyên nhân gốc: “{}”", "Chuỗi: "
+  // The plan graph.
+  std::string_view plans, legend_plan, legend_task, legend_implements, legend_part_of, legend_after;
+  std::string_view no_rules, no_plans, plan_kind, other_kind, loose_tasks, listed_above,
+      due;                        // "(hạn {})"
+  std::string_view list_stopped;  // "Danh sách dừng ở {} mục trên tổng số {} kế hoạch …"
+};
+
+const Words& words(Language language);
 
 template <class T>
 const T* at(const std::vector<T>& items, model::Index index) {
@@ -23,17 +66,18 @@ const T* at(const std::vector<T>& items, model::Index index) {
 }
 
 // A state in a badge of its tone, labelled as present:: labels it.
-std::string badge(eval::RuleState state);
-std::string badge(eval::TaskState state);
-// A count as the page writes numbers: "12.000".
-std::string count_text(std::size_t count);
+std::string badge(eval::RuleState state, Language language);
+std::string badge(eval::TaskState state, Language language);
+// A count as the page writes numbers: "12.000", "12,000".
+std::string count_text(std::size_t count, Language language);
 // A task's title, or its name when it has none; empty when there is no such task.
 std::string task_title(const model::RuleSet& rules, model::Index task);
 // A plan's code, or its name when it has none; empty when there is no such plan.
 std::string plan_label(const model::RuleSet& rules, model::Index plan);
 
-// The "Sơ đồ kế hoạch" section: `data.graph_svg` inlined when it is an <svg> element, else
-// a nested list of plans and tasks (`rules` may be null: it then says so).
+// The "Sơ đồ kế hoạch" ("Plan graph") section in `data.language`: `data.graph_svg` inlined
+// when it is an <svg> element, else a nested list of plans and tasks (`rules` may be null:
+// it then says so).
 void plan_graph_section(const DashboardData& data, const model::RuleSet* rules,
                         const eval::Results* results, std::string& out);
 

@@ -26,19 +26,25 @@ class PlanSection {
  public:
   PlanSection(const DashboardData& data, const model::RuleSet* rules, const eval::Results* results,
               std::string& out)
-      : data_(data), rules_(rules), results_(results), out_(out) {}
+      : data_(data),
+        rules_(rules),
+        results_(results),
+        out_(out),
+        lang_(data.language),
+        w_(words(data.language)) {}
 
   void render() {
-    out_ += "<section id=\"so-do\">\n<h2>Sơ đồ kế hoạch</h2>\n";
+    out_ += fmt::format("<section id=\"so-do\">\n<h2>{}</h2>\n", html_escape(w_.plans));
     if (data_.graph_svg && data_.graph_svg->rfind("<svg", 0) == 0) {
       out_ += "<div class=\"graph\">\n" + inline_svg(*data_.graph_svg) + "\n</div>\n";
-      out_ +=
-          "<ul class=\"legend\"><li>Hình chữ nhật: kế hoạch</li><li>Hình elip: nhiệm vụ</li>"
-          "<li>Nét đậm (implements): kế hoạch thực hiện kế hoạch</li>"
-          "<li>Nét đứt (part_of): nhiệm vụ thuộc kế hoạch</li>"
-          "<li>Nét mảnh (after): nhiệm vụ chờ nhiệm vụ</li></ul>\n";
+      out_ += "<ul class=\"legend\">";
+      for (std::string_view item : {w_.legend_plan, w_.legend_task, w_.legend_implements,
+                                    w_.legend_part_of, w_.legend_after}) {
+        out_ += "<li>" + html_escape(item) + "</li>";
+      }
+      out_ += "</ul>\n";
     } else if (!rules_) {
-      out_ += "<p class=\"empty\">Chưa nạp bộ quy tắc.</p>\n";
+      out_ += fmt::format("<p class=\"empty\">{}</p>\n", html_escape(w_.no_rules));
     } else {
       if (results_) {
         plan_results_.assign(rules_->plans.size(), nullptr);
@@ -76,7 +82,7 @@ class PlanSection {
         plan >= 0 && static_cast<std::size_t>(plan) < plan_results_.size()
             ? plan_results_[static_cast<std::size_t>(plan)]
             : nullptr;
-    return result && result->state ? " " + badge(*result->state) : std::string();
+    return result && result->state ? " " + badge(*result->state, lang_) : std::string();
   }
 
   std::string task_state_badge(Index task) const {
@@ -84,21 +90,26 @@ class PlanSection {
         task >= 0 && static_cast<std::size_t>(task) < task_results_.size()
             ? task_results_[static_cast<std::size_t>(task)]
             : nullptr;
-    return result ? " " + badge(result->state) : std::string();
+    return result ? " " + badge(result->state, lang_) : std::string();
   }
 
   std::string plan_item(Index plan) const {
     const model::Plan& p = *at(rules_->plans, plan);
-    std::string text =
-        "<span class=\"kind\">Kế hoạch</span> <b>" + html_escape(plan_label(plan)) + "</b>";
+    std::string text = "<span class=\"kind\">" + html_escape(w_.plan_kind) + "</span> <b>" +
+                       html_escape(plan_label(plan)) + "</b>";
     if (!p.title.empty()) text += " " + html_escape(p.title);
     return text + plan_state_badge(plan);
   }
 
   std::string task_item(Index task) const {
     const model::Task& t = *at(rules_->tasks, task);
-    std::string text = "<span class=\"kind\">Nhiệm vụ</span> " + html_escape(task_title(task));
-    if (t.due) text += " <span class=\"muted\">(hạn " + format_date(*t.due) + ")</span>";
+    std::string text = "<span class=\"kind\">" + html_escape(w_.task_kind) + "</span> " +
+                       html_escape(task_title(task));
+    if (t.due) {
+      text += " <span class=\"muted\">" +
+              html_escape(fmt::format(fmt::runtime(w_.due), format_date(*t.due, lang_))) +
+              "</span>";
+    }
     return text + task_state_badge(task);
   }
 
@@ -130,7 +141,7 @@ class PlanSection {
       }
     }
     if (roots.empty() && loose_tasks.empty()) {
-      out_ += "<p class=\"empty\">Bộ quy tắc không có kế hoạch hay nhiệm vụ nào.</p>\n";
+      out_ += fmt::format("<p class=\"empty\">{}</p>\n", html_escape(w_.no_plans));
       return;
     }
 
@@ -149,7 +160,7 @@ class PlanSection {
       out_ += "<li>" + plan_item(plan);
       const auto index = static_cast<std::size_t>(plan);
       if (listed[index]) {
-        out_ += " <span class=\"muted\">(đã liệt kê ở trên)</span></li>\n";
+        out_ += " <span class=\"muted\">" + html_escape(w_.listed_above) + "</span></li>\n";
         return false;
       }
       listed[index] = true;
@@ -188,8 +199,8 @@ class PlanSection {
       }
     }
     if (!loose_tasks.empty() && !stopped) {
-      out_ +=
-          "<li><span class=\"kind\">Khác</span> <b>Nhiệm vụ không thuộc kế hoạch nào</b>\n<ul>\n";
+      out_ += fmt::format("<li><span class=\"kind\">{}</span> <b>{}</b>\n<ul>\n",
+                          html_escape(w_.other_kind), html_escape(w_.loose_tasks));
       for (Index task : loose_tasks) {
         if (items >= kMaxListItems) {
           stopped = true;
@@ -202,9 +213,10 @@ class PlanSection {
     }
     out_ += "</ul>\n";
     if (stopped) {
-      out_ += fmt::format(
-          "<p class=\"note\">Danh sách dừng ở {} mục trên tổng số {} kế hoạch và nhiệm vụ.</p>\n",
-          count_text(items), count_text(plan_count + rules_->tasks.size()));
+      out_ += "<p class=\"note\">" +
+              html_escape(fmt::format(fmt::runtime(w_.list_stopped), count_text(items, lang_),
+                                      count_text(plan_count + rules_->tasks.size(), lang_))) +
+              "</p>\n";
     }
   }
 
@@ -215,22 +227,24 @@ class PlanSection {
   const model::RuleSet* rules_;
   const eval::Results* results_;
   std::string& out_;
+  const Language lang_;
+  const Words& w_;
   std::vector<const eval::PlanResult*> plan_results_;
   std::vector<const eval::TaskResult*> task_results_;
 };
 
 }  // namespace
 
-std::string badge(eval::RuleState state) {
-  return present::html_badge(present::label(state), present::tone(state));
+std::string badge(eval::RuleState state, Language language) {
+  return present::html_badge(present::label(state, language), present::tone(state));
 }
 
-std::string badge(eval::TaskState state) {
-  return present::html_badge(present::label(state), present::tone(state));
+std::string badge(eval::TaskState state, Language language) {
+  return present::html_badge(present::label(state, language), present::tone(state));
 }
 
-std::string count_text(std::size_t count) {
-  return present::format_number(static_cast<double>(count));
+std::string count_text(std::size_t count, Language language) {
+  return present::format_number(static_cast<double>(count), language);
 }
 
 std::string task_title(const model::RuleSet& rules, model::Index task) {

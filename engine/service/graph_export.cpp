@@ -19,6 +19,13 @@ namespace {
 
 using eval::TaskState;
 
+// The drawing's own words, in each language it is drawn in; the states are present::'s.
+struct DotWords {
+  std::string_view due;  // before a task's due date
+};
+constexpr DotWords kDotVietnamese{.due = "hạn "};
+constexpr DotWords kDotEnglish{.due = "due "};
+
 // Node labels in the drawing are cut here and wrapped at kLabelLine; the full title
 // goes to the tooltip.
 constexpr std::size_t kLabelChars = 72;
@@ -312,7 +319,9 @@ std::string plan_graph_json(const model::RuleSet& rules, const eval::Results* re
   return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string plan_graph_dot(const model::RuleSet& rules, const eval::Results* results) {
+std::string plan_graph_dot(const model::RuleSet& rules, const eval::Results* results,
+                           model::Language language) {
+  const DotWords& words = language == model::Language::en ? kDotEnglish : kDotVietnamese;
   const model::PlanGraph& graph = rules.graph;
   const States states = states_of(rules, results);
   std::string out;
@@ -325,9 +334,10 @@ std::string plan_graph_dot(const model::RuleSet& rules, const eval::Results* res
       "penwidth=1.2];\n";
   out += "  edge [fontname=\"DejaVu Sans\", fontsize=8, arrowsize=0.7];\n";
 
-  const auto state_line = [](const std::optional<TaskState>& state) {
-    return state ? std::vector<std::string>{"[" + std::string(present::label(*state)) + "]"}
-                 : std::vector<std::string>{};
+  const auto state_line = [&](const std::optional<TaskState>& state) {
+    return state
+               ? std::vector<std::string>{"[" + std::string(present::label(*state, language)) + "]"}
+               : std::vector<std::string>{};
   };
   const auto node = [&](std::string_view id, std::string_view shape, std::vector<std::string> lines,
                         std::string_view tooltip, std::optional<TaskState> state) {
@@ -352,7 +362,8 @@ std::string plan_graph_dot(const model::RuleSet& rules, const eval::Results* res
   for (std::size_t i = 0; i < rules.tasks.size(); ++i) {
     const model::Task& task = rules.tasks[i];
     std::vector<std::string> lines = wrap(task_label(task), kLabelLine, kLabelChars);
-    if (task.due) lines.push_back("hạn " + present::format_date(*task.due));
+    if (task.due)
+      lines.push_back(std::string(words.due) + present::format_date(*task.due, language));
     std::string tooltip = task.name;
     if (!task.title.empty()) tooltip += ": " + task.title;
     if (!task.owner.empty()) tooltip += " — " + task.owner;

@@ -27,10 +27,13 @@ std::string plan_graph_json(const model::RuleSet& rules, const eval::Results* re
 // `digraph plans { ... }`: plans as boxes, tasks as ellipses, filled by state (green:
 // done or on track; amber: done late, not reported, at risk or blocked; red: overdue;
 // grey: cancelled;
-// white: not evaluated), with the state in Vietnamese as the last line of the label when
-// `results` is given. Edges are labelled and styled by kind: implements (bold), part_of
-// (dashed), after (thin, purple). Text is escaped for DOT strings. Thread-safe.
-std::string plan_graph_dot(const model::RuleSet& rules, const eval::Results* results);
+// white: not evaluated), with the state as the last line of the label when `results` is
+// given. A task's due date and its state are in `language` ("hạn 31/12/2022", "[Quá
+// hạn]"; "due 2022-12-31", "[Overdue]"); names, codes and titles are as written. Edges
+// are labelled and styled by kind: implements (bold), part_of (dashed), after (thin,
+// purple). Text is escaped for DOT strings. Thread-safe.
+std::string plan_graph_dot(const model::RuleSet& rules, const eval::Results* results,
+                           model::Language language = model::Language::vi);
 
 // Runs Graphviz's `dot -Tsvg` on `dot_source` and returns the <svg> element (XML
 // declaration and DOCTYPE removed), ready to inline in HTML. Nullopt, with `error` set,

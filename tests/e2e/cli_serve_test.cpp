@@ -15,13 +15,18 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "e2e/api_client.hpp"
 #include "e2e/run.hpp"
 #include "model/calendar.hpp"
 #include "support/child_process.hpp"
+#include "support/page_language.hpp"
 #include "support/serve_process.hpp"
 #include "support/test_certificates.hpp"
 
@@ -337,6 +342,93 @@ TEST_F(ServeTest, ThePublicDashboardNeedsNoTokenButTheApiStillDoes) {
   EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'none'"),
             std::string::npos);
   EXPECT_EQ(http.get("/api/v1/alerts", "")->status, 401);
+}
+
+// The link a dashboard page gives to the other language: its href, as written (the
+// page escapes & as &amp;); empty when there is none.
+std::string language_link(const std::string& page) {
+  const std::string start = "<p class=\"lang\"><a href=\"";
+  const std::size_t at = page.find(start);
+  if (at == std::string::npos) return {};
+  const std::size_t end = page.find('"', at + start.size());
+  return page.substr(at + start.size(), end - at - start.size());
+}
+
+// Issue #16: the dashboard in Vietnamese by default and with ?lang=vi, in English with
+// ?lang=en: every word of the page's own (headings, table headers, states, severities,
+// counts, notes), figures and dates. Each page links to the other language, and the link,
+// followed as a browser resolves it, leads there and back. Any other `lang`, or another
+// parameter, is a 400 in JSON as the API answers a bad parameter.
+TEST_F(ServeTest, TheDashboardSpeaksEnglishWithLangEnAndLinksBothWays) {
+  ServeProcess serve(setup());
+  ApiClient http(serve.port());
+  auto queued = http.post("/api/v1/evaluate", R"({"at": "2022-09-30"})", "application/json");
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->status, 202) << queued->body;
+  ASSERT_EQ(wait_for_run(http, body_of(queued)["id"])["state"], "succeeded");
+
+  const auto page = [&](const std::string& path) {
+    auto answer = http.get(path);
+    EXPECT_TRUE(answer) << path;
+    if (!answer) return std::string();
+    EXPECT_EQ(answer->status, 200) << path << ": " << answer->body.substr(0, 300);
+    EXPECT_EQ(answer->get_header_value("Content-Type"), "text/html; charset=utf-8") << path;
+    return answer->body;
+  };
+  const std::string vi = page("/");
+  EXPECT_EQ(vi.rfind("<!DOCTYPE html>\n<html lang=\"vi\">", 0), 0u);
+  EXPECT_NE(vi.find("<h1>Bảng theo dõi tiến độ</h1>"), std::string::npos);
+  EXPECT_NE(vi.find("Ngày đánh giá: <time datetime=\"2022-09-30\">30/9/2022</time>"),
+            std::string::npos);
+  EXPECT_NE(vi.find(">9,23%<"), std::string::npos);  // online_dossier_2022
+  EXPECT_NE(vi.find(">31/12/2022<"), std::string::npos);
+  const std::set<std::string>& english = dashboard_english_words();
+  for (const std::string& text : own_words(vi)) {
+    for (const std::string& word : ascii_words(text)) {
+      EXPECT_FALSE(english.contains(word)) << word << " in: " << text;
+    }
+  }
+
+  // The link, relative to the page's own address ("/"), as a browser follows it.
+  const std::string to_english = language_link(vi);
+  ASSERT_EQ(to_english, "?lang=en");
+  const std::string en = page("/" + to_english);
+  EXPECT_EQ(en.rfind("<!DOCTYPE html>\n<html lang=\"en\">", 0), 0u);
+  for (std::string_view part :
+       {"<h1>Progress dashboard</h1>", "<h2>Targets</h2>", "<h2>Tasks by due date</h2>",
+        "<th>Deadline</th>", "Evaluated on: <time datetime=\"2022-09-30\">2022-09-30</time>",
+        ">9.23%<", ">2022-12-31<", "<th>Due</th>"}) {
+    EXPECT_NE(en.find(part), std::string::npos) << part;
+  }
+  EXPECT_EQ(en.find("9,23%"), std::string::npos);
+  EXPECT_EQ(en.find("31/12/2022"), std::string::npos);
+  // The plan graph drawn by dot, when it is installed, in the page's language.
+  if (vi.find("<svg") != std::string::npos) {
+    EXPECT_NE(vi.find(">hạn 31/12/2022</text>"), std::string::npos);
+    EXPECT_NE(en.find(">due 2022&#45;12&#45;31</text>"), std::string::npos);
+  }
+  const std::vector<std::string> own = own_words(en);
+  EXPECT_GT(own.size(), 50u);
+  for (const std::string& text : own) EXPECT_FALSE(has_vietnamese_letter(text)) << text;
+
+  const std::string to_vietnamese = language_link(en);
+  ASSERT_EQ(to_vietnamese, "?lang=vi");
+  const std::string back = page("/" + to_vietnamese);
+  EXPECT_EQ(back.rfind("<!DOCTYPE html>\n<html lang=\"vi\">", 0), 0u);
+  EXPECT_EQ(language_link(back), "?lang=en");
+  EXPECT_NE(back.find(">9,23%<"), std::string::npos);
+
+  for (const auto& [query, message] : std::vector<std::pair<std::string, std::string>>{
+           {"?lang=fr", "lang: 'fr' is not 'vi' or 'en'"},
+           {"?lang=EN", "lang: 'EN' is not 'vi' or 'en'"},
+           {"?lang=en&lang=vi", "query parameter 'lang' is given twice"},
+           {"?at=2022-09-30", "unknown query parameter 'at' (this path takes: lang)"}}) {
+    auto bad = http.get("/" + query);
+    ASSERT_TRUE(bad) << query;
+    EXPECT_EQ(bad->status, 400) << query;
+    EXPECT_EQ(bad->get_header_value("Content-Type").rfind("application/json", 0), 0u) << query;
+    EXPECT_EQ(body_of(bad).value("message", ""), message) << query;
+  }
 }
 
 // ---------------------------------------------------------------------------------------

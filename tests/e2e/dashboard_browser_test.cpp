@@ -3,7 +3,8 @@
 // 127.0.0.1 unresolvable. The DOM it builds must show the Vietnamese sections, every rule
 // of the example rule set and the plan graph; its screenshot is kept as a test artifact
 // (TIENDO_ARTIFACT_DIR/dashboard.png), and the DOM of the run that took it must show the
-// same text. Skipped, saying so, when Chromium is not installed.
+// same text. With ?lang=en (issue #16) the DOM is the English page. Skipped, saying so,
+// when Chromium is not installed.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include "dsl/check.hpp"
 #include "e2e/run.hpp"
 #include "support/child_process.hpp"
+#include "support/page_language.hpp"
 #include "support/serve_process.hpp"
 
 namespace tiendo::testing {
@@ -287,6 +289,35 @@ TEST_F(DashboardBrowserTest, ScreenshotIsKeptAsArtifact) {
   EXPECT_EQ(be32(20), 2400u);
   RecordProperty("artifact", screenshot.string());
   expect_shows_the_example(run.out);
+}
+
+// Issue #16: `?lang=en` in a browser is the English page: its own words without a
+// Vietnamese letter, every rule of the example still shown (by its Vietnamese title, which
+// is data), and a link back to Vietnamese.
+TEST_F(DashboardBrowserTest, ShowsTheEnglishPageWithLangEn) {
+  const BrowserRun run = run_chromium(dir_.path(), "english", {"--dump-dom", url() + "?lang=en"});
+  EXPECT_TRUE(run.left_behind.empty()) << run.left_behind.size() << " processes left behind";
+  ASSERT_FALSE(run.timed_out) << run.describe();
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  const std::string& dom = run.out;
+  ASSERT_NE(dom.find("</html>"), std::string::npos) << "DOM:\n" << dom;
+  EXPECT_NE(dom.find("<html lang=\"en\">"), std::string::npos) << dom.substr(0, 300);
+  for (std::string_view heading :
+       {"<h1>Progress dashboard</h1>", "<h2>Overview</h2>", "<h2>Targets</h2>",
+        "<h2>Firing alerts</h2>", "<h2>Tasks by due date</h2>", "<h2>Plan graph</h2>"}) {
+    EXPECT_NE(dom.find(heading), std::string::npos) << heading;
+  }
+  EXPECT_NE(dom.find("role=\"progressbar\""), std::string::npos);
+  const std::vector<std::string> own = own_words(dom);
+  EXPECT_GT(own.size(), 50u);
+  for (const std::string& text : own) EXPECT_FALSE(has_vietnamese_letter(text)) << text;
+  EXPECT_NE(dom.find("<a href=\"?lang=vi\" hreflang=\"vi\" lang=\"vi\""), std::string::npos);
+
+  dsl::LoadedRuleSet loaded = dsl::load_rule_set({std::string(TIENDO_SOURCE_DIR) + "/rules"});
+  ASSERT_TRUE(loaded.rule_set.has_value());
+  for (const model::Rule& rule : loaded.rule_set->rules) {
+    EXPECT_NE(dom.find("<code>" + dom_text(rule.name) + "</code>"), std::string::npos) << rule.name;
+  }
 }
 
 }  // namespace

@@ -279,6 +279,26 @@ TEST_F(ApiTest, AReadTokenCannotWriteAndOnlyAnAdminReloads) {
 // ---------------------------------------------------------------------------------------
 // Query parameters and pagination.
 
+// Issue #16: the dashboard takes `lang`, vi (the default) or en, and nothing else; a bad
+// value is a 400 as the API's other parameters are.
+TEST_F(ApiTest, TheDashboardTakesLangViOrEn) {
+  const ApiResponse vi = get("/");
+  ASSERT_EQ(vi.status, 200) << vi.body.substr(0, 300);
+  EXPECT_EQ(vi.body.rfind("<!DOCTYPE html>\n<html lang=\"vi\">", 0), 0u);
+  EXPECT_EQ(get("/", {{"lang", "vi"}}).body.rfind("<!DOCTYPE html>\n<html lang=\"vi\">", 0), 0u);
+  const ApiResponse en = get("/", {{"lang", "en"}});
+  ASSERT_EQ(en.status, 200) << en.body.substr(0, 300);
+  EXPECT_EQ(en.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(en.body.rfind("<!DOCTYPE html>\n<html lang=\"en\">", 0), 0u);
+  EXPECT_NE(en.body.find("<a href=\"?lang=vi\""), std::string::npos);
+  EXPECT_EQ(expect_error(get("/", {{"lang", "fr"}}), 400, "bad_request").value("message", ""),
+            "lang: 'fr' is not 'vi' or 'en'");
+  EXPECT_EQ(expect_error(get("/", {{"lang", ""}}), 400, "bad_request").value("message", ""),
+            "lang: '' is not 'vi' or 'en'");
+  EXPECT_EQ(expect_error(get("/", {{"at", "2022-09-30"}}), 400, "bad_request").value("message", ""),
+            "unknown query parameter 'at' (this path takes: lang)");
+}
+
 TEST_F(ApiTest, AnUnknownOrRepeatedQueryParameterIs400) {
   EXPECT_EQ(expect_error(get("/api/v1/alerts", {{"colour", "red"}}), 400, "bad_request")
                 .value("message", ""),

@@ -2,15 +2,21 @@
 // ingested into an in-memory store and evaluated on 30/9/2022, the report's date): the
 // Vietnamese sections, one row per result, badges and progress bars, tasks by due date,
 // the plan graph as SVG or as a nested list, no evaluation yet, escaping of hostile text,
-// nothing loaded from elsewhere, and the cap on rows for very large rule sets.
+// nothing loaded from elsewhere, and the cap on rows for very large rule sets. Then the
+// page in English (`?lang=en`, issue #16): every page the dashboard can show, for rules
+// and data with ASCII names, has no Vietnamese letter in English and none of the English
+// page's words in Vietnamese; figures and dates as each language writes them; the link to
+// the other language.
 #include "service/dashboard.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../e2e/run.hpp"
@@ -24,11 +30,19 @@
 #include "store/ingest.hpp"
 #include "store/snapshot.hpp"
 #include "support/example_suite.hpp"
+#include "support/page_language.hpp"
 
 namespace tiendo::service {
 namespace {
 
 using namespace std::chrono_literals;
+using model::Language;
+using tiendo::testing::ascii_words;
+using tiendo::testing::dashboard_english_words;
+using tiendo::testing::has_vietnamese_letter;
+using tiendo::testing::own_words;
+using tiendo::testing::visible_text;
+using tiendo::testing::without_language_link;
 
 const std::string kSourceDir = TIENDO_SOURCE_DIR;
 constexpr std::string_view kGeneratedAt = "2022-09-30T20:15:00Z";
@@ -50,12 +64,15 @@ std::string_view section(std::string_view page, std::string_view id) {
   return page.substr(start, end == std::string_view::npos ? end : end - start);
 }
 
-// Nothing fetched from elsewhere and nothing run.
+// Nothing fetched from elsewhere and nothing run. The one link is to the same page in the
+// other language: a query only, which a browser follows only when it is clicked.
 void expect_self_contained(const std::string& page) {
   for (std::string_view banned : {"http://", "https://", "<script", "<link", "<iframe", "<img",
-                                  "@import", "url(", " src=\"", " href=", "javascript:"}) {
+                                  "@import", "url(", " src=\"", "javascript:"}) {
     EXPECT_EQ(page.find(banned), std::string::npos) << "the page contains " << banned;
   }
+  EXPECT_EQ(count(page, " href="), 1u);
+  EXPECT_EQ(count(page, "<a href=\"?"), 1u);
 }
 
 class ExampleDashboard : public testing::ExampleSuite {
@@ -293,6 +310,28 @@ TEST_F(ExampleDashboard, InlinesTheRealDotDrawing) {
   expect_self_contained(page);
 }
 
+// Issue #16: on the English page the drawing says each task's due date and each node's
+// state in English too.
+TEST_F(ExampleDashboard, InEnglishTheRealDotDrawingIsInEnglish) {
+  if (!std::filesystem::exists("/usr/bin/dot")) {
+    GTEST_SKIP() << "Graphviz (/usr/bin/dot) is not installed";
+  }
+  std::string error;
+  DashboardData d = data();
+  d.language = Language::en;
+  d.graph_svg = render_svg(plan_graph_dot(rules(), &results(), Language::en), 60'000ms, error);
+  ASSERT_TRUE(d.graph_svg.has_value()) << error;
+  const std::string page = render_dashboard(d);
+  const std::string_view graph = section(page, "so-do");
+  EXPECT_NE(graph.find(">due 2022&#45;12&#45;31</text>"), std::string_view::npos);  // dot's "-
+  EXPECT_NE(graph.find("<li>Ellipse: task</li>"), std::string_view::npos);
+  EXPECT_EQ(graph.find(">hạn "), std::string_view::npos);
+  for (const std::string& text : own_words(page)) {
+    EXPECT_FALSE(has_vietnamese_letter(text)) << text;
+  }
+  expect_self_contained(page);
+}
+
 TEST_F(ExampleDashboard, SaysSoWhenThereIsNoEvaluationYet) {
   DashboardData d = data();
   d.results = nullptr;
@@ -511,6 +550,389 @@ TEST_F(ExampleDashboard, ManyResultsShowTheWorstFiveHundredAndCountTheRest) {
       page.find(">Không đạt <b>" + present::format_number(static_cast<double>(missed)) + "</b>"),
       std::string::npos);
   EXPECT_NE(page.find("<h3>100.000 kết quả chỉ tiêu</h3>"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------
+// In English (issue #16: "the dashboard has both (`?lang=en`)").
+
+// The example in English: the page's own words (headings, table headers, badges, counts,
+// notes) are English; the rule titles, unit names and plan codes are the example's data,
+// in Vietnamese, and stay so. Figures and dates as English writes them.
+TEST_F(ExampleDashboard, InEnglishThePageSaysEverythingInEnglish) {
+  DashboardData d = data();
+  d.language = Language::en;
+  d.alerts = firing_alerts();
+  const std::string page = render_dashboard(d);
+  EXPECT_EQ(page.rfind("<!DOCTYPE html>\n<html lang=\"en\">", 0), 0u);
+  for (std::string_view heading :
+       {"<title>Progress dashboard – 2022-09-30</title>", "<h1>Progress dashboard</h1>",
+        "<h2>Overview</h2>", "<h2>Targets</h2>", "<h2>Firing alerts</h2>",
+        "<h2>Tasks by due date</h2>", "<h2>Plan graph</h2>", "<h3>Targets unit by unit</h3>"}) {
+    EXPECT_NE(page.find(heading), std::string::npos) << heading;
+  }
+  EXPECT_NE(page.find("Evaluated on: <time datetime=\"2022-09-30\">2022-09-30</time>"),
+            std::string::npos);
+  const std::vector<std::string> own = own_words(page);
+  EXPECT_GT(own.size(), 100u);
+  for (const std::string& text : own) EXPECT_FALSE(has_vietnamese_letter(text)) << text;
+
+  const std::string_view targets = section(page, "chi-tieu");
+  for (const eval::RuleResult& r : results().rules) {
+    EXPECT_NE(targets.find(std::string(present::label(r.state, Language::en)) + "</span>"),
+              std::string::npos)
+        << eval::to_string(r.state);
+  }
+  // online_dossier_2022: 9,23% in the report, by 31/12/2022; smartphone_rate's bar.
+  EXPECT_NE(targets.find(">9.23%<"), std::string::npos);
+  EXPECT_EQ(targets.find("9,23%"), std::string::npos);
+  EXPECT_NE(targets.find(">83.5%<"), std::string::npos);
+  EXPECT_NE(targets.find(">2022-12-31<"), std::string::npos);
+  EXPECT_EQ(targets.find("31/12/2022"), std::string::npos);
+  EXPECT_NE(targets.find("aria-label=\"Progress toward the target: 98.24%\""), std::string::npos);
+  EXPECT_NE(targets.find("<span class=\"pct\">98.24%</span>"), std::string::npos);
+  EXPECT_NE(targets.find(">from 2022-06-01<"), std::string::npos);
+  EXPECT_NE(targets.find("<div class=\"muted\">33/36 units; failing: Xã Gia Canh, Xã Sông Ray, "
+                         "Xã Tà Lài</div>"),
+            std::string::npos);
+  EXPECT_NE(targets.find("<div class=\"muted\">Basis: Decision 27/QĐ-UBQGCS of 2022-03-15</div>"),
+            std::string::npos);
+  EXPECT_NE(targets.find("<code>to_cnscd_xa_thi_diem</code>: 3/3 units met</li>"),
+            std::string::npos);
+  const std::string_view alerts = section(page, "canh-bao");
+  EXPECT_NE(alerts.find(">Warning</span>"), std::string_view::npos);
+  EXPECT_NE(alerts.find(">2022-09-01<"), std::string_view::npos);
+  const std::string_view tasks = section(page, "nhiem-vu");
+  for (const eval::TaskResult& t : results().tasks) {
+    EXPECT_NE(tasks.find(std::string(present::label(t.state, Language::en)) + "</span>"),
+              std::string_view::npos);
+  }
+  EXPECT_NE(tasks.find("Root cause: “"), std::string_view::npos);
+  EXPECT_NE(section(page, "so-do").find("<span class=\"kind\">Plan</span>"),
+            std::string_view::npos);
+  expect_self_contained(page);
+}
+
+TEST_F(ExampleDashboard, InVietnameseThePageSaysNothingInEnglish) {
+  const std::set<std::string>& english = dashboard_english_words();
+  DashboardData d = data();
+  d.alerts = firing_alerts();
+  const std::string page = render_dashboard(d);
+  for (const std::string& text : own_words(page)) {
+    for (const std::string& word : ascii_words(text)) {
+      EXPECT_FALSE(english.contains(word)) << word << " in: " << text;
+    }
+  }
+  // online_dossier_2022's 9,23% and the date of the evaluation, as the documents write them.
+  EXPECT_NE(section(page, "chi-tieu").find(">9,23%<"), std::string_view::npos);
+  EXPECT_NE(page.find("<title>Bảng theo dõi tiến độ – 30/9/2022</title>"), std::string::npos);
+  EXPECT_NE(page.find("<time datetime=\"2022-09-30\">30/9/2022</time>"), std::string::npos);
+  EXPECT_EQ(page.find("9.23%"), std::string::npos);
+}
+
+// Rules and data with ASCII names only, so that a Vietnamese letter on an English page can
+// only be the page's own, and no name is one of dashboard_english_words(). Together they reach
+// every part of the page: a share naming the districts that fail it and those without data, a `for
+// each` rule, a rule measured from a date, an amended rule with its basis and its history, a rule
+// waiting for a task, an estimated value with its note, tasks late along a chain with their root
+// cause, a task reported with its progress, a plan under two plans, a task of no plan; alerts of
+// rules and of a task, and one no longer tracked.
+constexpr std::string_view kAsciiRules = R"(
+levels province > district
+indicator kilo { title "Kilo" unit percent }
+plan ALPHA { title "Alpha program" code "1/KH-ABC" issued 05/8/2022 }
+plan BRAVO { code "2/KH-ABC" issued 10/8/2022 implements ALPHA }
+plan CHARLIE { code "3/QD-ABC" issued 15/9/2022 implements ALPHA, BRAVO }
+task t_one { title "Step one" part_of BRAVO owner "Office Kappa" due 2022-06-30 }
+task t_two { title "Step two" part_of CHARLIE after t_one due 2022-11-30 }
+task t_three { title "Step three" after t_two due 2022-12-31 }
+rule r_share {
+  title "Kilo share"
+  require share(district, kilo >= 50%) >= 100% by 2022-12-31
+  basis ALPHA
+  severity critical
+}
+rule r_each { title "Kilo each" require kilo >= 50% from 2022-06-01 for each district }
+rule r_revised {
+  title "Kilo revised"
+  require kilo >= 50% by 2022-12-31
+  basis ALPHA
+  amend from 15/9/2022 { require kilo >= 30% by 2022-12-31 basis CHARLIE }
+}
+rule r_hold { title "Kilo hold" require kilo >= 20% by 2022-12-31 needs t_one }
+)";
+
+// A rule set, a snapshot and the results on it, kept together for a page to point into.
+struct World {
+  model::RuleSet rules;
+  store::Snapshot snapshot;
+  eval::Results results;
+};
+
+std::unique_ptr<World> checked_world(std::string_view text) {
+  dsl::Program program = dsl::load_text("ascii.rules", std::string(text));
+  auto rules = dsl::check(program);
+  if (!rules) return nullptr;
+  auto world = std::make_unique<World>();
+  world->rules = std::move(*rules);
+  return world;
+}
+
+void evaluate_world(World& world) {
+  world.snapshot.finish(world.rules.tasks.size());
+  world.results = eval::evaluate(world.rules, world.snapshot, *model::parse_iso_date("2022-09-30"),
+                                 {.keep_trend_points = false, .keep_used = false, .threads = 0});
+}
+
+store::UnitIndex add_unit(World& world, const char* id, const char* name, const char* level,
+                          store::UnitIndex parent) {
+  store::SnapshotUnit unit;
+  unit.id = id;
+  unit.name = name;
+  unit.level_name = level;
+  unit.level = world.rules.find_level(level);
+  unit.parent = parent;
+  return world.snapshot.add_unit(std::move(unit));
+}
+
+void add_kilo(World& world, store::UnitIndex unit, double value, const store::PointDetail& detail) {
+  store::Point point;
+  point.set_period(*model::parse_iso_date("2022-07-01"), *model::parse_iso_date("2022-09-30"));
+  point.value = value;
+  world.snapshot.add_point(world.rules.find_indicator("kilo"), unit, point, detail);
+}
+
+std::unique_ptr<World> ascii_world() {
+  std::unique_ptr<World> world = checked_world(kAsciiRules);
+  if (!world) return nullptr;
+  const store::UnitIndex papa = add_unit(*world, "p", "Papa", "province", -1);
+  const store::UnitIndex echo = add_unit(*world, "d1", "Echo", "district", papa);
+  const store::UnitIndex foxtrot = add_unit(*world, "d2", "Foxtrot", "district", papa);
+  add_unit(*world, "d3", "Golf", "district", papa);  // no data
+  add_kilo(*world, papa, 0.0923, {std::nullopt, std::nullopt, "memo K5", true});
+  add_kilo(*world, echo, 0.6, {});
+  add_kilo(*world, foxtrot, 0.2, {});
+  world->snapshot.add_status(world->rules.find_task("t_one"),
+                             {.date = *model::parse_iso_date("2022-06-15"),
+                              .status = model::TaskStatus::in_progress,
+                              .progress = 0.4,
+                              .note = world->snapshot.intern("memo Q2")});
+  evaluate_world(*world);
+  return world;
+}
+
+// A rule set with nothing to show: no rule result, no task, no plan.
+std::unique_ptr<World> empty_world() {
+  std::unique_ptr<World> world = checked_world("levels province\n");
+  if (!world) return nullptr;
+  add_unit(*world, "p", "Papa", "province", -1);
+  evaluate_world(*world);
+  return world;
+}
+
+// More of everything than the page lists: 2 100 tasks of one plan (more than the tasks'
+// table and the plan list show), and (in many_results) 600 rule results.
+std::unique_ptr<World> large_world() {
+  std::string text =
+      "levels province\nindicator kilo { unit percent }\nplan ALPHA { code \"1/KH-ABC\" }\n"
+      "rule r_one { require kilo >= 50% by 2022-12-31 }\n";
+  for (int i = 0; i < 2100; ++i) {
+    text += "task t" + std::to_string(i) + " { part_of ALPHA due 2022-12-31 }\n";
+  }
+  std::unique_ptr<World> world = checked_world(text);
+  if (!world) return nullptr;
+  add_unit(*world, "p", "Papa", "province", -1);
+  evaluate_world(*world);
+  return world;
+}
+
+alert::AlertRecord firing(alert::Subject subject, const char* name, const char* unit,
+                          const char* state, model::Severity severity) {
+  alert::AlertRecord a;
+  a.subject = subject;
+  a.name = name;
+  a.unit = unit;
+  a.fingerprint = alert::fingerprint(a.subject, a.name, a.unit);
+  a.state = state;
+  a.severity = severity;
+  a.lifecycle = alert::Lifecycle::firing;
+  a.since = *model::parse_iso_date("2022-09-01");
+  a.firing_since = a.since;
+  a.evaluated = *model::parse_iso_date("2022-09-30");
+  return a;
+}
+
+class DashboardLanguage : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ascii_ = ascii_world();
+    empty_ = empty_world();
+    large_ = large_world();
+    if (large_ && !large_->results.rules.empty()) {
+      many_results_ = large_->results;
+      while (many_results_.rules.size() < 600) {
+        many_results_.rules.push_back(large_->results.rules.front());
+      }
+    }
+  }
+  static void TearDownTestSuite() {
+    ascii_.reset();
+    empty_.reset();
+    large_.reset();
+    many_results_ = {};
+  }
+  void SetUp() override {
+    ASSERT_NE(ascii_, nullptr);
+    ASSERT_NE(empty_, nullptr);
+    ASSERT_NE(large_, nullptr);
+    ASSERT_EQ(many_results_.rules.size(), 600u);
+  }
+
+  // Every page the dashboard shows (but the one for a page that fails to render), by
+  // what it shows.
+  static std::vector<std::pair<std::string, std::string>> pages(Language language) {
+    std::vector<std::pair<std::string, std::string>> out;
+    DashboardData full;
+    full.rules = &ascii_->rules;
+    full.snapshot = &ascii_->snapshot;
+    full.results = &ascii_->results;
+    full.generated_at = std::string(kGeneratedAt);
+    full.language = language;
+    full.alerts = {
+        firing(alert::Subject::rule, "r_share", "p", "at_risk", model::Severity::critical),
+        firing(alert::Subject::task, "t_one", "", "overdue", model::Severity::warning),
+        firing(alert::Subject::rule, "r_each", "d2", "resolved", model::Severity::info)};
+    full.alerts_total = full.alerts.size();
+    out.emplace_back("everything", render_dashboard(full));
+
+    DashboardData drawn = full;
+    drawn.graph_svg = "<svg width=\"10pt\" height=\"10pt\"><g class=\"graph\"></g></svg>";
+    out.emplace_back("the plan graph drawn", render_dashboard(drawn));
+
+    DashboardData unevaluated = full;
+    unevaluated.results = nullptr;
+    unevaluated.alerts.clear();
+    out.emplace_back("no evaluation yet", render_dashboard(unevaluated));
+
+    DashboardData nothing;
+    nothing.language = language;
+    out.emplace_back("no rule set", render_dashboard(nothing));
+
+    DashboardData empty;
+    empty.rules = &empty_->rules;
+    empty.snapshot = &empty_->snapshot;
+    empty.results = &empty_->results;
+    empty.language = language;
+    out.emplace_back("an empty rule set", render_dashboard(empty));
+
+    DashboardData large;
+    large.rules = &large_->rules;
+    large.snapshot = &large_->snapshot;
+    large.results = &many_results_;
+    large.language = language;
+    large.alerts = {firing(alert::Subject::rule, "r_one", "p", "at_risk", model::Severity::info)};
+    large.alerts_total = 1200;
+    out.emplace_back("more than the page lists", render_dashboard(large));
+    return out;
+  }
+
+  inline static std::unique_ptr<World> ascii_, empty_, large_;
+  inline static eval::Results many_results_;
+};
+
+TEST_F(DashboardLanguage, EveryEnglishPageHasNoVietnameseLetter) {
+  for (const auto& [name, page] : pages(Language::en)) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(page.rfind("<!DOCTYPE html>\n<html lang=\"en\">", 0), 0u);
+    const std::string text = without_language_link(page);
+    // Where the first one is, to find it.
+    std::size_t at = 0;
+    while (at < text.size() && !has_vietnamese_letter(text.substr(at, 64))) at += 32;
+    EXPECT_FALSE(has_vietnamese_letter(text)) << text.substr(at > 200 ? at - 200 : 0, 400);
+    expect_self_contained(page);
+  }
+  // The pages do show what the check is about.
+  const auto all = pages(Language::en);
+  const std::string& everything = all[0].second;
+  for (std::string_view part :
+       {"<div class=\"muted\">Basis: Plan 1/KH-ABC of 2022-08-05</div>",
+        "<div class=\"muted\">Target: 50% under 1/KH-ABC; amended to 30% from 2022-09-15 under "
+        "3/QD-ABC</div>",
+        "<div class=\"muted\">Waiting for task: Step one</div>", "about 9.23%",
+        "<div class=\"note\">memo K5</div>", ">from 2022-06-01<",
+        "<code>r_each</code>: 1/3 units met; failing: Foxtrot; no data: Golf</li>",
+        "In progress, 40% <span class=\"muted\">(2022-06-15)</span>", "Root cause: “Step one”",
+        "<div class=\"muted\">Chain: ", "<span class=\"kind\">Task</span>", ">No longer tracked<",
+        "(listed above)", "<b>Tasks of no plan</b>", "(due 2022-06-30)", ">Critical<",
+        "<th>Lead unit</th>", "<td>Office Kappa</td>"}) {
+    EXPECT_NE(everything.find(part), std::string::npos) << part;
+  }
+  EXPECT_NE(all[1].second.find("<li>Thin line (after): a task waiting for a task</li>"),
+            std::string::npos);
+  EXPECT_NE(all[2].second.find("<p class=\"empty\">No evaluation yet.</p>"), std::string::npos);
+  EXPECT_NE(all[3].second.find("<p class=\"empty\">No rule set loaded.</p>"), std::string::npos);
+  for (std::string_view part : {"No target results.", "The rule set has no tasks.",
+                                "The rule set has no plans or tasks."}) {
+    EXPECT_NE(all[4].second.find(part), std::string::npos) << part;
+  }
+  for (std::string_view part :
+       {"Showing 500 of 600 rows, those needing attention most first; 100 rows not shown.",
+        "Showing 1 of 1,200 rows, most severe and oldest first; 1,199 rows not shown.",
+        "Showing 500 of 2,100 rows, earliest due first; 1,600 rows not shown.",
+        "The list stops at 2,000 items of 2,101 plans and tasks.", "<h3>600 target results</h3>",
+        "<h3>2,100 tasks</h3>", "Firing alerts: <b>1,200</b>"}) {
+    EXPECT_NE(all[5].second.find(part), std::string::npos) << part;
+  }
+}
+
+TEST_F(DashboardLanguage, EveryVietnamesePageHasNoEnglishWord) {
+  const std::set<std::string>& english = dashboard_english_words();
+  for (const auto& [name, page] : pages(Language::vi)) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(page.rfind("<!DOCTYPE html>\n<html lang=\"vi\">", 0), 0u);
+    const std::string text = visible_text(without_language_link(page));
+    for (const std::string& word : ascii_words(text)) {
+      EXPECT_FALSE(english.contains(word)) << word;
+    }
+    expect_self_contained(page);
+  }
+  const auto all = pages(Language::vi);
+  const std::string& everything = all[0].second;
+  for (std::string_view part :
+       {"<div class=\"muted\">Căn cứ: Kế hoạch 1/KH-ABC ngày 05/8/2022</div>",
+        "<div class=\"muted\">Chờ nhiệm vụ: Step one</div>", "khoảng 9,23%", ">từ 01/6/2022<",
+        "<code>r_each</code>: 1/3 đơn vị đạt; chưa đạt: Foxtrot; chưa có số liệu: Golf</li>",
+        "Đang thực hiện, 40% <span class=\"muted\">(15/6/2022)</span>",
+        "Nguyên nhân gốc: “Step one”", ">Không còn theo dõi<", "(đã liệt kê ở trên)",
+        "(hạn 30/6/2022)"}) {
+    EXPECT_NE(everything.find(part), std::string::npos) << part;
+  }
+  for (std::string_view part :
+       {"Hiển thị 500 trên 600 dòng", "Hiển thị 1 trên 1.200 dòng", "Hiển thị 500 trên 2.100 dòng",
+        "Danh sách dừng ở 2.000 mục trên tổng số 2.101 kế hoạch và nhiệm vụ."}) {
+    EXPECT_NE(all[5].second.find(part), std::string::npos) << part;
+  }
+}
+
+// The link to the other language names it in its own words and keeps the page's other
+// query parameters, percent-encoded, before `lang`.
+TEST(DashboardLanguageLink, GoesToTheOtherLanguageKeepingTheQuery) {
+  DashboardData d;
+  EXPECT_NE(render_dashboard(d).find("<p class=\"lang\"><a href=\"?lang=en\" hreflang=\"en\" "
+                                     "lang=\"en\" title=\"Xem trang này bằng tiếng Anh\">"
+                                     "English</a></p>"),
+            std::string::npos);
+  d.language = Language::en;
+  EXPECT_NE(render_dashboard(d).find("<p class=\"lang\"><a href=\"?lang=vi\" hreflang=\"vi\" "
+                                     "lang=\"vi\" title=\"This page in Vietnamese\">"
+                                     "Tiếng Việt</a></p>"),
+            std::string::npos);
+  d.query = {{"at", "2022-09-30"}, {"lang", "en"}, {"unit", "Biên Hòa & co"}};
+  const std::string page = render_dashboard(d);
+  EXPECT_NE(page.find("<a href=\"?at=2022-09-30&amp;unit=Bi%C3%AAn%20H%C3%B2a%20%26%20co&amp;"
+                      "lang=vi\""),
+            std::string::npos)
+      << page.substr(0, 3000);
+  EXPECT_EQ(count(page, "href="), 1u);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "../e2e/run.hpp"
 #include "dsl/check.hpp"
 #include "eval/evaluate.hpp"
+#include "present/labels.hpp"
 #include "store/database.hpp"
 #include "store/ingest.hpp"
 #include "store/snapshot.hpp"
@@ -192,6 +193,26 @@ TEST_F(ExampleGraph, PlanGraphDotDrawsPlansAsBoxesTasksAsEllipsesAndEveryLink) {
   const std::string bare = plan_graph_dot(rules(), nullptr);
   EXPECT_EQ(count(bare, "fillcolor=\"#ffffff\", color="),
             rules().plans.size() + rules().tasks.size());
+}
+
+// Issue #16: the dashboard in English draws the graph in English: each task's due date and
+// each node's state in the language asked (Vietnamese by default, as GET /api/v1/graph
+// gives it); names, codes and titles as written.
+TEST_F(ExampleGraph, PlanGraphDotSaysDueDatesAndStatesInTheLanguageAsked) {
+  const std::string vi = plan_graph_dot(rules(), &results());
+  const std::string en = plan_graph_dot(rules(), &results(), model::Language::en);
+  for (const eval::TaskResult& t : results().tasks) {
+    EXPECT_NE(vi.find("\\n[" + std::string(present::label(t.state)) + "]\""), std::string::npos);
+    EXPECT_NE(en.find("\\n[" + std::string(present::label(t.state, model::Language::en)) + "]\""),
+              std::string::npos)
+        << present::label(t.state, model::Language::en);
+  }
+  // dang_ky_tai_khoan_cong_dan is due by 31/12/2022.
+  EXPECT_NE(vi.find("\\nhạn 31/12/2022"), std::string::npos);
+  EXPECT_NE(en.find("\\ndue 2022-12-31"), std::string::npos);
+  EXPECT_EQ(en.find("hạn "), std::string::npos);
+  EXPECT_EQ(en.find("31/12/2022"), std::string::npos);
+  EXPECT_EQ(plan_graph_dot(rules(), &results(), model::Language::vi), vi);
 }
 
 TEST(PlanGraphDot, EscapesQuotesBackslashesAndLineBreaksInLabels) {

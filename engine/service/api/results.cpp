@@ -127,27 +127,34 @@ ApiResponse Api::graph(const ApiRequest& request, const RouteCall&) {
 }
 
 std::optional<std::string> Api::graph_svg(const std::shared_ptr<const LoadedRules>& rules,
-                                          const Evaluation* evaluation) {
+                                          const Evaluation* evaluation, model::Language language) {
   const std::int64_t id = evaluation ? evaluation->id : 0;
+  SvgCache& cache = svg_[language == model::Language::en ? 1 : 0];
   {
     std::lock_guard lock(cache_mutex_);
-    if (svg_rules_ == rules && svg_evaluation_ == id) return svg_;
+    if (cache.rules == rules && cache.evaluation == id) return cache.svg;
   }
   std::string error;
-  std::optional<std::string> svg =
-      render_svg(plan_graph_dot(rules->rules, evaluation ? &evaluation->results : nullptr),
-                 std::chrono::milliseconds(5000), error);
+  std::optional<std::string> svg = render_svg(
+      plan_graph_dot(rules->rules, evaluation ? &evaluation->results : nullptr, language),
+      std::chrono::milliseconds(5000), error);
   if (!svg) service_.log().warn("plan graph shown as a list", {{"reason", error}});
   std::lock_guard lock(cache_mutex_);
-  svg_rules_ = rules;
-  svg_evaluation_ = id;
-  svg_ = svg;
+  cache.rules = rules;
+  cache.evaluation = id;
+  cache.svg = svg;
   return svg;
 }
 
-// The dashboard page: the latest run, the firing alerts, the plan graph.
+// The dashboard page: the latest run, the firing alerts, the plan graph; in Vietnamese, or
+// in English with lang=en.
 ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
-  if (Query q(request, {}); q.error()) return error_response(400, *q.error());
+  Query q(request, {"lang"});
+  if (q.error()) return error_response(400, *q.error());
+  const std::string lang = q.has("lang") ? q.get("lang") : std::string("vi");
+  if (lang != "vi" && lang != "en") {
+    return error_response(400, fmt::format("lang: '{}' is not 'vi' or 'en'", lang));
+  }
   const std::shared_ptr<const LoadedRules> rules = service_.rules();
   std::shared_ptr<const Evaluation> latest = service_.latest();
   if (latest && latest->rules != rules) latest.reset();
@@ -163,7 +170,11 @@ ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
   data.alerts = std::move(firing.alerts);
   data.alerts_total = static_cast<std::size_t>(firing.total);
   data.generated_at = service_.now_text();
-  data.graph_svg = graph_svg(rules, latest.get());
+  data.language = lang == "en" ? model::Language::en : model::Language::vi;
+  data.graph_svg = graph_svg(rules, latest.get(), data.language);
+  for (const auto& [name, value] : request.query) {
+    if (name != "lang") data.query.emplace_back(name, value);
+  }
   ApiResponse r;
   r.content_type = "text/html; charset=utf-8";
   r.body = render_dashboard(data);

@@ -1,0 +1,206 @@
+// What language an HTML page (the dashboard) speaks, for tests: whether a text has a
+// Vietnamese letter, the plain ASCII words of a text, and the page's own words as opposed
+// to the data it shows (rule titles, unit names, notes are Vietnamese whatever the page's
+// language).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tiendo::testing {
+
+// A letter beyond ASCII as Vietnamese writes them (đ, ơ, ư, every vowel with a tone):
+// Latin-1 and Latin Extended letters, and Latin Extended Additional (ạ … ỹ). The same test
+// as alert/message_test.cpp's.
+inline bool has_vietnamese_letter(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    std::uint32_t code = byte;
+    std::size_t length = 1;
+    if (byte >= 0xF0) {
+      length = 4;
+    } else if (byte >= 0xE0) {
+      code = byte & 0x0F;
+      length = 3;
+    } else if (byte >= 0xC0) {
+      code = byte & 0x1F;
+      length = 2;
+    }
+    for (std::size_t k = 1; k < length && i + k < text.size(); ++k) {
+      code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    if (length <= 3 && ((code >= 0xC0 && code <= 0x24F && code != 0xD7 && code != 0xF7) ||
+                        (code >= 0x1E00 && code <= 0x1EFF))) {
+      return true;
+    }
+    i += length;
+  }
+  return false;
+}
+
+// The words of plain ASCII letters in `text`, lower case; a run of letters that touches
+// a non-ASCII byte is part of a Vietnamese word ("tháng") and is not one.
+inline std::vector<std::string> ascii_words(std::string_view text) {
+  std::vector<std::string> words;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto letter = [&](std::size_t k) {
+      const auto c = static_cast<unsigned char>(text[k]);
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+    };
+    if (!letter(i)) {
+      ++i;
+      continue;
+    }
+    const std::size_t start = i;
+    bool ascii = true;
+    while (i < text.size() && letter(i)) {
+      if (static_cast<unsigned char>(text[i]) >= 0x80) ascii = false;
+      ++i;
+    }
+    if (!ascii) continue;
+    std::string word(text.substr(start, i - start));
+    for (char& c : word) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    words.push_back(std::move(word));
+  }
+  return words;
+}
+
+// The contents of every element of `page` that starts with `open` (a whole tag, "<th>",
+// or its beginning, "<span class=\"badge "; or an attribute, "aria-label=\"") up to the
+// next `close`.
+inline std::vector<std::string> contents(std::string_view page, std::string_view open,
+                                         std::string_view close) {
+  std::vector<std::string> found;
+  for (std::size_t at = page.find(open); at != std::string_view::npos;
+       at = page.find(open, at + 1)) {
+    std::size_t start = at + open.size();
+    if (!open.ends_with(">") && !open.ends_with("=\"")) {
+      start = page.find('>', start);
+      if (start == std::string_view::npos) break;
+      ++start;
+    }
+    const std::size_t end = page.find(close, start);
+    if (end == std::string_view::npos) break;
+    found.emplace_back(page.substr(start, end - start));
+  }
+  return found;
+}
+
+// The dashboard's link to the page in the other language: <p class="lang"><a …>…</a></p>.
+// It names that language in its own words ("Tiếng Việt" on the English page), so a check
+// of the page's language leaves it out (and checks it apart).
+inline std::string without_language_link(std::string page) {
+  const std::size_t start = page.find("<p class=\"lang\">");
+  if (start == std::string::npos) return page;
+  const std::size_t end = page.find("</p>", start);
+  return page.erase(start, end == std::string::npos ? std::string::npos : end + 4 - start);
+}
+
+// The page's own words, not the data it shows: its title, headings, table headers, state
+// and severity badges, the kinds of things listed (plan, task), the counts by state, the
+// notes of rows left out, the sentences of empty sections, the graph's legend, the progress
+// bars' labels and the header's dates; in the plan graph's drawing, each node's state
+// ("[Quá hạn]") and due date ("hạn 31/12/2022", "due 2022-12-31"), lines of their own (the
+// rest of it is the rules' names, codes and titles). The language link is left out.
+inline std::vector<std::string> own_words(const std::string& page) {
+  std::string text = without_language_link(page);
+  std::vector<std::string> found;
+  const std::size_t svg = text.find("<svg");
+  if (svg != std::string::npos) {
+    const std::size_t svg_end = text.find("</svg>", svg);
+    const std::string drawing = text.substr(svg, svg_end - svg);
+    for (std::string& line : contents(drawing, "<text", "</text>")) {
+      if (line.starts_with("[") || line.starts_with("hạn ") || line.starts_with("due ")) {
+        found.push_back(std::move(line));
+      }
+    }
+    text.erase(svg, svg_end == std::string::npos ? std::string::npos : svg_end + 6 - svg);
+  }
+  const struct {
+    std::string_view open, close;
+  } kinds[] = {
+      {"<title>", "</title>"},
+      {"<header>", "</header>"},
+      {"<h2>", "</h2>"},
+      {"<h3>", "</h3>"},
+      {"<th>", "</th>"},
+      {"<span class=\"badge ", "</span>"},
+      {"<span class=\"kind\"", "</span>"},
+      {"<ul class=\"chips\"", "</ul>"},
+      {"<p class=\"muted\"", "</p>"},
+      {"<p class=\"note\"", "</p>"},
+      {"<p class=\"empty\"", "</p>"},
+      {"<ul class=\"legend\"", "</ul>"},
+      {"aria-label=\"", "\""},
+  };
+  for (const auto& kind : kinds) {
+    for (std::string& part : contents(text, kind.open, kind.close))
+      found.push_back(std::move(part));
+  }
+  return found;
+}
+
+// The text a reader sees (tags and the style sheet left out) and the words read out to
+// them (aria-label and title attributes).
+inline std::string visible_text(std::string page) {
+  const std::size_t style = page.find("<style>");
+  if (style != std::string::npos) {
+    const std::size_t style_end = page.find("</style>", style);
+    page.erase(style, style_end == std::string::npos ? std::string::npos : style_end + 8 - style);
+  }
+  std::string text;
+  std::size_t i = 0;
+  while (i < page.size()) {
+    if (page[i] != '<') {
+      text += page[i++];
+      continue;
+    }
+    const std::size_t end = page.find('>', i);
+    if (end == std::string::npos) break;
+    const std::string_view tag(page.data() + i, end - i);
+    for (std::string_view attribute : {" aria-label=\"", " title=\""}) {
+      const std::size_t at = tag.find(attribute);
+      if (at == std::string_view::npos) continue;
+      const std::size_t start = at + attribute.size();
+      text += " ";
+      text += tag.substr(start, tag.find('"', start) - start);
+      text += " ";
+    }
+    text += ' ';
+    i = end + 1;
+  }
+  return text;
+}
+
+// The English words of the dashboard, its states, severities and report statuses, and
+// present::'s words in what it cites ("Decision … of …", "about 83.5%", "failing: …"):
+// none may be on a Vietnamese page. Not "of", "part" and "after": the graph's legend names
+// the links by the rules' keywords, part_of and after, in both languages.
+inline const std::set<std::string>& dashboard_english_words() {
+  static const std::set<std::string> words = {
+      "overview",  "target",     "targets",   "results",    "result",    "tasks",     "task",
+      "firing",    "alert",      "alerts",    "showing",    "rows",      "shown",     "needing",
+      "attention", "most",       "first",     "severe",     "oldest",    "earliest",  "due",
+      "unit",      "units",      "value",     "required",   "deadline",  "progress",  "state",
+      "basis",     "waiting",    "from",      "toward",     "met",       "severity",  "since",
+      "lead",      "latest",     "report",    "cause",      "root",      "chain",     "plan",
+      "plans",     "graph",      "rectangle", "ellipse",    "bold",      "dashed",    "thin",
+      "line",      "carrying",   "loaded",    "listed",     "above",     "other",     "stops",
+      "items",     "evaluation", "evaluated", "page",       "generated", "dashboard", "yet",
+      "about",     "under",      "amended",   "failing",    "data",      "more",      "set",
+      "rule",      "missed",     "missing",   "risk",       "track",     "compliant", "violated",
+      "stale",     "blocked",    "error",     "done",       "late",      "cancelled", "overdue",
+      "reported",  "being",      "critical",  "warning",    "info",      "none",      "started",
+      "tracked",   "longer",     "decision",  "resolution", "document",  "this",      "the",
+      "and",       "no",         "is",        "at",         "in",        "to",        "by"};
+  return words;
+}
+
+}  // namespace tiendo::testing
