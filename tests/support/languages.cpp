@@ -5,7 +5,7 @@
 
 namespace tiendo::testing {
 
-bool has_vietnamese_letter(const std::string& text) {
+bool has_vietnamese_letter(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const auto byte = static_cast<unsigned char>(text[i]);
     std::uint32_t code = byte;
@@ -31,7 +31,7 @@ bool has_vietnamese_letter(const std::string& text) {
   return false;
 }
 
-std::vector<std::string> ascii_words(const std::string& text) {
+std::vector<std::string> ascii_words(std::string_view text) {
   const auto letter = [&](std::size_t i) {
     return std::isalpha(static_cast<unsigned char>(text[i])) || text[i] == '_';
   };
@@ -47,7 +47,7 @@ std::vector<std::string> ascii_words(const std::string& text) {
     const bool before = start > 0 && (static_cast<unsigned char>(text[start - 1]) & 0x80) != 0;
     const bool after = i < text.size() && (static_cast<unsigned char>(text[i]) & 0x80) != 0;
     if (before || after) continue;
-    std::string word = text.substr(start, i - start);
+    std::string word(text.substr(start, i - start));
     for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     words.push_back(std::move(word));
   }

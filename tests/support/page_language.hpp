@@ -1,7 +1,6 @@
-// What language an HTML page (the dashboard) speaks, for tests: whether a text has a
-// Vietnamese letter, the plain ASCII words of a text, and the page's own words as opposed
-// to the data it shows (rule titles, unit names, notes are Vietnamese whatever the page's
-// language).
+// What language an HTML page (the dashboard) speaks, for tests: the page's own words as
+// opposed to the data it shows (rule titles, unit names, notes are Vietnamese whatever the
+// page's language), to check with support/languages.hpp.
 #pragma once
 
 #include <cstddef>
@@ -11,66 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "support/languages.hpp"
+
 namespace tiendo::testing {
-
-// A letter beyond ASCII as Vietnamese writes them (đ, ơ, ư, every vowel with a tone):
-// Latin-1 and Latin Extended letters, and Latin Extended Additional (ạ … ỹ). The same test
-// as alert/message_test.cpp's.
-inline bool has_vietnamese_letter(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    std::uint32_t code = byte;
-    std::size_t length = 1;
-    if (byte >= 0xF0) {
-      length = 4;
-    } else if (byte >= 0xE0) {
-      code = byte & 0x0F;
-      length = 3;
-    } else if (byte >= 0xC0) {
-      code = byte & 0x1F;
-      length = 2;
-    }
-    for (std::size_t k = 1; k < length && i + k < text.size(); ++k) {
-      code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    }
-    if (length <= 3 && ((code >= 0xC0 && code <= 0x24F && code != 0xD7 && code != 0xF7) ||
-                        (code >= 0x1E00 && code <= 0x1EFF))) {
-      return true;
-    }
-    i += length;
-  }
-  return false;
-}
-
-// The words of plain ASCII letters in `text`, lower case; a run of letters that touches
-// a non-ASCII byte is part of a Vietnamese word ("tháng") and is not one.
-inline std::vector<std::string> ascii_words(std::string_view text) {
-  std::vector<std::string> words;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto letter = [&](std::size_t k) {
-      const auto c = static_cast<unsigned char>(text[k]);
-      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
-    };
-    if (!letter(i)) {
-      ++i;
-      continue;
-    }
-    const std::size_t start = i;
-    bool ascii = true;
-    while (i < text.size() && letter(i)) {
-      if (static_cast<unsigned char>(text[i]) >= 0x80) ascii = false;
-      ++i;
-    }
-    if (!ascii) continue;
-    std::string word(text.substr(start, i - start));
-    for (char& c : word) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    words.push_back(std::move(word));
-  }
-  return words;
-}
 
 // The contents of every element of `page` that starts with `open` (a whole tag, "<th>",
 // or its beginning, "<span class=\"badge "; or an attribute, "aria-label=\"") up to the
