@@ -1116,6 +1116,8 @@ Digest every_part_digest(model::Language language) {
     a.target_change = {"50% → 30% từ 15/10/2022 theo 2345/QD-UBND",
                        "50% → 30% from 2022-10-15 under 2345/QD-UBND"};
     a.message = {"Ho so 35%", "Dossiers 35%"};
+    a.reason = {"35% hiện nay, yêu cầu ≥ 50% hạn 31/12/2022; dự báo 40%",
+                "35% now, >= 50% by 2022-12-31; projected 40%"};
     a.plan = "kh177";
     a.plan_code = "177/KH-UBND";
     a.plan_title = "KH 177";
@@ -1135,6 +1137,7 @@ Digest every_part_digest(model::Language language) {
   warehouse.deadline = day(2022, 9, 30);
   warehouse.earliest_finish = day(2023, 1, 31);
   warehouse.chain = {"kho", "ha_tang"};
+  warehouse.reason = {"hạn 30/9/2022, chưa hoàn thành", "due 2022-09-30, not done"};
   warehouse.labels.clear();
   Notification holder = notification(NotifyKind::fired, warehouse, day(2022, 10, 1));
   holder.context = true;
@@ -1155,8 +1158,7 @@ Digest every_part_digest(model::Language language) {
 // Every text a digest becomes for people: the e-mail's subject and plain text (and its
 // HTML, `with_html`), and the texts of the native body and of the Alertmanager forms'
 // annotations (not their identifiers: states, kinds, names, which are the same in every
-// language). `reason` and the `description` annotation are left out: they are the
-// evaluator's own sentence, in English whatever the channel.
+// language), the reason (`reason`, the `description` annotation) included.
 std::vector<std::string> rendered_texts(const Digest& d, bool with_html) {
   std::vector<std::string> out;
   const EmailContent email = render_email(d);
@@ -1164,22 +1166,23 @@ std::vector<std::string> rendered_texts(const Digest& d, bool with_html) {
   out.push_back(email.text);
   if (with_html) out.push_back(email.html);
   std::function<void(const json&)> alert_texts = [&](const json& alert) {
-    for (const char* key : {"units", "basis", "target_change", "message"}) {
+    for (const char* key : {"units", "basis", "target_change", "message", "reason"}) {
       out.push_back(alert[key].get<std::string>());
     }
     for (const json& held : alert["held_back"]) alert_texts(held);
   };
-  for (const json& alert : json::parse(render_webhook(d))["alerts"]) alert_texts(alert);
+  // Each parsed body is kept while its alerts are read (a loop over a member of a
+  // temporary would read freed memory).
+  const json native = json::parse(render_webhook(d));
+  for (const json& alert : native["alerts"]) alert_texts(alert);
   const auto annotation_texts = [&](const json& annotations) {
     for (const char* key : {"units", "basis", "target_change", "message", "value", "target",
-                            "deadline", "projected"}) {
+                            "deadline", "projected", "description"}) {
       if (annotations.contains(key)) out.push_back(annotations[key].get<std::string>());
     }
   };
-  for (const json& alert :
-       json::parse(render_alertmanager_webhook(d, "2022-10-15T01:00:00Z"))["alerts"]) {
-    annotation_texts(alert["annotations"]);
-  }
+  const json alertmanager = json::parse(render_alertmanager_webhook(d, "2022-10-15T01:00:00Z"));
+  for (const json& alert : alertmanager["alerts"]) annotation_texts(alert["annotations"]);
   for (const json& alert : json::parse(render_alertmanager_push(d, "2022-10-15T01:00:00Z"))) {
     annotation_texts(alert["annotations"]);
   }
