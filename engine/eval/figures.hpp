@@ -1,6 +1,7 @@
-// Figures as the evaluator writes them in its reasons (which are English, for logs and
-// programs), and how a `for each` rule's rows sum up. What people read — labels,
-// Vietnamese numbers and dates, tables and JSON of results — is present/'s.
+// Figures as English text writes them ("9.23%", "3103499"; present::reason_text's English
+// reasons and the results' English table use them), and how a `for each` rule's rows sum
+// up. What people read — labels, Vietnamese numbers and dates, reasons, tables and JSON of
+// results — is present/'s.
 #pragma once
 
 #include <optional>

@@ -1,5 +1,6 @@
 // The committee's report as data: the targets grouped and numbered as the provincial
-// table numbers them, each row's figures and Vietnamese reason, and the tasks to list.
+// table numbers them, each row's figures and short reason in the report's language, and the
+// tasks to list.
 #include <fmt/format.h>
 
 #include <algorithm>

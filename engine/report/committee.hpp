@@ -1,6 +1,6 @@
 // The report for the people's committee: the state of every target on a date, laid out
 // like the table "Tình hình thực hiện các mục tiêu, chỉ tiêu" of a provincial progress
-// report (STT, Chỉ tiêu, Mục tiêu, Kết quả), in Vietnamese, followed by the tasks that
+// report (STT, Chỉ tiêu, Mục tiêu, Kết quả), in Vietnamese (or English), followed by the tasks that
 // are late, at risk or blocked. Markdown, one self-contained HTML file, or CSV for
 // Excel. Strings only; the command line decides where they go. Labels, numbers and dates
 // come from present/, the same as in the e-mail and on the dashboard.

@@ -70,7 +70,7 @@ struct Row {
   std::string date;    // "31/12/2022" (deadline or start) or empty
   std::string value;   // "77,62% (392/505)", "khoảng 83,5%"; empty when none
   std::string note;    // the figure's notes ("số liệu ước tính"); empty when none
-  std::string reason;  // Vietnamese, whole
+  std::string reason;  // in the report's language, whole
   std::optional<double> progress;  // value / target, for the bar
 };
 
