@@ -40,6 +40,7 @@ TIENDO_DEBIAN_PACKAGES=(
   libtomlplusplus-dev
   libcpp-httplib-dev
   libre2-dev
+  libxxhash-dev
   prometheus-cpp-dev
   libcurl4-openssl-dev
   libssl-dev

@@ -106,17 +106,18 @@ int run_run(const RunOptions& options) {
         break;
     }
   }
-  std::size_t firing = 0;
-  for (const alert::AlertRecord& a : run.output.alerts) {
-    if (a.lifecycle == alert::Lifecycle::firing) ++firing;
-  }
+  // The alerts (how many fire, began firing, resolved) and, apart, the notifications
+  // (which go only to alerts with a channel, and not when silenced).
+  const alert::ReconcileOutput& alerts = run.output;
+  const std::string counts = fmt::format(
+      "{} results ({} changed), {} alerts firing ({} began firing, {} resolved); "
+      "notifications: {} new, {} changed, {} repeated, {} resolved",
+      run.results, run.results_changed, alerts.firing, alerts.began_firing, alerts.resolved, fired,
+      changed, repeated, resolved);
   if (options.dry_run) {
     for (const store::OutboxMessage& m : run.messages) std::fputs(show_message(m).c_str(), stdout);
-    std::printf(
-        "dry run at %s: %zu results, %zu alerts firing; %d new, %d changed, %d repeated, "
-        "%d resolved; %zu messages not sent, nothing recorded\n",
-        model::to_string(*at).c_str(), run.results, firing, fired, changed, repeated, resolved,
-        run.messages.size());
+    std::printf("dry run at %s: %s; %zu messages not sent, nothing recorded\n",
+                model::to_string(*at).c_str(), counts.c_str(), run.messages.size());
     if (rewound_from) {
       std::printf(
           "(the alerts were last evaluated at %s: this is the run at %s as it would have gone "
@@ -132,7 +133,10 @@ int run_run(const RunOptions& options) {
         {"run_id", run.run_id},
         {"at", model::to_string(*at)},
         {"results", run.results},
-        {"firing", firing},
+        {"results_changed", run.results_changed},
+        {"firing", alerts.firing},
+        {"began_firing", alerts.began_firing},
+        {"resolved", alerts.resolved},
         {"notifications",
          {{"fired", fired}, {"changed", changed}, {"repeated", repeated}, {"resolved", resolved}}},
         {"messages", run.messages.size()},
@@ -140,11 +144,8 @@ int run_run(const RunOptions& options) {
          {{"delivered", report.delivered}, {"retrying", report.retrying}, {"dead", report.dead}}}};
     std::puts(out.dump(2).c_str());
   } else {
-    std::printf(
-        "run %lld at %s: %zu results, %zu alerts firing; %d new, %d changed, %d repeated, "
-        "%d resolved; %zu messages queued\n",
-        static_cast<long long>(run.run_id), model::to_string(*at).c_str(), run.results, firing,
-        fired, changed, repeated, resolved, run.messages.size());
+    std::printf("run %lld at %s: %s; %zu messages queued\n", static_cast<long long>(run.run_id),
+                model::to_string(*at).c_str(), counts.c_str(), run.messages.size());
     std::printf("delivery: %zu delivered, %zu to retry, %zu given up\n", report.delivered,
                 report.retrying, report.dead);
   }

@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 #include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "alert/routing.hpp"
 #include "eval/figures.hpp"
@@ -118,12 +120,15 @@ std::string fill_message(const model::RuleSet& rules, const model::Rule& rule, c
   return out;
 }
 
-// One alert candidate of this run: an active result, or a previous alert that resolves.
+// One alert candidate of this run: an active result. Its facts (reasons in two languages,
+// coverage, message) are worked out only when it is news, and its labels only when a
+// silence may match them: a run with a million alerts that are still firing costs a
+// comparison each.
 struct Candidate {
   AlertRecord record;
-  AlertFacts facts;
-  Labels labels;
-  std::vector<Index> channels;
+  const eval::RuleResult* rule_result = nullptr;  // one of these two
+  const eval::TaskResult* task_result = nullptr;
+  const std::vector<Index>* channels = nullptr;
   std::optional<Index> root_task;  // blocked rules: the task they wait for first
   model::Duration for_duration{0, model::Duration::Unit::day};
   model::Duration repeat_every{7, model::Duration::Unit::day};
@@ -246,10 +251,12 @@ struct Run {
   present::ReasonContext reasons;
   model::Date at;
   // Each `for each` rule summed up over all its units, for its alerts' `units`: an alert
-  // at one district names the others that fail too.
-  std::vector<Worded> summaries;
-  std::map<std::string, const AlertRecord*> previous;  // not resolved, by fingerprint
-  std::vector<std::vector<Index>> task_channels;       // task_channels(rules)
+  // at one district names the others that fail too. Said when an alert of it is news.
+  mutable std::vector<std::optional<Worded>> summaries;
+  // Not resolved, by fingerprint (the strings are input.previous's).
+  std::unordered_map<std::string_view, const AlertRecord*> previous;
+  std::vector<std::vector<Index>> task_channels;  // task_channels(rules)
+  bool any_silence = false;  // whether a silence is in effect now (labels are needed)
 };
 
 Run start_run(const ReconcileInput& input) {
@@ -262,24 +269,34 @@ Run start_run(const ReconcileInput& input) {
           {},
           {}};
   run.summaries.resize(run.rules.rules.size());
-  for (std::size_t i = 0; i < run.summaries.size(); ++i) {
-    if (const auto summary = eval::for_each_summary(
-            run.rules, eval::results_of(run.results, static_cast<Index>(i)))) {
-      run.summaries[i] = {
-          present::coverage_text(*input.snapshot, *summary, kCoverageNamed, model::Language::vi),
-          present::coverage_text(*input.snapshot, *summary, kCoverageNamed, model::Language::en)};
-    }
-  }
+  run.previous.reserve(input.previous.size());
   for (const AlertRecord& a : input.previous) {
     if (a.lifecycle != Lifecycle::resolved) run.previous.emplace(a.fingerprint, &a);
   }
   run.task_channels = task_channels(run.rules);
+  for (const Silence& silence : input.silences) {
+    if (silence.active(input.now)) run.any_silence = true;
+  }
   return run;
+}
+
+// The `for each` summary of rule `rule`, said once per run.
+const Worded& summary_of(const Run& run, Index rule) {
+  std::optional<Worded>& summary = run.summaries[static_cast<std::size_t>(rule)];
+  if (!summary) {
+    summary.emplace();
+    if (const auto found = eval::for_each_summary(run.rules, eval::results_of(run.results, rule))) {
+      *summary = {
+          present::coverage_text(*run.input.snapshot, *found, kCoverageNamed, model::Language::vi),
+          present::coverage_text(*run.input.snapshot, *found, kCoverageNamed, model::Language::en)};
+    }
+  }
+  return *summary;
 }
 
 AlertFacts rule_facts(const Run& run, const eval::RuleResult& r, std::optional<model::Date> since) {
   AlertFacts f = facts_of(run.reasons, r, since);
-  if (f.units.empty()) f.units = run.summaries[static_cast<std::size_t>(r.rule)];
+  if (f.units.empty()) f.units = summary_of(run, r.rule);
   // The target itself changed since the alert was last evaluated: an amendment came into
   // force (or, on a rewound ledger, went out of force). The message says so, as the state
   // may have changed for that reason alone.
@@ -295,7 +312,7 @@ AlertFacts rule_facts(const Run& run, const eval::RuleResult& r, std::optional<m
   return f;
 }
 
-const AlertRecord* previous_of(const Run& run, const std::string& fingerprint) {
+const AlertRecord* previous_of(const Run& run, std::string_view fingerprint) {
   const auto it = run.previous.find(fingerprint);
   return it == run.previous.end() ? nullptr : it->second;
 }
@@ -338,15 +355,15 @@ struct Outcome {
 // Candidates: a task is an alert when its state has a severity; its alerts go to the
 // channels of the rules that need it.
 Candidate task_candidate(const Run& run, const eval::TaskResult& r, model::Severity severity) {
+  const model::Task& task = item(run.rules.tasks, r.task);
   Candidate c;
-  c.facts = facts_of(run.reasons, r);
-  c.labels = c.facts.labels;
-  c.channels = run.task_channels[static_cast<std::size_t>(r.task)];
+  c.task_result = &r;
+  c.channels = &run.task_channels[static_cast<std::size_t>(r.task)];
   c.record.subject = Subject::task;
-  c.record.name = c.facts.name;
-  c.record.state = c.facts.state;
+  c.record.name = task.name;
+  c.record.state = eval::to_string(r.state);
   c.record.severity = severity;
-  c.record.fingerprint = c.facts.fingerprint;
+  c.record.fingerprint = fingerprint(Subject::task, task.name, "");
   return c;
 }
 
@@ -355,20 +372,16 @@ Candidate task_candidate(const Run& run, const eval::TaskResult& r, model::Sever
 Candidate rule_candidate(const Run& run, const eval::RuleResult& r) {
   const model::Rule& rule = item(run.rules.rules, r.rule);
   Candidate c;
+  c.rule_result = &r;
   std::string unit;
   if (r.unit >= 0) unit = run.input.snapshot->units()[static_cast<std::size_t>(r.unit)].id;
-  const std::string fp = fingerprint(Subject::rule, rule.name, unit);
-  const AlertRecord* prev = previous_of(run, fp);
-  const std::optional<model::Date> since = prev ? prev->since : std::optional<model::Date>(run.at);
-  c.facts = rule_facts(run, r, since);
-  c.labels = c.facts.labels;
-  c.channels = rule.notify;
+  c.record.fingerprint = fingerprint(Subject::rule, rule.name, unit);
+  c.channels = &rule.notify;
   c.record.subject = Subject::rule;
   c.record.name = rule.name;
-  c.record.unit = unit;
-  c.record.state = c.facts.state;
+  c.record.unit = std::move(unit);
+  c.record.state = eval::to_string(r.state);
   c.record.severity = r.severity;
-  c.record.fingerprint = fp;
   if (rule.for_duration) c.for_duration = *rule.for_duration;
   c.repeat_every = rule.repeat_every;
   if (r.state == eval::RuleState::blocked && r.blocking_task != kNone) {
@@ -377,17 +390,20 @@ Candidate rule_candidate(const Run& run, const eval::RuleResult& r) {
   return c;
 }
 
-// Candidates: this run's active alerts, tasks first (the digests rely on that order).
-std::vector<Candidate> candidates(const Run& run) {
-  std::vector<Candidate> active;
-  for (const eval::TaskResult& r : run.results.tasks) {
-    const model::Severity severity = task_severity(r.state);
-    if (severity != model::Severity::none) active.push_back(task_candidate(run, r, severity));
+// The facts a notification of candidate `c` carries, its episode started on `since`.
+AlertFacts candidate_facts(const Run& run, const Candidate& c, model::Date since) {
+  if (c.task_result) return facts_of(run.reasons, *c.task_result);
+  return rule_facts(run, *c.rule_result, since);
+}
+
+// The labels silences match candidate `c` by.
+Labels candidate_labels(const Run& run, const Candidate& c) {
+  if (c.task_result) {
+    return task_labels(run.rules, item(run.rules.tasks, c.task_result->task), c.record.state,
+                       c.record.severity);
   }
-  for (const eval::RuleResult& r : run.results.rules) {
-    if (r.severity != model::Severity::none) active.push_back(rule_candidate(run, r));
-  }
-  return active;
+  return rule_labels(item(run.rules.rules, c.rule_result->rule), c.record.unit, c.record.state,
+                     c.record.severity);
 }
 
 // Lifecycle: an alert keeps its episode from the previous run, or starts one, pending,
@@ -427,7 +443,7 @@ std::optional<NotifyKind> news_of(const Run& run, const Candidate& c, const Aler
     }
   }
   if (silenced) kind.reset();
-  if (kind && c.channels.empty()) kind.reset();
+  if (kind && c.channels->empty()) kind.reset();
   return kind;
 }
 
@@ -439,11 +455,17 @@ std::optional<std::int64_t> silence_of(const Run& run, const Labels& labels) {
   return std::nullopt;
 }
 
+// The first silence in effect now that matches candidate `c`.
+std::optional<std::int64_t> silence_of(const Run& run, const Candidate& c) {
+  if (!run.any_silence) return std::nullopt;
+  return silence_of(run, candidate_labels(run, c));
+}
+
 // Alertmanager expires alerts that are not pushed again: a firing alert with nothing new
 // goes to its Alertmanager channels as a repeat on every run.
 void push_again(const Run& run, const Candidate& c, const AlertRecord& next, Outcome& outcome) {
   Pending p;
-  for (Index ch : c.channels) {
+  for (Index ch : *c.channels) {
     if (item(run.rules.channels, ch).kind == model::Channel::Kind::alertmanager) {
       p.channels.push_back(ch);
     }
@@ -452,18 +474,18 @@ void push_again(const Run& run, const Candidate& c, const AlertRecord& next, Out
   outcome.out.transitions.push_back(transition(next, next.lifecycle, NotifyKind::repeated,
                                                std::nullopt, channel_names(run, p.channels)));
   p.notification.kind = NotifyKind::repeated;
-  p.notification.alert = c.facts;
+  p.notification.alert = candidate_facts(run, c, next.since);
   p.notification.since = next.since;
   outcome.notify.push_back(std::move(p));
 }
 
-// One active alert: its next record (kept when anything changed or it was known), its
-// transition when its lifecycle, state or severity changed or it is news, and its
-// notification when it is news.
+// One active alert: its next record (written when its row changes), its transition when
+// its lifecycle, state or severity changed or it is news, and its notification when it
+// is news.
 void reconcile_active(const Run& run, const Candidate& c, Outcome& outcome) {
   const AlertRecord* prev = previous_of(run, c.record.fingerprint);
   AlertRecord next = next_record(run, c, prev);
-  const std::optional<std::int64_t> silenced_by = silence_of(run, c.labels);
+  const std::optional<std::int64_t> silenced_by = silence_of(run, c);
   const std::optional<NotifyKind> kind = news_of(run, c, prev, next, silenced_by.has_value());
   if (kind) next.last_notified = run.at;
 
@@ -472,20 +494,31 @@ void reconcile_active(const Run& run, const Candidate& c, Outcome& outcome) {
   if (changed) {
     outcome.out.transitions.push_back(
         transition(next, prev ? std::optional(prev->lifecycle) : std::nullopt, kind, silenced_by,
-                   kind ? channel_names(run, c.channels) : std::vector<std::string>()));
+                   kind ? channel_names(run, *c.channels) : std::vector<std::string>()));
   }
   if (kind) {
     Pending p;
     p.notification.kind = *kind;
-    p.notification.alert = c.facts;
+    p.notification.alert = candidate_facts(run, c, next.since);
     p.notification.since = next.since;
-    p.channels = c.channels;
+    p.channels = *c.channels;
     p.root_task = c.root_task;
     outcome.notify.push_back(std::move(p));
   }
   if (!kind && next.lifecycle == Lifecycle::firing && !silenced_by)
     push_again(run, c, next, outcome);
-  if (changed || prev) outcome.out.alerts.push_back(std::move(next));
+  if (next.lifecycle == Lifecycle::firing) {
+    ++outcome.out.firing;
+    if (!prev || prev->lifecycle != Lifecycle::firing) ++outcome.out.began_firing;
+  }
+  // The row as stored, the evaluation date aside (an open alert's is the run's).
+  const auto row_changes = [&] {
+    if (!prev) return true;
+    AlertRecord was = *prev;
+    was.evaluated = next.evaluated;
+    return !(was == next);
+  };
+  if (row_changes()) outcome.out.alerts.push_back(std::move(next));
 }
 
 // A resolved alert's subject as it is now, and the channels its resolution may go to.
@@ -581,6 +614,7 @@ void resolve(const Run& run, const std::string& fp, const AlertRecord& prev, Out
   outcome.out.transitions.push_back(
       transition(next, prev.lifecycle, kind, silenced_by,
                  kind ? channel_names(run, targets) : std::vector<std::string>()));
+  ++outcome.out.resolved;
   if (kind) {
     Pending p;
     p.notification.kind = NotifyKind::resolved;
@@ -689,13 +723,27 @@ std::vector<Digest> digests(const Run& run, const std::vector<Pending>& notify) 
 ReconcileOutput reconcile(const ReconcileInput& input) {
   const Run run = start_run(input);
   Outcome outcome;
-  std::set<std::string> seen;
-  for (const Candidate& c : candidates(run)) {
-    seen.insert(c.record.fingerprint);
+  // Each previous alert still active is met once; those not met resolve. Tasks come first
+  // (the digests rely on that order).
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(run.previous.size());
+  const auto active = [&](const Candidate& c) {
+    if (const auto it = run.previous.find(c.record.fingerprint); it != run.previous.end()) {
+      seen.insert(it->first);
+    }
     reconcile_active(run, c, outcome);
+  };
+  for (const eval::TaskResult& r : run.results.tasks) {
+    const model::Severity severity = task_severity(r.state);
+    if (severity != model::Severity::none) active(task_candidate(run, r, severity));
   }
-  for (const auto& [fp, prev] : run.previous) {
-    if (!seen.count(fp)) resolve(run, fp, *prev, outcome);
+  for (const eval::RuleResult& r : run.results.rules) {
+    if (r.severity != model::Severity::none) active(rule_candidate(run, r));
+  }
+  // In fingerprint order, as the previous alerts were loaded.
+  for (const AlertRecord& prev : run.input.previous) {
+    if (prev.lifecycle == Lifecycle::resolved || seen.count(prev.fingerprint)) continue;
+    resolve(run, prev.fingerprint, prev, outcome);
   }
   outcome.out.digests = digests(run, outcome.notify);
   return std::move(outcome.out);

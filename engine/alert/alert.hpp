@@ -192,7 +192,12 @@ struct ReconcileInput {
 };
 
 struct ReconcileOutput {
-  std::vector<AlertRecord> alerts;  // the next state of every alert touched (resolved included)
+  // The next state of every alert whose stored row changes (new, another lifecycle, state,
+  // severity or notification date, resolved); an alert with nothing new is not in it.
+  std::vector<AlertRecord> alerts;
+  std::size_t firing = 0;        // alerts firing after the run, changed or not
+  std::size_t began_firing = 0;  // of those, the ones that were not firing before it
+  std::size_t resolved = 0;      // alerts that resolved in the run
   std::vector<Transition> transitions;
   std::vector<Digest> digests;  // one per channel with something to say
 };

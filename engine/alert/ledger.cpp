@@ -1,8 +1,10 @@
 #include "alert/ledger.hpp"
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
 #include <algorithm>
+#include <bit>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
@@ -253,56 +255,193 @@ std::optional<DbError> rewind_error(Database& db, model::Date at) {
   return rewind_refused(*last, at);
 }
 
-// The rows of results [from, from + count) of the run, counting the rules' results first
-// and then the tasks'.
-std::vector<store::ResultRow> result_rows(const model::RuleSet& rules,
-                                          const store::Snapshot& snapshot,
-                                          const eval::Results& results, std::size_t from,
-                                          std::size_t end) {
-  std::vector<store::ResultRow> rows;
-  rows.reserve(end - from);
-  const present::ReasonContext context{rules, snapshot, results};
-  for (std::size_t i = from; i < end; ++i) {
-    store::ResultRow row;
-    if (i < results.rules.size()) {
-      const eval::RuleResult& r = results.rules[i];
-      row.subject = store::Subject::rule;
-      row.name = rules.rules[static_cast<std::size_t>(r.rule)].name;
-      if (r.unit >= 0) row.unit = snapshot.units()[static_cast<std::size_t>(r.unit)].id;
-      row.state = eval::to_string(r.state);
-      row.why = present::reason_json(context, r).dump();
-      row.severity = r.severity;
-      row.value = r.value;
-      row.target = r.target;
-      row.upper = r.upper;
-      row.deadline = r.deadline;
-      row.projected = r.projected;
-      row.rate_needed = r.rate_needed;
-      row.rate_observed = r.rate_observed;
-    } else {
-      const eval::TaskResult& t = results.tasks[i - results.rules.size()];
-      row.subject = store::Subject::task;
-      row.name = rules.tasks[static_cast<std::size_t>(t.task)].name;
-      row.state = eval::to_string(t.state);
-      row.why = present::reason_json(t).dump();
-      row.due = t.due;
-      row.earliest_finish = t.earliest_finish;
-      row.progress = t.progress;
-    }
-    rows.push_back(row);
+// What a stored row says, hashed: the bytes of each field, each preceded by its length
+// or whether it is set, so that no two different rows feed the hash the same bytes.
+// XXH3 (Debian's libxxhash): fast, and the same on every machine and in every release.
+class RowHasher {
+ public:
+  RowHasher() { bytes_.reserve(256); }
+  void text(std::string_view t) {
+    number(static_cast<std::uint64_t>(t.size()));
+    bytes_.append(t);
   }
-  return rows;
+  void number(std::uint64_t n) { bytes_.append(reinterpret_cast<const char*>(&n), sizeof n); }
+  void figure(const eval::Figure& f) {
+    if (!f) return number(0);
+    number(1);
+    number(std::bit_cast<std::uint64_t>(*f));
+  }
+  void date(const std::optional<model::Date>& d) {
+    number(d ? 1 + static_cast<std::uint64_t>(
+                       static_cast<std::uint32_t>(d->time_since_epoch().count()))
+             : 0);
+  }
+  std::uint64_t digest() const {
+    const std::uint64_t h = XXH3_64bits(bytes_.data(), bytes_.size());
+    return h == 0 ? 1 : h;  // 0 marks a row whose digest is unknown (schema migration 8)
+  }
+
+ private:
+  std::string bytes_;
+};
+
+// The digest of result `i`: every field its stored row holds (result_row, and the reason
+// as present::reason_json writes it, names included), hashed straight from the result,
+// so that comparing a million results with the stored ones builds no text.
+std::uint64_t result_digest(const present::ReasonContext& context, std::size_t i) {
+  const model::RuleSet& rules = context.rules;
+  const eval::Results& results = context.results;
+  const auto name = [](const auto& list, model::Index index) -> std::string_view {
+    return index == model::kNone ? std::string_view() : list[static_cast<std::size_t>(index)].name;
+  };
+  RowHasher h;
+  if (i >= results.rules.size()) {
+    const eval::TaskResult& t = results.tasks[i - results.rules.size()];
+    h.number(static_cast<std::uint64_t>(store::Subject::task));
+    h.text(name(rules.tasks, t.task));
+    h.text(eval::to_string(t.state));
+    h.number(static_cast<std::uint64_t>(t.reason));
+    h.date(t.due);
+    h.date(t.earliest_finish);
+    h.figure(t.progress);
+    return h.digest();
+  }
+  const eval::RuleResult& r = results.rules[i];
+  h.number(static_cast<std::uint64_t>(store::Subject::rule));
+  h.text(name(rules.rules, r.rule));
+  h.text(r.unit >= 0
+             ? std::string_view(context.snapshot.units()[static_cast<std::size_t>(r.unit)].id)
+             : std::string_view());
+  h.text(eval::to_string(r.state));
+  h.number(static_cast<std::uint64_t>(r.severity));
+  h.number(static_cast<std::uint64_t>(static_cast<std::uint32_t>(r.version)));
+  for (const eval::Figure& f :
+       {r.value, r.target, r.upper, r.projected, r.rate_needed, r.rate_observed}) {
+    h.figure(f);
+  }
+  h.date(r.deadline);
+  const eval::Reason& why = r.reason;
+  h.number(static_cast<std::uint64_t>(why.kind));
+  h.number(static_cast<std::uint64_t>(why.gap.kind));
+  if (why.gap.kind != eval::Gap::Kind::none) {
+    h.text(name(rules.indicators, why.gap.indicator));
+    h.text(why.gap.level.none() ? std::string_view()
+                                : std::string_view(rules.scope_name(why.gap.level)));
+    h.text(
+        why.gap.unit >= 0
+            ? std::string_view(context.snapshot.units()[static_cast<std::size_t>(why.gap.unit)].id)
+            : std::string_view());
+    h.date(why.gap.since);
+  }
+  h.number(why.stale ? 1 : 0);
+  if (why.stale) {
+    h.text(name(rules.indicators, why.stale_indicator));
+    h.date(why.stale_newest);
+  }
+  h.date(why.last.first);
+  h.date(why.last.last);
+  h.number(why.in_window ? 1 : 0);
+  h.text(name(rules.tasks, r.blocking_task));
+  for (const model::Index t : r.chain) h.text(name(rules.tasks, t));
+  return h.digest();
 }
 
-// Writes results [from, from + count) of the run; how many were written.
-DbResult<std::size_t> insert_results(Database& db, std::int64_t run_id, const model::RuleSet& rules,
-                                     const store::Snapshot& snapshot, const eval::Results& results,
-                                     std::size_t from, std::size_t count) {
-  const std::size_t total = results.rules.size() + results.tasks.size();
+// The row of result `i` of the run, counting the rules' results first and then the
+// tasks'; its digest set.
+store::ResultRow result_row(const present::ReasonContext& context, std::size_t i) {
+  const model::RuleSet& rules = context.rules;
+  const eval::Results& results = context.results;
+  store::ResultRow row;
+  if (i < results.rules.size()) {
+    const eval::RuleResult& r = results.rules[i];
+    row.subject = store::Subject::rule;
+    row.name = rules.rules[static_cast<std::size_t>(r.rule)].name;
+    if (r.unit >= 0) row.unit = context.snapshot.units()[static_cast<std::size_t>(r.unit)].id;
+    row.state = eval::to_string(r.state);
+    row.why = present::reason_json(context, r).dump();
+    row.severity = r.severity;
+    row.version = r.version;
+    row.value = r.value;
+    row.target = r.target;
+    row.upper = r.upper;
+    row.deadline = r.deadline;
+    row.projected = r.projected;
+    row.rate_needed = r.rate_needed;
+    row.rate_observed = r.rate_observed;
+  } else {
+    const eval::TaskResult& t = results.tasks[i - results.rules.size()];
+    row.subject = store::Subject::task;
+    row.name = rules.tasks[static_cast<std::size_t>(t.task)].name;
+    row.state = eval::to_string(t.state);
+    row.why = present::reason_json(t).dump();
+    row.due = t.due;
+    row.earliest_finish = t.earliest_finish;
+    row.progress = t.progress;
+  }
+  row.digest = result_digest(context, i);
+  return row;
+}
+
+// The key of result `i`, as result_row names it.
+store::ResultKey result_key(const present::ReasonContext& context, std::size_t i) {
+  const eval::Results& results = context.results;
+  if (i < results.rules.size()) {
+    const eval::RuleResult& r = results.rules[i];
+    return {store::Subject::rule, context.rules.rules[static_cast<std::size_t>(r.rule)].name,
+            r.unit >= 0
+                ? std::string_view(context.snapshot.units()[static_cast<std::size_t>(r.unit)].id)
+                : std::string_view()};
+  }
+  const eval::TaskResult& t = results.tasks[i - results.rules.size()];
+  return {store::Subject::task, context.rules.tasks[static_cast<std::size_t>(t.task)].name, {}};
+}
+
+// Keys in the order the store keeps them: subject ("rule" before "task"), name, unit, each
+// compared byte by byte as SQLite's BINARY collation does.
+bool key_less(const store::ResultKey& a, const store::ResultKey& b) {
+  if (a.subject != b.subject) return a.subject == store::Subject::rule;
+  if (const int c = a.name.compare(b.name); c != 0) return c < 0;
+  return a.unit < b.unit;
+}
+
+// Writes the rows of changes.write [from, from + count); how many were written.
+DbResult<std::size_t> insert_results(Database& db, std::int64_t run_id,
+                                     const present::ReasonContext& context,
+                                     const ResultChanges& changes, std::size_t from,
+                                     std::size_t count) {
+  const std::size_t total = changes.write.size();
   const std::size_t end = from >= total ? from : from + std::min(count, total - from);
-  const std::vector<store::ResultRow> rows = result_rows(rules, snapshot, results, from, end);
+  std::vector<store::ResultRow> rows;
+  rows.reserve(end - from);
+  for (std::size_t i = from; i < end; ++i) rows.push_back(result_row(context, changes.write[i]));
   TIENDO_RETURN_IF_ERROR(store::insert_results(db, run_id, rows));
   return end - from;
+}
+
+// Ends the current rows this run replaces or no longer has.
+std::optional<DbError> close_results(Database& db, std::int64_t run_id,
+                                     const present::ReasonContext& context,
+                                     const ResultChanges& changes) {
+  std::vector<store::ResultKey> keys;
+  keys.reserve(changes.replaced.size() + changes.gone.size());
+  for (std::size_t i : changes.replaced) keys.push_back(result_key(context, i));
+  for (const ResultChanges::Gone& g : changes.gone) keys.push_back({g.subject, g.name, g.unit});
+  return store::close_results(db, run_id, keys);
+}
+
+// All of a run's result changes at once (record_run's one transaction, or a run whose
+// changes were worked out against results a later run has replaced).
+std::optional<DbError> write_all_results(Database& db, std::int64_t run_id,
+                                         const present::ReasonContext& context,
+                                         const ResultChanges& changes) {
+  TIENDO_RETURN_IF_ERROR(close_results(db, run_id, context, changes));
+  // A batch of rows at a time, so that only one batch is held at once.
+  constexpr std::size_t kRowsAtATime = 5000;
+  for (std::size_t from = 0; from < changes.write.size(); from += kRowsAtATime) {
+    TIENDO_ASSIGN_OR_RETURN([[maybe_unused]] const std::size_t written,
+                            insert_results(db, run_id, context, changes, from, kRowsAtATime));
+  }
+  return std::nullopt;
 }
 
 // The results reconciled against the open alerts and the silences as the store holds
@@ -335,35 +474,29 @@ DbResult<Reconciled> load_and_reconcile(Database& db, std::int64_t run_id,
   return out;
 }
 
-// Under the write lock: writes the alerts' next state, the outbox messages and the
-// transitions of a reconciliation.
+// Under the write lock: writes the alerts' next state (those whose row changes), the
+// outbox messages and the transitions of a reconciliation.
 DbResult<RunRecord> write_reconciled(Database& db, Reconciled reconciled,
                                      const model::RuleSet& rules, const eval::Results& results,
-                                     const RecordOptions& options) {
+                                     std::size_t results_changed, const RecordOptions& options) {
   const ReconcileInput& input = reconciled.input;
   RunRecord record;
   record.run_id = input.run_id;
   record.results = results.rules.size() + results.tasks.size();
+  record.results_changed = results_changed;
   record.output = std::move(reconciled.output);
 
-  // Only the alerts whose row changes are written one by one: an unchanged alert is most
-  // of them on most nights (the store marks every open alert evaluated at once).
-  std::unordered_map<std::string_view, const AlertRecord*> before;
-  for (const AlertRecord& a : input.previous) before.emplace(a.fingerprint, &a);
-  const auto unchanged = [&](const AlertRecord& a) {
-    const auto it = before.find(a.fingerprint);
-    if (it == before.end()) return false;
-    AlertRecord was = *it->second;
-    was.evaluated = a.evaluated;
-    return was == a;
-  };
   store::RunOutcome outcome;
   outcome.run_id = record.run_id;
   outcome.at = results.at;
   outcome.now = options.now;
-  for (const AlertRecord& a : record.output.alerts) {
-    if (!unchanged(a)) outcome.changed.push_back(&a);
-  }
+  outcome.results_changed = results_changed;
+  // In fingerprint order, the alerts table's key: written in order, they fill its pages
+  // one after the other.
+  for (const AlertRecord& a : record.output.alerts) outcome.changed.push_back(&a);
+  std::sort(
+      outcome.changed.begin(), outcome.changed.end(),
+      [](const AlertRecord* a, const AlertRecord* b) { return a->fingerprint < b->fingerprint; });
   TIENDO_ASSIGN_OR_RETURN(const std::string identity, store::store_identity(db));
   record.messages = messages_of(rules, record.output, options.now, identity);
   outcome.messages = record.messages;
@@ -376,14 +509,76 @@ DbResult<RunRecord> write_reconciled(Database& db, Reconciled reconciled,
 // (unless it is a dry run).
 DbResult<RunRecord> write_and_commit(Database& db, store::Transaction& tx, Reconciled reconciled,
                                      const model::RuleSet& rules, const eval::Results& results,
-                                     const RecordOptions& options) {
-  TIENDO_ASSIGN_OR_RETURN(RunRecord record,
-                          write_reconciled(db, std::move(reconciled), rules, results, options));
+                                     std::size_t results_changed, const RecordOptions& options) {
+  TIENDO_ASSIGN_OR_RETURN(RunRecord record, write_reconciled(db, std::move(reconciled), rules,
+                                                             results, results_changed, options));
   if (options.commit) TIENDO_RETURN_IF_ERROR(tx.commit());
   return record;
 }
 
 }  // namespace
+
+DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules,
+                                       const store::Snapshot& snapshot,
+                                       const eval::Results& results) {
+  const present::ReasonContext context{rules, snapshot, results};
+  const std::size_t total = results.rules.size() + results.tasks.size();
+  // This run's results in the store's key order, and what each says. The rules' results
+  // come by rule, so it is the rules (and tasks) that are sorted by name, and each rule's
+  // results by unit only when they are not in order already.
+  std::vector<store::ResultKey> keys(total);
+  for (std::size_t i = 0; i < total; ++i) keys[i] = result_key(context, i);
+  std::vector<std::pair<std::size_t, std::size_t>> groups;  // [first, last) of one name
+  for (std::size_t i = 0; i < total;) {
+    std::size_t end = i + 1;
+    while (end < total && keys[end].subject == keys[i].subject && keys[end].name == keys[i].name) {
+      ++end;
+    }
+    groups.emplace_back(i, end);
+    i = end;
+  }
+  std::sort(groups.begin(), groups.end(),
+            [&](const auto& a, const auto& b) { return key_less(keys[a.first], keys[b.first]); });
+  std::vector<std::uint32_t> order;
+  order.reserve(total);
+  for (const auto& [first, last] : groups) {
+    const std::size_t from = order.size();
+    for (std::size_t i = first; i < last; ++i) order.push_back(static_cast<std::uint32_t>(i));
+    const auto by_key = [&](std::uint32_t a, std::uint32_t b) {
+      return key_less(keys[a], keys[b]);
+    };
+    if (!std::is_sorted(order.begin() + static_cast<std::ptrdiff_t>(from), order.end(), by_key)) {
+      std::sort(order.begin() + static_cast<std::ptrdiff_t>(from), order.end(), by_key);
+    }
+  }
+  std::vector<std::uint64_t> digests(total);
+  for (std::size_t i = 0; i < total; ++i) digests[i] = result_digest(context, i);
+
+  // Merged with the current results, both in key order.
+  ResultChanges changes;
+  std::vector<bool> write(total, false);
+  std::size_t next = 0;
+  const auto visit = [&](const store::ResultKey& current, std::uint64_t digest) {
+    while (next < total && key_less(keys[order[next]], current)) write[order[next++]] = true;
+    if (next < total && !key_less(current, keys[order[next]])) {
+      const std::uint32_t i = order[next++];
+      if (digests[i] != digest) {
+        write[i] = true;
+        changes.replaced.push_back(i);  // in key order too
+      }
+      return;
+    }
+    changes.gone.push_back({current.subject, std::string(current.name), std::string(current.unit)});
+  };
+  TIENDO_ASSIGN_OR_RETURN(changes.baseline_run, store::read_current_results(db, visit));
+  while (next < total) write[order[next++]] = true;
+  // In key order: rows written in the order of the table's key fill its pages one after
+  // the other, where rule order would scatter them ("rule10" sorts before "rule2").
+  for (const std::uint32_t i : order) {
+    if (write[i]) changes.write.push_back(i);
+  }
+  return changes;
+}
 
 DbResult<RunRecord> record_run(Database& db, const model::RuleSet& rules,
                                const store::Snapshot& snapshot, const eval::Results& results,
@@ -394,14 +589,19 @@ DbResult<RunRecord> record_run(Database& db, const model::RuleSet& rules,
   // Everything below reads and writes under the write lock taken by BEGIN IMMEDIATE, so
   // two runs never reconcile against the same alert state.
   TIENDO_RETURN_IF_ERROR(rewind_error(db, results.at));
+  TIENDO_ASSIGN_OR_RETURN(const ResultChanges changes,
+                          result_changes(db, rules, snapshot, results));
+  // Running until its outcome is written: an open alert's evaluation date is the latest
+  // succeeded run's, which must still be the previous one while this one reconciles.
   TIENDO_ASSIGN_OR_RETURN(const std::int64_t id, store::insert_run(db, results.at, options.now,
-                                                                   store::RunStatus::succeeded));
-  TIENDO_ASSIGN_OR_RETURN([[maybe_unused]] const std::size_t written,
-                          insert_results(db, id, rules, snapshot, results, 0,
-                                         results.rules.size() + results.tasks.size()));
+                                                                   store::RunStatus::running));
+  TIENDO_RETURN_IF_ERROR(
+      write_all_results(db, id, present::ReasonContext{rules, snapshot, results}, changes));
   TIENDO_ASSIGN_OR_RETURN(Reconciled reconciled,
                           load_and_reconcile(db, id, rules, snapshot, results, options));
-  return write_and_commit(db, tx, std::move(reconciled), rules, results, options);
+  TIENDO_RETURN_IF_ERROR(store::mark_run_succeeded(db, id, options.now));
+  return write_and_commit(db, tx, std::move(reconciled), rules, results, changes.changed(),
+                          options);
 }
 
 DbResult<std::int64_t> begin_run(Database& db, model::Date at, std::string_view now,
@@ -418,18 +618,21 @@ DbResult<std::int64_t> begin_run(Database& db, model::Date at, std::string_view 
 
 DbResult<std::size_t> write_results(Database& db, std::int64_t run_id, const model::RuleSet& rules,
                                     const store::Snapshot& snapshot, const eval::Results& results,
-                                    std::size_t from, std::size_t count) {
+                                    const ResultChanges& changes, std::size_t from,
+                                    std::size_t count) {
   store::Transaction tx(db);
   if (tx.error()) return *tx.error();
-  TIENDO_ASSIGN_OR_RETURN(const std::size_t written,
-                          insert_results(db, run_id, rules, snapshot, results, from, count));
+  TIENDO_ASSIGN_OR_RETURN(
+      const std::size_t written,
+      insert_results(db, run_id, present::ReasonContext{rules, snapshot, results}, changes, from,
+                     count));
   TIENDO_RETURN_IF_ERROR(tx.commit());
   return written;
 }
 
 DbResult<RunRecord> finish_run(Database& db, std::int64_t run_id, const model::RuleSet& rules,
                                const store::Snapshot& snapshot, const eval::Results& results,
-                               const RecordOptions& options) {
+                               const ResultChanges& changes, const RecordOptions& options) {
   // Reconciling is the long part (every result against the open alerts): done before
   // taking the write lock, and done again under it only when a run or a silence was
   // committed in between.
@@ -438,12 +641,38 @@ DbResult<RunRecord> finish_run(Database& db, std::int64_t run_id, const model::R
   store::Transaction tx(db);
   if (tx.error()) return *tx.error();
   TIENDO_ASSIGN_OR_RETURN(const store::AlertStateToken token, store::alert_state_token(db));
-  if (token != reconciled.token) {
-    TIENDO_ASSIGN_OR_RETURN(reconciled,
-                            load_and_reconcile(db, run_id, rules, snapshot, results, options));
+  const present::ReasonContext context{rules, snapshot, results};
+  std::int64_t id = run_id;
+  std::size_t results_changed = changes.changed();
+  if (token.last_run == changes.baseline_run) {
+    TIENDO_RETURN_IF_ERROR(close_results(db, id, context, changes));
+  } else {
+    // Another run succeeded (or was voided) since the changes were worked out: they are
+    // worked out again against the results now current, here under the lock, and written
+    // whole. A run that began after this one and succeeded first comes before it: this
+    // one is recorded under a new id, so that succeeded runs' ids keep the order in which
+    // they changed the results (results_at reads them in that order).
+    TIENDO_RETURN_IF_ERROR(store::discard_results(db, id));
+    if (token.last_run > id) {
+      TIENDO_ASSIGN_OR_RETURN(
+          id, store::insert_run(db, results.at, options.now, store::RunStatus::running));
+      TIENDO_RETURN_IF_ERROR(store::fail_runs(
+          db, run_id,
+          fmt::format("superseded: run {} succeeded first; this evaluation is recorded as run {}",
+                      token.last_run, id),
+          options.now));
+    }
+    TIENDO_ASSIGN_OR_RETURN(const ResultChanges again,
+                            result_changes(db, rules, snapshot, results));
+    TIENDO_RETURN_IF_ERROR(write_all_results(db, id, context, again));
+    results_changed = again.changed();
   }
-  TIENDO_RETURN_IF_ERROR(store::mark_run_succeeded(db, run_id, options.now));
-  return write_and_commit(db, tx, std::move(reconciled), rules, results, options);
+  if (token != reconciled.token || id != run_id) {
+    TIENDO_ASSIGN_OR_RETURN(reconciled,
+                            load_and_reconcile(db, id, rules, snapshot, results, options));
+  }
+  TIENDO_RETURN_IF_ERROR(store::mark_run_succeeded(db, id, options.now));
+  return write_and_commit(db, tx, std::move(reconciled), rules, results, results_changed, options);
 }
 
 }  // namespace tiendo::alert

@@ -80,6 +80,7 @@ std::vector<OutboxMessage> messages_of(const model::RuleSet& rules, const Reconc
 struct RunRecord {
   std::int64_t run_id = 0;
   std::size_t results = 0;
+  std::size_t results_changed = 0;  // new, different or gone since the previous run
   ReconcileOutput output;
   std::vector<OutboxMessage> messages;
 };
@@ -104,7 +105,8 @@ struct RecordOptions {
 };
 
 // Evaluated results in, alerts reconciled against the stored state and silences, and the
-// run (results, alert states, transitions, outbox rows) written in one transaction. A run
+// run (the results that changed, alert states that changed, transitions, outbox rows)
+// written in one transaction. A run
 // at a date before the alerts' last evaluation is refused: it would rewind them; so is a
 // run dated past options.limit. What the run changes in each alert is kept (alert_prior)
 // for `tiendo ledger rewind`.
@@ -112,27 +114,57 @@ store::DbResult<RunRecord> record_run(store::Database& db, const model::RuleSet&
                                       const store::Snapshot& snapshot, const eval::Results& results,
                                       const RecordOptions& options);
 
+// What a run's results change in the store (results are kept as changes: store/runs.hpp):
+// the results that are new or say something else than the current ones, and the current
+// ones it no longer has. Worked out against the latest succeeded run's (baseline_run).
+struct ResultChanges {
+  struct Gone {
+    store::Subject subject = store::Subject::rule;
+    std::string name;
+    std::string unit;
+  };
+  std::int64_t baseline_run = 0;
+  // Results to write (indexes counting the rules' results first, then the tasks'), in the
+  // store's key order (subject, name, unit).
+  std::vector<std::size_t> write;
+  std::vector<std::size_t> replaced;  // those of `write` that replace a current row
+  std::vector<Gone> gone;             // current rows no result of this run has
+  std::size_t changed() const { return write.size() + gone.size(); }
+};
+// Compares the results with the current ones, streaming these (memory: a few words per
+// result); reads only.
+store::DbResult<ResultChanges> result_changes(store::Database& db, const model::RuleSet& rules,
+                                              const store::Snapshot& snapshot,
+                                              const eval::Results& results);
+
 // The same run written in steps, so that a large one holds SQLite's write lock one batch
 // at a time and other writers (the service's API requests) get in between:
-//   begin_run, then write_results over consecutive ranges, then finish_run.
+//   begin_run, result_changes, then write_results over consecutive ranges of
+//   changes.write, then finish_run.
 // Each step is one transaction. Until finish_run commits, the run's status is 'running'
-// and its results may be partial; finish_run reconciles and writes the alert states,
-// transitions and outbox rows in one transaction, as record_run does, and marks the run
-// succeeded. A run that fails on the way keeps the results it wrote, under status
-// 'failed' (fail_runs).
+// and the results it wrote take part in no answer; finish_run ends the rows they replace,
+// reconciles and writes the alert states, transitions and outbox rows in one transaction,
+// as record_run does, and marks the run succeeded. Should another run have succeeded in
+// between, finish_run works the changes out again and writes them itself; when that run
+// began after this one, this one is recorded under a new id (the RunRecord's run_id; the
+// first id is marked failed, "superseded"), so that succeeded runs' ids keep the order in
+// which they changed the results. A run that fails on the way takes its results back
+// (fail_runs).
 //
 // A new run ('running'), refused like record_run when it would rewind the alerts or is
 // dated past `limit`.
 store::DbResult<std::int64_t> begin_run(store::Database& db, model::Date at, std::string_view now,
                                         const std::optional<RunDateLimit>& limit);
-// Writes results [from, from + count) of the run, the rules' results first, then the
-// tasks'; returns how many it wrote (0 past the end).
+// Writes the results changes.write[from, from + count) of the run; returns how many it
+// wrote (0 past the end).
 store::DbResult<std::size_t> write_results(store::Database& db, std::int64_t run_id,
                                            const model::RuleSet& rules,
                                            const store::Snapshot& snapshot,
-                                           const eval::Results& results, std::size_t from,
+                                           const eval::Results& results,
+                                           const ResultChanges& changes, std::size_t from,
                                            std::size_t count);
 store::DbResult<RunRecord> finish_run(store::Database& db, std::int64_t run_id,
                                       const model::RuleSet& rules, const store::Snapshot& snapshot,
-                                      const eval::Results& results, const RecordOptions& options);
+                                      const eval::Results& results, const ResultChanges& changes,
+                                      const RecordOptions& options);
 }  // namespace tiendo::alert

@@ -369,13 +369,12 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
     const std::string kind(alert::to_string(*t.notify));
     counts[kind] = counts.value(kind, 0) + 1;
   }
-  std::size_t firing = 0;
-  for (const alert::AlertRecord& a : run.output.alerts) {
-    if (a.lifecycle == alert::Lifecycle::firing) ++firing;
-  }
   const nlohmann::json summary = {{"at", model::to_string(at)},
                                   {"results", run.results},
-                                  {"firing", firing},
+                                  {"results_changed", run.results_changed},
+                                  {"firing", run.output.firing},
+                                  {"began_firing", run.output.began_firing},
+                                  {"resolved", run.output.resolved},
                                   {"notifications", counts},
                                   {"messages", run.messages.size()}};
   evaluation->id = request.id;
@@ -406,20 +405,25 @@ store::DbResult<alert::RunRecord> Service::record(store::Database& db,
     return error;
   };
   const std::size_t total = evaluation.results.rules.size() + evaluation.results.tasks.size();
+  // Only the results that changed since the last run are written.
+  TIENDO_ASSIGN_OR_ELSE(
+      const alert::ResultChanges changes,
+      alert::result_changes(db, evaluation.rules->rules, evaluation.snapshot, evaluation.results),
+      failed);
   std::size_t batches = 0;
-  for (std::size_t from = 0; from < total; from += kResultsPerBatch, ++batches) {
+  for (std::size_t from = 0; from < changes.write.size(); from += kResultsPerBatch, ++batches) {
     if (stopping_.load()) {
       return failed(store::DbError{"interrupted: the service stopped during the run"});
     }
     TIENDO_ASSIGN_OR_ELSE(
         [[maybe_unused]] const std::size_t written,
         alert::write_results(db, run_id, evaluation.rules->rules, evaluation.snapshot,
-                             evaluation.results, from, kResultsPerBatch),
+                             evaluation.results, changes, from, kResultsPerBatch),
         failed);
   }
   const auto results_written = std::chrono::steady_clock::now();
   auto recorded = alert::finish_run(db, run_id, evaluation.rules->rules, evaluation.snapshot,
-                                    evaluation.results,
+                                    evaluation.results, changes,
                                     {.now = now_text(), .commit = true, .limit = run_date_limit()});
   if (auto* error = std::get_if<store::DbError>(&recorded)) return failed(*error);
   const auto seconds = [](auto from, auto to) {
@@ -428,6 +432,7 @@ store::DbResult<alert::RunRecord> Service::record(store::Database& db,
   log_->info("run recorded",
              {{"run_id", run_id},
               {"results", total},
+              {"results_changed", changes.changed()},
               {"batches", batches},
               {"results_seconds", seconds(started, results_written)},
               {"alerts_seconds", seconds(results_written, std::chrono::steady_clock::now())}});

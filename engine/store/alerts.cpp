@@ -15,9 +15,14 @@ namespace {
 using Json = nlohmann::json;
 using namespace sqlite;
 
+// An open alert's evaluation date is the latest succeeded run's: every succeeded run
+// evaluates every open alert, and writes only those whose row changes (runs.hpp).
+#define TIENDO_LATEST_RUN_AT \
+  "(SELECT at_date FROM runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1)"
 constexpr std::string_view kAlertColumns =
     "fingerprint, subject, name, ifnull(unit, ''), state, severity, lifecycle, since, "
-    "firing_since, last_notified, ifnull(evaluated, since)";
+    "firing_since, last_notified, CASE WHEN lifecycle != 'resolved' THEN "
+    "coalesce(" TIENDO_LATEST_RUN_AT ", evaluated, since) ELSE ifnull(evaluated, since) END";
 
 // The alerts a query on kAlertColumns gives.
 DbResult<std::vector<AlertRecord>> alerts_of(Statement& q) {
@@ -180,7 +185,10 @@ DbResult<std::vector<AlertCount>> count_alerts(Database& db) {
 
 DbResult<std::optional<model::Date>> ledger_date(Database& db) {
   Statement q = sqlite::prepare(
-      db, "SELECT max(ifnull(evaluated, since)) FROM alerts WHERE lifecycle != 'resolved'");
+      db,
+      "SELECT CASE WHEN EXISTS (SELECT 1 FROM alerts WHERE lifecycle != 'resolved') THEN "
+      "coalesce(" TIENDO_LATEST_RUN_AT
+      ", (SELECT max(ifnull(evaluated, since)) FROM alerts WHERE lifecycle != 'resolved')) END");
   if (!q.step()) return q.error().value_or(DbError{"cannot read the alerts"});
   if (q.column_is_null(0)) return std::optional<model::Date>();
   const auto date = model::parse_iso_date(q.column_text(0));

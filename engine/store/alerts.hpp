@@ -49,7 +49,9 @@ struct AlertRecord {
   model::Date since;                         // first day of this episode
   std::optional<model::Date> firing_since;   // when it started firing
   std::optional<model::Date> last_notified;  // last day a notification was queued
-  model::Date evaluated;                     // the run that last updated it
+  // The date of the last run that evaluated it: for an open alert, the latest succeeded
+  // run's (every run evaluates every open alert; the store writes only changed rows).
+  model::Date evaluated;
   bool operator==(const AlertRecord&) const = default;
 };
 

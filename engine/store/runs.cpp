@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -16,10 +17,8 @@ namespace {
 using Json = nlohmann::json;
 using namespace sqlite;
 
-Json figure(const std::optional<double>& f) { return f ? Json(*f) : Json(nullptr); }
-Json date_json(const std::optional<model::Date>& d) {
-  return d ? Json(model::to_string(*d)) : Json(nullptr);
-}
+Json figure_or_date(double f) { return Json(f); }
+Json figure_or_date(model::Date d) { return Json(model::to_string(d)); }
 
 }  // namespace
 
@@ -55,56 +54,219 @@ std::string with_why(std::string detail, std::string_view why) {
 
 }  // namespace
 
+namespace {
+
+// The detail a result row keeps: a JSON object of its figures and dates, and its reason as
+// "why". A figure or date the result has not is left out: a million rows are kept per run
+// that changes them all.
+std::string detail_of(const ResultRow& r) {
+  Json detail = Json::object();
+  const auto put = [&detail](const char* key, const auto& value) {
+    if (value) detail[key] = figure_or_date(*value);
+  };
+  if (r.subject == Subject::rule) {
+    detail["severity"] = model::to_string(r.severity);
+    put("value", r.value);
+    put("target", r.target);
+    put("upper", r.upper);
+    put("deadline", r.deadline);
+    put("projected", r.projected);
+    put("rate_needed", r.rate_needed);
+    put("rate_observed", r.rate_observed);
+    detail["version"] = r.version;
+  } else {
+    put("due", r.due);
+    put("earliest_finish", r.earliest_finish);
+    detail["progress"] = r.progress;
+  }
+  return with_why(detail.dump(), r.why);
+}
+
+// "INSERT INTO result_spans … VALUES (…), (…)" for `rows` rows: a statement of many rows
+// costs SQLite one start and, in key order, one descent of the tree for them all.
+std::string insert_results_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO result_spans (subject, name, unit, from_run, to_run, digest, state, detail) "
+      "VALUES ";
+  for (std::size_t i = 0; i < rows; ++i)
+    sql += i == 0 ? "(?,?,?,?,NULL,?,?,?)" : ",(?,?,?,?,NULL,?,?,?)";
+  return sql;
+}
+
+}  // namespace
+
 std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
                                       std::span<const ResultRow> rows) {
-  Statement insert = sqlite::prepare(
-      db,
-      "INSERT INTO results (run_id, subject, name, unit, state, detail) VALUES (?, ?, ?, ?, ?, ?)");
-  for (const ResultRow& r : rows) {
+  constexpr std::size_t kRowsPerStatement = 64;
+  constexpr int kColumns = 7;
+  Statement full = sqlite::prepare(db, insert_results_sql(kRowsPerStatement));
+  for (std::size_t from = 0; from < rows.size(); from += kRowsPerStatement) {
+    const std::size_t count = std::min(kRowsPerStatement, rows.size() - from);
+    Statement last;
+    if (count < kRowsPerStatement) last = sqlite::prepare(db, insert_results_sql(count));
+    Statement& insert = count < kRowsPerStatement ? last : full;
     insert.reset();
-    Json detail;
-    if (r.subject == Subject::rule) {
-      detail = {{"severity", model::to_string(r.severity)},
-                {"value", figure(r.value)},
-                {"target", figure(r.target)},
-                {"upper", figure(r.upper)},
-                {"deadline", date_json(r.deadline)},
-                {"projected", figure(r.projected)},
-                {"rate_needed", figure(r.rate_needed)},
-                {"rate_observed", figure(r.rate_observed)}};
-    } else {
-      detail = {{"due", date_json(r.due)},
-                {"earliest_finish", date_json(r.earliest_finish)},
-                {"progress", r.progress}};
+    for (std::size_t i = 0; i < count; ++i) {
+      const ResultRow& r = rows[from + i];
+      const int at = static_cast<int>(i) * kColumns;
+      insert.bind(at + 1, to_string(r.subject))
+          .bind(at + 2, r.name)
+          .bind(at + 3, r.unit)
+          .bind(at + 4, run_id)
+          .bind(at + 5, static_cast<std::int64_t>(r.digest))
+          .bind(at + 6, r.state)
+          .bind(at + 7, detail_of(r));
     }
-    insert.bind(1, run_id)
-        .bind(2, to_string(r.subject))
-        .bind(3, r.name)
-        .bind(4, r.unit)
-        .bind(5, r.state)
-        .bind(6, with_why(detail.dump(), r.why));
     TIENDO_RETURN_IF_ERROR(run(insert));
   }
   return std::nullopt;
 }
 
-std::optional<DbError> write_run_outcome(Database& db, const RunOutcome& outcome) {
-  // Every open alert of the previous run is in the outcome (still active, or resolving
-  // now) and was evaluated by this run: one statement says so for all of them, and only
-  // the alerts whose row changes otherwise are written one by one. (An unchanged alert
-  // is most of them on most nights; rewriting each would touch every index of alerts.)
-  Statement evaluated = sqlite::prepare(
-      db, "UPDATE alerts SET evaluated = ?1, updated_run = ?2 WHERE lifecycle != 'resolved'");
-  evaluated.bind(1, model::to_string(outcome.at)).bind(2, outcome.run_id);
-  TIENDO_RETURN_IF_ERROR(run(evaluated));
+std::optional<DbError> close_results(Database& db, std::int64_t run_id,
+                                     std::span<const ResultKey> keys) {
+  Statement close = sqlite::prepare(db, R"sql(
+UPDATE result_spans SET to_run = ?4
+WHERE subject = ?1 AND name = ?2 AND unit = ?3 AND to_run IS NULL AND from_run < ?4)sql");
+  for (const ResultKey& k : keys) {
+    close.reset();
+    close.bind(1, to_string(k.subject)).bind(2, k.name).bind(3, k.unit).bind(4, run_id);
+    TIENDO_RETURN_IF_ERROR(run(close));
+  }
+  return std::nullopt;
+}
 
-  // The row as it stands before this run rewrites it (none for an alert the run creates),
-  // for rewind_ledger.
+std::optional<DbError> discard_results(Database& db, std::int64_t run_id) {
+  Statement discard = sqlite::prepare(db, "DELETE FROM result_spans WHERE from_run = ?");
+  discard.bind(1, run_id);
+  return run(discard);
+}
+
+DbResult<std::int64_t> last_succeeded_run(Database& db) {
+  Statement q = sqlite::prepare(
+      db, "SELECT id FROM runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1");
+  if (q.step()) return q.column_int(0);
+  if (q.error()) return *q.error();
+  return std::int64_t{0};
+}
+
+DbResult<std::int64_t> read_current_results(
+    Database& db, const std::function<void(const ResultKey&, std::uint64_t)>& visit) {
+  // The rows of a run still running are not current yet (a failed run's are gone). Most
+  // of the time no other run is running, and each row is read without that test.
+  constexpr std::string_view kCurrent = R"sql(
+SELECT subject, name, unit, digest, from_run FROM result_spans
+WHERE to_run IS NULL ORDER BY subject, name, unit)sql";
+  // Read again when a run commits meanwhile, so that the rows are those of the run named.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    TIENDO_ASSIGN_OR_RETURN(const std::int64_t before, last_succeeded_run(db));
+    std::vector<std::int64_t> running;
+    Statement running_q = sqlite::prepare(db, "SELECT id FROM runs WHERE status = 'running'");
+    while (running_q.step()) running.push_back(running_q.column_int(0));
+    if (running_q.error()) return *running_q.error();
+    Statement q = sqlite::prepare(db, kCurrent);
+    while (q.step()) {
+      const std::string_view subject_text = q.column_view(0);
+      const Subject subject = subject_text == "rule" ? Subject::rule : Subject::task;
+      if (subject_text != "rule" && subject_text != "task") {
+        return DbError{"a stored result has a malformed subject"};
+      }
+      if (!running.empty() &&
+          std::find(running.begin(), running.end(), q.column_int(4)) != running.end()) {
+        continue;
+      }
+      visit(ResultKey{subject, q.column_view(1), q.column_view(2)},
+            static_cast<std::uint64_t>(q.column_int(3)));
+    }
+    if (q.error()) return *q.error();
+    TIENDO_ASSIGN_OR_RETURN(const std::int64_t after, last_succeeded_run(db));
+    if (before == after) return after;
+  }
+  return DbError{"the current results kept changing while they were read (runs committed)"};
+}
+
+DbResult<StoredResultPage> results_at(Database& db, std::int64_t run_id,
+                                      const StoredResultQuery& query) {
+  StoredResultPage page;
+  page.run_id = run_id;
+  Statement run_q = sqlite::prepare(db, "SELECT at_date, status FROM runs WHERE id = ?");
+  run_q.bind(1, run_id);
+  if (!run_q.step()) {
+    if (run_q.error()) return *run_q.error();
+    page.status = StoredResultPage::Status::no_run;
+    return page;
+  }
+  page.at = run_q.column_text(0);
+  page.run_status = run_q.column_text(1);
+  if (page.run_status != "succeeded") {
+    page.status = StoredResultPage::Status::not_succeeded;
+    return page;
+  }
+  Statement kept_q = sqlite::prepare(db, "SELECT ifnull(max(results_from_run), 0) FROM retention");
+  if (!kept_q.step()) return kept_q.error().value_or(DbError{"cannot read the retention"});
+  page.kept_from = kept_q.column_int(0);
+  if (run_id < page.kept_from) {
+    page.status = StoredResultPage::Status::pruned;
+    return page;
+  }
+  // ?1 the run; ?2 subject, ?3 name, ?4 unit (NULL: any).
+  constexpr std::string_view kWhere = R"sql(
+FROM result_spans
+WHERE from_run <= ?1 AND (to_run IS NULL OR to_run > ?1)
+  AND from_run NOT IN (SELECT id FROM runs WHERE status = 'running')
+  AND (?2 IS NULL OR subject = ?2) AND (?3 IS NULL OR name = ?3) AND (?4 IS NULL OR unit = ?4))sql";
+  const auto bind_query = [&](Statement& s) {
+    s.bind(1, run_id)
+        .bind_text_or_null(2, query.subject ? to_string(*query.subject) : std::string_view())
+        .bind_text_or_null(3, query.name)
+        .bind_text_or_null(4, query.unit);
+  };
+  Statement count = sqlite::prepare(db, fmt::format("SELECT count(*) {}", kWhere));
+  bind_query(count);
+  if (!count.step()) return count.error().value_or(DbError{"cannot count the results"});
+  page.total = count.column_int(0);
+  Statement rows =
+      sqlite::prepare(db, fmt::format("SELECT subject, name, unit, state, detail, from_run {} "
+                                      "ORDER BY subject, name, unit LIMIT ?5 OFFSET ?6",
+                                      kWhere));
+  bind_query(rows);
+  rows.bind(5, static_cast<std::int64_t>(query.limit))
+      .bind(6, static_cast<std::int64_t>(query.offset));
+  while (rows.step()) {
+    StoredResult r;
+    const auto subject = parse_subject(rows.column_view(0));
+    if (!subject) return DbError{"a stored result has a malformed subject"};
+    r.subject = *subject;
+    r.name = rows.column_text(1);
+    r.unit = rows.column_text(2);
+    r.state = rows.column_text(3);
+    r.detail = rows.column_text(4);
+    r.since_run = rows.column_int(5);
+    page.results.push_back(std::move(r));
+  }
+  if (rows.error()) return *rows.error();
+  return page;
+}
+
+std::optional<DbError> write_run_outcome(Database& db, const RunOutcome& outcome) {
+  // Only the alerts whose row changes are written: every succeeded run evaluates every
+  // open alert, so an open alert's evaluation date is the latest succeeded run's
+  // (load_alerts reads it so), and a still-firing alert with nothing new costs no write.
+  Statement count = sqlite::prepare(db, "UPDATE runs SET results_changed = ?2 WHERE id = ?1");
+  count.bind(1, outcome.run_id).bind(2, static_cast<std::int64_t>(outcome.results_changed));
+  TIENDO_RETURN_IF_ERROR(run(count));
+
+  // The rows as they stand before this run rewrites them (none for an alert the run
+  // creates), for rewind_ledger: one statement for them all.
+  Json fingerprints = Json::array();
+  for (const AlertRecord* alert : outcome.changed) fingerprints.push_back(alert->fingerprint);
   Statement keep_prior = sqlite::prepare(db, R"sql(
 INSERT INTO alert_prior (run_id, fingerprint, subject, name, unit, state, severity, lifecycle,
   since, last_notified, updated_run, firing_since, evaluated)
 SELECT ?1, fingerprint, subject, name, unit, state, severity, lifecycle, since, last_notified,
-  updated_run, firing_since, evaluated FROM alerts WHERE fingerprint = ?2)sql");
+  updated_run, firing_since, evaluated FROM alerts
+WHERE fingerprint IN (SELECT value FROM json_each(?2)))sql");
+  keep_prior.bind(1, outcome.run_id).bind(2, fingerprints.dump());
+  TIENDO_RETURN_IF_ERROR(run(keep_prior));
   Statement upsert = sqlite::prepare(db, R"sql(
 INSERT INTO alerts (fingerprint, subject, name, unit, state, severity, lifecycle, since,
   last_notified, updated_run, firing_since, evaluated)
@@ -114,9 +276,6 @@ ON CONFLICT (fingerprint) DO UPDATE SET subject = ?2, name = ?3, unit = ?4, stat
   firing_since = ?11, evaluated = ?12)sql");
   for (const AlertRecord* alert : outcome.changed) {
     const AlertRecord& a = *alert;
-    keep_prior.reset();
-    keep_prior.bind(1, outcome.run_id).bind(2, a.fingerprint);
-    TIENDO_RETURN_IF_ERROR(run(keep_prior));
     upsert.reset();
     upsert.bind(1, a.fingerprint)
         .bind(2, to_string(a.subject))
@@ -184,6 +343,13 @@ std::optional<DbError> mark_run_succeeded(Database& db, std::int64_t run_id, std
 
 std::optional<DbError> fail_runs(Database& db, std::optional<std::int64_t> run_id,
                                  std::string_view error, std::string_view now) {
+  // Its results first: should this stop half-way, the run is still running, and the next
+  // start fails it again.
+  Statement discard = sqlite::prepare(db, R"sql(
+DELETE FROM result_spans WHERE from_run IN (
+  SELECT id FROM runs WHERE status = 'running' AND (?1 IS NULL OR id = ?1)))sql");
+  discard.bind(1, run_id);
+  TIENDO_RETURN_IF_ERROR(run(discard));
   Statement update = sqlite::prepare(
       db,
       "UPDATE runs SET status = 'failed', finished_at = ?1, error = ?2 WHERE status = "
@@ -287,6 +453,13 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
   for (auto it = to_undo.rbegin(); it != to_undo.rend(); ++it) {
     if (auto error = undo_run(db, *it, report)) return *error;
   }
+  // The results as they stood before the first voided run: its rows and later ones go,
+  // and the rows they ended are current again.
+  for (std::string_view sql : {"DELETE FROM result_spans WHERE from_run >= ?1",
+                               "UPDATE result_spans SET to_run = NULL WHERE to_run >= ?1"}) {
+    auto done = changed_for(db, sql, first);
+    if (auto* failure = std::get_if<DbError>(&done)) return *failure;
+  }
 
   // Every succeeded run evaluates every open alert: those last evaluated by a voided run
   // were last evaluated, before it, by the latest run that stays.
@@ -311,6 +484,16 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
   auto redated = changed(db, redate);
   if (auto* error = std::get_if<DbError>(&redated)) return *error;
   report.alerts_redated = std::get<std::size_t>(redated);
+  if (!to_undo.empty()) {
+    // Every open alert was last evaluated by the last voided run that had succeeded, and
+    // is now last evaluated by the kept run (alerts.cpp reads an open alert's evaluation
+    // date from the latest succeeded run; rows written before schema version 8 were
+    // dated back by the statement above).
+    Statement open_q =
+        sqlite::prepare(db, "SELECT count(*) FROM alerts WHERE lifecycle != 'resolved'");
+    if (!open_q.step()) return open_q.error().value_or(DbError{"cannot count the alerts"});
+    report.alerts_redated = static_cast<std::size_t>(open_q.column_int(0));
+  }
 
   const std::string reason =
       fmt::format("voided by `tiendo ledger rewind --to {}` at {}", model::to_string(to), now);

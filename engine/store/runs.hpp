@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,20 +39,93 @@ struct ResultRow {
   std::string_view unit;  // empty for a task or a rule without a unit
   std::string_view state;
   std::string why;  // the reason as data: JSON (present::reason_json)
+  // What the row says, hashed (never 0): a later run writes a result again only when its
+  // digest differs.
+  std::uint64_t digest = 0;
   // A rule's figures.
   model::Severity severity = model::Severity::none;
+  std::int32_t version = 0;  // the version of the rule that applied (0: its own require)
   std::optional<double> value, target, upper, projected, rate_needed, rate_observed;
   std::optional<model::Date> deadline;
   // A task's.
   std::optional<model::Date> due, earliest_finish;
   double progress = 0;
 };
-// Appends results to run `run_id`, inside the caller's transaction.
+
+// Results are kept as changes (schema version 8): a row holds one result from the run that
+// found it until the first later run that found another, or none. A run writes only what
+// changed:
+//  - insert_results adds the results the run found different (or new), as rows of that
+//    run; they take part in no answer until the run has succeeded;
+//  - close_results ends, at the run, the rows it replaces and those of results it no
+//    longer has;
+//  - a run that fails takes its rows back (fail_runs, discard_results).
+// "Everything at run N" (results_at) is then every row from a run <= N not ended by N.
+
+// Adds results of run `run_id`, inside the caller's transaction.
 std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
                                       std::span<const ResultRow> rows);
 
+// A result's key: (subject, name, unit); `unit` empty for a task.
+struct ResultKey {
+  Subject subject = Subject::rule;
+  std::string_view name;
+  std::string_view unit;
+};
+// Ends, at run `run_id`, the current rows of `keys` (from an earlier run), inside the
+// caller's transaction.
+std::optional<DbError> close_results(Database& db, std::int64_t run_id,
+                                     std::span<const ResultKey> keys);
+// Removes the rows of run `run_id` (a run whose changes are worked out again).
+std::optional<DbError> discard_results(Database& db, std::int64_t run_id);
+
+// The current results, those every later run compares with: `visit(key, digest)` for each,
+// in key order, streamed (nothing is held here). Returns the id of the run they are the
+// results of: the latest succeeded run (0 when none). Consistent: a run committed while
+// reading makes it read again.
+DbResult<std::int64_t> read_current_results(
+    Database& db, const std::function<void(const ResultKey&, std::uint64_t digest)>& visit);
+
+// The latest succeeded run's id, 0 when none.
+DbResult<std::int64_t> last_succeeded_run(Database& db);
+
+// A stored result as results_at gives it.
+struct StoredResult {
+  Subject subject = Subject::rule;
+  std::string name;
+  std::string unit;
+  std::string state;
+  std::string detail;          // JSON: severity, figures, version, why (or due, progress)
+  std::int64_t since_run = 0;  // the run that found it (the result has not changed since)
+};
+struct StoredResultQuery {
+  std::optional<Subject> subject;
+  std::string name;  // one rule or task; empty: all
+  std::string unit;  // one unit; empty: all
+  std::size_t offset = 0;
+  std::size_t limit = 1000;
+};
+struct StoredResultPage {
+  enum class Status {
+    ok,
+    no_run,         // no run has that id
+    not_succeeded,  // it is running, or it failed (then it kept no results)
+    pruned,         // its results were pruned (retention); kept_from says from which run
+  };
+  Status status = Status::ok;
+  std::int64_t run_id = 0;
+  std::string at;          // the run's date
+  std::string run_status;  // running, succeeded, failed
+  std::int64_t kept_from = 0;
+  std::int64_t total = 0;             // results of the query, the page aside
+  std::vector<StoredResult> results;  // by subject, name, unit
+};
+// The results of run `run_id` as it recorded them: "the result of (rule, unit) at run N"
+// and "everything at run N", a page at a time.
+DbResult<StoredResultPage> results_at(Database& db, std::int64_t run_id,
+                                      const StoredResultQuery& query);
+
 // What a reconciled run changes, written inside the caller's transaction:
-//  - every open alert is marked evaluated at `at` by the run;
 //  - each alert of `changed` is written (created or replaced), its previous row kept in
 //    the run's undo log for rewind_ledger;
 //  - the messages are enqueued, due at `now`;
@@ -61,6 +135,7 @@ struct RunOutcome {
   model::Date at;
   std::string now;  // UTC time stamp
   std::vector<const AlertRecord*> changed;
+  std::size_t results_changed = 0;  // kept with the run
   std::span<const OutboxMessage> messages;
   std::span<const Transition> transitions;
 };
@@ -70,7 +145,7 @@ std::optional<DbError> write_run_outcome(Database& db, const RunOutcome& outcome
 // an error when it is not a run in progress.
 std::optional<DbError> mark_run_succeeded(Database& db, std::int64_t run_id, std::string_view now);
 // Marks run `run_id` failed with `error`, or with nullopt every run still running (at a
-// start, for the runs a stop or a crash cut short).
+// start, for the runs a stop or a crash cut short); their results are taken back.
 std::optional<DbError> fail_runs(Database& db, std::optional<std::int64_t> run_id,
                                  std::string_view error, std::string_view now);
 

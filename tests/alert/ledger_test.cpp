@@ -1,9 +1,12 @@
-// The alert ledger's run written in steps (begin_run, write_results in batches,
-// finish_run), as `tiendo serve` writes it: the same rows as record_run's one
+// The alert ledger's run written in steps (begin_run, result_changes, write_results in
+// batches, finish_run), as `tiendo serve` writes it: the same rows as record_run's one
 // transaction, a run in progress that says so, the rewind refused before anything is
-// written, and a failed run marked failed with its partial results kept.
+// written, and a failed run marked failed with its partial results taken back. Results
+// are kept as changes: a run writes only what changed, and every run's results can still
+// be read whole (results_at).
 #include "alert/ledger.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -11,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -49,14 +53,25 @@ class LedgerSteps : public ::testing::Test {
     auto begun = begin_run(db, example_->results.at, kNow, std::nullopt);
     if (auto* error = std::get_if<DbError>(&begun)) return *error;
     const std::int64_t id = std::get<std::int64_t>(begun);
-    for (std::size_t from = 0; from < total_; from += batch) {
+    auto found = result_changes(db, example_->rules, example_->snapshot, example_->results);
+    if (auto* error = std::get_if<DbError>(&found)) return *error;
+    const ResultChanges& changes = std::get<ResultChanges>(found);
+    const std::size_t to_write = changes.write.size();
+    for (std::size_t from = 0; from < to_write; from += batch) {
       auto written = write_results(db, id, example_->rules, example_->snapshot, example_->results,
-                                   from, batch);
+                                   changes, from, batch);
       if (auto* error = std::get_if<DbError>(&written)) return *error;
-      EXPECT_EQ(std::get<std::size_t>(written), std::min(batch, total_ - from));
+      EXPECT_EQ(std::get<std::size_t>(written), std::min(batch, to_write - from));
     }
-    return finish_run(db, id, example_->rules, example_->snapshot, example_->results,
+    return finish_run(db, id, example_->rules, example_->snapshot, example_->results, changes,
                       {.now = kNow, .commit = true, .limit = std::nullopt});
+  }
+
+  ResultChanges changes_now(Database& db) {
+    auto found = result_changes(db, example_->rules, example_->snapshot, example_->results);
+    EXPECT_TRUE(std::holds_alternative<ResultChanges>(found));
+    return std::holds_alternative<ResultChanges>(found) ? std::get<ResultChanges>(found)
+                                                        : ResultChanges{};
   }
 
   Database db_ = open_memory();
@@ -75,7 +90,7 @@ TEST_F(LedgerSteps, WriteTheSameRowsAsOneTransaction) {
   EXPECT_EQ(std::get<RunRecord>(steps).messages.size(), std::get<RunRecord>(one).messages.size());
 
   for (const std::string sql :
-       {"SELECT * FROM runs ORDER BY id", "SELECT * FROM results ORDER BY subject, name, unit",
+       {"SELECT * FROM runs ORDER BY id", "SELECT * FROM result_spans ORDER BY subject, name, unit",
         "SELECT * FROM alerts ORDER BY fingerprint", "SELECT * FROM transitions ORDER BY id",
         "SELECT outbox_id, transition_id FROM outbox_transitions ORDER BY 1, 2",
         // The payloads name each database's own identity; the rest is the same.
@@ -84,38 +99,47 @@ TEST_F(LedgerSteps, WriteTheSameRowsAsOneTransaction) {
     EXPECT_FALSE(expected.empty()) << sql;
     EXPECT_EQ(rows(db_, sql), expected) << sql;
   }
-  EXPECT_EQ(count(db_, "SELECT count(*) FROM results"), static_cast<std::int64_t>(total_));
-  EXPECT_EQ(rows(db_, "SELECT status, finished_at FROM runs"),
-            std::vector<std::string>{std::string("succeeded|") + kNow + "|"});
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM result_spans"), static_cast<std::int64_t>(total_));
+  EXPECT_EQ(rows(db_, "SELECT status, finished_at, results_changed FROM runs"),
+            std::vector<std::string>{std::string("succeeded|") + kNow + "|" +
+                                     std::to_string(total_) + "|"});
 }
 
-TEST_F(LedgerSteps, ARunInProgressSaysSoAndAFailedOneKeepsWhatItWrote) {
+TEST_F(LedgerSteps, ARunInProgressSaysSoAndAFailedOneTakesBackWhatItWrote) {
   auto begun = begin_run(db_, example_->results.at, kNow, std::nullopt);
   ASSERT_TRUE(std::holds_alternative<std::int64_t>(begun)) << std::get<DbError>(begun).message;
   const std::int64_t id = std::get<std::int64_t>(begun);
-  auto written =
-      write_results(db_, id, example_->rules, example_->snapshot, example_->results, 0, 10);
+  const ResultChanges changes = changes_now(db_);
+  ASSERT_EQ(changes.write.size(), total_);  // nothing stored yet: every result is new
+  auto written = write_results(db_, id, example_->rules, example_->snapshot, example_->results,
+                               changes, 0, 10);
   ASSERT_TRUE(std::holds_alternative<std::size_t>(written));
   EXPECT_EQ(std::get<std::size_t>(written), 10u);
   // Past the end there is nothing to write.
-  written =
-      write_results(db_, id, example_->rules, example_->snapshot, example_->results, total_, 10);
+  written = write_results(db_, id, example_->rules, example_->snapshot, example_->results, changes,
+                          total_, 10);
   ASSERT_TRUE(std::holds_alternative<std::size_t>(written));
   EXPECT_EQ(std::get<std::size_t>(written), 0u);
 
   EXPECT_EQ(rows(db_, "SELECT status, ifnull(finished_at, '-') FROM runs"),
             std::vector<std::string>{"running|-|"});
-  EXPECT_EQ(count(db_, "SELECT count(*) FROM results"), 10);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM result_spans"), 10);
   EXPECT_EQ(count(db_, "SELECT count(*) FROM alerts"), 0);
+  // Rows of a run in progress are no one's results yet.
+  auto at_run = store::results_at(db_, id, {});
+  ASSERT_TRUE(std::holds_alternative<store::StoredResultPage>(at_run));
+  EXPECT_EQ(std::get<store::StoredResultPage>(at_run).status,
+            store::StoredResultPage::Status::not_succeeded);
+  EXPECT_EQ(changes_now(db_).write.size(), total_);
 
   EXPECT_FALSE(fail_runs(db_, std::nullopt, "interrupted: the service stopped", kNow));
   EXPECT_EQ(rows(db_, "SELECT status, finished_at, error FROM runs"),
             std::vector<std::string>{std::string("failed|") + kNow +
                                      "|interrupted: the service stopped|"});
-  EXPECT_EQ(count(db_, "SELECT count(*) FROM results"), 10);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM result_spans"), 0);
   // A failed run cannot be finished after all.
   auto finished = finish_run(db_, id, example_->rules, example_->snapshot, example_->results,
-                             {.now = kNow, .commit = true, .limit = std::nullopt});
+                             changes, {.now = kNow, .commit = true, .limit = std::nullopt});
   ASSERT_TRUE(std::holds_alternative<DbError>(finished));
   EXPECT_NE(std::get<DbError>(finished).message.find("not a run in progress"), std::string::npos);
   EXPECT_EQ(count(db_, "SELECT count(*) FROM alerts"), 0);
@@ -131,18 +155,22 @@ TEST_F(LedgerSteps, ARewindIsRefusedBeforeAnythingIsWritten) {
   EXPECT_NE(std::get<DbError>(earlier).message.find("would rewind them"), std::string::npos)
       << std::get<DbError>(earlier).message;
   EXPECT_EQ(count(db_, "SELECT count(*) FROM runs"), runs_before);
-  // The same date again is no rewind, and every open alert was evaluated by it, the
-  // unchanged ones (all of them here) included.
+  // The same date again is no rewind. Every open alert was evaluated by it, the unchanged
+  // ones (all of them here) included, and none of them was written.
+  const auto alerts_before = rows(db_, "SELECT * FROM alerts ORDER BY fingerprint");
   auto again = in_steps(db_, 1000);
   ASSERT_TRUE(std::holds_alternative<RunRecord>(again)) << std::get<DbError>(again).message;
-  const std::int64_t id = std::get<RunRecord>(again).run_id;
+  const RunRecord& run = std::get<RunRecord>(again);
   EXPECT_GT(count(db_, "SELECT count(*) FROM alerts WHERE lifecycle != 'resolved'"), 0);
-  EXPECT_EQ(count(db_,
-                  "SELECT count(*) FROM alerts WHERE lifecycle != 'resolved' AND "
-                  "updated_run != " +
-                      std::to_string(id)),
-            0);
-  EXPECT_TRUE(std::get<RunRecord>(again).output.transitions.empty());
+  EXPECT_EQ(rows(db_, "SELECT * FROM alerts ORDER BY fingerprint"), alerts_before);
+  EXPECT_TRUE(run.output.transitions.empty());
+  EXPECT_TRUE(run.output.alerts.empty());
+  EXPECT_GT(run.output.firing, 0u);
+  EXPECT_EQ(run.output.began_firing, 0u);
+  EXPECT_EQ(run.results_changed, 0u);
+  EXPECT_EQ(
+      count(db_, "SELECT count(*) FROM alert_prior WHERE run_id = " + std::to_string(run.run_id)),
+      0);
 }
 
 // The listing the API and the dashboard read: most severe first, then oldest, then by
@@ -269,7 +297,10 @@ TEST(LedgerStepsRace, ASilenceCommittedWhileTheRunWaitsForTheLockCounts) {
   ASSERT_FALSE(tiendo::store::sqlite::execute(silencer, "BEGIN IMMEDIATE"));
   BeginWatch begin(tiendo::store::sqlite::handle(db));
   std::thread finisher([&] {
+    auto found = result_changes(db, example->rules, example->snapshot, example->results);
+    ASSERT_TRUE(std::holds_alternative<ResultChanges>(found));
     auto finished = finish_run(db, id, example->rules, example->snapshot, example->results,
+                               std::get<ResultChanges>(found),
                                {.now = kNow, .commit = true, .limit = std::nullopt});
     ASSERT_TRUE(std::holds_alternative<RunRecord>(finished)) << std::get<DbError>(finished).message;
     const RunRecord& run = std::get<RunRecord>(finished);
@@ -401,6 +432,205 @@ TEST(LedgerSilences, LiveSilencesAreBounded) {
   auto again = add_silence(db, *silence);
   ASSERT_TRUE(std::holds_alternative<std::optional<std::int64_t>>(again));
   EXPECT_TRUE(std::get<std::optional<std::int64_t>>(again).has_value());
+}
+
+// ---------------------------------------------------------------------------------------
+// Results kept as changes (issue #15).
+
+// Every result of run `run` as results_at gives it, a line each: "subject|name|unit|state|
+// detail|since".
+std::vector<std::string> stored_at(Database& db, std::int64_t run,
+                                   const store::StoredResultQuery& query = {}) {
+  store::StoredResultQuery all = query;
+  all.limit = 1000000;
+  auto page = store::results_at(db, run, all);
+  EXPECT_TRUE(std::holds_alternative<store::StoredResultPage>(page));
+  std::vector<std::string> out;
+  if (!std::holds_alternative<store::StoredResultPage>(page)) return out;
+  const auto& p = std::get<store::StoredResultPage>(page);
+  EXPECT_EQ(p.status, store::StoredResultPage::Status::ok) << "run " << run;
+  EXPECT_EQ(p.total, static_cast<std::int64_t>(p.results.size()));
+  for (const store::StoredResult& r : p.results) {
+    out.push_back(fmt::format("{}|{}|{}|{}|{}|{}", store::to_string(r.subject), r.name, r.unit,
+                              r.state, r.detail, r.since_run));
+  }
+  return out;
+}
+
+// Drops the trailing "|since" of stored_at's lines: what the result says.
+std::vector<std::string> said(std::vector<std::string> lines) {
+  for (std::string& line : lines) line.erase(line.rfind('|'));
+  return lines;
+}
+
+std::int64_t recorded(Database& db, const model::RuleSet& rules, const store::Snapshot& snapshot,
+                      const eval::Results& results, RunRecord* out = nullptr) {
+  auto run = record_run(db, rules, snapshot, results,
+                        {.now = kNow, .commit = true, .limit = std::nullopt});
+  EXPECT_TRUE(std::holds_alternative<RunRecord>(run)) << std::get<DbError>(run).message;
+  if (!std::holds_alternative<RunRecord>(run)) return 0;
+  if (out) *out = std::get<RunRecord>(run);
+  return std::get<RunRecord>(run).run_id;
+}
+
+TEST_F(LedgerSteps, ARunWritesOnlyTheResultsThatChangedAndEveryRunReadsWhole) {
+  RunRecord first_run, same_run, changed_run;
+  const std::int64_t first =
+      recorded(db_, example_->rules, example_->snapshot, example_->results, &first_run);
+  EXPECT_EQ(first_run.results_changed, total_);
+  const auto at_first = stored_at(db_, first);
+  ASSERT_EQ(at_first.size(), total_);
+
+  // Nothing changed: nothing written, and the run reads the same results, found by the first.
+  const std::int64_t same =
+      recorded(db_, example_->rules, example_->snapshot, example_->results, &same_run);
+  EXPECT_EQ(same_run.results_changed, 0u);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM result_spans"), static_cast<std::int64_t>(total_));
+  EXPECT_EQ(stored_at(db_, same), at_first);
+
+  // One result's value changes, and one rule's results are gone (a rule taken out).
+  eval::Results next = example_->results;
+  std::size_t moved = next.rules.size();
+  for (std::size_t i = 0; i < next.rules.size(); ++i) {
+    if (next.rules[i].value && next.rules[i].unit >= 0) {
+      moved = i;
+      break;
+    }
+  }
+  ASSERT_LT(moved, next.rules.size());
+  next.rules[moved].value = *next.rules[moved].value + 0.125;
+  const std::string moved_rule =
+      example_->rules.rules[static_cast<std::size_t>(next.rules[moved].rule)].name;
+  const std::string moved_unit =
+      example_->snapshot.units()[static_cast<std::size_t>(next.rules[moved].unit)].id;
+  const model::Index dropped = next.rules.back().rule;
+  const std::string dropped_rule = example_->rules.rules[static_cast<std::size_t>(dropped)].name;
+  ASSERT_NE(dropped_rule, moved_rule);
+  const auto dropped_count =
+      std::erase_if(next.rules, [&](const eval::RuleResult& r) { return r.rule == dropped; });
+  ASSERT_GT(dropped_count, 0u);
+  const std::int64_t changed =
+      recorded(db_, example_->rules, example_->snapshot, next, &changed_run);
+  EXPECT_EQ(changed_run.results_changed, 1 + dropped_count);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM result_spans"), static_cast<std::int64_t>(total_) + 1);
+
+  const auto at_changed = stored_at(db_, changed);
+  EXPECT_EQ(at_changed.size(), total_ - dropped_count);
+  const store::StoredResultQuery one{store::Subject::rule, moved_rule, moved_unit, 0, 10};
+  const auto moved_now = stored_at(db_, changed, one);
+  const auto moved_then = stored_at(db_, same, one);
+  ASSERT_EQ(moved_now.size(), 1u);
+  ASSERT_EQ(moved_then.size(), 1u);
+  EXPECT_NE(said(moved_now), said(moved_then));
+  EXPECT_TRUE(moved_now[0].ends_with("|" + std::to_string(changed))) << moved_now[0];
+  EXPECT_TRUE(moved_then[0].ends_with("|" + std::to_string(first))) << moved_then[0];
+  EXPECT_TRUE(stored_at(db_, changed, {store::Subject::rule, dropped_rule, "", 0, 10}).empty());
+  EXPECT_EQ(stored_at(db_, same, {store::Subject::rule, dropped_rule, "", 0, 10}).size(),
+            dropped_count);
+  // The earlier runs read as they were.
+  EXPECT_EQ(stored_at(db_, first), at_first);
+  EXPECT_EQ(stored_at(db_, same), at_first);
+
+  // Back to the first results: the value and the rule come back, as changes.
+  RunRecord back_run;
+  const std::int64_t back =
+      recorded(db_, example_->rules, example_->snapshot, example_->results, &back_run);
+  EXPECT_EQ(back_run.results_changed, 1 + dropped_count);
+  EXPECT_EQ(said(stored_at(db_, back)), said(at_first));
+
+  // Pages, and runs that have no results to give.
+  auto page = store::results_at(db_, back, {std::nullopt, "", "", 3, 5});
+  ASSERT_TRUE(std::holds_alternative<store::StoredResultPage>(page));
+  const auto& p = std::get<store::StoredResultPage>(page);
+  EXPECT_EQ(p.total, static_cast<std::int64_t>(total_));
+  ASSERT_EQ(p.results.size(), 5u);
+  EXPECT_EQ(p.at, "2022-09-30");
+  auto missing = store::results_at(db_, 999, {});
+  ASSERT_TRUE(std::holds_alternative<store::StoredResultPage>(missing));
+  EXPECT_EQ(std::get<store::StoredResultPage>(missing).status,
+            store::StoredResultPage::Status::no_run);
+}
+
+// The detail a result keeps: its figures, the version of the rule that applied, and why.
+TEST_F(LedgerSteps, AStoredResultKeepsItsFiguresVersionAndReason) {
+  const std::int64_t run = recorded(db_, example_->rules, example_->snapshot, example_->results);
+  auto page = store::results_at(db_, run, {store::Subject::rule, "", "", 0, 1});
+  ASSERT_TRUE(std::holds_alternative<store::StoredResultPage>(page));
+  ASSERT_EQ(std::get<store::StoredResultPage>(page).results.size(), 1u);
+  const auto detail =
+      nlohmann::json::parse(std::get<store::StoredResultPage>(page).results[0].detail);
+  for (const char* key : {"severity", "value", "target", "deadline", "version", "why"}) {
+    EXPECT_TRUE(detail.contains(key)) << key << " missing in " << detail.dump();
+  }
+  EXPECT_TRUE(detail["why"].contains("kind")) << detail.dump();
+}
+
+// A run that began first and finishes after another run succeeded is worked out again
+// against that run's results, under a new id: ids of succeeded runs keep the order in
+// which they changed the results.
+TEST_F(LedgerSteps, ARunOvertakenByAnotherIsRecordedAfterIt) {
+  auto begun = begin_run(db_, example_->results.at, kNow, std::nullopt);
+  ASSERT_TRUE(std::holds_alternative<std::int64_t>(begun));
+  const std::int64_t slow = std::get<std::int64_t>(begun);
+  const ResultChanges changes = changes_now(db_);
+  ASSERT_EQ(changes.write.size(), total_);
+  auto written = write_results(db_, slow, example_->rules, example_->snapshot, example_->results,
+                               changes, 0, total_);
+  ASSERT_TRUE(std::holds_alternative<std::size_t>(written));
+
+  eval::Results other = example_->results;
+  const auto valued = std::find_if(other.rules.begin(), other.rules.end(),
+                                   [](const eval::RuleResult& r) { return r.value.has_value(); });
+  valued->value = *valued->value + 1;
+  RunRecord fast_run;
+  const std::int64_t fast = recorded(db_, example_->rules, example_->snapshot, other, &fast_run);
+  EXPECT_GT(fast, slow);
+  EXPECT_EQ(fast_run.results_changed, total_);  // the slow run's rows were no one's yet
+
+  auto finished = finish_run(db_, slow, example_->rules, example_->snapshot, example_->results,
+                             changes, {.now = kNow, .commit = true, .limit = std::nullopt});
+  ASSERT_TRUE(std::holds_alternative<RunRecord>(finished)) << std::get<DbError>(finished).message;
+  const RunRecord& run = std::get<RunRecord>(finished);
+  EXPECT_GT(run.run_id, fast);
+  EXPECT_EQ(run.results_changed, 1u);
+  EXPECT_EQ(rows(db_, "SELECT id, status, error FROM runs ORDER BY id"),
+            (std::vector<std::string>{
+                fmt::format("{}|failed|superseded: run {} succeeded first; this evaluation is "
+                            "recorded as run {}|",
+                            slow, fast, run.run_id),
+                std::to_string(fast) + "|succeeded|NULL|",
+                std::to_string(run.run_id) + "|succeeded|NULL|"}));
+  Database alone = open_memory();
+  const std::int64_t only = recorded(alone, example_->rules, example_->snapshot, example_->results);
+  EXPECT_EQ(said(stored_at(db_, run.run_id)), said(stored_at(alone, only)));
+  EXPECT_EQ(said(stored_at(db_, fast)).size(), total_);
+}
+
+// A rewind takes back the results of the runs it voids.
+TEST_F(LedgerSteps, ARewindTakesBackTheResultsOfTheRunsItVoids) {
+  const std::int64_t kept = recorded(db_, example_->rules, example_->snapshot, example_->results);
+  const auto before = stored_at(db_, kept);
+  eval::Results later = example_->results;
+  later.at = later.at + std::chrono::days(30);
+  for (eval::RuleResult& r : later.rules) {
+    if (r.value) r.value = *r.value + 1;
+  }
+  const std::int64_t voided = recorded(db_, example_->rules, example_->snapshot, later);
+  ASSERT_GT(
+      count(db_, "SELECT count(*) FROM result_spans WHERE from_run = " + std::to_string(voided)),
+      0);
+  auto rewound = store::rewind_ledger(db_, example_->results.at, kNow, /*commit=*/true);
+  ASSERT_TRUE(std::holds_alternative<store::RewindReport>(rewound))
+      << std::get<DbError>(rewound).message;
+  EXPECT_EQ(
+      count(db_, "SELECT count(*) FROM result_spans WHERE from_run = " + std::to_string(voided)),
+      0);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM result_spans WHERE to_run IS NOT NULL"), 0);
+  EXPECT_EQ(stored_at(db_, kept), before);
+  // The next run compares with the kept run's results again.
+  RunRecord again;
+  recorded(db_, example_->rules, example_->snapshot, example_->results, &again);
+  EXPECT_EQ(again.results_changed, 0u);
 }
 
 }  // namespace

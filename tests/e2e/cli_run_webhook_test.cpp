@@ -436,7 +436,7 @@ std::string recorded_state(const std::string& db) {
   SqliteFile file(db);
   std::string out;
   for (const char* table :
-       {"runs", "results", "alerts", "transitions", "outbox", "outbox_transitions"}) {
+       {"runs", "result_spans", "alerts", "transitions", "outbox", "outbox_transitions"}) {
     const std::vector<Row> rows =
         file.rows(std::string("SELECT * FROM ") + table + " ORDER BY 1, 2");
     out += std::string(table) + ": " + std::to_string(rows.size()) + " rows\n";

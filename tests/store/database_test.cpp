@@ -170,6 +170,50 @@ TEST(Database, MigratesSchemaSixKeepingItsObservations) {
   EXPECT_TRUE(stored[2].estimate);
 }
 
+// Schema 8 keeps results as changes: every result of every succeeded run of a schema-7
+// store moves over as a span from its run to the next succeeded one (the latest run's stay
+// current), and a failed run's partial results are dropped.
+TEST(Database, MigratesSchemaSevenResultsToSpans) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/v7.db";
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    std::string v7;
+    for (std::size_t i = 0; i < 7; ++i) v7 += migrations()[i];
+    v7 +=
+        "INSERT INTO runs (id, at_date, started_at, finished_at, status) VALUES "
+        "(1, '2022-09-30', 't', 't', 'succeeded'), (2, '2022-10-01', 't', 't', 'failed'),"
+        "(3, '2022-10-02', 't', 't', 'succeeded');"
+        "INSERT INTO results (run_id, subject, name, unit, state, detail) VALUES "
+        "(1, 'rule', 'r', 'dn', 'at_risk', '{\"value\":0.4}'),"
+        "(1, 'task', 't', '', 'on_track', '{}'),"
+        "(2, 'rule', 'r', 'dn', 'met', '{\"value\":0.6}'),"
+        "(3, 'rule', 'r', 'dn', 'met', '{\"value\":0.5}');"
+        "PRAGMA user_version = 7;";
+    EXPECT_EQ(sqlite3_exec(raw, v7.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  Database db = open_ok(path);
+  EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
+  Statement spans = tiendo::store::sqlite::prepare(
+      db,
+      "SELECT subject, name, unit, from_run, ifnull(to_run, 0), digest, state, detail FROM "
+      "result_spans ORDER BY from_run, subject");
+  std::vector<std::string> found;
+  while (spans.step()) {
+    std::string line;
+    for (int c = 0; c < 8; ++c) line += spans.column_text(c) + "|";
+    found.push_back(line);
+  }
+  EXPECT_EQ(found, (std::vector<std::string>{
+                       "rule|r|dn|1|3|0|at_risk|{\"value\":0.4}|",
+                       "task|t||1|3|0|on_track|{}|",
+                       "rule|r|dn|3|0|0|met|{\"value\":0.5}|",
+                   }));
+  EXPECT_TRUE(tiendo::store::sqlite::execute(db, "SELECT * FROM results"));  // gone
+}
+
 TEST(Database, RefusesANewerSchema) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/new.db";
