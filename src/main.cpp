@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
       {"serve", tiendo::cli::add_serve_command(app)},
       {"token", tiendo::cli::add_token_command(app)},
       {"ledger", tiendo::cli::add_ledger_command(app)},
+      {"gc", tiendo::cli::add_gc_command(app)},
   };
   for (const auto& [name, command] : commands) app.get_subcommand(name)->callback(bind(command));
 

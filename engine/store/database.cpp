@@ -316,6 +316,12 @@ DbResult<Database> Database::open(const std::string& path, const Options& option
     }
     return db;
   }
+  // A new database gives the pages that retention frees back to the file system, a few at
+  // a time (store::prune_runs), rather than keeping its largest size forever: set before
+  // its first table, as SQLite requires.
+  if (db.schema_version() == 0 && db.pragma("page_count") == "0") {
+    if (auto error = db.execute("PRAGMA auto_vacuum = INCREMENTAL")) return *error;
+  }
   if (!in_memory(path) && db.pragma("journal_mode = WAL") != "wal") {
     return DbError{fmt::format("cannot switch '{}' to WAL journal mode", path)};
   }

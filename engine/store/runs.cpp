@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -356,6 +357,171 @@ DELETE FROM result_spans WHERE from_run IN (
       "'running' AND (?3 IS NULL OR id = ?3)");
   update.bind(1, now).bind(2, error).bind(3, run_id);
   return run(update);
+}
+
+namespace {
+
+// A single number a query gives.
+DbResult<std::int64_t> scalar(Database& db, std::string_view sql,
+                              std::optional<std::int64_t> bound = std::nullopt) {
+  Statement q = sqlite::prepare(db, sql);
+  if (bound) q.bind(1, *bound);
+  if (!q.step()) return q.error().value_or(DbError{fmt::format("no answer to {}", sql)});
+  const std::int64_t value = q.column_is_null(0) ? 0 : q.column_int(0);
+  q.reset();  // no statement may stay open under a vacuum or a checkpoint
+  return value;
+}
+
+// Runs `sql` (bound to ?1 = `bound`) in transactions of its own until it changes no row;
+// the rows it changed in all.
+DbResult<std::size_t> in_batches(Database& db, std::string_view sql, std::int64_t bound) {
+  std::size_t total = 0;
+  for (;;) {
+    Transaction tx(db);
+    if (tx.error()) return *tx.error();
+    Statement s = sqlite::prepare(db, sql);
+    s.bind(1, bound);
+    if (!s.run()) return s.error().value_or(DbError{"a prune step failed"});
+    const auto n = static_cast<std::size_t>(changes(db));
+    TIENDO_RETURN_IF_ERROR(tx.commit());
+    total += n;
+    if (n == 0) return total;
+  }
+}
+
+std::int64_t file_bytes(Database& db) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(db.path(), ec);
+  return ec ? 0 : static_cast<std::int64_t>(size);
+}
+
+}  // namespace
+
+DbResult<PruneReport> prune_runs(Database& db, std::string_view before, std::string_view now,
+                                 bool commit, bool vacuum) {
+  PruneReport report;
+  report.file_bytes_before = file_bytes(db);
+  TIENDO_ASSIGN_OR_RETURN(const std::int64_t latest, last_succeeded_run(db));
+  if (latest == 0) return report;
+  // The first run to keep whole: the first that started at `before` or later, and never
+  // past the latest succeeded run or a run in progress.
+  std::int64_t keep = latest;
+  {
+    Statement first_q = sqlite::prepare(db, "SELECT min(id) FROM runs WHERE started_at >= ?1");
+    first_q.bind(1, before);
+    if (!first_q.step()) return first_q.error().value_or(DbError{"cannot read the runs"});
+    if (!first_q.column_is_null(0)) keep = std::min(latest, first_q.column_int(0));
+  }
+  TIENDO_ASSIGN_OR_RETURN(const std::int64_t running,
+                          scalar(db, "SELECT min(id) FROM runs WHERE status = 'running'"));
+  if (running != 0) keep = std::min(keep, running);
+  TIENDO_ASSIGN_OR_RETURN(const std::int64_t kept_before,
+                          scalar(db, "SELECT max(results_from_run) FROM retention"));
+  keep = std::max(keep, kept_before);
+  {
+    Statement at_q = sqlite::prepare(db, "SELECT at_date FROM runs WHERE id = ?1");
+    at_q.bind(1, keep);
+    if (at_q.step()) report.kept_from_at = at_q.column_text(0);
+  }
+  report.kept_from_run = keep;
+
+  // What would go.
+  TIENDO_ASSIGN_OR_RETURN(
+      const std::int64_t spans,
+      scalar(db, "SELECT count(*) FROM result_spans WHERE to_run IS NOT NULL AND to_run <= ?1",
+             keep));
+  TIENDO_ASSIGN_OR_RETURN(const std::int64_t prior,
+                          scalar(db, "SELECT count(*) FROM alert_prior WHERE run_id < ?1", keep));
+  TIENDO_ASSIGN_OR_RETURN(
+      const std::int64_t evaluations,
+      scalar(db,
+             "SELECT count(*) FROM evaluations WHERE run_id < ?1 AND state IN ('succeeded', "
+             "'failed')",
+             keep));
+  // A run no alert's history names, once its undo log and its evaluation are gone.
+  constexpr std::string_view kUnnamed = R"sql(
+runs.id < ?1 AND status != 'running'
+AND NOT EXISTS (SELECT 1 FROM transitions t WHERE t.run_id = runs.id)
+AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.run_id = runs.id)
+AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.updated_run = runs.id)
+AND NOT EXISTS (SELECT 1 FROM alert_prior p WHERE p.updated_run = runs.id)
+AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.run_id = runs.id AND e.run_id >= ?1))sql";
+  TIENDO_ASSIGN_OR_RETURN(
+      const std::int64_t unnamed,
+      scalar(db, fmt::format("SELECT count(*) FROM runs WHERE {}", kUnnamed), keep));
+  TIENDO_ASSIGN_OR_RETURN(const std::int64_t earlier,
+                          scalar(db, "SELECT count(*) FROM runs WHERE id < ?1", keep));
+  report.result_rows_removed = static_cast<std::size_t>(spans);
+  report.undo_rows_removed = static_cast<std::size_t>(prior);
+  report.evaluations_removed = static_cast<std::size_t>(evaluations);
+  report.runs_removed = static_cast<std::size_t>(unnamed);
+  report.runs_kept = static_cast<std::size_t>(earlier - unnamed);
+  TIENDO_ASSIGN_OR_RETURN(const std::int64_t mode, scalar(db, "PRAGMA auto_vacuum"));
+  report.incremental = mode == 2;
+  if (!commit) {
+    report.file_bytes_after = report.file_bytes_before;
+    return report;
+  }
+
+  // The watermark first: from now on no earlier run answers with part of its results.
+  if (keep > kept_before) {
+    Transaction tx(db);
+    if (tx.error()) return *tx.error();
+    Statement mark =
+        sqlite::prepare(db, "INSERT INTO retention (results_from_run, pruned_at) VALUES (?1, ?2)");
+    mark.bind(1, keep).bind(2, now);
+    TIENDO_RETURN_IF_ERROR(run(mark));
+    Statement no_undo = sqlite::prepare(db, "UPDATE runs SET undo_log = 0 WHERE id < ?1");
+    no_undo.bind(1, keep);
+    TIENDO_RETURN_IF_ERROR(run(no_undo));
+    TIENDO_RETURN_IF_ERROR(tx.commit());
+  }
+  for (std::string_view sql : {
+           std::string_view(R"sql(
+DELETE FROM result_spans WHERE (subject, name, unit, from_run) IN (
+  SELECT subject, name, unit, from_run FROM result_spans
+  WHERE to_run IS NOT NULL AND to_run <= ?1 LIMIT 5000))sql"),
+           std::string_view(R"sql(
+DELETE FROM alert_prior WHERE (run_id, fingerprint) IN (
+  SELECT run_id, fingerprint FROM alert_prior WHERE run_id < ?1 LIMIT 5000))sql"),
+           std::string_view(R"sql(
+DELETE FROM evaluations WHERE id IN (
+  SELECT id FROM evaluations WHERE run_id < ?1 AND state IN ('succeeded', 'failed')
+  LIMIT 5000))sql"),
+       }) {
+    auto removed = in_batches(db, sql, keep);
+    if (auto* failure = std::get_if<DbError>(&removed)) return *failure;
+  }
+  auto runs_gone = in_batches(
+      db,
+      fmt::format("DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE {} LIMIT 5000)",
+                  kUnnamed),
+      keep);
+  if (auto* failure = std::get_if<DbError>(&runs_gone)) return *failure;
+
+  if (vacuum) {
+    // Rewrites the whole file, in incremental auto-vacuum mode from then on: an exclusive
+    // lock for as long as it takes (the operator's choice, documented).
+    TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "PRAGMA auto_vacuum = INCREMENTAL"));
+    TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "VACUUM"));
+    report.incremental = true;
+  } else if (report.incremental) {
+    // The free pages go back to the file system a few thousand at a time, each step a
+    // short write transaction.
+    for (;;) {
+      TIENDO_ASSIGN_OR_RETURN(const std::int64_t free_pages, scalar(db, "PRAGMA freelist_count"));
+      if (free_pages == 0) break;
+      Transaction tx(db);
+      if (tx.error()) return *tx.error();
+      TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "PRAGMA incremental_vacuum(2000)"));
+      TIENDO_RETURN_IF_ERROR(tx.commit());
+      report.pages_freed += std::min<std::int64_t>(free_pages, 2000);
+    }
+  }
+  // The write-ahead log back to nothing, so that the file sizes say what is kept.
+  TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "PRAGMA wal_checkpoint(TRUNCATE)"));
+  report.file_bytes_after = file_bytes(db);
+  return report;
 }
 
 DbResult<std::string> store_identity(Database& db) {

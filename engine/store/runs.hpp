@@ -149,6 +149,38 @@ std::optional<DbError> mark_run_succeeded(Database& db, std::int64_t run_id, std
 std::optional<DbError> fail_runs(Database& db, std::optional<std::int64_t> run_id,
                                  std::string_view error, std::string_view now);
 
+// Retention (`tiendo gc --older-than`, the service's [retention]): what a prune removed.
+struct PruneReport {
+  // Results are kept whole from this run on (results_at refuses earlier runs, "pruned");
+  // 0 when there was nothing to prune.
+  std::int64_t kept_from_run = 0;
+  std::string kept_from_at;             // that run's date
+  std::size_t result_rows_removed = 0;  // rows ended before kept_from_run
+  std::size_t undo_rows_removed = 0;    // alert_prior rows of earlier runs
+  std::size_t evaluations_removed = 0;  // the service's records of earlier runs
+  std::size_t runs_removed = 0;         // earlier runs no alert's history names
+  std::size_t runs_kept = 0;            // earlier runs kept: their transitions or messages
+  std::int64_t pages_freed = 0;         // given back to the file system (incremental vacuum)
+  bool incremental = false;             // whether the file can shrink without VACUUM
+  std::int64_t file_bytes_before = 0, file_bytes_after = 0;  // the database file's size
+};
+// Prunes what runs that started before `before` (a UTC time stamp) kept for their own
+// sake: the result rows no later run reads, their undo log (so a rewind cannot void
+// them: it says so), the service's records of them, and the runs themselves when no
+// alert's history (transitions, messages, an alert's last change) names them. Alerts,
+// transitions, messages, silences, observations and tasks are never touched. The latest
+// succeeded run and any run still in progress always stay whole.
+//
+// Each step is its own short transaction (a few thousand rows), so that runs and API
+// writes go on meanwhile; the watermark is written first, so that an interrupted prune
+// never leaves a run answering with part of its results. Then, when the database was
+// made with incremental auto-vacuum (every database this release creates), the freed
+// pages are given back to the file system a few thousand at a time; an older database
+// keeps its size (its free pages are reused) until `vacuum` rewrites it once — with an
+// exclusive lock for as long as that takes. `commit` false: count only.
+DbResult<PruneReport> prune_runs(Database& db, std::string_view before, std::string_view now,
+                                 bool commit, bool vacuum = false);
+
 // The random name of this database (made by the migration that created the outbox), which
 // the messages' idempotency keys carry so that a restored backup or a second database
 // never reuses one a receiver has seen.

@@ -1,14 +1,19 @@
 // End-to-end: a run at a wrong date is refused by `tiendo run`; a ledger that one reached
 // anyway (recorded here through the engine, as an older tiendo or a clock off by years
 // did) is recovered with `tiendo ledger rewind`; the evaluating commands read a database
-// they cannot write, refuse one that does not exist, and refuse an empty --at.
+// they cannot write, refuse one that does not exist, and refuse an empty --at. A run's
+// results are read back with `tiendo ledger results`, and `tiendo gc` prunes old runs
+// while the alerts and their history stay.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "alert/ledger.hpp"
 #include "run.hpp"
@@ -176,6 +181,89 @@ TEST_F(CliLedger, AnEmptyAtIsAnErrorNotToday) {
     EXPECT_EQ(blank.exit_code, 2) << command;
   }
   EXPECT_EQ(count(db_, "SELECT count(*) FROM runs"), 0);
+}
+
+// The run's results as recorded, then pruned by retention: the rows no later run reads
+// go, the latest run keeps its results whole, and the alerts, their transitions and
+// messages stay as they were.
+TEST_F(CliLedger, ResultsAreReadBackAndGcPrunesOldRunsKeepingTheAlertsHistory) {
+  const RunResult first = tiendo("run --rules rules --at 2022-09-30 --format json");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto first_json = nlohmann::json::parse(first.out);
+  const std::int64_t first_run = first_json["run_id"];
+  EXPECT_EQ(first_json["results_changed"], first_json["results"]);
+  // The next month: some results change, the rest are not written again.
+  const RunResult second = tiendo("run --rules rules --at 2022-10-31 --format json");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const auto second_json = nlohmann::json::parse(second.out);
+  const std::int64_t second_run = second_json["run_id"];
+  EXPECT_GT(second_json["results_changed"].get<int>(), 0);
+  EXPECT_LT(second_json["results_changed"].get<int>(), second_json["results"].get<int>());
+
+  // Every result of each run, read back whole.
+  for (const auto& [run, json] :
+       {std::pair{first_run, first_json}, std::pair{second_run, second_json}}) {
+    const RunResult read =
+        tiendo(fmt::format("ledger results --run {} --format json --limit 100000", run));
+    ASSERT_EQ(read.exit_code, 0) << read.err;
+    const auto page = nlohmann::json::parse(read.out);
+    EXPECT_EQ(page["total"], json["results"]);
+    EXPECT_EQ(page["results"].size(), json["results"].get<std::size_t>());
+  }
+  const RunResult one = tiendo(fmt::format(
+      "ledger results --run {} --rule online_dossier_2022 --unit dong_nai", second_run));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("rule online_dossier_2022 @ dong_nai"), std::string::npos) << one.out;
+  const RunResult missing = tiendo("ledger results --run 999");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no run 999"), std::string::npos) << missing.err;
+
+  const std::int64_t alerts = count(db_, "SELECT count(*) FROM alerts");
+  const std::int64_t transitions = count(db_, "SELECT count(*) FROM transitions");
+  const std::int64_t closed =
+      count(db_, "SELECT count(*) FROM result_spans WHERE to_run IS NOT NULL");
+  ASSERT_GT(closed, 0);
+  // Both runs started a moment ago: older than 1s once a second has passed.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const RunResult dry = tiendo("gc --older-than 1s --dry-run --format json");
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  const auto planned = nlohmann::json::parse(dry.out);
+  EXPECT_EQ(planned["kept_from_run"], second_run);
+  EXPECT_EQ(planned["removed"]["result_rows"], closed);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM result_spans WHERE to_run IS NOT NULL"), closed);
+
+  const RunResult gc = tiendo("gc --older-than 1s");
+  ASSERT_EQ(gc.exit_code, 0) << gc.err;
+  EXPECT_NE(gc.out.find(fmt::format("results kept whole from run {}", second_run)),
+            std::string::npos)
+      << gc.out;
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM result_spans WHERE to_run IS NOT NULL"), 0);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM alerts"), alerts);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM transitions"), transitions);
+  EXPECT_EQ(
+      count(db_, "SELECT count(*) FROM alert_prior WHERE run_id < " + std::to_string(second_run)),
+      0);
+  EXPECT_EQ(count(db_, "PRAGMA freelist_count"), 0);  // given back to the file system
+
+  const RunResult pruned = tiendo(fmt::format("ledger results --run {}", first_run));
+  EXPECT_EQ(pruned.exit_code, 1);
+  EXPECT_NE(pruned.err.find("pruned by retention"), std::string::npos) << pruned.err;
+  const RunResult kept =
+      tiendo(fmt::format("ledger results --run {} --format json --limit 100000", second_run));
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  EXPECT_EQ(nlohmann::json::parse(kept.out)["total"], second_json["results"]);
+  // A rewind past the pruned run says why it cannot.
+  const RunResult rewind = tiendo("ledger rewind --to 2022-09-01");
+  EXPECT_NE(rewind.exit_code, 0);
+  EXPECT_NE(rewind.err.find("undo log"), std::string::npos) << rewind.err;
+  // The next run goes on from the kept results.
+  const RunResult third = tiendo("run --rules rules --at 2022-10-31 --format json");
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_EQ(nlohmann::json::parse(third.out)["results_changed"], 0);
+
+  const RunResult bad = tiendo("gc --older-than soon");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--older-than"), std::string::npos) << bad.err;
 }
 
 }  // namespace
