@@ -148,9 +148,10 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
   c.path = path;
   std::string error;
   c.schedule = *CronSchedule::parse("0 2 * * *", error);
-  r.only(doc, "",
-         {"listen", "database", "rules", "tokens", "time_zone", "max_days_ahead",
-          "min_free_disk_mb", "dashboard_public", "schedule", "smtp", "delivery", "limits"});
+  r.only(
+      doc, "",
+      {"listen", "database", "rules", "tokens", "time_zone", "max_days_ahead", "min_free_disk_mb",
+       "dashboard_public", "schedule", "smtp", "delivery", "limits", "retention"});
 
   if (const auto listen = r.text(doc, "listen", "listen")) {
     if (const auto parsed = parse_listen(*listen)) {
@@ -294,6 +295,24 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
     }
   }
   if (c.delivery.smtp) c.delivery.smtp->connect_timeout = c.delivery.connect_timeout;
+
+  if (const toml::node* node = doc.get("retention")) {
+    if (const auto* table = node->as_table()) {
+      r.only(*table, "retention.", {"older_than"});
+      // At least a day: a run's results are what the next runs compare with, and what the
+      // API answers for the last day's runs.
+      if (auto d = r.duration(*table, "older_than", "retention.older_than")) {
+        if (*d < std::chrono::hours(24)) {
+          r.error(table->get("older_than"),
+                  "retention.older_than: at least 1d (runs of the last day are always kept)");
+        } else {
+          c.retention = *d;
+        }
+      }
+    } else {
+      r.error(node, "retention is a table: [retention] with older_than");
+    }
+  }
 
   if (const toml::node* node = doc.get("limits")) {
     if (const auto* table = node->as_table()) {

@@ -62,6 +62,9 @@ struct ServiceConfig {
   bool catch_up = true;
   notify::DeliverySettings delivery;  // SMTP, timeouts, retries
   ServiceLimits limits;
+  // [retention] older_than: runs that started longer ago are pruned (store::prune_runs)
+  // after a successful evaluation, at most once a day; unset, nothing is pruned.
+  std::optional<std::chrono::seconds> retention;
 };
 
 struct ConfigError {

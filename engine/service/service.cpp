@@ -17,6 +17,7 @@
 #include "dsl/diagnostic.hpp"
 #include "notify/outbox.hpp"
 #include "store/evaluations.hpp"
+#include "store/runs.hpp"
 #include "util/result.hpp"
 
 namespace tiendo::service {
@@ -387,6 +388,33 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
   }
   finish("succeeded", summary.dump(), "", run.run_id);
   wake_delivery();
+  apply_retention(db);
+}
+
+void Service::apply_retention(store::Database& db) {
+  if (!config_.retention) return;
+  const Clock::time_point now_time = now();
+  if (last_pruned_ && now_time - *last_pruned_ < std::chrono::hours(24)) return;
+  last_pruned_ = now_time;
+  const std::string before = model::format_utc(now_time - *config_.retention);
+  const auto started = std::chrono::steady_clock::now();
+  auto pruned = store::prune_runs(db, before, now_text(), /*commit=*/true);
+  if (auto* error = std::get_if<store::DbError>(&pruned)) {
+    log_->error("retention failed", {{"before", before}, {"error", error->message}});
+    return;
+  }
+  const store::PruneReport& r = std::get<store::PruneReport>(pruned);
+  log_->info("retention pruned",
+             {{"before", before},
+              {"kept_from_run", r.kept_from_run},
+              {"result_rows", r.result_rows_removed},
+              {"undo_rows", r.undo_rows_removed},
+              {"evaluations", r.evaluations_removed},
+              {"runs", r.runs_removed},
+              {"pages_freed", r.pages_freed},
+              {"file_bytes", r.file_bytes_after},
+              {"seconds",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
 }
 
 store::DbResult<alert::RunRecord> Service::record(store::Database& db,

@@ -176,6 +176,10 @@ class Service {
   store::DbResult<alert::RunRecord> record(store::Database& db, const Evaluation& evaluation);
   // A small commit, to learn whether a store that failed to write takes writes again.
   void probe_storage(store::Database& db);
+  // [retention]: prunes the runs older than configured, at most once a day (the runner's
+  // thread, between evaluations).
+  void apply_retention(store::Database& db);
+  std::optional<Clock::time_point> last_pruned_;  // the runner's thread only
   // About 20-50 ms of writing each: the longest an API write waits for a run's batch.
   static constexpr std::size_t kResultsPerBatch = 5000;
   void wake_runner();

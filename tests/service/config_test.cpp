@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -184,6 +185,33 @@ TEST(ServiceConfig, TheRunDateMarginAndTheFreeSpaceAreBounded) {
       std::string::npos);
   EXPECT_NE(first("database = \"t.db\"\nrules = \"r\"\nmin_free_disk_mb = \"64MB\"\n")
                 .find("min_free_disk_mb"),
+            std::string::npos);
+}
+
+// Issue #15: [retention] older_than, at least a day; absent, nothing is pruned.
+TEST(ServiceConfig, RetentionIsADurationOfADayOrMore) {
+  std::vector<ConfigError> errors;
+  const auto none =
+      parse_config("database = \"t.db\"\nrules = \"rules\"\n", "/srv/tiendo.toml", errors);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_FALSE(none->retention);
+  const auto set =
+      parse_config("database = \"t.db\"\nrules = \"rules\"\n[retention]\nolder_than = \"400d\"\n",
+                   "/srv/tiendo.toml", errors);
+  ASSERT_TRUE(set.has_value()) << (errors.empty() ? "" : errors.front().render());
+  ASSERT_TRUE(set->retention);
+  EXPECT_EQ(*set->retention, std::chrono::hours(24 * 400));
+  EXPECT_EQ(first("database = \"t.db\"\nrules = \"r\"\n[retention]\nolder_than = \"2h\"\n"),
+            "/etc/tiendo/tiendo.toml:4:14: error: retention.older_than: at least 1d (runs of the "
+            "last day are always kept)");
+  EXPECT_NE(first("database = \"t.db\"\nrules = \"r\"\n[retention]\nolder_than = \"soon\"\n")
+                .find("retention.older_than: 'soon' is not a duration"),
+            std::string::npos);
+  EXPECT_NE(first("database = \"t.db\"\nrules = \"r\"\n[retention]\nkeep = \"400d\"\n")
+                .find("retention.keep"),
+            std::string::npos);
+  EXPECT_NE(first("database = \"t.db\"\nrules = \"r\"\nretention = \"400d\"\n")
+                .find("retention is a table"),
             std::string::npos);
 }
 

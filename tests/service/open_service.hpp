@@ -27,11 +27,12 @@ struct TestToken {
 };
 
 // Opens the service on `database` (made when missing) with `tokens` written to a tokens
-// file in `directory`, on `clock` (the system's by default); null, with `problems` saying
-// why, when it does not open.
+// file in `directory`, on `clock` (the system's by default), the configuration changed by
+// `adjust` when given; null, with `problems` saying why, when it does not open.
 inline std::unique_ptr<Service> open_test_service(
     const std::string& directory, const std::string& database, const std::vector<TestToken>& tokens,
-    std::string& problems, std::function<Clock::time_point()> clock = [] { return Clock::now(); }) {
+    std::string& problems, std::function<Clock::time_point()> clock = [] { return Clock::now(); },
+    const std::function<void(ServiceConfig&)>& adjust = {}) {
   ServiceConfig config;
   config.path = directory + "/tiendo.toml";
   config.listen.port = 0;
@@ -46,6 +47,7 @@ inline std::unique_ptr<Service> open_test_service(
   }
   std::string error;
   config.schedule = *CronSchedule::parse("0 2 * * *", error);
+  if (adjust) adjust(config);
   auto logger = std::make_shared<spdlog::logger>("test-service",
                                                  std::make_shared<spdlog::sinks::null_sink_mt>());
   auto opened =

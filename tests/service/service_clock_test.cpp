@@ -1,13 +1,18 @@
 // The service's clock is the one it is given: the evaluations it queues and the silences
-// its API stores carry that clock's time, not the machine's.
+// its API stores carry that clock's time, not the machine's, and [retention] counts ages
+// on it.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "model/calendar.hpp"
 #include "service/api.hpp"
 #include "service/open_service.hpp"
+#include "store/runs.hpp"
 #include "support/temp_dir.hpp"
 
 namespace tiendo::service {
@@ -61,6 +66,59 @@ TEST_F(ServiceClock, ASilenceAddedThroughTheApiStartsAtTheGivenTime) {
   EXPECT_EQ(silence["starts_at"], "2022-11-05T08:30:00Z");
   EXPECT_EQ(silence["ends_at"], "2022-11-05T10:30:00Z");
   EXPECT_EQ(silence["status"], "active");
+}
+
+// Issue #15: with [retention], a successful evaluation prunes the runs older than the
+// setting, at most once a day: the results are then kept whole from the latest run.
+TEST(ServiceRetention, AnEvaluationPrunesRunsOlderThanTheSetting) {
+  testing::TempDir dir;
+  Clock::time_point now = *model::parse_utc("2022-11-05T03:00:00Z");
+  std::mutex clock_mutex;
+  std::string problems;
+  const std::string path = dir.path() + "/tiendo.db";
+  auto service = open_test_service(
+      dir.path(), path, {}, problems,
+      [&] {
+        std::lock_guard lock(clock_mutex);
+        return now;
+      },
+      [](ServiceConfig& config) { config.retention = std::chrono::hours(24 * 2); });
+  ASSERT_NE(service, nullptr) << problems;
+  service->start();
+  const auto evaluate = [&]() -> std::int64_t {
+    auto queued = service->request_evaluation(std::nullopt, "test");
+    EXPECT_TRUE(std::holds_alternative<std::optional<std::int64_t>>(queued));
+    const std::int64_t id = *std::get<std::optional<std::int64_t>>(queued);
+    for (int i = 0; i < 600; ++i) {
+      auto found = service->evaluation(id);
+      const auto& record = std::get<std::optional<EvaluationRecord>>(found);
+      if (record && record->state == "succeeded") return record->run_id.value_or(0);
+      EXPECT_FALSE(record && record->state == "failed") << record->error;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "evaluation " << id << " did not finish";
+    return 0;
+  };
+  const std::int64_t first = evaluate();
+  {
+    std::lock_guard lock(clock_mutex);
+    now += std::chrono::hours(24 * 3);
+  }
+  const std::int64_t second = evaluate();
+  ASSERT_GT(second, first);
+  service.reset();  // stops its threads
+
+  auto opened = store::Database::open(path);
+  ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
+  store::Database& db = std::get<store::Database>(opened);
+  auto old = store::results_at(db, first, {});
+  ASSERT_TRUE(std::holds_alternative<store::StoredResultPage>(old));
+  EXPECT_EQ(std::get<store::StoredResultPage>(old).status, store::StoredResultPage::Status::pruned);
+  EXPECT_EQ(std::get<store::StoredResultPage>(old).kept_from, second);
+  auto kept = store::results_at(db, second, {});
+  ASSERT_TRUE(std::holds_alternative<store::StoredResultPage>(kept));
+  EXPECT_EQ(std::get<store::StoredResultPage>(kept).status, store::StoredResultPage::Status::ok);
+  EXPECT_GT(std::get<store::StoredResultPage>(kept).total, 0);
 }
 
 }  // namespace
