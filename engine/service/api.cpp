@@ -30,6 +30,8 @@ std::string_view reason_of(int status) {
       return "request_timeout";
     case 409:
       return "conflict";
+    case 410:
+      return "gone";
     case 413:
       return "payload_too_large";
     case 414:

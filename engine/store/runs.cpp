@@ -605,10 +605,14 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
     }
     if (r.status == "succeeded") {
       if (runs_q.column_int(3) == 0) {
+        TIENDO_ASSIGN_OR_RETURN(const std::int64_t kept_from,
+                                scalar(db, "SELECT max(results_from_run) FROM retention"));
         return DbError{fmt::format(
-            "run {} (at {}) was recorded before runs kept an undo log, so its alert changes "
-            "cannot be undone exactly; restore a backup made before it (nothing was changed)",
-            r.id, r.at)};
+            "run {} (at {}) {}, so its alert changes cannot be undone exactly; restore a backup "
+            "made before it (nothing was changed)",
+            r.id, r.at,
+            r.id < kept_from ? "had its undo log pruned by retention (`tiendo gc`)"
+                             : "was recorded before runs kept an undo log")};
       }
       to_undo.push_back(r.id);
     }

@@ -415,6 +415,56 @@ TEST_F(ApiTest, ResultsArePagedWithinTheirBounds) {
   expect_error(get("/api/v1/results", {{"at", "30/09/2022"}}), 400, "bad_request");
 }
 
+// Issue #15: ?run=N reads what ledger run N recorded, from the store; a run that is not
+// there, not succeeded or pruned says so.
+TEST_F(ApiTest, ARunsStoredResultsAreReadByRun) {
+  const ApiResponse all = get("/api/v1/results", {{"run", "1"}, {"limit", "100000"}});
+  ASSERT_EQ(all.status, 200) << all.body;
+  const json body = json::parse(all.body);
+  EXPECT_EQ(keys_of(body),
+            (std::set<std::string>{"run", "at", "total", "offset", "limit", "results"}));
+  EXPECT_EQ(body["run"], 1);
+  EXPECT_EQ(body["at"], "2022-09-30");
+  const json evaluated = json::parse(get("/api/v1/results", {{"at", "2022-09-30"}}).body);
+  EXPECT_EQ(body["total"], evaluated["rules"].size() + evaluated["tasks"].size())
+      << evaluated.dump().substr(0, 300);
+  ASSERT_EQ(body["results"].size(), body["total"].get<std::size_t>());
+  const json& first = body["results"][0];
+  EXPECT_EQ(keys_of(first),
+            (std::set<std::string>{"subject", "name", "unit", "state", "since_run", "detail"}));
+  EXPECT_EQ(first["since_run"], 1);
+  EXPECT_TRUE(first["detail"].contains("why")) << first.dump();
+
+  const json one = json::parse(
+      get("/api/v1/results", {{"run", "1"}, {"rule", "online_dossier_2022"}, {"unit", "dong_nai"}})
+          .body);
+  ASSERT_EQ(one["total"], 1) << one.dump();
+  EXPECT_EQ(one["results"][0]["name"], "online_dossier_2022");
+  const json paged =
+      json::parse(get("/api/v1/results", {{"run", "1"}, {"offset", "2"}, {"limit", "3"}}).body);
+  ASSERT_EQ(paged["results"].size(), 3u);
+  EXPECT_EQ(paged["results"][0], body["results"][2]);
+
+  expect_error(get("/api/v1/results", {{"run", "2"}}), 404, "not_found");
+  expect_error(get("/api/v1/results", {{"run", "x"}}), 400, "bad_request");
+  expect_error(get("/api/v1/results", {{"run", "0"}}), 400, "bad_request");
+  expect_error(get("/api/v1/results", {{"run", "1"}, {"at", "2022-09-30"}}), 400, "bad_request");
+  expect_error(get("/api/v1/results", {{"run", "1"}, {"lang", "vi"}}), 400, "bad_request");
+  {
+    auto opened = store::Database::open(dir_.path() + "/tiendo.db");
+    ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
+    store::Database& db = std::get<store::Database>(opened);
+    ASSERT_FALSE(tiendo::store::sqlite::execute(
+        db,
+        "INSERT INTO runs (at_date, started_at, status) VALUES ('2022-10-01', 'x', 'running');"
+        "INSERT INTO retention (results_from_run, pruned_at) VALUES (2, 'x')"));
+  }
+  expect_error(get("/api/v1/results", {{"run", "2"}}), 409, "conflict");
+  const json gone = expect_error(get("/api/v1/results", {{"run", "1"}}), 410, "gone");
+  EXPECT_NE(gone["message"].get<std::string>().find("kept from run 2"), std::string::npos)
+      << gone.dump();
+}
+
 // Issue #12: the units with their labels, selected by level and label and paged; and the
 // results sum up each `for each` rule, its units named.
 TEST_F(ApiTest, UnitsAreListedWithTheirLabels) {

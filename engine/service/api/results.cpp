@@ -8,6 +8,7 @@
 #include "service/api/support.hpp"
 #include "service/dashboard.hpp"
 #include "service/graph_export.hpp"
+#include "store/runs.hpp"
 #include "util/result.hpp"
 
 namespace tiendo::service {
@@ -42,10 +43,73 @@ std::variant<std::shared_ptr<const Evaluation>, ApiResponse> Api::evaluation_at(
   return std::shared_ptr<const Evaluation>(evaluation);
 }
 
-// The results at a date (by default the latest run's), filtered and a page at a time.
+namespace {
+
+// ?run=N: the results ledger run N recorded, read from the store (results are kept as
+// changes: store::results_at), a page at a time.
+ApiResponse stored_results(Service& service, const Query& q) {
+  for (const char* other : {"at", "known_at", "lang", "state"}) {
+    if (q.has(other)) {
+      return error_response(
+          400,
+          fmt::format("{}: not with run (a run's stored results are as it recorded them)", other));
+    }
+  }
+  std::string error;
+  const auto run = q.number("run", 0, 1, std::size_t{1} << 62, error);
+  const auto offset = q.number("offset", 0, 0, static_cast<std::size_t>(1) << 40, error);
+  const auto limit = q.number("limit", 1000, 1, 100000, error);
+  if (!run || !offset || !limit) return error_response(400, error);
+  const auto run_id = static_cast<std::int64_t>(*run);
+  store::StoredResultQuery query;
+  query.name = q.get("rule");
+  if (!query.name.empty()) query.subject = store::Subject::rule;
+  query.unit = q.get("unit");
+  query.offset = *offset;
+  query.limit = *limit;
+  TIENDO_ASSIGN_OR_ELSE(auto lease, service.pool().acquire(), db_failure);
+  TIENDO_ASSIGN_OR_ELSE(const store::StoredResultPage page,
+                        store::results_at(*lease, run_id, query), db_failure);
+  switch (page.status) {
+    case store::StoredResultPage::Status::ok:
+      break;
+    case store::StoredResultPage::Status::no_run:
+      return error_response(404, fmt::format("run: no run {}", run_id));
+    case store::StoredResultPage::Status::not_succeeded:
+      return error_response(409, fmt::format("run: run {} (at {}) is {}; only a succeeded run "
+                                             "keeps results",
+                                             run_id, page.at, page.run_status));
+    case store::StoredResultPage::Status::pruned:
+      return error_response(410, fmt::format("run: the results of run {} (at {}) were pruned by "
+                                             "retention; they are kept from run {} on",
+                                             run_id, page.at, page.kept_from));
+  }
+  json results = json::array();
+  for (const store::StoredResult& r : page.results) {
+    json detail = json::parse(r.detail, nullptr, false);
+    results.push_back({{"subject", store::to_string(r.subject)},
+                       {"name", r.name},
+                       {"unit", r.unit},
+                       {"state", r.state},
+                       {"since_run", r.since_run},
+                       {"detail", detail.is_discarded() ? json(r.detail) : detail}});
+  }
+  return json_response(200, {{"run", run_id},
+                             {"at", page.at},
+                             {"total", page.total},
+                             {"offset", *offset},
+                             {"limit", *limit},
+                             {"results", results}});
+}
+
+}  // namespace
+
+// The results at a date (by default the latest run's), filtered and a page at a time; or,
+// with ?run=N, those a recorded run kept.
 ApiResponse Api::results(const ApiRequest& request, const RouteCall&) {
-  Query q(request, {"at", "known_at", "lang", "rule", "unit", "state", "offset", "limit"});
+  Query q(request, {"at", "known_at", "lang", "rule", "unit", "state", "offset", "limit", "run"});
   if (q.error()) return error_response(400, *q.error());
+  if (q.has("run")) return stored_results(service_, q);
   std::optional<model::Date> at;
   if (q.has("at")) {
     at = model::parse_iso_date(q.get("at"));
