@@ -193,6 +193,7 @@ int run_gc(const GcOptions& o) {
           {"runs", r.runs_removed}}},
         {"runs_kept_for_alert_history", r.runs_kept},
         {"pages_freed", r.pages_freed},
+        {"longest_transaction_seconds", r.longest_transaction_seconds},
         {"incremental_vacuum", r.incremental},
         {"file_bytes", {{"before", r.file_bytes_before}, {"after", r.file_bytes_after}}}};
     std::puts(out.dump(2).c_str());
@@ -210,8 +211,9 @@ int run_gc(const GcOptions& o) {
       r.kept_from_at.c_str(), o.dry_run ? "would remove" : "removed", r.result_rows_removed,
       r.undo_rows_removed, r.evaluations_removed, r.runs_removed, r.runs_kept);
   if (!o.dry_run) {
-    std::printf("file: %.1f MB -> %.1f MB%s\n", static_cast<double>(r.file_bytes_before) / 1e6,
-                static_cast<double>(r.file_bytes_after) / 1e6,
+    std::printf("file: %.1f MB -> %.1f MB; the longest write held the lock %.2f s%s\n",
+                static_cast<double>(r.file_bytes_before) / 1e6,
+                static_cast<double>(r.file_bytes_after) / 1e6, r.longest_transaction_seconds,
                 r.incremental ? ""
                               : " (this database was made without incremental vacuum: its free "
                                 "pages are reused, and `tiendo gc --vacuum` shrinks it once, with "

@@ -17,7 +17,8 @@
 // first run, a run the next day with nothing changed, and a run the day after once 1% of
 // the observations have a new revision. For each: wall time (and as a multiple of the
 // evaluation alone), the peak resident memory of the tiendo process, and how much the
-// database (with its write-ahead log) grew.
+// database (with its write-ahead log) grew. Then `tiendo gc` prunes every run but the
+// last: its time, how much the file shrank, and the longest it held the write lock.
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -31,6 +32,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common.hpp"
@@ -334,6 +336,17 @@ FROM observations WHERE id % 100 = 0)sql");
     }
   }
   run_on(2, "after 1% of observations changed");
+  // Retention: everything but the last run's results pruned (runs older than a second).
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  {
+    const std::uintmax_t before = store_bytes(db);
+    const Measured m =
+        run_measured({o.tiendo, "gc", "--db", db, "--older-than", "1s"}, (dir / "gc.log").string());
+    std::printf("  %-34s %7.2f s %7s %8.0f MB %+9.1f MB   %s\n", "gc, keeping the last run",
+                m.seconds, "", m.peak_mb,
+                (static_cast<double>(store_bytes(db)) - static_cast<double>(before)) / 1e6,
+                m.output.c_str());
+  }
   fs::remove_all(dir);
 }
 

@@ -258,14 +258,20 @@ std::optional<DbError> rewind_error(Database& db, model::Date at) {
 // What a stored row says, hashed: the bytes of each field, each preceded by its length
 // or whether it is set, so that no two different rows feed the hash the same bytes.
 // XXH3 (Debian's libxxhash): fast, and the same on every machine and in every release.
+// Numbers go in little-endian whatever the machine's order. One hasher at a time per
+// thread: they share the thread's buffer, so that hashing a million rows allocates once.
 class RowHasher {
  public:
-  RowHasher() { bytes_.reserve(256); }
+  RowHasher() : bytes_(buffer()) { bytes_.clear(); }
+  RowHasher(const RowHasher&) = delete;
+  RowHasher& operator=(const RowHasher&) = delete;
   void text(std::string_view t) {
     number(static_cast<std::uint64_t>(t.size()));
     bytes_.append(t);
   }
-  void number(std::uint64_t n) { bytes_.append(reinterpret_cast<const char*>(&n), sizeof n); }
+  void number(std::uint64_t n) {
+    for (int i = 0; i < 8; ++i) bytes_.push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
+  }
   void figure(const eval::Figure& f) {
     if (!f) return number(0);
     number(1);
@@ -282,7 +288,11 @@ class RowHasher {
   }
 
  private:
-  std::string bytes_;
+  static std::string& buffer() {
+    thread_local std::string bytes;
+    return bytes;
+  }
+  std::string& bytes_;
 };
 
 // The digest of result `i`: every field its stored row holds (result_row, and the reason
@@ -394,6 +404,15 @@ store::ResultKey result_key(const present::ReasonContext& context, std::size_t i
   }
   const eval::TaskResult& t = results.tasks[i - results.rules.size()];
   return {store::Subject::task, context.rules.tasks[static_cast<std::size_t>(t.task)].name, {}};
+}
+
+// A key's hash, to find a stored row's result among this run's.
+std::uint64_t key_hash(const store::ResultKey& key) {
+  RowHasher h;
+  h.number(static_cast<std::uint64_t>(key.subject));
+  h.text(key.name);
+  h.text(key.unit);
+  return h.digest();
 }
 
 // Keys in the order the store keeps them: subject ("rule" before "task"), name, unit, each
@@ -554,28 +573,36 @@ DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules
   std::vector<std::uint64_t> digests(total);
   for (std::size_t i = 0; i < total; ++i) digests[i] = result_digest(context, i);
 
-  // Merged with the current results, both in key order.
+  // Each current row found among this run's results by the hash of its key (sorted, for a
+  // binary search: a few words per result, where a map of the keys would copy them).
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> by_hash(total);
+  for (std::size_t i = 0; i < total; ++i) {
+    by_hash[i] = {key_hash(keys[i]), static_cast<std::uint32_t>(i)};
+  }
+  std::sort(by_hash.begin(), by_hash.end());
   ResultChanges changes;
-  std::vector<bool> write(total, false);
-  std::size_t next = 0;
+  std::vector<bool> seen(total, false), replaced(total, false);
   const auto visit = [&](const store::ResultKey& current, std::uint64_t digest) {
-    while (next < total && key_less(keys[order[next]], current)) write[order[next++]] = true;
-    if (next < total && !key_less(current, keys[order[next]])) {
-      const std::uint32_t i = order[next++];
-      if (digests[i] != digest) {
-        write[i] = true;
-        changes.replaced.push_back(i);  // in key order too
+    const std::uint64_t h = key_hash(current);
+    auto it = std::lower_bound(by_hash.begin(), by_hash.end(),
+                               std::pair<std::uint64_t, std::uint32_t>{h, 0});
+    for (; it != by_hash.end() && it->first == h; ++it) {
+      const store::ResultKey& k = keys[it->second];
+      if (k.subject != current.subject || k.name != current.name || k.unit != current.unit) {
+        continue;
       }
+      seen[it->second] = true;
+      if (digests[it->second] != digest) replaced[it->second] = true;
       return;
     }
     changes.gone.push_back({current.subject, std::string(current.name), std::string(current.unit)});
   };
   TIENDO_ASSIGN_OR_RETURN(changes.baseline_run, store::read_current_results(db, visit));
-  while (next < total) write[order[next++]] = true;
-  // In key order: rows written in the order of the table's key fill its pages one after
-  // the other, where rule order would scatter them ("rule10" sorts before "rule2").
+  // In key order: the rows of the table's key index are then written one after the other,
+  // where rule order would scatter them ("rule10" sorts before "rule2").
   for (const std::uint32_t i : order) {
-    if (write[i]) changes.write.push_back(i);
+    if (!seen[i] || replaced[i]) changes.write.push_back(i);
+    if (replaced[i]) changes.replaced.push_back(i);
   }
   return changes;
 }

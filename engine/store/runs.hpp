@@ -80,7 +80,7 @@ std::optional<DbError> close_results(Database& db, std::int64_t run_id,
 std::optional<DbError> discard_results(Database& db, std::int64_t run_id);
 
 // The current results, those every later run compares with: `visit(key, digest)` for each,
-// in key order, streamed (nothing is held here). Returns the id of the run they are the
+// in no particular order, streamed (nothing is held here). Returns the id of the run they are the
 // results of: the latest succeeded run (0 when none). Consistent: a run committed while
 // reading makes it read again.
 DbResult<std::int64_t> read_current_results(
@@ -163,6 +163,7 @@ struct PruneReport {
   std::int64_t pages_freed = 0;         // given back to the file system (incremental vacuum)
   bool incremental = false;             // whether the file can shrink without VACUUM
   std::int64_t file_bytes_before = 0, file_bytes_after = 0;  // the database file's size
+  double longest_transaction_seconds = 0;  // the longest any writer waited on the prune
 };
 // Prunes what runs that started before `before` (a UTC time stamp) kept for their own
 // sake: the result rows no later run reads, their undo log (so a rewind cannot void

@@ -221,34 +221,37 @@ ALTER TABLE observations ADD COLUMN estimate INTEGER NOT NULL DEFAULT 0
   CHECK (estimate IN (0, 1));
 )sql",
       // 8: results kept as changes. A row is one result of (subject, name, unit) as it
-      // stood from run `from_run` until run `to_run` found another (NULL: still so), so a
-      // run writes only the results that changed, and "everything at run N" is the rows
-      // with from_run <= N < to_run. `digest` hashes what the row says (state, figures,
-      // reason), for the next run to compare with. The rows of a run still running are
-      // not yet part of any answer; a run that fails takes its rows back (fail_runs).
-      // Every result of every succeeded run moves over as a one-run span; failed runs'
-      // partial results are dropped, as the new design never keeps them. The migrated
-      // rows have digest 0, which no run writes (the next run rewrites them once).
-      // `retention` says from which run the results are kept whole (tiendo gc). The current
-      // rows are read in key order by a scan of the table itself, which measured faster
-      // than a partial index of them and costs no second write per row.
+      // stood from run `from_run` until run `to_run` found another or none (the largest
+      // integer while it is current: closing a row then shortens it in place, where a
+      // NULL growing into a number would move it). A run writes only the results that
+      // changed, and "everything at run N" is the rows with from_run <= N < to_run.
+      // `digest` hashes what the row says (state, figures, reason), for the next run to
+      // compare with. Rows are kept in key order (no rowid), so that a result's next
+      // version is written beside it, into the room that pruning its older versions
+      // (tiendo gc) left: a table that churns keeps its size. The rows of a run still
+      // running are not yet part of any answer; a run that fails takes its rows back
+      // (fail_runs). Every result of every succeeded run moves over as a one-run span;
+      // failed runs' partial results are dropped, as the new design never keeps them. The
+      // migrated rows have digest 0, which no run writes (the next run rewrites them once).
+      // `retention` says from which run the results are kept whole (tiendo gc).
       R"sql(
 CREATE TABLE result_spans (
   subject   TEXT NOT NULL CHECK (subject IN ('rule', 'task')),
   name      TEXT NOT NULL,
   unit      TEXT NOT NULL,   -- '' for a task, or a rule without a unit
   from_run  INTEGER NOT NULL,
-  to_run    INTEGER,
+  to_run    INTEGER NOT NULL DEFAULT 9223372036854775807,
   digest    INTEGER NOT NULL,
   state     TEXT NOT NULL,
   detail    TEXT NOT NULL,   -- JSON: severity, figures, version, why
   PRIMARY KEY (subject, name, unit, from_run)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX result_spans_by_end ON result_spans(to_run) WHERE to_run IS NOT NULL;
+CREATE INDEX result_spans_ended ON result_spans(to_run) WHERE to_run < 9223372036854775807;
 INSERT INTO result_spans (subject, name, unit, from_run, to_run, digest, state, detail)
 SELECT results.subject, results.name, ifnull(results.unit, ''), results.run_id,
-  (SELECT min(later.id) FROM runs later
-   WHERE later.id > results.run_id AND later.status = 'succeeded'),
+  ifnull((SELECT min(later.id) FROM runs later
+          WHERE later.id > results.run_id AND later.status = 'succeeded'),
+         9223372036854775807),
   0, results.state, results.detail
 FROM results JOIN runs ON runs.id = results.run_id AND runs.status = 'succeeded';
 DROP TABLE results;

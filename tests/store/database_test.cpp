@@ -198,7 +198,7 @@ TEST(Database, MigratesSchemaSevenResultsToSpans) {
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
   Statement spans = tiendo::store::sqlite::prepare(
       db,
-      "SELECT subject, name, unit, from_run, ifnull(to_run, 0), digest, state, detail FROM "
+      "SELECT subject, name, unit, from_run, to_run, digest, state, detail FROM "
       "result_spans ORDER BY from_run, subject");
   std::vector<std::string> found;
   while (spans.step()) {
@@ -209,7 +209,7 @@ TEST(Database, MigratesSchemaSevenResultsToSpans) {
   EXPECT_EQ(found, (std::vector<std::string>{
                        "rule|r|dn|1|3|0|at_risk|{\"value\":0.4}|",
                        "task|t||1|3|0|on_track|{}|",
-                       "rule|r|dn|3|0|0|met|{\"value\":0.5}|",
+                       "rule|r|dn|3|9223372036854775807|0|met|{\"value\":0.5}|",
                    }));
   EXPECT_TRUE(tiendo::store::sqlite::execute(db, "SELECT * FROM results"));  // gone
 }
