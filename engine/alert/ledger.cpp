@@ -573,33 +573,62 @@ DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules
   std::vector<std::uint64_t> digests(total);
   for (std::size_t i = 0; i < total; ++i) digests[i] = result_digest(context, i);
 
-  // Each current row found among this run's results by the hash of its key (sorted, for a
-  // binary search: a few words per result, where a map of the keys would copy them).
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> by_hash(total);
-  for (std::size_t i = 0; i < total; ++i) {
-    by_hash[i] = {key_hash(keys[i]), static_cast<std::uint32_t>(i)};
-  }
-  std::sort(by_hash.begin(), by_hash.end());
+  // The current rows come in the table's key order, the order of `order`: a merge finds
+  // each one's result. Should they come in any other order (a store whose collation
+  // differs), each is looked up by the hash of its key instead.
   ResultChanges changes;
   std::vector<bool> seen(total, false), replaced(total, false);
+  const auto compare = [&](std::uint32_t i, std::uint64_t digest) {
+    seen[i] = true;
+    if (digests[i] != digest) replaced[i] = true;
+  };
+  std::size_t next = 0;
+  std::optional<store::ResultKey> last;  // views into `last_name` and `last_unit`
+  std::string last_name, last_unit;
+  bool in_order = true;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> by_hash;
+  const auto restart = [&] {
+    changes = {};
+    std::fill(seen.begin(), seen.end(), false);
+    std::fill(replaced.begin(), replaced.end(), false);
+    next = 0;
+    last.reset();
+  };
   const auto visit = [&](const store::ResultKey& current, std::uint64_t digest) {
-    const std::uint64_t h = key_hash(current);
-    auto it = std::lower_bound(by_hash.begin(), by_hash.end(),
-                               std::pair<std::uint64_t, std::uint32_t>{h, 0});
-    for (; it != by_hash.end() && it->first == h; ++it) {
-      const store::ResultKey& k = keys[it->second];
-      if (k.subject != current.subject || k.name != current.name || k.unit != current.unit) {
-        continue;
+    if (in_order && last && !key_less(*last, current)) in_order = false;
+    if (!in_order) {
+      if (by_hash.empty()) {
+        by_hash.reserve(total);
+        for (std::size_t i = 0; i < total; ++i) {
+          by_hash.emplace_back(key_hash(keys[i]), static_cast<std::uint32_t>(i));
+        }
+        std::sort(by_hash.begin(), by_hash.end());
       }
-      seen[it->second] = true;
-      if (digests[it->second] != digest) replaced[it->second] = true;
-      return;
+      const std::uint64_t h = key_hash(current);
+      for (auto it = std::lower_bound(by_hash.begin(), by_hash.end(),
+                                      std::pair<std::uint64_t, std::uint32_t>{h, 0});
+           it != by_hash.end() && it->first == h; ++it) {
+        const store::ResultKey& k = keys[it->second];
+        if (k.subject == current.subject && k.name == current.name && k.unit == current.unit) {
+          return compare(it->second, digest);
+        }
+      }
+    } else {
+      last_name.assign(current.name);
+      last_unit.assign(current.unit);
+      last = store::ResultKey{current.subject, last_name, last_unit};
+      while (next < total && key_less(keys[order[next]], current)) ++next;
+      if (next < total && !key_less(current, keys[order[next]])) {
+        return compare(order[next++], digest);
+      }
     }
     changes.gone.push_back({current.subject, std::string(current.name), std::string(current.unit)});
   };
-  TIENDO_ASSIGN_OR_RETURN(changes.baseline_run, store::read_current_results(db, visit));
-  // In key order: the rows of the table's key index are then written one after the other,
-  // where rule order would scatter them ("rule10" sorts before "rule2").
+  TIENDO_ASSIGN_OR_RETURN(const std::int64_t baseline,
+                          store::read_current_results(db, visit, restart));
+  changes.baseline_run = baseline;
+  // In key order: rows written in the order of the table's key fill its pages one after
+  // the other, where rule order would scatter them ("rule10" sorts before "rule2").
   for (const std::uint32_t i : order) {
     if (!seen[i] || replaced[i]) changes.write.push_back(i);
     if (replaced[i]) changes.replaced.push_back(i);

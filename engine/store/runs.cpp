@@ -154,15 +154,17 @@ DbResult<std::int64_t> last_succeeded_run(Database& db) {
 }
 
 DbResult<std::int64_t> read_current_results(
-    Database& db, const std::function<void(const ResultKey&, std::uint64_t)>& visit) {
+    Database& db, const std::function<void(const ResultKey&, std::uint64_t)>& visit,
+    const std::function<void()>& restart) {
   // The rows of a run still running are not current yet (a failed run's are gone). Most
   // of the time no other run is running, and each row is read without that test. A scan
   // of the table (in key order): faster, measured, than a partial index of the current rows.
   constexpr std::string_view kCurrent = R"sql(
 SELECT subject, name, unit, digest, from_run FROM result_spans
-WHERE to_run = )sql" TIENDO_CURRENT;
+WHERE to_run = )sql" TIENDO_CURRENT " ORDER BY subject, name, unit";
   // Read again when a run commits meanwhile, so that the rows are those of the run named.
   for (int attempt = 0; attempt < 5; ++attempt) {
+    if (attempt > 0) restart();
     TIENDO_ASSIGN_OR_RETURN(const std::int64_t before, last_succeeded_run(db));
     std::vector<std::int64_t> running;
     Statement running_q = sqlite::prepare(db, "SELECT id FROM runs WHERE status = 'running'");

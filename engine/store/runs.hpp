@@ -80,11 +80,13 @@ std::optional<DbError> close_results(Database& db, std::int64_t run_id,
 std::optional<DbError> discard_results(Database& db, std::int64_t run_id);
 
 // The current results, those every later run compares with: `visit(key, digest)` for each,
-// in no particular order, streamed (nothing is held here). Returns the id of the run they are the
-// results of: the latest succeeded run (0 when none). Consistent: a run committed while
-// reading makes it read again.
+// in the table's key order (SQLite's BINARY collation of subject, name, unit), streamed
+// (nothing is held here; the key's views last until `visit` returns). Returns the id of
+// the run they are the results of: the latest succeeded run (0 when none). Consistent: a
+// run committed while reading makes it call `restart` and read them all again.
 DbResult<std::int64_t> read_current_results(
-    Database& db, const std::function<void(const ResultKey&, std::uint64_t digest)>& visit);
+    Database& db, const std::function<void(const ResultKey&, std::uint64_t digest)>& visit,
+    const std::function<void()>& restart);
 
 // The latest succeeded run's id, 0 when none.
 DbResult<std::int64_t> last_succeeded_run(Database& db);
