@@ -356,43 +356,7 @@ std::uint64_t result_digest(const present::ReasonContext& context, std::size_t i
   return h.digest();
 }
 
-// The row of result `i` of the run, counting the rules' results first and then the
-// tasks'; its digest set.
-store::ResultRow result_row(const present::ReasonContext& context, std::size_t i) {
-  const model::RuleSet& rules = context.rules;
-  const eval::Results& results = context.results;
-  store::ResultRow row;
-  if (i < results.rules.size()) {
-    const eval::RuleResult& r = results.rules[i];
-    row.subject = store::Subject::rule;
-    row.name = rules.rules[static_cast<std::size_t>(r.rule)].name;
-    if (r.unit >= 0) row.unit = context.snapshot.units()[static_cast<std::size_t>(r.unit)].id;
-    row.state = eval::to_string(r.state);
-    row.why = present::reason_json(context, r).dump();
-    row.severity = r.severity;
-    row.version = r.version;
-    row.value = r.value;
-    row.target = r.target;
-    row.upper = r.upper;
-    row.deadline = r.deadline;
-    row.projected = r.projected;
-    row.rate_needed = r.rate_needed;
-    row.rate_observed = r.rate_observed;
-  } else {
-    const eval::TaskResult& t = results.tasks[i - results.rules.size()];
-    row.subject = store::Subject::task;
-    row.name = rules.tasks[static_cast<std::size_t>(t.task)].name;
-    row.state = eval::to_string(t.state);
-    row.why = present::reason_json(t).dump();
-    row.due = t.due;
-    row.earliest_finish = t.earliest_finish;
-    row.progress = t.progress;
-  }
-  row.digest = result_digest(context, i);
-  return row;
-}
-
-// The key of result `i`, as result_row names it.
+// The key of result `i`: subject, name and unit (empty for a task).
 store::ResultKey result_key(const present::ReasonContext& context, std::size_t i) {
   const eval::Results& results = context.results;
   if (i < results.rules.size()) {
@@ -406,13 +370,38 @@ store::ResultKey result_key(const present::ReasonContext& context, std::size_t i
   return {store::Subject::task, context.rules.tasks[static_cast<std::size_t>(t.task)].name, {}};
 }
 
-// A key's hash, to find a stored row's result among this run's.
-std::uint64_t key_hash(const store::ResultKey& key) {
-  RowHasher h;
-  h.number(static_cast<std::uint64_t>(key.subject));
-  h.text(key.name);
-  h.text(key.unit);
-  return h.digest();
+// The row of result `i` of the run, counting the rules' results first and then the
+// tasks'; its digest set.
+store::ResultRow result_row(const present::ReasonContext& context, std::size_t i) {
+  const eval::Results& results = context.results;
+  store::ResultRow row;
+  const store::ResultKey key = result_key(context, i);
+  row.subject = key.subject;
+  row.name = key.name;
+  row.unit = key.unit;
+  if (i < results.rules.size()) {
+    const eval::RuleResult& r = results.rules[i];
+    row.state = eval::to_string(r.state);
+    row.why = present::reason_json(context, r).dump();
+    row.severity = r.severity;
+    row.version = r.version;
+    row.value = r.value;
+    row.target = r.target;
+    row.upper = r.upper;
+    row.deadline = r.deadline;
+    row.projected = r.projected;
+    row.rate_needed = r.rate_needed;
+    row.rate_observed = r.rate_observed;
+  } else {
+    const eval::TaskResult& t = results.tasks[i - results.rules.size()];
+    row.state = eval::to_string(t.state);
+    row.why = present::reason_json(t).dump();
+    row.due = t.due;
+    row.earliest_finish = t.earliest_finish;
+    row.progress = t.progress;
+  }
+  row.digest = result_digest(context, i);
+  return row;
 }
 
 // Keys in the order the store keeps them: subject ("rule" before "task"), name, unit, each
@@ -574,19 +563,14 @@ DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules
   for (std::size_t i = 0; i < total; ++i) digests[i] = result_digest(context, i);
 
   // The current rows come in the table's key order, the order of `order`: a merge finds
-  // each one's result. Should they come in any other order (a store whose collation
-  // differs), each is looked up by the hash of its key instead.
+  // each one's result. (SQLite's BINARY collation is key_less's order; a row out of that
+  // order would make the merge wrong, so it is an error rather than a guess.)
   ResultChanges changes;
   std::vector<bool> seen(total, false), replaced(total, false);
-  const auto compare = [&](std::uint32_t i, std::uint64_t digest) {
-    seen[i] = true;
-    if (digests[i] != digest) replaced[i] = true;
-  };
   std::size_t next = 0;
   std::optional<store::ResultKey> last;  // views into `last_name` and `last_unit`
   std::string last_name, last_unit;
-  bool in_order = true;
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> by_hash;
+  bool out_of_order = false;
   const auto restart = [&] {
     changes = {};
     std::fill(seen.begin(), seen.end(), false);
@@ -595,37 +579,24 @@ DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules
     last.reset();
   };
   const auto visit = [&](const store::ResultKey& current, std::uint64_t digest) {
-    if (in_order && last && !key_less(*last, current)) in_order = false;
-    if (!in_order) {
-      if (by_hash.empty()) {
-        by_hash.reserve(total);
-        for (std::size_t i = 0; i < total; ++i) {
-          by_hash.emplace_back(key_hash(keys[i]), static_cast<std::uint32_t>(i));
-        }
-        std::sort(by_hash.begin(), by_hash.end());
-      }
-      const std::uint64_t h = key_hash(current);
-      for (auto it = std::lower_bound(by_hash.begin(), by_hash.end(),
-                                      std::pair<std::uint64_t, std::uint32_t>{h, 0});
-           it != by_hash.end() && it->first == h; ++it) {
-        const store::ResultKey& k = keys[it->second];
-        if (k.subject == current.subject && k.name == current.name && k.unit == current.unit) {
-          return compare(it->second, digest);
-        }
-      }
-    } else {
-      last_name.assign(current.name);
-      last_unit.assign(current.unit);
-      last = store::ResultKey{current.subject, last_name, last_unit};
-      while (next < total && key_less(keys[order[next]], current)) ++next;
-      if (next < total && !key_less(current, keys[order[next]])) {
-        return compare(order[next++], digest);
-      }
+    if (last && !key_less(*last, current)) out_of_order = true;
+    last_name.assign(current.name);
+    last_unit.assign(current.unit);
+    last = store::ResultKey{current.subject, last_name, last_unit};
+    while (next < total && key_less(keys[order[next]], current)) ++next;
+    if (next < total && !key_less(current, keys[order[next]])) {
+      const std::uint32_t i = order[next++];
+      seen[i] = true;
+      if (digests[i] != digest) replaced[i] = true;
+      return;
     }
     changes.gone.push_back({current.subject, std::string(current.name), std::string(current.unit)});
   };
   TIENDO_ASSIGN_OR_RETURN(const std::int64_t baseline,
                           store::read_current_results(db, visit, restart));
+  if (out_of_order) {
+    return DbError{"the stored results are not in their key's order (subject, name, unit)"};
+  }
   changes.baseline_run = baseline;
   // In key order: rows written in the order of the table's key fill its pages one after
   // the other, where rule order would scatter them ("rule10" sorts before "rule2").

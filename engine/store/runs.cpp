@@ -87,40 +87,22 @@ std::string detail_of(const ResultRow& r) {
   return with_why(detail.dump(), r.why);
 }
 
-// "INSERT INTO result_spans … VALUES (…), (…)" for `rows` rows: a statement of many rows
-// costs SQLite one start and, in key order, one descent of the tree for them all.
-std::string insert_results_sql(std::size_t rows) {
-  std::string sql =
-      "INSERT INTO result_spans (subject, name, unit, from_run, digest, state, detail) "
-      "VALUES ";
-  for (std::size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?)";
-  return sql;
-}
-
 }  // namespace
 
 std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
                                       std::span<const ResultRow> rows) {
-  constexpr std::size_t kRowsPerStatement = 64;
-  constexpr int kColumns = 7;
-  Statement full = sqlite::prepare(db, insert_results_sql(kRowsPerStatement));
-  for (std::size_t from = 0; from < rows.size(); from += kRowsPerStatement) {
-    const std::size_t count = std::min(kRowsPerStatement, rows.size() - from);
-    Statement last;
-    if (count < kRowsPerStatement) last = sqlite::prepare(db, insert_results_sql(count));
-    Statement& insert = count < kRowsPerStatement ? last : full;
+  Statement insert = sqlite::prepare(db, R"sql(
+INSERT INTO result_spans (subject, name, unit, from_run, digest, state, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?))sql");
+  for (const ResultRow& r : rows) {
     insert.reset();
-    for (std::size_t i = 0; i < count; ++i) {
-      const ResultRow& r = rows[from + i];
-      const int at = static_cast<int>(i) * kColumns;
-      insert.bind(at + 1, to_string(r.subject))
-          .bind(at + 2, r.name)
-          .bind(at + 3, r.unit)
-          .bind(at + 4, run_id)
-          .bind(at + 5, static_cast<std::int64_t>(r.digest))
-          .bind(at + 6, r.state)
-          .bind(at + 7, detail_of(r));
-    }
+    insert.bind(1, to_string(r.subject))
+        .bind(2, r.name)
+        .bind(3, r.unit)
+        .bind(4, run_id)
+        .bind(5, static_cast<std::int64_t>(r.digest))
+        .bind(6, r.state)
+        .bind(7, detail_of(r));
     TIENDO_RETURN_IF_ERROR(run(insert));
   }
   return std::nullopt;
