@@ -19,7 +19,7 @@ namespace {
 using Json = nlohmann::json;
 using namespace sqlite;
 
-// A row's to_run while it is current (schema version 8).
+// A row's to_run while it is current (schema version 8 on).
 #define TIENDO_CURRENT "9223372036854775807"
 
 Json figure_or_date(double f) { return Json(f); }
@@ -91,18 +91,23 @@ std::string detail_of(const ResultRow& r) {
 
 std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
                                       std::span<const ResultRow> rows) {
+  // What a row says first (appended), then the row, which points to it.
+  Statement details =
+      sqlite::prepare(db, "INSERT INTO result_details (state, detail) VALUES (?, ?)");
   Statement insert = sqlite::prepare(db, R"sql(
-INSERT INTO result_spans (subject, name, unit, from_run, digest, state, detail)
-VALUES (?, ?, ?, ?, ?, ?, ?))sql");
+INSERT INTO result_spans (subject, name, unit, from_run, digest, details)
+VALUES (?, ?, ?, ?, ?, ?))sql");
   for (const ResultRow& r : rows) {
+    details.reset();
+    details.bind(1, r.state).bind(2, detail_of(r));
+    TIENDO_RETURN_IF_ERROR(run(details));
     insert.reset();
     insert.bind(1, to_string(r.subject))
         .bind(2, r.name)
         .bind(3, r.unit)
         .bind(4, run_id)
         .bind(5, static_cast<std::int64_t>(r.digest))
-        .bind(6, r.state)
-        .bind(7, detail_of(r));
+        .bind(6, sqlite::last_insert_id(db));
     TIENDO_RETURN_IF_ERROR(run(insert));
   }
   return std::nullopt;
@@ -199,7 +204,6 @@ DbResult<StoredResultPage> results_at(Database& db, std::int64_t run_id,
   }
   // ?1 the run; ?2 subject, ?3 name, ?4 unit (NULL: any).
   constexpr std::string_view kWhere = R"sql(
-FROM result_spans
 WHERE from_run <= ?1 AND to_run > ?1
   AND from_run NOT IN (SELECT id FROM runs WHERE status = 'running')
   AND (?2 IS NULL OR subject = ?2) AND (?3 IS NULL OR name = ?3) AND (?4 IS NULL OR unit = ?4))sql";
@@ -209,12 +213,14 @@ WHERE from_run <= ?1 AND to_run > ?1
         .bind_text_or_null(3, query.name)
         .bind_text_or_null(4, query.unit);
   };
-  Statement count = sqlite::prepare(db, fmt::format("SELECT count(*) {}", kWhere));
+  Statement count =
+      sqlite::prepare(db, fmt::format("SELECT count(*) FROM result_spans {}", kWhere));
   bind_query(count);
   if (!count.step()) return count.error().value_or(DbError{"cannot count the results"});
   page.total = count.column_int(0);
   Statement rows =
-      sqlite::prepare(db, fmt::format("SELECT subject, name, unit, state, detail, from_run {} "
+      sqlite::prepare(db, fmt::format("SELECT subject, name, unit, state, detail, from_run "
+                                      "FROM result_spans JOIN result_details ON id = details {} "
                                       "ORDER BY subject, name, unit LIMIT ?5 OFFSET ?6",
                                       kWhere));
   bind_query(rows);

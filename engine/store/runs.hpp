@@ -52,9 +52,9 @@ struct ResultRow {
   double progress = 0;
 };
 
-// Results are kept as changes (schema version 8): a row holds one result from the run that
-// found it until the first later run that found another, or none. A run writes only what
-// changed:
+// Results are kept as changes (schema version 9): a row holds one result from the run that
+// found it until the first later run that found another, or none, and points to what it
+// says (its state and detail, in result_details). A run writes only what changed:
 //  - insert_results adds the results the run found different (or new), as rows of that
 //    run; they take part in no answer until the run has succeeded;
 //  - close_results ends, at the run, the rows it replaces and those of results it no

@@ -261,6 +261,45 @@ CREATE TABLE retention (
   pruned_at         TEXT NOT NULL
 );
 )sql",
+      // 9: a span row keeps its key, its runs and its digest, and points to what it says
+      // (state and detail JSON, ~130 bytes) in result_details, written once, in the order
+      // rows are written. A run that changes a result everywhere (a correction of 1% of
+      // the observations touches a fifth of the results, spread over every page of the
+      // table) then rewrites pages of ~50-byte rows beside their keys, and appends the
+      // details: a quarter of the pages it rewrote when the details sat in the span.
+      // A span's details go with it (the trigger), whatever deletes it: a failed run, a
+      // rewind, retention.
+      R"sql(
+CREATE TABLE result_details (
+  id      INTEGER PRIMARY KEY,
+  state   TEXT NOT NULL,
+  detail  TEXT NOT NULL    -- JSON: severity, figures, version, why
+) STRICT;
+CREATE TABLE result_spans_9 (
+  subject   TEXT NOT NULL CHECK (subject IN ('rule', 'task')),
+  name      TEXT NOT NULL,
+  unit      TEXT NOT NULL,   -- '' for a task, or a rule without a unit
+  from_run  INTEGER NOT NULL,
+  to_run    INTEGER NOT NULL DEFAULT 9223372036854775807,
+  digest    INTEGER NOT NULL,
+  details   INTEGER NOT NULL,  -- result_details.id
+  PRIMARY KEY (subject, name, unit, from_run)
+) STRICT, WITHOUT ROWID;
+INSERT INTO result_details (id, state, detail)
+SELECT row_number() OVER (ORDER BY subject, name, unit, from_run), state, detail
+FROM result_spans;
+INSERT INTO result_spans_9 (subject, name, unit, from_run, to_run, digest, details)
+SELECT subject, name, unit, from_run, to_run, digest,
+  row_number() OVER (ORDER BY subject, name, unit, from_run)
+FROM result_spans;
+DROP TABLE result_spans;
+ALTER TABLE result_spans_9 RENAME TO result_spans;
+CREATE INDEX result_spans_ended ON result_spans(to_run) WHERE to_run < 9223372036854775807;
+CREATE TRIGGER result_spans_details_go AFTER DELETE ON result_spans
+BEGIN
+  DELETE FROM result_details WHERE id = old.details;
+END;
+)sql",
   };
   return all;
 }

@@ -91,7 +91,8 @@ TEST_F(LedgerSteps, WriteTheSameRowsAsOneTransaction) {
 
   for (const std::string sql :
        {"SELECT * FROM runs ORDER BY id",
-        "SELECT * FROM result_spans ORDER BY subject, name, unit, from_run",
+        "SELECT subject, name, unit, from_run, to_run, digest, state, detail FROM result_spans "
+        "JOIN result_details ON id = details ORDER BY subject, name, unit, from_run",
         "SELECT * FROM alerts ORDER BY fingerprint", "SELECT * FROM transitions ORDER BY id",
         "SELECT outbox_id, transition_id FROM outbox_transitions ORDER BY 1, 2",
         // The payloads name each database's own identity; the rest is the same.
@@ -125,6 +126,7 @@ TEST_F(LedgerSteps, ARunInProgressSaysSoAndAFailedOneTakesBackWhatItWrote) {
   EXPECT_EQ(rows(db_, "SELECT status, ifnull(finished_at, '-') FROM runs"),
             std::vector<std::string>{"running|-|"});
   EXPECT_EQ(count(db_, "SELECT count(*) FROM result_spans"), 10);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM result_details"), 10);
   EXPECT_EQ(count(db_, "SELECT count(*) FROM alerts"), 0);
   // Rows of a run in progress are no one's results yet.
   auto at_run = store::results_at(db_, id, {});
@@ -138,6 +140,7 @@ TEST_F(LedgerSteps, ARunInProgressSaysSoAndAFailedOneTakesBackWhatItWrote) {
             std::vector<std::string>{std::string("failed|") + kNow +
                                      "|interrupted: the service stopped|"});
   EXPECT_EQ(count(db_, "SELECT count(*) FROM result_spans"), 0);
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM result_details"), 0);  // they went with the rows
   // A failed run cannot be finished after all.
   auto finished = finish_run(db_, id, example_->rules, example_->snapshot, example_->results,
                              changes, {.now = kNow, .commit = true, .limit = std::nullopt});

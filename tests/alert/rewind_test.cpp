@@ -157,6 +157,8 @@ TEST(Rewind, PutsTheLedgerBackAsIfTheBadRunsHadNeverHappened) {
   // The voided runs' results are taken back; the kept run's are current again.
   EXPECT_EQ(count(poisoned.db, "SELECT count(*) FROM result_spans WHERE from_run IN (2, 3)"), 0);
   EXPECT_EQ(count(poisoned.db, "SELECT count(*) FROM result_spans WHERE to_run IN (2, 3)"), 0);
+  EXPECT_EQ(count(poisoned.db, "SELECT count(*) FROM result_details"),
+            count(poisoned.db, "SELECT count(*) FROM result_spans"));
   EXPECT_EQ(count(poisoned.db,
                   "SELECT count(*) FROM outbox WHERE run_id IN (2, 3) AND state != "
                   "'dead'"),

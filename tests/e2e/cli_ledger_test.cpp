@@ -240,6 +240,13 @@ TEST_F(CliLedger, ResultsAreReadBackAndGcPrunesOldRunsKeepingTheAlertsHistory) {
             std::string::npos)
       << gc.out;
   EXPECT_EQ(count(db_, "SELECT count(*) FROM result_spans WHERE to_run < 9223372036854775807"), 0);
+  // What the pruned rows said went with them; every kept row still says what it said.
+  EXPECT_EQ(count(db_, "SELECT count(*) FROM result_details"),
+            count(db_, "SELECT count(*) FROM result_spans"));
+  EXPECT_EQ(count(db_,
+                  "SELECT count(*) FROM result_spans WHERE details NOT IN "
+                  "(SELECT id FROM result_details)"),
+            0);
   EXPECT_EQ(count(db_, "SELECT count(*) FROM alerts"), alerts);
   EXPECT_EQ(count(db_, "SELECT count(*) FROM transitions"), transitions);
   EXPECT_EQ(

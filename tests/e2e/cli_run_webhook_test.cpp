@@ -435,8 +435,8 @@ void expect_every_transition_carried(const std::string& db, const std::string& w
 std::string recorded_state(const std::string& db) {
   SqliteFile file(db);
   std::string out;
-  for (const char* table :
-       {"runs", "result_spans", "alerts", "transitions", "outbox", "outbox_transitions"}) {
+  for (const char* table : {"runs", "result_spans", "result_details", "alerts", "transitions",
+                            "outbox", "outbox_transitions"}) {
     const std::vector<Row> rows =
         file.rows(std::string("SELECT * FROM ") + table + " ORDER BY 1, 2");
     out += std::string(table) + ": " + std::to_string(rows.size()) + " rows\n";

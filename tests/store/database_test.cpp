@@ -199,7 +199,7 @@ TEST(Database, MigratesSchemaSevenResultsToSpans) {
   Statement spans = tiendo::store::sqlite::prepare(
       db,
       "SELECT subject, name, unit, from_run, to_run, digest, state, detail FROM "
-      "result_spans ORDER BY from_run, subject");
+      "result_spans JOIN result_details ON id = details ORDER BY from_run, subject");
   std::vector<std::string> found;
   while (spans.step()) {
     std::string line;
