@@ -111,6 +111,30 @@ Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, m
   return results;
 }
 
+void keep_only_what_results_name(store::Snapshot& snapshot, Results& results) {
+  // Every pointer into the snapshot's points, gathered in one array, re-pointed, and put
+  // back in the same order.
+  std::vector<const store::Point*> named;
+  for (const RuleResult& r : results.rules) {
+    for (const store::Point* p : r.noted) {
+      if (p) named.push_back(p);
+    }
+    for (const UsedPoint& u : r.used) {
+      if (u.point) named.push_back(u.point);
+    }
+  }
+  snapshot.keep_only(named);
+  std::size_t next = 0;
+  for (RuleResult& r : results.rules) {
+    for (const store::Point*& p : r.noted) {
+      if (p) p = named[next++];
+    }
+    for (UsedPoint& u : r.used) {
+      if (u.point) u.point = named[next++];
+    }
+  }
+}
+
 std::span<const RuleResult> results_of(const Results& results, model::Index rule) {
   const auto [first, last] = std::equal_range(
       results.rules.begin(), results.rules.end(), rule, [](const auto& a, const auto& b) {

@@ -245,6 +245,12 @@ struct EvaluateOptions {
 Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, model::Date at,
                  const EvaluateOptions& options = {});
 
+// For results kept as long as their snapshot (the service's latest evaluation): frees
+// the snapshot's observations, keeping the points the results name (noted, and used when
+// kept), whose pointers move to the copies (store::Snapshot::keep_only). The results read
+// the same afterwards; the snapshot cannot be evaluated again.
+void keep_only_what_results_name(store::Snapshot& snapshot, Results& results);
+
 // Rule `rule`'s results: Results::rules keeps each rule's together, in unit id order.
 std::span<const RuleResult> results_of(const Results& results, model::Index rule);
 

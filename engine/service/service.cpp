@@ -308,6 +308,10 @@ store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
       store::load_snapshot(db, rules->rules, {.threads = 0, .known_at = known_at}));
   evaluation->results =
       eval::evaluate(rules->rules, evaluation->snapshot, at, {.keep_used = false});
+  // The observations are not read again: what the results show of them is kept, and the
+  // rest (most of the snapshot) is freed before the run is recorded and while the
+  // evaluation is the latest, so that a run holds one set of observations, not two.
+  eval::keep_only_what_results_name(evaluation->snapshot, evaluation->results);
   evaluation->rules = std::move(rules);
   return evaluation;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -230,7 +231,26 @@ const std::vector<UnitIndex>& Snapshot::units_at(model::Index level) const {
   return by_level_[static_cast<std::size_t>(level)];
 }
 
+void Snapshot::keep_only(std::span<const Point*> keep) {
+  std::vector<Point> kept;
+  std::unordered_map<const Point*, std::size_t> copy_of;
+  for (const Point* p : keep) {
+    if (p && copy_of.emplace(p, kept.size()).second) kept.push_back(*p);
+  }
+  kept.shrink_to_fit();
+  for (const Point*& p : keep) {
+    if (p) p = kept.data() + copy_of.at(p);
+  }
+  points_ = std::move(kept);  // a moved vector keeps its buffer: the pointers stay good
+  std::vector<std::int32_t>().swap(series_begin_);
+  std::vector<std::vector<std::int32_t>>().swap(series_of_);
+  std::vector<Pending>().swap(pending_);
+  series_count_ = 0;
+  trimmed_ = true;
+}
+
 std::span<const Point> Snapshot::series(model::Index indicator, UnitIndex unit) const {
+  assert(!trimmed_ && "a trimmed snapshot has no series (Snapshot::keep_only)");
   if (indicator < 0 || unit < 0 || static_cast<std::size_t>(indicator) >= series_of_.size()) {
     return {};
   }

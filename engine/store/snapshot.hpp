@@ -122,6 +122,15 @@ class Snapshot {
   const std::string& text(std::int32_t index) const;
   std::size_t point_count() const { return points_.size(); }
 
+  // Once evaluated, for a snapshot kept as long as its results are (the service's): frees
+  // the observations, keeping what results still refer to: the units and their level
+  // indexes, the status events, every point's detail and note, and the points `keep`
+  // points to (null entries are left alone), which are copied; `keep`'s pointers are moved
+  // to the copies. Afterwards series() is empty: only an evaluation reads series, and a
+  // trimmed snapshot is not evaluated again.
+  void keep_only(std::span<const Point*> keep);
+  bool trimmed() const { return trimmed_; }
+
  private:
   // Points arrive in any order (table order from the store); finish() groups them by
   // series with a counting sort into one exactly sized array, so a snapshot of millions
@@ -156,6 +165,7 @@ class Snapshot {
   std::vector<std::string> strings_;
   std::unordered_map<std::string, std::int32_t> string_ids_;
   std::size_t level_count_ = 0;
+  bool trimmed_ = false;
 };
 
 // A unit's labels as the store keeps them (units.labels): ';'-separated.

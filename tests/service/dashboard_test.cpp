@@ -392,6 +392,56 @@ rule r1 { title "Tỷ lệ đạt 90%" require rate >= 90% by 2022-12-31 }
       << targets;
 }
 
+// Issue #15: the service keeps its latest evaluation without the observations (only the
+// points its results name), and the page reads the same.
+TEST(Dashboard, AnEvaluationKeptWithoutItsObservationsReadsTheSame) {
+  dsl::Program program = dsl::load_text("notes.rules", R"(
+levels province
+indicator rate { title "Tỷ lệ" unit percent }
+rule r1 { title "Tỷ lệ đạt 90%" require rate >= 90% by 2022-12-31 }
+rule r2 { title "Tỷ lệ đạt 80%" require rate >= 80% by 2022-12-31 }
+)");
+  auto rules = dsl::check(program);
+  ASSERT_TRUE(rules.has_value());
+  store::Snapshot snapshot;
+  for (const char* id : {"dn", "bd"}) {
+    store::SnapshotUnit unit;
+    unit.id = id;
+    unit.name = id;
+    unit.level_name = "province";
+    unit.level = rules->find_level("province");
+    snapshot.add_unit(std::move(unit));
+  }
+  const auto add = [&](store::UnitIndex unit, const char* start, const char* end, double value,
+                       const char* note) {
+    store::Point point;
+    point.set_period(*model::parse_iso_date(start), *model::parse_iso_date(end));
+    point.value = value;
+    snapshot.add_point(rules->find_indicator("rate"), unit, point,
+                       store::PointDetail{std::nullopt, std::nullopt, note, false});
+  };
+  add(0, "2022-04-01", "2022-06-30", 0.70, "");
+  add(0, "2022-07-01", "2022-09-30", 0.835, "theo báo cáo quý III");
+  add(1, "2022-07-01", "2022-09-30", 0.95, "");
+  snapshot.finish(rules->tasks.size());
+  eval::Results results =
+      eval::evaluate(*rules, snapshot, *model::parse_iso_date("2022-09-30"),
+                     {.keep_trend_points = false, .keep_used = false, .threads = 0});
+  DashboardData d;
+  d.rules = &*rules;
+  d.snapshot = &snapshot;
+  d.results = &results;
+  d.generated_at = "2022-10-01T00:00:00Z";
+  const std::string before = render_dashboard(d);
+  ASSERT_NE(before.find("theo báo cáo quý III"), std::string::npos);
+  EXPECT_EQ(snapshot.point_count(), 3u);
+
+  eval::keep_only_what_results_name(snapshot, results);
+  EXPECT_TRUE(snapshot.trimmed());
+  EXPECT_EQ(snapshot.point_count(), 1u);  // the one point with a note, which two results name
+  EXPECT_EQ(render_dashboard(d), before);
+}
+
 // Issue #16: an amended rule shows the target and the documents in force on the date, and
 // the target's history.
 TEST(Dashboard, AnAmendedRuleShowsTheTargetInForceAndItsHistory) {

@@ -100,6 +100,11 @@ TEST(ServiceRetention, AnEvaluationPrunesRunsOlderThanTheSetting) {
     return 0;
   };
   const std::int64_t first = evaluate();
+  // The evaluation it keeps for the API holds no observations but those its results name.
+  const std::shared_ptr<const Evaluation> latest = service->latest();
+  ASSERT_NE(latest, nullptr);
+  EXPECT_TRUE(latest->snapshot.trimmed());
+  EXPECT_FALSE(latest->results.rules.empty());
   {
     std::lock_guard lock(clock_mutex);
     now += std::chrono::hours(24 * 3);

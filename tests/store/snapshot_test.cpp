@@ -171,5 +171,43 @@ TEST(Snapshot, GroupsPointsAddedInAnyOrder) {
   EXPECT_TRUE(snapshot.series(0, -1).empty());
 }
 
+TEST(Snapshot, KeepsOnlyThePointsNamedWithTheirDetails) {
+  Snapshot snapshot;
+  const UnitIndex a = snapshot.add_unit({"a", "A", "province", 0, -1, {}});
+  Point p;
+  for (int i = 0; i < 4; ++i) {
+    p.first_day = 10 * i;
+    p.last_day = 10 * i + 9;
+    p.value = i;
+    if (i == 2) {
+      snapshot.add_point(0, a, p, PointDetail{3.0, 4.0, "ước tính", true});
+    } else {
+      snapshot.add_point(0, a, p);
+    }
+  }
+  snapshot.add_status(0, StatusEvent{model::Date{std::chrono::days{5}},
+                                     model::TaskStatus::in_progress, 0.5, snapshot.intern("x")});
+  snapshot.finish(1);
+  const auto series = snapshot.series(0, a);
+  ASSERT_EQ(series.size(), 4u);
+  std::vector<const Point*> named = {&series[2], nullptr, &series[2], &series[0]};
+  snapshot.keep_only(named);
+  EXPECT_TRUE(snapshot.trimmed());
+  EXPECT_EQ(snapshot.point_count(), 2u);
+  EXPECT_EQ(named[0], named[2]);  // one copy of a point named twice
+  EXPECT_EQ(named[1], nullptr);
+  EXPECT_EQ(named[0]->value, 2.0);
+  EXPECT_EQ(named[3]->value, 0.0);
+  EXPECT_EQ(snapshot.note(*named[0]), "ước tính");
+  EXPECT_TRUE(snapshot.estimate(*named[0]));
+  EXPECT_EQ(snapshot.numerator(*named[0]), 3.0);
+  EXPECT_EQ(snapshot.denominator(*named[0]), 4.0);
+  EXPECT_EQ(snapshot.note(*named[3]), "");
+  // The units and the status events stay.
+  EXPECT_EQ(snapshot.find_unit("a"), a);
+  ASSERT_EQ(snapshot.statuses(0).size(), 1u);
+  EXPECT_EQ(snapshot.text(snapshot.statuses(0)[0].note), "x");
+}
+
 }  // namespace
 }  // namespace tiendo::store
