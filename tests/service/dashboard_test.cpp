@@ -64,6 +64,23 @@ std::string_view section(std::string_view page, std::string_view id) {
   return page.substr(start, end == std::string_view::npos ? end : end - start);
 }
 
+// The page's inputs for an evaluation made here (no alerts, no plan graph).
+DashboardData dashboard_of(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                           const eval::Results& results) {
+  DashboardData d;
+  d.rules = &rules;
+  d.snapshot = &snapshot;
+  d.results = &results;
+  return d;
+}
+
+// The service's way of evaluating: without keeping the observations used.
+eval::Results evaluated_at(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                           const char* at) {
+  return eval::evaluate(rules, snapshot, *model::parse_iso_date(at),
+                        {.keep_trend_points = false, .keep_used = false, .threads = 0});
+}
+
 // Nothing fetched from elsewhere and nothing run. The one link is to the same page in the
 // other language: a query only, which a browser follows only when it is clicked.
 void expect_self_contained(const std::string& page) {
@@ -378,14 +395,8 @@ rule r1 { title "Tỷ lệ đạt 90%" require rate >= 90% by 2022-12-31 }
   snapshot.add_point(rules->find_indicator("rate"), 0, point,
                      store::PointDetail{std::nullopt, std::nullopt, "mục I.5.a <ước tính>", true});
   snapshot.finish(rules->tasks.size());
-  const eval::Results results =
-      eval::evaluate(*rules, snapshot, *model::parse_iso_date("2022-09-30"),
-                     {.keep_trend_points = false, .keep_used = false, .threads = 0});
-  DashboardData d;
-  d.rules = &*rules;
-  d.snapshot = &snapshot;
-  d.results = &results;
-  const std::string page = render_dashboard(d);
+  const eval::Results results = evaluated_at(*rules, snapshot, "2022-09-30");
+  const std::string page = render_dashboard(dashboard_of(*rules, snapshot, results));
   const std::string_view targets = section(page, "chi-tieu");
   EXPECT_NE(targets.find(">khoảng 83,5%<div class=\"note\">mục I.5.a &lt;ước tính&gt;</div>"),
             std::string::npos)
@@ -424,13 +435,8 @@ rule r2 { title "Tỷ lệ đạt 80%" require rate >= 80% by 2022-12-31 }
   add(0, "2022-07-01", "2022-09-30", 0.835, "theo báo cáo quý III");
   add(1, "2022-07-01", "2022-09-30", 0.95, "");
   snapshot.finish(rules->tasks.size());
-  eval::Results results =
-      eval::evaluate(*rules, snapshot, *model::parse_iso_date("2022-09-30"),
-                     {.keep_trend_points = false, .keep_used = false, .threads = 0});
-  DashboardData d;
-  d.rules = &*rules;
-  d.snapshot = &snapshot;
-  d.results = &results;
+  eval::Results results = evaluated_at(*rules, snapshot, "2022-09-30");
+  DashboardData d = dashboard_of(*rules, snapshot, results);
   d.generated_at = "2022-10-01T00:00:00Z";
   const std::string before = render_dashboard(d);
   ASSERT_NE(before.find("theo báo cáo quý III"), std::string::npos);
@@ -472,14 +478,9 @@ rule r1 {
   snapshot.add_point(rules->find_indicator("rate"), 0, point);
   snapshot.finish(rules->tasks.size());
   const auto targets_at = [&](const char* at) {
-    const eval::Results results =
-        eval::evaluate(*rules, snapshot, *model::parse_iso_date(at),
-                       {.keep_trend_points = false, .keep_used = false, .threads = 0});
-    DashboardData d;
-    d.rules = &*rules;
-    d.snapshot = &snapshot;
-    d.results = &results;
-    return std::string(section(render_dashboard(d), "chi-tieu"));
+    const eval::Results results = evaluated_at(*rules, snapshot, at);
+    return std::string(
+        section(render_dashboard(dashboard_of(*rules, snapshot, results)), "chi-tieu"));
   };
   const std::string history =
       "<div class=\"muted\">Chỉ tiêu: 50% theo 177/KH-UBND; điều chỉnh còn 30% từ 15/10/2022 "
@@ -533,10 +534,7 @@ rule r1 {
       eval::evaluate(*rules, snapshot, *model::parse_iso_date("2022-09-30"));
   ASSERT_EQ(results.rules.size(), 1u);
 
-  DashboardData d;
-  d.rules = &*rules;
-  d.snapshot = &snapshot;
-  d.results = &results;
+  DashboardData d = dashboard_of(*rules, snapshot, results);
   d.generated_at = "<now>";
   alert::AlertRecord a;
   a.name = "<script>x</script>";
