@@ -287,7 +287,7 @@ int run_explain(const ExplainOptions& options) {
                   {"observations", Json::array()},
                   {"trend", Json::array()},
                   {"blocked_by", Json()}};
-    if (!r.used.empty()) {
+    if (!r.used().empty()) {
       out += fmt::format("  {}:\n", w("observations used", "số liệu đã dùng"));
       std::vector<std::string> later;
       std::vector<std::vector<std::string>> rows = {
@@ -295,7 +295,7 @@ int run_explain(const ExplainOptions& options) {
                                             "NGUỒN", "TỪ", "GHI CHÚ"}
                  : std::vector<std::string>{"    INDICATOR", "UNIT", "PERIOD", "VALUE", "REV",
                                             "SOURCE", "FROM", "NOTE"}};
-      for (const eval::UsedPoint& u : r.used) {
+      for (const eval::UsedPoint& u : r.used()) {
         const store::Point& p = *u.point;
         const model::Indicator& indicator =
             rules->indicators[static_cast<std::size_t>(u.indicator)];
@@ -363,8 +363,8 @@ int run_explain(const ExplainOptions& options) {
                        r.value && remarks.estimate ? w(" (estimate)", " (ước tính)") : "");
     for (const std::string& note : remarks.notes)
       out += fmt::format("  {}: {}\n", w("note", "ghi chú"), one_line(note));
-    if (r.coverage) {
-      const eval::Coverage& c = *r.coverage;
+    if (r.coverage()) {
+      const eval::Coverage& c = *r.coverage();
       out += fmt::format("  {}: {}/{} {}\n", w("units", "đơn vị"), c.counted, c.total,
                          rules->scope_name(c.level));
       out += coverage_lists(snapshot, c, "    ", w);
@@ -386,17 +386,17 @@ int run_explain(const ExplainOptions& options) {
     }
     out += fmt::format("  {}: {} ({})\n", w("requirement", "yêu cầu"), requirement,
                        rule.condition_text);
-    if (!r.trend_points.empty()) {
+    if (!r.trend_points().empty()) {
       std::string points;
-      for (const auto& [d, v] : r.trend_points) {
+      for (const auto& [d, v] : r.trend_points()) {
         points += fmt::format("{}{} {}", points.empty() ? "" : ", ", w.date(d),
                               present::format_value(*rules, r, v, w.language()));
         entry["trend"].push_back({{"date", model::to_string(d)}, {"value", v}});
       }
       out += w.vi() ? fmt::format("  xu hướng: bình phương tối thiểu trên {} điểm ({})\n",
-                                  r.trend_points.size(), points)
+                                  r.trend_points().size(), points)
                     : fmt::format("  trend: least squares over {} point{} ({})\n",
-                                  r.trend_points.size(), r.trend_points.size() == 1 ? "" : "s",
+                                  r.trend_points().size(), r.trend_points().size() == 1 ? "" : "s",
                                   points);
     }
     if (r.projected && r.deadline) {
@@ -426,9 +426,9 @@ int run_explain(const ExplainOptions& options) {
     if (r.blocking_task != model::kNone) {
       out += fmt::format("  {}:\n", w("blocked by", "bị chặn bởi"));
       out += "    " + task_line(context, w, r.blocking_task) + "\n";
-      for (model::Index t : r.chain) out += "    \u2190 " + task_line(context, w, t) + "\n";
+      for (model::Index t : r.chain()) out += "    \u2190 " + task_line(context, w, t) + "\n";
       Json chain = Json::array();
-      for (model::Index t : r.chain) chain.push_back(task_json(context, w, t));
+      for (model::Index t : r.chain()) chain.push_back(task_json(context, w, t));
       entry["blocked_by"] = task_json(context, w, r.blocking_task);
       entry["blocked_by"]["chain"] = std::move(chain);
     }

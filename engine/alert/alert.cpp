@@ -187,9 +187,10 @@ AlertFacts facts_of(const present::ReasonContext& context, const eval::RuleResul
   // The units are the alert's `units`, said once.
   f.reason = {present::reason_text(context, r, model::Language::vi, /*with_units=*/false),
               present::reason_text(context, r, model::Language::en, /*with_units=*/false)};
-  if (r.coverage) {
-    f.units = {present::coverage_text(snapshot, *r.coverage, kCoverageNamed, model::Language::vi),
-               present::coverage_text(snapshot, *r.coverage, kCoverageNamed, model::Language::en)};
+  if (r.coverage()) {
+    f.units = {
+        present::coverage_text(snapshot, *r.coverage(), kCoverageNamed, model::Language::vi),
+        present::coverage_text(snapshot, *r.coverage(), kCoverageNamed, model::Language::en)};
   }
   const present::ValueRemarks remarks = present::value_remarks(snapshot, r);
   f.estimate = remarks.estimate;
@@ -201,7 +202,7 @@ AlertFacts facts_of(const present::ReasonContext& context, const eval::RuleResul
   set_plan(rules, plan_of(rules, rule), f);
   if (r.blocking_task != kNone) {
     f.chain.push_back(item(rules.tasks, r.blocking_task).name);
-    for (Index t : r.chain) f.chain.push_back(item(rules.tasks, t).name);
+    for (Index t : r.chain()) f.chain.push_back(item(rules.tasks, t).name);
   }
   f.labels = rule_labels(rule, f.unit, f.state, f.severity);
   if (!rule.message.empty()) {
@@ -385,7 +386,7 @@ Candidate rule_candidate(const Run& run, const eval::RuleResult& r) {
   if (rule.for_duration) c.for_duration = *rule.for_duration;
   c.repeat_every = rule.repeat_every;
   if (r.state == eval::RuleState::blocked && r.blocking_task != kNone) {
-    c.root_task = r.chain.empty() ? r.blocking_task : r.chain.back();
+    c.root_task = r.chain().empty() ? r.blocking_task : r.chain().back();
   }
   return c;
 }

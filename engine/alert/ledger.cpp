@@ -352,7 +352,7 @@ std::uint64_t result_digest(const present::ReasonContext& context, std::size_t i
   h.date(why.last.last);
   h.number(why.in_window ? 1 : 0);
   h.text(name(rules.tasks, r.blocking_task));
-  for (const model::Index t : r.chain) h.text(name(rules.tasks, t));
+  for (const model::Index t : r.chain()) h.text(name(rules.tasks, t));
   return h.digest();
 }
 

@@ -116,20 +116,23 @@ void keep_only_what_results_name(store::Snapshot& snapshot, Results& results) {
   // back in the same order.
   std::vector<const store::Point*> named;
   for (const RuleResult& r : results.rules) {
-    for (const store::Point* p : r.noted) {
+    if (!r.more.get()) continue;
+    for (const store::Point* p : r.noted()) {
       if (p) named.push_back(p);
     }
-    for (const UsedPoint& u : r.used) {
+    for (const UsedPoint& u : r.used()) {
       if (u.point) named.push_back(u.point);
     }
   }
   snapshot.keep_only(named);
   std::size_t next = 0;
   for (RuleResult& r : results.rules) {
-    for (const store::Point*& p : r.noted) {
+    ResultExtras* extras = r.more.get();
+    if (!extras) continue;
+    for (const store::Point*& p : extras->noted) {
       if (p) p = named[next++];
     }
-    for (UsedPoint& u : r.used) {
+    for (UsedPoint& u : extras->used) {
       if (u.point) u.point = named[next++];
     }
   }

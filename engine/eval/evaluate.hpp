@@ -19,7 +19,7 @@
 
 namespace tiendo::eval {
 
-enum class RuleState {
+enum class RuleState : std::uint8_t {
   met,
   on_track,
   at_risk,
@@ -113,7 +113,7 @@ struct Gap {
   model::Scope level;
   model::Index indicator = model::kNone;
   store::UnitIndex unit = -1;
-  model::Date since{};
+  model::CompactDate since{};
   friend bool operator==(const Gap&, const Gap&) = default;
 };
 
@@ -146,8 +146,8 @@ struct Reason {
   bool in_window = false;
   Gap gap;
   model::Index stale_indicator = model::kNone;  // with `stale`
-  model::Date stale_newest{};                   // that indicator's newest observation
-  model::Period last;                           // old_figure: the last figure's period
+  model::CompactDate stale_newest{};            // that indicator's newest observation
+  model::CompactPeriod last;                    // old_figure: the last figure's period
   friend bool operator==(const Reason&, const Reason&) = default;
 };
 
@@ -169,37 +169,90 @@ enum class TaskBecause : std::uint8_t {
   no_due,            // on track, with no due date
 };
 
+// What a rule result carries only sometimes, kept behind one pointer (RuleResult::more)
+// so that the millions of results without any of it stay small.
+struct ResultExtras {
+  // What the trend was fitted to; kept only with EvaluateOptions::keep_trend_points.
+  std::vector<std::pair<model::Date, double>> trend_points;
+  // The observations behind `value`; kept only with EvaluateOptions::keep_used.
+  std::vector<UsedPoint> used;
+  // The figure's own observations that carry a note (the newest used of each indicator at
+  // this unit, the first two; present::value_remarks), kept whatever keep_used says.
+  std::array<const store::Point*, 2> noted{};
+  std::vector<model::Index> chain;  // from RuleResult::blocking_task to the root cause
+  // Set when the value is (or contains) a share or a count: the units behind it.
+  std::shared_ptr<const Coverage> coverage;
+};
+
+// A copyable owner of one optional T: copies copy the T. Empty until written to.
+template <class T>
+class CopiedBox {
+ public:
+  CopiedBox() = default;
+  CopiedBox(const CopiedBox& other)
+      : value_(other.value_ ? std::make_unique<T>(*other.value_) : nullptr) {}
+  CopiedBox(CopiedBox&&) noexcept = default;
+  CopiedBox& operator=(const CopiedBox& other) {
+    if (this != &other) value_ = other.value_ ? std::make_unique<T>(*other.value_) : nullptr;
+    return *this;
+  }
+  CopiedBox& operator=(CopiedBox&&) noexcept = default;
+  ~CopiedBox() = default;
+
+  const T* get() const { return value_.get(); }
+  T* get() { return value_.get(); }
+  // The value, made (empty) if there is none yet.
+  T& make() {
+    if (!value_) value_ = std::make_unique<T>();
+    return *value_;
+  }
+
+ private:
+  std::unique_ptr<T> value_;
+};
+
+// One rule's verdict at one unit. A large rule set has millions of them, so a result is
+// kept small (136 bytes on a 64-bit system, checked below): enums in a byte, dates in 4,
+// what few results carry behind one pointer (ResultExtras, read with the accessors).
 struct RuleResult {
   model::Index rule = model::kNone;
   store::UnitIndex unit = -1;  // -1 when the snapshot has no unit to evaluate at
-  RuleState state = RuleState::no_data;
-  model::Severity severity = model::Severity::none;
   // The version of the rule that applied: 0 for its own require, i for its i-th `amend`
   // (model::RuleSet::version gives that version's target, timing and basis).
   std::int32_t version = 0;
   model::Index blocking_task = model::kNone;  // the task in `needs` that blocks
-  Figure value;                               // the left-hand side now
-  Figure target;                        // the right-hand side now (the lower bound of `between`)
-  Figure upper;                         // `between`'s upper bound
-  std::optional<model::Date> deadline;  // `by` date, or `from` start
-  Figure projected;                     // the trend's value at the deadline
-  Figure rate_needed;                   // per month, to reach the target by the deadline
-  Figure rate_observed;                 // per month, the trend's slope
-  // What the trend was fitted to; kept only with EvaluateOptions::keep_trend_points.
-  std::vector<std::pair<model::Date, double>> trend_points;
-  std::optional<model::Date> failed_on;  // `from`: the first observation date that failed
-  // The observations behind `value`; kept only with EvaluateOptions::keep_used.
-  std::vector<UsedPoint> used;
-  // What those observations say of `value`, kept whatever keep_used says: whether any was
-  // ingested as an estimate ("khoảng 83,5%"), and the figure's own that carry a note (the
-  // newest used of each indicator at this unit, the first two; present::value_remarks).
+  RuleState state = RuleState::no_data;
+  model::Severity severity = model::Severity::none;
+  // Whether any observation behind `value` was ingested as an estimate ("khoảng 83,5%"),
+  // kept whatever keep_used says.
   bool estimate = false;
-  std::array<const store::Point*, 2> noted{};
-  std::vector<model::Index> chain;  // from blocking_task to the root cause
-  Reason reason;                    // why, as facts (present::reason_text says it)
-  // Set when the value is (or contains) a share or a count: the units behind it.
-  std::shared_ptr<const Coverage> coverage;
+  Reason reason;                  // why, as facts (present::reason_text says it)
+  Figure value;                   // the left-hand side now
+  Figure target;                  // the right-hand side now (the lower bound of `between`)
+  Figure upper;                   // `between`'s upper bound
+  Figure projected;               // the trend's value at the deadline
+  Figure rate_needed;             // per month, to reach the target by the deadline
+  Figure rate_observed;           // per month, the trend's slope
+  model::OptionalDate deadline;   // `by` date, or `from` start
+  model::OptionalDate failed_on;  // `from`: the first observation date that failed
+  CopiedBox<ResultExtras> more;   // see the accessors
+
+  const std::vector<std::pair<model::Date, double>>& trend_points() const {
+    return extras().trend_points;
+  }
+  const std::vector<UsedPoint>& used() const { return extras().used; }
+  const std::array<const store::Point*, 2>& noted() const { return extras().noted; }
+  const std::vector<model::Index>& chain() const { return extras().chain; }
+  const std::shared_ptr<const Coverage>& coverage() const { return extras().coverage; }
+  // What the result carries beyond its own fields (empty ones when it carries none).
+  const ResultExtras& extras() const {
+    static const ResultExtras kNothing;
+    const ResultExtras* extras = more.get();
+    return extras ? *extras : kNothing;
+  }
 };
+static_assert(sizeof(void*) != 8 || sizeof(RuleResult) <= 136,
+              "RuleResult grew: a large rule set keeps millions of them (see its comment)");
 
 struct TaskResult {
   model::Index task = model::kNone;

@@ -35,8 +35,8 @@ void remark_value(const store::Snapshot& snapshot, UnitIndex unit, std::span<con
   }
   std::size_t next = 0;
   for (const UsedPoint* u : own) {
-    if (u && next < r.noted.size() && !snapshot.note(*u->point).empty()) {
-      r.noted[next++] = u->point;
+    if (u && next < r.noted().size() && !snapshot.note(*u->point).empty()) {
+      r.more.make().noted[next++] = u->point;
     }
   }
 }
@@ -142,7 +142,7 @@ RuleResult RuleEvaluator::evaluate_at(Index rule_index, UnitIndex unit) {
   const Val lhs = expr(cond.lhs, unit, at_, &used);
   coverage_ = nullptr;
   if (!coverage.level.none() && lhs.kind != Val::Kind::error) {
-    r.coverage = std::make_shared<const Coverage>(std::move(coverage));
+    r.more.make().coverage = std::make_shared<const Coverage>(std::move(coverage));
   }
   // The trend follows the left-hand side's own observation dates, not the target's.
   const std::size_t lhs_used_count = used.size();
@@ -150,7 +150,7 @@ RuleResult RuleEvaluator::evaluate_at(Index rule_index, UnitIndex unit) {
   const Val rhs = expr(cond.rhs, unit, at_, &used);
   Val upper = Val::of(0);
   if (cond.op == model::Comparator::between) upper = expr(cond.upper, unit, at_, &used);
-  if (options_.keep_used) r.used = used;
+  if (options_.keep_used && !used.empty()) r.more.make().used = used;
   if (lhs.ok()) r.value = lhs.v;
   if (rhs.ok()) r.target = rhs.v;
   if (cond.op == model::Comparator::between && upper.ok()) r.upper = upper.v;
@@ -296,7 +296,7 @@ bool RuleEvaluator::blocking(const model::Rule& rule, RuleResult& r) const {
       continue;
     }
     r.blocking_task = needed;
-    r.chain = std::move(chain);
+    if (!chain.empty()) r.more.make().chain = std::move(chain);
     return true;
   }
   return false;

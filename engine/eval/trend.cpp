@@ -63,7 +63,7 @@ void RuleEvaluator::project(const model::Rule& rule, const model::Condition& con
     r.projected = mean_y + slope * (x - mean_x);
     r.rate_observed = slope * kDaysPerMonth;
   }
-  if (options_.keep_trend_points) r.trend_points = std::move(points);
+  if (options_.keep_trend_points && !points.empty()) r.more.make().trend_points = std::move(points);
   if (r.value && r.target && days_left > 0) {
     double goal = *r.target;
     if (cond.op == model::Comparator::between && r.upper && *r.value > *r.upper) goal = *r.upper;

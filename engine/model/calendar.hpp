@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,11 +15,68 @@ using Date = std::chrono::sys_days;
 
 // A span of days, both ends included: a day, a month, a quarter or a year.
 struct Period {
-  enum class Kind { day, month, quarter, year };
+  enum class Kind : std::uint8_t { day, month, quarter, year };
   Kind kind = Kind::day;
   Date first;
   Date last;
   bool operator==(const Period&) const = default;
+};
+
+// A date in 4 bytes (days since 1970-01-01) for records kept by the million (a Date is
+// 8): it converts to and from Date. Dates the language and the store take (1900..2200)
+// are far inside its range.
+class CompactDate {
+ public:
+  constexpr CompactDate() = default;
+  constexpr CompactDate(Date date)
+      : days_(static_cast<std::int32_t>(date.time_since_epoch().count())) {}
+  constexpr operator Date() const { return Date{std::chrono::days{days_}}; }
+  friend constexpr bool operator==(CompactDate, CompactDate) = default;
+
+ private:
+  std::int32_t days_ = 0;
+};
+
+// std::optional<Date> in 4 bytes instead of 16, with the same reading interface; a
+// day count no date has (INT32_MIN) stands for "none".
+class OptionalDate {
+ public:
+  constexpr OptionalDate() = default;
+  constexpr OptionalDate(std::nullopt_t) {}
+  constexpr OptionalDate(Date date) : date_(date) {}
+  constexpr OptionalDate(const std::optional<Date>& date) {
+    if (date) date_ = CompactDate(*date);
+  }
+  constexpr bool has_value() const { return !(date_ == kNone); }
+  constexpr explicit operator bool() const { return has_value(); }
+  constexpr Date operator*() const { return date_; }
+  constexpr Date value_or(Date fallback) const { return has_value() ? Date(date_) : fallback; }
+  constexpr void reset() { date_ = kNone; }
+  constexpr operator std::optional<Date>() const {
+    return has_value() ? std::optional<Date>(Date(date_)) : std::nullopt;
+  }
+  friend constexpr bool operator==(OptionalDate, OptionalDate) = default;
+  friend constexpr bool operator==(OptionalDate a, std::nullopt_t) { return !a.has_value(); }
+  friend constexpr bool operator==(OptionalDate a, Date b) {
+    return a.has_value() && Date(a.date_) == b;
+  }
+
+ private:
+  static constexpr CompactDate kNone =
+      CompactDate(Date{std::chrono::days{std::numeric_limits<std::int32_t>::min()}});
+  CompactDate date_ = kNone;
+};
+
+// A Period in 12 bytes instead of 24, converting to and from it.
+struct CompactPeriod {
+  Period::Kind kind = Period::Kind::day;
+  CompactDate first;
+  CompactDate last;
+  constexpr CompactPeriod() = default;
+  constexpr CompactPeriod(const Period& period)
+      : kind(period.kind), first(period.first), last(period.last) {}
+  constexpr operator Period() const { return {kind, first, last}; }
+  friend constexpr bool operator==(const CompactPeriod&, const CompactPeriod&) = default;
 };
 
 // Parses a date literal of the language: `2022-12-31`, `31/12/2022`, `5/8/2022`,

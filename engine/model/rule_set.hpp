@@ -30,7 +30,7 @@ struct SourceRef {
 enum class ValueUnit { percent, count, number };
 // The language a reader gets: a channel's `language`, a command's `--lang`.
 enum class Language { vi, en };
-enum class Severity { none, info, warning, critical };
+enum class Severity : std::uint8_t { none, info, warning, critical };
 
 // A level of one `levels` chain. A rule set may declare several chains (the territory:
 // province > district > commune; the agencies: agency); `chain` says which, `depth` where

@@ -185,9 +185,9 @@ class Sayer {
                 : fmt::format("needs {}, which cannot finish before {} (earliest {})", name,
                               date(rule.date), earliest);
     }
-    if (!r.chain.empty()) {
+    if (!r.chain().empty()) {
       std::string names = name;
-      for (Index t : r.chain) names += " \u2190 " + this->task(t);
+      for (Index t : r.chain()) names += " \u2190 " + this->task(t);
       why += (vi_ ? " (chuỗi: " : " (chain: ") + names + ")";
     }
     return why;
@@ -351,7 +351,7 @@ class Sayer {
       if (why.stale && why.stale_indicator != model::kNone) text += "; " + stale(why);
       if (r.blocking_task != model::kNone) text += "; " + blocking(r, rule);
     }
-    if (r.coverage && with_units) text += coverage(*r.coverage);
+    if (r.coverage() && with_units) text += coverage(*r.coverage());
     return text;
   }
 
@@ -546,7 +546,7 @@ nlohmann::json reason_json(const ReasonContext& context, const RuleResult& r) {
   if (r.blocking_task != model::kNone) {
     out["blocking_task"] = item(context.rules.tasks, r.blocking_task).name;
     nlohmann::json chain = nlohmann::json::array();
-    for (Index t : r.chain) chain.push_back(item(context.rules.tasks, t).name);
+    for (Index t : r.chain()) chain.push_back(item(context.rules.tasks, t).name);
     out["chain"] = std::move(chain);
   }
   return out;

@@ -109,7 +109,7 @@ std::string ValueRemarks::joined_notes() const {
 ValueRemarks value_remarks(const store::Snapshot& snapshot, const RuleResult& r) {
   ValueRemarks remarks;
   remarks.estimate = r.estimate;
-  for (const store::Point* point : r.noted) {
+  for (const store::Point* point : r.noted()) {
     if (!point) continue;
     const std::string& note = snapshot.note(*point);
     if (!note.empty() &&
@@ -231,11 +231,12 @@ std::string to_json(const model::RuleSet& rules, const store::Snapshot& snapshot
       };
       row["history"] = target_history(rules, r.rule, language);
     }
-    if (r.coverage) row["coverage"] = coverage_json(rules, snapshot, *r.coverage);
+    if (r.coverage()) row["coverage"] = coverage_json(rules, snapshot, *r.coverage());
     if (r.blocking_task != model::kNone) {
       row["blocking_task"] = rules.tasks[static_cast<std::size_t>(r.blocking_task)].name;
       nlohmann::json chain = nlohmann::json::array();
-      for (model::Index t : r.chain) chain.push_back(rules.tasks[static_cast<std::size_t>(t)].name);
+      for (model::Index t : r.chain())
+        chain.push_back(rules.tasks[static_cast<std::size_t>(t)].name);
       row["chain"] = chain;
     }
     out["rules"].push_back(std::move(row));

@@ -100,10 +100,10 @@ class Builder {
     std::string text = value_text(cond.lhs, *r.value);
     if (r.estimate) text = present::format_estimate(text, language_);
     const model::ExprNode& lhs = item(rules_.expressions, cond.lhs);
-    if (lhs.kind == model::ExprKind::latest && r.used.size() == 1 && r.used[0].point &&
-        snapshot_.numerator(*r.used[0].point) && snapshot_.denominator(*r.used[0].point)) {
-      text += fmt::format(" ({}/{})", format_number(*snapshot_.numerator(*r.used[0].point)),
-                          format_number(*snapshot_.denominator(*r.used[0].point)));
+    if (lhs.kind == model::ExprKind::latest && r.used().size() == 1 && r.used()[0].point &&
+        snapshot_.numerator(*r.used()[0].point) && snapshot_.denominator(*r.used()[0].point)) {
+      text += fmt::format(" ({}/{})", format_number(*snapshot_.numerator(*r.used()[0].point)),
+                          format_number(*snapshot_.denominator(*r.used()[0].point)));
     }
     return text;
   }
@@ -115,9 +115,9 @@ class Builder {
     std::string text = state_reason_text(rule, cond, r);
     // Coverage names its units: "33/36 đơn vị; chưa đạt: Gia Canh, Tà Lài; chưa có số
     // liệu: Sông Ray", each list cut after a few names ("và 12 đơn vị khác").
-    if (r.coverage) {
+    if (r.coverage()) {
       const std::string units =
-          present::coverage_text(snapshot_, *r.coverage, kCoverageNamed, language_);
+          present::coverage_text(snapshot_, *r.coverage(), kCoverageNamed, language_);
       if (!units.empty()) text = text.empty() ? units : text + "; " + units;
     }
     // A value outside a band is said to be: "ngoài khoảng 65–70%", whatever the state.
@@ -169,10 +169,10 @@ class Builder {
           text += (text.empty() ? "" : "; ") + std::string(w_.no_figure);
         } else if (r.deadline) {
           model::Date latest{};
-          for (const eval::UsedPoint& u : r.used) {
+          for (const eval::UsedPoint& u : r.used()) {
             if (u.point && u.point->end() > latest) latest = u.point->end();
           }
-          if (!r.used.empty() && latest < *r.deadline) {
+          if (!r.used().empty() && latest < *r.deadline) {
             text += (text.empty() ? "" : "; ") + std::string(w_.no_figure_at_deadline) +
                     format_date(latest);
           }
@@ -215,7 +215,7 @@ class Builder {
       case RuleState::stale: {
         // The oldest of the newest observations per indicator is the one that is stale.
         std::map<Index, model::Date> newest;
-        for (const eval::UsedPoint& u : r.used) {
+        for (const eval::UsedPoint& u : r.used()) {
           if (!u.point) continue;
           auto [it, inserted] = newest.emplace(u.indicator, u.point->end());
           if (!inserted && u.point->end() > it->second) it->second = u.point->end();
@@ -237,7 +237,7 @@ class Builder {
         } else if (task.earliest_finish) {
           text += " (" + std::string(w_.earliest_finish) + format_date(*task.earliest_finish) + ")";
         }
-        Index root = r.chain.empty() ? task.root_cause : r.chain.back();
+        Index root = r.chain().empty() ? task.root_cause : r.chain().back();
         if (root != model::kNone && root != r.blocking_task) {
           text += "; " + std::string(w_.root_cause_inline) +
                   quoted(shorten(task_title(root), kShortTitle));

@@ -328,8 +328,8 @@ class Page {
                html_escape(task_title(r.blocking_task)) + "</div>";
     }
     // A share names its failing units and those without data, a few of each.
-    if (r.coverage && data_.snapshot) {
-      const std::string units = present::coverage_text(*data_.snapshot, *r.coverage, 5, lang_);
+    if (r.coverage() && data_.snapshot) {
+      const std::string units = present::coverage_text(*data_.snapshot, *r.coverage(), 5, lang_);
       if (!units.empty()) title += "<div class=\"muted\">" + html_escape(units) + "</div>";
     }
     std::string value(kNoValue);

@@ -86,7 +86,8 @@ struct World {
 // snapshot (so the whole is neither copied nor moved).
 class Evaluation {
  public:
-  Evaluation(const std::string& rules_text, const World& world, std::string_view at) {
+  Evaluation(const std::string& rules_text, const World& world, std::string_view at,
+             const EvaluateOptions& options = {.keep_trend_points = true}) {
     dsl::Program program = dsl::load_text("evaluate_test.rules", rules_text);
     auto checked = dsl::check(program);
     if (!checked) {
@@ -99,7 +100,7 @@ class Evaluation {
     }
     rules_ = std::move(*checked);
     build_snapshot(world);
-    results_ = evaluate(rules_, snapshot_, day(at), EvaluateOptions{.keep_trend_points = true});
+    results_ = evaluate(rules_, snapshot_, day(at), options);
     ok_ = true;
   }
   Evaluation(const Evaluation&) = delete;
@@ -335,7 +336,7 @@ TEST_P(EvalState, StateSeverityAndFigures) {
   if (c.projected) expect_figure("projected", r->projected, c.projected);
   if (c.state == RuleState::blocked) {
     EXPECT_EQ(e.task_name(r->blocking_task), c.blocking);
-    EXPECT_EQ(e.task_names(r->chain), c.chain);
+    EXPECT_EQ(e.task_names(r->chain()), c.chain);
     EXPECT_FALSE(e.reason(*r).empty());
   }
   for (const std::string& part : c.reason_has) {
@@ -867,7 +868,7 @@ TEST_P(EvalProjection, ProjectsTheLeastSquaresLine) {
   expect_figure("rate_observed", r->rate_observed, c.slope * kDaysPerMonth);
   expect_figure("rate_needed", r->rate_needed,
                 (c.target - value) / (days_between(at, deadline) / kDaysPerMonth));
-  EXPECT_EQ(r->trend_points.size(), c.periods.size());
+  EXPECT_EQ(r->trend_points().size(), c.periods.size());
   ASSERT_TRUE(r->deadline.has_value());
   EXPECT_EQ(*r->deadline, deadline);
 }
@@ -984,7 +985,7 @@ TEST(EvalProjectionTarget, TargetObservationsAreNotTrendPoints) {
   const double projected = 0.4 + slope * days_between(day("2022-09-30"), day("2022-12-31"));
   expect_figure("projected", r->projected, projected);
   expect_figure("rate_observed", r->rate_observed, slope * kDaysPerMonth);
-  EXPECT_EQ(r->trend_points.size(), 2u);
+  EXPECT_EQ(r->trend_points().size(), 2u);
   EXPECT_EQ(to_string(r->state), to_string(RuleState::on_track)) << e.reason(*r);
 }
 
@@ -1174,20 +1175,20 @@ TEST(EvalScope, ShareCountsCommunesWithoutDataAsNotHolding) {
     for (store::UnitIndex u : units) out.push_back(e.unit_id(u));
     return out;
   };
-  ASSERT_NE(province->coverage, nullptr);
-  EXPECT_EQ(province->coverage->counted, 4u);
-  EXPECT_EQ(province->coverage->total, 6u);
-  EXPECT_EQ(ids(province->coverage->failing), std::vector<std::string>({"c5"}));
-  EXPECT_EQ(ids(province->coverage->no_data), std::vector<std::string>({"c4"}));
+  ASSERT_NE(province->coverage(), nullptr);
+  EXPECT_EQ(province->coverage()->counted, 4u);
+  EXPECT_EQ(province->coverage()->total, 6u);
+  EXPECT_EQ(ids(province->coverage()->failing), std::vector<std::string>({"c5"}));
+  EXPECT_EQ(ids(province->coverage()->no_data), std::vector<std::string>({"c4"}));
   EXPECT_NE(e.reason(*province).find("; 4/6 commune; failing: c5; no data: c4"), std::string::npos)
       << e.reason(*province);
-  ASSERT_NE(d2->coverage, nullptr);
-  EXPECT_EQ(ids(d2->coverage->failing), std::vector<std::string>({"c5"}));
-  EXPECT_TRUE(d2->coverage->no_data.empty());
+  ASSERT_NE(d2->coverage(), nullptr);
+  EXPECT_EQ(ids(d2->coverage()->failing), std::vector<std::string>({"c5"}));
+  EXPECT_TRUE(d2->coverage()->no_data.empty());
   // A ratio is no coverage.
   const RuleResult* ratio = e.rule("ecommerce", "d1");
   ASSERT_NE(ratio, nullptr);
-  EXPECT_EQ(ratio->coverage, nullptr);
+  EXPECT_EQ(ratio->coverage(), nullptr);
 }
 
 TEST(EvalScope, ShareOfEveryCommuneHoldingIsMet) {
@@ -1463,9 +1464,9 @@ TEST(EvalTasks, ThousandTaskChain) {
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->state, RuleState::blocked) << e.reason(*r);
   EXPECT_EQ(e.task_name(r->blocking_task), "t999");
-  ASSERT_EQ(r->chain.size(), static_cast<std::size_t>(kTasks - 1));
-  EXPECT_EQ(e.task_name(r->chain.front()), "t998");
-  EXPECT_EQ(e.task_name(r->chain.back()), "t0");
+  ASSERT_EQ(r->chain().size(), static_cast<std::size_t>(kTasks - 1));
+  EXPECT_EQ(e.task_name(r->chain().front()), "t998");
+  EXPECT_EQ(e.task_name(r->chain().back()), "t0");
 }
 
 struct TaskCase {
@@ -1722,9 +1723,46 @@ rule r { require rate >= 50% by 2022-12-31  needs c }
   EXPECT_EQ(r->state, RuleState::blocked);
   EXPECT_EQ(r->severity, Severity::warning);
   EXPECT_EQ(e.task_name(r->blocking_task), "c");
-  EXPECT_EQ(e.task_names(r->chain), (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(e.task_names(r->chain()), (std::vector<std::string>{"b", "a"}));
   // The explanation names the root cause.
   EXPECT_NE(e.reason(*r).find("blocked by a"), std::string::npos) << e.reason(*r);
+}
+
+// Issue #15: what few results carry (chain, coverage, used, notes) is kept behind one
+// pointer. A copy carries its own; a result that carries nothing of it allocates nothing.
+TEST(EvalTasks, ACopiedResultKeepsItsChainAndAPlainResultCarriesNothingMore) {
+  const Evaluation e(
+      R"(
+indicator rate { unit percent }
+task a { due 2022-12-31 }
+task b { after a  due 2022-12-31 }
+rule r { require rate >= 50% by 2022-12-31  needs b }
+rule plain { require rate >= 10% by 2022-12-31 }
+)",
+      World({{"rate", "", "2022-Q2", 0.3}}, {{"a", "blocked", "2022-07-01", std::nullopt}}),
+      "2022-07-15", {.keep_used = false});  // as the service evaluates
+  ASSERT_TRUE(e.ok());
+  const RuleResult* r = e.rule("r");
+  ASSERT_NE(r, nullptr);
+  ASSERT_EQ(e.task_names(r->chain()), (std::vector<std::string>{"a"}));
+  RuleResult copy = *r;
+  ASSERT_NE(copy.more.get(), nullptr);
+  EXPECT_NE(copy.more.get(), r->more.get());
+  copy.more.make().chain.clear();
+  EXPECT_TRUE(copy.chain().empty());
+  EXPECT_EQ(e.task_names(r->chain()), (std::vector<std::string>{"a"}));
+  RuleResult assigned;
+  assigned = *r;
+  EXPECT_EQ(e.task_names(assigned.chain()), (std::vector<std::string>{"a"}));
+
+  const RuleResult* plain = e.rule("plain");
+  ASSERT_NE(plain, nullptr);
+  EXPECT_EQ(plain->state, RuleState::met);
+  EXPECT_EQ(plain->more.get(), nullptr);
+  EXPECT_TRUE(plain->chain().empty());
+  EXPECT_EQ(plain->coverage(), nullptr);
+  EXPECT_TRUE(plain->used().empty());
+  EXPECT_EQ(plain->noted()[0], nullptr);
 }
 
 TEST(EvalTasks, BlockedTransitivelyThroughAnOverduePredecessor) {
@@ -1741,7 +1779,7 @@ rule r { require rate >= 50% by 2022-12-31  needs c }
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->state, RuleState::blocked) << e.reason(*r);
   EXPECT_EQ(e.task_name(r->blocking_task), "c");
-  EXPECT_EQ(e.task_names(r->chain), (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(e.task_names(r->chain()), (std::vector<std::string>{"b", "a"}));
   const TaskResult* c = e.task("c");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(e.task_name(c->root_cause), "a");

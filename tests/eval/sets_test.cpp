@@ -143,13 +143,13 @@ TEST(Sets, ASetByLabelCountsTheLabelledUnitsOfItsLevel) {
   EXPECT_EQ(e.unit(share->unit), "dong_nai");
   ASSERT_TRUE(share->value.has_value());
   EXPECT_DOUBLE_EQ(*share->value, 0.5);  // phuoc_thai holds, bao_hoa does not
-  ASSERT_NE(share->coverage, nullptr);
-  EXPECT_EQ(e.rules().scope_name(share->coverage->level), "border");
-  EXPECT_EQ(share->coverage->total, 2u);
-  EXPECT_EQ(e.ids(share->coverage->failing), std::vector<std::string>{"bao_hoa"});
+  ASSERT_NE(share->coverage(), nullptr);
+  EXPECT_EQ(e.rules().scope_name(share->coverage()->level), "border");
+  EXPECT_EQ(share->coverage()->total, 2u);
+  EXPECT_EQ(e.ids(share->coverage()->failing), std::vector<std::string>{"bao_hoa"});
   EXPECT_NE(e.reason(*share).find("1/2 border; failing: bao_hoa"), std::string::npos)
       << e.reason(*share);
-  EXPECT_EQ(present::coverage_json(e.rules(), e.snapshot(), *share->coverage)["set"], true);
+  EXPECT_EQ(present::coverage_json(e.rules(), e.snapshot(), *share->coverage())["set"], true);
 
   const RuleResult* count = e.rows("border_count").at(0);
   ASSERT_TRUE(count->value.has_value());
@@ -168,14 +168,14 @@ TEST(Sets, ASetCountsOnlyItsUnitsInsideTheEvaluatedUnit) {
   // long_thanh holds one pilot (long_phuoc, holding); xuan_loc two (bao_hoa fails,
   // binh_loi has no data).
   EXPECT_EQ(e.unit(rows[0]->unit), "long_thanh");
-  ASSERT_NE(rows[0]->coverage, nullptr);
-  EXPECT_EQ(rows[0]->coverage->total, 1u);
+  ASSERT_NE(rows[0]->coverage(), nullptr);
+  EXPECT_EQ(rows[0]->coverage()->total, 1u);
   EXPECT_EQ(rows[0]->state, RuleState::ok) << e.reason(*rows[0]);
   EXPECT_EQ(e.unit(rows[1]->unit), "xuan_loc");
-  ASSERT_NE(rows[1]->coverage, nullptr);
-  EXPECT_EQ(rows[1]->coverage->total, 2u);
-  EXPECT_EQ(e.ids(rows[1]->coverage->failing), std::vector<std::string>{"bao_hoa"});
-  EXPECT_EQ(e.ids(rows[1]->coverage->no_data), std::vector<std::string>{"binh_loi"});
+  ASSERT_NE(rows[1]->coverage(), nullptr);
+  EXPECT_EQ(rows[1]->coverage()->total, 2u);
+  EXPECT_EQ(e.ids(rows[1]->coverage()->failing), std::vector<std::string>{"bao_hoa"});
+  EXPECT_EQ(e.ids(rows[1]->coverage()->no_data), std::vector<std::string>{"binh_loi"});
   EXPECT_EQ(rows[1]->state, RuleState::violated) << e.reason(*rows[1]);
 }
 
@@ -245,9 +245,9 @@ test "chains" {
   EXPECT_EQ(e.unit(share->unit), "dong_nai");
   ASSERT_TRUE(share->value.has_value());
   EXPECT_DOUBLE_EQ(*share->value, 1.0 / 3.0);
-  ASSERT_NE(share->coverage, nullptr);
-  EXPECT_EQ(e.ids(share->coverage->failing), std::vector<std::string>{"so_y_te"});
-  EXPECT_EQ(e.ids(share->coverage->no_data), std::vector<std::string>{"so_gd_dt"});
+  ASSERT_NE(share->coverage(), nullptr);
+  EXPECT_EQ(e.ids(share->coverage()->failing), std::vector<std::string>{"so_y_te"});
+  EXPECT_EQ(e.ids(share->coverage()->no_data), std::vector<std::string>{"so_gd_dt"});
   EXPECT_EQ(e.units(e.rows("each_agency")),
             (std::vector<std::string>{"so_gd_dt", "so_tt_tt", "so_y_te"}));
   // The agencies are no communes.

@@ -181,5 +181,49 @@ TEST(CalendarClockDuration, DescribesBounds) {
   EXPECT_EQ(describe_clock_duration(seconds(90)), "90s");
 }
 
+// The 4-byte dates a result keeps (issue #15: a million results, two sets in the service)
+// read back as the Dates they were given, at the ends of the years the language takes.
+TEST(CalendarCompactDate, KeepsEveryDateTheLanguageTakes) {
+  const std::optional<Date> first = parse_iso_date("1900-01-01");
+  const std::optional<Date> last = parse_iso_date("2200-12-31");
+  ASSERT_TRUE(first && last);
+  for (const Date date : {*first, *last, Date{}, *parse_iso_date("2022-12-31")}) {
+    EXPECT_EQ(Date(CompactDate(date)), date);
+    const OptionalDate kept(date);
+    ASSERT_TRUE(kept.has_value());
+    EXPECT_EQ(*kept, date);
+    EXPECT_EQ(kept, date);
+    EXPECT_EQ(std::optional<Date>(kept), std::optional<Date>(date));
+  }
+  static_assert(sizeof(CompactDate) == 4 && sizeof(OptionalDate) == 4);
+}
+
+TEST(CalendarCompactDate, AnOptionalDateWithoutADateIsNone) {
+  OptionalDate none;
+  EXPECT_FALSE(none.has_value());
+  EXPECT_FALSE(static_cast<bool>(none));
+  EXPECT_EQ(none, std::nullopt);
+  EXPECT_EQ(std::optional<Date>(none), std::nullopt);
+  const Date day = *parse_iso_date("2022-09-30");
+  EXPECT_EQ(none.value_or(day), day);
+  // 1970-01-01 (day 0) is a date, not "none".
+  OptionalDate epoch(Date{});
+  EXPECT_TRUE(epoch.has_value());
+  epoch.reset();
+  EXPECT_EQ(epoch, none);
+  EXPECT_EQ(OptionalDate(std::optional<Date>()), none);
+}
+
+TEST(CalendarCompactDate, APeriodKeptCompactReadsTheSame) {
+  std::string error;
+  const std::optional<Period> quarter = parse_period("Quý III/2022", error);
+  ASSERT_TRUE(quarter) << error;
+  const CompactPeriod kept(*quarter);
+  EXPECT_EQ(Period(kept), *quarter);
+  EXPECT_EQ(Date(kept.first), quarter->first);
+  EXPECT_EQ(Date(kept.last), quarter->last);
+  static_assert(sizeof(CompactPeriod) == 12);
+}
+
 }  // namespace
 }  // namespace tiendo::model

@@ -571,7 +571,7 @@ TEST_F(ExampleDashboard, ManyResultsShowTheWorstFiveHundredAndCountTheRest) {
   many.rules.reserve(kRows);
   for (std::size_t i = 0; i < kRows; ++i) {
     eval::RuleResult r = results().rules[i % results().rules.size()];
-    r.used.clear();
+    if (eval::ResultExtras* extras = r.more.get()) extras->used.clear();
     // Mostly met, a few hundred missed and at risk spread through the list.
     r.state = i % 331 == 0  ? eval::RuleState::missed
               : i % 97 == 0 ? eval::RuleState::at_risk
