@@ -326,6 +326,15 @@ DbResult<Database> Database::open(const std::string& path, const Options& option
     return DbError{fmt::format("cannot switch '{}' to WAL journal mode", path)};
   }
   if (auto error = db.execute("PRAGMA synchronous = FULL")) return *error;
+  // Statement journals in memory. Inside a long write transaction (a run writes a million
+  // result rows, then its alerts), a statement that may fail half-way journals the pages
+  // it changes that the transaction had already changed, and SQLite writes that journal
+  // to a temporary file past 64 KiB: measured on bench_eval's first run, 78,578 alert
+  // upserts took 19.6 us each that way and 5.4 us in memory (1.7 s -> 0.55 s). A statement
+  // journal lives for one statement. Sorts too large for the page cache also stay in
+  // memory then; the one operation that would copy the whole file into temporary storage,
+  // VACUUM, switches back to files for its time (store::prune_runs).
+  if (auto error = db.execute("PRAGMA temp_store = MEMORY")) return *error;
   if (auto error = db.migrate()) return *error;
   return db;
 }

@@ -3,10 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "store/sqlite/columns.hpp"
 #include "store/sqlite/statements.hpp"
@@ -59,12 +63,9 @@ std::string with_why(std::string detail, std::string_view why) {
 
 }  // namespace
 
-namespace {
-
-// The detail a result row keeps: a JSON object of its figures and dates, and its reason as
-// "why". A figure or date the result has not is left out: a million rows are kept per run
-// that changes them all.
-std::string detail_of(const ResultRow& r) {
+// A JSON object of the row's figures and dates, and its reason as "why". A figure or date
+// the result has not is left out: a million rows are kept per run that changes them all.
+std::string result_detail(const ResultRow& r) {
   Json detail = Json::object();
   const auto put = [&detail](const char* key, const auto& value) {
     if (value) detail[key] = figure_or_date(*value);
@@ -87,8 +88,6 @@ std::string detail_of(const ResultRow& r) {
   return with_why(detail.dump(), r.why);
 }
 
-}  // namespace
-
 std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
                                       std::span<const ResultRow> rows) {
   // What a row says first (appended), then the row, which points to it.
@@ -99,7 +98,11 @@ INSERT INTO result_spans (subject, name, unit, from_run, digest, details)
 VALUES (?, ?, ?, ?, ?, ?))sql");
   for (const ResultRow& r : rows) {
     details.reset();
-    details.bind(1, r.state).bind(2, detail_of(r));
+    if (r.detail.empty()) {
+      details.bind(1, r.state).bind(2, result_detail(r));
+    } else {
+      details.bind(1, r.state).bind(2, r.detail);
+    }
     TIENDO_RETURN_IF_ERROR(run(details));
     insert.reset();
     insert.bind(1, to_string(r.subject))
@@ -391,6 +394,58 @@ DbResult<std::size_t> in_batches(Database& db, std::string_view sql, std::int64_
   }
 }
 
+// Deletes the spans that ended by run `keep`, in short transactions, walking the table in
+// its key order from where the last one stopped (there is no index of the ended spans:
+// schema 10): each transaction deletes up to 5,000 and looks at up to 200,000 rows.
+DbResult<std::size_t> delete_ended_spans(Database& db, std::int64_t keep, double& longest) {
+  constexpr std::string_view kFind = R"sql(
+SELECT subject, name, unit, from_run, to_run <= ?1 AND to_run < )sql" TIENDO_CURRENT R"sql(
+FROM result_spans WHERE (subject, name, unit, from_run) > (?2, ?3, ?4, ?5)
+ORDER BY subject, name, unit, from_run LIMIT 200000)sql";
+  constexpr std::string_view kDelete = R"sql(
+DELETE FROM result_spans WHERE subject = ?1 AND name = ?2 AND unit = ?3 AND from_run = ?4)sql";
+  std::string subject, name, unit;  // where the walk stopped ('' sorts first)
+  std::int64_t from_run = std::numeric_limits<std::int64_t>::min();
+  std::size_t total = 0;
+  for (bool more = true; more;) {
+    const auto started = std::chrono::steady_clock::now();
+    Transaction tx(db);
+    if (tx.error()) return *tx.error();
+    Statement find = sqlite::prepare(db, kFind);
+    find.bind(1, keep).bind(2, subject).bind(3, name).bind(4, unit).bind(5, from_run);
+    Statement remove = sqlite::prepare(db, kDelete);
+    std::size_t looked = 0, deleted = 0;
+    std::vector<std::array<std::string, 3>> gone;
+    std::vector<std::int64_t> gone_from;
+    while (deleted < 5000 && find.step()) {
+      ++looked;
+      subject = find.column_text(0);
+      name = find.column_text(1);
+      unit = find.column_text(2);
+      from_run = find.column_int(3);
+      if (find.column_int(4) == 0) continue;
+      gone.push_back({subject, name, unit});
+      gone_from.push_back(from_run);
+      ++deleted;
+    }
+    if (find.error()) return *find.error();
+    // The walk ends with the table: a step that looked at fewer rows than it may and
+    // stopped for lack of rows, not for its 5,000 deletions.
+    more = deleted == 5000 || looked == 200000;
+    find.reset();
+    for (std::size_t i = 0; i < gone.size(); ++i) {
+      remove.reset();
+      remove.bind(1, gone[i][0]).bind(2, gone[i][1]).bind(3, gone[i][2]).bind(4, gone_from[i]);
+      TIENDO_RETURN_IF_ERROR(run(remove));
+    }
+    TIENDO_RETURN_IF_ERROR(tx.commit());
+    longest = std::max(
+        longest, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    total += deleted;
+  }
+  return total;
+}
+
 std::int64_t file_bytes(Database& db) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(db.path(), ec);
@@ -479,11 +534,9 @@ AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.run_id = runs.id AND e.run_i
     TIENDO_RETURN_IF_ERROR(run(no_undo));
     TIENDO_RETURN_IF_ERROR(tx.commit());
   }
+  auto spans_gone = delete_ended_spans(db, keep, report.longest_transaction_seconds);
+  if (auto* failure = std::get_if<DbError>(&spans_gone)) return *failure;
   for (std::string_view sql : {
-           std::string_view(R"sql(
-DELETE FROM result_spans WHERE (subject, name, unit, from_run) IN (
-  SELECT subject, name, unit, from_run FROM result_spans
-  WHERE to_run <= ?1 AND to_run < )sql" TIENDO_CURRENT R"sql( LIMIT 5000))sql"),
            std::string_view(R"sql(
 DELETE FROM alert_prior WHERE (run_id, fingerprint) IN (
   SELECT run_id, fingerprint FROM alert_prior WHERE run_id < ?1 LIMIT 5000))sql"),
@@ -505,8 +558,13 @@ DELETE FROM evaluations WHERE id IN (
   if (vacuum) {
     // Rewrites the whole file, in incremental auto-vacuum mode from then on: an exclusive
     // lock for as long as it takes (the operator's choice, documented).
+    // Its copy of the file in a temporary file, not in memory (Database::open keeps
+    // temporary storage in memory for statement journals).
     TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "PRAGMA auto_vacuum = INCREMENTAL"));
-    TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "VACUUM"));
+    TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "PRAGMA temp_store = FILE"));
+    const std::optional<DbError> vacuumed = sqlite::execute(db, "VACUUM");
+    TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "PRAGMA temp_store = MEMORY"));
+    TIENDO_RETURN_IF_ERROR(vacuumed);
     report.incremental = true;
   } else if (report.incremental) {
     // The free pages go back to the file system a few thousand at a time, each step a

@@ -50,7 +50,13 @@ struct ResultRow {
   // A task's.
   std::optional<model::Date> due, earliest_finish;
   double progress = 0;
+  // What result_details keeps of it (result_detail), made ahead by a caller that builds
+  // rows on another thread; insert_results makes it when empty.
+  std::string detail;
 };
+
+// The detail JSON a row keeps: its figures and dates, and its reason as "why".
+std::string result_detail(const ResultRow& row);
 
 // Results are kept as changes (schema version 9): a row holds one result from the run that
 // found it until the first later run that found another, or none, and points to what it

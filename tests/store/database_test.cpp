@@ -32,6 +32,8 @@ TEST(Database, EveryConnectionSetsThePragmas) {
   EXPECT_EQ(tiendo::store::sqlite::pragma(db, "synchronous"), "2");  // FULL
   EXPECT_EQ(tiendo::store::sqlite::pragma(db, "foreign_keys"), "1");
   EXPECT_EQ(tiendo::store::sqlite::pragma(db, "busy_timeout"), "5000");
+  // Statement journals in memory (issue #15: a run's alert upserts, 3x faster).
+  EXPECT_EQ(tiendo::store::sqlite::pragma(db, "temp_store"), "2");  // MEMORY
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
 }
 

@@ -1,0 +1,134 @@
+// Retention walks the result spans in key order, a few thousand deletions per transaction
+// (issue #15: schema 10 keeps no index of the ended spans). Through the store's run
+// interface on a real SQLite file, with more ended spans than one step deletes.
+#include "store/runs.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../e2e/run.hpp"
+#include "store/database.hpp"
+#include "support/store_rows.hpp"
+
+namespace tiendo::store {
+namespace {
+
+constexpr std::string_view kNow = "2026-12-06T00:00:00Z";
+
+Database open_ok(const std::string& path) {
+  auto db = Database::open(path);
+  if (auto* error = std::get_if<DbError>(&db)) {
+    ADD_FAILURE() << error->message;
+    std::abort();
+  }
+  return std::move(std::get<Database>(db));
+}
+
+using testing::count;
+
+struct Units {
+  std::vector<std::string> ids;
+  explicit Units(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) ids.push_back("u" + std::to_string(100000 + i));
+  }
+};
+
+// A succeeded run of rule `name` at the units [0, n) that ends the current rows of
+// `close` of them first; returns its id.
+std::int64_t run_writing(Database& db, const Units& units, std::size_t n,
+                         const std::vector<std::size_t>& close, std::string_view state) {
+  Transaction tx(db);
+  EXPECT_FALSE(tx.error());
+  auto id = insert_run(db, model::Date{std::chrono::days{20000}}, kNow, RunStatus::running);
+  EXPECT_TRUE(std::holds_alternative<std::int64_t>(id));
+  const std::int64_t run = std::get<std::int64_t>(id);
+  std::vector<ResultKey> keys;
+  for (std::size_t i : close) keys.push_back({Subject::rule, "r", units.ids[i]});
+  EXPECT_EQ(close_results(db, run, keys), std::nullopt);
+  std::vector<ResultRow> rows;
+  for (std::size_t i = 0; i < n; ++i) {
+    ResultRow row;
+    row.name = "r";
+    row.unit = units.ids[i];
+    row.state = state;
+    row.digest = static_cast<std::uint64_t>(run * 1000000 + static_cast<std::int64_t>(i) + 1);
+    rows.push_back(std::move(row));
+  }
+  EXPECT_EQ(insert_results(db, run, rows), std::nullopt);
+  EXPECT_EQ(mark_run_succeeded(db, run, kNow), std::nullopt);
+  EXPECT_EQ(tx.commit(), std::nullopt);
+  return run;
+}
+
+TEST(StoreRetention, DeletesEveryEndedSpanAcrossManyStepsAndKeepsTheRest) {
+  testing::TempDir dir;
+  Database db = open_ok(dir.path() + "/runs.db");
+  constexpr std::size_t kUnits = 12000;
+  const Units units(kUnits);
+  std::vector<std::size_t> all, odd;
+  for (std::size_t i = 0; i < kUnits; ++i) {
+    all.push_back(i);
+    if (i % 2 == 1) odd.push_back(i);
+  }
+  // Run 1 writes every unit; run 2 replaces them all; run 3 replaces the odd ones, so the
+  // spans it ends lie between current ones all through the key range.
+  run_writing(db, units, kUnits, {}, "met");
+  const std::int64_t second = run_writing(db, units, kUnits, all, "at_risk");
+  const std::int64_t third = [&] {
+    Transaction tx(db);
+    auto id = insert_run(db, model::Date{std::chrono::days{20001}}, kNow, RunStatus::running);
+    const std::int64_t run = std::get<std::int64_t>(id);
+    std::vector<ResultKey> keys;
+    std::vector<ResultRow> rows;
+    for (std::size_t i : odd) {
+      keys.push_back({Subject::rule, "r", units.ids[i]});
+      ResultRow row;
+      row.name = "r";
+      row.unit = units.ids[i];
+      row.state = "missed";
+      row.digest = 7;
+      rows.push_back(std::move(row));
+    }
+    EXPECT_EQ(close_results(db, run, keys), std::nullopt);
+    EXPECT_EQ(insert_results(db, run, rows), std::nullopt);
+    EXPECT_EQ(mark_run_succeeded(db, run, kNow), std::nullopt);
+    EXPECT_EQ(tx.commit(), std::nullopt);
+    return run;
+  }();
+  ASSERT_GT(third, second);
+  ASSERT_EQ(count(db, "SELECT count(*) FROM result_spans"), 2 * 12000 + 6000);
+
+  // Every run started before 2100: the latest succeeded run (the third) is kept whole.
+  const auto planned = prune_runs(db, "2100-01-01T00:00:00Z", kNow, /*commit=*/false);
+  ASSERT_TRUE(std::holds_alternative<PruneReport>(planned));
+  EXPECT_EQ(std::get<PruneReport>(planned).result_rows_removed, 12000u + 6000u);
+  const auto pruned = prune_runs(db, "2100-01-01T00:00:00Z", kNow, /*commit=*/true);
+  ASSERT_TRUE(std::holds_alternative<PruneReport>(pruned)) << std::get<DbError>(pruned).message;
+  EXPECT_EQ(std::get<PruneReport>(pruned).kept_from_run, third);
+
+  // What is left is exactly the third run's results: the even units' spans from the second
+  // run, the odd units' from the third, and a detail for each.
+  EXPECT_EQ(count(db, "SELECT count(*) FROM result_spans"), 12000);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM result_spans WHERE to_run < 9223372036854775807"), 0);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM result_details"), 12000);
+  auto page = results_at(
+      db, third, {.subject = std::nullopt, .name = "", .unit = "", .offset = 0, .limit = 20000});
+  ASSERT_TRUE(std::holds_alternative<StoredResultPage>(page));
+  const StoredResultPage& read = std::get<StoredResultPage>(page);
+  ASSERT_EQ(read.status, StoredResultPage::Status::ok);
+  ASSERT_EQ(read.results.size(), kUnits);
+  for (std::size_t i = 0; i < kUnits; ++i) {
+    EXPECT_EQ(read.results[i].unit, units.ids[i]);
+    EXPECT_EQ(read.results[i].state, i % 2 == 1 ? "missed" : "at_risk") << units.ids[i];
+  }
+  // No alert's history names the earlier runs: they went too.
+  EXPECT_EQ(std::get<StoredResultPage>(results_at(db, second, {})).status,
+            StoredResultPage::Status::no_run);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM runs"), 1);
+}
+
+}  // namespace
+}  // namespace tiendo::store
