@@ -399,6 +399,13 @@ std::optional<DbError> Database::migrate() {
     }
     if (auto error = execute(fmt::format("PRAGMA user_version = {}", version + 1))) return error;
   }
+  // A migration may edit a table's text in sqlite_schema (schema 11): a new schema
+  // cookie makes every connection, this one included, read the schema again.
+  const std::string cookie = pragma("schema_version");
+  if (auto error =
+          execute(fmt::format("PRAGMA schema_version = {}", std::stoll("0" + cookie) + 1))) {
+    return error;
+  }
   return transaction.commit();
 }
 

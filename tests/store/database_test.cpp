@@ -1,5 +1,6 @@
 #include "store/database.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -12,6 +13,7 @@
 #include "store/ingest.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite/statements.hpp"
+#include "support/store_rows.hpp"
 
 namespace tiendo::store {
 namespace {
@@ -35,6 +37,49 @@ TEST(Database, EveryConnectionSetsThePragmas) {
   // Statement journals in memory (issue #15: a run's alert upserts, 3x faster).
   EXPECT_EQ(tiendo::store::sqlite::pragma(db, "temp_store"), "2");  // MEMORY
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
+}
+
+// Schema 11: the CHECKs of an alert's and a transition's lifecycle and notify are
+// written without `IN (...)` (SQLite builds a temporary index per row for those), and
+// still refuse what they refused.
+TEST(Database, LifecycleChecksAreComparisonsAndStillRefuseBadValues) {
+  testing::TempDir dir;
+  Database db = open_ok(dir.path() + "/t.db");
+  for (const std::string table : {"alerts", "transitions"}) {
+    const std::vector<std::string> sql =
+        testing::rows(db, "SELECT sql FROM sqlite_schema WHERE name = '" + table + "'");
+    ASSERT_EQ(sql.size(), 1u);
+    EXPECT_EQ(sql[0].find(" IN ("), std::string::npos) << sql[0];
+    EXPECT_NE(sql[0].find("lifecycle = 'pending' OR"), std::string::npos) << sql[0];
+  }
+  EXPECT_EQ(testing::rows(db, "PRAGMA integrity_check"), std::vector<std::string>{"ok|"});
+  ASSERT_EQ(tiendo::store::sqlite::execute(db,
+                                           "INSERT INTO runs (at_date, started_at, status) VALUES "
+                                           "('2026-01-01', '2026-01-01T00:00:00Z', 'succeeded')"),
+            std::nullopt);
+  const std::string alert =
+      "INSERT INTO alerts (fingerprint, subject, name, unit, state, severity, lifecycle, since) "
+      "VALUES ('f', 'rule', 'r', 'u', 'missed', 'critical', '{}', '2026-01-01')";
+  EXPECT_EQ(tiendo::store::sqlite::execute(db, fmt::format(fmt::runtime(alert), "firing")),
+            std::nullopt);
+  const auto refused =
+      tiendo::store::sqlite::execute(db, fmt::format(fmt::runtime(alert), "burning"));
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->message.find("CHECK constraint failed"), std::string::npos)
+      << refused->message;
+  const std::string transition =
+      "INSERT INTO transitions (run_id, fingerprint, from_lifecycle, to_lifecycle, state, "
+      "severity, notify, channels) VALUES (1, 'f', {}, 'firing', 'missed', 'critical', {}, '[]')";
+  EXPECT_EQ(
+      tiendo::store::sqlite::execute(db, fmt::format(fmt::runtime(transition), "NULL", "'fired'")),
+      std::nullopt);
+  EXPECT_EQ(tiendo::store::sqlite::execute(
+                db, fmt::format(fmt::runtime(transition), "'pending'", "NULL")),
+            std::nullopt);
+  EXPECT_TRUE(
+      tiendo::store::sqlite::execute(db, fmt::format(fmt::runtime(transition), "'done'", "NULL")));
+  EXPECT_TRUE(
+      tiendo::store::sqlite::execute(db, fmt::format(fmt::runtime(transition), "NULL", "'told'")));
 }
 
 TEST(Database, ReopeningKeepsTheSchemaAndData) {
