@@ -18,14 +18,7 @@
 namespace tiendo::store {
 namespace {
 
-Database open_ok(const std::string& path) {
-  auto db = Database::open(path);
-  if (auto* error = std::get_if<DbError>(&db)) {
-    ADD_FAILURE() << error->message;
-    std::abort();
-  }
-  return std::move(std::get<Database>(db));
-}
+Database open_ok(const std::string& path) { return testing::open_file(path); }
 
 TEST(Database, EveryConnectionSetsThePragmas) {
   testing::TempDir dir;

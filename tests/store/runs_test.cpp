@@ -18,14 +18,6 @@ namespace {
 
 constexpr std::string_view kNow = "2026-12-06T00:00:00Z";
 
-Database open_ok(const std::string& path) {
-  auto db = Database::open(path);
-  if (auto* error = std::get_if<DbError>(&db)) {
-    ADD_FAILURE() << error->message;
-    std::abort();
-  }
-  return std::move(std::get<Database>(db));
-}
 
 using testing::count;
 
@@ -65,7 +57,7 @@ std::int64_t run_writing(Database& db, const Units& units, std::size_t n,
 
 TEST(StoreRetention, DeletesEveryEndedSpanAcrossManyStepsAndKeepsTheRest) {
   testing::TempDir dir;
-  Database db = open_ok(dir.path() + "/runs.db");
+  Database db = testing::open_file(dir.path() + "/runs.db");
   constexpr std::size_t kUnits = 12000;
   const Units units(kUnits);
   std::vector<std::size_t> all, odd;

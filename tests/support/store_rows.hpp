@@ -1,5 +1,5 @@
 // Reading a store in tests through the project's own Database: a private in-memory
-// store, a query's rows as text and a count.
+// store or a file, a query's rows as text and a count.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -21,6 +21,17 @@ inline store::Database open_memory() {
   auto db = store::Database::open(":memory:");
   if (auto* error = std::get_if<store::DbError>(&db)) {
     ADD_FAILURE() << error->message;
+    std::abort();
+  }
+  return std::move(std::get<store::Database>(db));
+}
+
+// The store in file `path` (made with the schema when new); the test stops when it cannot
+// be opened.
+inline store::Database open_file(const std::string& path) {
+  auto db = store::Database::open(path);
+  if (auto* error = std::get_if<store::DbError>(&db)) {
+    ADD_FAILURE() << path << ": " << error->message;
     std::abort();
   }
   return std::move(std::get<store::Database>(db));
