@@ -18,7 +18,6 @@ namespace {
 
 constexpr std::string_view kNow = "2026-12-06T00:00:00Z";
 
-
 using testing::count;
 
 struct Units {
