@@ -29,6 +29,17 @@ using namespace sqlite;
 Json figure_or_date(double f) { return Json(f); }
 Json figure_or_date(model::Date d) { return Json(model::to_string(d)); }
 
+// A single number a query gives.
+DbResult<std::int64_t> scalar(Database& db, std::string_view sql,
+                              std::optional<std::int64_t> bound = std::nullopt) {
+  Statement q = sqlite::prepare(db, sql);
+  if (bound) q.bind(1, *bound);
+  if (!q.step()) return q.error().value_or(DbError{fmt::format("no answer to {}", sql)});
+  const std::int64_t value = q.column_is_null(0) ? 0 : q.column_int(0);
+  q.reset();  // no statement may stay open under a vacuum or a checkpoint
+  return value;
+}
+
 }  // namespace
 
 DbResult<std::int64_t> insert_run(Database& db, model::Date at, std::string_view now,
@@ -90,28 +101,54 @@ std::string result_detail(const ResultRow& r) {
 
 std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
                                       std::span<const ResultRow> rows) {
-  // What a row says first (appended), then the row, which points to it.
-  Statement details =
-      sqlite::prepare(db, "INSERT INTO result_details (state, detail) VALUES (?, ?)");
-  Statement insert = sqlite::prepare(db, R"sql(
-INSERT INTO result_spans (subject, name, unit, from_run, digest, details)
-VALUES (?, ?, ?, ?, ?, ?))sql");
-  for (const ResultRow& r : rows) {
-    details.reset();
-    if (r.detail.empty()) {
-      details.bind(1, r.state).bind(2, result_detail(r));
-    } else {
-      details.bind(1, r.state).bind(2, r.detail);
+  // What a row says first, then the row, which points to it; kChunk rows per statement
+  // (measured: 400,000 rows in 1.66 s one per statement, 0.88 s 32 per statement). The
+  // details' ids are given, following the largest: the caller's transaction holds the
+  // write lock, so no one else adds one meanwhile.
+  constexpr std::size_t kChunk = 32;
+  const auto values = [](std::size_t count, std::string_view one) {
+    std::string text;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (i > 0) text += ", ";
+      text += one;
     }
-    TIENDO_RETURN_IF_ERROR(run(details));
-    insert.reset();
-    insert.bind(1, to_string(r.subject))
-        .bind(2, r.name)
-        .bind(3, r.unit)
-        .bind(4, run_id)
-        .bind(5, static_cast<std::int64_t>(r.digest))
-        .bind(6, sqlite::last_insert_id(db));
-    TIENDO_RETURN_IF_ERROR(run(insert));
+    return text;
+  };
+  TIENDO_ASSIGN_OR_RETURN(std::int64_t last_id, scalar(db, "SELECT max(id) FROM result_details"));
+  std::optional<Statement> details, spans;
+  std::size_t prepared_for = 0;
+  for (std::size_t from = 0; from < rows.size(); from += kChunk) {
+    const std::size_t count = std::min(kChunk, rows.size() - from);
+    if (count != prepared_for) {
+      details = sqlite::prepare(db, "INSERT INTO result_details (id, state, detail) VALUES " +
+                                        values(count, "(?, ?, ?)"));
+      spans = sqlite::prepare(db,
+                              "INSERT INTO result_spans (subject, name, unit, from_run, digest, "
+                              "details) VALUES " +
+                                  values(count, "(?, ?, ?, ?, ?, ?)"));
+      prepared_for = count;
+    }
+    details->reset();
+    spans->reset();
+    for (std::size_t i = 0; i < count; ++i) {
+      const ResultRow& r = rows[from + i];
+      const int d = static_cast<int>(3 * i), s = static_cast<int>(6 * i);
+      const std::int64_t id = last_id + 1 + static_cast<std::int64_t>(from + i);
+      details->bind(d + 1, id).bind(d + 2, r.state);
+      if (r.detail.empty()) {
+        details->bind(d + 3, result_detail(r));
+      } else {
+        details->bind(d + 3, r.detail);
+      }
+      spans->bind(s + 1, to_string(r.subject))
+          .bind(s + 2, r.name)
+          .bind(s + 3, r.unit)
+          .bind(s + 4, run_id)
+          .bind(s + 5, static_cast<std::int64_t>(r.digest))
+          .bind(s + 6, id);
+    }
+    TIENDO_RETURN_IF_ERROR(run(*details));
+    TIENDO_RETURN_IF_ERROR(run(*spans));
   }
   return std::nullopt;
 }
@@ -361,17 +398,6 @@ std::optional<DbError> fail_runs(Database& db, std::optional<std::int64_t> run_i
 }
 
 namespace {
-
-// A single number a query gives.
-DbResult<std::int64_t> scalar(Database& db, std::string_view sql,
-                              std::optional<std::int64_t> bound = std::nullopt) {
-  Statement q = sqlite::prepare(db, sql);
-  if (bound) q.bind(1, *bound);
-  if (!q.step()) return q.error().value_or(DbError{fmt::format("no answer to {}", sql)});
-  const std::int64_t value = q.column_is_null(0) ? 0 : q.column_int(0);
-  q.reset();  // no statement may stay open under a vacuum or a checkpoint
-  return value;
-}
 
 // Runs `sql` (bound to ?1 = `bound`) in transactions of its own until it changes no row;
 // the rows it changed in all.
