@@ -477,9 +477,10 @@ class RowsAhead {
              const ResultChanges& changes) {
     const std::size_t total = changes.write.size();
     for (std::size_t from = 0; from < total && !stop.stop_requested(); from += kRowsAtATime) {
+      const std::size_t end = from + std::min(kRowsAtATime, total - from);
       std::vector<store::ResultRow> rows;
-      rows.reserve(std::min(kRowsAtATime, total - from));
-      for (std::size_t i = from; i < from + rows.capacity(); ++i) {
+      rows.reserve(end - from);
+      for (std::size_t i = from; i < end; ++i) {
         rows.push_back(result_row(context, changes.write[i]));
         rows.back().detail = store::result_detail(rows.back());
       }
