@@ -472,10 +472,16 @@ DELETE FROM result_spans WHERE subject = ?1 AND name = ?2 AND unit = ?3 AND from
   return total;
 }
 
+// What the database takes on disk: its file and its write-ahead log (which holds the
+// latest writes until a checkpoint copies them into the file).
 std::int64_t file_bytes(Database& db) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(db.path(), ec);
-  return ec ? 0 : static_cast<std::int64_t>(size);
+  std::int64_t total = 0;
+  for (const std::string& path : {db.path(), db.path() + "-wal"}) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec) total += static_cast<std::int64_t>(size);
+  }
+  return total;
 }
 
 }  // namespace

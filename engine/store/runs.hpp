@@ -170,7 +170,8 @@ struct PruneReport {
   std::size_t runs_kept = 0;            // earlier runs kept: their transitions or messages
   std::int64_t pages_freed = 0;         // given back to the file system (incremental vacuum)
   bool incremental = false;             // whether the file can shrink without VACUUM
-  std::int64_t file_bytes_before = 0, file_bytes_after = 0;  // the database file's size
+  // What the database takes on disk, its write-ahead log included.
+  std::int64_t file_bytes_before = 0, file_bytes_after = 0;
   double longest_transaction_seconds = 0;  // the longest any writer waited on the prune
 };
 // Prunes what runs that started before `before` (a UTC time stamp) kept for their own
