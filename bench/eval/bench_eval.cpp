@@ -327,19 +327,20 @@ void time_runs(const Options& o, const std::string& rules_text, double evaluatio
                      (dir / fmt::format("run-{}.log", day)).string());
     step.add(m, static_cast<double>(store_bytes(db)) - static_cast<double>(before));
   };
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    std::FILE* out = std::fopen(rules_file.c_str(), "wb");
+    if (!out || std::fwrite(rules_text.data(), 1, rules_text.size(), out) != rules_text.size() ||
+        std::fclose(out) != 0) {
+      std::fprintf(stderr, "bench_eval: cannot write %s\n", rules_file.c_str());
+      std::exit(1);
+    }
+  }
   for (int repeat = 0; repeat < o.repeat; ++repeat) {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
     fs::copy_file(o.db, db);
     if (fs::exists(o.db + "-wal")) fs::copy_file(o.db + "-wal", db + "-wal");
-    {
-      std::FILE* out = std::fopen(rules_file.c_str(), "wb");
-      if (!out || std::fwrite(rules_text.data(), 1, rules_text.size(), out) != rules_text.size() ||
-          std::fclose(out) != 0) {
-        std::fprintf(stderr, "bench_eval: cannot write %s\n", rules_file.c_str());
-        std::exit(1);
-      }
-    }
     run_on(0, steps[0]);
     run_on(1, steps[1]);
     // 1% of the observations get a new revision, as a department's corrections would.

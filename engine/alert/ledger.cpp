@@ -417,6 +417,19 @@ bool key_less(const store::ResultKey& a, const store::ResultKey& b) {
   return a.unit < b.unit;
 }
 
+// The rows of changes.write [from, end), each with its detail JSON.
+std::vector<store::ResultRow> rows_of(const present::ReasonContext& context,
+                                      const ResultChanges& changes, std::size_t from,
+                                      std::size_t end) {
+  std::vector<store::ResultRow> rows;
+  rows.reserve(end - from);
+  for (std::size_t i = from; i < end; ++i) {
+    rows.push_back(result_row(context, changes.write[i]));
+    rows.back().detail = store::result_detail(rows.back());
+  }
+  return rows;
+}
+
 // Writes the rows of changes.write [from, from + count); how many were written.
 DbResult<std::size_t> insert_results(Database& db, std::int64_t run_id,
                                      const present::ReasonContext& context,
@@ -424,10 +437,7 @@ DbResult<std::size_t> insert_results(Database& db, std::int64_t run_id,
                                      std::size_t count) {
   const std::size_t total = changes.write.size();
   const std::size_t end = from >= total ? from : from + std::min(count, total - from);
-  std::vector<store::ResultRow> rows;
-  rows.reserve(end - from);
-  for (std::size_t i = from; i < end; ++i) rows.push_back(result_row(context, changes.write[i]));
-  TIENDO_RETURN_IF_ERROR(store::insert_results(db, run_id, rows));
+  TIENDO_RETURN_IF_ERROR(store::insert_results(db, run_id, rows_of(context, changes, from, end)));
   return end - from;
 }
 
@@ -477,13 +487,8 @@ class RowsAhead {
              const ResultChanges& changes) {
     const std::size_t total = changes.write.size();
     for (std::size_t from = 0; from < total && !stop.stop_requested(); from += kRowsAtATime) {
-      const std::size_t end = from + std::min(kRowsAtATime, total - from);
-      std::vector<store::ResultRow> rows;
-      rows.reserve(end - from);
-      for (std::size_t i = from; i < end; ++i) {
-        rows.push_back(result_row(context, changes.write[i]));
-        rows.back().detail = store::result_detail(rows.back());
-      }
+      std::vector<store::ResultRow> rows =
+          rows_of(context, changes, from, from + std::min(kRowsAtATime, total - from));
       std::unique_lock lock(mutex_);
       if (!changed_.wait(lock, stop, [this] { return ready_.size() < kAhead; })) return;
       ready_.push_back(std::move(rows));
@@ -628,15 +633,14 @@ DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules
   {
     const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1,
                                                         std::max<std::size_t>(1, total / 65536));
+    const auto hash_part = [&](std::size_t t) {
+      for (std::size_t i = total * t / threads; i < total * (t + 1) / threads; ++i) {
+        digests[i] = result_digest(context, i);
+      }
+    };
     std::vector<std::jthread> workers;
-    for (std::size_t t = 1; t < threads; ++t) {
-      workers.emplace_back([&, t] {
-        for (std::size_t i = total * t / threads; i < total * (t + 1) / threads; ++i) {
-          digests[i] = result_digest(context, i);
-        }
-      });
-    }
-    for (std::size_t i = 0; i < total / threads; ++i) digests[i] = result_digest(context, i);
+    for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(hash_part, t);
+    hash_part(0);
   }
 
   // The current rows come in the table's key order, the order of `order`: a merge finds

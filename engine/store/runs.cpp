@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -422,52 +421,49 @@ DbResult<std::size_t> in_batches(Database& db, std::string_view sql, std::int64_
 
 // Deletes the spans that ended by run `keep`, in short transactions, walking the table in
 // its key order from where the last one stopped (there is no index of the ended spans:
-// schema 10): each transaction deletes up to 5,000 and looks at up to 200,000 rows.
+// schema 10): each transaction deletes up to kDeletions and looks at up to kLooked rows.
 DbResult<std::size_t> delete_ended_spans(Database& db, std::int64_t keep, double& longest) {
-  constexpr std::string_view kFind = R"sql(
-SELECT subject, name, unit, from_run, to_run <= ?1 AND to_run < )sql" TIENDO_CURRENT R"sql(
+  constexpr std::size_t kDeletions = 5000, kLooked = 200000;
+  const std::string find_sql = fmt::format(R"sql(
+SELECT subject, name, unit, from_run, to_run <= ?1 AND to_run < {}
 FROM result_spans WHERE (subject, name, unit, from_run) > (?2, ?3, ?4, ?5)
-ORDER BY subject, name, unit, from_run LIMIT 200000)sql";
+ORDER BY subject, name, unit, from_run LIMIT {})sql",
+                                           TIENDO_CURRENT, kLooked);
   constexpr std::string_view kDelete = R"sql(
 DELETE FROM result_spans WHERE subject = ?1 AND name = ?2 AND unit = ?3 AND from_run = ?4)sql";
-  std::string subject, name, unit;  // where the walk stopped ('' sorts first)
-  std::int64_t from_run = std::numeric_limits<std::int64_t>::min();
+  struct SpanKey {
+    std::string subject, name, unit;  // '' sorts before any stored key
+    std::int64_t from_run = std::numeric_limits<std::int64_t>::min();
+  };
+  SpanKey at;  // where the walk stopped
   std::size_t total = 0;
   for (bool more = true; more;) {
     const auto started = std::chrono::steady_clock::now();
     Transaction tx(db);
     if (tx.error()) return *tx.error();
-    Statement find = sqlite::prepare(db, kFind);
-    find.bind(1, keep).bind(2, subject).bind(3, name).bind(4, unit).bind(5, from_run);
-    Statement remove = sqlite::prepare(db, kDelete);
-    std::size_t looked = 0, deleted = 0;
-    std::vector<std::array<std::string, 3>> gone;
-    std::vector<std::int64_t> gone_from;
-    while (deleted < 5000 && find.step()) {
+    Statement find = sqlite::prepare(db, find_sql);
+    find.bind(1, keep).bind(2, at.subject).bind(3, at.name).bind(4, at.unit).bind(5, at.from_run);
+    std::size_t looked = 0;
+    std::vector<SpanKey> ended;
+    while (ended.size() < kDeletions && find.step()) {
       ++looked;
-      subject = find.column_text(0);
-      name = find.column_text(1);
-      unit = find.column_text(2);
-      from_run = find.column_int(3);
-      if (find.column_int(4) == 0) continue;
-      gone.push_back({subject, name, unit});
-      gone_from.push_back(from_run);
-      ++deleted;
+      at = {find.column_text(0), find.column_text(1), find.column_text(2), find.column_int(3)};
+      if (find.column_int(4) != 0) ended.push_back(at);
     }
     if (find.error()) return *find.error();
-    // The walk ends with the table: a step that looked at fewer rows than it may and
-    // stopped for lack of rows, not for its 5,000 deletions.
-    more = deleted == 5000 || looked == 200000;
     find.reset();
-    for (std::size_t i = 0; i < gone.size(); ++i) {
+    // The walk goes on unless this step stopped for lack of rows.
+    more = ended.size() == kDeletions || looked == kLooked;
+    Statement remove = sqlite::prepare(db, kDelete);
+    for (const SpanKey& k : ended) {
       remove.reset();
-      remove.bind(1, gone[i][0]).bind(2, gone[i][1]).bind(3, gone[i][2]).bind(4, gone_from[i]);
+      remove.bind(1, k.subject).bind(2, k.name).bind(3, k.unit).bind(4, k.from_run);
       TIENDO_RETURN_IF_ERROR(run(remove));
     }
     TIENDO_RETURN_IF_ERROR(tx.commit());
     longest = std::max(
         longest, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    total += deleted;
+    total += ended.size();
   }
   return total;
 }

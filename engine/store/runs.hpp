@@ -50,15 +50,15 @@ struct ResultRow {
   // A task's.
   std::optional<model::Date> due, earliest_finish;
   double progress = 0;
-  // What result_details keeps of it (result_detail), made ahead by a caller that builds
-  // rows on another thread; insert_results makes it when empty.
+  // What result_details keeps of it (result_detail): made with the row by its builder
+  // (alert::ledger, on another thread than the inserts), else by insert_results.
   std::string detail;
 };
 
 // The detail JSON a row keeps: its figures and dates, and its reason as "why".
 std::string result_detail(const ResultRow& row);
 
-// Results are kept as changes (schema version 9): a row holds one result from the run that
+// Results are kept as changes (schema version 9 on): a row holds one result from the run that
 // found it until the first later run that found another, or none, and points to what it
 // says (its state and detail, in result_details). A run writes only what changed:
 //  - insert_results adds the results the run found different (or new), as rows of that
