@@ -271,8 +271,7 @@ TEST_F(CliLedger, ResultsAreReadBackAndGcPrunesOldRunsKeepingTheAlertsHistory) {
   ASSERT_EQ(third.exit_code, 0) << third.err;
   EXPECT_EQ(nlohmann::json::parse(third.out)["results_changed"], 0);
 
-  // --vacuum rewrites the file (through a temporary file, whatever the connection keeps
-  // in memory) and keeps every row.
+  // --vacuum rewrites the file and keeps every row; the next run goes on from it.
   const std::int64_t spans = count(db_, "SELECT count(*) FROM result_spans");
   const RunResult vacuumed = tiendo("gc --older-than 1s --vacuum");
   ASSERT_EQ(vacuumed.exit_code, 0) << vacuumed.err;

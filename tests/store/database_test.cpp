@@ -46,6 +46,15 @@ TEST(Database, LifecycleChecksAreComparisonsAndStillRefuseBadValues) {
     EXPECT_NE(sql[0].find("lifecycle = 'pending' OR"), std::string::npos) << sql[0];
   }
   EXPECT_EQ(testing::rows(db, "PRAGMA integrity_check"), std::vector<std::string>{"ok|"});
+  // The connection that migrated reads the edited text too (the schema cookie): its
+  // program for a row builds no temporary index.
+  for (const std::string& op :
+       testing::rows(db,
+                     "EXPLAIN INSERT INTO transitions (run_id, fingerprint, from_lifecycle, "
+                     "to_lifecycle, state, severity, notify, channels) VALUES (1, 'f', 'pending', "
+                     "'firing', 'missed', 'critical', 'fired', '[]')")) {
+    EXPECT_EQ(op.find("OpenEphemeral"), std::string::npos) << op;
+  }
   ASSERT_EQ(tiendo::store::sqlite::execute(db,
                                            "INSERT INTO runs (at_date, started_at, status) VALUES "
                                            "('2026-01-01', '2026-01-01T00:00:00Z', 'succeeded')"),
