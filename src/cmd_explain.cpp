@@ -13,6 +13,7 @@
 #include "eval/evaluate.hpp"
 #include "eval/figures.hpp"
 #include "model/periods.hpp"
+#include "present/chart.hpp"
 #include "present/format.hpp"
 #include "present/markup.hpp"
 #include "present/reasons.hpp"
@@ -398,6 +399,19 @@ int run_explain(const ExplainOptions& options) {
                     : fmt::format("  trend: least squares over {} point{} ({})\n",
                                   r.trend_points().size(), r.trend_points().size() == 1 ? "" : "s",
                                   points);
+    }
+    // The whole course as one line: every observation date up to the date.
+    if (r.unit >= 0) {
+      if (const auto course = eval::target_course(*rules, snapshot, r.rule, r.unit, *at);
+          course && course->points.size() >= 2) {
+        std::vector<double> values;
+        for (const eval::CoursePoint& p : course->points) values.push_back(p.value);
+        out += fmt::format("  {}: {} ({} {}, {} → {})\n", w("course", "diễn biến"),
+                           present::sparkline(values), values.size(),
+                           w("observations", "lần quan sát"), w.date(course->points.front().date),
+                           w.date(course->points.back().date));
+        entry["sparkline"] = present::sparkline(values);
+      }
     }
     if (r.projected && r.deadline) {
       out += fmt::format("  {} {}: {}\n", w("projected on", "dự báo ngày"), w.date(*r.deadline),

@@ -1,18 +1,24 @@
-// `tiendo report --db FILE --rules PATH [--at DATE] --format md|html|csv|pdf|docx
-// [--output FILE] [heading options]`: the progress report for the people's committee, in
-// Vietnamese; as pdf and docx (and html with --document or any heading option) the
+// `tiendo report --db FILE --rules PATH [--at DATE] [--since DATE] --format
+// md|html|csv|pdf|docx [--output FILE] [heading options]`: the progress report for the people's
+// committee, in Vietnamese; as pdf and docx (and html with --document or any heading option) the
 // administrative document the committee sends.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <limits>
+#include <map>
 #include <memory>
+#include <tuple>
 
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "eval/evaluate.hpp"
 #include "report/committee.hpp"
 #include "report_convert.hpp"
+#include "store/database.hpp"
+#include "store/runs.hpp"
 #include "store/snapshot.hpp"
 
 namespace tiendo::cli {
@@ -36,12 +42,81 @@ struct ReportOptions {
   std::vector<CLI::Option*> heading_options;
   CLI::Option* timeout_option = nullptr;
   std::optional<std::string> known_at;
+  std::optional<std::string> since;  // --since DATE
   std::string lang = "vi";
 };
 
 int fail(const std::string& message, int status) {
   std::fprintf(stderr, "tiendo report: %s\n", message.c_str());
   return status;
+}
+
+// What changed from the latest run on or before `since_text` to this evaluation: the
+// states that differ by key (a result the run had and this evaluation has not: to none),
+// and the alerts that fired and resolved in the runs after it.
+std::optional<report::SinceChanges> since_changes(
+    const std::string& db_path, const model::RuleSet& rules, const store::Snapshot& snapshot,
+    const eval::Results& results, const std::string& since_text, std::string& error) {
+  report::SinceChanges since;
+  const std::optional<model::Date> date = parse_date_option(since_text, error);
+  if (!date) return std::nullopt;
+  since.since = *date;
+  auto opened = store::Database::open(db_path, store::Database::Mode::read_only);
+  if (auto* failed = std::get_if<store::DbError>(&opened)) {
+    error = failed->message;
+    return std::nullopt;
+  }
+  store::Database& db = std::get<store::Database>(opened);
+  const auto fail_with = [&](const store::DbError& e) {
+    error = e.message;
+    return std::nullopt;
+  };
+  auto run =
+      store::run_before(db, std::numeric_limits<std::int64_t>::max(), model::to_string(*date));
+  if (auto* e = std::get_if<store::DbError>(&run)) return fail_with(*e);
+  since.run = std::get<std::int64_t>(run);
+  if (since.run == 0) {
+    error = fmt::format(
+        "no run evaluated on or before {} is recorded in {} (`tiendo run` and the "
+        "service record them)",
+        model::to_string(*date), db_path);
+    return std::nullopt;
+  }
+  auto run_at = store::kept_run_date(db, since.run);
+  if (auto* e = std::get_if<store::DbError>(&run_at)) return fail_with(*e);
+  since.run_at = model::parse_iso_date(std::get<std::string>(run_at)).value_or(*date);
+  auto stored = store::states_at(db, since.run);
+  if (auto* e = std::get_if<store::DbError>(&stored)) return fail_with(*e);
+  std::map<std::tuple<store::Subject, std::string, std::string>, std::string> before;
+  for (store::StateChange& s : std::get<std::vector<store::StateChange>>(stored)) {
+    before.emplace(std::tuple(s.subject, std::move(s.name), std::move(s.unit)),
+                   std::move(s.before));
+  }
+  const auto compare = [&](store::Subject subject, const std::string& name, const std::string& unit,
+                           std::string_view state) {
+    std::string was;
+    if (auto it = before.find(std::tuple(subject, name, unit)); it != before.end()) {
+      was = std::move(it->second);
+      before.erase(it);
+    }
+    if (was != state) since.changes.push_back({subject, name, unit, was, std::string(state)});
+  };
+  for (const eval::RuleResult& r : results.rules) {
+    compare(store::Subject::rule, rules.rules[static_cast<std::size_t>(r.rule)].name,
+            r.unit >= 0 ? snapshot.units()[static_cast<std::size_t>(r.unit)].id : std::string(),
+            eval::to_string(r.state));
+  }
+  for (const eval::TaskResult& t : results.tasks) {
+    compare(store::Subject::task, rules.tasks[static_cast<std::size_t>(t.task)].name, "",
+            eval::to_string(t.state));
+  }
+  for (auto& [key, was] : before) {
+    since.changes.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), was, ""});
+  }
+  auto alerts = store::alert_transitions(db, since.run, std::numeric_limits<std::int64_t>::max());
+  if (auto* e = std::get_if<store::DbError>(&alerts)) return fail_with(*e);
+  since.alerts = std::get<store::AlertCounts>(alerts);
+  return since;
 }
 
 int run_report(ReportOptions& options) {
@@ -67,6 +142,13 @@ int run_report(ReportOptions& options) {
         "--lang en is for --format md, html or csv: the document (--document, pdf, "
         "docx) is the administrative form of Nghị định 30/2020/NĐ-CP, in Vietnamese",
         2);
+  }
+  if (options.since && options.format == "csv") {
+    return fail("--since is for --format md, html, pdf or docx (the CSV is one row per result)", 2);
+  }
+  if (options.since) {
+    std::string error;
+    if (!parse_date_option(*options.since, error)) return fail("--since: " + error, 2);
   }
   if (!binary && options.timeout_option->count() > 0) {
     return fail("--converter-timeout is for --format pdf or docx", 2);
@@ -95,10 +177,20 @@ int run_report(ReportOptions& options) {
   const eval::Results results = eval::evaluate(*rules, data, *at);
 
   const model::Language language = options.lang == "en" ? model::Language::en : model::Language::vi;
+  report::ReportOptions extras;
+  // A chart per target in what is read as a page: the HTML and the PDF.
+  extras.charts = options.format == "html" || options.format == "pdf";
+  std::optional<report::SinceChanges> since;
+  if (options.since) {
+    std::string error;
+    since = since_changes(options.db, *rules, data, results, *options.since, error);
+    if (!since) return fail("--since: " + error, 1);
+    extras.since = &*since;
+  }
   std::string text;
   if (document_form) {
     const report::DocumentForm form = report::document_form(options.heading, data, *at);
-    text = report::document_html(*rules, data, results, form);
+    text = report::document_html(*rules, data, results, form, extras);
     if (binary) {
       std::string error;
       std::optional<std::string> file =
@@ -108,11 +200,11 @@ int run_report(ReportOptions& options) {
       text = std::move(*file);
     }
   } else if (options.format == "html") {
-    text = report::html(*rules, data, results, language);
+    text = report::html(*rules, data, results, language, extras);
   } else if (options.format == "csv") {
     text = report::csv(*rules, data, results, language);
   } else {
-    text = report::markdown(*rules, data, results, language);
+    text = report::markdown(*rules, data, results, language, extras);
   }
   if (options.output.empty()) {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -137,6 +229,10 @@ Action add_report_command(CLI::App& app) {
   command->add_option("--time-zone", options->time_zone,
                       "Time zone that decides today's date (default Asia/Ho_Chi_Minh)");
   command->add_option("--known-at", options->known_at, kKnownAtHelp);
+  command->add_option("--since", options->since,
+                      "Open with what changed since the latest run on or before this date "
+                      "(YYYY-MM-DD): states that moved, alerts fired and resolved (md, html, "
+                      "pdf, docx)");
   command
       ->add_option("--format", options->format,
                    "md (default), html, csv, or the document to send: pdf (Chromium) or docx "

@@ -469,8 +469,9 @@ int main(int argc, char** argv) {
   for (int run = 0; run < o.repeat; ++run) {
     const auto start = Clock::now();
     auto opened = store::Database::open(o.db);
-    auto loaded = store::load_snapshot(std::get<store::Database>(opened), *rules,
-                                       {.threads = o.load_threads, .known_at = ""});
+    auto loaded =
+        store::load_snapshot(std::get<store::Database>(opened), *rules,
+                             {.threads = o.load_threads, .known_at = "", .indicators = {}});
     const store::Snapshot& snapshot = std::get<store::Snapshot>(loaded);
     const double load = seconds_since(start);
     rss_loaded = current_rss_mb();
@@ -512,8 +513,9 @@ int main(int argc, char** argv) {
     for (int run = 0; run < o.repeat; ++run) {
       const auto start = Clock::now();
       auto opened = store::Database::open(o.db);
-      auto loaded = store::load_snapshot(std::get<store::Database>(opened), *rules,
-                                         {.threads = o.load_threads, .known_at = ""});
+      auto loaded =
+          store::load_snapshot(std::get<store::Database>(opened), *rules,
+                               {.threads = o.load_threads, .known_at = "", .indicators = {}});
       const eval::Results r = eval::evaluate(*rules, std::get<store::Snapshot>(loaded), *at,
                                              {.keep_used = false, .threads = o.threads});
       alone = std::min(alone, seconds_since(start));

@@ -151,3 +151,22 @@ std::span<const RuleResult> results_of(const Results& results, model::Index rule
 }
 
 }  // namespace tiendo::eval
+
+namespace tiendo::eval {
+
+std::optional<TargetCourse> target_course(const model::RuleSet& rules,
+                                          const store::Snapshot& snapshot, model::Index rule,
+                                          store::UnitIndex unit, model::Date at,
+                                          std::size_t max_points) {
+  if (rule < 0 || static_cast<std::size_t>(rule) >= rules.rules.size()) return std::nullopt;
+  if (unit < 0 || static_cast<std::size_t>(unit) >= snapshot.units().size()) return std::nullopt;
+  const std::vector<TaskResult> tasks = detail::evaluate_tasks(rules, snapshot, at);
+  EvaluateOptions options;
+  options.keep_trend_points = true;
+  options.keep_used = false;
+  detail::RuleEvaluator evaluator(rules, snapshot, tasks, at, options);
+  if (!evaluator.evaluates_at(rule, unit)) return std::nullopt;
+  return evaluator.course(rule, unit, max_points);
+}
+
+}  // namespace tiendo::eval

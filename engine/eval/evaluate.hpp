@@ -304,6 +304,38 @@ Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, m
 // the same afterwards; the snapshot cannot be evaluated again.
 void keep_only_what_results_name(store::Snapshot& snapshot, Results& results);
 
+// A target's course over time at one unit, for its chart (present::trend_svg) and the
+// terminal's sparkline: the rule's left-hand side at every date an observation behind it
+// ends, the target each version of the rule set, and the trend the verdict used.
+struct CoursePoint {
+  model::Date date;
+  double value = 0;
+  bool estimate = false;  // an observation behind it was ingested as an estimate
+};
+struct TargetStep {
+  model::Date from;  // in force from this date (the first: from the series' start)
+  std::int32_t version = 0;
+  std::optional<double> target;  // the right-hand side at the unit (between: the lower bound)
+  std::optional<double> upper;   // between's upper bound
+  model::OptionalDate deadline;  // the version's `by` date
+};
+struct TargetCourse {
+  RuleResult result;                // the verdict at the date, its trend points kept
+  std::vector<CoursePoint> points;  // by date, at most the last `max_points`
+  std::vector<TargetStep> targets;  // by `from`
+  // The least-squares line the projection follows: its value at the first trend point's
+  // date (the projection is its value at the deadline, result.projected).
+  model::OptionalDate fit_from;
+  std::optional<double> fit_from_value;
+};
+// Rule `rule` at `unit` on `at`, and its course (the snapshot must still hold its
+// observations: not one keep_only_what_results_name has been applied to). None when the
+// rule or the unit does not exist, or the rule is not evaluated at that unit.
+std::optional<TargetCourse> target_course(const model::RuleSet& rules,
+                                          const store::Snapshot& snapshot, model::Index rule,
+                                          store::UnitIndex unit, model::Date at,
+                                          std::size_t max_points = 120);
+
 // Rule `rule`'s results: Results::rules keeps each rule's together, in unit id order.
 std::span<const RuleResult> results_of(const Results& results, model::Index rule);
 

@@ -57,6 +57,11 @@ class RuleEvaluator {
   std::size_t result_count(Index rule_index) const;
   // Writes result_count(rule_index) results from `out` on.
   void evaluate_rule(Index rule_index, RuleResult* out);
+  // Whether the rule is evaluated at `unit` (one of its units).
+  bool evaluates_at(Index rule_index, UnitIndex unit) const;
+  // The rule at one of its units, and its course over time (trend.cpp); the options
+  // should keep trend points.
+  TargetCourse course(Index rule_index, UnitIndex unit, std::size_t max_points);
 
  private:
   static model::Severity lesser_severity(const model::Rule& rule) {

@@ -106,3 +106,70 @@ std::optional<store::Point> RuleEvaluator::newest_used(std::span<const UsedPoint
 }
 
 }  // namespace tiendo::eval::detail
+
+namespace tiendo::eval::detail {
+
+bool RuleEvaluator::evaluates_at(Index rule_index, UnitIndex unit) const {
+  const std::span<const UnitIndex> units = units_of(in_force(rule_index));
+  return std::find(units.begin(), units.end(), unit) != units.end();
+}
+
+// The verdict, then the left-hand side at every observation date of the series it reads
+// (those it reads now: a share's members, an indicator at the unit), and the target as
+// each version states it.
+TargetCourse RuleEvaluator::course(Index rule_index, UnitIndex unit, std::size_t max_points) {
+  TargetCourse c;
+  c.result = evaluate_at(rule_index, unit);
+  const model::Rule& rule = in_force(rule_index);
+  const model::Condition& cond = rules_.conditions[static_cast<std::size_t>(rule.condition)];
+  std::vector<UsedPoint> used;
+  expr(cond.lhs, unit, at_, &used);
+  // From the supported years' start: every observation up to the date.
+  const Date since = std::chrono::year(1900) / 1 / 1;
+  std::vector<Date> dates = observation_dates(used, since, at_, /*include_from=*/true);
+  if (dates.size() > max_points) {
+    dates.erase(dates.begin(), dates.end() - static_cast<std::ptrdiff_t>(max_points));
+  }
+  for (Date d : dates) {
+    std::vector<UsedPoint> behind;
+    const Val v = expr(cond.lhs, unit, d, &behind);
+    if (!v.ok()) continue;
+    CoursePoint point;
+    point.date = d;
+    point.value = v.v;
+    point.estimate = std::any_of(behind.begin(), behind.end(), [&](const UsedPoint& u) {
+      return u.point && snapshot_.estimate(*u.point);
+    });
+    c.points.push_back(point);
+  }
+  const std::size_t versions = rules_.rules[static_cast<std::size_t>(rule_index)].amendments.size();
+  for (std::size_t v = 0; v <= versions; ++v) {
+    const auto version = static_cast<std::int32_t>(v);
+    const model::Rule& stated = rules_.version(rule_index, version);
+    const model::Condition& stated_cond =
+        rules_.conditions[static_cast<std::size_t>(stated.condition)];
+    TargetStep step;
+    step.version = version;
+    step.from = rules_.in_force_from(rule_index, version)
+                    .value_or(c.points.empty() ? at_ : c.points.front().date);
+    // Its target as the data stands on the date (a target is most often a constant).
+    const Val rhs = expr(stated_cond.rhs, unit, at_, nullptr);
+    if (rhs.ok()) step.target = rhs.v;
+    if (stated_cond.op == model::Comparator::between) {
+      const Val upper = expr(stated_cond.upper, unit, at_, nullptr);
+      if (upper.ok()) step.upper = upper.v;
+    }
+    if (stated.timing != model::Timing::none) step.deadline = stated.date;
+    c.targets.push_back(step);
+  }
+  const auto& trend = c.result.trend_points();
+  if (trend.size() >= 2 && c.result.projected && c.result.rate_observed && c.result.deadline) {
+    const Date first = trend.front().first;
+    const double days = static_cast<double>((*c.result.deadline - first).count());
+    c.fit_from = first;
+    c.fit_from_value = *c.result.projected - *c.result.rate_observed / kDaysPerMonth * days;
+  }
+  return c;
+}
+
+}  // namespace tiendo::eval::detail

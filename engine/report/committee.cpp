@@ -11,6 +11,7 @@
 
 #include "eval/figures.hpp"
 #include "model/report_labels.hpp"
+#include "present/chart.hpp"
 #include "present/format.hpp"
 #include "present/labels.hpp"
 #include "present/reasons.hpp"
@@ -39,17 +40,19 @@ const T& item(const std::vector<T>& items, Index index) {
 class Builder {
  public:
   Builder(const model::RuleSet& rules, const store::Snapshot& snapshot,
-          const eval::Results& results, model::Language language)
+          const eval::Results& results, model::Language language, const ReportOptions& options)
       : rules_(rules),
         snapshot_(snapshot),
         results_(results),
         language_(language),
-        w_(words(language)) {}
+        w_(words(language)),
+        options_(options) {}
 
   Report build() {
     Report report;
     report.language = language_;
     report.at = results_.at;
+    report.since = options_.since;
     build_groups(report);
     build_tasks(report);
     return report;
@@ -272,7 +275,20 @@ class Builder {
     if (upward && r.value && r.target && *r.target > 0) {
       row.progress = std::clamp(*r.value / *r.target, 0.0, 1.0);
     }
+    if (options_.charts && r.unit >= 0) row.chart = chart(rule, r, row.unit);
     return row;
+  }
+
+  // The result's trend chart, from the snapshot's observations; empty with fewer than two.
+  std::string chart(const model::Rule& rule, const eval::RuleResult& r,
+                    const std::string& unit) const {
+    const std::optional<eval::TargetCourse> course =
+        eval::target_course(rules_, snapshot_, r.rule, r.unit, results_.at);
+    if (!course || course->points.size() < 2) return {};
+    const std::string& id = item(snapshot_.units(), r.unit).id;
+    return present::trend_svg(
+        present::course_chart(rules_, *course, "chart-" + rule.name + "-" + id,
+                              rule_title(rule) + " — " + unit, results_.at, language_));
   }
 
   void build_groups(Report& report) const {
@@ -387,13 +403,15 @@ class Builder {
   const eval::Results& results_;
   model::Language language_;
   const Words& w_;
+  const ReportOptions& options_;
 };
 
 }  // namespace
 
 Report build_report(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                    const eval::Results& results, model::Language language) {
-  return Builder(rules, snapshot, results, language).build();
+                    const eval::Results& results, model::Language language,
+                    const ReportOptions& options) {
+  return Builder(rules, snapshot, results, language, options).build();
 }
 
 }  // namespace tiendo::report::detail

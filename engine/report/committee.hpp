@@ -12,17 +12,38 @@
 
 #include "eval/evaluate.hpp"
 #include "model/rule_set.hpp"
+#include "store/runs.hpp"
 #include "store/snapshot.hpp"
 
 namespace tiendo::report {
+
+// What changed from an earlier run to the report's evaluation (`report --since DATE`):
+// said first, before the tables.
+struct SinceChanges {
+  model::Date since;                        // the date asked
+  std::int64_t run = 0;                     // the run compared with: the latest on or before it
+  model::Date run_at;                       // that run's evaluation date
+  std::vector<store::StateChange> changes;  // states that differ, by key
+  store::AlertCounts alerts;                // in the runs after it
+};
+
+struct ReportOptions {
+  // A trend chart (inline SVG) under each target row with two observations or more: html
+  // and the document's PDF (pandoc's DOCX leaves them out). The snapshot must still hold
+  // its observations.
+  bool charts = false;
+  const SinceChanges* since = nullptr;
+};
 
 // In Vietnamese by default; in English (`language` en) every word the report writes is
 // English, and its figures and dates are written as English text writes them (9.23%,
 // 2022-09-30); what the data says (titles, names, notes, groups) is as written.
 std::string markdown(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                     const eval::Results& results, model::Language language = model::Language::vi);
+                     const eval::Results& results, model::Language language = model::Language::vi,
+                     const ReportOptions& options = {});
 std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                 const eval::Results& results, model::Language language = model::Language::vi);
+                 const eval::Results& results, model::Language language = model::Language::vi,
+                 const ReportOptions& options = {});
 // Header stt,nhom,chi_tieu,don_vi,muc_tieu,ket_qua,trang_thai,ly_do,han,can_cu,dieu_chinh; one row
 // per rule result; UTF-8 with a byte order mark and CRLF line ends, as Excel expects.
 // The header is the same in both languages (it names columns for programs).
@@ -80,6 +101,7 @@ DocumentForm document_form(const DocumentOptions& options, const store::Snapshot
 // signature block. Printed by Chromium it is the PDF; read by pandoc, the DOCX. Nothing
 // in it is fetched or run: a Content-Security-Policy forbids both.
 std::string document_html(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                          const eval::Results& results, const DocumentForm& form);
+                          const eval::Results& results, const DocumentForm& form,
+                          const ReportOptions& options = {});
 
 }  // namespace tiendo::report

@@ -12,6 +12,7 @@
 #include "eval/evaluate.hpp"
 #include "model/rule_set.hpp"
 #include "present/labels.hpp"
+#include "report/committee.hpp"
 #include "store/snapshot.hpp"
 
 namespace tiendo::report::detail {
@@ -72,6 +73,7 @@ struct Row {
   std::string note;    // the figure's notes ("số liệu ước tính"); empty when none
   std::string reason;  // in the report's language, whole
   std::optional<double> progress;  // value / target, for the bar
+  std::string chart;               // an inline SVG (ReportOptions::charts); empty for none
 };
 
 struct Item {
@@ -114,10 +116,26 @@ struct Report {
   std::size_t task_count = 0;
   std::array<int, kTaskStates> task_counts{};
   std::vector<TaskRow> tasks;
+  const SinceChanges* since = nullptr;
 };
 
 Report build_report(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                    const eval::Results& results, model::Language language = model::Language::vi);
+                    const eval::Results& results, model::Language language = model::Language::vi,
+                    const ReportOptions& options = {});
+
+// What changed, as the report says it first (report.since): a heading ("Thay đổi từ ngày
+// 30/6/2022"), the run compared with, the sentence ("2 chỉ tiêu chuyển sang …; 3 cảnh báo
+// đã hết.") and the first changes by name, the worst first ("Title — Unit: Đạt → Không
+// đạt"). Nothing without report.since.
+struct ChangesText {
+  std::string heading;
+  std::string compared;
+  std::string sentence;
+  std::vector<std::string> lines;
+  std::size_t more = 0;  // changes not listed
+};
+std::optional<ChangesText> changes_text(const model::RuleSet& rules,
+                                        const store::Snapshot& snapshot, const Report& report);
 
 // ---------------------------------------------------------------------------------------
 // Texts the three formats share (committee_text.cpp)
@@ -168,5 +186,8 @@ enum class HtmlLayout { page, document };
 std::string html_targets_table(const Report& report, HtmlLayout layout);
 // The tasks' table, or the sentence saying there is none to list.
 std::string html_tasks_table(const Report& report, HtmlLayout layout);
+// What changed (changes_text) as a section; empty without report.since.
+std::string html_changes(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                         const Report& report);
 
 }  // namespace tiendo::report::detail

@@ -38,6 +38,8 @@ constexpr std::string_view kStyle = R"css(
                       "Liberation Serif", serif; } }
 @page :first { @top-center { content: none; } }
 * { box-sizing: border-box; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+figure.chart { margin: 0 0 4pt; max-width: 150mm; break-inside: avoid; }
+figure.chart svg { width: 100%; height: auto; display: block; }
 body { margin: 0; color: #000; background: #fff;
        font: 13pt/1.3 "Times New Roman", Tinos, "Liberation Serif", "DejaVu Serif", serif; }
 main { max-width: 165mm; margin: 0 auto; }
@@ -156,8 +158,9 @@ DocumentForm document_form(const DocumentOptions& options, const store::Snapshot
 }
 
 std::string document_html(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                          const eval::Results& results, const DocumentForm& form) {
-  const Report report = build_report(rules, snapshot, results);
+                          const eval::Results& results, const DocumentForm& form,
+                          const ReportOptions& options) {
+  const Report report = build_report(rules, snapshot, results, model::Language::vi, options);
   std::string out;
   out += "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n";
   out +=
@@ -168,6 +171,7 @@ std::string document_html(const model::RuleSet& rules, const store::Snapshot& sn
                      kStyle);
   out += heading(form);
   out += fmt::format("<h1>{}<br>{}</h1>\n", kDocumentKind, html_escape(form.subject));
+  out += html_changes(rules, snapshot, report);
   out += fmt::format("<h2>I. {}</h2>\n<p>{}</p>\n",
                      html_escape(words(model::Language::vi).targets_heading),
                      html_escape(rule_summary(report)));

@@ -69,6 +69,10 @@ h1 { font-size: 22px; text-align: center; text-transform: uppercase; margin: 0 0
 .as-of { text-align: center; font-style: italic; margin: 0 0 20px; }
 h2 { font-size: 17px; margin: 28px 0 10px; }
 .summary { margin: 0 0 6px; }
+tr.chart td { border-top: none; padding-top: 0; }
+figure.chart { margin: 0 0 6px; max-width: 640px; break-inside: avoid; }
+figure.chart svg { width: 100%; height: auto; display: block; }
+section.changes { border-left: 4px solid #1f4e79; padding: 2px 0 2px 12px; margin: 12px 0; }
 .chips { display: flex; flex-wrap: wrap; gap: 6px; list-style: none; padding: 0; margin: 6px 0 0; }
 .chips li { border-radius: 12px; padding: 1px 10px; font-size: 13.5px; }
 table { width: 100%; border-collapse: collapse; }
@@ -173,9 +177,38 @@ std::string colgroup(std::initializer_list<Column> columns, HtmlLayout layout) {
   return out + "</colgroup>\n";
 }
 
+// The row's trend chart under it, across the columns but the first.
+std::string chart_row(const Row& row) {
+  if (row.chart.empty()) return {};
+  return "<tr class=\"chart\"><td class=\"stt\"></td><td colspan=\"4\"><figure class=\"chart\">" +
+         row.chart + "</figure></td></tr>\n";
+}
+
 }  // namespace
 
 namespace detail {
+
+std::string html_changes(const model::RuleSet& rules, const store::Snapshot& snapshot,
+                         const Report& report) {
+  const std::optional<ChangesText> text = changes_text(rules, snapshot, report);
+  if (!text) return {};
+  std::string out = fmt::format(
+      "<section class=\"changes\">\n<h2>{}</h2>\n<p>{}</p>\n<p><b>{}</b></p>\n",
+      html_escape(text->heading), html_escape(text->compared), html_escape(text->sentence));
+  if (!text->lines.empty()) {
+    out += "<ul>\n";
+    for (const std::string& line : text->lines) out += "<li>" + html_escape(line) + "</li>\n";
+    out += "</ul>\n";
+  }
+  if (text->more > 0) {
+    out += fmt::format("<p>{}</p>\n",
+                       html_escape(fmt::format(fmt::runtime(report.language == model::Language::en
+                                                                ? "… and {} more."
+                                                                : "… và {} thay đổi khác."),
+                                               text->more)));
+  }
+  return out + "</section>\n";
+}
 
 std::string html_targets_table(const Report& report, HtmlLayout layout) {
   const Words& w = report.words();
@@ -211,6 +244,7 @@ std::string html_targets_table(const Report& report, HtmlLayout layout) {
             "<td>{}</td><td>{}</td></tr>\n",
             html_escape(it.stt), html_title_cell(it, w), html_target_cell(row.target, row.timing),
             html_value_cell(row, layout, w), html_state_cell(row, layout, w));
+        out += chart_row(row);
         continue;
       }
       const std::string common = common_target(it);
@@ -226,6 +260,7 @@ std::string html_targets_table(const Report& report, HtmlLayout layout) {
             "<td class=\"target\">{}</td><td>{}</td><td>{}</td></tr>\n",
             page ? "" : "· ", html_escape(row.unit), common.empty() ? html_escape(row.target) : "",
             html_value_cell(row, layout, w), html_state_cell(row, layout, w));
+        out += chart_row(row);
       }
     }
     out += "</tbody>\n";
@@ -284,8 +319,9 @@ std::string html_tasks_table(const Report& report, HtmlLayout layout) {
 }  // namespace detail
 
 std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                 const eval::Results& results, model::Language language) {
-  const Report report = build_report(rules, snapshot, results, language);
+                 const eval::Results& results, model::Language language,
+                 const ReportOptions& options) {
+  const Report report = build_report(rules, snapshot, results, language, options);
   const Words& w = report.words();
   const std::string date = format_date(report.at, language);
   std::string out;
@@ -297,6 +333,7 @@ std::string html(const model::RuleSet& rules, const store::Snapshot& snapshot,
                      date, kStyle);
   out +=
       fmt::format("<h1>{}</h1>\n<p class=\"as-of\">{}{}</p>\n", title, html_escape(w.as_of), date);
+  out += html_changes(rules, snapshot, report);
 
   out += "<section>\n<p class=\"summary\">" +
          html_escape(fmt::format("{}{}{}", w.rule_rows, report.rule_rows, w.rule_rows_after)) +

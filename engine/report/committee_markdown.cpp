@@ -69,13 +69,27 @@ std::string titled(const Item& it, const Words& w) {
 }  // namespace
 
 std::string markdown(const model::RuleSet& rules, const store::Snapshot& snapshot,
-                     const eval::Results& results, model::Language language) {
-  const Report report = build_report(rules, snapshot, results, language);
+                     const eval::Results& results, model::Language language,
+                     const ReportOptions& options) {
+  const Report report = build_report(rules, snapshot, results, language, options);
   const Words& w = report.words();
   const auto label = [&](auto state) { return present::label(state, language); };
-  std::string out = fmt::format(
-      "# {}\n\n{}{}\n\n{}\n\n## {}\n\n", md_cell(report_title(snapshot, language)), w.as_of,
-      format_date(report.at, language), rule_summary(report), w.targets_heading);
+  std::string out = fmt::format("# {}\n\n{}{}\n\n", md_cell(report_title(snapshot, language)),
+                                w.as_of, format_date(report.at, language));
+  // What changed since an earlier run, first (report --since).
+  if (const std::optional<ChangesText> changes = changes_text(rules, snapshot, report)) {
+    out += fmt::format("## {}\n\n{}\n\n**{}**\n\n", changes->heading, changes->compared,
+                       changes->sentence);
+    for (const std::string& line : changes->lines) out += "- " + line + "\n";
+    if (changes->more > 0) {
+      out +=
+          fmt::format(fmt::runtime(language == model::Language::en ? "- … and {} more\n"
+                                                                   : "- … và {} thay đổi khác\n"),
+                      changes->more);
+    }
+    if (!changes->lines.empty()) out += "\n";
+  }
+  out += fmt::format("{}\n\n## {}\n\n", rule_summary(report), w.targets_heading);
   out += md_row({std::string(w.col_stt), std::string(w.col_target), std::string(w.col_goal),
                  std::string(w.col_result), std::string(w.col_state)});
   out += md_row({"---:", "---", "---", "---", "---"});

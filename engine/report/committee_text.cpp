@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <tuple>
 #include <utility>
 
+#include "present/changes.hpp"
 #include "present/format.hpp"
 #include "present/labels.hpp"
 #include "report/committee_data.hpp"
@@ -157,6 +159,59 @@ std::string join_target(const std::string& target, const std::string& timing) {
   if (target.empty()) return timing;
   if (timing.empty()) return target;
   return target + ", " + timing;
+}
+
+std::optional<ChangesText> changes_text(const model::RuleSet& rules,
+                                        const store::Snapshot& snapshot, const Report& report) {
+  if (!report.since) return std::nullopt;
+  const SinceChanges& since = *report.since;
+  const model::Language language = report.language;
+  const bool en = language == model::Language::en;
+  ChangesText text;
+  text.heading = fmt::format(fmt::runtime(en ? "What changed since {}" : "Thay đổi từ ngày {}"),
+                             present::format_date(since.since, language));
+  text.compared = fmt::format(fmt::runtime(en ? "Compared with run {} (evaluated on {})."
+                                              : "So với lần đánh giá số {} (ngày {})."),
+                              since.run, present::format_date(since.run_at, language));
+  text.sentence =
+      present::change_sentence(since.changes, since.alerts.fired, since.alerts.resolved, language);
+  std::vector<const store::StateChange*> listed;
+  for (const store::StateChange& change : since.changes) listed.push_back(&change);
+  constexpr std::size_t kListed = 20;
+  const std::size_t shown = std::min(listed.size(), kListed);
+  std::partial_sort(listed.begin(), listed.begin() + static_cast<std::ptrdiff_t>(shown),
+                    listed.end(), [](const auto* a, const auto* b) {
+                      return std::tuple(present::change_rank(*a), a->name, a->unit) <
+                             std::tuple(present::change_rank(*b), b->name, b->unit);
+                    });
+  const auto state = [&](const std::string& name, bool task) {
+    return name.empty() ? std::string(en ? "none" : "chưa có")
+                        : present::state_name_label(name, task, language);
+  };
+  for (std::size_t i = 0; i < shown; ++i) {
+    const store::StateChange& change = *listed[i];
+    const bool task = change.subject == store::Subject::task;
+    std::string title = change.name;
+    if (task) {
+      const model::Index t = rules.find_task(change.name);
+      if (t != model::kNone && !rules.tasks[static_cast<std::size_t>(t)].title.empty()) {
+        title = rules.tasks[static_cast<std::size_t>(t)].title;
+      }
+      title = std::string(en ? "Task " : "Nhiệm vụ ") + title;
+    } else if (const model::Index r = rules.find_rule(change.name); r != model::kNone) {
+      const model::Rule& rule = rules.rules[static_cast<std::size_t>(r)];
+      if (!rule.title.empty()) title = rule.title;
+    }
+    if (!change.unit.empty()) {
+      const store::UnitIndex u = snapshot.find_unit(change.unit);
+      title +=
+          " — " + (u >= 0 ? unit_name(snapshot.units()[static_cast<std::size_t>(u)]) : change.unit);
+    }
+    text.lines.push_back(
+        fmt::format("{}: {} → {}", title, state(change.before, task), state(change.after, task)));
+  }
+  text.more = listed.size() - shown;
+  return text;
 }
 
 }  // namespace tiendo::report::detail

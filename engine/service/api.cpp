@@ -80,6 +80,8 @@ ApiResponse error_response(int status, std::string_view message) {
 // docs/api.md and docs/openapi.yaml list the same routes.
 const Api::Route Api::kRoutes[] = {
     {"GET", "/", &Api::dashboard},
+    {"GET", "/rules/{rule}", &Api::rule_page},
+    {"GET", "/units/{id}", &Api::unit_page},
     {"GET", "/healthz", &Api::healthz},
     {"GET", "/readyz", &Api::readyz},
     {"GET", "/metrics", &Api::metrics},
@@ -216,7 +218,9 @@ ApiResponse Api::dispatch(const ApiRequest& request, RequestFacts& facts) {
 
   // Authentication, for everything but the probes (and the dashboard when public).
   const bool open = matched->pattern == "/healthz" || matched->pattern == "/readyz" ||
-                    (matched->pattern == "/" && service_.config().dashboard_public);
+                    ((matched->pattern == "/" || matched->pattern == "/rules/{rule}" ||
+                      matched->pattern == "/units/{id}") &&
+                     service_.config().dashboard_public);
   if (!open) {
     const Scope needed = scope_of(matched->method, matched->pattern);
     if (auto refused = refusal(*service_.tokens(), request, needed, facts)) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "service/service.hpp"
+#include "store/runs.hpp"
 
 namespace tiendo::service {
 
@@ -78,6 +79,8 @@ class Api {
   ApiResponse readyz(const ApiRequest& request, const RouteCall& call);
   ApiResponse metrics(const ApiRequest& request, const RouteCall& call);
   ApiResponse dashboard(const ApiRequest& request, const RouteCall& call);
+  ApiResponse rule_page(const ApiRequest& request, const RouteCall& call);
+  ApiResponse unit_page(const ApiRequest& request, const RouteCall& call);
   ApiResponse observations(const ApiRequest& request, const RouteCall& call);
   ApiResponse task_status(const ApiRequest& request, const RouteCall& call);
   ApiResponse ingest(const ApiRequest& request, const RequestFacts& facts, bool observations);
@@ -116,7 +119,18 @@ class Api {
     std::optional<std::string> svg;
   };
 
+  // What changed between two runs (the dashboard's first section): a scan of every stored
+  // result, so read once per pair of runs, one reader at a time; the error when it failed.
+  std::variant<std::shared_ptr<const store::RunChanges>, std::string> run_changes(
+      std::int64_t from_run, std::int64_t to_run);
+  struct ChangesCache {
+    std::int64_t from_run = 0, to_run = 0;
+    std::shared_ptr<const store::RunChanges> changes;
+  };
+
   Service& service_;
+  std::mutex changes_mutex_;  // held while the changes are read
+  ChangesCache changes_;
   std::mutex cache_mutex_;
   OnDemand on_demand_;
   std::array<SvgCache, 2> svg_;  // by language: vi, en

@@ -7,11 +7,13 @@
 #include <cmath>
 #include <exception>
 #include <initializer_list>
+#include <limits>
 #include <queue>
 #include <string_view>
 #include <tuple>
 
 #include "eval/figures.hpp"
+#include "present/changes.hpp"
 #include "present/format.hpp"
 #include "present/labels.hpp"
 #include "present/markup.hpp"
@@ -36,9 +38,9 @@ using present::tone;
 using present::Tone;
 using present::tone_class;
 
-// A page with 10 000 rules × 1 000 units must still open in a browser: each table shows
-// this many rows at most, the most urgent first, and says how many it left out.
-constexpr std::size_t kMaxRuleRows = 500;
+// A page with 10 000 rules × 1 000 units must still open in a browser: the tasks table
+// shows this many rows at most, the earliest due first, and says how many it left out (the
+// targets come a page of rules at a time).
 constexpr std::size_t kMaxTaskRows = 500;
 
 // ---------------------------------------------------------------------------------------
@@ -71,102 +73,14 @@ std::string left_out_note(std::size_t shown, std::size_t total, std::string_view
          "</p>\n";
 }
 
-// A query string's name or value with every byte but the unreserved ones (RFC 3986)
-// percent-encoded.
-std::string query_encode(std::string_view text) {
-  static constexpr std::string_view kHex = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if ((byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z') ||
-        (byte >= '0' && byte <= '9') || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0x0F];
-    }
-  }
-  return out;
-}
-
-// The same page in `language`: "?lang=en", after the page's other query parameters. A
-// relative reference of only a query, so that it keeps the path a proxy serves the page
-// under.
-std::string language_href(const DashboardData& data, Language language) {
-  std::string href = "?";
-  for (const auto& [name, value] : data.query) {
-    if (name == "lang") continue;
-    href += query_encode(name) + "=" + query_encode(value) + "&";
-  }
-  return href + "lang=" + std::string(words(language).html_lang);
-}
-
 // ---------------------------------------------------------------------------------------
 // The page
 
-constexpr std::string_view kStyle = R"css(
-:root { --green: #1e7b34; --amber: #8a5300; --red: #b3261e; --grey: #5f6670; --blue: #1f4e79;
-        --line: #d5dae1; --head: #eef1f5; --ink: #1b1f24; }
-* { box-sizing: border-box; }
-body { margin: 0; background: #eef0f3; color: var(--ink);
-       font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans",
-             "DejaVu Sans", Arial, sans-serif; }
-header { background: #1f4e79; color: #fff; padding: 16px 28px; }
-header h1 { margin: 0; font-size: 22px; }
-header p { margin: 4px 0 0; opacity: .9; font-size: 14px; }
-main { max-width: 1280px; margin: 0 auto; padding: 8px 28px 40px; }
-section { background: #fff; margin: 18px 0; padding: 14px 20px 18px; border-radius: 6px;
-          box-shadow: 0 1px 3px rgba(0,0,0,.12); }
-h2 { font-size: 18px; margin: 0 0 10px; }
-h3 { font-size: 15px; margin: 12px 0 6px; }
-table { width: 100%; border-collapse: collapse; font-size: 14px; }
-th, td { border-bottom: 1px solid var(--line); padding: 6px 8px; text-align: left;
-         vertical-align: top; }
-thead th { background: var(--head); position: sticky; top: 0; white-space: nowrap; }
-td.num, td.date, td.unit { white-space: nowrap; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-code { font: 12px/1.3 ui-monospace, "DejaVu Sans Mono", monospace; color: var(--grey); }
-.muted, .note { color: var(--grey); font-size: 13px; }
-.note { font-style: italic; }
-.empty { color: var(--grey); font-style: italic; }
-.badge { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12.5px;
-         font-weight: 600; white-space: nowrap; }
-.chips { display: flex; flex-wrap: wrap; gap: 6px; list-style: none; padding: 0; margin: 0 0 10px; }
-.chips li { border-radius: 12px; padding: 1px 10px; font-size: 13px; }
-.green { background: #e3f3e7; color: var(--green); }
-.amber { background: #fdf0d8; color: var(--amber); }
-.red { background: #fbe3e1; color: var(--red); }
-.grey { background: #eceef1; color: var(--grey); }
-.blue { background: #e2ecf6; color: var(--blue); }
-.progress { display: flex; align-items: center; gap: 6px; min-width: 150px; }
-.bar { flex: 1; height: 8px; background: #e3e6ea; border-radius: 4px; overflow: hidden;
-       min-width: 80px; }
-.fill { height: 100%; border-radius: 4px; }
-.fill.green { background: var(--green); }
-.fill.amber { background: #c77700; }
-.fill.red { background: var(--red); }
-.fill.grey { background: var(--grey); }
-.fill.blue { background: var(--blue); }
-.pct { font-size: 12.5px; white-space: nowrap; font-variant-numeric: tabular-nums; }
-.graph { overflow: auto; max-height: 80vh; border: 1px solid var(--line); border-radius: 4px; }
-.graph svg { max-width: 100%; height: auto; display: block; margin: 0 auto; }
-ul.plans, ul.plans ul { list-style: none; margin: 0; padding-left: 18px; }
-ul.plans { padding-left: 0; }
-ul.plans li { margin: 3px 0; }
-ul.plans ul { border-left: 2px solid var(--line); margin-left: 6px; }
-.kind { display: inline-block; min-width: 5.5em; font-size: 12px; color: var(--grey); }
-header a { color: #fff; }
-header .lang { float: right; margin: 2px 0 0 16px; font-size: 14px; }
-.legend { list-style: none; padding: 0; margin: 8px 0 0; display: flex; flex-wrap: wrap;
-          gap: 14px; font-size: 13px; color: var(--grey); }
-@media print {
-  body { background: #fff; }
-  header .lang { display: none; }
-  section { box-shadow: none; border: 1px solid var(--line); break-inside: avoid-page; }
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+// The rule set of a page rendered before any was loaded.
+const model::RuleSet& no_rules() {
+  static const model::RuleSet kNone;
+  return kNone;
 }
-)css";
 
 class Page {
  public:
@@ -175,49 +89,172 @@ class Page {
         rules_(data.rules),
         results_(data.rules ? data.results : nullptr),
         lang_(data.language),
-        w_(words(data.language)) {}
+        w_(words(data.language)),
+        cells_(data.rules ? *data.rules : no_rules(), data.snapshot, page_) {
+    page_.language = lang_;
+    page_.query = data.query;
+    page_.generated_at = data.generated_at;
+    if (!data.filter.unit.empty()) {
+      filter_unit_ = data.snapshot ? data.snapshot->find_unit(data.filter.unit) : -1;
+      if (filter_unit_ < 0) filter_unit_ = -1;
+    }
+  }
 
   std::string render() {
     out_.reserve(64 * 1024);
     head();
-    out_ += "<main>\n";
+    changes();
     summary();
     targets();
     alerts();
     tasks();
     plan_graph();
-    out_ += "</main>\n</body>\n</html>\n";
+    close_page(out_);
     return std::move(out_);
   }
 
  private:
   void head() {
     const std::string date = results_ ? format_date(results_->at, lang_) : std::string();
-    out_ += fmt::format("<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n",
-                        w_.html_lang);
-    out_ += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-    out_ += fmt::format("<title>{}{}</title>\n", html_escape(w_.title),
-                        date.empty() ? std::string() : " – " + date);
-    out_ += fmt::format("<style>{}</style>\n</head>\n<body>\n", kStyle);
-    // The other language by its own name, in its own language.
-    const Language other = lang_ == Language::vi ? Language::en : Language::vi;
-    const Words& them = words(other);
-    out_ += fmt::format(
-        "<header>\n<p class=\"lang\"><a href=\"{0}\" hreflang=\"{2}\" lang=\"{2}\" "
-        "title=\"{3}\">{4}</a></p>\n<h1>{1}</h1>\n<p>",
-        html_escape(language_href(data_, other)), html_escape(w_.title), them.html_lang,
-        html_escape(w_.switch_title), html_escape(them.language_name));
+    std::string subtitle;
     if (results_) {
-      out_ += fmt::format("{}<time datetime=\"{}\">{}</time>", html_escape(w_.evaluated_on),
-                          model::to_string(results_->at), date);
+      subtitle = fmt::format("{}<time datetime=\"{}\">{}</time>", html_escape(w_.evaluated_on),
+                             model::to_string(results_->at), date);
     } else {
-      out_ += html_escape(w_.no_evaluation);
+      subtitle = html_escape(w_.no_evaluation);
     }
-    if (!data_.generated_at.empty()) {
-      out_ += fmt::format("{0}<time datetime=\"{1}\">{1}</time> (UTC)",
-                          html_escape(w_.generated_at), html_escape(data_.generated_at));
+    const std::string title =
+        date.empty() ? std::string(w_.title) : std::string(w_.title) + " – " + date;
+    // The <h1> is the page's title without the date: the line under it says the date.
+    std::string head;
+    open_page(page_, title, {}, subtitle, head);
+    const std::string h1 = fmt::format("<h1>{}</h1>", html_escape(title));
+    if (const std::size_t at = head.find(h1); at != std::string::npos) {
+      head.replace(at, h1.size(), fmt::format("<h1>{}</h1>", html_escape(w_.title)));
     }
-    out_ += "</p>\n</header>\n";
+    out_ += head;
+  }
+
+  // --- What changed --------------------------------------------------------------------
+
+  std::string_view say(std::string_view vi, std::string_view en) const {
+    return lang_ == Language::en ? en : vi;
+  }
+
+  // "2 chỉ tiêu chuyển sang có nguy cơ; 1 nhiệm vụ quá hạn mới; 3 cảnh báo đã hết", then
+  // the first changes by name, each linking to its target.
+  void changes() {
+    if (!results_) return;
+    const ChangesView& view = data_.changes;
+    out_ += fmt::format("<section id=\"thay-doi\" class=\"changes\">\n<h2>{}</h2>\n",
+                        html_escape(say("Thay đổi từ lần đánh giá trước", "What changed")));
+    // The date to compare with, chosen in a form that keeps the other filters.
+    out_ += fmt::format(
+        "<form class=\"filters\" method=\"get\" action=\"\"><label>{}<input type=\"date\" "
+        "name=\"since\" value=\"{}\"></label>{}<div class=\"actions\"><button "
+        "type=\"submit\">{}</button></div></form>\n",
+        html_escape(say("So với ngày", "Compared with the run on or before")),
+        html_escape(view.since), hidden_inputs({"since", "page"}),
+        html_escape(say("So sánh", "Compare")));
+    if (!view.error.empty()) {
+      out_ += fmt::format(
+          "<p class=\"empty\">{}{}</p>\n</section>\n",
+          html_escape(say("Không đọc được thay đổi: ", "The changes could not be read: ")),
+          html_escape(view.error));
+      return;
+    }
+    if (!view.changes) {
+      out_ += fmt::format(
+          "<p class=\"empty\">{}</p>\n</section>\n",
+          html_escape(view.since.empty() ? say("Chưa có lần đánh giá trước để so sánh.",
+                                               "There is no earlier run to compare with.")
+                                         : say("Không có lần đánh giá nào vào hoặc trước ngày đó.",
+                                               "No run was made on or before that date.")));
+      return;
+    }
+    const store::RunChanges& c = *view.changes;
+    const auto run_date = [&](const std::string& iso) {
+      const auto d = model::parse_iso_date(iso);
+      return d ? format_date(*d, lang_) : iso;
+    };
+    out_ += fmt::format(
+        "<p class=\"muted\">{}</p>\n",
+        html_escape(fmt::format(fmt::runtime(say("Từ lần đánh giá số {} (ngày {}) đến lần số {} "
+                                                 "(ngày {}).",
+                                                 "From run {} (on {}) to run {} (on {}).")),
+                                c.from_run, run_date(c.from_at), c.to_run, run_date(c.to_at))));
+    out_ += fmt::format(
+        "<p class=\"headline\">{}</p>\n",
+        html_escape(present::change_sentence(c.changes, c.alerts_fired, c.alerts_resolved, lang_)));
+    if (c.changes.empty()) {
+      out_ += "</section>\n";
+      return;
+    }
+    out_ += "<ul>\n";
+    // The worst changes first: into the worst state, then by name.
+    std::vector<const store::StateChange*> listed;
+    for (const store::StateChange& change : c.changes) listed.push_back(&change);
+    constexpr std::size_t kListed = 20;
+    const std::size_t shown = std::min(listed.size(), kListed);
+    std::partial_sort(listed.begin(), listed.begin() + static_cast<std::ptrdiff_t>(shown),
+                      listed.end(), [&](const auto* a, const auto* b) {
+                        return std::tuple(present::change_rank(*a), a->name, a->unit) <
+                               std::tuple(present::change_rank(*b), b->name, b->unit);
+                      });
+    for (std::size_t i = 0; i < shown; ++i) out_ += change_item(*listed[i]);
+    out_ += "</ul>\n";
+    if (listed.size() > shown) {
+      out_ += fmt::format("<p class=\"note\">{}</p>\n",
+                          html_escape(fmt::format(
+                              fmt::runtime(say("… và {} thay đổi khác.", "… and {} more changes.")),
+                              count(listed.size() - shown))));
+    }
+    out_ += "</section>\n";
+  }
+
+  // One change: the target (a link to its page) or task, the unit, the state before and now.
+  std::string change_item(const store::StateChange& change) const {
+    const bool task = change.subject == store::Subject::task;
+    const auto state_badge = [&](const std::string& name) {
+      if (name.empty()) {
+        return "<i>" + html_escape(say("chưa có", "none")) + "</i>";
+      }
+      return html_badge(present::state_name_label(name, task, lang_),
+                        present::state_name_tone(name, task));
+    };
+    std::string subject;
+    if (task) {
+      const std::string title = rules_ ? task_title(rules_->find_task(change.name)) : std::string();
+      subject = html_escape(w_.task_kind) + " " + html_escape(title.empty() ? change.name : title);
+    } else {
+      const model::Rule* rule =
+          rules_ ? at(rules_->rules, rules_->find_rule(change.name)) : nullptr;
+      const std::string title = rule && !rule->title.empty() ? rule->title : change.name;
+      subject = fmt::format("<a href=\"{}\">{}</a>",
+                            html_escape(page_href(page_, "rules/" + query_encode(change.name),
+                                                  {{"unit", change.unit}})),
+                            html_escape(title));
+    }
+    std::string unit;
+    if (!change.unit.empty()) {
+      const store::UnitIndex u = data_.snapshot ? data_.snapshot->find_unit(change.unit) : -1;
+      const std::string name = cells_.unit_name(u);
+      unit = " — " + html_escape(name.empty() ? change.unit : name);
+    }
+    return fmt::format("<li>{}{}: {} → {}</li>\n", subject, unit, state_badge(change.before),
+                       state_badge(change.after));
+  }
+
+  // Hidden inputs that carry the page's query into a form, but for `skip`'s names.
+  std::string hidden_inputs(std::initializer_list<std::string_view> skip) const {
+    std::string out;
+    for (const auto& [name, value] : data_.query) {
+      if (std::find(skip.begin(), skip.end(), name) != skip.end()) continue;
+      out += fmt::format("<input type=\"hidden\" name=\"{}\" value=\"{}\">", html_escape(name),
+                         html_escape(value));
+    }
+    if (lang_ == Language::en) out += "<input type=\"hidden\" name=\"lang\" value=\"en\">";
+    return out;
   }
 
   // Counts of rule results and tasks by state, worst first.
@@ -237,7 +274,12 @@ class Page {
         html_escape(fmt::format(fmt::runtime(w_.rule_results), count(results_->rules.size()))));
     for (RuleState state : present::rule_state_order()) {
       const std::size_t n = rule_counts[static_cast<std::size_t>(state)];
-      if (n > 0) out_ += chip(present::label(state, lang_), n, tone(state), lang_);
+      if (n == 0) continue;
+      // Each state's chip shows the targets in that state.
+      out_ += fmt::format(
+          "<li class=\"{}\"><a href=\"{}#chi-tieu\">{} <b>{}</b></a></li>", tone_class(tone(state)),
+          html_escape(page_href(page_, "", {{"state", std::string(eval::to_string(state))}})),
+          html_escape(present::label(state, lang_)), count(n));
     }
     out_ += "</ul>\n";
     out_ += fmt::format(
@@ -255,67 +297,22 @@ class Page {
 
   // --- Targets -----------------------------------------------------------------------
 
-  std::string unit_name(store::UnitIndex unit) const {
-    if (!data_.snapshot || unit < 0) return {};
-    const store::SnapshotUnit* u = at(data_.snapshot->units(), unit);
-    if (!u) return {};
-    return u->name.empty() ? u->id : u->name;
-  }
-
-  std::string value_text(model::ExprId expr, double value) const {
-    const model::ExprNode* node = at(rules_->expressions, expr);
-    return node && node->unit == model::ValueUnit::percent ? format_percent(value, lang_)
-                                                           : format_number(value, lang_);
-  }
-
   // A count as the page writes numbers.
   std::string count(std::size_t n) const { return count_text(n, lang_); }
 
-  std::string target_text(const model::Rule& rule, const model::Condition& cond,
-                          const eval::RuleResult& r) const {
-    if (cond.op == model::Comparator::between) {
-      if (r.target && r.upper) {
-        return value_text(cond.rhs, *r.target) + " – " + value_text(cond.upper, *r.upper);
-      }
-    } else if (r.target) {
-      return fmt::format("{} {}", present::comparator_symbol(cond.op),
-                         value_text(cond.rhs, *r.target));
-    }
-    return rule.condition_text;
-  }
-
-  // value / target toward a target to reach (≥, >, between's lower bound); none for
-  // targets to stay under or equal to, where the ratio says nothing about progress.
-  static std::optional<double> progress(const model::Condition& cond, const eval::RuleResult& r) {
-    const bool upward = cond.op == model::Comparator::ge || cond.op == model::Comparator::gt ||
-                        cond.op == model::Comparator::between;
-    if (!upward || !r.value || !r.target || !(*r.target > 0)) return std::nullopt;
-    const double ratio = *r.value / *r.target;
-    if (!std::isfinite(ratio)) return std::nullopt;
-    return std::clamp(ratio, 0.0, 1.0);
-  }
-
-  std::string progress_bar(std::optional<double> fraction, Tone t) const {
-    if (!fraction) return std::string(kNoValue);
-    const std::string text = format_percent(*fraction, lang_);
-    return fmt::format(
-        "<div class=\"progress\"><div class=\"bar\" role=\"progressbar\" aria-valuemin=\"0\" "
-        "aria-valuemax=\"100\" aria-valuenow=\"{0:.1f}\" aria-label=\"{3}{1}\">"
-        "<div class=\"fill {2}\" style=\"width: {0:.1f}%\"></div></div>"
-        "<span class=\"pct\">{1}</span></div>",
-        *fraction * 100, text, tone_class(t), html_escape(w_.progress_label));
-  }
-
   std::string task_title(Index task) const { return detail::task_title(*rules_, task); }
 
-  std::string rule_row(const eval::RuleResult& r) const {
-    if (!at(rules_->rules, r.rule)) return {};
-    // The version in force on the results' date: its target and its documents.
-    const model::Rule* rule = &rules_->version(r.rule, r.version);
-    const model::Condition* cond = at(rules_->conditions, rule->condition);
-    std::string title = "<div>" + html_escape(rule->title.empty() ? rule->name : rule->title) +
-                        "</div><code>" + html_escape(rule->name) + "</code>";
-    if (const std::string basis = present::basis_text(*rules_, *rule, lang_); !basis.empty()) {
+  // The target's cell: its title (a link to its page), name, basis, history, the task it
+  // waits for; with `coverage`, the units a share fails at.
+  std::string target_cell(const eval::RuleResult& r, const model::Rule& rule,
+                          bool with_coverage) const {
+    const std::string href =
+        page_href(page_, "rules/" + query_encode(rule.name),
+                  {{"unit", r.unit >= 0 ? cells_.unit_id(r.unit) : std::string()}});
+    std::string title = fmt::format(
+        "<div><a href=\"{}\">{}</a></div><code>{}</code>", html_escape(href),
+        html_escape(rule.title.empty() ? rule.name : rule.title), html_escape(rule.name));
+    if (const std::string basis = present::basis_text(*rules_, rule, lang_); !basis.empty()) {
       title += "<div class=\"muted\">" + html_escape(w_.basis) + html_escape(basis) + "</div>";
     }
     if (const std::string history = present::target_history(*rules_, r.rule, lang_);
@@ -328,61 +325,174 @@ class Page {
                html_escape(task_title(r.blocking_task)) + "</div>";
     }
     // A share names its failing units and those without data, a few of each.
-    if (r.coverage() && data_.snapshot) {
+    if (with_coverage && r.coverage() && data_.snapshot) {
       const std::string units = present::coverage_text(*data_.snapshot, *r.coverage(), 5, lang_);
       if (!units.empty()) title += "<div class=\"muted\">" + html_escape(units) + "</div>";
     }
-    std::string value(kNoValue);
-    std::string target = html_escape(rule->condition_text);
-    std::optional<double> fraction;
-    if (cond) {
-      if (r.value) {
-        const std::string text = value_text(cond->lhs, *r.value);
-        value = html_escape(r.estimate ? present::format_estimate(text, lang_) : text);
-        // The figure's notes beside it, as the committee's report writes them.
-        if (data_.snapshot) {
-          const std::string note = present::value_remarks(*data_.snapshot, r).joined_notes();
-          if (!note.empty()) value += "<div class=\"note\">" + html_escape(note) + "</div>";
-        }
-      }
-      target = html_escape(target_text(*rule, *cond, r));
-      fraction = progress(*cond, r);
-    }
-    std::string deadline(kNoValue);
-    if (r.deadline) {
-      deadline = (rule->timing == model::Timing::from ? html_escape(w_.deadline_from) : "") +
-                 format_date(*r.deadline, lang_);
-    }
-    return fmt::format(
-        "<tr><td>{}</td><td class=\"unit\">{}</td><td class=\"num\">{}</td><td "
-        "class=\"num\">{}</td>"
-        "<td class=\"date\">{}</td><td>{}</td><td>{}</td></tr>\n",
-        title, or_dash(unit_name(r.unit)), value, target, deadline,
-        progress_bar(fraction, tone(r.state)), badge(r.state, lang_));
+    return title;
   }
 
-  // The rows to show: every result when they fit, else the kMaxRuleRows worst (by state,
-  // then severity, then the evaluator's order), found in one pass with a bounded heap so
-  // that millions of results cost no sort and no copy.
-  std::vector<const eval::RuleResult*> rule_rows() const {
-    const std::vector<eval::RuleResult>& all = results_->rules;
-    using Key = std::tuple<int, int, std::size_t>;
-    std::priority_queue<Key> worst;  // the least bad of those kept on top
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      const Key key{present::rank(all[i].state), present::rank(all[i].severity), i};
-      if (worst.size() < kMaxRuleRows) {
-        worst.push(key);
-      } else if (key < worst.top()) {
-        worst.pop();
-        worst.push(key);
+  // A rule evaluated at one unit (or none): one row.
+  std::string rule_row(const eval::RuleResult& r) const {
+    if (!at(rules_->rules, r.rule)) return {};
+    // The version in force on the results' date: its target and its documents.
+    const model::Rule& rule = rules_->version(r.rule, r.version);
+    return fmt::format("<tr><td>{}</td><td class=\"unit\" data-label=\"{}\">{}</td>{}</tr>\n",
+                       target_cell(r, rule, true), html_escape(w_.unit_column),
+                       cells_.unit_cell(r.unit), cells_.figure_cells(r, rule));
+  }
+
+  // --- Which results the table shows ---------------------------------------------------
+
+  // Whether a rule passes the filters on rules (owner, plan).
+  bool rule_selected(model::Index index) const {
+    const model::Rule& rule = rules_->rules[static_cast<std::size_t>(index)];
+    const TargetFilter& f = data_.filter;
+    if (!f.owner.empty() && rule.owner != f.owner) return false;
+    if (!f.plan.empty()) {
+      const model::Index plan = rules_->find_plan(f.plan);
+      const model::Rule& in_force = rules_->version(index, rules_->version_at(index, results_->at));
+      if (std::find(in_force.basis.begin(), in_force.basis.end(), plan) == in_force.basis.end()) {
+        return false;
       }
     }
-    std::vector<const eval::RuleResult*> rows(worst.size());
-    for (std::size_t i = rows.size(); i-- > 0;) {
-      rows[i] = &all[std::get<2>(worst.top())];
-      worst.pop();
+    return true;
+  }
+
+  // Whether a result passes the filters on results (state, severity, level, unit).
+  bool result_selected(const eval::RuleResult& r) const {
+    const TargetFilter& f = data_.filter;
+    if (f.state && r.state != *f.state) return false;
+    if (f.severity && r.severity != *f.severity) return false;
+    if (!f.level.empty() || filter_unit_ >= -1) {
+      const store::SnapshotUnit* u =
+          data_.snapshot && r.unit >= 0 ? at(data_.snapshot->units(), r.unit) : nullptr;
+      if (!f.level.empty() && (!u || u->level_name != f.level)) return false;
+      if (filter_unit_ >= -1) {
+        if (!u || filter_unit_ < 0) return false;
+        if (r.unit != filter_unit_ && !data_.snapshot->inside(r.unit, filter_unit_)) return false;
+      }
     }
-    return rows;
+    return true;
+  }
+
+  // A rule's results that pass the filters, and what the row shows of them.
+  struct Group {
+    model::Index rule = model::kNone;
+    std::vector<const eval::RuleResult*> rows;  // the selected results, in unit order
+    const eval::RuleResult* worst = nullptr;    // the one the row's state is
+  };
+
+  std::vector<Group> groups() const {
+    std::vector<Group> out;
+    for (std::size_t i = 0; i < rules_->rules.size(); ++i) {
+      const auto index = static_cast<model::Index>(i);
+      if (!rule_selected(index)) continue;
+      Group g;
+      g.rule = index;
+      for (const eval::RuleResult& r : eval::results_of(*results_, index)) {
+        if (!result_selected(r)) continue;
+        g.rows.push_back(&r);
+        if (!g.worst ||
+            std::pair(present::rank(r.state), present::rank(r.severity)) <
+                std::pair(present::rank(g.worst->state), present::rank(g.worst->severity))) {
+          g.worst = &r;
+        }
+      }
+      if (!g.rows.empty()) out.push_back(std::move(g));
+    }
+    const auto deadline = [&](const Group& g) {
+      return g.worst->deadline ? (*g.worst->deadline).time_since_epoch().count()
+                               : std::numeric_limits<int>::max();
+    };
+    const auto name = [&](const Group& g) -> const std::string& {
+      return rules_->rules[static_cast<std::size_t>(g.rule)].name;
+    };
+    switch (data_.filter.sort) {
+      case TargetFilter::Sort::worst:
+        std::stable_sort(out.begin(), out.end(), [&](const Group& a, const Group& b) {
+          return std::pair(present::rank(a.worst->state), present::rank(a.worst->severity)) <
+                 std::pair(present::rank(b.worst->state), present::rank(b.worst->severity));
+        });
+        break;
+      case TargetFilter::Sort::name:
+        std::stable_sort(out.begin(), out.end(),
+                         [&](const Group& a, const Group& b) { return name(a) < name(b); });
+        break;
+      case TargetFilter::Sort::deadline:
+        std::stable_sort(out.begin(), out.end(),
+                         [&](const Group& a, const Group& b) { return deadline(a) < deadline(b); });
+        break;
+    }
+    return out;
+  }
+
+  // The filters, as a form that submits to the same page (GET, so a filtered view is a link).
+  void filter_form() {
+    const TargetFilter& f = data_.filter;
+    const auto option = [](std::string_view value, std::string_view label, bool chosen) {
+      return fmt::format("<option value=\"{}\"{}>{}</option>", html_escape(value),
+                         chosen ? " selected" : "", html_escape(label));
+    };
+    const std::string any = std::string(say("Tất cả", "All"));
+    std::string states = option("", any, !f.state);
+    for (RuleState state : present::rule_state_order()) {
+      states += option(eval::to_string(state), present::label(state, lang_), f.state == state);
+    }
+    std::string severities = option("", any, !f.severity);
+    for (model::Severity severity : present::severity_order()) {
+      severities += option(model::to_string(severity), present::label(severity, lang_),
+                           f.severity == severity);
+    }
+    std::vector<std::string> owners;
+    for (const model::Rule& rule : rules_->rules) {
+      if (!rule.owner.empty()) owners.push_back(rule.owner);
+    }
+    std::sort(owners.begin(), owners.end());
+    owners.erase(std::unique(owners.begin(), owners.end()), owners.end());
+    std::string owner_options = option("", any, f.owner.empty());
+    for (const std::string& owner : owners) owner_options += option(owner, owner, owner == f.owner);
+    std::string plans = option("", any, f.plan.empty());
+    for (std::size_t p = 0; p < rules_->plans.size(); ++p) {
+      const model::Plan& plan = rules_->plans[p];
+      plans += option(plan.name, plan_label(static_cast<model::Index>(p)), plan.name == f.plan);
+    }
+    std::string levels = option("", any, f.level.empty());
+    for (const model::Level& level : rules_->levels) {
+      levels += option(level.name, level.name, level.name == f.level);
+    }
+    std::string sorts;
+    sorts += option("worst", say("Cần chú ý trước", "Most urgent first"),
+                    f.sort == TargetFilter::Sort::worst);
+    sorts += option("name", say("Theo tên", "By name"), f.sort == TargetFilter::Sort::name);
+    sorts +=
+        option("deadline", say("Theo hạn", "By deadline"), f.sort == TargetFilter::Sort::deadline);
+    const auto select = [](std::string_view label, std::string_view name,
+                           const std::string& options) {
+      return fmt::format("<label>{}<select name=\"{}\">{}</select></label>", html_escape(label),
+                         name, options);
+    };
+    out_ += fmt::format(
+        "<form class=\"filters\" method=\"get\" action=\"#chi-tieu\" aria-label=\"{}\">{}{}{}{}{}"
+        "<label>{}<input name=\"unit\" value=\"{}\" autocomplete=\"off\"></label>{}{}"
+        "<div class=\"actions\"><button type=\"submit\">{}</button><a href=\"{}\">{}</a></div>"
+        "</form>\n",
+        html_escape(say("Lọc chỉ tiêu", "Filter the targets")),
+        select(w_.state_column, "state", states),
+        select(w_.severity_column, "severity", severities),
+        select(w_.owner_column, "owner", owner_options), select(w_.plan_column, "plan", plans),
+        select(say("Cấp", "Level"), "level", levels), html_escape(say("Mã đơn vị", "Unit id")),
+        html_escape(f.unit), select(say("Sắp xếp", "Sort"), "sort", sorts),
+        data_.changes.since.empty()
+            ? std::string(
+                  lang_ == Language::en ? "<input type=\"hidden\" name=\"lang\" value=\"en\">" : "")
+            : fmt::format("<input type=\"hidden\" name=\"since\" value=\"{}\">{}",
+                          html_escape(data_.changes.since),
+                          lang_ == Language::en
+                              ? "<input type=\"hidden\" name=\"lang\" value=\"en\">"
+                              : ""),
+        html_escape(say("Lọc", "Filter")), html_escape(page_href(page_, "")),
+        html_escape(say("Bỏ lọc", "Clear")));
   }
 
   void targets() {
@@ -397,39 +507,118 @@ class Page {
           fmt::format("<p class=\"empty\">{}</p>\n</section>\n", html_escape(w_.no_rule_results));
       return;
     }
-    const std::vector<const eval::RuleResult*> rows = rule_rows();
-    out_ += left_out_note(rows.size(), results_->rules.size(), w_.targets_order, lang_);
-    out_ += "<table class=\"targets\">\n<thead><tr>" +
+    filter_form();
+    const std::vector<Group> all = groups();
+    std::size_t matched = 0;
+    for (const Group& g : all) matched += g.rows.size();
+    const std::size_t pages =
+        std::max<std::size_t>(1, (all.size() + kTargetsPerPage - 1) / kTargetsPerPage);
+    const std::size_t page = std::min(data_.filter.page, pages);
+    out_ += fmt::format(
+        "<p class=\"muted\" role=\"status\">{}</p>\n",
+        html_escape(fmt::format(
+            fmt::runtime(say("{} quy tắc, {} kết quả khớp bộ lọc.",
+                             all.size() == 1
+                                 ? (matched == 1 ? "{} rule, {} result matches the filters."
+                                                 : "{} rule, {} results match the filters.")
+                                 : (matched == 1 ? "{} rules, {} result matches the filters."
+                                                 : "{} rules, {} results match the filters."))),
+            count(all.size()), count(matched))));
+    if (all.empty()) {
+      out_ += fmt::format(
+          "<p class=\"empty\">{}</p>\n</section>\n",
+          html_escape(say("Không có chỉ tiêu nào khớp bộ lọc.", "No target matches the filters.")));
+      return;
+    }
+    out_ += scroll_box(w_.targets) + "<table class=\"targets\">\n<thead><tr>" +
             header_cells({w_.target_column, w_.unit_column, w_.value_column, w_.goal_column,
                           w_.deadline_column, w_.progress_column, w_.state_column}) +
             "</tr></thead>\n<tbody>\n";
-    for (const eval::RuleResult* r : rows) out_ += rule_row(*r);
-    out_ += "</tbody>\n</table>\n";
-    per_unit_summaries();
+    const std::size_t first = (page - 1) * kTargetsPerPage;
+    const std::size_t last = std::min(all.size(), first + kTargetsPerPage);
+    for (std::size_t i = first; i < last; ++i) out_ += group_rows(all[i]);
+    out_ += "</tbody>\n</table></div>\n";
+    pagination(page, pages);
     out_ += "</section>\n";
   }
 
-  // Each `for each` rule over all its units, with the units that fail and those without
-  // data named (a few of each): the rows above may show only some of them.
-  void per_unit_summaries() {
-    if (!data_.snapshot) return;
-    std::string items;
-    for (std::size_t i = 0; i < rules_->rules.size(); ++i) {
-      const auto summary =
-          eval::for_each_summary(*rules_, eval::results_of(*results_, static_cast<Index>(i)));
-      if (!summary) continue;
-      const model::Rule& rule = rules_->rules[i];
-      std::string text =
-          fmt::format(fmt::runtime(w_.units_met), count(summary->counted), count(summary->total));
-      const std::string names = present::coverage_names(*data_.snapshot, *summary, 5, lang_);
-      if (!names.empty()) text += "; " + names;
-      items += fmt::format("<li><b>{}</b> <code>{}</code>: {}</li>\n",
-                           html_escape(rule.title.empty() ? rule.name : rule.title),
-                           html_escape(rule.name), html_escape(text));
+  // A rule at one unit: its row. A `for each` rule: one row with its coverage ("8/11 đơn vị
+  // đạt") and its worst result's state, that opens to its selected units.
+  std::string group_rows(const Group& g) const {
+    const model::Rule& written = rules_->rules[static_cast<std::size_t>(g.rule)];
+    if (written.for_each.none() || g.rows.size() == 1) {
+      std::string rows;
+      for (const eval::RuleResult* r : g.rows) rows += rule_row(*r);
+      return rows;
     }
-    if (items.empty()) return;
-    out_ += fmt::format("<h3>{}</h3>\n<ul class=\"per-unit\">\n{}</ul>\n", html_escape(w_.per_unit),
-                        items);
+    const eval::RuleResult& worst = *g.worst;
+    const model::Rule& rule = rules_->version(g.rule, worst.version);
+    std::string summary;
+    if (const auto total = eval::for_each_summary(*rules_, eval::results_of(*results_, g.rule))) {
+      summary = fmt::format(fmt::runtime(w_.units_met), count(total->counted), count(total->total));
+      if (data_.snapshot) {
+        const std::string names = present::coverage_names(*data_.snapshot, *total, 5, lang_);
+        if (!names.empty()) summary += "; " + names;
+      }
+    }
+    std::string units;
+    const std::size_t shown = std::min(g.rows.size(), kUnitsPerRow);
+    for (std::size_t i = 0; i < shown; ++i) {
+      const eval::RuleResult& r = *g.rows[i];
+      units += fmt::format("<tr><td class=\"unit\" data-label=\"{}\">{}</td>{}</tr>\n",
+                           html_escape(w_.unit_column), cells_.unit_cell(r.unit),
+                           cells_.figure_cells(r, rules_->version(g.rule, r.version)));
+    }
+    std::string more;
+    if (g.rows.size() > shown) {
+      more = fmt::format(
+          "<p class=\"note\"><a href=\"{}\">{}</a></p>",
+          html_escape(page_href(page_, "rules/" + query_encode(written.name))),
+          html_escape(fmt::format(fmt::runtime(say("Xem cả {} đơn vị trên trang của chỉ tiêu",
+                                                   "See all {} units on the target's page")),
+                                  count(g.rows.size()))));
+    }
+    const std::string target =
+        target_cell(worst, rule, false) +
+        (summary.empty() ? std::string()
+                         : "<div class=\"muted\"><b>" + html_escape(summary) + "</b></div>");
+    return fmt::format(
+        "<tr><td colspan=\"7\">{}<details><summary>{}</summary><table class=\"units\">"
+        "<thead><tr>{}</tr></thead><tbody>\n{}</tbody></table>{}</details></td></tr>\n",
+        target,
+        html_escape(fmt::format(fmt::runtime(say("{} đơn vị khớp bộ lọc; kém nhất: {}",
+                                                 "{} units match; the worst: {}")),
+                                count(g.rows.size()), present::label(worst.state, lang_))),
+        header_cells({w_.unit_column, w_.value_column, w_.goal_column, w_.deadline_column,
+                      w_.progress_column, w_.state_column}),
+        units, more);
+  }
+
+  // "Trang 2 / 40", with links to the previous and next pages that keep the filters.
+  void pagination(std::size_t page, std::size_t pages) {
+    if (pages <= 1) return;
+    const auto page_link = [&](std::size_t n) {
+      QueryList params;
+      for (const auto& [name, value] : data_.query) {
+        if (name != "page") params.emplace_back(name, value);
+      }
+      params.emplace_back("page", std::to_string(n));
+      return html_escape(page_href(page_, "", params)) + "#chi-tieu";
+    };
+    out_ += fmt::format("<nav class=\"pages\" aria-label=\"{}\">",
+                        html_escape(say("Phân trang", "Pages")));
+    if (page > 1) {
+      out_ += fmt::format("<a href=\"{}\" rel=\"prev\">← {}</a>", page_link(page - 1),
+                          html_escape(say("Trang trước", "Previous")));
+    }
+    out_ += fmt::format("<span>{}</span>",
+                        html_escape(fmt::format(fmt::runtime(say("Trang {} / {}", "Page {} of {}")),
+                                                count(page), count(pages))));
+    if (page < pages) {
+      out_ += fmt::format("<a href=\"{}\" rel=\"next\">{} →</a>", page_link(page + 1),
+                          html_escape(say("Trang sau", "Next")));
+    }
+    out_ += "</nav>\n";
   }
 
   // --- Alerts ------------------------------------------------------------------------
@@ -438,7 +627,7 @@ class Page {
     if (id.empty()) return std::string(kNoValue);
     if (data_.snapshot) {
       const store::UnitIndex unit = data_.snapshot->find_unit(id);
-      const std::string name = unit_name(unit);
+      const std::string name = cells_.unit_name(unit);
       if (!name.empty() && name != id) {
         return html_escape(name) + " <code>" + html_escape(id) + "</code>";
       }
@@ -474,7 +663,7 @@ class Page {
     // In the store's order (alert::list_alerts), which is the one the note names.
     const std::size_t shown = std::min(data_.alerts.size(), kDashboardAlerts);
     out_ += left_out_note(shown, firing_total(), w_.alerts_order, lang_);
-    out_ += "<table class=\"alerts\">\n<thead><tr>" +
+    out_ += scroll_box(w_.alerts) + "<table class=\"alerts\">\n<thead><tr>" +
             header_cells({w_.alert_column, w_.unit_column, w_.severity_column, w_.state_column,
                           w_.since_column}) +
             "</tr></thead>\n<tbody>\n";
@@ -486,7 +675,7 @@ class Page {
           html_badge(present::label(a.severity, lang_), tone(a.severity)),
           alert_state_badge(a, lang_), format_date(a.since, lang_));
     }
-    out_ += "</tbody>\n</table>\n</section>\n";
+    out_ += "</tbody>\n</table></div>\n</section>\n";
   }
 
   // --- Tasks -------------------------------------------------------------------------
@@ -529,7 +718,7 @@ class Page {
     std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(shown), rows.end(),
                       order);
     out_ += left_out_note(shown, rows.size(), w_.tasks_order, lang_);
-    out_ += "<table class=\"tasks\">\n<thead><tr>" +
+    out_ += scroll_box(w_.tasks) + "<table class=\"tasks\">\n<thead><tr>" +
             header_cells({w_.due_column, w_.task_column, w_.plan_column, w_.owner_column,
                           w_.reported_column, w_.state_column, w_.cause_column}) +
             "</tr></thead>\n<tbody>\n";
@@ -569,7 +758,7 @@ class Page {
           or_dash(plan_label(task.part_of)), or_dash(task.owner), reported, badge(t.state, lang_),
           cause);
     }
-    out_ += "</tbody>\n</table>\n</section>\n";
+    out_ += "</tbody>\n</table></div>\n</section>\n";
   }
 
   void plan_graph() { detail::plan_graph_section(data_, rules_, results_, out_); }
@@ -586,6 +775,10 @@ class Page {
   const eval::Results* results_;
   const Language lang_;
   const Words& w_;
+  PageContext page_;
+  Cells cells_;
+  // The unit filter: -2 none, -1 a unit the store does not have (nothing matches).
+  store::UnitIndex filter_unit_ = -2;
   std::string out_;
 };
 

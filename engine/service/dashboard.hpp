@@ -2,6 +2,7 @@
 // CSS, no script or font from elsewhere), rendered on the server.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -10,12 +11,40 @@
 #include "alert/alert.hpp"
 #include "eval/evaluate.hpp"
 #include "model/rule_set.hpp"
+#include "store/runs.hpp"
 #include "store/snapshot.hpp"
 
 namespace tiendo::service {
 
 // The firing alerts the page lists at most.
 constexpr std::size_t kDashboardAlerts = 500;
+
+// Which targets the table shows, and how (the page's query: ?state=&severity=&owner=&
+// plan=&level=&unit=&sort=&page=). Every filter of a result must hold; `owner` and `plan`
+// are the rule's, `level` and `unit` the result's unit (`unit`: it or a unit inside it).
+struct TargetFilter {
+  std::optional<eval::RuleState> state;
+  std::optional<model::Severity> severity;
+  std::string owner;
+  std::string plan;   // a plan's name: rules with it in their basis
+  std::string level;  // a level's name
+  std::string unit;   // a unit's id
+  enum class Sort { worst, name, deadline };
+  Sort sort = Sort::worst;
+  std::size_t page = 1;  // of kTargetsPerPage rules
+};
+// Rules per page of the targets table: a `for each` rule is one row, its units inside.
+constexpr std::size_t kTargetsPerPage = 25;
+// The units a `for each` rule's row lists when opened (the rule's page lists them all).
+constexpr std::size_t kUnitsPerRow = 50;
+
+// What changed since an earlier run: the run compared with is the one before the latest,
+// or the latest at or before `since`.
+struct ChangesView {
+  std::shared_ptr<const store::RunChanges> changes;  // none: no earlier run (or an error)
+  std::string since;                                 // ?since=, empty for the previous run
+  std::string error;                                 // why the changes could not be read
+};
 
 struct DashboardData {
   const model::RuleSet* rules = nullptr;
@@ -32,6 +61,8 @@ struct DashboardData {
   // The page's query parameters other than `lang`, decoded, in order: the link to the
   // other language keeps them.
   std::vector<std::pair<std::string, std::string>> query;
+  TargetFilter filter;
+  ChangesView changes;
 };
 
 // A complete HTML5 page (lang="vi" or "en" as `language`, UTF-8, CSS in one <style>, no

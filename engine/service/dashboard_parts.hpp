@@ -3,14 +3,17 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "eval/evaluate.hpp"
 #include "model/rule_set.hpp"
 #include "present/labels.hpp"
 #include "service/dashboard.hpp"
+#include "store/snapshot.hpp"
 
 namespace tiendo::service::detail {
 
@@ -64,6 +67,66 @@ const T* at(const std::vector<T>& items, model::Index index) {
              ? &items[static_cast<std::size_t>(index)]
              : nullptr;
 }
+
+// --- What every page shares (dashboard_frame.cpp) -----------------------------------
+
+using QueryList = std::vector<std::pair<std::string, std::string>>;
+
+// A page's language, its query (the link to the other language keeps it), when it was
+// made, and the way back to `/`: "" on `/`, "../" on /rules/{rule} and /units/{id}, so that
+// every link is relative and keeps the path prefix a proxy serves the pages under.
+struct PageContext {
+  Language language = Language::vi;
+  QueryList query;
+  std::string generated_at;  // UTC time stamp; empty: not said
+  std::string root;
+};
+struct Crumb {
+  std::string label;
+  std::string href;  // empty: the page itself
+};
+// A query string's name or value with every byte but the unreserved ones (RFC 3986)
+// percent-encoded.
+std::string query_encode(std::string_view text);
+// `path` (relative to `/`: "", "rules/x", "units/y") from this page, with the parameters
+// whose value is not empty, and lang=en on an English page.
+std::string page_href(const PageContext& page, std::string_view path, const QueryList& params = {});
+// From <!DOCTYPE html> to <main>: the style, a skip link, the other language's link, the
+// breadcrumbs, the title and the line under it (`subtitle_html`, already HTML).
+void open_page(const PageContext& page, std::string_view title, std::span<const Crumb> crumbs,
+               std::string_view subtitle_html, std::string& out);
+void close_page(std::string& out);
+// The start of a box that scrolls sideways on a narrow screen (a wide table): a labelled
+// region the keyboard can reach and scroll.
+std::string scroll_box(std::string_view label);
+
+// The cells of a result (dashboard_cells.cpp), on one page.
+class Cells {
+ public:
+  Cells(const model::RuleSet& rules, const store::Snapshot* snapshot, const PageContext& page)
+      : rules_(rules), snapshot_(snapshot), page_(page) {}
+  // The unit's name (its id when it has none), its id; empty for none.
+  std::string unit_name(store::UnitIndex unit) const;
+  std::string unit_id(store::UnitIndex unit) const;
+  // Its name as a link to its page; "—" for none.
+  std::string unit_cell(store::UnitIndex unit) const;
+  // A figure of the expression as the page writes it (a percent indicator's as a percent).
+  std::string value_text(model::ExprId expr, double value) const;
+  // "≥ 50%", "40% – 60%", else the require clause as written.
+  std::string target_text(const model::Rule& rule, const model::Condition& cond,
+                          const eval::RuleResult& r) const;
+  // value / target toward a target to reach (≥, >, between's lower bound); none for
+  // targets to stay under or equal to, where the ratio says nothing about progress.
+  static std::optional<double> progress(const model::Condition& cond, const eval::RuleResult& r);
+  std::string progress_bar(std::optional<double> fraction, present::Tone tone) const;
+  // <td>s: value (with its notes), target, deadline, progress, state.
+  std::string figure_cells(const eval::RuleResult& r, const model::Rule& rule) const;
+
+ private:
+  const model::RuleSet& rules_;
+  const store::Snapshot* snapshot_;
+  const PageContext& page_;
+};
 
 // A state in a badge of its tone, labelled as present:: labels it.
 std::string badge(eval::RuleState state, Language language);

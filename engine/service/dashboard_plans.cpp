@@ -36,7 +36,11 @@ class PlanSection {
   void render() {
     out_ += fmt::format("<section id=\"so-do\">\n<h2>{}</h2>\n", html_escape(w_.plans));
     if (data_.graph_svg && data_.graph_svg->rfind("<svg", 0) == 0) {
-      out_ += "<div class=\"graph\">\n" + inline_svg(*data_.graph_svg) + "\n</div>\n";
+      // A region the keyboard can reach and scroll: the drawing can be wider than the page.
+      out_ +=
+          fmt::format("<div class=\"graph\" tabindex=\"0\" role=\"region\" aria-label=\"{}\">\n",
+                      html_escape(w_.plans)) +
+          inline_svg(*data_.graph_svg) + "\n</div>\n";
       out_ += "<ul class=\"legend\">";
       for (std::string_view item : {w_.legend_plan, w_.legend_task, w_.legend_implements,
                                     w_.legend_part_of, w_.legend_after}) {

@@ -305,7 +305,8 @@ store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
   auto evaluation = std::make_shared<Evaluation>();
   TIENDO_ASSIGN_OR_RETURN(
       evaluation->snapshot,
-      store::load_snapshot(db, rules->rules, {.threads = 0, .known_at = known_at}));
+      store::load_snapshot(db, rules->rules,
+                           {.threads = 0, .known_at = known_at, .indicators = {}}));
   evaluation->results =
       eval::evaluate(rules->rules, evaluation->snapshot, at, {.keep_used = false});
   // The observations are not read again: what the results show of them is kept, and the

@@ -281,6 +281,152 @@ WHERE from_run <= ?1 AND to_run > ?1
   return page;
 }
 
+DbResult<std::vector<ResultSpan>> result_spans_of(Database& db, Subject subject,
+                                                  std::string_view name, std::string_view unit,
+                                                  std::size_t limit) {
+  Statement q = sqlite::prepare(db, R"sql(
+SELECT s.from_run, f.at_date, s.to_run, ifnull(t.at_date, ''), d.state, d.detail
+FROM result_spans s JOIN result_details d ON d.id = s.details
+JOIN runs f ON f.id = s.from_run AND f.status = 'succeeded'
+LEFT JOIN runs t ON t.id = s.to_run
+WHERE s.subject = ?1 AND s.name = ?2 AND s.unit = ?3
+ORDER BY s.from_run DESC LIMIT ?4)sql");
+  q.bind(1, to_string(subject)).bind(2, name).bind(3, unit);
+  q.bind(4, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30)));
+  std::vector<ResultSpan> spans;
+  while (q.step()) {
+    ResultSpan span;
+    span.from_run = q.column_int(0);
+    span.from_at = q.column_text(1);
+    const std::int64_t to = q.column_int(2);
+    span.to_run = to == std::numeric_limits<std::int64_t>::max() ? 0 : to;
+    span.to_at = q.column_text(3);
+    span.state = q.column_text(4);
+    span.detail = q.column_text(5);
+    spans.push_back(std::move(span));
+  }
+  if (q.error()) return *q.error();
+  return spans;
+}
+
+DbResult<std::string> kept_run_date(Database& db, std::int64_t run_id) {
+  Statement run_q = sqlite::prepare(db, "SELECT at_date, status FROM runs WHERE id = ?");
+  run_q.bind(1, run_id);
+  if (!run_q.step()) {
+    if (run_q.error()) return *run_q.error();
+    return DbError{fmt::format("no run {}", run_id)};
+  }
+  std::string at = run_q.column_text(0);
+  if (run_q.column_view(1) != "succeeded") {
+    return DbError{fmt::format("run {} (at {}) is {}; only a succeeded run keeps results", run_id,
+                               at, run_q.column_view(1))};
+  }
+  Statement kept_q = sqlite::prepare(db, "SELECT ifnull(max(results_from_run), 0) FROM retention");
+  if (!kept_q.step()) return kept_q.error().value_or(DbError{"cannot read the retention"});
+  if (run_id < kept_q.column_int(0)) {
+    return DbError{
+        fmt::format("the results of run {} (at {}) were pruned by retention", run_id, at)};
+  }
+  return at;
+}
+
+DbResult<RunChanges> changes_between(Database& db, std::int64_t from_run, std::int64_t to_run) {
+  if (from_run >= to_run) {
+    return DbError{fmt::format("run {} is not before run {}", from_run, to_run)};
+  }
+  RunChanges changes;
+  changes.from_run = from_run;
+  changes.to_run = to_run;
+  TIENDO_ASSIGN_OR_RETURN(changes.from_at, kept_run_date(db, from_run));
+  TIENDO_ASSIGN_OR_RETURN(changes.to_at, kept_run_date(db, to_run));
+  // The results found after from_run and still held at to_run, with the state they had at
+  // from_run; then those held at from_run that to_run no longer has (a rule removed).
+  Statement found = sqlite::prepare(db, R"sql(
+SELECT s.subject, s.name, s.unit, d.state,
+  ifnull((SELECT pd.state FROM result_spans p JOIN result_details pd ON pd.id = p.details
+          WHERE p.subject = s.subject AND p.name = s.name AND p.unit = s.unit
+            AND p.from_run <= ?1 AND p.to_run > ?1), '')
+FROM result_spans s JOIN result_details d ON d.id = s.details
+WHERE s.from_run > ?1 AND s.from_run <= ?2 AND s.to_run > ?2
+ORDER BY s.subject, s.name, s.unit)sql");
+  Statement gone = sqlite::prepare(db, R"sql(
+SELECT s.subject, s.name, s.unit, d.state, ''
+FROM result_spans s JOIN result_details d ON d.id = s.details
+WHERE s.from_run <= ?1 AND s.to_run > ?1 AND s.to_run <= ?2
+  AND NOT EXISTS (SELECT 1 FROM result_spans n WHERE n.subject = s.subject AND n.name = s.name
+                    AND n.unit = s.unit AND n.from_run > ?1 AND n.from_run <= ?2
+                    AND n.to_run > ?2)
+ORDER BY s.subject, s.name, s.unit)sql");
+  for (Statement* q : {&found, &gone}) {
+    q->bind(1, from_run).bind(2, to_run);
+    const bool removed = q == &gone;
+    while (q->step()) {
+      const auto subject = parse_subject(q->column_view(0));
+      if (!subject) return DbError{"a stored result has a malformed subject"};
+      StateChange change;
+      change.subject = *subject;
+      change.name = q->column_text(1);
+      change.unit = q->column_text(2);
+      change.before = removed ? q->column_text(3) : q->column_text(4);
+      change.after = removed ? std::string() : q->column_text(3);
+      // A new digest with the same state (a value moved): not a change of state.
+      if (change.before == change.after) continue;
+      changes.changes.push_back(std::move(change));
+    }
+    if (q->error()) return *q->error();
+  }
+  TIENDO_ASSIGN_OR_RETURN(const AlertCounts alerts, alert_transitions(db, from_run, to_run));
+  changes.alerts_fired = alerts.fired;
+  changes.alerts_resolved = alerts.resolved;
+  return changes;
+}
+
+DbResult<AlertCounts> alert_transitions(Database& db, std::int64_t after_run,
+                                        std::int64_t up_to_run) {
+  Statement alerts = sqlite::prepare(db, R"sql(
+SELECT
+  count(*) FILTER (WHERE to_lifecycle = 'firing' AND ifnull(from_lifecycle, '') <> 'firing'),
+  count(*) FILTER (WHERE to_lifecycle = 'resolved' AND from_lifecycle = 'firing')
+FROM transitions WHERE run_id > ?1 AND run_id <= ?2)sql");
+  alerts.bind(1, after_run).bind(2, up_to_run);
+  if (!alerts.step()) return alerts.error().value_or(DbError{"cannot count the transitions"});
+  return AlertCounts{alerts.column_int(0), alerts.column_int(1)};
+}
+
+DbResult<std::vector<StateChange>> states_at(Database& db, std::int64_t run) {
+  TIENDO_ASSIGN_OR_RETURN(const std::string at, kept_run_date(db, run));
+  (void)at;
+  Statement q = sqlite::prepare(db, R"sql(
+SELECT subject, name, unit, state
+FROM result_spans JOIN result_details ON id = details
+WHERE from_run <= ?1 AND to_run > ?1
+ORDER BY subject, name, unit)sql");
+  q.bind(1, run);
+  std::vector<StateChange> states;
+  while (q.step()) {
+    const auto subject = parse_subject(q.column_view(0));
+    if (!subject) return DbError{"a stored result has a malformed subject"};
+    StateChange s;
+    s.subject = *subject;
+    s.name = q.column_text(1);
+    s.unit = q.column_text(2);
+    s.before = q.column_text(3);
+    states.push_back(std::move(s));
+  }
+  if (q.error()) return *q.error();
+  return states;
+}
+
+DbResult<std::int64_t> run_before(Database& db, std::int64_t run, std::string_view date) {
+  Statement q = sqlite::prepare(db, R"sql(
+SELECT id FROM runs WHERE status = 'succeeded' AND id < ?1 AND (?2 = '' OR at_date <= ?2)
+ORDER BY id DESC LIMIT 1)sql");
+  q.bind(1, run).bind(2, date);
+  if (q.step()) return q.column_int(0);
+  if (q.error()) return *q.error();
+  return std::int64_t{0};
+}
+
 std::optional<DbError> write_run_outcome(Database& db, const RunOutcome& outcome) {
   // Only the alerts whose row changes are written: every succeeded run evaluates every
   // open alert, so an open alert's evaluation date is the latest succeeded run's

@@ -133,6 +133,61 @@ struct StoredResultPage {
 DbResult<StoredResultPage> results_at(Database& db, std::int64_t run_id,
                                       const StoredResultQuery& query);
 
+// One result's course over the runs: each span of runs it stayed the same in, newest
+// first. `to_run` is 0 while it still holds (the latest run's result).
+struct ResultSpan {
+  std::int64_t from_run = 0;
+  std::string from_at;  // the run's date
+  std::int64_t to_run = 0;
+  std::string to_at;
+  std::string state;
+  std::string detail;  // JSON, as results_at gives it
+};
+// The spans of (subject, name, unit) (unit "" for a task or a rule without a unit), at most
+// `limit`, newest first; a running run's span is left out. Reads the table's key range.
+DbResult<std::vector<ResultSpan>> result_spans_of(Database& db, Subject subject,
+                                                  std::string_view name, std::string_view unit,
+                                                  std::size_t limit);
+
+// What changed between two succeeded runs: each result whose state differs, with the state
+// it had (empty when it had none then) and has.
+struct StateChange {
+  Subject subject = Subject::rule;
+  std::string name;
+  std::string unit;
+  std::string before;
+  std::string after;
+};
+struct RunChanges {
+  std::int64_t from_run = 0, to_run = 0;
+  std::string from_at, to_at;  // the runs' dates
+  std::vector<StateChange> changes;
+  std::int64_t alerts_fired = 0;     // alerts that started firing after from_run, up to to_run
+  std::int64_t alerts_resolved = 0;  // firing alerts that resolved in that time
+};
+// The changes from run `from_run` to run `to_run` (from_run < to_run, both succeeded and
+// not pruned; else an error naming which). Reads every span once (the runs' spans are
+// not indexed by run), so the service keeps the answer per pair of runs.
+DbResult<RunChanges> changes_between(Database& db, std::int64_t from_run, std::int64_t to_run);
+// How many alerts started firing, and how many firing alerts resolved, in the runs after
+// `after_run` up to `up_to_run` (the runs' transitions).
+struct AlertCounts {
+  std::int64_t fired = 0;
+  std::int64_t resolved = 0;
+};
+DbResult<AlertCounts> alert_transitions(Database& db, std::int64_t after_run,
+                                        std::int64_t up_to_run);
+// Run `run`'s evaluation date ("2022-09-30") when it succeeded and its results are kept;
+// else an error naming why (no such run, not succeeded, pruned).
+DbResult<std::string> kept_run_date(Database& db, std::int64_t run);
+// The state of every result run `run` kept, by key (subject, name, unit): to compare an
+// evaluation made now with it (`report --since`). An error when the run kept none (not
+// succeeded, pruned, no such run), naming why.
+DbResult<std::vector<StateChange>> states_at(Database& db, std::int64_t run);
+// The latest succeeded run at or before `date` (its evaluation date), or the one before
+// `run` when `date` is empty; 0 when none.
+DbResult<std::int64_t> run_before(Database& db, std::int64_t run, std::string_view date);
+
 // What a reconciled run changes, written inside the caller's transaction:
 //  - each alert of `changed` is written (created or replaced), its previous row kept in
 //    the run's undo log for rewind_ledger;

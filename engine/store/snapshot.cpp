@@ -301,23 +301,40 @@ const std::string& Snapshot::text(std::int32_t index) const {
   return strings_[static_cast<std::size_t>(index)];
 }
 
-// The observations with ids in [first, last] of indicators the rule set declares, at
-// units the snapshot has.
+// Which observations read_observations reads: those with ids in [first, last], or all of
+// one indicator (through the index on indicator, unit, period end).
+struct ObservationRange {
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+  std::string indicator;  // non-empty: this indicator's, the ids aside
+};
+
+// The observations of `range` of indicators the rule set declares, at units the snapshot
+// has.
 DbResult<PointBatch> read_observations(Database& db, const model::RuleSet& rules,
-                                       const Snapshot& snapshot, std::int64_t first,
-                                       std::int64_t last, const std::string& known_at) {
+                                       const Snapshot& snapshot, const ObservationRange& range,
+                                       const std::string& known_at) {
   PointBatch batch;
   // Pages reserved and never written cost no memory; ids are a close bound on rows.
-  const auto expected =
-      static_cast<std::size_t>(std::clamp<std::int64_t>(last - first + 1, 0, 1 << 27));
-  batch.points.reserve(expected);
-  batch.series.reserve(expected);
-  Statement observations = sqlite::prepare(db, R"sql(
+  if (range.indicator.empty()) {
+    const auto expected = static_cast<std::size_t>(
+        std::clamp<std::int64_t>(range.last - range.first + 1, 0, 1 << 27));
+    batch.points.reserve(expected);
+    batch.series.reserve(expected);
+  }
+  constexpr std::string_view kColumns = R"sql(
 SELECT indicator, unit, period_start, period_end, value, numerator, denominator, revision, id,
   note, estimate
-FROM observations WHERE id BETWEEN ?1 AND ?2 AND (?3 = '' OR ingested_at <= ?3))sql");
-  observations.bind(1, first);
-  observations.bind(2, last);
+FROM observations WHERE (?3 = '' OR ingested_at <= ?3) AND )sql";
+  Statement observations = sqlite::prepare(
+      db, fmt::format("{}{}", kColumns,
+                      range.indicator.empty() ? "id BETWEEN ?1 AND ?2" : "indicator = ?4"));
+  if (range.indicator.empty()) {
+    observations.bind(1, range.first);
+    observations.bind(2, range.last);
+  } else {
+    observations.bind(4, range.indicator);
+  }
   observations.bind(3, known_at);
   std::string last_indicator;
   std::string last_unit_id;
@@ -441,6 +458,19 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
     if (rows.step()) max_id = rows.column_int(0);
     if (rows.error()) return *rows.error();
   }
+  // A few indicators' observations (a page about one rule): through the index, on this
+  // connection.
+  if (!options.indicators.empty()) {
+    for (const std::string& name : options.indicators) {
+      if (rules.find_indicator(name) == model::kNone) continue;
+      ObservationRange range;
+      range.indicator = name;
+      auto batch = read_observations(db, rules, snapshot, range, options.known_at);
+      if (auto* error = std::get_if<DbError>(&batch)) return *error;
+      snapshot.add_batch(std::move(std::get<PointBatch>(batch)));
+    }
+    max_id = 0;  // nothing more to read by id
+  }
   constexpr std::int64_t kRowsPerThread = 250000;
   const bool in_memory = db.path().empty() || db.path() == ":memory:";
   const auto automatic = std::clamp<std::int64_t>(
@@ -461,13 +491,13 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
           out = *error;
           return;
         }
-        out = read_observations(std::get<Database>(opened), rules, snapshot, first_id(t),
-                                first_id(t + 1) - 1, options.known_at);
+        out = read_observations(std::get<Database>(opened), rules, snapshot,
+                                {first_id(t), first_id(t + 1) - 1, {}}, options.known_at);
       });
     }
     // The calling thread reads the first range on its own connection.
-    batches[0] =
-        read_observations(db, rules, snapshot, first_id(0), first_id(1) - 1, options.known_at);
+    batches[0] = read_observations(db, rules, snapshot, {first_id(0), first_id(1) - 1, {}},
+                                   options.known_at);
   }
   for (auto& batch : batches) {
     if (auto* error = std::get_if<DbError>(&*batch)) return *error;

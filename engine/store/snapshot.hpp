@@ -217,6 +217,10 @@ struct LoadOptions {
   // revision of each observation). Empty: everything stored. Units are always read as
   // they are now.
   std::string known_at;
+  // Only these indicators' observations (names; those the rule set does not declare are
+  // ignored), read through the store's index: what a page about one rule needs. Empty:
+  // every indicator the rule set declares.
+  std::vector<std::string> indicators;
 };
 DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
                                  const LoadOptions& options = {});

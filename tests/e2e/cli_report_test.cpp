@@ -183,6 +183,55 @@ TEST_F(CliReport, HtmlIsOneSelfContainedPrintablePage) {
   EXPECT_FALSE(std::regex_search(page, external));
 }
 
+// Issue #19: the HTML report has a trend chart under each target row with two
+// observations or more, and `--since` opens the report with what changed since the run on
+// or before that date (a run the command line recorded).
+TEST_F(CliReport, ChartsUnderTheRowsAndWhatChangedSinceARun) {
+  const RunResult html = report("--at 2022-09-30 --format html");
+  ASSERT_EQ(html.exit_code, 0) << html.err;
+  const std::string& page = html.out;
+  std::size_t charts = 0;
+  for (std::size_t at = page.find("<figure class=\"chart\"><svg role=\"img\"");
+       at != std::string::npos; at = page.find("<figure class=\"chart\"><svg", at + 1)) {
+    ++charts;
+  }
+  EXPECT_GE(charts, 3u);
+  EXPECT_NE(page.find("aria-labelledby=\"chart-online_dossier_2022-dong_nai-t"), std::string::npos);
+  // The Markdown has no pictures.
+  EXPECT_EQ(report("--at 2022-09-30").out.find("<svg"), std::string::npos);
+
+  // No run recorded yet: said so.
+  RunResult none = report("--at 2022-09-30 --since 2022-07-01");
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("--since: no run evaluated on or before 2022-07-01 is recorded in"),
+            std::string::npos)
+      << none.err;
+  const RunResult recorded =
+      run_tiendo("run --db " + shell_quote(db_) + " --rules rules --at 2022-06-30", kSource);
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
+  const RunResult md = report("--at 2022-09-30 --since 2022-07-01");
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("## Thay đổi từ ngày 01/7/2022\n\nSo với lần đánh giá số 1 (ngày "
+                        "30/6/2022).\n\n**"),
+            std::string::npos)
+      << md.out.substr(0, 2000);
+  EXPECT_NE(md.out.find("chỉ tiêu chuyển sang đạt"), std::string::npos);
+  EXPECT_NE(md.out.find("- Nhiệm vụ Xây dựng Cổng dữ liệu mở: Đúng tiến độ → Có nguy cơ trễ hạn"),
+            std::string::npos)
+      << md.out.substr(0, 2000);
+  // Before the tables.
+  EXPECT_LT(md.out.find("## Thay đổi"), md.out.find("## Tình hình thực hiện"));
+  const RunResult en = report("--at 2022-09-30 --since 2022-07-01 --format html --lang en");
+  ASSERT_EQ(en.exit_code, 0) << en.err;
+  EXPECT_NE(en.out.find("<h2>What changed since 2022-07-01</h2>"), std::string::npos);
+  EXPECT_NE(en.out.find("Compared with run 1 (evaluated on 2022-06-30)."), std::string::npos);
+  // Usage errors: the CSV, a date that is none.
+  EXPECT_EQ(report("--at 2022-09-30 --since 2022-07-01 --format csv").exit_code, 2);
+  const RunResult bad = report("--at 2022-09-30 --since yesterday");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--since: "), std::string::npos) << bad.err;
+}
+
 // Issue #12: a `for each` rule's heading row names the units that fail (ten, then how
 // many more), as a share's row does.
 TEST_F(CliReport, AForEachRuleNamesItsFailingUnits) {

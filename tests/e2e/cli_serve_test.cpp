@@ -2,6 +2,7 @@
 // HTTP requests (cpp-httplib's client, and a raw socket for what a client library will
 // not send), a real SMTP server (aiosmtpd) and promtool.
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -19,6 +20,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -422,12 +424,84 @@ TEST_F(ServeTest, TheDashboardSpeaksEnglishWithLangEnAndLinksBothWays) {
            {"?lang=fr", "lang: 'fr' is not 'vi' or 'en'"},
            {"?lang=EN", "lang: 'EN' is not 'vi' or 'en'"},
            {"?lang=en&lang=vi", "query parameter 'lang' is given twice"},
-           {"?at=2022-09-30", "unknown query parameter 'at' (this path takes: lang)"}}) {
+           {"?at=2022-09-30",
+            "unknown query parameter 'at' (this path takes: lang, state, severity, owner, plan, "
+            "level, unit, sort, page, since)"}}) {
     auto bad = http.get("/" + query);
     ASSERT_TRUE(bad) << query;
     EXPECT_EQ(bad->status, 400) << query;
     EXPECT_EQ(bad->get_header_value("Content-Type").rfind("application/json", 0), 0u) << query;
     EXPECT_EQ(body_of(bad).value("message", ""), message) << query;
+  }
+}
+
+// The committee's view through the real service (issue #19): two runs, then the dashboard
+// opens with what changed between them; a filter; the links from the dashboard to a
+// target's page (its chart and its states over the runs) and from there up to its unit,
+// each followed as a browser resolves it against the page's own address.
+TEST_F(ServeTest, TheCommitteesPagesLinkUpAndDownAndSayWhatChanged) {
+  ServeProcess serve(setup());
+  ApiClient http(serve.port());
+  for (const char* at : {"2022-06-30", "2022-09-30"}) {
+    auto queued =
+        http.post("/api/v1/evaluate", fmt::format(R"({{"at": "{}"}})", at), "application/json");
+    ASSERT_TRUE(queued);
+    ASSERT_EQ(queued->status, 202) << queued->body;
+    ASSERT_EQ(wait_for_run(http, body_of(queued)["id"])["state"], "succeeded");
+  }
+  const auto page = [&](const std::string& path) {
+    auto answer = http.get(path);
+    EXPECT_TRUE(answer) << path;
+    if (!answer) return std::string();
+    EXPECT_EQ(answer->status, 200) << path << ": " << answer->body.substr(0, 300);
+    EXPECT_EQ(answer->get_header_value("Content-Security-Policy"),
+              "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+        << path;
+    return answer->body;
+  };
+  const std::string home = page("/");
+  EXPECT_NE(home.find("Từ lần đánh giá số 1 (ngày 30/6/2022) đến lần số 2 (ngày 30/9/2022)."),
+            std::string::npos);
+  // The example's states between the two dates: targets met since, tasks now at risk.
+  EXPECT_NE(home.find("chỉ tiêu chuyển sang đạt"), std::string::npos);
+  EXPECT_NE(home.find("nhiệm vụ mới có nguy cơ trễ hạn"), std::string::npos);
+  // Filtered to at risk: only that state's badges among the targets.
+  const std::string at_risk = page("/?state=at_risk");
+  const std::size_t targets = at_risk.find("<section id=\"chi-tieu\">");
+  ASSERT_NE(targets, std::string::npos);
+  const std::string table = at_risk.substr(targets, at_risk.find("</section>", targets) - targets);
+  EXPECT_NE(table.find(">Có nguy cơ không đạt</span>"), std::string::npos);
+  EXPECT_EQ(table.find(">Đạt</span>"), std::string::npos);
+  // The dashboard's link to the target at its unit, resolved against "/".
+  const std::string link = "rules/online_dossier_2022?unit=dong_nai";
+  ASSERT_NE(at_risk.find("href=\"" + link + "\""), std::string::npos);
+  const std::string target = page("/" + link);
+  EXPECT_NE(target.find("<svg"), std::string::npos);
+  EXPECT_NE(target.find("role=\"img\""), std::string::npos);
+  EXPECT_NE(target.find("<ol class=\"timeline\">"), std::string::npos);
+  EXPECT_NE(target.find("Từ lần 1 (ngày 30/6/2022) đến nay"), std::string::npos)
+      << target.substr(target.find("timeline"), 600);
+  // Its crumb to the unit, resolved against "/rules/…".
+  ASSERT_NE(target.find("href=\"../units/dong_nai\""), std::string::npos);
+  const std::string unit = page("/units/dong_nai");
+  EXPECT_NE(unit.find("<h1>Tỉnh Đồng Nai</h1>"), std::string::npos);
+  EXPECT_NE(unit.find("href=\"../units/bien_hoa\""), std::string::npos);
+  EXPECT_NE(unit.find("href=\"../rules/online_dossier_2022?unit=dong_nai\""), std::string::npos);
+  // In English, and the language kept in the links.
+  const std::string english = page("/units/dong_nai?lang=en");
+  EXPECT_NE(english.find("href=\"../rules/online_dossier_2022?unit=dong_nai&amp;lang=en\""),
+            std::string::npos);
+  // What nobody has: named.
+  for (const auto& [path, status, message] : std::vector<std::tuple<std::string, int, std::string>>{
+           {"/rules/nope", 404, "rule: the rule set has no rule 'nope'"},
+           {"/units/nowhere", 404, "unit: the store has no unit 'nowhere'"},
+           {"/rules/online_dossier_2022?unit=nowhere", 404,
+            "unit: the store has no unit 'nowhere'"},
+           {"/?since=june", 400, "since: 'june' is not a date YYYY-MM-DD from 1900..2200"}}) {
+    auto bad = http.get(path);
+    ASSERT_TRUE(bad) << path;
+    EXPECT_EQ(bad->status, status) << path;
+    EXPECT_EQ(body_of(bad).value("message", ""), message) << path;
   }
 }
 

@@ -195,8 +195,11 @@ void expect_shows_the_example(const std::string& dom) {
   ASSERT_FALSE(loaded.rule_set->rules.empty());
   for (const model::Rule& rule : loaded.rule_set->rules) {
     const std::string& shown = rule.title.empty() ? rule.name : rule.title;
+    // Its title links to its page (at its unit when it has one), its name under it.
+    const std::size_t link = dom.find("<a href=\"rules/" + rule.name);
+    EXPECT_NE(link, std::string::npos) << rule.name;
     EXPECT_NE(
-        dom.find("<div>" + dom_text(shown) + "</div><code>" + dom_text(rule.name) + "</code>"),
+        dom.find(">" + dom_text(shown) + "</a></div><code>" + dom_text(rule.name) + "</code>"),
         std::string::npos)
         << rule.name << " (" << shown << ")";
   }
@@ -240,7 +243,9 @@ TEST_F(DashboardBrowserTest, ShowsTheExampleRuleSetAndLoadsNothingFromElsewhere)
   const std::string graph =
       dom.substr(graph_section, dom.find("</section>", graph_section) - graph_section);
   if (executable(kDot)) {
-    EXPECT_NE(graph.find("<div class=\"graph\">\n<svg"), std::string::npos)
+    EXPECT_NE(graph.find("<div class=\"graph\" tabindex=\"0\" role=\"region\" "
+                         "aria-label=\"Sơ đồ kế hoạch\">\n<svg"),
+              std::string::npos)
         << graph.substr(0, 2000);
     EXPECT_NE(graph.find("class=\"node\""), std::string::npos);
   } else {

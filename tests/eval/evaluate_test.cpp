@@ -910,7 +910,7 @@ std::vector<FitCase> fit_cases() {
        .intercept = 0.2,
        .slope = 0.0008,
        .off_line = {},
-       .at = "2022-10-20",
+       .at = "2022-11-05",
        .deadline = "2023-06-30",
        .state = RuleState::on_track},
       // Wild points from 2021-Q1 and 2021-Q2 would bend the fit; they are too old.
@@ -2022,6 +2022,55 @@ TEST(EvalAmend, TheTargetsHistoryIsWrittenAsTheDocumentsWriteIt) {
   EXPECT_EQ(row["version"]["index"], 1);
   EXPECT_EQ(row["version"]["in_force_from"], "2022-10-15");
   EXPECT_EQ(row["basis"], nlohmann::json({"QD"}));
+}
+
+// A target's course for its chart (issue #19): the left-hand side at every observation
+// date up to the evaluation date, the target of each version from the date it is in
+// force, and the least-squares line the projection follows.
+TEST(EvalCourse, GivesTheSeriesTheTargetStepsAndTheFit) {
+  const World world({{"rate", "", "2022-03", 0.10},
+                     {"rate", "", "2022-06", 0.20},
+                     {"rate", "", "2022-09", 0.25},
+                     {"rate", "", "2022-10", 0.30}});
+  const Evaluation e(kAmendedRules, world, "2022-11-05");
+  ASSERT_TRUE(e.ok());
+  const auto course = target_course(e.rules(), e.snapshot(), 0, 0, day("2022-11-05"));
+  ASSERT_TRUE(course.has_value());
+  // The verdict is the evaluator's: the same state as the full evaluation's.
+  EXPECT_EQ(course->result.state, e.rule("r")->state);
+  ASSERT_EQ(course->points.size(), 4u);
+  EXPECT_EQ(model::to_string(course->points.front().date), "2022-03-31");
+  EXPECT_EQ(model::to_string(course->points.back().date), "2022-10-31");
+  EXPECT_NEAR(course->points[1].value, 0.20, kTolerance);
+  EXPECT_FALSE(course->points[1].estimate);
+  // Three versions: the first from the series' start, then each amendment's date.
+  ASSERT_EQ(course->targets.size(), 3u);
+  EXPECT_EQ(model::to_string(course->targets[0].from), "2022-03-31");
+  EXPECT_NEAR(*course->targets[0].target, 0.50, kTolerance);
+  EXPECT_EQ(model::to_string(course->targets[1].from), "2022-10-15");
+  EXPECT_NEAR(*course->targets[1].target, 0.30, kTolerance);
+  EXPECT_EQ(model::to_string(*course->targets[1].deadline), "2022-12-31");
+  EXPECT_EQ(model::to_string(course->targets[2].from), "2023-01-01");
+  // The fit starts at the first trend point and reaches the projection at the deadline.
+  const auto& trend = course->result.trend_points();
+  ASSERT_GE(trend.size(), 2u);
+  ASSERT_TRUE(course->fit_from && course->fit_from_value);
+  EXPECT_EQ(*course->fit_from, trend.front().first);
+  const double days = days_between(*course->fit_from, *course->result.deadline);
+  EXPECT_NEAR(*course->fit_from_value + *course->result.rate_observed / kDaysPerMonth * days,
+              *course->result.projected, 1e-9);
+  // At most `max_points`, the latest kept.
+  const auto two = target_course(e.rules(), e.snapshot(), 0, 0, day("2022-11-05"), 2);
+  ASSERT_TRUE(two.has_value());
+  ASSERT_EQ(two->points.size(), 2u);
+  EXPECT_EQ(model::to_string(two->points.front().date), "2022-09-30");
+  // Before the date, only what was observed by then.
+  const auto earlier = target_course(e.rules(), e.snapshot(), 0, 0, day("2022-07-15"));
+  ASSERT_TRUE(earlier.has_value());
+  EXPECT_EQ(earlier->points.size(), 2u);
+  // No such rule or unit: none.
+  EXPECT_FALSE(target_course(e.rules(), e.snapshot(), 7, 0, day("2022-11-05")));
+  EXPECT_FALSE(target_course(e.rules(), e.snapshot(), 0, 5, day("2022-11-05")));
 }
 
 }  // namespace

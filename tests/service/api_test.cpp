@@ -296,7 +296,25 @@ TEST_F(ApiTest, TheDashboardTakesLangViOrEn) {
   EXPECT_EQ(expect_error(get("/", {{"lang", ""}}), 400, "bad_request").value("message", ""),
             "lang: '' is not 'vi' or 'en'");
   EXPECT_EQ(expect_error(get("/", {{"at", "2022-09-30"}}), 400, "bad_request").value("message", ""),
-            "unknown query parameter 'at' (this path takes: lang)");
+            "unknown query parameter 'at' (this path takes: lang, state, severity, owner, plan, "
+            "level, unit, sort, page, since)");
+  // The filters' values, checked (issue #19).
+  EXPECT_EQ(expect_error(get("/", {{"state", "late"}}), 400, "bad_request").value("message", ""),
+            "state: 'late' is not a rule state (met, on_track, at_risk, missed, …)");
+  EXPECT_EQ(expect_error(get("/", {{"severity", "high"}}), 400, "bad_request").value("message", ""),
+            "severity: 'high' is not none, info, warning or critical");
+  EXPECT_EQ(expect_error(get("/", {{"sort", "x"}}), 400, "bad_request").value("message", ""),
+            "sort: 'x' is not worst, name or deadline");
+  expect_error(get("/", {{"page", "0"}}), 400, "bad_request");
+  EXPECT_EQ(expect_error(get("/", {{"since", "30/6/2022"}}), 400, "bad_request")
+                .value("message", "")
+                .rfind("since: '30/6/2022' is not a date YYYY-MM-DD", 0),
+            0u);
+  EXPECT_EQ(get("/", {{"state", "at_risk"}, {"sort", "name"}, {"page", "2"}}).status, 200);
+  // The pages below it: an unknown rule or unit is a 404 naming it.
+  EXPECT_EQ(expect_error(get("/rules/nope"), 404, "not_found").value("message", ""),
+            "rule: the rule set has no rule 'nope'");
+  EXPECT_EQ(get("/rules/online_dossier_2022").status, 200);
 }
 
 TEST_F(ApiTest, AnUnknownOrRepeatedQueryParameterIs400) {

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "../e2e/run.hpp"
 #include "dsl/check.hpp"
 #include "store/ingest.hpp"
@@ -119,17 +121,30 @@ indicator b { unit count }
     }
     return out;
   };
-  auto one = load_snapshot(db, *rules, {.threads = 1, .known_at = ""});
+  auto one = load_snapshot(db, *rules, {.threads = 1, .known_at = "", .indicators = {}});
   ASSERT_TRUE(std::holds_alternative<Snapshot>(one));
   const std::string expected = describe(std::get<Snapshot>(one));
   EXPECT_EQ(std::get<Snapshot>(one).point_count(), 160u);
   EXPECT_NE(expected.find("/100"), std::string::npos);  // fractions kept
   EXPECT_NE(expected.find("r2"), std::string::npos);    // revisions kept
   for (unsigned threads : {2u, 3u, 7u, 1000u}) {
-    auto many = load_snapshot(db, *rules, {.threads = threads, .known_at = ""});
+    auto many = load_snapshot(db, *rules, {.threads = threads, .known_at = "", .indicators = {}});
     ASSERT_TRUE(std::holds_alternative<Snapshot>(many)) << threads;
     EXPECT_EQ(describe(std::get<Snapshot>(many)), expected) << threads << " threads";
   }
+  // One indicator only (a target's page): its series as a full load reads them, nothing
+  // of the other; an indicator the rule set does not declare reads nothing.
+  auto only_b =
+      load_snapshot(db, *rules, {.threads = 0, .known_at = "", .indicators = {"b", "nope"}});
+  ASSERT_TRUE(std::holds_alternative<Snapshot>(only_b));
+  std::string expected_b;
+  std::istringstream lines(expected);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("1 ")) expected_b += line + "\n";
+  }
+  ASSERT_FALSE(expected_b.empty());
+  EXPECT_EQ(describe(std::get<Snapshot>(only_b)), expected_b);
+  EXPECT_EQ(std::get<Snapshot>(only_b).point_count(), 80u);
 }
 
 // Points arrive in any order and any mix of series; each series comes out by period,

@@ -51,6 +51,8 @@ inline std::string without_language_link(std::string page) {
 // bars' labels and the header's dates; in the plan graph's drawing, each node's state
 // ("[Quá hạn]") and due date ("hạn 31/12/2022", "due 2022-12-31"), lines of their own (the
 // rest of it is the rules' names, codes and titles). The language link is left out.
+inline std::string visible_text(std::string page);
+
 inline std::vector<std::string> own_words(const std::string& page) {
   std::string text = without_language_link(page);
   std::vector<std::string> found;
@@ -82,9 +84,16 @@ inline std::vector<std::string> own_words(const std::string& page) {
       {"<ul class=\"legend\"", "</ul>"},
       {"aria-label=\"", "\""},
   };
+  // The words inside each part, not its markup (a chip's link to ?state=met is no word).
   for (const auto& kind : kinds) {
-    for (std::string& part : contents(text, kind.open, kind.close))
-      found.push_back(std::move(part));
+    for (std::string& part : contents(text, kind.open, kind.close)) {
+      if (part.find('<') == std::string::npos) {
+        found.push_back(std::move(part));
+      } else {
+        // A part that begins inside its opening tag (`<ul class="chips"`) ends that tag.
+        found.push_back(visible_text(part.starts_with(">") ? "<x" + part : part));
+      }
+    }
   }
   return found;
 }
@@ -127,21 +136,24 @@ inline std::string visible_text(std::string page) {
 // the links by the rules' keywords, part_of and after, in both languages.
 inline const std::set<std::string>& dashboard_english_words() {
   static const std::set<std::string> words = {
-      "overview",  "target",     "targets",   "results",    "result",    "tasks",     "task",
-      "firing",    "alert",      "alerts",    "showing",    "rows",      "shown",     "needing",
-      "attention", "most",       "first",     "severe",     "oldest",    "earliest",  "due",
-      "unit",      "units",      "value",     "required",   "deadline",  "progress",  "state",
-      "basis",     "waiting",    "from",      "toward",     "met",       "severity",  "since",
-      "lead",      "latest",     "report",    "cause",      "root",      "chain",     "plan",
-      "plans",     "graph",      "rectangle", "ellipse",    "bold",      "dashed",    "thin",
-      "line",      "carrying",   "loaded",    "listed",     "above",     "other",     "stops",
-      "items",     "evaluation", "evaluated", "page",       "generated", "dashboard", "yet",
-      "about",     "under",      "amended",   "failing",    "data",      "more",      "set",
-      "rule",      "missed",     "missing",   "risk",       "track",     "compliant", "violated",
-      "stale",     "blocked",    "error",     "done",       "late",      "cancelled", "overdue",
-      "reported",  "being",      "critical",  "warning",    "info",      "none",      "started",
-      "tracked",   "longer",     "decision",  "resolution", "document",  "this",      "the",
-      "and",       "no",         "is",        "at",         "in",        "to",        "by"};
+      "overview", "target", "targets", "results", "result", "tasks", "task", "firing", "alert",
+      "alerts", "showing", "rows", "shown", "needing", "attention", "most", "first", "severe",
+      "oldest", "earliest", "due", "unit", "units", "value", "required", "deadline", "progress",
+      "state", "basis", "waiting", "from", "toward", "met", "severity", "since", "lead", "latest",
+      "report", "cause", "root", "chain", "plan", "plans", "graph", "rectangle", "ellipse", "bold",
+      "dashed", "thin", "line", "carrying", "loaded", "listed", "above", "other", "stops", "items",
+      "evaluation", "evaluated", "page", "generated", "dashboard", "yet", "about", "under",
+      "amended", "failing", "data", "more", "set", "rule", "missed", "missing", "risk", "track",
+      "compliant", "violated", "stale", "blocked", "error", "done", "late", "cancelled", "overdue",
+      "reported", "being", "critical", "warning", "info", "none", "started", "tracked", "longer",
+      "decision", "resolution", "document", "this", "the", "and", "no", "is", "at", "in", "to",
+      "by",
+      // The committee's view (issue #19): what changed, filters, pages, the pages below.
+      "changed", "compared", "compare", "filter", "filters", "clear", "sort", "urgent", "name",
+      "previous", "next", "pages", "match", "rules", "skip", "content", "breadcrumb", "worst",
+      "see", "all", "moved", "new", "resolved", "newly", "nothing", "earlier", "run", "over",
+      "time", "why", "requirement", "history", "lifecycle", "pending", "silences", "applies",
+      "within", "leads", "level", "runs", "past", "now"};
   return words;
 }
 

@@ -1,4 +1,4 @@
-// The evaluation's views: GET /api/v1/results, /api/v1/graph, and the dashboard (GET /).
+// The evaluation's views: GET /api/v1/results and /api/v1/graph (the dashboard's SVG too).
 #include "present/results.hpp"
 
 #include <fmt/format.h>
@@ -6,7 +6,6 @@
 #include "alert/ledger.hpp"
 #include "model/rfc3339.hpp"
 #include "service/api/support.hpp"
-#include "service/dashboard.hpp"
 #include "service/graph_export.hpp"
 #include "store/runs.hpp"
 #include "util/result.hpp"
@@ -208,45 +207,6 @@ std::optional<std::string> Api::graph_svg(const std::shared_ptr<const LoadedRule
   cache.evaluation = id;
   cache.svg = svg;
   return svg;
-}
-
-// The dashboard page: the latest run, the firing alerts, the plan graph; in Vietnamese, or
-// in English with lang=en.
-ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
-  Query q(request, {"lang"});
-  if (q.error()) return error_response(400, *q.error());
-  const std::string lang = q.has("lang") ? q.get("lang") : std::string("vi");
-  if (lang != "vi" && lang != "en") {
-    return error_response(400, fmt::format("lang: '{}' is not 'vi' or 'en'", lang));
-  }
-  const std::shared_ptr<const LoadedRules> rules = service_.rules();
-  std::shared_ptr<const Evaluation> latest = service_.latest();
-  if (latest && latest->rules != rules) latest.reset();
-  TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
-  alert::AlertQuery query;
-  query.set = alert::AlertQuery::Set::firing;
-  query.limit = kDashboardAlerts;
-  TIENDO_ASSIGN_OR_ELSE(alert::AlertPage firing, alert::list_alerts(*lease, query), db_failure);
-  DashboardData data;
-  data.rules = &rules->rules;
-  data.snapshot = latest ? &latest->snapshot : nullptr;
-  data.results = latest ? &latest->results : nullptr;
-  data.alerts = std::move(firing.alerts);
-  data.alerts_total = static_cast<std::size_t>(firing.total);
-  data.generated_at = service_.now_text();
-  data.language = lang == "en" ? model::Language::en : model::Language::vi;
-  data.graph_svg = graph_svg(rules, latest.get(), data.language);
-  for (const auto& [name, value] : request.query) {
-    if (name != "lang") data.query.emplace_back(name, value);
-  }
-  ApiResponse r;
-  r.content_type = "text/html; charset=utf-8";
-  r.body = render_dashboard(data);
-  // Self-contained: nothing from elsewhere may load, even if a rule name slipped through.
-  r.headers.emplace_back("Content-Security-Policy",
-                         "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
 }
 
 }  // namespace tiendo::service

@@ -1,0 +1,289 @@
+// The dashboard's HTML pages: GET / (the latest run, what changed, the targets filtered a
+// page at a time, the firing alerts, the tasks, the plan graph), GET /rules/{rule} and
+// GET /units/{id}.
+#include "service/pages.hpp"
+
+#include <fmt/format.h>
+
+#include "alert/ledger.hpp"
+#include "alert/routing.hpp"
+#include "service/api/support.hpp"
+#include "service/dashboard.hpp"
+#include "store/runs.hpp"
+#include "store/snapshot.hpp"
+#include "util/result.hpp"
+
+namespace tiendo::service {
+
+using namespace api;
+
+namespace {
+
+// ?lang=: vi (the default) or en; an error response for anything else.
+std::variant<model::Language, ApiResponse> page_language(const Query& q) {
+  const std::string lang = q.has("lang") ? q.get("lang") : std::string("vi");
+  if (lang != "vi" && lang != "en") {
+    return error_response(400, fmt::format("lang: '{}' is not 'vi' or 'en'", lang));
+  }
+  return lang == "en" ? model::Language::en : model::Language::vi;
+}
+
+// The query parameters but `lang`, decoded, in order: links and forms keep them.
+std::vector<std::pair<std::string, std::string>> kept_query(const ApiRequest& request) {
+  std::vector<std::pair<std::string, std::string>> query;
+  for (const auto& [name, value] : request.query) {
+    if (name != "lang") query.emplace_back(name, value);
+  }
+  return query;
+}
+
+ApiResponse html_page(std::string body) {
+  ApiResponse r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = std::move(body);
+  // Self-contained: nothing from elsewhere may load, even if a rule name slipped through.
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+// The dashboard's filters from its query; an error response naming the parameter else.
+std::variant<TargetFilter, ApiResponse> target_filter(const Query& q) {
+  TargetFilter f;
+  if (const std::string state = q.get("state"); !state.empty()) {
+    f.state = eval::parse_rule_state(state);
+    if (!f.state) {
+      return error_response(400, fmt::format("state: '{}' is not a rule state (met, on_track, "
+                                             "at_risk, missed, …)",
+                                             state));
+    }
+  }
+  if (const std::string severity = q.get("severity"); !severity.empty()) {
+    for (model::Severity s : {model::Severity::none, model::Severity::info,
+                              model::Severity::warning, model::Severity::critical}) {
+      if (model::to_string(s) == severity) f.severity = s;
+    }
+    if (!f.severity) {
+      return error_response(
+          400, fmt::format("severity: '{}' is not none, info, warning or critical", severity));
+    }
+  }
+  f.owner = q.get("owner");
+  f.plan = q.get("plan");
+  f.level = q.get("level");
+  f.unit = q.get("unit");
+  if (const std::string sort = q.get("sort"); !sort.empty()) {
+    if (sort == "worst") {
+      f.sort = TargetFilter::Sort::worst;
+    } else if (sort == "name") {
+      f.sort = TargetFilter::Sort::name;
+    } else if (sort == "deadline") {
+      f.sort = TargetFilter::Sort::deadline;
+    } else {
+      return error_response(400, fmt::format("sort: '{}' is not worst, name or deadline", sort));
+    }
+  }
+  std::string error;
+  const auto page = q.number("page", 1, 1, std::size_t{1} << 30, error);
+  if (!page) return error_response(400, error);
+  f.page = *page;
+  return f;
+}
+
+}  // namespace
+
+std::variant<std::shared_ptr<const store::RunChanges>, std::string> Api::run_changes(
+    std::int64_t from_run, std::int64_t to_run) {
+  std::lock_guard lock(changes_mutex_);
+  if (changes_.changes && changes_.from_run == from_run && changes_.to_run == to_run) {
+    return changes_.changes;
+  }
+  auto lease = service_.pool().acquire();
+  if (auto* error = std::get_if<store::DbError>(&lease)) return error->message;
+  auto read = store::changes_between(*std::get<0>(lease), from_run, to_run);
+  if (auto* error = std::get_if<store::DbError>(&read)) return error->message;
+  changes_ = {from_run, to_run,
+              std::make_shared<const store::RunChanges>(std::move(std::get<0>(read)))};
+  return changes_.changes;
+}
+
+// The dashboard page: the latest run, what changed since the previous one (or ?since=), the
+// targets (?state=, severity, owner, plan, level, unit, sort, page), the firing alerts, the
+// plan graph; in Vietnamese, or in English with lang=en.
+ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
+  Query q(request,
+          {"lang", "state", "severity", "owner", "plan", "level", "unit", "sort", "page", "since"});
+  if (q.error()) return error_response(400, *q.error());
+  TIENDO_ASSIGN_OR_ELSE(const model::Language language, page_language(q),
+                        [](ApiResponse r) { return r; });
+  TIENDO_ASSIGN_OR_ELSE(TargetFilter filter, target_filter(q), [](ApiResponse r) { return r; });
+  std::string since = q.get("since");
+  if (!since.empty()) {
+    const auto date = model::parse_iso_date(since);
+    if (!date || !model::supported_date(*date)) {
+      return error_response(400, fmt::format("since: '{}' is not a date YYYY-MM-DD from {}", since,
+                                             model::supported_years()));
+    }
+  }
+  const std::shared_ptr<const LoadedRules> rules = service_.rules();
+  std::shared_ptr<const Evaluation> latest = service_.latest();
+  if (latest && latest->rules != rules) latest.reset();
+  DashboardData data;
+  std::int64_t before = 0;  // the run to compare the latest with
+  {
+    TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
+    alert::AlertQuery query;
+    query.set = alert::AlertQuery::Set::firing;
+    query.limit = kDashboardAlerts;
+    TIENDO_ASSIGN_OR_ELSE(alert::AlertPage firing, alert::list_alerts(*lease, query), db_failure);
+    data.alerts = std::move(firing.alerts);
+    data.alerts_total = static_cast<std::size_t>(firing.total);
+    if (latest && latest->run_id > 0) {
+      TIENDO_ASSIGN_OR_ELSE(before, store::run_before(*lease, latest->run_id, since), db_failure);
+    }
+  }
+  data.changes.since = since;
+  if (before > 0) {
+    auto changes = run_changes(before, latest->run_id);
+    if (auto* error = std::get_if<std::string>(&changes)) {
+      data.changes.error = *error;
+    } else {
+      data.changes.changes = std::get<0>(changes);
+    }
+  }
+  data.rules = &rules->rules;
+  data.snapshot = latest ? &latest->snapshot : nullptr;
+  data.results = latest ? &latest->results : nullptr;
+  data.generated_at = service_.now_text();
+  data.language = language;
+  data.graph_svg = graph_svg(rules, latest.get(), data.language);
+  data.query = kept_query(request);
+  data.filter = std::move(filter);
+  return html_page(render_dashboard(data));
+}
+
+// A target's page: /rules/{rule}, ?unit= for its result at one unit, ?page= for its units.
+ApiResponse Api::rule_page(const ApiRequest& request, const RouteCall& call) {
+  Query q(request, {"lang", "unit", "page"});
+  if (q.error()) return error_response(400, *q.error());
+  TIENDO_ASSIGN_OR_ELSE(const model::Language language, page_language(q),
+                        [](ApiResponse r) { return r; });
+  std::string error;
+  const auto page = q.number("page", 1, 1, std::size_t{1} << 30, error);
+  if (!page) return error_response(400, error);
+  const std::shared_ptr<const LoadedRules> rules = service_.rules();
+  const model::Index rule = rules->rules.find_rule(call.id);
+  if (rule == model::kNone) {
+    return error_response(404, fmt::format("rule: the rule set has no rule '{}'", call.id));
+  }
+  std::shared_ptr<const Evaluation> latest = service_.latest();
+  if (latest && latest->rules != rules) latest.reset();
+  RulePageData data;
+  data.basics = {&rules->rules,
+                 latest ? &latest->snapshot : nullptr,
+                 latest ? &latest->results : nullptr,
+                 language,
+                 kept_query(request),
+                 service_.now_text()};
+  data.rule = rule;
+  data.page = *page;
+  data.now = service_.now_text();
+  const std::string unit_id = q.get("unit");
+  if (!unit_id.empty()) {
+    if (!latest) {
+      return error_response(409, "unit: there is no evaluation yet to show a unit's result of");
+    }
+    data.unit = latest->snapshot.find_unit(unit_id);
+    if (data.unit < 0) {
+      return error_response(404, fmt::format("unit: the store has no unit '{}'", unit_id));
+    }
+  }
+  const model::Rule& written = rules->rules.rules[static_cast<std::size_t>(rule)];
+  TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
+  if (data.unit >= 0) {
+    // The course over time, on the observations of the rule's own indicators as stored
+    // now (the served evaluation keeps only what its results name).
+    store::LoadOptions options;
+    for (model::Index indicator : written.indicators) {
+      options.indicators.push_back(
+          rules->rules.indicators[static_cast<std::size_t>(indicator)].name);
+    }
+    if (!options.indicators.empty()) {
+      TIENDO_ASSIGN_OR_ELSE(const store::Snapshot snapshot,
+                            store::load_snapshot(*lease, rules->rules, options), db_failure);
+      const store::UnitIndex unit = snapshot.find_unit(unit_id);
+      if (unit >= 0) {
+        data.course = eval::target_course(rules->rules, snapshot, rule, unit, latest->results.at);
+      }
+    }
+    auto spans = store::result_spans_of(*lease, store::Subject::rule, written.name, unit_id, 50);
+    if (auto* failed = std::get_if<store::DbError>(&spans)) {
+      data.timeline_error = failed->message;
+    } else {
+      data.timeline = std::move(std::get<0>(spans));
+    }
+  }
+  alert::AlertQuery query;
+  query.set = alert::AlertQuery::Set::all;
+  query.rule = written.name;
+  query.unit = unit_id;
+  query.limit = 50;
+  TIENDO_ASSIGN_OR_ELSE(alert::AlertPage alerts, alert::list_alerts(*lease, query), db_failure);
+  data.alerts = std::move(alerts.alerts);
+  data.alerts_total = static_cast<std::size_t>(alerts.total);
+  // The live silences that would silence one of the rule's results.
+  TIENDO_ASSIGN_OR_ELSE(std::vector<alert::Silence> silences, alert::load_silences(*lease, false),
+                        db_failure);
+  if (latest) {
+    for (alert::Silence& silence : silences) {
+      bool applies = false;
+      for (const eval::RuleResult& r : eval::results_of(latest->results, rule)) {
+        if (data.unit >= 0 && r.unit != data.unit) continue;
+        const std::string unit =
+            r.unit >= 0 ? latest->snapshot.units()[static_cast<std::size_t>(r.unit)].id : "";
+        const model::Rule& version = rules->rules.version(rule, r.version);
+        if (alert::matches(
+                silence.matchers,
+                alert::routing::rule_labels(version, unit, eval::to_string(r.state), r.severity))) {
+          applies = true;
+          break;
+        }
+      }
+      if (applies) data.silences.push_back(std::move(silence));
+    }
+  }
+  return html_page(render_rule_page(data));
+}
+
+// A unit's page: /units/{id}.
+ApiResponse Api::unit_page(const ApiRequest& request, const RouteCall& call) {
+  Query q(request, {"lang"});
+  if (q.error()) return error_response(400, *q.error());
+  TIENDO_ASSIGN_OR_ELSE(const model::Language language, page_language(q),
+                        [](ApiResponse r) { return r; });
+  const std::shared_ptr<const LoadedRules> rules = service_.rules();
+  std::shared_ptr<const Evaluation> latest = service_.latest();
+  if (latest && latest->rules != rules) latest.reset();
+  if (!latest) {
+    return error_response(409, "there is no evaluation yet: the units are read with it");
+  }
+  UnitPageData data;
+  data.basics = {&rules->rules, &latest->snapshot,   &latest->results,
+                 language,      kept_query(request), service_.now_text()};
+  data.unit = latest->snapshot.find_unit(std::string(call.id));
+  if (data.unit < 0) {
+    return error_response(404, fmt::format("unit: the store has no unit '{}'", call.id));
+  }
+  TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
+  alert::AlertQuery query;
+  query.set = alert::AlertQuery::Set::firing;
+  query.unit = std::string(call.id);
+  query.limit = 100;
+  TIENDO_ASSIGN_OR_ELSE(alert::AlertPage firing, alert::list_alerts(*lease, query), db_failure);
+  data.alerts = std::move(firing.alerts);
+  data.alerts_total = static_cast<std::size_t>(firing.total);
+  return html_page(render_unit_page(data));
+}
+
+}  // namespace tiendo::service
