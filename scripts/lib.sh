@@ -9,6 +9,7 @@
 #   tiendo_configure BUILD_DIR [cmake args...]
 #   tiendo_build BUILD_DIR [targets...]
 #   tiendo_configure_build BUILD_DIR [cmake args...]
+#   tiendo_npm_ci DIR                        install DIR's npm packages from its lock file
 
 set -euo pipefail
 
@@ -67,6 +68,12 @@ TIENDO_DEBIAN_PACKAGES=(
   unzip
   tzdata
 )
+# Node.js and npm for tests/browser (playwright-core and axe-core, from npm). Only when
+# there is no `node`: a machine may have another build of Node (NodeSource's `nodejs`,
+# which conflicts with Debian's npm), and that one serves as well.
+if ! command -v node >/dev/null 2>&1; then
+  TIENDO_DEBIAN_PACKAGES+=(nodejs npm)
+fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 
@@ -178,4 +185,35 @@ tiendo_configure_build() {
   local build_dir="$1"
   tiendo_configure "$@"
   tiendo_build "${build_dir}"
+}
+
+# Installs the npm packages of DIR (e.g. tests/browser) exactly as its package-lock.json
+# says, when DIR/node_modules is missing or older than the lock file. Quiet: npm's output
+# goes to a log shown only when it fails.
+tiendo_npm_ci() {
+  if (($# != 1)); then
+    echo "usage: tiendo_npm_ci DIR" >&2
+    return 2
+  fi
+  local dir="$1"
+  # npm writes node_modules/.package-lock.json last, so it stands for a finished install.
+  local stamp="${dir}/node_modules/.package-lock.json"
+  if [[ -f "${stamp}" && ! "${dir}/package-lock.json" -nt "${stamp}" ]]; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "error: npm is not installed (needed for ${dir}); install Debian's nodejs and npm," >&2
+    echo "       or the npm of the Node.js this machine has" >&2
+    exit 1
+  fi
+  echo "installing npm packages in ${dir}" >&2
+  local log
+  log="$(mktemp "${TMPDIR:-/tmp}/tiendo-npm.XXXXXX")"
+  # --ignore-scripts: no package runs anything at install (none downloads a browser).
+  if ! (cd "${dir}" && npm ci --no-audit --no-fund --ignore-scripts) </dev/null >"${log}" 2>&1; then
+    echo "error: npm ci failed in ${dir} (last lines of ${log}):" >&2
+    tail -n 30 "${log}" >&2
+    exit 1
+  fi
+  rm -f "${log}"
 }
