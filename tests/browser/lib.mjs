@@ -62,6 +62,9 @@ const tomlString = (text) => `"${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 // A daily schedule (Asia/Ho_Chi_Minh, UTC+7 all year) whose last tick was about twelve
 // hours ago: the service queues the missed run at start ("catch-up"), and no scheduled
 // run comes during the test. As catch_up_schedule() in tests/support/serve_process.cpp.
+// A schedule that never fires: there is no 30 February (kNeverSchedule in serve_process.hpp).
+const kNeverSchedule = '0 0 30 2 *';
+
 export function catchUpSchedule(now = new Date()) {
   return `0 ${(now.getUTCHours() + 7 + 12) % 24} * * *`;
 }
@@ -100,12 +103,26 @@ function ingestExamples(database) {
   }
 }
 
+// `tiendo run` at `at` on `database`: a run recorded before the service starts.
+function recordRun(database, at) {
+  const run = spawnSync(binary, ['run', '--db', database, '--rules', 'rules', '--at', at], {
+    cwd: sourceDir, encoding: 'utf8', timeout: kTimeoutMs, killSignal: 'SIGKILL',
+  });
+  if (run.error || run.status !== 0) {
+    throw new Error(`tiendo run --at ${at} failed (${run.error ?? `exit ${run.status}`}):\n${
+      run.stderr}`);
+  }
+}
+
 // Starts `tiendo serve` as the C++ DashboardBrowserTest does (tests/e2e/dashboard_browser_test.cpp
 // with tests/support/serve_process.cpp): in a fresh temporary directory, the examples ingested
-// first, `dashboard_public = true`, a catch-up schedule so that the page shows the run's
-// results. Resolves once the service listens and that evaluation has finished.
+// first, `dashboard_public = true`. By default a catch-up schedule makes the service
+// evaluate at once (today); with `evaluateAt`, no schedule fires and the service is asked
+// to evaluate at that date (POST /api/v1/evaluate) instead; `runBefore` records a run at
+// that date with the command line first, so that the pages have an earlier run to compare
+// with. Resolves once the service listens and that evaluation has finished.
 // Returns { url, port, directory, log(), stop() }.
-export async function startServe() {
+export async function startServe({ runBefore = null, evaluateAt = null } = {}) {
   if (!fs.existsSync(binary)) {
     throw new Error(`no tiendo binary at ${binary} (set TIENDO_BINARY, or build first)`);
   }
@@ -113,6 +130,7 @@ export async function startServe() {
   const database = path.join(directory, 'tiendo.db');
   try {
     ingestExamples(database);
+    if (runBefore) recordRun(database, runBefore);
   } catch (error) {
     fs.rmSync(directory, { recursive: true, force: true });
     throw error;
@@ -132,7 +150,8 @@ export async function startServe() {
     `listen = "127.0.0.1:0"\ndatabase = ${tomlString(database)}\n` +
       `rules = [${tomlString(path.join(sourceDir, 'rules'))}]\ntokens = ${tomlString(tokens)}\n` +
       'dashboard_public = true\n\n' +
-      `[schedule]\ncron = ${tomlString(catchUpSchedule())}\ntime_zone = "Asia/Ho_Chi_Minh"\n\n` +
+      `[schedule]\ncron = ${tomlString(evaluateAt ? kNeverSchedule : catchUpSchedule())}\n` +
+      'time_zone = "Asia/Ho_Chi_Minh"\n\n' +
       '[delivery]\nretry_initial = "1s"\nretry_max = "2s"\nconnect_timeout = "2s"\n' +
       'timeout = "5s"\n',
   );
@@ -180,6 +199,19 @@ export async function startServe() {
     }
   };
   const port = Number((await waitFor(/listening.*127\.0\.0\.1:([0-9]+)/, 'listening'))[1]);
+  if (evaluateAt) {
+    const response = await fetch(`http://127.0.0.1:${port}/api/v1/evaluate`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${kTokens.writer[1]}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ at: evaluateAt }),
+      signal: AbortSignal.timeout(kTimeoutMs),
+    });
+    if (response.status !== 202) {
+      const text = await response.text();
+      await stop();
+      throw new Error(`POST /api/v1/evaluate: ${response.status} ${text}`);
+    }
+  }
   await waitFor(/evaluation finished/, 'evaluation finished');
   return { url: `http://127.0.0.1:${port}/`, port, directory, log, stop };
 }
@@ -330,6 +362,7 @@ export async function tabThrough(page, { max = 400 } = {}) {
     }
     window.__tiendoSnapshot = snapshot;
     window.__tiendoSeen = new WeakSet();
+    window.__tiendoLast = null;
     window.__tiendoDescribe = describe;
   });
 
@@ -340,7 +373,10 @@ export async function tabThrough(page, { max = 400 } = {}) {
     const stop = await page.evaluate(() => {
       const el = document.activeElement;
       if (!el || el === document.body || el === document.documentElement) return null;
+      // A date field takes one Tab per part (day, month, year): still the same stop.
+      if (el === window.__tiendoLast) return 'same';
       if (window.__tiendoSeen.has(el)) return 'again';
+      window.__tiendoLast = el;
       window.__tiendoSeen.add(el);
       const focused = window.__tiendoSnapshot(el);
       const before = window.__tiendoUnfocused.get(el) ?? {};
@@ -363,7 +399,7 @@ export async function tabThrough(page, { max = 400 } = {}) {
     });
     // Focus left the document, or came round to an element already reached.
     if (stop === null || stop === 'again') break;
-    stops.push(stop);
+    if (stop !== 'same') stops.push(stop);
     await page.keyboard.press('Tab');
   }
 
@@ -372,6 +408,10 @@ export async function tabThrough(page, { max = 400 } = {}) {
       'summary, iframe, [contenteditable=""], [contenteditable="true"], [tabindex]')]
       .filter((el) => {
         const r = el.getBoundingClientRect();
+        // What a closed <details> holds is not shown (Chromium keeps its layout, hidden):
+        // only its summary is a stop until it is opened.
+        const closed = el.closest('details:not([open])');
+        if (closed && el !== closed.querySelector(':scope > summary')) return false;
         return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden' &&
           !el.disabled && el.getAttribute('tabindex') !== '-1' && el.type !== 'hidden';
       })
