@@ -1,7 +1,7 @@
--- Shared by reads.lua and writes.lua: counts every answer by HTTP status in each wrk
+-- Shared by reads.lua, writes.lua and pages.lua: counts every answer by HTTP status in each wrk
 -- thread, and prints one summary line that bench/serve/run parses:
 --
---   bench_serve LABEL requests=N seconds=S rps=R mean_ms=M p50_ms=A p99_ms=B max_ms=C connect=N
+--   bench_serve LABEL requests=N seconds=S rps=R mean_ms=M p50_ms=A p95_ms=P p99_ms=B max_ms=C connect=N
 --               read=N write=N timeout=N non2xx=N statuses=200:N,503:N
 --
 -- wrk runs each thread's script in its own Lua state; done() runs in the main one and
@@ -41,10 +41,11 @@ function report.done(label, summary, latency)
   local seconds = summary.duration / 1e6
   local e = summary.errors
   io.write(string.format(
-    "bench_serve %s requests=%d seconds=%.3f rps=%.1f mean_ms=%.2f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f " ..
+    "bench_serve %s requests=%d seconds=%.3f rps=%.1f mean_ms=%.2f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f max_ms=%.2f " ..
     "connect=%d read=%d write=%d timeout=%d non2xx=%d statuses=%s\n",
     label, summary.requests, seconds, summary.requests / seconds, latency.mean / 1000,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000,
     e.connect, e.read, e.write, e.timeout, non2xx,
     #listed > 0 and table.concat(listed, ",") or "none"))
 end

@@ -538,7 +538,7 @@ class Page {
     const std::size_t last = std::min(all.size(), first + kTargetsPerPage);
     for (std::size_t i = first; i < last; ++i) out_ += group_rows(all[i]);
     out_ += "</tbody>\n</table></div>\n";
-    pagination(page, pages);
+    out_ += page_links(page_, "", page, pages, "#chi-tieu");
     out_ += "</section>\n";
   }
 
@@ -592,33 +592,6 @@ class Page {
         header_cells({w_.unit_column, w_.value_column, w_.goal_column, w_.deadline_column,
                       w_.progress_column, w_.state_column}),
         units, more);
-  }
-
-  // "Trang 2 / 40", with links to the previous and next pages that keep the filters.
-  void pagination(std::size_t page, std::size_t pages) {
-    if (pages <= 1) return;
-    const auto page_link = [&](std::size_t n) {
-      QueryList params;
-      for (const auto& [name, value] : data_.query) {
-        if (name != "page") params.emplace_back(name, value);
-      }
-      params.emplace_back("page", std::to_string(n));
-      return html_escape(page_href(page_, "", params)) + "#chi-tieu";
-    };
-    out_ += fmt::format("<nav class=\"pages\" aria-label=\"{}\">",
-                        html_escape(say("Phân trang", "Pages")));
-    if (page > 1) {
-      out_ += fmt::format("<a href=\"{}\" rel=\"prev\">← {}</a>", page_link(page - 1),
-                          html_escape(say("Trang trước", "Previous")));
-    }
-    out_ += fmt::format("<span>{}</span>",
-                        html_escape(fmt::format(fmt::runtime(say("Trang {} / {}", "Page {} of {}")),
-                                                count(page), count(pages))));
-    if (page < pages) {
-      out_ += fmt::format("<a href=\"{}\" rel=\"next\">{} →</a>", page_link(page + 1),
-                          html_escape(say("Trang sau", "Next")));
-    }
-    out_ += "</nav>\n";
   }
 
   // --- Alerts ------------------------------------------------------------------------

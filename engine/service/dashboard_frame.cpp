@@ -235,6 +235,35 @@ std::string scroll_box(std::string_view label) {
                      html_escape(label));
 }
 
+std::string page_links(const PageContext& page, std::string_view path, std::size_t current,
+                       std::size_t pages, std::string_view anchor) {
+  if (pages <= 1) return {};
+  const bool en = page.language == Language::en;
+  const auto link = [&](std::size_t n) {
+    QueryList params;
+    for (const auto& [name, value] : page.query) {
+      if (name != "page" && name != "lang") params.emplace_back(name, value);
+    }
+    params.emplace_back("page", std::to_string(n));
+    return html_escape(page_href(page, path, params)) + std::string(anchor);
+  };
+  std::string out =
+      fmt::format("<nav class=\"pages\" aria-label=\"{}\">", en ? "Pages" : "Phân trang");
+  if (current > 1) {
+    out += fmt::format("<a href=\"{}\" rel=\"prev\">← {}</a>", link(current - 1),
+                       en ? "Previous" : "Trang trước");
+  }
+  out += fmt::format("<span>{}</span>",
+                     html_escape(fmt::format(fmt::runtime(en ? "Page {} of {}" : "Trang {} / {}"),
+                                             count_text(current, page.language),
+                                             count_text(pages, page.language))));
+  if (current < pages) {
+    out += fmt::format("<a href=\"{}\" rel=\"next\">{} →</a>", link(current + 1),
+                       en ? "Next" : "Trang sau");
+  }
+  return out + "</nav>\n";
+}
+
 void close_page(std::string& out) { out += "</main>\n</body>\n</html>\n"; }
 
 }  // namespace tiendo::service::detail

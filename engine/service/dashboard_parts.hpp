@@ -99,6 +99,10 @@ void close_page(std::string& out);
 // The start of a box that scrolls sideways on a narrow screen (a wide table): a labelled
 // region the keyboard can reach and scroll.
 std::string scroll_box(std::string_view label);
+// "← Trang trước · Trang 2 / 40 · Trang sau →": links to `path` with the page's query but
+// its `page`, and page=N, then `anchor` ("#chi-tieu"); nothing when there is one page.
+std::string page_links(const PageContext& page, std::string_view path, std::size_t current,
+                       std::size_t pages, std::string_view anchor = {});
 
 // The cells of a result (dashboard_cells.cpp), on one page.
 class Cells {

@@ -359,27 +359,7 @@ class RulePage : PageBase {
                           cells_.figure_cells(r, rules_.version(r.rule, r.version)));
     }
     out_ += "</tbody>\n</table></div>\n";
-    if (pages > 1) {
-      const auto link = [&](std::size_t n) {
-        return html_escape(
-            page_href(page_, "rules/" + query_encode(rule_.name), {{"page", std::to_string(n)}}));
-      };
-      out_ += fmt::format("<nav class=\"pages\" aria-label=\"{}\">",
-                          html_escape(say("Phân trang", "Pages")));
-      if (page > 1) {
-        out_ += fmt::format("<a href=\"{}\" rel=\"prev\">← {}</a>", link(page - 1),
-                            html_escape(say("Trang trước", "Previous")));
-      }
-      out_ +=
-          fmt::format("<span>{}</span>",
-                      html_escape(fmt::format(fmt::runtime(say("Trang {} / {}", "Page {} of {}")),
-                                              count(page), count(pages))));
-      if (page < pages) {
-        out_ += fmt::format("<a href=\"{}\" rel=\"next\">{} →</a>", link(page + 1),
-                            html_escape(say("Trang sau", "Next")));
-      }
-      out_ += "</nav>\n";
-    }
+    out_ += page_links(page_, "rules/" + query_encode(rule_.name), page, pages);
     out_ += "</section>\n";
   }
 
@@ -461,6 +441,11 @@ class UnitPage : PageBase {
              std::pair(present::rank(b->state), present::rank(b->severity));
     });
     chips(rows);
+    const std::size_t pages =
+        std::max<std::size_t>(1, (rows.size() + kUnitsPerPage - 1) / kUnitsPerPage);
+    const std::size_t page = std::min(data_.page, pages);
+    const std::size_t first = (page - 1) * kUnitsPerPage;
+    const std::size_t last = std::min(rows.size(), first + kUnitsPerPage);
     out_ += scroll_box(say("Chỉ tiêu của đơn vị", "This unit's targets")) +
             "<table class=\"targets\">\n<thead><tr>";
     for (std::string_view name : {w_.target_column, w_.value_column, w_.goal_column,
@@ -468,14 +453,17 @@ class UnitPage : PageBase {
       out_ += "<th>" + html_escape(name) + "</th>";
     }
     out_ += "</tr></thead>\n<tbody>\n";
-    for (const eval::RuleResult* r : rows) {
+    for (std::size_t i = first; i < last; ++i) {
+      const eval::RuleResult* r = rows[i];
       const model::Rule& rule = rules_.version(r->rule, r->version);
       out_ +=
           fmt::format("<tr><td><a href=\"{}\">{}</a><div><code>{}</code></div></td>{}</tr>\n",
                       html_escape(rule_href(rule.name, data_.unit)), html_escape(rule_title(rule)),
                       html_escape(rule.name), cells_.figure_cells(*r, rule));
     }
-    out_ += "</tbody>\n</table></div>\n</section>\n";
+    out_ += "</tbody>\n</table></div>\n";
+    out_ += page_links(page_, "units/" + query_encode(cells_.unit_id(data_.unit)), page, pages);
+    out_ += "</section>\n";
   }
 
   void chips(const std::vector<const eval::RuleResult*>& rows) {

@@ -16,7 +16,8 @@
 
 namespace tiendo::service {
 
-// Units a target's page lists per page, when it is opened without one.
+// Units a target's page lists per page, when it is opened without one; and targets a
+// unit's page lists per page.
 constexpr std::size_t kUnitsPerPage = 100;
 
 struct PageBasics {
@@ -50,6 +51,7 @@ std::string render_rule_page(const RulePageData& data);
 struct UnitPageData {
   PageBasics basics;
   store::UnitIndex unit = -1;
+  std::size_t page = 1;                    // of its targets, kUnitsPerPage a page
   std::vector<alert::AlertRecord> alerts;  // firing at the unit
   std::size_t alerts_total = 0;
 };

@@ -258,10 +258,13 @@ ApiResponse Api::rule_page(const ApiRequest& request, const RouteCall& call) {
 
 // A unit's page: /units/{id}.
 ApiResponse Api::unit_page(const ApiRequest& request, const RouteCall& call) {
-  Query q(request, {"lang"});
+  Query q(request, {"lang", "page"});
   if (q.error()) return error_response(400, *q.error());
   TIENDO_ASSIGN_OR_ELSE(const model::Language language, page_language(q),
                         [](ApiResponse r) { return r; });
+  std::string error;
+  const auto page = q.number("page", 1, 1, std::size_t{1} << 30, error);
+  if (!page) return error_response(400, error);
   const std::shared_ptr<const LoadedRules> rules = service_.rules();
   std::shared_ptr<const Evaluation> latest = service_.latest();
   if (latest && latest->rules != rules) latest.reset();
@@ -272,6 +275,7 @@ ApiResponse Api::unit_page(const ApiRequest& request, const RouteCall& call) {
   data.basics = {&rules->rules, &latest->snapshot,   &latest->results,
                  language,      kept_query(request), service_.now_text()};
   data.unit = latest->snapshot.find_unit(std::string(call.id));
+  data.page = *page;
   if (data.unit < 0) {
     return error_response(404, fmt::format("unit: the store has no unit '{}'", call.id));
   }
