@@ -74,6 +74,7 @@ int run_serve(const ServeOptions& options) {
                           {"schedule", config->schedule.text()},
                           {"next_run", next ? model::format_utc(*next) : std::string("never")}});
   service->start();
+  api.start_warming();
   std::thread http([&] { server.run(); });
 
   for (;;) {
@@ -93,6 +94,7 @@ int run_serve(const ServeOptions& options) {
   auto stopped = std::async(std::launch::async, [&] {
     server.stop();
     http.join();
+    api.stop_warming();
     return service->stop(deadline);
   });
   if (stopped.wait_until(deadline + std::chrono::milliseconds(500)) != std::future_status::ready ||

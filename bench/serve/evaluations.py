@@ -128,6 +128,16 @@ def report(log, start, end):
         statuses = ",".join(f"{k}:{v}" for k, v in sorted(r["statuses"].items()))
         print(f"  {method:<6} {path:<22} {len(r['ms']):>7} {percentile(r['ms'], 50):>8.2f} "
               f"{percentile(r['ms'], 99):>8.2f} {max(r['ms']):>8.2f}  {statuses}")
+    # The committee's pages together (the dashboard, targets, units), as the service timed
+    # them: wrk's own figures for several connections have been seen to be inconsistent.
+    pages = [ms for (method, path), r in requests.items()
+             if method == "GET" and (path == "/" or path.startswith("/rules/") or
+                                     path.startswith("/units/"))
+             for ms in r["ms"]]
+    if pages:
+        print(f"bench_serve_pages requests={len(pages)} p50_ms={percentile(pages, 50):.2f} "
+              f"p95_ms={percentile(pages, 95):.2f} p99_ms={percentile(pages, 99):.2f} "
+              f"max_ms={max(pages):.2f}")
     return 0
 
 
@@ -135,7 +145,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("started", "keep-busy", "idle"):
+    for name in ("started", "finished", "keep-busy", "idle"):
         c = commands.add_parser(name)
         c.add_argument("url")
         c.add_argument("token")
@@ -158,6 +168,11 @@ def main():
         return report(args.log, args.start, args.end)
     if args.command == "keep-busy":
         return keep_busy(args.url, args.token, args.until, args.interval)
+    if args.command == "finished":
+        # One succeeded after --after: the service has an evaluation to serve pages from.
+        return wait_for(lambda: any(r["id"] > args.after and r["state"] == "succeeded"
+                                    for r in runs(args.url, args.token)),
+                        args.timeout, "evaluation finished")
     if args.command == "started":
         # Taken by the runner, or already over: a small data set's can be over at once.
         return wait_for(lambda: any(r["id"] > args.after and r["state"] != "queued"

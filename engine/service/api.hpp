@@ -6,13 +6,17 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -51,8 +55,21 @@ ApiResponse error_response(int status, std::string_view message);
 class Api {
  public:
   explicit Api(Service& service) : service_(service) {}
+  ~Api() { stop_warming(); }
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
 
   ApiResponse handle(const ApiRequest& request, RequestFacts& facts);
+
+  // Makes the dashboard's slow parts — the plan graph's SVG in each language (Graphviz
+  // takes seconds on thousands of tasks) and what changed since the run before (a pass
+  // over every stored result) — after each evaluation, on a thread of its own, so that no
+  // request waits for them. Until the drawing of the latest evaluation is made, the
+  // dashboard shows the one made before for the same rules (its colours a run old).
+  // `tiendo serve` starts it; without it, the first request after a run makes them.
+  void start_warming();
+  // Stops it, after what it is making (a drawing is bounded by its 5 s time limit).
+  void stop_warming();
 
  private:
   // What a route's handler is given besides the request.
@@ -117,18 +134,33 @@ class Api {
     std::shared_ptr<const LoadedRules> rules;
     std::int64_t evaluation = -1;
     std::optional<std::string> svg;
+    // Rules whose first drawing a request waited for in vain: the next ones show the list
+    // at once until it is drawn.
+    std::shared_ptr<const LoadedRules> waited;
   };
 
   // What changed between two runs (the dashboard's first section): a scan of every stored
-  // result, so read once per pair of runs, one reader at a time; the error when it failed.
-  std::variant<std::shared_ptr<const store::RunChanges>, std::string> run_changes(
-      std::int64_t from_run, std::int64_t to_run);
+  // result, so read once per pair of runs, one reader at a time. A request does not wait
+  // for another reader (the warmer, after a run): it is told the changes are being read.
+  struct ReadChanges {
+    std::shared_ptr<const store::RunChanges> changes;
+    std::string error;     // why they could not be read
+    bool pending = false;  // another reader is reading them
+  };
+  ReadChanges run_changes(std::int64_t from_run, std::int64_t to_run, bool wait);
   struct ChangesCache {
     std::int64_t from_run = 0, to_run = 0;
     std::shared_ptr<const store::RunChanges> changes;
   };
 
+  void warm(std::stop_token stop);
+
   Service& service_;
+  std::atomic<bool> warming_{false};
+  std::atomic<bool> wake_requested_{false};
+  std::condition_variable_any warm_wake_;  // a request wakes the warmer early
+  std::condition_variable svg_drawn_;      // with cache_mutex_: the warmer drew one
+  std::jthread warmer_;
   std::mutex changes_mutex_;  // held while the changes are read
   ChangesCache changes_;
   std::mutex cache_mutex_;

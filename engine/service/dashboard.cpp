@@ -163,6 +163,14 @@ class Page {
           html_escape(view.error));
       return;
     }
+    if (view.pending) {
+      out_ += fmt::format("<p class=\"empty\">{}</p>\n</section>\n",
+                          html_escape(say("Đang đọc các thay đổi từ lần đánh giá trước; tải lại "
+                                          "trang sau ít giây.",
+                                          "The changes since the previous run are being read; "
+                                          "reload the page in a few seconds.")));
+      return;
+    }
     if (!view.changes) {
       out_ += fmt::format(
           "<p class=\"empty\">{}</p>\n</section>\n",

@@ -44,6 +44,7 @@ struct ChangesView {
   std::shared_ptr<const store::RunChanges> changes;  // none: no earlier run (or an error)
   std::string since;                                 // ?since=, empty for the previous run
   std::string error;                                 // why the changes could not be read
+  bool pending = false;                              // being read (after a run): the page says so
 };
 
 struct DashboardData {

@@ -1103,6 +1103,10 @@ TEST(DashboardChanges, SaysWhatChangedAndListsTheWorstFirst) {
   d.changes.since = "2022-01-01";
   EXPECT_NE(render_dashboard(d).find("Không có lần đánh giá nào vào hoặc trước ngày đó."),
             std::string::npos);
+  d.changes.pending = true;
+  EXPECT_NE(render_dashboard(d).find("Đang đọc các thay đổi từ lần đánh giá trước"),
+            std::string::npos);
+  d.changes.pending = false;
   d.changes.error = "database is locked";
   EXPECT_NE(render_dashboard(d).find("Không đọc được thay đổi: database is locked"),
             std::string::npos);

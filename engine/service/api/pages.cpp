@@ -5,10 +5,15 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <chrono>
+#include <mutex>
+
 #include "alert/ledger.hpp"
 #include "alert/routing.hpp"
 #include "service/api/support.hpp"
 #include "service/dashboard.hpp"
+#include "service/graph_export.hpp"
 #include "store/runs.hpp"
 #include "store/snapshot.hpp"
 #include "util/result.hpp"
@@ -93,19 +98,81 @@ std::variant<TargetFilter, ApiResponse> target_filter(const Query& q) {
 
 }  // namespace
 
-std::variant<std::shared_ptr<const store::RunChanges>, std::string> Api::run_changes(
-    std::int64_t from_run, std::int64_t to_run) {
-  std::lock_guard lock(changes_mutex_);
+Api::ReadChanges Api::run_changes(std::int64_t from_run, std::int64_t to_run, bool wait) {
+  std::unique_lock lock(changes_mutex_, std::defer_lock);
+  if (wait) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return {nullptr, {}, true};
+  }
   if (changes_.changes && changes_.from_run == from_run && changes_.to_run == to_run) {
-    return changes_.changes;
+    return {changes_.changes, {}, false};
   }
   auto lease = service_.pool().acquire();
-  if (auto* error = std::get_if<store::DbError>(&lease)) return error->message;
+  if (auto* error = std::get_if<store::DbError>(&lease)) return {nullptr, error->message, false};
   auto read = store::changes_between(*std::get<0>(lease), from_run, to_run);
-  if (auto* error = std::get_if<store::DbError>(&read)) return error->message;
+  if (auto* error = std::get_if<store::DbError>(&read)) return {nullptr, error->message, false};
   changes_ = {from_run, to_run,
               std::make_shared<const store::RunChanges>(std::move(std::get<0>(read)))};
-  return changes_.changes;
+  return {changes_.changes, {}, false};
+}
+
+void Api::start_warming() {
+  if (warmer_.joinable()) return;
+  warming_ = true;
+  warmer_ = std::jthread([this](std::stop_token stop) { warm(stop); });
+}
+
+void Api::stop_warming() {
+  if (!warmer_.joinable()) return;
+  warmer_.request_stop();
+  warmer_.join();
+  warming_ = false;
+}
+
+void Api::warm(std::stop_token stop) {
+  std::int64_t warmed = -1;  // the evaluation whose parts are made
+  std::mutex mutex;
+  while (!stop.stop_requested()) {
+    const std::shared_ptr<const LoadedRules> rules = service_.rules();
+    std::shared_ptr<const Evaluation> latest = service_.latest();
+    if (latest && latest->rules == rules && latest->id != warmed) {
+      const std::int64_t id = latest->id;
+      const std::int64_t run_id = latest->run_id;
+      // The graph in each language as DOT, then the evaluation let go: drawing takes
+      // seconds, and the service may make the next one meanwhile (two at once is its
+      // memory budget, not three).
+      std::array<std::string, 2> dot;
+      for (model::Language language : {model::Language::vi, model::Language::en}) {
+        dot[language == model::Language::en ? 1 : 0] =
+            plan_graph_dot(rules->rules, &latest->results, language);
+      }
+      latest.reset();
+      for (std::size_t l = 0; l < dot.size(); ++l) {
+        if (stop.stop_requested()) return;
+        std::string error;
+        std::optional<std::string> svg = render_svg(dot[l], std::chrono::milliseconds(5000), error);
+        if (!svg) service_.log().warn("plan graph shown as a list", {{"reason", error}});
+        {
+          std::lock_guard lock(cache_mutex_);
+          svg_[l] = {rules, id, std::move(svg), nullptr};
+        }
+        svg_drawn_.notify_all();
+      }
+      if (run_id > 0) {
+        std::int64_t before = 0;
+        if (auto lease = service_.pool().acquire(); auto* db = std::get_if<0>(&lease)) {
+          auto found = store::run_before(**db, run_id, "");
+          if (auto* earlier = std::get_if<std::int64_t>(&found)) before = *earlier;
+        }
+        if (before > 0) run_changes(before, run_id, /*wait=*/true);
+      }
+      warmed = id;
+    }
+    std::unique_lock lock(mutex);
+    warm_wake_.wait_for(lock, stop, std::chrono::milliseconds(500),
+                        [this] { return wake_requested_.exchange(false); });
+  }
 }
 
 // The dashboard page: the latest run, what changed since the previous one (or ?since=), the
@@ -145,12 +212,11 @@ ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
   }
   data.changes.since = since;
   if (before > 0) {
-    auto changes = run_changes(before, latest->run_id);
-    if (auto* error = std::get_if<std::string>(&changes)) {
-      data.changes.error = *error;
-    } else {
-      data.changes.changes = std::get<0>(changes);
-    }
+    // Without the warmer (tests), this request reads them; with it, it does not wait.
+    ReadChanges changes = run_changes(before, latest->run_id, /*wait=*/!warming_);
+    data.changes.changes = std::move(changes.changes);
+    data.changes.error = std::move(changes.error);
+    data.changes.pending = changes.pending;
   }
   data.rules = &rules->rules;
   data.snapshot = latest ? &latest->snapshot : nullptr;

@@ -194,8 +194,23 @@ std::optional<std::string> Api::graph_svg(const std::shared_ptr<const LoadedRule
   const std::int64_t id = evaluation ? evaluation->id : 0;
   SvgCache& cache = svg_[language == model::Language::en ? 1 : 0];
   {
-    std::lock_guard lock(cache_mutex_);
+    std::unique_lock lock(cache_mutex_);
     if (cache.rules == rules && cache.evaluation == id) return cache.svg;
+    if (warming_) {
+      // The warmer draws this evaluation's: meanwhile the one drawn before for these
+      // rules; none yet (the service has just started, or reloaded its rules): the
+      // warmer's, waited for a second (a small graph's), else the list until it is drawn.
+      if (cache.rules == rules) return cache.svg;
+      if (cache.waited == rules) return std::nullopt;
+      wake_requested_ = true;
+      warm_wake_.notify_all();
+      if (svg_drawn_.wait_for(lock, std::chrono::milliseconds(1000),
+                              [&] { return cache.rules == rules; })) {
+        return cache.svg;
+      }
+      cache.waited = rules;
+      return std::nullopt;
+    }
   }
   std::string error;
   std::optional<std::string> svg = render_svg(
