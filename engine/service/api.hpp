@@ -130,10 +130,16 @@ class Api {
   // evaluation and language.
   std::optional<std::string> graph_svg(const std::shared_ptr<const LoadedRules>& rules,
                                        const Evaluation* evaluation, model::Language language);
+  // The graph `dot` of evaluation `id` as SVG into the cache of language `slot` (0 vi, 1
+  // en): drawn by Graphviz, unless the cache holds the drawing of the same DOT for these
+  // rules (the tasks' and plans' states have not changed), which is kept.
+  std::optional<std::string> draw_graph(const std::shared_ptr<const LoadedRules>& rules,
+                                        std::int64_t id, const std::string& dot, std::size_t slot);
   struct SvgCache {
     std::shared_ptr<const LoadedRules> rules;
     std::int64_t evaluation = -1;
     std::optional<std::string> svg;
+    std::size_t dot_hash = 0;  // of the DOT it was drawn from
     // Rules whose first drawing a request waited for in vain: the next ones show the list
     // at once until it is drawn.
     std::shared_ptr<const LoadedRules> waited;

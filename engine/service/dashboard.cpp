@@ -385,11 +385,23 @@ class Page {
   }
 
   // A rule's results that pass the filters, and what the row shows of them.
+  // Counted in one pass over every result, without keeping them (a million results would
+  // be 8 MB of pointers per request); the rows of the groups shown are gathered after.
   struct Group {
     model::Index rule = model::kNone;
-    std::vector<const eval::RuleResult*> rows;  // the selected results, in unit order
-    const eval::RuleResult* worst = nullptr;    // the one the row's state is
+    std::size_t matched = 0;                  // the selected results
+    const eval::RuleResult* worst = nullptr;  // the one the row's state is
   };
+
+  // The group's selected results, in unit order, at most `limit`.
+  std::vector<const eval::RuleResult*> rows_of(const Group& g, std::size_t limit) const {
+    std::vector<const eval::RuleResult*> rows;
+    for (const eval::RuleResult& r : eval::results_of(*results_, g.rule)) {
+      if (rows.size() >= limit) break;
+      if (result_selected(r)) rows.push_back(&r);
+    }
+    return rows;
+  }
 
   std::vector<Group> groups() const {
     std::vector<Group> out;
@@ -400,14 +412,14 @@ class Page {
       g.rule = index;
       for (const eval::RuleResult& r : eval::results_of(*results_, index)) {
         if (!result_selected(r)) continue;
-        g.rows.push_back(&r);
+        ++g.matched;
         if (!g.worst ||
             std::pair(present::rank(r.state), present::rank(r.severity)) <
                 std::pair(present::rank(g.worst->state), present::rank(g.worst->severity))) {
           g.worst = &r;
         }
       }
-      if (!g.rows.empty()) out.push_back(std::move(g));
+      if (g.matched > 0) out.push_back(g);
     }
     const auto deadline = [&](const Group& g) {
       return g.worst->deadline ? (*g.worst->deadline).time_since_epoch().count()
@@ -518,7 +530,7 @@ class Page {
     filter_form();
     const std::vector<Group> all = groups();
     std::size_t matched = 0;
-    for (const Group& g : all) matched += g.rows.size();
+    for (const Group& g : all) matched += g.matched;
     const std::size_t pages =
         std::max<std::size_t>(1, (all.size() + kTargetsPerPage - 1) / kTargetsPerPage);
     const std::size_t page = std::min(data_.filter.page, pages);
@@ -554,9 +566,9 @@ class Page {
   // đạt") and its worst result's state, that opens to its selected units.
   std::string group_rows(const Group& g) const {
     const model::Rule& written = rules_->rules[static_cast<std::size_t>(g.rule)];
-    if (written.for_each.none() || g.rows.size() == 1) {
+    if (written.for_each.none() || g.matched == 1) {
       std::string rows;
-      for (const eval::RuleResult* r : g.rows) rows += rule_row(*r);
+      for (const eval::RuleResult* r : rows_of(g, g.matched)) rows += rule_row(*r);
       return rows;
     }
     const eval::RuleResult& worst = *g.worst;
@@ -570,21 +582,22 @@ class Page {
       }
     }
     std::string units;
-    const std::size_t shown = std::min(g.rows.size(), kUnitsPerRow);
+    const std::vector<const eval::RuleResult*> listed = rows_of(g, kUnitsPerRow);
+    const std::size_t shown = listed.size();
     for (std::size_t i = 0; i < shown; ++i) {
-      const eval::RuleResult& r = *g.rows[i];
+      const eval::RuleResult& r = *listed[i];
       units += fmt::format("<tr><td class=\"unit\" data-label=\"{}\">{}</td>{}</tr>\n",
                            html_escape(w_.unit_column), cells_.unit_cell(r.unit),
                            cells_.figure_cells(r, rules_->version(g.rule, r.version)));
     }
     std::string more;
-    if (g.rows.size() > shown) {
+    if (g.matched > shown) {
       more = fmt::format(
           "<p class=\"note\"><a href=\"{}\">{}</a></p>",
           html_escape(page_href(page_, "rules/" + query_encode(written.name))),
           html_escape(fmt::format(fmt::runtime(say("Xem cả {} đơn vị trên trang của chỉ tiêu",
                                                    "See all {} units on the target's page")),
-                                  count(g.rows.size()))));
+                                  count(g.matched))));
     }
     const std::string target =
         target_cell(worst, rule, false) +
@@ -596,7 +609,7 @@ class Page {
         target,
         html_escape(fmt::format(fmt::runtime(say("{} đơn vị khớp bộ lọc; kém nhất: {}",
                                                  "{} units match; the worst: {}")),
-                                count(g.rows.size()), present::label(worst.state, lang_))),
+                                count(g.matched), present::label(worst.state, lang_))),
         header_cells({w_.unit_column, w_.value_column, w_.goal_column, w_.deadline_column,
                       w_.progress_column, w_.state_column}),
         units, more);

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -433,6 +434,31 @@ TEST_F(ServeTest, TheDashboardSpeaksEnglishWithLangEnAndLinksBothWays) {
     EXPECT_EQ(bad->get_header_value("Content-Type").rfind("application/json", 0), 0u) << query;
     EXPECT_EQ(body_of(bad).value("message", ""), message) << query;
   }
+}
+
+// Evaluations are the service's batch work: its runner thread (and the threads it starts)
+// runs at a nice value 10 above the service's, so that request handlers get the cores
+// first when both want them (issue #19: the pages' p95 during an evaluation).
+TEST_F(ServeTest, TheRunnerYieldsTheCoresToRequests) {
+  ServeProcess serve(setup());
+  const pid_t pid = serve.process().pid();
+  // Field 19 of /proc/PID/task/TID/stat, after the command name in parentheses.
+  const auto nice_of = [](const std::filesystem::path& stat) {
+    std::ifstream in(stat);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream rest(text.substr(text.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && rest >> field; ++i) {
+    }
+    return std::stoi(field);
+  };
+  std::multiset<int> nice;
+  for (const auto& task : std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid))) {
+    nice.insert(nice_of(task.path() / "stat"));
+  }
+  const int base = nice_of(fmt::format("/proc/{}/task/{}/stat", pid, pid));
+  EXPECT_EQ(nice.count(std::min(19, base + 10)), 1u) << "threads: " << nice.size();
+  EXPECT_GE(nice.count(base), nice.size() - 1);
 }
 
 // The committee's view through the real service (issue #19): two runs, then the dashboard

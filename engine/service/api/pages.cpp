@@ -150,14 +150,7 @@ void Api::warm(std::stop_token stop) {
       latest.reset();
       for (std::size_t l = 0; l < dot.size(); ++l) {
         if (stop.stop_requested()) return;
-        std::string error;
-        std::optional<std::string> svg = render_svg(dot[l], std::chrono::milliseconds(5000), error);
-        if (!svg) service_.log().warn("plan graph shown as a list", {{"reason", error}});
-        {
-          std::lock_guard lock(cache_mutex_);
-          svg_[l] = {rules, id, std::move(svg), nullptr};
-        }
-        svg_drawn_.notify_all();
+        draw_graph(rules, id, dot[l], l);
       }
       if (run_id > 0) {
         std::int64_t before = 0;

@@ -212,15 +212,32 @@ std::optional<std::string> Api::graph_svg(const std::shared_ptr<const LoadedRule
       return std::nullopt;
     }
   }
-  std::string error;
-  std::optional<std::string> svg = render_svg(
+  return draw_graph(
+      rules, id,
       plan_graph_dot(rules->rules, evaluation ? &evaluation->results : nullptr, language),
-      std::chrono::milliseconds(5000), error);
+      language == model::Language::en ? 1 : 0);
+}
+
+std::optional<std::string> Api::draw_graph(const std::shared_ptr<const LoadedRules>& rules,
+                                           std::int64_t id, const std::string& dot,
+                                           std::size_t slot) {
+  const std::size_t hash = std::hash<std::string>{}(dot);
+  {
+    std::lock_guard lock(cache_mutex_);
+    SvgCache& cache = svg_[slot];
+    if (cache.rules == rules && cache.dot_hash == hash) {
+      cache.evaluation = id;
+      return cache.svg;
+    }
+  }
+  std::string error;
+  std::optional<std::string> svg = render_svg(dot, std::chrono::milliseconds(5000), error);
   if (!svg) service_.log().warn("plan graph shown as a list", {{"reason", error}});
-  std::lock_guard lock(cache_mutex_);
-  cache.rules = rules;
-  cache.evaluation = id;
-  cache.svg = svg;
+  {
+    std::lock_guard lock(cache_mutex_);
+    svg_[slot] = {rules, id, svg, hash, nullptr};
+  }
+  svg_drawn_.notify_all();
   return svg;
 }
 
