@@ -131,6 +131,27 @@ std::string format_value(const model::RuleSet& rules, const RuleResult& r, doubl
   return percent ? eval::percent_text(value) : eval::number_text(value);
 }
 
+std::string target_text(const model::RuleSet& rules, const model::Rule& rule,
+                        const eval::RuleResult& r, Language language) {
+  const auto figure = [&](model::ExprId expr, double value) {
+    const auto at = static_cast<std::size_t>(expr);
+    const bool percent =
+        at < rules.expressions.size() && rules.expressions[at].unit == model::ValueUnit::percent;
+    return percent ? format_percent(value, language) : format_number(value, language);
+  };
+  if (rule.condition < 0 || static_cast<std::size_t>(rule.condition) >= rules.conditions.size()) {
+    return rule.condition_text;
+  }
+  const model::Condition& cond = rules.conditions[static_cast<std::size_t>(rule.condition)];
+  if (cond.op == model::Comparator::between) {
+    if (r.target && r.upper)
+      return figure(cond.rhs, *r.target) + " – " + figure(cond.upper, *r.upper);
+  } else if (r.target) {
+    return fmt::format("{} {}", comparator_symbol(cond.op), figure(cond.rhs, *r.target));
+  }
+  return rule.condition_text;
+}
+
 std::string to_table(const model::RuleSet& rules, const store::Snapshot& snapshot,
                      const Results& results, const Filter& filter, bool color, Language language) {
   const bool vi = language == Language::vi;

@@ -30,6 +30,12 @@ bool selected(const model::RuleSet& rules, const store::Snapshot& snapshot,
 std::string format_value(const model::RuleSet& rules, const eval::RuleResult& r, double value,
                          Language language = Language::en);
 
+// The target the result was held to, as the dashboard and the report write it: "≥ 85%",
+// "65% – 70%" (between), each figure as its expression's unit says (format_percent or
+// format_number in `language`); the require clause as written when there is no target.
+std::string target_text(const model::RuleSet& rules, const model::Rule& rule,
+                        const eval::RuleResult& r, Language language);
+
 // The units behind a share or count: {"level", "counted", "total", "failing": [{"unit",
 // "name"}], "no_data": [...]}, every unit named.
 nlohmann::json coverage_json(const model::RuleSet& rules, const store::Snapshot& snapshot,

@@ -83,19 +83,6 @@ class Builder {
     return rule.name;
   }
 
-  std::string target_text(const model::Condition& cond, const eval::RuleResult& r,
-                          const model::Rule& rule) const {
-    if (cond.op == model::Comparator::between) {
-      if (r.target && r.upper) {
-        return value_text(cond.rhs, *r.target) + " – " + value_text(cond.upper, *r.upper);
-      }
-    } else if (r.target) {
-      return fmt::format("{} {}", present::comparator_symbol(cond.op),
-                         value_text(cond.rhs, *r.target));
-    }
-    return rule.condition_text;
-  }
-
   // "77,62% (392/505)" when the value is one observation given as a fraction; "khoảng
   // 83,5%" when it rests on an estimate.
   std::string result_value_text(const model::Condition& cond, const eval::RuleResult& r) const {
@@ -262,7 +249,7 @@ class Builder {
       const store::SnapshotUnit& unit = item(snapshot_.units(), r.unit);
       row.unit = unit.name.empty() ? unit.id : unit.name;
     }
-    row.target = target_text(cond, r, rule);
+    row.target = present::target_text(rules_, rule, r, language_);
     if (rule.timing != model::Timing::none) {
       row.date = format_date(rule.date);
       row.timing = std::string(rule.timing == model::Timing::by ? w_.by : w_.from) + row.date;

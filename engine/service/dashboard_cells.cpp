@@ -34,19 +34,6 @@ std::string Cells::value_text(model::ExprId expr, double value) const {
                                                          : format_number(value, page_.language);
 }
 
-std::string Cells::target_text(const model::Rule& rule, const model::Condition& cond,
-                               const eval::RuleResult& r) const {
-  if (cond.op == model::Comparator::between) {
-    if (r.target && r.upper) {
-      return value_text(cond.rhs, *r.target) + " – " + value_text(cond.upper, *r.upper);
-    }
-  } else if (r.target) {
-    return fmt::format("{} {}", present::comparator_symbol(cond.op),
-                       value_text(cond.rhs, *r.target));
-  }
-  return rule.condition_text;
-}
-
 std::optional<double> Cells::progress(const model::Condition& cond, const eval::RuleResult& r) {
   const bool upward = cond.op == model::Comparator::ge || cond.op == model::Comparator::gt ||
                       cond.op == model::Comparator::between;
@@ -90,7 +77,7 @@ std::string Cells::figure_cells(const eval::RuleResult& r, const model::Rule& ru
         if (!note.empty()) value += "<div class=\"note\">" + html_escape(note) + "</div>";
       }
     }
-    target = html_escape(target_text(rule, *cond, r));
+    target = html_escape(present::target_text(rules_, rule, r, page_.language));
     fraction = progress(*cond, r);
   }
   std::string deadline(kNoValue);

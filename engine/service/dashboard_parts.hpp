@@ -116,9 +116,6 @@ class Cells {
   std::string unit_cell(store::UnitIndex unit) const;
   // A figure of the expression as the page writes it (a percent indicator's as a percent).
   std::string value_text(model::ExprId expr, double value) const;
-  // "≥ 50%", "40% – 60%", else the require clause as written.
-  std::string target_text(const model::Rule& rule, const model::Condition& cond,
-                          const eval::RuleResult& r) const;
   // value / target toward a target to reach (≥, >, between's lower bound); none for
   // targets to stay under or equal to, where the ratio says nothing about progress.
   static std::optional<double> progress(const model::Condition& cond, const eval::RuleResult& r);

@@ -2028,10 +2028,11 @@ TEST(EvalAmend, TheTargetsHistoryIsWrittenAsTheDocumentsWriteIt) {
 // date up to the evaluation date, the target of each version from the date it is in
 // force, and the least-squares line the projection follows.
 TEST(EvalCourse, GivesTheSeriesTheTargetStepsAndTheFit) {
+  // Below the amended 30% on the date, so that the verdict rests on the trend.
   const World world({{"rate", "", "2022-03", 0.10},
-                     {"rate", "", "2022-06", 0.20},
-                     {"rate", "", "2022-09", 0.25},
-                     {"rate", "", "2022-10", 0.30}});
+                     {"rate", "", "2022-06", 0.15},
+                     {"rate", "", "2022-09", 0.20},
+                     {"rate", "", "2022-10", 0.25}});
   const Evaluation e(kAmendedRules, world, "2022-11-05");
   ASSERT_TRUE(e.ok());
   const auto course = target_course(e.rules(), e.snapshot(), 0, 0, day("2022-11-05"));
@@ -2041,7 +2042,7 @@ TEST(EvalCourse, GivesTheSeriesTheTargetStepsAndTheFit) {
   ASSERT_EQ(course->points.size(), 4u);
   EXPECT_EQ(model::to_string(course->points.front().date), "2022-03-31");
   EXPECT_EQ(model::to_string(course->points.back().date), "2022-10-31");
-  EXPECT_NEAR(course->points[1].value, 0.20, kTolerance);
+  EXPECT_NEAR(course->points[1].value, 0.15, kTolerance);
   EXPECT_FALSE(course->points[1].estimate);
   // Three versions: the first from the series' start, then each amendment's date.
   ASSERT_EQ(course->targets.size(), 3u);

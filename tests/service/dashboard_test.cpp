@@ -49,20 +49,11 @@ const std::string kSourceDir = TIENDO_SOURCE_DIR;
 constexpr std::string_view kGeneratedAt = "2022-09-30T20:15:00Z";
 
 std::size_t count(std::string_view text, std::string_view part) {
-  std::size_t n = 0;
-  for (std::size_t pos = text.find(part); pos != std::string_view::npos;
-       pos = text.find(part, pos + part.size())) {
-    ++n;
-  }
-  return n;
+  return testing::occurrences(text, part);
 }
 
-// The text of the <section id="…"> of the page; empty when there is none.
 std::string_view section(std::string_view page, std::string_view id) {
-  const std::size_t start = page.find("<section id=\"" + std::string(id) + "\"");
-  if (start == std::string_view::npos) return {};
-  const std::size_t end = page.find("</section>", start);
-  return page.substr(start, end == std::string_view::npos ? end : end - start);
+  return testing::page_section(page, id);
 }
 
 // The page's inputs for an evaluation made here (no alerts, no plan graph).

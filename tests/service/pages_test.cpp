@@ -22,12 +22,7 @@ namespace {
 using model::Language;
 
 std::size_t count(std::string_view text, std::string_view part) {
-  std::size_t n = 0;
-  for (std::size_t pos = text.find(part); pos != std::string_view::npos;
-       pos = text.find(part, pos + part.size())) {
-    ++n;
-  }
-  return n;
+  return testing::occurrences(text, part);
 }
 
 // Nothing loaded from elsewhere, nothing run, every link relative to the page (a proxy may
@@ -41,10 +36,7 @@ void expect_self_contained(const std::string& page) {
 }
 
 std::string_view section(std::string_view page, std::string_view id) {
-  const std::size_t start = page.find("<section id=\"" + std::string(id) + "\"");
-  if (start == std::string_view::npos) return {};
-  const std::size_t end = page.find("</section>", start);
-  return page.substr(start, end == std::string_view::npos ? end : end - start);
+  return testing::page_section(page, id);
 }
 
 class ExamplePages : public testing::ExampleSuite {

@@ -157,4 +157,22 @@ inline const std::set<std::string>& dashboard_english_words() {
   return words;
 }
 
+// How many times `part` occurs in `text` (not overlapping).
+inline std::size_t occurrences(std::string_view text, std::string_view part) {
+  std::size_t n = 0;
+  for (std::size_t pos = text.find(part); pos != std::string_view::npos;
+       pos = text.find(part, pos + part.size())) {
+    ++n;
+  }
+  return n;
+}
+
+// The text of a page's <section id="…">; empty when there is none.
+inline std::string_view page_section(std::string_view page, std::string_view id) {
+  const std::size_t start = page.find("<section id=\"" + std::string(id) + "\"");
+  if (start == std::string_view::npos) return {};
+  const std::size_t end = page.find("</section>", start);
+  return page.substr(start, end == std::string_view::npos ? end : end - start);
+}
+
 }  // namespace tiendo::testing

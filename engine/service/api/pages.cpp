@@ -33,6 +33,20 @@ std::variant<model::Language, ApiResponse> page_language(const Query& q) {
   return lang == "en" ? model::Language::en : model::Language::vi;
 }
 
+// ?lang= and ?page= (from 1), which every page takes.
+struct PageQuery {
+  model::Language language = model::Language::vi;
+  std::size_t page = 1;
+};
+std::variant<PageQuery, ApiResponse> page_query(const Query& q) {
+  TIENDO_ASSIGN_OR_ELSE(const model::Language language, page_language(q),
+                        [](ApiResponse r) { return r; });
+  std::string error;
+  const auto page = q.number("page", 1, 1, std::size_t{1} << 30, error);
+  if (!page) return error_response(400, error);
+  return PageQuery{language, *page};
+}
+
 // The query parameters but `lang`, decoded, in order: links and forms keep them.
 std::vector<std::pair<std::string, std::string>> kept_query(const ApiRequest& request) {
   std::vector<std::pair<std::string, std::string>> query;
@@ -89,10 +103,6 @@ std::variant<TargetFilter, ApiResponse> target_filter(const Query& q) {
       return error_response(400, fmt::format("sort: '{}' is not worst, name or deadline", sort));
     }
   }
-  std::string error;
-  const auto page = q.number("page", 1, 1, std::size_t{1} << 30, error);
-  if (!page) return error_response(400, error);
-  f.page = *page;
   return f;
 }
 
@@ -175,9 +185,9 @@ ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
   Query q(request,
           {"lang", "state", "severity", "owner", "plan", "level", "unit", "sort", "page", "since"});
   if (q.error()) return error_response(400, *q.error());
-  TIENDO_ASSIGN_OR_ELSE(const model::Language language, page_language(q),
-                        [](ApiResponse r) { return r; });
+  TIENDO_ASSIGN_OR_ELSE(const PageQuery asked, page_query(q), [](ApiResponse r) { return r; });
   TIENDO_ASSIGN_OR_ELSE(TargetFilter filter, target_filter(q), [](ApiResponse r) { return r; });
+  filter.page = asked.page;
   std::string since = q.get("since");
   if (!since.empty()) {
     const auto date = model::parse_iso_date(since);
@@ -215,7 +225,7 @@ ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
   data.snapshot = latest ? &latest->snapshot : nullptr;
   data.results = latest ? &latest->results : nullptr;
   data.generated_at = service_.now_text();
-  data.language = language;
+  data.language = asked.language;
   data.graph_svg = graph_svg(rules, latest.get(), data.language);
   data.query = kept_query(request);
   data.filter = std::move(filter);
@@ -226,11 +236,7 @@ ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
 ApiResponse Api::rule_page(const ApiRequest& request, const RouteCall& call) {
   Query q(request, {"lang", "unit", "page"});
   if (q.error()) return error_response(400, *q.error());
-  TIENDO_ASSIGN_OR_ELSE(const model::Language language, page_language(q),
-                        [](ApiResponse r) { return r; });
-  std::string error;
-  const auto page = q.number("page", 1, 1, std::size_t{1} << 30, error);
-  if (!page) return error_response(400, error);
+  TIENDO_ASSIGN_OR_ELSE(const PageQuery asked, page_query(q), [](ApiResponse r) { return r; });
   const std::shared_ptr<const LoadedRules> rules = service_.rules();
   const model::Index rule = rules->rules.find_rule(call.id);
   if (rule == model::kNone) {
@@ -242,11 +248,11 @@ ApiResponse Api::rule_page(const ApiRequest& request, const RouteCall& call) {
   data.basics = {&rules->rules,
                  latest ? &latest->snapshot : nullptr,
                  latest ? &latest->results : nullptr,
-                 language,
+                 asked.language,
                  kept_query(request),
                  service_.now_text()};
   data.rule = rule;
-  data.page = *page;
+  data.page = asked.page;
   data.now = service_.now_text();
   const std::string unit_id = q.get("unit");
   if (!unit_id.empty()) {
@@ -319,11 +325,7 @@ ApiResponse Api::rule_page(const ApiRequest& request, const RouteCall& call) {
 ApiResponse Api::unit_page(const ApiRequest& request, const RouteCall& call) {
   Query q(request, {"lang", "page"});
   if (q.error()) return error_response(400, *q.error());
-  TIENDO_ASSIGN_OR_ELSE(const model::Language language, page_language(q),
-                        [](ApiResponse r) { return r; });
-  std::string error;
-  const auto page = q.number("page", 1, 1, std::size_t{1} << 30, error);
-  if (!page) return error_response(400, error);
+  TIENDO_ASSIGN_OR_ELSE(const PageQuery asked, page_query(q), [](ApiResponse r) { return r; });
   const std::shared_ptr<const LoadedRules> rules = service_.rules();
   std::shared_ptr<const Evaluation> latest = service_.latest();
   if (latest && latest->rules != rules) latest.reset();
@@ -331,10 +333,10 @@ ApiResponse Api::unit_page(const ApiRequest& request, const RouteCall& call) {
     return error_response(409, "there is no evaluation yet: the units are read with it");
   }
   UnitPageData data;
-  data.basics = {&rules->rules, &latest->snapshot,   &latest->results,
-                 language,      kept_query(request), service_.now_text()};
+  data.basics = {&rules->rules,  &latest->snapshot,   &latest->results,
+                 asked.language, kept_query(request), service_.now_text()};
   data.unit = latest->snapshot.find_unit(std::string(call.id));
-  data.page = *page;
+  data.page = asked.page;
   if (data.unit < 0) {
     return error_response(404, fmt::format("unit: the store has no unit '{}'", call.id));
   }
