@@ -207,6 +207,11 @@ TEST_F(ReportAsDocument, PdfHasTheHeadingTheTableAndTheSignature) {
         << flowing;
   }
   EXPECT_NE(text.out.find("Tỷ lệ dân số có điện thoại thông minh"), std::string::npos);
+  // The targets' trend charts, drawn in the PDF: their legends' words and the deadline's
+  // label are text in it (issue #19).
+  for (const std::string_view word : {"Số liệu", "Dự báo", "Hạn 31/12/2022"}) {
+    EXPECT_NE(flowing.find(word), std::string::npos) << word;
+  }
   // The heading: the issuer on the left of the motto, on the same line.
   const std::size_t motto = text.out.find("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM");
   const std::size_t line = text.out.rfind('\n', motto) + 1;
