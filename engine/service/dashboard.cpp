@@ -76,12 +76,6 @@ std::string left_out_note(std::size_t shown, std::size_t total, std::string_view
 // ---------------------------------------------------------------------------------------
 // The page
 
-// The rule set of a page rendered before any was loaded.
-const model::RuleSet& no_rules() {
-  static const model::RuleSet kNone;
-  return kNone;
-}
-
 class Page {
  public:
   explicit Page(const DashboardData& data)

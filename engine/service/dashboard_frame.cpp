@@ -156,6 +156,11 @@ ul.units li { border: 1px solid var(--line); border-radius: 6px; padding: 8px 10
 
 }  // namespace
 
+const model::RuleSet& no_rules() {
+  static const model::RuleSet kNone;
+  return kNone;
+}
+
 std::string query_encode(std::string_view text) {
   static constexpr std::string_view kHex = "0123456789ABCDEF";
   std::string out;

@@ -85,6 +85,8 @@ struct Crumb {
   std::string label;
   std::string href;  // empty: the page itself
 };
+// The rule set of a page rendered before any was loaded: an empty one.
+const model::RuleSet& no_rules();
 // A query string's name or value with every byte but the unreserved ones (RFC 3986)
 // percent-encoded.
 std::string query_encode(std::string_view text);

@@ -32,17 +32,12 @@ using present::html_badge;
 using present::html_escape;
 using present::tone;
 
-const model::RuleSet& empty_rules() {
-  static const model::RuleSet kNone;
-  return kNone;
-}
-
 // What both pages share: the frame, the cells, the words of each language.
 class PageBase {
  public:
   explicit PageBase(const PageBasics& basics)
       : basics_(basics),
-        rules_(basics.rules ? *basics.rules : empty_rules()),
+        rules_(basics.rules ? *basics.rules : no_rules()),
         results_(basics.rules ? basics.results : nullptr),
         lang_(basics.language),
         w_(words(basics.language)),
