@@ -137,6 +137,7 @@ ul.units li { border: 1px solid var(--line); border-radius: 6px; padding: 8px 10
     text-align: left; white-space: normal; }
   td[data-label]::before { content: attr(data-label) ": "; color: var(--grey); font-size: 12.5px; }
   td[data-label] .progress { display: inline-flex; vertical-align: middle; }
+  .chart svg { min-width: 520px; }
   dl.facts { grid-template-columns: 1fr; }
   dl.facts dd { margin: 0 0 6px; }
 }

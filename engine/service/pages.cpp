@@ -251,7 +251,9 @@ class RulePage : PageBase {
                                           "Not enough data for a chart (it takes two observations "
                                           "at least).")));
     } else {
-      out_ += "<figure class=\"chart\">" + svg + "</figure>\n";
+      // On a phone the chart keeps a readable size and scrolls sideways in its box.
+      out_ += scroll_box(say("Biểu đồ diễn biến", "Trend chart")) + "<figure class=\"chart\">" +
+              svg + "</figure></div>\n";
     }
     out_ += "</section>\n";
   }
