@@ -237,8 +237,7 @@ class RulePage : PageBase {
     out_ += fmt::format("<section id=\"bieu-do\">\n<h2>{}</h2>\n",
                         html_escape(say("Diễn biến", "Over time")));
     std::string svg;
-    if (data_.course &&
-        rules_.conditions.size() > static_cast<std::size_t>(std::max(0, rule_.condition))) {
+    if (data_.course) {
       svg = present::trend_svg(present::course_chart(
           rules_, *data_.course, "chart-" + rule_.name,
           rule_title(rule_) + " — " + cells_.unit_name(data_.unit),
