@@ -30,6 +30,8 @@ TIENDO_DEBIAN_PACKAGES=(
   libboost-graph-dev
   libsqlite3-dev
   sqlite3
+  libpq-dev
+  postgresql-15
   libspdlog-dev
   libfmt-dev
   libcli11-dev

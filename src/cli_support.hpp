@@ -15,6 +15,14 @@
 
 namespace tiendo::cli {
 
+// --db: where the store is.
+inline constexpr const char* kDatabaseHelp =
+    "The store: a SQLite database file, or a PostgreSQL URL (postgresql://user@host/db; its "
+    "password from PGPASSWORD or PGPASSFILE, never the URL)";
+inline constexpr const char* kDatabaseHelpCreated =
+    "The store: a SQLite database file (created if absent), or a PostgreSQL URL "
+    "(postgresql://user@host/db; its password from PGPASSWORD or PGPASSFILE, never the URL)";
+
 // For TIENDO_ASSIGN_OR_ELSE in a command: says "tiendo COMMAND: <what>message" on stderr
 // and gives the exit status 1.
 inline auto exit_on_error(std::string_view command, std::string_view what = "") {

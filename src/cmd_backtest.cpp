@@ -188,7 +188,7 @@ Action add_backtest_command(CLI::App& app) {
   auto options = std::make_shared<BacktestOptions>();
   CLI::App* command = app.add_subcommand(
       "backtest", "Evaluate at every step between two dates and show when states changed");
-  command->add_option("--db", options->db, "SQLite database file")->required();
+  command->add_option("--db", options->db, kDatabaseHelp)->required();
   command->add_option("--rules", options->rules, "A rule file or directory (repeatable)")
       ->required()
       ->allow_extra_args(false);

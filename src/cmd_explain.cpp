@@ -476,7 +476,7 @@ Action add_explain_command(CLI::App& app) {
   CLI::App* command =
       app.add_subcommand("explain", "Show why a rule is in its state, with the data behind it");
   command->add_option("rule", options->rule, "The rule's name")->required();
-  command->add_option("--db", options->db, "SQLite database file")->required();
+  command->add_option("--db", options->db, kDatabaseHelp)->required();
   command->add_option("--rules", options->rules, "A rule file or directory (repeatable)")
       ->required()
       ->allow_extra_args(false);

@@ -127,7 +127,7 @@ Action add_history_command(CLI::App& app) {
   auto options = std::make_shared<HistoryOptions>();
   CLI::App* command =
       app.add_subcommand("history", "Show every stored revision of an indicator's observations");
-  command->add_option("--db", options->db, "SQLite database file")->required();
+  command->add_option("--db", options->db, kDatabaseHelp)->required();
   command->add_option("indicator", options->indicator, "Indicator name")->required();
   command->add_option("unit", options->unit, "Only this unit");
   command->add_option("--format", options->format, "Output format")

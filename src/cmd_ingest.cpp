@@ -135,7 +135,7 @@ Action add_ingest_command(CLI::App& app) {
   auto options = std::make_shared<IngestOptions>();
   CLI::App* command = app.add_subcommand(
       "ingest", "Load units, observations and task statuses from CSV or JSON (all or nothing)");
-  command->add_option("--db", options->db, "SQLite database file (created if absent)")->required();
+  command->add_option("--db", options->db, kDatabaseHelpCreated)->required();
   command
       ->add_option("--rules", options->rules,
                    "A rule file or directory (repeatable): check indicator, task and level names; "

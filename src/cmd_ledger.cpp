@@ -230,7 +230,7 @@ Action add_gc_command(CLI::App& app) {
       "gc",
       "Prune the runs older than an age: their results, undo log and records (alerts and "
       "their history stay), and give the space back");
-  command->add_option("--db", o->db, "SQLite database file")->required();
+  command->add_option("--db", o->db, kDatabaseHelp)->required();
   command
       ->add_option("--older-than", o->older_than,
                    "Runs started longer ago than this (e.g. 400d, 90d) are pruned")
@@ -254,7 +254,7 @@ Action add_ledger_command(CLI::App& app) {
       "rewind",
       "Void every run from the first one dated after --to: undo its alert changes, cancel "
       "its unsent messages; runs, results and sent messages stay on record");
-  rewind->add_option("--db", o->db, "SQLite database file")->required();
+  rewind->add_option("--db", o->db, kDatabaseHelp)->required();
   rewind->add_option("--to", o->to, "The last good date: runs dated after it are voided")
       ->required();
   rewind->add_flag("--dry-run", o->dry_run, "Show what it would do; change nothing");
@@ -264,7 +264,7 @@ Action add_ledger_command(CLI::App& app) {
   auto r = std::make_shared<ResultsOptions>();
   CLI::App* results = command->add_subcommand(
       "results", "The results a recorded run found (everything, or one rule, task or unit)");
-  results->add_option("--db", r->db, "SQLite database file")->required();
+  results->add_option("--db", r->db, kDatabaseHelp)->required();
   results->add_option("--run", r->run, "The run's id (tiendo run prints it)")->required();
   results->add_option("--rule", r->rule, "Only this rule's results");
   results->add_option("--task", r->task, "Only this task's result");

@@ -221,7 +221,7 @@ Action add_report_command(CLI::App& app) {
   auto options = std::make_shared<ReportOptions>();
   CLI::App* command = app.add_subcommand(
       "report", "Write the progress report on every target and late task, in Vietnamese");
-  command->add_option("--db", options->db, "SQLite database file")->required();
+  command->add_option("--db", options->db, kDatabaseHelp)->required();
   command->add_option("--rules", options->rules, "A rule file or directory (repeatable)")
       ->required()
       ->allow_extra_args(false);

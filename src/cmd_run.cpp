@@ -180,7 +180,7 @@ Action add_run_command(CLI::App& app) {
       "run",
       "Evaluate, update the alerts and queue their messages in one transaction, then "
       "deliver what is due");
-  command->add_option("--db", options->db, "SQLite database file")->required();
+  command->add_option("--db", options->db, kDatabaseHelp)->required();
   command->add_option("--rules", options->rules, "A rule file or directory (repeatable)")
       ->required()
       ->allow_extra_args(false);
@@ -203,7 +203,7 @@ Action add_deliver_command(CLI::App& app) {
   auto options = std::make_shared<DeliverOptions>();
   CLI::App* command =
       app.add_subcommand("deliver", "Send the outbox messages that are due (retries included)");
-  command->add_option("--db", options->db, "SQLite database file")->required();
+  command->add_option("--db", options->db, kDatabaseHelp)->required();
   add_delivery_options(*command, options->delivery);
   return [options] { return run_deliver(*options); };
 }

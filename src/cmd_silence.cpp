@@ -176,7 +176,7 @@ Action add_silence_command(CLI::App& app) {
   command->require_subcommand(1);
   CLI::App* add =
       command->add_subcommand("add", "Add a silence (durable once the command returns)");
-  add->add_option("--db", o->db, "SQLite database file")->required();
+  add->add_option("--db", o->db, kDatabaseHelp)->required();
   add->add_option("--match", o->matchers,
                   "NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX on rule, task, unit, "
                   "owner, severity, state or a rule label (repeatable; all must match)")
@@ -188,12 +188,12 @@ Action add_silence_command(CLI::App& app) {
   add->add_option("--comment", o->comment, "Why")->required();
   add->callback([o, action] { *action = [o] { return silence_add(*o); }; });
   CLI::App* list = command->add_subcommand("list", "List the silences in force or to come");
-  list->add_option("--db", o->db, "SQLite database file")->required();
+  list->add_option("--db", o->db, kDatabaseHelp)->required();
   list->add_flag("--all", o->all, "Ended and expired silences too");
   list->add_option("--format", o->format, "Output format")->check(CLI::IsMember({"table", "json"}));
   list->callback([o, action] { *action = [o] { return silence_list(*o); }; });
   CLI::App* expire = command->add_subcommand("expire", "End a silence now");
-  expire->add_option("--db", o->db, "SQLite database file")->required();
+  expire->add_option("--db", o->db, kDatabaseHelp)->required();
   expire->add_option("id", o->id, "The silence's id")->required();
   expire->callback([o, action] { *action = [o] { return silence_expire(*o); }; });
   return [action] { return *action ? (*action)() : 2; };
@@ -205,7 +205,7 @@ Action add_outbox_command(CLI::App& app) {
   command->require_subcommand(1);
   CLI::App* list = command->add_subcommand(
       "list", "List outbox messages: dead letters by default, or --state pending|delivered|all");
-  list->add_option("--db", o->db, "SQLite database file")->required();
+  list->add_option("--db", o->db, kDatabaseHelp)->required();
   list->add_option("--state", o->state, "dead (default), pending, delivered or all")
       ->check(CLI::IsMember({"dead", "pending", "delivered", "all"}));
   list->add_option("--limit", o->limit, "At most this many, newest first (default 100)");

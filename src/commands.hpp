@@ -28,5 +28,6 @@ Action add_serve_command(CLI::App& app);
 Action add_token_command(CLI::App& app);
 Action add_ledger_command(CLI::App& app);
 Action add_gc_command(CLI::App& app);
+Action add_store_command(CLI::App& app);
 
 }  // namespace tiendo::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
       {"token", tiendo::cli::add_token_command(app)},
       {"ledger", tiendo::cli::add_ledger_command(app)},
       {"gc", tiendo::cli::add_gc_command(app)},
+      {"store", tiendo::cli::add_store_command(app)},
   };
   for (const auto& [name, command] : commands) app.get_subcommand(name)->callback(bind(command));
 

@@ -35,7 +35,7 @@
 #include "notify/signature.hpp"
 #include "store/database.hpp"
 #include "store/runs.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 #include "support/child_process.hpp"
 
 namespace {
@@ -221,7 +221,7 @@ Timed deliver(store::Database& db, const notify::DeliverySettings& settings) {
 
 std::size_t count_state(store::Database& db, const char* state) {
   store::Statement q =
-      tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM outbox WHERE state = ?");
+      tiendo::store::sql::prepare(db, "SELECT count(*) FROM outbox WHERE state = ?");
   q.bind(1, std::string_view(state));
   return q.step() ? static_cast<std::size_t>(q.column_int(0)) : 0;
 }

@@ -43,7 +43,7 @@
 #include "model/calendar.hpp"
 #include "store/database.hpp"
 #include "store/snapshot.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 
 namespace {
 
@@ -153,11 +153,11 @@ void write_database(const Options& o, const std::string& path, std::mt19937& rng
     std::fprintf(stderr, "bench_eval: writing the database: %s\n", error->message.c_str());
     std::exit(1);
   };
-  fail(tiendo::store::sqlite::execute(
+  fail(tiendo::store::sql::execute(
       db, "PRAGMA synchronous = OFF"));  // generation only; the benchmark reads
   store::Transaction transaction(db);
   fail(transaction.error());
-  store::Statement unit = tiendo::store::sqlite::prepare(
+  store::Statement unit = tiendo::store::sql::prepare(
       db,
       "INSERT INTO units (id, name, level, parent, input, updated_at) "
       "VALUES (?1, ?2, ?3, ?4, 'bench', 'now')");
@@ -180,7 +180,7 @@ void write_database(const Options& o, const std::string& path, std::mt19937& rng
   for (int c = 0; static_cast<int>(ids.size()) < o.units; ++c) {
     add_unit(fmt::format("c{:04}", c), "commune", fmt::format("d{:03}", c % districts));
   }
-  store::Statement point = tiendo::store::sqlite::prepare(
+  store::Statement point = tiendo::store::sql::prepare(
       db,
       "INSERT INTO observations (indicator, unit, period_start, period_end, value, input, "
       "input_line, revision, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, 'bench.csv', 1, 1, 'now')");
@@ -208,7 +208,7 @@ void write_database(const Options& o, const std::string& path, std::mt19937& rng
       }
     }
   }
-  fail(tiendo::store::sqlite::execute(
+  fail(tiendo::store::sql::execute(
       db, fmt::format("CREATE TABLE bench_parameters AS SELECT '{}' AS key",
                       fmt::format("{}-{}-{}-{}", o.units, o.indicators, o.periods, o.seed))));
   fail(transaction.commit());
@@ -218,7 +218,7 @@ bool database_matches(const Options& o, const std::string& path) {
   if (!std::filesystem::exists(path)) return false;
   auto opened = store::Database::open(path);
   if (!std::holds_alternative<store::Database>(opened)) return false;
-  store::Statement key = tiendo::store::sqlite::prepare(std::get<store::Database>(opened),
+  store::Statement key = tiendo::store::sql::prepare(std::get<store::Database>(opened),
                                                         "SELECT key FROM bench_parameters");
   return key.step() &&
          key.column_text(0) == fmt::format("{}-{}-{}-{}", o.units, o.indicators, o.periods, o.seed);
@@ -351,7 +351,7 @@ void time_runs(const Options& o, const std::string& rules_text, double evaluatio
         std::exit(1);
       }
       store::Database& handle = std::get<store::Database>(opened);
-      const auto changed = tiendo::store::sqlite::execute(handle, R"sql(
+      const auto changed = tiendo::store::sql::execute(handle, R"sql(
 INSERT INTO observations (indicator, unit, period_start, period_end, value, input, input_line,
   revision, ingested_at)
 SELECT indicator, unit, period_start, period_end,

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/sqlite/columns.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/columns.hpp"
+#include "store/sql/statements.hpp"
 #include "util/result.hpp"
 
 namespace tiendo::store {
@@ -13,16 +13,16 @@ namespace tiendo::store {
 namespace {
 
 using Json = nlohmann::json;
-using namespace sqlite;
+using namespace sql;
 
 // An open alert's evaluation date is the latest succeeded run's: every succeeded run
 // evaluates every open alert, and writes only those whose row changes (runs.hpp).
 #define TIENDO_LATEST_RUN_AT \
   "(SELECT at_date FROM runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1)"
 constexpr std::string_view kAlertColumns =
-    "fingerprint, subject, name, ifnull(unit, ''), state, severity, lifecycle, since, "
+    "fingerprint, subject, name, coalesce(unit, ''), state, severity, lifecycle, since, "
     "firing_since, last_notified, CASE WHEN lifecycle != 'resolved' THEN "
-    "coalesce(" TIENDO_LATEST_RUN_AT ", evaluated, since) ELSE ifnull(evaluated, since) END";
+    "coalesce(" TIENDO_LATEST_RUN_AT ", evaluated, since) ELSE coalesce(evaluated, since) END";
 
 // The alerts a query on kAlertColumns gives.
 DbResult<std::vector<AlertRecord>> alerts_of(Statement& q) {
@@ -115,7 +115,7 @@ std::optional<NotifyKind> parse_notify_kind(std::string_view text) {
 
 DbResult<std::vector<AlertRecord>> load_alerts(Database& db, bool open_only) {
   Statement q =
-      sqlite::prepare(db, fmt::format("SELECT {} FROM alerts{} ORDER BY fingerprint", kAlertColumns,
+      sql::prepare(db, fmt::format("SELECT {} FROM alerts{} ORDER BY fingerprint", kAlertColumns,
                                       open_only ? " WHERE lifecycle != 'resolved'" : ""));
   return alerts_of(q);
 }
@@ -149,8 +149,8 @@ DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query) {
     where += " AND unit = ?";
     binds.push_back(query.unit);
   }
-  Statement count = sqlite::prepare(db, "SELECT count(*) FROM alerts " + where);
-  Statement rows = sqlite::prepare(
+  Statement count = sql::prepare(db, "SELECT count(*) FROM alerts " + where);
+  Statement rows = sql::prepare(
       db,
       fmt::format(
           "SELECT {} FROM alerts {} ORDER BY (CASE severity WHEN 'critical' THEN 0 WHEN 'warning' "
@@ -170,7 +170,7 @@ DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query) {
 }
 
 DbResult<std::vector<AlertCount>> count_alerts(Database& db) {
-  Statement q = sqlite::prepare(
+  Statement q = sql::prepare(
       db, "SELECT lifecycle, severity, count(*) FROM alerts GROUP BY lifecycle, severity");
   std::vector<AlertCount> out;
   while (q.step()) {
@@ -184,11 +184,11 @@ DbResult<std::vector<AlertCount>> count_alerts(Database& db) {
 }
 
 DbResult<std::optional<model::Date>> ledger_date(Database& db) {
-  Statement q = sqlite::prepare(
+  Statement q = sql::prepare(
       db,
       "SELECT CASE WHEN EXISTS (SELECT 1 FROM alerts WHERE lifecycle != 'resolved') THEN "
       "coalesce(" TIENDO_LATEST_RUN_AT
-      ", (SELECT max(ifnull(evaluated, since)) FROM alerts WHERE lifecycle != 'resolved')) END");
+      ", (SELECT max(coalesce(evaluated, since)) FROM alerts WHERE lifecycle != 'resolved')) END");
   if (!q.step()) return q.error().value_or(DbError{"cannot read the alerts"});
   if (q.column_is_null(0)) return std::optional<model::Date>();
   const auto date = model::parse_iso_date(q.column_text(0));
@@ -197,10 +197,10 @@ DbResult<std::optional<model::Date>> ledger_date(Database& db) {
 }
 
 DbResult<AlertStateToken> alert_state_token(Database& db) {
-  Statement q = sqlite::prepare(
+  Statement q = sql::prepare(
       db,
-      "SELECT (SELECT ifnull(max(id), 0) FROM runs WHERE status = 'succeeded'), "
-      "(SELECT ifnull(max(id), 0) FROM silences), (SELECT count(expired_at) FROM silences)");
+      "SELECT (SELECT coalesce(max(id), 0) FROM runs WHERE status = 'succeeded'), "
+      "(SELECT coalesce(max(id), 0) FROM silences), (SELECT count(expired_at) FROM silences)");
   if (!q.step()) return q.error().value_or(DbError{"cannot read the runs and silences"});
   return AlertStateToken{q.column_int(0), q.column_int(1), q.column_int(2)};
 }
@@ -211,11 +211,11 @@ DbResult<std::optional<std::int64_t>> add_silence(Database& db, const StoredSile
   if (tx.error()) return *tx.error();
   // Counted in the transaction that inserts, so that two writers cannot both pass.
   Statement live =
-      sqlite::prepare(db, "SELECT count(*) FROM silences WHERE expired_at IS NULL AND ends_at > ?");
+      sql::prepare(db, "SELECT count(*) FROM silences WHERE expired_at IS NULL AND ends_at > ?");
   live.bind(1, silence.created_at);
   if (!live.step()) return live.error().value_or(DbError{"counting silences failed"});
   if (live.column_int(0) >= max_live) return std::optional<std::int64_t>();
-  Statement insert = sqlite::prepare(db, R"sql(
+  Statement insert = sql::prepare(db, R"sql(
 INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at)
 VALUES (?, ?, ?, ?, ?, ?))sql");
   insert.bind(1, matchers_json(silence.matchers).dump())
@@ -231,7 +231,7 @@ VALUES (?, ?, ?, ?, ?, ?))sql");
 }
 
 DbResult<std::vector<StoredSilence>> read_silences(Database& db, bool include_expired) {
-  Statement q = sqlite::prepare(db, std::string(R"sql(
+  Statement q = sql::prepare(db, std::string(R"sql(
 SELECT id, matchers, starts_at, ends_at, author, comment, created_at, expired_at
 FROM silences)sql") + (include_expired ? "" : " WHERE expired_at IS NULL") +
                                         " ORDER BY id");
@@ -266,7 +266,7 @@ FROM silences)sql") + (include_expired ? "" : " WHERE expired_at IS NULL") +
 DbResult<bool> expire_silence(Database& db, std::int64_t id, std::string_view now) {
   Transaction tx(db);
   if (tx.error()) return *tx.error();
-  Statement update = sqlite::prepare(
+  Statement update = sql::prepare(
       db, "UPDATE silences SET expired_at = ? WHERE id = ? AND expired_at IS NULL AND ends_at > ?");
   update.bind(1, now).bind(2, id).bind(3, now);
   TIENDO_RETURN_IF_ERROR(run(update));

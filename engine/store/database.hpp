@@ -1,6 +1,8 @@
-// The SQLite database: opening it with the pragmas every connection needs, versioned
-// migrations, prepared statements and transactions. Errors are values (DbError), never
-// exceptions across the library boundary.
+// The store's database, on one of two engines: a SQLite file (the embedded default: one
+// machine) or a PostgreSQL server (`postgresql://…`: several services on one database).
+// Opening it with what every connection needs, versioned migrations, prepared statements
+// and transactions. Errors are values (DbError), never exceptions across the library
+// boundary.
 #pragma once
 
 #include <chrono>
@@ -25,10 +27,21 @@ struct DbError {
 template <typename T>
 using DbResult = std::variant<T, DbError>;
 
-class Statement;  // store/sqlite/statements.hpp: for the store's own implementation only
-namespace sqlite {
+class Statement;  // store/sql/statements.hpp: for the store's own implementation only
+namespace sql {
 struct Access;
 }
+namespace postgres {
+class Connection;  // store/postgres/connection.hpp
+}
+
+enum class Engine { sqlite, postgresql };
+
+// Whether `location` names a PostgreSQL database (postgresql:// or postgres://) rather
+// than a SQLite file.
+bool is_postgres_url(std::string_view location);
+// `location` as it may be shown and logged: a URL without its password.
+std::string displayed_location(std::string_view location);
 
 class WriteTurns;
 
@@ -51,7 +64,11 @@ class Database {
     Mode mode = Mode::create;
   };
 
-  // Opens the database at `path` (":memory:" for a private in-memory one), sets
+  // Opens the database at `path`: a PostgreSQL URL (postgresql://user@host/db?…; the
+  // password from the environment, PGPASSWORD, or PGPASSFILE, as libpq reads them; see
+  // store/postgres) or a SQLite file (":memory:" for a private in-memory one).
+  //
+  // A SQLite file: sets
   // journal_mode=WAL, synchronous=FULL, foreign_keys=ON and the busy timeout, and
   // migrates an older schema in one transaction. A database whose schema is newer than
   // this program knows is refused.
@@ -62,6 +79,10 @@ class Database {
   // a replica, a file of another user) opens as SQLite's read-only connection, immutable
   // when even its -shm file cannot be made. Such a connection switches and migrates
   // nothing (an older schema is refused with what to do) and every write fails.
+  //
+  // PostgreSQL: the same migrations semantics (a newer schema refused, an older one
+  // migrated in one transaction), Mode::existing wants tiendo's tables there already,
+  // Mode::read_only opens a read-only session and migrates nothing.
   static DbResult<Database> open(const std::string& path, const Options& options);
   static DbResult<Database> open(const std::string& path) { return open(path, Options{}); }
   static DbResult<Database> open(const std::string& path, Mode mode) {
@@ -70,8 +91,8 @@ class Database {
     return open(path, options);
   }
 
-  Database(Database&&) noexcept = default;
-  Database& operator=(Database&&) noexcept = default;
+  Database(Database&&) noexcept;
+  Database& operator=(Database&&) noexcept;
   ~Database();
 
   // The last storage failure that any connection of this process to the same file met,
@@ -82,15 +103,17 @@ class Database {
   int schema_version();
   static int latest_schema_version();
 
+  // The file, or the URL without its password.
   const std::string& path() const { return path_; }
+  Engine engine() const { return pg_ ? Engine::postgresql : Engine::sqlite; }
   // What it was opened with (so that helper connections open the same way).
   const Options& options() const { return options_; }
 
  private:
   friend class Transaction;
   // The SQLite implementation of the store's interfaces reaches the connection through
-  // store/sqlite/statements.hpp; nothing above the store sees a statement or the handle.
-  friend struct sqlite::Access;
+  // store/sql/statements.hpp; nothing above the store sees a statement or the handle.
+  friend struct sql::Access;
   Statement prepare(std::string_view sql);
   std::optional<DbError> execute(std::string_view sql);
   std::string pragma(std::string_view name);
@@ -98,11 +121,15 @@ class Database {
   struct Closer {
     void operator()(sqlite3* db) const;
   };
-  Database(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+  Database(std::string path, sqlite3* db);
+  Database(std::string path, std::unique_ptr<postgres::Connection> pg);
+  static DbResult<Database> open_postgres(const std::string& url, const Options& options);
   std::optional<DbError> migrate();
+  std::optional<DbError> migrate_postgres();
 
   std::string path_;
   std::unique_ptr<sqlite3, Closer> db_;
+  std::unique_ptr<postgres::Connection> pg_;
   std::chrono::milliseconds busy_timeout_{5000};
   Options options_;
   std::shared_ptr<WriteTurns> turns_;  // this process's writers of the same file

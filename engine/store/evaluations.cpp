@@ -2,14 +2,14 @@
 
 #include <fmt/format.h>
 
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 #include "util/result.hpp"
 
 namespace tiendo::store {
 
 namespace {
 
-using namespace sqlite;
+using namespace sql;
 
 constexpr std::string_view kColumns =
     "id, trigger, scheduled_for, at_date, requested_at, requested_by, started_at, finished_at, "
@@ -50,13 +50,13 @@ DbResult<std::int64_t> enqueue_evaluation(Database& db, const EvaluationRequest&
   Transaction tx(db);
   if (tx.error()) return *tx.error();
   if (max_waiting) {
-    Statement waiting = sqlite::prepare(
+    Statement waiting = sql::prepare(
         db, "SELECT count(*) FROM evaluations WHERE state = 'queued' AND trigger = ?1");
     waiting.bind(1, request.trigger);
     if (!waiting.step()) return waiting.error().value_or(DbError{"cannot count the evaluations"});
     if (waiting.column_int(0) >= *max_waiting) return std::int64_t{0};
   }
-  Statement q = sqlite::prepare(db,
+  Statement q = sql::prepare(db,
                                 "INSERT INTO evaluations (trigger, scheduled_for, at_date, "
                                 "requested_at, requested_by, state) "
                                 "VALUES (?1, ?2, ?3, ?4, ?5, 'queued')");
@@ -72,13 +72,13 @@ DbResult<std::int64_t> enqueue_evaluation(Database& db, const EvaluationRequest&
 
 DbResult<std::optional<EvaluationRecord>> find_evaluation(Database& db, std::int64_t id) {
   Statement q =
-      sqlite::prepare(db, fmt::format("SELECT {} FROM evaluations WHERE id = ?1", kColumns));
+      sql::prepare(db, fmt::format("SELECT {} FROM evaluations WHERE id = ?1", kColumns));
   q.bind(1, id);
   return one_of(q);
 }
 
 DbResult<std::vector<EvaluationRecord>> list_evaluations(Database& db, std::size_t limit) {
-  Statement q = sqlite::prepare(
+  Statement q = sql::prepare(
       db, fmt::format("SELECT {} FROM evaluations ORDER BY id DESC LIMIT ?1", kColumns));
   q.bind(1, static_cast<std::int64_t>(limit));
   std::vector<EvaluationRecord> out;
@@ -88,20 +88,20 @@ DbResult<std::vector<EvaluationRecord>> list_evaluations(Database& db, std::size
 }
 
 DbResult<std::optional<EvaluationRecord>> next_queued_evaluation(Database& db) {
-  Statement q = sqlite::prepare(
+  Statement q = sql::prepare(
       db, fmt::format("SELECT {} FROM evaluations WHERE state = 'queued' ORDER BY id LIMIT 1",
                       kColumns));
   return one_of(q);
 }
 
 DbResult<std::int64_t> count_queued_evaluations(Database& db) {
-  Statement q = sqlite::prepare(db, "SELECT count(*) FROM evaluations WHERE state = 'queued'");
+  Statement q = sql::prepare(db, "SELECT count(*) FROM evaluations WHERE state = 'queued'");
   if (!q.step()) return q.error().value_or(DbError{"cannot count the evaluations"});
   return q.column_int(0);
 }
 
 std::optional<DbError> start_evaluation(Database& db, std::int64_t id, std::string_view now) {
-  Statement q = sqlite::prepare(
+  Statement q = sql::prepare(
       db, "UPDATE evaluations SET state = 'running', started_at = ?2 WHERE id = ?1");
   q.bind(1, id).bind(2, now);
   return run(q);
@@ -111,7 +111,7 @@ std::optional<DbError> finish_evaluation(Database& db, std::int64_t id, std::str
                                          std::string_view now, std::string_view summary,
                                          std::string_view error,
                                          std::optional<std::int64_t> run_id) {
-  Statement q = sqlite::prepare(
+  Statement q = sql::prepare(
       db,
       "UPDATE evaluations SET state = ?2, finished_at = ?3, summary = ?4, error = ?5, "
       "run_id = ?6 WHERE id = ?1");
@@ -122,7 +122,7 @@ std::optional<DbError> finish_evaluation(Database& db, std::int64_t id, std::str
 
 std::optional<DbError> fail_running_evaluations(Database& db, std::string_view now,
                                                 std::string_view error) {
-  Statement q = sqlite::prepare(
+  Statement q = sql::prepare(
       db,
       "UPDATE evaluations SET state = 'failed', finished_at = ?1, error = ?2 WHERE state = "
       "'running'");
@@ -132,7 +132,7 @@ std::optional<DbError> fail_running_evaluations(Database& db, std::string_view n
 
 DbResult<std::optional<std::string>> last_success_at(Database& db) {
   Statement q =
-      sqlite::prepare(db, "SELECT max(finished_at) FROM evaluations WHERE state = 'succeeded'");
+      sql::prepare(db, "SELECT max(finished_at) FROM evaluations WHERE state = 'succeeded'");
   std::optional<std::string> at;
   if (q.step() && !q.column_is_null(0)) at = q.column_text(0);
   if (q.error()) return *q.error();
@@ -140,7 +140,7 @@ DbResult<std::optional<std::string>> last_success_at(Database& db) {
 }
 
 DbResult<bool> tick_covered(Database& db, std::string_view tick) {
-  Statement q = sqlite::prepare(
+  Statement q = sql::prepare(
       db,
       "SELECT 1 FROM evaluations WHERE trigger IN ('schedule', 'catch-up') AND scheduled_for >= "
       "?1 AND NOT (state = 'failed' AND error LIKE 'interrupted:%') LIMIT 1");

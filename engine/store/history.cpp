@@ -1,14 +1,14 @@
 // `tiendo history`: every stored revision of an observation.
 #include "store/ingest.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 
 namespace tiendo::store {
 
 DbResult<std::vector<ObservationRevision>> history(Database& db, const std::string& indicator,
                                                    const std::string& unit) {
-  Statement statement = sqlite::prepare(db, R"sql(
+  Statement statement = sql::prepare(db, R"sql(
 SELECT indicator, unit, period_start, period_end, value, numerator, denominator,
-  ifnull(source, ''), ifnull(note, ''), input, input_line, revision, ingested_at, estimate
+  coalesce(source, ''), coalesce(note, ''), input, input_line, revision, ingested_at, estimate
 FROM observations WHERE indicator = ?1 AND (?2 = '' OR unit = ?2)
 ORDER BY unit, period_start, period_end, revision)sql");
   statement.bind(1, indicator).bind(2, unit);

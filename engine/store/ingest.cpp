@@ -10,7 +10,7 @@
 
 #include "store/ingest_layout.hpp"
 #include "store/records.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 #include "util/text.hpp"
 
 namespace tiendo::store {
@@ -52,31 +52,38 @@ class Ingest {
   // -------------------------------------------------------------------------------------
 
   std::optional<DbError> prepare() {
-    if (auto error = sqlite::execute(db_, R"sql(
+    // The connection's own staging tables (SQLite's without a rowid; PostgreSQL's texts
+    // compared byte by byte, as the store's tables).
+    const bool postgres = sql::engine(db_) == Engine::postgresql;
+    if (auto error = sql::execute(
+            db_, fmt::format(R"sql(
 CREATE TEMP TABLE IF NOT EXISTS staged_observations (
-  indicator TEXT NOT NULL, unit TEXT NOT NULL, period_start TEXT NOT NULL,
-  period_end TEXT NOT NULL, value REAL NOT NULL, numerator REAL, denominator REAL,
-  source TEXT, note TEXT, estimate INTEGER NOT NULL, input TEXT NOT NULL,
-  input_line INTEGER NOT NULL, PRIMARY KEY (indicator, unit, period_start, period_end)) WITHOUT ROWID;
+  indicator TEXT{0} NOT NULL, unit TEXT{0} NOT NULL, period_start TEXT{0} NOT NULL,
+  period_end TEXT{0} NOT NULL, value {1} NOT NULL, numerator {1}, denominator {1},
+  source TEXT{0}, note TEXT{0}, estimate BIGINT NOT NULL, input TEXT{0} NOT NULL,
+  input_line BIGINT NOT NULL, PRIMARY KEY (indicator, unit, period_start, period_end)){2};
 CREATE TEMP TABLE IF NOT EXISTS staged_statuses (
-  task TEXT NOT NULL, status TEXT NOT NULL, date TEXT NOT NULL, progress REAL, note TEXT,
-  input TEXT NOT NULL, input_line INTEGER NOT NULL);
+  task TEXT{0} NOT NULL, status TEXT{0} NOT NULL, date TEXT{0} NOT NULL, progress {1},
+  note TEXT{0}, input TEXT{0} NOT NULL, input_line BIGINT NOT NULL);
 DELETE FROM staged_observations;
 DELETE FROM staged_statuses;
-)sql")) {
+)sql",
+                             postgres ? " COLLATE \"C\"" : "",
+                             postgres ? "DOUBLE PRECISION" : "REAL",
+                             postgres ? "" : " WITHOUT ROWID"))) {
       return error;
     }
-    stage_observation_ = sqlite::prepare(
+    stage_observation_ = sql::prepare(
         db_,
         "INSERT INTO staged_observations VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
         "?12) ON CONFLICT DO NOTHING");
     find_staged_ =
-        sqlite::prepare(db_,
+        sql::prepare(db_,
                         "SELECT value, numerator, denominator, estimate, input, input_line FROM "
                         "staged_observations WHERE indicator = ?1 AND unit = ?2 AND period_start = "
                         "?3 AND period_end = ?4");
     stage_status_ =
-        sqlite::prepare(db_, "INSERT INTO staged_statuses VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        sql::prepare(db_, "INSERT INTO staged_statuses VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     for (const Statement* statement : {&stage_observation_, &find_staged_, &stage_status_}) {
       if (statement->error()) return statement->error();
     }
@@ -84,7 +91,7 @@ DELETE FROM staged_statuses;
   }
 
   std::optional<DbError> load_known_units() {
-    Statement statement = sqlite::prepare(db_, "SELECT id, level, ifnull(parent, '') FROM units");
+    Statement statement = sql::prepare(db_, "SELECT id, level, coalesce(parent, '') FROM units");
     while (statement.step()) {
       known_units_.emplace(statement.column_text(0), statement.column_text(1));
       known_parents_.emplace(statement.column_text(0), statement.column_text(2));
@@ -316,14 +323,14 @@ DELETE FROM staged_statuses;
   std::optional<DbError> write_units() {
     std::map<std::string, std::string> levels = known_units_;
     for (const UnitRow& row : units_) levels[row.id] = row.level;
-    Statement upsert = sqlite::prepare(db_, R"sql(
+    Statement upsert = sql::prepare(db_, R"sql(
 INSERT INTO units (id, name, level, parent, input, updated_at, labels)
   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, level = excluded.level,
   parent = excluded.parent, input = excluded.input, updated_at = excluded.updated_at,
   labels = excluded.labels
-WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
-  OR units.parent IS NOT excluded.parent OR units.labels IS NOT excluded.labels)sql");
+WHERE units.name IS DISTINCT FROM excluded.name OR units.level IS DISTINCT FROM excluded.level
+  OR units.parent IS DISTINCT FROM excluded.parent OR units.labels IS DISTINCT FROM excluded.labels)sql");
     if (upsert.error()) return upsert.error();
     // Parents must exist before their children are written (foreign keys are checked
     // per statement): write in order of depth.
@@ -419,7 +426,7 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
         db_error_ = upsert.error();
         return false;
       }
-      if (sqlite::changes(db_) > 0) {
+      if (sql::changes(db_) > 0) {
         ++summary_.units_written;
       } else {
         ++summary_.units_unchanged;
@@ -512,7 +519,7 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
       db_error_ = stage_observation_.error();
       return;
     }
-    if (sqlite::changes(db_) == 0) {
+    if (sql::changes(db_) == 0) {
       // The same indicator, unit and period earlier in this input set.
       find_staged_.reset();
       find_staged_.bind(1, indicator).bind(2, unit).bind(3, start).bind(4, end);
@@ -599,16 +606,16 @@ WHERE units.name IS NOT excluded.name OR units.level IS NOT excluded.level
   // From staging to the real tables, set-based: one statement each.
 
   std::optional<DbError> write_staged() {
-    Statement staged = sqlite::prepare(db_, "SELECT count(*) FROM staged_observations");
+    Statement staged = sql::prepare(db_, "SELECT count(*) FROM staged_observations");
     const std::int64_t observations = staged.step() ? staged.column_int(0) : 0;
     // A staged value that equals the latest revision (value, fraction, source, note and
     // estimate flag) changes nothing; any other adds revision latest + 1 (or 1).
-    Statement insert = sqlite::prepare(db_, R"sql(
+    Statement insert = sql::prepare(db_, R"sql(
 INSERT INTO observations (indicator, unit, period_start, period_end, value, numerator,
   denominator, source, note, estimate, input, input_line, revision, ingested_at)
 SELECT s.indicator, s.unit, s.period_start, s.period_end, s.value, s.numerator,
   s.denominator, s.source, s.note, s.estimate, s.input, s.input_line,
-  ifnull(latest.revision, 0) + 1, ?1
+  coalesce(latest.revision, 0) + 1, ?1
 FROM staged_observations s
 LEFT JOIN observations latest
   ON latest.indicator = s.indicator AND latest.unit = s.unit
@@ -616,27 +623,28 @@ LEFT JOIN observations latest
   AND latest.revision = (SELECT max(o.revision) FROM observations o
                          WHERE o.indicator = s.indicator AND o.unit = s.unit
                            AND o.period_start = s.period_start AND o.period_end = s.period_end)
-WHERE latest.id IS NULL OR latest.value IS NOT s.value
-  OR latest.numerator IS NOT s.numerator OR latest.denominator IS NOT s.denominator
-  OR latest.source IS NOT s.source OR latest.note IS NOT s.note
-  OR latest.estimate IS NOT s.estimate)sql");
+WHERE latest.id IS NULL OR latest.value IS DISTINCT FROM s.value
+  OR latest.numerator IS DISTINCT FROM s.numerator OR latest.denominator IS DISTINCT FROM s.denominator
+  OR latest.source IS DISTINCT FROM s.source OR latest.note IS DISTINCT FROM s.note
+  OR latest.estimate IS DISTINCT FROM s.estimate)sql");
     insert.bind(1, options_.now);
     if (!insert.run()) return insert.error();
-    summary_.observations_added = static_cast<std::size_t>(sqlite::changes(db_));
+    summary_.observations_added = static_cast<std::size_t>(sql::changes(db_));
     summary_.observations_unchanged =
         static_cast<std::size_t>(observations) - summary_.observations_added;
 
-    Statement statuses = sqlite::prepare(db_, "SELECT count(*) FROM staged_statuses");
+    Statement statuses = sql::prepare(db_, "SELECT count(*) FROM staged_statuses");
     const std::int64_t status_rows = statuses.step() ? statuses.column_int(0) : 0;
-    Statement insert_statuses = sqlite::prepare(db_, R"sql(
-INSERT OR IGNORE INTO task_status (task, status, date, progress, note, input, input_line,
+    Statement insert_statuses = sql::prepare(db_, R"sql(
+INSERT INTO task_status (task, status, date, progress, note, input, input_line,
   ingested_at)
-SELECT task, status, date, progress, note, input, input_line, ?1 FROM staged_statuses)sql");
+SELECT task, status, date, progress, note, input, input_line, ?1 FROM staged_statuses
+WHERE true ON CONFLICT DO NOTHING)sql");
     insert_statuses.bind(1, options_.now);
     if (!insert_statuses.run()) return insert_statuses.error();
-    summary_.statuses_added = static_cast<std::size_t>(sqlite::changes(db_));
+    summary_.statuses_added = static_cast<std::size_t>(sql::changes(db_));
     summary_.statuses_unchanged = static_cast<std::size_t>(status_rows) - summary_.statuses_added;
-    return sqlite::execute(db_, "DELETE FROM staged_observations; DELETE FROM staged_statuses;");
+    return sql::execute(db_, "DELETE FROM staged_observations; DELETE FROM staged_statuses;");
   }
 
   Database& db_;

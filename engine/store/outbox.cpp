@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 #include "util/result.hpp"
 
 namespace tiendo::store {
@@ -14,9 +14,9 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr std::string_view kColumns = R"sql(
-  id, ifnull(run_id, 0), channel, kind, idempotency_key, payload, state, attempts,
-  next_attempt_at, ifnull(last_error, ''), last_status, created_at, ifnull(last_attempt_at, ''),
-  ifnull(delivered_at, ''))sql";
+  id, coalesce(run_id, 0), channel, kind, idempotency_key, payload, state, attempts,
+  next_attempt_at, coalesce(last_error, ''), last_status, created_at, coalesce(last_attempt_at, ''),
+  coalesce(delivered_at, ''))sql";
 
 std::string_view format_name(WebhookPayload::Format format) {
   return format == WebhookPayload::Format::alertmanager ? "alertmanager" : "native";
@@ -138,11 +138,11 @@ std::optional<OutboxState> parse_outbox_state(std::string_view text) {
   return std::nullopt;
 }
 
-namespace sqlite {
+namespace sql {
 
 DbResult<std::int64_t> insert_message(Database& db, std::int64_t run_id,
                                       std::string_view created_at, const OutboxMessage& message) {
-  Statement insert = sqlite::prepare(db, R"sql(
+  Statement insert = sql::prepare(db, R"sql(
 INSERT INTO outbox (run_id, channel, idempotency_key, payload, state, attempts,
   next_attempt_at, created_at, kind)
 VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?))sql");
@@ -161,7 +161,7 @@ VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?))sql");
 
 DbResult<std::vector<OutboxEntry>> due_messages(Database& db, std::string_view now,
                                                 std::size_t limit) {
-  Statement q = sqlite::prepare(
+  Statement q = sql::prepare(
       db,
       fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY "
                   "next_attempt_at, id LIMIT ?",
@@ -172,7 +172,7 @@ DbResult<std::vector<OutboxEntry>> due_messages(Database& db, std::string_view n
 
 DbResult<std::vector<OutboxEntry>> list_messages(Database& db, std::optional<OutboxState> state,
                                                  std::size_t limit) {
-  Statement q = sqlite::prepare(db, fmt::format("SELECT {} FROM outbox {} ORDER BY id DESC LIMIT ?",
+  Statement q = sql::prepare(db, fmt::format("SELECT {} FROM outbox {} ORDER BY id DESC LIMIT ?",
                                                 kColumns, state ? "WHERE state = ?" : ""));
   int index = 1;
   if (state) q.bind(index++, to_string(*state));
@@ -182,7 +182,7 @@ DbResult<std::vector<OutboxEntry>> list_messages(Database& db, std::optional<Out
 
 DbResult<std::optional<std::string>> next_due_at(Database& db) {
   Statement q =
-      sqlite::prepare(db, "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'");
+      sql::prepare(db, "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'");
   std::optional<std::string> due;
   if (q.step() && !q.column_is_null(0)) due = q.column_text(0);
   if (q.error()) return *q.error();
@@ -192,7 +192,7 @@ DbResult<std::optional<std::string>> next_due_at(Database& db) {
 DbResult<OutboxState> record_attempt(Database& db, std::int64_t id, const AttemptRecord& attempt) {
   Transaction tx(db);
   if (tx.error()) return *tx.error();
-  Statement update = sqlite::prepare(db, R"sql(
+  Statement update = sql::prepare(db, R"sql(
 UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?,
   last_status = ?, last_attempt_at = ?, delivered_at = ?
 WHERE id = ? AND state = 'pending')sql");
@@ -206,11 +206,11 @@ WHERE id = ? AND state = 'pending')sql");
       .bind_text_or_null(7,
                          delivered ? std::string_view(attempt.attempted_at) : std::string_view());
   update.bind(8, id);
-  TIENDO_RETURN_IF_ERROR(sqlite::run(update));
+  TIENDO_RETURN_IF_ERROR(sql::run(update));
   OutboxState state = attempt.state;
-  if (sqlite::changes(db) == 0) {
+  if (sql::changes(db) == 0) {
     // Another deliverer settled the message first: report what it is now.
-    Statement current = sqlite::prepare(db, "SELECT state FROM outbox WHERE id = ?");
+    Statement current = sql::prepare(db, "SELECT state FROM outbox WHERE id = ?");
     current.bind(1, id);
     if (!current.step()) {
       return current.error().value_or(DbError{fmt::format("outbox message {} is gone", id)});
@@ -224,7 +224,7 @@ WHERE id = ? AND state = 'pending')sql");
 }
 
 DbResult<std::vector<OutboxCount>> count_messages(Database& db) {
-  Statement q = sqlite::prepare(
+  Statement q = sql::prepare(
       db, "SELECT state, kind, count(*), min(created_at) FROM outbox GROUP BY state, kind");
   std::vector<OutboxCount> out;
   while (q.step()) {

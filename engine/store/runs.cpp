@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite/columns.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/columns.hpp"
+#include "store/sql/statements.hpp"
 #include "util/result.hpp"
 
 namespace tiendo::store {
@@ -20,7 +20,7 @@ namespace tiendo::store {
 namespace {
 
 using Json = nlohmann::json;
-using namespace sqlite;
+using namespace sql;
 
 // A row's to_run while it is current (schema version 8 on).
 #define TIENDO_CURRENT "9223372036854775807"
@@ -31,7 +31,7 @@ Json figure_or_date(model::Date d) { return Json(model::to_string(d)); }
 // A single number a query gives.
 DbResult<std::int64_t> scalar(Database& db, std::string_view sql,
                               std::optional<std::int64_t> bound = std::nullopt) {
-  Statement q = sqlite::prepare(db, sql);
+  Statement q = sql::prepare(db, sql);
   if (bound) q.bind(1, *bound);
   if (!q.step()) return q.error().value_or(DbError{fmt::format("no answer to {}", sql)});
   const std::int64_t value = q.column_is_null(0) ? 0 : q.column_int(0);
@@ -43,7 +43,7 @@ DbResult<std::int64_t> scalar(Database& db, std::string_view sql,
 
 DbResult<std::int64_t> insert_run(Database& db, model::Date at, std::string_view now,
                                   RunStatus status) {
-  Statement insert = sqlite::prepare(
+  Statement insert = sql::prepare(
       db,
       "INSERT INTO runs (at_date, started_at, finished_at, status, undo_log) VALUES (?, ?, ?, ?, "
       "1)");
@@ -119,9 +119,9 @@ std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
   for (std::size_t from = 0; from < rows.size(); from += kChunk) {
     const std::size_t count = std::min(kChunk, rows.size() - from);
     if (count != prepared_for) {
-      details = sqlite::prepare(db, "INSERT INTO result_details (id, state, detail) VALUES " +
+      details = sql::prepare(db, "INSERT INTO result_details (id, state, detail) VALUES " +
                                         values(count, "(?, ?, ?)"));
-      spans = sqlite::prepare(db,
+      spans = sql::prepare(db,
                               "INSERT INTO result_spans (subject, name, unit, from_run, digest, "
                               "details) VALUES " +
                                   values(count, "(?, ?, ?, ?, ?, ?)"));
@@ -154,7 +154,7 @@ std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
 
 std::optional<DbError> close_results(Database& db, std::int64_t run_id,
                                      std::span<const ResultKey> keys) {
-  Statement close = sqlite::prepare(db, R"sql(
+  Statement close = sql::prepare(db, R"sql(
 UPDATE result_spans SET to_run = ?4
 WHERE subject = ?1 AND name = ?2 AND unit = ?3 AND from_run < ?4 AND to_run = )sql" TIENDO_CURRENT);
   for (const ResultKey& k : keys) {
@@ -166,13 +166,13 @@ WHERE subject = ?1 AND name = ?2 AND unit = ?3 AND from_run < ?4 AND to_run = )s
 }
 
 std::optional<DbError> discard_results(Database& db, std::int64_t run_id) {
-  Statement discard = sqlite::prepare(db, "DELETE FROM result_spans WHERE from_run = ?");
+  Statement discard = sql::prepare(db, "DELETE FROM result_spans WHERE from_run = ?");
   discard.bind(1, run_id);
   return run(discard);
 }
 
 DbResult<std::int64_t> last_succeeded_run(Database& db) {
-  Statement q = sqlite::prepare(
+  Statement q = sql::prepare(
       db, "SELECT id FROM runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1");
   if (q.step()) return q.column_int(0);
   if (q.error()) return *q.error();
@@ -193,10 +193,10 @@ WHERE to_run = )sql" TIENDO_CURRENT " ORDER BY subject, name, unit";
     if (attempt > 0) restart();
     TIENDO_ASSIGN_OR_RETURN(const std::int64_t before, last_succeeded_run(db));
     std::vector<std::int64_t> running;
-    Statement running_q = sqlite::prepare(db, "SELECT id FROM runs WHERE status = 'running'");
+    Statement running_q = sql::prepare(db, "SELECT id FROM runs WHERE status = 'running'");
     while (running_q.step()) running.push_back(running_q.column_int(0));
     if (running_q.error()) return *running_q.error();
-    Statement q = sqlite::prepare(db, kCurrent);
+    Statement q = sql::prepare(db, kCurrent);
     while (q.step()) {
       const std::string_view subject_text = q.column_view(0);
       const Subject subject = subject_text == "rule" ? Subject::rule : Subject::task;
@@ -221,7 +221,7 @@ DbResult<StoredResultPage> results_at(Database& db, std::int64_t run_id,
                                       const StoredResultQuery& query) {
   StoredResultPage page;
   page.run_id = run_id;
-  Statement run_q = sqlite::prepare(db, "SELECT at_date, status FROM runs WHERE id = ?");
+  Statement run_q = sql::prepare(db, "SELECT at_date, status FROM runs WHERE id = ?");
   run_q.bind(1, run_id);
   if (!run_q.step()) {
     if (run_q.error()) return *run_q.error();
@@ -234,7 +234,7 @@ DbResult<StoredResultPage> results_at(Database& db, std::int64_t run_id,
     page.status = StoredResultPage::Status::not_succeeded;
     return page;
   }
-  Statement kept_q = sqlite::prepare(db, "SELECT ifnull(max(results_from_run), 0) FROM retention");
+  Statement kept_q = sql::prepare(db, "SELECT coalesce(max(results_from_run), 0) FROM retention");
   if (!kept_q.step()) return kept_q.error().value_or(DbError{"cannot read the retention"});
   page.kept_from = kept_q.column_int(0);
   if (run_id < page.kept_from) {
@@ -253,12 +253,12 @@ WHERE from_run <= ?1 AND to_run > ?1
         .bind_text_or_null(4, query.unit);
   };
   Statement count =
-      sqlite::prepare(db, fmt::format("SELECT count(*) FROM result_spans {}", kWhere));
+      sql::prepare(db, fmt::format("SELECT count(*) FROM result_spans {}", kWhere));
   bind_query(count);
   if (!count.step()) return count.error().value_or(DbError{"cannot count the results"});
   page.total = count.column_int(0);
   Statement rows =
-      sqlite::prepare(db, fmt::format("SELECT subject, name, unit, state, detail, from_run "
+      sql::prepare(db, fmt::format("SELECT subject, name, unit, state, detail, from_run "
                                       "FROM result_spans JOIN result_details ON id = details {} "
                                       "ORDER BY subject, name, unit LIMIT ?5 OFFSET ?6",
                                       kWhere));
@@ -284,8 +284,8 @@ WHERE from_run <= ?1 AND to_run > ?1
 DbResult<std::vector<ResultSpan>> result_spans_of(Database& db, Subject subject,
                                                   std::string_view name, std::string_view unit,
                                                   std::size_t limit) {
-  Statement q = sqlite::prepare(db, R"sql(
-SELECT s.from_run, f.at_date, s.to_run, ifnull(t.at_date, ''), d.state, d.detail
+  Statement q = sql::prepare(db, R"sql(
+SELECT s.from_run, f.at_date, s.to_run, coalesce(t.at_date, ''), d.state, d.detail
 FROM result_spans s JOIN result_details d ON d.id = s.details
 JOIN runs f ON f.id = s.from_run AND f.status = 'succeeded'
 LEFT JOIN runs t ON t.id = s.to_run
@@ -310,7 +310,7 @@ ORDER BY s.from_run DESC LIMIT ?4)sql");
 }
 
 DbResult<std::string> kept_run_date(Database& db, std::int64_t run_id) {
-  Statement run_q = sqlite::prepare(db, "SELECT at_date, status FROM runs WHERE id = ?");
+  Statement run_q = sql::prepare(db, "SELECT at_date, status FROM runs WHERE id = ?");
   run_q.bind(1, run_id);
   if (!run_q.step()) {
     if (run_q.error()) return *run_q.error();
@@ -321,7 +321,7 @@ DbResult<std::string> kept_run_date(Database& db, std::int64_t run_id) {
     return DbError{fmt::format("run {} (at {}) is {}; only a succeeded run keeps results", run_id,
                                at, run_q.column_view(1))};
   }
-  Statement kept_q = sqlite::prepare(db, "SELECT ifnull(max(results_from_run), 0) FROM retention");
+  Statement kept_q = sql::prepare(db, "SELECT coalesce(max(results_from_run), 0) FROM retention");
   if (!kept_q.step()) return kept_q.error().value_or(DbError{"cannot read the retention"});
   if (run_id < kept_q.column_int(0)) {
     return DbError{
@@ -341,15 +341,15 @@ DbResult<RunChanges> changes_between(Database& db, std::int64_t from_run, std::i
   TIENDO_ASSIGN_OR_RETURN(changes.to_at, kept_run_date(db, to_run));
   // The results found after from_run and still held at to_run, with the state they had at
   // from_run; then those held at from_run that to_run no longer has (a rule removed).
-  Statement found = sqlite::prepare(db, R"sql(
+  Statement found = sql::prepare(db, R"sql(
 SELECT s.subject, s.name, s.unit, d.state,
-  ifnull((SELECT pd.state FROM result_spans p JOIN result_details pd ON pd.id = p.details
+  coalesce((SELECT pd.state FROM result_spans p JOIN result_details pd ON pd.id = p.details
           WHERE p.subject = s.subject AND p.name = s.name AND p.unit = s.unit
             AND p.from_run <= ?1 AND p.to_run > ?1), '')
 FROM result_spans s JOIN result_details d ON d.id = s.details
 WHERE s.from_run > ?1 AND s.from_run <= ?2 AND s.to_run > ?2
 ORDER BY s.subject, s.name, s.unit)sql");
-  Statement gone = sqlite::prepare(db, R"sql(
+  Statement gone = sql::prepare(db, R"sql(
 SELECT s.subject, s.name, s.unit, d.state, ''
 FROM result_spans s JOIN result_details d ON d.id = s.details
 WHERE s.from_run <= ?1 AND s.to_run > ?1 AND s.to_run <= ?2
@@ -383,9 +383,9 @@ ORDER BY s.subject, s.name, s.unit)sql");
 
 DbResult<AlertCounts> alert_transitions(Database& db, std::int64_t after_run,
                                         std::int64_t up_to_run) {
-  Statement alerts = sqlite::prepare(db, R"sql(
+  Statement alerts = sql::prepare(db, R"sql(
 SELECT
-  count(*) FILTER (WHERE to_lifecycle = 'firing' AND ifnull(from_lifecycle, '') <> 'firing'),
+  count(*) FILTER (WHERE to_lifecycle = 'firing' AND coalesce(from_lifecycle, '') <> 'firing'),
   count(*) FILTER (WHERE to_lifecycle = 'resolved' AND from_lifecycle = 'firing')
 FROM transitions WHERE run_id > ?1 AND run_id <= ?2)sql");
   alerts.bind(1, after_run).bind(2, up_to_run);
@@ -396,7 +396,7 @@ FROM transitions WHERE run_id > ?1 AND run_id <= ?2)sql");
 DbResult<std::vector<StateChange>> states_at(Database& db, std::int64_t run) {
   TIENDO_ASSIGN_OR_RETURN(const std::string at, kept_run_date(db, run));
   (void)at;
-  Statement q = sqlite::prepare(db, R"sql(
+  Statement q = sql::prepare(db, R"sql(
 SELECT subject, name, unit, state
 FROM result_spans JOIN result_details ON id = details
 WHERE from_run <= ?1 AND to_run > ?1
@@ -418,7 +418,7 @@ ORDER BY subject, name, unit)sql");
 }
 
 DbResult<std::int64_t> run_before(Database& db, std::int64_t run, std::string_view date) {
-  Statement q = sqlite::prepare(db, R"sql(
+  Statement q = sql::prepare(db, R"sql(
 SELECT id FROM runs WHERE status = 'succeeded' AND id < ?1 AND (?2 = '' OR at_date <= ?2)
 ORDER BY id DESC LIMIT 1)sql");
   q.bind(1, run).bind(2, date);
@@ -431,7 +431,7 @@ std::optional<DbError> write_run_outcome(Database& db, const RunOutcome& outcome
   // Only the alerts whose row changes are written: every succeeded run evaluates every
   // open alert, so an open alert's evaluation date is the latest succeeded run's
   // (load_alerts reads it so), and a still-firing alert with nothing new costs no write.
-  Statement count = sqlite::prepare(db, "UPDATE runs SET results_changed = ?2 WHERE id = ?1");
+  Statement count = sql::prepare(db, "UPDATE runs SET results_changed = ?2 WHERE id = ?1");
   count.bind(1, outcome.run_id).bind(2, static_cast<std::int64_t>(outcome.results_changed));
   TIENDO_RETURN_IF_ERROR(run(count));
 
@@ -439,15 +439,19 @@ std::optional<DbError> write_run_outcome(Database& db, const RunOutcome& outcome
   // creates), for rewind_ledger: one statement for them all.
   Json fingerprints = Json::array();
   for (const AlertRecord* alert : outcome.changed) fingerprints.push_back(alert->fingerprint);
-  Statement keep_prior = sqlite::prepare(db, R"sql(
+  Statement keep_prior = sql::prepare(
+      db, fmt::format(R"sql(
 INSERT INTO alert_prior (run_id, fingerprint, subject, name, unit, state, severity, lifecycle,
   since, last_notified, updated_run, firing_since, evaluated)
 SELECT ?1, fingerprint, subject, name, unit, state, severity, lifecycle, since, last_notified,
   updated_run, firing_since, evaluated FROM alerts
-WHERE fingerprint IN (SELECT value FROM json_each(?2)))sql");
+WHERE fingerprint IN ({}))sql",
+                      sql::engine(db) == Engine::postgresql
+                          ? "SELECT json_array_elements_text(?2::json)"
+                          : "SELECT value FROM json_each(?2)"));
   keep_prior.bind(1, outcome.run_id).bind(2, fingerprints.dump());
   TIENDO_RETURN_IF_ERROR(run(keep_prior));
-  Statement upsert = sqlite::prepare(db, R"sql(
+  Statement upsert = sql::prepare(db, R"sql(
 INSERT INTO alerts (fingerprint, subject, name, unit, state, severity, lifecycle, since,
   last_notified, updated_run, firing_since, evaluated)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
@@ -477,11 +481,11 @@ ON CONFLICT (fingerprint) DO UPDATE SET subject = ?2, name = ?3, unit = ?4, stat
     TIENDO_ASSIGN_OR_RETURN(message_of_channel[m.channel],
                             insert_message(db, outcome.run_id, outcome.now, m));
   }
-  Statement insert_transition = sqlite::prepare(db, R"sql(
+  Statement insert_transition = sql::prepare(db, R"sql(
 INSERT INTO transitions (run_id, fingerprint, from_lifecycle, to_lifecycle, state, severity,
   notify, silenced_by, channels)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
-  Statement link = sqlite::prepare(
+  Statement link = sql::prepare(
       db, "INSERT INTO outbox_transitions (outbox_id, transition_id) VALUES (?, ?)");
   for (const Transition& t : outcome.transitions) {
     insert_transition.reset();
@@ -511,7 +515,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
 }
 
 std::optional<DbError> mark_run_succeeded(Database& db, std::int64_t run_id, std::string_view now) {
-  Statement finish = sqlite::prepare(
+  Statement finish = sql::prepare(
       db,
       "UPDATE runs SET status = 'succeeded', finished_at = ?2 WHERE id = ?1 AND status = "
       "'running'");
@@ -527,14 +531,14 @@ std::optional<DbError> fail_runs(Database& db, std::optional<std::int64_t> run_i
   // start fails it again.
   std::vector<std::int64_t> running;
   {
-    Statement running_q = sqlite::prepare(
+    Statement running_q = sql::prepare(
         db, "SELECT id FROM runs WHERE status = 'running' AND (?1 IS NULL OR id = ?1)");
     running_q.bind(1, run_id);
     while (running_q.step()) running.push_back(running_q.column_int(0));
     if (running_q.error()) return *running_q.error();
   }
   for (const std::int64_t id : running) TIENDO_RETURN_IF_ERROR(discard_results(db, id));
-  Statement update = sqlite::prepare(
+  Statement update = sql::prepare(
       db,
       "UPDATE runs SET status = 'failed', finished_at = ?1, error = ?2 WHERE status = "
       "'running' AND (?3 IS NULL OR id = ?3)");
@@ -553,7 +557,7 @@ DbResult<std::size_t> in_batches(Database& db, std::string_view sql, std::int64_
     const auto started = std::chrono::steady_clock::now();
     Transaction tx(db);
     if (tx.error()) return *tx.error();
-    Statement s = sqlite::prepare(db, sql);
+    Statement s = sql::prepare(db, sql);
     s.bind(1, bound);
     if (!s.run()) return s.error().value_or(DbError{"a prune step failed"});
     const auto n = static_cast<std::size_t>(changes(db));
@@ -587,7 +591,7 @@ DELETE FROM result_spans WHERE subject = ?1 AND name = ?2 AND unit = ?3 AND from
     const auto started = std::chrono::steady_clock::now();
     Transaction tx(db);
     if (tx.error()) return *tx.error();
-    Statement find = sqlite::prepare(db, find_sql);
+    Statement find = sql::prepare(db, find_sql);
     find.bind(1, keep).bind(2, at.subject).bind(3, at.name).bind(4, at.unit).bind(5, at.from_run);
     std::size_t looked = 0;
     std::vector<SpanKey> ended;
@@ -600,7 +604,7 @@ DELETE FROM result_spans WHERE subject = ?1 AND name = ?2 AND unit = ?3 AND from
     find.reset();
     // The walk goes on unless this step stopped for lack of rows.
     more = ended.size() == kDeletions || looked == kLooked;
-    Statement remove = sqlite::prepare(db, kDelete);
+    Statement remove = sql::prepare(db, kDelete);
     for (const SpanKey& k : ended) {
       remove.reset();
       remove.bind(1, k.subject).bind(2, k.name).bind(3, k.unit).bind(4, k.from_run);
@@ -615,8 +619,13 @@ DELETE FROM result_spans WHERE subject = ?1 AND name = ?2 AND unit = ?3 AND from
 }
 
 // What the database takes on disk: its file and its write-ahead log (which holds the
-// latest writes until a checkpoint copies them into the file).
+// latest writes until a checkpoint copies them into the file); on PostgreSQL, the
+// database's size as the server counts it.
 std::int64_t file_bytes(Database& db) {
+  if (sql::engine(db) == Engine::postgresql) {
+    auto size = scalar(db, "SELECT pg_database_size(current_database())");
+    return std::holds_alternative<std::int64_t>(size) ? std::get<std::int64_t>(size) : 0;
+  }
   std::int64_t total = 0;
   for (const std::string& path : {db.path(), db.path() + "-wal"}) {
     std::error_code ec;
@@ -638,7 +647,7 @@ DbResult<PruneReport> prune_runs(Database& db, std::string_view before, std::str
   // past the latest succeeded run or a run in progress.
   std::int64_t keep = latest;
   {
-    Statement first_q = sqlite::prepare(db, "SELECT min(id) FROM runs WHERE started_at >= ?1");
+    Statement first_q = sql::prepare(db, "SELECT min(id) FROM runs WHERE started_at >= ?1");
     first_q.bind(1, before);
     if (!first_q.step()) return first_q.error().value_or(DbError{"cannot read the runs"});
     if (!first_q.column_is_null(0)) keep = std::min(latest, first_q.column_int(0));
@@ -650,7 +659,7 @@ DbResult<PruneReport> prune_runs(Database& db, std::string_view before, std::str
                           scalar(db, "SELECT max(results_from_run) FROM retention"));
   keep = std::max(keep, kept_before);
   {
-    Statement at_q = sqlite::prepare(db, "SELECT at_date FROM runs WHERE id = ?1");
+    Statement at_q = sql::prepare(db, "SELECT at_date FROM runs WHERE id = ?1");
     at_q.bind(1, keep);
     if (at_q.step()) report.kept_from_at = at_q.column_text(0);
   }
@@ -688,8 +697,11 @@ AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.run_id = runs.id AND e.run_i
   report.evaluations_removed = static_cast<std::size_t>(evaluations);
   report.runs_removed = static_cast<std::size_t>(unnamed);
   report.runs_kept = static_cast<std::size_t>(earlier - unnamed);
-  TIENDO_ASSIGN_OR_RETURN(const std::int64_t mode, scalar(db, "PRAGMA auto_vacuum"));
-  report.incremental = mode == 2;
+  const bool postgres = sql::engine(db) == Engine::postgresql;
+  if (!postgres) {
+    TIENDO_ASSIGN_OR_RETURN(const std::int64_t mode, scalar(db, "PRAGMA auto_vacuum"));
+    report.incremental = mode == 2;
+  }
   if (!commit) {
     report.file_bytes_after = report.file_bytes_before;
     return report;
@@ -700,10 +712,10 @@ AND NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.run_id = runs.id AND e.run_i
     Transaction tx(db);
     if (tx.error()) return *tx.error();
     Statement mark =
-        sqlite::prepare(db, "INSERT INTO retention (results_from_run, pruned_at) VALUES (?1, ?2)");
+        sql::prepare(db, "INSERT INTO retention (results_from_run, pruned_at) VALUES (?1, ?2)");
     mark.bind(1, keep).bind(2, now);
     TIENDO_RETURN_IF_ERROR(run(mark));
-    Statement no_undo = sqlite::prepare(db, "UPDATE runs SET undo_log = 0 WHERE id < ?1");
+    Statement no_undo = sql::prepare(db, "UPDATE runs SET undo_log = 0 WHERE id < ?1");
     no_undo.bind(1, keep);
     TIENDO_RETURN_IF_ERROR(run(no_undo));
     TIENDO_RETURN_IF_ERROR(tx.commit());
@@ -729,15 +741,26 @@ DELETE FROM evaluations WHERE id IN (
       keep, report.longest_transaction_seconds);
   if (auto* failure = std::get_if<DbError>(&runs_gone)) return *failure;
 
+  if (postgres) {
+    // PostgreSQL's autovacuum makes the deleted rows' room reusable; VACUUM FULL gives it
+    // back to the file system, rewriting the tables under an exclusive lock for as long
+    // as it takes (the operator's choice, as on SQLite).
+    if (vacuum) {
+      TIENDO_RETURN_IF_ERROR(sql::execute(
+          db, "VACUUM FULL result_spans, result_details, alert_prior, evaluations, runs"));
+    }
+    report.file_bytes_after = file_bytes(db);
+    return report;
+  }
   if (vacuum) {
     // Rewrites the whole file, in incremental auto-vacuum mode from then on: an exclusive
     // lock for as long as it takes (the operator's choice, documented).
     // Its copy of the file in a temporary file, not in memory (Database::open keeps
     // temporary storage in memory for statement journals).
-    TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "PRAGMA auto_vacuum = INCREMENTAL"));
-    TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "PRAGMA temp_store = FILE"));
-    const std::optional<DbError> vacuumed = sqlite::execute(db, "VACUUM");
-    TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "PRAGMA temp_store = MEMORY"));
+    TIENDO_RETURN_IF_ERROR(sql::execute(db, "PRAGMA auto_vacuum = INCREMENTAL"));
+    TIENDO_RETURN_IF_ERROR(sql::execute(db, "PRAGMA temp_store = FILE"));
+    const std::optional<DbError> vacuumed = sql::execute(db, "VACUUM");
+    TIENDO_RETURN_IF_ERROR(sql::execute(db, "PRAGMA temp_store = MEMORY"));
     TIENDO_RETURN_IF_ERROR(vacuumed);
     report.incremental = true;
   } else if (report.incremental) {
@@ -749,7 +772,7 @@ DELETE FROM evaluations WHERE id IN (
       const auto started = std::chrono::steady_clock::now();
       Transaction tx(db);
       if (tx.error()) return *tx.error();
-      TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "PRAGMA incremental_vacuum(2000)"));
+      TIENDO_RETURN_IF_ERROR(sql::execute(db, "PRAGMA incremental_vacuum(2000)"));
       TIENDO_RETURN_IF_ERROR(tx.commit());
       report.longest_transaction_seconds = std::max(
           report.longest_transaction_seconds,
@@ -758,13 +781,13 @@ DELETE FROM evaluations WHERE id IN (
     }
   }
   // The write-ahead log back to nothing, so that the file sizes say what is kept.
-  TIENDO_RETURN_IF_ERROR(sqlite::execute(db, "PRAGMA wal_checkpoint(TRUNCATE)"));
+  TIENDO_RETURN_IF_ERROR(sql::execute(db, "PRAGMA wal_checkpoint(TRUNCATE)"));
   report.file_bytes_after = file_bytes(db);
   return report;
 }
 
 DbResult<std::string> store_identity(Database& db) {
-  Statement q = sqlite::prepare(db, "SELECT id FROM store_identity");
+  Statement q = sql::prepare(db, "SELECT id FROM store_identity");
   if (q.step()) return q.column_text(0);
   if (q.error()) return *q.error();
   return DbError{"the database has no store identity (store_identity is empty)"};
@@ -780,7 +803,7 @@ DbResult<std::size_t> changed(Database& db, Statement& statement) {
 
 // The same for a statement bound to one run id at ?1.
 DbResult<std::size_t> changed_for(Database& db, std::string_view sql, std::int64_t run_id) {
-  Statement s = sqlite::prepare(db, sql);
+  Statement s = sql::prepare(db, sql);
   s.bind(1, run_id);
   return changed(db, s);
 }
@@ -823,14 +846,14 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
 
   // Only a run that changed the alerts (or may yet) counts: a failed run, a voided one
   // included, changed nothing, and a run since it must not be voided for its sake.
-  Statement first_q = sqlite::prepare(
+  Statement first_q = sql::prepare(
       db, "SELECT min(id) FROM runs WHERE at_date > ?1 AND status IN ('succeeded', 'running')");
   first_q.bind(1, model::to_string(to));
   if (!first_q.step()) return first_q.error().value_or(DbError{"cannot read the runs"});
   if (first_q.column_is_null(0)) return report;
   const std::int64_t first = first_q.column_int(0);
 
-  Statement runs_q = sqlite::prepare(
+  Statement runs_q = sql::prepare(
       db, "SELECT id, at_date, status, undo_log FROM runs WHERE id >= ?1 ORDER BY id");
   runs_q.bind(1, first);
   std::vector<std::int64_t> to_undo;
@@ -873,7 +896,7 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
 
   // Every succeeded run evaluates every open alert: those last evaluated by a voided run
   // were last evaluated, before it, by the latest run that stays.
-  Statement kept_q = sqlite::prepare(
+  Statement kept_q = sql::prepare(
       db,
       "SELECT id, at_date FROM runs WHERE id < ?1 AND status = 'succeeded' ORDER BY id DESC "
       "LIMIT 1");
@@ -884,7 +907,7 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
   } else if (kept_q.error()) {
     return *kept_q.error();
   }
-  Statement redate = sqlite::prepare(
+  Statement redate = sql::prepare(
       db, report.kept_run
               ? "UPDATE alerts SET evaluated = ?2, updated_run = ?3 WHERE updated_run >= ?1 AND "
                 "lifecycle != 'resolved'"
@@ -900,14 +923,14 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
     // date from the latest succeeded run; rows written before schema version 8 were
     // dated back by the statement above).
     Statement open_q =
-        sqlite::prepare(db, "SELECT count(*) FROM alerts WHERE lifecycle != 'resolved'");
+        sql::prepare(db, "SELECT count(*) FROM alerts WHERE lifecycle != 'resolved'");
     if (!open_q.step()) return open_q.error().value_or(DbError{"cannot count the alerts"});
     report.alerts_redated = static_cast<std::size_t>(open_q.column_int(0));
   }
 
   const std::string reason =
       fmt::format("voided by `tiendo ledger rewind --to {}` at {}", model::to_string(to), now);
-  Statement cancel = sqlite::prepare(
+  Statement cancel = sql::prepare(
       db,
       "UPDATE outbox SET state = 'dead', last_error = ?2 WHERE run_id >= ?1 AND state = "
       "'pending'");
@@ -916,18 +939,18 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
   if (auto* error = std::get_if<DbError>(&cancelled)) return *error;
   report.messages_cancelled = std::get<std::size_t>(cancelled);
   Statement sent =
-      sqlite::prepare(db, "SELECT count(*) FROM outbox WHERE run_id >= ?1 AND state = 'delivered'");
+      sql::prepare(db, "SELECT count(*) FROM outbox WHERE run_id >= ?1 AND state = 'delivered'");
   sent.bind(1, first);
   if (!sent.step()) return sent.error().value_or(DbError{"cannot read the outbox"});
   report.messages_already_sent = static_cast<std::size_t>(sent.column_int(0));
 
   Statement void_runs =
-      sqlite::prepare(db,
-                      "UPDATE runs SET status = 'failed', finished_at = ifnull(finished_at, ?2), "
-                      "error = ?3 || ifnull(' (' || error || ')', '') WHERE id >= ?1");
+      sql::prepare(db,
+                      "UPDATE runs SET status = 'failed', finished_at = coalesce(finished_at, ?2), "
+                      "error = ?3 || coalesce(' (' || error || ')', '') WHERE id >= ?1");
   void_runs.bind(1, first).bind(2, now).bind(3, reason);
   if (!void_runs.run()) return void_runs.error().value_or(DbError{"cannot void the runs"});
-  Statement void_evaluations = sqlite::prepare(
+  Statement void_evaluations = sql::prepare(
       db,
       "UPDATE evaluations SET state = 'failed', error = ?2 WHERE run_id >= ?1 AND state = "
       "'succeeded'");

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <thread>
 
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 
 namespace tiendo::store {
 
@@ -326,7 +326,7 @@ DbResult<PointBatch> read_observations(Database& db, const model::RuleSet& rules
 SELECT indicator, unit, period_start, period_end, value, numerator, denominator, revision, id,
   note, estimate
 FROM observations WHERE (?3 = '' OR ingested_at <= ?3) AND )sql";
-  Statement observations = sqlite::prepare(
+  Statement observations = sql::prepare(
       db, fmt::format("{}{}", kColumns,
                       range.indicator.empty() ? "id BETWEEN ?1 AND ?2" : "indicator = ?4"));
   if (range.indicator.empty()) {
@@ -383,14 +383,14 @@ DbResult<UnitPage> stored_units(Database& db, const UnitQuery& query) {
       " WHERE (?1 = '' OR level = ?1) AND (?2 = '' OR instr(';' || labels || ';', ';' || ?2 || "
       "';') > 0)";
   UnitPage page;
-  Statement count = sqlite::prepare(db, fmt::format("SELECT count(*) FROM units{}", kWhere));
+  Statement count = sql::prepare(db, fmt::format("SELECT count(*) FROM units{}", kWhere));
   count.bind(1, query.level).bind(2, query.label);
   if (count.step()) page.total = count.column_int(0);
   if (count.error()) return *count.error();
-  Statement units = sqlite::prepare(
+  Statement units = sql::prepare(
       db,
       fmt::format(
-          "SELECT id, name, level, ifnull(parent, ''), labels FROM units{} ORDER BY id LIMIT ?3 "
+          "SELECT id, name, level, coalesce(parent, ''), labels FROM units{} ORDER BY id LIMIT ?3 "
           "OFFSET ?4",
           kWhere));
   units.bind(1, query.level).bind(2, query.label).bind(3, query.limit).bind(4, query.offset);
@@ -403,8 +403,8 @@ DbResult<UnitPage> stored_units(Database& db, const UnitQuery& query) {
 }
 
 DbResult<Provenance> provenance(Database& db, std::int64_t row) {
-  Statement query = sqlite::prepare(db, R"sql(
-SELECT ifnull(o.source, ''), o.input, o.input_line, o.ingested_at, latest.revision,
+  Statement query = sql::prepare(db, R"sql(
+SELECT coalesce(o.source, ''), o.input, o.input_line, o.ingested_at, latest.revision,
   latest.ingested_at
 FROM observations o
 JOIN observations latest ON latest.indicator = o.indicator AND latest.unit = o.unit
@@ -432,7 +432,7 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
                                  const LoadOptions& options) {
   Snapshot snapshot;
   Statement units =
-      sqlite::prepare(db, "SELECT id, name, level, ifnull(parent, ''), labels FROM units");
+      sql::prepare(db, "SELECT id, name, level, coalesce(parent, ''), labels FROM units");
   std::vector<std::pair<UnitIndex, std::string>> parents;
   while (units.step()) {
     SnapshotUnit unit;
@@ -454,7 +454,7 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
   // the ones committed now: later rows are left for the next load.
   std::int64_t max_id = 0;
   {
-    Statement rows = sqlite::prepare(db, "SELECT ifnull(max(id), 0) FROM observations");
+    Statement rows = sql::prepare(db, "SELECT coalesce(max(id), 0) FROM observations");
     if (rows.step()) max_id = rows.column_int(0);
     if (rows.error()) return *rows.error();
   }
@@ -505,9 +505,9 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
     batch.reset();
   }
 
-  Statement statuses = sqlite::prepare(
+  Statement statuses = sql::prepare(
       db,
-      "SELECT task, status, date, progress, ifnull(note, '') FROM task_status WHERE ?1 = '' OR "
+      "SELECT task, status, date, progress, coalesce(note, '') FROM task_status WHERE ?1 = '' OR "
       "ingested_at <= ?1");
   statuses.bind(1, options.known_at);
   while (statuses.step()) {

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "../e2e/run.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 #include "support/example_data.hpp"
 #include "support/store_rows.hpp"
 
@@ -183,7 +183,7 @@ TEST_F(LedgerSteps, AlertsAreListedMostSevereAndOldestFirstInPages) {
   auto recorded = in_steps(db_, 1000);
   ASSERT_TRUE(std::holds_alternative<RunRecord>(recorded));
   // Spread the dates and severities, so that the order has something to show.
-  ASSERT_FALSE(tiendo::store::sqlite::execute(
+  ASSERT_FALSE(tiendo::store::sql::execute(
       db_,
       "UPDATE alerts SET since = date(since, '-' || (rowid % 5) || ' days'), severity = CASE "
       "rowid % 3 WHEN 0 THEN 'critical' WHEN 1 THEN 'warning' ELSE 'info' END"));
@@ -298,8 +298,8 @@ TEST(LedgerStepsRace, ASilenceCommittedWhileTheRunWaitsForTheLockCounts) {
   auto other = Database::open(path);
   ASSERT_TRUE(std::holds_alternative<Database>(other));
   Database silencer = std::move(std::get<Database>(other));
-  ASSERT_FALSE(tiendo::store::sqlite::execute(silencer, "BEGIN IMMEDIATE"));
-  BeginWatch begin(tiendo::store::sqlite::handle(db));
+  ASSERT_FALSE(tiendo::store::sql::execute(silencer, "BEGIN IMMEDIATE"));
+  BeginWatch begin(tiendo::store::sql::sqlite_handle(db));
   std::thread finisher([&] {
     auto found = result_changes(db, example->rules, example->snapshot, example->results);
     ASSERT_TRUE(std::holds_alternative<ResultChanges>(found));
@@ -315,13 +315,13 @@ TEST(LedgerStepsRace, ASilenceCommittedWhileTheRunWaitsForTheLockCounts) {
   });
   // finish_run has reconciled once it asks SQLite for the lock.
   EXPECT_TRUE(begin.wait(std::chrono::seconds(60))) << "finish_run never asked for the lock";
-  EXPECT_FALSE(tiendo::store::sqlite::execute(
+  EXPECT_FALSE(tiendo::store::sql::execute(
       silencer,
       "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) VALUES "
       "('[{\"name\":\"severity\",\"op\":\"=~\",\"value\":\".+\"}]', "
       "'2022-10-01T00:00:00Z', '2022-10-02T00:00:00Z', 'test', 'everything', "
       "'2022-10-01T00:00:00Z')"));
-  EXPECT_FALSE(tiendo::store::sqlite::execute(silencer, "COMMIT"));
+  EXPECT_FALSE(tiendo::store::sql::execute(silencer, "COMMIT"));
   finisher.join();
   EXPECT_EQ(count(db, "SELECT count(*) FROM outbox"), 0);
   EXPECT_GT(count(db, "SELECT count(*) FROM transitions WHERE silenced_by IS NOT NULL"), 0);
@@ -337,7 +337,7 @@ TEST(LedgerSilences, AreCompiledOnceWhenLoaded) {
   ASSERT_TRUE(silence.has_value()) << error;
   ASSERT_TRUE(std::holds_alternative<std::optional<std::int64_t>>(add_silence(db, *silence)));
   // One stored before RE2, with ECMAScript's look-ahead: kept, listed, matching nothing.
-  ASSERT_FALSE(tiendo::store::sqlite::execute(
+  ASSERT_FALSE(tiendo::store::sql::execute(
       db,
       "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) VALUES "
       "('[{\"name\":\"rule\",\"op\":\"!~\",\"value\":\"(?=x)\"}]', "
@@ -412,12 +412,12 @@ TEST(LedgerSilences, LiveSilencesAreBounded) {
   const auto silence = make_silence({{"rule=x"}, "", "", "1h", "a", "c"}, kNow, error);
   ASSERT_TRUE(silence.has_value()) << error;
   // Ended and expired ones do not count.
-  ASSERT_FALSE(tiendo::store::sqlite::execute(
+  ASSERT_FALSE(tiendo::store::sql::execute(
       db,
       "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) VALUES "
       "('[]', '2022-01-01T00:00:00Z', '2022-01-02T00:00:00Z', 'a', 'ended', "
       "'2022-01-01T00:00:00Z')"));
-  ASSERT_FALSE(tiendo::store::sqlite::execute(
+  ASSERT_FALSE(tiendo::store::sql::execute(
       db,
       "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at, "
       "expired_at) VALUES ('[]', '2022-10-01T00:00:00Z', '2023-01-01T00:00:00Z', 'a', "

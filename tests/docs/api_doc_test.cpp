@@ -28,6 +28,7 @@
 #include "service/config.hpp"
 #include "service/open_service.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::service {
 namespace {
@@ -149,7 +150,8 @@ class ApiDocTest : public ::testing::Test {
     std::vector<TestToken> tokens;
     for (int i = 0; i < 3; ++i) tokens.push_back({"api-doc-" + kScopes[i], kScopes[i], kTokens[i]});
     std::string problems;
-    service_ = open_test_service(dir_.path(), dir_.path() + "/tiendo.db", tokens, problems);
+    service_ = open_test_service(dir_.path(), testing::test_store(dir_.path(), "tiendo.db"), tokens,
+                                 problems);
     ASSERT_NE(service_, nullptr) << "the service does not open:\n" << problems;
     api_ = std::make_unique<Api>(*service_);
   }

@@ -22,7 +22,7 @@
 
 #include "e2e/run.hpp"
 #include "store/database.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 #include "support/serve_process.hpp"
 
 namespace tiendo::testing {
@@ -129,14 +129,14 @@ inline std::map<std::string, std::int64_t> table_counts(const std::string& path)
     return counts;
   }
   store::Database& db = std::get<store::Database>(opened);
-  store::Statement tables = tiendo::store::sqlite::prepare(
+  store::Statement tables = tiendo::store::sql::prepare(
       db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
   std::vector<std::string> names;
   while (tables.step()) names.push_back(tables.column_text(0));
   EXPECT_FALSE(tables.error()) << tables.error().value_or(store::DbError{}).message;
   for (const std::string& name : names) {
     store::Statement q =
-        tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM \"" + name + "\"");
+        tiendo::store::sql::prepare(db, "SELECT count(*) FROM \"" + name + "\"");
     EXPECT_TRUE(q.step()) << name << ": " << q.error().value_or(store::DbError{"no row"}).message;
     counts[name] = q.column_int(0);
   }

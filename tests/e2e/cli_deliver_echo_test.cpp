@@ -28,6 +28,7 @@
 #include "support/child_process.hpp"
 #include "support/serve_process.hpp"
 #include "util/text.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::testing {
 namespace {
@@ -206,7 +207,7 @@ TEST(DeliverWebhookEcho, AHugeAnswerIsCappedAndTheUrlsSecretsNeverShow) {
   HostileReceiver receiver;
   ASSERT_GT(receiver.port(), 0);
   TempDir dir;
-  const std::string db = dir.path() + "/tiendo.db";
+  const std::string db = test_store(dir.path(), "tiendo.db");
   const std::string body_url =
       receiver.url("/services/T000/B000/" + std::string(kPathSecret) + "?apikey=" + kQuerySecret);
   const std::string header_url =

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "run.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::testing {
 namespace {
@@ -16,7 +17,7 @@ const std::string kSource = TIENDO_SOURCE_DIR;
 class CliEval : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = dir_.path() + "/examples.db";
+    db_ = test_store(dir_.path(), "examples.db");
     const RunResult ingest = ingest_examples(db_);
     ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
   }

@@ -17,7 +17,7 @@
 
 #include "alert/ledger.hpp"
 #include "run.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 #include "support/example_data.hpp"
 
 namespace tiendo::testing {
@@ -31,7 +31,7 @@ std::int64_t count(const std::string& path, const std::string& sql) {
     ADD_FAILURE() << error->message;
     return -1;
   }
-  store::Statement q = tiendo::store::sqlite::prepare(std::get<store::Database>(opened), sql);
+  store::Statement q = tiendo::store::sql::prepare(std::get<store::Database>(opened), sql);
   EXPECT_TRUE(q.step()) << sql << ": " << (q.error() ? q.error()->message : "");
   return q.column_int(0);
 }

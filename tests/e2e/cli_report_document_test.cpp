@@ -25,6 +25,7 @@
 
 #include "e2e/run.hpp"
 #include "support/child_process.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::testing {
 namespace {
@@ -129,7 +130,7 @@ const std::vector<std::string> kDocumentTexts = {
 class ReportAsDocument : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = dir_.path() + "/examples.db";
+    db_ = test_store(dir_.path(), "examples.db");
     const RunResult ingest = ingest_examples(db_);
     ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
     // A space, "#" and "%" in $TMPDIR, which the file: URL given to Chromium must escape.

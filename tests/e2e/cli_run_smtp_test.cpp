@@ -26,6 +26,7 @@
 #include "run.hpp"
 #include "store/database.hpp"
 #include "support/child_process.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::testing {
 namespace {
@@ -360,7 +361,7 @@ TEST_F(RunSmtp, ALaterRunDeliversAnEarlierRunsRetryWithItsOwn) {
 class RunAlertmanager : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = dir_.path() + "/am.db";
+    db_ = test_store(dir_.path(), "am.db");
     rules_ = dir_.path() + "/rules";
     std::filesystem::create_directories(rules_);
   }

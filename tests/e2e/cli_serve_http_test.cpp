@@ -28,6 +28,7 @@
 #include "e2e/api_client.hpp"
 #include "e2e/run.hpp"
 #include "support/serve_process.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::testing {
 namespace {
@@ -286,7 +287,7 @@ class SlowClients {
 class ServeHttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    database_ = dir_.path() + "/tiendo.db";
+    database_ = test_store(dir_.path(), "tiendo.db");
     const RunResult ingested = ingest_examples(database_);
     ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
   }

@@ -14,7 +14,7 @@
 #include "model/calendar.hpp"
 #include "run.hpp"
 #include "store/database.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 
 namespace tiendo::testing {
 namespace {
@@ -78,7 +78,7 @@ TEST_F(CliUtc, ARunsTimesAreNowInUtcAndARetryDueInOneSecondIsRetriedWithinTwo) {
     ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
     store::Database& db = std::get<store::Database>(opened);
     store::Statement q =
-        tiendo::store::sqlite::prepare(db, "SELECT started_at, finished_at FROM runs");
+        tiendo::store::sql::prepare(db, "SELECT started_at, finished_at FROM runs");
     int runs = 0;
     while (q.step()) {
       ++runs;

@@ -21,7 +21,7 @@
 #include "e2e/api_client.hpp"
 #include "e2e/run.hpp"
 #include "store/database.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 #include "support/serve_process.hpp"
 
 namespace tiendo::testing {
@@ -118,7 +118,7 @@ TEST_F(HostileClient, LiveSilencesAreBounded) {
     auto opened = store::Database::open(db_, store::Database::Mode::existing);
     ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
     store::Database& db = std::get<store::Database>(opened);
-    ASSERT_FALSE(tiendo::store::sqlite::execute(
+    ASSERT_FALSE(tiendo::store::sql::execute(
         db,
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
         "INSERT INTO silences (matchers, starts_at, ends_at, author, comment, created_at) "
@@ -184,7 +184,7 @@ TEST_F(HostileClient, RequestedEvaluationsWaitingAreBounded) {
   EXPECT_GE(accepted, 16);
   auto opened = store::Database::open(db_, store::Database::Mode::read_only);
   ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
-  store::Statement q = tiendo::store::sqlite::prepare(
+  store::Statement q = tiendo::store::sql::prepare(
       std::get<store::Database>(opened), "SELECT count(*) FROM evaluations WHERE trigger = 'api'");
   ASSERT_TRUE(q.step());
   EXPECT_EQ(q.column_int(0), accepted);

@@ -42,7 +42,7 @@
 
 #include "run.hpp"
 #include "store/database.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 
 extern "C" char** environ;
 
@@ -171,23 +171,23 @@ std::optional<Counts> inspect(const std::string& path) {
   }
   store::Database& db = std::get<store::Database>(opened);
   std::string integrity;
-  store::Statement check = tiendo::store::sqlite::prepare(db, "PRAGMA integrity_check");
+  store::Statement check = tiendo::store::sql::prepare(db, "PRAGMA integrity_check");
   while (check.step()) integrity += check.column_text(0) + "\n";
   if (integrity != "ok\n") {
     ADD_FAILURE() << "integrity_check of " << path << ":\n" << integrity;
     return std::nullopt;
   }
-  store::Statement foreign_keys = tiendo::store::sqlite::prepare(db, "PRAGMA foreign_key_check");
+  store::Statement foreign_keys = tiendo::store::sql::prepare(db, "PRAGMA foreign_key_check");
   if (foreign_keys.step()) {
     ADD_FAILURE() << "foreign_key_check of " << path << " finds a row of "
                   << foreign_keys.column_text(0);
     return std::nullopt;
   }
   Counts counts;
-  store::Statement units = tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM units");
+  store::Statement units = tiendo::store::sql::prepare(db, "SELECT count(*) FROM units");
   if (units.step()) counts.units = units.column_int(0);
   store::Statement observations =
-      tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM observations");
+      tiendo::store::sql::prepare(db, "SELECT count(*) FROM observations");
   if (observations.step()) counts.observations = observations.column_int(0);
   return counts;
 }

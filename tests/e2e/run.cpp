@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "store/records.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::testing {
 
@@ -69,7 +70,7 @@ RunResult ingest_examples(const std::string& db) {
 }
 
 void ExamplesDatabaseTest::SetUp() {
-  db_ = dir_.path() + "/examples.db";
+  db_ = test_store(dir_.path(), "examples.db");
   const RunResult ingest = ingest_examples(db_);
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
 }

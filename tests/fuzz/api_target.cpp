@@ -33,7 +33,7 @@
 #include "store/database.hpp"
 #include "store/ingest.hpp"
 #include "store/snapshot.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 
 #ifndef TIENDO_SOURCE_DIR
 #error "TIENDO_SOURCE_DIR must name the repository (tests/fuzz/CMakeLists.txt sets it)"
@@ -269,7 +269,7 @@ void housekeeping(Fixture& f) {
     broken_promise("housekeeping: " + error->message);
   }
   store::Database& db = *std::get<service::ConnectionPool::Lease>(lease);
-  store::Statement q = tiendo::store::sqlite::prepare(
+  store::Statement q = tiendo::store::sql::prepare(
       db,
       "SELECT (SELECT count(*) FROM silences), (SELECT count(*) FROM evaluations), "
       "(SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size())");
@@ -281,7 +281,7 @@ void housekeeping(Fixture& f) {
   q = store::Statement();
 
   const auto execute = [&](const std::string& sql) {
-    if (auto error = tiendo::store::sqlite::execute(db, sql))
+    if (auto error = tiendo::store::sql::execute(db, sql))
       broken_promise("housekeeping: " + error->message);
   };
   if (silences > kMaxRows) {

@@ -18,7 +18,7 @@
 #include "store/database.hpp"
 #include "store/ingest.hpp"
 #include "store/records.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 
 #ifndef TIENDO_SOURCE_DIR
 #error "TIENDO_SOURCE_DIR must name the repository (tests/fuzz/CMakeLists.txt sets it)"
@@ -81,8 +81,8 @@ Fixture& fixture() {
 
 store::Database database_with_units(Fixture& f) {
   store::Database db = open_memory();
-  sqlite3_backup* backup = sqlite3_backup_init(tiendo::store::sqlite::handle(db), "main",
-                                               tiendo::store::sqlite::handle(*f.units), "main");
+  sqlite3_backup* backup = sqlite3_backup_init(tiendo::store::sql::sqlite_handle(db), "main",
+                                               tiendo::store::sql::sqlite_handle(*f.units), "main");
   if (backup == nullptr || sqlite3_backup_step(backup, -1) != SQLITE_DONE ||
       sqlite3_backup_finish(backup) != SQLITE_OK) {
     broken_promise("cannot copy the units' database");
@@ -92,7 +92,7 @@ store::Database database_with_units(Fixture& f) {
 
 std::int64_t count(store::Database& db, const char* table) {
   store::Statement q =
-      tiendo::store::sqlite::prepare(db, std::string("SELECT count(*) FROM ") + table);
+      tiendo::store::sql::prepare(db, std::string("SELECT count(*) FROM ") + table);
   if (!q.step()) broken_promise(std::string("cannot count ") + table);
   return q.column_int(0);
 }

@@ -11,7 +11,8 @@
 #include <string>
 
 #include "../e2e/run.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::notify {
 namespace {
@@ -81,10 +82,10 @@ TEST(OutboxTime, UtcIsUtcWhateverTheProcesssTimeZone) {
 class OutboxStore : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = store::Database::open(dir_.path() + "/t.db");
+    auto opened = store::Database::open(testing::test_store(dir_.path()));
     ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
     db_.emplace(std::move(std::get<store::Database>(opened)));
-    ASSERT_FALSE(tiendo::store::sqlite::execute(
+    ASSERT_FALSE(tiendo::store::sql::execute(
         *db_,
         "INSERT INTO runs (id, at_date, started_at, status) VALUES (1, '2022-09-30', "
         "'2026-11-28T00:00:00Z', 'succeeded');"
@@ -125,7 +126,7 @@ TEST_F(OutboxStore, OnlyDueRowsAreTakenOldestFirst) {
 // one that is not the shape its kind has comes back with the reason, for delivery to
 // give it up.
 TEST_F(OutboxStore, PayloadsComeBackTypedAndAnUnreadableOneSaysWhy) {
-  ASSERT_FALSE(tiendo::store::sqlite::execute(
+  ASSERT_FALSE(tiendo::store::sql::execute(
       *db_,
       "INSERT INTO outbox (run_id, channel, idempotency_key, payload, state, attempts, "
       "next_attempt_at, created_at, kind) VALUES "

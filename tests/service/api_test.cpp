@@ -23,9 +23,10 @@
 #include "model/calendar.hpp"
 #include "service/open_service.hpp"
 #include "store/database.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 #include "support/example_data.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::service {
 namespace {
@@ -87,7 +88,7 @@ class ApiTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_TRUE(suite_error_.empty()) << "the example does not load: " << suite_error_;
-    const std::string database = dir_.path() + "/tiendo.db";
+    const std::string database = testing::test_store(dir_.path(), "tiendo.db");
     fs::copy_file(template_db_, database);
     std::string problems;
     service_ = open_test_service(
@@ -119,7 +120,7 @@ class ApiTest : public ::testing::Test {
       ADD_FAILURE() << error->message;
       return -1;
     }
-    store::Statement q = tiendo::store::sqlite::prepare(*std::get<ConnectionPool::Lease>(lease),
+    store::Statement q = tiendo::store::sql::prepare(*std::get<ConnectionPool::Lease>(lease),
                                                         "SELECT count(*) FROM " + table);
     EXPECT_TRUE(q.step()) << table;
     return q.column_int(0);
@@ -472,7 +473,7 @@ TEST_F(ApiTest, ARunsStoredResultsAreReadByRun) {
     auto opened = store::Database::open(dir_.path() + "/tiendo.db");
     ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
     store::Database& db = std::get<store::Database>(opened);
-    ASSERT_FALSE(tiendo::store::sqlite::execute(
+    ASSERT_FALSE(tiendo::store::sql::execute(
         db,
         "INSERT INTO runs (at_date, started_at, status) VALUES ('2022-10-01', 'x', 'running');"
         "INSERT INTO retention (results_from_run, pruned_at) VALUES (2, 'x')"));

@@ -27,10 +27,11 @@
 #include "notify/outbox.hpp"
 #include "store/ingest.hpp"
 #include "store/snapshot.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 #include "support/child_process.hpp"
 #include "support/example_data.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::service {
 namespace {
@@ -91,7 +92,7 @@ class MetricsTest : public ::testing::Test {
   }
 
   void execute(const std::string& sql) {
-    const auto error = tiendo::store::sqlite::execute(*db_, sql);
+    const auto error = tiendo::store::sql::execute(*db_, sql);
     ASSERT_FALSE(error.has_value()) << error->message << "\n" << sql;
   }
 
@@ -105,7 +106,7 @@ class MetricsTest : public ::testing::Test {
   }
 
   tiendo::testing::TempDir dir_;
-  std::string path_ = dir_.path() + "/metrics.db";
+  std::string path_ = testing::test_store(dir_.path(), "metrics.db");
   std::optional<store::Database> db_;
   Metrics metrics_;
 };

@@ -14,6 +14,7 @@
 #include "service/open_service.hpp"
 #include "store/runs.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::service {
 namespace {
@@ -24,7 +25,7 @@ class ServiceClock : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string problems;
-    service_ = open_test_service(dir_.path(), dir_.path() + "/tiendo.db",
+    service_ = open_test_service(dir_.path(), testing::test_store(dir_.path(), "tiendo.db"),
                                  {{"writer", "write", kWrite}}, problems, [this] { return now_; });
     ASSERT_NE(service_, nullptr) << "the service does not open:\n" << problems;
   }
@@ -75,7 +76,7 @@ TEST(ServiceRetention, AnEvaluationPrunesRunsOlderThanTheSetting) {
   Clock::time_point now = *model::parse_utc("2022-11-05T03:00:00Z");
   std::mutex clock_mutex;
   std::string problems;
-  const std::string path = dir.path() + "/tiendo.db";
+  const std::string path = testing::test_store(dir.path(), "tiendo.db");
   auto service = open_test_service(
       dir.path(), path, {}, problems,
       [&] {

@@ -12,7 +12,7 @@
 #include "../e2e/run.hpp"
 #include "store/ingest.hpp"
 #include "store/schema.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 #include "support/store_rows.hpp"
 
 namespace tiendo::store {
@@ -23,12 +23,12 @@ Database open_ok(const std::string& path) { return testing::open_file(path); }
 TEST(Database, EveryConnectionSetsThePragmas) {
   testing::TempDir dir;
   Database db = open_ok(dir.path() + "/t.db");
-  EXPECT_EQ(tiendo::store::sqlite::pragma(db, "journal_mode"), "wal");
-  EXPECT_EQ(tiendo::store::sqlite::pragma(db, "synchronous"), "2");  // FULL
-  EXPECT_EQ(tiendo::store::sqlite::pragma(db, "foreign_keys"), "1");
-  EXPECT_EQ(tiendo::store::sqlite::pragma(db, "busy_timeout"), "5000");
+  EXPECT_EQ(tiendo::store::sql::pragma(db, "journal_mode"), "wal");
+  EXPECT_EQ(tiendo::store::sql::pragma(db, "synchronous"), "2");  // FULL
+  EXPECT_EQ(tiendo::store::sql::pragma(db, "foreign_keys"), "1");
+  EXPECT_EQ(tiendo::store::sql::pragma(db, "busy_timeout"), "5000");
   // Statement journals in memory (issue #15: a run's alert upserts, 3x faster).
-  EXPECT_EQ(tiendo::store::sqlite::pragma(db, "temp_store"), "2");  // MEMORY
+  EXPECT_EQ(tiendo::store::sql::pragma(db, "temp_store"), "2");  // MEMORY
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
 }
 
@@ -55,17 +55,17 @@ TEST(Database, LifecycleChecksAreComparisonsAndStillRefuseBadValues) {
                      "'firing', 'missed', 'critical', 'fired', '[]')")) {
     EXPECT_EQ(op.find("OpenEphemeral"), std::string::npos) << op;
   }
-  ASSERT_EQ(tiendo::store::sqlite::execute(db,
+  ASSERT_EQ(tiendo::store::sql::execute(db,
                                            "INSERT INTO runs (at_date, started_at, status) VALUES "
                                            "('2026-01-01', '2026-01-01T00:00:00Z', 'succeeded')"),
             std::nullopt);
   const std::string alert =
       "INSERT INTO alerts (fingerprint, subject, name, unit, state, severity, lifecycle, since) "
       "VALUES ('f', 'rule', 'r', 'u', 'missed', 'critical', '{}', '2026-01-01')";
-  EXPECT_EQ(tiendo::store::sqlite::execute(db, fmt::format(fmt::runtime(alert), "firing")),
+  EXPECT_EQ(tiendo::store::sql::execute(db, fmt::format(fmt::runtime(alert), "firing")),
             std::nullopt);
   const auto refused =
-      tiendo::store::sqlite::execute(db, fmt::format(fmt::runtime(alert), "burning"));
+      tiendo::store::sql::execute(db, fmt::format(fmt::runtime(alert), "burning"));
   ASSERT_TRUE(refused);
   EXPECT_NE(refused->message.find("CHECK constraint failed"), std::string::npos)
       << refused->message;
@@ -73,15 +73,15 @@ TEST(Database, LifecycleChecksAreComparisonsAndStillRefuseBadValues) {
       "INSERT INTO transitions (run_id, fingerprint, from_lifecycle, to_lifecycle, state, "
       "severity, notify, channels) VALUES (1, 'f', {}, 'firing', 'missed', 'critical', {}, '[]')";
   EXPECT_EQ(
-      tiendo::store::sqlite::execute(db, fmt::format(fmt::runtime(transition), "NULL", "'fired'")),
+      tiendo::store::sql::execute(db, fmt::format(fmt::runtime(transition), "NULL", "'fired'")),
       std::nullopt);
-  EXPECT_EQ(tiendo::store::sqlite::execute(
+  EXPECT_EQ(tiendo::store::sql::execute(
                 db, fmt::format(fmt::runtime(transition), "'pending'", "NULL")),
             std::nullopt);
   EXPECT_TRUE(
-      tiendo::store::sqlite::execute(db, fmt::format(fmt::runtime(transition), "'done'", "NULL")));
+      tiendo::store::sql::execute(db, fmt::format(fmt::runtime(transition), "'done'", "NULL")));
   EXPECT_TRUE(
-      tiendo::store::sqlite::execute(db, fmt::format(fmt::runtime(transition), "NULL", "'told'")));
+      tiendo::store::sql::execute(db, fmt::format(fmt::runtime(transition), "NULL", "'told'")));
 }
 
 TEST(Database, ReopeningKeepsTheSchemaAndData) {
@@ -89,14 +89,14 @@ TEST(Database, ReopeningKeepsTheSchemaAndData) {
   const std::string path = dir.path() + "/t.db";
   {
     Database db = open_ok(path);
-    EXPECT_FALSE(tiendo::store::sqlite::execute(
+    EXPECT_FALSE(tiendo::store::sql::execute(
         db,
         "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('dn', "
         "'Đồng Nai', 'province', NULL, "
         "'x', '2022-01-01T00:00:00Z')"));
   }
   Database db = open_ok(path);
-  Statement count = tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM units");
+  Statement count = tiendo::store::sql::prepare(db, "SELECT count(*) FROM units");
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.column_int(0), 1);
 }
@@ -108,18 +108,18 @@ TEST(Database, MigratesAnOlderDatabase) {
     // An empty database of version 0, as a first release would have found it.
     Database db = open_ok(path);
     std::vector<std::string> names;
-    Statement tables = tiendo::store::sqlite::prepare(
+    Statement tables = tiendo::store::sql::prepare(
         db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
     while (tables.step()) names.push_back(tables.column_text(0));
     ASSERT_FALSE(
-        tiendo::store::sqlite::execute(db, "PRAGMA foreign_keys = OFF; PRAGMA user_version = 0"));
+        tiendo::store::sql::execute(db, "PRAGMA foreign_keys = OFF; PRAGMA user_version = 0"));
     for (const std::string& name : names)
-      ASSERT_FALSE(tiendo::store::sqlite::execute(db, "DROP TABLE " + name));
+      ASSERT_FALSE(tiendo::store::sql::execute(db, "DROP TABLE " + name));
   }
   Database db = open_ok(path);
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
   Statement tables =
-      tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+      tiendo::store::sql::prepare(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
   ASSERT_TRUE(tables.step());
   EXPECT_GE(tables.column_int(0), 8);
 }
@@ -142,17 +142,17 @@ TEST(Database, MigratesSchemaOneKeepingItsData) {
   }
   Database db = open_ok(path);
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
-  Statement alert = tiendo::store::sqlite::prepare(
+  Statement alert = tiendo::store::sql::prepare(
       db, "SELECT name, lifecycle, firing_since IS NULL FROM alerts");
   ASSERT_TRUE(alert.step());
   EXPECT_EQ(alert.column_text(0), "r");
   EXPECT_EQ(alert.column_text(1), "firing");
   EXPECT_EQ(alert.column_int(2), 1);
-  Statement transitions = tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM transitions");
+  Statement transitions = tiendo::store::sql::prepare(db, "SELECT count(*) FROM transitions");
   ASSERT_TRUE(transitions.step());
   EXPECT_EQ(transitions.column_int(0), 0);
   // The database got its random name (12 hex digits), used in its messages' ids.
-  Statement identity = tiendo::store::sqlite::prepare(db, "SELECT id FROM store_identity");
+  Statement identity = tiendo::store::sql::prepare(db, "SELECT id FROM store_identity");
   ASSERT_TRUE(identity.step());
   EXPECT_EQ(identity.column_text(0).size(), 12u);
 }
@@ -184,7 +184,7 @@ TEST(Database, MigratesSchemaSixKeepingItsObservations) {
   Database db = open_ok(path);
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
   EXPECT_GE(db.schema_version(), 7);
-  Statement rows = tiendo::store::sqlite::prepare(
+  Statement rows = tiendo::store::sql::prepare(
       db,
       "SELECT revision, value, ifnull(note, ''), estimate, input FROM observations ORDER BY "
       "revision");
@@ -199,7 +199,7 @@ TEST(Database, MigratesSchemaSixKeepingItsObservations) {
   EXPECT_EQ(rows.column_int(3), 0);
   EXPECT_FALSE(rows.step());
   // The flag takes nothing but 0 and 1.
-  EXPECT_TRUE(tiendo::store::sqlite::execute(db, "UPDATE observations SET estimate = 2"));
+  EXPECT_TRUE(tiendo::store::sql::execute(db, "UPDATE observations SET estimate = 2"));
 
   // The same value written as an estimate is a new revision on top of the migrated ones.
   IngestOptions options;
@@ -245,7 +245,7 @@ TEST(Database, MigratesSchemaSevenResultsToSpans) {
   }
   Database db = open_ok(path);
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
-  Statement spans = tiendo::store::sqlite::prepare(
+  Statement spans = tiendo::store::sql::prepare(
       db,
       "SELECT subject, name, unit, from_run, to_run, digest, state, detail FROM "
       "result_spans JOIN result_details ON id = details ORDER BY from_run, subject");
@@ -260,7 +260,7 @@ TEST(Database, MigratesSchemaSevenResultsToSpans) {
                        "task|t||1|3|0|on_track|{}|",
                        "rule|r|dn|3|9223372036854775807|0|met|{\"value\":0.5}|",
                    }));
-  EXPECT_TRUE(tiendo::store::sqlite::execute(db, "SELECT * FROM results"));  // gone
+  EXPECT_TRUE(tiendo::store::sql::execute(db, "SELECT * FROM results"));  // gone
 }
 
 TEST(Database, RefusesANewerSchema) {
@@ -268,7 +268,7 @@ TEST(Database, RefusesANewerSchema) {
   const std::string path = dir.path() + "/new.db";
   {
     Database db = open_ok(path);
-    ASSERT_FALSE(tiendo::store::sqlite::execute(db, "PRAGMA user_version = 999"));
+    ASSERT_FALSE(tiendo::store::sql::execute(db, "PRAGMA user_version = 999"));
   }
   auto db = Database::open(path);
   ASSERT_TRUE(std::holds_alternative<DbError>(db));
@@ -292,19 +292,19 @@ TEST(Database, TransactionsRollBackUnlessCommitted) {
   {
     Transaction transaction(db);
     ASSERT_FALSE(transaction.error());
-    ASSERT_FALSE(tiendo::store::sqlite::execute(
+    ASSERT_FALSE(tiendo::store::sql::execute(
         db,
         "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('a', "
         "'A', 'province', NULL, 'x', 't')"));
   }
-  Statement count = tiendo::store::sqlite::prepare(db, "SELECT count(*) FROM units");
+  Statement count = tiendo::store::sql::prepare(db, "SELECT count(*) FROM units");
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.column_int(0), 0);
 }
 
 TEST(Database, ForeignKeysAreEnforced) {
   Database db = open_ok(":memory:");
-  EXPECT_TRUE(tiendo::store::sqlite::execute(
+  EXPECT_TRUE(tiendo::store::sql::execute(
       db,
       "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('a', 'A', "
       "'district', 'nowhere', 'x', 't')"));
@@ -323,7 +323,7 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
   auto opened = Database::open(path, {.busy_timeout_ms = 30000, .mode = Database::Mode::create});
   ASSERT_TRUE(std::holds_alternative<Database>(opened)) << std::get<DbError>(opened).message;
   Database request = std::move(std::get<Database>(opened));
-  ASSERT_FALSE(tiendo::store::sqlite::execute(
+  ASSERT_FALSE(tiendo::store::sql::execute(
       batches,
       "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('p', "
       "'P', 'province', NULL, 'x', 't')"));
@@ -348,7 +348,7 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
       batch_begun.notify_all();
       // A batch's work under the lock, then straight into the next one.
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      tiendo::store::sqlite::execute(
+      tiendo::store::sql::execute(
           batches, "UPDATE units SET updated_at = updated_at || 'x' WHERE id = 'p'");
       if (!tx.commit()) {
         const std::lock_guard lock(mutex);
@@ -387,7 +387,7 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
       break;
     }
     EXPECT_LE(waited, 5) << "write " << i << " waited while " << waited << " batches committed";
-    EXPECT_FALSE(tiendo::store::sqlite::execute(
+    EXPECT_FALSE(tiendo::store::sql::execute(
         request, "INSERT INTO units (id, name, level, parent, input, updated_at) VALUES ('d" +
                      std::to_string(i) + "', 'D', 'district', 'p', 'x', 't')"));
     EXPECT_FALSE(tx.commit());
@@ -397,7 +397,7 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
     done = true;
   }
   writer.join();
-  Statement count = tiendo::store::sqlite::prepare(request, "SELECT count(*) FROM units");
+  Statement count = tiendo::store::sql::prepare(request, "SELECT count(*) FROM units");
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.column_int(0), 11);
 }

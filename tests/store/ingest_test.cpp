@@ -6,8 +6,9 @@
 
 #include "dsl/check.hpp"
 #include "store/snapshot.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::store {
 namespace {
@@ -36,7 +37,7 @@ class IngestTest : public ::testing::Test {
     auto rules = dsl::check(program);
     ASSERT_TRUE(rules.has_value());
     rules_ = std::move(*rules);
-    auto db = Database::open(":memory:");
+    auto db = Database::open(testing::memory_store());
     ASSERT_TRUE(std::holds_alternative<Database>(db));
     db_.emplace(std::move(std::get<Database>(db)));
   }
@@ -56,7 +57,7 @@ class IngestTest : public ::testing::Test {
   }
 
   std::int64_t count(const std::string& table) {
-    Statement statement = tiendo::store::sqlite::prepare(*db_, "SELECT count(*) FROM " + table);
+    Statement statement = tiendo::store::sql::prepare(*db_, "SELECT count(*) FROM " + table);
     return statement.step() ? statement.column_int(0) : -1;
   }
 
@@ -219,7 +220,7 @@ TEST_F(IngestTest, UnitsCarryLabelsAndParentsAcrossChains) {
   ASSERT_TRUE(summary.committed) << messages(summary);
   EXPECT_EQ(summary.units_written, 4u);
   auto page = stored_units(*db_, {});
-  ASSERT_TRUE(std::holds_alternative<UnitPage>(page));
+  ASSERT_TRUE(std::holds_alternative<UnitPage>(page)) << std::get<DbError>(page).message;
   const UnitPage& all = std::get<UnitPage>(page);
   ASSERT_EQ(all.total, 4);
   ASSERT_EQ(all.units.size(), 4u);
@@ -486,7 +487,7 @@ class IngestEstimateTest : public IngestTest {
  protected:
   void SetUp() override {
     IngestTest::SetUp();
-    auto db = Database::open(dir_.path() + "/t.db");
+    auto db = Database::open(testing::test_store(dir_.path()));
     ASSERT_TRUE(std::holds_alternative<Database>(db)) << std::get<DbError>(db).message;
     db_.emplace(std::move(std::get<Database>(db)));
   }

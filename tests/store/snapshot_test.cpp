@@ -9,6 +9,7 @@
 #include "../e2e/run.hpp"
 #include "dsl/check.hpp"
 #include "store/ingest.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::store {
 namespace {
@@ -21,7 +22,7 @@ task t { due 2022-12-31 }
 )");
   auto rules = dsl::check(program);
   ASSERT_TRUE(rules.has_value());
-  auto opened = Database::open(":memory:");
+  auto opened = Database::open(testing::memory_store());
   ASSERT_TRUE(std::holds_alternative<Database>(opened));
   Database& db = std::get<Database>(opened);
   IngestOptions options;
@@ -84,7 +85,7 @@ indicator b { unit count }
   auto rules = dsl::check(program);
   ASSERT_TRUE(rules.has_value());
   testing::TempDir dir;
-  auto opened = Database::open(dir.path() + "/t.db");
+  auto opened = Database::open(testing::test_store(dir.path()));
   ASSERT_TRUE(std::holds_alternative<Database>(opened));
   Database& db = std::get<Database>(opened);
   IngestOptions options;
@@ -136,7 +137,7 @@ indicator b { unit count }
   // of the other; an indicator the rule set does not declare reads nothing.
   auto only_b =
       load_snapshot(db, *rules, {.threads = 0, .known_at = "", .indicators = {"b", "nope"}});
-  ASSERT_TRUE(std::holds_alternative<Snapshot>(only_b));
+  ASSERT_TRUE(std::holds_alternative<Snapshot>(only_b)) << std::get<DbError>(only_b).message;
   std::string expected_b;
   std::istringstream lines(expected);
   for (std::string line; std::getline(lines, line);) {

@@ -9,6 +9,7 @@
 
 #include "service/tokens.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::testing {
 
@@ -35,7 +36,7 @@ std::string catch_up_schedule() {
 
 ServeProcess::ServeProcess(ServeSetup setup, std::chrono::milliseconds timeout)
     : setup_(std::move(setup)) {
-  if (setup_.database.empty()) setup_.database = setup_.directory + "/tiendo.db";
+  if (setup_.database.empty()) setup_.database = test_store(setup_.directory, "tiendo.db");
   if (setup_.rules.empty()) setup_.rules.push_back(std::string(TIENDO_SOURCE_DIR) + "/rules");
   const std::string tokens = setup_.directory + "/tokens";
   write_text(tokens, fmt::format("# id scope hash\nreader read {}\nwriter write {}\nops admin {}\n",

@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "store/database.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::testing {
 
 // A fresh in-memory store with the schema; the test stops when it cannot be opened.
 inline store::Database open_memory() {
-  auto db = store::Database::open(":memory:");
+  auto db = store::Database::open(memory_store());
   if (auto* error = std::get_if<store::DbError>(&db)) {
     ADD_FAILURE() << error->message;
     std::abort();
@@ -39,7 +40,7 @@ inline store::Database open_file(const std::string& path) {
 
 // A query's rows as text, one line each ("a|b|"), NULL written as NULL.
 inline std::vector<std::string> rows(store::Database& db, const std::string& sql) {
-  store::Statement q = tiendo::store::sqlite::prepare(db, sql);
+  store::Statement q = tiendo::store::sql::prepare(db, sql);
   std::vector<std::string> out;
   while (q.step()) {
     std::string line;
@@ -54,7 +55,7 @@ inline std::vector<std::string> rows(store::Database& db, const std::string& sql
 
 // The first column of a query's first row, as a number (a count).
 inline std::int64_t count(store::Database& db, const std::string& sql) {
-  store::Statement q = tiendo::store::sqlite::prepare(db, sql);
+  store::Statement q = tiendo::store::sql::prepare(db, sql);
   EXPECT_TRUE(q.step()) << sql << ": " << (q.error() ? q.error()->message : "");
   return q.column_int(0);
 }

@@ -9,9 +9,9 @@
 #include "model/rule_set.hpp"
 #include "store/alerts.hpp"
 #include "store/database.hpp"
-#include "store/sqlite/statements.hpp"
+#include "store/sql/statements.hpp"
 
-namespace tiendo::store::sqlite {
+namespace tiendo::store::sql {
 
 // Subject, Lifecycle and NotifyKind are kept as their to_string texts (store/alerts.hpp).
 std::optional<model::Severity> parse_severity(std::string_view text);
@@ -21,4 +21,4 @@ std::optional<model::Date> date_or_none(const Statement& s, int column);
 // Binds a date, or NULL.
 void bind_date(Statement& s, int index, const std::optional<model::Date>& date);
 
-}  // namespace tiendo::store::sqlite
+}  // namespace tiendo::store::sql

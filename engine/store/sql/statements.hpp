@@ -1,5 +1,10 @@
-// Inside the store only: what the SQLite implementation of the store's interfaces needs
-// beyond Database's public face. Nothing above engine/store includes this header.
+// Inside the store only: what the store's implementation needs beyond Database's public
+// face, on either engine (SQLite or PostgreSQL). Nothing above engine/store includes this
+// header. The store's SQL is written once, in the dialect both engines read: SQLite's
+// numbered parameters (?1, ?2…; store/postgres turns them into $1, $2…), coalesce rather
+// than ifnull, IS DISTINCT FROM, ON CONFLICT … DO NOTHING, RETURNING. Where the engines
+// differ (a temporary table's options, a JSON array's elements, file upkeep), the code
+// asks engine(db).
 #pragma once
 
 #include <cstdint>
@@ -13,11 +18,16 @@
 
 namespace tiendo::store {
 
+namespace postgres {
+class Query;
+}
+
 // One prepared statement. Bind parameters are 1-based, as in SQLite. Not thread-safe.
 class Statement {
  public:
-  Statement() = default;
-  Statement(sqlite3* db, sqlite3_stmt* statement) : db_(db), statement_(statement) {}
+  Statement();
+  Statement(sqlite3* db, sqlite3_stmt* statement);
+  explicit Statement(std::unique_ptr<postgres::Query> query);
   Statement(Statement&& other) noexcept;
   Statement& operator=(Statement&& other) noexcept;
   Statement(const Statement&) = delete;
@@ -53,15 +63,16 @@ class Statement {
 
  private:
   friend class Database;
-  friend struct sqlite::Access;
+  friend struct sql::Access;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* statement_ = nullptr;
+  std::unique_ptr<postgres::Query> pg_;  // on PostgreSQL instead of the two above
   std::optional<DbError> error_;
 };
 
 }  // namespace tiendo::store
 
-namespace tiendo::store::sqlite {
+namespace tiendo::store::sql {
 
 // What Database keeps private for the store's implementation (and the tests that look
 // into a file).
@@ -72,6 +83,7 @@ struct Access {
   }
   static std::string pragma(Database& db, std::string_view name) { return db.pragma(name); }
   static sqlite3* handle(Database& db) { return db.handle(); }
+  static postgres::Connection* pg(Database& db) { return db.pg_.get(); }
 };
 
 // Prepares `sql`; on failure the returned statement's error() is set.
@@ -82,8 +94,17 @@ inline std::optional<DbError> execute(Database& db, std::string_view sql) {
 }
 // The value of a pragma that returns one row.
 inline std::string pragma(Database& db, std::string_view name) { return Access::pragma(db, name); }
-// The connection itself (a backup, a hook).
-inline sqlite3* handle(Database& db) { return Access::handle(db); }
+// The SQLite connection itself (a backup, a hook); nullptr on PostgreSQL.
+inline sqlite3* sqlite_handle(Database& db) { return Access::handle(db); }
+// The PostgreSQL connection; nullptr on SQLite.
+inline postgres::Connection* pg_connection(Database& db) { return Access::pg(db); }
+
+// The engine of the database.
+inline Engine engine(const Database& db) { return db.engine(); }
+
+// The storage failures of this process by database (a file, or a URL as shown): a failure
+// to write or reach it, until a write transaction commits (Database::storage_failure).
+void note_storage_failure(const std::string& database, const std::string& message);
 
 // Runs `statement` to completion; the error to return when it failed.
 std::optional<DbError> run(Statement& statement);
@@ -96,4 +117,4 @@ std::int64_t last_insert_id(Database& db);
 DbResult<std::int64_t> insert_message(Database& db, std::int64_t run_id,
                                       std::string_view created_at, const OutboxMessage& message);
 
-}  // namespace tiendo::store::sqlite
+}  // namespace tiendo::store::sql

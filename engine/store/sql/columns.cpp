@@ -1,6 +1,6 @@
-#include "store/sqlite/columns.hpp"
+#include "store/sql/columns.hpp"
 
-namespace tiendo::store::sqlite {
+namespace tiendo::store::sql {
 
 std::optional<model::Severity> parse_severity(std::string_view text) {
   for (model::Severity s : {model::Severity::none, model::Severity::info, model::Severity::warning,
@@ -23,4 +23,4 @@ void bind_date(Statement& s, int index, const std::optional<model::Date>& date) 
   }
 }
 
-}  // namespace tiendo::store::sqlite
+}  // namespace tiendo::store::sql

@@ -1,0 +1,397 @@
+#include "store/postgres/connection.hpp"
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <array>
+#include <charconv>
+#include <cctype>
+#include <cstdlib>
+
+#include "store/sql/statements.hpp"
+
+namespace tiendo::store::postgres {
+
+namespace {
+
+// The store's write lock: one key of PostgreSQL's advisory locks, held by a write
+// transaction until it ends ("tiendo" in ASCII).
+constexpr long long kWriteLock = 0x7469656e646fLL;
+
+bool is_name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+// The text of libpq's message without the "ERROR:  " prefix and trailing line breaks;
+// only its first line (the rest repeats the statement or adds context for a human).
+std::string first_line(const char* message) {
+  std::string text = message ? message : "";
+  if (const auto end = text.find('\n'); end != std::string::npos) text.resize(end);
+  for (std::string_view prefix : {"ERROR:  ", "FATAL:  ", "PANIC:  "}) {
+    if (text.starts_with(prefix)) text.erase(0, prefix.size());
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  return text;
+}
+
+// Failures of the server or of the way to it rather than of a statement or of the data:
+// connection exceptions (08), insufficient resources such as a full disk (53), system
+// and I/O errors (58), a server shutting down or starting (57P01-57P03), internal
+// errors (XX).
+bool is_storage_failure(std::string_view state) {
+  return state.starts_with("08") || state.starts_with("53") || state.starts_with("58") ||
+         state == "57P01" || state == "57P02" || state == "57P03" || state.starts_with("XX");
+}
+
+constexpr unsigned kTextOid = 25;
+
+// The parameter a statement failed on for want of a type ("could not determine data type
+// of parameter $2", SQLSTATE 42P08 or 42P18), or 0.
+int indeterminate_parameter(const pg_result* result) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  if (!state || (std::string_view(state) != "42P18" && std::string_view(state) != "42P08")) {
+    return 0;
+  }
+  const std::string_view message = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  const std::size_t dollar = message.rfind('$');
+  if (dollar == std::string_view::npos) return 0;
+  int index = 0;
+  std::from_chars(message.data() + dollar + 1, message.data() + message.size(), index);
+  return index;
+}
+
+}  // namespace
+
+std::string translate(std::string_view sql, int& parameters) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  parameters = 0;
+  std::size_t i = 0;
+  const std::size_t n = sql.size();
+  auto copy_until = [&](std::size_t from, std::string_view end) {
+    const std::size_t found = sql.find(end, from);
+    const std::size_t stop = found == std::string_view::npos ? n : found + end.size();
+    out.append(sql.substr(i, stop - i));
+    i = stop;
+  };
+  while (i < n) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"') {
+      // A quoted text or name; a doubled quote inside is part of it.
+      std::size_t j = i + 1;
+      while (j < n) {
+        if (sql[j] == c) {
+          if (j + 1 < n && sql[j + 1] == c) {
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        ++j;
+      }
+      const std::size_t stop = j < n ? j + 1 : n;
+      out.append(sql.substr(i, stop - i));
+      i = stop;
+    } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
+      copy_until(i, "\n");
+    } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
+      copy_until(i + 2, "*/");
+    } else if (c == '$' && (i == 0 || !is_name_char(sql[i - 1]))) {
+      // A dollar quote: $$…$$ or $tag$…$tag$.
+      std::size_t j = i + 1;
+      while (j < n && is_name_char(sql[j]) &&
+             !(j == i + 1 && std::isdigit(static_cast<unsigned char>(sql[j])))) {
+        ++j;
+      }
+      if (j < n && sql[j] == '$') {
+        const std::string tag(sql.substr(i, j + 1 - i));
+        copy_until(j + 1, tag);
+      } else {
+        out.push_back(c);
+        ++i;
+      }
+    } else if (c == 'i' && sql.substr(i).starts_with("instr(") &&
+               (i == 0 || !is_name_char(sql[i - 1]))) {
+      // SQLite's instr(text, part) is PostgreSQL's strpos(text, part).
+      out += "strpos(";
+      i += 6;
+    } else if (c == '?') {
+      std::size_t j = i + 1;
+      int number = 0;
+      while (j < n && std::isdigit(static_cast<unsigned char>(sql[j]))) {
+        number = number * 10 + (sql[j] - '0');
+        ++j;
+      }
+      if (j == i + 1) number = parameters + 1;
+      parameters = std::max(parameters, number);
+      out += fmt::format("${}", number);
+      i = j;
+    } else {
+      out.push_back(c);
+      ++i;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+
+DbResult<std::unique_ptr<Connection>> Connection::connect(const std::string& url, std::string shown,
+                                                          bool read_only) {
+  // Defaults that the URL may override (it is expanded last): a bounded wait for a server
+  // that does not answer, and the name a DBA sees in pg_stat_activity.
+  const std::array<const char*, 4> keys = {"connect_timeout", "fallback_application_name",
+                                           "dbname", nullptr};
+  const std::array<const char*, 4> values = {"10", "tiendo", url.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 1);
+  if (!conn) return DbError{fmt::format("cannot connect to the database {}: out of memory", shown)};
+  std::unique_ptr<Connection> connection(new Connection(conn, std::move(shown), read_only));
+  if (PQstatus(conn) != CONNECTION_OK) {
+    DbError error{fmt::format("cannot connect to the database {}: {}", connection->shown_,
+                              first_line(PQerrorMessage(conn)))};
+    sql::note_storage_failure(connection->shown_, error.message);
+    return error;
+  }
+  if (auto error = connection->configure()) return *error;
+  return connection;
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+std::optional<DbError> Connection::configure() {
+  // Shortest exact doubles (a value reads back as it was written), dates as the store
+  // writes them (texts), messages above notices only, and a read-only session when asked.
+  std::string setup =
+      "SET extra_float_digits = 1; SET client_min_messages = warning; "
+      "SET standard_conforming_strings = on";
+  if (read_only_) setup += "; SET default_transaction_read_only = on";
+  PGresult* result = PQexec(conn_, setup.c_str());
+  const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+  std::optional<DbError> error;
+  if (!ok) error = error_of(result, fmt::format("cannot set up the session on {}", shown_));
+  PQclear(result);
+  return error;
+}
+
+std::optional<DbError> Connection::ready() {
+  if (lost_in_transaction_) {
+    return DbError{fmt::format(
+        "the connection to the database {} was lost during a transaction; nothing of the "
+        "transaction was written",
+        shown_)};
+  }
+  if (PQstatus(conn_) == CONNECTION_OK) return std::nullopt;
+  if (in_transaction_) {
+    lost_in_transaction_ = true;
+    return ready();
+  }
+  // Lost between transactions (the server restarted, a network cut): connect again.
+  PQreset(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    DbError error{fmt::format("cannot reach the database {}: {}", shown_,
+                              first_line(PQerrorMessage(conn_)))};
+    sql::note_storage_failure(shown_, error.message);
+    return error;
+  }
+  return configure();
+}
+
+DbError Connection::error_of(const pg_result* result, std::string_view doing) {
+  const char* message = result ? PQresultErrorMessage(result) : nullptr;
+  std::string text = first_line(message && *message ? message : PQerrorMessage(conn_));
+  if (text.empty()) text = "no answer from the server";
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  DbError error{fmt::format("{}: {}", doing, text)};
+  if (PQstatus(conn_) != CONNECTION_OK || (state && is_storage_failure(state))) {
+    if (in_transaction_) lost_in_transaction_ = PQstatus(conn_) != CONNECTION_OK;
+    error.message = fmt::format("{} (database {})", error.message, shown_);
+    sql::note_storage_failure(shown_, error.message);
+  }
+  return error;
+}
+
+void Connection::note_command(const pg_result* result) {
+  const std::string_view status = PQcmdStatus(const_cast<pg_result*>(result));
+  if (status.starts_with("INSERT") || status.starts_with("UPDATE") ||
+      status.starts_with("DELETE")) {
+    changes_ = std::atoll(PQcmdTuples(const_cast<pg_result*>(result)));
+  }
+}
+
+std::optional<DbError> Connection::execute(std::string_view sql) {
+  if (auto error = ready()) return error;
+  const std::string text(sql);
+  std::optional<DbError> error;
+  if (PQsendQuery(conn_, text.c_str()) == 0) return error_of(nullptr, "query failed");
+  // Every statement's result, so that the first failure is the one reported.
+  while (PGresult* result = PQgetResult(conn_)) {
+    const ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_COMMAND_OK) {
+      note_command(result);
+    } else if (status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY && !error) {
+      error = error_of(result, "query failed");
+    }
+    PQclear(result);
+  }
+  return error;
+}
+
+std::unique_ptr<Query> Connection::prepare(std::string_view sql) {
+  int parameters = 0;
+  std::string text = translate(sql, parameters);
+  return std::make_unique<Query>(*this, std::move(text), parameters);
+}
+
+std::int64_t Connection::last_insert_id() {
+  PGresult* result = PQexec(conn_, "SELECT lastval()");
+  std::int64_t id = 0;
+  if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1) {
+    id = std::atoll(PQgetvalue(result, 0, 0));
+  }
+  PQclear(result);
+  return id;
+}
+
+std::optional<DbError> Connection::begin(int timeout_ms) {
+  if (auto error = ready()) return error;
+  if (auto error = execute("BEGIN")) return error;
+  in_transaction_ = true;
+  // Waiting for the write lock counts against the busy timeout, as SQLite's busy handler.
+  const std::string lock = fmt::format(
+      "SET LOCAL lock_timeout = {}; SELECT pg_advisory_xact_lock({})", timeout_ms, kWriteLock);
+  if (auto error = execute(lock)) {
+    rollback();
+    if (error->message.find("lock timeout") != std::string::npos) {
+      return DbError{fmt::format(
+          "database is locked: another writer held {} for longer than the busy timeout ({} ms)",
+          shown_, timeout_ms)};
+    }
+    return error;
+  }
+  return std::nullopt;
+}
+
+std::optional<DbError> Connection::commit() {
+  if (auto error = ready()) {
+    rollback();
+    return error;
+  }
+  PGresult* result = PQexec(conn_, "COMMIT");
+  std::optional<DbError> error;
+  if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+    error = error_of(result, "cannot commit");
+  } else if (std::string_view(PQcmdStatus(result)) == "ROLLBACK") {
+    // A statement of the transaction failed, and PostgreSQL ends such a transaction with
+    // a rollback whatever COMMIT says.
+    error = DbError{"cannot commit: a statement of the transaction failed, so it was rolled back"};
+  }
+  PQclear(result);
+  in_transaction_ = false;
+  lost_in_transaction_ = false;
+  return error;
+}
+
+void Connection::rollback() {
+  if (PQstatus(conn_) == CONNECTION_OK) {
+    PGresult* result = PQexec(conn_, "ROLLBACK");
+    PQclear(result);
+  }
+  in_transaction_ = false;
+  lost_in_transaction_ = false;
+}
+
+// ---------------------------------------------------------------------------------------
+
+Query::~Query() { clear(); }
+
+void Query::clear() {
+  if (result_) PQclear(result_);
+  result_ = nullptr;
+  rows_ = 0;
+  row_ = -1;
+  ran_ = false;
+}
+
+void Query::bind(int index, std::optional<std::string> text, unsigned type) {
+  if (index < 1) return;
+  const auto at = static_cast<std::size_t>(index - 1);
+  if (at >= values_.size()) {
+    values_.resize(at + 1);
+    types_.resize(at + 1, 0);
+  }
+  values_[at] = std::move(text);
+  types_[at] = type;
+}
+
+bool Query::step(std::optional<DbError>& error) {
+  if (!ran_) {
+    ran_ = true;
+    if (auto failure = connection_.ready()) {
+      error = std::move(failure);
+      return false;
+    }
+    std::vector<const char*> pointers(values_.size());
+    for (std::size_t k = 0; k < values_.size(); ++k) {
+      pointers[k] = values_[k] ? values_[k]->c_str() : nullptr;
+    }
+    // A NULL's type is the statement's to infer, and PostgreSQL cannot where the parameter
+    // is only tested for NULL or not used (SQLite has no such question): such parameters
+    // go as text, learnt once per statement from the server's answer.
+    std::vector<int>& untyped = connection_.untyped_parameters(sql_);
+    for (const int index : untyped) {
+      if (types_[static_cast<std::size_t>(index - 1)] == 0) {
+        types_[static_cast<std::size_t>(index - 1)] = kTextOid;
+      }
+    }
+    for (std::size_t attempt = 0; attempt <= values_.size(); ++attempt) {
+      result_ = PQexecParams(connection_.handle(), sql_.c_str(), static_cast<int>(values_.size()),
+                             types_.data(), pointers.data(), nullptr, nullptr, 0);
+      const int index = indeterminate_parameter(result_);
+      if (index < 1 || index > static_cast<int>(values_.size()) ||
+          types_[static_cast<std::size_t>(index - 1)] != 0) {
+        break;
+      }
+      types_[static_cast<std::size_t>(index - 1)] = kTextOid;
+      untyped.push_back(index);
+      PQclear(result_);
+      result_ = nullptr;
+    }
+    const ExecStatusType status = PQresultStatus(result_);
+    if (status == PGRES_TUPLES_OK) {
+      rows_ = PQntuples(result_);
+    } else if (status == PGRES_COMMAND_OK) {
+      connection_.note_command(result_);
+    } else {
+      error = connection_.error_of(result_, "query failed");
+      return false;
+    }
+  }
+  if (row_ < rows_) ++row_;
+  return row_ < rows_;
+}
+
+void Query::reset() {
+  clear();
+  for (auto& value : values_) value.reset();
+  std::fill(types_.begin(), types_.end(), 0U);
+}
+
+std::string_view Query::value(int column) const {
+  if (!result_ || row_ < 0 || row_ >= rows_ || column < 0 || column >= PQnfields(result_)) {
+    return {};
+  }
+  return {PQgetvalue(result_, row_, column),
+          static_cast<std::size_t>(PQgetlength(result_, row_, column))};
+}
+
+bool Query::is_null(int column) const {
+  if (!result_ || row_ < 0 || row_ >= rows_ || column < 0 || column >= PQnfields(result_)) {
+    return true;
+  }
+  return PQgetisnull(result_, row_, column) != 0;
+}
+
+int Query::column_count() const { return result_ ? PQnfields(result_) : 0; }
+
+}  // namespace tiendo::store::postgres
