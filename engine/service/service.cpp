@@ -45,6 +45,36 @@ std::variant<model::RuleSet, std::vector<std::string>> load_rules(
   return errors;
 }
 
+// One service per SQLite file: a lock beside the database, held for the process's life;
+// the kernel drops it when the process ends, however it ends, so a crash leaves no stale
+// lock. The descriptor, or -1 with the problem said.
+int open_lock_file(const ServiceConfig& config, std::vector<std::string>& problems) {
+  const std::string lock_path = config.database + ".serve.lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    problems.push_back(
+        fmt::format("cannot open the lock file {}: {}", lock_path, std::strerror(errno)));
+    return -1;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char holder[32] = {};
+    const ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
+    std::string pid = n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : std::string();
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    problems.push_back(
+        fmt::format("another tiendo serve is running on {} (it holds {}{}); stop it first",
+                    config.database, lock_path, pid.empty() ? "" : ", process " + pid));
+    ::close(fd);
+    return -1;
+  }
+  const std::string pid = fmt::format("{}\n", ::getpid());
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The pid is only a courtesy for the message above; the lock is what counts.
+  }
+
+  return fd;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -74,30 +104,10 @@ std::variant<std::unique_ptr<Service>, std::vector<std::string>> Service::open(
     ServiceConfig config, std::shared_ptr<const Log> log,
     std::function<Clock::time_point()> clock) {
   std::vector<std::string> problems;
-  // The lock lives beside the database and is held for the process's life; the kernel
-  // drops it when the process ends, however it ends, so a crash leaves no stale lock.
-  const std::string lock_path = config.database + ".serve.lock";
-  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    problems.push_back(
-        fmt::format("cannot open the lock file {}: {}", lock_path, std::strerror(errno)));
-    return problems;
-  }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    char holder[32] = {};
-    const ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
-    std::string pid = n > 0 ? std::string(holder, static_cast<std::size_t>(n)) : std::string();
-    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-    problems.push_back(
-        fmt::format("another tiendo serve is running on {} (it holds {}{}); stop it first",
-                    config.database, lock_path, pid.empty() ? "" : ", process " + pid));
-    ::close(fd);
-    return problems;
-  }
-  const std::string pid = fmt::format("{}\n", ::getpid());
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-    // The pid is only a courtesy for the message above; the lock is what counts.
-  }
+  // On PostgreSQL several services share the store, and the leadership (store/leadership)
+  // says which one runs the schedule and the deliveries: no lock file.
+  const int fd = store::is_postgres_url(config.database) ? -2 : open_lock_file(config, problems);
+  if (fd == -1) return problems;
 
   std::unique_ptr<Service> service(
       new Service(std::move(config), std::move(log), fd, std::move(clock)));
@@ -241,6 +251,8 @@ std::optional<std::string> Service::storage_problem(const store::Database& db) c
     return fmt::format("the store cannot write since {}: {}", notify::format_utc(failure->at),
                        failure->message);
   }
+  // A PostgreSQL server's disk is its own: a full one answers as a storage failure.
+  if (db.engine() == store::Engine::postgresql) return std::nullopt;
   struct statvfs fs {};
   const std::filesystem::path file(config_.database);
   const std::filesystem::path directory = file.has_parent_path() ? file.parent_path() : ".";

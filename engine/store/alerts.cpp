@@ -123,7 +123,7 @@ DbResult<std::vector<AlertRecord>> load_alerts(Database& db, bool open_only) {
 DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query) {
   // `!= 'resolved'` (pending or firing) as the open alerts' index says it, and the order
   // as the indexes of migration 4 keep it, so that a page is read, not sorted.
-  std::string where = "WHERE 1";
+  std::string where = "WHERE true";
   std::vector<std::string> binds;
   switch (query.set) {
     case AlertQuery::Set::open:

@@ -111,7 +111,7 @@ std::string outbox_column(const std::string& db, const std::string& column, std:
   std::string out;
   sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr);
   sqlite3_stmt* q = nullptr;
-  const std::string sql = "SELECT ifnull(" + column + ", '') FROM outbox WHERE id = ?";
+  const std::string sql = "SELECT coalesce(" + column + ", '') FROM outbox WHERE id = ?";
   if (sqlite3_prepare_v2(handle, sql.c_str(), -1, &q, nullptr) == SQLITE_OK) {
     sqlite3_bind_int64(q, 1, id);
     if (sqlite3_step(q) == SQLITE_ROW) {

@@ -384,7 +384,7 @@ void expect_every_transition_carried(const std::string& db, const std::string& w
     transitions[std::stoll(text(row[0]))] = std::move(t);
   }
   std::map<std::int64_t, OutboxRow> outbox;
-  for (const Row& row : file.rows("SELECT id, ifnull(run_id, 0), channel FROM outbox")) {
+  for (const Row& row : file.rows("SELECT id, coalesce(run_id, 0), channel FROM outbox")) {
     outbox[std::stoll(text(row[0]))] = {std::stoll(text(row[1])), text(row[2])};
   }
   std::map<std::int64_t, std::vector<std::int64_t>> links_of_transition;

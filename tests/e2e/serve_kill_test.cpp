@@ -176,7 +176,7 @@ struct Seen {
 Seen look(store::Database& db, std::int64_t run) {
   const std::string id = std::to_string(run);
   const std::vector<std::string> got = rows(
-      db, "SELECT ifnull((SELECT status FROM runs WHERE id = " + id +
+      db, "SELECT coalesce((SELECT status FROM runs WHERE id = " + id +
               "), 'none'), CASE WHEN EXISTS (SELECT 1 FROM runs WHERE id = " + id +
               ") THEN (SELECT count(*) FROM result_spans WHERE from_run = " + id + ") ELSE 0 END");
   if (got.size() != 1) return {"unreadable", 0};

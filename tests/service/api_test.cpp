@@ -71,7 +71,7 @@ class ApiTest : public ::testing::Test {
   // The example data and its alert run are made once, then copied for each test.
   static void SetUpTestSuite() {
     template_dir_ = std::make_unique<testing::TempDir>();
-    template_db_ = template_dir_->path() + "/template.db";
+    template_db_ = testing::test_store(template_dir_->path(), "template.db");
     auto opened = store::Database::open(template_db_);
     if (auto* error = std::get_if<store::DbError>(&opened)) {
       suite_error_ = error->message;
@@ -88,11 +88,11 @@ class ApiTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_TRUE(suite_error_.empty()) << "the example does not load: " << suite_error_;
-    const std::string database = testing::test_store(dir_.path(), "tiendo.db");
-    fs::copy_file(template_db_, database);
+    database_ = testing::test_store(dir_.path(), "tiendo.db");
+    testing::copy_test_store(template_db_, database_);
     std::string problems;
     service_ = open_test_service(
-        dir_.path(), database,
+        dir_.path(), database_,
         {{"reader", "read", kRead}, {"writer", "write", kWrite}, {"ops", "admin", kAdmin}},
         problems);
     ASSERT_NE(service_, nullptr) << "the service does not open:\n" << problems;
@@ -142,6 +142,7 @@ class ApiTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  std::string database_;  // the store the service of the test opens
   std::unique_ptr<Service> service_;
   std::unique_ptr<Api> api_;
 
@@ -470,7 +471,7 @@ TEST_F(ApiTest, ARunsStoredResultsAreReadByRun) {
   expect_error(get("/api/v1/results", {{"run", "1"}, {"at", "2022-09-30"}}), 400, "bad_request");
   expect_error(get("/api/v1/results", {{"run", "1"}, {"lang", "vi"}}), 400, "bad_request");
   {
-    auto opened = store::Database::open(dir_.path() + "/tiendo.db");
+    auto opened = store::Database::open(database_);
     ASSERT_TRUE(std::holds_alternative<store::Database>(opened));
     store::Database& db = std::get<store::Database>(opened);
     ASSERT_FALSE(tiendo::store::sql::execute(

@@ -186,7 +186,7 @@ TEST(Database, MigratesSchemaSixKeepingItsObservations) {
   EXPECT_GE(db.schema_version(), 7);
   Statement rows = tiendo::store::sql::prepare(
       db,
-      "SELECT revision, value, ifnull(note, ''), estimate, input FROM observations ORDER BY "
+      "SELECT revision, value, coalesce(note, ''), estimate, input FROM observations ORDER BY "
       "revision");
   ASSERT_TRUE(rows.step());
   EXPECT_EQ(rows.column_int(0), 1);

@@ -1,10 +1,14 @@
 #include "support/test_store.hpp"
 
+#include "store/copy.hpp"
+#include "store/database.hpp"
+
 #include <fmt/format.h>
 #include <libpq-fe.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <stdexcept>
 #include <vector>
@@ -82,5 +86,20 @@ std::string test_store(const std::string& dir, std::string_view name) {
 }
 
 std::string memory_store() { return on_postgres() ? new_database() : std::string(":memory:"); }
+
+void copy_test_store(const std::string& from, const std::string& to) {
+  if (!on_postgres()) {
+    std::filesystem::copy_file(from, to);
+    return;
+  }
+  auto source = store::Database::open(from, store::Database::Mode::existing);
+  auto destination = store::Database::open(to, store::Database::Mode::create);
+  for (auto* opened : {&source, &destination}) {
+    if (auto* error = std::get_if<store::DbError>(opened)) throw std::runtime_error(error->message);
+  }
+  auto copied = store::copy_store(std::get<store::Database>(source),
+                                  std::get<store::Database>(destination), true);
+  if (auto* error = std::get_if<store::DbError>(&copied)) throw std::runtime_error(error->message);
+}
 
 }  // namespace tiendo::testing

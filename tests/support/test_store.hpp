@@ -20,4 +20,8 @@ std::string test_store(const std::string& dir, std::string_view name = "t.db");
 // A private store's location: ":memory:", or a new PostgreSQL database's URL.
 std::string memory_store();
 
+// Copies the store at `from` to the new location `to` (test_store's): the file, or every
+// row (store::copy_store, the identity included). Throws when it cannot.
+void copy_test_store(const std::string& from, const std::string& to);
+
 }  // namespace tiendo::testing

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cctype>
@@ -44,7 +45,15 @@ bool is_storage_failure(std::string_view state) {
          state == "57P01" || state == "57P02" || state == "57P03" || state.starts_with("XX");
 }
 
+constexpr unsigned kInt8Oid = 20;
 constexpr unsigned kTextOid = 25;
+
+// A statement that failed for a type that does not fit (an operator or a function that
+// takes no such argument, SQLSTATE 42883; a datatype mismatch, 42804).
+bool is_type_mismatch(const pg_result* result) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  return state && (std::string_view(state) == "42883" || std::string_view(state) == "42804");
+}
 
 // The parameter a statement failed on for want of a type ("could not determine data type
 // of parameter $2", SQLSTATE 42P08 or 42P18), or 0.
@@ -64,6 +73,12 @@ int indeterminate_parameter(const pg_result* result) {
 }  // namespace
 
 std::string translate(std::string_view sql, int& parameters) {
+  std::vector<bool> referenced;
+  return translate(sql, parameters, referenced);
+}
+
+std::string translate(std::string_view sql, int& parameters, std::vector<bool>& referenced) {
+  referenced.clear();
   std::string out;
   out.reserve(sql.size() + 16);
   parameters = 0;
@@ -125,6 +140,10 @@ std::string translate(std::string_view sql, int& parameters) {
       }
       if (j == i + 1) number = parameters + 1;
       parameters = std::max(parameters, number);
+      if (number >= 1) {
+        if (referenced.size() < static_cast<std::size_t>(number)) referenced.resize(number);
+        referenced[static_cast<std::size_t>(number - 1)] = true;
+      }
       out += fmt::format("${}", number);
       i = j;
     } else {
@@ -239,8 +258,10 @@ std::optional<DbError> Connection::execute(std::string_view sql) {
 
 std::unique_ptr<Query> Connection::prepare(std::string_view sql) {
   int parameters = 0;
-  std::string text = translate(sql, parameters);
-  return std::make_unique<Query>(*this, std::move(text), parameters);
+  std::vector<bool> referenced;
+  std::string text = translate(sql, parameters, referenced);
+  referenced.resize(static_cast<std::size_t>(parameters));
+  return std::make_unique<Query>(*this, std::move(text), parameters, std::move(referenced));
 }
 
 std::int64_t Connection::last_insert_id() {
@@ -336,26 +357,63 @@ bool Query::step(std::optional<DbError>& error) {
       pointers[k] = values_[k] ? values_[k]->c_str() : nullptr;
     }
     // A NULL's type is the statement's to infer, and PostgreSQL cannot where the parameter
-    // is only tested for NULL or not used (SQLite has no such question): such parameters
-    // go as text, learnt once per statement from the server's answer.
-    std::vector<int>& untyped = connection_.untyped_parameters(sql_);
-    for (const int index : untyped) {
-      if (types_[static_cast<std::size_t>(index - 1)] == 0) {
-        types_[static_cast<std::size_t>(index - 1)] = kTextOid;
+    // is only tested for NULL, or not named at all (SQLite has no such question). Those
+    // not named go as text; for the others a type the statement takes is learnt from the
+    // server's answers the first time the statement runs with them NULL (text, else a
+    // number: a NULL is NULL whatever its type) — inside a transaction, behind a
+    // savepoint, as a failed statement ends PostgreSQL's transaction.
+    Connection::Untyped& untyped = connection_.untyped_parameters(sql_);
+    std::vector<int> guessed;
+    for (std::size_t k = 0; k < types_.size(); ++k) {
+      if (types_[k] != 0) continue;
+      const int index = static_cast<int>(k + 1);
+      if (k >= referenced_.size() || !referenced_[k]) {
+        types_[k] = kTextOid;
+      } else if (const auto known = untyped.types.find(index); known != untyped.types.end()) {
+        types_[k] = known->second;
+      } else {
+        guessed.push_back(index);
       }
     }
-    for (std::size_t attempt = 0; attempt <= values_.size(); ++attempt) {
+    const bool savepoint = !guessed.empty() && connection_.in_transaction();
+    const auto step_back = [&](std::string_view command) {
+      return savepoint ? connection_.execute(command) : std::nullopt;
+    };
+    if (auto failure = step_back("SAVEPOINT tiendo_parameter_types")) {
+      error = std::move(failure);
+      return false;
+    }
+    int last_guess = 0;  // the parameter given a type last, tried again as a number
+    for (std::size_t attempt = 0; attempt <= 2 * values_.size(); ++attempt) {
       result_ = PQexecParams(connection_.handle(), sql_.c_str(), static_cast<int>(values_.size()),
                              types_.data(), pointers.data(), nullptr, nullptr, 0);
       const int index = indeterminate_parameter(result_);
-      if (index < 1 || index > static_cast<int>(values_.size()) ||
-          types_[static_cast<std::size_t>(index - 1)] != 0) {
+      const bool untypable =
+          index >= 1 && std::find(guessed.begin(), guessed.end(), index) != guessed.end() &&
+          types_[static_cast<std::size_t>(index - 1)] == 0;
+      const bool mismatched = last_guess != 0 && is_type_mismatch(result_) &&
+                              types_[static_cast<std::size_t>(last_guess - 1)] == kTextOid;
+      if (untypable) {
+        types_[static_cast<std::size_t>(index - 1)] = kTextOid;
+        last_guess = index;
+      } else if (mismatched) {
+        types_[static_cast<std::size_t>(last_guess - 1)] = kInt8Oid;
+      } else {
         break;
       }
-      types_[static_cast<std::size_t>(index - 1)] = kTextOid;
-      untyped.push_back(index);
       PQclear(result_);
       result_ = nullptr;
+      if (auto failure = step_back("ROLLBACK TO SAVEPOINT tiendo_parameter_types")) {
+        error = std::move(failure);
+        return false;
+      }
+    }
+    if (PQresultStatus(result_) != PGRES_FATAL_ERROR) {
+      for (const int index : guessed) untyped.types[index] = types_[static_cast<std::size_t>(index - 1)];
+      if (auto failure = step_back("RELEASE SAVEPOINT tiendo_parameter_types")) {
+        error = std::move(failure);
+        return false;
+      }
     }
     const ExecStatusType status = PQresultStatus(result_);
     if (status == PGRES_TUPLES_OK) {

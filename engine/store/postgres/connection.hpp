@@ -27,6 +27,9 @@ namespace tiendo::store::postgres {
 // ($N) and SQLite's instr() as strpos(), leaving string literals, quoted names, comments
 // and dollar quotes alone; the highest parameter number in `parameters`.
 std::string translate(std::string_view sql, int& parameters);
+// The same, with which of the parameters up to `parameters` the statement names
+// (referenced[N - 1]).
+std::string translate(std::string_view sql, int& parameters, std::vector<bool>& referenced);
 
 class Query;
 
@@ -66,9 +69,15 @@ class Connection {
   DbError error_of(const pg_result* result, std::string_view doing);
   void note_command(const pg_result* result);
   pg_conn* handle() { return conn_; }
-  // For Query: the parameters of statement `sql` that go as text when bound to NULL or
-  // not bound (their type cannot be inferred), as learnt so far.
-  std::vector<int>& untyped_parameters(const std::string& sql) { return untyped_[sql]; }
+  // For Query: what is known of statement `sql`'s parameters that are bound to NULL or
+  // not bound, whose type PostgreSQL infers from the statement: those it cannot infer
+  // (tested for NULL only) go as text, learnt from the server's answer.
+  struct Untyped {
+    // By parameter number: the type a NULL goes as (0: PostgreSQL infers it).
+    std::unordered_map<int, unsigned> types;
+  };
+  Untyped& untyped_parameters(const std::string& sql) { return untyped_[sql]; }
+  bool in_transaction() const { return in_transaction_; }
 
  private:
   Connection(pg_conn* conn, std::string shown, bool read_only)
@@ -82,16 +91,19 @@ class Connection {
   bool in_transaction_ = false;
   // The connection was lost inside a transaction: every statement fails until it ends.
   bool lost_in_transaction_ = false;
-  std::unordered_map<std::string, std::vector<int>> untyped_;
+  std::unordered_map<std::string, Untyped> untyped_;
 };
 
 // One statement: its parameters as text, run at the first step(), its rows read from the
 // whole result (libpq's PQexecParams).
 class Query {
  public:
-  Query(Connection& connection, std::string sql, int parameters)
-      : connection_(connection), sql_(std::move(sql)), values_(static_cast<std::size_t>(parameters)),
-        types_(static_cast<std::size_t>(parameters), 0) {}
+  Query(Connection& connection, std::string sql, int parameters, std::vector<bool> referenced)
+      : connection_(connection),
+        sql_(std::move(sql)),
+        values_(static_cast<std::size_t>(parameters)),
+        types_(static_cast<std::size_t>(parameters), 0),
+        referenced_(std::move(referenced)) {}
   Query(const Query&) = delete;
   Query& operator=(const Query&) = delete;
   ~Query();
@@ -114,6 +126,7 @@ class Query {
   std::string sql_;
   std::vector<std::optional<std::string>> values_;
   std::vector<unsigned> types_;
+  std::vector<bool> referenced_;
   pg_result* result_ = nullptr;
   int rows_ = 0;
   int row_ = -1;
