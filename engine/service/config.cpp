@@ -1,5 +1,7 @@
 #include "service/config.hpp"
 
+#include "store/database.hpp"
+
 #include <date/tz.h>
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -151,7 +153,7 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
   r.only(
       doc, "",
       {"listen", "database", "rules", "tokens", "time_zone", "max_days_ahead", "min_free_disk_mb",
-       "dashboard_public", "schedule", "smtp", "delivery", "limits", "retention"});
+       "dashboard_public", "schedule", "smtp", "delivery", "limits", "retention", "instance"});
 
   if (const auto listen = r.text(doc, "listen", "listen")) {
     if (const auto parsed = parse_listen(*listen)) {
@@ -162,9 +164,17 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
     }
   }
   if (const auto db = r.text(doc, "database", "database")) {
-    c.database = r.resolve(*db);
+    // A PostgreSQL URL as it is; a file beside the configuration.
+    c.database = store::is_postgres_url(*db) ? *db : r.resolve(*db);
+    if (store::is_postgres_url(*db) && store::displayed_location(*db) != *db) {
+      r.error(doc.get("database"),
+              "database: the URL carries a password; give it in the PGPASSWORD environment "
+              "variable or a password file (PGPASSFILE, ~/.pgpass), never in the configuration");
+    }
   } else if (!doc.get("database")) {
-    r.error(nullptr, "database is required (the SQLite file, e.g. database = \"tiendo.db\")");
+    r.error(nullptr,
+            "database is required (the SQLite file, e.g. database = \"tiendo.db\", or a "
+            "PostgreSQL URL, database = \"postgresql://tiendo@db.example/tiendo\")");
   }
   if (const toml::node* rules = doc.get("rules")) {
     if (const auto* one = rules->as_string()) {
@@ -193,6 +203,13 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
     }
   }
   r.time_zone(doc, "time_zone", c.time_zone);
+  if (const auto instance = r.text(doc, "instance", "instance")) {
+    if (instance->empty() || instance->size() > 200) {
+      r.error(doc.get("instance"), "instance: a name of 1 to 200 characters (e.g. \"tiendo-a\")");
+    } else {
+      c.instance = *instance;
+    }
+  }
   c.schedule_time_zone = c.time_zone;
   if (auto v = r.integer(doc, "max_days_ahead", "max_days_ahead", 0, 366)) {
     c.max_days_ahead = static_cast<int>(*v);

@@ -65,6 +65,9 @@ struct ServiceConfig {
   // [retention] older_than: runs that started longer ago are pruned (store::prune_runs)
   // after a successful evaluation, at most once a day; unset, nothing is pruned.
   std::optional<std::chrono::seconds> retention;
+  // This service's name among those sharing a PostgreSQL store (its status, the store's
+  // leadership row, the logs). Default: the host's name and the process id.
+  std::string instance;
 };
 
 struct ConfigError {

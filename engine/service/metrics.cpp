@@ -152,6 +152,12 @@ struct Metrics::State {
           .Name("tiendo_results")
           .Help("Results of the latest successful run, by subject (rule or task) and state.")
           .Register(events);
+  Gauge& leader = prometheus::BuildGauge()
+                      .Name("tiendo_leader")
+                      .Help("1 while this service leads its store (runs the schedule, the "
+                            "evaluations and the deliveries), 0 while it follows.")
+                      .Register(events)
+                      .Add({});
   Family<Counter>& deliveries = prometheus::BuildCounter()
                                     .Name("tiendo_deliveries_total")
                                     .Help("Delivery attempts, by channel kind and outcome.")
@@ -300,6 +306,8 @@ void Metrics::set_results(const eval::Results& results) {
 void Metrics::delivery(std::string_view kind, std::string_view outcome) {
   state_->deliveries.Add({{"kind", text(kind)}, {"outcome", text(outcome)}}).Increment();
 }
+
+void Metrics::set_leader(bool leads) { state_->leader.Set(leads ? 1 : 0); }
 
 void Metrics::rules_loaded(bool ok, std::size_t errors) {
   state_->load_errors.Set(static_cast<double>(errors));

@@ -34,6 +34,8 @@ class Metrics {
   // One delivery attempt; `kind`: email | webhook | alertmanager; `outcome`: delivered |
   // retry | dead.
   void delivery(std::string_view kind, std::string_view outcome);
+  // Whether this service leads its store now.
+  void set_leader(bool leads);
   // A rule-set (re)load: ok or with `errors` diagnostics (the gauge keeps the last count).
   void rules_loaded(bool ok, std::size_t errors);
   // One HTTP request, by route pattern (not the raw path: bounded label values). An

@@ -109,6 +109,11 @@ std::variant<std::unique_ptr<Service>, std::vector<std::string>> Service::open(
   const int fd = store::is_postgres_url(config.database) ? -2 : open_lock_file(config, problems);
   if (fd == -1) return problems;
 
+  if (config.instance.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
+    config.instance = fmt::format("{}:{}", host, ::getpid());
+  }
   std::unique_ptr<Service> service(
       new Service(std::move(config), std::move(log), fd, std::move(clock)));
   {
@@ -162,7 +167,8 @@ Service::Service(ServiceConfig config, std::shared_ptr<const Log> log, int lock_
 std::string Service::now_text() const { return notify::format_utc(now()); }
 
 Service::~Service() {
-  if (runner_.joinable() || scheduler_.joinable() || delivery_.joinable()) {
+  if (runner_.joinable() || scheduler_.joinable() || delivery_.joinable() ||
+      leadership_thread_.joinable()) {
     stop(Clock::now() + std::chrono::hours(1));  // stop() waits in real time
   }
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -517,57 +523,6 @@ bool Service::sleep_until(std::condition_variable& cv, bool& flag, Clock::time_p
   return !stopping_.load();
 }
 
-void Service::start() {
-  // Runs interrupted by a stop or a crash are over: say so, rather than leave them
-  // "running" forever. Queued ones stay queued and run now.
-  {
-    auto lease = pool_.acquire();
-    if (auto* db = std::get_if<ConnectionPool::Lease>(&lease)) {
-      const std::string now = now_text();
-      if (auto failure = store::fail_running_evaluations(
-              **db, now, "interrupted: the service stopped during the run")) {
-        log_->error("cannot close the interrupted evaluations", {{"error", failure->message}});
-      }
-      const auto last = store::last_success_at(**db);
-      if (const auto* finished = std::get_if<std::optional<std::string>>(&last);
-          finished && *finished) {
-        if (const auto at = model::parse_utc(**finished)) metrics_.set_last_success(*at);
-      }
-      // The alert ledger's runs written in steps, cut short the same way.
-      if (auto error = alert::fail_runs(**db, std::nullopt,
-                                        "interrupted: the service stopped during the run", now)) {
-        log_->error("cannot close the interrupted runs", {{"error", error->message}});
-      }
-    }
-  }
-  running_threads_ = 3;
-  runner_ = std::thread([this] { runner_loop(); });
-  scheduler_ = std::thread([this] { scheduler_loop(); });
-  delivery_ = std::thread([this] { delivery_loop(); });
-}
-
-bool Service::stop(Clock::time_point deadline) {
-  stopping_ = true;
-  runner_cv_.notify_all();
-  scheduler_cv_.notify_all();
-  delivery_cv_.notify_all();
-  {
-    std::unique_lock lock(wake_mutex_);
-    // Each thread counts itself out and notifies every condition variable on the way.
-    runner_cv_.wait_until(lock, deadline, [&] { return running_threads_.load() == 0; });
-  }
-  if (running_threads_.load() != 0) {
-    for (std::thread* t : {&runner_, &scheduler_, &delivery_}) {
-      if (t->joinable()) t->detach();
-    }
-    return false;
-  }
-  for (std::thread* t : {&runner_, &scheduler_, &delivery_}) {
-    if (t->joinable()) t->join();
-  }
-  return true;
-}
-
 namespace {
 // Counts a thread out when it leaves its loop, however it leaves.
 struct ThreadExit {
@@ -583,6 +538,130 @@ struct ThreadExit {
   }
 };
 }  // namespace
+
+void Service::start() {
+  {
+    auto lease = pool_.acquire();
+    if (auto* db = std::get_if<ConnectionPool::Lease>(&lease)) {
+      const auto last = store::last_success_at(**db);
+      if (const auto* finished = std::get_if<std::optional<std::string>>(&last);
+          finished && *finished) {
+        if (const auto at = model::parse_utc(**finished)) metrics_.set_last_success(*at);
+      }
+    }
+  }
+  auto opened = store::Leadership::open(config_.database, config_.instance);
+  if (auto* error = std::get_if<store::DbError>(&opened)) {
+    log_->error("the leadership cannot open the database; this service will not lead",
+                {{"error", error->message}});
+  } else {
+    leadership_.emplace(std::move(std::get<store::Leadership>(opened)));
+  }
+  metrics_.set_leader(false);
+  // A service alone on its store leads before its threads start.
+  hold_lead();
+  running_threads_ = 4;
+  runner_ = std::thread([this] { runner_loop(); });
+  scheduler_ = std::thread([this] { scheduler_loop(); });
+  delivery_ = std::thread([this] { delivery_loop(); });
+  leadership_thread_ = std::thread([this] { leadership_loop(); });
+}
+
+store::DbResult<std::optional<store::Leader>> Service::leader() {
+  TIENDO_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.acquire());
+  return store::current_leader(*lease);
+}
+
+void Service::hold_lead() {
+  if (!leadership_) return;
+  const bool was = leading_.load();
+  auto held = leadership_->hold(now_text());
+  bool leads = false;
+  if (auto* error = std::get_if<store::DbError>(&held)) {
+    if (was) {
+      log_->error("this service lost the lead: the store does not answer",
+                  {{"instance", config_.instance}, {"error", error->message}});
+    }
+  } else {
+    leads = std::get<bool>(held);
+  }
+  if (leads && !was) {
+    epoch_ = leadership_->epoch();
+    // Runs in progress are a former leader's, cut short (a stop, a crash, a lost
+    // connection): say so, rather than leave them "running" forever. Queued ones stay
+    // queued and run now; a scheduled run they stood for is caught up.
+    auto opened = store::Database::open(config_.database);
+    if (auto* db = std::get_if<store::Database>(&opened)) {
+      db->fence(epoch_.load());
+      const std::string now = now_text();
+      if (auto failure = store::fail_running_evaluations(
+              *db, now, "interrupted: the service stopped during the run")) {
+        log_->error("cannot close the interrupted evaluations", {{"error", failure->message}});
+      }
+      // The alert ledger's runs written in steps, cut short the same way.
+      if (auto error = alert::fail_runs(*db, std::nullopt,
+                                        "interrupted: the service stopped during the run", now)) {
+        log_->error("cannot close the interrupted runs", {{"error", error->message}});
+      }
+    }
+    leading_ = true;
+    metrics_.set_leader(true);
+    log_->info("this service leads: it runs the schedule, the evaluations and the deliveries",
+               {{"instance", config_.instance}, {"epoch", epoch_.load()}});
+    wake_runner();
+    wake_delivery();
+    {
+      std::lock_guard lock(wake_mutex_);
+      scheduler_woken_ = true;
+    }
+    scheduler_cv_.notify_all();
+  } else if (!leads && was) {
+    leading_ = false;
+    metrics_.set_leader(false);
+    log_->warn("this service no longer leads; it answers the API only",
+               {{"instance", config_.instance}, {"epoch", epoch_.load()}});
+  }
+}
+
+bool Service::wait_to_lead(std::condition_variable& cv, bool& flag, store::Database& db) {
+  while (!leading_.load()) {
+    if (!sleep_until(cv, flag, now() + std::chrono::minutes(1))) return false;
+  }
+  db.fence(epoch_.load());
+  return !stopping_.load();
+}
+
+void Service::leadership_loop() {
+  ThreadExit exit{running_threads_, wake_mutex_, runner_cv_};
+  while (sleep_until(leadership_cv_, leadership_woken_, now() + kLeadershipPoll)) hold_lead();
+}
+
+bool Service::stop(Clock::time_point deadline) {
+  stopping_ = true;
+  runner_cv_.notify_all();
+  scheduler_cv_.notify_all();
+  delivery_cv_.notify_all();
+  leadership_cv_.notify_all();
+  {
+    std::unique_lock lock(wake_mutex_);
+    // Each thread counts itself out and notifies every condition variable on the way.
+    runner_cv_.wait_until(lock, deadline, [&] { return running_threads_.load() == 0; });
+  }
+  if (running_threads_.load() != 0) {
+    for (std::thread* t : {&runner_, &scheduler_, &delivery_, &leadership_thread_}) {
+      if (t->joinable()) t->detach();
+    }
+    return false;
+  }
+  for (std::thread* t : {&runner_, &scheduler_, &delivery_, &leadership_thread_}) {
+    if (t->joinable()) t->join();
+  }
+  // Another service takes the lead at its next try rather than when the connection goes.
+  if (leadership_) leadership_->release();
+  leading_ = false;
+  return true;
+}
+
 
 void Service::runner_loop() {
   ThreadExit exit{running_threads_, wake_mutex_, runner_cv_};
@@ -602,7 +681,13 @@ void Service::runner_loop() {
     return;
   }
   store::Database& db = std::get<store::Database>(opened);
+  // On PostgreSQL another service may queue a request (the API of every service takes
+  // them): the leader looks every few seconds.
+  const auto idle = db.engine() == store::Engine::postgresql
+                        ? std::chrono::duration_cast<Clock::duration>(kLeadershipPoll)
+                        : std::chrono::duration_cast<Clock::duration>(std::chrono::minutes(1));
   while (!stopping_.load()) {
+    if (!wait_to_lead(runner_cv_, runner_woken_, db)) break;
     std::optional<EvaluationRecord> next;
     {
       auto queued = store::next_queued_evaluation(db);
@@ -616,8 +701,9 @@ void Service::runner_loop() {
       run_evaluation(db, *next);
       continue;
     }
-    // Woken by a request; the minute's timeout only guards against a lost wake-up.
-    if (!sleep_until(runner_cv_, runner_woken_, now() + std::chrono::minutes(1))) break;
+    // Woken by a request; the timeout guards against a lost wake-up (and sees the
+    // requests of the other services on PostgreSQL).
+    if (!sleep_until(runner_cv_, runner_woken_, now() + idle)) break;
   }
 }
 
@@ -681,46 +767,52 @@ void Service::scheduler_loop() {
     wake_runner();
   };
 
-  if (const auto missed = config_.schedule.previous(now_seconds(), zone)) {
-    if (!config_.catch_up) {
-      log_->info("no catch-up run at start (schedule.catch_up = false)",
-                 {{"missed_tick", notify::format_utc(Clock::time_point(*missed))}});
-    } else if (!covered(*missed)) {
-      queue("catch-up", *missed);
-    }
-  }
-  std::chrono::sys_seconds from = now_seconds();
+  // Only the leader queues the schedule's runs; each new leader first catches up the
+  // tick missed while no service led (once: a tick stands covered in the store).
   while (!stopping_.load()) {
-    const auto tick = config_.schedule.next(from, zone);
-    if (!tick) {
-      log_->warn("the schedule never fires again", {{"cron", config_.schedule.text()}});
-      sleep_until(scheduler_cv_, scheduler_woken_, now() + std::chrono::hours(24 * 365));
-      continue;
-    }
-    // Sleep in steps of at most a minute, so that a changed wall clock (NTP, a
-    // suspended virtual machine) is noticed soon; of half a minute while the store has
-    // a failure to retry.
-    while (!stopping_.load() && now() < Clock::time_point(*tick)) {
-      const bool retrying = unqueued || db->storage_failure();
-      const auto step = retrying ? std::chrono::seconds(30) : std::chrono::seconds(60);
-      const auto until = std::min(Clock::time_point(*tick), now() + step);
-      sleep_until(scheduler_cv_, scheduler_woken_, until);
-      if (stopping_.load()) break;
-      if (unqueued) {
-        const auto [trigger, missed] = *unqueued;
-        if (!covered(missed)) {
-          queue(trigger, missed);
-        } else {
-          unqueued.reset();
-        }
-      } else if (db->storage_failure()) {
-        // Nothing else may write for hours: find out whether the store has come back.
-        probe_storage(*db);
+    if (!wait_to_lead(scheduler_cv_, scheduler_woken_, *db)) break;
+    unqueued.reset();
+    if (const auto missed = config_.schedule.previous(now_seconds(), zone)) {
+      if (!config_.catch_up) {
+        log_->info("no catch-up run at start (schedule.catch_up = false)",
+                   {{"missed_tick", notify::format_utc(Clock::time_point(*missed))}});
+      } else if (!covered(*missed)) {
+        queue("catch-up", *missed);
       }
     }
-    if (stopping_.load()) break;
-    if (!covered(*tick)) queue("schedule", *tick);
-    from = *tick;
+    std::chrono::sys_seconds from = now_seconds();
+    while (!stopping_.load() && leading_.load()) {
+      const auto tick = config_.schedule.next(from, zone);
+      if (!tick) {
+        log_->warn("the schedule never fires again", {{"cron", config_.schedule.text()}});
+        sleep_until(scheduler_cv_, scheduler_woken_, now() + std::chrono::hours(24 * 365));
+        continue;
+      }
+      // Sleep in steps of at most a minute, so that a changed wall clock (NTP, a
+      // suspended virtual machine) is noticed soon; of half a minute while the store has
+      // a failure to retry.
+      while (!stopping_.load() && leading_.load() && now() < Clock::time_point(*tick)) {
+        const bool retrying = unqueued || db->storage_failure();
+        const auto step = retrying ? std::chrono::seconds(30) : std::chrono::seconds(60);
+        const auto until = std::min(Clock::time_point(*tick), now() + step);
+        sleep_until(scheduler_cv_, scheduler_woken_, until);
+        if (stopping_.load() || !leading_.load()) break;
+        if (unqueued) {
+          const auto [trigger, missed] = *unqueued;
+          if (!covered(missed)) {
+            queue(trigger, missed);
+          } else {
+            unqueued.reset();
+          }
+        } else if (db->storage_failure()) {
+          // Nothing else may write for hours: find out whether the store has come back.
+          probe_storage(*db);
+        }
+      }
+      if (stopping_.load() || !leading_.load()) break;
+      if (!covered(*tick)) queue("schedule", *tick);
+      from = *tick;
+    }
   }
 }
 
@@ -733,7 +825,7 @@ void Service::delivery_loop() {
   }
   store::Database& db = std::get<store::Database>(opened);
   notify::DeliveryHooks hooks;
-  hooks.stop = [this] { return stopping_.load(); };
+  hooks.stop = [this] { return stopping_.load() || !leading_.load(); };
   hooks.attempted = [this](const notify::OutboxRow& row, store::OutboxState state,
                            const notify::Attempt& attempt) {
     const std::string_view outcome =
@@ -755,6 +847,7 @@ void Service::delivery_loop() {
     }
   };
   while (!stopping_.load()) {
+    if (!wait_to_lead(delivery_cv_, delivery_woken_, db)) break;
     auto report = notify::deliver_due(
         db, config_.delivery, [this] { return now(); }, hooks);
     if (auto* error = std::get_if<store::DbError>(&report)) {

@@ -28,6 +28,7 @@
 #include "service/metrics.hpp"
 #include "service/tokens.hpp"
 #include "store/database.hpp"
+#include "store/leadership.hpp"
 #include "store/evaluations.hpp"
 #include "store/snapshot.hpp"
 
@@ -110,8 +111,10 @@ class Service {
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
 
-  // Starts the runner, the scheduler (queueing once a scheduled run missed while the
-  // service was down) and the delivery loop.
+  // Starts the leadership (store/leadership: on PostgreSQL several services share the
+  // store and one leads; on SQLite this one leads), the runner, the scheduler (queueing
+  // once a scheduled run missed while no service led) and the delivery loop. The last
+  // three work only while this service leads; every service answers the API.
   void start();
   // Asks the threads to stop and waits for them up to `deadline`: a delivery stops
   // after the attempt in hand, the scheduler at once; a run in hand finishes unless
@@ -165,12 +168,26 @@ class Service {
   std::string started_at() const { return started_at_; }
   bool stopping() const { return stopping_.load(); }
 
+  // Whether this service leads now, its name, and who leads as the store says.
+  bool leads() const { return leading_.load(); }
+  const std::string& instance() const { return config_.instance; }
+  store::DbResult<std::optional<store::Leader>> leader();
+  // How often a follower tries to take the lead, and a leader checks that it holds it.
+  static constexpr std::chrono::seconds kLeadershipPoll{2};
+
  private:
   Service(ServiceConfig config, std::shared_ptr<const Log> log, int lock_fd,
           std::function<Clock::time_point()> clock);
   void runner_loop();
   void scheduler_loop();
   void delivery_loop();
+  void leadership_loop();
+  // One try to take or keep the lead; what changes when this service begins or ends
+  // leading (the interrupted runs closed, the workers woken, the metric, the log).
+  void hold_lead();
+  // Waits until this service leads (or stops); false when stopping. `db` then carries
+  // the leader's epoch as its fence.
+  bool wait_to_lead(std::condition_variable& cv, bool& flag, store::Database& db);
   void run_evaluation(store::Database& db, const EvaluationRecord& request);
   // Writes the evaluation's run to the alert ledger, its results in batches.
   store::DbResult<alert::RunRecord> record(store::Database& db, const Evaluation& evaluation);
@@ -208,7 +225,13 @@ class Service {
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> data_generation_{0};
 
-  std::thread runner_, scheduler_, delivery_;
+  std::optional<store::Leadership> leadership_;  // the leadership thread's (and start's)
+  std::atomic<bool> leading_{false};
+  std::atomic<std::int64_t> epoch_{0};
+  std::condition_variable leadership_cv_;
+  bool leadership_woken_ = false;
+
+  std::thread runner_, scheduler_, delivery_, leadership_thread_;
   std::atomic<int> running_threads_{0};
 };
 

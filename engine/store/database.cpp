@@ -632,6 +632,27 @@ Transaction::Transaction(Database& db) : db_(db) {
   error_ = db_.pg_ ? db_.pg_->begin(static_cast<int>(db_.busy_timeout_.count()))
                    : db_.execute("BEGIN IMMEDIATE");
   open_ = !error_;
+  if (open_ && db_.fence_) {
+    // Under the write lock: a new leader's epoch is written under it too.
+    Statement epoch = db_.prepare("SELECT epoch FROM leadership WHERE id = 1");
+    const std::int64_t now = epoch.step() ? epoch.column_int(0) : 0;
+    if (epoch.error() || now != *db_.fence_) {
+      error_ = epoch.error() ? *epoch.error()
+                             : DbError{fmt::format(
+                                   "this service no longer leads the store (it led in epoch {}, "
+                                   "the store is in epoch {}): its write was refused",
+                                   *db_.fence_, now)};
+    }
+    epoch.reset();
+    if (error_) {
+      if (db_.pg_) {
+        db_.pg_->rollback();
+      } else {
+        db_.execute("ROLLBACK");
+      }
+      open_ = false;
+    }
+  }
   if (!open_) end_turn();
 }
 

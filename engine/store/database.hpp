@@ -103,6 +103,11 @@ class Database {
   int schema_version();
   static int latest_schema_version();
 
+  // A leader's work connection: every write transaction first checks that the store's
+  // leadership epoch is still `epoch` (store/leadership), and fails without writing
+  // when another service took the lead since. nullopt: no such check.
+  void fence(std::optional<std::int64_t> epoch) { fence_ = epoch; }
+
   // The file, or the URL without its password.
   const std::string& path() const { return path_; }
   Engine engine() const { return pg_ ? Engine::postgresql : Engine::sqlite; }
@@ -133,6 +138,7 @@ class Database {
   std::chrono::milliseconds busy_timeout_{5000};
   Options options_;
   std::shared_ptr<WriteTurns> turns_;  // this process's writers of the same file
+  std::optional<std::int64_t> fence_;
 };
 
 // Whether the store answers a read (its units are counted), and whether it can write (a

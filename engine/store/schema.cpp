@@ -328,6 +328,17 @@ UPDATE sqlite_schema SET sql = replace(replace(replace(replace(sql,
 WHERE type = 'table' AND name IN ('alerts', 'transitions');
 PRAGMA writable_schema = OFF;
 )sql",
+      // 11 -> 12: which of the services sharing a store leads (runs the schedule and the
+      // deliveries): one row; its epoch goes up at each change of leader and fences off a
+      // former leader's writes (store/leadership).
+      R"sql(
+CREATE TABLE leadership (
+  id      INTEGER PRIMARY KEY CHECK (id = 1),
+  epoch   INTEGER NOT NULL,
+  holder  TEXT NOT NULL,
+  since   TEXT NOT NULL
+) STRICT;
+)sql",
   };
   return all;
 }

@@ -217,7 +217,17 @@ CREATE TRIGGER result_spans_details_go AFTER DELETE ON result_spans
 const std::vector<std::string>& postgres_migrations() {
   // Migration N takes a PostgreSQL store from postgres_baseline_version() + N to + N + 1,
   // as migrations()[baseline + N] does on SQLite.
-  static const std::vector<std::string> after_baseline = {};
+  static const std::vector<std::string> after_baseline = {
+      // 11 -> 12: the leadership of the services sharing the store.
+      R"sql(
+CREATE TABLE leadership (
+  id      INTEGER PRIMARY KEY CHECK (id = 1),
+  epoch   BIGINT NOT NULL,
+  holder  TEXT COLLATE "C" NOT NULL,
+  since   TEXT COLLATE "C" NOT NULL
+);
+)sql",
+  };
   return after_baseline;
 }
 

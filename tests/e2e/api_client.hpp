@@ -130,7 +130,9 @@ inline std::map<std::string, std::int64_t> table_counts(const std::string& path)
   }
   store::Database& db = std::get<store::Database>(opened);
   store::Statement tables = tiendo::store::sql::prepare(
-      db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+      db, db.engine() == store::Engine::postgresql
+              ? "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
+              : "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
   std::vector<std::string> names;
   while (tables.step()) names.push_back(tables.column_text(0));
   EXPECT_FALSE(tables.error()) << tables.error().value_or(store::DbError{}).message;

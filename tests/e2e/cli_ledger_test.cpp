@@ -17,6 +17,7 @@
 
 #include "alert/ledger.hpp"
 #include "run.hpp"
+#include "support/test_store.hpp"
 #include "store/sql/statements.hpp"
 #include "support/example_data.hpp"
 
@@ -117,6 +118,10 @@ TEST_F(CliLedger, RewindRecoversALedgerThatAWrongDateReached) {
 }
 
 TEST_F(CliLedger, ReadingCommandsReadADatabaseTheyCannotWrite) {
+  if (on_postgres()) {
+    GTEST_SKIP() << "a SQLite file on read-only media; PostgreSQL's read-only sessions are "
+                    "PostgresStore's";
+  }
   // A backup on read-only media: the files and their directory cannot be written. As
   // root (CI), permissions do not stop writes, so tiendo runs as nobody.
   TempDir backup;
@@ -252,7 +257,9 @@ TEST_F(CliLedger, ResultsAreReadBackAndGcPrunesOldRunsKeepingTheAlertsHistory) {
   EXPECT_EQ(
       count(db_, "SELECT count(*) FROM alert_prior WHERE run_id < " + std::to_string(second_run)),
       0);
-  EXPECT_EQ(count(db_, "PRAGMA freelist_count"), 0);  // given back to the file system
+  if (!on_postgres()) {
+    EXPECT_EQ(count(db_, "PRAGMA freelist_count"), 0);  // given back to the file system
+  }
 
   const RunResult pruned = tiendo(fmt::format("ledger results --run {}", first_run));
   EXPECT_EQ(pruned.exit_code, 1);
@@ -277,7 +284,9 @@ TEST_F(CliLedger, ResultsAreReadBackAndGcPrunesOldRunsKeepingTheAlertsHistory) {
   ASSERT_EQ(vacuumed.exit_code, 0) << vacuumed.err;
   EXPECT_EQ(count(db_, "SELECT count(*) FROM result_spans"), spans);
   EXPECT_EQ(count(db_, "SELECT count(*) FROM alerts"), alerts);
-  EXPECT_EQ(count(db_, "PRAGMA auto_vacuum"), 2);  // incremental
+  if (!on_postgres()) {
+    EXPECT_EQ(count(db_, "PRAGMA auto_vacuum"), 2);  // incremental
+  }
   const RunResult after_vacuum = tiendo("run --rules rules --at 2022-10-31 --format json");
   ASSERT_EQ(after_vacuum.exit_code, 0) << after_vacuum.err;
   EXPECT_EQ(nlohmann::json::parse(after_vacuum.out)["results_changed"], 0);

@@ -6,6 +6,7 @@
 #include "alert/rewind.hpp"
 #include "service/api/support.hpp"
 #include "store/evaluations.hpp"
+#include "store/leadership.hpp"
 #include "store/outbox.hpp"
 #include "util/result.hpp"
 
@@ -157,6 +158,17 @@ ApiResponse Api::status(const ApiRequest& request, const RouteCall&) {
   }
   body["outbox"] = {{"pending", pending}, {"dead", dead}};
   body["queued_runs"] = queued;
+  // Which service leads the store (runs the schedule, the evaluations and the deliveries).
+  TIENDO_ASSIGN_OR_ELSE(const std::optional<store::Leader> leader, store::current_leader(*lease),
+                        db_failure);
+  body["leadership"] = {
+      {"instance", service_.instance()},
+      {"leads", service_.leads()},
+      {"engine", lease->engine() == store::Engine::postgresql ? "postgresql" : "sqlite"},
+      {"leader", leader ? json{{"instance", leader->holder},
+                               {"since", leader->since},
+                               {"epoch", leader->epoch}}
+                        : json()}};
   return json_response(200, body);
 }
 
