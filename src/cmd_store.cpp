@@ -36,7 +36,8 @@ int run_copy(const CopyOptions& options) {
   if (options.format == "json") {
     nlohmann::json tables = nlohmann::json::array();
     for (const store::TableCopy& table : report.tables) {
-      tables.push_back({{"table", table.table}, {"rows", table.rows}, {"checksum", table.checksum}});
+      tables.push_back(
+          {{"table", table.table}, {"rows", table.rows}, {"checksum", table.checksum}});
     }
     const nlohmann::json out = {
         {"from", from.path()}, {"to", to.path()}, {"rows", rows}, {"tables", tables}};

@@ -157,10 +157,10 @@ void write_database(const Options& o, const std::string& path, std::mt19937& rng
       db, "PRAGMA synchronous = OFF"));  // generation only; the benchmark reads
   store::Transaction transaction(db);
   fail(transaction.error());
-  store::Statement unit = tiendo::store::sql::prepare(
-      db,
-      "INSERT INTO units (id, name, level, parent, input, updated_at) "
-      "VALUES (?1, ?2, ?3, ?4, 'bench', 'now')");
+  store::Statement unit =
+      tiendo::store::sql::prepare(db,
+                                  "INSERT INTO units (id, name, level, parent, input, updated_at) "
+                                  "VALUES (?1, ?2, ?3, ?4, 'bench', 'now')");
   fail(unit.error());
   const int districts = std::max(1, static_cast<int>(o.units / 30));
   std::vector<std::string> ids;
@@ -219,7 +219,7 @@ bool database_matches(const Options& o, const std::string& path) {
   auto opened = store::Database::open(path);
   if (!std::holds_alternative<store::Database>(opened)) return false;
   store::Statement key = tiendo::store::sql::prepare(std::get<store::Database>(opened),
-                                                        "SELECT key FROM bench_parameters");
+                                                     "SELECT key FROM bench_parameters");
   return key.step() &&
          key.column_text(0) == fmt::format("{}-{}-{}-{}", o.units, o.indicators, o.periods, o.seed);
 }

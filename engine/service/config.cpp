@@ -1,7 +1,5 @@
 #include "service/config.hpp"
 
-#include "store/database.hpp"
-
 #include <date/tz.h>
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -13,6 +11,7 @@
 #include <sstream>
 
 #include "notify/redact.hpp"
+#include "store/database.hpp"
 
 namespace tiendo::service {
 

@@ -154,8 +154,9 @@ struct Metrics::State {
           .Register(events);
   Gauge& leader = prometheus::BuildGauge()
                       .Name("tiendo_leader")
-                      .Help("1 while this service leads its store (runs the schedule, the "
-                            "evaluations and the deliveries), 0 while it follows.")
+                      .Help(
+                          "1 while this service leads its store (runs the schedule, the "
+                          "evaluations and the deliveries), 0 while it follows.")
                       .Register(events)
                       .Add({});
   Family<Counter>& deliveries = prometheus::BuildCounter()

@@ -662,7 +662,6 @@ bool Service::stop(Clock::time_point deadline) {
   return true;
 }
 
-
 void Service::runner_loop() {
   ThreadExit exit{running_threads_, wake_mutex_, runner_cv_};
   // Evaluations are the service's batch work and requests its interactive work: the runner

@@ -28,8 +28,8 @@
 #include "service/metrics.hpp"
 #include "service/tokens.hpp"
 #include "store/database.hpp"
-#include "store/leadership.hpp"
 #include "store/evaluations.hpp"
+#include "store/leadership.hpp"
 #include "store/snapshot.hpp"
 
 namespace tiendo::service {

@@ -116,7 +116,7 @@ std::optional<NotifyKind> parse_notify_kind(std::string_view text) {
 DbResult<std::vector<AlertRecord>> load_alerts(Database& db, bool open_only) {
   Statement q =
       sql::prepare(db, fmt::format("SELECT {} FROM alerts{} ORDER BY fingerprint", kAlertColumns,
-                                      open_only ? " WHERE lifecycle != 'resolved'" : ""));
+                                   open_only ? " WHERE lifecycle != 'resolved'" : ""));
   return alerts_of(q);
 }
 
@@ -234,7 +234,7 @@ DbResult<std::vector<StoredSilence>> read_silences(Database& db, bool include_ex
   Statement q = sql::prepare(db, std::string(R"sql(
 SELECT id, matchers, starts_at, ends_at, author, comment, created_at, expired_at
 FROM silences)sql") + (include_expired ? "" : " WHERE expired_at IS NULL") +
-                                        " ORDER BY id");
+                                     " ORDER BY id");
   std::vector<StoredSilence> out;
   while (q.step()) {
     StoredSilence s;

@@ -38,7 +38,12 @@ const std::vector<Table>& tables() {
   static const std::vector<Table> all = {
       {"units",
        "id",
-       {{"id", T}, {"name", T}, {"level", T}, {"parent", T}, {"input", T}, {"updated_at", T},
+       {{"id", T},
+        {"name", T},
+        {"level", T},
+        {"parent", T},
+        {"input", T},
+        {"updated_at", T},
         {"labels", T}}},
       {"observations",
        "id",
@@ -136,9 +141,7 @@ const std::vector<Table>& tables() {
         {"silenced_by", I},
         {"channels", T}},
        true},
-      {"outbox_transitions",
-       "outbox_id, transition_id",
-       {{"outbox_id", I}, {"transition_id", I}}},
+      {"outbox_transitions", "outbox_id, transition_id", {{"outbox_id", I}, {"transition_id", I}}},
       {"store_identity", "id", {{"id", T}}},
       {"evaluations",
        "id",
@@ -298,10 +301,10 @@ DbResult<TableCopy> copy_table(Database& from, Database& to, const Table& table)
   }
   if (table.identity && to.engine() == Engine::postgresql) {
     // The next row PostgreSQL numbers comes after the copied ones.
-    TIENDO_RETURN_IF_ERROR(sql::execute(
-        to, fmt::format("SELECT setval(pg_get_serial_sequence('{0}', 'id'), "
-                        "coalesce(max(id), 0) + 1, false) FROM {0}",
-                        table.name)));
+    TIENDO_RETURN_IF_ERROR(
+        sql::execute(to, fmt::format("SELECT setval(pg_get_serial_sequence('{0}', 'id'), "
+                                     "coalesce(max(id), 0) + 1, false) FROM {0}",
+                                     table.name)));
   }
   copied.checksum = hash.digest();
   return copied;
@@ -339,9 +342,9 @@ DbResult<CopyReport> copy_store(Database& from, Database& to, bool carry_identit
     Statement count = sql::prepare(to, fmt::format("SELECT count(*) FROM {}", table.name));
     if (!count.step()) return count.error().value_or(DbError{"no answer"});
     if (count.column_int(0) > 0) {
-      return DbError{fmt::format(
-          "{} is not empty (its table {} has {} rows): copy into a new, empty store", to.path(),
-          table.name, count.column_int(0))};
+      return DbError{
+          fmt::format("{} is not empty (its table {} has {} rows): copy into a new, empty store",
+                      to.path(), table.name, count.column_int(0))};
     }
   }
   CopyReport report;

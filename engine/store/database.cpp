@@ -4,12 +4,12 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <map>
-#include <charconv>
-#include <cmath>
 #include <mutex>
 
 #include "store/copy.hpp"
@@ -455,10 +455,10 @@ DbResult<Database> Database::open_postgres(const std::string& url, const Options
   std::string shown = displayed_location(url);
   if (shown != url) {
     // A password written in a URL ends up in shell histories, process lists and logs.
-    return DbError{fmt::format(
-        "the database URL {} carries a password: give it in the PGPASSWORD environment "
-        "variable or a password file (PGPASSFILE, ~/.pgpass) instead",
-        shown)};
+    return DbError{
+        fmt::format("the database URL {} carries a password: give it in the PGPASSWORD environment "
+                    "variable or a password file (PGPASSFILE, ~/.pgpass) instead",
+                    shown)};
   }
   TIENDO_ASSIGN_OR_RETURN(
       std::unique_ptr<postgres::Connection> connection,
@@ -506,8 +506,7 @@ std::optional<DbError> Database::migrate_postgres() {
   if (version == latest) return std::nullopt;
   if (version == 0) {
     if (auto error = execute(postgres_baseline())) {
-      return DbError{fmt::format("making tiendo's tables in {} failed: {}", path_,
-                                 error->message)};
+      return DbError{fmt::format("making tiendo's tables in {} failed: {}", path_, error->message)};
     }
     version = postgres_baseline_version();
     if (auto error = execute(fmt::format("INSERT INTO tiendo_schema VALUES ({})", version))) {
@@ -517,16 +516,16 @@ std::optional<DbError> Database::migrate_postgres() {
   for (; version < latest; ++version) {
     const auto step = static_cast<std::size_t>(version - postgres_baseline_version());
     if (version < postgres_baseline_version() || step >= postgres_migrations().size()) {
-      return DbError{fmt::format("database {} has schema version {}, which no migration of this "
-                                 "tiendo takes to {}",
-                                 path_, version, latest)};
+      return DbError{
+          fmt::format("database {} has schema version {}, which no migration of this "
+                      "tiendo takes to {}",
+                      path_, version, latest)};
     }
     if (auto error = execute(postgres_migrations()[step])) {
-      return DbError{fmt::format("migrating {} to schema version {} failed: {}", path_,
-                                 version + 1, error->message)};
+      return DbError{fmt::format("migrating {} to schema version {} failed: {}", path_, version + 1,
+                                 error->message)};
     }
-    if (auto error =
-            execute(fmt::format("UPDATE tiendo_schema SET version = {}", version + 1))) {
+    if (auto error = execute(fmt::format("UPDATE tiendo_schema SET version = {}", version + 1))) {
       return error;
     }
   }
@@ -637,11 +636,12 @@ Transaction::Transaction(Database& db) : db_(db) {
     Statement epoch = db_.prepare("SELECT epoch FROM leadership WHERE id = 1");
     const std::int64_t now = epoch.step() ? epoch.column_int(0) : 0;
     if (epoch.error() || now != *db_.fence_) {
-      error_ = epoch.error() ? *epoch.error()
-                             : DbError{fmt::format(
-                                   "this service no longer leads the store (it led in epoch {}, "
-                                   "the store is in epoch {}): its write was refused",
-                                   *db_.fence_, now)};
+      error_ =
+          epoch.error()
+              ? *epoch.error()
+              : DbError{fmt::format("this service no longer leads the store (it led in epoch {}, "
+                                    "the store is in epoch {}): its write was refused",
+                                    *db_.fence_, now)};
     }
     epoch.reset();
     if (error_) {
@@ -746,6 +746,8 @@ std::int64_t last_insert_id(Database& db) {
   if (auto* pg = pg_connection(db)) return pg->last_insert_id();
   return sqlite3_last_insert_rowid(sql::sqlite_handle(db));
 }
+
+void clear_storage_failure(std::string_view database) { note_commit(database); }
 
 void note_storage_failure(const std::string& database, const std::string& message) {
   StorageFailures& all = storage_failures();

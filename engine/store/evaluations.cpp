@@ -57,9 +57,9 @@ DbResult<std::int64_t> enqueue_evaluation(Database& db, const EvaluationRequest&
     if (waiting.column_int(0) >= *max_waiting) return std::int64_t{0};
   }
   Statement q = sql::prepare(db,
-                                "INSERT INTO evaluations (trigger, scheduled_for, at_date, "
-                                "requested_at, requested_by, state) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, 'queued')");
+                             "INSERT INTO evaluations (trigger, scheduled_for, at_date, "
+                             "requested_at, requested_by, state) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, 'queued')");
   q.bind(1, request.trigger).bind(4, request.requested_at);
   q.bind_text_or_null(2, request.scheduled_for)
       .bind_text_or_null(3, request.at_date)
@@ -71,8 +71,7 @@ DbResult<std::int64_t> enqueue_evaluation(Database& db, const EvaluationRequest&
 }
 
 DbResult<std::optional<EvaluationRecord>> find_evaluation(Database& db, std::int64_t id) {
-  Statement q =
-      sql::prepare(db, fmt::format("SELECT {} FROM evaluations WHERE id = ?1", kColumns));
+  Statement q = sql::prepare(db, fmt::format("SELECT {} FROM evaluations WHERE id = ?1", kColumns));
   q.bind(1, id);
   return one_of(q);
 }
@@ -101,8 +100,8 @@ DbResult<std::int64_t> count_queued_evaluations(Database& db) {
 }
 
 std::optional<DbError> start_evaluation(Database& db, std::int64_t id, std::string_view now) {
-  Statement q = sql::prepare(
-      db, "UPDATE evaluations SET state = 'running', started_at = ?2 WHERE id = ?1");
+  Statement q =
+      sql::prepare(db, "UPDATE evaluations SET state = 'running', started_at = ?2 WHERE id = ?1");
   q.bind(1, id).bind(2, now);
   return run(q);
 }
@@ -111,10 +110,10 @@ std::optional<DbError> finish_evaluation(Database& db, std::int64_t id, std::str
                                          std::string_view now, std::string_view summary,
                                          std::string_view error,
                                          std::optional<std::int64_t> run_id) {
-  Statement q = sql::prepare(
-      db,
-      "UPDATE evaluations SET state = ?2, finished_at = ?3, summary = ?4, error = ?5, "
-      "run_id = ?6 WHERE id = ?1");
+  Statement q =
+      sql::prepare(db,
+                   "UPDATE evaluations SET state = ?2, finished_at = ?3, summary = ?4, error = ?5, "
+                   "run_id = ?6 WHERE id = ?1");
   q.bind(1, id).bind(2, state).bind(3, now);
   q.bind_text_or_null(4, summary).bind_text_or_null(5, error).bind(6, run_id);
   return run(q);

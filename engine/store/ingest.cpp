@@ -55,8 +55,7 @@ class Ingest {
     // The connection's own staging tables (SQLite's without a rowid; PostgreSQL's texts
     // compared byte by byte, as the store's tables).
     const bool postgres = sql::engine(db_) == Engine::postgresql;
-    if (auto error = sql::execute(
-            db_, fmt::format(R"sql(
+    if (auto error = sql::execute(db_, fmt::format(R"sql(
 CREATE TEMP TABLE IF NOT EXISTS staged_observations (
   indicator TEXT{0} NOT NULL, unit TEXT{0} NOT NULL, period_start TEXT{0} NOT NULL,
   period_end TEXT{0} NOT NULL, value {1} NOT NULL, numerator {1}, denominator {1},
@@ -68,9 +67,9 @@ CREATE TEMP TABLE IF NOT EXISTS staged_statuses (
 DELETE FROM staged_observations;
 DELETE FROM staged_statuses;
 )sql",
-                             postgres ? " COLLATE \"C\"" : "",
-                             postgres ? "DOUBLE PRECISION" : "REAL",
-                             postgres ? "" : " WITHOUT ROWID"))) {
+                                                   postgres ? " COLLATE \"C\"" : "",
+                                                   postgres ? "DOUBLE PRECISION" : "REAL",
+                                                   postgres ? "" : " WITHOUT ROWID"))) {
       return error;
     }
     stage_observation_ = sql::prepare(
@@ -79,9 +78,9 @@ DELETE FROM staged_statuses;
         "?12) ON CONFLICT DO NOTHING");
     find_staged_ =
         sql::prepare(db_,
-                        "SELECT value, numerator, denominator, estimate, input, input_line FROM "
-                        "staged_observations WHERE indicator = ?1 AND unit = ?2 AND period_start = "
-                        "?3 AND period_end = ?4");
+                     "SELECT value, numerator, denominator, estimate, input, input_line FROM "
+                     "staged_observations WHERE indicator = ?1 AND unit = ?2 AND period_start = "
+                     "?3 AND period_end = ?4");
     stage_status_ =
         sql::prepare(db_, "INSERT INTO staged_statuses VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     for (const Statement* statement : {&stage_observation_, &find_staged_, &stage_status_}) {

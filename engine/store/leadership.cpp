@@ -55,7 +55,8 @@ DbResult<bool> Leadership::hold(std::string_view now) {
     }
     return true;
   }
-  const std::int64_t high = static_cast<std::int64_t>(static_cast<std::uint64_t>(kLeaderLock) >> 32);
+  const std::int64_t high =
+      static_cast<std::int64_t>(static_cast<std::uint64_t>(kLeaderLock) >> 32);
   const std::int64_t low = kLeaderLock & 0xffffffffLL;
   if (leads_) {
     // Still the same session with the lock (a connection that was cut and made again

@@ -157,7 +157,7 @@ VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?))sql");
   return last_insert_id(db);
 }
 
-}  // namespace sqlite
+}  // namespace sql
 
 DbResult<std::vector<OutboxEntry>> due_messages(Database& db, std::string_view now,
                                                 std::size_t limit) {
@@ -173,7 +173,7 @@ DbResult<std::vector<OutboxEntry>> due_messages(Database& db, std::string_view n
 DbResult<std::vector<OutboxEntry>> list_messages(Database& db, std::optional<OutboxState> state,
                                                  std::size_t limit) {
   Statement q = sql::prepare(db, fmt::format("SELECT {} FROM outbox {} ORDER BY id DESC LIMIT ?",
-                                                kColumns, state ? "WHERE state = ?" : ""));
+                                             kColumns, state ? "WHERE state = ?" : ""));
   int index = 1;
   if (state) q.bind(index++, to_string(*state));
   q.bind(index, static_cast<std::int64_t>(limit));
@@ -181,8 +181,7 @@ DbResult<std::vector<OutboxEntry>> list_messages(Database& db, std::optional<Out
 }
 
 DbResult<std::optional<std::string>> next_due_at(Database& db) {
-  Statement q =
-      sql::prepare(db, "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'");
+  Statement q = sql::prepare(db, "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'");
   std::optional<std::string> due;
   if (q.step() && !q.column_is_null(0)) due = q.column_text(0);
   if (q.error()) return *q.error();

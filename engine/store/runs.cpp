@@ -120,11 +120,11 @@ std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
     const std::size_t count = std::min(kChunk, rows.size() - from);
     if (count != prepared_for) {
       details = sql::prepare(db, "INSERT INTO result_details (id, state, detail) VALUES " +
-                                        values(count, "(?, ?, ?)"));
+                                     values(count, "(?, ?, ?)"));
       spans = sql::prepare(db,
-                              "INSERT INTO result_spans (subject, name, unit, from_run, digest, "
-                              "details) VALUES " +
-                                  values(count, "(?, ?, ?, ?, ?, ?)"));
+                           "INSERT INTO result_spans (subject, name, unit, from_run, digest, "
+                           "details) VALUES " +
+                               values(count, "(?, ?, ?, ?, ?, ?)"));
       prepared_for = count;
     }
     details->reset();
@@ -172,8 +172,8 @@ std::optional<DbError> discard_results(Database& db, std::int64_t run_id) {
 }
 
 DbResult<std::int64_t> last_succeeded_run(Database& db) {
-  Statement q = sql::prepare(
-      db, "SELECT id FROM runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1");
+  Statement q =
+      sql::prepare(db, "SELECT id FROM runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1");
   if (q.step()) return q.column_int(0);
   if (q.error()) return *q.error();
   return std::int64_t{0};
@@ -252,16 +252,15 @@ WHERE from_run <= ?1 AND to_run > ?1
         .bind_text_or_null(3, query.name)
         .bind_text_or_null(4, query.unit);
   };
-  Statement count =
-      sql::prepare(db, fmt::format("SELECT count(*) FROM result_spans {}", kWhere));
+  Statement count = sql::prepare(db, fmt::format("SELECT count(*) FROM result_spans {}", kWhere));
   bind_query(count);
   if (!count.step()) return count.error().value_or(DbError{"cannot count the results"});
   page.total = count.column_int(0);
   Statement rows =
       sql::prepare(db, fmt::format("SELECT subject, name, unit, state, detail, from_run "
-                                      "FROM result_spans JOIN result_details ON id = details {} "
-                                      "ORDER BY subject, name, unit LIMIT ?5 OFFSET ?6",
-                                      kWhere));
+                                   "FROM result_spans JOIN result_details ON id = details {} "
+                                   "ORDER BY subject, name, unit LIMIT ?5 OFFSET ?6",
+                                   kWhere));
   bind_query(rows);
   rows.bind(5, static_cast<std::int64_t>(query.limit))
       .bind(6, static_cast<std::int64_t>(query.offset));
@@ -439,16 +438,16 @@ std::optional<DbError> write_run_outcome(Database& db, const RunOutcome& outcome
   // creates), for rewind_ledger: one statement for them all.
   Json fingerprints = Json::array();
   for (const AlertRecord* alert : outcome.changed) fingerprints.push_back(alert->fingerprint);
-  Statement keep_prior = sql::prepare(
-      db, fmt::format(R"sql(
+  Statement keep_prior =
+      sql::prepare(db, fmt::format(R"sql(
 INSERT INTO alert_prior (run_id, fingerprint, subject, name, unit, state, severity, lifecycle,
   since, last_notified, updated_run, firing_since, evaluated)
 SELECT ?1, fingerprint, subject, name, unit, state, severity, lifecycle, since, last_notified,
   updated_run, firing_since, evaluated FROM alerts
 WHERE fingerprint IN ({}))sql",
-                      sql::engine(db) == Engine::postgresql
-                          ? "SELECT json_array_elements_text(?2::json)"
-                          : "SELECT value FROM json_each(?2)"));
+                                   sql::engine(db) == Engine::postgresql
+                                       ? "SELECT json_array_elements_text(?2::json)"
+                                       : "SELECT value FROM json_each(?2)"));
   keep_prior.bind(1, outcome.run_id).bind(2, fingerprints.dump());
   TIENDO_RETURN_IF_ERROR(run(keep_prior));
   Statement upsert = sql::prepare(db, R"sql(
@@ -485,8 +484,8 @@ ON CONFLICT (fingerprint) DO UPDATE SET subject = ?2, name = ?3, unit = ?4, stat
 INSERT INTO transitions (run_id, fingerprint, from_lifecycle, to_lifecycle, state, severity,
   notify, silenced_by, channels)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
-  Statement link = sql::prepare(
-      db, "INSERT INTO outbox_transitions (outbox_id, transition_id) VALUES (?, ?)");
+  Statement link =
+      sql::prepare(db, "INSERT INTO outbox_transitions (outbox_id, transition_id) VALUES (?, ?)");
   for (const Transition& t : outcome.transitions) {
     insert_transition.reset();
     insert_transition.bind(1, outcome.run_id)
@@ -538,10 +537,10 @@ std::optional<DbError> fail_runs(Database& db, std::optional<std::int64_t> run_i
     if (running_q.error()) return *running_q.error();
   }
   for (const std::int64_t id : running) TIENDO_RETURN_IF_ERROR(discard_results(db, id));
-  Statement update = sql::prepare(
-      db,
-      "UPDATE runs SET status = 'failed', finished_at = ?1, error = ?2 WHERE status = "
-      "'running' AND (?3 IS NULL OR id = ?3)");
+  Statement update =
+      sql::prepare(db,
+                   "UPDATE runs SET status = 'failed', finished_at = ?1, error = ?2 WHERE status = "
+                   "'running' AND (?3 IS NULL OR id = ?3)");
   update.bind(1, now).bind(2, error).bind(3, run_id);
   return run(update);
 }
@@ -853,8 +852,8 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
   if (first_q.column_is_null(0)) return report;
   const std::int64_t first = first_q.column_int(0);
 
-  Statement runs_q = sql::prepare(
-      db, "SELECT id, at_date, status, undo_log FROM runs WHERE id >= ?1 ORDER BY id");
+  Statement runs_q =
+      sql::prepare(db, "SELECT id, at_date, status, undo_log FROM runs WHERE id >= ?1 ORDER BY id");
   runs_q.bind(1, first);
   std::vector<std::int64_t> to_undo;
   while (runs_q.step()) {
@@ -946,8 +945,8 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
 
   Statement void_runs =
       sql::prepare(db,
-                      "UPDATE runs SET status = 'failed', finished_at = coalesce(finished_at, ?2), "
-                      "error = ?3 || coalesce(' (' || error || ')', '') WHERE id >= ?1");
+                   "UPDATE runs SET status = 'failed', finished_at = coalesce(finished_at, ?2), "
+                   "error = ?3 || coalesce(' (' || error || ')', '') WHERE id >= ?1");
   void_runs.bind(1, first).bind(2, now).bind(3, reason);
   if (!void_runs.run()) return void_runs.error().value_or(DbError{"cannot void the runs"});
   Statement void_evaluations = sql::prepare(

@@ -12,8 +12,8 @@ namespace tiendo::store {
 int postgres_baseline_version() { return 11; }
 
 const std::string& postgres_baseline() {
-  static const std::string schema = std::regex_replace(
-      std::string(R"sql(
+  static const std::string schema =
+      std::regex_replace(std::string(R"sql(
 CREATE TABLE tiendo_schema (version INTEGER NOT NULL);
 
 CREATE TABLE units (
@@ -210,7 +210,7 @@ END $$;
 CREATE TRIGGER result_spans_details_go AFTER DELETE ON result_spans
   FOR EACH ROW EXECUTE FUNCTION result_spans_details_go();
 )sql"),
-      std::regex(R"(\bTEXT\b)"), R"(TEXT COLLATE "C")");
+                         std::regex(R"(\bTEXT\b)"), R"(TEXT COLLATE "C")");
   return schema;
 }
 

@@ -190,7 +190,9 @@ TEST_F(LedgerSteps, AlertsAreListedMostSevereAndOldestFirstInPages) {
         db_, "UPDATE alerts SET since = ?2, severity = ?3 WHERE fingerprint = ?1");
     spread.bind(1, fingerprints[i].substr(0, fingerprints[i].size() - 1))
         .bind(2, fmt::format("2022-09-{:02}", 26 - i % 5))
-        .bind(3, std::string_view(i % 3 == 0 ? "critical" : i % 3 == 1 ? "warning" : "info"));
+        .bind(3, std::string_view(i % 3 == 0   ? "critical"
+                                  : i % 3 == 1 ? "warning"
+                                               : "info"));
     ASSERT_FALSE(tiendo::store::sql::run(spread)) << fingerprints[i];
   }
   const auto all_open = load_alerts(db_, /*open_only=*/true);

@@ -234,13 +234,11 @@ TEST(Rewind, IsRefusedWhileARunIsInProgressOrWithoutAnUndoLog) {
   Ledger ledger;
   ledger.must_run("2022-09-30");
   ledger.must_run("2200-12-31");
-  ASSERT_FALSE(
-      tiendo::store::sql::execute(ledger.db, "UPDATE runs SET undo_log = 0 WHERE id = 2"));
+  ASSERT_FALSE(tiendo::store::sql::execute(ledger.db, "UPDATE runs SET undo_log = 0 WHERE id = 2"));
   auto old = rewind_ledger(ledger.db, day("2022-12-31"), kNow, true);
   ASSERT_TRUE(std::holds_alternative<DbError>(old));
   EXPECT_NE(std::get<DbError>(old).message.find("restore a backup"), std::string::npos);
-  ASSERT_FALSE(
-      tiendo::store::sql::execute(ledger.db, "UPDATE runs SET undo_log = 1 WHERE id = 2"));
+  ASSERT_FALSE(tiendo::store::sql::execute(ledger.db, "UPDATE runs SET undo_log = 1 WHERE id = 2"));
 
   auto begun = begin_run(ledger.db, day("2200-12-31"), kNow, std::nullopt);
   ASSERT_TRUE(std::holds_alternative<std::int64_t>(begun));

@@ -137,8 +137,7 @@ inline std::map<std::string, std::int64_t> table_counts(const std::string& path)
   while (tables.step()) names.push_back(tables.column_text(0));
   EXPECT_FALSE(tables.error()) << tables.error().value_or(store::DbError{}).message;
   for (const std::string& name : names) {
-    store::Statement q =
-        tiendo::store::sql::prepare(db, "SELECT count(*) FROM \"" + name + "\"");
+    store::Statement q = tiendo::store::sql::prepare(db, "SELECT count(*) FROM \"" + name + "\"");
     EXPECT_TRUE(q.step()) << name << ": " << q.error().value_or(store::DbError{"no row"}).message;
     counts[name] = q.column_int(0);
   }

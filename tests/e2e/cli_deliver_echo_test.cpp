@@ -27,8 +27,8 @@
 #include "support/child_process.hpp"
 #include "support/serve_process.hpp"
 #include "support/store_rows.hpp"
-#include "util/text.hpp"
 #include "support/test_store.hpp"
+#include "util/text.hpp"
 
 namespace tiendo::testing {
 namespace {

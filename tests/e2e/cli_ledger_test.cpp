@@ -17,9 +17,9 @@
 
 #include "alert/ledger.hpp"
 #include "run.hpp"
-#include "support/test_store.hpp"
 #include "store/sql/statements.hpp"
 #include "support/example_data.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::testing {
 namespace {

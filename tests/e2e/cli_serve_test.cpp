@@ -31,8 +31,8 @@
 #include "support/child_process.hpp"
 #include "support/page_language.hpp"
 #include "support/serve_process.hpp"
-#include "support/test_store.hpp"
 #include "support/test_certificates.hpp"
+#include "support/test_store.hpp"
 
 namespace tiendo::testing {
 namespace {

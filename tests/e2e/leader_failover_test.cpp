@@ -86,9 +86,7 @@ class SlowReceiver {
   std::map<std::string, int> received_;
 };
 
-json status_of_service(int port) {
-  return body_of(ApiClient(port).get("/api/v1/status"));
-}
+json status_of_service(int port) { return body_of(ApiClient(port).get("/api/v1/status")); }
 
 bool leads(int port) { return status_of_service(port)["leadership"].value("leads", false); }
 
@@ -162,9 +160,9 @@ TEST(LeaderFailover, TheFollowerTakesOverAfterEachOfTenKillsAndNothingIsLostOrDo
     const std::chrono::year_month_day ymd(
         std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) +
         std::chrono::days(1 + day));
-    const std::string at = fmt::format("{}-{:02}-{:02}", static_cast<int>(ymd.year()),
-                                       static_cast<unsigned>(ymd.month()),
-                                       static_cast<unsigned>(ymd.day()));
+    const std::string at =
+        fmt::format("{}-{:02}-{:02}", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
     auto queued = ApiClient(port).post("/api/v1/evaluate", fmt::format(R"({{"at": "{}"}})", at),
                                        "application/json");
     ASSERT_EQ(status_of(queued), 202) << (queued ? queued->body : "no answer");
@@ -179,7 +177,8 @@ TEST(LeaderFailover, TheFollowerTakesOverAfterEachOfTenKillsAndNothingIsLostOrDo
     // Every request goes to the follower: both take them, the leader runs them.
     request_run(services[follower]->port());
     if (phase == 0) {
-      ASSERT_TRUE(doomed.wait_for_log(fmt::format("evaluation started id={}", requested.back()), 60s))
+      ASSERT_TRUE(
+          doomed.wait_for_log(fmt::format("evaluation started id={}", requested.back()), 60s))
           << doomed.log();
     } else if (phase == 1) {
       const auto start = std::chrono::steady_clock::now();
@@ -217,7 +216,8 @@ TEST(LeaderFailover, TheFollowerTakesOverAfterEachOfTenKillsAndNothingIsLostOrDo
   json final_status;
   while (std::chrono::steady_clock::now() - start < 120s) {
     final_status = status_of_service(services[leader]->port());
-    if (final_status["outbox"].value("pending", 1) == 0 && final_status.value("queued_runs", 1) == 0)
+    if (final_status["outbox"].value("pending", 1) == 0 &&
+        final_status.value("queued_runs", 1) == 0)
       break;
     std::this_thread::sleep_for(200ms);
   }
@@ -249,16 +249,17 @@ TEST(LeaderFailover, TheFollowerTakesOverAfterEachOfTenKillsAndNothingIsLostOrDo
   }
   // Every requested evaluation ended: succeeded, or failed because its leader died.
   for (const std::int64_t id : requested) {
-    const std::vector<std::string> state =
-        rows(store, fmt::format("SELECT state, coalesce(error, '') FROM evaluations WHERE id = {}", id));
+    const std::vector<std::string> state = rows(
+        store, fmt::format("SELECT state, coalesce(error, '') FROM evaluations WHERE id = {}", id));
     ASSERT_EQ(state.size(), 1u) << id;
     EXPECT_TRUE(state[0].starts_with("succeeded|") || state[0].starts_with("failed|interrupted"))
         << id << ": " << state[0];
   }
   // The catch-up ran once (its slot is covered by one evaluation that did not fail for a
   // stop).
-  EXPECT_EQ(count(store, "SELECT count(*) FROM evaluations WHERE trigger = 'catch-up' AND NOT "
-                         "(state = 'failed' AND error LIKE 'interrupted:%')"),
+  EXPECT_EQ(count(store,
+                  "SELECT count(*) FROM evaluations WHERE trigger = 'catch-up' AND NOT "
+                  "(state = 'failed' AND error LIKE 'interrupted:%')"),
             1);
   // No alert lost: every message queued was delivered; doubles only for those in flight.
   const std::map<std::string, int> received = receiver.received();

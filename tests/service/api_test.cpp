@@ -121,7 +121,7 @@ class ApiTest : public ::testing::Test {
       return -1;
     }
     store::Statement q = tiendo::store::sql::prepare(*std::get<ConnectionPool::Lease>(lease),
-                                                        "SELECT count(*) FROM " + table);
+                                                     "SELECT count(*) FROM " + table);
     EXPECT_TRUE(q.step()) << table;
     return q.column_int(0);
   }

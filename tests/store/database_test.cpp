@@ -56,16 +56,15 @@ TEST(Database, LifecycleChecksAreComparisonsAndStillRefuseBadValues) {
     EXPECT_EQ(op.find("OpenEphemeral"), std::string::npos) << op;
   }
   ASSERT_EQ(tiendo::store::sql::execute(db,
-                                           "INSERT INTO runs (at_date, started_at, status) VALUES "
-                                           "('2026-01-01', '2026-01-01T00:00:00Z', 'succeeded')"),
+                                        "INSERT INTO runs (at_date, started_at, status) VALUES "
+                                        "('2026-01-01', '2026-01-01T00:00:00Z', 'succeeded')"),
             std::nullopt);
   const std::string alert =
       "INSERT INTO alerts (fingerprint, subject, name, unit, state, severity, lifecycle, since) "
       "VALUES ('f', 'rule', 'r', 'u', 'missed', 'critical', '{}', '2026-01-01')";
   EXPECT_EQ(tiendo::store::sql::execute(db, fmt::format(fmt::runtime(alert), "firing")),
             std::nullopt);
-  const auto refused =
-      tiendo::store::sql::execute(db, fmt::format(fmt::runtime(alert), "burning"));
+  const auto refused = tiendo::store::sql::execute(db, fmt::format(fmt::runtime(alert), "burning"));
   ASSERT_TRUE(refused);
   EXPECT_NE(refused->message.find("CHECK constraint failed"), std::string::npos)
       << refused->message;
@@ -75,9 +74,9 @@ TEST(Database, LifecycleChecksAreComparisonsAndStillRefuseBadValues) {
   EXPECT_EQ(
       tiendo::store::sql::execute(db, fmt::format(fmt::runtime(transition), "NULL", "'fired'")),
       std::nullopt);
-  EXPECT_EQ(tiendo::store::sql::execute(
-                db, fmt::format(fmt::runtime(transition), "'pending'", "NULL")),
-            std::nullopt);
+  EXPECT_EQ(
+      tiendo::store::sql::execute(db, fmt::format(fmt::runtime(transition), "'pending'", "NULL")),
+      std::nullopt);
   EXPECT_TRUE(
       tiendo::store::sql::execute(db, fmt::format(fmt::runtime(transition), "'done'", "NULL")));
   EXPECT_TRUE(
@@ -142,8 +141,8 @@ TEST(Database, MigratesSchemaOneKeepingItsData) {
   }
   Database db = open_ok(path);
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
-  Statement alert = tiendo::store::sql::prepare(
-      db, "SELECT name, lifecycle, firing_since IS NULL FROM alerts");
+  Statement alert =
+      tiendo::store::sql::prepare(db, "SELECT name, lifecycle, firing_since IS NULL FROM alerts");
   ASSERT_TRUE(alert.step());
   EXPECT_EQ(alert.column_text(0), "r");
   EXPECT_EQ(alert.column_text(1), "firing");
@@ -348,8 +347,8 @@ TEST(Database, WritersOfOneProcessTakeTurns) {
       batch_begun.notify_all();
       // A batch's work under the lock, then straight into the next one.
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      tiendo::store::sql::execute(
-          batches, "UPDATE units SET updated_at = updated_at || 'x' WHERE id = 'p'");
+      tiendo::store::sql::execute(batches,
+                                  "UPDATE units SET updated_at = updated_at || 'x' WHERE id = 'p'");
       if (!tx.commit()) {
         const std::lock_guard lock(mutex);
         ++committed;

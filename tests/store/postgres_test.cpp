@@ -35,7 +35,8 @@ TEST(PostgresText, ParametersBecomeNumberedAndLiteralsStayAsTheyAre) {
             "SELECT '?1', \"a?\" -- ?2\n, $3");
   EXPECT_EQ(n, 3);
   EXPECT_EQ(postgres::translate("SELECT 'it''s ?' || ?1", n), "SELECT 'it''s ?' || $1");
-  EXPECT_EQ(postgres::translate("DO $$ SELECT ?1 $$; SELECT ?1", n), "DO $$ SELECT ?1 $$; SELECT $1");
+  EXPECT_EQ(postgres::translate("DO $$ SELECT ?1 $$; SELECT ?1", n),
+            "DO $$ SELECT ?1 $$; SELECT $1");
   EXPECT_EQ(postgres::translate("SELECT instr(a, ';'), myinstr(b)", n),
             "SELECT strpos(a, ';'), myinstr(b)");
 }
@@ -161,7 +162,8 @@ TEST_F(PostgresStore, NumbersAndTextsReadBackAsWritten) {
   insert.bind(1, std::int64_t{9007199254740993}).bind(2, std::string_view("Đồng Nai ; 'x'"));
   ASSERT_TRUE(insert.run());
   Statement read = sql::prepare(
-      db, "SELECT results_from_run, pruned_at, 0.1 + 0.2, results_from_run > 1, NULL FROM retention");
+      db,
+      "SELECT results_from_run, pruned_at, 0.1 + 0.2, results_from_run > 1, NULL FROM retention");
   ASSERT_TRUE(read.step());
   EXPECT_EQ(read.column_int(0), 9007199254740993);
   EXPECT_EQ(read.column_text(1), "Đồng Nai ; 'x'");
@@ -169,9 +171,10 @@ TEST_F(PostgresStore, NumbersAndTextsReadBackAsWritten) {
   EXPECT_EQ(read.column_int(3), 1);  // a boolean reads as SQLite's 1
   EXPECT_TRUE(read.column_is_null(4));
   // A NULL parameter only tested for NULL, and one compared with a number.
-  Statement either = sql::prepare(
-      db, "SELECT count(*) FROM retention WHERE (?1 IS NULL OR pruned_at = ?1) AND "
-          "(?2 IS NULL OR results_from_run = ?2)");
+  Statement either =
+      sql::prepare(db,
+                   "SELECT count(*) FROM retention WHERE (?1 IS NULL OR pruned_at = ?1) AND "
+                   "(?2 IS NULL OR results_from_run = ?2)");
   either.bind_null(1).bind_null(2);
   ASSERT_TRUE(either.step()) << either.error().value_or(DbError{}).message;
   EXPECT_EQ(either.column_int(0), 1);
@@ -189,15 +192,17 @@ TEST_F(PostgresStore, StoreCopyGoesBothWaysAndTheEvaluationsAgree) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
 
   const testing::RunResult there = testing::run_tiendo(
-      "store copy " + sqlite + " " + testing::shell_quote(url_) + " --format json", TIENDO_SOURCE_DIR);
+      "store copy " + sqlite + " " + testing::shell_quote(url_) + " --format json",
+      TIENDO_SOURCE_DIR);
   ASSERT_EQ(there.exit_code, 0) << there.err;
   const std::string back_path = dir.path() + "/back.db";
   const testing::RunResult back = testing::run_tiendo(
-      "store copy " + testing::shell_quote(url_) + " " + back_path + " --format json", TIENDO_SOURCE_DIR);
+      "store copy " + testing::shell_quote(url_) + " " + back_path + " --format json",
+      TIENDO_SOURCE_DIR);
   ASSERT_EQ(back.exit_code, 0) << back.err;
   const auto there_json = nlohmann::json::parse(there.out);
   const auto back_json = nlohmann::json::parse(back.out);
-  EXPECT_GT(there_json["rows"].get<int>(), 250);  // units, observations, statuses, a run
+  EXPECT_GT(there_json["rows"].get<int>(), 250);         // units, observations, statuses, a run
   EXPECT_EQ(there_json["tables"], back_json["tables"]);  // the same rows and checksums
 
   // Copying into a store that holds rows is refused, and changes nothing.
@@ -209,15 +214,18 @@ TEST_F(PostgresStore, StoreCopyGoesBothWaysAndTheEvaluationsAgree) {
   std::string first;
   for (const std::string& store : {sqlite, url_, back_path}) {
     const testing::RunResult eval = testing::run_tiendo(
-        "eval --db " + testing::shell_quote(store) + " --rules rules --at 2022-10-31 --format json", TIENDO_SOURCE_DIR);
+        "eval --db " + testing::shell_quote(store) + " --rules rules --at 2022-10-31 --format json",
+        TIENDO_SOURCE_DIR);
     ASSERT_EQ(eval.exit_code, 0) << store << ": " << eval.err;
     if (first.empty()) {
       first = eval.out;
     } else {
       EXPECT_EQ(eval.out, first) << store;
     }
-    const testing::RunResult results = testing::run_tiendo(
-        "ledger results --db " + testing::shell_quote(store) + " --run 1 --format json --limit 1000", TIENDO_SOURCE_DIR);
+    const testing::RunResult results =
+        testing::run_tiendo("ledger results --db " + testing::shell_quote(store) +
+                                " --run 1 --format json --limit 1000",
+                            TIENDO_SOURCE_DIR);
     ASSERT_EQ(results.exit_code, 0) << store << ": " << results.err;
     EXPECT_EQ(nlohmann::json::parse(results.out)["total"],
               nlohmann::json::parse(run.out)["results"])

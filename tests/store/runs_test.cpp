@@ -153,7 +153,7 @@ INSERT INTO transitions (run_id, fingerprint, from_lifecycle, to_lifecycle, stat
 VALUES ({0}, 'a', NULL, 'firing', 'at_risk', 'warning', '[]'),
        ({0}, 'b', NULL, 'pending', 'at_risk', 'warning', '[]'),
        ({1}, 'a', 'firing', 'resolved', 'met', 'none', '[]'))sql",
-                                            second, fourth)),
+                                         second, fourth)),
             std::nullopt);
 
   const auto all = changes_between(db, first, fourth);

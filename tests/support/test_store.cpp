@@ -1,8 +1,5 @@
 #include "support/test_store.hpp"
 
-#include "store/copy.hpp"
-#include "store/database.hpp"
-
 #include <fmt/format.h>
 #include <libpq-fe.h>
 #include <unistd.h>
@@ -12,6 +9,9 @@
 #include <mutex>
 #include <stdexcept>
 #include <vector>
+
+#include "store/copy.hpp"
+#include "store/database.hpp"
 
 namespace tiendo::testing {
 

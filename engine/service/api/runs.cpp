@@ -165,10 +165,10 @@ ApiResponse Api::status(const ApiRequest& request, const RouteCall&) {
       {"instance", service_.instance()},
       {"leads", service_.leads()},
       {"engine", lease->engine() == store::Engine::postgresql ? "postgresql" : "sqlite"},
-      {"leader", leader ? json{{"instance", leader->holder},
-                               {"since", leader->since},
-                               {"epoch", leader->epoch}}
-                        : json()}};
+      {"leader",
+       leader
+           ? json{{"instance", leader->holder}, {"since", leader->since}, {"epoch", leader->epoch}}
+           : json()}};
   return json_response(200, body);
 }
 

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 
 #include "store/sql/statements.hpp"
@@ -160,8 +160,8 @@ DbResult<std::unique_ptr<Connection>> Connection::connect(const std::string& url
                                                           bool read_only) {
   // Defaults that the URL may override (it is expanded last): a bounded wait for a server
   // that does not answer, and the name a DBA sees in pg_stat_activity.
-  const std::array<const char*, 4> keys = {"connect_timeout", "fallback_application_name",
-                                           "dbname", nullptr};
+  const std::array<const char*, 4> keys = {"connect_timeout", "fallback_application_name", "dbname",
+                                           nullptr};
   const std::array<const char*, 4> values = {"10", "tiendo", url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 1);
   if (!conn) return DbError{fmt::format("cannot connect to the database {}: out of memory", shown)};
@@ -208,12 +208,16 @@ std::optional<DbError> Connection::ready() {
   // Lost between transactions (the server restarted, a network cut): connect again.
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) {
-    DbError error{fmt::format("cannot reach the database {}: {}", shown_,
-                              first_line(PQerrorMessage(conn_)))};
+    DbError error{
+        fmt::format("cannot reach the database {}: {}", shown_, first_line(PQerrorMessage(conn_)))};
     sql::note_storage_failure(shown_, error.message);
     return error;
   }
-  return configure();
+  if (auto error = configure()) return error;
+  // The server answers again: a failure noted while it could not be reached is over (a
+  // write that still cannot be made, such as on a full disk, notes its own).
+  sql::clear_storage_failure(shown_);
+  return std::nullopt;
 }
 
 DbError Connection::error_of(const pg_result* result, std::string_view doing) {
@@ -388,9 +392,9 @@ bool Query::step(std::optional<DbError>& error) {
       result_ = PQexecParams(connection_.handle(), sql_.c_str(), static_cast<int>(values_.size()),
                              types_.data(), pointers.data(), nullptr, nullptr, 0);
       const int index = indeterminate_parameter(result_);
-      const bool untypable =
-          index >= 1 && std::find(guessed.begin(), guessed.end(), index) != guessed.end() &&
-          types_[static_cast<std::size_t>(index - 1)] == 0;
+      const bool untypable = index >= 1 &&
+                             std::find(guessed.begin(), guessed.end(), index) != guessed.end() &&
+                             types_[static_cast<std::size_t>(index - 1)] == 0;
       const bool mismatched = last_guess != 0 && is_type_mismatch(result_) &&
                               types_[static_cast<std::size_t>(last_guess - 1)] == kTextOid;
       if (untypable) {
@@ -409,7 +413,8 @@ bool Query::step(std::optional<DbError>& error) {
       }
     }
     if (PQresultStatus(result_) != PGRES_FATAL_ERROR) {
-      for (const int index : guessed) untyped.types[index] = types_[static_cast<std::size_t>(index - 1)];
+      for (const int index : guessed)
+        untyped.types[index] = types_[static_cast<std::size_t>(index - 1)];
       if (auto failure = step_back("RELEASE SAVEPOINT tiendo_parameter_types")) {
         error = std::move(failure);
         return false;

@@ -105,6 +105,7 @@ inline Engine engine(const Database& db) { return db.engine(); }
 // The storage failures of this process by database (a file, or a URL as shown): a failure
 // to write or reach it, until a write transaction commits (Database::storage_failure).
 void note_storage_failure(const std::string& database, const std::string& message);
+void clear_storage_failure(std::string_view database);
 
 // Runs `statement` to completion; the error to return when it failed.
 std::optional<DbError> run(Statement& statement);
