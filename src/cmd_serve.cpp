@@ -68,12 +68,13 @@ int run_serve(const ServeOptions& options) {
   if (service->tokens()->size() == 0) {
     log->warn("no tokens: every API request will be refused (401); see `tiendo token new`");
   }
+  // The service leads (or knows it follows) before it says it listens.
+  service->start();
   const auto next = service->next_scheduled();
   log->info("listening", {{"address", fmt::format("{}:{}", config->listen.host, server.port())},
                           {"database", config->database},
                           {"schedule", config->schedule.text()},
                           {"next_run", next ? model::format_utc(*next) : std::string("never")}});
-  service->start();
   api.start_warming();
   std::thread http([&] { server.run(); });
 
