@@ -165,6 +165,10 @@ DbResult<std::unique_ptr<Connection>> Connection::connect(const std::string& url
   const std::array<const char*, 4> values = {"10", "tiendo", url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 1);
   if (!conn) return DbError{fmt::format("cannot connect to the database {}: out of memory", shown)};
+  // The server's notices and warnings (a BEGIN inside a transaction, an identifier
+  // truncated) are not the user's business: libpq would print them on standard error.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   std::unique_ptr<Connection> connection(new Connection(conn, std::move(shown), read_only));
   if (PQstatus(conn) != CONNECTION_OK) {
     DbError error{fmt::format("cannot connect to the database {}: {}", connection->shown_,
