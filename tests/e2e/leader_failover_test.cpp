@@ -176,7 +176,7 @@ TEST(LeaderFailover, TheFollowerTakesOverAfterEachOfTenKillsAndNothingIsLostOrDo
     ASSERT_EQ(status_of(queued), 202) << (queued ? queued->body : "no answer");
     requested.push_back(body_of(queued).value("id", 0));
   };
-  int in_delivery = 0;        // kills made while a delivery was in flight by design
+  int in_delivery = 0;         // kills made while a delivery was in flight by design
   int in_flight_at_kills = 0;  // kills at which one was, whatever the phase
   for (int kill = 0; kill < 10; ++kill) {
     const std::string follower = leader == "a" ? "b" : "a";
