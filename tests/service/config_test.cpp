@@ -71,6 +71,37 @@ TEST(ServiceConfig, ABadSmtpUrlIsNamedWithoutItsPassword) {
   EXPECT_EQ(error.find("Mat-khau-9"), std::string::npos) << error;
 }
 
+// A PostgreSQL store: the URL as written (not a path beside the file), an instance name,
+// and never a password in the file.
+TEST(ServiceConfig, APostgresqlStoreIsAUrlWithoutAPassword) {
+  std::vector<ConfigError> errors;
+  const auto c = parse_config(
+      "database = \"postgresql://tiendo@db.example/tiendo?sslmode=require\"\n"
+      "instance = \"tiendo-a\"\nrules = \"rules\"\n",
+      "/srv/tiendo.toml", errors);
+  ASSERT_TRUE(c.has_value()) << (errors.empty() ? "" : errors.front().render());
+  EXPECT_EQ(c->database, "postgresql://tiendo@db.example/tiendo?sslmode=require");
+  EXPECT_EQ(c->instance, "tiendo-a");
+
+  errors.clear();
+  EXPECT_FALSE(parse_config("database = \"postgresql://tiendo:Mat-khau-9@db.example/tiendo\"\n"
+                            "rules = \"rules\"\n",
+                            "/srv/tiendo.toml", errors)
+                   .has_value());
+  ASSERT_EQ(errors.size(), 1u);
+  const std::string error = errors.front().render();
+  EXPECT_NE(error.find("/srv/tiendo.toml:1:"), std::string::npos) << error;
+  EXPECT_NE(error.find("PGPASSWORD"), std::string::npos) << error;
+  EXPECT_EQ(error.find("Mat-khau-9"), std::string::npos) << error;
+
+  errors.clear();
+  EXPECT_FALSE(parse_config("database = \"t.db\"\ninstance = \"\"\nrules = \"rules\"\n",
+                            "/srv/t.toml", errors)
+                   .has_value());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors.front().render().find("instance"), std::string::npos);
+}
+
 TEST(ServiceConfig, DefaultsFillWhatIsNotSaid) {
   std::vector<ConfigError> errors;
   const auto c =
