@@ -594,8 +594,13 @@ void Service::hold_lead() {
     if (auto* db = std::get_if<store::Database>(&opened)) {
       db->fence(epoch_.load());
       const std::string now = now_text();
-      if (auto failure = store::fail_running_evaluations(
-              *db, now, "interrupted: the service stopped during the run")) {
+      // On a shared store (PostgreSQL) another service takes over the work of one that
+      // died: the evaluations it was running are redone (once); a lone service on its
+      // SQLite file reports them failed at its restart, as ever.
+      const std::string_view why = "interrupted: the service stopped during the run";
+      if (auto failure = db->engine() == store::Engine::postgresql
+                             ? store::redo_running_evaluations(*db, now, why)
+                             : store::fail_running_evaluations(*db, now, why)) {
         log_->error("cannot close the interrupted evaluations", {{"error", failure->message}});
       }
       // The alert ledger's runs written in steps, cut short the same way.

@@ -119,6 +119,26 @@ std::optional<DbError> finish_evaluation(Database& db, std::int64_t id, std::str
   return run(q);
 }
 
+std::optional<DbError> redo_running_evaluations(Database& db, std::string_view now,
+                                                std::string_view error) {
+  Transaction tx(db);
+  if (tx.error()) return tx.error();
+  // Cut short once before: failed, as an interrupted run (a scheduled slot is caught up).
+  Statement twice = sql::prepare(
+      db,
+      "UPDATE evaluations SET state = 'failed', finished_at = ?1, error = ?2 || ' (twice)' "
+      "WHERE state = 'running' AND error LIKE 'redone: %'");
+  twice.bind(1, now).bind(2, error);
+  TIENDO_RETURN_IF_ERROR(run(twice));
+  Statement again = sql::prepare(
+      db,
+      "UPDATE evaluations SET state = 'queued', started_at = NULL, error = 'redone: ' || ?1 "
+      "WHERE state = 'running'");
+  again.bind(1, error);
+  TIENDO_RETURN_IF_ERROR(run(again));
+  return tx.commit();
+}
+
 std::optional<DbError> fail_running_evaluations(Database& db, std::string_view now,
                                                 std::string_view error) {
   Statement q = sql::prepare(

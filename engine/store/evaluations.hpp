@@ -54,6 +54,11 @@ std::optional<DbError> finish_evaluation(Database& db, std::int64_t id, std::str
                                          std::string_view now, std::string_view summary,
                                          std::string_view error,
                                          std::optional<std::int64_t> run_id);
+// Queues again every evaluation still running, to be redone (a new leader of a shared
+// store: its former leader died with them), with `error` after "redone: " in the row; one
+// that was redone once already fails with `error` instead, as fail_running_evaluations.
+std::optional<DbError> redo_running_evaluations(Database& db, std::string_view now,
+                                                std::string_view error);
 // Fails every evaluation still running (at a start: a stop or a crash cut them short).
 std::optional<DbError> fail_running_evaluations(Database& db, std::string_view now,
                                                 std::string_view error);

@@ -6,7 +6,7 @@
 // - never two leaders: the store's epoch rose by one per takeover;
 // - every run is committed whole or failed with none of its results (no run "running",
 //   every succeeded run with its results, a failed one with none), and every requested
-//   evaluation ended;
+//   evaluation succeeded: one cut short is redone by the next leader;
 // - no alert lost: every message the runs queued was delivered;
 // - a message sent twice only if it was in flight at a kill: duplicates <= kills made
 //   while a message was being received or had just been answered, counted and printed;
@@ -226,11 +226,15 @@ TEST(LeaderFailover, TheFollowerTakesOverAfterEachOfTenKillsAndNothingIsLostOrDo
   // Everything asked is done and delivered.
   const auto start = std::chrono::steady_clock::now();
   json final_status;
+  const auto unfinished = [&] {
+    store::Database reader = open_file(db);
+    return count(reader, "SELECT count(*) FROM evaluations WHERE state IN ('queued', 'running')");
+  };
   while (std::chrono::steady_clock::now() - start < 120s) {
+    // The runs first: a run that ends queues its messages in the same transaction.
+    const bool runs_done = unfinished() == 0;
     final_status = status_of_service(services[leader]->port());
-    if (final_status["outbox"].value("pending", 1) == 0 &&
-        final_status.value("queued_runs", 1) == 0)
-      break;
+    if (runs_done && final_status["outbox"].value("pending", 1) == 0) break;
     std::this_thread::sleep_for(200ms);
   }
   ASSERT_EQ(final_status["outbox"].value("pending", 1), 0) << final_status.dump();
@@ -259,14 +263,19 @@ TEST(LeaderFailover, TheFollowerTakesOverAfterEachOfTenKillsAndNothingIsLostOrDo
       EXPECT_EQ(started, 0) << "failed run " << id << " left results";
     }
   }
-  // Every requested evaluation ended: succeeded, or failed because its leader died.
+  // Every requested evaluation was done: a run cut short by its leader's death is redone
+  // by the next leader (once; cut short twice, it fails as interrupted).
+  int redone = 0;
   for (const std::int64_t id : requested) {
     const std::vector<std::string> state = rows(
         store, fmt::format("SELECT state, coalesce(error, '') FROM evaluations WHERE id = {}", id));
     ASSERT_EQ(state.size(), 1u) << id;
-    EXPECT_TRUE(state[0].starts_with("succeeded|") || state[0].starts_with("failed|interrupted"))
+    EXPECT_TRUE(state[0] == "succeeded||" || state[0].ends_with("(twice)|"))
         << id << ": " << state[0];
   }
+  redone = static_cast<int>(count(store, "SELECT count(*) FROM runs WHERE status = 'failed'"));
+  std::printf("%d runs cut short and redone\n", redone);
+
   // The catch-up ran once (its slot is covered by one evaluation that did not fail for a
   // stop).
   EXPECT_EQ(count(store,
