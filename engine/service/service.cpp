@@ -567,11 +567,6 @@ void Service::start() {
   leadership_thread_ = std::thread([this] { leadership_loop(); });
 }
 
-store::DbResult<std::optional<store::Leader>> Service::leader() {
-  TIENDO_ASSIGN_OR_RETURN(ConnectionPool::Lease lease, pool_.acquire());
-  return store::current_leader(*lease);
-}
-
 void Service::hold_lead() {
   if (!leadership_) return;
   const bool was = leading_.load();

@@ -168,10 +168,10 @@ class Service {
   std::string started_at() const { return started_at_; }
   bool stopping() const { return stopping_.load(); }
 
-  // Whether this service leads now, its name, and who leads as the store says.
+  // Whether this service leads now, and its name (who leads, as the store says:
+  // store::current_leader).
   bool leads() const { return leading_.load(); }
   const std::string& instance() const { return config_.instance; }
-  store::DbResult<std::optional<store::Leader>> leader();
   // How often a follower tries to take the lead, and a leader checks that it holds it.
   static constexpr std::chrono::seconds kLeadershipPoll{2};
 

@@ -48,7 +48,6 @@ class Leadership {
   bool leads() const { return leads_; }
   // The epoch this instance leads in (0 while it does not lead).
   std::int64_t epoch() const { return leads_ ? epoch_ : 0; }
-  const std::string& instance() const { return instance_; }
 
  private:
   Leadership(std::unique_ptr<Database> db, std::string instance)

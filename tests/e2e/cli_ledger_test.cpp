@@ -118,10 +118,6 @@ TEST_F(CliLedger, RewindRecoversALedgerThatAWrongDateReached) {
 }
 
 TEST_F(CliLedger, ReadingCommandsReadADatabaseTheyCannotWrite) {
-  if (on_postgres()) {
-    GTEST_SKIP() << "a SQLite file on read-only media; PostgreSQL's read-only sessions are "
-                    "PostgresStore's";
-  }
   // A backup on read-only media: the files and their directory cannot be written. As
   // root (CI), permissions do not stop writes, so tiendo runs as nobody.
   TempDir backup;

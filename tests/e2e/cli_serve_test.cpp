@@ -32,7 +32,6 @@
 #include "support/page_language.hpp"
 #include "support/serve_process.hpp"
 #include "support/test_certificates.hpp"
-#include "support/test_store.hpp"
 
 namespace tiendo::testing {
 namespace {
@@ -112,10 +111,6 @@ TEST_F(ServeTest, RunsTheMissedScheduledRunOnceAtStartAndNotAgain) {
 }
 
 TEST_F(ServeTest, ASecondInstanceOnTheSameDatabaseRefusesToStart) {
-  if (on_postgres()) {
-    GTEST_SKIP() << "one service per SQLite file; on PostgreSQL several share the store and "
-                    "one leads (LeaderFailover)";
-  }
   ServeProcess first(setup());
   const RunResult second = run_tiendo("serve --config " + shell_quote(first.config_path()));
   EXPECT_EQ(second.exit_code, 1);

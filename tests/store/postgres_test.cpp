@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "e2e/run.hpp"
 #include "store/copy.hpp"
@@ -26,19 +27,21 @@ using testing::rows;
 
 TEST(PostgresText, ParametersBecomeNumberedAndLiteralsStayAsTheyAre) {
   int n = 0;
-  EXPECT_EQ(postgres::translate("SELECT ?1, ?2 WHERE a = ?1", n), "SELECT $1, $2 WHERE a = $1");
+  std::vector<bool> named;
+  const auto translate = [&](std::string_view sql) { return postgres::translate(sql, n, named); };
+  EXPECT_EQ(translate("SELECT ?1, ?2 WHERE a = ?1"), "SELECT $1, $2 WHERE a = $1");
   EXPECT_EQ(n, 2);
-  EXPECT_EQ(postgres::translate("VALUES (?, ?, ?)", n), "VALUES ($1, $2, $3)");
+  EXPECT_EQ(named, (std::vector<bool>{true, true}));
+  EXPECT_EQ(translate("VALUES (?, ?, ?)"), "VALUES ($1, $2, $3)");
   EXPECT_EQ(n, 3);
-  // A question mark in a text, a quoted name, a comment or a dollar quote is not one.
-  EXPECT_EQ(postgres::translate("SELECT '?1', \"a?\" -- ?2\n, ?3", n),
-            "SELECT '?1', \"a?\" -- ?2\n, $3");
+  // A question mark in a text, a quoted name, a comment or a dollar quote is not one: the
+  // parameters it would have named are not named (they go as text, see Query::step).
+  EXPECT_EQ(translate("SELECT '?1', \"a?\" -- ?2\n, ?3"), "SELECT '?1', \"a?\" -- ?2\n, $3");
   EXPECT_EQ(n, 3);
-  EXPECT_EQ(postgres::translate("SELECT 'it''s ?' || ?1", n), "SELECT 'it''s ?' || $1");
-  EXPECT_EQ(postgres::translate("DO $$ SELECT ?1 $$; SELECT ?1", n),
-            "DO $$ SELECT ?1 $$; SELECT $1");
-  EXPECT_EQ(postgres::translate("SELECT instr(a, ';'), myinstr(b)", n),
-            "SELECT strpos(a, ';'), myinstr(b)");
+  EXPECT_EQ(named, (std::vector<bool>{false, false, true}));
+  EXPECT_EQ(translate("SELECT 'it''s ?' || ?1"), "SELECT 'it''s ?' || $1");
+  EXPECT_EQ(translate("DO $$ SELECT ?1 $$; SELECT ?1"), "DO $$ SELECT ?1 $$; SELECT $1");
+  EXPECT_EQ(translate("SELECT instr(a, ';'), myinstr(b)"), "SELECT strpos(a, ';'), myinstr(b)");
 }
 
 TEST(PostgresText, ALocationIsShownWithoutItsPassword) {

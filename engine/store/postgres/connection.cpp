@@ -72,11 +72,6 @@ int indeterminate_parameter(const pg_result* result) {
 
 }  // namespace
 
-std::string translate(std::string_view sql, int& parameters) {
-  std::vector<bool> referenced;
-  return translate(sql, parameters, referenced);
-}
-
 std::string translate(std::string_view sql, int& parameters, std::vector<bool>& referenced) {
   referenced.clear();
   std::string out;

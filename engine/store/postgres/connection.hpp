@@ -25,10 +25,8 @@ namespace tiendo::store::postgres {
 
 // `sql` with SQLite's parameters (?N, and a bare ? as the next number) as PostgreSQL's
 // ($N) and SQLite's instr() as strpos(), leaving string literals, quoted names, comments
-// and dollar quotes alone; the highest parameter number in `parameters`.
-std::string translate(std::string_view sql, int& parameters);
-// The same, with which of the parameters up to `parameters` the statement names
-// (referenced[N - 1]).
+// and dollar quotes alone; the highest parameter number in `parameters`, and which of
+// those the statement names (referenced[N - 1]).
 std::string translate(std::string_view sql, int& parameters, std::vector<bool>& referenced);
 
 class Query;
