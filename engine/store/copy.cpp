@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "store/postgres/connection.hpp"
 #include "store/sql/statements.hpp"
 #include "util/result.hpp"
 
@@ -263,20 +264,41 @@ DbResult<TableCopy> copy_table(Database& from, Database& to, const Table& table)
                   ? std::string("NULL")
                   : fmt::format("?{}", c + 1);
   }
-  Statement insert =
-      sql::prepare(to, fmt::format("INSERT INTO {} ({}) VALUES ({})", table.name, names, places));
-  if (insert.error()) return *insert.error();
+  // Into PostgreSQL by COPY (one round trip for many rows), into SQLite by INSERT.
+  std::optional<postgres::CopyWriter> copy;
+  Statement insert;
+  if (postgres::Connection* pg = sql::pg_connection(to)) {
+    copy.emplace(*pg, fmt::format("{} ({})", table.name, names));
+  } else {
+    insert =
+        sql::prepare(to, fmt::format("INSERT INTO {} ({}) VALUES ({})", table.name, names, places));
+    if (insert.error()) return *insert.error();
+  }
   Statement parent = sql::prepare(to, "UPDATE units SET parent = ?2 WHERE id = ?1");
   std::vector<std::pair<std::string, std::string>> parents;
   HashState hash;
   TableCopy copied{.table = std::string(table.name), .rows = 0, .checksum = {}};
   while (rows.step()) {
-    insert.reset();
+    if (!copy) insert.reset();
     for (std::size_t c = 0; c < table.columns.size(); ++c) {
       const int column = static_cast<int>(c);
       const Kind kind = table.columns[c].kind;
       hash_value(hash.state, rows, column, kind);
-      if (rows.column_is_null(column)) {
+      const bool parent_column = table.name == "units" && table.columns[c].name == "parent";
+      if (parent_column && !rows.column_is_null(column)) {
+        parents.emplace_back(rows.column_text(0), rows.column_text(column));
+      }
+      if (copy) {
+        if (rows.column_is_null(column) || parent_column) {
+          copy->null();
+        } else if (kind == Kind::integer) {
+          copy->integer(rows.column_int(column));
+        } else if (kind == Kind::real) {
+          copy->number(rows.column_double(column));
+        } else {
+          copy->text(rows.column_view(column));
+        }
+      } else if (rows.column_is_null(column)) {
         insert.bind_null(column + 1);
       } else if (kind == Kind::integer) {
         insert.bind(column + 1, rows.column_int(column));
@@ -285,15 +307,19 @@ DbResult<TableCopy> copy_table(Database& from, Database& to, const Table& table)
       } else {
         insert.bind(column + 1, rows.column_view(column));
       }
-      if (table.name == "units" && table.columns[c].name == "parent" &&
-          !rows.column_is_null(column)) {
-        parents.emplace_back(rows.column_text(0), rows.column_text(column));
-      }
     }
-    if (!insert.run()) return *insert.error();
+    if (copy) {
+      copy->end_row();
+      if (copy->error()) return *copy->error();
+    } else if (!insert.run()) {
+      return *insert.error();
+    }
     ++copied.rows;
   }
   if (rows.error()) return *rows.error();
+  if (copy) {
+    if (auto error = copy->flush()) return *error;
+  }
   for (const auto& [unit, of] : parents) {
     parent.reset();
     parent.bind(1, unit).bind(2, of);

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "store/ingest_layout.hpp"
+#include "store/postgres/connection.hpp"
 #include "store/records.hpp"
 #include "store/sql/statements.hpp"
 #include "util/text.hpp"
@@ -53,14 +55,17 @@ class Ingest {
 
   std::optional<DbError> prepare() {
     // The connection's own staging tables (SQLite's without a rowid; PostgreSQL's texts
-    // compared byte by byte, as the store's tables).
+    // compared byte by byte, as the store's tables). On PostgreSQL the rows go in by COPY
+    // and an observation given twice is found in memory (staged_), so its staging table
+    // needs no key.
     const bool postgres = sql::engine(db_) == Engine::postgresql;
+    copy_ = postgres;
     if (auto error = sql::execute(db_, fmt::format(R"sql(
 CREATE TEMP TABLE IF NOT EXISTS staged_observations (
   indicator TEXT{0} NOT NULL, unit TEXT{0} NOT NULL, period_start TEXT{0} NOT NULL,
   period_end TEXT{0} NOT NULL, value {1} NOT NULL, numerator {1}, denominator {1},
   source TEXT{0}, note TEXT{0}, estimate BIGINT NOT NULL, input TEXT{0} NOT NULL,
-  input_line BIGINT NOT NULL, PRIMARY KEY (indicator, unit, period_start, period_end)){2};
+  input_line BIGINT NOT NULL{3}){2};
 CREATE TEMP TABLE IF NOT EXISTS staged_statuses (
   task TEXT{0} NOT NULL, status TEXT{0} NOT NULL, date TEXT{0} NOT NULL, progress {1},
   note TEXT{0}, input TEXT{0} NOT NULL, input_line BIGINT NOT NULL);
@@ -69,8 +74,21 @@ DELETE FROM staged_statuses;
 )sql",
                                                    postgres ? " COLLATE \"C\"" : "",
                                                    postgres ? "DOUBLE PRECISION" : "REAL",
-                                                   postgres ? "" : " WITHOUT ROWID"))) {
+                                                   postgres ? "" : " WITHOUT ROWID",
+                                                   postgres ? ""
+                                                            : ", PRIMARY KEY (indicator, unit, "
+                                                              "period_start, period_end)"))) {
       return error;
+    }
+    if (copy_) {
+      postgres::Connection& pg = *sql::pg_connection(db_);
+      copy_observations_ = std::make_unique<postgres::CopyWriter>(
+          pg,
+          "staged_observations (indicator, unit, period_start, period_end, value, numerator, "
+          "denominator, source, note, estimate, input, input_line)");
+      copy_statuses_ = std::make_unique<postgres::CopyWriter>(
+          pg, "staged_statuses (task, status, date, progress, note, input, input_line)");
+      return std::nullopt;
     }
     stage_observation_ = sql::prepare(
         db_,
@@ -444,6 +462,15 @@ WHERE units.name IS DISTINCT FROM excluded.name OR units.level IS DISTINCT FROM 
   // -------------------------------------------------------------------------------------
   // Observations and statuses: validated row by row into staging tables.
 
+  // A staged observation's value and where it was given (`input` outlives the ingest).
+  struct Staged {
+    double value = 0;
+    std::optional<double> numerator, denominator;
+    bool estimate = false;
+    std::string_view input;
+    std::uint32_t line = 0;
+  };
+
   template <typename Field>
   void observation_row(const IngestInput& input, std::uint32_t line, const Field& field) {
     const std::string_view indicator = field(0);
@@ -507,6 +534,23 @@ WHERE units.name IS DISTINCT FROM excluded.name OR units.level IS DISTINCT FROM 
     const bool estimate = v.estimate || estimate_column == true;
     const std::string start = iso(p.first);
     const std::string end = iso(p.last);
+    const Staged staged{v.value, v.numerator, v.denominator, estimate, input.name, line};
+    if (copy_) {
+      std::string key = fmt::format("{}\x1f{}\x1f{}\x1f{}", indicator, unit, start, end);
+      const auto [it, inserted] = staged_.try_emplace(std::move(key), staged);
+      if (!inserted) {
+        check_same(it->second, staged, indicator, unit, field(2));
+        return;
+      }
+      postgres::CopyWriter& row = *copy_observations_;
+      row.text(indicator).text(unit).text(start).text(end);
+      row.number(v.value).number(v.numerator).number(v.denominator);
+      row.text_or_null(field(4)).text_or_null(field(5));
+      row.integer(estimate ? 1 : 0).text(input.name).integer(line);
+      row.end_row();
+      if (row.error()) db_error_ = row.error();
+      return;
+    }
     stage_observation_.reset();
     stage_observation_.bind(1, indicator).bind(2, unit).bind(3, start).bind(4, end);
     stage_observation_.bind(5, v.value).bind(6, v.numerator).bind(7, v.denominator);
@@ -527,17 +571,36 @@ WHERE units.name IS DISTINCT FROM excluded.name OR units.level IS DISTINCT FROM 
           if (find_staged_.column_is_null(i)) return std::nullopt;
           return find_staged_.column_double(i);
         };
-        const bool same =
-            find_staged_.column_double(0) == v.value && optional_column(1) == v.numerator &&
-            optional_column(2) == v.denominator && (find_staged_.column_int(3) != 0) == estimate;
-        if (!same) {
-          report(
-              input.name, line,
-              fmt::format("{} at {} for {} is also given at {}:{} with another value", indicator,
-                          unit, field(2), find_staged_.column_text(4), find_staged_.column_int(5)));
-        }
+        const std::string first_input = find_staged_.column_text(4);
+        const Staged first{find_staged_.column_double(0),
+                           optional_column(1),
+                           optional_column(2),
+                           find_staged_.column_int(3) != 0,
+                           first_input,
+                           static_cast<std::uint32_t>(find_staged_.column_int(5))};
+        check_same(first, staged, indicator, unit, field(2));
       }
       find_staged_.reset();
+    }
+  }
+
+  // An observation staged once already (`first`), given again as `again`: an error unless
+  // both say the same.
+  void check_same(const Staged& first, const Staged& again, std::string_view indicator,
+                  std::string_view unit, std::string_view period) {
+    if (first.value == again.value && first.numerator == again.numerator &&
+        first.denominator == again.denominator && first.estimate == again.estimate) {
+      return;
+    }
+    report(std::string(again.input), again.line,
+           fmt::format("{} at {} for {} is also given at {}:{} with another value", indicator, unit,
+                       period, first.input, first.line));
+  }
+
+  // Sends the rows kept for COPY.
+  void flush_copies() {
+    for (auto* writer : {copy_observations_.get(), copy_statuses_.get()}) {
+      if (writer && !db_error_) db_error_ = writer->flush();
     }
   }
 
@@ -593,8 +656,17 @@ WHERE units.name IS DISTINCT FROM excluded.name OR units.level IS DISTINCT FROM 
         return;
       }
     }
+    const std::string day = iso(std::get<model::Period>(date).first);
+    if (copy_) {
+      postgres::CopyWriter& row = *copy_statuses_;
+      row.text(task).text(status).text(day).number(progress).text_or_null(field(4));
+      row.text(input.name).integer(line);
+      row.end_row();
+      if (row.error()) db_error_ = row.error();
+      return;
+    }
     stage_status_.reset();
-    stage_status_.bind(1, task).bind(2, status).bind(3, iso(std::get<model::Period>(date).first));
+    stage_status_.bind(1, task).bind(2, status).bind(3, day);
     stage_status_.bind(4, progress);
     stage_status_.bind_text_or_null(5, field(4));
     stage_status_.bind(6, input.name).bind(7, static_cast<std::int64_t>(line));
@@ -605,27 +677,54 @@ WHERE units.name IS DISTINCT FROM excluded.name OR units.level IS DISTINCT FROM 
   // From staging to the real tables, set-based: one statement each.
 
   std::optional<DbError> write_staged() {
+    flush_copies();
+    if (db_error_) return db_error_;
     Statement staged = sql::prepare(db_, "SELECT count(*) FROM staged_observations");
     const std::int64_t observations = staged.step() ? staged.column_int(0) : 0;
     // A staged value that equals the latest revision (value, fraction, source, note and
-    // estimate flag) changes nothing; any other adds revision latest + 1 (or 1).
-    Statement insert = sql::prepare(db_, R"sql(
+    // estimate flag) changes nothing; any other adds revision latest + 1 (or 1). SQLite
+    // reads its staging table in key order and finds each latest revision by the index;
+    // PostgreSQL, which would run the subquery once per row, takes the latest revisions of
+    // the staged keys at once (DISTINCT ON) and writes in key order, so that the indexes
+    // grow at their ends (sorting in memory: work_mem for this transaction).
+    static constexpr std::string_view kChanged = R"sql(
+WHERE latest.id IS NULL OR latest.value IS DISTINCT FROM s.value
+  OR latest.numerator IS DISTINCT FROM s.numerator OR latest.denominator IS DISTINCT FROM s.denominator
+  OR latest.source IS DISTINCT FROM s.source OR latest.note IS DISTINCT FROM s.note
+  OR latest.estimate IS DISTINCT FROM s.estimate)sql";
+    static constexpr std::string_view kInsert = R"sql(
 INSERT INTO observations (indicator, unit, period_start, period_end, value, numerator,
   denominator, source, note, estimate, input, input_line, revision, ingested_at)
 SELECT s.indicator, s.unit, s.period_start, s.period_end, s.value, s.numerator,
   s.denominator, s.source, s.note, s.estimate, s.input, s.input_line,
   coalesce(latest.revision, 0) + 1, ?1
-FROM staged_observations s
+FROM staged_observations s)sql";
+    std::string sql;
+    if (copy_) {
+      if (auto error = sql::execute(db_, "SET LOCAL work_mem = '256MB'")) return error;
+      sql = fmt::format(R"sql(
+WITH latest AS (
+  SELECT DISTINCT ON (o.indicator, o.unit, o.period_start, o.period_end) o.*
+  FROM observations o
+  JOIN staged_observations k ON k.indicator = o.indicator AND k.unit = o.unit
+    AND k.period_start = o.period_start AND k.period_end = o.period_end
+  ORDER BY o.indicator, o.unit, o.period_start, o.period_end, o.revision DESC){}
+LEFT JOIN latest
+  ON latest.indicator = s.indicator AND latest.unit = s.unit
+  AND latest.period_start = s.period_start AND latest.period_end = s.period_end{}
+ORDER BY s.indicator, s.unit, s.period_start, s.period_end)sql",
+                        kInsert, kChanged);
+    } else {
+      sql = fmt::format(R"sql({}
 LEFT JOIN observations latest
   ON latest.indicator = s.indicator AND latest.unit = s.unit
   AND latest.period_start = s.period_start AND latest.period_end = s.period_end
   AND latest.revision = (SELECT max(o.revision) FROM observations o
                          WHERE o.indicator = s.indicator AND o.unit = s.unit
-                           AND o.period_start = s.period_start AND o.period_end = s.period_end)
-WHERE latest.id IS NULL OR latest.value IS DISTINCT FROM s.value
-  OR latest.numerator IS DISTINCT FROM s.numerator OR latest.denominator IS DISTINCT FROM s.denominator
-  OR latest.source IS DISTINCT FROM s.source OR latest.note IS DISTINCT FROM s.note
-  OR latest.estimate IS DISTINCT FROM s.estimate)sql");
+                           AND o.period_start = s.period_start AND o.period_end = s.period_end){})sql",
+                        kInsert, kChanged);
+    }
+    Statement insert = sql::prepare(db_, sql);
     insert.bind(1, options_.now);
     if (!insert.run()) return insert.error();
     summary_.observations_added = static_cast<std::size_t>(sql::changes(db_));
@@ -661,6 +760,12 @@ WHERE true ON CONFLICT DO NOTHING)sql");
   Statement stage_observation_;
   Statement find_staged_;
   Statement stage_status_;
+  // PostgreSQL: the observations staged, by indicator, unit and period, and the writers
+  // that send the staged rows by COPY.
+  bool copy_ = false;
+  std::unordered_map<std::string, Staged> staged_;
+  std::unique_ptr<postgres::CopyWriter> copy_observations_;
+  std::unique_ptr<postgres::CopyWriter> copy_statuses_;
 };
 
 }  // namespace

@@ -373,7 +373,9 @@ TEST_F(IngestTest, TabsAndANotesLineBreaksAreText) {
       run({{"units.csv", kUnits},
            {"obs.csv",
             "indicator,unit,period,value,source,note\n"
-            "online_dossier_rate,dong_nai,2022-Q3,9%,BC\t231,\"dòng 1\r\ndòng 2\tcột\"\n"},
+            "online_dossier_rate,dong_nai,2022-Q3,9%,BC\t231,\"dòng 1\r\ndòng 2\tcột\"\n"
+            // Backslashes, and the text \N (PostgreSQL's COPY reads it as NULL unescaped).
+            "online_dossier_rate,long_thanh,2022-Q3,9%,\\N,C:\\new\\table\\\n"},
            {"s.json", R"([{"task": "kho_du_lieu", "status": "done", "date": "1/7/2022",
                           "note": "a\nb\r\nc\td"}])"}});
   EXPECT_TRUE(summary.committed) << messages(summary);
@@ -382,6 +384,11 @@ TEST_F(IngestTest, TabsAndANotesLineBreaksAreText) {
   ASSERT_EQ(revisions.size(), 1u);
   EXPECT_EQ(revisions[0].source, "BC\t231");
   EXPECT_EQ(revisions[0].note, "dòng 1\r\ndòng 2\tcột");
+  revisions = std::get<std::vector<ObservationRevision>>(
+      history(*db_, "online_dossier_rate", "long_thanh"));
+  ASSERT_EQ(revisions.size(), 1u);
+  EXPECT_EQ(revisions[0].source, "\\N");
+  EXPECT_EQ(revisions[0].note, "C:\\new\\table\\");
 }
 
 // Regression (#13): `-84,1%` was stored for a rate.

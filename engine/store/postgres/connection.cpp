@@ -259,6 +259,104 @@ std::optional<DbError> Connection::execute(std::string_view sql) {
   return error;
 }
 
+std::optional<DbError> Connection::copy_in(std::string_view target, std::string_view rows) {
+  if (auto error = ready()) return error;
+  const std::string command = fmt::format("COPY {} FROM STDIN", target);
+  PGresult* started = PQexec(conn_, command.c_str());
+  if (PQresultStatus(started) != PGRES_COPY_IN) {
+    DbError error = error_of(started, "copy failed");
+    PQclear(started);
+    return error;
+  }
+  PQclear(started);
+  // In pieces of at most 1 MiB, each a whole number of rows or not: the server joins them.
+  constexpr std::size_t kPiece = 1 << 20;
+  bool sent = true;
+  for (std::size_t at = 0; at < rows.size() && sent; at += kPiece) {
+    const std::string_view piece = rows.substr(at, kPiece);
+    sent = PQputCopyData(conn_, piece.data(), static_cast<int>(piece.size())) == 1;
+  }
+  std::optional<DbError> error;
+  if (!sent) error = error_of(nullptr, "copy failed");
+  if (PQputCopyEnd(conn_, sent ? nullptr : "tiendo stopped sending") != 1 && !error) {
+    error = error_of(nullptr, "copy failed");
+  }
+  while (PGresult* result = PQgetResult(conn_)) {
+    if (PQresultStatus(result) == PGRES_COMMAND_OK) {
+      note_command(result);
+    } else if (!error) {
+      error = error_of(result, "copy failed");
+    }
+    PQclear(result);
+  }
+  return error;
+}
+
+void CopyWriter::separate() {
+  if (row_started_) buffer_ += '\t';
+  row_started_ = true;
+}
+
+CopyWriter& CopyWriter::text(std::string_view value) {
+  separate();
+  for (const char c : value) {
+    switch (c) {
+      case '\\':
+        buffer_ += "\\\\";
+        break;
+      case '\t':
+        buffer_ += "\\t";
+        break;
+      case '\n':
+        buffer_ += "\\n";
+        break;
+      case '\r':
+        buffer_ += "\\r";
+        break;
+      default:
+        buffer_ += c;
+    }
+  }
+  return *this;
+}
+
+CopyWriter& CopyWriter::text_or_null(std::string_view value) {
+  return value.empty() ? null() : text(value);
+}
+
+CopyWriter& CopyWriter::null() {
+  separate();
+  buffer_ += "\\N";
+  return *this;
+}
+
+CopyWriter& CopyWriter::number(std::optional<double> value) {
+  if (!value) return null();
+  separate();
+  fmt::format_to(std::back_inserter(buffer_), "{}", *value);
+  return *this;
+}
+
+CopyWriter& CopyWriter::integer(std::optional<std::int64_t> value) {
+  if (!value) return null();
+  separate();
+  fmt::format_to(std::back_inserter(buffer_), "{}", *value);
+  return *this;
+}
+
+void CopyWriter::end_row() {
+  buffer_ += '\n';
+  row_started_ = false;
+  ++rows_;
+  if (buffer_.size() >= kPiece) flush();
+}
+
+std::optional<DbError> CopyWriter::flush() {
+  if (!error_ && !buffer_.empty()) error_ = connection_.copy_in(target_, buffer_);
+  buffer_.clear();
+  return error_;
+}
+
 std::unique_ptr<Query> Connection::prepare(std::string_view sql) {
   int parameters = 0;
   std::vector<bool> referenced;

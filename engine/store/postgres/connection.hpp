@@ -44,6 +44,10 @@ class Connection {
   // Runs statements without parameters (several, separated by semicolons).
   std::optional<DbError> execute(std::string_view sql);
   std::unique_ptr<Query> prepare(std::string_view sql);
+  // Loads `rows` (COPY's text format: fields separated by tabs, \N for NULL, one row per
+  // line) into `target` ("table (column, ...)") with COPY FROM STDIN: one round trip for
+  // any number of rows.
+  std::optional<DbError> copy_in(std::string_view target, std::string_view rows);
 
   // Rows changed by the last INSERT, UPDATE or DELETE.
   std::int64_t changes() const { return changes_; }
@@ -90,6 +94,41 @@ class Connection {
   // The connection was lost inside a transaction: every statement fails until it ends.
   bool lost_in_transaction_ = false;
   std::unordered_map<std::string, Untyped> untyped_;
+};
+
+// Rows for COPY FROM STDIN, in its text format (fields separated by tabs, \N for NULL, a
+// backslash before a tab, newline, return or backslash inside a field), sent to `target`
+// ("table (column, ...)") each time kPiece bytes are kept, and by flush(). A failure is
+// kept (error()) and stops the sending.
+class CopyWriter {
+ public:
+  static constexpr std::size_t kPiece = 8 << 20;
+  CopyWriter(Connection& connection, std::string target)
+      : connection_(connection), target_(std::move(target)) {}
+
+  CopyWriter& text(std::string_view value);
+  // An empty text as NULL.
+  CopyWriter& text_or_null(std::string_view value);
+  CopyWriter& null();
+  // The shortest digits that read back as the same double.
+  CopyWriter& number(std::optional<double> value);
+  CopyWriter& integer(std::optional<std::int64_t> value);
+  // Ends the row; sends the rows kept once they reach kPiece bytes.
+  void end_row();
+  // Sends the rows kept; the first failure of this writer, if any.
+  std::optional<DbError> flush();
+  const std::optional<DbError>& error() const { return error_; }
+  std::size_t rows() const { return rows_; }
+
+ private:
+  void separate();
+
+  Connection& connection_;
+  std::string target_;
+  std::string buffer_;
+  bool row_started_ = false;
+  std::size_t rows_ = 0;
+  std::optional<DbError> error_;
 };
 
 // One statement: its parameters as text, run at the first step(), its rows read from the
