@@ -210,7 +210,16 @@ int run_gc(const GcOptions& o) {
       o.dry_run ? " (dry run)" : "", before.c_str(), static_cast<long long>(r.kept_from_run),
       r.kept_from_at.c_str(), o.dry_run ? "would remove" : "removed", r.result_rows_removed,
       r.undo_rows_removed, r.evaluations_removed, r.runs_removed, r.runs_kept);
-  if (!o.dry_run) {
+  if (!o.dry_run && db.engine() == store::Engine::postgresql) {
+    std::printf(
+        "database: %.1f MB -> %.1f MB; the longest write held the lock %.2f s%s\n",
+        static_cast<double>(r.file_bytes_before) / 1e6,
+        static_cast<double>(r.file_bytes_after) / 1e6, r.longest_transaction_seconds,
+        o.vacuum ? ""
+                 : " (PostgreSQL's autovacuum lets new rows reuse the room of the removed ones; "
+                   "`tiendo gc --vacuum` gives it back to the file system with VACUUM FULL, which "
+                   "locks those tables while it rewrites them)");
+  } else if (!o.dry_run) {
     std::printf("file: %.1f MB -> %.1f MB; the longest write held the lock %.2f s%s\n",
                 static_cast<double>(r.file_bytes_before) / 1e6,
                 static_cast<double>(r.file_bytes_after) / 1e6, r.longest_transaction_seconds,
@@ -238,7 +247,8 @@ Action add_gc_command(CLI::App& app) {
   command->add_flag("--dry-run", o->dry_run, "Count what would go; change nothing");
   command->add_flag("--vacuum", o->vacuum,
                     "Also rewrite the file (VACUUM): shrinks a database made before incremental "
-                    "vacuum, with an exclusive lock for as long as it takes");
+                    "vacuum, with an exclusive lock for as long as it takes (on PostgreSQL, "
+                    "VACUUM FULL of the pruned tables)");
   command->add_option("--format", o->format, "Output format")
       ->check(CLI::IsMember({"table", "json"}));
   return [o] { return run_gc(*o); };

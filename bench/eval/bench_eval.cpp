@@ -21,6 +21,14 @@
 // last: its time, how much the file shrank, and the longest it held the write lock. The
 // sequence runs --repeat times, each on a fresh copy; each step shows its best time (as
 // the evaluation alone does) and the list of all of them.
+//
+// --postgres (a URL of a running server's database, or `private` for a server of the
+// benchmark's own: bench/postgres.hpp) measures the same on PostgreSQL in the same
+// invocation: the generated store is copied there (`store::copy_store`, timed), the
+// evaluation loads from it, the floor is the same query through psql (`SELECT DISTINCT ON
+// (indicator, unit) ...`), and --run's copies are databases made from it as a template.
+// Each engine's evaluations run in a child process of their own, so that each one's peak
+// memory is its own.
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -37,10 +45,11 @@
 #include <thread>
 #include <vector>
 
-#include "common.hpp"
 #include "dsl/check.hpp"
 #include "eval/evaluate.hpp"
 #include "model/calendar.hpp"
+#include "postgres.hpp"
+#include "store/copy.hpp"
 #include "store/database.hpp"
 #include "store/snapshot.hpp"
 #include "store/sql/statements.hpp"
@@ -64,6 +73,16 @@ struct Options {
   std::string write_rules;
   std::string tiendo;  // --run: the tiendo binary
   std::string run_at = "2026-01-31";
+  std::string postgres;  // a server's URL, or "private"; empty: SQLite only
+  std::string psql = "psql";
+};
+
+// Where the benchmark's store is: the generated SQLite file, or its copy on PostgreSQL.
+struct Site {
+  std::string engine;                               // "SQLite", "PostgreSQL"
+  std::string location;                             // the file, or the database's URL
+  tiendo::bench::PostgresServer* server = nullptr;  // PostgreSQL's
+  std::string database;                             // its name there
 };
 
 double seconds_since(Clock::time_point start) {
@@ -224,8 +243,13 @@ bool database_matches(const Options& o, const std::string& path) {
          key.column_text(0) == fmt::format("{}-{}-{}-{}", o.units, o.indicators, o.periods, o.seed);
 }
 
-// The database file and its write-ahead log, in bytes.
-std::uintmax_t store_bytes(const std::string& path) {
+// The database file and its write-ahead log, in bytes (on PostgreSQL the database's size).
+std::uintmax_t store_bytes(const Site& site, const std::string& path) {
+  if (site.server) {
+    const auto size = site.server->query(path, "SELECT pg_database_size(current_database())");
+    if (!size) std::exit(1);
+    return std::strtoull(size->c_str(), nullptr, 10);
+  }
   std::uintmax_t total = 0;
   for (const std::string& file : {path, path + "-wal"}) {
     std::error_code error;
@@ -304,10 +328,15 @@ struct Step {
 // The nightly service's cost: `tiendo run` three times, then `tiendo gc`, on a fresh copy
 // of the store, the whole sequence --repeat times (the machine's speed varies from one
 // minute to the next: each step is compared by its best time, as the evaluation alone is).
-void time_runs(const Options& o, const std::string& rules_text, double evaluation_alone) {
+void time_runs(const Options& o, const Site& site, const std::string& rules_text,
+               double evaluation_alone) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::path(o.db).parent_path() / fmt::format("tiendo-bench-run-{}", getpid());
-  const std::string db = (dir / "run.db").string();
+  // The copy's name: a file, or a database on the server.
+  const std::string copy_name =
+      site.server ? fmt::format("tiendo_bench_run_{}", getpid()) : (dir / "run.db").string();
+  const std::string db = site.server ? site.server->url(copy_name) : copy_name;
+  const auto bytes = [&] { return store_bytes(site, copy_name); };
   const std::string rules_file = (dir / "bench.rules").string();
   const std::optional<model::Date> first_day = model::parse_iso_date(o.run_at);
   if (!first_day) {
@@ -321,11 +350,11 @@ void time_runs(const Options& o, const std::string& rules_text, double evaluatio
   steps[3].what = "gc, keeping the last run";
   const auto run_on = [&](int day, Step& step) {
     const std::string at = model::to_string(*first_day + std::chrono::days{day});
-    const std::uintmax_t before = store_bytes(db);
+    const std::uintmax_t before = bytes();
     const Measured m =
         run_measured({o.tiendo, "run", "--db", db, "--rules", rules_file, "--at", at},
                      (dir / fmt::format("run-{}.log", day)).string());
-    step.add(m, static_cast<double>(store_bytes(db)) - static_cast<double>(before));
+    step.add(m, static_cast<double>(bytes()) - static_cast<double>(before));
   };
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -338,9 +367,14 @@ void time_runs(const Options& o, const std::string& rules_text, double evaluatio
     }
   }
   for (int repeat = 0; repeat < o.repeat; ++repeat) {
-    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
-    fs::copy_file(o.db, db);
-    if (fs::exists(o.db + "-wal")) fs::copy_file(o.db + "-wal", db + "-wal");
+    if (site.server) {
+      // A copy of the benchmark's database, made by the server from it as a template.
+      if (!site.server->create(copy_name, site.database)) std::exit(1);
+    } else {
+      for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
+      fs::copy_file(o.db, db);
+      if (fs::exists(o.db + "-wal")) fs::copy_file(o.db + "-wal", db + "-wal");
+    }
     run_on(0, steps[0]);
     run_on(1, steps[1]);
     // 1% of the observations get a new revision, as a department's corrections would.
@@ -367,13 +401,13 @@ FROM observations WHERE id % 100 = 0)sql");
     run_on(2, steps[2]);
     // Retention: everything but the last run's results pruned (runs older than a second).
     std::this_thread::sleep_for(std::chrono::milliseconds(2100));
-    const std::uintmax_t before = store_bytes(db);
+    const std::uintmax_t before = bytes();
     const Measured m =
         run_measured({o.tiendo, "gc", "--db", db, "--older-than", "1s"}, (dir / "gc.log").string());
-    steps[3].add(m, static_cast<double>(store_bytes(db)) - static_cast<double>(before));
+    steps[3].add(m, static_cast<double>(bytes()) - static_cast<double>(before));
   }
-  std::printf("tiendo run at %s on a fresh copy of the store, %d time%s (best of each):\n",
-              o.run_at.c_str(), o.repeat, o.repeat == 1 ? "" : "s");
+  std::printf("%s: tiendo run at %s on a fresh copy of the store, %d time%s (best of each):\n",
+              site.engine.c_str(), o.run_at.c_str(), o.repeat, o.repeat == 1 ? "" : "s");
   std::printf("  %-34s %9s %7s %11s %13s   %s\n", "", "wall", "x eval", "peak RSS", "db growth",
               "summary");
   for (const Step& step : steps) {
@@ -387,6 +421,9 @@ FROM observations WHERE id % 100 = 0)sql");
     std::printf(" %s [%s];", step.what.c_str(), step.all_walls().c_str());
   std::printf("\n");
   fs::remove_all(dir);
+  if (site.server) {
+    site.server->query("", fmt::format("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", copy_name));
+  }
 }
 
 double time_sqlite_floor(const std::string& path) {
@@ -410,6 +447,91 @@ double time_sqlite_floor(const std::string& path) {
   return elapsed;
 }
 
+// The same latest-of-every-(indicator, unit) query through psql, its rows read whole.
+double time_postgres_floor(const Site& site) {
+  const auto start = Clock::now();
+  const auto rows = site.server->query(site.database, R"sql(
+SELECT DISTINCT ON (indicator, unit) indicator, unit, value, period_end FROM observations
+ORDER BY indicator, unit, period_end DESC)sql");
+  const double elapsed = seconds_since(start);
+  if (!rows) std::exit(1);
+  return elapsed;
+}
+
+// Load and evaluate, --repeat times, the best of each.
+struct Evaluation {
+  double load = 1e9, evaluate = 1e9, total = 1e9;
+  double rss_loaded = 0, rss_evaluated = 0;
+  std::size_t results = 0, points = 0;
+  double peak_mb = 0;  // the child process's peak memory
+};
+
+Evaluation evaluate_store(const Options& o, const model::RuleSet& rules,
+                          const std::string& location, model::Date at) {
+  Evaluation e;
+  for (int run = 0; run < o.repeat; ++run) {
+    const auto start = Clock::now();
+    auto opened = store::Database::open(location);
+    if (auto* error = std::get_if<store::DbError>(&opened)) {
+      std::fprintf(stderr, "bench_eval: %s\n", error->message.c_str());
+      std::exit(1);
+    }
+    auto loaded =
+        store::load_snapshot(std::get<store::Database>(opened), rules,
+                             {.threads = o.load_threads, .known_at = "", .indicators = {}});
+    if (auto* error = std::get_if<store::DbError>(&loaded)) {
+      std::fprintf(stderr, "bench_eval: loading: %s\n", error->message.c_str());
+      std::exit(1);
+    }
+    const store::Snapshot& snapshot = std::get<store::Snapshot>(loaded);
+    const double load = seconds_since(start);
+    e.rss_loaded = current_rss_mb();
+    const auto evaluated = Clock::now();
+    const eval::Results r =
+        eval::evaluate(rules, snapshot, at, {.keep_used = false, .threads = o.threads});
+    const double evaluation = seconds_since(evaluated);
+    e.rss_evaluated = current_rss_mb();
+    e.load = std::min(e.load, load);
+    e.evaluate = std::min(e.evaluate, evaluation);
+    e.total = std::min(e.total, load + evaluation);
+    e.results = r.rules.size() + r.tasks.size();
+    e.points = snapshot.point_count();
+  }
+  return e;
+}
+
+// evaluate_store in a child process (its figures through a pipe), with the child's peak
+// memory from wait4.
+Evaluation evaluate_in_child(const Options& o, const model::RuleSet& rules,
+                             const std::string& location, model::Date at) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) {
+    std::perror("bench_eval: pipe");
+    std::exit(1);
+  }
+  std::fflush(stdout);
+  const pid_t child = fork();
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    const Evaluation e = evaluate_store(o, rules, location, at);
+    const bool written = ::write(pipe_fds[1], &e, sizeof e) == static_cast<ssize_t>(sizeof e);
+    _exit(written ? 0 : 1);
+  }
+  ::close(pipe_fds[1]);
+  Evaluation e;
+  const bool read = ::read(pipe_fds[0], &e, sizeof e) == static_cast<ssize_t>(sizeof e);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  rusage usage{};
+  wait4(child, &status, 0, &usage);
+  if (!read || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "bench_eval: the evaluation of %s failed\n", location.c_str());
+    std::exit(1);
+  }
+  e.peak_mb = static_cast<double>(usage.ru_maxrss) * 1024.0 / 1e6;
+  return e;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -430,6 +552,10 @@ int main(int argc, char** argv) {
   app.add_option("--run", o.tiendo,
                  "Also time `tiendo run` (this binary) three times on a copy of the store");
   app.add_option("--run-at", o.run_at, "The date of the first timed run (default 2026-01-31)");
+  app.add_option("--postgres", o.postgres,
+                 "Also on PostgreSQL: a URL of a running server's database, or 'private' to "
+                 "start one");
+  app.add_option("--psql", o.psql, "psql, for the PostgreSQL floor");
   CLI11_PARSE(app, argc, argv);
   if (o.db.empty()) {
     o.db =
@@ -463,44 +589,65 @@ int main(int argc, char** argv) {
     std::printf("generated %s in %.1f s\n", o.db.c_str(), seconds_since(start));
   }
 
-  double best_load = 1e9, best_eval = 1e9, best_total = 1e9;
-  double rss_loaded = 0, rss_evaluated = 0;
-  std::size_t results = 0, points = 0;
-  for (int run = 0; run < o.repeat; ++run) {
+  std::vector<Site> sites = {{"SQLite", o.db, nullptr, ""}};
+  std::unique_ptr<tiendo::bench::PostgresServer> server;
+  if (!o.postgres.empty()) {
+    server = tiendo::bench::PostgresServer::open(o.postgres, o.psql);
+    if (!server) return 1;
+    Site site{"PostgreSQL", "", server.get(), fmt::format("tiendo_bench_eval_{}", getpid())};
+    if (!server->create(site.database)) return 1;
+    site.location = server->url(site.database);
     const auto start = Clock::now();
-    auto opened = store::Database::open(o.db);
-    auto loaded =
-        store::load_snapshot(std::get<store::Database>(opened), *rules,
-                             {.threads = o.load_threads, .known_at = "", .indicators = {}});
-    const store::Snapshot& snapshot = std::get<store::Snapshot>(loaded);
-    const double load = seconds_since(start);
-    rss_loaded = current_rss_mb();
-    const auto evaluated = Clock::now();
-    const eval::Results r =
-        eval::evaluate(*rules, snapshot, model::Date{std::chrono::year{2024} / 12 / 31},
-                       {.keep_used = false, .threads = o.threads});
-    const double evaluation = seconds_since(evaluated);
-    rss_evaluated = current_rss_mb();
-    best_load = std::min(best_load, load);
-    best_eval = std::min(best_eval, evaluation);
-    best_total = std::min(best_total, load + evaluation);
-    results = r.rules.size() + r.tasks.size();
-    points = snapshot.point_count();
+    auto from = store::Database::open(o.db);
+    auto to = store::Database::open(site.location);
+    for (auto* opened : {&from, &to}) {
+      if (auto* error = std::get_if<store::DbError>(opened)) {
+        std::fprintf(stderr, "bench_eval: %s\n", error->message.c_str());
+        return 1;
+      }
+    }
+    auto copied =
+        store::copy_store(std::get<store::Database>(from), std::get<store::Database>(to), true);
+    if (auto* error = std::get_if<store::DbError>(&copied)) {
+      std::fprintf(stderr, "bench_eval: copying the store to PostgreSQL: %s\n",
+                   error->message.c_str());
+      return 1;
+    }
+    // Fresh statistics, as autovacuum would gather them after such a load.
+    if (!server->query(site.database, "VACUUM ANALYZE")) return 1;
+    std::printf(
+        "PostgreSQL: %s\ncopied the store there in %.1f s (store copy, then VACUUM "
+        "ANALYZE)\n",
+        server->description().c_str(), seconds_since(start));
+    sites.push_back(std::move(site));
   }
-  double floor = 1e9;
-  for (int run = 0; run < o.repeat; ++run) floor = std::min(floor, time_sqlite_floor(o.db));
 
-  std::printf("store: %d units, %d indicators, %d quarters: %zu observations\n", o.units,
-              o.indicators, o.periods, points);
   std::printf("rule set: %zu rules, %zu tasks (%.1f MB of rules text)\n", rules->rules.size(),
               rules->tasks.size(), static_cast<double>(text.size()) / 1e6);
-  std::printf("evaluation (best of %d): load %.2f s + evaluate %.2f s = %.2f s, %zu results\n",
-              o.repeat, best_load, best_eval, best_total, results);
-  std::printf("floor (sqlite3 shell, latest of every indicator x unit): %.2f s\n", floor);
-  std::printf("ratio: %.2fx the floor (goal: at most 2x)\n", best_total / floor);
-  std::printf("memory: %.0f MB with the snapshot loaded, %.0f MB with the results too\n",
-              rss_loaded, rss_evaluated);
-  std::printf("peak memory: %.0f MB (goal: under 500 MB)\n", tiendo::bench::peak_rss_mb());
+  const model::Date evaluated_at{std::chrono::year{2024} / 12 / 31};
+  std::vector<Evaluation> evaluations;
+  for (const Site& site : sites) {
+    const Evaluation e = evaluate_in_child(o, *rules, site.location, evaluated_at);
+    double floor = 1e9;
+    for (int run = 0; run < o.repeat; ++run) {
+      floor = std::min(floor, site.server ? time_postgres_floor(site) : time_sqlite_floor(o.db));
+    }
+    std::printf("%s:\n", site.engine.c_str());
+    std::printf("  store: %d units, %d indicators, %d quarters: %zu observations\n", o.units,
+                o.indicators, o.periods, e.points);
+    std::printf("  evaluation (best of %d): load %.2f s + evaluate %.2f s = %.2f s, %zu results\n",
+                o.repeat, e.load, e.evaluate, e.total, e.results);
+    std::printf("  floor (%s, latest of every indicator x unit): %.2f s\n",
+                site.server ? "psql" : "sqlite3 shell", floor);
+    std::printf("  ratio: %.2fx the floor (goal: at most 2x)\n", e.total / floor);
+    std::printf("  memory: %.0f MB with the snapshot loaded, %.0f MB with the results too\n",
+                e.rss_loaded, e.rss_evaluated);
+    std::printf("  peak memory: %.0f MB (goal: under 500 MB%s)\n", e.peak_mb,
+                site.server
+                    ? fmt::format(", as on SQLite: {:.0f} MB", evaluations[0].peak_mb).c_str()
+                    : "");
+    evaluations.push_back(e);
+  }
   if (!o.tiendo.empty()) {
     // The evaluation alone at the runs' date, in this invocation, as the yardstick.
     const std::optional<model::Date> at = model::parse_iso_date(o.run_at);
@@ -509,19 +656,12 @@ int main(int argc, char** argv) {
                    o.run_at.c_str());
       return 2;
     }
-    double alone = 1e9;
-    for (int run = 0; run < o.repeat; ++run) {
-      const auto start = Clock::now();
-      auto opened = store::Database::open(o.db);
-      auto loaded =
-          store::load_snapshot(std::get<store::Database>(opened), *rules,
-                               {.threads = o.load_threads, .known_at = "", .indicators = {}});
-      const eval::Results r = eval::evaluate(*rules, std::get<store::Snapshot>(loaded), *at,
-                                             {.keep_used = false, .threads = o.threads});
-      alone = std::min(alone, seconds_since(start));
+    for (const Site& site : sites) {
+      const double alone = evaluate_in_child(o, *rules, site.location, *at).total;
+      std::printf("%s: evaluation alone at %s (best of %d): %.2f s\n", site.engine.c_str(),
+                  o.run_at.c_str(), o.repeat, alone);
+      time_runs(o, site, text, alone);
     }
-    std::printf("evaluation alone at %s (best of %d): %.2f s\n", o.run_at.c_str(), o.repeat, alone);
-    time_runs(o, text, alone);
   }
   return 0;
 }

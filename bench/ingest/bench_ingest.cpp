@@ -30,9 +30,16 @@
 //              are appends. tiendo's INSERT ... SELECT reads its staging table in key
 //              order, so the sorted floor is the one to compare with: the least a load of
 //              these rows into this table costs.
+// With --postgres (a URL of a running server's database, or `private` for a server of the
+// benchmark's own: see bench/postgres.hpp), the same again on PostgreSQL, in the same
+// invocation, R times each on a fresh database:
+//   tiendo     `tiendo ingest --unchecked --db postgresql://... units.csv obs.csv`;
+//   floor      `psql -c "\copy observations (id, indicator, ...) FROM floor.csv CSV"` into
+//              a database whose schema and units tiendo made before the clock starts (the
+//              same tables, indexes, foreign key and checks).
 // Prints each one's best and median wall time, rows/s and the child's peak RSS (wait4),
-// and the ratios of the medians. The aim is tiendo <= 1.5x the floor. Figures only: a
-// shared machine's timings are not pass/fail, so the only failures are a child that fails
+// and the ratios of the medians. The aim is tiendo <= 1.5x the floor on either engine. Figures
+// only: a shared machine's timings are not pass/fail, so the only failures are a child that fails
 // or a database without the expected row count.
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -57,6 +64,7 @@
 #include <string_view>
 #include <vector>
 
+#include "postgres.hpp"
 #include "store/schema.hpp"
 #include "store/values.hpp"
 
@@ -78,6 +86,8 @@ struct Options {
   std::size_t repeat = 3;
   std::string tiendo = TIENDO_BINARY;
   std::string sqlite3 = "sqlite3";
+  std::string postgres;  // a server's URL, or "private"; empty: SQLite only
+  std::string psql = "psql";
   bool keep = false;
 };
 
@@ -89,6 +99,10 @@ std::optional<Options> parse_arguments(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000000));
   app.add_option("--tiendo", options.tiendo, "The tiendo binary");
   app.add_option("--sqlite3", options.sqlite3, "The sqlite3 shell");
+  app.add_option("--postgres", options.postgres,
+                 "Also on PostgreSQL: a URL of a running server's database, or 'private' to "
+                 "start one");
+  app.add_option("--psql", options.psql, "psql, for the PostgreSQL floor");
   app.add_flag("--keep", options.keep, "Keep the generated files");
   try {
     app.parse(argc, argv);
@@ -459,6 +473,54 @@ double file_mb(const fs::path& path) {
   return static_cast<double>(fs::file_size(path, ignored)) / 1e6;
 }
 
+// The same rows on PostgreSQL: tiendo's ingest, and psql's \copy of floor.csv into the
+// same tables, each on a new database.
+bool run_postgres(const Options& options, const fs::path& dir, const Inputs& inputs,
+                  std::size_t units, Figures& ours, Figures& floor) {
+  auto server = tiendo::bench::PostgresServer::open(options.postgres, options.psql);
+  if (!server) return false;
+  fmt::print("  PostgreSQL: {}\n", server->description());
+  const std::string database = fmt::format("tiendo_bench_ingest_{}", ::getpid());
+  const auto expect_rows = [&](const char* table, std::size_t expected) {
+    const auto count = server->query(database, fmt::format("SELECT count(*) FROM {}", table));
+    if (count && std::strtoull(count->c_str(), nullptr, 10) == expected) return true;
+    std::fprintf(stderr, "bench_ingest: %s has %s rows in %s; expected %zu\n",
+                 server->url(database).c_str(), count ? count->c_str() : "?", table, expected);
+    return false;
+  };
+  for (std::size_t repeat = 0; repeat < options.repeat; ++repeat) {
+    if (!server->create(database)) return false;
+    const auto tiendo_run = run_child({options.tiendo, "ingest", "--unchecked", "--db",
+                                       server->url(database), inputs.units, inputs.observations},
+                                      dir / "tiendo-pg.log");
+    if (!tiendo_run || !expect_rows("observations", options.rows) || !expect_rows("units", units)) {
+      return false;
+    }
+    ours.seconds.push_back(tiendo_run->seconds);
+    ours.peak_rss_mb = std::max(ours.peak_rss_mb, tiendo_run->peak_rss_mb);
+
+    // The floor's database: tiendo's schema and the units, before the clock starts.
+    if (!server->create(database) || !run_child({options.tiendo, "ingest", "--unchecked", "--db",
+                                                 server->url(database), inputs.units},
+                                                dir / "floor-pg-units.log")) {
+      return false;
+    }
+    const auto floor_run = run_child(
+        {options.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", server->url(database), "-c",
+         fmt::format("\\copy observations (id, indicator, unit, period_start, period_end, value, "
+                     "numerator, denominator, source, note, input, input_line, revision, "
+                     "ingested_at) FROM '{}' WITH (FORMAT csv)",
+                     inputs.floor)},
+        dir / "floor-pg.log");
+    if (!floor_run || !expect_rows("observations", options.rows)) return false;
+    floor.seconds.push_back(floor_run->seconds);
+    floor.peak_rss_mb = std::max(floor.peak_rss_mb, floor_run->peak_rss_mb);
+    fmt::print("  PostgreSQL run {}: tiendo {:.3f} s, floor {:.3f} s\n", repeat + 1,
+               tiendo_run->seconds, floor_run->seconds);
+  }
+  return true;
+}
+
 int run(const Options& options, const fs::path& dir) {
   const std::vector<Unit> units = make_units();
   const auto generated_at = Clock::now();
@@ -514,7 +576,14 @@ int run(const Options& options, const fs::path& dir) {
     fmt::print("  run {}: tiendo {:.3f} s, floor {:.3f} s, sorted floor {:.3f} s\n", repeat + 1,
                tiendo_run->seconds, *floor_seconds, *sorted_seconds);
   }
+  Figures pg_ours;
+  Figures pg_floor;
+  if (!options.postgres.empty() &&
+      !run_postgres(options, dir, *inputs, units.size(), pg_ours, pg_floor)) {
+    return 1;
+  }
   fmt::print("{} runs each, wall time from start to exit:\n", options.repeat);
+  fmt::print(" SQLite:\n");
   print("tiendo", ours, options.rows);
   print("floor", floor, options.rows);
   print("sorted", sorted, options.rows);
@@ -522,6 +591,13 @@ int run(const Options& options, const fs::path& dir) {
       "  ratio tiendo / floor (medians): {:.2f}x (goal <= 1.50x); tiendo / sorted floor: "
       "{:.2f}x\n",
       ours.median() / floor.median(), ours.median() / sorted.median());
+  if (!options.postgres.empty()) {
+    fmt::print(" PostgreSQL:\n");
+    print("tiendo", pg_ours, options.rows);
+    print("floor", pg_floor, options.rows);
+    fmt::print("  ratio tiendo / floor (medians): {:.2f}x (goal <= 1.50x)\n",
+               pg_ours.median() / pg_floor.median());
+  }
   return 0;
 }
 

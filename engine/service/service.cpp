@@ -419,6 +419,49 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
   apply_retention(db);
 }
 
+void Service::follow_latest(store::Database& db) {
+  const auto note = [&](const std::string& error) {
+    if (error != follow_error_) {
+      log_->warn("cannot show the store's latest evaluation", {{"error", error}});
+    }
+    follow_error_ = error;
+  };
+  auto found = store::latest_succeeded_evaluation(db);
+  if (auto* failure = std::get_if<store::DbError>(&found)) return note(failure->message);
+  const std::optional<EvaluationRecord>& record = std::get<std::optional<EvaluationRecord>>(found);
+  if (!record) return;
+  const std::shared_ptr<const LoadedRules> rules = this->rules();
+  if (const auto shown = latest(); shown && shown->id == record->id && shown->rules == rules) {
+    return;
+  }
+  // The date it evaluated, as its summary says.
+  const nlohmann::json summary = nlohmann::json::parse(record->summary, nullptr, false);
+  const std::optional<model::Date> at =
+      summary.is_object() && summary.contains("at") && summary["at"].is_string()
+          ? model::parse_iso_date(summary["at"].get<std::string>())
+          : std::nullopt;
+  if (!at) {
+    return note(fmt::format("evaluation {} has no date in its summary", record->id));
+  }
+  auto evaluated = evaluate(db, rules, *at, record->started_at);
+  if (auto* error = std::get_if<store::DbError>(&evaluated)) return note(error->message);
+  const std::shared_ptr<Evaluation> evaluation =
+      std::move(std::get<std::shared_ptr<Evaluation>>(evaluated));
+  evaluation->id = record->id;
+  evaluation->run_id = record->run_id.value_or(0);
+  evaluation->finished_at = record->finished_at;
+  metrics_.set_results(evaluation->results);
+  {
+    std::lock_guard lock(state_mutex_);
+    // The leader may have evaluated something newer meanwhile (this service took the lead).
+    if (latest_ && latest_->id > evaluation->id) return;
+    latest_ = evaluation;
+  }
+  follow_error_.clear();
+  log_->info("showing the store's latest evaluation",
+             {{"id", record->id}, {"at", model::to_string(*at)}, {"known_at", record->started_at}});
+}
+
 void Service::apply_retention(store::Database& db) {
   if (!config_.retention) return;
   const Clock::time_point now_time = now();
@@ -685,7 +728,13 @@ void Service::runner_loop() {
   const auto idle = db.engine() == store::Engine::postgresql
                         ? std::chrono::duration_cast<Clock::duration>(kLeadershipPoll)
                         : std::chrono::duration_cast<Clock::duration>(std::chrono::minutes(1));
+  const bool shared = db.engine() == store::Engine::postgresql;
   while (!stopping_.load()) {
+    if (shared && !leading_.load()) {
+      follow_latest(db);
+      if (!sleep_until(runner_cv_, runner_woken_, now() + idle)) break;
+      continue;
+    }
     if (!wait_to_lead(runner_cv_, runner_woken_, db)) break;
     std::optional<EvaluationRecord> next;
     {
@@ -700,6 +749,8 @@ void Service::runner_loop() {
       run_evaluation(db, *next);
       continue;
     }
+    // A leader that has evaluated nothing yet shows what its predecessor evaluated.
+    if (shared && !latest()) follow_latest(db);
     // Woken by a request; the timeout guards against a lost wake-up (and sees the
     // requests of the other services on PostgreSQL).
     if (!sleep_until(runner_cv_, runner_woken_, now() + idle)) break;

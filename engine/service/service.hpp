@@ -189,6 +189,11 @@ class Service {
   // the leader's epoch as its fence.
   bool wait_to_lead(std::condition_variable& cv, bool& flag, store::Database& db);
   void run_evaluation(store::Database& db, const EvaluationRecord& request);
+  // On a shared store, a service that does not lead (or has evaluated nothing yet) shows
+  // the store's latest successful evaluation: the same date evaluated over the data as
+  // the store held it when that evaluation began. Nothing is written. The runner's thread.
+  void follow_latest(store::Database& db);
+  std::string follow_error_;  // the runner's thread only: the last failure, logged once
   // Writes the evaluation's run to the alert ledger, its results in batches.
   store::DbResult<alert::RunRecord> record(store::Database& db, const Evaluation& evaluation);
   // A small commit, to learn whether a store that failed to write takes writes again.

@@ -158,6 +158,14 @@ DbResult<std::optional<std::string>> last_success_at(Database& db) {
   return at;
 }
 
+DbResult<std::optional<EvaluationRecord>> latest_succeeded_evaluation(Database& db) {
+  Statement q = sql::prepare(
+      db, fmt::format("SELECT {} FROM evaluations WHERE state = 'succeeded' ORDER BY finished_at "
+                      "DESC, id DESC LIMIT 1",
+                      kColumns));
+  return one_of(q);
+}
+
 DbResult<bool> tick_covered(Database& db, std::string_view tick) {
   Statement q = sql::prepare(
       db,

@@ -64,6 +64,8 @@ std::optional<DbError> fail_running_evaluations(Database& db, std::string_view n
                                                 std::string_view error);
 // When the latest successful evaluation finished (a UTC time stamp), if any did.
 DbResult<std::optional<std::string>> last_success_at(Database& db);
+// The latest successful evaluation (the last to finish), if any.
+DbResult<std::optional<EvaluationRecord>> latest_succeeded_evaluation(Database& db);
 // Whether a scheduled or catch-up evaluation for the tick at `tick` (UTC) or a later one
 // exists, other than one a stop interrupted (which a restart runs again).
 DbResult<bool> tick_covered(Database& db, std::string_view tick);

@@ -329,19 +329,41 @@ FROM observations WHERE (?3 = '' OR ingested_at <= ?3) AND )sql";
   Statement observations = sql::prepare(
       db, fmt::format("{}{}", kColumns,
                       range.indicator.empty() ? "id BETWEEN ?1 AND ?2" : "indicator = ?4"));
-  if (range.indicator.empty()) {
-    observations.bind(1, range.first);
-    observations.bind(2, range.last);
-  } else {
-    observations.bind(4, range.indicator);
-  }
-  observations.bind(3, known_at);
+  // PostgreSQL sends a statement's rows whole, and libpq keeps them until the statement
+  // is done: a range of ids is read kPostgresPiece ids at a time, so that this memory
+  // stays small beside the snapshot's.
+  constexpr std::int64_t kPostgresPiece = 50000;
+  const std::int64_t piece = sql::engine(db) == Engine::postgresql
+                                 ? kPostgresPiece
+                                 : std::numeric_limits<std::int64_t>::max();
+  std::int64_t next = range.first;
+  const auto bind_next = [&] {
+    observations.reset();
+    if (range.indicator.empty()) {
+      const std::int64_t last = range.last - next < piece ? range.last : next + piece - 1;
+      observations.bind(1, next);
+      observations.bind(2, last);
+      next = last + 1;
+    } else {
+      observations.bind(4, range.indicator);
+      next = range.last + 1;
+    }
+    observations.bind(3, known_at);
+  };
+  const auto step = [&] {
+    while (!observations.step()) {
+      if (observations.error() || next > range.last || !range.indicator.empty()) return false;
+      bind_next();
+    }
+    return true;
+  };
+  bind_next();
   std::string last_indicator;
   std::string last_unit_id;
   model::Index indicator = model::kNone;
   UnitIndex unit = -1;
   DayCache days;
-  while (observations.step()) {
+  while (step()) {
     const std::string_view name = observations.column_view(0);
     if (name != last_indicator) {
       last_indicator.assign(name);

@@ -255,6 +255,12 @@ TEST_F(CliLedger, ResultsAreReadBackAndGcPrunesOldRunsKeepingTheAlertsHistory) {
       0);
   if (!on_postgres()) {
     EXPECT_EQ(count(db_, "PRAGMA freelist_count"), 0);  // given back to the file system
+    EXPECT_NE(gc.out.find("\nfile: "), std::string::npos) << gc.out;
+  } else {
+    // The database's size, and what gives its room back there (not SQLite's advice).
+    EXPECT_NE(gc.out.find("\ndatabase: "), std::string::npos) << gc.out;
+    EXPECT_NE(gc.out.find("autovacuum"), std::string::npos) << gc.out;
+    EXPECT_EQ(gc.out.find("incremental vacuum"), std::string::npos) << gc.out;
   }
 
   const RunResult pruned = tiendo(fmt::format("ledger results --run {}", first_run));

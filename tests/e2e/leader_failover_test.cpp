@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -296,6 +297,52 @@ TEST(LeaderFailover, TheFollowerTakesOverAfterEachOfTenKillsAndNothingIsLostOrDo
       received.size(), doubles, in_delivery, in_flight_at_kills);
   EXPECT_LE(doubles, in_flight_at_kills);
   EXPECT_GE(in_flight_at_kills, in_delivery);
+}
+
+// The follower's pages and dashboard show the leader's latest evaluation (evaluated again
+// by the follower over the data as it stood when that evaluation began): a request
+// answered by either service through a load balancer says the same.
+TEST(LeaderFailover, AFollowerShowsTheLeadersLatestEvaluation) {
+  if (!on_postgres()) GTEST_SKIP() << "runs under the postgresql label";
+  TempDir dir;
+  const std::string db = test_store(dir.path());
+  const RunResult ingest = ingest_examples(db);
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  const auto setup = [&](const std::string& name) {
+    ServeSetup s;
+    s.binary = TIENDO_BINARY;
+    s.directory = dir.path() + "/" + name;
+    std::filesystem::create_directories(s.directory);
+    s.database = db;
+    s.top_level = fmt::format("instance = \"{}\"", name);
+    return s;
+  };
+  ServeProcess a(setup("a"));
+  ASSERT_GE(wait_to_lead(a.port(), 30s), 0) << a.log();
+  ServeProcess b(setup("b"));
+  ASSERT_FALSE(leads(b.port()));
+  // Before any evaluation neither has one to show.
+  EXPECT_EQ(status_of(ApiClient(b.port()).get("/units/dong_nai")), 409);
+
+  const auto queued =
+      ApiClient(b.port()).post("/api/v1/evaluate", R"({"at": "2022-09-30"})", "application/json");
+  ASSERT_EQ(status_of(queued), 202) << (queued ? queued->body : "no answer");
+  const std::int64_t id = body_of(queued).value("id", 0);
+  ASSERT_TRUE(a.wait_for_log(fmt::format("evaluation finished id={}", id), 60s)) << a.log();
+  ASSERT_TRUE(b.wait_for_log(fmt::format("showing the store's latest evaluation id={}", id), 30s))
+      << b.log();
+  // The same pages from both, once their clocks' text is left aside.
+  const std::regex stamp(R"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?Z?|\d{2}:\d{2}(:\d{2})? UTC)");
+  for (const std::string path :
+       {"/units/dong_nai?lang=en", "/?lang=en", "/rules/online_dossier_2022?unit=dong_nai"}) {
+    const auto from_a = ApiClient(a.port()).get(path);
+    const auto from_b = ApiClient(b.port()).get(path);
+    ASSERT_EQ(status_of(from_a), 200) << path;
+    ASSERT_EQ(status_of(from_b), 200) << path << ": " << (from_b ? from_b->body : "no answer");
+    EXPECT_EQ(std::regex_replace(from_b->body, stamp, "T"),
+              std::regex_replace(from_a->body, stamp, "T"))
+        << path;
+  }
 }
 
 }  // namespace

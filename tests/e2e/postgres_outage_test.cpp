@@ -3,20 +3,25 @@
 // starts again, with tests/support/postgres-server). Meanwhile /readyz says not ready and
 // names the database, an ingest fails whole with an error that names it, and a command
 // says it cannot connect; when the server is back the service is ready again by itself,
-// takes the lead again, and writes.
+// takes the lead again, and writes. A second test stops the server in the middle of an
+// ingest's write and of a run's transaction: each fails naming the database, nothing of
+// either is written, and both succeed once the server is back.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
 #include "api_client.hpp"
 #include "run.hpp"
+#include "support/child_process.hpp"
 #include "support/serve_process.hpp"
 #include "support/store_rows.hpp"
 #include "support/temp_dir.hpp"
@@ -50,6 +55,20 @@ class PrivateServer {
     if (::geteuid() == 0) command = "runuser -u nobody -- " + command;
     ASSERT_EQ(std::system((command + " >/dev/null").c_str()), 0) << command;
   }
+  // psql's unaligned answer to `sql` on `database`, without its last newline.
+  std::string query(const std::string& database, const std::string& sql) const {
+    const std::string command = fmt::format("psql -X -q -t -A -h {} -U tiendo -d {} -c {} 2>&1",
+                                            dir_, database, shell_quote(sql));
+    std::string out;
+    if (std::FILE* pipe = ::popen(command.c_str(), "r")) {
+      char buffer[4096];
+      while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
+      ::pclose(pipe);
+    }
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+  const std::string& dir() const { return dir_; }
   std::string url(const std::string& database) const {
     return fmt::format("postgresql:///{}?host={}&user=tiendo", database, dir_);
   }
@@ -139,6 +158,119 @@ TEST(PostgresOutage, TheServiceSaysNotReadyMeanwhileAndRecoversByItself) {
   const nlohmann::json status = body_of(http.get("/api/v1/status"));
   EXPECT_TRUE(status["leadership"].value("leads", false)) << status.dump();
   EXPECT_EQ(status["last_run"].value("state", ""), "succeeded") << status.dump();
+}
+
+// Stops the server as soon as `database` shows a statement of tiendo's that starts with
+// one of `statements` running (pg_stat_activity, polled); false when none was seen
+// while `child` ran (within 60 s).
+bool stop_during(PrivateServer& server, ChildProcess& child, const std::string& database,
+                 const std::vector<std::string>& statements, std::string& seen) {
+  std::string condition;
+  for (const std::string& start : statements) {
+    condition += fmt::format("{}query LIKE '{}%'", condition.empty() ? "" : " OR ", start);
+  }
+  const std::string sql = fmt::format(
+      "SELECT left(query, 40) FROM pg_stat_activity WHERE datname = '{}' AND application_name "
+      "= 'tiendo' AND state = 'active' AND ({}) LIMIT 1",
+      database, condition);
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (child.running() && std::chrono::steady_clock::now() < deadline) {
+    seen = server.query("postgres", sql);
+    if (!seen.empty()) {
+      server.control("stop");
+      return true;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
+TEST(PostgresOutage, AServerStoppedInTheMiddleOfAnIngestOrARunLeavesNothingHalfWritten) {
+  if (!on_postgres()) GTEST_SKIP() << "runs under the postgresql label";
+  PrivateServer server;
+  server.create("midway");
+  const std::string url = server.url("midway");
+  ASSERT_EQ(ingest_examples(url).exit_code, 0);
+  TempDir dir;
+  // Enough rows that the write takes a while: 400 communes x 100 indicators x 4 quarters.
+  const std::string units = dir.path() + "/units.csv";
+  const std::string observations = dir.path() + "/obs.csv";
+  {
+    std::ofstream out(units);
+    out << "unit,name,level,parent\n";
+    for (int c = 0; c < 400; ++c) out << fmt::format("xa_{0},Xã {0},commune,long_thanh\n", c);
+    std::ofstream obs(observations);
+    obs << "indicator,unit,period,value\n";
+    for (int q = 1; q <= 4; ++q) {
+      for (int c = 0; c < 400; ++c) {
+        for (int i = 0; i < 100; ++i) {
+          obs << fmt::format("chi_tieu_{},xa_{},Quý {}/2023,\"{},{}%\"\n", i, c,
+                             q == 1   ? "I"
+                             : q == 2 ? "II"
+                             : q == 3 ? "III"
+                                      : "IV",
+                             (c + i) % 100, q);
+        }
+      }
+    }
+  }
+  const auto counts = [&] {
+    return server.query("midway",
+                        "SELECT (SELECT count(*) FROM observations) || ' ' || (SELECT count(*) "
+                        "FROM units) || ' ' || (SELECT count(*) FROM runs)");
+  };
+  const std::string before = counts();
+
+  // An ingest: the server stops while its rows are being written.
+  {
+    ChildProcess ingest({TIENDO_BINARY, "ingest", "--unchecked", "--db", url, units, observations},
+                        {.pipe_stdout = false, .log = dir.path() + "/ingest.log"});
+    std::string seen;
+    ASSERT_TRUE(stop_during(server, ingest, "midway",
+                            {"COPY staged_observations", "\nWITH latest", "INSERT INTO units"},
+                            seen))
+        << "the ingest ended before its write was seen";
+    std::printf("the server stopped during the ingest's %s…\n", seen.c_str());
+    EXPECT_EQ(ingest.wait_exit(30s), 1);
+    const std::string log = read_text(dir.path() + "/ingest.log");
+    EXPECT_NE(log.find(url), std::string::npos) << "stopped during: " << seen << "\n" << log;
+  }
+  server.control("start");
+  EXPECT_EQ(counts(), before) << "the ingest cut short wrote something";
+  const RunResult again = run_tiendo(
+      fmt::format("ingest --unchecked --db {} {} {}", shell_quote(url), units, observations));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(server.query("midway", "SELECT count(*) FROM observations WHERE unit LIKE 'xa\\_%'"),
+            "160000");
+
+  // A run: the server stops while its transaction waits for the store's write lock, which
+  // another session holds (so that the stop finds the run inside its transaction).
+  const std::string runs_before = server.query("midway", "SELECT count(*) FROM runs");
+  {
+    ChildProcess holder(
+        {"/usr/bin/psql", "-X", "-q", "-h", server.dir(), "-U", "tiendo", "-d", "midway", "-c",
+         "BEGIN; SELECT pg_advisory_xact_lock(x'7469656e646f'::bigint); SELECT "
+         "pg_sleep(60); COMMIT;"},
+        {.pipe_stdout = false, .log = dir.path() + "/holder.log"});
+    ChildProcess run({TIENDO_BINARY, "run", "--db", url, "--rules",
+                      std::string(TIENDO_SOURCE_DIR) + "/rules", "--at", "2022-09-30"},
+                     {.pipe_stdout = false, .log = dir.path() + "/run.log"});
+    std::string seen;
+    ASSERT_TRUE(stop_during(server, run, "midway", {"SET LOCAL lock_timeout"}, seen))
+        << read_text(dir.path() + "/run.log");
+    std::printf("the server stopped during the run's %s…\n", seen.c_str());
+    EXPECT_EQ(run.wait_exit(30s), 1);
+    const std::string log = read_text(dir.path() + "/run.log");
+    EXPECT_NE(log.find(url), std::string::npos) << log;
+  }
+  server.control("start");
+  EXPECT_EQ(server.query("midway", "SELECT count(*) FROM runs"), runs_before);
+  EXPECT_EQ(server.query("midway", "SELECT count(*) FROM result_spans"), "0");
+  const RunResult run =
+      run_tiendo(fmt::format("run --db {} --rules rules --at 2022-09-30", shell_quote(url)),
+                 TIENDO_SOURCE_DIR);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(server.query("midway", "SELECT count(*) FROM runs WHERE status = 'succeeded'"), "1");
 }
 
 }  // namespace
