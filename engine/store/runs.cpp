@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "store/postgres/connection.hpp"
 #include "store/sql/columns.hpp"
 #include "store/sql/statements.hpp"
 #include "util/result.hpp"
@@ -114,6 +115,26 @@ std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
     return text;
   };
   TIENDO_ASSIGN_OR_RETURN(std::int64_t last_id, scalar(db, "SELECT max(id) FROM result_details"));
+  if (postgres::Connection* pg = sql::pg_connection(db)) {
+    // PostgreSQL: by COPY, any number of rows a round trip (a statement a row, or 32,
+    // would be a round trip each).
+    postgres::CopyWriter details(*pg, "result_details (id, state, detail)");
+    postgres::CopyWriter spans(*pg,
+                               "result_spans (subject, name, unit, from_run, digest, details)");
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const ResultRow& r = rows[i];
+      const std::int64_t id = last_id + 1 + static_cast<std::int64_t>(i);
+      details.integer(id).text(r.state).text(r.detail.empty() ? result_detail(r) : r.detail);
+      details.end_row();
+      spans.text(to_string(r.subject)).text(r.name).text(r.unit).integer(run_id);
+      spans.integer(static_cast<std::int64_t>(r.digest)).integer(id);
+      spans.end_row();
+      if (details.error()) return details.error();
+      if (spans.error()) return spans.error();
+    }
+    TIENDO_RETURN_IF_ERROR(details.flush());
+    return spans.flush();
+  }
   std::optional<Statement> details, spans;
   std::size_t prepared_for = 0;
   for (std::size_t from = 0; from < rows.size(); from += kChunk) {
@@ -154,6 +175,27 @@ std::optional<DbError> insert_results(Database& db, std::int64_t run_id,
 
 std::optional<DbError> close_results(Database& db, std::int64_t run_id,
                                      std::span<const ResultKey> keys) {
+  if (postgres::Connection* pg = sql::pg_connection(db)) {
+    // PostgreSQL: the keys by COPY into a temporary table, closed by one statement.
+    TIENDO_RETURN_IF_ERROR(sql::execute(db, R"sql(
+CREATE TEMP TABLE IF NOT EXISTS closed_results (subject TEXT COLLATE "C", name TEXT COLLATE "C",
+  unit TEXT COLLATE "C");
+DELETE FROM closed_results)sql"));
+    postgres::CopyWriter closed(*pg, "closed_results (subject, name, unit)");
+    for (const ResultKey& k : keys) {
+      closed.text(to_string(k.subject)).text(k.name).text(k.unit);
+      closed.end_row();
+      if (closed.error()) return closed.error();
+    }
+    TIENDO_RETURN_IF_ERROR(closed.flush());
+    Statement close = sql::prepare(db, R"sql(
+UPDATE result_spans r SET to_run = ?1 FROM closed_results k
+WHERE r.subject = k.subject AND r.name = k.name AND r.unit = k.unit AND r.from_run < ?1
+  AND r.to_run = )sql" TIENDO_CURRENT);
+    close.bind(1, run_id);
+    TIENDO_RETURN_IF_ERROR(run(close));
+    return sql::execute(db, "DELETE FROM closed_results");
+  }
   Statement close = sql::prepare(db, R"sql(
 UPDATE result_spans SET to_run = ?4
 WHERE subject = ?1 AND name = ?2 AND unit = ?3 AND from_run < ?4 AND to_run = )sql" TIENDO_CURRENT);
@@ -426,6 +468,87 @@ ORDER BY id DESC LIMIT 1)sql");
   return std::int64_t{0};
 }
 
+namespace {
+
+// PostgreSQL's half of write_run_outcome: the alerts that changed and the transitions by
+// COPY (the alerts through a temporary table and one upsert; the transitions with ids
+// given, following the largest, as the run's transaction holds the write lock), then the
+// messages and their links.
+std::optional<DbError> write_alerts_and_transitions(Database& db, postgres::Connection& pg,
+                                                    const RunOutcome& outcome) {
+  TIENDO_RETURN_IF_ERROR(sql::execute(db, R"sql(
+CREATE TEMP TABLE IF NOT EXISTS staged_alerts AS SELECT * FROM alerts WITH NO DATA;
+DELETE FROM staged_alerts)sql"));
+  constexpr std::string_view kAlertColumns =
+      "fingerprint, subject, name, unit, state, severity, lifecycle, since, last_notified, "
+      "updated_run, firing_since, evaluated";
+  postgres::CopyWriter alerts(pg, fmt::format("staged_alerts ({})", kAlertColumns));
+  const auto date = [](const std::optional<model::Date>& d) {
+    return d ? model::to_string(*d) : std::string();
+  };
+  for (const AlertRecord* alert : outcome.changed) {
+    const AlertRecord& a = *alert;
+    alerts.text(a.fingerprint).text(to_string(a.subject)).text(a.name).text(a.unit).text(a.state);
+    alerts.text(model::to_string(a.severity)).text(to_string(a.lifecycle));
+    alerts.text(model::to_string(a.since)).text_or_null(date(a.last_notified));
+    alerts.integer(outcome.run_id).text_or_null(date(a.firing_since));
+    alerts.text(model::to_string(a.evaluated));
+    alerts.end_row();
+    if (alerts.error()) return alerts.error();
+  }
+  TIENDO_RETURN_IF_ERROR(alerts.flush());
+  TIENDO_RETURN_IF_ERROR(sql::execute(db, fmt::format(R"sql(
+INSERT INTO alerts ({0}) SELECT {0} FROM staged_alerts
+ON CONFLICT (fingerprint) DO UPDATE SET subject = excluded.subject, name = excluded.name,
+  unit = excluded.unit, state = excluded.state, severity = excluded.severity,
+  lifecycle = excluded.lifecycle, since = excluded.since, last_notified = excluded.last_notified,
+  updated_run = excluded.updated_run, firing_since = excluded.firing_since,
+  evaluated = excluded.evaluated;
+DELETE FROM staged_alerts)sql",
+                                                      kAlertColumns)));
+
+  std::map<std::string_view, std::int64_t> message_of_channel;
+  for (const OutboxMessage& m : outcome.messages) {
+    TIENDO_ASSIGN_OR_RETURN(message_of_channel[m.channel],
+                            insert_message(db, outcome.run_id, outcome.now, m));
+  }
+  TIENDO_ASSIGN_OR_RETURN(const std::int64_t last_id,
+                          scalar(db, "SELECT coalesce(max(id), 0) FROM transitions"));
+  postgres::CopyWriter transitions(pg,
+                                   "transitions (id, run_id, fingerprint, from_lifecycle, "
+                                   "to_lifecycle, state, severity, notify, silenced_by, channels)");
+  postgres::CopyWriter links(pg, "outbox_transitions (outbox_id, transition_id)");
+  std::int64_t id = last_id;
+  for (const Transition& t : outcome.transitions) {
+    ++id;
+    transitions.integer(id).integer(outcome.run_id).text(t.fingerprint);
+    transitions.text_or_null(t.from ? to_string(*t.from) : std::string_view());
+    transitions.text(to_string(t.to)).text(t.state).text(model::to_string(t.severity));
+    transitions.text_or_null(t.notify ? to_string(*t.notify) : std::string_view());
+    transitions.integer(t.silenced_by).text(Json(t.channels).dump());
+    transitions.end_row();
+    if (transitions.error()) return transitions.error();
+    for (const std::string& channel : t.channels) {
+      const auto it = message_of_channel.find(channel);
+      if (it == message_of_channel.end()) {
+        return DbError{fmt::format("internal error: no message for channel {} of alert {}", channel,
+                                   t.fingerprint)};
+      }
+      links.integer(it->second).integer(id);
+      links.end_row();
+      if (links.error()) return links.error();
+    }
+  }
+  TIENDO_RETURN_IF_ERROR(transitions.flush());
+  TIENDO_RETURN_IF_ERROR(links.flush());
+  // The identity goes on after the ids given.
+  return sql::execute(db,
+                      "SELECT setval(pg_get_serial_sequence('transitions', 'id'), max(id)) FROM "
+                      "transitions HAVING max(id) IS NOT NULL");
+}
+
+}  // namespace
+
 std::optional<DbError> write_run_outcome(Database& db, const RunOutcome& outcome) {
   // Only the alerts whose row changes are written: every succeeded run evaluates every
   // open alert, so an open alert's evaluation date is the latest succeeded run's
@@ -450,6 +573,9 @@ WHERE fingerprint IN ({}))sql",
                                        : "SELECT value FROM json_each(?2)"));
   keep_prior.bind(1, outcome.run_id).bind(2, fingerprints.dump());
   TIENDO_RETURN_IF_ERROR(run(keep_prior));
+  if (postgres::Connection* pg = sql::pg_connection(db)) {
+    return write_alerts_and_transitions(db, *pg, outcome);
+  }
   Statement upsert = sql::prepare(db, R"sql(
 INSERT INTO alerts (fingerprint, subject, name, unit, state, severity, lifecycle, since,
   last_notified, updated_run, firing_since, evaluated)

@@ -125,6 +125,26 @@ TEST_F(PostgresStore, AnOlderSchemaIsMigratedOnce) {
   EXPECT_EQ(count(db, "SELECT count(*) FROM tiendo_schema"), 1);
 }
 
+TEST_F(PostgresStore, RefusedCredentialsAreAnErrorNamingTheDatabase) {
+  // The server refuses a role it does not know (the test server trusts its socket's known
+  // roles; a wrong password is refused the same way, before any statement).
+  std::string url = url_;
+  const std::size_t user = url.find("user=tiendo");
+  ASSERT_NE(user, std::string::npos) << url;
+  url.replace(user, std::string_view("user=tiendo").size(), "user=no_such_role");
+  auto opened = Database::open(url);
+  ASSERT_TRUE(std::holds_alternative<DbError>(opened));
+  const std::string& message = std::get<DbError>(opened).message;
+  EXPECT_NE(message.find("cannot connect to the database " + url), std::string::npos) << message;
+  EXPECT_NE(message.find("no_such_role"), std::string::npos) << message;
+  // The command line says the same and exits 1.
+  const testing::RunResult eval = testing::run_tiendo(
+      "eval --db " + testing::shell_quote(url) + " --rules rules --at 2022-09-30",
+      TIENDO_SOURCE_DIR);
+  EXPECT_EQ(eval.exit_code, 1);
+  EXPECT_NE(eval.err.find("cannot connect to the database " + url), std::string::npos) << eval.err;
+}
+
 TEST_F(PostgresStore, AnEmptyDatabaseIsNoStoreForCommandsThatOnlyUseOne) {
   auto opened = Database::open(url_, Database::Mode::existing);
   ASSERT_TRUE(std::holds_alternative<DbError>(opened));
