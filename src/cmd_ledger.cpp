@@ -210,23 +210,23 @@ int run_gc(const GcOptions& o) {
       o.dry_run ? " (dry run)" : "", before.c_str(), static_cast<long long>(r.kept_from_run),
       r.kept_from_at.c_str(), o.dry_run ? "would remove" : "removed", r.result_rows_removed,
       r.undo_rows_removed, r.evaluations_removed, r.runs_removed, r.runs_kept);
-  if (!o.dry_run && db.engine() == store::Engine::postgresql) {
-    std::printf(
-        "database: %.1f MB -> %.1f MB; the longest write held the lock %.2f s%s\n",
-        static_cast<double>(r.file_bytes_before) / 1e6,
-        static_cast<double>(r.file_bytes_after) / 1e6, r.longest_transaction_seconds,
-        o.vacuum ? ""
-                 : " (PostgreSQL's autovacuum lets new rows reuse the room of the removed ones; "
-                   "`tiendo gc --vacuum` gives it back to the file system with VACUUM FULL, which "
-                   "locks those tables while it rewrites them)");
-  } else if (!o.dry_run) {
-    std::printf("file: %.1f MB -> %.1f MB; the longest write held the lock %.2f s%s\n",
-                static_cast<double>(r.file_bytes_before) / 1e6,
+  if (!o.dry_run) {
+    // What gives the room back differs by engine.
+    const bool postgres = db.engine() == store::Engine::postgresql;
+    const char* advice =
+        postgres        ? (o.vacuum ? ""
+                                    : " (PostgreSQL's autovacuum lets new rows reuse the room of the "
+                                      "removed ones; `tiendo gc --vacuum` gives it back to the file "
+                                      "system with VACUUM FULL, which locks those tables while it "
+                                      "rewrites them)")
+        : r.incremental ? ""
+                        : " (this database was made without incremental vacuum: its free pages "
+                          "are reused, and `tiendo gc --vacuum` shrinks it once, with an "
+                          "exclusive lock while it rewrites the file)";
+    std::printf("%s: %.1f MB -> %.1f MB; the longest write held the lock %.2f s%s\n",
+                postgres ? "database" : "file", static_cast<double>(r.file_bytes_before) / 1e6,
                 static_cast<double>(r.file_bytes_after) / 1e6, r.longest_transaction_seconds,
-                r.incremental ? ""
-                              : " (this database was made without incremental vacuum: its free "
-                                "pages are reused, and `tiendo gc --vacuum` shrinks it once, with "
-                                "an exclusive lock while it rewrites the file)");
+                advice);
   }
   return 0;
 }

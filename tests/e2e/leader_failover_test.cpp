@@ -95,6 +95,18 @@ class SlowReceiver {
   std::chrono::steady_clock::time_point last_answer_{};
 };
 
+// A service of its own directory on store `db`, named `name`.
+ServeSetup service_setup(const TempDir& dir, const std::string& db, const std::string& name,
+                         const std::string& more_top_level = "") {
+  ServeSetup s;
+  s.binary = TIENDO_BINARY;
+  s.directory = dir.path() + "/" + name;
+  std::filesystem::create_directories(s.directory);
+  s.database = db;
+  s.top_level = fmt::format("instance = \"{}\"\n{}", name, more_top_level);
+  return s;
+}
+
 json status_of_service(int port) { return body_of(ApiClient(port).get("/api/v1/status")); }
 
 bool leads(int port) { return status_of_service(port)["leadership"].value("leads", false); }
@@ -140,14 +152,9 @@ TEST(LeaderFailover, TheFollowerTakesOverAfterEachOfTenKillsAndNothingIsLostOrDo
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
 
   const auto setup = [&](const std::string& name) {
-    ServeSetup s;
-    s.binary = TIENDO_BINARY;
-    s.directory = dir.path() + "/" + name;
-    std::filesystem::create_directories(s.directory);
-    s.database = db;
-    s.rules = {dir.path() + "/rules.rules"};
     // Runs at dates after today's catch-up run (a ledger never goes back).
-    s.top_level = fmt::format("instance = \"{}\"\nmax_days_ahead = 60", name);
+    ServeSetup s = service_setup(dir, db, name, "max_days_ahead = 60");
+    s.rules = {dir.path() + "/rules.rules"};
     // The slot missed before the first start is caught up (once, by whoever leads).
     s.schedule = catch_up_schedule();
     return s;
@@ -308,18 +315,9 @@ TEST(LeaderFailover, AFollowerShowsTheLeadersLatestEvaluation) {
   const std::string db = test_store(dir.path());
   const RunResult ingest = ingest_examples(db);
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
-  const auto setup = [&](const std::string& name) {
-    ServeSetup s;
-    s.binary = TIENDO_BINARY;
-    s.directory = dir.path() + "/" + name;
-    std::filesystem::create_directories(s.directory);
-    s.database = db;
-    s.top_level = fmt::format("instance = \"{}\"", name);
-    return s;
-  };
-  ServeProcess a(setup("a"));
+  ServeProcess a(service_setup(dir, db, "a"));
   ASSERT_GE(wait_to_lead(a.port(), 30s), 0) << a.log();
-  ServeProcess b(setup("b"));
+  ServeProcess b(service_setup(dir, db, "b"));
   ASSERT_FALSE(leads(b.port()));
   // Before any evaluation neither has one to show.
   EXPECT_EQ(status_of(ApiClient(b.port()).get("/units/dong_nai")), 409);
