@@ -426,14 +426,19 @@ void Service::follow_latest(store::Database& db) {
     }
     follow_error_ = error;
   };
+  // Catching up only while there is one to show and nothing is shown yet.
+  struct Done {
+    std::atomic<bool>& flag;
+    ~Done() { flag = false; }
+  } done{catching_up_};
   auto found = store::latest_succeeded_evaluation(db);
   if (auto* failure = std::get_if<store::DbError>(&found)) return note(failure->message);
   const std::optional<EvaluationRecord>& record = std::get<std::optional<EvaluationRecord>>(found);
   if (!record) return;
   const std::shared_ptr<const LoadedRules> rules = this->rules();
-  if (const auto shown = latest(); shown && shown->id == record->id && shown->rules == rules) {
-    return;
-  }
+  const auto shown = latest();
+  if (shown && shown->id == record->id && shown->rules == rules) return;
+  catching_up_ = !shown;
   // The date it evaluated, as its summary says.
   const nlohmann::json summary = nlohmann::json::parse(record->summary, nullptr, false);
   const std::optional<model::Date> at =
@@ -601,6 +606,9 @@ void Service::start() {
     leadership_.emplace(std::move(std::get<store::Leadership>(opened)));
   }
   metrics_.set_leader(false);
+  // On a shared store the runner looks for the latest evaluation at once; until then the
+  // pages say this service is catching up.
+  catching_up_ = store::is_postgres_url(config_.database);
   // A service alone on its store leads before its threads start.
   hold_lead();
   running_threads_ = 4;

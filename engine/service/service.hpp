@@ -171,6 +171,10 @@ class Service {
   // Whether this service leads now, and its name (who leads, as the store says:
   // store::current_leader).
   bool leads() const { return leading_.load(); }
+  // Whether this service is loading the store's latest evaluation, having none to show
+  // yet (a follower on a shared store after its start): pages then answer 503, so that a
+  // proxy asks another service, rather than "no evaluation yet".
+  bool catching_up() const { return catching_up_.load(); }
   const std::string& instance() const { return config_.instance; }
   // How often a follower tries to take the lead, and a leader checks that it holds it.
   static constexpr std::chrono::seconds kLeadershipPoll{2};
@@ -194,6 +198,7 @@ class Service {
   // the store held it when that evaluation began. Nothing is written. The runner's thread.
   void follow_latest(store::Database& db);
   std::string follow_error_;  // the runner's thread only: the last failure, logged once
+  std::atomic<bool> catching_up_{false};
   // Writes the evaluation's run to the alert ledger, its results in batches.
   store::DbResult<alert::RunRecord> record(store::Database& db, const Evaluation& evaluation);
   // A small commit, to learn whether a store that failed to write takes writes again.

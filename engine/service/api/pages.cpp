@@ -199,6 +199,7 @@ ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
   const std::shared_ptr<const LoadedRules> rules = service_.rules();
   std::shared_ptr<const Evaluation> latest = service_.latest();
   if (latest && latest->rules != rules) latest.reset();
+  if (!latest && service_.catching_up()) return catching_up();
   DashboardData data;
   std::int64_t before = 0;  // the run to compare the latest with
   {
@@ -256,6 +257,7 @@ ApiResponse Api::rule_page(const ApiRequest& request, const RouteCall& call) {
   data.now = service_.now_text();
   const std::string unit_id = q.get("unit");
   if (!unit_id.empty()) {
+    if (!latest && service_.catching_up()) return catching_up();
     if (!latest) {
       return error_response(409, "unit: there is no evaluation yet to show a unit's result of");
     }
@@ -329,6 +331,7 @@ ApiResponse Api::unit_page(const ApiRequest& request, const RouteCall& call) {
   const std::shared_ptr<const LoadedRules> rules = service_.rules();
   std::shared_ptr<const Evaluation> latest = service_.latest();
   if (latest && latest->rules != rules) latest.reset();
+  if (!latest && service_.catching_up()) return catching_up();
   if (!latest) {
     return error_response(409, "there is no evaluation yet: the units are read with it");
   }

@@ -131,6 +131,14 @@ ApiResponse db_failure(const store::DbError& error) {
   return r;
 }
 
+ApiResponse catching_up() {
+  ApiResponse r = error_response(503,
+                                 "this service is loading the store's latest evaluation; another "
+                                 "service can answer now, or this one in a few seconds");
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+
 json evaluation_json(const EvaluationRecord& e) {
   const auto text_or_null = [](const std::string& s) { return s.empty() ? json() : json(s); };
   json summary = e.summary.empty() ? json() : json::parse(e.summary, nullptr, false);

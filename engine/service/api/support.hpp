@@ -56,6 +56,9 @@ std::optional<std::string> string_field(const json& body, std::string_view key, 
 
 // 503 with Retry-After for a busy database, 500 for anything else.
 ApiResponse db_failure(const store::DbError& error);
+// 503 with Retry-After: a page whose evaluation this service is still loading from the
+// store (Service::catching_up).
+ApiResponse catching_up();
 
 json evaluation_json(const EvaluationRecord& e);
 
