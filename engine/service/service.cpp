@@ -600,7 +600,7 @@ void Service::start() {
   }
   auto opened = store::Leadership::open(config_.database, config_.instance);
   if (auto* error = std::get_if<store::DbError>(&opened)) {
-    log_->error("the leadership cannot open the database; this service will not lead",
+    log_->error("the leadership cannot open the database; it tries again every 2 s",
                 {{"error", error->message}});
   } else {
     leadership_.emplace(std::move(std::get<store::Leadership>(opened)));
@@ -618,8 +618,35 @@ void Service::start() {
   leadership_thread_ = std::thread([this] { leadership_loop(); });
 }
 
+std::unique_ptr<store::Database> Service::open_until_stopped(std::string_view worker,
+                                                             std::condition_variable& cv,
+                                                             bool& flag) {
+  bool failed = false;
+  while (!stopping_.load()) {
+    auto opened = store::Database::open(config_.database);
+    if (auto* db = std::get_if<store::Database>(&opened)) {
+      if (failed) log_->info(fmt::format("the {} opened the database", worker), {});
+      return std::make_unique<store::Database>(std::move(*db));
+    }
+    if (!failed) {
+      log_->error(fmt::format("the {} cannot open the database; it tries again every {} s", worker,
+                              kLeadershipPoll.count()),
+                  {{"error", std::get<store::DbError>(opened).message}});
+      failed = true;
+    }
+    if (!sleep_until(cv, flag, now() + kLeadershipPoll)) break;
+  }
+  return nullptr;
+}
+
 void Service::hold_lead() {
-  if (!leadership_) return;
+  if (!leadership_) {
+    // Its connection could not be made at the start (or since): made again at each try.
+    auto opened = store::Leadership::open(config_.database, config_.instance);
+    if (std::holds_alternative<store::DbError>(opened)) return;
+    leadership_.emplace(std::move(std::get<store::Leadership>(opened)));
+    log_->info("the leadership opened the database", {{"instance", config_.instance}});
+  }
   const bool was = leading_.load();
   auto held = leadership_->hold(now_text());
   bool leads = false;
@@ -725,12 +752,10 @@ void Service::runner_loop() {
   if (errno == 0 && ::setpriority(PRIO_PROCESS, self, std::min(19, nice + kRunnerNice)) != 0) {
     log_->warn("the runner keeps the service's priority", {{"error", std::strerror(errno)}});
   }
-  auto opened = store::Database::open(config_.database);
-  if (auto* error = std::get_if<store::DbError>(&opened)) {
-    log_->error("the runner cannot open the database", {{"error", error->message}});
-    return;
-  }
-  store::Database& db = std::get<store::Database>(opened);
+  const std::unique_ptr<store::Database> opened =
+      open_until_stopped("runner", runner_cv_, runner_woken_);
+  if (!opened) return;
+  store::Database& db = *opened;
   // On PostgreSQL another service may queue a request (the API of every service takes
   // them): the leader looks every few seconds.
   const auto idle = db.engine() == store::Engine::postgresql
@@ -779,12 +804,8 @@ void Service::scheduler_loop() {
   const auto now_seconds = [this] { return std::chrono::floor<std::chrono::seconds>(now()); };
   std::unique_ptr<store::Database> db;
   {
-    auto opened = store::Database::open(config_.database);
-    if (auto* error = std::get_if<store::DbError>(&opened)) {
-      log_->error("the scheduler cannot open the database", {{"error", error->message}});
-      return;
-    }
-    db = std::make_unique<store::Database>(std::move(std::get<store::Database>(opened)));
+    db = open_until_stopped("scheduler", scheduler_cv_, scheduler_woken_);
+    if (!db) return;
   }
   // A tick is covered once an evaluation stands for it (or for a later one), whatever
   // its outcome (a failed run is reported, not repeated in a loop), unless a stop
@@ -876,12 +897,10 @@ void Service::scheduler_loop() {
 
 void Service::delivery_loop() {
   ThreadExit exit{running_threads_, wake_mutex_, runner_cv_};
-  auto opened = store::Database::open(config_.database);
-  if (auto* error = std::get_if<store::DbError>(&opened)) {
-    log_->error("the delivery loop cannot open the database", {{"error", error->message}});
-    return;
-  }
-  store::Database& db = std::get<store::Database>(opened);
+  const std::unique_ptr<store::Database> opened =
+      open_until_stopped("delivery loop", delivery_cv_, delivery_woken_);
+  if (!opened) return;
+  store::Database& db = *opened;
   notify::DeliveryHooks hooks;
   hooks.stop = [this] { return stopping_.load() || !leading_.load(); };
   hooks.attempted = [this](const notify::OutboxRow& row, store::OutboxState state,

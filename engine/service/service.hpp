@@ -213,6 +213,11 @@ class Service {
   void wake_delivery();
   // Sleeps until `until` or until stop; returns false when stopping.
   bool sleep_until(std::condition_variable& cv, bool& flag, Clock::time_point until);
+  // A worker's own connection: opened again every kLeadershipPoll while the database
+  // cannot be reached (a server restarting as the service starts), the first failure
+  // logged; null when the service stops first.
+  std::unique_ptr<store::Database> open_until_stopped(std::string_view worker,
+                                                      std::condition_variable& cv, bool& flag);
 
   std::function<Clock::time_point()> clock_;
   ServiceConfig config_;
