@@ -470,6 +470,30 @@ ORDER BY id DESC LIMIT 1)sql");
 
 namespace {
 
+// Enqueues the run's messages (one per channel); for each transition, the ids of the
+// messages its channels go out in.
+DbResult<std::vector<std::vector<std::int64_t>>> enqueue_messages(Database& db,
+                                                                  const RunOutcome& outcome) {
+  std::map<std::string_view, std::int64_t> message_of_channel;
+  for (const OutboxMessage& m : outcome.messages) {
+    TIENDO_ASSIGN_OR_RETURN(message_of_channel[m.channel],
+                            insert_message(db, outcome.run_id, outcome.now, m));
+  }
+  std::vector<std::vector<std::int64_t>> messages_of;
+  for (const Transition& t : outcome.transitions) {
+    std::vector<std::int64_t>& ids = messages_of.emplace_back();
+    for (const std::string& channel : t.channels) {
+      const auto it = message_of_channel.find(channel);
+      if (it == message_of_channel.end()) {
+        return DbError{fmt::format("internal error: no message for channel {} of alert {}", channel,
+                                   t.fingerprint)};
+      }
+      ids.push_back(it->second);
+    }
+  }
+  return messages_of;
+}
+
 // PostgreSQL's half of write_run_outcome: the alerts that changed and the transitions by
 // COPY (the alerts through a temporary table and one upsert; the transitions with ids
 // given, following the largest, as the run's transaction holds the write lock), then the
@@ -507,11 +531,8 @@ ON CONFLICT (fingerprint) DO UPDATE SET subject = excluded.subject, name = exclu
 DELETE FROM staged_alerts)sql",
                                                       kAlertColumns)));
 
-  std::map<std::string_view, std::int64_t> message_of_channel;
-  for (const OutboxMessage& m : outcome.messages) {
-    TIENDO_ASSIGN_OR_RETURN(message_of_channel[m.channel],
-                            insert_message(db, outcome.run_id, outcome.now, m));
-  }
+  TIENDO_ASSIGN_OR_RETURN(const std::vector<std::vector<std::int64_t>> messages_of,
+                          enqueue_messages(db, outcome));
   TIENDO_ASSIGN_OR_RETURN(const std::int64_t last_id,
                           scalar(db, "SELECT coalesce(max(id), 0) FROM transitions"));
   postgres::CopyWriter transitions(pg,
@@ -528,13 +549,8 @@ DELETE FROM staged_alerts)sql",
     transitions.integer(t.silenced_by).text(Json(t.channels).dump());
     transitions.end_row();
     if (transitions.error()) return transitions.error();
-    for (const std::string& channel : t.channels) {
-      const auto it = message_of_channel.find(channel);
-      if (it == message_of_channel.end()) {
-        return DbError{fmt::format("internal error: no message for channel {} of alert {}", channel,
-                                   t.fingerprint)};
-      }
-      links.integer(it->second).integer(id);
+    for (const std::int64_t message : messages_of[static_cast<std::size_t>(id - last_id - 1)]) {
+      links.integer(message).integer(id);
       links.end_row();
       if (links.error()) return links.error();
     }
@@ -601,18 +617,16 @@ ON CONFLICT (fingerprint) DO UPDATE SET subject = ?2, name = ?3, unit = ?4, stat
     TIENDO_RETURN_IF_ERROR(run(upsert));
   }
 
-  std::map<std::string_view, std::int64_t> message_of_channel;
-  for (const OutboxMessage& m : outcome.messages) {
-    TIENDO_ASSIGN_OR_RETURN(message_of_channel[m.channel],
-                            insert_message(db, outcome.run_id, outcome.now, m));
-  }
+  TIENDO_ASSIGN_OR_RETURN(const std::vector<std::vector<std::int64_t>> messages_of,
+                          enqueue_messages(db, outcome));
   Statement insert_transition = sql::prepare(db, R"sql(
 INSERT INTO transitions (run_id, fingerprint, from_lifecycle, to_lifecycle, state, severity,
   notify, silenced_by, channels)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
   Statement link =
       sql::prepare(db, "INSERT INTO outbox_transitions (outbox_id, transition_id) VALUES (?, ?)");
-  for (const Transition& t : outcome.transitions) {
+  for (std::size_t t_index = 0; t_index < outcome.transitions.size(); ++t_index) {
+    const Transition& t = outcome.transitions[t_index];
     insert_transition.reset();
     insert_transition.bind(1, outcome.run_id)
         .bind(2, t.fingerprint)
@@ -625,14 +639,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
     insert_transition.bind(9, Json(t.channels).dump());
     TIENDO_RETURN_IF_ERROR(run(insert_transition));
     const std::int64_t transition_id = last_insert_id(db);
-    for (const std::string& channel : t.channels) {
-      const auto it = message_of_channel.find(channel);
-      if (it == message_of_channel.end()) {
-        return DbError{fmt::format("internal error: no message for channel {} of alert {}", channel,
-                                   t.fingerprint)};
-      }
+    for (const std::int64_t message : messages_of[t_index]) {
       link.reset();
-      link.bind(1, it->second).bind(2, transition_id);
+      link.bind(1, message).bind(2, transition_id);
       TIENDO_RETURN_IF_ERROR(run(link));
     }
   }

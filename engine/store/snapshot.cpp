@@ -346,7 +346,6 @@ FROM observations WHERE (?3 = '' OR ingested_at <= ?3) AND )sql";
       next = last + 1;
     } else {
       observations.bind(4, range.indicator);
-      next = range.last + 1;
     }
     observations.bind(3, known_at);
   };
