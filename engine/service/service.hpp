@@ -162,6 +162,8 @@ class Service {
   std::int64_t data_generation() const { return data_generation_.load(); }
 
   ConnectionPool& pool() { return pool_; }
+  // The totals of alerts listings while the alerts stay unchanged (list_alerts' cache).
+  store::AlertCountCache& alert_counts() { return alert_counts_; }
   Metrics& metrics() { return metrics_; }
   const Log& log() const { return *log_; }
   const ServiceConfig& config() const { return config_; }
@@ -225,6 +227,7 @@ class Service {
   int lock_fd_ = -1;
   std::string started_at_;
   ConnectionPool pool_;
+  store::AlertCountCache alert_counts_;
   Metrics metrics_;
 
   mutable std::mutex state_mutex_;  // guards the shared_ptrs and rules_status_

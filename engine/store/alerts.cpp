@@ -120,7 +120,28 @@ DbResult<std::vector<AlertRecord>> load_alerts(Database& db, bool open_only) {
   return alerts_of(q);
 }
 
-DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query) {
+std::optional<std::int64_t> AlertCountCache::find(const std::string& key,
+                                                  std::int64_t version) const {
+  std::lock_guard lock(mutex_);
+  if (version != version_) return std::nullopt;
+  const auto found = totals_.find(key);
+  if (found == totals_.end()) return std::nullopt;
+  return found->second;
+}
+
+void AlertCountCache::keep(const std::string& key, std::int64_t version, std::int64_t total) {
+  std::lock_guard lock(mutex_);
+  // A total counted at an older version than the kept ones is of no use; one at a newer
+  // version starts the cache again.
+  if (version < version_) return;
+  if (version > version_ || totals_.size() >= kMaxKeys) {
+    totals_.clear();
+    version_ = version;
+  }
+  totals_[key] = total;
+}
+
+DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query, AlertCountCache* counts) {
   // `!= 'resolved'` (pending or firing) as the open alerts' index says it, and the order
   // as the indexes of migration 4 keep it, so that a page is read, not sorted.
   std::string where = "WHERE true";
@@ -149,7 +170,21 @@ DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query) {
     where += " AND unit = ?";
     binds.push_back(query.unit);
   }
-  Statement count = sql::prepare(db, "SELECT count(*) FROM alerts " + where);
+  // With a cache: the version first (one row); a total counted at it is used again.
+  // A count reads the version in the same statement, so that it is kept under the
+  // version it saw.
+  std::string key;
+  std::optional<std::int64_t> total;
+  if (counts) {
+    Statement version = sql::prepare(db, "SELECT version FROM alerts_version WHERE id = 1");
+    if (!version.step()) return version.error().value_or(DbError{"the alerts version is missing"});
+    key = where;
+    for (const std::string& b : binds) key.append(1, '\0').append(b);
+    total = counts->find(key, version.column_int(0));
+  }
+  Statement count = sql::prepare(
+      db,
+      "SELECT count(*), (SELECT version FROM alerts_version WHERE id = 1) FROM alerts " + where);
   Statement rows = sql::prepare(
       db,
       fmt::format(
@@ -163,8 +198,13 @@ DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query) {
   rows.bind(static_cast<int>(binds.size() + 1), static_cast<std::int64_t>(query.limit));
   rows.bind(static_cast<int>(binds.size() + 2), static_cast<std::int64_t>(query.offset));
   AlertPage page;
-  if (!count.step()) return count.error().value_or(DbError{"cannot count the alerts"});
-  page.total = count.column_int(0);
+  if (total) {
+    page.total = *total;
+  } else {
+    if (!count.step()) return count.error().value_or(DbError{"cannot count the alerts"});
+    page.total = count.column_int(0);
+    if (counts) counts->keep(key, count.column_int(1), page.total);
+  }
   TIENDO_ASSIGN_OR_RETURN(page.alerts, alerts_of(rows));
   return page;
 }
@@ -194,6 +234,10 @@ DbResult<std::optional<model::Date>> ledger_date(Database& db) {
   const auto date = model::parse_iso_date(q.column_text(0));
   if (!date) return DbError{"an alert in the store has a malformed evaluation date"};
   return std::optional<model::Date>(*date);
+}
+
+std::optional<DbError> alerts_changed(Database& db) {
+  return sql::execute(db, "UPDATE alerts_version SET version = version + 1 WHERE id = 1");
 }
 
 DbResult<AlertStateToken> alert_state_token(Database& db) {

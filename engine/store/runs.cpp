@@ -589,6 +589,7 @@ WHERE fingerprint IN ({}))sql",
                                        : "SELECT value FROM json_each(?2)"));
   keep_prior.bind(1, outcome.run_id).bind(2, fingerprints.dump());
   TIENDO_RETURN_IF_ERROR(run(keep_prior));
+  if (!outcome.changed.empty()) TIENDO_RETURN_IF_ERROR(alerts_changed(db));
   if (postgres::Connection* pg = sql::pg_connection(db)) {
     return write_alerts_and_transitions(db, *pg, outcome);
   }
@@ -1092,6 +1093,7 @@ DbResult<RewindReport> rewind_ledger(Database& db, model::Date to, std::string_v
   if (!void_evaluations.run()) {
     return void_evaluations.error().value_or(DbError{"cannot update the evaluations"});
   }
+  TIENDO_RETURN_IF_ERROR(alerts_changed(db));
 
   if (commit) {
     if (auto error = tx.commit()) return *error;

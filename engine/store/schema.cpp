@@ -339,6 +339,17 @@ CREATE TABLE leadership (
   since   TEXT NOT NULL
 ) STRICT;
 )sql",
+      // 12 -> 13: a number that every transaction changing the alerts raises (a run's
+      // outcome, a rewind), so that a service can keep the counts of an alerts listing
+      // until it changes (store::AlertCountCache): counting the open alerts of a national
+      // store was most of what an alerts request cost.
+      R"sql(
+CREATE TABLE alerts_version (
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  version  INTEGER NOT NULL
+) STRICT;
+INSERT INTO alerts_version (id, version) VALUES (1, 0);
+)sql",
   };
   return all;
 }

@@ -227,6 +227,14 @@ CREATE TABLE leadership (
   since   TEXT COLLATE "C" NOT NULL
 );
 )sql",
+      // 12 -> 13: the alerts' version (schema.cpp's migration 12 -> 13).
+      R"sql(
+CREATE TABLE alerts_version (
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  version  BIGINT NOT NULL
+);
+INSERT INTO alerts_version (id, version) VALUES (1, 0);
+)sql",
   };
   return after_baseline;
 }

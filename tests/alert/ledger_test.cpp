@@ -648,5 +648,59 @@ TEST_F(LedgerSteps, ARewindTakesBackTheResultsOfTheRunsItVoids) {
   EXPECT_EQ(again.results_changed, 0u);
 }
 
+// A service keeps the totals of its alerts listings (store::AlertCountCache) until a
+// transaction changes the alerts: a run's outcome and a rewind raise the alerts version,
+// and a total is then counted again. A change behind the store's back (plain SQL, as no
+// tiendo code writes) is what shows that the kept total is used meanwhile.
+TEST_F(LedgerSteps, AlertTotalsAreKeptUntilARunOrARewindChangesTheAlerts) {
+  const std::int64_t first = recorded(db_, example_->rules, example_->snapshot, example_->results);
+  ASSERT_GT(first, 0);
+  store::AlertCountCache counts;
+  const auto total = [&](store::AlertCountCache* cache, AlertQuery::Set set) {
+    AlertQuery query;
+    query.set = set;
+    query.limit = 1;
+    auto page = list_alerts(db_, query, cache);
+    EXPECT_TRUE(std::holds_alternative<AlertPage>(page)) << std::get<DbError>(page).message;
+    return std::holds_alternative<AlertPage>(page) ? std::get<AlertPage>(page).total : -1;
+  };
+  using Set = AlertQuery::Set;
+  const std::int64_t open = total(nullptr, Set::open);
+  ASSERT_GT(open, 1);
+  const std::int64_t version = count(db_, "SELECT version FROM alerts_version");
+  EXPECT_GE(version, 1);  // the first run wrote the alerts
+  EXPECT_EQ(total(&counts, Set::open), open);
+
+  ASSERT_FALSE(store::sql::execute(db_,
+                                   "UPDATE alerts SET lifecycle = 'resolved' WHERE fingerprint = "
+                                   "(SELECT min(fingerprint) FROM alerts WHERE lifecycle != "
+                                   "'resolved')"));
+  EXPECT_EQ(total(nullptr, Set::open), open - 1);
+  EXPECT_EQ(total(&counts, Set::open), open);  // kept: the version did not move
+  // Another filter is counted at once, and kept beside the first.
+  EXPECT_EQ(total(&counts, Set::resolved), 1);
+  EXPECT_EQ(total(&counts, Set::open), open);
+
+  // A later run finds the resolved alert's rule still failing and opens it again: the
+  // version moves and every total is counted again.
+  eval::Results later = example_->results;
+  later.at = later.at + std::chrono::days(30);
+  recorded(db_, example_->rules, example_->snapshot, later);
+  EXPECT_GT(count(db_, "SELECT version FROM alerts_version"), version);
+  EXPECT_EQ(total(&counts, Set::open), total(nullptr, Set::open));
+  EXPECT_EQ(total(&counts, Set::resolved), total(nullptr, Set::resolved));
+  const std::int64_t after_run = count(db_, "SELECT version FROM alerts_version");
+
+  // The rewind takes the later run back (the alert is resolved again, as the first run's
+  // outcome and the plain SQL left it).
+  auto rewound = store::rewind_ledger(db_, example_->results.at, kNow, /*commit=*/true);
+  ASSERT_TRUE(std::holds_alternative<store::RewindReport>(rewound))
+      << std::get<DbError>(rewound).message;
+  EXPECT_GT(count(db_, "SELECT version FROM alerts_version"), after_run);
+  EXPECT_EQ(total(nullptr, Set::open), open - 1);
+  EXPECT_EQ(total(&counts, Set::open), open - 1);
+  EXPECT_EQ(total(&counts, Set::resolved), 1);
+}
+
 }  // namespace
 }  // namespace tiendo::alert

@@ -111,7 +111,9 @@ TEST_F(PostgresStore, ANewDatabaseGetsTheLatestSchemaAndANewerOneIsRefused) {
 TEST_F(PostgresStore, AnOlderSchemaIsMigratedOnce) {
   {
     Database db = open();
-    ASSERT_FALSE(sql::execute(db, "DROP TABLE leadership; UPDATE tiendo_schema SET version = 11"));
+    ASSERT_FALSE(sql::execute(
+        db,
+        "DROP TABLE leadership; DROP TABLE alerts_version; UPDATE tiendo_schema SET version = 11"));
   }
   {
     // Read-only: not migrated here, and says what to do.
@@ -122,6 +124,7 @@ TEST_F(PostgresStore, AnOlderSchemaIsMigratedOnce) {
   Database db = open(Database::Mode::existing);
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
   EXPECT_EQ(count(db, "SELECT count(*) FROM leadership"), 0);
+  EXPECT_EQ(count(db, "SELECT version FROM alerts_version"), 0);
   EXPECT_EQ(count(db, "SELECT count(*) FROM tiendo_schema"), 1);
 }
 

@@ -127,8 +127,10 @@ ApiResponse Api::alerts(const ApiRequest& request, const RouteCall&) {
   auto query = alert_query(q, *offset, *limit);
   if (auto* refused = std::get_if<ApiResponse>(&query)) return std::move(*refused);
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
-  TIENDO_ASSIGN_OR_ELSE(const alert::AlertPage page,
-                        alert::list_alerts(*lease, std::get<alert::AlertQuery>(query)), db_failure);
+  TIENDO_ASSIGN_OR_ELSE(
+      const alert::AlertPage page,
+      alert::list_alerts(*lease, std::get<alert::AlertQuery>(query), &service_.alert_counts()),
+      db_failure);
   json list = json::array();
   for (const alert::AlertRecord& a : page.alerts) list.push_back(alert_json(a));
   return json_response(

@@ -207,7 +207,8 @@ ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
     alert::AlertQuery query;
     query.set = alert::AlertQuery::Set::firing;
     query.limit = kDashboardAlerts;
-    TIENDO_ASSIGN_OR_ELSE(alert::AlertPage firing, alert::list_alerts(*lease, query), db_failure);
+    TIENDO_ASSIGN_OR_ELSE(alert::AlertPage firing,
+                          alert::list_alerts(*lease, query, &service_.alert_counts()), db_failure);
     data.alerts = std::move(firing.alerts);
     data.alerts_total = static_cast<std::size_t>(firing.total);
     if (latest && latest->run_id > 0) {
@@ -296,7 +297,8 @@ ApiResponse Api::rule_page(const ApiRequest& request, const RouteCall& call) {
   query.rule = written.name;
   query.unit = unit_id;
   query.limit = 50;
-  TIENDO_ASSIGN_OR_ELSE(alert::AlertPage alerts, alert::list_alerts(*lease, query), db_failure);
+  TIENDO_ASSIGN_OR_ELSE(alert::AlertPage alerts,
+                        alert::list_alerts(*lease, query, &service_.alert_counts()), db_failure);
   data.alerts = std::move(alerts.alerts);
   data.alerts_total = static_cast<std::size_t>(alerts.total);
   // The live silences that would silence one of the rule's results.
@@ -348,7 +350,8 @@ ApiResponse Api::unit_page(const ApiRequest& request, const RouteCall& call) {
   query.set = alert::AlertQuery::Set::firing;
   query.unit = std::string(call.id);
   query.limit = 100;
-  TIENDO_ASSIGN_OR_ELSE(alert::AlertPage firing, alert::list_alerts(*lease, query), db_failure);
+  TIENDO_ASSIGN_OR_ELSE(alert::AlertPage firing,
+                        alert::list_alerts(*lease, query, &service_.alert_counts()), db_failure);
   data.alerts = std::move(firing.alerts);
   data.alerts_total = static_cast<std::size_t>(firing.total);
   return html_page(render_unit_page(data));
