@@ -8,6 +8,8 @@
 // either is written, and both succeed once the server is back.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "api_client.hpp"
 #include "run.hpp"
@@ -185,6 +188,32 @@ bool stop_during(PrivateServer& server, ChildProcess& child, const std::string& 
   return false;
 }
 
+// Enough rows that their write takes a while and some room: 400 communes x 100
+// indicators x 4 quarters (160,000 observations, under Long Thành of the examples), as
+// the units and observations files of an ingest in `dir`.
+std::pair<std::string, std::string> many_rows(const std::string& dir) {
+  const std::string units = dir + "/units.csv";
+  const std::string observations = dir + "/obs.csv";
+  std::ofstream out(units);
+  out << "unit,name,level,parent\n";
+  for (int c = 0; c < 400; ++c) out << fmt::format("xa_{0},Xã {0},commune,long_thanh\n", c);
+  std::ofstream obs(observations);
+  obs << "indicator,unit,period,value\n";
+  for (int q = 1; q <= 4; ++q) {
+    for (int c = 0; c < 400; ++c) {
+      for (int i = 0; i < 100; ++i) {
+        obs << fmt::format("chi_tieu_{},xa_{},Quý {}/2023,\"{},{}%\"\n", i, c,
+                           q == 1   ? "I"
+                           : q == 2 ? "II"
+                           : q == 3 ? "III"
+                                    : "IV",
+                           (c + i) % 100, q);
+      }
+    }
+  }
+  return {units, observations};
+}
+
 TEST(PostgresOutage, AServerStoppedInTheMiddleOfAnIngestOrARunLeavesNothingHalfWritten) {
   if (!on_postgres()) GTEST_SKIP() << "runs under the postgresql label";
   PrivateServer server;
@@ -192,28 +221,7 @@ TEST(PostgresOutage, AServerStoppedInTheMiddleOfAnIngestOrARunLeavesNothingHalfW
   const std::string url = server.url("midway");
   ASSERT_EQ(ingest_examples(url).exit_code, 0);
   TempDir dir;
-  // Enough rows that the write takes a while: 400 communes x 100 indicators x 4 quarters.
-  const std::string units = dir.path() + "/units.csv";
-  const std::string observations = dir.path() + "/obs.csv";
-  {
-    std::ofstream out(units);
-    out << "unit,name,level,parent\n";
-    for (int c = 0; c < 400; ++c) out << fmt::format("xa_{0},Xã {0},commune,long_thanh\n", c);
-    std::ofstream obs(observations);
-    obs << "indicator,unit,period,value\n";
-    for (int q = 1; q <= 4; ++q) {
-      for (int c = 0; c < 400; ++c) {
-        for (int i = 0; i < 100; ++i) {
-          obs << fmt::format("chi_tieu_{},xa_{},Quý {}/2023,\"{},{}%\"\n", i, c,
-                             q == 1   ? "I"
-                             : q == 2 ? "II"
-                             : q == 3 ? "III"
-                                      : "IV",
-                             (c + i) % 100, q);
-        }
-      }
-    }
-  }
+  const auto [units, observations] = many_rows(dir.path());
   const auto counts = [&] {
     return server.query("midway",
                         "SELECT (SELECT count(*) FROM observations) || ' ' || (SELECT count(*) "
@@ -271,6 +279,130 @@ TEST(PostgresOutage, AServerStoppedInTheMiddleOfAnIngestOrARunLeavesNothingHalfW
                  TIENDO_SOURCE_DIR);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(server.query("midway", "SELECT count(*) FROM runs WHERE status = 'succeeded'"), "1");
+}
+
+// A file system of its own, small (tmpfs), at a new directory that the server's user
+// owns; unmounted at the end. Mounting needs root: mounted() says whether it is there.
+class SmallDisk {
+ public:
+  explicit SmallDisk(int megabytes) : dir_(fmt::format("/tmp/tiendo-small-disk-{}", ::getpid())) {
+    std::filesystem::create_directories(dir_);
+    if (::geteuid() != 0) return;
+    const struct passwd* nobody = ::getpwnam("nobody");
+    if (!nobody) return;
+    const std::string command =
+        fmt::format("mount -t tmpfs -o size={}m,mode=0700,uid={} tmpfs {} 2>/dev/null", megabytes,
+                    nobody->pw_uid, dir_);
+    mounted_ = std::system(command.c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) std::system(("umount " + dir_).c_str());
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+
+  bool mounted() const { return mounted_; }
+  const std::string& dir() const { return dir_; }
+  // Takes every block left with a file of its own: the disk is full.
+  void fill() {
+    std::FILE* ballast = std::fopen((dir_ + "/ballast").c_str(), "wb");
+    ASSERT_NE(ballast, nullptr);
+    const std::string block(1 << 16, 'x');
+    while (std::fwrite(block.data(), 1, block.size(), ballast) == block.size()) {
+    }
+    std::fclose(ballast);
+    struct statvfs fs {};
+    ASSERT_EQ(::statvfs(dir_.c_str(), &fs), 0);
+    EXPECT_LT(fs.f_bavail * fs.f_frsize, block.size());
+  }
+  // Frees it again (what the operator does).
+  void free_space() { std::filesystem::remove(dir_ + "/ballast"); }
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+};
+
+// The database's disk fills up (its tablespace on a small file system; the WAL lives
+// elsewhere, as with a separate data volume): an ingest from the command line and one
+// through the service fail whole, naming the database and the full disk; /readyz says the
+// store cannot write; once space is freed, the same ingests succeed without a restart.
+TEST(PostgresOutage, AFullDiskFailsTheWriteWholeAndTheServiceWritesAgainOnceSpaceIsFreed) {
+  if (!on_postgres()) GTEST_SKIP() << "runs under the postgresql label";
+  SmallDisk disk(256);
+  if (!disk.mounted()) {
+    GTEST_SKIP() << "mounting a small file system needs root (CI runs the tests as root)";
+  }
+  PrivateServer server;
+  ASSERT_EQ(
+      server.query("postgres", fmt::format("CREATE TABLESPACE small LOCATION '{}'", disk.dir())),
+      "");
+  ASSERT_EQ(server.query("postgres", "CREATE DATABASE full_disk TABLESPACE small"), "");
+  const std::string url = server.url("full_disk");
+  ASSERT_EQ(ingest_examples(url).exit_code, 0);
+  TempDir dir;
+  const auto [units, observations] = many_rows(dir.path());
+  const RunResult communes =
+      run_tiendo(fmt::format("ingest --unchecked --db {} {}", shell_quote(url), units));
+  ASSERT_EQ(communes.exit_code, 0) << communes.err;
+  ServeSetup setup;
+  setup.binary = TIENDO_BINARY;
+  setup.directory = dir.path();
+  setup.database = url;
+  ServeProcess serve(setup);
+  ApiClient http(serve.port());
+  ASSERT_EQ(status_of_ready(serve.port()), 200) << serve.log();
+  const auto counts = [&] {
+    return server.query("full_disk",
+                        "SELECT (SELECT count(*) FROM observations) || ' ' || (SELECT count(*) "
+                        "FROM units)");
+  };
+  const std::string before = counts();
+  // 3,200 rows through the API (of the rule set's indicators): more than the free room
+  // of the pages the table has.
+  std::string csv = "indicator,unit,period,value\n";
+  for (const char* indicator : {"smartphone_rate", "fiber_household_rate"}) {
+    for (const char* quarter : {"I", "II", "III", "IV"}) {
+      for (int c = 0; c < 400; ++c) {
+        csv += fmt::format("{},xa_{},Quý {}/2023,{}%\n", indicator, c, quarter, c % 100);
+      }
+    }
+  }
+
+  disk.fill();
+  const RunResult cli = run_tiendo(
+      fmt::format("ingest --unchecked --db {} {} {}", shell_quote(url), units, observations));
+  EXPECT_EQ(cli.exit_code, 1) << cli.out;
+  EXPECT_NE(cli.err.find(url), std::string::npos) << cli.err;
+  EXPECT_NE(cli.err.find("No space left on device"), std::string::npos) << cli.err;
+  const auto refused = http.post("/api/v1/observations", csv, "text/csv");
+  ASSERT_TRUE(refused);
+  EXPECT_GE(refused->status, 500) << refused->body;
+  EXPECT_NE(refused->body.find(url), std::string::npos) << refused->body;
+  EXPECT_NE(refused->body.find("No space left on device"), std::string::npos) << refused->body;
+  const auto not_ready = http.get("/readyz", "");
+  ASSERT_TRUE(not_ready);
+  EXPECT_EQ(not_ready->status, 503) << not_ready->body;
+  EXPECT_NE(not_ready->body.find("cannot write"), std::string::npos) << not_ready->body;
+  EXPECT_EQ(counts(), before) << "a refused ingest wrote something";
+
+  disk.free_space();
+  const auto accepted = http.post("/api/v1/observations", csv, "text/csv");
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->status, 200) << accepted->body;
+  EXPECT_EQ(status_of_ready(serve.port()), 200) << serve.log();
+  const RunResult again = run_tiendo(
+      fmt::format("ingest --unchecked --db {} {} {}", shell_quote(url), units, observations));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(server.query("full_disk",
+                         "SELECT count(*) FROM observations WHERE indicator LIKE 'chi\\_tieu\\_%'"),
+            "160000");
+  EXPECT_EQ(server.query("full_disk",
+                         "SELECT count(*) FROM observations WHERE unit LIKE 'xa\\_%' AND "
+                         "indicator IN ('smartphone_rate', 'fiber_household_rate')"),
+            "3200");
 }
 
 }  // namespace
