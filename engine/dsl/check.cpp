@@ -38,11 +38,17 @@ void build_indexes(model::RuleSet& rules) {
 }
 
 // The steps in order: names first (a block may name one declared further down), then
-// every block from its clauses, the graph its links make, the report's labels across the
+// every block from its clauses — the rules last, since their expressions take the units
+// of measure, ranges and periods of the indicators, which may be declared below them or
+// in a file they include —, the graph its links make, the report's labels across the
 // rules, the tests against it all.
 std::optional<model::RuleSet> run(Context& c) {
   declare_all(c);
-  for (const auto& [block, index] : c.blocks) fill_block(c, *block, index);
+  for (const bool rules : {false, true}) {
+    for (const auto& [block, index] : c.blocks) {
+      if ((block->kind == "rule") == rules) fill_block(c, *block, index);
+    }
+  }
   check_graph(c);
   check_report_labels(c);
   for (const ast::TestBlock* test : c.tests) check_test(c, *test);

@@ -350,6 +350,20 @@ TEST(Check, AcceptsThePrelude) {
   EXPECT_EQ(rules.graph.task_order, (std::vector<std::int32_t>{0, 1}));
 }
 
+// A rule may name an indicator declared further down, or in a file included after it:
+// the indicator's unit of measure is its own there too, not the default "number" (the
+// units of a rule were checked before the blocks below it were read).
+TEST(Check, ARuleSeesTheUnitOfAnIndicatorDeclaredAfterIt) {
+  const Checked checked = check_text(R"(levels province
+rule r { require later >= 50% }
+rule s { require later_count >= 3 }
+indicator later { title "Tỷ lệ" unit percent }
+indicator later_count { unit count }
+)");
+  ASSERT_TRUE(checked.rules.has_value()) << describe(checked);
+  EXPECT_TRUE(checked.program.diagnostics.empty()) << describe(checked);
+}
+
 TEST(Check, ResolvesARuleIntoTheModel) {
   const Checked checked = check_text(std::string(kPrelude) + R"(
 rule r {
