@@ -13,6 +13,7 @@ using Action = std::function<int()>;
 
 Action add_check_command(CLI::App& app);
 Action add_fmt_command(CLI::App& app);
+Action add_lsp_command(CLI::App& app);
 Action add_ingest_command(CLI::App& app);
 Action add_history_command(CLI::App& app);
 Action add_eval_command(CLI::App& app);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   const std::pair<const char*, tiendo::cli::Action> commands[] = {
       {"check", tiendo::cli::add_check_command(app)},
       {"fmt", tiendo::cli::add_fmt_command(app)},
+      {"lsp", tiendo::cli::add_lsp_command(app)},
       {"ingest", tiendo::cli::add_ingest_command(app)},
       {"history", tiendo::cli::add_history_command(app)},
       {"eval", tiendo::cli::add_eval_command(app)},

@@ -101,6 +101,32 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
   }
 }
 
+std::optional<std::string> ChildProcess::read_bytes(std::size_t n,
+                                                    std::chrono::milliseconds timeout) {
+  const auto deadline = SteadyClock::now() + timeout;
+  while (buffer_.size() < n) {
+    if (!fill(deadline)) return std::nullopt;
+  }
+  std::string bytes = buffer_.substr(0, n);
+  buffer_.erase(0, n);
+  return bytes;
+}
+
+bool ChildProcess::write(std::string_view bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size() && stdin_ >= 0) {
+    const ssize_t n = ::write(stdin_, bytes.data() + done, bytes.size() - done);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno != EINTR) {
+      return false;
+    }
+  }
+  return done == bytes.size();
+}
+
+void ChildProcess::close_stdin() { close_fd(stdin_); }
+
 std::optional<std::string> ChildProcess::read_all(std::chrono::milliseconds timeout) {
   const auto deadline = SteadyClock::now() + timeout;
   while (!eof_) {

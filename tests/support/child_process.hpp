@@ -59,6 +59,14 @@ class ChildProcess {
   // The next line of standard output without its newline; nullopt at its end, when the
   // timeout passes first, or when standard output is not piped.
   std::optional<std::string> read_line(std::chrono::milliseconds timeout);
+  // The next `n` bytes of standard output; nullopt at its end or when the timeout passes
+  // first.
+  std::optional<std::string> read_bytes(std::size_t n, std::chrono::milliseconds timeout);
+  // Writes to standard input (whole, blocking); false when the child no longer reads it
+  // (SigpipeIgnored keeps the test alive then).
+  bool write(std::string_view bytes);
+  // Closes standard input (the child reads its end).
+  void close_stdin();
   // Standard output up to its end; nullopt when the timeout passes first.
   std::optional<std::string> read_all(std::chrono::milliseconds timeout);
 
