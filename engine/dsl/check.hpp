@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsl/keywords.hpp"
@@ -17,6 +18,10 @@ namespace tiendo::dsl {
 // and warnings to `program.diagnostics`. Returns the rule set if there is no error —
 // warnings do not prevent it — and nullopt otherwise. Never throws for bad input.
 std::optional<model::RuleSet> check(Program& program);
+
+// The clauses a block of `kind` (indicator, plan, task, channel, set, rule) takes, as
+// written ("stale after", "warn within"), in the checker's order.
+std::vector<std::string> clause_keywords(std::string_view kind);
 
 // load + check: the whole front end in one call.
 struct LoadedRuleSet {

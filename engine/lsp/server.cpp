@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "dsl/check.hpp"
@@ -173,6 +175,14 @@ void Server::request(const json& id, const std::string& method, const json& para
       return respond(id, nullptr);
     }
     if (method == "textDocument/formatting") return respond(id, formatting(params));
+    if (method == "textDocument/definition") return respond(id, definition(params));
+    if (method == "textDocument/references") return respond(id, references(params));
+    if (method == "textDocument/hover") return respond(id, hover(params));
+    if (method == "textDocument/documentSymbol") return respond(id, symbols(params));
+    if (method == "textDocument/prepareRename") return respond(id, prepare_rename(params));
+    if (method == "textDocument/rename") return respond(id, rename(params));
+    if (method == "textDocument/completion") return respond(id, completion(params));
+    if (method == "textDocument/codeAction") return respond(id, code_actions(params));
   } catch (const ParamsError& e) {
     return respond_error(id, kInvalidParams, e.message);
   } catch (const RequestFailed& e) {
@@ -186,7 +196,14 @@ json Server::initialize(const json&) {
            {{"positionEncoding", "utf-16"},
             {"textDocumentSync",
              {{"openClose", true}, {"change", 1}, {"save", {{"includeText", false}}}}},
-            {"documentFormattingProvider", true}}},
+            {"documentFormattingProvider", true},
+            {"definitionProvider", true},
+            {"referencesProvider", true},
+            {"hoverProvider", true},
+            {"documentSymbolProvider", true},
+            {"renameProvider", {{"prepareProvider", true}}},
+            {"completionProvider", {{"triggerCharacters", json::array({" ", "("})}}},
+            {"codeActionProvider", {{"codeActionKinds", json::array({"quickfix"})}}}}},
           {"serverInfo", {{"name", "tiendo"}, {"version", "0.1.0"}}}};
 }
 
@@ -208,6 +225,7 @@ void Server::notification(const std::string& method, const json& params) {
       if (doc.path) doc.path = normal_path(*doc.path);
       documents_[uri] = std::move(doc);
       dirty_.insert(uri);
+      analyses_.clear();
     } else if (method == "textDocument/didChange") {
       std::string uri;
       Document& doc = document(params, uri);
@@ -234,6 +252,7 @@ void Server::notification(const std::string& method, const json& params) {
       }
       doc.version = integer_or(params.at("textDocument"), "version", doc.version);
       dirty_.insert(uri);
+      analyses_.clear();
     } else if (method == "textDocument/didSave") {
       std::string uri;
       document(params, uri);
@@ -243,6 +262,7 @@ void Server::notification(const std::string& method, const json& params) {
       document(params, uri);
       documents_.erase(uri);
       dirty_.erase(uri);
+      analyses_.clear();
       // Its squiggles go with it, and those it put on the files it includes.
       std::set<std::string> cleared = std::move(others_[uri]);
       others_.erase(uri);
@@ -275,7 +295,9 @@ void Server::publish_pending() {
   }
 }
 
-void Server::publish(const std::string& uri) {
+const Server::Analysis& Server::analysis(const std::string& uri) {
+  auto& cached = analyses_[uri];
+  if (cached) return *cached;
   const Document& doc = documents_.at(uri);
   // The open documents as the editor holds them; other files from the disk.
   std::map<std::string, const Document*> open_by_path;
@@ -288,24 +310,50 @@ void Server::publish(const std::string& uri) {
     if (open != open_by_path.end()) return std::optional<std::string>(open->second->text);
     return dsl::read_file(path, error);
   };
-  dsl::Program program =
+  cached = std::make_unique<Analysis>();
+  cached->program =
       doc.path ? dsl::load({*doc.path}, options) : dsl::load_text(uri, doc.text, options);
-  dsl::check(program);
+  dsl::check(cached->program);
+  cached->declared = declarations(cached->program);
+  return *cached;
+}
 
-  const auto uri_of_file = [&](std::uint32_t index) {
-    const std::string path = normal_path(program.sources.file(index).path);
-    if (index == 0 || (doc.path && path == *doc.path)) return uri;
-    for (const auto& [u, d] : documents_) {
-      if (d.path && *d.path == path) return u;
-    }
-    return uri_of_path(path);
+const Declared* Server::Analysis::find(std::string_view name) const {
+  for (const Declared& d : declared) {
+    if (d.name == name && d.kind != "test") return &d;
+  }
+  return nullptr;
+}
+
+std::string Server::uri_of_file(const Analysis& a, std::uint32_t file,
+                                const std::string& uri) const {
+  const Document& doc = documents_.at(uri);
+  const std::string path = normal_path(a.program.sources.file(file).path);
+  if (file == 0 || (doc.path && path == *doc.path)) return uri;
+  for (const auto& [u, d] : documents_) {
+    if (d.path && *d.path == path) return u;
+  }
+  return uri_of_path(path);
+}
+
+json Server::location(const Analysis& a, const Span& span, const std::string& uri) const {
+  const dsl::SourceFile& file = a.program.sources.file(span.file);
+  return {{"uri", uri_of_file(a, span.file, uri)},
+          {"range", range_json(position_of(file, span.begin), position_of(file, span.end))}};
+}
+
+void Server::publish(const std::string& uri) {
+  const Document& doc = documents_.at(uri);
+  const dsl::Program& program = analysis(uri).program;
+  const auto uri_of_index = [&](std::uint32_t index) {
+    return uri_of_file(*analyses_.at(uri), index, uri);
   };
   const auto located = [&](const dsl::Location& at, std::string& where) {
     if (!at.known || at.file >= program.sources.size()) {
       where = uri;
       return range_json({0, 0}, {0, 0});
     }
-    where = uri_of_file(at.file);
+    where = uri_of_index(at.file);
     const dsl::SourceFile& file = program.sources.file(at.file);
     return range_json(position_of(file, at.offset),
                       position_of(file, word_end(file.text, at.offset)));
@@ -344,6 +392,271 @@ void Server::publish(const std::string& uri) {
     if (u == uri) params["version"] = doc.version;
     send({{"jsonrpc", "2.0"}, {"method", "textDocument/publishDiagnostics"}, {"params", params}});
   }
+}
+
+const Declared* Server::name_at(const json& params, const Analysis*& a, std::string& uri) {
+  const Document& doc = document(params, uri);
+  const std::uint32_t offset = offset_of(
+      doc.text,
+      position_param(field(params, "position", json::value_t::object, "position"), "position"));
+  a = &analysis(uri);
+  const auto word = identifier_at(doc.text, offset);
+  if (!word) return nullptr;
+  return a->find(std::string_view(doc.text).substr(word->first, word->second - word->first));
+}
+
+json Server::definition(const json& params) {
+  const Analysis* a = nullptr;
+  std::string uri;
+  const Declared* declared = name_at(params, a, uri);
+  if (!declared) return nullptr;
+  return location(*a, declared->name_span, uri);
+}
+
+json Server::references(const json& params) {
+  const Analysis* a = nullptr;
+  std::string uri;
+  const Declared* declared = name_at(params, a, uri);
+  if (!declared) return json::array();
+  const json context = params.value("context", json::object());
+  const bool with_declaration =
+      context.is_object() && context.value("includeDeclaration", true) == true;
+  json out = json::array();
+  for (std::uint32_t f = 0; f < a->program.sources.size(); ++f) {
+    const std::string& text = a->program.sources.file(f).text;
+    for (const auto& [begin, end] : identifiers(text)) {
+      if (std::string_view(text).substr(begin, end - begin) != declared->name) continue;
+      const Span span{f, begin, end};
+      const bool is_declaration =
+          f == declared->name_span.file && begin == declared->name_span.begin;
+      if (is_declaration && !with_declaration) continue;
+      out.push_back(location(*a, span, uri));
+    }
+  }
+  return out;
+}
+
+json Server::hover(const json& params) {
+  const Analysis* a = nullptr;
+  std::string uri;
+  const Declared* declared = name_at(params, a, uri);
+  if (!declared) return nullptr;
+  // The declaration as written (its clauses say the title, unit, owner, code, dates,
+  // dependencies and basis), at most 30 lines.
+  const dsl::SourceFile& file = a->program.sources.file(declared->block.file);
+  std::string_view written = std::string_view(file.text).substr(
+      declared->block.begin, declared->block.end - declared->block.begin);
+  std::size_t cut = 0;
+  for (int lines = 0; lines < 30 && cut != std::string_view::npos; ++lines) {
+    cut = written.find('\n', cut == 0 ? 0 : cut + 1);
+  }
+  const bool longer = cut != std::string_view::npos;
+  if (longer) written = written.substr(0, cut);
+  const dsl::LineColumn at =
+      a->program.sources.line_column(declared->name_span.file, declared->name_span.begin);
+  std::string markdown =
+      fmt::format("**{}** `{}` — {}:{}\n\n```tiendo\n{}{}\n```", declared->kind, declared->name,
+                  fs::path(file.path).filename().string(), at.line, written, longer ? "\n…" : "");
+  return {{"contents", {{"kind", "markdown"}, {"value", markdown}}}};
+}
+
+json Server::symbols(const json& params) {
+  std::string uri;
+  document(params, uri);
+  const Analysis& a = analysis(uri);
+  // LSP's SymbolKind numbers.
+  const auto kind_of = [](const std::string& kind) {
+    return kind == "indicator" ? 13
+           : kind == "plan"    ? 3
+           : kind == "task"    ? 24
+           : kind == "channel" ? 11
+           : kind == "rule"    ? 12
+           : kind == "set"     ? 18
+           : kind == "level"   ? 22
+                               : 6;
+  };
+  json out = json::array();
+  for (const Declared& d : a.declared) {
+    if (d.name_span.file != 0) continue;
+    const dsl::SourceFile& file = a.program.sources.file(0);
+    const json range = range_json(position_of(file, d.block.begin), position_of(file, d.block.end));
+    const json selection =
+        range_json(position_of(file, d.name_span.begin), position_of(file, d.name_span.end));
+    out.push_back({{"name", d.name.empty() ? "(test)" : d.name},
+                   {"detail", d.kind},
+                   {"kind", kind_of(d.kind)},
+                   {"range", range},
+                   {"selectionRange", selection}});
+  }
+  return out;
+}
+
+json Server::prepare_rename(const json& params) {
+  const Analysis* a = nullptr;
+  std::string uri;
+  const Declared* declared = name_at(params, a, uri);
+  if (!declared) throw RequestFailed{"only a declared name can be renamed here"};
+  const Document& doc = documents_.at(uri);
+  const std::uint32_t offset = offset_of(doc.text, position_param(params["position"], "position"));
+  const auto word = identifier_at(doc.text, offset);
+  const json range = range_json(end_of(std::string_view(doc.text).substr(0, word->first)),
+                                end_of(std::string_view(doc.text).substr(0, word->second)));
+  return {{"range", range}, {"placeholder", declared->name}};
+}
+
+json Server::rename(const json& params) {
+  const std::string wanted =
+      field(params, "newName", json::value_t::string, "newName").get<std::string>();
+  const Analysis* a = nullptr;
+  std::string uri;
+  const Declared* declared = name_at(params, a, uri);
+  if (!declared) throw RequestFailed{"only a declared name can be renamed here"};
+  if (!valid_name(wanted)) {
+    throw RequestFailed{fmt::format(
+        "'{}' cannot be a name: a letter or '_', then letters, digits or '_', and not one of "
+        "the language's words",
+        wanted)};
+  }
+  if (const Declared* clash = a->find(wanted); clash && clash != declared) {
+    const dsl::LineColumn at =
+        a->program.sources.line_column(clash->name_span.file, clash->name_span.begin);
+    throw RequestFailed{fmt::format("'{}' is already the name of {} {} ({}:{})", wanted,
+                                    clash->kind == "indicator" ? "an" : "a", clash->kind,
+                                    a->program.sources.file(clash->name_span.file).path, at.line)};
+  }
+  json changes = json::object();
+  for (std::uint32_t f = 0; f < a->program.sources.size(); ++f) {
+    const dsl::SourceFile& file = a->program.sources.file(f);
+    json edits = json::array();
+    for (const auto& [begin, end] : identifiers(file.text)) {
+      if (std::string_view(file.text).substr(begin, end - begin) != declared->name) continue;
+      edits.push_back({{"range", range_json(position_of(file, begin), position_of(file, end))},
+                       {"newText", wanted}});
+    }
+    if (!edits.empty()) changes[uri_of_file(*a, f, uri)] = std::move(edits);
+  }
+  return {{"changes", changes}};
+}
+
+json Server::completion(const json& params) {
+  std::string uri;
+  const Document& doc = document(params, uri);
+  const std::uint32_t offset = offset_of(
+      doc.text,
+      position_param(field(params, "position", json::value_t::object, "position"), "position"));
+  const Analysis& a = analysis(uri);
+  // The line up to the cursor, without the word being typed.
+  const std::size_t line_start = doc.text.rfind('\n', offset == 0 ? 0 : offset - 1);
+  std::string_view before = std::string_view(doc.text).substr(
+      line_start == std::string::npos || offset == 0 ? 0 : line_start + 1);
+  before = before.substr(0, offset - (before.data() - doc.text.data()));
+  std::size_t word = before.size();
+  while (word > 0 &&
+         (std::isalnum(static_cast<unsigned char>(before[word - 1])) || before[word - 1] == '_')) {
+    --word;
+  }
+  const std::string_view head = before.substr(0, word);
+  std::string previous;
+  if (const auto ids = identifiers(head); !ids.empty()) {
+    previous = std::string(head.substr(ids.back().first, ids.back().second - ids.back().first));
+  }
+  const bool line_start_only = head.find_first_not_of(" \t") == std::string_view::npos;
+  // The block around the cursor in this file.
+  std::string block_kind;
+  for (const Declared& d : a.declared) {
+    if (d.block.file == 0 && d.block.begin < offset && offset < d.block.end && d.kind != "level") {
+      block_kind = d.kind;
+    }
+  }
+  json items = json::array();
+  const auto add = [&](const std::string& label, int kind, const std::string& detail) {
+    items.push_back({{"label", label}, {"kind", kind}, {"detail", detail}});
+  };
+  const auto names_of = [&](std::initializer_list<std::string_view> kinds) {
+    for (const Declared& d : a.declared) {
+      if (std::find(kinds.begin(), kinds.end(), d.kind) != kinds.end()) add(d.name, 18, d.kind);
+    }
+  };
+  constexpr int kKeyword = 14, kFunction = 3, kValue = 12;
+  if (line_start_only && block_kind.empty()) {
+    for (const char* k :
+         {"levels", "indicator", "plan", "task", "channel", "rule", "set", "test", "include"}) {
+      add(k, kKeyword, "declaration");
+    }
+  } else if (line_start_only && block_kind != "test") {
+    for (const std::string& k : dsl::clause_keywords(block_kind)) {
+      add(k, kKeyword, "clause of " + block_kind);
+    }
+  } else if (previous == "needs" || previous == "after") {
+    names_of({"task"});
+  } else if (previous == "part_of" || previous == "basis" || previous == "implements") {
+    names_of({"plan"});
+  } else if (previous == "notify") {
+    names_of({"channel"});
+  } else if (previous == "each" || previous == "level") {
+    names_of({"level", "set"});
+  } else if (previous == "unit" && block_kind == "indicator") {
+    for (const char* u : {"percent", "count", "number"}) add(u, kValue, "unit of measure");
+  } else if (previous == "severity") {
+    for (const char* v : {"info", "warning", "critical"}) add(v, kValue, "severity");
+  } else {
+    for (const char* f :
+         {"latest", "sum", "avg", "min", "max", "count", "share", "ratio", "change", "done"}) {
+      add(f, kFunction, "function");
+    }
+    names_of({"indicator", "task", "level", "set"});
+  }
+  return {{"isIncomplete", false}, {"items", items}};
+}
+
+json Server::code_actions(const json& params) {
+  std::string uri;
+  const Document& doc = document(params, uri);
+  json out = json::array();
+  const json context = params.value("context", json::object());
+  if (!context.is_object() || !context.contains("diagnostics") ||
+      !context["diagnostics"].is_array()) {
+    return out;
+  }
+  for (const json& d : context["diagnostics"]) {
+    if (!d.is_object() || !d.contains("message") || !d["message"].is_string() ||
+        !d.contains("range")) {
+      continue;
+    }
+    const std::string message = d["message"].get<std::string>();
+    const std::size_t hint = message.find("did you mean '");
+    if (hint == std::string::npos) continue;
+    const std::size_t from = hint + 14;
+    const std::size_t to = message.find('\'', from);
+    if (to == std::string::npos) continue;
+    const std::string suggestion = message.substr(from, to - from);
+    // What the suggestion replaces, in the text as it is now: the name, or a `{…}`
+    // placeholder.
+    const std::uint32_t start =
+        offset_of(doc.text, position_param(field(d["range"], "start", json::value_t::object,
+                                                 "context.diagnostics[].range.start"),
+                                           "context.diagnostics[].range.start"));
+    std::uint32_t end = start;
+    if (start < doc.text.size() && doc.text[start] == '{') {
+      const std::size_t close = doc.text.find('}', start);
+      if (close == std::string::npos) continue;
+      end = static_cast<std::uint32_t>(close + 1);
+    } else if (const auto word = identifier_at(doc.text, start); word && word->first == start) {
+      end = word->second;
+    } else {
+      continue;
+    }
+    const json range = range_json(end_of(std::string_view(doc.text).substr(0, start)),
+                                  end_of(std::string_view(doc.text).substr(0, end)));
+    out.push_back(
+        {{"title", fmt::format("Thay bằng '{}' (replace with '{}')", suggestion, suggestion)},
+         {"kind", "quickfix"},
+         {"diagnostics", json::array({d})},
+         {"isPreferred", true},
+         {"edit",
+          {{"changes", {{uri, json::array({{{"range", range}, {"newText", suggestion}}})}}}}}});
+  }
+  return out;
 }
 
 json Server::formatting(const json& params) {

@@ -2,21 +2,29 @@
 // and formatter. The transport (stdio, protocol.hpp) is the caller's: the server takes
 // one message's body at a time and gives back the bodies to send.
 //
-// What it does so far: the lifecycle (initialize, shutdown, exit), the open documents in
-// full (didOpen, didChange with the whole text, didClose, didSave), diagnostics as
-// `tiendo check` gives them (codes E011…, the notes as related information, positions in
-// UTF-16 code units), and formatting as `tiendo fmt` does it. A document is checked
-// together with the files it includes, the open ones as the editor holds them.
+// What it does: the lifecycle (initialize, shutdown, exit), the open documents (didOpen,
+// didChange whole or by ranges, didClose, didSave), diagnostics as `tiendo check` gives
+// them (codes E011…, the notes as related information, positions in UTF-16 code units),
+// formatting as `tiendo fmt` does it, go to definition, references, hover (the
+// declaration as written), document symbols, rename (refused on a clash or a reserved
+// word), completion (clause names of the enclosing block, names of the kind a clause
+// takes, functions and indicators in expressions) and quick fixes for the checker's "did
+// you mean". A document is checked together with the files it includes, the open ones as
+// the editor holds them.
 //
 // Thread safety: none; one thread drives a Server.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "dsl/parse.hpp"
+#include "lsp/names.hpp"
 
 namespace tiendo::lsp {
 
@@ -40,7 +48,27 @@ class Server {
     std::int64_t version = 0;
   };
 
+  // A document's rule set, loaded and checked once per change of any open document.
+  struct Analysis {
+    dsl::Program program;
+    std::vector<Declared> declared;
+    const Declared* find(std::string_view name) const;
+  };
+
   void request(const nlohmann::json& id, const std::string& method, const nlohmann::json& params);
+  const Analysis& analysis(const std::string& uri);
+  std::string uri_of_file(const Analysis& a, std::uint32_t file, const std::string& uri) const;
+  nlohmann::json location(const Analysis& a, const Span& span, const std::string& uri) const;
+  // The declared name under the request's position, and the document's analysis.
+  const Declared* name_at(const nlohmann::json& params, const Analysis*& a, std::string& uri);
+  nlohmann::json definition(const nlohmann::json& params);
+  nlohmann::json references(const nlohmann::json& params);
+  nlohmann::json hover(const nlohmann::json& params);
+  nlohmann::json symbols(const nlohmann::json& params);
+  nlohmann::json prepare_rename(const nlohmann::json& params);
+  nlohmann::json rename(const nlohmann::json& params);
+  nlohmann::json completion(const nlohmann::json& params);
+  nlohmann::json code_actions(const nlohmann::json& params);
   void notification(const std::string& method, const nlohmann::json& params);
   nlohmann::json initialize(const nlohmann::json& params);
   nlohmann::json formatting(const nlohmann::json& params);
@@ -55,10 +83,11 @@ class Server {
   bool initialized_ = false;
   bool shut_down_ = false;
   std::optional<int> exit_code_;
-  std::map<std::string, Document> documents_;            // by URI
-  std::set<std::string> dirty_;                          // URIs to check again
-  std::map<std::string, std::set<std::string>> others_;  // per document: other files it
-                                                         // published diagnostics to
+  std::map<std::string, Document> documents_;                  // by URI
+  std::set<std::string> dirty_;                                // URIs to check again
+  std::map<std::string, std::unique_ptr<Analysis>> analyses_;  // by URI, while unchanged
+  std::map<std::string, std::set<std::string>> others_;        // per document: other files it
+                                                               // published diagnostics to
   std::vector<std::string> output_;
 };
 

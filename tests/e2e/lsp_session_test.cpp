@@ -5,12 +5,15 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "run.hpp"
@@ -205,6 +208,136 @@ TEST(LspSession, DiagnosticsAsYouTypeFormattingAndShutdown) {
   EXPECT_EQ(lsp.process().wait_exit(10s), 0);
 }
 
+// The position of byte `offset` of an ASCII line of `text`, as LSP counts it.
+json ascii_position(const std::string& text, std::size_t offset) {
+  const std::size_t line_start = text.rfind('\n', offset - 1) + 1;
+  return {
+      {"line", std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n')},
+      {"character", offset - line_start}};
+}
+
+TEST(LspSession, NavigationHoverRenameCompletionAndQuickFixes) {
+  TempDir dir;
+  const std::string path = dir.path() + "/kế hoạch.rules";
+  const std::string uri = uri_of(path);
+  const std::string text = read_text(std::string(TIENDO_SOURCE_DIR) + "/rules/dong-nai-2022.rules");
+  const std::size_t use = text.find("require smartphone_rate") + 8;
+  const std::size_t declared = text.find("indicator smartphone_rate") + 10;
+  LspClient lsp(dir.path() + "/lsp.log");
+  const json init = lsp.request("initialize", {{"capabilities", json::object()}});
+  for (const char* capability :
+       {"definitionProvider", "referencesProvider", "hoverProvider", "documentSymbolProvider",
+        "renameProvider", "completionProvider", "codeActionProvider"}) {
+    EXPECT_TRUE(init["result"]["capabilities"].contains(capability)) << capability;
+  }
+  lsp.notify(
+      "textDocument/didOpen",
+      {{"textDocument", {{"uri", uri}, {"languageId", "tiendo"}, {"version", 1}, {"text", text}}}});
+  EXPECT_EQ(lsp.diagnostics_of(uri)["diagnostics"], json::array());
+  const json at_use = {{"textDocument", {{"uri", uri}}},
+                       {"position", ascii_position(text, use + 3)}};
+
+  const json definition = lsp.request("textDocument/definition", at_use)["result"];
+  EXPECT_EQ(definition["uri"], uri);
+  EXPECT_EQ(definition["range"]["start"], ascii_position(text, declared));
+  EXPECT_EQ(definition["range"]["end"], ascii_position(text, declared + 15));
+
+  json with = at_use;
+  with["context"] = {{"includeDeclaration", true}};
+  const json all = lsp.request("textDocument/references", with)["result"];
+  with["context"]["includeDeclaration"] = false;
+  const json uses = lsp.request("textDocument/references", with)["result"];
+  ASSERT_GE(all.size(), 2u) << all.dump();
+  EXPECT_EQ(uses.size(), all.size() - 1);
+  EXPECT_NE(std::find_if(all.begin(), all.end(),
+                         [&](const json& l) {
+                           return l["range"]["start"] == ascii_position(text, declared);
+                         }),
+            all.end());
+  for (const json& l : uses) EXPECT_NE(l["range"]["start"], ascii_position(text, declared));
+
+  const std::string hover =
+      lsp.request("textDocument/hover", at_use)["result"]["contents"]["value"].get<std::string>();
+  EXPECT_NE(hover.find("**indicator** `smartphone_rate`"), std::string::npos) << hover;
+  EXPECT_NE(hover.find("Tỷ lệ dân số có điện thoại thông minh"), std::string::npos) << hover;
+
+  const json symbols =
+      lsp.request("textDocument/documentSymbol", {{"textDocument", {{"uri", uri}}}})["result"];
+  const auto rule = std::find_if(symbols.begin(), symbols.end(),
+                                 [](const json& s) { return s["name"] == "smartphone_2022"; });
+  ASSERT_NE(rule, symbols.end()) << symbols.dump();
+  EXPECT_EQ((*rule)["detail"], "rule");
+  EXPECT_EQ((*rule)["kind"], 12);
+
+  // Rename: refused on a clash and on a reserved word; else every use, the declaration too.
+  json rename = at_use;
+  rename["newName"] = "fiber_household_rate";
+  const json clash = lsp.request("textDocument/rename", rename);
+  EXPECT_EQ(clash["error"]["code"], -32803);
+  EXPECT_NE(clash["error"]["message"].get<std::string>().find(
+                "'fiber_household_rate' is already the name of an indicator"),
+            std::string::npos)
+      << clash.dump();
+  rename["newName"] = "rule";
+  EXPECT_EQ(lsp.request("textDocument/rename", rename)["error"]["code"], -32803);
+  EXPECT_EQ(lsp.request("textDocument/prepareRename", at_use)["result"]["placeholder"],
+            "smartphone_rate");
+  rename["newName"] = "dien_thoai_rate";
+  const json renamed = lsp.request("textDocument/rename", rename)["result"];
+  ASSERT_TRUE(renamed["changes"].contains(uri)) << renamed.dump();
+  EXPECT_EQ(renamed["changes"][uri].size(), all.size());
+  for (const json& edit : renamed["changes"][uri]) EXPECT_EQ(edit["newText"], "dien_thoai_rate");
+
+  // Completion: a rule's clauses on a new line of the rule; tasks after `needs`.
+  std::string typed = text;
+  const std::size_t rule_body = typed.find("  basis QD27\n", typed.find("rule smartphone_2022"));
+  typed.insert(rule_body, "  \n  needs \n");
+  lsp.notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 2}}},
+                                        {"contentChanges", json::array({{{"text", typed}}})}});
+  const auto labels = [&](std::size_t offset) {
+    const json result = lsp.request(
+        "textDocument/completion",
+        {{"textDocument", {{"uri", uri}}}, {"position", ascii_position(typed, offset)}})["result"];
+    std::set<std::string> out;
+    for (const json& item : result["items"]) out.insert(item["label"].get<std::string>());
+    return out;
+  };
+  const std::set<std::string> clauses = labels(rule_body + 2);
+  EXPECT_TRUE(clauses.contains("require") && clauses.contains("basis") &&
+              clauses.contains("warn within"))
+      << json(clauses).dump();
+  EXPECT_FALSE(clauses.contains("due"));  // a task's
+  const std::set<std::string> tasks = labels(rule_body + 11);
+  EXPECT_TRUE(tasks.contains("danh_gia_xa_thi_diem")) << json(tasks).dump();
+  EXPECT_FALSE(tasks.contains("smartphone_rate"));
+
+  // A quick fix for the checker's suggestion.
+  std::string misspelt = text;
+  misspelt.replace(use, 15, "smartfone_rate");
+  lsp.notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 3}}},
+                                        {"contentChanges", json::array({{{"text", misspelt}}})}});
+  json published;
+  do {
+    published = lsp.diagnostics_of(uri);
+  } while (published["version"] != 3);
+  ASSERT_EQ(published["diagnostics"].size(), 1u) << published.dump();
+  const json actions =
+      lsp.request("textDocument/codeAction",
+                  {{"textDocument", {{"uri", uri}}},
+                   {"range", published["diagnostics"][0]["range"]},
+                   {"context", {{"diagnostics", published["diagnostics"]}}}})["result"];
+  ASSERT_EQ(actions.size(), 1u) << actions.dump();
+  EXPECT_EQ(actions[0]["kind"], "quickfix");
+  const json edit = actions[0]["edit"]["changes"][uri][0];
+  EXPECT_EQ(edit["newText"], "smartphone_rate");
+  EXPECT_EQ(edit["range"]["start"], ascii_position(misspelt, use));
+  EXPECT_EQ(edit["range"]["end"], ascii_position(misspelt, use + 14));
+
+  lsp.request("shutdown", nullptr);
+  lsp.notify("exit", nullptr);
+  EXPECT_EQ(lsp.process().wait_exit(10s), 0);
+}
+
 TEST(LspSession, AnIncludedFileIsReadAsTheEditorHoldsIt) {
   TempDir dir;
   const std::string main_path = dir.path() + "/main.rules";
@@ -256,7 +389,7 @@ TEST(LspSession, WhatABrokenClientSendsIsAnsweredNeverACrash) {
   EXPECT_EQ(lsp.response(nullptr)["error"]["code"], -32700);
   lsp.send({{"id", 7}, {"method", "shutdown"}});
   EXPECT_EQ(lsp.response(7)["error"]["code"], -32600);
-  const json unknown = lsp.request("textDocument/hover", json::object());
+  const json unknown = lsp.request("textDocument/semanticTokens/full", json::object());
   EXPECT_EQ(unknown["error"]["code"], -32601);
   // Parameters of the wrong kind, named.
   const json bad = lsp.request("textDocument/formatting", {{"textDocument", {{"uri", 3}}}});

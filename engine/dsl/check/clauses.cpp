@@ -283,3 +283,15 @@ std::optional<model::Date> first_day(Context& c, const ast::Clause& clause) {
 }
 
 }  // namespace tiendo::dsl::checking
+
+namespace tiendo::dsl {
+
+std::vector<std::string> clause_keywords(std::string_view kind) {
+  std::vector<std::string> out;
+  for (const checking::ClauseSpec& spec : checking::specs_for(kind)) {
+    out.emplace_back(spec.keyword);
+  }
+  return out;
+}
+
+}  // namespace tiendo::dsl
