@@ -9,7 +9,9 @@
 #include "dsl/check.hpp"
 #include "dsl/format.hpp"
 #include "dsl/parse.hpp"
+#include "eval/rule_tests.hpp"
 #include "lsp/protocol.hpp"
+#include "present/reasons.hpp"
 
 namespace tiendo::lsp {
 
@@ -224,6 +226,7 @@ void Server::notification(const std::string& method, const json& params) {
       doc.path = path_of_uri(uri);
       if (doc.path) doc.path = normal_path(*doc.path);
       documents_[uri] = std::move(doc);
+      test_results_.erase(uri);
       dirty_.insert(uri);
       analyses_.clear();
     } else if (method == "textDocument/didChange") {
@@ -251,17 +254,20 @@ void Server::notification(const std::string& method, const json& params) {
         doc.text.replace(from, to - from, text);
       }
       doc.version = integer_or(params.at("textDocument"), "version", doc.version);
+      test_results_.erase(uri);  // until the next save
       dirty_.insert(uri);
       analyses_.clear();
     } else if (method == "textDocument/didSave") {
       std::string uri;
       document(params, uri);
+      test_results_[uri] = test_diagnostics(uri);
       dirty_.insert(uri);
     } else if (method == "textDocument/didClose") {
       std::string uri;
       document(params, uri);
       documents_.erase(uri);
       dirty_.erase(uri);
+      test_results_.erase(uri);
       analyses_.clear();
       // Its squiggles go with it, and those it put on the files it includes.
       std::set<std::string> cleared = std::move(others_[uri]);
@@ -311,9 +317,34 @@ const Server::Analysis& Server::analysis(const std::string& uri) {
     return dsl::read_file(path, error);
   };
   cached = std::make_unique<Analysis>();
-  cached->program =
-      doc.path ? dsl::load({*doc.path}, options) : dsl::load_text(uri, doc.text, options);
-  dsl::check(cached->program);
+  if (doc.path) {
+    // The rule set of the document's folder: its *.rules and *.tests (not below it), and
+    // the document whatever its name.
+    std::vector<std::string> paths;
+    std::error_code ec;
+    const fs::path folder = fs::path(*doc.path).parent_path();
+    for (auto it = fs::directory_iterator(folder, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+      const std::string extension = it->path().extension().string();
+      if (it->is_regular_file(ec) && (extension == ".rules" || extension == ".tests")) {
+        paths.push_back(normal_path(it->path().string()));
+      }
+    }
+    std::sort(paths.begin(), paths.end());
+    // The *.rules first, as `tiendo test DIR` reads them; the document if it is neither.
+    std::stable_partition(paths.begin(), paths.end(),
+                          [](const std::string& p) { return p.ends_with(".rules"); });
+    if (std::find(paths.begin(), paths.end(), *doc.path) == paths.end()) {
+      paths.push_back(*doc.path);
+    }
+    cached->program = dsl::load(paths, options);
+    for (std::uint32_t i = 0; i < cached->program.sources.size(); ++i) {
+      if (normal_path(cached->program.sources.file(i).path) == *doc.path) cached->document = i;
+    }
+  } else {
+    cached->program = dsl::load_text(uri, doc.text, options);
+  }
+  cached->rules = dsl::check(cached->program);
   cached->declared = declarations(cached->program);
   return *cached;
 }
@@ -329,7 +360,7 @@ std::string Server::uri_of_file(const Analysis& a, std::uint32_t file,
                                 const std::string& uri) const {
   const Document& doc = documents_.at(uri);
   const std::string path = normal_path(a.program.sources.file(file).path);
-  if (file == 0 || (doc.path && path == *doc.path)) return uri;
+  if (file == a.document || (doc.path && path == *doc.path)) return uri;
   for (const auto& [u, d] : documents_) {
     if (d.path && *d.path == path) return u;
   }
@@ -378,6 +409,9 @@ void Server::publish(const std::string& uri) {
     // An included file that is open has diagnostics of its own.
     if (where != uri && documents_.contains(where)) continue;
     by_uri[where].push_back(std::move(out));
+  }
+  if (const auto tests = test_results_.find(uri); tests != test_results_.end()) {
+    for (const json& d : tests->second) by_uri[uri].push_back(d);
   }
   std::set<std::string> others;
   for (const auto& [u, list] : by_uri) {
@@ -477,8 +511,8 @@ json Server::symbols(const json& params) {
   };
   json out = json::array();
   for (const Declared& d : a.declared) {
-    if (d.name_span.file != 0) continue;
-    const dsl::SourceFile& file = a.program.sources.file(0);
+    if (d.name_span.file != a.document) continue;
+    const dsl::SourceFile& file = a.program.sources.file(a.document);
     const json range = range_json(position_of(file, d.block.begin), position_of(file, d.block.end));
     const json selection =
         range_json(position_of(file, d.name_span.begin), position_of(file, d.name_span.end));
@@ -564,7 +598,8 @@ json Server::completion(const json& params) {
   // The block around the cursor in this file.
   std::string block_kind;
   for (const Declared& d : a.declared) {
-    if (d.block.file == 0 && d.block.begin < offset && offset < d.block.end && d.kind != "level") {
+    if (d.block.file == a.document && d.block.begin < offset && offset < d.block.end &&
+        d.kind != "level") {
       block_kind = d.kind;
     }
   }
@@ -655,6 +690,59 @@ json Server::code_actions(const json& params) {
          {"isPreferred", true},
          {"edit",
           {{"changes", {{uri, json::array({{{"range", range}, {"newText", suggestion}}})}}}}}});
+  }
+  return out;
+}
+
+json Server::test_diagnostics(const std::string& uri) {
+  const Analysis& a = analysis(uri);
+  json out = json::array();
+  if (!a.rules) return out;  // the checker's diagnostics say why there is no rule set
+  const Document& doc = documents_.at(uri);
+  const model::RuleSet& rules = *a.rules;
+  const std::string& loaded_as = a.program.sources.file(a.document).path;
+  const eval::Explain explain{
+      [&](const store::Snapshot& snapshot, const eval::Results& results,
+          const eval::RuleResult& r) {
+        return present::reason_text({rules, snapshot, results}, r, model::Language::en);
+      },
+      [&](const store::Snapshot& snapshot, const eval::Results& results,
+          const eval::TaskResult& t) {
+        return present::reason_text({rules, snapshot, results}, t, model::Language::en);
+      }};
+  // A whole line of the document (its source lines count from 1).
+  const auto line_range = [&](std::uint32_t line) {
+    const std::uint32_t l = line == 0 ? 0 : line - 1;
+    const std::uint32_t end = offset_of(doc.text, {l, UINT32_MAX});
+    return range_json({l, 0}, end_of(std::string_view(doc.text).substr(0, end)));
+  };
+  for (const model::TestCase& test : rules.tests) {
+    if (normal_path(test.source.file) != normal_path(loaded_as)) continue;
+    const eval::TestOutcome outcome = eval::run_test(rules, test, explain);
+    if (outcome.passed()) {
+      out.push_back({{"range", line_range(test.source.line)},
+                     {"severity", 3},
+                     {"code", "test"},
+                     {"source", "tiendo test"},
+                     {"message", fmt::format("PASS: {} ({} expectations)", test.name,
+                                             outcome.expectations.size())}});
+      continue;
+    }
+    for (const eval::ExpectationOutcome& e : outcome.expectations) {
+      if (e.passed) continue;
+      const model::TestExpectation& x = *e.expectation;
+      const std::string subject = x.task != model::kNone
+                                      ? rules.tasks[static_cast<std::size_t>(x.task)].name
+                                      : rules.rules[static_cast<std::size_t>(x.rule)].name;
+      out.push_back(
+          {{"range", line_range(x.source.line)},
+           {"severity", 1},
+           {"code", "test"},
+           {"source", "tiendo test"},
+           {"message", fmt::format("FAIL: {}: expect {}{} {}, got {}: {}", test.name,
+                                   x.unit.empty() || x.task != model::kNone ? "" : x.unit + " ",
+                                   subject, x.state, e.actual, e.explanation)}});
+    }
   }
   return out;
 }

@@ -8,9 +8,12 @@
 // formatting as `tiendo fmt` does it, go to definition, references, hover (the
 // declaration as written), document symbols, rename (refused on a clash or a reserved
 // word), completion (clause names of the enclosing block, names of the kind a clause
-// takes, functions and indicators in expressions) and quick fixes for the checker's "did
-// you mean". A document is checked together with the files it includes, the open ones as
-// the editor holds them.
+// takes, functions and indicators in expressions), quick fixes for the checker's "did
+// you mean", and on save the result of each `test` block of the file (a failed
+// expectation as an error, a passing test as information). A document is checked with
+// the *.rules and *.tests files beside it (its folder's rule set, as `tiendo check DIR`
+// and `tiendo test DIR` read it) and the files they include; the open ones as the editor
+// holds them.
 //
 // Thread safety: none; one thread drives a Server.
 #pragma once
@@ -25,6 +28,7 @@
 
 #include "dsl/parse.hpp"
 #include "lsp/names.hpp"
+#include "model/rule_set.hpp"
 
 namespace tiendo::lsp {
 
@@ -51,6 +55,8 @@ class Server {
   // A document's rule set, loaded and checked once per change of any open document.
   struct Analysis {
     dsl::Program program;
+    std::optional<model::RuleSet> rules;  // when the rule set checks without errors
+    std::uint32_t document = 0;           // the document's index in program.sources
     std::vector<Declared> declared;
     const Declared* find(std::string_view name) const;
   };
@@ -73,6 +79,8 @@ class Server {
   nlohmann::json initialize(const nlohmann::json& params);
   nlohmann::json formatting(const nlohmann::json& params);
   void publish(const std::string& uri);
+  // The rule tests of the document's file, run (on save) into diagnostics.
+  nlohmann::json test_diagnostics(const std::string& uri);
   void log_error(const std::string& message);
   void send(const nlohmann::json& message);
   void respond(const nlohmann::json& id, nlohmann::json result);
@@ -86,6 +94,8 @@ class Server {
   std::map<std::string, Document> documents_;                  // by URI
   std::set<std::string> dirty_;                                // URIs to check again
   std::map<std::string, std::unique_ptr<Analysis>> analyses_;  // by URI, while unchanged
+  std::map<std::string, nlohmann::json> test_results_;         // by URI: from the last save, until
+                                                               // the next change
   std::map<std::string, std::set<std::string>> others_;        // per document: other files it
                                                                // published diagnostics to
   std::vector<std::string> output_;

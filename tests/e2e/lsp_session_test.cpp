@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "run.hpp"
 #include "support/child_process.hpp"
@@ -333,6 +334,65 @@ TEST(LspSession, NavigationHoverRenameCompletionAndQuickFixes) {
   EXPECT_EQ(edit["range"]["start"], ascii_position(misspelt, use));
   EXPECT_EQ(edit["range"]["end"], ascii_position(misspelt, use + 14));
 
+  lsp.request("shutdown", nullptr);
+  lsp.notify("exit", nullptr);
+  EXPECT_EQ(lsp.process().wait_exit(10s), 0);
+}
+
+// A *.tests file is checked with the *.rules beside it (no include needed, as `tiendo
+// test DIR` reads them), and on save each of its test blocks says whether it passes.
+TEST(LspSession, OnSaveEachTestBlockSaysWhetherItPasses) {
+  TempDir dir;
+  const std::string folder = dir.path() + "/Đồng Nai";
+  std::filesystem::create_directories(folder);
+  const std::string rules =
+      read_text(std::string(TIENDO_SOURCE_DIR) + "/rules/dong-nai-2022.rules");
+  std::string tests = read_text(std::string(TIENDO_SOURCE_DIR) + "/rules/dong-nai-2022.tests");
+  std::ofstream(folder + "/dong-nai-2022.rules") << rules;
+  // One expectation made wrong: fiber_2022 is met at the end of Q3/2022.
+  const std::size_t wrong = tests.find("  expect fiber_2022 met\n");
+  ASSERT_NE(wrong, std::string::npos);
+  tests.replace(wrong, 24, "  expect fiber_2022 missed\n");
+  const std::string path = folder + "/dong-nai-2022.tests";
+  std::ofstream(path) << tests;
+  const std::string uri = uri_of(path);
+
+  LspClient lsp(dir.path() + "/lsp.log");
+  lsp.request("initialize", {{"capabilities", json::object()}});
+  lsp.notify("textDocument/didOpen",
+             {{"textDocument",
+               {{"uri", uri}, {"languageId", "tiendo"}, {"version", 1}, {"text", tests}}}});
+  EXPECT_EQ(lsp.diagnostics_of(uri)["diagnostics"], json::array());  // the rules beside it
+  lsp.notify("textDocument/didSave", {{"textDocument", {{"uri", uri}}}});
+  const json saved = lsp.diagnostics_of(uri)["diagnostics"];
+  std::size_t passes = 0;
+  std::vector<json> failures;
+  for (const json& d : saved) {
+    EXPECT_EQ(d["code"], "test") << d.dump();
+    if (d["severity"] == 3) ++passes;
+    if (d["severity"] == 1) failures.push_back(d);
+  }
+  EXPECT_EQ(passes, 16u) << saved.dump(2);
+  ASSERT_EQ(failures.size(), 1u) << saved.dump(2);
+  const auto line =
+      std::count(tests.begin(), tests.begin() + static_cast<std::ptrdiff_t>(wrong), '\n');
+  EXPECT_EQ(failures[0]["range"]["start"], json({{"line", line}, {"character", 0}}));
+  EXPECT_EQ(failures[0]["range"]["end"], json({{"line", line}, {"character", 26}}));
+  const std::string message = failures[0]["message"].get<std::string>();
+  EXPECT_NE(message.find("expect dong_nai fiber_2022 missed, got met: 99% >= 75%"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.rfind("FAIL: Báo cáo Quý III/2022 (231/BC-UBND)", 0), 0u) << message;
+
+  // A change drops the results until the next save.
+  lsp.notify("textDocument/didChange",
+             {{"textDocument", {{"uri", uri}, {"version", 2}}},
+              {"contentChanges", json::array({{{"text", tests + "\n"}}})}});
+  json changed;
+  do {
+    changed = lsp.diagnostics_of(uri);
+  } while (changed["version"] != 2);
+  EXPECT_EQ(changed["diagnostics"], json::array());
   lsp.request("shutdown", nullptr);
   lsp.notify("exit", nullptr);
   EXPECT_EQ(lsp.process().wait_exit(10s), 0);
