@@ -89,6 +89,20 @@ class LspClient {
     return json();
   }
   ChildProcess& process() { return child_; }
+  // The diagnostics published for `uri` at `version` (earlier ones skipped).
+  json diagnostics_at(const std::string& uri, int version) {
+    json published;
+    do {
+      published = diagnostics_of(uri);
+    } while (!published.is_null() && published["version"] != version);
+    return published;
+  }
+  // shutdown (whose result must be null), then exit: the exit status.
+  int shut_down() {
+    EXPECT_TRUE(request("shutdown", nullptr)["result"].is_null());
+    notify("exit", nullptr);
+    return child_.wait_exit(std::chrono::seconds(10));
+  }
 
  private:
   std::optional<json> read() {
@@ -180,9 +194,7 @@ TEST(LspSession, DiagnosticsAsYouTypeFormattingAndShutdown) {
   fixed.replace(fixed.find("{valeu}"), 7, "{value}");
   lsp.notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 3}}},
                                         {"contentChanges", json::array({{{"text", fixed}}})}});
-  do {
-    published = lsp.diagnostics_of(uri);
-  } while (published["version"] == 2);
+  published = lsp.diagnostics_at(uri, 3);
   EXPECT_EQ(published["version"], 3);
   EXPECT_EQ(published["diagnostics"], json::array()) << published.dump(2);
 
@@ -204,9 +216,7 @@ TEST(LspSession, DiagnosticsAsYouTypeFormattingAndShutdown) {
   lsp.notify("textDocument/didClose", {{"textDocument", {{"uri", uri}}}});
   published = lsp.diagnostics_of(uri);
   EXPECT_EQ(published["diagnostics"], json::array());
-  EXPECT_TRUE(lsp.request("shutdown", nullptr)["result"].is_null());
-  lsp.notify("exit", nullptr);
-  EXPECT_EQ(lsp.process().wait_exit(10s), 0);
+  EXPECT_EQ(lsp.shut_down(), 0);
 }
 
 // The position of byte `offset` of an ASCII line of `text`, as LSP counts it.
@@ -317,10 +327,7 @@ TEST(LspSession, NavigationHoverRenameCompletionAndQuickFixes) {
   misspelt.replace(use, 15, "smartfone_rate");
   lsp.notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 3}}},
                                         {"contentChanges", json::array({{{"text", misspelt}}})}});
-  json published;
-  do {
-    published = lsp.diagnostics_of(uri);
-  } while (published["version"] != 3);
+  json published = lsp.diagnostics_at(uri, 3);
   ASSERT_EQ(published["diagnostics"].size(), 1u) << published.dump();
   const json actions =
       lsp.request("textDocument/codeAction",
@@ -334,9 +341,7 @@ TEST(LspSession, NavigationHoverRenameCompletionAndQuickFixes) {
   EXPECT_EQ(edit["range"]["start"], ascii_position(misspelt, use));
   EXPECT_EQ(edit["range"]["end"], ascii_position(misspelt, use + 14));
 
-  lsp.request("shutdown", nullptr);
-  lsp.notify("exit", nullptr);
-  EXPECT_EQ(lsp.process().wait_exit(10s), 0);
+  EXPECT_EQ(lsp.shut_down(), 0);
 }
 
 // A *.tests file is checked with the *.rules beside it (no include needed, as `tiendo
@@ -388,14 +393,9 @@ TEST(LspSession, OnSaveEachTestBlockSaysWhetherItPasses) {
   lsp.notify("textDocument/didChange",
              {{"textDocument", {{"uri", uri}, {"version", 2}}},
               {"contentChanges", json::array({{{"text", tests + "\n"}}})}});
-  json changed;
-  do {
-    changed = lsp.diagnostics_of(uri);
-  } while (changed["version"] != 2);
+  json changed = lsp.diagnostics_at(uri, 2);
   EXPECT_EQ(changed["diagnostics"], json::array());
-  lsp.request("shutdown", nullptr);
-  lsp.notify("exit", nullptr);
-  EXPECT_EQ(lsp.process().wait_exit(10s), 0);
+  EXPECT_EQ(lsp.shut_down(), 0);
 }
 
 TEST(LspSession, AnIncludedFileIsReadAsTheEditorHoldsIt) {
@@ -432,9 +432,7 @@ TEST(LspSession, AnIncludedFileIsReadAsTheEditorHoldsIt) {
   lsp.notify("textDocument/didSave", {{"textDocument", {{"uri", uri_of(main_path)}}}});
   published = lsp.diagnostics_of(uri_of(main_path));
   EXPECT_EQ(published["diagnostics"], json::array()) << published.dump(2);
-  lsp.request("shutdown", nullptr);
-  lsp.notify("exit", nullptr);
-  EXPECT_EQ(lsp.process().wait_exit(10s), 0);
+  EXPECT_EQ(lsp.shut_down(), 0);
 }
 
 TEST(LspSession, WhatABrokenClientSendsIsAnsweredNeverACrash) {
@@ -481,10 +479,7 @@ TEST(LspSession, WhatABrokenClientSendsIsAnsweredNeverACrash) {
                                                 {{"start", {{"line", 99}, {"character", 0}}},
                                                  {"end", {{"line", 99}, {"character", 5}}}}},
                                                {"text", "}\n"}}})}});
-  json last;
-  do {
-    last = lsp.diagnostics_of("untitled:2");
-  } while (last["version"] == 1);
+  json last = lsp.diagnostics_at("untitled:2", 2);
   EXPECT_EQ(last["version"], 2);
   EXPECT_FALSE(last["diagnostics"].empty());
   // Exit without shutdown: status 1, as the protocol says.

@@ -92,6 +92,15 @@ class PrivateServer {
 
 int status_of_ready(int port) { return status_of(ApiClient(port).get("/readyz", "")); }
 
+// `tiendo serve` on the database at `url`, its files in `dir`.
+ServeSetup serve_setup(const std::string& url, const TempDir& dir) {
+  ServeSetup setup;
+  setup.binary = TIENDO_BINARY;
+  setup.directory = dir.path();
+  setup.database = url;
+  return setup;
+}
+
 TEST(PostgresOutage, TheServiceSaysNotReadyMeanwhileAndRecoversByItself) {
   if (!on_postgres()) GTEST_SKIP() << "runs under the postgresql label";
   PrivateServer server;
@@ -101,11 +110,7 @@ TEST(PostgresOutage, TheServiceSaysNotReadyMeanwhileAndRecoversByItself) {
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
 
   TempDir dir;
-  ServeSetup setup;
-  setup.binary = TIENDO_BINARY;
-  setup.directory = dir.path();
-  setup.database = url;
-  ServeProcess serve(setup);
+  ServeProcess serve(serve_setup(url, dir));
   ApiClient http(serve.port());
   ASSERT_EQ(status_of_ready(serve.port()), 200) << serve.log();
   ASSERT_TRUE(serve.wait_for_log("this service leads", 10s)) << serve.log();
@@ -347,11 +352,7 @@ TEST(PostgresOutage, AFullDiskFailsTheWriteWholeAndTheServiceWritesAgainOnceSpac
   const RunResult communes =
       run_tiendo(fmt::format("ingest --unchecked --db {} {}", shell_quote(url), units));
   ASSERT_EQ(communes.exit_code, 0) << communes.err;
-  ServeSetup setup;
-  setup.binary = TIENDO_BINARY;
-  setup.directory = dir.path();
-  setup.database = url;
-  ServeProcess serve(setup);
+  ServeProcess serve(serve_setup(url, dir));
   ApiClient http(serve.port());
   ASSERT_EQ(status_of_ready(serve.port()), 200) << serve.log();
   const auto counts = [&] {
