@@ -197,7 +197,8 @@ json Server::initialize(const json&) {
   return {{"capabilities",
            {{"positionEncoding", "utf-16"},
             {"textDocumentSync",
-             {{"openClose", true}, {"change", 1}, {"save", {{"includeText", false}}}}},
+             // Incremental (2): a keystroke sends its range, not the whole file again.
+             {{"openClose", true}, {"change", 2}, {"save", {{"includeText", false}}}}},
             {"documentFormattingProvider", true},
             {"definitionProvider", true},
             {"referencesProvider", true},

@@ -3,17 +3,16 @@
 // one message's body at a time and gives back the bodies to send.
 //
 // What it does: the lifecycle (initialize, shutdown, exit), the open documents (didOpen,
-// didChange whole or by ranges, didClose, didSave), diagnostics as `tiendo check` gives
-// them (codes E011…, the notes as related information, positions in UTF-16 code units),
-// formatting as `tiendo fmt` does it, go to definition, references, hover (the
-// declaration as written), document symbols, rename (refused on a clash or a reserved
-// word), completion (clause names of the enclosing block, names of the kind a clause
-// takes, functions and indicators in expressions), quick fixes for the checker's "did
-// you mean", and on save the result of each `test` block of the file (a failed
-// expectation as an error, a passing test as information). A document is checked with
-// the *.rules and *.tests files beside it (its folder's rule set, as `tiendo check DIR`
-// and `tiendo test DIR` read it) and the files they include; the open ones as the editor
-// holds them.
+// didChange by ranges (incremental sync) or whole, didClose, didSave), diagnostics as `tiendo
+// check` gives them (codes E011…, the notes as related information, positions in UTF-16 code
+// units), formatting as `tiendo fmt` does it, go to definition, references, hover (the declaration
+// as written), document symbols, rename (refused on a clash or a reserved word), completion (clause
+// names of the enclosing block, names of the kind a clause takes, functions and indicators in
+// expressions), quick fixes for the checker's "did you mean", and on save the result of each `test`
+// block of the file (a failed expectation as an error, a passing test as information). A document
+// is checked with the *.rules and *.tests files beside it (its folder's rule set, as `tiendo check
+// DIR` and `tiendo test DIR` read it) and the files they include; the open ones as the editor holds
+// them.
 //
 // Thread safety: none; one thread drives a Server.
 #pragma once

@@ -158,7 +158,7 @@ TEST(LspSession, DiagnosticsAsYouTypeFormattingAndShutdown) {
       {{"processId", nullptr}, {"rootUri", uri_of(folder)}, {"capabilities", json::object()}});
   ASSERT_TRUE(init.contains("result")) << init.dump();
   EXPECT_EQ(init["result"]["capabilities"]["positionEncoding"], "utf-16");
-  EXPECT_EQ(init["result"]["capabilities"]["textDocumentSync"]["change"], 1);
+  EXPECT_EQ(init["result"]["capabilities"]["textDocumentSync"]["change"], 2);
   EXPECT_EQ(init["result"]["capabilities"]["documentFormattingProvider"], true);
   lsp.notify("initialized", json::object());
 
@@ -198,10 +198,22 @@ TEST(LspSession, DiagnosticsAsYouTypeFormattingAndShutdown) {
   EXPECT_EQ(published["version"], 3);
   EXPECT_EQ(published["diagnostics"], json::array()) << published.dump(2);
 
+  // A keystroke as its range (incremental sync), after Vietnamese text on its line: a
+  // placeholder typed at UTF-16 unit 34 of the message line.
+  const json at = {{"line", require_line + 1}, {"character", 34}};
+  lsp.notify("textDocument/didChange",
+             {{"textDocument", {{"uri", uri}, {"version", 4}}},
+              {"contentChanges",
+               json::array({{{"range", {{"start", at}, {"end", at}}}, {"text", "{xyz} "}}})}});
+  published = lsp.diagnostics_at(uri, 4);
+  ASSERT_EQ(published["diagnostics"].size(), 1u) << published.dump(2);
+  EXPECT_EQ(published["diagnostics"][0]["code"], "E023");
+  EXPECT_EQ(published["diagnostics"][0]["range"]["start"], at);
+
   // Formatting: the text with its indentation lost comes back as `tiendo fmt` writes it.
   std::string messy = good;
   messy.replace(messy.find(line), line.size(), "require   smartphone_rate>=85%  by 2022-12-31\n");
-  lsp.notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 4}}},
+  lsp.notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 5}}},
                                         {"contentChanges", json::array({{{"text", messy}}})}});
   const json edits = lsp.request(
       "textDocument/formatting",
