@@ -8,7 +8,7 @@ set -eu
 out="$1"
 cd "$(dirname "$0")/.."
 rm -f "${out}"
-npx --no-install vsce package --skip-license --allow-missing-repository --out "${out}"
+./node_modules/.bin/vsce package --skip-license --allow-missing-repository --out "${out}"
 /usr/bin/python3 - "${out}" <<'PY'
 import json
 import sys
