@@ -56,15 +56,7 @@ int run_tests(const TestOptions& options) {
   std::size_t passed = 0;
   std::size_t failed = 0;
   // A failed expectation says why the state came, as eval's table does.
-  const eval::Explain explain{
-      [&](const store::Snapshot& snapshot, const eval::Results& results,
-          const eval::RuleResult& r) {
-        return present::reason_text({*rules, snapshot, results}, r, model::Language::en);
-      },
-      [&](const store::Snapshot& snapshot, const eval::Results& results,
-          const eval::TaskResult& t) {
-        return present::reason_text({*rules, snapshot, results}, t, model::Language::en);
-      }};
+  const eval::Explain explain = present::test_explanations(*rules, model::Language::en);
   for (const model::TestCase& test : rules->tests) {
     const eval::TestOutcome outcome = eval::run_test(*rules, test, explain);
     if (outcome.passed()) {

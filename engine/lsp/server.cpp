@@ -702,15 +702,7 @@ json Server::test_diagnostics(const std::string& uri) {
   const Document& doc = documents_.at(uri);
   const model::RuleSet& rules = *a.rules;
   const std::string& loaded_as = a.program.sources.file(a.document).path;
-  const eval::Explain explain{
-      [&](const store::Snapshot& snapshot, const eval::Results& results,
-          const eval::RuleResult& r) {
-        return present::reason_text({rules, snapshot, results}, r, model::Language::en);
-      },
-      [&](const store::Snapshot& snapshot, const eval::Results& results,
-          const eval::TaskResult& t) {
-        return present::reason_text({rules, snapshot, results}, t, model::Language::en);
-      }};
+  const eval::Explain explain = present::test_explanations(rules, model::Language::en);
   // A whole line of the document (its source lines count from 1).
   const auto line_range = [&](std::uint32_t line) {
     const std::uint32_t l = line == 0 ? 0 : line - 1;

@@ -554,4 +554,15 @@ nlohmann::json reason_json(const ReasonContext& context, const RuleResult& r) {
 
 nlohmann::json reason_json(const TaskResult& t) { return {{"kind", to_string(t.reason)}}; }
 
+eval::Explain test_explanations(const model::RuleSet& rules, Language language) {
+  return {[&rules, language](const store::Snapshot& snapshot, const eval::Results& results,
+                             const eval::RuleResult& r) {
+            return reason_text({rules, snapshot, results}, r, language);
+          },
+          [&rules, language](const store::Snapshot& snapshot, const eval::Results& results,
+                             const eval::TaskResult& t) {
+            return reason_text({rules, snapshot, results}, t, language);
+          }};
+}
+
 }  // namespace tiendo::present

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "eval/evaluate.hpp"
+#include "eval/rule_tests.hpp"
 #include "present/labels.hpp"
 
 namespace tiendo::present {
@@ -30,6 +31,10 @@ struct ReasonContext {
 std::string reason_text(const ReasonContext& context, const eval::RuleResult& r, Language language,
                         bool with_units = true);
 std::string reason_text(const ReasonContext& context, const eval::TaskResult& t, Language language);
+
+// reason_text as a rule test's explanation of what it found (`tiendo test`, the language
+// server's tests on save).
+eval::Explain test_explanations(const model::RuleSet& rules, Language language);
 
 // Only why an expression has no value ("no observation of x at y"), as reason_text says it
 // inside a sentence.
