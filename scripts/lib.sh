@@ -6,7 +6,7 @@
 # Provides:
 #   ROOT                                    repository root (absolute path)
 #   tiendo_install_deps [extra packages...]  install missing Debian packages
-#   tiendo_configure BUILD_DIR [cmake args...]
+#   tiendo_configure BUILD_DIR [cmake args...]  (installs web/editor's npm packages first)
 #   tiendo_build BUILD_DIR [targets...]
 #   tiendo_configure_build BUILD_DIR [cmake args...]
 #   tiendo_npm_ci DIR                        install DIR's npm packages from its lock file
@@ -38,6 +38,7 @@ TIENDO_DEBIAN_PACKAGES=(
   nlohmann-json3-dev
   libgtest-dev
   libgmock-dev
+  libdtl-dev
   libbenchmark-dev
   libhowardhinnant-date-dev
   libtomlplusplus-dev
@@ -70,11 +71,15 @@ TIENDO_DEBIAN_PACKAGES=(
   unzip
   tzdata
 )
-# Node.js and npm for tests/browser (playwright-core and axe-core, from npm). Only when
-# there is no `node`: a machine may have another build of Node (NodeSource's `nodejs`,
-# which conflicts with Debian's npm), and that one serves as well.
+# Node.js and npm for the build (web/editor: CodeMirror and esbuild, from npm, bundled
+# into the service's rule editor page) and for tests/browser (playwright-core and
+# axe-core). Only when there is no `node`: a machine may have another build of Node
+# (NodeSource's `nodejs`, which conflicts with Debian's npm, and brings its own npm), and
+# that one serves as well. Debian's nodejs alone lacks npm: then just npm.
 if ! command -v node >/dev/null 2>&1; then
   TIENDO_DEBIAN_PACKAGES+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+  TIENDO_DEBIAN_PACKAGES+=(npm)
 fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -135,7 +140,9 @@ tiendo__ccache_env() {
 }
 
 # Configures BUILD_DIR with Ninja. Re-running cmake on an existing tree is cheap
-# and picks up changed arguments, so it always runs.
+# and picks up changed arguments, so it always runs. web/editor's npm packages come
+# first: the build bundles them (cmake/RuleEditorBundle.cmake), and configuring fails
+# without them.
 tiendo_configure() {
   if (($# < 1)); then
     echo "usage: tiendo_configure BUILD_DIR [cmake args...]" >&2
@@ -143,6 +150,7 @@ tiendo_configure() {
   fi
   local build_dir="$1"
   shift
+  tiendo_npm_ci "${ROOT}/web/editor"
   tiendo__ccache_env
 
   # A tree made by another generator or from another checkout makes cmake

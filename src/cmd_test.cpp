@@ -1,12 +1,11 @@
 // `tiendo test RULES... TESTS...`: run the rule set's tests and say which pass.
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cstdio>
-#include <filesystem>
 
 #include "cli_support.hpp"
 #include "commands.hpp"
+#include "dsl/parse.hpp"
 #include "eval/rule_tests.hpp"
 #include "present/markup.hpp"
 #include "present/reasons.hpp"
@@ -20,30 +19,8 @@ struct TestOptions {
   std::vector<std::string> paths;
 };
 
-// The paths to load: each as given (a directory brings its *.rules), and a directory's
-// *.tests files after them, in name order.
-std::vector<std::string> with_test_files(const std::vector<std::string>& paths) {
-  namespace fs = std::filesystem;
-  std::vector<std::string> all = paths;
-  for (const std::string& path : paths) {
-    std::error_code ec;
-    if (!fs::is_directory(path, ec)) continue;
-    std::vector<std::string> found;
-    for (auto it = fs::recursive_directory_iterator(path, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_regular_file(ec) && it->path().extension() == ".tests") {
-        found.push_back(it->path().string());
-      }
-    }
-    // An unreadable directory is reported by the loader, which reads it for *.rules.
-    std::sort(found.begin(), found.end());
-    all.insert(all.end(), found.begin(), found.end());
-  }
-  return all;
-}
-
 int run_tests(const TestOptions& options) {
-  std::optional<model::RuleSet> rules = load_rules_reporting(with_test_files(options.paths));
+  std::optional<model::RuleSet> rules = load_rules_reporting(dsl::with_test_files(options.paths));
   if (!rules) return 1;
   if (rules->tests.empty()) {
     std::fprintf(stderr, "tiendo test: no `test` blocks in the given files\n");
@@ -69,13 +46,8 @@ int run_tests(const TestOptions& options) {
                 test.source.file.c_str(), test.source.line);
     for (const eval::ExpectationOutcome& e : outcome.expectations) {
       if (e.passed) continue;
-      const model::TestExpectation& x = *e.expectation;
-      const std::string subject = x.task != model::kNone
-                                      ? rules->tasks[static_cast<std::size_t>(x.task)].name
-                                      : rules->rules[static_cast<std::size_t>(x.rule)].name;
-      std::printf("      %s:%u: expect %s%s %s, got %s: %s\n", x.source.file.c_str(), x.source.line,
-                  x.unit.empty() || x.task != model::kNone ? "" : (x.unit + " ").c_str(),
-                  subject.c_str(), x.state.c_str(), e.actual.c_str(), e.explanation.c_str());
+      std::printf("      %s:%u: %s\n", e.expectation->source.file.c_str(),
+                  e.expectation->source.line, present::failure_text(*rules, e).c_str());
     }
   }
   std::printf("%zu passed, %zu failed\n", passed, failed);

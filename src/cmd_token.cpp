@@ -24,7 +24,7 @@ struct TokenOptions {
   std::string tokens;
 };
 
-const std::vector<std::string> kScopes = {"read", "write", "admin"};
+const std::vector<std::string> kScopes = {"read", "write", "rules", "admin"};
 
 // True when the tokens file would accept `id`. The file's own parser judges it, so the
 // command and the file cannot disagree about what an id is.
@@ -147,7 +147,10 @@ Action add_token_command(CLI::App& app) {
   CLI::App* create = command->add_subcommand(
       "new", "Make a token: print it once, then the line (its hash) for the tokens file");
   create->add_option("--id", o->id, "Who will use it, as the request log names it")->required();
-  create->add_option("--scope", o->scope, "read, write or admin (each includes the ones before)")
+  create
+      ->add_option(
+          "--scope", o->scope,
+          "read, write, rules or admin (write and rules each include read; admin includes all)")
       ->required()
       ->check(CLI::IsMember(kScopes));
   create->callback([o, action] { *action = [o] { return token_new(*o); }; });
@@ -155,7 +158,7 @@ Action add_token_command(CLI::App& app) {
   CLI::App* hash = command->add_subcommand(
       "hash", "Read a token on standard input and print its line for the tokens file");
   hash->add_option("--id", o->id, "Who uses it, as the request log names it")->required();
-  hash->add_option("--scope", o->scope, "read, write or admin")
+  hash->add_option("--scope", o->scope, "read, write, rules or admin")
       ->required()
       ->check(CLI::IsMember(kScopes));
   hash->callback([o, action] { *action = [o] { return token_hash(*o); }; });

@@ -340,6 +340,25 @@ Program load(const std::vector<std::string>& paths, const LoadOptions& options) 
   return loader.take();
 }
 
+std::vector<std::string> with_test_files(const std::vector<std::string>& paths) {
+  std::vector<std::string> all = paths;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) continue;
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(path, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file(ec) && it->path().extension() == ".tests") {
+        found.push_back(it->path().string());
+      }
+    }
+    // An unreadable directory is reported by the loader, which reads it for *.rules.
+    std::sort(found.begin(), found.end());
+    all.insert(all.end(), found.begin(), found.end());
+  }
+  return all;
+}
+
 Program load_text(const std::string& path, std::string text, const LoadOptions& options) {
   Loader loader(options);
   std::error_code ec;

@@ -50,6 +50,10 @@ struct Program {
 // including file. An include cycle is an E008 error naming the chain.
 Program load(const std::vector<std::string>& paths, const LoadOptions& options = {});
 
+// The paths `tiendo test` and the service load: each as given (a directory brings its
+// *.rules), and a directory's *.tests files after them (recursively, in name order).
+std::vector<std::string> with_test_files(const std::vector<std::string>& paths);
+
 // Parses `text` as the file `path` (includes are read through `options.reader`).
 Program load_text(const std::string& path, std::string text, const LoadOptions& options = {});
 

@@ -226,4 +226,15 @@ std::optional<std::string> path_of_uri(std::string_view uri) {
   return path;
 }
 
+std::uint32_t word_end(std::string_view text, std::uint32_t offset) {
+  const auto part = [](unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '/' || c == '.' || c == '%' || c >= 0x80;
+  };
+  std::size_t end = offset;
+  while (end < text.size() && part(static_cast<unsigned char>(text[end]))) ++end;
+  if (end == offset && end < text.size() && text[end] != '\n' && text[end] != '\r') ++end;
+  return static_cast<std::uint32_t>(end);
+}
+
 }  // namespace tiendo::lsp

@@ -58,6 +58,10 @@ std::uint32_t offset_of(const dsl::SourceFile& file, Position position);
 // The same on a text that is not in a SourceSet.
 std::uint32_t offset_of(std::string_view text, Position position);
 
+// Where a diagnostic's squiggle ends: over the name, number, date or percentage that
+// starts at `offset`, or one character.
+std::uint32_t word_end(std::string_view text, std::uint32_t offset);
+
 // file:///path with every byte outside RFC 3986's unreserved set and '/' percent-encoded.
 std::string uri_of_path(std::string_view absolute_path);
 // The path of a file: URI (percent-decoded); nullopt for another scheme or a malformed one.

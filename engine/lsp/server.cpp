@@ -84,19 +84,6 @@ Position end_of(std::string_view text) {
   return position_of(file, static_cast<std::uint32_t>(text.size()));
 }
 
-// Where a diagnostic's squiggle ends: over the name, number, date or percentage that
-// starts at `offset`, or one character.
-std::uint32_t word_end(std::string_view text, std::uint32_t offset) {
-  const auto part = [](unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '/' || c == '.' || c == '%' || c >= 0x80;
-  };
-  std::size_t end = offset;
-  while (end < text.size() && part(static_cast<unsigned char>(text[end]))) ++end;
-  if (end == offset && end < text.size() && text[end] != '\n' && text[end] != '\r') ++end;
-  return static_cast<std::uint32_t>(end);
-}
-
 std::string normal_path(const std::string& path) {
   std::error_code ec;
   return fs::absolute(fs::path(path), ec).lexically_normal().string();
@@ -723,18 +710,12 @@ json Server::test_diagnostics(const std::string& uri) {
     }
     for (const eval::ExpectationOutcome& e : outcome.expectations) {
       if (e.passed) continue;
-      const model::TestExpectation& x = *e.expectation;
-      const std::string subject = x.task != model::kNone
-                                      ? rules.tasks[static_cast<std::size_t>(x.task)].name
-                                      : rules.rules[static_cast<std::size_t>(x.rule)].name;
       out.push_back(
-          {{"range", line_range(x.source.line)},
+          {{"range", line_range(e.expectation->source.line)},
            {"severity", 1},
            {"code", "test"},
            {"source", "tiendo test"},
-           {"message", fmt::format("FAIL: {}: expect {}{} {}, got {}: {}", test.name,
-                                   x.unit.empty() || x.task != model::kNone ? "" : x.unit + " ",
-                                   subject, x.state, e.actual, e.explanation)}});
+           {"message", fmt::format("FAIL: {}: {}", test.name, present::failure_text(rules, e))}});
     }
   }
   return out;

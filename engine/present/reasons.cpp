@@ -565,4 +565,13 @@ eval::Explain test_explanations(const model::RuleSet& rules, Language language) 
           }};
 }
 
+std::string failure_text(const model::RuleSet& rules, const eval::ExpectationOutcome& outcome) {
+  const model::TestExpectation& x = *outcome.expectation;
+  const bool task = x.task != model::kNone;
+  const std::string& subject =
+      task ? item(rules.tasks, x.task).name : item(rules.rules, x.rule).name;
+  return fmt::format("expect {}{} {}, got {}: {}", x.unit.empty() || task ? "" : x.unit + " ",
+                     subject, x.state, outcome.actual, outcome.explanation);
+}
+
 }  // namespace tiendo::present

@@ -35,6 +35,9 @@ std::string reason_text(const ReasonContext& context, const eval::TaskResult& t,
 // reason_text as a rule test's explanation of what it found (`tiendo test`, the language
 // server's tests on save).
 eval::Explain test_explanations(const model::RuleSet& rules, Language language);
+// A failed expectation of a rule test: "expect dong_nai online_dossier_2022 met, got
+// missed: <explanation>".
+std::string failure_text(const model::RuleSet& rules, const eval::ExpectationOutcome& outcome);
 
 // Only why an expression has no value ("no observation of x at y"), as reason_text says it
 // inside a sentence.

@@ -99,6 +99,15 @@ const Api::Route Api::kRoutes[] = {
     {"GET", "/api/v1/graph", &Api::graph},
     {"GET", "/api/v1/status", &Api::status},
     {"POST", "/api/v1/reload", &Api::reload},
+    {"GET", "/editor", &Api::editor_page},
+    {"GET", "/assets/rule-editor.js", &Api::editor_script},
+    {"GET", "/api/v1/rules/versions", &Api::rule_versions},
+    {"POST", "/api/v1/rules/versions", &Api::rule_save},
+    {"GET", "/api/v1/rules/versions/{id}", &Api::rule_version},
+    {"POST", "/api/v1/rules/versions/{id}/restore", &Api::rule_restore},
+    {"POST", "/api/v1/rules/check", &Api::rule_check},
+    {"POST", "/api/v1/rules/format", &Api::rule_format},
+    {"POST", "/api/v1/rules/preview", &Api::rule_preview},
 };
 
 namespace {
@@ -124,7 +133,11 @@ bool matches(std::string_view pattern, std::string_view path, std::string_view& 
   const std::size_t brace = pattern.find('{');
   if (brace == std::string_view::npos) return pattern == path;
   if (path.substr(0, brace) != pattern.substr(0, brace)) return false;
-  const std::string_view rest = path.substr(std::min(brace, path.size()));
+  // What follows "{id}" in the pattern ("/restore"), which the path must end with.
+  const std::string_view suffix = pattern.substr(pattern.find('}', brace) + 1);
+  std::string_view rest = path.substr(std::min(brace, path.size()));
+  if (!rest.ends_with(suffix)) return false;
+  rest.remove_suffix(suffix.size());
   if (rest.empty() || rest.find('/') != std::string_view::npos) return false;
   id = rest;
   return true;
@@ -142,6 +155,7 @@ ApiResponse no_route(const ApiRequest& request, const std::vector<std::string_vi
 
 Scope scope_of(std::string_view method, std::string_view pattern) {
   if (pattern == "/api/v1/reload") return Scope::admin;
+  if (pattern.starts_with("/api/v1/rules/")) return Scope::rules;
   return method == "GET" ? Scope::read : Scope::write;
 }
 
@@ -217,9 +231,11 @@ ApiResponse Api::dispatch(const ApiRequest& request, RequestFacts& facts) {
   facts.route = std::string(matched->pattern);
 
   // Authentication, for everything but the probes (and the dashboard when public).
+  // The editor's script holds nothing but code: a browser loads it without a token.
   const bool open = matched->pattern == "/healthz" || matched->pattern == "/readyz" ||
+                    matched->pattern == "/assets/rule-editor.js" ||
                     ((matched->pattern == "/" || matched->pattern == "/rules/{rule}" ||
-                      matched->pattern == "/units/{id}") &&
+                      matched->pattern == "/units/{id}" || matched->pattern == "/editor") &&
                      service_.config().dashboard_public);
   if (!open) {
     const Scope needed = scope_of(matched->method, matched->pattern);

@@ -113,6 +113,19 @@ class Api {
   ApiResponse runs(const ApiRequest& request, const RouteCall& call);
   ApiResponse status(const ApiRequest& request, const RouteCall& call);
   ApiResponse reload(const ApiRequest& request, const RouteCall& call);
+  // The rule editor (service/api/rules.cpp): its page and script, and the rule set's
+  // versions, checks, formatting and previews.
+  ApiResponse editor_page(const ApiRequest& request, const RouteCall& call);
+  ApiResponse editor_script(const ApiRequest& request, const RouteCall& call);
+  ApiResponse rule_versions(const ApiRequest& request, const RouteCall& call);
+  ApiResponse rule_version(const ApiRequest& request, const RouteCall& call);
+  ApiResponse rule_save(const ApiRequest& request, const RouteCall& call);
+  ApiResponse rule_restore(const ApiRequest& request, const RouteCall& call);
+  ApiResponse rule_check(const ApiRequest& request, const RouteCall& call);
+  ApiResponse rule_format(const ApiRequest& request, const RouteCall& call);
+  ApiResponse rule_preview(const ApiRequest& request, const RouteCall& call);
+  // One preview at a time: each evaluates the whole rule set twice.
+  std::mutex preview_mutex_;
 
   // An evaluation on demand (GET /results?at=, or before the first run), on the data
   // as it is now; the last one is kept while the rules and the data are unchanged.

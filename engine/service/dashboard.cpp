@@ -126,6 +126,14 @@ class Page {
     if (const std::size_t at = head.find(h1); at != std::string::npos) {
       head.replace(at, h1.size(), fmt::format("<h1>{}</h1>", html_escape(w_.title)));
     }
+    // The rule editor, for the staff who write the rules (its API needs a `rules` token),
+    // beside the link to the other language.
+    if (const std::size_t at = head.find("</p>\n", head.find("<header>\n"));
+        at != std::string::npos) {
+      head.insert(at + 5, fmt::format("<p class=\"tools\"><a href=\"{}\">{}</a></p>\n",
+                                      html_escape(page_href(page_, "editor")),
+                                      lang_ == Language::en ? "Rules" : "Quy tắc"));
+    }
     out_ += head;
   }
 

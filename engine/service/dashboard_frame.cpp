@@ -66,7 +66,7 @@ ul.plans li { margin: 3px 0; }
 ul.plans ul { border-left: 2px solid var(--line); margin-left: 6px; }
 .kind { display: inline-block; min-width: 5.5em; font-size: 12px; color: var(--grey); }
 header a { color: #fff; }
-header .lang { float: right; margin: 2px 0 0 16px; font-size: 14px; }
+header .lang, header .tools { float: right; margin: 2px 0 0 16px; font-size: 14px; }
 .legend { list-style: none; padding: 0; margin: 8px 0 0; display: flex; flex-wrap: wrap;
           gap: 14px; font-size: 13px; color: var(--grey); }
 a { color: var(--blue); }
@@ -145,7 +145,7 @@ ul.units li { border: 1px solid var(--line); border-radius: 6px; padding: 8px 10
   body { background: #fff; font-size: 11pt; }
   header { background: #fff; color: #000; padding: 0 0 6px; border-bottom: 2px solid #000; }
   header a, nav.crumbs a { color: #000; text-decoration: none; }
-  header .lang, form.filters, nav.pages, .skip { display: none; }
+  header .lang, header .tools, form.filters, nav.pages, .skip { display: none; }
   main { max-width: none; padding: 0; }
   .scroll { overflow: visible; }
   thead th { position: static; }

@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <tuple>
 
 #include "alert/alert.hpp"
 #include "alert/ledger.hpp"
+#include "dsl/keywords.hpp"
 #include "eval/figures.hpp"
 #include "present/chart.hpp"
 #include "present/format.hpp"
@@ -571,6 +573,47 @@ std::string render_unit_page(const UnitPageData& data) {
     return UnitPage(data).render();
   } catch (const std::exception& e) {
     return failed_page(data.basics.language, e);
+  }
+}
+
+std::string render_editor_page(const EditorPageData& data) {
+  try {
+    const bool en = data.language == Language::en;
+    PageContext page{data.language, data.query, data.generated_at, ""};
+    const Words& w = words(data.language);
+    const std::string title = en ? "Rules" : "Quy tắc";
+    const std::array<Crumb, 2> crumbs{Crumb{std::string(w.title), page_href(page, "")},
+                                      Crumb{title, ""}};
+    std::string out;
+    open_page(page, title, crumbs,
+              html_escape(en ? "Write the rule set, check it, preview it and save it as a new "
+                               "version. "
+                             : "Soạn bộ quy tắc, kiểm tra, xem trước và lưu thành phiên bản mới. "),
+              out);
+    nlohmann::json words_json = {
+        {"keywords", dsl::reserved_words()},
+        {"declarations",
+         {"levels", "indicator", "plan", "task", "channel", "rule", "set", "test", "include"}}};
+    // Inside <script type="application/json">: "</" would end the element.
+    std::string keywords = words_json.dump();
+    for (std::size_t at = keywords.find("</"); at != std::string::npos;
+         at = keywords.find("</", at)) {
+      keywords.replace(at, 2, "<\\/");
+    }
+    out += fmt::format(
+        "<div id=\"rule-editor\" data-api=\"api/v1/rules/\" data-lang=\"{}\" "
+        "data-today=\"{}\">\n<noscript><section><p>{}</p></section></noscript>\n</div>\n",
+        w.html_lang, html_escape(data.today),
+        html_escape(en ? "The rule editor needs JavaScript."
+                       : "Trình soạn quy tắc cần JavaScript."));
+    out += fmt::format(
+        "<script type=\"application/json\" id=\"rule-editor-keywords\">{}</script>\n", keywords);
+    out += fmt::format("<script src=\"assets/rule-editor.js?v={}\" defer></script>\n",
+                       html_escape(data.script_version));
+    close_page(out);
+    return out;
+  } catch (const std::exception& e) {
+    return failed_page(data.language, e);
   }
 }
 

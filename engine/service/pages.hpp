@@ -59,4 +59,17 @@ struct UnitPageData {
 // with their targets met (links down). Never throws.
 std::string render_unit_page(const UnitPageData& data);
 
+struct EditorPageData {
+  model::Language language = model::Language::vi;
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, `lang` left out
+  std::string today;           // ISO date in the service's time zone: the preview's default
+  std::string script_version;  // service/rule_editor_bundle.hpp
+  std::string generated_at;
+};
+// The rule editor ("Quy tắc", /editor): the frame every page has, and the place the
+// editor's script (web/editor) builds its parts in, with the language's reserved words for
+// its colours. Nothing of the rule set is in the page: the script asks the API for it
+// with the staff member's token. Never throws.
+std::string render_editor_page(const EditorPageData& data);
+
 }  // namespace tiendo::service

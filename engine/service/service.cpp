@@ -29,22 +29,6 @@ constexpr int kRunnerNice = 10;
 
 namespace {
 
-// The rule set at `paths`, or its rendered diagnostics (errors first, then warnings).
-std::variant<model::RuleSet, std::vector<std::string>> load_rules(
-    const std::vector<std::string>& paths) {
-  dsl::LoadedRuleSet loaded = dsl::load_rule_set(paths);
-  if (loaded.rule_set) return std::move(*loaded.rule_set);
-  std::vector<std::string> errors;
-  for (const dsl::Diagnostic& d : loaded.program.diagnostics.all()) {
-    if (d.severity != dsl::Severity::error) continue;
-    std::string text = dsl::render(d, loaded.program.sources);
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    errors.push_back(std::move(text));
-  }
-  if (errors.empty()) errors.push_back("the rule set could not be loaded");
-  return errors;
-}
-
 // One service per SQLite file: a lock beside the database, held for the process's life;
 // the kernel drops it when the process ends, however it ends, so a crash leaves no stale
 // lock. The descriptor, or -1 with the problem said.
@@ -123,13 +107,6 @@ std::variant<std::unique_ptr<Service>, std::vector<std::string>> Service::open(
       return problems;
     }
   }
-  auto rules = load_rules(service->config_.rules);
-  if (auto* errors = std::get_if<std::vector<std::string>>(&rules)) {
-    problems.push_back(fmt::format("the rule set has {} error{}:", errors->size(),
-                                   errors->size() == 1 ? "" : "s"));
-    problems.insert(problems.end(), errors->begin(), errors->end());
-    return problems;
-  }
   std::shared_ptr<const TokenTable> tokens = std::make_shared<TokenTable>();
   if (!service->config_.tokens.empty()) {
     std::vector<ConfigError> errors;
@@ -140,18 +117,22 @@ std::variant<std::unique_ptr<Service>, std::vector<std::string>> Service::open(
     }
     tokens = std::make_shared<TokenTable>(std::move(*table));
   }
-  auto loaded = std::make_shared<LoadedRules>(
-      LoadedRules{std::move(std::get<model::RuleSet>(rules)), service->now_text()});
-  service->rules_status_ = {.ok = true,
-                            .attempted_at = loaded->loaded_at,
-                            .loaded_at = loaded->loaded_at,
-                            .errors = {},
-                            .rules = loaded->rules.rules.size(),
-                            .tasks = loaded->rules.tasks.size(),
-                            .plans = loaded->rules.plans.size()};
-  service->rules_ = std::move(loaded);
+  {
+    auto lease = service->pool_.acquire();
+    if (auto* error = std::get_if<store::DbError>(&lease)) {
+      problems.push_back(fmt::format("database {}: {}", service->config_.database, error->message));
+      return problems;
+    }
+    auto rules = service->rules_to_run(*std::get<ConnectionPool::Lease>(lease), "start", nullptr);
+    if (auto* errors = std::get_if<std::vector<std::string>>(&rules)) {
+      problems.push_back(fmt::format("the rule set has {} error{}:", errors->size(),
+                                     errors->size() == 1 ? "" : "s"));
+      problems.insert(problems.end(), errors->begin(), errors->end());
+      return problems;
+    }
+    service->apply_rules(std::get<std::shared_ptr<const LoadedRules>>(rules));
+  }
   service->tokens_ = std::move(tokens);
-  service->metrics_.rules_loaded(true, 0);
   return service;
 }
 
@@ -197,12 +178,98 @@ RulesStatus Service::rules_status() const {
   return rules_status_;
 }
 
+std::variant<std::shared_ptr<const LoadedRules>, std::vector<std::string>> Service::rules_to_run(
+    store::Database& db, std::string_view by, const std::shared_ptr<const LoadedRules>& running) {
+  using Errors = std::vector<std::string>;
+  const auto store_error = [&](const store::DbError& e) {
+    return Errors{fmt::format("the rule set's versions in {}: {}", config_.database, e.message)};
+  };
+  auto current = store::current_rule_version(db);
+  if (auto* e = std::get_if<store::DbError>(&current)) return store_error(*e);
+  std::int64_t version = std::get<std::int64_t>(current);
+  RuleFilesRead disk = read_rule_files(config_.rules);
+  if (!disk.errors.empty()) return std::move(disk.errors);
+  const std::string digest = store::rule_files_digest(disk.files);
+  auto last = store::last_files_digest(db);
+  if (auto* e = std::get_if<store::DbError>(&last)) return store_error(*e);
+  if (version == 0 || std::get<std::optional<std::string>>(last) != digest) {
+    // The files changed since they were last read (or the store has no version yet): they
+    // become the next version if they pass, as a save in the editor does.
+    CheckedRules checked = check_rule_files(disk.files, true);
+    if (Errors refusals = checked.refusals(); !refusals.empty()) return refusals;
+    std::string paths;
+    for (const std::string& p : config_.rules) paths += (paths.empty() ? "" : ", ") + p;
+    store::NewRuleVersion next{.created_at = now_text(),
+                               .author = std::string(by),
+                               .message = fmt::format("read from {} ({})", paths, config_.instance),
+                               .source = "files",
+                               .restored_from = std::nullopt,
+                               .disk_digest = digest,
+                               .files = disk.files,
+                               .base = version};
+    auto saved = store::save_rule_version(db, next);
+    if (auto* e = std::get_if<store::DbError>(&saved)) return store_error(*e);
+    const auto& outcome = std::get<std::variant<std::int64_t, store::RuleVersionConflict>>(saved);
+    if (const auto* number = std::get_if<std::int64_t>(&outcome)) {
+      log_->info("the rule set's files became a new version",
+                 {{"version", *number}, {"by", by}, {"files", disk.files.size()}});
+      return std::make_shared<const LoadedRules>(
+          LoadedRules{std::move(*checked.rules), now_text(), *number, std::move(disk.files)});
+    }
+    // Another service saved a version meanwhile (sharing the store): it runs.
+    version = std::get<store::RuleVersionConflict>(outcome).current;
+  }
+  if (running && running->version == version) return running;
+  auto found = store::find_rule_version(db, version);
+  if (auto* e = std::get_if<store::DbError>(&found)) return store_error(*e);
+  auto& stored = std::get<std::optional<store::RuleVersion>>(found);
+  if (!stored)
+    return Errors{fmt::format("version {} of the rule set is not in the store", version)};
+  CheckedRules checked = check_rule_files(stored->files, false);
+  if (!checked.rules) {
+    Errors errors{fmt::format("version {} of the rule set (in the store) does not load:", version)};
+    for (std::string& e : checked.refusals()) errors.push_back(std::move(e));
+    return errors;
+  }
+  return std::make_shared<const LoadedRules>(
+      LoadedRules{std::move(*checked.rules), now_text(), version, std::move(stored->files)});
+}
+
+RulesStatus Service::apply_rules(std::shared_ptr<const LoadedRules> loaded) {
+  RulesStatus status;
+  {
+    std::lock_guard lock(state_mutex_);
+    rules_status_ = {.ok = true,
+                     .attempted_at = now_text(),
+                     .loaded_at = loaded->loaded_at,
+                     .errors = {},
+                     .rules = loaded->rules.rules.size(),
+                     .tasks = loaded->rules.tasks.size(),
+                     .plans = loaded->rules.plans.size(),
+                     .version = loaded->version};
+    rules_ = std::move(loaded);
+    status = rules_status_;
+  }
+  metrics_.rules_loaded(true, 0);
+  return status;
+}
+
 RulesStatus Service::reload(std::string_view requested_by) {
   std::lock_guard one_at_a_time(reload_mutex_);
   const std::string attempted = now_text();
-  auto rules = load_rules(config_.rules);
   std::vector<std::string> errors;
-  if (auto* found = std::get_if<std::vector<std::string>>(&rules)) errors = std::move(*found);
+  std::shared_ptr<const LoadedRules> loaded;
+  if (auto lease = pool_.acquire(); auto* db = std::get_if<ConnectionPool::Lease>(&lease)) {
+    auto rules = rules_to_run(**db, requested_by, this->rules());
+    if (auto* found = std::get_if<std::vector<std::string>>(&rules)) {
+      errors = std::move(*found);
+    } else {
+      loaded = std::get<std::shared_ptr<const LoadedRules>>(rules);
+    }
+  } else {
+    errors.push_back(
+        fmt::format("database {}: {}", config_.database, std::get<store::DbError>(lease).message));
+  }
   std::optional<TokenTable> tokens;
   if (errors.empty() && !config_.tokens.empty()) {
     std::vector<ConfigError> token_errors;
@@ -210,30 +277,30 @@ RulesStatus Service::reload(std::string_view requested_by) {
     for (const ConfigError& e : token_errors) errors.push_back(e.render());
   }
   RulesStatus status;
-  {
+  if (errors.empty()) {
+    if (loaded != this->rules()) {
+      status = apply_rules(loaded);
+    } else {
+      std::lock_guard lock(state_mutex_);
+      rules_status_.ok = true;
+      rules_status_.errors.clear();
+      rules_status_.attempted_at = attempted;
+      status = rules_status_;
+    }
+    std::lock_guard lock(state_mutex_);
+    if (tokens) tokens_ = std::make_shared<TokenTable>(std::move(*tokens));
+    metrics_.rules_loaded(true, 0);
+  } else {
     std::lock_guard lock(state_mutex_);
     rules_status_.attempted_at = attempted;
-    if (errors.empty()) {
-      auto loaded = std::make_shared<LoadedRules>(
-          LoadedRules{std::move(std::get<model::RuleSet>(rules)), attempted});
-      rules_status_ = {.ok = true,
-                       .attempted_at = attempted,
-                       .loaded_at = attempted,
-                       .errors = {},
-                       .rules = loaded->rules.rules.size(),
-                       .tasks = loaded->rules.tasks.size(),
-                       .plans = loaded->rules.plans.size()};
-      rules_ = std::move(loaded);
-      if (tokens) tokens_ = std::make_shared<TokenTable>(std::move(*tokens));
-    } else {
-      rules_status_.ok = false;
-      rules_status_.errors = errors;
-    }
+    rules_status_.ok = false;
+    rules_status_.errors = errors;
     status = rules_status_;
+    metrics_.rules_loaded(false, errors.size());
   }
-  metrics_.rules_loaded(errors.empty(), errors.size());
   if (errors.empty()) {
     log_->info("rules reloaded", {{"by", requested_by},
+                                  {"version", status.version},
                                   {"rules", status.rules},
                                   {"tasks", status.tasks},
                                   {"plans", status.plans}});
@@ -242,6 +309,63 @@ RulesStatus Service::reload(std::string_view requested_by) {
                 {{"by", requested_by}, {"errors", errors.size()}, {"first", errors.front()}});
   }
   return status;
+}
+
+RuleSave Service::save_rules(store::Database& db, store::NewRuleVersion version) {
+  std::lock_guard one_at_a_time(reload_mutex_);
+  RuleSave outcome;
+  auto checked = std::make_shared<CheckedRules>(check_rule_files(version.files, true));
+  if (!checked->refusals().empty()) {
+    outcome.refused = std::move(checked);
+    return outcome;
+  }
+  auto saved = store::save_rule_version(db, version);
+  if (auto* e = std::get_if<store::DbError>(&saved)) {
+    outcome.error = e->message;
+    return outcome;
+  }
+  const auto& result = std::get<std::variant<std::int64_t, store::RuleVersionConflict>>(saved);
+  if (const auto* conflict = std::get_if<store::RuleVersionConflict>(&result)) {
+    outcome.conflict = conflict->current;
+    return outcome;
+  }
+  outcome.version = std::get<std::int64_t>(result);
+  const RulesStatus status = apply_rules(std::make_shared<const LoadedRules>(LoadedRules{
+      std::move(*checked->rules), now_text(), outcome.version, std::move(version.files)}));
+  log_->info("a new version of the rule set runs", {{"version", outcome.version},
+                                                    {"by", version.author},
+                                                    {"source", version.source},
+                                                    {"rules", status.rules}});
+  return outcome;
+}
+
+void Service::sync_rules(store::Database& db) {
+  auto current = store::current_rule_version(db);
+  std::string problem;
+  if (auto* e = std::get_if<store::DbError>(&current)) {
+    problem = e->message;
+  } else if (const std::int64_t version = std::get<std::int64_t>(current);
+             version != 0 && version != rules()->version) {
+    std::lock_guard one_at_a_time(reload_mutex_);
+    auto found = store::find_rule_version(db, version);
+    if (auto* failed = std::get_if<store::DbError>(&found)) {
+      problem = failed->message;
+    } else if (auto& stored = std::get<std::optional<store::RuleVersion>>(found); stored) {
+      CheckedRules checked = check_rule_files(stored->files, false);
+      if (checked.rules) {
+        apply_rules(std::make_shared<const LoadedRules>(
+            LoadedRules{std::move(*checked.rules), now_text(), version, std::move(stored->files)}));
+        log_->info("applied the store's current version of the rule set",
+                   {{"version", version}, {"saved_by", stored->info.author}});
+      } else {
+        problem = fmt::format("version {} does not load: {}", version, checked.refusals().front());
+      }
+    }
+  }
+  if (!problem.empty() && problem != sync_error_) {
+    log_->error("cannot apply the store's rule set; the running one stays", {{"error", problem}});
+  }
+  sync_error_ = std::move(problem);
 }
 
 void Service::data_changed() { ++data_generation_; }
@@ -770,6 +894,8 @@ void Service::runner_loop() {
                         : std::chrono::duration_cast<Clock::duration>(std::chrono::minutes(1));
   const bool shared = db.engine() == store::Engine::postgresql;
   while (!stopping_.load()) {
+    // A version of the rule set saved through another service (or a reload there).
+    sync_rules(db);
     if (shared && !leading_.load()) {
       follow_latest(db);
       if (!sleep_until(runner_cv_, runner_woken_, now() + idle)) break;
@@ -786,6 +912,7 @@ void Service::runner_loop() {
       }
     }
     if (next) {
+      sync_rules(db);
       run_evaluation(db, *next);
       continue;
     }

@@ -26,10 +26,12 @@
 #include "service/config.hpp"
 #include "service/log.hpp"
 #include "service/metrics.hpp"
+#include "service/rule_sets.hpp"
 #include "service/tokens.hpp"
 #include "store/database.hpp"
 #include "store/evaluations.hpp"
 #include "store/leadership.hpp"
+#include "store/rule_versions.hpp"
 #include "store/snapshot.hpp"
 
 namespace tiendo::service {
@@ -38,7 +40,9 @@ using Clock = std::chrono::system_clock;
 
 struct LoadedRules {
   model::RuleSet rules;
-  std::string loaded_at;  // UTC time stamp
+  std::string loaded_at;               // UTC time stamp
+  std::int64_t version = 0;            // store/rule_versions: the version it is
+  std::vector<store::RuleFile> files;  // that version's files
 };
 
 // The latest successful evaluation: what the results, the dashboard and the metrics show.
@@ -65,6 +69,15 @@ struct RulesStatus {
   std::string loaded_at;            // of the rule set in use
   std::vector<std::string> errors;  // rendered diagnostics of a refused reload
   std::size_t rules = 0, tasks = 0, plans = 0;
+  std::int64_t version = 0;  // of the rule set in use
+};
+
+// What saving a version of the rule set came to (Service::save_rules).
+struct RuleSave {
+  std::int64_t version = 0;                     // the new version: saved and applied
+  std::optional<std::int64_t> conflict;         // another was saved since the base: current
+  std::shared_ptr<const CheckedRules> refused;  // it fails `check` or its tests
+  std::string error;                            // the store failed
 };
 
 // One row of `evaluations`, as GET /api/v1/runs/{id} shows it.
@@ -131,9 +144,21 @@ class Service {
   std::shared_ptr<const TokenTable> tokens() const;
   RulesStatus rules_status() const;
 
-  // Re-reads the rule set and the tokens file. A rule set (or tokens file) with errors
-  // is refused and the running one stays; the errors show in rules_status().
+  // Re-reads the rule set and the tokens file. Files changed since they were last read
+  // become a new version of the rule set (store/rule_versions) once they pass `check`
+  // and their tests; unchanged ones leave the store's current version running. A rule
+  // set (or tokens file) with errors is refused and the running one stays; the errors
+  // show in rules_status().
   RulesStatus reload(std::string_view requested_by);
+  // Saves `version` (its files whole) as the rule set's next version when it passes
+  // `check` and its tests and its base is still the current version, and runs it from
+  // now on; every other service sharing the store applies it at its next look
+  // (sync_rules). Nothing is written otherwise.
+  RuleSave save_rules(store::Database& db, store::NewRuleVersion version);
+  // Applies the store's current version of the rule set if it is not the running one
+  // (another service saved it). The runner calls it before each evaluation and every few
+  // seconds on a shared store.
+  void sync_rules(store::Database& db);
 
   // Queues an evaluation at `at` (today in the configured zone when empty) and returns
   // its id; the runner takes it in turn. Nullopt, with nothing queued, when
@@ -185,6 +210,15 @@ class Service {
   Service(ServiceConfig config, std::shared_ptr<const Log> log, int lock_fd,
           std::function<Clock::time_point()> clock);
   void runner_loop();
+  // The rule set to run, at a start or a reload: the files when they changed since they
+  // were last read (a new version), else the store's current version. Errors say why
+  // neither can run. `running`: the rule set running now (a reload), kept when the store's
+  // version is the one it runs.
+  std::variant<std::shared_ptr<const LoadedRules>, std::vector<std::string>> rules_to_run(
+      store::Database& db, std::string_view by, const std::shared_ptr<const LoadedRules>& running);
+  // Makes `loaded` the running rule set (state_mutex_ taken here).
+  RulesStatus apply_rules(std::shared_ptr<const LoadedRules> loaded);
+  std::string sync_error_;  // the runner's thread only: the last failure of sync_rules
   void scheduler_loop();
   void delivery_loop();
   void leadership_loop();

@@ -123,12 +123,14 @@ std::string_view to_string(Scope scope) {
       return "write";
     case Scope::admin:
       return "admin";
+    case Scope::rules:
+      return "rules";
   }
   return "read";
 }
 
 std::optional<Scope> parse_scope(std::string_view text) {
-  for (Scope scope : {Scope::read, Scope::write, Scope::admin}) {
+  for (Scope scope : {Scope::read, Scope::write, Scope::rules, Scope::admin}) {
     if (text == to_string(scope)) return scope;
   }
   return std::nullopt;

@@ -1,6 +1,8 @@
 // Bearer tokens for the HTTP API. The tokens file holds, per token, an id (what the
 // request log names), a scope and the SHA-256 of the token — never the token itself, so
-// a leaked file or backup grants nothing. Scopes nest: admin ⊃ write ⊃ read.
+// a leaked file or backup grants nothing. Scopes: read (the results, the pages); write
+// (read, and data in, evaluations, silences); rules (read, and the rule set's versions:
+// the rule editor); admin (everything, reload too).
 //
 // The tokens file is UTF-8 text, one token a line:
 //
@@ -14,7 +16,7 @@
 // - Every other line is exactly three fields separated by spaces or tabs:
 //   `<id> <scope> sha256:<64 lowercase hex digits>`.
 //   id: 1 to 64 of A-Z a-z 0-9 '.' '_' '-', unique in the file, and not beginning with
-//   "tdo_", which is how tokens begin. scope: read, write or admin. The hash is the
+//   "tdo_", which is how tokens begin. scope: read, write, rules or admin. The hash is the
 //   SHA-256 of the token's bytes, as `tiendo token new` and `tiendo token hash` print it;
 //   no two lines may carry the same hash.
 // - A line that begins with "tdo_", or a field that does, is a token pasted where its
@@ -32,15 +34,15 @@
 
 namespace tiendo::service {
 
-enum class Scope { read = 1, write = 2, admin = 3 };
+enum class Scope { read = 1, write = 2, admin = 3, rules = 4 };
 
-// "read", "write" or "admin".
+// "read", "write", "rules" or "admin".
 std::string_view to_string(Scope scope);
 // The scope named exactly (lowercase) by `text`, or nullopt.
 std::optional<Scope> parse_scope(std::string_view text);
 // True when a token of scope `held` may do what needs `needed`.
 inline bool grants(Scope held, Scope needed) {
-  return static_cast<int>(held) >= static_cast<int>(needed);
+  return held == needed || held == Scope::admin || needed == Scope::read;
 }
 
 struct Token {

@@ -185,6 +185,19 @@ const std::vector<Table>& tables() {
         {"to_run", I},
         {"digest", I},
         {"details", I}}},
+      {"rule_texts", "digest", {{"digest", T}, {"text", T}}},
+      {"rule_versions",
+       "version",
+       {{"version", I},
+        {"created_at", T},
+        {"author", T},
+        {"message", T},
+        {"source", T},
+        {"restored_from", I},
+        {"disk_digest", T}}},
+      {"rule_version_files",
+       "version, position",
+       {{"version", I}, {"position", I}, {"name", T}, {"digest", T}}},
   };
   return all;
 }

@@ -350,6 +350,31 @@ CREATE TABLE alerts_version (
 ) STRICT;
 INSERT INTO alerts_version (id, version) VALUES (1, 0);
 )sql",
+      // 13 -> 14: versions of the rule set (store/rule_versions): each the whole set of
+      // files, never changed once written; a text is kept once however many versions
+      // hold it.
+      R"sql(
+CREATE TABLE rule_texts (
+  digest  TEXT PRIMARY KEY,  -- SHA-256 of the text, hex
+  text    TEXT NOT NULL
+) STRICT;
+CREATE TABLE rule_versions (
+  version        INTEGER PRIMARY KEY,
+  created_at     TEXT NOT NULL,
+  author         TEXT NOT NULL,
+  message        TEXT NOT NULL,
+  source         TEXT NOT NULL CHECK (source IN ('files', 'editor', 'restore')),
+  restored_from  INTEGER REFERENCES rule_versions(version),
+  disk_digest    TEXT  -- read from files: their digest
+) STRICT;
+CREATE TABLE rule_version_files (
+  version   INTEGER NOT NULL REFERENCES rule_versions(version),
+  position  INTEGER NOT NULL,
+  name      TEXT NOT NULL,
+  digest    TEXT NOT NULL REFERENCES rule_texts(digest),
+  PRIMARY KEY (version, position)
+) STRICT;
+)sql",
   };
   return all;
 }

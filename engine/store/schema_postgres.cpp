@@ -239,6 +239,29 @@ CREATE TABLE alerts_version (
 INSERT INTO alerts_version (id, version) VALUES (1, 0);
 ALTER TABLE result_spans SET (fillfactor = 80);
 )sql",
+      // 13 -> 14: versions of the rule set (schema.cpp's migration 13 -> 14).
+      R"sql(
+CREATE TABLE rule_texts (
+  digest  TEXT COLLATE "C" PRIMARY KEY,
+  text    TEXT NOT NULL
+);
+CREATE TABLE rule_versions (
+  version        BIGINT PRIMARY KEY,
+  created_at     TEXT COLLATE "C" NOT NULL,
+  author         TEXT NOT NULL,
+  message        TEXT NOT NULL,
+  source         TEXT COLLATE "C" NOT NULL CHECK (source IN ('files', 'editor', 'restore')),
+  restored_from  BIGINT REFERENCES rule_versions(version),
+  disk_digest    TEXT COLLATE "C"
+);
+CREATE TABLE rule_version_files (
+  version   BIGINT NOT NULL REFERENCES rule_versions(version),
+  position  BIGINT NOT NULL,
+  name      TEXT COLLATE "C" NOT NULL,
+  digest    TEXT COLLATE "C" NOT NULL REFERENCES rule_texts(digest),
+  PRIMARY KEY (version, position)
+);
+)sql",
   };
   return after_baseline;
 }

@@ -51,10 +51,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 // The service
 
 // The tokens of tests/support/serve_process.hpp; the tokens file holds their hashes.
-const kTokens = {
+export const kTokens = {
   reader: ['read', 'tdo_test-read-token-0000000000000000000000000000'],
   writer: ['write', 'tdo_test-write-token-000000000000000000000000000'],
   ops: ['admin', 'tdo_test-admin-token-000000000000000000000000000'],
+  author: ['rules', 'tdo_test-rules-token-000000000000000000000000000'],
 };
 
 const tomlString = (text) => `"${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
@@ -230,13 +231,14 @@ export async function launchBrowser() {
 
 // A page of its own context, `width` × `height` CSS pixels at scale 1. The service's
 // Content-Security-Policy (default-src 'none') would refuse axe-core's injected script, so
-// the context bypasses it; the C++ tests check the header itself. `requests` collects every
+// the context bypasses it (unless `bypassCSP` is false: the rule editor's test runs its
+// script under the policy); the C++ tests check the header itself. `requests` collects every
 // address the page asked for.
-export async function openPage(browser, width, height = 900) {
+export async function openPage(browser, width, height = 900, { bypassCSP = true } = {}) {
   const context = await browser.newContext({
     viewport: { width, height },
     deviceScaleFactor: 1,
-    bypassCSP: true,
+    bypassCSP,
     reducedMotion: 'reduce',
   });
   context.setDefaultTimeout(kTimeoutMs);

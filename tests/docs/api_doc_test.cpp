@@ -39,8 +39,18 @@ using Route = std::pair<std::string, std::string>;  // (METHOD, path)
 
 const std::string kTokens[] = {"tdo_api-doc-test-read-0000000000000000000000000000",
                                "tdo_api-doc-test-write-000000000000000000000000000",
-                               "tdo_api-doc-test-admin-000000000000000000000000000"};
-const std::string kScopes[] = {"read", "write", "admin"};
+                               "tdo_api-doc-test-admin-000000000000000000000000000",
+                               "tdo_api-doc-test-rules-000000000000000000000000000"};
+const std::string kScopes[] = {"read", "write", "admin", "rules"};
+constexpr std::size_t kRulesScope = 3;
+
+// The scopes that must be refused a route needing kScopes[needed]: the one before it
+// (read < write < admin), or both read and write for rules (admin holds every scope).
+std::vector<std::size_t> short_of(std::size_t needed) {
+  if (needed == kRulesScope) return {0, 1};
+  if (needed > 0) return {needed - 1};
+  return {};
+}
 const std::vector<std::string> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 
 std::string source(const std::string& relative) {
@@ -65,7 +75,7 @@ std::string upper(std::string text) {
 }
 
 struct Operation {
-  std::string scope;  // x-tiendo-scope: none | read | write | admin
+  std::string scope;  // x-tiendo-scope: none | read | write | admin | rules
   int line = 0;       // in openapi.yaml
 };
 
@@ -148,7 +158,7 @@ class ApiDocTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::vector<TestToken> tokens;
-    for (int i = 0; i < 3; ++i) tokens.push_back({"api-doc-" + kScopes[i], kScopes[i], kTokens[i]});
+    for (int i = 0; i < 4; ++i) tokens.push_back({"api-doc-" + kScopes[i], kScopes[i], kTokens[i]});
     std::string problems;
     service_ = open_test_service(dir_.path(), testing::test_store(dir_.path(), "tiendo.db"), tokens,
                                  problems);
@@ -213,7 +223,7 @@ TEST_F(ApiDocTest, EveryDocumentedOperationReachesItsRouteWithItsScope) {
     SCOPED_TRACE("openapi.yaml:" + std::to_string(operation.line) + ": " + method + " " + pattern);
     const auto level = std::find(std::begin(kScopes), std::end(kScopes), operation.scope);
     ASSERT_TRUE(operation.scope == "none" || level != std::end(kScopes))
-        << "x-tiendo-scope is none, read, write or admin, not '" << operation.scope << "'";
+        << "x-tiendo-scope is none, read, write, admin or rules, not '" << operation.scope << "'";
     const std::string path = concrete(pattern);
 
     if (operation.scope == "none") {
@@ -235,10 +245,10 @@ TEST_F(ApiDocTest, EveryDocumentedOperationReachesItsRouteWithItsScope) {
                       [](const auto& h) { return h.first == "WWW-Authenticate"; });
       EXPECT_TRUE(challenged) << "a 401 without WWW-Authenticate";
     }
-    if (needed > 0) {
-      const ApiResponse short_scope = call(method, path, kTokens[needed - 1]);
-      EXPECT_EQ(short_scope.status, 403)
-          << "a " << kScopes[needed - 1] << " token was not refused: " << short_scope.body;
+    for (const std::size_t short_scope : short_of(needed)) {
+      const ApiResponse refused = call(method, path, kTokens[short_scope]);
+      EXPECT_EQ(refused.status, 403)
+          << "a " << kScopes[short_scope] << " token was not refused: " << refused.body;
     }
     RequestFacts facts;
     const ApiResponse allowed = call(method, path, kTokens[needed], facts);

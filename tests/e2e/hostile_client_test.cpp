@@ -291,12 +291,17 @@ TEST_F(HostileClient, ReadinessSaysWhenTheStoreCannotWrite) {
   ServeProcess serve(s);
   ApiClient http(serve.port());
   ASSERT_EQ(status_of(http.get("/readyz", "")), 200) << serve.log();
-  // Enough rows to outgrow the limit in one transaction.
+  // Enough rows to outgrow the limit in one transaction (and the write-ahead log the
+  // service's start left, which the rule set's first version made larger).
   std::string csv = "indicator,unit,period,value,source\n";
-  for (int year = 1901; year < 2100; ++year) {
-    for (int q = 1; q <= 4; ++q) {
-      csv += "online_dossier_rate,dong_nai,Q" + std::to_string(q) + "/" + std::to_string(year) +
-             ",50%,a source long enough to fill the pages of the write-ahead log quickly\n";
+  for (const char* indicator :
+       {"online_dossier_rate", "smartphone_rate", "fiber_household_rate", "online_service_rate"}) {
+    for (int year = 1901; year < 2100; ++year) {
+      for (int q = 1; q <= 4; ++q) {
+        csv += std::string(indicator) + ",dong_nai,Q" + std::to_string(q) + "/" +
+               std::to_string(year) +
+               ",50%,a source long enough to fill the pages of the write-ahead log quickly\n";
+      }
     }
   }
   const auto before = table_counts(db_);

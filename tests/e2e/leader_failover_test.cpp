@@ -365,5 +365,77 @@ TEST(LeaderFailover, AFollowerShowsTheLeadersLatestEvaluation) {
   EXPECT_EQ(status_of(ApiClient(c.port()).get("/units/dong_nai")), 200);
 }
 
+// The rule set's versions on a shared store (issue #18): a version saved through the
+// follower runs on the leader (it looks before each evaluation and every few seconds), the
+// next evaluation uses it, and a roll back through the leader reaches the follower.
+TEST(LeaderFailover, AVersionOfTheRulesSavedThroughOneServiceRunsOnBoth) {
+  if (!on_postgres()) GTEST_SKIP() << "runs under the postgresql label";
+  TempDir dir;
+  const std::string db = test_store(dir.path());
+  const RunResult ingest = ingest_examples(db);
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  ServeProcess a(service_setup(dir, db, "a"));
+  ASSERT_GE(wait_to_lead(a.port(), 30s), 0) << a.log();
+  ServeProcess b(service_setup(dir, db, "b"));
+  const auto rules = ServeProcess::kRulesToken;
+  const auto version_of = [](int port) {
+    return status_of_service(port)["rules"].value("version", std::int64_t{-1});
+  };
+  // Both run version 1: the files, read by the first service to start.
+  EXPECT_EQ(version_of(a.port()), 1);
+  EXPECT_EQ(version_of(b.port()), 1);
+  const json v1 = body_of(ApiClient(b.port()).get("/api/v1/rules/versions/1", rules));
+  ASSERT_EQ(v1["files"].size(), 2u) << v1;
+  const std::string name = v1["files"][0]["name"];
+  std::string text = v1["files"][0]["text"];
+  const std::string from = "online_report_rate >= 50%";
+  ASSERT_NE(text.find(from), std::string::npos);
+  text.replace(text.find(from), from.size(), "online_report_rate >= 35%");
+
+  const auto saved = ApiClient(b.port()).post(
+      "/api/v1/rules/versions",
+      json{{"files", {{name, text}}}, {"message", "35% (QĐ 12)"}, {"base", 1}}.dump(),
+      "application/json", rules);
+  ASSERT_EQ(status_of(saved), 201) << (saved ? saved->body : "no answer");
+  EXPECT_EQ(body_of(saved)["author"], "author");
+  EXPECT_EQ(version_of(b.port()), 2);
+  const auto waited = [&](int port, std::int64_t version) {
+    for (int i = 0; i < 150; ++i) {
+      if (version_of(port) == version) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(waited(a.port(), 2)) << a.log();
+  EXPECT_TRUE(a.wait_for_log("applied the store's current version of the rule set version=2", 5s))
+      << a.log();
+
+  // The next evaluation (run by the leader) uses version 2.
+  const auto queued =
+      ApiClient(b.port()).post("/api/v1/evaluate", R"({"at": "2022-09-30"})", "application/json");
+  ASSERT_EQ(status_of(queued), 202);
+  const std::int64_t id = body_of(queued).value("id", 0);
+  ASSERT_TRUE(a.wait_for_log(fmt::format("evaluation finished id={}", id), 60s)) << a.log();
+  const json results =
+      body_of(ApiClient(a.port()).get("/api/v1/results?rule=online_report_2022&unit=dong_nai"));
+  ASSERT_EQ(results["rules"].size(), 1u) << results;
+  EXPECT_EQ(results["rules"][0]["state"], "on_track") << results;
+
+  // Roll back through the leader: version 3 (version 1's files) on both.
+  const auto restored = ApiClient(a.port()).post(
+      "/api/v1/rules/versions/1/restore",
+      json{{"message", "Khôi phục phiên bản 1"}, {"base", 2}}.dump(), "application/json", rules);
+  ASSERT_EQ(status_of(restored), 201) << (restored ? restored->body : "no answer");
+  EXPECT_EQ(body_of(restored)["restored_from"], 1);
+  ASSERT_TRUE(waited(b.port(), 3)) << b.log();
+  // A save on a base that is no longer current: a conflict, from either service.
+  const auto stale = ApiClient(b.port()).post(
+      "/api/v1/rules/versions",
+      json{{"files", {{name, text + "\n"}}}, {"message", "late"}, {"base", 2}}.dump(),
+      "application/json", rules);
+  EXPECT_EQ(status_of(stale), 409);
+  EXPECT_EQ(body_of(stale)["current"], 3);
+}
+
 }  // namespace
 }  // namespace tiendo::testing

@@ -75,8 +75,8 @@ eval::Results evaluated_at(const model::RuleSet& rules, const store::Snapshot& s
 
 // Nothing fetched from elsewhere and nothing run. Links, which a browser follows only when
 // they are clicked, are relative: to the same page in the other language (a query only),
-// to the page's parts, to the pages below it (rules/…, units/…), to itself filtered (./?…),
-// so that they keep the path a proxy serves the pages under.
+// to the page's parts, to the pages below it (rules/…, units/…, the rule editor), to itself
+// filtered (./?…), so that they keep the path a proxy serves the pages under.
 void expect_self_contained(const std::string& page) {
   for (std::string_view banned : {"http://", "https://", "<script", "<link", "<iframe", "<img",
                                   "@import", "url(", " src=\"", "javascript:"}) {
@@ -87,7 +87,8 @@ void expect_self_contained(const std::string& page) {
        pos = page.find(" href=\"", pos + 1)) {
     const std::string_view href = std::string_view(page).substr(pos + 7, 12);
     EXPECT_TRUE(href.starts_with("?") || href.starts_with("#") || href.starts_with("./") ||
-                href.starts_with("rules/") || href.starts_with("units/"))
+                href.starts_with("rules/") || href.starts_with("units/") ||
+                href.starts_with("editor"))
         << href;
   }
 }
@@ -944,7 +945,10 @@ TEST(DashboardLanguageLink, GoesToTheOtherLanguageKeepingTheQuery) {
                       "lang=vi\""),
             std::string::npos)
       << page.substr(0, 3000);
-  EXPECT_EQ(count(page, "href="), 2u);  // and the link past the header to the content
+  // And the link past the header to the content, and the one to the rule editor.
+  EXPECT_EQ(count(page, "href="), 3u);
+  EXPECT_NE(page.find("<p class=\"tools\"><a href=\"editor?lang=en\">Rules</a></p>"),
+            std::string::npos);
   EXPECT_NE(page.find("<a class=\"skip\" href=\"#main\">"), std::string::npos);
 }
 

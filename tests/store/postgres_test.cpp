@@ -113,7 +113,8 @@ TEST_F(PostgresStore, AnOlderSchemaIsMigratedOnce) {
     Database db = open();
     ASSERT_FALSE(sql::execute(
         db,
-        "DROP TABLE leadership; DROP TABLE alerts_version; UPDATE tiendo_schema SET version = 11"));
+        "DROP TABLE leadership; DROP TABLE alerts_version; DROP TABLE rule_version_files; "
+        "DROP TABLE rule_versions; DROP TABLE rule_texts; UPDATE tiendo_schema SET version = 11"));
   }
   {
     // Read-only: not migrated here, and says what to do.
@@ -125,6 +126,7 @@ TEST_F(PostgresStore, AnOlderSchemaIsMigratedOnce) {
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
   EXPECT_EQ(count(db, "SELECT count(*) FROM leadership"), 0);
   EXPECT_EQ(count(db, "SELECT version FROM alerts_version"), 0);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM rule_versions"), 0);
   EXPECT_EQ(count(db, "SELECT count(*) FROM tiendo_schema"), 1);
 }
 

@@ -39,10 +39,12 @@ ServeProcess::ServeProcess(ServeSetup setup, std::chrono::milliseconds timeout)
   if (setup_.database.empty()) setup_.database = test_store(setup_.directory, "tiendo.db");
   if (setup_.rules.empty()) setup_.rules.push_back(std::string(TIENDO_SOURCE_DIR) + "/rules");
   const std::string tokens = setup_.directory + "/tokens";
-  write_text(tokens, fmt::format("# id scope hash\nreader read {}\nwriter write {}\nops admin {}\n",
-                                 service::token_hash_text(kReadToken),
-                                 service::token_hash_text(kWriteToken),
-                                 service::token_hash_text(kAdminToken)));
+  write_text(
+      tokens,
+      fmt::format("# id scope hash\nreader read {}\nwriter write {}\nops admin {}\n"
+                  "author rules {}\n",
+                  service::token_hash_text(kReadToken), service::token_hash_text(kWriteToken),
+                  service::token_hash_text(kAdminToken), service::token_hash_text(kRulesToken)));
   std::string rules;
   for (const std::string& r : setup_.rules) rules += (rules.empty() ? "" : ", ") + toml_string(r);
   config_ = setup_.directory + "/tiendo.toml";

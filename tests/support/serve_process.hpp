@@ -48,6 +48,9 @@ class ServeProcess {
       "tdo_test-write-token-000000000000000000000000000";
   static constexpr std::string_view kAdminToken =
       "tdo_test-admin-token-000000000000000000000000000";
+  // The rule editor's scope (id "author").
+  static constexpr std::string_view kRulesToken =
+      "tdo_test-rules-token-000000000000000000000000000";
 
   // Starts the service; throws std::runtime_error, with the log, when it does not come
   // up within `timeout`.

@@ -23,7 +23,8 @@ json rules_status_json(const RulesStatus& s) {
           {"errors", s.errors},
           {"rules", s.rules},
           {"tasks", s.tasks},
-          {"plans", s.plans}};
+          {"plans", s.plans},
+          {"version", s.version}};
 }
 
 // The body's `at`, when given: a supported date the ledger may run at; the refusal else.
