@@ -6,10 +6,12 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "dsl/ast_walk.hpp"
 #include "dsl/config.hpp"
 #include "dsl/grammar.hpp"
 #include "util/text.hpp"
@@ -120,30 +122,20 @@ void report_invalid_utf8(const SourceSet& sources, std::uint32_t file, Diagnosti
 
 }  // namespace
 
-ast::File parse(const SourceSet& sources, std::uint32_t file, Diagnostics& diagnostics) {
-  ast::File result;
-  result.source = file;
-  const std::string& text = sources.file(file).text;
-  if (text.size() > kMaxFileSize) {
-    diagnostics.error(Code::file_too_large, {file, 0, false},
-                      fmt::format("the file is {} bytes; a rules file may be at most {} MiB",
-                                  text.size(), kMaxFileSize / (1024 * 1024)));
-    return result;
-  }
-  report_invalid_utf8(sources, file, diagnostics);
+namespace {
 
-  const char* const begin = text.data();
-  const char* const end = begin + text.size();
-  parser::ParseState state;
-  state.begin = begin;
-  state.file = file;
+// The declarations from `from` to `to` of the file `file` (whose text starts at `begin`:
+// positions count from there), parse's loop: each declaration, or an error and the
+// parser's recovery at the next line that begins one. Counts the errors in `errors`.
+void parse_span(std::uint32_t file, const char* begin, const char* from, const char* to,
+                std::vector<ast::Declaration>& out, Diagnostics& diagnostics, std::size_t& errors,
+                parser::ParseState& state) {
   const auto grammar = x3::with<parser::parse_state_tag>(std::ref(state))[declaration_parser()];
   const auto location = [&](const char* at) {
     return Location{file, static_cast<std::uint32_t>(at - begin)};
   };
-
-  std::size_t errors = 0;
-  const char* pos = skip_blank(begin, end);
+  const char* const end = to;
+  const char* pos = skip_blank(from, end);
   while (pos != end) {
     if (errors >= kMaxErrorsPerFile) {
       diagnostics.error(
@@ -155,7 +147,7 @@ ast::File parse(const SourceSet& sources, std::uint32_t file, Diagnostics& diagn
     ast::Declaration declaration;
     try {
       if (x3::phrase_parse(pos, end, grammar, parser::skipper, declaration)) {
-        result.declarations.push_back(std::move(declaration));
+        out.push_back(std::move(declaration));
         pos = skip_blank(pos, end);
         continue;
       }
@@ -196,7 +188,11 @@ ast::File parse(const SourceSet& sources, std::uint32_t file, Diagnostics& diagn
     state.depth = 0;
     pos = recover(start, end);
   }
+}
 
+// The limits the grammar saw exceeded (names, strings), as errors.
+void report_violations(std::uint32_t file, const parser::ParseState& state,
+                       Diagnostics& diagnostics) {
   for (const parser::LimitViolation& violation : state.violations) {
     if (violation.kind == 0) {
       diagnostics.error(Code::name_too_long, {file, violation.offset},
@@ -208,7 +204,156 @@ ast::File parse(const SourceSet& sources, std::uint32_t file, Diagnostics& diagn
                                     parser::kMaxStringLength));
     }
   }
+}
+
+}  // namespace
+
+ast::File parse(const SourceSet& sources, std::uint32_t file, Diagnostics& diagnostics) {
+  ast::File result;
+  result.source = file;
+  const std::string& text = sources.file(file).text;
+  if (text.size() > kMaxFileSize) {
+    diagnostics.error(Code::file_too_large, {file, 0, false},
+                      fmt::format("the file is {} bytes; a rules file may be at most {} MiB",
+                                  text.size(), kMaxFileSize / (1024 * 1024)));
+    return result;
+  }
+  report_invalid_utf8(sources, file, diagnostics);
+  const char* const begin = text.data();
+  parser::ParseState state;
+  state.begin = begin;
+  state.file = file;
+  std::size_t errors = 0;
+  parse_span(file, begin, begin, begin + text.size(), result.declarations, diagnostics, errors,
+             state);
+  report_violations(file, state, diagnostics);
   return result;
+}
+
+namespace {
+
+// Where the parse cache cuts a file: at each line that begins a declaration (its first
+// word a declaration keyword, flush left) outside any block — braces counted outside
+// strings and comments —, where the parser would start one anyway. Offsets of the pieces'
+// starts; the first is 0.
+std::vector<std::size_t> piece_starts(std::string_view text) {
+  std::vector<std::size_t> starts{0};
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"' || c == '\n') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '#') {
+      const std::size_t eol = text.find('\n', i);
+      if (eol == std::string_view::npos) break;
+      i = eol - 1;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}') {
+      depth = std::max(0, depth - 1);
+    } else if (c == '\n' && depth == 0 && i + 1 < text.size() &&
+               starts_declaration(text.data() + i + 1, text.data() + text.size())) {
+      starts.push_back(i + 1);
+    }
+  }
+  return starts;
+}
+
+}  // namespace
+
+ast::File ParseCache::parse(const SourceSet& sources, std::uint32_t file,
+                            Diagnostics& diagnostics) {
+  const SourceFile& source = sources.file(file);
+  const std::string& text = source.text;
+  reused_ = 0;
+  Pieces given = std::move(given_[source.path]);
+  given_.erase(source.path);
+  cuts_.erase(source.path);
+  // An oversized file, or one with a byte that is not UTF-8: parsed whole, as it will be
+  // reported.
+  if (text.size() > kMaxFileSize || util::find_invalid_utf8(text)) {
+    return dsl::parse(sources, file, diagnostics);
+  }
+  ast::File result;
+  result.source = file;
+  const std::vector<std::size_t> starts = piece_starts(text);
+  Cuts cuts;
+  cuts.pieces.reserve(starts.size());
+  const char* const begin = text.data();
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    const std::size_t from = starts[i];
+    const std::size_t to = i + 1 < starts.size() ? starts[i + 1] : text.size();
+    const std::string_view piece(begin + from, to - from);
+    Piece found;
+    if (auto hit = given.find(piece); hit != given.end()) {
+      found = std::move(hit->second);
+      given.erase(hit);
+      ++reused_;
+    } else {
+      // Parsed where it stands, so its positions are the file's. Anything the parser has
+      // to say (an error, a limit exceeded) depends on what follows: the whole file is
+      // parsed as parse() does.
+      Diagnostics said;
+      std::size_t errors = 0;
+      parser::ParseState state;
+      state.begin = begin;
+      state.file = file;
+      parse_span(file, begin, begin + from, begin + to, found.declarations, said, errors, state);
+      if (!said.empty() || !state.violations.empty()) return dsl::parse(sources, file, diagnostics);
+      found.start = static_cast<std::uint32_t>(from);
+      found.file = file;
+    }
+    // Moved with its text: every node's position by the distance, in this file.
+    const auto delta = static_cast<std::int64_t>(from) - static_cast<std::int64_t>(found.start);
+    if (delta != 0 || found.file != file) {
+      for_each_node(found.declarations, [&](ast::Node& node) {
+        node.file = file;
+        node.begin = static_cast<std::uint32_t>(node.begin + delta);
+        node.end = static_cast<std::uint32_t>(node.end + delta);
+      });
+    }
+    cuts.pieces.emplace_back(static_cast<std::uint32_t>(from), found.declarations.size());
+    std::move(found.declarations.begin(), found.declarations.end(),
+              std::back_inserter(result.declarations));
+  }
+  cuts.text = text;
+  cuts_[source.path] = std::move(cuts);
+  return result;
+}
+
+void ParseCache::give_back(const SourceSet& sources, ast::File&& file) {
+  if (file.source >= sources.size()) return;
+  const SourceFile& source = sources.file(file.source);
+  const auto found = cuts_.find(source.path);
+  if (found == cuts_.end() || found->second.text != source.text) return;
+  Cuts cuts = std::move(found->second);
+  cuts_.erase(found);
+  std::size_t total = 0;
+  for (const auto& [start, count] : cuts.pieces) total += count;
+  if (total != file.declarations.size()) return;
+  Pieces& pieces = given_[source.path];
+  pieces.clear();
+  auto next = file.declarations.begin();
+  for (std::size_t i = 0; i < cuts.pieces.size(); ++i) {
+    const auto [start, count] = cuts.pieces[i];
+    const std::size_t end =
+        i + 1 < cuts.pieces.size() ? cuts.pieces[i + 1].first : cuts.text.size();
+    Piece piece{start, file.source, {}};
+    piece.declarations.assign(std::make_move_iterator(next),
+                              std::make_move_iterator(next + static_cast<std::ptrdiff_t>(count)));
+    next += static_cast<std::ptrdiff_t>(count);
+    pieces.emplace(cuts.text.substr(start, end - start), std::move(piece));
+  }
+  file.declarations.clear();
 }
 
 std::optional<std::string> read_file(const std::string& path, std::string& error) {
@@ -282,7 +427,9 @@ class Loader {
   void parse_and_follow(const std::string& path, const std::string& key, std::string text) {
     display_[key] = path;
     const std::uint32_t index = program_.sources.add(path, std::move(text));
-    program_.files.push_back(parse(program_.sources, index, program_.diagnostics));
+    program_.files.push_back(
+        options_.cache ? options_.cache->parse(program_.sources, index, program_.diagnostics)
+                       : parse(program_.sources, index, program_.diagnostics));
     stack_.push_back(key);
     // Copy the includes out: loading them appends to program_.files.
     std::vector<ast::Include> includes;

@@ -216,7 +216,7 @@ void Server::notification(const std::string& method, const json& params) {
       documents_[uri] = std::move(doc);
       test_results_.erase(uri);
       dirty_.insert(uri);
-      analyses_.clear();
+      forget_analyses();
     } else if (method == "textDocument/didChange") {
       std::string uri;
       Document& doc = document(params, uri);
@@ -244,7 +244,7 @@ void Server::notification(const std::string& method, const json& params) {
       doc.version = integer_or(params.at("textDocument"), "version", doc.version);
       test_results_.erase(uri);  // until the next save
       dirty_.insert(uri);
-      analyses_.clear();
+      forget_analyses();
     } else if (method == "textDocument/didSave") {
       std::string uri;
       document(params, uri);
@@ -256,7 +256,7 @@ void Server::notification(const std::string& method, const json& params) {
       documents_.erase(uri);
       dirty_.erase(uri);
       test_results_.erase(uri);
-      analyses_.clear();
+      forget_analyses();
       // Its squiggles go with it, and those it put on the files it includes.
       std::set<std::string> cleared = std::move(others_[uri]);
       others_.erase(uri);
@@ -289,6 +289,17 @@ void Server::publish_pending() {
   }
 }
 
+void Server::forget_analyses() {
+  // Their trees go back to the parse cache, for the next analysis to take what it can.
+  for (auto& [uri, a] : analyses_) {
+    if (!a) continue;
+    for (dsl::ast::File& file : a->program.files) {
+      parse_cache_.give_back(a->program.sources, std::move(file));
+    }
+  }
+  analyses_.clear();
+}
+
 const Server::Analysis& Server::analysis(const std::string& uri) {
   auto& cached = analyses_[uri];
   if (cached) return *cached;
@@ -299,6 +310,8 @@ const Server::Analysis& Server::analysis(const std::string& uri) {
     if (d.path) open_by_path[*d.path] = &d;
   }
   dsl::LoadOptions options;
+  // A keystroke re-parses the declarations it changed, not the file (dsl::ParseCache).
+  options.cache = &parse_cache_;
   options.reader = [&](const std::string& path, std::string& error) {
     const auto open = open_by_path.find(normal_path(path));
     if (open != open_by_path.end()) return std::optional<std::string>(open->second->text);

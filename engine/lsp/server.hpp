@@ -93,10 +93,14 @@ class Server {
   std::map<std::string, Document> documents_;                  // by URI
   std::set<std::string> dirty_;                                // URIs to check again
   std::map<std::string, std::unique_ptr<Analysis>> analyses_;  // by URI, while unchanged
-  std::map<std::string, nlohmann::json> test_results_;         // by URI: from the last save, until
-                                                               // the next change
-  std::map<std::string, std::set<std::string>> others_;        // per document: other files it
-                                                               // published diagnostics to
+  // The declarations of the files analysed, kept by their text across keystrokes.
+  dsl::ParseCache parse_cache_;
+  // Drops every analysis (a document changed), giving its trees back to parse_cache_.
+  void forget_analyses();
+  std::map<std::string, nlohmann::json> test_results_;   // by URI: from the last save, until
+                                                         // the next change
+  std::map<std::string, std::set<std::string>> others_;  // per document: other files it
+                                                         // published diagnostics to
   std::vector<std::string> output_;
 };
 

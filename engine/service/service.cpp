@@ -529,14 +529,12 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
     const std::string kind(alert::to_string(*t.notify));
     counts[kind] = counts.value(kind, 0) + 1;
   }
-  const nlohmann::json summary = {{"at", model::to_string(at)},
-                                  {"results", run.results},
-                                  {"results_changed", run.results_changed},
-                                  {"firing", run.output.firing},
-                                  {"began_firing", run.output.began_firing},
-                                  {"resolved", run.output.resolved},
-                                  {"notifications", counts},
-                                  {"messages", run.messages.size()}};
+  const nlohmann::json summary = {
+      {"at", model::to_string(at)},      {"rules_version", evaluation->rules->version},
+      {"results", run.results},          {"results_changed", run.results_changed},
+      {"firing", run.output.firing},     {"began_firing", run.output.began_firing},
+      {"resolved", run.output.resolved}, {"notifications", counts},
+      {"messages", run.messages.size()}};
   evaluation->id = request.id;
   evaluation->run_id = run.run_id;
   evaluation->finished_at = now_text();

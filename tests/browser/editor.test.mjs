@@ -161,7 +161,7 @@ describe('the rule editor page (Quy tắc)', () => {
       assert.match(rows[0], /báo cáo/);
       assert.match(rows[0], /Tỉnh Đồng Nai/);
       assert.equal(await page.locator('#preview-result tbody tr .badge.amber').count(), 1);
-      assert.equal(await page.locator('#preview-result tbody tr .badge.blue').count(), 1);
+      assert.equal(await page.locator('#preview-result tbody tr .badge.green').count(), 1);
       assert.equal((await api(service, 'GET', '/api/v1/rules/versions')).json.current, 1,
         'a preview saves nothing');
 

@@ -416,6 +416,8 @@ TEST(LeaderFailover, AVersionOfTheRulesSavedThroughOneServiceRunsOnBoth) {
   ASSERT_EQ(status_of(queued), 202);
   const std::int64_t id = body_of(queued).value("id", 0);
   ASSERT_TRUE(a.wait_for_log(fmt::format("evaluation finished id={}", id), 60s)) << a.log();
+  const json run = body_of(ApiClient(b.port()).get(fmt::format("/api/v1/runs/{}", id)));
+  EXPECT_EQ(run["summary"]["rules_version"], 2) << run;
   const json results =
       body_of(ApiClient(a.port()).get("/api/v1/results?rule=online_report_2022&unit=dong_nai"));
   ASSERT_EQ(results["rules"].size(), 1u) << results;

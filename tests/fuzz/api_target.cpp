@@ -65,8 +65,8 @@ constexpr std::string_view kContentTypes[] = {"application/json",
 constexpr std::size_t kNoContentType = 4;
 constexpr std::size_t kGarbageContentType = 5;
 
-// The routes of api.cpp, and the two "{id}" ones without their id, for the fuzzer to
-// append to; the path bytes alone would rarely spell them.
+// The routes of api.cpp, and the "{id}" ones without their id, for the fuzzer to append
+// to; the path bytes alone would rarely spell them.
 constexpr std::string_view kRoutePrefixes[] = {
     "/",
     "/healthz",
@@ -84,6 +84,16 @@ constexpr std::string_view kRoutePrefixes[] = {
     "/api/v1/graph",
     "/api/v1/status",
     "/api/v1/reload",
+    "/rules/",
+    "/units/",
+    "/api/v1/units",
+    "/editor",
+    "/assets/rule-editor.js",
+    "/api/v1/rules/versions",
+    "/api/v1/rules/versions/",
+    "/api/v1/rules/check",
+    "/api/v1/rules/format",
+    "/api/v1/rules/preview",
 };
 
 // Housekeeping: how often the store's size is looked at, and the limits it is kept to.

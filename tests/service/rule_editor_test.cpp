@@ -14,10 +14,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -40,16 +38,10 @@ const std::string kWrite = "tdo_editor-test-write-00000000000000000000000000";
 const std::string kRules = "tdo_editor-test-rules-00000000000000000000000000";
 const std::string kAdmin = "tdo_editor-test-admin-00000000000000000000000000";
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+std::string read_text(const fs::path& path) { return testing::read_text(path.string()); }
 
 void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
+  testing::write_text(path.string(), text);
 }
 
 std::string replaced(std::string text, const std::string& from, const std::string& to) {

@@ -384,6 +384,7 @@ ApiResponse Api::rule_preview(const ApiRequest& request, const RouteCall&) {
     const eval::RuleResult& r = *seen.result;
     return {{"state", eval::to_string(r.state)},
             {"state_text", present::label(r.state, language)},
+            {"tone", present::tone_class(present::tone(r.state))},
             {"value", r.value ? json(present::format_value(seen.evaluation->rules->rules, r,
                                                            *r.value, language))
                               : json()}};

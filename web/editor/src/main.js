@@ -910,7 +910,8 @@ function mount(root) {
 
   function stateCell(result, label) {
     if (!result) return h("td", { "data-label": label }, h("span", { class: "muted" }, t.noResult));
-    const tone = STATE_TONES[result.state] ?? "grey";
+    // The dashboard's colour of the state, as the service says it (present::tone).
+    const tone = (typeof result.tone === "string" && result.tone) || STATE_TONES[result.state] || "grey";
     return h(
       "td",
       { "data-label": label },
