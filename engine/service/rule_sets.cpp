@@ -82,7 +82,9 @@ CheckedRules check_rule_files(const std::vector<store::RuleFile>& files, bool ru
 std::variant<std::vector<store::RuleFile>, std::string> with_edits(
     const std::vector<store::RuleFile>& base, const std::map<std::string, std::string>& edits) {
   std::vector<store::RuleFile> files = base;
-  for (const auto& [name, text] : edits) {
+  for (const auto& edit : edits) {
+    const std::string& name = edit.first;
+    const std::string& text = edit.second;
     const auto found = std::find_if(files.begin(), files.end(),
                                     [&](const store::RuleFile& f) { return f.name == name; });
     if (found == files.end()) {
