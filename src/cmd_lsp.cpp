@@ -22,6 +22,7 @@ Action add_lsp_command(CLI::App& app) {
     // A client that has gone is a write that fails, not a signal that kills.
     ::signal(SIGPIPE, SIG_IGN);
     lsp::MessageReader reader(STDIN_FILENO);
+    lsp::keep_freed_memory();
     lsp::Server server;
     try {
       while (!server.exit_code()) {

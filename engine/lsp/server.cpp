@@ -1,6 +1,7 @@
 #include "lsp/server.hpp"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cctype>
@@ -287,6 +288,12 @@ void Server::publish_pending() {
   for (const std::string& uri : std::exchange(dirty_, {})) {
     if (documents_.contains(uri)) publish(uri);
   }
+}
+
+void keep_freed_memory() {
+  // Blocks up to 256 MiB come from the heap, and up to 512 MiB freed at its top stay.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
 }
 
 void Server::forget_analyses() {

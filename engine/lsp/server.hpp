@@ -31,6 +31,12 @@
 
 namespace tiendo::lsp {
 
+// For a process that runs a Server: keeps the memory a keystroke frees for the next one.
+// Each keystroke frees the analysis of the text before (its rule set, some 80 MB for
+// 10,000 rules) and builds the next; glibc hands blocks over 128 KiB back to the system at
+// once and maps them again, page fault by page fault (bench_lsp: p95 143 → 111 ms).
+void keep_freed_memory();
+
 class Server {
  public:
   // Handles one message (a request, a notification, or a response to the server).
