@@ -231,11 +231,13 @@ ApiResponse Api::dispatch(const ApiRequest& request, RequestFacts& facts) {
   facts.route = std::string(matched->pattern);
 
   // Authentication, for everything but the probes (and the dashboard when public).
-  // The editor's script holds nothing but code: a browser loads it without a token.
+  // The rule editor's page and script hold nothing of the rule set or the data (the page
+  // asks the staff member for their own token, which every call it makes carries): a
+  // browser loads them without a token, wherever a proxy puts one.
   const bool open = matched->pattern == "/healthz" || matched->pattern == "/readyz" ||
-                    matched->pattern == "/assets/rule-editor.js" ||
+                    matched->pattern == "/editor" || matched->pattern == "/assets/rule-editor.js" ||
                     ((matched->pattern == "/" || matched->pattern == "/rules/{rule}" ||
-                      matched->pattern == "/units/{id}" || matched->pattern == "/editor") &&
+                      matched->pattern == "/units/{id}") &&
                      service_.config().dashboard_public);
   if (!open) {
     const Scope needed = scope_of(matched->method, matched->pattern);

@@ -395,12 +395,17 @@ TEST_F(RuleEditor, OnlyRulesAndAdminTokensReachTheRuleSet) {
   EXPECT_EQ(call("GET", "/api/v1/results", nullptr, kRules).status, 200);
   EXPECT_EQ(call("POST", "/api/v1/evaluate", json::object(), kRules).status, 403);
   EXPECT_EQ(call("POST", "/api/v1/reload", nullptr, kRules).status, 403);
-  // The page needs a reader (the dashboard is not public here); the script is open.
-  EXPECT_EQ(call("GET", "/editor", nullptr, kRead).status, 200);
-  ApiRequest script;
-  script.method = "GET";
-  script.path = "/assets/rule-editor.js";
+  // The page and its script are open (the dashboard is not public here): they hold
+  // nothing of the rule set, and every call the page makes needs the person's token.
+  ApiRequest page;
+  page.method = "GET";
+  page.path = "/editor";
   RequestFacts facts;
+  const ApiResponse html = api_->handle(page, facts);
+  EXPECT_EQ(html.status, 200);
+  EXPECT_EQ(html.body.find("dong-nai"), std::string::npos);
+  ApiRequest script = page;
+  script.path = "/assets/rule-editor.js";
   const ApiResponse js = api_->handle(script, facts);
   EXPECT_EQ(js.status, 200);
   EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
