@@ -226,6 +226,8 @@ std::optional<std::string> path_of_uri(std::string_view uri) {
   return path;
 }
 
+namespace {
+
 std::uint32_t word_end(std::string_view text, std::uint32_t offset) {
   const auto part = [](unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -235,6 +237,22 @@ std::uint32_t word_end(std::string_view text, std::uint32_t offset) {
   while (end < text.size() && part(static_cast<unsigned char>(text[end]))) ++end;
   if (end == offset && end < text.size() && text[end] != '\n' && text[end] != '\r') ++end;
   return static_cast<std::uint32_t>(end);
+}
+
+}  // namespace
+
+Range diagnostic_range(const dsl::SourceFile& file, std::uint32_t offset) {
+  return {position_of(file, offset), position_of(file, word_end(file.text, offset))};
+}
+
+std::string suggested_name(std::string_view message) {
+  constexpr std::string_view kHint = "did you mean '";
+  const std::size_t hint = message.find(kHint);
+  if (hint == std::string_view::npos) return {};
+  const std::size_t from = hint + kHint.size();
+  const std::size_t to = message.find('\'', from);
+  return to == std::string_view::npos ? std::string()
+                                      : std::string(message.substr(from, to - from));
 }
 
 }  // namespace tiendo::lsp

@@ -58,9 +58,18 @@ std::uint32_t offset_of(const dsl::SourceFile& file, Position position);
 // The same on a text that is not in a SourceSet.
 std::uint32_t offset_of(std::string_view text, Position position);
 
-// Where a diagnostic's squiggle ends: over the name, number, date or percentage that
-// starts at `offset`, or one character.
-std::uint32_t word_end(std::string_view text, std::uint32_t offset);
+// Where a diagnostic at byte `offset` of `file` is drawn: over the name, number, date or
+// percentage that starts there, or one character. (The language server's diagnostics and
+// the rule editor's, POST /api/v1/rules/check.)
+struct Range {
+  Position start;
+  Position end;
+};
+Range diagnostic_range(const dsl::SourceFile& file, std::uint32_t offset);
+
+// The name a checker's message suggests ("…; did you mean 'online_report_rate'?"), or
+// empty: what a quick fix puts in place.
+std::string suggested_name(std::string_view message);
 
 // file:///path with every byte outside RFC 3986's unreserved set and '/' percent-encoded.
 std::string uri_of_path(std::string_view absolute_path);

@@ -394,8 +394,8 @@ void Server::publish(const std::string& uri) {
     }
     where = uri_of_index(at.file);
     const dsl::SourceFile& file = program.sources.file(at.file);
-    return range_json(position_of(file, at.offset),
-                      position_of(file, word_end(file.text, at.offset)));
+    const Range range = diagnostic_range(file, at.offset);
+    return range_json(range.start, range.end);
   };
   std::map<std::string, json> by_uri;
   by_uri[uri] = json::array();
@@ -666,13 +666,8 @@ json Server::code_actions(const json& params) {
         !d.contains("range")) {
       continue;
     }
-    const std::string message = d["message"].get<std::string>();
-    const std::size_t hint = message.find("did you mean '");
-    if (hint == std::string::npos) continue;
-    const std::size_t from = hint + 14;
-    const std::size_t to = message.find('\'', from);
-    if (to == std::string::npos) continue;
-    const std::string suggestion = message.substr(from, to - from);
+    const std::string suggestion = suggested_name(d["message"].get<std::string>());
+    if (suggestion.empty()) continue;
     // What the suggestion replaces, in the text as it is now: the name, or a `{…}`
     // placeholder.
     const std::uint32_t start =

@@ -220,16 +220,23 @@ std::variant<std::shared_ptr<const LoadedRules>, std::vector<std::string>> Servi
     version = std::get<store::RuleVersionConflict>(outcome).current;
   }
   if (running && running->version == version) return running;
+  auto stored = stored_rules(db, version);
+  if (auto* problem = std::get_if<std::string>(&stored)) return Errors{std::move(*problem)};
+  return std::get<std::shared_ptr<const LoadedRules>>(std::move(stored));
+}
+
+std::variant<std::shared_ptr<const LoadedRules>, std::string> Service::stored_rules(
+    store::Database& db, std::int64_t version) {
   auto found = store::find_rule_version(db, version);
-  if (auto* e = std::get_if<store::DbError>(&found)) return store_error(*e);
+  if (auto* e = std::get_if<store::DbError>(&found)) {
+    return fmt::format("the rule set's versions in {}: {}", config_.database, e->message);
+  }
   auto& stored = std::get<std::optional<store::RuleVersion>>(found);
-  if (!stored)
-    return Errors{fmt::format("version {} of the rule set is not in the store", version)};
+  if (!stored) return fmt::format("version {} of the rule set is not in the store", version);
   CheckedRules checked = check_rule_files(stored->files, false);
   if (!checked.rules) {
-    Errors errors{fmt::format("version {} of the rule set (in the store) does not load:", version)};
-    for (std::string& e : checked.refusals()) errors.push_back(std::move(e));
-    return errors;
+    return fmt::format("version {} of the rule set (in the store) does not load: {}", version,
+                       checked.refusals().front());
   }
   return std::make_shared<const LoadedRules>(
       LoadedRules{std::move(*checked.rules), now_text(), version, std::move(stored->files)});
@@ -278,18 +285,10 @@ RulesStatus Service::reload(std::string_view requested_by) {
   }
   RulesStatus status;
   if (errors.empty()) {
-    if (loaded != this->rules()) {
-      status = apply_rules(loaded);
-    } else {
-      std::lock_guard lock(state_mutex_);
-      rules_status_.ok = true;
-      rules_status_.errors.clear();
-      rules_status_.attempted_at = attempted;
-      status = rules_status_;
-    }
+    // The same rule set when the files and the store's version have not changed.
+    status = apply_rules(std::move(loaded));
     std::lock_guard lock(state_mutex_);
     if (tokens) tokens_ = std::make_shared<TokenTable>(std::move(*tokens));
-    metrics_.rules_loaded(true, 0);
   } else {
     std::lock_guard lock(state_mutex_);
     rules_status_.attempted_at = attempted;
@@ -347,19 +346,12 @@ void Service::sync_rules(store::Database& db) {
   } else if (const std::int64_t version = std::get<std::int64_t>(current);
              version != 0 && version != rules()->version) {
     std::lock_guard one_at_a_time(reload_mutex_);
-    auto found = store::find_rule_version(db, version);
-    if (auto* failed = std::get_if<store::DbError>(&found)) {
-      problem = failed->message;
-    } else if (auto& stored = std::get<std::optional<store::RuleVersion>>(found); stored) {
-      CheckedRules checked = check_rule_files(stored->files, false);
-      if (checked.rules) {
-        apply_rules(std::make_shared<const LoadedRules>(
-            LoadedRules{std::move(*checked.rules), now_text(), version, std::move(stored->files)}));
-        log_->info("applied the store's current version of the rule set",
-                   {{"version", version}, {"saved_by", stored->info.author}});
-      } else {
-        problem = fmt::format("version {} does not load: {}", version, checked.refusals().front());
-      }
+    auto stored = stored_rules(db, version);
+    if (auto* failed = std::get_if<std::string>(&stored)) {
+      problem = std::move(*failed);
+    } else {
+      apply_rules(std::get<std::shared_ptr<const LoadedRules>>(std::move(stored)));
+      log_->info("applied the store's current version of the rule set", {{"version", version}});
     }
   }
   if (!problem.empty() && problem != sync_error_) {

@@ -216,6 +216,9 @@ class Service {
   // version is the one it runs.
   std::variant<std::shared_ptr<const LoadedRules>, std::vector<std::string>> rules_to_run(
       store::Database& db, std::string_view by, const std::shared_ptr<const LoadedRules>& running);
+  // Version `version` of the rule set, loaded from the store; why it cannot be.
+  std::variant<std::shared_ptr<const LoadedRules>, std::string> stored_rules(store::Database& db,
+                                                                             std::int64_t version);
   // Makes `loaded` the running rule set (state_mutex_ taken here).
   RulesStatus apply_rules(std::shared_ptr<const LoadedRules> loaded);
   std::string sync_error_;  // the runner's thread only: the last failure of sync_rules

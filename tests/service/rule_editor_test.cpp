@@ -95,10 +95,22 @@ class RuleEditor : public ::testing::Test {
     api_ = std::make_unique<Api>(*service_);
   }
 
-  ApiResponse call(const std::string& method, const std::string& path, const json& body = nullptr,
+  // `path` may end in "?name=value&…" (not percent-encoded).
+  ApiResponse call(const std::string& method, std::string path, const json& body = nullptr,
                    const std::string& token = kRules) {
     ApiRequest r;
     r.method = method;
+    if (const std::size_t q = path.find('?'); q != std::string::npos) {
+      std::string_view query = std::string_view(path).substr(q + 1);
+      while (!query.empty()) {
+        const std::string_view pair = query.substr(0, query.find('&'));
+        const std::size_t eq = pair.find('=');
+        r.query.emplace_back(std::string(pair.substr(0, eq)),
+                             eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1)));
+        query.remove_prefix(std::min(query.size(), pair.size() + 1));
+      }
+      path.resize(q);
+    }
     r.path = path;
     r.headers.emplace_back("Authorization", "Bearer " + token);
     if (!body.is_null()) {
@@ -367,7 +379,15 @@ TEST_F(RuleEditor, APreviewSaysWhatTheEditedTextChangesAtADateAndSavesNothing) {
   EXPECT_EQ(c["before"]["state"], "at_risk") << c;
   EXPECT_EQ(c["after"]["state"], "on_track") << c;
   EXPECT_EQ(c["after"]["value"], "30%");
+  EXPECT_EQ(c["before"]["state_text"], "Có nguy cơ không đạt");
+  EXPECT_EQ(c["after"]["tone"], "green");
   EXPECT_GT(r["unchanged"].get<int>(), 20);
+  // In the reader's language.
+  r = answer(call("POST", "/api/v1/rules/preview?lang=en",
+                  {{"files", {{rules_file_, lowered}}}, {"at", "2022-09-30"}}),
+             200);
+  ASSERT_EQ(r["changed"].size(), 1u) << r;
+  EXPECT_EQ(r["changed"][0]["after"]["state_text"], "On track");
   EXPECT_EQ(versions()["current"], 1);
   // Errors: no preview; a bad date.
   answer(call("POST", "/api/v1/rules/preview",
@@ -410,6 +430,26 @@ TEST_F(RuleEditor, OnlyRulesAndAdminTokensReachTheRuleSet) {
   EXPECT_EQ(js.status, 200);
   EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
   EXPECT_GT(js.body.size(), 10000u);
+  const auto header = [](const ApiResponse& r, const std::string& name) {
+    for (const auto& [key, value] : r.headers) {
+      if (key == name) return value;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(header(js, "Cache-Control"), "no-cache");
+  // The address the page names (its digest in ?v=) is cached for good; a browser that
+  // holds it already is answered 304 without the body.
+  const std::size_t v = html.body.find("assets/rule-editor.js?v=");
+  ASSERT_NE(v, std::string::npos);
+  const std::string digest = html.body.substr(v + 24, 16);
+  script.query = {{"v", digest}};
+  EXPECT_EQ(header(api_->handle(script, facts), "Cache-Control"),
+            "public, max-age=31536000, immutable");
+  script.headers = {{"If-None-Match", header(js, "ETag")}};
+  const ApiResponse again = api_->handle(script, facts);
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_EQ(header(js, "ETag"), "\"" + digest + "\"");
 }
 
 }  // namespace

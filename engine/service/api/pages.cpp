@@ -24,22 +24,13 @@ using namespace api;
 
 namespace {
 
-// ?lang=: vi (the default) or en; an error response for anything else.
-std::variant<model::Language, ApiResponse> page_language(const Query& q) {
-  const std::string lang = q.has("lang") ? q.get("lang") : std::string("vi");
-  if (lang != "vi" && lang != "en") {
-    return error_response(400, fmt::format("lang: '{}' is not 'vi' or 'en'", lang));
-  }
-  return lang == "en" ? model::Language::en : model::Language::vi;
-}
-
 // ?lang= and ?page= (from 1), which every page takes.
 struct PageQuery {
   model::Language language = model::Language::vi;
   std::size_t page = 1;
 };
 std::variant<PageQuery, ApiResponse> page_query(const Query& q) {
-  TIENDO_ASSIGN_OR_ELSE(const model::Language language, page_language(q),
+  TIENDO_ASSIGN_OR_ELSE(const model::Language language, language_param(q),
                         [](ApiResponse r) { return r; });
   std::string error;
   const auto page = q.number("page", 1, 1, std::size_t{1} << 30, error);

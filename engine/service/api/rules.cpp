@@ -25,6 +25,7 @@ using api::db_failure;
 using api::json;
 using api::json_body;
 using api::json_response;
+using api::language_param;
 using api::only_fields;
 using api::parse_id;
 using api::Query;
@@ -63,22 +64,11 @@ std::variant<std::vector<store::RuleFile>, ApiResponse> edited(
   return std::get<std::vector<store::RuleFile>>(std::move(files));
 }
 
-// "did you mean 'x'?" in a checker's message: x.
-std::string suggestion_in(const std::string& message) {
-  const std::size_t hint = message.find("did you mean '");
-  if (hint == std::string::npos) return {};
-  const std::size_t from = hint + 14;
-  const std::size_t to = message.find('\'', from);
-  return to == std::string::npos ? std::string() : message.substr(from, to - from);
-}
-
 json range_json(const dsl::SourceSet& sources, const dsl::Location& at) {
   if (!at.known || at.file >= sources.size()) {
     return {{"start", {{"line", 0}, {"character", 0}}}, {"end", {{"line", 0}, {"character", 0}}}};
   }
-  const dsl::SourceFile& file = sources.file(at.file);
-  const lsp::Position start = lsp::position_of(file, at.offset);
-  const lsp::Position end = lsp::position_of(file, lsp::word_end(file.text, at.offset));
+  const auto [start, end] = lsp::diagnostic_range(sources.file(at.file), at.offset);
   return {{"start", {{"line", start.line}, {"character", start.character}}},
           {"end", {{"line", end.line}, {"character", end.character}}}};
 }
@@ -93,7 +83,7 @@ json diagnostics_json(const dsl::Program& program) {
                  {"code", dsl::code_id(d.code)},
                  {"message", d.message},
                  {"range", range_json(program.sources, d.location)}};
-    if (const std::string s = suggestion_in(d.message); !s.empty()) item["suggestion"] = s;
+    if (std::string s = lsp::suggested_name(d.message); !s.empty()) item["suggestion"] = s;
     out.push_back(std::move(item));
   }
   return out;
@@ -198,12 +188,8 @@ ApiResponse saved_response(const RuleSave& saved, const store::NewRuleVersion& v
 ApiResponse Api::editor_page(const ApiRequest& request, const RouteCall&) {
   Query q(request, {"lang"});
   if (q.error()) return error_response(400, *q.error());
-  const std::string lang = q.get("lang");
-  if (!lang.empty() && lang != "vi" && lang != "en") {
-    return error_response(400, fmt::format("lang: '{}' is not vi or en", lang));
-  }
   EditorPageData data;
-  data.language = lang == "en" ? model::Language::en : model::Language::vi;
+  TIENDO_ASSIGN_OR_ELSE(data.language, language_param(q), [](ApiResponse r) { return r; });
   data.today = model::to_string(service_.today());
   data.script_version = std::string(rule_editor_script_version());
   data.generated_at = service_.now_text();
@@ -324,7 +310,11 @@ ApiResponse Api::rule_format(const ApiRequest& request, const RouteCall&) {
 }
 
 ApiResponse Api::rule_preview(const ApiRequest& request, const RouteCall&) {
-  if (Query q(request, {}); q.error()) return error_response(400, *q.error());
+  Query q(request, {"lang"});
+  if (q.error()) return error_response(400, *q.error());
+  // The states and figures in the reader's language.
+  TIENDO_ASSIGN_OR_ELSE(const model::Language language, language_param(q),
+                        [](ApiResponse r) { return r; });
   TIENDO_ASSIGN_OR_ELSE(const json body, json_body(request, false),
                         [](ApiResponse r) { return r; });
   if (auto failure = only_fields(body, {"files", "at"})) return *failure;
@@ -378,7 +368,6 @@ ApiResponse Api::rule_preview(const ApiRequest& request, const RouteCall&) {
   for (const eval::RuleResult& r : after->results.rules) {
     all[key_of(*after, r)].second = {after.get(), &r};
   }
-  const model::Language language = model::Language::vi;
   const auto side = [&](const Seen& seen) -> json {
     if (!seen.result) return nullptr;
     const eval::RuleResult& r = *seen.result;

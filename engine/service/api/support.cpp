@@ -60,6 +60,14 @@ std::optional<std::size_t> Query::number(const std::string& name, std::size_t fa
   return value;
 }
 
+std::variant<model::Language, ApiResponse> language_param(const Query& q) {
+  const std::string lang = q.has("lang") ? q.get("lang") : std::string("vi");
+  if (lang != "vi" && lang != "en") {
+    return error_response(400, fmt::format("lang: '{}' is not 'vi' or 'en'", lang));
+  }
+  return lang == "en" ? model::Language::en : model::Language::vi;
+}
+
 std::variant<std::string, ApiResponse> media_type(const ApiRequest& request) {
   const std::string_view type = request.header("Content-Type").value_or("");
   const std::size_t semicolon = type.find(';');

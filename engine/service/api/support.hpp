@@ -37,6 +37,10 @@ class Query {
   std::optional<std::string> error_;
 };
 
+// ?lang=: vi (the default) or en (the pages, the rule editor's preview); an error
+// response for anything else.
+std::variant<model::Language, ApiResponse> language_param(const Query& q);
+
 // The media type of the request's Content-Type, lower-cased; 415 when the type declares a
 // charset other than UTF-8 (JSON is UTF-8, and so is the CSV the store reads).
 std::variant<std::string, ApiResponse> media_type(const ApiRequest& request);

@@ -893,7 +893,8 @@ function mount(root) {
     setStatus(previewStatus, t.previewRunning);
     fill(previewResult);
     try {
-      const res = await api.post("preview", { files: allTexts(), at });
+      // The states and figures in the page's language.
+      const res = await api.post(`preview?lang=${lang}`, { files: allTexts(), at });
       if (res.unauthorized) return;
       if (!res.ok || !Array.isArray(res.data?.changed)) {
         setStatus(previewStatus, res.message || t.badAnswer(res.status), "bad");
