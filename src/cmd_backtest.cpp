@@ -121,8 +121,8 @@ int run_backtest(const BacktestOptions& options) {
         std::fprintf(stderr, "tiendo backtest: --time-zone: %s\n", error.c_str());
         return 2;
       }
-      auto loaded =
-          store::load_snapshot(*db, *rules, {.threads = 0, .known_at = *end, .indicators = {}});
+      auto loaded = store::load_snapshot(
+          *db, *rules, {.threads = 0, .known_at = *end, .through = {}, .base = nullptr});
       if (auto* failure = std::get_if<store::DbError>(&loaded)) {
         std::fprintf(stderr, "tiendo backtest: %s\n", failure->message.c_str());
         return 1;

@@ -298,10 +298,11 @@ struct EvaluateOptions {
 Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, model::Date at,
                  const EvaluateOptions& options = {});
 
-// For results kept as long as their snapshot (the service's latest evaluation): frees
-// the snapshot's observations, keeping the points the results name (noted, and used when
-// kept), whose pointers move to the copies (store::Snapshot::keep_only). The results read
-// the same afterwards; the snapshot cannot be evaluated again.
+// For results kept as long as their snapshot (an evaluation the service keeps beside its
+// latest, made for another date): frees the snapshot's observations, keeping the points
+// the results name (noted, and used when kept), whose pointers move to the copies
+// (store::Snapshot::keep_only). The results read the same afterwards; the snapshot
+// cannot be evaluated again, nor be the base of a load.
 void keep_only_what_results_name(store::Snapshot& snapshot, Results& results);
 
 // A target's course over time at one unit, for its chart (present::trend_svg) and the

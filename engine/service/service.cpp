@@ -440,7 +440,7 @@ store::DbResult<std::vector<EvaluationRecord>> Service::evaluations(std::size_t 
 
 store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
                                                       std::shared_ptr<const LoadedRules> rules,
-                                                      model::Date at, const std::string& known_at) {
+                                                      model::Date at, const EvaluateFrom& from) {
   auto evaluation = std::make_shared<Evaluation>();
   // The runner gives way to the requests (its nice value, see runner_loop), and so do the
   // threads it starts to read a SQLite file. A PostgreSQL server's processes run at the
@@ -449,16 +449,19 @@ store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
   // requests (a load on PostgreSQL then takes longer: 3.1 s with two connections on
   // bench_eval's store).
   const unsigned threads = db.engine() == store::Engine::postgresql ? 1 : 0;
+  // The evaluation before, made with the same rules, holds every observation up to the
+  // ids it read: only the rows ingested since are read (store::LoadOptions::base).
+  const store::Snapshot* base =
+      from.base && from.base->rules == rules ? &from.base->snapshot : nullptr;
   TIENDO_ASSIGN_OR_RETURN(
       evaluation->snapshot,
-      store::load_snapshot(db, rules->rules,
-                           {.threads = threads, .known_at = known_at, .indicators = {}}));
+      store::load_snapshot(
+          db, rules->rules,
+          {.threads = threads, .known_at = from.known_at, .through = from.through, .base = base}));
+  // The snapshot is kept whole with the results (they point into it): the next
+  // evaluation starts from it, and a target's page draws its course from it.
   evaluation->results =
       eval::evaluate(rules->rules, evaluation->snapshot, at, {.keep_used = false});
-  // The observations are not read again: what the results show of them is kept, and the
-  // rest (most of the snapshot) is freed before the run is recorded and while the
-  // evaluation is the latest, so that a run holds one set of observations, not two.
-  eval::keep_only_what_results_name(evaluation->snapshot, evaluation->results);
   evaluation->rules = std::move(rules);
   return evaluation;
 }
@@ -504,7 +507,7 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
   }
   log_->info("evaluation started",
              {{"id", request.id}, {"trigger", request.trigger}, {"at", model::to_string(at)}});
-  auto evaluated = evaluate(db, rules, at);
+  auto evaluated = evaluate(db, rules, at, {.known_at = {}, .through = {}, .base = latest()});
   if (auto* error = std::get_if<store::DbError>(&evaluated)) {
     return finish("failed", "", error->message, std::nullopt);
   }
@@ -521,11 +524,20 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
     const std::string kind(alert::to_string(*t.notify));
     counts[kind] = counts.value(kind, 0) + 1;
   }
+  const store::ReadThrough read =
+      evaluation->snapshot.read_through().value_or(store::ReadThrough{});
   const nlohmann::json summary = {
-      {"at", model::to_string(at)},      {"rules_version", evaluation->rules->version},
-      {"results", run.results},          {"results_changed", run.results_changed},
-      {"firing", run.output.firing},     {"began_firing", run.output.began_firing},
-      {"resolved", run.output.resolved}, {"notifications", counts},
+      {"at", model::to_string(at)},
+      {"rules_version", evaluation->rules->version},
+      {"read_through", {{"observations", read.observations}, {"task_status", read.task_status}}},
+      {"observations", evaluation->snapshot.point_count()},
+      {"observations_read", evaluation->snapshot.observations_read()},
+      {"results", run.results},
+      {"results_changed", run.results_changed},
+      {"firing", run.output.firing},
+      {"began_firing", run.output.began_firing},
+      {"resolved", run.output.resolved},
+      {"notifications", counts},
       {"messages", run.messages.size()}};
   evaluation->id = request.id;
   evaluation->run_id = run.run_id;
@@ -560,7 +572,8 @@ void Service::follow_latest(store::Database& db) {
   const auto shown = latest();
   if (shown && shown->id == record->id && shown->rules == rules) return;
   catching_up_ = !shown;
-  // The date it evaluated, as its summary says.
+  // The date it evaluated and the rows it read, as its summary says (a run recorded
+  // before summaries said which rows: the data as the store held it when the run began).
   const nlohmann::json summary = nlohmann::json::parse(record->summary, nullptr, false);
   const std::optional<model::Date> at =
       summary.is_object() && summary.contains("at") && summary["at"].is_string()
@@ -569,7 +582,17 @@ void Service::follow_latest(store::Database& db) {
   if (!at) {
     return note(fmt::format("evaluation {} has no date in its summary", record->id));
   }
-  auto evaluated = evaluate(db, rules, *at, record->started_at);
+  EvaluateFrom from;
+  const nlohmann::json read = summary.value("read_through", nlohmann::json());
+  if (read.is_object() && read.value("observations", nlohmann::json()).is_number_integer() &&
+      read.value("task_status", nlohmann::json()).is_number_integer()) {
+    from.through = store::ReadThrough{read["observations"].get<std::int64_t>(),
+                                      read["task_status"].get<std::int64_t>()};
+    from.base = shown;
+  } else {
+    from.known_at = record->started_at;
+  }
+  auto evaluated = evaluate(db, rules, *at, from);
   if (auto* error = std::get_if<store::DbError>(&evaluated)) return note(error->message);
   const std::shared_ptr<Evaluation> evaluation =
       std::move(std::get<std::shared_ptr<Evaluation>>(evaluated));
@@ -584,8 +607,14 @@ void Service::follow_latest(store::Database& db) {
     latest_ = evaluation;
   }
   follow_error_.clear();
-  log_->info("showing the store's latest evaluation",
-             {{"id", record->id}, {"at", model::to_string(*at)}, {"known_at", record->started_at}});
+  log_->info(
+      "showing the store's latest evaluation",
+      {{"id", record->id},
+       {"at", model::to_string(*at)},
+       {"through", from.through ? JsonText{read.dump()} : JsonText{"null"}},
+       {"known_at", from.known_at},
+       {"observations", static_cast<std::int64_t>(evaluation->snapshot.point_count())},
+       {"observations_read", static_cast<std::int64_t>(evaluation->snapshot.observations_read())}});
 }
 
 void Service::apply_retention(store::Database& db) {

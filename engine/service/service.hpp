@@ -55,12 +55,22 @@ struct Evaluation {
   std::string finished_at;
 };
 
-// The data in the store evaluated with `rules` at `at` (not yet a run: id and run_id 0);
-// with `known_at` (a UTC time stamp), only what was ingested by then.
+// What an evaluation reads of the store (see store::LoadOptions).
+struct EvaluateFrom {
+  // Only what was ingested by then (a UTC time stamp); empty: everything.
+  std::string known_at;
+  // Only the rows another evaluation read, as its summary records them (`read_through`).
+  std::optional<store::ReadThrough> through;
+  // An evaluation made with the same rules (the same LoadedRules): the observations it
+  // read are taken from it, and only later ones read (ignored otherwise).
+  std::shared_ptr<const Evaluation> base;
+};
+
+// The data in the store evaluated with `rules` at `at` (not yet a run: id and run_id 0).
 store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
                                                       std::shared_ptr<const LoadedRules> rules,
                                                       model::Date at,
-                                                      const std::string& known_at = {});
+                                                      const EvaluateFrom& from = {});
 
 // The last attempt to (re)load the rule set.
 struct RulesStatus {

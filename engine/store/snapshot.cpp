@@ -135,23 +135,67 @@ std::int32_t Snapshot::intern(const std::string& text) {
   return it->second;
 }
 
-void Snapshot::finish(std::size_t task_count) {
+void Snapshot::finish(std::size_t task_count, const Snapshot* base) {
   if (statuses_.size() < task_count) statuses_.resize(task_count);
-  // Counting sort of the pending points by series, freeing each batch once moved.
+  // The base's series, each with this snapshot's series of the same indicator and unit.
+  struct FromBase {
+    std::int32_t base_series;
+    std::int32_t series;
+  };
+  std::vector<FromBase> from_base;
+  if (base) {
+    for (std::size_t i = 0; i < base->series_of_.size(); ++i) {
+      const std::vector<std::int32_t>& by_unit = base->series_of_[i];
+      for (std::size_t u = 0; u < by_unit.size(); ++u) {
+        if (by_unit[u] < 0) continue;
+        const UnitIndex here = find_unit(base->units_[u].id);
+        if (here < 0) continue;
+        from_base.push_back({by_unit[u], series_id(static_cast<model::Index>(i), here)});
+      }
+    }
+  }
+  // Counting sort of the pending points by series, the base's (already in order) first,
+  // freeing each batch once moved.
   series_begin_.assign(static_cast<std::size_t>(series_count_) + 1, 0);
+  const auto base_range = [&](std::int32_t s) {
+    return std::span<const Point>(base->points_)
+        .subspan(static_cast<std::size_t>(base->series_begin_[static_cast<std::size_t>(s)]),
+                 static_cast<std::size_t>(base->series_begin_[static_cast<std::size_t>(s) + 1] -
+                                          base->series_begin_[static_cast<std::size_t>(s)]));
+  };
   std::size_t total = 0;
+  for (const FromBase& f : from_base) {
+    const std::size_t n = base_range(f.base_series).size();
+    series_begin_[static_cast<std::size_t>(f.series) + 1] += static_cast<std::int32_t>(n);
+    total += n;
+  }
   for (const Pending& batch : pending_) {
     for (const std::int32_t s : batch.series) ++series_begin_[static_cast<std::size_t>(s) + 1];
     total += batch.points.size();
   }
   for (std::size_t s = 1; s < series_begin_.size(); ++s) series_begin_[s] += series_begin_[s - 1];
+  // Series the base's points alone fill are in order already.
+  std::vector<bool> added(static_cast<std::size_t>(series_count_), base == nullptr);
   {
     std::vector<std::int32_t> next(series_begin_.begin(), series_begin_.end() - 1);
     points_.resize(total);
+    for (const FromBase& f : from_base) {
+      for (Point point : base_range(f.base_series)) {
+        // Only the details of points kept are carried: superseded ones do not pile up.
+        if (const Detail* detail = base->detail_of(point)) {
+          Detail copy = *detail;
+          if (copy.note >= 0) copy.note = intern(base->text(copy.note));
+          point.detail = static_cast<std::int32_t>(details_.size());
+          details_.push_back(copy);
+        }
+        points_[static_cast<std::size_t>(next[static_cast<std::size_t>(f.series)]++)] = point;
+      }
+    }
     for (Pending& batch : pending_) {
       for (std::size_t i = 0; i < batch.points.size(); ++i) {
         const auto s = static_cast<std::size_t>(batch.series[i]);
         points_[static_cast<std::size_t>(next[s]++)] = batch.points[i];
+        added[s] = true;
       }
       batch = Pending{};
     }
@@ -163,11 +207,13 @@ void Snapshot::finish(std::size_t task_count) {
   for (std::size_t s = 0; s + 1 < series_begin_.size(); ++s) {
     const auto begin = points_.begin() + series_begin_[s];
     const auto end = points_.begin() + series_begin_[s + 1];
-    std::sort(begin, end, [](const Point& a, const Point& b) {
-      if (a.last_day != b.last_day) return a.last_day < b.last_day;
-      if (a.first_day != b.first_day) return a.first_day < b.first_day;
-      return a.revision < b.revision;
-    });
+    if (added[s]) {
+      std::sort(begin, end, [](const Point& a, const Point& b) {
+        if (a.last_day != b.last_day) return a.last_day < b.last_day;
+        if (a.first_day != b.first_day) return a.first_day < b.first_day;
+        return a.revision < b.revision;
+      });
+    }
     series_begin_[s] = static_cast<std::int32_t>(kept);
     for (auto it = begin; it != end; ++it) {
       const bool superseded = it + 1 != end && (it + 1)->first_day == it->first_day &&
@@ -247,6 +293,7 @@ void Snapshot::keep_only(std::span<const Point*> keep) {
   std::vector<Pending>().swap(pending_);
   series_count_ = 0;
   trimmed_ = true;
+  read_through_.reset();
 }
 
 std::span<const Point> Snapshot::series(model::Index indicator, UnitIndex unit) const {
@@ -301,12 +348,10 @@ const std::string& Snapshot::text(std::int32_t index) const {
   return strings_[static_cast<std::size_t>(index)];
 }
 
-// Which observations read_observations reads: those with ids in [first, last], or all of
-// one indicator (through the index on indicator, unit, period end).
+// Which observations read_observations reads: those with ids in [first, last].
 struct ObservationRange {
   std::int64_t first = 0;
   std::int64_t last = 0;
-  std::string indicator;  // non-empty: this indicator's, the ids aside
 };
 
 // The observations of `range` of indicators the rule set declares, at units the snapshot
@@ -316,19 +361,15 @@ DbResult<PointBatch> read_observations(Database& db, const model::RuleSet& rules
                                        const std::string& known_at) {
   PointBatch batch;
   // Pages reserved and never written cost no memory; ids are a close bound on rows.
-  if (range.indicator.empty()) {
-    const auto expected = static_cast<std::size_t>(
-        std::clamp<std::int64_t>(range.last - range.first + 1, 0, 1 << 27));
-    batch.points.reserve(expected);
-    batch.series.reserve(expected);
-  }
+  const auto expected =
+      static_cast<std::size_t>(std::clamp<std::int64_t>(range.last - range.first + 1, 0, 1 << 27));
+  batch.points.reserve(expected);
+  batch.series.reserve(expected);
   constexpr std::string_view kColumns = R"sql(
 SELECT indicator, unit, period_start, period_end, value, numerator, denominator, revision, id,
   note, estimate
-FROM observations WHERE (?3 = '' OR ingested_at <= ?3) AND )sql";
-  Statement observations = sql::prepare(
-      db, fmt::format("{}{}", kColumns,
-                      range.indicator.empty() ? "id BETWEEN ?1 AND ?2" : "indicator = ?4"));
+FROM observations WHERE (?3 = '' OR ingested_at <= ?3) AND id BETWEEN ?1 AND ?2)sql";
+  Statement observations = sql::prepare(db, kColumns);
   // PostgreSQL sends a statement's rows whole, and libpq keeps them until the statement
   // is done: a range of ids is read kPostgresPiece ids at a time, so that this memory
   // stays small beside the snapshot's.
@@ -339,19 +380,15 @@ FROM observations WHERE (?3 = '' OR ingested_at <= ?3) AND )sql";
   std::int64_t next = range.first;
   const auto bind_next = [&] {
     observations.reset();
-    if (range.indicator.empty()) {
-      const std::int64_t last = range.last - next < piece ? range.last : next + piece - 1;
-      observations.bind(1, next);
-      observations.bind(2, last);
-      next = last + 1;
-    } else {
-      observations.bind(4, range.indicator);
-    }
+    const std::int64_t last = range.last - next < piece ? range.last : next + piece - 1;
+    observations.bind(1, next);
+    observations.bind(2, last);
+    next = last + 1;
     observations.bind(3, known_at);
   };
   const auto step = [&] {
     while (!observations.step()) {
-      if (observations.error() || next > range.last || !range.indicator.empty()) return false;
+      if (observations.error() || next > range.last) return false;
       bind_next();
     }
     return true;
@@ -470,37 +507,43 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
   for (const auto& [unit, parent] : parents) snapshot.set_parent(unit, snapshot.find_unit(parent));
 
   // Reading the observations is most of loading, and on a file database it is split
-  // into id ranges that separate connections read in parallel. The table is append-only
-  // and has one writer at a time, so the rows up to the largest id seen here are exactly
-  // the ones committed now: later rows are left for the next load.
-  std::int64_t max_id = 0;
+  // into id ranges that separate connections read in parallel. The tables are
+  // append-only and have one writer at a time, so the rows up to the largest ids seen
+  // here are exactly the ones committed now: later rows are left for the next load.
+  ReadThrough bound;
   {
-    Statement rows = sql::prepare(db, "SELECT coalesce(max(id), 0) FROM observations");
-    if (rows.step()) max_id = rows.column_int(0);
+    Statement rows = sql::prepare(db,
+                                  "SELECT (SELECT coalesce(max(id), 0) FROM observations), "
+                                  "(SELECT coalesce(max(id), 0) FROM task_status)");
+    if (rows.step()) bound = {rows.column_int(0), rows.column_int(1)};
     if (rows.error()) return *rows.error();
   }
-  // A few indicators' observations (a page about one rule): through the index, on this
-  // connection.
-  if (!options.indicators.empty()) {
-    for (const std::string& name : options.indicators) {
-      if (rules.find_indicator(name) == model::kNone) continue;
-      ObservationRange range;
-      range.indicator = name;
-      auto batch = read_observations(db, rules, snapshot, range, options.known_at);
-      if (auto* error = std::get_if<DbError>(&batch)) return *error;
-      snapshot.add_batch(std::move(std::get<PointBatch>(batch)));
-    }
-    max_id = 0;  // nothing more to read by id
+  if (options.through) {
+    bound.observations = std::min(bound.observations, options.through->observations);
+    bound.task_status = std::min(bound.task_status, options.through->task_status);
   }
+  const bool whole = options.known_at.empty();
+  // The observations a base holds are not read again, unless the store has a unit it
+  // lacks: that unit's earlier observations (if any) are not in it.
+  const Snapshot* base = options.base;
+  if (base &&
+      (!whole || !base->read_through_ || base->read_through_->observations > bound.observations ||
+       std::any_of(snapshot.units().begin(), snapshot.units().end(),
+                   [&](const SnapshotUnit& u) { return base->find_unit(u.id) < 0; }))) {
+    base = nullptr;
+  }
+  const std::int64_t first = base ? base->read_through_->observations + 1 : 1;
+  const std::int64_t last = bound.observations;
+  const std::int64_t count = std::max<std::int64_t>(last - first + 1, 0);
   constexpr std::int64_t kRowsPerThread = 250000;
   const bool in_memory = db.path().empty() || db.path() == ":memory:";
   const auto automatic = std::clamp<std::int64_t>(
-      max_id / kRowsPerThread, 1, std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 4));
+      count / kRowsPerThread, 1, std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 4));
   const std::int64_t threads =
       in_memory ? 1
                 : std::clamp<std::int64_t>(options.threads == 0 ? automatic : options.threads, 1,
-                                           std::max<std::int64_t>(max_id, 1));
-  const auto first_id = [&](std::int64_t t) { return max_id * t / threads + 1; };
+                                           std::max<std::int64_t>(count, 1));
+  const auto first_id = [&](std::int64_t t) { return first + count * t / threads; };
   std::vector<std::optional<DbResult<PointBatch>>> batches(static_cast<std::size_t>(threads));
   {
     std::vector<std::jthread> workers;
@@ -513,24 +556,26 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
           return;
         }
         out = read_observations(std::get<Database>(opened), rules, snapshot,
-                                {first_id(t), first_id(t + 1) - 1, {}}, options.known_at);
+                                {first_id(t), first_id(t + 1) - 1}, options.known_at);
       });
     }
     // The calling thread reads the first range on its own connection.
-    batches[0] = read_observations(db, rules, snapshot, {first_id(0), first_id(1) - 1, {}},
-                                   options.known_at);
+    batches[0] =
+        read_observations(db, rules, snapshot, {first_id(0), first_id(1) - 1}, options.known_at);
   }
   for (auto& batch : batches) {
     if (auto* error = std::get_if<DbError>(&*batch)) return *error;
+    snapshot.observations_read_ += std::get<PointBatch>(*batch).points.size();
     snapshot.add_batch(std::move(std::get<PointBatch>(*batch)));
     batch.reset();
   }
 
   Statement statuses = sql::prepare(
       db,
-      "SELECT task, status, date, progress, coalesce(note, '') FROM task_status WHERE ?1 = '' OR "
-      "ingested_at <= ?1");
+      "SELECT task, status, date, progress, coalesce(note, '') FROM task_status WHERE (?1 = '' OR "
+      "ingested_at <= ?1) AND id <= ?2");
   statuses.bind(1, options.known_at);
+  statuses.bind(2, bound.task_status);
   while (statuses.step()) {
     const model::Index task = rules.find_task(statuses.column_text(0));
     const auto status = model::parse_task_status(statuses.column_text(1));
@@ -545,7 +590,8 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
     snapshot.add_status(task, event);
   }
   if (statuses.error()) return *statuses.error();
-  snapshot.finish(rules.tasks.size());
+  snapshot.finish(rules.tasks.size(), base);
+  if (whole) snapshot.read_through_ = bound;
   return snapshot;
 }
 

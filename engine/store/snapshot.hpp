@@ -77,6 +77,20 @@ struct StatusEvent {
   std::int32_t note = -1;          // index into Snapshot::strings
 };
 
+// The largest ids a load read of the two tables it reads by id. Every row up to them had
+// been committed when they were read, and a row committed later has a larger id: the
+// store has one writer at a time, and never changes or removes these rows.
+struct ReadThrough {
+  std::int64_t observations = 0;
+  std::int64_t task_status = 0;
+  bool operator==(const ReadThrough&) const = default;
+};
+
+struct LoadOptions;
+class Snapshot;
+DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
+                                 const LoadOptions& options);
+
 class Snapshot {
  public:
   // Adds a unit; parents must be added first (or set later with set_parent).
@@ -96,8 +110,11 @@ class Snapshot {
   void add_batch(PointBatch batch);
   std::int32_t intern(const std::string& text);
   // Sorts the series, keeps the highest revision of each period, and builds the level
-  // indexes. Call once, after adding everything.
-  void finish(std::size_t task_count);
+  // indexes. Call once, after adding everything. With `base`, a finished snapshot of the
+  // same rule set, every point `base` holds comes first, its units matched by id (the
+  // points of a unit this snapshot does not have are left out): the observations read
+  // before, which only the points added here (later revisions, new periods) supersede.
+  void finish(std::size_t task_count, const Snapshot* base = nullptr);
 
   const std::vector<SnapshotUnit>& units() const { return units_; }
   UnitIndex find_unit(const std::string& id) const;
@@ -122,16 +139,25 @@ class Snapshot {
   const std::string& text(std::int32_t index) const;
   std::size_t point_count() const { return points_.size(); }
 
-  // Once evaluated, for a snapshot kept as long as its results are (the service's): frees
-  // the observations, keeping what results still refer to: the units and their level
-  // indexes, the status events, every point's detail and note, and the points `keep`
-  // points to (null entries are left alone), which are copied; `keep`'s pointers are moved
-  // to the copies. Afterwards series() is empty: only an evaluation reads series, and a
-  // trimmed snapshot is not evaluated again.
+  // Once evaluated, for a snapshot kept as long as its results are (an evaluation made
+  // for another date): frees the observations, keeping what results still refer to: the
+  // units and their level indexes, the status events, every point's detail and note, and
+  // the points `keep` points to (null entries are left alone), which are copied; `keep`'s
+  // pointers are moved to the copies. Afterwards series() is empty: only an evaluation
+  // reads series, and a trimmed snapshot is not evaluated again (nor a load's base).
   void keep_only(std::span<const Point*> keep);
   bool trimmed() const { return trimmed_; }
 
+  // What a whole load read (load_snapshot without `known_at`):
+  // every row up to these ids, none after. Empty for any other snapshot.
+  const std::optional<ReadThrough>& read_through() const { return read_through_; }
+  // The observations the load that made it read from the store (the rest came from a
+  // base, LoadOptions::base).
+  std::size_t observations_read() const { return observations_read_; }
+
  private:
+  friend DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
+                                          const LoadOptions& options);
   // Points arrive in any order (table order from the store); finish() groups them by
   // series with a counting sort into one exactly sized array, so a snapshot of millions
   // of points carries no per-series allocation or growth slack.
@@ -166,6 +192,8 @@ class Snapshot {
   std::unordered_map<std::string, std::int32_t> string_ids_;
   std::size_t level_count_ = 0;
   bool trimmed_ = false;
+  std::optional<ReadThrough> read_through_;
+  std::size_t observations_read_ = 0;
 };
 
 // A unit's labels as the store keeps them (units.labels): ';'-separated.
@@ -217,10 +245,16 @@ struct LoadOptions {
   // revision of each observation). Empty: everything stored. Units are always read as
   // they are now.
   std::string known_at;
-  // Only these indicators' observations (names; those the rule set does not declare are
-  // ignored), read through the store's index: what a page about one rule needs. Empty:
-  // every indicator the rule set declares.
-  std::vector<std::string> indicators;
+  // Only the rows up to these ids: what another load read (its read_through(), which an
+  // evaluation's summary records), so that a follower evaluates the data its leader
+  // evaluated. Empty: every row committed now. Not with `known_at`.
+  std::optional<ReadThrough> through;
+  // A whole snapshot loaded before from this store with the same rule set: only the
+  // observations past its read_through() are read, and the others are taken from it
+  // (task status events and units are read whole). It must outlive the call. A full read
+  // instead when it is not whole, read past `through`, or lacks a unit the store has now
+  // (that unit's earlier observations would be missed). Not with `known_at`.
+  const Snapshot* base = nullptr;
 };
 DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
                                  const LoadOptions& options = {});

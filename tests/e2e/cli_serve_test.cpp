@@ -610,6 +610,60 @@ TEST_F(ServeTest, IngestsCsvAndJsonAsOneTransactionEach) {
   EXPECT_EQ(count_rows(db_, "task_status"), statuses + 1);
 }
 
+// A service keeps its latest evaluation's observations and the next run reads only the
+// rows ingested since (store::LoadOptions::base): its summary says how many, and what it
+// finds is what a whole read finds (known_at sets the base aside), the target's page
+// included, whose chart is drawn from the run's observations.
+TEST_F(ServeTest, ARunReadsOnlyTheRowsIngestedSinceTheLastAndFindsWhatAWholeReadFinds) {
+  ServeProcess serve(setup());
+  ApiClient http(serve.port());
+  const auto run_at = [&](const char* at) {
+    auto queued = http.post("/api/v1/evaluate", fmt::format(R"({{"at": "{}"}})", at),
+                            "application/json");
+    EXPECT_EQ(status_of(queued), 202);
+    const json run = wait_for_run(http, body_of(queued).value("id", 0));
+    EXPECT_EQ(run.value("state", ""), "succeeded") << run.dump();
+    return run.value("summary", json::object());
+  };
+  const json first = run_at("2022-09-30");
+  const int held = first.value("observations", 0);
+  ASSERT_GT(held, 20) << first.dump();
+  EXPECT_EQ(first["observations_read"], held);
+  const std::int64_t through = first["read_through"].value("observations", 0);
+  EXPECT_GE(through, held);
+
+  // A later revision of one observation and a new period of another.
+  const auto ingested = http.post(
+      "/api/v1/observations",
+      "indicator,unit,period,value\n"
+      "online_dossier_rate,dong_nai,Quý III/2022,\"31,5%\"\n"
+      "smartphone_rate,dong_nai,Quý IV/2022,\"86,2%\"\n",
+      "text/csv", ServeProcess::kWriteToken);
+  ASSERT_EQ(status_of(ingested), 200) << (ingested ? ingested->body : "no answer");
+  const json second = run_at("2022-09-30");
+  EXPECT_EQ(second["observations_read"], 2) << second.dump();
+  EXPECT_EQ(second["observations"], held + 1) << second.dump();  // the revision replaced one
+  EXPECT_EQ(second["read_through"].value("observations", 0), through + 2);
+  // The same results as a whole read of the store.
+  json latest = body_of(http.get("/api/v1/results?limit=1000"));
+  json whole =
+      body_of(http.get("/api/v1/results?at=2022-09-30&known_at=2199-01-01T00:00:00Z&limit=1000"));
+  ASSERT_FALSE(latest["rules"].empty());
+  EXPECT_EQ(latest["rules"], whole["rules"]);
+  EXPECT_EQ(latest["tasks"], whole["tasks"]);
+  bool found = false;
+  for (const json& r : latest["rules"]) {
+    if (r.value("rule", "") == "online_dossier_2022" && r.value("unit", "") == "dong_nai") {
+      EXPECT_NEAR(r["value"].get<double>(), 0.315, 1e-9) << r.dump();
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found) << latest.dump();
+  const auto page = http.get("/rules/online_dossier_2022?unit=dong_nai&lang=en");
+  ASSERT_EQ(status_of(page), 200);
+  EXPECT_NE(page->body.find("31.5%"), std::string::npos);
+}
+
 TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {
   ServeSetup s = setup();
   s.schedule = catch_up_schedule();  // a run today, before the one at 2022-01-01 below

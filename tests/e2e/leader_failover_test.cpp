@@ -347,6 +347,55 @@ TEST(LeaderFailover, AFollowerShowsTheLeadersLatestEvaluation) {
               std::regex_replace(from_a->body, stamp, "T"))
         << path;
   }
+  // The run read every observation, and b read them all to show it (nothing before).
+  const std::regex read_all(R"(observations_read=(\d+))");
+  std::smatch first_read;
+  const std::string b_log = b.log();
+  ASSERT_TRUE(std::regex_search(b_log, first_read, read_all)) << b_log;
+  EXPECT_GT(std::stoi(first_read[1]), 20);
+
+  // A later revision, then a run: both services read only what was ingested since
+  // (LoadOptions::base), and b exactly the rows a read (its summary's read_through), not
+  // the one ingested after a's run, which neither shows until the next run.
+  const auto post = [&](int port, const std::string& value) {
+    return ApiClient(port).post(
+        "/api/v1/observations",
+        "indicator,unit,period,value\nonline_dossier_rate,dong_nai,Quý III/2022," + value + "\n",
+        "text/csv", ServeProcess::kWriteToken);
+  };
+  ASSERT_EQ(status_of(post(b.port(), "\"31,5%\"")), 200);
+  const auto again =
+      ApiClient(b.port()).post("/api/v1/evaluate", R"({"at": "2022-09-30"})", "application/json");
+  ASSERT_EQ(status_of(again), 202);
+  const std::int64_t second = body_of(again).value("id", 0);
+  ASSERT_TRUE(a.wait_for_log(fmt::format("evaluation finished id={}", second), 60s)) << a.log();
+  ASSERT_EQ(status_of(post(a.port(), "\"47,25%\"")), 200);
+  ASSERT_TRUE(
+      b.wait_for_log(fmt::format("showing the store's latest evaluation id={}", second), 30s))
+      << b.log();
+  const auto summary = ApiClient(a.port()).get(fmt::format("/api/v1/runs/{}", second));
+  ASSERT_EQ(status_of(summary), 200);
+  const nlohmann::json run = body_of(summary)["summary"];
+  EXPECT_EQ(run["observations_read"], 1) << run.dump();
+  EXPECT_EQ(run["observations"], run["observations_read"].get<int>() + std::stoi(first_read[1]) - 1)
+      << run.dump();  // the revision replaced one
+  const std::string b_after = b.log();
+  EXPECT_NE(b_after.find(fmt::format("showing the store's latest evaluation id={}", second)),
+            std::string::npos);
+  EXPECT_NE(b_after.find("observations_read=1\n"), std::string::npos) << b_after;
+  for (const std::string path : {"/rules/online_dossier_2022?unit=dong_nai&lang=en", "/?lang=en"}) {
+    const auto from_a = ApiClient(a.port()).get(path);
+    const auto from_b = ApiClient(b.port()).get(path);
+    ASSERT_EQ(status_of(from_a), 200) << path;
+    ASSERT_EQ(status_of(from_b), 200) << path;
+    EXPECT_EQ(std::regex_replace(from_b->body, stamp, "T"),
+              std::regex_replace(from_a->body, stamp, "T"))
+        << path;
+    if (path.starts_with("/rules/")) {
+      EXPECT_NE(from_b->body.find("31.5"), std::string::npos) << "the run's revision";
+      EXPECT_EQ(from_b->body.find("47.25"), std::string::npos) << "ingested after the run";
+    }
+  }
   // A service started now answers a page at once: the evaluation, or 503 with Retry-After
   // while it loads it (so that a proxy asks another service), never "no evaluation yet".
   ServeProcess c(service_setup(dir, db, "c"));
@@ -360,7 +409,8 @@ TEST(LeaderFailover, AFollowerShowsTheLeadersLatestEvaluation) {
     EXPECT_EQ(at_start->status, 200) << at_start->body;
   }
   std::printf("a page asked of a service just started: %d\n", at_start->status);
-  ASSERT_TRUE(c.wait_for_log(fmt::format("showing the store's latest evaluation id={}", id), 30s))
+  ASSERT_TRUE(
+      c.wait_for_log(fmt::format("showing the store's latest evaluation id={}", second), 30s))
       << c.log();
   EXPECT_EQ(status_of(ApiClient(c.port()).get("/units/dong_nai")), 200);
 }

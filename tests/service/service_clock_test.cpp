@@ -101,10 +101,12 @@ TEST(ServiceRetention, AnEvaluationPrunesRunsOlderThanTheSetting) {
     return 0;
   };
   const std::int64_t first = evaluate();
-  // The evaluation it keeps for the API holds no observations but those its results name.
+  // The evaluation it keeps for the API holds every observation it read: the next one
+  // starts from them.
   const std::shared_ptr<const Evaluation> latest = service->latest();
   ASSERT_NE(latest, nullptr);
-  EXPECT_TRUE(latest->snapshot.trimmed());
+  EXPECT_FALSE(latest->snapshot.trimmed());
+  EXPECT_TRUE(latest->snapshot.read_through().has_value());
   EXPECT_FALSE(latest->results.rules.empty());
   {
     std::lock_guard lock(clock_mutex);

@@ -261,21 +261,10 @@ ApiResponse Api::rule_page(const ApiRequest& request, const RouteCall& call) {
   const model::Rule& written = rules->rules.rules[static_cast<std::size_t>(rule)];
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
   if (data.unit >= 0) {
-    // The course over time, on the observations of the rule's own indicators as stored
-    // now (the served evaluation keeps only what its results name).
-    store::LoadOptions options;
-    for (model::Index indicator : written.indicators) {
-      options.indicators.push_back(
-          rules->rules.indicators[static_cast<std::size_t>(indicator)].name);
-    }
-    if (!options.indicators.empty()) {
-      TIENDO_ASSIGN_OR_ELSE(const store::Snapshot snapshot,
-                            store::load_snapshot(*lease, rules->rules, options), db_failure);
-      const store::UnitIndex unit = snapshot.find_unit(unit_id);
-      if (unit >= 0) {
-        data.course = eval::target_course(rules->rules, snapshot, rule, unit, latest->results.at);
-      }
-    }
+    // The course over time, on the observations the served evaluation read (it keeps them
+    // all): the chart and the verdict beside it come from the same data.
+    data.course =
+        eval::target_course(rules->rules, latest->snapshot, rule, data.unit, latest->results.at);
     auto spans = store::result_spans_of(*lease, store::Subject::rule, written.name, unit_id, 50);
     if (auto* failed = std::get_if<store::DbError>(&spans)) {
       data.timeline_error = failed->message;

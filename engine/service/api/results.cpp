@@ -34,8 +34,15 @@ std::variant<std::shared_ptr<const Evaluation>, ApiResponse> Api::evaluation_at(
     }
   }
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
+  // Without known_at, the observations the latest evaluation read are not read again.
   TIENDO_ASSIGN_OR_ELSE(const std::shared_ptr<Evaluation> evaluation,
-                        service::evaluate(*lease, rules, *at, known_at), db_failure);
+                        service::evaluate(*lease, rules, *at,
+                                          {.known_at = known_at,
+                                           .through = {},
+                                           .base = known_at.empty() ? service_.latest() : nullptr}),
+                        db_failure);
+  // Kept beside the latest evaluation, with only the observations its results name.
+  eval::keep_only_what_results_name(evaluation->snapshot, evaluation->results);
   evaluation->finished_at = service_.now_text();
   std::lock_guard lock(cache_mutex_);
   on_demand_ = {rules, generation, *at, known_at, evaluation};

@@ -347,7 +347,11 @@ ApiResponse Api::rule_preview(const ApiRequest& request, const RouteCall&) {
   auto changed = std::make_shared<const LoadedRules>(
       LoadedRules{std::move(*checked.rules), service_.now_text(), 0, std::move(files)});
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
-  TIENDO_ASSIGN_OR_ELSE(const auto before, service::evaluate(*lease, running, *at), db_failure);
+  TIENDO_ASSIGN_OR_ELSE(
+      const auto before,
+      service::evaluate(*lease, running, *at,
+                        {.known_at = {}, .through = {}, .base = service_.latest()}),
+      db_failure);
   TIENDO_ASSIGN_OR_ELSE(const auto after, service::evaluate(*lease, changed, *at), db_failure);
 
   // Each result by its rule's name and unit's id.
