@@ -188,9 +188,9 @@ std::optional<EvaluationInputs> load_evaluation_inputs(std::string_view command,
   };
   auto db = store::Database::open(db_path, mode);
   if (auto* error = std::get_if<store::DbError>(&db)) return fail(*error);
-  auto snapshot =
-      store::load_snapshot(std::get<store::Database>(db), *rules,
-                           {.threads = 0, .known_at = known_at, .through = {}, .base = nullptr});
+  auto snapshot = store::load_snapshot(
+      std::get<store::Database>(db), *rules,
+      {.threads = 0, .known_at = known_at, .through = {}, .base = nullptr, .cancel = nullptr});
   if (auto* error = std::get_if<store::DbError>(&snapshot)) return fail(*error);
   return EvaluationInputs{std::move(*rules), std::move(std::get<store::Snapshot>(snapshot))};
 }

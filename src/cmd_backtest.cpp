@@ -122,7 +122,8 @@ int run_backtest(const BacktestOptions& options) {
         return 2;
       }
       auto loaded = store::load_snapshot(
-          *db, *rules, {.threads = 0, .known_at = *end, .through = {}, .base = nullptr});
+          *db, *rules,
+          {.threads = 0, .known_at = *end, .through = {}, .base = nullptr, .cancel = nullptr});
       if (auto* failure = std::get_if<store::DbError>(&loaded)) {
         std::fprintf(stderr, "tiendo backtest: %s\n", failure->message.c_str());
         return 1;

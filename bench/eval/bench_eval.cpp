@@ -476,9 +476,12 @@ Evaluation evaluate_store(const Options& o, const model::RuleSet& rules,
       std::fprintf(stderr, "bench_eval: %s\n", error->message.c_str());
       std::exit(1);
     }
-    auto loaded = store::load_snapshot(
-        std::get<store::Database>(opened), rules,
-        {.threads = o.load_threads, .known_at = "", .through = {}, .base = nullptr});
+    auto loaded = store::load_snapshot(std::get<store::Database>(opened), rules,
+                                       {.threads = o.load_threads,
+                                        .known_at = "",
+                                        .through = {},
+                                        .base = nullptr,
+                                        .cancel = nullptr});
     if (auto* error = std::get_if<store::DbError>(&loaded)) {
       std::fprintf(stderr, "bench_eval: loading: %s\n", error->message.c_str());
       std::exit(1);

@@ -9,10 +9,16 @@
       the evaluations the log shows, each one's overlap with the window [start, end],
       how much of the window some evaluation covered, and the requests the service
       logged in the window, by route and status, with their durations in the service.
+  evaluations.py cpu-sample FILE
+      every process's CPU time so far (user + system), written to FILE
+  evaluations.py cpu-report BEFORE AFTER [--name PID=NAME ...]
+      the CPU seconds each kind of process used between the two samples (by command
+      name, or the name given to its pid): what took the cores during the window.
 """
 import argparse
 import datetime
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -141,6 +147,52 @@ def report(log, start, end):
     return 0
 
 
+def cpu_sample(path):
+    """Every process's command name and CPU ticks (utime + stime), as JSON, with the time."""
+    processes = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # ended meanwhile
+        # The command is in parentheses and may hold spaces or parentheses itself.
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        processes[pid] = [name, int(fields[11]) + int(fields[12])]
+    with open(path, "w") as f:
+        json.dump({"time": time.time(), "processes": processes}, f)
+    return 0
+
+
+def cpu_report(before_path, after_path, names):
+    with open(before_path) as f:
+        before = json.load(f)
+    with open(after_path) as f:
+        after = json.load(f)
+    ticks = os.sysconf("SC_CLK_TCK")
+    wall = after["time"] - before["time"]
+    named = dict(n.split("=", 1) for n in names)
+    used = {}
+    for pid, (name, t) in after["processes"].items():
+        start = before["processes"].get(pid)
+        spent = t - (start[1] if start and start[0] == name else 0)
+        if spent <= 0:
+            continue
+        kind = named.get(pid, name)
+        used[kind] = used.get(kind, 0) + spent / ticks
+    total = sum(used.values())
+    print(f"CPU used in the window ({wall:.1f} s, {os.cpu_count()} cores; processes that "
+          "ended in it are not counted):")
+    for kind, seconds in sorted(used.items(), key=lambda kv: -kv[1]):
+        if seconds >= 0.05:
+            print(f"  {kind:<24} {seconds:7.1f} s  {seconds / wall:5.2f} cores")
+    print(f"  {'all':<24} {total:7.1f} s  {total / wall:5.2f} cores")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -158,7 +210,18 @@ def main():
     r.add_argument("--start", type=float)
     r.add_argument("--end", type=float)
     r.add_argument("--evaluations-only", action="store_true")
+    c = commands.add_parser("cpu-sample")
+    c.add_argument("file")
+    c = commands.add_parser("cpu-report")
+    c.add_argument("before")
+    c.add_argument("after")
+    c.add_argument("--name", action="append", default=[])
     args = parser.parse_args()
+
+    if args.command == "cpu-sample":
+        return cpu_sample(args.file)
+    if args.command == "cpu-report":
+        return cpu_report(args.before, args.after, args.name)
 
     if args.command == "report":
         if args.evaluations_only:

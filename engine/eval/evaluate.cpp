@@ -1,6 +1,7 @@
 #include "eval/evaluate.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include "eval/rule_evaluator.hpp"
@@ -79,6 +80,7 @@ Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, m
   const auto evaluate_block = [&](std::size_t first, std::size_t last) {
     RuleEvaluator evaluator(rules, snapshot, results.tasks, at, options);
     for (std::size_t i = first; i < last; ++i) {
+      if (options.cancel && options.cancel->load(std::memory_order_relaxed)) return;
       evaluator.evaluate_rule(static_cast<Index>(i), results.rules.data() + offset[i]);
     }
   };

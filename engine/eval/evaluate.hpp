@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -291,6 +292,9 @@ struct EvaluateOptions {
   bool keep_used = true;
   // Threads to evaluate rules on; 0 for one per core. Results do not depend on it.
   unsigned threads = 0;
+  // Looked at before each rule: once it is true the rules left are not evaluated, and the
+  // results are incomplete (a service stopping drops them). Null: never.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Evaluates everything at date `at`. Thread-safe; the results point into `snapshot`

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "service/api/support.hpp"
 #include "util/text.hpp"
@@ -73,6 +74,13 @@ ApiResponse error_response(int status, std::string_view message) {
   return json_response(status,
                        {{"status", status}, {"error", reason_of(status)}, {"message", message}});
 }
+
+// The committee's pages run kPageNice above the handlers (the runner kRunnerNice): one
+// thread a core.
+constexpr int kPageNice = 5;
+
+Api::Api(Service& service)
+    : service_(service), pages_(std::max(1u, std::thread::hardware_concurrency()), kPageNice) {}
 
 // ---------------------------------------------------------------------------------------
 // Routing and authentication.
@@ -246,7 +254,12 @@ ApiResponse Api::dispatch(const ApiRequest& request, RequestFacts& facts) {
     }
   }
 
-  ApiResponse response = (this->*(matched->handler))(request, RouteCall{id, facts});
+  const auto handle_route = [&] {
+    return (this->*(matched->handler))(request, RouteCall{id, facts});
+  };
+  const bool page = matched->pattern == "/" || matched->pattern == "/rules/{rule}" ||
+                    matched->pattern == "/units/{id}";
+  ApiResponse response = page ? pages_.run(handle_route) : handle_route();
   if (request.method == "HEAD") response.body.clear();
   return response;
 }

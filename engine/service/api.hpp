@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "service/page_pool.hpp"
 #include "service/service.hpp"
 #include "store/runs.hpp"
 
@@ -54,7 +55,7 @@ ApiResponse error_response(int status, std::string_view message);
 
 class Api {
  public:
-  explicit Api(Service& service) : service_(service) {}
+  explicit Api(Service& service);
   ~Api() { stop_warming(); }
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
@@ -180,6 +181,8 @@ class Api {
   std::condition_variable_any warm_wake_;  // a request wakes the warmer early
   std::condition_variable svg_drawn_;      // with cache_mutex_: the warmer drew one
   std::jthread warmer_;
+  // The committee's pages are made on these, below the handlers' priority.
+  PagePool pages_;
   std::mutex changes_mutex_;  // held while the changes are read
   ChangesCache changes_;
   std::mutex cache_mutex_;

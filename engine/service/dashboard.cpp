@@ -271,12 +271,17 @@ class Page {
   void summary() {
     if (!results_) return;
     std::array<std::size_t, present::kRuleStateCount> rule_counts{};
-    for (const eval::RuleResult& r : results_->rules) {
-      ++rule_counts[static_cast<std::size_t>(r.state)];
-    }
     std::array<std::size_t, present::kTaskStateCount> task_counts{};
-    for (const eval::TaskResult& t : results_->tasks) {
-      ++task_counts[static_cast<std::size_t>(t.state)];
+    if (data_.tally) {
+      rule_counts = data_.tally->rule_states;
+      task_counts = data_.tally->task_states;
+    } else {
+      for (const eval::RuleResult& r : results_->rules) {
+        ++rule_counts[static_cast<std::size_t>(r.state)];
+      }
+      for (const eval::TaskResult& t : results_->tasks) {
+        ++task_counts[static_cast<std::size_t>(t.state)];
+      }
     }
     out_ += fmt::format("<section class=\"summary\">\n<h2>{}</h2>\n", html_escape(w_.overview));
     out_ += fmt::format(
@@ -407,18 +412,35 @@ class Page {
 
   std::vector<Group> groups() const {
     std::vector<Group> out;
+    const TargetFilter& f = data_.filter;
+    // Filtered by state alone (or not at all), the tally has each group.
+    const ResultTally* tally = data_.tally && data_.tally->rules.size() == rules_->rules.size() &&
+                                       !f.severity && f.level.empty() && filter_unit_ < -1
+                                   ? data_.tally
+                                   : nullptr;
+    // The worse of two results: by state, then severity, then unit order (a rule's results
+    // are in unit order, one after another).
+    const auto worse = [](const eval::RuleResult* a, const eval::RuleResult* b) {
+      return std::tuple(present::rank(a->state), present::rank(a->severity), a) <
+             std::tuple(present::rank(b->state), present::rank(b->severity), b);
+    };
     for (std::size_t i = 0; i < rules_->rules.size(); ++i) {
       const auto index = static_cast<model::Index>(i);
       if (!rule_selected(index)) continue;
       Group g;
       g.rule = index;
-      for (const eval::RuleResult& r : eval::results_of(*results_, index)) {
-        if (!result_selected(r)) continue;
-        ++g.matched;
-        if (!g.worst ||
-            std::pair(present::rank(r.state), present::rank(r.severity)) <
-                std::pair(present::rank(g.worst->state), present::rank(g.worst->severity))) {
-          g.worst = &r;
+      if (tally) {
+        for (std::size_t state = 0; state < present::kRuleStateCount; ++state) {
+          if (f.state && state != static_cast<std::size_t>(*f.state)) continue;
+          const ResultTally::Cell& cell = tally->rules[i][state];
+          g.matched += cell.count;
+          if (cell.worst && (!g.worst || worse(cell.worst, g.worst))) g.worst = cell.worst;
+        }
+      } else {
+        for (const eval::RuleResult& r : eval::results_of(*results_, index)) {
+          if (!result_selected(r)) continue;
+          ++g.matched;
+          if (!g.worst || worse(&r, g.worst)) g.worst = &r;
         }
       }
       if (g.matched > 0) out.push_back(g);
@@ -779,6 +801,25 @@ class Page {
 };
 
 }  // namespace
+
+ResultTally tally_results(const model::RuleSet& rules, const eval::Results& results) {
+  ResultTally tally;
+  tally.rules.resize(rules.rules.size());
+  for (const eval::RuleResult& r : results.rules) {
+    const auto state = static_cast<std::size_t>(r.state);
+    ++tally.rule_states[state];
+    if (r.rule < 0 || static_cast<std::size_t>(r.rule) >= tally.rules.size()) continue;
+    ResultTally::Cell& cell = tally.rules[static_cast<std::size_t>(r.rule)][state];
+    ++cell.count;
+    if (!cell.worst || present::rank(r.severity) < present::rank(cell.worst->severity)) {
+      cell.worst = &r;
+    }
+  }
+  for (const eval::TaskResult& t : results.tasks) {
+    ++tally.task_states[static_cast<std::size_t>(t.state)];
+  }
+  return tally;
+}
 
 std::string render_dashboard(const DashboardData& data) {
   try {

@@ -2,6 +2,7 @@
 // CSS, no script or font from elsewhere), rendered on the server.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include "alert/alert.hpp"
 #include "eval/evaluate.hpp"
 #include "model/rule_set.hpp"
+#include "present/labels.hpp"
 #include "store/runs.hpp"
 #include "store/snapshot.hpp"
 
@@ -47,10 +49,29 @@ struct ChangesView {
   bool pending = false;                              // being read (after a run): the page says so
 };
 
+// What the dashboard counts of an evaluation's results, made once with the evaluation
+// rather than by every request (a national rule set has a million results, and a pass
+// over them was most of a dashboard's time): the results in each state, and for each
+// rule and state how many of its results are in it and the first, in unit order, of the
+// most severe of them (the row the table shows for the rule).
+struct ResultTally {
+  std::array<std::size_t, present::kRuleStateCount> rule_states{};
+  std::array<std::size_t, present::kTaskStateCount> task_states{};
+  struct Cell {
+    std::size_t count = 0;
+    const eval::RuleResult* worst = nullptr;  // into the results tallied
+  };
+  std::vector<std::array<Cell, present::kRuleStateCount>> rules;  // [rule][state]
+};
+ResultTally tally_results(const model::RuleSet& rules, const eval::Results& results);
+
 struct DashboardData {
   const model::RuleSet* rules = nullptr;
   const store::Snapshot* snapshot = nullptr;  // the snapshot the results were evaluated on
   const eval::Results* results = nullptr;     // null: no evaluation yet
+  // tally_results of `results`, when made: the page then counts without a pass over them
+  // unless a filter other than state, owner and plan is asked. Null: counted here.
+  const ResultTally* tally = nullptr;
   // The firing alerts, most severe first as alert::list_alerts gives them, at most
   // kDashboardAlerts of them; `alerts_total` counts them all.
   std::vector<alert::AlertRecord> alerts;

@@ -453,15 +453,21 @@ store::DbResult<std::shared_ptr<Evaluation>> evaluate(store::Database& db,
   // ids it read: only the rows ingested since are read (store::LoadOptions::base).
   const store::Snapshot* base =
       from.base && from.base->rules == rules ? &from.base->snapshot : nullptr;
-  TIENDO_ASSIGN_OR_RETURN(
-      evaluation->snapshot,
-      store::load_snapshot(
-          db, rules->rules,
-          {.threads = threads, .known_at = from.known_at, .through = from.through, .base = base}));
+  TIENDO_ASSIGN_OR_RETURN(evaluation->snapshot, store::load_snapshot(db, rules->rules,
+                                                                     {.threads = threads,
+                                                                      .known_at = from.known_at,
+                                                                      .through = from.through,
+                                                                      .base = base,
+                                                                      .cancel = from.cancel}));
   // The snapshot is kept whole with the results (they point into it): the next
   // evaluation starts from it, and a target's page draws its course from it.
-  evaluation->results =
-      eval::evaluate(rules->rules, evaluation->snapshot, at, {.keep_used = false});
+  evaluation->results = eval::evaluate(
+      rules->rules, evaluation->snapshot, at,
+      {.keep_trend_points = false, .keep_used = false, .threads = 0, .cancel = from.cancel});
+  if (from.cancel && from.cancel->load()) {
+    return store::DbError{"interrupted: the service stopped during the evaluation"};
+  }
+  evaluation->tally = tally_results(rules->rules, evaluation->results);
   evaluation->rules = std::move(rules);
   return evaluation;
 }
@@ -507,7 +513,8 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
   }
   log_->info("evaluation started",
              {{"id", request.id}, {"trigger", request.trigger}, {"at", model::to_string(at)}});
-  auto evaluated = evaluate(db, rules, at, {.known_at = {}, .through = {}, .base = latest()});
+  auto evaluated = evaluate(
+      db, rules, at, {.known_at = {}, .through = {}, .base = latest(), .cancel = &stopping_});
   if (auto* error = std::get_if<store::DbError>(&evaluated)) {
     return finish("failed", "", error->message, std::nullopt);
   }
@@ -583,6 +590,7 @@ void Service::follow_latest(store::Database& db) {
     return note(fmt::format("evaluation {} has no date in its summary", record->id));
   }
   EvaluateFrom from;
+  from.cancel = &stopping_;
   const nlohmann::json read = summary.value("read_through", nlohmann::json());
   if (read.is_object() && read.value("observations", nlohmann::json()).is_number_integer() &&
       read.value("task_status", nlohmann::json()).is_number_integer()) {

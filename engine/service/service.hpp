@@ -24,6 +24,7 @@
 #include "eval/evaluate.hpp"
 #include "model/rule_set.hpp"
 #include "service/config.hpp"
+#include "service/dashboard.hpp"
 #include "service/log.hpp"
 #include "service/metrics.hpp"
 #include "service/rule_sets.hpp"
@@ -50,6 +51,7 @@ struct Evaluation {
   std::shared_ptr<const LoadedRules> rules;
   store::Snapshot snapshot;
   eval::Results results;
+  ResultTally tally;        // of `results`, for the dashboard
   std::int64_t id = 0;      // the evaluations row
   std::int64_t run_id = 0;  // the alert ledger's run
   std::string finished_at;
@@ -64,6 +66,9 @@ struct EvaluateFrom {
   // An evaluation made with the same rules (the same LoadedRules): the observations it
   // read are taken from it, and only later ones read (ignored otherwise).
   std::shared_ptr<const Evaluation> base;
+  // Once true (a service stopping), the evaluation ends early with an error
+  // ("interrupted"). Null: never.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // The data in the store evaluated with `rules` at `at` (not yet a run: id and run_id 0).

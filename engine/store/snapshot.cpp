@@ -358,7 +358,8 @@ struct ObservationRange {
 // has.
 DbResult<PointBatch> read_observations(Database& db, const model::RuleSet& rules,
                                        const Snapshot& snapshot, const ObservationRange& range,
-                                       const std::string& known_at) {
+                                       const std::string& known_at,
+                                       const std::atomic<bool>* cancel) {
   PointBatch batch;
   // Pages reserved and never written cost no memory; ids are a close bound on rows.
   const auto expected =
@@ -386,9 +387,14 @@ FROM observations WHERE (?3 = '' OR ingested_at <= ?3) AND id BETWEEN ?1 AND ?2)
     next = last + 1;
     observations.bind(3, known_at);
   };
+  bool cancelled = false;
   const auto step = [&] {
     while (!observations.step()) {
       if (observations.error() || next > range.last) return false;
+      if (cancel && cancel->load(std::memory_order_relaxed)) {
+        cancelled = true;
+        return false;
+      }
       bind_next();
     }
     return true;
@@ -432,6 +438,7 @@ FROM observations WHERE (?3 = '' OR ingested_at <= ?3) AND id BETWEEN ?1 AND ?2)
     batch.series.emplace_back(indicator, unit);
   }
   if (observations.error()) return *observations.error();
+  if (cancelled) return DbError{"interrupted: the load of the observations was cancelled"};
   return batch;
 }
 
@@ -555,13 +562,14 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
           out = *error;
           return;
         }
-        out = read_observations(std::get<Database>(opened), rules, snapshot,
-                                {first_id(t), first_id(t + 1) - 1}, options.known_at);
+        out =
+            read_observations(std::get<Database>(opened), rules, snapshot,
+                              {first_id(t), first_id(t + 1) - 1}, options.known_at, options.cancel);
       });
     }
     // The calling thread reads the first range on its own connection.
-    batches[0] =
-        read_observations(db, rules, snapshot, {first_id(0), first_id(1) - 1}, options.known_at);
+    batches[0] = read_observations(db, rules, snapshot, {first_id(0), first_id(1) - 1},
+                                   options.known_at, options.cancel);
   }
   for (auto& batch : batches) {
     if (auto* error = std::get_if<DbError>(&*batch)) return *error;

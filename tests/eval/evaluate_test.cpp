@@ -1117,8 +1117,10 @@ TEST(EvalThreads, SameResultsOnAnyNumberOfThreads) {
   const Evaluation e(std::string(kPreamble) + kScopeRules, scope_world(), "2022-09-30");
   ASSERT_TRUE(e.ok());
   const auto json = [&](unsigned threads) {
-    const Results r = evaluate(e.rules(), e.snapshot(), day("2022-09-30"),
-                               EvaluateOptions{.keep_used = false, .threads = threads});
+    const Results r = evaluate(
+        e.rules(), e.snapshot(), day("2022-09-30"),
+        EvaluateOptions{
+            .keep_trend_points = false, .keep_used = false, .threads = threads, .cancel = nullptr});
     return present::to_json(e.rules(), e.snapshot(), r, {});
   };
   const std::string one = json(1);

@@ -69,8 +69,9 @@ DashboardData dashboard_of(const model::RuleSet& rules, const store::Snapshot& s
 // The service's way of evaluating: without keeping the observations used.
 eval::Results evaluated_at(const model::RuleSet& rules, const store::Snapshot& snapshot,
                            const char* at) {
-  return eval::evaluate(rules, snapshot, *model::parse_iso_date(at),
-                        {.keep_trend_points = false, .keep_used = false, .threads = 0});
+  return eval::evaluate(
+      rules, snapshot, *model::parse_iso_date(at),
+      {.keep_trend_points = false, .keep_used = false, .threads = 0, .cancel = nullptr});
 }
 
 // Nothing fetched from elsewhere and nothing run. Links, which a browser follows only when
@@ -200,6 +201,53 @@ TEST_F(ExampleDashboard, ShowsFiguresTheVietnameseWayWithAProgressBar) {
     const double width = std::stod(std::string(targets.substr(pos + 7, 6)));
     EXPECT_GE(width, 0);
     EXPECT_LE(width, 100);
+  }
+}
+
+// The counts made once with an evaluation (tally_results) give the page the counting
+// over every result gives, whatever the filters and the order asked.
+TEST_F(ExampleDashboard, TheTallyMadeWithTheEvaluationGivesTheSamePage) {
+  const ResultTally tally = tally_results(rules(), results());
+  std::size_t counted = 0;
+  for (std::size_t n : tally.rule_states) counted += n;
+  EXPECT_EQ(counted, results().rules.size());
+  std::vector<TargetFilter> filters(1);
+  for (std::size_t s = 0; s < present::kRuleStateCount; ++s) {
+    TargetFilter f;
+    f.state = static_cast<eval::RuleState>(s);
+    filters.push_back(f);
+  }
+  for (TargetFilter::Sort sort : {TargetFilter::Sort::name, TargetFilter::Sort::deadline}) {
+    TargetFilter f;
+    f.sort = sort;
+    filters.push_back(f);
+    f.state = eval::RuleState::missed;
+    filters.push_back(f);
+  }
+  TargetFilter owned;
+  owned.owner = "Sở Công Thương";
+  filters.push_back(owned);
+  TargetFilter planned;
+  planned.plan = rules().plans.at(0).name;
+  planned.state = eval::RuleState::at_risk;
+  filters.push_back(planned);
+  TargetFilter severe;  // a filter the tally does not answer: counted over the results
+  severe.severity = model::Severity::critical;
+  filters.push_back(severe);
+  TargetFilter at_unit;
+  at_unit.unit = "dong_nai";
+  filters.push_back(at_unit);
+  for (std::size_t i = 0; i < filters.size(); ++i) {
+    DashboardData d = dashboard_of(rules(), snapshot(), results());
+    d.generated_at = "2022-10-01T00:00:00Z";
+    d.filter = filters[i];
+    for (model::Language language : {model::Language::vi, model::Language::en}) {
+      d.language = language;
+      d.tally = nullptr;
+      const std::string counted_here = render_dashboard(d);
+      d.tally = &tally;
+      EXPECT_EQ(render_dashboard(d), counted_here) << "filter " << i;
+    }
   }
 }
 
@@ -691,8 +739,9 @@ std::unique_ptr<World> checked_world(std::string_view text) {
 
 void evaluate_world(World& world) {
   world.snapshot.finish(world.rules.tasks.size());
-  world.results = eval::evaluate(world.rules, world.snapshot, *model::parse_iso_date("2022-09-30"),
-                                 {.keep_trend_points = false, .keep_used = false, .threads = 0});
+  world.results = eval::evaluate(
+      world.rules, world.snapshot, *model::parse_iso_date("2022-09-30"),
+      {.keep_trend_points = false, .keep_used = false, .threads = 0, .cancel = nullptr});
 }
 
 store::UnitIndex add_unit(World& world, const char* id, const char* name, const char* level,

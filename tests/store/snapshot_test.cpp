@@ -125,16 +125,18 @@ indicator b { unit count }
     }
     return out;
   };
-  auto one =
-      load_snapshot(db, *rules, {.threads = 1, .known_at = "", .through = {}, .base = nullptr});
+  auto one = load_snapshot(
+      db, *rules,
+      {.threads = 1, .known_at = "", .through = {}, .base = nullptr, .cancel = nullptr});
   ASSERT_TRUE(std::holds_alternative<Snapshot>(one));
   const std::string expected = describe(std::get<Snapshot>(one));
   EXPECT_EQ(std::get<Snapshot>(one).point_count(), 160u);
   EXPECT_NE(expected.find("/100"), std::string::npos);  // fractions kept
   EXPECT_NE(expected.find("r2"), std::string::npos);    // revisions kept
   for (unsigned threads : {2u, 3u, 7u, 1000u}) {
-    auto many = load_snapshot(db, *rules,
-                              {.threads = threads, .known_at = "", .through = {}, .base = nullptr});
+    auto many = load_snapshot(
+        db, *rules,
+        {.threads = threads, .known_at = "", .through = {}, .base = nullptr, .cancel = nullptr});
     ASSERT_TRUE(std::holds_alternative<Snapshot>(many)) << threads;
     EXPECT_EQ(describe(std::get<Snapshot>(many)), expected) << threads << " threads";
   }
@@ -291,9 +293,12 @@ task t2 { due 2023-12-31 }
 
     auto full = load_snapshot(db, *rules);
     ASSERT_TRUE(std::holds_alternative<Snapshot>(full)) << std::get<DbError>(full).message;
-    auto from_base = load_snapshot(
-        db, *rules,
-        {.threads = 0, .known_at = "", .through = {}, .base = previous ? &*previous : nullptr});
+    auto from_base = load_snapshot(db, *rules,
+                                   {.threads = 0,
+                                    .known_at = "",
+                                    .through = {},
+                                    .base = previous ? &*previous : nullptr,
+                                    .cancel = nullptr});
     ASSERT_TRUE(std::holds_alternative<Snapshot>(from_base));
     const Snapshot& whole = std::get<Snapshot>(full);
     const Snapshot& next = std::get<Snapshot>(from_base);
@@ -320,10 +325,11 @@ task t2 { due 2023-12-31 }
     if (!previous->series(0, u).empty()) row = previous->series(0, u)[0].row;
   }
   ASSERT_GT(row, 0);
-  ASSERT_FALSE(sql::execute(
-      db, fmt::format("UPDATE observations SET value = 12345 WHERE id = {}", row)));
-  auto again =
-      load_snapshot(db, *rules, {.threads = 0, .known_at = "", .through = {}, .base = &*previous});
+  ASSERT_FALSE(
+      sql::execute(db, fmt::format("UPDATE observations SET value = 12345 WHERE id = {}", row)));
+  auto again = load_snapshot(
+      db, *rules,
+      {.threads = 0, .known_at = "", .through = {}, .base = &*previous, .cancel = nullptr});
   ASSERT_TRUE(std::holds_alternative<Snapshot>(again));
   EXPECT_EQ(describe_whole(*rules, std::get<Snapshot>(again)), describe_whole(*rules, *previous));
   EXPECT_EQ(std::get<Snapshot>(again).observations_read(), 0u);
@@ -331,9 +337,12 @@ task t2 { due 2023-12-31 }
   ASSERT_TRUE(std::holds_alternative<Snapshot>(full));
   EXPECT_NE(describe_whole(*rules, std::get<Snapshot>(full)).find(" 12345 "), std::string::npos);
   // With known_at, the base is set aside: a whole read "as known then".
-  auto known = load_snapshot(
-      db, *rules,
-      {.threads = 0, .known_at = "2023-01-03T00:00:00Z", .through = {}, .base = &*previous});
+  auto known = load_snapshot(db, *rules,
+                             {.threads = 0,
+                              .known_at = "2023-01-03T00:00:00Z",
+                              .through = {},
+                              .base = &*previous,
+                              .cancel = nullptr});
   ASSERT_TRUE(std::holds_alternative<Snapshot>(known));
   EXPECT_FALSE(std::get<Snapshot>(known).read_through().has_value());
   EXPECT_LT(std::get<Snapshot>(known).point_count(), previous->point_count());
@@ -379,22 +388,29 @@ task t { due 2023-12-31 }
   const std::string expected = describe_whole(*rules, std::get<Snapshot>(second));
   put("2023-01-04T00:00:00Z", "a,p,2022-Q3,4\na,p,2022-Q2,30\n", "done,2022-09-01");
 
-  auto bounded = load_snapshot(db, *rules,
-                               {.threads = 0, .known_at = "", .through = through, .base = nullptr});
+  auto bounded = load_snapshot(
+      db, *rules,
+      {.threads = 0, .known_at = "", .through = through, .base = nullptr, .cancel = nullptr});
   ASSERT_TRUE(std::holds_alternative<Snapshot>(bounded));
   EXPECT_EQ(describe_whole(*rules, std::get<Snapshot>(bounded)), expected);
   EXPECT_EQ(std::get<Snapshot>(bounded).read_through(), through);
-  auto from_first = load_snapshot(
-      db, *rules,
-      {.threads = 0, .known_at = "", .through = through, .base = &std::get<Snapshot>(first)});
+  auto from_first = load_snapshot(db, *rules,
+                                  {.threads = 0,
+                                   .known_at = "",
+                                   .through = through,
+                                   .base = &std::get<Snapshot>(first),
+                                   .cancel = nullptr});
   ASSERT_TRUE(std::holds_alternative<Snapshot>(from_first));
   EXPECT_EQ(describe_whole(*rules, std::get<Snapshot>(from_first)), expected);
   EXPECT_EQ(std::get<Snapshot>(from_first).observations_read(), 2u);
   auto latest = load_snapshot(db, *rules);
   ASSERT_TRUE(std::holds_alternative<Snapshot>(latest));
-  auto from_latest = load_snapshot(
-      db, *rules,
-      {.threads = 0, .known_at = "", .through = through, .base = &std::get<Snapshot>(latest)});
+  auto from_latest = load_snapshot(db, *rules,
+                                   {.threads = 0,
+                                    .known_at = "",
+                                    .through = through,
+                                    .base = &std::get<Snapshot>(latest),
+                                    .cancel = nullptr});
   ASSERT_TRUE(std::holds_alternative<Snapshot>(from_latest));
   EXPECT_EQ(describe_whole(*rules, std::get<Snapshot>(from_latest)), expected);
   EXPECT_EQ(std::get<Snapshot>(from_latest).observations_read(), 4u);  // a whole read

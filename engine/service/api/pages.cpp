@@ -217,6 +217,7 @@ ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
   data.rules = &rules->rules;
   data.snapshot = latest ? &latest->snapshot : nullptr;
   data.results = latest ? &latest->results : nullptr;
+  data.tally = latest ? &latest->tally : nullptr;
   data.generated_at = service_.now_text();
   data.language = asked.language;
   data.graph_svg = graph_svg(rules, latest.get(), data.language);

@@ -39,7 +39,8 @@ std::variant<std::shared_ptr<const Evaluation>, ApiResponse> Api::evaluation_at(
                         service::evaluate(*lease, rules, *at,
                                           {.known_at = known_at,
                                            .through = {},
-                                           .base = known_at.empty() ? service_.latest() : nullptr}),
+                                           .base = known_at.empty() ? service_.latest() : nullptr,
+                                           .cancel = nullptr}),
                         db_failure);
   // Kept beside the latest evaluation, with only the observations its results name.
   eval::keep_only_what_results_name(evaluation->snapshot, evaluation->results);

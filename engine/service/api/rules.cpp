@@ -349,8 +349,9 @@ ApiResponse Api::rule_preview(const ApiRequest& request, const RouteCall&) {
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
   TIENDO_ASSIGN_OR_ELSE(
       const auto before,
-      service::evaluate(*lease, running, *at,
-                        {.known_at = {}, .through = {}, .base = service_.latest()}),
+      service::evaluate(
+          *lease, running, *at,
+          {.known_at = {}, .through = {}, .base = service_.latest(), .cancel = nullptr}),
       db_failure);
   TIENDO_ASSIGN_OR_ELSE(const auto after, service::evaluate(*lease, changed, *at), db_failure);
 
