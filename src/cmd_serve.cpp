@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <future>
@@ -92,21 +94,37 @@ int run_serve(const ServeOptions& options) {
   const auto deadline = std::chrono::system_clock::now() + kStopBudget;
   // The HTTP server answers the requests in hand, the delivery loop finishes the message
   // in hand; a run that cannot finish in time is abandoned (never committed).
+  // How long each part took (ms; -1 until it is done), for the log.
+  const auto began = std::chrono::steady_clock::now();
+  std::array<std::atomic<std::int64_t>, 3> took = {-1, -1, -1};
+  const auto mark = [&](std::size_t part) {
+    took[part] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - began)
+                     .count();
+  };
   auto stopped = std::async(std::launch::async, [&] {
     server.stop();
     http.join();
+    mark(0);
     api.stop_warming();
-    return service->stop(deadline);
+    mark(1);
+    const bool whole = service->stop(deadline);
+    mark(2);
+    return whole;
   });
-  if (stopped.wait_until(deadline + std::chrono::milliseconds(500)) != std::future_status::ready ||
-      !stopped.get()) {
+  const bool in_time =
+      stopped.wait_until(deadline + std::chrono::milliseconds(500)) == std::future_status::ready;
+  const std::initializer_list<service::LogField> parts = {
+      {"http_ms", took[0].load()}, {"pages_ms", took[1].load()}, {"service_ms", took[2].load()}};
+  if (!in_time || !stopped.get()) {
     log->warn(
         "stopped with work still in hand; an unfinished run was not recorded and runs "
-        "again at the next start if it was scheduled");
+        "again at the next start if it was scheduled",
+        parts);
     std::fflush(stderr);
     std::_Exit(0);
   }
-  log->info("stopped");
+  log->info("stopped", parts);
   return 0;
 }
 

@@ -166,9 +166,8 @@ struct RunChanges {
   std::int64_t alerts_resolved = 0;  // firing alerts that resolved in that time
 };
 // The changes from run `from_run` to run `to_run` (from_run < to_run, both succeeded and
-// not pruned; else an error naming which). Reads the spans to_run began through their
-// index on from_run, and each one's state at from_run; the service keeps the answer per
-// pair of runs.
+// not pruned; else an error naming which). Reads every span once (the runs' spans are
+// not indexed by run), so the service keeps the answer per pair of runs.
 DbResult<RunChanges> changes_between(Database& db, std::int64_t from_run, std::int64_t to_run);
 // How many alerts started firing, and how many firing alerts resolved, in the runs after
 // `after_run` up to `up_to_run` (the runs' transitions).

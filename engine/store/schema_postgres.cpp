@@ -262,12 +262,10 @@ CREATE TABLE rule_version_files (
   PRIMARY KEY (version, position)
 );
 )sql",
-      // 14 -> 15: a target's alerts and the results runs began read through indexes
-      // (schema.cpp's migration 14 -> 15). from_run never changes once written, so
-      // ending a span stays a heap-only update.
+      // 14 -> 15: a target's alerts read through an index (schema.cpp's migration
+      // 14 -> 15).
       R"sql(
 CREATE INDEX alerts_by_subject ON alerts (subject, name, unit);
-CREATE INDEX result_spans_by_from_run ON result_spans (from_run);
 )sql",
   };
   return after_baseline;

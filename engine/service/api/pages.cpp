@@ -138,6 +138,12 @@ void Api::warm(std::stop_token stop) {
     const std::shared_ptr<const LoadedRules> rules = service_.rules();
     std::shared_ptr<const Evaluation> latest = service_.latest();
     if (latest && latest->rules == rules && latest->id != warmed) {
+      const auto began = std::chrono::steady_clock::now();
+      const auto ms_since = [](std::chrono::steady_clock::time_point t) {
+        return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::steady_clock::now() - t)
+                                             .count());
+      };
       const std::int64_t id = latest->id;
       const std::int64_t run_id = latest->run_id;
       // The graph in each language as DOT, then the evaluation let go: drawing takes
@@ -153,7 +159,9 @@ void Api::warm(std::stop_token stop) {
         if (stop.stop_requested()) return;
         draw_graph(rules, id, dot[l], l);
       }
-      if (run_id > 0) {
+      const std::int64_t graph_ms = ms_since(began);
+      const auto changes_began = std::chrono::steady_clock::now();
+      if (run_id > 0 && !stop.stop_requested()) {
         std::int64_t before = 0;
         if (auto lease = service_.pool().acquire(); auto* db = std::get_if<0>(&lease)) {
           auto found = store::run_before(**db, run_id, "");
@@ -161,6 +169,11 @@ void Api::warm(std::stop_token stop) {
         }
         if (before > 0) run_changes(before, run_id, /*wait=*/true);
       }
+      service_.log().info("the dashboard's parts are made",
+                          {{"id", id},
+                           {"run_id", run_id},
+                           {"graph_ms", graph_ms},
+                           {"changes_ms", ms_since(changes_began)}});
       warmed = id;
     }
     std::unique_lock lock(mutex);
