@@ -17,9 +17,7 @@
 namespace tiendo::service {
 namespace {
 
-int own_nice() {
-  return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
-}
+int own_nice() { return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())); }
 
 TEST(PagePool, RunsEachJobOnAThreadOfItsOwnAtTheLowerPriorityAndGivesBackItsResult) {
   const int caller = own_nice();

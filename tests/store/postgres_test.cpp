@@ -114,7 +114,8 @@ TEST_F(PostgresStore, AnOlderSchemaIsMigratedOnce) {
     ASSERT_FALSE(sql::execute(
         db,
         "DROP TABLE leadership; DROP TABLE alerts_version; DROP TABLE rule_version_files; "
-        "DROP TABLE rule_versions; DROP TABLE rule_texts; UPDATE tiendo_schema SET version = 11"));
+        "DROP TABLE rule_versions; DROP TABLE rule_texts; DROP INDEX alerts_by_subject; "
+        "UPDATE tiendo_schema SET version = 11"));
   }
   {
     // Read-only: not migrated here, and says what to do.
@@ -127,6 +128,7 @@ TEST_F(PostgresStore, AnOlderSchemaIsMigratedOnce) {
   EXPECT_EQ(count(db, "SELECT count(*) FROM leadership"), 0);
   EXPECT_EQ(count(db, "SELECT version FROM alerts_version"), 0);
   EXPECT_EQ(count(db, "SELECT count(*) FROM rule_versions"), 0);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_indexes WHERE indexname = 'alerts_by_subject'"), 1);
   EXPECT_EQ(count(db, "SELECT count(*) FROM tiendo_schema"), 1);
 }
 
