@@ -256,8 +256,8 @@ struct LoadOptions {
   // instead when it is not whole, read past `through`, or lacks a unit the store has now
   // (that unit's earlier observations would be missed). Not with `known_at`.
   const Snapshot* base = nullptr;
-  // Looked at between pieces of the observations read: once true, the load ends with an
-  // error ("interrupted"). Null: never.
+  // Looked at every 65,536 observations read: once true, the load ends with an error
+  // ("interrupted"). Null: never.
   const std::atomic<bool>* cancel = nullptr;
 };
 DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -1126,6 +1127,23 @@ TEST(EvalThreads, SameResultsOnAnyNumberOfThreads) {
   const std::string one = json(1);
   EXPECT_GT(e.results().rules.size(), 40u);
   for (unsigned threads : {2u, 3u, 16u, 0u}) EXPECT_EQ(json(threads), one) << threads;
+}
+
+// A service stopping cancels an evaluation: once the flag is set, no rule more is
+// evaluated (the service then drops the results).
+TEST(EvalThreads, ACancelledEvaluationEvaluatesNoRuleMore) {
+  const Evaluation e(std::string(kPreamble) + kScopeRules, scope_world(), "2022-09-30");
+  ASSERT_TRUE(e.ok());
+  for (unsigned threads : {1u, 2u}) {
+    const std::atomic<bool> cancel = true;
+    const Results r = evaluate(
+        e.rules(), e.snapshot(), day("2022-09-30"),
+        EvaluateOptions{
+            .keep_trend_points = false, .keep_used = false, .threads = threads, .cancel = &cancel});
+    ASSERT_EQ(r.rules.size(), e.results().rules.size());
+    for (const RuleResult& result : r.rules) EXPECT_EQ(result.rule, model::kNone) << threads;
+  }
+  EXPECT_NE(e.results().rules.front().rule, model::kNone);
 }
 
 constexpr const char* kShareRules = R"(

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -16,6 +18,21 @@
 
 namespace tiendo::store {
 namespace {
+
+// A rule set and a new store (a file, or a PostgreSQL database under the postgresql
+// label), for the tests that ingest into it and load it.
+struct StoreWithRules {
+  explicit StoreWithRules(std::string_view rules_text) {
+    dsl::Program program = dsl::load_text("t.rules", std::string(rules_text));
+    rules = dsl::check(program);
+    auto opened = Database::open(testing::test_store(dir.path()));
+    if (auto* made = std::get_if<Database>(&opened)) db.emplace(std::move(*made));
+  }
+  bool ready() const { return rules.has_value() && db.has_value(); }
+  std::optional<model::RuleSet> rules;
+  testing::TempDir dir;
+  std::optional<Database> db;
+};
 
 TEST(Snapshot, HoldsTheLatestRevisionOfEachObservationAndTheUnitTree) {
   dsl::Program program = dsl::load_text("t.rules", R"(
@@ -80,17 +97,14 @@ task t { due 2022-12-31 }
 // the split, the snapshot is the same, including revisions whose older versions fall in
 // another range and fractions.
 TEST(Snapshot, ParallelLoadingGivesTheSameSnapshot) {
-  dsl::Program program = dsl::load_text("t.rules", R"(
+  StoreWithRules fixture(R"(
 levels province > district
 indicator a { unit percent }
 indicator b { unit count }
 )");
-  auto rules = dsl::check(program);
-  ASSERT_TRUE(rules.has_value());
-  testing::TempDir dir;
-  auto opened = Database::open(testing::test_store(dir.path()));
-  ASSERT_TRUE(std::holds_alternative<Database>(opened));
-  Database& db = std::get<Database>(opened);
+  ASSERT_TRUE(fixture.ready());
+  const model::RuleSet* rules = &*fixture.rules;
+  Database& db = *fixture.db;
   IngestOptions options;
   options.rules = &*rules;
   std::string units = "unit,name,level,parent\np,P,province,\n";
@@ -217,19 +231,16 @@ std::string describe_whole(const model::RuleSet& rules, const Snapshot& snapshot
 // ingests (new periods, later revisions with fractions, notes and estimates, status
 // events, now and then a new unit), that load holds exactly what a full load holds.
 TEST(Snapshot, ALoadFromABaseHoldsWhatAFullLoadHolds) {
-  dsl::Program program = dsl::load_text("t.rules", R"(
+  StoreWithRules fixture(R"(
 levels province > district > commune
 indicator a { unit percent }
 indicator b { unit count }
 task t1 { due 2023-12-31 }
 task t2 { due 2023-12-31 }
 )");
-  auto rules = dsl::check(program);
-  ASSERT_TRUE(rules.has_value());
-  testing::TempDir dir;
-  auto opened = Database::open(testing::test_store(dir.path()));
-  ASSERT_TRUE(std::holds_alternative<Database>(opened));
-  Database& db = std::get<Database>(opened);
+  ASSERT_TRUE(fixture.ready());
+  const model::RuleSet* rules = &*fixture.rules;
+  Database& db = *fixture.db;
   IngestOptions options;
   options.rules = &*rules;
   options.now = "2023-01-01T00:00:00Z";
@@ -352,17 +363,14 @@ task t2 { due 2023-12-31 }
 // holds what that load held, whatever was ingested since, from a base or not; a base that
 // read past them is set aside.
 TEST(Snapshot, ALoadThroughTheIdsAnotherReadHoldsWhatThatLoadHeld) {
-  dsl::Program program = dsl::load_text("t.rules", R"(
+  StoreWithRules fixture(R"(
 levels province
 indicator a { unit count }
 task t { due 2023-12-31 }
 )");
-  auto rules = dsl::check(program);
-  ASSERT_TRUE(rules.has_value());
-  testing::TempDir dir;
-  auto opened = Database::open(testing::test_store(dir.path()));
-  ASSERT_TRUE(std::holds_alternative<Database>(opened));
-  Database& db = std::get<Database>(opened);
+  ASSERT_TRUE(fixture.ready());
+  const model::RuleSet* rules = &*fixture.rules;
+  Database& db = *fixture.db;
   IngestOptions options;
   options.rules = &*rules;
   const auto put = [&](const std::string& now, const std::string& rows, const std::string& status) {
@@ -415,6 +423,13 @@ task t { due 2023-12-31 }
   EXPECT_EQ(describe_whole(*rules, std::get<Snapshot>(from_latest)), expected);
   EXPECT_EQ(std::get<Snapshot>(from_latest).observations_read(), 4u);  // a whole read
   EXPECT_NE(describe_whole(*rules, std::get<Snapshot>(latest)), expected);
+  // A service stopping cancels a load: it ends with an error rather than a snapshot.
+  const std::atomic<bool> cancel = true;
+  auto cancelled = load_snapshot(
+      db, *rules,
+      {.threads = 0, .known_at = "", .through = {}, .base = nullptr, .cancel = &cancel});
+  ASSERT_TRUE(std::holds_alternative<DbError>(cancelled));
+  EXPECT_NE(std::get<DbError>(cancelled).message.find("interrupted"), std::string::npos);
 }
 
 TEST(Snapshot, KeepsOnlyThePointsNamedWithTheirDetails) {
