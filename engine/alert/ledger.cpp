@@ -594,15 +594,22 @@ DbResult<RunRecord> write_and_commit(Database& db, store::Transaction& tx, Recon
 
 }  // namespace
 
-DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules,
-                                       const store::Snapshot& snapshot,
-                                       const eval::Results& results) {
-  const present::ReasonContext context{rules, snapshot, results};
+namespace {
+
+// Results in the store's key order: each one's key, and their indexes in that order.
+struct KeyOrder {
+  std::vector<store::ResultKey> keys;  // by result index (views into the rule set and units)
+  std::vector<std::uint32_t> order;
+};
+
+KeyOrder key_order(const present::ReasonContext& context) {
+  const eval::Results& results = context.results;
   const std::size_t total = results.rules.size() + results.tasks.size();
-  // This run's results in the store's key order, and what each says. The rules' results
-  // come by rule, so it is the rules (and tasks) that are sorted by name, and each rule's
-  // results by unit only when they are not in order already.
-  std::vector<store::ResultKey> keys(total);
+  // The rules' results come by rule, so it is the rules (and tasks) that are sorted by
+  // name, and each rule's results by unit only when they are not in order already.
+  KeyOrder out;
+  out.keys.resize(total);
+  std::vector<store::ResultKey>& keys = out.keys;
   for (std::size_t i = 0; i < total; ++i) keys[i] = result_key(context, i);
   std::vector<std::pair<std::size_t, std::size_t>> groups;  // [first, last) of one name
   for (std::size_t i = 0; i < total;) {
@@ -615,7 +622,7 @@ DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules
   }
   std::sort(groups.begin(), groups.end(),
             [&](const auto& a, const auto& b) { return key_less(keys[a.first], keys[b.first]); });
-  std::vector<std::uint32_t> order;
+  std::vector<std::uint32_t>& order = out.order;
   order.reserve(total);
   for (const auto& [first, last] : groups) {
     const std::size_t from = order.size();
@@ -627,21 +634,41 @@ DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules
       std::sort(order.begin() + static_cast<std::ptrdiff_t>(from), order.end(), by_key);
     }
   }
-  // Hashing a million results is the long part of the comparison: one thread per core,
-  // each a range (result_digest is pure; each thread hashes into its own buffer).
+  return out;
+}
+
+// Each result's digest. Hashing a million results is the long part of the comparison: one
+// thread per core, each a range (result_digest is pure; each thread hashes into its own
+// buffer).
+std::vector<std::uint64_t> digests_of(const present::ReasonContext& context) {
+  const std::size_t total = context.results.rules.size() + context.results.tasks.size();
   std::vector<std::uint64_t> digests(total);
-  {
-    const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1,
-                                                        std::max<std::size_t>(1, total / 65536));
-    const auto hash_part = [&](std::size_t t) {
-      for (std::size_t i = total * t / threads; i < total * (t + 1) / threads; ++i) {
-        digests[i] = result_digest(context, i);
-      }
-    };
-    std::vector<std::jthread> workers;
-    for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(hash_part, t);
-    hash_part(0);
-  }
+  const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1,
+                                                      std::max<std::size_t>(1, total / 65536));
+  const auto hash_part = [&](std::size_t t) {
+    for (std::size_t i = total * t / threads; i < total * (t + 1) / threads; ++i) {
+      digests[i] = result_digest(context, i);
+    }
+  };
+  std::vector<std::jthread> workers;
+  for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(hash_part, t);
+  hash_part(0);
+  return digests;
+}
+
+}  // namespace
+
+DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules,
+                                       const store::Snapshot& snapshot,
+                                       const eval::Results& results,
+                                       const RecordedResults* recorded) {
+  const present::ReasonContext context{rules, snapshot, results};
+  const std::size_t total = results.rules.size() + results.tasks.size();
+  // This run's results in the store's key order, and what each says.
+  const KeyOrder mine = key_order(context);
+  const std::vector<store::ResultKey>& keys = mine.keys;
+  const std::vector<std::uint32_t>& order = mine.order;
+  std::vector<std::uint64_t> digests = digests_of(context);
 
   // The current rows come in the table's key order, the order of `order`: a merge finds
   // each one's result. (SQLite's BINARY collation is key_less's order; a row out of that
@@ -673,18 +700,38 @@ DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules
     }
     changes.gone.push_back({current.subject, std::string(current.name), std::string(current.unit)});
   };
-  TIENDO_ASSIGN_OR_RETURN(const std::int64_t baseline,
-                          store::read_current_results(db, visit, restart));
+  // The current rows are the recorded run's results while it is the latest succeeded run:
+  // each of its results was written or kept (the same digest), and every other current
+  // row was closed. Then they need not be read (on bench_eval's store, a million rows).
+  std::int64_t baseline = 0;
+  bool from_recorded = false;
+  if (recorded != nullptr && recorded->run_id > 0 && recorded->rules != nullptr &&
+      recorded->snapshot != nullptr && recorded->results != nullptr) {
+    const present::ReasonContext before{*recorded->rules, *recorded->snapshot, *recorded->results};
+    const std::size_t count = recorded->results->rules.size() + recorded->results->tasks.size();
+    TIENDO_ASSIGN_OR_RETURN(const std::int64_t latest, store::last_succeeded_run(db));
+    if (latest == recorded->run_id && recorded->digests.size() == count) {
+      const KeyOrder theirs = key_order(before);
+      for (const std::uint32_t i : theirs.order) visit(theirs.keys[i], recorded->digests[i]);
+      baseline = latest;
+      from_recorded = true;
+    }
+  }
+  if (!from_recorded) {
+    TIENDO_ASSIGN_OR_RETURN(baseline, store::read_current_results(db, visit, restart));
+  }
   if (out_of_order) {
     return DbError{"the stored results are not in their key's order (subject, name, unit)"};
   }
   changes.baseline_run = baseline;
+  changes.read_current = !from_recorded;
   // In key order: rows written in the order of the table's key fill its pages one after
   // the other, where rule order would scatter them ("rule10" sorts before "rule2").
   for (const std::uint32_t i : order) {
     if (!seen[i] || replaced[i]) changes.write.push_back(i);
     if (replaced[i]) changes.replaced.push_back(i);
   }
+  changes.digests = std::move(digests);
   return changes;
 }
 

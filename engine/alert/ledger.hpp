@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -127,15 +128,30 @@ struct ResultChanges {
   // Results to write (indexes counting the rules' results first, then the tasks'), in the
   // store's key order (subject, name, unit).
   std::vector<std::size_t> write;
-  std::vector<std::size_t> replaced;  // those of `write` that replace a current row
-  std::vector<Gone> gone;             // current rows no result of this run has
+  std::vector<std::size_t> replaced;   // those of `write` that replace a current row
+  std::vector<Gone> gone;              // current rows no result of this run has
+  std::vector<std::uint64_t> digests;  // what each result says, hashed, by index
+  bool read_current = true;            // whether the current rows were read (false: `recorded`'s)
   std::size_t changed() const { return write.size() + gone.size(); }
 };
+// The results a run recorded, kept by whoever recorded it (the service keeps its latest
+// evaluation): while that run is the latest succeeded one, the store's current rows are
+// exactly these results, and the next run's changes can be worked out without reading
+// them (a million rows on a large rule set).
+struct RecordedResults {
+  std::int64_t run_id = 0;  // the run that recorded them, succeeded
+  const model::RuleSet* rules = nullptr;
+  const store::Snapshot* snapshot = nullptr;
+  const eval::Results* results = nullptr;
+  std::span<const std::uint64_t> digests;  // the ResultChanges::digests of that run
+};
 // Compares the results with the current ones, streaming these (memory: a few words per
-// result); reads only.
+// result); reads only. With `recorded` whose run is still the latest succeeded one (the
+// store is asked), the current rows are taken from it instead of read.
 store::DbResult<ResultChanges> result_changes(store::Database& db, const model::RuleSet& rules,
                                               const store::Snapshot& snapshot,
-                                              const eval::Results& results);
+                                              const eval::Results& results,
+                                              const RecordedResults* recorded = nullptr);
 
 // The same run written in steps, so that a large one holds SQLite's write lock one batch
 // at a time and other writers (the service's API requests) get in between:

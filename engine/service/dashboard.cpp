@@ -821,6 +821,92 @@ ResultTally tally_results(const model::RuleSet& rules, const eval::Results& resu
   return tally;
 }
 
+namespace {
+
+// One result's key and state, viewing into its evaluation.
+struct KeyedState {
+  store::Subject subject = store::Subject::rule;
+  std::string_view name, unit, state;
+};
+
+bool key_less(const KeyedState& a, const KeyedState& b) {
+  if (a.subject != b.subject) return a.subject == store::Subject::rule;
+  if (const int c = a.name.compare(b.name); c != 0) return c < 0;
+  return a.unit < b.unit;
+}
+
+// The results' keys and states in key order. The rules' results come by rule: the rules
+// (and tasks) are sorted by name, and one rule's results by unit only when they are not in
+// order already.
+std::vector<KeyedState> keyed_states(const EvaluatedResults& e) {
+  const model::RuleSet& rules = *e.rules;
+  const eval::Results& results = *e.results;
+  const auto& units = e.snapshot->units();
+  std::vector<KeyedState> all;
+  all.reserve(results.rules.size() + results.tasks.size());
+  for (const eval::RuleResult& r : results.rules) {
+    all.push_back({store::Subject::rule, rules.rules[static_cast<std::size_t>(r.rule)].name,
+                   r.unit >= 0 ? std::string_view(units[static_cast<std::size_t>(r.unit)].id)
+                               : std::string_view(),
+                   eval::to_string(r.state)});
+  }
+  for (const eval::TaskResult& t : results.tasks) {
+    all.push_back({store::Subject::task,
+                   rules.tasks[static_cast<std::size_t>(t.task)].name,
+                   {},
+                   eval::to_string(t.state)});
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> groups;  // [first, last) of one name
+  for (std::size_t i = 0; i < all.size();) {
+    std::size_t end = i + 1;
+    while (end < all.size() && all[end].subject == all[i].subject && all[end].name == all[i].name) {
+      ++end;
+    }
+    groups.emplace_back(i, end);
+    i = end;
+  }
+  std::sort(groups.begin(), groups.end(),
+            [&](const auto& a, const auto& b) { return key_less(all[a.first], all[b.first]); });
+  std::vector<KeyedState> sorted;
+  sorted.reserve(all.size());
+  for (const auto& [first, last] : groups) {
+    const auto from = static_cast<std::ptrdiff_t>(sorted.size());
+    sorted.insert(sorted.end(), all.begin() + static_cast<std::ptrdiff_t>(first),
+                  all.begin() + static_cast<std::ptrdiff_t>(last));
+    if (!std::is_sorted(sorted.begin() + from, sorted.end(), key_less)) {
+      std::sort(sorted.begin() + from, sorted.end(), key_less);
+    }
+  }
+  return sorted;
+}
+
+}  // namespace
+
+std::vector<store::StateChange> state_changes(const EvaluatedResults& before,
+                                              const EvaluatedResults& after) {
+  const std::vector<KeyedState> a = keyed_states(before), b = keyed_states(after);
+  std::vector<store::StateChange> changes;
+  const auto change = [&](const KeyedState& key, std::string_view was, std::string_view is) {
+    changes.push_back({key.subject, std::string(key.name), std::string(key.unit), std::string(was),
+                       std::string(is)});
+  };
+  std::size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (j == b.size() || (i < a.size() && key_less(a[i], b[j]))) {
+      change(a[i], a[i].state, {});  // a result it no longer has
+      ++i;
+    } else if (i == a.size() || key_less(b[j], a[i])) {
+      change(b[j], {}, b[j].state);  // a new one
+      ++j;
+    } else {
+      if (a[i].state != b[j].state) change(b[j], a[i].state, b[j].state);
+      ++i;
+      ++j;
+    }
+  }
+  return changes;
+}
+
 std::string render_dashboard(const DashboardData& data) {
   try {
     return Page(data).render();

@@ -59,6 +59,25 @@ int open_lock_file(const ServiceConfig& config, std::vector<std::string>& proble
   return fd;
 }
 
+// What changed from `previous` (the evaluation shown before) to `next`, when both are runs,
+// `previous` the earlier; null otherwise.
+std::shared_ptr<const store::RunChanges> changes_since(
+    const std::shared_ptr<const Evaluation>& previous, const Evaluation& next) {
+  if (!previous || previous->run_id <= 0 || next.run_id <= previous->run_id || !previous->rules ||
+      !next.rules) {
+    return nullptr;
+  }
+  auto changes = std::make_shared<store::RunChanges>();
+  changes->from_run = previous->run_id;
+  changes->to_run = next.run_id;
+  changes->from_at = model::to_string(previous->results.at);
+  changes->to_at = model::to_string(next.results.at);
+  changes->changes =
+      state_changes({&previous->rules->rules, &previous->snapshot, &previous->results},
+                    {&next.rules->rules, &next.snapshot, &next.results});
+  return changes;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -550,6 +569,7 @@ void Service::run_evaluation(store::Database& db, const EvaluationRecord& reques
   evaluation->run_id = run.run_id;
   evaluation->finished_at = now_text();
   metrics_.set_results(evaluation->results);
+  evaluation->changes = changes_since(latest(), *evaluation);
   {
     std::lock_guard lock(state_mutex_);
     latest_ = evaluation;
@@ -608,6 +628,7 @@ void Service::follow_latest(store::Database& db) {
   evaluation->run_id = record->run_id.value_or(0);
   evaluation->finished_at = record->finished_at;
   metrics_.set_results(evaluation->results);
+  evaluation->changes = changes_since(shown, *evaluation);
   {
     std::lock_guard lock(state_mutex_);
     // The leader may have evaluated something newer meanwhile (this service took the lead).
@@ -651,8 +672,7 @@ void Service::apply_retention(store::Database& db) {
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
 }
 
-store::DbResult<alert::RunRecord> Service::record(store::Database& db,
-                                                  const Evaluation& evaluation) {
+store::DbResult<alert::RunRecord> Service::record(store::Database& db, Evaluation& evaluation) {
   // In steps, so that the API's writers get the write lock between batches of results
   // (each step is a transaction, and the store's transactions take turns); the alert
   // states, transitions and outbox rows are still written in one transaction.
@@ -667,11 +687,19 @@ store::DbResult<alert::RunRecord> Service::record(store::Database& db,
     return error;
   };
   const std::size_t total = evaluation.results.rules.size() + evaluation.results.tasks.size();
-  // Only the results that changed since the last run are written.
-  TIENDO_ASSIGN_OR_ELSE(
-      const alert::ResultChanges changes,
-      alert::result_changes(db, evaluation.rules->rules, evaluation.snapshot, evaluation.results),
-      failed);
+  // Only the results that changed since the last run are written: found against the
+  // results this service recorded last, while theirs is still the latest run, else against
+  // the store's current rows.
+  const std::shared_ptr<const Evaluation> previous = latest();
+  std::optional<alert::RecordedResults> recorded;
+  if (previous && previous->run_id > 0 && !previous->digests.empty()) {
+    recorded = alert::RecordedResults{previous->run_id, &previous->rules->rules,
+                                      &previous->snapshot, &previous->results, previous->digests};
+  }
+  TIENDO_ASSIGN_OR_ELSE(alert::ResultChanges changes,
+                        alert::result_changes(db, evaluation.rules->rules, evaluation.snapshot,
+                                              evaluation.results, recorded ? &*recorded : nullptr),
+                        failed);
   std::size_t batches = 0;
   for (std::size_t from = 0; from < changes.write.size(); from += kResultsPerBatch, ++batches) {
     if (stopping_.load()) {
@@ -684,10 +712,11 @@ store::DbResult<alert::RunRecord> Service::record(store::Database& db,
         failed);
   }
   const auto results_written = std::chrono::steady_clock::now();
-  auto recorded = alert::finish_run(db, run_id, evaluation.rules->rules, evaluation.snapshot,
-                                    evaluation.results, changes,
-                                    {.now = now_text(), .commit = true, .limit = run_date_limit()});
-  if (auto* error = std::get_if<store::DbError>(&recorded)) return failed(*error);
+  auto outcome = alert::finish_run(db, run_id, evaluation.rules->rules, evaluation.snapshot,
+                                   evaluation.results, changes,
+                                   {.now = now_text(), .commit = true, .limit = run_date_limit()});
+  if (auto* error = std::get_if<store::DbError>(&outcome)) return failed(*error);
+  evaluation.digests = std::move(changes.digests);
   const auto seconds = [](auto from, auto to) {
     return std::chrono::duration<double>(to - from).count();
   };
@@ -695,10 +724,11 @@ store::DbResult<alert::RunRecord> Service::record(store::Database& db,
              {{"run_id", run_id},
               {"results", total},
               {"results_changed", changes.changed()},
+              {"current_read", changes.read_current},
               {"batches", batches},
               {"results_seconds", seconds(started, results_written)},
               {"alerts_seconds", seconds(results_written, std::chrono::steady_clock::now())}});
-  return recorded;
+  return outcome;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -51,7 +51,16 @@ struct Evaluation {
   std::shared_ptr<const LoadedRules> rules;
   store::Snapshot snapshot;
   eval::Results results;
-  ResultTally tally;        // of `results`, for the dashboard
+  ResultTally tally;  // of `results`, for the dashboard
+  // What each result says, hashed, when this service recorded the evaluation as run
+  // `run_id` (empty otherwise): the next run's changes are found against them
+  // (alert::RecordedResults) instead of the store's current rows.
+  std::vector<std::uint64_t> digests;
+  // What changed in state since the evaluation this service showed before it, when both
+  // are runs (run_id > 0, that one's earlier): made in memory when this one is shown, so
+  // that the dashboard need not read every stored result to learn it. The alert counts
+  // are left 0 (the transitions say them). Null otherwise.
+  std::shared_ptr<const store::RunChanges> changes;
   std::int64_t id = 0;      // the evaluations row
   std::int64_t run_id = 0;  // the alert ledger's run
   std::string finished_at;
@@ -254,7 +263,7 @@ class Service {
   std::string follow_error_;  // the runner's thread only: the last failure, logged once
   std::atomic<bool> catching_up_{false};
   // Writes the evaluation's run to the alert ledger, its results in batches.
-  store::DbResult<alert::RunRecord> record(store::Database& db, const Evaluation& evaluation);
+  store::DbResult<alert::RunRecord> record(store::Database& db, Evaluation& evaluation);
   // A small commit, to learn whether a store that failed to write takes writes again.
   void probe_storage(store::Database& db);
   // [retention]: prunes the runs older than configured, at most once a day (the runner's

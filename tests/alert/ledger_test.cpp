@@ -13,8 +13,10 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -646,6 +648,104 @@ TEST_F(LedgerSteps, ARewindTakesBackTheResultsOfTheRunsItVoids) {
   RunRecord again;
   recorded(db_, example_->rules, example_->snapshot, example_->results, &again);
   EXPECT_EQ(again.results_changed, 0u);
+}
+
+// A service keeps the results it recorded last (RecordedResults): while their run is still
+// the latest, the next run's changes are found against them instead of the store's current
+// rows, and they are the same changes. Rounds of random changes from the example's results
+// (values moved, states changed, a rule's results gone and back, tasks' progress), each
+// found both ways and recorded in steps as the service does; then a run recorded behind
+// the service's back makes the kept results stale, and the store is read.
+TEST_F(LedgerSteps, ChangesFoundFromTheRecordedRunAreThoseFoundInTheStore) {
+  std::mt19937 random(20261207);
+  // Each round's results and digests (RecordedResults views them).
+  std::deque<eval::Results> kept;
+  std::deque<std::vector<std::uint64_t>> kept_digests;
+  std::optional<RecordedResults> last;
+  const auto as_lines = [](const ResultChanges& c) {
+    std::vector<std::string> lines;
+    for (std::size_t i : c.write) lines.push_back(fmt::format("write {}", i));
+    for (std::size_t i : c.replaced) lines.push_back(fmt::format("replace {}", i));
+    for (const ResultChanges::Gone& g : c.gone) {
+      lines.push_back(fmt::format("gone {}|{}|{}", store::to_string(g.subject), g.name, g.unit));
+    }
+    lines.push_back(fmt::format("baseline {}", c.baseline_run));
+    return lines;
+  };
+  std::size_t from_memory = 0;
+  for (int round = 0; round < 10; ++round) {
+    eval::Results next = example_->results;
+    next.at = example_->results.at + std::chrono::days(round);
+    for (eval::RuleResult& r : next.rules) {
+      const unsigned roll = random() % 16;
+      if (roll == 0 && r.value) r.value = *r.value + 1 + static_cast<double>(random() % 5);
+      if (roll == 1) r.state = static_cast<eval::RuleState>(random() % 4);
+    }
+    for (eval::TaskResult& t : next.tasks) {
+      if (random() % 4 == 0) t.progress = static_cast<double>(random() % 100) / 100;
+    }
+    if (round % 3 == 1) {  // a rule's results gone (back the round after)
+      const model::Index dropped = next.rules[random() % next.rules.size()].rule;
+      std::erase_if(next.rules, [&](const eval::RuleResult& r) { return r.rule == dropped; });
+    }
+    if (round % 4 == 2) next.tasks.pop_back();
+    auto read = result_changes(db_, example_->rules, example_->snapshot, next);
+    ASSERT_TRUE(std::holds_alternative<ResultChanges>(read)) << std::get<DbError>(read).message;
+    auto kept_way =
+        result_changes(db_, example_->rules, example_->snapshot, next, last ? &*last : nullptr);
+    ASSERT_TRUE(std::holds_alternative<ResultChanges>(kept_way))
+        << std::get<DbError>(kept_way).message;
+    const ResultChanges& from_store = std::get<ResultChanges>(read);
+    const ResultChanges& changes = std::get<ResultChanges>(kept_way);
+    EXPECT_TRUE(from_store.read_current);
+    EXPECT_EQ(changes.read_current, !last.has_value()) << "round " << round;
+    if (!changes.read_current) ++from_memory;
+    EXPECT_EQ(as_lines(changes), as_lines(from_store)) << "round " << round;
+    EXPECT_EQ(changes.digests, from_store.digests);
+    if (round > 0) {
+      EXPECT_GT(changes.changed(), 0u) << "round " << round;
+    }
+
+    // Recorded in steps, as the service records.
+    auto begun = begin_run(db_, next.at, kNow, std::nullopt);
+    ASSERT_TRUE(std::holds_alternative<std::int64_t>(begun)) << std::get<DbError>(begun).message;
+    const std::int64_t id = std::get<std::int64_t>(begun);
+    auto written = write_results(db_, id, example_->rules, example_->snapshot, next, changes, 0,
+                                 changes.write.size());
+    ASSERT_TRUE(std::holds_alternative<std::size_t>(written));
+    auto finished = finish_run(db_, id, example_->rules, example_->snapshot, next, changes,
+                               {.now = kNow, .commit = true, .limit = std::nullopt});
+    ASSERT_TRUE(std::holds_alternative<RunRecord>(finished)) << std::get<DbError>(finished).message;
+    ASSERT_EQ(std::get<RunRecord>(finished).run_id, id);
+    kept.push_back(std::move(next));
+    kept_digests.push_back(std::get<ResultChanges>(kept_way).digests);
+    last = RecordedResults{id, &example_->rules, &example_->snapshot, &kept.back(),
+                           kept_digests.back()};
+    // What the store holds now is what a store given this round's results alone holds.
+    Database alone = open_memory();
+    const std::int64_t only = recorded(alone, example_->rules, example_->snapshot, kept.back());
+    EXPECT_EQ(said(stored_at(db_, id)), said(stored_at(alone, only))) << "round " << round;
+  }
+  EXPECT_EQ(from_memory, 9u);
+
+  // Another writer records a run: the kept results are no longer the current ones, and
+  // the store is read (the changes against the other run's results, not the kept ones).
+  eval::Results other = example_->results;
+  other.at = kept.back().at + std::chrono::days(1);
+  recorded(db_, example_->rules, example_->snapshot, other);
+  auto stale = result_changes(db_, example_->rules, example_->snapshot, kept.back(), &*last);
+  ASSERT_TRUE(std::holds_alternative<ResultChanges>(stale));
+  EXPECT_TRUE(std::get<ResultChanges>(stale).read_current);
+  auto plain = result_changes(db_, example_->rules, example_->snapshot, kept.back());
+  ASSERT_TRUE(std::holds_alternative<ResultChanges>(plain));
+  EXPECT_EQ(as_lines(std::get<ResultChanges>(stale)), as_lines(std::get<ResultChanges>(plain)));
+  // A rewind past the kept run: the store is read again too.
+  auto rewound = store::rewind_ledger(db_, example_->results.at, kNow, /*commit=*/true);
+  ASSERT_TRUE(std::holds_alternative<store::RewindReport>(rewound))
+      << std::get<DbError>(rewound).message;
+  auto after_rewind = result_changes(db_, example_->rules, example_->snapshot, kept.back(), &*last);
+  ASSERT_TRUE(std::holds_alternative<ResultChanges>(after_rewind));
+  EXPECT_TRUE(std::get<ResultChanges>(after_rewind).read_current);
 }
 
 // A service keeps the totals of its alerts listings (store::AlertCountCache) until a

@@ -673,6 +673,28 @@ TEST_F(ServeTest, ARunReadsOnlyTheRowsIngestedSinceTheLastAndFindsWhatAWholeRead
   const auto page = http.get("/rules/online_dossier_2022?unit=dong_nai&lang=en");
   ASSERT_EQ(status_of(page), 200);
   EXPECT_NE(page->body.find("31.5%"), std::string::npos);
+
+  // Nor did it read the stored results: it found what changed against the results it
+  // recorded last (alert::RecordedResults), and the dashboard's changes were made in memory
+  // from the evaluation shown before (service::state_changes); the first run read the store.
+  ASSERT_TRUE(serve.wait_for_log("parts are made id=2 run_id=2 ", 30s)) << serve.log();
+  // The log line that holds `needle`.
+  const auto line_of = [&](std::string_view needle) {
+    std::istringstream lines(serve.log());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find(needle) != std::string::npos) return line;
+    }
+    return std::string();
+  };
+  EXPECT_NE(line_of("run recorded run_id=1 ").find(" current_read=true "), std::string::npos);
+  const std::string second_run = line_of("run recorded run_id=2 ");
+  EXPECT_NE(second_run.find(" results_changed=1 current_read=false "), std::string::npos)
+      << second_run;
+  const std::string parts = line_of("parts are made id=2 run_id=2 ");
+  EXPECT_NE(parts.find(" changes_from=memory"), std::string::npos) << parts;
+  const std::string home = html_page(http, "/?lang=en");
+  EXPECT_NE(home.find("From run 1 (on 2022-09-30) to run 2 (on 2022-09-30)."), std::string::npos)
+      << home;
 }
 
 TEST_F(ServeTest, EvaluatesOnRequestAndServesResultsAlertsSilencesAndTheGraph) {

@@ -146,6 +146,7 @@ void Api::warm(std::stop_token stop) {
       };
       const std::int64_t id = latest->id;
       const std::int64_t run_id = latest->run_id;
+      const std::shared_ptr<const store::RunChanges> made = latest->changes;
       // The graph in each language as DOT, then the evaluation let go: drawing takes
       // seconds, and the service may make the next one meanwhile (two at once is its
       // memory budget, not three).
@@ -161,19 +162,37 @@ void Api::warm(std::stop_token stop) {
       }
       const std::int64_t graph_ms = ms_since(began);
       const auto changes_began = std::chrono::steady_clock::now();
+      std::string_view changes_from = "none";
       if (run_id > 0 && !stop.stop_requested()) {
         std::int64_t before = 0;
         if (auto lease = service_.pool().acquire(); auto* db = std::get_if<0>(&lease)) {
           auto found = store::run_before(**db, run_id, "");
           if (auto* earlier = std::get_if<std::int64_t>(&found)) before = *earlier;
+          // The changes made in memory from the evaluation shown before, when that one is
+          // the run before: only the alerts' transitions are read.
+          if (made && before > 0 && made->from_run == before && made->to_run == run_id) {
+            auto counted = store::alert_transitions(**db, before, run_id);
+            if (auto* alerts = std::get_if<store::AlertCounts>(&counted)) {
+              auto changes = std::make_shared<store::RunChanges>(*made);
+              changes->alerts_fired = alerts->fired;
+              changes->alerts_resolved = alerts->resolved;
+              const std::lock_guard lock(changes_mutex_);
+              changes_ = {before, run_id, std::move(changes)};
+              changes_from = "memory";
+            }
+          }
         }
-        if (before > 0) run_changes(before, run_id, /*wait=*/true);
+        if (before > 0 && changes_from == "none") {
+          run_changes(before, run_id, /*wait=*/true);
+          changes_from = "store";
+        }
       }
       service_.log().info("the dashboard's parts are made",
                           {{"id", id},
                            {"run_id", run_id},
                            {"graph_ms", graph_ms},
-                           {"changes_ms", ms_since(changes_began)}});
+                           {"changes_ms", ms_since(changes_began)},
+                           {"changes_from", changes_from}});
       warmed = id;
     }
     std::unique_lock lock(mutex);
