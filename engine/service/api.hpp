@@ -159,15 +159,18 @@ class Api {
     std::shared_ptr<const LoadedRules> waited;
   };
 
-  // What changed between two runs (the dashboard's first section): a scan of every stored
-  // result, so read once per pair of runs, one reader at a time. A request does not wait
-  // for another reader (the warmer, after a run): it is told the changes are being read.
+  // What changed between two runs (the dashboard's first section): `made` when it is that
+  // pair's (the latest evaluation's Evaluation::changes, made in memory), else a scan of
+  // every stored result; kept for the last pair asked, and worked out by one caller at a
+  // time. A request does not wait for another (the warmer, after a run): it is told the
+  // changes are being read.
   struct ReadChanges {
     std::shared_ptr<const store::RunChanges> changes;
     std::string error;     // why they could not be read
     bool pending = false;  // another reader is reading them
   };
-  ReadChanges run_changes(std::int64_t from_run, std::int64_t to_run, bool wait);
+  ReadChanges run_changes(std::int64_t from_run, std::int64_t to_run, bool wait,
+                          const std::shared_ptr<const store::RunChanges>& made = nullptr);
   struct ChangesCache {
     std::int64_t from_run = 0, to_run = 0;
     std::shared_ptr<const store::RunChanges> changes;

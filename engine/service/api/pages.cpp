@@ -99,7 +99,8 @@ std::variant<TargetFilter, ApiResponse> target_filter(const Query& q) {
 
 }  // namespace
 
-Api::ReadChanges Api::run_changes(std::int64_t from_run, std::int64_t to_run, bool wait) {
+Api::ReadChanges Api::run_changes(std::int64_t from_run, std::int64_t to_run, bool wait,
+                                  const std::shared_ptr<const store::RunChanges>& made) {
   std::unique_lock lock(changes_mutex_, std::defer_lock);
   if (wait) {
     lock.lock();
@@ -111,10 +112,23 @@ Api::ReadChanges Api::run_changes(std::int64_t from_run, std::int64_t to_run, bo
   }
   auto lease = service_.pool().acquire();
   if (auto* error = std::get_if<store::DbError>(&lease)) return {nullptr, error->message, false};
-  auto read = store::changes_between(*std::get<0>(lease), from_run, to_run);
-  if (auto* error = std::get_if<store::DbError>(&read)) return {nullptr, error->message, false};
-  changes_ = {from_run, to_run,
-              std::make_shared<const store::RunChanges>(std::move(std::get<0>(read)))};
+  store::Database& db = *std::get<0>(lease);
+  std::shared_ptr<store::RunChanges> changes;
+  if (made && made->from_run == from_run && made->to_run == to_run) {
+    // Made in memory with the evaluation (Evaluation::changes): only the alerts' transitions
+    // are read.
+    auto counted = store::alert_transitions(db, from_run, to_run);
+    if (auto* error = std::get_if<store::DbError>(&counted))
+      return {nullptr, error->message, false};
+    changes = std::make_shared<store::RunChanges>(*made);
+    changes->alerts_fired = std::get<store::AlertCounts>(counted).fired;
+    changes->alerts_resolved = std::get<store::AlertCounts>(counted).resolved;
+  } else {
+    auto read = store::changes_between(db, from_run, to_run);
+    if (auto* error = std::get_if<store::DbError>(&read)) return {nullptr, error->message, false};
+    changes = std::make_shared<store::RunChanges>(std::move(std::get<0>(read)));
+  }
+  changes_ = {from_run, to_run, std::move(changes)};
   return {changes_.changes, {}, false};
 }
 
@@ -168,23 +182,10 @@ void Api::warm(std::stop_token stop) {
         if (auto lease = service_.pool().acquire(); auto* db = std::get_if<0>(&lease)) {
           auto found = store::run_before(**db, run_id, "");
           if (auto* earlier = std::get_if<std::int64_t>(&found)) before = *earlier;
-          // The changes made in memory from the evaluation shown before, when that one is
-          // the run before: only the alerts' transitions are read.
-          if (made && before > 0 && made->from_run == before && made->to_run == run_id) {
-            auto counted = store::alert_transitions(**db, before, run_id);
-            if (auto* alerts = std::get_if<store::AlertCounts>(&counted)) {
-              auto changes = std::make_shared<store::RunChanges>(*made);
-              changes->alerts_fired = alerts->fired;
-              changes->alerts_resolved = alerts->resolved;
-              const std::lock_guard lock(changes_mutex_);
-              changes_ = {before, run_id, std::move(changes)};
-              changes_from = "memory";
-            }
-          }
         }
-        if (before > 0 && changes_from == "none") {
-          run_changes(before, run_id, /*wait=*/true);
-          changes_from = "store";
+        if (before > 0) {
+          run_changes(before, run_id, /*wait=*/true, made);
+          changes_from = made && made->from_run == before ? "memory" : "store";
         }
       }
       service_.log().info("the dashboard's parts are made",
@@ -241,7 +242,7 @@ ApiResponse Api::dashboard(const ApiRequest& request, const RouteCall&) {
   data.changes.since = since;
   if (before > 0) {
     // Without the warmer (tests), this request reads them; with it, it does not wait.
-    ReadChanges changes = run_changes(before, latest->run_id, /*wait=*/!warming_);
+    ReadChanges changes = run_changes(before, latest->run_id, /*wait=*/!warming_, latest->changes);
     data.changes.changes = std::move(changes.changes);
     data.changes.error = std::move(changes.error);
     data.changes.pending = changes.pending;
