@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "service/listing_cache.hpp"
 #include "service/page_pool.hpp"
 #include "service/service.hpp"
 #include "store/runs.hpp"
@@ -186,7 +187,8 @@ class Api {
   std::jthread warmer_;
   // The committee's pages are made on these, below the handlers' priority.
   PagePool pages_;
-  std::mutex changes_mutex_;  // held while the changes are read
+  ListingCache alert_listings_;  // GET /api/v1/alerts's answers
+  std::mutex changes_mutex_;     // held while the changes are read
   ChangesCache changes_;
   std::mutex cache_mutex_;
   OnDemand on_demand_;

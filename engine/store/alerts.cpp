@@ -141,6 +141,15 @@ void AlertCountCache::keep(const std::string& key, std::int64_t version, std::in
   totals_[key] = total;
 }
 
+DbResult<AlertListingVersion> alert_listing_version(Database& db) {
+  Statement q = sql::prepare(db, R"sql(
+SELECT (SELECT version FROM alerts_version WHERE id = 1),
+  coalesce((SELECT id FROM runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1), 0))sql");
+  if (!q.step()) return q.error().value_or(DbError{"cannot read the alerts version"});
+  if (q.column_is_null(0)) return DbError{"the alerts version is missing"};
+  return AlertListingVersion{q.column_int(0), q.column_int(1)};
+}
+
 DbResult<AlertPage> list_alerts(Database& db, const AlertQuery& query, AlertCountCache* counts) {
   // `!= 'resolved'` (pending or firing) as the open alerts' index says it, and the order
   // as the indexes of migration 4 keep it, so that a page is read, not sorted.

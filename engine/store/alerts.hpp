@@ -10,6 +10,7 @@
 // when it holds one. Thread safety: none of its own; one thread uses a Database at a time.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -105,6 +106,18 @@ class AlertCountCache {
   std::int64_t version_ = -1;
   std::unordered_map<std::string, std::int64_t> totals_;
 };
+
+// What an alerts listing is made of, as two numbers that move whenever it may change: the
+// alerts version (raised by every transaction that changes the alerts) and the latest
+// succeeded run (an open alert's evaluation date is that run's). Compared as a pair, a
+// later state is greater (a rewind lowers the run but raises the version). A listing read
+// after them holds that state or a later one.
+struct AlertListingVersion {
+  std::int64_t alerts = 0;
+  std::int64_t run = 0;
+  auto operator<=>(const AlertListingVersion&) const = default;
+};
+DbResult<AlertListingVersion> alert_listing_version(Database& db);
 
 // `counts`, when given, keeps the query's total across calls while the alerts are
 // unchanged (one read of the alerts version instead of a count).

@@ -23,6 +23,7 @@
 #include "model/calendar.hpp"
 #include "service/open_service.hpp"
 #include "store/database.hpp"
+#include "store/runs.hpp"
 #include "store/sql/statements.hpp"
 #include "support/example_data.hpp"
 #include "support/temp_dir.hpp"
@@ -388,6 +389,55 @@ TEST_F(ApiTest, AlertsArePagedByOffsetAndLimitWithinTheirBounds) {
               0u)
         << body.dump();
   }
+}
+
+// The alerts listing's answer is kept while the alerts are as they were (ListingCache):
+// a change made behind the store's back (plain SQL, as no tiendo code writes: it raises no
+// version) is what shows the kept answer is used; a run, even one that changes no alert,
+// and a rewind are seen at once, each listing by its own query.
+TEST_F(ApiTest, AnAlertsListingIsKeptUntilARunOrARewindChangesIt) {
+  const auto listing = [&](const std::string& lifecycle) {
+    const ApiResponse r = get("/api/v1/alerts", {{"lifecycle", lifecycle}, {"limit", "500"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body, nullptr, false);
+  };
+  const json all = listing("all");
+  const json open = listing("open");
+  ASSERT_FALSE(open["alerts"].empty()) << open.dump();
+  const std::string first = open["alerts"][0]["fingerprint"];
+  EXPECT_EQ(open["alerts"][0]["evaluated"], "2022-09-30");
+  auto lease = service_->pool().acquire();
+  ASSERT_TRUE(std::holds_alternative<ConnectionPool::Lease>(lease));
+  store::Database& db = *std::get<ConnectionPool::Lease>(lease);
+  ASSERT_FALSE(tiendo::store::sql::execute(
+      db, "UPDATE alerts SET state = 'behind_the_back' WHERE fingerprint = '" + first + "'"));
+  EXPECT_EQ(listing("open"), open);  // kept
+  EXPECT_EQ(listing("all"), all);
+  // Another query is read at once (and kept beside the first).
+  const json firing = listing("firing");
+  EXPECT_NE(firing.dump().find("behind_the_back"), std::string::npos);
+
+  // A run a day later: the open alerts' evaluation date moves, and the listing is read again.
+  std::string error;
+  auto example = testing::evaluate_example("2022-09-30", error);
+  ASSERT_NE(example, nullptr) << error;
+  example->results.at = example->results.at + std::chrono::days(1);
+  auto recorded = alert::record_run(db, example->rules, example->snapshot, example->results,
+                                    {.now = "2022-10-02T01:00:00Z", .commit = true, .limit = {}});
+  ASSERT_TRUE(std::holds_alternative<alert::RunRecord>(recorded))
+      << std::get<store::DbError>(recorded).message;
+  const json after_run = listing("open");
+  ASSERT_FALSE(after_run["alerts"].empty());
+  EXPECT_EQ(after_run["alerts"][0]["evaluated"], "2022-10-01") << after_run.dump();
+
+  // The rewind to the first run: the alerts as they were.
+  auto rewound =
+      store::rewind_ledger(db, *model::parse_iso_date("2022-09-30"), "2022-10-03T00:00:00Z", true);
+  ASSERT_TRUE(std::holds_alternative<store::RewindReport>(rewound))
+      << std::get<store::DbError>(rewound).message;
+  const json after_rewind = listing("open");
+  ASSERT_FALSE(after_rewind["alerts"].empty());
+  EXPECT_EQ(after_rewind["alerts"][0]["evaluated"], "2022-09-30") << after_rewind.dump();
 }
 
 TEST_F(ApiTest, RunsAreListedNewestFirstUpToTheLimit) {

@@ -126,15 +126,29 @@ ApiResponse Api::alerts(const ApiRequest& request, const RouteCall&) {
   if (!offset || !limit) return error_response(400, error);
   auto query = alert_query(q, *offset, *limit);
   if (auto* refused = std::get_if<ApiResponse>(&query)) return std::move(*refused);
+  const alert::AlertQuery& asked = std::get<alert::AlertQuery>(query);
   TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
-  TIENDO_ASSIGN_OR_ELSE(
-      const alert::AlertPage page,
-      alert::list_alerts(*lease, std::get<alert::AlertQuery>(query), &service_.alert_counts()),
-      db_failure);
+  // The answer made at the alerts' present version, when one was (one row read instead of
+  // the page's and its JSON).
+  TIENDO_ASSIGN_OR_ELSE(const store::AlertListingVersion version,
+                        store::alert_listing_version(*lease), db_failure);
+  std::string key =
+      fmt::format("{}\n{}\n{}\n{}\n", static_cast<int>(asked.set),
+                  asked.severity ? model::to_string(*asked.severity) : "", *offset, *limit);
+  key.append(asked.rule).append(1, '\0').append(asked.unit);
+  if (const auto kept = alert_listings_.find(key, version)) {
+    ApiResponse r;
+    r.body = *kept;
+    return r;
+  }
+  TIENDO_ASSIGN_OR_ELSE(const alert::AlertPage page,
+                        alert::list_alerts(*lease, asked, &service_.alert_counts()), db_failure);
   json list = json::array();
   for (const alert::AlertRecord& a : page.alerts) list.push_back(alert_json(a));
-  return json_response(
+  ApiResponse r = json_response(
       200, {{"alerts", list}, {"total", page.total}, {"offset", *offset}, {"limit", *limit}});
+  alert_listings_.keep(key, version, r.body);
+  return r;
 }
 
 // The silences in effect or to come; with all=true, the ended ones too.
