@@ -880,10 +880,60 @@ std::vector<KeyedState> keyed_states(const EvaluatedResults& e) {
   return sorted;
 }
 
+// The results of two evaluations with one rule set over the same units line up one for
+// one (by rule, then unit; tasks by index) when they hold the same results: then a pass
+// comparing states finds the changes, with no key to build or sort but theirs. Nullopt
+// when they do not line up.
+std::optional<std::vector<store::StateChange>> aligned_changes(const EvaluatedResults& before,
+                                                               const EvaluatedResults& after) {
+  const eval::Results& a = *before.results;
+  const eval::Results& b = *after.results;
+  if (before.rules != after.rules || a.rules.size() != b.rules.size() ||
+      a.tasks.size() != b.tasks.size()) {
+    return std::nullopt;
+  }
+  const auto& units = after.snapshot->units();
+  const auto& units_before = before.snapshot->units();
+  if (units.size() != units_before.size()) return std::nullopt;
+  for (std::size_t u = 0; u < units.size(); ++u) {
+    if (units[u].id != units_before[u].id) return std::nullopt;
+  }
+  const model::RuleSet& rules = *after.rules;
+  std::vector<store::StateChange> changes;
+  for (std::size_t i = 0; i < a.rules.size(); ++i) {
+    const eval::RuleResult& x = a.rules[i];
+    const eval::RuleResult& y = b.rules[i];
+    if (x.rule != y.rule || x.unit != y.unit) return std::nullopt;
+    if (x.state == y.state) continue;
+    changes.push_back({store::Subject::rule, rules.rules[static_cast<std::size_t>(y.rule)].name,
+                       y.unit >= 0 ? units[static_cast<std::size_t>(y.unit)].id : std::string(),
+                       std::string(eval::to_string(x.state)),
+                       std::string(eval::to_string(y.state))});
+  }
+  for (std::size_t i = 0; i < a.tasks.size(); ++i) {
+    const eval::TaskResult& x = a.tasks[i];
+    const eval::TaskResult& y = b.tasks[i];
+    if (x.task != y.task) return std::nullopt;
+    if (x.state == y.state) continue;
+    changes.push_back({store::Subject::task,
+                       rules.tasks[static_cast<std::size_t>(y.task)].name,
+                       {},
+                       std::string(eval::to_string(x.state)),
+                       std::string(eval::to_string(y.state))});
+  }
+  const auto key = [](const store::StateChange& c) {
+    return KeyedState{c.subject, c.name, c.unit, {}};
+  };
+  std::sort(changes.begin(), changes.end(),
+            [&](const auto& x, const auto& y) { return key_less(key(x), key(y)); });
+  return changes;
+}
+
 }  // namespace
 
 std::vector<store::StateChange> state_changes(const EvaluatedResults& before,
                                               const EvaluatedResults& after) {
+  if (auto aligned = aligned_changes(before, after)) return std::move(*aligned);
   const std::vector<KeyedState> a = keyed_states(before), b = keyed_states(after);
   std::vector<store::StateChange> changes;
   const auto change = [&](const KeyedState& key, std::string_view was, std::string_view is) {

@@ -1234,6 +1234,34 @@ TEST(DashboardChanges, MadeInMemoryAreThoseTheStoreFindsBetweenTheRuns) {
   EXPECT_TRUE(std::any_of(made.begin(), made.end(), [](const store::StateChange& c) {
     return c.subject == store::Subject::rule && c.after.empty() && !c.before.empty();
   }));
+
+  // Two evaluations with one rule set over the same units (the service's usual case: one
+  // run after another) line up result for result: the same changes as the store's.
+  const auto& e = *evaluations[2];
+  eval::Results moved = e.results;
+  moved.at = evaluations[4]->results.at + std::chrono::days(1);
+  for (std::size_t i = 0; i < moved.rules.size(); i += 3) {
+    moved.rules[i].state = moved.rules[i].state == eval::RuleState::met ? eval::RuleState::missed
+                                                                        : eval::RuleState::met;
+  }
+  moved.tasks.front().state = moved.tasks.front().state == eval::TaskState::done
+                                  ? eval::TaskState::overdue
+                                  : eval::TaskState::done;
+  auto run = alert::record_run(db, e.rules, e.snapshot, moved,
+                               {.now = "2023-01-03T00:00:00Z", .commit = true, .limit = {}});
+  ASSERT_TRUE(std::holds_alternative<alert::RunRecord>(run))
+      << std::get<store::DbError>(run).message;
+  auto stored = store::changes_between(db, runs[2], std::get<alert::RunRecord>(run).run_id);
+  ASSERT_TRUE(std::holds_alternative<store::RunChanges>(stored));
+  ASSERT_FALSE(std::get<store::RunChanges>(stored).changes.empty());
+  const auto aligned =
+      state_changes({&e.rules, &e.snapshot, &e.results}, {&e.rules, &e.snapshot, &moved});
+  EXPECT_EQ(lines(aligned), lines(std::get<store::RunChanges>(stored).changes));
+  EXPECT_EQ(aligned.size(), (moved.rules.size() + 2) / 3 + 1);
+  EXPECT_TRUE(std::is_sorted(aligned.begin(), aligned.end(), [](const auto& x, const auto& y) {
+    return std::tuple(x.subject != store::Subject::rule, x.name, x.unit) <
+           std::tuple(y.subject != store::Subject::rule, y.name, y.unit);
+  }));
 }
 
 }  // namespace
