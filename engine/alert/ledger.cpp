@@ -705,10 +705,10 @@ DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules
   // row was closed. Then they need not be read (on bench_eval's store, a million rows).
   std::int64_t baseline = 0;
   bool from_recorded = false;
-  if (recorded != nullptr && recorded->run_id > 0 && recorded->rules != nullptr &&
-      recorded->snapshot != nullptr && recorded->results != nullptr) {
-    const present::ReasonContext before{*recorded->rules, *recorded->snapshot, *recorded->results};
-    const std::size_t count = recorded->results->rules.size() + recorded->results->tasks.size();
+  if (const EvaluatedResults* e = recorded ? &recorded->evaluated : nullptr;
+      e && recorded->run_id > 0 && e->rules && e->snapshot && e->results) {
+    const present::ReasonContext before{*e->rules, *e->snapshot, *e->results};
+    const std::size_t count = e->results->rules.size() + e->results->tasks.size();
     TIENDO_ASSIGN_OR_RETURN(const std::int64_t latest, store::last_succeeded_run(db));
     if (latest == recorded->run_id && recorded->digests.size() == count) {
       const KeyOrder theirs = key_order(before);
@@ -732,6 +732,86 @@ DbResult<ResultChanges> result_changes(Database& db, const model::RuleSet& rules
     if (replaced[i]) changes.replaced.push_back(i);
   }
   changes.digests = std::move(digests);
+  return changes;
+}
+
+namespace {
+
+// The state result `i` is stored with.
+std::string_view stored_state(const eval::Results& results, std::size_t i) {
+  return i < results.rules.size() ? eval::to_string(results.rules[i].state)
+                                  : eval::to_string(results.tasks[i - results.rules.size()].state);
+}
+
+// Whether the two evaluations' results line up one for one (by rule, then unit; tasks by
+// index): one rule set, the same units, the same results.
+bool aligned(const EvaluatedResults& a, const EvaluatedResults& b) {
+  const eval::Results& x = *a.results;
+  const eval::Results& y = *b.results;
+  if (a.rules != b.rules || x.rules.size() != y.rules.size() || x.tasks.size() != y.tasks.size()) {
+    return false;
+  }
+  const auto& units = a.snapshot->units();
+  const auto& other = b.snapshot->units();
+  if (units.size() != other.size()) return false;
+  for (std::size_t u = 0; u < units.size(); ++u) {
+    if (units[u].id != other[u].id) return false;
+  }
+  for (std::size_t i = 0; i < x.rules.size(); ++i) {
+    if (x.rules[i].rule != y.rules[i].rule || x.rules[i].unit != y.rules[i].unit) return false;
+  }
+  for (std::size_t i = 0; i < x.tasks.size(); ++i) {
+    if (x.tasks[i].task != y.tasks[i].task) return false;
+  }
+  return true;
+}
+
+store::StateChange state_change(const store::ResultKey& key, std::string_view before,
+                                std::string_view after) {
+  return {key.subject, std::string(key.name), std::string(key.unit), std::string(before),
+          std::string(after)};
+}
+
+}  // namespace
+
+std::vector<store::StateChange> state_changes(const EvaluatedResults& before,
+                                              const EvaluatedResults& after) {
+  const present::ReasonContext a{*before.rules, *before.snapshot, *before.results};
+  const present::ReasonContext b{*after.rules, *after.snapshot, *after.results};
+  std::vector<store::StateChange> changes;
+  if (aligned(before, after)) {
+    // A pass comparing states; only the changes are keyed and sorted.
+    const std::size_t total = b.results.rules.size() + b.results.tasks.size();
+    for (std::size_t i = 0; i < total; ++i) {
+      const std::string_view was = stored_state(a.results, i), is = stored_state(b.results, i);
+      if (was != is) changes.push_back(state_change(result_key(b, i), was, is));
+    }
+    const auto as_key = [](const store::StateChange& c) {
+      return store::ResultKey{c.subject, c.name, c.unit};
+    };
+    std::sort(changes.begin(), changes.end(),
+              [&](const auto& x, const auto& y) { return key_less(as_key(x), as_key(y)); });
+    return changes;
+  }
+  // Both in the store's key order, merged.
+  const KeyOrder x = key_order(a), y = key_order(b);
+  std::size_t i = 0, j = 0;
+  while (i < x.order.size() || j < y.order.size()) {
+    const std::uint32_t p = i < x.order.size() ? x.order[i] : 0;
+    const std::uint32_t q = j < y.order.size() ? y.order[j] : 0;
+    if (j == y.order.size() || (i < x.order.size() && key_less(x.keys[p], y.keys[q]))) {
+      changes.push_back(state_change(x.keys[p], stored_state(a.results, p), {}));  // gone
+      ++i;
+    } else if (i == x.order.size() || key_less(y.keys[q], x.keys[p])) {
+      changes.push_back(state_change(y.keys[q], {}, stored_state(b.results, q)));  // new
+      ++j;
+    } else {
+      const std::string_view was = stored_state(a.results, p), is = stored_state(b.results, q);
+      if (was != is) changes.push_back(state_change(y.keys[q], was, is));
+      ++i;
+      ++j;
+    }
+  }
   return changes;
 }
 

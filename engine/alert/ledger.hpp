@@ -134,15 +134,20 @@ struct ResultChanges {
   bool read_current = true;            // whether the current rows were read (false: `recorded`'s)
   std::size_t changed() const { return write.size() + gone.size(); }
 };
+// An evaluation's results with what names them (rules by name, units by id, as the store
+// keys them).
+struct EvaluatedResults {
+  const model::RuleSet* rules = nullptr;
+  const store::Snapshot* snapshot = nullptr;
+  const eval::Results* results = nullptr;
+};
 // The results a run recorded, kept by whoever recorded it (the service keeps its latest
 // evaluation): while that run is the latest succeeded one, the store's current rows are
 // exactly these results, and the next run's changes can be worked out without reading
 // them (a million rows on a large rule set).
 struct RecordedResults {
   std::int64_t run_id = 0;  // the run that recorded them, succeeded
-  const model::RuleSet* rules = nullptr;
-  const store::Snapshot* snapshot = nullptr;
-  const eval::Results* results = nullptr;
+  EvaluatedResults evaluated;
   std::span<const std::uint64_t> digests;  // the ResultChanges::digests of that run
 };
 // Compares the results with the current ones, streaming these (memory: a few words per
@@ -152,6 +157,15 @@ store::DbResult<ResultChanges> result_changes(store::Database& db, const model::
                                               const store::Snapshot& snapshot,
                                               const eval::Results& results,
                                               const RecordedResults* recorded = nullptr);
+
+// What changed in state from one evaluation's results to another's, as
+// store::changes_between finds it between the runs that recorded them: each result
+// (subject, name, unit) whose state differs, with the state it had (empty when it had
+// none) and has (empty when it has none now), in the store's key order. Made in memory:
+// two evaluations with one rule set over the same units are compared result for result,
+// any others by key.
+std::vector<store::StateChange> state_changes(const EvaluatedResults& before,
+                                              const EvaluatedResults& after);
 
 // The same run written in steps, so that a large one holds SQLite's write lock one batch
 // at a time and other writers (the service's API requests) get in between:

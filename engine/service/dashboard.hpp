@@ -65,21 +65,6 @@ struct ResultTally {
 };
 ResultTally tally_results(const model::RuleSet& rules, const eval::Results& results);
 
-// An evaluation's results as the store keeps them: rules named by name, units by id.
-struct EvaluatedResults {
-  const model::RuleSet* rules = nullptr;
-  const store::Snapshot* snapshot = nullptr;
-  const eval::Results* results = nullptr;
-};
-// What changed in state from one evaluation's results to another's, as
-// store::changes_between finds it between the runs that recorded them: each result
-// (subject, name, unit) whose state differs, with the state it had (empty when it had
-// none) and has (empty when it has none now), in key order (rules before tasks, then name
-// and unit byte by byte). Made in memory (a pass over both), where the store's answer
-// reads every stored result.
-std::vector<store::StateChange> state_changes(const EvaluatedResults& before,
-                                              const EvaluatedResults& after);
-
 struct DashboardData {
   const model::RuleSet* rules = nullptr;
   const store::Snapshot* snapshot = nullptr;  // the snapshot the results were evaluated on

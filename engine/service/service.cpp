@@ -73,8 +73,8 @@ std::shared_ptr<const store::RunChanges> changes_since(
   changes->from_at = model::to_string(previous->results.at);
   changes->to_at = model::to_string(next.results.at);
   changes->changes =
-      state_changes({&previous->rules->rules, &previous->snapshot, &previous->results},
-                    {&next.rules->rules, &next.snapshot, &next.results});
+      alert::state_changes({&previous->rules->rules, &previous->snapshot, &previous->results},
+                           {&next.rules->rules, &next.snapshot, &next.results});
   return changes;
 }
 
@@ -693,8 +693,10 @@ store::DbResult<alert::RunRecord> Service::record(store::Database& db, Evaluatio
   const std::shared_ptr<const Evaluation> previous = latest();
   std::optional<alert::RecordedResults> recorded;
   if (previous && previous->run_id > 0 && !previous->digests.empty()) {
-    recorded = alert::RecordedResults{previous->run_id, &previous->rules->rules,
-                                      &previous->snapshot, &previous->results, previous->digests};
+    recorded =
+        alert::RecordedResults{previous->run_id,
+                               {&previous->rules->rules, &previous->snapshot, &previous->results},
+                               previous->digests};
   }
   TIENDO_ASSIGN_OR_ELSE(alert::ResultChanges changes,
                         alert::result_changes(db, evaluation.rules->rules, evaluation.snapshot,

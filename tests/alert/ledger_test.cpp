@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -719,8 +720,8 @@ TEST_F(LedgerSteps, ChangesFoundFromTheRecordedRunAreThoseFoundInTheStore) {
     ASSERT_EQ(std::get<RunRecord>(finished).run_id, id);
     kept.push_back(std::move(next));
     kept_digests.push_back(std::get<ResultChanges>(kept_way).digests);
-    last = RecordedResults{id, &example_->rules, &example_->snapshot, &kept.back(),
-                           kept_digests.back()};
+    last = RecordedResults{
+        id, {&example_->rules, &example_->snapshot, &kept.back()}, kept_digests.back()};
     // What the store holds now is what a store given this round's results alone holds.
     Database alone = open_memory();
     const std::int64_t only = recorded(alone, example_->rules, example_->snapshot, kept.back());
@@ -800,6 +801,106 @@ TEST_F(LedgerSteps, AlertTotalsAreKeptUntilARunOrARewindChangesTheAlerts) {
   EXPECT_EQ(total(nullptr, Set::open), open - 1);
   EXPECT_EQ(total(&counts, Set::open), open - 1);
   EXPECT_EQ(total(&counts, Set::resolved), 1);
+}
+
+// The changes of state made in memory from two evaluations (state_changes, which the
+// service makes from the evaluation it showed before) are those the store finds between the runs
+// that recorded the two (store::changes_between): the example evaluated at the end of each quarter
+// of 2022, and once more with a rule's results and a task gone, recorded in that order; every pair
+// of runs compared both ways.
+TEST(LedgerStateChanges, AreThoseTheStoreFindsBetweenTheRuns) {
+  std::vector<std::unique_ptr<testing::ExampleEvaluation>> evaluations;
+  for (const char* at : {"2022-03-31", "2022-06-30", "2022-09-30", "2022-12-31"}) {
+    std::string error;
+    evaluations.push_back(testing::evaluate_example(at, error));
+    ASSERT_NE(evaluations.back(), nullptr) << error;
+  }
+  {
+    std::string error;
+    evaluations.push_back(testing::evaluate_example("2022-12-31", error));
+    ASSERT_NE(evaluations.back(), nullptr) << error;
+    eval::Results& results = evaluations.back()->results;
+    results.at = results.at + std::chrono::days(1);
+    const model::Index dropped = results.rules.front().rule;
+    std::erase_if(results.rules, [&](const eval::RuleResult& r) { return r.rule == dropped; });
+    results.tasks.pop_back();
+  }
+  Database db = open_memory();
+  std::vector<std::int64_t> runs;
+  for (const auto& e : evaluations) {
+    auto run = record_run(db, e->rules, e->snapshot, e->results,
+                          {.now = "2023-01-02T00:00:00Z", .commit = true, .limit = {}});
+    ASSERT_TRUE(std::holds_alternative<RunRecord>(run)) << std::get<store::DbError>(run).message;
+    runs.push_back(std::get<RunRecord>(run).run_id);
+  }
+  const auto lines = [](const std::vector<store::StateChange>& changes) {
+    std::vector<std::string> out;
+    for (const store::StateChange& c : changes) {
+      out.push_back(fmt::format("{}|{}|{}|{}|{}", store::to_string(c.subject), c.name, c.unit,
+                                c.before, c.after));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::size_t changed = 0;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    for (std::size_t j = i + 1; j < runs.size(); ++j) {
+      auto stored = store::changes_between(db, runs[i], runs[j]);
+      ASSERT_TRUE(std::holds_alternative<store::RunChanges>(stored))
+          << std::get<store::DbError>(stored).message;
+      const auto& a = *evaluations[i];
+      const auto& b = *evaluations[j];
+      const std::vector<store::StateChange> made =
+          state_changes({&a.rules, &a.snapshot, &a.results}, {&b.rules, &b.snapshot, &b.results});
+      EXPECT_EQ(lines(made), lines(std::get<store::RunChanges>(stored).changes))
+          << "runs " << runs[i] << " to " << runs[j];
+      // In key order: rules before tasks, then by name and unit.
+      EXPECT_TRUE(std::is_sorted(made.begin(), made.end(), [](const auto& x, const auto& y) {
+        return std::tuple(x.subject != store::Subject::rule, x.name, x.unit) <
+               std::tuple(y.subject != store::Subject::rule, y.name, y.unit);
+      }));
+      changed += made.size();
+    }
+  }
+  EXPECT_GT(changed, 0u);
+  // The last pair names what is gone, with no state after.
+  const auto& a = *evaluations[3];
+  const auto& b = *evaluations[4];
+  const auto made =
+      state_changes({&a.rules, &a.snapshot, &a.results}, {&b.rules, &b.snapshot, &b.results});
+  EXPECT_TRUE(std::any_of(made.begin(), made.end(), [](const store::StateChange& c) {
+    return c.subject == store::Subject::task && c.after.empty() && !c.before.empty();
+  }));
+  EXPECT_TRUE(std::any_of(made.begin(), made.end(), [](const store::StateChange& c) {
+    return c.subject == store::Subject::rule && c.after.empty() && !c.before.empty();
+  }));
+
+  // Two evaluations with one rule set over the same units (the service's usual case: one
+  // run after another) line up result for result: the same changes as the store's.
+  const auto& e = *evaluations[2];
+  eval::Results moved = e.results;
+  moved.at = evaluations[4]->results.at + std::chrono::days(1);
+  for (std::size_t i = 0; i < moved.rules.size(); i += 3) {
+    moved.rules[i].state = moved.rules[i].state == eval::RuleState::met ? eval::RuleState::missed
+                                                                        : eval::RuleState::met;
+  }
+  moved.tasks.front().state = moved.tasks.front().state == eval::TaskState::done
+                                  ? eval::TaskState::overdue
+                                  : eval::TaskState::done;
+  auto run = record_run(db, e.rules, e.snapshot, moved,
+                        {.now = "2023-01-03T00:00:00Z", .commit = true, .limit = {}});
+  ASSERT_TRUE(std::holds_alternative<RunRecord>(run)) << std::get<store::DbError>(run).message;
+  auto stored = store::changes_between(db, runs[2], std::get<RunRecord>(run).run_id);
+  ASSERT_TRUE(std::holds_alternative<store::RunChanges>(stored));
+  ASSERT_FALSE(std::get<store::RunChanges>(stored).changes.empty());
+  const auto aligned =
+      state_changes({&e.rules, &e.snapshot, &e.results}, {&e.rules, &e.snapshot, &moved});
+  EXPECT_EQ(lines(aligned), lines(std::get<store::RunChanges>(stored).changes));
+  EXPECT_EQ(aligned.size(), (moved.rules.size() + 2) / 3 + 1);
+  EXPECT_TRUE(std::is_sorted(aligned.begin(), aligned.end(), [](const auto& x, const auto& y) {
+    return std::tuple(x.subject != store::Subject::rule, x.name, x.unit) <
+           std::tuple(y.subject != store::Subject::rule, y.name, y.unit);
+  }));
 }
 
 }  // namespace

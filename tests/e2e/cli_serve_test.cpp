@@ -676,7 +676,7 @@ TEST_F(ServeTest, ARunReadsOnlyTheRowsIngestedSinceTheLastAndFindsWhatAWholeRead
 
   // Nor did it read the stored results: it found what changed against the results it
   // recorded last (alert::RecordedResults), and the dashboard's changes were made in memory
-  // from the evaluation shown before (service::state_changes); the first run read the store.
+  // from the evaluation shown before (alert::state_changes); the first run read the store.
   ASSERT_TRUE(serve.wait_for_log("parts are made id=2 run_id=2 ", 30s)) << serve.log();
   // The log line that holds `needle`.
   const auto line_of = [&](std::string_view needle) {
