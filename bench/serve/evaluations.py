@@ -85,7 +85,12 @@ def report(log, start, end):
                 continue
             message = entry.get("msg")
             if message == "evaluation started":
-                evaluations[entry["id"]] = {"trigger": entry["trigger"], "start": epoch(entry["time"])}
+                # Several logs (two services, one started again) are read one after the
+                # other: an evaluation whose leader died is started again by the other, and
+                # its first start is the one that counts.
+                e = evaluations.setdefault(entry["id"], {"trigger": entry["trigger"]})
+                e["start"] = min(e.get("start", float("inf")), epoch(entry["time"]))
+                e["starts"] = e.get("starts", 0) + 1
             elif message in ("evaluation finished", "evaluation failed"):
                 e = evaluations.setdefault(entry["id"], {"trigger": entry["trigger"]})
                 e["end"] = epoch(entry["time"])
@@ -117,8 +122,11 @@ def report(log, start, end):
             covered.append((max(began, start), min(stop, end)))
         seconds = f"{e['seconds']:.2f}" if e.get("seconds") is not None else "-"
         finished = f"{ended - start:+.1f}" if ended is not None else "running"
+        outcome = e.get("outcome", "unfinished")
+        if e.get("starts", 1) > 1:
+            outcome += f" (started {e['starts']} times: its service died; seconds are the last try's)"
         print(f"  {id_:>4} {e['trigger']:<9} {began - start:>+9.1f} {finished:>9} {seconds:>8} "
-              f"{overlap:>8.1f}s  {e.get('outcome', 'unfinished')}")
+              f"{overlap:>8.1f}s  {outcome}")
     union, reach = 0.0, start
     for a, b in sorted(covered):
         a = max(a, reach)

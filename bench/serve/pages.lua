@@ -22,4 +22,5 @@ function request()
   return wrk.format("GET", paths[next_path])
 end
 response = report.response
+delay = report.delay
 function done(summary, latency, requests) report.done("pages", summary, latency) end

@@ -6,4 +6,5 @@ local report = dofile(here .. "report.lua")
 setup = report.setup
 init = report.init
 response = report.response
+delay = report.delay
 function done(summary, latency, requests) report.done("reads", summary, latency) end

@@ -20,6 +20,14 @@ function report.init()
   math.randomseed(os.time() * 100 + (bench_thread_id or 0))
 end
 
+-- BENCH_SERVE_DELAY_MS (set by bench/serve/run from --rate): each connection waits that
+-- long after an answer before its next request, so that the load comes at about a rate
+-- instead of as fast as the service answers. Unset or 0: no wait.
+local pause = tonumber(os.getenv("BENCH_SERVE_DELAY_MS") or "0") or 0
+if pause > 0 then
+  report.delay = function() return pause end
+end
+
 function report.response(status)
   bench_statuses[status] = (bench_statuses[status] or 0) + 1
 end

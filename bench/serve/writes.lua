@@ -25,6 +25,7 @@ wrk.headers["Content-Type"] = "text/csv"
 setup = report.setup
 init = report.init
 response = report.response
+delay = report.delay
 
 function request()
   -- Consecutive communes, so that no (indicator, unit, period) comes twice in a batch.

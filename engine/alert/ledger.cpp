@@ -15,6 +15,7 @@
 
 #include "alert/message.hpp"
 #include "present/reasons.hpp"
+#include "util/cores.hpp"
 #include "util/result.hpp"
 #include "util/text.hpp"
 
@@ -643,8 +644,8 @@ KeyOrder key_order(const present::ReasonContext& context) {
 std::vector<std::uint64_t> digests_of(const present::ReasonContext& context) {
   const std::size_t total = context.results.rules.size() + context.results.tasks.size();
   std::vector<std::uint64_t> digests(total);
-  const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1,
-                                                      std::max<std::size_t>(1, total / 65536));
+  const std::size_t threads =
+      std::clamp<std::size_t>(util::usable_cores(), 1, std::max<std::size_t>(1, total / 65536));
   const auto hash_part = [&](std::size_t t) {
     for (std::size_t i = total * t / threads; i < total * (t + 1) / threads; ++i) {
       digests[i] = result_digest(context, i);

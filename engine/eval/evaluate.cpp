@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "eval/rule_evaluator.hpp"
+#include "util/cores.hpp"
 
 namespace tiendo::eval {
 
@@ -84,10 +85,11 @@ Results evaluate(const model::RuleSet& rules, const store::Snapshot& snapshot, m
       evaluator.evaluate_rule(static_cast<Index>(i), results.rules.data() + offset[i]);
     }
   };
-  // Blocks of about equal result counts. Left to itself it uses every core, but one
-  // thread per few thousand results at most: below that threads cost more than they save.
-  const std::size_t automatic = std::min<std::size_t>(
-      std::max(1u, std::thread::hardware_concurrency()), offset[rule_count] / 4096 + 1);
+  // Blocks of about equal result counts. Left to itself it uses every core its thread may
+  // run on (util::usable_cores), but one thread per few thousand results at most: below
+  // that threads cost more than they save.
+  const std::size_t automatic =
+      std::min<std::size_t>(util::usable_cores(), offset[rule_count] / 4096 + 1);
   const auto threads = static_cast<unsigned>(std::clamp<std::size_t>(
       options.threads != 0 ? options.threads : automatic, 1, std::max<std::size_t>(rule_count, 1)));
   if (threads <= 1) {

@@ -219,7 +219,7 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
 
   if (const toml::node* node = doc.get("schedule")) {
     if (const auto* table = node->as_table()) {
-      r.only(*table, "schedule.", {"cron", "time_zone", "catch_up"});
+      r.only(*table, "schedule.", {"cron", "time_zone", "catch_up", "cores"});
       if (const auto cron = r.text(*table, "cron", "schedule.cron")) {
         std::string why;
         if (auto parsed = CronSchedule::parse(*cron, why)) {
@@ -235,6 +235,9 @@ std::optional<ServiceConfig> parse_config(const std::string& text, const std::st
         } else {
           r.error(catch_up, "schedule.catch_up is true or false");
         }
+      }
+      if (auto v = r.integer(*table, "cores", "schedule.cores", 1, 1024)) {
+        c.evaluation_cores = static_cast<unsigned>(*v);
       }
     } else {
       r.error(node, "schedule is a table: [schedule] with cron and time_zone");

@@ -60,6 +60,12 @@ struct ServiceConfig {
   // was down). Off, a first start records nothing until the schedule fires or the API
   // asks: the example configuration, so that the 30/9/2022 examples stay reproducible.
   bool catch_up = true;
+  // [schedule] cores: how many of the cores the service may use its evaluations run on (its
+  // runner is kept on them, and the threads it starts; see util::keep_on_cores). 0: all.
+  // Below all, the others are left to the requests whatever an evaluation does: on a
+  // machine whose CPU time is capped (a virtual machine, a container's CPU limit), every
+  // core busy is what makes the cap stop them all (docs/deploy.md).
+  unsigned evaluation_cores = 0;
   notify::DeliverySettings delivery;  // SMTP, timeouts, retries
   ServiceLimits limits;
   // [retention] older_than: runs that started longer ago are pruned (store::prune_runs)

@@ -3,6 +3,7 @@
 #include <date/tz.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
@@ -20,6 +21,7 @@
 #include "notify/outbox.hpp"
 #include "store/evaluations.hpp"
 #include "store/runs.hpp"
+#include "util/cores.hpp"
 #include "util/result.hpp"
 
 namespace tiendo::service {
@@ -930,6 +932,35 @@ bool Service::stop(Clock::time_point deadline) {
   return true;
 }
 
+// [schedule] cores: the runner, and the threads an evaluation starts from it, on that many
+// of the service's cores; the others are the requests' alone (see ServiceConfig).
+void Service::keep_evaluations_on_their_cores() {
+  const unsigned asked = config_.evaluation_cores;
+  if (asked == 0) return;
+  const unsigned usable = util::usable_cores();
+  const auto kept = util::keep_on_cores(asked);
+  if (const auto* why = std::get_if<std::string>(&kept)) {
+    log_->warn("evaluations run on every core: schedule.cores is not applied",
+               {{"cores", static_cast<std::int64_t>(asked)}, {"error", *why}});
+    return;
+  }
+  const std::vector<int>& cores = std::get<std::vector<int>>(kept);
+  const std::string listed = fmt::format("{}", fmt::join(cores, ","));
+  if (asked >= usable) {
+    log_->warn(
+        "evaluations run on every core: schedule.cores is not below the cores the "
+        "service may use",
+        {{"cores", static_cast<std::int64_t>(asked)},
+         {"usable", static_cast<std::int64_t>(usable)},
+         {"on", listed}});
+    return;
+  }
+  log_->info("evaluations run on some cores, the others are the requests'",
+             {{"cores", static_cast<std::int64_t>(asked)},
+              {"usable", static_cast<std::int64_t>(usable)},
+              {"on", listed}});
+}
+
 void Service::runner_loop() {
   ThreadExit exit{running_threads_, wake_mutex_, runner_cv_};
   // Evaluations are the service's batch work and requests its interactive work: the runner
@@ -942,6 +973,7 @@ void Service::runner_loop() {
   if (errno == 0 && ::setpriority(PRIO_PROCESS, self, std::min(19, nice + kRunnerNice)) != 0) {
     log_->warn("the runner keeps the service's priority", {{"error", std::strerror(errno)}});
   }
+  keep_evaluations_on_their_cores();
   const std::unique_ptr<store::Database> opened =
       open_until_stopped("runner", runner_cv_, runner_woken_);
   if (!opened) return;

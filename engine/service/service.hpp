@@ -234,6 +234,7 @@ class Service {
   Service(ServiceConfig config, std::shared_ptr<const Log> log, int lock_fd,
           std::function<Clock::time_point()> clock);
   void runner_loop();
+  void keep_evaluations_on_their_cores();
   // The rule set to run, at a start or a reload: the files when they changed since they
   // were last read (a new version), else the store's current version. Errors say why
   // neither can run. `running`: the rule set running now (a reload), kept when the store's

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "store/sql/statements.hpp"
+#include "util/cores.hpp"
 
 namespace tiendo::store {
 
@@ -546,8 +547,8 @@ DbResult<Snapshot> load_snapshot(Database& db, const model::RuleSet& rules,
   const std::int64_t count = std::max<std::int64_t>(last - first + 1, 0);
   constexpr std::int64_t kRowsPerThread = 250000;
   const bool in_memory = db.path().empty() || db.path() == ":memory:";
-  const auto automatic = std::clamp<std::int64_t>(
-      count / kRowsPerThread, 1, std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 4));
+  const auto automatic = std::clamp<std::int64_t>(count / kRowsPerThread, 1,
+                                                  std::clamp<unsigned>(util::usable_cores(), 1, 4));
   const std::int64_t threads =
       in_memory ? 1
                 : std::clamp<std::int64_t>(options.threads == 0 ? automatic : options.threads, 1,

@@ -32,6 +32,7 @@
 #include "support/page_language.hpp"
 #include "support/serve_process.hpp"
 #include "support/test_certificates.hpp"
+#include "util/cores.hpp"
 
 namespace tiendo::testing {
 namespace {
@@ -485,6 +486,66 @@ TEST_F(ServeTest, TheRunnerAndThePagesYieldTheCoresToRequests) {
     if (page == 503) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(page, 200);
+}
+
+// [schedule] cores = 1: the runner (the one thread at nice +10) runs on one core, the
+// highest-numbered the service may use, and the threads an evaluation starts from it with
+// it; the request handlers keep every core. The log says so, and an evaluation still
+// runs. On a machine of one core the setting cannot be applied, and the log says that.
+TEST_F(ServeTest, EvaluationsRunOnTheCoresTheScheduleGivesThemAndRequestsOnAll) {
+  ServeSetup s = setup();
+  s.schedule_lines = "cores = 1";
+  ServeProcess serve(s);
+  const pid_t pid = serve.process().pid();
+  const auto field_of = [](const std::filesystem::path& status, const std::string& name) {
+    std::ifstream in(status);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(name + ":", 0) == 0) {
+        const std::size_t value = line.find_first_not_of(" \t", name.size() + 1);
+        return value == std::string::npos ? std::string() : line.substr(value);
+      }
+    }
+    return std::string();
+  };
+  const std::string all = field_of(fmt::format("/proc/{}/status", pid), "Cpus_allowed_list");
+  ASSERT_FALSE(all.empty());
+  const unsigned cores = util::usable_cores();  // the test's, which the service inherits
+  // The runner: its nice value is the one raised, once it has started (5 s at most).
+  std::string runner;
+  for (int attempt = 0; attempt < 100 && runner.empty(); ++attempt) {
+    for (const auto& task :
+         std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid))) {
+      std::ifstream in(task.path() / "stat");
+      const std::string text((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+      std::istringstream rest(text.substr(text.rfind(')') + 2));
+      std::string field;
+      for (int i = 3; i <= 19 && rest >> field; ++i) {
+      }
+      if (std::stoi(field) > 5) runner = field_of(task.path() / "status", "Cpus_allowed_list");
+    }
+    if (runner.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (cores >= 2) {
+    EXPECT_EQ(
+        runner,
+        all.substr(all.find_last_of(",-") == std::string::npos ? 0 : all.find_last_of(",-") + 1))
+        << "the service's cores: " << all;
+    EXPECT_TRUE(serve.wait_for_log("evaluations run on some cores", std::chrono::seconds(5)));
+    EXPECT_NE(serve.log().find("cores=1 usable=" + std::to_string(cores)), std::string::npos)
+        << serve.log();
+  } else {
+    EXPECT_EQ(runner, all);
+    EXPECT_TRUE(serve.wait_for_log("evaluations run on every core: schedule.cores is not below",
+                                   std::chrono::seconds(5)));
+  }
+  ApiClient http(serve.port());
+  auto queued = http.post("/api/v1/evaluate", R"({"at": "2022-09-30"})", "application/json");
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->status, 202) << queued->body;
+  EXPECT_EQ(wait_for_run(http, body_of(queued)["id"])["state"], "succeeded");
+  // The handlers, and so the requests, still run on every core.
+  EXPECT_EQ(field_of(fmt::format("/proc/{}/status", pid), "Cpus_allowed_list"), all);
 }
 
 // The committee's view through the real service (issue #19): two runs, then the dashboard

@@ -62,6 +62,26 @@ TEST(ServiceConfig, CatchUpIsTrueOrFalseAndOnByDefault) {
   EXPECT_NE(error.find("schedule.catch_up is true or false"), std::string::npos) << error;
 }
 
+// [schedule] cores: how many cores evaluations run on; absent, all of them (0).
+TEST(ServiceConfig, EvaluationCoresAreAWholeNumberAndAllByDefault) {
+  std::vector<ConfigError> errors;
+  const auto defaults =
+      parse_config("database = \"t.db\"\nrules = \"rules\"\n", "/srv/tiendo.toml", errors);
+  ASSERT_TRUE(defaults.has_value());
+  EXPECT_EQ(defaults->evaluation_cores, 0u);
+  const auto set = parse_config("database = \"t.db\"\nrules = \"rules\"\n[schedule]\ncores = 3\n",
+                                "/srv/tiendo.toml", errors);
+  ASSERT_TRUE(set.has_value()) << (errors.empty() ? "" : errors.front().render());
+  EXPECT_EQ(set->evaluation_cores, 3u);
+  for (const std::string bad : {"0", "-1", "1.5", "\"2\"", "2000"}) {
+    const std::string error =
+        first("database = \"t.db\"\nrules = \"r\"\n[schedule]\ncores = " + bad + "\n");
+    EXPECT_NE(error.find("/etc/tiendo/tiendo.toml:4:"), std::string::npos) << bad << ": " << error;
+    EXPECT_NE(error.find("schedule.cores is a whole number from 1 to 1024"), std::string::npos)
+        << bad << ": " << error;
+  }
+}
+
 // Issue #13: an SMTP URL may carry user:password; an error names it without them.
 TEST(ServiceConfig, ABadSmtpUrlIsNamedWithoutItsPassword) {
   const std::string error = first(
