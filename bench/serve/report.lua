@@ -20,12 +20,30 @@ function report.init()
   math.randomseed(os.time() * 100 + (bench_thread_id or 0))
 end
 
--- BENCH_SERVE_DELAY_MS (set by bench/serve/run from --rate): each connection waits that
--- long after an answer before its next request, so that the load comes at about a rate
--- instead of as fast as the service answers. Unset or 0: no wait.
-local pause = tonumber(os.getenv("BENCH_SERVE_DELAY_MS") or "0") or 0
-if pause > 0 then
-  report.delay = function() return pause end
+-- BENCH_SERVE_RATE (set by bench/serve/run from --read-rate, --write-rate, --page-rate):
+-- the requests a second this wrk (one thread: one Lua state for all its connections)
+-- sends, on a schedule: each answer books the next slot, 1/rate after the one before, and
+-- its connection waits for it (wrk's delay). A stall leaves slots in the past, which the
+-- connections then send at once, as a client at that constant rate would have. Unset or
+-- 0: every connection sends its next request as soon as it has an answer.
+local rate = tonumber(os.getenv("BENCH_SERVE_RATE") or "0") or 0
+if rate > 0 then
+  local ffi = require("ffi")
+  ffi.cdef [[
+    typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+    int clock_gettime(int clock, bench_timespec *now);
+  ]]
+  local now = ffi.new("bench_timespec")
+  local function now_ms()
+    ffi.C.clock_gettime(1, now) -- CLOCK_MONOTONIC
+    return tonumber(now.tv_sec) * 1000 + tonumber(now.tv_nsec) / 1e6
+  end
+  local interval, slot = 1000 / rate, nil
+  report.delay = function()
+    local t = now_ms()
+    slot = (slot or t) + interval
+    return math.max(0, slot - t)
+  end
 end
 
 function report.response(status)
