@@ -21,10 +21,13 @@ PagePool::PagePool(unsigned threads, int nice) {
     threads_.emplace_back([this, target, &refused, &started_mutex, &started, &ready] {
       if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), target) != 0) refused = true;
       {
+        // Notified under the lock: once the constructor sees every thread ready it returns,
+        // and `started` (on its stack) is gone; a notify after the unlock could land on
+        // whatever took its place (seen: a hang, and free(): invalid pointer at start).
         std::lock_guard lock(started_mutex);
         ++ready;
+        started.notify_all();
       }
-      started.notify_all();
       work();
     });
   }
