@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <thread>
 
 #include "service/api/support.hpp"
+#include "util/cores.hpp"
 #include "util/text.hpp"
 
 namespace tiendo::service {
@@ -76,11 +76,10 @@ ApiResponse error_response(int status, std::string_view message) {
 }
 
 // The committee's pages run kPageNice above the handlers (the runner kRunnerNice): one
-// thread a core.
+// thread for each core the service may use.
 constexpr int kPageNice = 5;
 
-Api::Api(Service& service)
-    : service_(service), pages_(std::max(1u, std::thread::hardware_concurrency()), kPageNice) {}
+Api::Api(Service& service) : service_(service), pages_(util::usable_cores(), kPageNice) {}
 
 // ---------------------------------------------------------------------------------------
 // Routing and authentication.
