@@ -147,7 +147,11 @@ class Api {
                                        const Evaluation* evaluation, model::Language language);
   // The graph `dot` of evaluation `id` as SVG into the cache of language `slot` (0 vi, 1
   // en): drawn by Graphviz, unless the cache holds the drawing of the same DOT for these
-  // rules (the tasks' and plans' states have not changed), which is kept.
+  // rules (the tasks' and plans' states have not changed), which is kept, or unless
+  // drawing this evaluation's graph in the other language took longer than the limit (the
+  // same nodes and edges in other words would too: the list is shown, and dot's seconds
+  // of CPU are not spent twice).
+  static constexpr std::chrono::milliseconds kGraphTimeout{5000};  // dot's, per drawing
   std::optional<std::string> draw_graph(const std::shared_ptr<const LoadedRules>& rules,
                                         std::int64_t id, const std::string& dot, std::size_t slot);
   struct SvgCache {
@@ -193,6 +197,11 @@ class Api {
   std::mutex cache_mutex_;
   OnDemand on_demand_;
   std::array<SvgCache, 2> svg_;  // by language: vi, en
+  // The rules and evaluation whose graph dot could not draw in time (in either language).
+  struct TooSlow {
+    std::shared_ptr<const LoadedRules> rules;
+    std::int64_t evaluation = -1;
+  } too_slow_;
 };
 
 }  // namespace tiendo::service

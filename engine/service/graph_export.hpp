@@ -41,8 +41,11 @@ std::string plan_graph_dot(const model::RuleSet& rules, const eval::Results* res
 // <first line of its standard error>"), or takes longer than `timeout` ("dot took longer
 // than 5000 ms"; it is then killed). dot runs through util::run_program: found on PATH,
 // without a shell, always reaped before returning, and a dot that stops reading its input
-// does not raise SIGPIPE in this process. Thread-safe; never throws.
+// does not raise SIGPIPE in this process. dot runs with the calling thread's nice value
+// and cores. `timed_out`, when given, says whether it was killed for taking too long.
+// Thread-safe; never throws.
 std::optional<std::string> render_svg(const std::string& dot_source,
-                                      std::chrono::milliseconds timeout, std::string& error);
+                                      std::chrono::milliseconds timeout, std::string& error,
+                                      bool* timed_out = nullptr);
 
 }  // namespace tiendo::service

@@ -2,7 +2,7 @@
 // CPU (a dashboard reads the counts of a million results, a unit's page its results); an
 // API read costs a few. When both want the cores, the pages give way: their threads run
 // at a higher nice value than the request handlers, which hand them the page and wait.
-// (The runner gives way to both, service.cpp's kRunnerNice.) bench/serve: see
+// (The runner and the warmer give way to both, Service::kBackgroundNice.) bench/serve: see
 // docs/deploy.md.
 #pragma once
 

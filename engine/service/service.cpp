@@ -26,9 +26,6 @@
 
 namespace tiendo::service {
 
-// The runner's nice value, relative to the service's (see runner_loop).
-constexpr int kRunnerNice = 10;
-
 namespace {
 
 // One service per SQLite file: a lock beside the database, held for the process's life;
@@ -934,11 +931,12 @@ bool Service::stop(Clock::time_point deadline) {
 
 // [schedule] cores: the runner, and the threads an evaluation starts from it, on that many
 // of the service's cores; the others are the requests' alone (see ServiceConfig).
-void Service::keep_evaluations_on_their_cores() {
+void Service::keep_evaluations_on_their_cores(bool say) {
   const unsigned asked = config_.evaluation_cores;
   if (asked == 0) return;
   const unsigned usable = util::usable_cores();
   const auto kept = util::keep_on_cores(asked);
+  if (!say) return;
   if (const auto* why = std::get_if<std::string>(&kept)) {
     log_->warn("evaluations run on every core: schedule.cores is not applied",
                {{"cores", static_cast<std::int64_t>(asked)}, {"error", *why}});
@@ -961,19 +959,26 @@ void Service::keep_evaluations_on_their_cores() {
               {"on", listed}});
 }
 
-void Service::runner_loop() {
-  ThreadExit exit{running_threads_, wake_mutex_, runner_cv_};
-  // Evaluations are the service's batch work and requests its interactive work: the runner
-  // (and the threads it starts, which inherit it) yields the cores to the handlers when
-  // both want them. bench/serve: the pages' p95 during an evaluation went from 340 ms to
-  // the figure in docs/api.md. Raising one's own nice value needs no privilege.
+void Service::run_in_background(std::string_view thread) {
+  // Evaluations are the service's batch work and requests its interactive work: the
+  // runner (and the threads it starts, which inherit it) yields the cores to the handlers
+  // when both want them, and so do the dashboard's warmer and the Graphviz it runs.
+  // bench/serve: the pages' p95 during an evaluation went from 340 ms to the figure in
+  // docs/api.md. Raising one's own nice value needs no privilege. The cores first: a
+  // thread seen at the background's nice value is on its cores already.
+  keep_evaluations_on_their_cores(thread == "runner");
   const auto self = static_cast<id_t>(::gettid());
   errno = 0;
   const int nice = ::getpriority(PRIO_PROCESS, self);
-  if (errno == 0 && ::setpriority(PRIO_PROCESS, self, std::min(19, nice + kRunnerNice)) != 0) {
-    log_->warn("the runner keeps the service's priority", {{"error", std::strerror(errno)}});
+  if (errno == 0 && ::setpriority(PRIO_PROCESS, self, std::min(19, nice + kBackgroundNice)) != 0) {
+    log_->warn("a background thread keeps the service's priority",
+               {{"thread", std::string(thread)}, {"error", std::strerror(errno)}});
   }
-  keep_evaluations_on_their_cores();
+}
+
+void Service::runner_loop() {
+  ThreadExit exit{running_threads_, wake_mutex_, runner_cv_};
+  run_in_background("runner");
   const std::unique_ptr<store::Database> opened =
       open_until_stopped("runner", runner_cv_, runner_woken_);
   if (!opened) return;

@@ -218,6 +218,13 @@ class Service {
   const ServiceConfig& config() const { return config_; }
   std::string started_at() const { return started_at_; }
   bool stopping() const { return stopping_.load(); }
+  // Makes the calling thread (and what it starts from then on: threads, programs) the
+  // service's background work, as the runner is: its nice value kBackgroundNice above the
+  // service's, so that it yields the cores to the requests, and, with [schedule] cores,
+  // on the evaluations' cores only. `thread` names it in a warning when the system
+  // refuses; the runner also logs where the evaluations run.
+  void run_in_background(std::string_view thread);
+  static constexpr int kBackgroundNice = 10;
 
   // Whether this service leads now, and its name (who leads, as the store says:
   // store::current_leader).
@@ -234,7 +241,8 @@ class Service {
   Service(ServiceConfig config, std::shared_ptr<const Log> log, int lock_fd,
           std::function<Clock::time_point()> clock);
   void runner_loop();
-  void keep_evaluations_on_their_cores();
+  // [schedule] cores for the calling thread; `say` logs where, or why not.
+  void keep_evaluations_on_their_cores(bool say);
   // The rule set to run, at a start or a reload: the files when they changed since they
   // were last read (a new version), else the store's current version. Errors say why
   // neither can run. `running`: the rule set running now (a reload), kept when the store's

@@ -45,7 +45,7 @@ RunResult run_bounded(const std::vector<std::string>& argv, const std::string& s
                       std::chrono::seconds limit = kRunLimit) {
   const std::string log = scratch + "/stderr.log";
   RunResult result;
-  ChildProcess child(argv, ChildProcessOptions{.pipe_stdout = true, .log = log});
+  ChildProcess child(argv, ChildProcessOptions{.pipe_stdout = true, .log = log, .environment = {}});
   const std::optional<std::string> out = child.read_all(limit);
   result.out = out.value_or("");
   result.exit_code = out ? child.finish(30s) : child.terminate(5s);

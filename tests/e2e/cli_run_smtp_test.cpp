@@ -50,7 +50,7 @@ struct Output {
 Output run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   TempDir scratch;
   const std::string err = scratch.path() + "/err";
-  ChildProcess child(argv, {.pipe_stdout = true, .log = err});
+  ChildProcess child(argv, {.pipe_stdout = true, .log = err, .environment = {}});
   Output result;
   result.out = child.read_all(timeout).value_or("");
   result.status = child.finish(5s);
@@ -109,7 +109,7 @@ class Alertmanager {
                                    "--storage.path=" + directory_.path() + "/data",
                                    "--web.listen-address=127.0.0.1:" + std::to_string(port),
                                    "--cluster.listen-address=", "--log.level=warn"},
-          ChildProcessOptions{.pipe_stdout = false, .log = log_path()});
+          ChildProcessOptions{.pipe_stdout = false, .log = log_path(), .environment = {}});
       if (wait_until_ready(port, 30s)) {
         port_ = port;
       } else {

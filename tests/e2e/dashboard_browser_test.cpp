@@ -125,7 +125,8 @@ BrowserRun run_chromium(const std::string& directory, const std::string& name,
       "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--virtual-time-budget=5000"};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
 
-  ChildProcess child(argv, ChildProcessOptions{.pipe_stdout = true, .log = run.log});
+  ChildProcess child(argv,
+                     ChildProcessOptions{.pipe_stdout = true, .log = run.log, .environment = {}});
   // setsid execs Chromium in place (a forked child leads no process group): the
   // child's id is its process group's.
   const pid_t group = child.pid();

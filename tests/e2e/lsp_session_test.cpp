@@ -36,7 +36,8 @@ std::string read_text(const std::string& path) {
 class LspClient {
  public:
   explicit LspClient(const std::string& log)
-      : child_({TIENDO_BINARY, "lsp", "--stdio"}, {.pipe_stdout = true, .log = log}) {}
+      : child_({TIENDO_BINARY, "lsp", "--stdio"},
+               {.pipe_stdout = true, .log = log, .environment = {}}) {}
 
   void send_raw(const std::string& bytes) { ASSERT_TRUE(child_.write(bytes)); }
   void send(const json& message) {

@@ -76,7 +76,7 @@ bool accepts_connections(int port) {
 // Runs a program to its end (at most 30 s); its exit status and standard output.
 std::pair<int, std::string> run_program(const std::vector<std::string>& argv,
                                         const std::string& log) {
-  ChildProcess child(argv, {.pipe_stdout = true, .log = log});
+  ChildProcess child(argv, {.pipe_stdout = true, .log = log, .environment = {}});
   std::string out = child.read_all(30s).value_or("");
   return {child.finish(5s), out};
 }
@@ -132,7 +132,7 @@ class Nginx {
       : directory_(directory),
         process_({kNginx, "-p", directory + "/", "-e", directory + "/error.log", "-c",
                   directory + "/nginx.conf"},
-                 {.pipe_stdout = false, .log = directory + "/nginx.out"}) {
+                 {.pipe_stdout = false, .log = directory + "/nginx.out", .environment = {}}) {
     // The pid file is written once the ports are bound; then the TLS port must answer.
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline && process_.running()) {

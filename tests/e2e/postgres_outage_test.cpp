@@ -236,8 +236,9 @@ TEST(PostgresOutage, AServerStoppedInTheMiddleOfAnIngestOrARunLeavesNothingHalfW
 
   // An ingest: the server stops while its rows are being written.
   {
-    ChildProcess ingest({TIENDO_BINARY, "ingest", "--unchecked", "--db", url, units, observations},
-                        {.pipe_stdout = false, .log = dir.path() + "/ingest.log"});
+    ChildProcess ingest(
+        {TIENDO_BINARY, "ingest", "--unchecked", "--db", url, units, observations},
+        {.pipe_stdout = false, .log = dir.path() + "/ingest.log", .environment = {}});
     std::string seen;
     ASSERT_TRUE(stop_during(server, ingest, "midway",
                             {"COPY staged_observations", "\nWITH latest", "INSERT INTO units"},
@@ -264,10 +265,10 @@ TEST(PostgresOutage, AServerStoppedInTheMiddleOfAnIngestOrARunLeavesNothingHalfW
         {"/usr/bin/psql", "-X", "-q", "-h", server.dir(), "-U", "tiendo", "-d", "midway", "-c",
          "BEGIN; SELECT pg_advisory_xact_lock(x'7469656e646f'::bigint); SELECT "
          "pg_sleep(60); COMMIT;"},
-        {.pipe_stdout = false, .log = dir.path() + "/holder.log"});
+        {.pipe_stdout = false, .log = dir.path() + "/holder.log", .environment = {}});
     ChildProcess run({TIENDO_BINARY, "run", "--db", url, "--rules",
                       std::string(TIENDO_SOURCE_DIR) + "/rules", "--at", "2022-09-30"},
-                     {.pipe_stdout = false, .log = dir.path() + "/run.log"});
+                     {.pipe_stdout = false, .log = dir.path() + "/run.log", .environment = {}});
     std::string seen;
     ASSERT_TRUE(stop_during(server, run, "midway", {"SET LOCAL lock_timeout"}, seen))
         << read_text(dir.path() + "/run.log");

@@ -306,8 +306,10 @@ TEST(GraphRenderSvg, LargeInputAndOutputDoNotDeadlock) {
   input += "}\n";
   ASSERT_GT(input.size(), 512u * 1024);
   std::string error;
-  const auto svg = render_svg(input, kDotTimeout, error);
+  bool timed_out = true;
+  const auto svg = render_svg(input, kDotTimeout, error, &timed_out);
   ASSERT_TRUE(svg.has_value()) << error;
+  EXPECT_FALSE(timed_out);
   EXPECT_GT(svg->size(), 256u * 1024);
   EXPECT_EQ(count(*svg, "class=\"node\""), 2000u);
 }
@@ -324,10 +326,12 @@ TEST(GraphRenderSvg, KillsDotAfterTheTimeout) {
   input += "}\n";
   std::string error;
   const auto started = std::chrono::steady_clock::now();
-  const auto svg = render_svg(input, 300ms, error);
+  bool timed_out = false;
+  const auto svg = render_svg(input, 300ms, error, &timed_out);
   const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_FALSE(svg.has_value());
   EXPECT_EQ(error, "dot took longer than 300 ms");
+  EXPECT_TRUE(timed_out);
   EXPECT_LT(took, 20s);
   EXPECT_TRUE(dot_children().empty()) << "dot was left running or unreaped";
 }

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -55,6 +56,18 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, ChildProcessOpt
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
+  std::vector<std::string> environment = options.environment;
+  for (char** entry = environ; *entry; ++entry) {
+    const std::string_view inherited(*entry);
+    const std::string_view name = inherited.substr(0, inherited.find('=') + 1);
+    const bool replaced =
+        std::any_of(options.environment.begin(), options.environment.end(),
+                    [&](const std::string& given) { return given.rfind(name, 0) == 0; });
+    if (!replaced) environment.emplace_back(inherited);
+  }
+  std::vector<char*> envp;
+  for (std::string& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
   const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
@@ -69,7 +82,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, ChildProcessOpt
       ::dup2(log_fd, STDOUT_FILENO);
     }
     if (log_fd >= 0) ::dup2(log_fd, STDERR_FILENO);
-    ::execv(args[0], args.data());
+    ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }
   if (pid_ < 0) {

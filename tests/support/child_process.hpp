@@ -40,6 +40,9 @@ struct ChildProcessOptions {
   // A file (created or truncated) for standard error, and for standard output when it is
   // not piped; empty: both are inherited.
   std::string log;
+  // "NAME=value" entries for the child's environment, over this process's (a NAME given
+  // here replaces the inherited one).
+  std::vector<std::string> environment;
 };
 
 // A child process with a pipe on its standard input and, optionally, on its standard

@@ -60,7 +60,8 @@ ServeProcess::ServeProcess(ServeSetup setup, std::chrono::milliseconds timeout)
   std::vector<std::string> argv = {setup_.binary, "serve", "--config", config_};
   argv.insert(argv.end(), setup_.arguments.begin(), setup_.arguments.end());
   process_ = std::make_unique<ChildProcess>(
-      argv, ChildProcessOptions{.pipe_stdout = false, .log = log_path_});
+      argv, ChildProcessOptions{
+                .pipe_stdout = false, .log = log_path_, .environment = setup_.environment});
 
   // "listening address=127.0.0.1:40123" or {"msg":"listening","address":"127.0.0.1:40123"}
   const std::regex listening(R"(listening.*127\.0\.0\.1:([0-9]+))");

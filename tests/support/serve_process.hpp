@@ -39,6 +39,8 @@ struct ServeSetup {
   // More lines of the generated [schedule] table (e.g. `catch_up = false`).
   std::string schedule_lines;
   std::vector<std::string> arguments;  // more `tiendo serve` arguments (--log-format json)
+  // "NAME=value" entries over the test's environment (PATH with a program of the test's).
+  std::vector<std::string> environment;
 };
 
 class ServeProcess {

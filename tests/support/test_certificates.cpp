@@ -17,7 +17,8 @@ bool openssl(const std::vector<std::string>& arguments, const std::string& log,
              std::string& error) {
   std::vector<std::string> argv = {kOpenssl};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
-  ChildProcess child(argv, ChildProcessOptions{.pipe_stdout = false, .log = log});
+  ChildProcess child(argv,
+                     ChildProcessOptions{.pipe_stdout = false, .log = log, .environment = {}});
   const int status = child.wait_exit(std::chrono::seconds(60));
   if (status == 0) return true;
   error = "openssl " + arguments.front() + " " + arguments.at(1) + " failed (" +

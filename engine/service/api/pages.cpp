@@ -146,6 +146,10 @@ void Api::stop_warming() {
 }
 
 void Api::warm(std::stop_token stop) {
+  // Background work, as the evaluations are: Graphviz takes seconds of CPU on a large plan
+  // graph (5 s, its limit, on bench/serve's 2,000 tasks), which a service that has just
+  // started spends while the requests come in.
+  service_.run_in_background("warmer");
   std::int64_t warmed = -1;  // the evaluation whose parts are made
   std::mutex mutex;
   while (!stop.stop_requested()) {

@@ -230,19 +230,27 @@ std::optional<std::string> Api::draw_graph(const std::shared_ptr<const LoadedRul
                                            std::int64_t id, const std::string& dot,
                                            std::size_t slot) {
   const std::size_t hash = std::hash<std::string>{}(dot);
+  std::optional<std::string> svg;
   {
-    std::lock_guard lock(cache_mutex_);
+    std::unique_lock lock(cache_mutex_);
     SvgCache& cache = svg_[slot];
     if (cache.rules == rules && cache.dot_hash == hash) {
       cache.evaluation = id;
       return cache.svg;
     }
-  }
-  std::string error;
-  std::optional<std::string> svg = render_svg(dot, std::chrono::milliseconds(5000), error);
-  if (!svg) service_.log().warn("plan graph shown as a list", {{"reason", error}});
-  {
-    std::lock_guard lock(cache_mutex_);
+    const bool too_slow = too_slow_.rules == rules && too_slow_.evaluation == id;
+    if (!too_slow) {
+      lock.unlock();
+      std::string error;
+      bool timed_out = false;
+      svg = render_svg(dot, kGraphTimeout, error, &timed_out);
+      if (!svg) {
+        service_.log().warn("plan graph shown as a list",
+                            {{"reason", error}, {"language", slot == 1 ? "en" : "vi"}});
+      }
+      lock.lock();
+      if (timed_out) too_slow_ = {rules, id};
+    }
     svg_[slot] = {rules, id, svg, hash, nullptr};
   }
   svg_drawn_.notify_all();
