@@ -183,4 +183,15 @@ inline nlohmann::json wait_for_run(ApiClient& http, std::int64_t id,
   return run;
 }
 
+// Queues an evaluation at `at` (YYYY-MM-DD) with POST /api/v1/evaluate and waits for it
+// (wait_for_run): the run's state, or why it was not queued.
+inline std::string evaluate_at(ApiClient& http, std::string_view at) {
+  auto queued =
+      http.post("/api/v1/evaluate", R"({"at": ")" + std::string(at) + R"("})", "application/json");
+  if (!queued) return "no answer to POST /api/v1/evaluate";
+  if (queued->status != 202) return std::to_string(queued->status) + ": " + queued->body;
+  const nlohmann::json run = wait_for_run(http, body_of(queued)["id"]);
+  return run.is_object() ? run.value("state", run.dump()) : run.dump();
+}
+
 }  // namespace tiendo::testing

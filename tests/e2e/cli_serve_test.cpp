@@ -598,11 +598,7 @@ TEST_F(ServeGraphTest, ADrawingThatTakesTooLongRunsInTheBackgroundOnceAnEvaluati
     return lines;
   };
   for (const char* at : {"2022-06-30", "2022-09-30"}) {
-    auto queued =
-        http.post("/api/v1/evaluate", fmt::format(R"({{"at": "{}"}})", at), "application/json");
-    ASSERT_TRUE(queued);
-    ASSERT_EQ(queued->status, 202) << queued->body;
-    ASSERT_EQ(wait_for_run(http, body_of(queued)["id"])["state"], "succeeded");
+    ASSERT_EQ(evaluate_at(http, at), "succeeded");
     const int evaluation = at[6] == '6' ? 1 : 2;
     ASSERT_TRUE(serve.wait_for_log_times("the dashboard's parts are made", evaluation, 30s))
         << serve.log();
@@ -660,11 +656,7 @@ TEST_F(ServeTest, TheCommitteesPagesLinkUpAndDownAndSayWhatChanged) {
   ServeProcess serve(setup());
   ApiClient http(serve.port());
   for (const char* at : {"2022-06-30", "2022-09-30"}) {
-    auto queued =
-        http.post("/api/v1/evaluate", fmt::format(R"({{"at": "{}"}})", at), "application/json");
-    ASSERT_TRUE(queued);
-    ASSERT_EQ(queued->status, 202) << queued->body;
-    ASSERT_EQ(wait_for_run(http, body_of(queued)["id"])["state"], "succeeded");
+    ASSERT_EQ(evaluate_at(http, at), "succeeded");
   }
   const auto page = [&](const std::string& path) { return html_page(http, path); };
   const std::string home = page("/");
