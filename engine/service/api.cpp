@@ -75,9 +75,8 @@ ApiResponse error_response(int status, std::string_view message) {
                        {{"status", status}, {"error", reason_of(status)}, {"message", message}});
 }
 
-// The committee's pages run kPageNice above the handlers (the runner and the dashboard's warmer
-// Service::kBackgroundNice): one
-// thread for each core the service may use.
+// The committee's pages run kPageNice above the handlers (the runner and the dashboard's
+// warmer Service::kBackgroundNice): one thread for each core the service may use.
 constexpr int kPageNice = 5;
 
 Api::Api(Service& service) : service_(service), pages_(util::usable_cores(), kPageNice) {}

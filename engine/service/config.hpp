@@ -61,7 +61,8 @@ struct ServiceConfig {
   // asks: the example configuration, so that the 30/9/2022 examples stay reproducible.
   bool catch_up = true;
   // [schedule] cores: how many of the cores the service may use its evaluations run on (its
-  // runner is kept on them, and the threads it starts; see util::keep_on_cores). 0: all.
+  // runner is kept on them, and the threads it starts, and the dashboard's warmer with its
+  // Graphviz; see util::keep_on_cores). 0: all.
   // Below all, the others are left to the requests whatever an evaluation does: on a
   // machine whose CPU time is capped (a virtual machine, a container's CPU limit), every
   // core busy is what makes the cap stop them all (docs/deploy.md).

@@ -929,8 +929,9 @@ bool Service::stop(Clock::time_point deadline) {
   return true;
 }
 
-// [schedule] cores: the runner, and the threads an evaluation starts from it, on that many
-// of the service's cores; the others are the requests' alone (see ServiceConfig).
+// [schedule] cores: the runner, the threads an evaluation starts from it, and the
+// dashboard's warmer, on that many of the service's cores; the others are the requests'
+// alone (see ServiceConfig).
 void Service::keep_evaluations_on_their_cores(bool say) {
   const unsigned asked = config_.evaluation_cores;
   if (asked == 0) return;
