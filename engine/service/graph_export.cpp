@@ -206,7 +206,7 @@ std::string_view dot_edge_style(EdgeKind kind) {
 // Running dot
 
 std::optional<std::string> run_dot(const std::string& dot_source, std::chrono::milliseconds timeout,
-                                   std::string& error, bool& timed_out) {
+                                   std::string& error, bool* timed_out) {
   util::ProgramOptions options;
   options.input = dot_source;
   options.timeout = timeout;
@@ -218,7 +218,7 @@ std::optional<std::string> run_dot(const std::string& dot_source, std::chrono::m
   }
   if (!run.ok()) {
     error = run.error;
-    timed_out = run.outcome == util::ProgramOutcome::timed_out;
+    if (timed_out) *timed_out = run.outcome == util::ProgramOutcome::timed_out;
     return std::nullopt;
   }
   std::string& output = run.out;
@@ -385,12 +385,9 @@ std::optional<std::string> render_svg(const std::string& dot_source,
                                       std::chrono::milliseconds timeout, std::string& error,
                                       bool* timed_out) {
   error.clear();
-  bool killed = false;
   if (timed_out) *timed_out = false;
   try {
-    std::optional<std::string> svg = run_dot(dot_source, timeout, error, killed);
-    if (timed_out) *timed_out = killed;
-    return svg;
+    return run_dot(dot_source, timeout, error, timed_out);
   } catch (const std::exception& e) {
     error = std::string("cannot run dot: ") + e.what();
   } catch (...) {

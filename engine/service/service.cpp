@@ -932,32 +932,34 @@ bool Service::stop(Clock::time_point deadline) {
 // [schedule] cores: the runner, the threads an evaluation starts from it, and the
 // dashboard's warmer, on that many of the service's cores; the others are the requests'
 // alone (see ServiceConfig).
-void Service::keep_evaluations_on_their_cores(bool say) {
+void Service::keep_evaluations_on_their_cores() {
   const unsigned asked = config_.evaluation_cores;
   if (asked == 0) return;
   const unsigned usable = util::usable_cores();
   const auto kept = util::keep_on_cores(asked);
-  if (!say) return;
-  if (const auto* why = std::get_if<std::string>(&kept)) {
-    log_->warn("evaluations run on every core: schedule.cores is not applied",
-               {{"cores", static_cast<std::int64_t>(asked)}, {"error", *why}});
-    return;
-  }
-  const std::vector<int>& cores = std::get<std::vector<int>>(kept);
-  const std::string listed = fmt::format("{}", fmt::join(cores, ","));
-  if (asked >= usable) {
-    log_->warn(
-        "evaluations run on every core: schedule.cores is not below the cores the "
-        "service may use",
-        {{"cores", static_cast<std::int64_t>(asked)},
-         {"usable", static_cast<std::int64_t>(usable)},
-         {"on", listed}});
-    return;
-  }
-  log_->info("evaluations run on some cores, the others are the requests'",
-             {{"cores", static_cast<std::int64_t>(asked)},
-              {"usable", static_cast<std::int64_t>(usable)},
-              {"on", listed}});
+  // Said once, by whichever background thread comes first: they all get the same cores.
+  std::call_once(cores_said_, [&] {
+    if (const auto* why = std::get_if<std::string>(&kept)) {
+      log_->warn("evaluations run on every core: schedule.cores is not applied",
+                 {{"cores", static_cast<std::int64_t>(asked)}, {"error", *why}});
+      return;
+    }
+    const std::vector<int>& cores = std::get<std::vector<int>>(kept);
+    const std::string listed = fmt::format("{}", fmt::join(cores, ","));
+    if (asked >= usable) {
+      log_->warn(
+          "evaluations run on every core: schedule.cores is not below the cores the "
+          "service may use",
+          {{"cores", static_cast<std::int64_t>(asked)},
+           {"usable", static_cast<std::int64_t>(usable)},
+           {"on", listed}});
+      return;
+    }
+    log_->info("evaluations run on some cores, the others are the requests'",
+               {{"cores", static_cast<std::int64_t>(asked)},
+                {"usable", static_cast<std::int64_t>(usable)},
+                {"on", listed}});
+  });
 }
 
 void Service::run_in_background(std::string_view thread) {
@@ -967,7 +969,7 @@ void Service::run_in_background(std::string_view thread) {
   // bench/serve: the pages' p95 during an evaluation went from 340 ms to the figure in
   // docs/api.md. Raising one's own nice value needs no privilege. The cores first: a
   // thread seen at the background's nice value is on its cores already.
-  keep_evaluations_on_their_cores(thread == "runner");
+  keep_evaluations_on_their_cores();
   const auto self = static_cast<id_t>(::gettid());
   errno = 0;
   const int nice = ::getpriority(PRIO_PROCESS, self);

@@ -222,7 +222,7 @@ class Service {
   // service's background work, as the runner is: its nice value kBackgroundNice above the
   // service's, so that it yields the cores to the requests, and, with [schedule] cores,
   // on the evaluations' cores only. `thread` names it in a warning when the system
-  // refuses; the runner also logs where the evaluations run.
+  // refuses its nice value; the first such thread logs where the evaluations run.
   void run_in_background(std::string_view thread);
   static constexpr int kBackgroundNice = 10;
 
@@ -241,8 +241,9 @@ class Service {
   Service(ServiceConfig config, std::shared_ptr<const Log> log, int lock_fd,
           std::function<Clock::time_point()> clock);
   void runner_loop();
-  // [schedule] cores for the calling thread; `say` logs where, or why not.
-  void keep_evaluations_on_their_cores(bool say);
+  // [schedule] cores for the calling thread; the first call logs where, or why not.
+  void keep_evaluations_on_their_cores();
+  std::once_flag cores_said_;
   // The rule set to run, at a start or a reload: the files when they changed since they
   // were last read (a new version), else the store's current version. Errors say why
   // neither can run. `running`: the rule set running now (a reload), kept when the store's
