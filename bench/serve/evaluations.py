@@ -5,6 +5,9 @@
       wait until the runner has taken an evaluation numbered above ID
   evaluations.py keep-busy URL TOKEN --until EPOCH   keep one evaluation queued until then
   evaluations.py idle      URL TOKEN [--timeout S]   wait until none is queued or running
+  evaluations.py takeover  URL TOKEN --since EPOCH [--timeout S]
+      wait until the service at URL leads, asking every 50 ms; print the seconds since
+      EPOCH (a leader's kill) with two decimals
   evaluations.py report    LOG (--start EPOCH --end EPOCH | --evaluations-only)
       the evaluations the log shows, each one's overlap with the window [start, end],
       how much of the window some evaluation covered, and the requests the service
@@ -63,6 +66,26 @@ def keep_busy(base, token, until, interval):
             print(f"evaluations.py: {e}", file=sys.stderr, flush=True)
         time.sleep(interval)
     return 0
+
+
+def takeover(base, token, since, timeout):
+    """One process asks every 50 ms, so that timing a takeover costs the machine little
+    CPU while the services take over (a shell loop that starts an interpreter for each
+    question took hundreds of milliseconds of CPU a question, at the requests' priority)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(
+                    base + "/api/v1/status", headers={"Authorization": "Bearer " + token}),
+                    timeout=2) as answer:
+                if json.loads(answer.read())["leadership"]["leads"]:
+                    print(f"{time.time() - since:.2f}")
+                    return 0
+        except (urllib.error.URLError, OSError, KeyError, TypeError, ValueError):
+            pass  # not answering yet, or not a status: ask again
+        time.sleep(0.05)
+    print(f"evaluations.py: {base} did not lead within {timeout} s", file=sys.stderr)
+    return 1
 
 
 def epoch(text):
@@ -218,6 +241,11 @@ def main():
     r.add_argument("--start", type=float)
     r.add_argument("--end", type=float)
     r.add_argument("--evaluations-only", action="store_true")
+    c = commands.add_parser("takeover")
+    c.add_argument("url")
+    c.add_argument("token")
+    c.add_argument("--since", type=float, required=True)
+    c.add_argument("--timeout", type=float, default=30)
     c = commands.add_parser("cpu-sample")
     c.add_argument("file")
     c = commands.add_parser("cpu-report")
@@ -226,6 +254,8 @@ def main():
     c.add_argument("--name", action="append", default=[])
     args = parser.parse_args()
 
+    if args.command == "takeover":
+        return takeover(args.url, args.token, args.since, args.timeout)
     if args.command == "cpu-sample":
         return cpu_sample(args.file)
     if args.command == "cpu-report":
