@@ -192,7 +192,10 @@ class Api {
   // The committee's pages are made on these, below the handlers' priority.
   PagePool pages_;
   ListingCache alert_listings_;  // GET /api/v1/alerts's answers
-  std::mutex changes_mutex_;     // held while the changes are read
+  // How long a request waits for another making the same alerts listing (a count over
+  // the open alerts and a page: tens of milliseconds) before it makes it itself.
+  static constexpr std::chrono::milliseconds kListingWait{2000};
+  std::mutex changes_mutex_;  // held while the changes are read
   ChangesCache changes_;
   std::mutex cache_mutex_;
   OnDemand on_demand_;

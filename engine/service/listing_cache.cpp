@@ -2,6 +2,54 @@
 
 namespace tiendo::service {
 
+ListingCache::Turn::Turn(Turn&& other) noexcept
+    : cache_(std::exchange(other.cache_, nullptr)),
+      key_(std::move(other.key_)),
+      version_(other.version_) {}
+
+ListingCache::Turn& ListingCache::Turn::operator=(Turn&& other) noexcept {
+  if (this != &other) {
+    release();
+    cache_ = std::exchange(other.cache_, nullptr);
+    key_ = std::move(other.key_);
+    version_ = other.version_;
+  }
+  return *this;
+}
+
+ListingCache::Turn::~Turn() { release(); }
+
+void ListingCache::Turn::release() {
+  if (cache_ == nullptr) return;
+  {
+    const std::lock_guard lock(cache_->mutex_);
+    cache_->making_.erase({key_, version_});
+  }
+  cache_->made_.notify_all();
+  cache_ = nullptr;
+}
+
+std::shared_ptr<const std::string> ListingCache::find_or_make(const std::string& key,
+                                                              const Version& version,
+                                                              std::chrono::milliseconds wait,
+                                                              Turn& turn) {
+  turn = Turn();
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (version == version_) {
+      const auto found = bodies_.find(key);
+      if (found != bodies_.end()) return found->second;
+    }
+    // Nobody is making it (or the one who was gave up): this request's turn.
+    if (making_.try_emplace({key, version}, 0).second) {
+      turn = Turn(this, key, version);
+      return nullptr;
+    }
+    if (made_.wait_until(lock, deadline) == std::cv_status::timeout) return nullptr;
+  }
+}
+
 std::shared_ptr<const std::string> ListingCache::find(const std::string& key,
                                                       const Version& version) const {
   const std::lock_guard lock(mutex_);

@@ -127,20 +127,28 @@ ApiResponse Api::alerts(const ApiRequest& request, const RouteCall&) {
   auto query = alert_query(q, *offset, *limit);
   if (auto* refused = std::get_if<ApiResponse>(&query)) return std::move(*refused);
   const alert::AlertQuery& asked = std::get<alert::AlertQuery>(query);
-  TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
   // The answer made at the alerts' present version, when one was (one row read instead of
   // the page's and its JSON).
-  TIENDO_ASSIGN_OR_ELSE(const store::AlertListingVersion version,
-                        store::alert_listing_version(*lease), db_failure);
+  store::AlertListingVersion version;
+  {
+    // Not held while waiting for another request's answer below: the store's connections
+    // are the other requests' meanwhile.
+    TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
+    TIENDO_ASSIGN_OR_ELSE(version, store::alert_listing_version(*lease), db_failure);
+  }
   std::string key =
       fmt::format("{}\n{}\n{}\n{}\n", static_cast<int>(asked.set),
                   asked.severity ? model::to_string(*asked.severity) : "", *offset, *limit);
   key.append(asked.rule).append(1, '\0').append(asked.unit);
-  if (const auto kept = alert_listings_.find(key, version)) {
+  // Requests for this page at this version wait for the one making it (kListingWait at
+  // most); the turn is let go, the answer kept or not, when this function returns.
+  ListingCache::Turn turn;
+  if (const auto kept = alert_listings_.find_or_make(key, version, kListingWait, turn)) {
     ApiResponse r;
     r.body = *kept;
     return r;
   }
+  TIENDO_ASSIGN_OR_ELSE(auto lease, service_.pool().acquire(), db_failure);
   TIENDO_ASSIGN_OR_ELSE(const alert::AlertPage page,
                         alert::list_alerts(*lease, asked, &service_.alert_counts()), db_failure);
   json list = json::array();
