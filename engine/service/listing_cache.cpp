@@ -36,17 +36,22 @@ std::shared_ptr<const std::string> ListingCache::find_or_make(const std::string&
   turn = Turn();
   const auto deadline = std::chrono::steady_clock::now() + wait;
   std::unique_lock lock(mutex_);
+  bool waited = false;
   for (;;) {
     if (version == version_) {
       const auto found = bodies_.find(key);
       if (found != bodies_.end()) return found->second;
     }
-    // Nobody is making it (or the one who was gave up): this request's turn.
-    if (making_.try_emplace({key, version}, 0).second) {
+    if (!making_.contains({key, version})) {
+      // Waited for a maker that kept nothing (it failed, or the answer is too large to
+      // keep): each waiting request makes its own, none of them waiting for another.
+      if (waited) return nullptr;
+      making_.emplace(key, version);
       turn = Turn(this, key, version);
       return nullptr;
     }
     if (made_.wait_until(lock, deadline) == std::cv_status::timeout) return nullptr;
+    waited = true;
   }
 }
 

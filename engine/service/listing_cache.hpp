@@ -5,9 +5,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -57,8 +57,9 @@ class ListingCache {
   std::shared_ptr<const std::string> find(const std::string& key, const Version& version) const;
   // The body kept for `key` at `version`, after waiting (`wait` at most) for a request
   // that is making it. Null when there is none: then `turn` is this request's turn to make
-  // it (keep() it, then let the turn go), or empty when the wait ran out (make it anyway,
-  // without a turn: a request that makes it too slowly holds no other up for longer).
+  // it (keep() it, then let the turn go), or empty when it waited and still has none (the
+  // wait ran out, or the maker kept nothing: it failed, or the body is past kMaxBody):
+  // make it anyway, without a turn, so that no request waits on more than one other.
   std::shared_ptr<const std::string> find_or_make(const std::string& key, const Version& version,
                                                   std::chrono::milliseconds wait, Turn& turn);
   void keep(const std::string& key, const Version& version, std::string body);
@@ -73,7 +74,7 @@ class ListingCache {
   std::unordered_map<std::string, std::shared_ptr<const std::string>> bodies_;
   std::size_t bytes_ = 0;
   // The answers being made, each by one request's turn (at most one a key and version).
-  std::map<std::pair<std::string, Version>, int> making_;
+  std::set<std::pair<std::string, Version>> making_;
   std::condition_variable made_;
 };
 

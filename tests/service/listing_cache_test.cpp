@@ -65,20 +65,36 @@ TEST(ListingCache, OneRequestMakesAMissingAnswerWhileTheOthersWaitForIt) {
   for (const std::string& body : bodies) EXPECT_EQ(body, "[1,2]");
 }
 
-TEST(ListingCache, AMakerThatFailsPassesItsTurnToAWaitingRequest) {
+// A maker that keeps nothing (it failed, or the body is too large to keep) lets every
+// request that waited for it make its own at once: none waits on a second maker.
+TEST(ListingCache, AfterAMakerThatKeptNothingTheWaitingRequestsMakeTheirOwn) {
   ListingCache cache;
   auto maker = std::make_unique<ListingCache::Turn>();
   ASSERT_EQ(cache.find_or_make("open", kFirst, milliseconds(0), *maker), nullptr);
-  std::atomic<bool> got_turn{false};
-  std::jthread waiting([&] {
-    ListingCache::Turn turn;
-    EXPECT_EQ(cache.find_or_make("open", kFirst, milliseconds(60000), turn), nullptr);
-    got_turn = static_cast<bool>(turn);
-  });
-  std::this_thread::sleep_for(milliseconds(100));
-  maker.reset();  // failed: nothing kept
-  waiting.join();
-  EXPECT_TRUE(got_turn.load());
+  constexpr int kWaiting = 3;
+  std::atomic<int> started{0};
+  std::atomic<int> answered{0};
+  std::atomic<int> turns{0};
+  std::vector<std::jthread> waiting;
+  for (int i = 0; i < kWaiting; ++i) {
+    waiting.emplace_back([&] {
+      ListingCache::Turn turn;
+      ++started;
+      EXPECT_EQ(cache.find_or_make("open", kFirst, milliseconds(60000), turn), nullptr);
+      if (turn) ++turns;
+      ++answered;
+    });
+  }
+  // Each is waiting (a request that came after the maker let go would take a turn).
+  while (started.load() < kWaiting) std::this_thread::yield();
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_EQ(answered.load(), 0);
+  cache.keep("open", kFirst, std::string(ListingCache::kMaxBody + 1, 'x'));  // not kept
+  maker.reset();
+  waiting.clear();
+  EXPECT_EQ(answered.load(), kWaiting);
+  // None took a turn that the others would wait for in their turn.
+  EXPECT_EQ(turns.load(), 0);
 }
 
 TEST(ListingCache, AWaitThatRunsOutMakesTheAnswerWithoutATurn) {
