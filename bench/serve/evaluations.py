@@ -5,9 +5,10 @@
       wait until the runner has taken an evaluation numbered above ID
   evaluations.py keep-busy URL TOKEN --until EPOCH   keep one evaluation queued until then
   evaluations.py idle      URL TOKEN [--timeout S]   wait until none is queued or running
-  evaluations.py takeover  URL TOKEN --since EPOCH [--timeout S]
-      wait until the service at URL leads, asking every 50 ms; print the seconds since
-      EPOCH (a leader's kill) with two decimals
+  evaluations.py leads     URL TOKEN [--timeout S] [--since EPOCH]
+      whether the service at URL leads (exit 0) or not (exit 1), asking every 50 ms until
+      it does, S seconds at most (0: once); with --since, print the seconds from EPOCH (a
+      leader's kill) to its lead, with two decimals
   evaluations.py report    LOG (--start EPOCH --end EPOCH | --evaluations-only)
       the evaluations the log shows, each one's overlap with the window [start, end],
       how much of the window some evaluation covered, and the requests the service
@@ -28,12 +29,12 @@ import urllib.error
 import urllib.request
 
 
-def call(url, token, method="GET", body=None):
+def call(url, token, method="GET", body=None, timeout=30):
     request = urllib.request.Request(url, method=method, data=body,
                                      headers={"Authorization": "Bearer " + token})
     if body is not None:
         request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=30) as answer:
+    with urllib.request.urlopen(request, timeout=timeout) as answer:
         return json.loads(answer.read())
 
 
@@ -68,24 +69,22 @@ def keep_busy(base, token, until, interval):
     return 0
 
 
-def takeover(base, token, since, timeout):
+def leads(base, token, timeout, since):
     """One process asks every 50 ms, so that timing a takeover costs the machine little
     CPU while the services take over (a shell loop that starts an interpreter for each
     question took hundreds of milliseconds of CPU a question, at the requests' priority)."""
     deadline = time.time() + timeout
-    while time.time() < deadline:
+    while True:
         try:
-            with urllib.request.urlopen(urllib.request.Request(
-                    base + "/api/v1/status", headers={"Authorization": "Bearer " + token}),
-                    timeout=2) as answer:
-                if json.loads(answer.read())["leadership"]["leads"]:
+            if call(base + "/api/v1/status", token, timeout=2)["leadership"]["leads"]:
+                if since is not None:
                     print(f"{time.time() - since:.2f}")
-                    return 0
+                return 0
         except (urllib.error.URLError, OSError, KeyError, TypeError, ValueError):
             pass  # not answering yet, or not a status: ask again
+        if time.time() >= deadline:
+            return 1
         time.sleep(0.05)
-    print(f"evaluations.py: {base} did not lead within {timeout} s", file=sys.stderr)
-    return 1
 
 
 def epoch(text):
@@ -241,11 +240,11 @@ def main():
     r.add_argument("--start", type=float)
     r.add_argument("--end", type=float)
     r.add_argument("--evaluations-only", action="store_true")
-    c = commands.add_parser("takeover")
+    c = commands.add_parser("leads")
     c.add_argument("url")
     c.add_argument("token")
-    c.add_argument("--since", type=float, required=True)
-    c.add_argument("--timeout", type=float, default=30)
+    c.add_argument("--timeout", type=float, default=0)
+    c.add_argument("--since", type=float)
     c = commands.add_parser("cpu-sample")
     c.add_argument("file")
     c = commands.add_parser("cpu-report")
@@ -254,8 +253,8 @@ def main():
     c.add_argument("--name", action="append", default=[])
     args = parser.parse_args()
 
-    if args.command == "takeover":
-        return takeover(args.url, args.token, args.since, args.timeout)
+    if args.command == "leads":
+        return leads(args.url, args.token, args.timeout, args.since)
     if args.command == "cpu-sample":
         return cpu_sample(args.file)
     if args.command == "cpu-report":

@@ -55,14 +55,6 @@ std::shared_ptr<const std::string> ListingCache::find_or_make(const std::string&
   }
 }
 
-std::shared_ptr<const std::string> ListingCache::find(const std::string& key,
-                                                      const Version& version) const {
-  const std::lock_guard lock(mutex_);
-  if (version != version_) return nullptr;
-  const auto found = bodies_.find(key);
-  return found == bodies_.end() ? nullptr : found->second;
-}
-
 void ListingCache::keep(const std::string& key, const Version& version, std::string body) {
   if (body.size() > kMaxBody) return;
   const std::lock_guard lock(mutex_);

@@ -53,8 +53,6 @@ class ListingCache {
     Version version_{};
   };
 
-  // The body kept for `key` at `version`; null when none is.
-  std::shared_ptr<const std::string> find(const std::string& key, const Version& version) const;
   // The body kept for `key` at `version`, after waiting (`wait` at most) for a request
   // that is making it. Null when there is none: then `turn` is this request's turn to make
   // it (keep() it, then let the turn go), or empty when it waited and still has none (the
@@ -69,7 +67,7 @@ class ListingCache {
   static constexpr std::size_t kMaxBody = std::size_t{1} << 20;
 
  private:
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   Version version_{-1, -1};
   std::unordered_map<std::string, std::shared_ptr<const std::string>> bodies_;
   std::size_t bytes_ = 0;

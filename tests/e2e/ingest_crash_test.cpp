@@ -325,8 +325,7 @@ TEST(IngestCrash, TheDatabaseHoldsAllOrNoneOfAnInputSetAfterSigkill) {
     ASSERT_EQ(*before, (Counts{3, 3}));
   };
   ASSERT_NO_FATAL_FAILURE(fresh_database());
-  const Counts first = *before;
-  const Counts all{kUnits, first.observations + static_cast<std::int64_t>(rows)};
+  const Counts all{kUnits, before->observations + static_cast<std::int64_t>(rows)};
 
   std::mt19937 random(20221128);
   std::uniform_real_distribution<double> within(0, 1);

@@ -32,69 +32,70 @@ TEST(ListingCache, AKeptAnswerIsFoundWithoutATurn) {
   EXPECT_TRUE(turn);
 }
 
+// kWaiting requests asking for "open" at kFirst while another holds the turn: each
+// records whether it got a turn and the body it got. They are all asking once built (a
+// request that came after the maker let go would find the body, or take a turn).
+class Waiting {
+ public:
+  static constexpr int kWaiting = 3;
+  explicit Waiting(ListingCache& cache) {
+    for (int i = 0; i < kWaiting; ++i) {
+      threads_.emplace_back([&, i] {
+        ListingCache::Turn turn;
+        ++started_;
+        // Far longer than the test: they return only once the maker is done.
+        const auto body = cache.find_or_make("open", kFirst, milliseconds(60000), turn);
+        if (turn) ++turns;
+        if (body) bodies[static_cast<std::size_t>(i)] = *body;
+        ++answered;
+      });
+    }
+    while (started_.load() < kWaiting) std::this_thread::yield();
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  void join() { threads_.clear(); }
+
+  std::atomic<int> answered{0};
+  std::atomic<int> turns{0};
+  std::vector<std::string> bodies = std::vector<std::string>(kWaiting);
+
+ private:
+  std::atomic<int> started_{0};
+  std::vector<std::jthread> threads_;
+};
+
 TEST(ListingCache, OneRequestMakesAMissingAnswerWhileTheOthersWaitForIt) {
   ListingCache cache;
   ListingCache::Turn maker;
   ASSERT_EQ(cache.find_or_make("open", kFirst, milliseconds(0), maker), nullptr);
   ASSERT_TRUE(maker);
-
-  constexpr int kWaiting = 3;
-  std::atomic<int> answered{0};
-  std::atomic<int> turns{0};
-  std::vector<std::string> bodies(kWaiting);
-  std::vector<std::jthread> waiting;
-  for (int i = 0; i < kWaiting; ++i) {
-    waiting.emplace_back([&, i] {
-      ListingCache::Turn turn;
-      // Far longer than the test: they return only once the answer is there.
-      const auto body = cache.find_or_make("open", kFirst, milliseconds(60000), turn);
-      if (turn) ++turns;
-      if (body) bodies[static_cast<std::size_t>(i)] = *body;
-      ++answered;
-    });
-  }
+  Waiting waiting(cache);
   // No answer and a turn taken: none of them can return yet, however long they are given.
-  std::this_thread::sleep_for(milliseconds(200));
-  EXPECT_EQ(answered.load(), 0);
+  EXPECT_EQ(waiting.answered.load(), 0);
 
   cache.keep("open", kFirst, "[1,2]");
   maker = ListingCache::Turn();  // the maker lets its turn go
-  waiting.clear();               // joined
-  EXPECT_EQ(answered.load(), kWaiting);
-  EXPECT_EQ(turns.load(), 0) << "a waiting request made the answer too";
-  for (const std::string& body : bodies) EXPECT_EQ(body, "[1,2]");
+  waiting.join();
+  EXPECT_EQ(waiting.answered.load(), Waiting::kWaiting);
+  EXPECT_EQ(waiting.turns.load(), 0) << "a waiting request made the answer too";
+  for (const std::string& body : waiting.bodies) EXPECT_EQ(body, "[1,2]");
 }
 
 // A maker that keeps nothing (it failed, or the body is too large to keep) lets every
 // request that waited for it make its own at once: none waits on a second maker.
 TEST(ListingCache, AfterAMakerThatKeptNothingTheWaitingRequestsMakeTheirOwn) {
   ListingCache cache;
-  auto maker = std::make_unique<ListingCache::Turn>();
-  ASSERT_EQ(cache.find_or_make("open", kFirst, milliseconds(0), *maker), nullptr);
-  constexpr int kWaiting = 3;
-  std::atomic<int> started{0};
-  std::atomic<int> answered{0};
-  std::atomic<int> turns{0};
-  std::vector<std::jthread> waiting;
-  for (int i = 0; i < kWaiting; ++i) {
-    waiting.emplace_back([&] {
-      ListingCache::Turn turn;
-      ++started;
-      EXPECT_EQ(cache.find_or_make("open", kFirst, milliseconds(60000), turn), nullptr);
-      if (turn) ++turns;
-      ++answered;
-    });
-  }
-  // Each is waiting (a request that came after the maker let go would take a turn).
-  while (started.load() < kWaiting) std::this_thread::yield();
-  std::this_thread::sleep_for(milliseconds(200));
-  EXPECT_EQ(answered.load(), 0);
+  ListingCache::Turn maker;
+  ASSERT_EQ(cache.find_or_make("open", kFirst, milliseconds(0), maker), nullptr);
+  Waiting waiting(cache);
+  EXPECT_EQ(waiting.answered.load(), 0);
   cache.keep("open", kFirst, std::string(ListingCache::kMaxBody + 1, 'x'));  // not kept
-  maker.reset();
-  waiting.clear();
-  EXPECT_EQ(answered.load(), kWaiting);
+  maker = ListingCache::Turn();
+  waiting.join();
+  EXPECT_EQ(waiting.answered.load(), Waiting::kWaiting);
   // None took a turn that the others would wait for in their turn.
-  EXPECT_EQ(turns.load(), 0);
+  EXPECT_EQ(waiting.turns.load(), 0);
+  for (const std::string& body : waiting.bodies) EXPECT_EQ(body, "");
 }
 
 TEST(ListingCache, AWaitThatRunsOutMakesTheAnswerWithoutATurn) {
@@ -118,8 +119,9 @@ TEST(ListingCache, AnotherKeyOrVersionIsNotWaitedFor) {
   ListingCache::Turn other_version;
   EXPECT_EQ(cache.find_or_make("open", kLater, milliseconds(0), other_version), nullptr);
   EXPECT_TRUE(other_version);
-  // A turn moved keeps the request's place: the moved-from one lets nothing go.
+  // A turn moved keeps the request's place: the moved-from one, gone, lets nothing go.
   ListingCache::Turn moved = std::move(maker);
+  maker = ListingCache::Turn();
   ListingCache::Turn again;
   EXPECT_EQ(cache.find_or_make("open", kFirst, milliseconds(0), again), nullptr);
   EXPECT_FALSE(again);
